@@ -1,0 +1,466 @@
+// Package cli is the gatehouse command: serve, migrate, and the management
+// commands (tenant, api, client, user, key) that call the same services as
+// the console and the management API. Each management command prints one
+// JSON object on stdout, or one line on stderr and exits non-zero.
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+
+	"github.com/gatehouse-id/gatehouse/admin"
+	"github.com/gatehouse-id/gatehouse/app/config"
+	"github.com/gatehouse-id/gatehouse/app/server"
+	"github.com/gatehouse-id/gatehouse/migrations"
+	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/tenants/keyring"
+	"github.com/gatehouse-id/gatehouse/tenants/password"
+	"github.com/gatehouse-id/gatehouse/tenants/secret"
+)
+
+// Env is what a command runs with: its arguments and standard streams, and
+// the environment to read configuration from.
+type Env struct {
+	Args   []string
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Getenv func(string) string
+}
+
+const usage = `gatehouse: a multi-tenant OpenID Connect provider
+
+Usage:
+  gatehouse serve [--addr :8080] [--base-url URL] [--database-url URL]
+  gatehouse migrate
+  gatehouse tenant create SLUG [--name NAME]
+  gatehouse tenant list
+  gatehouse api create --tenant SLUG --audience URI [--name NAME] [--scope NAME[=DESCRIPTION]]...
+  gatehouse client create --tenant SLUG --name NAME [--public] [--redirect-uri URI]...
+        [--post-logout-redirect-uri URI]... [--grant-type TYPE]... [--audience URI]... [--scope SCOPE]...
+  gatehouse client list --tenant SLUG
+  gatehouse user create --tenant SLUG --email EMAIL --password-stdin [--name NAME]
+  gatehouse key rotate --tenant SLUG
+  gatehouse key list --tenant SLUG
+
+Every command reads GATEHOUSE_DATABASE_URL (or --database-url) and the other
+GATEHOUSE_* settings; see README.md.
+`
+
+// Main runs the command and returns its exit code.
+func Main(ctx context.Context, env Env) int {
+	if len(env.Args) == 0 || env.Args[0] == "-h" || env.Args[0] == "--help" || env.Args[0] == "help" {
+		fmt.Fprint(env.Stdout, usage)
+		return 0
+	}
+	cmd := strings.Join(env.Args[:min(2, len(env.Args))], " ")
+	var err error
+	switch {
+	case env.Args[0] == "serve":
+		err = serve(ctx, env, env.Args[1:])
+	case env.Args[0] == "migrate":
+		err = migrate(ctx, env, env.Args[1:])
+	default:
+		run, ok := commands[cmd]
+		if !ok {
+			fmt.Fprintf(env.Stderr, "gatehouse: unknown command %q (see gatehouse --help)\n", strings.Join(env.Args, " "))
+			return 2
+		}
+		err = run(ctx, env, env.Args[2:])
+	}
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "gatehouse: "+oneLine(err))
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 1
+	}
+	return 0
+}
+
+func oneLine(err error) string {
+	var ve *tenants.ValidationError
+	if errors.As(err, &ve) {
+		return ve.Error()
+	}
+	return strings.ReplaceAll(err.Error(), "\n", " ")
+}
+
+type command func(ctx context.Context, env Env, args []string) error
+
+var commands = map[string]command{
+	"tenant create": tenantCreate,
+	"tenant list":   tenantList,
+	"api create":    apiCreate,
+	"client create": clientCreate,
+	"client list":   clientList,
+	"user create":   userCreate,
+	"key rotate":    keyRotate,
+	"key list":      keyList,
+}
+
+// flags is a FlagSet that also accepts flags after positional arguments.
+type flags struct {
+	*flag.FlagSet
+	databaseURL string
+	positional  []string
+}
+
+func newFlags(name string, env Env) *flags {
+	f := &flags{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError)}
+	f.SetOutput(io.Discard)
+	f.StringVar(&f.databaseURL, "database-url", "", "database URL (default: GATEHOUSE_DATABASE_URL)")
+	return f
+}
+
+func (f *flags) parse(args []string) error {
+	for {
+		if err := f.Parse(args); err != nil {
+			return err
+		}
+		if f.NArg() == 0 {
+			return nil
+		}
+		f.positional = append(f.positional, f.Arg(0))
+		args = f.Args()[1:]
+	}
+}
+
+// list is a repeatable string flag.
+type list []string
+
+func (l *list) String() string     { return strings.Join(*l, ",") }
+func (l *list) Set(v string) error { *l = append(*l, v); return nil }
+
+// runtime is what a management command works with: the same services the
+// console and the management API use, without the HTTP server.
+type runtime struct {
+	cfg   *config.Config
+	store *tenants.Store
+	admin *admin.Service
+}
+
+func open(ctx context.Context, env Env, f *flags, migrate bool) (*runtime, error) {
+	cfg, err := config.Load(env.Getenv, config.Overrides{DatabaseURL: f.databaseURL})
+	if err != nil {
+		return nil, err
+	}
+	store, err := tenants.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if migrate {
+		db, err := store.SQLDB()
+		if err != nil {
+			return nil, err
+		}
+		if _, err := migrations.Up(ctx, db, store.Dialect()); err != nil {
+			store.Close()
+			return nil, err
+		}
+	}
+	box, err := secret.NewBox(cfg.MasterKey)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	svc := admin.New(admin.Config{BaseURL: cfg.BaseURL}, store, keyring.New(store, box), password.New(password.DefaultParams()))
+	return &runtime{cfg: cfg, store: store, admin: svc}, nil
+}
+
+func (r *runtime) close() { _ = r.store.Close() }
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func serve(ctx context.Context, env Env, args []string) error {
+	f := newFlags("serve", env)
+	var addr, baseURL string
+	f.StringVar(&addr, "addr", "", "listen address (default: GATEHOUSE_ADDR or :8080)")
+	f.StringVar(&baseURL, "base-url", "", "apex URL (default: GATEHOUSE_BASE_URL or http://localhost:8080)")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(env.Getenv, config.Overrides{DatabaseURL: f.databaseURL, Addr: addr, BaseURL: baseURL})
+	if err != nil {
+		return err
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel})))
+	if cfg.MasterKeyNotice != "" {
+		slog.Warn(cfg.MasterKeyNotice)
+	}
+	store, err := tenants.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	db, err := store.SQLDB()
+	if err != nil {
+		return err
+	}
+	applied, err := migrations.Up(ctx, db, store.Dialect())
+	if err != nil {
+		return err
+	}
+	if len(applied) > 0 {
+		slog.Info("applied migrations", "migrations", strings.Join(applied, ", "))
+	}
+	srv, err := server.New(cfg, server.Deps{Store: store})
+	if err != nil {
+		return err
+	}
+	return srv.ListenAndServe(ctx, func(addr net.Addr) {
+		fmt.Fprintf(env.Stdout, "Gatehouse is running in %s mode on %s (listening on %s).\n", cfg.Mode, store.Dialect(), addr)
+		fmt.Fprintf(env.Stdout, "  Open %s\n", cfg.BaseURL)
+		fmt.Fprintf(env.Stdout, "  Each tenant is its own issuer: tenant acme is served at %s://acme.%s\n", cfg.BaseURL.Scheme, cfg.BaseURL.Host)
+		fmt.Fprintf(env.Stdout, "  Create one with: gatehouse tenant create acme --name \"Acme Inc\"\n")
+	})
+}
+
+func migrate(ctx context.Context, env Env, args []string) error {
+	f := newFlags("migrate", env)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(env.Getenv, config.Overrides{DatabaseURL: f.databaseURL})
+	if err != nil {
+		return err
+	}
+	store, err := tenants.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	db, err := store.SQLDB()
+	if err != nil {
+		return err
+	}
+	applied, err := migrations.Up(ctx, db, store.Dialect())
+	if err != nil {
+		return err
+	}
+	if applied == nil {
+		applied = []string{}
+	}
+	return printJSON(env.Stdout, map[string]any{"dialect": store.Dialect(), "applied": applied})
+}
+
+func tenantCreate(ctx context.Context, env Env, args []string) error {
+	f := newFlags("tenant create", env)
+	var name string
+	f.StringVar(&name, "name", "", "display name")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if len(f.positional) != 1 {
+		return errors.New("usage: gatehouse tenant create SLUG [--name NAME]")
+	}
+	rt, err := open(ctx, env, f, true)
+	if err != nil {
+		return err
+	}
+	defer rt.close()
+	t, err := rt.admin.CreateTenant(ctx, admin.CreateTenantInput{Slug: f.positional[0], Name: name})
+	if err != nil {
+		return err
+	}
+	return printJSON(env.Stdout, t)
+}
+
+func tenantList(ctx context.Context, env Env, args []string) error {
+	f := newFlags("tenant list", env)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	rt, err := open(ctx, env, f, true)
+	if err != nil {
+		return err
+	}
+	defer rt.close()
+	ts, err := rt.admin.ListTenants(ctx)
+	if err != nil {
+		return err
+	}
+	if ts == nil {
+		ts = []*admin.Tenant{}
+	}
+	return printJSON(env.Stdout, map[string]any{"tenants": ts})
+}
+
+// inTenant opens the runtime and puts the --tenant in the context.
+func inTenant(ctx context.Context, env Env, f *flags, slug string) (*runtime, context.Context, error) {
+	if slug == "" {
+		return nil, nil, errors.New("--tenant is required")
+	}
+	rt, err := open(ctx, env, f, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	tctx, _, err := rt.admin.WithTenant(ctx, slug)
+	if err != nil {
+		rt.close()
+		return nil, nil, err
+	}
+	return rt, tctx, nil
+}
+
+func apiCreate(ctx context.Context, env Env, args []string) error {
+	f := newFlags("api create", env)
+	var slug, audience, name string
+	var scopes list
+	f.StringVar(&slug, "tenant", "", "tenant slug")
+	f.StringVar(&audience, "audience", "", "API identifier (an absolute URI)")
+	f.StringVar(&name, "name", "", "display name (default: the audience)")
+	f.Var(&scopes, "scope", "scope the API defines, NAME or NAME=DESCRIPTION (repeatable)")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	rt, tctx, err := inTenant(ctx, env, f, slug)
+	if err != nil {
+		return err
+	}
+	defer rt.close()
+	in := admin.CreateAPIInput{Name: name, Audience: audience}
+	for _, s := range scopes {
+		in.Scopes = append(in.Scopes, admin.ParseScopeFlag(s))
+	}
+	api, err := rt.admin.CreateAPI(tctx, in)
+	if err != nil {
+		return err
+	}
+	return printJSON(env.Stdout, api)
+}
+
+func clientCreate(ctx context.Context, env Env, args []string) error {
+	f := newFlags("client create", env)
+	var slug, name string
+	var public bool
+	var redirects, postLogout, grantTypes, audiences, scopes list
+	f.StringVar(&slug, "tenant", "", "tenant slug")
+	f.StringVar(&name, "name", "", "application name")
+	f.BoolVar(&public, "public", false, "a public client (single-page or native app): no secret, PKCE")
+	f.Var(&redirects, "redirect-uri", "redirect URI (repeatable)")
+	f.Var(&postLogout, "post-logout-redirect-uri", "post-logout redirect URI (repeatable)")
+	f.Var(&grantTypes, "grant-type", "authorization_code, refresh_token or client_credentials (repeatable)")
+	f.Var(&audiences, "audience", "API the client may request tokens for (repeatable)")
+	f.Var(&scopes, "scope", "API scope granted to the client (repeatable)")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	rt, tctx, err := inTenant(ctx, env, f, slug)
+	if err != nil {
+		return err
+	}
+	defer rt.close()
+	c, err := rt.admin.CreateClient(tctx, admin.CreateClientInput{
+		Name: name, Public: public, RedirectURIs: redirects, PostLogoutRedirectURIs: postLogout,
+		GrantTypes: grantTypes, Audiences: audiences, Scopes: scopes,
+	})
+	if err != nil {
+		return err
+	}
+	return printJSON(env.Stdout, c)
+}
+
+func clientList(ctx context.Context, env Env, args []string) error {
+	f := newFlags("client list", env)
+	var slug string
+	f.StringVar(&slug, "tenant", "", "tenant slug")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	rt, tctx, err := inTenant(ctx, env, f, slug)
+	if err != nil {
+		return err
+	}
+	defer rt.close()
+	cs, err := rt.admin.ListClients(tctx)
+	if err != nil {
+		return err
+	}
+	if cs == nil {
+		cs = []*admin.Client{}
+	}
+	return printJSON(env.Stdout, map[string]any{"clients": cs})
+}
+
+func userCreate(ctx context.Context, env Env, args []string) error {
+	f := newFlags("user create", env)
+	var slug, email, name string
+	var passwordStdin bool
+	f.StringVar(&slug, "tenant", "", "tenant slug")
+	f.StringVar(&email, "email", "", "email address")
+	f.StringVar(&name, "name", "", "full name")
+	f.BoolVar(&passwordStdin, "password-stdin", false, "read the password from standard input")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if !passwordStdin {
+		return errors.New("--password-stdin is required: pipe the password in (never put it on the command line)")
+	}
+	line, err := bufio.NewReader(io.LimitReader(env.Stdin, 4096)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("read password: %w", err)
+	}
+	pw := strings.TrimRight(line, "\r\n")
+	rt, tctx, err := inTenant(ctx, env, f, slug)
+	if err != nil {
+		return err
+	}
+	defer rt.close()
+	u, err := rt.admin.CreateUser(tctx, admin.CreateUserInput{Email: email, Password: pw, Name: name})
+	if err != nil {
+		return err
+	}
+	return printJSON(env.Stdout, u)
+}
+
+func keyRotate(ctx context.Context, env Env, args []string) error {
+	f := newFlags("key rotate", env)
+	var slug string
+	f.StringVar(&slug, "tenant", "", "tenant slug")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	rt, tctx, err := inTenant(ctx, env, f, slug)
+	if err != nil {
+		return err
+	}
+	defer rt.close()
+	k, err := rt.admin.RotateKey(tctx)
+	if err != nil {
+		return err
+	}
+	return printJSON(env.Stdout, k)
+}
+
+func keyList(ctx context.Context, env Env, args []string) error {
+	f := newFlags("key list", env)
+	var slug string
+	f.StringVar(&slug, "tenant", "", "tenant slug")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	rt, tctx, err := inTenant(ctx, env, f, slug)
+	if err != nil {
+		return err
+	}
+	defer rt.close()
+	ks, err := rt.admin.ListKeys(tctx)
+	if err != nil {
+		return err
+	}
+	return printJSON(env.Stdout, map[string]any{"keys": ks})
+}
+

@@ -1,0 +1,209 @@
+// Package config reads Gatehouse's configuration from GATEHOUSE_*
+// environment variables (and command-line overrides), validates it once, and
+// provides the master key, generating one in development mode.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse/tenants/secret"
+)
+
+// Modes Gatehouse runs in.
+const (
+	ModeDevelopment = "development"
+	ModeProduction  = "production"
+)
+
+// Config is Gatehouse's validated configuration.
+type Config struct {
+	// BaseURL is the apex: the console lives here and tenant acme is served
+	// at acme.<BaseURL host>.
+	BaseURL *url.URL
+	// Addr is the listen address.
+	Addr string
+	// DatabaseURL names PostgreSQL (postgres://...) or the embedded SQLite
+	// (sqlite:PATH).
+	DatabaseURL string
+	// DataDir holds the embedded database and, in development, the master key.
+	DataDir string
+	// Mode is ModeDevelopment or ModeProduction.
+	Mode string
+	// MasterKey seals signing keys and derives the other server keys.
+	MasterKey []byte
+	// MasterKeyNotice says where the master key came from, when it was
+	// generated, for the operator to read.
+	MasterKeyNotice string
+	// TrustedProxies are the networks whose X-Forwarded-For/-Proto/-Host
+	// headers are believed.
+	TrustedProxies []*net.IPNet
+	// CachePoll is how often each node checks for configuration changes
+	// made by other nodes.
+	CachePoll time.Duration
+	// LogLevel is the minimum level logged.
+	LogLevel slog.Level
+}
+
+// Overrides are command-line values that win over the environment.
+type Overrides struct {
+	DatabaseURL string
+	Addr        string
+	BaseURL     string
+}
+
+// Load reads the configuration from getenv and overrides.
+func Load(getenv func(string) string, o Overrides) (*Config, error) {
+	get := func(key, def string) string {
+		if v := strings.TrimSpace(getenv(key)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := &Config{
+		Addr:      first(o.Addr, get("GATEHOUSE_ADDR", ":8080")),
+		DataDir:   get("GATEHOUSE_DATA_DIR", "data"),
+		CachePoll: time.Second,
+	}
+	base, err := ParseBaseURL(first(o.BaseURL, get("GATEHOUSE_BASE_URL", "http://localhost:8080")))
+	if err != nil {
+		return nil, err
+	}
+	c.BaseURL = base
+	c.DatabaseURL = first(o.DatabaseURL, get("GATEHOUSE_DATABASE_URL", "sqlite:"+filepath.Join(c.DataDir, "gatehouse.db")))
+
+	c.Mode = get("GATEHOUSE_MODE", "")
+	switch c.Mode {
+	case "":
+		c.Mode = ModeProduction
+		if isLocal(base.Hostname()) {
+			c.Mode = ModeDevelopment
+		}
+	case ModeDevelopment, ModeProduction:
+	default:
+		return nil, fmt.Errorf("GATEHOUSE_MODE must be %q or %q", ModeDevelopment, ModeProduction)
+	}
+	if c.Mode == ModeProduction && base.Scheme != "https" {
+		return nil, fmt.Errorf("GATEHOUSE_BASE_URL %s: production needs https (set GATEHOUSE_MODE=development to try Gatehouse over http)", base)
+	}
+
+	if err := c.loadMasterKey(get("GATEHOUSE_MASTER_KEY", ""), get("GATEHOUSE_MASTER_KEY_FILE", "")); err != nil {
+		return nil, err
+	}
+	for _, cidr := range strings.FieldsFunc(get("GATEHOUSE_TRUSTED_PROXIES", ""), func(r rune) bool { return r == ',' || r == ' ' }) {
+		if !strings.Contains(cidr, "/") {
+			if ip := net.ParseIP(cidr); ip != nil && ip.To4() != nil {
+				cidr += "/32"
+			} else {
+				cidr += "/128"
+			}
+		}
+		_, n, err := net.ParseCIDR(cidr)
+		if err != nil {
+			return nil, fmt.Errorf("GATEHOUSE_TRUSTED_PROXIES: %q is not an IP or CIDR", cidr)
+		}
+		c.TrustedProxies = append(c.TrustedProxies, n)
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(get("GATEHOUSE_LOG_LEVEL", "info"))); err != nil {
+		return nil, fmt.Errorf("GATEHOUSE_LOG_LEVEL: %w", err)
+	}
+	return c, nil
+}
+
+// ParseBaseURL checks an apex URL: http or https, a host, no path.
+func ParseBaseURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSuffix(raw, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+		return nil, fmt.Errorf("GATEHOUSE_BASE_URL %q: want http(s)://host[:port]", raw)
+	}
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return nil, fmt.Errorf("GATEHOUSE_BASE_URL %q: must not have a path, query or user", raw)
+	}
+	if net.ParseIP(u.Hostname()) != nil {
+		return nil, fmt.Errorf("GATEHOUSE_BASE_URL %q: must be a host name, since tenants are its subdomains", raw)
+	}
+	u.Path = ""
+	u.Host = strings.ToLower(u.Host)
+	return u, nil
+}
+
+func isLocal(host string) bool {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func first(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func (c *Config) loadMasterKey(value, file string) error {
+	if value != "" && file != "" {
+		return errors.New("set GATEHOUSE_MASTER_KEY or GATEHOUSE_MASTER_KEY_FILE, not both")
+	}
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return fmt.Errorf("GATEHOUSE_MASTER_KEY_FILE: %w", err)
+		}
+		value = string(b)
+	}
+	if value != "" {
+		k, err := secret.ParseMasterKey(value)
+		if err != nil {
+			return fmt.Errorf("GATEHOUSE_MASTER_KEY: %w", err)
+		}
+		c.MasterKey = k
+		return nil
+	}
+	if c.Mode == ModeProduction {
+		return errors.New("GATEHOUSE_MASTER_KEY is required in production (generate one with: openssl rand -base64 32)")
+	}
+	path := filepath.Join(c.DataDir, "master.key")
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+			return fmt.Errorf("create data folder: %w", err)
+		}
+		key := secret.NewMasterKey()
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err == nil {
+			_, err = f.WriteString(key + "\n")
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil && !errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("write development master key: %w", err)
+		}
+		c.MasterKeyNotice = "development mode: generated a master key into " + path + "; set GATEHOUSE_MASTER_KEY in production"
+		b, err = os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+	} else if err != nil {
+		return fmt.Errorf("read development master key: %w", err)
+	} else {
+		c.MasterKeyNotice = "development mode: using the master key in " + path
+	}
+	k, err := secret.ParseMasterKey(string(b))
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	c.MasterKey = k
+	return nil
+}

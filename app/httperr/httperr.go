@@ -1,0 +1,154 @@
+// Package httperr is Gatehouse's one error type for answers to HTTP
+// requests. Handlers return an *Error; the server's error handler decides,
+// in one place, between an OAuth redirect to the client, a JSON body and an
+// HTML page for people.
+package httperr
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+)
+
+// Error is a failure with what the answer to it should be.
+type Error struct {
+	// Status is the HTTP status of a page or JSON answer.
+	Status int
+	// Code is the OAuth error code (RFC 6749 §4.1.2.1, §5.2) when the error
+	// is a protocol error, else a short machine-readable reason.
+	Code string
+	// Title and Description are safe to show to people; Description also
+	// becomes error_description.
+	Title       string
+	Description string
+	// Redirect, when set, delivers the error to the client at its validated
+	// redirect URI instead of showing a page.
+	Redirect *Redirect
+	// Err is the internal cause, logged, never shown.
+	Err error
+}
+
+// Redirect names where, and with what, an authorization error goes back to
+// the client (RFC 6749 §4.1.2.1, RFC 9207).
+type Redirect struct {
+	URI    string
+	State  string
+	Issuer string
+}
+
+func (e *Error) Error() string {
+	msg := e.Code
+	if e.Description != "" {
+		msg += ": " + e.Description
+	}
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// OAuth returns a protocol error with code, answered with 400.
+func OAuth(code, format string, args ...any) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: code, Description: fmt.Sprintf(format, args...)}
+}
+
+// Page returns an error shown to people as a page.
+func Page(status int, title, format string, args ...any) *Error {
+	return &Error{Status: status, Title: title, Description: fmt.Sprintf(format, args...)}
+}
+
+// NotFound is the answer for anything that does not exist here, including
+// what exists in another tenant.
+func NotFound() *Error {
+	return Page(http.StatusNotFound, "Page not found", "There is nothing at this address.")
+}
+
+// Internal wraps an unexpected failure; people see a generic message.
+func Internal(err error) *Error {
+	return &Error{Status: http.StatusInternalServerError, Code: "server_error", Title: "Something went wrong",
+		Description: "The server could not complete the request. Please try again.", Err: err}
+}
+
+// RedirectTo returns a copy of e delivered to the client at r.
+func (e *Error) RedirectTo(r Redirect) *Error {
+	c := *e
+	c.Redirect = &r
+	return &c
+}
+
+// WithCause returns a copy of e with its internal cause.
+func (e *Error) WithCause(err error) *Error {
+	c := *e
+	c.Err = err
+	return &c
+}
+
+// As returns err as an *Error, or nil.
+func As(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return nil
+}
+
+// Location returns the URL that delivers params to a client's redirect URI:
+// they are added to the URI's query, which keeps what the client registered.
+func Location(redirectURI string, params url.Values) (string, error) {
+	u, err := url.Parse(redirectURI)
+	if err != nil {
+		return "", err
+	}
+	q := u.Query()
+	for k, vs := range params {
+		for _, v := range vs {
+			q.Add(k, v)
+		}
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// RedirectLocation returns the URL delivering e to its client.
+func (e *Error) RedirectLocation() (string, error) {
+	p := url.Values{"error": {e.Code}}
+	if e.Description != "" {
+		p.Set("error_description", e.Description)
+	}
+	if e.Redirect.State != "" {
+		p.Set("state", e.Redirect.State)
+	}
+	if e.Redirect.Issuer != "" {
+		p.Set("iss", e.Redirect.Issuer)
+	}
+	return Location(e.Redirect.URI, p)
+}
+
+// OAuth 2.0 and OpenID Connect error codes.
+const (
+	InvalidRequest          = "invalid_request"
+	InvalidClient           = "invalid_client"
+	InvalidGrant            = "invalid_grant"
+	InvalidScope            = "invalid_scope"
+	InvalidTarget           = "invalid_target"
+	InvalidToken            = "invalid_token"
+	InsufficientScope       = "insufficient_scope"
+	UnauthorizedClient      = "unauthorized_client"
+	UnsupportedGrantType    = "unsupported_grant_type"
+	UnsupportedResponseType = "unsupported_response_type"
+	AccessDenied            = "access_denied"
+	LoginRequired           = "login_required"
+	ConsentRequired         = "consent_required"
+	InteractionRequired     = "interaction_required"
+	ServerError             = "server_error"
+)
+
+// WithCode returns a copy of e with the machine-readable code.
+func (e *Error) WithCode(code string) *Error {
+	c := *e
+	c.Code = code
+	return &c
+}

@@ -1,0 +1,174 @@
+package login
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-id/gatehouse/app/httperr"
+	"github.com/gatehouse-id/gatehouse/app/oidc"
+	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/views"
+)
+
+// requested splits an auth request's scopes by audience: the OpenID Connect
+// scopes under "", the API's under its audience.
+func requested(ar *tenants.AuthRequest) tenants.ScopeSet {
+	set := tenants.ScopeSet{}
+	for _, s := range ar.Scopes {
+		switch s {
+		case "openid", "profile", "email", "offline_access":
+			set[""] = append(set[""], s)
+		default:
+			set[ar.Audience] = append(set[ar.Audience], s)
+		}
+	}
+	if ar.Audience != "" {
+		if _, ok := set[ar.Audience]; !ok {
+			set[ar.Audience] = []string{}
+		}
+	}
+	return set
+}
+
+// scopesToConsent returns what the user must still consent to for ar:
+// everything with prompt=consent, else what earlier consents do not cover.
+func (h *Handler) scopesToConsent(ctx context.Context, ar *tenants.AuthRequest) (tenants.ScopeSet, error) {
+	want := requested(ar)
+	if slices.Contains(ar.Prompt, oidc.PromptConsent) {
+		return want, nil
+	}
+	have, err := h.store.ConsentFor(ctx, ar.UserID, ar.ClientID)
+	if errors.Is(err, tenants.ErrNotFound) {
+		return want, nil
+	}
+	if err != nil {
+		return nil, httperr.Internal(err)
+	}
+	needed := tenants.ScopeSet{}
+	for aud, scopes := range want {
+		_, known := have.Scopes[aud]
+		if !known || !have.Scopes.Covers(aud, scopes) {
+			needed[aud] = scopes
+		}
+	}
+	return needed, nil
+}
+
+// consentRequest loads the auth request of a consent step: the browser's,
+// authenticated, and its user the session's.
+func (h *Handler) consentRequest(c echo.Context, t *tenants.Tenant, id string) (*tenants.AuthRequest, *tenants.Session, error) {
+	ar, err := h.loadRequest(c, t, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	sess, err := h.currentSession(c, c.Request().Context(), t)
+	if err != nil {
+		return nil, nil, httperr.Internal(err)
+	}
+	if sess == nil || ar.UserID == "" || sess.UserID != ar.UserID {
+		return nil, nil, expired()
+	}
+	return ar, sess, nil
+}
+
+// showConsent completes the request when earlier consent covers it, and
+// otherwise asks the user, listing the application and its scopes in words.
+func (h *Handler) showConsent(c echo.Context) error {
+	t, ctx, err := tenant(c)
+	if err != nil {
+		return err
+	}
+	ar, sess, err := h.consentRequest(c, t, c.QueryParam("id"))
+	if err != nil {
+		return err
+	}
+	needed, err := h.scopesToConsent(ctx, ar)
+	if err != nil {
+		return err
+	}
+	if len(needed) == 0 {
+		loc, err := h.provider.Complete(ctx, ar)
+		if err != nil {
+			return err
+		}
+		return redirect(c, loc)
+	}
+	cl, err := h.provider.Client(ctx, ar.ClientID)
+	if err != nil {
+		return httperr.Internal(err)
+	}
+	user, err := h.store.UserByID(ctx, sess.UserID)
+	if err != nil {
+		return httperr.Internal(err)
+	}
+	v := views.ConsentView{
+		Meta:      meta(t, "Allow access"),
+		RequestID: ar.ID,
+		CSRF:      h.csrfToken(t, ensureBrowser(c, t), sess.ID),
+		AppName:   cl.Name,
+		UserEmail: user.Email,
+	}
+	for _, s := range requested(ar)[""] {
+		v.Scopes = append(v.Scopes, views.ConsentScope{Description: oidcScopeWords[s]})
+	}
+	if ar.Audience != "" {
+		if g, ok := cl.Grants[ar.Audience]; ok {
+			for _, s := range requested(ar)[ar.Audience] {
+				desc := s
+				for _, sc := range g.API.Scopes {
+					if sc.Name == s {
+						desc = sc.Description
+					}
+				}
+				v.Scopes = append(v.Scopes, views.ConsentScope{Description: desc, API: g.API.Name})
+			}
+		}
+	}
+	return render(c, http.StatusOK, views.ConsentPage(v))
+}
+
+var oidcScopeWords = map[string]string{
+	"openid":         "Sign you in with your account",
+	"profile":        "See your name",
+	"email":          "See your email address",
+	"offline_access": "Stay connected when you are not using it",
+}
+
+// submitConsent records the user's answer: Allow grants the scopes and
+// completes the request; Cancel sends access_denied to the application.
+func (h *Handler) submitConsent(c echo.Context) error {
+	t, ctx, err := tenant(c)
+	if err != nil {
+		return err
+	}
+	sess, err := h.currentSession(c, ctx, t)
+	if err != nil {
+		return httperr.Internal(err)
+	}
+	if err := h.checkCSRF(c, t, sessionID(sess)); err != nil {
+		return err
+	}
+	ar, _, err := h.consentRequest(c, t, c.FormValue("id"))
+	if err != nil {
+		return err
+	}
+	switch c.FormValue("action") {
+	case "allow":
+	case "deny":
+		return h.provider.Fail(ctx, ar, httperr.AccessDenied, "the user did not allow access")
+	default:
+		return badForm()
+	}
+	if _, err := h.store.GrantConsent(ctx, ar.UserID, ar.ClientID, requested(ar)); err != nil {
+		return httperr.Internal(err)
+	}
+	loc, err := h.provider.Complete(ctx, ar)
+	if err != nil {
+		return err
+	}
+	return redirect(c, loc)
+}

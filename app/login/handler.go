@@ -1,0 +1,87 @@
+package login
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-id/gatehouse/app/httperr"
+	"github.com/gatehouse-id/gatehouse/app/oidc"
+	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/tenants/password"
+	"github.com/gatehouse-id/gatehouse/views"
+)
+
+// Handler serves the end-user pages of every tenant.
+type Handler struct {
+	provider *oidc.Provider
+	store    *tenants.Store
+	hasher   *password.Hasher
+	csrfKey  []byte
+	now      func() time.Time
+}
+
+// Config configures a Handler.
+type Config struct {
+	// CSRFKey keys the anti-CSRF tokens; the same on every node.
+	CSRFKey []byte
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// New returns a Handler.
+func New(cfg Config, provider *oidc.Provider, store *tenants.Store, hasher *password.Hasher) *Handler {
+	h := &Handler{provider: provider, store: store, hasher: hasher, csrfKey: cfg.CSRFKey, now: cfg.Now}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	return h
+}
+
+// Register adds the pages to g, whose requests carry a resolved tenant.
+func (h *Handler) Register(g *echo.Group) {
+	g.GET(oidc.PathAuthorize, h.authorize)
+	g.POST(oidc.PathAuthorize, h.authorize)
+	g.GET(oidc.PathLogin, h.showLogin)
+	g.POST(oidc.PathLogin, h.submitLogin)
+	g.GET(pathConsent, h.showConsent)
+	g.POST(pathConsent, h.submitConsent)
+	g.GET(oidc.PathEndSession, h.endSession)
+	g.POST(oidc.PathEndSession, h.endSession)
+}
+
+const pathConsent = "/consent"
+
+// tenant returns the tenant of the request, resolved by the server.
+func tenant(c echo.Context) (*tenants.Tenant, context.Context, error) {
+	ctx := c.Request().Context()
+	t, ok := tenants.FromContext(ctx)
+	if !ok {
+		return nil, nil, httperr.NotFound()
+	}
+	return t, ctx, nil
+}
+
+func meta(t *tenants.Tenant, title string) views.Meta {
+	return views.Meta{Title: title, TenantName: t.DisplayName}
+}
+
+// render writes a page.
+func render(c echo.Context, status int, page templ.Component) error {
+	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	c.Response().WriteHeader(status)
+	return page.Render(c.Request().Context(), c.Response())
+}
+
+// redirect sends the browser on: 303 after a form POST (never 307, which
+// would re-post the password), 302 otherwise.
+func redirect(c echo.Context, to string) error {
+	status := http.StatusFound
+	if c.Request().Method == http.MethodPost {
+		status = http.StatusSeeOther
+	}
+	return c.Redirect(status, to)
+}

@@ -1,0 +1,118 @@
+package login
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-id/gatehouse/app/httperr"
+	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/tenants/password"
+	"github.com/gatehouse-id/gatehouse/views"
+)
+
+// amrPassword is the authentication method reference of a password login
+// (RFC 8176).
+const amrPassword = "pwd"
+
+// showLogin shows the login form for an auth request, or, when the
+// browser's session already satisfies the request, moves on to consent.
+func (h *Handler) showLogin(c echo.Context) error {
+	t, ctx, err := tenant(c)
+	if err != nil {
+		return err
+	}
+	ar, err := h.loadRequest(c, t, c.QueryParam("id"))
+	if err != nil {
+		return err
+	}
+	sess, err := h.currentSession(c, ctx, t)
+	if err != nil {
+		return httperr.Internal(err)
+	}
+	if satisfies(sess, ar) {
+		if err := h.store.SetAuthenticated(ctx, ar.ID, sess.UserID, sess.AuthTime, sess.AMR); err != nil {
+			return httperr.Internal(err)
+		}
+		return redirect(c, pathConsent+"?id="+url.QueryEscape(ar.ID))
+	}
+	return h.renderLogin(c, t, ar, sess, ar.LoginHint, "", http.StatusOK)
+}
+
+func (h *Handler) renderLogin(c echo.Context, t *tenants.Tenant, ar *tenants.AuthRequest, sess *tenants.Session, email, msg string, status int) error {
+	cl, err := h.provider.Client(c.Request().Context(), ar.ClientID)
+	if err != nil {
+		return httperr.Internal(err)
+	}
+	browser := ensureBrowser(c, t)
+	return render(c, status, views.LoginPage(views.LoginView{
+		Meta:      meta(t, "Sign in"),
+		RequestID: ar.ID,
+		CSRF:      h.csrfToken(t, browser, sessionID(sess)),
+		AppName:   cl.Name,
+		Email:     email,
+		Error:     msg,
+	}))
+}
+
+// errWrongCredentials is the one answer to an unknown email, a wrong
+// password and a disabled account: the same words, status and work.
+const errWrongCredentials = "Incorrect email or password."
+
+// submitLogin checks an email and password. Unknown users cost the same
+// argon2id work as known ones, so neither the answer nor its timing tells
+// whether an account exists.
+func (h *Handler) submitLogin(c echo.Context) error {
+	t, ctx, err := tenant(c)
+	if err != nil {
+		return err
+	}
+	sess, err := h.currentSession(c, ctx, t)
+	if err != nil {
+		return httperr.Internal(err)
+	}
+	if err := h.checkCSRF(c, t, sessionID(sess)); err != nil {
+		return err
+	}
+	ar, err := h.loadRequest(c, t, c.FormValue("id"))
+	if err != nil {
+		return err
+	}
+	email, pw := c.FormValue("email"), c.FormValue("password")
+	if len(email) > 254 {
+		email = email[:254]
+	}
+	user, err := h.store.UserByEmail(ctx, email)
+	switch {
+	case errors.Is(err, tenants.ErrNotFound):
+		h.hasher.VerifyDummy(pw)
+		return h.renderLogin(c, t, ar, sess, email, errWrongCredentials, http.StatusUnauthorized)
+	case err != nil:
+		return httperr.Internal(err)
+	}
+	rehash, err := h.hasher.Verify(user.PasswordHash, pw)
+	if err != nil || user.DisabledAt != nil {
+		if errors.Is(err, password.ErrMismatch) || err == nil {
+			return h.renderLogin(c, t, ar, sess, email, errWrongCredentials, http.StatusUnauthorized)
+		}
+		// An unreadable stored hash: the account cannot log in by password.
+		return h.renderLogin(c, t, ar, sess, email, errWrongCredentials, http.StatusUnauthorized)
+	}
+	newHash := ""
+	if rehash {
+		newHash = h.hasher.Hash(pw)
+	}
+	if err := h.store.RecordLogin(ctx, user.ID, h.now().UTC(), newHash); err != nil {
+		return httperr.Internal(err)
+	}
+	newSess, err := h.startSession(c, ctx, t, user, []string{amrPassword})
+	if err != nil {
+		return httperr.Internal(err)
+	}
+	if err := h.store.SetAuthenticated(ctx, ar.ID, user.ID, newSess.AuthTime, newSess.AMR); err != nil {
+		return httperr.Internal(err)
+	}
+	return redirect(c, pathConsent+"?id="+url.QueryEscape(ar.ID))
+}

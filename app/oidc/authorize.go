@@ -1,0 +1,284 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+
+	"github.com/gatehouse-id/gatehouse/app/httperr"
+	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/tenants/cache"
+)
+
+// Prompt values (OIDC Core §3.1.2.1).
+const (
+	PromptNone    = "none"
+	PromptLogin   = "login"
+	PromptConsent = "consent"
+)
+
+var pkceChallenge = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
+
+// Authorize validates an authorization request (RFC 6749 §4.1.1, OIDC Core
+// §3.1.2.1) and stores it, bound to the browser whose cookie hashes to
+// browserHash.
+//
+// Until the client and its redirect_uri are known good, errors are pages
+// (400, no redirect). After that they go back to the client with error,
+// state and iss (RFC 9207).
+func (p *Provider) Authorize(ctx context.Context, form url.Values, browserHash string) (*tenants.AuthRequest, error) {
+	t, err := tenantFrom(ctx)
+	if err != nil {
+		return nil, httperr.Internal(err)
+	}
+	for _, k := range []string{"client_id", "redirect_uri"} {
+		if len(form[k]) > 1 {
+			return nil, badRequestPage("The request names more than one %s.", k)
+		}
+	}
+	clientID := form.Get("client_id")
+	if clientID == "" {
+		return nil, badRequestPage("The request does not name an application (client_id is missing).")
+	}
+	c, err := p.lookupClient(ctx, clientID)
+	if errors.Is(err, tenants.ErrNotFound) {
+		return nil, badRequestPage("The application that sent you here is not registered with %s.", t.DisplayName)
+	}
+	if err != nil {
+		return nil, httperr.Internal(err)
+	}
+	redirectURI := form.Get("redirect_uri")
+	if redirectURI == "" {
+		return nil, badRequestPage("The request has no redirect_uri.")
+	}
+	// Exact string comparison with a registered URI (RFC 9700 §4.1.3): no
+	// prefix, case, port or path flexibility.
+	if !slices.Contains(c.Client.RedirectURIs, redirectURI) {
+		return nil, badRequestPage("The redirect_uri is not registered for this application.")
+	}
+
+	state := form.Get("state")
+	fail := func(code, format string, args ...any) error {
+		return httperr.OAuth(code, format, args...).RedirectTo(httperr.Redirect{URI: redirectURI, State: state, Issuer: t.Issuer})
+	}
+	for k, vs := range form {
+		if len(vs) > 1 && k != "resource" && k != "audience" {
+			return nil, fail(httperr.InvalidRequest, "parameter %s is repeated", k)
+		}
+	}
+	if len(state) > 2048 {
+		return nil, fail(httperr.InvalidRequest, "state is too long")
+	}
+	if form.Get("request") != "" {
+		return nil, fail("request_not_supported", "request objects are not supported")
+	}
+	if form.Get("request_uri") != "" {
+		return nil, fail("request_uri_not_supported", "request_uri is not supported")
+	}
+	switch rt := form.Get("response_type"); rt {
+	case "code":
+	case "":
+		return nil, fail(httperr.InvalidRequest, "response_type is missing")
+	default:
+		return nil, fail(httperr.UnsupportedResponseType, "only response_type=code is supported")
+	}
+	if !c.AllowsGrant(tenants.GrantAuthorizationCode) {
+		return nil, fail(httperr.UnauthorizedClient, "this application may not use the authorization code flow")
+	}
+	switch rm := form.Get("response_mode"); rm {
+	case "", "query":
+	default:
+		return nil, fail(httperr.InvalidRequest, "response_mode %q is not supported", rm)
+	}
+
+	// PKCE (RFC 7636) with S256, for every client.
+	challenge, method := form.Get("code_challenge"), form.Get("code_challenge_method")
+	switch {
+	case challenge == "":
+		return nil, fail(httperr.InvalidRequest, "code_challenge is required (PKCE with S256)")
+	case method != "S256":
+		return nil, fail(httperr.InvalidRequest, "code_challenge_method must be S256")
+	case !pkceChallenge.MatchString(challenge):
+		return nil, fail(httperr.InvalidRequest, "code_challenge must be the base64url SHA-256 of the verifier")
+	}
+
+	scopes, audience, err := p.resolveScopes(c.Client, strings.Fields(form.Get("scope")), resources(form))
+	if err != nil {
+		var e *httperr.Error
+		if errors.As(err, &e) {
+			return nil, e.RedirectTo(httperr.Redirect{URI: redirectURI, State: state, Issuer: t.Issuer})
+		}
+		return nil, httperr.Internal(err)
+	}
+
+	var prompt []string
+	for _, v := range strings.Fields(form.Get("prompt")) {
+		switch v {
+		case PromptNone, PromptLogin, PromptConsent, "select_account":
+			if !slices.Contains(prompt, v) {
+				prompt = append(prompt, v)
+			}
+		default:
+			return nil, fail(httperr.InvalidRequest, "prompt %q is not supported", v)
+		}
+	}
+	if slices.Contains(prompt, PromptNone) && len(prompt) > 1 {
+		return nil, fail(httperr.InvalidRequest, "prompt=none cannot be combined with other values")
+	}
+	var maxAge *int64
+	if v := form.Get("max_age"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return nil, fail(httperr.InvalidRequest, "max_age must be a non-negative integer")
+		}
+		maxAge = &n
+	}
+	nonce := form.Get("nonce")
+	if len(nonce) > 512 {
+		return nil, fail(httperr.InvalidRequest, "nonce is too long")
+	}
+	loginHint := form.Get("login_hint")
+	if len(loginHint) > 256 {
+		loginHint = ""
+	}
+	var hintSubject string
+	if hint := form.Get("id_token_hint"); hint != "" {
+		claims, err := p.VerifyIDTokenHint(ctx, hint)
+		if err != nil {
+			return nil, fail(httperr.InvalidRequest, "id_token_hint is not valid")
+		}
+		hintSubject = claims.Subject
+	}
+
+	ar := &tenants.AuthRequest{
+		ClientID:            c.ClientID,
+		RedirectURI:         redirectURI,
+		State:               state,
+		Nonce:               nonce,
+		Scopes:              scopes,
+		Audience:            audience,
+		ResponseMode:        form.Get("response_mode"),
+		CodeChallenge:       challenge,
+		CodeChallengeMethod: method,
+		Prompt:              prompt,
+		MaxAge:              maxAge,
+		LoginHint:           loginHint,
+		HintSubject:         hintSubject,
+		BrowserHash:         browserHash,
+		ExpiresAt:           p.now().Add(authRequestTTL),
+	}
+	if err := p.store.CreateAuthRequest(ctx, ar); err != nil {
+		return nil, httperr.Internal(err)
+	}
+	return ar, nil
+}
+
+func badRequestPage(format string, args ...any) error {
+	return httperr.Page(http.StatusBadRequest, "This sign-in request is not valid", format, args...)
+}
+
+// resources returns the distinct resource (RFC 8707) and audience values of
+// a request.
+func resources(form url.Values) []string {
+	var out []string
+	for _, k := range []string{"resource", "audience"} {
+		for _, v := range form[k] {
+			if v != "" && !slices.Contains(out, v) {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
+// resolveScopes checks requested scopes and resources against what the
+// client was granted. OpenID Connect scopes pass; address and phone, which
+// Gatehouse has no claims for, are dropped (OIDC Core §5.4 lets a provider
+// ignore scopes). Every other scope must be granted to the client on the
+// requested API; with no resource named, the one granted API that defines
+// them all is chosen. It returns the scopes and the API audience ("" for
+// none).
+func (p *Provider) resolveScopes(c *cache.Client, requested, resources []string) ([]string, string, error) {
+	if len(resources) > 1 {
+		return nil, "", httperr.OAuth(httperr.InvalidTarget, "name one resource per request")
+	}
+	var std, api []string
+	for _, s := range requested {
+		switch s {
+		case "openid", "profile", "email", "offline_access":
+			if !slices.Contains(std, s) {
+				std = append(std, s)
+			}
+		case "address", "phone":
+		default:
+			if !slices.Contains(api, s) {
+				api = append(api, s)
+			}
+		}
+	}
+	if len(std) == 0 && len(api) == 0 && len(resources) == 0 {
+		return nil, "", httperr.OAuth(httperr.InvalidScope, "scope is required")
+	}
+	audience := ""
+	if len(resources) == 1 {
+		audience = resources[0]
+		if _, ok := c.Grants[audience]; !ok {
+			return nil, "", httperr.OAuth(httperr.InvalidTarget, "this application may not request tokens for %s", audience)
+		}
+	} else if len(api) > 0 {
+		for aud, g := range c.Grants {
+			if containsAll(g.Scopes, api) {
+				if audience != "" {
+					return nil, "", httperr.OAuth(httperr.InvalidTarget, "scopes match more than one API: name one with resource")
+				}
+				audience = aud
+			}
+		}
+		if audience == "" {
+			return nil, "", httperr.OAuth(httperr.InvalidScope, "this application may not request scope %s", strings.Join(api, " "))
+		}
+	}
+	if audience != "" {
+		for _, s := range api {
+			if !slices.Contains(c.Grants[audience].Scopes, s) {
+				return nil, "", httperr.OAuth(httperr.InvalidScope, "this application may not request scope %s on %s", s, audience)
+			}
+		}
+	}
+	return append(std, api...), audience, nil
+}
+
+func containsAll(have, want []string) bool {
+	for _, w := range want {
+		if !slices.Contains(have, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// IDTokenHint is what Gatehouse reads from an id_token_hint.
+type IDTokenHint struct {
+	Subject         string `json:"sub"`
+	AuthorizedParty string `json:"azp"`
+	Audience        any    `json:"aud"`
+}
+
+// VerifyIDTokenHint checks an ID token this tenant issued; an expired one is
+// accepted, as OIDC Core §3.1.2.1 and RP-Initiated Logout §2 allow.
+func (p *Provider) VerifyIDTokenHint(ctx context.Context, token string) (*IDTokenHint, error) {
+	var claims IDTokenHint
+	if err := p.verifyJWT(ctx, token, "jwt", true, &claims); err != nil {
+		return nil, err
+	}
+	if claims.Subject == "" {
+		return nil, errBadToken
+	}
+	return &claims, nil
+}

@@ -1,0 +1,93 @@
+package oidc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/tenants/keyring"
+)
+
+// signingKey adapts a tenant's signing key to op.SigningKey.
+type signingKey struct{ k *keyring.Key }
+
+func (s signingKey) SignatureAlgorithm() jose.SignatureAlgorithm { return s.k.Algorithm }
+func (s signingKey) Key() any                                    { return s.k.Private }
+func (s signingKey) ID() string                                  { return s.k.ID }
+
+// publicKey adapts a published key to op.Key.
+type publicKey struct{ k *keyring.Key }
+
+func (p publicKey) ID() string                         { return p.k.ID }
+func (p publicKey) Algorithm() jose.SignatureAlgorithm { return p.k.Algorithm }
+func (p publicKey) Use() string                        { return "sig" }
+func (p publicKey) Key() any                           { return p.k.Public }
+
+// tenantKeys returns the keys of the tenant in ctx.
+func (p *Provider) tenantKeys(ctx context.Context) (*tenants.Tenant, *keyring.Set, error) {
+	t, err := tenantFrom(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	set, err := p.keys.Keys(ctx, t)
+	return t, set, err
+}
+
+var errBadToken = errors.New("token is not valid")
+
+// verifyJWT checks a JWT issued by the tenant in ctx: one signature, by one
+// of the tenant's published keys (never a key named by the token), with the
+// JOSE typ wantTyp, iss the tenant's issuer, and (unless allowExpired) not
+// expired. It decodes the claims into claims.
+func (p *Provider) verifyJWT(ctx context.Context, token, wantTyp string, allowExpired bool, claims any) error {
+	if token == "" || len(token) > maxTokenLength || strings.Count(token, ".") != 2 {
+		return errBadToken
+	}
+	t, set, err := p.tenantKeys(ctx)
+	if err != nil {
+		return err
+	}
+	jws, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
+	if err != nil || len(jws.Signatures) != 1 {
+		return errBadToken
+	}
+	h := jws.Signatures[0].Protected
+	typ, _ := h.ExtraHeaders[jose.HeaderType].(string)
+	if !strings.EqualFold(strings.TrimPrefix(strings.ToLower(typ), "application/"), wantTyp) {
+		return errBadToken
+	}
+	key, ok := set.Find(h.KeyID)
+	if !ok || string(key.Algorithm) != h.Algorithm {
+		return errBadToken
+	}
+	payload, err := jws.Verify(key.Public)
+	if err != nil {
+		return errBadToken
+	}
+	var std struct {
+		Issuer string  `json:"iss"`
+		Exp    float64 `json:"exp"`
+	}
+	if err := json.Unmarshal(payload, &std); err != nil || std.Issuer != t.Issuer {
+		return errBadToken
+	}
+	if !allowExpired && !p.now().Before(time.Unix(int64(std.Exp), 0)) {
+		return fmt.Errorf("%w: expired", errBadToken)
+	}
+	if err := json.Unmarshal(payload, claims); err != nil {
+		return errBadToken
+	}
+	return nil
+}
+
+var (
+	_ op.SigningKey = signingKey{}
+	_ op.Key        = publicKey{}
+)

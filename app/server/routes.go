@@ -1,0 +1,106 @@
+package server
+
+import (
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/gatehouse-id/gatehouse/app/login"
+	"github.com/gatehouse-id/gatehouse/app/oidc"
+	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/views"
+)
+
+// maxBody caps request bodies: OAuth forms and login posts are small.
+const maxBody = "64K"
+
+func (s *Server) routes(pages *login.Handler) *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.IPExtractor = s.ipExtractor()
+
+	e.Use(middleware.RequestID())
+	e.Use(accessLog)
+	e.Use(middleware.Recover())
+	e.Use(s.securityHeaders)
+	e.Use(middleware.BodyLimit(maxBody))
+	e.Use(s.resolveHost)
+
+	static, _ := fs.Sub(views.Static, "static")
+	e.GET("/static/*", echo.WrapHandler(cacheFor(time.Hour, http.StripPrefix("/static/", http.FileServerFS(static)))))
+
+	// Apex: health, and (later) the console and management API.
+	e.GET("/healthz", s.healthz, onApex)
+	e.GET("/", s.home)
+
+	// Tenant hosts: the engine's endpoints...
+	t := e.Group("", onTenant)
+	t.GET(oidc.PathDiscovery, s.engineEndpoint, corsOpen)
+	t.GET(oidc.PathJWKS, s.engineEndpoint, corsOpen)
+	t.POST(oidc.PathToken, s.engineEndpoint, corsOpen)
+	t.POST(oidc.PathIntrospect, s.engineEndpoint)
+	t.POST(oidc.PathRevoke, s.engineEndpoint, corsOpen)
+	t.GET(oidc.PathUserinfo, s.engineEndpoint, corsOpen)
+	t.POST(oidc.PathUserinfo, s.engineEndpoint, corsOpen)
+	for _, p := range []string{oidc.PathDiscovery, oidc.PathJWKS, oidc.PathToken, oidc.PathRevoke, oidc.PathUserinfo} {
+		t.OPTIONS(p, func(echo.Context) error { return nil }, corsOpen)
+	}
+	// ...and the pages people see.
+	pages.Register(t)
+	return e
+}
+
+// home answers / on the apex and on tenant hosts.
+func (s *Server) home(c echo.Context) error {
+	if t, ok := tenants.FromContext(c.Request().Context()); ok {
+		return c.JSON(http.StatusOK, map[string]string{"issuer": t.Issuer, "name": t.DisplayName,
+			"discovery": t.Issuer + oidc.PathDiscovery})
+	}
+	return c.JSON(http.StatusOK, map[string]string{"service": "gatehouse", "status": "ok"})
+}
+
+func (s *Server) healthz(c echo.Context) error {
+	if err := s.store.Ping(c.Request().Context()); err != nil {
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"})
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func cacheFor(d time.Duration, h http.Handler) http.Handler {
+	v := "public, max-age=" + itoa(int(d.Seconds()))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", v)
+		h.ServeHTTP(w, r)
+	})
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// accessLog logs one line per request: never the query string, which can
+// carry codes and state.
+func accessLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		req := c.Request()
+		attrs := []any{
+			"method", req.Method, "host", req.Host, "path", req.URL.Path,
+			"status", c.Response().Status, "duration_ms", time.Since(start).Milliseconds(),
+			"request_id", c.Response().Header().Get(echo.HeaderXRequestID),
+		}
+		if t, ok := tenants.FromContext(req.Context()); ok {
+			attrs = append(attrs, "tenant", t.Slug)
+		}
+		slog.DebugContext(req.Context(), "http request", attrs...)
+		return nil
+	}
+}

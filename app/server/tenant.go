@@ -1,0 +1,119 @@
+package server
+
+import (
+	"errors"
+	"net"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	zop "github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/gatehouse-id/gatehouse/app/httperr"
+	"github.com/gatehouse-id/gatehouse/tenants"
+)
+
+type hostKind int
+
+const (
+	hostUnknown hostKind = iota
+	hostApex
+	hostTenant
+)
+
+const hostKindKey = "gatehouse.host"
+
+// resolveHost is the first middleware: it matches the request's host (port
+// stripped, lower-cased) exactly against the apex and the tenant table. A
+// tenant's request gets the tenant and its issuer in its context; an
+// unknown host is answered 404 before anything else runs. The Host header
+// is the only source, except behind a configured trusted proxy, whose
+// X-Forwarded-Host is believed.
+func (s *Server) resolveHost(next echo.HandlerFunc) echo.HandlerFunc {
+	apex := strings.ToLower(s.cfg.BaseURL.Hostname())
+	return func(c echo.Context) error {
+		host := s.requestHost(c)
+		if host == apex {
+			c.Set(hostKindKey, hostApex)
+			return next(c)
+		}
+		if host == "" || !strings.HasSuffix(host, "."+apex) && !s.customHosts() {
+			return httperr.NotFound()
+		}
+		ctx := c.Request().Context()
+		t, err := s.cache.TenantByHost(ctx, host)
+		if errors.Is(err, tenants.ErrNotFound) {
+			return httperr.NotFound()
+		}
+		if err != nil {
+			return httperr.Internal(err)
+		}
+		ctx = tenants.WithTenant(ctx, t)
+		ctx = zop.ContextWithIssuer(ctx, t.Issuer)
+		c.SetRequest(c.Request().WithContext(ctx))
+		c.Set(hostKindKey, hostTenant)
+		return next(c)
+	}
+}
+
+// customHosts reports whether tenants may live outside the apex domain.
+// Not yet: every tenant is <slug>.<apex>.
+func (s *Server) customHosts() bool { return false }
+
+func (s *Server) requestHost(c echo.Context) string {
+	r := c.Request()
+	host := r.Host
+	if fwd := r.Header.Get("X-Forwarded-Host"); fwd != "" && s.fromTrustedProxy(r.RemoteAddr) {
+		host, _, _ = strings.Cut(fwd, ",")
+		host = strings.TrimSpace(host)
+	}
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if len(host) > 253 {
+		return ""
+	}
+	return host
+}
+
+func (s *Server) fromTrustedProxy(remoteAddr string) bool {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		host = remoteAddr
+	}
+	ip := net.ParseIP(host)
+	if ip == nil {
+		return false
+	}
+	for _, n := range s.cfg.TrustedProxies {
+		if n.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+func kind(c echo.Context) hostKind {
+	k, _ := c.Get(hostKindKey).(hostKind)
+	return k
+}
+
+// onTenant restricts a route to tenant hosts; elsewhere it does not exist.
+func onTenant(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if kind(c) != hostTenant {
+			return httperr.NotFound()
+		}
+		return next(c)
+	}
+}
+
+// onApex restricts a route to the apex host.
+func onApex(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if kind(c) != hostApex {
+			return httperr.NotFound()
+		}
+		return next(c)
+	}
+}

@@ -1,0 +1,106 @@
+package tenants
+
+import (
+	"context"
+
+	"gorm.io/gorm"
+)
+
+// CreateAPI stores a new API and its scopes in the tenant of ctx.
+func (s *Store) CreateAPI(ctx context.Context, a *API) error {
+	tid, err := tenantID(ctx)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	if a.ID == "" {
+		a.ID = newID()
+	}
+	a.TenantID = tid
+	a.CreatedAt, a.UpdatedAt = now, now
+	scopes := a.Scopes
+	a.Scopes = nil
+	err = s.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Create(a).Error; err != nil {
+			return err
+		}
+		for i := range scopes {
+			sc := &scopes[i]
+			sc.ID, sc.TenantID, sc.APIID, sc.CreatedAt = newID(), tid, a.ID, now
+			if err := tx.Create(sc).Error; err != nil {
+				return err
+			}
+		}
+		return bumpRevision(tx, tid, now)
+	})
+	a.Scopes = scopes
+	return mapErr(err)
+}
+
+// APIByAudience returns the API with audience, and its scopes, in the tenant of ctx.
+func (s *Store) APIByAudience(ctx context.Context, audience string) (*API, error) {
+	q, _, err := s.scoped(ctx, "apis")
+	if err != nil {
+		return nil, err
+	}
+	var a API
+	if err := first(q.Where("audience = ?", audience), &a); err != nil {
+		return nil, err
+	}
+	return &a, s.loadScopes(ctx, []*API{&a})
+}
+
+// APIByID returns the API with id, and its scopes, in the tenant of ctx.
+func (s *Store) APIByID(ctx context.Context, id string) (*API, error) {
+	q, _, err := s.scoped(ctx, "apis")
+	if err != nil {
+		return nil, err
+	}
+	var a API
+	if err := first(q.Where("id = ?", id), &a); err != nil {
+		return nil, err
+	}
+	return &a, s.loadScopes(ctx, []*API{&a})
+}
+
+// ListAPIs returns the APIs of the tenant of ctx with their scopes, ordered by audience.
+func (s *Store) ListAPIs(ctx context.Context) ([]API, error) {
+	q, _, err := s.scoped(ctx, "apis")
+	if err != nil {
+		return nil, err
+	}
+	var as []API
+	if err := q.Order("audience").Find(&as).Error; err != nil {
+		return nil, mapErr(err)
+	}
+	ptrs := make([]*API, len(as))
+	for i := range as {
+		ptrs[i] = &as[i]
+	}
+	return as, s.loadScopes(ctx, ptrs)
+}
+
+func (s *Store) loadScopes(ctx context.Context, apis []*API) error {
+	if len(apis) == 0 {
+		return nil
+	}
+	ids := make([]string, len(apis))
+	byID := make(map[string]*API, len(apis))
+	for i, a := range apis {
+		ids[i] = a.ID
+		byID[a.ID] = a
+		a.Scopes = nil
+	}
+	q, _, err := s.scoped(ctx, "api_scopes")
+	if err != nil {
+		return err
+	}
+	var scopes []Scope
+	if err := q.Where("api_id IN ?", ids).Order("name").Find(&scopes).Error; err != nil {
+		return mapErr(err)
+	}
+	for _, sc := range scopes {
+		byID[sc.APIID].Scopes = append(byID[sc.APIID].Scopes, sc)
+	}
+	return nil
+}

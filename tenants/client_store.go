@@ -1,0 +1,120 @@
+package tenants
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// CreateClient stores a new client, and the API grants it holds, in the
+// tenant of ctx.
+func (s *Store) CreateClient(ctx context.Context, c *Client, grants []ClientGrant) error {
+	tid, err := tenantID(ctx)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	if c.ID == "" {
+		c.ID = newID()
+	}
+	c.TenantID = tid
+	c.CreatedAt, c.UpdatedAt = now, now
+	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Create(c).Error; err != nil {
+			return err
+		}
+		for i := range grants {
+			g := &grants[i]
+			g.ID, g.TenantID, g.ClientID, g.CreatedAt = newID(), tid, c.ClientID, now
+			if err := tx.Create(g).Error; err != nil {
+				return err
+			}
+		}
+		return bumpRevision(tx, tid, now)
+	}))
+}
+
+// ClientByClientID returns the client with the public clientID in the tenant of ctx.
+func (s *Store) ClientByClientID(ctx context.Context, clientID string) (*Client, error) {
+	q, _, err := s.scoped(ctx, "clients")
+	if err != nil {
+		return nil, err
+	}
+	var c Client
+	return &c, first(q.Where("client_id = ?", clientID), &c)
+}
+
+// ListClients returns the clients of the tenant of ctx, ordered by name.
+func (s *Store) ListClients(ctx context.Context) ([]Client, error) {
+	q, _, err := s.scoped(ctx, "clients")
+	if err != nil {
+		return nil, err
+	}
+	var cs []Client
+	return cs, mapErr(q.Order("name, client_id").Find(&cs).Error)
+}
+
+// RotateClientSecret replaces the client's secret hash; the previous secret
+// stays valid until previousExpiresAt (nil: not at all).
+func (s *Store) RotateClientSecret(ctx context.Context, clientID, newHash string, previousExpiresAt *time.Time) error {
+	tid, err := tenantID(ctx)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
+		var c Client
+		if err := first(s.forUpdate(tx.Where("tenant_id = ? AND client_id = ?", tid, clientID)), &c); err != nil {
+			return err
+		}
+		prev := ""
+		if previousExpiresAt != nil {
+			prev = c.SecretHash
+		}
+		err := tx.Table("clients").Where("id = ?", c.ID).Updates(map[string]any{
+			"secret_hash":                newHash,
+			"previous_secret_hash":       prev,
+			"previous_secret_expires_at": previousExpiresAt,
+			"updated_at":                 now,
+		}).Error
+		if err != nil {
+			return err
+		}
+		return bumpRevision(tx, tid, now)
+	}))
+}
+
+// DeleteClient deletes the client, its grants, consents and tokens.
+func (s *Store) DeleteClient(ctx context.Context, clientID string) error {
+	tid, err := tenantID(ctx)
+	if err != nil {
+		return err
+	}
+	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
+		for _, table := range []string{"refresh_tokens", "access_tokens", "grants", "auth_requests", "consents", "client_grants"} {
+			if err := tx.Exec("DELETE FROM "+table+" WHERE tenant_id = ? AND client_id = ?", tid, clientID).Error; err != nil {
+				return err
+			}
+		}
+		res := tx.Exec("DELETE FROM clients WHERE tenant_id = ? AND client_id = ?", tid, clientID)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		return bumpRevision(tx, tid, s.now())
+	}))
+}
+
+// ClientGrants returns the API grants of the client with the public clientID,
+// with each grant's API and its scopes.
+func (s *Store) ClientGrants(ctx context.Context, clientID string) ([]ClientGrant, error) {
+	q, _, err := s.scoped(ctx, "client_grants")
+	if err != nil {
+		return nil, err
+	}
+	var gs []ClientGrant
+	return gs, mapErr(q.Where("client_id = ?", clientID).Order("created_at").Find(&gs).Error)
+}

@@ -1,0 +1,287 @@
+package tenants
+
+import "time"
+
+// Tenant is one issuer: its own users, applications, APIs, keys and
+// sessions. Host is the lower-case host name (no port) that requests for the
+// tenant arrive on; Issuer is fixed when the tenant is created, from
+// configuration, and never derived from a request.
+type Tenant struct {
+	ID          string `gorm:"primaryKey"`
+	Slug        string
+	DisplayName string
+	Host        string
+	Issuer      string
+	// Revision grows on every change to what nodes cache (the tenant itself,
+	// its clients, APIs, grants and keys), so that every node can tell its
+	// cached copy is stale.
+	Revision int64
+
+	AccessTokenTTLSeconds  int64 `gorm:"column:access_token_ttl"`
+	IDTokenTTLSeconds      int64 `gorm:"column:id_token_ttl"`
+	RefreshTokenTTLSeconds int64 `gorm:"column:refresh_token_ttl"`
+	SessionTTLSeconds      int64 `gorm:"column:session_ttl"`
+
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// AccessTokenTTL is how long an access token stays valid.
+func (t *Tenant) AccessTokenTTL() time.Duration { return seconds(t.AccessTokenTTLSeconds) }
+
+// IDTokenTTL is how long an ID token stays valid.
+func (t *Tenant) IDTokenTTL() time.Duration { return seconds(t.IDTokenTTLSeconds) }
+
+// RefreshTokenTTL is the absolute lifetime of a refresh token family.
+func (t *Tenant) RefreshTokenTTL() time.Duration { return seconds(t.RefreshTokenTTLSeconds) }
+
+// SessionTTL is the absolute lifetime of a login session.
+func (t *Tenant) SessionTTL() time.Duration { return seconds(t.SessionTTLSeconds) }
+
+func seconds(n int64) time.Duration { return time.Duration(n) * time.Second }
+
+// Default lifetimes of a new tenant.
+const (
+	DefaultAccessTokenTTL  = time.Hour
+	DefaultIDTokenTTL      = time.Hour
+	DefaultRefreshTokenTTL = 30 * 24 * time.Hour
+	DefaultSessionTTL      = 7 * 24 * time.Hour
+)
+
+// User is an end user of one tenant. ID is the OpenID Connect subject.
+type User struct {
+	ID              string `gorm:"primaryKey"`
+	TenantID        string
+	Email           string
+	EmailNormalized string
+	EmailVerified   bool
+	Name            string
+	GivenName       string
+	FamilyName      string
+	PasswordHash    string
+	DisabledAt      *time.Time
+	LastLoginAt     *time.Time
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+// Application types of a client (what kind of app registered it).
+const (
+	AppTypeWeb     = "web"     // server-side web app, confidential
+	AppTypeSPA     = "spa"     // single-page app, public
+	AppTypeNative  = "native"  // mobile or desktop app, public
+	AppTypeMachine = "machine" // machine-to-machine, client credentials
+)
+
+// Token endpoint authentication methods (RFC 7591 §2).
+const (
+	AuthMethodBasic = "client_secret_basic"
+	AuthMethodPost  = "client_secret_post"
+	AuthMethodNone  = "none"
+)
+
+// Grant types a client may use (RFC 7591 §2).
+const (
+	GrantAuthorizationCode = "authorization_code"
+	GrantRefreshToken      = "refresh_token"
+	GrantClientCredentials = "client_credentials"
+)
+
+// Client is an application registered with a tenant (an OAuth client).
+// ClientID is its public identifier; SecretHash the SHA-256 of its secret.
+type Client struct {
+	ID                      string `gorm:"primaryKey"`
+	TenantID                string
+	ClientID                string
+	Name                    string
+	ApplicationType         string
+	TokenEndpointAuthMethod string
+	SecretHash              string
+	PreviousSecretHash      string
+	PreviousSecretExpiresAt *time.Time
+	RedirectURIs            Strings
+	PostLogoutRedirectURIs  Strings
+	GrantTypes              Strings
+	CreatedAt               time.Time
+	UpdatedAt               time.Time
+}
+
+// Public reports whether the client cannot keep a secret (SPA, native).
+func (c *Client) Public() bool { return c.TokenEndpointAuthMethod == AuthMethodNone }
+
+// AllowsGrant reports whether the client registered grant type g.
+func (c *Client) AllowsGrant(g string) bool { return c.GrantTypes.Contains(g) }
+
+// API is a resource server: it is named by its audience, and defines the
+// scopes that clients may be granted on it.
+type API struct {
+	ID        string `gorm:"primaryKey"`
+	TenantID  string
+	Name      string
+	Audience  string
+	Scopes    []Scope `gorm:"foreignKey:APIID"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// TableName implements gorm's tabler.
+func (API) TableName() string { return "apis" }
+
+// Scope is one permission an API defines, with the words the consent page
+// shows for it.
+type Scope struct {
+	ID          string `gorm:"primaryKey"`
+	TenantID    string
+	APIID       string `gorm:"column:api_id"`
+	Name        string
+	Description string
+	CreatedAt   time.Time
+}
+
+// TableName implements gorm's tabler.
+func (Scope) TableName() string { return "api_scopes" }
+
+// ClientGrant allows a client to request Scopes on an API.
+type ClientGrant struct {
+	ID        string `gorm:"primaryKey"`
+	TenantID  string
+	ClientID  string
+	APIID     string `gorm:"column:api_id"`
+	Scopes    Strings
+	CreatedAt time.Time
+}
+
+// Consent records the scopes a user granted to a client.
+type Consent struct {
+	ID        string `gorm:"primaryKey"`
+	TenantID  string
+	UserID    string
+	ClientID  string
+	Scopes    ScopeSet
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Session is a user's login at one tenant, in one browser. ID is the
+// SHA-256 of the cookie value; the value itself is never stored.
+type Session struct {
+	ID         string `gorm:"primaryKey"`
+	TenantID   string
+	UserID     string
+	AuthTime   time.Time
+	AMR        Strings `gorm:"column:amr"`
+	IPAddress  string
+	UserAgent  string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time
+}
+
+// AuthRequest is an authorization request (RFC 6749 §4.1.1) from the moment
+// /authorize accepted it until its code is redeemed or it expires.
+type AuthRequest struct {
+	ID                  string `gorm:"primaryKey"`
+	TenantID            string
+	ClientID            string
+	RedirectURI         string
+	State               string
+	Nonce               string
+	Scopes              Strings
+	Audience            string
+	ResponseMode        string
+	CodeChallenge       string
+	CodeChallengeMethod string
+	Prompt              Strings
+	MaxAge              *int64
+	LoginHint           string
+	HintSubject         string
+	// BrowserHash is the SHA-256 of the browser cookie of the browser that
+	// started the request; only that browser may continue it.
+	BrowserHash string
+	UserID      string
+	AuthTime    *time.Time
+	AMR         Strings `gorm:"column:amr"`
+	// CodeHash is the SHA-256 of the one authorization code issued for the
+	// request; nil until the user has logged in and consented.
+	CodeHash       *string
+	CodeExpiresAt  *time.Time
+	CodeRedeemedAt *time.Time
+	// GrantID names the token family issued from the code, so that a replay
+	// can revoke it.
+	GrantID   *string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// Grant is a token family: every access and refresh token issued from one
+// authorization code and its refreshes. Revoking it revokes them all.
+type Grant struct {
+	ID            string `gorm:"primaryKey"`
+	TenantID      string
+	ClientID      string
+	UserID        string
+	Scopes        Strings
+	Audience      string
+	AuthTime      time.Time
+	AMR           Strings `gorm:"column:amr"`
+	CreatedAt     time.Time
+	ExpiresAt     time.Time
+	RevokedAt     *time.Time
+	RevokedReason string
+}
+
+// AccessToken is the record of an issued JWT access token, by its jti.
+type AccessToken struct {
+	ID        string `gorm:"primaryKey"`
+	TenantID  string
+	ClientID  string
+	Subject   string
+	GrantID   *string
+	Scopes    Strings
+	Audience  string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	RevokedAt *time.Time
+	// GrantRevokedAt is filled by reads: the revocation time of the token's
+	// family, if it was revoked.
+	GrantRevokedAt *time.Time `gorm:"->;-:migration"`
+}
+
+// Active reports whether the token is neither expired, revoked, nor of a
+// revoked family at now.
+func (t *AccessToken) Active(now time.Time) bool {
+	return t.RevokedAt == nil && t.GrantRevokedAt == nil && now.Before(t.ExpiresAt)
+}
+
+// RefreshToken is one refresh token of a family; TokenHash is the SHA-256 of
+// the token. UsedAt is set when it is rotated: a second use is a reuse.
+type RefreshToken struct {
+	ID        string `gorm:"primaryKey"`
+	TenantID  string
+	TokenHash string
+	GrantID   string
+	ClientID  string
+	UserID    string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+	RevokedAt *time.Time
+}
+
+// SigningKey is a tenant's key pair. The private key is sealed under the
+// master key; PublicJWK is the public half as a JSON Web Key.
+type SigningKey struct {
+	ID            string `gorm:"primaryKey"`
+	TenantID      string
+	Algorithm     string
+	PublicJWK     string `gorm:"column:public_jwk"`
+	PrivateSealed []byte
+	CreatedAt     time.Time
+	// RetiredAt is set when a newer key took over signing; the key stays in
+	// the JWKS until ExpiresAt, so that tokens it signed still verify.
+	RetiredAt *time.Time
+	ExpiresAt *time.Time
+}
+
+// Active reports whether the key is the one that signs.
+func (k *SigningKey) Active() bool { return k.RetiredAt == nil }

@@ -1,0 +1,93 @@
+package tenants
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Store is Gatehouse's storage: one implementation over GORM for PostgreSQL
+// and SQLite. Methods on tenant-owned data act on the tenant carried by ctx.
+type Store struct {
+	db      *gorm.DB
+	dialect string
+	now     func() time.Time
+}
+
+// SetClock replaces the store's clock, for tests of expiry.
+func (s *Store) SetClock(now func() time.Time) { s.now = func() time.Time { return now().UTC() } }
+
+// Now returns the store's current time (UTC).
+func (s *Store) Now() time.Time { return s.now() }
+
+// tenantID returns the id of the tenant carried by ctx.
+func tenantID(ctx context.Context) (string, error) {
+	t, ok := FromContext(ctx)
+	if !ok || t.ID == "" {
+		return "", ErrNoTenant
+	}
+	return t.ID, nil
+}
+
+// scoped is the one place tenant scoping happens: it returns a query bound to
+// ctx and restricted to the tenant carried by ctx, with an explicit column
+// condition (never a struct condition, whose zero values match every row).
+func (s *Store) scoped(ctx context.Context, table string) (*gorm.DB, string, error) {
+	tid, err := tenantID(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	return s.db.WithContext(ctx).Table(table).Where(table+".tenant_id = ?", tid), tid, nil
+}
+
+// tx runs fn in a transaction on ctx.
+func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return s.db.WithContext(ctx).Transaction(fn)
+}
+
+// bumpRevision marks the tenant's cached configuration stale on every node.
+func bumpRevision(tx *gorm.DB, tenantID string, now time.Time) error {
+	return tx.Table("tenants").Where("id = ?", tenantID).
+		Updates(map[string]any{"revision": gorm.Expr("revision + 1"), "updated_at": now}).Error
+}
+
+// NewID returns a random, time-ordered identifier for a row.
+func NewID() string { return uuid.Must(uuid.NewV7()).String() }
+
+func newID() string { return NewID() }
+
+// NewRandomID returns a fully random identifier, for ids that travel in URLs.
+func NewRandomID() string { return uuid.NewString() }
+
+// mapErr turns GORM's errors into the package's.
+func mapErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return ErrNotFound
+	case errors.Is(err, gorm.ErrDuplicatedKey):
+		return ErrAlreadyExists
+	case errors.Is(err, gorm.ErrForeignKeyViolated):
+		return ErrNotFound
+	}
+	return err
+}
+
+// first loads one row into dst, mapping "no row" to ErrNotFound.
+func first(q *gorm.DB, dst any) error {
+	return mapErr(q.Limit(1).Take(dst).Error)
+}
+
+// forUpdate locks the selected rows on PostgreSQL; SQLite serializes writers
+// (transactions begin IMMEDIATE) so it needs no row lock.
+func (s *Store) forUpdate(q *gorm.DB) *gorm.DB {
+	if s.dialect == DialectPostgres {
+		return q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	return q
+}

@@ -1,0 +1,124 @@
+package tenants
+
+import (
+	"context"
+	"strings"
+
+	"gorm.io/gorm"
+)
+
+// CreateTenant stores a new tenant together with its first signing key, in
+// one transaction: a tenant never exists without a key.
+func (s *Store) CreateTenant(ctx context.Context, t *Tenant, key *SigningKey) error {
+	now := s.now()
+	if t.ID == "" {
+		t.ID = newID()
+	}
+	t.Host = strings.ToLower(t.Host)
+	t.CreatedAt, t.UpdatedAt, t.Revision = now, now, 1
+	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Create(t).Error; err != nil {
+			return err
+		}
+		key.TenantID = t.ID
+		if key.ID == "" {
+			key.ID = newID()
+		}
+		key.CreatedAt = now
+		return tx.Create(key).Error
+	}))
+}
+
+// TenantBySlug returns the tenant with slug.
+func (s *Store) TenantBySlug(ctx context.Context, slug string) (*Tenant, error) {
+	var t Tenant
+	return &t, first(s.db.WithContext(ctx).Where("slug = ?", strings.ToLower(slug)), &t)
+}
+
+// TenantByHost returns the tenant served at host (lower-case, no port).
+func (s *Store) TenantByHost(ctx context.Context, host string) (*Tenant, error) {
+	var t Tenant
+	return &t, first(s.db.WithContext(ctx).Where("host = ?", strings.ToLower(host)), &t)
+}
+
+// TenantByID returns the tenant with id.
+func (s *Store) TenantByID(ctx context.Context, id string) (*Tenant, error) {
+	var t Tenant
+	return &t, first(s.db.WithContext(ctx).Where("id = ?", id), &t)
+}
+
+// ListTenants returns every tenant, ordered by slug.
+func (s *Store) ListTenants(ctx context.Context) ([]Tenant, error) {
+	var ts []Tenant
+	return ts, mapErr(s.db.WithContext(ctx).Order("slug").Find(&ts).Error)
+}
+
+// TenantRevision pairs a tenant id with its revision.
+type TenantRevision struct {
+	ID       string
+	Revision int64
+}
+
+// TenantRevisions returns the revision of every tenant: a cheap query that
+// lets every node notice what another node changed.
+func (s *Store) TenantRevisions(ctx context.Context) ([]TenantRevision, error) {
+	var revs []TenantRevision
+	err := s.db.WithContext(ctx).Table("tenants").Select("id, revision").Scan(&revs).Error
+	return revs, mapErr(err)
+}
+
+// UpdateTenantSettings saves the display name and lifetimes of the tenant in
+// ctx and bumps its revision.
+func (s *Store) UpdateTenantSettings(ctx context.Context, t *Tenant) error {
+	tid, err := tenantID(ctx)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
+		res := tx.Table("tenants").Where("id = ?", tid).Updates(map[string]any{
+			"display_name":      t.DisplayName,
+			"access_token_ttl":  t.AccessTokenTTLSeconds,
+			"id_token_ttl":      t.IDTokenTTLSeconds,
+			"refresh_token_ttl": t.RefreshTokenTTLSeconds,
+			"session_ttl":       t.SessionTTLSeconds,
+			"updated_at":        now,
+			"revision":          gorm.Expr("revision + 1"),
+		})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		return nil
+	}))
+}
+
+// DeleteTenant deletes the tenant in ctx and everything it owns.
+func (s *Store) DeleteTenant(ctx context.Context) error {
+	tid, err := tenantID(ctx)
+	if err != nil {
+		return err
+	}
+	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
+		// Children first, so that the delete works with or without
+		// ON DELETE CASCADE being honoured by the connection.
+		for _, table := range tenantTables {
+			if err := tx.Exec("DELETE FROM "+table+" WHERE tenant_id = ?", tid).Error; err != nil {
+				return err
+			}
+		}
+		res := tx.Exec("DELETE FROM tenants WHERE id = ?", tid)
+		if res.Error == nil && res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		return res.Error
+	}))
+}
+
+// tenantTables lists tenant-owned tables, children before parents.
+var tenantTables = []string{
+	"refresh_tokens", "access_tokens", "grants", "auth_requests", "sessions",
+	"consents", "client_grants", "api_scopes", "apis", "clients", "users", "signing_keys",
+}
