@@ -463,4 +463,3 @@ func keyList(ctx context.Context, env Env, args []string) error {
 	}
 	return printJSON(env.Stdout, map[string]any{"keys": ks})
 }
-

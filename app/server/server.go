@@ -149,4 +149,3 @@ func (s *Server) ipExtractor() echo.IPExtractor {
 	}
 	return echo.ExtractIPFromXFFHeader(opts...)
 }
-
