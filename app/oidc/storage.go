@@ -109,6 +109,10 @@ func fillUserinfo(info *oidc.UserInfo, u *tenants.User, scopes []string) {
 		case oidc.ScopeEmail:
 			info.Email = u.Email
 			info.EmailVerified = oidc.Bool(u.EmailVerified)
+			if !u.EmailVerified {
+				// The engine's type omits false; relying parties must see it.
+				info.AppendClaims("email_verified", false)
+			}
 		}
 	}
 }

@@ -1,0 +1,10 @@
+package e2e
+
+import (
+	"encoding/base64"
+	"encoding/json"
+)
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+func decodeSegment(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
