@@ -81,7 +81,9 @@ func newEnv(t testing.TB, databaseURL string) *env {
 	target := ln.Addr().String()
 	d := &net.Dialer{Timeout: 5 * time.Second}
 	return &env{t: t, srv: srv, store: store, port: port, base: base.String(),
-		dialer: func(ctx context.Context, network, _ string) (net.Conn, error) { return d.DialContext(ctx, network, target) }}
+		dialer: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return d.DialContext(ctx, network, target)
+		}}
 }
 
 // httpClient returns a client that reaches the server for any host name.
