@@ -3,8 +3,11 @@ package e2e
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 )
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 
 func decodeSegment(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
+
+func fmtAny(v any) string { return fmt.Sprint(v) }

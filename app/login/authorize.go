@@ -42,7 +42,7 @@ func (h *Handler) authorize(c echo.Context) error {
 	if err != nil {
 		return httperr.Internal(err)
 	}
-	if !satisfies(sess, ar) {
+	if !satisfies(sess, ar, h.now()) {
 		return h.provider.Fail(ctx, ar, httperr.LoginRequired, "the user must sign in")
 	}
 	if err := h.store.SetAuthenticated(ctx, ar.ID, sess.UserID, sess.AuthTime, sess.AMR); err != nil {

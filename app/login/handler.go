@@ -41,16 +41,16 @@ func New(cfg Config, provider *oidc.Provider, store *tenants.Store, hasher *pass
 	return h
 }
 
-// Register adds the pages to g, whose requests carry a resolved tenant.
-func (h *Handler) Register(g *echo.Group) {
-	g.GET(oidc.PathAuthorize, h.authorize)
-	g.POST(oidc.PathAuthorize, h.authorize)
-	g.GET(oidc.PathLogin, h.showLogin)
-	g.POST(oidc.PathLogin, h.submitLogin)
-	g.GET(pathConsent, h.showConsent)
-	g.POST(pathConsent, h.submitConsent)
-	g.GET(oidc.PathEndSession, h.endSession)
-	g.POST(oidc.PathEndSession, h.endSession)
+// Register adds the pages to e behind mw, which must resolve the tenant.
+func (h *Handler) Register(e *echo.Echo, mw ...echo.MiddlewareFunc) {
+	e.GET(oidc.PathAuthorize, h.authorize, mw...)
+	e.POST(oidc.PathAuthorize, h.authorize, mw...)
+	e.GET(oidc.PathLogin, h.showLogin, mw...)
+	e.POST(oidc.PathLogin, h.submitLogin, mw...)
+	e.GET(pathConsent, h.showConsent, mw...)
+	e.POST(pathConsent, h.submitConsent, mw...)
+	e.GET(oidc.PathEndSession, h.endSession, mw...)
+	e.POST(oidc.PathEndSession, h.endSession, mw...)
 }
 
 const pathConsent = "/consent"

@@ -32,7 +32,7 @@ func (h *Handler) showLogin(c echo.Context) error {
 	if err != nil {
 		return httperr.Internal(err)
 	}
-	if satisfies(sess, ar) {
+	if satisfies(sess, ar, h.now()) {
 		if err := h.store.SetAuthenticated(ctx, ar.ID, sess.UserID, sess.AuthTime, sess.AMR); err != nil {
 			return httperr.Internal(err)
 		}

@@ -3,6 +3,7 @@ package login
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -76,24 +77,22 @@ func (h *Handler) endSessions(c echo.Context, ctx context.Context, t *tenants.Te
 	return nil
 }
 
-// satisfies reports whether session s may answer auth request ar without a
-// new login: prompt=login and max_age (OIDC Core §3.1.2.1) ask for an
-// authentication after a point in time, and id_token_hint for a user.
-func satisfies(s *tenants.Session, ar *tenants.AuthRequest) bool {
+// satisfies reports whether session s may answer auth request ar at now
+// without a new login (OIDC Core §3.1.2.1): prompt=login always asks again,
+// as does max_age when the last authentication is older than it (max_age=0
+// always), and id_token_hint asks for one user. A login performed for ar
+// itself moves straight on to consent and is not checked again.
+func satisfies(s *tenants.Session, ar *tenants.AuthRequest, now time.Time) bool {
 	if s == nil {
 		return false
 	}
 	if ar.HintSubject != "" && ar.HintSubject != s.UserID {
 		return false
 	}
-	authTime := s.AuthTime.Truncate(time.Second)
-	created := ar.CreatedAt.Truncate(time.Second)
-	for _, p := range ar.Prompt {
-		if p == oidc.PromptLogin && authTime.Before(created) {
-			return false
-		}
+	if slices.Contains(ar.Prompt, oidc.PromptLogin) {
+		return false
 	}
-	if ar.MaxAge != nil && authTime.Before(created.Add(-time.Duration(*ar.MaxAge)*time.Second)) {
+	if ar.MaxAge != nil && (*ar.MaxAge == 0 || now.Sub(s.AuthTime) > time.Duration(*ar.MaxAge)*time.Second) {
 		return false
 	}
 	return true

@@ -23,7 +23,15 @@ var _ op.ExtendedLegacyServer = (*server)(nil)
 // VerifyClient authenticates the client of the token and revocation
 // endpoints. Every failure is invalid_client with 401 (RFC 6749 §5.2).
 func (s *server) VerifyClient(ctx context.Context, r *op.Request[op.ClientCredentials]) (op.Client, error) {
-	requireSecret := oidc.GrantType(r.Form.Get("grant_type")) == oidc.GrantTypeClientCredentials
+	// A grant the server does not offer is unsupported_grant_type, whoever
+	// asks; the engine would first ask whether this client may use it.
+	gt := oidc.GrantType(r.Form.Get("grant_type"))
+	switch gt {
+	case "", oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials:
+	default:
+		return nil, op.NewStatusError(oidc.ErrUnsupportedGrantType().WithDescription("grant_type %s is not supported", gt), http.StatusBadRequest)
+	}
+	requireSecret := gt == oidc.GrantTypeClientCredentials
 	return s.p.authenticateClient(ctx, r.Data, requireSecret)
 }
 

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -11,10 +13,11 @@ import (
 	"github.com/gatehouse-id/gatehouse/tenants"
 )
 
-// engineEndpoint mounts one of the engine's endpoints. It refuses tokens in
-// the URL (RFC 6750 §2.3, RFC 9700 §4.3.2), and adds the WWW-Authenticate
-// header the engine leaves out of its 401 answers (RFC 6749 §5.2, RFC 6750
-// §3).
+// engineEndpoint mounts one of the engine's endpoints. Around the engine it
+// refuses tokens in the URL (RFC 6750 §2.3, RFC 9700 §4.3.2), refuses a
+// client endpoint call that identifies no client, and answers client
+// authentication failures with 401 and WWW-Authenticate (RFC 6749 §5.2,
+// RFC 6750 §3), which the engine answers with 400 and no header.
 func (s *Server) engineEndpoint(c echo.Context) error {
 	r := c.Request()
 	q := r.URL.Query()
@@ -25,31 +28,68 @@ func (s *Server) engineEndpoint(c echo.Context) error {
 	}
 	t, _ := tenants.FromContext(r.Context())
 	challenge := `Basic realm="` + t.Issuer + `"`
-	if r.URL.Path == oidc.PathUserinfo {
+	switch r.URL.Path {
+	case oidc.PathUserinfo:
 		challenge = `Bearer realm="` + t.Issuer + `"`
 		if r.Header.Get("Authorization") != "" || r.Method == http.MethodPost && r.PostFormValue("access_token") != "" {
 			challenge += `, error="invalid_token"`
 		}
+	case oidc.PathToken, oidc.PathIntrospect, oidc.PathRevoke:
+		if _, _, ok := r.BasicAuth(); !ok && (r.Header.Get("Authorization") != "" || r.PostFormValue("client_id") == "" && r.PostFormValue("client_assertion") == "") {
+			if r.PostFormValue("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer" {
+				c.Response().Header().Set("WWW-Authenticate", challenge)
+				return &httperr.Error{Status: http.StatusUnauthorized, Code: httperr.InvalidClient, Description: "client authentication is required"}
+			}
+		}
 	}
-	w := &challengeWriter{ResponseWriter: c.Response().Writer, challenge: challenge}
+	w := &clientErrorWriter{ResponseWriter: c.Response().Writer, challenge: challenge}
 	s.provider.Handler().ServeHTTP(w, r)
+	w.flush()
 	return nil
 }
 
-// challengeWriter adds WWW-Authenticate to a 401.
-type challengeWriter struct {
+// clientErrorWriter holds back a 400 or 401 answer of the engine until it
+// has seen its body: an invalid_client error becomes 401, and every 401
+// carries WWW-Authenticate.
+type clientErrorWriter struct {
 	http.ResponseWriter
 	challenge string
+	held      int
+	body      bytes.Buffer
 }
 
-func (w *challengeWriter) WriteHeader(status int) {
-	if status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
-		w.Header().Set("WWW-Authenticate", w.challenge)
+func (w *clientErrorWriter) WriteHeader(status int) {
+	if status == http.StatusBadRequest || status == http.StatusUnauthorized {
+		w.held = status
+		return
 	}
 	w.ResponseWriter.WriteHeader(status)
 }
 
-func (w *challengeWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+func (w *clientErrorWriter) Write(b []byte) (int, error) {
+	if w.held != 0 {
+		return w.body.Write(b)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *clientErrorWriter) flush() {
+	if w.held == 0 {
+		return
+	}
+	status := w.held
+	var e struct {
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(w.body.Bytes(), &e) == nil && e.Error == httperr.InvalidClient {
+		status = http.StatusUnauthorized
+	}
+	if status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
+		w.Header().Set("WWW-Authenticate", w.challenge)
+	}
+	w.ResponseWriter.WriteHeader(status)
+	_, _ = w.ResponseWriter.Write(w.body.Bytes())
+}
 
 // corsOpen allows any origin to call an endpoint without credentials:
 // browser apps (SPAs) read discovery and JWKS and call the token, userinfo

@@ -39,20 +39,20 @@ func (s *Server) routes(pages *login.Handler) *echo.Echo {
 	e.GET("/healthz", s.healthz, onApex)
 	e.GET("/", s.home)
 
-	// Tenant hosts: the engine's endpoints...
-	t := e.Group("", onTenant)
-	t.GET(oidc.PathDiscovery, s.engineEndpoint, corsOpen)
-	t.GET(oidc.PathJWKS, s.engineEndpoint, corsOpen)
-	t.POST(oidc.PathToken, s.engineEndpoint, corsOpen)
-	t.POST(oidc.PathIntrospect, s.engineEndpoint)
-	t.POST(oidc.PathRevoke, s.engineEndpoint, corsOpen)
-	t.GET(oidc.PathUserinfo, s.engineEndpoint, corsOpen)
-	t.POST(oidc.PathUserinfo, s.engineEndpoint, corsOpen)
+	// Tenant hosts: the engine's endpoints and the pages people see. The
+	// restriction is per route (not a group middleware, whose catch-all
+	// route would turn 405 into 404).
+	e.GET(oidc.PathDiscovery, s.engineEndpoint, onTenant, corsOpen)
+	e.GET(oidc.PathJWKS, s.engineEndpoint, onTenant, corsOpen)
+	e.POST(oidc.PathToken, s.engineEndpoint, onTenant, corsOpen)
+	e.POST(oidc.PathIntrospect, s.engineEndpoint, onTenant)
+	e.POST(oidc.PathRevoke, s.engineEndpoint, onTenant, corsOpen)
+	e.GET(oidc.PathUserinfo, s.engineEndpoint, onTenant, corsOpen)
+	e.POST(oidc.PathUserinfo, s.engineEndpoint, onTenant, corsOpen)
 	for _, p := range []string{oidc.PathDiscovery, oidc.PathJWKS, oidc.PathToken, oidc.PathRevoke, oidc.PathUserinfo} {
-		t.OPTIONS(p, func(echo.Context) error { return nil }, corsOpen)
+		e.OPTIONS(p, func(echo.Context) error { return nil }, onTenant, corsOpen)
 	}
-	// ...and the pages people see.
-	pages.Register(t)
+	pages.Register(e, onTenant)
 	return e
 }
 
