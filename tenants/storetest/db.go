@@ -127,4 +127,3 @@ func MustTenant(t testing.TB, s *tenants.Store, slug string) *tenants.Tenant {
 	}
 	return tn
 }
-
