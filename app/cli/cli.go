@@ -153,6 +153,9 @@ func open(ctx context.Context, env Env, f *flags, migrate bool) (*runtime, error
 	if err != nil {
 		return nil, err
 	}
+	if strings.HasPrefix(cfg.MasterKeyNotice, "development mode: generated") {
+		fmt.Fprintln(env.Stderr, "gatehouse: "+cfg.MasterKeyNotice)
+	}
 	store, err := tenants.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, err
@@ -196,8 +199,12 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	slog.SetDefault(slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel})))
-	if cfg.MasterKeyNotice != "" {
+	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	// The engine logs each route it registers while the server is built;
+	// that is noise, so the configured level applies from the start of
+	// serving.
+	slog.SetDefault(slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if strings.HasPrefix(cfg.MasterKeyNotice, "development mode: generated") {
 		slog.Warn(cfg.MasterKeyNotice)
 	}
 	store, err := tenants.Open(ctx, cfg.DatabaseURL)
@@ -220,6 +227,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	slog.SetDefault(logger)
 	return srv.ListenAndServe(ctx, func(addr net.Addr) {
 		fmt.Fprintf(env.Stdout, "Gatehouse is running in %s mode on %s (listening on %s).\n", cfg.Mode, store.Dialect(), addr)
 		fmt.Fprintf(env.Stdout, "  Open %s\n", cfg.BaseURL)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/a-h/templ"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/gatehouse-id/gatehouse/app/config"
+	"github.com/gatehouse-id/gatehouse/app/httperr"
 	"github.com/gatehouse-id/gatehouse/app/login"
 	"github.com/gatehouse-id/gatehouse/app/oidc"
 	"github.com/gatehouse-id/gatehouse/tenants"
@@ -58,11 +61,27 @@ func (s *Server) routes(pages *login.Handler) *echo.Echo {
 
 // home answers / on the apex and on tenant hosts.
 func (s *Server) home(c echo.Context) error {
-	if t, ok := tenants.FromContext(c.Request().Context()); ok {
-		return c.JSON(http.StatusOK, map[string]string{"issuer": t.Issuer, "name": t.DisplayName,
-			"discovery": t.Issuer + oidc.PathDiscovery})
+	ctx := c.Request().Context()
+	if t, ok := tenants.FromContext(ctx); ok {
+		return render(c, views.TenantHomePage(views.TenantHomeView{Meta: views.Meta{Title: "Sign-in service", TenantName: t.DisplayName}, Issuer: t.Issuer}))
 	}
-	return c.JSON(http.StatusOK, map[string]string{"service": "gatehouse", "status": "ok"})
+	v := views.HomeView{Meta: views.Meta{Title: "Gatehouse", TenantName: "Gatehouse"}, Development: s.cfg.Mode == config.ModeDevelopment}
+	if v.Development {
+		ts, err := s.store.ListTenants(ctx)
+		if err != nil {
+			return httperr.Internal(err)
+		}
+		for _, t := range ts {
+			v.Tenants = append(v.Tenants, views.HomeTenant{Name: t.DisplayName, Slug: t.Slug, Issuer: t.Issuer})
+		}
+	}
+	return render(c, views.HomePage(v))
+}
+
+func render(c echo.Context, page templ.Component) error {
+	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	c.Response().WriteHeader(http.StatusOK)
+	return page.Render(c.Request().Context(), c.Response())
 }
 
 func (s *Server) healthz(c echo.Context) error {
