@@ -54,14 +54,22 @@ func testHasher() *password.Hasher {
 
 func newEnv(t testing.TB, databaseURL string) *env {
 	t.Helper()
+	key, _ := secret.ParseMasterKey(secret.NewMasterKey())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return startNode(t, databaseURL, key, ln, "http://localhost:"+port)
+}
+
+// startNode starts a node on ln with base URL base; nodes sharing a
+// database must share the master key.
+func startNode(t testing.TB, databaseURL string, key []byte, ln net.Listener, baseURL string) *env {
+	t.Helper()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	store := storetest.Open(t, databaseURL)
-	key, _ := secret.ParseMasterKey(secret.NewMasterKey())
-	base, _ := config.ParseBaseURL("http://localhost:" + port)
+	base, _ := config.ParseBaseURL(baseURL)
 	cfg := &config.Config{BaseURL: base, Addr: ln.Addr().String(), Mode: config.ModeDevelopment, MasterKey: key, CachePoll: 200 * time.Millisecond}
 	srv, err := server.New(cfg, server.Deps{Store: store, Hasher: testHasher()})
 	if err != nil {

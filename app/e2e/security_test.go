@@ -232,6 +232,9 @@ func TestCSRFTokenRequired(t *testing.T) {
 		}
 		// Another browser cannot use this browser's request, even with its token.
 		other := e.browser()
+		if p := other.get(f.issuer + "/login?id=" + url.QueryEscape(id)); p.status != http.StatusBadRequest || !strings.Contains(p.body, "another browser") {
+			t.Fatalf("login page of another browser's request: %d", p.status)
+		}
 		p = other.post(f.issuer+"/login", url.Values{"id": {id}, "csrf_token": {token}, "email": {f.email}, "password": {f.password}})
 		if p.status != http.StatusForbidden {
 			t.Fatalf("another browser: %d", p.status)
