@@ -123,7 +123,9 @@ func run() error {
 	}
 
 	transport := &http.Transport{
-		DialContext:         func(ctx context.Context, network, _ string) (net.Conn, error) { return (&net.Dialer{}).DialContext(ctx, network, ln.Addr().String()) },
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, ln.Addr().String())
+		},
 		MaxIdleConnsPerHost: *concurrency * 2,
 	}
 	client := &http.Client{Transport: transport, Timeout: 30 * time.Second}
