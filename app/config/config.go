@@ -42,8 +42,9 @@ type Config struct {
 	// MasterKeyNotice says where the master key came from, when it was
 	// generated, for the operator to read.
 	MasterKeyNotice string
-	// TrustedProxies are the networks whose X-Forwarded-For/-Proto/-Host
-	// headers are believed.
+	// TrustedProxies are the networks whose X-Forwarded-For (client IP) and
+	// X-Forwarded-Host headers are believed. The scheme is never taken from
+	// a request: issuers come from configuration.
 	TrustedProxies []*net.IPNet
 	// CachePoll is how often each node checks for configuration changes
 	// made by other nodes.
@@ -134,12 +135,10 @@ func ParseBaseURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
+// isLocal reports whether host names this machine (base URLs are host
+// names, never IP addresses).
 func isLocal(host string) bool {
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return host == "localhost" || strings.HasSuffix(host, ".localhost")
 }
 
 func first(vs ...string) string {

@@ -1,0 +1,149 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse-id/gatehouse/app/cli"
+	"github.com/gatehouse-id/gatehouse/tenants/secret"
+	"github.com/gatehouse-id/gatehouse/tenants/storetest"
+)
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func (r result) json(t *testing.T) map[string]any {
+	t.Helper()
+	var v map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
+		t.Fatalf("stdout is not one JSON object: %v\n%s", err, r.stdout)
+	}
+	return v
+}
+
+// TestQuickstart runs the README's quickstart commands and their failure
+// cases through the real CLI, on every database.
+func TestQuickstart(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db storetest.Database) {
+		t.Parallel()
+		env := map[string]string{
+			"GATEHOUSE_DATABASE_URL": db.URL(t),
+			"GATEHOUSE_DATA_DIR":     t.TempDir(),
+			"GATEHOUSE_MASTER_KEY":   secret.NewMasterKey(),
+		}
+		run := func(stdin string, args ...string) result {
+			var out, errOut bytes.Buffer
+			code := cli.Main(context.Background(), cli.Env{
+				Args: args, Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut,
+				Getenv: func(k string) string { return env[k] },
+			})
+			return result{code, out.String(), errOut.String()}
+		}
+		ok := func(stdin string, args ...string) map[string]any {
+			t.Helper()
+			r := run(stdin, args...)
+			if r.code != 0 {
+				t.Fatalf("%v: exit %d: %s", args, r.code, r.stderr)
+			}
+			return r.json(t)
+		}
+
+		tn := ok("", "tenant", "create", "acme", "--name", "Acme Inc")
+		if tn["slug"] != "acme" || tn["issuer"] != "http://acme.localhost:8080" {
+			t.Fatalf("tenant: %v", tn)
+		}
+		api := ok("", "api", "create", "--tenant", "acme", "--audience", "https://api.acme.test", "--scope", "read:orders", "--scope", "write:orders=Change your orders")
+		if len(api["scopes"].([]any)) != 2 {
+			t.Fatalf("api: %v", api)
+		}
+		web := ok("", "client", "create", "--tenant", "acme", "--name", "web", "--redirect-uri", "http://127.0.0.1:9000/cb",
+			"--post-logout-redirect-uri", "http://127.0.0.1:9000/bye", "--grant-type", "authorization_code", "--grant-type", "refresh_token")
+		if web["client_id"] == "" || len(web["client_secret"].(string)) < 43 || web["token_endpoint_auth_method"] != "client_secret_basic" {
+			t.Fatalf("web client: %v", web)
+		}
+		spa := ok("", "client", "create", "--tenant", "acme", "--name", "spa", "--public", "--redirect-uri", "http://127.0.0.1:9000/cb")
+		if _, has := spa["client_secret"]; has || spa["token_endpoint_auth_method"] != "none" {
+			t.Fatalf("public client: %v", spa)
+		}
+		worker := ok("", "client", "create", "--tenant", "acme", "--name", "worker", "--grant-type", "client_credentials", "--audience", "https://api.acme.test", "--scope", "read:orders")
+		grants := worker["api_grants"].([]any)
+		if len(grants) != 1 || grants[0].(map[string]any)["audience"] != "https://api.acme.test" {
+			t.Fatalf("worker grants: %v", worker)
+		}
+		user := ok("correct horse battery staple\n", "user", "create", "--tenant", "acme", "--email", "ann@acme.test", "--password-stdin")
+		if user["email"] != "ann@acme.test" || user["id"] == "" {
+			t.Fatalf("user: %v", user)
+		}
+		key := ok("", "key", "rotate", "--tenant", "acme")
+		if key["status"] != "active" || key["alg"] != "RS256" {
+			t.Fatalf("key: %v", key)
+		}
+		keys := ok("", "key", "list", "--tenant", "acme")
+		if len(keys["keys"].([]any)) != 2 {
+			t.Fatalf("after a rotation both keys are listed: %v", keys)
+		}
+		if list := ok("", "client", "list", "--tenant", "acme"); len(list["clients"].([]any)) != 3 {
+			t.Fatalf("clients: %v", list)
+		}
+		if _, has := ok("", "client", "list", "--tenant", "acme")["clients"].([]any)[0].(map[string]any)["client_secret"]; has {
+			t.Fatal("a listed client shows its secret")
+		}
+
+		for _, tc := range []struct {
+			name  string
+			stdin string
+			args  []string
+			want  string
+		}{
+			{"unknown tenant", "", []string{"client", "create", "--tenant", "nope", "--name", "x", "--redirect-uri", "https://x.test/cb"}, `tenant "nope": not found`},
+			{"duplicate slug", "", []string{"tenant", "create", "acme"}, "already exists"},
+			{"bad slug", "", []string{"tenant", "create", "Not_A_Slug"}, "not a valid slug"},
+			{"reserved slug", "", []string{"tenant", "create", "admin"}, "reserved"},
+			{"duplicate email", "correct horse battery staple\n", []string{"user", "create", "--tenant", "acme", "--email", "ANN@acme.test", "--password-stdin"}, "already exists"},
+			{"short password", "short\n", []string{"user", "create", "--tenant", "acme", "--email", "bob@acme.test", "--password-stdin"}, "at least 12"},
+			{"password on the command line", "", []string{"user", "create", "--tenant", "acme", "--email", "bob@acme.test"}, "--password-stdin is required"},
+			{"bad email", "correct horse battery staple\n", []string{"user", "create", "--tenant", "acme", "--email", "not-an-email", "--password-stdin"}, "not an email address"},
+			{"http redirect URI", "", []string{"client", "create", "--tenant", "acme", "--name", "x", "--redirect-uri", "http://evil.test/cb"}, "must use https"},
+			{"wildcard redirect URI", "", []string{"client", "create", "--tenant", "acme", "--name", "x", "--redirect-uri", "https://*.evil.test/cb"}, "wildcards"},
+			{"fragment", "", []string{"client", "create", "--tenant", "acme", "--name", "x", "--redirect-uri", "https://app.test/cb#x"}, "fragments"},
+			{"implicit grant", "", []string{"client", "create", "--tenant", "acme", "--name", "x", "--redirect-uri", "https://app.test/cb", "--grant-type", "implicit"}, "not supported"},
+			{"public client credentials", "", []string{"client", "create", "--tenant", "acme", "--name", "x", "--public", "--grant-type", "client_credentials"}, "public client"},
+			{"unknown API", "", []string{"client", "create", "--tenant", "acme", "--name", "x", "--grant-type", "client_credentials", "--audience", "https://nope.test"}, "no API"},
+			{"scope of no API", "", []string{"client", "create", "--tenant", "acme", "--name", "x", "--grant-type", "client_credentials", "--audience", "https://api.acme.test", "--scope", "delete:everything"}, "not a scope"},
+			{"duplicate audience", "", []string{"api", "create", "--tenant", "acme", "--audience", "https://api.acme.test"}, "already exists"},
+			{"relative audience", "", []string{"api", "create", "--tenant", "acme", "--audience", "orders"}, "absolute URI"},
+			{"OIDC scope on an API", "", []string{"api", "create", "--tenant", "acme", "--audience", "https://b.test", "--scope", "openid"}, "OpenID Connect scope"},
+			{"unknown command", "", []string{"tenant", "explode"}, "unknown command"},
+			{"unknown flag", "", []string{"tenant", "create", "x", "--colour", "red"}, "flag provided but not defined"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				r := run(tc.stdin, tc.args...)
+				if r.code == 0 {
+					t.Fatalf("exit 0, stdout %s", r.stdout)
+				}
+				if r.stdout != "" {
+					t.Fatalf("a failed command printed on stdout: %s", r.stdout)
+				}
+				lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+				if len(lines) != 1 || !strings.Contains(lines[0], tc.want) {
+					t.Fatalf("stderr %q, want one line containing %q", r.stderr, tc.want)
+				}
+			})
+		}
+	})
+}
+
+func TestProductionRefusesWithoutMasterKey(t *testing.T) {
+	var out, errOut bytes.Buffer
+	env := map[string]string{"GATEHOUSE_BASE_URL": "https://id.example.com", "GATEHOUSE_DATA_DIR": t.TempDir()}
+	code := cli.Main(context.Background(), cli.Env{Args: []string{"serve"}, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut,
+		Getenv: func(k string) string { return env[k] }})
+	if code == 0 || !strings.Contains(errOut.String(), "GATEHOUSE_MASTER_KEY is required in production") {
+		t.Fatalf("exit %d, stderr %q", code, errOut.String())
+	}
+}

@@ -1,0 +1,88 @@
+package config_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse-id/gatehouse/app/config"
+	"github.com/gatehouse-id/gatehouse/tenants/secret"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaultsAreDevelopmentWithGeneratedKey(t *testing.T) {
+	dir := t.TempDir()
+	c, err := config.Load(env(map[string]string{"GATEHOUSE_DATA_DIR": dir}), config.Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Mode != config.ModeDevelopment || c.BaseURL.String() != "http://localhost:8080" || c.Addr != ":8080" ||
+		c.DatabaseURL != "sqlite:"+filepath.Join(dir, "gatehouse.db") {
+		t.Fatalf("defaults: %+v", c)
+	}
+	if !strings.Contains(c.MasterKeyNotice, "generated") || len(c.MasterKey) != 32 {
+		t.Fatalf("notice %q", c.MasterKeyNotice)
+	}
+	fi, err := os.Stat(filepath.Join(dir, "master.key"))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("master.key: %v %v", fi, err)
+	}
+	again, err := config.Load(env(map[string]string{"GATEHOUSE_DATA_DIR": dir}), config.Overrides{})
+	if err != nil || string(again.MasterKey) != string(c.MasterKey) || strings.Contains(again.MasterKeyNotice, "generated") {
+		t.Fatalf("second start must reuse the key: %v %q", err, again.MasterKeyNotice)
+	}
+}
+
+func TestLoad(t *testing.T) {
+	key := secret.NewMasterKey()
+	for _, tc := range []struct {
+		name    string
+		env     map[string]string
+		wantErr string
+		check   func(*testing.T, *config.Config)
+	}{
+		{"production is inferred from a real host", map[string]string{"GATEHOUSE_BASE_URL": "https://id.example.com", "GATEHOUSE_MASTER_KEY": key}, "",
+			func(t *testing.T, c *config.Config) {
+				if c.Mode != config.ModeProduction {
+					t.Fatal(c.Mode)
+				}
+			}},
+		{"production needs a master key", map[string]string{"GATEHOUSE_BASE_URL": "https://id.example.com"}, "GATEHOUSE_MASTER_KEY is required", nil},
+		{"production needs https", map[string]string{"GATEHOUSE_BASE_URL": "http://id.example.com", "GATEHOUSE_MASTER_KEY": key}, "production needs https", nil},
+		{"explicit production on localhost needs a key", map[string]string{"GATEHOUSE_MODE": "production", "GATEHOUSE_BASE_URL": "https://localhost"}, "GATEHOUSE_MASTER_KEY is required", nil},
+		{"constant master key", map[string]string{"GATEHOUSE_MASTER_KEY": strings.Repeat("00", 32)}, "constant byte pattern", nil},
+		{"short master key", map[string]string{"GATEHOUSE_MASTER_KEY": "c2hvcnQ="}, "32 random bytes", nil},
+		{"hex master key", map[string]string{"GATEHOUSE_MASTER_KEY": "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"}, "", nil},
+		{"key and key file", map[string]string{"GATEHOUSE_MASTER_KEY": key, "GATEHOUSE_MASTER_KEY_FILE": "/x"}, "not both", nil},
+		{"base URL with path", map[string]string{"GATEHOUSE_BASE_URL": "http://localhost:8080/id"}, "must not have a path", nil},
+		{"base URL IP", map[string]string{"GATEHOUSE_BASE_URL": "http://127.0.0.1:8080"}, "must be a host name", nil},
+		{"base URL scheme", map[string]string{"GATEHOUSE_BASE_URL": "ftp://localhost"}, "want http(s)", nil},
+		{"bad mode", map[string]string{"GATEHOUSE_MODE": "staging"}, "GATEHOUSE_MODE", nil},
+		{"trusted proxies", map[string]string{"GATEHOUSE_MASTER_KEY": key, "GATEHOUSE_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.10 ::1"}, "",
+			func(t *testing.T, c *config.Config) {
+				if len(c.TrustedProxies) != 3 || c.TrustedProxies[1].String() != "192.168.1.10/32" {
+					t.Fatal(c.TrustedProxies)
+				}
+			}},
+		{"bad proxy", map[string]string{"GATEHOUSE_TRUSTED_PROXIES": "example.com"}, "not an IP or CIDR", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.env["GATEHOUSE_DATA_DIR"] = t.TempDir()
+			c, err := config.Load(env(tc.env), config.Overrides{})
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.check != nil {
+				tc.check(t, c)
+			}
+		})
+	}
+}
