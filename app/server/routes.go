@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/app/login"
 	"github.com/gatehouse-id/gatehouse/app/oidc"
 	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/tenants/secret"
 	"github.com/gatehouse-id/gatehouse/views"
 )
 
@@ -28,7 +29,7 @@ func (s *Server) routes(pages *login.Handler) *echo.Echo {
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = s.ipExtractor()
 
-	e.Use(middleware.RequestID())
+	e.Use(requestID)
 	e.Use(accessLog)
 	e.Use(middleware.Recover())
 	e.Use(s.securityHeaders)
@@ -100,6 +101,16 @@ func cacheFor(d time.Duration, h http.Handler) http.Handler {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// requestID gives every request a fresh id, in the X-Request-ID answer
+// header, the logs and error pages. An id sent by the client is not taken:
+// it could be anything.
+func requestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set(echo.HeaderXRequestID, secret.Token(9))
+		return next(c)
+	}
+}
 
 // accessLog logs one line per request: never the query string, which can
 // carry codes and state.
