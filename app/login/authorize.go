@@ -1,6 +1,7 @@
 package login
 
 import (
+	"errors"
 	"net/url"
 	"slices"
 
@@ -76,7 +77,7 @@ func (h *Handler) loadRequest(c echo.Context, t *tenants.Tenant, id string) (*te
 	}
 	ar, err := h.store.AuthRequestByID(ctx, id)
 	if err != nil {
-		if err == tenants.ErrNotFound {
+		if errors.Is(err, tenants.ErrNotFound) {
 			return nil, expired()
 		}
 		return nil, httperr.Internal(err)

@@ -7,7 +7,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/gatehouse-id/gatehouse/app/httperr"
-	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/views"
 )
 
@@ -94,5 +93,3 @@ func (h *Handler) endSession(c echo.Context) error {
 func logoutError(format string, args ...any) error {
 	return httperr.Page(http.StatusBadRequest, "This sign-out request is not valid", format, args...)
 }
-
-var _ = tenants.ErrNotFound
