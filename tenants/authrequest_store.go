@@ -96,8 +96,8 @@ type Issue struct {
 }
 
 // RedeemCode claims the request's code and stores the tokens issued for it,
-// in one transaction. If the code was already claimed it fails with
-// ErrConflict and writes nothing.
+// in one transaction. If the code was already claimed, or none was issued,
+// it fails with ErrConflict and writes nothing.
 func (s *Store) RedeemCode(ctx context.Context, authRequestID string, issue Issue) error {
 	tid, err := tenantID(ctx)
 	if err != nil {
@@ -106,7 +106,7 @@ func (s *Store) RedeemCode(ctx context.Context, authRequestID string, issue Issu
 	now := s.now()
 	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
 		res := tx.Table("auth_requests").
-			Where("tenant_id = ? AND id = ? AND code_redeemed_at IS NULL", tid, authRequestID).
+			Where("tenant_id = ? AND id = ? AND code_hash IS NOT NULL AND code_redeemed_at IS NULL", tid, authRequestID).
 			Updates(map[string]any{"code_redeemed_at": now, "grant_id": issue.Grant.ID})
 		if res.Error != nil {
 			return res.Error

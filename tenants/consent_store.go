@@ -26,7 +26,8 @@ func (s *Store) GrantConsent(ctx context.Context, userID, clientID string, add S
 	}
 	now := s.now()
 	var out Consent
-	err = s.tx(ctx, func(tx *gorm.DB) error {
+	grant := func(tx *gorm.DB) error {
+		out = Consent{}
 		err := first(s.forUpdate(tx.Where("tenant_id = ? AND user_id = ? AND client_id = ?", tid, userID, clientID)), &out)
 		switch {
 		case errors.Is(err, ErrNotFound):
@@ -47,7 +48,13 @@ func (s *Store) GrantConsent(ctx context.Context, userID, clientID string, add S
 		out.UpdatedAt = now
 		return tx.Table("consents").Where("id = ?", out.ID).
 			Updates(map[string]any{"scopes": out.Scopes, "updated_at": now}).Error
-	})
+	}
+	err = s.tx(ctx, grant)
+	if errors.Is(mapErr(err), ErrAlreadyExists) {
+		// A concurrent first grant (a consent form submitted twice)
+		// created the row after this one looked: add to that row.
+		err = s.tx(ctx, grant)
+	}
 	return &out, mapErr(err)
 }
 
@@ -77,8 +84,17 @@ func (s *Store) RevokeConsent(ctx context.Context, userID, clientID string) erro
 		if res.RowsAffected == 0 {
 			return ErrNotFound
 		}
-		return tx.Table("grants").
+		err := tx.Table("grants").
 			Where("tenant_id = ? AND user_id = ? AND client_id = ? AND revoked_at IS NULL", tid, userID, clientID).
 			Updates(map[string]any{"revoked_at": now, "revoked_reason": "consent revoked"}).Error
+		if err != nil {
+			return err
+		}
+		// As RevokeGrant does: a revoked family's refresh tokens are revoked
+		// too, so that a rotation racing with this revocation loses.
+		return tx.Table("refresh_tokens").
+			Where("tenant_id = ? AND revoked_at IS NULL AND grant_id IN (?)", tid,
+				tx.Table("grants").Select("id").Where("tenant_id = ? AND user_id = ? AND client_id = ?", tid, userID, clientID)).
+			Update("revoked_at", now).Error
 	}))
 }

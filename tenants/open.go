@@ -53,6 +53,10 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 		return nil, err
 	}
 	if dialect == DialectSQLite {
+		if err := registerUTC(db); err != nil {
+			_ = sqlDB.Close()
+			return nil, err
+		}
 		// One writer at a time is all SQLite allows; a small pool keeps
 		// readers concurrent under WAL while busy_timeout queues writers.
 		sqlDB.SetMaxOpenConns(4)

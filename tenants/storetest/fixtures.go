@@ -1,0 +1,321 @@
+package storetest
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/tenants/secret"
+)
+
+// The fixtures below write through the store, failing the test on error, so
+// that each subtest reads as the operation it is about.
+
+// suffix returns a short random string that makes slugs, hosts and other
+// natural keys unique within a shared database.
+func suffix() string {
+	return strings.ReplaceAll(tenants.NewRandomID(), "-", "")[:12]
+}
+
+// randomHash returns the hash of a fresh random secret, as codes, refresh
+// tokens, session ids and client secrets are stored.
+func randomHash() string { return secret.Hash(secret.Token(32)) }
+
+// newTenant creates a tenant with a unique slug that starts with prefix and
+// returns a context carrying it.
+func newTenant(t testing.TB, s *tenants.Store, prefix string) (context.Context, *tenants.Tenant) {
+	t.Helper()
+	tn := MustTenant(t, s, prefix+"-"+suffix())
+	return tenants.WithTenant(context.Background(), tn), tn
+}
+
+func mustUser(t testing.TB, ctx context.Context, s *tenants.Store, email string) *tenants.User {
+	t.Helper()
+	u := &tenants.User{
+		Email: email, EmailVerified: true, Name: "Ada Lovelace", GivenName: "Ada", FamilyName: "Lovelace",
+		PasswordHash: "$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA",
+	}
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatalf("create user %s: %v", email, err)
+	}
+	return u
+}
+
+func mustAPI(t testing.TB, ctx context.Context, s *tenants.Store, audience string, scopes ...string) *tenants.API {
+	t.Helper()
+	a := &tenants.API{Name: "API " + audience, Audience: audience}
+	for _, sc := range scopes {
+		a.Scopes = append(a.Scopes, tenants.Scope{Name: sc, Description: "May " + sc})
+	}
+	if err := s.CreateAPI(ctx, a); err != nil {
+		t.Fatalf("create API %s: %v", audience, err)
+	}
+	return a
+}
+
+func newClient(clientID string) *tenants.Client {
+	return &tenants.Client{
+		ClientID:                clientID,
+		Name:                    clientID,
+		ApplicationType:         tenants.AppTypeWeb,
+		TokenEndpointAuthMethod: tenants.AuthMethodBasic,
+		SecretHash:              randomHash(),
+		RedirectURIs:            tenants.Strings{"https://app.example.com/callback"},
+		PostLogoutRedirectURIs:  tenants.Strings{"https://app.example.com/"},
+		GrantTypes:              tenants.Strings{tenants.GrantAuthorizationCode, tenants.GrantRefreshToken},
+	}
+}
+
+func mustClient(t testing.TB, ctx context.Context, s *tenants.Store, clientID string, grants ...tenants.ClientGrant) *tenants.Client {
+	t.Helper()
+	c := newClient(clientID)
+	if err := s.CreateClient(ctx, c, grants); err != nil {
+		t.Fatalf("create client %s: %v", clientID, err)
+	}
+	return c
+}
+
+func mustConsent(t testing.TB, ctx context.Context, s *tenants.Store, userID, clientID string, scopes tenants.ScopeSet) *tenants.Consent {
+	t.Helper()
+	c, err := s.GrantConsent(ctx, userID, clientID, scopes)
+	if err != nil {
+		t.Fatalf("grant consent: %v", err)
+	}
+	return c
+}
+
+func newSession(s *tenants.Store, userID string, ttl time.Duration) *tenants.Session {
+	now := s.Now()
+	return &tenants.Session{
+		ID: randomHash(), UserID: userID, AuthTime: now, AMR: tenants.Strings{"pwd"},
+		IPAddress: "192.0.2.1", UserAgent: "storetest", ExpiresAt: now.Add(ttl),
+	}
+}
+
+func mustSession(t testing.TB, ctx context.Context, s *tenants.Store, userID string, ttl time.Duration) *tenants.Session {
+	t.Helper()
+	sess := newSession(s, userID, ttl)
+	if err := s.CreateSession(ctx, sess); err != nil {
+		t.Fatalf("create session: %v", err)
+	}
+	return sess
+}
+
+func newAuthRequest(s *tenants.Store, clientID string) *tenants.AuthRequest {
+	maxAge := int64(300)
+	return &tenants.AuthRequest{
+		ClientID:            clientID,
+		RedirectURI:         "https://app.example.com/callback",
+		State:               "state-" + suffix(),
+		Nonce:               "nonce-" + suffix(),
+		Scopes:              tenants.Strings{"openid", "profile", "offline_access"},
+		Audience:            "https://api.example.com",
+		ResponseMode:        "query",
+		CodeChallenge:       "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+		CodeChallengeMethod: "S256",
+		Prompt:              tenants.Strings{"login"},
+		MaxAge:              &maxAge,
+		LoginHint:           "ada@example.com",
+		BrowserHash:         randomHash(),
+		ExpiresAt:           s.Now().Add(10 * time.Minute),
+	}
+}
+
+// mustAuthRequest creates an authorization request nobody has logged in to.
+func mustAuthRequest(t testing.TB, ctx context.Context, s *tenants.Store, clientID string) *tenants.AuthRequest {
+	t.Helper()
+	ar := newAuthRequest(s, clientID)
+	if err := s.CreateAuthRequest(ctx, ar); err != nil {
+		t.Fatalf("create auth request: %v", err)
+	}
+	return ar
+}
+
+// mustAuthenticated creates an authorization request userID logged in to.
+func mustAuthenticated(t testing.TB, ctx context.Context, s *tenants.Store, clientID, userID string) *tenants.AuthRequest {
+	t.Helper()
+	ar := mustAuthRequest(t, ctx, s, clientID)
+	if err := s.SetAuthenticated(ctx, ar.ID, userID, s.Now(), []string{"pwd"}); err != nil {
+		t.Fatalf("set authenticated: %v", err)
+	}
+	return ar
+}
+
+// mustCode creates an authorization request with an issued, unredeemed
+// code, and returns the code's hash.
+func mustCode(t testing.TB, ctx context.Context, s *tenants.Store, clientID, userID string) (*tenants.AuthRequest, string) {
+	t.Helper()
+	ar := mustAuthenticated(t, ctx, s, clientID, userID)
+	h := randomHash()
+	if err := s.IssueCode(ctx, ar.ID, h, s.Now().Add(time.Minute)); err != nil {
+		t.Fatalf("issue code: %v", err)
+	}
+	return ar, h
+}
+
+// newIssue returns what a code exchange writes: a new family with an access
+// and a refresh token, every id fresh.
+func newIssue(s *tenants.Store, clientID, userID string) tenants.Issue {
+	now := s.Now()
+	g := &tenants.Grant{
+		ID: tenants.NewID(), ClientID: clientID, UserID: userID,
+		Scopes: tenants.Strings{"openid", "offline_access"}, Audience: "https://api.example.com",
+		AuthTime: now, AMR: tenants.Strings{"pwd"}, ExpiresAt: now.Add(24 * time.Hour),
+	}
+	return tenants.Issue{
+		Grant:   g,
+		Access:  newFamilyAccess(s, g),
+		Refresh: newRefresh(g),
+	}
+}
+
+// refreshIssue returns what a refresh writes: an access and a refresh token
+// of the family g.
+func refreshIssue(s *tenants.Store, g *tenants.Grant) tenants.Issue {
+	return tenants.Issue{Access: newFamilyAccess(s, g), Refresh: newRefresh(g)}
+}
+
+func newFamilyAccess(s *tenants.Store, g *tenants.Grant) *tenants.AccessToken {
+	return &tenants.AccessToken{
+		ID: tenants.NewRandomID(), ClientID: g.ClientID, Subject: g.UserID, GrantID: &g.ID,
+		Scopes: g.Scopes, Audience: g.Audience, ExpiresAt: s.Now().Add(time.Hour),
+	}
+}
+
+func newRefresh(g *tenants.Grant) *tenants.RefreshToken {
+	return &tenants.RefreshToken{TokenHash: randomHash(), GrantID: g.ID, ClientID: g.ClientID, UserID: g.UserID, ExpiresAt: g.ExpiresAt}
+}
+
+// mustRedeemed creates an authorization request whose code was redeemed,
+// and returns what the redemption wrote.
+func mustRedeemed(t testing.TB, ctx context.Context, s *tenants.Store, clientID, userID string) (*tenants.AuthRequest, tenants.Issue) {
+	t.Helper()
+	ar, _ := mustCode(t, ctx, s, clientID, userID)
+	issue := newIssue(s, clientID, userID)
+	if err := s.RedeemCode(ctx, ar.ID, issue); err != nil {
+		t.Fatalf("redeem code: %v", err)
+	}
+	return ar, issue
+}
+
+// newMachineToken returns a client-credentials access token: no family.
+func newMachineToken(s *tenants.Store, clientID string, ttl time.Duration) *tenants.AccessToken {
+	return &tenants.AccessToken{
+		ID: tenants.NewRandomID(), ClientID: clientID, Subject: clientID,
+		Scopes: tenants.Strings{"read"}, Audience: "https://api.example.com", ExpiresAt: s.Now().Add(ttl),
+	}
+}
+
+func mustMachineToken(t testing.TB, ctx context.Context, s *tenants.Store, clientID string, ttl time.Duration) *tenants.AccessToken {
+	t.Helper()
+	at := newMachineToken(s, clientID, ttl)
+	if err := s.CreateAccessToken(ctx, at); err != nil {
+		t.Fatalf("create access token: %v", err)
+	}
+	return at
+}
+
+func newKey() *tenants.SigningKey {
+	return &tenants.SigningKey{Algorithm: "RS256", PublicJWK: `{"kty":"RSA","kid":"` + suffix() + `"}`, PrivateSealed: []byte("sealed-" + suffix())}
+}
+
+// clock is a time source for Store.SetClock that moves only when told to.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *clock { return &clock{now: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// race calls fn(0) to fn(n-1) at once, each on its own goroutine, as
+// requests racing each other do, and returns their errors.
+func race(n int, fn func(i int) error) []error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			errs[i] = fn(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+	return errs
+}
+
+// sameTime reports whether a and b are the same instant to the microsecond,
+// the precision PostgreSQL keeps.
+func sameTime(a, b time.Time) bool {
+	d := a.Sub(b)
+	return d > -time.Microsecond && d < time.Microsecond
+}
+
+// samePtrTime reports whether a is set to the instant b.
+func samePtrTime(a *time.Time, b time.Time) bool { return a != nil && sameTime(*a, b) }
+
+// tenantTables are the tables that hold tenant-owned rows.
+var tenantTables = []string{
+	"signing_keys", "users", "clients", "apis", "api_scopes", "client_grants", "consents",
+	"sessions", "auth_requests", "grants", "access_tokens", "refresh_tokens",
+}
+
+// countRows returns the number of rows of table whose column equals value,
+// read with plain SQL, past the store.
+func countRows(t testing.TB, s *tenants.Store, table, column, value string) int {
+	t.Helper()
+	db, err := s.SQLDB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ph := "?"
+	if s.Dialect() == tenants.DialectPostgres {
+		ph = "$1"
+	}
+	var n int
+	if err := db.QueryRow("SELECT COUNT(*) FROM "+table+" WHERE "+column+" = "+ph, value).Scan(&n); err != nil {
+		t.Fatalf("count %s: %v", table, err)
+	}
+	return n
+}
+
+// tenantRows counts the rows of every tenant table that belong to tenantID.
+func tenantRows(t testing.TB, s *tenants.Store, tenantID string) map[string]int {
+	t.Helper()
+	out := make(map[string]int, len(tenantTables)+1)
+	out["tenants"] = countRows(t, s, "tenants", "id", tenantID)
+	for _, table := range tenantTables {
+		out[table] = countRows(t, s, table, "tenant_id", tenantID)
+	}
+	return out
+}
+
+// revision returns the revision of tenant id, or -1 when it has none.
+func revision(t testing.TB, s *tenants.Store, id string) int64 {
+	t.Helper()
+	revs, err := s.TenantRevisions(context.Background())
+	if err != nil {
+		t.Fatalf("tenant revisions: %v", err)
+	}
+	for _, r := range revs {
+		if r.ID == id {
+			return r.Revision
+		}
+	}
+	return -1
+}

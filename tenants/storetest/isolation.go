@@ -1,0 +1,468 @@
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse/tenants"
+)
+
+// Natural keys every world uses, so that a lookup by one of them that
+// forgets the tenant finds the other tenant's row.
+const (
+	sharedEmail    = "ada@example.com"
+	sharedClientID = "web-app"
+	sharedAudience = "https://api.example.com"
+)
+
+// world is one tenant with a row of every kind, as the suite wrote them.
+type world struct {
+	ctx    context.Context
+	tenant *tenants.Tenant
+
+	user    *tenants.User   // email sharedEmail
+	api     *tenants.API    // audience sharedAudience
+	client  *tenants.Client // client_id sharedClientID
+	consent *tenants.Consent
+	session *tenants.Session
+	// private is a key no other world uses: the email, client_id and
+	// audience of rows only this world has.
+	private string
+
+	fresh    *tenants.AuthRequest // nobody logged in yet
+	authed   *tenants.AuthRequest // logged in, no code yet
+	coded    *tenants.AuthRequest // code issued, not redeemed
+	codeHash string
+	redeemed *tenants.AuthRequest
+	grant    *tenants.Grant
+	access   *tenants.AccessToken // of grant
+	refresh  *tenants.RefreshToken
+	machine  *tenants.AccessToken // client credentials, no family
+}
+
+func (w *world) privateEmail() string    { return w.private + "@example.com" }
+func (w *world) privateClientID() string { return "app-" + w.private }
+func (w *world) privateAudience() string { return "https://" + w.private + ".example.com" }
+
+// seedWorld creates a tenant and a row of every kind in it.
+func seedWorld(t testing.TB, s *tenants.Store, prefix string) *world {
+	t.Helper()
+	ctx, tn := newTenant(t, s, prefix)
+	w := &world{ctx: ctx, tenant: tn, private: suffix()}
+	w.user = mustUser(t, ctx, s, sharedEmail)
+	mustUser(t, ctx, s, w.privateEmail())
+	w.api = mustAPI(t, ctx, s, sharedAudience, "read", "write")
+	mustAPI(t, ctx, s, w.privateAudience(), "read")
+	w.client = mustClient(t, ctx, s, sharedClientID, tenants.ClientGrant{APIID: w.api.ID, Scopes: tenants.Strings{"read"}})
+	mustClient(t, ctx, s, w.privateClientID(), tenants.ClientGrant{APIID: w.api.ID, Scopes: tenants.Strings{"write"}})
+	w.consent = mustConsent(t, ctx, s, w.user.ID, sharedClientID, tenants.ScopeSet{"": {"openid"}, sharedAudience: {"read"}})
+	w.session = mustSession(t, ctx, s, w.user.ID, time.Hour)
+	w.fresh = mustAuthRequest(t, ctx, s, sharedClientID)
+	w.authed = mustAuthenticated(t, ctx, s, sharedClientID, w.user.ID)
+	w.coded, w.codeHash = mustCode(t, ctx, s, sharedClientID, w.user.ID)
+	var issue tenants.Issue
+	w.redeemed, issue = mustRedeemed(t, ctx, s, sharedClientID, w.user.ID)
+	w.grant, w.access, w.refresh = issue.Grant, issue.Access, issue.Refresh
+	w.machine = mustMachineToken(t, ctx, s, sharedClientID, time.Hour)
+	if err := s.RotateSigningKey(ctx, newKey(), s.Now().Add(time.Hour)); err != nil {
+		t.Fatalf("rotate signing key: %v", err)
+	}
+	return w
+}
+
+// snapshot is everything the tenant of a world holds, read through the
+// store as that tenant and by plain SQL, as JSON per kind of row.
+type snapshot map[string]string
+
+func (w *world) snapshot(t testing.TB, s *tenants.Store) snapshot {
+	t.Helper()
+	snap := snapshot{}
+	add := func(name string, v any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("snapshot %s: %v", name, err)
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatalf("snapshot %s: %v", name, err)
+		}
+		snap[name] = string(b)
+	}
+	ctx := w.ctx
+	add("row counts", tenantRows(t, s, w.tenant.ID), nil)
+	tn, err := s.TenantByID(ctx, w.tenant.ID)
+	add("tenant", tn, err)
+	users, err := s.ListUsers(ctx, 1000)
+	add("users", users, err)
+	clients, err := s.ListClients(ctx)
+	add("clients", clients, err)
+	for _, c := range clients {
+		gs, err := s.ClientGrants(ctx, c.ClientID)
+		add("client grants of "+c.ClientID, gs, err)
+	}
+	apis, err := s.ListAPIs(ctx)
+	add("APIs", apis, err)
+	consents, err := s.ListConsents(ctx, w.user.ID)
+	add("consents", consents, err)
+	sessions, err := s.ListSessions(ctx, w.user.ID)
+	add("sessions", sessions, err)
+	for name, ar := range map[string]*tenants.AuthRequest{"fresh": w.fresh, "authed": w.authed, "coded": w.coded, "redeemed": w.redeemed} {
+		got, err := s.AuthRequestByID(ctx, ar.ID)
+		add("auth request "+name, got, err)
+	}
+	g, err := s.GrantByID(ctx, w.grant.ID)
+	add("grant", g, err)
+	at, err := s.AccessTokenByID(ctx, w.access.ID)
+	add("access token", at, err)
+	mt, err := s.AccessTokenByID(ctx, w.machine.ID)
+	add("machine token", mt, err)
+	rt, _, err := s.RefreshTokenByHash(ctx, w.refresh.TokenHash)
+	add("refresh token", rt, err)
+	keys, err := s.ListSigningKeys(ctx)
+	add("signing keys", keys, err)
+	return snap
+}
+
+// unchanged fails t for every kind of row that differs between before and
+// after.
+func unchanged(t testing.TB, before, after snapshot) {
+	t.Helper()
+	for name, b := range before {
+		if a := after[name]; a != b {
+			t.Errorf("%s changed:\nbefore %s\nafter  %s", name, b, a)
+		}
+	}
+	for name, a := range after {
+		if _, ok := before[name]; !ok {
+			t.Errorf("%s appeared: %s", name, a)
+		}
+	}
+}
+
+// errVisible is what an operation of the isolation table returns when it
+// saw a row of another tenant than its own.
+var errVisible = errors.New("a row of another tenant is visible")
+
+// tenantOp is one call of a tenant-scoped method on the rows of world a.
+type tenantOp struct {
+	// name is the method, optionally followed by "/" and a variant.
+	name string
+	call func(ctx context.Context) error
+	// fromOther is what call returns when ctx carries the tenant of world
+	// b: a lookup does not find a's row, a compare-and-swap does not
+	// swap, an update or delete changes nothing of a.
+	fromOther error
+}
+
+// tenantOps returns a call of every tenant-scoped method of the store
+// aimed at the rows of world a, in an order where a call from b's tenant
+// does not spoil the calls after it: lookups, then updates of a's rows,
+// then writes by the natural keys both worlds share.
+func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
+	// notMine checks a row a lookup or list returned: it must be of the
+	// tenant in ctx, not a's nor any other's.
+	notMine := func(ctx context.Context, tenantID string) error {
+		if t, ok := tenants.FromContext(ctx); !ok || tenantID != t.ID {
+			return errVisible
+		}
+		return nil
+	}
+	none := func(n int) error {
+		if n > 0 {
+			return errVisible
+		}
+		return nil
+	}
+	later := s.Now().Add(time.Minute)
+	exp := s.Now().Add(time.Hour)
+	return []tenantOp{
+		// Lookups and lists.
+		{"UserByID", func(ctx context.Context) error { _, err := s.UserByID(ctx, a.user.ID); return err }, tenants.ErrNotFound},
+		{"UserByEmail/shared email", func(ctx context.Context) error {
+			u, err := s.UserByEmail(ctx, sharedEmail)
+			if err != nil {
+				return err
+			}
+			return notMine(ctx, u.TenantID)
+		}, nil},
+		{"UserByEmail/private email", func(ctx context.Context) error { _, err := s.UserByEmail(ctx, a.privateEmail()); return err }, tenants.ErrNotFound},
+		{"ListUsers", func(ctx context.Context) error {
+			us, err := s.ListUsers(ctx, 1000)
+			for _, u := range us {
+				err = errors.Join(err, notMine(ctx, u.TenantID))
+			}
+			return err
+		}, nil},
+		{"ClientByClientID/shared client", func(ctx context.Context) error {
+			c, err := s.ClientByClientID(ctx, sharedClientID)
+			if err != nil {
+				return err
+			}
+			return notMine(ctx, c.TenantID)
+		}, nil},
+		{"ClientByClientID/private client", func(ctx context.Context) error {
+			_, err := s.ClientByClientID(ctx, a.privateClientID())
+			return err
+		}, tenants.ErrNotFound},
+		{"ListClients", func(ctx context.Context) error {
+			cs, err := s.ListClients(ctx)
+			for _, c := range cs {
+				err = errors.Join(err, notMine(ctx, c.TenantID))
+			}
+			return err
+		}, nil},
+		{"ClientGrants/shared client", func(ctx context.Context) error {
+			gs, err := s.ClientGrants(ctx, sharedClientID)
+			for _, g := range gs {
+				err = errors.Join(err, notMine(ctx, g.TenantID))
+			}
+			return err
+		}, nil},
+		{"ClientGrants/private client", func(ctx context.Context) error {
+			gs, err := s.ClientGrants(ctx, a.privateClientID())
+			return errors.Join(err, none(len(gs)))
+		}, nil},
+		{"APIByAudience/shared audience", func(ctx context.Context) error {
+			api, err := s.APIByAudience(ctx, sharedAudience)
+			if err != nil {
+				return err
+			}
+			err = notMine(ctx, api.TenantID)
+			for _, sc := range api.Scopes {
+				err = errors.Join(err, notMine(ctx, sc.TenantID))
+			}
+			return err
+		}, nil},
+		{"APIByAudience/private audience", func(ctx context.Context) error {
+			_, err := s.APIByAudience(ctx, a.privateAudience())
+			return err
+		}, tenants.ErrNotFound},
+		{"APIByID", func(ctx context.Context) error { _, err := s.APIByID(ctx, a.api.ID); return err }, tenants.ErrNotFound},
+		{"ListAPIs", func(ctx context.Context) error {
+			as, err := s.ListAPIs(ctx)
+			for _, api := range as {
+				err = errors.Join(err, notMine(ctx, api.TenantID))
+				for _, sc := range api.Scopes {
+					err = errors.Join(err, notMine(ctx, sc.TenantID))
+				}
+			}
+			return err
+		}, nil},
+		{"ConsentFor", func(ctx context.Context) error {
+			_, err := s.ConsentFor(ctx, a.user.ID, sharedClientID)
+			return err
+		}, tenants.ErrNotFound},
+		{"ListConsents", func(ctx context.Context) error {
+			cs, err := s.ListConsents(ctx, a.user.ID)
+			return errors.Join(err, none(len(cs)))
+		}, nil},
+		{"SessionByID", func(ctx context.Context) error { _, err := s.SessionByID(ctx, a.session.ID); return err }, tenants.ErrNotFound},
+		{"ListSessions", func(ctx context.Context) error {
+			ss, err := s.ListSessions(ctx, a.user.ID)
+			return errors.Join(err, none(len(ss)))
+		}, nil},
+		{"AuthRequestByID", func(ctx context.Context) error {
+			_, err := s.AuthRequestByID(ctx, a.fresh.ID)
+			return err
+		}, tenants.ErrNotFound},
+		{"AuthRequestByCodeHash", func(ctx context.Context) error {
+			_, err := s.AuthRequestByCodeHash(ctx, a.codeHash)
+			return err
+		}, tenants.ErrNotFound},
+		{"AccessTokenByID/family token", func(ctx context.Context) error {
+			_, err := s.AccessTokenByID(ctx, a.access.ID)
+			return err
+		}, tenants.ErrNotFound},
+		{"AccessTokenByID/machine token", func(ctx context.Context) error {
+			_, err := s.AccessTokenByID(ctx, a.machine.ID)
+			return err
+		}, tenants.ErrNotFound},
+		{"RefreshTokenByHash", func(ctx context.Context) error {
+			_, _, err := s.RefreshTokenByHash(ctx, a.refresh.TokenHash)
+			return err
+		}, tenants.ErrNotFound},
+		{"GrantByID", func(ctx context.Context) error { _, err := s.GrantByID(ctx, a.grant.ID); return err }, tenants.ErrNotFound},
+		{"SigningKeys", func(ctx context.Context) error {
+			ks, err := s.SigningKeys(ctx)
+			for _, k := range ks {
+				err = errors.Join(err, notMine(ctx, k.TenantID))
+			}
+			return err
+		}, nil},
+		{"ListSigningKeys", func(ctx context.Context) error {
+			ks, err := s.ListSigningKeys(ctx)
+			for _, k := range ks {
+				err = errors.Join(err, notMine(ctx, k.TenantID))
+			}
+			return err
+		}, nil},
+
+		// Updates, revocations, deletions and compare-and-swaps of a's rows.
+		{"RecordLogin", func(ctx context.Context) error {
+			return s.RecordLogin(ctx, a.user.ID, later, "$argon2id$new")
+		}, tenants.ErrNotFound},
+		{"RotateClientSecret/private client", func(ctx context.Context) error {
+			return s.RotateClientSecret(ctx, a.privateClientID(), randomHash(), &exp)
+		}, tenants.ErrNotFound},
+		{"DeleteClient/private client", func(ctx context.Context) error {
+			return s.DeleteClient(ctx, a.privateClientID())
+		}, tenants.ErrNotFound},
+		{"GrantConsent/private client", func(ctx context.Context) error {
+			_, err := s.GrantConsent(ctx, a.user.ID, a.privateClientID(), tenants.ScopeSet{"": {"email"}})
+			return err
+		}, tenants.ErrNotFound},
+		{"RevokeConsent", func(ctx context.Context) error {
+			return s.RevokeConsent(ctx, a.user.ID, sharedClientID)
+		}, tenants.ErrNotFound},
+		{"TouchSession", func(ctx context.Context) error { return s.TouchSession(ctx, a.session.ID, later) }, nil},
+		{"DeleteSession", func(ctx context.Context) error { return s.DeleteSession(ctx, a.session.ID) }, nil},
+		{"SetAuthenticated", func(ctx context.Context) error {
+			return s.SetAuthenticated(ctx, a.fresh.ID, b.user.ID, later, []string{"pwd"})
+		}, tenants.ErrConflict},
+		{"IssueCode", func(ctx context.Context) error {
+			return s.IssueCode(ctx, a.authed.ID, randomHash(), exp)
+		}, tenants.ErrConflict},
+		{"RedeemCode", func(ctx context.Context) error {
+			return s.RedeemCode(ctx, a.coded.ID, newIssue(s, sharedClientID, b.user.ID))
+		}, tenants.ErrConflict},
+		{"BurnCode", func(ctx context.Context) error { return s.BurnCode(ctx, a.coded.ID) }, nil},
+		{"RevokeAccessToken/family token", func(ctx context.Context) error {
+			return s.RevokeAccessToken(ctx, a.access.ID)
+		}, nil},
+		{"RevokeAccessToken/machine token", func(ctx context.Context) error {
+			return s.RevokeAccessToken(ctx, a.machine.ID)
+		}, nil},
+		{"RotateRefreshToken", func(ctx context.Context) error {
+			return s.RotateRefreshToken(ctx, a.refresh.ID, refreshIssue(s, b.grant))
+		}, tenants.ErrConflict},
+		{"RevokeGrant", func(ctx context.Context) error { return s.RevokeGrant(ctx, a.grant.ID, "stolen") }, nil},
+
+		// Writes that name a's rows: a client of another tenant cannot be
+		// used, an id already taken cannot be overwritten.
+		{"CreateAuthRequest/private client", func(ctx context.Context) error {
+			return s.CreateAuthRequest(ctx, newAuthRequest(s, a.privateClientID()))
+		}, tenants.ErrNotFound},
+		{"CreateAccessToken/private client", func(ctx context.Context) error {
+			return s.CreateAccessToken(ctx, newMachineToken(s, a.privateClientID(), time.Hour))
+		}, tenants.ErrNotFound},
+		{"CreateSession/taken id", func(ctx context.Context) error {
+			sess := newSession(s, b.user.ID, time.Hour)
+			sess.ID = a.session.ID
+			return s.CreateSession(ctx, sess)
+		}, tenants.ErrAlreadyExists},
+
+		// Writes by natural keys a holds too: they act on b's tenant only.
+		{"CreateUser/private email", func(ctx context.Context) error {
+			return s.CreateUser(ctx, &tenants.User{Email: a.privateEmail()})
+		}, nil},
+		{"CreateAPI/private audience", func(ctx context.Context) error {
+			return s.CreateAPI(ctx, &tenants.API{Name: "theirs", Audience: a.privateAudience(), Scopes: []tenants.Scope{{Name: "read"}}})
+		}, nil},
+		{"CreateClient/private client", func(ctx context.Context) error {
+			return s.CreateClient(ctx, newClient(a.privateClientID()), []tenants.ClientGrant{{APIID: b.api.ID, Scopes: tenants.Strings{"read"}}})
+		}, nil},
+		{"CreateAuthRequest/shared client", func(ctx context.Context) error {
+			return s.CreateAuthRequest(ctx, newAuthRequest(s, sharedClientID))
+		}, nil},
+		{"CreateAccessToken/shared client", func(ctx context.Context) error {
+			return s.CreateAccessToken(ctx, newMachineToken(s, sharedClientID, time.Hour))
+		}, nil},
+		{"CreateSession/new id", func(ctx context.Context) error {
+			return s.CreateSession(ctx, newSession(s, b.user.ID, time.Hour))
+		}, nil},
+		{"GrantConsent/shared client", func(ctx context.Context) error {
+			_, err := s.GrantConsent(ctx, b.user.ID, sharedClientID, tenants.ScopeSet{"": {"email"}})
+			return err
+		}, nil},
+		{"RotateClientSecret/shared client", func(ctx context.Context) error {
+			return s.RotateClientSecret(ctx, sharedClientID, randomHash(), nil)
+		}, nil},
+		{"RotateSigningKey", func(ctx context.Context) error { return s.RotateSigningKey(ctx, newKey(), exp) }, nil},
+		{"UpdateTenantSettings", func(ctx context.Context) error {
+			return s.UpdateTenantSettings(ctx, &tenants.Tenant{DisplayName: "Renamed", AccessTokenTTLSeconds: 60, IDTokenTTLSeconds: 60, RefreshTokenTTLSeconds: 60, SessionTTLSeconds: 60})
+		}, nil},
+		{"DeleteClient/shared client", func(ctx context.Context) error { return s.DeleteClient(ctx, sharedClientID) }, nil},
+		{"DeleteTenant", func(ctx context.Context) error { return s.DeleteTenant(ctx) }, nil},
+	}
+}
+
+// unscopedMethods are the store's methods that act on no tenant's rows, or
+// on every tenant's: infrastructure, tenant lookups, maintenance.
+var unscopedMethods = []string{
+	"Close", "Dialect", "Now", "Ping", "SQLDB", "SetClock", "VerifySchema",
+	"CreateTenant", "ListTenants", "TenantByHost", "TenantByID", "TenantBySlug", "TenantRevisions",
+	"DeleteExpired",
+}
+
+// testTenantOpsCoverAllMethods keeps the isolation table complete: a new
+// store method is either tenant-scoped, and then needs a row in it, or
+// listed in unscopedMethods.
+func testTenantOpsCoverAllMethods(t *testing.T, s *tenants.Store) {
+	covered := map[string]bool{}
+	for _, op := range tenantOps(s, &world{}, &world{}) {
+		name, _, _ := strings.Cut(op.name, "/")
+		covered[name] = true
+	}
+	typ := reflect.TypeOf(s)
+	for i := range typ.NumMethod() {
+		name := typ.Method(i).Name
+		if !covered[name] && !slices.Contains(unscopedMethods, name) {
+			t.Errorf("method %s is neither in the tenant isolation table nor listed as unscoped", name)
+		}
+		if covered[name] && slices.Contains(unscopedMethods, name) {
+			t.Errorf("method %s is listed as unscoped but is in the tenant isolation table", name)
+		}
+	}
+	for _, name := range unscopedMethods {
+		if _, ok := typ.MethodByName(name); !ok {
+			t.Errorf("unscoped method %s does not exist", name)
+		}
+	}
+}
+
+// testNoTenant calls every tenant-scoped method with contexts that carry no
+// usable tenant: each must fail with ErrNoTenant and change nothing.
+func testNoTenant(t *testing.T, s *tenants.Store) {
+	a := seedWorld(t, s, "notenant-a")
+	b := seedWorld(t, s, "notenant-b")
+	beforeA, beforeB := a.snapshot(t, s), b.snapshot(t, s)
+	contexts := []struct {
+		name string
+		ctx  context.Context
+	}{
+		{"no tenant", context.Background()},
+		{"nil tenant", tenants.WithTenant(context.Background(), nil)},
+		{"tenant without id", tenants.WithTenant(context.Background(), &tenants.Tenant{Slug: a.tenant.Slug, Host: a.tenant.Host})},
+	}
+	for _, c := range contexts {
+		for _, op := range tenantOps(s, a, b) {
+			if err := op.call(c.ctx); !errors.Is(err, tenants.ErrNoTenant) {
+				t.Errorf("%s, %s: err = %v, want %v", c.name, op.name, err, tenants.ErrNoTenant)
+			}
+		}
+	}
+	unchanged(t, beforeA, a.snapshot(t, s))
+	unchanged(t, beforeB, b.snapshot(t, s))
+}
+
+// testTenantIsolation calls every tenant-scoped method as tenant b on the
+// rows of tenant a: b can neither see, change nor use them. b holds rows
+// with the same emails, client ids and audiences as a, so that a query
+// that forgets the tenant finds a's row and fails.
+func testTenantIsolation(t *testing.T, s *tenants.Store) {
+	a := seedWorld(t, s, "isolation-a")
+	b := seedWorld(t, s, "isolation-b")
+	before := a.snapshot(t, s)
+	for _, op := range tenantOps(s, a, b) {
+		if err := op.call(b.ctx); !errors.Is(err, op.fromOther) {
+			t.Errorf("%s as the other tenant: err = %v, want %v", op.name, err, op.fromOther)
+		}
+	}
+	unchanged(t, before, a.snapshot(t, s))
+}

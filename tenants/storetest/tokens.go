@@ -1,0 +1,742 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse/tenants"
+)
+
+// The subtests of authorization requests and the tokens issued from them.
+
+func testAuthRequests(t *testing.T, s *tenants.Store) {
+	ctx, tn := newTenant(t, s, "authreq")
+	mustClient(t, ctx, s, "web")
+	u := mustUser(t, ctx, s, "ada@example.com")
+	ar := newAuthRequest(s, "web")
+	if err := s.CreateAuthRequest(ctx, ar); err != nil {
+		t.Fatal(err)
+	}
+	if ar.ID == "" || ar.TenantID != tn.ID || ar.CreatedAt.IsZero() {
+		t.Errorf("CreateAuthRequest left id %q, tenant %q, created %v", ar.ID, ar.TenantID, ar.CreatedAt)
+	}
+	got, err := s.AuthRequestByID(ctx, ar.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ClientID != "web" || got.RedirectURI != ar.RedirectURI || got.State != ar.State || got.Nonce != ar.Nonce ||
+		!slices.Equal(got.Scopes, ar.Scopes) || got.Audience != ar.Audience || got.ResponseMode != "query" ||
+		got.CodeChallenge != ar.CodeChallenge || got.CodeChallengeMethod != "S256" || !slices.Equal(got.Prompt, ar.Prompt) ||
+		got.MaxAge == nil || *got.MaxAge != 300 || got.LoginHint != ar.LoginHint || got.BrowserHash != ar.BrowserHash ||
+		got.UserID != "" || got.AuthTime != nil || got.CodeHash != nil || got.CodeRedeemedAt != nil || got.GrantID != nil {
+		t.Errorf("AuthRequestByID = %+v, want %+v", got, ar)
+	}
+	if _, err := s.AuthRequestByID(ctx, tenants.NewRandomID()); !errors.Is(err, tenants.ErrNotFound) {
+		t.Errorf("unknown request: err = %v, want %v", err, tenants.ErrNotFound)
+	}
+	if err := s.CreateAuthRequest(ctx, newAuthRequest(s, "nope")); !errors.Is(err, tenants.ErrNotFound) {
+		t.Errorf("request of an unknown client: err = %v, want %v", err, tenants.ErrNotFound)
+	}
+
+	authTime := s.Now().Truncate(time.Second)
+	codeHash := randomHash()
+	codeExpires := authTime.Add(time.Minute)
+	unauthenticated := mustAuthRequest(t, ctx, s, "web")
+	// The steps of one request, in order: log in (twice, as prompt=login
+	// allows), issue the code, and then nothing more may change.
+	steps := []struct {
+		name    string
+		do      func() error
+		wantErr error
+	}{
+		{"code before login", func() error { return s.IssueCode(ctx, unauthenticated.ID, randomHash(), codeExpires) }, tenants.ErrConflict},
+		{"login", func() error { return s.SetAuthenticated(ctx, ar.ID, tenants.NewID(), authTime, []string{"pwd"}) }, nil},
+		{"login again", func() error { return s.SetAuthenticated(ctx, ar.ID, u.ID, authTime, []string{"pwd", "otp"}) }, nil},
+		{"code", func() error { return s.IssueCode(ctx, ar.ID, codeHash, codeExpires) }, nil},
+		{"second code", func() error { return s.IssueCode(ctx, ar.ID, randomHash(), codeExpires) }, tenants.ErrConflict},
+		{"login after the code", func() error { return s.SetAuthenticated(ctx, ar.ID, tenants.NewID(), authTime, nil) }, tenants.ErrConflict},
+		{"code of an unknown request", func() error { return s.IssueCode(ctx, tenants.NewRandomID(), randomHash(), codeExpires) }, tenants.ErrConflict},
+		{"login to an unknown request", func() error { return s.SetAuthenticated(ctx, tenants.NewRandomID(), u.ID, authTime, nil) }, tenants.ErrConflict},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			if err := st.do(); !errors.Is(err, st.wantErr) {
+				t.Errorf("err = %v, want %v", err, st.wantErr)
+			}
+		})
+	}
+
+	t.Run("AuthRequestByCodeHash", func(t *testing.T) {
+		got, err := s.AuthRequestByCodeHash(ctx, codeHash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ID != ar.ID || got.UserID != u.ID || !slices.Equal(got.AMR, []string{"pwd", "otp"}) || !samePtrTime(got.AuthTime, authTime) ||
+			got.CodeHash == nil || *got.CodeHash != codeHash || !samePtrTime(got.CodeExpiresAt, codeExpires) || got.CodeRedeemedAt != nil {
+			t.Errorf("AuthRequestByCodeHash = %+v", got)
+		}
+		if _, err := s.AuthRequestByCodeHash(ctx, randomHash()); !errors.Is(err, tenants.ErrNotFound) {
+			t.Errorf("unknown code: err = %v, want %v", err, tenants.ErrNotFound)
+		}
+		if got, err := s.AuthRequestByID(ctx, unauthenticated.ID); err != nil || got.CodeHash != nil {
+			t.Errorf("request whose code was refused: %+v, %v; want no code", got, err)
+		}
+	})
+}
+
+func testAuthRequestExpiry(t *testing.T, s *tenants.Store) {
+	clk := newClock()
+	s.SetClock(clk.Now)
+	ctx, _ := newTenant(t, s, "authreq-expiry")
+	mustClient(t, ctx, s, "web")
+	ar := mustAuthRequest(t, ctx, s, "web")
+	tests := []struct {
+		name    string
+		at      time.Time
+		wantErr error
+	}{
+		{"new", ar.CreatedAt, nil},
+		{"just before expiry", ar.ExpiresAt.Add(-time.Second), nil},
+		{"at expiry", ar.ExpiresAt, tenants.ErrNotFound},
+		{"after expiry", ar.ExpiresAt.Add(time.Hour), tenants.ErrNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk.Advance(tt.at.Sub(clk.Now()))
+			if _, err := s.AuthRequestByID(ctx, ar.ID); !errors.Is(err, tt.wantErr) {
+				t.Errorf("err = %v, want %v", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// issueWritten reports which of the rows of issue exist.
+func issueWritten(t *testing.T, ctx context.Context, s *tenants.Store, issue tenants.Issue) (grant, access, refresh bool) {
+	t.Helper()
+	check := func(what string, err error) bool {
+		t.Helper()
+		if err != nil && !errors.Is(err, tenants.ErrNotFound) {
+			t.Fatalf("%s: %v", what, err)
+		}
+		return err == nil
+	}
+	if issue.Grant != nil {
+		_, err := s.GrantByID(ctx, issue.Grant.ID)
+		grant = check("grant", err)
+	}
+	_, err := s.AccessTokenByID(ctx, issue.Access.ID)
+	access = check("access token", err)
+	_, _, err = s.RefreshTokenByHash(ctx, issue.Refresh.TokenHash)
+	refresh = check("refresh token", err)
+	return grant, access, refresh
+}
+
+func testRedeemCode(t *testing.T, s *tenants.Store) {
+	ctx, tn := newTenant(t, s, "redeem")
+	mustClient(t, ctx, s, "web")
+	u := mustUser(t, ctx, s, "ada@example.com")
+	ar, _ := mustCode(t, ctx, s, "web", u.ID)
+	noCode := mustAuthenticated(t, ctx, s, "web", u.ID)
+	_, taken := mustRedeemed(t, ctx, s, "web", u.ID)
+
+	failing := newIssue(s, "web", u.ID)
+	failing.Refresh.TokenHash = taken.Refresh.TokenHash // the last write fails
+	first := newIssue(s, "web", u.ID)
+	tests := []struct {
+		name      string
+		requestID string
+		issue     tenants.Issue
+		wantErr   error
+		written   bool
+	}{
+		{"a failing write claims nothing", ar.ID, failing, tenants.ErrAlreadyExists, false},
+		{"redeem", ar.ID, first, nil, true},
+		{"second redeem", ar.ID, newIssue(s, "web", u.ID), tenants.ErrConflict, false},
+		{"request without a code", noCode.ID, newIssue(s, "web", u.ID), tenants.ErrConflict, false},
+		{"unknown request", tenants.NewRandomID(), newIssue(s, "web", u.ID), tenants.ErrConflict, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := s.RedeemCode(ctx, tt.requestID, tt.issue); !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			g, a, r := issueWritten(t, ctx, s, tt.issue)
+			// The failing issue's refresh hash is that of taken, which exists.
+			if g != tt.written || a != tt.written || (r != tt.written && tt.issue.Refresh.TokenHash != taken.Refresh.TokenHash) {
+				t.Errorf("grant, access, refresh written = %v, %v, %v; want %v", g, a, r, tt.written)
+			}
+		})
+	}
+
+	t.Run("what the redemption wrote", func(t *testing.T) {
+		got, err := s.AuthRequestByID(ctx, ar.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.CodeRedeemedAt == nil || got.GrantID == nil || *got.GrantID != first.Grant.ID {
+			t.Errorf("request after redeem: redeemed %v, grant %v; want the first issue's grant %s", got.CodeRedeemedAt, got.GrantID, first.Grant.ID)
+		}
+		g, err := s.GrantByID(ctx, first.Grant.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g.TenantID != tn.ID || g.UserID != u.ID || g.ClientID != "web" || !slices.Equal(g.Scopes, first.Grant.Scopes) ||
+			!slices.Equal(g.AMR, []string{"pwd"}) || g.RevokedAt != nil || !sameTime(g.ExpiresAt, first.Grant.ExpiresAt) {
+			t.Errorf("GrantByID = %+v, want %+v", g, first.Grant)
+		}
+		at, err := s.AccessTokenByID(ctx, first.Access.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if at.GrantID == nil || *at.GrantID != g.ID || at.TenantID != tn.ID || !at.Active(s.Now()) {
+			t.Errorf("access token %+v: want an active token of grant %s", at, g.ID)
+		}
+		rt, rg, err := s.RefreshTokenByHash(ctx, first.Refresh.TokenHash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rt.ID == "" || rt.GrantID != g.ID || rt.UsedAt != nil || rt.RevokedAt != nil || rg.ID != g.ID {
+			t.Errorf("refresh token %+v of grant %+v", rt, rg)
+		}
+	})
+}
+
+// testRedeemCodeConcurrently redeems one code from many requests at once,
+// as an attacker replaying a stolen code does: exactly one wins.
+func testRedeemCodeConcurrently(t *testing.T, s *tenants.Store) {
+	ctx, _ := newTenant(t, s, "redeem-race")
+	mustClient(t, ctx, s, "web")
+	u := mustUser(t, ctx, s, "ada@example.com")
+	ar, _ := mustCode(t, ctx, s, "web", u.ID)
+	const n = 20
+	issues := make([]tenants.Issue, n)
+	for i := range issues {
+		issues[i] = newIssue(s, "web", u.ID)
+	}
+	errs := race(n, func(i int) error { return s.RedeemCode(ctx, ar.ID, issues[i]) })
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && winner >= 0:
+			t.Errorf("redemptions %d and %d both succeeded", winner, i)
+		case err == nil:
+			winner = i
+		case !errors.Is(err, tenants.ErrConflict):
+			t.Errorf("redemption %d: err = %v, want nil or %v", i, err, tenants.ErrConflict)
+		}
+	}
+	if winner < 0 {
+		t.Fatal("no redemption succeeded")
+	}
+	got, err := s.AuthRequestByID(ctx, ar.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.GrantID == nil || *got.GrantID != issues[winner].Grant.ID {
+		t.Errorf("request's grant = %v, want the winner's %s", got.GrantID, issues[winner].Grant.ID)
+	}
+	for i, issue := range issues {
+		g, a, r := issueWritten(t, ctx, s, issue)
+		if want := i == winner; g != want || a != want || r != want {
+			t.Errorf("redemption %d: grant, access, refresh written = %v, %v, %v; want %v", i, g, a, r, want)
+		}
+	}
+}
+
+// testIssueCodeConcurrently issues codes for one request from many
+// requests at once: exactly one code is recorded.
+func testIssueCodeConcurrently(t *testing.T, s *tenants.Store) {
+	ctx, _ := newTenant(t, s, "code-race")
+	mustClient(t, ctx, s, "web")
+	u := mustUser(t, ctx, s, "ada@example.com")
+	ar := mustAuthenticated(t, ctx, s, "web", u.ID)
+	const n = 10
+	hashes := make([]string, n)
+	for i := range hashes {
+		hashes[i] = randomHash()
+	}
+	errs := race(n, func(i int) error { return s.IssueCode(ctx, ar.ID, hashes[i], s.Now().Add(time.Minute)) })
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && winner >= 0:
+			t.Errorf("codes %d and %d both issued", winner, i)
+		case err == nil:
+			winner = i
+		case !errors.Is(err, tenants.ErrConflict):
+			t.Errorf("code %d: err = %v, want nil or %v", i, err, tenants.ErrConflict)
+		}
+	}
+	if winner < 0 {
+		t.Fatal("no code was issued")
+	}
+	got, err := s.AuthRequestByID(ctx, ar.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.CodeHash == nil || *got.CodeHash != hashes[winner] {
+		t.Errorf("CodeHash = %v, want the winner's", got.CodeHash)
+	}
+}
+
+func testBurnCode(t *testing.T, s *tenants.Store) {
+	ctx, _ := newTenant(t, s, "burn")
+	mustClient(t, ctx, s, "web")
+	u := mustUser(t, ctx, s, "ada@example.com")
+	ar, _ := mustCode(t, ctx, s, "web", u.ID)
+	if err := s.BurnCode(ctx, ar.ID); err != nil {
+		t.Fatal(err)
+	}
+	burnt, err := s.AuthRequestByID(ctx, ar.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if burnt.CodeRedeemedAt == nil || burnt.GrantID != nil {
+		t.Fatalf("burnt request: redeemed %v, grant %v; want redeemed, no grant", burnt.CodeRedeemedAt, burnt.GrantID)
+	}
+	issue := newIssue(s, "web", u.ID)
+	if err := s.RedeemCode(ctx, ar.ID, issue); !errors.Is(err, tenants.ErrConflict) {
+		t.Errorf("redeeming a burnt code: err = %v, want %v", err, tenants.ErrConflict)
+	}
+	if g, a, r := issueWritten(t, ctx, s, issue); g || a || r {
+		t.Errorf("redeeming a burnt code wrote grant, access, refresh = %v, %v, %v", g, a, r)
+	}
+	if err := s.BurnCode(ctx, ar.ID); err != nil {
+		t.Errorf("burning twice: %v", err)
+	}
+	again, err := s.AuthRequestByID(ctx, ar.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !samePtrTime(again.CodeRedeemedAt, *burnt.CodeRedeemedAt) {
+		t.Errorf("second burn moved CodeRedeemedAt from %v to %v", burnt.CodeRedeemedAt, again.CodeRedeemedAt)
+	}
+	if err := s.BurnCode(ctx, tenants.NewRandomID()); err != nil {
+		t.Errorf("burning an unknown request: %v", err)
+	}
+}
+
+func testAccessTokens(t *testing.T, s *tenants.Store) {
+	ctx, tn := newTenant(t, s, "access")
+	mustClient(t, ctx, s, "machine")
+	mustClient(t, ctx, s, "web")
+	u := mustUser(t, ctx, s, "ada@example.com")
+	now := s.Now()
+	live := newMachineToken(s, "machine", time.Hour)
+	if err := s.CreateAccessToken(ctx, live); err != nil {
+		t.Fatal(err)
+	}
+	if live.TenantID != tn.ID || live.CreatedAt.IsZero() {
+		t.Errorf("CreateAccessToken left tenant %q, created %v", live.TenantID, live.CreatedAt)
+	}
+	expired := mustMachineToken(t, ctx, s, "machine", -time.Second)
+	revoked := mustMachineToken(t, ctx, s, "machine", time.Hour)
+	_, family := mustRedeemed(t, ctx, s, "web", u.ID)
+	_, revokedFamily := mustRedeemed(t, ctx, s, "web", u.ID)
+
+	if err := s.RevokeAccessToken(ctx, revoked.ID); err != nil {
+		t.Fatal(err)
+	}
+	first, err := s.AccessTokenByID(ctx, revoked.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeAccessToken(ctx, revoked.ID); err != nil {
+		t.Errorf("revoking twice: %v", err)
+	}
+	if err := s.RevokeAccessToken(ctx, tenants.NewRandomID()); err != nil {
+		t.Errorf("revoking an unknown token: %v", err)
+	}
+	if err := s.RevokeGrant(ctx, revokedFamily.Grant.ID, "logout"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateAccessToken(ctx, newMachineToken(s, "nope", time.Hour)); !errors.Is(err, tenants.ErrNotFound) {
+		t.Errorf("token of an unknown client: err = %v, want %v", err, tenants.ErrNotFound)
+	}
+	if err := s.CreateAccessToken(ctx, &tenants.AccessToken{ID: live.ID, ClientID: "machine", Subject: "machine", ExpiresAt: now}); !errors.Is(err, tenants.ErrAlreadyExists) {
+		t.Errorf("token with a taken jti: err = %v, want %v", err, tenants.ErrAlreadyExists)
+	}
+
+	tests := []struct {
+		name           string
+		jti            string
+		wantErr        error
+		wantActive     bool
+		wantRevoked    bool
+		wantGrant      string
+		wantFamilyGone bool
+	}{
+		{"live", live.ID, nil, true, false, "", false},
+		{"expired", expired.ID, nil, false, false, "", false},
+		{"revoked", revoked.ID, nil, false, true, "", false},
+		{"of a family", family.Access.ID, nil, true, false, family.Grant.ID, false},
+		{"of a revoked family", revokedFamily.Access.ID, nil, false, false, revokedFamily.Grant.ID, true},
+		{"unknown", tenants.NewRandomID(), tenants.ErrNotFound, false, false, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := s.AccessTokenByID(ctx, tt.jti)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			if err != nil {
+				return
+			}
+			if got.ID != tt.jti || got.TenantID != tn.ID || got.Subject == "" || len(got.Scopes) == 0 || got.Audience == "" {
+				t.Errorf("got %+v", got)
+			}
+			if active := got.Active(s.Now()); active != tt.wantActive {
+				t.Errorf("Active = %v, want %v", active, tt.wantActive)
+			}
+			if (got.RevokedAt != nil) != tt.wantRevoked {
+				t.Errorf("RevokedAt = %v, want revoked %v", got.RevokedAt, tt.wantRevoked)
+			}
+			if (got.GrantRevokedAt != nil) != tt.wantFamilyGone {
+				t.Errorf("GrantRevokedAt = %v, want revoked %v", got.GrantRevokedAt, tt.wantFamilyGone)
+			}
+			if gid := got.GrantID; (gid == nil && tt.wantGrant != "") || (gid != nil && *gid != tt.wantGrant) {
+				t.Errorf("GrantID = %v, want %q", gid, tt.wantGrant)
+			}
+		})
+	}
+	t.Run("second revoke keeps the first time", func(t *testing.T) {
+		got, err := s.AccessTokenByID(ctx, revoked.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !samePtrTime(got.RevokedAt, *first.RevokedAt) {
+			t.Errorf("RevokedAt moved from %v to %v", first.RevokedAt, got.RevokedAt)
+		}
+	})
+}
+
+func testRefreshTokens(t *testing.T, s *tenants.Store) {
+	ctx, tn := newTenant(t, s, "refresh")
+	mustClient(t, ctx, s, "web")
+	u := mustUser(t, ctx, s, "ada@example.com")
+	_, issue := mustRedeemed(t, ctx, s, "web", u.ID)
+	g := issue.Grant
+	old := issue.Refresh
+
+	rt, rg, err := s.RefreshTokenByHash(ctx, old.TokenHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rt.ID != old.ID || rt.TenantID != tn.ID || rt.GrantID != g.ID || rt.ClientID != "web" || rt.UserID != u.ID ||
+		rt.UsedAt != nil || rt.RevokedAt != nil || !sameTime(rt.ExpiresAt, old.ExpiresAt) || rg.ID != g.ID || rg.UserID != u.ID {
+		t.Errorf("RefreshTokenByHash = %+v, %+v", rt, rg)
+	}
+	if _, _, err := s.RefreshTokenByHash(ctx, randomHash()); !errors.Is(err, tenants.ErrNotFound) {
+		t.Errorf("unknown hash: err = %v, want %v", err, tenants.ErrNotFound)
+	}
+
+	failing := refreshIssue(s, g)
+	failing.Refresh.TokenHash = old.TokenHash // the last write fails
+	next := refreshIssue(s, g)
+	tests := []struct {
+		name    string
+		oldID   string
+		issue   tenants.Issue
+		wantErr error
+		written bool
+	}{
+		{"a failing write uses nothing", old.ID, failing, tenants.ErrAlreadyExists, false},
+		{"rotate", old.ID, next, nil, true},
+		{"second rotation", old.ID, refreshIssue(s, g), tenants.ErrConflict, false},
+		{"unknown token", tenants.NewID(), refreshIssue(s, g), tenants.ErrConflict, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := s.RotateRefreshToken(ctx, tt.oldID, tt.issue); !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			_, a, r := issueWritten(t, ctx, s, tt.issue)
+			// The failing issue's refresh hash is that of old, which exists.
+			if a != tt.written || (r != tt.written && tt.issue.Refresh.TokenHash != old.TokenHash) {
+				t.Errorf("access, refresh written = %v, %v; want %v", a, r, tt.written)
+			}
+		})
+	}
+	t.Run("the rotated token is used", func(t *testing.T) {
+		rt, _, err := s.RefreshTokenByHash(ctx, old.TokenHash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rt.UsedAt == nil || rt.RevokedAt != nil {
+			t.Errorf("old token used %v, revoked %v; want used, not revoked", rt.UsedAt, rt.RevokedAt)
+		}
+		nt, ng, err := s.RefreshTokenByHash(ctx, next.Refresh.TokenHash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if nt.UsedAt != nil || nt.GrantID != g.ID || ng.ID != g.ID || nt.ID == old.ID {
+			t.Errorf("new token %+v", nt)
+		}
+	})
+}
+
+// testRotateRefreshTokenConcurrently rotates one refresh token from many
+// requests at once: exactly one wins.
+func testRotateRefreshTokenConcurrently(t *testing.T, s *tenants.Store) {
+	ctx, _ := newTenant(t, s, "rotate-race")
+	mustClient(t, ctx, s, "web")
+	u := mustUser(t, ctx, s, "ada@example.com")
+	_, issue := mustRedeemed(t, ctx, s, "web", u.ID)
+	const n = 20
+	issues := make([]tenants.Issue, n)
+	for i := range issues {
+		issues[i] = refreshIssue(s, issue.Grant)
+	}
+	errs := race(n, func(i int) error { return s.RotateRefreshToken(ctx, issue.Refresh.ID, issues[i]) })
+	winners := 0
+	for i, err := range errs {
+		if err == nil {
+			winners++
+		} else if !errors.Is(err, tenants.ErrConflict) {
+			t.Errorf("rotation %d: err = %v, want nil or %v", i, err, tenants.ErrConflict)
+		}
+		_, a, r := issueWritten(t, ctx, s, issues[i])
+		if want := err == nil; a != want || r != want {
+			t.Errorf("rotation %d (err %v): access, refresh written = %v, %v", i, err, a, r)
+		}
+	}
+	if winners != 1 {
+		t.Errorf("%d rotations succeeded, want exactly 1", winners)
+	}
+}
+
+func testRevokeGrant(t *testing.T, s *tenants.Store) {
+	ctx, _ := newTenant(t, s, "revoke-grant")
+	mustClient(t, ctx, s, "web")
+	u := mustUser(t, ctx, s, "ada@example.com")
+	_, family := mustRedeemed(t, ctx, s, "web", u.ID)
+	rotated := refreshIssue(s, family.Grant)
+	if err := s.RotateRefreshToken(ctx, family.Refresh.ID, rotated); err != nil {
+		t.Fatal(err)
+	}
+	_, otherFamily := mustRedeemed(t, ctx, s, "web", u.ID)
+
+	if err := s.RevokeGrant(ctx, family.Grant.ID, "refresh token reused"); err != nil {
+		t.Fatal(err)
+	}
+	g, err := s.GrantByID(ctx, family.Grant.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.RevokedAt == nil || g.RevokedReason != "refresh token reused" {
+		t.Fatalf("grant revoked %v for %q", g.RevokedAt, g.RevokedReason)
+	}
+	if err := s.RevokeGrant(ctx, family.Grant.ID, "again"); err != nil {
+		t.Errorf("revoking twice: %v", err)
+	}
+	if again, err := s.GrantByID(ctx, g.ID); err != nil || !samePtrTime(again.RevokedAt, *g.RevokedAt) || again.RevokedReason != g.RevokedReason {
+		t.Errorf("second revoke changed the grant to %+v (%v)", again, err)
+	}
+	if _, err := s.GrantByID(ctx, tenants.NewID()); !errors.Is(err, tenants.ErrNotFound) {
+		t.Errorf("unknown grant: err = %v, want %v", err, tenants.ErrNotFound)
+	}
+
+	tests := []struct {
+		name        string
+		issue       tenants.Issue
+		wantRevoked bool
+	}{
+		{"first tokens of the family", family, true},
+		{"rotated tokens of the family", rotated, true},
+		{"another family", otherFamily, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			at, err := s.AccessTokenByID(ctx, tt.issue.Access.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (at.GrantRevokedAt != nil) != tt.wantRevoked || at.Active(s.Now()) == tt.wantRevoked {
+				t.Errorf("access token GrantRevokedAt %v, active %v; want revoked %v", at.GrantRevokedAt, at.Active(s.Now()), tt.wantRevoked)
+			}
+			rt, _, err := s.RefreshTokenByHash(ctx, tt.issue.Refresh.TokenHash)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (rt.RevokedAt != nil) != tt.wantRevoked {
+				t.Errorf("refresh token RevokedAt = %v, want revoked %v", rt.RevokedAt, tt.wantRevoked)
+			}
+		})
+	}
+	if err := s.RotateRefreshToken(ctx, rotated.Refresh.ID, refreshIssue(s, family.Grant)); !errors.Is(err, tenants.ErrConflict) {
+		t.Errorf("rotating a revoked token: err = %v, want %v", err, tenants.ErrConflict)
+	}
+}
+
+// testDeleteExpired checks the maintenance sweep, which acts on every
+// tenant: rows past their expiry by more than the grace go, the others
+// stay.
+func testDeleteExpired(t *testing.T, s *tenants.Store) {
+	clk := newClock()
+	s.SetClock(clk.Now)
+	const grace = time.Hour
+	type seeded struct {
+		tenantID string
+		keep     map[string][]string // table -> ids that must stay
+		drop     map[string][]string // table -> ids that must go
+	}
+	seed := func(prefix string) seeded {
+		ctx, tn := newTenant(t, s, prefix)
+		mustClient(t, ctx, s, "web")
+		u := mustUser(t, ctx, s, "ada@example.com")
+		at := func(d time.Duration) time.Time { return clk.Now().Add(d) }
+		sd := seeded{tenantID: tn.ID, keep: map[string][]string{}, drop: map[string][]string{}}
+		put := func(into map[string][]string, table, id string) { into[table] = append(into[table], id) }
+
+		oldAR := newAuthRequest(s, "web")
+		oldAR.ExpiresAt = at(10 * time.Minute)
+		newAR := newAuthRequest(s, "web")
+		newAR.ExpiresAt = at(48 * time.Hour)
+		for _, ar := range []*tenants.AuthRequest{oldAR, newAR} {
+			if err := s.CreateAuthRequest(ctx, ar); err != nil {
+				t.Fatal(err)
+			}
+		}
+		put(sd.drop, "auth_requests", oldAR.ID)
+		put(sd.keep, "auth_requests", newAR.ID)
+
+		put(sd.drop, "sessions", mustSession(t, ctx, s, u.ID, time.Hour).ID)
+		put(sd.keep, "sessions", mustSession(t, ctx, s, u.ID, 2*time.Hour+30*time.Minute).ID) // expired, within grace
+		put(sd.keep, "sessions", mustSession(t, ctx, s, u.ID, 48*time.Hour).ID)
+
+		put(sd.drop, "access_tokens", mustMachineToken(t, ctx, s, "web", time.Hour).ID)
+		put(sd.keep, "access_tokens", mustMachineToken(t, ctx, s, "web", 48*time.Hour).ID)
+
+		// A family that expired whole: its tokens go, and then it does.
+		dead := newIssue(s, "web", u.ID)
+		dead.Grant.ExpiresAt = at(90 * time.Minute)
+		dead.Refresh.ExpiresAt = dead.Grant.ExpiresAt
+		// A live family: its expired access token goes, the rest stays.
+		live := newIssue(s, "web", u.ID)
+		for _, issue := range []tenants.Issue{dead, live} {
+			ar, _ := mustCode(t, ctx, s, "web", u.ID) // expires in 10 minutes
+			if err := s.RedeemCode(ctx, ar.ID, issue); err != nil {
+				t.Fatal(err)
+			}
+			put(sd.drop, "auth_requests", ar.ID)
+		}
+		put(sd.drop, "grants", dead.Grant.ID)
+		put(sd.drop, "access_tokens", dead.Access.ID)
+		put(sd.drop, "refresh_tokens", dead.Refresh.ID)
+		put(sd.keep, "grants", live.Grant.ID)
+		put(sd.drop, "access_tokens", live.Access.ID)
+		put(sd.keep, "refresh_tokens", live.Refresh.ID)
+		return sd
+	}
+	all := []seeded{seed("expired-a"), seed("expired-b")}
+
+	clk.Advance(3 * time.Hour) // cutoff: now - grace = t0 + 2h
+	n, err := s.DeleteExpired(context.Background(), grace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for _, sd := range all {
+		for _, ids := range sd.drop {
+			want += len(ids)
+		}
+	}
+	if n != int64(want) {
+		t.Errorf("DeleteExpired = %d, want %d", n, want)
+	}
+	for _, sd := range all {
+		for table, ids := range sd.drop {
+			for _, id := range ids {
+				if countRows(t, s, table, "id", id) != 0 {
+					t.Errorf("%s %s is past expiry and grace but was kept", table, id)
+				}
+			}
+		}
+		for table, ids := range sd.keep {
+			for _, id := range ids {
+				if countRows(t, s, table, "id", id) != 1 {
+					t.Errorf("%s %s was deleted, want it kept", table, id)
+				}
+			}
+		}
+	}
+	if n, err := s.DeleteExpired(context.Background(), grace); err != nil || n != 0 {
+		t.Errorf("second sweep = %d, %v; want 0", n, err)
+	}
+}
+
+// testTimeZones gives the store times in zones other than UTC, as a
+// caller on a server whose local zone is not UTC does: expiry must be
+// judged by the instant, whatever the zone.
+func testTimeZones(t *testing.T, s *tenants.Store) {
+	clk := newClock()
+	s.SetClock(clk.Now)
+	zones := []*time.Location{time.FixedZone("UTC-5", -5*3600), time.FixedZone("UTC+5", 5*3600)}
+	for _, zone := range zones {
+		t.Run(zone.String(), func(t *testing.T) {
+			ctx, _ := newTenant(t, s, "zones")
+			mustClient(t, ctx, s, "web")
+			u := mustUser(t, ctx, s, "ada@example.com")
+			t0 := clk.Now()
+			in := func(d time.Duration) time.Time { return t0.Add(d).In(zone) }
+
+			// Live until t0+2h.
+			live := newSession(s, u.ID, 0)
+			live.AuthTime, live.ExpiresAt = in(0), in(2*time.Hour)
+			// Expired since t0+30m.
+			dead := newSession(s, u.ID, 0)
+			dead.AuthTime, dead.ExpiresAt = in(0), in(30*time.Minute)
+			for _, sess := range []*tenants.Session{live, dead} {
+				if err := s.CreateSession(ctx, sess); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := s.RotateSigningKey(ctx, newKey(), in(2*time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			liveToken := newMachineToken(s, "web", 0)
+			liveToken.ExpiresAt = in(2 * time.Hour)
+			deadToken := newMachineToken(s, "web", 0)
+			deadToken.ExpiresAt = in(30 * time.Minute)
+			for _, at := range []*tenants.AccessToken{liveToken, deadToken} {
+				if err := s.CreateAccessToken(ctx, at); err != nil {
+					t.Fatal(err)
+				}
+			}
+
+			clk.Advance(time.Hour)
+			defer clk.Advance(-time.Hour)
+			ss, err := s.ListSessions(ctx, u.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ss) != 1 || ss[0].ID != live.ID {
+				t.Errorf("ListSessions = %d sessions, want only the live one", len(ss))
+			} else if !ss[0].ExpiresAt.Equal(live.ExpiresAt) {
+				t.Errorf("ExpiresAt = %v, want %v", ss[0].ExpiresAt, live.ExpiresAt)
+			}
+			ks, err := s.SigningKeys(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ks) != 2 {
+				t.Errorf("SigningKeys = %d keys, want 2: the retired key is published until t0+2h", len(ks))
+			}
+			if _, err := s.DeleteExpired(context.Background(), 0); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct {
+				name string
+				id   string
+				want int
+			}{{"live token", liveToken.ID, 1}, {"expired token", deadToken.ID, 0}} {
+				if got := countRows(t, s, "access_tokens", "id", c.id); got != c.want {
+					t.Errorf("%s: %d rows after DeleteExpired, want %d", c.name, got, c.want)
+				}
+			}
+		})
+	}
+}
