@@ -16,7 +16,7 @@ import (
 func schemaModels() []any {
 	return []any{
 		&Tenant{}, &User{}, &Client{}, &API{}, &Scope{}, &ClientGrant{}, &Consent{},
-		&Session{}, &AuthRequest{}, &Grant{}, &AccessToken{}, &RefreshToken{}, &SigningKey{},
+		&Session{}, &AuthRequest{}, &Grant{}, &AccessToken{}, &RefreshToken{}, &SigningKey{}, &Deployment{},
 	}
 }
 

@@ -148,7 +148,7 @@ type runtime struct {
 	admin *admin.Service
 }
 
-func open(ctx context.Context, env Env, f *flags, migrate bool) (*runtime, error) {
+func open(ctx context.Context, env Env, f *flags) (*runtime, error) {
 	cfg, err := config.Load(env.Getenv, config.Overrides{DatabaseURL: f.databaseURL})
 	if err != nil {
 		return nil, err
@@ -156,27 +156,41 @@ func open(ctx context.Context, env Env, f *flags, migrate bool) (*runtime, error
 	if strings.HasPrefix(cfg.MasterKeyNotice, "development mode: generated") {
 		fmt.Fprintln(env.Stderr, "gatehouse: "+cfg.MasterKeyNotice)
 	}
-	store, err := tenants.Open(ctx, cfg.DatabaseURL)
+	store, box, _, err := openStore(ctx, cfg)
 	if err != nil {
-		return nil, err
-	}
-	if migrate {
-		db, err := store.SQLDB()
-		if err != nil {
-			return nil, err
-		}
-		if _, err := migrations.Up(ctx, db, store.Dialect()); err != nil {
-			store.Close()
-			return nil, err
-		}
-	}
-	box, err := secret.NewBox(cfg.MasterKey)
-	if err != nil {
-		store.Close()
 		return nil, err
 	}
 	svc := admin.New(admin.Config{BaseURL: cfg.BaseURL}, store, keyring.New(store, box), password.New(password.DefaultParams()))
 	return &runtime{cfg: cfg, store: store, admin: svc}, nil
+}
+
+// openStore opens and migrates the database, and checks that it belongs to
+// this deployment: the same base URL and master key it was set up with.
+func openStore(ctx context.Context, cfg *config.Config) (*tenants.Store, *secret.Box, []string, error) {
+	box, err := secret.NewBox(cfg.MasterKey)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	store, err := tenants.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	fail := func(err error) (*tenants.Store, *secret.Box, []string, error) {
+		_ = store.Close()
+		return nil, nil, nil, err
+	}
+	db, err := store.SQLDB()
+	if err != nil {
+		return fail(err)
+	}
+	applied, err := migrations.Up(ctx, db, store.Dialect())
+	if err != nil {
+		return fail(err)
+	}
+	if err := store.BindDeployment(ctx, cfg.BaseURL.String(), secret.MAC(box.Derive("gatehouse key check v1", 32), "deployment")); err != nil {
+		return fail(err)
+	}
+	return store, box, applied, nil
 }
 
 func (r *runtime) close() { _ = r.store.Close() }
@@ -207,19 +221,11 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if strings.HasPrefix(cfg.MasterKeyNotice, "development mode: generated") {
 		slog.Warn(cfg.MasterKeyNotice)
 	}
-	store, err := tenants.Open(ctx, cfg.DatabaseURL)
+	store, _, applied, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	db, err := store.SQLDB()
-	if err != nil {
-		return err
-	}
-	applied, err := migrations.Up(ctx, db, store.Dialect())
-	if err != nil {
-		return err
-	}
 	if len(applied) > 0 {
 		slog.Info("applied migrations", "migrations", strings.Join(applied, ", "))
 	}
@@ -274,7 +280,7 @@ func tenantCreate(ctx context.Context, env Env, args []string) error {
 	if len(f.positional) != 1 {
 		return errors.New("usage: gatehouse tenant create SLUG [--name NAME]")
 	}
-	rt, err := open(ctx, env, f, true)
+	rt, err := open(ctx, env, f)
 	if err != nil {
 		return err
 	}
@@ -291,7 +297,7 @@ func tenantList(ctx context.Context, env Env, args []string) error {
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	rt, err := open(ctx, env, f, true)
+	rt, err := open(ctx, env, f)
 	if err != nil {
 		return err
 	}
@@ -311,7 +317,7 @@ func inTenant(ctx context.Context, env Env, f *flags, slug string) (*runtime, co
 	if slug == "" {
 		return nil, nil, errors.New("--tenant is required")
 	}
-	rt, err := open(ctx, env, f, true)
+	rt, err := open(ctx, env, f)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -147,3 +147,29 @@ func TestProductionRefusesWithoutMasterKey(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, errOut.String())
 	}
 }
+
+func TestRefusesAnotherDeploymentsDatabase(t *testing.T) {
+	dbURL := storetest.SQLiteURL(t)
+	key := secret.NewMasterKey()
+	run := func(env map[string]string, args ...string) result {
+		env["GATEHOUSE_DATABASE_URL"], env["GATEHOUSE_DATA_DIR"] = dbURL, t.TempDir()
+		var out, errOut bytes.Buffer
+		code := cli.Main(context.Background(), cli.Env{Args: args, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut,
+			Getenv: func(k string) string { return env[k] }})
+		return result{code, out.String(), errOut.String()}
+	}
+	if r := run(map[string]string{"GATEHOUSE_MASTER_KEY": key}, "tenant", "create", "acme"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	r := run(map[string]string{"GATEHOUSE_MASTER_KEY": key, "GATEHOUSE_BASE_URL": "http://localhost:9090"}, "tenant", "create", "beta")
+	if r.code == 0 || !strings.Contains(r.stderr, "GATEHOUSE_BASE_URL=http://localhost:8080") {
+		t.Fatalf("another base URL: exit %d %q", r.code, r.stderr)
+	}
+	r = run(map[string]string{"GATEHOUSE_MASTER_KEY": secret.NewMasterKey()}, "tenant", "create", "beta")
+	if r.code == 0 || !strings.Contains(r.stderr, "master key is not the one") {
+		t.Fatalf("another master key: exit %d %q", r.code, r.stderr)
+	}
+	if r := run(map[string]string{"GATEHOUSE_MASTER_KEY": key}, "tenant", "list"); r.code != 0 || strings.Contains(r.stdout, "beta") {
+		t.Fatalf("a refused command changed the database: %s %s", r.stdout, r.stderr)
+	}
+}

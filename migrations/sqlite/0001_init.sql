@@ -1,5 +1,16 @@
 -- Gatehouse schema, version 1: tenants and everything they own.
 
+-- The deployment this database belongs to: the base URL its issuers were
+-- made from, and a check value of the master key that seals its keys, so
+-- that a node started with other settings refuses instead of minting
+-- tenants at the wrong host or sealing keys no other node can open.
+CREATE TABLE deployment (
+    id               INTEGER PRIMARY KEY CHECK (id = 1),
+    base_url         TEXT NOT NULL,
+    master_key_check TEXT NOT NULL,
+    created_at       DATETIME NOT NULL
+);
+
 CREATE TABLE tenants (
     id                TEXT PRIMARY KEY,
     slug              TEXT NOT NULL,
@@ -45,6 +56,10 @@ CREATE TABLE users (
     updated_at       DATETIME NOT NULL
 );
 CREATE UNIQUE INDEX users_tenant_email_key ON users (tenant_id, email_normalized);
+-- Rows that name a user, an API or a token family name it with their own
+-- tenant: (tenant_id, id) is the key they reference, so that no row can point
+-- into another tenant.
+CREATE UNIQUE INDEX users_tenant_id_key ON users (tenant_id, id);
 
 CREATE TABLE clients (
     id                         TEXT PRIMARY KEY,
@@ -73,14 +88,16 @@ CREATE TABLE apis (
     updated_at DATETIME NOT NULL
 );
 CREATE UNIQUE INDEX apis_tenant_audience_key ON apis (tenant_id, audience);
+CREATE UNIQUE INDEX apis_tenant_id_key ON apis (tenant_id, id);
 
 CREATE TABLE api_scopes (
     id          TEXT PRIMARY KEY,
     tenant_id   TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
-    api_id      TEXT NOT NULL REFERENCES apis (id) ON DELETE CASCADE,
+    api_id      TEXT NOT NULL,
     name        TEXT NOT NULL,
     description TEXT NOT NULL DEFAULT '',
-    created_at  DATETIME NOT NULL
+    created_at  DATETIME NOT NULL,
+    FOREIGN KEY (tenant_id, api_id) REFERENCES apis (tenant_id, id) ON DELETE CASCADE
 );
 CREATE UNIQUE INDEX api_scopes_api_name_key ON api_scopes (api_id, name);
 CREATE INDEX api_scopes_tenant_idx ON api_scopes (tenant_id);
@@ -89,36 +106,39 @@ CREATE TABLE client_grants (
     id         TEXT PRIMARY KEY,
     tenant_id  TEXT NOT NULL,
     client_id  TEXT NOT NULL,
-    api_id     TEXT NOT NULL REFERENCES apis (id) ON DELETE CASCADE,
+    api_id     TEXT NOT NULL,
     scopes     TEXT NOT NULL DEFAULT '[]',
     created_at DATETIME NOT NULL,
-    FOREIGN KEY (tenant_id, client_id) REFERENCES clients (tenant_id, client_id) ON DELETE CASCADE
+    FOREIGN KEY (tenant_id, client_id) REFERENCES clients (tenant_id, client_id) ON DELETE CASCADE,
+    FOREIGN KEY (tenant_id, api_id) REFERENCES apis (tenant_id, id) ON DELETE CASCADE
 );
 CREATE UNIQUE INDEX client_grants_client_api_key ON client_grants (tenant_id, client_id, api_id);
 
 CREATE TABLE consents (
     id         TEXT PRIMARY KEY,
     tenant_id  TEXT NOT NULL,
-    user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    user_id    TEXT NOT NULL,
     client_id  TEXT NOT NULL,
     scopes     TEXT NOT NULL DEFAULT '{}',
     created_at DATETIME NOT NULL,
     updated_at DATETIME NOT NULL,
-    FOREIGN KEY (tenant_id, client_id) REFERENCES clients (tenant_id, client_id) ON DELETE CASCADE
+    FOREIGN KEY (tenant_id, client_id) REFERENCES clients (tenant_id, client_id) ON DELETE CASCADE,
+    FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, id) ON DELETE CASCADE
 );
 CREATE UNIQUE INDEX consents_user_client_key ON consents (tenant_id, user_id, client_id);
 
 CREATE TABLE sessions (
     id           TEXT PRIMARY KEY,
     tenant_id    TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
-    user_id      TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    user_id      TEXT NOT NULL,
     auth_time    DATETIME NOT NULL,
     amr          TEXT NOT NULL DEFAULT '[]',
     ip_address   TEXT NOT NULL DEFAULT '',
     user_agent   TEXT NOT NULL DEFAULT '',
     created_at   DATETIME NOT NULL,
     last_seen_at DATETIME NOT NULL,
-    expires_at   DATETIME NOT NULL
+    expires_at   DATETIME NOT NULL,
+    FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, id) ON DELETE CASCADE
 );
 CREATE INDEX sessions_user_idx ON sessions (tenant_id, user_id);
 CREATE INDEX sessions_expires_idx ON sessions (expires_at);
@@ -158,7 +178,7 @@ CREATE TABLE grants (
     id             TEXT PRIMARY KEY,
     tenant_id      TEXT NOT NULL,
     client_id      TEXT NOT NULL,
-    user_id        TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    user_id        TEXT NOT NULL,
     scopes         TEXT NOT NULL DEFAULT '[]',
     audience       TEXT NOT NULL DEFAULT '',
     auth_time      DATETIME NOT NULL,
@@ -167,8 +187,10 @@ CREATE TABLE grants (
     expires_at     DATETIME NOT NULL,
     revoked_at     DATETIME,
     revoked_reason TEXT NOT NULL DEFAULT '',
-    FOREIGN KEY (tenant_id, client_id) REFERENCES clients (tenant_id, client_id) ON DELETE CASCADE
+    FOREIGN KEY (tenant_id, client_id) REFERENCES clients (tenant_id, client_id) ON DELETE CASCADE,
+    FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, id) ON DELETE CASCADE
 );
+CREATE UNIQUE INDEX grants_tenant_id_key ON grants (tenant_id, id);
 CREATE INDEX grants_user_client_idx ON grants (tenant_id, user_id, client_id);
 CREATE INDEX grants_expires_idx ON grants (expires_at);
 
@@ -177,13 +199,14 @@ CREATE TABLE access_tokens (
     tenant_id  TEXT NOT NULL,
     client_id  TEXT NOT NULL,
     subject    TEXT NOT NULL,
-    grant_id   TEXT REFERENCES grants (id) ON DELETE CASCADE,
+    grant_id   TEXT,
     scopes     TEXT NOT NULL DEFAULT '[]',
     audience   TEXT NOT NULL DEFAULT '',
     created_at DATETIME NOT NULL,
     expires_at DATETIME NOT NULL,
     revoked_at DATETIME,
-    FOREIGN KEY (tenant_id, client_id) REFERENCES clients (tenant_id, client_id) ON DELETE CASCADE
+    FOREIGN KEY (tenant_id, client_id) REFERENCES clients (tenant_id, client_id) ON DELETE CASCADE,
+    FOREIGN KEY (tenant_id, grant_id) REFERENCES grants (tenant_id, id) ON DELETE CASCADE
 );
 CREATE INDEX access_tokens_grant_idx ON access_tokens (grant_id);
 CREATE INDEX access_tokens_expires_idx ON access_tokens (expires_at);
@@ -192,14 +215,16 @@ CREATE TABLE refresh_tokens (
     id         TEXT PRIMARY KEY,
     tenant_id  TEXT NOT NULL,
     token_hash TEXT NOT NULL,
-    grant_id   TEXT NOT NULL REFERENCES grants (id) ON DELETE CASCADE,
+    grant_id   TEXT NOT NULL,
     client_id  TEXT NOT NULL,
     user_id    TEXT NOT NULL,
     created_at DATETIME NOT NULL,
     expires_at DATETIME NOT NULL,
     used_at    DATETIME,
     revoked_at DATETIME,
-    FOREIGN KEY (tenant_id, client_id) REFERENCES clients (tenant_id, client_id) ON DELETE CASCADE
+    FOREIGN KEY (tenant_id, client_id) REFERENCES clients (tenant_id, client_id) ON DELETE CASCADE,
+    FOREIGN KEY (tenant_id, grant_id) REFERENCES grants (tenant_id, id) ON DELETE CASCADE,
+    FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, id) ON DELETE CASCADE
 );
 CREATE UNIQUE INDEX refresh_tokens_hash_key ON refresh_tokens (token_hash);
 CREATE INDEX refresh_tokens_grant_idx ON refresh_tokens (grant_id);

@@ -397,7 +397,7 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 var unscopedMethods = []string{
 	"Close", "Dialect", "Now", "Ping", "SQLDB", "SetClock", "VerifySchema",
 	"CreateTenant", "ListTenants", "TenantByHost", "TenantByID", "TenantBySlug", "TenantRevisions",
-	"DeleteExpired",
+	"DeleteExpired", "BindDeployment",
 }
 
 // testTenantOpsCoverAllMethods keeps the isolation table complete: a new

@@ -57,6 +57,8 @@ func Run(t *testing.T, open func(t *testing.T) *tenants.Store) {
 		{name: "RotateSigningKeyConcurrently", run: testRotateSigningKeyConcurrently},
 		{name: "TimeZones", own: true, run: testTimeZones},
 		{name: "DeleteTenant", run: testDeleteTenant},
+		{name: "BindDeployment", own: true, run: testBindDeployment},
+		{name: "CrossTenantReferences", run: testCrossTenantReferences},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1106,4 +1108,51 @@ func testDeleteTenant(t *testing.T, s *tenants.Store) {
 	}
 	// The slug and host are free again.
 	MustTenant(t, s, a.tenant.Slug)
+}
+
+func testBindDeployment(t *testing.T, s *tenants.Store) {
+	ctx := context.Background()
+	if err := s.BindDeployment(ctx, "http://localhost:8080", "check-1"); err != nil {
+		t.Fatalf("first start: %v", err)
+	}
+	if err := s.BindDeployment(ctx, "http://localhost:8080", "check-1"); err != nil {
+		t.Fatalf("same settings: %v", err)
+	}
+	var mismatch *tenants.DeploymentMismatchError
+	err := s.BindDeployment(ctx, "https://id.example.com", "check-1")
+	if !errors.As(err, &mismatch) || mismatch.Setting != "base URL" || !strings.Contains(err.Error(), "http://localhost:8080") {
+		t.Fatalf("other base URL: %v", err)
+	}
+	err = s.BindDeployment(ctx, "http://localhost:8080", "check-2")
+	if !errors.As(err, &mismatch) || mismatch.Setting != "master key" || strings.Contains(err.Error(), "check-1") {
+		t.Fatalf("other master key: %v", err)
+	}
+}
+
+// testCrossTenantReferences checks that the schema itself refuses a row of
+// one tenant that names a user, an API or a token family of another.
+func testCrossTenantReferences(t *testing.T, s *tenants.Store) {
+	ca, _ := newTenant(t, s, "xra")
+	cb, _ := newTenant(t, s, "xrb")
+	ua := &tenants.User{Email: "ann@a.test"}
+	if err := s.CreateUser(ca, ua); err != nil {
+		t.Fatal(err)
+	}
+	api := &tenants.API{Name: "A", Audience: "https://a.test", Scopes: []tenants.Scope{{Name: "read"}}}
+	if err := s.CreateAPI(ca, api); err != nil {
+		t.Fatal(err)
+	}
+	cl := newClient("xr-client")
+	if err := s.CreateClient(cb, cl, []tenants.ClientGrant{{APIID: api.ID, Scopes: tenants.Strings{"read"}}}); err == nil {
+		t.Fatal("tenant B created a client grant on tenant A's API")
+	}
+	if err := s.CreateClient(cb, cl, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GrantConsent(cb, ua.ID, cl.ClientID, tenants.ScopeSet{"": {"openid"}}); err == nil {
+		t.Fatal("tenant B recorded a consent of tenant A's user")
+	}
+	if err := s.CreateSession(cb, &tenants.Session{ID: "xr-session", UserID: ua.ID, ExpiresAt: s.Now().Add(time.Hour)}); err == nil {
+		t.Fatal("tenant B created a session for tenant A's user")
+	}
 }
