@@ -71,9 +71,7 @@ func meta(t *tenants.Tenant, title string) views.Meta {
 
 // render writes a page.
 func render(c echo.Context, status int, page templ.Component) error {
-	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
-	c.Response().WriteHeader(status)
-	return page.Render(c.Request().Context(), c.Response())
+	return views.Render(c.Request().Context(), c.Response(), status, page)
 }
 
 // redirect sends the browser on: 303 after a form POST (never 307, which

@@ -64,14 +64,12 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if title == "" {
 		title = "This request could not be completed"
 	}
-	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
-	c.Response().WriteHeader(e.Status)
-	_ = views.ErrorPage(views.ErrorView{
+	_ = views.Render(req.Context(), c.Response(), e.Status, views.ErrorPage(views.ErrorView{
 		Meta:      views.Meta{Title: title, TenantName: name},
 		Status:    e.Status,
 		Message:   e.Description,
 		RequestID: reqID,
-	}).Render(req.Context(), c.Response())
+	}))
 }
 
 // fromEcho turns Echo's own errors (no route, wrong method, body too large,

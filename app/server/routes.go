@@ -80,9 +80,7 @@ func (s *Server) home(c echo.Context) error {
 }
 
 func render(c echo.Context, page templ.Component) error {
-	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
-	c.Response().WriteHeader(http.StatusOK)
-	return page.Render(c.Request().Context(), c.Response())
+	return views.Render(c.Request().Context(), c.Response(), http.StatusOK, page)
 }
 
 func (s *Server) healthz(c echo.Context) error {
