@@ -1,25 +1,38 @@
 package admin
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/tenants/secret"
 )
 
-// Tenant is the public view of a tenant.
+// Tenant is the public view of a tenant and its settings.
 type Tenant struct {
-	ID           string    `json:"id"`
-	Slug         string    `json:"slug"`
-	Name         string    `json:"name"`
-	Issuer       string    `json:"issuer"`
-	DiscoveryURL string    `json:"discovery_url"`
-	CreatedAt    time.Time `json:"created_at"`
+	ID                          string    `json:"id"`
+	Slug                        string    `json:"slug"`
+	Name                        string    `json:"name"`
+	Issuer                      string    `json:"issuer"`
+	DiscoveryURL                string    `json:"discovery_url"`
+	LogoURL                     string    `json:"logo_url"`
+	AccentColor                 string    `json:"accent_color"`
+	GrantTypes                  []string  `json:"grant_types"`
+	AccessTokenLifetimeSeconds  int64     `json:"access_token_lifetime"`
+	IDTokenLifetimeSeconds      int64     `json:"id_token_lifetime"`
+	RefreshTokenLifetimeSeconds int64     `json:"refresh_token_lifetime"`
+	SessionLifetimeSeconds      int64     `json:"session_lifetime"`
+	CreatedAt                   time.Time `json:"created_at"`
 }
 
 func tenantView(t *tenants.Tenant) *Tenant {
 	return &Tenant{
 		ID: t.ID, Slug: t.Slug, Name: t.DisplayName, Issuer: t.Issuer,
-		DiscoveryURL: t.Issuer + "/.well-known/openid-configuration", CreatedAt: t.CreatedAt,
+		DiscoveryURL: t.Issuer + "/.well-known/openid-configuration",
+		LogoURL:      t.LogoURL, AccentColor: t.AccentColor, GrantTypes: nonNil(t.GrantTypes),
+		AccessTokenLifetimeSeconds: t.AccessTokenTTLSeconds, IDTokenLifetimeSeconds: t.IDTokenTTLSeconds,
+		RefreshTokenLifetimeSeconds: t.RefreshTokenTTLSeconds, SessionLifetimeSeconds: t.SessionTTLSeconds,
+		CreatedAt: t.CreatedAt,
 	}
 }
 
@@ -104,15 +117,92 @@ func nonNil(s []string) []string {
 
 // User is the public view of an end user; ID is the OpenID Connect subject.
 type User struct {
-	ID            string    `json:"id"`
-	Email         string    `json:"email"`
-	EmailVerified bool      `json:"email_verified"`
-	Name          string    `json:"name,omitempty"`
-	CreatedAt     time.Time `json:"created_at"`
+	ID            string     `json:"id"`
+	Email         string     `json:"email"`
+	EmailVerified bool       `json:"email_verified"`
+	Name          string     `json:"name,omitempty"`
+	GivenName     string     `json:"given_name,omitempty"`
+	FamilyName    string     `json:"family_name,omitempty"`
+	Disabled      bool       `json:"disabled"`
+	LastLoginAt   *time.Time `json:"last_login_at,omitempty"`
+	CreatedAt     time.Time  `json:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at"`
 }
 
 func userView(u *tenants.User) *User {
-	return &User{ID: u.ID, Email: u.Email, EmailVerified: u.EmailVerified, Name: u.Name, CreatedAt: u.CreatedAt}
+	return &User{ID: u.ID, Email: u.Email, EmailVerified: u.EmailVerified, Name: u.Name, GivenName: u.GivenName,
+		FamilyName: u.FamilyName, Disabled: u.DisabledAt != nil, LastLoginAt: u.LastLoginAt, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+}
+
+// Session is the public view of a user's login session. ID is a reference
+// derived from the session's key, not the key itself.
+type Session struct {
+	ID         string    `json:"id"`
+	AuthTime   time.Time `json:"auth_time"`
+	AMR        []string  `json:"amr"`
+	IPAddress  string    `json:"ip_address"`
+	UserAgent  string    `json:"user_agent"`
+	CreatedAt  time.Time `json:"created_at"`
+	LastSeenAt time.Time `json:"last_seen_at"`
+	ExpiresAt  time.Time `json:"expires_at"`
+}
+
+// sessionRefOf derives the public reference of a session from its key.
+func sessionRefOf(id string) string { return secret.Hash("session-ref|" + id)[:20] }
+
+func sessionView(s *tenants.Session) *Session {
+	return &Session{ID: sessionRefOf(s.ID), AuthTime: s.AuthTime, AMR: nonNil(s.AMR), IPAddress: s.IPAddress,
+		UserAgent: s.UserAgent, CreatedAt: s.CreatedAt, LastSeenAt: s.LastSeenAt, ExpiresAt: s.ExpiresAt}
+}
+
+// Consent is what a user allowed an application.
+type Consent struct {
+	ClientID   string              `json:"client_id"`
+	ClientName string              `json:"client_name"`
+	Scopes     map[string][]string `json:"scopes"`
+	CreatedAt  time.Time           `json:"created_at"`
+	UpdatedAt  time.Time           `json:"updated_at"`
+}
+
+func consentView(c *tenants.Consent, clientName string) *Consent {
+	scopes := map[string][]string(c.Scopes)
+	if scopes == nil {
+		scopes = map[string][]string{}
+	}
+	return &Consent{ClientID: c.ClientID, ClientName: clientName, Scopes: scopes, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+}
+
+// AuditEvent is the public view of an audit log entry.
+type AuditEvent struct {
+	ID         string          `json:"id"`
+	Time       time.Time       `json:"time"`
+	TenantID   string          `json:"tenant_id"`
+	ActorKind  string          `json:"actor_kind"`
+	ActorID    string          `json:"actor_id"`
+	ActorName  string          `json:"actor_name"`
+	Action     string          `json:"action"`
+	TargetType string          `json:"target_type,omitempty"`
+	TargetID   string          `json:"target_id,omitempty"`
+	Outcome    string          `json:"outcome"`
+	Reason     string          `json:"reason,omitempty"`
+	Before     json.RawMessage `json:"before,omitempty"`
+	After      json.RawMessage `json:"after,omitempty"`
+	IPAddress  string          `json:"ip_address,omitempty"`
+	UserAgent  string          `json:"user_agent,omitempty"`
+	RequestID  string          `json:"request_id,omitempty"`
+}
+
+func auditView(e *tenants.AuditEvent) *AuditEvent {
+	v := &AuditEvent{ID: e.ID, Time: e.OccurredAt, TenantID: e.TenantID, ActorKind: e.ActorKind, ActorID: e.ActorID,
+		ActorName: e.ActorName, Action: e.Action, TargetType: e.TargetType, TargetID: e.TargetID, Outcome: e.Outcome,
+		Reason: e.Reason, IPAddress: e.IPAddress, UserAgent: e.UserAgent, RequestID: e.RequestID}
+	if e.Before != "" {
+		v.Before = json.RawMessage(e.Before)
+	}
+	if e.After != "" {
+		v.After = json.RawMessage(e.After)
+	}
+	return v
 }
 
 // Key is the public view of a signing key.

@@ -2,6 +2,7 @@ package tenants
 
 import (
 	"context"
+	"slices"
 
 	"gorm.io/gorm"
 )
@@ -103,4 +104,86 @@ func (s *Store) loadScopes(ctx context.Context, apis []*API) error {
 		byID[sc.APIID].Scopes = append(byID[sc.APIID].Scopes, sc)
 	}
 	return nil
+}
+
+// UpdateAPI saves an API's name and replaces its scopes. A scope that is
+// removed is also removed from every client's grant of the API.
+func (s *Store) UpdateAPI(ctx context.Context, a *API) error {
+	tid, err := tenantID(ctx)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
+		res := tx.Table("apis").Where("tenant_id = ? AND id = ?", tid, a.ID).Updates(map[string]any{"name": a.Name, "updated_at": now})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		if err := tx.Exec("DELETE FROM api_scopes WHERE tenant_id = ? AND api_id = ?", tid, a.ID).Error; err != nil {
+			return err
+		}
+		names := make([]string, 0, len(a.Scopes))
+		for i := range a.Scopes {
+			sc := &a.Scopes[i]
+			sc.ID, sc.TenantID, sc.APIID, sc.CreatedAt = newID(), tid, a.ID, now
+			if err := tx.Create(sc).Error; err != nil {
+				return err
+			}
+			names = append(names, sc.Name)
+		}
+		var grants []ClientGrant
+		if err := tx.Where("tenant_id = ? AND api_id = ?", tid, a.ID).Find(&grants).Error; err != nil {
+			return err
+		}
+		for _, g := range grants {
+			kept := Strings{}
+			for _, sc := range g.Scopes {
+				if slices.Contains(names, sc) {
+					kept = append(kept, sc)
+				}
+			}
+			if len(kept) != len(g.Scopes) {
+				if err := tx.Table("client_grants").Where("id = ?", g.ID).Update("scopes", kept).Error; err != nil {
+					return err
+				}
+			}
+		}
+		return bumpRevision(tx, tid, now)
+	}))
+}
+
+// DeleteAPI deletes an API, its scopes and every client's grant of it.
+func (s *Store) DeleteAPI(ctx context.Context, id string) error {
+	tid, err := tenantID(ctx)
+	if err != nil {
+		return err
+	}
+	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
+		for _, table := range []string{"client_grants", "api_scopes"} {
+			if err := tx.Exec("DELETE FROM "+table+" WHERE tenant_id = ? AND api_id = ?", tid, id).Error; err != nil {
+				return err
+			}
+		}
+		res := tx.Exec("DELETE FROM apis WHERE tenant_id = ? AND id = ?", tid, id)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		return bumpRevision(tx, tid, s.now())
+	}))
+}
+
+// CountAPIs returns how many APIs the tenant in ctx has.
+func (s *Store) CountAPIs(ctx context.Context) (int64, error) {
+	q, _, err := s.scoped(ctx, "apis")
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	return n, mapErr(q.Count(&n).Error)
 }

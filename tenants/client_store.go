@@ -118,3 +118,65 @@ func (s *Store) ClientGrants(ctx context.Context, clientID string) ([]ClientGran
 	var gs []ClientGrant
 	return gs, mapErr(q.Where("client_id = ?", clientID).Order("created_at").Find(&gs).Error)
 }
+
+// UpdateClient saves a client's name, redirect URIs, post-logout redirect
+// URIs and grant types.
+func (s *Store) UpdateClient(ctx context.Context, c *Client) error {
+	tid, err := tenantID(ctx)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
+		res := tx.Table("clients").Where("tenant_id = ? AND client_id = ?", tid, c.ClientID).Updates(map[string]any{
+			"name": c.Name, "redirect_uris": c.RedirectURIs, "post_logout_redirect_uris": c.PostLogoutRedirectURIs,
+			"grant_types": c.GrantTypes, "updated_at": now,
+		})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		return bumpRevision(tx, tid, now)
+	}))
+}
+
+// SetClientGrants replaces the API grants of the client with clientID.
+func (s *Store) SetClientGrants(ctx context.Context, clientID string, grants []ClientGrant) error {
+	tid, err := tenantID(ctx)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
+		var n int64
+		if err := tx.Table("clients").Where("tenant_id = ? AND client_id = ?", tid, clientID).Count(&n).Error; err != nil {
+			return err
+		}
+		if n == 0 {
+			return ErrNotFound
+		}
+		if err := tx.Exec("DELETE FROM client_grants WHERE tenant_id = ? AND client_id = ?", tid, clientID).Error; err != nil {
+			return err
+		}
+		for i := range grants {
+			g := &grants[i]
+			g.ID, g.TenantID, g.ClientID, g.CreatedAt = newID(), tid, clientID, now
+			if err := tx.Create(g).Error; err != nil {
+				return err
+			}
+		}
+		return bumpRevision(tx, tid, now)
+	}))
+}
+
+// CountClients returns how many (non-internal) clients the tenant in ctx has.
+func (s *Store) CountClients(ctx context.Context) (int64, error) {
+	q, _, err := s.scoped(ctx, "clients")
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	return n, mapErr(q.Where("internal = ?", false).Count(&n).Error)
+}

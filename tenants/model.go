@@ -17,6 +17,15 @@ type Tenant struct {
 	// cached copy is stale.
 	Revision int64
 
+	// LogoURL and AccentColor brand the tenant's login pages.
+	LogoURL     string
+	AccentColor string
+	// GrantTypes are the grant types the tenant's clients may use.
+	GrantTypes Strings
+	// System marks the built-in tenant whose users and clients administer
+	// Gatehouse.
+	System bool
+
 	AccessTokenTTLSeconds  int64 `gorm:"column:access_token_ttl"`
 	IDTokenTTLSeconds      int64 `gorm:"column:id_token_ttl"`
 	RefreshTokenTTLSeconds int64 `gorm:"column:refresh_token_ttl"`
@@ -102,12 +111,18 @@ type Client struct {
 	RedirectURIs            Strings
 	PostLogoutRedirectURIs  Strings
 	GrantTypes              Strings
-	CreatedAt               time.Time
-	UpdatedAt               time.Time
+	// Internal marks a client Gatehouse made for itself (the console's
+	// "Try it" client): not listed, not editable.
+	Internal  bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Public reports whether the client cannot keep a secret (SPA, native).
 func (c *Client) Public() bool { return c.TokenEndpointAuthMethod == AuthMethodNone }
+
+// AllowsGrant reports whether the tenant's clients may use grant type g.
+func (t *Tenant) AllowsGrant(g string) bool { return t.GrantTypes.Contains(g) }
 
 // AllowsGrant reports whether the client registered grant type g.
 func (c *Client) AllowsGrant(g string) bool { return c.GrantTypes.Contains(g) }

@@ -47,10 +47,10 @@ func (s *Store) TenantByID(ctx context.Context, id string) (*Tenant, error) {
 	return &t, first(s.db.WithContext(ctx).Where("id = ?", id), &t)
 }
 
-// ListTenants returns every tenant, ordered by slug.
+// ListTenants returns every tenant but the system tenant, ordered by slug.
 func (s *Store) ListTenants(ctx context.Context) ([]Tenant, error) {
 	var ts []Tenant
-	return ts, mapErr(s.db.WithContext(ctx).Order("slug").Find(&ts).Error)
+	return ts, mapErr(s.db.WithContext(ctx).Where("system = ?", false).Order("slug").Find(&ts).Error)
 }
 
 // TenantRevision pairs a tenant id with its revision.
@@ -67,8 +67,8 @@ func (s *Store) TenantRevisions(ctx context.Context) ([]TenantRevision, error) {
 	return revs, mapErr(err)
 }
 
-// UpdateTenantSettings saves the display name and lifetimes of the tenant in
-// ctx and bumps its revision.
+// UpdateTenantSettings saves the display name, branding, allowed grant types
+// and lifetimes of the tenant in ctx and bumps its revision.
 func (s *Store) UpdateTenantSettings(ctx context.Context, t *Tenant) error {
 	tid, err := tenantID(ctx)
 	if err != nil {
@@ -78,6 +78,9 @@ func (s *Store) UpdateTenantSettings(ctx context.Context, t *Tenant) error {
 	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
 		res := tx.Table("tenants").Where("id = ?", tid).Updates(map[string]any{
 			"display_name":      t.DisplayName,
+			"logo_url":          t.LogoURL,
+			"accent_color":      t.AccentColor,
+			"grant_types":       t.GrantTypes,
 			"access_token_ttl":  t.AccessTokenTTLSeconds,
 			"id_token_ttl":      t.IDTokenTTLSeconds,
 			"refresh_token_ttl": t.RefreshTokenTTLSeconds,
@@ -95,7 +98,8 @@ func (s *Store) UpdateTenantSettings(ctx context.Context, t *Tenant) error {
 	}))
 }
 
-// DeleteTenant deletes the tenant in ctx and everything it owns.
+// DeleteTenant deletes the tenant in ctx and everything it owns, except its
+// audit log, which outlives it.
 func (s *Store) DeleteTenant(ctx context.Context) error {
 	tid, err := tenantID(ctx)
 	if err != nil {

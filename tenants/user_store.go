@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // NormalizeEmail returns the form of an email address that uniqueness and
@@ -69,6 +71,173 @@ func (s *Store) RecordLogin(ctx context.Context, userID string, at time.Time, ne
 		fields["updated_at"] = at
 	}
 	res := q.Where("id = ?", userID).Updates(fields)
+	if res.Error == nil && res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return mapErr(res.Error)
+}
+
+// UserPage is one page of a user listing.
+type UserPage struct {
+	Users []User
+	// Next is the cursor of the next page; empty on the last.
+	Next string
+}
+
+// SearchUsers returns users of the tenant in ctx whose email or name
+// contains query (case-insensitive), ordered by email, limit at a time,
+// starting after the cursor after (an email).
+func (s *Store) SearchUsers(ctx context.Context, query, after string, limit int) (*UserPage, error) {
+	q, _, err := s.scoped(ctx, "users")
+	if err != nil {
+		return nil, err
+	}
+	if limit <= 0 || limit > 200 {
+		limit = 50
+	}
+	if query = strings.ToLower(strings.TrimSpace(query)); query != "" {
+		like := "%" + escapeLike(query) + "%"
+		q = q.Where("(email_normalized LIKE ? ESCAPE '\\' OR LOWER(name) LIKE ? ESCAPE '\\')", like, like)
+	}
+	if after != "" {
+		q = q.Where("email_normalized > ?", after)
+	}
+	var us []User
+	if err := q.Order("email_normalized").Limit(limit + 1).Find(&us).Error; err != nil {
+		return nil, mapErr(err)
+	}
+	page := &UserPage{Users: us}
+	if len(us) > limit {
+		page.Users = us[:limit]
+		page.Next = us[limit-1].EmailNormalized
+	}
+	return page, nil
+}
+
+// CountUsers returns how many users the tenant in ctx has.
+func (s *Store) CountUsers(ctx context.Context) (int64, error) {
+	q, _, err := s.scoped(ctx, "users")
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	return n, mapErr(q.Count(&n).Error)
+}
+
+// RecentLogins returns the users of the tenant in ctx who logged in last.
+func (s *Store) RecentLogins(ctx context.Context, limit int) ([]User, error) {
+	q, _, err := s.scoped(ctx, "users")
+	if err != nil {
+		return nil, err
+	}
+	var us []User
+	return us, mapErr(q.Where("last_login_at IS NOT NULL").Order("last_login_at DESC").Limit(limit).Find(&us).Error)
+}
+
+// UpdateUserProfile saves the user's name fields and email.
+func (s *Store) UpdateUserProfile(ctx context.Context, u *User) error {
+	q, _, err := s.scoped(ctx, "users")
+	if err != nil {
+		return err
+	}
+	u.EmailNormalized = NormalizeEmail(u.Email)
+	u.UpdatedAt = s.now()
+	res := q.Where("id = ?", u.ID).Updates(map[string]any{
+		"email": u.Email, "email_normalized": u.EmailNormalized, "email_verified": u.EmailVerified,
+		"name": u.Name, "given_name": u.GivenName, "family_name": u.FamilyName, "updated_at": u.UpdatedAt,
+	})
+	if res.Error == nil && res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return mapErr(res.Error)
+}
+
+// SetPassword replaces the user's password hash and, so that the old
+// password opens nothing, ends the user's sessions and revokes their tokens.
+func (s *Store) SetPassword(ctx context.Context, userID, hash string) error {
+	return s.changeAccess(ctx, userID, map[string]any{"password_hash": hash}, "password changed")
+}
+
+// SetUserDisabled disables (ending the user's sessions and revoking their
+// tokens) or enables a user.
+func (s *Store) SetUserDisabled(ctx context.Context, userID string, disabled bool) error {
+	if !disabled {
+		return s.changeAccess(ctx, userID, map[string]any{"disabled_at": nil}, "")
+	}
+	return s.changeAccess(ctx, userID, map[string]any{"disabled_at": s.now()}, "user disabled")
+}
+
+// changeAccess updates a user's row and, when revokeReason is set, deletes
+// their sessions and revokes their token families, in one transaction.
+func (s *Store) changeAccess(ctx context.Context, userID string, fields map[string]any, revokeReason string) error {
+	tid, err := tenantID(ctx)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	fields["updated_at"] = now
+	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
+		res := tx.Table("users").Where("tenant_id = ? AND id = ?", tid, userID).Updates(fields)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		if revokeReason == "" {
+			return nil
+		}
+		if err := tx.Exec("DELETE FROM sessions WHERE tenant_id = ? AND user_id = ?", tid, userID).Error; err != nil {
+			return err
+		}
+		if err := tx.Table("grants").Where("tenant_id = ? AND user_id = ? AND revoked_at IS NULL", tid, userID).
+			Updates(map[string]any{"revoked_at": now, "revoked_reason": revokeReason}).Error; err != nil {
+			return err
+		}
+		return tx.Table("refresh_tokens").Where("tenant_id = ? AND user_id = ? AND revoked_at IS NULL", tid, userID).
+			Update("revoked_at", now).Error
+	}))
+}
+
+// DeleteUser deletes a user of the tenant in ctx and everything of theirs:
+// sessions, consents, token families (and so their tokens).
+func (s *Store) DeleteUser(ctx context.Context, userID string) error {
+	tid, err := tenantID(ctx)
+	if err != nil {
+		return err
+	}
+	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
+		for _, stmt := range []string{
+			"DELETE FROM access_tokens WHERE tenant_id = ? AND grant_id IN (SELECT id FROM grants WHERE tenant_id = ? AND user_id = ?)",
+			"DELETE FROM refresh_tokens WHERE tenant_id = ? AND grant_id IN (SELECT id FROM grants WHERE tenant_id = ? AND user_id = ?)",
+		} {
+			if err := tx.Exec(stmt, tid, tid, userID).Error; err != nil {
+				return err
+			}
+		}
+		for _, table := range []string{"grants", "sessions", "consents"} {
+			if err := tx.Exec("DELETE FROM "+table+" WHERE tenant_id = ? AND user_id = ?", tid, userID).Error; err != nil {
+				return err
+			}
+		}
+		if err := tx.Exec("UPDATE auth_requests SET user_id = '' WHERE tenant_id = ? AND user_id = ? AND code_hash IS NULL", tid, userID).Error; err != nil {
+			return err
+		}
+		res := tx.Exec("DELETE FROM users WHERE tenant_id = ? AND id = ?", tid, userID)
+		if res.Error == nil && res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		return res.Error
+	}))
+}
+
+// DeleteUserSession ends one session of a user of the tenant in ctx.
+func (s *Store) DeleteUserSession(ctx context.Context, userID, sessionID string) error {
+	tid, err := tenantID(ctx)
+	if err != nil {
+		return err
+	}
+	res := s.db.WithContext(ctx).Exec("DELETE FROM sessions WHERE tenant_id = ? AND user_id = ? AND id = ?", tid, userID, sessionID)
 	if res.Error == nil && res.RowsAffected == 0 {
 		return ErrNotFound
 	}

@@ -50,6 +50,9 @@ Usage:
   gatehouse user create --tenant SLUG --email EMAIL --password-stdin [--name NAME]
   gatehouse key rotate --tenant SLUG
   gatehouse key list --tenant SLUG
+  gatehouse admin create --email EMAIL --password-stdin [--name NAME] [--tenant SLUG]
+  gatehouse admin client create --name NAME --scope SCOPE... [--tenant SLUG]
+        (scopes: tenants:read, tenants:write, audit:read)
 
 Every command reads GATEHOUSE_DATABASE_URL (or --database-url) and the other
 GATEHOUSE_* settings; see README.md.
@@ -105,6 +108,8 @@ var commands = map[string]command{
 	"user create":   userCreate,
 	"key rotate":    keyRotate,
 	"key list":      keyList,
+	"admin create":  adminCreate,
+	"admin client":  adminClient,
 }
 
 // flags is a FlagSet that also accepts flags after positional arguments.
@@ -161,6 +166,10 @@ func open(ctx context.Context, env Env, f *flags) (*runtime, error) {
 		return nil, err
 	}
 	svc := admin.New(admin.Config{BaseURL: cfg.BaseURL}, store, keyring.New(store, box), password.New(password.DefaultParams()))
+	if _, err := svc.EnsureSystem(ctx, admin.ConsoleSecret(box)); err != nil {
+		store.Close()
+		return nil, err
+	}
 	return &runtime{cfg: cfg, store: store, admin: svc}, nil
 }
 
@@ -234,11 +243,19 @@ func serve(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	slog.SetDefault(logger)
+	setupLink, err := srv.Bootstrap(ctx)
+	if err != nil {
+		return err
+	}
 	return srv.ListenAndServe(ctx, func(addr net.Addr) {
 		fmt.Fprintf(env.Stdout, "Gatehouse is running in %s mode on %s (listening on %s).\n", cfg.Mode, store.Dialect(), addr)
 		fmt.Fprintf(env.Stdout, "  Open %s\n", cfg.BaseURL)
 		fmt.Fprintf(env.Stdout, "  Each tenant is its own issuer: tenant acme is served at %s://acme.%s\n", cfg.BaseURL.Scheme, cfg.BaseURL.Host)
 		fmt.Fprintf(env.Stdout, "  Create one with: gatehouse tenant create acme --name \"Acme Inc\"\n")
+		fmt.Fprintf(env.Stdout, "  Admin console: %s%s\n", cfg.BaseURL, admin.ConsolePath)
+		if setupLink != "" {
+			fmt.Fprintf(env.Stdout, "  No operator yet. Create the first one (this link works once, for %s):\n    %s\n", admin.SetupLinkTTL, setupLink)
+		}
 	})
 }
 
@@ -423,11 +440,10 @@ func userCreate(ctx context.Context, env Env, args []string) error {
 	if !passwordStdin {
 		return errors.New("--password-stdin is required: pipe the password in (never put it on the command line)")
 	}
-	line, err := bufio.NewReader(io.LimitReader(env.Stdin, 4096)).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("read password: %w", err)
+	pw, err := readPassword(env)
+	if err != nil {
+		return err
 	}
-	pw := strings.TrimRight(line, "\r\n")
 	rt, tctx, err := inTenant(ctx, env, f, slug)
 	if err != nil {
 		return err
@@ -476,4 +492,67 @@ func keyList(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	return printJSON(env.Stdout, map[string]any{"keys": ks})
+}
+
+func adminCreate(ctx context.Context, env Env, args []string) error {
+	f := newFlags("admin create", env)
+	var email, name, slug string
+	var passwordStdin bool
+	f.StringVar(&email, "email", "", "email address of the administrator")
+	f.StringVar(&name, "name", "", "full name")
+	f.StringVar(&slug, "tenant", "", "make a tenant admin of this tenant (default: an operator of every tenant)")
+	f.BoolVar(&passwordStdin, "password-stdin", false, "read the password from standard input")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if !passwordStdin {
+		return errors.New("--password-stdin is required: pipe the password in (never put it on the command line)")
+	}
+	pw, err := readPassword(env)
+	if err != nil {
+		return err
+	}
+	rt, err := open(ctx, env, f)
+	if err != nil {
+		return err
+	}
+	defer rt.close()
+	a, err := rt.admin.CreateAdmin(ctx, admin.CreateAdminInput{Email: email, Password: pw, Name: name, TenantSlug: slug})
+	if err != nil {
+		return err
+	}
+	return printJSON(env.Stdout, a)
+}
+
+func adminClient(ctx context.Context, env Env, args []string) error {
+	if len(args) == 0 || args[0] != "create" {
+		return errors.New("usage: gatehouse admin client create --name NAME --scope SCOPE... [--tenant SLUG]")
+	}
+	f := newFlags("admin client create", env)
+	var name, slug string
+	var scopes list
+	f.StringVar(&name, "name", "", "client name")
+	f.StringVar(&slug, "tenant", "", "limit the client to this tenant (default: every tenant)")
+	f.Var(&scopes, "scope", "management scope: tenants:read, tenants:write, audit:read (repeatable)")
+	if err := f.parse(args[1:]); err != nil {
+		return err
+	}
+	rt, err := open(ctx, env, f)
+	if err != nil {
+		return err
+	}
+	defer rt.close()
+	c, err := rt.admin.CreateAdminClient(ctx, admin.CreateAdminClientInput{Name: name, Scopes: scopes, TenantSlug: slug})
+	if err != nil {
+		return err
+	}
+	return printJSON(env.Stdout, c)
+}
+
+func readPassword(env Env) (string, error) {
+	line, err := bufio.NewReader(io.LimitReader(env.Stdin, 4096)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read password: %w", err)
+	}
+	return strings.TrimRight(line, "\r\n"), nil
 }

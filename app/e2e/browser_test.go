@@ -17,7 +17,6 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/gatehouse-id/gatehouse/admin"
-	"github.com/gatehouse-id/gatehouse/tenants"
 )
 
 // chromium returns the path of a Chromium to drive, or skips the test.
@@ -140,7 +139,7 @@ func startRelyingParty(t *testing.T, e *env, f *fixture) *relyingParty {
 		t.Fatal(err)
 	}
 	rp := &relyingParty{url: "http://" + ln.Addr().String()}
-	tctx := tenants.WithTenant(context.Background(), f.tenant)
+	tctx := f.adminCtx()
 	c, err := e.srv.Admin().CreateClient(tctx, admin.CreateClientInput{Name: "Acme Shop", RedirectURIs: []string{rp.url + "/cb"}})
 	if err != nil {
 		t.Fatal(err)

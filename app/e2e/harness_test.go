@@ -76,6 +76,9 @@ func startNode(t testing.TB, databaseURL string, key []byte, ln net.Listener, ba
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	if _, err := srv.Bootstrap(ctx); err != nil {
+		t.Fatalf("bootstrap: %v", err)
+	}
 	srv.Background(ctx)
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = hs.Serve(ln) }()
@@ -170,6 +173,12 @@ func (e *env) fixture(slug string) *fixture {
 	must(err)
 	f.userID = u.ID
 	return f
+}
+
+// adminCtx is a context in which the admin services act on the fixture's
+// tenant as the CLI (an operator).
+func (f *fixture) adminCtx() context.Context {
+	return tenants.WithTenant(admin.WithPrincipal(context.Background(), admin.CLI()), f.tenant)
 }
 
 func (f *fixture) oauth2Config(c *admin.Client, scopes ...string) *oauth2.Config {

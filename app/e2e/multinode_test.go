@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"net"
 	"net/http"
 	"strings"
@@ -9,7 +8,6 @@ import (
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/admin"
-	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
 	"github.com/gatehouse-id/gatehouse/tenants/storetest"
 )
@@ -51,7 +49,7 @@ func TestNodesShareOneDatabase(t *testing.T) {
 		if got := fetch(t, b, f.issuer+"/.well-known/jwks.json"); got == "" {
 			t.Fatal("no JWKS on B")
 		}
-		tctx := tenants.WithTenant(context.Background(), f.tenant)
+		tctx := f.adminCtx()
 		k, err := a.srv.Admin().RotateKey(tctx)
 		if err != nil {
 			t.Fatal(err)

@@ -157,7 +157,7 @@ func TestKeyRotationKeepsIssuedTokensValid(t *testing.T) {
 		f := e.fixture("acme")
 		before, _ := f.codeFlow(e.browser(), f.web, []string{"openid", "offline_access"})
 		oldID := before.Extra("id_token").(string)
-		tctx := tenants.WithTenant(context.Background(), f.tenant)
+		tctx := f.adminCtx()
 		k, err := e.srv.Admin().RotateKey(tctx)
 		if err != nil {
 			t.Fatal(err)

@@ -7,10 +7,10 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/gatehouse-id/gatehouse/app/httperr"
 	"github.com/gatehouse-id/gatehouse/app/oidc"
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
+	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
 
 // authorize is the authorization endpoint (RFC 6749 §3.1, OIDC Core

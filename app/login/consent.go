@@ -8,10 +8,10 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/gatehouse-id/gatehouse/app/httperr"
 	"github.com/gatehouse-id/gatehouse/app/oidc"
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/views"
+	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
 
 // requested splits an auth request's scopes by audience: the OpenID Connect
@@ -35,8 +35,15 @@ func requested(ar *tenants.AuthRequest) tenants.ScopeSet {
 }
 
 // scopesToConsent returns what the user must still consent to for ar:
-// everything with prompt=consent, else what earlier consents do not cover.
+// nothing for Gatehouse's own console (a first-party client of the system
+// tenant); everything with prompt=consent; else what earlier consents do
+// not cover.
 func (h *Handler) scopesToConsent(ctx context.Context, ar *tenants.AuthRequest) (tenants.ScopeSet, error) {
+	if t, ok := tenants.FromContext(ctx); ok && t.System {
+		if c, err := h.provider.Client(ctx, ar.ClientID); err == nil && c.Internal {
+			return tenants.ScopeSet{}, nil
+		}
+	}
 	want := requested(ar)
 	if slices.Contains(ar.Prompt, oidc.PromptConsent) {
 		return want, nil

@@ -6,9 +6,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/gatehouse-id/gatehouse/app/httperr"
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
+	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
 
 const csrfField = "csrf_token"

@@ -6,8 +6,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/gatehouse-id/gatehouse/app/httperr"
 	"github.com/gatehouse-id/gatehouse/views"
+	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
 
 // endSession is RP-Initiated Logout 1.0 (GET or POST). With an

@@ -10,9 +10,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gatehouse-id/gatehouse/app/httperr"
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/cache"
+	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
 
 // Prompt values (OIDC Core §3.1.2.1).

@@ -1,15 +1,18 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/gatehouse-id/gatehouse/app/httperr"
+	"github.com/gatehouse-id/gatehouse/admin"
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/views"
+	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
 
 // handleError is the one place errors become answers: a redirect that
@@ -21,6 +24,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	e := httperr.As(err)
+	if e == nil {
+		e = fromDomain(err)
+	}
 	if e == nil {
 		e = fromEcho(err)
 	}
@@ -40,6 +46,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 			return
 		}
 		e = httperr.Internal(lerr)
+	}
+	if strings.HasPrefix(req.URL.Path, admin.APIPath+"/") || req.URL.Path == admin.APIPath {
+		writeProblem(c, e)
+		return
 	}
 	if isJSONPath(req.URL.Path) {
 		code := e.Code
@@ -91,4 +101,62 @@ func fromEcho(err error) *httperr.Error {
 		return httperr.Internal(err)
 	}
 	return httperr.Page(he.Code, "This request could not be completed", "The request is not valid.").WithCode(httperr.InvalidRequest)
+}
+
+// fromDomain maps the domain's errors to answers: what does not exist (or
+// belongs to a tenant the caller may not see) is 404, a missing scope or
+// role 403, bad input 400 naming the field, a taken name 409.
+func fromDomain(err error) *httperr.Error {
+	var ve *tenants.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		return &httperr.Error{Status: http.StatusBadRequest, Code: "validation_failed", Title: "Invalid input", Description: ve.Message, Field: ve.Field, Err: err}
+	case errors.Is(err, tenants.ErrNotFound):
+		e := httperr.NotFound()
+		e.Code = "not_found"
+		return e
+	case errors.Is(err, tenants.ErrAlreadyExists):
+		return &httperr.Error{Status: http.StatusConflict, Code: "already_exists", Title: "Already exists", Description: err.Error()}
+	case errors.Is(err, tenants.ErrConflict):
+		return &httperr.Error{Status: http.StatusConflict, Code: "conflict", Title: "Conflict", Description: "The resource changed meanwhile; reload and try again."}
+	case errors.Is(err, admin.ErrForbidden):
+		return &httperr.Error{Status: http.StatusForbidden, Code: "forbidden", Title: "Not allowed", Description: "Your role or credentials do not allow this."}
+	case errors.Is(err, admin.ErrUnauthenticated):
+		return &httperr.Error{Status: http.StatusUnauthorized, Code: "unauthenticated", Title: "Sign in required", Description: "Authenticate to use this."}
+	}
+	return nil
+}
+
+// problem is an RFC 9457 problem document.
+type problem struct {
+	Type   string         `json:"type"`
+	Title  string         `json:"title"`
+	Status int            `json:"status"`
+	Detail string         `json:"detail,omitempty"`
+	Code   string         `json:"code,omitempty"`
+	Errors []problemField `json:"errors,omitempty"`
+}
+
+type problemField struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// writeProblem answers a management API error as application/problem+json.
+func writeProblem(c echo.Context, e *httperr.Error) {
+	p := problem{Type: "about:blank", Title: e.Title, Status: e.Status, Detail: e.Description, Code: e.Code}
+	if p.Title == "" {
+		p.Title = http.StatusText(e.Status)
+	}
+	if p.Code != "" {
+		p.Type = "https://gatehouse.dev/problems/" + strings.ReplaceAll(p.Code, "_", "-")
+	}
+	if e.Field != "" {
+		p.Errors = []problemField{{Field: e.Field, Message: e.Description}}
+	}
+	if e.Status == http.StatusUnauthorized {
+		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="gatehouse"`)
+	}
+	b, _ := json.Marshal(p)
+	_ = c.Blob(e.Status, "application/problem+json", b)
 }

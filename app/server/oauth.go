@@ -8,9 +8,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/gatehouse-id/gatehouse/app/httperr"
 	"github.com/gatehouse-id/gatehouse/app/oidc"
 	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
 
 // engineEndpoint mounts one of the engine's endpoints. Around the engine it

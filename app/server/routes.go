@@ -11,19 +11,21 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/gatehouse-id/gatehouse/admin/api"
+	"github.com/gatehouse-id/gatehouse/admin/console"
 	"github.com/gatehouse-id/gatehouse/app/config"
-	"github.com/gatehouse-id/gatehouse/app/httperr"
 	"github.com/gatehouse-id/gatehouse/app/login"
 	"github.com/gatehouse-id/gatehouse/app/oidc"
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
 	"github.com/gatehouse-id/gatehouse/views"
+	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
 
 // maxBody caps request bodies: OAuth forms and login posts are small.
 const maxBody = "64K"
 
-func (s *Server) routes(pages *login.Handler) *echo.Echo {
+func (s *Server) routes(pages *login.Handler, con *console.Handler, mgmt *api.Handler) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
@@ -57,6 +59,10 @@ func (s *Server) routes(pages *login.Handler) *echo.Echo {
 		e.OPTIONS(p, func(echo.Context) error { return nil }, onTenant, corsOpen)
 	}
 	pages.Register(e, onTenant)
+
+	// Apex: the console and the management API.
+	con.Register(e, onApex)
+	mgmt.Register(e, onApex)
 	return e
 }
 

@@ -12,6 +12,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/gatehouse-id/gatehouse/admin"
+	"github.com/gatehouse-id/gatehouse/admin/api"
+	"github.com/gatehouse-id/gatehouse/admin/console"
 	"github.com/gatehouse-id/gatehouse/app/config"
 	"github.com/gatehouse-id/gatehouse/app/login"
 	"github.com/gatehouse-id/gatehouse/app/oidc"
@@ -31,6 +33,10 @@ type Server struct {
 	admin    *admin.Service
 	provider *oidc.Provider
 	echo     *echo.Echo
+	// consoleSecret is the console's client secret at the system tenant,
+	// derived from the master key so that every node knows it.
+	consoleSecret string
+	system        *admin.System
 }
 
 // Deps are what a Server is built from besides its configuration.
@@ -54,6 +60,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	s.cache = cache.New(deps.Store, cfg.CachePoll)
 	s.keys = keyring.New(deps.Store, box)
 	s.admin = admin.New(admin.Config{BaseURL: cfg.BaseURL, OnChange: s.invalidate}, deps.Store, s.keys, hasher)
+	s.consoleSecret = admin.ConsoleSecret(box)
 
 	var cryptoKey [32]byte
 	copy(cryptoKey[:], box.Derive("gatehouse op crypto v1", 32))
@@ -62,8 +69,50 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		return nil, fmt.Errorf("build OpenID provider: %w", err)
 	}
 	pages := login.New(login.Config{CSRFKey: box.Derive("gatehouse csrf v1", 32)}, s.provider, deps.Store, hasher)
-	s.echo = s.routes(pages)
+	con := console.New(console.Config{
+		BaseURL:       cfg.BaseURL,
+		ConsoleSecret: s.consoleSecret,
+		CSRFKey:       box.Derive("gatehouse console csrf v1", 32),
+		SystemTenant:  s.systemTenant,
+		Transport:     inProcess{h: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) })},
+	}, s.admin, deps.Store)
+	mgmt := api.New(s.admin, s.verifyManagementToken)
+	s.echo = s.routes(pages, con, mgmt)
 	return s, nil
+}
+
+// Bootstrap makes sure the system tenant, the management API and the
+// console's client exist, and returns a one-time setup link when no
+// operator exists yet ("" otherwise). Every node may run it at start-up.
+func (s *Server) Bootstrap(ctx context.Context) (setupLink string, err error) {
+	if s.system, err = s.admin.EnsureSystem(ctx, s.consoleSecret); err != nil {
+		return "", err
+	}
+	need, err := s.admin.NeedsSetup(ctx)
+	if err != nil || !need {
+		return "", err
+	}
+	return s.admin.NewSetupLink(ctx)
+}
+
+// systemTenant returns the system tenant, through the cache (so that its
+// revision, and with it its keys, stay current).
+func (s *Server) systemTenant(ctx context.Context) (*tenants.Tenant, error) {
+	return s.cache.TenantByHost(ctx, admin.SystemSlug+"."+s.cfg.BaseURL.Hostname())
+}
+
+// verifyManagementToken verifies a bearer token of the management API: an
+// access token of the system tenant.
+func (s *Server) verifyManagementToken(ctx context.Context, raw string) (*api.Token, error) {
+	sys, err := s.systemTenant(ctx)
+	if err != nil {
+		return nil, err
+	}
+	info, err := s.provider.VerifyAccessToken(tenants.WithTenant(ctx, sys), raw)
+	if err != nil {
+		return nil, err
+	}
+	return &api.Token{Subject: info.Subject, ClientID: info.ClientID, Audience: info.Audience, Scopes: info.Scopes, UserToken: info.UserToken}, nil
 }
 
 // invalidate is called after this node changed a tenant's cached data.

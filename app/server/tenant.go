@@ -8,8 +8,8 @@ import (
 	"github.com/labstack/echo/v4"
 	zop "github.com/zitadel/oidc/v3/pkg/op"
 
-	"github.com/gatehouse-id/gatehouse/app/httperr"
 	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
 
 type hostKind int

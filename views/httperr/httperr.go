@@ -22,6 +22,8 @@ type Error struct {
 	// becomes error_description.
 	Title       string
 	Description string
+	// Field names the input that is wrong, for validation errors.
+	Field string
 	// Redirect, when set, delivers the error to the client at its validated
 	// redirect URI instead of showing a page.
 	Redirect *Redirect

@@ -1,0 +1,174 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gatehouse-id/gatehouse/tenants"
+)
+
+// ScopeInput is a scope an API defines.
+type ScopeInput struct {
+	Name        string
+	Description string
+}
+
+// ParseScopeFlag reads "read:orders" or "read:orders=Read your orders".
+func ParseScopeFlag(v string) ScopeInput {
+	name, desc, _ := strings.Cut(v, "=")
+	return ScopeInput{Name: strings.TrimSpace(name), Description: strings.TrimSpace(desc)}
+}
+
+// CreateAPIInput is what a new API needs.
+type CreateAPIInput struct {
+	Name     string
+	Audience string
+	Scopes   []ScopeInput
+}
+
+func scopeRows(in []ScopeInput) ([]tenants.Scope, error) {
+	var out []tenants.Scope
+	seen := map[string]bool{}
+	for _, sc := range in {
+		sc.Name = strings.TrimSpace(sc.Name)
+		if err := ValidateScopeName(sc.Name); err != nil {
+			return nil, err
+		}
+		if seen[sc.Name] {
+			return nil, tenants.Invalid("scope", "%q is listed twice", sc.Name)
+		}
+		seen[sc.Name] = true
+		desc := strings.TrimSpace(sc.Description)
+		if desc == "" {
+			desc = describeScope(sc.Name)
+		}
+		if utf8.RuneCountInString(desc) > 300 {
+			return nil, tenants.Invalid("scope", "the description of %q must be at most 300 characters", sc.Name)
+		}
+		out = append(out, tenants.Scope{Name: sc.Name, Description: desc})
+	}
+	if len(out) > 200 {
+		return nil, tenants.Invalid("scope", "at most 200 scopes")
+	}
+	return out, nil
+}
+
+// CreateAPI registers an API (resource server) and its scopes.
+func (s *Service) CreateAPI(ctx context.Context, in CreateAPIInput) (*API, error) {
+	t, err := s.require(ctx, ScopeTenantsWrite)
+	if err != nil {
+		return nil, err
+	}
+	in.Audience = strings.TrimSpace(in.Audience)
+	if err := ValidateAudience(in.Audience); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(in.Name) == "" {
+		in.Name = in.Audience
+	}
+	if err := validateName("name", in.Name, 200); err != nil {
+		return nil, err
+	}
+	scopes, err := scopeRows(in.Scopes)
+	if err != nil {
+		return nil, err
+	}
+	api := &tenants.API{Name: strings.TrimSpace(in.Name), Audience: in.Audience, Scopes: scopes}
+	if err := s.store.CreateAPI(ctx, api); err != nil {
+		if errors.Is(err, tenants.ErrAlreadyExists) {
+			return nil, fmt.Errorf("API %q: %w", in.Audience, err)
+		}
+		return nil, err
+	}
+	s.changed(t)
+	v := apiView(api)
+	return v, s.audit(ctx, t, ActionAPICreated, "api", api.ID, nil, v)
+}
+
+// ListAPIs returns the APIs of the tenant in ctx.
+func (s *Service) ListAPIs(ctx context.Context) ([]*API, error) {
+	if _, err := s.require(ctx, ScopeTenantsRead); err != nil {
+		return nil, err
+	}
+	as, err := s.store.ListAPIs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*API, len(as))
+	for i := range as {
+		out[i] = apiView(&as[i])
+	}
+	return out, nil
+}
+
+// GetAPI returns an API of the tenant in ctx.
+func (s *Service) GetAPI(ctx context.Context, id string) (*API, error) {
+	if _, err := s.require(ctx, ScopeTenantsRead); err != nil {
+		return nil, err
+	}
+	a, err := s.store.APIByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return apiView(a), nil
+}
+
+// UpdateAPIInput changes an API; a nil field is left as it is. Scopes, when
+// given, replace the API's scopes: a scope left out is withdrawn from every
+// application granted it.
+type UpdateAPIInput struct {
+	Name   *string
+	Scopes []ScopeInput
+}
+
+// UpdateAPI changes an API of the tenant in ctx.
+func (s *Service) UpdateAPI(ctx context.Context, id string, in UpdateAPIInput) (*API, error) {
+	t, err := s.require(ctx, ScopeTenantsWrite)
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.store.APIByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	before := apiView(a)
+	next := *a
+	if in.Name != nil {
+		if err := validateName("name", *in.Name, 200); err != nil {
+			return nil, err
+		}
+		next.Name = strings.TrimSpace(*in.Name)
+	}
+	if in.Scopes != nil {
+		if next.Scopes, err = scopeRows(in.Scopes); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.store.UpdateAPI(ctx, &next); err != nil {
+		return nil, err
+	}
+	s.changed(t)
+	after := apiView(&next)
+	return after, s.audit(ctx, t, ActionAPIUpdated, "api", a.ID, before, after)
+}
+
+// DeleteAPI deletes an API of the tenant in ctx; applications lose their
+// grants of it.
+func (s *Service) DeleteAPI(ctx context.Context, id string) error {
+	t, err := s.require(ctx, ScopeTenantsWrite)
+	if err != nil {
+		return err
+	}
+	a, err := s.store.APIByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeleteAPI(ctx, id); err != nil {
+		return err
+	}
+	s.changed(t)
+	return s.audit(ctx, t, ActionAPIDeleted, "api", id, apiView(a), nil)
+}

@@ -1,0 +1,487 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/tenants/secret"
+)
+
+// Kinds of application, each with its defaults.
+const (
+	KindWeb     = "web"     // server-side web app: confidential, code + refresh
+	KindSPA     = "spa"     // single-page app: public, PKCE, code + refresh
+	KindNative  = "native"  // mobile or desktop app: public, PKCE, private-use schemes allowed
+	KindMachine = "machine" // machine-to-machine: confidential, client credentials
+)
+
+// SecretGracePeriod is how long a rotated secret keeps working by default.
+const SecretGracePeriod = 24 * time.Hour
+
+// CreateClientInput is what a new application needs. Audiences and Scopes
+// grant it API scopes: each scope must be defined by one of the audiences;
+// an audience given without scopes grants all of its scopes.
+type CreateClientInput struct {
+	Name string
+	// Kind is KindWeb, KindSPA, KindNative or KindMachine; empty means
+	// inferred from Public, GrantTypes and the redirect URIs.
+	Kind                   string
+	Public                 bool
+	RedirectURIs           []string
+	PostLogoutRedirectURIs []string
+	GrantTypes             []string
+	Audiences              []string
+	Scopes                 []string
+}
+
+// CreateClient registers an application. The returned view carries the
+// client secret; it is not stored and cannot be shown again.
+func (s *Service) CreateClient(ctx context.Context, in CreateClientInput) (*Client, error) {
+	t, err := s.require(ctx, ScopeTenantsWrite)
+	if err != nil {
+		return nil, err
+	}
+	kind, err := clientKind(in)
+	if err != nil {
+		return nil, err
+	}
+	in.Public = kind == KindSPA || kind == KindNative
+	if len(in.GrantTypes) == 0 {
+		switch kind {
+		case KindMachine:
+			in.GrantTypes = []string{tenants.GrantClientCredentials}
+		default:
+			if len(in.RedirectURIs) == 0 && kind == KindWeb && in.Kind == "" {
+				return nil, tenants.Invalid("grant_types", "give a redirect URI (for a login flow) or the client_credentials grant type")
+			}
+			in.GrantTypes = []string{tenants.GrantAuthorizationCode, tenants.GrantRefreshToken}
+		}
+	}
+	c := &tenants.Client{ClientID: secret.Token(16)}
+	if err := s.applyClient(t, c, kind, clientFields{
+		Name: in.Name, RedirectURIs: in.RedirectURIs, PostLogoutRedirectURIs: in.PostLogoutRedirectURIs, GrantTypes: in.GrantTypes,
+	}); err != nil {
+		return nil, err
+	}
+	grants, err := s.resolveGrants(ctx, in.Audiences, in.Scopes)
+	if err != nil {
+		return nil, err
+	}
+	var plain string
+	if !c.Public() {
+		plain = secret.Token(32)
+		c.SecretHash = secret.Hash(plain)
+	}
+	if err := s.store.CreateClient(ctx, c, grants); err != nil {
+		return nil, err
+	}
+	s.changed(t)
+	v := clientView(c, grants, s.apiAudiences(ctx, grants))
+	if err := s.audit(ctx, t, ActionClientCreated, "client", c.ClientID, nil, v); err != nil {
+		return nil, err
+	}
+	v.ClientSecret = plain
+	return v, nil
+}
+
+func clientKind(in CreateClientInput) (string, error) {
+	switch in.Kind {
+	case KindWeb, KindMachine:
+		if in.Public {
+			return "", tenants.Invalid("kind", "a %s application is confidential, not public", in.Kind)
+		}
+		return in.Kind, nil
+	case KindSPA, KindNative:
+		return in.Kind, nil
+	case "":
+	default:
+		return "", tenants.Invalid("kind", "unknown application kind %q (web, spa, native or machine)", in.Kind)
+	}
+	if in.Public {
+		for _, r := range in.RedirectURIs {
+			if u, err := url.Parse(strings.TrimSpace(r)); err == nil && u.Scheme != "http" && u.Scheme != "https" {
+				return KindNative, nil
+			}
+		}
+		return KindSPA, nil
+	}
+	if len(in.GrantTypes) > 0 && !slices.Contains(in.GrantTypes, tenants.GrantAuthorizationCode) {
+		return KindMachine, nil
+	}
+	return KindWeb, nil
+}
+
+// clientFields are the fields of a client an admin edits.
+type clientFields struct {
+	Name                   string
+	RedirectURIs           []string
+	PostLogoutRedirectURIs []string
+	GrantTypes             []string
+}
+
+// applyClient validates f for a client of kind at tenant t and sets it on c.
+func (s *Service) applyClient(t *tenants.Tenant, c *tenants.Client, kind string, f clientFields) error {
+	if err := validateName("name", f.Name, 200); err != nil {
+		return err
+	}
+	public := kind == KindSPA || kind == KindNative
+	grantTypes, err := normalizeGrantTypes(f.GrantTypes, public)
+	if err != nil {
+		return err
+	}
+	for _, g := range grantTypes {
+		if !t.AllowsGrant(g) {
+			return tenants.Invalid("grant_types", "this tenant does not allow the %s grant", g)
+		}
+	}
+	if kind == KindMachine && slices.Contains(grantTypes, tenants.GrantAuthorizationCode) {
+		return tenants.Invalid("grant_types", "a machine-to-machine application uses client_credentials only")
+	}
+	redirects, err := validateURIs("redirect_uris", f.RedirectURIs, kind == KindNative)
+	if err != nil {
+		return err
+	}
+	postLogout, err := validateURIs("post_logout_redirect_uris", f.PostLogoutRedirectURIs, kind == KindNative)
+	if err != nil {
+		return err
+	}
+	if slices.Contains(grantTypes, tenants.GrantAuthorizationCode) && len(redirects) == 0 {
+		return tenants.Invalid("redirect_uris", "the authorization_code grant needs at least one redirect URI")
+	}
+	c.Name = strings.TrimSpace(f.Name)
+	c.RedirectURIs, c.PostLogoutRedirectURIs, c.GrantTypes = redirects, postLogout, grantTypes
+	c.ApplicationType = kind
+	c.TokenEndpointAuthMethod = tenants.AuthMethodBasic
+	if public {
+		c.TokenEndpointAuthMethod = tenants.AuthMethodNone
+	}
+	return nil
+}
+
+func normalizeGrantTypes(in []string, public bool) ([]string, error) {
+	gts := slices.Clone(in)
+	slices.Sort(gts)
+	gts = slices.Compact(gts)
+	if len(gts) == 0 {
+		return nil, tenants.Invalid("grant_types", "choose at least one grant type")
+	}
+	for _, g := range gts {
+		switch g {
+		case tenants.GrantAuthorizationCode, tenants.GrantRefreshToken:
+		case tenants.GrantClientCredentials:
+			if public {
+				return nil, tenants.Invalid("grant_types", "a public client cannot use client_credentials: it has no secret")
+			}
+		case "implicit", "password":
+			return nil, tenants.Invalid("grant_types", "the %s grant is not supported (OAuth 2.0 Security BCP)", g)
+		default:
+			return nil, tenants.Invalid("grant_types", "unknown grant type %q", g)
+		}
+	}
+	if slices.Contains(gts, tenants.GrantRefreshToken) && !slices.Contains(gts, tenants.GrantAuthorizationCode) {
+		return nil, tenants.Invalid("grant_types", "refresh_token needs authorization_code")
+	}
+	return gts, nil
+}
+
+func validateURIs(field string, uris []string, native bool) ([]string, error) {
+	out := []string{}
+	for _, u := range uris {
+		u = strings.TrimSpace(u)
+		if u == "" {
+			continue
+		}
+		if err := ValidateRedirectURI(field, u, native); err != nil {
+			return nil, err
+		}
+		if !slices.Contains(out, u) {
+			out = append(out, u)
+		}
+	}
+	if len(out) > 50 {
+		return nil, tenants.Invalid(field, "at most 50 URIs")
+	}
+	return out, nil
+}
+
+// resolveGrants turns audiences and scopes into API grants.
+func (s *Service) resolveGrants(ctx context.Context, audiences, scopes []string) ([]tenants.ClientGrant, error) {
+	if len(audiences) == 0 {
+		if len(scopes) > 0 {
+			return nil, tenants.Invalid("scope", "API scopes need the API's --audience")
+		}
+		return nil, nil
+	}
+	var apis []*tenants.API
+	for _, aud := range audiences {
+		api, err := s.store.APIByAudience(ctx, aud)
+		if errors.Is(err, tenants.ErrNotFound) {
+			return nil, tenants.Invalid("audience", "no API with audience %q in this tenant", aud)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !slices.ContainsFunc(apis, func(a *tenants.API) bool { return a.ID == api.ID }) {
+			apis = append(apis, api)
+		}
+	}
+	granted := map[string][]string{}
+	for _, sc := range scopes {
+		var owner *tenants.API
+		for _, api := range apis {
+			if slices.ContainsFunc(api.Scopes, func(x tenants.Scope) bool { return x.Name == sc }) {
+				if owner != nil {
+					return nil, tenants.Invalid("scope", "%q is defined by more than one of the given APIs", sc)
+				}
+				owner = api
+			}
+		}
+		if owner == nil {
+			return nil, tenants.Invalid("scope", "%q is not a scope of the given API", sc)
+		}
+		if !slices.Contains(granted[owner.ID], sc) {
+			granted[owner.ID] = append(granted[owner.ID], sc)
+		}
+	}
+	out := make([]tenants.ClientGrant, 0, len(apis))
+	for _, api := range apis {
+		sc, ok := granted[api.ID]
+		if !ok && len(scopes) == 0 {
+			for _, x := range api.Scopes {
+				sc = append(sc, x.Name)
+			}
+		}
+		slices.Sort(sc)
+		out = append(out, tenants.ClientGrant{APIID: api.ID, Scopes: sc})
+	}
+	return out, nil
+}
+
+func (s *Service) apiAudiences(ctx context.Context, grants []tenants.ClientGrant) map[string]string {
+	out := map[string]string{}
+	for _, g := range grants {
+		if api, err := s.store.APIByID(ctx, g.APIID); err == nil {
+			out[g.APIID] = api.Audience
+		}
+	}
+	return out
+}
+
+// ListClients returns the applications of the tenant in ctx.
+func (s *Service) ListClients(ctx context.Context) ([]*Client, error) {
+	if _, err := s.require(ctx, ScopeTenantsRead); err != nil {
+		return nil, err
+	}
+	cs, err := s.store.ListClients(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Client, len(cs))
+	for i := range cs {
+		if out[i], err = s.clientWithGrants(ctx, &cs[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (s *Service) clientWithGrants(ctx context.Context, c *tenants.Client) (*Client, error) {
+	grants, err := s.store.ClientGrants(ctx, c.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	return clientView(c, grants, s.apiAudiences(ctx, grants)), nil
+}
+
+// client loads an editable client of the tenant in ctx.
+func (s *Service) client(ctx context.Context, clientID string) (*tenants.Client, error) {
+	c, err := s.store.ClientByClientID(ctx, clientID)
+	if err != nil {
+		return nil, err
+	}
+	if c.Internal {
+		return nil, tenants.ErrNotFound
+	}
+	return c, nil
+}
+
+// GetClient returns an application of the tenant in ctx.
+func (s *Service) GetClient(ctx context.Context, clientID string) (*Client, error) {
+	if _, err := s.require(ctx, ScopeTenantsRead); err != nil {
+		return nil, err
+	}
+	c, err := s.client(ctx, clientID)
+	if err != nil {
+		return nil, err
+	}
+	return s.clientWithGrants(ctx, c)
+}
+
+// UpdateClientInput changes an application; a nil field is left as it is.
+type UpdateClientInput struct {
+	Name                   *string
+	RedirectURIs           []string
+	PostLogoutRedirectURIs []string
+	GrantTypes             []string
+}
+
+// UpdateClient changes an application of the tenant in ctx.
+func (s *Service) UpdateClient(ctx context.Context, clientID string, in UpdateClientInput) (*Client, error) {
+	t, err := s.require(ctx, ScopeTenantsWrite)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.client(ctx, clientID)
+	if err != nil {
+		return nil, err
+	}
+	before, err := s.clientWithGrants(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	f := clientFields{Name: c.Name, RedirectURIs: c.RedirectURIs, PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, GrantTypes: c.GrantTypes}
+	if in.Name != nil {
+		f.Name = *in.Name
+	}
+	if in.RedirectURIs != nil {
+		f.RedirectURIs = in.RedirectURIs
+	}
+	if in.PostLogoutRedirectURIs != nil {
+		f.PostLogoutRedirectURIs = in.PostLogoutRedirectURIs
+	}
+	if in.GrantTypes != nil {
+		f.GrantTypes = in.GrantTypes
+	}
+	next := *c
+	if err := s.applyClient(t, &next, c.ApplicationType, f); err != nil {
+		return nil, err
+	}
+	if err := s.store.UpdateClient(ctx, &next); err != nil {
+		return nil, err
+	}
+	s.changed(t)
+	after, err := s.clientWithGrants(ctx, &next)
+	if err != nil {
+		return nil, err
+	}
+	return after, s.audit(ctx, t, ActionClientUpdated, "client", c.ClientID, before, after)
+}
+
+// SetClientGrants replaces which API scopes an application may request.
+func (s *Service) SetClientGrants(ctx context.Context, clientID string, grants []ClientGrant) (*Client, error) {
+	t, err := s.require(ctx, ScopeTenantsWrite)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.client(ctx, clientID)
+	if err != nil {
+		return nil, err
+	}
+	before, err := s.clientWithGrants(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	var rows []tenants.ClientGrant
+	seen := map[string]bool{}
+	for _, g := range grants {
+		api, err := s.store.APIByAudience(ctx, g.Audience)
+		if errors.Is(err, tenants.ErrNotFound) {
+			return nil, tenants.Invalid("audience", "no API with audience %q in this tenant", g.Audience)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if seen[api.ID] {
+			return nil, tenants.Invalid("audience", "%q is listed twice", g.Audience)
+		}
+		seen[api.ID] = true
+		scopes := slices.Clone(g.Scopes)
+		slices.Sort(scopes)
+		scopes = slices.Compact(scopes)
+		for _, sc := range scopes {
+			if !slices.ContainsFunc(api.Scopes, func(x tenants.Scope) bool { return x.Name == sc }) {
+				return nil, tenants.Invalid("scope", "%q is not a scope of %s", sc, g.Audience)
+			}
+		}
+		rows = append(rows, tenants.ClientGrant{APIID: api.ID, Scopes: scopes})
+	}
+	if err := s.store.SetClientGrants(ctx, clientID, rows); err != nil {
+		return nil, err
+	}
+	s.changed(t)
+	after, err := s.clientWithGrants(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return after, s.audit(ctx, t, ActionClientGrants, "client", c.ClientID, before.APIGrants, after.APIGrants)
+}
+
+// DeleteClient deletes an application of the tenant in ctx, with its grants,
+// consents and tokens.
+func (s *Service) DeleteClient(ctx context.Context, clientID string) error {
+	t, err := s.require(ctx, ScopeTenantsWrite)
+	if err != nil {
+		return err
+	}
+	c, err := s.client(ctx, clientID)
+	if err != nil {
+		return err
+	}
+	before, err := s.clientWithGrants(ctx, c)
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeleteClient(ctx, clientID); err != nil {
+		return err
+	}
+	s.changed(t)
+	return s.audit(ctx, t, ActionClientDeleted, "client", clientID, before, nil)
+}
+
+// RotateClientSecret gives a confidential application a new secret; the old
+// one keeps working for grace (zero: not at all). The new secret is in the
+// returned view, once.
+func (s *Service) RotateClientSecret(ctx context.Context, clientID string, grace time.Duration) (*Client, error) {
+	t, err := s.require(ctx, ScopeTenantsWrite)
+	if err != nil {
+		return nil, err
+	}
+	if grace < 0 || grace > 30*24*time.Hour {
+		return nil, tenants.Invalid("grace_period", "must be between 0 and 30 days")
+	}
+	c, err := s.client(ctx, clientID)
+	if err != nil {
+		return nil, err
+	}
+	if c.Public() {
+		return nil, tenants.Invalid("client_id", "a public application has no secret")
+	}
+	plain := secret.Token(32)
+	var until *time.Time
+	if grace > 0 {
+		u := s.store.Now().Add(grace)
+		until = &u
+	}
+	if err := s.store.RotateClientSecret(ctx, clientID, secret.Hash(plain), until); err != nil {
+		return nil, err
+	}
+	s.changed(t)
+	c, err = s.store.ClientByClientID(ctx, clientID)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.clientWithGrants(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.audit(ctx, t, ActionClientSecret, "client", clientID, nil, map[string]any{"previous_secret_valid_until": until}); err != nil {
+		return nil, err
+	}
+	v.ClientSecret = plain
+	return v, nil
+}

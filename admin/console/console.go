@@ -1,0 +1,73 @@
+package console
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-id/gatehouse/admin"
+	"github.com/gatehouse-id/gatehouse/tenants"
+)
+
+// Config configures the console.
+type Config struct {
+	// BaseURL is the apex URL; the console is at BaseURL + /admin.
+	BaseURL *url.URL
+	// ConsoleSecret is the console's client secret at the system tenant.
+	ConsoleSecret string
+	// CSRFKey keys the console's anti-CSRF tokens.
+	CSRFKey []byte
+	// SystemTenant returns the system tenant (fresh: its keys may rotate).
+	SystemTenant func(ctx context.Context) (*tenants.Tenant, error)
+	// Transport reaches the system tenant's endpoints in-process: the
+	// console's code exchange and discovery go through the same handler
+	// as any relying party's, without a network round trip.
+	Transport http.RoundTripper
+	// SessionTTL is how long a console session lasts (default 8 hours).
+	SessionTTL time.Duration
+}
+
+// Handler serves the console.
+type Handler struct {
+	cfg   Config
+	svc   *admin.Service
+	store *tenants.Store
+	now   func() time.Time
+}
+
+// New returns the console.
+func New(cfg Config, svc *admin.Service, store *tenants.Store) *Handler {
+	if cfg.SessionTTL == 0 {
+		cfg.SessionTTL = 8 * time.Hour
+	}
+	return &Handler{cfg: cfg, svc: svc, store: store, now: time.Now}
+}
+
+// Register adds the console's routes to e behind mw (which must restrict
+// them to the apex host).
+func (h *Handler) Register(e *echo.Echo, mw ...echo.MiddlewareFunc) {
+	g := e.Group(admin.ConsolePath)
+	// Signing in and out, and the first operator's setup: no session.
+	g.GET("/login", h.login, mw...)
+	g.GET("/callback", h.callback, mw...)
+	g.POST("/logout", h.logout, mw...)
+	g.GET("/signed-out", h.signedOut, mw...)
+	g.GET("/setup", h.showSetup, mw...)
+	g.POST("/setup", h.submitSetup, mw...)
+
+	auth := append(append([]echo.MiddlewareFunc{}, mw...), h.requireAdmin)
+	e.GET(admin.ConsolePath, h.home, auth...)
+	g.GET("/", h.home, auth...)
+	for _, r := range h.pages() {
+		g.Add(r.method, r.path, r.handler, auth...)
+	}
+}
+
+// route is one console page.
+type route struct {
+	method, path string
+	handler      echo.HandlerFunc
+}

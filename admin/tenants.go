@@ -1,0 +1,274 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/gatehouse-id/gatehouse/tenants"
+)
+
+// CreateTenantInput is what a new tenant needs.
+type CreateTenantInput struct {
+	Slug string
+	Name string
+}
+
+// CreateTenant creates a tenant, its issuer and its first signing key. Only
+// operators create tenants.
+func (s *Service) CreateTenant(ctx context.Context, in CreateTenantInput) (*Tenant, error) {
+	if _, ok := PrincipalFrom(ctx); !ok {
+		ctx = WithPrincipal(ctx, CLI())
+	}
+	p, _ := PrincipalFrom(ctx)
+	if !p.Operator || !p.HasScope(ScopeTenantsWrite) {
+		return nil, ErrForbidden
+	}
+	t, err := s.createTenant(ctx, in, false)
+	if err != nil {
+		return nil, err
+	}
+	v := tenantView(t)
+	if err := s.audit(ctx, t, ActionTenantCreated, "tenant", t.ID, nil, v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+func (s *Service) createTenant(ctx context.Context, in CreateTenantInput, system bool) (*tenants.Tenant, error) {
+	in.Slug = strings.TrimSpace(in.Slug)
+	if !system {
+		if err := ValidateSlug(in.Slug); err != nil {
+			return nil, err
+		}
+	}
+	if in.Name == "" {
+		in.Name = in.Slug
+	}
+	if err := validateName("name", in.Name, 100); err != nil {
+		return nil, err
+	}
+	t := &tenants.Tenant{
+		ID:                     tenants.NewID(),
+		Slug:                   in.Slug,
+		DisplayName:            strings.TrimSpace(in.Name),
+		Host:                   in.Slug + "." + s.baseURL.Hostname(),
+		Issuer:                 s.baseURL.Scheme + "://" + in.Slug + "." + s.baseURL.Host,
+		GrantTypes:             tenants.Strings{tenants.GrantAuthorizationCode, tenants.GrantRefreshToken, tenants.GrantClientCredentials},
+		System:                 system,
+		AccessTokenTTLSeconds:  int64(tenants.DefaultAccessTokenTTL.Seconds()),
+		IDTokenTTLSeconds:      int64(tenants.DefaultIDTokenTTL.Seconds()),
+		RefreshTokenTTLSeconds: int64(tenants.DefaultRefreshTokenTTL.Seconds()),
+		SessionTTLSeconds:      int64(tenants.DefaultSessionTTL.Seconds()),
+	}
+	key, err := s.keys.Generate(t.ID, jose.RS256)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.CreateTenant(ctx, t, key); err != nil {
+		if errors.Is(err, tenants.ErrAlreadyExists) {
+			return nil, fmt.Errorf("tenant %q: %w", in.Slug, err)
+		}
+		return nil, err
+	}
+	s.changed(t)
+	return t, nil
+}
+
+// ListTenants returns the tenants the principal administers.
+func (s *Service) ListTenants(ctx context.Context) ([]*Tenant, error) {
+	if _, ok := PrincipalFrom(ctx); !ok {
+		ctx = WithPrincipal(ctx, CLI())
+	}
+	p, _ := PrincipalFrom(ctx)
+	if !p.HasScope(ScopeTenantsRead) {
+		return nil, ErrForbidden
+	}
+	ts, err := s.store.ListTenants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []*Tenant{}
+	for i := range ts {
+		if p.Reaches(ts[i].ID) {
+			out = append(out, tenantView(&ts[i]))
+		}
+	}
+	return out, nil
+}
+
+// GetTenant returns the tenant in ctx.
+func (s *Service) GetTenant(ctx context.Context) (*Tenant, error) {
+	t, err := s.require(ctx, ScopeTenantsRead)
+	if err != nil {
+		return nil, err
+	}
+	return tenantView(t), nil
+}
+
+// TenantSettings are the settings of a tenant an admin can change. A nil
+// field is left as it is.
+type TenantSettings struct {
+	Name                 *string
+	LogoURL              *string
+	AccentColor          *string
+	GrantTypes           []string
+	AccessTokenLifetime  *time.Duration
+	IDTokenLifetime      *time.Duration
+	RefreshTokenLifetime *time.Duration
+	SessionLifetime      *time.Duration
+}
+
+var accentPattern = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
+
+// UpdateTenant changes the settings of the tenant in ctx.
+func (s *Service) UpdateTenant(ctx context.Context, in TenantSettings) (*Tenant, error) {
+	t, err := s.require(ctx, ScopeTenantsWrite)
+	if err != nil {
+		return nil, err
+	}
+	before := tenantView(t)
+	next := *t
+	if in.Name != nil {
+		if err := validateName("name", *in.Name, 100); err != nil {
+			return nil, err
+		}
+		next.DisplayName = strings.TrimSpace(*in.Name)
+	}
+	if in.LogoURL != nil {
+		v := strings.TrimSpace(*in.LogoURL)
+		if v != "" {
+			u, err := url.Parse(v)
+			if err != nil || u.Scheme != "https" || u.Host == "" || len(v) > 2000 {
+				return nil, tenants.Invalid("logo_url", "must be an https URL")
+			}
+		}
+		next.LogoURL = v
+	}
+	if in.AccentColor != nil {
+		v := strings.TrimSpace(*in.AccentColor)
+		if v != "" && !accentPattern.MatchString(v) {
+			return nil, tenants.Invalid("accent_color", "must be a colour like #3b5bdb")
+		}
+		next.AccentColor = strings.ToLower(v)
+	}
+	if in.GrantTypes != nil {
+		gts := slices.Clone(in.GrantTypes)
+		slices.Sort(gts)
+		gts = slices.Compact(gts)
+		for _, g := range gts {
+			switch g {
+			case tenants.GrantAuthorizationCode, tenants.GrantRefreshToken, tenants.GrantClientCredentials:
+			default:
+				return nil, tenants.Invalid("grant_types", "unknown or unsupported grant type %q", g)
+			}
+		}
+		if slices.Contains(gts, tenants.GrantRefreshToken) && !slices.Contains(gts, tenants.GrantAuthorizationCode) {
+			return nil, tenants.Invalid("grant_types", "refresh_token needs authorization_code")
+		}
+		next.GrantTypes = gts
+	}
+	lifetimes := []struct {
+		field    string
+		v        *time.Duration
+		min, max time.Duration
+		dst      *int64
+	}{
+		{"access_token_lifetime", in.AccessTokenLifetime, time.Minute, 24 * time.Hour, &next.AccessTokenTTLSeconds},
+		{"id_token_lifetime", in.IDTokenLifetime, time.Minute, 24 * time.Hour, &next.IDTokenTTLSeconds},
+		{"refresh_token_lifetime", in.RefreshTokenLifetime, time.Hour, 365 * 24 * time.Hour, &next.RefreshTokenTTLSeconds},
+		{"session_lifetime", in.SessionLifetime, 5 * time.Minute, 90 * 24 * time.Hour, &next.SessionTTLSeconds},
+	}
+	for _, l := range lifetimes {
+		if l.v == nil {
+			continue
+		}
+		if *l.v < l.min || *l.v > l.max {
+			return nil, tenants.Invalid(l.field, "must be between %s and %s", human(l.min), human(l.max))
+		}
+		*l.dst = int64(l.v.Seconds())
+	}
+	if err := s.store.UpdateTenantSettings(ctx, &next); err != nil {
+		return nil, err
+	}
+	s.changed(t)
+	after := tenantView(&next)
+	if err := s.audit(ctx, t, ActionTenantUpdated, "tenant", t.ID, before, after); err != nil {
+		return nil, err
+	}
+	return after, nil
+}
+
+func human(d time.Duration) string {
+	switch {
+	case d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%d days", d/(24*time.Hour))
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%d hours", d/time.Hour)
+	default:
+		return fmt.Sprintf("%d minutes", d/time.Minute)
+	}
+}
+
+// DeleteTenant deletes the tenant in ctx and everything it owns; confirm
+// must repeat its slug. Only operators delete tenants.
+func (s *Service) DeleteTenant(ctx context.Context, confirm string) error {
+	t, err := s.require(ctx, ScopeTenantsWrite)
+	if err != nil {
+		return err
+	}
+	if p, _ := PrincipalFrom(ctx); !p.Operator {
+		return ErrForbidden
+	}
+	if confirm != t.Slug {
+		return tenants.Invalid("confirm", "type the tenant's slug, %s, to delete it", t.Slug)
+	}
+	before := tenantView(t)
+	if err := s.store.DeleteTenant(ctx); err != nil {
+		return err
+	}
+	s.changed(t)
+	return s.audit(ctx, t, ActionTenantDeleted, "tenant", t.ID, before, nil)
+}
+
+// Overview is what the console shows first for a tenant.
+type Overview struct {
+	Tenant       *Tenant `json:"tenant"`
+	Users        int64   `json:"users"`
+	Applications int64   `json:"applications"`
+	APIs         int64   `json:"apis"`
+	RecentLogins []*User `json:"recent_sign_ins"`
+}
+
+// Overview returns counts and recent sign-ins of the tenant in ctx.
+func (s *Service) Overview(ctx context.Context) (*Overview, error) {
+	t, err := s.require(ctx, ScopeTenantsRead)
+	if err != nil {
+		return nil, err
+	}
+	o := &Overview{Tenant: tenantView(t), RecentLogins: []*User{}}
+	if o.Users, err = s.store.CountUsers(ctx); err != nil {
+		return nil, err
+	}
+	if o.Applications, err = s.store.CountClients(ctx); err != nil {
+		return nil, err
+	}
+	if o.APIs, err = s.store.CountAPIs(ctx); err != nil {
+		return nil, err
+	}
+	recent, err := s.store.RecentLogins(ctx, 10)
+	if err != nil {
+		return nil, err
+	}
+	for i := range recent {
+		o.RecentLogins = append(o.RecentLogins, userView(&recent[i]))
+	}
+	return o, nil
+}

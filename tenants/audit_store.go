@@ -1,0 +1,86 @@
+package tenants
+
+import (
+	"context"
+	"time"
+)
+
+// AppendAudit writes an event to the audit log of the tenant it names
+// (ev.TenantID, or the tenant in ctx when empty). The log is append-only:
+// the store has no way to change or delete an event.
+func (s *Store) AppendAudit(ctx context.Context, ev *AuditEvent) error {
+	if ev.TenantID == "" {
+		tid, err := tenantID(ctx)
+		if err != nil {
+			return err
+		}
+		ev.TenantID = tid
+	}
+	if ev.ID == "" {
+		ev.ID = newID()
+	}
+	if ev.OccurredAt.IsZero() {
+		ev.OccurredAt = s.now()
+	}
+	if ev.Outcome == "" {
+		ev.Outcome = "success"
+	}
+	return mapErr(s.db.WithContext(ctx).Create(ev).Error)
+}
+
+// AuditFilter narrows a listing of the audit log.
+type AuditFilter struct {
+	Action   string // prefix: "client." matches client.created, client.deleted...
+	ActorID  string
+	TargetID string
+	Since    time.Time
+	Until    time.Time
+	// Before is the id of the last event of the previous page.
+	Before string
+	Limit  int
+}
+
+// ListAudit returns the newest events of the tenant in ctx that match f,
+// newest first.
+func (s *Store) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error) {
+	q, _, err := s.scoped(ctx, "audit_events")
+	if err != nil {
+		return nil, err
+	}
+	if f.Action != "" {
+		q = q.Where("action LIKE ? ESCAPE '\\'", escapeLike(f.Action)+"%")
+	}
+	if f.ActorID != "" {
+		q = q.Where("actor_id = ?", f.ActorID)
+	}
+	if f.TargetID != "" {
+		q = q.Where("target_id = ?", f.TargetID)
+	}
+	if !f.Since.IsZero() {
+		q = q.Where("occurred_at >= ?", f.Since.UTC())
+	}
+	if !f.Until.IsZero() {
+		q = q.Where("occurred_at < ?", f.Until.UTC())
+	}
+	if f.Before != "" {
+		q = q.Where("id < ?", f.Before)
+	}
+	if f.Limit <= 0 || f.Limit > 1000 {
+		f.Limit = 100
+	}
+	var evs []AuditEvent
+	return evs, mapErr(q.Order("id DESC").Limit(f.Limit).Find(&evs).Error)
+}
+
+// escapeLike escapes the wildcards of a LIKE pattern ('\' is the escape
+// character of both dialects' default).
+func escapeLike(s string) string {
+	out := make([]rune, 0, len(s))
+	for _, r := range s {
+		if r == '%' || r == '_' || r == '\\' {
+			out = append(out, '\\')
+		}
+		out = append(out, r)
+	}
+	return string(out)
+}
