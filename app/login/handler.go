@@ -3,6 +3,8 @@ package login
 import (
 	"context"
 	"net/http"
+	"regexp"
+	"strconv"
 	"time"
 
 	"github.com/a-h/templ"
@@ -50,6 +52,7 @@ func (h *Handler) Register(e *echo.Echo, mw ...echo.MiddlewareFunc) {
 	e.GET(pathConsent, h.showConsent, mw...)
 	e.POST(pathConsent, h.submitConsent, mw...)
 	e.GET(oidc.PathEndSession, h.endSession, mw...)
+	e.GET(BrandingPath, h.branding, mw...)
 	e.POST(oidc.PathEndSession, h.endSession, mw...)
 }
 
@@ -66,8 +69,34 @@ func tenant(c echo.Context) (*tenants.Tenant, context.Context, error) {
 }
 
 func meta(t *tenants.Tenant, title string) views.Meta {
-	return views.Meta{Title: title, TenantName: t.DisplayName}
+	m := views.Meta{Title: title, TenantName: t.DisplayName, LogoURL: t.LogoURL}
+	if t.AccentColor != "" {
+		m.BrandingCSS = BrandingPath + "?v=" + strconv.FormatInt(t.Revision, 10)
+	}
+	return m
 }
+
+// BrandingPath serves a tenant's stylesheet: its accent colour. A
+// stylesheet, not a style attribute, so that the pages' CSP can forbid
+// inline styles.
+const BrandingPath = "/branding.css"
+
+// branding serves the tenant's stylesheet.
+func (h *Handler) branding(c echo.Context) error {
+	t, _, err := tenant(c)
+	if err != nil {
+		return err
+	}
+	css := ""
+	if accentColor.MatchString(t.AccentColor) {
+		css = ":root { --accent: " + t.AccentColor + "; }\n"
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=300")
+	return c.Blob(http.StatusOK, "text/css; charset=utf-8", []byte(css))
+}
+
+// accentColor is the only form an accent colour may take in a stylesheet.
+var accentColor = regexp.MustCompile(`^#[0-9a-f]{6}$`)
 
 // render writes a page.
 func render(c echo.Context, status int, page templ.Component) error {

@@ -87,7 +87,7 @@ func (p *Provider) Authorize(ctx context.Context, form url.Values, browserHash s
 	default:
 		return nil, fail(httperr.UnsupportedResponseType, "only response_type=code is supported")
 	}
-	if !c.AllowsGrant(tenants.GrantAuthorizationCode) {
+	if !c.AllowsGrant(tenants.GrantAuthorizationCode) || !t.AllowsGrant(tenants.GrantAuthorizationCode) {
 		return nil, fail(httperr.UnauthorizedClient, "this application may not use the authorization code flow")
 	}
 	switch rm := form.Get("response_mode"); rm {

@@ -31,6 +31,15 @@ func (s *server) VerifyClient(ctx context.Context, r *op.Request[op.ClientCreden
 	default:
 		return nil, op.NewStatusError(oidc.ErrUnsupportedGrantType().WithDescription("grant_type %s is not supported", gt), http.StatusBadRequest)
 	}
+	if gt != "" {
+		t, err := tenantFrom(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !t.AllowsGrant(string(gt)) {
+			return nil, op.NewStatusError(oidc.ErrUnauthorizedClient().WithDescription("this tenant does not allow the %s grant", gt), http.StatusBadRequest)
+		}
+	}
 	requireSecret := gt == oidc.GrantTypeClientCredentials
 	return s.p.authenticateClient(ctx, r.Data, requireSecret)
 }

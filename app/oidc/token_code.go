@@ -69,7 +69,7 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 		return nil, oidc.ErrInvalidGrant().WithDescription("the user can no longer sign in")
 	}
 
-	withRefresh := slices.Contains(ar.Scopes, oidc.ScopeOfflineAccess) && c.AllowsGrant(tenants.GrantRefreshToken)
+	withRefresh := slices.Contains(ar.Scopes, oidc.ScopeOfflineAccess) && c.AllowsGrant(tenants.GrantRefreshToken) && t.AllowsGrant(tenants.GrantRefreshToken)
 	familyTTL := t.AccessTokenTTL()
 	if withRefresh {
 		familyTTL = max(familyTTL, t.RefreshTokenTTL())
