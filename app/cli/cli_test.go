@@ -94,12 +94,34 @@ func TestQuickstart(t *testing.T) {
 			t.Fatal("a listed client shows its secret")
 		}
 
+		op := ok("correct horse battery staple\n", "admin", "create", "--email", "ops@example.test", "--password-stdin")
+		if op["role"] != "operator" || op["login_url"] != "http://localhost:8080/admin" {
+			t.Fatalf("admin create: %v", op)
+		}
+		ta := ok("correct horse battery staple\n", "admin", "create", "--email", "acme-admin@example.test", "--tenant", "acme", "--password-stdin")
+		if ta["role"] != "tenant_admin" || ta["tenants"].([]any)[0] != "acme" {
+			t.Fatalf("tenant admin: %v", ta)
+		}
+		ci := ok("", "admin", "client", "create", "--name", "ci", "--scope", "tenants:read", "--scope", "tenants:write")
+		if ci["client_secret"] == "" || ci["token_endpoint"] != "http://admin.localhost:8080/oauth/token" || ci["audience"] != "http://localhost:8080/api/v1" {
+			t.Fatalf("admin client: %v", ci)
+		}
+		if tl := ok("", "tenant", "list"); len(tl["tenants"].([]any)) != 1 {
+			t.Fatalf("the system tenant must not be listed: %v", tl)
+		}
+
 		for _, tc := range []struct {
 			name  string
 			stdin string
 			args  []string
 			want  string
 		}{
+			{"duplicate admin", "correct horse battery staple\n", []string{"admin", "create", "--email", "ops@example.test", "--password-stdin"}, "already exists"},
+			{"admin of unknown tenant", "correct horse battery staple\n", []string{"admin", "create", "--email", "x@example.test", "--tenant", "nope", "--password-stdin"}, `tenant "nope": not found`},
+			{"admin of the system tenant", "correct horse battery staple\n", []string{"admin", "create", "--email", "y@example.test", "--tenant", "admin", "--password-stdin"}, "not found"},
+			{"admin client without scope", "", []string{"admin", "client", "create", "--name", "x"}, "at least one scope"},
+			{"admin client unknown scope", "", []string{"admin", "client", "create", "--name", "x", "--scope", "root"}, "unknown scope"},
+			{"tenant named like the system tenant", "", []string{"tenant", "create", "admin"}, "reserved"},
 			{"unknown tenant", "", []string{"client", "create", "--tenant", "nope", "--name", "x", "--redirect-uri", "https://x.test/cb"}, `tenant "nope": not found`},
 			{"duplicate slug", "", []string{"tenant", "create", "acme"}, "already exists"},
 			{"bad slug", "", []string{"tenant", "create", "Not_A_Slug"}, "not a valid slug"},
