@@ -3,6 +3,7 @@ package tenants
 import (
 	"context"
 	"time"
+	"unicode/utf8"
 )
 
 // AppendAudit writes an event to the audit log of the tenant it names
@@ -30,7 +31,7 @@ func (s *Store) AppendAudit(ctx context.Context, ev *AuditEvent) error {
 
 // AuditFilter narrows a listing of the audit log.
 type AuditFilter struct {
-	Action   string // prefix: "client." matches client.created, client.deleted...
+	Action   string // exact prefix: "client." matches client.created, client.deleted...
 	ActorID  string
 	TargetID string
 	Since    time.Time
@@ -48,7 +49,8 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, err
 		return nil, err
 	}
 	if f.Action != "" {
-		q = q.Where("action LIKE ? ESCAPE '\\'", escapeLike(f.Action)+"%")
+		// An exact prefix: LIKE ignores case on SQLite but not on PostgreSQL.
+		q = q.Where("substr(action, 1, ?) = ?", utf8.RuneCountInString(f.Action), f.Action)
 	}
 	if f.ActorID != "" {
 		q = q.Where("actor_id = ?", f.ActorID)

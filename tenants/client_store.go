@@ -45,14 +45,15 @@ func (s *Store) ClientByClientID(ctx context.Context, clientID string) (*Client,
 	return &c, first(q.Where("client_id = ?", clientID), &c)
 }
 
-// ListClients returns the clients of the tenant of ctx, ordered by name.
+// ListClients returns the (non-internal) clients of the tenant of ctx,
+// ordered by name.
 func (s *Store) ListClients(ctx context.Context) ([]Client, error) {
 	q, _, err := s.scoped(ctx, "clients")
 	if err != nil {
 		return nil, err
 	}
 	var cs []Client
-	return cs, mapErr(q.Order("name, client_id").Find(&cs).Error)
+	return cs, mapErr(q.Where("internal = ?", false).Order("name, client_id").Find(&cs).Error)
 }
 
 // RotateClientSecret replaces the client's secret hash; the previous secret

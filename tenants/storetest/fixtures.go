@@ -78,6 +78,28 @@ func mustClient(t testing.TB, ctx context.Context, s *tenants.Store, clientID st
 	return c
 }
 
+// mustInternalClient creates a client Gatehouse makes for itself, as the
+// console's "Try it" client is.
+func mustInternalClient(t testing.TB, ctx context.Context, s *tenants.Store, clientID string) *tenants.Client {
+	t.Helper()
+	c := newClient(clientID)
+	c.Internal = true
+	if err := s.CreateClient(ctx, c, nil); err != nil {
+		t.Fatalf("create internal client %s: %v", clientID, err)
+	}
+	return c
+}
+
+// mustAudit appends ev to the audit log of its tenant, or of the tenant in
+// ctx.
+func mustAudit(t testing.TB, ctx context.Context, s *tenants.Store, ev *tenants.AuditEvent) *tenants.AuditEvent {
+	t.Helper()
+	if err := s.AppendAudit(ctx, ev); err != nil {
+		t.Fatalf("append audit event %s: %v", ev.Action, err)
+	}
+	return ev
+}
+
 func mustConsent(t testing.TB, ctx context.Context, s *tenants.Store, userID, clientID string, scopes tenants.ScopeSet) *tenants.Consent {
 	t.Helper()
 	c, err := s.GrantConsent(ctx, userID, clientID, scopes)

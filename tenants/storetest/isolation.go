@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -26,11 +27,13 @@ type world struct {
 	ctx    context.Context
 	tenant *tenants.Tenant
 
-	user    *tenants.User   // email sharedEmail
-	api     *tenants.API    // audience sharedAudience
-	client  *tenants.Client // client_id sharedClientID
-	consent *tenants.Consent
-	session *tenants.Session
+	user     *tenants.User   // email sharedEmail, logged in once
+	api      *tenants.API    // audience sharedAudience
+	client   *tenants.Client // client_id sharedClientID
+	internal *tenants.Client // made by Gatehouse for itself: not listed
+	consent  *tenants.Consent
+	session  *tenants.Session
+	audit    *tenants.AuditEvent
 	// private is a key no other world uses: the email, client_id and
 	// audience of rows only this world has.
 	private string
@@ -56,11 +59,15 @@ func seedWorld(t testing.TB, s *tenants.Store, prefix string) *world {
 	ctx, tn := newTenant(t, s, prefix)
 	w := &world{ctx: ctx, tenant: tn, private: suffix()}
 	w.user = mustUser(t, ctx, s, sharedEmail)
+	if err := s.RecordLogin(ctx, w.user.ID, s.Now(), ""); err != nil {
+		t.Fatalf("record login: %v", err)
+	}
 	mustUser(t, ctx, s, w.privateEmail())
 	w.api = mustAPI(t, ctx, s, sharedAudience, "read", "write")
 	mustAPI(t, ctx, s, w.privateAudience(), "read")
 	w.client = mustClient(t, ctx, s, sharedClientID, tenants.ClientGrant{APIID: w.api.ID, Scopes: tenants.Strings{"read"}})
 	mustClient(t, ctx, s, w.privateClientID(), tenants.ClientGrant{APIID: w.api.ID, Scopes: tenants.Strings{"write"}})
+	w.internal = mustInternalClient(t, ctx, s, "try-"+w.private)
 	w.consent = mustConsent(t, ctx, s, w.user.ID, sharedClientID, tenants.ScopeSet{"": {"openid"}, sharedAudience: {"read"}})
 	w.session = mustSession(t, ctx, s, w.user.ID, time.Hour)
 	w.fresh = mustAuthRequest(t, ctx, s, sharedClientID)
@@ -73,6 +80,7 @@ func seedWorld(t testing.TB, s *tenants.Store, prefix string) *world {
 	if err := s.RotateSigningKey(ctx, newKey(), s.Now().Add(time.Hour)); err != nil {
 		t.Fatalf("rotate signing key: %v", err)
 	}
+	w.audit = mustAudit(t, ctx, s, &tenants.AuditEvent{Action: "client.created", ActorID: "operator", TargetType: "client", TargetID: sharedClientID})
 	return w
 }
 
@@ -102,6 +110,8 @@ func (w *world) snapshot(t testing.TB, s *tenants.Store) snapshot {
 	add("users", users, err)
 	clients, err := s.ListClients(ctx)
 	add("clients", clients, err)
+	internal, err := s.ClientByClientID(ctx, w.internal.ClientID)
+	add("internal client", internal, err)
 	for _, c := range clients {
 		gs, err := s.ClientGrants(ctx, c.ClientID)
 		add("client grants of "+c.ClientID, gs, err)
@@ -126,6 +136,9 @@ func (w *world) snapshot(t testing.TB, s *tenants.Store) snapshot {
 	add("refresh token", rt, err)
 	keys, err := s.ListSigningKeys(ctx)
 	add("signing keys", keys, err)
+	events, err := s.ListAudit(ctx, tenants.AuditFilter{Limit: 1000})
+	add("audit events", events, err)
+	add("audit event rows", countRows(t, s, "audit_events", "tenant_id", w.tenant.ID), nil)
 	return snap
 }
 
@@ -176,6 +189,14 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 	none := func(n int) error {
 		if n > 0 {
 			return errVisible
+		}
+		return nil
+	}
+	// sameCount checks a count against the scoped listing of the same
+	// rows: a count that forgets the tenant counts a's rows too.
+	sameCount := func(counted int64, listed int) error {
+		if counted != int64(listed) {
+			return fmt.Errorf("%w: counted %d rows, listed %d", errVisible, counted, listed)
 		}
 		return nil
 	}
@@ -302,6 +323,65 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 			}
 			return err
 		}, nil},
+		{"SearchUsers/shared email", func(ctx context.Context) error {
+			p, err := s.SearchUsers(ctx, sharedEmail, "", 200)
+			if err != nil {
+				return err
+			}
+			for _, u := range p.Users {
+				err = errors.Join(err, notMine(ctx, u.TenantID))
+			}
+			return err
+		}, nil},
+		{"SearchUsers/private email", func(ctx context.Context) error {
+			p, err := s.SearchUsers(ctx, a.private, "", 200)
+			if err != nil {
+				return err
+			}
+			return none(len(p.Users))
+		}, nil},
+		{"CountUsers", func(ctx context.Context) error {
+			n, err := s.CountUsers(ctx)
+			if err != nil {
+				return err
+			}
+			us, err := s.ListUsers(ctx, 1000)
+			return errors.Join(err, sameCount(n, len(us)))
+		}, nil},
+		{"RecentLogins", func(ctx context.Context) error {
+			us, err := s.RecentLogins(ctx, 1000)
+			for _, u := range us {
+				err = errors.Join(err, notMine(ctx, u.TenantID))
+			}
+			return err
+		}, nil},
+		{"ClientByClientID/internal client", func(ctx context.Context) error {
+			_, err := s.ClientByClientID(ctx, a.internal.ClientID)
+			return err
+		}, tenants.ErrNotFound},
+		{"CountClients", func(ctx context.Context) error {
+			n, err := s.CountClients(ctx)
+			if err != nil {
+				return err
+			}
+			cs, err := s.ListClients(ctx)
+			return errors.Join(err, sameCount(n, len(cs)))
+		}, nil},
+		{"CountAPIs", func(ctx context.Context) error {
+			n, err := s.CountAPIs(ctx)
+			if err != nil {
+				return err
+			}
+			as, err := s.ListAPIs(ctx)
+			return errors.Join(err, sameCount(n, len(as)))
+		}, nil},
+		{"ListAudit", func(ctx context.Context) error {
+			evs, err := s.ListAudit(ctx, tenants.AuditFilter{TargetID: sharedClientID, Limit: 1000})
+			for _, ev := range evs {
+				err = errors.Join(err, notMine(ctx, ev.TenantID))
+			}
+			return err
+		}, nil},
 
 		// Updates, revocations, deletions and compare-and-swaps of a's rows.
 		{"RecordLogin", func(ctx context.Context) error {
@@ -342,6 +422,36 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 			return s.RotateRefreshToken(ctx, a.refresh.ID, refreshIssue(s, b.grant))
 		}, tenants.ErrConflict},
 		{"RevokeGrant", func(ctx context.Context) error { return s.RevokeGrant(ctx, a.grant.ID, "stolen") }, nil},
+		{"UpdateUserProfile", func(ctx context.Context) error {
+			return s.UpdateUserProfile(ctx, &tenants.User{ID: a.user.ID, Email: "hijack@example.com", Name: "Hijack"})
+		}, tenants.ErrNotFound},
+		{"SetPassword", func(ctx context.Context) error {
+			return s.SetPassword(ctx, a.user.ID, "$argon2id$hijack")
+		}, tenants.ErrNotFound},
+		{"SetUserDisabled/disable", func(ctx context.Context) error { return s.SetUserDisabled(ctx, a.user.ID, true) }, tenants.ErrNotFound},
+		{"SetUserDisabled/enable", func(ctx context.Context) error { return s.SetUserDisabled(ctx, a.user.ID, false) }, tenants.ErrNotFound},
+		{"DeleteUserSession", func(ctx context.Context) error {
+			return s.DeleteUserSession(ctx, a.user.ID, a.session.ID)
+		}, tenants.ErrNotFound},
+		{"DeleteUserSession/own user", func(ctx context.Context) error {
+			return s.DeleteUserSession(ctx, b.user.ID, a.session.ID)
+		}, tenants.ErrNotFound},
+		{"DeleteUser", func(ctx context.Context) error { return s.DeleteUser(ctx, a.user.ID) }, tenants.ErrNotFound},
+		{"UpdateClient/private client", func(ctx context.Context) error {
+			c := newClient(a.privateClientID())
+			c.Name, c.RedirectURIs = "Hijack", tenants.Strings{"https://evil.example.com/cb"}
+			return s.UpdateClient(ctx, c)
+		}, tenants.ErrNotFound},
+		{"UpdateClient/internal client", func(ctx context.Context) error {
+			return s.UpdateClient(ctx, newClient(a.internal.ClientID))
+		}, tenants.ErrNotFound},
+		{"SetClientGrants/private client", func(ctx context.Context) error {
+			return s.SetClientGrants(ctx, a.privateClientID(), []tenants.ClientGrant{{APIID: b.api.ID, Scopes: tenants.Strings{"read"}}})
+		}, tenants.ErrNotFound},
+		{"UpdateAPI", func(ctx context.Context) error {
+			return s.UpdateAPI(ctx, &tenants.API{ID: a.api.ID, Name: "Hijack", Scopes: []tenants.Scope{{Name: "read"}}})
+		}, tenants.ErrNotFound},
+		{"DeleteAPI", func(ctx context.Context) error { return s.DeleteAPI(ctx, a.api.ID) }, tenants.ErrNotFound},
 
 		// Writes that name a's rows: a client of another tenant cannot be
 		// used, an id already taken cannot be overwritten.
@@ -356,6 +466,9 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 			sess.ID = a.session.ID
 			return s.CreateSession(ctx, sess)
 		}, tenants.ErrAlreadyExists},
+		{"SetClientGrants/API of the other tenant", func(ctx context.Context) error {
+			return s.SetClientGrants(ctx, sharedClientID, []tenants.ClientGrant{{APIID: a.api.ID, Scopes: tenants.Strings{"write"}}})
+		}, tenants.ErrNotFound},
 
 		// Writes by natural keys a holds too: they act on b's tenant only.
 		{"CreateUser/private email", func(ctx context.Context) error {
@@ -387,17 +500,44 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		{"UpdateTenantSettings", func(ctx context.Context) error {
 			return s.UpdateTenantSettings(ctx, &tenants.Tenant{DisplayName: "Renamed", AccessTokenTTLSeconds: 60, IDTokenTTLSeconds: 60, RefreshTokenTTLSeconds: 60, SessionTTLSeconds: 60})
 		}, nil},
+		{"UpdateUserProfile/shared email", func(ctx context.Context) error {
+			return s.UpdateUserProfile(ctx, &tenants.User{ID: b.user.ID, Email: strings.ToUpper(sharedEmail), Name: "Renamed"})
+		}, nil},
+		{"UpdateClient/shared client", func(ctx context.Context) error {
+			c := newClient(sharedClientID)
+			c.Name, c.RedirectURIs = "Renamed", tenants.Strings{"https://renamed.example.com/cb"}
+			return s.UpdateClient(ctx, c)
+		}, nil},
+		{"SetClientGrants/shared client", func(ctx context.Context) error {
+			return s.SetClientGrants(ctx, sharedClientID, []tenants.ClientGrant{{APIID: b.api.ID, Scopes: tenants.Strings{"read", "write"}}})
+		}, nil},
+		// Prunes "write" from b's grants of its API; a's grants of the API
+		// with the same audience keep it.
+		{"UpdateAPI/own API", func(ctx context.Context) error {
+			return s.UpdateAPI(ctx, &tenants.API{ID: b.api.ID, Name: "Renamed", Scopes: []tenants.Scope{{Name: "read"}}})
+		}, nil},
+		{"AppendAudit", func(ctx context.Context) error {
+			return s.AppendAudit(ctx, &tenants.AuditEvent{Action: "client.updated", TargetType: "client", TargetID: sharedClientID})
+		}, nil},
+		{"SetPassword/own user", func(ctx context.Context) error { return s.SetPassword(ctx, b.user.ID, "$argon2id$new") }, nil},
+		{"SetUserDisabled/own user", func(ctx context.Context) error { return s.SetUserDisabled(ctx, b.user.ID, true) }, nil},
+		{"DeleteUser/own user", func(ctx context.Context) error { return s.DeleteUser(ctx, b.user.ID) }, nil},
+		{"DeleteAPI/own API", func(ctx context.Context) error { return s.DeleteAPI(ctx, b.api.ID) }, nil},
 		{"DeleteClient/shared client", func(ctx context.Context) error { return s.DeleteClient(ctx, sharedClientID) }, nil},
 		{"DeleteTenant", func(ctx context.Context) error { return s.DeleteTenant(ctx) }, nil},
 	}
 }
 
 // unscopedMethods are the store's methods that act on no tenant's rows, or
-// on every tenant's: infrastructure, tenant lookups, maintenance.
+// on every tenant's: infrastructure, tenant lookups, maintenance, and the
+// administration of Gatehouse itself (roles, console sessions, setup links).
 var unscopedMethods = []string{
 	"Close", "Dialect", "Now", "Ping", "SQLDB", "SetClock", "VerifySchema",
 	"CreateTenant", "ListTenants", "TenantByHost", "TenantByID", "TenantBySlug", "TenantRevisions",
 	"DeleteExpired", "BindDeployment",
+	"SystemTenant", "CreateAdminRole", "AdminRoles", "CountOperators",
+	"CreateConsoleSession", "ConsoleSessionByID", "SetConsoleTryState", "DeleteConsoleSession",
+	"CreateSetupToken", "SetupTokenValid", "UseSetupToken",
 }
 
 // testTenantOpsCoverAllMethods keeps the isolation table complete: a new

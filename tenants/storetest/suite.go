@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -33,10 +34,20 @@ func Run(t *testing.T, open func(t *testing.T) *tenants.Store) {
 		{name: "Uniqueness", run: testUniqueness},
 		{name: "Users", run: testUsers},
 		{name: "RecordLogin", run: testRecordLogin},
+		{name: "SearchUsers", run: testSearchUsers},
+		{name: "Counts", run: testCounts},
+		{name: "UpdateUserProfile", run: testUpdateUserProfile},
+		{name: "UserAccess", run: testUserAccess},
+		{name: "DeleteUser", run: testDeleteUser},
+		{name: "DeleteUserSession", run: testDeleteUserSession},
 		{name: "Clients", run: testClients},
 		{name: "RotateClientSecret", run: testRotateClientSecret},
 		{name: "DeleteClient", run: testDeleteClient},
+		{name: "UpdateClient", run: testUpdateClient},
+		{name: "SetClientGrants", run: testSetClientGrants},
 		{name: "APIs", run: testAPIs},
+		{name: "UpdateAPI", run: testUpdateAPI},
+		{name: "DeleteAPI", run: testDeleteAPI},
 		{name: "Revisions", run: testRevisions},
 		{name: "Consents", run: testConsents},
 		{name: "GrantConsentConcurrently", run: testGrantConsentConcurrently},
@@ -59,6 +70,13 @@ func Run(t *testing.T, open func(t *testing.T) *tenants.Store) {
 		{name: "DeleteTenant", run: testDeleteTenant},
 		{name: "BindDeployment", own: true, run: testBindDeployment},
 		{name: "CrossTenantReferences", run: testCrossTenantReferences},
+		{name: "SystemTenant", own: true, run: testSystemTenant},
+		{name: "AdminRoles", own: true, run: testAdminRoles},
+		{name: "ConsoleSessions", own: true, run: testConsoleSessions},
+		{name: "SetupTokens", own: true, run: testSetupTokens},
+		{name: "UseSetupTokenConcurrently", run: testUseSetupTokenConcurrently},
+		{name: "Audit", run: testAudit},
+		{name: "AppendAudit", run: testAppendAudit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -172,10 +190,12 @@ func testTenants(t *testing.T, s *tenants.Store) {
 func testUpdateTenantSettings(t *testing.T, s *tenants.Store) {
 	ctx, a := newTenant(t, s, "settings-a")
 	_, b := newTenant(t, s, "settings-b")
+	grantTypes := tenants.Strings{tenants.GrantAuthorizationCode}
 	err := s.UpdateTenantSettings(ctx, &tenants.Tenant{
 		DisplayName: "Renamed", AccessTokenTTLSeconds: 1, IDTokenTTLSeconds: 2, RefreshTokenTTLSeconds: 3, SessionTTLSeconds: 4,
+		LogoURL: "https://cdn.example.com/logo.svg", AccentColor: "#0a7cff", GrantTypes: grantTypes,
 		// Fields the settings do not include must be ignored.
-		Slug: "hijack", Host: "hijack.example.com", Issuer: "https://hijack.example.com", Revision: 100,
+		Slug: "hijack", Host: "hijack.example.com", Issuer: "https://hijack.example.com", Revision: 100, System: true,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -184,11 +204,12 @@ func testUpdateTenantSettings(t *testing.T, s *tenants.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.DisplayName != "Renamed" || got.AccessTokenTTLSeconds != 1 || got.IDTokenTTLSeconds != 2 || got.RefreshTokenTTLSeconds != 3 || got.SessionTTLSeconds != 4 {
+	if got.DisplayName != "Renamed" || got.AccessTokenTTLSeconds != 1 || got.IDTokenTTLSeconds != 2 || got.RefreshTokenTTLSeconds != 3 || got.SessionTTLSeconds != 4 ||
+		got.LogoURL != "https://cdn.example.com/logo.svg" || got.AccentColor != "#0a7cff" || !slices.Equal(got.GrantTypes, grantTypes) {
 		t.Errorf("settings not saved: %+v", got)
 	}
-	if got.Slug != a.Slug || got.Host != a.Host || got.Issuer != a.Issuer {
-		t.Errorf("slug, host or issuer changed: %+v", got)
+	if got.Slug != a.Slug || got.Host != a.Host || got.Issuer != a.Issuer || got.System {
+		t.Errorf("slug, host, issuer or system changed: %+v", got)
 	}
 	if got.Revision != 2 {
 		t.Errorf("revision = %d, want 2", got.Revision)
@@ -197,7 +218,8 @@ func testUpdateTenantSettings(t *testing.T, s *tenants.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if other.DisplayName != b.DisplayName || other.Revision != 1 || other.AccessTokenTTLSeconds != b.AccessTokenTTLSeconds {
+	if other.DisplayName != b.DisplayName || other.Revision != 1 || other.AccessTokenTTLSeconds != b.AccessTokenTTLSeconds ||
+		other.LogoURL != "" || other.AccentColor != "" || !slices.Equal(other.GrantTypes, b.GrantTypes) {
 		t.Errorf("other tenant changed: %+v", other)
 	}
 	gone := tenants.WithTenant(context.Background(), &tenants.Tenant{ID: tenants.NewID()})
@@ -402,6 +424,11 @@ func testClients(t *testing.T, s *tenants.Store) {
 	if err := s.CreateClient(ctx, m, nil); err != nil {
 		t.Fatal(err)
 	}
+	internal := newClient("try-it")
+	internal.Name, internal.Internal = "Aardvark", true
+	if err := s.CreateClient(ctx, internal, nil); err != nil {
+		t.Fatal(err)
+	}
 
 	t.Run("ClientByClientID", func(t *testing.T) {
 		tests := []struct {
@@ -441,7 +468,22 @@ func testClients(t *testing.T, s *tenants.Store) {
 			ids = append(ids, c.ClientID)
 		}
 		if want := []string{"machine", "spa"}; !slices.Equal(ids, want) {
-			t.Errorf("ListClients = %v, want %v (by name: Alpha, Beta)", ids, want)
+			t.Errorf("ListClients = %v, want %v (by name: Alpha, Beta; not the internal client)", ids, want)
+		}
+	})
+	t.Run("internal client", func(t *testing.T) {
+		got, err := s.ClientByClientID(ctx, "try-it")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ID != internal.ID || !got.Internal {
+			t.Errorf("ClientByClientID = %+v, want the internal client", got)
+		}
+		if got, err := s.ClientByClientID(ctx, "spa"); err != nil || got.Internal {
+			t.Errorf("ClientByClientID(spa) = %+v, %v; want a client that is not internal", got, err)
+		}
+		if n, err := s.CountClients(ctx); err != nil || n != 2 {
+			t.Errorf("CountClients = %d, %v; want 2", n, err)
 		}
 	})
 	t.Run("ClientGrants", func(t *testing.T) {
@@ -633,6 +675,13 @@ func testRevisions(t *testing.T, s *tenants.Store) {
 	ctx, tn := newTenant(t, s, "revisions")
 	_, other := newTenant(t, s, "revisions-other")
 	api := mustAPI(t, ctx, s, "https://api.example.com", "read")
+	// fails checks that a change failed with want, and so changed nothing.
+	fails := func(want, err error) error {
+		if !errors.Is(err, want) {
+			return fmt.Errorf("err = %v, want %v", err, want)
+		}
+		return nil
+	}
 	tests := []struct {
 		name      string
 		change    func() error
@@ -655,6 +704,22 @@ func testRevisions(t *testing.T, s *tenants.Store) {
 		{"UpdateTenantSettings", func() error {
 			return s.UpdateTenantSettings(ctx, &tenants.Tenant{DisplayName: "R", AccessTokenTTLSeconds: 1, IDTokenTTLSeconds: 1, RefreshTokenTTLSeconds: 1, SessionTTLSeconds: 1})
 		}, 1},
+		{"UpdateClient", func() error {
+			c := newClient("web")
+			c.Name = "Renamed"
+			return s.UpdateClient(ctx, c)
+		}, 1},
+		{"UpdateClient of an unknown client", func() error { return fails(tenants.ErrNotFound, s.UpdateClient(ctx, newClient("nope"))) }, 0},
+		{"SetClientGrants", func() error { return s.SetClientGrants(ctx, "web", nil) }, 1},
+		{"SetClientGrants of an unknown client", func() error { return fails(tenants.ErrNotFound, s.SetClientGrants(ctx, "nope", nil)) }, 0},
+		{"UpdateAPI", func() error {
+			return s.UpdateAPI(ctx, &tenants.API{ID: api.ID, Name: "Renamed", Scopes: []tenants.Scope{{Name: "write"}}})
+		}, 1},
+		{"UpdateAPI of an unknown API", func() error {
+			return fails(tenants.ErrNotFound, s.UpdateAPI(ctx, &tenants.API{ID: tenants.NewID(), Name: "Nope"}))
+		}, 0},
+		{"DeleteAPI", func() error { return s.DeleteAPI(ctx, api.ID) }, 1},
+		{"DeleteAPI of an unknown API", func() error { return fails(tenants.ErrNotFound, s.DeleteAPI(ctx, api.ID)) }, 0},
 		{"DeleteClient", func() error { return s.DeleteClient(ctx, "web") }, 1},
 	}
 	for _, tt := range tests {
@@ -1106,6 +1171,21 @@ func testDeleteTenant(t *testing.T, s *tenants.Store) {
 	if err := s.DeleteTenant(a.ctx); !errors.Is(err, tenants.ErrNotFound) {
 		t.Errorf("second delete: err = %v, want %v", err, tenants.ErrNotFound)
 	}
+	t.Run("audit log outlives the tenant", func(t *testing.T) {
+		// As the management API records the deletion, after it.
+		deleted := mustAudit(t, ctx, s, &tenants.AuditEvent{TenantID: a.tenant.ID, Action: "tenant.deleted"})
+		evs, err := s.ListAudit(a.ctx, tenants.AuditFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, ev := range evs {
+			ids = append(ids, ev.ID)
+		}
+		if want := []string{deleted.ID, a.audit.ID}; !slices.Equal(ids, want) {
+			t.Errorf("audit log of the deleted tenant = %v, want %v", ids, want)
+		}
+	})
 	// The slug and host are free again.
 	MustTenant(t, s, a.tenant.Slug)
 }

@@ -633,6 +633,37 @@ func testDeleteExpired(t *testing.T, s *tenants.Store) {
 	}
 	all := []seeded{seed("expired-a"), seed("expired-b")}
 
+	// Rows of Gatehouse's administration, of no tenant: console sessions
+	// and setup links, used or not.
+	admin := seeded{keep: map[string][]string{}, drop: map[string][]string{}}
+	for _, r := range []struct {
+		ttl  time.Duration
+		into map[string][]string
+	}{
+		{time.Hour, admin.drop},
+		{2*time.Hour + 30*time.Minute, admin.keep}, // expired, within grace
+		{48 * time.Hour, admin.keep},
+	} {
+		cs := &tenants.ConsoleSession{ID: randomHash(), UserID: "admin", ExpiresAt: clk.Now().Add(r.ttl)}
+		if err := s.CreateConsoleSession(context.Background(), cs); err != nil {
+			t.Fatal(err)
+		}
+		r.into["console_sessions"] = append(r.into["console_sessions"], cs.ID)
+		for _, used := range []bool{false, true} {
+			h := randomHash()
+			if err := s.CreateSetupToken(context.Background(), h, r.ttl); err != nil {
+				t.Fatal(err)
+			}
+			if used {
+				if err := s.UseSetupToken(context.Background(), h); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r.into["setup_tokens"] = append(r.into["setup_tokens"], h)
+		}
+	}
+	all = append(all, admin)
+
 	clk.Advance(3 * time.Hour) // cutoff: now - grace = t0 + 2h
 	n, err := s.DeleteExpired(context.Background(), grace)
 	if err != nil {

@@ -1,0 +1,495 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse/tenants"
+)
+
+// The subtests of Gatehouse's own administration: the system tenant,
+// administrators' roles, console sessions, setup links, and the audit log.
+
+// testSystemTenant runs on a store of its own: there is one system tenant.
+func testSystemTenant(t *testing.T, s *tenants.Store) {
+	ctx := context.Background()
+	if _, err := s.SystemTenant(ctx); !errors.Is(err, tenants.ErrNotFound) {
+		t.Errorf("before there is one: err = %v, want %v", err, tenants.ErrNotFound)
+	}
+	regular := MustTenant(t, s, "regular-"+suffix())
+	sys := &tenants.Tenant{
+		Slug: "system", DisplayName: "Gatehouse", Host: "admin.localhost", Issuer: "http://admin.localhost:8080", System: true,
+		AccessTokenTTLSeconds: 60, IDTokenTTLSeconds: 60, RefreshTokenTTLSeconds: 60, SessionTTLSeconds: 60,
+	}
+	if err := s.CreateTenant(ctx, sys, newKey()); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.SystemTenant(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != sys.ID || !got.System || got.Slug != "system" {
+		t.Errorf("SystemTenant = %+v, want %+v", got, sys)
+	}
+	if got, err := s.TenantByID(ctx, sys.ID); err != nil || !got.System {
+		t.Errorf("TenantByID = %+v, %v; want the system tenant", got, err)
+	}
+	ts, err := s.ListTenants(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var slugs []string
+	for _, tn := range ts {
+		slugs = append(slugs, tn.Slug)
+	}
+	if want := []string{regular.Slug}; !slices.Equal(slugs, want) {
+		t.Errorf("ListTenants = %v, want %v: not the system tenant", slugs, want)
+	}
+}
+
+// testAdminRoles runs on a store of its own, as CountOperators counts
+// across the whole database, and with a clock, so that roles are listed in
+// a known order.
+func testAdminRoles(t *testing.T, s *tenants.Store) {
+	clk := newClock()
+	s.SetClock(clk.Now)
+	ctx := context.Background()
+	actx, a := newTenant(t, s, "roles-a")
+	_, b := newTenant(t, s, "roles-b")
+	if n, err := s.CountOperators(ctx); err != nil || n != 0 {
+		t.Fatalf("CountOperators = %d, %v; want 0", n, err)
+	}
+	role := func(kind, id, name string, target *string) *tenants.AdminRole {
+		return &tenants.AdminRole{PrincipalKind: kind, PrincipalID: id, Role: name, TargetTenantID: target}
+	}
+	unknown := tenants.NewID()
+	first := role(tenants.PrincipalUser, "u1", tenants.RoleOperator, nil)
+	tests := []struct {
+		name    string
+		role    *tenants.AdminRole
+		wantErr error
+	}{
+		{"operator", first, nil},
+		{"same operator again: no tenant on both", role(tenants.PrincipalUser, "u1", tenants.RoleOperator, nil), tenants.ErrAlreadyExists},
+		{"a client with the same id", role(tenants.PrincipalClient, "u1", tenants.RoleOperator, nil), nil},
+		{"admin of tenant a", role(tenants.PrincipalUser, "u1", tenants.RoleTenantAdmin, &a.ID), nil},
+		{"admin of tenant a again", role(tenants.PrincipalUser, "u1", tenants.RoleTenantAdmin, &a.ID), tenants.ErrAlreadyExists},
+		{"admin of tenant b", role(tenants.PrincipalUser, "u1", tenants.RoleTenantAdmin, &b.ID), nil},
+		{"admin of an unknown tenant", role(tenants.PrincipalUser, "u1", tenants.RoleTenantAdmin, &unknown), tenants.ErrNotFound},
+		{"another operator", role(tenants.PrincipalUser, "u2", tenants.RoleOperator, nil), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk.Advance(time.Second)
+			if err := s.CreateAdminRole(ctx, tt.role); !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			if tt.wantErr == nil && (tt.role.ID == "" || !tt.role.CreatedAt.Equal(clk.Now())) {
+				t.Errorf("CreateAdminRole left id %q, created %v", tt.role.ID, tt.role.CreatedAt)
+			}
+		})
+	}
+	taken := role(tenants.PrincipalUser, "u3", tenants.RoleOperator, nil)
+	taken.ID = first.ID
+	if err := s.CreateAdminRole(ctx, taken); !errors.Is(err, tenants.ErrAlreadyExists) {
+		t.Errorf("a taken id: err = %v, want %v", err, tenants.ErrAlreadyExists)
+	}
+
+	// roles returns the roles of a principal as "role@target".
+	roles := func(kind, id string) []string {
+		t.Helper()
+		rs, err := s.AdminRoles(ctx, kind, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, r := range rs {
+			if r.PrincipalKind != kind || r.PrincipalID != id || r.ID == "" || r.CreatedAt.IsZero() {
+				t.Errorf("role %+v of %s %s", r, kind, id)
+			}
+			target := ""
+			if r.TargetTenantID != nil {
+				target = *r.TargetTenantID
+			}
+			out = append(out, r.Role+"@"+target)
+		}
+		return out
+	}
+	lookups := []struct {
+		name     string
+		kind, id string
+		want     []string
+	}{
+		{"a user's roles, oldest first", tenants.PrincipalUser, "u1", []string{"operator@", "tenant_admin@" + a.ID, "tenant_admin@" + b.ID}},
+		{"a client's roles", tenants.PrincipalClient, "u1", []string{"operator@"}},
+		{"nobody's roles", tenants.PrincipalUser, "nobody", nil},
+	}
+	for _, l := range lookups {
+		if got := roles(l.kind, l.id); !slices.Equal(got, l.want) {
+			t.Errorf("%s = %v, want %v", l.name, got, l.want)
+		}
+	}
+	if n, err := s.CountOperators(ctx); err != nil || n != 3 {
+		t.Errorf("CountOperators = %d, %v; want 3 (tenant admins are not operators)", n, err)
+	}
+
+	t.Run("roles on a deleted tenant go with it", func(t *testing.T) {
+		if err := s.DeleteTenant(actx); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := roles(tenants.PrincipalUser, "u1"), []string{"operator@", "tenant_admin@" + b.ID}; !slices.Equal(got, want) {
+			t.Errorf("roles = %v, want %v", got, want)
+		}
+	})
+}
+
+// testConsoleSessions runs on a store of its own, whose clock it moves.
+func testConsoleSessions(t *testing.T, s *tenants.Store) {
+	clk := newClock()
+	s.SetClock(clk.Now)
+	ctx := context.Background()
+	t0 := clk.Now()
+	cs := &tenants.ConsoleSession{ID: randomHash(), UserID: "admin-1", Scopes: tenants.Strings{"tenants:read", "tenants:write"}, ExpiresAt: t0.Add(time.Hour)}
+	if err := s.CreateConsoleSession(ctx, cs); err != nil {
+		t.Fatal(err)
+	}
+	if !cs.CreatedAt.Equal(t0) || !cs.LastSeenAt.Equal(t0) {
+		t.Errorf("CreateConsoleSession left created %v, last seen %v; want %v", cs.CreatedAt, cs.LastSeenAt, t0)
+	}
+	other := &tenants.ConsoleSession{ID: randomHash(), UserID: "admin-2", ExpiresAt: t0.Add(2 * time.Hour)}
+	if err := s.CreateConsoleSession(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	dup := &tenants.ConsoleSession{ID: cs.ID, UserID: "intruder", ExpiresAt: t0.Add(time.Hour)}
+	if err := s.CreateConsoleSession(ctx, dup); !errors.Is(err, tenants.ErrAlreadyExists) {
+		t.Errorf("a taken id: err = %v, want %v", err, tenants.ErrAlreadyExists)
+	}
+
+	t.Run("ConsoleSessionByID", func(t *testing.T) {
+		got, err := s.ConsoleSessionByID(ctx, cs.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.UserID != "admin-1" || !slices.Equal(got.Scopes, cs.Scopes) || got.TryState != "" ||
+			!got.CreatedAt.Equal(t0) || !got.LastSeenAt.Equal(t0) || !got.ExpiresAt.Equal(cs.ExpiresAt) {
+			t.Errorf("ConsoleSessionByID = %+v, want %+v", got, cs)
+		}
+		if _, err := s.ConsoleSessionByID(ctx, randomHash()); !errors.Is(err, tenants.ErrNotFound) {
+			t.Errorf("unknown id: err = %v, want %v", err, tenants.ErrNotFound)
+		}
+	})
+
+	t.Run("SetConsoleTryState", func(t *testing.T) {
+		tests := []struct {
+			name    string
+			id      string
+			state   string
+			wantErr error
+		}{
+			{"a state", cs.ID, "state-1", nil},
+			{"the same state again", cs.ID, "state-1", nil},
+			{"unknown session", randomHash(), "state-2", tenants.ErrNotFound},
+		}
+		for _, tt := range tests {
+			if err := s.SetConsoleTryState(ctx, tt.id, tt.state); !errors.Is(err, tt.wantErr) {
+				t.Errorf("%s: err = %v, want %v", tt.name, err, tt.wantErr)
+			}
+		}
+		for id, want := range map[string]string{cs.ID: "state-1", other.ID: ""} {
+			got, err := s.ConsoleSessionByID(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.TryState != want {
+				t.Errorf("session of %s: try state %q, want %q", got.UserID, got.TryState, want)
+			}
+		}
+	})
+
+	tests := []struct {
+		name    string
+		at      time.Time
+		wantErr error
+	}{
+		{"just before expiry", cs.ExpiresAt.Add(-time.Second), nil},
+		{"at expiry", cs.ExpiresAt, tenants.ErrNotFound},
+		{"after expiry", cs.ExpiresAt.Add(time.Minute), tenants.ErrNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk.Advance(tt.at.Sub(clk.Now()))
+			if _, err := s.ConsoleSessionByID(ctx, cs.ID); !errors.Is(err, tt.wantErr) {
+				t.Errorf("err = %v, want %v", err, tt.wantErr)
+			}
+			if _, err := s.ConsoleSessionByID(ctx, other.ID); err != nil {
+				t.Errorf("a session that expires later: %v", err)
+			}
+		})
+	}
+
+	t.Run("DeleteConsoleSession", func(t *testing.T) {
+		if err := s.DeleteConsoleSession(ctx, other.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.ConsoleSessionByID(ctx, other.ID); !errors.Is(err, tenants.ErrNotFound) {
+			t.Errorf("after delete: err = %v, want %v", err, tenants.ErrNotFound)
+		}
+		if err := s.DeleteConsoleSession(ctx, other.ID); err != nil {
+			t.Errorf("deleting a deleted session: %v, want nil", err)
+		}
+	})
+}
+
+// testSetupTokens runs on a store of its own, whose clock it moves: each
+// step uses a link once, after checking whether it is valid.
+func testSetupTokens(t *testing.T, s *tenants.Store) {
+	clk := newClock()
+	s.SetClock(clk.Now)
+	ctx := context.Background()
+	t0 := clk.Now()
+	create := func(ttl time.Duration) string {
+		h := randomHash()
+		if err := s.CreateSetupToken(ctx, h, ttl); err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	fresh := create(time.Hour)
+	if err := s.CreateSetupToken(ctx, fresh, time.Hour); !errors.Is(err, tenants.ErrAlreadyExists) {
+		t.Errorf("a taken hash: err = %v, want %v", err, tenants.ErrAlreadyExists)
+	}
+	early, atExpiry, late := create(time.Minute), create(time.Minute), create(time.Minute)
+
+	steps := []struct {
+		name      string
+		hash      string
+		at        time.Duration // since t0; the clock only moves forward
+		wantValid bool
+		wantErr   error // of UseSetupToken
+	}{
+		{"unused", fresh, 0, true, nil},
+		{"used already", fresh, 0, false, tenants.ErrConflict},
+		{"unknown", randomHash(), 0, false, tenants.ErrConflict},
+		{"just before expiry", early, time.Minute - time.Second, true, nil},
+		{"at expiry", atExpiry, time.Minute, false, tenants.ErrConflict},
+		{"after expiry", late, time.Hour, false, tenants.ErrConflict},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			clk.Advance(t0.Add(st.at).Sub(clk.Now()))
+			if ok, err := s.SetupTokenValid(ctx, st.hash); err != nil || ok != st.wantValid {
+				t.Errorf("SetupTokenValid = %v, %v; want %v", ok, err, st.wantValid)
+			}
+			if err := s.UseSetupToken(ctx, st.hash); !errors.Is(err, st.wantErr) {
+				t.Errorf("UseSetupToken: err = %v, want %v", err, st.wantErr)
+			}
+			if ok, err := s.SetupTokenValid(ctx, st.hash); err != nil || ok {
+				t.Errorf("SetupTokenValid after use = %v, %v; want false", ok, err)
+			}
+		})
+	}
+}
+
+// testUseSetupTokenConcurrently spends one setup link from many requests
+// at once, as a double-submitted form does: exactly one wins.
+func testUseSetupTokenConcurrently(t *testing.T, s *tenants.Store) {
+	ctx := context.Background()
+	h := randomHash()
+	if err := s.CreateSetupToken(ctx, h, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	wins := 0
+	for i, err := range race(n, func(int) error { return s.UseSetupToken(ctx, h) }) {
+		switch {
+		case err == nil:
+			wins++
+		case !errors.Is(err, tenants.ErrConflict):
+			t.Errorf("use %d: err = %v, want nil or %v", i, err, tenants.ErrConflict)
+		}
+	}
+	if wins != 1 {
+		t.Errorf("%d of %d uses won, want exactly 1", wins, n)
+	}
+}
+
+// testAudit checks the listing of a tenant's audit log: newest first,
+// filtered and paged.
+func testAudit(t *testing.T, s *tenants.Store) {
+	ctx, tn := newTenant(t, s, "audit")
+	t0 := s.Now().Truncate(time.Second).Add(-time.Hour)
+	at := func(minutes int) time.Time { return t0.Add(time.Duration(minutes) * time.Minute) }
+	full := &tenants.AuditEvent{
+		Action: "user.disabled", ActorKind: tenants.PrincipalUser, ActorID: "op-1", ActorName: "Grace", TargetType: "user", TargetID: "u1",
+		Outcome: "denied", Reason: "not an admin of this tenant", Before: `{"disabled":false}`, After: `{"disabled":true}`,
+		IPAddress: "192.0.2.7", UserAgent: "storetest", RequestID: "req-1", OccurredAt: at(8),
+	}
+	// Appended in order: oldest first.
+	evs := []*tenants.AuditEvent{
+		{Action: "tenant.updated", ActorID: "op-1", TargetType: "tenant", TargetID: tn.ID, OccurredAt: at(0)},
+		{Action: "client.created", ActorID: "op-1", TargetType: "client", TargetID: "web", OccurredAt: at(1)},
+		{Action: "client.updated", ActorID: "op-2", TargetType: "client", TargetID: "web", OccurredAt: at(2).In(time.FixedZone("UTC-5", -5*3600))},
+		{Action: "client.secret_rotated", ActorID: "op-2", TargetType: "client", TargetID: "web", OccurredAt: at(3)},
+		{Action: "client.secretXrotated", ActorID: "op-2", TargetType: "client", TargetID: "cli", OccurredAt: at(4)},
+		{Action: "client%.odd", ActorID: "op-3", TargetType: "client", TargetID: "cli", OccurredAt: at(5)},
+		{Action: "client_grants.changed", ActorID: "op-3", TargetType: "client", TargetID: "cli", OccurredAt: at(6)},
+		{Action: `user\odd`, ActorID: "op-3", TargetType: "user", TargetID: "u1", OccurredAt: at(7)},
+		full,
+	}
+	for _, ev := range evs {
+		mustAudit(t, ctx, s, ev)
+	}
+	// An event of another tenant that every filter below would match.
+	octx, _ := newTenant(t, s, "audit-other")
+	mustAudit(t, octx, s, &tenants.AuditEvent{Action: "client.created", ActorID: "op-2", TargetID: "cli", OccurredAt: at(5)})
+
+	// list returns the indexes in evs of the events ListAudit returns.
+	list := func(t *testing.T, f tenants.AuditFilter) []int {
+		t.Helper()
+		got, err := s.ListAudit(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []int
+		for _, ev := range got {
+			i := slices.IndexFunc(evs, func(e *tenants.AuditEvent) bool { return e.ID == ev.ID })
+			if i < 0 || ev.TenantID != tn.ID {
+				t.Errorf("ListAudit returned %+v, not one of the tenant's", ev)
+			}
+			out = append(out, i)
+		}
+		return out
+	}
+	tests := []struct {
+		name   string
+		filter tenants.AuditFilter
+		want   []int
+	}{
+		{"everything, newest first", tenants.AuditFilter{}, []int{8, 7, 6, 5, 4, 3, 2, 1, 0}},
+		{"action prefix", tenants.AuditFilter{Action: "client."}, []int{4, 3, 2, 1}},
+		{"whole action", tenants.AuditFilter{Action: "client.created"}, []int{1}},
+		{"percent in the prefix is literal", tenants.AuditFilter{Action: "client%"}, []int{5}},
+		{"underscore in the prefix is literal", tenants.AuditFilter{Action: "client_"}, []int{6}},
+		{"underscore inside the prefix is literal", tenants.AuditFilter{Action: "client.secret_"}, []int{3}},
+		{"backslash in the prefix is literal", tenants.AuditFilter{Action: `user\`}, []int{7}},
+		{"action prefix in another case", tenants.AuditFilter{Action: "CLIENT."}, nil},
+		{"actor", tenants.AuditFilter{ActorID: "op-2"}, []int{4, 3, 2}},
+		{"target", tenants.AuditFilter{TargetID: "cli"}, []int{6, 5, 4}},
+		{"actor and target", tenants.AuditFilter{ActorID: "op-3", TargetID: "cli"}, []int{6, 5}},
+		{"unknown actor", tenants.AuditFilter{ActorID: "nobody"}, nil},
+		{"since, inclusive", tenants.AuditFilter{Since: at(7)}, []int{8, 7}},
+		{"until, exclusive", tenants.AuditFilter{Until: at(2)}, []int{1, 0}},
+		{"since and until in other zones", tenants.AuditFilter{
+			Since: at(1).In(time.FixedZone("UTC+5", 5*3600)), Until: at(3).In(time.FixedZone("UTC-5", -5*3600)),
+		}, []int{2, 1}},
+		{"limit", tenants.AuditFilter{Limit: 2}, []int{8, 7}},
+		{"before an event", tenants.AuditFilter{Before: evs[5].ID}, []int{4, 3, 2, 1, 0}},
+		{"before an event, filtered and limited", tenants.AuditFilter{Before: evs[4].ID, Action: "client.", Limit: 2}, []int{3, 2}},
+		{"before the oldest", tenants.AuditFilter{Before: evs[0].ID}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := list(t, tt.filter); !slices.Equal(got, tt.want) {
+				t.Errorf("ListAudit = %v, want %v (indexes of the events, oldest 0)", got, tt.want)
+			}
+		})
+	}
+
+	t.Run("every page", func(t *testing.T) {
+		var got []int
+		f := tenants.AuditFilter{Limit: 4}
+		for pages := 1; ; pages++ {
+			page := list(t, f)
+			got = append(got, page...)
+			if len(page) < f.Limit {
+				break
+			}
+			if pages > len(evs) {
+				t.Fatalf("no last page after %d pages", pages)
+			}
+			last := page[len(page)-1]
+			if last < 0 {
+				t.FailNow() // list reported the stranger
+			}
+			f.Before = evs[last].ID
+		}
+		if want := []int{8, 7, 6, 5, 4, 3, 2, 1, 0}; !slices.Equal(got, want) {
+			t.Errorf("pages hold %v, want %v", got, want)
+		}
+	})
+
+	t.Run("every field", func(t *testing.T) {
+		got, err := s.ListAudit(ctx, tenants.AuditFilter{Limit: 1})
+		if err != nil || len(got) != 1 {
+			t.Fatalf("ListAudit = %v, %v; want the newest event", got, err)
+		}
+		e := got[0]
+		if e.ID != full.ID || e.TenantID != tn.ID || e.Action != full.Action || e.ActorKind != full.ActorKind || e.ActorID != full.ActorID ||
+			e.ActorName != full.ActorName || e.TargetType != full.TargetType || e.TargetID != full.TargetID || e.Outcome != full.Outcome ||
+			e.Reason != full.Reason || e.Before != full.Before || e.After != full.After || e.IPAddress != full.IPAddress ||
+			e.UserAgent != full.UserAgent || e.RequestID != full.RequestID || !sameTime(e.OccurredAt, full.OccurredAt) {
+			t.Errorf("got %+v, want %+v", e, full)
+		}
+	})
+
+	t.Run("default limit", func(t *testing.T) {
+		lctx, _ := newTenant(t, s, "audit-limit")
+		for range 101 {
+			mustAudit(t, lctx, s, &tenants.AuditEvent{Action: "user.created"})
+		}
+		tests := []struct {
+			limit, want int
+		}{{0, 100}, {-1, 100}, {1001, 100}, {1000, 101}}
+		for _, tt := range tests {
+			got, err := s.ListAudit(lctx, tenants.AuditFilter{Limit: tt.limit})
+			if err != nil || len(got) != tt.want {
+				t.Errorf("Limit %d: %d events, %v; want %d", tt.limit, len(got), err, tt.want)
+			}
+		}
+	})
+}
+
+// testAppendAudit checks which tenant's log an event goes to: the one it
+// names, whatever ctx carries, or else the one in ctx.
+func testAppendAudit(t *testing.T, s *tenants.Store) {
+	ctx, tn := newTenant(t, s, "append-audit")
+	octx, _ := newTenant(t, s, "append-audit-other")
+	taken := mustAudit(t, ctx, s, &tenants.AuditEvent{Action: "tenant.updated"})
+	tests := []struct {
+		name    string
+		ctx     context.Context
+		ev      tenants.AuditEvent
+		wantErr error
+	}{
+		{"tenant in the event, none in ctx", context.Background(), tenants.AuditEvent{TenantID: tn.ID, Action: "tenant.deleted"}, nil},
+		{"tenant in the event and another in ctx", octx, tenants.AuditEvent{TenantID: tn.ID, Action: "admin.access_denied"}, nil},
+		{"tenant in ctx", ctx, tenants.AuditEvent{Action: "client.created"}, nil},
+		{"no tenant anywhere", context.Background(), tenants.AuditEvent{Action: "client.created"}, tenants.ErrNoTenant},
+		{"a taken id", ctx, tenants.AuditEvent{ID: taken.ID, Action: "client.created"}, tenants.ErrAlreadyExists},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := tt.ev
+			before := s.Now()
+			if err := s.AppendAudit(tt.ctx, &ev); !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			if tt.wantErr != nil {
+				return
+			}
+			if ev.ID == "" || ev.TenantID != tn.ID || ev.Outcome != "success" || ev.OccurredAt.Before(before) || ev.OccurredAt.After(s.Now()) {
+				t.Errorf("AppendAudit left id %q, tenant %q, outcome %q, time %v", ev.ID, ev.TenantID, ev.Outcome, ev.OccurredAt)
+			}
+			got, err := s.ListAudit(ctx, tenants.AuditFilter{Limit: 1})
+			if err != nil || len(got) != 1 || got[0].ID != ev.ID {
+				t.Errorf("newest event of the tenant = %+v, %v; want %s", got, err, ev.ID)
+			}
+		})
+	}
+	if got, err := s.ListAudit(octx, tenants.AuditFilter{}); err != nil || len(got) != 0 {
+		t.Errorf("log of the tenant in ctx = %+v, %v; want it empty", got, err)
+	}
+}
