@@ -48,6 +48,9 @@ func scopeRows(in []ScopeInput) ([]tenants.Scope, error) {
 		if utf8.RuneCountInString(desc) > 300 {
 			return nil, tenants.Invalid("scope", "the description of %q must be at most 300 characters", sc.Name)
 		}
+		if strings.ContainsFunc(desc, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+			return nil, tenants.Invalid("scope", "the description of %q must not contain control characters", sc.Name)
+		}
 		out = append(out, tenants.Scope{Name: sc.Name, Description: desc})
 	}
 	if len(out) > 200 {

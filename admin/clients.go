@@ -219,7 +219,7 @@ func (s *Service) resolveGrants(ctx context.Context, audiences, scopes []string)
 	}
 	var apis []*tenants.API
 	for _, aud := range audiences {
-		api, err := s.store.APIByAudience(ctx, aud)
+		api, err := s.apiByAudience(ctx, aud)
 		if errors.Is(err, tenants.ErrNotFound) {
 			return nil, tenants.Invalid("audience", "no API with audience %q in this tenant", aud)
 		}
@@ -262,6 +262,16 @@ func (s *Service) resolveGrants(ctx context.Context, audiences, scopes []string)
 	return out, nil
 }
 
+// apiByAudience returns the API of the tenant in ctx with audience; a value
+// no audience can be (one with a NUL, which PostgreSQL cannot even compare)
+// is not looked up.
+func (s *Service) apiByAudience(ctx context.Context, aud string) (*tenants.API, error) {
+	if ValidateAudience(aud) != nil {
+		return nil, tenants.ErrNotFound
+	}
+	return s.store.APIByAudience(ctx, aud)
+}
+
 func (s *Service) apiAudiences(ctx context.Context, grants []tenants.ClientGrant) map[string]string {
 	out := map[string]string{}
 	for _, g := range grants {
@@ -281,11 +291,16 @@ func (s *Service) ListClients(ctx context.Context) ([]*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*Client, len(cs))
+	out := make([]*Client, 0, len(cs))
 	for i := range cs {
-		if out[i], err = s.clientWithGrants(ctx, &cs[i]); err != nil {
+		if cs[i].Internal { // the console's try client: not the admin's to see
+			continue
+		}
+		v, err := s.clientWithGrants(ctx, &cs[i])
+		if err != nil {
 			return nil, err
 		}
+		out = append(out, v)
 	}
 	return out, nil
 }
@@ -389,7 +404,7 @@ func (s *Service) SetClientGrants(ctx context.Context, clientID string, grants [
 	var rows []tenants.ClientGrant
 	seen := map[string]bool{}
 	for _, g := range grants {
-		api, err := s.store.APIByAudience(ctx, g.Audience)
+		api, err := s.apiByAudience(ctx, g.Audience)
 		if errors.Is(err, tenants.ErrNotFound) {
 			return nil, tenants.Invalid("audience", "no API with audience %q in this tenant", g.Audience)
 		}

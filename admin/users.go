@@ -175,11 +175,15 @@ func (s *Service) SetUserDisabled(ctx context.Context, id string, disabled bool)
 	if err != nil {
 		return nil, err
 	}
+	u, err := s.store.UserByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	before := userView(u)
 	if err := s.store.SetUserDisabled(ctx, id, disabled); err != nil {
 		return nil, err
 	}
-	u, err := s.store.UserByID(ctx, id)
-	if err != nil {
+	if u, err = s.store.UserByID(ctx, id); err != nil {
 		return nil, err
 	}
 	action := ActionUserEnabled
@@ -187,7 +191,7 @@ func (s *Service) SetUserDisabled(ctx context.Context, id string, disabled bool)
 		action = ActionUserDisabled
 	}
 	v := userView(u)
-	return v, s.audit(ctx, t, action, "user", id, nil, v)
+	return v, s.audit(ctx, t, action, "user", id, before, v)
 }
 
 // SetUserPassword sets a user's password; their sessions end and their

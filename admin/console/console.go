@@ -71,3 +71,20 @@ type route struct {
 	method, path string
 	handler      echo.HandlerFunc
 }
+
+// Route is a signed-in route of the console, relative to /admin, in Echo's
+// syntax (/t/:slug/users/:user).
+type Route struct {
+	Method string
+	Path   string
+}
+
+// Routes lists the console's signed-in routes, for tests that must cover
+// every one of them (cross-tenant access, CSRF, sign-in).
+func Routes() []Route {
+	var out []Route
+	for _, r := range (&Handler{}).pages() {
+		out = append(out, Route{Method: r.method, Path: r.path})
+	}
+	return out
+}

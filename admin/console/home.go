@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -50,7 +49,7 @@ func (h *Handler) createTenant(c echo.Context) error {
 	in := admin.CreateTenantInput{Slug: strings.TrimSpace(c.FormValue("slug")), Name: c.FormValue("name")}
 	t, err := h.svc.CreateTenant(c.Request().Context(), in)
 	if err != nil {
-		errs := fieldErrors(err)
+		errs := formErrors(err, "slug", "name")
 		if errors.Is(err, tenants.ErrAlreadyExists) {
 			errs = map[string]string{"slug": "A tenant with this slug already exists."}
 		}
@@ -83,11 +82,7 @@ func (h *Handler) overview(c echo.Context) error {
 	v := vc.OverviewView{Page: pg, Issuer: t.Issuer, Discovery: t.Issuer + "/.well-known/openid-configuration",
 		Users: o.Users, Applications: o.Applications, APIs: o.APIs}
 	for _, u := range o.RecentLogins {
-		when := ""
-		if u.LastLoginAt != nil {
-			when = u.LastLoginAt.Format(time.RFC1123)
-		}
-		v.Recent = append(v.Recent, vc.RecentLogin{Email: u.Email, When: when, Link: vc.TenantURL(t.Slug, "/users/"+u.ID)})
+		v.Recent = append(v.Recent, vc.RecentLogin{Email: u.Email, When: whenPtr(u.LastLoginAt), Link: vc.TenantURL(t.Slug, "/users/"+u.ID)})
 	}
 	return render(c, http.StatusOK, vc.Overview(v))
 }

@@ -13,11 +13,60 @@ import (
 )
 
 // pages lists the console's signed-in routes (besides the home page).
+// Every tenant page has :slug, resolved by tenant(); the ids of what a
+// tenant owns are :app (a client id), :api, :user, :session (a session
+// reference) and :client (the client of a consent).
 func (h *Handler) pages() []route {
 	return []route{
 		{http.MethodGet, "/tenants/new", h.newTenant},
 		{http.MethodPost, "/tenants/new", h.createTenant},
 		{http.MethodGet, "/t/:slug", h.overview},
+
+		{http.MethodGet, "/t/:slug/applications", h.apps},
+		{http.MethodGet, "/t/:slug/applications/new", h.newAppKinds},
+		{http.MethodGet, "/t/:slug/applications/new/:kind", h.newApp},
+		{http.MethodPost, "/t/:slug/applications/new/:kind", h.createApp},
+		{http.MethodGet, "/t/:slug/applications/:app", h.app},
+		{http.MethodPost, "/t/:slug/applications/:app", h.updateApp},
+		{http.MethodPost, "/t/:slug/applications/:app/grants", h.updateAppGrants},
+		{http.MethodPost, "/t/:slug/applications/:app/secret", h.rotateSecret},
+		{http.MethodPost, "/t/:slug/applications/:app/try", h.startTry},
+		{http.MethodPost, "/t/:slug/applications/:app/delete", h.deleteApp},
+
+		{http.MethodGet, "/t/:slug/apis", h.apis},
+		{http.MethodGet, "/t/:slug/apis/new", h.newAPI},
+		{http.MethodPost, "/t/:slug/apis/new", h.createAPI},
+		{http.MethodGet, "/t/:slug/apis/:api", h.api},
+		{http.MethodPost, "/t/:slug/apis/:api", h.updateAPI},
+		{http.MethodPost, "/t/:slug/apis/:api/scopes", h.addScope},
+		{http.MethodPost, "/t/:slug/apis/:api/scopes/delete", h.removeScope},
+		{http.MethodPost, "/t/:slug/apis/:api/access", h.updateAPIAccess},
+		{http.MethodPost, "/t/:slug/apis/:api/delete", h.deleteAPI},
+
+		{http.MethodGet, "/t/:slug/users", h.users},
+		{http.MethodGet, "/t/:slug/users/new", h.newUser},
+		{http.MethodPost, "/t/:slug/users/new", h.createUser},
+		{http.MethodGet, "/t/:slug/users/:user", h.user},
+		{http.MethodPost, "/t/:slug/users/:user", h.updateUser},
+		{http.MethodPost, "/t/:slug/users/:user/disable", h.disableUser},
+		{http.MethodPost, "/t/:slug/users/:user/enable", h.enableUser},
+		{http.MethodPost, "/t/:slug/users/:user/password", h.setPassword},
+		{http.MethodPost, "/t/:slug/users/:user/delete", h.deleteUser},
+		{http.MethodPost, "/t/:slug/users/:user/sessions/:session/revoke", h.revokeSession},
+		{http.MethodPost, "/t/:slug/users/:user/consents/:client/revoke", h.revokeConsent},
+
+		{http.MethodGet, "/t/:slug/keys", h.keys},
+		{http.MethodPost, "/t/:slug/keys/rotate", h.rotateKey},
+
+		{http.MethodGet, "/t/:slug/audit", h.audit},
+
+		{http.MethodGet, "/t/:slug/settings", h.settings},
+		{http.MethodPost, "/t/:slug/settings", h.updateSettings},
+		{http.MethodPost, "/t/:slug/delete", h.deleteTenant},
+
+		// The end of a "Try it" login: its tenant comes from the state kept
+		// in the console session, and is checked again.
+		{http.MethodGet, "/try/callback", h.tryCallback},
 	}
 }
 
@@ -72,6 +121,10 @@ var flashes = map[string]string{
 	"setup-complete":  "Operator created. Sign in with it.",
 	"secret-rotated":  "New secret created.",
 	"redirects-saved": "Redirect URIs saved.",
+	"app-created":     "Application created.",
+	"scope-saved":     "Scope saved.",
+	"scope-removed":   "Scope removed: applications granted it lost it.",
+	"access-updated":  "Access saved.",
 }
 
 func flashText(key string) string { return flashes[key] }

@@ -36,7 +36,9 @@ func (h *Handler) showSetup(c echo.Context) error {
 
 func (h *Handler) submitSetup(c echo.Context) error {
 	token := c.FormValue("token")
-	if origin := c.Request().Header.Get("Origin"); origin != "" && origin != h.cfg.BaseURL.Scheme+"://"+h.cfg.BaseURL.Host {
+	// Under Referrer-Policy: no-referrer, browsers send "Origin: null" even
+	// for a same-origin form: the token below decides then.
+	if origin := c.Request().Header.Get("Origin"); origin != "" && origin != "null" && origin != h.cfg.BaseURL.Scheme+"://"+h.cfg.BaseURL.Host {
 		return csrfPage()
 	}
 	if got := c.FormValue(csrfField); got == "" || !secret.Equal(got, h.setupCSRF(token)) {
@@ -44,7 +46,7 @@ func (h *Handler) submitSetup(c echo.Context) error {
 	}
 	in := admin.CreateAdminInput{Email: c.FormValue("email"), Name: c.FormValue("name"), Password: c.FormValue("password")}
 	_, err := h.svc.CompleteSetup(c.Request().Context(), token, in)
-	if errs := fieldErrors(err); errs != nil {
+	if errs := formErrors(err, "email", "name", "password"); errs != nil {
 		return render(c, http.StatusUnprocessableEntity, vc.Setup(vc.SetupView{Token: token, CSRF: h.setupCSRF(token), Email: in.Email, Name: in.Name, Errors: errs}))
 	}
 	if err != nil {

@@ -61,3 +61,14 @@ func TestConsoleSignInThroughSystemTenant(t *testing.T) {
 		}
 	})
 }
+
+// setupLink returns a fresh one-time link that creates the first operator
+// (the harness's bootstrap made one too, and dropped it).
+func (e *env) setupLink(t testing.TB) string {
+	t.Helper()
+	link, err := e.srv.Admin().NewSetupLink(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return link
+}

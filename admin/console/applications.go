@@ -1,0 +1,447 @@
+package console
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-id/gatehouse/admin"
+	"github.com/gatehouse-id/gatehouse/tenants"
+	vc "github.com/gatehouse-id/gatehouse/views/console"
+)
+
+// appKind describes one kind of application: what the console says about
+// it and the defaults it gets.
+type appKind struct {
+	key, label, text, help string
+	redirects              bool
+}
+
+var appKinds = []appKind{
+	{admin.KindWeb, "Regular web application",
+		"A server-side web app (Go, Java, .NET, PHP, Rails, a Next.js server). It keeps a client secret.",
+		"Confidential client: it gets a client secret, shown once. It signs users in with the authorization code flow and PKCE, and may use refresh tokens.",
+		true},
+	{admin.KindSPA, "Single-page application",
+		"Runs in the browser (React, Vue, Angular, Svelte). It cannot keep a secret.",
+		"Public client: no secret, PKCE required. It signs users in with the authorization code flow and may use refresh tokens (rotated on every use).",
+		true},
+	{admin.KindNative, "Native application",
+		"A mobile or desktop app. It cannot keep a secret.",
+		"Public client: no secret, PKCE required. Its redirect URIs may use a private-use scheme (com.example.app:/callback) or a loopback address (RFC 8252).",
+		true},
+	{admin.KindMachine, "Machine-to-machine",
+		"A service, daemon or script that calls an API as itself, with no user.",
+		"Confidential client: it gets a client secret, shown once, and requests tokens with the client credentials grant for the API it may use.",
+		false},
+}
+
+func kindOf(key string) (appKind, bool) {
+	for _, k := range appKinds {
+		if k.key == key {
+			return k, true
+		}
+	}
+	return appKind{}, false
+}
+
+func kindLabel(key string) string {
+	if k, ok := kindOf(key); ok {
+		return k.label
+	}
+	return key
+}
+
+func redirectHelp(kind string) string {
+	if kind == admin.KindNative {
+		return "One per line, exactly as the app sends them. A reverse-domain private-use scheme (com.example.app:/callback), https, or http on a loopback address. No wildcards, no fragments."
+	}
+	return "One per line, exactly as the app sends them: https (http only on localhost or 127.0.0.1). No wildcards, no fragments."
+}
+
+// defaultGrants are the grant types a new application of kind gets, among
+// those the tenant allows.
+func defaultGrants(kind string, t *tenants.Tenant) []string {
+	if kind == admin.KindMachine {
+		return []string{tenants.GrantClientCredentials}
+	}
+	gs := []string{tenants.GrantAuthorizationCode}
+	if t.AllowsGrant(tenants.GrantRefreshToken) {
+		gs = append(gs, tenants.GrantRefreshToken)
+	}
+	return gs
+}
+
+// grantChoices are the grant types an application of kind may choose
+// from: those the tenant allows, and any it has already.
+func grantChoices(kind string, t *tenants.Tenant, have []string) []vc.Check {
+	var options []string
+	switch kind {
+	case admin.KindMachine:
+		return nil // client credentials, and nothing else
+	case admin.KindWeb:
+		options = []string{tenants.GrantAuthorizationCode, tenants.GrantRefreshToken, tenants.GrantClientCredentials}
+	default:
+		options = []string{tenants.GrantAuthorizationCode, tenants.GrantRefreshToken}
+	}
+	help := map[string]string{
+		tenants.GrantAuthorizationCode: "sign users in (with PKCE)",
+		tenants.GrantRefreshToken:      "stay signed in: refresh tokens, rotated on every use",
+		tenants.GrantClientCredentials: "call APIs as itself, with its secret",
+	}
+	var out []vc.Check
+	for _, g := range options {
+		on := slices.Contains(have, g)
+		if !t.AllowsGrant(g) && !on {
+			continue
+		}
+		h := help[g]
+		if !t.AllowsGrant(g) {
+			h += " (no longer allowed by this tenant's settings)"
+		}
+		out = append(out, vc.Check{Name: "grant_types", Value: g, Label: g, Help: h, Checked: on})
+	}
+	return out
+}
+
+func (h *Handler) apps(c echo.Context) error {
+	ctx, t, err := h.tenant(c)
+	if err != nil {
+		return err
+	}
+	cs, err := h.svc.ListClients(ctx)
+	if err != nil {
+		return err
+	}
+	pg, err := h.page(c, "Applications", "applications", t)
+	if err != nil {
+		return err
+	}
+	v := vc.AppsView{Page: pg}
+	for _, cl := range cs {
+		v.Rows = append(v.Rows, vc.AppRow{Name: cl.ClientName, ClientID: cl.ClientID, KindLabel: kindLabel(cl.ApplicationType),
+			Link: vc.TenantURL(t.Slug, "/applications/"+cl.ClientID), GrantTypes: cl.GrantTypes})
+	}
+	return render(c, http.StatusOK, vc.Apps(v))
+}
+
+func (h *Handler) newAppKinds(c echo.Context) error {
+	_, t, err := h.tenant(c)
+	if err != nil {
+		return err
+	}
+	pg, err := h.page(c, "New application", "applications", t)
+	if err != nil {
+		return err
+	}
+	v := vc.NewAppKindsView{Page: pg}
+	for _, k := range appKinds {
+		v.Kinds = append(v.Kinds, vc.KindChoice{Key: k.key, Label: k.label, Text: k.text, Link: vc.TenantURL(t.Slug, "/applications/new/"+k.key)})
+	}
+	return render(c, http.StatusOK, vc.NewAppKinds(v))
+}
+
+// appForm is what the new-application form sent.
+type appForm struct {
+	Name, Redirects, PostLogout, Audience string
+}
+
+func (h *Handler) newAppView(c echo.Context, ctx context.Context, t *tenants.Tenant, k appKind, f appForm, errs map[string]string) (vc.NewAppView, error) {
+	pg, err := h.page(c, "New "+strings.ToLower(k.label), "applications", t)
+	if err != nil {
+		return vc.NewAppView{}, err
+	}
+	apis, err := h.svc.ListAPIs(ctx)
+	if err != nil {
+		return vc.NewAppView{}, err
+	}
+	v := vc.NewAppView{Page: pg, Kind: k.key, KindLabel: strings.ToLower(k.label), KindHelp: k.help, Name: f.Name,
+		RedirectURIs: f.Redirects, PostLogout: f.PostLogout, ShowRedirects: k.redirects, RedirectHelp: redirectHelp(k.key),
+		Defaults: defaultGrants(k.key, t), Errors: errs}
+	if k.key == admin.KindMachine {
+		v.KindLabel = "machine-to-machine application"
+	}
+	for _, a := range apis {
+		v.APIs = append(v.APIs, vc.Option{Value: a.Audience, Label: a.Name + " (" + a.Audience + ")", Selected: a.Audience == f.Audience})
+	}
+	return v, nil
+}
+
+func (h *Handler) newApp(c echo.Context) error {
+	ctx, t, err := h.tenant(c)
+	if err != nil {
+		return err
+	}
+	k, ok := kindOf(c.Param("kind"))
+	if !ok {
+		return notFound()
+	}
+	v, err := h.newAppView(c, ctx, t, k, appForm{}, nil)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, vc.NewApp(v))
+}
+
+func (h *Handler) createApp(c echo.Context) error {
+	ctx, t, err := h.tenant(c)
+	if err != nil {
+		return err
+	}
+	k, ok := kindOf(c.Param("kind"))
+	if !ok {
+		return notFound()
+	}
+	f := appForm{Name: c.FormValue("name"), Redirects: c.FormValue("redirect_uris"), PostLogout: c.FormValue("post_logout_redirect_uris"),
+		Audience: strings.TrimSpace(c.FormValue("audience"))}
+	in := admin.CreateClientInput{Name: f.Name, Kind: k.key, GrantTypes: defaultGrants(k.key, t)}
+	if k.redirects {
+		in.RedirectURIs, in.PostLogoutRedirectURIs = lines(f.Redirects), lines(f.PostLogout)
+	}
+	if f.Audience != "" {
+		in.Audiences = []string{f.Audience}
+	}
+	cl, err := h.svc.CreateClient(ctx, in)
+	if errs := formErrors(err, "name", "redirect_uris", "post_logout_redirect_uris", "audience", "scope", "grant_types"); errs != nil {
+		v, verr := h.newAppView(c, ctx, t, k, f, errs)
+		if verr != nil {
+			return verr
+		}
+		return render(c, http.StatusUnprocessableEntity, vc.NewApp(v))
+	}
+	if err != nil {
+		return err
+	}
+	link := vc.TenantURL(t.Slug, "/applications/"+cl.ClientID)
+	if cl.ClientSecret == "" {
+		return done(c, link, "app-created")
+	}
+	pg, err := h.page(c, cl.ClientName+": client secret", "applications", t)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, vc.Secret(vc.SecretView{Page: pg, AppName: cl.ClientName, ClientID: cl.ClientID, Secret: cl.ClientSecret, AppLink: link}))
+}
+
+// appEdit is what the admin typed in an application's forms, when a form
+// comes back with errors; nil fields show what is stored.
+type appEdit struct {
+	name, redirects, postLogout *string
+	grantTypes                  []string
+	errs                        map[string]string
+	accessErrs                  map[string]string
+	access                      map[string][]string // API id -> scopes, as submitted
+	graceErrs                   map[string]string
+	tryErrs                     map[string]string
+}
+
+func (h *Handler) appView(c echo.Context, ctx context.Context, t *tenants.Tenant, cl *admin.Client, e appEdit) (vc.AppView, error) {
+	pg, err := h.page(c, cl.ClientName, "applications", t)
+	if err != nil {
+		return vc.AppView{}, err
+	}
+	apis, err := h.svc.ListAPIs(ctx)
+	if err != nil {
+		return vc.AppView{}, err
+	}
+	k, _ := kindOf(cl.ApplicationType)
+	v := vc.AppView{Page: pg, ClientID: cl.ClientID, Name: cl.ClientName, Kind: cl.ApplicationType, KindLabel: kindLabel(cl.ApplicationType),
+		AuthMethod: cl.TokenEndpointAuthMethod, Public: cl.TokenEndpointAuthMethod == tenants.AuthMethodNone,
+		Created: when(time.Unix(cl.ClientIDIssuedAt, 0)), Issuer: t.Issuer, Discovery: t.Issuer + "/.well-known/openid-configuration",
+		ShowRedirects: k.redirects || len(cl.RedirectURIs) > 0, RedirectHelp: redirectHelp(cl.ApplicationType),
+		FormName: cl.ClientName, FormRedirects: strings.Join(cl.RedirectURIs, "\n"), FormPostLogout: strings.Join(cl.PostLogoutRedirectURIs, "\n"),
+		Errors: e.errs, AccessErrors: e.accessErrs, SecretErrors: e.graceErrs, Alert: e.tryErrs["form"]}
+	if msg, ok := e.graceErrs["form"]; ok {
+		v.Alert = msg
+	}
+	if e.name != nil {
+		v.FormName = *e.name
+	}
+	if e.redirects != nil {
+		v.FormRedirects = *e.redirects
+	}
+	if e.postLogout != nil {
+		v.FormPostLogout = *e.postLogout
+	}
+	grantTypes := cl.GrantTypes
+	if e.grantTypes != nil {
+		grantTypes = e.grantTypes
+	}
+	v.GrantTypes = grantChoices(cl.ApplicationType, t, grantTypes)
+	v.Grants = cl.GrantTypes
+	switch {
+	case slices.Contains(cl.GrantTypes, tenants.GrantAuthorizationCode):
+		v.CanTry = true
+	case cl.ApplicationType != admin.KindMachine:
+		v.TryNote = "Only an application that signs users in (authorization code grant) can be tried."
+	}
+	// API access: what is stored, or what was submitted.
+	granted := map[string][]string{}
+	byAudience := map[string]string{}
+	for _, a := range apis {
+		byAudience[a.Audience] = a.ID
+	}
+	for _, g := range cl.APIGrants {
+		granted[byAudience[g.Audience]] = g.Scopes
+	}
+	if e.access != nil {
+		granted = e.access
+	}
+	for _, a := range apis {
+		scopes, on := granted[a.ID]
+		row := vc.AccessRow{ID: a.ID, Name: a.Name, Audience: a.Audience, Granted: on, Link: vc.TenantURL(t.Slug, "/apis/"+a.ID)}
+		for _, s := range a.Scopes {
+			row.Scopes = append(row.Scopes, vc.Check{Name: "scope-" + a.ID, Value: s.Value, Label: s.Value, Help: s.Description, Checked: slices.Contains(scopes, s.Value)})
+		}
+		v.Access = append(v.Access, row)
+	}
+	for _, g := range graces {
+		v.GraceOptions = append(v.GraceOptions, vc.Option{Value: g.value, Label: g.label, Selected: g.d == admin.SecretGracePeriod})
+	}
+	return v, nil
+}
+
+// graces are the grace periods a rotated secret may get.
+var graces = []struct {
+	value, label string
+	d            time.Duration
+}{
+	{"0", "No grace period: the old secret stops working now", 0},
+	{"1h", "1 hour", time.Hour},
+	{"24h", "24 hours", 24 * time.Hour},
+	{"168h", "7 days", 7 * 24 * time.Hour},
+	{"720h", "30 days", 30 * 24 * time.Hour},
+}
+
+// loadApp resolves the tenant and the :app of the path: every application
+// route answers "not found" for an application of another tenant before it
+// looks at its form.
+func (h *Handler) loadApp(c echo.Context) (context.Context, *tenants.Tenant, *admin.Client, error) {
+	ctx, t, err := h.tenant(c)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cl, err := h.svc.GetClient(ctx, c.Param("app"))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return ctx, t, cl, nil
+}
+
+func (h *Handler) renderApp(c echo.Context, ctx context.Context, t *tenants.Tenant, cl *admin.Client, status int, e appEdit) error {
+	v, err := h.appView(c, ctx, t, cl, e)
+	if err != nil {
+		return err
+	}
+	return render(c, status, vc.App(v))
+}
+
+func (h *Handler) app(c echo.Context) error {
+	ctx, t, cl, err := h.loadApp(c)
+	if err != nil {
+		return err
+	}
+	return h.renderApp(c, ctx, t, cl, http.StatusOK, appEdit{})
+}
+
+func (h *Handler) updateApp(c echo.Context) error {
+	ctx, t, cl, err := h.loadApp(c)
+	if err != nil {
+		return err
+	}
+	name, redirects, postLogout := c.FormValue("name"), c.FormValue("redirect_uris"), c.FormValue("post_logout_redirect_uris")
+	in := admin.UpdateClientInput{Name: &name}
+	if k, _ := kindOf(cl.ApplicationType); k.redirects || len(cl.RedirectURIs) > 0 {
+		in.RedirectURIs, in.PostLogoutRedirectURIs = lines(redirects), lines(postLogout)
+	}
+	if cl.ApplicationType != admin.KindMachine {
+		in.GrantTypes = append([]string{}, formValues(c, "grant_types")...)
+	}
+	_, err = h.svc.UpdateClient(ctx, cl.ClientID, in)
+	if errs := formErrors(err, "name", "redirect_uris", "post_logout_redirect_uris", "grant_types"); errs != nil {
+		return h.renderApp(c, ctx, t, cl, http.StatusUnprocessableEntity, appEdit{name: &name, redirects: &redirects, postLogout: &postLogout,
+			grantTypes: in.GrantTypes, errs: errs})
+	}
+	if err != nil {
+		return err
+	}
+	return done(c, vc.TenantURL(t.Slug, "/applications/"+cl.ClientID), "app-updated")
+}
+
+func (h *Handler) updateAppGrants(c echo.Context) error {
+	ctx, t, cl, err := h.loadApp(c)
+	if err != nil {
+		return err
+	}
+	apis, err := h.svc.ListAPIs(ctx)
+	if err != nil {
+		return err
+	}
+	checked := formValues(c, "api")
+	submitted := map[string][]string{}
+	var grants []admin.ClientGrant
+	for _, a := range apis {
+		scopes := append([]string{}, formValues(c, "scope-"+a.ID)...)
+		if !slices.Contains(checked, a.ID) && len(scopes) == 0 {
+			continue
+		}
+		submitted[a.ID] = scopes
+		grants = append(grants, admin.ClientGrant{Audience: a.Audience, Scopes: scopes})
+	}
+	_, err = h.svc.SetClientGrants(ctx, cl.ClientID, grants)
+	if errs := formErrors(err, "audience", "scope"); errs != nil {
+		return h.renderApp(c, ctx, t, cl, http.StatusUnprocessableEntity, appEdit{access: submitted, accessErrs: errs})
+	}
+	if err != nil {
+		return err
+	}
+	return done(c, vc.TenantURL(t.Slug, "/applications/"+cl.ClientID), "grants-updated")
+}
+
+func (h *Handler) rotateSecret(c echo.Context) error {
+	ctx, t, cl, err := h.loadApp(c)
+	if err != nil {
+		return err
+	}
+	grace := time.Duration(-1)
+	for _, g := range graces {
+		if g.value == c.FormValue("grace") {
+			grace = g.d
+		}
+	}
+	if grace < 0 {
+		return h.renderApp(c, ctx, t, cl, http.StatusUnprocessableEntity, appEdit{graceErrs: map[string]string{"grace_period": "Choose one of the grace periods offered."}})
+	}
+	rot, err := h.svc.RotateClientSecret(ctx, cl.ClientID, grace)
+	if errs := formErrors(err, "grace_period"); errs != nil {
+		return h.renderApp(c, ctx, t, cl, http.StatusUnprocessableEntity, appEdit{graceErrs: errs})
+	}
+	if err != nil {
+		return err
+	}
+	pg, err := h.page(c, cl.ClientName+": new client secret", "applications", t)
+	if err != nil {
+		return err
+	}
+	note := "The previous secret no longer works."
+	if grace > 0 {
+		note = "The previous secret keeps working until " + when(h.now().Add(grace)) + ": update the application before then."
+	}
+	return render(c, http.StatusOK, vc.Secret(vc.SecretView{Page: pg, AppName: cl.ClientName, ClientID: cl.ClientID, Secret: rot.ClientSecret,
+		AppLink: vc.TenantURL(t.Slug, "/applications/"+cl.ClientID), Rotated: true, Grace: note}))
+}
+
+func (h *Handler) deleteApp(c echo.Context) error {
+	ctx, t, cl, err := h.loadApp(c)
+	if err != nil {
+		return err
+	}
+	if err := h.svc.DeleteClient(ctx, cl.ClientID); err != nil {
+		return err
+	}
+	return done(c, vc.TenantURL(t.Slug, "/applications"), "app-deleted")
+}

@@ -1,0 +1,154 @@
+package console
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-id/gatehouse/admin"
+	"github.com/gatehouse-id/gatehouse/tenants"
+	vc "github.com/gatehouse-id/gatehouse/views/console"
+)
+
+// lifetime is one lifetime setting and the unit the console shows it in.
+type lifetime struct {
+	field string
+	unit  time.Duration
+	get   func(*admin.Tenant) int64 // seconds
+	set   func(*admin.TenantSettings, *time.Duration)
+}
+
+var lifetimes = []lifetime{
+	{"access_token_lifetime", time.Minute, func(t *admin.Tenant) int64 { return t.AccessTokenLifetimeSeconds },
+		func(s *admin.TenantSettings, d *time.Duration) { s.AccessTokenLifetime = d }},
+	{"id_token_lifetime", time.Minute, func(t *admin.Tenant) int64 { return t.IDTokenLifetimeSeconds },
+		func(s *admin.TenantSettings, d *time.Duration) { s.IDTokenLifetime = d }},
+	{"refresh_token_lifetime", 24 * time.Hour, func(t *admin.Tenant) int64 { return t.RefreshTokenLifetimeSeconds },
+		func(s *admin.TenantSettings, d *time.Duration) { s.RefreshTokenLifetime = d }},
+	{"session_lifetime", time.Hour, func(t *admin.Tenant) int64 { return t.SessionLifetimeSeconds },
+		func(s *admin.TenantSettings, d *time.Duration) { s.SessionLifetime = d }},
+}
+
+// shown is a lifetime in the unit of the form, rounded: a lifetime set in
+// seconds through the API is shown to the nearest unit.
+func (l lifetime) shown(t *admin.Tenant) string {
+	d := time.Duration(l.get(t)) * time.Second
+	return strconv.FormatInt(int64((d+l.unit/2)/l.unit), 10)
+}
+
+var tenantGrants = []struct{ value, help string }{
+	{tenants.GrantAuthorizationCode, "applications sign users in (always with PKCE)"},
+	{tenants.GrantRefreshToken, "applications keep users signed in; needs authorization_code"},
+	{tenants.GrantClientCredentials, "machine-to-machine applications call APIs as themselves"},
+}
+
+// settingsForm is what the admin typed, when the form comes back.
+type settingsForm struct {
+	name, logo, accent string
+	lifetimes          map[string]string
+	grants             []string
+	errs               map[string]string
+	confirm            string
+	deleteErrs         map[string]string
+}
+
+func (h *Handler) renderSettings(c echo.Context, ctx context.Context, t *tenants.Tenant, status int, f *settingsForm) error {
+	tv, err := h.svc.GetTenant(ctx)
+	if err != nil {
+		return err
+	}
+	pg, err := h.page(c, "Settings", "settings", t)
+	if err != nil {
+		return err
+	}
+	p, _ := admin.PrincipalFrom(ctx)
+	v := vc.SettingsView{Page: pg, Slug: t.Slug, Issuer: t.Issuer, Name: tv.Name, LogoURL: tv.LogoURL, AccentColor: tv.AccentColor,
+		CanDelete: p.Operator}
+	grants := tv.GrantTypes
+	vals := map[string]string{}
+	for _, l := range lifetimes {
+		vals[l.field] = l.shown(tv)
+	}
+	if f != nil {
+		v.Name, v.LogoURL, v.AccentColor, v.Errors = f.name, f.logo, f.accent, f.errs
+		v.Confirm, v.DeleteErrors = f.confirm, f.deleteErrs
+		if f.lifetimes != nil {
+			vals, grants = f.lifetimes, f.grants
+		}
+	}
+	v.AccessMinutes, v.IDMinutes = vals["access_token_lifetime"], vals["id_token_lifetime"]
+	v.RefreshDays, v.SessionHours = vals["refresh_token_lifetime"], vals["session_lifetime"]
+	for _, g := range tenantGrants {
+		v.GrantTypes = append(v.GrantTypes, vc.Check{Name: "grant_types", Value: g.value, Label: g.value, Help: g.help, Checked: slices.Contains(grants, g.value)})
+	}
+	return render(c, status, vc.Settings(v))
+}
+
+func (h *Handler) settings(c echo.Context) error {
+	ctx, t, err := h.tenant(c)
+	if err != nil {
+		return err
+	}
+	return h.renderSettings(c, ctx, t, http.StatusOK, nil)
+}
+
+func (h *Handler) updateSettings(c echo.Context) error {
+	ctx, t, err := h.tenant(c)
+	if err != nil {
+		return err
+	}
+	tv, err := h.svc.GetTenant(ctx)
+	if err != nil {
+		return err
+	}
+	f := &settingsForm{name: c.FormValue("name"), logo: c.FormValue("logo_url"), accent: c.FormValue("accent_color"),
+		lifetimes: map[string]string{}, grants: append([]string{}, formValues(c, "grant_types")...)}
+	in := admin.TenantSettings{Name: &f.name, LogoURL: &f.logo, AccentColor: &f.accent, GrantTypes: f.grants}
+	for _, l := range lifetimes {
+		raw := strings.TrimSpace(c.FormValue(l.field))
+		f.lifetimes[l.field] = raw
+		if raw == l.shown(tv) {
+			continue // unchanged: keep the exact value, which may not be a whole number of units
+		}
+		n, perr := strconv.ParseInt(raw, 10, 64)
+		if perr != nil || n < 0 || n > 1_000_000 {
+			f.errs = map[string]string{l.field: "Enter a whole number."}
+			return h.renderSettings(c, ctx, t, http.StatusUnprocessableEntity, f)
+		}
+		d := time.Duration(n) * l.unit
+		l.set(&in, &d)
+	}
+	_, err = h.svc.UpdateTenant(ctx, in)
+	if f.errs = formErrors(err, "name", "logo_url", "accent_color", "grant_types",
+		"access_token_lifetime", "id_token_lifetime", "refresh_token_lifetime", "session_lifetime"); f.errs != nil {
+		return h.renderSettings(c, ctx, t, http.StatusUnprocessableEntity, f)
+	}
+	if err != nil {
+		return err
+	}
+	return done(c, vc.TenantURL(t.Slug, "/settings"), "tenant-updated")
+}
+
+// deleteTenant deletes the tenant; the form must repeat its slug (the
+// browser's confirmation dialog is not enough).
+func (h *Handler) deleteTenant(c echo.Context) error {
+	ctx, t, err := h.tenant(c)
+	if err != nil {
+		return err
+	}
+	confirm := strings.TrimSpace(c.FormValue("confirm"))
+	err = h.svc.DeleteTenant(ctx, confirm)
+	if errs := formErrors(err, "confirm"); errs != nil {
+		return h.renderSettings(c, ctx, t, http.StatusUnprocessableEntity, &settingsForm{confirm: confirm, deleteErrs: errs,
+			name: t.DisplayName, logo: t.LogoURL, accent: t.AccentColor})
+	}
+	if err != nil {
+		return err
+	}
+	return done(c, admin.ConsolePath, "tenant-deleted")
+}

@@ -1,0 +1,252 @@
+package console
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-id/gatehouse/admin"
+	"github.com/gatehouse-id/gatehouse/tenants"
+	vc "github.com/gatehouse-id/gatehouse/views/console"
+)
+
+var minPassword = strconv.Itoa(admin.MinPasswordLength)
+
+func (h *Handler) users(c echo.Context) error {
+	ctx, t, err := h.tenant(c)
+	if err != nil {
+		return err
+	}
+	q, after, back := strings.TrimSpace(c.QueryParam("q")), c.QueryParam("after"), backTrail(c)
+	pg, err := h.page(c, "Users", "users", t)
+	if err != nil {
+		return err
+	}
+	v := vc.UsersView{Page: pg, Query: q}
+	p, err := h.svc.ListUsers(ctx, q, after, pageSize)
+	if v.Errors = formErrors(err, "q"); v.Errors != nil {
+		return render(c, http.StatusUnprocessableEntity, vc.Users(v))
+	}
+	if err != nil {
+		return err
+	}
+	for _, u := range p.Users {
+		v.Rows = append(v.Rows, vc.UserRow{Email: u.Email, Name: u.Name, Link: vc.TenantURL(t.Slug, "/users/"+u.ID),
+			Disabled: u.Disabled, Verified: u.EmailVerified, LastLogin: whenPtr(u.LastLoginAt)})
+	}
+	v.Pager = pager(url.Values{"q": {q}}, vc.TenantURL(t.Slug, "/users"), "after", after, back, p.Next)
+	return render(c, http.StatusOK, vc.Users(v))
+}
+
+func (h *Handler) renderNewUser(c echo.Context, t *tenants.Tenant, status int, v vc.NewUserView) error {
+	pg, err := h.page(c, "New user", "users", t)
+	if err != nil {
+		return err
+	}
+	v.Page, v.MinLen = pg, minPassword
+	return render(c, status, vc.NewUser(v))
+}
+
+func (h *Handler) newUser(c echo.Context) error {
+	_, t, err := h.tenant(c)
+	if err != nil {
+		return err
+	}
+	return h.renderNewUser(c, t, http.StatusOK, vc.NewUserView{})
+}
+
+func (h *Handler) createUser(c echo.Context) error {
+	ctx, t, err := h.tenant(c)
+	if err != nil {
+		return err
+	}
+	v := vc.NewUserView{Email: c.FormValue("email"), Name: c.FormValue("name"), Verified: c.FormValue("email_verified") == "true"}
+	u, err := h.svc.CreateUser(ctx, admin.CreateUserInput{Email: v.Email, Name: v.Name, Password: c.FormValue("password"), EmailVerified: v.Verified})
+	if errors.Is(err, tenants.ErrAlreadyExists) {
+		err = tenants.Invalid("email", "a user with this email address exists already")
+	}
+	if v.Errors = formErrors(err, "email", "name", "password"); v.Errors != nil {
+		return h.renderNewUser(c, t, http.StatusUnprocessableEntity, v)
+	}
+	if err != nil {
+		return err
+	}
+	return done(c, vc.TenantURL(t.Slug, "/users/"+u.ID), "user-created")
+}
+
+// loadUser resolves the tenant and the :user of the path: every user route
+// answers "not found" for a user of another tenant before it looks at its
+// form.
+func (h *Handler) loadUser(c echo.Context) (context.Context, *tenants.Tenant, *admin.User, error) {
+	ctx, t, err := h.tenant(c)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	u, err := h.svc.GetUser(ctx, c.Param("user"))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return ctx, t, u, nil
+}
+
+// userEdit is what the admin typed in a user's forms when one comes back
+// with errors.
+type userEdit struct {
+	email, name, given, family *string
+	verified                   *bool
+	errs, passwordErrs         map[string]string
+}
+
+func (h *Handler) renderUser(c echo.Context, ctx context.Context, t *tenants.Tenant, u *admin.User, status int, e userEdit) error {
+	pg, err := h.page(c, u.Email, "users", t)
+	if err != nil {
+		return err
+	}
+	ss, err := h.svc.ListSessions(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	cs, err := h.svc.ListConsents(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	v := vc.UserView{Page: pg, ID: u.ID, Email: u.Email, Verified: u.EmailVerified, Disabled: u.Disabled, Created: when(u.CreatedAt),
+		LastLogin: whenPtr(u.LastLoginAt), FormEmail: u.Email, FormVerified: u.EmailVerified, FormName: u.Name, FormGiven: u.GivenName,
+		FormFamily: u.FamilyName, Errors: e.errs, PasswordErrors: e.passwordErrs, MinLen: minPassword}
+	for _, f := range []struct {
+		v   *string
+		dst *string
+	}{{e.email, &v.FormEmail}, {e.name, &v.FormName}, {e.given, &v.FormGiven}, {e.family, &v.FormFamily}} {
+		if f.v != nil {
+			*f.dst = *f.v
+		}
+	}
+	if e.verified != nil {
+		v.FormVerified = *e.verified
+	}
+	for _, s := range ss {
+		v.Sessions = append(v.Sessions, vc.SessionRow{Ref: s.ID, Started: when(s.AuthTime), LastSeen: when(s.LastSeenAt), Expires: when(s.ExpiresAt),
+			IP: s.IPAddress, UserAgent: s.UserAgent, Methods: strings.Join(s.AMR, ", ")})
+	}
+	for _, co := range cs {
+		row := vc.ConsentRow{ClientID: co.ClientID, AppName: co.ClientName, Granted: when(co.CreatedAt)}
+		auds := make([]string, 0, len(co.Scopes))
+		for aud := range co.Scopes {
+			auds = append(auds, aud)
+		}
+		slices.Sort(auds)
+		for _, aud := range auds {
+			for _, s := range co.Scopes[aud] {
+				if aud != "" {
+					s = s + " (" + aud + ")"
+				}
+				row.Scopes = append(row.Scopes, s)
+			}
+		}
+		v.Consents = append(v.Consents, row)
+	}
+	return render(c, status, vc.UserPage(v))
+}
+
+func (h *Handler) user(c echo.Context) error {
+	ctx, t, u, err := h.loadUser(c)
+	if err != nil {
+		return err
+	}
+	return h.renderUser(c, ctx, t, u, http.StatusOK, userEdit{})
+}
+
+func (h *Handler) updateUser(c echo.Context) error {
+	ctx, t, u, err := h.loadUser(c)
+	if err != nil {
+		return err
+	}
+	email, name, given, family := c.FormValue("email"), c.FormValue("name"), c.FormValue("given_name"), c.FormValue("family_name")
+	verified := c.FormValue("email_verified") == "true"
+	in := admin.UpdateUserInput{Email: &email, Name: &name, GivenName: &given, FamilyName: &family}
+	// What the box says is what is saved (console.js unchecks it when the
+	// address is edited).
+	in.EmailVerified = &verified
+	_, err = h.svc.UpdateUser(ctx, u.ID, in)
+	if errs := formErrors(err, "email", "name", "given_name", "family_name"); errs != nil {
+		return h.renderUser(c, ctx, t, u, http.StatusUnprocessableEntity, userEdit{email: &email, name: &name, given: &given, family: &family,
+			verified: &verified, errs: errs})
+	}
+	if err != nil {
+		return err
+	}
+	return done(c, vc.TenantURL(t.Slug, "/users/"+u.ID), "user-updated")
+}
+
+func (h *Handler) setDisabled(c echo.Context, disabled bool) error {
+	ctx, t, u, err := h.loadUser(c)
+	if err != nil {
+		return err
+	}
+	if _, err := h.svc.SetUserDisabled(ctx, u.ID, disabled); err != nil {
+		return err
+	}
+	flash := "user-enabled"
+	if disabled {
+		flash = "user-disabled"
+	}
+	return done(c, vc.TenantURL(t.Slug, "/users/"+u.ID), flash)
+}
+
+func (h *Handler) disableUser(c echo.Context) error { return h.setDisabled(c, true) }
+
+func (h *Handler) enableUser(c echo.Context) error { return h.setDisabled(c, false) }
+
+func (h *Handler) setPassword(c echo.Context) error {
+	ctx, t, u, err := h.loadUser(c)
+	if err != nil {
+		return err
+	}
+	err = h.svc.SetUserPassword(ctx, u.ID, c.FormValue("password"))
+	if errs := formErrors(err, "password"); errs != nil {
+		return h.renderUser(c, ctx, t, u, http.StatusUnprocessableEntity, userEdit{passwordErrs: errs})
+	}
+	if err != nil {
+		return err
+	}
+	return done(c, vc.TenantURL(t.Slug, "/users/"+u.ID), "password-set")
+}
+
+func (h *Handler) deleteUser(c echo.Context) error {
+	ctx, t, u, err := h.loadUser(c)
+	if err != nil {
+		return err
+	}
+	if err := h.svc.DeleteUser(ctx, u.ID); err != nil {
+		return err
+	}
+	return done(c, vc.TenantURL(t.Slug, "/users"), "user-deleted")
+}
+
+func (h *Handler) revokeSession(c echo.Context) error {
+	ctx, t, u, err := h.loadUser(c)
+	if err != nil {
+		return err
+	}
+	if err := h.svc.RevokeSession(ctx, u.ID, c.Param("session")); err != nil {
+		return err
+	}
+	return done(c, vc.TenantURL(t.Slug, "/users/"+u.ID), "session-revoked")
+}
+
+func (h *Handler) revokeConsent(c echo.Context) error {
+	ctx, t, u, err := h.loadUser(c)
+	if err != nil {
+		return err
+	}
+	if err := h.svc.RevokeConsent(ctx, u.ID, c.Param("client")); err != nil {
+		return err
+	}
+	return done(c, vc.TenantURL(t.Slug, "/users/"+u.ID), "consent-revoked")
+}
