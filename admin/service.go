@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 
+	"github.com/gatehouse-id/gatehouse/federation"
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/keyring"
 	"github.com/gatehouse-id/gatehouse/tenants/password"
@@ -16,6 +17,7 @@ import (
 // carried by the context, which only [Service.Tenant] puts there after
 // checking that the principal administers it.
 type Service struct {
+	fed      *federation.Service
 	store    *tenants.Store
 	keys     *keyring.Keyring
 	hasher   *password.Hasher
@@ -30,6 +32,9 @@ type Config struct {
 	// OnChange, if set, is called after every change to a tenant's cached
 	// configuration (tenant settings, clients, APIs, keys), with its id.
 	OnChange func(tenantID string)
+	// Federation checks and seals upstream connections; nil means
+	// connections cannot be managed.
+	Federation *federation.Service
 }
 
 // New returns a Service.
@@ -38,7 +43,7 @@ func New(cfg Config, store *tenants.Store, keys *keyring.Keyring, hasher *passwo
 	if on == nil {
 		on = func(string) {}
 	}
-	return &Service{store: store, keys: keys, hasher: hasher, baseURL: cfg.BaseURL, onChange: on}
+	return &Service{fed: cfg.Federation, store: store, keys: keys, hasher: hasher, baseURL: cfg.BaseURL, onChange: on}
 }
 
 // principal returns the principal in ctx.

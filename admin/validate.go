@@ -13,6 +13,9 @@ import (
 
 var slugPattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$`)
 
+// domainPattern is a lower-case DNS name with at least two labels.
+var domainPattern = regexp.MustCompile(`^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+
 // reservedSlugs cannot name a tenant: they are the system tenant's or would
 // confuse people reading a URL.
 var reservedSlugs = map[string]bool{

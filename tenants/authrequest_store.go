@@ -38,15 +38,24 @@ func (s *Store) AuthRequestByID(ctx context.Context, id string) (*AuthRequest, e
 	return &ar, nil
 }
 
+// Authentication is who logged in, when and how: the methods (RFC 8176
+// amr values) and, for a login through an upstream, the connection (idp).
+type Authentication struct {
+	UserID string
+	Time   time.Time
+	AMR    []string
+	IDP    string
+}
+
 // SetAuthenticated records who logged in for the request, and how. It fails
 // with ErrConflict once a code was issued for the request.
-func (s *Store) SetAuthenticated(ctx context.Context, id, userID string, authTime time.Time, amr []string) error {
+func (s *Store) SetAuthenticated(ctx context.Context, id string, a Authentication) error {
 	q, _, err := s.scoped(ctx, "auth_requests")
 	if err != nil {
 		return err
 	}
 	res := q.Where("id = ? AND code_hash IS NULL", id).Updates(map[string]any{
-		"user_id": userID, "auth_time": authTime, "amr": Strings(amr),
+		"user_id": a.UserID, "auth_time": a.Time, "amr": Strings(a.AMR), "idp": a.IDP,
 	})
 	if res.Error != nil {
 		return mapErr(res.Error)

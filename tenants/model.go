@@ -180,11 +180,14 @@ type Consent struct {
 // Session is a user's login at one tenant, in one browser. ID is the
 // SHA-256 of the cookie value; the value itself is never stored.
 type Session struct {
-	ID         string `gorm:"primaryKey"`
-	TenantID   string
-	UserID     string
-	AuthTime   time.Time
-	AMR        Strings `gorm:"column:amr"`
+	ID       string `gorm:"primaryKey"`
+	TenantID string
+	UserID   string
+	AuthTime time.Time
+	AMR      Strings `gorm:"column:amr"`
+	// IDP names the connection the user logged in through; empty for a
+	// password.
+	IDP        string `gorm:"column:idp"`
 	IPAddress  string
 	UserAgent  string
 	CreatedAt  time.Time
@@ -216,6 +219,7 @@ type AuthRequest struct {
 	UserID      string
 	AuthTime    *time.Time
 	AMR         Strings `gorm:"column:amr"`
+	IDP         string  `gorm:"column:idp"`
 	// CodeHash is the SHA-256 of the one authorization code issued for the
 	// request; nil until the user has logged in and consented.
 	CodeHash       *string
@@ -239,6 +243,7 @@ type Grant struct {
 	Audience      string
 	AuthTime      time.Time
 	AMR           Strings `gorm:"column:amr"`
+	IDP           string  `gorm:"column:idp"`
 	CreatedAt     time.Time
 	ExpiresAt     time.Time
 	RevokedAt     *time.Time

@@ -120,7 +120,7 @@ func (s *Store) DeleteExpired(ctx context.Context, grace time.Duration) (int64, 
 	cutoff := s.now().Add(-grace)
 	var n int64
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		for _, table := range []string{"auth_requests", "sessions", "access_tokens", "refresh_tokens", "console_sessions", "setup_tokens"} {
+		for _, table := range []string{"auth_requests", "sessions", "access_tokens", "refresh_tokens", "console_sessions", "setup_tokens", "federation_states", "saml_assertions"} {
 			res := tx.Exec("DELETE FROM "+table+" WHERE expires_at < ?", cutoff)
 			if res.Error != nil {
 				return res.Error

@@ -1,70 +1,167 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
+	"reflect"
+	"slices"
+	"strconv"
 	"strings"
+	"time"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/gatehouse-id/gatehouse/admin"
 )
 
-// openAPI serves the OpenAPI 3 document of the API, built from Routes so
-// that every route is in it.
+// openAPI serves the OpenAPI 3.1 document of the API. It needs no token.
 func (h *Handler) openAPI(c echo.Context) error {
 	return c.JSON(http.StatusOK, h.Document())
 }
 
-// Document returns the OpenAPI 3.1 document of the API.
+// tags describes the resources, in the order the document lists them.
+var tags = []map[string]any{
+	{"name": tagTenants, "description": "Tenants (issuers) and their settings. Operators see every tenant; a tenant admin sees theirs."},
+	{"name": tagApplications, "description": "OAuth 2.0 clients of a tenant."},
+	{"name": tagAPIs, "description": "Resource servers of a tenant and the scopes they define."},
+	{"name": tagUsers, "description": "End users of a tenant, their sessions and consents."},
+	{"name": tagKeys, "description": "A tenant's token signing keys."},
+	{"name": tagAudit, "description": "A tenant's append-only audit log (scope audit:read)."},
+}
+
+// schemaDocs describes the component schemas.
+var schemaDocs = map[string]string{
+	"Tenant":     "A tenant and its settings; lifetimes are in seconds.",
+	"Client":     "An application, with RFC 7591 field names. client_secret is only in the answers to create and rotate; a secret's hash is never shown.",
+	"API":        "A resource server: its audience (RFC 8707) and scopes.",
+	"User":       "An end user; id is the OpenID Connect subject.",
+	"Session":    "A login session; id is a reference to it, not its key.",
+	"Consent":    "What a user allowed an application: scopes per audience.",
+	"Key":        "A signing key (public facts only).",
+	"AuditEvent": "An audit log entry. before and after are the resource as it was and became, where that applies; they never hold a secret.",
+	"Overview":   "Counts and recent sign-ins of a tenant.",
+}
+
+const apiDescription = `Manage Gatehouse's tenants and what they own: applications, APIs, users and keys, and read the audit log.
+
+Authenticate with a bearer access token of the system tenant for this API's audience (the API's URL): machine-to-machine clients get one with the client credentials grant at the system tenant's token endpoint; the console uses its administrators' tokens. Scopes: tenants:read for reads, tenants:write for changes (it implies tenants:read), audit:read for the audit log. An operator administers every tenant, a tenant admin only theirs.
+
+Another tenant's slug, or an id of another tenant's object, answers 404 exactly as an unknown one does. Deletes answer 204, then 404 when repeated (idempotent in effect, RFC 9110 §9.2.2). Errors are RFC 9457 problem documents (application/problem+json); invalid input answers 400 naming the field in errors[].field. Collections answer {items, next}: pass next back as after (before for the audit log) for the following page; limit is 1 to 200, 50 by default. Every change writes an audit event. Answers are not cacheable (Cache-Control: no-store).`
+
+// Document returns the OpenAPI 3.1 document of the API, built from Routes
+// (so every route is in it) and the Go types of the bodies.
 func (h *Handler) Document() map[string]any {
+	g := &schemas{defs: map[string]any{}, names: map[reflect.Type]string{}}
 	paths := map[string]map[string]any{}
 	for _, r := range h.Routes() {
 		p := openAPIPath(r.Path)
 		if paths[p] == nil {
 			paths[p] = map[string]any{}
 		}
-		op := map[string]any{
-			"summary":     r.Summary,
-			"operationId": operationID(r),
-			"security":    []map[string][]string{{"bearer": {r.Scope}}},
-			"responses":   responses(r),
-		}
-		if params := pathParams(r.Path); len(params) > 0 {
-			op["parameters"] = params
-		}
-		if r.Method == http.MethodPost || r.Method == http.MethodPatch || r.Method == http.MethodPut {
-			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"type": "object"}}}}
-		}
-		paths[p][strings.ToLower(r.Method)] = op
+		paths[p][strings.ToLower(r.Method)] = g.operation(r)
+	}
+	paths["/openapi.json"] = map[string]any{"get": map[string]any{
+		"summary": "This document", "operationId": "getOpenAPI", "tags": []string{"Meta"}, "security": []any{},
+		"responses": map[string]any{"200": map[string]any{"description": "The OpenAPI document", "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"type": "object"}}}}},
+	}}
+	g.defs["Problem"] = map[string]any{
+		"type":        "object",
+		"description": "RFC 9457 problem details. code is a short machine-readable reason; errors names the invalid fields.",
+		"required":    []string{"type", "title", "status"},
+		"properties": map[string]any{
+			"type": map[string]any{"type": "string", "format": "uri-reference"}, "title": str(),
+			"status": map[string]any{"type": "integer"}, "detail": str(), "code": str(),
+			"errors": map[string]any{"type": "array", "items": map[string]any{
+				"type": "object", "required": []string{"field", "message"},
+				"properties": map[string]any{"field": str(), "message": str()}}},
+		},
 	}
 	return map[string]any{
 		"openapi": "3.1.0",
 		"info": map[string]any{
 			"title":       "Gatehouse management API",
 			"version":     "1",
-			"description": "Manage tenants, applications, APIs, users and keys. Authenticate with a bearer access token from the system tenant (client credentials) for the audience of this API.",
+			"description": apiDescription,
 		},
-		"servers": []map[string]any{{"url": admin.APIPath}},
-		"paths":   paths,
+		"servers":  []map[string]any{{"url": admin.APIPath}},
+		"tags":     append(slices.Clone(tags), map[string]any{"name": "Meta", "description": "About the API itself."}),
+		"security": []map[string][]string{{"bearer": {}}},
+		"paths":    paths,
 		"components": map[string]any{
 			"securitySchemes": map[string]any{
-				"bearer": map[string]any{"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+				"bearer": map[string]any{"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+					"description": "An access token of the system tenant (RFC 9068 JWT) for this API's audience, with the scopes the operation lists."},
 			},
-			"schemas": map[string]any{
-				"Problem": map[string]any{
-					"type":        "object",
-					"description": "RFC 9457 problem details",
-					"properties": map[string]any{
-						"type": map[string]any{"type": "string"}, "title": map[string]any{"type": "string"},
-						"status": map[string]any{"type": "integer"}, "detail": map[string]any{"type": "string"},
-						"code": map[string]any{"type": "string"},
-						"errors": map[string]any{"type": "array", "items": map[string]any{"type": "object", "properties": map[string]any{
-							"field": map[string]any{"type": "string"}, "message": map[string]any{"type": "string"}}}},
-					},
-				},
-			},
+			"schemas": g.defs,
 		},
 	}
+}
+
+func (g *schemas) operation(r Route) map[string]any {
+	desc := r.Description
+	if desc != "" {
+		desc += "\n\n"
+	}
+	desc += "Requires the " + r.Scope + " scope."
+	op := map[string]any{
+		"summary":     r.Summary,
+		"description": desc,
+		"operationId": operationID(r),
+		"tags":        []string{r.Tag},
+		"security":    []map[string][]string{{"bearer": {r.Scope}}},
+		"responses":   g.responses(r),
+	}
+	params := pathParams(r)
+	for _, q := range r.Query {
+		params = append(params, map[string]any{"name": q.Name, "in": "query", "required": false, "description": q.Description, "schema": q.Schema})
+	}
+	if len(params) > 0 {
+		op["parameters"] = params
+	}
+	if r.Body != nil {
+		op["requestBody"] = map[string]any{
+			"required": !r.OptionalBody,
+			"content":  map[string]any{"application/json": map[string]any{"schema": g.of(reflect.TypeOf(r.Body), true)}},
+		}
+	}
+	return op
+}
+
+func (g *schemas) responses(r Route) map[string]any {
+	problem := func(desc string) map[string]any {
+		return map[string]any{"description": desc, "content": map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}}
+	}
+	out := map[string]any{
+		"401": problem("No token, or a token that is not valid for this API (WWW-Authenticate: Bearer)"),
+		"403": problem("The token lacks the scope, or its holder the role (operators only)"),
+	}
+	if strings.Contains(r.Path, ":") {
+		out["404"] = problem("Not found: unknown, or another tenant's (the same answer)")
+	}
+	if r.Body != nil || len(r.Query) > 0 {
+		out["400"] = problem("Invalid input: errors[].field names the field")
+	}
+	status := strconv.Itoa(r.success())
+	switch {
+	case r.Reply == nil:
+		out[status] = map[string]any{"description": http.StatusText(r.success())}
+	default:
+		mediaType := r.ReplyType
+		if mediaType == "" {
+			mediaType = "application/json"
+		}
+		resp := map[string]any{"description": http.StatusText(r.success()),
+			"content": map[string]any{mediaType: map[string]any{"schema": g.of(reflect.TypeOf(r.Reply), false)}}}
+		if r.success() == http.StatusCreated {
+			resp["headers"] = map[string]any{"Location": map[string]any{"description": "URL of the new resource", "schema": str()}}
+		}
+		out[status] = resp
+	}
+	if r.Method == http.MethodPost && r.success() == http.StatusCreated {
+		out["409"] = problem("Already exists (slug, audience or email taken)")
+	}
+	return out
 }
 
 // openAPIPath turns /tenants/:slug into /tenants/{slug}.
@@ -78,12 +175,30 @@ func openAPIPath(p string) string {
 	return strings.Join(parts, "/")
 }
 
-func pathParams(p string) []map[string]any {
+// paramDocs describes path parameters, by name and by the resource (the
+// path segment) they follow.
+var paramDocs = map[string]string{
+	"slug":                   "the tenant's slug",
+	"applications/client_id": "the application's client_id",
+	"consents/client_id":     "the client_id of the application the user consented to",
+	"apis/id":                "the API's id",
+	"users/id":               "the user's id (the OpenID Connect subject)",
+	"sessions/session_id":    "the session's id, as the user's session list gives it",
+}
+
+func pathParams(r Route) []map[string]any {
 	var out []map[string]any
-	for _, part := range strings.Split(p, "/") {
-		if name, ok := strings.CutPrefix(part, ":"); ok {
-			out = append(out, map[string]any{"name": name, "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
+	parts := strings.Split(r.Path, "/")
+	for i, part := range parts {
+		name, ok := strings.CutPrefix(part, ":")
+		if !ok {
+			continue
 		}
+		desc := paramDocs[name]
+		if d, ok := paramDocs[parts[i-1]+"/"+name]; ok {
+			desc = d
+		}
+		out = append(out, map[string]any{"name": name, "in": "path", "required": true, "description": desc, "schema": str()})
 	}
 	return out
 }
@@ -100,18 +215,125 @@ func operationID(r Route) string {
 	return b.String()
 }
 
-func responses(r Route) map[string]any {
-	problem := map[string]any{"description": "Problem", "content": map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}}
-	ok := map[string]any{"description": "OK", "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"type": "object"}}}}
-	out := map[string]any{"400": problem, "401": problem, "403": problem, "404": problem}
-	switch r.Method {
-	case http.MethodPost:
-		out["201"] = ok
-		out["409"] = problem
-	case http.MethodDelete:
-		out["204"] = map[string]any{"description": "Deleted"}
-	default:
-		out["200"] = ok
+// schemas builds JSON Schemas (OpenAPI 3.1 dialect) from Go types by their
+// json tags: named structs become components, referenced by $ref. Request
+// bodies may carry doc (a description), required and enum (comma-separated)
+// tags; in answers, a field without omitempty is always present.
+type schemas struct {
+	defs  map[string]any
+	names map[reflect.Type]string
+}
+
+var (
+	timeType = reflect.TypeFor[time.Time]()
+	rawType  = reflect.TypeFor[json.RawMessage]()
+)
+
+func (g *schemas) of(t reflect.Type, request bool) map[string]any {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case t == timeType:
+		return map[string]any{"type": "string", "format": "date-time"}
+	case t == rawType:
+		return map[string]any{"description": "any JSON value"}
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return str()
+	case reflect.Bool:
+		return map[string]any{"type": "boolean"}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return map[string]any{"type": "integer"}
+	case reflect.Float32, reflect.Float64:
+		return map[string]any{"type": "number"}
+	case reflect.Slice, reflect.Array:
+		return map[string]any{"type": "array", "items": g.of(t.Elem(), request)}
+	case reflect.Map:
+		return map[string]any{"type": "object", "additionalProperties": g.of(t.Elem(), request)}
+	case reflect.Struct:
+		// Generic envelopes (list[T]) are described where they are used.
+		if t.Name() == "" || strings.Contains(t.Name(), "[") {
+			return g.object(t, request)
+		}
+		name, ok := g.names[t]
+		if !ok {
+			name = componentName(t)
+			for _, taken := g.defs[name]; taken; _, taken = g.defs[name] {
+				name += "_"
+			}
+			g.names[t] = name
+			g.defs[name] = map[string]any{} // placeholder for recursive types
+			s := g.object(t, request)
+			if d, ok := schemaDocs[name]; ok {
+				s["description"] = d
+			}
+			g.defs[name] = s
+		}
+		return map[string]any{"$ref": "#/components/schemas/" + name}
+	}
+	return map[string]any{}
+}
+
+func (g *schemas) object(t reflect.Type, request bool) map[string]any {
+	props := map[string]any{}
+	required := []string{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		s := g.of(f.Type, request)
+		if d := f.Tag.Get("doc"); d != "" {
+			s = withDescription(s, d)
+		}
+		if e := f.Tag.Get("enum"); e != "" {
+			target := s
+			if s["type"] == "array" {
+				target = s["items"].(map[string]any)
+			}
+			target["enum"] = strings.Split(e, ",")
+		}
+		props[name] = s
+		if request && f.Tag.Get("required") == "true" || !request && !strings.Contains(opts, "omitempty") {
+			required = append(required, name)
+		}
+	}
+	out := map[string]any{"type": "object", "properties": props}
+	if len(required) > 0 {
+		out["required"] = required
+	}
+	if request {
+		out["additionalProperties"] = false
 	}
 	return out
+}
+
+// withDescription adds a description; next to a $ref, in an allOf, which
+// every OpenAPI tool reads.
+func withDescription(s map[string]any, d string) map[string]any {
+	if _, ok := s["$ref"]; ok {
+		return map[string]any{"allOf": []any{s}, "description": d}
+	}
+	s["description"] = d
+	return s
+}
+
+// componentName names a struct's schema: exported types by their name,
+// this package's request bodies (createClientBody) as CreateClientRequest.
+func componentName(t reflect.Type) string {
+	n := t.Name()
+	if base, ok := strings.CutSuffix(n, "Body"); ok && unicode.IsLower(rune(n[0])) {
+		n = base + "Request"
+	}
+	return strings.ToUpper(n[:1]) + n[1:]
 }

@@ -1,16 +1,152 @@
 package api
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/gatehouse-id/gatehouse/admin"
+)
+
+// Tags group the routes by resource in the OpenAPI document.
+const (
+	tagTenants      = "Tenants"
+	tagApplications = "Applications"
+	tagAPIs         = "APIs"
+	tagUsers        = "Users"
+	tagKeys         = "Keys"
+	tagAudit        = "Audit"
+)
+
+const (
+	read  = admin.ScopeTenantsRead
+	write = admin.ScopeTenantsWrite
+	audit = admin.ScopeAuditRead
+)
+
+// deleteNote is said of every DELETE.
+const deleteNote = "Answers 204 when it deleted the resource. A resource that does not exist answers 404 — " +
+	"whether it never existed, belongs to another tenant or was deleted already: repeating a DELETE " +
+	"changes nothing more, so the method is idempotent in effect (RFC 9110 §9.2.2) though the repeated answer is 404."
+
+// Query parameters.
+var (
+	pLimit = Param{Name: "limit", Description: "page size, 1 to 200 (default 50)",
+		Schema: map[string]any{"type": "integer", "minimum": 1, "maximum": maxLimit, "default": defaultLimit}}
+	pAfter  = Param{Name: "after", Description: "opaque cursor: the next of the previous page", Schema: str()}
+	paged   = []Param{pLimit, pAfter}
+	pFilter = []Param{
+		{Name: "action", Description: "action, or a prefix of it such as client.", Schema: str()},
+		{Name: "actor", Description: "id of the actor (a user id or client_id)", Schema: str()},
+		{Name: "target", Description: "id of the target (user id, client_id, API id, kid...)", Schema: str()},
+		{Name: "since", Description: "events at or after this time (RFC 3339)", Schema: map[string]any{"type": "string", "format": "date-time"}},
+		{Name: "until", Description: "events before this time (RFC 3339)", Schema: map[string]any{"type": "string", "format": "date-time"}},
+	}
+)
+
+func str() map[string]any { return map[string]any{"type": "string"} }
 
 // Routes lists every endpoint of the API; Register mounts them and the
 // OpenAPI document describes them.
 func (h *Handler) Routes() []Route {
 	return []Route{
-		{http.MethodGet, "/tenants", "List the tenants you administer", "tenants:read", h.listTenants},
-		{http.MethodPost, "/tenants", "Create a tenant (operators)", "tenants:write", h.createTenant},
-		{http.MethodGet, "/tenants/:slug", "Get a tenant and its settings", "tenants:read", h.getTenant},
-		{http.MethodPatch, "/tenants/:slug", "Change a tenant's settings", "tenants:write", h.updateTenant},
-		{http.MethodDelete, "/tenants/:slug", "Delete a tenant and everything it owns (operators)", "tenants:write", h.deleteTenant},
-		{http.MethodGet, "/tenants/:slug/overview", "Counts and recent sign-ins of a tenant", "tenants:read", h.overview},
+		// Tenants.
+		{Method: http.MethodGet, Path: "/tenants", Tag: tagTenants, Scope: read, Summary: "List the tenants you administer",
+			Query: paged, Reply: list[*admin.Tenant]{}, handler: h.listTenants},
+		{Method: http.MethodPost, Path: "/tenants", Tag: tagTenants, Scope: write, Summary: "Create a tenant (operators)",
+			Description: "Creates the tenant, its issuer and its first signing key. Only operators create tenants: a tenant admin gets 403.",
+			Status:      http.StatusCreated, Body: createTenantBody{}, Reply: admin.Tenant{}, handler: h.createTenant},
+		{Method: http.MethodGet, Path: "/tenants/:slug", Tag: tagTenants, Scope: read, Summary: "Get a tenant and its settings",
+			Reply: admin.Tenant{}, handler: h.getTenant},
+		{Method: http.MethodPatch, Path: "/tenants/:slug", Tag: tagTenants, Scope: write, Summary: "Change a tenant's settings",
+			Body: updateTenantBody{}, Reply: admin.Tenant{}, handler: h.updateTenant},
+		{Method: http.MethodDelete, Path: "/tenants/:slug", Tag: tagTenants, Scope: write, Summary: "Delete a tenant and everything it owns (operators)",
+			Description: "Deletes the tenant with its users, applications, APIs, keys and tokens. Only operators delete tenants. " + deleteNote,
+			Status:      http.StatusNoContent, handler: h.deleteTenant},
+		{Method: http.MethodGet, Path: "/tenants/:slug/overview", Tag: tagTenants, Scope: read, Summary: "Counts and recent sign-ins of a tenant",
+			Reply: admin.Overview{}, handler: h.overview},
+
+		// Applications.
+		{Method: http.MethodGet, Path: "/tenants/:slug/applications", Tag: tagApplications, Scope: read, Summary: "List the tenant's applications",
+			Description: "In order of name. Secrets are never listed.",
+			Query:       paged, Reply: list[*admin.Client]{}, handler: h.listClients},
+		{Method: http.MethodPost, Path: "/tenants/:slug/applications", Tag: tagApplications, Scope: write, Summary: "Register an application",
+			Description: "A confidential application (web, machine) gets a client_secret, in this answer only: it is stored as a hash and cannot be shown again.",
+			Status:      http.StatusCreated, Body: createClientBody{}, Reply: admin.Client{}, handler: h.createClient},
+		{Method: http.MethodGet, Path: "/tenants/:slug/applications/:client_id", Tag: tagApplications, Scope: read, Summary: "Get an application",
+			Reply: admin.Client{}, handler: h.getClient},
+		{Method: http.MethodPatch, Path: "/tenants/:slug/applications/:client_id", Tag: tagApplications, Scope: write, Summary: "Change an application",
+			Body: updateClientBody{}, Reply: admin.Client{}, handler: h.updateClient},
+		{Method: http.MethodDelete, Path: "/tenants/:slug/applications/:client_id", Tag: tagApplications, Scope: write, Summary: "Delete an application",
+			Description: "Deletes the application with its grants, consents and tokens. " + deleteNote,
+			Status:      http.StatusNoContent, handler: h.deleteClient},
+		{Method: http.MethodPost, Path: "/tenants/:slug/applications/:client_id/secret", Tag: tagApplications, Scope: write, Summary: "Rotate an application's secret",
+			Description: "Gives a confidential application a new client_secret, in this answer only. The previous secret keeps working for the grace period. The body may be left out.",
+			Body:        rotateSecretBody{}, OptionalBody: true, Reply: admin.Client{}, handler: h.rotateSecret},
+		{Method: http.MethodPut, Path: "/tenants/:slug/applications/:client_id/grants", Tag: tagApplications, Scope: write, Summary: "Replace the API scopes an application may request",
+			Description: "The body lists, per API audience, the scopes the application may request; an API left out is no longer granted.",
+			Body:        []grantBody{}, Reply: admin.Client{}, handler: h.setGrants},
+
+		// APIs.
+		{Method: http.MethodGet, Path: "/tenants/:slug/apis", Tag: tagAPIs, Scope: read, Summary: "List the tenant's APIs and their scopes",
+			Description: "In order of audience.", Query: paged, Reply: list[*admin.API]{}, handler: h.listAPIs},
+		{Method: http.MethodPost, Path: "/tenants/:slug/apis", Tag: tagAPIs, Scope: write, Summary: "Register an API (resource server)",
+			Status: http.StatusCreated, Body: createAPIBody{}, Reply: admin.API{}, handler: h.createAPI},
+		{Method: http.MethodGet, Path: "/tenants/:slug/apis/:id", Tag: tagAPIs, Scope: read, Summary: "Get an API",
+			Reply: admin.API{}, handler: h.getAPI},
+		{Method: http.MethodPatch, Path: "/tenants/:slug/apis/:id", Tag: tagAPIs, Scope: write, Summary: "Rename an API or replace its scopes",
+			Body: updateAPIBody{}, Reply: admin.API{}, handler: h.updateAPI},
+		{Method: http.MethodDelete, Path: "/tenants/:slug/apis/:id", Tag: tagAPIs, Scope: write, Summary: "Delete an API",
+			Description: "Applications lose their grants of it. " + deleteNote,
+			Status:      http.StatusNoContent, handler: h.deleteAPI},
+
+		// Users.
+		{Method: http.MethodGet, Path: "/tenants/:slug/users", Tag: tagUsers, Scope: read, Summary: "List or search the tenant's users",
+			Description: "In order of email address.",
+			Query:       append([]Param{{Name: "q", Description: "part of the email address or name", Schema: str()}}, paged...),
+			Reply:       list[*admin.User]{}, handler: h.listUsers},
+		{Method: http.MethodPost, Path: "/tenants/:slug/users", Tag: tagUsers, Scope: write, Summary: "Create a user",
+			Status: http.StatusCreated, Body: createUserBody{}, Reply: admin.User{}, handler: h.createUser},
+		{Method: http.MethodGet, Path: "/tenants/:slug/users/:id", Tag: tagUsers, Scope: read, Summary: "Get a user",
+			Reply: admin.User{}, handler: h.getUser},
+		{Method: http.MethodPatch, Path: "/tenants/:slug/users/:id", Tag: tagUsers, Scope: write, Summary: "Change a user's profile",
+			Body: updateUserBody{}, Reply: admin.User{}, handler: h.updateUser},
+		{Method: http.MethodDelete, Path: "/tenants/:slug/users/:id", Tag: tagUsers, Scope: write, Summary: "Delete a user",
+			Description: "Deletes the user with their sessions, consents and tokens. " + deleteNote,
+			Status:      http.StatusNoContent, handler: h.deleteUser},
+		{Method: http.MethodPost, Path: "/tenants/:slug/users/:id/disable", Tag: tagUsers, Scope: write, Summary: "Disable a user",
+			Description: "The user can no longer sign in; their sessions end and their tokens are revoked.",
+			Reply:       admin.User{}, handler: h.disableUser},
+		{Method: http.MethodPost, Path: "/tenants/:slug/users/:id/enable", Tag: tagUsers, Scope: write, Summary: "Enable a disabled user",
+			Reply: admin.User{}, handler: h.enableUser},
+		{Method: http.MethodPut, Path: "/tenants/:slug/users/:id/password", Tag: tagUsers, Scope: write, Summary: "Set a user's password",
+			Description: "The user's sessions end and their tokens are revoked.",
+			Status:      http.StatusNoContent, Body: passwordBody{}, handler: h.setPassword},
+		{Method: http.MethodGet, Path: "/tenants/:slug/users/:id/sessions", Tag: tagUsers, Scope: read, Summary: "List a user's active sessions",
+			Description: "Newest first; not paginated. A session's id is a reference, not the session's key.",
+			Reply:       list[*admin.Session]{}, handler: h.listSessions},
+		{Method: http.MethodDelete, Path: "/tenants/:slug/users/:id/sessions/:session_id", Tag: tagUsers, Scope: write, Summary: "End one of a user's sessions",
+			Description: deleteNote, Status: http.StatusNoContent, handler: h.revokeSession},
+		{Method: http.MethodGet, Path: "/tenants/:slug/users/:id/consents", Tag: tagUsers, Scope: read, Summary: "List the applications a user gave access to",
+			Description: "Not paginated.", Reply: list[*admin.Consent]{}, handler: h.listConsents},
+		{Method: http.MethodDelete, Path: "/tenants/:slug/users/:id/consents/:client_id", Tag: tagUsers, Scope: write, Summary: "Revoke a user's consent to an application",
+			Description: "Revokes every token the application holds for the user; it must ask for consent again. " + deleteNote,
+			Status:      http.StatusNoContent, handler: h.revokeConsent},
+
+		// Keys.
+		{Method: http.MethodGet, Path: "/tenants/:slug/keys", Tag: tagKeys, Scope: read, Summary: "List the tenant's signing keys",
+			Description: "Newest first; not paginated. Private keys never leave the server.",
+			Reply:       list[*admin.Key]{}, handler: h.listKeys},
+		{Method: http.MethodPost, Path: "/tenants/:slug/keys/rotate", Tag: tagKeys, Scope: write, Summary: "Rotate the tenant's signing key",
+			Description: "New tokens are signed with a new key; the previous key stays in the JWKS until the tokens it signed expire. No body.",
+			Reply:       admin.Key{}, handler: h.rotateKey},
+
+		// Audit.
+		{Method: http.MethodGet, Path: "/tenants/:slug/audit", Tag: tagAudit, Scope: audit, Summary: "Read the tenant's audit log",
+			Description: "Newest first. Pass a page's next as before to get the following page.",
+			Query: append(append([]Param{}, pFilter...), pLimit,
+				Param{Name: "before", Description: "opaque cursor: the next of the previous page", Schema: str()}),
+			Reply: list[*admin.AuditEvent]{}, handler: h.listAudit},
+		{Method: http.MethodGet, Path: "/tenants/:slug/audit/export", Tag: tagAudit, Scope: audit, Summary: "Export the tenant's audit log",
+			Description: "Every matching event, newest first, one JSON object per line (application/x-ndjson), streamed. A transfer that ends abruptly is incomplete.",
+			Query:       pFilter, Reply: admin.AuditEvent{}, ReplyType: "application/x-ndjson", handler: h.exportAudit},
 	}
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"math"
 	"net/http"
 	"time"
 
@@ -10,8 +11,8 @@ import (
 )
 
 type createTenantBody struct {
-	Slug string `json:"slug"`
-	Name string `json:"name"`
+	Slug string `json:"slug" required:"true" doc:"DNS label of 1-32 lower-case letters, digits and inner hyphens; the tenant is served at <slug>.<apex host>"`
+	Name string `json:"name" doc:"display name; defaults to the slug"`
 }
 
 func (h *Handler) listTenants(c echo.Context) error {
@@ -19,7 +20,11 @@ func (h *Handler) listTenants(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, items(ts))
+	page, err := paginate(c, ts, func(t *admin.Tenant) string { return t.Slug })
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, page)
 }
 
 func (h *Handler) createTenant(c echo.Context) error {
@@ -31,8 +36,7 @@ func (h *Handler) createTenant(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set("Location", admin.APIPath+"/tenants/"+t.Slug)
-	return c.JSON(http.StatusCreated, t)
+	return created(c, "/tenants/"+t.Slug, t)
 }
 
 func (h *Handler) getTenant(c echo.Context) error {
@@ -51,20 +55,28 @@ func (h *Handler) getTenant(c echo.Context) error {
 // Lifetimes are in seconds.
 type updateTenantBody struct {
 	Name                 *string  `json:"name"`
-	LogoURL              *string  `json:"logo_url"`
-	AccentColor          *string  `json:"accent_color"`
-	GrantTypes           []string `json:"grant_types"`
-	AccessTokenLifetime  *int64   `json:"access_token_lifetime"`
-	IDTokenLifetime      *int64   `json:"id_token_lifetime"`
-	RefreshTokenLifetime *int64   `json:"refresh_token_lifetime"`
-	SessionLifetime      *int64   `json:"session_lifetime"`
+	LogoURL              *string  `json:"logo_url" doc:"https URL of the logo on the login pages; empty removes it"`
+	AccentColor          *string  `json:"accent_color" doc:"colour like #3b5bdb; empty restores the default"`
+	GrantTypes           []string `json:"grant_types" enum:"authorization_code,refresh_token,client_credentials" doc:"grant types the tenant allows (refresh_token needs authorization_code)"`
+	AccessTokenLifetime  *int64   `json:"access_token_lifetime" doc:"seconds, 60 to 86400"`
+	IDTokenLifetime      *int64   `json:"id_token_lifetime" doc:"seconds, 60 to 86400"`
+	RefreshTokenLifetime *int64   `json:"refresh_token_lifetime" doc:"seconds, 3600 to 31536000"`
+	SessionLifetime      *int64   `json:"session_lifetime" doc:"seconds, 300 to 7776000"`
 }
 
+// seconds turns a lifetime in seconds into a duration; a value too large
+// for a duration becomes the largest one (which the service refuses), not
+// an overflow that could land in range.
 func seconds(v *int64) *time.Duration {
 	if v == nil {
 		return nil
 	}
-	d := time.Duration(*v) * time.Second
+	d := time.Duration(math.MaxInt64)
+	if *v < 0 {
+		d = -1
+	} else if *v <= math.MaxInt64/int64(time.Second) {
+		d = time.Duration(*v) * time.Second
+	}
 	return &d
 }
 

@@ -4,17 +4,24 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gatehouse-id/gatehouse/admin"
+	"github.com/gatehouse-id/gatehouse/admin/api"
 )
 
-// apiClient is a machine-to-machine client of the management API.
+// apiClient is a machine-to-machine client of the management API. Every
+// answer it gets is kept in transcript, for tests that look for secrets.
 type apiClient struct {
-	e     *env
-	token string
+	e          *env
+	token      string
+	clientID   string
+	transcript *[]string
 }
 
 // managementClient creates a management API client with scopes (an
@@ -32,26 +39,131 @@ func (e *env) managementClient(t *testing.T, tenantSlug string, scopes ...string
 	if status != http.StatusOK {
 		t.Fatalf("management token: %d %v", status, body)
 	}
-	return &apiClient{e: e, token: body["access_token"].(string)}
+	return &apiClient{e: e, token: body["access_token"].(string), clientID: c.ClientID, transcript: new([]string)}
 }
 
+// do sends body as JSON (nil: no body) and decodes the JSON answer.
 func (a *apiClient) do(t *testing.T, method, path string, body any) (int, http.Header, map[string]any) {
 	t.Helper()
-	var r *bytes.Reader
+	var raw []byte
+	ct := ""
 	if body != nil {
-		b, _ := json.Marshal(body)
-		r = bytes.NewReader(b)
-	} else {
-		r = bytes.NewReader(nil)
+		raw, _ = json.Marshal(body)
+		ct = "application/json"
 	}
-	req, _ := http.NewRequest(method, a.e.base+admin.APIPath+path, r)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	status, hdr, b := a.raw(t, method, path, ct, raw)
+	out := map[string]any{}
+	if len(b) > 0 {
+		if err := json.Unmarshal(b, &out); err != nil {
+			out["_raw"] = string(b)
+		}
+	}
+	return status, hdr, out
+}
+
+// raw sends body as it is with Content-Type ct and returns the answer.
+func (a *apiClient) raw(t *testing.T, method, path, ct string, body []byte) (int, http.Header, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, a.e.base+admin.APIPath+path, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ct != "" {
+		req.Header.Set("Content-Type", ct)
 	}
 	if a.token != "" {
 		req.Header.Set("Authorization", "Bearer "+a.token)
 	}
-	return a.e.doJSON(req)
+	resp, err := a.e.httpClient(false).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	if a.transcript != nil {
+		*a.transcript = append(*a.transcript, string(b))
+	}
+	return resp.StatusCode, resp.Header, b
+}
+
+// must sends a request that must answer want, and returns the body.
+func (a *apiClient) must(t *testing.T, want int, method, path string, body any) map[string]any {
+	t.Helper()
+	status, _, b := a.do(t, method, path, body)
+	if status != want {
+		t.Fatalf("%s %s: %d %v, want %d", method, path, status, b, want)
+	}
+	return b
+}
+
+// items returns the items of a collection.
+func (a *apiClient) items(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	return objects(t, a.must(t, http.StatusOK, http.MethodGet, path, nil)["items"])
+}
+
+func objects(t *testing.T, v any) []map[string]any {
+	t.Helper()
+	l, ok := v.([]any)
+	if !ok {
+		t.Fatalf("not a list: %v", v)
+	}
+	out := make([]map[string]any, len(l))
+	for i, x := range l {
+		out[i] = x.(map[string]any)
+	}
+	return out
+}
+
+// wantProblem checks an answer is an RFC 9457 problem document with status
+// and, unless field is "", an error naming field.
+func wantProblem(t *testing.T, what string, status int, hdr http.Header, body map[string]any, wantStatus int, field string) {
+	t.Helper()
+	if status != wantStatus || hdr.Get("Content-Type") != "application/problem+json" {
+		t.Fatalf("%s: %d %q %v, want %d problem+json", what, status, hdr.Get("Content-Type"), body, wantStatus)
+	}
+	if body["status"] != float64(wantStatus) || body["title"] == "" || body["type"] == "" {
+		t.Fatalf("%s: not a problem document: %v", what, body)
+	}
+	if field == "" {
+		return
+	}
+	errs, _ := body["errors"].([]any)
+	if len(errs) == 0 || errs[0].(map[string]any)["field"] != field || errs[0].(map[string]any)["message"] == "" {
+		t.Fatalf("%s: want an error naming %q, got %v", what, field, body)
+	}
+}
+
+// apiRoutes are the routes of the management API, from its own list, so
+// that a test walking them cannot forget a new one.
+func apiRoutes() []api.Route { return api.New(nil, nil).Routes() }
+
+// writeRoutes are the routes that change something.
+func writeRoutes() []api.Route {
+	return slices.DeleteFunc(apiRoutes(), func(r api.Route) bool { return r.Method == http.MethodGet })
+}
+
+func routeKey(r api.Route) string { return r.Method + " " + r.Path }
+
+// fill replaces the path parameters of route path p by ids, keyed by the
+// segment before the parameter and its name ("users/id"), or by name.
+func fill(p string, ids map[string]string) string {
+	parts := strings.Split(p, "/")
+	for i, part := range parts {
+		name, ok := strings.CutPrefix(part, ":")
+		if !ok {
+			continue
+		}
+		v, ok := ids[parts[i-1]+"/"+name]
+		if !ok {
+			v = ids[name]
+		}
+		parts[i] = url.PathEscape(v)
+	}
+	return strings.Join(parts, "/")
 }
 
 func TestManagementAPISmoke(t *testing.T) {
@@ -66,10 +178,21 @@ func TestManagementAPISmoke(t *testing.T) {
 		if status != http.StatusCreated || body["issuer"] == nil || hdr.Get("Location") != "/api/v1/tenants/beta" {
 			t.Fatalf("create tenant: %d %v", status, body)
 		}
-		status, hdr, body = op.do(t, http.MethodPost, "/tenants", map[string]any{"slug": "Bad Slug"})
-		if status != http.StatusBadRequest || hdr.Get("Content-Type") != "application/problem+json" || body["errors"] == nil {
-			t.Fatalf("bad slug: %d %v %v", status, hdr, body)
+		if hdr.Get("Cache-Control") != "no-store" {
+			t.Fatalf("Cache-Control = %q", hdr.Get("Cache-Control"))
 		}
+		status, hdr, body = op.do(t, http.MethodPost, "/tenants", map[string]any{"slug": "Bad Slug"})
+		wantProblem(t, "bad slug", status, hdr, body, http.StatusBadRequest, "slug")
+		status, hdr, body = op.do(t, http.MethodPost, "/tenants", map[string]any{"slug": "beta"})
+		wantProblem(t, "taken slug", status, hdr, body, http.StatusConflict, "")
+		status, hdr, body = op.do(t, http.MethodPost, "/tenants", map[string]any{"slug": "api"})
+		wantProblem(t, "reserved slug", status, hdr, body, http.StatusBadRequest, "slug")
+		status, hdr, body = op.do(t, http.MethodPost, "/tenants", map[string]any{"slug": "delta", "host": "evil.test"})
+		wantProblem(t, "unknown field", status, hdr, body, http.StatusBadRequest, "host")
+		status, hdr, body = op.do(t, http.MethodPost, "/tenants", map[string]any{"slug": 42})
+		wantProblem(t, "slug of wrong type", status, hdr, body, http.StatusBadRequest, "slug")
+		status, hdr, body = op.do(t, http.MethodGet, "/tenants?limit=abc", nil)
+		wantProblem(t, "bad limit", status, hdr, body, http.StatusBadRequest, "limit")
 		acmeAdmin := e.managementClient(t, "acme", admin.ScopeTenantsRead, admin.ScopeTenantsWrite)
 		if status, _, _ := acmeAdmin.do(t, http.MethodGet, "/tenants/beta", nil); status != http.StatusNotFound {
 			t.Fatalf("acme's admin reading beta: %d", status)
@@ -77,9 +200,55 @@ func TestManagementAPISmoke(t *testing.T) {
 		if status, _, _ := acmeAdmin.do(t, http.MethodGet, "/tenants/acme", nil); status != http.StatusOK {
 			t.Fatalf("acme's admin reading acme: %d", status)
 		}
-		anon := &apiClient{e: e}
-		if status, hdr, _ := anon.do(t, http.MethodGet, "/tenants", nil); status != http.StatusUnauthorized || hdr.Get("WWW-Authenticate") == "" {
-			t.Fatalf("no token: %d", status)
+		// Tenants page by slug.
+		op.must(t, http.StatusCreated, http.MethodPost, "/tenants", map[string]any{"slug": "gamma"})
+		first := op.must(t, http.StatusOK, http.MethodGet, "/tenants?limit=2", nil)
+		second := op.must(t, http.StatusOK, http.MethodGet, "/tenants?limit=2&after="+first["next"].(string), nil)
+		var slugs []string
+		for _, x := range append(objects(t, first["items"]), objects(t, second["items"])...) {
+			slugs = append(slugs, x["slug"].(string))
 		}
+		if !slices.Equal(slugs, []string{"acme", "beta", "gamma"}) || second["next"] != nil {
+			t.Fatalf("tenant pages: %v, next %v", slugs, second["next"])
+		}
+		// Settings: a partial update, and bad values named.
+		v := acmeAdmin.must(t, http.StatusOK, http.MethodPatch, "/tenants/acme", map[string]any{"accent_color": "#3B5BDB", "access_token_lifetime": 600})
+		if v["accent_color"] != "#3b5bdb" || v["access_token_lifetime"] != float64(600) || v["name"] != "Acme Inc" {
+			t.Fatalf("patch tenant: %v", v)
+		}
+		for _, tc := range []struct {
+			body  map[string]any
+			field string
+		}{
+			{map[string]any{"accent_color": "red"}, "accent_color"},
+			{map[string]any{"logo_url": "http://cdn.acme.test/logo.png"}, "logo_url"},
+			{map[string]any{"grant_types": []string{"implicit"}}, "grant_types"},
+			{map[string]any{"grant_types": []string{"refresh_token"}}, "grant_types"},
+			{map[string]any{"access_token_lifetime": 10}, "access_token_lifetime"},
+			{map[string]any{"session_lifetime": -300}, "session_lifetime"},
+			// Seconds that would overflow a duration into one hour.
+			{map[string]any{"refresh_token_lifetime": int64(18446747674)}, "refresh_token_lifetime"},
+			{map[string]any{"id_token_lifetime": "1h"}, "id_token_lifetime"},
+			{map[string]any{"name": ""}, "name"},
+			{map[string]any{"slug": "other"}, "slug"},
+			{map[string]any{"issuer": "https://evil.test"}, "issuer"},
+		} {
+			status, hdr, body := acmeAdmin.do(t, http.MethodPatch, "/tenants/acme", tc.body)
+			wantProblem(t, "patch tenant "+tc.field, status, hdr, body, http.StatusBadRequest, tc.field)
+		}
+		if got := acmeAdmin.must(t, http.StatusOK, http.MethodGet, "/tenants/acme", nil); fmtAny(got) != fmtAny(v) {
+			t.Fatalf("bad input changed the tenant: %v", got)
+		}
+		// The overview.
+		o := acmeAdmin.must(t, http.StatusOK, http.MethodGet, "/tenants/acme/overview", nil)
+		if o["users"] != float64(1) || o["applications"] != float64(3) || o["apis"] != float64(1) {
+			t.Fatalf("overview: %v", o)
+		}
+		// Only operators delete tenants; a delete is 204, then 404.
+		status, hdr, body = acmeAdmin.do(t, http.MethodDelete, "/tenants/acme", nil)
+		wantProblem(t, "tenant admin deleting their tenant", status, hdr, body, http.StatusForbidden, "")
+		op.must(t, http.StatusNoContent, http.MethodDelete, "/tenants/gamma", nil)
+		status, hdr, body = op.do(t, http.MethodDelete, "/tenants/gamma", nil)
+		wantProblem(t, "second delete", status, hdr, body, http.StatusNotFound, "")
 	})
 }

@@ -98,7 +98,7 @@ func (f *fixture) preparedCodes(b *testing.B, n int) []string {
 		if err := f.e.store.CreateAuthRequest(ctx, ar); err != nil {
 			b.Fatal(err)
 		}
-		if err := f.e.store.SetAuthenticated(ctx, ar.ID, f.userID, time.Now().Truncate(time.Second), []string{"pwd"}); err != nil {
+		if err := f.e.store.SetAuthenticated(ctx, ar.ID, tenants.Authentication{UserID: f.userID, Time: time.Now().Truncate(time.Second), AMR: []string{"pwd"}}); err != nil {
 			b.Fatal(err)
 		}
 		code := secret.Token(32)

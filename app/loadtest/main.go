@@ -186,7 +186,7 @@ func userToken(ctx context.Context, store *tenants.Store, client *http.Client, t
 	if err := store.CreateAuthRequest(ctx, ar); err != nil {
 		return "", err
 	}
-	if err := store.SetAuthenticated(ctx, ar.ID, userID, time.Now().Truncate(time.Second), []string{"pwd"}); err != nil {
+	if err := store.SetAuthenticated(ctx, ar.ID, tenants.Authentication{UserID: userID, Time: time.Now().Truncate(time.Second), AMR: []string{"pwd"}}); err != nil {
 		return "", err
 	}
 	code := secret.Token(32)

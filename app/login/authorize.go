@@ -46,7 +46,7 @@ func (h *Handler) authorize(c echo.Context) error {
 	if !satisfies(sess, ar, h.now()) {
 		return h.provider.Fail(ctx, ar, httperr.LoginRequired, "the user must sign in")
 	}
-	if err := h.store.SetAuthenticated(ctx, ar.ID, sess.UserID, sess.AuthTime, sess.AMR); err != nil {
+	if err := h.store.SetAuthenticated(ctx, ar.ID, fromSession(sess)); err != nil {
 		return httperr.Internal(err)
 	}
 	ar.UserID = sess.UserID

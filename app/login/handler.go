@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/gatehouse-id/gatehouse/app/oidc"
+	"github.com/gatehouse-id/gatehouse/federation"
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/password"
 	"github.com/gatehouse-id/gatehouse/views"
@@ -20,6 +21,7 @@ import (
 // Handler serves the end-user pages of every tenant.
 type Handler struct {
 	provider *oidc.Provider
+	fed      *federation.Service
 	store    *tenants.Store
 	hasher   *password.Hasher
 	csrfKey  []byte
@@ -35,8 +37,8 @@ type Config struct {
 }
 
 // New returns a Handler.
-func New(cfg Config, provider *oidc.Provider, store *tenants.Store, hasher *password.Hasher) *Handler {
-	h := &Handler{provider: provider, store: store, hasher: hasher, csrfKey: cfg.CSRFKey, now: cfg.Now}
+func New(cfg Config, provider *oidc.Provider, fed *federation.Service, store *tenants.Store, hasher *password.Hasher) *Handler {
+	h := &Handler{provider: provider, fed: fed, store: store, hasher: hasher, csrfKey: cfg.CSRFKey, now: cfg.Now}
 	if h.now == nil {
 		h.now = time.Now
 	}
@@ -53,6 +55,11 @@ func (h *Handler) Register(e *echo.Echo, mw ...echo.MiddlewareFunc) {
 	e.POST(pathConsent, h.submitConsent, mw...)
 	e.GET(oidc.PathEndSession, h.endSession, mw...)
 	e.GET(BrandingPath, h.branding, mw...)
+	e.POST(pathFederated, h.startFederated, mw...)
+	e.GET("/federation/:connection/callback", h.federationCallback, mw...)
+	e.POST("/federation/:connection/saml/acs", h.samlACS, mw...)
+	e.GET("/federation/:connection/continue", h.federationContinue, mw...)
+	e.GET("/federation/:connection/saml/metadata", h.samlMetadata, mw...)
 	e.POST(oidc.PathEndSession, h.endSession, mw...)
 }
 

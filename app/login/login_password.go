@@ -2,6 +2,7 @@ package login
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 
@@ -9,6 +10,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/password"
+	"github.com/gatehouse-id/gatehouse/tenants/secret"
 	"github.com/gatehouse-id/gatehouse/views"
 	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
@@ -33,7 +35,7 @@ func (h *Handler) showLogin(c echo.Context) error {
 		return httperr.Internal(err)
 	}
 	if satisfies(sess, ar, h.now()) {
-		if err := h.store.SetAuthenticated(ctx, ar.ID, sess.UserID, sess.AuthTime, sess.AMR); err != nil {
+		if err := h.store.SetAuthenticated(ctx, ar.ID, fromSession(sess)); err != nil {
 			return httperr.Internal(err)
 		}
 		return redirect(c, pathConsent+"?id="+url.QueryEscape(ar.ID))
@@ -48,12 +50,13 @@ func (h *Handler) renderLogin(c echo.Context, t *tenants.Tenant, ar *tenants.Aut
 	}
 	browser := ensureBrowser(c, t)
 	return render(c, status, views.LoginPage(views.LoginView{
-		Meta:      meta(t, "Sign in"),
-		RequestID: ar.ID,
-		CSRF:      h.csrfToken(t, browser, sessionID(sess)),
-		AppName:   cl.Name,
-		Email:     email,
-		Error:     msg,
+		Meta:        meta(t, "Sign in"),
+		RequestID:   ar.ID,
+		CSRF:        h.csrfToken(t, browser, sessionID(sess)),
+		AppName:     cl.Name,
+		Email:       email,
+		Error:       msg,
+		Connections: h.connectionButtons(c),
 	}))
 }
 
@@ -84,6 +87,14 @@ func (h *Handler) submitLogin(c echo.Context) error {
 	if len(email) > 254 {
 		email = email[:254]
 	}
+	link := c.FormValue("link")
+	// Home-realm discovery: an address whose domain a connection claims
+	// signs in there, whatever was typed as password.
+	if h.fed != nil && link == "" {
+		if conn, err := h.fed.ForEmail(ctx, email); err == nil {
+			return h.goUpstream(c, t, ar, conn.ID, email)
+		}
+	}
 	user, err := h.store.UserByEmail(ctx, email)
 	switch {
 	case errors.Is(err, tenants.ErrNotFound):
@@ -107,12 +118,20 @@ func (h *Handler) submitLogin(c echo.Context) error {
 	if err := h.store.RecordLogin(ctx, user.ID, h.now().UTC(), newHash); err != nil {
 		return httperr.Internal(err)
 	}
-	newSess, err := h.startSession(c, ctx, t, user, []string{amrPassword})
+	newSess, err := h.startSession(c, ctx, t, user, []string{amrPassword}, "")
 	if err != nil {
 		return httperr.Internal(err)
 	}
-	if err := h.store.SetAuthenticated(ctx, ar.ID, user.ID, newSess.AuthTime, newSess.AMR); err != nil {
+	if err := h.store.SetAuthenticated(ctx, ar.ID, fromSession(newSess)); err != nil {
 		return httperr.Internal(err)
+	}
+	if link != "" && h.fed != nil {
+		// The account proved itself: link the upstream identity that
+		// waited for it (same browser, same user, or nothing happens).
+		r := h.fedContext(c)
+		if _, err := h.fed.CompleteLink(r.Context(), link, user.ID, secret.Hash(browserID(c, t))); err != nil {
+			slog.WarnContext(ctx, "pending federated link not completed", "err", err)
+		}
 	}
 	return redirect(c, pathConsent+"?id="+url.QueryEscape(ar.ID))
 }

@@ -30,6 +30,11 @@ func (h *Handler) currentSession(c echo.Context, ctx context.Context, t *tenants
 	return nil, nil
 }
 
+// fromSession is the authentication a session records.
+func fromSession(s *tenants.Session) tenants.Authentication {
+	return tenants.Authentication{UserID: s.UserID, Time: s.AuthTime, AMR: s.AMR, IDP: s.IDP}
+}
+
 // sessionID is the id a CSRF token binds to: the session's, or "".
 func sessionID(s *tenants.Session) string {
 	if s == nil {
@@ -40,7 +45,7 @@ func sessionID(s *tenants.Session) string {
 
 // startSession ends the browser's sessions at the tenant and starts a new
 // one under a new id (no session fixation).
-func (h *Handler) startSession(c echo.Context, ctx context.Context, t *tenants.Tenant, u *tenants.User, amr []string) (*tenants.Session, error) {
+func (h *Handler) startSession(c echo.Context, ctx context.Context, t *tenants.Tenant, u *tenants.User, amr []string, idp string) (*tenants.Session, error) {
 	if err := h.endSessions(c, ctx, t); err != nil {
 		return nil, err
 	}
@@ -51,6 +56,7 @@ func (h *Handler) startSession(c echo.Context, ctx context.Context, t *tenants.T
 		UserID:    u.ID,
 		AuthTime:  now.Truncate(time.Second),
 		AMR:       amr,
+		IDP:       idp,
 		IPAddress: c.RealIP(),
 		UserAgent: truncate(c.Request().UserAgent(), 512),
 		ExpiresAt: now.Add(t.SessionTTL()),

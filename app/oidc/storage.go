@@ -93,6 +93,10 @@ func (s *storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInf
 		return oidc.ErrServerError().WithParent(err)
 	}
 	fillUserinfo(info, u, scopes)
+	if r, ok := req.(*idTokenRequest); ok && r.grant.IDP != "" {
+		// How the user authenticated, next to amr: the upstream connection.
+		info.AppendClaims("idp", r.grant.IDP)
+	}
 	return nil
 }
 

@@ -86,6 +86,7 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 		Audience:  ar.Audience,
 		AuthTime:  authTime,
 		AMR:       ar.AMR,
+		IDP:       ar.IDP,
 		ExpiresAt: p.now().Add(familyTTL),
 	}
 	at := p.newAccessToken(t, c.ClientID, user.ID, ar.Scopes, ar.Audience, &grant.ID)

@@ -17,6 +17,8 @@ import (
 	"github.com/gatehouse-id/gatehouse/app/config"
 	"github.com/gatehouse-id/gatehouse/app/login"
 	"github.com/gatehouse-id/gatehouse/app/oidc"
+	"github.com/gatehouse-id/gatehouse/federation"
+	fedoidc "github.com/gatehouse-id/gatehouse/federation/oidc"
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/cache"
 	"github.com/gatehouse-id/gatehouse/tenants/keyring"
@@ -37,13 +39,27 @@ type Server struct {
 	// derived from the master key so that every node knows it.
 	consoleSecret string
 	system        *admin.System
+	fed           *federation.Service
 }
+
+// connectors are the upstream connection types this build supports.
+func connectors() map[string]federation.Factory {
+	return map[string]federation.Factory{
+		tenants.ConnectionOIDC: fedoidc.New,
+	}
+}
+
+// Federation returns the upstream login service.
+func (s *Server) Federation() *federation.Service { return s.fed }
 
 // Deps are what a Server is built from besides its configuration.
 type Deps struct {
 	Store *tenants.Store
 	// Hasher hashes passwords; nil means argon2id with OWASP's parameters.
 	Hasher *password.Hasher
+	// UpstreamClient talks to upstream identity providers; nil means a
+	// client with a timeout (tests route it to local fakes).
+	UpstreamClient *http.Client
 }
 
 // New builds a Server. The store must be migrated.
@@ -68,7 +84,8 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build OpenID provider: %w", err)
 	}
-	pages := login.New(login.Config{CSRFKey: box.Derive("gatehouse csrf v1", 32)}, s.provider, deps.Store, hasher)
+	s.fed = federation.New(federation.Config{Factories: connectors(), HTTPClient: deps.UpstreamClient}, deps.Store, box)
+	pages := login.New(login.Config{CSRFKey: box.Derive("gatehouse csrf v1", 32)}, s.provider, s.fed, deps.Store, hasher)
 	con := console.New(console.Config{
 		BaseURL:       cfg.BaseURL,
 		ConsoleSecret: s.consoleSecret,

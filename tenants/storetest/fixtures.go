@@ -160,7 +160,7 @@ func mustAuthRequest(t testing.TB, ctx context.Context, s *tenants.Store, client
 func mustAuthenticated(t testing.TB, ctx context.Context, s *tenants.Store, clientID, userID string) *tenants.AuthRequest {
 	t.Helper()
 	ar := mustAuthRequest(t, ctx, s, clientID)
-	if err := s.SetAuthenticated(ctx, ar.ID, userID, s.Now(), []string{"pwd"}); err != nil {
+	if err := s.SetAuthenticated(ctx, ar.ID, tenants.Authentication{UserID: userID, Time: s.Now(), AMR: []string{"pwd"}}); err != nil {
 		t.Fatalf("set authenticated: %v", err)
 	}
 	return ar

@@ -403,7 +403,7 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		{"TouchSession", func(ctx context.Context) error { return s.TouchSession(ctx, a.session.ID, later) }, nil},
 		{"DeleteSession", func(ctx context.Context) error { return s.DeleteSession(ctx, a.session.ID) }, nil},
 		{"SetAuthenticated", func(ctx context.Context) error {
-			return s.SetAuthenticated(ctx, a.fresh.ID, b.user.ID, later, []string{"pwd"})
+			return s.SetAuthenticated(ctx, a.fresh.ID, tenants.Authentication{UserID: b.user.ID, Time: later, AMR: []string{"pwd"}})
 		}, tenants.ErrConflict},
 		{"IssueCode", func(ctx context.Context) error {
 			return s.IssueCode(ctx, a.authed.ID, randomHash(), exp)

@@ -53,13 +53,21 @@ func testAuthRequests(t *testing.T, s *tenants.Store) {
 		wantErr error
 	}{
 		{"code before login", func() error { return s.IssueCode(ctx, unauthenticated.ID, randomHash(), codeExpires) }, tenants.ErrConflict},
-		{"login", func() error { return s.SetAuthenticated(ctx, ar.ID, tenants.NewID(), authTime, []string{"pwd"}) }, nil},
-		{"login again", func() error { return s.SetAuthenticated(ctx, ar.ID, u.ID, authTime, []string{"pwd", "otp"}) }, nil},
+		{"login", func() error {
+			return s.SetAuthenticated(ctx, ar.ID, tenants.Authentication{UserID: tenants.NewID(), Time: authTime, AMR: []string{"pwd"}})
+		}, nil},
+		{"login again", func() error {
+			return s.SetAuthenticated(ctx, ar.ID, tenants.Authentication{UserID: u.ID, Time: authTime, AMR: []string{"pwd", "otp"}})
+		}, nil},
 		{"code", func() error { return s.IssueCode(ctx, ar.ID, codeHash, codeExpires) }, nil},
 		{"second code", func() error { return s.IssueCode(ctx, ar.ID, randomHash(), codeExpires) }, tenants.ErrConflict},
-		{"login after the code", func() error { return s.SetAuthenticated(ctx, ar.ID, tenants.NewID(), authTime, nil) }, tenants.ErrConflict},
+		{"login after the code", func() error {
+			return s.SetAuthenticated(ctx, ar.ID, tenants.Authentication{UserID: tenants.NewID(), Time: authTime, AMR: nil})
+		}, tenants.ErrConflict},
 		{"code of an unknown request", func() error { return s.IssueCode(ctx, tenants.NewRandomID(), randomHash(), codeExpires) }, tenants.ErrConflict},
-		{"login to an unknown request", func() error { return s.SetAuthenticated(ctx, tenants.NewRandomID(), u.ID, authTime, nil) }, tenants.ErrConflict},
+		{"login to an unknown request", func() error {
+			return s.SetAuthenticated(ctx, tenants.NewRandomID(), tenants.Authentication{UserID: u.ID, Time: authTime, AMR: nil})
+		}, tenants.ErrConflict},
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {

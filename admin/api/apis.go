@@ -1,0 +1,112 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-id/gatehouse/admin"
+)
+
+// scopeBody is a scope an API defines.
+type scopeBody struct {
+	Value       string `json:"value" required:"true" doc:"the scope token (RFC 6749 §3.3), such as read:orders; not an OpenID Connect scope"`
+	Description string `json:"description" doc:"shown on the consent page; defaults to the value in words"`
+}
+
+type createAPIBody struct {
+	Name     string      `json:"name" doc:"defaults to the audience"`
+	Audience string      `json:"audience" required:"true" doc:"the API's identifier, an absolute URI (RFC 8707), unique in the tenant; cannot be changed"`
+	Scopes   []scopeBody `json:"scopes"`
+}
+
+// updateAPIBody is a partial update; scopes, when given, replace the API's
+// scopes, and a scope left out is withdrawn from every application.
+type updateAPIBody struct {
+	Name   *string     `json:"name"`
+	Scopes []scopeBody `json:"scopes" doc:"replaces every scope of the API; a scope left out is withdrawn from the applications granted it"`
+}
+
+func scopeInputs(in []scopeBody) []admin.ScopeInput {
+	if in == nil {
+		return nil
+	}
+	out := make([]admin.ScopeInput, len(in))
+	for i, s := range in {
+		out[i] = admin.ScopeInput{Name: s.Value, Description: s.Description}
+	}
+	return out
+}
+
+var apiFieldNames = map[string]string{"scope": "scopes"}
+
+func (h *Handler) listAPIs(c echo.Context) error {
+	ctx, _, err := h.tenant(c)
+	if err != nil {
+		return err
+	}
+	as, err := h.svc.ListAPIs(ctx)
+	if err != nil {
+		return err
+	}
+	page, err := paginate(c, as, func(a *admin.API) string { return a.Audience })
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, page)
+}
+
+func (h *Handler) createAPI(c echo.Context) error {
+	ctx, t, err := h.tenant(c)
+	if err != nil {
+		return err
+	}
+	var b createAPIBody
+	if err := decode(c, &b); err != nil {
+		return err
+	}
+	a, err := h.svc.CreateAPI(ctx, admin.CreateAPIInput{Name: b.Name, Audience: b.Audience, Scopes: scopeInputs(b.Scopes)})
+	if err != nil {
+		return renamed(err, apiFieldNames)
+	}
+	return created(c, "/tenants/"+t.Slug+"/apis/"+a.ID, a)
+}
+
+func (h *Handler) getAPI(c echo.Context) error {
+	ctx, id, err := h.object(c, "id")
+	if err != nil {
+		return err
+	}
+	a, err := h.svc.GetAPI(ctx, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, a)
+}
+
+func (h *Handler) updateAPI(c echo.Context) error {
+	ctx, id, err := h.object(c, "id")
+	if err != nil {
+		return err
+	}
+	var b updateAPIBody
+	if err := decode(c, &b); err != nil {
+		return err
+	}
+	a, err := h.svc.UpdateAPI(ctx, id, admin.UpdateAPIInput{Name: b.Name, Scopes: scopeInputs(b.Scopes)})
+	if err != nil {
+		return renamed(err, apiFieldNames)
+	}
+	return c.JSON(http.StatusOK, a)
+}
+
+func (h *Handler) deleteAPI(c echo.Context) error {
+	ctx, id, err := h.object(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := h.svc.DeleteAPI(ctx, id); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}

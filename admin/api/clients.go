@@ -1,0 +1,186 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-id/gatehouse/admin"
+)
+
+// clientFieldNames maps the services' field names to this API's.
+var clientFieldNames = map[string]string{"name": "client_name", "audience": "audiences", "scope": "scopes", "grace_period": "grace_period_seconds"}
+
+// createClientBody registers an application (RFC 7591 field names where
+// there is one).
+type createClientBody struct {
+	Kind                   string   `json:"kind" required:"true" enum:"web,spa,native,machine" doc:"web: server-side app, confidential; spa: single-page app, public, PKCE; native: mobile or desktop app, public, PKCE, private-use redirect schemes allowed; machine: client credentials only"`
+	ClientName             string   `json:"client_name" required:"true"`
+	RedirectURIs           []string `json:"redirect_uris" doc:"exact redirect URIs: https, http on a loopback host, or (native) a reverse-domain private-use scheme"`
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
+	GrantTypes             []string `json:"grant_types" enum:"authorization_code,refresh_token,client_credentials" doc:"defaults by kind: authorization_code and refresh_token, or client_credentials for machine"`
+	Audiences              []string `json:"audiences" doc:"audiences of the tenant's APIs the application may request tokens for; to set scopes per API later, use PUT .../grants"`
+	Scopes                 []string `json:"scopes" doc:"API scopes granted, each defined by one of the audiences; none: every scope of the audiences"`
+}
+
+func (h *Handler) listClients(c echo.Context) error {
+	ctx, _, err := h.tenant(c)
+	if err != nil {
+		return err
+	}
+	cs, err := h.svc.ListClients(ctx)
+	if err != nil {
+		return err
+	}
+	// Names are free text without control characters: \x01 sorts the pair
+	// (name, client_id) as a pair.
+	page, err := paginate(c, cs, func(x *admin.Client) string { return x.ClientName + "\x01" + x.ClientID })
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, page)
+}
+
+func (h *Handler) createClient(c echo.Context) error {
+	ctx, t, err := h.tenant(c)
+	if err != nil {
+		return err
+	}
+	var b createClientBody
+	if err := decode(c, &b); err != nil {
+		return err
+	}
+	if b.Kind == "" {
+		return badRequest("kind", "must be web, spa, native or machine")
+	}
+	v, err := h.svc.CreateClient(ctx, admin.CreateClientInput{
+		Name: b.ClientName, Kind: b.Kind, RedirectURIs: b.RedirectURIs, PostLogoutRedirectURIs: b.PostLogoutRedirectURIs,
+		GrantTypes: b.GrantTypes, Audiences: b.Audiences, Scopes: b.Scopes,
+	})
+	if err != nil {
+		return renamed(err, clientFieldNames)
+	}
+	return created(c, "/tenants/"+t.Slug+"/applications/"+v.ClientID, v)
+}
+
+func (h *Handler) getClient(c echo.Context) error {
+	ctx, id, err := h.object(c, "client_id")
+	if err != nil {
+		return err
+	}
+	v, err := h.svc.GetClient(ctx, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
+// updateClientBody is a partial update: absent (or null) fields are left as
+// they are; a list given replaces the list.
+type updateClientBody struct {
+	ClientName             *string  `json:"client_name"`
+	RedirectURIs           []string `json:"redirect_uris"`
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
+	GrantTypes             []string `json:"grant_types" enum:"authorization_code,refresh_token,client_credentials"`
+}
+
+func (h *Handler) updateClient(c echo.Context) error {
+	ctx, id, err := h.object(c, "client_id")
+	if err != nil {
+		return err
+	}
+	var b updateClientBody
+	if err := decode(c, &b); err != nil {
+		return err
+	}
+	v, err := h.svc.UpdateClient(ctx, id, admin.UpdateClientInput{
+		Name: b.ClientName, RedirectURIs: b.RedirectURIs, PostLogoutRedirectURIs: b.PostLogoutRedirectURIs, GrantTypes: b.GrantTypes,
+	})
+	if err != nil {
+		return renamed(err, clientFieldNames)
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
+func (h *Handler) deleteClient(c echo.Context) error {
+	ctx, id, err := h.object(c, "client_id")
+	if err != nil {
+		return err
+	}
+	if err := h.svc.DeleteClient(ctx, id); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// maxGrace is the longest grace period of a rotated secret, in seconds.
+const maxGrace = 30 * 24 * 60 * 60
+
+type rotateSecretBody struct {
+	GracePeriodSeconds *int64 `json:"grace_period_seconds" doc:"how long the previous secret keeps working, 0 to 2592000 seconds; default 86400"`
+}
+
+// rotateSecret gives a confidential application a new secret, shown in
+// this answer only.
+func (h *Handler) rotateSecret(c echo.Context) error {
+	ctx, id, err := h.object(c, "client_id")
+	if err != nil {
+		return err
+	}
+	var b rotateSecretBody
+	if err := decodeOptional(c, &b); err != nil {
+		return err
+	}
+	grace := admin.SecretGracePeriod
+	if b.GracePeriodSeconds != nil {
+		if n := *b.GracePeriodSeconds; n < 0 || n > maxGrace {
+			return badRequest("grace_period_seconds", "must be between 0 and 2592000 (30 days)")
+		}
+		grace = time.Duration(*b.GracePeriodSeconds) * time.Second
+	}
+	v, err := h.svc.RotateClientSecret(ctx, id, grace)
+	if err != nil {
+		return renamed(err, clientFieldNames)
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
+// grantBody is the API scopes an application may request from one API.
+type grantBody struct {
+	Audience string   `json:"audience" required:"true" doc:"the API's audience"`
+	Scopes   []string `json:"scopes" required:"true" doc:"scopes of that API; empty: the audience without scopes"`
+}
+
+// setGrants replaces the API scopes an application may request.
+func (h *Handler) setGrants(c echo.Context) error {
+	ctx, id, err := h.object(c, "client_id")
+	if err != nil {
+		return err
+	}
+	var b []grantBody
+	if err := decode(c, &b); err != nil {
+		return err
+	}
+	grants := make([]admin.ClientGrant, len(b))
+	for i, g := range b {
+		grants[i] = admin.ClientGrant{Audience: g.Audience, Scopes: g.Scopes}
+	}
+	v, err := h.svc.SetClientGrants(ctx, id, grants)
+	if err != nil {
+		return renamed(err, map[string]string{"scope": "scopes"})
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
+// object resolves the tenant of the path and the id in path parameter
+// name.
+func (h *Handler) object(c echo.Context, name string) (ctx context.Context, id string, err error) {
+	ctx, _, err = h.tenant(c)
+	if err != nil {
+		return nil, "", err
+	}
+	id, err = pathParam(c, name)
+	return ctx, id, err
+}

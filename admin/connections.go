@@ -1,0 +1,293 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse/federation"
+	"github.com/gatehouse-id/gatehouse/tenants"
+)
+
+// Audit actions of connections.
+const (
+	ActionConnectionCreated = "connection.created"
+	ActionConnectionUpdated = "connection.updated"
+	ActionConnectionDeleted = "connection.deleted"
+)
+
+// ConnectionInput is a new or changed connection. On update a nil pointer
+// or nil slice leaves the field as it is.
+type ConnectionInput struct {
+	Type         string
+	Name         *string
+	Enabled      *bool
+	ClientID     *string
+	ClientSecret *string
+	Issuer       *string
+	Domains      []string
+	TrustEmail   *bool
+	// MetadataXML or MetadataURL is a SAML IdP's metadata.
+	MetadataXML       *string
+	MetadataURL       *string
+	Attributes        map[string]string
+	AllowIDPInitiated *bool
+	MicrosoftTenant   *string
+}
+
+var connectionDefaultNames = map[string]string{
+	tenants.ConnectionGoogle: "Google", tenants.ConnectionGitHub: "GitHub", tenants.ConnectionMicrosoft: "Microsoft",
+}
+
+func (s *Service) federation() (*federation.Service, error) {
+	if s.fed == nil {
+		return nil, errors.New("connections are not available in this build")
+	}
+	return s.fed, nil
+}
+
+// CreateConnection adds an upstream identity provider to the tenant in ctx.
+func (s *Service) CreateConnection(ctx context.Context, in ConnectionInput) (*Connection, error) {
+	t, err := s.require(ctx, ScopeTenantsWrite)
+	if err != nil {
+		return nil, err
+	}
+	fed, err := s.federation()
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(fed.Types(), in.Type) {
+		return nil, tenants.Invalid("type", "unknown connection type %q (google, github, microsoft, oidc or saml)", in.Type)
+	}
+	c := &tenants.Connection{Type: in.Type, Enabled: true, Name: connectionDefaultNames[in.Type]}
+	if err := s.applyConnection(ctx, t, c, in, true); err != nil {
+		return nil, err
+	}
+	if err := s.store.CreateConnection(ctx, c); err != nil {
+		if errors.Is(err, tenants.ErrAlreadyExists) {
+			return nil, tenants.Invalid("name", "another connection is named %q", c.Name)
+		}
+		return nil, err
+	}
+	s.changed(t)
+	v := s.connectionView(t, c)
+	return v, s.audit(ctx, t, ActionConnectionCreated, "connection", c.ID, nil, v)
+}
+
+// applyConnection validates in and applies it to c, then lets federation
+// check and seal it.
+func (s *Service) applyConnection(ctx context.Context, t *tenants.Tenant, c *tenants.Connection, in ConnectionInput, create bool) error {
+	cfg, err := federation.ParseConfig(c)
+	if err != nil {
+		return err
+	}
+	if in.Name != nil {
+		c.Name = strings.TrimSpace(*in.Name)
+	}
+	if err := validateName("name", c.Name, 100); err != nil {
+		return err
+	}
+	if in.Enabled != nil {
+		c.Enabled = *in.Enabled
+	}
+	if in.TrustEmail != nil {
+		c.TrustEmail = *in.TrustEmail
+	}
+	if in.Domains != nil {
+		domains := []string{}
+		for _, d := range in.Domains {
+			d = strings.ToLower(strings.TrimSpace(d))
+			if d == "" {
+				continue
+			}
+			if !domainPattern.MatchString(d) {
+				return tenants.Invalid("domains", "%q is not a domain name", d)
+			}
+			if !slices.Contains(domains, d) {
+				domains = append(domains, d)
+			}
+		}
+		c.Domains = domains
+	}
+	switch c.Type {
+	case tenants.ConnectionSAML:
+		if in.MetadataURL != nil && *in.MetadataURL != "" {
+			u, err := url.Parse(*in.MetadataURL)
+			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				return tenants.Invalid("metadata_url", "must be an http(s) URL")
+			}
+			xml, err := s.fed.FetchMetadata(ctx, *in.MetadataURL)
+			if err != nil {
+				return tenants.Invalid("metadata_url", "could not fetch metadata: %v", err)
+			}
+			cfg.MetadataURL, cfg.MetadataXML = *in.MetadataURL, xml
+		}
+		if in.MetadataXML != nil && *in.MetadataXML != "" {
+			if len(*in.MetadataXML) > federation.MaxMetadataSize {
+				return tenants.Invalid("metadata", "is larger than 1 MiB")
+			}
+			cfg.MetadataXML = *in.MetadataXML
+		}
+		if cfg.MetadataXML == "" {
+			return tenants.Invalid("metadata", "give the IdP's metadata (a file or a URL)")
+		}
+		if in.Attributes != nil {
+			for k := range in.Attributes {
+				if !slices.Contains([]string{"email", "name", "given_name", "family_name", "groups"}, k) {
+					return tenants.Invalid("attributes", "unknown field %q (email, name, given_name, family_name, groups)", k)
+				}
+			}
+			cfg.Attributes = in.Attributes
+		}
+		if in.AllowIDPInitiated != nil {
+			cfg.AllowIDPInitiated = *in.AllowIDPInitiated
+		}
+	default:
+		if in.ClientID != nil {
+			c.ClientID = strings.TrimSpace(*in.ClientID)
+		}
+		if c.ClientID == "" {
+			return tenants.Invalid("client_id", "is required")
+		}
+		if create && (in.ClientSecret == nil || *in.ClientSecret == "") {
+			return tenants.Invalid("client_secret", "is required")
+		}
+		if c.Type == tenants.ConnectionOIDC {
+			if in.Issuer != nil {
+				c.Issuer = strings.TrimSuffix(strings.TrimSpace(*in.Issuer), "/")
+			}
+			u, err := url.Parse(c.Issuer)
+			if err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) {
+				return tenants.Invalid("issuer", "must be an https URL (http only on loopback hosts)")
+			}
+		}
+		if c.Type == tenants.ConnectionMicrosoft && in.MicrosoftTenant != nil {
+			cfg.MicrosoftTenant = strings.TrimSpace(*in.MicrosoftTenant)
+		}
+	}
+	federation.SetConfig(c, cfg)
+	if err := s.fed.Prepare(ctx, t, c, in.ClientSecret); err != nil {
+		var ve *tenants.ValidationError
+		if errors.As(err, &ve) {
+			return err
+		}
+		return tenants.Invalid("connection", "%v", err)
+	}
+	return nil
+}
+
+// ListConnections returns the connections of the tenant in ctx.
+func (s *Service) ListConnections(ctx context.Context) ([]*Connection, error) {
+	t, err := s.require(ctx, ScopeTenantsRead)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := s.store.ListConnections(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Connection, len(cs))
+	for i := range cs {
+		out[i] = s.connectionView(t, &cs[i])
+	}
+	return out, nil
+}
+
+// GetConnection returns a connection of the tenant in ctx.
+func (s *Service) GetConnection(ctx context.Context, id string) (*Connection, error) {
+	t, err := s.require(ctx, ScopeTenantsRead)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.store.ConnectionByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.connectionView(t, c), nil
+}
+
+// UpdateConnection changes a connection of the tenant in ctx.
+func (s *Service) UpdateConnection(ctx context.Context, id string, in ConnectionInput) (*Connection, error) {
+	t, err := s.require(ctx, ScopeTenantsWrite)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.federation(); err != nil {
+		return nil, err
+	}
+	c, err := s.store.ConnectionByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	before := s.connectionView(t, c)
+	next := *c
+	if in.Type != "" && in.Type != c.Type {
+		return nil, tenants.Invalid("type", "a connection's type cannot change")
+	}
+	if err := s.applyConnection(ctx, t, &next, in, false); err != nil {
+		return nil, err
+	}
+	if err := s.store.UpdateConnection(ctx, &next); err != nil {
+		if errors.Is(err, tenants.ErrAlreadyExists) {
+			return nil, tenants.Invalid("name", "another connection is named %q", next.Name)
+		}
+		return nil, err
+	}
+	s.changed(t)
+	after := s.connectionView(t, &next)
+	return after, s.audit(ctx, t, ActionConnectionUpdated, "connection", c.ID, before, after)
+}
+
+// DeleteConnection deletes a connection of the tenant in ctx and unlinks
+// the identities it brought.
+func (s *Service) DeleteConnection(ctx context.Context, id string) error {
+	t, err := s.require(ctx, ScopeTenantsWrite)
+	if err != nil {
+		return err
+	}
+	c, err := s.store.ConnectionByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeleteConnection(ctx, id); err != nil {
+		return err
+	}
+	s.changed(t)
+	return s.audit(ctx, t, ActionConnectionDeleted, "connection", id, s.connectionView(t, c), nil)
+}
+
+// Connection is the public view of a connection (never its secrets).
+type Connection struct {
+	ID                string            `json:"id"`
+	Type              string            `json:"type"`
+	Name              string            `json:"name"`
+	Enabled           bool              `json:"enabled"`
+	Domains           []string          `json:"domains"`
+	TrustEmail        bool              `json:"trust_email"`
+	ClientID          string            `json:"client_id,omitempty"`
+	HasClientSecret   bool              `json:"has_client_secret,omitempty"`
+	Issuer            string            `json:"issuer,omitempty"`
+	CallbackURL       string            `json:"callback_url,omitempty"`
+	EntityID          string            `json:"entity_id,omitempty"`
+	ACSURL            string            `json:"acs_url,omitempty"`
+	MetadataURL       string            `json:"metadata_url,omitempty"`
+	IdPMetadataURL    string            `json:"idp_metadata_url,omitempty"`
+	Attributes        map[string]string `json:"attributes,omitempty"`
+	AllowIDPInitiated bool              `json:"allow_idp_initiated,omitempty"`
+	CreatedAt         time.Time         `json:"created_at"`
+}
+
+func (s *Service) connectionView(t *tenants.Tenant, c *tenants.Connection) *Connection {
+	v := &Connection{ID: c.ID, Type: c.Type, Name: c.Name, Enabled: c.Enabled, Domains: nonNil(c.Domains), TrustEmail: c.TrustEmail, CreatedAt: c.CreatedAt}
+	cfg, _ := federation.ParseConfig(c)
+	if c.Type == tenants.ConnectionSAML {
+		v.EntityID, v.ACSURL, v.MetadataURL = federation.EntityID(t, c.ID), federation.ACSURL(t, c.ID), federation.MetadataURL(t, c.ID)
+		v.IdPMetadataURL, v.Attributes, v.AllowIDPInitiated = cfg.MetadataURL, cfg.Attributes, cfg.AllowIDPInitiated
+	} else {
+		v.ClientID, v.HasClientSecret, v.Issuer, v.CallbackURL = c.ClientID, len(c.ClientSecretSealed) > 0, c.Issuer, federation.CallbackURL(t, c.ID)
+	}
+	return v
+}

@@ -1,0 +1,329 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse/admin"
+	"github.com/gatehouse-id/gatehouse/tenants"
+)
+
+// TestAPIAuditTrail makes every change the API offers, once, and checks
+// that each wrote an audit event naming the actor, the tenant and the
+// target, with the resource before and after where that applies, and that
+// no event (and no answer) holds a secret, a password or a hash.
+func TestAPIAuditTrail(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		c := e.managementClient(t, "", admin.ScopeTenantsRead, admin.ScopeTenantsWrite, admin.ScopeAuditRead)
+		type want struct {
+			action, target string
+			before, after  bool
+		}
+		var wants []want
+		done := map[string]bool{}
+		did := func(route, action, target string, before, after bool) {
+			done[route] = true
+			wants = append(wants, want{action, target, before, after})
+		}
+		var secrets []string
+		passwords := []string{testPassword, "a brand new passphrase"}
+
+		tv := c.must(t, http.StatusCreated, http.MethodPost, "/tenants", map[string]any{"slug": "gamma", "name": "Gamma"})
+		gamma := tv["id"].(string)
+		did("POST /tenants", admin.ActionTenantCreated, gamma, false, true)
+		c.must(t, http.StatusOK, http.MethodPatch, "/tenants/gamma", map[string]any{"name": "Gamma Inc", "accent_color": "#123456"})
+		did("PATCH /tenants/:slug", admin.ActionTenantUpdated, gamma, true, true)
+
+		base := "/tenants/gamma"
+		av := c.must(t, http.StatusCreated, http.MethodPost, base+"/apis", map[string]any{"audience": "https://api.gamma.test", "scopes": []any{map[string]any{"value": "read"}}})
+		apiID := av["id"].(string)
+		did("POST /tenants/:slug/apis", admin.ActionAPICreated, apiID, false, true)
+		c.must(t, http.StatusOK, http.MethodPatch, base+"/apis/"+apiID, map[string]any{"scopes": []any{map[string]any{"value": "read"}, map[string]any{"value": "write"}}})
+		did("PATCH /tenants/:slug/apis/:id", admin.ActionAPIUpdated, apiID, true, true)
+
+		cv := c.must(t, http.StatusCreated, http.MethodPost, base+"/applications", map[string]any{"kind": "web", "client_name": "Gamma web", "redirect_uris": []string{redirectURI}})
+		cid := cv["client_id"].(string)
+		secrets = append(secrets, cv["client_secret"].(string))
+		did("POST /tenants/:slug/applications", admin.ActionClientCreated, cid, false, true)
+		c.must(t, http.StatusOK, http.MethodPatch, base+"/applications/"+cid, map[string]any{"client_name": "Gamma portal"})
+		did("PATCH /tenants/:slug/applications/:client_id", admin.ActionClientUpdated, cid, true, true)
+		c.must(t, http.StatusOK, http.MethodPut, base+"/applications/"+cid+"/grants", []any{map[string]any{"audience": "https://api.gamma.test", "scopes": []string{"read"}}})
+		did("PUT /tenants/:slug/applications/:client_id/grants", admin.ActionClientGrants, cid, true, true)
+		rv := c.must(t, http.StatusOK, http.MethodPost, base+"/applications/"+cid+"/secret", map[string]any{"grace_period_seconds": 60})
+		secrets = append(secrets, rv["client_secret"].(string))
+		did("POST /tenants/:slug/applications/:client_id/secret", admin.ActionClientSecret, cid, false, true)
+
+		uv := c.must(t, http.StatusCreated, http.MethodPost, base+"/users", map[string]any{"email": "gil@gamma.test", "password": passwords[0]})
+		uid := uv["id"].(string)
+		did("POST /tenants/:slug/users", admin.ActionUserCreated, uid, false, true)
+		c.must(t, http.StatusOK, http.MethodPatch, base+"/users/"+uid, map[string]any{"name": "Gil"})
+		did("PATCH /tenants/:slug/users/:id", admin.ActionUserUpdated, uid, true, true)
+		c.must(t, http.StatusOK, http.MethodPost, base+"/users/"+uid+"/disable", nil)
+		did("POST /tenants/:slug/users/:id/disable", admin.ActionUserDisabled, uid, true, true)
+		c.must(t, http.StatusOK, http.MethodPost, base+"/users/"+uid+"/enable", nil)
+		did("POST /tenants/:slug/users/:id/enable", admin.ActionUserEnabled, uid, true, true)
+		c.must(t, http.StatusNoContent, http.MethodPut, base+"/users/"+uid+"/password", map[string]any{"password": passwords[1]})
+		did("PUT /tenants/:slug/users/:id/password", admin.ActionUserPassword, uid, false, false)
+
+		// Gil signs in to the web app: a session and a consent to end.
+		g := &fixture{e: e, slug: "gamma", issuer: tv["issuer"].(string), email: "gil@gamma.test", password: passwords[1]}
+		g.codeFlow(e.browser(), &admin.Client{ClientID: cid, ClientSecret: rv["client_secret"].(string)}, []string{"openid"})
+		sess := c.items(t, base+"/users/"+uid+"/sessions")[0]["id"].(string)
+		c.must(t, http.StatusNoContent, http.MethodDelete, base+"/users/"+uid+"/sessions/"+sess, nil)
+		did("DELETE /tenants/:slug/users/:id/sessions/:session_id", admin.ActionSessionRevoked, uid, true, false)
+		c.must(t, http.StatusNoContent, http.MethodDelete, base+"/users/"+uid+"/consents/"+cid, nil)
+		did("DELETE /tenants/:slug/users/:id/consents/:client_id", admin.ActionConsentRevoked, uid, true, false)
+
+		kv := c.must(t, http.StatusOK, http.MethodPost, base+"/keys/rotate", nil)
+		did("POST /tenants/:slug/keys/rotate", admin.ActionKeyRotated, kv["kid"].(string), false, true)
+
+		c.must(t, http.StatusNoContent, http.MethodDelete, base+"/applications/"+cid, nil)
+		did("DELETE /tenants/:slug/applications/:client_id", admin.ActionClientDeleted, cid, true, false)
+		c.must(t, http.StatusNoContent, http.MethodDelete, base+"/apis/"+apiID, nil)
+		did("DELETE /tenants/:slug/apis/:id", admin.ActionAPIDeleted, apiID, true, false)
+		c.must(t, http.StatusNoContent, http.MethodDelete, base+"/users/"+uid, nil)
+		did("DELETE /tenants/:slug/users/:id", admin.ActionUserDeleted, uid, true, false)
+
+		// The log, oldest first, holds the events in the order of the calls.
+		events := c.items(t, base+"/audit?limit=200")
+		slices.Reverse(events)
+		checkEvents := func(events []map[string]any, wants []want) {
+			t.Helper()
+			i := 0
+			for _, w := range wants {
+				for i < len(events) && (events[i]["action"] != w.action || events[i]["target_id"] != w.target) {
+					i++
+				}
+				if i == len(events) {
+					t.Fatalf("no event %s of %s (in order)", w.action, w.target)
+				}
+				ev := events[i]
+				if ev["actor_kind"] != admin.KindClient || ev["actor_id"] != c.clientID || ev["actor_name"] != "ci" || ev["tenant_id"] != gamma ||
+					ev["outcome"] != "success" || ev["ip_address"] == nil || ev["request_id"] == nil || ev["time"] == nil {
+					t.Fatalf("event %s lacks who, where or when: %v", w.action, ev)
+				}
+				if (ev["before"] != nil) != w.before || (ev["after"] != nil) != w.after {
+					t.Fatalf("event %s: before %v after %v, want before %v after %v", w.action, ev["before"], ev["after"], w.before, w.after)
+				}
+				i++
+			}
+		}
+		checkEvents(events, wants)
+
+		// Deleting the tenant is the last event of its log, which the API
+		// no longer shows: read it from the store.
+		c.must(t, http.StatusNoContent, http.MethodDelete, base, nil)
+		did("DELETE /tenants/:slug", admin.ActionTenantDeleted, gamma, true, false)
+		evs, err := e.store.ListAudit(tenants.WithTenant(context.Background(), &tenants.Tenant{ID: gamma}), tenants.AuditFilter{Action: "tenant.deleted"})
+		if err != nil || len(evs) != 1 || evs[0].ActorID != c.clientID || evs[0].Before == "" {
+			t.Fatalf("tenant.deleted event: %v %+v", err, evs)
+		}
+		for _, r := range writeRoutes() {
+			if !done[routeKey(r)] {
+				t.Errorf("%s was not exercised: add it to this test", routeKey(r))
+			}
+		}
+
+		// Nothing secret in the log nor in any answer.
+		var texts []string
+		for _, ev := range events {
+			b, _ := json.Marshal(ev)
+			texts = append(texts, string(b))
+		}
+		for _, ev := range evs {
+			texts = append(texts, ev.Before, ev.After)
+		}
+		noSecretsIn(t, texts, append(slices.Clone(secrets), passwords...), 0)
+		noSecretsIn(t, *c.transcript, secrets, 1)
+		noSecretsIn(t, *c.transcript, passwords, 0)
+		for _, x := range texts {
+			if strings.Contains(x, "client_secret\"") {
+				t.Fatalf("an event names a client secret: %s", x)
+			}
+		}
+	})
+}
+
+// TestAPIAuditLog pages, filters and exports a tenant's audit log.
+func TestAPIAuditLog(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		f := e.fixture("acme")
+		c := e.managementClient(t, "acme", admin.ScopeTenantsWrite, admin.ScopeAuditRead)
+		for i := range 4 {
+			c.must(t, http.StatusOK, http.MethodPatch, "/tenants/acme/users/"+f.userID, map[string]any{"name": "Ann " + string(rune('A'+i))})
+		}
+		all := c.items(t, "/tenants/acme/audit?limit=200")
+		if len(all) < 10 {
+			t.Fatalf("%d events", len(all))
+		}
+		// Newest first, and pages of 3 walk the same list.
+		var paged []any
+		before := ""
+		for {
+			p := c.must(t, http.StatusOK, http.MethodGet, "/tenants/acme/audit?limit=3&before="+url.QueryEscape(before), nil)
+			for _, ev := range objects(t, p["items"]) {
+				paged = append(paged, ev["id"])
+			}
+			n, _ := p["next"].(string)
+			if n == "" {
+				break
+			}
+			before = n
+		}
+		var ids []any
+		for i, ev := range all {
+			ids = append(ids, ev["id"])
+			if i > 0 && parseTime(t, ev["time"]).After(parseTime(t, all[i-1]["time"])) {
+				t.Fatalf("not newest first: %v after %v", ev["time"], all[i-1]["time"])
+			}
+		}
+		if fmtAny(paged) != fmtAny(ids) {
+			t.Fatalf("pages %v\nall   %v", paged, ids)
+		}
+		// Filters.
+		count := func(q string) int { return len(c.items(t, "/tenants/acme/audit?limit=200&"+q)) }
+		if n := count("action=user.updated"); n != 4 {
+			t.Fatalf("action=user.updated: %d", n)
+		}
+		if n := count("action=client."); n != 3 {
+			t.Fatalf("action=client.: %d", n)
+		}
+		if n := count("actor=" + url.QueryEscape(c.clientID)); n != 4 {
+			t.Fatalf("actor: %d", n)
+		}
+		if n := count("target=" + f.userID); n != 5 {
+			t.Fatalf("target (created and 4 updates): %d", n)
+		}
+		now := time.Now().UTC()
+		if n := count("since=" + url.QueryEscape(now.Add(time.Hour).Format(time.RFC3339))); n != 0 {
+			t.Fatalf("since the future: %d", n)
+		}
+		if n := count("until=" + url.QueryEscape(now.Add(-time.Hour).Format(time.RFC3339))); n != 0 {
+			t.Fatalf("until the past: %d", n)
+		}
+		if n := count("since=" + url.QueryEscape(now.Add(-time.Hour).Format(time.RFC3339)) + "&until=" + url.QueryEscape(now.Add(time.Hour).Format(time.RFC3339))); n != len(all) {
+			t.Fatalf("since and until around now: %d", n)
+		}
+		for _, tc := range []struct{ q, field string }{
+			{"since=yesterday", "since"},
+			{"until=2025-13-01T00:00:00Z", "until"},
+			{"since=2025-02-01T00:00:00Z&until=2025-01-01T00:00:00Z", "until"},
+			{"limit=0", "limit"},
+			{"limit=1000", "limit"},
+			{"before=***", "before"},
+			{"action=a%00", "action"},
+		} {
+			status, hdr, body := c.do(t, http.MethodGet, "/tenants/acme/audit?"+tc.q, nil)
+			wantProblem(t, tc.q, status, hdr, body, http.StatusBadRequest, tc.field)
+			status, hdr, body = c.do(t, http.MethodGet, "/tenants/acme/audit/export?"+tc.q, nil)
+			if tc.field != "limit" && tc.field != "before" {
+				wantProblem(t, "export "+tc.q, status, hdr, body, http.StatusBadRequest, tc.field)
+			}
+		}
+
+		// The export: every event, as JSON lines, newest first, across
+		// several of its pages.
+		sctx := tenants.WithTenant(context.Background(), f.tenant)
+		for range 1010 {
+			if err := e.store.AppendAudit(sctx, &tenants.AuditEvent{Action: "test.filler", ActorKind: "test", ActorID: "t"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		lines := export(t, c, "/tenants/acme/audit/export")
+		if len(lines) != len(all)+1010 {
+			t.Fatalf("export: %d lines, want %d", len(lines), len(all)+1010)
+		}
+		seen := map[string]bool{}
+		for i, l := range lines {
+			if seen[l["id"].(string)] {
+				t.Fatalf("event %v exported twice", l["id"])
+			}
+			seen[l["id"].(string)] = true
+			if i > 0 && l["id"].(string) > lines[i-1]["id"].(string) {
+				t.Fatal("export not newest first")
+			}
+		}
+		if got := export(t, c, "/tenants/acme/audit/export?action=user."); len(got) != 5 {
+			t.Fatalf("export of user events: %d", len(got))
+		}
+		// The export needs audit:read.
+		status, hdr, body := e.managementClient(t, "acme", admin.ScopeTenantsWrite).do(t, http.MethodGet, "/tenants/acme/audit/export", nil)
+		wantProblem(t, "export without audit:read", status, hdr, body, http.StatusForbidden, "")
+	})
+}
+
+// export reads an audit export as JSON lines.
+func export(t *testing.T, c *apiClient, path string) []map[string]any {
+	t.Helper()
+	status, hdr, raw := c.raw(t, http.MethodGet, path, "", nil)
+	if status != http.StatusOK || hdr.Get("Content-Type") != "application/x-ndjson" || !strings.Contains(hdr.Get("Content-Disposition"), "attachment") {
+		t.Fatalf("export: %d %v", status, hdr)
+	}
+	var out []map[string]any
+	sc := bufio.NewScanner(bytes.NewReader(raw))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var ev map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			t.Fatalf("export line %q: %v", sc.Text(), err)
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+// TestAPIKeys lists and rotates a tenant's signing keys through the API.
+func TestAPIKeys(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		f := e.fixture("acme")
+		c := e.managementClient(t, "acme", admin.ScopeTenantsWrite)
+		keys := c.items(t, "/tenants/acme/keys")
+		if len(keys) != 1 || keys[0]["status"] != "active" || keys[0]["alg"] != "RS256" {
+			t.Fatalf("keys: %v", keys)
+		}
+		for _, k := range keys {
+			for name := range k {
+				if name != "kid" && name != "alg" && name != "status" && name != "created_at" {
+					t.Fatalf("a key shows %s", name)
+				}
+			}
+		}
+		old := keys[0]["kid"].(string)
+		k := c.must(t, http.StatusOK, http.MethodPost, "/tenants/acme/keys/rotate", nil)
+		if k["status"] != "active" || k["kid"] == old {
+			t.Fatalf("rotate: %v", k)
+		}
+		keys = c.items(t, "/tenants/acme/keys")
+		if len(keys) != 2 || keys[0]["kid"] != k["kid"] || keys[1]["kid"] != old || keys[1]["status"] != "retired" {
+			t.Fatalf("keys after rotation: %v", keys)
+		}
+		// The JWKS publishes both; new tokens are signed with the new key.
+		eventually(t, 2*time.Second, "new key in use", func() bool {
+			_, _, body := f.post("/oauth/token", f.worker.ClientID, f.worker.ClientSecret, url.Values{"grant_type": {"client_credentials"}})
+			tok, _ := body["access_token"].(string)
+			return tok != "" && kidOf(t, tok) == k["kid"]
+		})
+		jwks := fetch(t, e, f.issuer+"/.well-known/jwks.json")
+		if !strings.Contains(jwks, old) || !strings.Contains(jwks, k["kid"].(string)) {
+			t.Fatalf("JWKS after rotation: %s", jwks)
+		}
+	})
+}
+
+func parseTime(t *testing.T, v any) time.Time {
+	t.Helper()
+	s, _ := v.(string)
+	tm, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		t.Fatalf("time %v: %v", v, err)
+	}
+	return tm
+}

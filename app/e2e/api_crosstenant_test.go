@@ -1,0 +1,186 @@
+package e2e
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse-id/gatehouse/admin"
+	"github.com/gatehouse-id/gatehouse/admin/api"
+)
+
+// validBodies are well-formed bodies for every route that takes one, so
+// that walking the routes fails for the reason under test only. A route
+// with a body and no entry here fails the walks: add one.
+var validBodies = map[string]any{
+	"POST /tenants":                                      map[string]any{"slug": "walked"},
+	"PATCH /tenants/:slug":                               map[string]any{"name": "Changed"},
+	"POST /tenants/:slug/applications":                   map[string]any{"kind": "machine", "client_name": "walker"},
+	"PATCH /tenants/:slug/applications/:client_id":       map[string]any{"client_name": "changed"},
+	"POST /tenants/:slug/applications/:client_id/secret": map[string]any{"grace_period_seconds": 0},
+	"PUT /tenants/:slug/applications/:client_id/grants":  []any{},
+	"POST /tenants/:slug/apis":                           map[string]any{"audience": "https://walked.test"},
+	"PATCH /tenants/:slug/apis/:id":                      map[string]any{"name": "changed", "scopes": []any{}},
+	"POST /tenants/:slug/users":                          map[string]any{"email": "walker@walked.test", "password": testPassword},
+	"PATCH /tenants/:slug/users/:id":                     map[string]any{"name": "changed"},
+	"PUT /tenants/:slug/users/:id/password":              map[string]any{"password": "another long password"},
+}
+
+func bodyFor(t *testing.T, r api.Route) any {
+	t.Helper()
+	if r.Body == nil {
+		return nil
+	}
+	b, ok := validBodies[routeKey(r)]
+	if !ok {
+		t.Fatalf("%s takes a body: add a valid one to validBodies", routeKey(r))
+	}
+	return b
+}
+
+// snapshot returns what the API shows of f's tenant: settings, applications,
+// APIs, keys, users with their sessions and consents.
+func snapshot(t *testing.T, c *apiClient, f *fixture) string {
+	t.Helper()
+	var b strings.Builder
+	get := func(p string) {
+		status, _, raw := c.raw(t, http.MethodGet, p, "", nil)
+		if status != http.StatusOK {
+			t.Fatalf("snapshot %s: %d %s", p, status, raw)
+		}
+		b.Write(raw)
+		b.WriteByte('\n')
+	}
+	base := "/tenants/" + f.slug
+	for _, p := range []string{"", "/applications?limit=200", "/apis?limit=200", "/keys", "/users?limit=200"} {
+		get(base + p)
+	}
+	for _, u := range c.items(t, base+"/users?limit=200") {
+		id := u["id"].(string)
+		get(base + "/users/" + id + "/sessions")
+		get(base + "/users/" + id + "/consents")
+	}
+	return b.String()
+}
+
+// objectParams counts the path parameters other than the tenant's slug.
+func objectParams(p string) []string {
+	var out []string
+	parts := strings.Split(p, "/")
+	for i, part := range parts {
+		if name, ok := strings.CutPrefix(part, ":"); ok && name != "slug" {
+			out = append(out, parts[i-1]+"/"+name)
+		}
+	}
+	return out
+}
+
+func with(ids map[string]string, kv ...string) map[string]string {
+	out := map[string]string{}
+	for k, v := range ids {
+		out[k] = v
+	}
+	for i := 0; i < len(kv); i += 2 {
+		out[kv[i]] = kv[i+1]
+	}
+	return out
+}
+
+// TestAPICrossTenantWalk walks every route of the API as the admin of
+// tenant acme against tenant beta: with beta's slug, and with beta's object
+// ids under acme's slug. Every call answers 404, exactly as a made-up slug
+// or id does, and beta is unchanged afterwards. An operator reaches both.
+func TestAPICrossTenantWalk(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		a, b := e.fixture("acme"), e.fixture("beta")
+		tokB, _ := b.codeFlow(e.browser(), b.web, []string{"openid", "offline_access"})
+		op := e.managementClient(t, "", admin.ScopeTenantsRead, admin.ScopeTenantsWrite, admin.ScopeAuditRead)
+		idsOf := func(f *fixture) map[string]string {
+			base := "/tenants/" + f.slug
+			ids := map[string]string{"slug": f.slug, "applications/client_id": f.web.ClientID, "apis/id": op.items(t, base+"/apis")[0]["id"].(string),
+				"users/id": f.userID, "consents/client_id": f.web.ClientID, "sessions/session_id": "no-session"}
+			if ss := op.items(t, base+"/users/"+f.userID+"/sessions"); len(ss) > 0 {
+				ids["sessions/session_id"] = ss[0]["id"].(string)
+			}
+			return ids
+		}
+		aIDs, bIDs := idsOf(a), idsOf(b)
+		if bIDs["sessions/session_id"] == "no-session" {
+			t.Fatal("beta's user has no session")
+		}
+		made := map[string]string{"slug": "no-such-tenant", "applications/client_id": "no-such-client", "apis/id": "0190aaaa-0000-7000-8000-000000000000",
+			"users/id": "0190aaaa-0000-7000-8000-000000000001", "consents/client_id": "no-such-client", "sessions/session_id": "00000000000000000000"}
+		before := snapshot(t, op, b)
+		lastB := op.items(t, "/tenants/beta/audit?limit=1")[0]["id"]
+
+		adminA := e.managementClient(t, "acme", admin.ScopeTenantsRead, admin.ScopeTenantsWrite, admin.ScopeAuditRead)
+		calls := 0
+		check := func(r api.Route, ids, fake map[string]string) {
+			t.Helper()
+			path := fill(r.Path, ids)
+			status, hdr, body := adminA.do(t, r.Method, path, bodyFor(t, r))
+			wantProblem(t, r.Method+" "+path, status, hdr, body, http.StatusNotFound, "")
+			_, _, fakeBody := adminA.do(t, r.Method, fill(r.Path, fake), bodyFor(t, r))
+			if fmtAny(body) != fmtAny(fakeBody) {
+				t.Fatalf("%s %s: beta's answer %v differs from a made-up one's %v", r.Method, path, body, fakeBody)
+			}
+			calls++
+		}
+		for _, r := range apiRoutes() {
+			if !strings.Contains(r.Path, ":slug") {
+				continue
+			}
+			// Beta's slug (and beta's ids), against a slug that does not exist.
+			check(r, bIDs, with(bIDs, "slug", made["slug"]))
+			params := objectParams(r.Path)
+			if len(params) == 0 {
+				continue
+			}
+			// Acme's slug with beta's ids, against made-up ids.
+			check(r, with(bIDs, "slug", "acme"), with(made, "slug", "acme"))
+			// Acme's slug and objects, beta's innermost id.
+			if len(params) > 1 {
+				last := params[len(params)-1]
+				check(r, with(aIDs, last, bIDs[last]), with(aIDs, last, made[last]))
+			}
+		}
+		if calls < len(apiRoutes()) {
+			t.Fatalf("only %d calls for %d routes", calls, len(apiRoutes()))
+		}
+		// The routes without a tenant: acme's admin lists acme only, and
+		// creates no tenant.
+		if ts := adminA.items(t, "/tenants"); len(ts) != 1 || ts[0]["slug"] != "acme" {
+			t.Fatalf("acme's admin lists %v", ts)
+		}
+		status, hdr, body := adminA.do(t, http.MethodPost, "/tenants", validBodies["POST /tenants"])
+		wantProblem(t, "acme's admin creating a tenant", status, hdr, body, http.StatusForbidden, "")
+
+		// Beta is as it was; its log holds the denied attempts, nothing else.
+		if after := snapshot(t, op, b); after != before {
+			t.Fatalf("beta changed:\nbefore %s\nafter  %s", before, after)
+		}
+		for _, ev := range op.items(t, "/tenants/beta/audit?limit=200") {
+			if ev["id"] == lastB {
+				break
+			}
+			if ev["action"] != admin.ActionCrossTenantDenied || ev["outcome"] != "denied" || ev["actor_id"] != adminA.clientID {
+				t.Fatalf("beta's log after the walk: %v", ev)
+			}
+		}
+		if status, _ := b.refresh(tokB.RefreshToken); status != http.StatusOK {
+			t.Fatalf("beta's refresh token after the walk: %d", status)
+		}
+
+		// An operator reads both tenants on every read route.
+		for _, r := range apiRoutes() {
+			if r.Method != http.MethodGet {
+				continue
+			}
+			for _, ids := range []map[string]string{aIDs, bIDs} {
+				if status, _, raw := op.raw(t, r.Method, fill(r.Path, ids), "", nil); status != http.StatusOK {
+					t.Fatalf("operator %s %s: %d %s", r.Method, fill(r.Path, ids), status, raw)
+				}
+			}
+		}
+	})
+}

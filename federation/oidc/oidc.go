@@ -1,0 +1,141 @@
+// Package oidc is the connector to any OpenID Connect provider, found by
+// its issuer URL (discovery): authorization code with PKCE and nonce, the
+// ID token verified against the upstream's JWKS with
+// github.com/coreos/go-oidc/v3.
+package oidc
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/gatehouse-id/gatehouse/federation"
+	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/tenants/secret"
+)
+
+// Connector logs users in at an OpenID provider.
+type Connector struct {
+	st     federation.Settings
+	scopes []string
+
+	mu       sync.Mutex
+	provider *gooidc.Provider
+}
+
+var _ federation.Connector = (*Connector)(nil)
+
+// New builds the connector of a generic OpenID Connect connection.
+func New(st federation.Settings) (federation.Connector, error) {
+	c := st.Connection
+	if c.Issuer == "" || c.ClientID == "" {
+		return nil, fmt.Errorf("oidc connection %s: issuer and client id are required", c.Name)
+	}
+	return &Connector{st: st, scopes: []string{gooidc.ScopeOpenID, "email", "profile"}}, nil
+}
+
+func (c *Connector) ctx(ctx context.Context) context.Context {
+	return gooidc.ClientContext(ctx, c.st.HTTPClient)
+}
+
+// discover returns the upstream's provider, discovering it on first use (a
+// provider that is down only fails the logins that need it).
+func (c *Connector) discover(ctx context.Context) (*gooidc.Provider, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.provider != nil {
+		return c.provider, nil
+	}
+	p, err := gooidc.NewProvider(c.ctx(ctx), c.st.Connection.Issuer)
+	if err != nil {
+		return nil, fmt.Errorf("discover %s: %w", c.st.Connection.Issuer, err)
+	}
+	c.provider = p
+	return p, nil
+}
+
+func (c *Connector) config(p *gooidc.Provider) *oauth2.Config {
+	return &oauth2.Config{ClientID: c.st.Connection.ClientID, ClientSecret: c.st.ClientSecret,
+		Endpoint: p.Endpoint(), RedirectURL: c.st.CallbackURL, Scopes: c.scopes}
+}
+
+// Start sends the browser to the upstream's authorization endpoint.
+func (c *Connector) Start(ctx context.Context, b federation.Begin) (*federation.Step, error) {
+	p, err := c.discover(ctx)
+	if err != nil {
+		return nil, err
+	}
+	opts := []oauth2.AuthCodeOption{gooidc.Nonce(b.Nonce), oauth2.S256ChallengeOption(b.Verifier)}
+	if b.LoginHint != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("login_hint", b.LoginHint))
+	}
+	return &federation.Step{RedirectURL: c.config(p).AuthCodeURL(b.State, opts...)}, nil
+}
+
+// Finish exchanges the code (with the PKCE verifier) and verifies the ID
+// token: signature by the upstream's JWKS, issuer, audience, expiry, nonce.
+func (c *Connector) Finish(ctx context.Context, st *tenants.FederationState, r *http.Request) (*federation.Identity, error) {
+	q := r.URL.Query()
+	if e := q.Get("error"); e != "" {
+		return nil, federation.Reject("the provider answered "+e, nil)
+	}
+	p, err := c.discover(ctx)
+	if err != nil {
+		return nil, federation.Reject("the provider cannot be reached", err)
+	}
+	if iss := q.Get("iss"); iss != "" && iss != c.st.Connection.Issuer {
+		return nil, federation.Reject("the answer names another issuer (mix-up)", nil)
+	}
+	code := q.Get("code")
+	if code == "" {
+		return nil, federation.Reject("the answer has no code", nil)
+	}
+	tok, err := c.config(p).Exchange(c.ctx(ctx), code, oauth2.VerifierOption(st.PKCEVerifier))
+	if err != nil {
+		return nil, federation.Reject("the code exchange failed", err)
+	}
+	return VerifyIDToken(c.ctx(ctx), p, c.st.Connection.ClientID, tok, st.Nonce)
+}
+
+// VerifyIDToken checks the ID token of tok (signature by p's JWKS, issuer,
+// audience clientID, expiry, nonce) and returns its identity.
+func VerifyIDToken(ctx context.Context, p *gooidc.Provider, clientID string, tok *oauth2.Token, nonce string) (*federation.Identity, error) {
+	raw, _ := tok.Extra("id_token").(string)
+	if raw == "" {
+		return nil, federation.Reject("the provider sent no ID token", nil)
+	}
+	idt, err := p.Verifier(&gooidc.Config{ClientID: clientID}).Verify(ctx, raw)
+	if err != nil {
+		return nil, federation.Reject("the ID token is not valid", err)
+	}
+	if !secret.Equal(idt.Nonce, nonce) {
+		return nil, federation.Reject("the ID token's nonce is not this login's", nil)
+	}
+	var claims struct {
+		Email         string          `json:"email"`
+		EmailVerified json.RawMessage `json:"email_verified"`
+		Name          string          `json:"name"`
+		GivenName     string          `json:"given_name"`
+		FamilyName    string          `json:"family_name"`
+		Groups        []string        `json:"groups"`
+	}
+	if err := idt.Claims(&claims); err != nil {
+		return nil, federation.Reject("the ID token's claims cannot be read", err)
+	}
+	return &federation.Identity{
+		Issuer: idt.Issuer, Subject: idt.Subject, Email: claims.Email, EmailVerified: truthy(claims.EmailVerified),
+		Name: claims.Name, GivenName: claims.GivenName, FamilyName: claims.FamilyName, Groups: claims.Groups,
+	}, nil
+}
+
+// truthy reads email_verified, which some providers send as a string.
+func truthy(raw json.RawMessage) bool {
+	s := strings.Trim(string(raw), `"`)
+	return s == "true"
+}
