@@ -52,7 +52,7 @@ func testHasher() *password.Hasher {
 	return password.New(password.Params{Memory: 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16})
 }
 
-func newEnv(t testing.TB, databaseURL string) *env {
+func newEnv(t testing.TB, databaseURL string, opts ...nodeOption) *env {
 	t.Helper()
 	key, _ := secret.ParseMasterKey(secret.NewMasterKey())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -60,18 +60,31 @@ func newEnv(t testing.TB, databaseURL string) *env {
 		t.Fatal(err)
 	}
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	return startNode(t, databaseURL, key, ln, "http://localhost:"+port)
+	return startNode(t, databaseURL, key, ln, "http://localhost:"+port, opts...)
+}
+
+// nodeOption changes what a test node is built with.
+type nodeOption func(*server.Deps)
+
+// withUpstreamClient makes the node reach upstream identity providers
+// through c (a client that routes their hosts to local fakes).
+func withUpstreamClient(c *http.Client) nodeOption {
+	return func(d *server.Deps) { d.UpstreamClient = c }
 }
 
 // startNode starts a node on ln with base URL base; nodes sharing a
 // database must share the master key.
-func startNode(t testing.TB, databaseURL string, key []byte, ln net.Listener, baseURL string) *env {
+func startNode(t testing.TB, databaseURL string, key []byte, ln net.Listener, baseURL string, opts ...nodeOption) *env {
 	t.Helper()
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	store := storetest.Open(t, databaseURL)
 	base, _ := config.ParseBaseURL(baseURL)
 	cfg := &config.Config{BaseURL: base, Addr: ln.Addr().String(), Mode: config.ModeDevelopment, MasterKey: key, CachePoll: 200 * time.Millisecond}
-	srv, err := server.New(cfg, server.Deps{Store: store, Hasher: testHasher()})
+	deps := server.Deps{Store: store, Hasher: testHasher()}
+	for _, o := range opts {
+		o(&deps)
+	}
+	srv, err := server.New(cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
