@@ -155,7 +155,11 @@ func writeProblem(c echo.Context, e *httperr.Error) {
 		p.Errors = []problemField{{Field: e.Field, Message: e.Description}}
 	}
 	if e.Status == http.StatusUnauthorized {
-		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="gatehouse"`)
+		challenge := `Bearer realm="gatehouse"`
+		if e.Code == httperr.InvalidToken {
+			challenge += `, error="invalid_token"`
+		}
+		c.Response().Header().Set("WWW-Authenticate", challenge)
 	}
 	b, _ := json.Marshal(p)
 	_ = c.Blob(e.Status, "application/problem+json", b)
