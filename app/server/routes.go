@@ -37,6 +37,7 @@ func (s *Server) routes(pages *login.Handler, con *console.Handler, mgmt *api.Ha
 	e.Use(s.securityHeaders)
 	e.Use(middleware.BodyLimit(maxBody))
 	e.Use(s.resolveHost)
+	e.Use(refuseBadText)
 
 	static, _ := fs.Sub(views.Static, "static")
 	e.GET("/static/*", echo.WrapHandler(cacheFor(time.Hour, http.StripPrefix("/static/", http.FileServerFS(static)))))
