@@ -14,11 +14,13 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
 
 	"github.com/gatehouse-id/gatehouse/admin"
 	"github.com/gatehouse-id/gatehouse/app/config"
 	"github.com/gatehouse-id/gatehouse/app/server"
+	"github.com/gatehouse-id/gatehouse/federation"
 	"github.com/gatehouse-id/gatehouse/migrations"
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/keyring"
@@ -50,6 +52,11 @@ Usage:
   gatehouse user create --tenant SLUG --email EMAIL --password-stdin [--name NAME]
   gatehouse key rotate --tenant SLUG
   gatehouse key list --tenant SLUG
+  gatehouse connection create --tenant SLUG --type saml --name NAME (--metadata-file FILE | --metadata-url URL) [--domain DOMAIN]...
+  gatehouse connection create --tenant SLUG --type oidc --name NAME --issuer URL --client-id ID --client-secret-stdin [--domain DOMAIN]...
+  gatehouse connection create --tenant SLUG --type google|github|microsoft --client-id ID --client-secret-stdin [--name NAME]
+        [--trust-email] (link to existing accounts by verified email)
+  gatehouse connection list --tenant SLUG
   gatehouse admin create --email EMAIL --password-stdin [--name NAME] [--tenant SLUG]
   gatehouse admin client create --name NAME --scope SCOPE... [--tenant SLUG]
         (scopes: tenants:read, tenants:write, audit:read)
@@ -100,16 +107,18 @@ func oneLine(err error) string {
 type command func(ctx context.Context, env Env, args []string) error
 
 var commands = map[string]command{
-	"tenant create": tenantCreate,
-	"tenant list":   tenantList,
-	"api create":    apiCreate,
-	"client create": clientCreate,
-	"client list":   clientList,
-	"user create":   userCreate,
-	"key rotate":    keyRotate,
-	"key list":      keyList,
-	"admin create":  adminCreate,
-	"admin client":  adminClient,
+	"tenant create":     tenantCreate,
+	"tenant list":       tenantList,
+	"api create":        apiCreate,
+	"client create":     clientCreate,
+	"client list":       clientList,
+	"user create":       userCreate,
+	"key rotate":        keyRotate,
+	"key list":          keyList,
+	"admin create":      adminCreate,
+	"admin client":      adminClient,
+	"connection create": connectionCreate,
+	"connection list":   connectionList,
 }
 
 // flags is a FlagSet that also accepts flags after positional arguments.
@@ -165,7 +174,8 @@ func open(ctx context.Context, env Env, f *flags) (*runtime, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc := admin.New(admin.Config{BaseURL: cfg.BaseURL}, store, keyring.New(store, box), password.New(password.DefaultParams()))
+	fed := federation.New(federation.Config{Factories: server.Connectors()}, store, box)
+	svc := admin.New(admin.Config{BaseURL: cfg.BaseURL, Federation: fed}, store, keyring.New(store, box), password.New(password.DefaultParams()))
 	if _, err := svc.EnsureSystem(ctx, admin.ConsoleSecret(box)); err != nil {
 		store.Close()
 		return nil, err
@@ -555,4 +565,88 @@ func readPassword(env Env) (string, error) {
 		return "", fmt.Errorf("read password: %w", err)
 	}
 	return strings.TrimRight(line, "\r\n"), nil
+}
+
+func connectionCreate(ctx context.Context, env Env, args []string) error {
+	f := newFlags("connection create", env)
+	var slug, typ, name, issuer, clientID, metadataFile, metadataURL string
+	var secretStdin, trustEmail, idpInitiated bool
+	var domains list
+	f.StringVar(&slug, "tenant", "", "tenant slug")
+	f.StringVar(&typ, "type", "", "google, github, microsoft, oidc or saml")
+	f.StringVar(&name, "name", "", "name shown on the login button (Continue with NAME)")
+	f.StringVar(&issuer, "issuer", "", "issuer URL of an OpenID provider (oidc)")
+	f.StringVar(&clientID, "client-id", "", "client id registered at the provider")
+	f.BoolVar(&secretStdin, "client-secret-stdin", false, "read the client secret from standard input")
+	f.StringVar(&metadataFile, "metadata-file", "", "the SAML IdP's metadata XML file")
+	f.StringVar(&metadataURL, "metadata-url", "", "the SAML IdP's metadata URL")
+	f.Var(&domains, "domain", "email domain whose users sign in here (home-realm discovery; repeatable)")
+	f.BoolVar(&trustEmail, "trust-email", false, "the provider is authoritative for the verified email addresses it asserts")
+	f.BoolVar(&idpInitiated, "allow-idp-initiated", false, "accept SAML responses the IdP sends unasked (off by default)")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	in := admin.ConnectionInput{Type: typ, Domains: domains, TrustEmail: &trustEmail}
+	if name != "" {
+		in.Name = &name
+	}
+	if typ == "saml" {
+		if metadataFile != "" {
+			b, err := os.ReadFile(metadataFile)
+			if err != nil {
+				return fmt.Errorf("--metadata-file: %w", err)
+			}
+			x := string(b)
+			in.MetadataXML = &x
+		}
+		if metadataURL != "" {
+			in.MetadataURL = &metadataURL
+		}
+		in.AllowIDPInitiated = &idpInitiated
+	} else {
+		in.ClientID = &clientID
+		if issuer != "" {
+			in.Issuer = &issuer
+		}
+		if !secretStdin {
+			return errors.New("--client-secret-stdin is required: pipe the client secret in (never put it on the command line)")
+		}
+		secret, err := readPassword(env)
+		if err != nil {
+			return err
+		}
+		in.ClientSecret = &secret
+	}
+	rt, tctx, err := inTenant(ctx, env, f, slug)
+	if err != nil {
+		return err
+	}
+	defer rt.close()
+	c, err := rt.admin.CreateConnection(tctx, in)
+	if err != nil {
+		return err
+	}
+	return printJSON(env.Stdout, c)
+}
+
+func connectionList(ctx context.Context, env Env, args []string) error {
+	f := newFlags("connection list", env)
+	var slug string
+	f.StringVar(&slug, "tenant", "", "tenant slug")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	rt, tctx, err := inTenant(ctx, env, f, slug)
+	if err != nil {
+		return err
+	}
+	defer rt.close()
+	cs, err := rt.admin.ListConnections(tctx)
+	if err != nil {
+		return err
+	}
+	if cs == nil {
+		cs = []*admin.Connection{}
+	}
+	return printJSON(env.Stdout, map[string]any{"connections": cs})
 }

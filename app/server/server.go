@@ -42,8 +42,8 @@ type Server struct {
 	fed           *federation.Service
 }
 
-// connectors are the upstream connection types this build supports.
-func connectors() map[string]federation.Factory {
+// Connectors are the upstream connection types this build supports.
+func Connectors() map[string]federation.Factory {
 	return map[string]federation.Factory{
 		tenants.ConnectionOIDC: fedoidc.New,
 	}
@@ -75,7 +75,8 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	s := &Server{cfg: cfg, store: deps.Store}
 	s.cache = cache.New(deps.Store, cfg.CachePoll)
 	s.keys = keyring.New(deps.Store, box)
-	s.admin = admin.New(admin.Config{BaseURL: cfg.BaseURL, OnChange: s.invalidate}, deps.Store, s.keys, hasher)
+	s.fed = federation.New(federation.Config{Factories: Connectors(), HTTPClient: deps.UpstreamClient}, deps.Store, box)
+	s.admin = admin.New(admin.Config{BaseURL: cfg.BaseURL, OnChange: s.invalidate, Federation: s.fed}, deps.Store, s.keys, hasher)
 	s.consoleSecret = admin.ConsoleSecret(box)
 
 	var cryptoKey [32]byte
@@ -84,7 +85,6 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build OpenID provider: %w", err)
 	}
-	s.fed = federation.New(federation.Config{Factories: connectors(), HTTPClient: deps.UpstreamClient}, deps.Store, box)
 	pages := login.New(login.Config{CSRFKey: box.Derive("gatehouse csrf v1", 32)}, s.provider, s.fed, deps.Store, hasher)
 	con := console.New(console.Config{
 		BaseURL:       cfg.BaseURL,
