@@ -123,6 +123,7 @@ func (s *Store) DeleteTenant(ctx context.Context) error {
 
 // tenantTables lists tenant-owned tables, children before parents.
 var tenantTables = []string{
+	"saml_assertions", "federation_states", "external_identities",
 	"refresh_tokens", "access_tokens", "grants", "auth_requests", "sessions",
-	"consents", "client_grants", "api_scopes", "apis", "clients", "users", "signing_keys",
+	"consents", "client_grants", "api_scopes", "apis", "clients", "users", "connections", "signing_keys",
 }

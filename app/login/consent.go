@@ -39,8 +39,11 @@ func requested(ar *tenants.AuthRequest) tenants.ScopeSet {
 // tenant); everything with prompt=consent; else what earlier consents do
 // not cover.
 func (h *Handler) scopesToConsent(ctx context.Context, ar *tenants.AuthRequest) (tenants.ScopeSet, error) {
-	if t, ok := tenants.FromContext(ctx); ok && t.System {
-		if c, err := h.provider.Client(ctx, ar.ClientID); err == nil && c.Internal {
+	// Gatehouse's own first-party clients (the console, the account
+	// pages) have nothing to consent to. The console's Try it client does
+	// ask: it shows what users of the application see.
+	if c, err := h.provider.Client(ctx, ar.ClientID); err == nil && c.Internal {
+		if t, ok := tenants.FromContext(ctx); ok && (t.System || c.ClientID == accountClientID) {
 			return tenants.ScopeSet{}, nil
 		}
 	}

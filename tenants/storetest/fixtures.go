@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -240,6 +241,66 @@ func mustMachineToken(t testing.TB, ctx context.Context, s *tenants.Store, clien
 	return at
 }
 
+// newConnection returns an OpenID Connect connection named name, with
+// every setting filled in.
+func newConnection(name string) *tenants.Connection {
+	return &tenants.Connection{
+		Type: tenants.ConnectionOIDC, Name: name, Enabled: true, Domains: tenants.Strings{"example.com", "example.org"},
+		ClientID: "gatehouse-" + suffix(), ClientSecretSealed: []byte("sealed-secret-" + suffix()), Issuer: sharedIssuer,
+		TrustEmail: true, Config: `{"scopes":["openid","email"]}`, SPKeySealed: []byte("sealed-key-" + suffix()),
+	}
+}
+
+func mustConnection(t testing.TB, ctx context.Context, s *tenants.Store, name string) *tenants.Connection {
+	t.Helper()
+	c := newConnection(name)
+	if err := s.CreateConnection(ctx, c); err != nil {
+		t.Fatalf("create connection %s: %v", name, err)
+	}
+	return c
+}
+
+func newExternalIdentity(userID, connectionID, subject string) *tenants.ExternalIdentity {
+	return &tenants.ExternalIdentity{UserID: userID, ConnectionID: connectionID, Issuer: sharedIssuer, Subject: subject, Email: "upstream-" + subject + "@example.com"}
+}
+
+// mustExternalIdentity links the upstream identity (sharedIssuer, subject)
+// at connectionID to userID.
+func mustExternalIdentity(t testing.TB, ctx context.Context, s *tenants.Store, userID, connectionID, subject string) *tenants.ExternalIdentity {
+	t.Helper()
+	x := newExternalIdentity(userID, connectionID, subject)
+	if err := s.CreateExternalIdentity(ctx, x); err != nil {
+		t.Fatalf("create external identity %s: %v", subject, err)
+	}
+	return x
+}
+
+// newFederationState returns a login at connectionID in progress, every
+// field filled in, its id the hash of a fresh state.
+func newFederationState(s *tenants.Store, connectionID string, ttl time.Duration) *tenants.FederationState {
+	return &tenants.FederationState{
+		ID: randomHash(), ConnectionID: connectionID, AuthRequestID: tenants.NewRandomID(), BrowserHash: randomHash(),
+		Purpose: tenants.FederationLogin, UserID: tenants.NewID(), Nonce: "nonce-" + suffix(), PKCEVerifier: "verifier-" + suffix(),
+		RequestID: "_" + suffix(), Identity: `{"subject":"` + suffix() + `"}`, ExpiresAt: s.Now().Add(ttl),
+	}
+}
+
+func mustFederationState(t testing.TB, ctx context.Context, s *tenants.Store, connectionID string, ttl time.Duration) *tenants.FederationState {
+	t.Helper()
+	st := newFederationState(s, connectionID, ttl)
+	if err := s.CreateFederationState(ctx, st); err != nil {
+		t.Fatalf("create federation state: %v", err)
+	}
+	return st
+}
+
+func mustSAMLAssertion(t testing.TB, ctx context.Context, s *tenants.Store, connectionID, assertionID string, expiresAt time.Time) {
+	t.Helper()
+	if err := s.RecordSAMLAssertion(ctx, connectionID, assertionID, expiresAt); err != nil {
+		t.Fatalf("record SAML assertion %s: %v", assertionID, err)
+	}
+}
+
 func newKey() *tenants.SigningKey {
 	return &tenants.SigningKey{Algorithm: "RS256", PublicJWK: `{"kty":"RSA","kid":"` + suffix() + `"}`, PrivateSealed: []byte("sealed-" + suffix())}
 }
@@ -295,6 +356,7 @@ func samePtrTime(a *time.Time, b time.Time) bool { return a != nil && sameTime(*
 var tenantTables = []string{
 	"signing_keys", "users", "clients", "apis", "api_scopes", "client_grants", "consents",
 	"sessions", "auth_requests", "grants", "access_tokens", "refresh_tokens",
+	"connections", "external_identities", "federation_states", "saml_assertions",
 }
 
 // countRows returns the number of rows of table whose column equals value,
@@ -314,6 +376,75 @@ func countRows(t testing.TB, s *tenants.Store, table, column, value string) int 
 		t.Fatalf("count %s: %v", table, err)
 	}
 	return n
+}
+
+// placeholders rewrites the ? placeholders of query for the store's
+// dialect.
+func placeholders(s *tenants.Store, query string) string {
+	if s.Dialect() != tenants.DialectPostgres {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// countSQL runs a SELECT COUNT(*) query written with ? placeholders, past
+// the store.
+func countSQL(t testing.TB, s *tenants.Store, query string, args ...any) int {
+	t.Helper()
+	db, err := s.SQLDB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := db.QueryRow(placeholders(s, query), args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+// sqlRows runs a query written with ? placeholders, past the store, and
+// returns every row as its column values.
+func sqlRows(t testing.TB, s *tenants.Store, query string, args ...any) [][]any {
+	t.Helper()
+	db, err := s.SQLDB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.Query(placeholders(s, query), args...)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]any
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		out = append(out, vals)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return out
 }
 
 // tenantRows counts the rows of every tenant table that belong to tenantID.

@@ -20,6 +20,13 @@ const (
 	sharedEmail    = "ada@example.com"
 	sharedClientID = "web-app"
 	sharedAudience = "https://api.example.com"
+	// Every world has a connection of this name to an upstream with this
+	// issuer, its user linked there under this subject, and this SAML
+	// assertion id recorded.
+	sharedConnectionName = "Corporate SSO"
+	sharedIssuer         = "https://idp.example.com"
+	sharedSubject        = "248289761001"
+	sharedAssertionID    = "_assertion-1"
 )
 
 // world is one tenant with a row of every kind, as the suite wrote them.
@@ -38,6 +45,10 @@ type world struct {
 	// audience of rows only this world has.
 	private string
 
+	connection *tenants.Connection       // named sharedConnectionName
+	identity   *tenants.ExternalIdentity // user's, (sharedIssuer, sharedSubject) at connection
+	state      *tenants.FederationState  // a login at connection in progress
+
 	fresh    *tenants.AuthRequest // nobody logged in yet
 	authed   *tenants.AuthRequest // logged in, no code yet
 	coded    *tenants.AuthRequest // code issued, not redeemed
@@ -53,6 +64,16 @@ func (w *world) privateEmail() string    { return w.private + "@example.com" }
 func (w *world) privateClientID() string { return "app-" + w.private }
 func (w *world) privateAudience() string { return "https://" + w.private + ".example.com" }
 
+// privateConnectionName, privateSubject and privateAssertionID name a
+// connection, an upstream subject and a SAML assertion id only this world
+// has; federatedEmail and federatedSubject, the user a first login through
+// the connection made.
+func (w *world) privateConnectionName() string { return "SSO " + w.private }
+func (w *world) privateSubject() string        { return "sub-" + w.private }
+func (w *world) privateAssertionID() string    { return "_" + w.private }
+func (w *world) federatedEmail() string        { return "fed-" + w.private + "@example.com" }
+func (w *world) federatedSubject() string      { return "fed-" + w.private }
+
 // seedWorld creates a tenant and a row of every kind in it.
 func seedWorld(t testing.TB, s *tenants.Store, prefix string) *world {
 	t.Helper()
@@ -62,12 +83,25 @@ func seedWorld(t testing.TB, s *tenants.Store, prefix string) *world {
 	if err := s.RecordLogin(ctx, w.user.ID, s.Now(), ""); err != nil {
 		t.Fatalf("record login: %v", err)
 	}
-	mustUser(t, ctx, s, w.privateEmail())
+	privateUser := mustUser(t, ctx, s, w.privateEmail())
 	w.api = mustAPI(t, ctx, s, sharedAudience, "read", "write")
 	mustAPI(t, ctx, s, w.privateAudience(), "read")
 	w.client = mustClient(t, ctx, s, sharedClientID, tenants.ClientGrant{APIID: w.api.ID, Scopes: tenants.Strings{"read"}})
 	mustClient(t, ctx, s, w.privateClientID(), tenants.ClientGrant{APIID: w.api.ID, Scopes: tenants.Strings{"write"}})
 	w.internal = mustInternalClient(t, ctx, s, "try-"+w.private)
+	w.connection = mustConnection(t, ctx, s, sharedConnectionName)
+	mustConnection(t, ctx, s, w.privateConnectionName())
+	w.identity = mustExternalIdentity(t, ctx, s, w.user.ID, w.connection.ID, sharedSubject)
+	if err := s.TouchExternalIdentity(ctx, w.identity.ID, s.Now()); err != nil {
+		t.Fatalf("touch external identity: %v", err)
+	}
+	mustExternalIdentity(t, ctx, s, privateUser.ID, w.connection.ID, w.privateSubject())
+	if err := s.CreateFederatedUser(ctx, &tenants.User{Email: w.federatedEmail()}, newExternalIdentity("", w.connection.ID, w.federatedSubject())); err != nil {
+		t.Fatalf("create federated user: %v", err)
+	}
+	w.state = mustFederationState(t, ctx, s, w.connection.ID, 10*time.Minute)
+	mustSAMLAssertion(t, ctx, s, w.connection.ID, sharedAssertionID, s.Now().Add(time.Hour))
+	mustSAMLAssertion(t, ctx, s, w.connection.ID, w.privateAssertionID(), s.Now().Add(time.Hour))
 	w.consent = mustConsent(t, ctx, s, w.user.ID, sharedClientID, tenants.ScopeSet{"": {"openid"}, sharedAudience: {"read"}})
 	w.session = mustSession(t, ctx, s, w.user.ID, time.Hour)
 	w.fresh = mustAuthRequest(t, ctx, s, sharedClientID)
@@ -139,6 +173,22 @@ func (w *world) snapshot(t testing.TB, s *tenants.Store) snapshot {
 	events, err := s.ListAudit(ctx, tenants.AuditFilter{Limit: 1000})
 	add("audit events", events, err)
 	add("audit event rows", countRows(t, s, "audit_events", "tenant_id", w.tenant.ID), nil)
+	conns, err := s.ListConnections(ctx)
+	add("connections", conns, err)
+	for _, c := range conns {
+		got, err := s.ConnectionByID(ctx, c.ID)
+		add("connection "+c.Name, got, err)
+	}
+	for _, u := range users {
+		xs, err := s.ListExternalIdentities(ctx, u.ID)
+		add("external identities of "+u.Email, xs, err)
+	}
+	x, err := s.ExternalIdentity(ctx, w.connection.ID, sharedIssuer, sharedSubject)
+	add("external identity", x, err)
+	// The store reads a federation state only to spend it, and SAML
+	// assertion ids not at all: plain SQL it is.
+	add("federation state rows", sqlRows(t, s, "SELECT * FROM federation_states WHERE tenant_id = ? ORDER BY id", w.tenant.ID), nil)
+	add("SAML assertion rows", sqlRows(t, s, "SELECT * FROM saml_assertions WHERE tenant_id = ? ORDER BY connection_id, assertion_id", w.tenant.ID), nil)
 	return snap
 }
 
@@ -382,6 +432,29 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 			}
 			return err
 		}, nil},
+		{"ConnectionByID", func(ctx context.Context) error {
+			_, err := s.ConnectionByID(ctx, a.connection.ID)
+			return err
+		}, tenants.ErrNotFound},
+		{"ListConnections", func(ctx context.Context) error {
+			cs, err := s.ListConnections(ctx)
+			for _, c := range cs {
+				err = errors.Join(err, notMine(ctx, c.TenantID))
+			}
+			return err
+		}, nil},
+		{"ExternalIdentity", func(ctx context.Context) error {
+			_, err := s.ExternalIdentity(ctx, a.connection.ID, sharedIssuer, sharedSubject)
+			return err
+		}, tenants.ErrNotFound},
+		{"ExternalIdentity/private subject", func(ctx context.Context) error {
+			_, err := s.ExternalIdentity(ctx, a.connection.ID, sharedIssuer, a.privateSubject())
+			return err
+		}, tenants.ErrNotFound},
+		{"ListExternalIdentities", func(ctx context.Context) error {
+			xs, err := s.ListExternalIdentities(ctx, a.user.ID)
+			return errors.Join(err, none(len(xs)))
+		}, nil},
 
 		// Updates, revocations, deletions and compare-and-swaps of a's rows.
 		{"RecordLogin", func(ctx context.Context) error {
@@ -452,6 +525,25 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 			return s.UpdateAPI(ctx, &tenants.API{ID: a.api.ID, Name: "Hijack", Scopes: []tenants.Scope{{Name: "read"}}})
 		}, tenants.ErrNotFound},
 		{"DeleteAPI", func(ctx context.Context) error { return s.DeleteAPI(ctx, a.api.ID) }, tenants.ErrNotFound},
+		{"UpdateConnection", func(ctx context.Context) error {
+			c := newConnection("Hijack")
+			c.ID, c.Issuer, c.ClientSecretSealed = a.connection.ID, "https://evil.example.com", nil
+			return s.UpdateConnection(ctx, c)
+		}, tenants.ErrNotFound},
+		{"TouchExternalIdentity", func(ctx context.Context) error {
+			return s.TouchExternalIdentity(ctx, a.identity.ID, later)
+		}, nil},
+		{"DeleteExternalIdentity", func(ctx context.Context) error {
+			return s.DeleteExternalIdentity(ctx, a.user.ID, a.identity.ID)
+		}, tenants.ErrNotFound},
+		{"DeleteExternalIdentity/own user", func(ctx context.Context) error {
+			return s.DeleteExternalIdentity(ctx, b.user.ID, a.identity.ID)
+		}, tenants.ErrNotFound},
+		{"UseFederationState", func(ctx context.Context) error {
+			_, err := s.UseFederationState(ctx, a.state.ID)
+			return err
+		}, tenants.ErrNotFound},
+		{"DeleteConnection", func(ctx context.Context) error { return s.DeleteConnection(ctx, a.connection.ID) }, tenants.ErrNotFound},
 
 		// Writes that name a's rows: a client of another tenant cannot be
 		// used, an id already taken cannot be overwritten.
@@ -468,6 +560,36 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		}, tenants.ErrAlreadyExists},
 		{"SetClientGrants/API of the other tenant", func(ctx context.Context) error {
 			return s.SetClientGrants(ctx, sharedClientID, []tenants.ClientGrant{{APIID: a.api.ID, Scopes: tenants.Strings{"write"}}})
+		}, tenants.ErrNotFound},
+		{"CreateConnection/taken id", func(ctx context.Context) error {
+			c := newConnection("SSO " + suffix())
+			c.ID = a.connection.ID
+			return s.CreateConnection(ctx, c)
+		}, tenants.ErrAlreadyExists},
+		{"CreateExternalIdentity/connection of the other tenant", func(ctx context.Context) error {
+			return s.CreateExternalIdentity(ctx, newExternalIdentity(b.user.ID, a.connection.ID, "sub-"+suffix()))
+		}, tenants.ErrNotFound},
+		{"CreateExternalIdentity/user of the other tenant", func(ctx context.Context) error {
+			return s.CreateExternalIdentity(ctx, newExternalIdentity(a.user.ID, b.connection.ID, "sub-"+suffix()))
+		}, tenants.ErrNotFound},
+		{"CreateExternalIdentity/taken id", func(ctx context.Context) error {
+			x := newExternalIdentity(b.user.ID, b.connection.ID, "sub-"+suffix())
+			x.ID = a.identity.ID
+			return s.CreateExternalIdentity(ctx, x)
+		}, tenants.ErrAlreadyExists},
+		{"CreateFederatedUser/connection of the other tenant", func(ctx context.Context) error {
+			return s.CreateFederatedUser(ctx, &tenants.User{Email: "fed-" + suffix() + "@example.com"}, newExternalIdentity("", a.connection.ID, "sub-"+suffix()))
+		}, tenants.ErrNotFound},
+		{"CreateFederationState/connection of the other tenant", func(ctx context.Context) error {
+			return s.CreateFederationState(ctx, newFederationState(s, a.connection.ID, time.Hour))
+		}, tenants.ErrNotFound},
+		{"CreateFederationState/taken id", func(ctx context.Context) error {
+			st := newFederationState(s, b.connection.ID, time.Hour)
+			st.ID = a.state.ID
+			return s.CreateFederationState(ctx, st)
+		}, tenants.ErrAlreadyExists},
+		{"RecordSAMLAssertion/connection of the other tenant", func(ctx context.Context) error {
+			return s.RecordSAMLAssertion(ctx, a.connection.ID, "_"+suffix(), exp)
 		}, tenants.ErrNotFound},
 
 		// Writes by natural keys a holds too: they act on b's tenant only.
@@ -516,6 +638,39 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		{"UpdateAPI/own API", func(ctx context.Context) error {
 			return s.UpdateAPI(ctx, &tenants.API{ID: b.api.ID, Name: "Renamed", Scopes: []tenants.Scope{{Name: "read"}}})
 		}, nil},
+		{"CreateConnection/private name", func(ctx context.Context) error {
+			return s.CreateConnection(ctx, newConnection(a.privateConnectionName()))
+		}, nil},
+		{"UpdateConnection/own connection", func(ctx context.Context) error {
+			c := newConnection(sharedConnectionName)
+			c.ID, c.Enabled, c.Domains = b.connection.ID, false, tenants.Strings{"example.net"}
+			return s.UpdateConnection(ctx, c)
+		}, nil},
+		{"CreateExternalIdentity/private subject", func(ctx context.Context) error {
+			return s.CreateExternalIdentity(ctx, newExternalIdentity(b.user.ID, b.connection.ID, a.privateSubject()))
+		}, nil},
+		{"CreateFederatedUser/private email", func(ctx context.Context) error {
+			return s.CreateFederatedUser(ctx, &tenants.User{Email: a.federatedEmail()}, newExternalIdentity("", b.connection.ID, a.federatedSubject()))
+		}, nil},
+		{"TouchExternalIdentity/own identity", func(ctx context.Context) error {
+			return s.TouchExternalIdentity(ctx, b.identity.ID, later)
+		}, nil},
+		{"CreateFederationState/new id", func(ctx context.Context) error {
+			return s.CreateFederationState(ctx, newFederationState(s, b.connection.ID, time.Hour))
+		}, nil},
+		{"UseFederationState/own state", func(ctx context.Context) error {
+			st, err := s.UseFederationState(ctx, b.state.ID)
+			if err != nil {
+				return err
+			}
+			return notMine(ctx, st.TenantID)
+		}, nil},
+		{"RecordSAMLAssertion/private assertion id", func(ctx context.Context) error {
+			return s.RecordSAMLAssertion(ctx, b.connection.ID, a.privateAssertionID(), exp)
+		}, nil},
+		{"DeleteExternalIdentity/own identity", func(ctx context.Context) error {
+			return s.DeleteExternalIdentity(ctx, b.user.ID, b.identity.ID)
+		}, nil},
 		{"AppendAudit", func(ctx context.Context) error {
 			return s.AppendAudit(ctx, &tenants.AuditEvent{Action: "client.updated", TargetType: "client", TargetID: sharedClientID})
 		}, nil},
@@ -524,6 +679,7 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		{"DeleteUser/own user", func(ctx context.Context) error { return s.DeleteUser(ctx, b.user.ID) }, nil},
 		{"DeleteAPI/own API", func(ctx context.Context) error { return s.DeleteAPI(ctx, b.api.ID) }, nil},
 		{"DeleteClient/shared client", func(ctx context.Context) error { return s.DeleteClient(ctx, sharedClientID) }, nil},
+		{"DeleteConnection/own connection", func(ctx context.Context) error { return s.DeleteConnection(ctx, b.connection.ID) }, nil},
 		{"DeleteTenant", func(ctx context.Context) error { return s.DeleteTenant(ctx) }, nil},
 	}
 }

@@ -375,16 +375,20 @@ func testDeleteUser(t *testing.T, s *tenants.Store) {
 	ctx, _ := newTenant(t, s, "delete-user")
 	mustClient(t, ctx, s, "web")
 	mustClient(t, ctx, s, "cli")
+	conn, conn2 := mustConnection(t, ctx, s, "Corporate"), mustConnection(t, ctx, s, "Other")
 	type rows struct {
-		user    *tenants.User
-		session *tenants.Session
-		family  tenants.Issue
-		authed  *tenants.AuthRequest // logged in, no code yet
-		coded   *tenants.AuthRequest // code issued, not redeemed
+		user     *tenants.User
+		session  *tenants.Session
+		family   tenants.Issue
+		authed   *tenants.AuthRequest // logged in, no code yet
+		coded    *tenants.AuthRequest // code issued, not redeemed
+		identity *tenants.ExternalIdentity
 	}
 	seed := func(email string) rows {
 		u := mustUser(t, ctx, s, email)
 		r := rows{user: u, session: mustSession(t, ctx, s, u.ID, time.Hour)}
+		r.identity = mustExternalIdentity(t, ctx, s, u.ID, conn.ID, "sub-"+email)
+		mustExternalIdentity(t, ctx, s, u.ID, conn2.ID, "sub-"+email)
 		mustConsent(t, ctx, s, u.ID, "web", tenants.ScopeSet{"": {"openid"}})
 		mustConsent(t, ctx, s, u.ID, "cli", tenants.ScopeSet{"": {"openid"}})
 		_, r.family = mustRedeemed(t, ctx, s, "web", u.ID)
@@ -408,6 +412,7 @@ func testDeleteUser(t *testing.T, s *tenants.Store) {
 		{"grants", "user_id", 1},
 		{"refresh_tokens", "user_id", 1},
 		{"access_tokens", "subject", 1},
+		{"external_identities", "user_id", 2},
 	}
 	for _, tt := range tables {
 		if n := countRows(t, s, tt.table, tt.column, doomed.user.ID); n != 0 {
@@ -428,6 +433,17 @@ func testDeleteUser(t *testing.T, s *tenants.Store) {
 		{"GrantByID", func(r rows) error { _, err := s.GrantByID(ctx, r.family.Grant.ID); return err }},
 		{"AccessTokenByID", func(r rows) error { _, err := s.AccessTokenByID(ctx, r.family.Access.ID); return err }},
 		{"RefreshTokenByHash", func(r rows) error { _, _, err := s.RefreshTokenByHash(ctx, r.family.Refresh.TokenHash); return err }},
+		{"ExternalIdentity", func(r rows) error {
+			_, err := s.ExternalIdentity(ctx, conn.ID, sharedIssuer, r.identity.Subject)
+			return err
+		}},
+		{"ListExternalIdentities", func(r rows) error {
+			xs, err := s.ListExternalIdentities(ctx, r.user.ID)
+			if err == nil && len(xs) == 0 {
+				return tenants.ErrNotFound
+			}
+			return err
+		}},
 	}
 	for _, l := range lookups {
 		if err := l.get(doomed); !errors.Is(err, tenants.ErrNotFound) {
@@ -469,8 +485,14 @@ func testDeleteUser(t *testing.T, s *tenants.Store) {
 	if err := s.DeleteUser(ctx, doomed.user.ID); !errors.Is(err, tenants.ErrNotFound) {
 		t.Errorf("second delete: err = %v, want %v", err, tenants.ErrNotFound)
 	}
-	// The email is free again.
-	mustUser(t, ctx, s, doomed.user.Email)
+	for _, c := range []*tenants.Connection{conn, conn2} {
+		if _, err := s.ConnectionByID(ctx, c.ID); err != nil {
+			t.Errorf("connection %s of the deleted user's identities: %v", c.Name, err)
+		}
+	}
+	// The email, and the upstream identity, are free again.
+	again := mustUser(t, ctx, s, doomed.user.Email)
+	mustExternalIdentity(t, ctx, s, again.ID, conn.ID, doomed.identity.Subject)
 }
 
 func testDeleteUserSession(t *testing.T, s *tenants.Store) {

@@ -77,6 +77,16 @@ func Run(t *testing.T, open func(t *testing.T) *tenants.Store) {
 		{name: "UseSetupTokenConcurrently", run: testUseSetupTokenConcurrently},
 		{name: "Audit", run: testAudit},
 		{name: "AppendAudit", run: testAppendAudit},
+		{name: "Connections", run: testConnections},
+		{name: "UpdateConnection", own: true, run: testUpdateConnection},
+		{name: "DeleteConnection", run: testDeleteConnection},
+		{name: "ExternalIdentities", own: true, run: testExternalIdentities},
+		{name: "CreateFederatedUser", run: testCreateFederatedUser},
+		{name: "FederationStates", own: true, run: testFederationStates},
+		{name: "UseFederationStateConcurrently", run: testUseFederationStateConcurrently},
+		{name: "SAMLAssertions", run: testSAMLAssertions},
+		{name: "RecordSAMLAssertionConcurrently", run: testRecordSAMLAssertionConcurrently},
+		{name: "FederatedLogin", run: testFederatedLogin},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -235,7 +245,14 @@ func testUniqueness(t *testing.T, s *tenants.Store) {
 	mustUser(t, actx, s, "Grace@Example.com")
 	mustClient(t, actx, s, "taken-app")
 	mustAPI(t, actx, s, "https://taken.example.com", "read")
-	sess := mustSession(t, actx, s, mustUser(t, actx, s, "session@example.com").ID, time.Hour)
+	sessionUser := mustUser(t, actx, s, "session@example.com")
+	sess := mustSession(t, actx, s, sessionUser.ID, time.Hour)
+	conn := mustConnection(t, actx, s, "Taken SSO")
+	second := mustConnection(t, actx, s, "Second SSO")
+	identity := mustExternalIdentity(t, actx, s, sessionUser.ID, conn.ID, "taken-subject")
+	state := mustFederationState(t, actx, s, conn.ID, time.Hour)
+	bUser := mustUser(t, bctx, s, "session@example.com")
+	bConn := mustConnection(t, bctx, s, "Other SSO")
 	newHost := "fresh-" + suffix() + ".example.com"
 	newAudience := "https://fresh-" + suffix() + ".example.com"
 	revBefore := revision(t, s, a.ID)
@@ -271,6 +288,44 @@ func testUniqueness(t *testing.T, s *tenants.Store) {
 			dup.ID = sess.ID
 			return s.CreateSession(actx, dup)
 		}, tenants.ErrAlreadyExists},
+		{"connection name taken", func() error { return s.CreateConnection(actx, newConnection("Taken SSO")) }, tenants.ErrAlreadyExists},
+		{"connection name taken in another tenant", func() error { return s.CreateConnection(bctx, newConnection("Taken SSO")) }, nil},
+		{"connection renamed to a taken name", func() error {
+			c := newConnection("Taken SSO")
+			c.ID = second.ID
+			return s.UpdateConnection(actx, c)
+		}, tenants.ErrAlreadyExists},
+		{"connection id taken", func() error {
+			c := newConnection("Fresh SSO")
+			c.ID = conn.ID
+			return s.CreateConnection(bctx, c)
+		}, tenants.ErrAlreadyExists},
+		// The key of an external identity is (tenant, connection, issuer,
+		// subject): one upstream identity links to one user.
+		{"external identity key taken", func() error {
+			return s.CreateExternalIdentity(actx, newExternalIdentity(mustUser(t, actx, s, "second@example.com").ID, conn.ID, "taken-subject"))
+		}, tenants.ErrAlreadyExists},
+		{"external identity key taken, by the same user", func() error {
+			return s.CreateExternalIdentity(actx, newExternalIdentity(sessionUser.ID, conn.ID, "taken-subject"))
+		}, tenants.ErrAlreadyExists},
+		{"external identity key taken in another tenant", func() error {
+			return s.CreateExternalIdentity(bctx, newExternalIdentity(bUser.ID, bConn.ID, "taken-subject"))
+		}, nil},
+		{"external identity key taken under another issuer", func() error {
+			x := newExternalIdentity(sessionUser.ID, conn.ID, "taken-subject")
+			x.Issuer = "https://other-idp.example.com"
+			return s.CreateExternalIdentity(actx, x)
+		}, nil},
+		{"external identity id taken", func() error {
+			x := newExternalIdentity(bUser.ID, bConn.ID, "fresh-subject")
+			x.ID = identity.ID
+			return s.CreateExternalIdentity(bctx, x)
+		}, tenants.ErrAlreadyExists},
+		{"federation state id taken", func() error {
+			st := newFederationState(s, conn.ID, time.Hour)
+			st.ID = state.ID
+			return s.CreateFederationState(actx, st)
+		}, tenants.ErrAlreadyExists},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -292,6 +347,15 @@ func testUniqueness(t *testing.T, s *tenants.Store) {
 		}
 		if n := countRows(t, s, "signing_keys", "tenant_id", a.ID); n != 1 {
 			t.Errorf("tenant has %d signing keys, want 1", n)
+		}
+		if n := countRows(t, s, "connections", "tenant_id", a.ID); n != 2 {
+			t.Errorf("tenant has %d connections, want 2", n)
+		}
+		if got, err := s.ConnectionByID(actx, second.ID); err != nil || got.Name != "Second SSO" {
+			t.Errorf("the connection of the failed rename = %+v, %v; want it unchanged", got, err)
+		}
+		if got, err := s.ExternalIdentity(actx, conn.ID, sharedIssuer, "taken-subject"); err != nil || got.ID != identity.ID || got.UserID != sessionUser.ID {
+			t.Errorf("the taken external identity = %+v, %v; want it unchanged", got, err)
 		}
 		if got := revision(t, s, a.ID); got != revBefore {
 			t.Errorf("revision went from %d to %d on failed writes", revBefore, got)
@@ -675,6 +739,8 @@ func testRevisions(t *testing.T, s *tenants.Store) {
 	ctx, tn := newTenant(t, s, "revisions")
 	_, other := newTenant(t, s, "revisions-other")
 	api := mustAPI(t, ctx, s, "https://api.example.com", "read")
+	u := mustUser(t, ctx, s, "ada@example.com")
+	var conn *tenants.Connection
 	// fails checks that a change failed with want, and so changed nothing.
 	fails := func(want, err error) error {
 		if !errors.Is(err, want) {
@@ -721,6 +787,40 @@ func testRevisions(t *testing.T, s *tenants.Store) {
 		{"DeleteAPI", func() error { return s.DeleteAPI(ctx, api.ID) }, 1},
 		{"DeleteAPI of an unknown API", func() error { return fails(tenants.ErrNotFound, s.DeleteAPI(ctx, api.ID)) }, 0},
 		{"DeleteClient", func() error { return s.DeleteClient(ctx, "web") }, 1},
+		{"CreateConnection", func() error {
+			conn = newConnection("Corporate")
+			return s.CreateConnection(ctx, conn)
+		}, 1},
+		{"CreateConnection failing", func() error {
+			return fails(tenants.ErrAlreadyExists, s.CreateConnection(ctx, newConnection("Corporate")))
+		}, 0},
+		{"UpdateConnection", func() error {
+			c := newConnection("Renamed")
+			c.ID = conn.ID
+			return s.UpdateConnection(ctx, c)
+		}, 1},
+		{"UpdateConnection of an unknown connection", func() error {
+			c := newConnection("Nope")
+			c.ID = tenants.NewID()
+			return fails(tenants.ErrNotFound, s.UpdateConnection(ctx, c))
+		}, 0},
+		// What a login through a connection writes is not configuration:
+		// it must not make every node reload the tenant.
+		{"CreateExternalIdentity", func() error { return s.CreateExternalIdentity(ctx, newExternalIdentity(u.ID, conn.ID, "subject-1")) }, 0},
+		{"CreateFederatedUser", func() error {
+			return s.CreateFederatedUser(ctx, &tenants.User{Email: "bob@example.com"}, newExternalIdentity("", conn.ID, "subject-2"))
+		}, 0},
+		{"CreateFederationState and UseFederationState", func() error {
+			st := newFederationState(s, conn.ID, time.Hour)
+			if err := s.CreateFederationState(ctx, st); err != nil {
+				return err
+			}
+			_, err := s.UseFederationState(ctx, st.ID)
+			return err
+		}, 0},
+		{"RecordSAMLAssertion", func() error { return s.RecordSAMLAssertion(ctx, conn.ID, "_"+suffix(), s.Now().Add(time.Hour)) }, 0},
+		{"DeleteConnection", func() error { return s.DeleteConnection(ctx, conn.ID) }, 1},
+		{"DeleteConnection of an unknown connection", func() error { return fails(tenants.ErrNotFound, s.DeleteConnection(ctx, conn.ID)) }, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1234,5 +1334,19 @@ func testCrossTenantReferences(t *testing.T, s *tenants.Store) {
 	}
 	if err := s.CreateSession(cb, &tenants.Session{ID: "xr-session", UserID: ua.ID, ExpiresAt: s.Now().Add(time.Hour)}); err == nil {
 		t.Fatal("tenant B created a session for tenant A's user")
+	}
+	connA, connB := mustConnection(t, ca, s, "A"), mustConnection(t, cb, s, "B")
+	ub := mustUser(t, cb, s, "bob@b.test")
+	if err := s.CreateExternalIdentity(cb, newExternalIdentity(ua.ID, connB.ID, "xr-subject")); err == nil {
+		t.Fatal("tenant B linked an upstream identity to tenant A's user")
+	}
+	if err := s.CreateExternalIdentity(cb, newExternalIdentity(ub.ID, connA.ID, "xr-subject")); err == nil {
+		t.Fatal("tenant B linked an upstream identity at tenant A's connection")
+	}
+	if err := s.CreateFederationState(cb, newFederationState(s, connA.ID, time.Hour)); err == nil {
+		t.Fatal("tenant B started a login at tenant A's connection")
+	}
+	if err := s.RecordSAMLAssertion(cb, connA.ID, "_xr", s.Now().Add(time.Hour)); err == nil {
+		t.Fatal("tenant B recorded a SAML assertion of tenant A's connection")
 	}
 }

@@ -637,6 +637,31 @@ func testDeleteExpired(t *testing.T, s *tenants.Store) {
 		put(sd.keep, "grants", live.Grant.ID)
 		put(sd.drop, "access_tokens", live.Access.ID)
 		put(sd.keep, "refresh_tokens", live.Refresh.ID)
+
+		// Logins at an upstream in progress, spent or not, and the SAML
+		// assertions already accepted.
+		conn := mustConnection(t, ctx, s, "Corporate")
+		for _, r := range []struct {
+			ttl  time.Duration
+			into map[string][]string
+		}{
+			{time.Hour, sd.drop},
+			{2*time.Hour + 30*time.Minute, sd.keep}, // expired, within grace
+			{48 * time.Hour, sd.keep},
+		} {
+			for _, used := range []bool{false, true} {
+				st := mustFederationState(t, ctx, s, conn.ID, r.ttl)
+				if used {
+					if _, err := s.UseFederationState(ctx, st.ID); err != nil {
+						t.Fatal(err)
+					}
+				}
+				put(r.into, "federation_states", st.ID)
+			}
+			id := "_" + suffix()
+			mustSAMLAssertion(t, ctx, s, conn.ID, id, at(r.ttl))
+			put(r.into, "saml_assertions", id)
+		}
 		return sd
 	}
 	all := []seeded{seed("expired-a"), seed("expired-b")}
@@ -686,17 +711,24 @@ func testDeleteExpired(t *testing.T, s *tenants.Store) {
 	if n != int64(want) {
 		t.Errorf("DeleteExpired = %d, want %d", n, want)
 	}
+	// idColumn names the column that tells the rows of table apart.
+	idColumn := func(table string) string {
+		if table == "saml_assertions" {
+			return "assertion_id"
+		}
+		return "id"
+	}
 	for _, sd := range all {
 		for table, ids := range sd.drop {
 			for _, id := range ids {
-				if countRows(t, s, table, "id", id) != 0 {
+				if countRows(t, s, table, idColumn(table), id) != 0 {
 					t.Errorf("%s %s is past expiry and grace but was kept", table, id)
 				}
 			}
 		}
 		for table, ids := range sd.keep {
 			for _, id := range ids {
-				if countRows(t, s, table, "id", id) != 1 {
+				if countRows(t, s, table, idColumn(table), id) != 1 {
 					t.Errorf("%s %s was deleted, want it kept", table, id)
 				}
 			}
@@ -745,6 +777,23 @@ func testTimeZones(t *testing.T, s *tenants.Store) {
 					t.Fatal(err)
 				}
 			}
+			conn := mustConnection(t, ctx, s, "Corporate")
+			liveState := newFederationState(s, conn.ID, 0)
+			liveState.ExpiresAt = in(2 * time.Hour)
+			deadState := newFederationState(s, conn.ID, 0)
+			deadState.ExpiresAt = in(30 * time.Minute)
+			for _, st := range []*tenants.FederationState{liveState, deadState} {
+				if err := s.CreateFederationState(ctx, st); err != nil {
+					t.Fatal(err)
+				}
+			}
+			liveAssertion, deadAssertion := "_live-"+suffix(), "_dead-"+suffix()
+			mustSAMLAssertion(t, ctx, s, conn.ID, liveAssertion, in(2*time.Hour))
+			mustSAMLAssertion(t, ctx, s, conn.ID, deadAssertion, in(30*time.Minute))
+			x := mustExternalIdentity(t, ctx, s, u.ID, conn.ID, "subject")
+			if err := s.TouchExternalIdentity(ctx, x.ID, in(time.Minute)); err != nil {
+				t.Fatal(err)
+			}
 
 			clk.Advance(time.Hour)
 			defer clk.Advance(-time.Hour)
@@ -764,6 +813,19 @@ func testTimeZones(t *testing.T, s *tenants.Store) {
 			if len(ks) != 2 {
 				t.Errorf("SigningKeys = %d keys, want 2: the retired key is published until t0+2h", len(ks))
 			}
+			if _, err := s.UseFederationState(ctx, deadState.ID); !errors.Is(err, tenants.ErrNotFound) {
+				t.Errorf("UseFederationState of the expired state: err = %v, want %v", err, tenants.ErrNotFound)
+			}
+			if st, err := s.UseFederationState(ctx, liveState.ID); err != nil {
+				t.Errorf("UseFederationState of the live state: %v", err)
+			} else if !st.ExpiresAt.Equal(liveState.ExpiresAt) {
+				t.Errorf("state ExpiresAt = %v, want %v", st.ExpiresAt, liveState.ExpiresAt)
+			}
+			if got, err := s.ExternalIdentity(ctx, conn.ID, sharedIssuer, "subject"); err != nil {
+				t.Error(err)
+			} else if !samePtrTime(got.LastLoginAt, in(time.Minute)) {
+				t.Errorf("external identity last login = %v, want %v", got.LastLoginAt, in(time.Minute))
+			}
 			if _, err := s.DeleteExpired(context.Background(), 0); err != nil {
 				t.Fatal(err)
 			}
@@ -773,6 +835,15 @@ func testTimeZones(t *testing.T, s *tenants.Store) {
 				want int
 			}{{"live token", liveToken.ID, 1}, {"expired token", deadToken.ID, 0}} {
 				if got := countRows(t, s, "access_tokens", "id", c.id); got != c.want {
+					t.Errorf("%s: %d rows after DeleteExpired, want %d", c.name, got, c.want)
+				}
+			}
+			for _, c := range []struct {
+				name string
+				id   string
+				want int
+			}{{"live SAML assertion", liveAssertion, 1}, {"expired SAML assertion", deadAssertion, 0}} {
+				if got := countRows(t, s, "saml_assertions", "assertion_id", c.id); got != c.want {
 					t.Errorf("%s: %d rows after DeleteExpired, want %d", c.name, got, c.want)
 				}
 			}
