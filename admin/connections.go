@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gatehouse-id/gatehouse/federation"
 	"github.com/gatehouse-id/gatehouse/tenants"
@@ -130,14 +131,21 @@ func (s *Service) applyConnection(ctx context.Context, t *tenants.Tenant, c *ten
 				return tenants.Invalid("metadata", "is larger than 1 MiB")
 			}
 			cfg.MetadataXML = *in.MetadataXML
+			if in.MetadataURL == nil || *in.MetadataURL == "" {
+				// Metadata given as XML replaces what a URL gave.
+				cfg.MetadataURL = ""
+			}
 		}
 		if cfg.MetadataXML == "" {
 			return tenants.Invalid("metadata", "give the IdP's metadata (a file or a URL)")
 		}
 		if in.Attributes != nil {
-			for k := range in.Attributes {
+			for k, v := range in.Attributes {
 				if !slices.Contains([]string{"email", "name", "given_name", "family_name", "groups"}, k) {
 					return tenants.Invalid("attributes", "unknown field %q (email, name, given_name, family_name, groups)", k)
+				}
+				if err := validateToken("attributes", v, 256); err != nil {
+					return err
 				}
 			}
 			cfg.Attributes = in.Attributes
@@ -152,8 +160,20 @@ func (s *Service) applyConnection(ctx context.Context, t *tenants.Tenant, c *ten
 		if c.ClientID == "" {
 			return tenants.Invalid("client_id", "is required")
 		}
+		if err := validateToken("client_id", c.ClientID, 512); err != nil {
+			return err
+		}
 		if create && (in.ClientSecret == nil || *in.ClientSecret == "") {
 			return tenants.Invalid("client_secret", "is required")
+		}
+		if !create && in.ClientSecret != nil && *in.ClientSecret == "" {
+			// An empty secret would erase the stored one.
+			return tenants.Invalid("client_secret", "must not be empty: leave it out to keep the current secret")
+		}
+		if in.ClientSecret != nil && *in.ClientSecret != "" {
+			if err := validateToken("client_secret", *in.ClientSecret, 1024); err != nil {
+				return err
+			}
 		}
 		if c.Type == tenants.ConnectionOIDC {
 			if in.Issuer != nil {
@@ -277,7 +297,23 @@ type Connection struct {
 	IdPMetadataURL    string            `json:"idp_metadata_url,omitempty"`
 	Attributes        map[string]string `json:"attributes,omitempty"`
 	AllowIDPInitiated bool              `json:"allow_idp_initiated,omitempty"`
+	MicrosoftTenant   string            `json:"microsoft_tenant,omitempty"`
 	CreatedAt         time.Time         `json:"created_at"`
+}
+
+// validateToken checks a value that is sent upstream or matched as it is
+// (a client id, a SAML attribute name): not empty, at most max bytes, no
+// spaces around it and no control characters.
+func validateToken(field, v string, max int) error {
+	switch {
+	case strings.TrimSpace(v) == "":
+		return tenants.Invalid(field, "must not be empty")
+	case len(v) > max:
+		return tenants.Invalid(field, "must be at most %d bytes", max)
+	case strings.TrimSpace(v) != v || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f || r == utf8.RuneError }):
+		return tenants.Invalid(field, "must not contain control characters or spaces around it")
+	}
+	return nil
 }
 
 func (s *Service) connectionView(t *tenants.Tenant, c *tenants.Connection) *Connection {
@@ -288,6 +324,9 @@ func (s *Service) connectionView(t *tenants.Tenant, c *tenants.Connection) *Conn
 		v.IdPMetadataURL, v.Attributes, v.AllowIDPInitiated = cfg.MetadataURL, cfg.Attributes, cfg.AllowIDPInitiated
 	} else {
 		v.ClientID, v.HasClientSecret, v.Issuer, v.CallbackURL = c.ClientID, len(c.ClientSecretSealed) > 0, c.Issuer, federation.CallbackURL(t, c.ID)
+		if c.Type == tenants.ConnectionMicrosoft {
+			v.MicrosoftTenant = cfg.MicrosoftTenant
+		}
 	}
 	return v
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
@@ -35,6 +36,9 @@ type Settings struct {
 	MetadataURL string
 	HTTPClient  *http.Client
 	Now         func() time.Time
+	// Store is the tenant store, for connectors that keep state of their
+	// own (the SAML assertion replay cache).
+	Store *tenants.Store
 }
 
 // Factory builds the connector of one connection type.
@@ -125,7 +129,7 @@ func (s *Service) SealSPKey(c *tenants.Connection, der []byte) {
 func (s *Service) Settings(t *tenants.Tenant, c *tenants.Connection) (Settings, error) {
 	st := Settings{
 		Tenant: t, Connection: c, CallbackURL: CallbackURL(t, c.ID), EntityID: EntityID(t, c.ID),
-		ACSURL: ACSURL(t, c.ID), MetadataURL: MetadataURL(t, c.ID), HTTPClient: s.client, Now: s.now,
+		ACSURL: ACSURL(t, c.ID), MetadataURL: MetadataURL(t, c.ID), HTTPClient: s.client, Now: s.now, Store: s.store,
 	}
 	if len(c.ClientSecretSealed) > 0 {
 		b, err := s.box.Open(c.ClientSecretSealed, secretAAD(c, "secret"))
@@ -253,6 +257,15 @@ func (s *Service) Start(ctx context.Context, connID, arID, browserHash, loginHin
 // (a redirect back, which carries the cookies) it is checked first.
 func (s *Service) Callback(ctx context.Context, connID, state, browserHash string, r *http.Request) (token string, err error) {
 	c, err := s.store.ConnectionByID(ctx, connID)
+	if errors.Is(err, tenants.ErrNotFound) {
+		// An answer for a connection this tenant does not have: another
+		// tenant's (a cross-tenant attempt), or one deleted since.
+		if len(connID) > 64 || !utf8.ValidString(connID) {
+			connID = ""
+		}
+		s.audit(ctx, "federation.rejected", "connection", connID, "failure", "unknown connection", nil)
+		return "", err
+	}
 	if err != nil {
 		return "", err
 	}

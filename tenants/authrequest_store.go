@@ -45,6 +45,7 @@ type Authentication struct {
 	Time   time.Time
 	AMR    []string
 	IDP    string
+	ACR    string
 }
 
 // SetAuthenticated records who logged in for the request, and how. It fails
@@ -55,7 +56,7 @@ func (s *Store) SetAuthenticated(ctx context.Context, id string, a Authenticatio
 		return err
 	}
 	res := q.Where("id = ? AND code_hash IS NULL", id).Updates(map[string]any{
-		"user_id": a.UserID, "auth_time": a.Time, "amr": Strings(a.AMR), "idp": a.IDP,
+		"user_id": a.UserID, "auth_time": a.Time, "amr": Strings(a.AMR), "idp": a.IDP, "acr": a.ACR,
 	})
 	if res.Error != nil {
 		return mapErr(res.Error)

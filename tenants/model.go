@@ -26,6 +26,17 @@ type Tenant struct {
 	// Gatehouse.
 	System bool
 
+	// SignupMode says who may create an account: SignupOff, SignupOpen, or
+	// SignupDomains (addresses in SignupDomains only).
+	SignupMode    string
+	SignupDomains Strings
+	// PasswordMinLength is the shortest password accepted.
+	PasswordMinLength int64
+	// MFAPolicy is MFAOff, MFAOptional or MFARequired.
+	MFAPolicy string `gorm:"column:mfa_policy"`
+	// EmailFromName is the sender name of the tenant's email.
+	EmailFromName string
+
 	AccessTokenTTLSeconds  int64 `gorm:"column:access_token_ttl"`
 	IDTokenTTLSeconds      int64 `gorm:"column:id_token_ttl"`
 	RefreshTokenTTLSeconds int64 `gorm:"column:refresh_token_ttl"`
@@ -49,6 +60,20 @@ func (t *Tenant) SessionTTL() time.Duration { return seconds(t.SessionTTLSeconds
 
 func seconds(n int64) time.Duration { return time.Duration(n) * time.Second }
 
+// Sign-up modes.
+const (
+	SignupOff     = "off"
+	SignupOpen    = "open"
+	SignupDomains = "domains"
+)
+
+// MFA policies.
+const (
+	MFAOff      = "off"
+	MFAOptional = "optional"
+	MFARequired = "required"
+)
+
 // Default lifetimes of a new tenant.
 const (
 	DefaultAccessTokenTTL  = time.Hour
@@ -59,19 +84,20 @@ const (
 
 // User is an end user of one tenant. ID is the OpenID Connect subject.
 type User struct {
-	ID              string `gorm:"primaryKey"`
-	TenantID        string
-	Email           string
-	EmailNormalized string
-	EmailVerified   bool
-	Name            string
-	GivenName       string
-	FamilyName      string
-	PasswordHash    string
-	DisabledAt      *time.Time
-	LastLoginAt     *time.Time
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	ID                string `gorm:"primaryKey"`
+	TenantID          string
+	Email             string
+	EmailNormalized   string
+	EmailVerified     bool
+	Name              string
+	GivenName         string
+	FamilyName        string
+	PasswordHash      string
+	DisabledAt        *time.Time
+	LastLoginAt       *time.Time
+	PasswordChangedAt *time.Time
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
 }
 
 // Application types of a client (what kind of app registered it).
@@ -120,6 +146,31 @@ type Client struct {
 
 // Public reports whether the client cannot keep a secret (SPA, native).
 func (c *Client) Public() bool { return c.TokenEndpointAuthMethod == AuthMethodNone }
+
+// MinPasswordLength is the shortest password the tenant accepts (12 unless
+// set).
+func (t *Tenant) MinPasswordLength() int {
+	if t.PasswordMinLength <= 0 {
+		return 12
+	}
+	return int(t.PasswordMinLength)
+}
+
+// MFA is the tenant's MFA policy (optional unless set).
+func (t *Tenant) MFA() string {
+	if t.MFAPolicy == "" {
+		return MFAOptional
+	}
+	return t.MFAPolicy
+}
+
+// Signup is the tenant's sign-up mode (off unless set).
+func (t *Tenant) Signup() string {
+	if t.SignupMode == "" {
+		return SignupOff
+	}
+	return t.SignupMode
+}
 
 // AllowsGrant reports whether the tenant's clients may use grant type g.
 func (t *Tenant) AllowsGrant(g string) bool { return t.GrantTypes.Contains(g) }
@@ -187,7 +238,9 @@ type Session struct {
 	AMR      Strings `gorm:"column:amr"`
 	// IDP names the connection the user logged in through; empty for a
 	// password.
-	IDP        string `gorm:"column:idp"`
+	IDP string `gorm:"column:idp"`
+	// ACR is the authentication context class the login reached.
+	ACR        string `gorm:"column:acr"`
 	IPAddress  string
 	UserAgent  string
 	CreatedAt  time.Time
@@ -220,6 +273,9 @@ type AuthRequest struct {
 	AuthTime    *time.Time
 	AMR         Strings `gorm:"column:amr"`
 	IDP         string  `gorm:"column:idp"`
+	ACR         string  `gorm:"column:acr"`
+	// ACRValues are the authentication context classes the client asked for.
+	ACRValues Strings `gorm:"column:acr_values"`
 	// CodeHash is the SHA-256 of the one authorization code issued for the
 	// request; nil until the user has logged in and consented.
 	CodeHash       *string
@@ -244,6 +300,7 @@ type Grant struct {
 	AuthTime      time.Time
 	AMR           Strings `gorm:"column:amr"`
 	IDP           string  `gorm:"column:idp"`
+	ACR           string  `gorm:"column:acr"`
 	CreatedAt     time.Time
 	ExpiresAt     time.Time
 	RevokedAt     *time.Time

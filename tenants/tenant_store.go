@@ -77,16 +77,21 @@ func (s *Store) UpdateTenantSettings(ctx context.Context, t *Tenant) error {
 	now := s.now()
 	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
 		res := tx.Table("tenants").Where("id = ?", tid).Updates(map[string]any{
-			"display_name":      t.DisplayName,
-			"logo_url":          t.LogoURL,
-			"accent_color":      t.AccentColor,
-			"grant_types":       t.GrantTypes,
-			"access_token_ttl":  t.AccessTokenTTLSeconds,
-			"id_token_ttl":      t.IDTokenTTLSeconds,
-			"refresh_token_ttl": t.RefreshTokenTTLSeconds,
-			"session_ttl":       t.SessionTTLSeconds,
-			"updated_at":        now,
-			"revision":          gorm.Expr("revision + 1"),
+			"display_name":        t.DisplayName,
+			"logo_url":            t.LogoURL,
+			"accent_color":        t.AccentColor,
+			"grant_types":         t.GrantTypes,
+			"signup_mode":         t.SignupMode,
+			"signup_domains":      t.SignupDomains,
+			"password_min_length": t.PasswordMinLength,
+			"mfa_policy":          t.MFAPolicy,
+			"email_from_name":     t.EmailFromName,
+			"access_token_ttl":    t.AccessTokenTTLSeconds,
+			"id_token_ttl":        t.IDTokenTTLSeconds,
+			"refresh_token_ttl":   t.RefreshTokenTTLSeconds,
+			"session_ttl":         t.SessionTTLSeconds,
+			"updated_at":          now,
+			"revision":            gorm.Expr("revision + 1"),
 		})
 		if res.Error != nil {
 			return res.Error
@@ -124,6 +129,7 @@ func (s *Store) DeleteTenant(ctx context.Context) error {
 // tenantTables lists tenant-owned tables, children before parents.
 var tenantTables = []string{
 	"saml_assertions", "federation_states", "external_identities",
+	"user_tokens", "mfa_factors", "recovery_codes", "login_steps",
 	"refresh_tokens", "access_tokens", "grants", "auth_requests", "sessions",
 	"consents", "client_grants", "api_scopes", "apis", "clients", "users", "connections", "signing_keys",
 }

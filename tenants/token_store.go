@@ -120,14 +120,24 @@ func (s *Store) DeleteExpired(ctx context.Context, grace time.Duration) (int64, 
 	cutoff := s.now().Add(-grace)
 	var n int64
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		for _, table := range []string{"auth_requests", "sessions", "access_tokens", "refresh_tokens", "console_sessions", "setup_tokens", "federation_states", "saml_assertions"} {
+		for _, table := range []string{"auth_requests", "sessions", "access_tokens", "refresh_tokens", "console_sessions", "setup_tokens", "federation_states", "saml_assertions", "user_tokens", "login_steps"} {
 			res := tx.Exec("DELETE FROM "+table+" WHERE expires_at < ?", cutoff)
 			if res.Error != nil {
 				return res.Error
 			}
 			n += res.RowsAffected
 		}
-		res := tx.Exec("DELETE FROM grants WHERE expires_at < ? AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = grants.id) AND NOT EXISTS (SELECT 1 FROM access_tokens a WHERE a.grant_id = grants.id)", cutoff)
+		res := tx.Exec("DELETE FROM throttles WHERE updated_at < ?", cutoff)
+		if res.Error != nil {
+			return res.Error
+		}
+		n += res.RowsAffected
+		res = tx.Exec("DELETE FROM outbox WHERE created_at < ?", cutoff.Add(-6*24*time.Hour))
+		if res.Error != nil {
+			return res.Error
+		}
+		n += res.RowsAffected
+		res = tx.Exec("DELETE FROM grants WHERE expires_at < ? AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = grants.id) AND NOT EXISTS (SELECT 1 FROM access_tokens a WHERE a.grant_id = grants.id)", cutoff)
 		n += res.RowsAffected
 		return res.Error
 	})

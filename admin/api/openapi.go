@@ -27,6 +27,7 @@ var tags = []map[string]any{
 	{"name": tagAPIs, "description": "Resource servers of a tenant and the scopes they define."},
 	{"name": tagUsers, "description": "End users of a tenant, their sessions and consents."},
 	{"name": tagKeys, "description": "A tenant's token signing keys."},
+	{"name": tagConnections, "description": "Upstream identity providers of a tenant: Google, GitHub, Microsoft, OpenID Connect and SAML 2.0."},
 	{"name": tagAudit, "description": "A tenant's append-only audit log (scope audit:read)."},
 }
 
@@ -41,9 +42,10 @@ var schemaDocs = map[string]string{
 	"Key":        "A signing key (public facts only).",
 	"AuditEvent": "An audit log entry. before and after are the resource as it was and became, where that applies; they never hold a secret.",
 	"Overview":   "Counts and recent sign-ins of a tenant.",
+	"Connection": "An upstream identity provider of a tenant; never its secrets (has_client_secret says a client secret is set). callback_url (google, github, microsoft, oidc) is the redirect URI to register at the provider; entity_id, acs_url and metadata_url (saml) are the tenant's service provider, for the IdP's admin; idp_metadata_url is where the IdP's metadata came from.",
 }
 
-const apiDescription = `Manage Gatehouse's tenants and what they own: applications, APIs, users and keys, and read the audit log.
+const apiDescription = `Manage Gatehouse's tenants and what they own: applications, APIs, users, keys and connections (upstream identity providers), and read the audit log.
 
 Authenticate with a bearer access token of the system tenant for this API's audience (the API's URL): machine-to-machine clients get one with the client credentials grant at the system tenant's token endpoint; the console uses its administrators' tokens. Scopes: tenants:read for reads, tenants:write for changes (it implies tenants:read), audit:read for the audit log. An operator administers every tenant, a tenant admin only theirs.
 
@@ -184,6 +186,7 @@ var paramDocs = map[string]string{
 	"apis/id":                "the API's id",
 	"users/id":               "the user's id (the OpenID Connect subject)",
 	"sessions/session_id":    "the session's id, as the user's session list gives it",
+	"connections/id":         "the connection's id",
 }
 
 func pathParams(r Route) []map[string]any {
@@ -217,8 +220,8 @@ func operationID(r Route) string {
 
 // schemas builds JSON Schemas (OpenAPI 3.1 dialect) from Go types by their
 // json tags: named structs become components, referenced by $ref. Request
-// bodies may carry doc (a description), required and enum (comma-separated)
-// tags; in answers, a field without omitempty is always present.
+// bodies may carry doc (a description), required, enum (comma-separated)
+// and writeOnly tags; in answers, a field without omitempty is always present.
 type schemas struct {
 	defs  map[string]any
 	names map[reflect.Type]string
@@ -302,6 +305,9 @@ func (g *schemas) object(t reflect.Type, request bool) map[string]any {
 				target = s["items"].(map[string]any)
 			}
 			target["enum"] = strings.Split(e, ",")
+		}
+		if f.Tag.Get("writeOnly") == "true" {
+			s["writeOnly"] = true
 		}
 		props[name] = s
 		if request && f.Tag.Get("required") == "true" || !request && !strings.Contains(opts, "omitempty") {

@@ -13,6 +13,7 @@ const (
 	tagAPIs         = "APIs"
 	tagUsers        = "Users"
 	tagKeys         = "Keys"
+	tagConnections  = "Connections"
 	tagAudit        = "Audit"
 )
 
@@ -138,6 +139,23 @@ func (h *Handler) Routes() []Route {
 		{Method: http.MethodPost, Path: "/tenants/:slug/keys/rotate", Tag: tagKeys, Scope: write, Summary: "Rotate the tenant's signing key",
 			Description: "New tokens are signed with a new key; the previous key stays in the JWKS until the tokens it signed expire. No body.",
 			Reply:       admin.Key{}, handler: h.rotateKey},
+
+		// Connections.
+		{Method: http.MethodGet, Path: "/tenants/:slug/connections", Tag: tagConnections, Scope: read, Summary: "List the tenant's connections",
+			Description: "In order of name. Secrets are never listed.", Query: paged, Reply: list[*admin.Connection]{}, handler: h.listConnections},
+		{Method: http.MethodPost, Path: "/tenants/:slug/connections", Tag: tagConnections, Scope: write, Summary: "Add a connection (an upstream identity provider)",
+			Description: "google, github, microsoft and oidc need the client_id and client_secret of an application registered at the provider, whose redirect URI is the answer's callback_url. " +
+				"saml needs the IdP's metadata (metadata_xml or metadata_url); give the IdP's admin the answer's entity_id and acs_url, or metadata_url. " +
+				"The configuration is checked before it is saved. The client secret is stored encrypted and never shown again.",
+			Status: http.StatusCreated, Body: createConnectionBody{}, Reply: admin.Connection{}, handler: h.createConnection},
+		{Method: http.MethodGet, Path: "/tenants/:slug/connections/:id", Tag: tagConnections, Scope: read, Summary: "Get a connection",
+			Reply: admin.Connection{}, handler: h.getConnection},
+		{Method: http.MethodPatch, Path: "/tenants/:slug/connections/:id", Tag: tagConnections, Scope: write, Summary: "Change a connection",
+			Description: "Fields left out keep their values; client_secret left out keeps the current secret. A connection's type cannot change.",
+			Body:        updateConnectionBody{}, Reply: admin.Connection{}, handler: h.updateConnection},
+		{Method: http.MethodDelete, Path: "/tenants/:slug/connections/:id", Tag: tagConnections, Scope: write, Summary: "Delete a connection",
+			Description: "Unlinks the identities it brought: their users stay, and sign in another way. " + deleteNote,
+			Status:      http.StatusNoContent, handler: h.deleteConnection},
 
 		// Audit.
 		{Method: http.MethodGet, Path: "/tenants/:slug/audit", Tag: tagAudit, Scope: audit, Summary: "Read the tenant's audit log",

@@ -15,7 +15,8 @@ import (
 // pages lists the console's signed-in routes (besides the home page).
 // Every tenant page has :slug, resolved by tenant(); the ids of what a
 // tenant owns are :app (a client id), :api, :user, :session (a session
-// reference) and :client (the client of a consent).
+// reference), :client (the client of a consent) and :conn (a connection);
+// :kind is the kind of application or connection to create.
 func (h *Handler) pages() []route {
 	return []route{
 		{http.MethodGet, "/tenants/new", h.newTenant},
@@ -54,6 +55,14 @@ func (h *Handler) pages() []route {
 		{http.MethodPost, "/t/:slug/users/:user/delete", h.deleteUser},
 		{http.MethodPost, "/t/:slug/users/:user/sessions/:session/revoke", h.revokeSession},
 		{http.MethodPost, "/t/:slug/users/:user/consents/:client/revoke", h.revokeConsent},
+
+		{http.MethodGet, "/t/:slug/connections", h.connections},
+		{http.MethodGet, "/t/:slug/connections/new", h.newConnectionKinds},
+		{http.MethodGet, "/t/:slug/connections/new/:kind", h.newConnection},
+		{http.MethodPost, "/t/:slug/connections/new/:kind", h.createConnection},
+		{http.MethodGet, "/t/:slug/connections/:conn", h.connection},
+		{http.MethodPost, "/t/:slug/connections/:conn", h.updateConnection},
+		{http.MethodPost, "/t/:slug/connections/:conn/delete", h.deleteConnection},
 
 		{http.MethodGet, "/t/:slug/keys", h.keys},
 		{http.MethodPost, "/t/:slug/keys/rotate", h.rotateKey},
@@ -125,6 +134,10 @@ var flashes = map[string]string{
 	"scope-saved":     "Scope saved.",
 	"scope-removed":   "Scope removed: applications granted it lost it.",
 	"access-updated":  "Access saved.",
+
+	"connection-created": "Connection created.",
+	"connection-updated": "Connection saved.",
+	"connection-deleted": "Connection deleted: the identities it brought were unlinked.",
 }
 
 func flashText(key string) string { return flashes[key] }

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -51,6 +53,20 @@ type Config struct {
 	CachePoll time.Duration
 	// LogLevel is the minimum level logged.
 	LogLevel slog.Level
+	// SMTP is how email is sent; nil means not configured (development
+	// mode then keeps mail in an outbox).
+	SMTP *SMTP
+}
+
+// SMTP configures the mail server.
+type SMTP struct {
+	Host     string
+	Port     int
+	Username string
+	Password string
+	// TLS is "starttls" (default), "tls" or "none".
+	TLS  string
+	From string
 }
 
 // Overrides are command-line values that win over the environment.
@@ -114,6 +130,31 @@ func Load(getenv func(string) string, o Overrides) (*Config, error) {
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(get("GATEHOUSE_LOG_LEVEL", "info"))); err != nil {
 		return nil, fmt.Errorf("GATEHOUSE_LOG_LEVEL: %w", err)
+	}
+	if host := get("GATEHOUSE_SMTP_HOST", ""); host != "" {
+		smtp := &SMTP{Host: host, Username: get("GATEHOUSE_SMTP_USERNAME", ""), Password: get("GATEHOUSE_SMTP_PASSWORD", ""),
+			TLS: get("GATEHOUSE_SMTP_TLS", "starttls"), From: get("GATEHOUSE_SMTP_FROM", "")}
+		port, err := strconv.Atoi(get("GATEHOUSE_SMTP_PORT", "587"))
+		if err != nil || port < 1 || port > 65535 {
+			return nil, fmt.Errorf("GATEHOUSE_SMTP_PORT: want a port number")
+		}
+		smtp.Port = port
+		switch smtp.TLS {
+		case "starttls", "tls", "none":
+		default:
+			return nil, fmt.Errorf("GATEHOUSE_SMTP_TLS must be starttls, tls or none")
+		}
+		if a, err := mail.ParseAddress(smtp.From); err != nil || a.Name != "" {
+			return nil, fmt.Errorf("GATEHOUSE_SMTP_FROM must be the sender's address, such as no-reply@example.com")
+		}
+		if file := get("GATEHOUSE_SMTP_PASSWORD_FILE", ""); file != "" {
+			b, err := os.ReadFile(file)
+			if err != nil {
+				return nil, fmt.Errorf("GATEHOUSE_SMTP_PASSWORD_FILE: %w", err)
+			}
+			smtp.Password = strings.TrimRight(string(b), "\r\n")
+		}
+		c.SMTP = smtp
 	}
 	return c, nil
 }

@@ -177,15 +177,7 @@ func (h *Handler) finishFederated(c echo.Context, t *tenants.Tenant, token strin
 			Notice: "An account with this email address already exists. Sign in to it to link your " + conn.Name + " login.",
 		}))
 	}
-	newSess, err := h.startSession(c, ctx, t, out.User, []string{amrFederated}, conn.Name)
-	if err != nil {
-		return httperr.Internal(err)
-	}
-	if err := h.store.SetAuthenticated(ctx, ar.ID, fromSession(newSess)); err != nil {
-		return httperr.Internal(err)
-	}
-	_ = h.store.RecordLogin(ctx, out.User.ID, h.now().UTC(), "")
-	return redirect(c, pathConsent+"?id="+url.QueryEscape(ar.ID))
+	return h.completeLogin(c, t, ar, out.User, firstFactor{amr: []string{amrFederated}, idp: conn.Name})
 }
 
 // rejected shows a refused upstream answer as a clear page.

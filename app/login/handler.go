@@ -13,13 +13,18 @@ import (
 	"github.com/gatehouse-id/gatehouse/app/oidc"
 	"github.com/gatehouse-id/gatehouse/federation"
 	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/tenants/mail"
 	"github.com/gatehouse-id/gatehouse/tenants/password"
+	"github.com/gatehouse-id/gatehouse/tenants/secret"
 	"github.com/gatehouse-id/gatehouse/views"
 	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
 
 // Handler serves the end-user pages of every tenant.
 type Handler struct {
+	box      *secret.Box
+	mail     mail.Sender
+	common   *password.Common
 	provider *oidc.Provider
 	fed      *federation.Service
 	store    *tenants.Store
@@ -32,13 +37,20 @@ type Handler struct {
 type Config struct {
 	// CSRFKey keys the anti-CSRF tokens; the same on every node.
 	CSRFKey []byte
+	// Box seals TOTP secrets.
+	Box *secret.Box
+	// Mail sends email; nil means email is not configured.
+	Mail mail.Sender
+	// Common is the list of common passwords new passwords are checked
+	// against.
+	Common *password.Common
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
 
 // New returns a Handler.
 func New(cfg Config, provider *oidc.Provider, fed *federation.Service, store *tenants.Store, hasher *password.Hasher) *Handler {
-	h := &Handler{provider: provider, fed: fed, store: store, hasher: hasher, csrfKey: cfg.CSRFKey, now: cfg.Now}
+	h := &Handler{box: cfg.Box, mail: cfg.Mail, common: cfg.Common, provider: provider, fed: fed, store: store, hasher: hasher, csrfKey: cfg.CSRFKey, now: cfg.Now}
 	if h.now == nil {
 		h.now = time.Now
 	}
@@ -56,6 +68,10 @@ func (h *Handler) Register(e *echo.Echo, mw ...echo.MiddlewareFunc) {
 	e.GET(oidc.PathEndSession, h.endSession, mw...)
 	e.GET(BrandingPath, h.branding, mw...)
 	e.POST(pathFederated, h.startFederated, mw...)
+	e.GET(pathMFA, h.showMFA, mw...)
+	e.POST(pathMFA, h.submitMFA, mw...)
+	e.GET(pathEnrol, h.showEnrol, mw...)
+	e.POST(pathEnrol, h.submitEnrol, mw...)
 	e.GET(pathAccount, h.account, mw...)
 	e.GET(pathAccount+"/callback", h.accountCallback, mw...)
 	e.POST(pathAccount+"/identities/:identity/unlink", h.unlinkIdentity, mw...)
@@ -122,3 +138,6 @@ func redirect(c echo.Context, to string) error {
 	}
 	return c.Redirect(status, to)
 }
+
+// webauthnEnabled reports whether passkeys are offered.
+func (h *Handler) webauthnEnabled() bool { return false }

@@ -9,7 +9,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/gatehouse-id/gatehouse/tenants"
-	"github.com/gatehouse-id/gatehouse/tenants/password"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
 	"github.com/gatehouse-id/gatehouse/views"
 	"github.com/gatehouse-id/gatehouse/views/httperr"
@@ -39,6 +38,13 @@ func (h *Handler) showLogin(c echo.Context) error {
 			return httperr.Internal(err)
 		}
 		return redirect(c, pathConsent+"?id="+url.QueryEscape(ar.ID))
+	}
+	if needsStepUp(sess, ar, h.now()) {
+		u, err := h.store.UserByID(ctx, sess.UserID)
+		if err != nil {
+			return httperr.Internal(err)
+		}
+		return h.completeLogin(c, t, ar, u, firstFactor{amr: sess.AMR, idp: sess.IDP, acr: sess.ACR})
 	}
 	return h.renderLogin(c, t, ar, sess, ar.LoginHint, "", http.StatusOK)
 }
@@ -95,35 +101,40 @@ func (h *Handler) submitLogin(c echo.Context) error {
 			return h.goUpstream(c, t, ar, conn.ID, email)
 		}
 	}
+	// Throttling: a locked account, address or tenant gets exactly the
+	// answer of a wrong password, after the same work.
+	keys := keysFor(t, "login", email, c.RealIP())
+	if h.throttled(ctx, keys) {
+		h.hasher.VerifyDummy(pw)
+		h.auditLogin(c, "", email, "login.throttled", "denied", "too many failed attempts")
+		return h.renderLogin(c, t, ar, sess, email, errWrongCredentials, http.StatusUnauthorized)
+	}
 	user, err := h.store.UserByEmail(ctx, email)
 	switch {
 	case errors.Is(err, tenants.ErrNotFound):
 		h.hasher.VerifyDummy(pw)
+		h.failed(ctx, keys)
+		h.auditLogin(c, "", email, "login.failed", "failure", "unknown email")
 		return h.renderLogin(c, t, ar, sess, email, errWrongCredentials, http.StatusUnauthorized)
 	case err != nil:
 		return httperr.Internal(err)
 	}
 	rehash, err := h.hasher.Verify(user.PasswordHash, pw)
 	if err != nil || user.DisabledAt != nil {
-		if errors.Is(err, password.ErrMismatch) || err == nil {
-			return h.renderLogin(c, t, ar, sess, email, errWrongCredentials, http.StatusUnauthorized)
+		h.failed(ctx, keys)
+		reason := "wrong password"
+		if user.DisabledAt != nil && err == nil {
+			reason = "account disabled"
 		}
-		// An unreadable stored hash: the account cannot log in by password.
+		h.auditLogin(c, user.ID, email, "login.failed", "failure", reason)
 		return h.renderLogin(c, t, ar, sess, email, errWrongCredentials, http.StatusUnauthorized)
 	}
-	newHash := ""
+	h.succeeded(ctx, keys)
 	if rehash {
-		newHash = h.hasher.Hash(pw)
-	}
-	if err := h.store.RecordLogin(ctx, user.ID, h.now().UTC(), newHash); err != nil {
-		return httperr.Internal(err)
-	}
-	newSess, err := h.startSession(c, ctx, t, user, []string{amrPassword}, "")
-	if err != nil {
-		return httperr.Internal(err)
-	}
-	if err := h.store.SetAuthenticated(ctx, ar.ID, fromSession(newSess)); err != nil {
-		return httperr.Internal(err)
+		// The stored hash is weaker than today's parameters: upgrade it.
+		if err := h.store.RecordLogin(ctx, user.ID, h.now().UTC(), h.hasher.Hash(pw)); err != nil {
+			return httperr.Internal(err)
+		}
 	}
 	if link != "" && h.fed != nil {
 		// The account proved itself: link the upstream identity that
@@ -133,5 +144,5 @@ func (h *Handler) submitLogin(c echo.Context) error {
 			slog.WarnContext(ctx, "pending federated link not completed", "err", err)
 		}
 	}
-	return redirect(c, pathConsent+"?id="+url.QueryEscape(ar.ID))
+	return h.completeLogin(c, t, ar, user, firstFactor{amr: []string{amrPassword}})
 }

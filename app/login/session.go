@@ -32,7 +32,7 @@ func (h *Handler) currentSession(c echo.Context, ctx context.Context, t *tenants
 
 // fromSession is the authentication a session records.
 func fromSession(s *tenants.Session) tenants.Authentication {
-	return tenants.Authentication{UserID: s.UserID, Time: s.AuthTime, AMR: s.AMR, IDP: s.IDP}
+	return tenants.Authentication{UserID: s.UserID, Time: s.AuthTime, AMR: s.AMR, IDP: s.IDP, ACR: s.ACR}
 }
 
 // sessionID is the id a CSRF token binds to: the session's, or "".
@@ -45,7 +45,7 @@ func sessionID(s *tenants.Session) string {
 
 // startSession ends the browser's sessions at the tenant and starts a new
 // one under a new id (no session fixation).
-func (h *Handler) startSession(c echo.Context, ctx context.Context, t *tenants.Tenant, u *tenants.User, amr []string, idp string) (*tenants.Session, error) {
+func (h *Handler) startSession(c echo.Context, ctx context.Context, t *tenants.Tenant, u *tenants.User, ff firstFactor) (*tenants.Session, error) {
 	if err := h.endSessions(c, ctx, t); err != nil {
 		return nil, err
 	}
@@ -55,8 +55,9 @@ func (h *Handler) startSession(c echo.Context, ctx context.Context, t *tenants.T
 		ID:        secret.Hash(token),
 		UserID:    u.ID,
 		AuthTime:  now.Truncate(time.Second),
-		AMR:       amr,
-		IDP:       idp,
+		AMR:       ff.amr,
+		IDP:       ff.idp,
+		ACR:       ff.acr,
 		IPAddress: c.RealIP(),
 		UserAgent: truncate(c.Request().UserAgent(), 512),
 		ExpiresAt: now.Add(t.SessionTTL()),
@@ -101,7 +102,28 @@ func satisfies(s *tenants.Session, ar *tenants.AuthRequest, now time.Time) bool 
 	if ar.MaxAge != nil && (*ar.MaxAge == 0 || now.Sub(s.AuthTime) > time.Duration(*ar.MaxAge)*time.Second) {
 		return false
 	}
+	if need := requiredACR(ar); need != "" && !acrMeets(s.ACR, need) {
+		return false
+	}
 	return true
+}
+
+// needsStepUp reports whether session s would satisfy ar but for the
+// authentication class ar asks for: the user then only proves a second
+// factor (step-up), not the password again.
+func needsStepUp(s *tenants.Session, ar *tenants.AuthRequest, now time.Time) bool {
+	if s == nil {
+		return false
+	}
+	need := requiredACR(ar)
+	if need == "" || acrMeets(s.ACR, need) {
+		return false
+	}
+	saved := ar.ACRValues
+	ar.ACRValues = nil
+	ok := satisfies(s, ar, now)
+	ar.ACRValues = saved
+	return ok
 }
 
 func truncate(s string, n int) string {

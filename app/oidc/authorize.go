@@ -155,7 +155,13 @@ func (p *Provider) Authorize(ctx context.Context, form url.Values, browserHash s
 		hintSubject = claims.Subject
 	}
 
+	acrValues := strings.Fields(form.Get("acr_values"))
+	if len(acrValues) > 10 {
+		return nil, fail(httperr.InvalidRequest, "too many acr_values")
+	}
+
 	ar := &tenants.AuthRequest{
+		ACRValues:           acrValues,
 		ClientID:            c.ClientID,
 		RedirectURI:         redirectURI,
 		State:               state,

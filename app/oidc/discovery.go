@@ -53,6 +53,8 @@ func (s *server) Discovery(ctx context.Context, _ *op.Request[struct{}]) (*op.Re
 			IntrospectionEndpointAuthMethodsSupported: clientAuth,
 			ClaimsSupported:                           supportedClaims,
 			CodeChallengeMethodsSupported:             []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256},
+			ACRValuesSupported: []string{"http://schemas.openid.net/pape/policies/2007/06/multi-factor",
+				"http://schemas.openid.net/pape/policies/2007/06/phishing-resistant"},
 		},
 		AuthorizationResponseIssParameterSupported: true,
 		PromptValuesSupported:                      []string{"none", "login", "consent", "select_account"},

@@ -74,7 +74,7 @@ type idTokenRequest struct {
 var _ op.AuthRequest = (*idTokenRequest)(nil)
 
 func (r *idTokenRequest) GetID() string                         { return r.grant.ID }
-func (r *idTokenRequest) GetACR() string                        { return "" }
+func (r *idTokenRequest) GetACR() string                        { return r.grant.ACR }
 func (r *idTokenRequest) GetAMR() []string                      { return r.grant.AMR }
 func (r *idTokenRequest) GetAudience() []string                 { return []string{r.grant.ClientID} }
 func (r *idTokenRequest) GetAuthTime() time.Time                { return r.grant.AuthTime }

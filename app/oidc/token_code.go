@@ -87,6 +87,7 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 		AuthTime:  authTime,
 		AMR:       ar.AMR,
 		IDP:       ar.IDP,
+		ACR:       ar.ACR,
 		ExpiresAt: p.now().Add(familyTTL),
 	}
 	at := p.newAccessToken(t, c.ClientID, user.ID, ar.Scopes, ar.Audience, &grant.ID)

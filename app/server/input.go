@@ -18,39 +18,42 @@ import (
 func refuseBadText(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		bad := !cleanValues(r.URL.Query())
+		field, bad := badValue(r.URL.Query())
 		if !bad && (r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch) {
 			ct := r.Header.Get("Content-Type")
 			if strings.HasPrefix(ct, "application/x-www-form-urlencoded") || strings.HasPrefix(ct, "multipart/form-data") {
 				if err := r.ParseForm(); err == nil {
-					bad = !cleanValues(r.PostForm)
+					field, bad = badValue(r.PostForm)
 				}
 			}
 		}
 		if user, pass, ok := r.BasicAuth(); !bad && ok {
 			u, _ := url.QueryUnescape(user)
 			p, _ := url.QueryUnescape(pass)
-			bad = !clean(user) || !clean(pass) || !clean(u) || !clean(p)
+			field, bad = "Authorization", !clean(user) || !clean(pass) || !clean(u) || !clean(p)
 		}
 		if bad {
-			return httperr.OAuth(httperr.InvalidRequest, "the request holds a NUL byte or invalid UTF-8")
+			e := httperr.OAuth(httperr.InvalidRequest, "%s holds a NUL byte or invalid UTF-8", field)
+			e.Field = field
+			return e
 		}
 		return next(c)
 	}
 }
 
-func cleanValues(v url.Values) bool {
+// badValue returns the name of a parameter of v that is not clean text.
+func badValue(v url.Values) (string, bool) {
 	for k, vs := range v {
 		if !clean(k) {
-			return false
+			return "parameter name", true
 		}
 		for _, s := range vs {
 			if !clean(s) {
-				return false
+				return k, true
 			}
 		}
 	}
-	return true
+	return "", false
 }
 
 func clean(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }

@@ -19,9 +19,12 @@ import (
 	"github.com/gatehouse-id/gatehouse/app/oidc"
 	"github.com/gatehouse-id/gatehouse/federation"
 	fedoidc "github.com/gatehouse-id/gatehouse/federation/oidc"
+	"github.com/gatehouse-id/gatehouse/federation/saml"
+	"github.com/gatehouse-id/gatehouse/federation/social"
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/cache"
 	"github.com/gatehouse-id/gatehouse/tenants/keyring"
+	"github.com/gatehouse-id/gatehouse/tenants/mail"
 	"github.com/gatehouse-id/gatehouse/tenants/password"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
 )
@@ -45,8 +48,27 @@ type Server struct {
 // Connectors are the upstream connection types this build supports.
 func Connectors() map[string]federation.Factory {
 	return map[string]federation.Factory{
-		tenants.ConnectionOIDC: fedoidc.New,
+		tenants.ConnectionOIDC:      fedoidc.New,
+		tenants.ConnectionGoogle:    social.NewGoogle,
+		tenants.ConnectionGitHub:    social.NewGitHub,
+		tenants.ConnectionMicrosoft: social.NewMicrosoft,
+		tenants.ConnectionSAML:      saml.New,
 	}
+}
+
+// mailer is how the node sends email: the configured SMTP server; in
+// development without one, the outbox; otherwise none.
+func mailer(cfg *config.Config, deps Deps) mail.Sender {
+	switch {
+	case deps.Mail != nil:
+		return deps.Mail
+	case cfg.SMTP != nil:
+		return &mail.SMTP{Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Username: cfg.SMTP.Username, Password: cfg.SMTP.Password,
+			TLS: cfg.SMTP.TLS, From: cfg.SMTP.From}
+	case cfg.Mode == config.ModeDevelopment:
+		return &mail.Outbox{Store: deps.Store}
+	}
+	return nil
 }
 
 // Federation returns the upstream login service.
@@ -60,6 +82,8 @@ type Deps struct {
 	// UpstreamClient talks to upstream identity providers; nil means a
 	// client with a timeout (tests route it to local fakes).
 	UpstreamClient *http.Client
+	// Mail, if set, sends email instead of what the configuration says.
+	Mail mail.Sender
 }
 
 // New builds a Server. The store must be migrated.
@@ -85,7 +109,12 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build OpenID provider: %w", err)
 	}
-	pages := login.New(login.Config{CSRFKey: box.Derive("gatehouse csrf v1", 32)}, s.provider, s.fed, deps.Store, hasher)
+	common, err := password.LoadCommon()
+	if err != nil {
+		return nil, fmt.Errorf("load common passwords: %w", err)
+	}
+	pages := login.New(login.Config{CSRFKey: box.Derive("gatehouse csrf v1", 32), Box: box, Mail: mailer(cfg, deps), Common: common},
+		s.provider, s.fed, deps.Store, hasher)
 	con := console.New(console.Config{
 		BaseURL:       cfg.BaseURL,
 		ConsoleSecret: s.consoleSecret,

@@ -100,7 +100,47 @@ func (c *Connector) Finish(ctx context.Context, st *tenants.FederationState, r *
 	if err != nil {
 		return nil, federation.Reject("the code exchange failed", err)
 	}
-	return VerifyIDToken(c.ctx(ctx), p, c.st.Connection.ClientID, tok, st.Nonce)
+	id, err := VerifyIDToken(c.ctx(ctx), p, c.st.Connection.ClientID, tok, st.Nonce)
+	if err != nil {
+		return nil, err
+	}
+	if id.Email == "" && p.UserInfoEndpoint() != "" {
+		if err := c.userinfo(ctx, p, tok, id); err != nil {
+			return nil, err
+		}
+	}
+	return id, nil
+}
+
+// userinfo completes id from the upstream's userinfo endpoint: when an
+// access token is issued, a provider may return the profile and email
+// claims there only (OpenID Connect Core §5.4). Its sub must be the ID
+// token's (§5.3.4).
+func (c *Connector) userinfo(ctx context.Context, p *gooidc.Provider, tok *oauth2.Token, id *federation.Identity) error {
+	info, err := p.UserInfo(c.ctx(ctx), oauth2.StaticTokenSource(tok))
+	if err != nil {
+		return federation.Reject("the provider's userinfo cannot be read", err)
+	}
+	if info.Subject != id.Subject {
+		return federation.Reject("the userinfo is not the ID token's user", nil)
+	}
+	var claims struct {
+		Name       string   `json:"name"`
+		GivenName  string   `json:"given_name"`
+		FamilyName string   `json:"family_name"`
+		Groups     []string `json:"groups"`
+	}
+	if err := info.Claims(&claims); err != nil {
+		return federation.Reject("the provider's userinfo cannot be read", err)
+	}
+	id.Email, id.EmailVerified = info.Email, info.EmailVerified
+	if id.Name == "" && id.GivenName == "" && id.FamilyName == "" {
+		id.Name, id.GivenName, id.FamilyName = claims.Name, claims.GivenName, claims.FamilyName
+	}
+	if id.Groups == nil {
+		id.Groups = claims.Groups
+	}
+	return nil
 }
 
 // VerifyIDToken checks the ID token of tok (signature by p's JWKS, issuer,

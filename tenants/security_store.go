@@ -1,0 +1,333 @@
+package tenants
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// CreateUserToken stores a single-use link for a user of the tenant in ctx.
+// Earlier unused links of the same purpose stop working: only the newest
+// link sent works.
+func (s *Store) CreateUserToken(ctx context.Context, t *UserToken) error {
+	tid, err := tenantID(ctx)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	t.TenantID, t.CreatedAt = tid, now
+	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
+		var n int64
+		if err := tx.Table("users").Where("tenant_id = ? AND id = ?", tid, t.UserID).Count(&n).Error; err != nil {
+			return err
+		}
+		if n == 0 {
+			return ErrNotFound
+		}
+		if err := tx.Table("user_tokens").Where("tenant_id = ? AND user_id = ? AND purpose = ? AND used_at IS NULL", tid, t.UserID, t.Purpose).
+			Update("used_at", now).Error; err != nil {
+			return err
+		}
+		return tx.Create(t).Error
+	}))
+}
+
+// UseUserToken spends the unused, unexpired link with id (the hash of its
+// token) and purpose in the tenant of ctx; anything else is ErrNotFound.
+func (s *Store) UseUserToken(ctx context.Context, id, purpose string) (*UserToken, error) {
+	tid, err := tenantID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var t UserToken
+	err = s.tx(ctx, func(tx *gorm.DB) error {
+		res := tx.Table("user_tokens").Where("tenant_id = ? AND id = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?", tid, id, purpose, now).
+			Update("used_at", now)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		return first(tx.Where("tenant_id = ? AND id = ?", tid, id), &t)
+	})
+	return &t, mapErr(err)
+}
+
+// UserTokenValid returns the unused, unexpired link with id and purpose,
+// without spending it (to show the form it opens).
+func (s *Store) UserTokenValid(ctx context.Context, id, purpose string) (*UserToken, error) {
+	q, _, err := s.scoped(ctx, "user_tokens")
+	if err != nil {
+		return nil, err
+	}
+	var t UserToken
+	err = first(q.Where("id = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?", id, purpose, s.now()), &t)
+	return &t, err
+}
+
+// ChangePassword sets a user's password hash (and when it changed), ends
+// every session of the user, revokes their token families, and spends
+// their unused password-reset links: an old link, an old session or an old
+// refresh token opens nothing after a password change.
+func (s *Store) ChangePassword(ctx context.Context, userID, hash string) error {
+	tid, err := tenantID(ctx)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	err = s.changeAccess(ctx, userID, map[string]any{"password_hash": hash, "password_changed_at": now}, "password changed")
+	if err != nil {
+		return err
+	}
+	return mapErr(s.db.WithContext(ctx).Table("user_tokens").
+		Where("tenant_id = ? AND user_id = ? AND purpose = ? AND used_at IS NULL", tid, userID, TokenResetPassword).
+		Update("used_at", now).Error)
+}
+
+// SetEmail sets a user's email address and whether it is verified.
+func (s *Store) SetEmail(ctx context.Context, userID, email string, verified bool) error {
+	q, _, err := s.scoped(ctx, "users")
+	if err != nil {
+		return err
+	}
+	res := q.Where("id = ?", userID).Updates(map[string]any{
+		"email": email, "email_normalized": NormalizeEmail(email), "email_verified": verified, "updated_at": s.now(),
+	})
+	if res.Error == nil && res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return mapErr(res.Error)
+}
+
+// CreateFactor stores a second factor of a user of the tenant in ctx.
+func (s *Store) CreateFactor(ctx context.Context, f *MFAFactor) error {
+	tid, err := tenantID(ctx)
+	if err != nil {
+		return err
+	}
+	if f.ID == "" {
+		f.ID = newID()
+	}
+	f.TenantID, f.CreatedAt = tid, s.now()
+	f.SecretSealed = nonNilBytes(f.SecretSealed)
+	return mapErr(s.db.WithContext(ctx).Create(f).Error)
+}
+
+// ListFactors returns a user's factors, oldest first.
+func (s *Store) ListFactors(ctx context.Context, userID string) ([]MFAFactor, error) {
+	q, _, err := s.scoped(ctx, "mfa_factors")
+	if err != nil {
+		return nil, err
+	}
+	var fs []MFAFactor
+	return fs, mapErr(q.Where("user_id = ?", userID).Order("created_at, id").Find(&fs).Error)
+}
+
+// FactorByCredentialID returns the WebAuthn factor with credentialID
+// (base64url) in the tenant of ctx.
+func (s *Store) FactorByCredentialID(ctx context.Context, credentialID string) (*MFAFactor, error) {
+	q, _, err := s.scoped(ctx, "mfa_factors")
+	if err != nil {
+		return nil, err
+	}
+	var f MFAFactor
+	return &f, first(q.Where("credential_id = ? AND credential_id <> ''", credentialID), &f)
+}
+
+// UseFactor records a use of a factor: its time, its confirmation, and,
+// for WebAuthn, the credential as updated by the use (sign count).
+func (s *Store) UseFactor(ctx context.Context, id, credential string) error {
+	q, _, err := s.scoped(ctx, "mfa_factors")
+	if err != nil {
+		return err
+	}
+	fields := map[string]any{"last_used_at": s.now(), "confirmed": true}
+	if credential != "" {
+		fields["credential"] = credential
+	}
+	res := q.Where("id = ?", id).Updates(fields)
+	if res.Error == nil && res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return mapErr(res.Error)
+}
+
+// DeleteFactor removes a factor of a user.
+func (s *Store) DeleteFactor(ctx context.Context, userID, id string) error {
+	tid, err := tenantID(ctx)
+	if err != nil {
+		return err
+	}
+	res := s.db.WithContext(ctx).Exec("DELETE FROM mfa_factors WHERE tenant_id = ? AND user_id = ? AND id = ?", tid, userID, id)
+	if res.Error == nil && res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return mapErr(res.Error)
+}
+
+// ReplaceRecoveryCodes replaces a user's recovery codes with new hashes.
+func (s *Store) ReplaceRecoveryCodes(ctx context.Context, userID string, hashes []string) error {
+	tid, err := tenantID(ctx)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Exec("DELETE FROM recovery_codes WHERE tenant_id = ? AND user_id = ?", tid, userID).Error; err != nil {
+			return err
+		}
+		for _, h := range hashes {
+			if err := tx.Create(&RecoveryCode{ID: newID(), TenantID: tid, UserID: userID, CodeHash: h, CreatedAt: now}).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+}
+
+// UseRecoveryCode spends a user's unused recovery code with hash; anything
+// else is ErrNotFound.
+func (s *Store) UseRecoveryCode(ctx context.Context, userID, hash string) error {
+	q, _, err := s.scoped(ctx, "recovery_codes")
+	if err != nil {
+		return err
+	}
+	res := q.Where("user_id = ? AND code_hash = ? AND used_at IS NULL", userID, hash).Update("used_at", s.now())
+	if res.Error != nil {
+		return mapErr(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// CountRecoveryCodes returns how many unused recovery codes a user has.
+func (s *Store) CountRecoveryCodes(ctx context.Context, userID string) (int64, error) {
+	q, _, err := s.scoped(ctx, "recovery_codes")
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	return n, mapErr(q.Where("user_id = ? AND used_at IS NULL", userID).Count(&n).Error)
+}
+
+// CreateLoginStep stores a step of a login in progress in the tenant of ctx.
+func (s *Store) CreateLoginStep(ctx context.Context, st *LoginStep) error {
+	tid, err := tenantID(ctx)
+	if err != nil {
+		return err
+	}
+	st.TenantID, st.CreatedAt = tid, s.now()
+	return mapErr(s.db.WithContext(ctx).Create(st).Error)
+}
+
+// LoginStepByID returns the unused, unexpired step with id, without using it.
+func (s *Store) LoginStepByID(ctx context.Context, id string) (*LoginStep, error) {
+	q, _, err := s.scoped(ctx, "login_steps")
+	if err != nil {
+		return nil, err
+	}
+	var st LoginStep
+	return &st, first(q.Where("id = ? AND used_at IS NULL AND expires_at > ?", id, s.now()), &st)
+}
+
+// UseLoginStep spends the unused, unexpired step with id; anything else is
+// ErrNotFound.
+func (s *Store) UseLoginStep(ctx context.Context, id string) (*LoginStep, error) {
+	tid, err := tenantID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var st LoginStep
+	err = s.tx(ctx, func(tx *gorm.DB) error {
+		res := tx.Table("login_steps").Where("tenant_id = ? AND id = ? AND used_at IS NULL AND expires_at > ?", tid, id, now).Update("used_at", now)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		return first(tx.Where("tenant_id = ? AND id = ?", tid, id), &st)
+	})
+	return &st, mapErr(err)
+}
+
+// The methods below are not tenant-scoped: throttling keys name their
+// tenant themselves, and the outbox is the operators'.
+
+// ThrottleLockedUntil returns the latest lock among keys, or the zero time.
+func (s *Store) ThrottleLockedUntil(ctx context.Context, keys []string) (time.Time, error) {
+	var ts []Throttle
+	if err := s.db.WithContext(ctx).Where("key IN ? AND locked_until IS NOT NULL", keys).Find(&ts).Error; err != nil {
+		return time.Time{}, mapErr(err)
+	}
+	var latest time.Time
+	for _, t := range ts {
+		if t.LockedUntil.After(latest) {
+			latest = *t.LockedUntil
+		}
+	}
+	return latest, nil
+}
+
+// RecordFailure counts a failure for key in a window starting at the first
+// failure (a window older than window starts again), and locks the key until
+// lock(failures) from now. It returns the number of failures in the window.
+func (s *Store) RecordFailure(ctx context.Context, key string, window time.Duration, lock func(failures int64) time.Duration) (int64, error) {
+	now := s.now()
+	var failures int64
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		var t Throttle
+		err := first(s.forUpdate(tx.Where("key = ?", key)), &t)
+		switch {
+		case err == ErrNotFound:
+			t = Throttle{Key: key, Failures: 1, WindowStart: now, UpdatedAt: now}
+		case err != nil:
+			return err
+		case !now.Before(t.WindowStart.Add(window)):
+			t.Failures, t.WindowStart = 1, now
+		default:
+			t.Failures++
+		}
+		t.UpdatedAt = now
+		t.LockedUntil = nil
+		if d := lock(t.Failures); d > 0 {
+			until := now.Add(d)
+			t.LockedUntil = &until
+		}
+		failures = t.Failures
+		return tx.Save(&t).Error
+	})
+	if isConflictRace(err) {
+		// Two first failures raced on insert: count this one again.
+		return s.RecordFailure(ctx, key, window, lock)
+	}
+	return failures, mapErr(err)
+}
+
+func isConflictRace(err error) bool { return mapErr(err) == ErrAlreadyExists }
+
+// ResetThrottle forgets the failures of key (after a success).
+func (s *Store) ResetThrottle(ctx context.Context, key string) error {
+	return mapErr(s.db.WithContext(ctx).Exec("DELETE FROM throttles WHERE key = ?", key).Error)
+}
+
+// AppendOutbox keeps a message in the development outbox.
+func (s *Store) AppendOutbox(ctx context.Context, m *OutboxMessage) error {
+	if m.ID == "" {
+		m.ID = newID()
+	}
+	m.CreatedAt = s.now()
+	return mapErr(s.db.WithContext(ctx).Create(m).Error)
+}
+
+// ListOutbox returns the newest messages of the development outbox.
+func (s *Store) ListOutbox(ctx context.Context, limit int) ([]OutboxMessage, error) {
+	var ms []OutboxMessage
+	return ms, mapErr(s.db.WithContext(ctx).Order("created_at DESC, id DESC").Limit(limit).Find(&ms).Error)
+}
