@@ -127,6 +127,15 @@ type TenantSettings struct {
 	IDTokenLifetime      *time.Duration
 	RefreshTokenLifetime *time.Duration
 	SessionLifetime      *time.Duration
+	// SignupMode is off, open or domains (SignupDomains only).
+	SignupMode    *string
+	SignupDomains []string
+	// PasswordMinLength is the shortest password accepted (8 to 64).
+	PasswordMinLength *int
+	// MFAPolicy is off, optional or required.
+	MFAPolicy *string
+	// EmailFromName is the sender name of the tenant's email.
+	EmailFromName *string
 }
 
 var accentPattern = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
@@ -197,6 +206,56 @@ func (s *Service) UpdateTenant(ctx context.Context, in TenantSettings) (*Tenant,
 			return nil, tenants.Invalid(l.field, "must be between %s and %s", human(l.min), human(l.max))
 		}
 		*l.dst = int64(l.v.Seconds())
+	}
+	if in.SignupMode != nil {
+		switch *in.SignupMode {
+		case tenants.SignupOff, tenants.SignupOpen, tenants.SignupDomains:
+			next.SignupMode = *in.SignupMode
+		default:
+			return nil, tenants.Invalid("signup_mode", "must be off, open or domains")
+		}
+	}
+	if in.SignupDomains != nil {
+		domains := tenants.Strings{}
+		for _, d := range in.SignupDomains {
+			d = strings.ToLower(strings.TrimSpace(d))
+			if d == "" {
+				continue
+			}
+			if !domainPattern.MatchString(d) {
+				return nil, tenants.Invalid("signup_domains", "%q is not a domain name", d)
+			}
+			if !slices.Contains(domains, d) {
+				domains = append(domains, d)
+			}
+		}
+		next.SignupDomains = domains
+	}
+	if next.SignupMode == tenants.SignupDomains && len(next.SignupDomains) == 0 {
+		return nil, tenants.Invalid("signup_domains", "name at least one domain, or choose another sign-up mode")
+	}
+	if in.PasswordMinLength != nil {
+		if *in.PasswordMinLength < 8 || *in.PasswordMinLength > 64 {
+			return nil, tenants.Invalid("password_min_length", "must be between 8 and 64")
+		}
+		next.PasswordMinLength = int64(*in.PasswordMinLength)
+	}
+	if in.MFAPolicy != nil {
+		switch *in.MFAPolicy {
+		case tenants.MFAOff, tenants.MFAOptional, tenants.MFARequired:
+			next.MFAPolicy = *in.MFAPolicy
+		default:
+			return nil, tenants.Invalid("mfa_policy", "must be off, optional or required")
+		}
+	}
+	if in.EmailFromName != nil {
+		v := strings.TrimSpace(*in.EmailFromName)
+		if v != "" {
+			if err := validateName("email_from_name", v, 100); err != nil {
+				return nil, err
+			}
+		}
+		next.EmailFromName = v
 	}
 	if err := s.store.UpdateTenantSettings(ctx, &next); err != nil {
 		return nil, err

@@ -22,6 +22,11 @@ type Tenant struct {
 	IDTokenLifetimeSeconds      int64     `json:"id_token_lifetime"`
 	RefreshTokenLifetimeSeconds int64     `json:"refresh_token_lifetime"`
 	SessionLifetimeSeconds      int64     `json:"session_lifetime"`
+	SignupMode                  string    `json:"signup_mode"`
+	SignupDomains               []string  `json:"signup_domains"`
+	PasswordMinLength           int       `json:"password_min_length"`
+	MFAPolicy                   string    `json:"mfa_policy"`
+	EmailFromName               string    `json:"email_from_name"`
 	CreatedAt                   time.Time `json:"created_at"`
 }
 
@@ -32,6 +37,8 @@ func tenantView(t *tenants.Tenant) *Tenant {
 		LogoURL:      t.LogoURL, AccentColor: t.AccentColor, GrantTypes: nonNil(t.GrantTypes),
 		AccessTokenLifetimeSeconds: t.AccessTokenTTLSeconds, IDTokenLifetimeSeconds: t.IDTokenTTLSeconds,
 		RefreshTokenLifetimeSeconds: t.RefreshTokenTTLSeconds, SessionLifetimeSeconds: t.SessionTTLSeconds,
+		SignupMode: t.Signup(), SignupDomains: nonNil(t.SignupDomains), PasswordMinLength: t.MinPasswordLength(),
+		MFAPolicy: t.MFA(), EmailFromName: t.EmailFromName,
 		CreatedAt: t.CreatedAt,
 	}
 }

@@ -271,8 +271,8 @@ func replayUntil(a *saml.Assertion, now time.Time) time.Time {
 		}
 	}
 	until = until.Add(saml.MaxClockSkew)
-	if min := now.Add(saml.MaxIssueDelay + saml.MaxClockSkew); until.Before(min) {
-		until = min
+	if floor := now.Add(saml.MaxIssueDelay + saml.MaxClockSkew); until.Before(floor) {
+		until = floor
 	}
 	return until.UTC()
 }

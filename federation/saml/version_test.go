@@ -45,14 +45,14 @@ func TestSAMLLibraryVersions(t *testing.T) {
 			t.Errorf("go.mod replaces %s: check the replacement's version by hand, then adjust this test", r.Old.Path)
 		}
 	}
-	for mod, min := range minVersions {
+	for mod, least := range minVersions {
 		got, ok := required[mod]
 		if !ok {
-			t.Errorf("go.mod does not require %s (>= %s)", mod, min)
+			t.Errorf("go.mod does not require %s (>= %s)", mod, least)
 			continue
 		}
-		if semver.Compare(got, min) < 0 {
-			t.Errorf("go.mod requires %s %s, below %s", mod, got, min)
+		if semver.Compare(got, least) < 0 {
+			t.Errorf("go.mod requires %s %s, below %s", mod, got, least)
 		}
 	}
 
@@ -83,14 +83,14 @@ func TestSAMLLibraryVersions(t *testing.T) {
 			}
 		}
 	}
-	for mod, min := range minVersions {
+	for mod, least := range minVersions {
 		got, ok := selected[mod]
 		if !ok {
 			t.Errorf("%s is not in the build", mod)
 			continue
 		}
-		if semver.Compare(got, min) < 0 {
-			t.Errorf("the build selects %s %s, below %s", mod, got, min)
+		if semver.Compare(got, least) < 0 {
+			t.Errorf("the build selects %s %s, below %s", mod, got, least)
 		}
 	}
 }

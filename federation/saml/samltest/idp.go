@@ -285,8 +285,8 @@ func (idp *IdP) Authenticate(client *http.Client, req *http.Request, user, passw
 	return nil, fmt.Errorf("the IdP kept asking to log in as %s", user)
 }
 
-// Login logs in at the IdP and returns the session cookie's jar owner
-// client (for IdP-initiated logins).
+// Login logs in at the IdP directly, leaving its session cookie in
+// client's jar (for IdP-initiated logins).
 func (idp *IdP) Login(client *http.Client, user, password string) error {
 	resp, err := client.PostForm(idp.URL+"/login", url.Values{"user": {user}, "password": {password}})
 	if err != nil {
