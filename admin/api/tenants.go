@@ -62,6 +62,11 @@ type updateTenantBody struct {
 	IDTokenLifetime      *int64   `json:"id_token_lifetime" doc:"seconds, 60 to 86400"`
 	RefreshTokenLifetime *int64   `json:"refresh_token_lifetime" doc:"seconds, 3600 to 31536000"`
 	SessionLifetime      *int64   `json:"session_lifetime" doc:"seconds, 300 to 7776000"`
+	SignupMode           *string  `json:"signup_mode" enum:"off,open,domains" doc:"who may create an account on the login page"`
+	SignupDomains        []string `json:"signup_domains" doc:"email domains allowed to sign up when signup_mode is domains"`
+	PasswordMinLength    *int     `json:"password_min_length" doc:"shortest password accepted, 8 to 64"`
+	MFAPolicy            *string  `json:"mfa_policy" enum:"off,optional,required" doc:"whether users may, or must, use a second factor"`
+	EmailFromName        *string  `json:"email_from_name" doc:"sender name of the tenant's email; empty uses the tenant name"`
 }
 
 // seconds turns a lifetime in seconds into a duration; a value too large
@@ -93,6 +98,8 @@ func (h *Handler) updateTenant(c echo.Context) error {
 		Name: b.Name, LogoURL: b.LogoURL, AccentColor: b.AccentColor, GrantTypes: b.GrantTypes,
 		AccessTokenLifetime: seconds(b.AccessTokenLifetime), IDTokenLifetime: seconds(b.IDTokenLifetime),
 		RefreshTokenLifetime: seconds(b.RefreshTokenLifetime), SessionLifetime: seconds(b.SessionLifetime),
+		SignupMode: b.SignupMode, SignupDomains: b.SignupDomains, PasswordMinLength: b.PasswordMinLength,
+		MFAPolicy: b.MFAPolicy, EmailFromName: b.EmailFromName,
 	})
 	if err != nil {
 		return err

@@ -47,9 +47,24 @@ var tenantGrants = []struct{ value, help string }{
 	{tenants.GrantClientCredentials, "machine-to-machine applications call APIs as themselves"},
 }
 
+var signupModes = []struct{ value, label, help string }{
+	{tenants.SignupOff, "Nobody", "accounts are created by administrators (or on first federated sign-in)"},
+	{tenants.SignupOpen, "Anyone", "with a verified email address"},
+	{tenants.SignupDomains, "Only these email domains", "listed below"},
+}
+
+var mfaPolicies = []struct{ value, label, help string }{
+	{tenants.MFAOff, "Off", "users sign in with one factor"},
+	{tenants.MFAOptional, "Optional", "users may add an authenticator app or passkey"},
+	{tenants.MFARequired, "Required", "every user enrols a second factor at their next sign-in"},
+}
+
 // settingsForm is what the admin typed, when the form comes back.
 type settingsForm struct {
 	name, logo, accent string
+	signup, domains    string
+	minLength, mfa     string
+	fromName           string
 	lifetimes          map[string]string
 	grants             []string
 	errs               map[string]string
@@ -81,6 +96,19 @@ func (h *Handler) renderSettings(c echo.Context, ctx context.Context, t *tenants
 			vals, grants = f.lifetimes, f.grants
 		}
 	}
+	signup, domains, mfa := tv.SignupMode, strings.Join(tv.SignupDomains, ", "), tv.MFAPolicy
+	v.PasswordMin, v.EmailFromName = strconv.Itoa(tv.PasswordMinLength), tv.EmailFromName
+	if f != nil && f.lifetimes != nil {
+		signup, domains, mfa = f.signup, f.domains, f.mfa
+		v.PasswordMin, v.EmailFromName = f.minLength, f.fromName
+	}
+	v.SignupDomains = domains
+	for _, m := range signupModes {
+		v.SignupModes = append(v.SignupModes, vc.Choice{Value: m.value, Label: m.label, Help: m.help, Checked: m.value == signup})
+	}
+	for _, m := range mfaPolicies {
+		v.MFAPolicies = append(v.MFAPolicies, vc.Choice{Value: m.value, Label: m.label, Help: m.help, Checked: m.value == mfa})
+	}
 	v.AccessMinutes, v.IDMinutes = vals["access_token_lifetime"], vals["id_token_lifetime"]
 	v.RefreshDays, v.SessionHours = vals["refresh_token_lifetime"], vals["session_lifetime"]
 	for _, g := range tenantGrants {
@@ -107,8 +135,17 @@ func (h *Handler) updateSettings(c echo.Context) error {
 		return err
 	}
 	f := &settingsForm{name: c.FormValue("name"), logo: c.FormValue("logo_url"), accent: c.FormValue("accent_color"),
-		lifetimes: map[string]string{}, grants: append([]string{}, formValues(c, "grant_types")...)}
-	in := admin.TenantSettings{Name: &f.name, LogoURL: &f.logo, AccentColor: &f.accent, GrantTypes: f.grants}
+		lifetimes: map[string]string{}, grants: append([]string{}, formValues(c, "grant_types")...),
+		signup: c.FormValue("signup_mode"), domains: c.FormValue("signup_domains"), mfa: c.FormValue("mfa_policy"),
+		minLength: strings.TrimSpace(c.FormValue("password_min_length")), fromName: c.FormValue("email_from_name")}
+	in := admin.TenantSettings{Name: &f.name, LogoURL: &f.logo, AccentColor: &f.accent, GrantTypes: f.grants,
+		SignupMode: &f.signup, SignupDomains: splitList(f.domains), MFAPolicy: &f.mfa, EmailFromName: &f.fromName}
+	if n, perr := strconv.Atoi(f.minLength); perr == nil {
+		in.PasswordMinLength = &n
+	} else {
+		f.errs = map[string]string{"password_min_length": "Enter a whole number from 8 to 64."}
+		return h.renderSettings(c, ctx, t, http.StatusUnprocessableEntity, f)
+	}
 	for _, l := range lifetimes {
 		raw := strings.TrimSpace(c.FormValue(l.field))
 		f.lifetimes[l.field] = raw
@@ -125,7 +162,8 @@ func (h *Handler) updateSettings(c echo.Context) error {
 	}
 	_, err = h.svc.UpdateTenant(ctx, in)
 	if f.errs = formErrors(err, "name", "logo_url", "accent_color", "grant_types",
-		"access_token_lifetime", "id_token_lifetime", "refresh_token_lifetime", "session_lifetime"); f.errs != nil {
+		"access_token_lifetime", "id_token_lifetime", "refresh_token_lifetime", "session_lifetime",
+		"signup_mode", "signup_domains", "password_min_length", "mfa_policy", "email_from_name"); f.errs != nil {
 		return h.renderSettings(c, ctx, t, http.StatusUnprocessableEntity, f)
 	}
 	if err != nil {
@@ -151,4 +189,14 @@ func (h *Handler) deleteTenant(c echo.Context) error {
 		return err
 	}
 	return done(c, admin.ConsolePath, "tenant-deleted")
+}
+
+// splitList splits a comma- or space-separated list; an empty field is an
+// empty (not absent) list, so clearing the field clears the setting.
+func splitList(s string) []string {
+	out := []string{}
+	for _, v := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' }) {
+		out = append(out, v)
+	}
+	return out
 }

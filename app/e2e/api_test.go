@@ -216,6 +216,13 @@ func TestManagementAPISmoke(t *testing.T) {
 		if v["accent_color"] != "#3b5bdb" || v["access_token_lifetime"] != float64(600) || v["name"] != "Acme Inc" {
 			t.Fatalf("patch tenant: %v", v)
 		}
+		v = acmeAdmin.must(t, http.StatusOK, http.MethodPatch, "/tenants/acme", map[string]any{
+			"signup_mode": "domains", "signup_domains": []string{"Acme.test", " acme.test", "corp.acme.test"},
+			"password_min_length": 14, "mfa_policy": "required", "email_from_name": "Acme Accounts"})
+		if v["signup_mode"] != "domains" || fmtAny(v["signup_domains"]) != fmtAny([]any{"acme.test", "corp.acme.test"}) ||
+			v["password_min_length"] != float64(14) || v["mfa_policy"] != "required" || v["email_from_name"] != "Acme Accounts" {
+			t.Fatalf("patch tenant security settings: %v", v)
+		}
 		for _, tc := range []struct {
 			body  map[string]any
 			field string
@@ -230,6 +237,12 @@ func TestManagementAPISmoke(t *testing.T) {
 			{map[string]any{"refresh_token_lifetime": int64(18446747674)}, "refresh_token_lifetime"},
 			{map[string]any{"id_token_lifetime": "1h"}, "id_token_lifetime"},
 			{map[string]any{"name": ""}, "name"},
+			{map[string]any{"signup_mode": "everyone"}, "signup_mode"},
+			{map[string]any{"signup_domains": []string{}}, "signup_domains"},
+			{map[string]any{"signup_domains": []string{"not a domain"}}, "signup_domains"},
+			{map[string]any{"password_min_length": 4}, "password_min_length"},
+			{map[string]any{"password_min_length": 65}, "password_min_length"},
+			{map[string]any{"mfa_policy": "always"}, "mfa_policy"},
 			{map[string]any{"slug": "other"}, "slug"},
 			{map[string]any{"issuer": "https://evil.test"}, "issuer"},
 		} {

@@ -33,7 +33,7 @@ func (e *env) consoleIDsOf(t *testing.T, f *fixture) consoleIDs {
 		t.Fatalf("APIs of %s: %v", f.slug, err)
 	}
 	return consoleIDs{"slug": f.slug, "app": f.web.ClientID, "api": apis[0].ID, "user": f.userID, "session": ss[0].ID,
-		"client": f.web.ClientID, "kind": admin.KindWeb}
+		"client": f.web.ClientID, "kind": admin.KindWeb, "conn": e.addConnection(t, f, "GitHub").ID}
 }
 
 var routeParam = regexp.MustCompile(`:[a-z]+`)
@@ -61,9 +61,11 @@ func consolePath(t *testing.T, r console.Route, ids consoleIDs) (string, bool) {
 // route's answer is decided by whose rows it names, not by its input.
 func everyField(csrf, slug string) url.Values {
 	return url.Values{"csrf_token": {csrf}, "confirm": {slug}, "name": {"Changed"}, "password": {"a brand new password 123"},
+		"client_id": {"changed"}, "enabled": {"true"},
 		"email": {"changed@example.test"}, "grace": {"0"}, "scope": {"read:orders"}, "description": {"x"},
 		"redirect_uris": {redirectURI}, "audience": {""}, "grant_types": {"authorization_code"},
-		"access_token_lifetime": {"5"}, "id_token_lifetime": {"5"}, "refresh_token_lifetime": {"5"}, "session_lifetime": {"5"}}
+		"access_token_lifetime": {"5"}, "id_token_lifetime": {"5"}, "refresh_token_lifetime": {"5"}, "session_lifetime": {"5"},
+		"signup_mode": {"off"}, "mfa_policy": {"optional"}, "password_min_length": {"12"}}
 }
 
 // auditCount counts a tenant's audit events other than denied attempts:
@@ -221,7 +223,7 @@ func TestConsoleRefusesForgedForms(t *testing.T) {
 func TestConsoleRequiresSignIn(t *testing.T) {
 	e := newEnv(t, storetest.SQLiteURL(t))
 	acme := e.fixture("acme")
-	ids := consoleIDs{"slug": acme.slug, "app": acme.web.ClientID, "api": "x", "user": acme.userID, "session": "x", "client": acme.web.ClientID, "kind": "web"}
+	ids := consoleIDs{"slug": acme.slug, "app": acme.web.ClientID, "api": "x", "user": acme.userID, "session": "x", "client": acme.web.ClientID, "kind": "web", "conn": "x"}
 	b := e.browser()
 	routes := append(console.Routes(), console.Route{Method: http.MethodGet, Path: ""}, console.Route{Method: http.MethodGet, Path: "/"})
 	for _, r := range routes {

@@ -177,7 +177,9 @@ func TestConsoleSettingsAndTenantDeletion(t *testing.T) {
 		settings := e.base + "/admin/t/acme/settings"
 		form := url.Values{"csrf_token": {csrf}, "name": {"Acme Corp"}, "logo_url": {"https://cdn.acme.test/logo.svg"},
 			"accent_color": {"purple"}, "access_token_lifetime": {"15"}, "id_token_lifetime": {"60"},
-			"refresh_token_lifetime": {"30"}, "session_lifetime": {"12"}, "grant_types": {"authorization_code", "refresh_token"}}
+			"refresh_token_lifetime": {"30"}, "session_lifetime": {"12"}, "grant_types": {"authorization_code", "refresh_token"},
+			"signup_mode": {"domains"}, "signup_domains": {"acme.test, Corp.acme.test"}, "password_min_length": {"10"},
+			"mfa_policy": {"required"}, "email_from_name": {"Acme Accounts"}}
 		p := b.post(settings, form)
 		if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, `id="accent_color-error"`) || !strings.Contains(p.body, `value="purple"`) ||
 			!strings.Contains(p.body, `value="Acme Corp"`) {
@@ -191,6 +193,23 @@ func TestConsoleSettingsAndTenantDeletion(t *testing.T) {
 		if tv.Name != "Acme Corp" || tv.AccentColor != "#7048e8" || tv.AccessTokenLifetimeSeconds != 900 || tv.SessionLifetimeSeconds != 12*3600 ||
 			tv.RefreshTokenLifetimeSeconds != 30*86400 || strings.Join(tv.GrantTypes, " ") != "authorization_code refresh_token" {
 			t.Fatalf("settings saved: %+v", tv)
+		}
+		if tv.SignupMode != "domains" || strings.Join(tv.SignupDomains, " ") != "acme.test corp.acme.test" || tv.PasswordMinLength != 10 ||
+			tv.MFAPolicy != "required" || tv.EmailFromName != "Acme Accounts" {
+			t.Fatalf("sign-up and security settings saved: %+v", tv)
+		}
+		if p := b.get(settings); !strings.Contains(p.body, `value="domains" checked`) || !strings.Contains(p.body, `value="required" checked`) {
+			t.Fatalf("settings form does not show the saved choices:\n%s", p.body)
+		}
+		for field, bad := range map[string]string{"password_min_length": "seven", "signup_domains": "", "mfa_policy": "always"} {
+			f := url.Values{}
+			for k, v := range form {
+				f[k] = v
+			}
+			f.Set(field, bad)
+			if p := b.post(settings, f); p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, `id="`+field+`-error"`) {
+				t.Fatalf("bad %s: %d", field, p.status)
+			}
 		}
 		form.Set("access_token_lifetime", "0")
 		if p := b.post(settings, form); p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, `id="access_token_lifetime-error"`) {
