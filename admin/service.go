@@ -21,6 +21,7 @@ type Service struct {
 	store    *tenants.Store
 	keys     *keyring.Keyring
 	hasher   *password.Hasher
+	common   *password.Common
 	baseURL  *url.URL
 	onChange func(tenantID string)
 }
@@ -35,6 +36,9 @@ type Config struct {
 	// Federation checks and seals upstream connections; nil means
 	// connections cannot be managed.
 	Federation *federation.Service
+	// Common is the list of common passwords new passwords are checked
+	// against; nil checks only their length.
+	Common *password.Common
 }
 
 // New returns a Service.
@@ -43,7 +47,7 @@ func New(cfg Config, store *tenants.Store, keys *keyring.Keyring, hasher *passwo
 	if on == nil {
 		on = func(string) {}
 	}
-	return &Service{fed: cfg.Federation, store: store, keys: keys, hasher: hasher, baseURL: cfg.BaseURL, onChange: on}
+	return &Service{fed: cfg.Federation, store: store, keys: keys, hasher: hasher, common: cfg.Common, baseURL: cfg.BaseURL, onChange: on}
 }
 
 // principal returns the principal in ctx.

@@ -16,8 +16,6 @@ import (
 	vc "github.com/gatehouse-id/gatehouse/views/console"
 )
 
-var minPassword = strconv.Itoa(admin.MinPasswordLength)
-
 func (h *Handler) users(c echo.Context) error {
 	ctx, t, err := h.tenant(c)
 	if err != nil {
@@ -49,7 +47,7 @@ func (h *Handler) renderNewUser(c echo.Context, t *tenants.Tenant, status int, v
 	if err != nil {
 		return err
 	}
-	v.Page, v.MinLen = pg, minPassword
+	v.Page, v.MinLen = pg, strconv.Itoa(t.MinPasswordLength())
 	return render(c, status, vc.NewUser(v))
 }
 
@@ -118,7 +116,7 @@ func (h *Handler) renderUser(c echo.Context, ctx context.Context, t *tenants.Ten
 	}
 	v := vc.UserView{Page: pg, ID: u.ID, Email: u.Email, Verified: u.EmailVerified, Disabled: u.Disabled, Created: when(u.CreatedAt),
 		LastLogin: whenPtr(u.LastLoginAt), FormEmail: u.Email, FormVerified: u.EmailVerified, FormName: u.Name, FormGiven: u.GivenName,
-		FormFamily: u.FamilyName, Errors: e.errs, PasswordErrors: e.passwordErrs, MinLen: minPassword}
+		FormFamily: u.FamilyName, Errors: e.errs, PasswordErrors: e.passwordErrs, MinLen: strconv.Itoa(t.MinPasswordLength())}
 	for _, f := range []struct {
 		v   *string
 		dst *string

@@ -100,7 +100,6 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	s.cache = cache.New(deps.Store, cfg.CachePoll)
 	s.keys = keyring.New(deps.Store, box)
 	s.fed = federation.New(federation.Config{Factories: Connectors(), HTTPClient: deps.UpstreamClient}, deps.Store, box)
-	s.admin = admin.New(admin.Config{BaseURL: cfg.BaseURL, OnChange: s.invalidate, Federation: s.fed}, deps.Store, s.keys, hasher)
 	s.consoleSecret = admin.ConsoleSecret(box)
 
 	var cryptoKey [32]byte
@@ -113,6 +112,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load common passwords: %w", err)
 	}
+	s.admin = admin.New(admin.Config{BaseURL: cfg.BaseURL, OnChange: s.invalidate, Federation: s.fed, Common: common}, deps.Store, s.keys, hasher)
 	pages := login.New(login.Config{CSRFKey: box.Derive("gatehouse csrf v1", 32), Box: box, Mail: mailer(cfg, deps), Common: common},
 		s.provider, s.fed, deps.Store, hasher)
 	con := console.New(console.Config{
