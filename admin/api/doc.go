@@ -1,6 +1,6 @@
 // Package api is Gatehouse's management API, /api/v1 on the apex: JSON over
 // the same admin services as the console and the CLI, for tenants and their
-// applications, APIs, users, keys and audit logs, described by the OpenAPI
+// applications, APIs, users, keys, connections and audit logs, described by the OpenAPI
 // 3.1 document at /api/v1/openapi.json, which is built from the same route
 // list that is mounted ([Handler.Routes]).
 //
@@ -20,5 +20,6 @@
 // next is an opaque cursor, passed back as after (before for the audit
 // log). Errors are RFC 9457 problem documents, rendered by the server's one
 // error handler; invalid input is 400 naming the field. Client secrets are
-// in the answers that make them only; no answer holds a hash.
+// in the answers that make them only; no answer holds a hash, nor a
+// connection's upstream client secret or SAML key.
 package api

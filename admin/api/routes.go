@@ -146,7 +146,7 @@ func (h *Handler) Routes() []Route {
 		{Method: http.MethodPost, Path: "/tenants/:slug/connections", Tag: tagConnections, Scope: write, Summary: "Add a connection (an upstream identity provider)",
 			Description: "google, github, microsoft and oidc need the client_id and client_secret of an application registered at the provider, whose redirect URI is the answer's callback_url. " +
 				"saml needs the IdP's metadata (metadata_xml or metadata_url); give the IdP's admin the answer's entity_id and acs_url, or metadata_url. " +
-				"The configuration is checked before it is saved. The client secret is stored encrypted and never shown again.",
+				"The configuration is checked before it is saved (a metadata_url is fetched, the metadata parsed). The client secret is stored encrypted and never shown again.",
 			Status: http.StatusCreated, Body: createConnectionBody{}, Reply: admin.Connection{}, handler: h.createConnection},
 		{Method: http.MethodGet, Path: "/tenants/:slug/connections/:id", Tag: tagConnections, Scope: read, Summary: "Get a connection",
 			Reply: admin.Connection{}, handler: h.getConnection},

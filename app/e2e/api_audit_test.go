@@ -14,6 +14,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/admin"
 	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/tenants/secret"
 )
 
 // TestAPIAuditTrail makes every change the API offers, once, and checks
@@ -85,12 +86,23 @@ func TestAPIAuditTrail(t *testing.T) {
 		kv := c.must(t, http.StatusOK, http.MethodPost, base+"/keys/rotate", nil)
 		did("POST /tenants/:slug/keys/rotate", admin.ActionKeyRotated, kv["kid"].(string), false, true)
 
+		// A connection; its upstream client secrets are never shown at all.
+		upstream := []string{"upstream-" + secret.Token(16), "upstream-" + secret.Token(16)}
+		conn := c.must(t, http.StatusCreated, http.MethodPost, base+"/connections", map[string]any{"type": "github", "client_id": "gamma-gh",
+			"client_secret": upstream[0], "domains": []string{"gamma.test"}})
+		connID := conn["id"].(string)
+		did("POST /tenants/:slug/connections", admin.ActionConnectionCreated, connID, false, true)
+		c.must(t, http.StatusOK, http.MethodPatch, base+"/connections/"+connID, map[string]any{"name": "GitHub SSO", "client_secret": upstream[1]})
+		did("PATCH /tenants/:slug/connections/:id", admin.ActionConnectionUpdated, connID, true, true)
+
 		c.must(t, http.StatusNoContent, http.MethodDelete, base+"/applications/"+cid, nil)
 		did("DELETE /tenants/:slug/applications/:client_id", admin.ActionClientDeleted, cid, true, false)
 		c.must(t, http.StatusNoContent, http.MethodDelete, base+"/apis/"+apiID, nil)
 		did("DELETE /tenants/:slug/apis/:id", admin.ActionAPIDeleted, apiID, true, false)
 		c.must(t, http.StatusNoContent, http.MethodDelete, base+"/users/"+uid, nil)
 		did("DELETE /tenants/:slug/users/:id", admin.ActionUserDeleted, uid, true, false)
+		c.must(t, http.StatusNoContent, http.MethodDelete, base+"/connections/"+connID, nil)
+		did("DELETE /tenants/:slug/connections/:id", admin.ActionConnectionDeleted, connID, true, false)
 
 		// The log, oldest first, holds the events in the order of the calls.
 		events := c.items(t, base+"/audit?limit=200")
@@ -141,11 +153,11 @@ func TestAPIAuditTrail(t *testing.T) {
 		for _, ev := range evs {
 			texts = append(texts, ev.Before, ev.After)
 		}
-		noSecretsIn(t, texts, append(slices.Clone(secrets), passwords...), 0)
+		noSecretsIn(t, texts, append(append(slices.Clone(secrets), passwords...), upstream...), 0)
 		noSecretsIn(t, *c.transcript, secrets, 1)
-		noSecretsIn(t, *c.transcript, passwords, 0)
+		noSecretsIn(t, *c.transcript, append(slices.Clone(passwords), upstream...), 0)
 		for _, x := range texts {
-			if strings.Contains(x, "client_secret\"") {
+			if strings.Contains(x, `"client_secret"`) { // has_client_secret is a fact, not a secret
 				t.Fatalf("an event names a client secret: %s", x)
 			}
 		}

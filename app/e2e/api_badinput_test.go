@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-id/gatehouse/admin"
+	"github.com/gatehouse-id/gatehouse/federation/saml/samltest"
 	"github.com/gatehouse-id/gatehouse/tenants"
 )
 
@@ -21,7 +22,8 @@ func TestAPINoInputIsAServerError(t *testing.T) {
 		f := e.fixture("acme")
 		c := e.managementClient(t, "", admin.ScopeTenantsWrite, admin.ScopeAuditRead)
 		ids := map[string]string{"slug": "acme", "client_id": f.web.ClientID, "users/id": f.userID, "session_id": "x",
-			"apis/id": c.items(t, "/tenants/acme/apis")[0]["id"].(string)}
+			"apis/id": c.items(t, "/tenants/acme/apis")[0]["id"].(string), "connections/id": e.addConnection(t, f, "GitHub").ID}
+		md := string(samltest.NewIdP(t).Metadata())
 		hostile := []string{"a\x00b", "\x00", "line\nbreak\r\ttab\x07", "\xff\xfe", strings.Repeat("long", 3000)}
 		for _, r := range writeRoutes() {
 			body := bodyFor(t, r)
@@ -45,6 +47,16 @@ func TestAPINoInputIsAServerError(t *testing.T) {
 					variants = append(variants, map[string]any{"email": h}, map[string]any{"given_name": h}, map[string]any{"family_name": h})
 				case "PATCH /tenants/:slug/apis/:id":
 					variants = append(variants, map[string]any{"scopes": []any{map[string]any{"value": h, "description": h}}})
+				case "POST /tenants/:slug/connections":
+					variants = append(variants, map[string]any{"type": "oidc", "name": "x", "client_id": "x", "client_secret": "x", "issuer": h},
+						map[string]any{"type": "microsoft", "client_id": "x", "client_secret": "x", "microsoft_tenant": h},
+						map[string]any{"type": "google", "client_id": "x", "client_secret": "x", "domains": []string{h}},
+						map[string]any{"type": "saml", "name": "x", "metadata_xml": h},
+						map[string]any{"type": "saml", "name": "x", "metadata_url": h},
+						map[string]any{"type": "saml", "name": "x", "metadata_xml": md, "attributes": map[string]string{"email": h}},
+						map[string]any{"type": "saml", "name": "x", "metadata_xml": md, "attributes": map[string]string{h: "mail"}})
+				case "PATCH /tenants/:slug/connections/:id":
+					variants = append(variants, map[string]any{"client_id": h}, map[string]any{"domains": []string{h}})
 				}
 			}
 			for i, v := range variants {

@@ -24,6 +24,8 @@ var validBodies = map[string]any{
 	"POST /tenants/:slug/users":                          map[string]any{"email": "walker@walked.test", "password": testPassword},
 	"PATCH /tenants/:slug/users/:id":                     map[string]any{"name": "changed"},
 	"PUT /tenants/:slug/users/:id/password":              map[string]any{"password": "another long password"},
+	"POST /tenants/:slug/connections":                    map[string]any{"type": "github", "name": "Walker", "client_id": "walker", "client_secret": "walker-secret"},
+	"PATCH /tenants/:slug/connections/:id":               map[string]any{"name": "Changed"},
 }
 
 func bodyFor(t *testing.T, r api.Route) any {
@@ -39,7 +41,7 @@ func bodyFor(t *testing.T, r api.Route) any {
 }
 
 // snapshot returns what the API shows of f's tenant: settings, applications,
-// APIs, keys, users with their sessions and consents.
+// APIs, keys, connections, users with their sessions and consents.
 func snapshot(t *testing.T, c *apiClient, f *fixture) string {
 	t.Helper()
 	var b strings.Builder
@@ -52,7 +54,7 @@ func snapshot(t *testing.T, c *apiClient, f *fixture) string {
 		b.WriteByte('\n')
 	}
 	base := "/tenants/" + f.slug
-	for _, p := range []string{"", "/applications?limit=200", "/apis?limit=200", "/keys", "/users?limit=200"} {
+	for _, p := range []string{"", "/applications?limit=200", "/apis?limit=200", "/keys", "/connections?limit=200", "/users?limit=200"} {
 		get(base + p)
 	}
 	for _, u := range c.items(t, base+"/users?limit=200") {
@@ -98,7 +100,8 @@ func TestAPICrossTenantWalk(t *testing.T) {
 		idsOf := func(f *fixture) map[string]string {
 			base := "/tenants/" + f.slug
 			ids := map[string]string{"slug": f.slug, "applications/client_id": f.web.ClientID, "apis/id": op.items(t, base+"/apis")[0]["id"].(string),
-				"users/id": f.userID, "consents/client_id": f.web.ClientID, "sessions/session_id": "no-session"}
+				"users/id": f.userID, "consents/client_id": f.web.ClientID, "sessions/session_id": "no-session",
+				"connections/id": e.addConnection(t, f, "GitHub").ID}
 			if ss := op.items(t, base+"/users/"+f.userID+"/sessions"); len(ss) > 0 {
 				ids["sessions/session_id"] = ss[0]["id"].(string)
 			}
@@ -109,7 +112,8 @@ func TestAPICrossTenantWalk(t *testing.T) {
 			t.Fatal("beta's user has no session")
 		}
 		made := map[string]string{"slug": "no-such-tenant", "applications/client_id": "no-such-client", "apis/id": "0190aaaa-0000-7000-8000-000000000000",
-			"users/id": "0190aaaa-0000-7000-8000-000000000001", "consents/client_id": "no-such-client", "sessions/session_id": "00000000000000000000"}
+			"users/id": "0190aaaa-0000-7000-8000-000000000001", "consents/client_id": "no-such-client", "sessions/session_id": "00000000000000000000",
+			"connections/id": "0190aaaa-0000-7000-8000-000000000002"}
 		before := snapshot(t, op, b)
 		lastB := op.items(t, "/tenants/beta/audit?limit=1")[0]["id"]
 
