@@ -28,6 +28,9 @@ type Config struct {
 	Transport http.RoundTripper
 	// SessionTTL is how long a console session lasts (default 8 hours).
 	SessionTTL time.Duration
+	// Outbox shows operators the development outbox (development mode
+	// without SMTP).
+	Outbox bool
 }
 
 // Handler serves the console.

@@ -20,6 +20,7 @@ import (
 func (h *Handler) pages() []route {
 	return []route{
 		{http.MethodGet, "/tenants/new", h.newTenant},
+		{http.MethodGet, "/outbox", h.outbox},
 		{http.MethodPost, "/tenants/new", h.createTenant},
 		{http.MethodGet, "/t/:slug", h.overview},
 
@@ -86,7 +87,7 @@ func (h *Handler) page(c echo.Context, title, section string, tenant *tenants.Te
 	p, _ := admin.PrincipalFrom(ctx)
 	sess := session(ctx)
 	pg := vc.Page{Title: title, User: p.Name, Operator: p.Operator, CSRF: h.csrfToken(sess.ID), Section: section,
-		Flash: flashText(c.QueryParam("done"))}
+		Flash: flashText(c.QueryParam("done")), Outbox: h.cfg.Outbox && p.Operator}
 	ts, err := h.svc.ListTenants(ctx)
 	if err != nil {
 		return pg, err

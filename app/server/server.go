@@ -113,7 +113,9 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		return nil, fmt.Errorf("load common passwords: %w", err)
 	}
 	s.admin = admin.New(admin.Config{BaseURL: cfg.BaseURL, OnChange: s.invalidate, Federation: s.fed, Common: common}, deps.Store, s.keys, hasher)
-	pages := login.New(login.Config{CSRFKey: box.Derive("gatehouse csrf v1", 32), Box: box, Mail: mailer(cfg, deps), Common: common},
+	sender := mailer(cfg, deps)
+	_, devOutbox := sender.(*mail.Outbox)
+	pages := login.New(login.Config{CSRFKey: box.Derive("gatehouse csrf v1", 32), Box: box, Mail: sender, Common: common},
 		s.provider, s.fed, deps.Store, hasher)
 	con := console.New(console.Config{
 		BaseURL:       cfg.BaseURL,
@@ -121,6 +123,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		CSRFKey:       box.Derive("gatehouse console csrf v1", 32),
 		SystemTenant:  s.systemTenant,
 		Transport:     inProcess{h: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) })},
+		Outbox:        devOutbox,
 	}, s.admin, deps.Store)
 	mgmt := api.New(s.admin, s.verifyManagementToken)
 	s.echo = s.routes(pages, con, mgmt)
