@@ -284,6 +284,7 @@ func (s *Store) RecordFailure(ctx context.Context, key string, window time.Durat
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		var t Throttle
 		err := first(s.forUpdate(tx.Where("key = ?", key)), &t)
+		fresh := err == ErrNotFound
 		switch {
 		case err == ErrNotFound:
 			t = Throttle{Key: key, Failures: 1, WindowStart: now, UpdatedAt: now}
@@ -301,7 +302,17 @@ func (s *Store) RecordFailure(ctx context.Context, key string, window time.Durat
 			t.LockedUntil = &until
 		}
 		failures = t.Failures
-		return tx.Save(&t).Error
+		if fresh {
+			// A plain insert (Save would upsert, overwriting the count of
+			// a first failure that raced this one): the loser of the race
+			// fails on the key and is counted again below.
+			return tx.Create(&t).Error
+		}
+		// Columns named, not Save: Save stamps updated_at with GORM's
+		// clock, not the store's.
+		return tx.Table("throttles").Where("key = ?", key).Updates(map[string]any{
+			"failures": t.Failures, "window_start": t.WindowStart, "locked_until": t.LockedUntil, "updated_at": t.UpdatedAt,
+		}).Error
 	})
 	if isConflictRace(err) {
 		// Two first failures raced on insert: count this one again.

@@ -301,6 +301,72 @@ func mustSAMLAssertion(t testing.TB, ctx context.Context, s *tenants.Store, conn
 	}
 }
 
+// newUserToken returns a single-use link for userID that lives ttl, its
+// id the hash of a fresh token.
+func newUserToken(s *tenants.Store, userID, purpose string, ttl time.Duration) *tenants.UserToken {
+	return &tenants.UserToken{
+		ID: randomHash(), UserID: userID, Purpose: purpose, Email: "sent-" + suffix() + "@example.com", ExpiresAt: s.Now().Add(ttl),
+	}
+}
+
+func mustUserToken(t testing.TB, ctx context.Context, s *tenants.Store, userID, purpose string, ttl time.Duration) *tenants.UserToken {
+	t.Helper()
+	tok := newUserToken(s, userID, purpose, ttl)
+	if err := s.CreateUserToken(ctx, tok); err != nil {
+		t.Fatalf("create user token %s: %v", purpose, err)
+	}
+	return tok
+}
+
+// newTOTPFactor returns an unconfirmed TOTP factor of userID.
+func newTOTPFactor(userID string) *tenants.MFAFactor {
+	return &tenants.MFAFactor{UserID: userID, Type: tenants.FactorTOTP, Name: "Phone", SecretSealed: []byte("sealed-totp-" + suffix())}
+}
+
+// newWebAuthnFactor returns a WebAuthn credential of userID with
+// credentialID.
+func newWebAuthnFactor(userID, credentialID string) *tenants.MFAFactor {
+	return &tenants.MFAFactor{
+		UserID: userID, Type: tenants.FactorWebAuthn, Name: "Security key", CredentialID: credentialID,
+		Credential: `{"id":"` + credentialID + `","signCount":0}`, Confirmed: true,
+	}
+}
+
+func mustFactor(t testing.TB, ctx context.Context, s *tenants.Store, f *tenants.MFAFactor) *tenants.MFAFactor {
+	t.Helper()
+	if err := s.CreateFactor(ctx, f); err != nil {
+		t.Fatalf("create %s factor: %v", f.Type, err)
+	}
+	return f
+}
+
+// mustRecoveryCodes gives userID the recovery codes with hashes, and no
+// other.
+func mustRecoveryCodes(t testing.TB, ctx context.Context, s *tenants.Store, userID string, hashes ...string) {
+	t.Helper()
+	if err := s.ReplaceRecoveryCodes(ctx, userID, hashes); err != nil {
+		t.Fatalf("replace recovery codes: %v", err)
+	}
+}
+
+// newLoginStep returns the MFA step of userID's login for authRequestID,
+// every field filled in, its id the hash of a fresh token.
+func newLoginStep(s *tenants.Store, userID, authRequestID string, ttl time.Duration) *tenants.LoginStep {
+	return &tenants.LoginStep{
+		ID: randomHash(), UserID: userID, AuthRequestID: authRequestID, BrowserHash: randomHash(),
+		Purpose: tenants.StepMFA, Data: `{"amr":["pwd"],"n":"` + suffix() + `"}`, ExpiresAt: s.Now().Add(ttl),
+	}
+}
+
+func mustLoginStep(t testing.TB, ctx context.Context, s *tenants.Store, userID, authRequestID string, ttl time.Duration) *tenants.LoginStep {
+	t.Helper()
+	st := newLoginStep(s, userID, authRequestID, ttl)
+	if err := s.CreateLoginStep(ctx, st); err != nil {
+		t.Fatalf("create login step: %v", err)
+	}
+	return st
+}
+
 func newKey() *tenants.SigningKey {
 	return &tenants.SigningKey{Algorithm: "RS256", PublicJWK: `{"kty":"RSA","kid":"` + suffix() + `"}`, PrivateSealed: []byte("sealed-" + suffix())}
 }
@@ -357,6 +423,7 @@ var tenantTables = []string{
 	"signing_keys", "users", "clients", "apis", "api_scopes", "client_grants", "consents",
 	"sessions", "auth_requests", "grants", "access_tokens", "refresh_tokens",
 	"connections", "external_identities", "federation_states", "saml_assertions",
+	"user_tokens", "mfa_factors", "recovery_codes", "login_steps",
 }
 
 // countRows returns the number of rows of table whose column equals value,

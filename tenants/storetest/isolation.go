@@ -27,6 +27,10 @@ const (
 	sharedIssuer         = "https://idp.example.com"
 	sharedSubject        = "248289761001"
 	sharedAssertionID    = "_assertion-1"
+	// Every world's user has a WebAuthn credential of this id, and a
+	// recovery code of this hash.
+	sharedCredentialID = "Y3JlZGVudGlhbC0x"
+	sharedRecoveryHash = "recovery-code-1"
 )
 
 // world is one tenant with a row of every kind, as the suite wrote them.
@@ -58,6 +62,12 @@ type world struct {
 	access   *tenants.AccessToken // of grant
 	refresh  *tenants.RefreshToken
 	machine  *tenants.AccessToken // client credentials, no family
+
+	token    *tenants.UserToken // user's email verification link, unused
+	reset    *tenants.UserToken // user's password reset link, unused
+	totp     *tenants.MFAFactor // user's
+	webauthn *tenants.MFAFactor // user's, credential id sharedCredentialID
+	step     *tenants.LoginStep // user's MFA step of the login authed
 }
 
 func (w *world) privateEmail() string    { return w.private + "@example.com" }
@@ -73,6 +83,11 @@ func (w *world) privateSubject() string        { return "sub-" + w.private }
 func (w *world) privateAssertionID() string    { return "_" + w.private }
 func (w *world) federatedEmail() string        { return "fed-" + w.private + "@example.com" }
 func (w *world) federatedSubject() string      { return "fed-" + w.private }
+
+// privateCredentialID and privateRecoveryHash name a WebAuthn credential
+// and a recovery code only this world has.
+func (w *world) privateCredentialID() string { return "cred-" + w.private }
+func (w *world) privateRecoveryHash() string { return "recovery-" + w.private }
 
 // seedWorld creates a tenant and a row of every kind in it.
 func seedWorld(t testing.TB, s *tenants.Store, prefix string) *world {
@@ -111,6 +126,13 @@ func seedWorld(t testing.TB, s *tenants.Store, prefix string) *world {
 	w.redeemed, issue = mustRedeemed(t, ctx, s, sharedClientID, w.user.ID)
 	w.grant, w.access, w.refresh = issue.Grant, issue.Access, issue.Refresh
 	w.machine = mustMachineToken(t, ctx, s, sharedClientID, time.Hour)
+	w.token = mustUserToken(t, ctx, s, w.user.ID, tenants.TokenVerifyEmail, time.Hour)
+	w.reset = mustUserToken(t, ctx, s, w.user.ID, tenants.TokenResetPassword, time.Hour)
+	w.totp = mustFactor(t, ctx, s, newTOTPFactor(w.user.ID))
+	w.webauthn = mustFactor(t, ctx, s, newWebAuthnFactor(w.user.ID, sharedCredentialID))
+	mustFactor(t, ctx, s, newWebAuthnFactor(privateUser.ID, w.privateCredentialID()))
+	mustRecoveryCodes(t, ctx, s, w.user.ID, sharedRecoveryHash, w.privateRecoveryHash())
+	w.step = mustLoginStep(t, ctx, s, w.user.ID, w.authed.ID, 10*time.Minute)
 	if err := s.RotateSigningKey(ctx, newKey(), s.Now().Add(time.Hour)); err != nil {
 		t.Fatalf("rotate signing key: %v", err)
 	}
@@ -182,6 +204,10 @@ func (w *world) snapshot(t testing.TB, s *tenants.Store) snapshot {
 	for _, u := range users {
 		xs, err := s.ListExternalIdentities(ctx, u.ID)
 		add("external identities of "+u.Email, xs, err)
+		fs, err := s.ListFactors(ctx, u.ID)
+		add("factors of "+u.Email, fs, err)
+		n, err := s.CountRecoveryCodes(ctx, u.ID)
+		add("recovery codes of "+u.Email, n, err)
 	}
 	x, err := s.ExternalIdentity(ctx, w.connection.ID, sharedIssuer, sharedSubject)
 	add("external identity", x, err)
@@ -189,6 +215,18 @@ func (w *world) snapshot(t testing.TB, s *tenants.Store) snapshot {
 	// assertion ids not at all: plain SQL it is.
 	add("federation state rows", sqlRows(t, s, "SELECT * FROM federation_states WHERE tenant_id = ? ORDER BY id", w.tenant.ID), nil)
 	add("SAML assertion rows", sqlRows(t, s, "SELECT * FROM saml_assertions WHERE tenant_id = ? ORDER BY connection_id, assertion_id", w.tenant.ID), nil)
+	for name, tok := range map[string]*tenants.UserToken{"verification": w.token, "reset": w.reset} {
+		got, err := s.UserTokenValid(ctx, tok.ID, tok.Purpose)
+		add("user token "+name, got, err)
+	}
+	f, err := s.FactorByCredentialID(ctx, sharedCredentialID)
+	add("factor by credential id", f, err)
+	st, err := s.LoginStepByID(ctx, w.step.ID)
+	add("login step", st, err)
+	// Used links and codes the store reads no more: plain SQL.
+	add("user token rows", sqlRows(t, s, "SELECT * FROM user_tokens WHERE tenant_id = ? ORDER BY id", w.tenant.ID), nil)
+	add("recovery code rows", sqlRows(t, s, "SELECT * FROM recovery_codes WHERE tenant_id = ? ORDER BY id", w.tenant.ID), nil)
+	add("login step rows", sqlRows(t, s, "SELECT * FROM login_steps WHERE tenant_id = ? ORDER BY id", w.tenant.ID), nil)
 	return snap
 }
 
@@ -455,6 +493,30 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 			xs, err := s.ListExternalIdentities(ctx, a.user.ID)
 			return errors.Join(err, none(len(xs)))
 		}, nil},
+		{"UserTokenValid", func(ctx context.Context) error {
+			_, err := s.UserTokenValid(ctx, a.token.ID, a.token.Purpose)
+			return err
+		}, tenants.ErrNotFound},
+		{"ListFactors", func(ctx context.Context) error {
+			fs, err := s.ListFactors(ctx, a.user.ID)
+			return errors.Join(err, none(len(fs)))
+		}, nil},
+		{"FactorByCredentialID/shared credential id", func(ctx context.Context) error {
+			f, err := s.FactorByCredentialID(ctx, sharedCredentialID)
+			if err != nil {
+				return err
+			}
+			return notMine(ctx, f.TenantID)
+		}, nil},
+		{"FactorByCredentialID/private credential id", func(ctx context.Context) error {
+			_, err := s.FactorByCredentialID(ctx, a.privateCredentialID())
+			return err
+		}, tenants.ErrNotFound},
+		{"CountRecoveryCodes", func(ctx context.Context) error {
+			n, err := s.CountRecoveryCodes(ctx, a.user.ID)
+			return errors.Join(err, none(int(n)))
+		}, nil},
+		{"LoginStepByID", func(ctx context.Context) error { _, err := s.LoginStepByID(ctx, a.step.ID); return err }, tenants.ErrNotFound},
 
 		// Updates, revocations, deletions and compare-and-swaps of a's rows.
 		{"RecordLogin", func(ctx context.Context) error {
@@ -544,6 +606,34 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 			return err
 		}, tenants.ErrNotFound},
 		{"DeleteConnection", func(ctx context.Context) error { return s.DeleteConnection(ctx, a.connection.ID) }, tenants.ErrNotFound},
+		{"UseUserToken", func(ctx context.Context) error {
+			_, err := s.UseUserToken(ctx, a.token.ID, a.token.Purpose)
+			return err
+		}, tenants.ErrNotFound},
+		{"ChangePassword", func(ctx context.Context) error {
+			return s.ChangePassword(ctx, a.user.ID, "$argon2id$hijack")
+		}, tenants.ErrNotFound},
+		{"SetEmail", func(ctx context.Context) error {
+			return s.SetEmail(ctx, a.user.ID, "hijack@example.com", true)
+		}, tenants.ErrNotFound},
+		{"UseFactor/TOTP", func(ctx context.Context) error { return s.UseFactor(ctx, a.totp.ID, "") }, tenants.ErrNotFound},
+		{"UseFactor/WebAuthn", func(ctx context.Context) error {
+			return s.UseFactor(ctx, a.webauthn.ID, `{"id":"hijack","signCount":99}`)
+		}, tenants.ErrNotFound},
+		{"DeleteFactor", func(ctx context.Context) error { return s.DeleteFactor(ctx, a.user.ID, a.totp.ID) }, tenants.ErrNotFound},
+		{"DeleteFactor/own user", func(ctx context.Context) error {
+			return s.DeleteFactor(ctx, b.user.ID, a.webauthn.ID)
+		}, tenants.ErrNotFound},
+		{"ReplaceRecoveryCodes", func(ctx context.Context) error {
+			return s.ReplaceRecoveryCodes(ctx, a.user.ID, []string{sharedRecoveryHash, randomHash()})
+		}, tenants.ErrNotFound},
+		{"UseRecoveryCode", func(ctx context.Context) error {
+			return s.UseRecoveryCode(ctx, a.user.ID, sharedRecoveryHash)
+		}, tenants.ErrNotFound},
+		{"UseRecoveryCode/own user", func(ctx context.Context) error {
+			return s.UseRecoveryCode(ctx, b.user.ID, a.privateRecoveryHash())
+		}, tenants.ErrNotFound},
+		{"UseLoginStep", func(ctx context.Context) error { _, err := s.UseLoginStep(ctx, a.step.ID); return err }, tenants.ErrNotFound},
 
 		// Writes that name a's rows: a client of another tenant cannot be
 		// used, an id already taken cannot be overwritten.
@@ -591,6 +681,27 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		{"RecordSAMLAssertion/connection of the other tenant", func(ctx context.Context) error {
 			return s.RecordSAMLAssertion(ctx, a.connection.ID, "_"+suffix(), exp)
 		}, tenants.ErrNotFound},
+		{"CreateUserToken/user of the other tenant", func(ctx context.Context) error {
+			return s.CreateUserToken(ctx, newUserToken(s, a.user.ID, tenants.TokenResetPassword, time.Hour))
+		}, tenants.ErrNotFound},
+		{"CreateUserToken/taken id", func(ctx context.Context) error {
+			tok := newUserToken(s, b.user.ID, tenants.TokenChangeEmail, time.Hour)
+			tok.ID = a.token.ID
+			return s.CreateUserToken(ctx, tok)
+		}, tenants.ErrAlreadyExists},
+		{"CreateFactor/user of the other tenant", func(ctx context.Context) error {
+			return s.CreateFactor(ctx, newWebAuthnFactor(a.user.ID, "cred-"+suffix()))
+		}, tenants.ErrNotFound},
+		{"CreateFactor/taken id", func(ctx context.Context) error {
+			f := newTOTPFactor(b.user.ID)
+			f.ID = a.totp.ID
+			return s.CreateFactor(ctx, f)
+		}, tenants.ErrAlreadyExists},
+		{"CreateLoginStep/taken id", func(ctx context.Context) error {
+			st := newLoginStep(s, b.user.ID, b.authed.ID, time.Hour)
+			st.ID = a.step.ID
+			return s.CreateLoginStep(ctx, st)
+		}, tenants.ErrAlreadyExists},
 
 		// Writes by natural keys a holds too: they act on b's tenant only.
 		{"CreateUser/private email", func(ctx context.Context) error {
@@ -671,6 +782,47 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		{"DeleteExternalIdentity/own identity", func(ctx context.Context) error {
 			return s.DeleteExternalIdentity(ctx, b.user.ID, b.identity.ID)
 		}, nil},
+		// b's own links, factors, codes and steps: a's of the same
+		// purpose, credential id or hash stay as they are.
+		{"UseUserToken/own token", func(ctx context.Context) error {
+			tok, err := s.UseUserToken(ctx, b.token.ID, b.token.Purpose)
+			if err != nil {
+				return err
+			}
+			return notMine(ctx, tok.TenantID)
+		}, nil},
+		{"CreateUserToken/own user", func(ctx context.Context) error {
+			return s.CreateUserToken(ctx, newUserToken(s, b.user.ID, tenants.TokenResetPassword, time.Hour))
+		}, nil},
+		{"ChangePassword/own user", func(ctx context.Context) error {
+			return s.ChangePassword(ctx, b.user.ID, "$argon2id$changed")
+		}, nil},
+		{"SetEmail/shared email", func(ctx context.Context) error {
+			return s.SetEmail(ctx, b.user.ID, strings.ToUpper(sharedEmail), false)
+		}, nil},
+		{"CreateFactor/private credential id", func(ctx context.Context) error {
+			return s.CreateFactor(ctx, newWebAuthnFactor(b.user.ID, a.privateCredentialID()))
+		}, nil},
+		{"UseFactor/own factor", func(ctx context.Context) error {
+			return s.UseFactor(ctx, b.webauthn.ID, `{"id":"`+sharedCredentialID+`","signCount":1}`)
+		}, nil},
+		{"ReplaceRecoveryCodes/own user", func(ctx context.Context) error {
+			return s.ReplaceRecoveryCodes(ctx, b.user.ID, []string{sharedRecoveryHash, a.privateRecoveryHash()})
+		}, nil},
+		{"UseRecoveryCode/shared code", func(ctx context.Context) error {
+			return s.UseRecoveryCode(ctx, b.user.ID, sharedRecoveryHash)
+		}, nil},
+		{"CreateLoginStep/new id", func(ctx context.Context) error {
+			return s.CreateLoginStep(ctx, newLoginStep(s, b.user.ID, b.authed.ID, time.Hour))
+		}, nil},
+		{"UseLoginStep/own step", func(ctx context.Context) error {
+			st, err := s.UseLoginStep(ctx, b.step.ID)
+			if err != nil {
+				return err
+			}
+			return notMine(ctx, st.TenantID)
+		}, nil},
+		{"DeleteFactor/own factor", func(ctx context.Context) error { return s.DeleteFactor(ctx, b.user.ID, b.totp.ID) }, nil},
 		{"AppendAudit", func(ctx context.Context) error {
 			return s.AppendAudit(ctx, &tenants.AuditEvent{Action: "client.updated", TargetType: "client", TargetID: sharedClientID})
 		}, nil},
@@ -694,6 +846,9 @@ var unscopedMethods = []string{
 	"SystemTenant", "CreateAdminRole", "AdminRoles", "CountOperators",
 	"CreateConsoleSession", "ConsoleSessionByID", "SetConsoleTryState", "DeleteConsoleSession",
 	"CreateSetupToken", "SetupTokenValid", "UseSetupToken",
+	// Throttling counters, whose keys name their tenant themselves, and
+	// the development outbox, the operators'.
+	"ThrottleLockedUntil", "RecordFailure", "ResetThrottle", "AppendOutbox", "ListOutbox",
 }
 
 // testTenantOpsCoverAllMethods keeps the isolation table complete: a new

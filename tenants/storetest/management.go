@@ -394,6 +394,10 @@ func testDeleteUser(t *testing.T, s *tenants.Store) {
 		_, r.family = mustRedeemed(t, ctx, s, "web", u.ID)
 		r.authed = mustAuthenticated(t, ctx, s, "web", u.ID)
 		r.coded, _ = mustCode(t, ctx, s, "cli", u.ID)
+		mustUserToken(t, ctx, s, u.ID, tenants.TokenVerifyEmail, time.Hour)
+		mustFactor(t, ctx, s, newTOTPFactor(u.ID))
+		mustFactor(t, ctx, s, newWebAuthnFactor(u.ID, "cred-"+email))
+		mustRecoveryCodes(t, ctx, s, u.ID, randomHash(), randomHash())
 		return r
 	}
 	doomed, kept := seed("doomed@example.com"), seed("kept@example.com")
@@ -413,6 +417,9 @@ func testDeleteUser(t *testing.T, s *tenants.Store) {
 		{"refresh_tokens", "user_id", 1},
 		{"access_tokens", "subject", 1},
 		{"external_identities", "user_id", 2},
+		{"user_tokens", "user_id", 1},
+		{"mfa_factors", "user_id", 2},
+		{"recovery_codes", "user_id", 2},
 	}
 	for _, tt := range tables {
 		if n := countRows(t, s, tt.table, tt.column, doomed.user.ID); n != 0 {

@@ -87,6 +87,19 @@ func Run(t *testing.T, open func(t *testing.T) *tenants.Store) {
 		{name: "SAMLAssertions", run: testSAMLAssertions},
 		{name: "RecordSAMLAssertionConcurrently", run: testRecordSAMLAssertionConcurrently},
 		{name: "FederatedLogin", run: testFederatedLogin},
+		{name: "UserTokens", own: true, run: testUserTokens},
+		{name: "UseUserTokenConcurrently", run: testUseUserTokenConcurrently},
+		{name: "ChangePassword", own: true, run: testChangePassword},
+		{name: "SetEmail", run: testSetEmail},
+		{name: "Factors", own: true, run: testFactors},
+		{name: "RecoveryCodes", run: testRecoveryCodes},
+		{name: "UseRecoveryCodeConcurrently", run: testUseRecoveryCodeConcurrently},
+		{name: "LoginSteps", own: true, run: testLoginSteps},
+		{name: "UseLoginStepConcurrently", run: testUseLoginStepConcurrently},
+		{name: "Throttles", own: true, run: testThrottles},
+		{name: "RecordFailureConcurrently", run: testRecordFailureConcurrently},
+		{name: "Outbox", own: true, run: testOutbox},
+		{name: "ACR", run: testACR},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -201,9 +214,11 @@ func testUpdateTenantSettings(t *testing.T, s *tenants.Store) {
 	ctx, a := newTenant(t, s, "settings-a")
 	_, b := newTenant(t, s, "settings-b")
 	grantTypes := tenants.Strings{tenants.GrantAuthorizationCode}
+	domains := tenants.Strings{"example.com", "example.org"}
 	err := s.UpdateTenantSettings(ctx, &tenants.Tenant{
 		DisplayName: "Renamed", AccessTokenTTLSeconds: 1, IDTokenTTLSeconds: 2, RefreshTokenTTLSeconds: 3, SessionTTLSeconds: 4,
 		LogoURL: "https://cdn.example.com/logo.svg", AccentColor: "#0a7cff", GrantTypes: grantTypes,
+		SignupMode: tenants.SignupDomains, SignupDomains: domains, PasswordMinLength: 16, MFAPolicy: tenants.MFARequired, EmailFromName: "Renamed Accounts",
 		// Fields the settings do not include must be ignored.
 		Slug: "hijack", Host: "hijack.example.com", Issuer: "https://hijack.example.com", Revision: 100, System: true,
 	})
@@ -215,7 +230,9 @@ func testUpdateTenantSettings(t *testing.T, s *tenants.Store) {
 		t.Fatal(err)
 	}
 	if got.DisplayName != "Renamed" || got.AccessTokenTTLSeconds != 1 || got.IDTokenTTLSeconds != 2 || got.RefreshTokenTTLSeconds != 3 || got.SessionTTLSeconds != 4 ||
-		got.LogoURL != "https://cdn.example.com/logo.svg" || got.AccentColor != "#0a7cff" || !slices.Equal(got.GrantTypes, grantTypes) {
+		got.LogoURL != "https://cdn.example.com/logo.svg" || got.AccentColor != "#0a7cff" || !slices.Equal(got.GrantTypes, grantTypes) ||
+		got.SignupMode != tenants.SignupDomains || !slices.Equal(got.SignupDomains, domains) || got.PasswordMinLength != 16 ||
+		got.MFAPolicy != tenants.MFARequired || got.EmailFromName != "Renamed Accounts" {
 		t.Errorf("settings not saved: %+v", got)
 	}
 	if got.Slug != a.Slug || got.Host != a.Host || got.Issuer != a.Issuer || got.System {
@@ -229,9 +246,28 @@ func testUpdateTenantSettings(t *testing.T, s *tenants.Store) {
 		t.Fatal(err)
 	}
 	if other.DisplayName != b.DisplayName || other.Revision != 1 || other.AccessTokenTTLSeconds != b.AccessTokenTTLSeconds ||
-		other.LogoURL != "" || other.AccentColor != "" || !slices.Equal(other.GrantTypes, b.GrantTypes) {
+		other.LogoURL != "" || other.AccentColor != "" || !slices.Equal(other.GrantTypes, b.GrantTypes) ||
+		other.SignupMode != b.SignupMode || len(other.SignupDomains) != 0 || other.PasswordMinLength != b.PasswordMinLength ||
+		other.MFAPolicy != b.MFAPolicy || other.EmailFromName != "" {
 		t.Errorf("other tenant changed: %+v", other)
 	}
+	t.Run("back to the defaults", func(t *testing.T) {
+		err := s.UpdateTenantSettings(ctx, &tenants.Tenant{
+			DisplayName: "Renamed", AccessTokenTTLSeconds: 1, IDTokenTTLSeconds: 2, RefreshTokenTTLSeconds: 3, SessionTTLSeconds: 4,
+			SignupMode: tenants.SignupOff, MFAPolicy: tenants.MFAOptional,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.TenantByID(ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.SignupMode != tenants.SignupOff || len(got.SignupDomains) != 0 || got.PasswordMinLength != 0 || got.MinPasswordLength() != 12 ||
+			got.MFAPolicy != tenants.MFAOptional || got.EmailFromName != "" {
+			t.Errorf("settings not cleared: %+v", got)
+		}
+	})
 	gone := tenants.WithTenant(context.Background(), &tenants.Tenant{ID: tenants.NewID()})
 	if err := s.UpdateTenantSettings(gone, &tenants.Tenant{DisplayName: "x"}); !errors.Is(err, tenants.ErrNotFound) {
 		t.Errorf("unknown tenant: err = %v, want %v", err, tenants.ErrNotFound)
@@ -253,6 +289,9 @@ func testUniqueness(t *testing.T, s *tenants.Store) {
 	state := mustFederationState(t, actx, s, conn.ID, time.Hour)
 	bUser := mustUser(t, bctx, s, "session@example.com")
 	bConn := mustConnection(t, bctx, s, "Other SSO")
+	factor := mustFactor(t, actx, s, newWebAuthnFactor(sessionUser.ID, "taken-credential"))
+	mustFactor(t, actx, s, newTOTPFactor(sessionUser.ID))
+	factorUser := mustUser(t, actx, s, "factor@example.com")
 	newHost := "fresh-" + suffix() + ".example.com"
 	newAudience := "https://fresh-" + suffix() + ".example.com"
 	revBefore := revision(t, s, a.ID)
@@ -326,6 +365,22 @@ func testUniqueness(t *testing.T, s *tenants.Store) {
 			st.ID = state.ID
 			return s.CreateFederationState(actx, st)
 		}, tenants.ErrAlreadyExists},
+		// A WebAuthn credential id names one factor in a tenant, whoever's.
+		{"credential id taken", func() error {
+			return s.CreateFactor(actx, newWebAuthnFactor(sessionUser.ID, "taken-credential"))
+		}, tenants.ErrAlreadyExists},
+		{"credential id taken, by another user", func() error {
+			return s.CreateFactor(actx, newWebAuthnFactor(factorUser.ID, "taken-credential"))
+		}, tenants.ErrAlreadyExists},
+		{"credential id taken in another tenant", func() error {
+			return s.CreateFactor(bctx, newWebAuthnFactor(bUser.ID, "taken-credential"))
+		}, nil},
+		{"second TOTP factor: no credential id", func() error { return s.CreateFactor(actx, newTOTPFactor(sessionUser.ID)) }, nil},
+		{"factor id taken", func() error {
+			f := newTOTPFactor(bUser.ID)
+			f.ID = factor.ID
+			return s.CreateFactor(bctx, f)
+		}, tenants.ErrAlreadyExists},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -359,6 +414,15 @@ func testUniqueness(t *testing.T, s *tenants.Store) {
 		}
 		if got := revision(t, s, a.ID); got != revBefore {
 			t.Errorf("revision went from %d to %d on failed writes", revBefore, got)
+		}
+		if got, err := s.FactorByCredentialID(actx, "taken-credential"); err != nil || got.ID != factor.ID || got.UserID != sessionUser.ID {
+			t.Errorf("the factor of the taken credential id = %+v, %v; want it unchanged", got, err)
+		}
+		if got, err := s.FactorByCredentialID(bctx, "taken-credential"); err != nil || got.UserID != bUser.ID {
+			t.Errorf("the other tenant's factor of the credential id = %+v, %v", got, err)
+		}
+		if n := countRows(t, s, "mfa_factors", "user_id", factorUser.ID); n != 0 {
+			t.Errorf("%d factors of the user whose create failed", n)
 		}
 	})
 }
@@ -1249,6 +1313,11 @@ func testDeleteTenant(t *testing.T, s *tenants.Store) {
 	a := seedWorld(t, s, "delete-a")
 	b := seedWorld(t, s, "delete-b")
 	beforeB := b.snapshot(t, s)
+	for table, n := range tenantRows(t, s, a.tenant.ID) {
+		if n == 0 {
+			t.Fatalf("the world has no row in %s to delete", table)
+		}
+	}
 	if err := s.DeleteTenant(a.ctx); err != nil {
 		t.Fatal(err)
 	}

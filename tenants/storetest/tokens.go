@@ -662,6 +662,45 @@ func testDeleteExpired(t *testing.T, s *tenants.Store) {
 			mustSAMLAssertion(t, ctx, s, conn.ID, id, at(r.ttl))
 			put(r.into, "saml_assertions", id)
 		}
+
+		// Links sent by email and steps of logins in progress, spent or
+		// not; second factors and recovery codes do not expire.
+		for _, r := range []struct {
+			ttl  time.Duration
+			into map[string][]string
+		}{
+			{time.Hour, sd.drop},
+			{2*time.Hour + 30*time.Minute, sd.keep}, // expired, within grace
+			{48 * time.Hour, sd.keep},
+		} {
+			for _, used := range []bool{false, true} {
+				purpose := tenants.TokenResetPassword
+				if used {
+					purpose = tenants.TokenVerifyEmail
+				}
+				tok := mustUserToken(t, ctx, s, u.ID, purpose, r.ttl)
+				st := mustLoginStep(t, ctx, s, u.ID, "", r.ttl)
+				if used {
+					if _, err := s.UseUserToken(ctx, tok.ID, purpose); err != nil {
+						t.Fatal(err)
+					}
+					if _, err := s.UseLoginStep(ctx, st.ID); err != nil {
+						t.Fatal(err)
+					}
+				}
+				put(r.into, "user_tokens", tok.ID)
+				put(r.into, "login_steps", st.ID)
+			}
+		}
+		put(sd.keep, "mfa_factors", mustFactor(t, ctx, s, newTOTPFactor(u.ID)).ID)
+		put(sd.keep, "mfa_factors", mustFactor(t, ctx, s, newWebAuthnFactor(u.ID, "cred-"+suffix())).ID)
+		spent, kept := randomHash(), randomHash()
+		mustRecoveryCodes(t, ctx, s, u.ID, spent, kept)
+		if err := s.UseRecoveryCode(ctx, u.ID, spent); err != nil {
+			t.Fatal(err)
+		}
+		put(sd.keep, "recovery_codes", spent)
+		put(sd.keep, "recovery_codes", kept)
 		return sd
 	}
 	all := []seeded{seed("expired-a"), seed("expired-b")}
@@ -695,6 +734,42 @@ func testDeleteExpired(t *testing.T, s *tenants.Store) {
 			r.into["setup_tokens"] = append(r.into["setup_tokens"], h)
 		}
 	}
+
+	// Throttling counters and the development outbox, of no tenant either:
+	// a counter goes when not updated since the cutoff, a message 6 days
+	// after it.
+	atTime := func(d time.Duration, fn func()) {
+		clk.Advance(d)
+		defer clk.Advance(-d)
+		fn()
+	}
+	fail := func(key string) {
+		if _, err := s.RecordFailure(context.Background(), key, time.Hour, lockFor(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stale, touched, fresh := "stale-"+suffix(), "touched-"+suffix(), "fresh-"+suffix()
+	fail(stale)
+	fail(touched)
+	atTime(2*time.Hour+30*time.Minute, func() { fail(touched); fail(fresh) })
+	admin.drop["throttles"] = []string{stale}
+	admin.keep["throttles"] = []string{touched, fresh}
+	for _, r := range []struct {
+		age  time.Duration // at t0
+		into map[string][]string
+	}{
+		{143 * time.Hour, admin.drop}, // more than 6 days before the cutoff
+		{141 * time.Hour, admin.keep},
+		{0, admin.keep},
+	} {
+		atTime(-r.age, func() {
+			m := &tenants.OutboxMessage{Recipient: "ada@example.com", Subject: "Verify your email", Body: "."}
+			if err := s.AppendOutbox(context.Background(), m); err != nil {
+				t.Fatal(err)
+			}
+			r.into["outbox"] = append(r.into["outbox"], m.ID)
+		})
+	}
 	all = append(all, admin)
 
 	clk.Advance(3 * time.Hour) // cutoff: now - grace = t0 + 2h
@@ -713,8 +788,13 @@ func testDeleteExpired(t *testing.T, s *tenants.Store) {
 	}
 	// idColumn names the column that tells the rows of table apart.
 	idColumn := func(table string) string {
-		if table == "saml_assertions" {
+		switch table {
+		case "saml_assertions":
 			return "assertion_id"
+		case "recovery_codes":
+			return "code_hash"
+		case "throttles":
+			return "key"
 		}
 		return "id"
 	}
