@@ -29,4 +29,3 @@ func (h *Handler) outbox(c echo.Context) error {
 	}
 	return render(c, http.StatusOK, vc.Outbox(v))
 }
-
