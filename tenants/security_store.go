@@ -73,18 +73,13 @@ func (s *Store) UserTokenValid(ctx context.Context, id, purpose string) (*UserTo
 // their unused password-reset links: an old link, an old session or an old
 // refresh token opens nothing after a password change.
 func (s *Store) ChangePassword(ctx context.Context, userID, hash string) error {
-	tid, err := tenantID(ctx)
-	if err != nil {
-		return err
-	}
 	now := s.now()
-	err = s.changeAccess(ctx, userID, map[string]any{"password_hash": hash, "password_changed_at": now}, "password changed")
-	if err != nil {
-		return err
-	}
-	return mapErr(s.db.WithContext(ctx).Table("user_tokens").
-		Where("tenant_id = ? AND user_id = ? AND purpose = ? AND used_at IS NULL", tid, userID, TokenResetPassword).
-		Update("used_at", now).Error)
+	return s.changeAccess(ctx, userID, map[string]any{"password_hash": hash, "password_changed_at": now}, "password changed",
+		func(tx *gorm.DB, tid string) error {
+			return tx.Table("user_tokens").
+				Where("tenant_id = ? AND user_id = ? AND purpose = ? AND used_at IS NULL", tid, userID, TokenResetPassword).
+				Update("used_at", now).Error
+		})
 }
 
 // SetEmail sets a user's email address and whether it is verified.

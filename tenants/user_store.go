@@ -169,7 +169,7 @@ func (s *Store) SetUserDisabled(ctx context.Context, userID string, disabled boo
 
 // changeAccess updates a user's row and, when revokeReason is set, deletes
 // their sessions and revokes their token families, in one transaction.
-func (s *Store) changeAccess(ctx context.Context, userID string, fields map[string]any, revokeReason string) error {
+func (s *Store) changeAccess(ctx context.Context, userID string, fields map[string]any, revokeReason string, also ...func(tx *gorm.DB, tid string) error) error {
 	tid, err := tenantID(ctx)
 	if err != nil {
 		return err
@@ -183,6 +183,11 @@ func (s *Store) changeAccess(ctx context.Context, userID string, fields map[stri
 		}
 		if res.RowsAffected == 0 {
 			return ErrNotFound
+		}
+		for _, f := range also {
+			if err := f(tx, tid); err != nil {
+				return err
+			}
 		}
 		if revokeReason == "" {
 			return nil
