@@ -190,6 +190,7 @@ type AuditEvent struct {
 	Action     string          `json:"action"`
 	TargetType string          `json:"target_type,omitempty"`
 	TargetID   string          `json:"target_id,omitempty"`
+	ClientID   string          `json:"client_id,omitempty"`
 	Outcome    string          `json:"outcome"`
 	Reason     string          `json:"reason,omitempty"`
 	Before     json.RawMessage `json:"before,omitempty"`
@@ -201,7 +202,7 @@ type AuditEvent struct {
 
 func auditView(e *tenants.AuditEvent) *AuditEvent {
 	v := &AuditEvent{ID: e.ID, Time: e.OccurredAt, TenantID: e.TenantID, ActorKind: e.ActorKind, ActorID: e.ActorID,
-		ActorName: e.ActorName, Action: e.Action, TargetType: e.TargetType, TargetID: e.TargetID, Outcome: e.Outcome,
+		ActorName: e.ActorName, Action: e.Action, TargetType: e.TargetType, TargetID: e.TargetID, ClientID: e.ClientID, Outcome: e.Outcome,
 		Reason: e.Reason, IPAddress: e.IPAddress, UserAgent: e.UserAgent, RequestID: e.RequestID}
 	if e.Before != "" {
 		v.Before = json.RawMessage(e.Before)

@@ -60,6 +60,7 @@ type AuditEvent struct {
 	Action     string
 	TargetType string
 	TargetID   string
+	ClientID   string
 	Outcome    string
 	Reason     string
 	Before     string

@@ -2,14 +2,31 @@ package tenants
 
 import (
 	"context"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
 
 // AppendAudit writes an event to the audit log of the tenant it names
 // (ev.TenantID, or the tenant in ctx when empty). The log is append-only:
-// the store has no way to change or delete an event.
+// the store has no way to change or delete an event. The address, user
+// agent and request id the event leaves empty are those of the request in
+// ctx ([WithOrigin]).
 func (s *Store) AppendAudit(ctx context.Context, ev *AuditEvent) error {
+	if o, ok := OriginFrom(ctx); ok {
+		if ev.IPAddress == "" {
+			ev.IPAddress = o.IP
+		}
+		if ev.UserAgent == "" {
+			ev.UserAgent = o.UserAgent
+		}
+		if ev.RequestID == "" {
+			ev.RequestID = o.RequestID
+		}
+	}
+	if len(ev.UserAgent) > 256 {
+		ev.UserAgent = strings.ToValidUTF8(ev.UserAgent[:256], "")
+	}
 	if ev.TenantID == "" {
 		tid, err := tenantID(ctx)
 		if err != nil {
@@ -34,6 +51,7 @@ type AuditFilter struct {
 	Action   string // exact prefix: "client." matches client.created, client.deleted...
 	ActorID  string
 	TargetID string
+	ClientID string
 	Since    time.Time
 	Until    time.Time
 	// Before is the id of the last event of the previous page.
@@ -57,6 +75,9 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, err
 	}
 	if f.TargetID != "" {
 		q = q.Where("target_id = ?", f.TargetID)
+	}
+	if f.ClientID != "" {
+		q = q.Where("client_id = ?", f.ClientID)
 	}
 	if !f.Since.IsZero() {
 		q = q.Where("occurred_at >= ?", f.Since.UTC())

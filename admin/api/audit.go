@@ -12,7 +12,7 @@ import (
 )
 
 // auditFilter reads the filters of an audit listing: ?action= (a prefix,
-// such as client.), ?actor=, ?target=, ?since= and ?until= (RFC 3339).
+// such as client.), ?actor=, ?target=, ?client=, ?since= and ?until= (RFC 3339).
 func auditFilter(c echo.Context) (admin.AuditFilter, error) {
 	var f admin.AuditFilter
 	var err error
@@ -23,6 +23,9 @@ func auditFilter(c echo.Context) (admin.AuditFilter, error) {
 		return f, err
 	}
 	if f.TargetID, err = query(c, "target", 256); err != nil {
+		return f, err
+	}
+	if f.ClientID, err = query(c, "client", 256); err != nil {
 		return f, err
 	}
 	for _, p := range []struct {

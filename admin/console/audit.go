@@ -15,6 +15,15 @@ import (
 
 // auditActions are the action prefixes the audit log can be filtered by.
 var auditActions = []vc.Option{
+	{Value: "login.", Label: "Sign-ins and failures (login.*)"},
+	{Value: "mfa.", Label: "Second factors (mfa.*)"},
+	{Value: "password.", Label: "Password changes and resets (password.*)"},
+	{Value: "email.", Label: "Email verification and changes (email.*)"},
+	{Value: "signup.", Label: "Sign-ups (signup.*)"},
+	{Value: "token.", Label: "Tokens issued, revoked, replayed (token.*)"},
+	{Value: "identity.", Label: "Linked identities (identity.*)"},
+	{Value: "federation.", Label: "Rejected upstream sign-ins (federation.*)"},
+	{Value: "connection.", Label: "Connections (connection.*)"},
 	{Value: "tenant.", Label: "Tenant settings (tenant.*)"},
 	{Value: "client.", Label: "Applications (client.*)"},
 	{Value: "api.", Label: "APIs (api.*)"},
@@ -26,7 +35,7 @@ var auditActions = []vc.Option{
 }
 
 // targetSections are the console pages of the things audit events name.
-var targetSections = map[string]string{"user": "/users", "client": "/applications", "api": "/apis"}
+var targetSections = map[string]string{"user": "/users", "client": "/applications", "api": "/apis", "connection": "/connections"}
 
 func (h *Handler) audit(c echo.Context) error {
 	ctx, t, err := h.tenant(c)
@@ -71,6 +80,9 @@ func (h *Handler) audit(c echo.Context) error {
 		}
 		if e.TargetType != "" {
 			row.Target = e.TargetType + " " + e.TargetID
+		}
+		if e.ClientID != "" && e.ClientID != e.TargetID {
+			row.Client = e.ClientID
 		}
 		if section, ok := targetSections[e.TargetType]; ok && e.TargetID != "" && !strings.HasSuffix(e.Action, ".deleted") {
 			row.TargetLink = vc.TenantURL(t.Slug, section+"/"+url.PathEscape(e.TargetID))

@@ -3,8 +3,10 @@ package login
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -169,6 +171,7 @@ func (h *Handler) submitConsent(c echo.Context) error {
 	switch c.FormValue("action") {
 	case "allow":
 	case "deny":
+		h.auditConsent(ctx, ar, "consent.denied", "denied")
 		return h.provider.Fail(ctx, ar, httperr.AccessDenied, "the user did not allow access")
 	default:
 		return badForm()
@@ -176,9 +179,20 @@ func (h *Handler) submitConsent(c echo.Context) error {
 	if _, err := h.store.GrantConsent(ctx, ar.UserID, ar.ClientID, requested(ar)); err != nil {
 		return httperr.Internal(err)
 	}
+	h.auditConsent(ctx, ar, "consent.granted", "success")
 	loc, err := h.provider.Complete(ctx, ar)
 	if err != nil {
 		return err
 	}
 	return redirect(c, loc)
+}
+
+// auditConsent records the user's answer to a consent page, with the
+// scopes asked for.
+func (h *Handler) auditConsent(ctx context.Context, ar *tenants.AuthRequest, action, outcome string) {
+	ev := &tenants.AuditEvent{Action: action, ActorKind: "user", ActorID: ar.UserID, TargetType: "client", TargetID: ar.ClientID,
+		ClientID: ar.ClientID, Outcome: outcome, Reason: "scopes: " + strings.Join(ar.Scopes, " ")}
+	if err := h.store.AppendAudit(ctx, ev); err != nil {
+		slog.ErrorContext(ctx, "write audit event", "action", action, "err", err)
+	}
 }

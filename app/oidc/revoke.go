@@ -2,7 +2,6 @@ package oidc
 
 import (
 	"context"
-	"log/slog"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
@@ -27,12 +26,13 @@ func (s *server) Revocation(ctx context.Context, r *op.ClientRequest[oidc.Revoca
 				if err := p.store.RevokeGrant(ctx, grant.ID, "revoked by client"); err != nil {
 					return nil, op.RevocationError(oidc.ErrServerError().WithParent(err))
 				}
+				p.audit(ctx, auditTokenRevoked, c.ClientID, grant.UserID, "success", "refresh token and its family revoked by the client")
 			}
 		} else if _, rec, err := p.checkAccessToken(ctx, token); err == nil && rec.ClientID == c.ClientID {
 			if err := p.store.RevokeAccessToken(ctx, rec.ID); err != nil {
 				return nil, op.RevocationError(oidc.ErrServerError().WithParent(err))
 			}
-			slog.InfoContext(ctx, "access token revoked", "client_id", c.ClientID)
+			p.audit(ctx, auditTokenRevoked, c.ClientID, rec.Subject, "success", "access token revoked by the client")
 		}
 	}
 	resp := op.NewResponse(nil)

@@ -58,6 +58,7 @@ func (s *server) ClientCredentialsExchange(ctx context.Context, r *op.ClientRequ
 	if err != nil {
 		return nil, err
 	}
+	p.audit(ctx, auditTokenIssued, c.ClientID, c.ClientID, "success", string(oidc.GrantTypeClientCredentials))
 	return tokenResponse(&oidc.AccessTokenResponse{
 		AccessToken: token,
 		TokenType:   oidc.BearerToken,

@@ -108,6 +108,7 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 	if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
+	p.audit(ctx, auditTokenIssued, c.ClientID, user.ID, "success", string(oidc.GrantTypeCode))
 	return p.respondWithTokens(ctx, t, c, grant, at, ar.Scopes, refresh, ar.Nonce)
 }
 
@@ -139,6 +140,7 @@ func (p *Provider) revokeReplayed(ctx context.Context, ar *tenants.AuthRequest) 
 		slog.ErrorContext(ctx, "revoke family of replayed code", "err", err)
 		return
 	}
+	p.audit(ctx, auditCodeReplayed, ar.ClientID, ar.UserID, "denied", "authorization code presented again: its tokens are revoked")
 	slog.WarnContext(ctx, "authorization code replayed: token family revoked", "client_id", ar.ClientID, "grant_id", *ar.GrantID)
 }
 

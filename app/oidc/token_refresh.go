@@ -82,6 +82,7 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 	if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
+	p.audit(ctx, auditTokenIssued, c.ClientID, user.ID, "success", string(oidc.GrantTypeRefreshToken))
 	return p.respondWithTokens(ctx, t, c, grant, at, scopes, refresh, "")
 }
 
@@ -90,5 +91,6 @@ func (p *Provider) revokeReused(ctx context.Context, g *tenants.Grant) {
 		slog.ErrorContext(ctx, "revoke family of reused refresh token", "err", err)
 		return
 	}
+	p.audit(ctx, auditRefreshReused, g.ClientID, g.UserID, "denied", "spent refresh token presented again: its family is revoked")
 	slog.WarnContext(ctx, "refresh token reused: token family revoked", "client_id", g.ClientID, "grant_id", g.ID)
 }

@@ -108,11 +108,15 @@ func cacheFor(d time.Duration, h http.Handler) http.Handler {
 func itoa(n int) string { return strconv.Itoa(n) }
 
 // requestID gives every request a fresh id, in the X-Request-ID answer
-// header, the logs and error pages. An id sent by the client is not taken:
-// it could be anything.
+// header, the logs and error pages, and puts it in the request's context
+// with the client's address and user agent, for the audit log. An id sent
+// by the client is not taken: it could be anything.
 func requestID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		c.Response().Header().Set(echo.HeaderXRequestID, secret.Token(9))
+		id := secret.Token(9)
+		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		r := c.Request()
+		c.SetRequest(r.WithContext(tenants.WithOrigin(r.Context(), tenants.Origin{IP: c.RealIP(), UserAgent: r.UserAgent(), RequestID: id})))
 		return next(c)
 	}
 }

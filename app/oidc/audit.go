@@ -1,0 +1,32 @@
+package oidc
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/gatehouse-id/gatehouse/tenants"
+)
+
+// Token events of the audit log. The request's address, user agent and id
+// come from ctx; never a token.
+const (
+	auditTokenIssued   = "token.issued"
+	auditTokenRevoked  = "token.revoked"
+	auditCodeReplayed  = "token.code_replayed"
+	auditRefreshReused = "token.refresh_reused"
+)
+
+// audit writes a token event, about subject (a user id, or the client's
+// own id for client credentials), to the log of the tenant in ctx. A
+// failure is logged: the token endpoint's answer does not wait on it.
+func (p *Provider) audit(ctx context.Context, action, clientID, subject, outcome, reason string) {
+	targetType := "user"
+	if subject == clientID {
+		targetType = "client"
+	}
+	ev := &tenants.AuditEvent{Action: action, ActorKind: "client", ActorID: clientID, ActorName: clientID,
+		TargetType: targetType, TargetID: subject, ClientID: clientID, Outcome: outcome, Reason: reason}
+	if err := p.store.AppendAudit(ctx, ev); err != nil {
+		slog.ErrorContext(ctx, "write audit event", "action", action, "err", err)
+	}
+}
