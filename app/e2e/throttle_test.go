@@ -9,7 +9,6 @@ import (
 	"time"
 )
 
-
 // loginForm opens the login page of an authorization request in a fresh
 // browser and returns a function that submits it.
 func (f *fixture) loginForm(t *testing.T) func(email, pw string) *page {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/federation"
 	"github.com/gatehouse-id/gatehouse/tenants"
-	"github.com/gatehouse-id/gatehouse/views"
 	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
 
@@ -62,23 +61,21 @@ func (h *Handler) account(c echo.Context) error {
 	if err != nil {
 		return httperr.Internal(err)
 	}
-	v := views.AccountView{Meta: meta(t, "My account"), CSRF: h.csrfToken(t, ensureBrowser(c, t), sess.ID), Email: u.Email, Name: u.Name,
-		Flash: accountFlash[c.QueryParam("done")], Error: accountFlash[c.QueryParam("error")]}
-	if h.fed != nil {
-		xs, err := h.fed.Identities(ctx, u.ID)
-		if err != nil {
-			return httperr.Internal(err)
-		}
-		for _, x := range xs {
-			v.Identities = append(v.Identities, views.AccountIdentity{ID: x.ID, Connection: x.Connection, Email: x.Email, LinkedAt: x.LinkedAt})
-		}
-	}
-	return render(c, http.StatusOK, views.AccountPage(v))
+	return h.renderAccount(c, t, sess, u, accountFlash[c.QueryParam("done")], accountFlash[c.QueryParam("error")], http.StatusOK)
 }
 
 var accountFlash = map[string]string{
-	"unlinked":   "The sign-in method was unlinked.",
-	"last-login": "This is the only way you can sign in: it cannot be unlinked.",
+	"unlinked":        "The sign-in method was unlinked.",
+	"last-login":      "This is the only way you can sign in: it cannot be unlinked.",
+	"profile":         "Your profile was saved.",
+	"password":        "Your password was changed. Your other sessions were signed out.",
+	"email-sent":      "We sent a confirmation link to the new address. Your address changes when you open it.",
+	"verify-sent":     "If your address still needs confirming, we sent a new link to it.",
+	"mfa-added":       "The authenticator app was added.",
+	"mfa-removed":     "The method was removed.",
+	"mfa-removed-req": "The method was removed. You will be asked to set up another one at your next sign-in.",
+	"session-revoked": "That session was signed out.",
+	"app-revoked":     "The application no longer has access to your account.",
 }
 
 // accountCallback ends the account page's sign-in: the login already made

@@ -31,6 +31,8 @@ type Handler struct {
 	hasher   *password.Hasher
 	csrfKey  []byte
 	now      func() time.Time
+	// passkeys holds each tenant's WebAuthn relying party.
+	passkeys *relyingParties
 }
 
 // Config configures a Handler.
@@ -50,7 +52,8 @@ type Config struct {
 
 // New returns a Handler.
 func New(cfg Config, provider *oidc.Provider, fed *federation.Service, store *tenants.Store, hasher *password.Hasher) *Handler {
-	h := &Handler{box: cfg.Box, mail: cfg.Mail, common: cfg.Common, provider: provider, fed: fed, store: store, hasher: hasher, csrfKey: cfg.CSRFKey, now: cfg.Now}
+	h := &Handler{box: cfg.Box, mail: cfg.Mail, common: cfg.Common, provider: provider, fed: fed, store: store, hasher: hasher, csrfKey: cfg.CSRFKey, now: cfg.Now,
+		passkeys: newRelyingParties()}
 	if h.now == nil {
 		h.now = time.Now
 	}
@@ -80,6 +83,8 @@ func (h *Handler) Register(e *echo.Echo, mw ...echo.MiddlewareFunc) {
 	e.GET("/federation/:connection/continue", h.federationContinue, mw...)
 	e.GET("/federation/:connection/saml/metadata", h.samlMetadata, mw...)
 	e.POST(oidc.PathEndSession, h.endSession, mw...)
+	h.registerWebAuthn(e, mw...)
+	h.registerSelfService(e, mw...)
 }
 
 const pathConsent = "/consent"
@@ -139,5 +144,6 @@ func redirect(c echo.Context, to string) error {
 	return c.Redirect(status, to)
 }
 
-// webauthnEnabled reports whether passkeys are offered.
-func (h *Handler) webauthnEnabled() bool { return false }
+// webauthnEnabled reports whether passkeys and security keys are offered:
+// whenever the handler has its WebAuthn relying parties (New makes them).
+func (h *Handler) webauthnEnabled() bool { return h.passkeys != nil }

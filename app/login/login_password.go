@@ -63,6 +63,9 @@ func (h *Handler) renderLogin(c echo.Context, t *tenants.Tenant, ar *tenants.Aut
 		Email:       email,
 		Error:       msg,
 		Connections: h.connectionButtons(c),
+		Passkey:     h.passkeysOffered(t),
+		SignupURL:   h.signupURL(t, ar),
+		ResetURL:    h.resetURL(ar),
 	}))
 }
 
