@@ -80,10 +80,19 @@ func screenshotDir(t *testing.T) string {
 	return dir
 }
 
-// screenshot saves the whole page as dir/name.png.
+// screenshot saves the whole page as dir/name.png. Right after a
+// navigation the new document may not be laid out yet (Chromium refuses a
+// zero-width capture): it tries again for a moment.
 func screenshot(t *testing.T, ctx context.Context, dir, name string) {
 	t.Helper()
-	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	var buf []byte
+	var err error
+	for range 20 {
+		if buf, err = chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil || !strings.Contains(err.Error(), "0 width") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}

@@ -86,6 +86,37 @@ func TestPasskeyBrowser(t *testing.T) {
 	run(t, ctx, "passkey", chromedp.Click(chromedp.ID("webauthn-button")), chromedp.WaitVisible(hello))
 	rp.want(t, ctx, f.email, "hwk user mfa", acrPhishing)
 
+	// The account page adds a second passkey, after the password, on
+	// another authenticator (the first one holds a credential the
+	// registration excludes).
+	if _, err := chromedp.Call(ctx, webauthn.RemoveVirtualAuthenticator, webauthn.RemoveVirtualAuthenticatorParams{AuthenticatorID: auth.AuthenticatorID}); err != nil {
+		t.Fatalf("WebAuthn.removeVirtualAuthenticator: %v", err)
+	}
+	auth, err = chromedp.Call(ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{Options: &webauthn.VirtualAuthenticatorOptions{
+		Protocol: webauthn.AuthenticatorProtocolCtap2, Ctap2version: webauthn.Ctap2versionCtap21, Transport: webauthn.AuthenticatorTransportUsb,
+		HasResidentKey: yes, HasUserVerification: yes, IsUserVerified: yes, AutomaticPresenceSimulation: yes,
+	}})
+	if err != nil {
+		t.Fatalf("WebAuthn.addVirtualAuthenticator: %v", err)
+	}
+	run(t, ctx, "account page", chromedp.Navigate(f.issuer+"/account"), chromedp.WaitVisible(chromedp.CSS(`#webauthn-register button`)))
+	run(t, ctx, "add a passkey",
+		chromedp.SendKeys(chromedp.ID("passkey_name"), "Backup key"),
+		chromedp.SendKeys(chromedp.ID("passkey_confirm"), f.password),
+		chromedp.Click(chromedp.CSS(`#webauthn-register button`)),
+		chromedp.WaitVisible(chromedp.CSS(`p.notice`)))
+	shot("account-passkey-added")
+	if notice := value(t, ctx, "notice", chromedp.Text(chromedp.CSS(`p.notice`))); !strings.Contains(notice, "The passkey was added") {
+		t.Fatalf("account page after adding a passkey: %q", notice)
+	}
+	creds, err = chromedp.Call(ctx, webauthn.GetCredentials, webauthn.GetCredentialsParams{AuthenticatorID: auth.AuthenticatorID})
+	if err != nil || len(creds.Credentials) != 1 {
+		t.Fatalf("second authenticator's credentials after the account page: %v %v", creds, err)
+	}
+	if fs, err := e.store.ListFactors(f.tctx(), f.userID); err != nil || len(fs) < 2 || fs[len(fs)-1].Name != "Backup key" {
+		t.Fatalf("factors after the account page: %+v %v", fs, err)
+	}
+
 	// Another tenant: the browser holds no passkey for its RP id, and the
 	// page says so; nothing signs in.
 	g := e.fixture("globex")

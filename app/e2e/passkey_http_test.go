@@ -153,8 +153,15 @@ func TestPasskeyCeremonies(t *testing.T) {
 		p = b.get(f.issuer + "/logout") // any form of the session carries its token
 		csrf := field(t, csrfField, p.body)
 		fla := &oidcFlow{f: f, b: b}
+		// Without the password (or a code): refused, nothing stored.
 		opts = fla.options("/account/webauthn/options")
-		p = b.post(f.issuer+"/account/webauthn", url.Values{"csrf_token": {csrf}, "credential": {second.create(f.issuer, opts)}, "name": {"Backup key"}})
+		p = b.post(f.issuer+"/account/webauthn", url.Values{"csrf_token": {csrf}, "credential": {(&softKey{t: t}).create(f.issuer, opts)}, "confirm": {"not the password"}})
+		if p.status != http.StatusSeeOther || p.location != "/account?error=confirm-failed" {
+			t.Fatalf("account registration with a wrong password: %d %s", p.status, p.location)
+		}
+		opts = fla.options("/account/webauthn/options")
+		p = b.post(f.issuer+"/account/webauthn", url.Values{"csrf_token": {csrf}, "credential": {second.create(f.issuer, opts)}, "name": {"Backup key"},
+			"confirm": {f.password}})
 		if p.status != http.StatusSeeOther || p.location != "/account?done=passkey-added" {
 			t.Fatalf("account registration: %d %s\n%s", p.status, p.location, p.body)
 		}

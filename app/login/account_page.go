@@ -66,7 +66,7 @@ func (h *Handler) renderAccount(c echo.Context, t *tenants.Tenant, sess *tenants
 	v := views.AccountView{Meta: meta(t, "My account"), CSRF: h.csrfToken(t, ensureBrowser(c, t), sess.ID),
 		Email: u.Email, EmailVerified: u.EmailVerified, Name: u.Name, GivenName: u.GivenName, FamilyName: u.FamilyName,
 		EmailEnabled: h.emailEnabled(), HasPassword: u.PasswordHash != "", MinLength: t.MinPasswordLength(),
-		MFA: t.MFA() != tenants.MFAOff, Flash: flash, Error: errMsg}
+		MFA: t.MFA() != tenants.MFAOff, Passkeys: h.passkeysOffered(t), Flash: flash, Error: errMsg}
 	factors, err := h.confirmedFactors(ctx, u.ID)
 	if err != nil {
 		return httperr.Internal(err)

@@ -66,6 +66,7 @@ const (
 	errPasskeyEnrol  = "The passkey or security key could not be set up. Try again."
 	accountPasskeyOK = "passkey-added"
 	accountPasskeyNo = "passkey-failed"
+	accountConfirmNo = "confirm-failed"
 )
 
 // registerWebAuthn adds the WebAuthn endpoints to e behind mw.
@@ -827,23 +828,18 @@ func (h *Handler) accountWebAuthnOptions(c echo.Context) error {
 // signed-in user. The first second factor of a user comes with recovery
 // codes, shown once; otherwise the browser goes back to the account page.
 func (h *Handler) submitAccountWebAuthn(c echo.Context) error {
-	t, ctx, err := tenant(c)
-	if err != nil {
-		return err
+	a, err := h.signedIn(c, true)
+	if err != nil || a == nil {
+		return toAccount(c, err)
 	}
-	sess, err := h.currentSession(c, ctx, t)
-	if err != nil {
-		return httperr.Internal(err)
-	}
-	if sess == nil {
+	t, ctx, sess, u := a.t, a.ctx, a.sess, a.u
+	if u.DisabledAt != nil {
 		return redirect(c, pathAccount)
 	}
-	if err := h.checkCSRF(c, t, sess.ID); err != nil {
-		return err
-	}
-	u, err := h.store.UserByID(ctx, sess.UserID)
-	if err != nil || u.DisabledAt != nil {
-		return redirect(c, pathAccount)
+	// A stolen session must not be able to add a lasting way in: an
+	// account with a password confirms it (or a code) first.
+	if u.PasswordHash != "" && !h.confirmIdentity(c, a, c.FormValue("confirm"), true) {
+		return redirect(c, pathAccount+"?error="+accountConfirmNo)
 	}
 	pu, err := h.passkeyUserOf(ctx, u)
 	if err != nil {
