@@ -200,6 +200,14 @@ func TestMFAStepUp(t *testing.T) {
 		if s := f.sessionCookie(b); s == "" || s == stepped {
 			t.Fatal("re-authentication kept the session id")
 		}
+
+		// A phishing-resistant request: the authenticator app cannot meet
+		// it and the account has no passkey, so the client is told at
+		// once (not left on a page with nothing to use).
+		fl, p = f.begin(b, "max_age", "0", "acr_values", acrPhishing)
+		if got := fl.callbackError(fl.password(p)); got != "access_denied" {
+			t.Fatalf("phishing-resistant request of a TOTP-only account: error %q", got)
+		}
 	})
 }
 

@@ -89,6 +89,12 @@ func (h *Handler) completeLogin(c echo.Context, t *tenants.Tenant, ar *tenants.A
 	if need == "" && byPolicy {
 		need = ACRMFA
 	}
+	if need == ACRPhishingResistant && len(factors) > 0 && !hasFactor(factors, tenants.FactorWebAuthn) {
+		// An authenticator app cannot meet the request, and the MFA step
+		// would offer nothing that can: answer the client now.
+		h.auditLogin(c, u.ID, u.Email, "login.failed", "denied", "phishing-resistant authentication requested; the account has no passkey")
+		return h.provider.Fail(ctx, ar, "access_denied", "the required authentication (a passkey or security key) is not set up for this account")
+	}
 	if need != "" && !acrMeets(ff.acr, need) {
 		purpose := tenants.StepMFA
 		if len(factors) == 0 {
@@ -134,6 +140,16 @@ func (h *Handler) establish(c echo.Context, t *tenants.Tenant, ar *tenants.AuthR
 	}
 	h.auditLogin(c, u.ID, u.Email, "login.succeeded", "success", "")
 	return nil
+}
+
+// hasFactor reports whether factors hold one of type kind.
+func hasFactor(factors []tenants.MFAFactor, kind string) bool {
+	for _, f := range factors {
+		if f.Type == kind {
+			return true
+		}
+	}
+	return false
 }
 
 // confirmedFactors returns the user's usable second factors.
