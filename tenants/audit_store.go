@@ -13,6 +13,14 @@ import (
 // agent and request id the event leaves empty are those of the request in
 // ctx ([WithOrigin]).
 func (s *Store) AppendAudit(ctx context.Context, ev *AuditEvent) error {
+	if err := s.prepareAudit(ctx, ev); err != nil {
+		return err
+	}
+	return mapErr(s.db.WithContext(ctx).Create(ev).Error)
+}
+
+// prepareAudit fills what an event to append leaves empty.
+func (s *Store) prepareAudit(ctx context.Context, ev *AuditEvent) error {
 	if o, ok := OriginFrom(ctx); ok {
 		if ev.IPAddress == "" {
 			ev.IPAddress = o.IP
@@ -43,7 +51,7 @@ func (s *Store) AppendAudit(ctx context.Context, ev *AuditEvent) error {
 	if ev.Outcome == "" {
 		ev.Outcome = "success"
 	}
-	return mapErr(s.db.WithContext(ctx).Create(ev).Error)
+	return nil
 }
 
 // AuditFilter narrows a listing of the audit log.

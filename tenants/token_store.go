@@ -8,14 +8,30 @@ import (
 )
 
 // CreateAccessToken records an access token issued outside a family (client
-// credentials) in the tenant of ctx.
-func (s *Store) CreateAccessToken(ctx context.Context, t *AccessToken) error {
+// credentials) in the tenant of ctx, with the audit events of its issue (in
+// the same transaction).
+func (s *Store) CreateAccessToken(ctx context.Context, t *AccessToken, events ...*AuditEvent) error {
 	tid, err := tenantID(ctx)
 	if err != nil {
 		return err
 	}
 	t.TenantID, t.CreatedAt = tid, s.now()
-	return mapErr(s.db.WithContext(ctx).Create(t).Error)
+	if len(events) == 0 {
+		return mapErr(s.db.WithContext(ctx).Create(t).Error)
+	}
+	for _, ev := range events {
+		ev.TenantID = tid
+		if err := s.prepareAudit(ctx, ev); err != nil {
+			return err
+		}
+	}
+	// One transaction: the token's hot path pays one commit, not two.
+	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Create(t).Error; err != nil {
+			return err
+		}
+		return tx.Create(events).Error
+	}))
 }
 
 // AccessTokenByID returns the access token with jti in the tenant of ctx,

@@ -20,13 +20,19 @@ const (
 // own id for client credentials), to the log of the tenant in ctx. A
 // failure is logged: the token endpoint's answer does not wait on it.
 func (p *Provider) audit(ctx context.Context, action, clientID, subject, outcome, reason string) {
+	ev := tokenEvent(action, clientID, subject, outcome, reason)
+	if err := p.store.AppendAudit(ctx, ev); err != nil {
+		slog.ErrorContext(ctx, "write audit event", "action", action, "err", err)
+	}
+}
+
+// tokenEvent is a token event about subject (a user id, or the client's own
+// id for client credentials).
+func tokenEvent(action, clientID, subject, outcome, reason string) *tenants.AuditEvent {
 	targetType := "user"
 	if subject == clientID {
 		targetType = "client"
 	}
-	ev := &tenants.AuditEvent{Action: action, ActorKind: "client", ActorID: clientID, ActorName: clientID,
+	return &tenants.AuditEvent{Action: action, ActorKind: "client", ActorID: clientID, ActorName: clientID,
 		TargetType: targetType, TargetID: subject, ClientID: clientID, Outcome: outcome, Reason: reason}
-	if err := p.store.AppendAudit(ctx, ev); err != nil {
-		slog.ErrorContext(ctx, "write audit event", "action", action, "err", err)
-	}
 }

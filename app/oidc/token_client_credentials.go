@@ -51,14 +51,14 @@ func (s *server) ClientCredentialsExchange(ctx context.Context, r *op.ClientRequ
 		scopes = slices.Clone(g.Scopes)
 	}
 	at := p.newAccessToken(t, c.ClientID, c.ClientID, scopes, audience, nil)
-	if err := p.store.CreateAccessToken(ctx, at); err != nil {
+	issued := tokenEvent(auditTokenIssued, c.ClientID, c.ClientID, "success", string(oidc.GrantTypeClientCredentials))
+	if err := p.store.CreateAccessToken(ctx, at, issued); err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
 	token, err := p.signAccessToken(ctx, t, at, nil)
 	if err != nil {
 		return nil, err
 	}
-	p.audit(ctx, auditTokenIssued, c.ClientID, c.ClientID, "success", string(oidc.GrantTypeClientCredentials))
 	return tokenResponse(&oidc.AccessTokenResponse{
 		AccessToken: token,
 		TokenType:   oidc.BearerToken,
