@@ -117,33 +117,56 @@ func (h *Handler) renderMFA(c echo.Context, ctx context.Context, t *tenants.Tena
 	return render(c, status, views.MFAPage(v))
 }
 
-// submitMFA checks a TOTP or recovery code for the second step.
-func (h *Handler) submitMFA(c echo.Context) error {
+// stepRequest is a form posted at a step of a login (second factor,
+// enrolment): its tenant, step, authorization request, user, and the
+// throttle keys of its attempts.
+type stepRequest struct {
+	t     *tenants.Tenant
+	ctx   context.Context
+	token string
+	st    *tenants.LoginStep
+	ar    *tenants.AuthRequest
+	u     *tenants.User
+	keys  []throttleKey
+}
+
+// stepForm checks a form posted at a step of purpose (its anti-CSRF token,
+// its step, the request and user it belongs to).
+func (h *Handler) stepForm(c echo.Context, purpose string) (*stepRequest, error) {
 	t, ctx, err := tenant(c)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	sess, err := h.currentSession(c, ctx, t)
 	if err != nil {
-		return httperr.Internal(err)
+		return nil, httperr.Internal(err)
 	}
 	if err := h.checkCSRF(c, t, sessionID(sess)); err != nil {
-		return err
+		return nil, err
 	}
 	token := c.FormValue("step")
-	st, err := h.loadStep(c, t, token, tenants.StepMFA)
+	st, err := h.loadStep(c, t, token, purpose)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ar, err := h.loadRequest(c, t, st.AuthRequestID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	u, err := h.store.UserByID(ctx, st.UserID)
 	if err != nil || u.DisabledAt != nil {
-		return expired()
+		return nil, expired()
 	}
-	keys := keysFor(t, "mfa", u.Email, c.RealIP())
+	return &stepRequest{t: t, ctx: ctx, token: token, st: st, ar: ar, u: u, keys: keysFor(t, "mfa", u.Email, c.RealIP())}, nil
+}
+
+// submitMFA checks a TOTP or recovery code for the second step.
+func (h *Handler) submitMFA(c echo.Context) error {
+	sr, err := h.stepForm(c, tenants.StepMFA)
+	if err != nil {
+		return err
+	}
+	t, ctx, token, st, ar, u, keys := sr.t, sr.ctx, sr.token, sr.st, sr.ar, sr.u, sr.keys
 	if h.throttled(ctx, keys) {
 		h.auditLogin(c, u.ID, u.Email, "mfa.throttled", "denied", "too many failed codes")
 		return h.renderMFA(c, ctx, t, st, token, errWrongCode, http.StatusUnauthorized)
@@ -286,31 +309,11 @@ func (h *Handler) renderEnrol(c echo.Context, ctx context.Context, t *tenants.Te
 // submitEnrol confirms the new authenticator with its first code, then
 // completes the login and shows the recovery codes once.
 func (h *Handler) submitEnrol(c echo.Context) error {
-	t, ctx, err := tenant(c)
+	sr, err := h.stepForm(c, tenants.StepEnrol)
 	if err != nil {
 		return err
 	}
-	sess, err := h.currentSession(c, ctx, t)
-	if err != nil {
-		return httperr.Internal(err)
-	}
-	if err := h.checkCSRF(c, t, sessionID(sess)); err != nil {
-		return err
-	}
-	token := c.FormValue("step")
-	st, err := h.loadStep(c, t, token, tenants.StepEnrol)
-	if err != nil {
-		return err
-	}
-	ar, err := h.loadRequest(c, t, st.AuthRequestID)
-	if err != nil {
-		return err
-	}
-	u, err := h.store.UserByID(ctx, st.UserID)
-	if err != nil || u.DisabledAt != nil {
-		return expired()
-	}
-	keys := keysFor(t, "mfa", u.Email, c.RealIP())
+	t, ctx, token, st, ar, u, keys := sr.t, sr.ctx, sr.token, sr.st, sr.ar, sr.u, sr.keys
 	f, _, err := h.pendingTOTP(ctx, t, u)
 	if err != nil {
 		return httperr.Internal(err)

@@ -411,31 +411,11 @@ func (h *Handler) mfaWebAuthnOptions(c echo.Context) error {
 // submitMFAWebAuthn checks the assertion of a user's passkey or security
 // key as the second factor of a login.
 func (h *Handler) submitMFAWebAuthn(c echo.Context) error {
-	t, ctx, err := tenant(c)
+	sr, err := h.stepForm(c, tenants.StepMFA)
 	if err != nil {
 		return err
 	}
-	sess, err := h.currentSession(c, ctx, t)
-	if err != nil {
-		return httperr.Internal(err)
-	}
-	if err := h.checkCSRF(c, t, sessionID(sess)); err != nil {
-		return err
-	}
-	token := c.FormValue("step")
-	st, err := h.loadStep(c, t, token, tenants.StepMFA)
-	if err != nil {
-		return err
-	}
-	ar, err := h.loadRequest(c, t, st.AuthRequestID)
-	if err != nil {
-		return err
-	}
-	u, err := h.store.UserByID(ctx, st.UserID)
-	if err != nil || u.DisabledAt != nil {
-		return expired()
-	}
-	keys := keysFor(t, "mfa", u.Email, c.RealIP())
+	t, ctx, token, st, ar, u, keys := sr.t, sr.ctx, sr.token, sr.st, sr.ar, sr.u, sr.keys
 	if h.throttled(ctx, keys) {
 		h.auditLogin(c, u.ID, u.Email, "mfa.throttled", "denied", "too many failed attempts")
 		return h.renderMFA(c, ctx, t, st, token, errPasskey, http.StatusUnauthorized)
@@ -725,31 +705,11 @@ func (h *Handler) enrolWebAuthnOptions(c echo.Context) error {
 // submitEnrolWebAuthn registers the new credential, completes the login
 // and shows the recovery codes once, as the TOTP enrolment does.
 func (h *Handler) submitEnrolWebAuthn(c echo.Context) error {
-	t, ctx, err := tenant(c)
+	sr, err := h.stepForm(c, tenants.StepEnrol)
 	if err != nil {
 		return err
 	}
-	sess, err := h.currentSession(c, ctx, t)
-	if err != nil {
-		return httperr.Internal(err)
-	}
-	if err := h.checkCSRF(c, t, sessionID(sess)); err != nil {
-		return err
-	}
-	token := c.FormValue("step")
-	st, err := h.loadStep(c, t, token, tenants.StepEnrol)
-	if err != nil {
-		return err
-	}
-	ar, err := h.loadRequest(c, t, st.AuthRequestID)
-	if err != nil {
-		return err
-	}
-	u, err := h.store.UserByID(ctx, st.UserID)
-	if err != nil || u.DisabledAt != nil {
-		return expired()
-	}
-	keys := keysFor(t, "mfa", u.Email, c.RealIP())
+	t, ctx, token, st, ar, u, keys := sr.t, sr.ctx, sr.token, sr.st, sr.ar, sr.u, sr.keys
 	if h.throttled(ctx, keys) {
 		h.auditLogin(c, u.ID, u.Email, "mfa.throttled", "denied", "too many failed attempts")
 		return h.renderEnrol(c, ctx, t, st, token, errPasskeyEnrol, http.StatusUnauthorized)
