@@ -248,6 +248,43 @@ func (s *Service) Start(ctx context.Context, connID, arID, browserHash, loginHin
 	return step, nil
 }
 
+// UnsolicitedConnector is a connector that can take an answer the upstream
+// sends on its own, answering no login of ours: a SAML IdP-initiated login.
+type UnsolicitedConnector interface {
+	// FinishUnsolicited checks an answer that came with no state of ours,
+	// with every check Finish makes but the binding to a login, and
+	// returns the identity it asserts. An answer that says it answers a
+	// request of ours is ErrSolicited (its state is what is missing); every
+	// other failure is a *Rejection.
+	FinishUnsolicited(ctx context.Context, r *http.Request) (*Identity, error)
+}
+
+// ErrSolicited is an answer, arrived without its state, that names a
+// request of ours: it is no unsolicited answer, and is refused for the
+// state it lacks.
+var ErrSolicited = errors.New("federation: the answer is for a request of ours, without its state")
+
+// UnsolicitedTTL is how long the result of an unsolicited answer waits for
+// the browser it was posted from, which is sent on to Continue at once.
+const UnsolicitedTTL = 2 * time.Minute
+
+// purposeUnsolicited is the purpose of the result of an unsolicited answer
+// (next to the purposes of tenants.FederationState): bound to the browser
+// the answer was posted from, for no auth request.
+const purposeUnsolicited = "unsolicited"
+
+// Result is an upstream answer Callback checked, waiting for Continue.
+type Result struct {
+	// Token names the result, for Continue.
+	Token string
+	// Binding is set for an unsolicited answer (SAML IdP-initiated login).
+	// No browser started that login, so the result is bound instead to the
+	// browser the answer was posted from: the caller hands Binding to it
+	// (a cookie on the answer's response, which a cross-site top-level POST
+	// may set) and Continue must be given its hash.
+	Binding string
+}
+
 // Callback checks an upstream's answer: the state must be one this tenant
 // issued for connection connID, unused and unexpired; then the connector
 // checks the answer itself. The result waits, under the returned token, for
@@ -255,7 +292,12 @@ func (s *Service) Start(ctx context.Context, connID, arID, browserHash, loginHin
 // SAML IdP arrives without that browser's SameSite cookies, so the browser
 // check comes at the next, same-site request. When browserHash is given
 // (a redirect back, which carries the cookies) it is checked first.
-func (s *Service) Callback(ctx context.Context, connID, state, browserHash string, r *http.Request) (token string, err error) {
+//
+// An answer without a state of ours goes to a connector that takes
+// unsolicited answers (SAML, when IdP-initiated login is on for the
+// connection); its result is bound to no auth request and to the browser
+// it was posted from (Result.Binding).
+func (s *Service) Callback(ctx context.Context, connID, state, browserHash string, r *http.Request) (*Result, error) {
 	c, err := s.store.ConnectionByID(ctx, connID)
 	if errors.Is(err, tenants.ErrNotFound) {
 		// An answer for a connection this tenant does not have: another
@@ -264,38 +306,84 @@ func (s *Service) Callback(ctx context.Context, connID, state, browserHash strin
 			connID = ""
 		}
 		s.audit(ctx, "federation.rejected", "connection", connID, "failure", "unknown connection", nil)
-		return "", err
+		return nil, err
 	}
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if state == "" || len(state) > 512 {
-		return "", s.reject(ctx, c, Reject("missing or malformed state", nil))
+		return s.unsolicited(ctx, c, browserHash, Reject("missing or malformed state", nil), r)
 	}
 	st, err := s.store.UseFederationState(ctx, secret.Hash(state))
 	if errors.Is(err, tenants.ErrNotFound) {
-		return "", s.reject(ctx, c, Reject("unknown, used or expired state", nil))
+		return s.unsolicited(ctx, c, browserHash, Reject("unknown, used or expired state", nil), r)
 	}
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if st.ConnectionID != c.ID || st.Purpose != tenants.FederationLogin {
-		return "", s.reject(ctx, c, Reject("state of another connection", nil))
+		return nil, s.reject(ctx, c, Reject("state of another connection", nil))
 	}
 	if browserHash != "" && !secret.Equal(browserHash, st.BrowserHash) {
-		return "", s.reject(ctx, c, Reject("state bound to another browser", nil))
+		return nil, s.reject(ctx, c, Reject("state bound to another browser", nil))
 	}
 	if !c.Enabled {
-		return "", s.reject(ctx, c, Reject("connection disabled", nil))
+		return nil, s.reject(ctx, c, Reject("connection disabled", nil))
 	}
 	conn, err := s.connector(ctx, c)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	id, err := conn.Finish(ctx, st, r)
 	if err != nil {
-		return "", s.reject(ctx, c, err)
+		return nil, s.reject(ctx, c, err)
 	}
+	token, err := s.result(ctx, c, id, st.AuthRequestID, st.BrowserHash, tenants.FederationResult, StateTTL)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Token: token}, nil
+}
+
+// unsolicited checks an answer that came without a state of ours. Only a
+// POSTed answer (no browserHash: a redirect back is always one of ours) to
+// a connector that takes unsolicited answers may be accepted; otherwise, or
+// when the answer names a request of ours after all, it is refused with
+// stateErr, as any answer without its state.
+func (s *Service) unsolicited(ctx context.Context, c *tenants.Connection, browserHash string, stateErr error, r *http.Request) (*Result, error) {
+	if browserHash != "" || !c.Enabled {
+		return nil, s.reject(ctx, c, stateErr)
+	}
+	conn, err := s.connector(ctx, c)
+	if err != nil {
+		// A connection that cannot be built takes no answer; the answer's
+		// own fault is its missing state.
+		slog.ErrorContext(ctx, "federation: build connector", "connection", c.ID, "err", err)
+		return nil, s.reject(ctx, c, stateErr)
+	}
+	u, ok := conn.(UnsolicitedConnector)
+	if !ok {
+		return nil, s.reject(ctx, c, stateErr)
+	}
+	id, err := u.FinishUnsolicited(ctx, r)
+	if errors.Is(err, ErrSolicited) {
+		return nil, s.reject(ctx, c, stateErr)
+	}
+	if err != nil {
+		return nil, s.reject(ctx, c, err)
+	}
+	binding := secret.Token(32)
+	token, err := s.result(ctx, c, id, "", secret.Hash(binding), purposeUnsolicited, UnsolicitedTTL)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Token: token, Binding: binding}, nil
+}
+
+// result stores an accepted identity for Continue, for auth request arID,
+// bound to the browser whose binding hashes to browserHash, and returns
+// its token.
+func (s *Service) result(ctx context.Context, c *tenants.Connection, id *Identity, arID, browserHash, purpose string, ttl time.Duration) (string, error) {
 	if id.Subject == "" || id.Issuer == "" {
 		return "", s.reject(ctx, c, Reject("the upstream identity has no issuer or subject", nil))
 	}
@@ -303,19 +391,22 @@ func (s *Service) Callback(ctx context.Context, connID, state, browserHash strin
 	if err != nil {
 		return "", err
 	}
-	token = secret.Token(32)
-	res := &tenants.FederationState{ID: secret.Hash(token), ConnectionID: c.ID, AuthRequestID: st.AuthRequestID,
-		BrowserHash: st.BrowserHash, Purpose: tenants.FederationResult, Identity: string(b), ExpiresAt: s.now().Add(StateTTL)}
+	token := secret.Token(32)
+	res := &tenants.FederationState{ID: secret.Hash(token), ConnectionID: c.ID, AuthRequestID: arID,
+		BrowserHash: browserHash, Purpose: purpose, Identity: string(b), ExpiresAt: s.now().Add(ttl)}
 	if err := s.store.CreateFederationState(ctx, res); err != nil {
 		return "", err
 	}
 	return token, nil
 }
 
-// Continue takes the result of Callback in the browser that started the
-// login, and returns the connection, the auth request it is for, and the
-// identity.
-func (s *Service) Continue(ctx context.Context, token, browserHash string) (*tenants.Connection, string, *Identity, error) {
+// Continue takes the result of Callback and returns the connection, the
+// auth request the login is for, and the identity. A login's result is
+// taken only in the browser that started it (browserHash, the hash of its
+// browser cookie); an unsolicited answer's only in the browser it was
+// posted from (bindingHash, the hash of the Result's Binding), and its auth
+// request is "": it answers none.
+func (s *Service) Continue(ctx context.Context, token, browserHash, bindingHash string) (*tenants.Connection, string, *Identity, error) {
 	if token == "" || len(token) > 512 {
 		return nil, "", nil, tenants.ErrNotFound
 	}
@@ -327,11 +418,17 @@ func (s *Service) Continue(ctx context.Context, token, browserHash string) (*ten
 	if err != nil {
 		return nil, "", nil, err
 	}
-	if st.Purpose != tenants.FederationResult {
+	switch {
+	case st.Purpose == tenants.FederationResult && st.AuthRequestID != "":
+		if browserHash == "" || !secret.Equal(browserHash, st.BrowserHash) {
+			return c, "", nil, s.reject(ctx, c, Reject("the login was started in another browser", nil))
+		}
+	case st.Purpose == purposeUnsolicited && st.AuthRequestID == "":
+		if bindingHash == "" || !secret.Equal(bindingHash, st.BrowserHash) {
+			return c, "", nil, s.reject(ctx, c, Reject("the answer was posted from another browser", nil))
+		}
+	default:
 		return nil, "", nil, tenants.ErrNotFound
-	}
-	if browserHash == "" || !secret.Equal(browserHash, st.BrowserHash) {
-		return c, "", nil, s.reject(ctx, c, Reject("the login was started in another browser", nil))
 	}
 	var id Identity
 	if err := json.Unmarshal([]byte(st.Identity), &id); err != nil {

@@ -138,7 +138,7 @@ func (h *Handler) establish(c echo.Context, t *tenants.Tenant, ar *tenants.AuthR
 	if err := h.store.RecordLogin(ctx, u.ID, h.now().UTC(), ""); err != nil {
 		return httperr.Internal(err)
 	}
-	h.auditLogin(c, u.ID, u.Email, "login.succeeded", "success", "")
+	h.auditLogin(c, u.ID, u.Email, "login.succeeded", "success", h.loginReason(t, ar, ff))
 	return nil
 }
 

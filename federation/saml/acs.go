@@ -71,31 +71,10 @@ const (
 // Recipient, Audience, Issuer, validity window; then the subject; and last
 // the replay cache, so that only an accepted assertion's id is spent.
 func (c *Connector) Finish(ctx context.Context, st *tenants.FederationState, r *http.Request) (*federation.Identity, error) {
-	if r.Method != http.MethodPost {
-		return nil, federation.Reject(reasonNotPost, nil)
-	}
-	if r.URL.Query().Has("SAMLResponse") || r.PostFormValue("SAMLart") != "" {
-		return nil, federation.Reject(reasonNotPost, nil)
-	}
-	raw := r.PostFormValue("SAMLResponse")
-	if raw == "" {
-		return nil, federation.Reject(reasonNoResponse, nil)
-	}
-	if len(raw) > 2*base64.StdEncoding.EncodedLen(MaxResponseSize) {
-		return nil, federation.Reject(reasonTooLarge, nil)
-	}
-	buf, err := base64.StdEncoding.DecodeString(raw)
-	if err != nil {
-		return nil, federation.Reject(reasonNotBase64, err)
-	}
-	if len(buf) > MaxResponseSize {
-		return nil, federation.Reject(reasonTooLarge, fmt.Errorf("%d bytes", len(buf)))
-	}
-	shape, err := checkShape(buf)
+	buf, shape, err := readResponse(r)
 	if err != nil {
 		return nil, err
 	}
-
 	possible := []string{st.RequestID}
 	switch {
 	case shape.inResponseTo == "" && !c.cfg.AllowIDPInitiated:
@@ -106,7 +85,67 @@ func (c *Connector) Finish(ctx context.Context, st *tenants.FederationState, r *
 	case st.RequestID == "" || !secret.Equal(shape.inResponseTo, st.RequestID):
 		return nil, federation.Reject(reasonInResponseTo, nil)
 	}
+	return c.check(ctx, buf, shape, possible)
+}
 
+var _ federation.UnsolicitedConnector = (*Connector)(nil)
+
+// FinishUnsolicited checks a SAML response that came with no state of ours
+// (IdP-initiated login) and returns the identity it asserts. It makes every
+// check Finish makes, in the same order, but one: there is no AuthnRequest
+// to answer, so the Response and its assertion's SubjectConfirmationData
+// must carry no InResponseTo at all (an assertion that answered a request
+// cannot pass as unsolicited). A response that names a request is
+// federation.ErrSolicited: it needed its login's state. With IdP-initiated
+// login off for the connection, an unsolicited response is refused.
+func (c *Connector) FinishUnsolicited(ctx context.Context, r *http.Request) (*federation.Identity, error) {
+	buf, shape, err := readResponse(r)
+	if err != nil {
+		return nil, err
+	}
+	if shape.inResponseTo != "" {
+		return nil, federation.ErrSolicited
+	}
+	if !c.cfg.AllowIDPInitiated {
+		return nil, federation.Reject(reasonIDPInitiated, nil)
+	}
+	return c.check(ctx, buf, shape, []string{""})
+}
+
+// readResponse reads the SAMLResponse of an HTTP-POST binding request,
+// within the size caps, and checks its shape.
+func readResponse(r *http.Request) ([]byte, *shape, error) {
+	if r.Method != http.MethodPost {
+		return nil, nil, federation.Reject(reasonNotPost, nil)
+	}
+	if r.URL.Query().Has("SAMLResponse") || r.PostFormValue("SAMLart") != "" {
+		return nil, nil, federation.Reject(reasonNotPost, nil)
+	}
+	raw := r.PostFormValue("SAMLResponse")
+	if raw == "" {
+		return nil, nil, federation.Reject(reasonNoResponse, nil)
+	}
+	if len(raw) > 2*base64.StdEncoding.EncodedLen(MaxResponseSize) {
+		return nil, nil, federation.Reject(reasonTooLarge, nil)
+	}
+	buf, err := base64.StdEncoding.DecodeString(raw)
+	if err != nil {
+		return nil, nil, federation.Reject(reasonNotBase64, err)
+	}
+	if len(buf) > MaxResponseSize {
+		return nil, nil, federation.Reject(reasonTooLarge, fmt.Errorf("%d bytes", len(buf)))
+	}
+	shape, err := checkShape(buf)
+	if err != nil {
+		return nil, nil, err
+	}
+	return buf, shape, nil
+}
+
+// check runs crewjam's checks on a response of the right shape, with the
+// request ids it may answer (possible), then the subject and the replay
+// cache.
+func (c *Connector) check(ctx context.Context, buf []byte, shape *shape, possible []string) (*federation.Identity, error) {
 	assertion, err := c.parse(buf, possible)
 	if err != nil {
 		return nil, c.explain(err, shape)
