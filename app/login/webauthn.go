@@ -367,28 +367,38 @@ func sameSite(c echo.Context) error {
 	return nil
 }
 
-// mfaWebAuthnOptions begins the second-factor ceremony of an MFA step: the
-// user's credentials are allowed, user verification preferred.
-func (h *Handler) mfaWebAuthnOptions(c echo.Context) error {
+// stepOptions checks a request for the WebAuthn options of a login step of
+// purpose (same site, a live step of this browser, a user who may sign in).
+// Callers answer its errors with jsonError.
+func (h *Handler) stepOptions(c echo.Context, purpose string) (*tenants.Tenant, *tenants.LoginStep, *tenants.User, *passkeyUser, error) {
 	t, ctx, err := tenant(c)
 	if err != nil {
-		return err
+		return nil, nil, nil, nil, err
 	}
 	if err := sameSite(c); err != nil {
-		return jsonError(c, err)
+		return nil, nil, nil, nil, err
 	}
-	token := c.QueryParam("step")
-	st, err := h.loadStep(c, t, token, tenants.StepMFA)
+	st, err := h.loadStep(c, t, c.QueryParam("step"), purpose)
 	if err != nil {
-		return jsonError(c, err)
+		return nil, nil, nil, nil, err
 	}
 	u, err := h.store.UserByID(ctx, st.UserID)
 	if err != nil || u.DisabledAt != nil {
-		return jsonError(c, expired())
+		return nil, nil, nil, nil, expired()
 	}
 	pu, err := h.passkeyUserOf(ctx, u)
 	if err != nil {
-		return httperr.Internal(err)
+		return nil, nil, nil, nil, httperr.Internal(err)
+	}
+	return t, st, u, pu, nil
+}
+
+// mfaWebAuthnOptions begins the second-factor ceremony of an MFA step: the
+// user's credentials are allowed, user verification preferred.
+func (h *Handler) mfaWebAuthnOptions(c echo.Context) error {
+	t, st, u, pu, err := h.stepOptions(c, tenants.StepMFA)
+	if err != nil {
+		return jsonError(c, err)
 	}
 	if len(pu.creds) == 0 {
 		return jsonError(c, httperr.Page(http.StatusBadRequest, "No passkey", "This account has no passkey or security key."))
@@ -672,24 +682,9 @@ func (h *Handler) register(c echo.Context, t *tenants.Tenant, pu *passkeyUser, k
 // enrolWebAuthnOptions begins the registration of a passkey or security
 // key as the first second factor of a user the tenant requires MFA of.
 func (h *Handler) enrolWebAuthnOptions(c echo.Context) error {
-	t, ctx, err := tenant(c)
-	if err != nil {
-		return err
-	}
-	if err := sameSite(c); err != nil {
-		return jsonError(c, err)
-	}
-	st, err := h.loadStep(c, t, c.QueryParam("step"), tenants.StepEnrol)
+	t, st, u, pu, err := h.stepOptions(c, tenants.StepEnrol)
 	if err != nil {
 		return jsonError(c, err)
-	}
-	u, err := h.store.UserByID(ctx, st.UserID)
-	if err != nil || u.DisabledAt != nil {
-		return jsonError(c, expired())
-	}
-	pu, err := h.passkeyUserOf(ctx, u)
-	if err != nil {
-		return httperr.Internal(err)
 	}
 	opts, sd, err := h.registrationOptions(t, pu)
 	if err != nil {
