@@ -60,6 +60,16 @@ func lines(s string) []string {
 	return out
 }
 
+// splitList splits a comma- or space-separated list; an empty field is an
+// empty (not absent) list, so clearing the field clears the setting.
+func splitList(s string) []string {
+	out := []string{}
+	for _, v := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' }) {
+		out = append(out, v)
+	}
+	return out
+}
+
 // formValues returns every value of a form field (the request form must
 // be parsed, as FormValue does).
 func formValues(c echo.Context, name string) []string {

@@ -190,13 +190,3 @@ func (h *Handler) deleteTenant(c echo.Context) error {
 	}
 	return done(c, admin.ConsolePath, "tenant-deleted")
 }
-
-// splitList splits a comma- or space-separated list; an empty field is an
-// empty (not absent) list, so clearing the field clears the setting.
-func splitList(s string) []string {
-	out := []string{}
-	for _, v := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' }) {
-		out = append(out, v)
-	}
-	return out
-}
