@@ -31,6 +31,10 @@ type ConnectionInput struct {
 	Issuer       *string
 	Domains      []string
 	TrustEmail   *bool
+	// Provisioning says whether a first login creates a user:
+	// tenants.ProvisionTenant (as the tenant's sign-up setting says, the
+	// default), ProvisionCreate (always) or ProvisionExisting (never).
+	Provisioning *string
 	// MetadataXML or MetadataURL is a SAML IdP's metadata.
 	MetadataXML       *string
 	MetadataURL       *string
@@ -96,6 +100,19 @@ func (s *Service) applyConnection(ctx context.Context, t *tenants.Tenant, c *ten
 	}
 	if in.TrustEmail != nil {
 		c.TrustEmail = *in.TrustEmail
+	}
+	if in.Provisioning != nil {
+		switch p := strings.TrimSpace(*in.Provisioning); p {
+		case "", tenants.ProvisionTenant:
+			c.Provisioning = tenants.ProvisionTenant
+		case tenants.ProvisionCreate, tenants.ProvisionExisting:
+			c.Provisioning = p
+		default:
+			return tenants.Invalid("provisioning", "must be %s, %s or %s", tenants.ProvisionTenant, tenants.ProvisionCreate, tenants.ProvisionExisting)
+		}
+	}
+	if c.Provisioning == "" {
+		c.Provisioning = tenants.ProvisionTenant
 	}
 	if in.Domains != nil {
 		domains := []string{}
@@ -287,6 +304,7 @@ type Connection struct {
 	Enabled           bool              `json:"enabled"`
 	Domains           []string          `json:"domains"`
 	TrustEmail        bool              `json:"trust_email"`
+	Provisioning      string            `json:"provisioning"`
 	ClientID          string            `json:"client_id,omitempty"`
 	HasClientSecret   bool              `json:"has_client_secret,omitempty"`
 	Issuer            string            `json:"issuer,omitempty"`
@@ -317,7 +335,7 @@ func validateToken(field, v string, max int) error {
 }
 
 func (s *Service) connectionView(t *tenants.Tenant, c *tenants.Connection) *Connection {
-	v := &Connection{ID: c.ID, Type: c.Type, Name: c.Name, Enabled: c.Enabled, Domains: nonNil(c.Domains), TrustEmail: c.TrustEmail, CreatedAt: c.CreatedAt}
+	v := &Connection{ID: c.ID, Type: c.Type, Name: c.Name, Enabled: c.Enabled, Domains: nonNil(c.Domains), TrustEmail: c.TrustEmail, Provisioning: c.Provision(), CreatedAt: c.CreatedAt}
 	cfg, _ := federation.ParseConfig(c)
 	if c.Type == tenants.ConnectionSAML {
 		v.EntityID, v.ACSURL, v.MetadataURL = federation.EntityID(t, c.ID), federation.ACSURL(t, c.ID), federation.MetadataURL(t, c.ID)

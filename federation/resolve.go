@@ -12,13 +12,13 @@ import (
 
 // Outcome is what an upstream identity resolves to.
 type Outcome struct {
-	// User is who logs in; nil when the identity waits for a link.
+	// User is who signs in; nil when the identity waits for a link.
 	User *tenants.User
 	// Created says the user was provisioned by this login.
 	Created bool
-	// LinkTo is an existing account with the identity's email address that
-	// must sign in (proving it is theirs) before the identity is linked;
-	// LinkToken names the pending link.
+	// LinkTo is an existing account with the identity's (vouched-for)
+	// address that must sign in, proving it is theirs, before the
+	// identity is linked; LinkToken names the pending link.
 	LinkTo    *tenants.User
 	LinkToken string
 }
@@ -26,24 +26,52 @@ type Outcome struct {
 // ErrDisabled is returned for an identity whose user is disabled.
 var ErrDisabled = errors.New("federation: the account is disabled")
 
-// trustsEmail reports whether c's upstream vouches for id's address: the
-// admin said the upstream is authoritative, and the upstream asserted the
+// ErrNoAccount is returned for an identity that is linked to nobody when
+// the connection may not create a user for it.
+var ErrNoAccount = errors.New("federation: no account, and the connection creates none")
+
+// vouches reports whether c's upstream vouches for id's address: the admin
+// said the upstream is authoritative, and the upstream asserted the
 // address verified. Microsoft's email claim is never treated as verified:
 // any Entra tenant can put any address there (nOAuth).
-func trustsEmail(c *tenants.Connection, id *Identity) bool {
+func vouches(c *tenants.Connection, id *Identity) bool {
 	return c.TrustEmail && id.EmailVerified && id.Email != "" && c.Type != tenants.ConnectionMicrosoft
 }
 
-// Resolve turns an upstream identity into the user to log in:
+// mayCreate reports whether a first login through c may create a user for
+// id at t: always, never, or as the tenant's sign-up setting says (an
+// address the upstream does not vouch for never passes a domain list).
+func mayCreate(t *tenants.Tenant, c *tenants.Connection, id *Identity) bool {
+	switch c.Provision() {
+	case tenants.ProvisionCreate:
+		return !t.System
+	case tenants.ProvisionExisting:
+		return false
+	}
+	return t.AllowsSignup(id.Email, vouches(c, id))
+}
+
+// Resolve turns an upstream identity into the user who signs in:
 //
-//  1. an identity already linked logs its user in;
-//  2. else, an account with the same email is linked at once only when the
-//     upstream vouches for the address (trustsEmail) and the account's own
-//     address is verified; otherwise its owner must first sign in to it
-//     (LinkTo): never merge into an unverified account (pre-account
-//     takeover);
-//  3. else a user is provisioned just in time.
+//  1. an identity already linked signs its user in;
+//  2. else, when the upstream vouches for its address and an account has
+//     it, the identity is linked at once if the account's own address is
+//     verified, or after its owner signs in to it (LinkTo): never merged
+//     into an unverified account;
+//  3. else a user is provisioned, if the connection may create one
+//     (ErrNoAccount otherwise). The user gets the address only if the
+//     upstream vouches for it; an address it does not vouch for stays on
+//     the external identity, where it proves nothing and names nobody.
+//
+// An address the upstream does not vouch for is never looked up: what the
+// login answers does not depend on whether someone has an account with it
+// (no enumeration), and nobody can sit on an account in another person's
+// name (pre-account takeover).
 func (s *Service) Resolve(ctx context.Context, c *tenants.Connection, id *Identity, browserHash string) (*Outcome, error) {
+	t, ok := tenants.FromContext(ctx)
+	if !ok {
+		return nil, tenants.ErrNoTenant
+	}
 	x, err := s.store.ExternalIdentity(ctx, c.ID, id.Issuer, id.Subject)
 	switch {
 	case err == nil:
@@ -54,35 +82,42 @@ func (s *Service) Resolve(ctx context.Context, c *tenants.Connection, id *Identi
 		if u.DisabledAt != nil {
 			return nil, ErrDisabled
 		}
-		_ = s.store.TouchExternalIdentity(ctx, x.ID, s.now().UTC())
+		_ = s.store.TouchExternalIdentity(ctx, x.ID, s.store.Now())
 		return &Outcome{User: u}, nil
 	case !errors.Is(err, tenants.ErrNotFound):
 		return nil, err
 	}
-	if id.Email == "" {
-		return nil, Reject("the provider did not share an email address", nil)
-	}
-	existing, err := s.store.UserByEmail(ctx, id.Email)
-	switch {
-	case err == nil:
-		if existing.DisabledAt != nil {
-			return nil, ErrDisabled
-		}
-		if trustsEmail(c, id) && existing.EmailVerified {
-			if err := s.link(ctx, c, id, existing.ID); err != nil {
+	vouched := vouches(c, id)
+	if vouched {
+		existing, err := s.store.UserByEmail(ctx, id.Email)
+		switch {
+		case err == nil:
+			if existing.DisabledAt != nil {
+				return nil, ErrDisabled
+			}
+			if existing.EmailVerified {
+				if err := s.link(ctx, c, id, existing); err != nil {
+					return nil, err
+				}
+				return &Outcome{User: existing}, nil
+			}
+			token, err := s.pendingLink(ctx, c, id, existing.ID, browserHash)
+			if err != nil {
 				return nil, err
 			}
-			return &Outcome{User: existing}, nil
-		}
-		token, err := s.pendingLink(ctx, c, id, existing.ID, browserHash)
-		if err != nil {
+			return &Outcome{LinkTo: existing, LinkToken: token}, nil
+		case !errors.Is(err, tenants.ErrNotFound):
 			return nil, err
 		}
-		return &Outcome{LinkTo: existing, LinkToken: token}, nil
-	case !errors.Is(err, tenants.ErrNotFound):
-		return nil, err
 	}
-	u := &tenants.User{Email: id.Email, EmailVerified: trustsEmail(c, id), Name: id.Name, GivenName: id.GivenName, FamilyName: id.FamilyName}
+	if !mayCreate(t, c, id) {
+		s.audit(ctx, "user.provisioning_refused", "connection", c.ID, "denied", "the connection may not create a user for this login", nil)
+		return nil, ErrNoAccount
+	}
+	u := &tenants.User{Name: id.Name, GivenName: id.GivenName, FamilyName: id.FamilyName}
+	if vouched {
+		u.Email, u.EmailVerified = id.Email, true
+	}
 	nx := &tenants.ExternalIdentity{ConnectionID: c.ID, Issuer: id.Issuer, Subject: id.Subject, Email: id.Email}
 	if err := s.store.CreateFederatedUser(ctx, u, nx); err != nil {
 		if errors.Is(err, tenants.ErrAlreadyExists) {
@@ -91,16 +126,18 @@ func (s *Service) Resolve(ctx context.Context, c *tenants.Connection, id *Identi
 		}
 		return nil, err
 	}
-	s.audit(ctx, "user.provisioned", "user", u.ID, "success", "", map[string]string{"connection": c.Name, "email": u.Email})
+	s.audit(ctx, "user.provisioned", "user", u.ID, "success", "", map[string]any{"connection": c.Name, "email": u.Email, "address_vouched": vouched})
 	return &Outcome{User: u, Created: true}, nil
 }
 
-func (s *Service) link(ctx context.Context, c *tenants.Connection, id *Identity, userID string) error {
-	x := &tenants.ExternalIdentity{UserID: userID, ConnectionID: c.ID, Issuer: id.Issuer, Subject: id.Subject, Email: id.Email}
+// link links id to user u; the link is unproven while u's address is.
+func (s *Service) link(ctx context.Context, c *tenants.Connection, id *Identity, u *tenants.User) error {
+	x := &tenants.ExternalIdentity{UserID: u.ID, ConnectionID: c.ID, Issuer: id.Issuer, Subject: id.Subject, Email: id.Email,
+		LinkedUnproven: u.Email != "" && !u.EmailVerified}
 	if err := s.store.CreateExternalIdentity(ctx, x); err != nil {
 		return err
 	}
-	s.audit(ctx, "identity.linked", "user", userID, "success", "", map[string]string{"connection": c.Name, "subject": id.Subject})
+	s.audit(ctx, "identity.linked", "user", u.ID, "success", "", map[string]any{"connection": c.Name, "subject": id.Subject, "address_unproven": x.LinkedUnproven})
 	return nil
 }
 
@@ -116,7 +153,7 @@ func (s *Service) pendingLink(ctx context.Context, c *tenants.Connection, id *Id
 		return "", err
 	}
 	st := &tenants.FederationState{ID: secret.Hash(token), ConnectionID: c.ID, BrowserHash: browserHash, Purpose: tenants.FederationLink,
-		UserID: userID, Identity: string(b), ExpiresAt: s.now().Add(StateTTL)}
+		UserID: userID, Identity: string(b), ExpiresAt: s.store.Now().Add(StateTTL)}
 	if err := s.store.CreateFederationState(ctx, st); err != nil {
 		return "", err
 	}
@@ -141,10 +178,37 @@ func (s *Service) CompleteLink(ctx context.Context, token, userID, browserHash s
 	if err != nil {
 		return nil, err
 	}
-	if err := s.link(ctx, c, &p.Identity, userID); err != nil && !errors.Is(err, tenants.ErrAlreadyExists) {
+	u, err := s.store.UserByID(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.link(ctx, c, &p.Identity, u); err != nil && !errors.Is(err, tenants.ErrAlreadyExists) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// AddressProven is called when someone proved the address of user userID
+// by a link sent to it (verification, password reset, a finished
+// sign-up): the identities linked while the address was unproven lose
+// their link, since whoever linked them may not be who owns the address.
+// It returns the names of their connections, to tell the user.
+func (s *Service) AddressProven(ctx context.Context, userID string) ([]string, error) {
+	xs, err := s.store.DeleteUnprovenIdentities(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(xs))
+	for _, x := range xs {
+		name := x.ConnectionID
+		if c, err := s.store.ConnectionByID(ctx, x.ConnectionID); err == nil {
+			name = c.Name
+		}
+		names = append(names, name)
+		s.audit(ctx, "identity.unlinked", "user", userID, "success", "linked before the account's address was proven",
+			map[string]string{"identity": x.ID, "connection": name})
+	}
+	return names, nil
 }
 
 // Identities returns the upstream identities linked to a user, with their

@@ -44,19 +44,35 @@ type Settings struct {
 // Factory builds the connector of one connection type.
 type Factory func(Settings) (Connector, error)
 
-// URLs of a connection, on its tenant's host.
-func CallbackURL(t *tenants.Tenant, connID string) string {
-	return t.Issuer + "/federation/" + connID + "/callback"
+// Paths of a connection's endpoints on its tenant's host, under
+// PathPrefix and the connection's id: the one home of the URLs upstreams
+// are told about and that the pages serve.
+const (
+	PathPrefix   = "/federation/"
+	PathCallback = "/callback"      // an OAuth/OIDC upstream redirects back here
+	PathSAML     = "/saml"          // the SAML service provider's entity id
+	PathACS      = "/saml/acs"      // the SAML assertion consumer service
+	PathMetadata = "/saml/metadata" // the SAML service provider's metadata
+	PathContinue = "/continue"      // a checked answer continues in the browser
+)
+
+// URL returns the absolute URL of endpoint (PathCallback, ...) of
+// connection connID at t.
+func URL(t *tenants.Tenant, connID, endpoint string) string {
+	return t.Issuer + PathPrefix + connID + endpoint
 }
-func EntityID(t *tenants.Tenant, connID string) string {
-	return t.Issuer + "/federation/" + connID + "/saml"
-}
-func ACSURL(t *tenants.Tenant, connID string) string {
-	return t.Issuer + "/federation/" + connID + "/saml/acs"
-}
-func MetadataURL(t *tenants.Tenant, connID string) string {
-	return t.Issuer + "/federation/" + connID + "/saml/metadata"
-}
+
+// CallbackURL is where an OAuth/OIDC upstream redirects back.
+func CallbackURL(t *tenants.Tenant, connID string) string { return URL(t, connID, PathCallback) }
+
+// EntityID is the SAML service provider's entity id.
+func EntityID(t *tenants.Tenant, connID string) string { return URL(t, connID, PathSAML) }
+
+// ACSURL is the SAML assertion consumer service.
+func ACSURL(t *tenants.Tenant, connID string) string { return URL(t, connID, PathACS) }
+
+// MetadataURL is the SAML service provider's metadata.
+func MetadataURL(t *tenants.Tenant, connID string) string { return URL(t, connID, PathMetadata) }
 
 // Service runs upstream logins for every tenant.
 type Service struct {
@@ -64,7 +80,6 @@ type Service struct {
 	box       *secret.Box
 	factories map[string]Factory
 	client    *http.Client
-	now       func() time.Time
 
 	mu    sync.Mutex
 	cache map[string]cached // connection id -> connector
@@ -82,17 +97,13 @@ type Config struct {
 	// HTTPClient talks to upstream providers; nil means a client with a
 	// 15-second timeout.
 	HTTPClient *http.Client
-	Now        func() time.Time
 }
 
 // New returns a Service.
 func New(cfg Config, store *tenants.Store, box *secret.Box) *Service {
-	s := &Service{store: store, box: box, factories: cfg.Factories, client: cfg.HTTPClient, now: cfg.Now, cache: map[string]cached{}}
+	s := &Service{store: store, box: box, factories: cfg.Factories, client: cfg.HTTPClient, cache: map[string]cached{}}
 	if s.client == nil {
 		s.client = &http.Client{Timeout: 15 * time.Second}
-	}
-	if s.now == nil {
-		s.now = time.Now
 	}
 	return s
 }
@@ -129,7 +140,7 @@ func (s *Service) SealSPKey(c *tenants.Connection, der []byte) {
 func (s *Service) Settings(t *tenants.Tenant, c *tenants.Connection) (Settings, error) {
 	st := Settings{
 		Tenant: t, Connection: c, CallbackURL: CallbackURL(t, c.ID), EntityID: EntityID(t, c.ID),
-		ACSURL: ACSURL(t, c.ID), MetadataURL: MetadataURL(t, c.ID), HTTPClient: s.client, Now: s.now, Store: s.store,
+		ACSURL: ACSURL(t, c.ID), MetadataURL: MetadataURL(t, c.ID), HTTPClient: s.client, Now: s.store.Now, Store: s.store,
 	}
 	if len(c.ClientSecretSealed) > 0 {
 		b, err := s.box.Open(c.ClientSecretSealed, secretAAD(c, "secret"))
@@ -240,7 +251,7 @@ func (s *Service) Start(ctx context.Context, connID, arID, browserHash, loginHin
 	st := &tenants.FederationState{
 		ID: secret.Hash(b.State), ConnectionID: c.ID, AuthRequestID: arID, BrowserHash: browserHash,
 		Purpose: tenants.FederationLogin, Nonce: b.Nonce, PKCEVerifier: b.Verifier, RequestID: step.RequestID,
-		ExpiresAt: s.now().Add(StateTTL),
+		ExpiresAt: s.store.Now().Add(StateTTL),
 	}
 	if err := s.store.CreateFederationState(ctx, st); err != nil {
 		return nil, err
@@ -393,30 +404,38 @@ func (s *Service) result(ctx context.Context, c *tenants.Connection, id *Identit
 	}
 	token := secret.Token(32)
 	res := &tenants.FederationState{ID: secret.Hash(token), ConnectionID: c.ID, AuthRequestID: arID,
-		BrowserHash: browserHash, Purpose: purpose, Identity: string(b), ExpiresAt: s.now().Add(ttl)}
+		BrowserHash: browserHash, Purpose: purpose, Identity: string(b), ExpiresAt: s.store.Now().Add(ttl)}
 	if err := s.store.CreateFederationState(ctx, res); err != nil {
 		return "", err
 	}
 	return token, nil
 }
 
-// Continue takes the result of Callback and returns the connection, the
-// auth request the login is for, and the identity. A login's result is
+// Continue takes the result of Callback for connection connID and returns
+// the connection, the auth request the login is for, and the identity. A
+// connection this tenant does not have, or a result of another, is
+// tenants.ErrNotFound. A login's result is
 // taken only in the browser that started it (browserHash, the hash of its
 // browser cookie); an unsolicited answer's only in the browser it was
 // posted from (bindingHash, the hash of the Result's Binding), and its auth
 // request is "": it answers none.
-func (s *Service) Continue(ctx context.Context, token, browserHash, bindingHash string) (*tenants.Connection, string, *Identity, error) {
+func (s *Service) Continue(ctx context.Context, connID, token, browserHash, bindingHash string) (*tenants.Connection, string, *Identity, error) {
+	c, err := s.store.ConnectionByID(ctx, connID)
+	if err != nil {
+		return nil, "", nil, err
+	}
 	if token == "" || len(token) > 512 {
-		return nil, "", nil, tenants.ErrNotFound
+		return nil, "", nil, ErrExpired
 	}
 	st, err := s.store.UseFederationState(ctx, secret.Hash(token))
+	if errors.Is(err, tenants.ErrNotFound) {
+		return nil, "", nil, ErrExpired
+	}
 	if err != nil {
 		return nil, "", nil, err
 	}
-	c, err := s.store.ConnectionByID(ctx, st.ConnectionID)
-	if err != nil {
-		return nil, "", nil, err
+	if st.ConnectionID != c.ID {
+		return nil, "", nil, s.reject(ctx, c, Reject("the answer is for another connection", nil))
 	}
 	switch {
 	case st.Purpose == tenants.FederationResult && st.AuthRequestID != "":
@@ -428,7 +447,7 @@ func (s *Service) Continue(ctx context.Context, token, browserHash, bindingHash 
 			return c, "", nil, s.reject(ctx, c, Reject("the answer was posted from another browser", nil))
 		}
 	default:
-		return nil, "", nil, tenants.ErrNotFound
+		return nil, "", nil, ErrExpired
 	}
 	var id Identity
 	if err := json.Unmarshal([]byte(st.Identity), &id); err != nil {
@@ -436,6 +455,10 @@ func (s *Service) Continue(ctx context.Context, token, browserHash, bindingHash 
 	}
 	return c, st.AuthRequestID, &id, nil
 }
+
+// ErrExpired is Continue's answer to a result that is unknown, used or
+// expired.
+var ErrExpired = errors.New("federation: the sign-in result is unknown, used or expired")
 
 // reject writes the audit event of a refused upstream answer and returns
 // the *Rejection.
@@ -449,6 +472,8 @@ func (s *Service) reject(ctx context.Context, c *tenants.Connection, err error) 
 	return rej
 }
 
+// audit writes an event to the log of the tenant in ctx; the request's
+// address, user agent and id come from ctx (tenants.WithOrigin).
 func (s *Service) audit(ctx context.Context, action, targetType, targetID, outcome, reason string, after any) {
 	ev := &tenants.AuditEvent{Action: action, TargetType: targetType, TargetID: targetID, Outcome: outcome, Reason: reason, ActorKind: "user"}
 	if after != nil {
@@ -456,27 +481,9 @@ func (s *Service) audit(ctx context.Context, action, targetType, targetID, outco
 			ev.After = string(b)
 		}
 	}
-	if m, ok := auditFrom(ctx); ok {
-		ev.IPAddress, ev.UserAgent, ev.RequestID = m.IP, m.UserAgent, m.RequestID
-	}
 	if err := s.store.AppendAudit(ctx, ev); err != nil {
 		slog.ErrorContext(ctx, "write audit event", "action", action, "err", err)
 	}
-}
-
-// RequestMeta is what audit events record of the request.
-type RequestMeta struct{ IP, UserAgent, RequestID string }
-
-type metaKey struct{}
-
-// WithRequestMeta returns ctx carrying m for audit events.
-func WithRequestMeta(ctx context.Context, m RequestMeta) context.Context {
-	return context.WithValue(ctx, metaKey{}, m)
-}
-
-func auditFrom(ctx context.Context) (RequestMeta, bool) {
-	m, ok := ctx.Value(metaKey{}).(RequestMeta)
-	return m, ok
 }
 
 // Metadata returns the published metadata of connection connID, or

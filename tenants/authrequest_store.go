@@ -86,6 +86,24 @@ func (s *Store) IssueCode(ctx context.Context, id, codeHash string, expiresAt ti
 	return nil
 }
 
+// CompleteIntent ends a sign-in intent whose user has signed in: it is
+// deleted, once; a second completion (or an intent nobody signed in to)
+// fails with ErrConflict.
+func (s *Store) CompleteIntent(ctx context.Context, id string) error {
+	tid, err := tenantID(ctx)
+	if err != nil {
+		return err
+	}
+	res := s.db.WithContext(ctx).Exec("DELETE FROM auth_requests WHERE tenant_id = ? AND id = ? AND intent <> '' AND user_id <> ''", tid, id)
+	if res.Error != nil {
+		return mapErr(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return ErrConflict
+	}
+	return nil
+}
+
 // AuthRequestByCodeHash returns the request whose code hashes to codeHash,
 // redeemed or not, in the tenant of ctx.
 func (s *Store) AuthRequestByCodeHash(ctx context.Context, codeHash string) (*AuthRequest, error) {

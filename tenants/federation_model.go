@@ -27,11 +27,35 @@ type Connection struct {
 	// TrustEmail says the upstream is authoritative for the email
 	// addresses it asserts as verified, so that a first login may link to
 	// an existing account with that (verified) address.
-	TrustEmail  bool
-	Config      string
-	SPKeySealed []byte `gorm:"column:sp_key_sealed"`
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	TrustEmail bool
+	// Provisioning says whether a first login creates a user:
+	// ProvisionTenant, ProvisionCreate or ProvisionExisting.
+	Provisioning string
+	Config       string
+	SPKeySealed  []byte `gorm:"column:sp_key_sealed"`
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Provisioning of a connection: whether a first login creates a user.
+const (
+	// ProvisionTenant creates users when the tenant's sign-up setting
+	// lets them sign up (open; or domains, for an address the upstream
+	// vouches for in one of them).
+	ProvisionTenant = "tenant"
+	// ProvisionCreate always creates users (a company's own IdP).
+	ProvisionCreate = "create"
+	// ProvisionExisting never does: only accounts that exist sign in.
+	ProvisionExisting = "existing"
+)
+
+// Provision is the connection's provisioning (ProvisionTenant unless set).
+func (c *Connection) Provision() string {
+	switch c.Provisioning {
+	case ProvisionCreate, ProvisionExisting:
+		return c.Provisioning
+	}
+	return ProvisionTenant
 }
 
 // ExternalIdentity is a user's identity at an upstream provider, keyed by
@@ -44,8 +68,12 @@ type ExternalIdentity struct {
 	Issuer       string
 	Subject      string
 	Email        string
-	CreatedAt    time.Time
-	LastLoginAt  *time.Time
+	// LinkedUnproven says the identity was linked while its user's
+	// address was unproven: when someone proves the address, it loses
+	// its link.
+	LinkedUnproven bool
+	CreatedAt      time.Time
+	LastLoginAt    *time.Time
 }
 
 // Purposes of a federation state.

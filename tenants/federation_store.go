@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // CreateConnection stores a new connection in the tenant of ctx.
@@ -148,6 +149,19 @@ func (s *Store) DeleteExternalIdentity(ctx context.Context, userID, id string) e
 		return ErrNotFound
 	}
 	return mapErr(res.Error)
+}
+
+// DeleteUnprovenIdentities unlinks, and returns, the identities of a user
+// that were linked while the user's address was unproven.
+func (s *Store) DeleteUnprovenIdentities(ctx context.Context, userID string) ([]ExternalIdentity, error) {
+	tid, err := tenantID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var xs []ExternalIdentity
+	err = s.db.WithContext(ctx).Clauses(clause.Returning{}).
+		Where("tenant_id = ? AND user_id = ? AND linked_unproven", tid, userID).Delete(&xs).Error
+	return xs, mapErr(err)
 }
 
 // CreateFederationState stores an upstream login in progress.

@@ -1,6 +1,9 @@
 package tenants
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Tenant is one issuer: its own users, applications, APIs, keys and
 // sessions. Host is the lower-case host name (no port) that requests for the
@@ -172,6 +175,39 @@ func (t *Tenant) Signup() string {
 	return t.SignupMode
 }
 
+// SignupOpen reports whether anyone may create an account at the tenant in
+// some way (the system tenant's accounts are operators': never).
+func (t *Tenant) SignupOpen() bool { return !t.System && t.Signup() != SignupOff }
+
+// AllowsSignup reports whether an account for email may be created by
+// signing up (or by a first login through a connection that follows the
+// tenant's sign-up setting): any address when sign-up is open; with
+// domains, only an address in one of SignupDomains exactly (not a
+// subdomain), and only when proven (proven: the address's owner confirmed
+// it, or an upstream vouches for it), since an unproven address says
+// nothing about who someone is.
+func (t *Tenant) AllowsSignup(email string, proven bool) bool {
+	if !t.SignupOpen() {
+		return false
+	}
+	if t.Signup() == SignupOpen {
+		return true
+	}
+	if !proven {
+		return false
+	}
+	_, domain, ok := strings.Cut(NormalizeEmail(email), "@")
+	if !ok || domain == "" {
+		return false
+	}
+	for _, d := range t.SignupDomains {
+		if NormalizeEmail(strings.TrimPrefix(strings.TrimSpace(d), "@")) == domain {
+			return true
+		}
+	}
+	return false
+}
+
 // AllowsGrant reports whether the tenant's clients may use grant type g.
 func (t *Tenant) AllowsGrant(g string) bool { return t.GrantTypes.Contains(g) }
 
@@ -240,7 +276,10 @@ type Session struct {
 	// password.
 	IDP string `gorm:"column:idp"`
 	// ACR is the authentication context class the login reached.
-	ACR        string `gorm:"column:acr"`
+	ACR string `gorm:"column:acr"`
+	// SignInID names the sign-in the session comes from (the id of its
+	// auth request); a session that rotates (a password change) keeps it.
+	SignInID   string
 	IPAddress  string
 	UserAgent  string
 	CreatedAt  time.Time
@@ -251,9 +290,11 @@ type Session struct {
 // AuthRequest is an authorization request (RFC 6749 §4.1.1) from the moment
 // /authorize accepted it until its code is redeemed or it expires.
 type AuthRequest struct {
-	ID                  string `gorm:"primaryKey"`
-	TenantID            string
-	ClientID            string
+	ID       string `gorm:"primaryKey"`
+	TenantID string
+	// ClientID is the client that asked; "" (NULL) for a sign-in intent of
+	// Gatehouse's own pages.
+	ClientID            string `gorm:"default:null"`
 	RedirectURI         string
 	State               string
 	Nonce               string
@@ -283,10 +324,28 @@ type AuthRequest struct {
 	CodeRedeemedAt *time.Time
 	// GrantID names the token family issued from the code, so that a replay
 	// can revoke it.
-	GrantID   *string
+	GrantID *string
+	// Intent is "" for a client's authorization request, or why one of
+	// Gatehouse's own pages asks someone to sign in (IntentAccount, ...);
+	// such a request completes by sending the browser to ReturnTo, a path
+	// on the tenant's host, with no code and no consent.
+	Intent    string
+	ReturnTo  string
 	CreatedAt time.Time
 	ExpiresAt time.Time
 }
+
+// Sign-in intents of Gatehouse's own pages.
+const (
+	// IntentAccount signs in to the account pages.
+	IntentAccount = "account"
+	// IntentReauth proves again who the signed-in user is, before a
+	// sensitive change on the account pages.
+	IntentReauth = "reauth"
+	// IntentIdPInitiated is a login an upstream SAML IdP started (an
+	// unsolicited response): it lands on the account pages.
+	IntentIdPInitiated = "idp_initiated"
+)
 
 // Grant is a token family: every access and refresh token issued from one
 // authorization code and its refreshes. Revoking it revokes them all.

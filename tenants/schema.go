@@ -102,7 +102,10 @@ func (s *Store) VerifySchema(ctx context.Context) error {
 				continue
 			}
 			if nullable, ok := c.Nullable(); ok && !f.PrimaryKey {
-				pointer := f.FieldType.Kind() == reflect.Pointer
+				// A field tagged default:null stores its zero value as
+				// NULL and reads NULL as it (AuthRequest.ClientID of an
+				// intent): nullable by design.
+				pointer := f.FieldType.Kind() == reflect.Pointer || strings.EqualFold(f.TagSettings["DEFAULT"], "null")
 				switch {
 				case pointer && !nullable:
 					problems = append(problems, fmt.Sprintf("%s: column is NOT NULL but field %s is a pointer", where, field))

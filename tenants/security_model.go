@@ -42,8 +42,12 @@ type MFAFactor struct {
 	CredentialID string
 	Credential   string
 	Confirmed    bool
-	CreatedAt    time.Time
-	LastUsedAt   *time.Time
+	// AddedSignIn is the sign-in (Session.SignInID) the factor was added
+	// in: it never confirms a sensitive change of a session of that
+	// sign-in.
+	AddedSignIn string
+	CreatedAt   time.Time
+	LastUsedAt  *time.Time
 }
 
 // TableName implements gorm's tabler.

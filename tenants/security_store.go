@@ -150,6 +150,27 @@ func (s *Store) UseFactor(ctx context.Context, id, credential string) error {
 	return mapErr(res.Error)
 }
 
+// SwapFactorCredential records a use of a factor whose credential is still
+// old, replacing it with credential (a TOTP factor's last accepted step),
+// and confirms the factor: a compare-and-swap, so that of two uses that
+// read the same credential only one passes; the other gets ErrConflict.
+func (s *Store) SwapFactorCredential(ctx context.Context, id, old, credential string) error {
+	q, _, err := s.scoped(ctx, "mfa_factors")
+	if err != nil {
+		return err
+	}
+	res := q.Where("id = ? AND credential = ?", id, old).Updates(map[string]any{
+		"credential": credential, "last_used_at": s.now(), "confirmed": true,
+	})
+	if res.Error != nil {
+		return mapErr(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return ErrConflict
+	}
+	return nil
+}
+
 // DeleteFactor removes a factor of a user.
 func (s *Store) DeleteFactor(ctx context.Context, userID, id string) error {
 	tid, err := tenantID(ctx)
@@ -255,19 +276,13 @@ func (s *Store) UseLoginStep(ctx context.Context, id string) (*LoginStep, error)
 // The methods below are not tenant-scoped: throttling keys name their
 // tenant themselves, and the outbox is the operators'.
 
-// ThrottleLockedUntil returns the latest lock among keys, or the zero time.
-func (s *Store) ThrottleLockedUntil(ctx context.Context, keys []string) (time.Time, error) {
+// Throttles returns the counters of keys that exist (in no order).
+func (s *Store) Throttles(ctx context.Context, keys []string) ([]Throttle, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
 	var ts []Throttle
-	if err := s.db.WithContext(ctx).Where("key IN ? AND locked_until IS NOT NULL", keys).Find(&ts).Error; err != nil {
-		return time.Time{}, mapErr(err)
-	}
-	var latest time.Time
-	for _, t := range ts {
-		if t.LockedUntil.After(latest) {
-			latest = *t.LockedUntil
-		}
-	}
-	return latest, nil
+	return ts, mapErr(s.db.WithContext(ctx).Where("key IN ?", keys).Find(&ts).Error)
 }
 
 // RecordFailure counts a failure for key in a window starting at the first

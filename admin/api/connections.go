@@ -22,6 +22,7 @@ type createConnectionBody struct {
 	Issuer            *string           `json:"issuer" doc:"oidc: the provider's issuer URL, where /.well-known/openid-configuration is found (https; http only on loopback hosts)"`
 	Domains           []string          `json:"domains" doc:"email domains this connection claims: on the login page, an address at one of them goes straight to this connection (home-realm discovery). Replaces the list"`
 	TrustEmail        *bool             `json:"trust_email" doc:"link a first login to the existing account with the same address when the provider says it is verified. Ignored for microsoft, where any Entra tenant can assert any address (nOAuth)"`
+	Provisioning      *string           `json:"provisioning" doc:"whether a first login creates a user: tenant (when the tenant's sign-up setting lets people sign up; the default), create (always, as for a company's own IdP) or existing (never: only accounts that exist sign in). A user created for an address the provider does not vouch for gets no address"`
 	MetadataXML       *string           `json:"metadata_xml" doc:"saml: the IdP's metadata (an EntityDescriptor). The body is at most 64 KiB: give larger metadata by metadata_url"`
 	MetadataURL       *string           `json:"metadata_url" doc:"saml: where the IdP publishes its metadata (http or https); fetched when the connection is saved"`
 	Attributes        map[string]string `json:"attributes" doc:"saml: the SAML attribute (Name or FriendlyName) of each of the fields email, name, given_name, family_name and groups; a field left out is looked for under the usual names (mail, displayName, the LDAP OIDs, the Entra claim URIs). Replaces the mapping"`
@@ -39,6 +40,7 @@ type updateConnectionBody struct {
 	Issuer            *string           `json:"issuer" doc:"oidc: the provider's issuer URL, where /.well-known/openid-configuration is found (https; http only on loopback hosts)"`
 	Domains           []string          `json:"domains" doc:"email domains this connection claims: on the login page, an address at one of them goes straight to this connection (home-realm discovery). Replaces the list"`
 	TrustEmail        *bool             `json:"trust_email" doc:"link a first login to the existing account with the same address when the provider says it is verified. Ignored for microsoft, where any Entra tenant can assert any address (nOAuth)"`
+	Provisioning      *string           `json:"provisioning" doc:"whether a first login creates a user: tenant (when the tenant's sign-up setting lets people sign up; the default), create (always, as for a company's own IdP) or existing (never: only accounts that exist sign in). A user created for an address the provider does not vouch for gets no address"`
 	MetadataXML       *string           `json:"metadata_xml" doc:"saml: the IdP's metadata (an EntityDescriptor). The body is at most 64 KiB: give larger metadata by metadata_url"`
 	MetadataURL       *string           `json:"metadata_url" doc:"saml: where the IdP publishes its metadata (http or https); fetched when the connection is saved"`
 	Attributes        map[string]string `json:"attributes" doc:"saml: the SAML attribute (Name or FriendlyName) of each of the fields email, name, given_name, family_name and groups; a field left out is looked for under the usual names (mail, displayName, the LDAP OIDs, the Entra claim URIs). Replaces the mapping"`
@@ -49,7 +51,7 @@ type updateConnectionBody struct {
 // update returns the fields of b after its type.
 func (b createConnectionBody) update() updateConnectionBody {
 	return updateConnectionBody{Name: b.Name, Enabled: b.Enabled, ClientID: b.ClientID, ClientSecret: b.ClientSecret, Issuer: b.Issuer,
-		Domains: b.Domains, TrustEmail: b.TrustEmail, MetadataXML: b.MetadataXML, MetadataURL: b.MetadataURL, Attributes: b.Attributes,
+		Domains: b.Domains, TrustEmail: b.TrustEmail, Provisioning: b.Provisioning, MetadataXML: b.MetadataXML, MetadataURL: b.MetadataURL, Attributes: b.Attributes,
 		AllowIDPInitiated: b.AllowIDPInitiated, MicrosoftTenant: b.MicrosoftTenant}
 }
 
@@ -84,7 +86,7 @@ func (b updateConnectionBody) input(typ string) (admin.ConnectionInput, error) {
 		return admin.ConnectionInput{}, badRequest("metadata_url", "give the metadata as metadata_xml or metadata_url, not both")
 	}
 	return admin.ConnectionInput{Type: typ, Name: b.Name, Enabled: b.Enabled, ClientID: b.ClientID, ClientSecret: b.ClientSecret,
-		Issuer: b.Issuer, Domains: b.Domains, TrustEmail: b.TrustEmail, MetadataXML: b.MetadataXML, MetadataURL: b.MetadataURL,
+		Issuer: b.Issuer, Domains: b.Domains, TrustEmail: b.TrustEmail, Provisioning: b.Provisioning, MetadataXML: b.MetadataXML, MetadataURL: b.MetadataURL,
 		Attributes: b.Attributes, AllowIDPInitiated: b.AllowIDPInitiated, MicrosoftTenant: b.MicrosoftTenant}, nil
 }
 

@@ -151,7 +151,8 @@ func connectionForm(c echo.Context) vc.ConnectionForm {
 	on := func(name string) bool { return c.FormValue(name) == "true" }
 	return vc.ConnectionForm{
 		Name: c.FormValue("name"), Enabled: on("enabled"), Domains: c.FormValue("domains"), TrustEmail: on("trust_email"),
-		ClientID: c.FormValue("client_id"), Issuer: c.FormValue("issuer"), MicrosoftTenant: c.FormValue("microsoft_tenant"),
+		Provisioning: c.FormValue("provisioning"),
+		ClientID:     c.FormValue("client_id"), Issuer: c.FormValue("issuer"), MicrosoftTenant: c.FormValue("microsoft_tenant"),
 		MetadataXML: c.FormValue("metadata_xml"), MetadataURL: c.FormValue("metadata_url"), RefreshMetadata: on("refresh_metadata"),
 		AttrEmail: c.FormValue("attr_email"), AttrName: c.FormValue("attr_name"), AttrGivenName: c.FormValue("attr_given_name"),
 		AttrFamilyName: c.FormValue("attr_family_name"), AttrGroups: c.FormValue("attr_groups"),
@@ -164,7 +165,7 @@ func connectionForm(c echo.Context) vc.ConnectionForm {
 // the saved one; the IdP's metadata URL is fetched again only when it
 // changed or the admin asks.
 func connectionInput(k vc.ConnectionKind, f vc.ConnectionForm, clientSecret string, cur *admin.Connection) (admin.ConnectionInput, map[string]string) {
-	in := admin.ConnectionInput{Type: k.Key, Domains: lines(f.Domains), Enabled: &f.Enabled, TrustEmail: &f.TrustEmail}
+	in := admin.ConnectionInput{Type: k.Key, Domains: lines(f.Domains), Enabled: &f.Enabled, TrustEmail: &f.TrustEmail, Provisioning: &f.Provisioning}
 	if name := f.Name; strings.TrimSpace(name) != "" || cur != nil || k.SAML || k.OIDC {
 		in.Name = &name
 	}
@@ -233,7 +234,7 @@ func connectionFormErrors(err error, k vc.ConnectionKind, f vc.ConnectionForm) m
 			errs[to] = msg
 		}
 	}
-	fields := []string{"name", "domains", "trust_email", "enabled"}
+	fields := []string{"name", "domains", "trust_email", "provisioning", "enabled"}
 	if k.SAML {
 		fields = append(fields, "metadata_xml", "metadata_url", "attributes", "allow_idp_initiated")
 	} else {
@@ -267,7 +268,7 @@ func (h *Handler) loadConnection(c echo.Context) (context.Context, *tenants.Tena
 // storedForm is the form of a saved connection.
 func storedForm(cn *admin.Connection) vc.ConnectionForm {
 	a := cn.Attributes
-	return vc.ConnectionForm{Name: cn.Name, Enabled: cn.Enabled, Domains: strings.Join(cn.Domains, "\n"), TrustEmail: cn.TrustEmail,
+	return vc.ConnectionForm{Name: cn.Name, Enabled: cn.Enabled, Domains: strings.Join(cn.Domains, "\n"), TrustEmail: cn.TrustEmail, Provisioning: cn.Provisioning,
 		ClientID: cn.ClientID, Issuer: cn.Issuer, MicrosoftTenant: cn.MicrosoftTenant, MetadataURL: cn.IdPMetadataURL,
 		AttrEmail: a["email"], AttrName: a["name"], AttrGivenName: a["given_name"], AttrFamilyName: a["family_name"], AttrGroups: a["groups"],
 		AllowIDPInitiated: cn.AllowIDPInitiated}

@@ -56,6 +56,7 @@ Usage:
   gatehouse connection create --tenant SLUG --type oidc --name NAME --issuer URL --client-id ID --client-secret-stdin [--domain DOMAIN]...
   gatehouse connection create --tenant SLUG --type google|github|microsoft --client-id ID --client-secret-stdin [--name NAME]
         [--trust-email] (link to existing accounts by verified email)
+        [--provisioning tenant|create|existing] (who a first login creates: as sign-up allows, always, never)
   gatehouse connection list --tenant SLUG
   gatehouse admin create --email EMAIL --password-stdin [--name NAME] [--tenant SLUG]
   gatehouse admin client create --name NAME --scope SCOPE... [--tenant SLUG]
@@ -574,7 +575,7 @@ func readPassword(env Env) (string, error) {
 
 func connectionCreate(ctx context.Context, env Env, args []string) error {
 	f := newFlags("connection create", env)
-	var slug, typ, name, issuer, clientID, metadataFile, metadataURL string
+	var slug, typ, name, issuer, clientID, metadataFile, metadataURL, provisioning string
 	var secretStdin, trustEmail, idpInitiated bool
 	var domains list
 	f.StringVar(&slug, "tenant", "", "tenant slug")
@@ -588,10 +589,11 @@ func connectionCreate(ctx context.Context, env Env, args []string) error {
 	f.Var(&domains, "domain", "email domain whose users sign in here (home-realm discovery; repeatable)")
 	f.BoolVar(&trustEmail, "trust-email", false, "the provider is authoritative for the verified email addresses it asserts")
 	f.BoolVar(&idpInitiated, "allow-idp-initiated", false, "accept SAML responses the IdP sends unasked (off by default)")
+	f.StringVar(&provisioning, "provisioning", tenants.ProvisionTenant, "whether a first login creates a user: tenant (when the tenant's sign-up allows it), create (always) or existing (never)")
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	in := admin.ConnectionInput{Type: typ, Domains: domains, TrustEmail: &trustEmail}
+	in := admin.ConnectionInput{Type: typ, Domains: domains, TrustEmail: &trustEmail, Provisioning: &provisioning}
 	if name != "" {
 		in.Name = &name
 	}

@@ -24,7 +24,7 @@ import (
 func TestFederationOIDCPartnerTenant(t *testing.T) {
 	forEachDBFederated(t, func(t *testing.T, e *fedEnv) {
 		f := e.fixture("acme")
-		partner := e.fixture("partner")
+		partner := e.fixture("partner").verified(t)
 		svc := e.srv.Admin()
 		// The application at partner needs acme's callback URL, which
 		// needs the connection, which needs the application's id.
@@ -34,7 +34,7 @@ func TestFederationOIDCPartnerTenant(t *testing.T) {
 			t.Fatal(err)
 		}
 		name, trust := "Partner", true
-		conn, err := svc.CreateConnection(f.adminCtx(), admin.ConnectionInput{Type: tenants.ConnectionOIDC, Name: &name,
+		conn, err := svc.CreateConnection(f.adminCtx(), admin.ConnectionInput{Type: tenants.ConnectionOIDC, Provisioning: provisionCreate(), Name: &name,
 			Issuer: &partner.issuer, ClientID: &app.ClientID, ClientSecret: &app.ClientSecret, TrustEmail: &trust})
 		if err != nil {
 			t.Fatal(err)
@@ -90,7 +90,7 @@ func TestFederationOIDCZitadelExampleOP(t *testing.T) {
 		}
 		issuer := "http://" + ln.Addr().String()
 		name, clientID, clientSecret, trust := "Zitadel", "acme-web", "zitadel-secret", false
-		conn, err := e.srv.Admin().CreateConnection(f.adminCtx(), admin.ConnectionInput{Type: tenants.ConnectionOIDC, Name: &name,
+		conn, err := e.srv.Admin().CreateConnection(f.adminCtx(), admin.ConnectionInput{Type: tenants.ConnectionOIDC, Provisioning: provisionCreate(), Name: &name,
 			Issuer: &issuer, ClientID: &clientID, ClientSecret: &clientSecret, TrustEmail: &trust})
 		if err != nil {
 			t.Fatal(err)
@@ -126,12 +126,15 @@ func TestFederationOIDCZitadelExampleOP(t *testing.T) {
 		cur = issuer + "/login/username"
 		p = b.post(cur, url.Values{"id": {authRequestID}, "username": {"test-user@127.0.0.1"}, "password": {"verysecure"}})
 		c := fl.finish(cur, p)
-		wantFederated(t, c, conn, "test-user@zitadel.ch")
-		user := f.userByEmail("test-user@zitadel.ch")
-		if user.ID != c.Subject || user.Name != "Test User" {
+		// The connection does not trust the provider's addresses: the
+		// user is provisioned without one, and the address stays with the
+		// identity.
+		wantFederated(t, c, conn, "")
+		user := f.userByID(c.Subject)
+		if user.Email != "" || user.Name != "Test User" {
 			t.Fatalf("provisioned user = %+v, sub %s", user, c.Subject)
 		}
-		if xs := f.identities(user.ID); len(xs) != 1 || xs[0].Issuer != issuer || xs[0].Subject != "id1" {
+		if xs := f.identities(user.ID); len(xs) != 1 || xs[0].Issuer != issuer || xs[0].Subject != "id1" || xs[0].Email != "test-user@zitadel.ch" {
 			t.Fatalf("identities = %+v", xs)
 		}
 	})
@@ -143,7 +146,7 @@ func TestFederationOIDCZitadelExampleOP(t *testing.T) {
 func TestFederationOIDCBrowserJourney(t *testing.T) {
 	forEachDBFederated(t, func(t *testing.T, e *fedEnv) {
 		f := e.fixture("acme")
-		partner := e.fixture("partner")
+		partner := e.fixture("partner").verified(t)
 		svc := e.srv.Admin()
 		app, err := svc.CreateClient(partner.adminCtx(), admin.CreateClientInput{Name: "Acme sign-in",
 			RedirectURIs: []string{f.issuer + "/federation/pending/callback"}, GrantTypes: []string{"authorization_code"}})
@@ -151,7 +154,7 @@ func TestFederationOIDCBrowserJourney(t *testing.T) {
 			t.Fatal(err)
 		}
 		name, trust := "Partner", true
-		conn, err := svc.CreateConnection(f.adminCtx(), admin.ConnectionInput{Type: tenants.ConnectionOIDC, Name: &name,
+		conn, err := svc.CreateConnection(f.adminCtx(), admin.ConnectionInput{Type: tenants.ConnectionOIDC, Provisioning: provisionCreate(), Name: &name,
 			Issuer: &partner.issuer, ClientID: &app.ClientID, ClientSecret: &app.ClientSecret, TrustEmail: &trust})
 		if err != nil {
 			t.Fatal(err)

@@ -25,8 +25,9 @@ func TestFederationSAMLBrowserJourney(t *testing.T) {
 	postIdP := samltest.NewIdP(t)
 	kim := samltest.User{Name: "kim", Password: "kim's IdP password", Email: "kim@partner.test", CommonName: "Kim Lee"}
 	postIdP.AddUser(t, kim)
-	name, md := "Partner SSO", string(postIdP.Metadata(samltest.PostOnly))
-	postConn, err := e.srv.Admin().CreateConnection(s.f.adminCtx(), admin.ConnectionInput{Type: tenants.ConnectionSAML, Name: &name, MetadataXML: &md})
+	name, md, trust := "Partner SSO", string(postIdP.Metadata(samltest.PostOnly)), true
+	postConn, err := e.srv.Admin().CreateConnection(s.f.adminCtx(), admin.ConnectionInput{Type: tenants.ConnectionSAML, Provisioning: provisionCreate(), Name: &name,
+		MetadataXML: &md, TrustEmail: &trust})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,9 +50,11 @@ func newSAMLEnv(t *testing.T, e *env, slug string) *samlEnv {
 	t.Helper()
 	s := &samlEnv{e: e, f: e.fixture(slug), idp: samltest.NewIdP(t)}
 	s.idp.AddUser(t, samlUser)
-	md, name := string(s.idp.Metadata()), "Corp SSO"
-	conn, err := e.srv.Admin().CreateConnection(s.f.adminCtx(), admin.ConnectionInput{Type: tenants.ConnectionSAML, Name: &name,
-		MetadataXML: &md, Domains: []string{"corp.test"},
+	// A company's own IdP: it creates users, and its addresses are
+	// trusted (a user it provisions gets the address).
+	md, name, trust := string(s.idp.Metadata()), "Corp SSO", true
+	conn, err := e.srv.Admin().CreateConnection(s.f.adminCtx(), admin.ConnectionInput{Type: tenants.ConnectionSAML, Provisioning: provisionCreate(), Name: &name,
+		MetadataXML: &md, Domains: []string{"corp.test"}, TrustEmail: &trust,
 		Attributes: map[string]string{"groups": "urn:oid:1.3.6.1.4.1.5923.1.1.1.1"}})
 	if err != nil {
 		t.Fatal(err)
@@ -402,8 +404,9 @@ func TestFederationSAMLLogin(t *testing.T) {
 		// identity there would be another connection's, to link first).
 		kim := samltest.User{Name: "kim", Password: "kim's IdP password", Email: "kim@partner.test", CommonName: "Kim Lee"}
 		s.idp.AddUser(t, kim)
-		name, mdURL := "Corp SSO by URL", s.idp.URL+"/metadata"
-		byURL, err := e.srv.Admin().CreateConnection(s.f.adminCtx(), admin.ConnectionInput{Type: tenants.ConnectionSAML, Name: &name, MetadataURL: &mdURL})
+		name, mdURL, trust := "Corp SSO by URL", s.idp.URL+"/metadata", true
+		byURL, err := e.srv.Admin().CreateConnection(s.f.adminCtx(), admin.ConnectionInput{Type: tenants.ConnectionSAML, Provisioning: provisionCreate(), Name: &name,
+			MetadataURL: &mdURL, TrustEmail: &trust})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -620,7 +623,7 @@ func TestFederationSAMLRejections(t *testing.T) {
 			acs := strings.Replace(fl.conn.ACSURL, s.f.issuer, globex.issuer, 1)
 			before := s.rejected(t, globex, "unknown connection")
 			p := fl.b.post(acs, url.Values{"SAMLResponse": {form.Fields.Get("SAMLResponse")}, "RelayState": {form.Fields.Get("RelayState")}})
-			if p.status != http.StatusBadRequest || !strings.Contains(p.body, "Sign-in option not available") {
+			if p.status != http.StatusNotFound || !strings.Contains(p.body, "Sign-in option not available") {
 				t.Fatalf("ACS on another tenant's host: %d\n%s", p.status, p.body)
 			}
 			noSession(t, p)
@@ -635,7 +638,7 @@ func TestFederationSAMLRejections(t *testing.T) {
 
 		t.Run("state of another connection", func(t *testing.T) {
 			name, md := "Other SSO", string(s.idp.Metadata())
-			otherConn, err := e.srv.Admin().CreateConnection(s.f.adminCtx(), admin.ConnectionInput{Type: tenants.ConnectionSAML, Name: &name, MetadataXML: &md})
+			otherConn, err := e.srv.Admin().CreateConnection(s.f.adminCtx(), admin.ConnectionInput{Type: tenants.ConnectionSAML, Provisioning: provisionCreate(), Name: &name, MetadataXML: &md})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -70,7 +70,10 @@ func (e *fedEnv) connect(f *fixture, typ, name string, trustEmail bool, configur
 	e.t.Helper()
 	clientID, clientSecret := typ+"-"+secret.Token(6), secret.Token(24)
 	e.fake.AddClient(clientID, clientSecret)
-	in := admin.ConnectionInput{Type: typ, Name: &name, ClientID: &clientID, ClientSecret: &clientSecret, TrustEmail: &trustEmail}
+	// These connections create users at the first login (the tenant's
+	// sign-up is off); tests of provisioning say otherwise.
+	create := tenants.ProvisionCreate
+	in := admin.ConnectionInput{Type: typ, Name: &name, ClientID: &clientID, ClientSecret: &clientSecret, TrustEmail: &trustEmail, Provisioning: &create}
 	for _, fn := range configure {
 		fn(&in)
 	}
@@ -119,6 +122,10 @@ func (f *fixture) beginFederated(b *browser, conn *admin.Connection) (*fedFlow, 
 	}
 	return fl, p.location
 }
+
+// provisionCreate is the provisioning of a connection that creates users
+// at their first login.
+func provisionCreate() *string { p := tenants.ProvisionCreate; return &p }
 
 func isRedirect(p *page) bool {
 	return p.status == http.StatusFound || p.status == http.StatusSeeOther || p.status == http.StatusMovedPermanently
@@ -247,6 +254,25 @@ func (f *fixture) identities(userID string) []tenants.ExternalIdentity {
 	return xs
 }
 
+func (f *fixture) userByID(id string) *tenants.User {
+	f.e.t.Helper()
+	u, err := f.e.store.UserByID(f.tctx(), id)
+	if err != nil {
+		f.e.t.Fatalf("user %s: %v", id, err)
+	}
+	return u
+}
+
+// verified confirms the address of the fixture's user, as its owner would
+// have: an upstream then vouches for it.
+func (f *fixture) verified(t testing.TB) *fixture {
+	t.Helper()
+	if err := f.e.store.SetEmail(f.tctx(), f.userID, f.email, true); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
 func (f *fixture) userByEmail(email string) *tenants.User {
 	f.e.t.Helper()
 	u, err := f.e.store.UserByEmail(f.tctx(), email)
@@ -298,9 +324,10 @@ func TestFederationSocialLogin(t *testing.T) {
 			conn     *admin.Connection
 			user     socialtest.User
 			issuer   string
-			// verified is whether the provisioned account's address is
-			// verified: the connection trusts its upstream, and the
-			// upstream said so (never Microsoft).
+			// verified is whether the provisioned account has the
+			// address, verified: the connection trusts its upstream, and
+			// the upstream said so (never Microsoft). Otherwise the
+			// account has no address.
 			verified bool
 		}{
 			{"google", socialtest.Google, google, socialtest.User{Subject: "110169484474386276334", Email: "gina@gmail.test", EmailVerified: true,
@@ -315,13 +342,17 @@ func TestFederationSocialLogin(t *testing.T) {
 			t.Run(tt.name, func(t *testing.T) {
 				e.fake.SetUser(tt.provider, tt.user)
 				first := f.federatedLogin(e.browser(), tt.conn)
-				wantFederated(t, first, tt.conn, tt.user.Email)
-				u := f.userByEmail(tt.user.Email)
-				if first.Subject != u.ID || u.EmailVerified != tt.verified || u.Name != tt.user.Name || u.PasswordHash != "" {
-					t.Fatalf("provisioned user = %+v (sub %s); want verified %v, name %q", u, first.Subject, tt.verified, tt.user.Name)
+				email := ""
+				if tt.verified {
+					email = tt.user.Email
+				}
+				wantFederated(t, first, tt.conn, email)
+				u := f.userByID(first.Subject)
+				if u.Email != email || u.EmailVerified != tt.verified || u.Name != tt.user.Name || u.PasswordHash != "" {
+					t.Fatalf("provisioned user = %+v (sub %s); want address %q, name %q", u, first.Subject, email, tt.user.Name)
 				}
 				xs := f.identities(u.ID)
-				if len(xs) != 1 || xs[0].ConnectionID != tt.conn.ID || xs[0].Issuer != tt.issuer || xs[0].Subject != tt.user.Subject {
+				if len(xs) != 1 || xs[0].ConnectionID != tt.conn.ID || xs[0].Issuer != tt.issuer || xs[0].Subject != tt.user.Subject || xs[0].Email != tt.user.Email {
 					t.Fatalf("identities = %+v; want (%s, %s, %s)", xs, tt.conn.ID, tt.issuer, tt.user.Subject)
 				}
 				again := f.federatedLogin(e.browser(), tt.conn)
@@ -407,7 +438,7 @@ func TestFederationSocialLinking(t *testing.T) {
 		t.Run("a link token is no use to another account", func(t *testing.T) {
 			e.fake.SetUser(socialtest.Google, socialtest.User{Subject: "g-una-2", Email: "una@acme.test", EmailVerified: true})
 			b := e.browser()
-			fl, up := f.beginFederated(b, workspace)
+			fl, up := f.beginFederated(b, google)
 			cb := fl.atProvider(up)
 			p := b.get(cb)
 			c := fl.finish(cb, p, url.Values{"email": {f.email}, "password": {f.password}, "link": {field(t, linkField, p.body)}})
@@ -416,17 +447,18 @@ func TestFederationSocialLinking(t *testing.T) {
 			}
 		})
 
+		// An address the upstream does not vouch for is never looked up:
+		// the login makes an account of its own (this connection creates
+		// users), without the address, whether an account has it or not —
+		// nobody learns which addresses have accounts, and nobody signs in
+		// to another's.
 		t.Run("Microsoft's address is never trusted, even with trust on", func(t *testing.T) {
 			e.fake.SetUser(socialtest.Microsoft, socialtest.User{Subject: "00000000-0000-0000-aaaa-000000000001", TenantID: contosoTenant,
 				Email: "vera@acme.test", EmailVerified: true, Name: "Not Vera"})
-			b := e.browser()
-			fl, up := f.beginFederated(b, microsoft)
-			p := b.get(fl.atProvider(up))
-			if p.status != http.StatusOK || !strings.Contains(p.body, "Sign in to it to link your Microsoft login") {
-				t.Fatalf("want the sign-in-to-link page, got %d:\n%s", p.status, p.body)
-			}
-			if slices.ContainsFunc(p.header.Values("Set-Cookie"), func(c string) bool { return strings.HasPrefix(c, "gh_session=") }) {
-				t.Fatal("a session began before the account's owner signed in")
+			c := f.federatedLogin(e.browser(), microsoft)
+			wantFederated(t, c, microsoft, "")
+			if c.Subject == vera.ID || f.userByID(c.Subject).Email != "" {
+				t.Fatalf("a Microsoft login with vera's address signed in as %s", c.Subject)
 			}
 			for _, x := range f.identities(vera.ID) {
 				if x.ConnectionID == microsoft.ID {
@@ -436,15 +468,15 @@ func TestFederationSocialLinking(t *testing.T) {
 		})
 
 		t.Run("the same address at another connection is another identity", func(t *testing.T) {
-			// GitHub (not trusted) provisions sam; an identity with the
-			// same address at Google Workspace does not sign in as sam.
+			// GitHub (not trusted) provisions sam, without the address; an
+			// identity with the same address at Google Workspace (not
+			// trusted either) is another account.
 			e.fake.SetUser(socialtest.GitHub, socialtest.User{Subject: "777", Login: "sam", Email: "sam@shared.test", EmailVerified: true})
 			sam := f.federatedLogin(e.browser(), github)
 			e.fake.SetUser(socialtest.Google, socialtest.User{Subject: "g-sam", Email: "sam@shared.test", EmailVerified: true})
-			b := e.browser()
-			fl, up := f.beginFederated(b, workspace)
-			if p := b.get(fl.atProvider(up)); p.status != http.StatusOK || !strings.Contains(p.body, "Sign in to it to link your Google Workspace login") {
-				t.Fatalf("want the sign-in-to-link page, got %d:\n%s", p.status, p.body)
+			other := f.federatedLogin(e.browser(), workspace)
+			if other.Subject == sam.Subject || other.Email != "" {
+				t.Fatalf("Google Workspace login = %+v, sam is %s", other, sam.Subject)
 			}
 			if xs := f.identities(sam.Subject); len(xs) != 1 || xs[0].ConnectionID != github.ID {
 				t.Fatalf("sam's identities = %+v", xs)
@@ -452,10 +484,8 @@ func TestFederationSocialLinking(t *testing.T) {
 			// The same Google subject as vera's, at another connection, is
 			// not vera's identity either.
 			e.fake.SetUser(socialtest.Google, socialtest.User{Subject: "g-vera", Email: "vera@acme.test", EmailVerified: true})
-			b = e.browser()
-			fl, up = f.beginFederated(b, workspace)
-			if p := b.get(fl.atProvider(up)); p.status != http.StatusOK || !strings.Contains(p.body, "Sign in to it to link your Google Workspace login") {
-				t.Fatalf("want the sign-in-to-link page, got %d:\n%s", p.status, p.body)
+			if c := f.federatedLogin(e.browser(), workspace); c.Subject == vera.ID {
+				t.Fatal("vera's Google subject at another connection signed in as vera")
 			}
 		})
 	})
@@ -535,7 +565,7 @@ func TestFederationSocialRejections(t *testing.T) {
 			query := cb[strings.Index(cb, "?"):]
 			// acme's connection is unknown on globex's host.
 			p := b.get(g.issuer + "/federation/" + google.ID + "/callback" + query)
-			if p.status != http.StatusBadRequest || !strings.Contains(p.body, "Sign-in option not available") {
+			if p.status != http.StatusNotFound || !strings.Contains(p.body, "Sign-in option not available") {
 				t.Fatalf("acme's connection on globex's host: %d\n%s", p.status, p.body)
 			}
 			// acme's state is unknown to globex's connection.

@@ -14,7 +14,8 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/gatehouse-id/gatehouse/admin"
-	"github.com/gatehouse-id/gatehouse/app/login"
+	"github.com/gatehouse-id/gatehouse/app/authn"
+	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
 )
 
@@ -25,6 +26,8 @@ var (
 	recoveryCodeRe = regexp.MustCompile(`<li><code>([a-z0-9]{5}-[a-z0-9]{5})</code></li>`)
 	// idOf is the auth request of the recovery codes page's way on.
 	idOf = regexp.MustCompile(`href="/consent\?id=([^"&]+)"`)
+	// continueLink is the link on the recovery codes page.
+	continueLink = regexp.MustCompile(`class="button primary" href="([^"]+)"`)
 )
 
 // setMFAPolicy sets the tenant's MFA policy through the admin service.
@@ -242,6 +245,46 @@ func (f *fixture) enrolTOTP(t *testing.T, b *browser) (*authApp, []string, idCla
 
 // ACR values, as the tests spell them.
 const (
-	acrMFA      = login.ACRMFA
-	acrPhishing = login.ACRPhishingResistant
+	acrMFA      = authn.ACRMFA
+	acrPhishing = authn.ACRPhishingResistant
 )
+
+// staleSessions makes every session of the fixture's user one that signed
+// in longer ago than the re-authentication window.
+func (f *fixture) staleSessions(t testing.TB) {
+	t.Helper()
+	db, err := f.e.store.SQLDB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := "UPDATE sessions SET auth_time = $1 WHERE tenant_id = $2 AND user_id = $3"
+	if f.e.store.Dialect() == tenants.DialectSQLite {
+		q = "UPDATE sessions SET auth_time = ? WHERE tenant_id = ? AND user_id = ?"
+	}
+	if _, err := db.Exec(q, f.e.store.Now().Add(-time.Hour).UTC(), f.tenant.ID, f.userID); err != nil {
+		t.Fatalf("age the sessions: %v", err)
+	}
+}
+
+// staleSession makes b's session at the fixture's tenant one that signed
+// in longer ago than the re-authentication window, as a stolen session
+// would be: its sensitive changes need a confirmation.
+func (f *fixture) staleSession(t testing.TB, b *browser) {
+	t.Helper()
+	v := f.sessionCookie(b)
+	if v == "" {
+		t.Fatal("the browser has no session")
+	}
+	db, err := f.e.store.SQLDB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := "UPDATE sessions SET auth_time = $1 WHERE id = $2"
+	if f.e.store.Dialect() == tenants.DialectSQLite {
+		q = "UPDATE sessions SET auth_time = ? WHERE id = ?"
+	}
+	res, err := db.Exec(q, f.e.store.Now().Add(-time.Hour).UTC(), secret.Hash(v))
+	if n, _ := res.RowsAffected(); err != nil || n != 1 {
+		t.Fatalf("age the session: %v (%d rows)", err, n)
+	}
+}

@@ -86,9 +86,10 @@ func TestPasskeyBrowser(t *testing.T) {
 	run(t, ctx, "passkey", chromedp.Click(chromedp.ID("webauthn-button")), chromedp.WaitVisible(hello))
 	rp.want(t, ctx, f.email, "hwk user mfa", acrPhishing)
 
-	// The account page adds a second passkey, after the password, on
-	// another authenticator (the first one holds a credential the
-	// registration excludes).
+	// The account page adds a second passkey, after the password (the
+	// sign-in is minutes old), on another authenticator (the first one
+	// holds a credential the registration excludes).
+	f.staleSessions(t)
 	if _, err := chromedp.Call(ctx, webauthn.RemoveVirtualAuthenticator, webauthn.RemoveVirtualAuthenticatorParams{AuthenticatorID: auth.AuthenticatorID}); err != nil {
 		t.Fatalf("WebAuthn.removeVirtualAuthenticator: %v", err)
 	}

@@ -153,7 +153,9 @@ func TestPasskeyCeremonies(t *testing.T) {
 		p = b.get(f.issuer + "/logout") // any form of the session carries its token
 		csrf := field(t, csrfField, p.body)
 		fla := &oidcFlow{f: f, b: b}
-		// Without the password (or a code): refused, nothing stored.
+		// Without the password (or a code), once the session's sign-in is
+		// minutes old: refused, nothing stored.
+		f.staleSession(t, b)
 		opts = fla.options("/account/webauthn/options")
 		p = b.post(f.issuer+"/account/webauthn", url.Values{"csrf_token": {csrf}, "credential": {(&softKey{t: t}).create(f.issuer, opts)}, "confirm": {"not the password"}})
 		if p.status != http.StatusSeeOther || p.location != "/account?error=confirm-failed" {

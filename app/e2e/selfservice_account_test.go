@@ -142,6 +142,7 @@ func TestSelfServiceAccountPasswordAndEmail(t *testing.T) {
 		if _, err := e.srv.Admin().CreateUser(f.adminCtx(), admin.CreateUserInput{Email: "taken@acme.test", Password: testPassword}); err != nil {
 			t.Fatal(err)
 		}
+		f.staleSession(t, a)
 		if q := f.accountPost(a, csrf, "/account/email", url.Values{"email": {"ann.new@acme.test"}, "confirm": {"wrong"}}); q.status != http.StatusBadRequest {
 			t.Fatalf("change of address with a wrong password: %d", q.status)
 		}
@@ -196,6 +197,7 @@ func TestSelfServiceAccountMFA(t *testing.T) {
 		if n := len(recoveryItem.FindAllString(q.body, -1)); q.status != http.StatusOK || n != 10 {
 			t.Fatalf("after the first code: %d, %d recovery codes\n%s", q.status, n, q.body)
 		}
+		f.staleSession(t, a)
 		p = f.accountPage(a)
 		csrf := field(t, csrfField, p.body)
 		if !strings.Contains(p.body, "Authenticator app") || !strings.Contains(p.body, "10 unused recovery codes") {

@@ -115,7 +115,7 @@ func (f *fixture) accountPage(b *browser) *page {
 // sends it to sign in.
 func (f *fixture) signedOut(b *browser) bool {
 	p := b.get(f.issuer + "/account")
-	return p.status == http.StatusFound && strings.Contains(p.location, "/authorize")
+	return p.status == http.StatusFound && strings.HasPrefix(p.location, "/login?id=")
 }
 
 // accountPost posts form (with the page's anti-CSRF token) to an account

@@ -33,12 +33,11 @@ func TestSessionPromptsAndMaxAge(t *testing.T) {
 		if q := mustURL(p.location).Query(); q.Get("error") != "consent_required" {
 			t.Fatalf("prompt=none with a new scope: %s", p.location)
 		}
-		// Without prompt, the session skips the login page and consent.
+		// Without prompt, the session skips the login page and consent:
+		// the authorization endpoint answers the client in one redirect.
 		p = b.get(f.authorizeURL(f.web.ClientID, pk(nil)))
-		p = b.get(resolve(f.issuer, p.location)) // /login -> /consent
-		p = b.get(resolve(f.issuer, p.location)) // /consent -> client
 		if !strings.HasPrefix(p.location, redirectURI) || mustURL(p.location).Query().Get("code") == "" {
-			t.Fatalf("with a session the flow should complete without pages: %d %s", p.status, p.location)
+			t.Fatalf("with a session the flow should complete in one redirect: %d %s", p.status, p.location)
 		}
 		// prompt=login and max_age=0 show the login page again.
 		for _, extra := range []url.Values{{"prompt": {"login"}}, {"max_age": {"0"}}} {
@@ -50,7 +49,6 @@ func TestSessionPromptsAndMaxAge(t *testing.T) {
 		}
 		// prompt=consent shows consent again.
 		p = b.get(f.authorizeURL(f.web.ClientID, pk(url.Values{"prompt": {"consent"}})))
-		p = b.get(resolve(f.issuer, p.location))
 		p = b.get(resolve(f.issuer, p.location))
 		if p.status != http.StatusOK || !strings.Contains(p.body, ">Allow<") {
 			t.Fatalf("prompt=consent: want the consent page, got %d %s", p.status, p.location)
@@ -175,10 +173,18 @@ func TestLogout(t *testing.T) {
 		if p.status != http.StatusOK || !strings.Contains(p.body, "Sign out?") {
 			t.Fatalf("logout without hint: %d", p.status)
 		}
-		if q := b.post(f.issuer+"/logout", url.Values{"confirm": {"yes"}}); q.status != http.StatusForbidden {
+		if !strings.Contains(p.body, `action="/logout/confirm"`) {
+			t.Fatalf("the confirmation form does not post to /logout/confirm:\n%s", p.body)
+		}
+		if q := b.post(f.issuer+"/logout/confirm", url.Values{}); q.status != http.StatusForbidden {
 			t.Fatalf("confirmation without CSRF token: %d", q.status)
 		}
-		q := b.post(f.issuer+"/logout", url.Values{"confirm": {"yes"}, "csrf_token": {field(t, csrfField, p.body)}})
+		// A cross-site POST to the logout endpoint never ends the session
+		// without the user's confirmation.
+		if q := b.post(f.issuer+"/logout", url.Values{"confirm": {"yes"}}); q.status != http.StatusOK || !strings.Contains(q.body, "Sign out?") {
+			t.Fatalf("RP-initiated logout POST without a hint: %d, want the confirmation page", q.status)
+		}
+		q := b.post(f.issuer+"/logout/confirm", url.Values{"csrf_token": {field(t, csrfField, p.body)}})
 		if q.status != http.StatusOK || !strings.Contains(q.body, "signed out") {
 			t.Fatalf("confirmed logout: %d", q.status)
 		}

@@ -10,7 +10,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/gatehouse-id/gatehouse/app/authn"
 	"github.com/gatehouse-id/gatehouse/app/oidc"
+	"github.com/gatehouse-id/gatehouse/app/web"
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/views"
 	"github.com/gatehouse-id/gatehouse/views/httperr"
@@ -21,10 +23,9 @@ import (
 func requested(ar *tenants.AuthRequest) tenants.ScopeSet {
 	set := tenants.ScopeSet{}
 	for _, s := range ar.Scopes {
-		switch s {
-		case "openid", "profile", "email", "offline_access":
+		if oidc.StandardScope(s) {
 			set[""] = append(set[""], s)
-		default:
+		} else {
 			set[ar.Audience] = append(set[ar.Audience], s)
 		}
 	}
@@ -37,20 +38,21 @@ func requested(ar *tenants.AuthRequest) tenants.ScopeSet {
 }
 
 // scopesToConsent returns what the user must still consent to for ar:
-// nothing for Gatehouse's own console (a first-party client of the system
-// tenant); everything with prompt=consent; else what earlier consents do
-// not cover.
+// nothing for Gatehouse's own first-party clients of the system tenant
+// (the console); everything with prompt=consent; else what earlier
+// consents do not cover. The console's "Try it" client does ask: it shows
+// what users of the application see.
 func (h *Handler) scopesToConsent(ctx context.Context, ar *tenants.AuthRequest) (tenants.ScopeSet, error) {
-	// Gatehouse's own first-party clients (the console, the account
-	// pages) have nothing to consent to. The console's Try it client does
-	// ask: it shows what users of the application see.
+	if ar.Intent != "" {
+		return tenants.ScopeSet{}, nil
+	}
 	if c, err := h.provider.Client(ctx, ar.ClientID); err == nil && c.Internal {
-		if t, ok := tenants.FromContext(ctx); ok && (t.System || c.ClientID == accountClientID) {
+		if t, ok := tenants.FromContext(ctx); ok && t.System {
 			return tenants.ScopeSet{}, nil
 		}
 	}
 	want := requested(ar)
-	if slices.Contains(ar.Prompt, oidc.PromptConsent) {
+	if slices.Contains(ar.Prompt, authn.PromptConsent) {
 		return want, nil
 	}
 	have, err := h.store.ConsentFor(ctx, ar.UserID, ar.ClientID)
@@ -71,17 +73,17 @@ func (h *Handler) scopesToConsent(ctx context.Context, ar *tenants.AuthRequest) 
 }
 
 // consentRequest loads the auth request of a consent step: the browser's,
-// authenticated, and its user the session's.
+// a client's, authenticated, and its user the session's.
 func (h *Handler) consentRequest(c echo.Context, t *tenants.Tenant, id string) (*tenants.AuthRequest, *tenants.Session, error) {
-	ar, err := h.loadRequest(c, t, id)
+	ar, err := h.request(c, t, id)
 	if err != nil {
 		return nil, nil, err
 	}
-	sess, err := h.currentSession(c, c.Request().Context(), t)
+	sess, err := h.site.Session(c)
 	if err != nil {
 		return nil, nil, httperr.Internal(err)
 	}
-	if sess == nil || ar.UserID == "" || sess.UserID != ar.UserID {
+	if sess == nil || ar.Intent != "" || ar.UserID == "" || sess.UserID != ar.UserID {
 		return nil, nil, expired()
 	}
 	return ar, sess, nil
@@ -90,7 +92,7 @@ func (h *Handler) consentRequest(c echo.Context, t *tenants.Tenant, id string) (
 // showConsent completes the request when earlier consent covers it, and
 // otherwise asks the user, listing the application and its scopes in words.
 func (h *Handler) showConsent(c echo.Context) error {
-	t, ctx, err := tenant(c)
+	t, ctx, err := web.Tenant(c)
 	if err != nil {
 		return err
 	}
@@ -107,7 +109,7 @@ func (h *Handler) showConsent(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		return redirect(c, loc)
+		return web.Redirect(c, loc)
 	}
 	cl, err := h.provider.Client(ctx, ar.ClientID)
 	if err != nil {
@@ -118,14 +120,14 @@ func (h *Handler) showConsent(c echo.Context) error {
 		return httperr.Internal(err)
 	}
 	v := views.ConsentView{
-		Meta:      meta(t, "Allow access"),
+		Meta:      web.Meta(t, "Allow access"),
 		RequestID: ar.ID,
-		CSRF:      h.csrfToken(t, ensureBrowser(c, t), sess.ID),
+		CSRF:      h.site.CSRF(c, t),
 		AppName:   cl.Name,
-		UserEmail: user.Email,
+		UserEmail: displayName(user),
 	}
 	for _, s := range requested(ar)[""] {
-		v.Scopes = append(v.Scopes, views.ConsentScope{Description: oidcScopeWords[s]})
+		v.Scopes = append(v.Scopes, views.ConsentScope{Description: oidc.ScopeWords(s)})
 	}
 	if ar.Audience != "" {
 		if g, ok := cl.Grants[ar.Audience]; ok {
@@ -140,28 +142,26 @@ func (h *Handler) showConsent(c echo.Context) error {
 			}
 		}
 	}
-	return render(c, http.StatusOK, views.ConsentPage(v))
+	return web.Render(c, http.StatusOK, views.ConsentPage(v))
 }
 
-var oidcScopeWords = map[string]string{
-	"openid":         "Sign you in with your account",
-	"profile":        "See your name",
-	"email":          "See your email address",
-	"offline_access": "Stay connected when you are not using it",
+// displayName is how a page names the signed-in user: their address, or,
+// for an account without one, their name.
+func displayName(u *tenants.User) string {
+	if u.Email != "" {
+		return u.Email
+	}
+	if u.Name != "" {
+		return u.Name
+	}
+	return "your account"
 }
 
 // submitConsent records the user's answer: Allow grants the scopes and
 // completes the request; Cancel sends access_denied to the application.
 func (h *Handler) submitConsent(c echo.Context) error {
-	t, ctx, err := tenant(c)
+	t, ctx, err := web.Tenant(c)
 	if err != nil {
-		return err
-	}
-	sess, err := h.currentSession(c, ctx, t)
-	if err != nil {
-		return httperr.Internal(err)
-	}
-	if err := h.checkCSRF(c, t, sessionID(sess)); err != nil {
 		return err
 	}
 	ar, _, err := h.consentRequest(c, t, c.FormValue("id"))
@@ -174,7 +174,7 @@ func (h *Handler) submitConsent(c echo.Context) error {
 		h.auditConsent(ctx, ar, "consent.denied", "denied")
 		return h.provider.Fail(ctx, ar, httperr.AccessDenied, "the user did not allow access")
 	default:
-		return badForm()
+		return web.BadForm()
 	}
 	if _, err := h.store.GrantConsent(ctx, ar.UserID, ar.ClientID, requested(ar)); err != nil {
 		return httperr.Internal(err)
@@ -184,14 +184,14 @@ func (h *Handler) submitConsent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return redirect(c, loc)
+	return web.Redirect(c, loc)
 }
 
 // auditConsent records the user's answer to a consent page, with the
 // scopes asked for.
 func (h *Handler) auditConsent(ctx context.Context, ar *tenants.AuthRequest, action, outcome string) {
 	ev := &tenants.AuditEvent{Action: action, ActorKind: "user", ActorID: ar.UserID, TargetType: "client", TargetID: ar.ClientID,
-		ClientID: ar.ClientID, Outcome: outcome, Reason: "scopes: " + strings.Join(ar.Scopes, " ")}
+		ClientID: ar.ClientID, Outcome: outcome, Reason: tenants.Truncate("scopes: "+strings.Join(ar.Scopes, " "), 512)}
 	if err := h.store.AppendAudit(ctx, ev); err != nil {
 		slog.ErrorContext(ctx, "write audit event", "action", action, "err", err)
 	}

@@ -1,5 +1,6 @@
-// Package login serves the pages end users see on a tenant's host: the
-// authorization endpoint's browser side, password login, consent and
-// logout. It keeps the browser binding, sessions and anti-CSRF tokens, and
-// hands protocol decisions to package oidc.
+// Package login serves signing in on a tenant's host: the browser side of
+// the authorization endpoint, the password, second-factor and passkey
+// steps, consent, logout, and the answers of upstream providers. Protocol
+// state (the authorization request) is package oidc's, sign-in policy
+// package authn's; the user's own account is package account's.
 package login

@@ -1,149 +1,108 @@
 package login
 
 import (
-	"context"
 	"net/http"
-	"regexp"
-	"strconv"
-	"time"
 
-	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"github.com/gatehouse-id/gatehouse/app/authn"
+	"github.com/gatehouse-id/gatehouse/app/mfa"
 	"github.com/gatehouse-id/gatehouse/app/oidc"
+	"github.com/gatehouse-id/gatehouse/app/passkey"
+	"github.com/gatehouse-id/gatehouse/app/web"
 	"github.com/gatehouse-id/gatehouse/federation"
 	"github.com/gatehouse-id/gatehouse/tenants"
-	"github.com/gatehouse-id/gatehouse/tenants/mail"
 	"github.com/gatehouse-id/gatehouse/tenants/password"
-	"github.com/gatehouse-id/gatehouse/tenants/secret"
-	"github.com/gatehouse-id/gatehouse/views"
-	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
 
-// Handler serves the end-user pages of every tenant.
+// Handler serves the sign-in pages of every tenant.
 type Handler struct {
-	box      *secret.Box
-	mail     mail.Sender
-	common   *password.Common
+	cfg      Config
+	site     *web.Site
+	store    *tenants.Store
 	provider *oidc.Provider
 	fed      *federation.Service
-	store    *tenants.Store
 	hasher   *password.Hasher
-	csrfKey  []byte
-	now      func() time.Time
-	// passkeys holds each tenant's WebAuthn relying party.
-	passkeys *relyingParties
+	throttle *authn.Throttle
+	factors  *mfa.Factors
+	passkeys *passkey.Passkeys
 }
 
 // Config configures a Handler.
 type Config struct {
-	// CSRFKey keys the anti-CSRF tokens; the same on every node.
-	CSRFKey []byte
-	// Box seals TOTP secrets.
-	Box *secret.Box
-	// Mail sends email; nil means email is not configured.
-	Mail mail.Sender
-	// Common is the list of common passwords new passwords are checked
-	// against.
-	Common *password.Common
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
+	// EmailEnabled says the service sends email, so that the login page
+	// may link to sign-up and password reset.
+	EmailEnabled bool
+}
+
+// Deps are what a Handler is built from.
+type Deps struct {
+	Site       *web.Site
+	Provider   *oidc.Provider
+	Federation *federation.Service
+	Hasher     *password.Hasher
+	Throttle   *authn.Throttle
+	Factors    *mfa.Factors
+	Passkeys   *passkey.Passkeys
 }
 
 // New returns a Handler.
-func New(cfg Config, provider *oidc.Provider, fed *federation.Service, store *tenants.Store, hasher *password.Hasher) *Handler {
-	h := &Handler{box: cfg.Box, mail: cfg.Mail, common: cfg.Common, provider: provider, fed: fed, store: store, hasher: hasher, csrfKey: cfg.CSRFKey, now: cfg.Now,
-		passkeys: newRelyingParties()}
-	if h.now == nil {
-		h.now = time.Now
+func New(cfg Config, d Deps) *Handler {
+	return &Handler{cfg: cfg, site: d.Site, store: d.Site.Store(), provider: d.Provider, fed: d.Federation, hasher: d.Hasher,
+		throttle: d.Throttle, factors: d.Factors, passkeys: d.Passkeys}
+}
+
+// routes lists the sign-in pages and endpoints: Register mounts them, and
+// tests walk every one (CSRF, same origin, another tenant's ids).
+func (h *Handler) routes() []web.Route {
+	fed := federation.PathPrefix + ":connection"
+	return []web.Route{
+		// The authorization endpoint: a relying party may POST its request
+		// (OIDC Core §3.1.2.1).
+		{Method: http.MethodGet, Path: oidc.PathAuthorize, Handler: h.authorize},
+		{Method: http.MethodPost, Path: oidc.PathAuthorize, Handler: h.authorize, CrossSite: true},
+		{Method: http.MethodGet, Path: web.PathLogin, Handler: h.showLogin},
+		{Method: http.MethodPost, Path: web.PathLogin, Handler: h.submitLogin},
+		{Method: http.MethodPost, Path: web.PathLoginFederated, Handler: h.startFederated},
+		{Method: http.MethodGet, Path: web.PathMFA, Handler: h.showMFA},
+		{Method: http.MethodPost, Path: web.PathMFA, Handler: h.submitMFA},
+		{Method: http.MethodGet, Path: web.PathEnrol, Handler: h.showEnrol},
+		{Method: http.MethodPost, Path: web.PathEnrol, Handler: h.submitEnrol},
+		{Method: http.MethodGet, Path: web.PathMFAWebAuthn + web.OptionsSuffix, Handler: h.mfaWebAuthnOptions, SameSiteOnly: true},
+		{Method: http.MethodPost, Path: web.PathMFAWebAuthn, Handler: h.submitMFAWebAuthn},
+		{Method: http.MethodGet, Path: web.PathPasskey + web.OptionsSuffix, Handler: h.passkeyOptions, SameSiteOnly: true},
+		{Method: http.MethodPost, Path: web.PathPasskey, Handler: h.submitPasskey},
+		{Method: http.MethodGet, Path: web.PathEnrolWebAuthn + web.OptionsSuffix, Handler: h.enrolWebAuthnOptions, SameSiteOnly: true},
+		{Method: http.MethodPost, Path: web.PathEnrolWebAuthn, Handler: h.submitEnrolWebAuthn},
+		{Method: http.MethodGet, Path: web.PathConsent, Handler: h.showConsent},
+		{Method: http.MethodPost, Path: web.PathConsent, Handler: h.submitConsent},
+		// RP-Initiated Logout 1.0 lets a relying party send the browser
+		// here by GET or POST; the user confirms on a form of ours.
+		{Method: http.MethodGet, Path: web.PathLogout, Handler: h.endSession},
+		{Method: http.MethodPost, Path: web.PathLogout, Handler: h.endSession, CrossSite: true},
+		{Method: http.MethodPost, Path: web.PathLogoutConfirm, Handler: h.confirmLogout},
+		{Method: http.MethodGet, Path: web.PathBranding, Handler: h.branding},
+		// Upstream answers: a redirect back (OAuth, OIDC), an IdP's
+		// cross-site POST (SAML), and the same-site request that finishes
+		// a SAML login in the browser.
+		{Method: http.MethodGet, Path: fed + federation.PathCallback, Handler: h.federationCallback},
+		{Method: http.MethodPost, Path: fed + federation.PathACS, Handler: h.samlACS, CrossSite: true},
+		{Method: http.MethodGet, Path: fed + federation.PathContinue, Handler: h.federationContinue},
+		{Method: http.MethodGet, Path: fed + federation.PathMetadata, Handler: h.samlMetadata},
 	}
-	return h
+}
+
+// Routes lists the routes of the pages, without their handlers, for tests
+// that must cover every one of them.
+func Routes() []web.Route {
+	rs := (&Handler{}).routes()
+	for i := range rs {
+		rs[i].Handler = nil
+	}
+	return rs
 }
 
 // Register adds the pages to e behind mw, which must resolve the tenant.
 func (h *Handler) Register(e *echo.Echo, mw ...echo.MiddlewareFunc) {
-	e.GET(oidc.PathAuthorize, h.authorize, mw...)
-	e.POST(oidc.PathAuthorize, h.authorize, mw...)
-	e.GET(oidc.PathLogin, h.showLogin, mw...)
-	e.POST(oidc.PathLogin, h.submitLogin, mw...)
-	e.GET(pathConsent, h.showConsent, mw...)
-	e.POST(pathConsent, h.submitConsent, mw...)
-	e.GET(oidc.PathEndSession, h.endSession, mw...)
-	e.GET(BrandingPath, h.branding, mw...)
-	e.POST(pathFederated, h.startFederated, mw...)
-	e.GET(pathMFA, h.showMFA, mw...)
-	e.POST(pathMFA, h.submitMFA, mw...)
-	e.GET(pathEnrol, h.showEnrol, mw...)
-	e.POST(pathEnrol, h.submitEnrol, mw...)
-	e.GET(pathAccount, h.account, mw...)
-	e.GET(pathAccount+"/callback", h.accountCallback, mw...)
-	e.POST(pathAccount+"/identities/:identity/unlink", h.unlinkIdentity, mw...)
-	e.GET("/federation/:connection/callback", h.federationCallback, mw...)
-	e.POST("/federation/:connection/saml/acs", h.samlACS, mw...)
-	e.GET("/federation/:connection/continue", h.federationContinue, mw...)
-	e.GET("/federation/:connection/saml/metadata", h.samlMetadata, mw...)
-	e.POST(oidc.PathEndSession, h.endSession, mw...)
-	h.registerWebAuthn(e, mw...)
-	h.registerSelfService(e, mw...)
+	h.site.Mount(e, h.routes(), mw...)
 }
-
-const pathConsent = "/consent"
-
-// tenant returns the tenant of the request, resolved by the server.
-func tenant(c echo.Context) (*tenants.Tenant, context.Context, error) {
-	ctx := c.Request().Context()
-	t, ok := tenants.FromContext(ctx)
-	if !ok {
-		return nil, nil, httperr.NotFound()
-	}
-	return t, ctx, nil
-}
-
-func meta(t *tenants.Tenant, title string) views.Meta {
-	m := views.Meta{Title: title, TenantName: t.DisplayName, LogoURL: t.LogoURL}
-	if t.AccentColor != "" {
-		m.BrandingCSS = BrandingPath + "?v=" + strconv.FormatInt(t.Revision, 10)
-	}
-	return m
-}
-
-// BrandingPath serves a tenant's stylesheet: its accent colour. A
-// stylesheet, not a style attribute, so that the pages' CSP can forbid
-// inline styles.
-const BrandingPath = "/branding.css"
-
-// branding serves the tenant's stylesheet.
-func (h *Handler) branding(c echo.Context) error {
-	t, _, err := tenant(c)
-	if err != nil {
-		return err
-	}
-	css := ""
-	if accentColor.MatchString(t.AccentColor) {
-		css = ":root { --accent: " + t.AccentColor + "; }\n"
-	}
-	c.Response().Header().Set("Cache-Control", "public, max-age=300")
-	return c.Blob(http.StatusOK, "text/css; charset=utf-8", []byte(css))
-}
-
-// accentColor is the only form an accent colour may take in a stylesheet.
-var accentColor = regexp.MustCompile(`^#[0-9a-f]{6}$`)
-
-// render writes a page.
-func render(c echo.Context, status int, page templ.Component) error {
-	return views.Render(c.Request().Context(), c.Response(), status, page)
-}
-
-// redirect sends the browser on: 303 after a form POST (never 307, which
-// would re-post the password), 302 otherwise.
-func redirect(c echo.Context, to string) error {
-	status := http.StatusFound
-	if c.Request().Method == http.MethodPost {
-		status = http.StatusSeeOther
-	}
-	return c.Redirect(status, to)
-}
-
-// webauthnEnabled reports whether passkeys and security keys are offered:
-// whenever the handler has its WebAuthn relying parties (New makes them).
-func (h *Handler) webauthnEnabled() bool { return h.passkeys != nil }

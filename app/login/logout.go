@@ -6,88 +6,120 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/gatehouse-id/gatehouse/app/web"
+	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/views"
 	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
 
-// endSession is RP-Initiated Logout 1.0 (GET or POST). With an
-// id_token_hint for the signed-in user the session ends at once; otherwise
-// the user confirms with a CSRF-protected form. Afterwards the browser goes
-// to post_logout_redirect_uri (with state) if the client registered it
-// exactly, or sees a signed-out page.
-func (h *Handler) endSession(c echo.Context) error {
-	t, ctx, err := tenant(c)
-	if err != nil {
-		return err
-	}
+// logoutRequest is an RP-Initiated Logout 1.0 request, checked.
+type logoutRequest struct {
+	clientID, postLogout, state string
+	// target is where the browser goes afterwards, "" for the signed-out
+	// page.
+	target string
+	// hintSubject is the subject of a valid id_token_hint, "".
+	hintSubject string
+}
+
+// parseLogout checks the parameters of a logout request: an id_token_hint
+// must be one this tenant issued, and post_logout_redirect_uri one the
+// client registered exactly.
+func (h *Handler) parseLogout(c echo.Context, t *tenants.Tenant) (*logoutRequest, error) {
 	form, err := c.FormParams()
 	if err != nil {
-		return badForm()
+		return nil, web.BadForm()
 	}
-	hintToken, clientID := form.Get("id_token_hint"), form.Get("client_id")
-	postLogout, state := form.Get("post_logout_redirect_uri"), form.Get("state")
-	hintSubject := ""
-	if hintToken != "" {
-		hint, err := h.provider.VerifyIDTokenHint(ctx, hintToken)
+	ctx := c.Request().Context()
+	lr := &logoutRequest{clientID: form.Get("client_id"), postLogout: form.Get("post_logout_redirect_uri"), state: form.Get("state")}
+	if hint := form.Get("id_token_hint"); hint != "" {
+		claims, err := h.provider.VerifyIDTokenHint(ctx, hint)
 		if err != nil {
-			return logoutError("The id_token_hint is not valid for %s.", t.DisplayName)
+			return nil, logoutError("The id_token_hint is not valid for %s.", t.DisplayName)
 		}
-		if clientID != "" && hint.AuthorizedParty != "" && clientID != hint.AuthorizedParty {
-			return logoutError("client_id does not match the id_token_hint.")
+		if lr.clientID != "" && claims.AuthorizedParty != "" && lr.clientID != claims.AuthorizedParty {
+			return nil, logoutError("client_id does not match the id_token_hint.")
 		}
-		if clientID == "" {
-			clientID = hint.AuthorizedParty
+		if lr.clientID == "" {
+			lr.clientID = claims.AuthorizedParty
 		}
-		hintSubject = hint.Subject
+		lr.hintSubject = claims.Subject
 	}
-	target := ""
-	if postLogout != "" {
-		if clientID == "" {
-			return logoutError("post_logout_redirect_uri needs client_id or id_token_hint.")
+	if lr.postLogout != "" {
+		if lr.clientID == "" {
+			return nil, logoutError("post_logout_redirect_uri needs client_id or id_token_hint.")
 		}
-		cl, err := h.provider.Client(ctx, clientID)
-		if err != nil || !slices.Contains(cl.PostLogoutRedirectURIs, postLogout) {
-			return logoutError("The post_logout_redirect_uri is not registered for this application.")
+		cl, err := h.provider.Client(ctx, lr.clientID)
+		if err != nil || !slices.Contains(cl.PostLogoutRedirectURIs, lr.postLogout) {
+			return nil, logoutError("The post_logout_redirect_uri is not registered for this application.")
 		}
-		target = postLogout
-		if state != "" {
-			if target, err = httperr.Location(postLogout, map[string][]string{"state": {state}}); err != nil {
-				return httperr.Internal(err)
+		lr.target = lr.postLogout
+		if lr.state != "" {
+			if lr.target, err = httperr.Location(lr.postLogout, map[string][]string{"state": {lr.state}}); err != nil {
+				return nil, httperr.Internal(err)
 			}
 		}
 	}
+	return lr, nil
+}
 
-	sess, err := h.currentSession(c, ctx, t)
+// endSession is RP-Initiated Logout 1.0 (GET or POST, which other sites
+// send). With an id_token_hint for the signed-in user the session ends at
+// once; otherwise the user confirms on a form of ours (confirmLogout).
+// Afterwards the browser goes to post_logout_redirect_uri (with state) if
+// the client registered it exactly, or sees a signed-out page.
+func (h *Handler) endSession(c echo.Context) error {
+	t, ctx, err := web.Tenant(c)
+	if err != nil {
+		return err
+	}
+	lr, err := h.parseLogout(c, t)
+	if err != nil {
+		return err
+	}
+	sess, err := h.site.Session(c)
 	if err != nil {
 		return httperr.Internal(err)
 	}
-	confirmed := c.Request().Method == http.MethodPost && c.FormValue("confirm") == "yes"
-	if confirmed {
-		if err := h.checkCSRF(c, t, sessionID(sess)); err != nil {
-			return err
-		}
-	}
-	if sess != nil && !confirmed && (hintSubject == "" || hintSubject != sess.UserID) {
+	if sess != nil && (lr.hintSubject == "" || lr.hintSubject != sess.UserID) {
 		user, err := h.store.UserByID(ctx, sess.UserID)
 		if err != nil {
 			return httperr.Internal(err)
 		}
-		return render(c, http.StatusOK, views.LogoutPage(views.LogoutView{
-			Meta:                  meta(t, "Sign out"),
-			CSRF:                  h.csrfToken(t, ensureBrowser(c, t), sess.ID),
-			UserEmail:             user.Email,
-			ClientID:              clientID,
-			PostLogoutRedirectURI: postLogout,
-			State:                 state,
+		return web.Render(c, http.StatusOK, views.LogoutPage(views.LogoutView{
+			Meta:                  web.Meta(t, "Sign out"),
+			CSRF:                  h.site.CSRF(c, t),
+			UserEmail:             displayName(user),
+			ClientID:              lr.clientID,
+			PostLogoutRedirectURI: lr.postLogout,
+			State:                 lr.state,
 		}))
 	}
-	if err := h.endSessions(c, ctx, t); err != nil {
+	return h.signOut(c, t, lr)
+}
+
+// confirmLogout ends the session after the user confirmed on the logout
+// page (the route table checked its anti-CSRF token).
+func (h *Handler) confirmLogout(c echo.Context) error {
+	t, _, err := web.Tenant(c)
+	if err != nil {
+		return err
+	}
+	lr, err := h.parseLogout(c, t)
+	if err != nil {
+		return err
+	}
+	return h.signOut(c, t, lr)
+}
+
+func (h *Handler) signOut(c echo.Context, t *tenants.Tenant, lr *logoutRequest) error {
+	if err := h.site.EndSessions(c, t); err != nil {
 		return httperr.Internal(err)
 	}
-	if target != "" {
-		return redirect(c, target)
+	if lr.target != "" {
+		return web.Redirect(c, lr.target)
 	}
-	return render(c, http.StatusOK, views.SignedOutPage(views.SignedOutView{Meta: meta(t, "Signed out")}))
+	return web.Render(c, http.StatusOK, views.SignedOutPage(views.SignedOutView{Meta: web.Meta(t, "Signed out")}))
 }
 
 func logoutError(format string, args ...any) error {

@@ -1,147 +1,74 @@
 package login
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
-	"image/png"
 	"net/http"
 	"net/url"
-	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
 
+	"github.com/gatehouse-id/gatehouse/app/authn"
+	"github.com/gatehouse-id/gatehouse/app/mfa"
+	"github.com/gatehouse-id/gatehouse/app/web"
 	"github.com/gatehouse-id/gatehouse/tenants"
-	"github.com/gatehouse-id/gatehouse/tenants/secret"
 	"github.com/gatehouse-id/gatehouse/views"
 	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
 
-const (
-	pathMFA   = "/login/mfa"
-	pathEnrol = "/login/enrol"
-)
-
-// totpOptions are the parameters of Gatehouse's TOTP codes (RFC 6238, the
-// ones every authenticator app supports), with one step of clock skew.
-var totpOptions = totp.ValidateOpts{Period: 30, Skew: 1, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
-
-func totpAAD(f *tenants.MFAFactor) []byte { return []byte("totp|" + f.TenantID + "|" + f.ID) }
-
-// totpState is what a TOTP factor remembers: the last time step a code was
-// accepted for, so that no code works twice.
-type totpState struct {
-	LastStep int64 `json:"last_step"`
-}
-
-// checkTOTP checks code against the user's confirmed (or, for enrolment,
-// unconfirmed) TOTP factor f, refusing a code of a step already used.
-func (h *Handler) checkTOTP(ctx context.Context, f *tenants.MFAFactor, code string) bool {
-	code = strings.TrimSpace(code)
-	if len(code) != 6 {
-		return false
-	}
-	raw, err := h.box.Open(f.SecretSealed, totpAAD(f))
-	if err != nil {
-		return false
-	}
-	var st totpState
-	_ = json.Unmarshal([]byte(f.Credential), &st)
-	now := h.now()
-	for skew := int64(-1); skew <= 1; skew++ {
-		step := now.Unix()/30 + skew
-		if step <= st.LastStep {
-			continue
-		}
-		want, err := totp.GenerateCodeCustom(string(raw), time.Unix(step*30, 0), totpOptions)
-		if err == nil && secret.Equal(want, code) {
-			b, _ := json.Marshal(totpState{LastStep: step})
-			return h.store.UseFactor(ctx, f.ID, string(b)) == nil
-		}
-	}
-	return false
-}
-
-// normalizeRecovery turns what a user typed into the form recovery codes
-// are hashed in.
-func normalizeRecovery(s string) string {
-	return strings.ToLower(strings.NewReplacer(" ", "", "-", "").Replace(strings.TrimSpace(s)))
-}
-
-// newRecoveryCodes makes ten codes, stores their hashes (replacing any
-// older codes) and returns them to show once.
-func (h *Handler) newRecoveryCodes(ctx context.Context, userID string) ([]string, error) {
-	codes := make([]string, 10)
-	hashes := make([]string, 10)
-	for i := range codes {
-		raw := strings.ToLower(secret.Token(8))
-		raw = strings.NewReplacer("-", "a", "_", "b").Replace(raw)[:10]
-		codes[i] = raw[:5] + "-" + raw[5:]
-		hashes[i] = secret.Hash(normalizeRecovery(codes[i]))
-	}
-	return codes, h.store.ReplaceRecoveryCodes(ctx, userID, hashes)
-}
+const errWrongCode = "That code is not right. Try again."
 
 // showMFA shows the second step of a login.
 func (h *Handler) showMFA(c echo.Context) error {
-	t, ctx, err := tenant(c)
+	t, _, err := web.Tenant(c)
 	if err != nil {
 		return err
 	}
-	st, err := h.loadStep(c, t, c.QueryParam("step"), tenants.StepMFA)
+	token := c.QueryParam("step")
+	st, err := h.loadStep(c, t, token, tenants.StepMFA)
 	if err != nil {
 		return err
 	}
-	return h.renderMFA(c, ctx, t, st, c.QueryParam("step"), "", http.StatusOK)
+	return h.renderMFA(c, t, st, token, "", http.StatusOK)
 }
 
-func (h *Handler) renderMFA(c echo.Context, ctx context.Context, t *tenants.Tenant, st *tenants.LoginStep, token, msg string, status int) error {
-	factors, err := h.confirmedFactors(ctx, st.UserID)
+func (h *Handler) renderMFA(c echo.Context, t *tenants.Tenant, st *tenants.LoginStep, token, msg string, status int) error {
+	ctx := c.Request().Context()
+	fs, err := h.factors.Confirmed(ctx, st.UserID)
 	if err != nil {
 		return httperr.Internal(err)
 	}
-	v := views.MFAView{Meta: meta(t, "Two-step verification"), Step: token, Error: msg}
-	for _, f := range factors {
+	v := views.MFAView{Meta: web.Meta(t, "Two-step verification"), Step: token, Error: msg, CSRF: h.site.CSRF(c, t)}
+	for _, f := range fs {
 		v.HasTOTP = v.HasTOTP || f.Type == tenants.FactorTOTP
 		v.HasWebAuthn = v.HasWebAuthn || f.Type == tenants.FactorWebAuthn
 	}
 	if ar, err := h.store.AuthRequestByID(ctx, st.AuthRequestID); err == nil {
-		v.OnlyWebAuthn = requiredACR(ar) == ACRPhishingResistant
+		v.OnlyWebAuthn = authn.RequirementOf(ar).ACR == authn.ACRPhishingResistant
 	}
-	sess, _ := h.currentSession(c, ctx, t)
-	v.CSRF = h.csrfToken(t, ensureBrowser(c, t), sessionID(sess))
-	return render(c, status, views.MFAPage(v))
+	return web.Render(c, status, views.MFAPage(v))
 }
 
 // stepRequest is a form posted at a step of a login (second factor,
 // enrolment): its tenant, step, authorization request, user, and the
-// throttle keys of its attempts.
+// attempt its tries count as.
 type stepRequest struct {
-	t     *tenants.Tenant
-	ctx   context.Context
-	token string
-	st    *tenants.LoginStep
-	ar    *tenants.AuthRequest
-	u     *tenants.User
-	keys  []throttleKey
+	t       *tenants.Tenant
+	ctx     context.Context
+	token   string
+	st      *tenants.LoginStep
+	ar      *tenants.AuthRequest
+	u       *tenants.User
+	attempt authn.Attempt
+	first   authn.Proof
 }
 
-// stepForm checks a form posted at a step of purpose (its anti-CSRF token,
-// its step, the request and user it belongs to).
+// stepForm loads what a form posted at a step of purpose belongs to: its
+// step, the request and the user (the route table checked its anti-CSRF
+// token).
 func (h *Handler) stepForm(c echo.Context, purpose string) (*stepRequest, error) {
-	t, ctx, err := tenant(c)
+	t, ctx, err := web.Tenant(c)
 	if err != nil {
-		return nil, err
-	}
-	sess, err := h.currentSession(c, ctx, t)
-	if err != nil {
-		return nil, httperr.Internal(err)
-	}
-	if err := h.checkCSRF(c, t, sessionID(sess)); err != nil {
 		return nil, err
 	}
 	token := c.FormValue("step")
@@ -149,7 +76,7 @@ func (h *Handler) stepForm(c echo.Context, purpose string) (*stepRequest, error)
 	if err != nil {
 		return nil, err
 	}
-	ar, err := h.loadRequest(c, t, st.AuthRequestID)
+	ar, err := h.request(c, t, st.AuthRequestID)
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +84,10 @@ func (h *Handler) stepForm(c echo.Context, purpose string) (*stepRequest, error)
 	if err != nil || u.DisabledAt != nil {
 		return nil, expired()
 	}
-	return &stepRequest{t: t, ctx: ctx, token: token, st: st, ar: ar, u: u, keys: keysFor(t, "mfa", u.Email, c.RealIP())}, nil
+	var data stepData
+	_ = json.Unmarshal([]byte(st.Data), &data)
+	return &stepRequest{t: t, ctx: ctx, token: token, st: st, ar: ar, u: u, first: data.proof(),
+		attempt: authn.Attempt{Action: "mfa", Rules: authn.SecondFactorRules, Tenant: t.ID, Account: u.ID, Address: web.ClientIP(ctx)}}, nil
 }
 
 // submitMFA checks a TOTP or recovery code for the second step.
@@ -166,116 +96,48 @@ func (h *Handler) submitMFA(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	t, ctx, token, st, ar, u, keys := sr.t, sr.ctx, sr.token, sr.st, sr.ar, sr.u, sr.keys
-	if h.throttled(ctx, keys) {
-		h.auditLogin(c, u.ID, u.Email, "mfa.throttled", "denied", "too many failed codes")
-		return h.renderMFA(c, ctx, t, st, token, errWrongCode, http.StatusUnauthorized)
+	t, ctx, u := sr.t, sr.ctx, sr.u
+	if h.throttle.Check(ctx, sr.attempt).Refuse {
+		h.site.Audit(ctx, u.ID, u.Email, "mfa.throttled", "denied", "too many failed codes")
+		return h.renderMFA(c, t, sr.st, sr.token, errWrongCode, http.StatusUnauthorized)
 	}
-	var data stepData
-	_ = json.Unmarshal([]byte(st.Data), &data)
-	method := ""
+	ok := false
 	if code := c.FormValue("code"); code != "" {
-		factors, err := h.confirmedFactors(ctx, u.ID)
-		if err != nil {
-			return httperr.Internal(err)
-		}
-		for i := range factors {
-			if factors[i].Type == tenants.FactorTOTP && h.checkTOTP(ctx, &factors[i], code) {
-				method = amrOTP
-				break
-			}
-		}
-	} else if rc := c.FormValue("recovery_code"); rc != "" && len(rc) <= 64 {
-		if err := h.store.UseRecoveryCode(ctx, u.ID, secret.Hash(normalizeRecovery(rc))); err == nil {
-			method = amrOTP
-			h.auditLogin(c, u.ID, u.Email, "mfa.recovery_code_used", "success", "")
-		}
+		ok = h.checkCode(ctx, u.ID, code)
+	} else if rc := c.FormValue("recovery_code"); rc != "" && h.factors.UseRecoveryCode(ctx, u.ID, rc) {
+		ok = true
+		h.site.Audit(ctx, u.ID, u.Email, "mfa.recovery_code_used", "success", "")
 	}
-	if method == "" || requiredACR(ar) == ACRPhishingResistant {
-		h.failed(ctx, keys)
-		h.auditLogin(c, u.ID, u.Email, "mfa.failed", "failure", "wrong code")
-		return h.renderMFA(c, ctx, t, st, token, errWrongCode, http.StatusUnauthorized)
+	if !ok || authn.RequirementOf(sr.ar).ACR == authn.ACRPhishingResistant {
+		h.throttle.Failed(ctx, sr.attempt)
+		h.site.Audit(ctx, u.ID, u.Email, "mfa.failed", "failure", "wrong code")
+		return h.renderMFA(c, t, sr.st, sr.token, errWrongCode, http.StatusUnauthorized)
 	}
-	if _, err := h.store.UseLoginStep(ctx, st.ID); err != nil {
+	if _, err := h.store.UseLoginStep(ctx, sr.st.ID); err != nil {
 		return expired()
 	}
-	h.succeeded(ctx, keys)
-	return h.finishLogin(c, t, ar, u, firstFactor{amr: withMFA(data.AMR, method), idp: data.IDP, acr: ACRMFA})
+	h.throttle.Succeeded(ctx, sr.attempt)
+	return h.finish(c, t, sr.ar, u, authn.Proof{AMR: authn.WithSecondFactor(sr.first.AMR, authn.AMROTP), IDP: sr.first.IDP, ACR: authn.ACRMFA})
 }
 
-const errWrongCode = "That code is not right. Try again."
-
-// withMFA adds method and "mfa" to the methods of the first factor.
-func withMFA(amr []string, method string) []string {
-	out := append([]string{}, amr...)
-	for _, m := range []string{method, amrMFA} {
-		if m != "" && !containsString(out, m) {
-			out = append(out, m)
-		}
+// checkCode checks code against the user's confirmed TOTP factors.
+func (h *Handler) checkCode(ctx context.Context, userID, code string) bool {
+	fs, err := h.factors.Confirmed(ctx, userID)
+	if err != nil {
+		return false
 	}
-	return out
-}
-
-func containsString(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
+	for i := range fs {
+		if fs[i].Type == tenants.FactorTOTP && h.factors.CheckTOTP(ctx, &fs[i], code) {
 			return true
 		}
 	}
 	return false
 }
 
-// pendingTOTP returns the user's unconfirmed TOTP factor, making one (with
-// a new secret, sealed) if there is none, and its key for display.
-func (h *Handler) pendingTOTP(ctx context.Context, t *tenants.Tenant, u *tenants.User) (*tenants.MFAFactor, *otp.Key, error) {
-	fs, err := h.store.ListFactors(ctx, u.ID)
-	if err != nil {
-		return nil, nil, err
-	}
-	for i := range fs {
-		f := &fs[i]
-		if f.Type == tenants.FactorTOTP && !f.Confirmed {
-			raw, err := h.box.Open(f.SecretSealed, totpAAD(f))
-			if err != nil {
-				return nil, nil, err
-			}
-			key, err := otp.NewKeyFromURL(totpURL(t, u, string(raw)))
-			return f, key, err
-		}
-	}
-	key, err := totp.Generate(totp.GenerateOpts{Issuer: t.DisplayName, AccountName: u.Email, SecretSize: 20, Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	if err != nil {
-		return nil, nil, err
-	}
-	f := &tenants.MFAFactor{ID: tenants.NewID(), TenantID: t.ID, UserID: u.ID, Type: tenants.FactorTOTP, Name: "Authenticator app"}
-	f.SecretSealed = h.box.Seal([]byte(key.Secret()), totpAAD(f))
-	if err := h.store.CreateFactor(ctx, f); err != nil {
-		return nil, nil, err
-	}
-	return f, key, nil
-}
-
-func totpURL(t *tenants.Tenant, u *tenants.User, secretB32 string) string {
-	v := url.Values{"secret": {secretB32}, "issuer": {t.DisplayName}, "period": {"30"}, "digits": {"6"}, "algorithm": {"SHA1"}}
-	return "otpauth://totp/" + url.PathEscape(t.DisplayName+":"+u.Email) + "?" + v.Encode()
-}
-
-func qrDataURL(key *otp.Key) (string, error) {
-	img, err := key.Image(200, 200)
-	if err != nil {
-		return "", err
-	}
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
-		return "", err
-	}
-	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(b.Bytes()), nil
-}
-
 // showEnrol asks a user whom the tenant requires MFA of to set up an
 // authenticator app before the login completes.
 func (h *Handler) showEnrol(c echo.Context) error {
-	t, ctx, err := tenant(c)
+	t, _, err := web.Tenant(c)
 	if err != nil {
 		return err
 	}
@@ -284,58 +146,70 @@ func (h *Handler) showEnrol(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.renderEnrol(c, ctx, t, st, token, "", http.StatusOK)
+	return h.renderEnrol(c, t, st, token, "", http.StatusOK)
 }
 
-func (h *Handler) renderEnrol(c echo.Context, ctx context.Context, t *tenants.Tenant, st *tenants.LoginStep, token, msg string, status int) error {
+func (h *Handler) renderEnrol(c echo.Context, t *tenants.Tenant, st *tenants.LoginStep, token, msg string, status int) error {
+	ctx := c.Request().Context()
 	u, err := h.store.UserByID(ctx, st.UserID)
 	if err != nil {
 		return expired()
 	}
-	_, key, err := h.pendingTOTP(ctx, t, u)
+	_, key, err := h.factors.Pending(ctx, t, u, st.AuthRequestID)
 	if err != nil {
 		return httperr.Internal(err)
 	}
-	qr, err := qrDataURL(key)
+	qr, err := mfa.QR(key)
 	if err != nil {
 		return httperr.Internal(err)
 	}
-	sess, _ := h.currentSession(c, ctx, t)
-	return render(c, status, views.EnrolPage(views.EnrolView{Meta: meta(t, "Two-step verification"), Step: token,
-		CSRF: h.csrfToken(t, ensureBrowser(c, t), sessionID(sess)), Action: pathEnrol, QR: qr, Secret: key.Secret(), Error: msg,
-		WebAuthn: h.webauthnEnabled()}))
+	return web.Render(c, status, views.EnrolPage(views.EnrolView{Meta: web.Meta(t, "Two-step verification"), Step: token,
+		CSRF: h.site.CSRF(c, t), Action: web.PathEnrol, QR: qr, Secret: key.Secret(), Error: msg,
+		WebAuthn: h.passkeys != nil}))
 }
 
 // submitEnrol confirms the new authenticator with its first code, then
-// completes the login and shows the recovery codes once.
+// completes the login and shows the recovery codes once. The factor
+// belongs to this sign-in: it cannot confirm a sensitive change of the
+// session it makes.
 func (h *Handler) submitEnrol(c echo.Context) error {
 	sr, err := h.stepForm(c, tenants.StepEnrol)
 	if err != nil {
 		return err
 	}
-	t, ctx, token, st, ar, u, keys := sr.t, sr.ctx, sr.token, sr.st, sr.ar, sr.u, sr.keys
-	f, _, err := h.pendingTOTP(ctx, t, u)
+	t, ctx, u := sr.t, sr.ctx, sr.u
+	f, _, err := h.factors.Pending(ctx, t, u, sr.ar.ID)
 	if err != nil {
 		return httperr.Internal(err)
 	}
-	if h.throttled(ctx, keys) || !h.checkTOTP(ctx, f, c.FormValue("code")) {
-		h.failed(ctx, keys)
-		return h.renderEnrol(c, ctx, t, st, token, errWrongCode, http.StatusUnauthorized)
+	if h.throttle.Check(ctx, sr.attempt).Refuse || !h.factors.CheckTOTP(ctx, f, c.FormValue("code")) {
+		h.throttle.Failed(ctx, sr.attempt)
+		return h.renderEnrol(c, t, sr.st, sr.token, errWrongCode, http.StatusUnauthorized)
 	}
-	if _, err := h.store.UseLoginStep(ctx, st.ID); err != nil {
+	if _, err := h.store.UseLoginStep(ctx, sr.st.ID); err != nil {
 		return expired()
 	}
-	h.succeeded(ctx, keys)
-	h.auditLogin(c, u.ID, u.Email, "mfa.enrolled", "success", "totp")
-	codes, err := h.newRecoveryCodes(ctx, u.ID)
+	h.throttle.Succeeded(ctx, sr.attempt)
+	h.site.Audit(ctx, u.ID, u.Email, "mfa.enrolled", "success", tenants.FactorTOTP)
+	return h.enrolled(c, sr, authn.Proof{AMR: authn.WithSecondFactor(sr.first.AMR, authn.AMROTP), IDP: sr.first.IDP, ACR: authn.ACRMFA})
+}
+
+// enrolled ends a login whose user just set up their first second factor:
+// the session, then the recovery codes, shown once.
+func (h *Handler) enrolled(c echo.Context, sr *stepRequest, p authn.Proof) error {
+	codes, err := h.factors.NewRecoveryCodes(sr.ctx, sr.u.ID)
 	if err != nil {
 		return httperr.Internal(err)
 	}
-	var data stepData
-	_ = json.Unmarshal([]byte(st.Data), &data)
-	if err := h.establish(c, t, ar, u, firstFactor{amr: withMFA(data.AMR, amrOTP), idp: data.IDP, acr: ACRMFA}); err != nil {
+	if err := h.establish(c, sr.t, sr.ar, sr.u, p); err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.RecoveryCodesPage(views.RecoveryCodesView{Meta: meta(t, "Recovery codes"), Codes: codes,
-		Continue: pathConsent + "?id=" + url.QueryEscape(ar.ID)}))
+	next := web.PathConsent + "?id=" + url.QueryEscape(sr.ar.ID)
+	if sr.ar.Intent != "" {
+		if next, err = h.provider.Complete(sr.ctx, sr.ar); err != nil {
+			return err
+		}
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return web.Render(c, http.StatusOK, views.RecoveryCodesPage(views.RecoveryCodesView{Meta: web.Meta(sr.t, "Recovery codes"), Codes: codes, Continue: next}))
 }

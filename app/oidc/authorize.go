@@ -10,16 +10,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gatehouse-id/gatehouse/app/authn"
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/cache"
 	"github.com/gatehouse-id/gatehouse/views/httperr"
-)
-
-// Prompt values (OIDC Core §3.1.2.1).
-const (
-	PromptNone    = "none"
-	PromptLogin   = "login"
-	PromptConsent = "consent"
 )
 
 var pkceChallenge = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
@@ -118,16 +112,14 @@ func (p *Provider) Authorize(ctx context.Context, form url.Values, browserHash s
 
 	var prompt []string
 	for _, v := range strings.Fields(form.Get("prompt")) {
-		switch v {
-		case PromptNone, PromptLogin, PromptConsent, "select_account":
-			if !slices.Contains(prompt, v) {
-				prompt = append(prompt, v)
-			}
-		default:
+		if !slices.Contains(authn.SupportedPrompts, v) {
 			return nil, fail(httperr.InvalidRequest, "prompt %q is not supported", v)
 		}
+		if !slices.Contains(prompt, v) {
+			prompt = append(prompt, v)
+		}
 	}
-	if slices.Contains(prompt, PromptNone) && len(prompt) > 1 {
+	if slices.Contains(prompt, authn.PromptNone) && len(prompt) > 1 {
 		return nil, fail(httperr.InvalidRequest, "prompt=none cannot be combined with other values")
 	}
 	var maxAge *int64
@@ -215,12 +207,12 @@ func (p *Provider) resolveScopes(c *cache.Client, requested, resources []string)
 	}
 	var std, api []string
 	for _, s := range requested {
-		switch s {
-		case "openid", "profile", "email", "offline_access":
+		switch {
+		case StandardScope(s):
 			if !slices.Contains(std, s) {
 				std = append(std, s)
 			}
-		case "address", "phone":
+		case slices.Contains(ignoredScopes, s):
 		default:
 			if !slices.Contains(api, s) {
 				api = append(api, s)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
@@ -14,16 +15,28 @@ import (
 // Complete issues the one authorization code of a request whose user has
 // logged in and consented, and returns where to send the browser: the
 // client's redirect URI with code, state and iss (RFC 6749 §4.1.2, RFC 9207).
+//
+// A sign-in intent of Gatehouse's own pages completes once, with no code:
+// the browser goes to its ReturnTo.
 func (p *Provider) Complete(ctx context.Context, ar *tenants.AuthRequest) (string, error) {
 	t, err := tenantFrom(ctx)
 	if err != nil {
 		return "", httperr.Internal(err)
 	}
+	if ar.Intent != "" {
+		err := p.store.CompleteIntent(ctx, ar.ID)
+		if errors.Is(err, tenants.ErrConflict) {
+			return "", completed()
+		}
+		if err != nil {
+			return "", httperr.Internal(err)
+		}
+		return ar.ReturnTo, nil
+	}
 	code := secret.Token(32)
 	err = p.store.IssueCode(ctx, ar.ID, secret.Hash(code), p.now().Add(codeTTL))
 	if errors.Is(err, tenants.ErrConflict) {
-		return "", httperr.Page(http.StatusBadRequest, "This sign-in was already completed",
-			"Go back to the application and sign in again.")
+		return "", completed()
 	}
 	if err != nil {
 		return "", httperr.Internal(err)
@@ -40,11 +53,22 @@ func (p *Provider) Complete(ctx context.Context, ar *tenants.AuthRequest) (strin
 }
 
 // Fail returns an authorization error delivered to the request's client
-// (access_denied, login_required, consent_required, ...).
+// (access_denied, login_required, consent_required, ...); for a sign-in
+// intent of Gatehouse's own pages, a page.
 func (p *Provider) Fail(ctx context.Context, ar *tenants.AuthRequest, code, description string) error {
 	t, err := tenantFrom(ctx)
 	if err != nil {
 		return httperr.Internal(err)
 	}
+	if ar.Intent != "" {
+		return httperr.Page(http.StatusBadRequest, "Sign-in did not complete", "%s.", upperFirst(description)).WithCode(code)
+	}
 	return httperr.OAuth(code, "%s", description).RedirectTo(httperr.Redirect{URI: ar.RedirectURI, State: ar.State, Issuer: t.Issuer})
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }

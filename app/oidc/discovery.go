@@ -5,6 +5,8 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/gatehouse-id/gatehouse/app/authn"
 )
 
 // discovery is the provider metadata (OIDC Discovery §3, RFC 8414) with
@@ -42,7 +44,7 @@ func (s *server) Discovery(ctx context.Context, _ *op.Request[struct{}]) (*op.Re
 			RevocationEndpoint:                        iss + PathRevoke,
 			EndSessionEndpoint:                        iss + PathEndSession,
 			JwksURI:                                   iss + PathJWKS,
-			ScopesSupported:                           supportedScopes,
+			ScopesSupported:                           SupportedScopes,
 			ResponseTypesSupported:                    []string{string(oidc.ResponseTypeCode)},
 			ResponseModesSupported:                    []string{string(oidc.ResponseModeQuery)},
 			GrantTypesSupported:                       []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials},
@@ -53,11 +55,10 @@ func (s *server) Discovery(ctx context.Context, _ *op.Request[struct{}]) (*op.Re
 			IntrospectionEndpointAuthMethodsSupported: clientAuth,
 			ClaimsSupported:                           supportedClaims,
 			CodeChallengeMethodsSupported:             []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256},
-			ACRValuesSupported: []string{"http://schemas.openid.net/pape/policies/2007/06/multi-factor",
-				"http://schemas.openid.net/pape/policies/2007/06/phishing-resistant"},
+			ACRValuesSupported:                        authn.SupportedACR,
 		},
 		AuthorizationResponseIssParameterSupported: true,
-		PromptValuesSupported:                      []string{"none", "login", "consent", "select_account"},
+		PromptValuesSupported:                      authn.SupportedPrompts,
 	}
 	resp := op.NewResponse(d)
 	resp.Header = map[string][]string{"Cache-Control": {"public, max-age=300"}}

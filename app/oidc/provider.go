@@ -35,15 +35,14 @@ type Config struct {
 	// CryptoKey keys the engine's own encryption of opaque values. It must be
 	// the same on every node (derive it from the master key).
 	CryptoKey [32]byte
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
 }
 
 // Provider serves every tenant's OpenID Connect endpoints.
 type Provider struct {
-	store   *tenants.Store
-	cache   *cache.Cache
-	keys    *keyring.Keyring
+	store *tenants.Store
+	cache *cache.Cache
+	keys  *keyring.Keyring
+	// now is the store's clock, the one clock of expiry.
 	now     func() time.Time
 	handler http.Handler
 }
@@ -51,16 +50,13 @@ type Provider struct {
 // New returns a Provider over store, with cached tenants and clients and the
 // tenants' keys.
 func New(cfg Config, store *tenants.Store, c *cache.Cache, keys *keyring.Keyring) (*Provider, error) {
-	p := &Provider{store: store, cache: c, keys: keys, now: cfg.Now}
-	if p.now == nil {
-		p.now = time.Now
-	}
+	p := &Provider{store: store, cache: c, keys: keys, now: store.Now}
 	opConfig := &op.Config{
 		CryptoKey:             cfg.CryptoKey,
 		CodeMethodS256:        true,
 		AuthMethodPost:        true,
 		GrantTypeRefreshToken: true,
-		SupportedScopes:       supportedScopes,
+		SupportedScopes:       SupportedScopes,
 		SupportedClaims:       supportedClaims,
 	}
 	engine, err := op.NewProvider(opConfig, &storage{p: p}, issuerFromTenant)
@@ -109,7 +105,6 @@ func tenantFrom(ctx context.Context) (*tenants.Tenant, error) {
 }
 
 var (
-	supportedScopes = []string{"openid", "profile", "email", "offline_access"}
 	supportedClaims = []string{
 		"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "azp", "at_hash",
 		"name", "given_name", "family_name", "email", "email_verified", "updated_at",

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/admin/api"
 	"github.com/gatehouse-id/gatehouse/admin/console"
+	"github.com/gatehouse-id/gatehouse/app/account"
 	"github.com/gatehouse-id/gatehouse/app/config"
 	"github.com/gatehouse-id/gatehouse/app/login"
 	"github.com/gatehouse-id/gatehouse/app/oidc"
@@ -25,7 +26,7 @@ import (
 // maxBody caps request bodies: OAuth forms and login posts are small.
 const maxBody = "64K"
 
-func (s *Server) routes(pages *login.Handler, con *console.Handler, mgmt *api.Handler) *echo.Echo {
+func (s *Server) routes(signin *login.Handler, acct *account.Handler, con *console.Handler, mgmt *api.Handler) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
@@ -59,7 +60,8 @@ func (s *Server) routes(pages *login.Handler, con *console.Handler, mgmt *api.Ha
 	for _, p := range []string{oidc.PathDiscovery, oidc.PathJWKS, oidc.PathToken, oidc.PathRevoke, oidc.PathUserinfo} {
 		e.OPTIONS(p, func(echo.Context) error { return nil }, onTenant, corsOpen)
 	}
-	pages.Register(e, onTenant)
+	signin.Register(e, onTenant)
+	acct.Register(e, onTenant)
 
 	// Apex: the console and the management API.
 	con.Register(e, onApex)

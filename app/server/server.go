@@ -14,9 +14,14 @@ import (
 	"github.com/gatehouse-id/gatehouse/admin"
 	"github.com/gatehouse-id/gatehouse/admin/api"
 	"github.com/gatehouse-id/gatehouse/admin/console"
+	"github.com/gatehouse-id/gatehouse/app/account"
+	"github.com/gatehouse-id/gatehouse/app/authn"
 	"github.com/gatehouse-id/gatehouse/app/config"
 	"github.com/gatehouse-id/gatehouse/app/login"
+	"github.com/gatehouse-id/gatehouse/app/mfa"
 	"github.com/gatehouse-id/gatehouse/app/oidc"
+	"github.com/gatehouse-id/gatehouse/app/passkey"
+	"github.com/gatehouse-id/gatehouse/app/web"
 	"github.com/gatehouse-id/gatehouse/federation"
 	fedoidc "github.com/gatehouse-id/gatehouse/federation/oidc"
 	"github.com/gatehouse-id/gatehouse/federation/saml"
@@ -115,8 +120,14 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	s.admin = admin.New(admin.Config{BaseURL: cfg.BaseURL, OnChange: s.invalidate, Federation: s.fed, Common: common}, deps.Store, s.keys, hasher)
 	sender := mailer(cfg, deps)
 	_, devOutbox := sender.(*mail.Outbox)
-	pages := login.New(login.Config{CSRFKey: box.Derive("gatehouse csrf v1", 32), Box: box, Mail: sender, Common: common},
-		s.provider, s.fed, deps.Store, hasher)
+	site := web.New(deps.Store, box.Derive("gatehouse csrf v1", 32))
+	throttle := authn.NewThrottle(deps.Store)
+	factors := mfa.New(deps.Store, box)
+	passkeys := passkey.New(deps.Store)
+	signin := login.New(login.Config{EmailEnabled: sender != nil}, login.Deps{Site: site, Provider: s.provider, Federation: s.fed,
+		Hasher: hasher, Throttle: throttle, Factors: factors, Passkeys: passkeys})
+	acct := account.New(account.Deps{Site: site, Provider: s.provider, Federation: s.fed, Hasher: hasher, Common: common,
+		Mail: sender, Throttle: throttle, Factors: factors, Passkeys: passkeys, SignIn: signin})
 	con := console.New(console.Config{
 		BaseURL:       cfg.BaseURL,
 		ConsoleSecret: s.consoleSecret,
@@ -126,7 +137,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		Outbox:        devOutbox,
 	}, s.admin, deps.Store)
 	mgmt := api.New(s.admin, s.verifyManagementToken)
-	s.echo = s.routes(pages, con, mgmt)
+	s.echo = s.routes(signin, acct, con, mgmt)
 	return s, nil
 }
 

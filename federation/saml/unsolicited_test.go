@@ -106,16 +106,16 @@ func TestSAMLServiceUnsolicited(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, _, _, err = h.svc.Continue(h.ctx, res2.Token, wrong[0], wrong[1])
+			_, _, _, err = h.svc.Continue(h.ctx, h.conn.ID, res2.Token, wrong[0], wrong[1])
 			if rej := new(federation.Rejection); !errors.As(err, &rej) || rej.Reason != "the answer was posted from another browser" {
 				t.Fatalf("continue with %q/%q: %v", wrong[0], wrong[1], err)
 			}
 		}
-		conn, arID, id, err := h.svc.Continue(h.ctx, res.Token, secret.Hash("some browser"), secret.Hash(res.Binding))
+		conn, arID, id, err := h.svc.Continue(h.ctx, h.conn.ID, res.Token, secret.Hash("some browser"), secret.Hash(res.Binding))
 		if err != nil || conn.ID != h.conn.ID || arID != "" || id.Subject != "u-sam" {
 			t.Fatalf("continue: %v %q %+v", err, arID, id)
 		}
-		if _, _, _, err := h.svc.Continue(h.ctx, res.Token, "", secret.Hash(res.Binding)); !errors.Is(err, tenants.ErrNotFound) {
+		if _, _, _, err := h.svc.Continue(h.ctx, h.conn.ID, res.Token, "", secret.Hash(res.Binding)); !errors.Is(err, federation.ErrExpired) {
 			t.Fatalf("continue twice: %v", err)
 		}
 	}

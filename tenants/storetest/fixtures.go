@@ -167,6 +167,20 @@ func mustAuthenticated(t testing.TB, ctx context.Context, s *tenants.Store, clie
 	return ar
 }
 
+// mustIntent creates a sign-in intent of the account pages that userID
+// signed in to.
+func mustIntent(t testing.TB, ctx context.Context, s *tenants.Store, userID string) *tenants.AuthRequest {
+	t.Helper()
+	ar := &tenants.AuthRequest{Intent: tenants.IntentAccount, ReturnTo: "/account", BrowserHash: randomHash(), ExpiresAt: s.Now().Add(10 * time.Minute)}
+	if err := s.CreateAuthRequest(ctx, ar); err != nil {
+		t.Fatalf("create intent: %v", err)
+	}
+	if err := s.SetAuthenticated(ctx, ar.ID, tenants.Authentication{UserID: userID, Time: s.Now(), AMR: []string{"pwd"}}); err != nil {
+		t.Fatalf("set authenticated: %v", err)
+	}
+	return ar
+}
+
 // mustCode creates an authorization request with an issued, unredeemed
 // code, and returns the code's hash.
 func mustCode(t testing.TB, ctx context.Context, s *tenants.Store, clientID, userID string) (*tenants.AuthRequest, string) {

@@ -51,11 +51,13 @@ type world struct {
 
 	connection *tenants.Connection       // named sharedConnectionName
 	identity   *tenants.ExternalIdentity // user's, (sharedIssuer, sharedSubject) at connection
+	unproven   *tenants.ExternalIdentity // user's, linked while the address was unproven
 	state      *tenants.FederationState  // a login at connection in progress
 
 	fresh    *tenants.AuthRequest // nobody logged in yet
 	authed   *tenants.AuthRequest // logged in, no code yet
 	coded    *tenants.AuthRequest // code issued, not redeemed
+	intent   *tenants.AuthRequest // a sign-in intent of the account pages, signed in to
 	codeHash string
 	redeemed *tenants.AuthRequest
 	grant    *tenants.Grant
@@ -111,6 +113,11 @@ func seedWorld(t testing.TB, s *tenants.Store, prefix string) *world {
 		t.Fatalf("touch external identity: %v", err)
 	}
 	mustExternalIdentity(t, ctx, s, privateUser.ID, w.connection.ID, w.privateSubject())
+	w.unproven = newExternalIdentity(w.user.ID, w.connection.ID, "unproven-"+sharedSubject)
+	w.unproven.LinkedUnproven = true
+	if err := s.CreateExternalIdentity(ctx, w.unproven); err != nil {
+		t.Fatalf("create unproven identity: %v", err)
+	}
 	if err := s.CreateFederatedUser(ctx, &tenants.User{Email: w.federatedEmail()}, newExternalIdentity("", w.connection.ID, w.federatedSubject())); err != nil {
 		t.Fatalf("create federated user: %v", err)
 	}
@@ -122,6 +129,7 @@ func seedWorld(t testing.TB, s *tenants.Store, prefix string) *world {
 	w.fresh = mustAuthRequest(t, ctx, s, sharedClientID)
 	w.authed = mustAuthenticated(t, ctx, s, sharedClientID, w.user.ID)
 	w.coded, w.codeHash = mustCode(t, ctx, s, sharedClientID, w.user.ID)
+	w.intent = mustIntent(t, ctx, s, w.user.ID)
 	var issue tenants.Issue
 	w.redeemed, issue = mustRedeemed(t, ctx, s, sharedClientID, w.user.ID)
 	w.grant, w.access, w.refresh = issue.Grant, issue.Access, issue.Refresh
@@ -178,7 +186,7 @@ func (w *world) snapshot(t testing.TB, s *tenants.Store) snapshot {
 	add("consents", consents, err)
 	sessions, err := s.ListSessions(ctx, w.user.ID)
 	add("sessions", sessions, err)
-	for name, ar := range map[string]*tenants.AuthRequest{"fresh": w.fresh, "authed": w.authed, "coded": w.coded, "redeemed": w.redeemed} {
+	for name, ar := range map[string]*tenants.AuthRequest{"fresh": w.fresh, "authed": w.authed, "coded": w.coded, "redeemed": w.redeemed, "intent": w.intent} {
 		got, err := s.AuthRequestByID(ctx, ar.ID)
 		add("auth request "+name, got, err)
 	}
@@ -547,6 +555,7 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 			return s.RedeemCode(ctx, a.coded.ID, newIssue(s, sharedClientID, b.user.ID))
 		}, tenants.ErrConflict},
 		{"BurnCode", func(ctx context.Context) error { return s.BurnCode(ctx, a.coded.ID) }, nil},
+		{"CompleteIntent", func(ctx context.Context) error { return s.CompleteIntent(ctx, a.intent.ID) }, tenants.ErrConflict},
 		{"RevokeAccessToken/family token", func(ctx context.Context) error {
 			return s.RevokeAccessToken(ctx, a.access.ID)
 		}, nil},
@@ -598,6 +607,13 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		{"DeleteExternalIdentity", func(ctx context.Context) error {
 			return s.DeleteExternalIdentity(ctx, a.user.ID, a.identity.ID)
 		}, tenants.ErrNotFound},
+		{"DeleteUnprovenIdentities", func(ctx context.Context) error {
+			xs, err := s.DeleteUnprovenIdentities(ctx, a.user.ID)
+			if err != nil {
+				return err
+			}
+			return none(len(xs))
+		}, nil},
 		{"DeleteExternalIdentity/own user", func(ctx context.Context) error {
 			return s.DeleteExternalIdentity(ctx, b.user.ID, a.identity.ID)
 		}, tenants.ErrNotFound},
@@ -617,6 +633,9 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 			return s.SetEmail(ctx, a.user.ID, "hijack@example.com", true)
 		}, tenants.ErrNotFound},
 		{"UseFactor/TOTP", func(ctx context.Context) error { return s.UseFactor(ctx, a.totp.ID, "") }, tenants.ErrNotFound},
+		{"SwapFactorCredential", func(ctx context.Context) error {
+			return s.SwapFactorCredential(ctx, a.totp.ID, a.totp.Credential, `{"last_step":1}`)
+		}, tenants.ErrConflict},
 		{"UseFactor/WebAuthn", func(ctx context.Context) error {
 			return s.UseFactor(ctx, a.webauthn.ID, `{"id":"hijack","signCount":99}`)
 		}, tenants.ErrNotFound},
@@ -848,7 +867,7 @@ var unscopedMethods = []string{
 	"CreateSetupToken", "SetupTokenValid", "UseSetupToken",
 	// Throttling counters, whose keys name their tenant themselves, and
 	// the development outbox, the operators'.
-	"ThrottleLockedUntil", "RecordFailure", "ResetThrottle", "AppendOutbox", "ListOutbox",
+	"Throttles", "RecordFailure", "ResetThrottle", "AppendOutbox", "ListOutbox",
 }
 
 // testTenantOpsCoverAllMethods keeps the isolation table complete: a new

@@ -1,4 +1,4 @@
-package login
+package account
 
 import (
 	"errors"
@@ -7,7 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/gatehouse-id/gatehouse/app/oidc"
+	"github.com/gatehouse-id/gatehouse/app/web"
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
 	"github.com/gatehouse-id/gatehouse/views"
@@ -17,45 +17,32 @@ import (
 // Password reset (NIST 800-63B §6.1.2.3, OWASP Forgot Password): the
 // answer to a request never says whether the account exists; the link is
 // single-use, valid for 30 minutes, stored as a hash, and dies when used,
-// when a newer link is sent, when the password changes and when the
-// account's address changes.
-
-// resetURL is the "Forgot your password?" link of the login page for ar,
-// or "" when the service sends no email.
-func (h *Handler) resetURL(ar *tenants.AuthRequest) string {
-	if !h.emailEnabled() {
-		return ""
-	}
-	return pathReset + "?id=" + url.QueryEscape(ar.ID)
-}
+// when a newer link is sent, when the password changes (by anyone) and
+// when the account's address changes.
 
 // loginLink is the login page of auth request id, or "" without one.
 func loginLink(id string) string {
 	if id == "" {
 		return ""
 	}
-	return oidc.PathLogin + "?id=" + url.QueryEscape(id)
+	return web.PathLogin + "?id=" + url.QueryEscape(id)
 }
 
 // showReset asks for the address of the account.
 func (h *Handler) showReset(c echo.Context) error {
-	t, ctx, err := tenant(c)
+	t, _, err := web.Tenant(c)
 	if err != nil {
 		return err
 	}
 	if !h.emailEnabled() {
 		return resetUnavailable()
 	}
-	sess, err := h.currentSession(c, ctx, t)
-	if err != nil {
-		return httperr.Internal(err)
-	}
-	return h.renderReset(c, t, sess, requestParam(c.QueryParam("id")), "", http.StatusOK)
+	return h.renderReset(c, t, requestParam(c.QueryParam("id")), "", http.StatusOK)
 }
 
-func (h *Handler) renderReset(c echo.Context, t *tenants.Tenant, sess *tenants.Session, id, msg string, status int) error {
-	return render(c, status, views.ResetPage(views.ResetView{Meta: meta(t, "Reset your password"), RequestID: id,
-		CSRF: h.csrfToken(t, ensureBrowser(c, t), sessionID(sess)), Error: msg, LoginURL: loginLink(id)}))
+func (h *Handler) renderReset(c echo.Context, t *tenants.Tenant, id, msg string, status int) error {
+	return web.Render(c, status, views.ResetPage(views.ResetView{Meta: web.Meta(t, "Reset your password"), RequestID: id,
+		CSRF: h.site.CSRF(c, t), Error: msg, LoginURL: loginLink(id)}))
 }
 
 func resetUnavailable() error {
@@ -68,55 +55,47 @@ func resetUnavailable() error {
 // address, a disabled account and a throttled request; the email goes out
 // after the answer.
 func (h *Handler) submitReset(c echo.Context) error {
-	t, ctx, err := tenant(c)
+	t, _, err := web.Tenant(c)
 	if err != nil {
 		return err
 	}
 	if !h.emailEnabled() {
 		return resetUnavailable()
 	}
-	sess, err := h.currentSession(c, ctx, t)
-	if err != nil {
-		return httperr.Internal(err)
-	}
-	if err := h.checkCSRF(c, t, sessionID(sess)); err != nil {
-		return err
-	}
 	id := requestParam(c.FormValue("id"))
 	email, ok := parseEmail(c.FormValue("email"))
 	if !ok {
-		return h.renderReset(c, t, sess, id, "Enter a valid email address.", http.StatusBadRequest)
+		return h.renderReset(c, t, id, "Enter a valid email address.", http.StatusBadRequest)
 	}
 	if err := h.requestReset(c, t, email, id); err != nil {
 		return httperr.Internal(err)
 	}
-	return render(c, http.StatusOK, views.NoticePage(views.NoticeView{Meta: meta(t, "Check your inbox"), Heading: "Check your inbox",
+	return web.Render(c, http.StatusOK, views.NoticePage(views.NoticeView{Meta: web.Meta(t, "Check your inbox"), Heading: "Check your inbox",
 		Message: "If an account exists for that address, we sent it a link to choose a new password.",
 		Detail:  "The link works once, for 30 minutes. No email? Look in your spam folder, or check the address and try again.",
 		LinkURL: loginLink(id), LinkText: "Back to sign in"}))
 }
 
 // requestReset makes and sends a reset link for email's account, unless
-// throttled ("reset": per account, address and tenant) or there is no such
-// (enabled) account.
+// throttled or there is no such (enabled) account.
 func (h *Handler) requestReset(c echo.Context, t *tenants.Tenant, email, id string) error {
 	ctx := c.Request().Context()
-	keys := keysFor(t, "reset", email, c.RealIP())
-	if h.throttled(ctx, keys) {
-		h.auditLogin(c, "", email, "password.reset_throttled", "denied", "too many requests")
+	attempt := mailAttempt(ctx, t, "reset", email)
+	if h.throttle.Check(ctx, attempt).Refuse {
+		h.site.Audit(ctx, "", email, "password.reset_throttled", "denied", "too many requests")
 		return nil
 	}
-	h.failed(ctx, keys)
+	h.throttle.Failed(ctx, attempt)
 	u, err := h.store.UserByEmail(ctx, email)
 	if errors.Is(err, tenants.ErrNotFound) {
-		h.auditLogin(c, "", email, "password.reset_requested", "failure", "unknown email")
+		h.site.Audit(ctx, "", email, "password.reset_requested", "failure", "unknown email")
 		return nil
 	}
 	if err != nil {
 		return err
 	}
 	if u.DisabledAt != nil {
-		h.auditLogin(c, u.ID, u.Email, "password.reset_requested", "failure", "account disabled")
+		h.site.Audit(ctx, u.ID, u.Email, "password.reset_requested", "failure", "account disabled")
 		return nil
 	}
 	token, err := h.issueToken(ctx, u, tenants.TokenResetPassword, u.Email, resetTTL)
@@ -127,8 +106,8 @@ func (h *Handler) requestReset(c echo.Context, t *tenants.Tenant, email, id stri
 	if id != "" {
 		q.Set("id", id)
 	}
-	h.sendMail(ctx, t, u.Email, resetMail(t, tenantLink(t, pathResetConfirm, q)))
-	h.auditLogin(c, u.ID, u.Email, "password.reset_requested", "success", "")
+	h.sendMail(ctx, t, u.Email, resetMail(t, tenantLink(t, web.PathResetConfirm, q)))
+	h.site.Audit(ctx, u.ID, u.Email, "password.reset_requested", "success", "")
 	return nil
 }
 
@@ -147,7 +126,7 @@ func (h *Handler) resetAccount(c echo.Context, token string) (*tenants.User, err
 		return nil, httperr.Internal(err)
 	}
 	u, err := h.store.UserByID(ctx, tok.UserID)
-	if err != nil || u.DisabledAt != nil || tenants.NormalizeEmail(u.Email) != tenants.NormalizeEmail(tok.Email) {
+	if err != nil || u.DisabledAt != nil || u.Email == "" || tenants.NormalizeEmail(u.Email) != tenants.NormalizeEmail(tok.Email) {
 		return nil, linkExpired()
 	}
 	return u, nil
@@ -156,7 +135,7 @@ func (h *Handler) resetAccount(c echo.Context, token string) (*tenants.User, err
 // showResetConfirm shows the form a reset link opens. Opening it spends
 // nothing (mail scanners open links).
 func (h *Handler) showResetConfirm(c echo.Context) error {
-	t, ctx, err := tenant(c)
+	t, _, err := web.Tenant(c)
 	if err != nil {
 		return err
 	}
@@ -165,37 +144,26 @@ func (h *Handler) showResetConfirm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	sess, err := h.currentSession(c, ctx, t)
-	if err != nil {
-		return httperr.Internal(err)
-	}
-	return h.renderNewPassword(c, t, sess, u, token, requestParam(c.QueryParam("id")), c.QueryParam("welcome") != "", "", http.StatusOK)
+	return h.renderNewPassword(c, t, u, token, requestParam(c.QueryParam("id")), c.QueryParam("welcome") != "", "", http.StatusOK)
 }
 
-func (h *Handler) renderNewPassword(c echo.Context, t *tenants.Tenant, sess *tenants.Session, u *tenants.User, token, id string, welcome bool, msg string, status int) error {
+func (h *Handler) renderNewPassword(c echo.Context, t *tenants.Tenant, u *tenants.User, token, id string, welcome bool, msg string, status int) error {
 	heading := "Choose a new password"
 	if welcome {
 		heading = "Choose your password"
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return render(c, status, views.NewPasswordPage(views.NewPasswordView{Meta: meta(t, heading), Heading: heading, Token: token, RequestID: id,
-		CSRF: h.csrfToken(t, ensureBrowser(c, t), sessionID(sess)), Email: u.Email, MinLength: t.MinPasswordLength(), Error: msg, Welcome: welcome}))
+	return web.Render(c, status, views.NewPasswordPage(views.NewPasswordView{Meta: web.Meta(t, heading), Heading: heading, Token: token, RequestID: id,
+		CSRF: h.site.CSRF(c, t), Email: u.Email, MinLength: t.MinPasswordLength(), Error: msg, Welcome: welcome}))
 }
 
 // submitResetConfirm sets the new password: the policy applies, the link
 // is spent, every session and token of the account ends (this browser's
 // too), and the owner signs in again. Having opened the link proves the
-// address.
+// address: identities linked while it was unproven lose their link.
 func (h *Handler) submitResetConfirm(c echo.Context) error {
-	t, ctx, err := tenant(c)
+	t, ctx, err := web.Tenant(c)
 	if err != nil {
-		return err
-	}
-	sess, err := h.currentSession(c, ctx, t)
-	if err != nil {
-		return httperr.Internal(err)
-	}
-	if err := h.checkCSRF(c, t, sessionID(sess)); err != nil {
 		return err
 	}
 	token, id, welcome := tokenParam(c.FormValue("token")), requestParam(c.FormValue("id")), c.FormValue("welcome") != ""
@@ -205,7 +173,7 @@ func (h *Handler) submitResetConfirm(c echo.Context) error {
 	}
 	pw := c.FormValue("password")
 	if err := t.CheckPassword(h.common, pw, u.Email); err != nil {
-		return h.renderNewPassword(c, t, sess, u, token, id, welcome, validationMessage(err), http.StatusBadRequest)
+		return h.renderNewPassword(c, t, u, token, id, welcome, validationMessage(err), http.StatusBadRequest)
 	}
 	hash := h.hasher.Hash(pw)
 	if _, err := h.store.UseUserToken(ctx, secret.Hash(token), tenants.TokenResetPassword); err != nil {
@@ -221,23 +189,26 @@ func (h *Handler) submitResetConfirm(c echo.Context) error {
 		if err := h.store.SetEmail(ctx, u.ID, u.Email, true); err != nil {
 			return httperr.Internal(err)
 		}
-		h.auditLogin(c, u.ID, u.Email, "email.verified", "success", "by password reset link")
+		h.site.Audit(ctx, u.ID, u.Email, "email.verified", "success", "by password reset link")
 	}
-	if err := h.endSessions(c, ctx, t); err != nil {
+	if err := h.addressProven(ctx, t, u); err != nil {
 		return httperr.Internal(err)
 	}
-	h.auditLogin(c, u.ID, u.Email, "password.reset", "success", "")
-	h.sendMail(ctx, t, u.Email, passwordChangedMail(t, tenantLink(t, pathReset, nil)))
-	v := views.NoticeView{Meta: meta(t, "Password changed"), Heading: "Your password was changed", Message: "Sign in with your new password.",
+	if err := h.site.EndSessions(c, t); err != nil {
+		return httperr.Internal(err)
+	}
+	h.site.Audit(ctx, u.ID, u.Email, "password.reset", "success", "")
+	h.sendMail(ctx, t, u.Email, passwordChangedMail(t, tenantLink(t, web.PathReset, nil)))
+	v := views.NoticeView{Meta: web.Meta(t, "Password changed"), Heading: "Your password was changed", Message: "Sign in with your new password.",
 		Detail:  "Every session of your account was signed out, and applications will ask you to sign in again.",
-		LinkURL: pathAccount, LinkText: "Sign in"}
+		LinkURL: web.PathAccount, LinkText: "Sign in"}
 	if welcome {
 		v.Meta.Title, v.Heading, v.Message, v.Detail = "Account ready", "Your account is ready", "Sign in with your email address and your new password.", ""
 	}
 	if id != "" {
-		if _, err := h.loadRequest(c, t, id); err == nil {
+		if _, err := h.request(c, t, id); err == nil {
 			v.LinkURL = loginLink(id)
 		}
 	}
-	return render(c, http.StatusOK, views.NoticePage(v))
+	return web.Render(c, http.StatusOK, views.NoticePage(v))
 }

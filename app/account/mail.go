@@ -1,9 +1,8 @@
-package login
+package account
 
 import (
 	"bytes"
 	"context"
-	"html/template"
 	"log/slog"
 	netmail "net/mail"
 	"net/url"
@@ -13,6 +12,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/mail"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
+	"github.com/gatehouse-id/gatehouse/views"
 )
 
 // Lifetimes of the single-use links Gatehouse sends by email.
@@ -54,7 +54,7 @@ func tenantLink(t *tenants.Tenant, path string, q url.Values) string {
 func (h *Handler) issueToken(ctx context.Context, u *tenants.User, purpose, email string, ttl time.Duration) (string, error) {
 	token := secret.Token(32)
 	err := h.store.CreateUserToken(ctx, &tenants.UserToken{ID: secret.Hash(token), UserID: u.ID, Purpose: purpose,
-		Email: email, ExpiresAt: h.now().UTC().Add(ttl)})
+		Email: email, ExpiresAt: h.store.Now().Add(ttl)})
 	return token, err
 }
 
@@ -63,7 +63,7 @@ func (h *Handler) issueToken(ctx context.Context, u *tenants.User, purpose, emai
 // for accounts that exist. Failures are logged without the message body,
 // which may hold a link.
 func (h *Handler) sendMail(ctx context.Context, t *tenants.Tenant, to string, m mailContent) {
-	if h.mail == nil {
+	if h.mail == nil || to == "" {
 		return
 	}
 	msg := mail.Message{TenantID: t.ID, FromName: fromName(t), To: to, Subject: m.subject, Text: m.text, HTML: m.html}
@@ -101,29 +101,8 @@ type mailContent struct {
 	subject, text, html string
 }
 
-// mailBody is what every email of the self-service flows says: a few
-// paragraphs, a button (a link) and what to do if the reader did not ask.
-type mailBody struct {
-	Tenant   string
-	Before   []string
-	Link     string
-	LinkText string
-	After    []string
-}
-
-var mailHTML = template.Must(template.New("mail").Parse(`<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{{.Tenant}}</title></head>
-<body style="font-family: system-ui, sans-serif; color: #1f2328; max-width: 36em; margin: 0 auto; padding: 1.5em;">
-<p style="font-weight: 600;">{{.Tenant}}</p>
-{{range .Before}}<p>{{.}}</p>
-{{end}}{{if .Link}}<p><a href="{{.Link}}" style="display: inline-block; padding: .6em 1.2em; background: #1f6feb; color: #fff; text-decoration: none; border-radius: 6px;">{{.LinkText}}</a></p>
-<p style="font-size: .9em; color: #59636e;">Or copy this link into your browser: {{.Link}}</p>
-{{end}}{{range .After}}<p style="font-size: .9em; color: #59636e;">{{.}}</p>
-{{end}}</body></html>
-`))
-
-// compose renders b as plain text and as HTML.
-func compose(subject string, b mailBody) mailContent {
+// compose renders b as plain text and as HTML (a templ component).
+func compose(subject string, b views.EmailBody) mailContent {
 	var txt strings.Builder
 	for _, p := range b.Before {
 		txt.WriteString(p + "\n\n")
@@ -136,14 +115,14 @@ func compose(subject string, b mailBody) mailContent {
 	}
 	txt.WriteString("-- \n" + b.Tenant + "\n")
 	var html bytes.Buffer
-	if err := mailHTML.Execute(&html, b); err != nil {
+	if err := views.EmailHTML(b).Render(context.Background(), &html); err != nil {
 		html.Reset()
 	}
 	return mailContent{subject: subject, text: txt.String(), html: html.String()}
 }
 
 func verifyMail(t *tenants.Tenant, link string) mailContent {
-	return compose("Confirm your email address", mailBody{Tenant: fromName(t),
+	return compose("Confirm your email address", views.EmailBody{Tenant: fromName(t),
 		Before:   []string{"Someone, probably you, created an account at " + t.DisplayName + " with this email address. Open the link below to confirm the address and finish."},
 		Link:     link,
 		LinkText: "Confirm your email address",
@@ -151,7 +130,7 @@ func verifyMail(t *tenants.Tenant, link string) mailContent {
 }
 
 func signupExistingMail(t *tenants.Tenant, resetLink string) mailContent {
-	return compose("Someone tried to create an account with your address", mailBody{Tenant: fromName(t),
+	return compose("Someone tried to create an account with your address", views.EmailBody{Tenant: fromName(t),
 		Before: []string{"Someone, perhaps you, tried to create an account at " + t.DisplayName + " with this email address. You already have an account, so no new one was created.",
 			"If you forgot your password, you can choose a new one:"},
 		Link:     resetLink,
@@ -160,7 +139,7 @@ func signupExistingMail(t *tenants.Tenant, resetLink string) mailContent {
 }
 
 func resetMail(t *tenants.Tenant, link string) mailContent {
-	return compose("Reset your password", mailBody{Tenant: fromName(t),
+	return compose("Reset your password", views.EmailBody{Tenant: fromName(t),
 		Before:   []string{"Someone, probably you, asked to reset the password of your account at " + t.DisplayName + ". Open the link below to choose a new one."},
 		Link:     link,
 		LinkText: "Choose a new password",
@@ -168,7 +147,7 @@ func resetMail(t *tenants.Tenant, link string) mailContent {
 }
 
 func changeEmailMail(t *tenants.Tenant, link string) mailContent {
-	return compose("Confirm your new email address", mailBody{Tenant: fromName(t),
+	return compose("Confirm your new email address", views.EmailBody{Tenant: fromName(t),
 		Before:   []string{"Someone, probably you, asked to use this address for an account at " + t.DisplayName + ". Open the link below to confirm the change."},
 		Link:     link,
 		LinkText: "Confirm the new address",
@@ -176,14 +155,21 @@ func changeEmailMail(t *tenants.Tenant, link string) mailContent {
 }
 
 func emailChangedMail(t *tenants.Tenant, newEmail string) mailContent {
-	return compose("Your email address was changed", mailBody{Tenant: fromName(t),
+	return compose("Your email address was changed", views.EmailBody{Tenant: fromName(t),
 		Before: []string{"The email address of your account at " + t.DisplayName + " was changed to " + newEmail + ". Email about your account now goes there.",
 			"If you did not make this change, contact " + t.DisplayName + " at once."}})
 }
 
 func passwordChangedMail(t *tenants.Tenant, resetLink string) mailContent {
-	return compose("Your password was changed", mailBody{Tenant: fromName(t),
+	return compose("Your password was changed", views.EmailBody{Tenant: fromName(t),
 		Before:   []string{"The password of your account at " + t.DisplayName + " was changed, and every other session was signed out.", "If you did not make this change, reset your password at once:"},
 		Link:     resetLink,
 		LinkText: "Reset your password"})
+}
+
+func identitiesUnlinkedMail(t *tenants.Tenant, connections []string) mailContent {
+	return compose("Sign-in methods were removed from your account", views.EmailBody{Tenant: fromName(t),
+		Before: []string{"You just confirmed the email address of your account at " + t.DisplayName + ". Before that, these sign-in methods had been linked to the account while its address was not yet confirmed: " +
+			strings.Join(connections, ", ") + ".",
+			"Whoever linked them may not be you, so they were removed. If they were yours, sign in and link them again from your account page."}})
 }

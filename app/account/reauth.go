@@ -1,0 +1,99 @@
+package account
+
+import (
+	"context"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gatehouse-id/gatehouse/app/authn"
+	"github.com/gatehouse-id/gatehouse/app/oidc"
+	"github.com/gatehouse-id/gatehouse/app/web"
+	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/tenants/secret"
+)
+
+// errConfirm is what the account page says when a sensitive change was not
+// confirmed.
+const errConfirm = "Confirm it is you first: enter your password or a code from your authenticator app, or sign in again."
+
+// confirmed reports whether the signed-in user may make a sensitive change
+// (package authn: an address, the password, second factors, passkeys,
+// recovery codes, linked identities, other sessions): the session
+// authenticated within the last few minutes, or the form's "confirm"
+// field holds the account's password or a code of an authenticator app
+// that was not added in this sign-in (a factor a stolen session added
+// proves nothing). Wrong answers are throttled per account and address; a
+// throttled attempt fails like a wrong one, without the hash.
+func (h *Handler) confirmed(c echo.Context, a *accountRequest) bool {
+	if authn.Recent(a.sess, h.store.Now()) {
+		return true
+	}
+	return h.confirm(c, a, c.FormValue("confirm"), true)
+}
+
+// confirm checks what a signed-in user typed to prove it is them: their
+// password or, when codes is set, a code of a factor that counts.
+func (h *Handler) confirm(c echo.Context, a *accountRequest, typed string, codes bool) bool {
+	ctx := a.ctx
+	attempt := authn.Attempt{Action: "confirm", Rules: authn.ConfirmRules, Tenant: a.t.ID, Account: a.u.ID, Address: web.ClientIP(ctx)}
+	if typed == "" {
+		return false
+	}
+	if h.throttle.Check(ctx, attempt).Refuse {
+		h.hasher.VerifyDummy(typed)
+		h.site.Audit(ctx, a.u.ID, a.u.Email, "reauthentication.failed", "denied", "throttled")
+		return false
+	}
+	ok := false
+	if a.u.PasswordHash != "" {
+		_, err := h.hasher.Verify(a.u.PasswordHash, typed)
+		ok = err == nil
+	} else {
+		h.hasher.VerifyDummy(typed)
+	}
+	if !ok && codes && len(strings.TrimSpace(typed)) == 6 {
+		ok = h.checkCode(ctx, a, typed)
+	}
+	if !ok {
+		h.throttle.Failed(ctx, attempt)
+		h.site.Audit(ctx, a.u.ID, a.u.Email, "reauthentication.failed", "failure", "wrong password or code")
+		return false
+	}
+	h.throttle.Succeeded(ctx, attempt)
+	return true
+}
+
+// checkCode checks code against the user's TOTP factors that may confirm
+// a change of this session.
+func (h *Handler) checkCode(ctx context.Context, a *accountRequest, code string) bool {
+	fs, err := h.factors.Confirmed(ctx, a.u.ID)
+	if err != nil {
+		return false
+	}
+	for i := range fs {
+		f := &fs[i]
+		if f.Type == tenants.FactorTOTP && authn.Confirms(f, a.sess) && h.factors.CheckTOTP(ctx, f, code) {
+			return true
+		}
+	}
+	return false
+}
+
+// reauthenticate sends the signed-in user to sign in again, as themselves
+// (the way every account can: a password, a passkey, an upstream login),
+// and back to the account page, where the fresh session may make changes
+// for a few minutes.
+func (h *Handler) reauthenticate(c echo.Context) error {
+	a, err := h.signedIn(c)
+	if err != nil || a == nil {
+		return h.toAccount(c, err)
+	}
+	ar, err := h.provider.Begin(a.ctx, oidc.Intent{Kind: tenants.IntentReauth, ReturnTo: web.PathAccount + "?done=reauthenticated",
+		Subject: a.u.ID, LoginHint: a.u.Email}, secret.Hash(web.EnsureBrowser(c, a.t)))
+	if err != nil {
+		return err
+	}
+	return web.Redirect(c, web.PathLogin+"?id="+url.QueryEscape(ar.ID))
+}

@@ -1,0 +1,31 @@
+package web
+
+// Paths of the pages on a tenant's host: the one home of each, for the
+// route tables, the links between pages and the templates' forms.
+const (
+	PathLogin          = "/login"
+	PathLoginFederated = "/login/federated"
+	PathMFA            = "/login/mfa"
+	PathEnrol          = "/login/enrol"
+	PathMFAWebAuthn    = "/login/mfa/webauthn"
+	PathPasskey        = "/login/passkey"
+	PathEnrolWebAuthn  = "/login/enrol/webauthn"
+	PathConsent        = "/consent"
+	PathLogout         = "/logout"
+	PathLogoutConfirm  = "/logout/confirm"
+	PathBranding       = "/branding.css"
+
+	PathAccount         = "/account"
+	PathAccountWebAuthn = "/account/webauthn"
+	PathAccountTOTP     = "/account/mfa/totp"
+	PathAccountReauth   = "/account/reauthenticate"
+	PathSignup          = "/signup"
+	PathVerify          = "/verify"
+	PathResend          = "/verify/resend"
+	PathReset           = "/reset"
+	PathResetConfirm    = "/reset/confirm"
+
+	// OptionsSuffix is added to a WebAuthn ceremony's path for the GET that
+	// begins it.
+	OptionsSuffix = "/options"
+)

@@ -1,0 +1,44 @@
+package tenants
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestTruncate(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		n    int
+		want string
+	}{
+		{name: "short", in: "abc", n: 5, want: "abc"},
+		{name: "exact", in: "abcde", n: 5, want: "abcde"},
+		{name: "ascii cut", in: "abcdef", n: 3, want: "abc"},
+		{name: "two-byte rune straddles the cut", in: "ab\u00e9cd", n: 3, want: "ab"},
+		{name: "three-byte rune straddles the cut", in: "a\u20acb", n: 2, want: "a"},
+		{name: "four-byte rune straddles the cut", in: "\U0001F600x", n: 3, want: ""},
+		{name: "cut after a whole rune", in: "a\u20acb", n: 4, want: "a\u20ac"},
+		{name: "invalid UTF-8 dropped", in: "a\xffb", n: 10, want: "ab"},
+		{name: "zero", in: "abc", n: 0, want: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Truncate(tt.in, tt.n)
+			if got != tt.want {
+				t.Fatalf("Truncate(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+			}
+			if !utf8.ValidString(got) || len(got) > max(tt.n, 0) {
+				t.Fatalf("Truncate(%q, %d) = %q: not valid UTF-8 within %d bytes", tt.in, tt.n, got, tt.n)
+			}
+		})
+	}
+	// A 600-byte user agent of multibyte runes, cut anywhere, stays valid.
+	ua := strings.Repeat("\u00e9", 300)
+	for n := 0; n <= 600; n++ {
+		if got := Truncate(ua, n); !utf8.ValidString(got) {
+			t.Fatalf("cut at %d: invalid UTF-8", n)
+		}
+	}
+}
