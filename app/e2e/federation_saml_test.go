@@ -402,7 +402,7 @@ func TestFederationSAMLLogin(t *testing.T) {
 		// identity there would be another connection's, to link first).
 		kim := samltest.User{Name: "kim", Password: "kim's IdP password", Email: "kim@partner.test", CommonName: "Kim Lee"}
 		s.idp.AddUser(t, kim)
-		name, mdURL := "Corp SSO by URL", s.idp.URL+"/metadata"
+		name, mdURL := "Corp SSO by URL", samlMetadataURL(s.idp)
 		byURL, err := e.srv.Admin().CreateConnection(s.f.adminCtx(), admin.ConnectionInput{Type: tenants.ConnectionSAML, Name: &name, MetadataURL: &mdURL})
 		if err != nil {
 			t.Fatal(err)
