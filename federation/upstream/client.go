@@ -152,7 +152,8 @@ func (c *Client) HTTP(u Use) *http.Client {
 // Get fetches rawURL for use u and returns the body of its 2xx answer.
 // Every failure is an *Error.
 func (c *Client) Get(ctx context.Context, u Use, rawURL string) ([]byte, error) {
-	if _, err := c.CheckURL(rawURL); err != nil {
+	target, err := c.CheckURL(rawURL)
+	if err != nil {
 		return nil, err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
@@ -161,7 +162,11 @@ func (c *Client) Get(ctx context.Context, u Use, rawURL string) ([]byte, error) 
 	}
 	resp, err := c.HTTP(u).Do(req)
 	if err != nil {
-		return nil, Safe(err)
+		e := Safe(err).(*Error)
+		if e.Host == "" {
+			e.Host = normalizeHost(target.Hostname())
+		}
+		return nil, e
 	}
 	defer resp.Body.Close()
 	return io.ReadAll(resp.Body) // read whole by the round tripper already
