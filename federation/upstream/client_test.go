@@ -480,3 +480,29 @@ func TestMessage(t *testing.T) {
 		}
 	}
 }
+
+// TestClientWithDNS uses the system's resolver: loopback under names DNS
+// (or /etc/hosts, or the C library's inet_aton forms) turns into
+// 127.0.0.1 is refused like 127.0.0.1 itself.
+func TestClientWithDNS(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, metadataHandler)
+	p := s.port()
+	c := New(AllowList{}, Options{Limits: Limits{Total: 2 * time.Second}})
+	for _, host := range []string{"localhost", "localhost.", "2130706433", "0x7f000001", "0177.0.0.1", "127.1", "017700000001"} {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+host+":"+p+"/md", nil)
+		resp, err := c.HTTP(Metadata).Do(req)
+		if err == nil {
+			resp.Body.Close()
+			t.Fatalf("%s: fetched", host)
+		}
+		// localhost is in every /etc/hosts; the numeric forms resolve
+		// only with some resolvers, and are refused where they do.
+		if k := KindOf(err); k != KindRefused && (strings.HasPrefix(host, "localhost") || k != KindUnreachable && k != KindTimeout) {
+			t.Errorf("%s: %v", host, err)
+		}
+	}
+	if n := s.hits.Load(); n != 0 {
+		t.Fatalf("the loopback server got %d requests", n)
+	}
+}
