@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gatehouse-id/gatehouse/federation"
+	"github.com/gatehouse-id/gatehouse/federation/upstream"
 	"github.com/gatehouse-id/gatehouse/tenants"
 )
 
@@ -133,13 +134,12 @@ func (s *Service) applyConnection(ctx context.Context, t *tenants.Tenant, c *ten
 	switch c.Type {
 	case tenants.ConnectionSAML:
 		if in.MetadataURL != nil && *in.MetadataURL != "" {
-			u, err := url.Parse(*in.MetadataURL)
-			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-				return tenants.Invalid("metadata_url", "must be an http(s) URL")
+			if err := s.fed.CheckURL(*in.MetadataURL); err != nil {
+				return upstreamURLProblem("metadata_url", err)
 			}
 			xml, err := s.fed.FetchMetadata(ctx, *in.MetadataURL)
 			if err != nil {
-				return tenants.Invalid("metadata_url", "could not fetch metadata: %v", err)
+				return tenants.Invalid("metadata_url", "%s", upstream.Message("fetch metadata", err))
 			}
 			cfg.MetadataURL, cfg.MetadataXML = *in.MetadataURL, xml
 		}
@@ -200,6 +200,9 @@ func (s *Service) applyConnection(ctx context.Context, t *tenants.Tenant, c *ten
 			if err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) {
 				return tenants.Invalid("issuer", "must be an https URL (http only on loopback hosts)")
 			}
+			if err := s.fed.CheckURL(c.Issuer); err != nil {
+				return upstreamURLProblem("issuer", err)
+			}
 		}
 		if c.Type == tenants.ConnectionMicrosoft && in.MicrosoftTenant != nil {
 			cfg.MicrosoftTenant = strings.TrimSpace(*in.MicrosoftTenant)
@@ -214,6 +217,19 @@ func (s *Service) applyConnection(ctx context.Context, t *tenants.Tenant, c *ten
 		return tenants.Invalid("connection", "%v", err)
 	}
 	return nil
+}
+
+// upstreamURLProblem is what an admin is told of a URL for the server to
+// fetch that the upstream client refuses before any request: one that is
+// not http(s) or carries a user name or password, or whose host is an
+// address (or a loopback name) the server does not connect to. It depends
+// only on what the admin typed, never on the network.
+func upstreamURLProblem(field string, err error) error {
+	if upstream.KindOf(err) == upstream.KindRefused {
+		return tenants.Invalid(field, "names an address the server does not connect to: loopback, private, link-local "+
+			"and other internal addresses are refused (an operator can allow a host with GATEHOUSE_UPSTREAM_ALLOW_HOSTS)")
+	}
+	return tenants.Invalid(field, "must be an http(s) URL without a user name or password")
 }
 
 // ListConnections returns the connections of the tenant in ctx.

@@ -8,13 +8,11 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
-	"errors"
-	"fmt"
-	"io"
+	"log/slog"
 	"math/big"
-	"net/http"
 	"time"
 
+	"github.com/gatehouse-id/gatehouse/federation/upstream"
 	"github.com/gatehouse-id/gatehouse/tenants"
 )
 
@@ -61,28 +59,23 @@ type Checker interface {
 }
 
 // MaxMetadataSize bounds fetched or uploaded SAML metadata.
-const MaxMetadataSize = 1 << 20
+const MaxMetadataSize = upstream.MaxMetadataSize
 
-// FetchMetadata downloads SAML metadata from url.
+// CheckURL checks a URL an admin gives for the server to fetch (a SAML
+// metadata URL, an OpenID issuer) before it is used: upstream.CheckURL.
+func (s *Service) CheckURL(raw string) error {
+	_, err := s.upstream.CheckURL(raw)
+	return err
+}
+
+// FetchMetadata downloads SAML metadata from url through the upstream
+// client. Every failure is an *upstream.Error, logged for the operator;
+// upstream.Message says what a tenant admin may be told of it.
 func (s *Service) FetchMetadata(ctx context.Context, url string) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	b, err := s.upstream.Get(ctx, upstream.Metadata, url)
 	if err != nil {
+		slog.WarnContext(ctx, "federation: fetch SAML metadata", "err", err)
 		return "", err
-	}
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("metadata URL answered %d", resp.StatusCode)
-	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxMetadataSize+1))
-	if err != nil {
-		return "", err
-	}
-	if len(b) > MaxMetadataSize {
-		return "", errors.New("metadata is larger than 1 MiB")
 	}
 	return string(b), nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/gatehouse-id/gatehouse/federation/upstream"
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
 )
@@ -34,12 +35,19 @@ type Settings struct {
 	EntityID    string
 	ACSURL      string
 	MetadataURL string
-	HTTPClient  *http.Client
-	Now         func() time.Time
+	// HTTPClient is the upstream client (upstream.API), for every request
+	// the connector makes; connectors never make one another way.
+	HTTPClient *http.Client
+	Now        func() time.Time
 	// Store is the tenant store, for connectors that keep state of their
 	// own (the SAML assertion replay cache).
 	Store *tenants.Store
 }
+
+// ErrNoUpstreamClient is a connector built without Settings.HTTPClient:
+// its libraries would fall back to http.DefaultClient, which connects
+// anywhere.
+var ErrNoUpstreamClient = errors.New("federation: no upstream client in the settings")
 
 // Factory builds the connector of one connection type.
 type Factory func(Settings) (Connector, error)
@@ -79,7 +87,7 @@ type Service struct {
 	store     *tenants.Store
 	box       *secret.Box
 	factories map[string]Factory
-	client    *http.Client
+	upstream  *upstream.Client
 
 	mu    sync.Mutex
 	cache map[string]cached // connection id -> connector
@@ -94,16 +102,17 @@ type cached struct {
 type Config struct {
 	// Factories build connectors by connection type.
 	Factories map[string]Factory
-	// HTTPClient talks to upstream providers; nil means a client with a
-	// 15-second timeout.
-	HTTPClient *http.Client
+	// Upstream is the one client for every request to an upstream
+	// (metadata, discovery, JWKS, token, userinfo, profiles); nil means
+	// one that allows no host to resolve to an internal address.
+	Upstream *upstream.Client
 }
 
 // New returns a Service.
 func New(cfg Config, store *tenants.Store, box *secret.Box) *Service {
-	s := &Service{store: store, box: box, factories: cfg.Factories, client: cfg.HTTPClient, cache: map[string]cached{}}
-	if s.client == nil {
-		s.client = &http.Client{Timeout: 15 * time.Second}
+	s := &Service{store: store, box: box, factories: cfg.Factories, upstream: cfg.Upstream, cache: map[string]cached{}}
+	if s.upstream == nil {
+		s.upstream = upstream.New(upstream.AllowList{}, upstream.Options{})
 	}
 	return s
 }
@@ -140,7 +149,7 @@ func (s *Service) SealSPKey(c *tenants.Connection, der []byte) {
 func (s *Service) Settings(t *tenants.Tenant, c *tenants.Connection) (Settings, error) {
 	st := Settings{
 		Tenant: t, Connection: c, CallbackURL: CallbackURL(t, c.ID), EntityID: EntityID(t, c.ID),
-		ACSURL: ACSURL(t, c.ID), MetadataURL: MetadataURL(t, c.ID), HTTPClient: s.client, Now: s.store.Now, Store: s.store,
+		ACSURL: ACSURL(t, c.ID), MetadataURL: MetadataURL(t, c.ID), HTTPClient: s.upstream.HTTP(upstream.API), Now: s.store.Now, Store: s.store,
 	}
 	if len(c.ClientSecretSealed) > 0 {
 		b, err := s.box.Open(c.ClientSecretSealed, secretAAD(c, "secret"))
@@ -246,7 +255,9 @@ func (s *Service) Start(ctx context.Context, connID, arID, browserHash, loginHin
 	b := Begin{State: secret.Token(32), Nonce: secret.Token(24), Verifier: secret.Token(48), LoginHint: loginHint}
 	step, err := conn.Start(ctx, b)
 	if err != nil {
-		return nil, err
+		// Starting may ask the upstream (discovery): what comes back goes
+		// to the log, and holds nothing of its answer.
+		return nil, fmt.Errorf("federation: start a login at connection %s: %w", c.ID, upstream.Safe(err))
 	}
 	st := &tenants.FederationState{
 		ID: secret.Hash(b.State), ConnectionID: c.ID, AuthRequestID: arID, BrowserHash: browserHash,
@@ -461,11 +472,14 @@ func (s *Service) Continue(ctx context.Context, connID, token, browserHash, bind
 var ErrExpired = errors.New("federation: the sign-in result is unknown, used or expired")
 
 // reject writes the audit event of a refused upstream answer and returns
-// the *Rejection.
+// the *Rejection. Its cause is cut down to what upstream.Safe keeps: the
+// libraries' errors quote the upstream's answers (bodies, claims, URLs
+// with tokens), and neither the log nor the page may.
 func (s *Service) reject(ctx context.Context, c *tenants.Connection, err error) error {
-	var rej *Rejection
-	if !errors.As(err, &rej) {
-		rej = &Rejection{Reason: "upstream answer refused", Err: err}
+	var found *Rejection
+	rej := &Rejection{Reason: "upstream answer refused", Err: upstream.Safe(err)}
+	if errors.As(err, &found) {
+		rej = &Rejection{Reason: found.Reason, Err: upstream.Safe(found.Err)}
 	}
 	slog.WarnContext(ctx, "federation: upstream answer refused", "connection", c.ID, "reason", rej.Reason, "err", rej.Err)
 	s.audit(ctx, "federation.rejected", "connection", c.ID, "failure", rej.Reason, nil)

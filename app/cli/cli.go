@@ -259,6 +259,9 @@ func serve(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	slog.SetDefault(logger)
+	if !cfg.UpstreamAllowHosts.Empty() {
+		slog.Info("upstream hosts allowed to resolve to loopback and private addresses", "hosts", cfg.UpstreamAllowHosts.String())
+	}
 	setupLink, err := srv.Bootstrap(ctx)
 	if err != nil {
 		return err

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse-id/gatehouse/federation/upstream"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
 )
 
@@ -56,6 +57,10 @@ type Config struct {
 	// SMTP is how email is sent; nil means not configured (development
 	// mode then keeps mail in an outbox).
 	SMTP *SMTP
+	// UpstreamAllowHosts are the upstream hosts (SAML IdPs, OpenID
+	// providers) that may resolve to loopback and private addresses, from
+	// GATEHOUSE_UPSTREAM_ALLOW_HOSTS; empty in every mode by default.
+	UpstreamAllowHosts upstream.AllowList
 }
 
 // SMTP configures the mail server.
@@ -130,6 +135,9 @@ func Load(getenv func(string) string, o Overrides) (*Config, error) {
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(get("GATEHOUSE_LOG_LEVEL", "info"))); err != nil {
 		return nil, fmt.Errorf("GATEHOUSE_LOG_LEVEL: %w", err)
+	}
+	if c.UpstreamAllowHosts, err = upstream.ParseAllowList(get("GATEHOUSE_UPSTREAM_ALLOW_HOSTS", "")); err != nil {
+		return nil, fmt.Errorf("GATEHOUSE_UPSTREAM_ALLOW_HOSTS: %w", err)
 	}
 	if host := get("GATEHOUSE_SMTP_HOST", ""); host != "" {
 		smtp := &SMTP{Host: host, Username: get("GATEHOUSE_SMTP_USERNAME", ""), Password: get("GATEHOUSE_SMTP_PASSWORD", ""),

@@ -22,6 +22,9 @@ func TestDefaultsAreDevelopmentWithGeneratedKey(t *testing.T) {
 		c.DatabaseURL != "sqlite:"+filepath.Join(dir, "gatehouse.db") {
 		t.Fatalf("defaults: %+v", c)
 	}
+	if !c.UpstreamAllowHosts.Empty() {
+		t.Fatalf("development allows upstream hosts by default: %s", c.UpstreamAllowHosts)
+	}
 	if !strings.Contains(c.MasterKeyNotice, "generated") || len(c.MasterKey) != 32 {
 		t.Fatalf("notice %q", c.MasterKeyNotice)
 	}
@@ -45,8 +48,8 @@ func TestLoad(t *testing.T) {
 	}{
 		{"production is inferred from a real host", map[string]string{"GATEHOUSE_BASE_URL": "https://id.example.com", "GATEHOUSE_MASTER_KEY": key}, "",
 			func(t *testing.T, c *config.Config) {
-				if c.Mode != config.ModeProduction {
-					t.Fatal(c.Mode)
+				if c.Mode != config.ModeProduction || !c.UpstreamAllowHosts.Empty() {
+					t.Fatal(c.Mode, c.UpstreamAllowHosts)
 				}
 			}},
 		{"production needs a master key", map[string]string{"GATEHOUSE_BASE_URL": "https://id.example.com"}, "GATEHOUSE_MASTER_KEY is required", nil},
@@ -67,6 +70,15 @@ func TestLoad(t *testing.T) {
 				}
 			}},
 		{"bad proxy", map[string]string{"GATEHOUSE_TRUSTED_PROXIES": "example.com"}, "not an IP or CIDR", nil},
+		{"upstream hosts allowed to be internal", map[string]string{"GATEHOUSE_UPSTREAM_ALLOW_HOSTS": "keycloak, localhost:5556,[::1]:8443"}, "",
+			func(t *testing.T, c *config.Config) {
+				if c.UpstreamAllowHosts.String() != "keycloak,localhost:5556,[::1]:8443" ||
+					!c.UpstreamAllowHosts.Allows("localhost", "5556") || c.UpstreamAllowHosts.Allows("localhost", "5557") {
+					t.Fatal(c.UpstreamAllowHosts)
+				}
+			}},
+		{"an upstream host that is a URL", map[string]string{"GATEHOUSE_UPSTREAM_ALLOW_HOSTS": "http://localhost:5556"}, "GATEHOUSE_UPSTREAM_ALLOW_HOSTS", nil},
+		{"an upstream wildcard", map[string]string{"GATEHOUSE_UPSTREAM_ALLOW_HOSTS": "*.internal"}, "GATEHOUSE_UPSTREAM_ALLOW_HOSTS", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.env["GATEHOUSE_DATA_DIR"] = t.TempDir()

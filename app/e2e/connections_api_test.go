@@ -119,8 +119,8 @@ func TestAPIConnections(t *testing.T) {
 			t.Fatalf("our SP metadata:\n%s", md)
 		}
 		// SAML from the IdP's metadata URL.
-		u := c.must(t, http.StatusCreated, http.MethodPost, base, map[string]any{"type": "saml", "name": "Corp by URL", "metadata_url": idp.URL + "/metadata"})
-		if u["idp_metadata_url"] != idp.URL+"/metadata" {
+		u := c.must(t, http.StatusCreated, http.MethodPost, base, map[string]any{"type": "saml", "name": "Corp by URL", "metadata_url": samlMetadataURL(idp)})
+		if u["idp_metadata_url"] != samlMetadataURL(idp) {
 			t.Fatalf("saml connection by URL: %v", u)
 		}
 
@@ -285,9 +285,11 @@ func TestAPIConnectionsBadInput(t *testing.T) {
 			{"metadata not metadata", http.MethodPost, base, with(saml, "metadata_xml", "<nope/>"), "metadata_xml"},
 			{"metadata not XML", http.MethodPost, base, with(saml, "metadata_xml", "{}"), "metadata_xml"},
 			{"metadata URL not http", http.MethodPost, base, map[string]any{"type": "saml", "name": "Corp 2", "metadata_url": "ftp://idp.test/md"}, "metadata_url"},
-			{"metadata URL unreachable", http.MethodPost, base, map[string]any{"type": "saml", "name": "Corp 2", "metadata_url": "http://127.0.0.1:1/md"}, "metadata_url"},
-			{"metadata URL not metadata", http.MethodPost, base, map[string]any{"type": "saml", "name": "Corp 2", "metadata_url": idp.URL + "/nope"}, "metadata_url"},
-			{"metadata twice", http.MethodPost, base, with(saml, "metadata_url", idp.URL+"/metadata"), "metadata_url"},
+			{"metadata URL at a loopback address", http.MethodPost, base, map[string]any{"type": "saml", "name": "Corp 2", "metadata_url": "http://127.0.0.1:1/md"}, "metadata_url"},
+			{"metadata URL unreachable", http.MethodPost, base, map[string]any{"type": "saml", "name": "Corp 2", "metadata_url": "http://" + samlIdPHost + ":1/md"}, "metadata_url"},
+			{"metadata URL not metadata", http.MethodPost, base, map[string]any{"type": "saml", "name": "Corp 2", "metadata_url": strings.TrimSuffix(samlMetadataURL(idp), "/metadata") + "/nope"}, "metadata_url"},
+			{"metadata URL with a password", http.MethodPost, base, map[string]any{"type": "saml", "name": "Corp 2", "metadata_url": "http://user:pw@" + samlIdPHost + ":" + idp.Port() + "/metadata"}, "metadata_url"},
+			{"metadata twice", http.MethodPost, base, with(saml, "metadata_url", samlMetadataURL(idp)), "metadata_url"},
 			{"unknown attribute field", http.MethodPost, base, with(saml, "attributes", map[string]string{"shoe_size": "x"}), "attributes"},
 			{"empty attribute", http.MethodPost, base, with(saml, "attributes", map[string]string{"email": ""}), "attributes"},
 			{"attribute with a NUL", http.MethodPost, base, with(saml, "attributes", map[string]string{"email": "ma\x00il"}), "attributes"},
@@ -300,7 +302,7 @@ func TestAPIConnectionsBadInput(t *testing.T) {
 			{"another's name", http.MethodPatch, base + "/" + gh.ID, map[string]any{"name": "Corp"}, "name"},
 			{"bad domain", http.MethodPatch, base + "/" + gh.ID, map[string]any{"domains": []string{"-x.test"}}, "domains"},
 			{"emptied client id", http.MethodPatch, base + "/" + gh.ID, map[string]any{"client_id": ""}, "client_id"},
-			{"metadata on github", http.MethodPatch, base + "/" + gh.ID, map[string]any{"metadata_url": idp.URL + "/metadata"}, "metadata_url"},
+			{"metadata on github", http.MethodPatch, base + "/" + gh.ID, map[string]any{"metadata_url": samlMetadataURL(idp)}, "metadata_url"},
 			{"bad metadata", http.MethodPatch, base + "/" + sc.ID, map[string]any{"metadata_xml": "<nope/>"}, "metadata_xml"},
 			{"bad attributes", http.MethodPatch, base + "/" + sc.ID, map[string]any{"attributes": map[string]any{"groups": 7}}, "attributes"},
 			{"client secret on saml", http.MethodPatch, base + "/" + sc.ID, map[string]any{"client_secret": "x"}, "client_secret"},

@@ -166,16 +166,16 @@ func TestConsoleConnections(t *testing.T) {
 		t.Fatalf("saml connection: %+v", s)
 	}
 	// Metadata by URL and by XML at once is refused; by URL alone, fetched.
-	p = post(conns+"/"+sid, url.Values{"name": {"Corp"}, "enabled": {"true"}, "metadata_xml": {string(idp.Metadata())}, "metadata_url": {idp.URL + "/metadata"}},
+	p = post(conns+"/"+sid, url.Values{"name": {"Corp"}, "enabled": {"true"}, "metadata_xml": {string(idp.Metadata())}, "metadata_url": {samlMetadataURL(idp)}},
 		http.StatusUnprocessableEntity)
 	has("metadata twice", p, `id="metadata_url-error"`)
-	post(conns+"/"+sid, url.Values{"name": {"Corp"}, "enabled": {"true"}, "metadata_url": {idp.URL + "/metadata"}, "domains": {"corp.test"},
+	post(conns+"/"+sid, url.Values{"name": {"Corp"}, "enabled": {"true"}, "metadata_url": {samlMetadataURL(idp)}, "domains": {"corp.test"},
 		"attr_groups": {"memberOf"}, "allow_idp_initiated": {"true"}}, http.StatusSeeOther)
 	s, _ = svc.GetConnection(f.adminCtx(), sid)
-	if s.IdPMetadataURL != idp.URL+"/metadata" || !s.AllowIDPInitiated || len(s.Attributes) != 1 || s.Attributes["groups"] != "memberOf" {
+	if s.IdPMetadataURL != samlMetadataURL(idp) || !s.AllowIDPInitiated || len(s.Attributes) != 1 || s.Attributes["groups"] != "memberOf" {
 		t.Fatalf("saml connection after the edit: %+v", s)
 	}
-	has("the SAML connection by URL", get(conns+"/"+sid, http.StatusOK), "From <code>"+idp.URL+"/metadata</code>", `name="refresh_metadata"`)
+	has("the SAML connection by URL", get(conns+"/"+sid, http.StatusOK), "From <code>"+samlMetadataURL(idp)+"</code>", `name="refresh_metadata"`)
 
 	// The list, and the login page's buttons.
 	p = get(conns, http.StatusOK)

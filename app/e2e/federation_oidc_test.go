@@ -78,9 +78,10 @@ func TestFederationOIDCPartnerTenant(t *testing.T) {
 }
 
 // TestFederationOIDCZitadelExampleOP federates to zitadel/oidc's example
-// OpenID provider, run in process on a loopback address. Its ID tokens
-// carry no profile or email claims (they are at its userinfo endpoint), as
-// OpenID Connect Core §5.4 allows when an access token is issued.
+// OpenID provider, run in process on a loopback address under a name the
+// node's GATEHOUSE_UPSTREAM_ALLOW_HOSTS allows. Its ID tokens carry no
+// profile or email claims (they are at its userinfo endpoint), as OpenID
+// Connect Core §5.4 allows when an access token is issued.
 func TestFederationOIDCZitadelExampleOP(t *testing.T) {
 	forEachDBFederated(t, func(t *testing.T, e *fedEnv) {
 		f := e.fixture("acme")
@@ -88,7 +89,9 @@ func TestFederationOIDCZitadelExampleOP(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		issuer := "http://" + ln.Addr().String()
+		e.names.route(zitadelHost, ln.Addr().String())
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		issuer := "http://" + zitadelHost + ":" + port
 		name, clientID, clientSecret, trust := "Zitadel", "acme-web", "zitadel-secret", false
 		conn, err := e.srv.Admin().CreateConnection(f.adminCtx(), admin.ConnectionInput{Type: tenants.ConnectionOIDC, Provisioning: provisionCreate(), Name: &name,
 			Issuer: &issuer, ClientID: &clientID, ClientSecret: &clientSecret, TrustEmail: &trust})
@@ -124,7 +127,7 @@ func TestFederationOIDCZitadelExampleOP(t *testing.T) {
 			t.Fatalf("example OP login page at %s: %d\n%s", cur, p.status, p.body)
 		}
 		cur = issuer + "/login/username"
-		p = b.post(cur, url.Values{"id": {authRequestID}, "username": {"test-user@127.0.0.1"}, "password": {"verysecure"}})
+		p = b.post(cur, url.Values{"id": {authRequestID}, "username": {"test-user@" + zitadelHost}, "password": {"verysecure"}})
 		c := fl.finish(cur, p)
 		// The connection does not trust the provider's addresses: the
 		// user is provisioned without one, and the address stays with the

@@ -404,7 +404,7 @@ func TestFederationSAMLLogin(t *testing.T) {
 		// identity there would be another connection's, to link first).
 		kim := samltest.User{Name: "kim", Password: "kim's IdP password", Email: "kim@partner.test", CommonName: "Kim Lee"}
 		s.idp.AddUser(t, kim)
-		name, mdURL, trust := "Corp SSO by URL", s.idp.URL+"/metadata", true
+		name, mdURL, trust := "Corp SSO by URL", samlMetadataURL(s.idp), true
 		byURL, err := e.srv.Admin().CreateConnection(s.f.adminCtx(), admin.ConnectionInput{Type: tenants.ConnectionSAML, Provisioning: provisionCreate(), Name: &name,
 			MetadataURL: &mdURL, TrustEmail: &trust})
 		if err != nil {

@@ -23,10 +23,10 @@ import (
 )
 
 // fedEnv is a node whose upstream client reaches the fake Google, GitHub
-// and Microsoft under their real host names, the node itself for
-// *.localhost (a tenant federating to another) and loopback addresses as
-// they are (an OpenID provider run by the test); its browsers reach all of
-// them.
+// and Microsoft under their real host names (allowed to resolve to the
+// fake's loopback address), the node itself for partner.localhost (a
+// tenant federating to another) and the test's own upstreams under their
+// names; its browsers reach all of them.
 type fedEnv struct {
 	*env
 	fake *socialtest.Fake
@@ -37,22 +37,14 @@ func forEachDBFederated(t *testing.T, fn func(t *testing.T, e *fedEnv)) {
 	storetest.ForEach(t, func(t *testing.T, db storetest.Database) {
 		t.Parallel()
 		fe := &fedEnv{fake: socialtest.New(t)}
-		fe.env = newEnv(t, db.URL(t), withUpstreamClient(fe.fake.Client(fe.dial)))
+		fe.env = newEnv(t, db.URL(t), withSocialFake(fe.fake))
 		fn(t, fe)
 	})
 }
 
-// dial reaches the node for *.localhost and other hosts as they are.
+// dial is the browsers' dialer for hosts the fake does not answer for.
 func (e *fedEnv) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, err
-	}
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return e.dialer(ctx, network, addr)
-	}
-	d := &net.Dialer{Timeout: 5 * time.Second}
-	return d.DialContext(ctx, network, addr)
+	return e.names.dial(ctx, network, addr)
 }
 
 // browser returns a cookie-keeping client that does not follow redirects
@@ -102,6 +94,18 @@ type fedFlow struct {
 func (f *fixture) beginFederated(b *browser, conn *admin.Connection) (*fedFlow, string) {
 	t := b.t
 	t.Helper()
+	fl, p := f.pressContinue(b, conn)
+	if !isRedirect(p) {
+		t.Fatalf("Continue with %s: %d\n%s", conn.Name, p.status, p.body)
+	}
+	return fl, p.location
+}
+
+// pressContinue starts an authorization request and presses "Continue
+// with <name>" on the login page; it returns the flow and the answer.
+func (f *fixture) pressContinue(b *browser, conn *admin.Connection) (*fedFlow, *page) {
+	t := b.t
+	t.Helper()
 	fl := &fedFlow{f: f, b: b, cfg: f.oauth2Config(f.web, "openid", "profile", "email"),
 		state: secret.Token(8), nonce: secret.Token(8), verifier: oauth2.GenerateVerifier()}
 	cur := fl.cfg.AuthCodeURL(fl.state, oauth2.S256ChallengeOption(fl.verifier), oauth2.SetAuthURLParam("nonce", fl.nonce))
@@ -114,13 +118,9 @@ func (f *fixture) beginFederated(b *browser, conn *admin.Connection) (*fedFlow, 
 		!strings.Contains(p.body, "Continue with "+html.EscapeString(conn.Name)) {
 		t.Fatalf("login page without a %q button: %d\n%s", conn.Name, p.status, p.body)
 	}
-	p = b.post(f.issuer+"/login/federated", url.Values{
+	return fl, b.post(f.issuer+"/login/federated", url.Values{
 		"id": {field(t, idField, p.body)}, "csrf_token": {field(t, csrfField, p.body)}, "connection": {conn.ID},
 	})
-	if !isRedirect(p) {
-		t.Fatalf("Continue with %s: %d\n%s", conn.Name, p.status, p.body)
-	}
-	return fl, p.location
 }
 
 // provisionCreate is the provisioning of a connection that creates users

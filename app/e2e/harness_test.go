@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"html"
@@ -23,6 +24,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/admin"
 	"github.com/gatehouse-id/gatehouse/app/config"
 	"github.com/gatehouse-id/gatehouse/app/server"
+	"github.com/gatehouse-id/gatehouse/federation/upstream"
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/password"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
@@ -37,6 +39,9 @@ type env struct {
 	port   string
 	base   string // apex URL
 	dialer func(ctx context.Context, network, addr string) (net.Conn, error)
+	// names are where the node's upstream client and the test's browsers
+	// find host names.
+	names *upstreamNames
 }
 
 // forEachDB runs fn against a fresh server on every available database.
@@ -63,14 +68,17 @@ func newEnv(t testing.TB, databaseURL string, opts ...nodeOption) *env {
 	return startNode(t, databaseURL, key, ln, "http://localhost:"+port, opts...)
 }
 
-// nodeOption changes what a test node is built with.
-type nodeOption func(*server.Deps)
-
-// withUpstreamClient makes the node reach upstream identity providers
-// through c (a client that routes their hosts to local fakes).
-func withUpstreamClient(c *http.Client) nodeOption {
-	return func(d *server.Deps) { d.UpstreamClient = c }
+// nodeSetup is what a test node is built from: the GATEHOUSE_* settings
+// its configuration is loaded from, its dependencies, its names.
+type nodeSetup struct {
+	env    map[string]string
+	deps   *server.Deps
+	names  *upstreamNames
+	limits upstream.Limits
 }
+
+// nodeOption changes what a test node is built with.
+type nodeOption func(*nodeSetup)
 
 // startNode starts a node on ln with base URL base; nodes sharing a
 // database must share the master key.
@@ -78,13 +86,25 @@ func startNode(t testing.TB, databaseURL string, key []byte, ln net.Listener, ba
 	t.Helper()
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	store := storetest.Open(t, databaseURL)
-	base, _ := config.ParseBaseURL(baseURL)
-	cfg := &config.Config{BaseURL: base, Addr: ln.Addr().String(), Mode: config.ModeDevelopment, MasterKey: key, CachePoll: 200 * time.Millisecond}
-	deps := server.Deps{Store: store, Hasher: testHasher()}
-	for _, o := range opts {
-		o(&deps)
+	n := &nodeSetup{
+		env: map[string]string{
+			"GATEHOUSE_BASE_URL": baseURL, "GATEHOUSE_ADDR": ln.Addr().String(), "GATEHOUSE_MODE": config.ModeDevelopment,
+			"GATEHOUSE_MASTER_KEY": hex.EncodeToString(key), "GATEHOUSE_DATA_DIR": t.TempDir(),
+			"GATEHOUSE_UPSTREAM_ALLOW_HOSTS": defaultAllowHosts(port),
+		},
+		deps:  &server.Deps{Store: store, Hasher: testHasher()},
+		names: newUpstreamNames(ln.Addr().String()),
 	}
-	srv, err := server.New(cfg, deps)
+	for _, o := range opts {
+		o(n)
+	}
+	cfg, err := config.Load(func(k string) string { return n.env[k] }, config.Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.CachePoll = 200 * time.Millisecond
+	n.deps.Upstream = n.names.options(n.limits)
+	srv, err := server.New(cfg, *n.deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,13 +121,9 @@ func startNode(t testing.TB, databaseURL string, key []byte, ln net.Listener, ba
 		defer stop()
 		_ = hs.Shutdown(sctx)
 	})
-	// Go does not resolve *.localhost: every host dials the test server.
-	target := ln.Addr().String()
-	d := &net.Dialer{Timeout: 5 * time.Second}
-	return &env{t: t, srv: srv, store: store, port: port, base: base.String(),
-		dialer: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return d.DialContext(ctx, network, target)
-		}}
+	// Go does not resolve *.localhost: every host dials the test server,
+	// but names a test routes to a listener of its own.
+	return &env{t: t, srv: srv, store: store, port: port, base: cfg.BaseURL.String(), dialer: n.names.dial, names: n.names}
 }
 
 // httpClient returns a client that reaches the server for any host name.

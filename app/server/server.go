@@ -26,6 +26,7 @@ import (
 	fedoidc "github.com/gatehouse-id/gatehouse/federation/oidc"
 	"github.com/gatehouse-id/gatehouse/federation/saml"
 	"github.com/gatehouse-id/gatehouse/federation/social"
+	"github.com/gatehouse-id/gatehouse/federation/upstream"
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/cache"
 	"github.com/gatehouse-id/gatehouse/tenants/keyring"
@@ -84,9 +85,13 @@ type Deps struct {
 	Store *tenants.Store
 	// Hasher hashes passwords; nil means argon2id with OWASP's parameters.
 	Hasher *password.Hasher
-	// UpstreamClient talks to upstream identity providers; nil means a
-	// client with a timeout (tests route it to local fakes).
-	UpstreamClient *http.Client
+	// Upstream is how the node reaches upstream servers besides
+	// GATEHOUSE_UPSTREAM_ALLOW_HOSTS: the zero value is DNS, the system's
+	// certificate authorities and the default limits. Tests give a
+	// resolver of their fake host names, their fakes' authority and short
+	// limits; every request still goes through the one guarded client,
+	// and no option reaches an address the allow list does not allow.
+	Upstream upstream.Options
 	// Mail, if set, sends email instead of what the configuration says.
 	Mail mail.Sender
 }
@@ -104,7 +109,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	s := &Server{cfg: cfg, store: deps.Store}
 	s.cache = cache.New(deps.Store, cfg.CachePoll)
 	s.keys = keyring.New(deps.Store, box)
-	s.fed = federation.New(federation.Config{Factories: Connectors(), HTTPClient: deps.UpstreamClient}, deps.Store, box)
+	s.fed = federation.New(federation.Config{Factories: Connectors(), Upstream: upstream.New(cfg.UpstreamAllowHosts, deps.Upstream)}, deps.Store, box)
 	s.consoleSecret = admin.ConsoleSecret(box)
 
 	var cryptoKey [32]byte

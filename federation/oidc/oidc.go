@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -19,6 +20,8 @@ import (
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
 )
+
+var errorCode = regexp.MustCompile(`^[a-z_]{1,64}$`)
 
 // Connector logs users in at an OpenID provider.
 type Connector struct {
@@ -34,6 +37,9 @@ var _ federation.Connector = (*Connector)(nil)
 // New builds the connector of a generic OpenID Connect connection.
 func New(st federation.Settings) (federation.Connector, error) {
 	c := st.Connection
+	if st.HTTPClient == nil {
+		return nil, federation.ErrNoUpstreamClient
+	}
 	if c.Issuer == "" || c.ClientID == "" {
 		return nil, fmt.Errorf("oidc connection %s: issuer and client id are required", c.Name)
 	}
@@ -83,6 +89,11 @@ func (c *Connector) Start(ctx context.Context, b federation.Begin) (*federation.
 func (c *Connector) Finish(ctx context.Context, st *tenants.FederationState, r *http.Request) (*federation.Identity, error) {
 	q := r.URL.Query()
 	if e := q.Get("error"); e != "" {
+		// The page and the log name only an error code (RFC 6749
+		// §4.1.2.1), never other text the answer carries.
+		if !errorCode.MatchString(e) {
+			e = "an unknown error"
+		}
 		return nil, federation.Reject("the provider answered "+e, nil)
 	}
 	p, err := c.discover(ctx)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 
@@ -13,6 +12,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/gatehouse-id/gatehouse/federation"
+	"github.com/gatehouse-id/gatehouse/federation/upstream"
 	"github.com/gatehouse-id/gatehouse/tenants"
 )
 
@@ -35,6 +35,9 @@ var _ federation.Connector = (*GitHub)(nil)
 // EmailURL, left as they are), the scopes and the /user profile.
 func NewGitHub(st federation.Settings) (federation.Connector, error) {
 	c := st.Connection
+	if st.HTTPClient == nil {
+		return nil, federation.ErrNoUpstreamClient
+	}
 	if c.ClientID == "" {
 		return nil, fmt.Errorf("github connection %s: client id is required", c.Name)
 	}
@@ -99,7 +102,7 @@ func (g *GitHub) Finish(ctx context.Context, st *tenants.FederationState, r *htt
 	case err != nil:
 		// Without the list, the profile's public address counts as
 		// unverified.
-		slog.WarnContext(ctx, "federation: GitHub emails", "connection", g.st.Connection.ID, "err", err)
+		slog.WarnContext(ctx, "federation: GitHub emails", "connection", g.st.Connection.ID, "err", upstream.Safe(err))
 		id.Email = u.Email
 	case primary != nil:
 		id.Email, id.EmailVerified = primary.Email, primary.Verified
@@ -125,17 +128,15 @@ func (g *GitHub) primaryEmail(ctx context.Context, tok *oauth2.Token) (*githubEm
 	req.Header.Set("Accept", "application/vnd.github+json")
 	req.Header.Set("X-GitHub-Api-Version", "2022-11-28")
 	tok.SetAuthHeader(req)
-	resp, err := g.goth.Client().Do(req)
+	// The upstream client answers only a 2xx, read whole within its size.
+	resp, err := g.st.HTTPClient.Do(req)
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GitHub answered %d", resp.StatusCode)
-	}
 	var emails []githubEmail
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&emails); err != nil {
-		return nil, err
+	if err := json.NewDecoder(resp.Body).Decode(&emails); err != nil {
+		return nil, upstream.Invalid(req.URL.Host, "the email list is not JSON")
 	}
 	for i := range emails {
 		if emails[i].Primary {

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/gatehouse-id/gatehouse/federation"
+	"github.com/gatehouse-id/gatehouse/federation/upstream"
 	"github.com/gatehouse-id/gatehouse/tenants"
 )
 
@@ -36,6 +37,9 @@ var _ federation.Connector = (*Google)(nil)
 // reach through the HTTP client), the scopes and the userinfo profile.
 func NewGoogle(st federation.Settings) (federation.Connector, error) {
 	c := st.Connection
+	if st.HTTPClient == nil {
+		return nil, federation.ErrNoUpstreamClient
+	}
 	if c.ClientID == "" {
 		return nil, fmt.Errorf("google connection %s: client id is required", c.Name)
 	}
@@ -113,7 +117,9 @@ func (g *Google) Finish(ctx context.Context, st *tenants.FederationState, r *htt
 		u, err := g.goth.FetchUser(&google.Session{AccessToken: tok.AccessToken})
 		switch {
 		case err != nil:
-			slog.WarnContext(ctx, "federation: Google userinfo", "connection", g.st.Connection.ID, "err", err)
+			// goth's error names the userinfo URL, with the access
+			// token in its query: only what upstream.Safe keeps is logged.
+			slog.WarnContext(ctx, "federation: Google userinfo", "connection", g.st.Connection.ID, "err", upstream.Safe(err))
 		case u.UserID != idt.Subject:
 			return nil, federation.Reject("Google's profile is not the ID token's user", nil)
 		default:

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -17,6 +16,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/gatehouse-id/gatehouse/federation"
+	"github.com/gatehouse-id/gatehouse/federation/upstream"
 	"github.com/gatehouse-id/gatehouse/tenants"
 )
 
@@ -61,6 +61,9 @@ var _ federation.Connector = (*Microsoft)(nil)
 // is the connection's MicrosoftTenant ("common" if unset).
 func NewMicrosoft(st federation.Settings) (federation.Connector, error) {
 	c := st.Connection
+	if st.HTTPClient == nil {
+		return nil, federation.ErrNoUpstreamClient
+	}
 	if c.ClientID == "" {
 		return nil, fmt.Errorf("microsoft connection %s: client id is required", c.Name)
 	}
@@ -97,14 +100,12 @@ func (m *Microsoft) discover(ctx context.Context) (*gooidc.Provider, string, *oa
 	if err != nil {
 		return nil, "", nil, err
 	}
-	resp, err := m.goth.Client().Do(req)
+	// The upstream client answers only a 2xx, read whole within its size.
+	resp, err := m.st.HTTPClient.Do(req)
 	if err != nil {
 		return nil, "", nil, err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, "", nil, fmt.Errorf("microsoft tenant %q: discovery answered %d", m.tenant, resp.StatusCode)
-	}
 	var d struct {
 		Issuer     string   `json:"issuer"`
 		AuthURL    string   `json:"authorization_endpoint"`
@@ -112,12 +113,12 @@ func (m *Microsoft) discover(ctx context.Context) (*gooidc.Provider, string, *oa
 		JWKSURL    string   `json:"jwks_uri"`
 		Algorithms []string `json:"id_token_signing_alg_values_supported"`
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&d); err != nil {
-		return nil, "", nil, fmt.Errorf("microsoft tenant %q: discovery: %w", m.tenant, err)
+	if err := json.NewDecoder(resp.Body).Decode(&d); err != nil {
+		return nil, "", nil, upstream.Invalid(req.URL.Host, "the discovery document is not JSON")
 	}
 	for _, u := range []string{d.Issuer, d.TokenURL, d.JWKSURL} {
 		if !strings.HasPrefix(u, microsoftAuthority) {
-			return nil, "", nil, fmt.Errorf("microsoft tenant %q: discovery names %q, outside %s", m.tenant, u, microsoftAuthority)
+			return nil, "", nil, upstream.Invalid(req.URL.Host, "the discovery document names an issuer or endpoint outside "+microsoftAuthority)
 		}
 	}
 	p := (&gooidc.ProviderConfig{IssuerURL: d.Issuer, AuthURL: d.AuthURL, TokenURL: d.TokenURL, JWKSURL: d.JWKSURL,
@@ -180,7 +181,7 @@ func (m *Microsoft) Finish(ctx context.Context, st *tenants.FederationState, r *
 	u, err := m.goth.FetchUser(&azureadv2.Session{AccessToken: tok.AccessToken})
 	switch {
 	case err != nil:
-		slog.WarnContext(ctx, "federation: Microsoft Graph profile", "connection", m.st.Connection.ID, "err", err)
+		slog.WarnContext(ctx, "federation: Microsoft Graph profile", "connection", m.st.Connection.ID, "err", upstream.Safe(err))
 	case u.UserID != c.ObjectID:
 		return nil, federation.Reject("Microsoft's profile is not the ID token's user", nil)
 	default:

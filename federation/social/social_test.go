@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/federation"
 	"github.com/gatehouse-id/gatehouse/federation/social"
 	"github.com/gatehouse-id/gatehouse/federation/social/socialtest"
+	"github.com/gatehouse-id/gatehouse/federation/upstream"
 	"github.com/gatehouse-id/gatehouse/tenants"
 )
 
@@ -29,7 +30,7 @@ func build(t *testing.T, fake *socialtest.Fake, factory federation.Factory, typ,
 	fake.AddClient(clientID, "s3cret")
 	conn := &tenants.Connection{ID: "conn-1", TenantID: "tenant-1", Type: typ, Name: typ, Enabled: true, ClientID: clientID, Config: config}
 	c, err := factory(federation.Settings{Connection: conn, ClientSecret: "s3cret", CallbackURL: callbackURL,
-		HTTPClient: fake.Client(nil), Now: time.Now})
+		HTTPClient: fake.Upstream().HTTP(upstream.API), Now: time.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,5 +274,50 @@ func TestMicrosoft(t *testing.T) {
 	if _, err := social.NewMicrosoft(federation.Settings{Connection: &tenants.Connection{Name: "m", ClientID: "x",
 		Config: `{"microsoft_tenant":"../common"}`}}); err == nil {
 		t.Fatal("a tenant that is not a path segment was accepted")
+	}
+}
+
+// TestConnectorsGoThroughTheGuard builds each connector on an upstream
+// client that does not allow the fake's host names: the fake runs on
+// loopback, so every request the connector makes is refused. The guard is
+// in the path of every call (discovery, token, JWKS, profiles).
+func TestConnectorsGoThroughTheGuard(t *testing.T) {
+	t.Parallel()
+	fake := socialtest.New(t)
+	guard := upstream.New(upstream.AllowList{}, upstream.Options{Resolver: fake.Resolve, RootCAs: fake.RootCAs()})
+	for _, tt := range []struct {
+		typ     string
+		factory federation.Factory
+		p       socialtest.Provider
+		user    socialtest.User
+	}{
+		{tenants.ConnectionGoogle, social.NewGoogle, socialtest.Google, socialtest.User{Subject: "1", Email: "a@gmail.test"}},
+		{tenants.ConnectionGitHub, social.NewGitHub, socialtest.GitHub, socialtest.User{Subject: "2", Login: "a"}},
+		{tenants.ConnectionMicrosoft, social.NewMicrosoft, socialtest.Microsoft, socialtest.User{Subject: "3", TenantID: socialtest.ConsumersTenant, Email: "a@outlook.test"}},
+	} {
+		t.Run(tt.typ, func(t *testing.T) {
+			fake.SetUser(tt.p, tt.user)
+			clientID := "client-" + tt.typ
+			fake.AddClient(clientID, "s3cret")
+			conn := &tenants.Connection{ID: "conn-1", TenantID: "tenant-1", Type: tt.typ, Name: tt.typ, Enabled: true, ClientID: clientID}
+			c, err := tt.factory(federation.Settings{Connection: conn, ClientSecret: "s3cret", CallbackURL: callbackURL,
+				HTTPClient: guard.HTTP(upstream.API), Now: time.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = login(t, fake, c, nil)
+			var rej *federation.Rejection
+			if !errors.As(err, &rej) || upstream.KindOf(rej.Err) != upstream.KindRefused {
+				t.Fatalf("login through a guard that refuses loopback: %v", err)
+			}
+		})
+	}
+	// Without the upstream client, a connector is not built at all (its
+	// libraries would fall back to http.DefaultClient).
+	for _, f := range []federation.Factory{social.NewGoogle, social.NewGitHub, social.NewMicrosoft} {
+		_, err := f(federation.Settings{Connection: &tenants.Connection{ClientID: "x"}})
+		if !errors.Is(err, federation.ErrNoUpstreamClient) {
+			t.Fatalf("built without an upstream client: %v", err)
+		}
 	}
 }

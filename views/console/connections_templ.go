@@ -591,7 +591,7 @@ func connectionFields(k ConnectionKind, f ConnectionForm, errs map[string]string
 				return templ_7745c5c3_Err
 			}
 			templ_7745c5c3_Err = Field(Input{Label: "or IdP metadata URL", Name: "metadata_url", Type: "url", Value: f.MetadataURL, Placeholder: "https://idp.example.com/saml/metadata",
-				Help: "Where the identity provider publishes its metadata. Gatehouse fetches it when you save.", Errors: errs}).Render(ctx, templ_7745c5c3_Buffer)
+				Help: "Where the identity provider publishes its metadata. Gatehouse fetches it when you save, from a public address (a private one only if the operator allows its host) and without following redirects.", Errors: errs}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -664,7 +664,7 @@ func connectionFields(k ConnectionKind, f ConnectionForm, errs map[string]string
 		} else {
 			if k.OIDC {
 				templ_7745c5c3_Err = Field(Input{Label: "Issuer URL", Name: "issuer", Type: "url", Value: f.Issuer, Required: true, Placeholder: "https://idp.example.com",
-					Help: "The provider's issuer: Gatehouse reads its /.well-known/openid-configuration. https (http only on localhost).", Errors: errs}).Render(ctx, templ_7745c5c3_Buffer)
+					Help: "The provider's issuer: Gatehouse reads its /.well-known/openid-configuration. https (http only on localhost), at a public address (a private one only if the operator allows its host).", Errors: errs}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -111,6 +111,12 @@ func NewIdP(t testing.TB) *IdP {
 	return idp
 }
 
+// Port is the port the IdP listens on (at 127.0.0.1).
+func (idp *IdP) Port() string {
+	u, _ := url.Parse(idp.URL)
+	return u.Port()
+}
+
 // EntityID is the IdP's entity id.
 func (idp *IdP) EntityID() string { return idp.URL + "/metadata" }
 

@@ -1,7 +1,10 @@
 // Package socialtest runs fakes of Google, GitHub and Microsoft (Entra ID
 // v2) that speak their real JSON over TLS, in process, for tests without
-// the internet: a client built with Transport reaches them under their real
-// host names and trusts their test certificate authority. Each authorization
+// the internet. Gatehouse reaches them through its real upstream client
+// (Upstream, or Resolve, RootCAs and AllowHosts for one built by the
+// caller), which finds their real host names on the fake's loopback
+// listener and lets them resolve there only because they are allowed; a
+// test's browser reaches them with Transport. Each authorization
 // is approved at once for the user set with SetUser; Tamper spoils the next
 // answer of a provider in one of the ways an attacker or a broken upstream
 // would.
@@ -25,6 +28,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -34,6 +38,8 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/gatehouse-id/gatehouse/federation/upstream"
 )
 
 // Provider names a faked provider.
@@ -86,6 +92,13 @@ type Tamper struct {
 	// ForeignKey signs the ID token with a key that is not in the JWKS
 	// (under the same key id).
 	ForeignKey bool
+	// ErrorBody makes the token endpoint refuse the code (invalid_grant)
+	// with this text in its answer, as an attacker's upstream would, to
+	// see it echoed in a page or a log.
+	ErrorBody string
+	// BrokenProfile breaks the connection in the middle of the profile
+	// answer (Google's userinfo, GitHub's /user, Graph's /me).
+	BrokenProfile bool
 }
 
 // Fake is the running fake of every provider.
@@ -180,6 +193,38 @@ func newCertificate(hosts []string) (tls.Certificate, *x509.CertPool, error) {
 	return tls.Certificate{Certificate: [][]byte{leafDER}, PrivateKey: leafKey}, pool, nil
 }
 
+// AllowHosts is the allow list that lets the fake's host names (on port
+// 443, as the providers' URLs name them) resolve to its loopback listener.
+func AllowHosts() upstream.AllowList {
+	var hosts []string
+	for _, h := range Hosts {
+		hosts = append(hosts, h+":443")
+	}
+	l, err := upstream.ParseAllowList(strings.Join(hosts, ","))
+	if err != nil {
+		panic(err) // Hosts are host names
+	}
+	return l
+}
+
+// Resolve is an upstream.Resolver that finds the fake's host names on its
+// listener; other names do not exist (no test reaches the internet).
+func (f *Fake) Resolve(_ context.Context, host, _ string) ([]netip.AddrPort, error) {
+	if !slices.Contains(Hosts, host) {
+		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+	}
+	return []netip.AddrPort{netip.MustParseAddrPort(f.srv.Listener.Addr().String())}, nil
+}
+
+// RootCAs is the fake's test certificate authority.
+func (f *Fake) RootCAs() *x509.CertPool { return f.pool }
+
+// Upstream returns Gatehouse's upstream client as the server builds it,
+// reaching the fake and nothing else.
+func (f *Fake) Upstream() *upstream.Client {
+	return upstream.New(AllowHosts(), upstream.Options{Resolver: f.Resolve, RootCAs: f.pool})
+}
+
 // DialFunc dials a host the fake does not answer for.
 type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
 
@@ -264,6 +309,18 @@ func (f *Fake) routes() http.Handler {
 	mux.HandleFunc("POST login.microsoftonline.com/{tenant}/oauth2/v2.0/token", f.token(Microsoft))
 	mux.HandleFunc("GET graph.microsoft.com/v1.0/me", f.graphMe)
 	return mux
+}
+
+// breakConnection sends half an answer's headers and closes the
+// connection.
+func breakConnection(w http.ResponseWriter) {
+	conn, buf, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		return
+	}
+	_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: appl")
+	_ = buf.Flush()
+	_ = conn.Close()
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -454,6 +511,9 @@ func (f *Fake) token(p Provider) http.HandlerFunc {
 		case g == nil || g.provider != p || g.clientID != id:
 			f.tokenError(w, p, codeError(p), "The code passed is incorrect or expired.")
 			return
+		case g.tamper.ErrorBody != "":
+			f.tokenError(w, p, codeError(p), g.tamper.ErrorBody)
+			return
 		case r.PostFormValue("redirect_uri") != g.redirectURI:
 			f.tokenError(w, p, "redirect_uri_mismatch", "The redirect_uri MUST match the registered callback URL for this application.")
 			return
@@ -592,6 +652,10 @@ func (f *Fake) googleUserinfoV2(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, map[string]any{"error": map[string]any{"code": 401, "message": "Request is missing required authentication credential.", "status": "UNAUTHENTICATED"}})
 		return
 	}
+	if g.tamper.BrokenProfile {
+		breakConnection(w)
+		return
+	}
 	u := g.user
 	writeJSON(w, http.StatusOK, map[string]any{
 		"id": u.Subject, "email": u.Email, "verified_email": u.EmailVerified, "name": u.Name,
@@ -620,6 +684,10 @@ func (f *Fake) githubUser(w http.ResponseWriter, r *http.Request) {
 	g, err := f.bearer(r, GitHub)
 	if err != nil {
 		githubUnauthorized(w)
+		return
+	}
+	if g.tamper.BrokenProfile {
+		breakConnection(w)
 		return
 	}
 	u := g.user
@@ -666,6 +734,10 @@ func (f *Fake) graphMe(w http.ResponseWriter, r *http.Request) {
 	g, err := f.bearer(r, Microsoft)
 	if err != nil {
 		writeJSON(w, http.StatusUnauthorized, map[string]any{"error": map[string]any{"code": "InvalidAuthenticationToken", "message": "Access token is empty."}})
+		return
+	}
+	if g.tamper.BrokenProfile {
+		breakConnection(w)
 		return
 	}
 	u := g.user
