@@ -59,7 +59,7 @@ func (s *Store) UpdateConnection(ctx context.Context, c *Connection) error {
 	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
 		res := tx.Table("connections").Where("tenant_id = ? AND id = ?", tid, c.ID).Updates(map[string]any{
 			"name": c.Name, "enabled": c.Enabled, "domains": c.Domains, "client_id": c.ClientID,
-			"client_secret_sealed": nonNilBytes(c.ClientSecretSealed), "issuer": c.Issuer, "trust_email": c.TrustEmail,
+			"client_secret_sealed": nonNilBytes(c.ClientSecretSealed), "issuer": c.Issuer, "trust_email": c.TrustEmail, "provisioning": c.Provisioning,
 			"config": c.Config, "sp_key_sealed": nonNilBytes(c.SPKeySealed), "updated_at": now,
 		})
 		if res.Error != nil {

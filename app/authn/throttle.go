@@ -71,7 +71,7 @@ var (
 	// LoginRules throttle first factors: passwords (and passkeys).
 	LoginRules = Rules{
 		Pair:    &Limit{Name: "pair", Free: 5, Window: time.Hour, Base: 2 * time.Second, Max: 15 * time.Minute, Lock: true},
-		Address: &Limit{Name: "ip", Free: 50, Window: time.Hour, Base: 2 * time.Second, Max: 15 * time.Minute, Lock: true},
+		Address: &Limit{Name: "ip", Free: 20, Window: time.Hour, Base: 2 * time.Second, Max: 15 * time.Minute, Lock: true},
 		Account: &Limit{Name: "account", Free: 20, Window: time.Hour, Base: 250 * time.Millisecond, Max: 3 * time.Second},
 		Tenant:  &Limit{Name: "tenant", Free: 1000, Window: 10 * time.Minute, Base: 100 * time.Millisecond, Max: 2 * time.Second},
 		Device:  &Limit{Name: "device", Free: 10, Window: time.Hour, Base: 2 * time.Second, Max: 15 * time.Minute, Lock: true},

@@ -11,18 +11,43 @@ import (
 	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
 
-// refuseBadText answers 400 to a request whose query, form or Basic
-// credentials hold a NUL byte or invalid UTF-8: no identifier, token or
-// name can contain them, and PostgreSQL refuses them in text, so they are
-// stopped before any handler (or database) sees them.
+// maxMultipartMemory is what a multipart form may hold in memory; the
+// body limit bounds it anyway.
+const maxMultipartMemory = 64 << 10
+
+// refuseBadText answers 400 to a request whose query, form (URL-encoded or
+// multipart: every parser a handler can reach) or Basic credentials hold a
+// NUL byte or invalid UTF-8: no identifier, token or name can contain
+// them, and PostgreSQL refuses them in text, so they are stopped before
+// any handler (or database) sees them. A form that cannot be parsed is
+// refused the same way.
 func refuseBadText(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		field, bad := badValue(r.URL.Query())
 		if !bad && (r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch) {
 			ct := r.Header.Get("Content-Type")
-			if strings.HasPrefix(ct, "application/x-www-form-urlencoded") || strings.HasPrefix(ct, "multipart/form-data") {
-				if err := r.ParseForm(); err == nil {
+			switch {
+			case strings.HasPrefix(ct, "multipart/form-data"):
+				if err := r.ParseMultipartForm(maxMultipartMemory); err != nil {
+					field, bad = "form", true
+					break
+				}
+				field, bad = badValue(r.MultipartForm.Value)
+				for name, files := range r.MultipartForm.File {
+					for _, fh := range files {
+						if !bad && (!clean(name) || !clean(fh.Filename)) {
+							field, bad = name, true
+						}
+					}
+				}
+				if !bad {
+					field, bad = badValue(r.PostForm)
+				}
+			case strings.HasPrefix(ct, "application/x-www-form-urlencoded"):
+				if err := r.ParseForm(); err != nil {
+					field, bad = "form", true
+				} else {
 					field, bad = badValue(r.PostForm)
 				}
 			}
@@ -33,7 +58,7 @@ func refuseBadText(next echo.HandlerFunc) echo.HandlerFunc {
 			field, bad = "Authorization", !clean(user) || !clean(pass) || !clean(u) || !clean(p)
 		}
 		if bad {
-			e := httperr.OAuth(httperr.InvalidRequest, "%s holds a NUL byte or invalid UTF-8", field)
+			e := httperr.OAuth(httperr.InvalidRequest, "%s holds a NUL byte or invalid UTF-8, or cannot be read", field)
 			e.Field = field
 			return e
 		}

@@ -22,8 +22,9 @@ func sameConnection(got, want *tenants.Connection) string {
 	case got.ID != want.ID || got.TenantID != want.TenantID || got.Type != want.Type || got.Name != want.Name:
 		return fmt.Sprintf("id, tenant, type, name = %s, %s, %s, %q; want %s, %s, %s, %q",
 			got.ID, got.TenantID, got.Type, got.Name, want.ID, want.TenantID, want.Type, want.Name)
-	case got.Enabled != want.Enabled || got.TrustEmail != want.TrustEmail:
-		return fmt.Sprintf("enabled, trust email = %v, %v; want %v, %v", got.Enabled, got.TrustEmail, want.Enabled, want.TrustEmail)
+	case got.Enabled != want.Enabled || got.TrustEmail != want.TrustEmail || got.Provisioning != want.Provisioning:
+		return fmt.Sprintf("enabled, trust email, provisioning = %v, %v, %q; want %v, %v, %q",
+			got.Enabled, got.TrustEmail, got.Provisioning, want.Enabled, want.TrustEmail, want.Provisioning)
 	case !slices.Equal(got.Domains, want.Domains):
 		return fmt.Sprintf("domains = %v, want %v", got.Domains, want.Domains)
 	case got.ClientID != want.ClientID || got.Issuer != want.Issuer || got.Config != want.Config:
@@ -173,7 +174,8 @@ func testUpdateConnection(t *testing.T, s *tenants.Store) {
 		return &tenants.Connection{
 			ID: c.ID, TenantID: tenants.NewID(), Type: tenants.ConnectionSAML, Name: name, Enabled: false,
 			Domains: tenants.Strings{"example.net"}, ClientID: "client-" + suffix(), ClientSecretSealed: []byte("secret-" + suffix()),
-			Issuer: "https://new-" + suffix() + ".example.com", TrustEmail: false, Config: `{"new":true}`, SPKeySealed: []byte("key-" + suffix()),
+			Issuer: "https://new-" + suffix() + ".example.com", TrustEmail: false, Provisioning: tenants.ProvisionExisting,
+			Config: `{"new":true}`, SPKeySealed: []byte("key-" + suffix()),
 			CreatedAt: clk.Now().Add(-48 * time.Hour), UpdatedAt: clk.Now().Add(-48 * time.Hour),
 		}
 	}

@@ -261,7 +261,7 @@ func newConnection(name string) *tenants.Connection {
 	return &tenants.Connection{
 		Type: tenants.ConnectionOIDC, Name: name, Enabled: true, Domains: tenants.Strings{"example.com", "example.org"},
 		ClientID: "gatehouse-" + suffix(), ClientSecretSealed: []byte("sealed-secret-" + suffix()), Issuer: sharedIssuer,
-		TrustEmail: true, Config: `{"scopes":["openid","email"]}`, SPKeySealed: []byte("sealed-key-" + suffix()),
+		TrustEmail: true, Provisioning: tenants.ProvisionCreate, Config: `{"scopes":["openid","email"]}`, SPKeySealed: []byte("sealed-key-" + suffix()),
 	}
 }
 
