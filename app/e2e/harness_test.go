@@ -49,7 +49,7 @@ func forEachDB(t *testing.T, fn func(t *testing.T, e *env)) {
 
 // testHasher is argon2id with small parameters: tests log in often.
 func testHasher() *password.Hasher {
-	return password.New(password.Params{Memory: 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16})
+	return password.New(password.Params{Memory: 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}, password.Bound{})
 }
 
 func newEnv(t testing.TB, databaseURL string, opts ...nodeOption) *env {
@@ -64,12 +64,17 @@ func newEnv(t testing.TB, databaseURL string, opts ...nodeOption) *env {
 }
 
 // nodeOption changes what a test node is built with.
-type nodeOption func(*server.Deps)
+type nodeOption func(*config.Config, *server.Deps)
 
 // withUpstreamClient makes the node reach upstream identity providers
 // through c (a client that routes their hosts to local fakes).
 func withUpstreamClient(c *http.Client) nodeOption {
-	return func(d *server.Deps) { d.UpstreamClient = c }
+	return func(_ *config.Config, d *server.Deps) { d.UpstreamClient = c }
+}
+
+// withHasher makes the node hash passwords with h.
+func withHasher(h *password.Hasher) nodeOption {
+	return func(_ *config.Config, d *server.Deps) { d.Hasher = h }
 }
 
 // startNode starts a node on ln with base URL base; nodes sharing a
@@ -82,7 +87,7 @@ func startNode(t testing.TB, databaseURL string, key []byte, ln net.Listener, ba
 	cfg := &config.Config{BaseURL: base, Addr: ln.Addr().String(), Mode: config.ModeDevelopment, MasterKey: key, CachePoll: 200 * time.Millisecond}
 	deps := server.Deps{Store: store, Hasher: testHasher()}
 	for _, o := range opts {
-		o(&deps)
+		o(cfg, &deps)
 	}
 	srv, err := server.New(cfg, deps)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-id/gatehouse/app/config"
 	"github.com/gatehouse-id/gatehouse/app/server"
 	"github.com/gatehouse-id/gatehouse/tenants/mail"
 	"github.com/gatehouse-id/gatehouse/tenants/storetest"
@@ -65,7 +66,7 @@ func startSMTP(t testing.TB) *smtpServer {
 // withSMTP makes the node send email through s, with credentials and
 // without TLS (the server is local).
 func withSMTP(s *smtpServer) nodeOption {
-	return func(d *server.Deps) {
+	return func(_ *config.Config, d *server.Deps) {
 		_, port, _ := net.SplitHostPort(s.ln.Addr().String())
 		p, _ := strconv.Atoi(port)
 		d.Mail = &mail.SMTP{Host: "127.0.0.1", Port: p, Username: s.user, Password: s.pass, TLS: mail.TLSNone,

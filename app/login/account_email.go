@@ -33,8 +33,8 @@ func (h *Handler) changeEmail(c echo.Context) error {
 	if tenants.NormalizeEmail(email) == tenants.NormalizeEmail(a.u.Email) {
 		return h.badAccountForm(c, a, "That is already your address.")
 	}
-	if !h.confirmIdentity(c, a, c.FormValue("confirm"), true) {
-		return h.badAccountForm(c, a, errWrongConfirm)
+	if ok, err := h.confirmIdentity(c, a, c.FormValue("confirm"), true); err != nil || !ok {
+		return h.unconfirmed(c, a, err, errWrongConfirm)
 	}
 	keys := keysFor(a.t, "verify", a.u.Email, c.RealIP())
 	if h.throttled(a.ctx, keys) {

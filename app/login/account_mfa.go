@@ -97,8 +97,8 @@ func (h *Handler) regenerateRecoveryCodes(c echo.Context) error {
 	if len(factors) == 0 {
 		return h.badAccountForm(c, a, "Recovery codes come with two-step verification: add an authenticator app first.")
 	}
-	if !h.confirmIdentity(c, a, c.FormValue("confirm"), true) {
-		return h.badAccountForm(c, a, errWrongConfirm)
+	if ok, err := h.confirmIdentity(c, a, c.FormValue("confirm"), true); err != nil || !ok {
+		return h.unconfirmed(c, a, err, errWrongConfirm)
 	}
 	return h.showRecoveryCodes(c, a)
 }
@@ -125,8 +125,8 @@ func (h *Handler) removeFactor(c echo.Context) error {
 	if target == nil {
 		return httperr.NotFound()
 	}
-	if !h.confirmIdentity(c, a, c.FormValue("confirm"), true) {
-		return h.badAccountForm(c, a, errWrongConfirm)
+	if ok, err := h.confirmIdentity(c, a, c.FormValue("confirm"), true); err != nil || !ok {
+		return h.unconfirmed(c, a, err, errWrongConfirm)
 	}
 	err = h.store.DeleteFactor(a.ctx, a.u.ID, id)
 	if errors.Is(err, tenants.ErrNotFound) {

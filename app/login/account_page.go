@@ -2,6 +2,7 @@ package login
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"sort"
@@ -11,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/tenants/password"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
 	"github.com/gatehouse-id/gatehouse/views"
 	"github.com/gatehouse-id/gatehouse/views/httperr"
@@ -173,25 +175,40 @@ func device(ua string) string {
 	return "Unknown browser"
 }
 
+// unconfirmed answers a confirmation that failed: err (the node is too busy
+// to check) as it is, a wrong answer with the form and msg.
+func (h *Handler) unconfirmed(c echo.Context, a *accountRequest, err error, msg string) error {
+	if err != nil {
+		return err
+	}
+	return h.badAccountForm(c, a, msg)
+}
+
 // confirmIdentity checks what a signed-in user typed to confirm a
 // sensitive change: their password, or, when codes is set, a code from
 // their authenticator app. Wrong answers count against the login throttle
 // (per account, address, tenant), so that the account page is no oracle
 // for guessing a password; a throttled attempt fails like a wrong one.
-func (h *Handler) confirmIdentity(c echo.Context, a *accountRequest, typed string, codes bool) bool {
+// Its error (password.ErrBusy) is no answer: the caller returns it.
+func (h *Handler) confirmIdentity(c echo.Context, a *accountRequest, typed string, codes bool) (bool, error) {
 	ctx := a.ctx
 	keys := keysFor(a.t, "login", a.u.Email, c.RealIP())
 	if typed == "" || h.throttled(ctx, keys) {
-		h.hasher.VerifyDummy(typed)
+		if err := h.hasher.Imitate(ctx); err != nil {
+			return false, err
+		}
 		h.auditLogin(c, a.u.ID, a.u.Email, "reauthentication.failed", "denied", "throttled or empty")
-		return false
+		return false, nil
 	}
 	ok := false
 	if a.u.PasswordHash != "" {
-		_, err := h.hasher.Verify(a.u.PasswordHash, typed)
+		_, err := h.hasher.Verify(ctx, a.u.PasswordHash, typed)
+		if errors.Is(err, password.ErrBusy) {
+			return false, err
+		}
 		ok = err == nil
-	} else {
-		h.hasher.VerifyDummy(typed)
+	} else if err := h.hasher.VerifyDummy(ctx, typed); err != nil {
+		return false, err
 	}
 	if !ok && codes && len(strings.TrimSpace(typed)) == 6 {
 		factors, err := h.confirmedFactors(ctx, a.u.ID)
@@ -207,10 +224,10 @@ func (h *Handler) confirmIdentity(c echo.Context, a *accountRequest, typed strin
 	if !ok {
 		h.failed(ctx, keys)
 		h.auditLogin(c, a.u.ID, a.u.Email, "reauthentication.failed", "failure", "wrong password or code")
-		return false
+		return false, nil
 	}
 	h.succeeded(ctx, keys)
-	return true
+	return true, nil
 }
 
 // Errors of the account page's confirmations.

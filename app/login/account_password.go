@@ -18,14 +18,18 @@ func (h *Handler) changePassword(c echo.Context) error {
 	if a.u.PasswordHash == "" {
 		return h.badAccountForm(c, a, `You sign in without a password. To set one, use "Forgot your password?" on the sign-in page.`)
 	}
-	if !h.confirmIdentity(c, a, c.FormValue("current_password"), false) {
-		return h.badAccountForm(c, a, errWrongCurrent)
+	if ok, err := h.confirmIdentity(c, a, c.FormValue("current_password"), false); err != nil || !ok {
+		return h.unconfirmed(c, a, err, errWrongCurrent)
 	}
 	next := c.FormValue("new_password")
 	if err := a.t.CheckPassword(h.common, next, a.u.Email); err != nil {
 		return h.badAccountForm(c, a, validationMessage(err))
 	}
-	if err := h.store.ChangePassword(a.ctx, a.u.ID, h.hasher.Hash(next)); err != nil {
+	hash, err := h.hasher.Hash(a.ctx, next)
+	if err != nil {
+		return err
+	}
+	if err := h.store.ChangePassword(a.ctx, a.u.ID, hash); err != nil {
 		return httperr.Internal(err)
 	}
 	if _, err := h.startSession(c, a.ctx, a.t, a.u, firstFactor{amr: a.sess.AMR, idp: a.sess.IDP, acr: a.sess.ACR}); err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/tenants/password"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
 	"github.com/gatehouse-id/gatehouse/views"
 	"github.com/gatehouse-id/gatehouse/views/httperr"
@@ -108,21 +109,29 @@ func (h *Handler) submitLogin(c echo.Context) error {
 	// answer of a wrong password, after the same work.
 	keys := keysFor(t, "login", email, c.RealIP())
 	if h.throttled(ctx, keys) {
-		h.hasher.VerifyDummy(pw)
+		// The time of a hash, not its work: a locked key costs nothing.
+		if err := h.hasher.Imitate(ctx); err != nil {
+			return err
+		}
 		h.auditLogin(c, "", email, "login.throttled", "denied", "too many failed attempts")
 		return h.renderLogin(c, t, ar, sess, email, errWrongCredentials, http.StatusUnauthorized)
 	}
 	user, err := h.store.UserByEmail(ctx, email)
 	switch {
 	case errors.Is(err, tenants.ErrNotFound):
-		h.hasher.VerifyDummy(pw)
+		if err := h.hasher.VerifyDummy(ctx, pw); err != nil {
+			return err
+		}
 		h.failed(ctx, keys)
 		h.auditLogin(c, "", email, "login.failed", "failure", "unknown email")
 		return h.renderLogin(c, t, ar, sess, email, errWrongCredentials, http.StatusUnauthorized)
 	case err != nil:
 		return httperr.Internal(err)
 	}
-	rehash, err := h.hasher.Verify(user.PasswordHash, pw)
+	rehash, err := h.hasher.Verify(ctx, user.PasswordHash, pw)
+	if errors.Is(err, password.ErrBusy) {
+		return err
+	}
 	if err != nil || user.DisabledAt != nil {
 		h.failed(ctx, keys)
 		reason := "wrong password"
@@ -134,9 +143,12 @@ func (h *Handler) submitLogin(c echo.Context) error {
 	}
 	h.succeeded(ctx, keys)
 	if rehash {
-		// The stored hash is weaker than today's parameters: upgrade it.
-		if err := h.store.RecordLogin(ctx, user.ID, h.now().UTC(), h.hasher.Hash(pw)); err != nil {
-			return httperr.Internal(err)
+		// The stored hash is weaker than today's parameters: upgrade it
+		// (or at the next login, when the node is too busy now).
+		if hash, err := h.hasher.Hash(ctx, pw); err == nil {
+			if err := h.store.RecordLogin(ctx, user.ID, h.now().UTC(), hash); err != nil {
+				return httperr.Internal(err)
+			}
 		}
 	}
 	if link != "" && h.fed != nil {

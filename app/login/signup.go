@@ -174,12 +174,18 @@ func (h *Handler) submitSignup(c echo.Context) error {
 	}
 	keys := keysFor(t, "signup", email, c.RealIP())
 	if h.throttled(ctx, keys) {
-		_ = h.hasher.Hash(pw)
+		if err := h.hasher.Imitate(ctx); err != nil {
+			return err
+		}
 		h.auditLogin(c, "", email, "signup.throttled", "denied", "too many sign-ups")
 		return h.signupSent(c, t, ar)
 	}
+	hash, err := h.hasher.Hash(ctx, pw)
+	if err != nil {
+		return err
+	}
 	h.failed(ctx, keys)
-	if err := h.signup(c, t, ar, email, name, h.hasher.Hash(pw)); err != nil {
+	if err := h.signup(c, t, ar, email, name, hash); err != nil {
 		return httperr.Internal(err)
 	}
 	return h.signupSent(c, t, ar)

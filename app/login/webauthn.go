@@ -793,8 +793,14 @@ func (h *Handler) submitAccountWebAuthn(c echo.Context) error {
 	}
 	// A stolen session must not be able to add a lasting way in: an
 	// account with a password confirms it (or a code) first.
-	if u.PasswordHash != "" && !h.confirmIdentity(c, a, c.FormValue("confirm"), true) {
-		return redirect(c, pathAccount+"?error="+accountConfirmNo)
+	if u.PasswordHash != "" {
+		ok, err := h.confirmIdentity(c, a, c.FormValue("confirm"), true)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return redirect(c, pathAccount+"?error="+accountConfirmNo)
+		}
 	}
 	pu, err := h.passkeyUserOf(ctx, u)
 	if err != nil {

@@ -77,7 +77,8 @@ func (s *Server) Federation() *federation.Service { return s.fed }
 // Deps are what a Server is built from besides its configuration.
 type Deps struct {
 	Store *tenants.Store
-	// Hasher hashes passwords; nil means argon2id with OWASP's parameters.
+	// Hasher hashes passwords; nil means argon2id with OWASP's parameters,
+	// within the default bound on concurrent hashing (password.DefaultBound).
 	Hasher *password.Hasher
 	// UpstreamClient talks to upstream identity providers; nil means a
 	// client with a timeout (tests route it to local fakes).
@@ -94,7 +95,8 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	}
 	hasher := deps.Hasher
 	if hasher == nil {
-		hasher = password.New(password.DefaultParams())
+		p := password.DefaultParams()
+		hasher = password.New(p, password.DefaultBound(p))
 	}
 	s := &Server{cfg: cfg, store: deps.Store}
 	s.cache = cache.New(deps.Store, cfg.CachePoll)
