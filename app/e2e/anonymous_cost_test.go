@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/admin"
+	"github.com/gatehouse-id/gatehouse/app/config"
 	"github.com/gatehouse-id/gatehouse/tenants/password"
 	"github.com/gatehouse-id/gatehouse/tenants/storetest"
 )
@@ -178,3 +180,119 @@ func TestThrottledLoginComputesNoHash(t *testing.T) {
 	})
 }
 
+// rateEnv is a node limiting costly anonymous requests to burst per
+// minute per client address.
+func rateEnv(t *testing.T, db storetest.Database, burst int, opts ...nodeOption) (*env, *fixture) {
+	e := newEnv(t, db.URL(t), append(opts, withAnonymousRate(config.Rate{Requests: burst, Per: time.Minute}))...)
+	return e, e.fixture("acme")
+}
+
+// authorizeFrom sends an authorization request as if from the client
+// address xff (through X-Forwarded-For; "" sends none).
+func (f *fixture) authorizeFrom(t *testing.T, xff string) *page {
+	t.Helper()
+	_, challenge := pkce()
+	req, _ := http.NewRequest(http.MethodGet, f.authorizeURL(f.web.ClientID, url.Values{"code_challenge": {challenge}, "code_challenge_method": {"S256"}}), nil)
+	if xff != "" {
+		req.Header.Set("X-Forwarded-For", xff)
+	}
+	return f.e.browser().do(req)
+}
+
+func (f *fixture) authRequests(t *testing.T) int {
+	t.Helper()
+	db, err := f.e.store.SQLDB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := db.QueryRowContext(context.Background(), "SELECT COUNT(*) FROM auth_requests").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestAnonymousRateLimit: a client address gets a burst of costly
+// anonymous requests (authorize, sign-in, sign-up, reset...), then 429
+// with Retry-After, before anything is stored or hashed; the pages that
+// cost nothing, and the protocol endpoints, still answer. Without trusted
+// proxies, X-Forwarded-For cannot make a client look like many.
+func TestAnonymousRateLimit(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db storetest.Database) {
+		t.Parallel()
+		e, f := rateEnv(t, db, 6)
+		try := f.loginForm(t) // one authorization request
+		for i := range 2 {
+			if p := try(f.email, fmt.Sprintf("wrong %d", i)); p.status != http.StatusUnauthorized {
+				t.Fatalf("wrong password %d within the burst: %d", i, p.status)
+			}
+		}
+		b := e.browser()
+		if p := b.post(f.issuer+"/reset", url.Values{"email": {f.email}}); p.status == http.StatusTooManyRequests {
+			t.Fatal("reset within the burst refused")
+		}
+		if p := b.post(f.issuer+"/signup", url.Values{"email": {"new@acme.test"}}); p.status == http.StatusTooManyRequests {
+			t.Fatal("sign-up within the burst refused")
+		}
+		if p := f.authorizeFrom(t, "203.0.113.1"); p.status != http.StatusFound {
+			t.Fatalf("the sixth request: %d", p.status)
+		}
+		rows := f.authRequests(t)
+		for _, xff := range []string{"", "203.0.113.2", "2001:db8::7"} {
+			p := f.authorizeFrom(t, xff)
+			if p.status != http.StatusTooManyRequests {
+				t.Fatalf("authorize over the burst (X-Forwarded-For %q from an untrusted peer): %d", xff, p.status)
+			}
+			if ra, err := strconv.Atoi(p.header.Get("Retry-After")); err != nil || ra < 1 || ra > 60 {
+				t.Errorf("429 with Retry-After %q, want seconds until the next token", p.header.Get("Retry-After"))
+			}
+			if !strings.HasPrefix(p.header.Get("Content-Type"), "text/html") {
+				t.Errorf("429 page: %s", p.header.Get("Content-Type"))
+			}
+		}
+		if got := f.authRequests(t); got != rows {
+			t.Errorf("refused authorization requests stored %d rows", got-rows)
+		}
+		before := f.audit("login.failed")
+		if p := try(f.email, f.password); p.status != http.StatusTooManyRequests {
+			t.Errorf("login over the burst: %d", p.status)
+		}
+		if after := f.audit("login.failed"); len(after) != len(before) {
+			t.Error("a refused login was checked")
+		}
+		// What costs nothing is not limited.
+		if p := b.get(f.issuer + "/.well-known/openid-configuration"); p.status != http.StatusOK {
+			t.Errorf("discovery: %d", p.status)
+		}
+		if p := b.get(f.issuer + "/reset"); p.status != http.StatusOK {
+			t.Errorf("the reset form: %d", p.status)
+		}
+	})
+}
+
+// TestAnonymousRateLimitByPrefix: behind a trusted proxy, the client
+// address is X-Forwarded-For's, and IPv6 clients are counted by /64: an
+// attacker rotating addresses inside its /64 shares one budget, the next
+// /64 (and every IPv4 address) has its own.
+func TestAnonymousRateLimitByPrefix(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db storetest.Database) {
+		t.Parallel()
+		_, f := rateEnv(t, db, 3, withTrustedProxies("127.0.0.0/8"))
+		for i := range 3 {
+			if p := f.authorizeFrom(t, fmt.Sprintf("2001:db8:1:2::%x", i+1)); p.status != http.StatusFound {
+				t.Fatalf("address %d of the /64 within the burst: %d", i+1, p.status)
+			}
+		}
+		if p := f.authorizeFrom(t, "2001:db8:1:2:ffff:ffff:ffff:ffff"); p.status != http.StatusTooManyRequests {
+			t.Fatalf("another address of the same /64: %d, want 429", p.status)
+		}
+		if p := f.authorizeFrom(t, "2001:db8:1:3::1"); p.status != http.StatusFound {
+			t.Fatalf("the next /64: %d", p.status)
+		}
+		for i := range 3 {
+			if p := f.authorizeFrom(t, fmt.Sprintf("192.0.2.%d", 10+i)); p.status != http.StatusFound {
+				t.Fatalf("IPv4 address %d: %d", i, p.status)
+			}
+		}
+	})
+}

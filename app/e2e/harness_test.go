@@ -63,7 +63,9 @@ func newEnv(t testing.TB, databaseURL string, opts ...nodeOption) *env {
 	return startNode(t, databaseURL, key, ln, "http://localhost:"+port, opts...)
 }
 
-// nodeOption changes what a test node is built with.
+// nodeOption changes what a test node is built with. Test nodes have no
+// anonymous rate limit unless an option sets one: every test client comes
+// from 127.0.0.1.
 type nodeOption func(*config.Config, *server.Deps)
 
 // withUpstreamClient makes the node reach upstream identity providers
@@ -75,6 +77,24 @@ func withUpstreamClient(c *http.Client) nodeOption {
 // withHasher makes the node hash passwords with h.
 func withHasher(h *password.Hasher) nodeOption {
 	return func(_ *config.Config, d *server.Deps) { d.Hasher = h }
+}
+
+// withAnonymousRate limits costly anonymous requests per client address.
+func withAnonymousRate(r config.Rate) nodeOption {
+	return func(c *config.Config, _ *server.Deps) { c.AnonymousRate = r }
+}
+
+// withTrustedProxies believes X-Forwarded-For from the networks cidrs.
+func withTrustedProxies(cidrs ...string) nodeOption {
+	return func(c *config.Config, _ *server.Deps) {
+		for _, s := range cidrs {
+			_, n, err := net.ParseCIDR(s)
+			if err != nil {
+				panic(err)
+			}
+			c.TrustedProxies = append(c.TrustedProxies, n)
+		}
+	}
 }
 
 // startNode starts a node on ln with base URL base; nodes sharing a

@@ -44,7 +44,7 @@ func tempDatabase() (string, func(), error) {
 }
 
 // startNode migrates dbURL and serves a node on a loopback port with the
-// default password hasher. With trustLoopback, X-Forwarded-For from
+// default password hasher and anonymous rate limit. With trustLoopback, X-Forwarded-For from
 // loopback names the client, so that one load generator can stand for
 // many client addresses.
 func startNode(ctx context.Context, dbURL string, trustLoopback bool) (*node, error) {
@@ -70,6 +70,12 @@ func startNode(ctx context.Context, dbURL string, trustLoopback bool) (*node, er
 	base, _ := config.ParseBaseURL("http://localhost:" + port)
 	key, _ := secret.ParseMasterKey(secret.NewMasterKey())
 	cfg := &config.Config{BaseURL: base, Addr: ln.Addr().String(), Mode: config.ModeDevelopment, MasterKey: key, CachePoll: time.Second}
+	// What `gatehouse serve` runs with by default.
+	if cfg.AnonymousRate, err = config.ParseRate(config.DefaultAnonymousRate); err != nil {
+		ln.Close()
+		store.Close()
+		return nil, err
+	}
 	if trustLoopback {
 		_, loopback, _ := net.ParseCIDR("127.0.0.0/8")
 		cfg.TrustedProxies = []*net.IPNet{loopback}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"time"
 
@@ -31,6 +32,7 @@ type Handler struct {
 	hasher   *password.Hasher
 	csrfKey  []byte
 	now      func() time.Time
+	limit    echo.MiddlewareFunc
 	// passkeys holds each tenant's WebAuthn relying party.
 	passkeys *relyingParties
 }
@@ -48,12 +50,15 @@ type Config struct {
 	Common *password.Common
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Limit guards the routes an anonymous client can make costly (see
+	// costly); nil means none.
+	Limit echo.MiddlewareFunc
 }
 
 // New returns a Handler.
 func New(cfg Config, provider *oidc.Provider, fed *federation.Service, store *tenants.Store, hasher *password.Hasher) *Handler {
 	h := &Handler{box: cfg.Box, mail: cfg.Mail, common: cfg.Common, provider: provider, fed: fed, store: store, hasher: hasher, csrfKey: cfg.CSRFKey, now: cfg.Now,
-		passkeys: newRelyingParties()}
+		limit: cfg.Limit, passkeys: newRelyingParties()}
 	if h.now == nil {
 		h.now = time.Now
 	}
@@ -62,15 +67,15 @@ func New(cfg Config, provider *oidc.Provider, fed *federation.Service, store *te
 
 // Register adds the pages to e behind mw, which must resolve the tenant.
 func (h *Handler) Register(e *echo.Echo, mw ...echo.MiddlewareFunc) {
-	e.GET(oidc.PathAuthorize, h.authorize, mw...)
-	e.POST(oidc.PathAuthorize, h.authorize, mw...)
+	e.GET(oidc.PathAuthorize, h.authorize, h.costly(mw)...)
+	e.POST(oidc.PathAuthorize, h.authorize, h.costly(mw)...)
 	e.GET(oidc.PathLogin, h.showLogin, mw...)
-	e.POST(oidc.PathLogin, h.submitLogin, mw...)
+	e.POST(oidc.PathLogin, h.submitLogin, h.costly(mw)...)
 	e.GET(pathConsent, h.showConsent, mw...)
 	e.POST(pathConsent, h.submitConsent, mw...)
 	e.GET(oidc.PathEndSession, h.endSession, mw...)
 	e.GET(BrandingPath, h.branding, mw...)
-	e.POST(pathFederated, h.startFederated, mw...)
+	e.POST(pathFederated, h.startFederated, h.costly(mw)...)
 	e.GET(pathMFA, h.showMFA, mw...)
 	e.POST(pathMFA, h.submitMFA, mw...)
 	e.GET(pathEnrol, h.showEnrol, mw...)
@@ -79,12 +84,24 @@ func (h *Handler) Register(e *echo.Echo, mw ...echo.MiddlewareFunc) {
 	e.GET(pathAccount+"/callback", h.accountCallback, mw...)
 	e.POST(pathAccount+"/identities/:identity/unlink", h.unlinkIdentity, mw...)
 	e.GET("/federation/:connection/callback", h.federationCallback, mw...)
-	e.POST("/federation/:connection/saml/acs", h.samlACS, mw...)
+	e.POST("/federation/:connection/saml/acs", h.samlACS, h.costly(mw)...)
 	e.GET("/federation/:connection/continue", h.federationContinue, mw...)
 	e.GET("/federation/:connection/saml/metadata", h.samlMetadata, mw...)
 	e.POST(oidc.PathEndSession, h.endSession, mw...)
 	h.registerWebAuthn(e, mw...)
 	h.registerSelfService(e, mw...)
+}
+
+// costly returns mw and the Limit, for the routes an anonymous client can
+// make cost this node a password hash (sign-in, sign-up, a new password), a
+// stored row (an authorization request, an upstream login or a passkey
+// ceremony begun, an IdP-initiated SAML login) or an email (sign-up,
+// reset, resend).
+func (h *Handler) costly(mw []echo.MiddlewareFunc) []echo.MiddlewareFunc {
+	if h.limit == nil {
+		return mw
+	}
+	return append(slices.Clip(mw), h.limit)
 }
 
 const pathConsent = "/consent"

@@ -31,14 +31,14 @@ const (
 // management routes.
 func (h *Handler) registerSelfService(e *echo.Echo, mw ...echo.MiddlewareFunc) {
 	e.GET(pathSignup, h.showSignup, mw...)
-	e.POST(pathSignup, h.submitSignup, mw...)
+	e.POST(pathSignup, h.submitSignup, h.costly(mw)...)
 	e.GET(pathVerify, h.verifyEmail, mw...)
 	e.GET(pathResend, h.showResend, mw...)
-	e.POST(pathResend, h.submitResend, mw...)
+	e.POST(pathResend, h.submitResend, h.costly(mw)...)
 	e.GET(pathReset, h.showReset, mw...)
-	e.POST(pathReset, h.submitReset, mw...)
+	e.POST(pathReset, h.submitReset, h.costly(mw)...)
 	e.GET(pathResetConfirm, h.showResetConfirm, mw...)
-	e.POST(pathResetConfirm, h.submitResetConfirm, mw...)
+	e.POST(pathResetConfirm, h.submitResetConfirm, h.costly(mw)...)
 	e.POST(pathAccount+"/profile", h.updateProfile, mw...)
 	e.POST(pathAccount+"/password", h.changePassword, mw...)
 	e.POST(pathAccount+"/email", h.changeEmail, mw...)

@@ -73,8 +73,8 @@ const (
 func (h *Handler) registerWebAuthn(e *echo.Echo, mw ...echo.MiddlewareFunc) {
 	e.GET(pathMFAWebAuthn+optionsSuffix, h.mfaWebAuthnOptions, mw...)
 	e.POST(pathMFAWebAuthn, h.submitMFAWebAuthn, mw...)
-	e.GET(pathPasskey+optionsSuffix, h.passkeyOptions, mw...)
-	e.POST(pathPasskey, h.submitPasskey, mw...)
+	e.GET(pathPasskey+optionsSuffix, h.passkeyOptions, h.costly(mw)...)
+	e.POST(pathPasskey, h.submitPasskey, h.costly(mw)...)
 	e.GET(pathEnrolWebAuthn+optionsSuffix, h.enrolWebAuthnOptions, mw...)
 	e.POST(pathEnrolWebAuthn, h.submitEnrolWebAuthn, mw...)
 	e.GET(pathAccountWebAuthn+optionsSuffix, h.accountWebAuthnOptions, mw...)

@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/app/config"
 	"github.com/gatehouse-id/gatehouse/app/login"
 	"github.com/gatehouse-id/gatehouse/app/oidc"
+	"github.com/gatehouse-id/gatehouse/app/ratelimit"
 	"github.com/gatehouse-id/gatehouse/federation"
 	fedoidc "github.com/gatehouse-id/gatehouse/federation/oidc"
 	"github.com/gatehouse-id/gatehouse/federation/saml"
@@ -117,7 +118,11 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	s.admin = admin.New(admin.Config{BaseURL: cfg.BaseURL, OnChange: s.invalidate, Federation: s.fed, Common: common}, deps.Store, s.keys, hasher)
 	sender := mailer(cfg, deps)
 	_, devOutbox := sender.(*mail.Outbox)
-	pages := login.New(login.Config{CSRFKey: box.Derive("gatehouse csrf v1", 32), Box: box, Mail: sender, Common: common},
+	var limit echo.MiddlewareFunc
+	if r := cfg.AnonymousRate; r.Requests > 0 {
+		limit = ratelimit.New(ratelimit.Config{Burst: r.Requests, Per: r.Per}).Middleware
+	}
+	pages := login.New(login.Config{CSRFKey: box.Derive("gatehouse csrf v1", 32), Box: box, Mail: sender, Common: common, Limit: limit},
 		s.provider, s.fed, deps.Store, hasher)
 	con := console.New(console.Config{
 		BaseURL:       cfg.BaseURL,
