@@ -114,4 +114,11 @@ var (
 		"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "azp", "at_hash",
 		"name", "given_name", "family_name", "email", "email_verified", "updated_at",
 	}
+	// acrValuesSupported are the authentication context classes Gatehouse
+	// can satisfy (OpenID PAPE policies), advertised in discovery; an
+	// authorization request keeps only these of its acr_values.
+	acrValuesSupported = []string{
+		"http://schemas.openid.net/pape/policies/2007/06/multi-factor",
+		"http://schemas.openid.net/pape/policies/2007/06/phishing-resistant",
+	}
 )
