@@ -292,7 +292,11 @@ func loginFlood(ctx context.Context, cfg floodConfig) error {
 	transport := client(ch.info.Addr, cfg.concurrency).Transport
 	from := &addresses{n: cfg.addresses}
 
-	// Every client opens its login form first (as a browser would).
+	// Every client opens its login form first (as a browser would), each
+	// from an address of its own, so that -addresses counts the flood's
+	// addresses only.
+	setup := &addresses{}
+	setup.next.Store(1 << 20)
 	type form struct {
 		b        *http.Client
 		id, csrf string
@@ -302,7 +306,7 @@ func loginFlood(ctx context.Context, cfg floodConfig) error {
 		var err error
 		for try := 0; try < 50; try++ {
 			var f form
-			if f.b, f.id, f.csrf, err = openLogin(ctx, transport, ch.info, from.get()); err == nil {
+			if f.b, f.id, f.csrf, err = openLogin(ctx, transport, ch.info, setup.get()); err == nil {
 				forms[i] = f
 				break
 			}
