@@ -81,8 +81,9 @@ type Bound struct {
 // would not finish sooner, only hold more memory while they wait for a
 // core), fewer when GOMEMLIMIT is set, so that hashing holds at most a
 // quarter of the limit (with the garbage, half), never fewer than one; and
-// a wait of one second, the time of some ten hashes on one core. With
-// OWASP's 19 MiB on two cores: 38 MiB at once.
+// a wait of one second, ten hashes' time or more (BenchmarkVerifyDefault:
+// about 100 ms a hash on a busy two-core machine). With OWASP's 19 MiB on
+// two cores: 38 MiB at once.
 func DefaultBound(p Params) Bound {
 	return bound(p, runtime.GOMAXPROCS(0), debug.SetMemoryLimit(-1))
 }
