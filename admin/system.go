@@ -130,7 +130,7 @@ func (s *Service) CreateAdmin(ctx context.Context, in CreateAdminInput) (*Admin,
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.newUser(sys, CreateUserInput{Email: in.Email, Password: in.Password, Name: in.Name, EmailVerified: true})
+	u, err := s.newUser(ctx, sys, CreateUserInput{Email: in.Email, Password: in.Password, Name: in.Name, EmailVerified: true})
 	if err != nil {
 		return nil, err
 	}
@@ -340,7 +340,7 @@ func (s *Service) CompleteSetup(ctx context.Context, token string, in CreateAdmi
 	if err != nil {
 		return nil, fmt.Errorf("system tenant: %w", err)
 	}
-	if _, err := s.newUser(sys, CreateUserInput{Email: in.Email, Password: in.Password, Name: in.Name}); err != nil {
+	if err := s.checkNewUser(sys, CreateUserInput{Email: in.Email, Password: in.Password, Name: in.Name}); err != nil {
 		return nil, err
 	}
 	if err := s.store.UseSetupToken(ctx, secret.Hash(token)); err != nil {

@@ -23,7 +23,7 @@ func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (*User, er
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.newUser(t, in)
+	u, err := s.newUser(ctx, t, in)
 	if err != nil {
 		return nil, err
 	}
@@ -37,23 +37,35 @@ func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (*User, er
 	return v, s.audit(ctx, t, ActionUserCreated, "user", u.ID, nil, v)
 }
 
-// newUser checks a new user of tenant t; their password meets the
+// checkNewUser checks a new user of tenant t; their password meets the
 // tenant's policy.
-func (s *Service) newUser(t *tenants.Tenant, in CreateUserInput) (*tenants.User, error) {
-	in.Email = strings.TrimSpace(in.Email)
-	if err := ValidateEmail(in.Email); err != nil {
-		return nil, err
+func (s *Service) checkNewUser(t *tenants.Tenant, in CreateUserInput) error {
+	if err := ValidateEmail(strings.TrimSpace(in.Email)); err != nil {
+		return err
 	}
-	if err := t.CheckPassword(s.common, in.Password, in.Email); err != nil {
-		return nil, err
+	if err := t.CheckPassword(s.common, in.Password, strings.TrimSpace(in.Email)); err != nil {
+		return err
 	}
 	if in.Name != "" {
 		if err := validateName("name", in.Name, 200); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return &tenants.User{Email: in.Email, Name: strings.TrimSpace(in.Name), EmailVerified: in.EmailVerified,
-		PasswordHash: s.hasher.Hash(in.Password)}, nil
+	return nil
+}
+
+// newUser checks a new user of tenant t and hashes their password (which
+// can fail with password.ErrBusy).
+func (s *Service) newUser(ctx context.Context, t *tenants.Tenant, in CreateUserInput) (*tenants.User, error) {
+	if err := s.checkNewUser(t, in); err != nil {
+		return nil, err
+	}
+	hash, err := s.hasher.Hash(ctx, in.Password)
+	if err != nil {
+		return nil, err
+	}
+	return &tenants.User{Email: strings.TrimSpace(in.Email), Name: strings.TrimSpace(in.Name), EmailVerified: in.EmailVerified,
+		PasswordHash: hash}, nil
 }
 
 // UserPage is one page of users.
@@ -193,7 +205,11 @@ func (s *Service) SetUserPassword(ctx context.Context, id, pw string) error {
 	if err := t.CheckPassword(s.common, pw, u.Email); err != nil {
 		return err
 	}
-	if err := s.store.SetPassword(ctx, id, s.hasher.Hash(pw)); err != nil {
+	hash, err := s.hasher.Hash(ctx, pw)
+	if err != nil {
+		return err
+	}
+	if err := s.store.SetPassword(ctx, id, hash); err != nil {
 		return err
 	}
 	return s.audit(ctx, t, ActionUserPassword, "user", id, nil, nil)

@@ -130,12 +130,20 @@ func (s *Store) RevokeGrant(ctx context.Context, grantID, reason string) error {
 
 // DeleteExpired removes, across every tenant, rows that can no longer be
 // used: authorization requests, sessions, tokens and families past their
-// expiry by more than grace (kept that long so replays are still recognised).
+// expiry by more than grace (kept that long so replays are still
+// recognised). Authorization requests nobody signed in to go at their
+// expiry: there is nothing in them to recognise, and anyone can make them.
 // It is maintenance, not a tenant operation, and so is not tenant-scoped.
 func (s *Store) DeleteExpired(ctx context.Context, grace time.Duration) (int64, error) {
-	cutoff := s.now().Add(-grace)
+	now := s.now()
+	cutoff := now.Add(-grace)
 	var n int64
 	err := s.tx(ctx, func(tx *gorm.DB) error {
+		res := tx.Exec("DELETE FROM auth_requests WHERE expires_at < ? AND user_id = ''", now)
+		if res.Error != nil {
+			return res.Error
+		}
+		n += res.RowsAffected
 		for _, table := range []string{"auth_requests", "sessions", "access_tokens", "refresh_tokens", "console_sessions", "setup_tokens", "federation_states", "saml_assertions", "user_tokens", "login_steps"} {
 			res := tx.Exec("DELETE FROM "+table+" WHERE expires_at < ?", cutoff)
 			if res.Error != nil {
@@ -143,7 +151,7 @@ func (s *Store) DeleteExpired(ctx context.Context, grace time.Duration) (int64, 
 			}
 			n += res.RowsAffected
 		}
-		res := tx.Exec("DELETE FROM throttles WHERE updated_at < ?", cutoff)
+		res = tx.Exec("DELETE FROM throttles WHERE updated_at < ?", cutoff)
 		if res.Error != nil {
 			return res.Error
 		}

@@ -72,14 +72,18 @@ func (h *Handler) changePassword(c echo.Context) error {
 	if a.u.PasswordHash == "" {
 		return h.badForm(c, a, `You sign in without a password. To set one, use "Forgot your password?" on the sign-in page.`)
 	}
-	if !h.confirm(c, a, c.FormValue("current_password"), false) {
-		return h.badForm(c, a, "Your current password is not right.")
+	if err := h.confirm(c, a, c.FormValue("current_password"), false); err != nil {
+		return h.unconfirmed(c, a, err, "Your current password is not right.")
 	}
 	next := c.FormValue("new_password")
 	if err := a.t.CheckPassword(h.common, next, a.u.Email); err != nil {
 		return h.badForm(c, a, validationMessage(err))
 	}
-	if err := h.store.ChangePassword(a.ctx, a.u.ID, h.hasher.Hash(next)); err != nil {
+	hash, err := h.hasher.Hash(a.ctx, next)
+	if err != nil {
+		return err
+	}
+	if err := h.store.ChangePassword(a.ctx, a.u.ID, hash); err != nil {
 		return httperr.Internal(err)
 	}
 	if _, err := h.site.StartSession(c, a.t, tenants.Authentication{UserID: a.u.ID, AMR: a.sess.AMR, IDP: a.sess.IDP, ACR: a.sess.ACR}, a.sess.SignInID); err != nil {
@@ -107,8 +111,8 @@ func (h *Handler) revokeSession(c echo.Context) error {
 		if s.ID == a.sess.ID || h.sessionHandle(a.t, s.ID) != handle {
 			continue
 		}
-		if !h.confirmed(c, a) {
-			return h.badForm(c, a, errConfirm)
+		if err := h.confirmed(c, a); err != nil {
+			return h.unconfirmed(c, a, err, errConfirm)
 		}
 		err := h.store.DeleteUserSession(a.ctx, a.u.ID, s.ID)
 		if err != nil && !errors.Is(err, tenants.ErrNotFound) {
@@ -162,8 +166,8 @@ func (h *Handler) unlinkIdentity(c echo.Context) error {
 	if !found {
 		return httperr.NotFound()
 	}
-	if !h.confirmed(c, a) {
-		return h.badForm(c, a, errConfirm)
+	if err := h.confirmed(c, a); err != nil {
+		return h.unconfirmed(c, a, err, errConfirm)
 	}
 	err = h.fed.Unlink(a.ctx, a.u.ID, id)
 	switch {

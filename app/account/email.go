@@ -41,8 +41,8 @@ func (h *Handler) changeEmail(c echo.Context) error {
 	if tenants.NormalizeEmail(email) == tenants.NormalizeEmail(a.u.Email) {
 		return h.badForm(c, a, "That is already your address.")
 	}
-	if !h.confirmed(c, a) {
-		return h.badForm(c, a, errConfirm)
+	if err := h.confirmed(c, a); err != nil {
+		return h.unconfirmed(c, a, err, errConfirm)
 	}
 	attempt := mailAttempt(a.ctx, a.t, "verify", a.u.ID)
 	if h.throttle.Check(a.ctx, attempt).Refuse {

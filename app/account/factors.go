@@ -59,7 +59,10 @@ func (h *Handler) submitTOTP(c echo.Context) error {
 	if a.t.MFA() == tenants.MFAOff {
 		return httperr.NotFound()
 	}
-	if !h.confirmed(c, a) {
+	if err := h.confirmed(c, a); err != nil {
+		if !errors.Is(err, errUnconfirmed) {
+			return err
+		}
 		return h.renderTOTP(c, a, errConfirm, http.StatusForbidden)
 	}
 	attempt := authn.Attempt{Action: "mfa", Rules: authn.SecondFactorRules, Tenant: a.t.ID, Account: a.u.ID, Address: web.ClientIP(a.ctx)}
@@ -115,8 +118,8 @@ func (h *Handler) regenerateRecoveryCodes(c echo.Context) error {
 	if len(factors) == 0 {
 		return h.badForm(c, a, "Recovery codes come with two-step verification: add an authenticator app first.")
 	}
-	if !h.confirmed(c, a) {
-		return h.badForm(c, a, errConfirm)
+	if err := h.confirmed(c, a); err != nil {
+		return h.unconfirmed(c, a, err, errConfirm)
 	}
 	return h.showRecoveryCodes(c, a, web.PathAccount)
 }
@@ -142,8 +145,8 @@ func (h *Handler) removeFactor(c echo.Context) error {
 	if target == nil {
 		return httperr.NotFound()
 	}
-	if !h.confirmed(c, a) {
-		return h.badForm(c, a, errConfirm)
+	if err := h.confirmed(c, a); err != nil {
+		return h.unconfirmed(c, a, err, errConfirm)
 	}
 	err = h.store.DeleteFactor(a.ctx, a.u.ID, id)
 	if errors.Is(err, tenants.ErrNotFound) {
@@ -198,7 +201,10 @@ func (h *Handler) submitWebAuthn(c echo.Context) error {
 	if h.passkeys == nil || !passkey.Offered(a.t) || a.t.MFA() == tenants.MFAOff {
 		return httperr.NotFound()
 	}
-	if !h.confirmed(c, a) {
+	if err := h.confirmed(c, a); err != nil {
+		if !errors.Is(err, errUnconfirmed) {
+			return err
+		}
 		return web.Redirect(c, web.PathAccount+"?error=confirm-failed")
 	}
 	want := passkey.Binding{Kind: passkey.KindAccount, UserID: a.u.ID, SessionID: a.sess.ID}

@@ -83,14 +83,14 @@ func (h *Handler) routes() []web.Route {
 		{Method: http.MethodPost, Path: a + "/identities/:identity/unlink", Handler: h.unlinkIdentity},
 
 		{Method: http.MethodGet, Path: web.PathSignup, Handler: h.showSignup},
-		{Method: http.MethodPost, Path: web.PathSignup, Handler: h.submitSignup},
+		{Method: http.MethodPost, Path: web.PathSignup, Handler: h.submitSignup, Costly: true},
 		{Method: http.MethodGet, Path: web.PathVerify, Handler: h.verifyEmail},
 		{Method: http.MethodGet, Path: web.PathResend, Handler: h.showResend},
-		{Method: http.MethodPost, Path: web.PathResend, Handler: h.submitResend},
+		{Method: http.MethodPost, Path: web.PathResend, Handler: h.submitResend, Costly: true},
 		{Method: http.MethodGet, Path: web.PathReset, Handler: h.showReset},
-		{Method: http.MethodPost, Path: web.PathReset, Handler: h.submitReset},
+		{Method: http.MethodPost, Path: web.PathReset, Handler: h.submitReset, Costly: true},
 		{Method: http.MethodGet, Path: web.PathResetConfirm, Handler: h.showResetConfirm},
-		{Method: http.MethodPost, Path: web.PathResetConfirm, Handler: h.submitResetConfirm},
+		{Method: http.MethodPost, Path: web.PathResetConfirm, Handler: h.submitResetConfirm, Costly: true},
 	}
 }
 

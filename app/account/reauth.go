@@ -2,6 +2,7 @@ package account
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"strings"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/app/oidc"
 	"github.com/gatehouse-id/gatehouse/app/web"
 	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/tenants/password"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
 )
 
@@ -18,40 +20,61 @@ import (
 // confirmed.
 const errConfirm = "Confirm it is you first: enter your password or a code from your authenticator app, or sign in again."
 
-// confirmed reports whether the signed-in user may make a sensitive change
-// (package authn: an address, the password, second factors, passkeys,
-// recovery codes, linked identities, other sessions): the session
-// authenticated within the last few minutes, or the form's "confirm"
-// field holds the account's password or a code of an authenticator app
-// that was not added in this sign-in (a factor a stolen session added
-// proves nothing). Wrong answers are throttled per account and address; a
-// throttled attempt fails like a wrong one, without the hash.
-func (h *Handler) confirmed(c echo.Context, a *accountRequest) bool {
+// errUnconfirmed is confirmed's answer to a change that was not confirmed.
+var errUnconfirmed = errors.New("account: the change was not confirmed")
+
+// confirmed returns nil when the signed-in user may make a sensitive
+// change (package authn: an address, the password, second factors,
+// passkeys, recovery codes, linked identities, other sessions): the
+// session authenticated within the last few minutes, or the form's
+// "confirm" field holds the account's password or a code of an
+// authenticator app that was not added in this sign-in (a factor a stolen
+// session added proves nothing). Otherwise errUnconfirmed, or
+// password.ErrBusy when the node is too busy to check (the caller answers
+// it as it is: 503). Wrong answers are throttled per account and address;
+// a throttled attempt fails like a wrong one, without the hash.
+func (h *Handler) confirmed(c echo.Context, a *accountRequest) error {
 	if authn.Recent(a.sess, h.store.Now()) {
-		return true
+		return nil
 	}
 	return h.confirm(c, a, c.FormValue("confirm"), true)
 }
 
+// unconfirmed answers a change that confirmed refused: the account page
+// with msg, or a busy node's error as it is.
+func (h *Handler) unconfirmed(c echo.Context, a *accountRequest, err error, msg string) error {
+	if errors.Is(err, errUnconfirmed) {
+		return h.badForm(c, a, msg)
+	}
+	return err
+}
+
 // confirm checks what a signed-in user typed to prove it is them: their
-// password or, when codes is set, a code of a factor that counts.
-func (h *Handler) confirm(c echo.Context, a *accountRequest, typed string, codes bool) bool {
+// password or, when codes is set, a code of a factor that counts. It
+// returns nil, errUnconfirmed or password.ErrBusy.
+func (h *Handler) confirm(c echo.Context, a *accountRequest, typed string, codes bool) error {
 	ctx := a.ctx
 	attempt := authn.Attempt{Action: "confirm", Rules: authn.ConfirmRules, Tenant: a.t.ID, Account: a.u.ID, Address: web.ClientIP(ctx)}
 	if typed == "" {
-		return false
+		return errUnconfirmed
 	}
 	if h.throttle.Check(ctx, attempt).Refuse {
-		h.hasher.VerifyDummy(typed)
+		// The time of a hash, not its work: a locked key costs nothing.
+		if err := h.hasher.Imitate(ctx); err != nil {
+			return err
+		}
 		h.site.Audit(ctx, a.u.ID, a.u.Email, "reauthentication.failed", "denied", "throttled")
-		return false
+		return errUnconfirmed
 	}
 	ok := false
 	if a.u.PasswordHash != "" {
-		_, err := h.hasher.Verify(a.u.PasswordHash, typed)
+		_, err := h.hasher.Verify(ctx, a.u.PasswordHash, typed)
+		if errors.Is(err, password.ErrBusy) {
+			return err
+		}
 		ok = err == nil
-	} else {
-		h.hasher.VerifyDummy(typed)
+	} else if err := h.hasher.VerifyDummy(ctx, typed); err != nil {
+		return err
 	}
 	if !ok && codes && len(strings.TrimSpace(typed)) == 6 {
 		ok = h.checkCode(ctx, a, typed)
@@ -59,10 +82,10 @@ func (h *Handler) confirm(c echo.Context, a *accountRequest, typed string, codes
 	if !ok {
 		h.throttle.Failed(ctx, attempt)
 		h.site.Audit(ctx, a.u.ID, a.u.Email, "reauthentication.failed", "failure", "wrong password or code")
-		return false
+		return errUnconfirmed
 	}
 	h.throttle.Succeeded(ctx, attempt)
-	return true
+	return nil
 }
 
 // checkCode checks code against the user's TOTP factors that may confirm

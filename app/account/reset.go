@@ -175,7 +175,10 @@ func (h *Handler) submitResetConfirm(c echo.Context) error {
 	if err := t.CheckPassword(h.common, pw, u.Email); err != nil {
 		return h.renderNewPassword(c, t, u, token, id, welcome, validationMessage(err), http.StatusBadRequest)
 	}
-	hash := h.hasher.Hash(pw)
+	hash, err := h.hasher.Hash(ctx, pw)
+	if err != nil {
+		return err
+	}
 	if _, err := h.store.UseUserToken(ctx, secret.Hash(token), tenants.TokenResetPassword); err != nil {
 		if errors.Is(err, tenants.ErrNotFound) {
 			return linkExpired()

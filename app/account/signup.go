@@ -110,12 +110,18 @@ func (h *Handler) submitSignup(c echo.Context) error {
 	}
 	attempt := mailAttempt(ctx, t, "signup", email)
 	if h.throttle.Check(ctx, attempt).Refuse {
-		_ = h.hasher.Hash(pw)
+		if err := h.hasher.Imitate(ctx); err != nil {
+			return err
+		}
 		h.site.Audit(ctx, "", email, "signup.throttled", "denied", "too many sign-ups")
 		return h.signupSent(c, t, ar)
 	}
+	hash, err := h.hasher.Hash(ctx, pw)
+	if err != nil {
+		return err
+	}
 	h.throttle.Failed(ctx, attempt)
-	if err := h.signup(c, t, ar, email, name, h.hasher.Hash(pw)); err != nil {
+	if err := h.signup(c, t, ar, email, name, hash); err != nil {
 		return httperr.Internal(err)
 	}
 	return h.signupSent(c, t, ar)

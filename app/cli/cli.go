@@ -181,7 +181,7 @@ func open(ctx context.Context, env Env, f *flags) (*runtime, error) {
 		return nil, err
 	}
 	fed := federation.New(federation.Config{Factories: server.Connectors()}, store, box)
-	svc := admin.New(admin.Config{BaseURL: cfg.BaseURL, Federation: fed, Common: common}, store, keyring.New(store, box), password.New(password.DefaultParams()))
+	svc := admin.New(admin.Config{BaseURL: cfg.BaseURL, Federation: fed, Common: common}, store, keyring.New(store, box), password.New(password.DefaultParams(), password.Bound{}))
 	if _, err := svc.EnsureSystem(ctx, admin.ConsoleSecret(box)); err != nil {
 		store.Close()
 		return nil, err

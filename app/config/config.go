@@ -52,6 +52,12 @@ type Config struct {
 	// CachePoll is how often each node checks for configuration changes
 	// made by other nodes.
 	CachePoll time.Duration
+	// AnonymousRate is how often one client address may make, on one
+	// node, the requests an anonymous client can make costly (a password
+	// hash, a stored row, an email): the authorization endpoint, sign-in,
+	// sign-up, password reset and the like. The zero Rate is no limit;
+	// Load's default is DefaultAnonymousRate.
+	AnonymousRate Rate
 	// LogLevel is the minimum level logged.
 	LogLevel slog.Level
 	// SMTP is how email is sent; nil means not configured (development
@@ -61,6 +67,35 @@ type Config struct {
 	// providers) that may resolve to loopback and private addresses, from
 	// GATEHOUSE_UPSTREAM_ALLOW_HOSTS; empty in every mode by default.
 	UpstreamAllowHosts upstream.AllowList
+}
+
+// Rate is Requests at once, refilled evenly over Per (a token bucket).
+type Rate struct {
+	Requests int
+	Per      time.Duration
+}
+
+// DefaultAnonymousRate (GATEHOUSE_ANONYMOUS_RATE_LIMIT's default) allows a
+// burst of 30 costly anonymous requests from one address, then one a
+// second: some ten sign-ins at once from behind one NAT, and about one
+// password hash a second from an attacker's address.
+const DefaultAnonymousRate = "30/30s"
+
+// ParseRate reads "N/DURATION" (such as 30/30s) or "off".
+func ParseRate(s string) (Rate, error) {
+	if s == "off" {
+		return Rate{}, nil
+	}
+	n, per, ok := strings.Cut(s, "/")
+	r := Rate{}
+	var err error
+	if r.Requests, err = strconv.Atoi(n); !ok || err != nil || r.Requests < 1 {
+		return Rate{}, fmt.Errorf("%q: want requests/duration, such as 30/30s, or off", s)
+	}
+	if r.Per, err = time.ParseDuration(per); err != nil || r.Per < time.Second {
+		return Rate{}, fmt.Errorf("%q: want a duration of a second or more after the /", s)
+	}
+	return r, nil
 }
 
 // SMTP configures the mail server.
@@ -132,6 +167,9 @@ func Load(getenv func(string) string, o Overrides) (*Config, error) {
 			return nil, fmt.Errorf("GATEHOUSE_TRUSTED_PROXIES: %q is not an IP or CIDR", cidr)
 		}
 		c.TrustedProxies = append(c.TrustedProxies, n)
+	}
+	if c.AnonymousRate, err = ParseRate(get("GATEHOUSE_ANONYMOUS_RATE_LIMIT", DefaultAnonymousRate)); err != nil {
+		return nil, fmt.Errorf("GATEHOUSE_ANONYMOUS_RATE_LIMIT %w", err)
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(get("GATEHOUSE_LOG_LEVEL", "info"))); err != nil {
 		return nil, fmt.Errorf("GATEHOUSE_LOG_LEVEL: %w", err)

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-id/gatehouse/app/config"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
@@ -79,6 +80,27 @@ func TestLoad(t *testing.T) {
 			}},
 		{"an upstream host that is a URL", map[string]string{"GATEHOUSE_UPSTREAM_ALLOW_HOSTS": "http://localhost:5556"}, "GATEHOUSE_UPSTREAM_ALLOW_HOSTS", nil},
 		{"an upstream wildcard", map[string]string{"GATEHOUSE_UPSTREAM_ALLOW_HOSTS": "*.internal"}, "GATEHOUSE_UPSTREAM_ALLOW_HOSTS", nil},
+		{"anonymous rate limit by default", map[string]string{}, "",
+			func(t *testing.T, c *config.Config) {
+				if c.AnonymousRate != (config.Rate{Requests: 30, Per: 30 * time.Second}) {
+					t.Fatal(c.AnonymousRate)
+				}
+			}},
+		{"anonymous rate limit set", map[string]string{"GATEHOUSE_ANONYMOUS_RATE_LIMIT": "100/1m"}, "",
+			func(t *testing.T, c *config.Config) {
+				if c.AnonymousRate != (config.Rate{Requests: 100, Per: time.Minute}) {
+					t.Fatal(c.AnonymousRate)
+				}
+			}},
+		{"anonymous rate limit off", map[string]string{"GATEHOUSE_ANONYMOUS_RATE_LIMIT": "off"}, "",
+			func(t *testing.T, c *config.Config) {
+				if c.AnonymousRate != (config.Rate{}) {
+					t.Fatal(c.AnonymousRate)
+				}
+			}},
+		{"anonymous rate limit without a duration", map[string]string{"GATEHOUSE_ANONYMOUS_RATE_LIMIT": "30"}, "GATEHOUSE_ANONYMOUS_RATE_LIMIT", nil},
+		{"anonymous rate limit of none", map[string]string{"GATEHOUSE_ANONYMOUS_RATE_LIMIT": "0/1s"}, "GATEHOUSE_ANONYMOUS_RATE_LIMIT", nil},
+		{"anonymous rate limit too fast", map[string]string{"GATEHOUSE_ANONYMOUS_RATE_LIMIT": "30/1ms"}, "a second or more", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.env["GATEHOUSE_DATA_DIR"] = t.TempDir()

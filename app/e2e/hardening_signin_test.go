@@ -14,18 +14,11 @@ import (
 	"github.com/gatehouse-id/gatehouse/tenants/storetest"
 )
 
-// withTrustedProxy makes the node believe X-Forwarded-For from loopback,
-// where the tests' requests come from: a test then speaks for any client
-// address.
-func withTrustedProxy() nodeOption {
-	return func(n *nodeSetup) { n.env["GATEHOUSE_TRUSTED_PROXIES"] = "127.0.0.1/32,::1/128" }
-}
-
 // forEachDBProxied is forEachDB behind a trusted proxy.
 func forEachDBProxied(t *testing.T, fn func(t *testing.T, e *env)) {
 	storetest.ForEach(t, func(t *testing.T, db storetest.Database) {
 		t.Parallel()
-		fn(t, newEnv(t, db.URL(t), withTrustedProxy()))
+		fn(t, newEnv(t, db.URL(t), withTrustedProxies("127.0.0.1/32", "::1/128")))
 	})
 }
 

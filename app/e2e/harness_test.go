@@ -15,6 +15,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -54,7 +55,7 @@ func forEachDB(t *testing.T, fn func(t *testing.T, e *env)) {
 
 // testHasher is argon2id with small parameters: tests log in often.
 func testHasher() *password.Hasher {
-	return password.New(password.Params{Memory: 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16})
+	return password.New(password.Params{Memory: 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}, password.Bound{})
 }
 
 func newEnv(t testing.TB, databaseURL string, opts ...nodeOption) *env {
@@ -77,8 +78,29 @@ type nodeSetup struct {
 	limits upstream.Limits
 }
 
-// nodeOption changes what a test node is built with.
+// nodeOption changes what a test node is built with. Test nodes have no
+// anonymous rate limit unless an option sets one: every test client comes
+// from 127.0.0.1.
 type nodeOption func(*nodeSetup)
+
+// withHasher makes the node hash passwords with h.
+func withHasher(h *password.Hasher) nodeOption {
+	return func(n *nodeSetup) { n.deps.Hasher = h }
+}
+
+// withAnonymousRate limits costly anonymous requests per client address
+// (GATEHOUSE_ANONYMOUS_RATE_LIMIT).
+func withAnonymousRate(r config.Rate) nodeOption {
+	return func(n *nodeSetup) {
+		n.env["GATEHOUSE_ANONYMOUS_RATE_LIMIT"] = strconv.Itoa(r.Requests) + "/" + r.Per.String()
+	}
+}
+
+// withTrustedProxies believes X-Forwarded-For from the networks cidrs:
+// the tests, on loopback, then speak for any client address.
+func withTrustedProxies(cidrs ...string) nodeOption {
+	return func(n *nodeSetup) { n.env["GATEHOUSE_TRUSTED_PROXIES"] = strings.Join(cidrs, ",") }
+}
 
 // startNode starts a node on ln with base URL base; nodes sharing a
 // database must share the master key.
@@ -90,7 +112,7 @@ func startNode(t testing.TB, databaseURL string, key []byte, ln net.Listener, ba
 		env: map[string]string{
 			"GATEHOUSE_BASE_URL": baseURL, "GATEHOUSE_ADDR": ln.Addr().String(), "GATEHOUSE_MODE": config.ModeDevelopment,
 			"GATEHOUSE_MASTER_KEY": hex.EncodeToString(key), "GATEHOUSE_DATA_DIR": t.TempDir(),
-			"GATEHOUSE_UPSTREAM_ALLOW_HOSTS": defaultAllowHosts(port),
+			"GATEHOUSE_UPSTREAM_ALLOW_HOSTS": defaultAllowHosts(port), "GATEHOUSE_ANONYMOUS_RATE_LIMIT": "off",
 		},
 		deps:  &server.Deps{Store: store, Hasher: testHasher()},
 		names: newUpstreamNames(ln.Addr().String()),

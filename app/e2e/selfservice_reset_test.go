@@ -148,7 +148,11 @@ func TestSelfServiceResetLinks(t *testing.T) {
 			t.Fatalf("newest reset link: %d", q.status)
 		}
 		// A password change ends it too.
-		if err := e.store.ChangePassword(tctx, f.userID, testHasher().Hash(newPassword)); err != nil {
+		hash, err := testHasher().Hash(tctx, newPassword)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.store.ChangePassword(tctx, f.userID, hash); err != nil {
 			t.Fatal(err)
 		}
 		if q := f.setPassword(b, newer, "yet another fine passphrase"); q.status != http.StatusBadRequest {

@@ -8,6 +8,15 @@
 //
 // The load generator shares the machine with the server, so the figures are
 // a lower bound of what the server alone would do.
+//
+// The floods (-endpoints login_flood, authorize_flood) measure what
+// anonymous requests cost the node instead: they run the node as a separate
+// process (this command with -serve), so that its memory is its own, and
+// send each request from another client address through X-Forwarded-For,
+// as a botnet would:
+//
+//	go run ./app/loadtest -endpoints login_flood -concurrency 48 -duration 10s
+//	go run ./app/loadtest -endpoints authorize_flood -requests 1000
 package main
 
 import (
@@ -16,20 +25,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/admin"
-	"github.com/gatehouse-id/gatehouse/app/config"
-	"github.com/gatehouse-id/gatehouse/app/server"
-	"github.com/gatehouse-id/gatehouse/migrations"
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
 )
@@ -50,86 +54,37 @@ func run() error {
 	dbURL := flag.String("database-url", "", "database to run on (default: a fresh SQLite file in a temporary folder)")
 	duration := flag.Duration("duration", 10*time.Second, "how long to drive each endpoint")
 	concurrency := flag.Int("concurrency", 8, "concurrent clients")
-	only := flag.String("endpoints", "", "comma-separated subset: client_credentials,discovery,jwks,userinfo,introspection")
+	only := flag.String("endpoints", "", "comma-separated subset: client_credentials,discovery,jwks,userinfo,introspection; or one of the floods, which run the node as a separate process: "+strings.Join(floodNames(), ","))
+	addresses := flag.Int("addresses", 0, "floods: client addresses the requests come from, through X-Forwarded-For (0: a new address for every request)")
+	requests := flag.Int("requests", 1000, "authorize_flood: how many authorization requests to send")
+	serve := flag.Bool("serve", false, "internal: run as the node process of a flood")
 	flag.Parse()
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx := context.Background()
 
 	if *dbURL == "" {
-		dir, err := os.MkdirTemp("", "gatehouse-load")
+		u, remove, err := tempDatabase()
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(dir)
-		*dbURL = "sqlite:" + filepath.Join(dir, "gatehouse.db")
+		defer remove()
+		*dbURL = u
 	}
-	store, err := tenants.Open(ctx, *dbURL)
-	if err != nil {
-		return err
+	if *serve {
+		return serveNode(ctx, *dbURL)
 	}
-	defer store.Close()
-	sqlDB, err := store.SQLDB()
-	if err != nil {
-		return err
-	}
-	if _, err := migrations.Up(ctx, sqlDB, store.Dialect()); err != nil {
-		return err
+	if fl, ok := floods[*only]; ok {
+		return fl(ctx, floodConfig{dbURL: *dbURL, concurrency: *concurrency, duration: *duration, addresses: *addresses, requests: *requests})
 	}
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	n, err := startNode(ctx, *dbURL, false)
 	if err != nil {
 		return err
 	}
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	base, _ := config.ParseBaseURL("http://localhost:" + port)
-	key, _ := secret.ParseMasterKey(secret.NewMasterKey())
-	cfg := &config.Config{BaseURL: base, Addr: ln.Addr().String(), Mode: config.ModeDevelopment, MasterKey: key, CachePoll: time.Second}
-	srv, err := server.New(cfg, server.Deps{Store: store})
-	if err != nil {
-		return err
-	}
-	bg, cancel := context.WithCancel(ctx)
-	defer cancel()
-	srv.Background(bg)
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = hs.Serve(ln) }()
-	defer hs.Close()
-
-	// A tenant set up like the README's quickstart.
-	svc := srv.Admin()
-	tv, err := svc.CreateTenant(ctx, admin.CreateTenantInput{Slug: fmt.Sprintf("load%d", time.Now().UnixNano()%1e9), Name: "Load"})
-	if err != nil {
-		return err
-	}
-	tctx, tn, err := svc.WithTenant(ctx, tv.Slug)
-	if err != nil {
-		return err
-	}
-	api := "https://api.load.test"
-	if _, err := svc.CreateAPI(tctx, admin.CreateAPIInput{Audience: api, Scopes: []admin.ScopeInput{{Name: "read:orders"}}}); err != nil {
-		return err
-	}
-	worker, err := svc.CreateClient(tctx, admin.CreateClientInput{Name: "worker", GrantTypes: []string{"client_credentials"}, Audiences: []string{api}})
-	if err != nil {
-		return err
-	}
-	web, err := svc.CreateClient(tctx, admin.CreateClientInput{Name: "web", RedirectURIs: []string{"http://127.0.0.1:9000/cb"}})
-	if err != nil {
-		return err
-	}
-	user, err := svc.CreateUser(tctx, admin.CreateUserInput{Email: "ann@load.test", Password: "correct horse battery staple"})
-	if err != nil {
-		return err
-	}
-
-	transport := &http.Transport{
-		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, network, ln.Addr().String())
-		},
-		MaxIdleConnsPerHost: *concurrency * 2,
-	}
-	client := &http.Client{Transport: transport, Timeout: 30 * time.Second}
-	accessToken, err := userToken(tctx, store, client, tn, web, user.ID)
+	defer n.close()
+	store, tn, tctx, worker, web := n.store, n.tenant, n.tctx, n.worker, n.web
+	client := client(n.addr, *concurrency)
+	accessToken, err := userToken(tctx, store, client, tn, web, n.user.ID)
 	if err != nil {
 		return err
 	}
@@ -137,7 +92,7 @@ func run() error {
 	post := func(path, user, pass string, form url.Values) func() (*http.Request, error) {
 		body := form.Encode()
 		return func() (*http.Request, error) {
-			r, err := http.NewRequest(http.MethodPost, tv.Issuer+path, strings.NewReader(body))
+			r, err := http.NewRequest(http.MethodPost, n.issuer+path, strings.NewReader(body))
 			if err != nil {
 				return nil, err
 			}
@@ -148,7 +103,7 @@ func run() error {
 	}
 	get := func(path, auth string) func() (*http.Request, error) {
 		return func() (*http.Request, error) {
-			r, err := http.NewRequest(http.MethodGet, tv.Issuer+path, nil)
+			r, err := http.NewRequest(http.MethodGet, n.issuer+path, nil)
 			if err == nil && auth != "" {
 				r.Header.Set("Authorization", auth)
 			}

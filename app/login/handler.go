@@ -59,19 +59,19 @@ func (h *Handler) routes() []web.Route {
 	return []web.Route{
 		// The authorization endpoint: a relying party may POST its request
 		// (OIDC Core §3.1.2.1).
-		{Method: http.MethodGet, Path: oidc.PathAuthorize, Handler: h.authorize},
-		{Method: http.MethodPost, Path: oidc.PathAuthorize, Handler: h.authorize, CrossSite: true},
+		{Method: http.MethodGet, Path: oidc.PathAuthorize, Handler: h.authorize, Costly: true},
+		{Method: http.MethodPost, Path: oidc.PathAuthorize, Handler: h.authorize, CrossSite: true, Costly: true},
 		{Method: http.MethodGet, Path: web.PathLogin, Handler: h.showLogin},
-		{Method: http.MethodPost, Path: web.PathLogin, Handler: h.submitLogin},
-		{Method: http.MethodPost, Path: web.PathLoginFederated, Handler: h.startFederated},
+		{Method: http.MethodPost, Path: web.PathLogin, Handler: h.submitLogin, Costly: true},
+		{Method: http.MethodPost, Path: web.PathLoginFederated, Handler: h.startFederated, Costly: true},
 		{Method: http.MethodGet, Path: web.PathMFA, Handler: h.showMFA},
 		{Method: http.MethodPost, Path: web.PathMFA, Handler: h.submitMFA},
 		{Method: http.MethodGet, Path: web.PathEnrol, Handler: h.showEnrol},
 		{Method: http.MethodPost, Path: web.PathEnrol, Handler: h.submitEnrol},
 		{Method: http.MethodGet, Path: web.PathMFAWebAuthn + web.OptionsSuffix, Handler: h.mfaWebAuthnOptions, SameSiteOnly: true},
 		{Method: http.MethodPost, Path: web.PathMFAWebAuthn, Handler: h.submitMFAWebAuthn},
-		{Method: http.MethodGet, Path: web.PathPasskey + web.OptionsSuffix, Handler: h.passkeyOptions, SameSiteOnly: true},
-		{Method: http.MethodPost, Path: web.PathPasskey, Handler: h.submitPasskey},
+		{Method: http.MethodGet, Path: web.PathPasskey + web.OptionsSuffix, Handler: h.passkeyOptions, SameSiteOnly: true, Costly: true},
+		{Method: http.MethodPost, Path: web.PathPasskey, Handler: h.submitPasskey, Costly: true},
 		{Method: http.MethodGet, Path: web.PathEnrolWebAuthn + web.OptionsSuffix, Handler: h.enrolWebAuthnOptions, SameSiteOnly: true},
 		{Method: http.MethodPost, Path: web.PathEnrolWebAuthn, Handler: h.submitEnrolWebAuthn},
 		{Method: http.MethodGet, Path: web.PathConsent, Handler: h.showConsent},
@@ -86,7 +86,7 @@ func (h *Handler) routes() []web.Route {
 		// cross-site POST (SAML), and the same-site request that finishes
 		// a SAML login in the browser.
 		{Method: http.MethodGet, Path: fed + federation.PathCallback, Handler: h.federationCallback},
-		{Method: http.MethodPost, Path: fed + federation.PathACS, Handler: h.samlACS, CrossSite: true},
+		{Method: http.MethodPost, Path: fed + federation.PathACS, Handler: h.samlACS, CrossSite: true, Costly: true},
 		{Method: http.MethodGet, Path: fed + federation.PathContinue, Handler: h.federationContinue},
 		{Method: http.MethodGet, Path: fed + federation.PathMetadata, Handler: h.samlMetadata},
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/app/passkey"
 	"github.com/gatehouse-id/gatehouse/app/web"
 	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/tenants/password"
 	"github.com/gatehouse-id/gatehouse/views"
 	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
@@ -117,7 +118,10 @@ func (h *Handler) submitLogin(c echo.Context) error {
 		Address: web.ClientIP(ctx), Device: h.deviceFor(c, t, email)}
 	brake := h.throttle.Check(ctx, attempt)
 	if brake.Refuse {
-		h.hasher.VerifyDummy(pw)
+		// The time of a hash, not its work: a locked key costs nothing.
+		if err := h.hasher.Imitate(ctx); err != nil {
+			return err
+		}
 		h.site.Audit(ctx, "", email, "login.throttled", "denied", "too many failed attempts")
 		return h.renderLogin(c, t, ar, email, errWrongCredentials, http.StatusUnauthorized)
 	}
@@ -125,7 +129,9 @@ func (h *Handler) submitLogin(c echo.Context) error {
 	user, err := h.store.UserByEmail(ctx, email)
 	switch {
 	case errors.Is(err, tenants.ErrNotFound) || err == nil && user.PasswordHash == "":
-		h.hasher.VerifyDummy(pw)
+		if err := h.hasher.VerifyDummy(ctx, pw); err != nil {
+			return err
+		}
 		h.throttle.Failed(ctx, attempt)
 		reason := "unknown email"
 		if err == nil {
@@ -136,7 +142,10 @@ func (h *Handler) submitLogin(c echo.Context) error {
 	case err != nil:
 		return httperr.Internal(err)
 	}
-	rehash, err := h.hasher.Verify(user.PasswordHash, pw)
+	rehash, err := h.hasher.Verify(ctx, user.PasswordHash, pw)
+	if errors.Is(err, password.ErrBusy) {
+		return err
+	}
 	if err != nil || user.DisabledAt != nil {
 		h.throttle.Failed(ctx, attempt)
 		reason := "wrong password"
@@ -149,9 +158,12 @@ func (h *Handler) submitLogin(c echo.Context) error {
 	h.throttle.Succeeded(ctx, attempt)
 	h.rememberDevice(c, t, user.Email)
 	if rehash {
-		// The stored hash is weaker than today's parameters: upgrade it.
-		if err := h.store.RecordLogin(ctx, user.ID, h.store.Now(), h.hasher.Hash(pw)); err != nil {
-			return httperr.Internal(err)
+		// The stored hash is weaker than today's parameters: upgrade it
+		// (or at the next login, when the node is too busy now).
+		if hash, err := h.hasher.Hash(ctx, pw); err == nil {
+			if err := h.store.RecordLogin(ctx, user.ID, h.store.Now(), hash); err != nil {
+				return httperr.Internal(err)
+			}
 		}
 	}
 	if link != "" && h.fed != nil {

@@ -18,6 +18,26 @@ import (
 
 var pkceChallenge = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
 
+// Caps on what an authorization request stores: anyone can make one, and
+// it is kept until it expires, so an anonymous request must not be able to
+// store much (finding 7 of issue 8: acr_values had no cap, and a row could
+// take 60 KB). Every other stored parameter is bounded by what it must
+// match: the client and its registered redirect URI, the granted scopes and
+// API, the PKCE challenge's 43 characters, the known prompt and ACR values
+// (each once), the subject of an ID token this tenant issued.
+const (
+	// maxState and maxNonce bound values the client gets back (in the
+	// redirect, in the ID token): a longer one is refused with
+	// invalid_request at the client's redirect URI, since the server may
+	// not change it.
+	maxState = 2048
+	maxNonce = 512
+	// maxLoginHint bounds a hint the server may ignore (OIDC Core
+	// §3.1.2.1): a longer one is dropped. An email address has at most
+	// 254 characters.
+	maxLoginHint = 256
+)
+
 // Authorize validates an authorization request (RFC 6749 §4.1.1, OIDC Core
 // §3.1.2.1) and stores it, bound to the browser whose cookie hashes to
 // browserHash.
@@ -57,6 +77,10 @@ func (p *Provider) Authorize(ctx context.Context, form url.Values, browserHash s
 	}
 
 	state := form.Get("state")
+	if len(state) > maxState {
+		// Not echoed: the client never sent a state this long.
+		return nil, httperr.OAuth(httperr.InvalidRequest, "state is too long").RedirectTo(httperr.Redirect{URI: redirectURI, Issuer: t.Issuer})
+	}
 	fail := func(code, format string, args ...any) error {
 		return httperr.OAuth(code, format, args...).RedirectTo(httperr.Redirect{URI: redirectURI, State: state, Issuer: t.Issuer})
 	}
@@ -64,9 +88,6 @@ func (p *Provider) Authorize(ctx context.Context, form url.Values, browserHash s
 		if len(vs) > 1 && k != "resource" && k != "audience" {
 			return nil, fail(httperr.InvalidRequest, "parameter %s is repeated", k)
 		}
-	}
-	if len(state) > 2048 {
-		return nil, fail(httperr.InvalidRequest, "state is too long")
 	}
 	if form.Get("request") != "" {
 		return nil, fail("request_not_supported", "request objects are not supported")
@@ -131,11 +152,11 @@ func (p *Provider) Authorize(ctx context.Context, form url.Values, browserHash s
 		maxAge = &n
 	}
 	nonce := form.Get("nonce")
-	if len(nonce) > 512 {
+	if len(nonce) > maxNonce {
 		return nil, fail(httperr.InvalidRequest, "nonce is too long")
 	}
 	loginHint := form.Get("login_hint")
-	if len(loginHint) > 256 {
+	if len(loginHint) > maxLoginHint {
 		loginHint = ""
 	}
 	var hintSubject string
@@ -147,9 +168,14 @@ func (p *Provider) Authorize(ctx context.Context, form url.Values, browserHash s
 		hintSubject = claims.Subject
 	}
 
-	acrValues := strings.Fields(form.Get("acr_values"))
-	if len(acrValues) > 10 {
-		return nil, fail(httperr.InvalidRequest, "too many acr_values")
+	// acr_values asks for the acr claim as a voluntary claim (OIDC Core
+	// §3.1.2.1, §5.5.1.1): values Gatehouse does not know are dropped, the
+	// known ones kept once each, in the order asked.
+	var acrValues []string
+	for _, v := range strings.Fields(form.Get("acr_values")) {
+		if authn.KnownACR(v) && !slices.Contains(acrValues, v) {
+			acrValues = append(acrValues, v)
+		}
 	}
 
 	ar := &tenants.AuthRequest{

@@ -4,13 +4,16 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/gatehouse-id/gatehouse/admin"
 	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/tenants/password"
 	"github.com/gatehouse-id/gatehouse/views"
 	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
@@ -32,7 +35,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	req := c.Request()
 	reqID := c.Response().Header().Get(echo.HeaderXRequestID)
-	if e.Status >= 500 {
+	if e.RetryAfter > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
+	} else if e.Status >= 500 {
 		slog.ErrorContext(req.Context(), "request failed", "method", req.Method, "path", req.URL.Path, "request_id", reqID, "err", e.Error())
 	}
 	if e.Redirect != nil {
@@ -105,7 +110,8 @@ func fromEcho(err error) *httperr.Error {
 
 // fromDomain maps the domain's errors to answers: what does not exist (or
 // belongs to a tenant the caller may not see) is 404, a missing scope or
-// role 403, bad input 400 naming the field, a taken name 409.
+// role 403, bad input 400 naming the field, a taken name 409, a password
+// hash that did not get its turn 503 with Retry-After.
 func fromDomain(err error) *httperr.Error {
 	var ve *tenants.ValidationError
 	switch {
@@ -121,6 +127,8 @@ func fromDomain(err error) *httperr.Error {
 		return &httperr.Error{Status: http.StatusConflict, Code: "conflict", Title: "Conflict", Description: "The resource changed meanwhile; reload and try again."}
 	case errors.Is(err, admin.ErrForbidden):
 		return &httperr.Error{Status: http.StatusForbidden, Code: "forbidden", Title: "Not allowed", Description: "Your role or credentials do not allow this."}
+	case errors.Is(err, password.ErrBusy):
+		return httperr.Busy(password.RetryAfter).WithCause(err)
 	case errors.Is(err, admin.ErrUnauthenticated):
 		return &httperr.Error{Status: http.StatusUnauthorized, Code: "unauthenticated", Title: "Sign in required", Description: "Authenticate to use this."}
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/app/mfa"
 	"github.com/gatehouse-id/gatehouse/app/oidc"
 	"github.com/gatehouse-id/gatehouse/app/passkey"
+	"github.com/gatehouse-id/gatehouse/app/ratelimit"
 	"github.com/gatehouse-id/gatehouse/app/web"
 	"github.com/gatehouse-id/gatehouse/federation"
 	fedoidc "github.com/gatehouse-id/gatehouse/federation/oidc"
@@ -83,7 +84,8 @@ func (s *Server) Federation() *federation.Service { return s.fed }
 // Deps are what a Server is built from besides its configuration.
 type Deps struct {
 	Store *tenants.Store
-	// Hasher hashes passwords; nil means argon2id with OWASP's parameters.
+	// Hasher hashes passwords; nil means argon2id with OWASP's parameters,
+	// within the default bound on concurrent hashing (password.DefaultBound).
 	Hasher *password.Hasher
 	// Upstream is how the node reaches upstream servers besides
 	// GATEHOUSE_UPSTREAM_ALLOW_HOSTS: the zero value is DNS, the system's
@@ -104,7 +106,8 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	}
 	hasher := deps.Hasher
 	if hasher == nil {
-		hasher = password.New(password.DefaultParams())
+		p := password.DefaultParams()
+		hasher = password.New(p, password.DefaultBound(p))
 	}
 	s := &Server{cfg: cfg, store: deps.Store}
 	s.cache = cache.New(deps.Store, cfg.CachePoll)
@@ -126,6 +129,9 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	sender := mailer(cfg, deps)
 	_, devOutbox := sender.(*mail.Outbox)
 	site := web.New(deps.Store, box.Derive("gatehouse csrf v1", 32))
+	if r := cfg.AnonymousRate; r.Requests > 0 {
+		site.Limit(ratelimit.New(ratelimit.Config{Burst: r.Requests, Per: r.Per}).Middleware)
+	}
 	throttle := authn.NewThrottle(deps.Store)
 	factors := mfa.New(deps.Store, box)
 	passkeys := passkey.New(deps.Store)
@@ -192,6 +198,17 @@ func (s *Server) Handler() http.Handler { return s.echo }
 // Admin returns the management services, which the CLI also uses.
 func (s *Server) Admin() *admin.Service { return s.admin }
 
+// expiredGrace is how long rows are kept past their expiry, so that a
+// replayed code, refresh token or assertion is still recognised (and
+// revokes what the first use got) rather than looking unknown.
+const expiredGrace = 24 * time.Hour
+
+// Sweep deletes expired rows once, as Background does every 10 minutes,
+// and returns how many went.
+func (s *Server) Sweep(ctx context.Context) (int64, error) {
+	return s.store.DeleteExpired(ctx, expiredGrace)
+}
+
 // Background runs the node's background work until ctx ends: polling for
 // changes other nodes made, and deleting expired rows.
 func (s *Server) Background(ctx context.Context) {
@@ -200,7 +217,7 @@ func (s *Server) Background(ctx context.Context) {
 		t := time.NewTicker(10 * time.Minute)
 		defer t.Stop()
 		for {
-			if n, err := s.store.DeleteExpired(ctx, 24*time.Hour); err != nil && ctx.Err() == nil {
+			if n, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
 				slog.WarnContext(ctx, "delete expired rows", "err", err)
 			} else if n > 0 {
 				slog.InfoContext(ctx, "deleted expired rows", "rows", n)

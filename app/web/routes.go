@@ -23,6 +23,12 @@ type Route struct {
 	// begins a WebAuthn ceremony, storing a challenge): refused when the
 	// browser says another site sent it.
 	SameSiteOnly bool
+	// Costly marks a route an anonymous client can make cost this node a
+	// password hash (sign-in, sign-up, a new password), a stored row (an
+	// authorization request, an upstream login or a passkey ceremony
+	// begun, a SAML answer) or an email (sign-up, reset, resend): the
+	// site's per-address rate limit guards it.
+	Costly bool
 }
 
 // Mount adds routes to e behind mw (which must resolve the tenant), each
@@ -30,6 +36,9 @@ type Route struct {
 func (s *Site) Mount(e *echo.Echo, routes []Route, mw ...echo.MiddlewareFunc) {
 	for _, r := range routes {
 		chain := append([]echo.MiddlewareFunc{}, mw...)
+		if r.Costly && s.limit != nil {
+			chain = append(chain, s.limit)
+		}
 		switch {
 		case r.Method == http.MethodPost && !r.CrossSite:
 			chain = append(chain, s.formGuard)

@@ -21,6 +21,8 @@ import (
 type Site struct {
 	store   *tenants.Store
 	csrfKey []byte
+	// limit guards the routes marked Costly; nil means none.
+	limit echo.MiddlewareFunc
 }
 
 // New returns a Site over store whose anti-CSRF tokens are keyed by
@@ -28,6 +30,10 @@ type Site struct {
 func New(store *tenants.Store, csrfKey []byte) *Site {
 	return &Site{store: store, csrfKey: csrfKey}
 }
+
+// Limit guards the routes marked Costly with mw (the per-address rate
+// limit of package ratelimit). Call it before Mount.
+func (s *Site) Limit(mw echo.MiddlewareFunc) { s.limit = mw }
 
 // Store returns the store the site reads sessions from.
 func (s *Site) Store() *tenants.Store { return s.store }

@@ -610,6 +610,29 @@ func testDeleteExpired(t *testing.T, s *tenants.Store) {
 		}
 		put(sd.drop, "auth_requests", oldAR.ID)
 		put(sd.keep, "auth_requests", newAR.ID)
+		// Expired within the grace: a request nobody signed in to goes at
+		// once (anonymous requests must not pile up for a day); one signed
+		// in to, with or without a code, stays for replay detection.
+		for _, step := range []string{"anonymous", "authenticated", "code issued"} {
+			ar := newAuthRequest(s, "web")
+			ar.ExpiresAt = at(2*time.Hour + 30*time.Minute)
+			if err := s.CreateAuthRequest(ctx, ar); err != nil {
+				t.Fatal(err)
+			}
+			if step == "anonymous" {
+				put(sd.drop, "auth_requests", ar.ID)
+				continue
+			}
+			if err := s.SetAuthenticated(ctx, ar.ID, tenants.Authentication{UserID: u.ID, Time: clk.Now(), AMR: []string{"pwd"}}); err != nil {
+				t.Fatal(err)
+			}
+			if step == "code issued" {
+				if err := s.IssueCode(ctx, ar.ID, randomHash(), at(time.Minute)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			put(sd.keep, "auth_requests", ar.ID)
+		}
 
 		put(sd.drop, "sessions", mustSession(t, ctx, s, u.ID, time.Hour).ID)
 		put(sd.keep, "sessions", mustSession(t, ctx, s, u.ID, 2*time.Hour+30*time.Minute).ID) // expired, within grace
@@ -802,7 +825,7 @@ func testDeleteExpired(t *testing.T, s *tenants.Store) {
 		for table, ids := range sd.drop {
 			for _, id := range ids {
 				if countRows(t, s, table, idColumn(table), id) != 0 {
-					t.Errorf("%s %s is past expiry and grace but was kept", table, id)
+					t.Errorf("%s %s should have been deleted but was kept", table, id)
 				}
 			}
 		}

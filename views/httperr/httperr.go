@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"time"
 )
 
 // Error is a failure with what the answer to it should be.
@@ -27,6 +28,10 @@ type Error struct {
 	// Redirect, when set, delivers the error to the client at its validated
 	// redirect URI instead of showing a page.
 	Redirect *Redirect
+	// RetryAfter, when set, is sent as Retry-After (RFC 9110 §10.2.3): how
+	// long a client refused for load (503) or for its rate (429) should
+	// wait before trying again. Such refusals are not failures to log.
+	RetryAfter time.Duration
 	// Err is the internal cause, logged, never shown.
 	Err error
 }
@@ -72,6 +77,21 @@ func NotFound() *Error {
 func Internal(err error) *Error {
 	return &Error{Status: http.StatusInternalServerError, Code: "server_error", Title: "Something went wrong",
 		Description: "The server could not complete the request. Please try again.", Err: err}
+}
+
+// Busy is the answer when the node is too busy to do the work of the
+// request now: 503, with OAuth's temporarily_unavailable (RFC 6749
+// §4.1.2.1) for JSON.
+func Busy(retryAfter time.Duration) *Error {
+	return &Error{Status: http.StatusServiceUnavailable, Code: TemporarilyUnavailable, Title: "Please try again in a moment",
+		Description: "The server is busy. Please try again in a moment.", RetryAfter: retryAfter}
+}
+
+// TooManyRequests is the answer to a client over its rate limit: 429
+// (RFC 6585 §4).
+func TooManyRequests(retryAfter time.Duration) *Error {
+	return &Error{Status: http.StatusTooManyRequests, Code: "too_many_requests", Title: "Too many requests",
+		Description: "Too many requests came from your network. Please wait a moment and try again.", RetryAfter: retryAfter}
 }
 
 // RedirectTo returns a copy of e delivered to the client at r.
@@ -146,6 +166,7 @@ const (
 	ConsentRequired         = "consent_required"
 	InteractionRequired     = "interaction_required"
 	ServerError             = "server_error"
+	TemporarilyUnavailable  = "temporarily_unavailable"
 )
 
 // WithCode returns a copy of e with the machine-readable code.
