@@ -34,6 +34,8 @@ func TestConnections(t *testing.T) {
 			"GATEHOUSE_DATABASE_URL": db.URL(t),
 			"GATEHOUSE_DATA_DIR":     t.TempDir(),
 			"GATEHOUSE_MASTER_KEY":   secret.NewMasterKey(),
+			// The IdP runs on loopback: the operator allows it.
+			"GATEHOUSE_UPSTREAM_ALLOW_HOSTS": strings.TrimPrefix(idp.URL, "http://"),
 		}
 		run := func(stdin string, args ...string) result {
 			var out, errOut bytes.Buffer
