@@ -152,14 +152,9 @@ func (s *Store) UpdateUserProfile(ctx context.Context, u *User) error {
 	return mapErr(res.Error)
 }
 
-// SetPassword replaces the user's password hash and, so that the old
-// password opens nothing, ends the user's sessions and revokes their tokens.
-func (s *Store) SetPassword(ctx context.Context, userID, hash string) error {
-	return s.changeAccess(ctx, userID, map[string]any{"password_hash": hash}, "password changed")
-}
-
-// SetUserDisabled disables (ending the user's sessions and revoking their
-// tokens) or enables a user.
+// SetUserDisabled disables (ending the user's sessions, revoking their
+// tokens and spending their outstanding links, as a new password does) or
+// enables a user.
 func (s *Store) SetUserDisabled(ctx context.Context, userID string, disabled bool) error {
 	if !disabled {
 		return s.changeAccess(ctx, userID, map[string]any{"disabled_at": nil}, "")
@@ -167,9 +162,18 @@ func (s *Store) SetUserDisabled(ctx context.Context, userID string, disabled boo
 	return s.changeAccess(ctx, userID, map[string]any{"disabled_at": s.now()}, "user disabled")
 }
 
-// changeAccess updates a user's row and, when revokeReason is set, deletes
-// their sessions and revokes their token families, in one transaction.
-func (s *Store) changeAccess(ctx context.Context, userID string, fields map[string]any, revokeReason string, also ...func(tx *gorm.DB, tid string) error) error {
+// linksSpentOnAccessChange are the purposes of the links a change of access
+// spends: each opens the account (a new password, a new address) to whoever
+// holds it. A link to confirm the current address is not a way in.
+var linksSpentOnAccessChange = []string{TokenResetPassword, TokenChangeEmail}
+
+// changeAccess updates a user's row and, when revokeReason is set (a new
+// password, disabling: what opened the account must open nothing more),
+// deletes their sessions, revokes their token families and spends their
+// unused password reset and change-of-address links, in one transaction.
+// It is the one place this rule lives: every password change and every
+// disabling, by the user or an admin, goes through it.
+func (s *Store) changeAccess(ctx context.Context, userID string, fields map[string]any, revokeReason string) error {
 	tid, err := tenantID(ctx)
 	if err != nil {
 		return err
@@ -184,15 +188,14 @@ func (s *Store) changeAccess(ctx context.Context, userID string, fields map[stri
 		if res.RowsAffected == 0 {
 			return ErrNotFound
 		}
-		for _, f := range also {
-			if err := f(tx, tid); err != nil {
-				return err
-			}
-		}
 		if revokeReason == "" {
 			return nil
 		}
 		if err := tx.Exec("DELETE FROM sessions WHERE tenant_id = ? AND user_id = ?", tid, userID).Error; err != nil {
+			return err
+		}
+		if err := tx.Table("user_tokens").Where("tenant_id = ? AND user_id = ? AND purpose IN ? AND used_at IS NULL", tid, userID, linksSpentOnAccessChange).
+			Update("used_at", now).Error; err != nil {
 			return err
 		}
 		if err := tx.Table("grants").Where("tenant_id = ? AND user_id = ? AND revoked_at IS NULL", tid, userID).

@@ -560,9 +560,6 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		{"UpdateUserProfile", func(ctx context.Context) error {
 			return s.UpdateUserProfile(ctx, &tenants.User{ID: a.user.ID, Email: "hijack@example.com", Name: "Hijack"})
 		}, tenants.ErrNotFound},
-		{"SetPassword", func(ctx context.Context) error {
-			return s.SetPassword(ctx, a.user.ID, "$argon2id$hijack")
-		}, tenants.ErrNotFound},
 		{"SetUserDisabled/disable", func(ctx context.Context) error { return s.SetUserDisabled(ctx, a.user.ID, true) }, tenants.ErrNotFound},
 		{"SetUserDisabled/enable", func(ctx context.Context) error { return s.SetUserDisabled(ctx, a.user.ID, false) }, tenants.ErrNotFound},
 		{"DeleteUserSession", func(ctx context.Context) error {
@@ -826,7 +823,6 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		{"AppendAudit", func(ctx context.Context) error {
 			return s.AppendAudit(ctx, &tenants.AuditEvent{Action: "client.updated", TargetType: "client", TargetID: sharedClientID})
 		}, nil},
-		{"SetPassword/own user", func(ctx context.Context) error { return s.SetPassword(ctx, b.user.ID, "$argon2id$new") }, nil},
 		{"SetUserDisabled/own user", func(ctx context.Context) error { return s.SetUserDisabled(ctx, b.user.ID, true) }, nil},
 		{"DeleteUser/own user", func(ctx context.Context) error { return s.DeleteUser(ctx, b.user.ID) }, nil},
 		{"DeleteAPI/own API", func(ctx context.Context) error { return s.DeleteAPI(ctx, b.api.ID) }, nil},

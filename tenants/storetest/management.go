@@ -229,8 +229,10 @@ func testUpdateUserProfile(t *testing.T, s *tenants.Store) {
 }
 
 // testUserAccess checks that a new password or disabling a user ends the
-// user's sessions and revokes every token family of theirs, so that what
-// the old password opened stays shut; and that enabling a user does not.
+// user's sessions, revokes every token family of theirs and spends their
+// outstanding password reset and change-of-address links, so that what the
+// old password (or a link sent before) opened stays shut; and that enabling
+// a user does not. A link to confirm the address is not a way in and stays.
 func testUserAccess(t *testing.T, s *tenants.Store) {
 	ctx, _ := newTenant(t, s, "access")
 	mustClient(t, ctx, s, "web")
@@ -239,6 +241,8 @@ func testUserAccess(t *testing.T, s *tenants.Store) {
 		session *tenants.Session
 		live    tenants.Issue
 		earlier tenants.Issue // revoked before the change
+		// Links sent before the change.
+		reset, changeEmail, verify *tenants.UserToken
 	}
 	seed := func(email string, disabled bool) rows {
 		u := &tenants.User{Email: email, PasswordHash: "$argon2id$old"}
@@ -255,7 +259,24 @@ func testUserAccess(t *testing.T, s *tenants.Store) {
 		if err := s.RevokeGrant(ctx, r.earlier.Grant.ID, "earlier"); err != nil {
 			t.Fatal(err)
 		}
+		r.reset = mustUserToken(t, ctx, s, u.ID, tenants.TokenResetPassword, time.Hour)
+		r.changeEmail = mustUserToken(t, ctx, s, u.ID, tenants.TokenChangeEmail, time.Hour)
+		r.verify = mustUserToken(t, ctx, s, u.ID, tenants.TokenVerifyEmail, time.Hour)
 		return r
+	}
+	// links checks which of a user's links still work: spent ones are
+	// refused, without spending the others.
+	links := func(t *testing.T, who string, r rows, wantSpent bool) {
+		t.Helper()
+		for _, l := range []struct {
+			tok   *tenants.UserToken
+			spent bool
+		}{{r.reset, wantSpent}, {r.changeEmail, wantSpent}, {r.verify, false}} {
+			_, err := s.UserTokenValid(ctx, l.tok.ID, l.tok.Purpose)
+			if l.spent && !errors.Is(err, tenants.ErrNotFound) || !l.spent && err != nil {
+				t.Errorf("%s link of %s: err = %v, want spent %v", l.tok.Purpose, who, err, l.spent)
+			}
+		}
 	}
 
 	tests := []struct {
@@ -266,7 +287,7 @@ func testUserAccess(t *testing.T, s *tenants.Store) {
 		wantReason string // of the revocation; empty: nothing is revoked
 		check      func(t *testing.T, u *tenants.User)
 	}{
-		{"SetPassword", false, func(id string) error { return s.SetPassword(ctx, id, "$argon2id$new") }, "password changed",
+		{"ChangePassword", false, func(id string) error { return s.ChangePassword(ctx, id, "$argon2id$new") }, "password changed",
 			func(t *testing.T, u *tenants.User) {
 				if u.PasswordHash != "$argon2id$new" || u.DisabledAt != nil {
 					t.Errorf("password %q, disabled %v; want the new password, enabled", u.PasswordHash, u.DisabledAt)
@@ -316,17 +337,20 @@ func testUserAccess(t *testing.T, s *tenants.Store) {
 				t.Errorf("a family revoked before: revoked %v for %q, want %v for %q", g.RevokedAt, g.RevokedReason, earlier.RevokedAt, "earlier")
 			}
 
+			links(t, "the user", target, revoked)
+
 			if _, err := s.SessionByID(ctx, bystander.session.ID); err != nil {
 				t.Errorf("session of another user: %v", err)
 			}
 			checkFamily(t, ctx, s, "family of another user", bystander.live, false, "")
+			links(t, "another user", bystander, false)
 		})
 	}
 
 	t.Run("unknown user", func(t *testing.T) {
 		id := tenants.NewID()
 		for name, err := range map[string]error{
-			"SetPassword":            s.SetPassword(ctx, id, "$argon2id$new"),
+			"ChangePassword":         s.ChangePassword(ctx, id, "$argon2id$new"),
 			"SetUserDisabled(true)":  s.SetUserDisabled(ctx, id, true),
 			"SetUserDisabled(false)": s.SetUserDisabled(ctx, id, false),
 		} {
