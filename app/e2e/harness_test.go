@@ -37,6 +37,9 @@ type env struct {
 	port   string
 	base   string // apex URL
 	dialer func(ctx context.Context, network, addr string) (net.Conn, error)
+	// databaseURL and masterKey are the node's, for the CLI.
+	databaseURL string
+	masterKey   []byte
 }
 
 // forEachDB runs fn against a fresh server on every available database.
@@ -104,7 +107,7 @@ func startNode(t testing.TB, databaseURL string, key []byte, ln net.Listener, ba
 	// Go does not resolve *.localhost: every host dials the test server.
 	target := ln.Addr().String()
 	d := &net.Dialer{Timeout: 5 * time.Second}
-	return &env{t: t, srv: srv, store: store, port: port, base: base.String(),
+	return &env{t: t, srv: srv, store: store, port: port, base: base.String(), databaseURL: databaseURL, masterKey: key,
 		dialer: func(ctx context.Context, network, _ string) (net.Conn, error) {
 			return d.DialContext(ctx, network, target)
 		}}
