@@ -110,14 +110,14 @@ func (s *Store) DeleteClient(ctx context.Context, clientID string) error {
 }
 
 // ClientGrants returns the API grants of the client with the public clientID,
-// with each grant's API and its scopes.
+// with each grant's API and its scopes; a grant that has lapsed is not one.
 func (s *Store) ClientGrants(ctx context.Context, clientID string) ([]ClientGrant, error) {
 	q, _, err := s.scoped(ctx, "client_grants")
 	if err != nil {
 		return nil, err
 	}
 	var gs []ClientGrant
-	return gs, mapErr(q.Where("client_id = ?", clientID).Order("created_at").Find(&gs).Error)
+	return gs, mapErr(q.Where("client_id = ? AND (expires_at IS NULL OR expires_at > ?)", clientID, s.now()).Order("created_at").Find(&gs).Error)
 }
 
 // UpdateClient saves a client's name, redirect URIs, post-logout redirect

@@ -129,14 +129,14 @@ func (s *Store) RevokeGrant(ctx context.Context, grantID, reason string) error {
 }
 
 // DeleteExpired removes, across every tenant, rows that can no longer be
-// used: authorization requests, sessions, tokens and families past their
-// expiry by more than grace (kept that long so replays are still recognised).
+// used: authorization requests, sessions, tokens and families, links, and
+// lapsed client grants past their expiry by more than grace (kept that long so replays are still recognised).
 // It is maintenance, not a tenant operation, and so is not tenant-scoped.
 func (s *Store) DeleteExpired(ctx context.Context, grace time.Duration) (int64, error) {
 	cutoff := s.now().Add(-grace)
 	var n int64
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		for _, table := range []string{"auth_requests", "sessions", "access_tokens", "refresh_tokens", "console_sessions", "setup_tokens", "federation_states", "saml_assertions", "user_tokens", "login_steps"} {
+		for _, table := range []string{"auth_requests", "sessions", "access_tokens", "refresh_tokens", "console_sessions", "setup_tokens", "federation_states", "saml_assertions", "user_tokens", "login_steps", "client_grants"} {
 			res := tx.Exec("DELETE FROM "+table+" WHERE expires_at < ?", cutoff)
 			if res.Error != nil {
 				return res.Error

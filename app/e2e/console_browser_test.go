@@ -360,7 +360,8 @@ func TestConsoleBrowserJourneys(t *testing.T) {
 		// The login made a session; revoke it.
 		b.open(acme+"/users", "Users", userEmail)
 		b.screenshot("users")
-		b.click(`#users a`, userEmail, "Gatehouse console (Try it)")
+		// The try is over: the try client holds no consent of the user.
+		b.click(`#users a`, userEmail, "has not given any application access")
 		if n := eval[int](b, `document.querySelectorAll("#sessions tbody tr").length`); n != 1 {
 			t.Fatalf("%d sessions listed", n)
 		}

@@ -38,16 +38,18 @@ func requested(ar *tenants.AuthRequest) tenants.ScopeSet {
 
 // scopesToConsent returns what the user must still consent to for ar:
 // nothing for Gatehouse's own console (a first-party client of the system
-// tenant); everything with prompt=consent; else what earlier consents do
-// not cover.
+// tenant) and account pages; everything for the console's Try it client
+// and with prompt=consent; else what earlier consents do not cover.
 func (h *Handler) scopesToConsent(ctx context.Context, ar *tenants.AuthRequest) (tenants.ScopeSet, error) {
 	// Gatehouse's own first-party clients (the console, the account
-	// pages) have nothing to consent to. The console's Try it client does
-	// ask: it shows what users of the application see.
+	// pages) have nothing to consent to. The console's Try it client asks
+	// every time: it shows what a first-time user of the application sees,
+	// and no consent from an earlier try counts.
 	if c, err := h.provider.Client(ctx, ar.ClientID); err == nil && c.Internal {
 		if t, ok := tenants.FromContext(ctx); ok && (t.System || c.ClientID == accountClientID) {
 			return tenants.ScopeSet{}, nil
 		}
+		return requested(ar), nil
 	}
 	want := requested(ar)
 	if slices.Contains(ar.Prompt, oidc.PromptConsent) {

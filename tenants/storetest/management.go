@@ -816,3 +816,47 @@ func testDeleteAPI(t *testing.T, s *tenants.Store) {
 	// The audience is free again.
 	mustAPI(t, ctx, s, doomed.Audience, "read")
 }
+
+// testClientGrantExpiry runs on a store of its own, whose clock it moves: a
+// grant given with an expiry (the console's Try it grants: one try) is read
+// until then and not after, whatever reads it, while the client's other
+// grants stay; and DeleteExpired removes it once past the grace period.
+func testClientGrantExpiry(t *testing.T, s *tenants.Store) {
+	clk := newClock()
+	s.SetClock(clk.Now)
+	ctx, _ := newTenant(t, s, "grant-expiry")
+	x := mustAPI(t, ctx, s, "https://x.example.com", "read")
+	y := mustAPI(t, ctx, s, "https://y.example.com", "read")
+	mustClient(t, ctx, s, "try")
+	lapses := clk.Now().Add(10 * time.Minute)
+	if err := s.SetClientGrants(ctx, "try", []tenants.ClientGrant{
+		{APIID: x.ID, Scopes: tenants.Strings{"read"}, ExpiresAt: &lapses},
+		{APIID: y.ID, Scopes: tenants.Strings{"read"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	gs, err := s.ClientGrants(ctx, "try")
+	if err != nil || len(gs) != 2 {
+		t.Fatalf("ClientGrants before the expiry = %+v, %v; want both", gs, err)
+	}
+	for _, g := range gs {
+		if g.APIID == x.ID && !samePtrTime(g.ExpiresAt, lapses) || g.APIID == y.ID && g.ExpiresAt != nil {
+			t.Errorf("grant %+v: expiry not kept", g)
+		}
+	}
+
+	clk.Advance(10 * time.Minute)
+	if got, want := grantsOf(t, ctx, s, "try"), map[string][]string{y.ID: {"read"}}; !sameGrants(got, want) {
+		t.Errorf("grants at the expiry = %v, want %v: the lapsed one is gone", got, want)
+	}
+	if n := countRows(t, s, "client_grants", "client_id", "try"); n != 2 {
+		t.Errorf("%d rows before the purge, want 2", n)
+	}
+	clk.Advance(24*time.Hour + time.Second)
+	if _, err := s.DeleteExpired(context.Background(), 24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if n := countRows(t, s, "client_grants", "client_id", "try"); n != 1 {
+		t.Errorf("%d rows after the purge, want the grant without an expiry", n)
+	}
+}

@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) *tenants.Store) {
 		{name: "DeleteClient", run: testDeleteClient},
 		{name: "UpdateClient", run: testUpdateClient},
 		{name: "SetClientGrants", run: testSetClientGrants},
+		{name: "ClientGrantExpiry", own: true, run: testClientGrantExpiry},
 		{name: "APIs", run: testAPIs},
 		{name: "UpdateAPI", run: testUpdateAPI},
 		{name: "DeleteAPI", run: testDeleteAPI},
