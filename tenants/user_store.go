@@ -214,29 +214,33 @@ func (s *Store) DeleteUser(ctx context.Context, userID string) error {
 	if err != nil {
 		return err
 	}
-	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
-		for _, stmt := range []string{
-			"DELETE FROM access_tokens WHERE tenant_id = ? AND grant_id IN (SELECT id FROM grants WHERE tenant_id = ? AND user_id = ?)",
-			"DELETE FROM refresh_tokens WHERE tenant_id = ? AND grant_id IN (SELECT id FROM grants WHERE tenant_id = ? AND user_id = ?)",
-		} {
-			if err := tx.Exec(stmt, tid, tid, userID).Error; err != nil {
-				return err
-			}
-		}
-		for _, table := range []string{"grants", "sessions", "consents"} {
-			if err := tx.Exec("DELETE FROM "+table+" WHERE tenant_id = ? AND user_id = ?", tid, userID).Error; err != nil {
-				return err
-			}
-		}
-		if err := tx.Exec("UPDATE auth_requests SET user_id = '' WHERE tenant_id = ? AND user_id = ? AND code_hash IS NULL", tid, userID).Error; err != nil {
+	return mapErr(s.tx(ctx, func(tx *gorm.DB) error { return deleteUserRows(tx, tid, userID) }))
+}
+
+// deleteUserRows deletes, in tx, the user of tenant tid with userID and
+// everything of theirs; ErrNotFound if there is no such user.
+func deleteUserRows(tx *gorm.DB, tid, userID string) error {
+	for _, stmt := range []string{
+		"DELETE FROM access_tokens WHERE tenant_id = ? AND grant_id IN (SELECT id FROM grants WHERE tenant_id = ? AND user_id = ?)",
+		"DELETE FROM refresh_tokens WHERE tenant_id = ? AND grant_id IN (SELECT id FROM grants WHERE tenant_id = ? AND user_id = ?)",
+	} {
+		if err := tx.Exec(stmt, tid, tid, userID).Error; err != nil {
 			return err
 		}
-		res := tx.Exec("DELETE FROM users WHERE tenant_id = ? AND id = ?", tid, userID)
-		if res.Error == nil && res.RowsAffected == 0 {
-			return ErrNotFound
+	}
+	for _, table := range []string{"grants", "sessions", "consents"} {
+		if err := tx.Exec("DELETE FROM "+table+" WHERE tenant_id = ? AND user_id = ?", tid, userID).Error; err != nil {
+			return err
 		}
-		return res.Error
-	}))
+	}
+	if err := tx.Exec("UPDATE auth_requests SET user_id = '' WHERE tenant_id = ? AND user_id = ? AND code_hash IS NULL", tid, userID).Error; err != nil {
+		return err
+	}
+	res := tx.Exec("DELETE FROM users WHERE tenant_id = ? AND id = ?", tid, userID)
+	if res.Error == nil && res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return res.Error
 }
 
 // DeleteUserSession ends one session of a user of the tenant in ctx.

@@ -569,6 +569,22 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 			return s.DeleteUserSession(ctx, b.user.ID, a.session.ID)
 		}, tenants.ErrNotFound},
 		{"DeleteUser", func(ctx context.Context) error { return s.DeleteUser(ctx, a.user.ID) }, tenants.ErrNotFound},
+		// The changes of an administrator's access act on the system
+		// tenant's principals only: through any other tenant, a's user and
+		// client are not found (and neither is b's own).
+		{"ReplaceAdminUser", func(ctx context.Context) error {
+			return s.ReplaceAdminUser(ctx, a.user.ID, []tenants.AdminRole{{Role: tenants.RoleOperator}}, tenants.Strings{"tenants:write"})
+		}, tenants.ErrNotFound},
+		{"ReplaceAdminUser/own user", func(ctx context.Context) error {
+			return s.ReplaceAdminUser(ctx, b.user.ID, []tenants.AdminRole{{Role: tenants.RoleOperator}}, tenants.Strings{"tenants:write"})
+		}, tenants.ErrNotFound},
+		{"ReplaceAdminClient", func(ctx context.Context) error {
+			return s.ReplaceAdminClient(ctx, a.client.ClientID, []tenants.AdminRole{{Role: tenants.RoleOperator}}, nil)
+		}, tenants.ErrNotFound},
+		{"DeleteAdminUser", func(ctx context.Context) error { return s.DeleteAdminUser(ctx, a.user.ID) }, tenants.ErrNotFound},
+		{"DeleteAdminUser/own user", func(ctx context.Context) error { return s.DeleteAdminUser(ctx, b.user.ID) }, tenants.ErrNotFound},
+		{"DeleteAdminClient", func(ctx context.Context) error { return s.DeleteAdminClient(ctx, a.client.ClientID) }, tenants.ErrNotFound},
+		{"DeleteAdminClient/shared client", func(ctx context.Context) error { return s.DeleteAdminClient(ctx, sharedClientID) }, tenants.ErrNotFound},
 		{"UpdateClient/private client", func(ctx context.Context) error {
 			c := newClient(a.privateClientID())
 			c.Name, c.RedirectURIs = "Hijack", tenants.Strings{"https://evil.example.com/cb"}
@@ -839,7 +855,7 @@ var unscopedMethods = []string{
 	"Close", "Dialect", "Now", "Ping", "SQLDB", "SetClock", "VerifySchema",
 	"CreateTenant", "ListTenants", "TenantByHost", "TenantByID", "TenantBySlug", "TenantRevisions",
 	"DeleteExpired", "BindDeployment",
-	"SystemTenant", "CreateAdminRole", "AdminRoles", "CountOperators",
+	"SystemTenant", "CreateAdminRole", "AdminRoles", "CountOperators", "ListAdminRoles", "AdminUserScopes",
 	"CreateConsoleSession", "ConsoleSessionByID", "SetConsoleTryState", "DeleteConsoleSession",
 	"CreateSetupToken", "SetupTokenValid", "UseSetupToken",
 	// Throttling counters, whose keys name their tenant themselves, and

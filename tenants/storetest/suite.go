@@ -73,6 +73,8 @@ func Run(t *testing.T, open func(t *testing.T) *tenants.Store) {
 		{name: "CrossTenantReferences", run: testCrossTenantReferences},
 		{name: "SystemTenant", own: true, run: testSystemTenant},
 		{name: "AdminRoles", own: true, run: testAdminRoles},
+		{name: "AdminLifecycle", own: true, run: testAdminLifecycle},
+		{name: "RemoveOperatorsConcurrently", own: true, run: testRemoveOperatorsConcurrently},
 		{name: "ConsoleSessions", own: true, run: testConsoleSessions},
 		{name: "SetupTokens", own: true, run: testSetupTokens},
 		{name: "UseSetupTokenConcurrently", run: testUseSetupTokenConcurrently},
