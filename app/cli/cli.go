@@ -60,9 +60,16 @@ Usage:
   gatehouse connection create --tenant SLUG --type google|github|microsoft --client-id ID --client-secret-stdin [--name NAME]
         [--trust-email] (link to existing accounts by verified email)
   gatehouse connection list --tenant SLUG
-  gatehouse admin create --email EMAIL --password-stdin [--name NAME] [--tenant SLUG]
+  gatehouse admin create --email EMAIL --password-stdin [--name NAME] [--tenant SLUG] [--scope SCOPE]...
+  gatehouse admin list
+  gatehouse admin update --email EMAIL [--operator | --tenant SLUG...] [--scope SCOPE]...
+  gatehouse admin delete --email EMAIL
   gatehouse admin client create --name NAME --scope SCOPE... [--tenant SLUG]
-        (scopes: tenants:read, tenants:write, audit:read)
+  gatehouse admin client list
+  gatehouse admin client update --client-id ID [--operator | --tenant SLUG...] [--scope SCOPE]...
+  gatehouse admin client delete --client-id ID
+        (scopes: tenants:read, tenants:write, audit:read; an administrator without
+        --tenant is an operator of every tenant; update replaces what it names)
 
 Square brackets mark what may be left out, "..." what may be repeated, and
 a|b a choice: type neither. Every command refuses any argument it does not
@@ -128,7 +135,13 @@ var commands = map[string]command{
 	"key rotate":          keyRotate,
 	"key list":            keyList,
 	"admin create":        adminCreate,
+	"admin list":          adminList,
+	"admin update":        adminUpdate,
+	"admin delete":        adminDelete,
 	"admin client create": adminClientCreate,
+	"admin client list":   adminClientList,
+	"admin client update": adminClientUpdate,
+	"admin client delete": adminClientDelete,
 	"connection create":   connectionCreate,
 	"connection list":     connectionList,
 }
@@ -689,7 +702,9 @@ func adminCreate(ctx context.Context, env Env, args []string) error {
 	var passwordStdin bool
 	f.StringVar(&email, "email", "", "email address of the administrator")
 	f.StringVar(&name, "name", "", "full name")
+	var scopes list
 	f.StringVar(&slug, "tenant", "", "make a tenant admin of this tenant (default: an operator of every tenant)")
+	f.Var(&scopes, "scope", "management scope: tenants:read, tenants:write, audit:read (repeatable; default: all)")
 	f.BoolVar(&passwordStdin, "password-stdin", false, "read the password from standard input")
 	if err := f.parse(args); err != nil {
 		return err
@@ -706,7 +721,11 @@ func adminCreate(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer rt.close()
-	a, err := rt.admin.CreateAdmin(ctx, admin.CreateAdminInput{Email: email, Password: pw, Name: name, TenantSlug: slug})
+	var in []string
+	if len(scopes) > 0 {
+		in = scopes
+	}
+	a, err := rt.admin.CreateAdmin(ctx, admin.CreateAdminInput{Email: email, Password: pw, Name: name, TenantSlug: slug, Scopes: in})
 	if err != nil {
 		return err
 	}
@@ -733,6 +752,206 @@ func adminClientCreate(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	return printJSON(env.Stdout, c)
+}
+
+// asOperator opens the runtime and returns ctx carrying the CLI's
+// principal: whoever runs the command on the server is an operator.
+func asOperator(ctx context.Context, env Env, f *flags) (*runtime, context.Context, error) {
+	rt, err := open(ctx, env, f)
+	if err != nil {
+		return nil, nil, err
+	}
+	return rt, admin.WithPrincipal(ctx, admin.CLI()), nil
+}
+
+// accessFlags adds the flags that change what an administrator or a
+// management client may do, and returns how to read them.
+func accessFlags(f *flags) func() (admin.UpdateAccessInput, error) {
+	var operator bool
+	var tenantSlugs, scopes list
+	f.BoolVar(&operator, "operator", false, "make it an operator of every tenant")
+	f.Var(&tenantSlugs, "tenant", "make it a tenant admin of this tenant (repeatable: replaces its tenants)")
+	f.Var(&scopes, "scope", "management scope: tenants:read, tenants:write, audit:read (repeatable: replaces its scopes)")
+	return func() (admin.UpdateAccessInput, error) {
+		var in admin.UpdateAccessInput
+		set := map[string]bool{}
+		f.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+		if set["operator"] {
+			in.Operator = &operator
+		}
+		if len(tenantSlugs) > 0 {
+			if operator {
+				return in, errors.New("--operator and --tenant: an operator administers every tenant, choose one")
+			}
+			no := false
+			in.Operator, in.Tenants = &no, tenantSlugs
+		}
+		if len(scopes) > 0 {
+			in.Scopes = scopes
+		}
+		if in.Operator == nil && in.Scopes == nil {
+			return in, errors.New("nothing to change: give --operator, --tenant or --scope")
+		}
+		return in, nil
+	}
+}
+
+func adminList(ctx context.Context, env Env, args []string) error {
+	f := newFlags("admin list", env)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	rt, octx, err := asOperator(ctx, env, f)
+	if err != nil {
+		return err
+	}
+	defer rt.close()
+	as, err := rt.admin.ListAdmins(octx)
+	if err != nil {
+		return err
+	}
+	return printJSON(env.Stdout, map[string]any{"administrators": as})
+}
+
+// adminFlags parses the flags of a command about one administrator.
+func adminFlags(name string, env Env) (*flags, *string) {
+	f := newFlags(name, env)
+	var email string
+	f.StringVar(&email, "email", "", "email address of the administrator")
+	return f, &email
+}
+
+// findAdmin opens the runtime as an operator and finds the administrator
+// by --email.
+func findAdmin(ctx context.Context, env Env, f *flags, email string) (*runtime, context.Context, *admin.Admin, error) {
+	if email == "" {
+		return nil, nil, nil, errors.New("--email is required")
+	}
+	rt, octx, err := asOperator(ctx, env, f)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	a, err := rt.admin.AdminByEmail(octx, email)
+	if err != nil {
+		rt.close()
+		return nil, nil, nil, err
+	}
+	return rt, octx, a, nil
+}
+
+func adminUpdate(ctx context.Context, env Env, args []string) error {
+	f, email := adminFlags("admin update", env)
+	change := accessFlags(f)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	in, err := change()
+	if err != nil {
+		return err
+	}
+	rt, octx, a, err := findAdmin(ctx, env, f, *email)
+	if err != nil {
+		return err
+	}
+	defer rt.close()
+	if a, err = rt.admin.UpdateAdmin(octx, a.User.ID, in); err != nil {
+		return err
+	}
+	return printJSON(env.Stdout, a)
+}
+
+// adminDelete deletes an administrator: their console sessions and tokens
+// end. The last operator cannot be deleted.
+func adminDelete(ctx context.Context, env Env, args []string) error {
+	f, email := adminFlags("admin delete", env)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	rt, octx, a, err := findAdmin(ctx, env, f, *email)
+	if err != nil {
+		return err
+	}
+	defer rt.close()
+	if err := rt.admin.DeleteAdmin(octx, a.User.ID); err != nil {
+		return fmt.Errorf("administrator %q: %w", *email, err)
+	}
+	return printJSON(env.Stdout, map[string]any{"deleted": a})
+}
+
+func adminClientList(ctx context.Context, env Env, args []string) error {
+	f := newFlags("admin client list", env)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	rt, octx, err := asOperator(ctx, env, f)
+	if err != nil {
+		return err
+	}
+	defer rt.close()
+	cs, err := rt.admin.ListAdminClients(octx)
+	if err != nil {
+		return err
+	}
+	return printJSON(env.Stdout, map[string]any{"clients": cs})
+}
+
+// adminClientFlags parses the flags of a command about one management
+// client.
+func adminClientFlags(name string, env Env) (*flags, *string) {
+	f := newFlags(name, env)
+	var id string
+	f.StringVar(&id, "client-id", "", "client_id of the management client")
+	return f, &id
+}
+
+func adminClientUpdate(ctx context.Context, env Env, args []string) error {
+	f, id := adminClientFlags("admin client update", env)
+	change := accessFlags(f)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	in, err := change()
+	if err != nil {
+		return err
+	}
+	if *id == "" {
+		return errors.New("--client-id is required")
+	}
+	rt, octx, err := asOperator(ctx, env, f)
+	if err != nil {
+		return err
+	}
+	defer rt.close()
+	c, err := rt.admin.UpdateAdminClient(octx, *id, in)
+	if err != nil {
+		return fmt.Errorf("management client %q: %w", *id, err)
+	}
+	return printJSON(env.Stdout, c)
+}
+
+// adminClientDelete revokes a management client: its secret and tokens
+// stop working at once.
+func adminClientDelete(ctx context.Context, env Env, args []string) error {
+	f, id := adminClientFlags("admin client delete", env)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if *id == "" {
+		return errors.New("--client-id is required")
+	}
+	rt, octx, err := asOperator(ctx, env, f)
+	if err != nil {
+		return err
+	}
+	defer rt.close()
+	c, err := rt.admin.GetAdminClient(octx, *id)
+	if err != nil {
+		return fmt.Errorf("management client %q: %w", *id, err)
+	}
+	if err := rt.admin.DeleteAdminClient(octx, *id); err != nil {
+		return fmt.Errorf("management client %q: %w", *id, err)
+	}
+	return printJSON(env.Stdout, map[string]any{"deleted": c})
 }
 
 func readPassword(env Env) (string, error) {

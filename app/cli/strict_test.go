@@ -86,7 +86,13 @@ var validArgs = map[string]struct {
 	"key rotate":          {"", []string{"--tenant", "acme"}},
 	"key list":            {"", []string{"--tenant", "acme"}},
 	"admin create":        {testPasswordLine, []string{"--email", "eve@example.test", "--name", "Eve", "--password-stdin"}},
+	"admin list":          {"", nil},
+	"admin update":        {"", []string{"--email", "eve@example.test", "--scope", "tenants:read"}},
+	"admin delete":        {"", []string{"--email", "eve@example.test"}},
 	"admin client create": {"", []string{"--name", "ci2", "--scope", "tenants:read"}},
+	"admin client list":   {"", nil},
+	"admin client update": {"", []string{"--client-id", "ci2", "--scope", "tenants:read"}},
+	"admin client delete": {"", []string{"--client-id", "ci2"}},
 	"connection create":   {"gh-secret\n", []string{"--tenant", "acme", "--type", "github", "--client-id", "gh", "--client-secret-stdin"}},
 	"connection list":     {"", []string{"--tenant", "acme"}},
 }
