@@ -11,29 +11,33 @@ import (
 
 // Audit actions written by the management services.
 const (
-	ActionTenantCreated     = "tenant.created"
-	ActionTenantUpdated     = "tenant.updated"
-	ActionTenantDeleted     = "tenant.deleted"
-	ActionClientCreated     = "client.created"
-	ActionClientUpdated     = "client.updated"
-	ActionClientDeleted     = "client.deleted"
-	ActionClientSecret      = "client.secret_rotated"
-	ActionClientGrants      = "client.grants_changed"
-	ActionAPICreated        = "api.created"
-	ActionAPIUpdated        = "api.updated"
-	ActionAPIDeleted        = "api.deleted"
-	ActionUserCreated       = "user.created"
-	ActionUserUpdated       = "user.updated"
-	ActionUserDisabled      = "user.disabled"
-	ActionUserEnabled       = "user.enabled"
-	ActionUserPassword      = "user.password_set"
-	ActionUserDeleted       = "user.deleted"
-	ActionSessionRevoked    = "session.revoked"
-	ActionConsentRevoked    = "consent.revoked"
-	ActionKeyRotated        = "key.rotated"
-	ActionAdminCreated      = "admin.created"
-	ActionAdminClientMade   = "admin.client_created"
-	ActionCrossTenantDenied = "admin.access_denied"
+	ActionTenantCreated      = "tenant.created"
+	ActionTenantUpdated      = "tenant.updated"
+	ActionTenantDeleted      = "tenant.deleted"
+	ActionClientCreated      = "client.created"
+	ActionClientUpdated      = "client.updated"
+	ActionClientDeleted      = "client.deleted"
+	ActionClientSecret       = "client.secret_rotated"
+	ActionClientGrants       = "client.grants_changed"
+	ActionAPICreated         = "api.created"
+	ActionAPIUpdated         = "api.updated"
+	ActionAPIDeleted         = "api.deleted"
+	ActionUserCreated        = "user.created"
+	ActionUserUpdated        = "user.updated"
+	ActionUserDisabled       = "user.disabled"
+	ActionUserEnabled        = "user.enabled"
+	ActionUserPassword       = "user.password_set"
+	ActionUserDeleted        = "user.deleted"
+	ActionSessionRevoked     = "session.revoked"
+	ActionConsentRevoked     = "consent.revoked"
+	ActionKeyRotated         = "key.rotated"
+	ActionAdminCreated       = "admin.created"
+	ActionAdminUpdated       = "admin.updated"
+	ActionAdminDeleted       = "admin.deleted"
+	ActionAdminClientMade    = "admin.client_created"
+	ActionAdminClientUpdated = "admin.client_updated"
+	ActionAdminClientDeleted = "admin.client_deleted"
+	ActionCrossTenantDenied  = "admin.access_denied"
 )
 
 // audit appends an event to the log of tenant t for the principal in ctx.
@@ -64,8 +68,15 @@ func (s *Service) audit(ctx context.Context, t *tenants.Tenant, action, targetTy
 // auditDenied records an attempt to reach a tenant the principal does not
 // administer, in the log of that tenant.
 func (s *Service) auditDenied(ctx context.Context, t *tenants.Tenant, reason string) {
-	ev := &tenants.AuditEvent{TenantID: t.ID, Action: ActionCrossTenantDenied, TargetType: "tenant", TargetID: t.ID, Outcome: "denied", Reason: reason}
-	if p, ok := PrincipalFrom(ctx); ok {
+	p, _ := PrincipalFrom(ctx)
+	s.appendDenied(ctx, p, &tenants.AuditEvent{TenantID: t.ID, Action: ActionCrossTenantDenied, TargetType: "tenant", TargetID: t.ID,
+		Outcome: "denied", Reason: reason})
+}
+
+// appendDenied records a denied attempt ev of principal p (nil: unknown).
+// A failure to write is logged: the attempt is refused either way.
+func (s *Service) appendDenied(ctx context.Context, p *Principal, ev *tenants.AuditEvent) {
+	if p != nil {
 		ev.ActorKind, ev.ActorID, ev.ActorName = p.Kind, p.ID, p.Name
 		ev.IPAddress, ev.UserAgent, ev.RequestID = p.IPAddress, truncate(p.UserAgent, 256), p.RequestID
 	}

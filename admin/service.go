@@ -24,6 +24,9 @@ type Service struct {
 	common   *password.Common
 	baseURL  *url.URL
 	onChange func(tenantID string)
+	// trySecret returns the secret of a tenant's Try it client; nil
+	// where there is no console (the CLI).
+	trySecret func(tenantID string) string
 }
 
 // Config configures a Service.
@@ -39,6 +42,10 @@ type Config struct {
 	// Common is the list of common passwords new passwords are checked
 	// against; nil checks only their length.
 	Common *password.Common
+	// TrySecret returns the client secret of the Try it client of the
+	// tenant with an id (TrySecret with the master key's box); nil means
+	// Try it is not offered (the CLI has no console).
+	TrySecret func(tenantID string) string
 }
 
 // New returns a Service.
@@ -47,7 +54,8 @@ func New(cfg Config, store *tenants.Store, keys *keyring.Keyring, hasher *passwo
 	if on == nil {
 		on = func(string) {}
 	}
-	return &Service{fed: cfg.Federation, store: store, keys: keys, hasher: hasher, common: cfg.Common, baseURL: cfg.BaseURL, onChange: on}
+	return &Service{fed: cfg.Federation, store: store, keys: keys, hasher: hasher, common: cfg.Common, baseURL: cfg.BaseURL, onChange: on,
+		trySecret: cfg.TrySecret}
 }
 
 // principal returns the principal in ctx.

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -97,29 +96,34 @@ func (s *Service) EnsureSystem(ctx context.Context, consoleSecret string) (*Syst
 }
 
 // CreateAdminInput is a new administrator: an operator, or with TenantSlug
-// the admin of that tenant.
+// the admin of that tenant; with Scopes (default: every scope) as their
+// management scopes.
 type CreateAdminInput struct {
 	Email      string
 	Password   string
 	Name       string
 	TenantSlug string
+	Scopes     []string
 }
 
 // Admin is the public view of an administrator.
 type Admin struct {
-	User  *User    `json:"user"`
-	Role  string   `json:"role"`
-	Slugs []string `json:"tenants,omitempty"`
-	Login string   `json:"login_url"`
+	User   *User    `json:"user"`
+	Role   string   `json:"role"`
+	Slugs  []string `json:"tenants,omitempty"`
+	Scopes []string `json:"scopes"`
+	Login  string   `json:"login_url"`
 }
 
 // CreateAdmin creates an administrator in the system tenant. Only operators
-// (the CLI, the setup link) create administrators.
+// (the CLI, the setup link) create administrators, with no scope they do
+// not hold.
 func (s *Service) CreateAdmin(ctx context.Context, in CreateAdminInput) (*Admin, error) {
 	if _, ok := PrincipalFrom(ctx); !ok {
 		ctx = WithPrincipal(ctx, CLI())
 	}
-	if p, _ := PrincipalFrom(ctx); !p.Operator {
+	p, _ := PrincipalFrom(ctx)
+	if !p.Operator {
 		return nil, ErrForbidden
 	}
 	sys, err := s.store.SystemTenant(ctx)
@@ -128,6 +132,19 @@ func (s *Service) CreateAdmin(ctx context.Context, in CreateAdminInput) (*Admin,
 	}
 	role, target, err := s.roleTarget(ctx, in.TenantSlug)
 	if err != nil {
+		return nil, err
+	}
+	scopes := AllScopes()
+	if in.Scopes != nil {
+		if scopes, err = normalizeScopes("scope", in.Scopes); err != nil {
+			return nil, err
+		}
+	}
+	a := access{operator: role == tenants.RoleOperator, scopes: sortedSet(scopes)}
+	if target != nil {
+		a.tenantIDs = []string{target.ID}
+	}
+	if err := checkChange(p, access{}, a); err != nil {
 		return nil, err
 	}
 	u, err := s.newUser(ctx, sys, CreateUserInput{Email: in.Email, Password: in.Password, Name: in.Name, EmailVerified: true})
@@ -141,18 +158,14 @@ func (s *Service) CreateAdmin(ctx context.Context, in CreateAdminInput) (*Admin,
 		}
 		return nil, err
 	}
-	r := &tenants.AdminRole{PrincipalKind: tenants.PrincipalUser, PrincipalID: u.ID, Role: role}
-	if target != nil {
-		r.TargetTenantID = &target.ID
-	}
-	if err := s.store.CreateAdminRole(ctx, r); err != nil {
+	if err := s.store.ReplaceAdminUser(sctx, u.ID, a.roles(), a.scopes); err != nil {
 		return nil, err
 	}
-	v := &Admin{User: userView(u), Role: role, Login: s.baseURL.String() + ConsolePath}
+	v := &Admin{User: userView(u), Role: role, Scopes: a.scopes, Login: s.baseURL.String() + ConsolePath}
 	if target != nil {
 		v.Slugs = []string{target.Slug}
 	}
-	if err := s.audit(sctx, sys, ActionAdminCreated, "user", u.ID, nil, v); err != nil {
+	if err := s.auditAccess(sctx, sys, ActionAdminCreated, KindUser, u.ID, access{}, a, nil, v); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -199,29 +212,33 @@ func (s *Service) CreateAdminClient(ctx context.Context, in CreateAdminClientInp
 	if _, ok := PrincipalFrom(ctx); !ok {
 		ctx = WithPrincipal(ctx, CLI())
 	}
-	if p, _ := PrincipalFrom(ctx); !p.Operator {
+	p, _ := PrincipalFrom(ctx)
+	if !p.Operator {
 		return nil, ErrForbidden
 	}
 	if err := validateName("name", in.Name, 200); err != nil {
 		return nil, err
 	}
-	scopes := slices.Clone(in.Scopes)
-	if len(scopes) == 0 {
+	if len(in.Scopes) == 0 {
 		return nil, tenants.Invalid("scope", "give at least one scope (%s)", strings.Join(AllScopes(), ", "))
 	}
-	for _, sc := range scopes {
-		if !slices.Contains(AllScopes(), sc) {
-			return nil, tenants.Invalid("scope", "unknown scope %q (%s)", sc, strings.Join(AllScopes(), ", "))
-		}
+	scopes, err := normalizeScopes("scope", in.Scopes)
+	if err != nil {
+		return nil, err
 	}
-	slices.Sort(scopes)
-	scopes = slices.Compact(scopes)
 	sys, err := s.store.SystemTenant(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("system tenant: %w", err)
 	}
 	role, target, err := s.roleTarget(ctx, in.TenantSlug)
 	if err != nil {
+		return nil, err
+	}
+	a := access{operator: role == tenants.RoleOperator, scopes: scopes}
+	if target != nil {
+		a.tenantIDs = []string{target.ID}
+	}
+	if err := checkChange(p, access{}, a); err != nil {
 		return nil, err
 	}
 	sctx := tenants.WithTenant(ctx, sys)
@@ -247,7 +264,7 @@ func (s *Service) CreateAdminClient(ctx context.Context, in CreateAdminClientInp
 	if target != nil {
 		v.Slugs = []string{target.Slug}
 	}
-	if err := s.audit(sctx, sys, ActionAdminClientMade, "client", c.ClientID, nil, v); err != nil {
+	if err := s.auditAccess(sctx, sys, ActionAdminClientMade, KindClient, c.ClientID, access{}, a, nil, v); err != nil {
 		return nil, err
 	}
 	v.ClientSecret = plain
@@ -255,7 +272,10 @@ func (s *Service) CreateAdminClient(ctx context.Context, in CreateAdminClientInp
 }
 
 // Authenticate returns the principal of a user or client of the system
-// tenant holding scopes, with its roles; ErrForbidden if it has none.
+// tenant whose token (or console session) carries scopes, with its roles
+// and the scopes it acts with — those of scopes it still holds — as they
+// are now: what was narrowed or revoked since the token was issued counts
+// from this request on. ErrForbidden if it has no role.
 func (s *Service) Authenticate(ctx context.Context, kind, id string, scopes []string) (*Principal, error) {
 	roles, err := s.store.AdminRoles(ctx, kind, id)
 	if err != nil {
@@ -264,35 +284,37 @@ func (s *Service) Authenticate(ctx context.Context, kind, id string, scopes []st
 	if len(roles) == 0 {
 		return nil, ErrForbidden
 	}
-	p := &Principal{Kind: kind, ID: id, Scopes: slices.Clone(scopes)}
-	for _, r := range roles {
-		switch {
-		case r.Role == tenants.RoleOperator:
-			p.Operator = true
-		case r.Role == tenants.RoleTenantAdmin && r.TargetTenantID != nil:
-			p.TenantIDs = append(p.TenantIDs, *r.TargetTenantID)
-		}
-	}
 	sys, err := s.store.SystemTenant(ctx)
 	if err != nil {
 		return nil, err
 	}
 	sctx := tenants.WithTenant(ctx, sys)
+	var name string
+	var held []string
 	switch kind {
 	case KindUser:
 		u, err := s.store.UserByID(sctx, id)
 		if err != nil || u.DisabledAt != nil {
 			return nil, ErrForbidden
 		}
-		p.Name = u.Email
+		name = u.Email
+		if held, err = s.store.AdminUserScopes(sctx, id); err != nil && !errors.Is(err, tenants.ErrNotFound) {
+			return nil, err
+		}
 	case KindClient:
 		c, err := s.store.ClientByClientID(sctx, id)
 		if err != nil {
 			return nil, ErrForbidden
 		}
-		p.Name = c.Name
+		name = c.Name
+		if held, _, err = s.managementGrant(sctx, id); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, ErrForbidden
 	}
-	return p, nil
+	a := accessOf(roles, nil)
+	return &Principal{Kind: kind, ID: id, Name: name, Operator: a.operator, TenantIDs: a.tenantIDs, Scopes: effectiveScopes(scopes, held)}, nil
 }
 
 // NeedsSetup reports whether no operator exists yet.

@@ -106,6 +106,22 @@ func (s *Service) GetUser(ctx context.Context, id string) (*User, error) {
 	return userView(u), nil
 }
 
+// UserByEmail returns the user of the tenant in ctx with email
+// (case-insensitive).
+func (s *Service) UserByEmail(ctx context.Context, email string) (*User, error) {
+	if _, err := s.require(ctx, ScopeTenantsRead); err != nil {
+		return nil, err
+	}
+	if ValidateEmail(strings.TrimSpace(email)) != nil {
+		return nil, fmt.Errorf("user %q: %w", email, tenants.ErrNotFound)
+	}
+	u, err := s.store.UserByEmail(ctx, email)
+	if err != nil {
+		return nil, fmt.Errorf("user %q: %w", email, err)
+	}
+	return userView(u), nil
+}
+
 // UpdateUserInput changes a user's profile; a nil field is left as it is.
 type UpdateUserInput struct {
 	Email         *string
@@ -191,8 +207,9 @@ func (s *Service) SetUserDisabled(ctx context.Context, id string, disabled bool)
 	return v, s.audit(ctx, t, action, "user", id, before, v)
 }
 
-// SetUserPassword sets a user's password; their sessions end and their
-// tokens are revoked.
+// SetUserPassword sets a user's password; their sessions end, their
+// tokens are revoked and the reset and change-of-address links sent to them
+// stop working.
 func (s *Service) SetUserPassword(ctx context.Context, id, pw string) error {
 	t, err := s.require(ctx, ScopeTenantsWrite)
 	if err != nil {
@@ -209,7 +226,7 @@ func (s *Service) SetUserPassword(ctx context.Context, id, pw string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.store.SetPassword(ctx, id, hash); err != nil {
+	if err := s.store.ChangePassword(ctx, id, hash); err != nil {
 		return err
 	}
 	return s.audit(ctx, t, ActionUserPassword, "user", id, nil, nil)

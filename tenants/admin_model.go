@@ -27,6 +27,16 @@ type AdminRole struct {
 	CreatedAt      time.Time
 }
 
+// AdminUserScope holds the management scopes an administrator (a user of
+// the system tenant, by id) may use: their console session and tokens carry
+// no more than these. A management client's scopes are its grant of the
+// management API instead.
+type AdminUserScope struct {
+	UserID    string `gorm:"primaryKey"`
+	Scopes    Strings
+	UpdatedAt time.Time
+}
+
 // ConsoleSession is an administrator's session in the console: the console
 // is a relying party of the system tenant. ID is the SHA-256 of the cookie.
 type ConsoleSession struct {

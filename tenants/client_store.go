@@ -92,32 +92,36 @@ func (s *Store) DeleteClient(ctx context.Context, clientID string) error {
 	if err != nil {
 		return err
 	}
-	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
-		for _, table := range []string{"refresh_tokens", "access_tokens", "grants", "auth_requests", "consents", "client_grants"} {
-			if err := tx.Exec("DELETE FROM "+table+" WHERE tenant_id = ? AND client_id = ?", tid, clientID).Error; err != nil {
-				return err
-			}
+	return mapErr(s.tx(ctx, func(tx *gorm.DB) error { return s.deleteClientRows(tx, tid, clientID) }))
+}
+
+// deleteClientRows deletes, in tx, the client of tenant tid with clientID
+// and everything of it; ErrNotFound if there is no such client.
+func (s *Store) deleteClientRows(tx *gorm.DB, tid, clientID string) error {
+	for _, table := range []string{"refresh_tokens", "access_tokens", "grants", "auth_requests", "consents", "client_grants"} {
+		if err := tx.Exec("DELETE FROM "+table+" WHERE tenant_id = ? AND client_id = ?", tid, clientID).Error; err != nil {
+			return err
 		}
-		res := tx.Exec("DELETE FROM clients WHERE tenant_id = ? AND client_id = ?", tid, clientID)
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			return ErrNotFound
-		}
-		return bumpRevision(tx, tid, s.now())
-	}))
+	}
+	res := tx.Exec("DELETE FROM clients WHERE tenant_id = ? AND client_id = ?", tid, clientID)
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return bumpRevision(tx, tid, s.now())
 }
 
 // ClientGrants returns the API grants of the client with the public clientID,
-// with each grant's API and its scopes.
+// with each grant's API and its scopes; a grant that has lapsed is not one.
 func (s *Store) ClientGrants(ctx context.Context, clientID string) ([]ClientGrant, error) {
 	q, _, err := s.scoped(ctx, "client_grants")
 	if err != nil {
 		return nil, err
 	}
 	var gs []ClientGrant
-	return gs, mapErr(q.Where("client_id = ?", clientID).Order("created_at").Find(&gs).Error)
+	return gs, mapErr(q.Where("client_id = ? AND (expires_at IS NULL OR expires_at > ?)", clientID, s.now()).Order("created_at").Find(&gs).Error)
 }
 
 // UpdateClient saves a client's name, redirect URIs, post-logout redirect
@@ -149,27 +153,31 @@ func (s *Store) SetClientGrants(ctx context.Context, clientID string, grants []C
 	if err != nil {
 		return err
 	}
+	return mapErr(s.tx(ctx, func(tx *gorm.DB) error { return s.setClientGrantRows(tx, tid, clientID, grants) }))
+}
+
+// setClientGrantRows replaces, in tx, the API grants of the client of
+// tenant tid with clientID; ErrNotFound if there is no such client.
+func (s *Store) setClientGrantRows(tx *gorm.DB, tid, clientID string, grants []ClientGrant) error {
 	now := s.now()
-	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
-		var n int64
-		if err := tx.Table("clients").Where("tenant_id = ? AND client_id = ?", tid, clientID).Count(&n).Error; err != nil {
+	var n int64
+	if err := tx.Table("clients").Where("tenant_id = ? AND client_id = ?", tid, clientID).Count(&n).Error; err != nil {
+		return err
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	if err := tx.Exec("DELETE FROM client_grants WHERE tenant_id = ? AND client_id = ?", tid, clientID).Error; err != nil {
+		return err
+	}
+	for i := range grants {
+		g := &grants[i]
+		g.ID, g.TenantID, g.ClientID, g.CreatedAt = newID(), tid, clientID, now
+		if err := tx.Create(g).Error; err != nil {
 			return err
 		}
-		if n == 0 {
-			return ErrNotFound
-		}
-		if err := tx.Exec("DELETE FROM client_grants WHERE tenant_id = ? AND client_id = ?", tid, clientID).Error; err != nil {
-			return err
-		}
-		for i := range grants {
-			g := &grants[i]
-			g.ID, g.TenantID, g.ClientID, g.CreatedAt = newID(), tid, clientID, now
-			if err := tx.Create(g).Error; err != nil {
-				return err
-			}
-		}
-		return bumpRevision(tx, tid, now)
-	}))
+	}
+	return bumpRevision(tx, tid, now)
 }
 
 // CountClients returns how many (non-internal) clients the tenant in ctx has.

@@ -16,6 +16,10 @@ var (
 	// the row changed since it was read (a code already redeemed, a refresh
 	// token already rotated).
 	ErrConflict = errors.New("conflict")
+	// ErrLastOperator is returned, and nothing changed, when a change would
+	// leave Gatehouse without an operator: the last one can be neither
+	// deleted nor made a tenant admin.
+	ErrLastOperator = errors.New("the last operator cannot be removed: make another administrator an operator first")
 	// ErrNoTenant is returned when a tenant-scoped operation is called with a
 	// context that carries no tenant.
 	ErrNoTenant = errors.New("no tenant in context")

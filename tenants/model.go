@@ -251,6 +251,10 @@ type ClientGrant struct {
 	APIID     string `gorm:"column:api_id"`
 	Scopes    Strings
 	CreatedAt time.Time
+	// ExpiresAt, when set, is when the grant lapses (the console's Try it
+	// client is granted the tried application's APIs for one try): from
+	// then on it is never read.
+	ExpiresAt *time.Time
 }
 
 // Consent records the scopes a user granted to a client.

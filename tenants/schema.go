@@ -17,7 +17,7 @@ func schemaModels() []any {
 	return []any{
 		&Tenant{}, &User{}, &Client{}, &API{}, &Scope{}, &ClientGrant{}, &Consent{},
 		&Session{}, &AuthRequest{}, &Grant{}, &AccessToken{}, &RefreshToken{}, &SigningKey{}, &Deployment{},
-		&AdminRole{}, &ConsoleSession{}, &SetupToken{}, &AuditEvent{}, &Connection{}, &ExternalIdentity{}, &FederationState{}, &SAMLAssertion{}, &UserToken{}, &MFAFactor{}, &RecoveryCode{}, &LoginStep{}, &Throttle{}, &OutboxMessage{},
+		&AdminRole{}, &AdminUserScope{}, &ConsoleSession{}, &SetupToken{}, &AuditEvent{}, &Connection{}, &ExternalIdentity{}, &FederationState{}, &SAMLAssertion{}, &UserToken{}, &MFAFactor{}, &RecoveryCode{}, &LoginStep{}, &Throttle{}, &OutboxMessage{},
 	}
 }
 

@@ -70,16 +70,12 @@ func (s *Store) UserTokenValid(ctx context.Context, id, purpose string) (*UserTo
 
 // ChangePassword sets a user's password hash (and when it changed), ends
 // every session of the user, revokes their token families, and spends
-// their unused password-reset links: an old link, an old session or an old
-// refresh token opens nothing after a password change.
+// their unused password-reset and change-of-address links: an old link, an
+// old session or an old refresh token opens nothing after a password
+// change. It is the only way a password changes, whoever sets it (the
+// user, a reset link, an administrator).
 func (s *Store) ChangePassword(ctx context.Context, userID, hash string) error {
-	now := s.now()
-	return s.changeAccess(ctx, userID, map[string]any{"password_hash": hash, "password_changed_at": now}, "password changed",
-		func(tx *gorm.DB, tid string) error {
-			return tx.Table("user_tokens").
-				Where("tenant_id = ? AND user_id = ? AND purpose = ? AND used_at IS NULL", tid, userID, TokenResetPassword).
-				Update("used_at", now).Error
-		})
+	return s.changeAccess(ctx, userID, map[string]any{"password_hash": hash, "password_changed_at": s.now()}, "password changed")
 }
 
 // SetEmail sets a user's email address and whether it is verified.

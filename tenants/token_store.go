@@ -129,10 +129,11 @@ func (s *Store) RevokeGrant(ctx context.Context, grantID, reason string) error {
 }
 
 // DeleteExpired removes, across every tenant, rows that can no longer be
-// used: authorization requests, sessions, tokens and families past their
-// expiry by more than grace (kept that long so replays are still
-// recognised). Authorization requests nobody signed in to go at their
-// expiry: there is nothing in them to recognise, and anyone can make them.
+// used: authorization requests, sessions, tokens and families, links, and
+// lapsed client grants past their expiry by more than grace (kept that
+// long so replays are still recognised). Authorization requests nobody
+// signed in to go at their expiry: there is nothing in them to recognise,
+// and anyone can make them.
 // It is maintenance, not a tenant operation, and so is not tenant-scoped.
 func (s *Store) DeleteExpired(ctx context.Context, grace time.Duration) (int64, error) {
 	now := s.now()
@@ -144,7 +145,7 @@ func (s *Store) DeleteExpired(ctx context.Context, grace time.Duration) (int64, 
 			return res.Error
 		}
 		n += res.RowsAffected
-		for _, table := range []string{"auth_requests", "sessions", "access_tokens", "refresh_tokens", "console_sessions", "setup_tokens", "federation_states", "saml_assertions", "user_tokens", "login_steps"} {
+		for _, table := range []string{"auth_requests", "sessions", "access_tokens", "refresh_tokens", "console_sessions", "setup_tokens", "federation_states", "saml_assertions", "user_tokens", "login_steps", "client_grants"} {
 			res := tx.Exec("DELETE FROM "+table+" WHERE expires_at < ?", cutoff)
 			if res.Error != nil {
 				return res.Error

@@ -152,14 +152,9 @@ func (s *Store) UpdateUserProfile(ctx context.Context, u *User) error {
 	return mapErr(res.Error)
 }
 
-// SetPassword replaces the user's password hash and, so that the old
-// password opens nothing, ends the user's sessions and revokes their tokens.
-func (s *Store) SetPassword(ctx context.Context, userID, hash string) error {
-	return s.changeAccess(ctx, userID, map[string]any{"password_hash": hash}, "password changed")
-}
-
-// SetUserDisabled disables (ending the user's sessions and revoking their
-// tokens) or enables a user.
+// SetUserDisabled disables (ending the user's sessions, revoking their
+// tokens and spending their outstanding links, as a new password does) or
+// enables a user.
 func (s *Store) SetUserDisabled(ctx context.Context, userID string, disabled bool) error {
 	if !disabled {
 		return s.changeAccess(ctx, userID, map[string]any{"disabled_at": nil}, "")
@@ -167,9 +162,18 @@ func (s *Store) SetUserDisabled(ctx context.Context, userID string, disabled boo
 	return s.changeAccess(ctx, userID, map[string]any{"disabled_at": s.now()}, "user disabled")
 }
 
-// changeAccess updates a user's row and, when revokeReason is set, deletes
-// their sessions and revokes their token families, in one transaction.
-func (s *Store) changeAccess(ctx context.Context, userID string, fields map[string]any, revokeReason string, also ...func(tx *gorm.DB, tid string) error) error {
+// linksSpentOnAccessChange are the purposes of the links a change of access
+// spends: each opens the account (a new password, a new address) to whoever
+// holds it. A link to confirm the current address is not a way in.
+var linksSpentOnAccessChange = []string{TokenResetPassword, TokenChangeEmail}
+
+// changeAccess updates a user's row and, when revokeReason is set (a new
+// password, disabling: what opened the account must open nothing more),
+// deletes their sessions, revokes their token families and spends their
+// unused password reset and change-of-address links, in one transaction.
+// It is the one place this rule lives: every password change and every
+// disabling, by the user or an admin, goes through it.
+func (s *Store) changeAccess(ctx context.Context, userID string, fields map[string]any, revokeReason string) error {
 	tid, err := tenantID(ctx)
 	if err != nil {
 		return err
@@ -184,15 +188,14 @@ func (s *Store) changeAccess(ctx context.Context, userID string, fields map[stri
 		if res.RowsAffected == 0 {
 			return ErrNotFound
 		}
-		for _, f := range also {
-			if err := f(tx, tid); err != nil {
-				return err
-			}
-		}
 		if revokeReason == "" {
 			return nil
 		}
 		if err := tx.Exec("DELETE FROM sessions WHERE tenant_id = ? AND user_id = ?", tid, userID).Error; err != nil {
+			return err
+		}
+		if err := tx.Table("user_tokens").Where("tenant_id = ? AND user_id = ? AND purpose IN ? AND used_at IS NULL", tid, userID, linksSpentOnAccessChange).
+			Update("used_at", now).Error; err != nil {
 			return err
 		}
 		if err := tx.Table("grants").Where("tenant_id = ? AND user_id = ? AND revoked_at IS NULL", tid, userID).
@@ -211,29 +214,33 @@ func (s *Store) DeleteUser(ctx context.Context, userID string) error {
 	if err != nil {
 		return err
 	}
-	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
-		for _, stmt := range []string{
-			"DELETE FROM access_tokens WHERE tenant_id = ? AND grant_id IN (SELECT id FROM grants WHERE tenant_id = ? AND user_id = ?)",
-			"DELETE FROM refresh_tokens WHERE tenant_id = ? AND grant_id IN (SELECT id FROM grants WHERE tenant_id = ? AND user_id = ?)",
-		} {
-			if err := tx.Exec(stmt, tid, tid, userID).Error; err != nil {
-				return err
-			}
-		}
-		for _, table := range []string{"grants", "sessions", "consents"} {
-			if err := tx.Exec("DELETE FROM "+table+" WHERE tenant_id = ? AND user_id = ?", tid, userID).Error; err != nil {
-				return err
-			}
-		}
-		if err := tx.Exec("UPDATE auth_requests SET user_id = '' WHERE tenant_id = ? AND user_id = ? AND code_hash IS NULL", tid, userID).Error; err != nil {
+	return mapErr(s.tx(ctx, func(tx *gorm.DB) error { return deleteUserRows(tx, tid, userID) }))
+}
+
+// deleteUserRows deletes, in tx, the user of tenant tid with userID and
+// everything of theirs; ErrNotFound if there is no such user.
+func deleteUserRows(tx *gorm.DB, tid, userID string) error {
+	for _, stmt := range []string{
+		"DELETE FROM access_tokens WHERE tenant_id = ? AND grant_id IN (SELECT id FROM grants WHERE tenant_id = ? AND user_id = ?)",
+		"DELETE FROM refresh_tokens WHERE tenant_id = ? AND grant_id IN (SELECT id FROM grants WHERE tenant_id = ? AND user_id = ?)",
+	} {
+		if err := tx.Exec(stmt, tid, tid, userID).Error; err != nil {
 			return err
 		}
-		res := tx.Exec("DELETE FROM users WHERE tenant_id = ? AND id = ?", tid, userID)
-		if res.Error == nil && res.RowsAffected == 0 {
-			return ErrNotFound
+	}
+	for _, table := range []string{"grants", "sessions", "consents"} {
+		if err := tx.Exec("DELETE FROM "+table+" WHERE tenant_id = ? AND user_id = ?", tid, userID).Error; err != nil {
+			return err
 		}
-		return res.Error
-	}))
+	}
+	if err := tx.Exec("UPDATE auth_requests SET user_id = '' WHERE tenant_id = ? AND user_id = ? AND code_hash IS NULL", tid, userID).Error; err != nil {
+		return err
+	}
+	res := tx.Exec("DELETE FROM users WHERE tenant_id = ? AND id = ?", tid, userID)
+	if res.Error == nil && res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return res.Error
 }
 
 // DeleteUserSession ends one session of a user of the tenant in ctx.

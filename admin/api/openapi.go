@@ -29,23 +29,27 @@ var tags = []map[string]any{
 	{"name": tagKeys, "description": "A tenant's token signing keys."},
 	{"name": tagConnections, "description": "Upstream identity providers of a tenant: Google, GitHub, Microsoft, OpenID Connect and SAML 2.0."},
 	{"name": tagAudit, "description": "A tenant's append-only audit log (scope audit:read)."},
+	{"name": tagAdmins, "description": "Gatehouse's administrators (people who sign in to the console): operators, who administer every tenant, and tenant admins, who administer some."},
+	{"name": tagAdminClients, "description": "Machine-to-machine clients of this API: operators or tenant admins, as administrators are."},
 }
 
 // schemaDocs describes the component schemas.
 var schemaDocs = map[string]string{
-	"Tenant":     "A tenant and its settings; lifetimes are in seconds.",
-	"Client":     "An application, with RFC 7591 field names. client_secret is only in the answers to create and rotate; a secret's hash is never shown.",
-	"API":        "A resource server: its audience (RFC 8707) and scopes.",
-	"User":       "An end user; id is the OpenID Connect subject.",
-	"Session":    "A login session; id is a reference to it, not its key.",
-	"Consent":    "What a user allowed an application: scopes per audience.",
-	"Key":        "A signing key (public facts only).",
-	"AuditEvent": "An audit log entry. before and after are the resource as it was and became, where that applies; they never hold a secret.",
-	"Overview":   "Counts and recent sign-ins of a tenant.",
-	"Connection": "An upstream identity provider of a tenant; never its secrets (has_client_secret says a client secret is set). callback_url (google, github, microsoft, oidc) is the redirect URI to register at the provider; entity_id, acs_url and metadata_url (saml) are the tenant's service provider, for the IdP's admin; idp_metadata_url is where the IdP's metadata came from.",
+	"Tenant":      "A tenant and its settings; lifetimes are in seconds.",
+	"Client":      "An application, with RFC 7591 field names. client_secret is only in the answers to create and rotate; a secret's hash is never shown.",
+	"API":         "A resource server: its audience (RFC 8707) and scopes.",
+	"User":        "An end user; id is the OpenID Connect subject.",
+	"Session":     "A login session; id is a reference to it, not its key.",
+	"Consent":     "What a user allowed an application: scopes per audience.",
+	"Key":         "A signing key (public facts only).",
+	"AuditEvent":  "An audit log entry. before and after are the resource as it was and became, where that applies; they never hold a secret.",
+	"Overview":    "Counts and recent sign-ins of a tenant.",
+	"Admin":       "An administrator: their user at the system tenant, role (operator or tenant_admin), tenants (slugs, a tenant admin's) and management scopes.",
+	"AdminClient": "A management client: role (operator or tenant_admin), tenants (slugs, a tenant admin's) and scopes; client_secret is only in the answer that creates it.",
+	"Connection":  "An upstream identity provider of a tenant; never its secrets (has_client_secret says a client secret is set). callback_url (google, github, microsoft, oidc) is the redirect URI to register at the provider; entity_id, acs_url and metadata_url (saml) are the tenant's service provider, for the IdP's admin; idp_metadata_url is where the IdP's metadata came from.",
 }
 
-const apiDescription = `Manage Gatehouse's tenants and what they own: applications, APIs, users, keys and connections (upstream identity providers), and read the audit log.
+const apiDescription = `Manage Gatehouse's tenants and what they own: applications, APIs, users, keys and connections (upstream identity providers), and read the audit log; and Gatehouse's administrators and management clients.
 
 Authenticate with a bearer access token of the system tenant for this API's audience (the API's URL): machine-to-machine clients get one with the client credentials grant at the system tenant's token endpoint; the console uses its administrators' tokens. Scopes: tenants:read for reads, tenants:write for changes (it implies tenants:read), audit:read for the audit log. An operator administers every tenant, a tenant admin only theirs.
 
@@ -180,13 +184,15 @@ func openAPIPath(p string) string {
 // paramDocs describes path parameters, by name and by the resource (the
 // path segment) they follow.
 var paramDocs = map[string]string{
-	"slug":                   "the tenant's slug",
-	"applications/client_id": "the application's client_id",
-	"consents/client_id":     "the client_id of the application the user consented to",
-	"apis/id":                "the API's id",
-	"users/id":               "the user's id (the OpenID Connect subject)",
-	"sessions/session_id":    "the session's id, as the user's session list gives it",
-	"connections/id":         "the connection's id",
+	"slug":                         "the tenant's slug",
+	"applications/client_id":       "the application's client_id",
+	"consents/client_id":           "the client_id of the application the user consented to",
+	"apis/id":                      "the API's id",
+	"users/id":                     "the user's id (the OpenID Connect subject)",
+	"sessions/session_id":          "the session's id, as the user's session list gives it",
+	"connections/id":               "the connection's id",
+	"administrators/id":            "the administrator's user id at the system tenant",
+	"management-clients/client_id": "the management client's client_id",
 }
 
 func pathParams(r Route) []map[string]any {

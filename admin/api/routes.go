@@ -15,6 +15,8 @@ const (
 	tagKeys         = "Keys"
 	tagConnections  = "Connections"
 	tagAudit        = "Audit"
+	tagAdmins       = "Administrators"
+	tagAdminClients = "Management clients"
 )
 
 const (
@@ -27,6 +29,12 @@ const (
 const deleteNote = "Answers 204 when it deleted the resource. A resource that does not exist answers 404 — " +
 	"whether it never existed, belongs to another tenant or was deleted already: repeating a DELETE " +
 	"changes nothing more, so the method is idempotent in effect (RFC 9110 §9.2.2) though the repeated answer is 404."
+
+// whoMayNote is said of every route of administrators and management
+// clients.
+const whoMayNote = "An operator sees and changes every one. A tenant admin sees only those whose every grant is within the tenants they " +
+	"administer themselves, and may only narrow them (fewer tenants, fewer scopes) or delete them; any other answers 404, as one that does not exist. " +
+	"Nobody grants a role, a tenant or a scope they do not hold (403). A change counts from the principal's next request."
 
 // Query parameters.
 var (
@@ -115,12 +123,12 @@ func (h *Handler) Routes() []Route {
 			Description: "Deletes the user with their sessions, consents and tokens. " + deleteNote,
 			Status:      http.StatusNoContent, handler: h.deleteUser},
 		{Method: http.MethodPost, Path: "/tenants/:slug/users/:id/disable", Tag: tagUsers, Scope: write, Summary: "Disable a user",
-			Description: "The user can no longer sign in; their sessions end and their tokens are revoked.",
+			Description: "The user can no longer sign in; their sessions end, their tokens are revoked and the password reset and change-of-address links sent to them stop working (for good: enabling the user again does not bring them back).",
 			Reply:       admin.User{}, handler: h.disableUser},
 		{Method: http.MethodPost, Path: "/tenants/:slug/users/:id/enable", Tag: tagUsers, Scope: write, Summary: "Enable a disabled user",
 			Reply: admin.User{}, handler: h.enableUser},
 		{Method: http.MethodPut, Path: "/tenants/:slug/users/:id/password", Tag: tagUsers, Scope: write, Summary: "Set a user's password",
-			Description: "The user's sessions end and their tokens are revoked.",
+			Description: "The user's sessions end, their tokens are revoked and the password reset and change-of-address links sent to them stop working.",
 			Status:      http.StatusNoContent, Body: passwordBody{}, handler: h.setPassword},
 		{Method: http.MethodGet, Path: "/tenants/:slug/users/:id/sessions", Tag: tagUsers, Scope: read, Summary: "List a user's active sessions",
 			Description: "Newest first; not paginated. A session's id is a reference, not the session's key.",
@@ -157,6 +165,32 @@ func (h *Handler) Routes() []Route {
 		{Method: http.MethodDelete, Path: "/tenants/:slug/connections/:id", Tag: tagConnections, Scope: write, Summary: "Delete a connection",
 			Description: "Unlinks the identities it brought: their users stay, and sign in another way. " + deleteNote,
 			Status:      http.StatusNoContent, handler: h.deleteConnection},
+
+		// Administrators and management clients.
+		{Method: http.MethodGet, Path: "/administrators", Tag: tagAdmins, Scope: read, Summary: "List the administrators you may see",
+			Description: "Administrators sign in to the console. Oldest first. " + whoMayNote,
+			Query:       paged, Reply: list[*admin.Admin]{}, handler: h.listAdmins},
+		{Method: http.MethodGet, Path: "/administrators/:id", Tag: tagAdmins, Scope: read, Summary: "Get an administrator",
+			Description: whoMayNote, Reply: admin.Admin{}, handler: h.getAdmin},
+		{Method: http.MethodPatch, Path: "/administrators/:id", Tag: tagAdmins, Scope: write, Summary: "Change what an administrator may do",
+			Description: "Make them an operator or a tenant admin, name their tenants, set their scopes. The last operator cannot be made a tenant admin (409). " + whoMayNote,
+			Body:        updateAccessBody{}, Reply: admin.Admin{}, handler: h.updateAdmin},
+		{Method: http.MethodDelete, Path: "/administrators/:id", Tag: tagAdmins, Scope: write, Summary: "Delete an administrator",
+			Description: "Deletes their account at the system tenant: their console sessions end and their tokens stop working at once. The last operator cannot be deleted (409). " +
+				whoMayNote + " " + deleteNote,
+			Status: http.StatusNoContent, handler: h.deleteAdmin},
+		{Method: http.MethodGet, Path: "/management-clients", Tag: tagAdminClients, Scope: read, Summary: "List the management clients you may see",
+			Description: "Management clients get this API's tokens with client credentials. In order of client_id. Secrets are never listed. " + whoMayNote,
+			Query:       paged, Reply: list[*admin.AdminClient]{}, handler: h.listAdminClients},
+		{Method: http.MethodGet, Path: "/management-clients/:client_id", Tag: tagAdminClients, Scope: read, Summary: "Get a management client",
+			Description: whoMayNote, Reply: admin.AdminClient{}, handler: h.getAdminClient},
+		{Method: http.MethodPatch, Path: "/management-clients/:client_id", Tag: tagAdminClients, Scope: write, Summary: "Change what a management client may do",
+			Description: "Make it an operator or a tenant admin, name its tenants, set its scopes: its tokens carry no more from their next use on. " + whoMayNote,
+			Body:        updateAccessBody{}, Reply: admin.AdminClient{}, handler: h.updateAdminClient},
+		{Method: http.MethodDelete, Path: "/management-clients/:client_id", Tag: tagAdminClients, Scope: write, Summary: "Revoke a management client",
+			Description: "Deletes the client with its secret: its tokens stop working at once, on every node (introspection answers active: false). " +
+				whoMayNote + " " + deleteNote,
+			Status: http.StatusNoContent, handler: h.deleteAdminClient},
 
 		// Audit.
 		{Method: http.MethodGet, Path: "/tenants/:slug/audit", Tag: tagAudit, Scope: audit, Summary: "Read the tenant's audit log",

@@ -18,6 +18,9 @@ type Config struct {
 	BaseURL *url.URL
 	// ConsoleSecret is the console's client secret at the system tenant.
 	ConsoleSecret string
+	// TrySecret returns the client secret of a tenant's Try it client
+	// (admin.TrySecret), by tenant id.
+	TrySecret func(tenantID string) string
 	// CSRFKey keys the console's anti-CSRF tokens.
 	CSRFKey []byte
 	// SystemTenant returns the system tenant (fresh: its keys may rotate).

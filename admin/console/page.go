@@ -74,6 +74,16 @@ func (h *Handler) pages() []route {
 		{http.MethodPost, "/t/:slug/settings", h.updateSettings},
 		{http.MethodPost, "/t/:slug/delete", h.deleteTenant},
 
+		// Administrators and management clients: :admin is a user id of
+		// the system tenant, :mclient a management client's client_id.
+		{http.MethodGet, "/administrators", h.principalsPage},
+		{http.MethodGet, "/administrators/:admin", h.adminPage},
+		{http.MethodPost, "/administrators/:admin", h.updateAdminAccess},
+		{http.MethodPost, "/administrators/:admin/delete", h.deleteAdminAccess},
+		{http.MethodGet, "/management-clients/:mclient", h.adminClientPage},
+		{http.MethodPost, "/management-clients/:mclient", h.updateAdminClientAccess},
+		{http.MethodPost, "/management-clients/:mclient/delete", h.deleteAdminClientAccess},
+
 		// The end of a "Try it" login: its tenant comes from the state kept
 		// in the console session, and is checked again.
 		{http.MethodGet, "/try/callback", h.tryCallback},
@@ -121,10 +131,10 @@ var flashes = map[string]string{
 	"api-deleted":     "API deleted.",
 	"user-created":    "User created.",
 	"user-updated":    "User saved.",
-	"user-disabled":   "User disabled: their sessions ended and their tokens were revoked.",
+	"user-disabled":   "User disabled: their sessions ended, their tokens were revoked and the links sent to them stopped working.",
 	"user-enabled":    "User enabled.",
 	"user-deleted":    "User deleted.",
-	"password-set":    "Password set: the user's sessions ended and their tokens were revoked.",
+	"password-set":    "Password set: the user's sessions ended, their tokens were revoked and the links sent to them stopped working.",
 	"session-revoked": "Session revoked.",
 	"consent-revoked": "Access revoked: the application's tokens for this user were revoked.",
 	"key-rotated":     "New signing key active. The previous key stays published until the tokens it signed expire.",
@@ -135,6 +145,11 @@ var flashes = map[string]string{
 	"scope-saved":     "Scope saved.",
 	"scope-removed":   "Scope removed: applications granted it lost it.",
 	"access-updated":  "Access saved.",
+
+	"admin-updated":        "Access saved: it counts from the administrator's next request.",
+	"admin-deleted":        "Administrator deleted: their console sessions and tokens ended.",
+	"admin-client-updated": "Access saved: the client's tokens carry no more from their next use.",
+	"admin-client-deleted": "Management client revoked: its secret and tokens stopped working.",
 
 	"connection-created": "Connection created.",
 	"connection-updated": "Connection saved.",

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -36,14 +37,16 @@ func (h *Handler) tryRedirectURI() string {
 	return h.cfg.BaseURL.String() + admin.ConsolePath + "/try/callback"
 }
 
-// tryOAuth is the OAuth configuration of the tenant's try client.
+// tryOAuth is the OAuth configuration of the tenant's try client: a
+// confidential client whose secret only the nodes know.
 func (h *Handler) tryOAuth(t *tenants.Tenant, clientID string, scopes []string) *oauth2.Config {
 	return &oauth2.Config{
-		ClientID: clientID,
+		ClientID:     clientID,
+		ClientSecret: h.cfg.TrySecret(t.ID),
 		Endpoint: oauth2.Endpoint{
 			AuthURL:   t.Issuer + "/authorize",
 			TokenURL:  t.Issuer + "/oauth/token",
-			AuthStyle: oauth2.AuthStyleInParams,
+			AuthStyle: oauth2.AuthStyleInHeader,
 		},
 		RedirectURL: h.tryRedirectURI(),
 		Scopes:      scopes,
@@ -65,7 +68,7 @@ func (h *Handler) startTry(c echo.Context) error {
 		return err
 	}
 	st := tryState{State: secret.Token(24), Verifier: oauth2.GenerateVerifier(), Nonce: secret.Token(24), Slug: t.Slug,
-		App: cl.ClientID, Client: tc.ClientID, Expires: h.now().Add(10 * time.Minute).Unix()}
+		App: cl.ClientID, Client: tc.ClientID, Expires: h.now().Add(admin.TryTTL).Unix()}
 	b, _ := json.Marshal(st)
 	if err := h.store.SetConsoleTryState(ctx, session(ctx).ID, string(b)); err != nil {
 		return err
@@ -100,6 +103,15 @@ func (h *Handler) tryCallback(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// Whatever comes of it, the try is over: the try client keeps no
+	// grant beyond it (the code, already issued, is redeemed below), nor
+	// the user's consent and tokens once they are shown.
+	subject := ""
+	defer func() {
+		if err := h.svc.EndTry(ctx, subject); err != nil {
+			slog.ErrorContext(ctx, "end a try", "tenant", t.Slug, "err", err)
+		}
+	}()
 	cl, err := h.svc.GetClient(ctx, st.App)
 	if err != nil {
 		return err
@@ -141,6 +153,7 @@ func (h *Handler) tryCallback(c echo.Context) error {
 	if err != nil {
 		return fail("The ID token did not verify: " + err.Error())
 	}
+	subject = idt.Subject
 	if !secret.Equal(idt.Nonce, st.Nonce) {
 		return fail("The ID token's nonce is not the one sent.")
 	}

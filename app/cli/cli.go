@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/gatehouse-id/gatehouse/admin"
@@ -50,6 +51,8 @@ Usage:
         [--post-logout-redirect-uri URI]... [--grant-type TYPE]... [--audience URI]... [--scope SCOPE]...
   gatehouse client list --tenant SLUG
   gatehouse user create --tenant SLUG --email EMAIL --password-stdin [--name NAME]
+  gatehouse user set-password --tenant SLUG --email EMAIL --password-stdin
+  gatehouse user disable|enable --tenant SLUG --email EMAIL
   gatehouse key rotate --tenant SLUG
   gatehouse key list --tenant SLUG
   gatehouse connection create --tenant SLUG --type saml --name NAME (--metadata-file FILE | --metadata-url URL) [--domain DOMAIN]...
@@ -58,12 +61,21 @@ Usage:
         [--trust-email] (link to existing accounts by verified email)
         [--provisioning tenant|create|existing] (who a first login creates: as sign-up allows, always, never)
   gatehouse connection list --tenant SLUG
-  gatehouse admin create --email EMAIL --password-stdin [--name NAME] [--tenant SLUG]
+  gatehouse admin create --email EMAIL --password-stdin [--name NAME] [--tenant SLUG] [--scope SCOPE]...
+  gatehouse admin list
+  gatehouse admin update --email EMAIL [--operator | --tenant SLUG...] [--scope SCOPE]...
+  gatehouse admin delete --email EMAIL
   gatehouse admin client create --name NAME --scope SCOPE... [--tenant SLUG]
-        (scopes: tenants:read, tenants:write, audit:read)
+  gatehouse admin client list
+  gatehouse admin client update --client-id ID [--operator | --tenant SLUG...] [--scope SCOPE]...
+  gatehouse admin client delete --client-id ID
+        (scopes: tenants:read, tenants:write, audit:read; an administrator without
+        --tenant is an operator of every tenant; update replaces what it names)
 
-Every command reads GATEHOUSE_DATABASE_URL (or --database-url) and the other
-GATEHOUSE_* settings; see README.md.
+Square brackets mark what may be left out, "..." what may be repeated, and
+a|b a choice: type neither. Every command refuses any argument it does not
+take. Every command reads GATEHOUSE_DATABASE_URL (or --database-url) and the
+other GATEHOUSE_* settings; see README.md.
 `
 
 // Main runs the command and returns its exit code.
@@ -72,22 +84,12 @@ func Main(ctx context.Context, env Env) int {
 		fmt.Fprint(env.Stdout, usage)
 		return 0
 	}
-	cmd := strings.Join(env.Args[:min(2, len(env.Args))], " ")
-	var err error
-	switch {
-	case env.Args[0] == "serve":
-		err = serve(ctx, env, env.Args[1:])
-	case env.Args[0] == "migrate":
-		err = migrate(ctx, env, env.Args[1:])
-	default:
-		run, ok := commands[cmd]
-		if !ok {
-			fmt.Fprintf(env.Stderr, "gatehouse: unknown command %q (see gatehouse --help)\n", strings.Join(env.Args, " "))
-			return 2
-		}
-		err = run(ctx, env, env.Args[2:])
+	run, args, ok := lookup(env.Args)
+	if !ok {
+		fmt.Fprintf(env.Stderr, "gatehouse: unknown command %q (see gatehouse --help)\n", strings.Join(env.Args, " "))
+		return 2
 	}
-	if err != nil {
+	if err := run(ctx, env, args); err != nil {
 		fmt.Fprintln(env.Stderr, "gatehouse: "+oneLine(err))
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -95,6 +97,18 @@ func Main(ctx context.Context, env Env) int {
 		return 1
 	}
 	return 0
+}
+
+// lookup finds the command that args name, by its longest name (three
+// words, then two, then one), and returns it with the arguments after the
+// name.
+func lookup(args []string) (command, []string, bool) {
+	for n := min(3, len(args)); n > 0; n-- {
+		if run, ok := commands[strings.Join(args[:n], " ")]; ok {
+			return run, args[n:], true
+		}
+	}
+	return nil, nil, false
 }
 
 func oneLine(err error) string {
@@ -108,45 +122,136 @@ func oneLine(err error) string {
 type command func(ctx context.Context, env Env, args []string) error
 
 var commands = map[string]command{
-	"tenant create":     tenantCreate,
-	"tenant list":       tenantList,
-	"api create":        apiCreate,
-	"client create":     clientCreate,
-	"client list":       clientList,
-	"user create":       userCreate,
-	"key rotate":        keyRotate,
-	"key list":          keyList,
-	"admin create":      adminCreate,
-	"admin client":      adminClient,
-	"connection create": connectionCreate,
-	"connection list":   connectionList,
+	"serve":               serve,
+	"migrate":             migrate,
+	"tenant create":       tenantCreate,
+	"tenant list":         tenantList,
+	"api create":          apiCreate,
+	"client create":       clientCreate,
+	"client list":         clientList,
+	"user create":         userCreate,
+	"user set-password":   userSetPassword,
+	"user disable":        userDisable,
+	"user enable":         userEnable,
+	"key rotate":          keyRotate,
+	"key list":            keyList,
+	"admin create":        adminCreate,
+	"admin list":          adminList,
+	"admin update":        adminUpdate,
+	"admin delete":        adminDelete,
+	"admin client create": adminClientCreate,
+	"admin client list":   adminClientList,
+	"admin client update": adminClientUpdate,
+	"admin client delete": adminClientDelete,
+	"connection create":   connectionCreate,
+	"connection list":     connectionList,
 }
 
-// flags is a FlagSet that also accepts flags after positional arguments.
+// Commands returns the name of every command, sorted: the tests walk them
+// so that none can be left out.
+func Commands() []string {
+	out := make([]string, 0, len(commands))
+	for name := range commands {
+		out = append(out, name)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// flags is the one argument parser of every command: a FlagSet that also
+// accepts flags after positional arguments, and refuses whatever the
+// command does not take — an unknown flag, a positional argument beyond
+// the ones it names (a stray word, a second value after a flag's value,
+// the brackets of the usage pasted as they are) — naming it, before the
+// command does anything. Silently ignoring such an argument could make a
+// command do more than was asked (README's [--tenant acme] once made an
+// operator client).
 type flags struct {
 	*flag.FlagSet
 	databaseURL string
-	positional  []string
+	// names are the positional arguments the command takes, in order.
+	names      []string
+	positional []string
 }
 
-func newFlags(name string, env Env) *flags {
-	f := &flags{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError)}
+// newFlags returns the parser of command name, which takes the positional
+// arguments names (SLUG...).
+func newFlags(name string, env Env, names ...string) *flags {
+	f := &flags{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError), names: names}
 	f.SetOutput(io.Discard)
 	f.StringVar(&f.databaseURL, "database-url", "", "database URL (default: GATEHOUSE_DATABASE_URL)")
 	return f
 }
 
 func (f *flags) parse(args []string) error {
-	for {
-		if err := f.Parse(args); err != nil {
-			return err
+	rest := args
+	for len(rest) > 0 {
+		if err := f.Parse(rest); err != nil {
+			return f.flagError(err, args)
 		}
-		if f.NArg() == 0 {
+		next := f.Args()
+		at := len(args) - len(next)
+		afterDashes := at > 0 && args[at-1] == "--"
+		for len(next) > 0 {
+			if len(f.positional) == len(f.names) {
+				return f.unexpected(args, len(args)-len(next))
+			}
+			f.positional = append(f.positional, next[0])
+			next = next[1:]
+			if !afterDashes {
+				break // flags may follow a positional argument
+			}
+		}
+		rest = next
+	}
+	if len(f.positional) < len(f.names) {
+		return fmt.Errorf("%s: missing %s (see gatehouse --help)", f.Name(), f.names[len(f.positional)])
+	}
+	return nil
+}
+
+// flagError names the flag an error of the flag package is about as it
+// was typed.
+func (f *flags) flagError(err error, args []string) error {
+	name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -")
+	if !ok {
+		return fmt.Errorf("%s: %w", f.Name(), err)
+	}
+	typed := "--" + name
+	for _, a := range args {
+		if n, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "="); n == name && strings.HasPrefix(a, "-") {
+			typed = a
+			break
+		}
+	}
+	return fmt.Errorf("%s: unknown flag %q (see gatehouse --help)", f.Name(), typed)
+}
+
+// unexpected is the error for args[i], a positional argument the command
+// does not take, with a hint when it looks like a known mistake.
+func (f *flags) unexpected(args []string, i int) error {
+	stray := args[i]
+	msg := fmt.Sprintf("%s: unexpected argument %q", f.Name(), stray)
+	flagAt := func(j int) *flag.Flag {
+		if j < 0 || !strings.HasPrefix(args[j], "-") || strings.Contains(args[j], "=") {
 			return nil
 		}
-		f.positional = append(f.positional, f.Arg(0))
-		args = f.Args()[1:]
+		return f.Lookup(strings.TrimLeft(args[j], "-"))
 	}
+	switch {
+	case strings.HasPrefix(stray, "[") || strings.HasSuffix(stray, "]"):
+		msg += " (square brackets in the usage mark what is optional: leave them out)"
+	case flagAt(i-1) != nil && isBool(flagAt(i-1)):
+		msg += fmt.Sprintf(" (%s takes no value: write %s=%s)", args[i-1], args[i-1], stray)
+	case flagAt(i-2) != nil && !isBool(flagAt(i-2)):
+		msg += fmt.Sprintf(" (%s took %q: a flag takes one value; quote a value with spaces)", args[i-2], args[i-1])
+	}
+	return errors.New(msg)
+}
+
+func isBool(fl *flag.Flag) bool {
+	b, ok := fl.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
 }
 
 // list is a repeatable string flag.
@@ -307,14 +412,11 @@ func migrate(ctx context.Context, env Env, args []string) error {
 }
 
 func tenantCreate(ctx context.Context, env Env, args []string) error {
-	f := newFlags("tenant create", env)
+	f := newFlags("tenant create", env, "SLUG")
 	var name string
 	f.StringVar(&name, "name", "", "display name")
 	if err := f.parse(args); err != nil {
 		return err
-	}
-	if len(f.positional) != 1 {
-		return errors.New("usage: gatehouse tenant create SLUG [--name NAME]")
 	}
 	rt, err := open(ctx, env, f)
 	if err != nil {
@@ -475,6 +577,91 @@ func userCreate(ctx context.Context, env Env, args []string) error {
 	return printJSON(env.Stdout, u)
 }
 
+// userFlags parses the flags that name one user of one tenant.
+func userFlags(name string, env Env) (*flags, *string, *string) {
+	f := newFlags(name, env)
+	var slug, email string
+	f.StringVar(&slug, "tenant", "", "tenant slug")
+	f.StringVar(&email, "email", "", "email address of the user")
+	return f, &slug, &email
+}
+
+// withUser opens the runtime in the --tenant and finds the user by --email.
+func withUser(ctx context.Context, env Env, f *flags, slug, email string) (*runtime, context.Context, *admin.User, error) {
+	if email == "" {
+		return nil, nil, nil, errors.New("--email is required")
+	}
+	rt, tctx, err := inTenant(ctx, env, f, slug)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	u, err := rt.admin.UserByEmail(tctx, email)
+	if err != nil {
+		rt.close()
+		return nil, nil, nil, err
+	}
+	return rt, tctx, u, nil
+}
+
+// userSetPassword sets a user's password, as an admin does in the console:
+// the user's sessions end, their tokens are revoked, and the reset and
+// change-of-address links sent to them stop working.
+func userSetPassword(ctx context.Context, env Env, args []string) error {
+	f, slug, email := userFlags("user set-password", env)
+	var passwordStdin bool
+	f.BoolVar(&passwordStdin, "password-stdin", false, "read the password from standard input")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if !passwordStdin {
+		return errors.New("--password-stdin is required: pipe the password in (never put it on the command line)")
+	}
+	pw, err := readPassword(env)
+	if err != nil {
+		return err
+	}
+	rt, tctx, u, err := withUser(ctx, env, f, *slug, *email)
+	if err != nil {
+		return err
+	}
+	defer rt.close()
+	if err := rt.admin.SetUserPassword(tctx, u.ID, pw); err != nil {
+		return err
+	}
+	u, err = rt.admin.GetUser(tctx, u.ID)
+	if err != nil {
+		return err
+	}
+	return printJSON(env.Stdout, u)
+}
+
+func userDisable(ctx context.Context, env Env, args []string) error {
+	return setUserDisabled(ctx, env, "user disable", args, true)
+}
+
+func userEnable(ctx context.Context, env Env, args []string) error {
+	return setUserDisabled(ctx, env, "user enable", args, false)
+}
+
+// setUserDisabled disables a user (their sessions end, their tokens are
+// revoked, their links stop working) or enables them again.
+func setUserDisabled(ctx context.Context, env Env, name string, args []string, disabled bool) error {
+	f, slug, email := userFlags(name, env)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	rt, tctx, u, err := withUser(ctx, env, f, *slug, *email)
+	if err != nil {
+		return err
+	}
+	defer rt.close()
+	u, err = rt.admin.SetUserDisabled(tctx, u.ID, disabled)
+	if err != nil {
+		return err
+	}
+	return printJSON(env.Stdout, u)
+}
+
 func keyRotate(ctx context.Context, env Env, args []string) error {
 	f := newFlags("key rotate", env)
 	var slug string
@@ -519,7 +706,9 @@ func adminCreate(ctx context.Context, env Env, args []string) error {
 	var passwordStdin bool
 	f.StringVar(&email, "email", "", "email address of the administrator")
 	f.StringVar(&name, "name", "", "full name")
+	var scopes list
 	f.StringVar(&slug, "tenant", "", "make a tenant admin of this tenant (default: an operator of every tenant)")
+	f.Var(&scopes, "scope", "management scope: tenants:read, tenants:write, audit:read (repeatable; default: all)")
 	f.BoolVar(&passwordStdin, "password-stdin", false, "read the password from standard input")
 	if err := f.parse(args); err != nil {
 		return err
@@ -536,24 +725,25 @@ func adminCreate(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer rt.close()
-	a, err := rt.admin.CreateAdmin(ctx, admin.CreateAdminInput{Email: email, Password: pw, Name: name, TenantSlug: slug})
+	var in []string
+	if len(scopes) > 0 {
+		in = scopes
+	}
+	a, err := rt.admin.CreateAdmin(ctx, admin.CreateAdminInput{Email: email, Password: pw, Name: name, TenantSlug: slug, Scopes: in})
 	if err != nil {
 		return err
 	}
 	return printJSON(env.Stdout, a)
 }
 
-func adminClient(ctx context.Context, env Env, args []string) error {
-	if len(args) == 0 || args[0] != "create" {
-		return errors.New("usage: gatehouse admin client create --name NAME --scope SCOPE... [--tenant SLUG]")
-	}
+func adminClientCreate(ctx context.Context, env Env, args []string) error {
 	f := newFlags("admin client create", env)
 	var name, slug string
 	var scopes list
 	f.StringVar(&name, "name", "", "client name")
 	f.StringVar(&slug, "tenant", "", "limit the client to this tenant (default: every tenant)")
 	f.Var(&scopes, "scope", "management scope: tenants:read, tenants:write, audit:read (repeatable)")
-	if err := f.parse(args[1:]); err != nil {
+	if err := f.parse(args); err != nil {
 		return err
 	}
 	rt, err := open(ctx, env, f)
@@ -566,6 +756,206 @@ func adminClient(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	return printJSON(env.Stdout, c)
+}
+
+// asOperator opens the runtime and returns ctx carrying the CLI's
+// principal: whoever runs the command on the server is an operator.
+func asOperator(ctx context.Context, env Env, f *flags) (*runtime, context.Context, error) {
+	rt, err := open(ctx, env, f)
+	if err != nil {
+		return nil, nil, err
+	}
+	return rt, admin.WithPrincipal(ctx, admin.CLI()), nil
+}
+
+// accessFlags adds the flags that change what an administrator or a
+// management client may do, and returns how to read them.
+func accessFlags(f *flags) func() (admin.UpdateAccessInput, error) {
+	var operator bool
+	var tenantSlugs, scopes list
+	f.BoolVar(&operator, "operator", false, "make it an operator of every tenant")
+	f.Var(&tenantSlugs, "tenant", "make it a tenant admin of this tenant (repeatable: replaces its tenants)")
+	f.Var(&scopes, "scope", "management scope: tenants:read, tenants:write, audit:read (repeatable: replaces its scopes)")
+	return func() (admin.UpdateAccessInput, error) {
+		var in admin.UpdateAccessInput
+		set := map[string]bool{}
+		f.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+		if set["operator"] {
+			in.Operator = &operator
+		}
+		if len(tenantSlugs) > 0 {
+			if operator {
+				return in, errors.New("--operator and --tenant: an operator administers every tenant, choose one")
+			}
+			no := false
+			in.Operator, in.Tenants = &no, tenantSlugs
+		}
+		if len(scopes) > 0 {
+			in.Scopes = scopes
+		}
+		if in.Operator == nil && in.Scopes == nil {
+			return in, errors.New("nothing to change: give --operator, --tenant or --scope")
+		}
+		return in, nil
+	}
+}
+
+func adminList(ctx context.Context, env Env, args []string) error {
+	f := newFlags("admin list", env)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	rt, octx, err := asOperator(ctx, env, f)
+	if err != nil {
+		return err
+	}
+	defer rt.close()
+	as, err := rt.admin.ListAdmins(octx)
+	if err != nil {
+		return err
+	}
+	return printJSON(env.Stdout, map[string]any{"administrators": as})
+}
+
+// adminFlags parses the flags of a command about one administrator.
+func adminFlags(name string, env Env) (*flags, *string) {
+	f := newFlags(name, env)
+	var email string
+	f.StringVar(&email, "email", "", "email address of the administrator")
+	return f, &email
+}
+
+// findAdmin opens the runtime as an operator and finds the administrator
+// by --email.
+func findAdmin(ctx context.Context, env Env, f *flags, email string) (*runtime, context.Context, *admin.Admin, error) {
+	if email == "" {
+		return nil, nil, nil, errors.New("--email is required")
+	}
+	rt, octx, err := asOperator(ctx, env, f)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	a, err := rt.admin.AdminByEmail(octx, email)
+	if err != nil {
+		rt.close()
+		return nil, nil, nil, err
+	}
+	return rt, octx, a, nil
+}
+
+func adminUpdate(ctx context.Context, env Env, args []string) error {
+	f, email := adminFlags("admin update", env)
+	change := accessFlags(f)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	in, err := change()
+	if err != nil {
+		return err
+	}
+	rt, octx, a, err := findAdmin(ctx, env, f, *email)
+	if err != nil {
+		return err
+	}
+	defer rt.close()
+	if a, err = rt.admin.UpdateAdmin(octx, a.User.ID, in); err != nil {
+		return err
+	}
+	return printJSON(env.Stdout, a)
+}
+
+// adminDelete deletes an administrator: their console sessions and tokens
+// end. The last operator cannot be deleted.
+func adminDelete(ctx context.Context, env Env, args []string) error {
+	f, email := adminFlags("admin delete", env)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	rt, octx, a, err := findAdmin(ctx, env, f, *email)
+	if err != nil {
+		return err
+	}
+	defer rt.close()
+	if err := rt.admin.DeleteAdmin(octx, a.User.ID); err != nil {
+		return fmt.Errorf("administrator %q: %w", *email, err)
+	}
+	return printJSON(env.Stdout, map[string]any{"deleted": a})
+}
+
+func adminClientList(ctx context.Context, env Env, args []string) error {
+	f := newFlags("admin client list", env)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	rt, octx, err := asOperator(ctx, env, f)
+	if err != nil {
+		return err
+	}
+	defer rt.close()
+	cs, err := rt.admin.ListAdminClients(octx)
+	if err != nil {
+		return err
+	}
+	return printJSON(env.Stdout, map[string]any{"clients": cs})
+}
+
+// adminClientFlags parses the flags of a command about one management
+// client.
+func adminClientFlags(name string, env Env) (*flags, *string) {
+	f := newFlags(name, env)
+	var id string
+	f.StringVar(&id, "client-id", "", "client_id of the management client")
+	return f, &id
+}
+
+func adminClientUpdate(ctx context.Context, env Env, args []string) error {
+	f, id := adminClientFlags("admin client update", env)
+	change := accessFlags(f)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	in, err := change()
+	if err != nil {
+		return err
+	}
+	if *id == "" {
+		return errors.New("--client-id is required")
+	}
+	rt, octx, err := asOperator(ctx, env, f)
+	if err != nil {
+		return err
+	}
+	defer rt.close()
+	c, err := rt.admin.UpdateAdminClient(octx, *id, in)
+	if err != nil {
+		return fmt.Errorf("management client %q: %w", *id, err)
+	}
+	return printJSON(env.Stdout, c)
+}
+
+// adminClientDelete revokes a management client: its secret and tokens
+// stop working at once.
+func adminClientDelete(ctx context.Context, env Env, args []string) error {
+	f, id := adminClientFlags("admin client delete", env)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if *id == "" {
+		return errors.New("--client-id is required")
+	}
+	rt, octx, err := asOperator(ctx, env, f)
+	if err != nil {
+		return err
+	}
+	defer rt.close()
+	c, err := rt.admin.GetAdminClient(octx, *id)
+	if err != nil {
+		return fmt.Errorf("management client %q: %w", *id, err)
+	}
+	if err := rt.admin.DeleteAdminClient(octx, *id); err != nil {
+		return fmt.Errorf("management client %q: %w", *id, err)
+	}
+	return printJSON(env.Stdout, map[string]any{"deleted": c})
 }
 
 func readPassword(env Env) (string, error) {

@@ -141,7 +141,7 @@ func TestQuickstart(t *testing.T) {
 			{"relative audience", "", []string{"api", "create", "--tenant", "acme", "--audience", "orders"}, "absolute URI"},
 			{"OIDC scope on an API", "", []string{"api", "create", "--tenant", "acme", "--audience", "https://b.test", "--scope", "openid"}, "OpenID Connect scope"},
 			{"unknown command", "", []string{"tenant", "explode"}, "unknown command"},
-			{"unknown flag", "", []string{"tenant", "create", "x", "--colour", "red"}, "flag provided but not defined"},
+			{"unknown flag", "", []string{"tenant", "create", "x", "--colour", "red"}, `unknown flag "--colour"`},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				r := run(tc.stdin, tc.args...)

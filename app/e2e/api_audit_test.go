@@ -95,6 +95,18 @@ func TestAPIAuditTrail(t *testing.T) {
 		c.must(t, http.StatusOK, http.MethodPatch, base+"/connections/"+connID, map[string]any{"name": "GitHub SSO", "client_secret": upstream[1]})
 		did("PATCH /tenants/:slug/connections/:id", admin.ActionConnectionUpdated, connID, true, true)
 
+		// An administrator and a management client of gamma: narrowed,
+		// then deleted, each change in gamma's log too.
+		adm, mc := e.principalsOf(t, "gamma")
+		c.must(t, http.StatusOK, http.MethodPatch, "/administrators/"+adm, map[string]any{"scopes": []string{"tenants:read"}})
+		did("PATCH /administrators/:id", admin.ActionAdminUpdated, adm, true, true)
+		c.must(t, http.StatusOK, http.MethodPatch, "/management-clients/"+mc, map[string]any{"scopes": []string{"tenants:read"}})
+		did("PATCH /management-clients/:client_id", admin.ActionAdminClientUpdated, mc, true, true)
+		c.must(t, http.StatusNoContent, http.MethodDelete, "/administrators/"+adm, nil)
+		did("DELETE /administrators/:id", admin.ActionAdminDeleted, adm, true, false)
+		c.must(t, http.StatusNoContent, http.MethodDelete, "/management-clients/"+mc, nil)
+		did("DELETE /management-clients/:client_id", admin.ActionAdminClientDeleted, mc, true, false)
+
 		c.must(t, http.StatusNoContent, http.MethodDelete, base+"/applications/"+cid, nil)
 		did("DELETE /tenants/:slug/applications/:client_id", admin.ActionClientDeleted, cid, true, false)
 		c.must(t, http.StatusNoContent, http.MethodDelete, base+"/apis/"+apiID, nil)

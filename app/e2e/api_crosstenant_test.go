@@ -26,6 +26,8 @@ var validBodies = map[string]any{
 	"PUT /tenants/:slug/users/:id/password":              map[string]any{"password": "another long password"},
 	"POST /tenants/:slug/connections":                    map[string]any{"type": "github", "name": "Walker", "client_id": "walker", "client_secret": "walker-secret"},
 	"PATCH /tenants/:slug/connections/:id":               map[string]any{"name": "Changed"},
+	"PATCH /administrators/:id":                          map[string]any{"scopes": []any{"tenants:read"}},
+	"PATCH /management-clients/:client_id":               map[string]any{"scopes": []any{"tenants:read"}},
 }
 
 func bodyFor(t *testing.T, r api.Route) any {
@@ -99,9 +101,10 @@ func TestAPICrossTenantWalk(t *testing.T) {
 		op := e.managementClient(t, "", admin.ScopeTenantsRead, admin.ScopeTenantsWrite, admin.ScopeAuditRead)
 		idsOf := func(f *fixture) map[string]string {
 			base := "/tenants/" + f.slug
+			adm, mc := e.principalsOf(t, f.slug)
 			ids := map[string]string{"slug": f.slug, "applications/client_id": f.web.ClientID, "apis/id": op.items(t, base+"/apis")[0]["id"].(string),
 				"users/id": f.userID, "consents/client_id": f.web.ClientID, "sessions/session_id": "no-session",
-				"connections/id": e.addConnection(t, f, "GitHub").ID}
+				"connections/id": e.addConnection(t, f, "GitHub").ID, "administrators/id": adm, "management-clients/client_id": mc}
 			if ss := op.items(t, base+"/users/"+f.userID+"/sessions"); len(ss) > 0 {
 				ids["sessions/session_id"] = ss[0]["id"].(string)
 			}
@@ -113,8 +116,22 @@ func TestAPICrossTenantWalk(t *testing.T) {
 		}
 		made := map[string]string{"slug": "no-such-tenant", "applications/client_id": "no-such-client", "apis/id": "0190aaaa-0000-7000-8000-000000000000",
 			"users/id": "0190aaaa-0000-7000-8000-000000000001", "consents/client_id": "no-such-client", "sessions/session_id": "00000000000000000000",
-			"connections/id": "0190aaaa-0000-7000-8000-000000000002"}
+			"connections/id": "0190aaaa-0000-7000-8000-000000000002", "administrators/id": "0190aaaa-0000-7000-8000-000000000003",
+			"management-clients/client_id": "no-such-client"}
+		// Operators: no tenant admin reaches them.
+		opAdmin, opClient := e.principalsOf(t, "")
+		opIDs := with(made, "administrators/id", opAdmin, "management-clients/client_id", opClient)
 		before := snapshot(t, op, b)
+		principals := func() string {
+			var out strings.Builder
+			for _, p := range []string{"/administrators/" + bIDs["administrators/id"], "/management-clients/" + bIDs["management-clients/client_id"],
+				"/administrators/" + opAdmin, "/management-clients/" + opClient} {
+				_, _, raw := op.raw(t, http.MethodGet, p, "", nil)
+				out.Write(raw)
+			}
+			return out.String()
+		}
+		principalsBefore := principals()
 		lastB := op.items(t, "/tenants/beta/audit?limit=1")[0]["id"]
 
 		adminA := e.managementClient(t, "acme", admin.ScopeTenantsRead, admin.ScopeTenantsWrite, admin.ScopeAuditRead)
@@ -132,6 +149,12 @@ func TestAPICrossTenantWalk(t *testing.T) {
 		}
 		for _, r := range apiRoutes() {
 			if !strings.Contains(r.Path, ":slug") {
+				// Administrators and management clients: beta's, and
+				// operators, against made-up ones.
+				if len(objectParams(r.Path)) > 0 {
+					check(r, bIDs, made)
+					check(r, opIDs, made)
+				}
 				continue
 			}
 			// Beta's slug (and beta's ids), against a slug that does not exist.
@@ -158,6 +181,20 @@ func TestAPICrossTenantWalk(t *testing.T) {
 		}
 		status, hdr, body := adminA.do(t, http.MethodPost, "/tenants", validBodies["POST /tenants"])
 		wantProblem(t, "acme's admin creating a tenant", status, hdr, body, http.StatusForbidden, "")
+		// It lists acme's administrators and management clients only.
+		for _, a := range adminA.items(t, "/administrators") {
+			if a["user"].(map[string]any)["id"] != aIDs["administrators/id"] {
+				t.Fatalf("acme's admin lists %v", a)
+			}
+		}
+		for _, c := range adminA.items(t, "/management-clients") {
+			if id := c["client_id"]; id != aIDs["management-clients/client_id"] && id != adminA.clientID {
+				t.Fatalf("acme's admin lists %v", c)
+			}
+		}
+		if after := principals(); after != principalsBefore {
+			t.Fatalf("beta's principals or the operators changed:\nbefore %s\nafter  %s", principalsBefore, after)
+		}
 
 		// Beta is as it was; its log holds the denied attempts, nothing else.
 		if after := snapshot(t, op, b); after != before {

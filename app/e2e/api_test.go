@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/admin"
 	"github.com/gatehouse-id/gatehouse/admin/api"
+	"github.com/gatehouse-id/gatehouse/tenants/secret"
 )
 
 // apiClient is a machine-to-machine client of the management API. Every
@@ -21,6 +22,7 @@ type apiClient struct {
 	e          *env
 	token      string
 	clientID   string
+	secret     string
 	transcript *[]string
 }
 
@@ -39,7 +41,28 @@ func (e *env) managementClient(t *testing.T, tenantSlug string, scopes ...string
 	if status != http.StatusOK {
 		t.Fatalf("management token: %d %v", status, body)
 	}
-	return &apiClient{e: e, token: body["access_token"].(string), clientID: c.ClientID, transcript: new([]string)}
+	return &apiClient{e: e, token: body["access_token"].(string), clientID: c.ClientID, secret: c.ClientSecret, transcript: new([]string)}
+}
+
+// principalsOf makes an administrator and a management client of the
+// tenant with slug ("": operators) and returns their ids.
+func (e *env) principalsOf(t *testing.T, slug string) (adminID, clientID string) {
+	t.Helper()
+	svc := e.srv.Admin()
+	domain := "example.test"
+	if slug != "" {
+		domain = slug + "." + domain
+	}
+	a, err := svc.CreateAdmin(context.Background(), admin.CreateAdminInput{Email: "admin-" + secret.Token(6) + "@" + domain,
+		Password: testPassword, TenantSlug: slug})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := svc.CreateAdminClient(context.Background(), admin.CreateAdminClientInput{Name: "ci " + slug, Scopes: admin.AllScopes(), TenantSlug: slug})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a.User.ID, c.ClientID
 }
 
 // do sends body as JSON (nil: no body) and decodes the JSON answer.

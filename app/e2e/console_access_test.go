@@ -32,8 +32,9 @@ func (e *env) consoleIDsOf(t *testing.T, f *fixture) consoleIDs {
 	if err != nil || len(apis) == 0 {
 		t.Fatalf("APIs of %s: %v", f.slug, err)
 	}
+	adm, mc := e.principalsOf(t, f.slug)
 	return consoleIDs{"slug": f.slug, "app": f.web.ClientID, "api": apis[0].ID, "user": f.userID, "session": ss[0].ID,
-		"client": f.web.ClientID, "kind": admin.KindWeb, "conn": e.addConnection(t, f, "GitHub").ID}
+		"client": f.web.ClientID, "kind": admin.KindWeb, "conn": e.addConnection(t, f, "GitHub").ID, "admin": adm, "mclient": mc}
 }
 
 var routeParam = regexp.MustCompile(`:[a-z]+`)
@@ -160,6 +161,15 @@ func TestConsoleRoutesHideOtherTenants(t *testing.T) {
 	})
 }
 
+// forged returns token with its first character changed (to another one:
+// a token that starts with x stays wrong).
+func forged(token string) string {
+	if strings.HasPrefix(token, "x") {
+		return "y" + token[1:]
+	}
+	return "x" + token[1:]
+}
+
 // TestConsoleRefusesForgedForms posts to every state-changing console
 // route without the anti-CSRF token, and with it from another origin: 403
 // each time, and nothing changes.
@@ -186,7 +196,7 @@ func TestConsoleRefusesForgedForms(t *testing.T) {
 			if p := b.post(e.base+path, form); p.status != http.StatusForbidden {
 				t.Errorf("POST %s without a token: %d, want 403", path, p.status)
 			}
-			form.Set("csrf_token", "x"+csrf[1:])
+			form.Set("csrf_token", forged(csrf))
 			if p := b.post(e.base+path, form); p.status != http.StatusForbidden {
 				t.Errorf("POST %s with a wrong token: %d, want 403", path, p.status)
 			}
@@ -223,7 +233,8 @@ func TestConsoleRefusesForgedForms(t *testing.T) {
 func TestConsoleRequiresSignIn(t *testing.T) {
 	e := newEnv(t, storetest.SQLiteURL(t))
 	acme := e.fixture("acme")
-	ids := consoleIDs{"slug": acme.slug, "app": acme.web.ClientID, "api": "x", "user": acme.userID, "session": "x", "client": acme.web.ClientID, "kind": "web", "conn": "x"}
+	ids := consoleIDs{"slug": acme.slug, "app": acme.web.ClientID, "api": "x", "user": acme.userID, "session": "x", "client": acme.web.ClientID, "kind": "web", "conn": "x",
+		"admin": "x", "mclient": "x"}
 	b := e.browser()
 	routes := append(console.Routes(), console.Route{Method: http.MethodGet, Path: ""}, console.Route{Method: http.MethodGet, Path: "/"})
 	for _, r := range routes {

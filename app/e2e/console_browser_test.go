@@ -360,7 +360,8 @@ func TestConsoleBrowserJourneys(t *testing.T) {
 		// The login made a session; revoke it.
 		b.open(acme+"/users", "Users", userEmail)
 		b.screenshot("users")
-		b.click(`#users a`, userEmail, "Gatehouse console (Try it)")
+		// The try is over: the try client holds no consent of the user.
+		b.click(`#users a`, userEmail, "has not given any application access")
 		if n := eval[int](b, `document.querySelectorAll("#sessions tbody tr").length`); n != 1 {
 			t.Fatalf("%d sessions listed", n)
 		}
@@ -394,6 +395,22 @@ func TestConsoleBrowserJourneys(t *testing.T) {
 		b.open(e.base+"/admin", "Tenants", "Acme Inc")
 		b.screenshot("home")
 
+		// Administrators: acme's tenant admin, narrowed to reading; the
+		// operator, whom the console refuses to delete while the last one.
+		e.createAdmin(t, "anna@acme.test", "acme")
+		b.click(`a[href="/admin/administrators"]`, "Administrators", opEmail, "anna@acme.test")
+		b.screenshot("administrators")
+		b.click(`#admins a[href="/admin/administrators/`+mustAdmin(t, e, "anna@acme.test").User.ID+`"]`, "anna@acme.test", "Tenants it administers")
+		b.do("uncheck tenants:write", chromedp.Click(chromedp.CSS(`input[name=scopes][value="tenants:write"]`)))
+		b.click(`#access button[type=submit]`, "anna@acme.test", "Access saved")
+		if a := mustAdmin(t, e, "anna@acme.test"); strings.Join(a.Scopes, " ") != "audit:read tenants:read" {
+			t.Fatalf("anna's scopes after the form: %v", a.Scopes)
+		}
+		b.screenshot("administrator")
+		b.open(e.base+"/admin/administrators/"+mustAdmin(t, e, opEmail).User.ID, opEmail, "Delete administrator")
+		b.click(`#revoke button[type=submit]`, opEmail, "The last operator cannot be removed")
+		b.screenshot("last-operator")
+
 		// Phone-sized: the pages fit the screen.
 		b.do("phone", chromedp.EmulateViewport(390, 844))
 		for _, p := range []struct{ path, title, shot string }{
@@ -414,7 +431,6 @@ func TestConsoleBrowserJourneys(t *testing.T) {
 
 		// A tenant admin of acme sees acme only, and cannot reach beta.
 		e.fixture("beta")
-		e.createAdmin(t, "anna@acme.test", "acme")
 		b.open(e.base+"/admin", "Tenants", "Beta Inc")
 		b.do("sign out", chromedp.Click(chromedp.CSS(`.me button[type=submit]`)))
 		b.waitFor("the system tenant's sign-out page", `location.hostname === "admin.localhost" && !!document.querySelector("button[type=submit]")`)

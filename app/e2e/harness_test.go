@@ -43,6 +43,9 @@ type env struct {
 	// names are where the node's upstream client and the test's browsers
 	// find host names.
 	names *upstreamNames
+	// databaseURL and masterKey are the node's, for the CLI.
+	databaseURL string
+	masterKey   []byte
 }
 
 // forEachDB runs fn against a fresh server on every available database.
@@ -145,7 +148,8 @@ func startNode(t testing.TB, databaseURL string, key []byte, ln net.Listener, ba
 	})
 	// Go does not resolve *.localhost: every host dials the test server,
 	// but names a test routes to a listener of its own.
-	return &env{t: t, srv: srv, store: store, port: port, base: cfg.BaseURL.String(), dialer: n.names.dial, names: n.names}
+	return &env{t: t, srv: srv, store: store, port: port, base: cfg.BaseURL.String(), databaseURL: databaseURL, masterKey: key,
+		dialer: n.names.dial, names: n.names}
 }
 
 // httpClient returns a client that reaches the server for any host name.

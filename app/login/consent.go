@@ -39,9 +39,10 @@ func requested(ar *tenants.AuthRequest) tenants.ScopeSet {
 
 // scopesToConsent returns what the user must still consent to for ar:
 // nothing for Gatehouse's own first-party clients of the system tenant
-// (the console); everything with prompt=consent; else what earlier
-// consents do not cover. The console's "Try it" client does ask: it shows
-// what users of the application see.
+// (the console) and its sign-in intents; everything for the console's Try
+// it client (it shows what a first-time user of the application sees, and
+// no consent from an earlier try counts) and with prompt=consent; else
+// what earlier consents do not cover.
 func (h *Handler) scopesToConsent(ctx context.Context, ar *tenants.AuthRequest) (tenants.ScopeSet, error) {
 	if ar.Intent != "" {
 		return tenants.ScopeSet{}, nil
@@ -50,6 +51,7 @@ func (h *Handler) scopesToConsent(ctx context.Context, ar *tenants.AuthRequest) 
 		if t, ok := tenants.FromContext(ctx); ok && t.System {
 			return tenants.ScopeSet{}, nil
 		}
+		return requested(ar), nil
 	}
 	want := requested(ar)
 	if slices.Contains(ar.Prompt, authn.PromptConsent) {

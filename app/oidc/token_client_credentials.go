@@ -2,10 +2,13 @@ package oidc
 
 import (
 	"context"
+	"errors"
 	"slices"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/gatehouse-id/gatehouse/tenants"
 )
 
 // ClientCredentialsExchange issues an access token to a confidential client
@@ -52,7 +55,12 @@ func (s *server) ClientCredentialsExchange(ctx context.Context, r *op.ClientRequ
 	}
 	at := p.newAccessToken(t, c.ClientID, c.ClientID, scopes, audience, nil)
 	issued := tokenEvent(auditTokenIssued, c.ClientID, c.ClientID, "success", string(oidc.GrantTypeClientCredentials))
-	if err := p.store.CreateAccessToken(ctx, at, issued); err != nil {
+	if err := p.store.CreateAccessToken(ctx, at, issued); errors.Is(err, tenants.ErrNotFound) {
+		// The client was deleted since this node cached it (a revoked
+		// management client, on a node that has not polled yet): its
+		// secret opens nothing.
+		return nil, errInvalidClient("client authentication failed")
+	} else if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
 	token, err := p.signAccessToken(ctx, t, at, nil)

@@ -110,8 +110,9 @@ func fromEcho(err error) *httperr.Error {
 
 // fromDomain maps the domain's errors to answers: what does not exist (or
 // belongs to a tenant the caller may not see) is 404, a missing scope or
-// role 403, bad input 400 naming the field, a taken name 409, a password
-// hash that did not get its turn 503 with Retry-After.
+// role 403, bad input 400 naming the field, a taken name or the removal of
+// the last operator 409, a password hash that did not get its turn 503
+// with Retry-After.
 func fromDomain(err error) *httperr.Error {
 	var ve *tenants.ValidationError
 	switch {
@@ -123,6 +124,9 @@ func fromDomain(err error) *httperr.Error {
 		return e
 	case errors.Is(err, tenants.ErrAlreadyExists):
 		return &httperr.Error{Status: http.StatusConflict, Code: "already_exists", Title: "Already exists", Description: err.Error()}
+	case errors.Is(err, tenants.ErrLastOperator):
+		return &httperr.Error{Status: http.StatusConflict, Code: "last_operator", Title: "The last operator stays",
+			Description: "Gatehouse needs an operator: make another administrator an operator first."}
 	case errors.Is(err, tenants.ErrConflict):
 		return &httperr.Error{Status: http.StatusConflict, Code: "conflict", Title: "Conflict", Description: "The resource changed meanwhile; reload and try again."}
 	case errors.Is(err, admin.ErrForbidden):

@@ -125,7 +125,9 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load common passwords: %w", err)
 	}
-	s.admin = admin.New(admin.Config{BaseURL: cfg.BaseURL, OnChange: s.invalidate, Federation: s.fed, Common: common}, deps.Store, s.keys, hasher)
+	trySecret := func(tenantID string) string { return admin.TrySecret(box, tenantID) }
+	s.admin = admin.New(admin.Config{BaseURL: cfg.BaseURL, OnChange: s.invalidate, Federation: s.fed, Common: common, TrySecret: trySecret},
+		deps.Store, s.keys, hasher)
 	sender := mailer(cfg, deps)
 	_, devOutbox := sender.(*mail.Outbox)
 	site := web.New(deps.Store, box.Derive("gatehouse csrf v1", 32))
@@ -142,6 +144,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	con := console.New(console.Config{
 		BaseURL:       cfg.BaseURL,
 		ConsoleSecret: s.consoleSecret,
+		TrySecret:     trySecret,
 		CSRFKey:       box.Derive("gatehouse console csrf v1", 32),
 		SystemTenant:  s.systemTenant,
 		Transport:     inProcess{h: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) })},

@@ -17,11 +17,19 @@ import (
 )
 
 // Client is a client with what it may ask for: for each API audience it was
-// granted, the API and the scopes allowed on it.
+// granted, the API and the scopes allowed on it. A grant that lapses (the
+// console's Try it grants) stops being served when it lapses, without
+// waiting for a change of revision.
 type Client struct {
 	*tenants.Client
 	Grants map[string]Grant
+	// lapses is when the first of its grants that lapse does (zero: none
+	// does): the entry is stale from then on.
+	lapses time.Time
 }
+
+// fresh reports whether the entry still says what the store would at now.
+func (c *Client) fresh(now time.Time) bool { return c.lapses.IsZero() || now.Before(c.lapses) }
 
 // Grant is one API a client may request tokens for.
 type Grant struct {
@@ -137,7 +145,7 @@ func (c *Cache) Client(ctx context.Context, clientID string) (*Client, error) {
 		cl = e.clients[clientID]
 	}
 	c.mu.RUnlock()
-	if cl != nil {
+	if cl != nil && cl.fresh(c.store.Now()) {
 		return cl, nil
 	}
 	cl, err := c.loadClient(ctx, clientID)
@@ -171,6 +179,9 @@ func (c *Cache) loadClient(ctx context.Context, clientID string) (*Client, error
 			return nil, err
 		}
 		cl.Grants[api.Audience] = Grant{API: api, Scopes: g.Scopes}
+		if g.ExpiresAt != nil && (cl.lapses.IsZero() || g.ExpiresAt.Before(cl.lapses)) {
+			cl.lapses = *g.ExpiresAt
+		}
 	}
 	return cl, nil
 }

@@ -569,9 +569,6 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		{"UpdateUserProfile", func(ctx context.Context) error {
 			return s.UpdateUserProfile(ctx, &tenants.User{ID: a.user.ID, Email: "hijack@example.com", Name: "Hijack"})
 		}, tenants.ErrNotFound},
-		{"SetPassword", func(ctx context.Context) error {
-			return s.SetPassword(ctx, a.user.ID, "$argon2id$hijack")
-		}, tenants.ErrNotFound},
 		{"SetUserDisabled/disable", func(ctx context.Context) error { return s.SetUserDisabled(ctx, a.user.ID, true) }, tenants.ErrNotFound},
 		{"SetUserDisabled/enable", func(ctx context.Context) error { return s.SetUserDisabled(ctx, a.user.ID, false) }, tenants.ErrNotFound},
 		{"DeleteUserSession", func(ctx context.Context) error {
@@ -581,6 +578,22 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 			return s.DeleteUserSession(ctx, b.user.ID, a.session.ID)
 		}, tenants.ErrNotFound},
 		{"DeleteUser", func(ctx context.Context) error { return s.DeleteUser(ctx, a.user.ID) }, tenants.ErrNotFound},
+		// The changes of an administrator's access act on the system
+		// tenant's principals only: through any other tenant, a's user and
+		// client are not found (and neither is b's own).
+		{"ReplaceAdminUser", func(ctx context.Context) error {
+			return s.ReplaceAdminUser(ctx, a.user.ID, []tenants.AdminRole{{Role: tenants.RoleOperator}}, tenants.Strings{"tenants:write"})
+		}, tenants.ErrNotFound},
+		{"ReplaceAdminUser/own user", func(ctx context.Context) error {
+			return s.ReplaceAdminUser(ctx, b.user.ID, []tenants.AdminRole{{Role: tenants.RoleOperator}}, tenants.Strings{"tenants:write"})
+		}, tenants.ErrNotFound},
+		{"ReplaceAdminClient", func(ctx context.Context) error {
+			return s.ReplaceAdminClient(ctx, a.client.ClientID, []tenants.AdminRole{{Role: tenants.RoleOperator}}, nil)
+		}, tenants.ErrNotFound},
+		{"DeleteAdminUser", func(ctx context.Context) error { return s.DeleteAdminUser(ctx, a.user.ID) }, tenants.ErrNotFound},
+		{"DeleteAdminUser/own user", func(ctx context.Context) error { return s.DeleteAdminUser(ctx, b.user.ID) }, tenants.ErrNotFound},
+		{"DeleteAdminClient", func(ctx context.Context) error { return s.DeleteAdminClient(ctx, a.client.ClientID) }, tenants.ErrNotFound},
+		{"DeleteAdminClient/shared client", func(ctx context.Context) error { return s.DeleteAdminClient(ctx, sharedClientID) }, tenants.ErrNotFound},
 		{"UpdateClient/private client", func(ctx context.Context) error {
 			c := newClient(a.privateClientID())
 			c.Name, c.RedirectURIs = "Hijack", tenants.Strings{"https://evil.example.com/cb"}
@@ -845,7 +858,6 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		{"AppendAudit", func(ctx context.Context) error {
 			return s.AppendAudit(ctx, &tenants.AuditEvent{Action: "client.updated", TargetType: "client", TargetID: sharedClientID})
 		}, nil},
-		{"SetPassword/own user", func(ctx context.Context) error { return s.SetPassword(ctx, b.user.ID, "$argon2id$new") }, nil},
 		{"SetUserDisabled/own user", func(ctx context.Context) error { return s.SetUserDisabled(ctx, b.user.ID, true) }, nil},
 		{"DeleteUser/own user", func(ctx context.Context) error { return s.DeleteUser(ctx, b.user.ID) }, nil},
 		{"DeleteAPI/own API", func(ctx context.Context) error { return s.DeleteAPI(ctx, b.api.ID) }, nil},
@@ -862,7 +874,7 @@ var unscopedMethods = []string{
 	"Close", "Dialect", "Now", "Ping", "SQLDB", "SetClock", "VerifySchema",
 	"CreateTenant", "ListTenants", "TenantByHost", "TenantByID", "TenantBySlug", "TenantRevisions",
 	"DeleteExpired", "BindDeployment",
-	"SystemTenant", "CreateAdminRole", "AdminRoles", "CountOperators",
+	"SystemTenant", "CreateAdminRole", "AdminRoles", "CountOperators", "ListAdminRoles", "AdminUserScopes",
 	"CreateConsoleSession", "ConsoleSessionByID", "SetConsoleTryState", "DeleteConsoleSession",
 	"CreateSetupToken", "SetupTokenValid", "UseSetupToken",
 	// Throttling counters, whose keys name their tenant themselves, and

@@ -229,8 +229,10 @@ func testUpdateUserProfile(t *testing.T, s *tenants.Store) {
 }
 
 // testUserAccess checks that a new password or disabling a user ends the
-// user's sessions and revokes every token family of theirs, so that what
-// the old password opened stays shut; and that enabling a user does not.
+// user's sessions, revokes every token family of theirs and spends their
+// outstanding password reset and change-of-address links, so that what the
+// old password (or a link sent before) opened stays shut; and that enabling
+// a user does not. A link to confirm the address is not a way in and stays.
 func testUserAccess(t *testing.T, s *tenants.Store) {
 	ctx, _ := newTenant(t, s, "access")
 	mustClient(t, ctx, s, "web")
@@ -239,6 +241,8 @@ func testUserAccess(t *testing.T, s *tenants.Store) {
 		session *tenants.Session
 		live    tenants.Issue
 		earlier tenants.Issue // revoked before the change
+		// Links sent before the change.
+		reset, changeEmail, verify *tenants.UserToken
 	}
 	seed := func(email string, disabled bool) rows {
 		u := &tenants.User{Email: email, PasswordHash: "$argon2id$old"}
@@ -255,7 +259,24 @@ func testUserAccess(t *testing.T, s *tenants.Store) {
 		if err := s.RevokeGrant(ctx, r.earlier.Grant.ID, "earlier"); err != nil {
 			t.Fatal(err)
 		}
+		r.reset = mustUserToken(t, ctx, s, u.ID, tenants.TokenResetPassword, time.Hour)
+		r.changeEmail = mustUserToken(t, ctx, s, u.ID, tenants.TokenChangeEmail, time.Hour)
+		r.verify = mustUserToken(t, ctx, s, u.ID, tenants.TokenVerifyEmail, time.Hour)
 		return r
+	}
+	// links checks which of a user's links still work: spent ones are
+	// refused, without spending the others.
+	links := func(t *testing.T, who string, r rows, wantSpent bool) {
+		t.Helper()
+		for _, l := range []struct {
+			tok   *tenants.UserToken
+			spent bool
+		}{{r.reset, wantSpent}, {r.changeEmail, wantSpent}, {r.verify, false}} {
+			_, err := s.UserTokenValid(ctx, l.tok.ID, l.tok.Purpose)
+			if l.spent && !errors.Is(err, tenants.ErrNotFound) || !l.spent && err != nil {
+				t.Errorf("%s link of %s: err = %v, want spent %v", l.tok.Purpose, who, err, l.spent)
+			}
+		}
 	}
 
 	tests := []struct {
@@ -266,7 +287,7 @@ func testUserAccess(t *testing.T, s *tenants.Store) {
 		wantReason string // of the revocation; empty: nothing is revoked
 		check      func(t *testing.T, u *tenants.User)
 	}{
-		{"SetPassword", false, func(id string) error { return s.SetPassword(ctx, id, "$argon2id$new") }, "password changed",
+		{"ChangePassword", false, func(id string) error { return s.ChangePassword(ctx, id, "$argon2id$new") }, "password changed",
 			func(t *testing.T, u *tenants.User) {
 				if u.PasswordHash != "$argon2id$new" || u.DisabledAt != nil {
 					t.Errorf("password %q, disabled %v; want the new password, enabled", u.PasswordHash, u.DisabledAt)
@@ -316,17 +337,20 @@ func testUserAccess(t *testing.T, s *tenants.Store) {
 				t.Errorf("a family revoked before: revoked %v for %q, want %v for %q", g.RevokedAt, g.RevokedReason, earlier.RevokedAt, "earlier")
 			}
 
+			links(t, "the user", target, revoked)
+
 			if _, err := s.SessionByID(ctx, bystander.session.ID); err != nil {
 				t.Errorf("session of another user: %v", err)
 			}
 			checkFamily(t, ctx, s, "family of another user", bystander.live, false, "")
+			links(t, "another user", bystander, false)
 		})
 	}
 
 	t.Run("unknown user", func(t *testing.T) {
 		id := tenants.NewID()
 		for name, err := range map[string]error{
-			"SetPassword":            s.SetPassword(ctx, id, "$argon2id$new"),
+			"ChangePassword":         s.ChangePassword(ctx, id, "$argon2id$new"),
 			"SetUserDisabled(true)":  s.SetUserDisabled(ctx, id, true),
 			"SetUserDisabled(false)": s.SetUserDisabled(ctx, id, false),
 		} {
@@ -791,4 +815,48 @@ func testDeleteAPI(t *testing.T, s *tenants.Store) {
 	}
 	// The audience is free again.
 	mustAPI(t, ctx, s, doomed.Audience, "read")
+}
+
+// testClientGrantExpiry runs on a store of its own, whose clock it moves: a
+// grant given with an expiry (the console's Try it grants: one try) is read
+// until then and not after, whatever reads it, while the client's other
+// grants stay; and DeleteExpired removes it once past the grace period.
+func testClientGrantExpiry(t *testing.T, s *tenants.Store) {
+	clk := newClock()
+	s.SetClock(clk.Now)
+	ctx, _ := newTenant(t, s, "grant-expiry")
+	x := mustAPI(t, ctx, s, "https://x.example.com", "read")
+	y := mustAPI(t, ctx, s, "https://y.example.com", "read")
+	mustClient(t, ctx, s, "try")
+	lapses := clk.Now().Add(10 * time.Minute)
+	if err := s.SetClientGrants(ctx, "try", []tenants.ClientGrant{
+		{APIID: x.ID, Scopes: tenants.Strings{"read"}, ExpiresAt: &lapses},
+		{APIID: y.ID, Scopes: tenants.Strings{"read"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	gs, err := s.ClientGrants(ctx, "try")
+	if err != nil || len(gs) != 2 {
+		t.Fatalf("ClientGrants before the expiry = %+v, %v; want both", gs, err)
+	}
+	for _, g := range gs {
+		if g.APIID == x.ID && !samePtrTime(g.ExpiresAt, lapses) || g.APIID == y.ID && g.ExpiresAt != nil {
+			t.Errorf("grant %+v: expiry not kept", g)
+		}
+	}
+
+	clk.Advance(10 * time.Minute)
+	if got, want := grantsOf(t, ctx, s, "try"), map[string][]string{y.ID: {"read"}}; !sameGrants(got, want) {
+		t.Errorf("grants at the expiry = %v, want %v: the lapsed one is gone", got, want)
+	}
+	if n := countRows(t, s, "client_grants", "client_id", "try"); n != 2 {
+		t.Errorf("%d rows before the purge, want 2", n)
+	}
+	clk.Advance(24*time.Hour + time.Second)
+	if _, err := s.DeleteExpired(context.Background(), 24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if n := countRows(t, s, "client_grants", "client_id", "try"); n != 1 {
+		t.Errorf("%d rows after the purge, want the grant without an expiry", n)
+	}
 }

@@ -289,7 +289,8 @@ func testUseUserTokenConcurrently(t *testing.T, s *tenants.Store) {
 
 // testChangePassword runs on a store of its own, whose clock it moves: a
 // new password ends the user's sessions, revokes their token families and
-// spends their password reset links, and nothing of anyone else's.
+// spends their password reset and change-of-address links, and nothing of
+// anyone else's.
 func testChangePassword(t *testing.T, s *tenants.Store) {
 	clk := newClock()
 	s.SetClock(clk.Now)
@@ -300,6 +301,7 @@ func testChangePassword(t *testing.T, s *tenants.Store) {
 		session *tenants.Session
 		family  tenants.Issue
 		reset   *tenants.UserToken
+		email   *tenants.UserToken // a change of address
 		verify  *tenants.UserToken
 	}
 	seed := func(email string) rows {
@@ -307,6 +309,7 @@ func testChangePassword(t *testing.T, s *tenants.Store) {
 		r := rows{user: u, session: mustSession(t, ctx, s, u.ID, time.Hour)}
 		_, r.family = mustRedeemed(t, ctx, s, "web", u.ID)
 		r.reset = mustUserToken(t, ctx, s, u.ID, tenants.TokenResetPassword, time.Hour)
+		r.email = mustUserToken(t, ctx, s, u.ID, tenants.TokenChangeEmail, time.Hour)
 		r.verify = mustUserToken(t, ctx, s, u.ID, tenants.TokenVerifyEmail, time.Hour)
 		return r
 	}
@@ -331,6 +334,9 @@ func testChangePassword(t *testing.T, s *tenants.Store) {
 	if _, err := s.UseUserToken(ctx, target.reset.ID, target.reset.Purpose); !errors.Is(err, tenants.ErrNotFound) {
 		t.Errorf("the user's password reset link: err = %v, want %v", err, tenants.ErrNotFound)
 	}
+	if _, err := s.UseUserToken(ctx, target.email.ID, target.email.Purpose); !errors.Is(err, tenants.ErrNotFound) {
+		t.Errorf("the user's change-of-address link: err = %v, want %v", err, tenants.ErrNotFound)
+	}
 	if _, err := s.UserTokenValid(ctx, target.verify.ID, target.verify.Purpose); err != nil {
 		t.Errorf("the user's email verification link: %v, want it still valid", err)
 	}
@@ -349,6 +355,9 @@ func testChangePassword(t *testing.T, s *tenants.Store) {
 		checkFamily(t, ctx, s, "family", bystander.family, false, "")
 		if _, err := s.UserTokenValid(ctx, bystander.reset.ID, bystander.reset.Purpose); err != nil {
 			t.Errorf("password reset link: %v", err)
+		}
+		if _, err := s.UserTokenValid(ctx, bystander.email.ID, bystander.email.Purpose); err != nil {
+			t.Errorf("change-of-address link: %v", err)
 		}
 	})
 

@@ -885,7 +885,7 @@ func UserPage(v UserView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 76, "<div class=\"actions\"><button type=\"submit\" class=\"primary\">Save profile</button></div></form></section><section class=\"panel\"><h2>Password</h2><p class=\"muted\">Setting a password signs the user out everywhere and revokes their tokens. Sending a reset link needs email, which is not configured: set a password and give it to the user by a safe channel.</p><form method=\"post\" action=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 76, "<div class=\"actions\"><button type=\"submit\" class=\"primary\">Save profile</button></div></form></section><section class=\"panel\"><h2>Password</h2><p class=\"muted\">Setting a password signs the user out everywhere, revokes their tokens and ends the reset and change-of-address links sent to them. Sending a reset link needs email, which is not configured: set a password and give it to the user by a safe channel.</p><form method=\"post\" action=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

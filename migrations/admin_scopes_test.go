@@ -1,0 +1,84 @@
+package migrations_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse-id/gatehouse/migrations"
+	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/tenants/storetest"
+)
+
+// TestAdminScopesKeepEveryScopeOfExistingAdministrators upgrades a
+// database with administrators made before administrators had scopes of
+// their own: each keeps every management scope, and nobody else gets any.
+func TestAdminScopesKeepEveryScopeOfExistingAdministrators(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db storetest.Database) {
+		ctx := context.Background()
+		s := openEmpty(t, db.URL(t))
+		ms, err := migrations.List(s.Dialect())
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := slices.IndexFunc(ms, func(m migrations.Migration) bool { return strings.HasSuffix(m.Name, "_admin_scopes") })
+		if at < 0 {
+			t.Fatal("no admin_scopes migration")
+		}
+		sqlDB, err := s.SQLDB()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The schema as it was before, recorded as applied.
+		if _, err := sqlDB.ExecContext(ctx, `CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
+			t.Fatal(err)
+		}
+		ins := "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, 'then')"
+		if s.Dialect() == tenants.DialectPostgres {
+			ins = "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, 'then')"
+		}
+		for _, m := range ms[:at] {
+			if _, err := sqlDB.ExecContext(ctx, m.SQL); err != nil {
+				t.Fatalf("%s: %v", m.Name, err)
+			}
+			if _, err := sqlDB.ExecContext(ctx, ins, m.Version, m.Name); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sys := &tenants.Tenant{Slug: "admin", DisplayName: "Gatehouse", Host: "admin.localhost", Issuer: "http://admin.localhost:8080", System: true,
+			AccessTokenTTLSeconds: 60, IDTokenTTLSeconds: 60, RefreshTokenTTLSeconds: 60, SessionTTLSeconds: 60}
+		if err := s.CreateTenant(ctx, sys, &tenants.SigningKey{Algorithm: "RS256", PublicJWK: "{}", PrivateSealed: []byte("sealed")}); err != nil {
+			t.Fatal(err)
+		}
+		sctx := tenants.WithTenant(ctx, sys)
+		admin, plain := &tenants.User{Email: "ops@example.test"}, &tenants.User{Email: "nobody@example.test"}
+		for _, u := range []*tenants.User{admin, plain} {
+			if err := s.CreateUser(sctx, u); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, r := range []*tenants.AdminRole{
+			{PrincipalKind: tenants.PrincipalUser, PrincipalID: admin.ID, Role: tenants.RoleOperator},
+			{PrincipalKind: tenants.PrincipalClient, PrincipalID: "ci", Role: tenants.RoleOperator},
+		} {
+			if err := s.CreateAdminRole(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		if _, err := up(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.AdminUserScopes(ctx, admin.ID)
+		if err != nil || !slices.Equal(got, tenants.Strings{"audit:read", "tenants:read", "tenants:write"}) {
+			t.Fatalf("an administrator's scopes after the upgrade: %v, %v", got, err)
+		}
+		if got, err := s.AdminUserScopes(ctx, plain.ID); err == nil {
+			t.Fatalf("a user who is no administrator got scopes: %v", got)
+		}
+		if err := s.VerifySchema(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
