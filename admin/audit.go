@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"time"
 
 	"github.com/gatehouse-id/gatehouse/tenants"
 )
@@ -47,7 +46,6 @@ const (
 func (s *Service) audit(ctx context.Context, t *tenants.Tenant, action, targetType, targetID string, before, after any) error {
 	ev := &tenants.AuditEvent{
 		TenantID:   t.ID,
-		OccurredAt: time.Now().UTC(),
 		Action:     action,
 		TargetType: targetType,
 		TargetID:   targetID,
@@ -56,7 +54,6 @@ func (s *Service) audit(ctx context.Context, t *tenants.Tenant, action, targetTy
 	}
 	if p, ok := PrincipalFrom(ctx); ok {
 		ev.ActorKind, ev.ActorID, ev.ActorName = p.Kind, p.ID, p.Name
-		ev.IPAddress, ev.UserAgent, ev.RequestID = p.IPAddress, truncate(p.UserAgent, 256), p.RequestID
 	}
 	if err := s.store.AppendAudit(ctx, ev); err != nil {
 		slog.ErrorContext(ctx, "write audit event", "action", action, "err", err)
@@ -78,7 +75,6 @@ func (s *Service) auditDenied(ctx context.Context, t *tenants.Tenant, reason str
 func (s *Service) appendDenied(ctx context.Context, p *Principal, ev *tenants.AuditEvent) {
 	if p != nil {
 		ev.ActorKind, ev.ActorID, ev.ActorName = p.Kind, p.ID, p.Name
-		ev.IPAddress, ev.UserAgent, ev.RequestID = p.IPAddress, truncate(p.UserAgent, 256), p.RequestID
 	}
 	if err := s.store.AppendAudit(ctx, ev); err != nil {
 		slog.ErrorContext(ctx, "write audit event", "action", ev.Action, "err", err)
@@ -96,12 +92,6 @@ func marshal(v any) string {
 	return string(b)
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
-}
 
 // AuditFilter narrows a listing of a tenant's audit log.
 type AuditFilter = tenants.AuditFilter

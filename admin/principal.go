@@ -35,10 +35,6 @@ type Principal struct {
 	// TenantIDs are the tenants a tenant admin administers.
 	TenantIDs []string
 	Scopes    []string
-	// IPAddress, UserAgent and RequestID go into audit events.
-	IPAddress string
-	UserAgent string
-	RequestID string
 }
 
 // HasScope reports whether the principal's credentials carry scope;

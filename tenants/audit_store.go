@@ -2,7 +2,6 @@ package tenants
 
 import (
 	"context"
-	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -32,9 +31,9 @@ func (s *Store) prepareAudit(ctx context.Context, ev *AuditEvent) error {
 			ev.RequestID = o.RequestID
 		}
 	}
-	if len(ev.UserAgent) > 256 {
-		ev.UserAgent = strings.ToValidUTF8(ev.UserAgent[:256], "")
-	}
+	ev.UserAgent = Truncate(ev.UserAgent, 256)
+	ev.IPAddress = Truncate(ev.IPAddress, 64)
+	ev.Reason = Truncate(ev.Reason, 1024)
 	if ev.TenantID == "" {
 		tid, err := tenantID(ctx)
 		if err != nil {

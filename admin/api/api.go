@@ -126,8 +126,6 @@ func (h *Handler) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		p.IPAddress, p.UserAgent = c.RealIP(), r.UserAgent()
-		p.RequestID = c.Response().Header().Get(echo.HeaderXRequestID)
 		c.SetRequest(r.WithContext(admin.WithPrincipal(r.Context(), p)))
 		return next(c)
 	}

@@ -49,7 +49,7 @@ func New(cfg Config, svc *admin.Service, store *tenants.Store) *Handler {
 	if cfg.SessionTTL == 0 {
 		cfg.SessionTTL = 8 * time.Hour
 	}
-	return &Handler{cfg: cfg, svc: svc, store: store, now: time.Now}
+	return &Handler{cfg: cfg, svc: svc, store: store, now: store.Now}
 }
 
 // Register adds the console's routes to e behind mw (which must restrict

@@ -81,8 +81,6 @@ func (h *Handler) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		p.IPAddress, p.UserAgent = c.RealIP(), c.Request().UserAgent()
-		p.RequestID = c.Response().Header().Get(echo.HeaderXRequestID)
 		if m := c.Request().Method; m != http.MethodGet && m != http.MethodHead {
 			if err := h.checkCSRF(c, sess.ID); err != nil {
 				return err

@@ -22,6 +22,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/app/config"
 	"github.com/gatehouse-id/gatehouse/app/server"
 	"github.com/gatehouse-id/gatehouse/federation"
+	"github.com/gatehouse-id/gatehouse/federation/upstream"
 	"github.com/gatehouse-id/gatehouse/migrations"
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/keyring"
@@ -285,7 +286,8 @@ func open(ctx context.Context, env Env, f *flags) (*runtime, error) {
 		store.Close()
 		return nil, err
 	}
-	fed := federation.New(federation.Config{Factories: server.Connectors()}, store, box)
+	// The same guarded client as a node's: the operator's allow list holds.
+	fed := federation.New(federation.Config{Factories: server.Connectors(), Upstream: upstream.New(cfg.UpstreamAllowHosts, upstream.Options{})}, store, box)
 	svc := admin.New(admin.Config{BaseURL: cfg.BaseURL, Federation: fed, Common: common}, store, keyring.New(store, box), password.New(password.DefaultParams(), password.Bound{}))
 	if _, err := svc.EnsureSystem(ctx, admin.ConsoleSecret(box)); err != nil {
 		store.Close()

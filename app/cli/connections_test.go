@@ -123,7 +123,8 @@ func TestConnections(t *testing.T) {
 			{"bad metadata", "", []string{"connection", "create", "--tenant", "acme", "--type", "saml", "--name", "bad", "--metadata-file", bad}, "metadata"},
 			{"missing metadata file", "", []string{"connection", "create", "--tenant", "acme", "--type", "saml", "--name", "bad", "--metadata-file", filepath.Join(dir, "nope.xml")}, "--metadata-file"},
 			{"no metadata", "", []string{"connection", "create", "--tenant", "acme", "--type", "saml", "--name", "bad"}, "metadata"},
-			{"unreachable metadata URL", "", []string{"connection", "create", "--tenant", "acme", "--type", "saml", "--name", "bad", "--metadata-url", "http://127.0.0.1:1/md"}, "could not fetch metadata"},
+			{"a loopback metadata URL not allowed", "", []string{"connection", "create", "--tenant", "acme", "--type", "saml", "--name", "bad", "--metadata-url", "http://127.0.0.1:1/md"}, "names an address the server does not connect to"},
+			{"unreachable metadata URL", "", []string{"connection", "create", "--tenant", "acme", "--type", "saml", "--name", "bad", "--metadata-url", idp.URL + "/no-such-metadata"}, "could not fetch metadata"},
 			{"name taken", "", []string{"connection", "create", "--tenant", "acme", "--type", "saml", "--name", "corp", "--metadata-file", metadata}, "another connection is named"},
 			{"oidc issuer not https", "x\n", []string{"connection", "create", "--tenant", "acme", "--type", "oidc", "--name", "p2", "--issuer", "http://idp.test", "--client-id", "x", "--client-secret-stdin"}, "issuer"},
 		} {

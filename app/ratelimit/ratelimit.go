@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
 
@@ -133,11 +134,13 @@ func (l *Limiter) Len() int {
 }
 
 // Middleware refuses a request over its address's rate with 429 and
-// Retry-After, before its handler runs. The address is c.RealIP(), which
-// believes X-Forwarded-For from the configured proxies only.
+// Retry-After, before its handler runs. The address is the request's
+// origin (tenants.Origin, which believes X-Forwarded-For from the
+// configured proxies only).
 func (l *Limiter) Middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if ok, wait := l.Allow(c.RealIP()); !ok {
+		o, _ := tenants.OriginFrom(c.Request().Context())
+		if ok, wait := l.Allow(o.IP); !ok {
 			return httperr.TooManyRequests(max(wait, time.Second))
 		}
 		return next(c)
