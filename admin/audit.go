@@ -92,7 +92,6 @@ func marshal(v any) string {
 	return string(b)
 }
 
-
 // AuditFilter narrows a listing of a tenant's audit log.
 type AuditFilter = tenants.AuditFilter
 
