@@ -18,6 +18,18 @@ func (s *Store) AppendAudit(ctx context.Context, ev *AuditEvent) error {
 	return mapErr(s.db.WithContext(ctx).Create(ev).Error)
 }
 
+// prepareAudits prepares events to be written in a transaction of the
+// tenant tid.
+func (s *Store) prepareAudits(ctx context.Context, tid string, events []*AuditEvent) error {
+	for _, ev := range events {
+		ev.TenantID = tid
+		if err := s.prepareAudit(ctx, ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // prepareAudit fills what an event to append leaves empty.
 func (s *Store) prepareAudit(ctx context.Context, ev *AuditEvent) error {
 	if o, ok := OriginFrom(ctx); ok {

@@ -116,11 +116,12 @@ func (s *Store) AuthRequestByCodeHash(ctx context.Context, codeHash string) (*Au
 }
 
 // Issue is what one token response writes: a new family (code exchange
-// only), an access token, and optionally a refresh token.
+// only), optionally a refresh token, and the audit events of the issue, in
+// the same transaction. Access tokens are not stored (see RevokedToken).
 type Issue struct {
 	Grant   *Grant
-	Access  *AccessToken
 	Refresh *RefreshToken
+	Events  []*AuditEvent
 }
 
 // RedeemCode claims the request's code and stores the tokens issued for it,
@@ -132,6 +133,9 @@ func (s *Store) RedeemCode(ctx context.Context, authRequestID string, issue Issu
 		return err
 	}
 	now := s.now()
+	if err := s.prepareAudits(ctx, tid, issue.Events); err != nil {
+		return err
+	}
 	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
 		res := tx.Table("auth_requests").
 			Where("tenant_id = ? AND id = ? AND code_hash IS NOT NULL AND code_redeemed_at IS NULL", tid, authRequestID).
@@ -164,12 +168,6 @@ func (s *Store) insertIssue(tx *gorm.DB, tid string, now time.Time, issue Issue)
 			return err
 		}
 	}
-	if a := issue.Access; a != nil {
-		a.TenantID, a.CreatedAt = tid, now
-		if err := tx.Create(a).Error; err != nil {
-			return err
-		}
-	}
 	if r := issue.Refresh; r != nil {
 		if r.ID == "" {
 			r.ID = newID()
@@ -178,6 +176,9 @@ func (s *Store) insertIssue(tx *gorm.DB, tid string, now time.Time, issue Issue)
 		if err := tx.Create(r).Error; err != nil {
 			return err
 		}
+	}
+	if len(issue.Events) > 0 {
+		return tx.Create(issue.Events).Error
 	}
 	return nil
 }

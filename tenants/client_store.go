@@ -98,7 +98,7 @@ func (s *Store) DeleteClient(ctx context.Context, clientID string) error {
 // deleteClientRows deletes, in tx, the client of tenant tid with clientID
 // and everything of it; ErrNotFound if there is no such client.
 func (s *Store) deleteClientRows(tx *gorm.DB, tid, clientID string) error {
-	for _, table := range []string{"refresh_tokens", "access_tokens", "grants", "auth_requests", "consents", "client_grants"} {
+	for _, table := range []string{"refresh_tokens", "revoked_tokens", "grants", "auth_requests", "consents", "client_grants"} {
 		if err := tx.Exec("DELETE FROM "+table+" WHERE tenant_id = ? AND client_id = ?", tid, clientID).Error; err != nil {
 			return err
 		}

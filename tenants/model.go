@@ -370,27 +370,30 @@ type Grant struct {
 	RevokedReason string
 }
 
-// AccessToken is the record of an issued JWT access token, by its jti.
-type AccessToken struct {
-	ID        string `gorm:"primaryKey"`
-	TenantID  string
+// RevokedToken is an access token revoked before its expiry, by its jti:
+// access tokens are not stored, so the revocation list is what makes a
+// revoked one inactive. The row goes when the token would have expired.
+type RevokedToken struct {
+	TenantID  string `gorm:"primaryKey"`
+	JTI       string `gorm:"primaryKey;column:jti"`
 	ClientID  string
-	Subject   string
-	GrantID   *string
-	Scopes    Strings
-	Audience  string
-	CreatedAt time.Time
 	ExpiresAt time.Time
-	RevokedAt *time.Time
-	// GrantRevokedAt is filled by reads: the revocation time of the token's
-	// family, if it was revoked.
-	GrantRevokedAt *time.Time `gorm:"->;-:migration"`
+	CreatedAt time.Time
 }
 
-// Active reports whether the token is neither expired, revoked, nor of a
-// revoked family at now.
-func (t *AccessToken) Active(now time.Time) bool {
-	return t.RevokedAt == nil && t.GrantRevokedAt == nil && now.Before(t.ExpiresAt)
+// TokenStatus is what the database says of an access token: whether its
+// jti was revoked, and for a family token whether the family exists, is
+// revoked, and whose it is.
+type TokenStatus struct {
+	Revoked bool
+	// ClientExists is false when the token's client was deleted: its
+	// tokens die with it.
+	ClientExists bool
+	// Family fields, for a token issued in a family (GrantID given).
+	GrantFound    bool
+	GrantRevoked  bool
+	GrantClientID string
+	GrantUserID   string
 }
 
 // RefreshToken is one refresh token of a family; TokenHash is the SHA-256 of

@@ -71,7 +71,9 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("connect to %s database: %w", dialect, err)
 	}
-	return &Store{db: db, dialect: dialect, now: func() time.Time { return time.Now().UTC() }}, nil
+	s := &Store{db: db, dialect: dialect, now: func() time.Time { return time.Now().UTC() }}
+	s.audits = &auditGroup{store: s}
+	return s, nil
 }
 
 func parseDatabaseURL(raw string) (dialect, dsn string, err error) {

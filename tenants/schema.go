@@ -16,7 +16,7 @@ import (
 func schemaModels() []any {
 	return []any{
 		&Tenant{}, &User{}, &Client{}, &API{}, &Scope{}, &ClientGrant{}, &Consent{},
-		&Session{}, &AuthRequest{}, &Grant{}, &AccessToken{}, &RefreshToken{}, &SigningKey{}, &Deployment{},
+		&Session{}, &AuthRequest{}, &Grant{}, &RevokedToken{}, &RefreshToken{}, &SigningKey{}, &Deployment{},
 		&AdminRole{}, &AdminUserScope{}, &ConsoleSession{}, &SetupToken{}, &AuditEvent{}, &Connection{}, &ExternalIdentity{}, &FederationState{}, &SAMLAssertion{}, &UserToken{}, &MFAFactor{}, &RecoveryCode{}, &LoginStep{}, &Throttle{}, &OutboxMessage{},
 	}
 }
@@ -57,8 +57,7 @@ func (e *SchemaError) Error() string {
 
 // VerifySchema compares the migrated database schema with what the GORM
 // models expect: a table for every model; a column for every field that is
-// stored (fields that are only read, tagged `->;-:migration` like
-// AccessToken.GrantRevokedAt, are not); a field for every column; a nullable
+// stored (fields that are only read, tagged `->;-:migration`, are not); a field for every column; a nullable
 // column exactly where the field is a pointer (primary keys aside, which
 // SQLite reports as nullable); and a column type that holds the field's
 // type. It returns a *SchemaError listing every difference.

@@ -16,6 +16,8 @@ type Store struct {
 	db      *gorm.DB
 	dialect string
 	now     func() time.Time
+	// audits groups concurrent AppendAuditGrouped calls into one insert.
+	audits *auditGroup
 }
 
 // SetClock replaces the store's clock, for tests of expiry.

@@ -5,56 +5,61 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
-// CreateAccessToken records an access token issued outside a family (client
-// credentials) in the tenant of ctx, with the audit events of its issue (in
-// the same transaction).
-func (s *Store) CreateAccessToken(ctx context.Context, t *AccessToken, events ...*AuditEvent) error {
+// RevokeAccessToken puts the access token jti of clientID, valid until
+// expiresAt, on the tenant's revocation list. Revoking it again is not an
+// error.
+func (s *Store) RevokeAccessToken(ctx context.Context, jti, clientID string, expiresAt time.Time) error {
 	tid, err := tenantID(ctx)
 	if err != nil {
 		return err
 	}
-	t.TenantID, t.CreatedAt = tid, s.now()
-	if len(events) == 0 {
-		return mapErr(s.db.WithContext(ctx).Create(t).Error)
+	if jti == "" || len(jti) > 256 {
+		return ErrNotFound
 	}
-	for _, ev := range events {
-		ev.TenantID = tid
-		if err := s.prepareAudit(ctx, ev); err != nil {
-			return err
-		}
-	}
-	// One transaction: the token's hot path pays one commit, not two.
-	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Create(t).Error; err != nil {
-			return err
-		}
-		return tx.Create(events).Error
-	}))
+	row := &RevokedToken{TenantID: tid, JTI: jti, ClientID: clientID, ExpiresAt: expiresAt, CreatedAt: s.now()}
+	err = s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(row).Error
+	return mapErr(err)
 }
 
-// AccessTokenByID returns the access token with jti in the tenant of ctx,
-// with the revocation time of its family.
-func (s *Store) AccessTokenByID(ctx context.Context, jti string) (*AccessToken, error) {
-	q, _, err := s.scoped(ctx, "access_tokens")
+// AccessTokenStatus answers, in one query, what the database says of the
+// access token jti of clientID in the tenant of ctx: revoked or not,
+// whether its client still exists, and, when grantID names its family, the
+// family's state and owners.
+func (s *Store) AccessTokenStatus(ctx context.Context, jti, clientID, grantID string) (*TokenStatus, error) {
+	tid, err := tenantID(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var t AccessToken
-	err = first(q.Select("access_tokens.*, grants.revoked_at AS grant_revoked_at").
-		Joins("LEFT JOIN grants ON grants.id = access_tokens.grant_id AND grants.tenant_id = access_tokens.tenant_id").
-		Where("access_tokens.id = ?", jti), &t)
-	return &t, err
-}
-
-// RevokeAccessToken revokes the access token with jti in the tenant of ctx.
-func (s *Store) RevokeAccessToken(ctx context.Context, jti string) error {
-	q, _, err := s.scoped(ctx, "access_tokens")
-	if err != nil {
-		return err
+	var row struct {
+		Revoked       bool
+		ClientExists  bool
+		GrantFound    bool
+		GrantRevoked  bool
+		GrantClientID *string
+		GrantUserID   *string
 	}
-	return mapErr(q.Where("id = ? AND revoked_at IS NULL", jti).Update("revoked_at", s.now()).Error)
+	err = s.db.WithContext(ctx).Raw(`SELECT
+		EXISTS (SELECT 1 FROM revoked_tokens WHERE tenant_id = ? AND jti = ?) AS revoked,
+		EXISTS (SELECT 1 FROM clients WHERE tenant_id = ? AND client_id = ?) AS client_exists,
+		EXISTS (SELECT 1 FROM grants WHERE tenant_id = ? AND id = ?) AS grant_found,
+		EXISTS (SELECT 1 FROM grants WHERE tenant_id = ? AND id = ? AND revoked_at IS NOT NULL) AS grant_revoked,
+		(SELECT client_id FROM grants WHERE tenant_id = ? AND id = ?) AS grant_client_id,
+		(SELECT user_id FROM grants WHERE tenant_id = ? AND id = ?) AS grant_user_id`,
+		tid, jti, tid, clientID, tid, grantID, tid, grantID, tid, grantID, tid, grantID).Scan(&row).Error
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	st := &TokenStatus{Revoked: row.Revoked, ClientExists: row.ClientExists, GrantFound: row.GrantFound, GrantRevoked: row.GrantRevoked}
+	if row.GrantClientID != nil {
+		st.GrantClientID = *row.GrantClientID
+	}
+	if row.GrantUserID != nil {
+		st.GrantUserID = *row.GrantUserID
+	}
+	return st, nil
 }
 
 // RefreshTokenByHash returns the refresh token whose hash is tokenHash, and
@@ -84,6 +89,9 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, issue Issu
 		return err
 	}
 	now := s.now()
+	if err := s.prepareAudits(ctx, tid, issue.Events); err != nil {
+		return err
+	}
 	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
 		res := tx.Table("refresh_tokens").
 			Where("tenant_id = ? AND id = ? AND used_at IS NULL AND revoked_at IS NULL", tid, oldID).
@@ -145,7 +153,7 @@ func (s *Store) DeleteExpired(ctx context.Context, grace time.Duration) (int64, 
 			return res.Error
 		}
 		n += res.RowsAffected
-		for _, table := range []string{"auth_requests", "sessions", "access_tokens", "refresh_tokens", "console_sessions", "setup_tokens", "federation_states", "saml_assertions", "user_tokens", "login_steps", "client_grants"} {
+		for _, table := range []string{"auth_requests", "sessions", "revoked_tokens", "refresh_tokens", "console_sessions", "setup_tokens", "federation_states", "saml_assertions", "user_tokens", "login_steps", "client_grants"} {
 			res := tx.Exec("DELETE FROM "+table+" WHERE expires_at < ?", cutoff)
 			if res.Error != nil {
 				return res.Error
@@ -162,7 +170,7 @@ func (s *Store) DeleteExpired(ctx context.Context, grace time.Duration) (int64, 
 			return res.Error
 		}
 		n += res.RowsAffected
-		res = tx.Exec("DELETE FROM grants WHERE expires_at < ? AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = grants.id) AND NOT EXISTS (SELECT 1 FROM access_tokens a WHERE a.grant_id = grants.id)", cutoff)
+		res = tx.Exec("DELETE FROM grants WHERE expires_at < ? AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = grants.id)", cutoff)
 		n += res.RowsAffected
 		return res.Error
 	})

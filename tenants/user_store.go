@@ -221,7 +221,6 @@ func (s *Store) DeleteUser(ctx context.Context, userID string) error {
 // everything of theirs; ErrNotFound if there is no such user.
 func deleteUserRows(tx *gorm.DB, tid, userID string) error {
 	for _, stmt := range []string{
-		"DELETE FROM access_tokens WHERE tenant_id = ? AND grant_id IN (SELECT id FROM grants WHERE tenant_id = ? AND user_id = ?)",
 		"DELETE FROM refresh_tokens WHERE tenant_id = ? AND grant_id IN (SELECT id FROM grants WHERE tenant_id = ? AND user_id = ?)",
 	} {
 		if err := tx.Exec(stmt, tid, tid, userID).Error; err != nil {

@@ -61,6 +61,14 @@ func Need(req Requirement, mfaPolicy string, f Factors) string {
 	return ""
 }
 
+// FamilyMeetsPolicy reports whether a token family from a sign-in that
+// reached class acr may still be refreshed under the tenant's MFA policy:
+// once the tenant requires two factors of everyone, a family from a
+// one-factor sign-in ends, as a one-factor session steps up.
+func FamilyMeetsPolicy(acr, mfaPolicy string) bool {
+	return Meets(acr, Need(Requirement{}, mfaPolicy, Factors{}))
+}
+
 // Verdict is what a browser's session needs to answer a request.
 type Verdict int
 

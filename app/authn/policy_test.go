@@ -118,3 +118,21 @@ func TestStrongestAndMeets(t *testing.T) {
 		}
 	}
 }
+
+func TestFamilyMeetsPolicy(t *testing.T) {
+	for _, tc := range []struct {
+		acr, policy string
+		want        bool
+	}{
+		{"", tenants.MFAOff, true},
+		{"", tenants.MFAOptional, true},
+		{"", tenants.MFARequired, false},
+		{ACRMFA, tenants.MFARequired, true},
+		{ACRPhishingResistant, tenants.MFARequired, true},
+		{"", "", true},
+	} {
+		if got := FamilyMeetsPolicy(tc.acr, tc.policy); got != tc.want {
+			t.Errorf("FamilyMeetsPolicy(%q, %q) = %v, want %v", tc.acr, tc.policy, got, tc.want)
+		}
+	}
+}

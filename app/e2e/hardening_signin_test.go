@@ -147,14 +147,22 @@ func TestThrottleLocksThePairNotTheAccount(t *testing.T) {
 // TestMFAPolicyAppliesToExistingSessions is finding 8 of the security
 // review: a session that signed in with a password before the tenant
 // required two-step verification must step up: prompt=none answers
-// interaction_required, and an ordinary request goes to enrolment instead
-// of issuing tokens that say amr ["pwd"].
+// interaction_required, an ordinary request goes to enrolment instead of
+// issuing tokens that say amr ["pwd"], and a refresh token of the
+// one-factor sign-in is refused.
 func TestMFAPolicyAppliesToExistingSessions(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		f := e.fixture("acme")
 		b := e.browser()
-		f.codeFlow(b, f.web, []string{"openid"})
+		tok, _ := f.codeFlow(b, f.web, []string{"openid", "offline_access"})
+		if tok.RefreshToken == "" {
+			t.Fatal("no refresh token")
+		}
 		f.setMFAPolicy(t, tenants.MFARequired)
+		// The family of the one-factor sign-in ends with the policy too.
+		if status, body := f.refresh(tok.RefreshToken); status != http.StatusBadRequest || body["error"] != "invalid_grant" {
+			t.Fatalf("refresh of a one-factor family under a required policy: %d %v", status, body)
+		}
 		_, challenge := pkce()
 		p := b.get(f.authorizeURL(f.web.ClientID, url.Values{"code_challenge": {challenge}, "code_challenge_method": {"S256"},
 			"prompt": {"none"}, "scope": {"openid"}}))

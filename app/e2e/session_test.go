@@ -28,16 +28,25 @@ func TestSessionPromptsAndMaxAge(t *testing.T) {
 		if q := mustURL(p.location).Query(); p.status != http.StatusFound || q.Get("code") == "" || q.Get("iss") != f.issuer {
 			t.Fatalf("prompt=none with session: %d %s", p.status, p.location)
 		}
-		// A new scope needs consent: prompt=none says consent_required.
+		// A new scope needs consent: prompt=none says consent_required,
+		// and a request that fails at once is never stored.
+		before := f.authRequests(t)
 		p = b.get(f.authorizeURL(f.web.ClientID, pk(url.Values{"prompt": {"none"}, "scope": {"openid profile"}})))
 		if q := mustURL(p.location).Query(); q.Get("error") != "consent_required" {
 			t.Fatalf("prompt=none with a new scope: %s", p.location)
 		}
+		if n := f.authRequests(t); n != before {
+			t.Fatalf("a prompt=none failure stored %d authorization requests", n-before)
+		}
 		// Without prompt, the session skips the login page and consent:
-		// the authorization endpoint answers the client in one redirect.
+		// the authorization endpoint answers the client in one redirect,
+		// and stores the request once, completed with its code.
 		p = b.get(f.authorizeURL(f.web.ClientID, pk(nil)))
 		if !strings.HasPrefix(p.location, redirectURI) || mustURL(p.location).Query().Get("code") == "" {
 			t.Fatalf("with a session the flow should complete in one redirect: %d %s", p.status, p.location)
+		}
+		if n := f.authRequests(t); n != before+1 {
+			t.Fatalf("a signed-in authorization stored %d requests, want 1", n-before)
 		}
 		// prompt=login and max_age=0 show the login page again.
 		for _, extra := range []url.Values{{"prompt": {"login"}}, {"max_age": {"0"}}} {

@@ -16,8 +16,9 @@ import (
 // authorize is the authorization endpoint (RFC 6749 §3.1, OIDC Core
 // §3.1.2), GET or POST. It validates the request and binds it to this
 // browser (package oidc), then answers at once when the browser's session
-// satisfies it and consent was given — one redirect back to the client —
-// or sends the browser to the login page. With prompt=none it never shows
+// satisfies it and consent was given — one redirect back to the client,
+// one database write — or stores it and sends the browser to the login or
+// consent page. With prompt=none it never shows
 // a page (OIDC Core §3.1.2.6): login_required without a usable session,
 // interaction_required when the session must step up, consent_required.
 func (h *Handler) authorize(c echo.Context) error {
@@ -51,15 +52,16 @@ func (h *Handler) authorize(c echo.Context) error {
 	switch {
 	case verdict == authn.Satisfied:
 	case !none:
+		if err := h.provider.Save(ctx, ar); err != nil {
+			return err
+		}
 		return web.Redirect(c, web.PathLogin+"?id="+url.QueryEscape(ar.ID))
 	case verdict == authn.StepUp:
 		return h.provider.Fail(ctx, ar, httperr.InteractionRequired, "the session must be confirmed with a second factor")
 	default:
 		return h.provider.Fail(ctx, ar, httperr.LoginRequired, "the user must sign in")
 	}
-	if err := h.provider.Authenticated(ctx, ar, fromSession(sess)); err != nil {
-		return err
-	}
+	h.provider.SignedIn(ar, fromSession(sess))
 	needed, err := h.scopesToConsent(ctx, ar)
 	if err != nil {
 		return err
@@ -68,9 +70,14 @@ func (h *Handler) authorize(c echo.Context) error {
 		if none {
 			return h.provider.Fail(ctx, ar, httperr.ConsentRequired, "the user must consent")
 		}
+		if err := h.provider.Save(ctx, ar); err != nil {
+			return err
+		}
 		return web.Redirect(c, web.PathConsent+"?id="+url.QueryEscape(ar.ID))
 	}
-	loc, err := h.provider.Complete(ctx, ar)
+	// Signed in, consent given: the request is stored completed, with its
+	// code, in one write, and the browser goes straight back.
+	loc, err := h.provider.CompleteSignedIn(ctx, ar)
 	if err != nil {
 		return err
 	}

@@ -2,30 +2,48 @@ package oidc
 
 import (
 	"context"
-	"errors"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
-
-	"github.com/gatehouse-id/gatehouse/tenants"
 )
 
 // checkAccessToken verifies a JWT access token of the tenant in ctx and
-// returns its claims and record. It fails for a token that is not ours, not
-// at+jwt, expired, revoked, or of a revoked family.
-func (p *Provider) checkAccessToken(ctx context.Context, token string) (*oidc.AccessTokenClaims, *tenants.AccessToken, error) {
+// returns its claims and what it says. It fails for a token that is not
+// ours, not at+jwt, expired, revoked, of a deleted client, of a revoked or
+// deleted family, or a user's token that names no family. The database is
+// asked once (tenants.Store.AccessTokenStatus).
+func (p *Provider) checkAccessToken(ctx context.Context, token string) (*oidc.AccessTokenClaims, *accessToken, error) {
 	var claims oidc.AccessTokenClaims
 	if err := p.verifyJWT(ctx, token, accessTokenJWTTyp, false, &claims); err != nil {
 		return nil, nil, err
 	}
-	rec, err := p.store.AccessTokenByID(ctx, claims.JWTID)
-	if errors.Is(err, tenants.ErrNotFound) {
+	if claims.JWTID == "" || claims.ClientID == "" || claims.Subject == "" {
 		return nil, nil, errBadToken
 	}
+	grantID := familyOf(claims.JWTID)
+	if grantID == "" && claims.Subject != claims.ClientID {
+		// A user's token always belongs to a family.
+		return nil, nil, errBadToken
+	}
+	st, err := p.store.AccessTokenStatus(ctx, claims.JWTID, claims.ClientID, grantID)
 	if err != nil {
 		return nil, nil, err
 	}
-	if !rec.Active(p.now()) || rec.Subject != claims.Subject || rec.ClientID != claims.ClientID {
+	if st.Revoked || !st.ClientExists {
 		return nil, nil, errBadToken
+	}
+	if grantID != "" && (!st.GrantFound || st.GrantRevoked || st.GrantClientID != claims.ClientID || st.GrantUserID != claims.Subject) {
+		return nil, nil, errBadToken
+	}
+	rec := &accessToken{
+		ID:        claims.JWTID,
+		ClientID:  claims.ClientID,
+		Subject:   claims.Subject,
+		GrantID:   grantID,
+		Scopes:    claims.Scopes,
+		ExpiresAt: claims.Expiration.AsTime(),
+	}
+	if len(claims.Audience) == 1 {
+		rec.Audience = claims.Audience[0]
 	}
 	return &claims, rec, nil
 }

@@ -196,9 +196,6 @@ func (p *Provider) Authorize(ctx context.Context, form url.Values, browserHash s
 		BrowserHash:         browserHash,
 		ExpiresAt:           p.now().Add(authRequestTTL),
 	}
-	if err := p.store.CreateAuthRequest(ctx, ar); err != nil {
-		return nil, httperr.Internal(err)
-	}
 	return ar, nil
 }
 

@@ -41,6 +41,12 @@ func (p *Provider) Complete(ctx context.Context, ar *tenants.AuthRequest) (strin
 	if err != nil {
 		return "", httperr.Internal(err)
 	}
+	return codeRedirect(t, ar, code)
+}
+
+// codeRedirect is where the browser delivers code to the client: its
+// redirect URI with code, state and iss (RFC 6749 §4.1.2, RFC 9207).
+func codeRedirect(t *tenants.Tenant, ar *tenants.AuthRequest, code string) (string, error) {
 	params := url.Values{"code": {code}, "iss": {t.Issuer}}
 	if ar.State != "" {
 		params.Set("state", ar.State)

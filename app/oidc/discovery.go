@@ -2,35 +2,46 @@ package oidc
 
 import (
 	"context"
+	"slices"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
-	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/gatehouse-id/gatehouse/app/authn"
+	"github.com/gatehouse-id/gatehouse/tenants"
 )
 
 // discovery is the provider metadata (OIDC Discovery §3, RFC 8414) with
-// RFC 9207's flag, which the engine's type lacks.
+// the fields the library's type lacks: RFC 9207's flag and the prompt
+// values (OIDC Prompt Create §4). GrantTypesSupported shadows the library's
+// field, which omits an empty list: RFC 8414 §2 reads a missing one as
+// authorization_code and implicit.
 type discovery struct {
 	*oidc.DiscoveryConfiguration
-	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported"`
-	PromptValuesSupported                      []string `json:"prompt_values_supported"`
+	GrantTypesSupported                        []oidc.GrantType `json:"grant_types_supported"`
+	AuthorizationResponseIssParameterSupported bool             `json:"authorization_response_iss_parameter_supported"`
+	PromptValuesSupported                      []string         `json:"prompt_values_supported"`
 }
 
 // Discovery describes exactly what this tenant supports, built from its
-// stored issuer, never from the request.
-func (s *server) Discovery(ctx context.Context, _ *op.Request[struct{}]) (*op.Response, error) {
-	t, err := tenantFrom(ctx)
+// stored issuer, never from the request: its grants (registry order), the
+// algorithms it signs with, the vocabulary's scopes, claims, prompts, ACR
+// values and response modes.
+func (p *Provider) Discovery(ctx context.Context) (*Response, error) {
+	t, set, err := p.tenantKeys(ctx)
 	if err != nil {
-		return nil, err
+		return nil, serverError(err)
 	}
-	algs, err := (&storage{p: s.p}).SignatureAlgorithms(ctx)
-	if err != nil {
-		return nil, op.AsStatusError(oidc.ErrServerError().WithParent(err), 500)
+	var algs []string
+	for _, k := range set.All {
+		if !slices.Contains(algs, string(k.Algorithm)) {
+			algs = append(algs, string(k.Algorithm))
+		}
 	}
-	algNames := make([]string, len(algs))
-	for i, a := range algs {
-		algNames[i] = string(a)
+	grants := []oidc.GrantType{} // the tenant's, in registry order
+	for _, g := range tenants.GrantTypes() {
+		if t.AllowsGrant(g.Name) {
+			grants = append(grants, oidc.GrantType(g.Name))
+		}
 	}
 	iss := t.Issuer
 	clientAuth := []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost}
@@ -46,21 +57,21 @@ func (s *server) Discovery(ctx context.Context, _ *op.Request[struct{}]) (*op.Re
 			JwksURI:                                   iss + PathJWKS,
 			ScopesSupported:                           SupportedScopes,
 			ResponseTypesSupported:                    []string{string(oidc.ResponseTypeCode)},
-			ResponseModesSupported:                    []string{string(oidc.ResponseModeQuery)},
-			GrantTypesSupported:                       []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials},
+			ResponseModesSupported:                    ResponseModes,
 			SubjectTypesSupported:                     []string{"public"},
-			IDTokenSigningAlgValuesSupported:          algNames,
+			IDTokenSigningAlgValuesSupported:          algs,
 			TokenEndpointAuthMethodsSupported:         append(clientAuth, oidc.AuthMethodNone),
 			RevocationEndpointAuthMethodsSupported:    append(clientAuth, oidc.AuthMethodNone),
 			IntrospectionEndpointAuthMethodsSupported: clientAuth,
 			ClaimsSupported:                           supportedClaims,
 			CodeChallengeMethodsSupported:             []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256},
 			ACRValuesSupported:                        authn.SupportedACR,
+			RequestParameterSupported:                 false,
+			RequestURIParameterSupported:              false,
 		},
+		GrantTypesSupported:                        grants,
 		AuthorizationResponseIssParameterSupported: true,
 		PromptValuesSupported:                      authn.SupportedPrompts,
 	}
-	resp := op.NewResponse(d)
-	resp.Header = map[string][]string{"Cache-Control": {"public, max-age=300"}}
-	return resp, nil
+	return publicAnswer(d, publicMaxAge), nil
 }

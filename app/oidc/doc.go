@@ -1,12 +1,21 @@
-// Package oidc is Gatehouse's OpenID provider: it wires the zitadel/oidc
-// engine (pkg/op) to the tenant stores, serves every tenant as its own
-// issuer, and closes the engine's gaps: PKCE S256 for every client, auth
-// requests bound to the browser, RFC 9068 access tokens, refresh rotation
-// with family revocation, code replay revocation, RFC 8707 resources, and
-// introspection and userinfo that honour revocation.
+// Package oidc is Gatehouse's OpenID provider and OAuth 2.0 authorization
+// server: every tenant is its own issuer, and this package owns its
+// protocol endpoints end to end.
 //
-// It knows nothing of Echo or GORM: the browser-facing handlers (package
-// login) call its Authorize/Complete services; the token, introspection,
-// revocation, userinfo, discovery and JWKS endpoints are the engine's, with
-// our overrides ([server]).
+//   - The authorization request ([Provider.Authorize], [Provider.Begin],
+//     [Provider.Request], [Provider.Authenticated], [Provider.Complete],
+//     [Provider.Fail]): created, bound to the browser, completed once.
+//     Package login drives it from the pages.
+//   - The token endpoint ([Provider.Token]): one strict form parser, one
+//     client authentication, the grant looked up in the registry
+//     (tenants.GrantTypes) and checked against the tenant's and the
+//     client's grants once, then one handler per grant (token.go).
+//   - Introspection, revocation, userinfo, discovery and the JWKS.
+//
+// ID and access tokens are minted here (mint.go) with the zitadel/oidc
+// library's claim types and JOSE signing; the library's server (pkg/op) is
+// not used. Failures are *httperr.Error, which the server writes as OAuth's
+// JSON error (RFC 6749 §5.2) with its WWW-Authenticate challenge.
+//
+// It knows nothing of Echo or GORM.
 package oidc

@@ -2,13 +2,14 @@ package oidc
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
-	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
+	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
 
 // Introspect answers RFC 7662 for every token Gatehouse issues: refresh
@@ -17,19 +18,25 @@ import (
 // and it was issued to the calling client (the policy: a client may learn
 // about its own tokens only). Everything else, including a token of another
 // tenant, is {"active": false}.
-func (s *server) Introspect(ctx context.Context, r *op.Request[op.IntrospectionRequest]) (*op.Response, error) {
-	p := s.p
+func (p *Provider) Introspect(ctx context.Context, r *http.Request) (*Response, error) {
 	t, err := tenantFrom(ctx)
 	if err != nil {
 		return nil, err
 	}
-	caller, err := p.authenticateClient(ctx, r.Data.ClientCredentials, true)
+	form, err := ParseForm(r)
 	if err != nil {
 		return nil, err
 	}
+	caller, err := p.authenticateCaller(ctx, r, form, true)
+	if err != nil {
+		return nil, err
+	}
+	token := form.Get("token")
+	if token == "" {
+		return nil, oauthErr(httperr.InvalidRequest, "token is required")
+	}
 	resp := &oidc.IntrospectionResponse{}
-	token := r.Data.Token
-	hint := r.Form.Get("token_type_hint")
+	hint := form.Get("token_type_hint")
 	if len(token) <= maxTokenLength {
 		if hint == "refresh_token" {
 			p.introspectRefresh(ctx, t, caller, token, resp)
@@ -43,9 +50,7 @@ func (s *server) Introspect(ctx context.Context, r *op.Request[op.IntrospectionR
 			}
 		}
 	}
-	out := op.NewResponse(resp)
-	out.Header = noStore()
-	return out, nil
+	return jsonAnswer(resp), nil
 }
 
 func (p *Provider) introspectAccess(ctx context.Context, caller *client, token string, resp *oidc.IntrospectionResponse) {

@@ -9,26 +9,30 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
-	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/keyring"
 )
 
-// signingKey adapts a tenant's signing key to op.SigningKey.
-type signingKey struct{ k *keyring.Key }
-
-func (s signingKey) SignatureAlgorithm() jose.SignatureAlgorithm { return s.k.Algorithm }
-func (s signingKey) Key() any                                    { return s.k.Private }
-func (s signingKey) ID() string                                  { return s.k.ID }
-
-// publicKey adapts a published key to op.Key.
-type publicKey struct{ k *keyring.Key }
-
-func (p publicKey) ID() string                         { return p.k.ID }
-func (p publicKey) Algorithm() jose.SignatureAlgorithm { return p.k.Algorithm }
-func (p publicKey) Use() string                        { return "sig" }
-func (p publicKey) Key() any                           { return p.k.Public }
+// JWKS is the tenant's JSON Web Key Set (RFC 7517 §5): every key that
+// still verifies tokens (the signing key, a next key published before it
+// signs, retired keys until the tokens they signed expire). Caches may keep
+// it publicMaxAge seconds.
+func (p *Provider) JWKS(ctx context.Context) (*Response, error) {
+	_, set, err := p.tenantKeys(ctx)
+	if err != nil {
+		return nil, serverError(err)
+	}
+	now := p.now()
+	out := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{}}
+	for _, k := range set.All {
+		if k.ExpiresAt != nil && !now.Before(*k.ExpiresAt) {
+			continue
+		}
+		out.Keys = append(out.Keys, k.JWK())
+	}
+	return publicAnswer(out, publicMaxAge), nil
+}
 
 // tenantKeys returns the keys of the tenant in ctx.
 func (p *Provider) tenantKeys(ctx context.Context) (*tenants.Tenant, *keyring.Set, error) {
@@ -64,7 +68,7 @@ func (p *Provider) verifyJWT(ctx context.Context, token, wantTyp string, allowEx
 		return errBadToken
 	}
 	key, ok := set.Find(h.KeyID)
-	if !ok || string(key.Algorithm) != h.Algorithm {
+	if !ok || string(key.Algorithm) != h.Algorithm || key.ExpiresAt != nil && !p.now().Before(*key.ExpiresAt) {
 		return errBadToken
 	}
 	payload, err := jws.Verify(key.Public)
@@ -86,8 +90,3 @@ func (p *Provider) verifyJWT(ctx context.Context, token, wantTyp string, allowEx
 	}
 	return nil
 }
-
-var (
-	_ op.SigningKey = signingKey{}
-	_ op.Key        = publicKey{}
-)

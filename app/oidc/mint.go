@@ -3,21 +3,44 @@ package oidc
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/crypto"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
-	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/tenants/keyring"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
 )
 
-// newAccessToken returns the record of an access token of the tenant t,
-// expiring after the tenant's access token lifetime.
-func (p *Provider) newAccessToken(t *tenants.Tenant, clientID, subject string, scopes []string, audience string, grantID *string) *tenants.AccessToken {
-	return &tenants.AccessToken{
-		ID:        secret.Token(16),
+// accessToken is what an access token says. It is not stored: the signed
+// JWT carries it, and the revocation list (tenants.RevokedToken) and the
+// family's state say whether it is still active.
+type accessToken struct {
+	// ID is the jti. A family token's jti names its family (see familyOf).
+	ID       string
+	ClientID string
+	Subject  string
+	// GrantID is the family of a user's token; "" for a client's own token
+	// (client credentials).
+	GrantID   string
+	Scopes    []string
+	Audience  string
+	ExpiresAt time.Time
+}
+
+// newAccessToken returns an access token of the tenant t, expiring after
+// the tenant's access token lifetime. A token issued in the family grantID
+// gets a jti that starts with the family's id, so that checking it needs
+// nothing but the token.
+func (p *Provider) newAccessToken(t *tenants.Tenant, clientID, subject string, scopes []string, audience, grantID string) *accessToken {
+	jti := secret.Token(16)
+	if grantID != "" {
+		jti = grantID + jtiFamilySep + jti
+	}
+	return &accessToken{
+		ID:        jti,
 		ClientID:  clientID,
 		Subject:   subject,
 		GrantID:   grantID,
@@ -25,6 +48,19 @@ func (p *Provider) newAccessToken(t *tenants.Tenant, clientID, subject string, s
 		Audience:  audience,
 		ExpiresAt: p.now().Add(t.AccessTokenTTL()).Truncate(time.Second),
 	}
+}
+
+// jtiFamilySep separates the family from the random part of a family
+// token's jti; neither family ids nor secret.Token use it.
+const jtiFamilySep = "."
+
+// familyOf returns the family a jti names, or "" for a client's own token.
+func familyOf(jti string) string {
+	g, _, ok := strings.Cut(jti, jtiFamilySep)
+	if !ok {
+		return ""
+	}
+	return g
 }
 
 // accessTokenAudience is the aud of an access token: the API it was issued
@@ -40,10 +76,10 @@ func accessTokenAudience(t *tenants.Tenant, audience string) string {
 // signAccessToken writes an RFC 9068 JWT access token for rec: JOSE typ
 // at+jwt, with iss, sub, aud, client_id, scope, exp, iat, jti (and
 // auth_time for a user's token), signed by the tenant's current key.
-func (p *Provider) signAccessToken(ctx context.Context, t *tenants.Tenant, rec *tenants.AccessToken, authTime *time.Time) (string, error) {
+func (p *Provider) signAccessToken(ctx context.Context, t *tenants.Tenant, rec *accessToken, authTime *time.Time) (string, error) {
 	_, set, err := p.tenantKeys(ctx)
 	if err != nil {
-		return "", oidc.ErrServerError().WithParent(err)
+		return "", serverError(err)
 	}
 	claims := oidc.NewAccessTokenClaims(t.Issuer, rec.Subject, []string{accessTokenAudience(t, rec.Audience)}, rec.ExpiresAt, rec.ID, rec.ClientID, 0)
 	claims.IssuedAt = oidc.FromTime(p.now())
@@ -54,54 +90,72 @@ func (p *Provider) signAccessToken(ctx context.Context, t *tenants.Tenant, rec *
 	}
 	signer, err := set.Signer(accessTokenJWTTyp)
 	if err != nil {
-		return "", oidc.ErrServerError().WithParent(err)
+		return "", serverError(err)
 	}
 	tok, err := crypto.Sign(claims, signer)
 	if err != nil {
-		return "", oidc.ErrServerError().WithParent(err)
+		return "", serverError(err)
 	}
 	return tok, nil
 }
 
-// idTokenRequest is what an ID token is minted from: a grant, and the auth
-// request's nonce on the code exchange (not on refresh, OIDC Core §12.2).
-type idTokenRequest struct {
-	grant  *tenants.Grant
-	scopes []string
-	nonce  string
+// signIDToken mints an ID token (OIDC Core §2) the way access tokens are
+// minted: typ JWT, iss, sub, aud and azp the client, exp after the tenant's
+// ID token lifetime, iat, auth_time, nonce (code exchange only, §12.2),
+// acr, amr, at_hash of the access token (§3.1.3.6), idp for an upstream
+// login, and the user's claims for the scopes.
+func (p *Provider) signIDToken(ctx context.Context, t *tenants.Tenant, set *keyring.Set, grant *tenants.Grant, scopes []string, nonce, accessToken string) (string, error) {
+	u, err := p.store.UserByID(ctx, grant.UserID)
+	if err != nil {
+		return "", err
+	}
+	now := p.now()
+	claims := oidc.NewIDTokenClaims(t.Issuer, grant.UserID, []string{grant.ClientID}, now.Add(t.IDTokenTTL()), grant.AuthTime, nonce, grant.ACR, grant.AMR, grant.ClientID, 0)
+	claims.IssuedAt = oidc.FromTime(now)
+	alg := set.Signing.Algorithm
+	if accessToken != "" {
+		claims.AccessTokenHash, err = oidc.ClaimHash(accessToken, alg)
+		if err != nil {
+			return "", err
+		}
+	}
+	info := new(oidc.UserInfo)
+	fillUserinfo(info, u, scopes)
+	if grant.IDP != "" {
+		// How the user authenticated, next to amr: the upstream connection.
+		info.AppendClaims("idp", grant.IDP)
+	}
+	claims.SetUserInfo(info)
+	signer, err := set.Signer(idTokenJWTTyp)
+	if err != nil {
+		return "", err
+	}
+	return crypto.Sign(claims, signer)
 }
 
-var _ op.AuthRequest = (*idTokenRequest)(nil)
-
-func (r *idTokenRequest) GetID() string                         { return r.grant.ID }
-func (r *idTokenRequest) GetACR() string                        { return r.grant.ACR }
-func (r *idTokenRequest) GetAMR() []string                      { return r.grant.AMR }
-func (r *idTokenRequest) GetAudience() []string                 { return []string{r.grant.ClientID} }
-func (r *idTokenRequest) GetAuthTime() time.Time                { return r.grant.AuthTime }
-func (r *idTokenRequest) GetClientID() string                   { return r.grant.ClientID }
-func (r *idTokenRequest) GetCodeChallenge() *oidc.CodeChallenge { return nil }
-func (r *idTokenRequest) GetNonce() string                      { return r.nonce }
-func (r *idTokenRequest) GetRedirectURI() string                { return "" }
-func (r *idTokenRequest) GetResponseType() oidc.ResponseType    { return oidc.ResponseTypeCode }
-func (r *idTokenRequest) GetResponseMode() oidc.ResponseMode    { return oidc.ResponseModeQuery }
-func (r *idTokenRequest) GetScopes() []string                   { return r.scopes }
-func (r *idTokenRequest) GetState() string                      { return "" }
-func (r *idTokenRequest) GetSubject() string                    { return r.grant.UserID }
-func (r *idTokenRequest) Done() bool                            { return true }
-
-// signIDToken mints an ID token through the engine (typ JWT, at_hash of
-// accessToken, nonce, auth_time, amr, azp, the claims of the scopes).
-func (p *Provider) signIDToken(ctx context.Context, t *tenants.Tenant, c *client, req *idTokenRequest, accessToken string) (string, error) {
-	return op.CreateIDToken(ctx, t.Issuer, req, t.IDTokenTTL(), accessToken, "", &storage{p: p}, c)
-}
-
-// tokenResponse is the answer of the token endpoint, never cached (RFC 6749 §5.1).
-func tokenResponse(resp *oidc.AccessTokenResponse) *op.Response {
-	r := op.NewResponse(resp)
-	r.Header = noStore()
-	return r
-}
-
-func noStore() map[string][]string {
-	return map[string][]string{"Cache-Control": {"no-store"}, "Pragma": {"no-cache"}}
+// respondWithTokens signs the access token (and an ID token for openid)
+// and answers the token request (RFC 6749 §5.1).
+func (p *Provider) respondWithTokens(ctx context.Context, t *tenants.Tenant, grant *tenants.Grant, at *accessToken, scopes []string, refresh, nonce string) (*Response, error) {
+	accessToken, err := p.signAccessToken(ctx, t, at, &grant.AuthTime)
+	if err != nil {
+		return nil, err
+	}
+	resp := &oidc.AccessTokenResponse{
+		AccessToken:  accessToken,
+		TokenType:    oidc.BearerToken,
+		RefreshToken: refresh,
+		ExpiresIn:    uint64(at.ExpiresAt.Sub(p.now()).Seconds()),
+		Scope:        scopes,
+	}
+	if slices.Contains(scopes, ScopeOpenID) {
+		_, set, err := p.tenantKeys(ctx)
+		if err != nil {
+			return nil, serverError(err)
+		}
+		resp.IDToken, err = p.signIDToken(ctx, t, set, grant, scopes, nonce, accessToken)
+		if err != nil {
+			return nil, serverError(err)
+		}
+	}
+	return jsonAnswer(resp), nil
 }

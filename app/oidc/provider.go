@@ -2,15 +2,12 @@ package oidc
 
 import (
 	"context"
-	"net/http"
 	"time"
-
-	"github.com/zitadel/oidc/v3/pkg/oidc"
-	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/cache"
 	"github.com/gatehouse-id/gatehouse/tenants/keyring"
+	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
 
 // Endpoint paths, relative to a tenant's issuer.
@@ -28,70 +25,32 @@ const (
 	codeTTL           = 60 * time.Second
 	maxTokenLength    = 8192
 	accessTokenJWTTyp = "at+jwt"
+	idTokenJWTTyp     = "JWT"
+	// publicMaxAge is how long caches may keep discovery and the JWKS, in
+	// seconds: a key is published at least this long before it signs.
+	publicMaxAge = "300"
 )
 
-// Config configures a Provider.
-type Config struct {
-	// CryptoKey keys the engine's own encryption of opaque values. It must be
-	// the same on every node (derive it from the master key).
-	CryptoKey [32]byte
-}
-
-// Provider serves every tenant's OpenID Connect endpoints.
+// Provider serves every tenant's OpenID Connect and OAuth endpoints.
 type Provider struct {
 	store *tenants.Store
 	cache *cache.Cache
 	keys  *keyring.Keyring
 	// now is the store's clock, the one clock of expiry.
-	now     func() time.Time
-	handler http.Handler
+	now func() time.Time
+	// grants dispatches the token endpoint by grant_type.
+	grants map[string]grantHandler
 }
 
 // New returns a Provider over store, with cached tenants and clients and the
 // tenants' keys.
-func New(cfg Config, store *tenants.Store, c *cache.Cache, keys *keyring.Keyring) (*Provider, error) {
+func New(store *tenants.Store, c *cache.Cache, keys *keyring.Keyring) (*Provider, error) {
 	p := &Provider{store: store, cache: c, keys: keys, now: store.Now}
-	opConfig := &op.Config{
-		CryptoKey:             cfg.CryptoKey,
-		CodeMethodS256:        true,
-		AuthMethodPost:        true,
-		GrantTypeRefreshToken: true,
-		SupportedScopes:       SupportedScopes,
-		SupportedClaims:       supportedClaims,
-	}
-	engine, err := op.NewProvider(opConfig, &storage{p: p}, issuerFromTenant)
-	if err != nil {
+	p.grants = p.grantHandlers()
+	if err := checkGrantHandlers(p.grants); err != nil {
 		return nil, err
 	}
-	endpoints := op.Endpoints{
-		Authorization: op.NewEndpoint(PathAuthorize),
-		Token:         op.NewEndpoint(PathToken),
-		Introspection: op.NewEndpoint(PathIntrospect),
-		Userinfo:      op.NewEndpoint(PathUserinfo),
-		Revocation:    op.NewEndpoint(PathRevoke),
-		EndSession:    op.NewEndpoint(PathEndSession),
-		JwksURI:       op.NewEndpoint(PathJWKS),
-	}
-	srv := &server{LegacyServer: op.NewLegacyServer(engine, endpoints), p: p}
-	// The authorize callback is never routed to the engine: the login
-	// handlers complete requests through Complete. CORS is Echo's.
-	p.handler = op.RegisterLegacyServer(srv, http.NotFound, op.WithServerCORSOptions(nil))
 	return p, nil
-}
-
-// Handler serves the engine's endpoints: token, introspection, revocation,
-// userinfo, discovery and JWKS. The request context must carry the tenant.
-func (p *Provider) Handler() http.Handler { return p.handler }
-
-// issuerFromTenant gives the engine the issuer of the tenant that the host
-// resolved to; it never looks at the Host or Forwarded headers itself.
-func issuerFromTenant(bool) (op.IssuerFromRequest, error) {
-	return func(r *http.Request) string {
-		if t, ok := tenants.FromContext(r.Context()); ok {
-			return t.Issuer
-		}
-		return ""
-	}, nil
 }
 
 // tenantFrom returns the tenant of the request. The server only routes here
@@ -99,14 +58,7 @@ func issuerFromTenant(bool) (op.IssuerFromRequest, error) {
 func tenantFrom(ctx context.Context) (*tenants.Tenant, error) {
 	t, ok := tenants.FromContext(ctx)
 	if !ok {
-		return nil, oidc.ErrServerError().WithParent(tenants.ErrNoTenant)
+		return nil, httperr.Internal(tenants.ErrNoTenant)
 	}
 	return t, nil
 }
-
-var (
-	supportedClaims = []string{
-		"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "azp", "at_hash",
-		"name", "given_name", "family_name", "email", "email_verified", "updated_at",
-	}
-)

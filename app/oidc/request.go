@@ -12,12 +12,15 @@ import (
 	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
 
-// The authorization request is this package's: [Provider.Authorize] (or
-// [Provider.Begin], for Gatehouse's own pages) creates it, bound to a
-// browser; [Provider.Request] loads it for that browser only;
+// The authorization request is this package's: [Provider.Authorize]
+// validates it, bound to a browser, and [Provider.Save] stores it for the
+// pages (or [Provider.Begin] does both, for Gatehouse's own pages);
+// [Provider.Request] loads it for that browser only;
 // [Provider.Authenticated] records who signed in for it; and
-// [Provider.Complete] or [Provider.Fail] ends it. The pages never write its
-// state themselves.
+// [Provider.Complete] or [Provider.Fail] ends it. A browser whose session
+// already satisfies a request needs no page: [Provider.SignedIn] and
+// [Provider.CompleteSignedIn] store it completed, in one write. The pages
+// never write its state themselves.
 
 // Intent is a sign-in one of Gatehouse's own pages asks for: why
 // (tenants.IntentAccount, ...), where the browser goes once it is done (a
@@ -83,6 +86,43 @@ func (p *Provider) Request(ctx context.Context, id, browserHash string) (*tenant
 		return nil, completed()
 	}
 	return ar, nil
+}
+
+// Save stores a request that Authorize validated, for the pages that will
+// sign the user in or ask for consent.
+func (p *Provider) Save(ctx context.Context, ar *tenants.AuthRequest) error {
+	if err := p.store.CreateAuthRequest(ctx, ar); err != nil {
+		return httperr.Internal(err)
+	}
+	return nil
+}
+
+// SignedIn records on ar, not yet stored, who is signed in for it and how:
+// the browser's session satisfied the request at /authorize. Save or
+// CompleteSignedIn then store it with that.
+func (p *Provider) SignedIn(ar *tenants.AuthRequest, a tenants.Authentication) {
+	at := a.Time
+	ar.UserID, ar.AuthTime, ar.AMR, ar.IDP, ar.ACR = a.UserID, &at, a.AMR, a.IDP, a.ACR
+}
+
+// CompleteSignedIn stores ar, signed in (SignedIn) and needing no consent,
+// with its one authorization code, in one write, and returns where to send
+// the browser, as Complete does.
+func (p *Provider) CompleteSignedIn(ctx context.Context, ar *tenants.AuthRequest) (string, error) {
+	t, err := tenantFrom(ctx)
+	if err != nil {
+		return "", err
+	}
+	if ar.UserID == "" || ar.AuthTime == nil || ar.Intent != "" {
+		return "", httperr.Internal(errors.New("oidc: CompleteSignedIn needs a client's request with a signed-in user"))
+	}
+	code := secret.Token(32)
+	hash, expires := secret.Hash(code), p.now().Add(codeTTL)
+	ar.CodeHash, ar.CodeExpiresAt = &hash, &expires
+	if err := p.store.CreateAuthRequest(ctx, ar); err != nil {
+		return "", httperr.Internal(err)
+	}
+	return codeRedirect(t, ar, code)
 }
 
 // Authenticated records on ar who signed in for it, and how.

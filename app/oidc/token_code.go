@@ -2,80 +2,75 @@ package oidc
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"log/slog"
+	"net/url"
 	"slices"
 	"strings"
 
-	"github.com/zitadel/oidc/v3/pkg/oidc"
-	"github.com/zitadel/oidc/v3/pkg/op"
-
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
+	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
 
-// CodeExchange redeems an authorization code (RFC 6749 §4.1.3, RFC 7636
-// §4.6). It keeps the legacy checks in their order — code lookup, PKCE,
-// client, redirect_uri — then claims the code atomically:
+// exchangeCode redeems an authorization code (RFC 6749 §4.1.3, RFC 7636
+// §4.6). The checks run in this order — code lookup, PKCE, client,
+// redirect_uri — then the code is claimed atomically:
 //
-//   - the PKCE verifier is always checked (the engine skips it for a
-//     confidential client that sends none), and a wrong one does not spend
-//     the code;
+//   - the PKCE verifier is always checked, for confidential clients too,
+//     and a wrong one does not spend the code;
 //   - a code presented by another client or with another redirect_uri is
 //     spent;
 //   - a second redemption, sequential or concurrent, fails and revokes the
 //     family the first one issued (RFC 6749 §4.1.2).
-func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.AccessTokenRequest]) (*op.Response, error) {
-	p := s.p
-	t, err := tenantFrom(ctx)
-	if err != nil {
-		return nil, err
+func (p *Provider) exchangeCode(ctx context.Context, t *tenants.Tenant, c *client, form url.Values) (*Response, error) {
+	code := form.Get("code")
+	if code == "" {
+		return nil, oauthErr(httperr.InvalidRequest, "code is required")
 	}
-	c, ok := r.Client.(*client)
-	if !ok {
-		return nil, oidc.ErrServerError()
+	if len(code) > 256 {
+		return nil, errInvalidGrant("invalid code")
 	}
-	if len(r.Data.Code) > 256 {
-		return nil, oidc.ErrInvalidGrant().WithDescription("invalid code")
-	}
-	ar, err := p.store.AuthRequestByCodeHash(ctx, secret.Hash(r.Data.Code))
+	ar, err := p.store.AuthRequestByCodeHash(ctx, secret.Hash(code))
 	if errors.Is(err, tenants.ErrNotFound) {
-		return nil, oidc.ErrInvalidGrant().WithDescription("invalid code")
+		return nil, errInvalidGrant("invalid code")
 	}
 	if err != nil {
-		return nil, oidc.ErrServerError().WithParent(err)
+		return nil, serverError(err)
 	}
 	if ar.CodeRedeemedAt != nil {
 		p.revokeReplayed(ctx, ar)
-		return nil, oidc.ErrInvalidGrant().WithDescription("code was already used")
+		return nil, errInvalidGrant("code was already used")
 	}
 	if ar.CodeExpiresAt == nil || !p.now().Before(*ar.CodeExpiresAt) {
-		return nil, oidc.ErrInvalidGrant().WithDescription("code expired")
+		return nil, errInvalidGrant("code expired")
 	}
-	if err := checkVerifier(r.Data.CodeVerifier, ar); err != nil {
+	if err := checkVerifier(form.Get("code_verifier"), ar); err != nil {
 		return nil, err
 	}
 	if ar.ClientID != c.ClientID {
 		_ = p.store.BurnCode(ctx, ar.ID)
-		return nil, oidc.ErrInvalidGrant().WithDescription("invalid code")
+		return nil, errInvalidGrant("invalid code")
 	}
-	if r.Data.RedirectURI != ar.RedirectURI {
+	if form.Get("redirect_uri") != ar.RedirectURI {
 		_ = p.store.BurnCode(ctx, ar.ID)
-		return nil, oidc.ErrInvalidGrant().WithDescription("redirect_uri does not correspond")
+		return nil, errInvalidGrant("redirect_uri does not correspond")
 	}
 	user, err := p.store.UserByID(ctx, ar.UserID)
 	if err != nil || user.DisabledAt != nil {
 		_ = p.store.BurnCode(ctx, ar.ID)
-		return nil, oidc.ErrInvalidGrant().WithDescription("the user can no longer sign in")
+		return nil, errInvalidGrant("the user can no longer sign in")
 	}
 
-	withRefresh := slices.Contains(ar.Scopes, oidc.ScopeOfflineAccess) && c.AllowsGrant(tenants.GrantRefreshToken) && t.AllowsGrant(tenants.GrantRefreshToken)
+	withRefresh := slices.Contains(ar.Scopes, ScopeOfflineAccess) && c.AllowsGrant(tenants.GrantRefreshToken) && t.AllowsGrant(tenants.GrantRefreshToken)
 	familyTTL := t.AccessTokenTTL()
 	if withRefresh {
 		familyTTL = max(familyTTL, t.RefreshTokenTTL())
 	}
 	if ar.AuthTime == nil {
-		return nil, oidc.ErrServerError().WithDescription("code issued without authentication")
+		return nil, serverError(errors.New("code issued without authentication"))
 	}
 	authTime := *ar.AuthTime
 	grant := &tenants.Grant{
@@ -90,8 +85,10 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 		ACR:       ar.ACR,
 		ExpiresAt: p.now().Add(familyTTL),
 	}
-	at := p.newAccessToken(t, c.ClientID, user.ID, ar.Scopes, ar.Audience, &grant.ID)
-	issue := tenants.Issue{Grant: grant, Access: at}
+	at := p.newAccessToken(t, c.ClientID, user.ID, ar.Scopes, ar.Audience, grant.ID)
+	issue := tenants.Issue{Grant: grant, Events: []*tenants.AuditEvent{
+		tokenEvent(auditTokenIssued, c.ClientID, user.ID, "success", tenants.GrantAuthorizationCode),
+	}}
 	var refresh string
 	if withRefresh {
 		refresh = secret.Token(32)
@@ -100,30 +97,30 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 	err = p.store.RedeemCode(ctx, ar.ID, issue)
 	if errors.Is(err, tenants.ErrConflict) {
 		// Another redemption won the race: this one is a replay.
-		if fresh, err := p.store.AuthRequestByCodeHash(ctx, secret.Hash(r.Data.Code)); err == nil {
+		if fresh, err := p.store.AuthRequestByCodeHash(ctx, secret.Hash(code)); err == nil {
 			p.revokeReplayed(ctx, fresh)
 		}
-		return nil, oidc.ErrInvalidGrant().WithDescription("code was already used")
+		return nil, errInvalidGrant("code was already used")
 	}
 	if err != nil {
-		return nil, oidc.ErrServerError().WithParent(err)
+		return nil, serverError(err)
 	}
-	p.audit(ctx, auditTokenIssued, c.ClientID, user.ID, "success", string(oidc.GrantTypeCode))
-	return p.respondWithTokens(ctx, t, c, grant, at, ar.Scopes, refresh, ar.Nonce)
+	return p.respondWithTokens(ctx, t, grant, at, ar.Scopes, refresh, ar.Nonce)
 }
 
 // checkVerifier checks a PKCE verifier (RFC 7636 §4.1, §4.6): 43 to 128
 // unreserved characters whose S256 is the stored challenge.
 func checkVerifier(verifier string, ar *tenants.AuthRequest) error {
 	if verifier == "" {
-		return oidc.ErrInvalidRequest().WithDescription("code_verifier is required")
+		return oauthErr(httperr.InvalidRequest, "code_verifier is required")
 	}
 	if len(verifier) < 43 || len(verifier) > 128 || strings.IndexFunc(verifier, notUnreserved) >= 0 {
-		return oidc.ErrInvalidGrant().WithDescription("invalid code_verifier")
+		return errInvalidGrant("invalid code_verifier")
 	}
-	return op.AuthorizeCodeChallenge(verifier, &oidc.CodeChallenge{
-		Challenge: ar.CodeChallenge, Method: oidc.CodeChallengeMethod(ar.CodeChallengeMethod),
-	})
+	if ar.CodeChallengeMethod != "S256" || !secret.Equal(s256(verifier), ar.CodeChallenge) {
+		return errInvalidGrant("invalid code_verifier")
+	}
+	return nil
 }
 
 func notUnreserved(r rune) bool {
@@ -144,25 +141,13 @@ func (p *Provider) revokeReplayed(ctx context.Context, ar *tenants.AuthRequest) 
 	slog.WarnContext(ctx, "authorization code replayed: token family revoked", "client_id", ar.ClientID, "grant_id", *ar.GrantID)
 }
 
-// respondWithTokens signs the access token (and an ID token for openid)
-// and answers the token request.
-func (p *Provider) respondWithTokens(ctx context.Context, t *tenants.Tenant, c *client, grant *tenants.Grant, at *tenants.AccessToken, scopes []string, refresh, nonce string) (*op.Response, error) {
-	accessToken, err := p.signAccessToken(ctx, t, at, &grant.AuthTime)
-	if err != nil {
-		return nil, err
-	}
-	resp := &oidc.AccessTokenResponse{
-		AccessToken:  accessToken,
-		TokenType:    oidc.BearerToken,
-		RefreshToken: refresh,
-		ExpiresIn:    uint64(at.ExpiresAt.Sub(p.now()).Seconds()),
-		Scope:        scopes,
-	}
-	if slices.Contains(scopes, oidc.ScopeOpenID) {
-		resp.IDToken, err = p.signIDToken(ctx, t, c, &idTokenRequest{grant: grant, scopes: scopes, nonce: nonce}, accessToken)
-		if err != nil {
-			return nil, oidc.ErrServerError().WithParent(err)
-		}
-	}
-	return tokenResponse(resp), nil
+// s256 is the PKCE S256 transformation (RFC 7636 §4.2):
+// BASE64URL(SHA256(ASCII(verifier))), unpadded.
+func s256(verifier string) string {
+	sum := sha256.Sum256([]byte(verifier))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
+
+// errInvalidGrant is a 400 invalid_grant (RFC 6749 §5.2): the code, refresh
+// token or verifier is not valid for this client.
+func errInvalidGrant(desc string) *httperr.Error { return oauthErr(httperr.InvalidGrant, "%s", desc) }

@@ -32,6 +32,6 @@ func (p *Provider) VerifyAccessToken(ctx context.Context, token string) (*TokenI
 		ClientID:  rec.ClientID,
 		Audience:  accessTokenAudience(t, rec.Audience),
 		Scopes:    append([]string(nil), rec.Scopes...),
-		UserToken: rec.GrantID != nil,
+		UserToken: rec.GrantID != "",
 	}, nil
 }

@@ -2,14 +2,33 @@ package oidc
 
 import "slices"
 
+// The OpenID Connect scopes, by name.
+const (
+	ScopeOpenID        = "openid"
+	ScopeProfile       = "profile"
+	ScopeEmail         = "email"
+	ScopeOfflineAccess = "offline_access"
+)
+
+// ResponseModes are the response modes Gatehouse answers authorization
+// requests with (OAuth 2.0 Multiple Response Type Encoding Practices §2).
+var ResponseModes = []string{"query"}
+
+// supportedClaims are the claims Gatehouse puts in ID tokens and userinfo,
+// for discovery's claims_supported.
+var supportedClaims = []string{
+	"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "at_hash", "idp",
+	"name", "given_name", "family_name", "email", "email_verified", "updated_at",
+}
+
 // The OpenID Connect scopes Gatehouse serves (OIDC Core §5.4, §11), each
 // with the words the consent page says for it: the one home of the list
 // that discovery, validation and the pages use.
 var standardScopes = []struct{ name, words string }{
-	{"openid", "Sign you in with your account"},
-	{"profile", "See your name"},
-	{"email", "See your email address"},
-	{"offline_access", "Stay connected when you are not using it"},
+	{ScopeOpenID, "Sign you in with your account"},
+	{ScopeProfile, "See your name"},
+	{ScopeEmail, "See your email address"},
+	{ScopeOfflineAccess, "Stay connected when you are not using it"},
 }
 
 // ignoredScopes are OpenID Connect scopes Gatehouse has no claims for; a

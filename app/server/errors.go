@@ -40,6 +40,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 	} else if e.Status >= 500 {
 		slog.ErrorContext(req.Context(), "request failed", "method", req.Method, "path", req.URL.Path, "request_id", reqID, "err", e.Error())
 	}
+	if e.Challenge != "" {
+		c.Response().Header().Set("WWW-Authenticate", e.Challenge)
+	}
 	if e.Redirect != nil {
 		loc, lerr := e.RedirectLocation()
 		if lerr == nil {
@@ -64,6 +67,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 		case code == "":
 			code = httperr.InvalidRequest
 		}
+		// Protocol errors are never cached (RFC 6749 §5.1, §5.2).
+		c.Response().Header().Set("Cache-Control", "no-store")
 		body := map[string]string{"error": code}
 		if e.Description != "" {
 			body["error_description"] = e.Description

@@ -47,16 +47,17 @@ func (s *Server) routes(signin *login.Handler, acct *account.Handler, con *conso
 	e.GET("/healthz", s.healthz, onApex)
 	e.GET("/", s.home)
 
-	// Tenant hosts: the engine's endpoints and the pages people see. The
+	// Tenant hosts: the protocol endpoints and the pages people see. The
 	// restriction is per route (not a group middleware, whose catch-all
 	// route would turn 405 into 404).
-	e.GET(oidc.PathDiscovery, s.engineEndpoint, onTenant, corsOpen)
-	e.GET(oidc.PathJWKS, s.engineEndpoint, onTenant, corsOpen)
-	e.POST(oidc.PathToken, s.engineEndpoint, onTenant, corsOpen)
-	e.POST(oidc.PathIntrospect, s.engineEndpoint, onTenant)
-	e.POST(oidc.PathRevoke, s.engineEndpoint, onTenant, corsOpen)
-	e.GET(oidc.PathUserinfo, s.engineEndpoint, onTenant, corsOpen)
-	e.POST(oidc.PathUserinfo, s.engineEndpoint, onTenant, corsOpen)
+	p := s.provider
+	e.GET(oidc.PathDiscovery, publicEndpoint(p.Discovery), onTenant, corsOpen)
+	e.GET(oidc.PathJWKS, publicEndpoint(p.JWKS), onTenant, corsOpen)
+	e.POST(oidc.PathToken, oauthEndpoint(p.Token), onTenant, corsOpen)
+	e.POST(oidc.PathIntrospect, oauthEndpoint(p.Introspect), onTenant)
+	e.POST(oidc.PathRevoke, oauthEndpoint(p.Revoke), onTenant, corsOpen)
+	e.GET(oidc.PathUserinfo, oauthEndpoint(p.UserInfo), onTenant, corsOpen)
+	e.POST(oidc.PathUserinfo, oauthEndpoint(p.UserInfo), onTenant, corsOpen)
 	for _, p := range []string{oidc.PathDiscovery, oidc.PathJWKS, oidc.PathToken, oidc.PathRevoke, oidc.PathUserinfo} {
 		e.OPTIONS(p, func(echo.Context) error { return nil }, onTenant, corsOpen)
 	}

@@ -115,9 +115,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	s.fed = federation.New(federation.Config{Factories: Connectors(), Upstream: upstream.New(cfg.UpstreamAllowHosts, deps.Upstream)}, deps.Store, box)
 	s.consoleSecret = admin.ConsoleSecret(box)
 
-	var cryptoKey [32]byte
-	copy(cryptoKey[:], box.Derive("gatehouse op crypto v1", 32))
-	s.provider, err = oidc.New(oidc.Config{CryptoKey: cryptoKey}, deps.Store, s.cache, s.keys)
+	s.provider, err = oidc.New(deps.Store, s.cache, s.keys)
 	if err != nil {
 		return nil, fmt.Errorf("build OpenID provider: %w", err)
 	}

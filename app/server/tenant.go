@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
-	zop "github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/views/httperr"
@@ -48,7 +47,6 @@ func (s *Server) resolveHost(next echo.HandlerFunc) echo.HandlerFunc {
 			return httperr.Internal(err)
 		}
 		ctx = tenants.WithTenant(ctx, t)
-		ctx = zop.ContextWithIssuer(ctx, t.Issuer)
 		c.SetRequest(c.Request().WithContext(ctx))
 		c.Set(hostKindKey, hostTenant)
 		return next(c)

@@ -3,7 +3,9 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -455,8 +457,14 @@ func testAudit(t *testing.T, s *tenants.Store) {
 // testAppendAudit checks which tenant's log an event goes to: the one it
 // names, whatever ctx carries, or else the one in ctx.
 func testAppendAudit(t *testing.T, s *tenants.Store) {
-	ctx, tn := newTenant(t, s, "append-audit")
-	octx, _ := newTenant(t, s, "append-audit-other")
+	checkAppendAudit(t, s, "append-audit", s.AppendAudit)
+}
+
+// checkAppendAudit checks an append of the audit log as testAppendAudit
+// says.
+func checkAppendAudit(t *testing.T, s *tenants.Store, prefix string, appendAudit func(context.Context, *tenants.AuditEvent) error) {
+	ctx, tn := newTenant(t, s, prefix)
+	octx, _ := newTenant(t, s, prefix+"-other")
 	taken := mustAudit(t, ctx, s, &tenants.AuditEvent{Action: "tenant.updated"})
 	tests := []struct {
 		name    string
@@ -474,7 +482,7 @@ func testAppendAudit(t *testing.T, s *tenants.Store) {
 		t.Run(tt.name, func(t *testing.T) {
 			ev := tt.ev
 			before := s.Now()
-			if err := s.AppendAudit(tt.ctx, &ev); !errors.Is(err, tt.wantErr) {
+			if err := appendAudit(tt.ctx, &ev); !errors.Is(err, tt.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
 			if tt.wantErr != nil {
@@ -491,5 +499,283 @@ func testAppendAudit(t *testing.T, s *tenants.Store) {
 	}
 	if got, err := s.ListAudit(octx, tenants.AuditFilter{}); err != nil || len(got) != 0 {
 		t.Errorf("log of the tenant in ctx = %+v, %v; want it empty", got, err)
+	}
+}
+
+// testAppendAuditGrouped checks the grouped append of the hot path as
+// testAppendAudit does the plain one, alone and with an origin; and that
+// an event naming a client that is not there (deleted, or another
+// tenant's) is refused, as the token it records must not be issued.
+func testAppendAuditGrouped(t *testing.T, s *tenants.Store) {
+	checkAppendAudit(t, s, "grouped-audit", s.AppendAuditGrouped)
+	ctx, tn := newTenant(t, s, "grouped-origin")
+	octx, _ := newTenant(t, s, "grouped-origin-other")
+	mustClient(t, ctx, s, "machine")
+	theirs := mustClient(t, octx, s, "theirs-"+suffix())
+	mustClient(t, ctx, s, "doomed")
+	if err := s.DeleteClient(ctx, "doomed"); err != nil {
+		t.Fatal(err)
+	}
+	for name, ev := range map[string]*tenants.AuditEvent{
+		"an unknown client":       {Action: "token.issued", ClientID: "nope"},
+		"a deleted client":        {Action: "token.issued", ClientID: "doomed"},
+		"another tenant's client": {Action: "token.issued", ClientID: theirs.ClientID},
+	} {
+		if err := s.AppendAuditGrouped(ctx, ev); !errors.Is(err, tenants.ErrNotFound) {
+			t.Errorf("event of %s: err = %v, want %v", name, err, tenants.ErrNotFound)
+		}
+		if n := countRows(t, s, "audit_events", "id", ev.ID); n != 0 {
+			t.Errorf("event of %s: %d rows, want none", name, n)
+		}
+	}
+	ctx = tenants.WithOrigin(ctx, tenants.Origin{IP: "192.0.2.9", UserAgent: "storetest\xff-grouped", RequestID: "req-1"})
+	ev := &tenants.AuditEvent{Action: "token.issued", ClientID: "machine"}
+	if err := s.AppendAuditGrouped(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ListAudit(ctx, tenants.AuditFilter{Limit: 10})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("log = %+v, %v; want the one event", got, err)
+	}
+	if g := got[0]; g.ID != ev.ID || g.TenantID != tn.ID || g.IPAddress != "192.0.2.9" || g.UserAgent != "storetest-grouped" || g.RequestID != "req-1" || g.ClientID != "machine" {
+		t.Errorf("event %+v, want the origin of ctx, its user agent valid UTF-8", g)
+	}
+}
+
+// testAppendAuditGroupedConcurrently appends from many requests at once,
+// as the token endpoint under load does: every call returns nil once its
+// event is stored, every event is stored exactly once in its own tenant's
+// log, and a caller that gives up (its context cancelled) fails nobody
+// else.
+func testAppendAuditGroupedConcurrently(t *testing.T, s *tenants.Store) {
+	const n = 50
+	actx, a := newTenant(t, s, "grouped-a")
+	bctx, b := newTenant(t, s, "grouped-b")
+	mustClient(t, actx, s, "machine")
+	mustClient(t, bctx, s, "machine")
+	onlyA := mustClient(t, actx, s, "only-a-"+suffix())
+	cancelled, cancel := context.WithCancel(actx)
+	cancel()
+	tenantOf := func(i int) (context.Context, string) {
+		if i%2 == 0 {
+			return actx, a.ID
+		}
+		return bctx, b.ID
+	}
+	stored := func(t *testing.T, ev *tenants.AuditEvent, tenantID string) int {
+		t.Helper()
+		return countSQL(t, s, "SELECT COUNT(*) FROM audit_events WHERE id = ? AND tenant_id = ?", ev.ID, tenantID)
+	}
+	events := func(round string) []*tenants.AuditEvent {
+		evs := make([]*tenants.AuditEvent, n)
+		for i := range evs {
+			evs[i] = &tenants.AuditEvent{Action: "token.issued", TargetType: "client", TargetID: fmt.Sprintf("%s-%d", round, i), ClientID: "machine"}
+		}
+		return evs
+	}
+
+	t.Run("every event once", func(t *testing.T) {
+		evs := events("all")
+		errs := race(n, func(i int) error {
+			ctx, _ := tenantOf(i)
+			return s.AppendAuditGrouped(ctx, evs[i])
+		})
+		ids := map[string]bool{}
+		for i, err := range errs {
+			_, tid := tenantOf(i)
+			if err != nil {
+				t.Errorf("append %d: %v", i, err)
+			}
+			if got := stored(t, evs[i], tid); got != 1 {
+				t.Errorf("event %d: %d rows in its tenant's log when the call returned, want 1", i, got)
+			}
+			if ids[evs[i].ID] {
+				t.Errorf("event %d: id %s given twice", i, evs[i].ID)
+			}
+			ids[evs[i].ID] = true
+		}
+		for _, c := range []struct {
+			ctx  context.Context
+			want int
+		}{{actx, n / 2}, {bctx, n / 2}} {
+			if got, err := s.ListAudit(c.ctx, tenants.AuditFilter{Limit: 1000}); err != nil || len(got) != c.want {
+				t.Errorf("log of %d events, %v; want %d", len(got), err, c.want)
+			}
+		}
+	})
+	t.Run("a refused event fails no other", func(t *testing.T) {
+		// Some events name a client their tenant does not have: each of
+		// those is refused, in the same batches as the others.
+		evs := events("refused")
+		refused := func(i int) bool { return i%7 == 0 }
+		for i, ev := range evs {
+			switch {
+			case refused(i) && i%2 == 0:
+				ev.ClientID = "gone"
+			case refused(i):
+				ev.ClientID = onlyA.ClientID // b's event, a's client
+			}
+		}
+		errs := race(n, func(i int) error {
+			ctx, _ := tenantOf(i)
+			return s.AppendAuditGrouped(ctx, evs[i])
+		})
+		for i, err := range errs {
+			_, tid := tenantOf(i)
+			want, rows := error(nil), 1
+			if refused(i) {
+				want, rows = tenants.ErrNotFound, 0
+			}
+			if !errors.Is(err, want) {
+				t.Errorf("append %d: err = %v, want %v", i, err, want)
+			}
+			if got := stored(t, evs[i], tid); got != rows {
+				t.Errorf("event %d: %d rows, want %d", i, got, rows)
+			}
+		}
+	})
+	t.Run("a cancelled caller fails no other", func(t *testing.T) {
+		evs := events("cancel")
+		gaveUp := func(i int) bool { return i%10 == 0 }
+		errs := race(n, func(i int) error {
+			ctx, _ := tenantOf(i)
+			if gaveUp(i) {
+				ctx = cancelled
+			}
+			return s.AppendAuditGrouped(ctx, evs[i])
+		})
+		for i, err := range errs {
+			if gaveUp(i) {
+				// It may have led the insert of its event, or given up
+				// waiting for it.
+				if err != nil && !errors.Is(err, context.Canceled) {
+					t.Errorf("cancelled append %d: err = %v, want nil or %v", i, err, context.Canceled)
+				}
+				if got := stored(t, evs[i], a.ID); got > 1 || err == nil && got != 1 {
+					t.Errorf("cancelled append %d (err %v): %d rows", i, err, got)
+				}
+				continue
+			}
+			_, tid := tenantOf(i)
+			if err != nil {
+				t.Errorf("append %d beside cancelled ones: %v", i, err)
+			}
+			if got := stored(t, evs[i], tid); got != 1 {
+				t.Errorf("event %d: %d rows when the call returned, want 1", i, got)
+			}
+		}
+		// The group is not stuck: a cancelled caller alone, and then a
+		// live one, are written.
+		alone := &tenants.AuditEvent{Action: "token.issued", TargetID: "alone"}
+		if err := s.AppendAuditGrouped(cancelled, alone); err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("cancelled append alone: %v", err)
+		}
+		after := &tenants.AuditEvent{Action: "token.issued", TargetID: "after"}
+		if err := s.AppendAuditGrouped(actx, after); err != nil {
+			t.Fatalf("append after the cancelled ones: %v", err)
+		}
+		if got := stored(t, after, a.ID); got != 1 {
+			t.Errorf("append after the cancelled ones: %d rows, want 1", got)
+		}
+	})
+}
+
+// testAppendAuditGroupedCancelledLeader cancels the request of the caller
+// that leads a grouped insert while the insert waits for the database, with
+// other callers' events queued behind it: their appends must not fail with
+// its cancellation, and its own event is written too.
+func testAppendAuditGroupedCancelledLeader(t *testing.T, s *tenants.Store) {
+	const n = 20
+	ctx, tn := newTenant(t, s, "grouped-leader")
+	release := blockAuditWrites(t, s)
+	defer release()
+
+	leaderCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	leading := make(chan struct{})
+	leaderEv := &tenants.AuditEvent{Action: "token.issued", TargetID: "leader"}
+	leaderErr := make(chan error, 1)
+	go func() {
+		leaderErr <- s.AppendAuditGrouped(&valueSeen{Context: leaderCtx, seen: func() { close(leading) }}, leaderEv)
+	}()
+	<-leading // it is taking the lead, and its insert will wait for the lock
+
+	evs := make([]*tenants.AuditEvent, n)
+	errs := make([]error, n)
+	var queued, done sync.WaitGroup
+	queued.Add(n)
+	for i := range n {
+		evs[i] = &tenants.AuditEvent{Action: "token.issued", TargetID: fmt.Sprintf("queued-%d", i)}
+		done.Go(func() { errs[i] = s.AppendAuditGrouped(&valueSeen{Context: ctx, seen: queued.Done}, evs[i]) })
+	}
+	queued.Wait() // every one is joining the group behind the leader
+	cancel()
+	release()
+	done.Wait()
+	if err := <-leaderErr; err != nil && !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled leader: err = %v, want nil or %v", err, context.Canceled)
+	}
+	stored := func(ev *tenants.AuditEvent) int {
+		return countSQL(t, s, "SELECT COUNT(*) FROM audit_events WHERE id = ? AND tenant_id = ?", ev.ID, tn.ID)
+	}
+	if got := stored(leaderEv); got != 1 {
+		t.Errorf("cancelled leader's event: %d rows, want 1 (it led the insert)", got)
+	}
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("append %d behind the cancelled leader: %v", i, err)
+		}
+		if got := stored(evs[i]); got != 1 {
+			t.Errorf("event %d behind the cancelled leader: %d rows, want 1", i, got)
+		}
+	}
+}
+
+// valueSeen is a context that calls seen the first time a value is read
+// of it: an append reads the tenant and origin of its ctx just before it
+// joins the group.
+type valueSeen struct {
+	context.Context
+	once sync.Once
+	seen func()
+}
+
+func (c *valueSeen) Value(key any) any {
+	c.once.Do(c.seen)
+	return c.Context.Value(key)
+}
+
+// blockAuditWrites makes inserts into audit_events wait, from a connection
+// of the store's pool, until release is called (once is enough; it may be
+// called again).
+func blockAuditWrites(t *testing.T, s *tenants.Store) (release func()) {
+	t.Helper()
+	db, err := s.SQLDB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stmts := []string{"BEGIN IMMEDIATE"}
+	if s.Dialect() == tenants.DialectPostgres {
+		stmts = []string{"BEGIN", "LOCK TABLE audit_events IN EXCLUSIVE MODE"}
+	}
+	for _, stmt := range stmts {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			_ = conn.Close()
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+				t.Errorf("release the audit table: %v", err)
+			}
+			_ = conn.Close()
+		})
 	}
 }

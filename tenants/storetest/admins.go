@@ -176,6 +176,9 @@ func testAdminLifecycle(t *testing.T, s *tenants.Store) {
 		if _, err := s.ConsoleSessionByID(context.Background(), sess.ID); err != nil {
 			t.Errorf("their console session: %v", err)
 		}
+		if tok := familyToken(s, family.Grant); !tok.usable(mustStatus(t, sctx, s, tok)) {
+			t.Errorf("their access token: status %+v, want usable", *mustStatus(t, sctx, s, tok))
+		}
 		if got := rolesOf(t, s, tenants.PrincipalUser, op2.ID); !slices.Equal(got, []string{"operator@"}) {
 			t.Errorf("roles = %v", got)
 		}
@@ -200,8 +203,9 @@ func testAdminLifecycle(t *testing.T, s *tenants.Store) {
 		if _, err := s.SessionByID(sctx, userSession.ID); !errors.Is(err, tenants.ErrNotFound) {
 			t.Errorf("their session at the system tenant: err = %v, want gone", err)
 		}
-		if _, err := s.AccessTokenByID(sctx, family.Access.ID); !errors.Is(err, tenants.ErrNotFound) {
-			t.Errorf("their access token: err = %v, want gone", err)
+		tok := familyToken(s, family.Grant)
+		if st := mustStatus(t, sctx, s, tok); st.GrantFound || tok.usable(st) {
+			t.Errorf("their access token: status %+v, want its family gone", *st)
 		}
 		if got := rolesOf(t, s, tenants.PrincipalUser, op2.ID); len(got) != 0 {
 			t.Errorf("roles = %v, want none", got)
@@ -228,15 +232,22 @@ func testAdminLifecycle(t *testing.T, s *tenants.Store) {
 		}
 	})
 	t.Run("DeleteAdminClient", func(t *testing.T) {
-		tok := mustMachineToken(t, sctx, s, mc.ClientID, time.Hour)
+		tok := machineToken(s, mc.ClientID, time.Hour)
+		revoked := mustRevoke(t, sctx, s, machineToken(s, mc.ClientID, time.Hour))
+		if st := mustStatus(t, sctx, s, tok); !tok.usable(st) {
+			t.Fatalf("its access token before: status %+v, want usable", *st)
+		}
 		if err := s.DeleteAdminClient(sctx, mc.ClientID); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.ClientByClientID(sctx, mc.ClientID); !errors.Is(err, tenants.ErrNotFound) {
 			t.Errorf("the client: err = %v, want gone", err)
 		}
-		if _, err := s.AccessTokenByID(sctx, tok.ID); !errors.Is(err, tenants.ErrNotFound) {
-			t.Errorf("its access token: err = %v, want gone", err)
+		if st := mustStatus(t, sctx, s, tok); st.ClientExists || tok.usable(st) {
+			t.Errorf("its access token: status %+v, want its client gone", *st)
+		}
+		if n := countSQL(t, s, "SELECT COUNT(*) FROM revoked_tokens WHERE jti = ?", revoked.jti); n != 0 {
+			t.Errorf("its revoked access token: %d rows, want them gone with the client", n)
 		}
 		if got := rolesOf(t, s, tenants.PrincipalClient, mc.ClientID); len(got) != 0 {
 			t.Errorf("roles = %v, want none", got)

@@ -193,8 +193,8 @@ func mustCode(t testing.TB, ctx context.Context, s *tenants.Store, clientID, use
 	return ar, h
 }
 
-// newIssue returns what a code exchange writes: a new family with an access
-// and a refresh token, every id fresh.
+// newIssue returns what a code exchange writes: a new family with a
+// refresh token and the audit event of the issue, every id fresh.
 func newIssue(s *tenants.Store, clientID, userID string) tenants.Issue {
 	now := s.Now()
 	g := &tenants.Grant{
@@ -202,24 +202,22 @@ func newIssue(s *tenants.Store, clientID, userID string) tenants.Issue {
 		Scopes: tenants.Strings{"openid", "offline_access"}, Audience: "https://api.example.com",
 		AuthTime: now, AMR: tenants.Strings{"pwd"}, ExpiresAt: now.Add(24 * time.Hour),
 	}
-	return tenants.Issue{
-		Grant:   g,
-		Access:  newFamilyAccess(s, g),
-		Refresh: newRefresh(g),
-	}
+	return tenants.Issue{Grant: g, Refresh: newRefresh(g), Events: issueEvents(g)}
 }
 
-// refreshIssue returns what a refresh writes: an access and a refresh token
-// of the family g.
+// refreshIssue returns what a refresh writes: a refresh token of the
+// family g and the audit event of the issue.
 func refreshIssue(s *tenants.Store, g *tenants.Grant) tenants.Issue {
-	return tenants.Issue{Access: newFamilyAccess(s, g), Refresh: newRefresh(g)}
+	return tenants.Issue{Refresh: newRefresh(g), Events: issueEvents(g)}
 }
 
-func newFamilyAccess(s *tenants.Store, g *tenants.Grant) *tenants.AccessToken {
-	return &tenants.AccessToken{
-		ID: tenants.NewRandomID(), ClientID: g.ClientID, Subject: g.UserID, GrantID: &g.ID,
-		Scopes: g.Scopes, Audience: g.Audience, ExpiresAt: s.Now().Add(time.Hour),
-	}
+// issueEvents returns the audit events of an issue in the family g, as the
+// token endpoint writes them.
+func issueEvents(g *tenants.Grant) []*tenants.AuditEvent {
+	return []*tenants.AuditEvent{{
+		ActorKind: "user", ActorID: g.UserID, Action: "token.issued",
+		TargetType: "grant", TargetID: g.ID, ClientID: g.ClientID,
+	}}
 }
 
 func newRefresh(g *tenants.Grant) *tenants.RefreshToken {
@@ -238,21 +236,68 @@ func mustRedeemed(t testing.TB, ctx context.Context, s *tenants.Store, clientID,
 	return ar, issue
 }
 
-// newMachineToken returns a client-credentials access token: no family.
-func newMachineToken(s *tenants.Store, clientID string, ttl time.Duration) *tenants.AccessToken {
-	return &tenants.AccessToken{
-		ID: tenants.NewRandomID(), ClientID: clientID, Subject: clientID,
-		Scopes: tenants.Strings{"read"}, Audience: "https://api.example.com", ExpiresAt: s.Now().Add(ttl),
+// accessToken is what the store knows of an issued JWT access token:
+// access tokens are not stored, so only what the token itself says and the
+// store is asked about. A family token's jti names its family.
+type accessToken struct {
+	jti, clientID, subject string
+	grantID                string // "" for a client's own token
+	expiresAt              time.Time
+}
+
+// familyToken returns an access token of the family g, its jti
+// g.ID + "." + random as the token endpoint mints it.
+func familyToken(s *tenants.Store, g *tenants.Grant) accessToken {
+	return accessToken{
+		jti: g.ID + "." + strings.ReplaceAll(tenants.NewRandomID(), "-", ""), clientID: g.ClientID, subject: g.UserID,
+		grantID: g.ID, expiresAt: s.Now().Add(time.Hour),
 	}
 }
 
-func mustMachineToken(t testing.TB, ctx context.Context, s *tenants.Store, clientID string, ttl time.Duration) *tenants.AccessToken {
+// machineToken returns a client-credentials access token of clientID: no
+// family.
+func machineToken(s *tenants.Store, clientID string, ttl time.Duration) accessToken {
+	return accessToken{jti: tenants.NewRandomID(), clientID: clientID, subject: clientID, expiresAt: s.Now().Add(ttl)}
+}
+
+// revoke puts the token on the revocation list of the tenant in ctx.
+func (a accessToken) revoke(ctx context.Context, s *tenants.Store) error {
+	return s.RevokeAccessToken(ctx, a.jti, a.clientID, a.expiresAt)
+}
+
+// status asks the tenant in ctx what it says of the token.
+func (a accessToken) status(ctx context.Context, s *tenants.Store) (*tenants.TokenStatus, error) {
+	return s.AccessTokenStatus(ctx, a.jti, a.clientID, a.grantID)
+}
+
+func mustRevoke(t testing.TB, ctx context.Context, s *tenants.Store, a accessToken) accessToken {
 	t.Helper()
-	at := newMachineToken(s, clientID, ttl)
-	if err := s.CreateAccessToken(ctx, at); err != nil {
-		t.Fatalf("create access token: %v", err)
+	if err := a.revoke(ctx, s); err != nil {
+		t.Fatalf("revoke access token: %v", err)
 	}
-	return at
+	return a
+}
+
+func mustStatus(t testing.TB, ctx context.Context, s *tenants.Store, a accessToken) *tenants.TokenStatus {
+	t.Helper()
+	st, err := a.status(ctx, s)
+	if err != nil {
+		t.Fatalf("access token status: %v", err)
+	}
+	return st
+}
+
+// usable reports whether st lets the token a be used, judged as the
+// provider judges it: not revoked, its client there, and a family token's
+// family there, live, and of the token's client and subject.
+func (a accessToken) usable(st *tenants.TokenStatus) bool {
+	if st.Revoked || !st.ClientExists {
+		return false
+	}
+	if a.grantID == "" {
+		return true
+	}
+	return st.GrantFound && !st.GrantRevoked && st.GrantClientID == a.clientID && st.GrantUserID == a.subject
 }
 
 // newConnection returns an OpenID Connect connection named name, with
@@ -435,7 +480,7 @@ func samePtrTime(a *time.Time, b time.Time) bool { return a != nil && sameTime(*
 // tenantTables are the tables that hold tenant-owned rows.
 var tenantTables = []string{
 	"signing_keys", "users", "clients", "apis", "api_scopes", "client_grants", "consents",
-	"sessions", "auth_requests", "grants", "access_tokens", "refresh_tokens",
+	"sessions", "auth_requests", "grants", "revoked_tokens", "refresh_tokens",
 	"connections", "external_identities", "federation_states", "saml_assertions",
 	"user_tokens", "mfa_factors", "recovery_codes", "login_steps",
 }

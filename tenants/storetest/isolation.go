@@ -61,9 +61,13 @@ type world struct {
 	codeHash string
 	redeemed *tenants.AuthRequest
 	grant    *tenants.Grant
-	access   *tenants.AccessToken // of grant
 	refresh  *tenants.RefreshToken
-	machine  *tenants.AccessToken // client credentials, no family
+	// Access tokens, which are not stored: what the store knows of them
+	// is the revocation list and their family.
+	access         accessToken // of grant
+	machine        accessToken // client credentials, no family
+	revoked        accessToken // of grant, on the revocation list
+	revokedMachine accessToken // client credentials, on the revocation list
 
 	token    *tenants.UserToken // user's email verification link, unused
 	reset    *tenants.UserToken // user's password reset link, unused
@@ -132,8 +136,11 @@ func seedWorld(t testing.TB, s *tenants.Store, prefix string) *world {
 	w.intent = mustIntent(t, ctx, s, w.user.ID)
 	var issue tenants.Issue
 	w.redeemed, issue = mustRedeemed(t, ctx, s, sharedClientID, w.user.ID)
-	w.grant, w.access, w.refresh = issue.Grant, issue.Access, issue.Refresh
-	w.machine = mustMachineToken(t, ctx, s, sharedClientID, time.Hour)
+	w.grant, w.refresh = issue.Grant, issue.Refresh
+	w.access = familyToken(s, w.grant)
+	w.machine = machineToken(s, sharedClientID, time.Hour)
+	w.revoked = mustRevoke(t, ctx, s, familyToken(s, w.grant))
+	w.revokedMachine = mustRevoke(t, ctx, s, machineToken(s, sharedClientID, time.Hour))
 	w.token = mustUserToken(t, ctx, s, w.user.ID, tenants.TokenVerifyEmail, time.Hour)
 	w.reset = mustUserToken(t, ctx, s, w.user.ID, tenants.TokenResetPassword, time.Hour)
 	w.totp = mustFactor(t, ctx, s, newTOTPFactor(w.user.ID))
@@ -192,10 +199,11 @@ func (w *world) snapshot(t testing.TB, s *tenants.Store) snapshot {
 	}
 	g, err := s.GrantByID(ctx, w.grant.ID)
 	add("grant", g, err)
-	at, err := s.AccessTokenByID(ctx, w.access.ID)
-	add("access token", at, err)
-	mt, err := s.AccessTokenByID(ctx, w.machine.ID)
-	add("machine token", mt, err)
+	for name, tok := range map[string]accessToken{"access token": w.access, "machine token": w.machine, "revoked token": w.revoked, "revoked machine token": w.revokedMachine} {
+		st, err := tok.status(ctx, s)
+		add("status of "+name, st, err)
+	}
+	add("revoked token rows", sqlRows(t, s, "SELECT * FROM revoked_tokens WHERE tenant_id = ? ORDER BY jti", w.tenant.ID), nil)
 	rt, _, err := s.RefreshTokenByHash(ctx, w.refresh.TokenHash)
 	add("refresh token", rt, err)
 	keys, err := s.ListSigningKeys(ctx)
@@ -279,6 +287,14 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 	notMine := func(ctx context.Context, tenantID string) error {
 		if t, ok := tenants.FromContext(ctx); !ok || tenantID != t.ID {
 			return errVisible
+		}
+		return nil
+	}
+	// noneOf checks what a token status says of a's family and
+	// revocation list: nothing.
+	noneOf := func(st *tenants.TokenStatus) error {
+		if st.Revoked || st.GrantFound || st.GrantRevoked || st.GrantClientID != "" || st.GrantUserID != "" {
+			return fmt.Errorf("%w: %+v", errVisible, *st)
 		}
 		return nil
 	}
@@ -392,14 +408,39 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 			_, err := s.AuthRequestByCodeHash(ctx, a.codeHash)
 			return err
 		}, tenants.ErrNotFound},
-		{"AccessTokenByID/family token", func(ctx context.Context) error {
-			_, err := s.AccessTokenByID(ctx, a.access.ID)
-			return err
-		}, tenants.ErrNotFound},
-		{"AccessTokenByID/machine token", func(ctx context.Context) error {
-			_, err := s.AccessTokenByID(ctx, a.machine.ID)
-			return err
-		}, tenants.ErrNotFound},
+		// Another tenant's family and revocations are not seen: its client
+		// of the same client_id is b's own.
+		{"AccessTokenStatus/family token", func(ctx context.Context) error {
+			st, err := a.access.status(ctx, s)
+			if err != nil {
+				return err
+			}
+			return noneOf(st)
+		}, nil},
+		{"AccessTokenStatus/revoked family token", func(ctx context.Context) error {
+			st, err := a.revoked.status(ctx, s)
+			if err != nil {
+				return err
+			}
+			return noneOf(st)
+		}, nil},
+		{"AccessTokenStatus/revoked machine token", func(ctx context.Context) error {
+			st, err := a.revokedMachine.status(ctx, s)
+			if err != nil {
+				return err
+			}
+			return noneOf(st)
+		}, nil},
+		{"AccessTokenStatus/private client", func(ctx context.Context) error {
+			st, err := machineToken(s, a.privateClientID(), time.Hour).status(ctx, s)
+			if err != nil {
+				return err
+			}
+			if st.ClientExists {
+				return errVisible
+			}
+			return noneOf(st)
+		}, nil},
 		{"RefreshTokenByHash", func(ctx context.Context) error {
 			_, _, err := s.RefreshTokenByHash(ctx, a.refresh.TokenHash)
 			return err
@@ -556,12 +597,13 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		}, tenants.ErrConflict},
 		{"BurnCode", func(ctx context.Context) error { return s.BurnCode(ctx, a.coded.ID) }, nil},
 		{"CompleteIntent", func(ctx context.Context) error { return s.CompleteIntent(ctx, a.intent.ID) }, tenants.ErrConflict},
-		{"RevokeAccessToken/family token", func(ctx context.Context) error {
-			return s.RevokeAccessToken(ctx, a.access.ID)
-		}, nil},
-		{"RevokeAccessToken/machine token", func(ctx context.Context) error {
-			return s.RevokeAccessToken(ctx, a.machine.ID)
-		}, nil},
+		// A revocation goes on b's own list (its client of the same
+		// client_id), never on a's.
+		{"RevokeAccessToken/family token", func(ctx context.Context) error { return a.access.revoke(ctx, s) }, nil},
+		{"RevokeAccessToken/machine token", func(ctx context.Context) error { return a.machine.revoke(ctx, s) }, nil},
+		{"RevokeAccessToken/private client", func(ctx context.Context) error {
+			return machineToken(s, a.privateClientID(), time.Hour).revoke(ctx, s)
+		}, tenants.ErrNotFound},
 		{"RotateRefreshToken", func(ctx context.Context) error {
 			return s.RotateRefreshToken(ctx, a.refresh.ID, refreshIssue(s, b.grant))
 		}, tenants.ErrConflict},
@@ -672,8 +714,9 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		{"CreateAuthRequest/private client", func(ctx context.Context) error {
 			return s.CreateAuthRequest(ctx, newAuthRequest(s, a.privateClientID()))
 		}, tenants.ErrNotFound},
-		{"CreateAccessToken/private client", func(ctx context.Context) error {
-			return s.CreateAccessToken(ctx, newMachineToken(s, a.privateClientID(), time.Hour))
+		// The event of a token for a client of a: refused, as the token.
+		{"AppendAuditGrouped/private client", func(ctx context.Context) error {
+			return s.AppendAuditGrouped(ctx, &tenants.AuditEvent{Action: "token.issued", ClientID: a.privateClientID()})
 		}, tenants.ErrNotFound},
 		{"CreateSession/taken id", func(ctx context.Context) error {
 			sess := newSession(s, b.user.ID, time.Hour)
@@ -747,9 +790,6 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		}, nil},
 		{"CreateAuthRequest/shared client", func(ctx context.Context) error {
 			return s.CreateAuthRequest(ctx, newAuthRequest(s, sharedClientID))
-		}, nil},
-		{"CreateAccessToken/shared client", func(ctx context.Context) error {
-			return s.CreateAccessToken(ctx, newMachineToken(s, sharedClientID, time.Hour))
 		}, nil},
 		{"CreateSession/new id", func(ctx context.Context) error {
 			return s.CreateSession(ctx, newSession(s, b.user.ID, time.Hour))
@@ -857,6 +897,9 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		{"DeleteFactor/own factor", func(ctx context.Context) error { return s.DeleteFactor(ctx, b.user.ID, b.totp.ID) }, nil},
 		{"AppendAudit", func(ctx context.Context) error {
 			return s.AppendAudit(ctx, &tenants.AuditEvent{Action: "client.updated", TargetType: "client", TargetID: sharedClientID})
+		}, nil},
+		{"AppendAuditGrouped", func(ctx context.Context) error {
+			return s.AppendAuditGrouped(ctx, &tenants.AuditEvent{Action: "token.issued", TargetType: "client", TargetID: sharedClientID})
 		}, nil},
 		{"SetUserDisabled/own user", func(ctx context.Context) error { return s.SetUserDisabled(ctx, b.user.ID, true) }, nil},
 		{"DeleteUser/own user", func(ctx context.Context) error { return s.DeleteUser(ctx, b.user.ID) }, nil},

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -362,7 +363,8 @@ func testUserAccess(t *testing.T, s *tenants.Store) {
 }
 
 // checkFamily checks that the token family of issue, its access and its
-// refresh token are revoked (for reason) or all live.
+// refresh token are revoked (for reason) or all live: an access token of
+// a revoked family is not usable (its jti names the family).
 func checkFamily(t *testing.T, ctx context.Context, s *tenants.Store, what string, issue tenants.Issue, wantRevoked bool, reason string) {
 	t.Helper()
 	g, err := s.GrantByID(ctx, issue.Grant.ID)
@@ -372,12 +374,9 @@ func checkFamily(t *testing.T, ctx context.Context, s *tenants.Store, what strin
 	if (g.RevokedAt != nil) != wantRevoked || g.RevokedReason != reason {
 		t.Errorf("%s: grant revoked %v for %q, want revoked %v for %q", what, g.RevokedAt, g.RevokedReason, wantRevoked, reason)
 	}
-	at, err := s.AccessTokenByID(ctx, issue.Access.ID)
-	if err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-	if at.Active(s.Now()) == wantRevoked {
-		t.Errorf("%s: access token active = %v, want %v", what, at.Active(s.Now()), !wantRevoked)
+	at := familyToken(s, issue.Grant)
+	if st := mustStatus(t, ctx, s, at); st.GrantRevoked != wantRevoked || at.usable(st) == wantRevoked {
+		t.Errorf("%s: access token status %+v, want its family revoked %v", what, *st, wantRevoked)
 	}
 	rt, _, err := s.RefreshTokenByHash(ctx, issue.Refresh.TokenHash)
 	if err != nil {
@@ -425,7 +424,11 @@ func testDeleteUser(t *testing.T, s *tenants.Store) {
 		return r
 	}
 	doomed, kept := seed("doomed@example.com"), seed("kept@example.com")
-	machine := mustMachineToken(t, ctx, s, "web", time.Hour)
+	machine := machineToken(s, "web", time.Hour)
+	revokedMachine := mustRevoke(t, ctx, s, machineToken(s, "web", time.Hour))
+	// A revoked token of the user's family stays on the list (its client
+	// is there) until it expires; its family is gone.
+	revokedFamily := mustRevoke(t, ctx, s, familyToken(s, doomed.family.Grant))
 
 	if err := s.DeleteUser(ctx, doomed.user.ID); err != nil {
 		t.Fatal(err)
@@ -439,7 +442,6 @@ func testDeleteUser(t *testing.T, s *tenants.Store) {
 		{"consents", "user_id", 2},
 		{"grants", "user_id", 1},
 		{"refresh_tokens", "user_id", 1},
-		{"access_tokens", "subject", 1},
 		{"external_identities", "user_id", 2},
 		{"user_tokens", "user_id", 1},
 		{"mfa_factors", "user_id", 2},
@@ -462,7 +464,17 @@ func testDeleteUser(t *testing.T, s *tenants.Store) {
 		{"SessionByID", func(r rows) error { _, err := s.SessionByID(ctx, r.session.ID); return err }},
 		{"ConsentFor", func(r rows) error { _, err := s.ConsentFor(ctx, r.user.ID, "cli"); return err }},
 		{"GrantByID", func(r rows) error { _, err := s.GrantByID(ctx, r.family.Grant.ID); return err }},
-		{"AccessTokenByID", func(r rows) error { _, err := s.AccessTokenByID(ctx, r.family.Access.ID); return err }},
+		{"AccessTokenStatus", func(r rows) error {
+			tok := familyToken(s, r.family.Grant)
+			st, err := tok.status(ctx, s)
+			if err == nil && !st.GrantFound {
+				return tenants.ErrNotFound
+			}
+			if err == nil && !tok.usable(st) {
+				err = fmt.Errorf("status %+v: not usable", *st)
+			}
+			return err
+		}},
 		{"RefreshTokenByHash", func(r rows) error { _, _, err := s.RefreshTokenByHash(ctx, r.family.Refresh.TokenHash); return err }},
 		{"ExternalIdentity", func(r rows) error {
 			_, err := s.ExternalIdentity(ctx, conn.ID, sharedIssuer, r.identity.Subject)
@@ -484,8 +496,16 @@ func testDeleteUser(t *testing.T, s *tenants.Store) {
 			t.Errorf("%s of the other user: %v", l.name, err)
 		}
 	}
-	if _, err := s.AccessTokenByID(ctx, machine.ID); err != nil {
-		t.Errorf("a client's own token: %v", err)
+	if st := mustStatus(t, ctx, s, machine); !machine.usable(st) {
+		t.Errorf("a client's own token: status %+v, want usable", *st)
+	}
+	for _, tok := range []accessToken{revokedMachine, revokedFamily} {
+		if st := mustStatus(t, ctx, s, tok); !st.Revoked || tok.usable(st) {
+			t.Errorf("revoked token %s: status %+v, want still revoked", tok.jti, *st)
+		}
+	}
+	if st := mustStatus(t, ctx, s, revokedFamily); st.GrantFound || st.GrantUserID != "" {
+		t.Errorf("revoked token of the deleted user's family: status %+v, want the family gone", *st)
 	}
 
 	t.Run("requests in flight", func(t *testing.T) {
@@ -508,8 +528,8 @@ func testDeleteUser(t *testing.T, s *tenants.Store) {
 		if err := s.RedeemCode(ctx, doomed.coded.ID, issue); !errors.Is(err, tenants.ErrNotFound) {
 			t.Errorf("redeeming the deleted user's code: err = %v, want %v", err, tenants.ErrNotFound)
 		}
-		if g, a, r := issueWritten(t, ctx, s, issue); g || a || r {
-			t.Errorf("redeeming the deleted user's code wrote grant %v, access %v, refresh %v", g, a, r)
+		if g, e, r := issueWritten(t, ctx, s, issue); g || e || r {
+			t.Errorf("redeeming the deleted user's code wrote grant %v, events %v, refresh %v", g, e, r)
 		}
 	})
 

@@ -61,6 +61,7 @@ func Run(t *testing.T, open func(t *testing.T) *tenants.Store) {
 		{name: "IssueCodeConcurrently", run: testIssueCodeConcurrently},
 		{name: "BurnCode", run: testBurnCode},
 		{name: "AccessTokens", run: testAccessTokens},
+		{name: "IssueEvents", run: testIssueEvents},
 		{name: "RefreshTokens", run: testRefreshTokens},
 		{name: "RotateRefreshTokenConcurrently", run: testRotateRefreshTokenConcurrently},
 		{name: "RevokeGrant", run: testRevokeGrant},
@@ -80,6 +81,9 @@ func Run(t *testing.T, open func(t *testing.T) *tenants.Store) {
 		{name: "UseSetupTokenConcurrently", run: testUseSetupTokenConcurrently},
 		{name: "Audit", run: testAudit},
 		{name: "AppendAudit", run: testAppendAudit},
+		{name: "AppendAuditGrouped", run: testAppendAuditGrouped},
+		{name: "AppendAuditGroupedConcurrently", run: testAppendAuditGroupedConcurrently},
+		{name: "AppendAuditGroupedCancelledLeader", own: true, run: testAppendAuditGroupedCancelledLeader},
 		{name: "Connections", run: testConnections},
 		{name: "UpdateConnection", own: true, run: testUpdateConnection},
 		{name: "DeleteConnection", run: testDeleteConnection},
@@ -687,13 +691,14 @@ func testDeleteClient(t *testing.T, s *tenants.Store) {
 	type rows struct {
 		ar      *tenants.AuthRequest
 		issue   tenants.Issue
-		machine *tenants.AccessToken
+		machine accessToken
+		revoked accessToken // on the revocation list
 	}
 	seed := func(clientID string) rows {
 		mustClient(t, ctx, s, clientID, tenants.ClientGrant{APIID: api.ID, Scopes: tenants.Strings{"read"}})
 		mustConsent(t, ctx, s, u.ID, clientID, tenants.ScopeSet{"": {"openid"}})
 		ar, issue := mustRedeemed(t, ctx, s, clientID, u.ID)
-		return rows{ar, issue, mustMachineToken(t, ctx, s, clientID, time.Hour)}
+		return rows{ar, issue, machineToken(s, clientID, time.Hour), mustRevoke(t, ctx, s, machineToken(s, clientID, time.Hour))}
 	}
 	doomed, kept := seed("doomed"), seed("kept")
 	rev := revision(t, s, tn.ID)
@@ -704,7 +709,7 @@ func testDeleteClient(t *testing.T, s *tenants.Store) {
 	if got := revision(t, s, tn.ID); got != rev+1 {
 		t.Errorf("revision = %d, want %d", got, rev+1)
 	}
-	for _, table := range []string{"clients", "client_grants", "consents", "auth_requests", "grants", "access_tokens", "refresh_tokens"} {
+	for _, table := range []string{"clients", "client_grants", "consents", "auth_requests", "grants", "revoked_tokens", "refresh_tokens"} {
 		if n := countRows(t, s, table, "client_id", "doomed"); n != 0 {
 			t.Errorf("%s has %d rows of the deleted client", table, n)
 		}
@@ -717,8 +722,14 @@ func testDeleteClient(t *testing.T, s *tenants.Store) {
 		{"ConsentFor", func(_ rows, id string) error { _, err := s.ConsentFor(ctx, u.ID, id); return err }},
 		{"AuthRequestByID", func(r rows, _ string) error { _, err := s.AuthRequestByID(ctx, r.ar.ID); return err }},
 		{"GrantByID", func(r rows, _ string) error { _, err := s.GrantByID(ctx, r.issue.Grant.ID); return err }},
-		{"AccessTokenByID/family", func(r rows, _ string) error { _, err := s.AccessTokenByID(ctx, r.issue.Access.ID); return err }},
-		{"AccessTokenByID/machine", func(r rows, _ string) error { _, err := s.AccessTokenByID(ctx, r.machine.ID); return err }},
+		// An access token of a deleted client is not usable: its client,
+		// and its family, are gone.
+		{"AccessTokenStatus/family", func(r rows, _ string) error {
+			return tokenThere(t, ctx, s, familyToken(s, r.issue.Grant), false)
+		}},
+		{"AccessTokenStatus/machine", func(r rows, _ string) error { return tokenThere(t, ctx, s, r.machine, false) }},
+		// Its revocations go with it (the client_id may be taken again).
+		{"AccessTokenStatus/revoked", func(r rows, _ string) error { return tokenThere(t, ctx, s, r.revoked, true) }},
 		{"RefreshTokenByHash", func(r rows, _ string) error {
 			_, _, err := s.RefreshTokenByHash(ctx, r.issue.Refresh.TokenHash)
 			return err
@@ -742,6 +753,23 @@ func testDeleteClient(t *testing.T, s *tenants.Store) {
 	if err := s.DeleteClient(ctx, "doomed"); !errors.Is(err, tenants.ErrNotFound) {
 		t.Errorf("second delete: err = %v, want %v", err, tenants.ErrNotFound)
 	}
+}
+
+// tokenThere returns ErrNotFound when the status of tok says its client
+// is gone, and its family and revocation with it; nil when all is there
+// and tok is usable, or with revoked on the revocation list.
+func tokenThere(t *testing.T, ctx context.Context, s *tenants.Store, tok accessToken, revoked bool) error {
+	t.Helper()
+	st, err := tok.status(ctx, s)
+	switch {
+	case err != nil:
+		return err
+	case !st.ClientExists && !st.GrantFound && !st.Revoked:
+		return tenants.ErrNotFound
+	case st.Revoked != revoked || !revoked && !tok.usable(st):
+		return fmt.Errorf("status %+v, want revoked %v", *st, revoked)
+	}
+	return nil
 }
 
 func testAPIs(t *testing.T, s *tenants.Store) {
@@ -1065,12 +1093,9 @@ func testRevokeConsent(t *testing.T, s *tenants.Store) {
 			if tt.wantRevoked && g.RevokedReason == "" {
 				t.Error("grant revoked without a reason")
 			}
-			at, err := s.AccessTokenByID(ctx, tt.issue.Access.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if at.Active(s.Now()) == tt.wantRevoked {
-				t.Errorf("access token active = %v, want %v (GrantRevokedAt %v)", at.Active(s.Now()), !tt.wantRevoked, at.GrantRevokedAt)
+			at := familyToken(s, tt.issue.Grant)
+			if st := mustStatus(t, ctx, s, at); at.usable(st) == tt.wantRevoked || st.GrantRevoked != tt.wantRevoked {
+				t.Errorf("access token status %+v, want its family revoked %v", *st, tt.wantRevoked)
 			}
 			rt, _, err := s.RefreshTokenByHash(ctx, tt.issue.Refresh.TokenHash)
 			if err != nil {
@@ -1321,12 +1346,23 @@ func testDeleteTenant(t *testing.T, s *tenants.Store) {
 			t.Fatalf("the world has no row in %s to delete", table)
 		}
 	}
+	logged, err := s.ListAudit(a.ctx, tenants.AuditFilter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := s.DeleteTenant(a.ctx); err != nil {
 		t.Fatal(err)
 	}
 	for table, n := range tenantRows(t, s, a.tenant.ID) {
 		if n != 0 {
 			t.Errorf("%s has %d rows of the deleted tenant", table, n)
+		}
+	}
+	// Its access tokens are not usable: clients and families are gone,
+	// and so is the revocation list (with the clients).
+	for name, tok := range map[string]accessToken{"family": a.access, "machine": a.machine, "revoked": a.revoked, "revoked machine": a.revokedMachine} {
+		if st := mustStatus(t, a.ctx, s, tok); st.ClientExists || st.GrantFound || tok.usable(st) {
+			t.Errorf("%s token of the deleted tenant: status %+v, want its client and family gone", name, *st)
 		}
 	}
 	ctx := context.Background()
@@ -1354,7 +1390,11 @@ func testDeleteTenant(t *testing.T, s *tenants.Store) {
 		for _, ev := range evs {
 			ids = append(ids, ev.ID)
 		}
-		if want := []string{deleted.ID, a.audit.ID}; !slices.Equal(ids, want) {
+		want := []string{deleted.ID}
+		for _, ev := range logged {
+			want = append(want, ev.ID)
+		}
+		if !slices.Contains(want, a.audit.ID) || !slices.Equal(ids, want) {
 			t.Errorf("audit log of the deleted tenant = %v, want %v", ids, want)
 		}
 	})

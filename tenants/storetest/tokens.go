@@ -3,7 +3,9 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -121,8 +123,9 @@ func testAuthRequestExpiry(t *testing.T, s *tenants.Store) {
 	}
 }
 
-// issueWritten reports which of the rows of issue exist.
-func issueWritten(t *testing.T, ctx context.Context, s *tenants.Store, issue tenants.Issue) (grant, access, refresh bool) {
+// issueWritten reports which of the rows of issue exist: its family, its
+// audit events (all of them or none, or t fails), its refresh token.
+func issueWritten(t *testing.T, ctx context.Context, s *tenants.Store, issue tenants.Issue) (grant, events, refresh bool) {
 	t.Helper()
 	check := func(what string, err error) bool {
 		t.Helper()
@@ -135,11 +138,17 @@ func issueWritten(t *testing.T, ctx context.Context, s *tenants.Store, issue ten
 		_, err := s.GrantByID(ctx, issue.Grant.ID)
 		grant = check("grant", err)
 	}
-	_, err := s.AccessTokenByID(ctx, issue.Access.ID)
-	access = check("access token", err)
-	_, _, err = s.RefreshTokenByHash(ctx, issue.Refresh.TokenHash)
+	n := 0
+	for _, ev := range issue.Events {
+		n += countRows(t, s, "audit_events", "id", ev.ID)
+	}
+	if n != 0 && n != len(issue.Events) {
+		t.Errorf("%d of the %d audit events of the issue written, want all or none", n, len(issue.Events))
+	}
+	events = n > 0
+	_, _, err := s.RefreshTokenByHash(ctx, issue.Refresh.TokenHash)
 	refresh = check("refresh token", err)
-	return grant, access, refresh
+	return grant, events, refresh
 }
 
 func testRedeemCode(t *testing.T, s *tenants.Store) {
@@ -151,8 +160,12 @@ func testRedeemCode(t *testing.T, s *tenants.Store) {
 	_, taken := mustRedeemed(t, ctx, s, "web", u.ID)
 
 	failing := newIssue(s, "web", u.ID)
-	failing.Refresh.TokenHash = taken.Refresh.TokenHash // the last write fails
+	failing.Refresh.TokenHash = taken.Refresh.TokenHash // a write before the events fails
+	failingEvent := newIssue(s, "web", u.ID)
+	failingEvent.Events[0].ID = taken.Events[0].ID // the last write fails
 	first := newIssue(s, "web", u.ID)
+	first.Events = append(first.Events, &tenants.AuditEvent{Action: "consent.granted", TargetType: "client", TargetID: "web"})
+	origin := tenants.Origin{IP: "192.0.2.7", UserAgent: "storetest-redeem", RequestID: "req-" + suffix()}
 	tests := []struct {
 		name      string
 		requestID string
@@ -161,20 +174,29 @@ func testRedeemCode(t *testing.T, s *tenants.Store) {
 		written   bool
 	}{
 		{"a failing write claims nothing", ar.ID, failing, tenants.ErrAlreadyExists, false},
+		{"a failing event claims nothing", ar.ID, failingEvent, tenants.ErrAlreadyExists, false},
 		{"redeem", ar.ID, first, nil, true},
+		// A conflicting redemption (a replayed code) writes no event.
 		{"second redeem", ar.ID, newIssue(s, "web", u.ID), tenants.ErrConflict, false},
 		{"request without a code", noCode.ID, newIssue(s, "web", u.ID), tenants.ErrConflict, false},
 		{"unknown request", tenants.NewRandomID(), newIssue(s, "web", u.ID), tenants.ErrConflict, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := s.RedeemCode(ctx, tt.requestID, tt.issue); !errors.Is(err, tt.wantErr) {
+			if err := s.RedeemCode(tenants.WithOrigin(ctx, origin), tt.requestID, tt.issue); !errors.Is(err, tt.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
-			g, a, r := issueWritten(t, ctx, s, tt.issue)
-			// The failing issue's refresh hash is that of taken, which exists.
-			if g != tt.written || a != tt.written || (r != tt.written && tt.issue.Refresh.TokenHash != taken.Refresh.TokenHash) {
-				t.Errorf("grant, access, refresh written = %v, %v, %v; want %v", g, a, r, tt.written)
+			g, e, r := issueWritten(t, ctx, s, tt.issue)
+			// The failing issues' refresh hash or event id is taken's,
+			// which exists.
+			if tt.issue.Refresh.TokenHash == taken.Refresh.TokenHash {
+				r = tt.written
+			}
+			if tt.issue.Events[0].ID == taken.Events[0].ID {
+				e = tt.written
+			}
+			if g != tt.written || e != tt.written || r != tt.written {
+				t.Errorf("grant, events, refresh written = %v, %v, %v; want %v", g, e, r, tt.written)
 			}
 		})
 	}
@@ -195,12 +217,26 @@ func testRedeemCode(t *testing.T, s *tenants.Store) {
 			!slices.Equal(g.AMR, []string{"pwd"}) || g.RevokedAt != nil || !sameTime(g.ExpiresAt, first.Grant.ExpiresAt) {
 			t.Errorf("GrantByID = %+v, want %+v", g, first.Grant)
 		}
-		at, err := s.AccessTokenByID(ctx, first.Access.ID)
-		if err != nil {
-			t.Fatal(err)
+		at := familyToken(s, g)
+		if st := mustStatus(t, ctx, s, at); !at.usable(st) || !st.GrantFound || st.GrantClientID != "web" || st.GrantUserID != u.ID {
+			t.Errorf("access token status %+v: want a usable token of grant %s", *st, g.ID)
 		}
-		if at.GrantID == nil || *at.GrantID != g.ID || at.TenantID != tn.ID || !at.Active(s.Now()) {
-			t.Errorf("access token %+v: want an active token of grant %s", at, g.ID)
+		// The events, in the same transaction: of the tenant, with what
+		// the request's origin and the store fill in.
+		for _, want := range first.Events {
+			evs, err := s.ListAudit(ctx, tenants.AuditFilter{TargetID: want.TargetID, Action: want.Action})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(evs) != 1 {
+				t.Errorf("%d %s events of %s, want 1", len(evs), want.Action, want.TargetID)
+				continue
+			}
+			ev := evs[0]
+			if ev.ID != want.ID || ev.TenantID != tn.ID || want.TenantID != tn.ID || ev.Outcome != "success" || ev.OccurredAt.IsZero() ||
+				ev.IPAddress != origin.IP || ev.UserAgent != origin.UserAgent || ev.RequestID != origin.RequestID || ev.ClientID != want.ClientID {
+				t.Errorf("event %+v, want %+v of tenant %s from %+v", ev, *want, tn.ID, origin)
+			}
 		}
 		rt, rg, err := s.RefreshTokenByHash(ctx, first.Refresh.TokenHash)
 		if err != nil {
@@ -247,9 +283,9 @@ func testRedeemCodeConcurrently(t *testing.T, s *tenants.Store) {
 		t.Errorf("request's grant = %v, want the winner's %s", got.GrantID, issues[winner].Grant.ID)
 	}
 	for i, issue := range issues {
-		g, a, r := issueWritten(t, ctx, s, issue)
-		if want := i == winner; g != want || a != want || r != want {
-			t.Errorf("redemption %d: grant, access, refresh written = %v, %v, %v; want %v", i, g, a, r, want)
+		g, e, r := issueWritten(t, ctx, s, issue)
+		if want := i == winner; g != want || e != want || r != want {
+			t.Errorf("redemption %d: grant, events, refresh written = %v, %v, %v; want %v", i, g, e, r, want)
 		}
 	}
 }
@@ -309,8 +345,8 @@ func testBurnCode(t *testing.T, s *tenants.Store) {
 	if err := s.RedeemCode(ctx, ar.ID, issue); !errors.Is(err, tenants.ErrConflict) {
 		t.Errorf("redeeming a burnt code: err = %v, want %v", err, tenants.ErrConflict)
 	}
-	if g, a, r := issueWritten(t, ctx, s, issue); g || a || r {
-		t.Errorf("redeeming a burnt code wrote grant, access, refresh = %v, %v, %v", g, a, r)
+	if g, e, r := issueWritten(t, ctx, s, issue); g || e || r {
+		t.Errorf("redeeming a burnt code wrote grant, events, refresh = %v, %v, %v", g, e, r)
 	}
 	if err := s.BurnCode(ctx, ar.ID); err != nil {
 		t.Errorf("burning twice: %v", err)
@@ -327,96 +363,305 @@ func testBurnCode(t *testing.T, s *tenants.Store) {
 	}
 }
 
-func testAccessTokens(t *testing.T, s *tenants.Store) {
-	ctx, tn := newTenant(t, s, "access")
-	mustClient(t, ctx, s, "machine")
+// testIssueEvents checks that the audit events of a token response are
+// written with its family and refresh token, in one transaction: all of
+// them or nothing, and in the tenant of ctx only.
+func testIssueEvents(t *testing.T, s *tenants.Store) {
+	ctx, tn := newTenant(t, s, "issue-events")
+	octx, other := newTenant(t, s, "issue-events-other")
 	mustClient(t, ctx, s, "web")
 	u := mustUser(t, ctx, s, "ada@example.com")
-	now := s.Now()
-	live := newMachineToken(s, "machine", time.Hour)
-	if err := s.CreateAccessToken(ctx, live); err != nil {
-		t.Fatal(err)
-	}
-	if live.TenantID != tn.ID || live.CreatedAt.IsZero() {
-		t.Errorf("CreateAccessToken left tenant %q, created %v", live.TenantID, live.CreatedAt)
-	}
-	expired := mustMachineToken(t, ctx, s, "machine", -time.Second)
-	revoked := mustMachineToken(t, ctx, s, "machine", time.Hour)
-	_, family := mustRedeemed(t, ctx, s, "web", u.ID)
-	_, revokedFamily := mustRedeemed(t, ctx, s, "web", u.ID)
-
-	if err := s.RevokeAccessToken(ctx, revoked.ID); err != nil {
-		t.Fatal(err)
-	}
-	first, err := s.AccessTokenByID(ctx, revoked.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.RevokeAccessToken(ctx, revoked.ID); err != nil {
-		t.Errorf("revoking twice: %v", err)
-	}
-	if err := s.RevokeAccessToken(ctx, tenants.NewRandomID()); err != nil {
-		t.Errorf("revoking an unknown token: %v", err)
-	}
-	if err := s.RevokeGrant(ctx, revokedFamily.Grant.ID, "logout"); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.CreateAccessToken(ctx, newMachineToken(s, "nope", time.Hour)); !errors.Is(err, tenants.ErrNotFound) {
-		t.Errorf("token of an unknown client: err = %v, want %v", err, tenants.ErrNotFound)
-	}
-	if err := s.CreateAccessToken(ctx, &tenants.AccessToken{ID: live.ID, ClientID: "machine", Subject: "machine", ExpiresAt: now}); !errors.Is(err, tenants.ErrAlreadyExists) {
-		t.Errorf("token with a taken jti: err = %v, want %v", err, tenants.ErrAlreadyExists)
-	}
-
-	tests := []struct {
-		name           string
-		jti            string
-		wantErr        error
-		wantActive     bool
-		wantRevoked    bool
-		wantGrant      string
-		wantFamilyGone bool
-	}{
-		{"live", live.ID, nil, true, false, "", false},
-		{"expired", expired.ID, nil, false, false, "", false},
-		{"revoked", revoked.ID, nil, false, true, "", false},
-		{"of a family", family.Access.ID, nil, true, false, family.Grant.ID, false},
-		{"of a revoked family", revokedFamily.Access.ID, nil, false, false, revokedFamily.Grant.ID, true},
-		{"unknown", tenants.NewRandomID(), tenants.ErrNotFound, false, false, "", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := s.AccessTokenByID(ctx, tt.jti)
-			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("err = %v, want %v", err, tt.wantErr)
-			}
-			if err != nil {
-				return
-			}
-			if got.ID != tt.jti || got.TenantID != tn.ID || got.Subject == "" || len(got.Scopes) == 0 || got.Audience == "" {
-				t.Errorf("got %+v", got)
-			}
-			if active := got.Active(s.Now()); active != tt.wantActive {
-				t.Errorf("Active = %v, want %v", active, tt.wantActive)
-			}
-			if (got.RevokedAt != nil) != tt.wantRevoked {
-				t.Errorf("RevokedAt = %v, want revoked %v", got.RevokedAt, tt.wantRevoked)
-			}
-			if (got.GrantRevokedAt != nil) != tt.wantFamilyGone {
-				t.Errorf("GrantRevokedAt = %v, want revoked %v", got.GrantRevokedAt, tt.wantFamilyGone)
-			}
-			if gid := got.GrantID; (gid == nil && tt.wantGrant != "") || (gid != nil && *gid != tt.wantGrant) {
-				t.Errorf("GrantID = %v, want %q", gid, tt.wantGrant)
-			}
-		})
-	}
-	t.Run("second revoke keeps the first time", func(t *testing.T) {
-		got, err := s.AccessTokenByID(ctx, revoked.ID)
+	logged := func(ctx context.Context, targetID string) int {
+		t.Helper()
+		evs, err := s.ListAudit(ctx, tenants.AuditFilter{TargetID: targetID, Action: "token.issued", Limit: 1000})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !samePtrTime(got.RevokedAt, *first.RevokedAt) {
-			t.Errorf("RevokedAt moved from %v to %v", first.RevokedAt, got.RevokedAt)
+		return len(evs)
+	}
+
+	t.Run("RedeemCode", func(t *testing.T) {
+		ar, _ := mustCode(t, ctx, s, "web", u.ID)
+		issue := newIssue(s, "web", u.ID)
+		// An event that names another tenant goes to the log of the
+		// tenant in ctx, as the family does.
+		issue.Events = append(issue.Events, &tenants.AuditEvent{TenantID: other.ID, Action: "token.issued", TargetType: "grant", TargetID: issue.Grant.ID})
+		if err := s.RedeemCode(ctx, ar.ID, issue); err != nil {
+			t.Fatal(err)
+		}
+		if n := logged(ctx, issue.Grant.ID); n != 2 {
+			t.Errorf("%d events of the redemption, want 2", n)
+		}
+		for _, ev := range issue.Events {
+			if ev.TenantID != tn.ID {
+				t.Errorf("event left of tenant %q, want %q", ev.TenantID, tn.ID)
+			}
+		}
+		if n := logged(octx, issue.Grant.ID); n != 0 {
+			t.Errorf("%d events of the redemption in the other tenant's log", n)
+		}
+		// The code replayed: a conflict, and no event.
+		replay := newIssue(s, "web", u.ID)
+		if err := s.RedeemCode(ctx, ar.ID, replay); !errors.Is(err, tenants.ErrConflict) {
+			t.Fatalf("replay: err = %v, want %v", err, tenants.ErrConflict)
+		}
+		if n := logged(ctx, replay.Grant.ID); n != 0 {
+			t.Errorf("the replay wrote %d events", n)
+		}
+		// Without a tenant: nothing at all.
+		ar2, _ := mustCode(t, ctx, s, "web", u.ID)
+		lost := newIssue(s, "web", u.ID)
+		if err := s.RedeemCode(context.Background(), ar2.ID, lost); !errors.Is(err, tenants.ErrNoTenant) {
+			t.Errorf("without a tenant: err = %v, want %v", err, tenants.ErrNoTenant)
+		}
+		if g, e, r := issueWritten(t, ctx, s, lost); g || e || r {
+			t.Errorf("without a tenant: grant, events, refresh written = %v, %v, %v", g, e, r)
+		}
+		// Many events of one issue.
+		ar3, _ := mustCode(t, ctx, s, "web", u.ID)
+		many := newIssue(s, "web", u.ID)
+		for range 20 {
+			many.Events = append(many.Events, issueEvents(many.Grant)...)
+		}
+		if err := s.RedeemCode(ctx, ar3.ID, many); err != nil {
+			t.Fatal(err)
+		}
+		if n := logged(ctx, many.Grant.ID); n != len(many.Events) {
+			t.Errorf("%d events written, want %d", n, len(many.Events))
+		}
+	})
+	t.Run("RotateRefreshToken", func(t *testing.T) {
+		_, issue := mustRedeemed(t, ctx, s, "web", u.ID)
+		taken := issue.Events[0].ID
+		// A failing event fails the rotation: the old token is not used.
+		failing := refreshIssue(s, issue.Grant)
+		failing.Events[0].ID = taken
+		if err := s.RotateRefreshToken(ctx, issue.Refresh.ID, failing); !errors.Is(err, tenants.ErrAlreadyExists) {
+			t.Fatalf("failing event: err = %v, want %v", err, tenants.ErrAlreadyExists)
+		}
+		if _, _, r := issueWritten(t, ctx, s, failing); r {
+			t.Error("a failing event wrote the refresh token")
+		}
+		if rt, _, err := s.RefreshTokenByHash(ctx, issue.Refresh.TokenHash); err != nil || rt.UsedAt != nil {
+			t.Fatalf("old refresh token after a failed rotation: %+v, %v; want unused", rt, err)
+		}
+		next := refreshIssue(s, issue.Grant)
+		if err := s.RotateRefreshToken(ctx, issue.Refresh.ID, next); err != nil {
+			t.Fatal(err)
+		}
+		if _, e, r := issueWritten(t, ctx, s, next); !e || !r {
+			t.Errorf("rotation: events, refresh written = %v, %v; want both", e, r)
+		}
+		if next.Events[0].TenantID != tn.ID {
+			t.Errorf("event of tenant %q, want %q", next.Events[0].TenantID, tn.ID)
+		}
+		// Reuse of the rotated token: a conflict, and no event.
+		reuse := refreshIssue(s, issue.Grant)
+		if err := s.RotateRefreshToken(ctx, issue.Refresh.ID, reuse); !errors.Is(err, tenants.ErrConflict) {
+			t.Fatalf("reuse: err = %v, want %v", err, tenants.ErrConflict)
+		}
+		if _, e, r := issueWritten(t, ctx, s, reuse); e || r {
+			t.Errorf("reuse: events, refresh written = %v, %v", e, r)
+		}
+		// From another tenant: a conflict, and no event in either log.
+		stolen := refreshIssue(s, issue.Grant)
+		if err := s.RotateRefreshToken(octx, next.Refresh.ID, stolen); !errors.Is(err, tenants.ErrConflict) {
+			t.Fatalf("from another tenant: err = %v, want %v", err, tenants.ErrConflict)
+		}
+		if _, e, _ := issueWritten(t, ctx, s, stolen); e {
+			t.Error("a rotation from another tenant wrote its events")
+		}
+	})
+}
+
+// testAccessTokens checks the revocation list and what the store says of
+// an access token: access tokens are not stored, so a token is revoked by
+// its jti, and a family token dies with its family (which its jti names)
+// and any token with its client.
+func testAccessTokens(t *testing.T, s *tenants.Store) {
+	ctx, _ := newTenant(t, s, "access")
+	octx, other := newTenant(t, s, "access-other")
+	mustClient(t, ctx, s, "machine")
+	mustClient(t, ctx, s, "web")
+	mustClient(t, octx, s, "machine")
+	mustClient(t, octx, s, "web")
+	u := mustUser(t, ctx, s, "ada@example.com")
+	ou := mustUser(t, octx, s, "bob@example.com")
+
+	live := machineToken(s, "machine", time.Hour)
+	revoked := mustRevoke(t, ctx, s, machineToken(s, "machine", time.Hour))
+	_, family := mustRedeemed(t, ctx, s, "web", u.ID)
+	_, revokedFamily := mustRedeemed(t, ctx, s, "web", u.ID)
+	if err := s.RevokeGrant(ctx, revokedFamily.Grant.ID, "logout"); err != nil {
+		t.Fatal(err)
+	}
+	_, foreignFamily := mustRedeemed(t, octx, s, "web", ou.ID)
+	ofFamily := familyToken(s, family.Grant)
+	revokedOfFamily := mustRevoke(t, ctx, s, familyToken(s, family.Grant))
+	// A token that claims a family of another client, or of another
+	// tenant, or one that does not exist.
+	otherClients := familyToken(s, family.Grant)
+	otherClients.clientID, otherClients.subject = "machine", u.ID
+	otherUsers := familyToken(s, family.Grant)
+	otherUsers.subject = ou.ID
+	foreign := familyToken(s, foreignFamily.Grant)
+	unknownFamily := familyToken(s, &tenants.Grant{ID: tenants.NewID(), ClientID: "web", UserID: u.ID})
+	unknownClient := machineToken(s, "nope", time.Hour)
+
+	tests := []struct {
+		name       string
+		tok        accessToken
+		want       tenants.TokenStatus
+		wantUsable bool
+	}{
+		// A jti the store never heard of is not revoked: whether the
+		// token was issued is for its signature to say.
+		{"unknown jti", live, tenants.TokenStatus{ClientExists: true}, true},
+		{"revoked jti", revoked, tenants.TokenStatus{Revoked: true, ClientExists: true}, false},
+		{"of an unknown client", unknownClient, tenants.TokenStatus{}, false},
+		{"of a family", ofFamily, tenants.TokenStatus{ClientExists: true, GrantFound: true, GrantClientID: "web", GrantUserID: u.ID}, true},
+		{"revoked jti of a live family", revokedOfFamily, tenants.TokenStatus{Revoked: true, ClientExists: true, GrantFound: true, GrantClientID: "web", GrantUserID: u.ID}, false},
+		{"of a revoked family", familyToken(s, revokedFamily.Grant), tenants.TokenStatus{ClientExists: true, GrantFound: true, GrantRevoked: true, GrantClientID: "web", GrantUserID: u.ID}, false},
+		{"of another client's family", otherClients, tenants.TokenStatus{ClientExists: true, GrantFound: true, GrantClientID: "web", GrantUserID: u.ID}, false},
+		{"of another user's family", otherUsers, tenants.TokenStatus{ClientExists: true, GrantFound: true, GrantClientID: "web", GrantUserID: u.ID}, false},
+		{"of another tenant's family", foreign, tenants.TokenStatus{ClientExists: true}, false},
+		{"of an unknown family", unknownFamily, tenants.TokenStatus{ClientExists: true}, false},
+		{"huge jti", accessToken{jti: strings.Repeat("x", 100000), clientID: "machine", subject: "machine"}, tenants.TokenStatus{ClientExists: true}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := mustStatus(t, ctx, s, tt.tok)
+			if *st != tt.want {
+				t.Errorf("AccessTokenStatus = %+v, want %+v", *st, tt.want)
+			}
+			if got := tt.tok.usable(st); got != tt.wantUsable {
+				t.Errorf("usable = %v, want %v", got, tt.wantUsable)
+			}
+		})
+	}
+	if _, err := s.AccessTokenStatus(context.Background(), live.jti, live.clientID, ""); !errors.Is(err, tenants.ErrNoTenant) {
+		t.Errorf("status without a tenant: err = %v, want %v", err, tenants.ErrNoTenant)
+	}
+
+	listed := func(tenantID, jti string) int {
+		t.Helper()
+		return countSQL(t, s, "SELECT COUNT(*) FROM revoked_tokens WHERE tenant_id = ? AND jti = ?", tenantID, jti)
+	}
+	tid := func(ctx context.Context) string {
+		tn, _ := tenants.FromContext(ctx)
+		return tn.ID
+	}
+	t.Run("RevokeAccessToken", func(t *testing.T) {
+		tok := machineToken(s, "machine", time.Hour)
+		if err := tok.revoke(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		rows := sqlRows(t, s, "SELECT client_id FROM revoked_tokens WHERE tenant_id = ? AND jti = ?", tid(ctx), tok.jti)
+		if len(rows) != 1 || fmt.Sprint(rows[0][0]) != "machine" {
+			t.Errorf("revoked_tokens rows %v, want one of client machine", rows)
+		}
+		// Idempotent: again, later, with another expiry, or from many
+		// requests at once.
+		again := tok
+		again.expiresAt = tok.expiresAt.Add(time.Hour)
+		if err := again.revoke(ctx, s); err != nil {
+			t.Errorf("revoking twice: %v", err)
+		}
+		for i, err := range race(10, func(int) error { return tok.revoke(ctx, s) }) {
+			if err != nil {
+				t.Errorf("concurrent revocation %d: %v", i, err)
+			}
+		}
+		if n := listed(tid(ctx), tok.jti); n != 1 {
+			t.Errorf("%d rows after revoking again, want 1", n)
+		}
+		if st := mustStatus(t, ctx, s, tok); !st.Revoked {
+			t.Errorf("status %+v, want revoked", *st)
+		}
+		// A family token's jti, and one the store never heard of (it is
+		// not for the store to tell).
+		if err := familyToken(s, family.Grant).revoke(ctx, s); err != nil {
+			t.Errorf("revoking a family token: %v", err)
+		}
+		if st := mustStatus(t, ctx, s, ofFamily); st.Revoked || st.GrantRevoked {
+			t.Errorf("revoking one token of the family touched another: %+v", *st)
+		}
+		for name, bad := range map[string]accessToken{
+			"of an unknown client": machineToken(s, "nope", time.Hour),
+			"empty jti":            {clientID: "machine", expiresAt: tok.expiresAt},
+			"huge jti":             {jti: strings.Repeat("x", 100000), clientID: "machine", expiresAt: tok.expiresAt},
+			"of another tenant's client": func() accessToken {
+				c := mustClient(t, octx, s, "theirs-"+suffix())
+				return machineToken(s, c.ClientID, time.Hour)
+			}(),
+		} {
+			if err := bad.revoke(ctx, s); !errors.Is(err, tenants.ErrNotFound) {
+				t.Errorf("revoking a token %s: err = %v, want %v", name, err, tenants.ErrNotFound)
+			}
+			if n := countSQL(t, s, "SELECT COUNT(*) FROM revoked_tokens WHERE jti = ?", bad.jti); n != 0 {
+				t.Errorf("revoking a token %s listed %d rows", name, n)
+			}
+		}
+		if err := tok.revoke(context.Background(), s); !errors.Is(err, tenants.ErrNoTenant) {
+			t.Errorf("revoking without a tenant: err = %v, want %v", err, tenants.ErrNoTenant)
+		}
+	})
+	t.Run("revocation lists are the tenants' own", func(t *testing.T) {
+		// The same jti and client_id in two tenants: each revocation goes
+		// on the list of the tenant in ctx, and is seen there only.
+		tok := machineToken(s, "machine", time.Hour)
+		mustRevoke(t, ctx, s, tok)
+		if n := listed(other.ID, tok.jti); n != 0 {
+			t.Errorf("revoking in one tenant listed %d rows in the other", n)
+		}
+		if st := mustStatus(t, octx, s, tok); st.Revoked {
+			t.Errorf("the other tenant sees the revocation: %+v", *st)
+		}
+		if st := mustStatus(t, octx, s, revokedOfFamily); st.Revoked || st.GrantFound || st.GrantClientID != "" || st.GrantUserID != "" {
+			t.Errorf("the other tenant sees the family or its revocation: %+v", *st)
+		}
+		if st := mustStatus(t, ctx, s, familyToken(s, revokedFamily.Grant)); !st.GrantRevoked {
+			t.Fatalf("the revoked family: %+v", *st)
+		}
+		if st := mustStatus(t, octx, s, familyToken(s, revokedFamily.Grant)); st.GrantFound || st.GrantRevoked {
+			t.Errorf("the other tenant sees the revoked family: %+v", *st)
+		}
+		mustRevoke(t, octx, s, tok)
+		if a, b := listed(tid(ctx), tok.jti), listed(other.ID, tok.jti); a != 1 || b != 1 {
+			t.Errorf("after revoking in both: %d and %d rows, want 1 and 1", a, b)
+		}
+	})
+	t.Run("the revocation goes with the client", func(t *testing.T) {
+		// Through the store.
+		doomedID := "doomed-" + suffix()
+		mustClient(t, ctx, s, doomedID)
+		doomed := mustRevoke(t, ctx, s, machineToken(s, doomedID, time.Hour))
+		kept := mustRevoke(t, ctx, s, machineToken(s, "machine", time.Hour))
+		if err := s.DeleteClient(ctx, doomedID); err != nil {
+			t.Fatal(err)
+		}
+		if n := listed(tid(ctx), doomed.jti); n != 0 {
+			t.Errorf("%d revoked_tokens rows of the deleted client", n)
+		}
+		if st := mustStatus(t, ctx, s, doomed); st.ClientExists || doomed.usable(st) {
+			t.Errorf("token of the deleted client: %+v, want its client gone", *st)
+		}
+		if n := listed(tid(ctx), kept.jti); n != 1 {
+			t.Errorf("%d revoked_tokens rows of another client, want 1", n)
+		}
+		// By the schema itself (ON DELETE CASCADE), past the store.
+		cascadedID := "cascaded-" + suffix()
+		mustClient(t, ctx, s, cascadedID)
+		cascaded := mustRevoke(t, ctx, s, machineToken(s, cascadedID, time.Hour))
+		db, err := s.SQLDB()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(placeholders(s, "DELETE FROM clients WHERE tenant_id = ? AND client_id = ?"), tid(ctx), cascadedID); err != nil {
+			t.Fatal(err)
+		}
+		if n := listed(tid(ctx), cascaded.jti); n != 0 {
+			t.Errorf("%d revoked_tokens rows after the client row went, want the cascade", n)
 		}
 	})
 }
@@ -461,10 +706,10 @@ func testRefreshTokens(t *testing.T, s *tenants.Store) {
 			if err := s.RotateRefreshToken(ctx, tt.oldID, tt.issue); !errors.Is(err, tt.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
-			_, a, r := issueWritten(t, ctx, s, tt.issue)
+			_, e, r := issueWritten(t, ctx, s, tt.issue)
 			// The failing issue's refresh hash is that of old, which exists.
-			if a != tt.written || (r != tt.written && tt.issue.Refresh.TokenHash != old.TokenHash) {
-				t.Errorf("access, refresh written = %v, %v; want %v", a, r, tt.written)
+			if e != tt.written || (r != tt.written && tt.issue.Refresh.TokenHash != old.TokenHash) {
+				t.Errorf("events, refresh written = %v, %v; want %v", e, r, tt.written)
 			}
 		})
 	}
@@ -506,9 +751,9 @@ func testRotateRefreshTokenConcurrently(t *testing.T, s *tenants.Store) {
 		} else if !errors.Is(err, tenants.ErrConflict) {
 			t.Errorf("rotation %d: err = %v, want nil or %v", i, err, tenants.ErrConflict)
 		}
-		_, a, r := issueWritten(t, ctx, s, issues[i])
-		if want := err == nil; a != want || r != want {
-			t.Errorf("rotation %d (err %v): access, refresh written = %v, %v", i, err, a, r)
+		_, e, r := issueWritten(t, ctx, s, issues[i])
+		if want := err == nil; e != want || r != want {
+			t.Errorf("rotation %d (err %v): events, refresh written = %v, %v", i, err, e, r)
 		}
 	}
 	if winners != 1 {
@@ -558,12 +803,13 @@ func testRevokeGrant(t *testing.T, s *tenants.Store) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			at, err := s.AccessTokenByID(ctx, tt.issue.Access.ID)
-			if err != nil {
-				t.Fatal(err)
+			grant := tt.issue.Grant
+			if grant == nil {
+				grant = family.Grant // a refresh issues no new family
 			}
-			if (at.GrantRevokedAt != nil) != tt.wantRevoked || at.Active(s.Now()) == tt.wantRevoked {
-				t.Errorf("access token GrantRevokedAt %v, active %v; want revoked %v", at.GrantRevokedAt, at.Active(s.Now()), tt.wantRevoked)
+			at := familyToken(s, grant)
+			if st := mustStatus(t, ctx, s, at); st.GrantRevoked != tt.wantRevoked || at.usable(st) == tt.wantRevoked {
+				t.Errorf("access token status %+v, usable %v; want its family revoked %v", *st, at.usable(st), tt.wantRevoked)
 			}
 			rt, _, err := s.RefreshTokenByHash(ctx, tt.issue.Refresh.TokenHash)
 			if err != nil {
@@ -638,14 +884,18 @@ func testDeleteExpired(t *testing.T, s *tenants.Store) {
 		put(sd.keep, "sessions", mustSession(t, ctx, s, u.ID, 2*time.Hour+30*time.Minute).ID) // expired, within grace
 		put(sd.keep, "sessions", mustSession(t, ctx, s, u.ID, 48*time.Hour).ID)
 
-		put(sd.drop, "access_tokens", mustMachineToken(t, ctx, s, "web", time.Hour).ID)
-		put(sd.keep, "access_tokens", mustMachineToken(t, ctx, s, "web", 48*time.Hour).ID)
+		// Revocations of access tokens, kept until the token would have
+		// expired, and the grace.
+		put(sd.drop, "revoked_tokens", mustRevoke(t, ctx, s, machineToken(s, "web", time.Hour)).jti)
+		put(sd.keep, "revoked_tokens", mustRevoke(t, ctx, s, machineToken(s, "web", 2*time.Hour+30*time.Minute)).jti) // expired, within grace
+		put(sd.keep, "revoked_tokens", mustRevoke(t, ctx, s, machineToken(s, "web", 48*time.Hour)).jti)
 
 		// A family that expired whole: its tokens go, and then it does.
 		dead := newIssue(s, "web", u.ID)
 		dead.Grant.ExpiresAt = at(90 * time.Minute)
 		dead.Refresh.ExpiresAt = dead.Grant.ExpiresAt
-		// A live family: its expired access token goes, the rest stays.
+		// A live family stays, the expired revocation of one of its
+		// access tokens goes.
 		live := newIssue(s, "web", u.ID)
 		for _, issue := range []tenants.Issue{dead, live} {
 			ar, _ := mustCode(t, ctx, s, "web", u.ID) // expires in 10 minutes
@@ -655,11 +905,14 @@ func testDeleteExpired(t *testing.T, s *tenants.Store) {
 			put(sd.drop, "auth_requests", ar.ID)
 		}
 		put(sd.drop, "grants", dead.Grant.ID)
-		put(sd.drop, "access_tokens", dead.Access.ID)
 		put(sd.drop, "refresh_tokens", dead.Refresh.ID)
+		put(sd.drop, "revoked_tokens", mustRevoke(t, ctx, s, familyToken(s, dead.Grant)).jti)
 		put(sd.keep, "grants", live.Grant.ID)
-		put(sd.drop, "access_tokens", live.Access.ID)
 		put(sd.keep, "refresh_tokens", live.Refresh.ID)
+		put(sd.drop, "revoked_tokens", mustRevoke(t, ctx, s, familyToken(s, live.Grant)).jti)
+		liveRevoked := familyToken(s, live.Grant)
+		liveRevoked.expiresAt = at(48 * time.Hour)
+		put(sd.keep, "revoked_tokens", mustRevoke(t, ctx, s, liveRevoked).jti)
 
 		// Logins at an upstream in progress, spent or not, and the SAML
 		// assertions already accepted.
@@ -818,6 +1071,8 @@ func testDeleteExpired(t *testing.T, s *tenants.Store) {
 			return "code_hash"
 		case "throttles":
 			return "key"
+		case "revoked_tokens":
+			return "jti"
 		}
 		return "id"
 	}
@@ -871,14 +1126,12 @@ func testTimeZones(t *testing.T, s *tenants.Store) {
 			if err := s.RotateSigningKey(ctx, newKey(), in(2*time.Hour)); err != nil {
 				t.Fatal(err)
 			}
-			liveToken := newMachineToken(s, "web", 0)
-			liveToken.ExpiresAt = in(2 * time.Hour)
-			deadToken := newMachineToken(s, "web", 0)
-			deadToken.ExpiresAt = in(30 * time.Minute)
-			for _, at := range []*tenants.AccessToken{liveToken, deadToken} {
-				if err := s.CreateAccessToken(ctx, at); err != nil {
-					t.Fatal(err)
-				}
+			liveToken := machineToken(s, "web", 0)
+			liveToken.expiresAt = in(2 * time.Hour)
+			deadToken := machineToken(s, "web", 0)
+			deadToken.expiresAt = in(30 * time.Minute)
+			for _, at := range []accessToken{liveToken, deadToken} {
+				mustRevoke(t, ctx, s, at)
 			}
 			conn := mustConnection(t, ctx, s, "Corporate")
 			liveState := newFederationState(s, conn.ID, 0)
@@ -936,8 +1189,8 @@ func testTimeZones(t *testing.T, s *tenants.Store) {
 				name string
 				id   string
 				want int
-			}{{"live token", liveToken.ID, 1}, {"expired token", deadToken.ID, 0}} {
-				if got := countRows(t, s, "access_tokens", "id", c.id); got != c.want {
+			}{{"revocation of a live token", liveToken.jti, 1}, {"revocation of an expired token", deadToken.jti, 0}} {
+				if got := countRows(t, s, "revoked_tokens", "jti", c.id); got != c.want {
 					t.Errorf("%s: %d rows after DeleteExpired, want %d", c.name, got, c.want)
 				}
 			}

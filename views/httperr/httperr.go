@@ -32,6 +32,9 @@ type Error struct {
 	// long a client refused for load (503) or for its rate (429) should
 	// wait before trying again. Such refusals are not failures to log.
 	RetryAfter time.Duration
+	// Challenge, when set, is sent as WWW-Authenticate (RFC 6749 §5.2,
+	// RFC 6750 §3): with a 401 it names the scheme the client must use.
+	Challenge string
 	// Err is the internal cause, logged, never shown.
 	Err error
 }
@@ -98,6 +101,13 @@ func TooManyRequests(retryAfter time.Duration) *Error {
 func (e *Error) RedirectTo(r Redirect) *Error {
 	c := *e
 	c.Redirect = &r
+	return &c
+}
+
+// WithChallenge returns a copy of e sent with WWW-Authenticate challenge.
+func (e *Error) WithChallenge(challenge string) *Error {
+	c := *e
+	c.Challenge = challenge
 	return &c
 }
 

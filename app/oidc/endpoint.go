@@ -1,0 +1,136 @@
+package oidc
+
+import (
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gatehouse-id/gatehouse/views/httperr"
+)
+
+// Response is the successful answer of a protocol endpoint: a JSON body (or
+// none) with its status and headers. Failures are *httperr.Error, the one
+// error type, which the server turns into OAuth's JSON error answer.
+type Response struct {
+	Status int
+	Header http.Header
+	// Body is marshalled as JSON; nil answers with no body.
+	Body any
+}
+
+// jsonAnswer is a 200 JSON answer that no one may cache (RFC 6749 §5.1).
+func jsonAnswer(body any) *Response {
+	return &Response{Status: http.StatusOK, Body: body, Header: http.Header{
+		"Cache-Control": {"no-store"}, "Pragma": {"no-cache"},
+	}}
+}
+
+// publicAnswer is a 200 JSON answer that caches may keep for maxAge.
+func publicAnswer(body any, maxAge string) *Response {
+	return &Response{Status: http.StatusOK, Body: body, Header: http.Header{
+		"Cache-Control": {"public, max-age=" + maxAge},
+	}}
+}
+
+// repeatable are the parameters a request may send more than once (RFC 8707
+// §2: several resource values; audience is its alias here).
+var repeatable = map[string]bool{"resource": true, "audience": true}
+
+// secretParams must never travel in the URL (RFC 6750 §2.3, RFC 9700
+// §4.3.2): a URL is logged, cached and sent in Referer.
+var secretParams = []string{"access_token", "refresh_token", "client_secret", "token", "code", "code_verifier", "client_assertion"}
+
+// ParseForm reads the body of a POST to a protocol endpoint: it must be
+// application/x-www-form-urlencoded (RFC 6749 §3.2), no parameter may be
+// repeated (§3.1, §3.2) except resource and audience, and no secret may be
+// in the URL.
+func ParseForm(r *http.Request) (url.Values, error) {
+	q := r.URL.Query()
+	for _, k := range secretParams {
+		if q.Has(k) {
+			return nil, httperr.OAuth(httperr.InvalidRequest, "%s must not be sent in the URL", k)
+		}
+	}
+	if r.Method != http.MethodPost {
+		return nil, httperr.OAuth(httperr.InvalidRequest, "use POST")
+	}
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/x-www-form-urlencoded" {
+		return nil, httperr.OAuth(httperr.InvalidRequest, "the body must be application/x-www-form-urlencoded")
+	}
+	if err := r.ParseForm(); err != nil {
+		return nil, httperr.OAuth(httperr.InvalidRequest, "the body is not a valid form")
+	}
+	form := r.PostForm
+	for k, vs := range form {
+		if len(vs) > 1 && !repeatable[k] {
+			return nil, httperr.OAuth(httperr.InvalidRequest, "%s is repeated", k)
+		}
+	}
+	return form, nil
+}
+
+// ClientAuth is how a request identified its client: HTTP Basic (RFC 6749
+// §2.3.1, client_secret_basic), the body (client_secret_post), or the id
+// alone (a public client, "none").
+type ClientAuth struct {
+	ID     string
+	Secret string
+	// Basic is true when the credentials came in the Authorization header.
+	Basic bool
+}
+
+// clientAuth reads the client's credentials from r and form. A request uses
+// exactly one method (RFC 6749 §2.3): Basic and body credentials together
+// are refused, as are client assertions, which Gatehouse does not accept.
+func clientAuth(r *http.Request, form url.Values, challenge string) (ClientAuth, error) {
+	if form.Has("client_assertion") || form.Has("client_assertion_type") {
+		return ClientAuth{}, invalidClient("client assertions are not supported", challenge)
+	}
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, _, _ := strings.Cut(h, " ")
+		if !strings.EqualFold(scheme, "Basic") {
+			return ClientAuth{}, invalidClient("use HTTP Basic or the request body to authenticate the client", challenge)
+		}
+		user, pass, ok := r.BasicAuth()
+		if !ok {
+			return ClientAuth{}, invalidClient("malformed Basic credentials", challenge)
+		}
+		// The id and secret are form-urlencoded before Basic (§2.3.1).
+		id, err1 := url.QueryUnescape(user)
+		secret, err2 := url.QueryUnescape(pass)
+		if err1 != nil || err2 != nil || id == "" {
+			return ClientAuth{}, invalidClient("malformed Basic credentials", challenge)
+		}
+		if form.Has("client_secret") {
+			return ClientAuth{}, httperr.OAuth(httperr.InvalidRequest, "authenticate the client with one method only")
+		}
+		if bodyID := form.Get("client_id"); bodyID != "" && bodyID != id {
+			return ClientAuth{}, invalidClient("client_id does not match the authenticated client", challenge)
+		}
+		return ClientAuth{ID: id, Secret: secret, Basic: true}, nil
+	}
+	id := form.Get("client_id")
+	if id == "" {
+		return ClientAuth{}, invalidClient("client authentication is required", challenge)
+	}
+	return ClientAuth{ID: id, Secret: form.Get("client_secret")}, nil
+}
+
+// basicChallenge is the WWW-Authenticate of a client endpoint's 401.
+func basicChallenge(issuer string) string { return `Basic realm="` + issuer + `"` }
+
+// invalidClient is the answer to every client authentication failure: 401
+// with a challenge (RFC 6749 §5.2).
+func invalidClient(desc, challenge string) *httperr.Error {
+	return (&httperr.Error{Status: http.StatusUnauthorized, Code: httperr.InvalidClient, Description: desc}).WithChallenge(challenge)
+}
+
+// serverError is a failure of ours; the cause is logged, never shown.
+func serverError(err error) *httperr.Error { return httperr.Internal(err) }
+
+// oauthErr is a 400 protocol error.
+func oauthErr(code, format string, args ...any) *httperr.Error {
+	return httperr.OAuth(code, format, args...)
+}

@@ -1,0 +1,123 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/views/httperr"
+)
+
+// grantHandler answers a token request of one grant type, for a client
+// already authenticated and allowed to use the grant.
+type grantHandler func(ctx context.Context, t *tenants.Tenant, c *client, form url.Values) (*Response, error)
+
+// grantHandlers is the token endpoint's dispatch table: one handler per
+// grant type of the registry (tenants.GrantTypes).
+func (p *Provider) grantHandlers() map[string]grantHandler {
+	return map[string]grantHandler{
+		tenants.GrantAuthorizationCode: p.exchangeCode,
+		tenants.GrantRefreshToken:      p.exchangeRefresh,
+		tenants.GrantClientCredentials: p.clientCredentials,
+	}
+}
+
+// checkGrantHandlers makes a grant of the registry without a handler (or a
+// handler of a grant the registry does not know) a startup error rather
+// than a request that fails.
+func checkGrantHandlers(h map[string]grantHandler) error {
+	for _, g := range tenants.GrantTypes() {
+		if h[g.Name] == nil {
+			return fmt.Errorf("oidc: grant %s has no token endpoint handler", g.Name)
+		}
+	}
+	for name := range h {
+		if _, ok := tenants.LookupGrant(name); !ok {
+			return fmt.Errorf("oidc: token endpoint handles %s, which is not in the grant registry", name)
+		}
+	}
+	return nil
+}
+
+// Token is the token endpoint (RFC 6749 §3.2). Every request goes through
+// the same steps, once: the form is read strictly, the grant looked up in
+// the registry and checked against the tenant's grants, the client
+// authenticated and checked against its own grants, and only then the
+// grant's handler runs.
+func (p *Provider) Token(ctx context.Context, r *http.Request) (*Response, error) {
+	t, err := tenantFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	form, err := ParseForm(r)
+	if err != nil {
+		return nil, err
+	}
+	name := form.Get("grant_type")
+	if name == "" {
+		return nil, oauthErr(httperr.InvalidRequest, "grant_type is required")
+	}
+	grant, known := tenants.LookupGrant(name)
+	handler := p.grants[name]
+	if !known || handler == nil {
+		return nil, oauthErr(httperr.UnsupportedGrantType, "grant_type %s is not supported", name)
+	}
+	if !t.AllowsGrant(name) {
+		return nil, oauthErr(httperr.UnauthorizedClient, "this tenant does not allow the %s grant", name)
+	}
+	challenge := basicChallenge(t.Issuer)
+	creds, err := clientAuth(r, form, challenge)
+	if err != nil {
+		return nil, err
+	}
+	c, err := p.authenticate(ctx, creds, !grant.Public, challenge)
+	if err != nil {
+		return nil, err
+	}
+	if !c.AllowsGrant(name) {
+		return nil, oauthErr(httperr.UnauthorizedClient, "this client may not use the %s grant", name)
+	}
+	return handler(ctx, t, c, form)
+}
+
+// authenticate checks the credentials of a client endpoint call: a public
+// client by its id alone (it must not send a secret), a confidential one by
+// its secret. requireSecret refuses public clients (grants only
+// confidential clients may use). Every failure is invalid_client, 401.
+func (p *Provider) authenticate(ctx context.Context, creds ClientAuth, requireSecret bool, challenge string) (*client, error) {
+	c, err := p.lookupClient(ctx, creds.ID)
+	if errors.Is(err, tenants.ErrNotFound) {
+		return nil, invalidClient("client authentication failed", challenge)
+	}
+	if err != nil {
+		return nil, serverError(err)
+	}
+	if c.Public() {
+		if creds.Secret != "" || requireSecret {
+			return nil, invalidClient("client authentication failed", challenge)
+		}
+		return c, nil
+	}
+	if !c.checkSecret(creds.Secret, p.now()) {
+		return nil, invalidClient("client authentication failed", challenge)
+	}
+	return c, nil
+}
+
+// authenticateCaller reads and checks the client credentials of an
+// introspection or revocation request.
+func (p *Provider) authenticateCaller(ctx context.Context, r *http.Request, form url.Values, requireSecret bool) (*client, error) {
+	t, err := tenantFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	challenge := basicChallenge(t.Issuer)
+	creds, err := clientAuth(r, form, challenge)
+	if err != nil {
+		return nil, err
+	}
+	return p.authenticate(ctx, creds, requireSecret, challenge)
+}
