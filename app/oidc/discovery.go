@@ -7,14 +7,18 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/gatehouse-id/gatehouse/app/authn"
+	"github.com/gatehouse-id/gatehouse/tenants"
 )
 
 // discovery is the provider metadata (OIDC Discovery §3, RFC 8414) with
-// RFC 9207's flag, which the engine's type lacks.
+// RFC 9207's flag, which the engine's type lacks. GrantTypesSupported
+// shadows the engine's field, which omits an empty list: RFC 8414 §2 reads
+// a missing one as authorization_code and implicit.
 type discovery struct {
 	*oidc.DiscoveryConfiguration
-	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported"`
-	PromptValuesSupported                      []string `json:"prompt_values_supported"`
+	GrantTypesSupported                        []oidc.GrantType `json:"grant_types_supported"`
+	AuthorizationResponseIssParameterSupported bool             `json:"authorization_response_iss_parameter_supported"`
+	PromptValuesSupported                      []string         `json:"prompt_values_supported"`
 }
 
 // Discovery describes exactly what this tenant supports, built from its
@@ -32,6 +36,12 @@ func (s *server) Discovery(ctx context.Context, _ *op.Request[struct{}]) (*op.Re
 	for i, a := range algs {
 		algNames[i] = string(a)
 	}
+	grants := []oidc.GrantType{} // the tenant's, in registry order
+	for _, g := range tenants.GrantTypes() {
+		if t.AllowsGrant(g.Name) {
+			grants = append(grants, oidc.GrantType(g.Name))
+		}
+	}
 	iss := t.Issuer
 	clientAuth := []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost}
 	d := &discovery{
@@ -47,7 +57,6 @@ func (s *server) Discovery(ctx context.Context, _ *op.Request[struct{}]) (*op.Re
 			ScopesSupported:                           SupportedScopes,
 			ResponseTypesSupported:                    []string{string(oidc.ResponseTypeCode)},
 			ResponseModesSupported:                    []string{string(oidc.ResponseModeQuery)},
-			GrantTypesSupported:                       []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials},
 			SubjectTypesSupported:                     []string{"public"},
 			IDTokenSigningAlgValuesSupported:          algNames,
 			TokenEndpointAuthMethodsSupported:         append(clientAuth, oidc.AuthMethodNone),
@@ -57,6 +66,7 @@ func (s *server) Discovery(ctx context.Context, _ *op.Request[struct{}]) (*op.Re
 			CodeChallengeMethodsSupported:             []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256},
 			ACRValuesSupported:                        authn.SupportedACR,
 		},
+		GrantTypesSupported:                        grants,
 		AuthorizationResponseIssParameterSupported: true,
 		PromptValuesSupported:                      authn.SupportedPrompts,
 	}
