@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"html"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gatehouse-id/gatehouse/admin"
@@ -85,6 +87,50 @@ func TestGrantRegistry(t *testing.T) {
 		}
 		if got := supported(acme); !slices.Equal(got, tenants.GrantNames()) {
 			t.Fatalf("refused changes changed acme's discovery: %v", got)
+		}
+	})
+}
+
+// TestConsoleGrantChoices checks that the console offers the registry's
+// grants with its labels and help: every grant in the tenant's settings,
+// and to an application only those its kind may use.
+func TestConsoleGrantChoices(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		f := e.fixture("acme")
+		b, _ := e.consoleAs(t, "ops@example.test", "")
+		base := e.base + "/admin/t/acme"
+		offered := func(body string) []string {
+			var out []string
+			for _, g := range tenants.GrantTypes() {
+				if strings.Contains(body, `name="grant_types" value="`+g.Name+`"`) {
+					out = append(out, g.Name)
+				}
+			}
+			return out
+		}
+		p := b.get(base + "/settings")
+		if p.status != http.StatusOK || !slices.Equal(offered(p.body), tenants.GrantNames()) {
+			t.Fatalf("settings offer %v: %d", offered(p.body), p.status)
+		}
+		for _, g := range tenants.GrantTypes() {
+			for _, w := range []string{g.Label, "<code>" + g.Name + "</code>", html.EscapeString(g.Help)} {
+				if !strings.Contains(p.body, w) {
+					t.Errorf("settings page lacks %q for %s", w, g.Name)
+				}
+			}
+		}
+		for _, tc := range []struct {
+			client *admin.Client
+			want   []string
+		}{
+			{f.web, tenants.GrantNames()},
+			{f.spa, []string{"authorization_code", "refresh_token"}}, // public: no client_credentials
+			{f.worker, nil}, // machine: nothing to choose
+		} {
+			p := b.get(base + "/applications/" + tc.client.ClientID)
+			if got := offered(p.body); p.status != http.StatusOK || !slices.Equal(got, tc.want) {
+				t.Errorf("%s is offered %v, want %v", tc.client.ClientName, got, tc.want)
+			}
 		}
 	})
 }
