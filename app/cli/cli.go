@@ -50,7 +50,8 @@ Usage:
   gatehouse api create --tenant SLUG --audience URI [--name NAME] [--scope NAME[=DESCRIPTION]]...
   gatehouse client create --tenant SLUG --name NAME [--public] [--redirect-uri URI]...
         [--post-logout-redirect-uri URI]... [--grant-type TYPE]... [--audience URI]... [--scope SCOPE]...
-{grant-types}  gatehouse client list --tenant SLUG
+{grant-types}
+  gatehouse client list --tenant SLUG
   gatehouse user create --tenant SLUG --email EMAIL --password-stdin [--name NAME]
   gatehouse user set-password --tenant SLUG --email EMAIL --password-stdin
   gatehouse user disable|enable --tenant SLUG --email EMAIL
@@ -83,15 +84,14 @@ other GATEHOUSE_* settings; see README.md.
 // (tenants.GrantTypes).
 var usage = strings.Replace(usageTemplate, "{grant-types}", grantTypeHelp(), 1)
 
-// grantTypeHelp lists the registered grant types, one a line, for the
-// usage under client create.
+// grantTypeHelp lists the registered grant types, one a line (without a
+// final newline), for the usage under client create.
 func grantTypeHelp() string {
 	width := 0
 	for _, g := range tenants.GrantTypes() {
 		width = max(width, len(g.Name))
 	}
-	var b strings.Builder
-	b.WriteString("        --grant-type TYPE is one of (none given: the defaults for the kind of client):\n")
+	lines := []string{"        --grant-type TYPE is one of (none given: the defaults for the kind of client):"}
 	for _, g := range tenants.GrantTypes() {
 		help := g.Help
 		if g.Needs != "" {
@@ -100,9 +100,9 @@ func grantTypeHelp() string {
 		if !g.Public {
 			help += "; not for --public"
 		}
-		fmt.Fprintf(&b, "          %-*s  %s\n", width, g.Name, help)
+		lines = append(lines, fmt.Sprintf("          %-*s  %s", width, g.Name, help))
 	}
-	return b.String()
+	return strings.Join(lines, "\n")
 }
 
 // Main runs the command and returns its exit code.
