@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gatehouse-id/gatehouse/admin"
@@ -131,6 +132,46 @@ func TestConsoleGrantChoices(t *testing.T) {
 			if got := offered(p.body); p.status != http.StatusOK || !slices.Equal(got, tc.want) {
 				t.Errorf("%s is offered %v, want %v", tc.client.ClientName, got, tc.want)
 			}
+		}
+	})
+}
+
+// TestGrantSettingsRace changes a tenant's grant types from many requests
+// at once: what is stored is one of the sets sent, whole, and discovery
+// lists exactly that set once the writes are done.
+func TestGrantSettingsRace(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		acme := e.fixture("acme")
+		c := e.managementClient(t, "acme", admin.ScopeTenantsWrite, admin.ScopeTenantsRead)
+		sets := [][]string{
+			{"authorization_code"},
+			{"client_credentials"},
+			{"authorization_code", "refresh_token"},
+			{"authorization_code", "refresh_token", "client_credentials"},
+			{},
+		}
+		var wg sync.WaitGroup
+		for i := range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				cc := *c
+				cc.transcript = nil // the shared transcript is not for goroutines
+				status, _, body := cc.do(t, http.MethodPatch, "/tenants/acme", map[string]any{"grant_types": sets[i%len(sets)]})
+				if status != http.StatusOK {
+					t.Errorf("patch %d: %d %v", i, status, body)
+				}
+			}()
+		}
+		wg.Wait()
+		stored := strs(c.must(t, http.StatusOK, http.MethodGet, "/tenants/acme", nil)["grant_types"])
+		if !slices.ContainsFunc(sets, func(s []string) bool { return slices.Equal(s, stored) }) {
+			t.Fatalf("stored grant types %v are none of the sets sent", stored)
+		}
+		req, _ := http.NewRequest(http.MethodGet, acme.issuer+"/.well-known/openid-configuration", nil)
+		_, _, d := e.doJSON(req)
+		if got := strs(d["grant_types_supported"]); !slices.Equal(got, stored) {
+			t.Fatalf("discovery lists %v, the tenant allows %v", got, stored)
 		}
 	})
 }
