@@ -52,14 +52,11 @@ func (s *Service) CreateClient(ctx context.Context, in CreateClientInput) (*Clie
 	}
 	in.Public = kind == KindSPA || kind == KindNative
 	if len(in.GrantTypes) == 0 {
-		switch kind {
-		case KindMachine:
-			in.GrantTypes = []string{tenants.GrantClientCredentials}
-		default:
-			if len(in.RedirectURIs) == 0 && kind == KindWeb && in.Kind == "" {
-				return nil, tenants.Invalid("grant_types", "give a redirect URI (for a login flow) or the client_credentials grant type")
-			}
-			in.GrantTypes = []string{tenants.GrantAuthorizationCode, tenants.GrantRefreshToken}
+		if len(in.RedirectURIs) == 0 && kind == KindWeb && in.Kind == "" {
+			return nil, tenants.Invalid("grant_types", "give a redirect URI (for a login flow) or the %s grant type", grantWords(machineGrants()))
+		}
+		if in.GrantTypes = DefaultClientGrants(kind, t); len(in.GrantTypes) == 0 {
+			return nil, tenants.Invalid("grant_types", "this tenant allows none of the grant types a %s application uses", kind)
 		}
 	}
 	c := &tenants.Client{ClientID: secret.Token(16)}
@@ -110,7 +107,7 @@ func clientKind(in CreateClientInput) (string, error) {
 		}
 		return KindSPA, nil
 	}
-	if len(in.GrantTypes) > 0 && !slices.Contains(in.GrantTypes, tenants.GrantAuthorizationCode) {
+	if onlyMachineGrants(in.GrantTypes) {
 		return KindMachine, nil
 	}
 	return KindWeb, nil
@@ -130,17 +127,9 @@ func (s *Service) applyClient(t *tenants.Tenant, c *tenants.Client, kind string,
 		return err
 	}
 	public := kind == KindSPA || kind == KindNative
-	grantTypes, err := normalizeGrantTypes(f.GrantTypes, public)
+	grantTypes, err := clientGrants(t, kind, f.GrantTypes)
 	if err != nil {
 		return err
-	}
-	for _, g := range grantTypes {
-		if !t.AllowsGrant(g) {
-			return tenants.Invalid("grant_types", "this tenant does not allow the %s grant", g)
-		}
-	}
-	if kind == KindMachine && slices.Contains(grantTypes, tenants.GrantAuthorizationCode) {
-		return tenants.Invalid("grant_types", "a machine-to-machine application uses client_credentials only")
 	}
 	redirects, err := validateURIs("redirect_uris", f.RedirectURIs, kind == KindNative)
 	if err != nil {
@@ -150,8 +139,12 @@ func (s *Service) applyClient(t *tenants.Tenant, c *tenants.Client, kind string,
 	if err != nil {
 		return err
 	}
-	if slices.Contains(grantTypes, tenants.GrantAuthorizationCode) && len(redirects) == 0 {
-		return tenants.Invalid("redirect_uris", "the authorization_code grant needs at least one redirect URI")
+	if len(redirects) == 0 {
+		for _, n := range grantTypes {
+			if g, _ := tenants.LookupGrant(n); g.Redirect {
+				return tenants.Invalid("redirect_uris", "the %s grant needs at least one redirect URI", n)
+			}
+		}
 	}
 	c.Name = strings.TrimSpace(f.Name)
 	c.RedirectURIs, c.PostLogoutRedirectURIs, c.GrantTypes = redirects, postLogout, grantTypes
@@ -161,32 +154,6 @@ func (s *Service) applyClient(t *tenants.Tenant, c *tenants.Client, kind string,
 		c.TokenEndpointAuthMethod = tenants.AuthMethodNone
 	}
 	return nil
-}
-
-func normalizeGrantTypes(in []string, public bool) ([]string, error) {
-	gts := slices.Clone(in)
-	slices.Sort(gts)
-	gts = slices.Compact(gts)
-	if len(gts) == 0 {
-		return nil, tenants.Invalid("grant_types", "choose at least one grant type")
-	}
-	for _, g := range gts {
-		switch g {
-		case tenants.GrantAuthorizationCode, tenants.GrantRefreshToken:
-		case tenants.GrantClientCredentials:
-			if public {
-				return nil, tenants.Invalid("grant_types", "a public client cannot use client_credentials: it has no secret")
-			}
-		case "implicit", "password":
-			return nil, tenants.Invalid("grant_types", "the %s grant is not supported (OAuth 2.0 Security BCP)", g)
-		default:
-			return nil, tenants.Invalid("grant_types", "unknown grant type %q", g)
-		}
-	}
-	if slices.Contains(gts, tenants.GrantRefreshToken) && !slices.Contains(gts, tenants.GrantAuthorizationCode) {
-		return nil, tenants.Invalid("grant_types", "refresh_token needs authorization_code")
-	}
-	return gts, nil
 }
 
 func validateURIs(field string, uris []string, native bool) ([]string, error) {

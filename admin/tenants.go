@@ -61,7 +61,7 @@ func (s *Service) createTenant(ctx context.Context, in CreateTenantInput, system
 		DisplayName:            strings.TrimSpace(in.Name),
 		Host:                   in.Slug + "." + s.baseURL.Hostname(),
 		Issuer:                 s.baseURL.Scheme + "://" + in.Slug + "." + s.baseURL.Host,
-		GrantTypes:             tenants.Strings{tenants.GrantAuthorizationCode, tenants.GrantRefreshToken, tenants.GrantClientCredentials},
+		GrantTypes:             tenants.DefaultGrantTypes(),
 		System:                 system,
 		SignupMode:             tenants.SignupOff,
 		PasswordMinLength:      12,
@@ -172,18 +172,9 @@ func (s *Service) UpdateTenant(ctx context.Context, in TenantSettings) (*Tenant,
 		next.AccentColor = strings.ToLower(v)
 	}
 	if in.GrantTypes != nil {
-		gts := slices.Clone(in.GrantTypes)
-		slices.Sort(gts)
-		gts = slices.Compact(gts)
-		for _, g := range gts {
-			switch g {
-			case tenants.GrantAuthorizationCode, tenants.GrantRefreshToken, tenants.GrantClientCredentials:
-			default:
-				return nil, tenants.Invalid("grant_types", "unknown or unsupported grant type %q", g)
-			}
-		}
-		if slices.Contains(gts, tenants.GrantRefreshToken) && !slices.Contains(gts, tenants.GrantAuthorizationCode) {
-			return nil, tenants.Invalid("grant_types", "refresh_token needs authorization_code")
+		gts, err := tenantGrants(in.GrantTypes)
+		if err != nil {
+			return nil, err
 		}
 		next.GrantTypes = gts
 	}

@@ -1,33 +1,132 @@
 package tenants
 
-// GrantType is one OAuth grant of the registry. (Interim copy: the
-// registry branch owns this file.)
+import (
+	"fmt"
+	"slices"
+)
+
+// Grant type names (RFC 6749 §4, RFC 7591 §2).
+const (
+	GrantAuthorizationCode = "authorization_code"
+	GrantRefreshToken      = "refresh_token"
+	GrantClientCredentials = "client_credentials"
+)
+
+// GrantType describes one OAuth grant Gatehouse serves. The registry of
+// them is the one list that discovery, the token endpoint, tenant and
+// client validation, the console, the management API and the CLI derive
+// from: adding a grant is a row here (and the file that serves it).
 type GrantType struct {
-	Name     string
-	Label    string
-	Help     string
-	Public   bool
-	Redirect bool
-	Machine  bool
-	Needs    string
-	Default  bool
+	Name     string // RFC name, e.g. "authorization_code"
+	Label    string // console label
+	Help     string // one-line help for console and CLI
+	Public   bool   // public clients (no secret) may use it
+	Redirect bool   // needs a redirect URI
+	Machine  bool   // usable by machine clients (no end user)
+	Needs    string // another grant it requires, e.g. refresh_token needs authorization_code ("" none)
+	Default  bool   // offered by default to new tenants / the default kind's clients
 }
 
-// GrantTypes returns the registry in its order.
-func GrantTypes() []GrantType {
-	return []GrantType{
-		{Name: GrantAuthorizationCode, Label: "Authorization code", Public: true, Redirect: true, Default: true},
-		{Name: GrantRefreshToken, Label: "Refresh token", Public: true, Needs: GrantAuthorizationCode, Default: true},
-		{Name: GrantClientCredentials, Label: "Client credentials", Machine: true, Default: true},
-	}
+// grantTypes is the registry, in the order every list shows it.
+var grantTypes = []GrantType{
+	{
+		Name: GrantAuthorizationCode, Label: "Authorization code",
+		Help:   "sign users in through the browser (always with PKCE)",
+		Public: true, Redirect: true, Default: true,
+	},
+	{
+		Name: GrantRefreshToken, Label: "Refresh token",
+		Help:   "keep users signed in: refresh tokens, rotated on every use",
+		Public: true, Needs: GrantAuthorizationCode, Default: true,
+	},
+	{
+		Name: GrantClientCredentials, Label: "Client credentials",
+		Help:    "machine-to-machine: call APIs as the application itself, with its secret",
+		Machine: true, Default: true,
+	},
 }
 
-// LookupGrant returns the grant called name.
+// retiredGrants are grants the OAuth 2.0 Security BCP (RFC 9700 §2.1.2,
+// §2.4) says not to use; Gatehouse refuses them by name.
+var retiredGrants = []string{"implicit", "password"}
+
+// GrantTypes returns the registry, in registry order. The slice is a copy.
+func GrantTypes() []GrantType { return slices.Clone(grantTypes) }
+
+// LookupGrant returns the registered grant called name.
 func LookupGrant(name string) (GrantType, bool) {
-	for _, g := range GrantTypes() {
+	for _, g := range grantTypes {
 		if g.Name == name {
 			return g, true
 		}
 	}
 	return GrantType{}, false
+}
+
+// GrantNames returns the names of the registered grants, in registry order.
+func GrantNames() []string {
+	out := make([]string, len(grantTypes))
+	for i, g := range grantTypes {
+		out[i] = g.Name
+	}
+	return out
+}
+
+// DefaultGrantTypes returns the names of the grants a new tenant allows, in
+// registry order.
+func DefaultGrantTypes() []string {
+	var out []string
+	for _, g := range grantTypes {
+		if g.Default {
+			out = append(out, g.Name)
+		}
+	}
+	return out
+}
+
+// CheckGrantTypes reports the first name in names that is not a registered
+// grant, is retired (implicit, password) or is repeated, as a
+// *ValidationError of field grant_types naming the value. It does not
+// check what grants need of each other or of a client.
+func CheckGrantTypes(names []string) error {
+	for i, n := range names {
+		if slices.Contains(retiredGrants, n) {
+			return Invalid("grant_types", "the %s grant is not supported (OAuth 2.0 Security BCP, RFC 9700)", n)
+		}
+		if _, ok := LookupGrant(n); !ok {
+			return Invalid("grant_types", "unknown grant type %s (one of %s)", quoteShort(n), listWords(GrantNames()))
+		}
+		if slices.Contains(names[:i], n) {
+			return Invalid("grant_types", "%s is listed twice", n)
+		}
+	}
+	return nil
+}
+
+// quoteShort quotes s for an error message, cut to a readable length: the
+// value is the caller's, possibly huge or binary.
+func quoteShort(s string) string {
+	const max = 64
+	if len(s) > max {
+		return fmt.Sprintf("%q…", Truncate(s, max))
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// listWords joins names as "a, b or c".
+func listWords(names []string) string {
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return names[0]
+	}
+	out := ""
+	for i, n := range names[:len(names)-1] {
+		if i > 0 {
+			out += ", "
+		}
+		out += n
+	}
+	return out + " or " + names[len(names)-1]
 }

@@ -118,13 +118,6 @@ const (
 	AuthMethodNone  = "none"
 )
 
-// Grant types a client may use (RFC 7591 §2).
-const (
-	GrantAuthorizationCode = "authorization_code"
-	GrantRefreshToken      = "refresh_token"
-	GrantClientCredentials = "client_credentials"
-)
-
 // Client is an application registered with a tenant (an OAuth client).
 // ClientID is its public identifier; SecretHash the SHA-256 of its secret.
 type Client struct {

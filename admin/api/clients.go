@@ -20,7 +20,7 @@ type createClientBody struct {
 	ClientName             string   `json:"client_name" required:"true"`
 	RedirectURIs           []string `json:"redirect_uris" doc:"exact redirect URIs: https, http on a loopback host, or (native) a reverse-domain private-use scheme"`
 	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
-	GrantTypes             []string `json:"grant_types" enum:"authorization_code,refresh_token,client_credentials" doc:"defaults by kind: authorization_code and refresh_token, or client_credentials for machine"`
+	GrantTypes             []string `json:"grant_types" enumFrom:"grant_types" doc:"among those the tenant allows, each with the grant it needs if any; public clients only grants without a secret, machine clients only grants without an end user. Defaults by kind: the tenant's default grants that fit it"`
 	Audiences              []string `json:"audiences" doc:"audiences of the tenant's APIs the application may request tokens for; to set scopes per API later, use PUT .../grants"`
 	Scopes                 []string `json:"scopes" doc:"API scopes granted, each defined by one of the audiences; none: every scope of the audiences"`
 }
@@ -83,7 +83,7 @@ type updateClientBody struct {
 	ClientName             *string  `json:"client_name"`
 	RedirectURIs           []string `json:"redirect_uris"`
 	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
-	GrantTypes             []string `json:"grant_types" enum:"authorization_code,refresh_token,client_credentials"`
+	GrantTypes             []string `json:"grant_types" enumFrom:"grant_types"`
 }
 
 func (h *Handler) updateClient(c echo.Context) error {

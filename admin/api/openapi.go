@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/gatehouse-id/gatehouse/admin"
+	"github.com/gatehouse-id/gatehouse/tenants"
 )
 
 // openAPI serves the OpenAPI 3.1 document of the API. It needs no token.
@@ -226,8 +227,9 @@ func operationID(r Route) string {
 
 // schemas builds JSON Schemas (OpenAPI 3.1 dialect) from Go types by their
 // json tags: named structs become components, referenced by $ref. Request
-// bodies may carry doc (a description), required, enum (comma-separated)
-// and writeOnly tags; in answers, a field without omitempty is always present.
+// bodies may carry doc (a description), required, enum (comma-separated),
+// enumFrom (a list of enumLists) and writeOnly tags; in answers, a field
+// without omitempty is always present.
 type schemas struct {
 	defs  map[string]any
 	names map[reflect.Type]string
@@ -305,12 +307,20 @@ func (g *schemas) object(t reflect.Type, request bool) map[string]any {
 		if d := f.Tag.Get("doc"); d != "" {
 			s = withDescription(s, d)
 		}
-		if e := f.Tag.Get("enum"); e != "" {
+		if e, from := f.Tag.Get("enum"), f.Tag.Get("enumFrom"); e != "" || from != "" {
 			target := s
 			if s["type"] == "array" {
 				target = s["items"].(map[string]any)
 			}
-			target["enum"] = strings.Split(e, ",")
+			if e != "" {
+				target["enum"] = strings.Split(e, ",")
+			} else {
+				list, ok := enumLists[from]
+				if !ok {
+					panic("api: " + t.Name() + "." + f.Name + ": no enum list " + from)
+				}
+				target["enum"], target["x-enum-descriptions"] = list()
+			}
 		}
 		if f.Tag.Get("writeOnly") == "true" {
 			s["writeOnly"] = true
@@ -328,6 +338,25 @@ func (g *schemas) object(t reflect.Type, request bool) map[string]any {
 		out["additionalProperties"] = false
 	}
 	return out
+}
+
+// enumLists are the enums a field takes from the list's one home (tag
+// enumFrom) rather than spelling out: each returns the values and a
+// description of each, for x-enum-descriptions.
+var enumLists = map[string]func() (values, descriptions []string){
+	"grant_types": grantTypeEnum,
+}
+
+// grantTypeEnum is the grant registry (tenants.GrantTypes), in its order.
+func grantTypeEnum() (values, descriptions []string) {
+	for _, g := range tenants.GrantTypes() {
+		d := g.Label + ": " + g.Help
+		if g.Needs != "" {
+			d += "; needs " + g.Needs
+		}
+		values, descriptions = append(values, g.Name), append(descriptions, d)
+	}
+	return values, descriptions
 }
 
 // withDescription adds a description; next to a $ref, in an allOf, which

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/gatehouse-id/gatehouse/admin"
+	"github.com/gatehouse-id/gatehouse/tenants"
 )
 
 // TestDocumentMatchesMountedRoutes mounts the API on an Echo of its own and
@@ -188,5 +189,44 @@ func TestRoutesAreComplete(t *testing.T) {
 		case r.Method != http.MethodGet && r.Scope != admin.ScopeTenantsWrite:
 			t.Errorf("%s: a change needs tenants:write", k)
 		}
+	}
+}
+
+// TestGrantTypeEnumIsTheRegistry checks that every grant_types field of a
+// request body lists exactly the grant registry, in its order, with a
+// description of each.
+func TestGrantTypeEnumIsTheRegistry(t *testing.T) {
+	schemas := documentOf(t, New(nil, nil))["components"].(map[string]any)["schemas"].(map[string]any)
+	want := tenants.GrantNames()
+	found := 0
+	for name, s := range schemas {
+		props, _ := s.(map[string]any)["properties"].(map[string]any)
+		gt, ok := props["grant_types"].(map[string]any)
+		if !ok || !strings.HasSuffix(name, "Request") {
+			continue
+		}
+		found++
+		items := gt["items"].(map[string]any)
+		var got, descs []string
+		for _, v := range items["enum"].([]any) {
+			got = append(got, v.(string))
+		}
+		for _, v := range items["x-enum-descriptions"].([]any) {
+			descs = append(descs, v.(string))
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s.grant_types enum = %v, want the registry's %v", name, got, want)
+		}
+		if len(descs) != len(want) {
+			t.Errorf("%s.grant_types has %d descriptions for %d values", name, len(descs), len(want))
+		}
+		for i, g := range tenants.GrantTypes() {
+			if i < len(descs) && !strings.HasPrefix(descs[i], g.Label+": "+g.Help) {
+				t.Errorf("%s.grant_types description %d = %q", name, i, descs[i])
+			}
+		}
+	}
+	if found != 3 { // CreateClientRequest, UpdateClientRequest, UpdateTenantRequest
+		t.Fatalf("%d request bodies with grant_types, want 3", found)
 	}
 }

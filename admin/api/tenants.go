@@ -57,7 +57,7 @@ type updateTenantBody struct {
 	Name                 *string  `json:"name"`
 	LogoURL              *string  `json:"logo_url" doc:"https URL of the logo on the login pages; empty removes it"`
 	AccentColor          *string  `json:"accent_color" doc:"colour like #3b5bdb; empty restores the default"`
-	GrantTypes           []string `json:"grant_types" enum:"authorization_code,refresh_token,client_credentials" doc:"grant types the tenant allows (refresh_token needs authorization_code)"`
+	GrantTypes           []string `json:"grant_types" enumFrom:"grant_types" doc:"grant types the tenant allows, each with the grant it needs if any; a grant left out is refused to every client"`
 	AccessTokenLifetime  *int64   `json:"access_token_lifetime" doc:"seconds, 60 to 86400"`
 	IDTokenLifetime      *int64   `json:"id_token_lifetime" doc:"seconds, 60 to 86400"`
 	RefreshTokenLifetime *int64   `json:"refresh_token_lifetime" doc:"seconds, 3600 to 31536000"`

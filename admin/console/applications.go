@@ -63,49 +63,36 @@ func redirectHelp(kind string) string {
 	return "One per line, exactly as the app sends them: https (http only on localhost or 127.0.0.1). No wildcards, no fragments."
 }
 
-// defaultGrants are the grant types a new application of kind gets, among
-// those the tenant allows.
-func defaultGrants(kind string, t *tenants.Tenant) []string {
-	if kind == admin.KindMachine {
-		return []string{tenants.GrantClientCredentials}
-	}
-	gs := []string{tenants.GrantAuthorizationCode}
-	if t.AllowsGrant(tenants.GrantRefreshToken) {
-		gs = append(gs, tenants.GrantRefreshToken)
-	}
-	return gs
-}
-
 // grantChoices are the grant types an application of kind may choose
-// from: those the tenant allows, and any it has already.
+// from: those the registry offers its kind and the tenant allows, and any
+// it has already.
 func grantChoices(kind string, t *tenants.Tenant, have []string) []vc.Check {
-	var options []string
-	switch kind {
-	case admin.KindMachine:
-		return nil // client credentials, and nothing else
-	case admin.KindWeb:
-		options = []string{tenants.GrantAuthorizationCode, tenants.GrantRefreshToken, tenants.GrantClientCredentials}
-	default:
-		options = []string{tenants.GrantAuthorizationCode, tenants.GrantRefreshToken}
-	}
-	help := map[string]string{
-		tenants.GrantAuthorizationCode: "sign users in (with PKCE)",
-		tenants.GrantRefreshToken:      "stay signed in: refresh tokens, rotated on every use",
-		tenants.GrantClientCredentials: "call APIs as itself, with its secret",
+	if kind == admin.KindMachine {
+		return nil // its Machine grants are all it may have: nothing to choose
 	}
 	var out []vc.Check
-	for _, g := range options {
-		on := slices.Contains(have, g)
-		if !t.AllowsGrant(g) && !on {
+	for _, g := range admin.ClientGrantOptions(kind) {
+		on := slices.Contains(have, g.Name)
+		if !t.AllowsGrant(g.Name) && !on {
 			continue
 		}
-		h := help[g]
-		if !t.AllowsGrant(g) {
-			h += " (no longer allowed by this tenant's settings)"
+		note := ""
+		if !t.AllowsGrant(g.Name) {
+			note = " (no longer allowed by this tenant's settings)"
 		}
-		out = append(out, vc.Check{Name: "grant_types", Value: g, Label: g, Help: h, Checked: on})
+		out = append(out, grantCheck(g, note, on))
 	}
 	return out
+}
+
+// grantCheck is the checkbox of grant g: its label and help from the
+// registry, note added to the help.
+func grantCheck(g tenants.GrantType, note string, checked bool) vc.Check {
+	help := g.Help
+	if g.Needs != "" {
+		help += "; needs " + g.Needs
+	}
+	return vc.Check{Name: "grant_types", Value: g.Name, Label: g.Label, Code: g.Name, Help: help + note, Checked: checked}
 }
 
 func (h *Handler) apps(c echo.Context) error {
@@ -161,7 +148,7 @@ func (h *Handler) newAppView(c echo.Context, ctx context.Context, t *tenants.Ten
 	}
 	v := vc.NewAppView{Page: pg, Kind: k.key, KindLabel: strings.ToLower(k.label), KindHelp: k.help, Name: f.Name,
 		RedirectURIs: f.Redirects, PostLogout: f.PostLogout, ShowRedirects: k.redirects, RedirectHelp: redirectHelp(k.key),
-		Defaults: defaultGrants(k.key, t), Errors: errs}
+		Defaults: admin.DefaultClientGrants(k.key, t), Errors: errs}
 	if k.key == admin.KindMachine {
 		v.KindLabel = "machine-to-machine application"
 	}
@@ -198,7 +185,7 @@ func (h *Handler) createApp(c echo.Context) error {
 	}
 	f := appForm{Name: c.FormValue("name"), Redirects: c.FormValue("redirect_uris"), PostLogout: c.FormValue("post_logout_redirect_uris"),
 		Audience: strings.TrimSpace(c.FormValue("audience"))}
-	in := admin.CreateClientInput{Name: f.Name, Kind: k.key, GrantTypes: defaultGrants(k.key, t)}
+	in := admin.CreateClientInput{Name: f.Name, Kind: k.key, GrantTypes: admin.DefaultClientGrants(k.key, t)}
 	if k.redirects {
 		in.RedirectURIs, in.PostLogoutRedirectURIs = lines(f.Redirects), lines(f.PostLogout)
 	}

@@ -41,12 +41,6 @@ func (l lifetime) shown(t *admin.Tenant) string {
 	return strconv.FormatInt(int64((d+l.unit/2)/l.unit), 10)
 }
 
-var tenantGrants = []struct{ value, help string }{
-	{tenants.GrantAuthorizationCode, "applications sign users in (always with PKCE)"},
-	{tenants.GrantRefreshToken, "applications keep users signed in; needs authorization_code"},
-	{tenants.GrantClientCredentials, "machine-to-machine applications call APIs as themselves"},
-}
-
 var signupModes = []struct{ value, label, help string }{
 	{tenants.SignupOff, "Nobody", "accounts are created by administrators (or on first federated sign-in)"},
 	{tenants.SignupOpen, "Anyone", "with a verified email address"},
@@ -111,8 +105,8 @@ func (h *Handler) renderSettings(c echo.Context, ctx context.Context, t *tenants
 	}
 	v.AccessMinutes, v.IDMinutes = vals["access_token_lifetime"], vals["id_token_lifetime"]
 	v.RefreshDays, v.SessionHours = vals["refresh_token_lifetime"], vals["session_lifetime"]
-	for _, g := range tenantGrants {
-		v.GrantTypes = append(v.GrantTypes, vc.Check{Name: "grant_types", Value: g.value, Label: g.value, Help: g.help, Checked: slices.Contains(grants, g.value)})
+	for _, g := range tenants.GrantTypes() {
+		v.GrantTypes = append(v.GrantTypes, grantCheck(g, "", slices.Contains(grants, g.Name)))
 	}
 	return render(c, status, vc.Settings(v))
 }

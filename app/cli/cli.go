@@ -40,7 +40,7 @@ type Env struct {
 	Getenv func(string) string
 }
 
-const usage = `gatehouse: a multi-tenant OpenID Connect provider
+const usageTemplate = `gatehouse: a multi-tenant OpenID Connect provider
 
 Usage:
   gatehouse serve [--addr :8080] [--base-url URL] [--database-url URL]
@@ -50,6 +50,7 @@ Usage:
   gatehouse api create --tenant SLUG --audience URI [--name NAME] [--scope NAME[=DESCRIPTION]]...
   gatehouse client create --tenant SLUG --name NAME [--public] [--redirect-uri URI]...
         [--post-logout-redirect-uri URI]... [--grant-type TYPE]... [--audience URI]... [--scope SCOPE]...
+{grant-types}
   gatehouse client list --tenant SLUG
   gatehouse user create --tenant SLUG --email EMAIL --password-stdin [--name NAME]
   gatehouse user set-password --tenant SLUG --email EMAIL --password-stdin
@@ -78,6 +79,31 @@ a|b a choice: type neither. Every command refuses any argument it does not
 take. Every command reads GATEHOUSE_DATABASE_URL (or --database-url) and the
 other GATEHOUSE_* settings; see README.md.
 `
+
+// usage is the help text, with the grant types from the registry
+// (tenants.GrantTypes).
+var usage = strings.Replace(usageTemplate, "{grant-types}", grantTypeHelp(), 1)
+
+// grantTypeHelp lists the registered grant types, one a line (without a
+// final newline), for the usage under client create.
+func grantTypeHelp() string {
+	width := 0
+	for _, g := range tenants.GrantTypes() {
+		width = max(width, len(g.Name))
+	}
+	lines := []string{"        --grant-type TYPE is one of (none given: the defaults for the kind of client):"}
+	for _, g := range tenants.GrantTypes() {
+		help := g.Help
+		if g.Needs != "" {
+			help += "; needs " + g.Needs
+		}
+		if !g.Public {
+			help += "; not for --public"
+		}
+		lines = append(lines, fmt.Sprintf("          %-*s  %s", width, g.Name, help))
+	}
+	return strings.Join(lines, "\n")
+}
 
 // Main runs the command and returns its exit code.
 func Main(ctx context.Context, env Env) int {
@@ -506,7 +532,7 @@ func clientCreate(ctx context.Context, env Env, args []string) error {
 	f.BoolVar(&public, "public", false, "a public client (single-page or native app): no secret, PKCE")
 	f.Var(&redirects, "redirect-uri", "redirect URI (repeatable)")
 	f.Var(&postLogout, "post-logout-redirect-uri", "post-logout redirect URI (repeatable)")
-	f.Var(&grantTypes, "grant-type", "authorization_code, refresh_token or client_credentials (repeatable)")
+	f.Var(&grantTypes, "grant-type", strings.Join(tenants.GrantNames(), ", ")+" (repeatable)")
 	f.Var(&audiences, "audience", "API the client may request tokens for (repeatable)")
 	f.Var(&scopes, "scope", "API scope granted to the client (repeatable)")
 	if err := f.parse(args); err != nil {
