@@ -97,7 +97,7 @@ func (s *Service) TryClient(ctx context.Context, forClientID, redirectURI string
 		return nil, err
 	}
 	s.changed(t)
-	out := &TryClient{ClientID: TryClientID, AppName: app.Name, Scopes: []string{"openid", "profile", "email"}}
+	out := &TryClient{ClientID: TryClientID, AppName: app.Name, Scopes: []string{tenants.ScopeOpenID, tenants.ScopeProfile, tenants.ScopeEmail}}
 	if len(grants) == 1 {
 		api, err := s.store.APIByID(ctx, grants[0].APIID)
 		if err != nil {

@@ -124,9 +124,6 @@ func ValidateAudience(aud string) error {
 	return nil
 }
 
-// oidcScopes are the scopes OpenID Connect defines; an API cannot define them.
-var oidcScopes = map[string]bool{"openid": true, "profile": true, "email": true, "address": true, "phone": true, "offline_access": true}
-
 // ValidateScopeName checks a scope token (RFC 6749 §3.3) an API defines.
 func ValidateScopeName(name string) error {
 	if name == "" || len(name) > 128 {
@@ -137,7 +134,7 @@ func ValidateScopeName(name string) error {
 			return tenants.Invalid("scope", "%q may only contain visible ASCII characters other than quote and backslash", name)
 		}
 	}
-	if oidcScopes[name] {
+	if tenants.OIDCScope(name) {
 		return tenants.Invalid("scope", "%q is an OpenID Connect scope and cannot belong to an API", name)
 	}
 	return nil

@@ -11,7 +11,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/gatehouse-id/gatehouse/app/authn"
-	"github.com/gatehouse-id/gatehouse/app/oidc"
 	"github.com/gatehouse-id/gatehouse/app/web"
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/views"
@@ -23,7 +22,7 @@ import (
 func requested(ar *tenants.AuthRequest) tenants.ScopeSet {
 	set := tenants.ScopeSet{}
 	for _, s := range ar.Scopes {
-		if oidc.StandardScope(s) {
+		if tenants.StandardScope(s) {
 			set[""] = append(set[""], s)
 		} else {
 			set[ar.Audience] = append(set[ar.Audience], s)
@@ -129,7 +128,7 @@ func (h *Handler) showConsent(c echo.Context) error {
 		UserEmail: displayName(user),
 	}
 	for _, s := range requested(ar)[""] {
-		v.Scopes = append(v.Scopes, views.ConsentScope{Description: oidc.ScopeWords(s)})
+		v.Scopes = append(v.Scopes, views.ConsentScope{Description: tenants.ScopeWords(s)})
 	}
 	if ar.Audience != "" {
 		if g, ok := cl.Grants[ar.Audience]; ok {

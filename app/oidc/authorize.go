@@ -231,11 +231,11 @@ func (p *Provider) resolveScopes(c *cache.Client, requested, resources []string)
 	var std, api []string
 	for _, s := range requested {
 		switch {
-		case StandardScope(s):
+		case tenants.StandardScope(s):
 			if !slices.Contains(std, s) {
 				std = append(std, s)
 			}
-		case slices.Contains(ignoredScopes, s):
+		case tenants.IgnoredScope(s):
 		default:
 			if !slices.Contains(api, s) {
 				api = append(api, s)

@@ -55,7 +55,7 @@ func (p *Provider) Discovery(ctx context.Context) (*Response, error) {
 			RevocationEndpoint:                        iss + PathRevoke,
 			EndSessionEndpoint:                        iss + PathEndSession,
 			JwksURI:                                   iss + PathJWKS,
-			ScopesSupported:                           SupportedScopes,
+			ScopesSupported:                           tenants.StandardScopes(),
 			ResponseTypesSupported:                    []string{string(oidc.ResponseTypeCode)},
 			ResponseModesSupported:                    ResponseModes,
 			SubjectTypesSupported:                     []string{"public"},
