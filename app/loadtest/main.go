@@ -1,10 +1,33 @@
 // Command loadtest measures a Gatehouse node under load over real HTTP: it
 // starts a node in-process (on a fresh embedded SQLite, or on the
 // PostgreSQL named by -database-url), sets up a tenant, then drives each
-// endpoint with concurrent keep-alive clients for a while and prints
+// scenario with concurrent keep-alive clients for a while and prints
 // throughput and latency percentiles as a Markdown table.
 //
 //	go run ./app/loadtest -duration 10s -concurrency 8
+//
+// The scenarios are single requests (client_credentials, discovery, jwks,
+// userinfo, introspection; -concurrency clients) and two browser flows
+// (-browsers browsers), each counted in flows/s:
+//
+//   - login: a new browser: GET /authorize, the login page, the password
+//     posted, consent (granted once per user, before the clock starts), the
+//     code at the redirect URI and its exchange with PKCE.
+//   - sso: a signed-in browser whose consent is remembered: /authorize, the
+//     code, its exchange.
+//
+// -tenants N spreads discovery, JWKS and client credentials over N tenants,
+// a random one per request (created through the admin service at set-up,
+// and warmed once). -limits measures this machine's own ceilings in the same
+// run (RSA-2048 and ECDSA P-256 signatures/s, argon2id hashes/s with the
+// parameters passwords are hashed with, each on every core) and gives
+// every scenario's rate as a share of the one that bounds it.
+//
+// -target ISSUER drives another authorization server instead (found through
+// its discovery document) with the client of -client-id and -client-secret:
+// the same load generator for a side-by-side comparison with a peer.
+//
+//	go run ./app/loadtest -target http://127.0.0.1:3000 -endpoints client_credentials -client-id bench -client-secret ... -scope api:read
 //
 // The load generator shares the machine with the server, so the figures are
 // a lower bound of what the server alone would do.
@@ -25,204 +48,62 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
-	"net/url"
 	"os"
-	"slices"
 	"strings"
-	"sync"
 	"time"
-
-	"github.com/gatehouse-id/gatehouse/admin"
-	"github.com/gatehouse-id/gatehouse/tenants"
-	"github.com/gatehouse-id/gatehouse/tenants/secret"
 )
 
 func main() {
-	if err := run(); err != nil {
+	if err := cli(); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
 	}
 }
 
-type target struct {
-	name string
-	req  func() (*http.Request, error)
-}
-
-func run() error {
-	dbURL := flag.String("database-url", "", "database to run on (default: a fresh SQLite file in a temporary folder)")
-	duration := flag.Duration("duration", 10*time.Second, "how long to drive each endpoint")
-	concurrency := flag.Int("concurrency", 8, "concurrent clients")
-	only := flag.String("endpoints", "", "comma-separated subset: client_credentials,discovery,jwks,userinfo,introspection; or one of the floods, which run the node as a separate process: "+strings.Join(floodNames(), ","))
+func cli() error {
+	var cfg runConfig
+	var only string
+	flag.StringVar(&cfg.dbURL, "database-url", "", "database to run on (default: a fresh SQLite file in a temporary folder)")
+	flag.DurationVar(&cfg.duration, "duration", 10*time.Second, "how long to drive each scenario")
+	flag.IntVar(&cfg.concurrency, "concurrency", 8, "concurrent clients of the request scenarios")
+	flag.IntVar(&cfg.browsers, "browsers", 8, "concurrent browsers of the flows (login, sso)")
+	flag.StringVar(&only, "endpoints", "", "comma-separated subset: "+strings.Join(allScenarios, ",")+"; or one of the floods, which run the node as a separate process: "+strings.Join(floodNames(), ","))
+	flag.IntVar(&cfg.tenants, "tenants", 1, "spread discovery, jwks and client_credentials over this many tenants, a random one per request")
+	flag.BoolVar(&cfg.limits, "limits", false, "measure this machine's RSA, ECDSA and argon2id limits first and give each rate as a share of its limit")
+	flag.DurationVar(&cfg.limitsDuration, "limits-duration", 3*time.Second, "how long to measure each limit")
+	flag.StringVar(&cfg.target, "target", "", "issuer URL of another authorization server to drive instead of an in-process node (scenarios: "+strings.Join(targetScenarios, ",")+")")
+	flag.StringVar(&cfg.clientID, "client-id", "", "-target: the client's id")
+	flag.StringVar(&cfg.clientSecret, "client-secret", "", "-target: the client's secret (client_secret_basic)")
+	flag.StringVar(&cfg.scope, "scope", "", "-target: scope of the requests (flows: default openid)")
+	flag.StringVar(&cfg.resource, "resource", "", "-target: RFC 8707 resource of the requests")
+	flag.StringVar(&cfg.redirectURI, "redirect-uri", "", "-target: the client's redirect URI (flows)")
+	flag.StringVar(&cfg.username, "username", "", "-target: the account the login form is filled with (flows)")
+	flag.StringVar(&cfg.password, "password", "", "-target: its password")
 	addresses := flag.Int("addresses", 0, "floods: client addresses the requests come from, through X-Forwarded-For (0: a new address for every request)")
 	requests := flag.Int("requests", 1000, "authorize_flood: how many authorization requests to send")
 	serve := flag.Bool("serve", false, "internal: run as the node process of a flood")
 	flag.Parse()
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx := context.Background()
+	if only != "" {
+		cfg.scenarios = strings.Split(only, ",")
+	}
 
-	if *dbURL == "" {
+	_, flood := floods[only]
+	if (cfg.target == "" || *serve || flood) && cfg.dbURL == "" {
 		u, remove, err := tempDatabase()
 		if err != nil {
 			return err
 		}
 		defer remove()
-		*dbURL = u
+		cfg.dbURL = u
 	}
 	if *serve {
-		return serveNode(ctx, *dbURL)
+		return serveNode(ctx, cfg.dbURL)
 	}
-	if fl, ok := floods[*only]; ok {
-		return fl(ctx, floodConfig{dbURL: *dbURL, concurrency: *concurrency, duration: *duration, addresses: *addresses, requests: *requests})
+	if fl, ok := floods[only]; ok {
+		return fl(ctx, floodConfig{dbURL: cfg.dbURL, concurrency: cfg.concurrency, duration: cfg.duration, addresses: *addresses, requests: *requests})
 	}
-
-	n, err := startNode(ctx, *dbURL, false)
-	if err != nil {
-		return err
-	}
-	defer n.close()
-	store, tn, tctx, worker, web := n.store, n.tenant, n.tctx, n.worker, n.web
-	client := client(n.addr, *concurrency)
-	accessToken, err := userToken(tctx, store, client, tn, web, n.user.ID)
-	if err != nil {
-		return err
-	}
-
-	post := func(path, user, pass string, form url.Values) func() (*http.Request, error) {
-		body := form.Encode()
-		return func() (*http.Request, error) {
-			r, err := http.NewRequest(http.MethodPost, n.issuer+path, strings.NewReader(body))
-			if err != nil {
-				return nil, err
-			}
-			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			r.SetBasicAuth(user, pass)
-			return r, nil
-		}
-	}
-	get := func(path, auth string) func() (*http.Request, error) {
-		return func() (*http.Request, error) {
-			r, err := http.NewRequest(http.MethodGet, n.issuer+path, nil)
-			if err == nil && auth != "" {
-				r.Header.Set("Authorization", auth)
-			}
-			return r, err
-		}
-	}
-	targets := []target{
-		{"client_credentials", post("/oauth/token", worker.ClientID, worker.ClientSecret, url.Values{"grant_type": {"client_credentials"}})},
-		{"discovery", get("/.well-known/openid-configuration", "")},
-		{"jwks", get("/.well-known/jwks.json", "")},
-		{"userinfo", get("/userinfo", "Bearer "+accessToken)},
-		{"introspection", post("/oauth/introspect", web.ClientID, web.ClientSecret, url.Values{"token": {accessToken}})},
-	}
-	fmt.Printf("Gatehouse load test: %s, %d clients, %s per endpoint, GOMAXPROCS shared with the server\n\n", store.Dialect(), *concurrency, *duration)
-	fmt.Println("| endpoint | requests | req/s | p50 | p90 | p99 | errors |")
-	fmt.Println("|---|---:|---:|---:|---:|---:|---:|")
-	for _, tg := range targets {
-		if *only != "" && !slices.Contains(strings.Split(*only, ","), tg.name) {
-			continue
-		}
-		r := drive(client, tg, *concurrency, *duration)
-		fmt.Printf("| %s | %d | %.0f | %s | %s | %s | %d |\n", tg.name, r.n, float64(r.n)/r.elapsed.Seconds(),
-			ms(r.pct(50)), ms(r.pct(90)), ms(r.pct(99)), r.errors)
-	}
-	return nil
-}
-
-// userToken gets an access token of the user the way a web app does,
-// except that the login itself is recorded straight in the store.
-func userToken(ctx context.Context, store *tenants.Store, client *http.Client, t *tenants.Tenant, web *admin.Client, userID string) (string, error) {
-	verifier := secret.Token(32)
-	challenge := s256(verifier)
-	ar := &tenants.AuthRequest{ClientID: web.ClientID, RedirectURI: web.RedirectURIs[0], Scopes: tenants.Strings{"openid", "email"},
-		CodeChallenge: challenge, CodeChallengeMethod: "S256", BrowserHash: "load", ExpiresAt: time.Now().Add(time.Hour)}
-	if err := store.CreateAuthRequest(ctx, ar); err != nil {
-		return "", err
-	}
-	if err := store.SetAuthenticated(ctx, ar.ID, tenants.Authentication{UserID: userID, Time: time.Now().Truncate(time.Second), AMR: []string{"pwd"}}); err != nil {
-		return "", err
-	}
-	code := secret.Token(32)
-	if err := store.IssueCode(ctx, ar.ID, secret.Hash(code), time.Now().Add(time.Minute)); err != nil {
-		return "", err
-	}
-	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {ar.RedirectURI}, "code_verifier": {verifier}}
-	req, _ := http.NewRequest(http.MethodPost, t.Issuer+"/oauth/token", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(web.ClientID, web.ClientSecret)
-	resp, err := client.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("code exchange: %d %s", resp.StatusCode, body)
-	}
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	if err := jsonUnmarshal(body, &tok); err != nil {
-		return "", err
-	}
-	return tok.AccessToken, nil
-}
-
-type result struct {
-	n, errors int
-	elapsed   time.Duration
-	latencies []time.Duration
-}
-
-func (r *result) pct(p int) time.Duration {
-	if len(r.latencies) == 0 {
-		return 0
-	}
-	return r.latencies[min(len(r.latencies)-1, len(r.latencies)*p/100)]
-}
-
-func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
-
-func drive(client *http.Client, tg target, concurrency int, d time.Duration) *result {
-	var mu sync.Mutex
-	res := &result{}
-	start := time.Now()
-	deadline := start.Add(d)
-	var wg sync.WaitGroup
-	for range concurrency {
-		wg.Go(func() {
-			var local []time.Duration
-			errs := 0
-			for time.Now().Before(deadline) {
-				req, err := tg.req()
-				if err != nil {
-					errs++
-					continue
-				}
-				t0 := time.Now()
-				resp, err := client.Do(req)
-				if err != nil {
-					errs++
-					continue
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				local = append(local, time.Since(t0))
-				if resp.StatusCode != http.StatusOK {
-					errs++
-				}
-			}
-			mu.Lock()
-			res.latencies = append(res.latencies, local...)
-			res.errors += errs
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
-	res.elapsed = time.Since(start)
-	res.n = len(res.latencies)
-	slices.Sort(res.latencies)
-	return res
+	_, err := run(ctx, cfg, os.Stdout)
+	return err
 }
