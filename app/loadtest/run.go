@@ -372,6 +372,7 @@ func scenarios(ctx context.Context, cfg runConfig, s *site) []scenario {
 	cc.limit = func(lim *limits, rate float64) string {
 		return share(rate, lim.rsa, float64(ccSigs), plural(ccSigs, "RSA-2048 signature", "RSA-2048 signatures")+" a token")
 	}
+	cc.note = func() string { return fmt.Sprintf("a token response holds %s", plural(ccSigs, "JWS", "JWS")) }
 	list := []scenario{
 		cc,
 		simple("discovery", nt, func() (*http.Request, error) { return newReq(http.MethodGet, pick().discovery, "") }),
