@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -82,29 +83,31 @@ func drive(ctx context.Context, workers int, d time.Duration, op func(ctx contex
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			var local []time.Duration
-			errs := 0
-			var first error
-			for {
-				t0 := time.Now()
-				if err := op(ctx, w); err != nil {
-					errs++
-					if first == nil {
-						first = err
+			pprof.Do(ctx, pprof.Labels("role", "loadgen"), func(ctx context.Context) {
+				var local []time.Duration
+				errs := 0
+				var first error
+				for {
+					t0 := time.Now()
+					if err := op(ctx, w); err != nil {
+						errs++
+						if first == nil {
+							first = err
+						}
+					}
+					local = append(local, time.Since(t0))
+					if !time.Now().Before(deadline) || ctx.Err() != nil {
+						break
 					}
 				}
-				local = append(local, time.Since(t0))
-				if !time.Now().Before(deadline) || ctx.Err() != nil {
-					break
+				mu.Lock()
+				res.latencies = append(res.latencies, local...)
+				res.errors += errs
+				if res.firstErr == nil {
+					res.firstErr = first
 				}
-			}
-			mu.Lock()
-			res.latencies = append(res.latencies, local...)
-			res.errors += errs
-			if res.firstErr == nil {
-				res.firstErr = first
-			}
-			mu.Unlock()
+				mu.Unlock()
+			})
 		})
 	}
 	wg.Wait()

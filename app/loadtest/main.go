@@ -71,6 +71,7 @@ func cli() error {
 	flag.IntVar(&cfg.tenants, "tenants", 1, "spread discovery, jwks and client_credentials over this many tenants, a random one per request")
 	flag.BoolVar(&cfg.limits, "limits", false, "measure this machine's RSA, ECDSA and argon2id limits first and give each rate as a share of its limit")
 	flag.DurationVar(&cfg.limitsDuration, "limits-duration", 3*time.Second, "how long to measure each limit")
+	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of each scenario to PREFIX.SCENARIO.pprof")
 	flag.StringVar(&cfg.target, "target", "", "issuer URL of another authorization server to drive instead of an in-process node (scenarios: "+strings.Join(targetScenarios, ",")+")")
 	flag.StringVar(&cfg.clientID, "client-id", "", "-target: the client's id")
 	flag.StringVar(&cfg.clientSecret, "client-secret", "", "-target: the client's secret (client_secret_basic)")

@@ -9,7 +9,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -29,6 +31,9 @@ type runConfig struct {
 	tenants        int
 	limits         bool
 	limitsDuration time.Duration
+	// cpuProfile, when set, is the prefix of a CPU profile per scenario
+	// (PREFIX.SCENARIO.pprof), taken while the clock runs.
+	cpuProfile string
 
 	// target, when set, is the issuer of another server to drive, with
 	// this client.
@@ -150,6 +155,7 @@ type site struct {
 	rp          *relyingParty
 	users       []credentials
 	xff         bool // browsers claim client addresses through X-Forwarded-For
+	inProcess   bool // the node runs in this process
 	creation    []time.Duration
 	setupNote   string
 	closeFn     func()
@@ -219,7 +225,7 @@ func run(ctx context.Context, cfg runConfig, w io.Writer) ([]row, error) {
 		if !cfg.runs(sc.name) {
 			continue
 		}
-		r, err := sc.measure(ctx, cfg, lim)
+		r, err := sc.measure(ctx, cfg, lim, s.inProcess)
 		if err != nil {
 			return rows, fmt.Errorf("%s: %w", sc.name, err)
 		}
@@ -247,7 +253,16 @@ func run(ctx context.Context, cfg runConfig, w io.Writer) ([]row, error) {
 			fmt.Fprintf(w, "- %s: first error: %v\n", r.Scenario, r.FirstErr)
 		}
 	}
-	fmt.Fprintf(w, "\nload average before / after: %s / %s\n", loadBefore, loadAverage())
+	fmt.Fprintf(w, "\nload average before / after: %s / %s", loadBefore, loadAverage())
+	if s.inProcess {
+		if kib, err := memory(os.Getpid(), "VmHWM"); err == nil {
+			fmt.Fprintf(w, "; peak RSS of the node and the load generator: %s", mib(kib))
+		}
+	}
+	fmt.Fprintln(w)
+	if cfg.cpuProfile != "" {
+		fmt.Fprintf(w, "CPU profiles: %s.SCENARIO.pprof (the load generator's samples carry the label role=loadgen: go tool pprof -tagignore role=loadgen ... shows the node alone)\n", cfg.cpuProfile)
+	}
 	return rows, nil
 }
 
@@ -265,12 +280,25 @@ type scenario struct {
 	note  func() string
 }
 
-func (sc scenario) measure(ctx context.Context, cfg runConfig, lim *limits) (row, error) {
+func (sc scenario) measure(ctx context.Context, cfg runConfig, lim *limits, inProcess bool) (row, error) {
 	op, err := sc.prepare(ctx)
 	if err != nil {
 		return row{}, err
 	}
+	var prof *os.File
+	if cfg.cpuProfile != "" {
+		if prof, err = os.Create(cfg.cpuProfile + "." + sc.name + ".pprof"); err != nil {
+			return row{}, err
+		}
+		defer prof.Close()
+		if err := pprof.StartCPUProfile(prof); err != nil {
+			return row{}, err
+		}
+	}
 	res := drive(ctx, sc.workers, cfg.duration, op)
+	if prof != nil {
+		pprof.StopCPUProfile()
+	}
 	r := row{Scenario: sc.name, Tenants: sc.tenants, Flows: sc.flows, N: res.n, Errors: res.errors, Rate: float64(res.n) / res.elapsed.Seconds(),
 		P50: res.pct(50), P90: res.pct(90), P99: res.pct(99), FirstErr: res.firstErr}
 	if lim != nil && sc.limit != nil {
@@ -278,6 +306,11 @@ func (sc scenario) measure(ctx context.Context, cfg runConfig, lim *limits) (row
 	}
 	if sc.note != nil {
 		r.Note = sc.note()
+	}
+	if inProcess {
+		if kib, err := memory(os.Getpid(), "VmRSS"); err == nil {
+			r.Note = strings.TrimPrefix(r.Note+"; ", "; ") + "RSS of the node and the load generator after it: " + mib(kib)
+		}
 	}
 	return r, nil
 }
@@ -427,13 +460,21 @@ func (f *flowStat) add(st flowStats) {
 }
 
 func (f *flowStat) note(first string) string {
-	n := f.flows.Load()
-	if n == 0 {
+	if f.flows.Load() == 0 {
 		return first
 	}
+	return first + "; timed flows: " + f.shape()
+}
+
+// shape is what a flow took on average.
+func (f *flowStat) shape() string {
+	n := f.flows.Load()
+	if n == 0 {
+		return "none"
+	}
 	per := func(v *atomic.Int64) float64 { return float64(v.Load()) / float64(n) }
-	return fmt.Sprintf("%s; a timed flow: %.1f requests to the code (%.1f redirects) + the exchange, %.1f signed tokens, login form in %d, consent page in %d of %d",
-		first, per(&f.requests), per(&f.redirects), per(&f.signatures), f.signedIn.Load(), f.consented.Load(), n)
+	return fmt.Sprintf("%.1f requests to the code (%.1f redirects) + the exchange, %.1f signed tokens; login form in %d, consent page in %d of %d",
+		per(&f.requests), per(&f.redirects), per(&f.signatures), f.signedIn.Load(), f.consented.Load(), n)
 }
 
 func (f *flowStat) perFlow() float64 {
@@ -464,6 +505,7 @@ func flowScenarios(cfg runConfig, s *site) []scenario {
 		bs := make([]*browser, cfg.browsers)
 		var mu sync.Mutex
 		var firstErr error
+		setup := &flowStat{}
 		var wg sync.WaitGroup
 		for w := range bs {
 			wg.Go(func() {
@@ -475,12 +517,11 @@ func flowScenarios(cfg runConfig, s *site) []scenario {
 					firstErr = err
 				}
 				bs[w] = b
-				if w == 0 {
-					*first = fmt.Sprintf("a user's first flow, before the clock: %d requests to the code (login form %v, consent %v), %d signed tokens", st.requests, st.signedIn, st.consented, st.signatures)
-				}
+				setup.add(st)
 			})
 		}
 		wg.Wait()
+		*first = "before the clock, each browser signed in once: " + setup.shape()
 		return bs, firstErr
 	}
 
@@ -545,7 +586,7 @@ func nodeSite(ctx context.Context, cfg runConfig) (*site, error) {
 			n.close()
 		}
 	}()
-	s := &site{addr: n.addr, shareHost: true, xff: true, closeFn: n.close,
+	s := &site{addr: n.addr, shareHost: true, xff: true, inProcess: true, closeFn: n.close,
 		description: fmt.Sprintf("an in-process Gatehouse node on %s", n.store.Dialect())}
 	s.tenants = append(s.tenants, nodeEndpoints(n.issuer, n.worker))
 	if cfg.tenants > 1 {
