@@ -18,10 +18,12 @@
 //
 // -tenants N spreads discovery, JWKS and client credentials over N tenants,
 // a random one per request (created through the admin service at set-up,
-// and warmed once). -limits measures this machine's own ceilings in the same
+// and warmed once), each after the same scenario on one tenant, its
+// baseline. -limits measures this machine's own ceilings in the same
 // run (RSA-2048 and ECDSA P-256 signatures/s, argon2id hashes/s with the
 // parameters passwords are hashed with, each on every core) and gives
 // every scenario's rate as a share of the one that bounds it.
+// -cpuprofile PREFIX writes a CPU profile of each scenario.
 //
 // -target ISSUER drives another authorization server instead (found through
 // its discovery document) with the client of -client-id and -client-secret:

@@ -229,6 +229,9 @@ func run(ctx context.Context, cfg runConfig, w io.Writer) ([]row, error) {
 		if err != nil {
 			return rows, fmt.Errorf("%s: %w", sc.name, err)
 		}
+		if i := len(rows) - 1; r.Tenants > 1 && i >= 0 && rows[i].Scenario == r.Scenario && rows[i].Rate > 0 {
+			r.Note = fmt.Sprintf("over %d tenants: %.0f%% of one tenant's rate; ", r.Tenants, 100*r.Rate/rows[i].Rate) + r.Note
+		}
 		rows = append(rows, r)
 	}
 	fmt.Fprintln(w, "| scenario | tenants | done | per second | p50 | p90 | p99 | errors | share of the machine limit |")
@@ -287,7 +290,11 @@ func (sc scenario) measure(ctx context.Context, cfg runConfig, lim *limits, inPr
 	}
 	var prof *os.File
 	if cfg.cpuProfile != "" {
-		if prof, err = os.Create(cfg.cpuProfile + "." + sc.name + ".pprof"); err != nil {
+		name := sc.name
+		if sc.tenants > 1 {
+			name += fmt.Sprintf("-%dtenants", sc.tenants)
+		}
+		if prof, err = os.Create(cfg.cpuProfile + "." + name + ".pprof"); err != nil {
 			return row{}, err
 		}
 		defer prof.Close()
@@ -347,8 +354,6 @@ func scenarios(ctx context.Context, cfg runConfig, s *site) []scenario {
 		}
 		return nil
 	}
-	// pick is a random tenant.
-	pick := func() endpoints { return s.tenants[rand.IntN(len(s.tenants))] }
 	newReq := func(method, raw, body string) (*http.Request, error) {
 		var rd io.Reader
 		if body != "" {
@@ -386,31 +391,42 @@ func scenarios(ctx context.Context, cfg runConfig, s *site) []scenario {
 		}
 		return r, err
 	}
-	nt := len(s.tenants)
-
-	// Client credentials: its probe counts the signatures of a token.
-	var ccSigs int
-	cc := simple("client_credentials", nt, func() (*http.Request, error) { return ccReq(pick()) })
-	ccOp := cc.prepare
-	cc.prepare = func(ctx context.Context) (func(context.Context, int) error, error) {
-		r, err := ccReq(s.tenants[0])
-		if err != nil {
-			return nil, err
+	// spread are the multi-tenant scenarios over tenants; with more than
+	// one, each is run first on one tenant, the baseline of the spread.
+	var list []scenario
+	spread := func(tenants []endpoints) {
+		pick := func() endpoints { return tenants[rand.IntN(len(tenants))] }
+		nt := len(tenants)
+		// Client credentials: its probe counts the signatures of a token.
+		var ccSigs int
+		cc := simple("client_credentials", nt, func() (*http.Request, error) { return ccReq(pick()) })
+		ccOp := cc.prepare
+		cc.prepare = func(ctx context.Context) (func(context.Context, int) error, error) {
+			r, err := ccReq(tenants[0])
+			if err != nil {
+				return nil, err
+			}
+			if ccSigs, err = probeToken(ctx, hc, r); err != nil {
+				return nil, err
+			}
+			return ccOp(ctx)
 		}
-		if ccSigs, err = probeToken(ctx, hc, r); err != nil {
-			return nil, err
+		cc.limit = func(lim *limits, rate float64) string {
+			return share(rate, lim.rsa, float64(ccSigs), plural(ccSigs, "RSA-2048 signature", "RSA-2048 signatures")+" a token")
 		}
-		return ccOp(ctx)
+		cc.note = func() string { return fmt.Sprintf("a token response holds %s", plural(ccSigs, "JWS", "JWS")) }
+		list = append(list, cc,
+			simple("discovery", nt, func() (*http.Request, error) { return newReq(http.MethodGet, pick().discovery, "") }),
+			simple("jwks", nt, func() (*http.Request, error) { return newReq(http.MethodGet, pick().jwks, "") }))
 	}
-	cc.limit = func(lim *limits, rate float64) string {
-		return share(rate, lim.rsa, float64(ccSigs), plural(ccSigs, "RSA-2048 signature", "RSA-2048 signatures")+" a token")
+	if len(s.tenants) > 1 {
+		spread(s.tenants[:1])
 	}
-	cc.note = func() string { return fmt.Sprintf("a token response holds %s", plural(ccSigs, "JWS", "JWS")) }
-	list := []scenario{
-		cc,
-		simple("discovery", nt, func() (*http.Request, error) { return newReq(http.MethodGet, pick().discovery, "") }),
-		simple("jwks", nt, func() (*http.Request, error) { return newReq(http.MethodGet, pick().jwks, "") }),
-	}
+	spread(s.tenants)
+	// One tenant's scenario, then the spread's.
+	slices.SortStableFunc(list, func(a, b scenario) int {
+		return slices.Index(multiTenant, a.name) - slices.Index(multiTenant, b.name)
+	})
 	if s.userinfo != nil {
 		list = append(list, simple("userinfo", 1, s.userinfo), simple("introspection", 1, s.introspect))
 	}
