@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/crypto/argon2"
@@ -17,18 +18,33 @@ import (
 	"github.com/gatehouse-id/gatehouse/tenants/password"
 )
 
+// rates are how often something happens: a second of wall-clock time, and
+// a second of this process's CPU time (user and system). On a machine
+// others share, the first moves with their load; the second much less.
+type rates struct{ wall, cpu float64 }
+
 // limits are this machine's own ceilings for what a token or a sign-in
 // costs, measured with every core busy: RSA-2048 PKCS #1 v1.5 SHA-256
 // signatures (RS256), ECDSA P-256 SHA-256 signatures (ES256) and argon2id
-// hashes with the parameters users' passwords are hashed with.
+// hashes with the parameters users' passwords are hashed with. Each is
+// measured before and after the scenarios; the rates are their means.
 type limits struct {
-	rsa, ecdsa, argon2 float64 // per second
+	rsa, ecdsa, argon2 rates
+	before, after      [3]rates // rsa, ecdsa, argon2
 	procs              int
 	params             password.Params
 }
 
-// measureLimits runs each operation on GOMAXPROCS goroutines for d.
-func measureLimits(d time.Duration) (*limits, error) {
+// limiter measures the limits; it holds the keys.
+type limiter struct {
+	d      time.Duration
+	rk     *rsa.PrivateKey
+	ek     *ecdsa.PrivateKey
+	params password.Params
+	salt   []byte
+}
+
+func newLimiter(d time.Duration) (*limiter, error) {
 	rk, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		return nil, err
@@ -39,29 +55,52 @@ func measureLimits(d time.Duration) (*limits, error) {
 	}
 	// What Gatehouse hashes passwords with (app/server: password.DefaultParams).
 	p := password.DefaultParams()
-	l := &limits{procs: runtime.GOMAXPROCS(0), params: p}
-	msg := []byte(`{"alg":"RS256","kid":"k"}.{"iss":"https://load.test","sub":"worker","aud":"https://api.load.test"}`)
-	l.rsa = perSecond(d, func() {
-		sum := sha256.Sum256(msg)
-		_, _ = rsa.SignPKCS1v15(nil, rk, crypto.SHA256, sum[:])
-	})
-	l.ecdsa = perSecond(d, func() {
-		sum := sha256.Sum256(msg)
-		_, _ = ecdsa.SignASN1(rand.Reader, ek, sum[:])
-	})
 	salt := make([]byte, p.SaltLen)
 	_, _ = rand.Read(salt)
-	l.argon2 = perSecond(d, func() {
-		_ = argon2.IDKey([]byte("correct horse battery staple"), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
-	})
-	return l, nil
+	return &limiter{d: d, rk: rk, ek: ek, params: p, salt: salt}, nil
 }
 
-// perSecond runs op on every core for d and returns how many it did a
-// second (each goroutine does at least one).
-func perSecond(d time.Duration, op func()) float64 {
+var limitMessage = []byte(`{"alg":"RS256","kid":"k"}.{"iss":"https://load.test","sub":"worker","aud":"https://api.load.test"}`)
+
+// measure runs each operation on GOMAXPROCS goroutines for the limiter's
+// duration: RSA, ECDSA, argon2id.
+func (l *limiter) measure() [3]rates {
+	return [3]rates{
+		perSecond(l.d, func() {
+			sum := sha256.Sum256(limitMessage)
+			_, _ = rsa.SignPKCS1v15(nil, l.rk, crypto.SHA256, sum[:])
+		}),
+		perSecond(l.d, func() {
+			sum := sha256.Sum256(limitMessage)
+			_, _ = ecdsa.SignASN1(rand.Reader, l.ek, sum[:])
+		}),
+		perSecond(l.d, func() {
+			_ = argon2.IDKey([]byte("correct horse battery staple"), l.salt, l.params.Time, l.params.Memory, l.params.Threads, l.params.KeyLen)
+		}),
+	}
+}
+
+// combine makes the limits of a measurement before and after.
+func (l *limiter) combine(before, after [3]rates) *limits {
+	mean := func(i int) rates {
+		return rates{(before[i].wall + after[i].wall) / 2, (before[i].cpu + after[i].cpu) / 2}
+	}
+	return &limits{rsa: mean(0), ecdsa: mean(1), argon2: mean(2), before: before, after: after, procs: runtime.GOMAXPROCS(0), params: l.params}
+}
+
+// cpuTime is the CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// perSecond runs op on every core for d (each goroutine at least once).
+func perSecond(d time.Duration, op func()) rates {
 	var n atomic.Int64
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
 	deadline := start.Add(d)
 	var wg sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {
@@ -76,5 +115,9 @@ func perSecond(d time.Duration, op func()) float64 {
 		})
 	}
 	wg.Wait()
-	return float64(n.Load()) / time.Since(start).Seconds()
+	r := rates{wall: float64(n.Load()) / time.Since(start).Seconds()}
+	if cpu := cpuTime() - cpu0; cpu > 0 {
+		r.cpu = float64(n.Load()) / cpu.Seconds()
+	}
+	return r
 }

@@ -170,6 +170,9 @@ type row struct {
 	N        int
 	Errors   int
 	Rate     float64
+	// CPURate is per second of this process's CPU time (node and load
+	// generator; 0 for a target).
+	CPURate  float64
 	P50, P90 time.Duration
 	P99      time.Duration
 	// Limit is the share of the machine limit that bounds the scenario,
@@ -185,12 +188,14 @@ func run(ctx context.Context, cfg runConfig, w io.Writer) ([]row, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	var lim *limits
+	var lm *limiter
+	var before [3]rates
 	if cfg.limits {
 		var err error
-		if lim, err = measureLimits(cfg.limitsDuration); err != nil {
+		if lm, err = newLimiter(cfg.limitsDuration); err != nil {
 			return nil, err
 		}
+		before = lm.measure()
 	}
 	var s *site
 	var err error
@@ -211,21 +216,13 @@ func run(ctx context.Context, cfg runConfig, w io.Writer) ([]row, error) {
 		c := &result{latencies: slices.Sorted(slices.Values(s.creation))}
 		fmt.Fprintf(w, "%d tenants: creation (admin CreateTenant) p50 %s, p99 %s; %s\n\n", len(s.creation)+1, ms(c.pct(50)), ms(c.pct(99)), s.setupNote)
 	}
-	if lim != nil {
-		fmt.Fprintf(w, "Machine limits, %d goroutines for %s each:\n\n", lim.procs, cfg.limitsDuration)
-		fmt.Fprintln(w, "| limit | per second |")
-		fmt.Fprintln(w, "|---|---:|")
-		fmt.Fprintf(w, "| RSA-2048 PKCS #1 v1.5 SHA-256 signatures (RS256) | %.0f |\n", lim.rsa)
-		fmt.Fprintf(w, "| ECDSA P-256 SHA-256 signatures (ES256) | %.0f |\n", lim.ecdsa)
-		fmt.Fprintf(w, "| argon2id hashes (m=%d KiB, t=%d, p=%d) | %.1f |\n\n", lim.params.Memory, lim.params.Time, lim.params.Threads, lim.argon2)
-	}
-
 	var rows []row
+	var measured []scenario
 	for _, sc := range scenarios(ctx, cfg, s) {
 		if !cfg.runs(sc.name) {
 			continue
 		}
-		r, err := sc.measure(ctx, cfg, lim, s.inProcess)
+		r, err := sc.measure(ctx, cfg, s.inProcess)
 		if err != nil {
 			return rows, fmt.Errorf("%s: %w", sc.name, err)
 		}
@@ -233,9 +230,26 @@ func run(ctx context.Context, cfg runConfig, w io.Writer) ([]row, error) {
 			r.Note = fmt.Sprintf("over %d tenants: %.0f%% of one tenant's rate; ", r.Tenants, 100*r.Rate/rows[i].Rate) + r.Note
 		}
 		rows = append(rows, r)
+		measured = append(measured, sc)
 	}
-	fmt.Fprintln(w, "| scenario | tenants | done | per second | p50 | p90 | p99 | errors | share of the machine limit |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---|")
+	if lm != nil {
+		lim := lm.combine(before, lm.measure())
+		for i, sc := range measured {
+			if sc.limit != nil {
+				rows[i].Limit = sc.limit(lim, rates{rows[i].Rate, rows[i].CPURate})
+			}
+		}
+		fmt.Fprintf(w, "Machine limits, %d goroutines for %s each, before and after the scenarios:\n\n", lim.procs, cfg.limitsDuration)
+		fmt.Fprintln(w, "| limit | per second before | after | per CPU-second (mean) |")
+		fmt.Fprintln(w, "|---|---:|---:|---:|")
+		for i, name := range []string{"RSA-2048 PKCS #1 v1.5 SHA-256 signatures (RS256)", "ECDSA P-256 SHA-256 signatures (ES256)",
+			fmt.Sprintf("argon2id hashes (m=%d KiB, t=%d, p=%d)", lim.params.Memory, lim.params.Time, lim.params.Threads)} {
+			fmt.Fprintf(w, "| %s | %s | %s | %s |\n", name, num(lim.before[i].wall), num(lim.after[i].wall), num((lim.before[i].cpu+lim.after[i].cpu)/2))
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w, "| scenario | tenants | done | per second | per CPU-second | p50 | p90 | p99 | errors | share of the machine limit (wall; CPU) |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	for _, r := range rows {
 		unit := "req/s"
 		if r.Flows {
@@ -245,7 +259,7 @@ func run(ctx context.Context, cfg runConfig, w io.Writer) ([]row, error) {
 		if limit == "" {
 			limit = "–"
 		}
-		fmt.Fprintf(w, "| %s | %d | %d | %.0f %s | %s | %s | %s | %d | %s |\n", r.Scenario, r.Tenants, r.N, r.Rate, unit, ms(r.P50), ms(r.P90), ms(r.P99), r.Errors, limit)
+		fmt.Fprintf(w, "| %s | %d | %d | %s %s | %s | %s | %s | %s | %d | %s |\n", r.Scenario, r.Tenants, r.N, num(r.Rate), unit, num(r.CPURate), ms(r.P50), ms(r.P90), ms(r.P99), r.Errors, limit)
 	}
 	fmt.Fprintln(w)
 	for _, r := range rows {
@@ -279,11 +293,11 @@ type scenario struct {
 	// operation.
 	prepare func(ctx context.Context) (func(ctx context.Context, worker int) error, error)
 	// limit says what share of lim the rate is.
-	limit func(lim *limits, rate float64) string
+	limit func(lim *limits, rate rates) string
 	note  func() string
 }
 
-func (sc scenario) measure(ctx context.Context, cfg runConfig, lim *limits, inProcess bool) (row, error) {
+func (sc scenario) measure(ctx context.Context, cfg runConfig, inProcess bool) (row, error) {
 	op, err := sc.prepare(ctx)
 	if err != nil {
 		return row{}, err
@@ -302,14 +316,16 @@ func (sc scenario) measure(ctx context.Context, cfg runConfig, lim *limits, inPr
 			return row{}, err
 		}
 	}
+	cpu0 := cpuTime()
 	res := drive(ctx, sc.workers, cfg.duration, op)
+	cpu := cpuTime() - cpu0
 	if prof != nil {
 		pprof.StopCPUProfile()
 	}
 	r := row{Scenario: sc.name, Tenants: sc.tenants, Flows: sc.flows, N: res.n, Errors: res.errors, Rate: float64(res.n) / res.elapsed.Seconds(),
 		P50: res.pct(50), P90: res.pct(90), P99: res.pct(99), FirstErr: res.firstErr}
-	if lim != nil && sc.limit != nil {
-		r.Limit = sc.limit(lim, r.Rate)
+	if inProcess && cpu > 0 {
+		r.CPURate = float64(res.n) / cpu.Seconds()
 	}
 	if sc.note != nil {
 		r.Note = sc.note()
@@ -322,15 +338,29 @@ func (sc scenario) measure(ctx context.Context, cfg runConfig, lim *limits, inPr
 	return r, nil
 }
 
-// share writes rate as a share of what the machine does a second when
-// each request or flow costs cost of an operation done perSecond times a
-// second.
-func share(rate, perSecond, cost float64, what string) string {
-	if cost <= 0 || perSecond <= 0 {
+// share writes r as a share of the bound of a machine that does an
+// operation op times a second when each request or flow costs cost of
+// them: wall-clock, and per CPU-second when both are known.
+func share(r, op rates, cost float64, what string) string {
+	if cost <= 0 || op.wall <= 0 {
 		return ""
 	}
-	bound := perSecond / cost
-	return fmt.Sprintf("%.0f%% of %.0f/s (%s)", 100*rate/bound, bound, what)
+	s := fmt.Sprintf("%.0f%% of %s/s (%s)", 100*r.wall*cost/op.wall, num(op.wall/cost), what)
+	if r.cpu > 0 && op.cpu > 0 {
+		s += fmt.Sprintf("; CPU %.0f%% of %s", 100*r.cpu*cost/op.cpu, num(op.cpu/cost))
+	}
+	return s
+}
+
+// num writes a rate with the precision it deserves.
+func num(v float64) string {
+	switch {
+	case v == 0:
+		return "–"
+	case v < 100:
+		return fmt.Sprintf("%.1f", v)
+	}
+	return fmt.Sprintf("%.0f", v)
 }
 
 func plural(n int, one, many string) string {
@@ -411,7 +441,7 @@ func scenarios(ctx context.Context, cfg runConfig, s *site) []scenario {
 			}
 			return ccOp(ctx)
 		}
-		cc.limit = func(lim *limits, rate float64) string {
+		cc.limit = func(lim *limits, rate rates) string {
 			return share(rate, lim.rsa, float64(ccSigs), plural(ccSigs, "RSA-2048 signature", "RSA-2048 signatures")+" a token")
 		}
 		cc.note = func() string { return fmt.Sprintf("a token response holds %s", plural(ccSigs, "JWS", "JWS")) }
@@ -557,9 +587,11 @@ func flowScenarios(cfg runConfig, s *site) []scenario {
 					return err
 				}, nil
 			},
-			limit: func(lim *limits, rate float64) string {
-				bound := 1 / (1/lim.argon2 + login.perFlow()/lim.rsa)
-				return share(rate, lim.argon2, 1, "1 argon2id hash a flow") + fmt.Sprintf("; %.0f%% of %.0f/s with its RSA signatures", 100*rate/bound, bound)
+			limit: func(lim *limits, rate rates) string {
+				// With its signatures: a flow costs 1/argon2 + n/rsa seconds.
+				n := login.perFlow()
+				both := rates{1 / (1/lim.argon2.wall + n/lim.rsa.wall), 1 / (1/lim.argon2.cpu + n/lim.rsa.cpu)}
+				return share(rate, lim.argon2, 1, "1 argon2id hash a flow") + "; with its " + fmt.Sprintf("%.0f", n) + " RSA signatures " + share(rate, both, 1, "hash and signatures")
 			},
 			note: func() string { return login.note(loginFirst) }},
 		{name: "sso", tenants: 1, flows: true, workers: cfg.browsers,
@@ -580,7 +612,7 @@ func flowScenarios(cfg runConfig, s *site) []scenario {
 					return err
 				}, nil
 			},
-			limit: func(lim *limits, rate float64) string {
+			limit: func(lim *limits, rate rates) string {
 				n := sso.perFlow()
 				return share(rate, lim.rsa, n, fmt.Sprintf("%.0f RSA-2048 signatures a flow", n))
 			},
