@@ -49,6 +49,9 @@ func smoke(t *testing.T, cfg runConfig, want []string) string {
 		if r.N == 0 || r.Errors != 0 || r.Rate <= 0 {
 			t.Errorf("%s: %d done, %d errors (first: %v)", r.Scenario, r.N, r.Errors, r.FirstErr)
 		}
+		if (cfg.target == "" || cfg.targetPID > 0) && r.CPURate <= 0 {
+			t.Errorf("%s: no rate per CPU-second", r.Scenario)
+		}
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("scenarios %v, want %v", got, want)
@@ -100,6 +103,7 @@ func TestTarget(t *testing.T) {
 	t.Cleanup(n.close)
 	cc := runConfig{duration: 100 * time.Millisecond, concurrency: 2, browsers: 1, tenants: 1, target: n.issuer, scenarios: []string{"client_credentials", "discovery", "jwks"},
 		clientID: n.worker.ClientID, clientSecret: n.worker.ClientSecret, resource: n.api}
+	cc.targetPID = os.Getpid() // here, the node's process is this one
 	smoke(t, cc, []string{"client_credentials", "discovery", "jwks"})
 
 	flows := runConfig{duration: 100 * time.Millisecond, concurrency: 1, browsers: 2, tenants: 1, target: n.issuer, scenarios: []string{"login", "sso"},
@@ -148,6 +152,9 @@ func TestValidate(t *testing.T) {
 		{"target: no client", func(c *runConfig) { c.clientID = "" }, target},
 		{"target: relative redirect", func(c *runConfig) { c.redirectURI = "/cb" }, target},
 		{"target: no redirect", func(c *runConfig) { c.redirectURI = "" }, target},
+		{"target: negative pid", func(c *runConfig) { c.targetPID = -1 }, target},
+		{"target: no such process", func(c *runConfig) { c.targetPID = 1 << 30 }, target},
+		{"pid without target", func(c *runConfig) { c.targetPID = os.Getpid() }, ok},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := tc.base

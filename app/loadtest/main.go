@@ -75,6 +75,7 @@ func cli() error {
 	flag.DurationVar(&cfg.limitsDuration, "limits-duration", 3*time.Second, "how long to measure each limit")
 	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of each scenario to PREFIX.SCENARIO.pprof")
 	flag.StringVar(&cfg.target, "target", "", "issuer URL of another authorization server to drive instead of an in-process node (scenarios: "+strings.Join(targetScenarios, ",")+")")
+	flag.IntVar(&cfg.targetPID, "target-pid", 0, "-target: the target's process on this machine, whose CPU time then counts with the load generator's (per CPU-second rates)")
 	flag.StringVar(&cfg.clientID, "client-id", "", "-target: the client's id")
 	flag.StringVar(&cfg.clientSecret, "client-secret", "", "-target: the client's secret (client_secret_basic)")
 	flag.StringVar(&cfg.scope, "scope", "", "-target: scope of the requests (flows: default openid)")

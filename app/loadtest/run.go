@@ -37,7 +37,11 @@ type runConfig struct {
 
 	// target, when set, is the issuer of another server to drive, with
 	// this client.
-	target                                               string
+	target string
+	// targetPID, when set, is the target's process on this machine: its
+	// CPU time counts with the load generator's, as the in-process node's
+	// does.
+	targetPID                                            int
 	clientID, clientSecret, scope, resource, redirectURI string
 	username, password                                   string
 }
@@ -78,8 +82,8 @@ func (c *runConfig) validate() error {
 		}
 	}
 	if c.target == "" {
-		if c.clientID != "" || c.clientSecret != "" || c.scope != "" || c.resource != "" || c.redirectURI != "" || c.username != "" || c.password != "" {
-			return errors.New("-client-id, -client-secret, -scope, -resource, -redirect-uri, -username and -password go with -target")
+		if c.targetPID != 0 || c.clientID != "" || c.clientSecret != "" || c.scope != "" || c.resource != "" || c.redirectURI != "" || c.username != "" || c.password != "" {
+			return errors.New("-client-id, -client-secret, -scope, -resource, -redirect-uri, -username, -password and -target-pid go with -target")
 		}
 		return nil
 	}
@@ -88,6 +92,14 @@ func (c *runConfig) validate() error {
 	}
 	if c.tenants != 1 {
 		return errors.New("-tenants needs an in-process node (not -target)")
+	}
+	if c.targetPID < 0 {
+		return fmt.Errorf("-target-pid %d: want a process id", c.targetPID)
+	}
+	if c.targetPID > 0 {
+		if _, err := processCPU(c.targetPID); err != nil {
+			return fmt.Errorf("-target-pid: %w", err)
+		}
 	}
 	if c.clientID == "" && (c.runs("client_credentials") || c.runs("login") || c.runs("sso")) {
 		return errors.New("-target: client_credentials, login and sso need -client-id")
@@ -148,14 +160,17 @@ type site struct {
 	// shareHost sends every request to one URL host (the Host header
 	// names the tenant), so that requests to many tenants share the
 	// keep-alive connections.
-	shareHost   bool
-	tenants     []endpoints
-	userinfo    func() (*http.Request, error)
-	introspect  func() (*http.Request, error)
-	rp          *relyingParty
-	users       []credentials
-	xff         bool // browsers claim client addresses through X-Forwarded-For
-	inProcess   bool // the node runs in this process
+	shareHost  bool
+	tenants    []endpoints
+	userinfo   func() (*http.Request, error)
+	introspect func() (*http.Request, error)
+	rp         *relyingParty
+	users      []credentials
+	xff        bool // browsers claim client addresses through X-Forwarded-For
+	inProcess  bool // the node runs in this process
+	// cpu is the CPU time of the server and the load generator, nil when
+	// unknown.
+	cpu         func() time.Duration
 	creation    []time.Duration
 	setupNote   string
 	closeFn     func()
@@ -170,8 +185,8 @@ type row struct {
 	N        int
 	Errors   int
 	Rate     float64
-	// CPURate is per second of this process's CPU time (node and load
-	// generator; 0 for a target).
+	// CPURate is per second of CPU time of the server and the load
+	// generator (0 for a target without -target-pid).
 	CPURate  float64
 	P50, P90 time.Duration
 	P99      time.Duration
@@ -222,7 +237,7 @@ func run(ctx context.Context, cfg runConfig, w io.Writer) ([]row, error) {
 		if !cfg.runs(sc.name) {
 			continue
 		}
-		r, err := sc.measure(ctx, cfg, s.inProcess)
+		r, err := sc.measure(ctx, cfg, s.cpu)
 		if err != nil {
 			return rows, fmt.Errorf("%s: %w", sc.name, err)
 		}
@@ -297,7 +312,7 @@ type scenario struct {
 	note  func() string
 }
 
-func (sc scenario) measure(ctx context.Context, cfg runConfig, inProcess bool) (row, error) {
+func (sc scenario) measure(ctx context.Context, cfg runConfig, cpuTime func() time.Duration) (row, error) {
 	op, err := sc.prepare(ctx)
 	if err != nil {
 		return row{}, err
@@ -316,21 +331,27 @@ func (sc scenario) measure(ctx context.Context, cfg runConfig, inProcess bool) (
 			return row{}, err
 		}
 	}
-	cpu0 := cpuTime()
+	var cpu0 time.Duration
+	if cpuTime != nil {
+		cpu0 = cpuTime()
+	}
 	res := drive(ctx, sc.workers, cfg.duration, op)
-	cpu := cpuTime() - cpu0
+	var cpu time.Duration
+	if cpuTime != nil {
+		cpu = cpuTime() - cpu0
+	}
 	if prof != nil {
 		pprof.StopCPUProfile()
 	}
 	r := row{Scenario: sc.name, Tenants: sc.tenants, Flows: sc.flows, N: res.n, Errors: res.errors, Rate: float64(res.n) / res.elapsed.Seconds(),
 		P50: res.pct(50), P90: res.pct(90), P99: res.pct(99), FirstErr: res.firstErr}
-	if inProcess && cpu > 0 {
+	if cpuTime != nil && cpu > 0 {
 		r.CPURate = float64(res.n) / cpu.Seconds()
 	}
 	if sc.note != nil {
 		r.Note = sc.note()
 	}
-	if inProcess {
+	if cpuTime != nil && cfg.target == "" {
 		if kib, err := memory(os.Getpid(), "VmRSS"); err == nil {
 			r.Note = strings.TrimPrefix(r.Note+"; ", "; ") + "RSS of the node and the load generator after it: " + mib(kib)
 		}
@@ -634,7 +655,7 @@ func nodeSite(ctx context.Context, cfg runConfig) (*site, error) {
 			n.close()
 		}
 	}()
-	s := &site{addr: n.addr, shareHost: true, xff: true, inProcess: true, closeFn: n.close,
+	s := &site{addr: n.addr, shareHost: true, xff: true, inProcess: true, cpu: cpuTime, closeFn: n.close,
 		description: fmt.Sprintf("an in-process Gatehouse node on %s", n.store.Dialect())}
 	s.tenants = append(s.tenants, nodeEndpoints(n.issuer, n.worker))
 	if cfg.tenants > 1 {
@@ -777,6 +798,13 @@ func targetSite(ctx context.Context, cfg runConfig) (*site, error) {
 	// The browsers claim addresses of their own, as a node that trusts the
 	// load generator as its proxy would see many users; others ignore it.
 	s := &site{addr: dialAddress(u), xff: true, closeFn: func() {}, description: issuer}
+	if cfg.targetPID > 0 {
+		s.description += fmt.Sprintf(" (process %d)", cfg.targetPID)
+		s.cpu = func() time.Duration {
+			t, _ := processCPU(cfg.targetPID)
+			return cpuTime() + t
+		}
+	}
 	hc := client(s.addr, 1)
 	r, err := http.NewRequestWithContext(ctx, http.MethodGet, issuer+"/.well-known/openid-configuration", nil)
 	if err != nil {
