@@ -69,7 +69,7 @@ func TestEveryScenario(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			prof := filepath.Join(t.TempDir(), "cpu")
 			out := smoke(t, runConfig{dbURL: db, duration: 150 * time.Millisecond, concurrency: 2, browsers: 2, tenants: 3,
-				limits: true, limitsDuration: 30 * time.Millisecond, cpuProfile: prof},
+				limits: true, limitsDuration: 30 * time.Millisecond, cpuProfile: prof, idle: 50 * time.Millisecond},
 				[]string{"client_credentials", "client_credentials", "discovery", "discovery", "jwks", "jwks", "userinfo", "introspection", "login", "sso"})
 			for _, sc := range append(allScenarios, "client_credentials-3tenants", "discovery-3tenants", "jwks-3tenants") {
 				if st, err := os.Stat(prof + "." + sc + ".pprof"); err != nil || st.Size() == 0 {
@@ -77,7 +77,7 @@ func TestEveryScenario(t *testing.T) {
 				}
 			}
 			for _, want := range []string{"| RSA-2048", "| ECDSA P-256", "| argon2id hashes (m=19456 KiB, t=2, p=1)",
-				"3 tenants: creation", "| client_credentials | 1 |", "| client_credentials | 3 |", "- jwks: over 3 tenants: ", "RSA-2048 signature a token", "1 argon2id hash a flow",
+				"3 tenants: creation", "idle for ", "with 3 tenants: ", "| client_credentials | 1 |", "| client_credentials | 3 |", "- jwks: over 3 tenants: ", "RSA-2048 signature a token", "1 argon2id hash a flow",
 				"2 RSA-2048 signatures a flow", "login form in 0, consent page in 0 of"} {
 				if !strings.Contains(out, want) {
 					t.Errorf("report lacks %q:\n%s", want, out)
@@ -138,6 +138,8 @@ func TestValidate(t *testing.T) {
 		{"no clients", func(c *runConfig) { c.concurrency = 0 }, ok},
 		{"a million browsers", func(c *runConfig) { c.browsers = 1 << 20 }, ok},
 		{"no duration", func(c *runConfig) { c.duration = 0 }, ok},
+		{"negative idle", func(c *runConfig) { c.idle = -time.Second }, ok},
+		{"target: idle", func(c *runConfig) { c.idle = time.Second }, target},
 		{"zero limits duration", func(c *runConfig) { c.limits, c.limitsDuration = true, 0 }, ok},
 		{"unknown scenario", func(c *runConfig) { c.scenarios = []string{"client_credentials", "nope"} }, ok},
 		{"client without target", func(c *runConfig) { c.clientID = "x" }, ok},

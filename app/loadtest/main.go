@@ -23,7 +23,8 @@
 // run (RSA-2048 and ECDSA P-256 signatures/s, argon2id hashes/s with the
 // parameters passwords are hashed with, each on every core) and gives
 // every scenario's rate as a share of the one that bounds it.
-// -cpuprofile PREFIX writes a CPU profile of each scenario.
+// -cpuprofile PREFIX writes a CPU profile of each scenario; -idle D watches
+// the node idle for D after the set-up (its CPU and RSS with -tenants N).
 //
 // -target ISSUER drives another authorization server instead (found through
 // its discovery document) with the client of -client-id and -client-secret:
@@ -71,6 +72,7 @@ func cli() error {
 	flag.IntVar(&cfg.browsers, "browsers", 8, "concurrent browsers of the flows (login, sso)")
 	flag.StringVar(&only, "endpoints", "", "comma-separated subset: "+strings.Join(allScenarios, ",")+"; or one of the floods, which run the node as a separate process: "+strings.Join(floodNames(), ","))
 	flag.IntVar(&cfg.tenants, "tenants", 1, "spread discovery, jwks and client_credentials over this many tenants, a random one per request")
+	flag.DurationVar(&cfg.idle, "idle", 0, "watch the node idle this long after the set-up (CPU share of a core, RSS), before the scenarios")
 	flag.BoolVar(&cfg.limits, "limits", false, "measure this machine's RSA, ECDSA and argon2id limits first and give each rate as a share of its limit")
 	flag.DurationVar(&cfg.limitsDuration, "limits-duration", 3*time.Second, "how long to measure each limit")
 	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of each scenario to PREFIX.SCENARIO.pprof")

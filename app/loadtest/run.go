@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -31,6 +32,9 @@ type runConfig struct {
 	tenants        int
 	limits         bool
 	limitsDuration time.Duration
+	// idle, when positive, is how long the node is watched idle after the
+	// set-up, before the scenarios.
+	idle time.Duration
 	// cpuProfile, when set, is the prefix of a CPU profile per scenario
 	// (PREFIX.SCENARIO.pprof), taken while the clock runs.
 	cpuProfile string
@@ -66,6 +70,10 @@ func (c *runConfig) validate() error {
 		return fmt.Errorf("-browsers %d: want 1 to 4096", c.browsers)
 	case c.tenants < 1 || c.tenants > maxTenants:
 		return fmt.Errorf("-tenants %d: want 1 to %d", c.tenants, maxTenants)
+	case c.idle < 0 || c.idle > time.Hour:
+		return fmt.Errorf("-idle %s: want 0 to 1h", c.idle)
+	case c.idle > 0 && c.target != "":
+		return errors.New("-idle needs an in-process node (not -target)")
 	case c.limits && (c.limitsDuration <= 0 || c.limitsDuration > 10*time.Minute):
 		return fmt.Errorf("-limits-duration %s: want more than 0 and at most 10m", c.limitsDuration)
 	}
@@ -231,6 +239,10 @@ func run(ctx context.Context, cfg runConfig, w io.Writer) ([]row, error) {
 		c := &result{latencies: slices.Sorted(slices.Values(s.creation))}
 		fmt.Fprintf(w, "%d tenants: creation (admin CreateTenant) p50 %s, p99 %s; %s\n\n", len(s.creation)+1, ms(c.pct(50)), ms(c.pct(99)), s.setupNote)
 	}
+	if cfg.idle > 0 && s.inProcess {
+		fmt.Fprintln(w, idle(ctx, cfg.idle, len(s.tenants)))
+		fmt.Fprintln(w)
+	}
 	var rows []row
 	var measured []scenario
 	for _, sc := range scenarios(ctx, cfg, s) {
@@ -296,6 +308,25 @@ func run(ctx context.Context, cfg runConfig, w io.Writer) ([]row, error) {
 		fmt.Fprintf(w, "CPU profiles: %s.SCENARIO.pprof (the load generator's samples carry the label role=loadgen: go tool pprof -tagignore role=loadgen ... shows the node alone)\n", cfg.cpuProfile)
 	}
 	return rows, nil
+}
+
+// idle watches the in-process node doing nothing for d (its background
+// work only: the change feed, sweeps) and says what it cost: CPU as a share
+// of a core, and resident memory before and after a collection.
+func idle(ctx context.Context, d time.Duration, tenants int) string {
+	runtime.GC()
+	cpu0, t0 := cpuTime(), time.Now()
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+	cpu, wall := cpuTime()-cpu0, time.Since(t0)
+	rss, _ := memory(os.Getpid(), "VmRSS")
+	runtime.GC()
+	debug.FreeOSMemory()
+	after, _ := memory(os.Getpid(), "VmRSS")
+	return fmt.Sprintf("idle for %s with %d tenants: %.2f%% of a core; RSS %s, %s after a collection (node and the idle load generator)",
+		wall.Round(time.Millisecond), tenants, 100*cpu.Seconds()/wall.Seconds(), mib(rss), mib(after))
 }
 
 // scenario is one thing the run measures.
