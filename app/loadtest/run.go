@@ -237,7 +237,7 @@ func run(ctx context.Context, cfg runConfig, w io.Writer) ([]row, error) {
 		s.description, cfg.concurrency, cfg.browsers, cfg.duration, runtime.GOMAXPROCS(0), loadBefore)
 	if len(s.creation) > 0 {
 		c := &result{latencies: slices.Sorted(slices.Values(s.creation))}
-		fmt.Fprintf(w, "%d tenants: creation (admin CreateTenant) p50 %s, p99 %s; %s\n\n", len(s.creation)+1, ms(c.pct(50)), ms(c.pct(99)), s.setupNote)
+		fmt.Fprintf(w, "%d tenants: creation (admin CreateTenant, %d at once) p50 %s, p99 %s; %s\n\n", len(s.creation)+1, runtime.GOMAXPROCS(0), ms(c.pct(50)), ms(c.pct(99)), s.setupNote)
 	}
 	if cfg.idle > 0 && s.inProcess {
 		fmt.Fprintln(w, idle(ctx, cfg.idle, len(s.tenants)))
