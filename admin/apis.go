@@ -27,6 +27,9 @@ type CreateAPIInput struct {
 	Name     string
 	Audience string
 	Scopes   []ScopeInput
+	// SigningAlg is the JWS algorithm of the API's access tokens, one of
+	// tenants.SigningAlgorithms (empty: RS256).
+	SigningAlg string
 }
 
 func scopeRows(in []ScopeInput) ([]tenants.Scope, error) {
@@ -79,7 +82,11 @@ func (s *Service) CreateAPI(ctx context.Context, in CreateAPIInput) (*API, error
 	if err != nil {
 		return nil, err
 	}
-	api := &tenants.API{Name: strings.TrimSpace(in.Name), Audience: in.Audience, Scopes: scopes}
+	alg, err := s.signingAlg(ctx, t, "signing_alg", in.SigningAlg)
+	if err != nil {
+		return nil, err
+	}
+	api := &tenants.API{Name: strings.TrimSpace(in.Name), Audience: in.Audience, Scopes: scopes, SigningAlg: alg}
 	if err := s.store.CreateAPI(ctx, api); err != nil {
 		if errors.Is(err, tenants.ErrAlreadyExists) {
 			return nil, fmt.Errorf("API %q: %w", in.Audience, err)
@@ -123,8 +130,9 @@ func (s *Service) GetAPI(ctx context.Context, id string) (*API, error) {
 // given, replace the API's scopes: a scope left out is withdrawn from every
 // application granted it.
 type UpdateAPIInput struct {
-	Name   *string
-	Scopes []ScopeInput
+	Name       *string
+	Scopes     []ScopeInput
+	SigningAlg *string
 }
 
 // UpdateAPI changes an API of the tenant in ctx.
@@ -147,6 +155,11 @@ func (s *Service) UpdateAPI(ctx context.Context, id string, in UpdateAPIInput) (
 	}
 	if in.Scopes != nil {
 		if next.Scopes, err = scopeRows(in.Scopes); err != nil {
+			return nil, err
+		}
+	}
+	if in.SigningAlg != nil {
+		if next.SigningAlg, err = s.signingAlg(ctx, t, "signing_alg", *in.SigningAlg); err != nil {
 			return nil, err
 		}
 	}

@@ -30,6 +30,7 @@ const (
 	ActionSessionRevoked     = "session.revoked"
 	ActionConsentRevoked     = "consent.revoked"
 	ActionKeyRotated         = "key.rotated"
+	ActionKeyRotationSet     = "key.rotation_set"
 	ActionAdminCreated       = "admin.created"
 	ActionAdminUpdated       = "admin.updated"
 	ActionAdminDeleted       = "admin.deleted"

@@ -37,6 +37,9 @@ type CreateClientInput struct {
 	GrantTypes             []string
 	Audiences              []string
 	Scopes                 []string
+	// IDTokenSignedResponseAlg is the JWS algorithm of the application's ID
+	// tokens (RFC 7591), one of tenants.SigningAlgorithms (empty: RS256).
+	IDTokenSignedResponseAlg string
 }
 
 // CreateClient registers an application. The returned view carries the
@@ -67,6 +70,9 @@ func (s *Service) CreateClient(ctx context.Context, in CreateClientInput) (*Clie
 	}
 	grants, err := s.resolveGrants(ctx, in.Audiences, in.Scopes)
 	if err != nil {
+		return nil, err
+	}
+	if c.IDTokenSignedResponseAlg, err = s.signingAlg(ctx, t, "id_token_signed_response_alg", in.IDTokenSignedResponseAlg); err != nil {
 		return nil, err
 	}
 	var plain string
@@ -310,6 +316,9 @@ type UpdateClientInput struct {
 	RedirectURIs           []string
 	PostLogoutRedirectURIs []string
 	GrantTypes             []string
+	// IDTokenSignedResponseAlg, when set, is the new algorithm of the
+	// application's ID tokens.
+	IDTokenSignedResponseAlg *string
 }
 
 // UpdateClient changes an application of the tenant in ctx.
@@ -342,6 +351,11 @@ func (s *Service) UpdateClient(ctx context.Context, clientID string, in UpdateCl
 	next := *c
 	if err := s.applyClient(t, &next, c.ApplicationType, f); err != nil {
 		return nil, err
+	}
+	if in.IDTokenSignedResponseAlg != nil {
+		if next.IDTokenSignedResponseAlg, err = s.signingAlg(ctx, t, "id_token_signed_response_alg", *in.IDTokenSignedResponseAlg); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.store.UpdateClient(ctx, &next); err != nil {
 		return nil, err

@@ -28,7 +28,7 @@ func newService(t *testing.T, db storetest.Database) *admin.Service {
 		t.Fatal(err)
 	}
 	base, _ := url.Parse("http://localhost:8080")
-	return admin.New(admin.Config{BaseURL: base}, store, keyring.New(store, box),
+	return admin.New(admin.Config{BaseURL: base}, store, keyring.New(store, box, keyring.Config{PoolSize: -1}),
 		password.New(password.Params{Memory: 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}, password.Bound{}))
 }
 

@@ -51,15 +51,17 @@ type Scope struct {
 
 // API is the public view of an API.
 type API struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Audience  string    `json:"audience"`
-	Scopes    []Scope   `json:"scopes"`
-	CreatedAt time.Time `json:"created_at"`
+	ID       string  `json:"id"`
+	Name     string  `json:"name"`
+	Audience string  `json:"audience"`
+	Scopes   []Scope `json:"scopes"`
+	// SigningAlg is the JWS algorithm of the API's access tokens.
+	SigningAlg string    `json:"signing_alg"`
+	CreatedAt  time.Time `json:"created_at"`
 }
 
 func apiView(a *tenants.API) *API {
-	v := &API{ID: a.ID, Name: a.Name, Audience: a.Audience, Scopes: []Scope{}, CreatedAt: a.CreatedAt}
+	v := &API{ID: a.ID, Name: a.Name, Audience: a.Audience, Scopes: []Scope{}, SigningAlg: a.AccessTokenAlg(), CreatedAt: a.CreatedAt}
 	for _, s := range a.Scopes {
 		v.Scopes = append(v.Scopes, Scope{Value: s.Name, Description: s.Description})
 	}
@@ -75,32 +77,34 @@ type ClientGrant struct {
 // Client is the public view of an application, with RFC 7591 field names.
 // ClientSecret is only set in the answer to the call that created it.
 type Client struct {
-	ClientID                string        `json:"client_id"`
-	ClientSecret            string        `json:"client_secret,omitempty"`
-	ClientSecretExpiresAt   *int64        `json:"client_secret_expires_at,omitempty"`
-	ClientName              string        `json:"client_name"`
-	ApplicationType         string        `json:"application_type"`
-	TokenEndpointAuthMethod string        `json:"token_endpoint_auth_method"`
-	GrantTypes              []string      `json:"grant_types"`
-	ResponseTypes           []string      `json:"response_types"`
-	RedirectURIs            []string      `json:"redirect_uris"`
-	PostLogoutRedirectURIs  []string      `json:"post_logout_redirect_uris"`
-	APIGrants               []ClientGrant `json:"api_grants"`
-	ClientIDIssuedAt        int64         `json:"client_id_issued_at"`
+	ClientID                 string        `json:"client_id"`
+	ClientSecret             string        `json:"client_secret,omitempty"`
+	ClientSecretExpiresAt    *int64        `json:"client_secret_expires_at,omitempty"`
+	ClientName               string        `json:"client_name"`
+	ApplicationType          string        `json:"application_type"`
+	TokenEndpointAuthMethod  string        `json:"token_endpoint_auth_method"`
+	GrantTypes               []string      `json:"grant_types"`
+	ResponseTypes            []string      `json:"response_types"`
+	RedirectURIs             []string      `json:"redirect_uris"`
+	PostLogoutRedirectURIs   []string      `json:"post_logout_redirect_uris"`
+	APIGrants                []ClientGrant `json:"api_grants"`
+	IDTokenSignedResponseAlg string        `json:"id_token_signed_response_alg"`
+	ClientIDIssuedAt         int64         `json:"client_id_issued_at"`
 }
 
 func clientView(c *tenants.Client, grants []tenants.ClientGrant, audiences map[string]string) *Client {
 	v := &Client{
-		ClientID:                c.ClientID,
-		ClientName:              c.Name,
-		ApplicationType:         c.ApplicationType,
-		TokenEndpointAuthMethod: c.TokenEndpointAuthMethod,
-		GrantTypes:              nonNil(c.GrantTypes),
-		ResponseTypes:           []string{},
-		RedirectURIs:            nonNil(c.RedirectURIs),
-		PostLogoutRedirectURIs:  nonNil(c.PostLogoutRedirectURIs),
-		APIGrants:               []ClientGrant{},
-		ClientIDIssuedAt:        c.CreatedAt.Unix(),
+		ClientID:                 c.ClientID,
+		ClientName:               c.Name,
+		ApplicationType:          c.ApplicationType,
+		TokenEndpointAuthMethod:  c.TokenEndpointAuthMethod,
+		GrantTypes:               nonNil(c.GrantTypes),
+		ResponseTypes:            []string{},
+		RedirectURIs:             nonNil(c.RedirectURIs),
+		PostLogoutRedirectURIs:   nonNil(c.PostLogoutRedirectURIs),
+		APIGrants:                []ClientGrant{},
+		IDTokenSignedResponseAlg: c.IDTokenAlg(),
+		ClientIDIssuedAt:         c.CreatedAt.Unix(),
 	}
 	if c.AllowsGrant(tenants.GrantAuthorizationCode) {
 		v.ResponseTypes = []string{"code"}
@@ -213,23 +217,32 @@ func auditView(e *tenants.AuditEvent) *AuditEvent {
 	return v
 }
 
-// Key is the public view of a signing key.
+// Key is the public view of a signing key. Status is "next" while it is
+// published ahead of signing (until activates_at), "active" while it signs,
+// "retired" while tokens it signed may still be verified (until
+// expires_at), then "expired".
 type Key struct {
-	KID       string     `json:"kid"`
-	Algorithm string     `json:"alg"`
-	Status    string     `json:"status"`
-	CreatedAt time.Time  `json:"created_at"`
-	RetiredAt *time.Time `json:"retired_at,omitempty"`
-	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	KID         string     `json:"kid"`
+	Algorithm   string     `json:"alg"`
+	Status      string     `json:"status"`
+	CreatedAt   time.Time  `json:"created_at"`
+	ActivatesAt time.Time  `json:"activates_at"`
+	RetiredAt   *time.Time `json:"retired_at,omitempty"`
+	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
 }
 
-func keyView(k *tenants.SigningKey) *Key {
-	status := "active"
+func keyView(k *tenants.SigningKey, now time.Time) *Key {
+	var status string
 	switch {
-	case k.RetiredAt != nil && k.ExpiresAt != nil && !time.Now().Before(*k.ExpiresAt):
+	case !k.PublishedAt(now):
 		status = "expired"
-	case k.RetiredAt != nil:
+	case k.SignsAt(now):
+		status = "active"
+	case now.Before(k.Activation()):
+		status = "next"
+	default:
 		status = "retired"
 	}
-	return &Key{KID: k.ID, Algorithm: k.Algorithm, Status: status, CreatedAt: k.CreatedAt, RetiredAt: k.RetiredAt, ExpiresAt: k.ExpiresAt}
+	return &Key{KID: k.ID, Algorithm: k.Algorithm, Status: status, CreatedAt: k.CreatedAt, ActivatesAt: k.Activation(),
+		RetiredAt: k.RetiredAt, ExpiresAt: k.ExpiresAt}
 }

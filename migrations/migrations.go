@@ -47,9 +47,11 @@ func List(dialect string) ([]Migration, error) {
 		out = append(out, Migration{Version: v, Name: strings.TrimSuffix(name, ".sql"), SQL: string(body)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
+	// Versions are unique but may have gaps: migrations written side by
+	// side land in any order, and each is applied once by its version.
 	for i, m := range out {
-		if m.Version != i+1 {
-			return nil, fmt.Errorf("migrations: %s: want version %d", m.Name, i+1)
+		if m.Version < 1 || i > 0 && m.Version == out[i-1].Version {
+			return nil, fmt.Errorf("migrations: %s: version %d is taken or invalid", m.Name, m.Version)
 		}
 	}
 	return out, nil

@@ -115,7 +115,7 @@ func (s *Store) UpdateAPI(ctx context.Context, a *API) error {
 	}
 	now := s.now()
 	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
-		res := tx.Table("apis").Where("tenant_id = ? AND id = ?", tid, a.ID).Updates(map[string]any{"name": a.Name, "updated_at": now})
+		res := tx.Table("apis").Where("tenant_id = ? AND id = ?", tid, a.ID).Updates(map[string]any{"name": a.Name, "signing_alg": a.SigningAlg, "updated_at": now})
 		if res.Error != nil {
 			return res.Error
 		}

@@ -135,7 +135,7 @@ func (s *Store) UpdateClient(ctx context.Context, c *Client) error {
 	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
 		res := tx.Table("clients").Where("tenant_id = ? AND client_id = ?", tid, c.ClientID).Updates(map[string]any{
 			"name": c.Name, "redirect_uris": c.RedirectURIs, "post_logout_redirect_uris": c.PostLogoutRedirectURIs,
-			"grant_types": c.GrantTypes, "updated_at": now,
+			"grant_types": c.GrantTypes, "id_token_signed_response_alg": c.IDTokenSignedResponseAlg, "updated_at": now,
 		})
 		if res.Error != nil {
 			return res.Error

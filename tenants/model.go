@@ -44,6 +44,9 @@ type Tenant struct {
 	IDTokenTTLSeconds      int64 `gorm:"column:id_token_ttl"`
 	RefreshTokenTTLSeconds int64 `gorm:"column:refresh_token_ttl"`
 	SessionTTLSeconds      int64 `gorm:"column:session_ttl"`
+	// KeyRotationSeconds is how often the tenant's signing keys rotate on
+	// their own (0: only when an admin rotates them).
+	KeyRotationSeconds int64 `gorm:"column:key_rotation_period"`
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -60,6 +63,10 @@ func (t *Tenant) RefreshTokenTTL() time.Duration { return seconds(t.RefreshToken
 
 // SessionTTL is the absolute lifetime of a login session.
 func (t *Tenant) SessionTTL() time.Duration { return seconds(t.SessionTTLSeconds) }
+
+// KeyRotationPeriod is how often the tenant's signing keys rotate on their
+// own; 0 means never.
+func (t *Tenant) KeyRotationPeriod() time.Duration { return seconds(t.KeyRotationSeconds) }
 
 func seconds(n int64) time.Duration { return time.Duration(n) * time.Second }
 
@@ -133,6 +140,10 @@ type Client struct {
 	RedirectURIs            Strings
 	PostLogoutRedirectURIs  Strings
 	GrantTypes              Strings
+	// IDTokenSignedResponseAlg is the JWS algorithm of the client's ID
+	// tokens (RFC 7591 §2, OpenID Connect Dynamic Registration §2): one of
+	// [SigningAlgorithms]; empty means [DefaultSigningAlgorithm].
+	IDTokenSignedResponseAlg string `gorm:"column:id_token_signed_response_alg"`
 	// Internal marks a client Gatehouse made for itself (the console's
 	// "Try it" client): not listed, not editable.
 	Internal  bool
@@ -210,13 +221,16 @@ func (c *Client) AllowsGrant(g string) bool { return c.GrantTypes.Contains(g) }
 // API is a resource server: it is named by its audience, and defines the
 // scopes that clients may be granted on it.
 type API struct {
-	ID        string `gorm:"primaryKey"`
-	TenantID  string
-	Name      string
-	Audience  string
-	Scopes    []Scope `gorm:"foreignKey:APIID"`
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	ID       string `gorm:"primaryKey"`
+	TenantID string
+	Name     string
+	Audience string
+	// SigningAlg is the JWS algorithm of the API's access tokens: one of
+	// [SigningAlgorithms]; empty means [DefaultSigningAlgorithm].
+	SigningAlg string
+	Scopes     []Scope `gorm:"foreignKey:APIID"`
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // TableName implements gorm's tabler.
@@ -413,11 +427,37 @@ type SigningKey struct {
 	PublicJWK     string `gorm:"column:public_jwk"`
 	PrivateSealed []byte
 	CreatedAt     time.Time
-	// RetiredAt is set when a newer key took over signing; the key stays in
-	// the JWKS until ExpiresAt, so that tokens it signed still verify.
+	// ActivatesAt, when set, is when the key starts signing; before then it
+	// is only published, so that relying parties' cached JWKS know it
+	// before the first token it signs (nil: since CreatedAt).
+	ActivatesAt *time.Time
+	// RetiredAt is when a newer key of the algorithm takes over signing (it
+	// may lie in the future while that key is pre-published); the key stays
+	// in the JWKS until ExpiresAt, so that tokens it signed still verify.
 	RetiredAt *time.Time
 	ExpiresAt *time.Time
 }
 
-// Active reports whether the key is the one that signs.
+// Active reports whether the key is not retired yet: it signs, or will
+// once it activates. See [SigningKey.SignsAt] for a given moment.
 func (k *SigningKey) Active() bool { return k.RetiredAt == nil }
+
+// Activation is when the key starts (or started) signing.
+func (k *SigningKey) Activation() time.Time {
+	if k.ActivatesAt != nil {
+		return *k.ActivatesAt
+	}
+	return k.CreatedAt
+}
+
+// SignsAt reports whether the key is its algorithm's signing key at now:
+// activated, and not retired.
+func (k *SigningKey) SignsAt(now time.Time) bool {
+	return !now.Before(k.Activation()) && (k.RetiredAt == nil || now.Before(*k.RetiredAt))
+}
+
+// PublishedAt reports whether the key is in the JWKS at now: not expired
+// (pending, signing, or retired with tokens that may still verify).
+func (k *SigningKey) PublishedAt(now time.Time) bool {
+	return k.ExpiresAt == nil || now.Before(*k.ExpiresAt)
+}

@@ -18,13 +18,16 @@ type createAPIBody struct {
 	Name     string      `json:"name" doc:"defaults to the audience"`
 	Audience string      `json:"audience" required:"true" doc:"the API's identifier, an absolute URI (RFC 8707), unique in the tenant; cannot be changed"`
 	Scopes   []scopeBody `json:"scopes"`
+	// SigningAlg is the JWS algorithm of the API's access tokens.
+	SigningAlg string `json:"signing_alg" enumFrom:"signing_algorithms" doc:"the JWS algorithm of the API's access tokens; defaults to RS256"`
 }
 
 // updateAPIBody is a partial update; scopes, when given, replace the API's
 // scopes, and a scope left out is withdrawn from every application.
 type updateAPIBody struct {
-	Name   *string     `json:"name"`
-	Scopes []scopeBody `json:"scopes" doc:"replaces every scope of the API; a scope left out is withdrawn from the applications granted it"`
+	Name       *string     `json:"name"`
+	Scopes     []scopeBody `json:"scopes" doc:"replaces every scope of the API; a scope left out is withdrawn from the applications granted it"`
+	SigningAlg *string     `json:"signing_alg" enumFrom:"signing_algorithms" doc:"the JWS algorithm of the API's access tokens from now on"`
 }
 
 func scopeInputs(in []scopeBody) []admin.ScopeInput {
@@ -65,7 +68,7 @@ func (h *Handler) createAPI(c echo.Context) error {
 	if err := decode(c, &b); err != nil {
 		return err
 	}
-	a, err := h.svc.CreateAPI(ctx, admin.CreateAPIInput{Name: b.Name, Audience: b.Audience, Scopes: scopeInputs(b.Scopes)})
+	a, err := h.svc.CreateAPI(ctx, admin.CreateAPIInput{Name: b.Name, Audience: b.Audience, Scopes: scopeInputs(b.Scopes), SigningAlg: b.SigningAlg})
 	if err != nil {
 		return renamed(err, apiFieldNames)
 	}
@@ -93,7 +96,7 @@ func (h *Handler) updateAPI(c echo.Context) error {
 	if err := decode(c, &b); err != nil {
 		return err
 	}
-	a, err := h.svc.UpdateAPI(ctx, id, admin.UpdateAPIInput{Name: b.Name, Scopes: scopeInputs(b.Scopes)})
+	a, err := h.svc.UpdateAPI(ctx, id, admin.UpdateAPIInput{Name: b.Name, Scopes: scopeInputs(b.Scopes), SigningAlg: b.SigningAlg})
 	if err != nil {
 		return renamed(err, apiFieldNames)
 	}

@@ -16,13 +16,14 @@ var clientFieldNames = map[string]string{"name": "client_name", "audience": "aud
 // createClientBody registers an application (RFC 7591 field names where
 // there is one).
 type createClientBody struct {
-	Kind                   string   `json:"kind" required:"true" enum:"web,spa,native,machine" doc:"web: server-side app, confidential; spa: single-page app, public, PKCE; native: mobile or desktop app, public, PKCE, private-use redirect schemes allowed; machine: client credentials only"`
-	ClientName             string   `json:"client_name" required:"true"`
-	RedirectURIs           []string `json:"redirect_uris" doc:"exact redirect URIs: https, http on a loopback host, or (native) a reverse-domain private-use scheme"`
-	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
-	GrantTypes             []string `json:"grant_types" enumFrom:"grant_types" doc:"among those the tenant allows, each with the grant it needs if any; public clients only grants without a secret, machine clients only grants without an end user. Defaults by kind: the tenant's default grants that fit it"`
-	Audiences              []string `json:"audiences" doc:"audiences of the tenant's APIs the application may request tokens for; to set scopes per API later, use PUT .../grants"`
-	Scopes                 []string `json:"scopes" doc:"API scopes granted, each defined by one of the audiences; none: every scope of the audiences"`
+	Kind                     string   `json:"kind" required:"true" enum:"web,spa,native,machine" doc:"web: server-side app, confidential; spa: single-page app, public, PKCE; native: mobile or desktop app, public, PKCE, private-use redirect schemes allowed; machine: client credentials only"`
+	ClientName               string   `json:"client_name" required:"true"`
+	RedirectURIs             []string `json:"redirect_uris" doc:"exact redirect URIs: https, http on a loopback host, or (native) a reverse-domain private-use scheme"`
+	PostLogoutRedirectURIs   []string `json:"post_logout_redirect_uris"`
+	GrantTypes               []string `json:"grant_types" enumFrom:"grant_types" doc:"among those the tenant allows, each with the grant it needs if any; public clients only grants without a secret, machine clients only grants without an end user. Defaults by kind: the tenant's default grants that fit it"`
+	Audiences                []string `json:"audiences" doc:"audiences of the tenant's APIs the application may request tokens for; to set scopes per API later, use PUT .../grants"`
+	Scopes                   []string `json:"scopes" doc:"API scopes granted, each defined by one of the audiences; none: every scope of the audiences"`
+	IDTokenSignedResponseAlg string   `json:"id_token_signed_response_alg" enumFrom:"signing_algorithms" doc:"the JWS algorithm of the application's ID tokens (RFC 7591); defaults to RS256"`
 }
 
 func (h *Handler) listClients(c echo.Context) error {
@@ -57,7 +58,7 @@ func (h *Handler) createClient(c echo.Context) error {
 	}
 	v, err := h.svc.CreateClient(ctx, admin.CreateClientInput{
 		Name: b.ClientName, Kind: b.Kind, RedirectURIs: b.RedirectURIs, PostLogoutRedirectURIs: b.PostLogoutRedirectURIs,
-		GrantTypes: b.GrantTypes, Audiences: b.Audiences, Scopes: b.Scopes,
+		GrantTypes: b.GrantTypes, Audiences: b.Audiences, Scopes: b.Scopes, IDTokenSignedResponseAlg: b.IDTokenSignedResponseAlg,
 	})
 	if err != nil {
 		return renamed(err, clientFieldNames)
@@ -80,10 +81,11 @@ func (h *Handler) getClient(c echo.Context) error {
 // updateClientBody is a partial update: absent (or null) fields are left as
 // they are; a list given replaces the list.
 type updateClientBody struct {
-	ClientName             *string  `json:"client_name"`
-	RedirectURIs           []string `json:"redirect_uris"`
-	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
-	GrantTypes             []string `json:"grant_types" enumFrom:"grant_types"`
+	ClientName               *string  `json:"client_name"`
+	RedirectURIs             []string `json:"redirect_uris"`
+	PostLogoutRedirectURIs   []string `json:"post_logout_redirect_uris"`
+	GrantTypes               []string `json:"grant_types" enumFrom:"grant_types"`
+	IDTokenSignedResponseAlg *string  `json:"id_token_signed_response_alg" enumFrom:"signing_algorithms" doc:"the JWS algorithm of the application's ID tokens from now on"`
 }
 
 func (h *Handler) updateClient(c echo.Context) error {
@@ -97,6 +99,7 @@ func (h *Handler) updateClient(c echo.Context) error {
 	}
 	v, err := h.svc.UpdateClient(ctx, id, admin.UpdateClientInput{
 		Name: b.ClientName, RedirectURIs: b.RedirectURIs, PostLogoutRedirectURIs: b.PostLogoutRedirectURIs, GrantTypes: b.GrantTypes,
+		IDTokenSignedResponseAlg: b.IDTokenSignedResponseAlg,
 	})
 	if err != nil {
 		return renamed(err, clientFieldNames)

@@ -344,7 +344,17 @@ func (g *schemas) object(t reflect.Type, request bool) map[string]any {
 // enumFrom) rather than spelling out: each returns the values and a
 // description of each, for x-enum-descriptions.
 var enumLists = map[string]func() (values, descriptions []string){
-	"grant_types": grantTypeEnum,
+	"grant_types":        grantTypeEnum,
+	"signing_algorithms": signingAlgEnum,
+}
+
+// signingAlgEnum is the supported signing algorithms
+// (tenants.SigningAlgorithms), the default first.
+func signingAlgEnum() (values, descriptions []string) {
+	for _, a := range tenants.SigningAlgorithms() {
+		values, descriptions = append(values, a), append(descriptions, tenants.SigningAlgorithmLabel(a))
+	}
+	return values, descriptions
 }
 
 // grantTypeEnum is the grant registry (tenants.GrantTypes), in its order.

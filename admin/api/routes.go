@@ -145,9 +145,15 @@ func (h *Handler) Routes() []Route {
 		{Method: http.MethodGet, Path: "/tenants/:slug/keys", Tag: tagKeys, Scope: read, Summary: "List the tenant's signing keys",
 			Description: "Newest first; not paginated. Private keys never leave the server.",
 			Reply:       list[*admin.Key]{}, handler: h.listKeys},
-		{Method: http.MethodPost, Path: "/tenants/:slug/keys/rotate", Tag: tagKeys, Scope: write, Summary: "Rotate the tenant's signing key",
-			Description: "New tokens are signed with a new key; the previous key stays in the JWKS until the tokens it signed expire. No body.",
-			Reply:       admin.Key{}, handler: h.rotateKey},
+		{Method: http.MethodPost, Path: "/tenants/:slug/keys/rotate", Tag: tagKeys, Scope: write, Summary: "Rotate one of the tenant's signing keys",
+			Description: "The new key is published in the JWKS at once and signs once relying parties' cached JWKS know it (after the JWKS cache lifetime plus a minute), unless now is true; " +
+				"the previous key stays in the JWKS until the tokens it signed expire. The body is optional: none rotates the RS256 key.",
+			Body: rotateKeyBody{}, Reply: admin.Key{}, handler: h.rotateKey},
+		{Method: http.MethodGet, Path: "/tenants/:slug/keys/rotation", Tag: tagKeys, Scope: read, Summary: "Get the tenant's key rotation schedule",
+			Reply: admin.KeyRotation{}, handler: h.getKeyRotation},
+		{Method: http.MethodPut, Path: "/tenants/:slug/keys/rotation", Tag: tagKeys, Scope: write, Summary: "Set the tenant's key rotation schedule",
+			Description: "Every key of the tenant rotates, with pre-publication, once its newest key of an algorithm is rotation_period old; 0 stops it.",
+			Body:        keyRotationBody{}, Reply: admin.KeyRotation{}, handler: h.setKeyRotation},
 
 		// Connections.
 		{Method: http.MethodGet, Path: "/tenants/:slug/connections", Tag: tagConnections, Scope: read, Summary: "List the tenant's connections",

@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/gatehouse-id/gatehouse/admin"
 	vc "github.com/gatehouse-id/gatehouse/views/console"
 )
 
@@ -34,7 +35,7 @@ func (h *Handler) rotateKey(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := h.svc.RotateKey(ctx); err != nil {
+	if _, err := h.svc.RotateKey(ctx, admin.RotateKeyInput{Algorithm: c.FormValue("alg"), Now: c.FormValue("now") == "on"}); err != nil {
 		return err
 	}
 	return done(c, vc.TenantURL(t.Slug, "/keys"), "key-rotated")

@@ -17,6 +17,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gatehouse-id/gatehouse/admin"
 	"github.com/gatehouse-id/gatehouse/app/config"
@@ -47,15 +48,18 @@ Usage:
   gatehouse migrate
   gatehouse tenant create SLUG [--name NAME]
   gatehouse tenant list
-  gatehouse api create --tenant SLUG --audience URI [--name NAME] [--scope NAME[=DESCRIPTION]]...
+  gatehouse api create --tenant SLUG --audience URI [--name NAME] [--scope NAME[=DESCRIPTION]]... [--signing-alg ALG]
   gatehouse client create --tenant SLUG --name NAME [--public] [--redirect-uri URI]...
         [--post-logout-redirect-uri URI]... [--grant-type TYPE]... [--audience URI]... [--scope SCOPE]...
+        [--id-token-signed-response-alg ALG]
 {grant-types}
   gatehouse client list --tenant SLUG
   gatehouse user create --tenant SLUG --email EMAIL --password-stdin [--name NAME]
   gatehouse user set-password --tenant SLUG --email EMAIL --password-stdin
   gatehouse user disable|enable --tenant SLUG --email EMAIL
-  gatehouse key rotate --tenant SLUG
+  gatehouse key rotate --tenant SLUG [--alg ALG] [--now]
+        (the new key is published first and signs once cached JWKS know it; --now: at once)
+  gatehouse key schedule --tenant SLUG --every DURATION (e.g. 2160h; 0 stops scheduled rotation)
   gatehouse key list --tenant SLUG
   gatehouse connection create --tenant SLUG --type saml --name NAME (--metadata-file FILE | --metadata-url URL) [--domain DOMAIN]...
   gatehouse connection create --tenant SLUG --type oidc --name NAME --issuer URL --client-id ID --client-secret-stdin [--domain DOMAIN]...
@@ -73,6 +77,7 @@ Usage:
   gatehouse admin client delete --client-id ID
         (scopes: tenants:read, tenants:write, audit:read; an administrator without
         --tenant is an operator of every tenant; update replaces what it names)
+        (ALG, a JWS signing algorithm: {signing-algorithms}; the default is {default-alg})
 
 Square brackets mark what may be left out, "..." what may be repeated, and
 a|b a choice: type neither. Every command refuses any argument it does not
@@ -81,8 +86,10 @@ other GATEHOUSE_* settings; see README.md.
 `
 
 // usage is the help text, with the grant types from the registry
-// (tenants.GrantTypes).
-var usage = strings.Replace(usageTemplate, "{grant-types}", grantTypeHelp(), 1)
+// (tenants.GrantTypes) and the signing algorithms
+// (tenants.SigningAlgorithms).
+var usage = strings.NewReplacer("{grant-types}", grantTypeHelp(),
+	"{signing-algorithms}", algList(), "{default-alg}", tenants.DefaultSigningAlgorithm).Replace(usageTemplate)
 
 // grantTypeHelp lists the registered grant types, one a line (without a
 // final newline), for the usage under client create.
@@ -161,6 +168,7 @@ var commands = map[string]command{
 	"user disable":        userDisable,
 	"user enable":         userEnable,
 	"key rotate":          keyRotate,
+	"key schedule":        keySchedule,
 	"key list":            keyList,
 	"admin create":        adminCreate,
 	"admin list":          adminList,
@@ -314,7 +322,7 @@ func open(ctx context.Context, env Env, f *flags) (*runtime, error) {
 	}
 	// The same guarded client as a node's: the operator's allow list holds.
 	fed := federation.New(federation.Config{Factories: server.Connectors(), Upstream: upstream.New(cfg.UpstreamAllowHosts, upstream.Options{})}, store, box)
-	svc := admin.New(admin.Config{BaseURL: cfg.BaseURL, Federation: fed, Common: common}, store, keyring.New(store, box), password.New(password.DefaultParams(), password.Bound{}))
+	svc := admin.New(admin.Config{BaseURL: cfg.BaseURL, Federation: fed, Common: common}, store, keyring.New(store, box, keyring.Config{PoolSize: -1}), password.New(password.DefaultParams(), password.Bound{}))
 	if _, err := svc.EnsureSystem(ctx, admin.ConsoleSecret(box)); err != nil {
 		store.Close()
 		return nil, err
@@ -503,6 +511,8 @@ func apiCreate(ctx context.Context, env Env, args []string) error {
 	f.StringVar(&audience, "audience", "", "API identifier (an absolute URI)")
 	f.StringVar(&name, "name", "", "display name (default: the audience)")
 	f.Var(&scopes, "scope", "scope the API defines, NAME or NAME=DESCRIPTION (repeatable)")
+	var alg string
+	f.StringVar(&alg, "signing-alg", "", "JWS algorithm of the API's access tokens: "+algList()+" (default "+tenants.DefaultSigningAlgorithm+")")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -511,7 +521,7 @@ func apiCreate(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer rt.close()
-	in := admin.CreateAPIInput{Name: name, Audience: audience}
+	in := admin.CreateAPIInput{Name: name, Audience: audience, SigningAlg: alg}
 	for _, s := range scopes {
 		in.Scopes = append(in.Scopes, admin.ParseScopeFlag(s))
 	}
@@ -535,6 +545,8 @@ func clientCreate(ctx context.Context, env Env, args []string) error {
 	f.Var(&grantTypes, "grant-type", strings.Join(tenants.GrantNames(), ", ")+" (repeatable)")
 	f.Var(&audiences, "audience", "API the client may request tokens for (repeatable)")
 	f.Var(&scopes, "scope", "API scope granted to the client (repeatable)")
+	var idAlg string
+	f.StringVar(&idAlg, "id-token-signed-response-alg", "", "JWS algorithm of the client's ID tokens: "+algList()+" (default "+tenants.DefaultSigningAlgorithm+")")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -545,7 +557,7 @@ func clientCreate(ctx context.Context, env Env, args []string) error {
 	defer rt.close()
 	c, err := rt.admin.CreateClient(tctx, admin.CreateClientInput{
 		Name: name, Public: public, RedirectURIs: redirects, PostLogoutRedirectURIs: postLogout,
-		GrantTypes: grantTypes, Audiences: audiences, Scopes: scopes,
+		GrantTypes: grantTypes, Audiences: audiences, Scopes: scopes, IDTokenSignedResponseAlg: idAlg,
 	})
 	if err != nil {
 		return err
@@ -692,8 +704,11 @@ func setUserDisabled(ctx context.Context, env Env, name string, args []string, d
 
 func keyRotate(ctx context.Context, env Env, args []string) error {
 	f := newFlags("key rotate", env)
-	var slug string
+	var slug, alg string
+	var now bool
 	f.StringVar(&slug, "tenant", "", "tenant slug")
+	f.StringVar(&alg, "alg", "", "algorithm of the key to rotate: "+algList()+" (default "+tenants.DefaultSigningAlgorithm+")")
+	f.BoolVar(&now, "now", false, "sign with the new key at once (after a leak) instead of after its pre-publication")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -702,12 +717,39 @@ func keyRotate(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer rt.close()
-	k, err := rt.admin.RotateKey(tctx)
+	k, err := rt.admin.RotateKey(tctx, admin.RotateKeyInput{Algorithm: alg, Now: now})
 	if err != nil {
 		return err
 	}
 	return printJSON(env.Stdout, k)
 }
+
+func keySchedule(ctx context.Context, env Env, args []string) error {
+	f := newFlags("key schedule", env)
+	var slug string
+	var every time.Duration
+	f.StringVar(&slug, "tenant", "", "tenant slug")
+	f.DurationVar(&every, "every", -1, "how often the tenant's keys rotate on their own, e.g. 2160h (0: never)")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if every < 0 {
+		return errors.New("key schedule: give --every (0 stops scheduled rotation)")
+	}
+	rt, tctx, err := inTenant(ctx, env, f, slug)
+	if err != nil {
+		return err
+	}
+	defer rt.close()
+	v, err := rt.admin.SetKeyRotation(tctx, every)
+	if err != nil {
+		return err
+	}
+	return printJSON(env.Stdout, v)
+}
+
+// algList names the signing algorithms, for help texts.
+func algList() string { return strings.Join(tenants.SigningAlgorithms(), ", ") }
 
 func keyList(ctx context.Context, env Env, args []string) error {
 	f := newFlags("key list", env)

@@ -79,15 +79,44 @@ func TestQuickstart(t *testing.T) {
 		if user["email"] != "ann@acme.test" || user["id"] == "" {
 			t.Fatalf("user: %v", user)
 		}
+		// The rotated key is published first; it signs once cached JWKS
+		// know it, or at once with --now.
 		key := ok("", "key", "rotate", "--tenant", "acme")
-		if key["status"] != "active" || key["alg"] != "RS256" {
+		if key["status"] != "next" || key["alg"] != "RS256" || key["activates_at"] == key["created_at"] {
 			t.Fatalf("key: %v", key)
 		}
 		keys := ok("", "key", "list", "--tenant", "acme")
 		if len(keys["keys"].([]any)) != 2 {
 			t.Fatalf("after a rotation both keys are listed: %v", keys)
 		}
-		if list := ok("", "client", "list", "--tenant", "acme"); len(list["clients"].([]any)) != 3 {
+		if key := ok("", "key", "rotate", "--tenant", "acme", "--now"); key["status"] != "active" {
+			t.Fatalf("key rotate --now: %v", key)
+		}
+		if key := ok("", "key", "rotate", "--tenant", "acme", "--alg", "ES256"); key["status"] != "active" || key["alg"] != "ES256" {
+			t.Fatalf("the first ES256 key signs at once: %v", key)
+		}
+		if v := ok("", "key", "schedule", "--tenant", "acme", "--every", "2160h"); v["rotation_period"] != float64(2160*3600) {
+			t.Fatalf("key schedule: %v", v)
+		}
+		if a := ok("", "api", "create", "--tenant", "acme", "--audience", "https://ed.acme.test", "--signing-alg", "EdDSA"); a["signing_alg"] != "EdDSA" {
+			t.Fatalf("api create --signing-alg: %v", a)
+		}
+		if a := ok("", "api", "create", "--tenant", "acme", "--audience", "https://rs.acme.test"); a["signing_alg"] != "RS256" {
+			t.Fatalf("api create without --signing-alg: %v", a)
+		}
+		if c := ok("", "client", "create", "--tenant", "acme", "--name", "ps", "--grant-type", "client_credentials", "--id-token-signed-response-alg", "PS256"); c["id_token_signed_response_alg"] != "PS256" {
+			t.Fatalf("client create --id-token-signed-response-alg: %v", c)
+		}
+		algs := map[string]bool{}
+		for _, k := range ok("", "key", "list", "--tenant", "acme")["keys"].([]any) {
+			if k := k.(map[string]any); k["status"] == "active" {
+				algs[k["alg"].(string)] = true
+			}
+		}
+		if len(algs) != 4 {
+			t.Fatalf("active keys of %v, want RS256, ES256, EdDSA and PS256", algs)
+		}
+		if list := ok("", "client", "list", "--tenant", "acme"); len(list["clients"].([]any)) != 4 {
 			t.Fatalf("clients: %v", list)
 		}
 		if _, has := ok("", "client", "list", "--tenant", "acme")["clients"].([]any)[0].(map[string]any)["client_secret"]; has {
@@ -138,6 +167,11 @@ func TestQuickstart(t *testing.T) {
 			{"unknown API", "", []string{"client", "create", "--tenant", "acme", "--name", "x", "--grant-type", "client_credentials", "--audience", "https://nope.test"}, "no API"},
 			{"scope of no API", "", []string{"client", "create", "--tenant", "acme", "--name", "x", "--grant-type", "client_credentials", "--audience", "https://api.acme.test", "--scope", "delete:everything"}, "not a scope"},
 			{"duplicate audience", "", []string{"api", "create", "--tenant", "acme", "--audience", "https://api.acme.test"}, "already exists"},
+			{"HS256 access tokens", "", []string{"api", "create", "--tenant", "acme", "--audience", "https://hs.acme.test", "--signing-alg", "HS256"}, "signing_alg: unsupported signing algorithm"},
+			{"alg none ID tokens", "", []string{"client", "create", "--tenant", "acme", "--name", "x", "--grant-type", "client_credentials", "--id-token-signed-response-alg", "none"}, "id_token_signed_response_alg: unsupported signing algorithm"},
+			{"lower-case alg", "", []string{"key", "rotate", "--tenant", "acme", "--alg", "es256"}, "unsupported signing algorithm"},
+			{"rotation every hour", "", []string{"key", "schedule", "--tenant", "acme", "--every", "1h"}, "rotation_period"},
+			{"schedule without period", "", []string{"key", "schedule", "--tenant", "acme"}, "--every"},
 			{"relative audience", "", []string{"api", "create", "--tenant", "acme", "--audience", "orders"}, "absolute URI"},
 			{"OIDC scope on an API", "", []string{"api", "create", "--tenant", "acme", "--audience", "https://b.test", "--scope", "openid"}, "OpenID Connect scope"},
 			{"unknown command", "", []string{"tenant", "explode"}, "unknown command"},

@@ -84,6 +84,7 @@ var validArgs = map[string]struct {
 	"user disable":        {"", []string{"--tenant", "acme", "--email", "ann@acme.test"}},
 	"user enable":         {"", []string{"--tenant", "acme", "--email", "ann@acme.test"}},
 	"key rotate":          {"", []string{"--tenant", "acme"}},
+	"key schedule":        {"", []string{"--tenant", "acme", "--every", "0"}},
 	"key list":            {"", []string{"--tenant", "acme"}},
 	"admin create":        {testPasswordLine, []string{"--email", "eve@example.test", "--name", "Eve", "--password-stdin"}},
 	"admin list":          {"", nil},

@@ -50,7 +50,7 @@ func TestNodesShareOneDatabase(t *testing.T) {
 			t.Fatal("no JWKS on B")
 		}
 		tctx := f.adminCtx()
-		k, err := a.srv.Admin().RotateKey(tctx)
+		k, err := a.srv.Admin().RotateKey(tctx, admin.RotateKeyInput{Now: true})
 		if err != nil {
 			t.Fatal(err)
 		}

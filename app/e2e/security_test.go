@@ -10,6 +10,7 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 
+	"github.com/gatehouse-id/gatehouse/admin"
 	"github.com/gatehouse-id/gatehouse/tenants"
 )
 
@@ -158,7 +159,7 @@ func TestKeyRotationKeepsIssuedTokensValid(t *testing.T) {
 		before, _ := f.codeFlow(e.browser(), f.web, []string{"openid", "offline_access"})
 		oldID := before.Extra("id_token").(string)
 		tctx := f.adminCtx()
-		k, err := e.srv.Admin().RotateKey(tctx)
+		k, err := e.srv.Admin().RotateKey(tctx, admin.RotateKeyInput{Now: true})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,7 +2,6 @@ package oidc
 
 import (
 	"context"
-	"slices"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
@@ -32,10 +31,8 @@ func (p *Provider) Discovery(ctx context.Context) (*Response, error) {
 		return nil, serverError(err)
 	}
 	var algs []string
-	for _, k := range set.All {
-		if !slices.Contains(algs, string(k.Algorithm)) {
-			algs = append(algs, string(k.Algorithm))
-		}
+	for _, a := range set.Algorithms() {
+		algs = append(algs, string(a))
 	}
 	grants := []oidc.GrantType{} // the tenant's, in registry order
 	for _, g := range tenants.GrantTypes() {

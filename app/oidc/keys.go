@@ -23,12 +23,8 @@ func (p *Provider) JWKS(ctx context.Context) (*Response, error) {
 	if err != nil {
 		return nil, serverError(err)
 	}
-	now := p.now()
 	out := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{}}
-	for _, k := range set.All {
-		if k.ExpiresAt != nil && !now.Before(*k.ExpiresAt) {
-			continue
-		}
+	for _, k := range set.Verifying() {
 		out.Keys = append(out.Keys, k.JWK())
 	}
 	return publicAnswer(out, publicMaxAge), nil

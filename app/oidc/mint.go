@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/pkg/crypto"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
@@ -88,7 +89,7 @@ func (p *Provider) signAccessToken(ctx context.Context, t *tenants.Tenant, rec *
 	if authTime != nil {
 		claims.AuthTime = oidc.FromTime(*authTime)
 	}
-	signer, err := set.Signer(accessTokenJWTTyp)
+	signer, err := set.Signer(jose.RS256, accessTokenJWTTyp)
 	if err != nil {
 		return "", serverError(err)
 	}
@@ -112,7 +113,7 @@ func (p *Provider) signIDToken(ctx context.Context, t *tenants.Tenant, set *keyr
 	now := p.now()
 	claims := oidc.NewIDTokenClaims(t.Issuer, grant.UserID, []string{grant.ClientID}, now.Add(t.IDTokenTTL()), grant.AuthTime, nonce, grant.ACR, grant.AMR, grant.ClientID, 0)
 	claims.IssuedAt = oidc.FromTime(now)
-	alg := set.Signing.Algorithm
+	alg := jose.RS256
 	if accessToken != "" {
 		claims.AccessTokenHash, err = oidc.ClaimHash(accessToken, alg)
 		if err != nil {
@@ -126,7 +127,7 @@ func (p *Provider) signIDToken(ctx context.Context, t *tenants.Tenant, set *keyr
 		info.AppendClaims("idp", grant.IDP)
 	}
 	claims.SetUserInfo(info)
-	signer, err := set.Signer(idTokenJWTTyp)
+	signer, err := set.Signer(alg, idTokenJWTTyp)
 	if err != nil {
 		return "", err
 	}

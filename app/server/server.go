@@ -111,7 +111,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, store: deps.Store}
 	s.cache = cache.New(deps.Store, cfg.CachePoll)
-	s.keys = keyring.New(deps.Store, box)
+	s.keys = keyring.New(deps.Store, box, keyring.Config{})
 	s.fed = federation.New(federation.Config{Factories: Connectors(), Upstream: upstream.New(cfg.UpstreamAllowHosts, deps.Upstream)}, deps.Store, box)
 	s.consoleSecret = admin.ConsoleSecret(box)
 
@@ -211,9 +211,11 @@ func (s *Server) Sweep(ctx context.Context) (int64, error) {
 }
 
 // Background runs the node's background work until ctx ends: polling for
-// changes other nodes made, and deleting expired rows.
+// changes other nodes made, keeping RSA keys generated ahead of need,
+// rotating keys on schedule, and deleting expired rows.
 func (s *Server) Background(ctx context.Context) {
 	go s.cache.Run(ctx)
+	go s.keys.Run(ctx)
 	go func() {
 		t := time.NewTicker(10 * time.Minute)
 		defer t.Stop()

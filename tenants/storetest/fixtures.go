@@ -426,8 +426,10 @@ func mustLoginStep(t testing.TB, ctx context.Context, s *tenants.Store, userID, 
 	return st
 }
 
-func newKey() *tenants.SigningKey {
-	return &tenants.SigningKey{Algorithm: "RS256", PublicJWK: `{"kty":"RSA","kid":"` + suffix() + `"}`, PrivateSealed: []byte("sealed-" + suffix())}
+func newKey() *tenants.SigningKey { return newAlgKey(tenants.AlgRS256) }
+
+func newAlgKey(alg string) *tenants.SigningKey {
+	return &tenants.SigningKey{Algorithm: alg, PublicJWK: `{"kid":"` + suffix() + `"}`, PrivateSealed: []byte("sealed-" + suffix())}
 }
 
 // clock is a time source for Store.SetClock that moves only when told to.

@@ -802,6 +802,19 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 			return s.RotateClientSecret(ctx, sharedClientID, randomHash(), nil)
 		}, nil},
 		{"RotateSigningKey", func(ctx context.Context) error { return s.RotateSigningKey(ctx, newKey(), exp) }, nil},
+		{"RolloverSigningKey", func(ctx context.Context) error {
+			_, err := s.RolloverSigningKey(ctx, newKey(), tenants.KeyRotation{Publish: time.Hour, Retain: time.Hour})
+			return err
+		}, nil},
+		{"RolloverSigningKey/scheduled", func(ctx context.Context) error {
+			_, err := s.RolloverSigningKey(ctx, newAlgKey(tenants.AlgES256), tenants.KeyRotation{Publish: time.Hour, Retain: time.Hour, Every: time.Nanosecond})
+			return err
+		}, nil},
+		{"AddSigningKey", func(ctx context.Context) error {
+			_, err := s.AddSigningKey(ctx, newAlgKey(tenants.AlgEdDSA))
+			return err
+		}, nil},
+		{"SetKeyRotationPeriod", func(ctx context.Context) error { return s.SetKeyRotationPeriod(ctx, 24*time.Hour) }, nil},
 		{"UpdateTenantSettings", func(ctx context.Context) error {
 			return s.UpdateTenantSettings(ctx, &tenants.Tenant{DisplayName: "Renamed", AccessTokenTTLSeconds: 60, IDTokenTTLSeconds: 60, RefreshTokenTTLSeconds: 60, SessionTTLSeconds: 60})
 		}, nil},
@@ -917,6 +930,9 @@ var unscopedMethods = []string{
 	"Close", "Dialect", "Now", "Ping", "SQLDB", "SetClock", "VerifySchema",
 	"CreateTenant", "ListTenants", "TenantByHost", "TenantByID", "TenantBySlug", "TenantRevisions",
 	"DeleteExpired", "BindDeployment",
+	// Scheduled key rotation finds its work across tenants, then rotates
+	// each tenant's keys in that tenant (RolloverSigningKey).
+	"DueKeyRotations",
 	"SystemTenant", "CreateAdminRole", "AdminRoles", "CountOperators", "ListAdminRoles", "AdminUserScopes",
 	"CreateConsoleSession", "ConsoleSessionByID", "SetConsoleTryState", "DeleteConsoleSession",
 	"CreateSetupToken", "SetupTokenValid", "UseSetupToken",
