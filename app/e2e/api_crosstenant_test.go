@@ -26,6 +26,8 @@ var validBodies = map[string]any{
 	"PUT /tenants/:slug/users/:id/password":              map[string]any{"password": "another long password"},
 	"POST /tenants/:slug/connections":                    map[string]any{"type": "github", "name": "Walker", "client_id": "walker", "client_secret": "walker-secret"},
 	"PATCH /tenants/:slug/connections/:id":               map[string]any{"name": "Changed"},
+	"POST /tenants/:slug/keys/rotate":                    map[string]any{"alg": "ES256", "now": true},
+	"PUT /tenants/:slug/keys/rotation":                   map[string]any{"rotation_period": 86400},
 	"PATCH /administrators/:id":                          map[string]any{"scopes": []any{"tenants:read"}},
 	"PATCH /management-clients/:client_id":               map[string]any{"scopes": []any{"tenants:read"}},
 }
