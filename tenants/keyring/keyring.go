@@ -258,6 +258,9 @@ func (r *Keyring) fill(ctx context.Context) {
 	}
 }
 
+// Pooled returns how many pre-generated RSA keys wait in the pool.
+func (r *Keyring) Pooled() int { return len(r.pool) }
+
 func (r *Keyring) rsaKey() (*rsa.PrivateKey, error) {
 	select {
 	case k := <-r.pool: // a nil channel never receives
