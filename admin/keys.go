@@ -83,7 +83,11 @@ func (s *Service) SetKeyRotation(ctx context.Context, period time.Duration) (*Ke
 		return nil, tenants.Invalid("rotation_period", "must be 0 (never) or between %s and %s", human(MinKeyRotationPeriod), human(MaxKeyRotationPeriod))
 	}
 	period = period.Truncate(time.Second)
-	before := &KeyRotation{PeriodSeconds: t.KeyRotationSeconds}
+	stored, err := s.store.TenantByID(ctx, t.ID)
+	if err != nil {
+		return nil, err
+	}
+	before := &KeyRotation{PeriodSeconds: stored.KeyRotationSeconds}
 	if err := s.store.SetKeyRotationPeriod(ctx, period); err != nil {
 		return nil, err
 	}
@@ -92,10 +96,14 @@ func (s *Service) SetKeyRotation(ctx context.Context, period time.Duration) (*Ke
 	return after, s.audit(ctx, t, ActionKeyRotationSet, "tenant", t.ID, before, after)
 }
 
-// GetKeyRotation returns the rotation schedule of the tenant in ctx.
+// GetKeyRotation returns the rotation schedule of the tenant in ctx, as
+// stored now.
 func (s *Service) GetKeyRotation(ctx context.Context) (*KeyRotation, error) {
 	t, err := s.require(ctx, ScopeTenantsRead)
 	if err != nil {
+		return nil, err
+	}
+	if t, err = s.store.TenantByID(ctx, t.ID); err != nil {
 		return nil, err
 	}
 	return &KeyRotation{PeriodSeconds: t.KeyRotationSeconds}, nil

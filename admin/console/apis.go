@@ -48,7 +48,7 @@ func (h *Handler) newAPI(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.renderNewAPI(c, t, http.StatusOK, vc.NewAPIView{})
+	return h.renderNewAPI(c, t, http.StatusOK, vc.NewAPIView{SigningAlgs: algOptions("")})
 }
 
 // parseScopes reads the scopes textarea: one per line, "name = description".
@@ -65,12 +65,13 @@ func (h *Handler) createAPI(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := vc.NewAPIView{Name: c.FormValue("name"), Audience: c.FormValue("audience"), Scopes: c.FormValue("scopes")}
-	a, err := h.svc.CreateAPI(ctx, admin.CreateAPIInput{Name: v.Name, Audience: v.Audience, Scopes: parseScopes(v.Scopes)})
+	alg := c.FormValue("signing_alg")
+	v := vc.NewAPIView{Name: c.FormValue("name"), Audience: c.FormValue("audience"), Scopes: c.FormValue("scopes"), SigningAlgs: algOptions(alg)}
+	a, err := h.svc.CreateAPI(ctx, admin.CreateAPIInput{Name: v.Name, Audience: v.Audience, Scopes: parseScopes(v.Scopes), SigningAlg: alg})
 	if errors.Is(err, tenants.ErrAlreadyExists) {
 		err = tenants.Invalid("audience", "this tenant has an API with this audience already")
 	}
-	if v.Errors = formErrors(err, "name", "audience", "scope"); v.Errors != nil {
+	if v.Errors = formErrors(err, "name", "audience", "scope", "signing_alg"); v.Errors != nil {
 		if msg, ok := v.Errors["scope"]; ok { // the scopes textarea is the field
 			delete(v.Errors, "scope")
 			v.Errors["scopes"] = msg
@@ -86,7 +87,7 @@ func (h *Handler) createAPI(c echo.Context) error {
 // apiEdit is what the admin typed in an API's forms when one comes back
 // with errors.
 type apiEdit struct {
-	name                *string
+	name, signingAlg    *string
 	scope, scopeDesc    string
 	errs, scopeErrs     map[string]string
 	accessErrs          map[string]string
@@ -117,9 +118,13 @@ func (h *Handler) renderAPI(c echo.Context, ctx context.Context, t *tenants.Tena
 		return err
 	}
 	v := vc.APIView{Page: pg, ID: a.ID, Name: a.Name, Audience: a.Audience, Created: when(a.CreatedAt), FormName: a.Name,
+		SigningAlg: a.SigningAlg, SigningAlgs: algOptions(a.SigningAlg),
 		Errors: e.errs, NewScope: e.scope, NewScopeDesc: e.scopeDesc, ScopeErrors: e.scopeErrs, AccessErrors: e.accessErrs}
 	if e.name != nil {
 		v.FormName = *e.name
+	}
+	if e.signingAlg != nil {
+		v.SigningAlgs = algOptions(*e.signingAlg)
 	}
 	for _, s := range a.Scopes {
 		v.Scopes = append(v.Scopes, vc.ScopeRow{Name: s.Value, Description: s.Description})
@@ -160,10 +165,14 @@ func (h *Handler) updateAPI(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	name := c.FormValue("name")
-	_, err = h.svc.UpdateAPI(ctx, a.ID, admin.UpdateAPIInput{Name: &name})
-	if errs := formErrors(err, "name"); errs != nil {
-		return h.renderAPI(c, ctx, t, a, http.StatusUnprocessableEntity, apiEdit{name: &name, errs: errs})
+	name, alg := c.FormValue("name"), c.FormValue("signing_alg")
+	in := admin.UpdateAPIInput{Name: &name}
+	if _, sent := c.Request().PostForm["signing_alg"]; sent {
+		in.SigningAlg = &alg
+	}
+	_, err = h.svc.UpdateAPI(ctx, a.ID, in)
+	if errs := formErrors(err, "name", "signing_alg"); errs != nil {
+		return h.renderAPI(c, ctx, t, a, http.StatusUnprocessableEntity, apiEdit{name: &name, signingAlg: in.SigningAlg, errs: errs})
 	}
 	if err != nil {
 		return err

@@ -134,7 +134,7 @@ func (h *Handler) newAppKinds(c echo.Context) error {
 
 // appForm is what the new-application form sent.
 type appForm struct {
-	Name, Redirects, PostLogout, Audience string
+	Name, Redirects, PostLogout, Audience, IDTokenAlg string
 }
 
 func (h *Handler) newAppView(c echo.Context, ctx context.Context, t *tenants.Tenant, k appKind, f appForm, errs map[string]string) (vc.NewAppView, error) {
@@ -148,7 +148,7 @@ func (h *Handler) newAppView(c echo.Context, ctx context.Context, t *tenants.Ten
 	}
 	v := vc.NewAppView{Page: pg, Kind: k.key, KindLabel: strings.ToLower(k.label), KindHelp: k.help, Name: f.Name,
 		RedirectURIs: f.Redirects, PostLogout: f.PostLogout, ShowRedirects: k.redirects, RedirectHelp: redirectHelp(k.key),
-		Defaults: admin.DefaultClientGrants(k.key, t), Errors: errs}
+		Defaults: admin.DefaultClientGrants(k.key, t), IDTokenAlgs: algOptions(f.IDTokenAlg), Errors: errs}
 	if k.key == admin.KindMachine {
 		v.KindLabel = "machine-to-machine application"
 	}
@@ -184,16 +184,17 @@ func (h *Handler) createApp(c echo.Context) error {
 		return notFound()
 	}
 	f := appForm{Name: c.FormValue("name"), Redirects: c.FormValue("redirect_uris"), PostLogout: c.FormValue("post_logout_redirect_uris"),
-		Audience: strings.TrimSpace(c.FormValue("audience"))}
+		Audience: strings.TrimSpace(c.FormValue("audience")), IDTokenAlg: c.FormValue("id_token_signed_response_alg")}
 	in := admin.CreateClientInput{Name: f.Name, Kind: k.key, GrantTypes: admin.DefaultClientGrants(k.key, t)}
 	if k.redirects {
 		in.RedirectURIs, in.PostLogoutRedirectURIs = lines(f.Redirects), lines(f.PostLogout)
+		in.IDTokenSignedResponseAlg = f.IDTokenAlg
 	}
 	if f.Audience != "" {
 		in.Audiences = []string{f.Audience}
 	}
 	cl, err := h.svc.CreateClient(ctx, in)
-	if errs := formErrors(err, "name", "redirect_uris", "post_logout_redirect_uris", "audience", "scope", "grant_types"); errs != nil {
+	if errs := formErrors(err, "name", "redirect_uris", "post_logout_redirect_uris", "audience", "scope", "grant_types", "id_token_signed_response_alg"); errs != nil {
 		v, verr := h.newAppView(c, ctx, t, k, f, errs)
 		if verr != nil {
 			return verr
@@ -218,6 +219,7 @@ func (h *Handler) createApp(c echo.Context) error {
 // comes back with errors; nil fields show what is stored.
 type appEdit struct {
 	name, redirects, postLogout *string
+	idTokenAlg                  *string
 	grantTypes                  []string
 	errs                        map[string]string
 	accessErrs                  map[string]string
@@ -253,6 +255,13 @@ func (h *Handler) appView(c echo.Context, ctx context.Context, t *tenants.Tenant
 	}
 	if e.postLogout != nil {
 		v.FormPostLogout = *e.postLogout
+	}
+	if cl.ApplicationType != admin.KindMachine {
+		alg := cl.IDTokenSignedResponseAlg
+		if e.idTokenAlg != nil {
+			alg = *e.idTokenAlg
+		}
+		v.IDTokenAlg, v.IDTokenAlgs = cl.IDTokenSignedResponseAlg, algOptions(alg)
 	}
 	grantTypes := cl.GrantTypes
 	if e.grantTypes != nil {
@@ -347,11 +356,15 @@ func (h *Handler) updateApp(c echo.Context) error {
 	}
 	if cl.ApplicationType != admin.KindMachine {
 		in.GrantTypes = append([]string{}, formValues(c, "grant_types")...)
+		if _, sent := c.Request().PostForm["id_token_signed_response_alg"]; sent {
+			alg := c.FormValue("id_token_signed_response_alg")
+			in.IDTokenSignedResponseAlg = &alg
+		}
 	}
 	_, err = h.svc.UpdateClient(ctx, cl.ClientID, in)
-	if errs := formErrors(err, "name", "redirect_uris", "post_logout_redirect_uris", "grant_types"); errs != nil {
+	if errs := formErrors(err, "name", "redirect_uris", "post_logout_redirect_uris", "grant_types", "id_token_signed_response_alg"); errs != nil {
 		return h.renderApp(c, ctx, t, cl, http.StatusUnprocessableEntity, appEdit{name: &name, redirects: &redirects, postLogout: &postLogout,
-			grantTypes: in.GrantTypes, errs: errs})
+			idTokenAlg: in.IDTokenSignedResponseAlg, grantTypes: in.GrantTypes, errs: errs})
 	}
 	if err != nil {
 		return err

@@ -67,6 +67,7 @@ func (h *Handler) pages() []route {
 
 		{http.MethodGet, "/t/:slug/keys", h.keys},
 		{http.MethodPost, "/t/:slug/keys/rotate", h.rotateKey},
+		{http.MethodPost, "/t/:slug/keys/rotation", h.setKeyRotation},
 
 		{http.MethodGet, "/t/:slug/audit", h.audit},
 
@@ -137,7 +138,9 @@ var flashes = map[string]string{
 	"password-set":    "Password set: the user's sessions ended, their tokens were revoked and the links sent to them stopped working.",
 	"session-revoked": "Session revoked.",
 	"consent-revoked": "Access revoked: the application's tokens for this user were revoked.",
-	"key-rotated":     "New signing key active. The previous key stays published until the tokens it signed expire.",
+	"key-rotated":     "New signing key published: it signs once relying parties' cached key sets know it. The previous key stays published until the tokens it signed expire.",
+	"key-rotated-now": "New signing key active. The previous key stays published until the tokens it signed expire.",
+	"key-scheduled":   "Rotation schedule saved.",
 	"setup-complete":  "Operator created. Sign in with it.",
 	"secret-rotated":  "New secret created.",
 	"redirects-saved": "Redirect URIs saved.",

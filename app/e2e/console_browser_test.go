@@ -371,10 +371,10 @@ func TestConsoleBrowserJourneys(t *testing.T) {
 			t.Fatalf("confirmation asked %q", d)
 		}
 
-		// Rotate the signing key.
+		// Rotate the signing key: the new one is published first ("next").
 		b.open(acme+"/keys", "Signing keys", "RS256", "active")
 		oldKID := b.text("#keys tbody tr td code")
-		b.click(`#rotate-key button`, "Signing keys", "New signing key active.", "retired")
+		b.click(`#rotate-key button`, "Signing keys", "New signing key published", "next")
 		if d := b.lastDialog(); !strings.Contains(d, "Rotate Acme Inc's signing key") {
 			t.Fatalf("confirmation asked %q", d)
 		}
