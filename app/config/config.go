@@ -52,6 +52,9 @@ type Config struct {
 	// CachePoll is how often each node checks for configuration changes
 	// made by other nodes.
 	CachePoll time.Duration
+	// KeyCacheSize is how many tenants' opened signing keys a node keeps
+	// in memory (GATEHOUSE_KEY_CACHE_SIZE; 0: keyring.DefaultCacheSize).
+	KeyCacheSize int
 	// AnonymousRate is how often one client address may make, on one
 	// node, the requests an anonymous client can make costly (a password
 	// hash, a stored row, an email): the authorization endpoint, sign-in,
@@ -167,6 +170,11 @@ func Load(getenv func(string) string, o Overrides) (*Config, error) {
 			return nil, fmt.Errorf("GATEHOUSE_TRUSTED_PROXIES: %q is not an IP or CIDR", cidr)
 		}
 		c.TrustedProxies = append(c.TrustedProxies, n)
+	}
+	if v := get("GATEHOUSE_KEY_CACHE_SIZE", ""); v != "" {
+		if c.KeyCacheSize, err = strconv.Atoi(v); err != nil || c.KeyCacheSize < 1 || c.KeyCacheSize > 10_000_000 {
+			return nil, fmt.Errorf("GATEHOUSE_KEY_CACHE_SIZE: want a number of tenants from 1 to 10000000")
+		}
 	}
 	if c.AnonymousRate, err = ParseRate(get("GATEHOUSE_ANONYMOUS_RATE_LIMIT", DefaultAnonymousRate)); err != nil {
 		return nil, fmt.Errorf("GATEHOUSE_ANONYMOUS_RATE_LIMIT %w", err)

@@ -98,6 +98,14 @@ func TestLoad(t *testing.T) {
 					t.Fatal(c.AnonymousRate)
 				}
 			}},
+		{"key cache size", map[string]string{"GATEHOUSE_KEY_CACHE_SIZE": "20000"}, "",
+			func(t *testing.T, c *config.Config) {
+				if c.KeyCacheSize != 20000 {
+					t.Fatal(c.KeyCacheSize)
+				}
+			}},
+		{"key cache size of none", map[string]string{"GATEHOUSE_KEY_CACHE_SIZE": "0"}, "GATEHOUSE_KEY_CACHE_SIZE", nil},
+		{"key cache size not a number", map[string]string{"GATEHOUSE_KEY_CACHE_SIZE": "1e9"}, "GATEHOUSE_KEY_CACHE_SIZE", nil},
 		{"anonymous rate limit without a duration", map[string]string{"GATEHOUSE_ANONYMOUS_RATE_LIMIT": "30"}, "GATEHOUSE_ANONYMOUS_RATE_LIMIT", nil},
 		{"anonymous rate limit of none", map[string]string{"GATEHOUSE_ANONYMOUS_RATE_LIMIT": "0/1s"}, "GATEHOUSE_ANONYMOUS_RATE_LIMIT", nil},
 		{"anonymous rate limit too fast", map[string]string{"GATEHOUSE_ANONYMOUS_RATE_LIMIT": "30/1ms"}, "a second or more", nil},

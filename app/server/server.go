@@ -111,7 +111,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, store: deps.Store}
 	s.cache = cache.New(deps.Store, cfg.CachePoll)
-	s.keys = keyring.New(deps.Store, box, keyring.Config{})
+	s.keys = keyring.New(deps.Store, box, keyring.Config{CacheSize: cfg.KeyCacheSize})
 	s.fed = federation.New(federation.Config{Factories: Connectors(), Upstream: upstream.New(cfg.UpstreamAllowHosts, deps.Upstream)}, deps.Store, box)
 	s.consoleSecret = admin.ConsoleSecret(box)
 

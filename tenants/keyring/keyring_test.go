@@ -2,6 +2,8 @@ package keyring_test
 
 import (
 	"context"
+	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -345,5 +347,42 @@ func TestCreatingTenantsUsesThePool(t *testing.T) {
 			t.Fatal("the pool handed out one key twice")
 		}
 		seen[k.PublicJWK] = true
+	}
+}
+
+// BenchmarkCachedTenantMemory reports the heap one cached tenant's opened
+// keys take (one RS256 key, both signers made), which sizes
+// Config.CacheSize:
+//
+//	go test ./tenants/keyring -run '^$' -bench CachedTenantMemory -benchtime 1x
+func BenchmarkCachedTenantMemory(b *testing.B) {
+	s := storetest.Open(b, storetest.SQLiteURL(b))
+	const n = 200
+	box := newBox(b)
+	r := keyring.New(s, box, keyring.Config{PoolSize: -1, CacheSize: n})
+	var ts []*tenants.Tenant
+	for i := range n {
+		ts = append(ts, newTenant(b, s, r, fmt.Sprintf("m%d", i)))
+	}
+	for b.Loop() {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		r2 := keyring.New(s, box, keyring.Config{PoolSize: -1, CacheSize: n})
+		for _, tn := range ts {
+			set, err := r2.Keys(context.Background(), tn)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, typ := range []string{"JWT", "at+jwt"} {
+				if _, err := set.Signer(jose.RS256, typ); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/tenant")
+		runtime.KeepAlive(r2)
 	}
 }
