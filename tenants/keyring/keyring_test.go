@@ -235,6 +235,7 @@ func TestRotationTimeline(t *testing.T) {
 		tn := newTenant(t, s, r, "timeline")
 		ctx := context.Background()
 		old := signVerify(t, keys(t, r, s, tn), jose.RS256)
+		clk.Advance(time.Second) // the next key is the newer one
 		t0 := clk.Now()
 		next, err := r.Rotate(ctx, current(t, s, tn), jose.RS256, false)
 		if err != nil {

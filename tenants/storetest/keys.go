@@ -101,6 +101,7 @@ func testKeyPrePublication(t *testing.T, s *tenants.Store) {
 	clk := newClock()
 	s.SetClock(clk.Now)
 	ctx, _ := newTenant(t, s, "prepub")
+	clk.Advance(time.Second) // the next key is the newer one
 	t0 := clk.Now()
 	old := keysByAlg(t, ctx, s)[tenants.AlgRS256][0]
 	next := newKey()
