@@ -15,6 +15,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -171,9 +172,12 @@ type Config struct {
 	// CacheSize is how many tenants' opened keys stay in memory; the least
 	// recently used go first. 0 means DefaultCacheSize.
 	CacheSize int
-	// PoolSize is how many RSA keys [Keyring.Run] keeps generated ahead of
-	// need, so that creating a tenant does not wait for one. 0 means
-	// DefaultPoolSize; a negative size keeps no pool.
+	// PoolSize is how many RSA keys [Keyring.Run] may keep generated ahead
+	// of need, so that creating a tenant does not wait for one. The pool
+	// starts with a couple of keys, replaces each key taken, and grows by
+	// one each time it was found empty, up to PoolSize: a node that creates
+	// no tenants spends no CPU on it. 0 means DefaultPoolSize; a negative
+	// size keeps no pool.
 	PoolSize int
 	// RotationCheck is how often Run looks for scheduled rotations. 0
 	// means one minute.
@@ -198,7 +202,11 @@ type Keyring struct {
 	cache *lru
 	loads singleflight.Group
 	pool  chan *rsa.PrivateKey // nil without a pool
+	want  chan struct{}        // one token per key the pool should make
 }
+
+// poolStart is how many keys the pool makes when Run starts.
+const poolStart = 2
 
 // New returns a Keyring over store sealing with box. Its clock is the
 // store's. The RSA pool fills only while [Keyring.Run] runs.
@@ -215,6 +223,10 @@ func New(store *tenants.Store, box *secret.Box, cfg Config) *Keyring {
 	r := &Keyring{store: store, box: box, cfg: cfg, cache: newLRU(cfg.CacheSize)}
 	if cfg.PoolSize > 0 {
 		r.pool = make(chan *rsa.PrivateKey, cfg.PoolSize)
+		r.want = make(chan struct{}, cfg.PoolSize)
+		for range min(poolStart, cfg.PoolSize) {
+			r.want <- struct{}{}
+		}
 	}
 	return r
 }
@@ -242,10 +254,15 @@ func (r *Keyring) Run(ctx context.Context) {
 	}
 }
 
-// fill keeps the pool full until ctx ends. The pool holds keys no tenant
-// has yet; they never leave the process.
+// fill makes a key for the pool for each token in want, until ctx ends.
+// The pool holds keys no tenant has yet; they never leave the process.
 func (r *Keyring) fill(ctx context.Context) {
-	for ctx.Err() == nil {
+	for {
+		select {
+		case <-r.want:
+		case <-ctx.Done():
+			return
+		}
 		k, err := rsa.GenerateKey(rand.Reader, 2048)
 		if err != nil {
 			slog.WarnContext(ctx, "generate RSA key", "err", err)
@@ -262,9 +279,18 @@ func (r *Keyring) fill(ctx context.Context) {
 // Pooled returns how many pre-generated RSA keys wait in the pool.
 func (r *Keyring) Pooled() int { return len(r.pool) }
 
+// rsaKey takes a key from the pool, asking for its replacement, or, when
+// the pool is empty, generates one and asks the pool to grow (by one, up
+// to its size).
 func (r *Keyring) rsaKey() (*rsa.PrivateKey, error) {
+	defer func() {
+		select {
+		case r.want <- struct{}{}: // a nil channel never receives
+		default:
+		}
+	}()
 	select {
-	case k := <-r.pool: // a nil channel never receives
+	case k := <-r.pool:
 		return k, nil
 	default:
 		return rsa.GenerateKey(rand.Reader, 2048)
@@ -454,6 +480,9 @@ func (r *Keyring) RotateDue(ctx context.Context) (int, error) {
 			return n, ctx.Err()
 		}
 		t, err := r.store.TenantByID(ctx, d.TenantID)
+		if errors.Is(err, tenants.ErrNotFound) {
+			continue // deleted since
+		}
 		if err != nil {
 			return n, err
 		}
