@@ -85,6 +85,8 @@ func TestAPIAuditTrail(t *testing.T) {
 
 		kv := c.must(t, http.StatusOK, http.MethodPost, base+"/keys/rotate", nil)
 		did("POST /tenants/:slug/keys/rotate", admin.ActionKeyRotated, kv["kid"].(string), false, true)
+		c.must(t, http.StatusOK, http.MethodPut, base+"/keys/rotation", map[string]any{"rotation_period": 30 * 24 * 3600})
+		did("PUT /tenants/:slug/keys/rotation", admin.ActionKeyRotationSet, gamma, true, true)
 
 		// A connection; its upstream client secrets are never shown at all.
 		upstream := []string{"upstream-" + secret.Token(16), "upstream-" + secret.Token(16)}
@@ -315,29 +317,51 @@ func TestAPIKeys(t *testing.T) {
 		}
 		for _, k := range keys {
 			for name := range k {
-				if name != "kid" && name != "alg" && name != "status" && name != "created_at" {
+				if name != "kid" && name != "alg" && name != "status" && name != "created_at" && name != "activates_at" {
 					t.Fatalf("a key shows %s", name)
 				}
 			}
 		}
 		old := keys[0]["kid"].(string)
-		k := c.must(t, http.StatusOK, http.MethodPost, "/tenants/acme/keys/rotate", nil)
-		if k["status"] != "active" || k["kid"] == old {
-			t.Fatalf("rotate: %v", k)
-		}
-		keys = c.items(t, "/tenants/acme/keys")
-		if len(keys) != 2 || keys[0]["kid"] != k["kid"] || keys[1]["kid"] != old || keys[1]["status"] != "retired" {
-			t.Fatalf("keys after rotation: %v", keys)
-		}
-		// The JWKS publishes both; new tokens are signed with the new key.
-		eventually(t, 2*time.Second, "new key in use", func() bool {
+		token := func() string {
+			t.Helper()
 			_, _, body := f.post("/oauth/token", f.worker.ClientID, f.worker.ClientSecret, url.Values{"grant_type": {"client_credentials"}})
 			tok, _ := body["access_token"].(string)
-			return tok != "" && kidOf(t, tok) == k["kid"]
-		})
+			if tok == "" {
+				t.Fatalf("no token: %v", body)
+			}
+			return tok
+		}
+		// A rotation publishes the next key first: the JWKS has both, tokens
+		// are still signed with the old one.
+		next := c.must(t, http.StatusOK, http.MethodPost, "/tenants/acme/keys/rotate", nil)
+		if next["status"] != "next" || next["kid"] == old || parseTime(t, next["activates_at"]).Sub(parseTime(t, next["created_at"])) < 5*time.Minute {
+			t.Fatalf("rotate: %v", next)
+		}
+		keys = c.items(t, "/tenants/acme/keys")
+		if len(keys) != 2 || keys[0]["kid"] != next["kid"] || keys[1]["kid"] != old || keys[1]["status"] != "active" {
+			t.Fatalf("keys after rotation: %v", keys)
+		}
 		jwks := fetch(t, e, f.issuer+"/.well-known/jwks.json")
-		if !strings.Contains(jwks, old) || !strings.Contains(jwks, k["kid"].(string)) {
+		if !strings.Contains(jwks, old) || !strings.Contains(jwks, next["kid"].(string)) {
 			t.Fatalf("JWKS after rotation: %s", jwks)
+		}
+		if kid := kidOf(t, token()); kid != old {
+			t.Fatalf("a token during pre-publication is signed with %s, want the old key %s", kid, old)
+		}
+		// "now" signs with a new key at once; the waiting one is dropped.
+		k := c.must(t, http.StatusOK, http.MethodPost, "/tenants/acme/keys/rotate", map[string]any{"now": true})
+		if k["status"] != "active" || k["kid"] == old {
+			t.Fatalf("rotate now: %v", k)
+		}
+		keys = c.items(t, "/tenants/acme/keys")
+		if len(keys) != 3 || keys[0]["kid"] != k["kid"] || keys[1]["status"] != "expired" || keys[2]["kid"] != old || keys[2]["status"] != "retired" {
+			t.Fatalf("keys after rotating now: %v", keys)
+		}
+		eventually(t, 2*time.Second, "new key in use", func() bool { return kidOf(t, token()) == k["kid"] })
+		jwks = fetch(t, e, f.issuer+"/.well-known/jwks.json")
+		if !strings.Contains(jwks, old) || !strings.Contains(jwks, k["kid"].(string)) || strings.Contains(jwks, next["kid"].(string)) {
+			t.Fatalf("JWKS after rotating now: %s", jwks)
 		}
 	})
 }
