@@ -156,6 +156,20 @@ func (s *Set) Verifying() []*Key {
 	return out
 }
 
+// VerifyingAlgorithms returns the algorithms of the published keys, in the
+// order of [Algorithms]: what a token of the tenant may be signed with (a
+// retired key's algorithm included, until it expires).
+func (s *Set) VerifyingAlgorithms() []jose.SignatureAlgorithm {
+	var out []jose.SignatureAlgorithm
+	keys := s.Verifying()
+	for _, alg := range Algorithms() {
+		if slices.ContainsFunc(keys, func(k *Key) bool { return k.Algorithm == alg }) {
+			out = append(out, alg)
+		}
+	}
+	return out
+}
+
 // Find returns the published key with kid; an expired key is not found.
 func (s *Set) Find(kid string) (*Key, bool) {
 	now := s.now()
@@ -353,6 +367,24 @@ func (r *Keyring) Keys(ctx context.Context, t *tenants.Tenant) (*Set, error) {
 		return nil, err
 	}
 	return v.(*Set), nil
+}
+
+// Signer returns the signer of t's active key of alg (see [Set.Signer]).
+// When the cached keys have none, it reloads them once before failing: a key
+// another node just added for alg is found before this node's cache hears
+// of the change.
+func (r *Keyring) Signer(ctx context.Context, t *tenants.Tenant, alg jose.SignatureAlgorithm, typ string) (jose.Signer, error) {
+	set, err := r.Keys(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := set.Active(alg); !ok {
+		r.Forget(t.ID)
+		if set, err = r.Keys(ctx, t); err != nil {
+			return nil, err
+		}
+	}
+	return set.Signer(alg, typ)
 }
 
 // Forget drops the cached keys of a tenant.

@@ -120,7 +120,8 @@ func TestKeysPerAlgorithm(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db storetest.Database) {
 		t.Parallel()
 		s := storetest.Open(t, db.URL(t))
-		r := keyring.New(s, newBox(t), keyring.Config{PoolSize: -1})
+		box := newBox(t)
+		r := keyring.New(s, box, keyring.Config{PoolSize: -1})
 		ctx := context.Background()
 		a, b := newTenant(t, s, r, "acme"), newTenant(t, s, r, "globex")
 
@@ -130,6 +131,26 @@ func TestKeysPerAlgorithm(t *testing.T) {
 		}
 		if _, err := set.Signer(jose.ES256, "JWT"); err == nil {
 			t.Fatal("Signer(ES256) of a tenant without an ES256 key: want an error")
+		}
+		// Another node adds an ES256 key; this node's cache has not heard
+		// yet (the tenant's revision it knows is the old one), and
+		// Keyring.Signer still finds the key.
+		stale := current(t, s, a)
+		if _, err := r.Keys(ctx, stale); err != nil {
+			t.Fatal(err)
+		}
+		node2 := keyring.New(s, box, keyring.Config{PoolSize: -1})
+		if err := node2.Ensure(ctx, stale, jose.ES256); err != nil {
+			t.Fatal(err)
+		}
+		if cached, _ := r.Keys(ctx, stale); len(cached.Algorithms()) != 1 {
+			t.Fatalf("the cache already knows %v", cached.Algorithms())
+		}
+		if _, err := r.Signer(ctx, stale, jose.ES256, "JWT"); err != nil {
+			t.Fatalf("Keyring.Signer(ES256) after another node added the key: %v", err)
+		}
+		if _, err := r.Signer(ctx, stale, jose.PS256, "JWT"); err == nil {
+			t.Fatal("Keyring.Signer(PS256) without a PS256 key: want an error")
 		}
 		for _, alg := range []jose.SignatureAlgorithm{jose.EdDSA, jose.ES256, jose.PS256} {
 			for range 2 { // idempotent
@@ -152,6 +173,9 @@ func TestKeysPerAlgorithm(t *testing.T) {
 		}
 		if n := len(set.Verifying()); n != 4 {
 			t.Fatalf("%d published keys, want one per algorithm", n)
+		}
+		if got, want := set.VerifyingAlgorithms(), keyring.Algorithms(); !slices.Equal(got, want) {
+			t.Fatalf("VerifyingAlgorithms = %v, want %v", got, want)
 		}
 		for _, alg := range keyring.Algorithms() {
 			signVerify(t, set, alg)
