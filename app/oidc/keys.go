@@ -54,7 +54,8 @@ func (p *Provider) verifyJWT(ctx context.Context, token, wantTyp string, allowEx
 	if err != nil {
 		return err
 	}
-	jws, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
+	// Exactly the algorithms this tenant's published keys use.
+	jws, err := jose.ParseSigned(token, set.VerifyingAlgorithms())
 	if err != nil || len(jws.Signatures) != 1 {
 		return errBadToken
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
 	"github.com/gatehouse-id/gatehouse/tenants"
-	"github.com/gatehouse-id/gatehouse/tenants/keyring"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
 )
 
@@ -29,26 +28,39 @@ type accessToken struct {
 	Scopes    []string
 	Audience  string
 	ExpiresAt time.Time
+	// Alg signs it: its API's access-token algorithm.
+	Alg jose.SignatureAlgorithm
 }
 
 // newAccessToken returns an access token of the tenant t, expiring after
 // the tenant's access token lifetime. A token issued in the family grantID
 // gets a jti that starts with the family's id, so that checking it needs
 // nothing but the token.
-func (p *Provider) newAccessToken(t *tenants.Tenant, clientID, subject string, scopes []string, audience, grantID string) *accessToken {
+func (p *Provider) newAccessToken(t *tenants.Tenant, c *client, subject string, scopes []string, audience, grantID string) *accessToken {
 	jti := secret.Token(16)
 	if grantID != "" {
 		jti = grantID + jtiFamilySep + jti
 	}
 	return &accessToken{
 		ID:        jti,
-		ClientID:  clientID,
+		ClientID:  c.ClientID,
 		Subject:   subject,
 		GrantID:   grantID,
 		Scopes:    scopes,
 		Audience:  audience,
 		ExpiresAt: p.now().Add(t.AccessTokenTTL()).Truncate(time.Second),
+		Alg:       accessTokenAlg(c, audience),
 	}
+}
+
+// accessTokenAlg is the algorithm of c's access tokens for audience: the
+// API's (tenants.API.AccessTokenAlg); tokens that only read the user's
+// claims, and tokens for an API the client lost meanwhile, get the default.
+func accessTokenAlg(c *client, audience string) jose.SignatureAlgorithm {
+	if g, ok := c.Grants[audience]; ok && g.API != nil {
+		return jose.SignatureAlgorithm(g.API.AccessTokenAlg())
+	}
+	return jose.SignatureAlgorithm(tenants.DefaultSigningAlgorithm)
 }
 
 // jtiFamilySep separates the family from the random part of a family
@@ -78,10 +90,6 @@ func accessTokenAudience(t *tenants.Tenant, audience string) string {
 // at+jwt, with iss, sub, aud, client_id, scope, exp, iat, jti (and
 // auth_time for a user's token), signed by the tenant's current key.
 func (p *Provider) signAccessToken(ctx context.Context, t *tenants.Tenant, rec *accessToken, authTime *time.Time) (string, error) {
-	_, set, err := p.tenantKeys(ctx)
-	if err != nil {
-		return "", serverError(err)
-	}
 	claims := oidc.NewAccessTokenClaims(t.Issuer, rec.Subject, []string{accessTokenAudience(t, rec.Audience)}, rec.ExpiresAt, rec.ID, rec.ClientID, 0)
 	claims.IssuedAt = oidc.FromTime(p.now())
 	claims.NotBefore = claims.IssuedAt
@@ -89,7 +97,7 @@ func (p *Provider) signAccessToken(ctx context.Context, t *tenants.Tenant, rec *
 	if authTime != nil {
 		claims.AuthTime = oidc.FromTime(*authTime)
 	}
-	signer, err := set.Signer(jose.RS256, accessTokenJWTTyp)
+	signer, err := p.keys.Signer(ctx, t, rec.Alg, accessTokenJWTTyp)
 	if err != nil {
 		return "", serverError(err)
 	}
@@ -105,7 +113,7 @@ func (p *Provider) signAccessToken(ctx context.Context, t *tenants.Tenant, rec *
 // ID token lifetime, iat, auth_time, nonce (code exchange only, §12.2),
 // acr, amr, at_hash of the access token (§3.1.3.6), idp for an upstream
 // login, and the user's claims for the scopes.
-func (p *Provider) signIDToken(ctx context.Context, t *tenants.Tenant, set *keyring.Set, grant *tenants.Grant, scopes []string, nonce, accessToken string) (string, error) {
+func (p *Provider) signIDToken(ctx context.Context, t *tenants.Tenant, c *client, grant *tenants.Grant, scopes []string, nonce, accessToken string) (string, error) {
 	u, err := p.store.UserByID(ctx, grant.UserID)
 	if err != nil {
 		return "", err
@@ -113,7 +121,9 @@ func (p *Provider) signIDToken(ctx context.Context, t *tenants.Tenant, set *keyr
 	now := p.now()
 	claims := oidc.NewIDTokenClaims(t.Issuer, grant.UserID, []string{grant.ClientID}, now.Add(t.IDTokenTTL()), grant.AuthTime, nonce, grant.ACR, grant.AMR, grant.ClientID, 0)
 	claims.IssuedAt = oidc.FromTime(now)
-	alg := jose.RS256
+	// The client's id_token_signed_response_alg (RFC 7591); at_hash
+	// follows it (OIDC Core §3.1.3.6).
+	alg := jose.SignatureAlgorithm(c.IDTokenAlg())
 	if accessToken != "" {
 		claims.AccessTokenHash, err = oidc.ClaimHash(accessToken, alg)
 		if err != nil {
@@ -127,7 +137,7 @@ func (p *Provider) signIDToken(ctx context.Context, t *tenants.Tenant, set *keyr
 		info.AppendClaims("idp", grant.IDP)
 	}
 	claims.SetUserInfo(info)
-	signer, err := set.Signer(alg, idTokenJWTTyp)
+	signer, err := p.keys.Signer(ctx, t, alg, idTokenJWTTyp)
 	if err != nil {
 		return "", err
 	}
@@ -136,7 +146,7 @@ func (p *Provider) signIDToken(ctx context.Context, t *tenants.Tenant, set *keyr
 
 // respondWithTokens signs the access token (and an ID token for openid)
 // and answers the token request (RFC 6749 §5.1).
-func (p *Provider) respondWithTokens(ctx context.Context, t *tenants.Tenant, grant *tenants.Grant, at *accessToken, scopes []string, refresh, nonce string) (*Response, error) {
+func (p *Provider) respondWithTokens(ctx context.Context, t *tenants.Tenant, c *client, grant *tenants.Grant, at *accessToken, scopes []string, refresh, nonce string) (*Response, error) {
 	accessToken, err := p.signAccessToken(ctx, t, at, &grant.AuthTime)
 	if err != nil {
 		return nil, err
@@ -149,11 +159,7 @@ func (p *Provider) respondWithTokens(ctx context.Context, t *tenants.Tenant, gra
 		Scope:        scopes,
 	}
 	if slices.Contains(scopes, ScopeOpenID) {
-		_, set, err := p.tenantKeys(ctx)
-		if err != nil {
-			return nil, serverError(err)
-		}
-		resp.IDToken, err = p.signIDToken(ctx, t, set, grant, scopes, nonce, accessToken)
+		resp.IDToken, err = p.signIDToken(ctx, t, c, grant, scopes, nonce, accessToken)
 		if err != nil {
 			return nil, serverError(err)
 		}

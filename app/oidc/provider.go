@@ -28,7 +28,7 @@ const (
 	idTokenJWTTyp     = "JWT"
 	// publicMaxAge is how long caches may keep discovery and the JWKS, in
 	// seconds: a key is published at least this long before it signs.
-	publicMaxAge = "300"
+	publicMaxAge = "300" // keyring.JWKSMaxAge: keys are pre-published this long
 )
 
 // Provider serves every tenant's OpenID Connect and OAuth endpoints.

@@ -85,7 +85,7 @@ func (p *Provider) exchangeCode(ctx context.Context, t *tenants.Tenant, c *clien
 		ACR:       ar.ACR,
 		ExpiresAt: p.now().Add(familyTTL),
 	}
-	at := p.newAccessToken(t, c.ClientID, user.ID, ar.Scopes, ar.Audience, grant.ID)
+	at := p.newAccessToken(t, c, user.ID, ar.Scopes, ar.Audience, grant.ID)
 	issue := tenants.Issue{Grant: grant, Events: []*tenants.AuditEvent{
 		tokenEvent(auditTokenIssued, c.ClientID, user.ID, "success", tenants.GrantAuthorizationCode),
 	}}
@@ -105,7 +105,7 @@ func (p *Provider) exchangeCode(ctx context.Context, t *tenants.Tenant, c *clien
 	if err != nil {
 		return nil, serverError(err)
 	}
-	return p.respondWithTokens(ctx, t, grant, at, ar.Scopes, refresh, ar.Nonce)
+	return p.respondWithTokens(ctx, t, c, grant, at, ar.Scopes, refresh, ar.Nonce)
 }
 
 // checkVerifier checks a PKCE verifier (RFC 7636 §4.1, §4.6): 43 to 128

@@ -68,7 +68,7 @@ func (p *Provider) exchangeRefresh(ctx context.Context, t *tenants.Tenant, c *cl
 		return nil, errInvalidGrant("the user can no longer sign in")
 	}
 
-	at := p.newAccessToken(t, c.ClientID, user.ID, scopes, grant.Audience, grant.ID)
+	at := p.newAccessToken(t, c, user.ID, scopes, grant.Audience, grant.ID)
 	refresh := secret.Token(32)
 	issue := tenants.Issue{
 		Refresh: &tenants.RefreshToken{TokenHash: secret.Hash(refresh), GrantID: grant.ID, ClientID: c.ClientID, UserID: user.ID, ExpiresAt: grant.ExpiresAt},
@@ -82,7 +82,7 @@ func (p *Provider) exchangeRefresh(ctx context.Context, t *tenants.Tenant, c *cl
 	if err != nil {
 		return nil, serverError(err)
 	}
-	return p.respondWithTokens(ctx, t, grant, at, scopes, refresh, "")
+	return p.respondWithTokens(ctx, t, c, grant, at, scopes, refresh, "")
 }
 
 func (p *Provider) revokeReused(ctx context.Context, g *tenants.Grant) {
