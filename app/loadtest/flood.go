@@ -61,7 +61,7 @@ type nodeInfo struct {
 // serveNode is the node process of a flood: it serves until its standard
 // input closes.
 func serveNode(ctx context.Context, dbURL string) error {
-	n, err := startNode(ctx, dbURL, true)
+	n, err := startNode(ctx, dbURL, true, "")
 	if err != nil {
 		return err
 	}

@@ -158,3 +158,18 @@ func perSecond(d time.Duration, op func()) rates {
 	}
 	return r
 }
+
+// signatures returns the limit of the signatures alg makes and its name;
+// zero rates when this machine's limit for alg is not measured (EdDSA).
+func (l *limits) signatures(alg string) (rates, string) {
+	switch alg {
+	case "", "RS256":
+		return l.rsa, "RSA-2048"
+	case "PS256":
+		// RSASSA-PSS costs what PKCS #1 v1.5 does: one private-key operation.
+		return l.rsa, "RSA-2048 (PSS)"
+	case "ES256":
+		return l.ecdsa, "ECDSA P-256"
+	}
+	return rates{}, alg
+}

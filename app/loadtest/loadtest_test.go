@@ -96,7 +96,7 @@ func TestTarget(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(remove)
-	n, err := startNode(context.Background(), u, true)
+	n, err := startNode(context.Background(), u, true, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,7 +47,7 @@ func tempDatabase() (string, func(), error) {
 // default password hasher and anonymous rate limit. With trustLoopback, X-Forwarded-For from
 // loopback names the client, so that one load generator can stand for
 // many client addresses.
-func startNode(ctx context.Context, dbURL string, trustLoopback bool) (*node, error) {
+func startNode(ctx context.Context, dbURL string, trustLoopback bool, alg string) (*node, error) {
 	store, err := tenants.Open(ctx, dbURL)
 	if err != nil {
 		return nil, err
@@ -107,7 +107,7 @@ func startNode(ctx context.Context, dbURL string, trustLoopback bool) (*node, er
 		return nil, err
 	}
 	n.issuer, n.api = tv.Issuer, "https://api.load.test"
-	if _, err := svc.CreateAPI(n.tctx, admin.CreateAPIInput{Audience: n.api, Scopes: []admin.ScopeInput{{Name: "read:orders"}}}); err != nil {
+	if _, err := svc.CreateAPI(n.tctx, admin.CreateAPIInput{Audience: n.api, Scopes: []admin.ScopeInput{{Name: "read:orders"}}, SigningAlg: alg}); err != nil {
 		n.close()
 		return nil, err
 	}
@@ -115,7 +115,7 @@ func startNode(ctx context.Context, dbURL string, trustLoopback bool) (*node, er
 		n.close()
 		return nil, err
 	}
-	if n.web, err = svc.CreateClient(n.tctx, admin.CreateClientInput{Name: "web", RedirectURIs: []string{"http://127.0.0.1:9000/cb"}}); err != nil {
+	if n.web, err = svc.CreateClient(n.tctx, admin.CreateClientInput{Name: "web", RedirectURIs: []string{"http://127.0.0.1:9000/cb"}, IDTokenSignedResponseAlg: alg}); err != nil {
 		n.close()
 		return nil, err
 	}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/admin"
+	"github.com/gatehouse-id/gatehouse/tenants"
 )
 
 // runConfig is what a load run is asked to do.
@@ -28,8 +29,11 @@ type runConfig struct {
 	duration              time.Duration
 	concurrency, browsers int
 	// scenarios to run; empty means all (of the target's, with -target).
-	scenarios      []string
-	tenants        int
+	scenarios []string
+	tenants   int
+	// alg signs the node's access and ID tokens (tenants.SigningAlgorithms;
+	// empty: RS256).
+	alg            string
 	limits         bool
 	limitsDuration time.Duration
 	// idle, when positive, is how long the node is watched idle after the
@@ -70,6 +74,10 @@ func (c *runConfig) validate() error {
 		return fmt.Errorf("-browsers %d: want 1 to 4096", c.browsers)
 	case c.tenants < 1 || c.tenants > maxTenants:
 		return fmt.Errorf("-tenants %d: want 1 to %d", c.tenants, maxTenants)
+	case c.alg != "" && !slices.Contains(tenants.SigningAlgorithms(), c.alg):
+		return fmt.Errorf("-alg %q: want one of %s", c.alg, strings.Join(tenants.SigningAlgorithms(), ", "))
+	case c.alg != "" && c.target != "":
+		return errors.New("-alg needs an in-process node (not -target): the target signs with what it is configured with")
 	case c.idle < 0 || c.idle > time.Hour:
 		return fmt.Errorf("-idle %s: want 0 to 1h", c.idle)
 	case c.idle > 0 && c.target != "":
@@ -494,7 +502,8 @@ func scenarios(ctx context.Context, cfg runConfig, s *site) []scenario {
 			return ccOp(ctx)
 		}
 		cc.limit = func(lim *limits, rate rates) string {
-			return share(rate, lim.rsa, float64(ccSigs), plural(ccSigs, "RSA-2048 signature", "RSA-2048 signatures")+" a token")
+			op, name := lim.signatures(cfg.alg)
+			return share(rate, op, float64(ccSigs), plural(ccSigs, name+" signature", name+" signatures")+" a token")
 		}
 		cc.note = func() string { return fmt.Sprintf("a token response holds %s", plural(ccSigs, "JWS", "JWS")) }
 		list = append(list, cc,
@@ -642,8 +651,12 @@ func flowScenarios(cfg runConfig, s *site) []scenario {
 			limit: func(lim *limits, rate rates) string {
 				// With its signatures: a flow costs 1/argon2 + n/rsa seconds.
 				n := login.perFlow()
-				both := rates{1 / (1/lim.argon2.wall + n/lim.rsa.wall), 1 / (1/lim.argon2.cpu + n/lim.rsa.cpu)}
-				return share(rate, lim.argon2, 1, "1 argon2id hash a flow") + "; with its " + fmt.Sprintf("%.0f", n) + " RSA signatures " + share(rate, both, 1, "hash and signatures")
+				op, name := lim.signatures(cfg.alg)
+				if op.wall <= 0 || op.cpu <= 0 {
+					return share(rate, lim.argon2, 1, "1 argon2id hash a flow")
+				}
+				both := rates{1 / (1/lim.argon2.wall + n/op.wall), 1 / (1/lim.argon2.cpu + n/op.cpu)}
+				return share(rate, lim.argon2, 1, "1 argon2id hash a flow") + "; with its " + fmt.Sprintf("%.0f", n) + " " + name + " signatures " + share(rate, both, 1, "hash and signatures")
 			},
 			note: func() string { return login.note(loginFirst) }},
 		{name: "sso", tenants: 1, flows: true, workers: cfg.browsers,
@@ -666,7 +679,8 @@ func flowScenarios(cfg runConfig, s *site) []scenario {
 			},
 			limit: func(lim *limits, rate rates) string {
 				n := sso.perFlow()
-				return share(rate, lim.rsa, n, fmt.Sprintf("%.0f RSA-2048 signatures a flow", n))
+				op, name := lim.signatures(cfg.alg)
+				return share(rate, op, n, fmt.Sprintf("%.0f %s signatures a flow", n, name))
 			},
 			note: func() string { return sso.note(ssoFirst) }},
 	}
@@ -676,7 +690,7 @@ func flowScenarios(cfg runConfig, s *site) []scenario {
 // quickstart's tenant, cfg.tenants-1 more with a machine client each, and a
 // user per browser.
 func nodeSite(ctx context.Context, cfg runConfig) (*site, error) {
-	n, err := startNode(ctx, cfg.dbURL, true)
+	n, err := startNode(ctx, cfg.dbURL, true, cfg.alg)
 	if err != nil {
 		return nil, err
 	}
@@ -690,7 +704,7 @@ func nodeSite(ctx context.Context, cfg runConfig) (*site, error) {
 		description: fmt.Sprintf("an in-process Gatehouse node on %s", n.store.Dialect())}
 	s.tenants = append(s.tenants, nodeEndpoints(n.issuer, n.worker))
 	if cfg.tenants > 1 {
-		more, took, err := createTenants(ctx, n, cfg.tenants-1)
+		more, took, err := createTenants(ctx, n, cfg.tenants-1, cfg.alg)
 		if err != nil {
 			return nil, err
 		}
@@ -763,7 +777,7 @@ func nodeEndpoints(issuer string, worker *admin.Client) endpoints {
 // createTenants makes count tenants through the admin service, each with
 // an API and a machine client, on GOMAXPROCS workers, and returns their
 // endpoints and how long each CreateTenant took.
-func createTenants(ctx context.Context, n *node, count int) ([]endpoints, []time.Duration, error) {
+func createTenants(ctx context.Context, n *node, count int, alg string) ([]endpoints, []time.Duration, error) {
 	svc := n.srv.Admin()
 	out := make([]endpoints, count)
 	took := make([]time.Duration, count)
@@ -779,7 +793,7 @@ func createTenants(ctx context.Context, n *node, count int) ([]endpoints, []time
 				if i >= count {
 					return
 				}
-				e, d, err := createTenant(ctx, svc, fmt.Sprintf("%s-%d", prefix, i))
+				e, d, err := createTenant(ctx, svc, fmt.Sprintf("%s-%d", prefix, i), alg)
 				if err != nil {
 					mu.Lock()
 					if firstErr == nil {
@@ -797,7 +811,7 @@ func createTenants(ctx context.Context, n *node, count int) ([]endpoints, []time
 	return out, took, firstErr
 }
 
-func createTenant(ctx context.Context, svc *admin.Service, slug string) (endpoints, time.Duration, error) {
+func createTenant(ctx context.Context, svc *admin.Service, slug, alg string) (endpoints, time.Duration, error) {
 	t0 := time.Now()
 	tv, err := svc.CreateTenant(ctx, admin.CreateTenantInput{Slug: slug, Name: slug})
 	if err != nil {
@@ -809,7 +823,7 @@ func createTenant(ctx context.Context, svc *admin.Service, slug string) (endpoin
 		return endpoints{}, 0, err
 	}
 	api := "https://api." + slug + ".test"
-	if _, err := svc.CreateAPI(tctx, admin.CreateAPIInput{Audience: api, Scopes: []admin.ScopeInput{{Name: "read:orders"}}}); err != nil {
+	if _, err := svc.CreateAPI(tctx, admin.CreateAPIInput{Audience: api, Scopes: []admin.ScopeInput{{Name: "read:orders"}}, SigningAlg: alg}); err != nil {
 		return endpoints{}, 0, err
 	}
 	w, err := svc.CreateClient(tctx, admin.CreateClientInput{Name: "worker", GrantTypes: []string{"client_credentials"}, Audiences: []string{api}})
