@@ -1,12 +1,23 @@
 # syntax=docker/dockerfile:1
 
-# Build: a static binary (pure-Go SQLite, no cgo).
+# Build: a static binary (pure-Go SQLite) whose crypto is Go's BoringSSL
+# module (GOEXPERIMENT=boringcrypto): RSA signatures, the cost of every RS256
+# token, are about 1.45x faster with it (README, Performance). It needs cgo
+# only to link BoringSSL's object in; the binary is still static. BoringSSL's
+# getaddrinfo warning at link time is about code Go never calls (Go resolves
+# names itself: netgo). Build with --build-arg CRYPTO=go for pure-Go crypto.
 FROM golang:1.26-bookworm AS build
+ARG CRYPTO=boring
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /out/gatehouse ./app \
+RUN if [ "$CRYPTO" = boring ]; then \
+      CGO_ENABLED=1 GOEXPERIMENT=boringcrypto go build -tags netgo,osusergo -trimpath \
+        -ldflags "-s -w -linkmode external -extldflags -static" -o /out/gatehouse ./app; \
+    else \
+      CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /out/gatehouse ./app; \
+    fi \
  && mkdir -p /out/data
 
 # Run: distroless, as the non-root user (uid 65532), no shell.
