@@ -115,7 +115,7 @@ func startNode(ctx context.Context, dbURL string, trustLoopback bool, alg string
 		n.close()
 		return nil, err
 	}
-	if n.web, err = svc.CreateClient(n.tctx, admin.CreateClientInput{Name: "web", RedirectURIs: []string{"http://127.0.0.1:9000/cb"}, IDTokenSignedResponseAlg: alg}); err != nil {
+	if n.web, err = svc.CreateClient(n.tctx, admin.CreateClientInput{Name: "web", RedirectURIs: []string{"http://127.0.0.1:9000/cb"}, Audiences: []string{n.api}, IDTokenSignedResponseAlg: alg}); err != nil {
 		n.close()
 		return nil, err
 	}

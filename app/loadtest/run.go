@@ -755,6 +755,11 @@ func nodeSite(ctx context.Context, cfg runConfig) (*site, error) {
 	if cfg.runs("login") || cfg.runs("sso") {
 		s.rp = &relyingParty{authorize: n.issuer + "/authorize", token: n.issuer + "/oauth/token", clientID: n.web.ClientID, secret: n.web.ClientSecret,
 			redirectURI: n.web.RedirectURIs[0], scope: "openid email"}
+		if cfg.alg != "" {
+			// Access tokens for Gatehouse's own userinfo are RS256; the
+			// API's are signed with -alg.
+			s.rp.resource = n.api
+		}
 		// A user per browser (each password hashed once here).
 		svc := n.srv.Admin()
 		for i := range cfg.browsers {
