@@ -134,6 +134,9 @@ func client(addr string, conns int) *http.Client {
 			return (&net.Dialer{}).DialContext(ctx, network, addr)
 		},
 		MaxIdleConnsPerHost: conns * 2,
+		// In total too: a client that visits 10,000 tenants' hosts once
+		// (the warm-up) must not keep a connection open to each.
+		MaxIdleConns: conns * 2,
 	}
 	return &http.Client{Transport: transport, Timeout: 30 * time.Second}
 }
