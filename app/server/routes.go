@@ -45,6 +45,8 @@ func (s *Server) routes(signin *login.Handler, acct *account.Handler, con *conso
 
 	// Apex: health, and (later) the console and management API.
 	e.GET("/healthz", s.healthz, onApex)
+	e.GET("/livez", s.livez, onApex)
+	e.GET("/readyz", s.readyz, onApex)
 	e.GET("/", s.home)
 
 	// Tenant hosts: the protocol endpoints and the pages people see. The

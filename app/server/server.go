@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -50,6 +51,11 @@ type Server struct {
 	consoleSecret string
 	system        *admin.System
 	fed           *federation.Service
+	// warm is set once Bootstrap loaded the system tenant into the cache;
+	// schemaOK once the schema was found at this binary's version;
+	// draining from the start of a shutdown. Readiness needs the first
+	// two and not the third.
+	warm, schemaOK, draining atomic.Bool
 }
 
 // Connectors are the upstream connection types this build supports.
@@ -160,6 +166,10 @@ func (s *Server) Bootstrap(ctx context.Context) (setupLink string, err error) {
 	if s.system, err = s.admin.EnsureSystem(ctx, s.consoleSecret); err != nil {
 		return "", err
 	}
+	if _, err := s.systemTenant(ctx); err != nil {
+		return "", err
+	}
+	s.warm.Store(true)
 	need, err := s.admin.NeedsSetup(ctx)
 	if err != nil || !need {
 		return "", err
