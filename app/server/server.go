@@ -245,7 +245,10 @@ func (s *Server) Background(ctx context.Context) {
 }
 
 // ListenAndServe serves on the configured address until ctx ends, then
-// shuts down gracefully. ready, if not nil, receives the bound address.
+// shuts down gracefully: readiness turns red, the listener closes, idle
+// connections close and in-flight requests finish, then batched audit
+// events are written, all within the configured ShutdownTimeout. ready,
+// if not nil, receives the bound address.
 func (s *Server) ListenAndServe(ctx context.Context, ready func(net.Addr)) error {
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
@@ -272,14 +275,26 @@ func (s *Server) ListenAndServe(ctx context.Context, ready func(net.Addr)) error
 		return err
 	case <-ctx.Done():
 	}
-	shutdown, stop := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	return s.shutdown(context.WithoutCancel(ctx), srv, errc)
+}
+
+// shutdown stops srv gracefully within the configured timeout.
+func (s *Server) shutdown(ctx context.Context, srv *http.Server, errc <-chan error) error {
+	s.draining.Store(true)
+	start := time.Now()
+	slog.InfoContext(ctx, "shutting down: finishing in-flight requests", "timeout", s.cfg.ShutdownTimeout)
+	ctx, stop := context.WithTimeout(ctx, s.cfg.ShutdownTimeout)
 	defer stop()
-	if err := srv.Shutdown(shutdown); err != nil {
-		return err
+	if err := srv.Shutdown(ctx); err != nil {
+		return fmt.Errorf("shutdown: in-flight requests did not finish within %s: %w", s.cfg.ShutdownTimeout, err)
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	if err := s.store.FlushAudit(ctx); err != nil {
+		return fmt.Errorf("shutdown: audit events not written within %s: %w", s.cfg.ShutdownTimeout, err)
+	}
+	slog.InfoContext(ctx, "shut down", "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
