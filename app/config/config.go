@@ -52,6 +52,10 @@ type Config struct {
 	// CachePoll is how often each node checks for configuration changes
 	// made by other nodes.
 	CachePoll time.Duration
+	// MetricsAddr, when set (GATEHOUSE_METRICS_ADDR), is where the node
+	// serves Prometheus metrics and its probes, apart from the public
+	// listener.
+	MetricsAddr string
 	// ShutdownTimeout bounds a graceful shutdown (GATEHOUSE_SHUTDOWN_TIMEOUT):
 	// how long a node stopping on SIGTERM waits for in-flight requests and
 	// batched writes before it exits anyway.
@@ -136,9 +140,10 @@ func Load(getenv func(string) string, o Overrides) (*Config, error) {
 		return def
 	}
 	c := &Config{
-		Addr:      first(o.Addr, get("GATEHOUSE_ADDR", ":8080")),
-		DataDir:   get("GATEHOUSE_DATA_DIR", "data"),
-		CachePoll: time.Second,
+		Addr:        first(o.Addr, get("GATEHOUSE_ADDR", ":8080")),
+		DataDir:     get("GATEHOUSE_DATA_DIR", "data"),
+		CachePoll:   time.Second,
+		MetricsAddr: get("GATEHOUSE_METRICS_ADDR", ""),
 	}
 	base, err := ParseBaseURL(first(o.BaseURL, get("GATEHOUSE_BASE_URL", "http://localhost:8080")))
 	if err != nil {

@@ -37,10 +37,12 @@ func serveChild() int {
 
 // childNode is a `gatehouse serve` process.
 type childNode struct {
-	cmd    *exec.Cmd
-	addr   string
-	exited chan error
-	stderr *strings.Builder
+	cmd  *exec.Cmd
+	addr string
+	// metrics is the metrics listener's address, with GATEHOUSE_METRICS_ADDR.
+	metrics chan string
+	exited  chan error
+	stderr  *strings.Builder
 }
 
 // spawnNode starts a node process on databaseURL with the master key of e,
@@ -61,7 +63,7 @@ func spawnNode(t *testing.T, e *env, extraEnv ...string) *childNode {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := &childNode{cmd: cmd, exited: make(chan error, 1), stderr: &strings.Builder{}}
+	n := &childNode{cmd: cmd, exited: make(chan error, 1), stderr: &strings.Builder{}, metrics: make(chan string, 1)}
 	cmd.Stderr = &lockedWriter{w: n.stderr}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -74,9 +76,13 @@ func spawnNode(t *testing.T, e *env, extraEnv ...string) *childNode {
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		listening := regexp.MustCompile(`listening on ([0-9.:]+)\)`)
+		metrics := regexp.MustCompile(`Metrics: http://([0-9.:]+)/metrics`)
 		for sc.Scan() {
 			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
 				addrc <- m[1]
+			}
+			if m := metrics.FindStringSubmatch(sc.Text()); m != nil {
+				n.metrics <- m[1]
 			}
 		}
 		_, _ = io.Copy(io.Discard, stdout)

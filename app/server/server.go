@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/app/authn"
 	"github.com/gatehouse-id/gatehouse/app/config"
 	"github.com/gatehouse-id/gatehouse/app/login"
+	"github.com/gatehouse-id/gatehouse/app/metrics"
 	"github.com/gatehouse-id/gatehouse/app/mfa"
 	"github.com/gatehouse-id/gatehouse/app/oidc"
 	"github.com/gatehouse-id/gatehouse/app/passkey"
@@ -51,6 +53,8 @@ type Server struct {
 	consoleSecret string
 	system        *admin.System
 	fed           *federation.Service
+	metrics       *metrics.Metrics
+	metricsAddr   net.Addr
 	// warm is set once Bootstrap loaded the system tenant into the cache;
 	// schemaOK once the schema was found at this binary's version;
 	// draining from the start of a shutdown. Readiness needs the first
@@ -102,6 +106,9 @@ type Deps struct {
 	Upstream upstream.Options
 	// Mail, if set, sends email instead of what the configuration says.
 	Mail mail.Sender
+	// Metrics are the node's collectors; nil makes a registry of the
+	// node's own.
+	Metrics *metrics.Metrics
 }
 
 // New builds a Server. The store must be migrated.
@@ -115,7 +122,10 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		p := password.DefaultParams()
 		hasher = password.New(p, password.DefaultBound(p))
 	}
-	s := &Server{cfg: cfg, store: deps.Store}
+	s := &Server{cfg: cfg, store: deps.Store, metrics: deps.Metrics}
+	if s.metrics == nil {
+		s.metrics = metrics.New()
+	}
 	s.cache = cache.New(deps.Store, cfg.CachePoll)
 	s.keys = keyring.New(deps.Store, box, keyring.Config{CacheSize: cfg.KeyCacheSize})
 	s.fed = federation.New(federation.Config{Factories: Connectors(), Upstream: upstream.New(cfg.UpstreamAllowHosts, deps.Upstream)}, deps.Store, box)
@@ -125,6 +135,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build OpenID provider: %w", err)
 	}
+	s.provider.Observe(s.metrics)
 	common, err := password.LoadCommon()
 	if err != nil {
 		return nil, fmt.Errorf("load common passwords: %w", err)
@@ -262,6 +273,18 @@ func (s *Server) ListenAndServe(ctx context.Context, ready func(net.Addr)) error
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
+	var msrv *http.Server
+	if s.cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", s.cfg.MetricsAddr)
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("metrics listener: %w", err)
+		}
+		s.metricsAddr = mln.Addr()
+		msrv = &http.Server{Handler: s.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = msrv.Serve(mln) }()
+		defer msrv.Close()
+	}
 	bg, cancel := context.WithCancel(ctx)
 	defer cancel()
 	s.Background(bg)
@@ -276,6 +299,34 @@ func (s *Server) ListenAndServe(ctx context.Context, ready func(net.Addr)) error
 	case <-ctx.Done():
 	}
 	return s.shutdown(context.WithoutCancel(ctx), srv, errc)
+}
+
+// MetricsAddr returns the address the metrics listener is bound to, once
+// ListenAndServe started it; nil without GATEHOUSE_METRICS_ADDR.
+func (s *Server) MetricsAddr() net.Addr { return s.metricsAddr }
+
+// MetricsHandler serves the metrics listener: /metrics, and the probes
+// /livez and /readyz for probes that do not go through the public port.
+// It is never mounted on the public listener.
+func (s *Server) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metrics.Handler())
+	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Content-Type", "application/json")
+		if failed := s.readiness(r.Context()); len(failed) > 0 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = fmt.Fprintf(w, `{"failed":%q,"status":"unavailable"}`+"\n", strings.Join(failed, ","))
+			return
+		}
+		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+	})
+	return mux
 }
 
 // shutdown stops srv gracefully within the configured timeout.
