@@ -300,7 +300,8 @@ func TestGracefulShutdown(t *testing.T) {
 func TestShutdownTimeout(t *testing.T) {
 	e := newEnv(t, storetest.SQLiteURL(t))
 	f := e.fixture("acme")
-	node := spawnNode(t, e, "GATEHOUSE_SHUTDOWN_TIMEOUT=1s")
+	node := spawnNode(t, e, "GATEHOUSE_SHUTDOWN_TIMEOUT=2s", "GATEHOUSE_METRICS_ADDR=127.0.0.1:0")
+	maddr := <-node.metrics
 	_, port, _ := net.SplitHostPort(node.addr)
 	pr, pw := io.Pipe()
 	defer pw.Close()
@@ -322,16 +323,28 @@ func TestShutdownTimeout(t *testing.T) {
 	if err := node.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
+	// While it waits, the node is not ready (the metrics listener still
+	// answers; the public one no longer accepts).
+	time.Sleep(100 * time.Millisecond)
+	if resp, err := http.Get("http://" + maddr + "/readyz"); err != nil {
+		t.Errorf("readyz while shutting down: %v", err)
+	} else {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(b), "shutdown") {
+			t.Errorf("readyz while shutting down: %d %s, want 503 naming shutdown", resp.StatusCode, b)
+		}
+	}
 	select {
 	case err := <-node.exited:
 		node.exited <- err
 		if err == nil {
 			t.Errorf("the node exited 0 with a request unfinished")
 		}
-		if !strings.Contains(node.stderr.String(), "did not finish within 1s") {
+		if !strings.Contains(node.stderr.String(), "did not finish within 2s") {
 			t.Errorf("the node did not say why it stopped waiting:\n%s", node.stderr)
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatalf("the node still runs 10s after SIGTERM with a 1s shutdown timeout")
+		t.Fatalf("the node still runs 10s after SIGTERM with a 2s shutdown timeout")
 	}
 }
