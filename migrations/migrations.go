@@ -125,3 +125,36 @@ func apply(ctx context.Context, conn *sql.Conn, dialect string, m Migration) (bo
 	}
 	return true, tx.Commit()
 }
+
+// Pending returns the names of the migrations of dialect that db has not
+// applied: none when the schema is at this binary's version. A database
+// that never saw a migration has them all pending.
+func Pending(ctx context.Context, db *sql.DB, dialect string) ([]string, error) {
+	ms, err := List(dialect)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.QueryContext(ctx, "SELECT version FROM schema_migrations")
+	if err != nil {
+		return nil, fmt.Errorf("migrations: %w", err)
+	}
+	defer rows.Close()
+	applied := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		applied[v] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var pending []string
+	for _, m := range ms {
+		if !applied[m.Version] {
+			pending = append(pending, m.Name)
+		}
+	}
+	return pending, nil
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"time"
 
 	"gorm.io/gorm"
 )
@@ -169,4 +170,27 @@ func missingClients(tx *gorm.DB, batch []*groupedAudit) (map[clientKey]bool, err
 		delete(want, clientKey{f.TenantID, f.ClientID})
 	}
 	return want, nil
+}
+
+// FlushAudit waits until every audit event appended with AppendAuditGrouped
+// is written (or failed), or ctx ends: a node calls it after its last
+// request and before it closes the store, so that no event of a caller
+// that stopped waiting is lost.
+func (s *Store) FlushAudit(ctx context.Context) error {
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for {
+		g := s.audits
+		g.mu.Lock()
+		idle := !g.writing && len(g.pending) == 0
+		g.mu.Unlock()
+		if idle {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
 }

@@ -112,6 +112,11 @@ func (h *Handler) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			return unauthenticated("send an access token of the system tenant: Authorization: Bearer <token>")
 		}
 		tok, err := h.verify(r.Context(), strings.TrimSpace(raw))
+		if tenants.Unavailable(err) {
+			// Unchecked is not invalid: a client told 401 would drop a
+			// good token.
+			return err
+		}
 		if err != nil || tok.Audience != h.svc.APIAudience() {
 			return unauthenticated("the access token is not valid for this API")
 		}

@@ -413,6 +413,9 @@ func serve(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "  Each tenant is its own issuer: tenant acme is served at %s://acme.%s\n", cfg.BaseURL.Scheme, cfg.BaseURL.Host)
 		fmt.Fprintf(env.Stdout, "  Create one with: gatehouse tenant create acme --name \"Acme Inc\"\n")
 		fmt.Fprintf(env.Stdout, "  Admin console: %s%s\n", cfg.BaseURL, admin.ConsolePath)
+		if m := srv.MetricsAddr(); m != nil {
+			fmt.Fprintf(env.Stdout, "  Metrics: http://%s/metrics\n", m)
+		}
 		if setupLink != "" {
 			fmt.Fprintf(env.Stdout, "  No operator yet. Create the first one (this link works once, for %s):\n    %s\n", admin.SetupLinkTTL, setupLink)
 		}

@@ -52,6 +52,14 @@ type Config struct {
 	// CachePoll is how often each node checks for configuration changes
 	// made by other nodes.
 	CachePoll time.Duration
+	// MetricsAddr, when set (GATEHOUSE_METRICS_ADDR), is where the node
+	// serves Prometheus metrics and its probes, apart from the public
+	// listener.
+	MetricsAddr string
+	// ShutdownTimeout bounds a graceful shutdown (GATEHOUSE_SHUTDOWN_TIMEOUT):
+	// how long a node stopping on SIGTERM waits for in-flight requests and
+	// batched writes before it exits anyway.
+	ShutdownTimeout time.Duration
 	// KeyCacheSize is how many tenants' opened signing keys a node keeps
 	// in memory (GATEHOUSE_KEY_CACHE_SIZE; 0: keyring.DefaultCacheSize).
 	KeyCacheSize int
@@ -119,6 +127,10 @@ type Overrides struct {
 	BaseURL     string
 }
 
+// DefaultShutdownTimeout is GATEHOUSE_SHUTDOWN_TIMEOUT's default: within
+// Kubernetes' default grace period of 30 s.
+const DefaultShutdownTimeout = 25 * time.Second
+
 // Load reads the configuration from getenv and overrides.
 func Load(getenv func(string) string, o Overrides) (*Config, error) {
 	get := func(key, def string) string {
@@ -128,9 +140,10 @@ func Load(getenv func(string) string, o Overrides) (*Config, error) {
 		return def
 	}
 	c := &Config{
-		Addr:      first(o.Addr, get("GATEHOUSE_ADDR", ":8080")),
-		DataDir:   get("GATEHOUSE_DATA_DIR", "data"),
-		CachePoll: time.Second,
+		Addr:        first(o.Addr, get("GATEHOUSE_ADDR", ":8080")),
+		DataDir:     get("GATEHOUSE_DATA_DIR", "data"),
+		CachePoll:   time.Second,
+		MetricsAddr: get("GATEHOUSE_METRICS_ADDR", ""),
 	}
 	base, err := ParseBaseURL(first(o.BaseURL, get("GATEHOUSE_BASE_URL", "http://localhost:8080")))
 	if err != nil {
@@ -170,6 +183,10 @@ func Load(getenv func(string) string, o Overrides) (*Config, error) {
 			return nil, fmt.Errorf("GATEHOUSE_TRUSTED_PROXIES: %q is not an IP or CIDR", cidr)
 		}
 		c.TrustedProxies = append(c.TrustedProxies, n)
+	}
+	if c.ShutdownTimeout, err = time.ParseDuration(get("GATEHOUSE_SHUTDOWN_TIMEOUT", DefaultShutdownTimeout.String())); err != nil ||
+		c.ShutdownTimeout < time.Second || c.ShutdownTimeout > 10*time.Minute {
+		return nil, fmt.Errorf("GATEHOUSE_SHUTDOWN_TIMEOUT: want a duration from 1s to 10m, such as 25s")
 	}
 	if v := get("GATEHOUSE_KEY_CACHE_SIZE", ""); v != "" {
 		if c.KeyCacheSize, err = strconv.Atoi(v); err != nil || c.KeyCacheSize < 1 || c.KeyCacheSize > 10_000_000 {

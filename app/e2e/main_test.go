@@ -14,6 +14,11 @@ import (
 var logs = &logWatch{seen: map[string]string{}}
 
 func TestMain(m *testing.M) {
+	if os.Getenv(childServe) != "" {
+		// This process is a node a test started: `gatehouse serve`, as
+		// the command's main runs it.
+		os.Exit(serveChild())
+	}
 	// The engine logs every rejected request; the tests make many on purpose.
 	level := slog.LevelError
 	if os.Getenv("GATEHOUSE_TEST_LOG") != "" {

@@ -38,25 +38,32 @@ func (p *Provider) Introspect(ctx context.Context, r *http.Request) (*Response, 
 	resp := &oidc.IntrospectionResponse{}
 	hint := form.Get("token_type_hint")
 	if len(token) <= maxTokenLength {
+		first, second := p.introspectAccess, p.introspectRefresh
 		if hint == "refresh_token" {
-			p.introspectRefresh(ctx, t, caller, token, resp)
-			if !resp.Active {
-				p.introspectAccess(ctx, caller, token, resp)
-			}
-		} else {
-			p.introspectAccess(ctx, caller, token, resp)
-			if !resp.Active {
-				p.introspectRefresh(ctx, t, caller, token, resp)
+			first, second = second, first
+		}
+		if err := first(ctx, t, caller, token, resp); err != nil {
+			return nil, err
+		}
+		if !resp.Active {
+			if err := second(ctx, t, caller, token, resp); err != nil {
+				return nil, err
 			}
 		}
 	}
 	return jsonAnswer(resp), nil
 }
 
-func (p *Provider) introspectAccess(ctx context.Context, caller *client, token string, resp *oidc.IntrospectionResponse) {
+// introspectAccess and introspectRefresh fill resp for an active token of
+// the caller; they fail only when the database cannot be reached (an
+// unknown token is inactive, but an unchecked one is not).
+func (p *Provider) introspectAccess(ctx context.Context, _ *tenants.Tenant, caller *client, token string, resp *oidc.IntrospectionResponse) error {
 	claims, rec, err := p.checkAccessToken(ctx, token)
+	if tenants.Unavailable(err) {
+		return err
+	}
 	if err != nil || rec.ClientID != caller.ClientID {
-		return
+		return nil
 	}
 	*resp = oidc.IntrospectionResponse{
 		Active:     true,
@@ -71,17 +78,21 @@ func (p *Provider) introspectAccess(ctx context.Context, caller *client, token s
 		Issuer:     claims.Issuer,
 		JWTID:      claims.JWTID,
 	}
+	return nil
 }
 
-func (p *Provider) introspectRefresh(ctx context.Context, t *tenants.Tenant, caller *client, token string, resp *oidc.IntrospectionResponse) {
+func (p *Provider) introspectRefresh(ctx context.Context, t *tenants.Tenant, caller *client, token string, resp *oidc.IntrospectionResponse) error {
 	rt, grant, err := p.store.RefreshTokenByHash(ctx, secret.Hash(token))
+	if tenants.Unavailable(err) {
+		return err
+	}
 	if err != nil {
-		return
+		return nil
 	}
 	now := p.now()
 	if rt.ClientID != caller.ClientID || rt.UsedAt != nil || rt.RevokedAt != nil || grant.RevokedAt != nil ||
 		!now.Before(rt.ExpiresAt) || !now.Before(grant.ExpiresAt) {
-		return
+		return nil
 	}
 	*resp = oidc.IntrospectionResponse{
 		Active:     true,
@@ -94,4 +105,5 @@ func (p *Provider) introspectRefresh(ctx context.Context, t *tenants.Tenant, cal
 		Audience:   []string{rt.ClientID},
 		Issuer:     t.Issuer,
 	}
+	return nil
 }

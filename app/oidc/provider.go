@@ -40,7 +40,19 @@ type Provider struct {
 	now func() time.Time
 	// grants dispatches the token endpoint by grant_type.
 	grants map[string]grantHandler
+	// observer, if set, is told of issued tokens (metrics).
+	observer Observer
 }
+
+// Observer is told what the provider did, for the node's metrics.
+type Observer interface {
+	// TokenIssued is called once per access token the token endpoint
+	// answers with.
+	TokenIssued(grantType, alg string)
+}
+
+// Observe makes the provider tell o what it does; call it before serving.
+func (p *Provider) Observe(o Observer) { p.observer = o }
 
 // New returns a Provider over store, with cached tenants and clients and the
 // tenants' keys.

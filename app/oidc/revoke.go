@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
 	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
@@ -26,14 +27,21 @@ func (p *Provider) Revoke(ctx context.Context, r *http.Request) (*Response, erro
 		return nil, oauthErr(httperr.InvalidRequest, "token is required")
 	}
 	if len(token) <= maxTokenLength {
-		if rt, grant, err := p.store.RefreshTokenByHash(ctx, secret.Hash(token)); err == nil {
+		rt, grant, err := p.store.RefreshTokenByHash(ctx, secret.Hash(token))
+		if tenants.Unavailable(err) {
+			return nil, err
+		}
+		if err == nil {
 			if rt.ClientID == c.ClientID {
 				if err := p.store.RevokeGrant(ctx, grant.ID, "revoked by client"); err != nil {
 					return nil, serverError(err)
 				}
 				p.audit(ctx, auditTokenRevoked, c.ClientID, grant.UserID, "success", "refresh token and its family revoked by the client")
 			}
-		} else if _, rec, err := p.checkAccessToken(ctx, token); err == nil && rec.ClientID == c.ClientID {
+		} else if _, rec, err := p.checkAccessToken(ctx, token); tenants.Unavailable(err) {
+			// Answering 200 would tell the client the token is revoked.
+			return nil, err
+		} else if err == nil && rec.ClientID == c.ClientID {
 			if err := p.store.RevokeAccessToken(ctx, rec.ID, rec.ClientID, rec.ExpiresAt); err != nil {
 				return nil, serverError(err)
 			}

@@ -2,10 +2,15 @@ package oidc
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
 
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/views/httperr"
@@ -80,7 +85,26 @@ func (p *Provider) Token(ctx context.Context, r *http.Request) (*Response, error
 	if !c.AllowsGrant(name) {
 		return nil, oauthErr(httperr.UnauthorizedClient, "this client may not use the %s grant", name)
 	}
-	return handler(ctx, t, c, form)
+	resp, err := handler(ctx, t, c, form)
+	if err == nil && p.observer != nil {
+		if body, ok := resp.Body.(*oidc.AccessTokenResponse); ok {
+			p.observer.TokenIssued(name, tokenAlg(body.AccessToken))
+		}
+	}
+	return resp, err
+}
+
+// tokenAlg returns the alg of a JWS we signed, from its protected header.
+func tokenAlg(jws string) string {
+	head, _, _ := strings.Cut(jws, ".")
+	b, err := base64.RawURLEncoding.DecodeString(head)
+	var h struct {
+		Alg string `json:"alg"`
+	}
+	if err != nil || json.Unmarshal(b, &h) != nil || h.Alg == "" {
+		return "unknown"
+	}
+	return h.Alg
 }
 
 // authenticate checks the credentials of a client endpoint call: a public

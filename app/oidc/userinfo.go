@@ -74,6 +74,9 @@ func (p *Provider) UserInfo(ctx context.Context, r *http.Request) (*Response, er
 		return nil, missing.WithChallenge(bearerChallenge(t.Issuer, ""))
 	}
 	_, rec, err := p.checkAccessToken(ctx, token)
+	if tenants.Unavailable(err) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, invalid.WithChallenge(bearerChallenge(t.Issuer, httperr.InvalidToken))
 	}
@@ -82,6 +85,9 @@ func (p *Provider) UserInfo(ctx context.Context, r *http.Request) (*Response, er
 		return nil, e.WithChallenge(bearerChallenge(t.Issuer, httperr.InsufficientScope) + `, scope="openid"`)
 	}
 	u, err := p.store.UserByID(ctx, rec.Subject)
+	if tenants.Unavailable(err) {
+		return nil, err
+	}
 	if err != nil || u.DisabledAt != nil {
 		return nil, invalid.WithChallenge(bearerChallenge(t.Issuer, httperr.InvalidToken))
 	}

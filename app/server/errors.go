@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -32,6 +33,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	if e == nil {
 		e = fromEcho(err)
+	}
+	if e.Status == http.StatusInternalServerError && tenants.Unavailable(err) {
+		e = unavailable(e, err)
 	}
 	req := c.Request()
 	reqID := c.Response().Header().Get(echo.HeaderXRequestID)
@@ -90,6 +94,22 @@ func (s *Server) handleError(err error, c echo.Context) {
 		Message:   e.Description,
 		RequestID: reqID,
 	}))
+}
+
+// databaseRetryAfter is what a client refused during a database outage is
+// told to wait: connections are retried at once, so a restart or failover
+// is usually over by then.
+const databaseRetryAfter = time.Second
+
+// unavailable turns a failure caused by an unreachable database (what
+// would be a 500) into a 503 with Retry-After and temporarily_unavailable,
+// for every endpoint at once: OAuth's JSON, the management API's problem
+// document, a page, or an authorization error at the client's redirect
+// URI. Handlers need not know.
+func unavailable(e *httperr.Error, err error) *httperr.Error {
+	u := httperr.Unavailable(databaseRetryAfter).WithCause(err)
+	u.Redirect = e.Redirect
+	return u
 }
 
 // fromEcho turns Echo's own errors (no route, wrong method, body too large,

@@ -33,6 +33,7 @@ func (s *Server) routes(signin *login.Handler, acct *account.Handler, con *conso
 	e.IPExtractor = s.ipExtractor()
 
 	e.Use(requestID)
+	e.Use(s.observe)
 	e.Use(accessLog)
 	e.Use(middleware.Recover())
 	e.Use(s.securityHeaders)
@@ -45,6 +46,8 @@ func (s *Server) routes(signin *login.Handler, acct *account.Handler, con *conso
 
 	// Apex: health, and (later) the console and management API.
 	e.GET("/healthz", s.healthz, onApex)
+	e.GET("/livez", s.livez, onApex)
+	e.GET("/readyz", s.readyz, onApex)
 	e.GET("/", s.home)
 
 	// Tenant hosts: the protocol endpoints and the pages people see. The
@@ -121,6 +124,17 @@ func requestID(next echo.HandlerFunc) echo.HandlerFunc {
 		r := c.Request()
 		c.SetRequest(r.WithContext(tenants.WithOrigin(r.Context(), tenants.Origin{IP: c.RealIP(), UserAgent: r.UserAgent(), RequestID: id})))
 		return next(c)
+	}
+}
+
+// observe measures every request by its route pattern (never its path),
+// method and final status, for the metrics.
+func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		s.metrics.Request(c.Path(), c.Request().Method, c.Response().Status, time.Since(start))
+		return err
 	}
 }
 

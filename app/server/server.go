@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -18,6 +20,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/app/authn"
 	"github.com/gatehouse-id/gatehouse/app/config"
 	"github.com/gatehouse-id/gatehouse/app/login"
+	"github.com/gatehouse-id/gatehouse/app/metrics"
 	"github.com/gatehouse-id/gatehouse/app/mfa"
 	"github.com/gatehouse-id/gatehouse/app/oidc"
 	"github.com/gatehouse-id/gatehouse/app/passkey"
@@ -50,6 +53,13 @@ type Server struct {
 	consoleSecret string
 	system        *admin.System
 	fed           *federation.Service
+	metrics       *metrics.Metrics
+	metricsAddr   net.Addr
+	// warm is set once Bootstrap loaded the system tenant into the cache;
+	// schemaOK once the schema was found at this binary's version;
+	// draining from the start of a shutdown. Readiness needs the first
+	// two and not the third.
+	warm, schemaOK, draining atomic.Bool
 }
 
 // Connectors are the upstream connection types this build supports.
@@ -96,6 +106,9 @@ type Deps struct {
 	Upstream upstream.Options
 	// Mail, if set, sends email instead of what the configuration says.
 	Mail mail.Sender
+	// Metrics are the node's collectors; nil makes a registry of the
+	// node's own.
+	Metrics *metrics.Metrics
 }
 
 // New builds a Server. The store must be migrated.
@@ -109,7 +122,10 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		p := password.DefaultParams()
 		hasher = password.New(p, password.DefaultBound(p))
 	}
-	s := &Server{cfg: cfg, store: deps.Store}
+	s := &Server{cfg: cfg, store: deps.Store, metrics: deps.Metrics}
+	if s.metrics == nil {
+		s.metrics = metrics.New()
+	}
 	s.cache = cache.New(deps.Store, cfg.CachePoll)
 	s.keys = keyring.New(deps.Store, box, keyring.Config{CacheSize: cfg.KeyCacheSize})
 	s.fed = federation.New(federation.Config{Factories: Connectors(), Upstream: upstream.New(cfg.UpstreamAllowHosts, deps.Upstream)}, deps.Store, box)
@@ -119,6 +135,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build OpenID provider: %w", err)
 	}
+	s.provider.Observe(s.metrics)
 	common, err := password.LoadCommon()
 	if err != nil {
 		return nil, fmt.Errorf("load common passwords: %w", err)
@@ -160,6 +177,10 @@ func (s *Server) Bootstrap(ctx context.Context) (setupLink string, err error) {
 	if s.system, err = s.admin.EnsureSystem(ctx, s.consoleSecret); err != nil {
 		return "", err
 	}
+	if _, err := s.systemTenant(ctx); err != nil {
+		return "", err
+	}
+	s.warm.Store(true)
 	need, err := s.admin.NeedsSetup(ctx)
 	if err != nil || !need {
 		return "", err
@@ -235,7 +256,10 @@ func (s *Server) Background(ctx context.Context) {
 }
 
 // ListenAndServe serves on the configured address until ctx ends, then
-// shuts down gracefully. ready, if not nil, receives the bound address.
+// shuts down gracefully: readiness turns red, the listener closes, idle
+// connections close and in-flight requests finish, then batched audit
+// events are written, all within the configured ShutdownTimeout. ready,
+// if not nil, receives the bound address.
 func (s *Server) ListenAndServe(ctx context.Context, ready func(net.Addr)) error {
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
@@ -248,6 +272,18 @@ func (s *Server) ListenAndServe(ctx context.Context, ready func(net.Addr)) error
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
+	}
+	var msrv *http.Server
+	if s.cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", s.cfg.MetricsAddr)
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("metrics listener: %w", err)
+		}
+		s.metricsAddr = mln.Addr()
+		msrv = &http.Server{Handler: s.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = msrv.Serve(mln) }()
+		defer msrv.Close()
 	}
 	bg, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -262,14 +298,54 @@ func (s *Server) ListenAndServe(ctx context.Context, ready func(net.Addr)) error
 		return err
 	case <-ctx.Done():
 	}
-	shutdown, stop := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	return s.shutdown(context.WithoutCancel(ctx), srv, errc)
+}
+
+// MetricsAddr returns the address the metrics listener is bound to, once
+// ListenAndServe started it; nil without GATEHOUSE_METRICS_ADDR.
+func (s *Server) MetricsAddr() net.Addr { return s.metricsAddr }
+
+// MetricsHandler serves the metrics listener: /metrics, and the probes
+// /livez and /readyz for probes that do not go through the public port.
+// It is never mounted on the public listener.
+func (s *Server) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metrics.Handler())
+	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Content-Type", "application/json")
+		if failed := s.readiness(r.Context()); len(failed) > 0 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = fmt.Fprintf(w, `{"failed":%q,"status":"unavailable"}`+"\n", strings.Join(failed, ","))
+			return
+		}
+		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+	})
+	return mux
+}
+
+// shutdown stops srv gracefully within the configured timeout.
+func (s *Server) shutdown(ctx context.Context, srv *http.Server, errc <-chan error) error {
+	s.draining.Store(true)
+	start := time.Now()
+	slog.InfoContext(ctx, "shutting down: finishing in-flight requests", "timeout", s.cfg.ShutdownTimeout)
+	ctx, stop := context.WithTimeout(ctx, s.cfg.ShutdownTimeout)
 	defer stop()
-	if err := srv.Shutdown(shutdown); err != nil {
-		return err
+	if err := srv.Shutdown(ctx); err != nil {
+		return fmt.Errorf("shutdown: in-flight requests did not finish within %s: %w", s.cfg.ShutdownTimeout, err)
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	if err := s.store.FlushAudit(ctx); err != nil {
+		return fmt.Errorf("shutdown: audit events not written within %s: %w", s.cfg.ShutdownTimeout, err)
+	}
+	slog.InfoContext(ctx, "shut down", "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

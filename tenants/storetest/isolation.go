@@ -927,7 +927,7 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 // on every tenant's: infrastructure, tenant lookups, maintenance, and the
 // administration of Gatehouse itself (roles, console sessions, setup links).
 var unscopedMethods = []string{
-	"Close", "Dialect", "Now", "Ping", "SQLDB", "SetClock", "VerifySchema",
+	"Close", "Dialect", "FlushAudit", "Now", "Ping", "SQLDB", "SetClock", "VerifySchema",
 	"CreateTenant", "ListTenants", "TenantByHost", "TenantByID", "TenantBySlug", "TenantRevisions",
 	"DeleteExpired", "BindDeployment",
 	// Scheduled key rotation finds its work across tenants, then rotates

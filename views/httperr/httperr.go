@@ -90,6 +90,15 @@ func Busy(retryAfter time.Duration) *Error {
 		Description: "The server is busy. Please try again in a moment.", RetryAfter: retryAfter}
 }
 
+// Unavailable is the answer when something the request needs, the
+// database, cannot be reached: 503 with Retry-After, OAuth's
+// temporarily_unavailable for JSON, and a page that asks people to try
+// again. Like Busy it is not the request's fault and not a bug.
+func Unavailable(retryAfter time.Duration) *Error {
+	return &Error{Status: http.StatusServiceUnavailable, Code: TemporarilyUnavailable, Title: "Please try again in a moment",
+		Description: "The service is briefly unavailable. Please try again in a moment.", RetryAfter: retryAfter}
+}
+
 // TooManyRequests is the answer to a client over its rate limit: 429
 // (RFC 6585 §4).
 func TooManyRequests(retryAfter time.Duration) *Error {

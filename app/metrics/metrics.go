@@ -1,0 +1,67 @@
+// Package metrics is what a Gatehouse node reports to Prometheus: its own
+// registry (never the process-wide default), the collectors the node
+// updates, and the handler that serves them on the metrics listener.
+package metrics
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics holds one node's collectors. Label values are never taken from
+// what a client sends: routes are the registered patterns, grant types and
+// algorithms those the server supports.
+type Metrics struct {
+	reg          *prometheus.Registry
+	tokensIssued *prometheus.CounterVec
+	requests     *prometheus.HistogramVec
+}
+
+// New returns collectors registered on a registry of their own, with the
+// Go runtime's and the process's.
+func New() *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		tokensIssued: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gatehouse_tokens_issued_total",
+			Help: "Access tokens issued by the token endpoint, by grant type and signing algorithm.",
+		}, []string{"grant_type", "alg"}),
+		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "gatehouse_http_request_duration_seconds",
+			Help:    "HTTP requests by route pattern, method and status, and how long they took.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"route", "method", "status"}),
+	}
+	m.reg.MustRegister(m.tokensIssued, m.requests,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// TokenIssued counts an access token issued with grantType, signed with alg.
+func (m *Metrics) TokenIssued(grantType, alg string) {
+	m.tokensIssued.WithLabelValues(grantType, alg).Inc()
+}
+
+// Request observes one answered HTTP request. route is the pattern the
+// request matched ("" for none).
+func (m *Metrics) Request(route, method string, status int, took time.Duration) {
+	if route == "" {
+		route = "unmatched"
+	}
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
+	default:
+		method = "other"
+	}
+	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Observe(took.Seconds())
+}
+
+// Handler serves the metrics in Prometheus' text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
