@@ -60,7 +60,7 @@ type Config struct {
 	// how long a node stopping on SIGTERM waits for in-flight requests and
 	// batched writes before it exits anyway.
 	ShutdownTimeout time.Duration
-	// KeyCacheSize is how many tenants' opened signing keys a node keeps
+	// KeyCacheSize is how many tenants' signing keys a node keeps
 	// in memory (GATEHOUSE_KEY_CACHE_SIZE; 0: keyring.DefaultCacheSize).
 	KeyCacheSize int
 	// AnonymousRate is how often one client address may make, on one

@@ -57,8 +57,15 @@ func Algorithms() []jose.SignatureAlgorithm {
 type Key struct {
 	ID        string
 	Algorithm jose.SignatureAlgorithm
+	// Private is the signing half. A key loaded from the store leaves it
+	// nil until the key first signs (see [Key.signer]): discovery and the
+	// JWKS need only Public, and most of a node's tenants are only looked
+	// up, so their keys are never unsealed and parsed.
 	Private   crypto.Signer
 	Public    crypto.PublicKey
+	unseal    func() (crypto.Signer, error)
+	opened    sync.Once
+	openErr   error
 	CreatedAt time.Time
 	// ActivatesAt is when the key starts signing: after CreatedAt while it
 	// is pre-published.
@@ -67,6 +74,22 @@ type Key struct {
 	// leaves the JWKS.
 	RetiredAt *time.Time
 	ExpiresAt *time.Time
+}
+
+// privateKey returns the signing half, unsealing it on first use.
+func (k *Key) privateKey() (crypto.Signer, error) {
+	k.opened.Do(func() {
+		if k.Private == nil && k.unseal != nil {
+			k.Private, k.openErr = k.unseal()
+		}
+	})
+	if k.openErr != nil {
+		return nil, k.openErr
+	}
+	if k.Private == nil {
+		return nil, fmt.Errorf("keyring: key %s has no private half", k.ID)
+	}
+	return k.Private, nil
 }
 
 // JWK returns the public half as a JSON Web Key.
@@ -118,8 +141,12 @@ func (s *Set) Signer(alg jose.SignatureAlgorithm, typ string) (jose.Signer, erro
 	if v, ok := s.signers.Load(id); ok {
 		return v.(jose.Signer), nil
 	}
+	priv, err := k.privateKey()
+	if err != nil {
+		return nil, err
+	}
 	signer, err := jose.NewSigner(
-		jose.SigningKey{Algorithm: k.Algorithm, Key: jose.JSONWebKey{Key: k.Private, KeyID: k.ID, Algorithm: string(k.Algorithm)}},
+		jose.SigningKey{Algorithm: k.Algorithm, Key: jose.JSONWebKey{Key: priv, KeyID: k.ID, Algorithm: string(k.Algorithm)}},
 		(&jose.SignerOptions{}).WithType(jose.ContentType(typ)),
 	)
 	if err != nil {
@@ -200,10 +227,11 @@ type Config struct {
 
 // Defaults of Config.
 const (
-	// DefaultCacheSize keeps up to about 26 MiB of opened keys: a tenant
-	// with one RS256 key and its two signers takes 6.5 KiB of heap
-	// (BenchmarkCachedTenantMemory).
-	DefaultCacheSize = 4096
+	// DefaultCacheSize is how many tenants' key sets stay cached. A set
+	// only published (discovery, JWKS, verification) holds public keys; its
+	// private keys are unsealed when it first signs
+	// (BenchmarkCachedTenantMemory measures both).
+	DefaultCacheSize = 16384
 	DefaultPoolSize  = 8
 )
 
@@ -410,27 +438,38 @@ func (r *Keyring) load(ctx context.Context, t *tenants.Tenant) (*Set, error) {
 }
 
 func (r *Keyring) open(row *tenants.SigningKey) (*Key, error) {
-	der, err := r.box.Open(row.PrivateSealed, aad(row.TenantID, row.ID))
-	if err != nil {
-		return nil, fmt.Errorf("keyring: key %s: %w", row.ID, err)
+	var pub jose.JSONWebKey
+	if err := pub.UnmarshalJSON([]byte(row.PublicJWK)); err != nil {
+		return nil, fmt.Errorf("keyring: key %s: public JWK: %w", row.ID, err)
 	}
-	parsed, err := x509.ParsePKCS8PrivateKey(der)
-	if err != nil {
-		return nil, fmt.Errorf("keyring: key %s: %w", row.ID, err)
+	// (Keys written before the algorithm was recorded in the JWK lack it.)
+	if (pub.KeyID != "" && pub.KeyID != row.ID) || (pub.Algorithm != "" && pub.Algorithm != row.Algorithm) || !pub.IsPublic() {
+		return nil, fmt.Errorf("keyring: key %s: public JWK does not match its row", row.ID)
 	}
-	priv, ok := parsed.(crypto.Signer)
-	if !ok {
-		return nil, fmt.Errorf("keyring: key %s is not a signing key", row.ID)
-	}
+	sealed, tenantID, kid := row.PrivateSealed, row.TenantID, row.ID
 	return &Key{
 		ID:          row.ID,
 		Algorithm:   jose.SignatureAlgorithm(row.Algorithm),
-		Private:     priv,
-		Public:      priv.Public(),
+		Public:      pub.Key,
 		CreatedAt:   row.CreatedAt,
 		ActivatesAt: row.Activation(),
 		RetiredAt:   row.RetiredAt,
 		ExpiresAt:   row.ExpiresAt,
+		unseal: func() (crypto.Signer, error) {
+			der, err := r.box.Open(sealed, aad(tenantID, kid))
+			if err != nil {
+				return nil, fmt.Errorf("keyring: key %s: %w", kid, err)
+			}
+			parsed, err := x509.ParsePKCS8PrivateKey(der)
+			if err != nil {
+				return nil, fmt.Errorf("keyring: key %s: %w", kid, err)
+			}
+			priv, ok := parsed.(crypto.Signer)
+			if !ok {
+				return nil, fmt.Errorf("keyring: key %s is not a signing key", kid)
+			}
+			return priv, nil
+		},
 	}, nil
 }
 

@@ -389,25 +389,74 @@ func BenchmarkCachedTenantMemory(b *testing.B) {
 	for i := range n {
 		ts = append(ts, newTenant(b, s, r, fmt.Sprintf("m%d", i)))
 	}
-	for b.Loop() {
-		runtime.GC()
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		r2 := keyring.New(s, box, keyring.Config{PoolSize: -1, CacheSize: n})
-		for _, tn := range ts {
-			set, err := r2.Keys(context.Background(), tn)
-			if err != nil {
-				b.Fatal(err)
-			}
-			for _, typ := range []string{"JWT", "at+jwt"} {
-				if _, err := set.Signer(jose.RS256, typ); err != nil {
-					b.Fatal(err)
-				}
-			}
+	// published: the tenant's keys served (discovery, JWKS); signing: they
+	// also signed an ID token and an access token.
+	for _, signs := range []bool{false, true} {
+		name := "published"
+		if signs {
+			name = "signing"
 		}
-		runtime.GC()
-		runtime.ReadMemStats(&after)
-		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/tenant")
-		runtime.KeepAlive(r2)
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				runtime.GC()
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
+				r2 := keyring.New(s, box, keyring.Config{PoolSize: -1, CacheSize: n})
+				for _, tn := range ts {
+					set, err := r2.Keys(context.Background(), tn)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if len(set.Verifying()) == 0 {
+						b.Fatal("no published key")
+					}
+					for _, typ := range []string{"JWT", "at+jwt"} {
+						if !signs {
+							break
+						}
+						if _, err := set.Signer(jose.RS256, typ); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/tenant")
+				runtime.KeepAlive(r2)
+			}
+		})
 	}
+}
+
+// A key is unsealed only when it signs: a node serving a tenant's JWKS
+// never opens its private keys, and a key it cannot open (another master
+// key) fails the signature, not the publication.
+func TestPrivateKeysOpenOnlyToSign(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db storetest.Database) {
+		t.Parallel()
+		s := storetest.Open(t, db.URL(t))
+		r := keyring.New(s, newBox(t), keyring.Config{PoolSize: -1})
+		a := newTenant(t, s, r, "acme")
+
+		other := keyring.New(s, newBox(t), keyring.Config{PoolSize: -1})
+		set, err := other.Keys(tenants.WithTenant(context.Background(), a), a)
+		if err != nil {
+			t.Fatalf("keys under another master key: %v (publishing must not need the private half)", err)
+		}
+		if len(set.Verifying()) != 1 || set.Verifying()[0].Private != nil {
+			t.Fatalf("published keys %v: want one, not unsealed", kids(set.Verifying()))
+		}
+		if _, err := set.Signer(jose.RS256, "JWT"); err == nil {
+			t.Fatal("signing with a key sealed under another master key: want an error")
+		}
+
+		own := keys(t, r, s, a)
+		if own.Verifying()[0].Private != nil {
+			t.Fatal("a freshly loaded key is unsealed before it signs")
+		}
+		signVerify(t, own, jose.RS256)
+		if own.Verifying()[0].Private == nil {
+			t.Fatal("the signing key was not unsealed by signing")
+		}
+	})
 }
