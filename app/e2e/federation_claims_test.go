@@ -106,3 +106,119 @@ func TestFederationUpstreamClaimsAreCleaned(t *testing.T) {
 		}
 	})
 }
+
+// TestFederationOIDCUnvouchedAddressAndProvisioning runs findings 1 and 11
+// against a generic OpenID Connect upstream on loopback: an address the
+// upstream does not vouch for (email_verified false or "false", or a
+// connection that does not trust it) is never given to a user nor looked
+// up, so the answer is the same whether an account has it; a first login
+// creates a user only as the connection's provisioning and the tenant's
+// sign-up say.
+func TestFederationOIDCUnvouchedAddressAndProvisioning(t *testing.T) {
+	forEachDBFederated(t, func(t *testing.T, e *fedEnv) {
+		f := e.fixture("acme")
+		users := func() int64 {
+			t.Helper()
+			n, err := e.store.CountUsers(f.tctx())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+
+		t.Run("an unvouched address is not the user's", func(t *testing.T) {
+			trusted := e.oidcUpstream(f, true)
+			untrusted := e.oidcUpstream(f, false)
+			for i, tc := range []struct {
+				conn     *admin.Connection
+				verified any
+			}{{trusted, false}, {trusted, "false"}, {trusted, nil}, {untrusted, true}} {
+				addr := "someone-" + secret6() + "@acme.test"
+				_, fl, p := e.upstreamLogin(f, tc.conn, "unvouched-"+secret6(), map[string]any{"email": addr, "email_verified": tc.verified})
+				c := fl.finish(resolve(f.issuer, "/"), p)
+				if u := f.userByID(c.Subject); u.Email != "" || u.EmailVerified || c.Email != "" {
+					t.Errorf("case %d: the user got the unvouched address: %+v, token %q", i, u, c.Email)
+				}
+				if _, err := e.store.UserByEmail(f.tctx(), addr); err == nil {
+					t.Errorf("case %d: an account has the unvouched address", i)
+				}
+			}
+			// A vouched address is the user's.
+			addr := "vouched-" + secret6() + "@acme.test"
+			_, fl, p := e.upstreamLogin(f, trusted, "vouched-"+secret6(), map[string]any{"email": addr, "email_verified": true})
+			if c := fl.finish(resolve(f.issuer, "/"), p); c.Email != addr || !f.userByID(c.Subject).EmailVerified {
+				t.Errorf("a vouched address: token %q", c.Email)
+			}
+		})
+
+		t.Run("the answer ignores whether an address has an account", func(t *testing.T) {
+			for _, tc := range []struct {
+				name     string
+				trust    bool
+				verified bool
+				create   bool
+			}{{"untrusted, creating", false, true, true}, {"trusted but unverified, creating", true, false, true},
+				{"untrusted, following sign-up (off)", false, true, false}, {"trusted but unverified, following sign-up (off)", true, false, false}} {
+				conn := e.oidcUpstream(f, tc.trust, func(in *admin.ConnectionInput) {
+					if !tc.create {
+						in.Provisioning = nil
+					}
+				})
+				answer := func(email string) *page {
+					_, _, p := e.upstreamLogin(f, conn, "enum-"+secret6(), map[string]any{"email": email, "email_verified": tc.verified})
+					return p
+				}
+				taken, free := answer(f.email), answer("nobody-"+secret6()+"@acme.test")
+				if taken.status != free.status || stripRequestID(taken.body) != stripRequestID(free.body) ||
+					strings.SplitN(taken.location, "?", 2)[0] != strings.SplitN(free.location, "?", 2)[0] {
+					t.Errorf("%s: a taken address (%d %s) is told from a free one (%d %s)\n%s\n---\n%s", tc.name,
+						taken.status, taken.location, free.status, free.location, taken.body, free.body)
+				}
+				if strings.Contains(taken.body, "already exists") || strings.Contains(taken.body, f.email) {
+					t.Errorf("%s: the answer names the account:\n%s", tc.name, taken.body)
+				}
+				if !tc.create && (taken.status != http.StatusForbidden || !strings.Contains(taken.body, "No account for this sign-in")) {
+					t.Errorf("%s: want the no-account page, got %d", tc.name, taken.status)
+				}
+			}
+			if xs := f.identities(f.userID); len(xs) != 0 {
+				t.Errorf("an unvouched login was linked to the account: %+v", xs)
+			}
+		})
+
+		t.Run("provisioning obeys sign-up and the connection", func(t *testing.T) {
+			f.setSignup(t, tenants.SignupOff)
+			follow := e.oidcUpstream(f, true, func(in *admin.ConnectionInput) { in.Provisioning = nil })
+			existing := e.oidcUpstream(f, true, func(in *admin.ConnectionInput) { p := tenants.ProvisionExisting; in.Provisioning = &p })
+			create := e.oidcUpstream(f, true)
+			login := func(conn *admin.Connection) *page {
+				_, _, p := e.upstreamLogin(f, conn, "prov-"+secret6(), map[string]any{"email": "new-" + secret6() + "@acme.test", "email_verified": true})
+				return p
+			}
+			refused := func(what string, p *page) {
+				t.Helper()
+				before := users()
+				if p.status != http.StatusForbidden || !strings.Contains(p.body, "No account for this sign-in") {
+					t.Errorf("%s: want the no-account page, got %d\n%s", what, p.status, p.body)
+				}
+				noSession(t, p)
+				if users() != before {
+					t.Errorf("%s: a user was provisioned", what)
+				}
+			}
+			refused("sign-up off, connection following it", login(follow))
+			refused("connection for existing accounts only, sign-up off", login(existing))
+			f.setSignup(t, tenants.SignupOpen)
+			refused("connection for existing accounts only, sign-up open", login(existing))
+			before := users()
+			if p := login(follow); !isRedirect(p) || users() != before+1 {
+				t.Errorf("sign-up open, connection following it: %d, %d users (was %d)", p.status, users(), before)
+			}
+			f.setSignup(t, tenants.SignupOff)
+			before = users()
+			if p := login(create); !isRedirect(p) || users() != before+1 {
+				t.Errorf("a connection that creates users, sign-up off: %d", p.status)
+			}
+		})
+	})
+}
