@@ -3,9 +3,11 @@ package e2e
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"sync"
 	"testing"
 
+	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/storetest"
 )
 
@@ -54,6 +56,50 @@ func TestThrottleBurstGetsNoMoreGuesses(t *testing.T) {
 		// The pair is locked now: the right password looks wrong.
 		if p := f.loginForm(t)(f.email, f.password); p.status != http.StatusUnauthorized {
 			t.Errorf("the right password after the burst: %d, want 401", p.status)
+		}
+	})
+}
+
+// TestMFABurstGetsNoMoreGuesses: the same for second-factor codes, whose
+// guesser already knows the password: 30 wrong codes posted at once are
+// checked no more than the six that five free failures and the locking
+// one allow one after another.
+func TestMFABurstGetsNoMoreGuesses(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		f := e.fixture("acme")
+		f.setMFAPolicy(t, tenants.MFARequired)
+		app, _, _ := f.enrolTOTP(t, e.browser())
+		b := e.browser()
+		fl, p := f.begin(b)
+		p = fl.password(p)
+		if !isMFA(p) {
+			t.Fatalf("want the MFA page, got %d", p.status)
+		}
+		step, csrf := field(t, stepField, p.body), field(t, csrfField, p.body)
+		const burst = 30
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		statuses := make([]int, burst)
+		for i := range burst {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				statuses[i] = b.post(f.issuer+"/login/mfa", url.Values{"step": {step}, "csrf_token": {csrf}, "code": {wrongCode(t, app.secret)}}).status
+			}()
+		}
+		close(start)
+		wg.Wait()
+		for i, s := range statuses {
+			if s != http.StatusUnauthorized {
+				t.Errorf("wrong code %d: %d", i, s)
+			}
+		}
+		if n := len(f.audit("mfa.failed")); n > 6 {
+			t.Errorf("a burst of %d wrong codes had %d checked, want at most 6", burst, n)
+		}
+		if p2 := fl.mfaCode(p, "code", app.code(t)); p2.status != http.StatusUnauthorized {
+			t.Errorf("the right code after the burst: %d, want 401", p2.status)
 		}
 	})
 }
