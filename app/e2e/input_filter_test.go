@@ -82,6 +82,17 @@ func TestEveryRouteRefusesBadTextHoweverItIsSent(t *testing.T) {
 		if walked < 40 {
 			t.Fatalf("walked %d POSTs: the route tables look incomplete", walked)
 		}
+		// The protocol endpoints parse their forms themselves: the same.
+		for _, path := range []string{"/oauth/token", "/oauth/introspect", "/oauth/revoke", "/userinfo"} {
+			form := url.Values{"grant_type": {"client_credentials"}, "client_id": {"a\x00b"}, "client_secret": {"x"}, "token": {"\xff"}}
+			for _, ct := range []string{"Application/X-WWW-Form-Urlencoded", "application/x-www-form-urlencoded; charset=UTF-8"} {
+				req, _ := http.NewRequest(http.MethodPost, f.issuer+path, strings.NewReader(form.Encode()))
+				req.Header.Set("Content-Type", ct)
+				if p := b.do(req); p.status != http.StatusBadRequest {
+					t.Errorf("POST %s, a form of %q: %d, want 400", path, ct, p.status)
+				}
+			}
+		}
 		// Paths of no route, and of the server's own endpoints.
 		for _, path := range []string{"/login%00", "/%FF", "/oauth/token%00", "/account/%00/x"} {
 			if p := b.get(f.issuer + path); p.status != http.StatusBadRequest {
