@@ -93,6 +93,23 @@ func TestEveryRouteRefusesBadTextHoweverItIsSent(t *testing.T) {
 				}
 			}
 		}
+		// net/http parses a multipart body whatever the method: a GET (or
+		// DELETE) carrying one reaches FormValue and FormParams too.
+		for _, method := range []string{http.MethodGet, http.MethodDelete} {
+			for _, path := range []string{"/authorize", "/login", "/account", "/logout"} {
+				var body bytes.Buffer
+				w := multipart.NewWriter(&body)
+				for k, v := range map[string]string{"client_id": "a\x00b", "redirect_uri": redirectURI, "response_type": "code", "id": "\xff", "csrf_token": csrf} {
+					_ = w.WriteField(k, v)
+				}
+				_ = w.Close()
+				req, _ := http.NewRequest(method, f.issuer+path, &body)
+				req.Header.Set("Content-Type", w.FormDataContentType())
+				if p := b.do(req); p.status >= 500 || p.status == http.StatusOK || p.status == http.StatusFound {
+					t.Errorf("%s %s with a multipart body holding a NUL: %d, want 400 (or 404/405)", method, path, p.status)
+				}
+			}
+		}
 		// Paths of no route, and of the server's own endpoints.
 		for _, path := range []string{"/login%00", "/%FF", "/oauth/token%00", "/account/%00/x"} {
 			if p := b.get(f.issuer + path); p.status != http.StatusBadRequest {

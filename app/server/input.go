@@ -31,11 +31,13 @@ func refuseBadText(next echo.HandlerFunc) echo.HandlerFunc {
 		if !bad {
 			field, bad = badValue(r.URL.Query())
 		}
-		if !bad && (r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch) {
-			// The media type as net/http's parsers read it: a prefix test
-			// would let "Multipart/Form-Data" past this filter into
-			// FormValue.
-			ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		// The media type as net/http's parsers read it: a prefix test
+		// would let "Multipart/Form-Data" past this filter into FormValue.
+		ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		// net/http reads a URL-encoded body for POST, PUT and PATCH only,
+		// but a multipart one for any method (a GET /authorize with one
+		// reaches FormParams).
+		if !bad && (ct == "multipart/form-data" || r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch) {
 			switch ct {
 			case "multipart/form-data":
 				if err := r.ParseMultipartForm(maxMultipartMemory); err != nil {
