@@ -249,22 +249,26 @@ func (t *Throttle) Failed(ctx context.Context, a Attempt) {
 // password does not excuse an attack from elsewhere.
 func (t *Throttle) Succeeded(ctx context.Context, a Attempt) {
 	for _, k := range a.Keys() {
-		switch k.Limit.Name {
-		case "pair", "device":
+		if a.resetBySuccess(k) {
 			if err := t.store.ResetThrottle(ctx, k.Name); err != nil {
 				slog.ErrorContext(ctx, "reset throttle", "err", err)
 			}
 		}
 	}
-	if a.Rules.Pair == nil && a.Rules.Device == nil && a.Rules.Account != nil && a.Rules.Account.Lock && a.Account != "" {
-		// Where the account's counter locks (second factors,
-		// confirmations), its owner's success clears it.
-		for _, k := range a.Keys() {
-			if k.Limit.Name == "account" {
-				_ = t.store.ResetThrottle(ctx, k.Name)
-			}
-		}
+}
+
+// resetBySuccess reports whether a success of a forgets the failures of
+// its counter k: the pair's and the browser's; and where the account's
+// counter locks (second factors, confirmations), its owner's success
+// clears it.
+func (a Attempt) resetBySuccess(k Key) bool {
+	switch k.Limit.Name {
+	case "pair", "device":
+		return true
+	case "account":
+		return a.Rules.Pair == nil && a.Rules.Device == nil && a.Rules.Account != nil && a.Rules.Account.Lock && a.Account != ""
 	}
+	return false
 }
 
 // Turn is an attempt that took its turn on the counters that lock: Begin
@@ -331,9 +335,17 @@ func (u *Turn) Failed(ctx context.Context) {
 	}
 }
 
-// Succeeded gives the turns back and then forgets what Throttle.Succeeded
-// forgets.
+// Succeeded gives back the turns on the counters a success does not
+// forget, and forgets what Throttle.Succeeded forgets (no refund is
+// needed there: the counter goes).
 func (u *Turn) Succeeded(ctx context.Context) {
+	kept := u.taken[:0]
+	for _, k := range u.taken {
+		if !u.a.resetBySuccess(k) {
+			kept = append(kept, k)
+		}
+	}
+	u.taken = kept
 	u.refund(ctx)
 	u.t.Succeeded(ctx, u.a)
 }

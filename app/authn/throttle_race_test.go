@@ -110,10 +110,23 @@ func TestThrottleBeginTakesTurns(t *testing.T) {
 				t.Errorf("counter %s after every turn was given back: %d failures, locked until %v", r.Key, r.Failures, r.LockedUntil)
 			}
 		}
+		// Wrong twice, then right: the pair is forgotten, the address
+		// keeps the two failures and not the success's turn.
+		for range 2 {
+			u := th.Begin(ctx, a)
+			if u.Refuse {
+				t.Fatal("refused after every turn was given back")
+			}
+			u.Failed(ctx)
+		}
 		if u := th.Begin(ctx, a); u.Refuse {
-			t.Fatal("refused after every turn was given back")
+			t.Fatal("refused after two failures")
 		} else {
 			u.Succeeded(ctx)
+		}
+		rows, err = s.Throttles(ctx, []string{a.Keys()[0].Name, a.Keys()[2].Name})
+		if err != nil || len(rows) != 1 || rows[0].Key != a.Keys()[2].Name || rows[0].Failures != 2 {
+			t.Fatalf("after two failures and a success: %+v, %v; want the address's counter at 2 and no pair", rows, err)
 		}
 	})
 }
