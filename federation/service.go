@@ -409,6 +409,12 @@ func (s *Service) result(ctx context.Context, c *tenants.Connection, id *Identit
 	if id.Subject == "" || id.Issuer == "" {
 		return "", s.reject(ctx, c, Reject("the upstream identity has no issuer or subject", nil))
 	}
+	// Every connector's identity, solicited or not, is cleaned here,
+	// before it is stored, looked up or given to a user.
+	id, err := Clean(id)
+	if err != nil {
+		return "", s.reject(ctx, c, err)
+	}
 	b, err := json.Marshal(id)
 	if err != nil {
 		return "", err

@@ -2,6 +2,7 @@ package tenants
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"gorm.io/gorm"
@@ -285,6 +286,46 @@ func (s *Store) Throttles(ctx context.Context, keys []string) ([]Throttle, error
 // failure (a window older than window starts again), and locks the key until
 // lock(failures) from now. It returns the number of failures in the window.
 func (s *Store) RecordFailure(ctx context.Context, key string, window time.Duration, lock func(failures int64) time.Duration) (int64, error) {
+	return s.countFailure(ctx, key, window, lock, false)
+}
+
+// ErrLocked is TakeTurn's answer for a key locked now.
+var ErrLocked = errors.New("tenants: throttle key locked")
+
+// TakeTurn counts a failure for key, as RecordFailure, unless the key is
+// locked now (ErrLocked, nothing counted): the check and the count are one
+// step under the row's lock, so that of attempts made at once exactly as
+// many pass as the key has failures left. The attempt that took a turn and
+// then succeeds gives it back with RefundFailure.
+func (s *Store) TakeTurn(ctx context.Context, key string, window time.Duration, lock func(failures int64) time.Duration) (int64, error) {
+	return s.countFailure(ctx, key, window, lock, true)
+}
+
+// RefundFailure takes back a failure counted by TakeTurn for an attempt
+// that succeeded (or was never judged): one fewer failure, and no lock
+// when the count left earns none.
+func (s *Store) RefundFailure(ctx context.Context, key string, lock func(failures int64) time.Duration) error {
+	now := s.now()
+	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
+		var t Throttle
+		if err := first(s.forUpdate(tx.Where("key = ?", key)), &t); err != nil {
+			if err == ErrNotFound {
+				return nil // reset meanwhile
+			}
+			return err
+		}
+		failures := max(t.Failures-1, 0)
+		locked := t.LockedUntil
+		if lock(failures) <= 0 {
+			locked = nil
+		}
+		return tx.Table("throttles").Where("key = ?", key).Updates(map[string]any{
+			"failures": failures, "locked_until": locked, "updated_at": now,
+		}).Error
+	}))
+}
+
+func (s *Store) countFailure(ctx context.Context, key string, window time.Duration, lock func(failures int64) time.Duration, unlessLocked bool) (int64, error) {
 	now := s.now()
 	var failures int64
 	err := s.tx(ctx, func(tx *gorm.DB) error {
@@ -296,6 +337,8 @@ func (s *Store) RecordFailure(ctx context.Context, key string, window time.Durat
 			t = Throttle{Key: key, Failures: 1, WindowStart: now, UpdatedAt: now}
 		case err != nil:
 			return err
+		case unlessLocked && t.LockedUntil != nil && now.Before(*t.LockedUntil):
+			return ErrLocked
 		case !now.Before(t.WindowStart.Add(window)):
 			t.Failures, t.WindowStart = 1, now
 		default:
@@ -322,7 +365,10 @@ func (s *Store) RecordFailure(ctx context.Context, key string, window time.Durat
 	})
 	if isConflictRace(err) {
 		// Two first failures raced on insert: count this one again.
-		return s.RecordFailure(ctx, key, window, lock)
+		return s.countFailure(ctx, key, window, lock, unlessLocked)
+	}
+	if errors.Is(err, ErrLocked) {
+		return 0, ErrLocked
 	}
 	return failures, mapErr(err)
 }

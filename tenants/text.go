@@ -5,14 +5,17 @@ import (
 	"unicode/utf8"
 )
 
-// Truncate returns s with invalid UTF-8 removed, cut to at most n bytes at
-// a rune boundary: what a text column may keep of a value someone else
-// chose (a user agent, a name typed in a form, a reason). Cutting bytes
-// blindly can split a multibyte character, which PostgreSQL refuses in
-// text.
+// Truncate returns s with invalid UTF-8 and NUL bytes removed, cut to at
+// most n bytes at a rune boundary: what a text column may keep of a value
+// someone else chose (a user agent, a name typed in a form, a reason, an
+// upstream's claim). PostgreSQL refuses both a NUL and a multibyte
+// character split by a blind cut in text.
 func Truncate(s string, n int) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "")
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "")
 	}
 	if n <= 0 {
 		return ""

@@ -22,6 +22,8 @@ func TestTruncate(t *testing.T) {
 		{name: "cut after a whole rune", in: "a\u20acb", n: 4, want: "a\u20ac"},
 		{name: "invalid UTF-8 dropped", in: "a\xffb", n: 10, want: "ab"},
 		{name: "zero", in: "abc", n: 0, want: ""},
+		{name: "NUL dropped", in: "a\x00b", n: 10, want: "ab"},
+		{name: "NUL and invalid UTF-8 dropped before the cut", in: "\x00\xff\u20acb", n: 3, want: "\u20ac"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

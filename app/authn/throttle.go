@@ -2,6 +2,7 @@ package authn
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"time"
@@ -248,20 +249,107 @@ func (t *Throttle) Failed(ctx context.Context, a Attempt) {
 // password does not excuse an attack from elsewhere.
 func (t *Throttle) Succeeded(ctx context.Context, a Attempt) {
 	for _, k := range a.Keys() {
-		switch k.Limit.Name {
-		case "pair", "device":
+		if a.resetBySuccess(k) {
 			if err := t.store.ResetThrottle(ctx, k.Name); err != nil {
 				slog.ErrorContext(ctx, "reset throttle", "err", err)
 			}
 		}
 	}
-	if a.Rules.Pair == nil && a.Rules.Device == nil && a.Rules.Account != nil && a.Rules.Account.Lock && a.Account != "" {
-		// Where the account's counter locks (second factors,
-		// confirmations), its owner's success clears it.
-		for _, k := range a.Keys() {
-			if k.Limit.Name == "account" {
-				_ = t.store.ResetThrottle(ctx, k.Name)
-			}
+}
+
+// resetBySuccess reports whether a success of a forgets the failures of
+// its counter k: the pair's and the browser's; and where the account's
+// counter locks (second factors, confirmations), its owner's success
+// clears it.
+func (a Attempt) resetBySuccess(k Key) bool {
+	switch k.Limit.Name {
+	case "pair", "device":
+		return true
+	case "account":
+		return a.Rules.Pair == nil && a.Rules.Device == nil && a.Rules.Account != nil && a.Rules.Account.Lock && a.Account != ""
+	}
+	return false
+}
+
+// Turn is an attempt that took its turn on the counters that lock: Begin
+// counted it as a failure on each of them before its secret is checked, so
+// that attempts sent at once get no more guesses than attempts sent one
+// after another (each check-then-count would let a burst through
+// together). Exactly one of Failed, Succeeded or Cancel ends it.
+type Turn struct {
+	Brake
+	t     *Throttle
+	a     Attempt
+	taken []Key
+}
+
+// Begin judges a before its secret is checked, as Check does, and when it
+// may go on takes its turn on each locking counter: one at a time, each a
+// compare-and-swap of its own row (no transaction holds two rows, so two
+// attempts cannot deadlock). A counter found locked by then refuses the
+// attempt, and the turns taken before it are given back. When the
+// counters cannot be written the attempt is allowed, as in Check.
+func (t *Throttle) Begin(ctx context.Context, a Attempt) *Turn {
+	u := &Turn{Brake: t.Check(ctx, a), t: t, a: a}
+	if u.Refuse {
+		return u
+	}
+	for _, k := range a.Keys() {
+		if !k.Limit.Lock {
+			continue
+		}
+		_, err := t.store.TakeTurn(ctx, k.Name, k.Limit.Window, k.Limit.Penalty)
+		switch {
+		case errors.Is(err, tenants.ErrLocked):
+			u.refund(ctx)
+			u.Refuse = true
+			return u
+		case err != nil:
+			slog.ErrorContext(ctx, "take throttle turn", "err", err)
+			continue
+		}
+		u.taken = append(u.taken, k)
+	}
+	return u
+}
+
+func (u *Turn) refund(ctx context.Context) {
+	for _, k := range u.taken {
+		if err := u.t.store.RefundFailure(ctx, k.Name, k.Limit.Penalty); err != nil {
+			slog.ErrorContext(ctx, "refund throttle turn", "err", err)
+		}
+	}
+	u.taken = nil
+}
+
+// Failed counts the failure on the counters that do not lock (the turns
+// taken are the failure's count on the others).
+func (u *Turn) Failed(ctx context.Context) {
+	for _, k := range u.a.Keys() {
+		if k.Limit.Lock {
+			continue
+		}
+		if _, err := u.t.store.RecordFailure(ctx, k.Name, k.Limit.Window, k.Limit.Penalty); err != nil {
+			slog.ErrorContext(ctx, "record throttle failure", "err", err)
 		}
 	}
 }
+
+// Succeeded gives back the turns on the counters a success does not
+// forget, and forgets what Throttle.Succeeded forgets (no refund is
+// needed there: the counter goes).
+func (u *Turn) Succeeded(ctx context.Context) {
+	kept := u.taken[:0]
+	for _, k := range u.taken {
+		if !u.a.resetBySuccess(k) {
+			kept = append(kept, k)
+		}
+	}
+	u.taken = kept
+	u.refund(ctx)
+	u.t.Succeeded(ctx, u.a)
+}
+
+// Cancel gives the turns back: the secret was never judged (the node was
+// too busy to hash it), so the attempt was no guess.
+func (u *Turn) Cancel(ctx context.Context) { u.refund(ctx) }

@@ -128,11 +128,16 @@ func TestAPIUsers(t *testing.T) {
 			_ = jsonUnmarshal(raw, &body)
 			wantProblem(t, tc.name, status, hdr, body, http.StatusBadRequest, "")
 		}
-		// An id no user can have answers 404 and never reaches the database.
-		for _, id := range []string{"a%00b", "%ff", strings.Repeat("x", 300)} {
+		// An id no user can have never reaches the database: a NUL byte
+		// or invalid UTF-8 in the path is refused before routing, as
+		// anywhere in a request (400 naming the path); a well-formed id
+		// no user has answers 404.
+		for _, id := range []string{"a%00b", "%ff"} {
 			status, hdr, body := c.do(t, http.MethodGet, base+"/"+id, nil)
-			wantProblem(t, "id "+id[:3], status, hdr, body, http.StatusNotFound, "")
+			wantProblem(t, "id "+id[:3], status, hdr, body, http.StatusBadRequest, "path")
 		}
+		status, hdr, body = c.do(t, http.MethodGet, base+"/"+strings.Repeat("x", 300), nil)
+		wantProblem(t, "a 300-character id", status, hdr, body, http.StatusNotFound, "")
 
 		// Delete: 204, then 404; the user can no longer sign in.
 		c.must(t, http.StatusNoContent, http.MethodDelete, base+"/"+bob, nil)

@@ -97,7 +97,10 @@ func (h *Handler) submitMFA(c echo.Context) error {
 		return err
 	}
 	t, ctx, u := sr.t, sr.ctx, sr.u
-	if h.throttle.Check(ctx, sr.attempt).Refuse {
+	// The code takes its turn on the counters before it is checked: codes
+	// sent at once get no more guesses than codes sent one by one.
+	turn := h.throttle.Begin(ctx, sr.attempt)
+	if turn.Refuse {
 		h.site.Audit(ctx, u.ID, u.Email, "mfa.throttled", "denied", "too many failed codes")
 		return h.renderMFA(c, t, sr.st, sr.token, errWrongCode, http.StatusUnauthorized)
 	}
@@ -109,14 +112,15 @@ func (h *Handler) submitMFA(c echo.Context) error {
 		h.site.Audit(ctx, u.ID, u.Email, "mfa.recovery_code_used", "success", "")
 	}
 	if !ok || authn.RequirementOf(sr.ar).ACR == authn.ACRPhishingResistant {
-		h.throttle.Failed(ctx, sr.attempt)
+		turn.Failed(ctx)
 		h.site.Audit(ctx, u.ID, u.Email, "mfa.failed", "failure", "wrong code")
 		return h.renderMFA(c, t, sr.st, sr.token, errWrongCode, http.StatusUnauthorized)
 	}
 	if _, err := h.store.UseLoginStep(ctx, sr.st.ID); err != nil {
+		turn.Cancel(ctx)
 		return expired()
 	}
-	h.throttle.Succeeded(ctx, sr.attempt)
+	turn.Succeeded(ctx)
 	return h.finish(c, t, sr.ar, u, authn.Proof{AMR: authn.WithSecondFactor(sr.first.AMR, authn.AMROTP), IDP: sr.first.IDP, ACR: authn.ACRMFA})
 }
 
@@ -182,14 +186,19 @@ func (h *Handler) submitEnrol(c echo.Context) error {
 	if err != nil {
 		return httperr.Internal(err)
 	}
-	if h.throttle.Check(ctx, sr.attempt).Refuse || !h.factors.CheckTOTP(ctx, f, c.FormValue("code")) {
-		h.throttle.Failed(ctx, sr.attempt)
+	turn := h.throttle.Begin(ctx, sr.attempt)
+	if turn.Refuse {
+		return h.renderEnrol(c, t, sr.st, sr.token, errWrongCode, http.StatusUnauthorized)
+	}
+	if !h.factors.CheckTOTP(ctx, f, c.FormValue("code")) {
+		turn.Failed(ctx)
 		return h.renderEnrol(c, t, sr.st, sr.token, errWrongCode, http.StatusUnauthorized)
 	}
 	if _, err := h.store.UseLoginStep(ctx, sr.st.ID); err != nil {
+		turn.Cancel(ctx)
 		return expired()
 	}
-	h.throttle.Succeeded(ctx, sr.attempt)
+	turn.Succeeded(ctx)
 	h.site.Audit(ctx, u.ID, u.Email, "mfa.enrolled", "success", tenants.FactorTOTP)
 	return h.enrolled(c, sr, authn.Proof{AMR: authn.WithSecondFactor(sr.first.AMR, authn.AMROTP), IDP: sr.first.IDP, ACR: authn.ACRMFA})
 }

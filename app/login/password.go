@@ -116,8 +116,10 @@ func (h *Handler) submitLogin(c echo.Context) error {
 	}
 	attempt := authn.Attempt{Action: "login", Rules: authn.LoginRules, Tenant: t.ID, Account: email,
 		Address: web.ClientIP(ctx), Device: h.deviceFor(c, t, email)}
-	brake := h.throttle.Check(ctx, attempt)
-	if brake.Refuse {
+	// The attempt takes its turn on the counters before its password is
+	// checked: a burst of guesses gets no more than a sequence.
+	turn := h.throttle.Begin(ctx, attempt)
+	if turn.Refuse {
 		// The time of a hash, not its work: a locked key costs nothing.
 		if err := h.hasher.Imitate(ctx); err != nil {
 			return err
@@ -125,14 +127,15 @@ func (h *Handler) submitLogin(c echo.Context) error {
 		h.site.Audit(ctx, "", email, "login.throttled", "denied", "too many failed attempts")
 		return h.renderLogin(c, t, ar, email, errWrongCredentials, http.StatusUnauthorized)
 	}
-	brake.Wait(ctx)
+	turn.Wait(ctx)
 	user, err := h.store.UserByEmail(ctx, email)
 	switch {
 	case errors.Is(err, tenants.ErrNotFound) || err == nil && user.PasswordHash == "":
 		if err := h.hasher.VerifyDummy(ctx, pw); err != nil {
+			turn.Cancel(ctx)
 			return err
 		}
-		h.throttle.Failed(ctx, attempt)
+		turn.Failed(ctx)
 		reason := "unknown email"
 		if err == nil {
 			reason = "the account has no password"
@@ -140,14 +143,16 @@ func (h *Handler) submitLogin(c echo.Context) error {
 		h.site.Audit(ctx, "", email, "login.failed", "failure", reason)
 		return h.renderLogin(c, t, ar, email, errWrongCredentials, http.StatusUnauthorized)
 	case err != nil:
+		turn.Cancel(ctx)
 		return httperr.Internal(err)
 	}
 	rehash, err := h.hasher.Verify(ctx, user.PasswordHash, pw)
 	if errors.Is(err, password.ErrBusy) {
+		turn.Cancel(ctx)
 		return err
 	}
 	if err != nil || user.DisabledAt != nil {
-		h.throttle.Failed(ctx, attempt)
+		turn.Failed(ctx)
 		reason := "wrong password"
 		if user.DisabledAt != nil && err == nil {
 			reason = "account disabled"
@@ -155,7 +160,7 @@ func (h *Handler) submitLogin(c echo.Context) error {
 		h.site.Audit(ctx, user.ID, email, "login.failed", "failure", reason)
 		return h.renderLogin(c, t, ar, email, errWrongCredentials, http.StatusUnauthorized)
 	}
-	h.throttle.Succeeded(ctx, attempt)
+	turn.Succeeded(ctx)
 	h.rememberDevice(c, t, user.Email)
 	if rehash {
 		// The stored hash is weaker than today's parameters: upgrade it

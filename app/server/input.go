@@ -1,6 +1,7 @@
 package server
 
 import (
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,8 +16,10 @@ import (
 // body limit bounds it anyway.
 const maxMultipartMemory = 64 << 10
 
-// refuseBadText answers 400 to a request whose query, form (URL-encoded or
-// multipart: every parser a handler can reach) or Basic credentials hold a
+// refuseBadText answers 400 to a request whose path, query, form
+// (URL-encoded or multipart: every parser a handler can reach, the media
+// type read as net/http reads it — any case, any parameters) or Basic
+// credentials hold a
 // NUL byte or invalid UTF-8: no identifier, token or name can contain
 // them, and PostgreSQL refuses them in text, so they are stopped before
 // any handler (or database) sees them. A form that cannot be parsed is
@@ -24,11 +27,19 @@ const maxMultipartMemory = 64 << 10
 func refuseBadText(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		field, bad := badValue(r.URL.Query())
-		if !bad && (r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch) {
-			ct := r.Header.Get("Content-Type")
-			switch {
-			case strings.HasPrefix(ct, "multipart/form-data"):
+		field, bad := "path", !clean(r.URL.Path)
+		if !bad {
+			field, bad = badValue(r.URL.Query())
+		}
+		// The media type as net/http's parsers read it: a prefix test
+		// would let "Multipart/Form-Data" past this filter into FormValue.
+		ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		// net/http reads a URL-encoded body for POST, PUT and PATCH only,
+		// but a multipart one for any method (a GET /authorize with one
+		// reaches FormParams).
+		if !bad && (ct == "multipart/form-data" || r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch) {
+			switch ct {
+			case "multipart/form-data":
 				if err := r.ParseMultipartForm(maxMultipartMemory); err != nil {
 					field, bad = "form", true
 					break
@@ -44,7 +55,7 @@ func refuseBadText(next echo.HandlerFunc) echo.HandlerFunc {
 				if !bad {
 					field, bad = badValue(r.PostForm)
 				}
-			case strings.HasPrefix(ct, "application/x-www-form-urlencoded"):
+			case "application/x-www-form-urlencoded":
 				if err := r.ParseForm(); err != nil {
 					field, bad = "form", true
 				} else {

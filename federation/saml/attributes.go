@@ -3,11 +3,11 @@ package saml
 import (
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/crewjam/saml"
 
 	"github.com/gatehouse-id/gatehouse/federation"
+	"github.com/gatehouse-id/gatehouse/tenants"
 )
 
 // Identity fields that attributes map to (federation.ConnConfig.Attributes
@@ -115,17 +115,9 @@ func first(vs []string) string {
 	return vs[0]
 }
 
-// clip bounds a value to maxValue bytes on a rune boundary.
-func clip(s string) string {
-	if len(s) <= maxValue {
-		return s
-	}
-	s = s[:maxValue]
-	for !utf8.ValidString(s) {
-		s = s[:len(s)-1]
-	}
-	return s
-}
+// clip bounds a value to maxValue bytes on a rune boundary, without NUL
+// bytes or invalid UTF-8 (tenants.Truncate, the one cut).
+func clip(s string) string { return tenants.Truncate(s, maxValue) }
 
 func looksLikeEmail(s string) bool {
 	at := strings.LastIndexByte(s, '@')

@@ -938,7 +938,7 @@ var unscopedMethods = []string{
 	"CreateSetupToken", "SetupTokenValid", "UseSetupToken",
 	// Throttling counters, whose keys name their tenant themselves, and
 	// the development outbox, the operators'.
-	"Throttles", "RecordFailure", "ResetThrottle", "AppendOutbox", "ListOutbox",
+	"Throttles", "RecordFailure", "TakeTurn", "RefundFailure", "ResetThrottle", "AppendOutbox", "ListOutbox",
 }
 
 // testTenantOpsCoverAllMethods keeps the isolation table complete: a new

@@ -927,6 +927,47 @@ func testThrottles(t *testing.T, s *tenants.Store) {
 		}
 	})
 
+	t.Run("TakeTurn and RefundFailure", func(t *testing.T) {
+		key := "login:pair:" + suffix()
+		// Locks from the third failure on.
+		lock := func(n int64) time.Duration {
+			if n > 2 {
+				return time.Minute
+			}
+			return 0
+		}
+		for i := int64(1); i <= 3; i++ {
+			if n, err := s.TakeTurn(ctx, key, window, lock); err != nil || n != i {
+				t.Fatalf("turn %d: %d, %v", i, n, err)
+			}
+		}
+		// Locked now: no turn, nothing counted.
+		if _, err := s.TakeTurn(ctx, key, window, lock); !errors.Is(err, tenants.ErrLocked) {
+			t.Fatalf("a turn on a locked key: %v, want ErrLocked", err)
+		}
+		// The third gives its turn back: two failures, no lock.
+		if err := s.RefundFailure(ctx, key, lock); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := s.Throttles(ctx, []string{key})
+		if err != nil || len(rows) != 1 || rows[0].Failures != 2 || rows[0].LockedUntil != nil {
+			t.Fatalf("after a refund: %+v, %v", rows, err)
+		}
+		if n, err := s.TakeTurn(ctx, key, window, lock); err != nil || n != 3 {
+			t.Fatalf("a turn after the refund: %d, %v", n, err)
+		}
+		// A refund of a key reset meanwhile is nothing.
+		if err := s.ResetThrottle(ctx, key); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RefundFailure(ctx, key, lock); err != nil {
+			t.Fatal(err)
+		}
+		if rows, _ := s.Throttles(ctx, []string{key}); len(rows) != 0 {
+			t.Fatalf("a refund made a counter: %+v", rows)
+		}
+	})
+
 	t.Run("Throttles", func(t *testing.T) {
 		t0 := clk.Now()
 		short, long, unasked, open := "short-"+suffix(), "long-"+suffix(), "unasked-"+suffix(), "open-"+suffix()
