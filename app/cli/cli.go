@@ -379,7 +379,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	logger := server.NewLogger(cfg, env.Stderr)
 	// The engine logs each route it registers while the server is built;
 	// that is noise, so the configured level applies from the start of
 	// serving.
@@ -395,7 +395,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if len(applied) > 0 {
 		slog.Info("applied migrations", "migrations", strings.Join(applied, ", "))
 	}
-	srv, err := server.New(cfg, server.Deps{Store: store})
+	srv, err := server.New(cfg, server.Deps{Store: store, Logger: logger})
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,12 @@ const (
 	ModeProduction  = "production"
 )
 
+// Log formats: slog's key=value text, or one JSON object a line.
+const (
+	LogText = "text"
+	LogJSON = "json"
+)
+
 // Config is Gatehouse's validated configuration.
 type Config struct {
 	// BaseURL is the apex: the console lives here and tenant acme is served
@@ -71,6 +77,9 @@ type Config struct {
 	AnonymousRate Rate
 	// LogLevel is the minimum level logged.
 	LogLevel slog.Level
+	// LogFormat is LogText or LogJSON (GATEHOUSE_LOG_FORMAT; text in
+	// development mode, JSON in production).
+	LogFormat string
 	// SMTP is how email is sent; nil means not configured (development
 	// mode then keeps mail in an outbox).
 	SMTP *SMTP
@@ -198,6 +207,15 @@ func Load(getenv func(string) string, o Overrides) (*Config, error) {
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(get("GATEHOUSE_LOG_LEVEL", "info"))); err != nil {
 		return nil, fmt.Errorf("GATEHOUSE_LOG_LEVEL: %w", err)
+	}
+	format := LogText
+	if c.Mode == ModeProduction {
+		format = LogJSON
+	}
+	switch c.LogFormat = get("GATEHOUSE_LOG_FORMAT", format); c.LogFormat {
+	case LogText, LogJSON:
+	default:
+		return nil, fmt.Errorf("GATEHOUSE_LOG_FORMAT must be %q or %q", LogText, LogJSON)
 	}
 	if c.UpstreamAllowHosts, err = upstream.ParseAllowList(get("GATEHOUSE_UPSTREAM_ALLOW_HOSTS", "")); err != nil {
 		return nil, fmt.Errorf("GATEHOUSE_UPSTREAM_ALLOW_HOSTS: %w", err)

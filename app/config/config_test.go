@@ -53,6 +53,25 @@ func TestLoad(t *testing.T) {
 					t.Fatal(c.Mode, c.UpstreamAllowHosts)
 				}
 			}},
+		{"production logs JSON", map[string]string{"GATEHOUSE_BASE_URL": "https://id.example.com", "GATEHOUSE_MASTER_KEY": key}, "",
+			func(t *testing.T, c *config.Config) {
+				if c.LogFormat != config.LogJSON {
+					t.Fatal(c.LogFormat)
+				}
+			}},
+		{"development logs text", map[string]string{"GATEHOUSE_MASTER_KEY": key}, "",
+			func(t *testing.T, c *config.Config) {
+				if c.LogFormat != config.LogText {
+					t.Fatal(c.LogFormat)
+				}
+			}},
+		{"log format set", map[string]string{"GATEHOUSE_MASTER_KEY": key, "GATEHOUSE_LOG_FORMAT": "json"}, "",
+			func(t *testing.T, c *config.Config) {
+				if c.LogFormat != config.LogJSON {
+					t.Fatal(c.LogFormat)
+				}
+			}},
+		{"unknown log format", map[string]string{"GATEHOUSE_MASTER_KEY": key, "GATEHOUSE_LOG_FORMAT": "logfmt"}, "GATEHOUSE_LOG_FORMAT", nil},
 		{"production needs a master key", map[string]string{"GATEHOUSE_BASE_URL": "https://id.example.com"}, "GATEHOUSE_MASTER_KEY is required", nil},
 		{"production needs https", map[string]string{"GATEHOUSE_BASE_URL": "http://id.example.com", "GATEHOUSE_MASTER_KEY": key}, "production needs https", nil},
 		{"explicit production on localhost needs a key", map[string]string{"GATEHOUSE_MODE": "production", "GATEHOUSE_BASE_URL": "https://localhost"}, "GATEHOUSE_MASTER_KEY is required", nil},

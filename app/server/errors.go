@@ -3,7 +3,6 @@ package server
 import (
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"math"
 	"net/http"
 	"strconv"
@@ -42,7 +41,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if e.RetryAfter > 0 {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
 	} else if e.Status >= 500 {
-		slog.ErrorContext(req.Context(), "request failed", "method", req.Method, "path", req.URL.Path, "request_id", reqID, "err", e.Error())
+		s.log.ErrorContext(req.Context(), "request failed", "method", req.Method, "path", req.URL.Path, "err", e.Error())
 	}
 	if e.Challenge != "" {
 		c.Response().Header().Set("WWW-Authenticate", e.Challenge)

@@ -3,7 +3,6 @@ package server
 import (
 	"github.com/a-h/templ"
 	"io/fs"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -34,7 +33,7 @@ func (s *Server) routes(signin *login.Handler, acct *account.Handler, con *conso
 
 	e.Use(requestID)
 	e.Use(s.observe)
-	e.Use(accessLog)
+	e.Use(s.accessLog)
 	e.Use(middleware.Recover())
 	e.Use(s.securityHeaders)
 	e.Use(middleware.BodyLimit(maxBody))
@@ -139,8 +138,9 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // accessLog logs one line per request: never the query string, which can
-// carry codes and state.
-func accessLog(next echo.HandlerFunc) echo.HandlerFunc {
+// carry codes and state. The logger adds the request id and tenant from
+// the request's context.
+func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
 		err := next(c)
@@ -151,12 +151,8 @@ func accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		attrs := []any{
 			"method", req.Method, "host", req.Host, "path", req.URL.Path,
 			"status", c.Response().Status, "duration_ms", time.Since(start).Milliseconds(),
-			"request_id", c.Response().Header().Get(echo.HeaderXRequestID),
 		}
-		if t, ok := tenants.FromContext(req.Context()); ok {
-			attrs = append(attrs, "tenant", t.Slug)
-		}
-		slog.DebugContext(req.Context(), "http request", attrs...)
+		s.log.DebugContext(req.Context(), "http request", attrs...)
 		return nil
 	}
 }

@@ -42,6 +42,7 @@ import (
 // Server is a Gatehouse node.
 type Server struct {
 	cfg      *config.Config
+	log      *slog.Logger
 	store    *tenants.Store
 	cache    *cache.Cache
 	keys     *keyring.Keyring
@@ -109,6 +110,9 @@ type Deps struct {
 	// Metrics are the node's collectors; nil makes a registry of the
 	// node's own.
 	Metrics *metrics.Metrics
+	// Logger is the node's logger (NewLogger); nil logs to slog's default
+	// handler, still with each request's id and tenant.
+	Logger *slog.Logger
 }
 
 // New builds a Server. The store must be migrated.
@@ -122,7 +126,10 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		p := password.DefaultParams()
 		hasher = password.New(p, password.DefaultBound(p))
 	}
-	s := &Server{cfg: cfg, store: deps.Store, metrics: deps.Metrics}
+	s := &Server{cfg: cfg, store: deps.Store, metrics: deps.Metrics, log: deps.Logger}
+	if s.log == nil {
+		s.log = slog.New(requestHandler{slog.Default().Handler()})
+	}
 	if s.metrics == nil {
 		s.metrics = metrics.New()
 	}
@@ -242,9 +249,9 @@ func (s *Server) Background(ctx context.Context) {
 		defer t.Stop()
 		for {
 			if n, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
-				slog.WarnContext(ctx, "delete expired rows", "err", err)
+				s.log.WarnContext(ctx, "delete expired rows", "err", err)
 			} else if n > 0 {
-				slog.InfoContext(ctx, "deleted expired rows", "rows", n)
+				s.log.InfoContext(ctx, "deleted expired rows", "rows", n)
 			}
 			select {
 			case <-ctx.Done():
@@ -333,7 +340,7 @@ func (s *Server) MetricsHandler() http.Handler {
 func (s *Server) shutdown(ctx context.Context, srv *http.Server, errc <-chan error) error {
 	s.draining.Store(true)
 	start := time.Now()
-	slog.InfoContext(ctx, "shutting down: finishing in-flight requests", "timeout", s.cfg.ShutdownTimeout)
+	s.log.InfoContext(ctx, "shutting down: finishing in-flight requests", "timeout", s.cfg.ShutdownTimeout)
 	ctx, stop := context.WithTimeout(ctx, s.cfg.ShutdownTimeout)
 	defer stop()
 	if err := srv.Shutdown(ctx); err != nil {
@@ -345,7 +352,7 @@ func (s *Server) shutdown(ctx context.Context, srv *http.Server, errc <-chan err
 	if err := s.store.FlushAudit(ctx); err != nil {
 		return fmt.Errorf("shutdown: audit events not written within %s: %w", s.cfg.ShutdownTimeout, err)
 	}
-	slog.InfoContext(ctx, "shut down", "took", time.Since(start).Round(time.Millisecond))
+	s.log.InfoContext(ctx, "shut down", "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

@@ -67,11 +67,34 @@ func (s *Server) requestHost(c echo.Context) string {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
-	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	if len(host) > 253 {
+	host = strings.TrimSuffix(host, ".")
+	if len(host) > 253 || !validHost(host) {
 		return ""
 	}
-	return host
+	return strings.ToLower(host)
+}
+
+// validHost reports whether host (port stripped) is a DNS name of ASCII
+// letters, digits, dots, hyphens and underscores without empty labels,
+// or an IPv6 literal.
+// Anything else (a second port, a path, NUL, a Unicode look-alike such as
+// the Kelvin sign, which strings.ToLower folds to "k") names no tenant:
+// net/http refuses such a Host header, but X-Forwarded-Host is unchecked.
+func validHost(host string) bool {
+	if strings.Contains(host, ":") {
+		ip := net.ParseIP(host)
+		return ip != nil && ip.To4() == nil
+	}
+	if strings.HasPrefix(host, ".") || strings.HasSuffix(host, ".") || strings.Contains(host, "..") {
+		return false // an empty label
+	}
+	for i := 0; i < len(host); i++ {
+		b := host[i]
+		if !('a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || b == '.' || b == '-' || b == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Server) fromTrustedProxy(remoteAddr string) bool {

@@ -240,25 +240,29 @@ func (h *Hasher) Imitate(ctx context.Context) error {
 func (h *Hasher) Computed() uint64 { return h.computed.Load() }
 
 func decode(encoded string) (p Params, salt, key []byte, err error) {
+	// Only the canonical form Hash writes: Sscanf alone would also take
+	// "p=1x", "v=+19" or "m=01", so each field must print back as itself.
 	parts := strings.Split(encoded, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" {
+	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
 		return p, nil, nil, errors.New("password: not an argon2id PHC string")
 	}
 	var v int
-	if _, err := fmt.Sscanf(parts[2], "v=%d", &v); err != nil || v != argon2.Version {
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &v); err != nil || v != argon2.Version || parts[2] != fmt.Sprintf("v=%d", v) {
 		return p, nil, nil, errors.New("password: unsupported argon2 version")
 	}
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil {
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil ||
+		parts[3] != fmt.Sprintf("m=%d,t=%d,p=%d", p.Memory, p.Time, p.Threads) {
 		return p, nil, nil, errors.New("password: bad argon2 parameters")
 	}
 	if p.Memory == 0 || p.Time == 0 || p.Threads == 0 || p.Memory > 4*1024*1024 || p.Time > 100 {
 		return p, nil, nil, errors.New("password: argon2 parameters out of range")
 	}
-	b64 := base64.RawStdEncoding
-	if salt, err = b64.DecodeString(parts[4]); err != nil {
+	b64 := base64.RawStdEncoding.Strict()
+	// The decoder skips \r and \n: compare the re-encoding too.
+	if salt, err = b64.DecodeString(parts[4]); err != nil || b64.EncodeToString(salt) != parts[4] {
 		return p, nil, nil, errors.New("password: bad salt")
 	}
-	if key, err = b64.DecodeString(parts[5]); err != nil || len(key) < 16 {
+	if key, err = b64.DecodeString(parts[5]); err != nil || len(key) < 16 || b64.EncodeToString(key) != parts[5] {
 		return p, nil, nil, errors.New("password: bad hash")
 	}
 	return p, salt, key, nil

@@ -1,0 +1,55 @@
+package password
+
+import (
+	"encoding/base64"
+	"fmt"
+	"testing"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// FuzzDecode feeds arbitrary strings to the PHC parser that reads every
+// stored password hash. It must never panic, must keep its parameter
+// bounds (a stored hash decides how much memory Verify allocates), and
+// must accept only the canonical form Hash writes: what it accepts
+// re-encodes to exactly the input.
+func FuzzDecode(f *testing.F) {
+	h := New(small, Bound{})
+	good, err := h.Hash(f.Context(), "correct horse battery staple")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range []string{
+		good,
+		"$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$ZGlnZXN0ZGlnZXN0ZGlnZXN0ZGlnZXN0ZGlnZXN0",
+		"$argon2i$v=19$m=1024,t=1,p=1$c2FsdA$ZGlnZXN0ZGlnZXN0ZGlnZXN0",
+		"$argon2id$v=16$m=1024,t=1,p=1$c2FsdA$ZGlnZXN0ZGlnZXN0ZGlnZXN0",
+		"$argon2id$v=19$m=4294967295,t=1,p=1$c2FsdA$ZGlnZXN0ZGlnZXN0ZGlnZXN0",
+		"$argon2id$v=19$m=1024,t=1,p=256$c2FsdA$ZGlnZXN0ZGlnZXN0ZGlnZXN0",
+		"$argon2id$v=19$m=1024,t=1,p=1x$c2FsdA$ZGlnZXN0ZGlnZXN0ZGlnZXN0",
+		"$argon2id$v=19$m=-1,t=1,p=1$c2FsdA$ZGlnZXN0ZGlnZXN0ZGlnZXN0",
+		"$argon2id$v=19$m=1024,t=1,p=1$$",
+		"$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy",
+		"", "$", "$$$$$", "\x00$argon2id",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, encoded string) {
+		p, salt, key, err := decode(encoded)
+		if err != nil {
+			return
+		}
+		if p.Memory == 0 || p.Memory > 4*1024*1024 || p.Time == 0 || p.Time > 100 || p.Threads == 0 {
+			t.Fatalf("decode(%q) accepted out-of-range parameters %+v", encoded, p)
+		}
+		if len(key) < 16 {
+			t.Fatalf("decode(%q) accepted a %d-byte hash", encoded, len(key))
+		}
+		b64 := base64.RawStdEncoding
+		again := fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
+			argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key))
+		if again != encoded {
+			t.Fatalf("decode accepted the non-canonical %q (canonical: %q)", encoded, again)
+		}
+	})
+}
