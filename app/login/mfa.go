@@ -39,7 +39,9 @@ func (h *Handler) renderMFA(c echo.Context, t *tenants.Tenant, st *tenants.Login
 		return httperr.Internal(err)
 	}
 	v := views.MFAView{Meta: web.Meta(t, "Two-step verification"), Step: token, Error: msg, CSRF: h.site.CSRF(c, t)}
-	for _, f := range fs {
+	var data stepData
+	_ = json.Unmarshal([]byte(st.Data), &data)
+	for _, f := range usable(fs, data.proof()) {
 		v.HasTOTP = v.HasTOTP || f.Type == tenants.FactorTOTP
 		v.HasWebAuthn = v.HasWebAuthn || f.Type == tenants.FactorWebAuthn
 	}
@@ -103,7 +105,7 @@ func (h *Handler) submitMFA(c echo.Context) error {
 	}
 	ok := false
 	if code := c.FormValue("code"); code != "" {
-		ok = h.checkCode(ctx, u.ID, code)
+		ok = h.checkCode(ctx, u.ID, sr.first, code)
 	} else if rc := c.FormValue("recovery_code"); rc != "" && h.factors.UseRecoveryCode(ctx, u.ID, rc) {
 		ok = true
 		h.site.Audit(ctx, u.ID, u.Email, "mfa.recovery_code_used", "success", "")
@@ -117,15 +119,17 @@ func (h *Handler) submitMFA(c echo.Context) error {
 		return expired()
 	}
 	h.throttle.Succeeded(ctx, sr.attempt)
-	return h.finish(c, t, sr.ar, u, authn.Proof{AMR: authn.WithSecondFactor(sr.first.AMR, authn.AMROTP), IDP: sr.first.IDP, ACR: authn.ACRMFA})
+	return h.finish(c, t, sr.ar, u, sr.first.With(authn.AMROTP, authn.ACRMFA))
 }
 
-// checkCode checks code against the user's confirmed TOTP factors.
-func (h *Handler) checkCode(ctx context.Context, userID, code string) bool {
+// checkCode checks code against the user's confirmed TOTP factors that
+// the step after first may use.
+func (h *Handler) checkCode(ctx context.Context, userID string, first authn.Proof, code string) bool {
 	fs, err := h.factors.Confirmed(ctx, userID)
 	if err != nil {
 		return false
 	}
+	fs = usable(fs, first)
 	for i := range fs {
 		if fs[i].Type == tenants.FactorTOTP && h.factors.CheckTOTP(ctx, &fs[i], code) {
 			return true
@@ -191,7 +195,7 @@ func (h *Handler) submitEnrol(c echo.Context) error {
 	}
 	h.throttle.Succeeded(ctx, sr.attempt)
 	h.site.Audit(ctx, u.ID, u.Email, "mfa.enrolled", "success", tenants.FactorTOTP)
-	return h.enrolled(c, sr, authn.Proof{AMR: authn.WithSecondFactor(sr.first.AMR, authn.AMROTP), IDP: sr.first.IDP, ACR: authn.ACRMFA})
+	return h.enrolled(c, sr, sr.first.With(authn.AMROTP, authn.ACRMFA))
 }
 
 // enrolled ends a login whose user just set up their first second factor:

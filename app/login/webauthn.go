@@ -104,7 +104,7 @@ func (h *Handler) submitMFAWebAuthn(c echo.Context) error {
 	}
 	h.throttle.Succeeded(ctx, sr.attempt)
 	h.site.Audit(ctx, u.ID, u.Email, "mfa.webauthn_used", "success", "")
-	return h.finish(c, t, sr.ar, u, authn.Proof{AMR: authn.WithSecondFactor(sr.first.AMR, authn.AMRHWK), IDP: sr.first.IDP, ACR: authn.ACRPhishingResistant})
+	return h.finish(c, t, sr.ar, u, sr.first.With(authn.AMRHWK, authn.ACRPhishingResistant))
 }
 
 // passkeyOptions begins a passwordless login for an auth request.
@@ -212,5 +212,5 @@ func (h *Handler) submitEnrolWebAuthn(c echo.Context) error {
 	}
 	h.throttle.Succeeded(ctx, sr.attempt)
 	h.site.Audit(ctx, u.ID, u.Email, "mfa.enrolled", "success", "webauthn")
-	return h.enrolled(c, sr, authn.Proof{AMR: authn.WithSecondFactor(sr.first.AMR, authn.AMRHWK), IDP: sr.first.IDP, ACR: authn.ACRPhishingResistant})
+	return h.enrolled(c, sr, sr.first.With(authn.AMRHWK, authn.ACRPhishingResistant))
 }

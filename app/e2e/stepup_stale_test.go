@@ -1,0 +1,102 @@
+package e2e
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse/tenants"
+)
+
+// TestStaleSessionCannotEnrol: a session that signed in with one factor
+// (a stolen cookie, an hour old) meets a tenant that now requires two.
+// The session alone must not set up a second factor (the thief's
+// authenticator app, and with it a fresh, strong session): the user signs
+// in again with the password first, and only then enrols.
+func TestStaleSessionCannotEnrol(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		f := e.fixture("acme")
+		thief := e.browser()
+		fl, p := f.begin(thief)
+		fl.finish(fl.password(p)).want(t, []string{"pwd"}, "")
+		f.staleSession(t, thief)
+		f.setMFAPolicy(t, tenants.MFARequired)
+
+		fl, p = f.begin(thief)
+		if isEnrol(p) || !isLogin(p) {
+			t.Fatalf("a one-factor session under a required policy: want the login form, got %d %s:\n%s", p.status, p.location, p.body)
+		}
+		// prompt=none shows no page: interaction_required.
+		fl2, p2 := f.begin(thief, "prompt", "none")
+		if got := fl2.callbackError(p2); got != "interaction_required" {
+			t.Fatalf("prompt=none of a session that must sign in again: error %q", got)
+		}
+		// The account pages send it to sign in too, not to enrolment.
+		acct := thief.get(f.issuer + "/account")
+		if acct.status != http.StatusFound || !strings.HasPrefix(acct.location, "/login?id=") {
+			t.Fatalf("account page: %d %s", acct.status, acct.location)
+		}
+		if q := fl.follow(thief.get(resolve(f.issuer, acct.location))); isEnrol(q) || !isLogin(q) {
+			t.Fatalf("the account page's sign-in of a one-factor session: want the login form, got %d:\n%s", q.status, q.body)
+		}
+		if n := f.factorCount(t); n != 0 {
+			t.Fatalf("%d factors", n)
+		}
+		// With the password it is the user: enrolment, then tokens.
+		if p = fl.password(p); !isEnrol(p) {
+			t.Fatalf("after the password: want enrolment, got %d:\n%s", p.status, p.body)
+		}
+	})
+}
+
+// TestStepUpKeepsAuthTime: a second factor makes an old session stronger,
+// not fresher. Stepping an hour-old password session up with the
+// authenticator app keeps its auth_time (in the ID token, and for the
+// account page, whose sensitive changes still need a confirmation), and a
+// max_age the hour exceeds still asks for the password.
+func TestStepUpKeepsAuthTime(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		f := e.fixture("acme")
+		f.setMFAPolicy(t, tenants.MFARequired)
+		app, _, _ := f.enrolTOTP(t, e.browser())
+		f.setMFAPolicy(t, tenants.MFAOptional)
+		b := e.browser()
+		fl, p := f.begin(b)
+		p = fl.password(p)
+		fl.finish(fl.mfaCode(p, "code", app.code(t)))
+		// Back to one factor, an hour ago (MFA off for that sign-in).
+		f.setMFAPolicy(t, tenants.MFAOff)
+		b = e.browser()
+		fl, p = f.begin(b)
+		fl.finish(fl.password(p)).want(t, []string{"pwd"}, "")
+		f.setMFAPolicy(t, tenants.MFAOptional)
+		f.staleSession(t, b)
+		hourAgo := e.store.Now().Add(-time.Hour).Unix()
+
+		fl, p = f.begin(b, "acr_values", acrMFA)
+		if !isMFA(p) {
+			t.Fatalf("step-up: want the MFA page, got %d %s:\n%s", p.status, p.location, p.body)
+		}
+		c := fl.finish(fl.mfaCode(p, "code", app.code(t)))
+		c.want(t, []string{"pwd", "otp", "mfa"}, acrMFA)
+		if c.AuthTime > hourAgo+5 {
+			t.Fatalf("the step-up's auth_time = %d, want the password's (%d)", c.AuthTime, hourAgo)
+		}
+		// Not fresh: recovery codes need a confirmation.
+		acct := b.get(f.issuer + "/account")
+		if acct.status != http.StatusOK {
+			t.Fatalf("account page after the step-up: %d %s", acct.status, acct.location)
+		}
+		csrf := field(t, csrfField, acct.body)
+		if q := f.accountPost(b, csrf, "/account/mfa/recovery", url.Values{}); len(recoveryItem.FindAllString(q.body, -1)) == 10 {
+			t.Fatal("a step-up with the second factor alone made new recovery codes without a confirmation")
+		}
+		// max_age below the hour: the password again.
+		fl, p = f.begin(b, "max_age", "600")
+		if !isLogin(p) {
+			t.Fatalf("max_age=600 after a step-up of an hour-old sign-in: want the login form, got %d %s:\n%s", p.status, p.location, p.body)
+		}
+	})
+}
