@@ -1,0 +1,59 @@
+package e2e
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/gatehouse-id/gatehouse/tenants"
+)
+
+// TestMFAConcurrentCodePassesOnce is finding 12a at the sign-in: one TOTP
+// code submitted at once by several sign-ins of the account (a phished
+// code replayed in a race, say) completes one of them; the others are
+// told the code is wrong (the factor's last step is claimed by a
+// compare-and-swap).
+func TestMFAConcurrentCodePassesOnce(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		f := e.fixture("acme")
+		f.setMFAPolicy(t, tenants.MFARequired)
+		app, _, _ := f.enrolTOTP(t, e.browser())
+		const n = 6
+		flows := make([]*oidcFlow, n)
+		pages := make([]*page, n)
+		for i := range n {
+			fl, p := f.begin(e.browser())
+			if p = fl.password(p); !isMFA(p) {
+				t.Fatalf("want the MFA page, got %d:\n%s", p.status, p.body)
+			}
+			flows[i], pages[i] = fl, p
+		}
+		code := app.code(t)
+		var wg sync.WaitGroup
+		passed := make([]bool, n)
+		start := make(chan struct{})
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				form := url.Values{"step": {field(t, stepField, pages[i].body)}, "csrf_token": {field(t, csrfField, pages[i].body)}, "code": {code}}
+				<-start
+				p := flows[i].b.post(f.issuer+"/login/mfa", form)
+				passed[i] = p.status == http.StatusSeeOther && !strings.Contains(p.body, wrongCodeText)
+			}()
+		}
+		close(start)
+		wg.Wait()
+		ok := 0
+		for _, p := range passed {
+			if p {
+				ok++
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("one code completed %d sign-ins at once, want 1", ok)
+		}
+	})
+}
