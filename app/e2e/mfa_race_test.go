@@ -57,3 +57,39 @@ func TestMFAConcurrentCodePassesOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestMFAStepCompletesItsOwnRequest: the second-factor proof completes
+// the authorization request its step was made for, whatever the form
+// says, and only in the browser that started it; another request of the
+// same browser waiting at its own MFA step is not completed by it.
+func TestMFAStepCompletesItsOwnRequest(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		f := e.fixture("acme")
+		f.setMFAPolicy(t, tenants.MFARequired)
+		app, _, _ := f.enrolTOTP(t, e.browser())
+		b := e.browser()
+		flX, pX := f.begin(b)
+		pX = flX.password(pX)
+		flY, pY := f.begin(b)
+		idY := field(t, idField, pY.body)
+		pY = flY.password(pY)
+		if !isMFA(pX) || !isMFA(pY) {
+			t.Fatalf("want two MFA pages, got %d and %d", pX.status, pY.status)
+		}
+		// Another browser cannot use X's step, even with the right code.
+		other := e.browser()
+		q := other.post(f.issuer+"/login/mfa", url.Values{"step": {field(t, stepField, pX.body)}, "csrf_token": {field(t, csrfField, pX.body)}, "code": {app.code(t)}})
+		if q.status == http.StatusSeeOther {
+			t.Fatalf("another browser completed the step: %d %s", q.status, q.location)
+		}
+		// X's step, with Y's request id slipped into the form: X
+		// completes (its state comes back), Y still waits for its code.
+		stepY := field(t, stepField, pY.body)
+		p := flX.post("/login/mfa", url.Values{"step": {field(t, stepField, pX.body)}, "csrf_token": {field(t, csrfField, pX.body)},
+			"code": {app.code(t)}, "id": {idY}})
+		flX.finish(p).want(t, []string{"pwd", "otp", "mfa"}, acrMFA)
+		if again := b.get(f.issuer + "/login/mfa?step=" + url.QueryEscape(stepY)); !isMFA(again) {
+			t.Fatalf("Y's step after X completed: want its MFA page still, got %d %s", again.status, again.location)
+		}
+	})
+}

@@ -45,9 +45,11 @@ func (h *Handler) renderMFA(c echo.Context, t *tenants.Tenant, st *tenants.Login
 		v.HasTOTP = v.HasTOTP || f.Type == tenants.FactorTOTP
 		v.HasWebAuthn = v.HasWebAuthn || f.Type == tenants.FactorWebAuthn
 	}
-	if ar, err := h.store.AuthRequestByID(ctx, st.AuthRequestID); err == nil {
-		v.OnlyWebAuthn = authn.RequirementOf(ar).ACR == authn.ACRPhishingResistant
+	ar, err := h.request(c, t, st.AuthRequestID)
+	if err != nil {
+		return err
 	}
+	v.OnlyWebAuthn = authn.RequirementOf(ar).ACR == authn.ACRPhishingResistant
 	return web.Render(c, status, views.MFAPage(v))
 }
 
