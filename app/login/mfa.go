@@ -91,7 +91,7 @@ func (h *Handler) stepForm(c echo.Context, purpose string) (*stepRequest, error)
 	var data stepData
 	_ = json.Unmarshal([]byte(st.Data), &data)
 	return &stepRequest{t: t, ctx: ctx, token: token, st: st, ar: ar, u: u, first: data.proof(),
-		attempt: authn.Attempt{Action: "mfa", Rules: authn.SecondFactorRules, Tenant: t.ID, Account: u.ID, Address: web.ClientIP(ctx)}}, nil
+		attempt: authn.SecondFactorAttempt(t.ID, u.ID, web.ClientIP(ctx), h.trustedDeviceFor(c, t, u.ID))}, nil
 }
 
 // submitMFA checks a TOTP or recovery code for the second step.

@@ -143,6 +143,11 @@ func (h *Handler) establish(c echo.Context, t *tenants.Tenant, ar *tenants.AuthR
 	if err := h.provider.Authenticated(ctx, ar, fromSession(sess)); err != nil {
 		return err
 	}
+	if authn.Meets(p.ACR, authn.ACRMFA) {
+		// Two factors from this browser: its own second-factor failures
+		// are what throttling judges it by from now on.
+		h.site.RememberDevice(c, t, web.TrustedDeviceCookie, u.ID)
+	}
 	if err := h.store.RecordLogin(ctx, u.ID, h.store.Now(), ""); err != nil {
 		return httperr.Internal(err)
 	}
