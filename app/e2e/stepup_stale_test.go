@@ -100,3 +100,45 @@ func TestStepUpKeepsAuthTime(t *testing.T) {
 		}
 	})
 }
+
+// TestStepUpNotWithTheSessionsOwnPasskey: a stolen session, fresh enough
+// to add a passkey of the thief's, cannot later step itself up to
+// phishing resistance with that passkey: the step-up asks for a factor
+// the user had before the session's sign-in (the user's own passkey), and
+// the second-factor ceremony neither offers nor accepts the session's.
+func TestStepUpNotWithTheSessionsOwnPasskey(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		f := e.fixture("acme")
+		f.setMFAPolicy(t, tenants.MFARequired)
+		app, _, _ := f.enrolTOTP(t, e.browser())
+		addKey := func(b *browser) *softKey {
+			fl, p := f.begin(b)
+			fl.finish(fl.mfaCode(fl.password(p), "code", app.code(t)))
+			csrf := field(t, csrfField, f.accountPage(b).body)
+			key := &softKey{t: t}
+			opts := fl.options("/account/webauthn/options")
+			if q := b.post(f.issuer+"/account/webauthn", url.Values{"csrf_token": {csrf}, "credential": {key.create(f.issuer, opts)}}); q.location != "/account?done=passkey-added" {
+				t.Fatalf("adding a passkey from a fresh session: %d %s", q.status, q.location)
+			}
+			return key
+		}
+		addKey(e.browser()) // the user's own, in an earlier sign-in
+		thief := e.browser()
+		key := addKey(thief)
+		f.staleSession(t, thief)
+
+		fl, p := f.begin(thief, "acr_values", acrPhishing)
+		if !isMFA(p) {
+			t.Fatalf("step-up: want the MFA page, got %d %s:\n%s", p.status, p.location, p.body)
+		}
+		step := field(t, stepField, p.body)
+		opts := fl.options("/login/mfa/webauthn/options?step=" + url.QueryEscape(step))
+		if strings.Contains(string(opts), b64url.EncodeToString(key.id)) {
+			t.Errorf("the step-up offers the session's own passkey: %s", opts)
+		}
+		q := fl.post("/login/mfa/webauthn", url.Values{"step": {step}, "csrf_token": {field(t, csrfField, p.body)}, "credential": {key.get(f.issuer, "", opts)}})
+		if q.status != http.StatusUnauthorized {
+			t.Fatalf("a stale session stepped itself up with the passkey it added: %d %s", q.status, q.location)
+		}
+	})
+}
