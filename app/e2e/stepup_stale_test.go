@@ -142,3 +142,33 @@ func TestStepUpNotWithTheSessionsOwnPasskey(t *testing.T) {
 		}
 	})
 }
+
+// TestStepUpNotWithTheSessionsOwnRecoveryCodes: recovery codes a session
+// made (minutes-fresh, as a thief's copy is) do not step that session up
+// later; the user's factor from before the session does.
+func TestStepUpNotWithTheSessionsOwnRecoveryCodes(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		f := e.fixture("acme")
+		f.setMFAPolicy(t, tenants.MFARequired)
+		app, _, _ := f.enrolTOTP(t, e.browser())
+		f.setMFAPolicy(t, tenants.MFAOff)
+		thief := e.browser()
+		fl, p := f.begin(thief)
+		fl.finish(fl.password(p)).want(t, []string{"pwd"}, "")
+		csrf := field(t, csrfField, f.accountPage(thief).body)
+		q := f.accountPost(thief, csrf, "/account/mfa/recovery", url.Values{})
+		codes := recoveryItem.FindAllStringSubmatch(q.body, -1)
+		if len(codes) != 10 {
+			t.Fatalf("recovery codes from a fresh session: %d\n%s", q.status, q.body)
+		}
+		f.staleSession(t, thief)
+
+		fl, p = f.begin(thief, "acr_values", acrMFA)
+		r := fl.mfaCode(p, "recovery_code", codes[0][1])
+		if r.status != http.StatusUnauthorized {
+			t.Fatalf("a stale session stepped itself up with recovery codes it made: %d %s", r.status, r.location)
+		}
+		// The authenticator app the user had before does.
+		fl.finish(fl.mfaCode(p, "code", app.code(t))).want(t, []string{"pwd", "otp", "mfa"}, acrMFA)
+	})
+}

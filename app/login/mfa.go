@@ -108,7 +108,7 @@ func (h *Handler) submitMFA(c echo.Context) error {
 	ok := false
 	if code := c.FormValue("code"); code != "" {
 		ok = h.checkCode(ctx, u.ID, sr.first, code)
-	} else if rc := c.FormValue("recovery_code"); rc != "" && h.factors.UseRecoveryCode(ctx, u.ID, rc) {
+	} else if rc := c.FormValue("recovery_code"); rc != "" && h.factors.UseRecoveryCode(ctx, u.ID, rc, sr.first.AuthTime) {
 		ok = true
 		h.site.Audit(ctx, u.ID, u.Email, "mfa.recovery_code_used", "success", "")
 	}

@@ -185,11 +185,16 @@ func (m *Factors) NewRecoveryCodes(ctx context.Context, userID string) ([]string
 	return codes, m.store.ReplaceRecoveryCodes(ctx, userID, hashes)
 }
 
-// UseRecoveryCode spends the user's recovery code typed, if it is one.
-func (m *Factors) UseRecoveryCode(ctx context.Context, userID, typed string) bool {
+// UseRecoveryCode spends the user's recovery code typed, if it is one
+// and, when madeBefore is set, was made no later than that (a step-up of
+// a session spends only codes the user had when the session signed in).
+func (m *Factors) UseRecoveryCode(ctx context.Context, userID, typed string, madeBefore time.Time) bool {
 	if typed == "" || len(typed) > 64 {
 		return false
 	}
-	err := m.store.UseRecoveryCode(ctx, userID, secret.Hash(normalizeRecovery(typed)))
-	return err == nil
+	hash := secret.Hash(normalizeRecovery(typed))
+	if !madeBefore.IsZero() {
+		return m.store.UseRecoveryCodeMadeBefore(ctx, userID, hash, madeBefore) == nil
+	}
+	return m.store.UseRecoveryCode(ctx, userID, hash) == nil
 }
