@@ -172,3 +172,46 @@ func TestStepUpNotWithTheSessionsOwnRecoveryCodes(t *testing.T) {
 		fl.finish(fl.mfaCode(p, "code", app.code(t))).want(t, []string{"pwd", "otp", "mfa"}, acrMFA)
 	})
 }
+
+// TestStepUpEndsWithItsSession: a step-up begun by a session that is then
+// revoked (its owner signs it out from another device) does not bring it
+// back, even with the right code.
+func TestStepUpEndsWithItsSession(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		f := e.fixture("acme")
+		f.setMFAPolicy(t, tenants.MFARequired)
+		app, _, _ := f.enrolTOTP(t, e.browser())
+		f.setMFAPolicy(t, tenants.MFAOff)
+		thief := e.browser()
+		fl, p := f.begin(thief)
+		fl.finish(fl.password(p))
+		fl, p = f.begin(thief, "acr_values", acrMFA)
+		if !isMFA(p) {
+			t.Fatalf("step-up: want the MFA page, got %d:\n%s", p.status, p.body)
+		}
+		// The owner revokes every session of the account.
+		db, err := e.store.SQLDB()
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := "DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2"
+		if e.store.Dialect() == tenants.DialectSQLite {
+			q = "DELETE FROM sessions WHERE tenant_id = ? AND user_id = ?"
+		}
+		if _, err := db.Exec(q, f.tenant.ID, f.userID); err != nil {
+			t.Fatal(err)
+		}
+		// The page again, for a form token of the browser as it is now.
+		p = thief.get(f.issuer + "/login/mfa?step=" + url.QueryEscape(field(t, stepField, p.body)))
+		if !isMFA(p) {
+			return // the step is gone with the session
+		}
+		r := fl.mfaCode(p, "code", app.code(t))
+		if strings.HasPrefix(resolve(f.issuer, r.location), redirectURI) || r.status == http.StatusSeeOther {
+			t.Fatalf("a revoked session's step-up completed: %d %s", r.status, r.location)
+		}
+		if f.sessionCookie(thief) != "" && !f.signedOut(thief) {
+			t.Fatal("the revoked session came back")
+		}
+	})
+}

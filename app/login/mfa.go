@@ -90,6 +90,17 @@ func (h *Handler) stepForm(c echo.Context, purpose string) (*stepRequest, error)
 	}
 	var data stepData
 	_ = json.Unmarshal([]byte(st.Data), &data)
+	if data.SignInID != "" {
+		// A step-up goes on only while the session it steps up does: a
+		// session signed out or revoked meanwhile is not brought back.
+		sess, err := h.site.Session(c)
+		if err != nil {
+			return nil, httperr.Internal(err)
+		}
+		if sess == nil || sess.UserID != u.ID || sess.SignInID != data.SignInID {
+			return nil, expired()
+		}
+	}
 	return &stepRequest{t: t, ctx: ctx, token: token, st: st, ar: ar, u: u, first: data.proof(),
 		attempt: authn.SecondFactorAttempt(t.ID, u.ID, web.ClientIP(ctx), h.trustedDeviceFor(c, t, u.ID))}, nil
 }
