@@ -107,7 +107,8 @@ func Judge(s *tenants.Session, req Requirement, mfaPolicy string, fs []tenants.M
 	case s == nil,
 		req.Subject != "" && req.Subject != s.UserID,
 		slices.Contains(req.Prompt, PromptLogin),
-		req.MaxAge != nil && (*req.MaxAge == 0 || now.Sub(s.AuthTime) > time.Duration(*req.MaxAge)*time.Second):
+		req.MaxAge != nil && (*req.MaxAge == 0 || now.Sub(s.AuthTime) > time.Duration(*req.MaxAge)*time.Second ||
+			s.AuthTime.After(now.Add(time.Minute))):
 		if none {
 			return LoginRequired
 		}

@@ -63,6 +63,7 @@ func TestJudge(t *testing.T) {
 		{"max_age=0", mfa, Requirement{MaxAge: age(0)}, tenants.MFAOptional, app, SignIn},
 		{"max_age exceeded", mfa, Requirement{MaxAge: age(3599)}, tenants.MFAOptional, app, SignIn},
 		{"max_age exceeded, MFA asked: the password, not the code alone", single, Requirement{MaxAge: age(60), ACR: ACRMFA}, tenants.MFAOptional, app, SignIn},
+		{"max_age, an auth_time in the future", &tenants.Session{UserID: "u1", AuthTime: now.Add(time.Hour)}, Requirement{MaxAge: age(3600)}, tenants.MFAOff, nil, SignIn},
 		{"max_age met", mfa, Requirement{MaxAge: age(3600)}, tenants.MFAOptional, app, Satisfied},
 		{"MFA asked of a single-factor session", single, Requirement{ACR: ACRMFA}, tenants.MFAOptional, app, StepUp},
 		{"MFA asked, only a factor of this sign-in", single, Requirement{ACR: ACRMFA}, tenants.MFAOptional, own, SignIn},
