@@ -3,7 +3,10 @@ package e2e
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
+
+	"github.com/gatehouse-id/gatehouse/tenants"
 )
 
 // TestEnrolmentSecretBelongsToItsSignIn: the authenticator secret a
@@ -64,6 +67,33 @@ func TestEnrolmentSecretBelongsToItsSignIn(t *testing.T) {
 		f.staleSession(t, fl.b)
 		if r := f.accountPost(fl.b, csrf, "/account/mfa/recovery", url.Values{"confirm": {app.code(t)}}); len(recoveryItem.FindAllString(r.body, -1)) == 10 {
 			t.Fatal("a factor enrolled in this sign-in confirmed a change of its session")
+		}
+	})
+}
+
+// TestEnrolmentLegacySessionSignsInAgain: a session from before sign-ins
+// were recorded has no sign-in to own a pending secret: the account page
+// asks it to sign in again (not a 500, not a secret shared by every such
+// session).
+func TestEnrolmentLegacySessionSignsInAgain(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		f := e.fixture("acme")
+		f.setMFAPolicy(t, tenants.MFAOptional)
+		b := e.browser()
+		f.accountPage(b)
+		db, err := e.store.SQLDB()
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := "UPDATE sessions SET sign_in_id = '' WHERE tenant_id = $1"
+		if e.store.Dialect() == tenants.DialectSQLite {
+			q = "UPDATE sessions SET sign_in_id = '' WHERE tenant_id = ?"
+		}
+		if _, err := db.Exec(q, f.tenant.ID); err != nil {
+			t.Fatal(err)
+		}
+		if p := b.get(f.issuer + "/account/mfa/totp"); p.status != http.StatusBadRequest || !strings.Contains(p.body, "Sign in again") {
+			t.Fatalf("authenticator set-up of a legacy session: %d\n%s", p.status, p.body)
 		}
 	})
 }
