@@ -73,7 +73,7 @@ func (h *Handler) submitTOTP(c echo.Context) error {
 	if a.sess.SignInID == "" {
 		return h.renderTOTP(c, a, "", http.StatusBadRequest)
 	}
-	attempt := authn.Attempt{Action: "mfa", Rules: authn.SecondFactorRules, Tenant: a.t.ID, Account: a.u.ID, Address: web.ClientIP(a.ctx)}
+	attempt := authn.SecondFactorAttempt(a.t.ID, a.u.ID, web.ClientIP(a.ctx), h.site.Device(c, a.t, web.TrustedDeviceCookie, a.u.ID))
 	f, _, err := h.factors.Pending(a.ctx, a.t, a.u, a.sess.SignInID)
 	if err != nil {
 		return httperr.Internal(err)

@@ -16,6 +16,9 @@ var (
 	// TrustedMailRules are MailRules with a browser that signed in to the
 	// account before judged by its own requests.
 	TrustedMailRules = withDevice(MailRules, &Limit{Name: "device", Free: 5, Window: time.Hour, Base: time.Minute, Max: 30 * time.Minute, Lock: true})
+	// TrustedConfirmRules are ConfirmRules with a browser that signed in
+	// to the account before judged by its own failures.
+	TrustedConfirmRules = withDevice(ConfirmRules, &Limit{Name: "device", Free: 5, Window: time.Hour, Base: 2 * time.Second, Max: 15 * time.Minute, Lock: true})
 )
 
 func withDevice(r Rules, device *Limit) Rules {
@@ -41,6 +44,18 @@ func MailAttempt(action, tenant, account, address, device string) Attempt {
 	a := Attempt{Action: action, Rules: MailRules, Tenant: tenant, Account: account, Address: address}
 	if device != "" {
 		a.Rules, a.Device = TrustedMailRules, device
+	}
+	return a
+}
+
+// ConfirmAttempt is a signed-in user's attempt at proving it again (the
+// password, or a code) for the account (a user id) from address; device
+// is the id of the browser's cookie that proves an earlier sign-in to the
+// account, or "".
+func ConfirmAttempt(tenant, account, address, device string) Attempt {
+	a := Attempt{Action: "confirm", Rules: ConfirmRules, Tenant: tenant, Account: account, Address: address}
+	if device != "" {
+		a.Rules, a.Device = TrustedConfirmRules, device
 	}
 	return a
 }

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -81,5 +82,49 @@ func TestResetLockoutSparesTheOwner(t *testing.T) {
 		if m := smtp.next(f.email); !strings.Contains(m.Text, "/reset/confirm") {
 			t.Fatalf("owner's reset mail:\n%s", m.Text)
 		}
+	})
+}
+
+// TestConfirmLockoutSparesTheOwner: a thief holding a copy of the session
+// cookie (and nothing else of the browser) fails the password at the
+// account page until the account's confirmations lock; the owner's
+// browser, which signed in to the account, still confirms its changes,
+// while the thief stays locked even with the right password.
+func TestConfirmLockoutSparesTheOwner(t *testing.T) {
+	forEachDBWithMail(t, func(t *testing.T, e *env, smtp *smtpServer) {
+		f := e.fixture("acme")
+		owner := e.browser()
+		ownerCSRF := field(t, csrfField, f.accountPage(owner).body)
+		f.staleSession(t, owner)
+		// The server's clock stands still: the lock does not run out
+		// while the test looks at it.
+		frozen := e.store.Now()
+		e.store.SetClock(func() time.Time { return frozen })
+		thief := e.browser()
+		u := mustURL(f.issuer)
+		for _, c := range owner.client.Jar.Cookies(u) {
+			if strings.HasSuffix(c.Name, "gh_session") {
+				thief.client.Jar.SetCookies(u, []*http.Cookie{{Name: c.Name, Value: c.Value, Path: "/"}})
+			}
+		}
+		acct := thief.get(f.issuer + "/account")
+		if acct.status != http.StatusOK {
+			t.Fatalf("the thief's copy of the session: %d %s", acct.status, acct.location)
+		}
+		csrf := field(t, csrfField, acct.body)
+		const free = 5
+		for i := range free + 1 {
+			if q := f.accountPost(thief, csrf, "/account/email", url.Values{"email": {"thief@evil.test"}, "confirm": {"wrong password " + string(rune('a'+i))}}); q.status != http.StatusBadRequest {
+				t.Fatalf("wrong confirmation %d: %d", i+1, q.status)
+			}
+		}
+		if q := f.accountPost(thief, csrf, "/account/email", url.Values{"email": {"thief@evil.test"}, "confirm": {f.password}}); q.status != http.StatusBadRequest {
+			t.Fatalf("the thief, locked, with the right password: %d", q.status)
+		}
+		smtp.none("thief@evil.test", 200*time.Millisecond)
+		if q := f.accountPost(owner, ownerCSRF, "/account/email", url.Values{"email": {"ann.next@acme.test"}, "confirm": {f.password}}); !strings.Contains(q.body, "We sent a confirmation link") {
+			t.Fatalf("the owner's confirmation while the account's is locked: %d\n%s", q.status, q.body)
+		}
+		smtp.next("ann.next@acme.test")
 	})
 }
