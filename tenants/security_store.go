@@ -218,6 +218,24 @@ func (s *Store) UseRecoveryCode(ctx context.Context, userID, hash string) error 
 	return nil
 }
 
+// UseRecoveryCodeMadeBefore is UseRecoveryCode for a code made no later
+// than before: a step-up of a session spends only codes the user had when
+// the session signed in, not ones made since (by whoever holds it).
+func (s *Store) UseRecoveryCodeMadeBefore(ctx context.Context, userID, hash string, before time.Time) error {
+	q, _, err := s.scoped(ctx, "recovery_codes")
+	if err != nil {
+		return err
+	}
+	res := q.Where("user_id = ? AND code_hash = ? AND used_at IS NULL AND created_at <= ?", userID, hash, before.UTC()).Update("used_at", s.now())
+	if res.Error != nil {
+		return mapErr(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
 // CountRecoveryCodes returns how many unused recovery codes a user has.
 func (s *Store) CountRecoveryCodes(ctx context.Context, userID string) (int64, error) {
 	q, _, err := s.scoped(ctx, "recovery_codes")

@@ -18,7 +18,7 @@ import (
 
 // mailAttempt is a request that sends mail about email from this address.
 func mailAttempt(ctx context.Context, t *tenants.Tenant, action, email string) authn.Attempt {
-	return authn.Attempt{Action: action, Rules: authn.MailRules, Tenant: t.ID, Account: email, Address: web.ClientIP(ctx)}
+	return authn.MailAttempt(action, t.ID, email, web.ClientIP(ctx), "")
 }
 
 // changeEmail starts a change (or, for an account without one, the

@@ -32,6 +32,11 @@ func (h *Handler) showTOTP(c echo.Context) error {
 }
 
 func (h *Handler) renderTOTP(c echo.Context, a *accountRequest, msg string, status int) error {
+	if a.sess.SignInID == "" {
+		// A session from before sign-ins were recorded: a pending secret
+		// belongs to a sign-in, so this one signs in again first.
+		return h.badForm(c, a, "Sign in again to add an authenticator app.")
+	}
 	_, key, err := h.factors.Pending(a.ctx, a.t, a.u, a.sess.SignInID)
 	if err != nil {
 		return httperr.Internal(err)
@@ -65,7 +70,10 @@ func (h *Handler) submitTOTP(c echo.Context) error {
 		}
 		return h.renderTOTP(c, a, errConfirm, http.StatusForbidden)
 	}
-	attempt := authn.Attempt{Action: "mfa", Rules: authn.SecondFactorRules, Tenant: a.t.ID, Account: a.u.ID, Address: web.ClientIP(a.ctx)}
+	if a.sess.SignInID == "" {
+		return h.renderTOTP(c, a, "", http.StatusBadRequest)
+	}
+	attempt := authn.SecondFactorAttempt(a.t.ID, a.u.ID, web.ClientIP(a.ctx), h.site.Device(c, a.t, web.TrustedDeviceCookie, a.u.ID))
 	f, _, err := h.factors.Pending(a.ctx, a.t, a.u, a.sess.SignInID)
 	if err != nil {
 		return httperr.Internal(err)

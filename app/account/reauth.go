@@ -54,7 +54,10 @@ func (h *Handler) unconfirmed(c echo.Context, a *accountRequest, err error, msg 
 // returns nil, errUnconfirmed or password.ErrBusy.
 func (h *Handler) confirm(c echo.Context, a *accountRequest, typed string, codes bool) error {
 	ctx := a.ctx
-	attempt := authn.Attempt{Action: "confirm", Rules: authn.ConfirmRules, Tenant: a.t.ID, Account: a.u.ID, Address: web.ClientIP(ctx)}
+	// The owner's browser (one that signed in to the account before) is
+	// judged by its own failures: a session's holder failing here does not
+	// lock its owner out of their changes.
+	attempt := authn.ConfirmAttempt(a.t.ID, a.u.ID, web.ClientIP(ctx), h.site.Device(c, a.t, web.DeviceCookie, a.u.Email))
 	if typed == "" {
 		return errUnconfirmed
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/gatehouse-id/gatehouse/app/authn"
 	"github.com/gatehouse-id/gatehouse/app/web"
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
@@ -80,7 +81,10 @@ func (h *Handler) submitReset(c echo.Context) error {
 // throttled or there is no such (enabled) account.
 func (h *Handler) requestReset(c echo.Context, t *tenants.Tenant, email, id string) error {
 	ctx := c.Request().Context()
-	attempt := mailAttempt(ctx, t, "reset", email)
+	// A browser that signed in to the account before asks by its own
+	// count: requests for the address from elsewhere never lock its
+	// owner out of a reset.
+	attempt := authn.MailAttempt("reset", t.ID, email, web.ClientIP(ctx), h.site.Device(c, t, web.DeviceCookie, email))
 	if h.throttle.Check(ctx, attempt).Refuse {
 		h.site.Audit(ctx, "", email, "password.reset_throttled", "denied", "too many requests")
 		return nil

@@ -34,43 +34,76 @@ func TestNeed(t *testing.T) {
 
 func TestJudge(t *testing.T) {
 	now := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
-	single := &tenants.Session{UserID: "u1", AuthTime: now.Add(-time.Hour), AMR: tenants.Strings{AMRPassword}}
-	mfa := &tenants.Session{UserID: "u1", AuthTime: now.Add(-time.Hour), AMR: tenants.Strings{AMRPassword, AMROTP, AMRMFA}, ACR: ACRMFA}
-	passkey := &tenants.Session{UserID: "u1", AuthTime: now.Add(-time.Hour), ACR: ACRPhishingResistant}
+	single := &tenants.Session{UserID: "u1", SignInID: "s1", AuthTime: now.Add(-time.Hour), AMR: tenants.Strings{AMRPassword}}
+	mfa := &tenants.Session{UserID: "u1", SignInID: "s1", AuthTime: now.Add(-time.Hour), AMR: tenants.Strings{AMRPassword, AMROTP, AMRMFA}, ACR: ACRMFA}
+	passkey := &tenants.Session{UserID: "u1", SignInID: "s1", AuthTime: now.Add(-time.Hour), ACR: ACRPhishingResistant}
 	age := func(n int64) *int64 { return &n }
+	// The user's factors: an app they had before the session signed in,
+	// a passkey too, and an app added in the session's own sign-in (by a
+	// stolen session, say).
+	app := []tenants.MFAFactor{{Type: tenants.FactorTOTP, Confirmed: true, AddedSignIn: "s0"}}
+	key := []tenants.MFAFactor{{Type: tenants.FactorTOTP, Confirmed: true}, {Type: tenants.FactorWebAuthn, Confirmed: true, AddedSignIn: "s0"}}
+	own := []tenants.MFAFactor{{Type: tenants.FactorTOTP, Confirmed: true, AddedSignIn: "s1"}}
+	ownKey := []tenants.MFAFactor{{Type: tenants.FactorTOTP, Confirmed: true, AddedSignIn: "s0"}, {Type: tenants.FactorWebAuthn, Confirmed: true, AddedSignIn: "s1"}}
+	pending := []tenants.MFAFactor{{Type: tenants.FactorTOTP, AddedSignIn: "s0"}}
+	none := []string{PromptNone}
 	tests := []struct {
 		name   string
 		s      *tenants.Session
 		req    Requirement
 		policy string
-		f      Factors
+		fs     []tenants.MFAFactor
 		want   Verdict
 	}{
-		{"no session", nil, Requirement{}, tenants.MFAOptional, Factors{}, SignIn},
-		{"a session answers", single, Requirement{}, tenants.MFAOptional, Factors{}, Satisfied},
-		{"another user's hint", single, Requirement{Subject: "u2"}, tenants.MFAOptional, Factors{}, SignIn},
-		{"the session user's hint", single, Requirement{Subject: "u1"}, tenants.MFAOptional, Factors{}, Satisfied},
-		{"prompt=login", mfa, Requirement{Prompt: []string{PromptLogin}}, tenants.MFAOptional, Factors{}, SignIn},
-		{"max_age=0", mfa, Requirement{MaxAge: age(0)}, tenants.MFAOptional, Factors{}, SignIn},
-		{"max_age exceeded", mfa, Requirement{MaxAge: age(3599)}, tenants.MFAOptional, Factors{}, SignIn},
-		{"max_age met", mfa, Requirement{MaxAge: age(3600)}, tenants.MFAOptional, Factors{}, Satisfied},
-		{"MFA asked of a single-factor session", single, Requirement{ACR: ACRMFA}, tenants.MFAOptional, Factors{Any: true}, StepUp},
-		{"MFA asked of an MFA session", mfa, Requirement{ACR: ACRMFA}, tenants.MFAOptional, Factors{Any: true}, Satisfied},
-		{"phishing resistance asked of an MFA session", mfa, Requirement{ACR: ACRPhishingResistant}, tenants.MFAOptional, Factors{Any: true}, StepUp},
-		{"phishing resistance asked of a passkey session", passkey, Requirement{ACR: ACRPhishingResistant}, tenants.MFAOptional, Factors{Any: true}, Satisfied},
+		{"no session", nil, Requirement{}, tenants.MFAOptional, nil, SignIn},
+		{"a session answers", single, Requirement{}, tenants.MFAOptional, nil, Satisfied},
+		{"another user's hint", single, Requirement{Subject: "u2"}, tenants.MFAOptional, nil, SignIn},
+		{"the session user's hint", single, Requirement{Subject: "u1"}, tenants.MFAOptional, nil, Satisfied},
+		{"prompt=login", mfa, Requirement{Prompt: []string{PromptLogin}}, tenants.MFAOptional, app, SignIn},
+		{"max_age=0", mfa, Requirement{MaxAge: age(0)}, tenants.MFAOptional, app, SignIn},
+		{"max_age exceeded", mfa, Requirement{MaxAge: age(3599)}, tenants.MFAOptional, app, SignIn},
+		{"max_age exceeded, MFA asked: the password, not the code alone", single, Requirement{MaxAge: age(60), ACR: ACRMFA}, tenants.MFAOptional, app, SignIn},
+		{"max_age, an auth_time in the future", &tenants.Session{UserID: "u1", AuthTime: now.Add(time.Hour)}, Requirement{MaxAge: age(3600)}, tenants.MFAOff, nil, SignIn},
+		{"max_age met", mfa, Requirement{MaxAge: age(3600)}, tenants.MFAOptional, app, Satisfied},
+		{"MFA asked of a single-factor session", single, Requirement{ACR: ACRMFA}, tenants.MFAOptional, app, StepUp},
+		{"MFA asked, only a factor of this sign-in", single, Requirement{ACR: ACRMFA}, tenants.MFAOptional, own, SignIn},
+		{"MFA asked, no factor", single, Requirement{ACR: ACRMFA}, tenants.MFAOff, nil, SignIn},
+		{"MFA asked, an unconfirmed factor", single, Requirement{ACR: ACRMFA}, tenants.MFAOff, pending, SignIn},
+		{"MFA asked of an MFA session", mfa, Requirement{ACR: ACRMFA}, tenants.MFAOptional, app, Satisfied},
+		{"phishing resistance asked of an MFA session, a passkey", mfa, Requirement{ACR: ACRPhishingResistant}, tenants.MFAOptional, key, StepUp},
+		{"phishing resistance asked, only an app", mfa, Requirement{ACR: ACRPhishingResistant}, tenants.MFAOptional, app, SignIn},
+		{"phishing resistance asked, the passkey is of this sign-in", mfa, Requirement{ACR: ACRPhishingResistant}, tenants.MFAOptional, ownKey, SignIn},
+		{"phishing resistance asked of a passkey session", passkey, Requirement{ACR: ACRPhishingResistant}, tenants.MFAOptional, nil, Satisfied},
 		// The tenant raised its policy after the session signed in.
-		{"policy now required, single-factor session", single, Requirement{}, tenants.MFARequired, Factors{}, StepUp},
-		{"policy now required, MFA session", mfa, Requirement{}, tenants.MFARequired, Factors{Any: true}, Satisfied},
-		{"optional, the user added a factor since", single, Requirement{}, tenants.MFAOptional, Factors{Any: true}, StepUp},
-		{"MFA off, a factor", single, Requirement{}, tenants.MFAOff, Factors{Any: true}, Satisfied},
-		{"sign-in rules come before the policy", single, Requirement{Prompt: []string{PromptLogin}}, tenants.MFARequired, Factors{}, SignIn},
+		{"policy now required, a factor from before", single, Requirement{}, tenants.MFARequired, app, StepUp},
+		{"policy now required, no factor: sign in, then enrol", single, Requirement{}, tenants.MFARequired, nil, SignIn},
+		{"policy now required, only a factor of this sign-in", single, Requirement{}, tenants.MFARequired, own, SignIn},
+		{"policy now required, MFA session", mfa, Requirement{}, tenants.MFARequired, nil, Satisfied},
+		{"optional, the user added a factor elsewhere since", single, Requirement{}, tenants.MFAOptional, app, StepUp},
+		{"optional, a factor added in this sign-in", single, Requirement{}, tenants.MFAOptional, own, Satisfied},
+		{"MFA off, a factor", single, Requirement{}, tenants.MFAOff, app, Satisfied},
+		{"sign-in rules come before the policy", single, Requirement{Prompt: []string{PromptLogin}}, tenants.MFARequired, app, SignIn},
+		// prompt=none never shows a page.
+		{"prompt=none, satisfied", single, Requirement{Prompt: none}, tenants.MFAOptional, nil, Satisfied},
+		{"prompt=none, no session", nil, Requirement{Prompt: none}, tenants.MFAOptional, nil, LoginRequired},
+		{"prompt=none, max_age exceeded", mfa, Requirement{Prompt: none, MaxAge: age(60)}, tenants.MFAOptional, app, LoginRequired},
+		{"prompt=none, a step-up", single, Requirement{Prompt: none, ACR: ACRMFA}, tenants.MFAOptional, app, InteractionRequired},
+		{"prompt=none, policy required, no factor", single, Requirement{Prompt: none}, tenants.MFARequired, nil, InteractionRequired},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := Judge(tt.s, tt.req, tt.policy, tt.f, now); got != tt.want {
+			if got := Judge(tt.s, tt.req, tt.policy, tt.fs, now); got != tt.want {
 				t.Errorf("Judge = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestProofWith(t *testing.T) {
+	at := time.Date(2026, 12, 2, 11, 0, 0, 0, time.UTC)
+	up := StepUpOf(&tenants.Session{AMR: tenants.Strings{AMRPassword}, AuthTime: at, SignInID: "s1"}).With(AMROTP, ACRMFA)
+	if up.AuthTime != at || up.SignInID != "s1" || up.ACR != ACRMFA || len(up.AMR) != 3 {
+		t.Fatalf("a step-up's proof = %+v: want the session's auth_time and sign-in kept", up)
 	}
 }
 

@@ -13,13 +13,21 @@ import (
 // older than this cannot add a lasting way in.
 const ReauthWindow = 5 * time.Minute
 
+// ChangeRequirement is what a sensitive account change asks of the
+// session, as Judge reads it: an authentication within ReauthWindow.
+func ChangeRequirement() Requirement {
+	w := int64(ReauthWindow / time.Second)
+	return Requirement{MaxAge: &w}
+}
+
 // Recent reports whether session s authenticated within ReauthWindow
-// before now (a time in the future, beyond a minute of skew, is not).
+// before now (a time in the future, beyond a minute of skew, is not):
+// Judge's verdict on ChangeRequirement, so that the account pages and the
+// authorization endpoint read a session's age alike. A step-up keeps its
+// session's auth_time, so a second factor alone never makes a session
+// recent.
 func Recent(s *tenants.Session, now time.Time) bool {
-	if s == nil || s.AuthTime.After(now.Add(time.Minute)) {
-		return false
-	}
-	return now.Sub(s.AuthTime) <= ReauthWindow
+	return Judge(s, ChangeRequirement(), "", nil, now) == Satisfied
 }
 
 // Confirms reports whether factor f may stand for a re-authentication of

@@ -147,7 +147,8 @@ func TestThrottleLocksThePairNotTheAccount(t *testing.T) {
 // TestMFAPolicyAppliesToExistingSessions is finding 8 of the security
 // review: a session that signed in with a password before the tenant
 // required two-step verification must step up: prompt=none answers
-// interaction_required, an ordinary request goes to enrolment instead of
+// interaction_required, an ordinary request goes to the password (the user
+// has no factor to step up with) and enrolment instead of
 // issuing tokens that say amr ["pwd"], and a refresh token of the
 // one-factor sign-in is refused.
 func TestMFAPolicyAppliesToExistingSessions(t *testing.T) {
@@ -176,7 +177,13 @@ func TestMFAPolicyAppliesToExistingSessions(t *testing.T) {
 			}
 			p = b.get(resolve(f.issuer, p.location))
 		}
-		if !isEnrol(p) {
+		// The user has no second factor to step up with: the password
+		// again (a session alone sets none up), then enrolment.
+		if !isLogin(p) {
+			t.Fatalf("want the login form, got %d\n%s", p.status, p.body)
+		}
+		fl := &oidcFlow{f: f, b: b}
+		if p = fl.password(p); !isEnrol(p) {
 			t.Fatalf("want the enrolment step, got %d\n%s", p.status, p.body)
 		}
 		// The account pages too.

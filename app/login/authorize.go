@@ -49,17 +49,17 @@ func (h *Handler) authorize(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	switch {
-	case verdict == authn.Satisfied:
-	case !none:
+	switch verdict {
+	case authn.Satisfied:
+	case authn.InteractionRequired:
+		return h.provider.Fail(ctx, ar, httperr.InteractionRequired, "the session must be confirmed with a second factor")
+	case authn.LoginRequired:
+		return h.provider.Fail(ctx, ar, httperr.LoginRequired, "the user must sign in")
+	default:
 		if err := h.provider.Save(ctx, ar); err != nil {
 			return err
 		}
 		return web.Redirect(c, web.PathLogin+"?id="+url.QueryEscape(ar.ID))
-	case verdict == authn.StepUp:
-		return h.provider.Fail(ctx, ar, httperr.InteractionRequired, "the session must be confirmed with a second factor")
-	default:
-		return h.provider.Fail(ctx, ar, httperr.LoginRequired, "the user must sign in")
 	}
 	h.provider.SignedIn(ar, fromSession(sess))
 	needed, err := h.scopesToConsent(ctx, ar)

@@ -39,13 +39,17 @@ func (h *Handler) renderMFA(c echo.Context, t *tenants.Tenant, st *tenants.Login
 		return httperr.Internal(err)
 	}
 	v := views.MFAView{Meta: web.Meta(t, "Two-step verification"), Step: token, Error: msg, CSRF: h.site.CSRF(c, t)}
-	for _, f := range fs {
+	var data stepData
+	_ = json.Unmarshal([]byte(st.Data), &data)
+	for _, f := range usable(fs, data.proof()) {
 		v.HasTOTP = v.HasTOTP || f.Type == tenants.FactorTOTP
 		v.HasWebAuthn = v.HasWebAuthn || f.Type == tenants.FactorWebAuthn
 	}
-	if ar, err := h.store.AuthRequestByID(ctx, st.AuthRequestID); err == nil {
-		v.OnlyWebAuthn = authn.RequirementOf(ar).ACR == authn.ACRPhishingResistant
+	ar, err := h.request(c, t, st.AuthRequestID)
+	if err != nil {
+		return err
 	}
+	v.OnlyWebAuthn = authn.RequirementOf(ar).ACR == authn.ACRPhishingResistant
 	return web.Render(c, status, views.MFAPage(v))
 }
 
@@ -86,8 +90,19 @@ func (h *Handler) stepForm(c echo.Context, purpose string) (*stepRequest, error)
 	}
 	var data stepData
 	_ = json.Unmarshal([]byte(st.Data), &data)
+	if data.SignInID != "" {
+		// A step-up goes on only while the session it steps up does: a
+		// session signed out or revoked meanwhile is not brought back.
+		sess, err := h.site.Session(c)
+		if err != nil {
+			return nil, httperr.Internal(err)
+		}
+		if sess == nil || sess.UserID != u.ID || sess.SignInID != data.SignInID {
+			return nil, expired()
+		}
+	}
 	return &stepRequest{t: t, ctx: ctx, token: token, st: st, ar: ar, u: u, first: data.proof(),
-		attempt: authn.Attempt{Action: "mfa", Rules: authn.SecondFactorRules, Tenant: t.ID, Account: u.ID, Address: web.ClientIP(ctx)}}, nil
+		attempt: authn.SecondFactorAttempt(t.ID, u.ID, web.ClientIP(ctx), h.trustedDeviceFor(c, t, u.ID))}, nil
 }
 
 // submitMFA checks a TOTP or recovery code for the second step.
@@ -106,8 +121,8 @@ func (h *Handler) submitMFA(c echo.Context) error {
 	}
 	ok := false
 	if code := c.FormValue("code"); code != "" {
-		ok = h.checkCode(ctx, u.ID, code)
-	} else if rc := c.FormValue("recovery_code"); rc != "" && h.factors.UseRecoveryCode(ctx, u.ID, rc) {
+		ok = h.checkCode(ctx, u.ID, sr.first, code)
+	} else if rc := c.FormValue("recovery_code"); rc != "" && h.factors.UseRecoveryCode(ctx, u.ID, rc, sr.first.AuthTime) {
 		ok = true
 		h.site.Audit(ctx, u.ID, u.Email, "mfa.recovery_code_used", "success", "")
 	}
@@ -121,15 +136,17 @@ func (h *Handler) submitMFA(c echo.Context) error {
 		return expired()
 	}
 	turn.Succeeded(ctx)
-	return h.finish(c, t, sr.ar, u, authn.Proof{AMR: authn.WithSecondFactor(sr.first.AMR, authn.AMROTP), IDP: sr.first.IDP, ACR: authn.ACRMFA})
+	return h.finish(c, t, sr.ar, u, sr.first.With(authn.AMROTP, authn.ACRMFA))
 }
 
-// checkCode checks code against the user's confirmed TOTP factors.
-func (h *Handler) checkCode(ctx context.Context, userID, code string) bool {
+// checkCode checks code against the user's confirmed TOTP factors that
+// the step after first may use.
+func (h *Handler) checkCode(ctx context.Context, userID string, first authn.Proof, code string) bool {
 	fs, err := h.factors.Confirmed(ctx, userID)
 	if err != nil {
 		return false
 	}
+	fs = usable(fs, first)
 	for i := range fs {
 		if fs[i].Type == tenants.FactorTOTP && h.factors.CheckTOTP(ctx, &fs[i], code) {
 			return true
@@ -200,7 +217,7 @@ func (h *Handler) submitEnrol(c echo.Context) error {
 	}
 	turn.Succeeded(ctx)
 	h.site.Audit(ctx, u.ID, u.Email, "mfa.enrolled", "success", tenants.FactorTOTP)
-	return h.enrolled(c, sr, authn.Proof{AMR: authn.WithSecondFactor(sr.first.AMR, authn.AMROTP), IDP: sr.first.IDP, ACR: authn.ACRMFA})
+	return h.enrolled(c, sr, sr.first.With(authn.AMROTP, authn.ACRMFA))
 }
 
 // enrolled ends a login whose user just set up their first second factor:

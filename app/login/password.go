@@ -47,7 +47,7 @@ func (h *Handler) showLogin(c echo.Context) error {
 		if err != nil {
 			return httperr.Internal(err)
 		}
-		return h.Continue(c, t, ar, u, authn.Proof{AMR: sess.AMR, IDP: sess.IDP, ACR: sess.ACR})
+		return h.Continue(c, t, ar, u, authn.StepUpOf(sess))
 	}
 	return h.renderLogin(c, t, ar, ar.LoginHint, "", http.StatusOK)
 }

@@ -3,6 +3,7 @@ package login
 import (
 	"encoding/json"
 	"errors"
+	"net/http"
 	"net/url"
 	"time"
 
@@ -38,23 +39,44 @@ type stepData struct {
 	AMR []string `json:"amr"`
 	IDP string   `json:"idp,omitempty"`
 	ACR string   `json:"acr,omitempty"`
+	// AuthTime and SignInID are the session a step-up steps up.
+	AuthTime time.Time `json:"auth_time,omitzero"`
+	SignInID string    `json:"sign_in,omitempty"`
 }
 
-func (d stepData) proof() authn.Proof { return authn.Proof{AMR: d.AMR, IDP: d.IDP, ACR: d.ACR} }
+func (d stepData) proof() authn.Proof {
+	return authn.Proof{AMR: d.AMR, IDP: d.IDP, ACR: d.ACR, AuthTime: d.AuthTime, SignInID: d.SignInID}
+}
+
+// usable returns the factors of fs a step of a sign-in with first factor
+// p may use: for a step-up, only those the user had before the session's
+// sign-in (package authn).
+func usable(fs []tenants.MFAFactor, p authn.Proof) []tenants.MFAFactor {
+	if p.SignInID == "" {
+		return fs
+	}
+	return authn.Earlier(fs, &tenants.Session{SignInID: p.SignInID})
+}
 
 // Continue goes on with a sign-in whose first factor succeeded (a
 // password, a passkey, an upstream login, a confirmed sign-up): to the
 // second-factor step or enrolment when the request or the tenant's policy
 // needs one the first factor did not reach, else to a session and consent.
+// A step-up (first from authn.StepUpOf) proves only a factor the user had
+// before the session; it never enrols one: that needs a first factor now.
 func (h *Handler) Continue(c echo.Context, t *tenants.Tenant, ar *tenants.AuthRequest, u *tenants.User, first authn.Proof) error {
 	ctx := c.Request().Context()
 	fs, err := h.factors.Confirmed(ctx, u.ID)
 	if err != nil {
 		return httperr.Internal(err)
 	}
-	f := authn.FactorsOf(fs)
+	f := authn.FactorsOf(usable(fs, first))
 	need := authn.Need(authn.RequirementOf(ar), t.MFA(), f)
-	switch authn.Next(need, first.ACR, f) {
+	next := authn.Next(need, first.ACR, f)
+	if first.SignInID != "" && next != authn.Done && next != authn.SecondFactor {
+		return h.renderLogin(c, t, ar, u.Email, "", http.StatusOK)
+	}
+	switch next {
 	case authn.Done:
 		return h.finish(c, t, ar, u, first)
 	case authn.Unreachable:
@@ -110,12 +132,21 @@ func (h *Handler) establish(c echo.Context, t *tenants.Tenant, ar *tenants.AuthR
 		h.site.Audit(ctx, u.ID, u.Email, "login.failed", "denied", "signed in as another user than the request named")
 		return h.provider.Fail(ctx, ar, httperr.LoginRequired, "you signed in as another user than the one asked for")
 	}
-	sess, err := h.site.StartSession(c, t, tenants.Authentication{UserID: u.ID, AMR: p.AMR, IDP: p.IDP, ACR: p.ACR}, ar.ID)
+	signIn := ar.ID
+	if p.SignInID != "" {
+		signIn = p.SignInID
+	}
+	sess, err := h.site.StartSession(c, t, tenants.Authentication{UserID: u.ID, AMR: p.AMR, IDP: p.IDP, ACR: p.ACR, Time: p.AuthTime}, signIn)
 	if err != nil {
 		return httperr.Internal(err)
 	}
 	if err := h.provider.Authenticated(ctx, ar, fromSession(sess)); err != nil {
 		return err
+	}
+	if authn.Meets(p.ACR, authn.ACRMFA) {
+		// Two factors from this browser: its own second-factor failures
+		// are what throttling judges it by from now on.
+		h.site.RememberDevice(c, t, web.TrustedDeviceCookie, u.ID)
 	}
 	if err := h.store.RecordLogin(ctx, u.ID, h.store.Now(), ""); err != nil {
 		return httperr.Internal(err)
@@ -138,7 +169,7 @@ func loginReason(ar *tenants.AuthRequest, p authn.Proof) string {
 
 // newStep stores a login step bound to this browser and returns its token.
 func (h *Handler) newStep(c echo.Context, t *tenants.Tenant, purpose, userID, arID string, p authn.Proof) (string, error) {
-	b, err := json.Marshal(stepData{AMR: p.AMR, IDP: p.IDP, ACR: p.ACR})
+	b, err := json.Marshal(stepData{AMR: p.AMR, IDP: p.IDP, ACR: p.ACR, AuthTime: p.AuthTime, SignInID: p.SignInID})
 	if err != nil {
 		return "", err
 	}

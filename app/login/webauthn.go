@@ -1,6 +1,7 @@
 package login
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 
@@ -64,7 +65,9 @@ func (h *Handler) mfaWebAuthnOptions(c echo.Context) error {
 	if err != nil {
 		return jsonError(c, err)
 	}
-	b := passkey.Binding{Kind: passkey.KindMFA, UserID: u.ID, AuthRequestID: st.AuthRequestID, Parent: st.ID}
+	var data stepData
+	_ = json.Unmarshal([]byte(st.Data), &data)
+	b := passkey.Binding{Kind: passkey.KindMFA, UserID: u.ID, AuthRequestID: st.AuthRequestID, Parent: st.ID, ExceptSignIn: data.SignInID}
 	opts, err := h.passkeys.BeginAssertion(c.Request().Context(), t, b, web.BrowserHash(c, t), u)
 	var f *passkey.Failure
 	if errors.As(err, &f) {
@@ -88,7 +91,7 @@ func (h *Handler) submitMFAWebAuthn(c echo.Context) error {
 		h.site.Audit(ctx, u.ID, u.Email, "mfa.throttled", "denied", "too many failed attempts")
 		return h.renderMFA(c, t, sr.st, sr.token, errPasskey, http.StatusUnauthorized)
 	}
-	want := passkey.Binding{Kind: passkey.KindMFA, UserID: u.ID, AuthRequestID: sr.st.AuthRequestID, Parent: sr.st.ID}
+	want := passkey.Binding{Kind: passkey.KindMFA, UserID: u.ID, AuthRequestID: sr.st.AuthRequestID, Parent: sr.st.ID, ExceptSignIn: sr.first.SignInID}
 	_, err = h.passkeys.FinishAssertion(ctx, t, want, web.BrowserHash(c, t), []byte(c.FormValue("credential")))
 	var f *passkey.Failure
 	if errors.As(err, &f) {
@@ -104,7 +107,7 @@ func (h *Handler) submitMFAWebAuthn(c echo.Context) error {
 	}
 	h.throttle.Succeeded(ctx, sr.attempt)
 	h.site.Audit(ctx, u.ID, u.Email, "mfa.webauthn_used", "success", "")
-	return h.finish(c, t, sr.ar, u, authn.Proof{AMR: authn.WithSecondFactor(sr.first.AMR, authn.AMRHWK), IDP: sr.first.IDP, ACR: authn.ACRPhishingResistant})
+	return h.finish(c, t, sr.ar, u, sr.first.With(authn.AMRHWK, authn.ACRPhishingResistant))
 }
 
 // passkeyOptions begins a passwordless login for an auth request.
@@ -212,5 +215,5 @@ func (h *Handler) submitEnrolWebAuthn(c echo.Context) error {
 	}
 	h.throttle.Succeeded(ctx, sr.attempt)
 	h.site.Audit(ctx, u.ID, u.Email, "mfa.enrolled", "success", "webauthn")
-	return h.enrolled(c, sr, authn.Proof{AMR: authn.WithSecondFactor(sr.first.AMR, authn.AMRHWK), IDP: sr.first.IDP, ACR: authn.ACRPhishingResistant})
+	return h.enrolled(c, sr, sr.first.With(authn.AMRHWK, authn.ACRPhishingResistant))
 }

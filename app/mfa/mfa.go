@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"image/png"
 	"net/url"
 	"strings"
@@ -85,24 +86,43 @@ func (m *Factors) CheckTOTP(ctx context.Context, f *tenants.MFAFactor, code stri
 	return false
 }
 
-// Pending returns the user's unconfirmed TOTP factor, making one (with a
-// new secret, sealed) if there is none, and its key for display. A factor
-// made here remembers signInID, the sign-in it was added in.
+// pendingTTL is how long a TOTP factor that was never confirmed is kept.
+const pendingTTL = time.Hour
+
+// Pending returns the unconfirmed TOTP factor of the user's sign-in
+// signInID (an authorization request enrolling at sign-in, or a session's
+// sign-in on the account page), making one (with a new secret, sealed) if
+// there is none, and its key for display. The secret belongs to that
+// sign-in alone: another browser or session of the user never reads it
+// nor replaces it, so nobody can make a user scan a secret they know, or
+// learn the one the user is scanning. Unconfirmed factors of other
+// sign-ins older than pendingTTL are dropped.
 func (m *Factors) Pending(ctx context.Context, t *tenants.Tenant, u *tenants.User, signInID string) (*tenants.MFAFactor, *otp.Key, error) {
+	if signInID == "" {
+		return nil, nil, errors.New("mfa: a pending factor belongs to a sign-in")
+	}
 	fs, err := m.store.ListFactors(ctx, u.ID)
 	if err != nil {
 		return nil, nil, err
 	}
+	now := m.store.Now()
 	for i := range fs {
 		f := &fs[i]
-		if f.Type == tenants.FactorTOTP && !f.Confirmed {
-			raw, err := m.box.Open(f.SecretSealed, totpAAD(f))
-			if err != nil {
-				return nil, nil, err
-			}
-			key, err := otp.NewKeyFromURL(totpURL(t, u, string(raw)))
-			return f, key, err
+		if f.Type != tenants.FactorTOTP || f.Confirmed {
+			continue
 		}
+		if f.AddedSignIn != signInID {
+			if now.Sub(f.CreatedAt) > pendingTTL {
+				_ = m.store.DeleteFactor(ctx, u.ID, f.ID)
+			}
+			continue
+		}
+		raw, err := m.box.Open(f.SecretSealed, totpAAD(f))
+		if err != nil {
+			return nil, nil, err
+		}
+		key, err := otp.NewKeyFromURL(totpURL(t, u, string(raw)))
+		return f, key, err
 	}
 	key, err := totp.Generate(totp.GenerateOpts{Issuer: t.DisplayName, AccountName: accountName(u), SecretSize: 20, Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
 	if err != nil {
@@ -165,11 +185,16 @@ func (m *Factors) NewRecoveryCodes(ctx context.Context, userID string) ([]string
 	return codes, m.store.ReplaceRecoveryCodes(ctx, userID, hashes)
 }
 
-// UseRecoveryCode spends the user's recovery code typed, if it is one.
-func (m *Factors) UseRecoveryCode(ctx context.Context, userID, typed string) bool {
+// UseRecoveryCode spends the user's recovery code typed, if it is one
+// and, when madeBefore is set, was made no later than that (a step-up of
+// a session spends only codes the user had when the session signed in).
+func (m *Factors) UseRecoveryCode(ctx context.Context, userID, typed string, madeBefore time.Time) bool {
 	if typed == "" || len(typed) > 64 {
 		return false
 	}
-	err := m.store.UseRecoveryCode(ctx, userID, secret.Hash(normalizeRecovery(typed)))
-	return err == nil
+	hash := secret.Hash(normalizeRecovery(typed))
+	if !madeBefore.IsZero() {
+		return m.store.UseRecoveryCodeMadeBefore(ctx, userID, hash, madeBefore) == nil
+	}
+	return m.store.UseRecoveryCode(ctx, userID, hash) == nil
 }

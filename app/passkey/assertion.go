@@ -27,7 +27,7 @@ func (p *Passkeys) BeginAssertion(ctx context.Context, t *tenants.Tenant, b Bind
 	if u == nil {
 		opts, sd, err = wa.BeginDiscoverableLogin(webauthn.WithUserVerification(protocol.VerificationRequired))
 	} else {
-		pu, uerr := p.userOf(ctx, u)
+		pu, uerr := p.userExcept(ctx, u, b.ExceptSignIn)
 		if uerr != nil {
 			return nil, uerr
 		}
@@ -88,7 +88,7 @@ func (p *Passkeys) FinishAssertion(ctx context.Context, t *tenants.Tenant, want 
 	if u.DisabledAt != nil {
 		return u, failed("account disabled")
 	}
-	pu, err := p.userOf(ctx, u)
+	pu, err := p.userExcept(ctx, u, want.ExceptSignIn)
 	if err != nil {
 		return u, err
 	}

@@ -48,6 +48,10 @@ type Binding struct {
 	Parent string `json:"parent,omitempty"`
 	// SessionID is the session an account-page registration began in.
 	SessionID string `json:"session,omitempty"`
+	// ExceptSignIn, for a second factor, leaves out the credentials added
+	// in that sign-in: a step-up of a session proves a factor the user had
+	// before the session signed in (package authn), not one it added.
+	ExceptSignIn string `json:"except_sign_in,omitempty"`
 }
 
 // Passkeys runs the WebAuthn ceremonies of every tenant.
@@ -149,13 +153,19 @@ var _ webauthn.User = (*user)(nil)
 
 // userOf loads u's WebAuthn credentials.
 func (p *Passkeys) userOf(ctx context.Context, u *tenants.User) (*user, error) {
+	return p.userExcept(ctx, u, "")
+}
+
+// userExcept is userOf without the credentials added in sign-in except
+// (none left out when "").
+func (p *Passkeys) userExcept(ctx context.Context, u *tenants.User, except string) (*user, error) {
 	fs, err := p.store.ListFactors(ctx, u.ID)
 	if err != nil {
 		return nil, err
 	}
 	pu := &user{u: u, factors: map[string]string{}}
 	for _, f := range fs {
-		if f.Type != tenants.FactorWebAuthn || !f.Confirmed {
+		if f.Type != tenants.FactorWebAuthn || !f.Confirmed || except != "" && f.AddedSignIn == except {
 			continue
 		}
 		var cred webauthn.Credential

@@ -19,6 +19,10 @@ const (
 	// DeviceCookie says this browser signed in to an account before
 	// (throttling judges such a browser by its own failures).
 	DeviceCookie = "gh_device"
+	// TrustedDeviceCookie says this browser completed a two-factor
+	// sign-in to an account before: its second-factor failures are its
+	// own (a password alone earns DeviceCookie, not this one).
+	TrustedDeviceCookie = "gh_device2f"
 	// UnsolicitedCookie binds an unsolicited SAML answer's result to the
 	// browser that posted it, from the ACS to the next request.
 	UnsolicitedCookie = "gh_saml_unsolicited"

@@ -66,11 +66,16 @@ func (s *Site) StartSession(c echo.Context, t *tenants.Tenant, a tenants.Authent
 	ctx := c.Request().Context()
 	token := secret.Token(32)
 	now := s.store.Now()
+	authTime := now.Truncate(time.Second)
+	if !a.Time.IsZero() && a.Time.Before(authTime) {
+		// A step-up keeps the time of the first factor it builds on.
+		authTime = a.Time
+	}
 	o, _ := tenants.OriginFrom(ctx)
 	sess := &tenants.Session{
 		ID:        secret.Hash(token),
 		UserID:    a.UserID,
-		AuthTime:  now.Truncate(time.Second),
+		AuthTime:  authTime,
 		AMR:       a.AMR,
 		IDP:       a.IDP,
 		ACR:       a.ACR,

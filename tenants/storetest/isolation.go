@@ -707,6 +707,9 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		{"UseRecoveryCode/own user", func(ctx context.Context) error {
 			return s.UseRecoveryCode(ctx, b.user.ID, a.privateRecoveryHash())
 		}, tenants.ErrNotFound},
+		{"UseRecoveryCodeMadeBefore", func(ctx context.Context) error {
+			return s.UseRecoveryCodeMadeBefore(ctx, a.user.ID, sharedRecoveryHash, s.Now().Add(time.Hour))
+		}, tenants.ErrNotFound},
 		{"UseLoginStep", func(ctx context.Context) error { _, err := s.UseLoginStep(ctx, a.step.ID); return err }, tenants.ErrNotFound},
 
 		// Writes that name a's rows: a client of another tenant cannot be

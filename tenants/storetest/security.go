@@ -660,6 +660,22 @@ func testRecoveryCodes(t *testing.T, s *tenants.Store) {
 		}
 	})
 
+	t.Run("UseRecoveryCodeMadeBefore", func(t *testing.T) {
+		h7, h8 := randomHash(), randomHash()
+		made := s.Now()
+		mustRecoveryCodes(t, ctx, s, u.ID, h7, h8)
+		if err := s.UseRecoveryCodeMadeBefore(ctx, u.ID, h7, made.Add(-time.Minute)); !errors.Is(err, tenants.ErrNotFound) {
+			t.Errorf("a code made after the bound: err = %v, want %v", err, tenants.ErrNotFound)
+		}
+		if err := s.UseRecoveryCodeMadeBefore(ctx, u.ID, h7, made.Add(time.Minute)); err != nil {
+			t.Errorf("a code made before the bound: %v", err)
+		}
+		if err := s.UseRecoveryCodeMadeBefore(ctx, u.ID, h7, made.Add(time.Minute)); !errors.Is(err, tenants.ErrNotFound) {
+			t.Errorf("a spent code: err = %v, want %v", err, tenants.ErrNotFound)
+		}
+		mustRecoveryCodes(t, ctx, s, u.ID)
+	})
+
 	t.Run("ReplaceRecoveryCodes of an unknown user", func(t *testing.T) {
 		id := tenants.NewID()
 		if err := s.ReplaceRecoveryCodes(ctx, id, []string{randomHash()}); !errors.Is(err, tenants.ErrNotFound) {
