@@ -40,6 +40,11 @@ type CreateClientInput struct {
 	// IDTokenSignedResponseAlg is the JWS algorithm of the application's ID
 	// tokens (RFC 7591), one of tenants.SigningAlgorithms (empty: RS256).
 	IDTokenSignedResponseAlg string
+	// TokenEndpointAuthMethod is how the application authenticates at the
+	// token, introspection and revocation endpoints (RFC 7591 §2): for a
+	// confidential one client_secret_basic (the default) or
+	// client_secret_post, for a public one none.
+	TokenEndpointAuthMethod string
 }
 
 // CreateClient registers an application. The returned view carries the
@@ -65,6 +70,7 @@ func (s *Service) CreateClient(ctx context.Context, in CreateClientInput) (*Clie
 	c := &tenants.Client{ClientID: secret.Token(16)}
 	if err := s.applyClient(t, c, kind, clientFields{
 		Name: in.Name, RedirectURIs: in.RedirectURIs, PostLogoutRedirectURIs: in.PostLogoutRedirectURIs, GrantTypes: in.GrantTypes,
+		AuthMethod: in.TokenEndpointAuthMethod,
 	}); err != nil {
 		return nil, err
 	}
@@ -125,6 +131,9 @@ type clientFields struct {
 	RedirectURIs           []string
 	PostLogoutRedirectURIs []string
 	GrantTypes             []string
+	// AuthMethod is the token endpoint authentication method; empty: the
+	// default of the kind.
+	AuthMethod string
 }
 
 // applyClient validates f for a client of kind at tenant t and sets it on c.
@@ -155,10 +164,11 @@ func (s *Service) applyClient(t *tenants.Tenant, c *tenants.Client, kind string,
 	c.Name = strings.TrimSpace(f.Name)
 	c.RedirectURIs, c.PostLogoutRedirectURIs, c.GrantTypes = redirects, postLogout, grantTypes
 	c.ApplicationType = kind
-	c.TokenEndpointAuthMethod = tenants.AuthMethodBasic
-	if public {
-		c.TokenEndpointAuthMethod = tenants.AuthMethodNone
+	method, err := tenants.ValidateAuthMethod(f.AuthMethod, public)
+	if err != nil {
+		return err
 	}
+	c.TokenEndpointAuthMethod = method
 	return nil
 }
 
@@ -319,6 +329,10 @@ type UpdateClientInput struct {
 	// IDTokenSignedResponseAlg, when set, is the new algorithm of the
 	// application's ID tokens.
 	IDTokenSignedResponseAlg *string
+	// TokenEndpointAuthMethod, when set, is how the application
+	// authenticates from now on (a confidential one may switch between
+	// client_secret_basic and client_secret_post).
+	TokenEndpointAuthMethod *string
 }
 
 // UpdateClient changes an application of the tenant in ctx.
@@ -335,7 +349,11 @@ func (s *Service) UpdateClient(ctx context.Context, clientID string, in UpdateCl
 	if err != nil {
 		return nil, err
 	}
-	f := clientFields{Name: c.Name, RedirectURIs: c.RedirectURIs, PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, GrantTypes: c.GrantTypes}
+	f := clientFields{Name: c.Name, RedirectURIs: c.RedirectURIs, PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, GrantTypes: c.GrantTypes,
+		AuthMethod: c.TokenEndpointAuthMethod}
+	if in.TokenEndpointAuthMethod != nil {
+		f.AuthMethod = *in.TokenEndpointAuthMethod
+	}
 	if in.Name != nil {
 		f.Name = *in.Name
 	}

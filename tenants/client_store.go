@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // CreateClient stores a new client, and the API grants it holds, in the
@@ -135,7 +136,8 @@ func (s *Store) UpdateClient(ctx context.Context, c *Client) error {
 	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
 		res := tx.Table("clients").Where("tenant_id = ? AND client_id = ?", tid, c.ClientID).Updates(map[string]any{
 			"name": c.Name, "redirect_uris": c.RedirectURIs, "post_logout_redirect_uris": c.PostLogoutRedirectURIs,
-			"grant_types": c.GrantTypes, "id_token_signed_response_alg": c.IDTokenSignedResponseAlg, "updated_at": now,
+			"grant_types": c.GrantTypes, "id_token_signed_response_alg": c.IDTokenSignedResponseAlg,
+			"token_endpoint_auth_method": switchSecretMethod(c.TokenEndpointAuthMethod), "updated_at": now,
 		})
 		if res.Error != nil {
 			return res.Error
@@ -145,6 +147,17 @@ func (s *Store) UpdateClient(ctx context.Context, c *Client) error {
 		}
 		return bumpRevision(tx, tid, now)
 	}))
+}
+
+// switchSecretMethod is the token_endpoint_auth_method an update writes: a
+// confidential client may switch between the two secret methods, but no
+// update makes a public client confidential or the other way round (the
+// secret, the kind and the grants would no longer fit).
+func switchSecretMethod(method string) clause.Expr {
+	if method != AuthMethodBasic && method != AuthMethodPost {
+		return gorm.Expr("token_endpoint_auth_method")
+	}
+	return gorm.Expr("CASE WHEN token_endpoint_auth_method IN (?, ?) THEN ? ELSE token_endpoint_auth_method END", AuthMethodBasic, AuthMethodPost, method)
 }
 
 // SetClientGrants replaces the API grants of the client with clientID.

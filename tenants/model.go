@@ -125,6 +125,31 @@ const (
 	AuthMethodNone  = "none"
 )
 
+// AuthMethods are the token endpoint authentication methods Gatehouse
+// enforces, in the order discovery lists them: a confidential client
+// authenticates with exactly the one it is registered for, a public client
+// with none. The introspection endpoint takes only the confidential ones.
+func AuthMethods() []string { return []string{AuthMethodBasic, AuthMethodPost, AuthMethodNone} }
+
+// ValidateAuthMethod checks method for a public or confidential client:
+// public clients use none, confidential ones client_secret_basic or
+// client_secret_post. Empty is the default: none or client_secret_basic.
+func ValidateAuthMethod(method string, public bool) (string, error) {
+	switch {
+	case method == "" && public:
+		return AuthMethodNone, nil
+	case method == "":
+		return AuthMethodBasic, nil
+	case public && method == AuthMethodNone, !public && (method == AuthMethodBasic || method == AuthMethodPost):
+		return method, nil
+	case public:
+		return "", Invalid("token_endpoint_auth_method", "a public client authenticates with none, not %q", method)
+	case method == AuthMethodNone:
+		return "", Invalid("token_endpoint_auth_method", "a confidential client authenticates with client_secret_basic or client_secret_post, not none")
+	}
+	return "", Invalid("token_endpoint_auth_method", "unknown method %q (client_secret_basic, client_secret_post or none)", method)
+}
+
 // Client is an application registered with a tenant (an OAuth client).
 // ClientID is its public identifier; SecretHash the SHA-256 of its secret.
 type Client struct {

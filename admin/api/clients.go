@@ -24,6 +24,7 @@ type createClientBody struct {
 	Audiences                []string `json:"audiences" doc:"audiences of the tenant's APIs the application may request tokens for; to set scopes per API later, use PUT .../grants"`
 	Scopes                   []string `json:"scopes" doc:"API scopes granted, each defined by one of the audiences; none: every scope of the audiences"`
 	IDTokenSignedResponseAlg string   `json:"id_token_signed_response_alg" enumFrom:"signing_algorithms" doc:"the JWS algorithm of the application's ID tokens (RFC 7591); defaults to RS256"`
+	TokenEndpointAuthMethod  string   `json:"token_endpoint_auth_method" enum:"client_secret_basic,client_secret_post,none" doc:"how the application authenticates at the token, introspection and revocation endpoints (RFC 7591), enforced: web and machine applications client_secret_basic (the default) or client_secret_post, spa and native applications none"`
 }
 
 func (h *Handler) listClients(c echo.Context) error {
@@ -59,6 +60,7 @@ func (h *Handler) createClient(c echo.Context) error {
 	v, err := h.svc.CreateClient(ctx, admin.CreateClientInput{
 		Name: b.ClientName, Kind: b.Kind, RedirectURIs: b.RedirectURIs, PostLogoutRedirectURIs: b.PostLogoutRedirectURIs,
 		GrantTypes: b.GrantTypes, Audiences: b.Audiences, Scopes: b.Scopes, IDTokenSignedResponseAlg: b.IDTokenSignedResponseAlg,
+		TokenEndpointAuthMethod: b.TokenEndpointAuthMethod,
 	})
 	if err != nil {
 		return renamed(err, clientFieldNames)
@@ -86,6 +88,7 @@ type updateClientBody struct {
 	PostLogoutRedirectURIs   []string `json:"post_logout_redirect_uris"`
 	GrantTypes               []string `json:"grant_types" enumFrom:"grant_types"`
 	IDTokenSignedResponseAlg *string  `json:"id_token_signed_response_alg" enumFrom:"signing_algorithms" doc:"the JWS algorithm of the application's ID tokens from now on"`
+	TokenEndpointAuthMethod  *string  `json:"token_endpoint_auth_method" enum:"client_secret_basic,client_secret_post,none" doc:"how the application authenticates from now on; a confidential application may switch between client_secret_basic and client_secret_post"`
 }
 
 func (h *Handler) updateClient(c echo.Context) error {
@@ -100,6 +103,7 @@ func (h *Handler) updateClient(c echo.Context) error {
 	v, err := h.svc.UpdateClient(ctx, id, admin.UpdateClientInput{
 		Name: b.ClientName, RedirectURIs: b.RedirectURIs, PostLogoutRedirectURIs: b.PostLogoutRedirectURIs, GrantTypes: b.GrantTypes,
 		IDTokenSignedResponseAlg: b.IDTokenSignedResponseAlg,
+		TokenEndpointAuthMethod:  b.TokenEndpointAuthMethod,
 	})
 	if err != nil {
 		return renamed(err, clientFieldNames)

@@ -51,7 +51,7 @@ Usage:
   gatehouse api create --tenant SLUG --audience URI [--name NAME] [--scope NAME[=DESCRIPTION]]... [--signing-alg ALG]
   gatehouse client create --tenant SLUG --name NAME [--public] [--redirect-uri URI]...
         [--post-logout-redirect-uri URI]... [--grant-type TYPE]... [--audience URI]... [--scope SCOPE]...
-        [--id-token-signed-response-alg ALG]
+        [--id-token-signed-response-alg ALG] [--token-endpoint-auth-method METHOD]
 {grant-types}
   gatehouse client list --tenant SLUG
   gatehouse user create --tenant SLUG --email EMAIL --password-stdin [--name NAME]
@@ -550,6 +550,9 @@ func clientCreate(ctx context.Context, env Env, args []string) error {
 	f.Var(&scopes, "scope", "API scope granted to the client (repeatable)")
 	var idAlg string
 	f.StringVar(&idAlg, "id-token-signed-response-alg", "", "JWS algorithm of the client's ID tokens: "+algList()+" (default "+tenants.DefaultSigningAlgorithm+")")
+	var authMethod string
+	f.StringVar(&authMethod, "token-endpoint-auth-method", "", "how the client authenticates at the token endpoint, enforced: "+
+		tenants.AuthMethodBasic+" (the default) or "+tenants.AuthMethodPost+"; "+tenants.AuthMethodNone+" with --public")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -561,6 +564,7 @@ func clientCreate(ctx context.Context, env Env, args []string) error {
 	c, err := rt.admin.CreateClient(tctx, admin.CreateClientInput{
 		Name: name, Public: public, RedirectURIs: redirects, PostLogoutRedirectURIs: postLogout,
 		GrantTypes: grantTypes, Audiences: audiences, Scopes: scopes, IDTokenSignedResponseAlg: idAlg,
+		TokenEndpointAuthMethod: authMethod,
 	})
 	if err != nil {
 		return err

@@ -122,6 +122,12 @@ func TestQuickstart(t *testing.T) {
 		if _, has := ok("", "client", "list", "--tenant", "acme")["clients"].([]any)[0].(map[string]any)["client_secret"]; has {
 			t.Fatal("a listed client shows its secret")
 		}
+		if c := ok("", "client", "create", "--tenant", "acme", "--name", "post", "--grant-type", "client_credentials", "--token-endpoint-auth-method", "client_secret_post"); c["token_endpoint_auth_method"] != "client_secret_post" {
+			t.Fatalf("client create --token-endpoint-auth-method: %v", c)
+		}
+		if c := ok("", "client", "create", "--tenant", "acme", "--name", "basic", "--grant-type", "client_credentials"); c["token_endpoint_auth_method"] != "client_secret_basic" {
+			t.Fatalf("a confidential client's default method: %v", c)
+		}
 
 		op := ok("correct horse battery staple\n", "admin", "create", "--email", "ops@example.test", "--password-stdin")
 		if op["role"] != "operator" || op["login_url"] != "http://localhost:8080/admin" {
@@ -169,6 +175,9 @@ func TestQuickstart(t *testing.T) {
 			{"duplicate audience", "", []string{"api", "create", "--tenant", "acme", "--audience", "https://api.acme.test"}, "already exists"},
 			{"HS256 access tokens", "", []string{"api", "create", "--tenant", "acme", "--audience", "https://hs.acme.test", "--signing-alg", "HS256"}, "signing_alg: unsupported signing algorithm"},
 			{"alg none ID tokens", "", []string{"client", "create", "--tenant", "acme", "--name", "x", "--grant-type", "client_credentials", "--id-token-signed-response-alg", "none"}, "id_token_signed_response_alg: unsupported signing algorithm"},
+			{"public client with a secret method", "", []string{"client", "create", "--tenant", "acme", "--name", "x", "--public", "--redirect-uri", "https://app.test/cb", "--token-endpoint-auth-method", "client_secret_basic"}, "token_endpoint_auth_method: a public client"},
+			{"confidential client with none", "", []string{"client", "create", "--tenant", "acme", "--name", "x", "--grant-type", "client_credentials", "--token-endpoint-auth-method", "none"}, "token_endpoint_auth_method: a confidential client"},
+			{"unsupported auth method", "", []string{"client", "create", "--tenant", "acme", "--name", "x", "--grant-type", "client_credentials", "--token-endpoint-auth-method", "private_key_jwt"}, "token_endpoint_auth_method: unknown method"},
 			{"lower-case alg", "", []string{"key", "rotate", "--tenant", "acme", "--alg", "es256"}, "unsupported signing algorithm"},
 			{"rotation every hour", "", []string{"key", "schedule", "--tenant", "acme", "--every", "1h"}, "rotation_period"},
 			{"schedule without period", "", []string{"key", "schedule", "--tenant", "acme"}, "--every"},

@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -97,6 +98,22 @@ func withAnonymousRate(r config.Rate) nodeOption {
 	return func(n *nodeSetup) {
 		n.env["GATEHOUSE_ANONYMOUS_RATE_LIMIT"] = strconv.Itoa(r.Requests) + "/" + r.Per.String()
 	}
+}
+
+// testClock is a time source for the node's store, the one clock of
+// expiry: the real time, moved forward by what a test adds.
+type testClock struct{ offset atomic.Int64 }
+
+// Now is the real time plus the offset.
+func (c *testClock) Now() time.Time { return time.Now().Add(time.Duration(c.offset.Load())) }
+
+// Advance moves the clock forward by d.
+func (c *testClock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
+
+// withClock makes the node's store (and so its keys, tokens and sessions)
+// read the time from clk.
+func withClock(clk *testClock) nodeOption {
+	return func(n *nodeSetup) { n.deps.Store.SetClock(clk.Now) }
 }
 
 // withTrustedProxies believes X-Forwarded-For from the networks cidrs:

@@ -41,7 +41,15 @@ func (p *Provider) Discovery(ctx context.Context) (*Response, error) {
 		}
 	}
 	iss := t.Issuer
-	clientAuth := []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost}
+	// The methods authenticate enforces: every one at the token and
+	// revocation endpoints, only the confidential ones at introspection.
+	var clientAuth, confidentialAuth []oidc.AuthMethod
+	for _, m := range tenants.AuthMethods() {
+		clientAuth = append(clientAuth, oidc.AuthMethod(m))
+		if m != tenants.AuthMethodNone {
+			confidentialAuth = append(confidentialAuth, oidc.AuthMethod(m))
+		}
+	}
 	d := &discovery{
 		DiscoveryConfiguration: &oidc.DiscoveryConfiguration{
 			Issuer:                                    iss,
@@ -57,9 +65,9 @@ func (p *Provider) Discovery(ctx context.Context) (*Response, error) {
 			ResponseModesSupported:                    ResponseModes,
 			SubjectTypesSupported:                     []string{"public"},
 			IDTokenSigningAlgValuesSupported:          algs,
-			TokenEndpointAuthMethodsSupported:         append(clientAuth, oidc.AuthMethodNone),
-			RevocationEndpointAuthMethodsSupported:    append(clientAuth, oidc.AuthMethodNone),
-			IntrospectionEndpointAuthMethodsSupported: clientAuth,
+			TokenEndpointAuthMethodsSupported:         clientAuth,
+			RevocationEndpointAuthMethodsSupported:    clientAuth,
+			IntrospectionEndpointAuthMethodsSupported: confidentialAuth,
 			ClaimsSupported:                           supportedClaims,
 			CodeChallengeMethodsSupported:             []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256},
 			ACRValuesSupported:                        authn.SupportedACR,

@@ -120,15 +120,37 @@ func (p *Provider) authenticate(ctx context.Context, creds ClientAuth, requireSe
 		return nil, serverError(err)
 	}
 	if c.Public() {
+		// A public client identifies itself (none): by client_id in the
+		// body, or, as many libraries send it, Basic with an empty secret.
 		if creds.Secret != "" || requireSecret {
 			return nil, invalidClient("client authentication failed", challenge)
 		}
 		return c, nil
 	}
+	// A confidential client authenticates with exactly the method it is
+	// registered for (RFC 7591 §2): a secret that arrives the other way
+	// is refused, so a secret meant for the header never has to be
+	// accepted from a body that proxies and logs may keep. The answer
+	// is the same as for an unknown client: it does not tell which
+	// client ids exist.
+	if usedMethod(creds) != c.TokenEndpointAuthMethod {
+		return nil, invalidClient("client authentication failed", challenge)
+	}
 	if !c.checkSecret(creds.Secret, p.now()) {
 		return nil, invalidClient("client authentication failed", challenge)
 	}
 	return c, nil
+}
+
+// usedMethod is the authentication method of creds, by RFC 7591's names.
+func usedMethod(creds ClientAuth) string {
+	switch {
+	case creds.Basic:
+		return tenants.AuthMethodBasic
+	case creds.Secret != "":
+		return tenants.AuthMethodPost
+	}
+	return tenants.AuthMethodNone
 }
 
 // authenticateCaller reads and checks the client credentials of an

@@ -731,6 +731,80 @@ func testAppendAuditGroupedCancelledLeader(t *testing.T, s *tenants.Store) {
 	}
 }
 
+// testAppendAuditGroupedPartialFailure queues one batch behind a held
+// insert, and while it waits deletes the client some of its events name
+// (as another node does while this one still caches the client) and gives
+// one event the id of an event already written: those events fail, each
+// with its own error (ErrNotFound for the deleted client, the token must
+// not be issued; ErrAlreadyExists for the id), and every other event of the
+// batch is still written, once.
+func testAppendAuditGroupedPartialFailure(t *testing.T, s *tenants.Store) {
+	const n = 24
+	ctx, tn := newTenant(t, s, "grouped-partial")
+	mustClient(t, ctx, s, "machine")
+	mustClient(t, ctx, s, "doomed")
+	written := &tenants.AuditEvent{Action: "token.issued", TargetID: "written", ClientID: "machine"}
+	if err := s.AppendAuditGrouped(ctx, written); err != nil {
+		t.Fatal(err)
+	}
+	// The client row goes in the transaction that holds the inserts, so
+	// that it is gone exactly when the queued batch is written.
+	release := holdAuditWrites(t, s, "COMMIT", fmt.Sprintf("DELETE FROM clients WHERE tenant_id = '%s' AND client_id = 'doomed'", tn.ID))
+	defer release()
+
+	leading := make(chan struct{})
+	leaderEv := &tenants.AuditEvent{Action: "token.issued", TargetID: "leader", ClientID: "machine"}
+	leaderErr := make(chan error, 1)
+	go func() {
+		leaderErr <- s.AppendAuditGrouped(&valueSeen{Context: ctx, seen: func() { close(leading) }}, leaderEv)
+	}()
+	<-leading
+
+	doomed := func(i int) bool { return i%5 == 1 }
+	const dup = 3
+	evs := make([]*tenants.AuditEvent, n)
+	errs := make([]error, n)
+	var queued, done sync.WaitGroup
+	queued.Add(n)
+	for i := range n {
+		evs[i] = &tenants.AuditEvent{Action: "token.issued", TargetID: fmt.Sprintf("queued-%d", i), ClientID: "machine"}
+		if doomed(i) {
+			evs[i].ClientID = "doomed"
+		}
+		if i == dup {
+			evs[i].ID = written.ID
+		}
+		done.Go(func() { errs[i] = s.AppendAuditGrouped(&valueSeen{Context: ctx, seen: queued.Done}, evs[i]) })
+	}
+	queued.Wait()
+	release()
+	done.Wait()
+	if err := <-leaderErr; err != nil {
+		t.Errorf("leader: %v", err)
+	}
+	stored := func(ev *tenants.AuditEvent) int {
+		return countSQL(t, s, "SELECT COUNT(*) FROM audit_events WHERE id = ? AND tenant_id = ? AND target_id = ?", ev.ID, tn.ID, ev.TargetID)
+	}
+	if got := stored(leaderEv); got != 1 {
+		t.Errorf("leader's event: %d rows, want 1", got)
+	}
+	for i, err := range errs {
+		want, rows := error(nil), 1
+		switch {
+		case doomed(i):
+			want, rows = tenants.ErrNotFound, 0
+		case i == dup:
+			want, rows = tenants.ErrAlreadyExists, 0
+		}
+		if !errors.Is(err, want) {
+			t.Errorf("append %d: err = %v, want %v", i, err, want)
+		}
+		if got := stored(evs[i]); got != rows {
+			t.Errorf("event %d: %d rows, want %d", i, got, rows)
+		}
+	}
+}
+
 // valueSeen is a context that calls seen the first time a value is read
 // of it: an append reads the tenant and origin of its ctx just before it
 // joins the group.
@@ -749,6 +823,14 @@ func (c *valueSeen) Value(key any) any {
 // of the store's pool, until release is called (once is enough; it may be
 // called again).
 func blockAuditWrites(t *testing.T, s *tenants.Store) (release func()) {
+	t.Helper()
+	return holdAuditWrites(t, s, "ROLLBACK")
+}
+
+// holdAuditWrites is blockAuditWrites that ends its transaction with end
+// (ROLLBACK, or COMMIT when it also wrote through the connection) after
+// running before; release runs them and lets the inserts go on.
+func holdAuditWrites(t *testing.T, s *tenants.Store, end string, before ...string) (release func()) {
 	t.Helper()
 	db, err := s.SQLDB()
 	if err != nil {
@@ -772,8 +854,10 @@ func blockAuditWrites(t *testing.T, s *tenants.Store) (release func()) {
 	var once sync.Once
 	return func() {
 		once.Do(func() {
-			if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
-				t.Errorf("release the audit table: %v", err)
+			for _, stmt := range append(before, end) {
+				if _, err := conn.ExecContext(ctx, stmt); err != nil {
+					t.Errorf("release the audit table: %s: %v", stmt, err)
+				}
 			}
 			_ = conn.Close()
 		})

@@ -601,6 +601,8 @@ func testUpdateClient(t *testing.T, s *tenants.Store) {
 			SecretHash: "hijack", PreviousSecretHash: "hijack", Internal: true,
 		}, nil},
 		{"lists emptied", tenants.Client{ClientID: "web", Name: "Emptied"}, nil},
+		{"secret method switched", tenants.Client{ClientID: "web", Name: "Post", TokenEndpointAuthMethod: tenants.AuthMethodPost}, nil},
+		{"secret method switched back", tenants.Client{ClientID: "web", Name: "Basic", TokenEndpointAuthMethod: tenants.AuthMethodBasic}, nil},
 		{"unknown client", tenants.Client{ClientID: "nope", Name: "Nope"}, tenants.ErrNotFound},
 	}
 	for _, tt := range tests {
@@ -611,6 +613,9 @@ func testUpdateClient(t *testing.T, s *tenants.Store) {
 			}
 			if tt.wantErr == nil {
 				want.Name, want.RedirectURIs, want.PostLogoutRedirectURIs, want.GrantTypes = in.Name, in.RedirectURIs, in.PostLogoutRedirectURIs, in.GrantTypes
+				if in.TokenEndpointAuthMethod == tenants.AuthMethodBasic || in.TokenEndpointAuthMethod == tenants.AuthMethodPost {
+					want.TokenEndpointAuthMethod = in.TokenEndpointAuthMethod
+				}
 			}
 			got, err := s.ClientByClientID(ctx, "web")
 			if err != nil {
@@ -618,7 +623,7 @@ func testUpdateClient(t *testing.T, s *tenants.Store) {
 			}
 			if got.ID != c.ID || got.TenantID != tn.ID || got.Name != want.Name || !slices.Equal(got.RedirectURIs, want.RedirectURIs) ||
 				!slices.Equal(got.PostLogoutRedirectURIs, want.PostLogoutRedirectURIs) || !slices.Equal(got.GrantTypes, want.GrantTypes) ||
-				got.ApplicationType != c.ApplicationType || got.TokenEndpointAuthMethod != c.TokenEndpointAuthMethod ||
+				got.ApplicationType != c.ApplicationType || got.TokenEndpointAuthMethod != want.TokenEndpointAuthMethod ||
 				got.SecretHash != c.SecretHash || got.PreviousSecretHash != "" || got.Internal {
 				t.Errorf("got %+v, want %+v", got, want)
 			}

@@ -88,6 +88,7 @@ func Run(t *testing.T, open func(t *testing.T) *tenants.Store) {
 		{name: "AppendAuditGrouped", run: testAppendAuditGrouped},
 		{name: "AppendAuditGroupedConcurrently", run: testAppendAuditGroupedConcurrently},
 		{name: "AppendAuditGroupedCancelledLeader", own: true, run: testAppendAuditGroupedCancelledLeader},
+		{name: "AppendAuditGroupedPartialFailure", own: true, run: testAppendAuditGroupedPartialFailure},
 		{name: "Connections", run: testConnections},
 		{name: "UpdateConnection", own: true, run: testUpdateConnection},
 		{name: "DeleteConnection", run: testDeleteConnection},
