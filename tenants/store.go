@@ -53,8 +53,25 @@ func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 
 // bumpRevision marks the tenant's cached configuration stale on every node.
 func bumpRevision(tx *gorm.DB, tenantID string, now time.Time) error {
-	return tx.Table("tenants").Where("id = ?", tenantID).
-		Updates(map[string]any{"revision": gorm.Expr("revision + 1"), "updated_at": now}).Error
+	_, err := updateTenant(tx, tenantID, now, nil)
+	return err
+}
+
+// updateTenant is the one place a tenant's row changes: it saves fields (may
+// be nil) and bumps the revision, so that every node drops what it cached of
+// the tenant. It reports whether the tenant exists.
+func updateTenant(tx *gorm.DB, tenantID string, now time.Time, fields map[string]any) (bool, error) {
+	cols := make(map[string]any, len(fields)+2)
+	for k, v := range fields {
+		cols[k] = v
+	}
+	cols["revision"] = gorm.Expr("revision + 1")
+	cols["updated_at"] = now
+	res := tx.Table("tenants").Where("id = ?", tenantID).Updates(cols)
+	if res.Error != nil || res.RowsAffected == 0 {
+		return false, res.Error
+	}
+	return true, nil
 }
 
 // NewID returns a random, time-ordered identifier for a row.
