@@ -15,6 +15,7 @@ import (
 type Store struct {
 	db      *gorm.DB
 	dialect string
+	dsn     string // for connections of its own (LISTEN)
 	now     func() time.Time
 	// audits groups concurrent AppendAuditGrouped calls into one insert.
 	audits *auditGroup
@@ -71,7 +72,34 @@ func updateTenant(tx *gorm.DB, tenantID string, now time.Time, fields map[string
 	if res.Error != nil || res.RowsAffected == 0 {
 		return false, res.Error
 	}
-	return true, nil
+	return true, recordChange(tx, tenantID, now)
+}
+
+// ChangesChannel is the PostgreSQL NOTIFY channel a change of a tenant is
+// announced on (payload: the tenant's id), at the commit of its transaction.
+const ChangesChannel = "gatehouse_tenant_changes"
+
+// changesLockID serializes the writers of tenant_changes on PostgreSQL, so
+// that seqs commit in order and a reader that saw seq n never later finds
+// a smaller one ("gatefeed" in ASCII, truncated).
+const changesLockID = 0x6761746566
+
+// recordChange appends a row to the change feed in tx (and on PostgreSQL
+// announces it): every node that cached the tenant drops it.
+func recordChange(tx *gorm.DB, tenantID string, now time.Time) error {
+	pg := tx.Dialector.Name() == DialectPostgres
+	if pg {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", changesLockID).Error; err != nil {
+			return err
+		}
+	}
+	if err := tx.Exec("INSERT INTO tenant_changes (tenant_id, changed_at) VALUES (?, ?)", tenantID, now).Error; err != nil {
+		return err
+	}
+	if pg {
+		return tx.Exec("SELECT pg_notify(?, ?)", ChangesChannel, tenantID).Error
+	}
+	return nil
 }
 
 // NewID returns a random, time-ordered identifier for a row.

@@ -25,7 +25,11 @@ func (s *Store) CreateTenant(ctx context.Context, t *Tenant, key *SigningKey) er
 			key.ID = newID()
 		}
 		key.CreatedAt = now
-		return tx.Create(key).Error
+		if err := tx.Create(key).Error; err != nil {
+			return err
+		}
+		// Other nodes may remember the host as unknown.
+		return recordChange(tx, t.ID, now)
 	}))
 }
 
@@ -120,7 +124,10 @@ func (s *Store) DeleteTenant(ctx context.Context) error {
 		if res.Error == nil && res.RowsAffected == 0 {
 			return ErrNotFound
 		}
-		return res.Error
+		if res.Error != nil {
+			return res.Error
+		}
+		return recordChange(tx, tid, s.now())
 	}))
 }
 

@@ -1,8 +1,9 @@
 // Package cache keeps what the hot paths read on every request and what
 // rarely changes — tenants by host, clients with their API grants — in
 // memory, and keeps it correct when any node changes the data: every such
-// change bumps the tenant's revision in the database, and a poller compares
-// revisions and drops what is stale.
+// change bumps the tenant's revision in the database and appends a row to
+// the change feed (tenant_changes), and a follower reads the rows after the
+// last it saw (woken by PostgreSQL NOTIFY) and drops what they name.
 package cache
 
 import (
@@ -11,6 +12,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/tenants"
@@ -54,9 +56,23 @@ type Cache struct {
 	byID   map[string]*tenantEntry
 	byHost map[string]string // host -> tenant id
 	misses map[string]miss   // unknown hosts, remembered briefly
+	// epoch counts invalidations: a tenant read from the store is cached
+	// only if none happened while it was read (else it may predate the
+	// change that the invalidation was for, and nothing would drop it).
+	epoch uint64
+
+	// feedMu serializes reads of the change feed; last is the seq of the
+	// newest change seen, valid once started; pruned is when this node
+	// last pruned the feed.
+	feedMu  sync.Mutex
+	started bool
+	last    int64
+	pruned  time.Time
 }
 
-// New returns a cache over store whose entries are checked every interval.
+// New returns a cache over store that polls the change feed every interval
+// (less often while notifications wake it), and remembers unknown hosts
+// for interval.
 func New(store *tenants.Store, interval time.Duration) *Cache {
 	return &Cache{
 		store:    store,
@@ -81,6 +97,7 @@ func (c *Cache) TenantByHost(ctx context.Context, host string) (*tenants.Tenant,
 		return t, nil
 	}
 	m, missed := c.misses[host]
+	epoch := c.epoch
 	c.mu.RUnlock()
 	if missed && c.now().Before(m.until) {
 		return nil, tenants.ErrNotFound
@@ -88,6 +105,10 @@ func (c *Cache) TenantByHost(ctx context.Context, host string) (*tenants.Tenant,
 	t, err := c.store.TenantByHost(ctx, host)
 	if errors.Is(err, tenants.ErrNotFound) {
 		c.mu.Lock()
+		if c.epoch != epoch {
+			c.mu.Unlock()
+			return nil, err
+		}
 		if len(c.misses) >= maxMisses {
 			clear(c.misses)
 		}
@@ -98,7 +119,7 @@ func (c *Cache) TenantByHost(ctx context.Context, host string) (*tenants.Tenant,
 	if err != nil {
 		return nil, err
 	}
-	c.put(t)
+	c.put(t, epoch)
 	return t, nil
 }
 
@@ -111,18 +132,22 @@ func (c *Cache) TenantBySlug(ctx context.Context, slug string) (*tenants.Tenant,
 			return e.tenant, nil
 		}
 	}
+	epoch := c.epoch
 	c.mu.RUnlock()
 	t, err := c.store.TenantBySlug(ctx, slug)
 	if err != nil {
 		return nil, err
 	}
-	c.put(t)
+	c.put(t, epoch)
 	return t, nil
 }
 
-func (c *Cache) put(t *tenants.Tenant) {
+func (c *Cache) put(t *tenants.Tenant, epoch uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.epoch != epoch {
+		return
+	}
 	if old, ok := c.byID[t.ID]; ok && old.tenant.Revision >= t.Revision {
 		return
 	}
@@ -188,10 +213,15 @@ func (c *Cache) loadClient(ctx context.Context, clientID string) (*Client, error
 
 // Invalidate drops what is cached of a tenant; the next read reloads it.
 // The node that makes a change calls it so that it sees the change at once;
-// other nodes see it at their next poll.
+// other nodes see it when the change feed tells them.
 func (c *Cache) Invalidate(tenantID string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.invalidateLocked(tenantID)
+}
+
+func (c *Cache) invalidateLocked(tenantID string) {
+	c.epoch++
 	if e, ok := c.byID[tenantID]; ok {
 		delete(c.byHost, e.tenant.Host)
 		delete(c.byID, tenantID)
@@ -199,46 +229,119 @@ func (c *Cache) Invalidate(tenantID string) {
 	clear(c.misses)
 }
 
-// Refresh compares every cached tenant's revision with the database and
-// drops those that changed or were deleted.
+// Feed settings: how long changes stay in the feed, how often a node
+// prunes it, how many changes one query reads, and how often a node polls
+// while PostgreSQL notifications wake it (a notification can be lost
+// between a dropped connection and the reconnection's catch-up; this
+// bounds how long a change can go unseen then).
+const (
+	Horizon      = time.Hour
+	pruneEvery   = time.Minute
+	changesPage  = 1000
+	notifiedPoll = 5 * time.Second
+)
+
+// Refresh reads the change feed after the last change this cache saw and
+// drops the tenants it names; the first call records where the feed is and
+// drops everything (what was cached before may be older). A cache that fell
+// behind the feed's horizon drops everything too. Its cost is that of the
+// changes, not of the tenant count.
 func (c *Cache) Refresh(ctx context.Context) error {
-	revs, err := c.store.TenantRevisions(ctx)
-	if err != nil {
-		return err
+	c.feedMu.Lock()
+	defer c.feedMu.Unlock()
+	if !c.started {
+		head, err := c.store.TenantChangesHead(ctx)
+		if err != nil {
+			return err
+		}
+		c.dropAll()
+		c.last, c.started = head, true
 	}
-	current := make(map[string]int64, len(revs))
-	for _, r := range revs {
-		current[r.ID] = r.Revision
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for id, e := range c.byID {
-		if rev, ok := current[id]; !ok || rev != e.tenant.Revision {
-			delete(c.byHost, e.tenant.Host)
-			delete(c.byID, id)
+	for {
+		changes, behind, err := c.store.TenantChangesSince(ctx, c.last, changesPage)
+		if err != nil {
+			return err
+		}
+		if behind {
+			slog.WarnContext(ctx, "tenant cache fell behind the change feed; dropping it", "last_seen", c.last)
+			c.dropAll()
+		}
+		if len(changes) > 0 {
+			c.mu.Lock()
+			for _, ch := range changes {
+				c.invalidateLocked(ch.TenantID)
+			}
+			c.mu.Unlock()
+			c.last = changes[len(changes)-1].Seq
+		}
+		if len(changes) < changesPage {
+			break
 		}
 	}
 	now := c.now()
+	c.mu.Lock()
 	for host, m := range c.misses {
 		if !now.Before(m.until) {
 			delete(c.misses, host)
 		}
 	}
+	c.mu.Unlock()
+	if now.Sub(c.pruned) >= pruneEvery {
+		c.pruned = now
+		if _, err := c.store.PruneTenantChanges(ctx, c.store.Now().Add(-Horizon)); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
-// Run polls for changes every interval until ctx ends.
+func (c *Cache) dropAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.epoch++
+	clear(c.byID)
+	clear(c.byHost)
+	clear(c.misses)
+}
+
+// Run follows the change feed until ctx ends: on PostgreSQL a notification
+// wakes it at once and it also polls every 5 s; without notifications (SQLite,
+// or while the listening connection is down) it polls every interval.
 func (c *Cache) Run(ctx context.Context) {
-	t := time.NewTicker(c.interval)
+	wake := make(chan struct{}, 1)
+	var listening atomic.Bool
+	go func() {
+		err := c.store.ListenTenantChanges(ctx, func() {
+			select {
+			case wake <- struct{}{}:
+			default:
+			}
+		}, listening.Store)
+		if err != nil && !errors.Is(err, tenants.ErrNoNotify) && ctx.Err() == nil {
+			slog.WarnContext(ctx, "tenant change notifications stopped", "err", err)
+		}
+	}()
+	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := c.Refresh(ctx); err != nil && ctx.Err() == nil {
-				slog.WarnContext(ctx, "cache refresh failed", "err", err)
-			}
+		case <-wake:
 		}
+		if err := c.Refresh(ctx); err != nil && ctx.Err() == nil {
+			slog.WarnContext(ctx, "cache refresh failed", "err", err)
+		}
+		next := c.interval
+		if listening.Load() {
+			next = max(next, notifiedPoll)
+		}
+		t.Stop()
+		select {
+		case <-t.C:
+		default:
+		}
+		t.Reset(next)
 	}
 }
