@@ -38,20 +38,24 @@ func (s *Store) TenantChangesSince(ctx context.Context, after int64, limit int) 
 		return changes, false, nil
 	}
 	// A gap: rolled back transactions leave some on PostgreSQL, pruning
-	// others. Pruning goes oldest first and keeps the newest row, so if a
-	// row at or before after is still there, nothing after it was pruned.
-	var kept int64
-	if err := s.db.WithContext(ctx).Raw("SELECT COUNT(*) FROM tenant_changes WHERE seq <= ?", after).Scan(&kept).Error; err != nil {
+	// others. Pruning deletes a prefix of the feed and keeps the newest
+	// row, so if a row at or before after is still there, nothing after
+	// it was pruned.
+	var kept []int64
+	if err := s.db.WithContext(ctx).Raw("SELECT seq FROM tenant_changes WHERE seq <= ? ORDER BY seq DESC LIMIT 1", after).Scan(&kept).Error; err != nil {
 		return nil, false, mapErr(err)
 	}
-	return changes, kept == 0, nil
+	return changes, len(kept) == 0, nil
 }
 
-// PruneTenantChanges deletes the changes made before before, but always
-// keeps the newest one (so that a node can tell it fell behind). Any node
-// may run it, any number of times.
+// PruneTenantChanges deletes the changes made before before: the oldest
+// rows up to the first one made since, but always keeping the newest (so
+// that a node can tell it fell behind). Any node may run it, any number of
+// times.
 func (s *Store) PruneTenantChanges(ctx context.Context, before time.Time) (int64, error) {
-	res := s.db.WithContext(ctx).Exec("DELETE FROM tenant_changes WHERE changed_at < ? AND seq < (SELECT MAX(seq) FROM tenant_changes)", before.UTC())
+	res := s.db.WithContext(ctx).Exec(`DELETE FROM tenant_changes WHERE seq < COALESCE(
+		(SELECT MIN(seq) FROM tenant_changes WHERE changed_at >= ?),
+		(SELECT MAX(seq) FROM tenant_changes))`, before.UTC())
 	return res.RowsAffected, mapErr(res.Error)
 }
 

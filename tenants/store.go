@@ -93,7 +93,7 @@ func recordChange(tx *gorm.DB, tenantID string, now time.Time) error {
 			return err
 		}
 	}
-	if err := tx.Exec("INSERT INTO tenant_changes (tenant_id, changed_at) VALUES (?, ?)", tenantID, now).Error; err != nil {
+	if err := tx.Exec("INSERT INTO tenant_changes (tenant_id, changed_at) VALUES (?, ?)", tenantID, now.UTC()).Error; err != nil {
 		return err
 	}
 	if pg {

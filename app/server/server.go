@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -110,7 +111,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		hasher = password.New(p, password.DefaultBound(p))
 	}
 	s := &Server{cfg: cfg, store: deps.Store}
-	s.cache = cache.New(deps.Store, cfg.CachePoll)
+	s.cache = cache.New(deps.Store, cache.Config{Poll: cfg.CachePoll, Tenants: cfg.CacheTenants, Clients: cfg.CacheClients})
 	s.keys = keyring.New(deps.Store, box, keyring.Config{CacheSize: cfg.KeyCacheSize})
 	s.fed = federation.New(federation.Config{Factories: Connectors(), Upstream: upstream.New(cfg.UpstreamAllowHosts, deps.Upstream)}, deps.Store, box)
 	s.consoleSecret = admin.ConsoleSecret(box)
@@ -160,6 +161,10 @@ func (s *Server) Bootstrap(ctx context.Context) (setupLink string, err error) {
 	if s.system, err = s.admin.EnsureSystem(ctx, s.consoleSecret); err != nil {
 		return "", err
 	}
+	// Start-up (migrations, templates, the engine) leaves garbage the
+	// runtime would return to the OS only slowly: an idle node's RSS
+	// should be what it uses.
+	defer debug.FreeOSMemory()
 	need, err := s.admin.NeedsSetup(ctx)
 	if err != nil || !need {
 		return "", err
@@ -207,8 +212,19 @@ const expiredGrace = 24 * time.Hour
 // Sweep deletes expired rows once, as Background does every 10 minutes,
 // and returns how many went.
 func (s *Server) Sweep(ctx context.Context) (int64, error) {
-	return s.store.DeleteExpired(ctx, expiredGrace)
+	n, err := s.store.DeleteExpired(ctx, expiredGrace)
+	if err != nil {
+		return n, err
+	}
+	// Every node prunes the change feed; deleting what is gone is a no-op.
+	pruned, err := s.store.PruneTenantChanges(ctx, s.store.Now().Add(-changeFeedHorizon))
+	return n + pruned, err
 }
+
+// changeFeedHorizon is how long the change feed keeps a change: a node
+// that did not read it for longer (it was partitioned away, or stopped)
+// drops its whole cache.
+const changeFeedHorizon = time.Hour
 
 // Background runs the node's background work until ctx ends: polling for
 // changes other nodes made, keeping RSA keys generated ahead of need,
