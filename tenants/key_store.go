@@ -232,15 +232,13 @@ func (s *Store) SetKeyRotationPeriod(ctx context.Context, period time.Duration) 
 	}
 	now := s.now()
 	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
-		res := tx.Table("tenants").Where("id = ?", tid).Updates(map[string]any{
+		ok, err := updateTenant(tx, tid, now, map[string]any{
 			"key_rotation_period": int64(period / time.Second),
-			"updated_at":          now,
-			"revision":            gorm.Expr("revision + 1"),
 		})
-		if res.Error != nil {
-			return res.Error
+		if err != nil {
+			return err
 		}
-		if res.RowsAffected == 0 {
+		if !ok {
 			return ErrNotFound
 		}
 		return nil

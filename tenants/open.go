@@ -71,7 +71,7 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("connect to %s database: %w", dialect, err)
 	}
-	s := &Store{db: db, dialect: dialect, now: func() time.Time { return time.Now().UTC() }}
+	s := &Store{db: db, dialect: dialect, dsn: dsn, now: func() time.Time { return time.Now().UTC() }}
 	s.audits = &auditGroup{store: s}
 	return s, nil
 }

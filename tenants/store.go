@@ -15,6 +15,7 @@ import (
 type Store struct {
 	db      *gorm.DB
 	dialect string
+	dsn     string // for connections of its own (LISTEN)
 	now     func() time.Time
 	// audits groups concurrent AppendAuditGrouped calls into one insert.
 	audits *auditGroup
@@ -53,8 +54,52 @@ func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 
 // bumpRevision marks the tenant's cached configuration stale on every node.
 func bumpRevision(tx *gorm.DB, tenantID string, now time.Time) error {
-	return tx.Table("tenants").Where("id = ?", tenantID).
-		Updates(map[string]any{"revision": gorm.Expr("revision + 1"), "updated_at": now}).Error
+	_, err := updateTenant(tx, tenantID, now, nil)
+	return err
+}
+
+// updateTenant is the one place a tenant's row changes: it saves fields (may
+// be nil) and bumps the revision, so that every node drops what it cached of
+// the tenant. It reports whether the tenant exists.
+func updateTenant(tx *gorm.DB, tenantID string, now time.Time, fields map[string]any) (bool, error) {
+	cols := make(map[string]any, len(fields)+2)
+	for k, v := range fields {
+		cols[k] = v
+	}
+	cols["revision"] = gorm.Expr("revision + 1")
+	cols["updated_at"] = now
+	res := tx.Table("tenants").Where("id = ?", tenantID).Updates(cols)
+	if res.Error != nil || res.RowsAffected == 0 {
+		return false, res.Error
+	}
+	return true, recordChange(tx, tenantID, now)
+}
+
+// ChangesChannel is the PostgreSQL NOTIFY channel a change of a tenant is
+// announced on (payload: the tenant's id), at the commit of its transaction.
+const ChangesChannel = "gatehouse_tenant_changes"
+
+// changesLockID serializes the writers of tenant_changes on PostgreSQL, so
+// that seqs commit in order and a reader that saw seq n never later finds
+// a smaller one ("gatefeed" in ASCII, truncated).
+const changesLockID = 0x6761746566
+
+// recordChange appends a row to the change feed in tx (and on PostgreSQL
+// announces it): every node that cached the tenant drops it.
+func recordChange(tx *gorm.DB, tenantID string, now time.Time) error {
+	pg := tx.Dialector.Name() == DialectPostgres
+	if pg {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", changesLockID).Error; err != nil {
+			return err
+		}
+	}
+	if err := tx.Exec("INSERT INTO tenant_changes (tenant_id, changed_at) VALUES (?, ?)", tenantID, now.UTC()).Error; err != nil {
+		return err
+	}
+	if pg {
+		return tx.Exec("SELECT pg_notify(?, ?)", ChangesChannel, tenantID).Error
+	}
+	return nil
 }
 
 // NewID returns a random, time-ordered identifier for a row.

@@ -25,7 +25,11 @@ func (s *Store) CreateTenant(ctx context.Context, t *Tenant, key *SigningKey) er
 			key.ID = newID()
 		}
 		key.CreatedAt = now
-		return tx.Create(key).Error
+		if err := tx.Create(key).Error; err != nil {
+			return err
+		}
+		// Other nodes may remember the host as unknown.
+		return recordChange(tx, t.ID, now)
 	}))
 }
 
@@ -76,7 +80,7 @@ func (s *Store) UpdateTenantSettings(ctx context.Context, t *Tenant) error {
 	}
 	now := s.now()
 	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
-		res := tx.Table("tenants").Where("id = ?", tid).Updates(map[string]any{
+		ok, err := updateTenant(tx, tid, now, map[string]any{
 			"display_name":        t.DisplayName,
 			"logo_url":            t.LogoURL,
 			"accent_color":        t.AccentColor,
@@ -90,13 +94,11 @@ func (s *Store) UpdateTenantSettings(ctx context.Context, t *Tenant) error {
 			"id_token_ttl":        t.IDTokenTTLSeconds,
 			"refresh_token_ttl":   t.RefreshTokenTTLSeconds,
 			"session_ttl":         t.SessionTTLSeconds,
-			"updated_at":          now,
-			"revision":            gorm.Expr("revision + 1"),
 		})
-		if res.Error != nil {
-			return res.Error
+		if err != nil {
+			return err
 		}
-		if res.RowsAffected == 0 {
+		if !ok {
 			return ErrNotFound
 		}
 		return nil
@@ -122,7 +124,10 @@ func (s *Store) DeleteTenant(ctx context.Context) error {
 		if res.Error == nil && res.RowsAffected == 0 {
 			return ErrNotFound
 		}
-		return res.Error
+		if res.Error != nil {
+			return res.Error
+		}
+		return recordChange(tx, tid, s.now())
 	}))
 }
 

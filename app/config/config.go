@@ -69,6 +69,10 @@ type Config struct {
 	// KeyCacheSize is how many tenants' signing keys a node keeps
 	// in memory (GATEHOUSE_KEY_CACHE_SIZE; 0: keyring.DefaultCacheSize).
 	KeyCacheSize int
+	// CacheTenants and CacheClients are how many tenants and clients a
+	// node keeps in memory (GATEHOUSE_CACHE_TENANTS,
+	// GATEHOUSE_CACHE_CLIENTS; 0: the cache's defaults).
+	CacheTenants, CacheClients int
 	// AnonymousRate is how often one client address may make, on one
 	// node, the requests an anonymous client can make costly (a password
 	// hash, a stored row, an email): the authorization endpoint, sign-in,
@@ -200,6 +204,17 @@ func Load(getenv func(string) string, o Overrides) (*Config, error) {
 	if v := get("GATEHOUSE_KEY_CACHE_SIZE", ""); v != "" {
 		if c.KeyCacheSize, err = strconv.Atoi(v); err != nil || c.KeyCacheSize < 1 || c.KeyCacheSize > 10_000_000 {
 			return nil, fmt.Errorf("GATEHOUSE_KEY_CACHE_SIZE: want a number of tenants from 1 to 10000000")
+		}
+	}
+	for _, v := range []struct {
+		name string
+		n    *int
+		what string
+	}{{"GATEHOUSE_CACHE_TENANTS", &c.CacheTenants, "tenants"}, {"GATEHOUSE_CACHE_CLIENTS", &c.CacheClients, "clients"}} {
+		if s := get(v.name, ""); s != "" {
+			if *v.n, err = strconv.Atoi(s); err != nil || *v.n < 1 || *v.n > 10_000_000 {
+				return nil, fmt.Errorf("%s: want a number of %s from 1 to 10000000", v.name, v.what)
+			}
 		}
 	}
 	if c.AnonymousRate, err = ParseRate(get("GATEHOUSE_ANONYMOUS_RATE_LIMIT", DefaultAnonymousRate)); err != nil {

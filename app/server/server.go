@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -133,7 +134,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	if s.metrics == nil {
 		s.metrics = metrics.New()
 	}
-	s.cache = cache.New(deps.Store, cfg.CachePoll)
+	s.cache = cache.New(deps.Store, cache.Config{Poll: cfg.CachePoll, Tenants: cfg.CacheTenants, Clients: cfg.CacheClients})
 	s.keys = keyring.New(deps.Store, box, keyring.Config{CacheSize: cfg.KeyCacheSize})
 	s.fed = federation.New(federation.Config{Factories: Connectors(), Upstream: upstream.New(cfg.UpstreamAllowHosts, deps.Upstream)}, deps.Store, box)
 	s.consoleSecret = admin.ConsoleSecret(box)
@@ -188,6 +189,10 @@ func (s *Server) Bootstrap(ctx context.Context) (setupLink string, err error) {
 		return "", err
 	}
 	s.warm.Store(true)
+	// Start-up (migrations, templates, the engine) leaves garbage the
+	// runtime would return to the OS only slowly: an idle node's RSS
+	// should be what it uses.
+	defer debug.FreeOSMemory()
 	need, err := s.admin.NeedsSetup(ctx)
 	if err != nil || !need {
 		return "", err
@@ -235,8 +240,19 @@ const expiredGrace = 24 * time.Hour
 // Sweep deletes expired rows once, as Background does every 10 minutes,
 // and returns how many went.
 func (s *Server) Sweep(ctx context.Context) (int64, error) {
-	return s.store.DeleteExpired(ctx, expiredGrace)
+	n, err := s.store.DeleteExpired(ctx, expiredGrace)
+	if err != nil {
+		return n, err
+	}
+	// Every node prunes the change feed; deleting what is gone is a no-op.
+	pruned, err := s.store.PruneTenantChanges(ctx, s.store.Now().Add(-changeFeedHorizon))
+	return n + pruned, err
 }
+
+// changeFeedHorizon is how long the change feed keeps a change: a node
+// that did not read it for longer (it was partitioned away, or stopped)
+// drops its whole cache.
+const changeFeedHorizon = time.Hour
 
 // Background runs the node's background work until ctx ends: polling for
 // changes other nodes made, keeping RSA keys generated ahead of need,

@@ -1,8 +1,9 @@
 // Package cache keeps what the hot paths read on every request and what
 // rarely changes — tenants by host, clients with their API grants — in
 // memory, and keeps it correct when any node changes the data: every such
-// change bumps the tenant's revision in the database, and a poller compares
-// revisions and drops what is stale.
+// change bumps the tenant's revision in the database and appends a row to
+// the change feed (tenant_changes), and a follower reads the rows after the
+// last it saw (woken by PostgreSQL NOTIFY) and drops what they name.
 package cache
 
 import (
@@ -11,6 +12,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/tenants"
@@ -37,51 +39,134 @@ type Grant struct {
 	Scopes []string
 }
 
-type tenantEntry struct {
-	tenant  *tenants.Tenant
-	clients map[string]*Client
+type miss struct{ until time.Time }
+
+// Config sizes a Cache and says how it follows the change feed.
+type Config struct {
+	// Poll is how often the feed is read when no notification can arrive
+	// (SQLite, or PostgreSQL while the listener reconnects).
+	Poll time.Duration
+	// Fallback is how often the feed is read while notifications arrive,
+	// so that a lost one only delays a change (0: DefaultFallback).
+	Fallback time.Duration
+	// Tenants and Clients bound how many of each are kept (0: the
+	// defaults).
+	Tenants, Clients int
 }
 
-type miss struct{ until time.Time }
+const (
+	// DefaultTenants and DefaultClients are the caches' sizes unless
+	// configured (GATEHOUSE_CACHE_TENANTS, GATEHOUSE_CACHE_CLIENTS).
+	DefaultTenants = 10000
+	DefaultClients = 20000
+	// DefaultFallback is how often a node that hears notifications reads
+	// the feed anyway.
+	DefaultFallback = 30 * time.Second
+	// feedBatch is how many changes one query reads.
+	feedBatch = 1000
+	// maxDropped bounds the memory of recently dropped tenants (see
+	// Cache.dropped).
+	maxDropped = 10000
+)
+
+type clientKey struct{ tenantID, clientID string }
+
+type clientEntry struct {
+	revision int64 // the tenant's, when it was loaded
+	client   *Client
+}
 
 // Cache is safe for concurrent use.
 type Cache struct {
-	store    *tenants.Store
-	interval time.Duration
-	now      func() time.Time
+	store *tenants.Store
+	cfg   Config
+	now   func() time.Time
 
-	mu     sync.RWMutex
-	byID   map[string]*tenantEntry
-	byHost map[string]string // host -> tenant id
-	misses map[string]miss   // unknown hosts, remembered briefly
+	mu      sync.Mutex
+	tenants *lru[string, *tenants.Tenant] // by id
+	byHost  map[string]string             // host -> tenant id, of cached tenants
+	bySlug  map[string]string             // slug -> tenant id, of cached tenants
+	clients *lru[clientKey, *clientEntry]
+	misses  map[string]miss // unknown hosts, remembered briefly
+
+	// seq is the last change of the feed applied; started says whether
+	// it was read at all.
+	seq     int64
+	started bool
+	// A tenant read from the database before a change of it was applied
+	// and cached after must not be cached: epoch counts the drops,
+	// dropped holds the epoch each tenant was last dropped at, and
+	// clearedAt the epoch at which everything was (or dropped forgot).
+	epoch     uint64
+	dropped   map[string]uint64
+	clearedAt uint64
+
+	listening atomic.Bool
 }
 
-// New returns a cache over store whose entries are checked every interval.
-func New(store *tenants.Store, interval time.Duration) *Cache {
-	return &Cache{
-		store:    store,
-		interval: interval,
-		now:      time.Now,
-		byID:     map[string]*tenantEntry{},
-		byHost:   map[string]string{},
-		misses:   map[string]miss{},
+// New returns a cache over store.
+func New(store *tenants.Store, cfg Config) *Cache {
+	if cfg.Poll <= 0 {
+		cfg.Poll = time.Second
 	}
+	if cfg.Fallback <= 0 {
+		cfg.Fallback = DefaultFallback
+	}
+	if cfg.Tenants <= 0 {
+		cfg.Tenants = DefaultTenants
+	}
+	if cfg.Clients <= 0 {
+		cfg.Clients = DefaultClients
+	}
+	c := &Cache{
+		store:   store,
+		cfg:     cfg,
+		now:     time.Now,
+		tenants: newLRU[string, *tenants.Tenant](cfg.Tenants),
+		byHost:  map[string]string{},
+		bySlug:  map[string]string{},
+		clients: newLRU[clientKey, *clientEntry](cfg.Clients),
+		misses:  map[string]miss{},
+		dropped: map[string]uint64{},
+	}
+	c.tenants.evicted = func(_ string, t *tenants.Tenant) { c.unindex(t) }
+	return c
 }
 
 const maxMisses = 10000
+
+// Len returns how many tenants and clients are cached.
+func (c *Cache) Len() (tenantCount, clientCount int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tenants.len(), c.clients.len()
+}
+
+// Listening reports whether PostgreSQL notifications are being received.
+func (c *Cache) Listening() bool { return c.listening.Load() }
+
+// cachedBy returns the cached tenant with id, if any.
+func (c *Cache) cachedBy(id string, ok bool) *tenants.Tenant {
+	if !ok {
+		return nil
+	}
+	t, _ := c.tenants.get(id)
+	return t
+}
 
 // TenantByHost returns the tenant served at host (port stripped,
 // case-insensitive), or tenants.ErrNotFound.
 func (c *Cache) TenantByHost(ctx context.Context, host string) (*tenants.Tenant, error) {
 	host = strings.ToLower(host)
-	c.mu.RLock()
-	if id, ok := c.byHost[host]; ok {
-		t := c.byID[id].tenant
-		c.mu.RUnlock()
+	c.mu.Lock()
+	id, ok := c.byHost[host]
+	if t := c.cachedBy(id, ok); t != nil {
+		c.mu.Unlock()
 		return t, nil
 	}
 	m, missed := c.misses[host]
-	c.mu.RUnlock()
+	epoch := c.epoch
+	c.mu.Unlock()
 	if missed && c.now().Before(m.until) {
 		return nil, tenants.ErrNotFound
 	}
@@ -91,44 +176,63 @@ func (c *Cache) TenantByHost(ctx context.Context, host string) (*tenants.Tenant,
 		if len(c.misses) >= maxMisses {
 			clear(c.misses)
 		}
-		c.misses[host] = miss{until: c.now().Add(c.interval)}
+		c.misses[host] = miss{until: c.now().Add(c.cfg.Poll)}
 		c.mu.Unlock()
 		return nil, err
 	}
 	if err != nil {
 		return nil, err
 	}
-	c.put(t)
+	c.put(t, epoch)
 	return t, nil
 }
 
 // TenantBySlug returns the tenant with slug.
 func (c *Cache) TenantBySlug(ctx context.Context, slug string) (*tenants.Tenant, error) {
-	c.mu.RLock()
-	for _, e := range c.byID {
-		if e.tenant.Slug == slug {
-			c.mu.RUnlock()
-			return e.tenant, nil
-		}
+	c.mu.Lock()
+	id, ok := c.bySlug[strings.ToLower(slug)]
+	if t := c.cachedBy(id, ok); t != nil {
+		c.mu.Unlock()
+		return t, nil
 	}
-	c.mu.RUnlock()
+	epoch := c.epoch
+	c.mu.Unlock()
 	t, err := c.store.TenantBySlug(ctx, slug)
 	if err != nil {
 		return nil, err
 	}
-	c.put(t)
+	c.put(t, epoch)
 	return t, nil
 }
 
-func (c *Cache) put(t *tenants.Tenant) {
+// put caches t, read from the database when the drops counted epoch,
+// unless a change of it was applied since: what was read may predate it.
+func (c *Cache) put(t *tenants.Tenant, epoch uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if old, ok := c.byID[t.ID]; ok && old.tenant.Revision >= t.Revision {
+	if epoch < c.clearedAt || c.dropped[t.ID] > epoch {
 		return
 	}
-	c.byID[t.ID] = &tenantEntry{tenant: t, clients: map[string]*Client{}}
+	if old, ok := c.tenants.get(t.ID); ok {
+		if old.Revision >= t.Revision {
+			return
+		}
+		c.unindex(old)
+	}
+	c.tenants.put(t.ID, t)
 	c.byHost[t.Host] = t.ID
+	c.bySlug[strings.ToLower(t.Slug)] = t.ID
 	delete(c.misses, t.Host)
+}
+
+// unindex forgets the host and slug of t. c.mu is held.
+func (c *Cache) unindex(t *tenants.Tenant) {
+	if c.byHost[t.Host] == t.ID {
+		delete(c.byHost, t.Host)
+	}
+	if s := strings.ToLower(t.Slug); c.bySlug[s] == t.ID {
+		delete(c.bySlug, s)
+	}
 }
 
 // Client returns the client with clientID of the tenant in ctx, with its
@@ -138,13 +242,13 @@ func (c *Cache) Client(ctx context.Context, clientID string) (*Client, error) {
 	if !ok {
 		return nil, tenants.ErrNoTenant
 	}
-	c.mu.RLock()
-	e, ok := c.byID[t.ID]
+	key := clientKey{t.ID, clientID}
+	c.mu.Lock()
 	var cl *Client
-	if ok && e.tenant.Revision == t.Revision {
-		cl = e.clients[clientID]
+	if e, ok := c.clients.get(key); ok && e.revision == t.Revision {
+		cl = e.client
 	}
-	c.mu.RUnlock()
+	c.mu.Unlock()
 	if cl != nil && cl.fresh(c.store.Now()) {
 		return cl, nil
 	}
@@ -153,8 +257,10 @@ func (c *Cache) Client(ctx context.Context, clientID string) (*Client, error) {
 		return nil, err
 	}
 	c.mu.Lock()
-	if e, ok := c.byID[t.ID]; ok && e.tenant.Revision == t.Revision {
-		e.clients[clientID] = cl
+	// Only under the revision the cache serves the tenant at: a client
+	// of an older revision is never served again.
+	if cur, ok := c.tenants.get(t.ID); ok && cur.Revision == t.Revision {
+		c.clients.put(key, &clientEntry{revision: t.Revision, client: cl})
 	}
 	c.mu.Unlock()
 	return cl, nil
@@ -188,57 +294,134 @@ func (c *Cache) loadClient(ctx context.Context, clientID string) (*Client, error
 
 // Invalidate drops what is cached of a tenant; the next read reloads it.
 // The node that makes a change calls it so that it sees the change at once;
-// other nodes see it at their next poll.
+// other nodes see it when they read the change feed.
 func (c *Cache) Invalidate(tenantID string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.byID[tenantID]; ok {
-		delete(c.byHost, e.tenant.Host)
-		delete(c.byID, tenantID)
-	}
+	c.drop(tenantID)
 	clear(c.misses)
 }
 
-// Refresh compares every cached tenant's revision with the database and
-// drops those that changed or were deleted.
-func (c *Cache) Refresh(ctx context.Context) error {
-	revs, err := c.store.TenantRevisions(ctx)
-	if err != nil {
-		return err
+// drop forgets a tenant (its clients are keyed by its revision, and age
+// out). c.mu is held.
+func (c *Cache) drop(tenantID string) {
+	c.epoch++
+	if t, ok := c.tenants.remove(tenantID); ok {
+		c.unindex(t)
 	}
-	current := make(map[string]int64, len(revs))
-	for _, r := range revs {
-		current[r.ID] = r.Revision
+	if len(c.dropped) >= maxDropped {
+		clear(c.dropped)
+		c.clearedAt = c.epoch
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for id, e := range c.byID {
-		if rev, ok := current[id]; !ok || rev != e.tenant.Revision {
-			delete(c.byHost, e.tenant.Host)
-			delete(c.byID, id)
-		}
-	}
-	now := c.now()
-	for host, m := range c.misses {
-		if !now.Before(m.until) {
-			delete(c.misses, host)
-		}
-	}
-	return nil
+	c.dropped[tenantID] = c.epoch
 }
 
-// Run polls for changes every interval until ctx ends.
+// dropAll forgets every tenant and client. c.mu is held.
+func (c *Cache) dropAll() {
+	c.epoch++
+	c.clearedAt = c.epoch
+	clear(c.dropped)
+	c.tenants.clear()
+	c.clients.clear()
+	clear(c.byHost)
+	clear(c.bySlug)
+	clear(c.misses)
+}
+
+// Refresh reads the changes made since the last it read and drops the
+// tenants they name. The first call drops everything cached and starts
+// from the newest change; a node that fell behind the feed's pruning
+// drops everything too.
+func (c *Cache) Refresh(ctx context.Context) error {
+	c.mu.Lock()
+	started, seq := c.started, c.seq
+	c.mu.Unlock()
+	if !started {
+		head, err := c.store.TenantChangesHead(ctx)
+		if err != nil {
+			return err
+		}
+		c.mu.Lock()
+		c.dropAll()
+		c.seq, c.started = head, true
+		c.mu.Unlock()
+		return nil
+	}
+	for {
+		changes, behind, err := c.store.TenantChangesSince(ctx, seq, feedBatch)
+		if err != nil {
+			return err
+		}
+		c.mu.Lock()
+		if c.seq != seq { // another Refresh ran meanwhile
+			c.mu.Unlock()
+			return nil
+		}
+		if behind {
+			slog.WarnContext(ctx, "this node fell behind the tenant change feed; dropping its whole cache", "last_seen", seq)
+			c.dropAll()
+		}
+		for _, ch := range changes {
+			c.drop(ch.TenantID)
+		}
+		if len(changes) > 0 {
+			clear(c.misses) // a tenant created may serve a host remembered as unknown
+			seq = changes[len(changes)-1].Seq
+			c.seq = seq
+		}
+		now := c.now()
+		for host, m := range c.misses {
+			if !now.Before(m.until) {
+				delete(c.misses, host)
+			}
+		}
+		c.mu.Unlock()
+		if len(changes) < feedBatch {
+			return nil
+		}
+	}
+}
+
+// Run follows the change feed until ctx ends: on PostgreSQL it listens for
+// notifications and reads the feed when one arrives, and every
+// cfg.Fallback anyway; elsewhere, or while the listener is away, it reads
+// the feed every cfg.Poll.
 func (c *Cache) Run(ctx context.Context) {
-	t := time.NewTicker(c.interval)
-	defer t.Stop()
+	wake := make(chan struct{}, 1)
+	poke := func() {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}
+	go func() {
+		err := c.store.ListenTenantChanges(ctx, poke, func(up bool) { c.listening.Store(up); poke() })
+		if err != nil && !errors.Is(err, tenants.ErrNoNotify) && ctx.Err() == nil {
+			slog.WarnContext(ctx, "tenant change listener stopped", "err", err)
+		}
+	}()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
-			if err := c.Refresh(ctx); err != nil && ctx.Err() == nil {
-				slog.WarnContext(ctx, "cache refresh failed", "err", err)
+		case <-wake:
+		case <-timer.C:
+		}
+		if err := c.Refresh(ctx); err != nil && ctx.Err() == nil {
+			slog.WarnContext(ctx, "reading the tenant change feed failed", "err", err)
+		}
+		d := c.cfg.Poll
+		if c.listening.Load() {
+			d = c.cfg.Fallback
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
 			}
 		}
+		timer.Reset(d)
 	}
 }

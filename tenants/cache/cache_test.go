@@ -30,7 +30,7 @@ func TestLapsedGrantLeavesTheCache(t *testing.T) {
 		if err := s.CreateClient(ctx, c, []tenants.ClientGrant{{APIID: api.ID, Scopes: tenants.Strings{"read"}, ExpiresAt: &lapses}}); err != nil {
 			t.Fatal(err)
 		}
-		cc := cache.New(s, time.Hour)
+		cc := cache.New(s, cache.Config{Poll: time.Hour})
 		tn, err := cc.TenantByHost(ctx, tn.Host) // cached, at its revision after the writes
 		if err != nil {
 			t.Fatal(err)

@@ -127,3 +127,12 @@ func MustTenant(t testing.TB, s *tenants.Store, slug string) *tenants.Tenant {
 	}
 	return tn
 }
+
+// MustTenantOnce returns the tenant with slug, creating it the first time.
+func MustTenantOnce(t testing.TB, s *tenants.Store, slug string) *tenants.Tenant {
+	t.Helper()
+	if tn, err := s.TenantBySlug(context.Background(), slug); err == nil {
+		return tn
+	}
+	return MustTenant(t, s, slug)
+}

@@ -932,6 +932,8 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 var unscopedMethods = []string{
 	"Close", "Dialect", "FlushAudit", "Now", "Ping", "SQLDB", "SetClock", "VerifySchema",
 	"CreateTenant", "ListTenants", "TenantByHost", "TenantByID", "TenantBySlug", "TenantRevisions",
+	// The change feed, across tenants.
+	"TenantChangesHead", "TenantChangesSince", "PruneTenantChanges", "ListenTenantChanges",
 	"DeleteExpired", "BindDeployment",
 	// Scheduled key rotation finds its work across tenants, then rotates
 	// each tenant's keys in that tenant (RolloverSigningKey).
