@@ -78,8 +78,14 @@ func (h *Handler) submitTOTP(c echo.Context) error {
 	if err != nil {
 		return httperr.Internal(err)
 	}
-	if h.throttle.Check(a.ctx, attempt).Refuse || !h.factors.CheckTOTP(a.ctx, f, c.FormValue("code")) {
+	if h.throttle.Check(a.ctx, attempt).Refuse {
 		h.throttle.Failed(a.ctx, attempt)
+		h.site.Audit(a.ctx, a.u.ID, a.u.Email, "mfa.enrol_failed", "denied", "throttled")
+		return h.renderTOTP(c, a, errWrongCode, http.StatusUnauthorized)
+	}
+	if !h.factors.CheckTOTP(a.ctx, f, c.FormValue("code")) {
+		h.throttle.Failed(a.ctx, attempt)
+		h.site.Audit(a.ctx, a.u.ID, a.u.Email, "mfa.enrol_failed", "failure", "wrong code")
 		return h.renderTOTP(c, a, errWrongCode, http.StatusUnauthorized)
 	}
 	h.throttle.Succeeded(a.ctx, attempt)
