@@ -61,7 +61,11 @@ func (h *Handler) confirm(c echo.Context, a *accountRequest, typed string, codes
 	if typed == "" {
 		return errUnconfirmed
 	}
-	if h.throttle.Check(ctx, attempt).Refuse {
+	// The attempt takes its turn on the locking counters before the
+	// password is checked: a burst of guesses sent at once gets no more
+	// than guesses sent one after another.
+	turn := h.throttle.Begin(ctx, attempt)
+	if turn.Refuse {
 		// The time of a hash, not its work: a locked key costs nothing.
 		if err := h.hasher.Imitate(ctx); err != nil {
 			return err
@@ -69,25 +73,28 @@ func (h *Handler) confirm(c echo.Context, a *accountRequest, typed string, codes
 		h.site.Audit(ctx, a.u.ID, a.u.Email, "reauthentication.failed", "denied", "throttled")
 		return errUnconfirmed
 	}
+	turn.Wait(ctx)
 	ok := false
 	if a.u.PasswordHash != "" {
 		_, err := h.hasher.Verify(ctx, a.u.PasswordHash, typed)
 		if errors.Is(err, password.ErrBusy) {
+			turn.Cancel(ctx)
 			return err
 		}
 		ok = err == nil
 	} else if err := h.hasher.VerifyDummy(ctx, typed); err != nil {
+		turn.Cancel(ctx)
 		return err
 	}
 	if !ok && codes && len(strings.TrimSpace(typed)) == 6 {
 		ok = h.checkCode(ctx, a, typed)
 	}
 	if !ok {
-		h.throttle.Failed(ctx, attempt)
+		turn.Failed(ctx)
 		h.site.Audit(ctx, a.u.ID, a.u.Email, "reauthentication.failed", "failure", "wrong password or code")
 		return errUnconfirmed
 	}
-	h.throttle.Succeeded(ctx, attempt)
+	turn.Succeeded(ctx)
 	return nil
 }
 

@@ -1,0 +1,81 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"sync"
+	"testing"
+
+	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/tenants/storetest"
+)
+
+// burst posts form n times at once with b to path, form(i) giving the
+// i-th request's fields, and returns the statuses.
+func burst(b *browser, target string, n int, form func(i int) url.Values) []int {
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	statuses := make([]int, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			statuses[i] = b.post(target, form(i)).status
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return statuses
+}
+
+// failures counts the events of action with outcome "failure": the
+// attempts whose secret was checked and was wrong.
+func failures(evs []tenants.AuditEvent) int {
+	n := 0
+	for _, ev := range evs {
+		if ev.Outcome == "failure" {
+			n++
+		}
+	}
+	return n
+}
+
+// TestReauthBurstGetsNoMoreGuesses: a stolen session's holder guessing
+// the password to confirm a change gets the account's five free failures
+// and the locking one, however the guesses are sent. Thirty wrong
+// passwords posted at once used to pass the throttle's check together
+// and were all checked.
+func TestReauthBurstGetsNoMoreGuesses(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db storetest.Database) {
+		t.Parallel()
+		h := testHasher()
+		e := newEnv(t, db.URL(t), withHasher(h))
+		f := e.fixture("acme")
+		thief := e.browser()
+		csrf := field(t, csrfField, f.accountPage(thief).body)
+		f.staleSession(t, thief)
+		const n = 30
+		before := h.Computed()
+		statuses := burst(thief, f.issuer+"/account/email", n, func(i int) url.Values {
+			return url.Values{"csrf_token": {csrf}, "email": {"thief@evil.test"}, "confirm": {fmt.Sprintf("wrong password %d", i)}}
+		})
+		for i, s := range statuses {
+			if s != http.StatusBadRequest && s != http.StatusServiceUnavailable {
+				t.Errorf("wrong password %d: %d", i, s)
+			}
+		}
+		if checked := h.Computed() - before; checked > 6 {
+			t.Errorf("a burst of %d wrong passwords had %d checked, want at most 6 (five free and the one that locks)", n, checked)
+		}
+		if failed := failures(f.audit("reauthentication.failed")); failed > 6 {
+			t.Errorf("%d wrong passwords audited as checked, want at most 6", failed)
+		}
+		// The account's confirmations are locked now: the right password
+		// looks wrong.
+		if q := f.accountPost(thief, csrf, "/account/email", url.Values{"email": {"thief@evil.test"}, "confirm": {f.password}}); q.status != http.StatusBadRequest {
+			t.Errorf("the right password after the burst: %d, want 400", q.status)
+		}
+	})
+}
