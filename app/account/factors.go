@@ -78,17 +78,21 @@ func (h *Handler) submitTOTP(c echo.Context) error {
 	if err != nil {
 		return httperr.Internal(err)
 	}
-	if h.throttle.Check(a.ctx, attempt).Refuse {
-		h.throttle.Failed(a.ctx, attempt)
+	// The attempt takes its turn on the locking counters before the code
+	// is checked: codes sent at once get no more guesses than codes sent
+	// one after another.
+	turn := h.throttle.Begin(a.ctx, attempt)
+	if turn.Refuse {
 		h.site.Audit(a.ctx, a.u.ID, a.u.Email, "mfa.enrol_failed", "denied", "throttled")
 		return h.renderTOTP(c, a, errWrongCode, http.StatusUnauthorized)
 	}
+	turn.Wait(a.ctx)
 	if !h.factors.CheckTOTP(a.ctx, f, c.FormValue("code")) {
-		h.throttle.Failed(a.ctx, attempt)
+		turn.Failed(a.ctx)
 		h.site.Audit(a.ctx, a.u.ID, a.u.Email, "mfa.enrol_failed", "failure", "wrong code")
 		return h.renderTOTP(c, a, errWrongCode, http.StatusUnauthorized)
 	}
-	h.throttle.Succeeded(a.ctx, attempt)
+	turn.Succeeded(a.ctx)
 	h.site.Audit(a.ctx, a.u.ID, a.u.Email, "mfa.enrolled", "success", tenants.FactorTOTP)
 	return h.afterFirstFactor(c, a, "mfa-added")
 }

@@ -79,3 +79,36 @@ func TestReauthBurstGetsNoMoreGuesses(t *testing.T) {
 		}
 	})
 }
+
+// TestTOTPEnrolBurstGetsNoMoreGuesses: the first code of a new
+// authenticator app is throttled like a second factor: thirty wrong codes
+// posted at once are checked no more than the six that one after another
+// would be.
+func TestTOTPEnrolBurstGetsNoMoreGuesses(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		f := e.fixture("acme")
+		b := e.browser()
+		f.accountPage(b)
+		p := b.get(f.issuer + "/account/mfa/totp")
+		if p.status != http.StatusOK {
+			t.Fatalf("authenticator set-up page: %d\n%s", p.status, p.body)
+		}
+		app := &authApp{secret: field(t, mfaSecret, p.body)}
+		csrf := field(t, csrfField, p.body)
+		const n = 30
+		statuses := burst(b, f.issuer+"/account/mfa/totp", n, func(int) url.Values {
+			return url.Values{"csrf_token": {csrf}, "code": {wrongCode(t, app.secret)}}
+		})
+		for i, s := range statuses {
+			if s != http.StatusUnauthorized {
+				t.Errorf("wrong code %d: %d", i, s)
+			}
+		}
+		if checked := failures(f.audit("mfa.enrol_failed")); checked > 6 {
+			t.Errorf("a burst of %d wrong codes had %d checked, want at most 6 (five free and the one that locks)", n, checked)
+		}
+		if q := b.post(f.issuer+"/account/mfa/totp", url.Values{"csrf_token": {csrf}, "code": {app.code(t)}}); q.status != http.StatusUnauthorized || f.factorCount(t) != 0 {
+			t.Errorf("the right code after the burst: %d, %d factors, want 401 and none", q.status, f.factorCount(t))
+		}
+	})
+}
