@@ -85,11 +85,15 @@ func (h *Handler) requestReset(c echo.Context, t *tenants.Tenant, email, id stri
 	// count: requests for the address from elsewhere never lock its
 	// owner out of a reset.
 	attempt := authn.MailAttempt("reset", t.ID, email, web.ClientIP(ctx), h.site.Device(c, t, web.DeviceCookie, email))
-	if h.throttle.Check(ctx, attempt).Refuse {
+	// The request takes its turn on the locking counters before
+	// anything is sent: a burst sends no more mail than requests one
+	// after another.
+	turn := h.throttle.Begin(ctx, attempt)
+	if turn.Refuse {
 		h.site.Audit(ctx, "", email, "password.reset_throttled", "denied", "too many requests")
 		return nil
 	}
-	h.throttle.Failed(ctx, attempt)
+	turn.Failed(ctx)
 	u, err := h.store.UserByEmail(ctx, email)
 	if errors.Is(err, tenants.ErrNotFound) {
 		h.site.Audit(ctx, "", email, "password.reset_requested", "failure", "unknown email")

@@ -112,3 +112,38 @@ func TestTOTPEnrolBurstGetsNoMoreGuesses(t *testing.T) {
 		}
 	})
 }
+
+// TestResetBurstSendsNoMoreMail: a reset of one address sends no more
+// mail however the requests are sent: thirty posted at once send at most
+// the six that the account's five free requests and the locking one
+// allow one after another (check-then-count let the burst through
+// together).
+func TestResetBurstSendsNoMoreMail(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		f := e.fixture("acme")
+		b := e.browser()
+		form := b.get(f.issuer + "/reset")
+		if form.status != http.StatusOK {
+			t.Fatalf("reset form: %d\n%s", form.status, form.body)
+		}
+		csrf := field(t, csrfField, form.body)
+		const n = 30
+		statuses := burst(b, f.issuer+"/reset", n, func(int) url.Values {
+			return url.Values{"csrf_token": {csrf}, "email": {f.email}}
+		})
+		for i, s := range statuses {
+			if s != http.StatusOK {
+				t.Errorf("reset request %d: %d", i, s)
+			}
+		}
+		sent := 0
+		for _, ev := range f.audit("password.reset_requested") {
+			if ev.Outcome == "success" {
+				sent++
+			}
+		}
+		if sent > 6 {
+			t.Errorf("a burst of %d reset requests sent %d links, want at most 6", n, sent)
+		}
+	})
+}
