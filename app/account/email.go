@@ -45,11 +45,15 @@ func (h *Handler) changeEmail(c echo.Context) error {
 		return h.unconfirmed(c, a, err, errConfirm)
 	}
 	attempt := mailAttempt(a.ctx, a.t, "verify", a.u.ID)
-	if h.throttle.Check(a.ctx, attempt).Refuse {
+	// The request takes its turn on the locking counters before
+	// anything is sent: a burst sends no more mail than requests one
+	// after another.
+	turn := h.throttle.Begin(a.ctx, attempt)
+	if turn.Refuse {
 		h.site.Audit(a.ctx, a.u.ID, a.u.Email, "email.change_throttled", "denied", "too many requests")
 		return web.Redirect(c, web.PathAccount+"?done=email-sent")
 	}
-	h.throttle.Failed(a.ctx, attempt)
+	turn.Failed(a.ctx)
 	_, err = h.store.UserByEmail(a.ctx, email)
 	switch {
 	case err == nil:

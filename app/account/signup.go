@@ -109,7 +109,11 @@ func (h *Handler) submitSignup(c echo.Context) error {
 		return h.renderSignup(c, t, ar, email, name, validationMessage(err), http.StatusBadRequest)
 	}
 	attempt := mailAttempt(ctx, t, "signup", email)
-	if h.throttle.Check(ctx, attempt).Refuse {
+	// The request takes its turn on the locking counters before
+	// anything is sent: a burst sends no more mail than requests one
+	// after another.
+	turn := h.throttle.Begin(ctx, attempt)
+	if turn.Refuse {
 		if err := h.hasher.Imitate(ctx); err != nil {
 			return err
 		}
@@ -120,7 +124,7 @@ func (h *Handler) submitSignup(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h.throttle.Failed(ctx, attempt)
+	turn.Failed(ctx)
 	if err := h.signup(c, t, ar, email, name, hash); err != nil {
 		return httperr.Internal(err)
 	}

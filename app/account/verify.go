@@ -138,11 +138,15 @@ func (h *Handler) submitResend(c echo.Context) error {
 func (h *Handler) resendVerification(c echo.Context, t *tenants.Tenant, email string) error {
 	ctx := c.Request().Context()
 	attempt := mailAttempt(ctx, t, "verify", email)
-	if h.throttle.Check(ctx, attempt).Refuse {
+	// The request takes its turn on the locking counters before
+	// anything is sent: a burst sends no more mail than requests one
+	// after another.
+	turn := h.throttle.Begin(ctx, attempt)
+	if turn.Refuse {
 		h.site.Audit(ctx, "", email, "email.verification_throttled", "denied", "too many requests")
 		return nil
 	}
-	h.throttle.Failed(ctx, attempt)
+	turn.Failed(ctx)
 	u, err := h.store.UserByEmail(ctx, email)
 	if errors.Is(err, tenants.ErrNotFound) {
 		h.site.Audit(ctx, "", email, "email.verification_requested", "failure", "unknown email")
