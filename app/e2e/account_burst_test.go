@@ -147,3 +147,38 @@ func TestResetBurstSendsNoMoreMail(t *testing.T) {
 		}
 	})
 }
+
+// TestSignupBurstSendsNoMoreMail: sign-ups of one (taken) address posted
+// at once tell its owner no more often than sign-ups one after another:
+// the account's five free requests and the locking one.
+func TestSignupBurstSendsNoMoreMail(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		f := e.fixture("acme")
+		f.setSignup(t, tenants.SignupOpen)
+		b := e.browser()
+		p := f.loginPage(b)
+		form := b.get(f.issuer + "/signup?id=" + url.QueryEscape(field(t, idField, p.body)))
+		if form.status != http.StatusOK {
+			t.Fatalf("sign-up form: %d\n%s", form.status, form.body)
+		}
+		id, csrf := field(t, idField, form.body), field(t, csrfField, form.body)
+		const n = 30
+		statuses := burst(b, f.issuer+"/signup", n, func(int) url.Values {
+			return url.Values{"id": {id}, "csrf_token": {csrf}, "email": {f.email}, "name": {"New Person"}, "password": {newPassword}}
+		})
+		for i, s := range statuses {
+			if s != http.StatusOK && s != http.StatusServiceUnavailable {
+				t.Errorf("sign-up %d: %d", i, s)
+			}
+		}
+		told := 0
+		for _, ev := range f.audit("signup") {
+			if ev.Action == "signup" {
+				told++
+			}
+		}
+		if told > 6 {
+			t.Errorf("a burst of %d sign-ups of a taken address told its owner %d times, want at most 6", n, told)
+		}
+	})
+}
