@@ -182,3 +182,32 @@ func TestSignupBurstSendsNoMoreMail(t *testing.T) {
 		}
 	})
 }
+
+// TestEmailChangeBurstSendsNoMoreMail: changes of address posted at once
+// by one signed-in user send no more links than changes one after
+// another: the account's five free requests and the locking one.
+func TestEmailChangeBurstSendsNoMoreMail(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		f := e.fixture("acme")
+		b := e.browser()
+		csrf := field(t, csrfField, f.accountPage(b).body)
+		const n = 30
+		statuses := burst(b, f.issuer+"/account/email", n, func(i int) url.Values {
+			return url.Values{"csrf_token": {csrf}, "email": {fmt.Sprintf("ann.%d@acme.test", i)}}
+		})
+		for i, s := range statuses {
+			if s != http.StatusSeeOther && s != http.StatusOK {
+				t.Errorf("change of address %d: %d", i, s)
+			}
+		}
+		sent := 0
+		for _, ev := range f.audit("email.change_requested") {
+			if ev.Outcome == "success" {
+				sent++
+			}
+		}
+		if sent > 6 {
+			t.Errorf("a burst of %d changes of address sent %d links, want at most 6", n, sent)
+		}
+	})
+}
