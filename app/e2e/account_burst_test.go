@@ -211,3 +211,32 @@ func TestEmailChangeBurstSendsNoMoreMail(t *testing.T) {
 		}
 	})
 }
+
+// TestResendBurstGetsNoMoreRequests: requests for a new verification link
+// for one address posted at once get past the mail throttle no more often
+// than requests one after another (each that gets past is audited as
+// email.verification_requested, and would send a link to an unconfirmed
+// address).
+func TestResendBurstGetsNoMoreRequests(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		f := e.fixture("acme")
+		b := e.browser()
+		form := b.get(f.issuer + "/verify/resend")
+		if form.status != http.StatusOK {
+			t.Fatalf("resend form: %d\n%s", form.status, form.body)
+		}
+		csrf := field(t, csrfField, form.body)
+		const n = 30
+		statuses := burst(b, f.issuer+"/verify/resend", n, func(int) url.Values {
+			return url.Values{"csrf_token": {csrf}, "email": {f.email}}
+		})
+		for i, s := range statuses {
+			if s != http.StatusOK {
+				t.Errorf("resend %d: %d", i, s)
+			}
+		}
+		if passed := len(f.audit("email.verification_requested")); passed > 6 {
+			t.Errorf("a burst of %d resends had %d past the throttle, want at most 6", n, passed)
+		}
+	})
+}
