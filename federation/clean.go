@@ -1,7 +1,6 @@
 package federation
 
 import (
-	"net/mail"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -15,8 +14,8 @@ const (
 	// is refused, not cut: a cut subject could name another identity.
 	MaxIssuer  = 1024
 	MaxSubject = 512
-	// MaxEmail is the longest address (RFC 5321's path limit).
-	MaxEmail = 254
+	// MaxEmail is the longest address kept (tenants.MaxEmail).
+	MaxEmail = tenants.MaxEmail
 	// MaxName bounds each of the names; MaxGroup each group, and
 	// MaxGroups how many are kept.
 	MaxName   = 256
@@ -98,21 +97,12 @@ func unsafeRune(r rune) bool {
 	return false
 }
 
-// plainEmail returns s, trimmed, when it is a plain address (no display
-// name or comment) of at most MaxEmail bytes with a dotted domain.
+// plainEmail returns s, trimmed, when it is a plain address
+// (tenants.PlainEmail) made of valid UTF-8 without control or bidi
+// characters.
 func plainEmail(s string) (string, bool) {
-	s = strings.TrimSpace(s)
-	if s == "" || len(s) > MaxEmail || !utf8.ValidString(s) || strings.ContainsFunc(s, unsafeRune) || strings.ContainsAny(s, " <>,;\"()") {
+	if !utf8.ValidString(s) || strings.ContainsFunc(strings.TrimSpace(s), unsafeRune) {
 		return "", false
 	}
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Name != "" || a.Address != s {
-		return "", false
-	}
-	at := strings.LastIndexByte(s, '@')
-	domain := s[at+1:]
-	if at < 1 || !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") {
-		return "", false
-	}
-	return s, true
+	return tenants.PlainEmail(s)
 }

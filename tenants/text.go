@@ -1,6 +1,7 @@
 package tenants
 
 import (
+	netmail "net/mail"
 	"strings"
 	"unicode/utf8"
 )
@@ -28,4 +29,28 @@ func Truncate(s string, n int) string {
 		cut--
 	}
 	return s[:cut]
+}
+
+// MaxEmail is the longest email address kept (RFC 5321's path limit).
+const MaxEmail = 254
+
+// PlainEmail returns s, trimmed, when it is a plain email address (no
+// display name, no comment, no whitespace inside) of at most MaxEmail bytes
+// with a dotted domain: the one rule for addresses typed by users and
+// asserted by upstreams.
+func PlainEmail(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" || len(s) > MaxEmail || strings.ContainsAny(s, " \t\r\n<>,;\"()") {
+		return "", false
+	}
+	a, err := netmail.ParseAddress(s)
+	if err != nil || a.Name != "" || a.Address != s {
+		return "", false
+	}
+	at := strings.LastIndexByte(s, '@')
+	domain := s[at+1:]
+	if at < 1 || !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") {
+		return "", false
+	}
+	return s, true
 }

@@ -44,3 +44,28 @@ func TestTruncate(t *testing.T) {
 		}
 	}
 }
+
+func TestPlainEmail(t *testing.T) {
+	long := strings.Repeat("a", 250) + "@b.io"
+	for _, c := range []struct {
+		in, want string
+		ok       bool
+	}{
+		{" ann@acme.test ", "ann@acme.test", true},
+		{"Ann <ann@acme.test>", "", false},
+		{"ann@acme", "", false},
+		{"ann@.acme.test", "", false},
+		{"ann@acme.test.", "", false},
+		{"@acme.test", "", false},
+		{"an n@acme.test", "", false},
+		{"ann\t@acme.test", "", false},
+		{"ann@acme.test (work)", "", false},
+		{long, "", false},
+		{"", "", false},
+	} {
+		got, ok := PlainEmail(c.in)
+		if got != c.want || ok != c.ok {
+			t.Errorf("PlainEmail(%q) = %q, %v; want %q, %v", c.in, got, ok, c.want, c.ok)
+		}
+	}
+}

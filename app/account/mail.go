@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	netmail "net/mail"
 	"net/url"
 	"strings"
 	"time"
@@ -77,24 +76,9 @@ func (h *Handler) sendMail(ctx context.Context, t *tenants.Tenant, to string, m 
 	}()
 }
 
-// parseEmail returns s, trimmed, when it is a plain email address (no
-// display name, no comment) of at most 254 characters with a dotted domain.
-func parseEmail(s string) (string, bool) {
-	s = strings.TrimSpace(s)
-	if s == "" || len(s) > 254 || strings.ContainsAny(s, " \t\r\n<>,;\"()") {
-		return "", false
-	}
-	a, err := netmail.ParseAddress(s)
-	if err != nil || a.Name != "" || a.Address != s {
-		return "", false
-	}
-	at := strings.LastIndexByte(s, '@')
-	domain := s[at+1:]
-	if at < 1 || !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") {
-		return "", false
-	}
-	return s, true
-}
+// parseEmail is tenants.PlainEmail: the one rule for an address typed
+// into a form.
+func parseEmail(s string) (string, bool) { return tenants.PlainEmail(s) }
 
 // mailContent is one email, before it is addressed.
 type mailContent struct {
