@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"runtime/debug"
 	"strings"
 	"sync/atomic"
@@ -108,7 +109,8 @@ type Deps struct {
 	Upstream upstream.Options
 	// Mail, if set, sends email instead of what the configuration says.
 	Mail mail.Sender
-	// Metrics are the node's collectors; nil makes a registry of the
+	// Metrics are the node's collectors, for one server only (it adds
+	// its cache and database pool to them); nil makes a registry of the
 	// node's own.
 	Metrics *metrics.Metrics
 	// Logger is the node's logger (NewLogger); nil logs to slog's default
@@ -135,6 +137,10 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		s.metrics = metrics.New()
 	}
 	s.cache = cache.New(deps.Store, cache.Config{Poll: cfg.CachePoll, Tenants: cfg.CacheTenants, Clients: cfg.CacheClients})
+	s.metrics.WatchCache(s.cache.Stats)
+	if db, err := deps.Store.SQLDB(); err == nil {
+		s.metrics.WatchDB(db)
+	}
 	s.keys = keyring.New(deps.Store, box, keyring.Config{CacheSize: cfg.KeyCacheSize})
 	s.fed = federation.New(federation.Config{Factories: Connectors(), Upstream: upstream.New(cfg.UpstreamAllowHosts, deps.Upstream)}, deps.Store, box)
 	s.consoleSecret = admin.ConsoleSecret(box)
@@ -334,6 +340,13 @@ func (s *Server) MetricsAddr() net.Addr { return s.metricsAddr }
 func (s *Server) MetricsHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", s.metrics.Handler())
+	if s.cfg.MetricsPprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("Content-Type", "application/json")
