@@ -27,6 +27,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/app/oidc"
 	"github.com/gatehouse-id/gatehouse/app/passkey"
 	"github.com/gatehouse-id/gatehouse/app/ratelimit"
+	"github.com/gatehouse-id/gatehouse/app/tracing"
 	"github.com/gatehouse-id/gatehouse/app/web"
 	"github.com/gatehouse-id/gatehouse/federation"
 	fedoidc "github.com/gatehouse-id/gatehouse/federation/oidc"
@@ -58,6 +59,7 @@ type Server struct {
 	fed           *federation.Service
 	metrics       *metrics.Metrics
 	metricsAddr   net.Addr
+	tracing       *tracing.Tracing
 	// warm is set once Bootstrap loaded the system tenant into the cache;
 	// schemaOK once the schema was found at this binary's version;
 	// draining from the start of a shutdown. Readiness needs the first
@@ -116,6 +118,9 @@ type Deps struct {
 	// Logger is the node's logger (NewLogger); nil logs to slog's default
 	// handler, still with each request's id and tenant.
 	Logger *slog.Logger
+	// Tracing, if set, makes spans of requests, statements and upstream
+	// fetches (tracing.New); the caller shuts it down after the server.
+	Tracing *tracing.Tracing
 }
 
 // New builds a Server. The store must be migrated.
@@ -129,7 +134,13 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		p := password.DefaultParams()
 		hasher = password.New(p, password.DefaultBound(p))
 	}
-	s := &Server{cfg: cfg, store: deps.Store, metrics: deps.Metrics, log: deps.Logger}
+	s := &Server{cfg: cfg, store: deps.Store, metrics: deps.Metrics, log: deps.Logger, tracing: deps.Tracing}
+	if s.tracing.On() {
+		if err := deps.Store.Use(s.tracing.GORM(deps.Store.Dialect())); err != nil {
+			return nil, fmt.Errorf("tracing: %w", err)
+		}
+		deps.Upstream.Wrap = s.tracing.Transport
+	}
 	if s.log == nil {
 		s.log = slog.New(requestHandler{slog.Default().Handler()})
 	}
