@@ -57,20 +57,6 @@ func (s *Store) ListTenants(ctx context.Context) ([]Tenant, error) {
 	return ts, mapErr(s.db.WithContext(ctx).Where("system = ?", false).Order("slug").Find(&ts).Error)
 }
 
-// TenantRevision pairs a tenant id with its revision.
-type TenantRevision struct {
-	ID       string
-	Revision int64
-}
-
-// TenantRevisions returns the revision of every tenant: a cheap query that
-// lets every node notice what another node changed.
-func (s *Store) TenantRevisions(ctx context.Context) ([]TenantRevision, error) {
-	var revs []TenantRevision
-	err := s.db.WithContext(ctx).Table("tenants").Select("id, revision").Scan(&revs).Error
-	return revs, mapErr(err)
-}
-
 // UpdateTenantSettings saves the display name, branding, allowed grant types
 // and lifetimes of the tenant in ctx and bumps its revision.
 func (s *Store) UpdateTenantSettings(ctx context.Context, t *Tenant) error {

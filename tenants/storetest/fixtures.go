@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -586,17 +587,15 @@ func tenantRows(t testing.TB, s *tenants.Store, tenantID string) map[string]int 
 	return out
 }
 
-// revision returns the revision of tenant id, or -1 when it has none.
+// revision returns the revision of tenant id, or -1 when there is none.
 func revision(t testing.TB, s *tenants.Store, id string) int64 {
 	t.Helper()
-	revs, err := s.TenantRevisions(context.Background())
+	tn, err := s.TenantByID(context.Background(), id)
+	if errors.Is(err, tenants.ErrNotFound) {
+		return -1
+	}
 	if err != nil {
-		t.Fatalf("tenant revisions: %v", err)
+		t.Fatalf("tenant %s: %v", id, err)
 	}
-	for _, r := range revs {
-		if r.ID == id {
-			return r.Revision
-		}
-	}
-	return -1
+	return tn.Revision
 }

@@ -204,7 +204,7 @@ func testTenants(t *testing.T, s *tenants.Store) {
 			t.Errorf("ListTenants has %v of ours, want %v (by slug)", got, want)
 		}
 	})
-	t.Run("TenantRevisions", func(t *testing.T) {
+	t.Run("revision", func(t *testing.T) {
 		if got := revision(t, s, tn.ID); got != 1 {
 			t.Errorf("revision = %d, want 1", got)
 		}
@@ -1380,7 +1380,7 @@ func testDeleteTenant(t *testing.T, s *tenants.Store) {
 		t.Errorf("TenantBySlug: err = %v, want %v", err, tenants.ErrNotFound)
 	}
 	if got := revision(t, s, a.tenant.ID); got != -1 {
-		t.Errorf("TenantRevisions still lists the deleted tenant at %d", got)
+		t.Errorf("the deleted tenant is still there, at revision %d", got)
 	}
 	unchanged(t, beforeB, b.snapshot(t, s))
 	if err := s.DeleteTenant(a.ctx); !errors.Is(err, tenants.ErrNotFound) {
