@@ -94,4 +94,3 @@ func TestTransportPropagates(t *testing.T) {
 		t.Error("a nil Tracing wraps the transport")
 	}
 }
-
