@@ -10,6 +10,8 @@ const (
 	GrantAuthorizationCode = "authorization_code"
 	GrantRefreshToken      = "refresh_token"
 	GrantClientCredentials = "client_credentials"
+	// GrantDeviceCode is the device authorization grant (RFC 8628 §3.4).
+	GrantDeviceCode = "urn:ietf:params:oauth:grant-type:device_code"
 )
 
 // GrantType describes one OAuth grant Gatehouse serves. The registry of
@@ -43,6 +45,11 @@ var grantTypes = []GrantType{
 		Name: GrantClientCredentials, Label: "Client credentials",
 		Help:    "machine-to-machine: call APIs as the application itself, with its secret",
 		Machine: true, Default: true,
+	},
+	{
+		Name: GrantDeviceCode, Label: "Device authorization",
+		Help:   "sign users in on devices without a browser (TVs, CLIs): they enter a code on another device",
+		Public: true,
 	},
 }
 

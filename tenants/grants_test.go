@@ -9,7 +9,7 @@ import (
 
 func TestGrantRegistry(t *testing.T) {
 	names := GrantNames()
-	if want := []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials}; !slices.Equal(names, want) {
+	if want := []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials, GrantDeviceCode}; !slices.Equal(names, want) {
 		t.Fatalf("GrantNames = %v, want %v", names, want)
 	}
 	seen := map[string]bool{}
@@ -60,6 +60,7 @@ func TestGrantProperties(t *testing.T) {
 		{GrantAuthorizationCode, true, true, false, true, ""},
 		{GrantRefreshToken, true, false, false, true, GrantAuthorizationCode},
 		{GrantClientCredentials, false, false, true, true, ""},
+		{GrantDeviceCode, true, false, false, false, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -72,7 +73,7 @@ func TestGrantProperties(t *testing.T) {
 			}
 		})
 	}
-	for _, n := range []string{"", "implicit", "password", "AUTHORIZATION_CODE", "authorization_code ", "urn:ietf:params:oauth:grant-type:device_code"} {
+	for _, n := range []string{"", "implicit", "password", "AUTHORIZATION_CODE", "authorization_code ", "device_code", "urn:ietf:params:oauth:grant-type:device_code "} {
 		if _, ok := LookupGrant(n); ok {
 			t.Errorf("LookupGrant(%q) found a grant", n)
 		}
