@@ -381,6 +381,9 @@ const (
 	// IntentIdPInitiated is a login an upstream SAML IdP started (an
 	// unsolicited response): it lands on the account pages.
 	IntentIdPInitiated = "idp_initiated"
+	// IntentDevice signs in to answer a device's request (RFC 8628): it
+	// returns to the device page.
+	IntentDevice = "device"
 )
 
 // DeviceAuthorization is a device authorization request (RFC 8628 §3.1)

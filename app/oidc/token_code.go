@@ -7,7 +7,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/gatehouse-id/gatehouse/tenants"
@@ -64,37 +63,12 @@ func (p *Provider) exchangeCode(ctx context.Context, t *tenants.Tenant, c *clien
 		return nil, errInvalidGrant("the user can no longer sign in")
 	}
 
-	withRefresh := slices.Contains(ar.Scopes, ScopeOfflineAccess) && c.AllowsGrant(tenants.GrantRefreshToken) && t.AllowsGrant(tenants.GrantRefreshToken)
-	familyTTL := t.AccessTokenTTL()
-	if withRefresh {
-		familyTTL = max(familyTTL, t.RefreshTokenTTL())
-	}
 	if ar.AuthTime == nil {
 		return nil, serverError(errors.New("code issued without authentication"))
 	}
-	authTime := *ar.AuthTime
-	grant := &tenants.Grant{
-		ID:        tenants.NewID(),
-		ClientID:  c.ClientID,
-		UserID:    user.ID,
-		Scopes:    ar.Scopes,
-		Audience:  ar.Audience,
-		AuthTime:  authTime,
-		AMR:       ar.AMR,
-		IDP:       ar.IDP,
-		ACR:       ar.ACR,
-		ExpiresAt: p.now().Add(familyTTL),
-	}
-	at := p.newAccessToken(t, c, user.ID, ar.Scopes, ar.Audience, grant.ID)
-	issue := tenants.Issue{Grant: grant, Events: []*tenants.AuditEvent{
-		tokenEvent(auditTokenIssued, c.ClientID, user.ID, "success", tenants.GrantAuthorizationCode),
-	}}
-	var refresh string
-	if withRefresh {
-		refresh = secret.Token(32)
-		issue.Refresh = &tenants.RefreshToken{TokenHash: secret.Hash(refresh), GrantID: grant.ID, ClientID: c.ClientID, UserID: user.ID, ExpiresAt: grant.ExpiresAt}
-	}
-	err = p.store.RedeemCode(ctx, ar.ID, issue)
+	fam := p.newFamily(t, c, tenants.Authentication{UserID: user.ID, Time: *ar.AuthTime, AMR: ar.AMR, IDP: ar.IDP, ACR: ar.ACR},
+		ar.Scopes, ar.Audience, tenants.GrantAuthorizationCode)
+	err = p.store.RedeemCode(ctx, ar.ID, fam.issue)
 	if errors.Is(err, tenants.ErrConflict) {
 		// Another redemption won the race: this one is a replay.
 		if fresh, err := p.store.AuthRequestByCodeHash(ctx, secret.Hash(code)); err == nil {
@@ -105,7 +79,7 @@ func (p *Provider) exchangeCode(ctx context.Context, t *tenants.Tenant, c *clien
 	if err != nil {
 		return nil, serverError(err)
 	}
-	return p.respondWithTokens(ctx, t, c, grant, at, ar.Scopes, refresh, ar.Nonce)
+	return p.respondWithTokens(ctx, t, c, fam.grant, fam.access, ar.Scopes, fam.refresh, ar.Nonce)
 }
 
 // checkVerifier checks a PKCE verifier (RFC 7636 §4.1, §4.6): 43 to 128

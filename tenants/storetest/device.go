@@ -60,7 +60,9 @@ func testDeviceAuthorizations(t *testing.T, s *tenants.Store) {
 	for name, get := range map[string]func() (*tenants.DeviceAuthorization, error){
 		"by user code": func() (*tenants.DeviceAuthorization, error) { return s.DeviceAuthorizationByUserCode(ctx, "WXYZWXYZ") },
 		"by id":        func() (*tenants.DeviceAuthorization, error) { return s.DeviceAuthorizationByID(ctx, d.ID) },
-		"by code hash": func() (*tenants.DeviceAuthorization, error) { return s.DeviceAuthorizationByCodeHash(ctx, d.DeviceCodeHash) },
+		"by code hash": func() (*tenants.DeviceAuthorization, error) {
+			return s.DeviceAuthorizationByCodeHash(ctx, d.DeviceCodeHash)
+		},
 	} {
 		got, err := get()
 		if err != nil || got.ID != d.ID || got.ClientID != "tv" || got.IntervalSeconds != 5 || !got.Scopes.Contains("offline_access") {
