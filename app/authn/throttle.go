@@ -95,7 +95,7 @@ var (
 	// many wrong ones arrive slows every entry down. There is no account to
 	// key by: the code is the secret.
 	DeviceCodeRules = Rules{
-		Address: &Limit{Name: "ip", Free: 10, Window: time.Hour, Base: 2 * time.Second, Max: 15 * time.Minute, Lock: true},
+		Address: &Limit{Name: "ip", Free: 10, Window: time.Hour, Base: 30 * time.Second, Max: 15 * time.Minute, Lock: true},
 		Tenant:  &Limit{Name: "tenant", Free: 1000, Window: 10 * time.Minute, Base: 100 * time.Millisecond, Max: 2 * time.Second},
 	}
 	// MailRules throttle requests that send email (sign-up, reset,
