@@ -24,7 +24,7 @@ func TestBrowserDeviceGrant(t *testing.T) {
 		f := e.fixture("acme")
 		dc := f.offerDevice(t)
 		ctx := newBrowser(t)
-		shots := screenshotDir(t) + "/" + t.Name()[strings.LastIndex(t.Name(), "/")+1:] + "-"
+		shots := screenshotDir(t) + "/device-" + t.Name()[strings.LastIndex(t.Name(), "/")+1:] + "-"
 		code, submit := chromedp.ID("user_code"), chromedp.CSS(`button[type=submit]`)
 		user, pass := chromedp.CSS(`input[autocomplete="username"]`), chromedp.CSS(`input[autocomplete="current-password"]`)
 		allow, deny, result := chromedp.CSS(`button[value=allow]`), chromedp.CSS(`button[value=deny]`), chromedp.ID("device-result")
