@@ -45,8 +45,10 @@ func (f *fixture) offerDevice(t testing.TB) deviceClients {
 	}
 	f.tenant = tn
 	ctx = f.adminCtx()
-	cli, err := svc.CreateClient(ctx, admin.CreateClientInput{Name: "Acme CLI", Kind: admin.KindNative, Public: true, RedirectURIs: []string{redirectURI},
-		GrantTypes: []string{tenants.GrantAuthorizationCode, tenants.GrantRefreshToken, tenants.GrantDeviceCode}, Audiences: []string{f.api}})
+	// The CLI signs users in by the device grant only, and keeps them
+	// signed in with refresh tokens: no redirect URI.
+	cli, err := svc.CreateClient(ctx, admin.CreateClientInput{Name: "Acme CLI", Kind: admin.KindNative, Public: true,
+		GrantTypes: []string{tenants.GrantDeviceCode, tenants.GrantRefreshToken}, Audiences: []string{f.api}})
 	if err != nil {
 		t.Fatal(err)
 	}
