@@ -409,3 +409,44 @@ func TestDeviceCodeThrottle(t *testing.T) {
 		}
 	})
 }
+
+// TestDeviceAuthorizationRateLimited: anyone who knows a public client's
+// id can make device authorizations, each a stored row: the per-address
+// rate limit of the anonymous pages guards the endpoint, in JSON, and a
+// refused request stores nothing.
+func TestDeviceAuthorizationRateLimited(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db storetest.Database) {
+		t.Parallel()
+		e, f := rateEnv(t, db, 3)
+		dc := f.offerDevice(t)
+		ask := func() (int, http.Header, map[string]any) {
+			return f.post("/oauth/device_authorization", "", "", url.Values{"client_id": {dc.cli.ClientID}, "scope": {"openid"}})
+		}
+		for i := range 3 {
+			if status, _, body := ask(); status != http.StatusOK {
+				t.Fatalf("request %d within the burst: %d %v", i, status, body)
+			}
+		}
+		status, hdr, body := ask()
+		if status != http.StatusTooManyRequests || hdr.Get("Retry-After") == "" || !strings.HasPrefix(hdr.Get("Content-Type"), "application/json") {
+			t.Fatalf("over the burst: %d %v %v", status, hdr, body)
+		}
+		if n := devicesStored(t, e); n != 3 {
+			t.Errorf("%d device authorizations stored, want 3", n)
+		}
+	})
+}
+
+// devicesStored counts the device authorizations of every tenant.
+func devicesStored(t *testing.T, e *env) int {
+	t.Helper()
+	db, err := e.store.SQLDB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := db.QueryRowContext(context.Background(), "SELECT COUNT(*) FROM device_authorizations").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
