@@ -69,7 +69,7 @@ func (p *Provider) exchangeDeviceCode(ctx context.Context, t *tenants.Tenant, c 
 	if err != nil || user.DisabledAt != nil || d.AuthTime == nil {
 		return nil, errInvalidGrant("the user can no longer sign in")
 	}
-	fam := p.newFamily(t, c, tenants.Authentication{UserID: user.ID, Time: *d.AuthTime, AMR: d.AMR, IDP: d.IDP, ACR: d.ACR},
+	fam := p.newFamily(t, c, tenants.NewID(), tenants.Authentication{UserID: user.ID, Time: *d.AuthTime, AMR: d.AMR, IDP: d.IDP, ACR: d.ACR},
 		d.Scopes, d.Audience, tenants.GrantDeviceCode)
 	err = p.store.RedeemDeviceAuthorization(ctx, d.ID, fam.issue)
 	if errors.Is(err, tenants.ErrConflict) {
@@ -79,5 +79,5 @@ func (p *Provider) exchangeDeviceCode(ctx context.Context, t *tenants.Tenant, c 
 	if err != nil {
 		return nil, serverError(err)
 	}
-	return p.respondWithTokens(ctx, t, c, fam.grant, fam.access, d.Scopes, fam.refresh, "")
+	return p.respondWithTokens(ctx, t, c, fam.grant, user, fam.access, d.Scopes, fam.refresh, "")
 }
