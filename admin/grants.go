@@ -19,8 +19,8 @@ func grantSet(names []string) ([]string, error) {
 		if !slices.Contains(names, g.Name) {
 			continue
 		}
-		if g.Needs != "" && !slices.Contains(names, g.Needs) {
-			return nil, tenants.Invalid("grant_types", "%s needs %s", g.Name, g.Needs)
+		if !g.NeedsMet(names) {
+			return nil, tenants.Invalid("grant_types", "%s needs %s", g.Name, g.NeedsWords())
 		}
 		out = append(out, g.Name)
 	}
@@ -65,11 +65,16 @@ func clientGrants(t *tenants.Tenant, kind string, names []string) ([]string, err
 // those tenant t allows, and only where what they need is there too.
 func DefaultClientGrants(kind string, t *tenants.Tenant) []string {
 	public := kind == KindSPA || kind == KindNative
-	var out []string
+	var fits []string
 	for _, g := range tenants.GrantTypes() {
-		fits := g.Default && t.AllowsGrant(g.Name) && g.Machine == (kind == KindMachine) && (!public || g.Public)
-		if fits && (g.Needs == "" || slices.Contains(out, g.Needs)) {
-			out = append(out, g.Name)
+		if g.Default && t.AllowsGrant(g.Name) && g.Machine == (kind == KindMachine) && (!public || g.Public) {
+			fits = append(fits, g.Name)
+		}
+	}
+	var out []string
+	for _, n := range fits {
+		if g, _ := tenants.LookupGrant(n); g.NeedsMet(fits) {
+			out = append(out, n)
 		}
 	}
 	return out

@@ -94,7 +94,7 @@ func TestTenantGrantTypes(t *testing.T) {
 			{"refresh without code", []string{"refresh_token", "client_credentials"}, []string{"refresh_token needs authorization_code"}},
 			{"NUL", []string{"authorization_code\x00"}, []string{`\x00`}},
 			{"huge", []string{strings.Repeat("a", 1<<20)}, []string{"unknown grant type"}},
-			{"URN of a grant Gatehouse does not serve", []string{"urn:ietf:params:oauth:grant-type:device_code"}, []string{"device_code"}},
+			{"URN of a grant Gatehouse does not serve", []string{"urn:ietf:params:oauth:grant-type:jwt-bearer"}, []string{"jwt-bearer"}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				_, err := svc.UpdateTenant(ctx, admin.TenantSettings{GrantTypes: tc.in})
@@ -105,7 +105,7 @@ func TestTenantGrantTypes(t *testing.T) {
 			t.Fatalf("refused updates changed the grant types: %v", after.GrantTypes)
 		}
 		// Any order in, registry order stored.
-		v, err := svc.UpdateTenant(ctx, admin.TenantSettings{GrantTypes: []string{"client_credentials", "refresh_token", "authorization_code"}})
+		v, err := svc.UpdateTenant(ctx, admin.TenantSettings{GrantTypes: []string{tenants.GrantDeviceCode, "client_credentials", "refresh_token", "authorization_code"}})
 		if err != nil || !slices.Equal(v.GrantTypes, tenants.GrantNames()) {
 			t.Fatalf("update: %v %v", v, err)
 		}

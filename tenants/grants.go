@@ -10,6 +10,8 @@ const (
 	GrantAuthorizationCode = "authorization_code"
 	GrantRefreshToken      = "refresh_token"
 	GrantClientCredentials = "client_credentials"
+	// GrantDeviceCode is the device authorization grant (RFC 8628 §3.4).
+	GrantDeviceCode = "urn:ietf:params:oauth:grant-type:device_code"
 )
 
 // GrantType describes one OAuth grant Gatehouse serves. The registry of
@@ -23,8 +25,11 @@ type GrantType struct {
 	Public   bool   // public clients (no secret) may use it
 	Redirect bool   // needs a redirect URI
 	Machine  bool   // usable by machine clients (no end user)
-	Needs    string // another grant it requires, e.g. refresh_token needs authorization_code ("" none)
-	Default  bool   // offered by default to new tenants / the default kind's clients
+	// Needs are the grants of which it requires one, e.g. refresh_token
+	// needs a grant that signs a user in (nil: none). A grant needed
+	// needs nothing itself.
+	Needs   []string
+	Default bool // offered by default to new tenants / the default kind's clients
 }
 
 // grantTypes is the registry, in the order every list shows it.
@@ -37,12 +42,17 @@ var grantTypes = []GrantType{
 	{
 		Name: GrantRefreshToken, Label: "Refresh token",
 		Help:   "keep users signed in: refresh tokens, rotated on every use",
-		Public: true, Needs: GrantAuthorizationCode, Default: true,
+		Public: true, Needs: []string{GrantAuthorizationCode, GrantDeviceCode}, Default: true,
 	},
 	{
 		Name: GrantClientCredentials, Label: "Client credentials",
 		Help:    "machine-to-machine: call APIs as the application itself, with its secret",
 		Machine: true, Default: true,
+	},
+	{
+		Name: GrantDeviceCode, Label: "Device authorization",
+		Help:   "sign users in on devices without a browser (TVs, CLIs): they enter a code on another device",
+		Public: true,
 	},
 }
 
@@ -50,13 +60,38 @@ var grantTypes = []GrantType{
 // §2.4) says not to use; Gatehouse refuses them by name.
 var retiredGrants = []string{"implicit", "password"}
 
-// GrantTypes returns the registry, in registry order. The slice is a copy.
-func GrantTypes() []GrantType { return slices.Clone(grantTypes) }
+// NeedsWords says what g needs, as "a or b" ("" for nothing): the one
+// wording of the console, the API's description and the CLI's help.
+func (g GrantType) NeedsWords() string { return listWords(g.Needs) }
+
+// NeedsMet reports whether names hold one of the grants g needs.
+func (g GrantType) NeedsMet(names []string) bool {
+	if len(g.Needs) == 0 {
+		return true
+	}
+	for _, n := range g.Needs {
+		if slices.Contains(names, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// GrantTypes returns the registry, in registry order. The slice is a copy
+// (Needs included).
+func GrantTypes() []GrantType {
+	out := slices.Clone(grantTypes)
+	for i := range out {
+		out[i].Needs = slices.Clone(out[i].Needs)
+	}
+	return out
+}
 
 // LookupGrant returns the registered grant called name.
 func LookupGrant(name string) (GrantType, bool) {
 	for _, g := range grantTypes {
 		if g.Name == name {
+			g.Needs = slices.Clone(g.Needs)
 			return g, true
 		}
 	}

@@ -9,7 +9,7 @@ import (
 
 func TestGrantRegistry(t *testing.T) {
 	names := GrantNames()
-	if want := []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials}; !slices.Equal(names, want) {
+	if want := []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials, GrantDeviceCode}; !slices.Equal(names, want) {
 		t.Fatalf("GrantNames = %v, want %v", names, want)
 	}
 	seen := map[string]bool{}
@@ -30,16 +30,13 @@ func TestGrantRegistry(t *testing.T) {
 		if slices.Contains(retiredGrants, g.Name) {
 			t.Errorf("%s is both registered and retired", g.Name)
 		}
-		if g.Needs != "" {
-			n, ok := LookupGrant(g.Needs)
+		for _, need := range g.Needs {
+			n, ok := LookupGrant(need)
 			if !ok {
-				t.Errorf("%s needs %s, which is not registered", g.Name, g.Needs)
+				t.Errorf("%s needs %s, which is not registered", g.Name, need)
 			}
-			if n.Needs == g.Name || g.Needs == g.Name {
-				t.Errorf("%s and %s need each other", g.Name, g.Needs)
-			}
-			if !seen[g.Needs] {
-				t.Errorf("%s needs %s, listed after it", g.Name, g.Needs)
+			if need == g.Name || len(n.Needs) > 0 {
+				t.Errorf("%s needs %s, which needs something itself", g.Name, need)
 			}
 		}
 	}
@@ -55,11 +52,12 @@ func TestGrantProperties(t *testing.T) {
 	tests := []struct {
 		name                                 string
 		public, redirect, machine, isDefault bool
-		needs                                string
+		needs                                []string
 	}{
-		{GrantAuthorizationCode, true, true, false, true, ""},
-		{GrantRefreshToken, true, false, false, true, GrantAuthorizationCode},
-		{GrantClientCredentials, false, false, true, true, ""},
+		{GrantAuthorizationCode, true, true, false, true, nil},
+		{GrantRefreshToken, true, false, false, true, []string{GrantAuthorizationCode, GrantDeviceCode}},
+		{GrantClientCredentials, false, false, true, true, nil},
+		{GrantDeviceCode, true, false, false, false, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -67,12 +65,12 @@ func TestGrantProperties(t *testing.T) {
 			if !ok {
 				t.Fatal("not registered")
 			}
-			if g.Public != tt.public || g.Redirect != tt.redirect || g.Machine != tt.machine || g.Default != tt.isDefault || g.Needs != tt.needs {
+			if g.Public != tt.public || g.Redirect != tt.redirect || g.Machine != tt.machine || g.Default != tt.isDefault || !slices.Equal(g.Needs, tt.needs) {
 				t.Fatalf("%+v", g)
 			}
 		})
 	}
-	for _, n := range []string{"", "implicit", "password", "AUTHORIZATION_CODE", "authorization_code ", "urn:ietf:params:oauth:grant-type:device_code"} {
+	for _, n := range []string{"", "implicit", "password", "AUTHORIZATION_CODE", "authorization_code ", "device_code", "urn:ietf:params:oauth:grant-type:device_code "} {
 		if _, ok := LookupGrant(n); ok {
 			t.Errorf("LookupGrant(%q) found a grant", n)
 		}
@@ -133,5 +131,37 @@ func TestCheckGrantTypes(t *testing.T) {
 				t.Fatalf("message is %d bytes long", len(ve.Message))
 			}
 		})
+	}
+}
+
+func TestGrantNeeds(t *testing.T) {
+	refresh, _ := LookupGrant(GrantRefreshToken)
+	tests := []struct {
+		name  string
+		names []string
+		want  bool
+	}{
+		{"with the code grant", []string{GrantAuthorizationCode, GrantRefreshToken}, true},
+		{"with the device grant", []string{GrantDeviceCode, GrantRefreshToken}, true},
+		{"alone", []string{GrantRefreshToken}, false},
+		{"with client credentials only", []string{GrantClientCredentials, GrantRefreshToken}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := refresh.NeedsMet(tt.names); got != tt.want {
+				t.Fatalf("NeedsMet(%v) = %v, want %v", tt.names, got, tt.want)
+			}
+		})
+	}
+	if w := refresh.NeedsWords(); w != GrantAuthorizationCode+" or "+GrantDeviceCode {
+		t.Errorf("NeedsWords = %q", w)
+	}
+	if code, _ := LookupGrant(GrantAuthorizationCode); !code.NeedsMet(nil) || code.NeedsWords() != "" {
+		t.Error("a grant that needs nothing")
+	}
+	// The registry's Needs are not the caller's to change.
+	GrantTypes()[1].Needs[0] = "changed"
+	if g, _ := LookupGrant(GrantRefreshToken); g.Needs[0] != GrantAuthorizationCode {
+		t.Fatal("GrantTypes shares Needs with the registry")
 	}
 }

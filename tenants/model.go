@@ -381,7 +381,52 @@ const (
 	// IntentIdPInitiated is a login an upstream SAML IdP started (an
 	// unsolicited response): it lands on the account pages.
 	IntentIdPInitiated = "idp_initiated"
+	// IntentDevice signs in to answer a device's request (RFC 8628): it
+	// returns to the device page.
+	IntentDevice = "device"
 )
+
+// DeviceAuthorization is a device authorization request (RFC 8628 §3.1)
+// from the moment a device asked until its device code is redeemed or it
+// expires. DeviceCodeHash is the SHA-256 of the device code, which is never
+// stored; UserCode is the code the user types, as package oidc normalizes it.
+type DeviceAuthorization struct {
+	ID             string `gorm:"primaryKey"`
+	TenantID       string
+	ClientID       string
+	DeviceCodeHash string
+	UserCode       string
+	Scopes         Strings
+	Audience       string
+	// Status is DevicePending until the user answers, then DeviceApproved
+	// or DeviceDenied; DeviceRedeemed once tokens were issued for it.
+	Status string
+	// Who approved it, and how (set with DeviceApproved).
+	UserID   string
+	AuthTime *time.Time
+	AMR      Strings `gorm:"column:amr"`
+	IDP      string  `gorm:"column:idp"`
+	ACR      string  `gorm:"column:acr"`
+	// IntervalSeconds is how long the device must wait between polls; it
+	// grows by 5 s at every poll that came too early (RFC 8628 §3.5).
+	IntervalSeconds int64
+	LastPolledAt    *time.Time
+	// GrantID names the token family issued for it.
+	GrantID   *string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// States of a device authorization.
+const (
+	DevicePending  = "pending"
+	DeviceApproved = "approved"
+	DeviceDenied   = "denied"
+	DeviceRedeemed = "redeemed"
+)
+
+// Interval is how long the device must wait between polls.
+func (d *DeviceAuthorization) Interval() time.Duration { return seconds(d.IntervalSeconds) }
 
 // Grant is a token family: every access and refresh token issued from one
 // authorization code and its refreshes. Revoking it revokes them all.

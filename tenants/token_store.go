@@ -137,11 +137,12 @@ func (s *Store) RevokeGrant(ctx context.Context, grantID, reason string) error {
 }
 
 // DeleteExpired removes, across every tenant, rows that can no longer be
-// used: authorization requests, sessions, tokens and families, links, and
-// lapsed client grants past their expiry by more than grace (kept that
-// long so replays are still recognised). Authorization requests nobody
-// signed in to go at their expiry: there is nothing in them to recognise,
-// and anyone can make them.
+// used: authorization requests, device authorizations, sessions, tokens
+// and families, links, and lapsed client grants past their expiry by more
+// than grace (kept that long so replays are still recognised).
+// Authorization requests nobody signed in to, and device authorizations
+// nobody answered, go at their expiry: there is nothing in them to
+// recognise, and anyone can make them.
 // It is maintenance, not a tenant operation, and so is not tenant-scoped.
 func (s *Store) DeleteExpired(ctx context.Context, grace time.Duration) (int64, error) {
 	now := s.now()
@@ -153,7 +154,12 @@ func (s *Store) DeleteExpired(ctx context.Context, grace time.Duration) (int64, 
 			return res.Error
 		}
 		n += res.RowsAffected
-		for _, table := range []string{"auth_requests", "sessions", "revoked_tokens", "refresh_tokens", "console_sessions", "setup_tokens", "federation_states", "saml_assertions", "user_tokens", "login_steps", "client_grants"} {
+		res = tx.Exec("DELETE FROM device_authorizations WHERE expires_at < ? AND status = ?", now, DevicePending)
+		if res.Error != nil {
+			return res.Error
+		}
+		n += res.RowsAffected
+		for _, table := range []string{"auth_requests", "device_authorizations", "sessions", "revoked_tokens", "refresh_tokens", "console_sessions", "setup_tokens", "federation_states", "saml_assertions", "user_tokens", "login_steps", "client_grants"} {
 			res := tx.Exec("DELETE FROM "+table+" WHERE expires_at < ?", cutoff)
 			if res.Error != nil {
 				return res.Error

@@ -361,8 +361,8 @@ func signingAlgEnum() (values, descriptions []string) {
 func grantTypeEnum() (values, descriptions []string) {
 	for _, g := range tenants.GrantTypes() {
 		d := g.Label + ": " + g.Help
-		if g.Needs != "" {
-			d += "; needs " + g.Needs
+		if len(g.Needs) > 0 {
+			d += "; needs " + g.NeedsWords()
 		}
 		values, descriptions = append(values, g.Name), append(descriptions, d)
 	}

@@ -89,8 +89,8 @@ func grantChoices(kind string, t *tenants.Tenant, have []string) []vc.Check {
 // registry, note added to the help.
 func grantCheck(g tenants.GrantType, note string, checked bool) vc.Check {
 	help := g.Help
-	if g.Needs != "" {
-		help += "; needs " + g.Needs
+	if len(g.Needs) > 0 {
+		help += "; needs " + g.NeedsWords()
 	}
 	return vc.Check{Name: "grant_types", Value: g.Name, Label: g.Label, Code: g.Name, Help: help + note, Checked: checked}
 }

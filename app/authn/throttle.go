@@ -89,6 +89,15 @@ var (
 		Account: &Limit{Name: "account", Free: 5, Window: time.Hour, Base: 2 * time.Second, Max: 15 * time.Minute, Lock: true},
 		Address: &Limit{Name: "ip", Free: 20, Window: time.Hour, Base: 2 * time.Second, Max: 15 * time.Minute, Lock: true},
 	}
+	// DeviceCodeRules throttle guesses at user codes on the device page
+	// (RFC 8628 §5.1): a user code is short enough to type, so an address
+	// that enters wrong ones is locked out for a while, and a tenant where
+	// many wrong ones arrive slows every entry down. There is no account to
+	// key by: the code is the secret.
+	DeviceCodeRules = Rules{
+		Address: &Limit{Name: "ip", Free: 10, Window: time.Hour, Base: 30 * time.Second, Max: 15 * time.Minute, Lock: true},
+		Tenant:  &Limit{Name: "tenant", Free: 1000, Window: 10 * time.Minute, Base: 100 * time.Millisecond, Max: 2 * time.Second},
+	}
 	// MailRules throttle requests that send email (sign-up, reset,
 	// verification, change of address): no address is flooded, no
 	// address sends without bound.

@@ -103,8 +103,8 @@ func grantTypeHelp() string {
 	lines := []string{"        --grant-type TYPE is one of (none given: the defaults for the kind of client):"}
 	for _, g := range tenants.GrantTypes() {
 		help := g.Help
-		if g.Needs != "" {
-			help += "; needs " + g.Needs
+		if len(g.Needs) > 0 {
+			help += "; needs " + g.NeedsWords()
 		}
 		if !g.Public {
 			help += "; not for --public"

@@ -124,7 +124,7 @@ func TestConsoleGrantChoices(t *testing.T) {
 			client *admin.Client
 			want   []string
 		}{
-			{f.web, tenants.GrantNames()},
+			{f.web, tenants.DefaultGrantTypes()},                     // what the tenant allows
 			{f.spa, []string{"authorization_code", "refresh_token"}}, // public: no client_credentials
 			{f.worker, nil}, // machine: nothing to choose
 		} {

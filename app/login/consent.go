@@ -13,24 +13,29 @@ import (
 	"github.com/gatehouse-id/gatehouse/app/authn"
 	"github.com/gatehouse-id/gatehouse/app/web"
 	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/tenants/cache"
 	"github.com/gatehouse-id/gatehouse/views"
 	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
 
 // requested splits an auth request's scopes by audience: the OpenID Connect
 // scopes under "", the API's under its audience.
-func requested(ar *tenants.AuthRequest) tenants.ScopeSet {
+func requested(ar *tenants.AuthRequest) tenants.ScopeSet { return scopeSet(ar.Scopes, ar.Audience) }
+
+// scopeSet splits scopes asked for audience: the OpenID Connect scopes
+// under "", the API's under its audience.
+func scopeSet(scopes []string, audience string) tenants.ScopeSet {
 	set := tenants.ScopeSet{}
-	for _, s := range ar.Scopes {
+	for _, s := range scopes {
 		if tenants.StandardScope(s) {
 			set[""] = append(set[""], s)
 		} else {
-			set[ar.Audience] = append(set[ar.Audience], s)
+			set[audience] = append(set[audience], s)
 		}
 	}
-	if ar.Audience != "" {
-		if _, ok := set[ar.Audience]; !ok {
-			set[ar.Audience] = []string{}
+	if audience != "" {
+		if _, ok := set[audience]; !ok {
+			set[audience] = []string{}
 		}
 	}
 	return set
@@ -127,23 +132,32 @@ func (h *Handler) showConsent(c echo.Context) error {
 		AppName:   cl.Name,
 		UserEmail: displayName(user),
 	}
-	for _, s := range requested(ar)[""] {
-		v.Scopes = append(v.Scopes, views.ConsentScope{Description: tenants.ScopeWords(s)})
+	v.Scopes = consentScopes(cl, ar.Scopes, ar.Audience)
+	return web.Render(c, http.StatusOK, views.ConsentPage(v))
+}
+
+// consentScopes lists scopes asked for audience in words: the OpenID
+// Connect ones by the vocabulary, an API's by its own descriptions.
+func consentScopes(cl *cache.Client, scopes []string, audience string) []views.ConsentScope {
+	set := scopeSet(scopes, audience)
+	var out []views.ConsentScope
+	for _, s := range set[""] {
+		out = append(out, views.ConsentScope{Description: tenants.ScopeWords(s)})
 	}
-	if ar.Audience != "" {
-		if g, ok := cl.Grants[ar.Audience]; ok {
-			for _, s := range requested(ar)[ar.Audience] {
+	if audience != "" {
+		if g, ok := cl.Grants[audience]; ok {
+			for _, s := range set[audience] {
 				desc := s
 				for _, sc := range g.API.Scopes {
 					if sc.Name == s {
 						desc = sc.Description
 					}
 				}
-				v.Scopes = append(v.Scopes, views.ConsentScope{Description: desc, API: g.API.Name})
+				out = append(out, views.ConsentScope{Description: desc, API: g.API.Name})
 			}
 		}
 	}
-	return web.Render(c, http.StatusOK, views.ConsentPage(v))
+	return out
 }
 
 // displayName is how a page names the signed-in user: their address, or,
@@ -191,8 +205,13 @@ func (h *Handler) submitConsent(c echo.Context) error {
 // auditConsent records the user's answer to a consent page, with the
 // scopes asked for.
 func (h *Handler) auditConsent(ctx context.Context, ar *tenants.AuthRequest, action, outcome string) {
-	ev := &tenants.AuditEvent{Action: action, ActorKind: "user", ActorID: ar.UserID, TargetType: "client", TargetID: ar.ClientID,
-		ClientID: ar.ClientID, Outcome: outcome, Reason: tenants.Truncate("scopes: "+strings.Join(ar.Scopes, " "), 512)}
+	h.auditAnswer(ctx, ar.UserID, ar.ClientID, action, outcome, "scopes: "+strings.Join(ar.Scopes, " "))
+}
+
+// auditAnswer records a user's answer to a client's request.
+func (h *Handler) auditAnswer(ctx context.Context, userID, clientID, action, outcome, reason string) {
+	ev := &tenants.AuditEvent{Action: action, ActorKind: "user", ActorID: userID, TargetType: "client", TargetID: clientID,
+		ClientID: clientID, Outcome: outcome, Reason: tenants.Truncate(reason, 512)}
 	if err := h.store.AppendAudit(ctx, ev); err != nil {
 		slog.ErrorContext(ctx, "write audit event", "action", action, "err", err)
 	}

@@ -76,6 +76,11 @@ func (h *Handler) routes() []web.Route {
 		{Method: http.MethodPost, Path: web.PathEnrolWebAuthn, Handler: h.submitEnrolWebAuthn},
 		{Method: http.MethodGet, Path: web.PathConsent, Handler: h.showConsent},
 		{Method: http.MethodPost, Path: web.PathConsent, Handler: h.submitConsent},
+		// The device authorization grant's verification URI (RFC 8628
+		// §3.3): the code is entered, and the request answered, here.
+		{Method: http.MethodGet, Path: oidc.PathDevice, Handler: h.showDevice},
+		{Method: http.MethodPost, Path: oidc.PathDevice, Handler: h.submitDeviceCode, Costly: true},
+		{Method: http.MethodPost, Path: web.PathDeviceConsent, Handler: h.submitDeviceConsent},
 		// RP-Initiated Logout 1.0 lets a relying party send the browser
 		// here by GET or POST; the user confirms on a form of ours.
 		{Method: http.MethodGet, Path: web.PathLogout, Handler: h.endSession},

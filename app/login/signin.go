@@ -163,6 +163,8 @@ func loginReason(ar *tenants.AuthRequest, p authn.Proof) string {
 		return "IdP-initiated SAML login (unsolicited response) via " + p.IDP
 	case tenants.IntentReauth:
 		return "re-authentication for the account page"
+	case tenants.IntentDevice:
+		return "sign-in to answer a device's request"
 	}
 	return ""
 }

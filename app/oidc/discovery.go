@@ -24,7 +24,8 @@ type discovery struct {
 // Discovery describes exactly what this tenant supports, built from its
 // stored issuer, never from the request: its grants (registry order), the
 // algorithms it signs with, the vocabulary's scopes, claims, prompts, ACR
-// values and response modes.
+// values and response modes; the device authorization endpoint only when
+// it offers the device grant.
 func (p *Provider) Discovery(ctx context.Context) (*Response, error) {
 	t, set, err := p.tenantKeys(ctx)
 	if err != nil {
@@ -77,6 +78,9 @@ func (p *Provider) Discovery(ctx context.Context) (*Response, error) {
 		GrantTypesSupported:                        grants,
 		AuthorizationResponseIssParameterSupported: true,
 		PromptValuesSupported:                      authn.SupportedPrompts,
+	}
+	if t.AllowsGrant(tenants.GrantDeviceCode) {
+		d.DeviceAuthorizationEndpoint = iss + PathDeviceAuthorization
 	}
 	return publicAnswer(d, publicMaxAge), nil
 }

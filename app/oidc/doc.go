@@ -10,6 +10,11 @@
 //     client authentication, the grant looked up in the registry
 //     (tenants.GrantTypes) and checked against the tenant's and the
 //     client's grants once, then one handler per grant (token.go).
+//   - The device authorization grant (RFC 8628): its endpoint
+//     ([Provider.DeviceAuthorization]), the device authorization the
+//     device page answers ([Provider.DeviceByUserCode],
+//     [Provider.ApproveDevice], [Provider.DenyDevice]) and its polling at
+//     the token endpoint (token_device.go).
 //   - Introspection, revocation, userinfo, discovery and the JWKS.
 //
 // ID and access tokens are minted here (mint.go) with the zitadel/oidc

@@ -164,3 +164,46 @@ func (p *Provider) respondWithTokens(ctx context.Context, t *tenants.Tenant, c *
 	}
 	return jsonAnswer(resp), nil
 }
+
+// family is what a grant that signs a user in issues: a new token family
+// (tenants.Grant), its first access token, optionally a refresh token, and
+// what the store writes for them in one transaction.
+type family struct {
+	grant   *tenants.Grant
+	access  *accessToken
+	refresh string // the refresh token, "" for none
+	issue   tenants.Issue
+}
+
+// newFamily starts the token family grantID of a user's sign-in a for
+// client c: an access token for scopes and audience, and a refresh token when the
+// user asked for offline_access and the client and tenant allow refresh
+// tokens. The audit event of the issue names grantType.
+func (p *Provider) newFamily(t *tenants.Tenant, c *client, grantID string, a tenants.Authentication, scopes []string, audience, grantType string) *family {
+	withRefresh := slices.Contains(scopes, ScopeOfflineAccess) && c.AllowsGrant(tenants.GrantRefreshToken) && t.AllowsGrant(tenants.GrantRefreshToken)
+	familyTTL := t.AccessTokenTTL()
+	if withRefresh {
+		familyTTL = max(familyTTL, t.RefreshTokenTTL())
+	}
+	grant := &tenants.Grant{
+		ID:        grantID,
+		ClientID:  c.ClientID,
+		UserID:    a.UserID,
+		Scopes:    scopes,
+		Audience:  audience,
+		AuthTime:  a.Time,
+		AMR:       a.AMR,
+		IDP:       a.IDP,
+		ACR:       a.ACR,
+		ExpiresAt: p.now().Add(familyTTL),
+	}
+	f := &family{grant: grant, access: p.newAccessToken(t, c, a.UserID, scopes, audience, grant.ID)}
+	f.issue = tenants.Issue{Grant: grant, Events: []*tenants.AuditEvent{
+		tokenEvent(auditTokenIssued, c.ClientID, a.UserID, "success", grantType),
+	}}
+	if withRefresh {
+		f.refresh = secret.Token(32)
+		f.issue.Refresh = &tenants.RefreshToken{TokenHash: secret.Hash(f.refresh), GrantID: grant.ID, ClientID: c.ClientID, UserID: a.UserID, ExpiresAt: grant.ExpiresAt}
+	}
+	return f
+}

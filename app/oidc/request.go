@@ -40,7 +40,7 @@ type Intent struct {
 // consent, by sending the browser to in.ReturnTo.
 func (p *Provider) Begin(ctx context.Context, in Intent, browserHash string) (*tenants.AuthRequest, error) {
 	switch in.Kind {
-	case tenants.IntentAccount, tenants.IntentReauth, tenants.IntentIdPInitiated:
+	case tenants.IntentAccount, tenants.IntentReauth, tenants.IntentIdPInitiated, tenants.IntentDevice:
 	default:
 		return nil, httperr.Internal(errors.New("oidc: unknown sign-in intent " + in.Kind))
 	}

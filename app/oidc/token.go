@@ -27,6 +27,7 @@ func (p *Provider) grantHandlers() map[string]grantHandler {
 		tenants.GrantAuthorizationCode: p.exchangeCode,
 		tenants.GrantRefreshToken:      p.exchangeRefresh,
 		tenants.GrantClientCredentials: p.clientCredentials,
+		tenants.GrantDeviceCode:        p.exchangeDeviceCode,
 	}
 }
 
@@ -65,9 +66,32 @@ func (p *Provider) Token(ctx context.Context, r *http.Request) (*Response, error
 	if name == "" {
 		return nil, oauthErr(httperr.InvalidRequest, "grant_type is required")
 	}
-	grant, known := tenants.LookupGrant(name)
+	_, known := tenants.LookupGrant(name)
 	handler := p.grants[name]
 	if !known || handler == nil {
+		return nil, oauthErr(httperr.UnsupportedGrantType, "grant_type %s is not supported", name)
+	}
+	c, err := p.clientFor(ctx, t, r, form, name)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := handler(ctx, t, c, form)
+	if err == nil && p.observer != nil {
+		if body, ok := resp.Body.(*oidc.AccessTokenResponse); ok {
+			p.observer.TokenIssued(name, tokenAlg(body.AccessToken))
+		}
+	}
+	return resp, err
+}
+
+// clientFor checks a request for the registered grant name the way every
+// endpoint that serves a grant does (the token endpoint, and the device
+// authorization endpoint for the device grant): the tenant must allow the
+// grant, the client authenticate (a public client by its id alone, where
+// the grant is Public) and have registered the grant.
+func (p *Provider) clientFor(ctx context.Context, t *tenants.Tenant, r *http.Request, form url.Values, name string) (*client, error) {
+	grant, known := tenants.LookupGrant(name)
+	if !known {
 		return nil, oauthErr(httperr.UnsupportedGrantType, "grant_type %s is not supported", name)
 	}
 	if !t.AllowsGrant(name) {
@@ -85,13 +109,7 @@ func (p *Provider) Token(ctx context.Context, r *http.Request) (*Response, error
 	if !c.AllowsGrant(name) {
 		return nil, oauthErr(httperr.UnauthorizedClient, "this client may not use the %s grant", name)
 	}
-	resp, err := handler(ctx, t, c, form)
-	if err == nil && p.observer != nil {
-		if body, ok := resp.Body.(*oidc.AccessTokenResponse); ok {
-			p.observer.TokenIssued(name, tokenAlg(body.AccessToken))
-		}
-	}
-	return resp, err
+	return c, nil
 }
 
 // tokenAlg returns the alg of a JWS we signed, from its protected header.

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/gatehouse-id/gatehouse/tenants"
@@ -40,11 +39,8 @@ func (p *Provider) exchangeCode(ctx context.Context, t *tenants.Tenant, c *clien
 	if !wellFormedVerifier(verifier) {
 		return nil, p.refuseCode(ctx, c, form, code)
 	}
-	withRefresh := c.AllowsGrant(tenants.GrantRefreshToken) && t.AllowsGrant(tenants.GrantRefreshToken)
 	grantID := tenants.NewID()
-	var grant *tenants.Grant
-	var at *accessToken
-	var refresh string
+	var fam *family
 	build := func(ar *tenants.AuthRequest, user *tenants.User) (tenants.Issue, error) {
 		if user.DisabledAt != nil {
 			return tenants.Issue{}, errUserGone
@@ -52,33 +48,9 @@ func (p *Provider) exchangeCode(ctx context.Context, t *tenants.Tenant, c *clien
 		if ar.AuthTime == nil {
 			return tenants.Issue{}, errors.New("code issued without authentication")
 		}
-		refreshes := withRefresh && slices.Contains(ar.Scopes, ScopeOfflineAccess)
-		familyTTL := t.AccessTokenTTL()
-		if refreshes {
-			familyTTL = max(familyTTL, t.RefreshTokenTTL())
-		}
-		grant = &tenants.Grant{
-			ID:        grantID,
-			ClientID:  c.ClientID,
-			UserID:    user.ID,
-			Scopes:    ar.Scopes,
-			Audience:  ar.Audience,
-			AuthTime:  *ar.AuthTime,
-			AMR:       ar.AMR,
-			IDP:       ar.IDP,
-			ACR:       ar.ACR,
-			ExpiresAt: p.now().Add(familyTTL),
-		}
-		at = p.newAccessToken(t, c, user.ID, ar.Scopes, ar.Audience, grant.ID)
-		issue := tenants.Issue{Grant: grant, Events: []*tenants.AuditEvent{
-			tokenEvent(auditTokenIssued, c.ClientID, user.ID, "success", tenants.GrantAuthorizationCode),
-		}}
-		refresh = ""
-		if refreshes {
-			refresh = secret.Token(32)
-			issue.Refresh = &tenants.RefreshToken{TokenHash: secret.Hash(refresh), GrantID: grant.ID, ClientID: c.ClientID, UserID: user.ID, ExpiresAt: grant.ExpiresAt}
-		}
-		return issue, nil
+		fam = p.newFamily(t, c, grantID, tenants.Authentication{UserID: user.ID, Time: *ar.AuthTime, AMR: ar.AMR, IDP: ar.IDP, ACR: ar.ACR},
+			ar.Scopes, ar.Audience, tenants.GrantAuthorizationCode)
+		return fam.issue, nil
 	}
 	match := tenants.CodeMatch{ClientID: c.ClientID, RedirectURI: form.Get("redirect_uri"), Challenge: s256(verifier)}
 	ar, user, err := p.store.RedeemCodeMatching(ctx, secret.Hash(code), grantID, match, build)
@@ -93,7 +65,7 @@ func (p *Provider) exchangeCode(ctx context.Context, t *tenants.Tenant, c *clien
 	case err != nil:
 		return nil, serverError(err)
 	}
-	return p.respondWithTokens(ctx, t, c, grant, user, at, ar.Scopes, refresh, ar.Nonce)
+	return p.respondWithTokens(ctx, t, c, fam.grant, user, fam.access, ar.Scopes, fam.refresh, ar.Nonce)
 }
 
 // errUserGone stops a redemption whose user was disabled since the code

@@ -57,6 +57,10 @@ func (s *Server) routes(signin *login.Handler, acct *account.Handler, con *conso
 	e.GET(oidc.PathDiscovery, publicEndpoint(p.Discovery), onTenant, corsOpen)
 	e.GET(oidc.PathJWKS, publicEndpoint(p.JWKS), onTenant, corsOpen)
 	e.POST(oidc.PathToken, oauthEndpoint(p.Token), onTenant, corsOpen)
+	// Anyone who knows a public client's id can make a device
+	// authorization, which is stored until it expires: the per-address
+	// rate limit of the anonymous pages guards it too.
+	e.POST(oidc.PathDeviceAuthorization, oauthEndpoint(p.DeviceAuthorization), append([]echo.MiddlewareFunc{onTenant}, s.anonymous...)...)
 	e.POST(oidc.PathIntrospect, oauthEndpoint(p.Introspect), onTenant)
 	e.POST(oidc.PathRevoke, oauthEndpoint(p.Revoke), onTenant, corsOpen)
 	e.GET(oidc.PathUserinfo, oauthEndpoint(p.UserInfo), onTenant, corsOpen)

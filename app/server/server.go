@@ -60,6 +60,9 @@ type Server struct {
 	metrics       *metrics.Metrics
 	metricsAddr   net.Addr
 	tracing       *tracing.Tracing
+	// anonymous guards the endpoints that store rows for anyone (the
+	// per-address rate limit of the pages' Costly routes); nil for none.
+	anonymous []echo.MiddlewareFunc
 	// warm is set once Bootstrap loaded the system tenant into the cache;
 	// schemaOK once the schema was found at this binary's version;
 	// draining from the start of a shutdown. Readiness needs the first
@@ -172,7 +175,9 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	_, devOutbox := sender.(*mail.Outbox)
 	site := web.New(deps.Store, box.Derive("gatehouse csrf v1", 32))
 	if r := cfg.AnonymousRate; r.Requests > 0 {
-		site.Limit(ratelimit.New(ratelimit.Config{Burst: r.Requests, Per: r.Per}).Middleware)
+		limit := ratelimit.New(ratelimit.Config{Burst: r.Requests, Per: r.Per}).Middleware
+		site.Limit(limit)
+		s.anonymous = []echo.MiddlewareFunc{limit}
 	}
 	throttle := authn.NewThrottle(deps.Store)
 	factors := mfa.New(deps.Store, box)

@@ -14,6 +14,10 @@ const (
 	PathLogout         = "/logout"
 	PathLogoutConfirm  = "/logout/confirm"
 	PathBranding       = "/branding.css"
+	// PathDeviceConsent is where the user's answer to a device's request
+	// posts; the device page itself is oidc.PathDevice, the verification
+	// URI the protocol hands out.
+	PathDeviceConsent = "/device/consent"
 
 	PathAccount         = "/account"
 	PathAccountWebAuthn = "/account/webauthn"

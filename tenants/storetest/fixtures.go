@@ -483,7 +483,7 @@ func samePtrTime(a *time.Time, b time.Time) bool { return a != nil && sameTime(*
 // tenantTables are the tables that hold tenant-owned rows.
 var tenantTables = []string{
 	"signing_keys", "users", "clients", "apis", "api_scopes", "client_grants", "consents",
-	"sessions", "auth_requests", "grants", "revoked_tokens", "refresh_tokens",
+	"sessions", "auth_requests", "device_authorizations", "grants", "revoked_tokens", "refresh_tokens",
 	"connections", "external_identities", "federation_states", "saml_assertions",
 	"user_tokens", "mfa_factors", "recovery_codes", "login_steps",
 }

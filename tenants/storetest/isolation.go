@@ -74,6 +74,10 @@ type world struct {
 	totp     *tenants.MFAFactor // user's
 	webauthn *tenants.MFAFactor // user's, credential id sharedCredentialID
 	step     *tenants.LoginStep // user's MFA step of the login authed
+
+	device         *tenants.DeviceAuthorization // pending, user code sharedUserCode
+	privateDevice  *tenants.DeviceAuthorization // pending, user code privateUserCode
+	approvedDevice *tenants.DeviceAuthorization // approved by user, not redeemed
 }
 
 func (w *world) privateEmail() string    { return w.private + "@example.com" }
@@ -148,6 +152,9 @@ func seedWorld(t testing.TB, s *tenants.Store, prefix string) *world {
 	mustFactor(t, ctx, s, newWebAuthnFactor(privateUser.ID, w.privateCredentialID()))
 	mustRecoveryCodes(t, ctx, s, w.user.ID, sharedRecoveryHash, w.privateRecoveryHash())
 	w.step = mustLoginStep(t, ctx, s, w.user.ID, w.authed.ID, 10*time.Minute)
+	w.device = mustDevice(t, ctx, s, sharedClientID, sharedUserCode, 10*time.Minute)
+	w.privateDevice = mustDevice(t, ctx, s, sharedClientID, w.privateUserCode(), 10*time.Minute)
+	w.approvedDevice = mustApprovedDevice(t, ctx, s, sharedClientID, "A"+w.private, w.user.ID)
 	if err := s.RotateSigningKey(ctx, newKey(), s.Now().Add(time.Hour)); err != nil {
 		t.Fatalf("rotate signing key: %v", err)
 	}
@@ -243,6 +250,11 @@ func (w *world) snapshot(t testing.TB, s *tenants.Store) snapshot {
 	add("user token rows", sqlRows(t, s, "SELECT * FROM user_tokens WHERE tenant_id = ? ORDER BY id", w.tenant.ID), nil)
 	add("recovery code rows", sqlRows(t, s, "SELECT * FROM recovery_codes WHERE tenant_id = ? ORDER BY id", w.tenant.ID), nil)
 	add("login step rows", sqlRows(t, s, "SELECT * FROM login_steps WHERE tenant_id = ? ORDER BY id", w.tenant.ID), nil)
+	for name, d := range map[string]*tenants.DeviceAuthorization{"pending": w.device, "private": w.privateDevice, "approved": w.approvedDevice} {
+		got, err := s.DeviceAuthorizationByID(ctx, d.ID)
+		add("device authorization "+name, got, err)
+	}
+	add("device authorization rows", sqlRows(t, s, "SELECT * FROM device_authorizations WHERE tenant_id = ? ORDER BY id", w.tenant.ID), nil)
 	return snap
 }
 
@@ -717,9 +729,52 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 			return s.UseRecoveryCodeMadeBefore(ctx, a.user.ID, sharedRecoveryHash, s.Now().Add(time.Hour))
 		}, tenants.ErrNotFound},
 		{"UseLoginStep", func(ctx context.Context) error { _, err := s.UseLoginStep(ctx, a.step.ID); return err }, tenants.ErrNotFound},
+		{"DeviceAuthorizationByUserCode/shared code", func(ctx context.Context) error {
+			d, err := s.DeviceAuthorizationByUserCode(ctx, sharedUserCode)
+			if err != nil {
+				return err
+			}
+			return notMine(ctx, d.TenantID)
+		}, nil},
+		{"DeviceAuthorizationByUserCode/private code", func(ctx context.Context) error {
+			_, err := s.DeviceAuthorizationByUserCode(ctx, a.privateUserCode())
+			return err
+		}, tenants.ErrNotFound},
+		{"DeviceAuthorizationByID", func(ctx context.Context) error {
+			_, err := s.DeviceAuthorizationByID(ctx, a.device.ID)
+			return err
+		}, tenants.ErrNotFound},
+		{"DeviceAuthorizationByCodeHash", func(ctx context.Context) error {
+			_, err := s.DeviceAuthorizationByCodeHash(ctx, a.device.DeviceCodeHash)
+			return err
+		}, tenants.ErrNotFound},
+		{"PollDeviceAuthorization", func(ctx context.Context) error {
+			_, _, err := s.PollDeviceAuthorization(ctx, a.device.ID, 5*time.Second)
+			return err
+		}, tenants.ErrNotFound},
+		{"ApproveDeviceAuthorization", func(ctx context.Context) error {
+			return s.ApproveDeviceAuthorization(ctx, a.device.ID, tenants.Authentication{UserID: b.user.ID, Time: s.Now()})
+		}, tenants.ErrConflict},
+		{"DenyDeviceAuthorization", func(ctx context.Context) error { return s.DenyDeviceAuthorization(ctx, a.privateDevice.ID) }, tenants.ErrConflict},
+		{"RedeemDeviceAuthorization", func(ctx context.Context) error {
+			return s.RedeemDeviceAuthorization(ctx, a.approvedDevice.ID, newIssue(s, sharedClientID, b.user.ID))
+		}, tenants.ErrConflict},
 
 		// Writes that name a's rows: a client of another tenant cannot be
 		// used, an id already taken cannot be overwritten.
+		{"CreateDeviceAuthorization/private client", func(ctx context.Context) error {
+			return s.CreateDeviceAuthorization(ctx, newDevice(s, a.privateClientID(), "X"+suffix(), time.Minute))
+		}, tenants.ErrNotFound},
+		{"CreateDeviceAuthorization/taken id", func(ctx context.Context) error {
+			d := newDevice(s, sharedClientID, "X"+suffix(), time.Minute)
+			d.ID = a.device.ID
+			return s.CreateDeviceAuthorization(ctx, d)
+		}, tenants.ErrAlreadyExists},
+		{"CreateDeviceAuthorization/taken code hash", func(ctx context.Context) error {
+			d := newDevice(s, sharedClientID, "X"+suffix(), time.Minute)
+			d.DeviceCodeHash = a.device.DeviceCodeHash
+			return s.CreateDeviceAuthorization(ctx, d)
+		}, tenants.ErrAlreadyExists},
 		{"CreateAuthRequest/private client", func(ctx context.Context) error {
 			return s.CreateAuthRequest(ctx, newAuthRequest(s, a.privateClientID()))
 		}, tenants.ErrNotFound},
@@ -799,6 +854,9 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		}, nil},
 		{"CreateAuthRequest/shared client", func(ctx context.Context) error {
 			return s.CreateAuthRequest(ctx, newAuthRequest(s, sharedClientID))
+		}, nil},
+		{"CreateDeviceAuthorization/private code", func(ctx context.Context) error {
+			return s.CreateDeviceAuthorization(ctx, newDevice(s, sharedClientID, a.privateUserCode(), time.Minute))
 		}, nil},
 		{"CreateSession/new id", func(ctx context.Context) error {
 			return s.CreateSession(ctx, newSession(s, b.user.ID, time.Hour))

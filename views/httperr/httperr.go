@@ -186,6 +186,10 @@ const (
 	InteractionRequired     = "interaction_required"
 	ServerError             = "server_error"
 	TemporarilyUnavailable  = "temporarily_unavailable"
+	// The device authorization grant's (RFC 8628 §3.5).
+	AuthorizationPending = "authorization_pending"
+	SlowDown             = "slow_down"
+	ExpiredToken         = "expired_token"
 )
 
 // WithCode returns a copy of e with the machine-readable code.
