@@ -140,3 +140,16 @@ func WebhookPayload(ev *AuditEvent, typ, slug string) string {
 	b, _ := json.Marshal(p) // strings only: cannot fail
 	return string(b)
 }
+
+// WebhookEventActions returns the audit actions event type typ announces,
+// sorted.
+func WebhookEventActions(typ string) []string {
+	var out []string
+	for a, t := range webhookEvents {
+		if t == typ {
+			out = append(out, a)
+		}
+	}
+	slices.Sort(out)
+	return out
+}

@@ -357,3 +357,24 @@ func oauthCode(resp *http.Response) string {
 	}
 	return body.Error
 }
+
+// CheckPushURL is CheckURL for a URL the server sends a tenant's data to
+// (webhooks): https, or http only for a host of the allow list (a
+// receiver on the operator's own machine or network), since over plain
+// http anyone on the way reads what is sent and forges the answer.
+func (c *Client) CheckPushURL(rawURL string) (*url.URL, error) {
+	u, err := c.CheckURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if u.Scheme == "http" {
+		port := u.Port()
+		if port == "" {
+			port = "80"
+		}
+		if !c.allow.Allows(normalizeHost(u.Hostname()), port) {
+			return nil, &Error{Kind: KindURL, What: "an http URL is accepted only for a host of GATEHOUSE_UPSTREAM_ALLOW_HOSTS; use https"}
+		}
+	}
+	return u, nil
+}
