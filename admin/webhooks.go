@@ -129,7 +129,7 @@ func (s *Service) CreateWebhook(ctx context.Context, in WebhookInput) (*Webhook,
 		return nil, tenants.Invalid("url", "a tenant has at most %d webhook endpoints", maxWebhooks)
 	}
 	w := &tenants.WebhookEndpoint{ID: tenants.NewRandomID(), Enabled: true}
-	if err := s.applyWebhook(w, in); err != nil {
+	if err := s.applyWebhook(ctx, w, in); err != nil {
 		return nil, err
 	}
 	whsec := webhook.NewSecret()
@@ -159,7 +159,7 @@ func (s *Service) UpdateWebhook(ctx context.Context, id string, in WebhookInput)
 		return nil, err
 	}
 	before := webhookView(w, "")
-	if err := s.applyWebhook(w, in); err != nil {
+	if err := s.applyWebhook(ctx, w, in); err != nil {
 		return nil, err
 	}
 	if in.Enabled != nil && !*in.Enabled {
@@ -265,13 +265,13 @@ func (s *Service) RedeliverWebhook(ctx context.Context, id, deliveryID string) (
 }
 
 // applyWebhook validates in and applies it to w.
-func (s *Service) applyWebhook(w *tenants.WebhookEndpoint, in WebhookInput) error {
+func (s *Service) applyWebhook(ctx context.Context, w *tenants.WebhookEndpoint, in WebhookInput) error {
 	if in.URL != nil {
 		u := strings.TrimSpace(*in.URL)
 		if u == "" || len(u) > maxWebhookURL {
 			return tenants.Invalid("url", "must be an https URL of at most %d characters", maxWebhookURL)
 		}
-		if _, err := s.upstream.CheckPushURL(u); err != nil {
+		if _, err := s.upstream.CheckPushURL(ctx, u); err != nil {
 			return tenants.Invalid("url", "must be an https URL (without a user name or password) of a host this server sends to; "+
 				"http, loopback and private addresses only for hosts in GATEHOUSE_UPSTREAM_ALLOW_HOSTS")
 		}

@@ -221,7 +221,7 @@ func (d *Dispatcher) deliver(ctx context.Context, token string, c *tenants.Claim
 // send posts the delivery, signed; it returns the answer's status.
 func (d *Dispatcher) send(ctx context.Context, c *tenants.ClaimedDelivery) (int, error) {
 	// The allow list may have changed since the endpoint was saved.
-	if _, err := d.client.CheckPushURL(c.URL); err != nil {
+	if _, err := d.client.CheckPushURL(ctx, c.URL); err != nil {
 		return 0, err
 	}
 	secrets, err := d.secrets(c)
