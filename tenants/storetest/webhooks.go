@@ -190,7 +190,6 @@ func testWebhookEnqueue(t *testing.T, s *tenants.Store) {
 	}
 }
 
-
 // testWebhookClaims checks the dispatcher's side: claims lease due
 // deliveries to one claimant at a time, even when many claim at once;
 // outcomes are recorded under the claim only; failures back off and, past
