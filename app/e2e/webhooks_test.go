@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net"
@@ -13,10 +15,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gatehouse-id/gatehouse/admin"
+	"github.com/gatehouse-id/gatehouse/app/config"
+	"github.com/gatehouse-id/gatehouse/app/server"
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
 	"github.com/gatehouse-id/gatehouse/tenants/storetest"
@@ -476,3 +481,85 @@ func TestWebhooksOnceAcrossNodes(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestShutdownFinishesWebhookDeliveries: a node told to stop while it is
+// sending a delivery (the receiver is slow) lets the send finish and
+// records it before ListenAndServe returns: nothing is sent twice, nothing
+// lost.
+func TestShutdownFinishesWebhookDeliveries(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db storetest.Database) {
+		t.Parallel()
+		got := make(chan struct{}, 16)
+		var answered atomic.Int32
+		rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			got <- struct{}{}
+			time.Sleep(time.Second)
+			answered.Add(1)
+			w.WriteHeader(http.StatusNoContent)
+		}))
+		t.Cleanup(rcv.Close)
+		key, _ := secret.ParseMasterKey(secret.NewMasterKey())
+		store := storetest.Open(t, db.URL(t))
+		vars := map[string]string{
+			"GATEHOUSE_BASE_URL": "http://localhost:8080", "GATEHOUSE_ADDR": "127.0.0.1:0", "GATEHOUSE_MODE": config.ModeDevelopment,
+			"GATEHOUSE_MASTER_KEY": hex.EncodeToString(key), "GATEHOUSE_DATA_DIR": t.TempDir(), "GATEHOUSE_ANONYMOUS_RATE_LIMIT": "off",
+			"GATEHOUSE_UPSTREAM_ALLOW_HOSTS": rcv.Listener.Addr().String(), "GATEHOUSE_SHUTDOWN_TIMEOUT": "10s",
+		}
+		cfg, err := config.Load(func(k string) string { return vars[k] }, config.Overrides{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.WebhookPoll = 100 * time.Millisecond
+		srv, err := server.New(cfg, server.Deps{Store: store, Hasher: testHasher()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, stop := context.WithCancel(context.Background())
+		defer stop()
+		if _, err := srv.Bootstrap(ctx); err != nil {
+			t.Fatal(err)
+		}
+		served := make(chan error, 1)
+		go func() { served <- srv.ListenAndServe(ctx, nil) }()
+		svc := srv.Admin()
+		cli := admin.WithPrincipal(context.Background(), admin.CLI())
+		if _, err := svc.CreateTenant(cli, admin.CreateTenantInput{Slug: "acme"}); err != nil {
+			t.Fatal(err)
+		}
+		tctx, _, err := svc.WithTenant(cli, "acme")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := svc.CreateWebhook(tctx, admin.WebhookInput{URL: ptr(rcv.URL + "/in"), Events: []string{"user.created"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.CreateUser(tctx, admin.CreateUserInput{Email: "ann@acme.test", Password: testPassword}); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-got:
+		case <-time.After(10 * time.Second):
+			t.Fatal("no delivery")
+		}
+		stop() // SIGTERM, while the receiver takes its time
+		select {
+		case err := <-served:
+			if err != nil {
+				t.Fatalf("ListenAndServe: %v", err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatal("the node did not stop")
+		}
+		if answered.Load() != 1 {
+			t.Fatalf("the node stopped before the delivery in flight was answered (%d answers)", answered.Load())
+		}
+		ds, err := svc.WebhookDeliveries(tctx, w.ID, "", 10)
+		if err != nil || len(ds) != 1 || ds[0].Status != tenants.DeliveryDelivered || ds[0].Attempts != 1 {
+			t.Fatalf("after shutdown: %+v, %v; want the delivery recorded as delivered", ds, err)
+		}
+		if len(got) != 0 {
+			t.Fatal("the delivery was sent twice")
+		}
+	})
+}
