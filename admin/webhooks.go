@@ -199,7 +199,7 @@ func (s *Service) RotateWebhookSecret(ctx context.Context, id string) (*Webhook,
 	if err := s.store.UpdateWebhook(ctx, w); err != nil {
 		return nil, err
 	}
-	if err := s.audit(ctx, t, tenants.ActionWebhookSecretRotated, "webhook", w.ID, nil, nil); err != nil {
+	if err := s.audit(ctx, t, tenants.ActionWebhookSecretRotated, "webhook", w.ID, nil, webhookView(w, "")); err != nil {
 		return nil, err
 	}
 	return webhookView(w, whsec), nil
@@ -250,7 +250,8 @@ func (s *Service) WebhookDeliveries(ctx context.Context, id, before string, limi
 // RedeliverWebhook sends a delivery to an endpoint of the tenant in ctx
 // again, as soon as the dispatcher gets to it, with the same event id.
 func (s *Service) RedeliverWebhook(ctx context.Context, id, deliveryID string) (*WebhookDelivery, error) {
-	if _, err := s.require(ctx, ScopeTenantsWrite); err != nil {
+	t, err := s.require(ctx, ScopeTenantsWrite)
+	if err != nil {
 		return nil, err
 	}
 	d, err := s.store.RedeliverWebhook(ctx, id, deliveryID)
@@ -261,7 +262,8 @@ func (s *Service) RedeliverWebhook(ctx context.Context, id, deliveryID string) (
 	if err != nil {
 		return nil, err
 	}
-	return deliveryView(d, as), nil
+	after := map[string]string{"delivery": d.ID, "event_id": d.EventID, "event_type": d.EventType}
+	return deliveryView(d, as), s.audit(ctx, t, tenants.ActionWebhookRedelivered, "webhook", id, nil, after)
 }
 
 // applyWebhook validates in and applies it to w.

@@ -77,6 +77,9 @@ const (
 	ActionWebhookDeleted       = "webhook.deleted"
 	ActionWebhookSecretRotated = "webhook.secret_rotated"
 	ActionWebhookDisabled      = "webhook.disabled"
+	// ActionWebhookRedelivered announces nothing: a redelivery is not
+	// news to the receiver it goes to.
+	ActionWebhookRedelivered = "webhook.redelivered"
 )
 
 // WebhookEventType returns the event type that announces the audit action,

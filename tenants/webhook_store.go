@@ -127,8 +127,11 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *WebhookEndpoint) error {
 		"disabled_reason": w.DisabledReason, "updated_at": w.UpdatedAt,
 	}
 	if w.Enabled {
-		w.FailingSince, w.DisabledReason = nil, ""
-		cols["failing_since"], cols["disabled_reason"] = nil, ""
+		// Only a disabled endpoint forgets its failures: a change to an
+		// enabled one (its events, its secret) keeps its streak, which the
+		// dispatcher may be extending meanwhile.
+		w.DisabledReason = ""
+		cols["failing_since"], cols["disabled_reason"] = gorm.Expr("CASE WHEN enabled THEN failing_since ELSE NULL END"), ""
 	}
 	res := q.Where("id = ?", w.ID).Updates(cols)
 	if res.Error != nil {
@@ -237,11 +240,18 @@ type ClaimedDelivery struct {
 // It is the dispatcher's, and not tenant-scoped.
 func (s *Store) ClaimWebhookDeliveries(ctx context.Context, token string, lease time.Duration, limit int) ([]ClaimedDelivery, error) {
 	now := s.now()
+	// A read first: an empty outbox, the usual case, costs no write
+	// transaction (on SQLite, no write lock every poll of every node).
+	due := "SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.tenant_id = d.tenant_id AND e.id = d.endpoint_id " +
+		"WHERE d.status = ? AND d.next_attempt_at <= ? AND (d.claimed_until IS NULL OR d.claimed_until < ?) AND e.enabled " +
+		"ORDER BY d.next_attempt_at LIMIT ?"
+	var found []string
+	if err := s.db.WithContext(ctx).Raw(due, DeliveryPending, now, now, 1).Scan(&found).Error; err != nil || len(found) == 0 {
+		return nil, mapErr(err)
+	}
 	var out []ClaimedDelivery
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		pick := "SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.tenant_id = d.tenant_id AND e.id = d.endpoint_id " +
-			"WHERE d.status = ? AND d.next_attempt_at <= ? AND (d.claimed_until IS NULL OR d.claimed_until < ?) AND e.enabled " +
-			"ORDER BY d.next_attempt_at LIMIT ?"
+		pick := due
 		if s.dialect == DialectPostgres {
 			pick += " FOR UPDATE OF d SKIP LOCKED"
 		}
