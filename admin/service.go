@@ -7,9 +7,11 @@ import (
 	"net/url"
 
 	"github.com/gatehouse-id/gatehouse/federation"
+	"github.com/gatehouse-id/gatehouse/federation/upstream"
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/keyring"
 	"github.com/gatehouse-id/gatehouse/tenants/password"
+	"github.com/gatehouse-id/gatehouse/tenants/webhook"
 )
 
 // Service manages tenants and what they own, for a principal carried by the
@@ -27,6 +29,10 @@ type Service struct {
 	// trySecret returns the secret of a tenant's Try it client; nil
 	// where there is no console (the CLI).
 	trySecret func(tenantID string) string
+	// webhookSealer and upstream seal webhook secrets and check webhook
+	// URLs; nil where webhooks cannot be managed.
+	webhookSealer *webhook.Sealer
+	upstream      *upstream.Client
 }
 
 // Config configures a Service.
@@ -46,6 +52,11 @@ type Config struct {
 	// tenant with an id (TrySecret with the master key's box); nil means
 	// Try it is not offered (the CLI has no console).
 	TrySecret func(tenantID string) string
+	// Webhooks seals webhook signing secrets and Upstream (the guarded
+	// client that delivers them) checks their URLs; either nil means
+	// webhooks cannot be managed.
+	Webhooks *webhook.Sealer
+	Upstream *upstream.Client
 }
 
 // New returns a Service.
@@ -55,7 +66,7 @@ func New(cfg Config, store *tenants.Store, keys *keyring.Keyring, hasher *passwo
 		on = func(string) {}
 	}
 	return &Service{fed: cfg.Federation, store: store, keys: keys, hasher: hasher, common: cfg.Common, baseURL: cfg.BaseURL, onChange: on,
-		trySecret: cfg.TrySecret}
+		trySecret: cfg.TrySecret, webhookSealer: cfg.Webhooks, upstream: cfg.Upstream}
 }
 
 // principal returns the principal in ctx.

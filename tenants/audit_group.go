@@ -119,14 +119,16 @@ func (g *auditGroup) writeBatch(ctx context.Context) {
 		if len(events) == 0 {
 			return nil
 		}
-		return tx.Create(events).Error
+		return insertAudits(tx, g.store.now(), events)
 	})
 	if err != nil && n > 1 {
 		// One bad event must not fail the others: write them one by one,
 		// each with its own answer.
 		for _, it := range batch {
 			if it.err == nil {
-				it.err = mapErr(g.store.db.WithContext(ctx).Create(it.ev).Error)
+				it.err = mapErr(g.store.tx(ctx, func(tx *gorm.DB) error {
+					return insertAudits(tx, g.store.now(), []*AuditEvent{it.ev})
+				}))
 			}
 			it.done <- it.err
 		}

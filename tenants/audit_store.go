@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 	"unicode/utf8"
+
+	"gorm.io/gorm"
 )
 
 // AppendAudit writes an event to the audit log of the tenant it names
@@ -15,7 +17,7 @@ func (s *Store) AppendAudit(ctx context.Context, ev *AuditEvent) error {
 	if err := s.prepareAudit(ctx, ev); err != nil {
 		return err
 	}
-	return mapErr(s.db.WithContext(ctx).Create(ev).Error)
+	return mapErr(s.tx(ctx, func(tx *gorm.DB) error { return insertAudits(tx, s.now(), []*AuditEvent{ev}) }))
 }
 
 // prepareAudits prepares events to be written in a transaction of the

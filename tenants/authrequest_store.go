@@ -238,8 +238,5 @@ func (s *Store) insertIssue(tx *gorm.DB, tid string, now time.Time, issue Issue)
 			return err
 		}
 	}
-	if len(issue.Events) > 0 {
-		return tx.Create(issue.Events).Error
-	}
-	return nil
+	return insertAudits(tx, now, issue.Events)
 }

@@ -119,6 +119,7 @@ func (s *Store) DeleteTenant(ctx context.Context) error {
 
 // tenantTables lists tenant-owned tables, children before parents.
 var tenantTables = []string{
+	"webhook_attempts", "webhook_deliveries", "webhook_endpoints",
 	"saml_assertions", "federation_states", "external_identities",
 	"user_tokens", "mfa_factors", "recovery_codes", "login_steps",
 	"refresh_tokens", "revoked_tokens", "grants", "auth_requests", "device_authorizations", "sessions",

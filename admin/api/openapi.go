@@ -29,6 +29,7 @@ var tags = []map[string]any{
 	{"name": tagUsers, "description": "End users of a tenant, their sessions and consents."},
 	{"name": tagKeys, "description": "A tenant's token signing keys."},
 	{"name": tagConnections, "description": "Upstream identity providers of a tenant: Google, GitHub, Microsoft, OpenID Connect and SAML 2.0."},
+	{"name": tagWebhooks, "description": "A tenant's webhook endpoints (Standard Webhooks): audited actions delivered as signed JSON events, at least once, with retries and a delivery log."},
 	{"name": tagAudit, "description": "A tenant's append-only audit log (scope audit:read)."},
 	{"name": tagAdmins, "description": "Gatehouse's administrators (people who sign in to the console): operators, who administer every tenant, and tenant admins, who administer some."},
 	{"name": tagAdminClients, "description": "Machine-to-machine clients of this API: operators or tenant admins, as administrators are."},
@@ -36,21 +37,24 @@ var tags = []map[string]any{
 
 // schemaDocs describes the component schemas.
 var schemaDocs = map[string]string{
-	"Tenant":      "A tenant and its settings; lifetimes are in seconds.",
-	"Client":      "An application, with RFC 7591 field names. client_secret is only in the answers to create and rotate; a secret's hash is never shown.",
-	"API":         "A resource server: its audience (RFC 8707) and scopes.",
-	"User":        "An end user; id is the OpenID Connect subject.",
-	"Session":     "A login session; id is a reference to it, not its key.",
-	"Consent":     "What a user allowed an application: scopes per audience.",
-	"Key":         "A signing key (public facts only).",
-	"AuditEvent":  "An audit log entry. before and after are the resource as it was and became, where that applies; they never hold a secret.",
-	"Overview":    "Counts and recent sign-ins of a tenant.",
-	"Admin":       "An administrator: their user at the system tenant, role (operator or tenant_admin), tenants (slugs, a tenant admin's) and management scopes.",
-	"AdminClient": "A management client: role (operator or tenant_admin), tenants (slugs, a tenant admin's) and scopes; client_secret is only in the answer that creates it.",
-	"Connection":  "An upstream identity provider of a tenant; never its secrets (has_client_secret says a client secret is set). callback_url (google, github, microsoft, oidc) is the redirect URI to register at the provider; entity_id, acs_url and metadata_url (saml) are the tenant's service provider, for the IdP's admin; idp_metadata_url is where the IdP's metadata came from.",
+	"Tenant":          "A tenant and its settings; lifetimes are in seconds.",
+	"Client":          "An application, with RFC 7591 field names. client_secret is only in the answers to create and rotate; a secret's hash is never shown.",
+	"API":             "A resource server: its audience (RFC 8707) and scopes.",
+	"User":            "An end user; id is the OpenID Connect subject.",
+	"Session":         "A login session; id is a reference to it, not its key.",
+	"Consent":         "What a user allowed an application: scopes per audience.",
+	"Key":             "A signing key (public facts only).",
+	"AuditEvent":      "An audit log entry. before and after are the resource as it was and became, where that applies; they never hold a secret.",
+	"Overview":        "Counts and recent sign-ins of a tenant.",
+	"Admin":           "An administrator: their user at the system tenant, role (operator or tenant_admin), tenants (slugs, a tenant admin's) and management scopes.",
+	"AdminClient":     "A management client: role (operator or tenant_admin), tenants (slugs, a tenant admin's) and scopes; client_secret is only in the answer that creates it.",
+	"Webhook":         "A webhook endpoint of a tenant; secret (whsec_...) is only in the answers that create it and rotate its secret.",
+	"WebhookDelivery": "A delivery of an event to a webhook endpoint: its state and its log of attempts (never an answer's body).",
+	"WebhookAttempt":  "One attempt at a delivery: the answer's status code, or why there was none.",
+	"Connection":      "An upstream identity provider of a tenant; never its secrets (has_client_secret says a client secret is set). callback_url (google, github, microsoft, oidc) is the redirect URI to register at the provider; entity_id, acs_url and metadata_url (saml) are the tenant's service provider, for the IdP's admin; idp_metadata_url is where the IdP's metadata came from.",
 }
 
-const apiDescription = `Manage Gatehouse's tenants and what they own: applications, APIs, users, keys and connections (upstream identity providers), and read the audit log; and Gatehouse's administrators and management clients.
+const apiDescription = `Manage Gatehouse's tenants and what they own: applications, APIs, users, keys, connections (upstream identity providers) and webhooks, and read the audit log; and Gatehouse's administrators and management clients.
 
 Authenticate with a bearer access token of the system tenant for this API's audience (the API's URL): machine-to-machine clients get one with the client credentials grant at the system tenant's token endpoint; the console uses its administrators' tokens. Scopes: tenants:read for reads, tenants:write for changes (it implies tenants:read), audit:read for the audit log. An operator administers every tenant, a tenant admin only theirs.
 
@@ -192,6 +196,8 @@ var paramDocs = map[string]string{
 	"users/id":                     "the user's id (the OpenID Connect subject)",
 	"sessions/session_id":          "the session's id, as the user's session list gives it",
 	"connections/id":               "the connection's id",
+	"webhooks/id":                  "the webhook endpoint's id",
+	"deliveries/delivery":          "the delivery's id, as the endpoint's delivery list gives it",
 	"administrators/id":            "the administrator's user id at the system tenant",
 	"management-clients/client_id": "the management client's client_id",
 }
@@ -346,6 +352,7 @@ func (g *schemas) object(t reflect.Type, request bool) map[string]any {
 var enumLists = map[string]func() (values, descriptions []string){
 	"grant_types":        grantTypeEnum,
 	"signing_algorithms": signingAlgEnum,
+	"webhook_events":     webhookEventEnum,
 }
 
 // signingAlgEnum is the supported signing algorithms

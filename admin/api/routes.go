@@ -14,6 +14,7 @@ const (
 	tagUsers        = "Users"
 	tagKeys         = "Keys"
 	tagConnections  = "Connections"
+	tagWebhooks     = "Webhooks"
 	tagAudit        = "Audit"
 	tagAdmins       = "Administrators"
 	tagAdminClients = "Management clients"
@@ -171,6 +172,32 @@ func (h *Handler) Routes() []Route {
 		{Method: http.MethodDelete, Path: "/tenants/:slug/connections/:id", Tag: tagConnections, Scope: write, Summary: "Delete a connection",
 			Description: "Unlinks the identities it brought: their users stay, and sign in another way. " + deleteNote,
 			Status:      http.StatusNoContent, handler: h.deleteConnection},
+
+		// Webhooks.
+		{Method: http.MethodGet, Path: "/tenants/:slug/webhooks", Tag: tagWebhooks, Scope: read, Summary: "List the tenant's webhook endpoints",
+			Description: "Secrets are never listed.", Query: paged, Reply: list[*admin.Webhook]{}, handler: h.listWebhooks},
+		{Method: http.MethodPost, Path: "/tenants/:slug/webhooks", Tag: tagWebhooks, Scope: write, Summary: "Add a webhook endpoint",
+			Description: "Events of the chosen types are POSTed to the URL as the Standard Webhooks specification says (webhook-id, webhook-timestamp, " +
+				"webhook-signature: v1,<base64 HMAC-SHA256 of id.timestamp.body>). The signing secret (whsec_...) is in this answer only: it is stored encrypted and never shown again.",
+			Status: http.StatusCreated, Body: createWebhookBody{}, Reply: admin.Webhook{}, handler: h.createWebhook},
+		{Method: http.MethodGet, Path: "/tenants/:slug/webhooks/:id", Tag: tagWebhooks, Scope: read, Summary: "Get a webhook endpoint",
+			Reply: admin.Webhook{}, handler: h.getWebhook},
+		{Method: http.MethodPatch, Path: "/tenants/:slug/webhooks/:id", Tag: tagWebhooks, Scope: write, Summary: "Change a webhook endpoint",
+			Description: "Fields left out keep their values. Enabling an endpoint Gatehouse disabled (after a day of failures) resumes its waiting deliveries.",
+			Body:        updateWebhookBody{}, Reply: admin.Webhook{}, handler: h.updateWebhook},
+		{Method: http.MethodDelete, Path: "/tenants/:slug/webhooks/:id", Tag: tagWebhooks, Scope: write, Summary: "Delete a webhook endpoint",
+			Description: "Deletes the endpoint with its deliveries and their log. " + deleteNote,
+			Status:      http.StatusNoContent, handler: h.deleteWebhook},
+		{Method: http.MethodPost, Path: "/tenants/:slug/webhooks/:id/rotate-secret", Tag: tagWebhooks, Scope: write, Summary: "Rotate a webhook endpoint's signing secret",
+			Description: "The new secret is in this answer only. For the next 24 hours deliveries carry two signatures, by the new secret and the previous one, so that the receiver may switch at any time within it.",
+			Reply:       admin.Webhook{}, handler: h.rotateWebhookSecret},
+		{Method: http.MethodGet, Path: "/tenants/:slug/webhooks/:id/deliveries", Tag: tagWebhooks, Scope: read, Summary: "List a webhook endpoint's deliveries and their log",
+			Description: "Newest first, each with its attempts (status code or error, never the answer's body). Pass a page's next as before to get the following page.",
+			Query:       []Param{pLimit, {Name: "before", Description: "opaque cursor: the next of the previous page", Schema: str()}},
+			Reply:       list[*admin.WebhookDelivery]{}, handler: h.listWebhookDeliveries},
+		{Method: http.MethodPost, Path: "/tenants/:slug/webhooks/:id/deliveries/:delivery/redeliver", Tag: tagWebhooks, Scope: write, Summary: "Send a delivery again",
+			Description: "The delivery is due again at once, whatever became of it, with the same webhook-id (receivers that deduplicate may recognise it).",
+			Status:      http.StatusAccepted, Reply: admin.WebhookDelivery{}, handler: h.redeliverWebhook},
 
 		// Administrators and management clients.
 		{Method: http.MethodGet, Path: "/administrators", Tag: tagAdmins, Scope: read, Summary: "List the administrators you may see",

@@ -69,6 +69,14 @@ func (h *Handler) pages() []route {
 		{http.MethodPost, "/t/:slug/keys/rotate", h.rotateKey},
 		{http.MethodPost, "/t/:slug/keys/rotation", h.setKeyRotation},
 
+		{http.MethodGet, "/t/:slug/webhooks", h.webhooks},
+		{http.MethodPost, "/t/:slug/webhooks", h.createWebhook},
+		{http.MethodGet, "/t/:slug/webhooks/:hook", h.webhook},
+		{http.MethodPost, "/t/:slug/webhooks/:hook/enabled", h.setWebhookEnabled},
+		{http.MethodPost, "/t/:slug/webhooks/:hook/rotate", h.rotateWebhookSecret},
+		{http.MethodPost, "/t/:slug/webhooks/:hook/deliveries/:delivery/redeliver", h.redeliverWebhook},
+		{http.MethodPost, "/t/:slug/webhooks/:hook/delete", h.deleteWebhook},
+
 		{http.MethodGet, "/t/:slug/audit", h.audit},
 
 		{http.MethodGet, "/t/:slug/settings", h.settings},
@@ -157,6 +165,10 @@ var flashes = map[string]string{
 	"connection-created": "Connection created.",
 	"connection-updated": "Connection saved.",
 	"connection-deleted": "Connection deleted: the identities it brought were unlinked.",
+
+	"webhook-updated":     "Endpoint saved.",
+	"webhook-redelivered": "Delivery queued: it is sent again within seconds.",
+	"webhook-deleted":     "Endpoint deleted with its delivery log.",
 }
 
 func flashText(key string) string { return flashes[key] }

@@ -31,6 +31,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/tenants/keyring"
 	"github.com/gatehouse-id/gatehouse/tenants/password"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
+	"github.com/gatehouse-id/gatehouse/tenants/webhook"
 )
 
 // Env is what a command runs with: its arguments and standard streams, and
@@ -69,6 +70,10 @@ Usage:
         [--trust-email] (link to existing accounts by verified email)
         [--provisioning tenant|create|existing] (who a first login creates: as sign-up allows, always, never)
   gatehouse connection list --tenant SLUG
+  gatehouse webhook create --tenant SLUG --url URL --event TYPE... (TYPE: an event type such as user.signed_in, or * for all)
+  gatehouse webhook list --tenant SLUG
+  gatehouse webhook delete|rotate --tenant SLUG --id ID
+        (create and rotate print the signing secret, once)
   gatehouse admin create --email EMAIL --password-stdin [--name NAME] [--tenant SLUG] [--scope SCOPE]...
   gatehouse admin list
   gatehouse admin update --email EMAIL [--operator | --tenant SLUG...] [--scope SCOPE]...
@@ -182,6 +187,10 @@ var commands = map[string]command{
 	"admin client delete": adminClientDelete,
 	"connection create":   connectionCreate,
 	"connection list":     connectionList,
+	"webhook create":      webhookCreate,
+	"webhook list":        webhookList,
+	"webhook delete":      webhookDelete,
+	"webhook rotate":      webhookRotate,
 }
 
 // Commands returns the name of every command, sorted: the tests walk them
@@ -323,8 +332,9 @@ func open(ctx context.Context, env Env, f *flags) (*runtime, error) {
 		return nil, err
 	}
 	// The same guarded client as a node's: the operator's allow list holds.
-	fed := federation.New(federation.Config{Factories: server.Connectors(), Upstream: upstream.New(cfg.UpstreamAllowHosts, upstream.Options{})}, store, box)
-	svc := admin.New(admin.Config{BaseURL: cfg.BaseURL, Federation: fed, Common: common}, store, keyring.New(store, box, keyring.Config{PoolSize: -1}), password.New(password.DefaultParams(), password.Bound{}))
+	out := upstream.New(cfg.UpstreamAllowHosts, upstream.Options{})
+	fed := federation.New(federation.Config{Factories: server.Connectors(), Upstream: out}, store, box)
+	svc := admin.New(admin.Config{BaseURL: cfg.BaseURL, Federation: fed, Common: common, Webhooks: webhook.NewSealer(box), Upstream: out}, store, keyring.New(store, box, keyring.Config{PoolSize: -1}), password.New(password.DefaultParams(), password.Bound{}))
 	if _, err := svc.EnsureSystem(ctx, admin.ConsoleSecret(box)); err != nil {
 		store.Close()
 		return nil, err

@@ -96,6 +96,10 @@ var validArgs = map[string]struct {
 	"admin client delete": {"", []string{"--client-id", "ci2"}},
 	"connection create":   {"gh-secret\n", []string{"--tenant", "acme", "--type", "github", "--client-id", "gh", "--client-secret-stdin"}},
 	"connection list":     {"", []string{"--tenant", "acme"}},
+	"webhook create":      {"", []string{"--tenant", "acme", "--url", "https://hooks.acme.test/in", "--event", "user.signed_in"}},
+	"webhook list":        {"", []string{"--tenant", "acme"}},
+	"webhook delete":      {"", []string{"--tenant", "acme", "--id", "none"}},
+	"webhook rotate":      {"", []string{"--tenant", "acme", "--id", "none"}},
 }
 
 const testPasswordLine = "correct horse battery staple\n"

@@ -58,6 +58,11 @@ type Config struct {
 	// CachePoll is how often each node checks for configuration changes
 	// made by other nodes.
 	CachePoll time.Duration
+	// WebhookPoll is how often each node looks for webhook deliveries due
+	// (a delivery leaves within about that of its event), and
+	// WebhookRetry the wait after a delivery's first failure (doubled
+	// after each further one, up to an hour).
+	WebhookPoll, WebhookRetry time.Duration
 	// MetricsAddr, when set (GATEHOUSE_METRICS_ADDR), is where the node
 	// serves Prometheus metrics and its probes, apart from the public
 	// listener.
@@ -160,6 +165,7 @@ func Load(getenv func(string) string, o Overrides) (*Config, error) {
 		Addr:        first(o.Addr, get("GATEHOUSE_ADDR", ":8080")),
 		DataDir:     get("GATEHOUSE_DATA_DIR", "data"),
 		CachePoll:   time.Second,
+		WebhookPoll: time.Second, WebhookRetry: 10 * time.Second,
 		MetricsAddr: get("GATEHOUSE_METRICS_ADDR", ""),
 	}
 	base, err := ParseBaseURL(first(o.BaseURL, get("GATEHOUSE_BASE_URL", "http://localhost:8080")))

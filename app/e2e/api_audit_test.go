@@ -97,6 +97,22 @@ func TestAPIAuditTrail(t *testing.T) {
 		c.must(t, http.StatusOK, http.MethodPatch, base+"/connections/"+connID, map[string]any{"name": "GitHub SSO", "client_secret": upstream[1]})
 		did("PATCH /tenants/:slug/connections/:id", admin.ActionConnectionUpdated, connID, true, true)
 
+		// A webhook endpoint: its secret shown at creation and rotation only.
+		hv := c.must(t, http.StatusCreated, http.MethodPost, base+"/webhooks", map[string]any{"url": "https://hooks.gamma.test/in", "events": []string{"*"}})
+		hid := hv["id"].(string)
+		secrets = append(secrets, hv["secret"].(string))
+		did("POST /tenants/:slug/webhooks", tenants.ActionWebhookCreated, hid, false, true)
+		c.must(t, http.StatusOK, http.MethodPatch, base+"/webhooks/"+hid, map[string]any{"events": []string{"*", "user.created"}})
+		did("PATCH /tenants/:slug/webhooks/:id", tenants.ActionWebhookUpdated, hid, true, true)
+		hr := c.must(t, http.StatusOK, http.MethodPost, base+"/webhooks/"+hid+"/rotate-secret", nil)
+		secrets = append(secrets, hr["secret"].(string))
+		did("POST /tenants/:slug/webhooks/:id/rotate-secret", tenants.ActionWebhookSecretRotated, hid, false, true)
+		hd := c.items(t, base+"/webhooks/"+hid+"/deliveries")[0]["id"].(string)
+		c.must(t, http.StatusAccepted, http.MethodPost, base+"/webhooks/"+hid+"/deliveries/"+hd+"/redeliver", nil)
+		did("POST /tenants/:slug/webhooks/:id/deliveries/:delivery/redeliver", tenants.ActionWebhookRedelivered, hid, false, true)
+		c.must(t, http.StatusNoContent, http.MethodDelete, base+"/webhooks/"+hid, nil)
+		did("DELETE /tenants/:slug/webhooks/:id", tenants.ActionWebhookDeleted, hid, true, false)
+
 		// An administrator and a management client of gamma: narrowed,
 		// then deleted, each change in gamma's log too.
 		adm, mc := e.principalsOf(t, "gamma")

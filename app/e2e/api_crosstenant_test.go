@@ -26,6 +26,8 @@ var validBodies = map[string]any{
 	"PUT /tenants/:slug/users/:id/password":              map[string]any{"password": "another long password"},
 	"POST /tenants/:slug/connections":                    map[string]any{"type": "github", "name": "Walker", "client_id": "walker", "client_secret": "walker-secret"},
 	"PATCH /tenants/:slug/connections/:id":               map[string]any{"name": "Changed"},
+	"POST /tenants/:slug/webhooks":                       map[string]any{"url": "https://hooks.walked.test/in", "events": []any{"*"}},
+	"PATCH /tenants/:slug/webhooks/:id":                  map[string]any{"events": []any{"user.created"}},
 	"POST /tenants/:slug/keys/rotate":                    map[string]any{"alg": "ES256", "now": true},
 	"PUT /tenants/:slug/keys/rotation":                   map[string]any{"rotation_period": 86400},
 	"PATCH /administrators/:id":                          map[string]any{"scopes": []any{"tenants:read"}},
@@ -107,6 +109,7 @@ func TestAPICrossTenantWalk(t *testing.T) {
 			ids := map[string]string{"slug": f.slug, "applications/client_id": f.web.ClientID, "apis/id": op.items(t, base+"/apis")[0]["id"].(string),
 				"users/id": f.userID, "consents/client_id": f.web.ClientID, "sessions/session_id": "no-session",
 				"connections/id": e.addConnection(t, f, "GitHub").ID, "administrators/id": adm, "management-clients/client_id": mc}
+			ids["webhooks/id"], ids["deliveries/delivery"] = e.addWebhook(t, f)
 			if ss := op.items(t, base+"/users/"+f.userID+"/sessions"); len(ss) > 0 {
 				ids["sessions/session_id"] = ss[0]["id"].(string)
 			}
@@ -119,7 +122,8 @@ func TestAPICrossTenantWalk(t *testing.T) {
 		made := map[string]string{"slug": "no-such-tenant", "applications/client_id": "no-such-client", "apis/id": "0190aaaa-0000-7000-8000-000000000000",
 			"users/id": "0190aaaa-0000-7000-8000-000000000001", "consents/client_id": "no-such-client", "sessions/session_id": "00000000000000000000",
 			"connections/id": "0190aaaa-0000-7000-8000-000000000002", "administrators/id": "0190aaaa-0000-7000-8000-000000000003",
-			"management-clients/client_id": "no-such-client"}
+			"management-clients/client_id": "no-such-client", "webhooks/id": "0190aaaa-0000-7000-8000-000000000004",
+			"deliveries/delivery": "0190aaaa-0000-7000-8000-000000000005"}
 		// Operators: no tenant admin reaches them.
 		opAdmin, opClient := e.principalsOf(t, "")
 		opIDs := with(made, "administrators/id", opAdmin, "management-clients/client_id", opClient)

@@ -33,7 +33,8 @@ func (e *env) consoleIDsOf(t *testing.T, f *fixture) consoleIDs {
 		t.Fatalf("APIs of %s: %v", f.slug, err)
 	}
 	adm, mc := e.principalsOf(t, f.slug)
-	return consoleIDs{"slug": f.slug, "app": f.web.ClientID, "api": apis[0].ID, "user": f.userID, "session": ss[0].ID,
+	hook, delivery := e.addWebhook(t, f)
+	return consoleIDs{"hook": hook, "delivery": delivery, "slug": f.slug, "app": f.web.ClientID, "api": apis[0].ID, "user": f.userID, "session": ss[0].ID,
 		"client": f.web.ClientID, "kind": admin.KindWeb, "conn": e.addConnection(t, f, "GitHub").ID, "admin": adm, "mclient": mc}
 }
 
@@ -233,7 +234,7 @@ func TestConsoleRefusesForgedForms(t *testing.T) {
 func TestConsoleRequiresSignIn(t *testing.T) {
 	e := newEnv(t, storetest.SQLiteURL(t))
 	acme := e.fixture("acme")
-	ids := consoleIDs{"slug": acme.slug, "app": acme.web.ClientID, "api": "x", "user": acme.userID, "session": "x", "client": acme.web.ClientID, "kind": "web", "conn": "x",
+	ids := consoleIDs{"slug": acme.slug, "app": acme.web.ClientID, "api": "x", "user": acme.userID, "session": "x", "client": acme.web.ClientID, "kind": "web", "conn": "x", "hook": "x", "delivery": "x",
 		"admin": "x", "mclient": "x"}
 	b := e.browser()
 	routes := append(console.Routes(), console.Route{Method: http.MethodGet, Path: ""}, console.Route{Method: http.MethodGet, Path: "/"})

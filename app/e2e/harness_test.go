@@ -145,6 +145,7 @@ func startNode(t testing.TB, databaseURL string, key []byte, ln net.Listener, ba
 		t.Fatal(err)
 	}
 	cfg.CachePoll = 200 * time.Millisecond
+	cfg.WebhookPoll, cfg.WebhookRetry = 100*time.Millisecond, 300*time.Millisecond
 	n.deps.Upstream = n.names.options(n.limits)
 	srv, err := server.New(cfg, *n.deps)
 	if err != nil {

@@ -20,6 +20,7 @@ type Metrics struct {
 	reg          *prometheus.Registry
 	tokensIssued *prometheus.CounterVec
 	requests     *prometheus.HistogramVec
+	webhooks     *prometheus.CounterVec
 }
 
 // New returns collectors registered on a registry of their own, with the
@@ -36,8 +37,12 @@ func New() *Metrics {
 			Help:    "HTTP requests by route pattern, method and status, and how long they took.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"route", "method", "status"}),
+		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gatehouse_webhook_deliveries_total",
+			Help: "Attempts at webhook deliveries, by outcome: delivered, retry (failed, to be tried again) or failed (given up).",
+		}, []string{"outcome"}),
 	}
-	m.reg.MustRegister(m.tokensIssued, m.requests,
+	m.reg.MustRegister(m.tokensIssued, m.requests, m.webhooks,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -45,6 +50,12 @@ func New() *Metrics {
 // TokenIssued counts an access token issued with grantType, signed with alg.
 func (m *Metrics) TokenIssued(grantType, alg string) {
 	m.tokensIssued.WithLabelValues(grantType, alg).Inc()
+}
+
+// WebhookDelivery counts an attempt at a webhook delivery by its outcome
+// (webhook.OutcomeDelivered, OutcomeRetry or OutcomeFailed).
+func (m *Metrics) WebhookDelivery(outcome string) {
+	m.webhooks.WithLabelValues(outcome).Inc()
 }
 
 // Request observes one answered HTTP request. route is the pattern the

@@ -40,6 +40,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/tenants/mail"
 	"github.com/gatehouse-id/gatehouse/tenants/password"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
+	"github.com/gatehouse-id/gatehouse/tenants/webhook"
 )
 
 // Server is a Gatehouse node.
@@ -63,6 +64,10 @@ type Server struct {
 	// anonymous guards the endpoints that store rows for anyone (the
 	// per-address rate limit of the pages' Costly routes); nil for none.
 	anonymous []echo.MiddlewareFunc
+	// webhooks drains the webhook outbox; webhooksDone is closed when the
+	// dispatcher Background started has stopped.
+	webhooks     *webhook.Dispatcher
+	webhooksDone chan struct{}
 	// warm is set once Bootstrap loaded the system tenant into the cache;
 	// schemaOK once the schema was found at this binary's version;
 	// draining from the start of a shutdown. Readiness needs the first
@@ -156,7 +161,12 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		s.metrics.WatchDB(db)
 	}
 	s.keys = keyring.New(deps.Store, box, keyring.Config{CacheSize: cfg.KeyCacheSize})
-	s.fed = federation.New(federation.Config{Factories: Connectors(), Upstream: upstream.New(cfg.UpstreamAllowHosts, deps.Upstream)}, deps.Store, box)
+	// One guarded client for every request the node makes on a tenant's
+	// behalf: upstream logins and webhooks.
+	out := upstream.New(cfg.UpstreamAllowHosts, deps.Upstream)
+	s.fed = federation.New(federation.Config{Factories: Connectors(), Upstream: out}, deps.Store, box)
+	sealer := webhook.NewSealer(box)
+	s.webhooks = webhook.New(webhook.Config{Poll: cfg.WebhookPoll, Retry: cfg.WebhookRetry}, deps.Store, out, sealer, s.log, s.metrics)
 	s.consoleSecret = admin.ConsoleSecret(box)
 
 	s.provider, err = oidc.New(deps.Store, s.cache, s.keys)
@@ -169,7 +179,8 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		return nil, fmt.Errorf("load common passwords: %w", err)
 	}
 	trySecret := func(tenantID string) string { return admin.TrySecret(box, tenantID) }
-	s.admin = admin.New(admin.Config{BaseURL: cfg.BaseURL, OnChange: s.invalidate, Federation: s.fed, Common: common, TrySecret: trySecret},
+	s.admin = admin.New(admin.Config{BaseURL: cfg.BaseURL, OnChange: s.invalidate, Federation: s.fed, Common: common, TrySecret: trySecret,
+		Webhooks: sealer, Upstream: out},
 		deps.Store, s.keys, hasher)
 	sender := mailer(cfg, deps)
 	_, devOutbox := sender.(*mail.Outbox)
@@ -268,8 +279,16 @@ func (s *Server) Sweep(ctx context.Context) (int64, error) {
 	}
 	// Every node prunes the change feed; deleting what is gone is a no-op.
 	pruned, err := s.store.PruneTenantChanges(ctx, s.store.Now().Add(-changeFeedHorizon))
-	return n + pruned, err
+	if err != nil {
+		return n + pruned, err
+	}
+	hooks, err := s.store.PruneWebhookDeliveries(ctx, s.store.Now().Add(-webhookLogHorizon))
+	return n + pruned + hooks, err
 }
+
+// webhookLogHorizon is how long a finished webhook delivery and its log
+// are kept.
+const webhookLogHorizon = 30 * 24 * time.Hour
 
 // changeFeedHorizon is how long the change feed keeps a change: a node
 // that did not read it for longer (it was partitioned away, or stopped)
@@ -278,10 +297,17 @@ const changeFeedHorizon = time.Hour
 
 // Background runs the node's background work until ctx ends: polling for
 // changes other nodes made, keeping RSA keys generated ahead of need,
-// rotating keys on schedule, and deleting expired rows.
+// rotating keys on schedule, delivering webhooks, and deleting expired
+// rows.
 func (s *Server) Background(ctx context.Context) {
 	go s.cache.Run(ctx)
 	go s.keys.Run(ctx)
+	done := make(chan struct{})
+	s.webhooksDone = done
+	go func() {
+		defer close(done)
+		s.webhooks.Run(ctx)
+	}()
 	go func() {
 		t := time.NewTicker(10 * time.Minute)
 		defer t.Stop()
@@ -343,7 +369,7 @@ func (s *Server) ListenAndServe(ctx context.Context, ready func(net.Addr)) error
 		return err
 	case <-ctx.Done():
 	}
-	return s.shutdown(context.WithoutCancel(ctx), srv, errc)
+	return s.shutdown(context.WithoutCancel(ctx), srv, errc, cancel)
 }
 
 // MetricsAddr returns the address the metrics listener is bound to, once
@@ -381,8 +407,11 @@ func (s *Server) MetricsHandler() http.Handler {
 	return mux
 }
 
-// shutdown stops srv gracefully within the configured timeout.
-func (s *Server) shutdown(ctx context.Context, srv *http.Server, errc <-chan error) error {
+// shutdown stops srv gracefully within the configured timeout: requests in
+// flight finish, batched audit events (and the webhook deliveries they
+// enqueue) are written, then the background work stops (stopBackground)
+// and the webhook deliveries being sent finish and are recorded.
+func (s *Server) shutdown(ctx context.Context, srv *http.Server, errc <-chan error, stopBackground func()) error {
 	s.draining.Store(true)
 	start := time.Now()
 	s.log.InfoContext(ctx, "shutting down: finishing in-flight requests", "timeout", s.cfg.ShutdownTimeout)
@@ -396,6 +425,14 @@ func (s *Server) shutdown(ctx context.Context, srv *http.Server, errc <-chan err
 	}
 	if err := s.store.FlushAudit(ctx); err != nil {
 		return fmt.Errorf("shutdown: audit events not written within %s: %w", s.cfg.ShutdownTimeout, err)
+	}
+	stopBackground()
+	if s.webhooksDone != nil {
+		select {
+		case <-s.webhooksDone:
+		case <-ctx.Done():
+			return fmt.Errorf("shutdown: webhook deliveries in flight not finished within %s: %w", s.cfg.ShutdownTimeout, ctx.Err())
+		}
 	}
 	s.log.InfoContext(ctx, "shut down", "took", time.Since(start).Round(time.Millisecond))
 	return nil

@@ -366,3 +366,40 @@ func oauthCode(resp *http.Response) string {
 	}
 	return body.Error
 }
+
+// CheckPushURL is CheckURL for a URL the server sends a tenant's data to
+// (webhooks): https, or http only for a host of the allow list (a
+// receiver on the operator's own machine or network), since over plain
+// http anyone on the way reads what is sent and forges the answer. A name
+// is resolved too, so that one pointing at an address the client does not
+// connect to is refused when it is saved rather than at every send (where
+// the dial checks again); a name that does not resolve yet passes.
+func (c *Client) CheckPushURL(ctx context.Context, rawURL string) (*url.URL, error) {
+	u, err := c.CheckURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	host, port := normalizeHost(u.Hostname()), u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	allowed := c.allow.Allows(host, port)
+	if u.Scheme == "http" && !allowed {
+		return nil, &Error{Kind: KindURL}
+	}
+	if _, err := netip.ParseAddr(host); err == nil {
+		return u, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.limits.Dial)
+	defer cancel()
+	targets, err := c.resolve(ctx, host, port)
+	if err != nil {
+		return u, nil
+	}
+	for _, t := range targets {
+		if !permitted(t.Addr(), allowed) {
+			return nil, &Error{Kind: KindRefused, Host: host, Addr: t.Addr().Unmap()}
+		}
+	}
+	return u, nil
+}

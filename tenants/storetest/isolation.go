@@ -78,6 +78,8 @@ type world struct {
 	device         *tenants.DeviceAuthorization // pending, user code sharedUserCode
 	privateDevice  *tenants.DeviceAuthorization // pending, user code privateUserCode
 	approvedDevice *tenants.DeviceAuthorization // approved by user, not redeemed
+	webhook        *tenants.WebhookEndpoint     // subscribed to every event
+	delivery       *tenants.WebhookDelivery     // of audit, to webhook
 }
 
 func (w *world) privateEmail() string    { return w.private + "@example.com" }
@@ -158,7 +160,9 @@ func seedWorld(t testing.TB, s *tenants.Store, prefix string) *world {
 	if err := s.RotateSigningKey(ctx, newKey(), s.Now().Add(time.Hour)); err != nil {
 		t.Fatalf("rotate signing key: %v", err)
 	}
+	w.webhook = mustWebhook(t, ctx, s, tenants.WebhookAllEvents)
 	w.audit = mustAudit(t, ctx, s, &tenants.AuditEvent{Action: "client.created", ActorID: "operator", TargetType: "client", TargetID: sharedClientID})
+	w.delivery = mustDelivery(t, ctx, s, w.webhook.ID, w.audit.ID)
 	return w
 }
 
@@ -255,6 +259,9 @@ func (w *world) snapshot(t testing.TB, s *tenants.Store) snapshot {
 		add("device authorization "+name, got, err)
 	}
 	add("device authorization rows", sqlRows(t, s, "SELECT * FROM device_authorizations WHERE tenant_id = ? ORDER BY id", w.tenant.ID), nil)
+	hook, err := s.WebhookByID(ctx, w.webhook.ID)
+	add("webhook", hook, err)
+	add("webhook delivery rows", sqlRows(t, s, "SELECT * FROM webhook_deliveries WHERE tenant_id = ? ORDER BY id", w.tenant.ID), nil)
 	return snap
 }
 
@@ -975,6 +982,48 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 			return notMine(ctx, st.TenantID)
 		}, nil},
 		{"DeleteFactor/own factor", func(ctx context.Context) error { return s.DeleteFactor(ctx, b.user.ID, b.totp.ID) }, nil},
+		{"WebhookByID", func(ctx context.Context) error { _, err := s.WebhookByID(ctx, a.webhook.ID); return err }, tenants.ErrNotFound},
+		{"ListWebhooks", func(ctx context.Context) error {
+			ws, err := s.ListWebhooks(ctx)
+			for _, w := range ws {
+				if err := notMine(ctx, w.TenantID); err != nil {
+					return err
+				}
+			}
+			return err
+		}, nil},
+		{"CreateWebhook/own", func(ctx context.Context) error {
+			w := newWebhook(tenants.WebhookAllEvents)
+			if err := s.CreateWebhook(ctx, w); err != nil {
+				return err
+			}
+			return notMine(ctx, w.TenantID)
+		}, nil},
+		{"UpdateWebhook", func(ctx context.Context) error {
+			w := *a.webhook
+			w.URL, w.Enabled = "https://evil.example.com/hook", false
+			return s.UpdateWebhook(ctx, &w)
+		}, tenants.ErrNotFound},
+		{"ListWebhookDeliveries", func(ctx context.Context) error {
+			_, err := s.ListWebhookDeliveries(ctx, a.webhook.ID, "", 100)
+			return err
+		}, tenants.ErrNotFound},
+		{"ListWebhookAttempts", func(ctx context.Context) error {
+			as, err := s.ListWebhookAttempts(ctx, a.webhook.ID, a.delivery.ID)
+			if err != nil {
+				return err
+			}
+			return none(len(as))
+		}, nil},
+		{"RedeliverWebhook", func(ctx context.Context) error {
+			_, err := s.RedeliverWebhook(ctx, a.webhook.ID, a.delivery.ID)
+			return err
+		}, tenants.ErrNotFound},
+		{"RedeliverWebhook/own endpoint", func(ctx context.Context) error {
+			_, err := s.RedeliverWebhook(ctx, b.webhook.ID, a.delivery.ID)
+			return err
+		}, tenants.ErrNotFound},
+		{"DeleteWebhook", func(ctx context.Context) error { return s.DeleteWebhook(ctx, a.webhook.ID) }, tenants.ErrNotFound},
 		{"AppendAudit", func(ctx context.Context) error {
 			return s.AppendAudit(ctx, &tenants.AuditEvent{Action: "client.updated", TargetType: "client", TargetID: sharedClientID})
 		}, nil},
@@ -1008,6 +1057,9 @@ var unscopedMethods = []string{
 	// Throttling counters, whose keys name their tenant themselves, and
 	// the development outbox, the operators'.
 	"Throttles", "RecordFailure", "TakeTurn", "RefundFailure", "ResetThrottle", "AppendOutbox", "ListOutbox",
+	// The webhook dispatcher drains every tenant's outbox; each delivery
+	// names its tenant, and its lease keeps it to one node.
+	"ClaimWebhookDeliveries", "ReleaseWebhookDeliveries", "CompleteWebhookDelivery", "PruneWebhookDeliveries",
 }
 
 // testTenantOpsCoverAllMethods keeps the isolation table complete: a new

@@ -118,6 +118,9 @@ func Run(t *testing.T, open func(t *testing.T) *tenants.Store) {
 		{name: "Throttles", own: true, run: testThrottles},
 		{name: "RecordFailureConcurrently", run: testRecordFailureConcurrently},
 		{name: "Outbox", own: true, run: testOutbox},
+		{name: "Webhooks", run: testWebhooks},
+		{name: "WebhookEnqueue", run: testWebhookEnqueue},
+		{name: "WebhookClaims", own: true, run: testWebhookClaims},
 		{name: "ACR", run: testACR},
 	}
 	for _, tt := range tests {
