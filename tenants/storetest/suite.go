@@ -112,6 +112,9 @@ func Run(t *testing.T, open func(t *testing.T) *tenants.Store) {
 		{name: "RecordFailureConcurrently", run: testRecordFailureConcurrently},
 		{name: "Outbox", own: true, run: testOutbox},
 		{name: "ACR", run: testACR},
+		{name: "Roles", run: testRoles},
+		{name: "EffectiveRoles", run: testEffectiveRoles},
+		{name: "Groups", run: testGroups},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
