@@ -346,6 +346,20 @@ func (g *schemas) object(t reflect.Type, request bool) map[string]any {
 var enumLists = map[string]func() (values, descriptions []string){
 	"grant_types":        grantTypeEnum,
 	"signing_algorithms": signingAlgEnum,
+	"token_claims":       tokenClaimEnum,
+}
+
+// tokenClaimEnum is the claims an API may ask its access tokens to carry
+// (tenants.TokenClaimNames).
+func tokenClaimEnum() (values, descriptions []string) {
+	words := map[string]string{
+		tenants.ClaimRoles:  "the names of the roles the user holds, directly or through groups",
+		tenants.ClaimGroups: "the names of the groups the user is a member of",
+	}
+	for _, c := range tenants.TokenClaimNames() {
+		values, descriptions = append(values, c), append(descriptions, words[c])
+	}
+	return values, descriptions
 }
 
 // signingAlgEnum is the supported signing algorithms
