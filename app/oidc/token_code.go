@@ -24,7 +24,9 @@ import (
 //   - a code presented by another client or with another redirect_uri is
 //     spent;
 //   - a second redemption, sequential or concurrent, fails and revokes the
-//     family the first one issued (RFC 6749 §4.1.2).
+//     family the first one issued (RFC 6749 §4.1.2);
+//   - for an RBAC API the family gets only the scopes the user's roles hold
+//     at the exchange (see rbac.go).
 func (p *Provider) exchangeCode(ctx context.Context, t *tenants.Tenant, c *client, form url.Values) (*Response, error) {
 	code := form.Get("code")
 	if code == "" {
@@ -73,11 +75,21 @@ func (p *Provider) exchangeCode(ctx context.Context, t *tenants.Tenant, c *clien
 		return nil, serverError(errors.New("code issued without authentication"))
 	}
 	authTime := *ar.AuthTime
+	// The user's roles as they are now (an RBAC API): the family holds no
+	// more than they grant.
+	scopes, err := p.userScopes(ctx, c.Client, user.ID, ar.Scopes, ar.Audience)
+	if err != nil {
+		return nil, serverError(err)
+	}
+	claims, err := p.accessTokenClaims(ctx, c.Client, user.ID, ar.Audience)
+	if err != nil {
+		return nil, serverError(err)
+	}
 	grant := &tenants.Grant{
 		ID:        tenants.NewID(),
 		ClientID:  c.ClientID,
 		UserID:    user.ID,
-		Scopes:    ar.Scopes,
+		Scopes:    scopes,
 		Audience:  ar.Audience,
 		AuthTime:  authTime,
 		AMR:       ar.AMR,
@@ -85,7 +97,8 @@ func (p *Provider) exchangeCode(ctx context.Context, t *tenants.Tenant, c *clien
 		ACR:       ar.ACR,
 		ExpiresAt: p.now().Add(familyTTL),
 	}
-	at := p.newAccessToken(t, c, user.ID, ar.Scopes, ar.Audience, grant.ID)
+	at := p.newAccessToken(t, c, user.ID, scopes, ar.Audience, grant.ID)
+	at.Claims = claims
 	issue := tenants.Issue{Grant: grant, Events: []*tenants.AuditEvent{
 		tokenEvent(auditTokenIssued, c.ClientID, user.ID, "success", tenants.GrantAuthorizationCode),
 	}}
@@ -105,7 +118,7 @@ func (p *Provider) exchangeCode(ctx context.Context, t *tenants.Tenant, c *clien
 	if err != nil {
 		return nil, serverError(err)
 	}
-	return p.respondWithTokens(ctx, t, c, grant, at, ar.Scopes, refresh, ar.Nonce)
+	return p.respondWithTokens(ctx, t, c, grant, at, scopes, refresh, ar.Nonce)
 }
 
 // checkVerifier checks a PKCE verifier (RFC 7636 §4.1, §4.6): 43 to 128
