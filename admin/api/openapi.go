@@ -27,6 +27,8 @@ var tags = []map[string]any{
 	{"name": tagApplications, "description": "OAuth 2.0 clients of a tenant."},
 	{"name": tagAPIs, "description": "Resource servers of a tenant and the scopes they define."},
 	{"name": tagUsers, "description": "End users of a tenant, their sessions and consents."},
+	{"name": tagRoles, "description": "Roles of a tenant: named bundles of API scopes (permissions), held by users directly and through groups. On an API with rbac on, a user's tokens carry only the scopes their roles hold."},
+	{"name": tagGroups, "description": "Groups of a tenant's users: their members hold the group's roles; the groups claim and scope carry their names."},
 	{"name": tagKeys, "description": "A tenant's token signing keys."},
 	{"name": tagConnections, "description": "Upstream identity providers of a tenant: Google, GitHub, Microsoft, OpenID Connect and SAML 2.0."},
 	{"name": tagAudit, "description": "A tenant's append-only audit log (scope audit:read)."},
@@ -192,6 +194,9 @@ var paramDocs = map[string]string{
 	"users/id":                     "the user's id (the OpenID Connect subject)",
 	"sessions/session_id":          "the session's id, as the user's session list gives it",
 	"connections/id":               "the connection's id",
+	"roles/role":                   "the role's id or name",
+	"groups/id":                    "the group's id or name",
+	"members/user":                 "the member's user id",
 	"administrators/id":            "the administrator's user id at the system tenant",
 	"management-clients/client_id": "the management client's client_id",
 }
