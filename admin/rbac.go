@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/gatehouse-id/gatehouse/tenants"
@@ -132,7 +133,7 @@ func permissionRows(in []Permission) ([]tenants.Permission, error) {
 		if p.Audience == "" || p.Scope == "" {
 			return nil, tenants.Invalid("permissions", "permission %d needs an audience (an API's identifier) and a scope", i+1)
 		}
-		if len(p.Audience) > 2048 || len(p.Scope) > 256 || !utf8.ValidString(p.Audience+p.Scope) {
+		if len(p.Audience) > 2048 || len(p.Scope) > 256 || !utf8.ValidString(p.Audience+p.Scope) || strings.ContainsFunc(p.Audience+p.Scope, unicode.IsControl) {
 			return nil, tenants.Invalid("permissions", "permission %d names no API scope", i+1)
 		}
 		out = append(out, tenants.Permission{Audience: p.Audience, Scope: p.Scope})
@@ -140,9 +141,19 @@ func permissionRows(in []Permission) ([]tenants.Permission, error) {
 	return out, nil
 }
 
+// referable reports whether ref could name a row: a short UTF-8 string
+// without control characters. Anything else names nothing, and never
+// reaches the database (PostgreSQL refuses a NUL in text).
+func referable(ref string) bool {
+	return ref != "" && len(ref) <= 256 && utf8.ValidString(ref) && !strings.ContainsFunc(ref, unicode.IsControl)
+}
+
 // roleByRef returns the role of the tenant in ctx named by ref: its id or
 // its name.
 func (s *Service) roleByRef(ctx context.Context, ref string) (*tenants.Role, error) {
+	if !referable(ref) {
+		return nil, fmt.Errorf("role: %w", tenants.ErrNotFound)
+	}
 	r, err := s.store.RoleByID(ctx, ref)
 	if errors.Is(err, tenants.ErrNotFound) {
 		r, err = s.store.RoleByName(ctx, ref)
@@ -156,6 +167,9 @@ func (s *Service) roleByRef(ctx context.Context, ref string) (*tenants.Role, err
 // groupByRef returns the group of the tenant in ctx named by ref: its id or
 // its name.
 func (s *Service) groupByRef(ctx context.Context, ref string) (*tenants.Group, error) {
+	if !referable(ref) {
+		return nil, fmt.Errorf("group: %w", tenants.ErrNotFound)
+	}
 	g, err := s.store.GroupByID(ctx, ref)
 	if errors.Is(err, tenants.ErrNotFound) {
 		g, err = s.store.GroupByName(ctx, ref)
@@ -168,6 +182,9 @@ func (s *Service) groupByRef(ctx context.Context, ref string) (*tenants.Group, e
 
 // userByID returns the user of the tenant in ctx with id.
 func (s *Service) userByID(ctx context.Context, id string) (*tenants.User, error) {
+	if !referable(id) {
+		return nil, fmt.Errorf("user: %w", tenants.ErrNotFound)
+	}
 	u, err := s.store.UserByID(ctx, id)
 	if errors.Is(err, tenants.ErrNotFound) {
 		return nil, fmt.Errorf("user %q: %w", tenants.Truncate(id, 100), tenants.ErrNotFound)
