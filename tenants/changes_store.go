@@ -12,8 +12,9 @@ import (
 // TenantChange is one row of the change feed: the tenant whose cached
 // configuration changed (or which was deleted).
 type TenantChange struct {
-	Seq      int64
-	TenantID string
+	Seq       int64
+	TenantID  string
+	ChangedAt time.Time
 }
 
 // TenantChangesHead returns the seq of the newest change (0: none yet): a
@@ -29,7 +30,7 @@ func (s *Store) TenantChangesHead(ctx context.Context) (int64, error) {
 // changes after after were pruned before this node read them: what it
 // cached may be stale in ways the feed no longer says.
 func (s *Store) TenantChangesSince(ctx context.Context, after int64, limit int) (changes []TenantChange, behind bool, err error) {
-	err = s.db.WithContext(ctx).Raw("SELECT seq, tenant_id FROM tenant_changes WHERE seq > ? ORDER BY seq LIMIT ?", after, limit).
+	err = s.db.WithContext(ctx).Raw("SELECT seq, tenant_id, changed_at FROM tenant_changes WHERE seq > ? ORDER BY seq LIMIT ?", after, limit).
 		Scan(&changes).Error
 	if err != nil {
 		return nil, false, mapErr(err)

@@ -122,6 +122,9 @@ func redact(raw string) string {
 	return u.String()
 }
 
+// Use adds a GORM plugin to every statement of the store (tracing).
+func (s *Store) Use(p gorm.Plugin) error { return s.db.Use(p) }
+
 // SQLDB returns the underlying connection pool, for migrations.
 func (s *Store) SQLDB() (*sql.DB, error) { return s.db.DB() }
 

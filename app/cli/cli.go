@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/admin"
 	"github.com/gatehouse-id/gatehouse/app/config"
 	"github.com/gatehouse-id/gatehouse/app/server"
+	"github.com/gatehouse-id/gatehouse/app/tracing"
 	"github.com/gatehouse-id/gatehouse/federation"
 	"github.com/gatehouse-id/gatehouse/federation/upstream"
 	"github.com/gatehouse-id/gatehouse/migrations"
@@ -393,6 +395,15 @@ func printJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
+// buildVersion is the module version the binary was built from, or
+// "devel".
+func buildVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}
+
 func serve(ctx context.Context, env Env, args []string) error {
 	f := newFlags("serve", env)
 	var addr, baseURL string
@@ -421,7 +432,20 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if len(applied) > 0 {
 		slog.Info("applied migrations", "migrations", strings.Join(applied, ", "))
 	}
-	srv, err := server.New(cfg, server.Deps{Store: store, Logger: logger})
+	tr, err := tracing.New(ctx, env.Getenv, buildVersion())
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// What the batcher still holds is exported before the process
+		// exits, within a bound of its own.
+		flush, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := tr.Shutdown(flush); err != nil {
+			slog.Warn("tracing: spans not exported at shutdown", "err", err)
+		}
+	}()
+	srv, err := server.New(cfg, server.Deps{Store: store, Logger: logger, Tracing: tr})
 	if err != nil {
 		return err
 	}
@@ -441,6 +465,9 @@ func serve(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "  Admin console: %s%s\n", cfg.BaseURL, admin.ConsolePath)
 		if m := srv.MetricsAddr(); m != nil {
 			fmt.Fprintf(env.Stdout, "  Metrics: http://%s/metrics\n", m)
+		}
+		if tr.On() {
+			fmt.Fprintf(env.Stdout, "  Tracing: OTLP/HTTP export as the OTEL_* environment variables say\n")
 		}
 		if setupLink != "" {
 			fmt.Fprintf(env.Stdout, "  No operator yet. Create the first one (this link works once, for %s):\n    %s\n", admin.SetupLinkTTL, setupLink)

@@ -62,6 +62,10 @@ type Config struct {
 	// serves Prometheus metrics and its probes, apart from the public
 	// listener.
 	MetricsAddr string
+	// MetricsPprof serves Go's profiler at /debug/pprof/ on the metrics
+	// listener (GATEHOUSE_METRICS_PPROF=true; off by default: a profile
+	// shows what the process is doing, and a CPU profile costs CPU).
+	MetricsPprof bool
 	// ShutdownTimeout bounds a graceful shutdown (GATEHOUSE_SHUTDOWN_TIMEOUT):
 	// how long a node stopping on SIGTERM waits for in-flight requests and
 	// batched writes before it exits anyway.
@@ -226,6 +230,12 @@ func Load(getenv func(string) string, o Overrides) (*Config, error) {
 	format := LogText
 	if c.Mode == ModeProduction {
 		format = LogJSON
+	}
+	switch v := get("GATEHOUSE_METRICS_PPROF", "false"); v {
+	case "true", "false":
+		c.MetricsPprof = v == "true"
+	default:
+		return nil, fmt.Errorf("GATEHOUSE_METRICS_PPROF must be true or false, not %q", v)
 	}
 	switch c.LogFormat = get("GATEHOUSE_LOG_FORMAT", format); c.LogFormat {
 	case LogText, LogJSON:

@@ -6,7 +6,9 @@ import (
 	"net/url"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/gatehouse-id/gatehouse/app/authn"
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/storetest"
 )
@@ -28,6 +30,21 @@ func burst(b *browser, target string, n int, form func(i int) url.Values) []int 
 	close(start)
 	wg.Wait()
 	return statuses
+}
+
+// lockCouldLapse reports (and logs) whether a lock taken during a burst
+// that started at start may have lapsed by now: the first lock after the
+// free failures lasts the rules' Base (2 s), and a busy machine can take
+// longer than that over the burst and the check that follows it. The
+// checks of "the right secret after the burst is refused" hold only
+// within that time; the counts of secrets checked hold always.
+func lockCouldLapse(t *testing.T, start time.Time, base time.Duration) bool {
+	t.Helper()
+	if d := time.Since(start); d >= base {
+		t.Logf("the burst and the check took %s, longer than the %s lock: the lock may have lapsed, not checking it", d.Round(time.Millisecond), base)
+		return true
+	}
+	return false
 }
 
 // failures counts the events of action with outcome "failure": the
@@ -58,6 +75,7 @@ func TestReauthBurstGetsNoMoreGuesses(t *testing.T) {
 		f.staleSession(t, thief)
 		const n = 30
 		before := h.Computed()
+		started := time.Now()
 		statuses := burst(thief, f.issuer+"/account/email", n, func(i int) url.Values {
 			return url.Values{"csrf_token": {csrf}, "email": {"thief@evil.test"}, "confirm": {fmt.Sprintf("wrong password %d", i)}}
 		})
@@ -74,7 +92,7 @@ func TestReauthBurstGetsNoMoreGuesses(t *testing.T) {
 		}
 		// The account's confirmations are locked now: the right password
 		// looks wrong.
-		if q := f.accountPost(thief, csrf, "/account/email", url.Values{"email": {"thief@evil.test"}, "confirm": {f.password}}); q.status != http.StatusBadRequest {
+		if q := f.accountPost(thief, csrf, "/account/email", url.Values{"email": {"thief@evil.test"}, "confirm": {f.password}}); q.status != http.StatusBadRequest && !lockCouldLapse(t, started, authn.ConfirmRules.Account.Base) {
 			t.Errorf("the right password after the burst: %d, want 400", q.status)
 		}
 	})
@@ -96,6 +114,7 @@ func TestTOTPEnrolBurstGetsNoMoreGuesses(t *testing.T) {
 		app := &authApp{secret: field(t, mfaSecret, p.body)}
 		csrf := field(t, csrfField, p.body)
 		const n = 30
+		started := time.Now()
 		statuses := burst(b, f.issuer+"/account/mfa/totp", n, func(int) url.Values {
 			return url.Values{"csrf_token": {csrf}, "code": {wrongCode(t, app.secret)}}
 		})
@@ -107,7 +126,7 @@ func TestTOTPEnrolBurstGetsNoMoreGuesses(t *testing.T) {
 		if checked := failures(f.audit("mfa.enrol_failed")); checked > 6 {
 			t.Errorf("a burst of %d wrong codes had %d checked, want at most 6 (five free and the one that locks)", n, checked)
 		}
-		if q := b.post(f.issuer+"/account/mfa/totp", url.Values{"csrf_token": {csrf}, "code": {app.code(t)}}); q.status != http.StatusUnauthorized || f.factorCount(t) != 0 {
+		if q := b.post(f.issuer+"/account/mfa/totp", url.Values{"csrf_token": {csrf}, "code": {app.code(t)}}); (q.status != http.StatusUnauthorized || f.factorCount(t) != 0) && !lockCouldLapse(t, started, authn.SecondFactorRules.Account.Base) {
 			t.Errorf("the right code after the burst: %d, %d factors, want 401 and none", q.status, f.factorCount(t))
 		}
 	})

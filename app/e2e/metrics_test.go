@@ -90,6 +90,24 @@ func TestMetrics(t *testing.T) {
 	if strings.Contains(after, "secret-path") {
 		t.Errorf("a request's path is a label value")
 	}
+	// The cache answered the tenant of the later token requests from
+	// memory; the database pool is reported.
+	if value(after, `gatehouse_cache_lookups_total{kind="tenant",result="hit"}`) <= value(before, `gatehouse_cache_lookups_total{kind="tenant",result="hit"}`) {
+		t.Errorf("no tenant cache hit counted")
+	}
+	if value(after, `gatehouse_cache_entries{kind="tenant"}`) < 1 {
+		t.Errorf("no tenant counted in the cache")
+	}
+	if !strings.Contains(after, `go_sql_open_connections{db_name="gatehouse"}`) || !strings.Contains(after, "gatehouse_change_feed_last_read_timestamp_seconds") {
+		t.Errorf("no database pool or change feed metrics")
+	}
+	// The profiler is off unless asked for (TestMetricsPprof).
+	if resp, err := plain.Get("http://" + maddr + "/debug/pprof/"); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("/debug/pprof/ without GATEHOUSE_METRICS_PPROF: %d, want 404", resp.StatusCode)
+		}
+	}
 
 	// The probes are on the metrics listener too; metrics are not on the
 	// public listener.
@@ -112,5 +130,37 @@ func TestMetrics(t *testing.T) {
 		if resp.StatusCode != http.StatusNotFound {
 			t.Errorf("/metrics on the public listener (%s): %d, want 404", host, resp.StatusCode)
 		}
+	}
+}
+
+// TestMetricsPprof: GATEHOUSE_METRICS_PPROF=true serves Go's profiler on
+// the metrics listener, never on the public one.
+func TestMetricsPprof(t *testing.T) {
+	e := newEnv(t, storetest.SQLiteURL(t))
+	node := spawnNode(t, e, "GATEHOUSE_METRICS_ADDR=127.0.0.1:0", "GATEHOUSE_METRICS_PPROF=true")
+	var maddr string
+	select {
+	case maddr = <-node.metrics:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the node did not announce its metrics listener\n%s", node.stderr)
+	}
+	plain := &http.Client{Timeout: 10 * time.Second}
+	resp, err := plain.Get("http://" + maddr + "/debug/pprof/cmdline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || len(b) == 0 {
+		t.Errorf("/debug/pprof/cmdline: %d %q", resp.StatusCode, b)
+	}
+	_, port, _ := net.SplitHostPort(node.addr)
+	resp, err = node.client().Get("http://localhost:" + port + "/debug/pprof/cmdline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("/debug/pprof/ on the public listener: %d, want 404", resp.StatusCode)
 	}
 }

@@ -119,11 +119,8 @@ func (p *Provider) signAccessToken(ctx context.Context, t *tenants.Tenant, rec *
 // ID token lifetime, iat, auth_time, nonce (code exchange only, §12.2),
 // acr, amr, at_hash of the access token (§3.1.3.6), idp for an upstream
 // login, and the user's claims for the scopes (groups for the groups scope).
-func (p *Provider) signIDToken(ctx context.Context, t *tenants.Tenant, c *client, grant *tenants.Grant, scopes []string, nonce, accessToken string) (string, error) {
-	u, err := p.store.UserByID(ctx, grant.UserID)
-	if err != nil {
-		return "", err
-	}
+func (p *Provider) signIDToken(ctx context.Context, t *tenants.Tenant, c *client, grant *tenants.Grant, u *tenants.User, scopes []string, nonce, accessToken string) (string, error) {
+	var err error
 	now := p.now()
 	claims := oidc.NewIDTokenClaims(t.Issuer, grant.UserID, []string{grant.ClientID}, now.Add(t.IDTokenTTL()), grant.AuthTime, nonce, grant.ACR, grant.AMR, grant.ClientID, 0)
 	claims.IssuedAt = oidc.FromTime(now)
@@ -153,9 +150,10 @@ func (p *Provider) signIDToken(ctx context.Context, t *tenants.Tenant, c *client
 	return crypto.Sign(claims, signer)
 }
 
-// respondWithTokens signs the access token (and an ID token for openid)
-// and answers the token request (RFC 6749 §5.1).
-func (p *Provider) respondWithTokens(ctx context.Context, t *tenants.Tenant, c *client, grant *tenants.Grant, at *accessToken, scopes []string, refresh, nonce string) (*Response, error) {
+// respondWithTokens signs the access token (and an ID token for openid,
+// with the claims of u, the grant's user as the grant read it) and answers
+// the token request (RFC 6749 §5.1).
+func (p *Provider) respondWithTokens(ctx context.Context, t *tenants.Tenant, c *client, grant *tenants.Grant, u *tenants.User, at *accessToken, scopes []string, refresh, nonce string) (*Response, error) {
 	accessToken, err := p.signAccessToken(ctx, t, at, &grant.AuthTime)
 	if err != nil {
 		return nil, err
@@ -168,7 +166,7 @@ func (p *Provider) respondWithTokens(ctx context.Context, t *tenants.Tenant, c *
 		Scope:        scopes,
 	}
 	if slices.Contains(scopes, ScopeOpenID) {
-		resp.IDToken, err = p.signIDToken(ctx, t, c, grant, scopes, nonce, accessToken)
+		resp.IDToken, err = p.signIDToken(ctx, t, c, grant, u, scopes, nonce, accessToken)
 		if err != nil {
 			return nil, serverError(err)
 		}

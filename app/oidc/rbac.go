@@ -48,6 +48,56 @@ func (p *Provider) userScopes(ctx context.Context, c *cache.Client, userID strin
 	return tenants.GrantableScopes(api, scopes, held), nil
 }
 
+// readsUserAccess reports whether some API c was granted has RBAC on or
+// asks for claims: only then does a token of c read the user's roles.
+func readsUserAccess(c *cache.Client) bool {
+	for _, g := range c.Grants {
+		if g.API != nil && (g.API.RBAC || len(g.API.TokenClaims) > 0) {
+			return true
+		}
+	}
+	return false
+}
+
+// userAccess is what a user's roles and groups say for a token of one
+// audience: read before the code exchange claims its code, whose
+// transaction reads nothing else.
+type userAccess struct {
+	userID, audience string
+	api              *tenants.API
+	held             []string
+	claims           map[string]any
+}
+
+// readUserAccess reads the user's permissions on audience and the claims
+// its API asks for.
+func (p *Provider) readUserAccess(ctx context.Context, c *cache.Client, userID, audience string) (*userAccess, error) {
+	api, err := p.tokenAPI(ctx, c, audience)
+	if err != nil {
+		return nil, err
+	}
+	a := &userAccess{userID: userID, audience: audience, api: api}
+	if api != nil && api.RBAC {
+		if a.held, err = p.store.UserPermissions(ctx, userID, api.Audience); err != nil {
+			return nil, err
+		}
+	}
+	if a.claims, err = p.accessTokenClaims(ctx, c, userID, audience); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// errAccessUnread stops a code exchange whose user's roles were not read
+// for the request the code belongs to (they are read for the code's
+// request before the claim, so this does not happen): it fails closed.
+var errAccessUnread = errors.New("the user's roles were not read for this request")
+
+// scopes returns, of requested, what the user may be granted.
+func (a *userAccess) scopes(requested []string) []string {
+	return tenants.GrantableScopes(a.api, requested, a.held)
+}
+
 // GrantableScopes returns the scopes of an authenticated request that its
 // user may be granted now: what the consent page shows and records.
 func (p *Provider) GrantableScopes(ctx context.Context, ar *tenants.AuthRequest) ([]string, error) {

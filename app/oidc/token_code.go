@@ -16,8 +16,11 @@ import (
 )
 
 // exchangeCode redeems an authorization code (RFC 6749 §4.1.3, RFC 7636
-// §4.6). The checks run in this order — code lookup, PKCE, client,
-// redirect_uri — then the code is claimed atomically:
+// §4.6). A redemption that matches — unexpired, unredeemed code of this
+// client, its redirect_uri, a PKCE verifier whose S256 is the challenge —
+// is claimed, its user read and its tokens stored in one transaction
+// (tenants.Store.RedeemCodeMatching). Any other is explained by
+// refuseCode, which looks at the code and applies the rules:
 //
 //   - the PKCE verifier is always checked, for confidential clients too,
 //     and a wrong one does not spend the code;
@@ -35,90 +38,134 @@ func (p *Provider) exchangeCode(ctx context.Context, t *tenants.Tenant, c *clien
 	if len(code) > 256 {
 		return nil, errInvalidGrant("invalid code")
 	}
+	verifier := form.Get("code_verifier")
+	if !wellFormedVerifier(verifier) {
+		return nil, p.refuseCode(ctx, c, form, code)
+	}
+	withRefresh := c.AllowsGrant(tenants.GrantRefreshToken) && t.AllowsGrant(tenants.GrantRefreshToken)
+	// The user's roles as they are now (an RBAC API, or one that asks for
+	// roles or groups claims), read before the claim: its transaction reads
+	// nothing else. A client without such an API reads nothing more.
+	var access *userAccess
+	if readsUserAccess(c.Client) {
+		pre, err := p.store.AuthRequestByCodeHash(ctx, secret.Hash(code))
+		switch {
+		case errors.Is(err, tenants.ErrNotFound):
+			return nil, errInvalidGrant("invalid code")
+		case err != nil:
+			return nil, serverError(err)
+		}
+		if pre.UserID != "" {
+			if access, err = p.readUserAccess(ctx, c.Client, pre.UserID, pre.Audience); err != nil {
+				return nil, serverError(err)
+			}
+		}
+	}
+	grantID := tenants.NewID()
+	var grant *tenants.Grant
+	var at *accessToken
+	var refresh string
+	build := func(ar *tenants.AuthRequest, user *tenants.User) (tenants.Issue, error) {
+		if user.DisabledAt != nil {
+			return tenants.Issue{}, errUserGone
+		}
+		if ar.AuthTime == nil {
+			return tenants.Issue{}, errors.New("code issued without authentication")
+		}
+		scopes := ar.Scopes
+		var claims map[string]any
+		if readsUserAccess(c.Client) {
+			if access == nil || access.userID != user.ID || access.audience != ar.Audience {
+				return tenants.Issue{}, errAccessUnread
+			}
+			scopes, claims = access.scopes(ar.Scopes), access.claims
+		}
+		refreshes := withRefresh && slices.Contains(ar.Scopes, ScopeOfflineAccess)
+		familyTTL := t.AccessTokenTTL()
+		if refreshes {
+			familyTTL = max(familyTTL, t.RefreshTokenTTL())
+		}
+		grant = &tenants.Grant{
+			ID:        grantID,
+			ClientID:  c.ClientID,
+			UserID:    user.ID,
+			Scopes:    scopes,
+			Audience:  ar.Audience,
+			AuthTime:  *ar.AuthTime,
+			AMR:       ar.AMR,
+			IDP:       ar.IDP,
+			ACR:       ar.ACR,
+			ExpiresAt: p.now().Add(familyTTL),
+		}
+		at = p.newAccessToken(t, c, user.ID, scopes, ar.Audience, grant.ID)
+		at.Claims = claims
+		issue := tenants.Issue{Grant: grant, Events: []*tenants.AuditEvent{
+			tokenEvent(auditTokenIssued, c.ClientID, user.ID, "success", tenants.GrantAuthorizationCode),
+		}}
+		refresh = ""
+		if refreshes {
+			refresh = secret.Token(32)
+			issue.Refresh = &tenants.RefreshToken{TokenHash: secret.Hash(refresh), GrantID: grant.ID, ClientID: c.ClientID, UserID: user.ID, ExpiresAt: grant.ExpiresAt}
+		}
+		return issue, nil
+	}
+	match := tenants.CodeMatch{ClientID: c.ClientID, RedirectURI: form.Get("redirect_uri"), Challenge: s256(verifier)}
+	ar, user, err := p.store.RedeemCodeMatching(ctx, secret.Hash(code), grantID, match, build)
+	switch {
+	case errors.Is(err, tenants.ErrConflict):
+		return nil, p.refuseCode(ctx, c, form, code)
+	case errors.Is(err, errUserGone), errors.Is(err, tenants.ErrNotFound):
+		if ar, err := p.store.AuthRequestByCodeHash(ctx, secret.Hash(code)); err == nil {
+			_ = p.store.BurnCode(ctx, ar.ID)
+		}
+		return nil, errInvalidGrant("the user can no longer sign in")
+	case err != nil:
+		return nil, serverError(err)
+	}
+	return p.respondWithTokens(ctx, t, c, grant, user, at, grant.Scopes, refresh, ar.Nonce)
+}
+
+// errUserGone stops a redemption whose user was disabled since the code
+// was issued.
+var errUserGone = errors.New("the user can no longer sign in")
+
+// refuseCode answers a redemption that claimed no code, with the first
+// rule it breaks, in this order: unknown code, code presented again
+// (its family is revoked), expired code, PKCE verifier, client and
+// redirect_uri (which spend the code). A redemption that breaks none lost
+// a race to a concurrent one: it is a replay.
+func (p *Provider) refuseCode(ctx context.Context, c *client, form url.Values, code string) error {
 	ar, err := p.store.AuthRequestByCodeHash(ctx, secret.Hash(code))
 	if errors.Is(err, tenants.ErrNotFound) {
-		return nil, errInvalidGrant("invalid code")
+		return errInvalidGrant("invalid code")
 	}
 	if err != nil {
-		return nil, serverError(err)
+		return serverError(err)
 	}
 	if ar.CodeRedeemedAt != nil {
 		p.revokeReplayed(ctx, ar)
-		return nil, errInvalidGrant("code was already used")
+		return errInvalidGrant("code was already used")
 	}
 	if ar.CodeExpiresAt == nil || !p.now().Before(*ar.CodeExpiresAt) {
-		return nil, errInvalidGrant("code expired")
+		return errInvalidGrant("code expired")
 	}
 	if err := checkVerifier(form.Get("code_verifier"), ar); err != nil {
-		return nil, err
+		return err
 	}
 	if ar.ClientID != c.ClientID {
 		_ = p.store.BurnCode(ctx, ar.ID)
-		return nil, errInvalidGrant("invalid code")
+		return errInvalidGrant("invalid code")
 	}
 	if form.Get("redirect_uri") != ar.RedirectURI {
 		_ = p.store.BurnCode(ctx, ar.ID)
-		return nil, errInvalidGrant("redirect_uri does not correspond")
+		return errInvalidGrant("redirect_uri does not correspond")
 	}
-	user, err := p.store.UserByID(ctx, ar.UserID)
-	if err != nil || user.DisabledAt != nil {
-		_ = p.store.BurnCode(ctx, ar.ID)
-		return nil, errInvalidGrant("the user can no longer sign in")
+	// Everything matches, yet the claim failed: a concurrent redemption
+	// won between the two reads. Look again for the family it issued.
+	if fresh, err := p.store.AuthRequestByCodeHash(ctx, secret.Hash(code)); err == nil && fresh.CodeRedeemedAt != nil {
+		p.revokeReplayed(ctx, fresh)
 	}
-
-	withRefresh := slices.Contains(ar.Scopes, ScopeOfflineAccess) && c.AllowsGrant(tenants.GrantRefreshToken) && t.AllowsGrant(tenants.GrantRefreshToken)
-	familyTTL := t.AccessTokenTTL()
-	if withRefresh {
-		familyTTL = max(familyTTL, t.RefreshTokenTTL())
-	}
-	if ar.AuthTime == nil {
-		return nil, serverError(errors.New("code issued without authentication"))
-	}
-	authTime := *ar.AuthTime
-	// The user's roles as they are now (an RBAC API): the family holds no
-	// more than they grant.
-	scopes, err := p.userScopes(ctx, c.Client, user.ID, ar.Scopes, ar.Audience)
-	if err != nil {
-		return nil, serverError(err)
-	}
-	claims, err := p.accessTokenClaims(ctx, c.Client, user.ID, ar.Audience)
-	if err != nil {
-		return nil, serverError(err)
-	}
-	grant := &tenants.Grant{
-		ID:        tenants.NewID(),
-		ClientID:  c.ClientID,
-		UserID:    user.ID,
-		Scopes:    scopes,
-		Audience:  ar.Audience,
-		AuthTime:  authTime,
-		AMR:       ar.AMR,
-		IDP:       ar.IDP,
-		ACR:       ar.ACR,
-		ExpiresAt: p.now().Add(familyTTL),
-	}
-	at := p.newAccessToken(t, c, user.ID, scopes, ar.Audience, grant.ID)
-	at.Claims = claims
-	issue := tenants.Issue{Grant: grant, Events: []*tenants.AuditEvent{
-		tokenEvent(auditTokenIssued, c.ClientID, user.ID, "success", tenants.GrantAuthorizationCode),
-	}}
-	var refresh string
-	if withRefresh {
-		refresh = secret.Token(32)
-		issue.Refresh = &tenants.RefreshToken{TokenHash: secret.Hash(refresh), GrantID: grant.ID, ClientID: c.ClientID, UserID: user.ID, ExpiresAt: grant.ExpiresAt}
-	}
-	err = p.store.RedeemCode(ctx, ar.ID, issue)
-	if errors.Is(err, tenants.ErrConflict) {
-		// Another redemption won the race: this one is a replay.
-		if fresh, err := p.store.AuthRequestByCodeHash(ctx, secret.Hash(code)); err == nil {
-			p.revokeReplayed(ctx, fresh)
-		}
-		return nil, errInvalidGrant("code was already used")
-	}
-	if err != nil {
-		return nil, serverError(err)
-	}
-	return p.respondWithTokens(ctx, t, c, grant, at, scopes, refresh, ar.Nonce)
+	return errInvalidGrant("code was already used")
 }
 
 // checkVerifier checks a PKCE verifier (RFC 7636 §4.1, §4.6): 43 to 128
@@ -127,13 +174,19 @@ func checkVerifier(verifier string, ar *tenants.AuthRequest) error {
 	if verifier == "" {
 		return oauthErr(httperr.InvalidRequest, "code_verifier is required")
 	}
-	if len(verifier) < 43 || len(verifier) > 128 || strings.IndexFunc(verifier, notUnreserved) >= 0 {
+	if !wellFormedVerifier(verifier) {
 		return errInvalidGrant("invalid code_verifier")
 	}
 	if ar.CodeChallengeMethod != "S256" || !secret.Equal(s256(verifier), ar.CodeChallenge) {
 		return errInvalidGrant("invalid code_verifier")
 	}
 	return nil
+}
+
+// wellFormedVerifier reports whether verifier has PKCE's form: 43 to 128
+// unreserved characters.
+func wellFormedVerifier(verifier string) bool {
+	return len(verifier) >= 43 && len(verifier) <= 128 && strings.IndexFunc(verifier, notUnreserved) < 0
 }
 
 func notUnreserved(r rune) bool {

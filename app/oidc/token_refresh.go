@@ -96,7 +96,7 @@ func (p *Provider) exchangeRefresh(ctx context.Context, t *tenants.Tenant, c *cl
 	if err != nil {
 		return nil, serverError(err)
 	}
-	return p.respondWithTokens(ctx, t, c, grant, at, scopes, refresh, "")
+	return p.respondWithTokens(ctx, t, c, grant, user, at, scopes, refresh, "")
 }
 
 func (p *Provider) revokeReused(ctx context.Context, g *tenants.Grant) {

@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"errors"
+	"github.com/gatehouse-id/gatehouse/app/tracing"
 	"math"
 	"net/http"
 	"strconv"
@@ -92,6 +93,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		Status:    e.Status,
 		Message:   e.Description,
 		RequestID: reqID,
+		TraceID:   tracing.TraceID(req.Context()),
 	}))
 }
 

@@ -6,13 +6,15 @@ import (
 	"log/slog"
 
 	"github.com/gatehouse-id/gatehouse/app/config"
+	"github.com/gatehouse-id/gatehouse/app/tracing"
 	"github.com/gatehouse-id/gatehouse/tenants"
 )
 
 // NewLogger returns the node's logger, writing to w in cfg's format from
 // cfg's level. Every line logged with a request's context carries the
 // request's id (request_id) and, on a tenant host, the tenant's slug
-// (tenant): requestID and resolveHost put them in the context.
+// (tenant), and with tracing on the trace's id (trace_id): requestID,
+// resolveHost and the tracing middleware put them in the context.
 func NewLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
 	var h slog.Handler
@@ -33,6 +35,9 @@ func (h requestHandler) Handle(ctx context.Context, r slog.Record) error {
 	}
 	if t, ok := tenants.FromContext(ctx); ok {
 		r.AddAttrs(slog.String("tenant", t.Slug))
+	}
+	if id := tracing.TraceID(ctx); id != "" {
+		r.AddAttrs(slog.String("trace_id", id))
 	}
 	return h.Handler.Handle(ctx, r)
 }

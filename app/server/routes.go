@@ -31,6 +31,7 @@ func (s *Server) routes(signin *login.Handler, acct *account.Handler, con *conso
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = s.ipExtractor()
 
+	e.Use(s.tracing.Middleware)
 	e.Use(requestID)
 	e.Use(s.observe)
 	e.Use(s.accessLog)

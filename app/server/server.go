@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"runtime/debug"
 	"strings"
 	"sync/atomic"
@@ -26,6 +27,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/app/oidc"
 	"github.com/gatehouse-id/gatehouse/app/passkey"
 	"github.com/gatehouse-id/gatehouse/app/ratelimit"
+	"github.com/gatehouse-id/gatehouse/app/tracing"
 	"github.com/gatehouse-id/gatehouse/app/web"
 	"github.com/gatehouse-id/gatehouse/federation"
 	fedoidc "github.com/gatehouse-id/gatehouse/federation/oidc"
@@ -57,6 +59,7 @@ type Server struct {
 	fed           *federation.Service
 	metrics       *metrics.Metrics
 	metricsAddr   net.Addr
+	tracing       *tracing.Tracing
 	// warm is set once Bootstrap loaded the system tenant into the cache;
 	// schemaOK once the schema was found at this binary's version;
 	// draining from the start of a shutdown. Readiness needs the first
@@ -108,12 +111,16 @@ type Deps struct {
 	Upstream upstream.Options
 	// Mail, if set, sends email instead of what the configuration says.
 	Mail mail.Sender
-	// Metrics are the node's collectors; nil makes a registry of the
+	// Metrics are the node's collectors, for one server only (it adds
+	// its cache and database pool to them); nil makes a registry of the
 	// node's own.
 	Metrics *metrics.Metrics
 	// Logger is the node's logger (NewLogger); nil logs to slog's default
 	// handler, still with each request's id and tenant.
 	Logger *slog.Logger
+	// Tracing, if set, makes spans of requests, statements and upstream
+	// fetches (tracing.New); the caller shuts it down after the server.
+	Tracing *tracing.Tracing
 }
 
 // New builds a Server. The store must be migrated.
@@ -127,7 +134,13 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		p := password.DefaultParams()
 		hasher = password.New(p, password.DefaultBound(p))
 	}
-	s := &Server{cfg: cfg, store: deps.Store, metrics: deps.Metrics, log: deps.Logger}
+	s := &Server{cfg: cfg, store: deps.Store, metrics: deps.Metrics, log: deps.Logger, tracing: deps.Tracing}
+	if s.tracing.On() {
+		if err := deps.Store.Use(s.tracing.GORM(deps.Store.Dialect())); err != nil {
+			return nil, fmt.Errorf("tracing: %w", err)
+		}
+		deps.Upstream.Wrap = s.tracing.Transport
+	}
 	if s.log == nil {
 		s.log = slog.New(requestHandler{slog.Default().Handler()})
 	}
@@ -135,6 +148,10 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		s.metrics = metrics.New()
 	}
 	s.cache = cache.New(deps.Store, cache.Config{Poll: cfg.CachePoll, Tenants: cfg.CacheTenants, Clients: cfg.CacheClients})
+	s.metrics.WatchCache(s.cache.Stats)
+	if db, err := deps.Store.SQLDB(); err == nil {
+		s.metrics.WatchDB(db)
+	}
 	s.keys = keyring.New(deps.Store, box, keyring.Config{CacheSize: cfg.KeyCacheSize})
 	s.fed = federation.New(federation.Config{Factories: Connectors(), Upstream: upstream.New(cfg.UpstreamAllowHosts, deps.Upstream)}, deps.Store, box)
 	s.consoleSecret = admin.ConsoleSecret(box)
@@ -334,6 +351,13 @@ func (s *Server) MetricsAddr() net.Addr { return s.metricsAddr }
 func (s *Server) MetricsHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", s.metrics.Handler())
+	if s.cfg.MetricsPprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("Content-Type", "application/json")

@@ -88,6 +88,10 @@ type Options struct {
 	// RootCAs, if set, are the only certificate authorities trusted.
 	RootCAs *x509.CertPool
 	Limits  Limits
+	// Wrap, if set, wraps the guarded transport (tracing: a span per
+	// fetch, W3C trace context to the upstream). It sees every request
+	// after the checks and cannot bypass them.
+	Wrap func(http.RoundTripper) http.RoundTripper
 }
 
 // Client is the one way to the upstreams. It is safe for concurrent use.
@@ -98,12 +102,13 @@ type Client struct {
 	transport *http.Transport
 	api       *http.Client
 	metadata  *http.Client
+	wrap      func(http.RoundTripper) http.RoundTripper
 }
 
 // New returns a Client that lets the hosts of allow resolve to internal
 // addresses.
 func New(allow AllowList, opts Options) *Client {
-	c := &Client{allow: allow, resolve: opts.Resolver, limits: opts.Limits.withDefaults()}
+	c := &Client{allow: allow, resolve: opts.Resolver, limits: opts.Limits.withDefaults(), wrap: opts.Wrap}
 	if c.resolve == nil {
 		c.resolve = lookup
 	}
@@ -127,8 +132,12 @@ func New(allow AllowList, opts Options) *Client {
 }
 
 func (c *Client) httpClient(u Use) *http.Client {
+	var rt http.RoundTripper = &roundTripper{c: c, use: u}
+	if c.wrap != nil {
+		rt = c.wrap(rt)
+	}
 	return &http.Client{
-		Transport: &roundTripper{c: c, use: u},
+		Transport: rt,
 		Timeout:   c.limits.Total,
 		// The round tripper turns every 3xx into an error; this is the
 		// second lock on the same door.

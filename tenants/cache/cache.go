@@ -102,6 +102,49 @@ type Cache struct {
 	clearedAt uint64
 
 	listening atomic.Bool
+
+	// What Stats reports: lookups answered from memory or not, and the
+	// change feed's last read and lag. Counters are atomic so that the
+	// hot paths take no lock for them.
+	tenantHits, tenantMisses, clientHits, clientMisses atomic.Uint64
+	feedReadAt                                         atomic.Int64 // unix nanoseconds
+	feedLag                                            atomic.Int64 // nanoseconds
+}
+
+// Stats is what a cache has done since it started, for the metrics.
+type Stats struct {
+	// Tenants and Clients are how many are cached now.
+	Tenants, Clients int
+	// TenantHits and TenantMisses count tenant lookups by host or slug
+	// answered from memory or not (a remembered unknown host is a hit);
+	// ClientHits and ClientMisses likewise for clients.
+	TenantHits, TenantMisses, ClientHits, ClientMisses uint64
+	// TenantEvictions and ClientEvictions count entries dropped to stay
+	// within the configured sizes.
+	TenantEvictions, ClientEvictions uint64
+	// FeedReadAt is when the change feed was last read without error
+	// (zero: never); FeedLag how long the newest change it applied had
+	// been committed before this node dropped what it named.
+	FeedReadAt time.Time
+	FeedLag    time.Duration
+	// Listening reports whether PostgreSQL notifications are received.
+	Listening bool
+}
+
+// Stats returns what the cache has done.
+func (c *Cache) Stats() Stats {
+	c.mu.Lock()
+	st := Stats{Tenants: c.tenants.len(), Clients: c.clients.len(),
+		TenantEvictions: c.tenants.evictions, ClientEvictions: c.clients.evictions}
+	c.mu.Unlock()
+	st.TenantHits, st.TenantMisses = c.tenantHits.Load(), c.tenantMisses.Load()
+	st.ClientHits, st.ClientMisses = c.clientHits.Load(), c.clientMisses.Load()
+	if at := c.feedReadAt.Load(); at != 0 {
+		st.FeedReadAt = time.Unix(0, at)
+	}
+	st.FeedLag = time.Duration(c.feedLag.Load())
+	st.Listening = c.listening.Load()
+	return st
 }
 
 // New returns a cache over store.
@@ -162,14 +205,17 @@ func (c *Cache) TenantByHost(ctx context.Context, host string) (*tenants.Tenant,
 	id, ok := c.byHost[host]
 	if t := c.cachedBy(id, ok); t != nil {
 		c.mu.Unlock()
+		c.tenantHits.Add(1)
 		return t, nil
 	}
 	m, missed := c.misses[host]
 	epoch := c.epoch
 	c.mu.Unlock()
 	if missed && c.now().Before(m.until) {
+		c.tenantHits.Add(1)
 		return nil, tenants.ErrNotFound
 	}
+	c.tenantMisses.Add(1)
 	t, err := c.store.TenantByHost(ctx, host)
 	if errors.Is(err, tenants.ErrNotFound) {
 		c.mu.Lock()
@@ -193,10 +239,12 @@ func (c *Cache) TenantBySlug(ctx context.Context, slug string) (*tenants.Tenant,
 	id, ok := c.bySlug[strings.ToLower(slug)]
 	if t := c.cachedBy(id, ok); t != nil {
 		c.mu.Unlock()
+		c.tenantHits.Add(1)
 		return t, nil
 	}
 	epoch := c.epoch
 	c.mu.Unlock()
+	c.tenantMisses.Add(1)
 	t, err := c.store.TenantBySlug(ctx, slug)
 	if err != nil {
 		return nil, err
@@ -250,8 +298,10 @@ func (c *Cache) Client(ctx context.Context, clientID string) (*Client, error) {
 	}
 	c.mu.Unlock()
 	if cl != nil && cl.fresh(c.store.Now()) {
+		c.clientHits.Add(1)
 		return cl, nil
 	}
+	c.clientMisses.Add(1)
 	cl, err := c.loadClient(ctx, clientID)
 	if err != nil {
 		return nil, err
@@ -345,6 +395,7 @@ func (c *Cache) Refresh(ctx context.Context) error {
 		c.dropAll()
 		c.seq, c.started = head, true
 		c.mu.Unlock()
+		c.feedReadAt.Store(c.now().UnixNano())
 		return nil
 	}
 	for {
@@ -364,12 +415,15 @@ func (c *Cache) Refresh(ctx context.Context) error {
 		for _, ch := range changes {
 			c.drop(ch.TenantID)
 		}
+		now := c.now()
 		if len(changes) > 0 {
 			clear(c.misses) // a tenant created may serve a host remembered as unknown
-			seq = changes[len(changes)-1].Seq
+			last := changes[len(changes)-1]
+			seq = last.Seq
 			c.seq = seq
+			c.feedLag.Store(int64(max(0, now.Sub(last.ChangedAt))))
 		}
-		now := c.now()
+		c.feedReadAt.Store(now.UnixNano())
 		for host, m := range c.misses {
 			if !now.Before(m.until) {
 				delete(c.misses, host)

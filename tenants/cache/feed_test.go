@@ -82,6 +82,24 @@ func TestChangeReachesOtherNode(t *testing.T) {
 		}
 		storetest.MustTenant(t, a, "later")
 		eventually(t, "B serves the tenant A created", func() bool { return displayName(cb, "later.localhost") == "Later" })
+
+		// What B reports for the metrics: the feed read and its lag (a
+		// change committed on A before B applied it), the lookups.
+		st := cb.Stats()
+		if st.FeedReadAt.IsZero() || time.Since(st.FeedReadAt) > time.Minute || st.FeedLag <= 0 || st.FeedLag > time.Minute {
+			t.Errorf("feed read at %v, lag %v: want a recent read and the lag of a change just made", st.FeedReadAt, st.FeedLag)
+		}
+		if st.Listening != (db.Name == tenants.DialectPostgres) {
+			t.Errorf("listening = %v on %s", st.Listening, db.Name)
+		}
+		hits, misses := st.TenantHits, st.TenantMisses
+		displayName(cb, "later.localhost")
+		if st := cb.Stats(); st.TenantHits != hits+1 || st.TenantMisses != misses || st.Tenants < 1 {
+			t.Errorf("a cached lookup: hits %d→%d, misses %d→%d, %d tenants cached", hits, st.TenantHits, misses, st.TenantMisses, st.Tenants)
+		}
+		if misses == 0 {
+			t.Error("no tenant lookup missed, though B read each tenant from the database")
+		}
 	})
 }
 
@@ -267,6 +285,10 @@ func TestCacheIsBounded(t *testing.T) {
 		}
 		if n, _ := c.Len(); n != 2 {
 			t.Fatalf("cached %d tenants, want 2", n)
+		}
+		// one, two; three evicts one; one evicts two; three is cached.
+		if st := c.Stats(); st.TenantEvictions != 2 || st.Tenants != 2 {
+			t.Errorf("%d evictions, %d cached; want 2 and 2", st.TenantEvictions, st.Tenants)
 		}
 	})
 }

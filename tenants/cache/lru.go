@@ -10,6 +10,8 @@ type lru[K comparable, V any] struct {
 	items map[K]*list.Element
 	// evicted, if set, is called with each entry dropped to make room.
 	evicted func(K, V)
+	// evictions counts the entries dropped to make room.
+	evictions uint64
 }
 
 type lruEntry[K comparable, V any] struct {
@@ -43,6 +45,7 @@ func (c *lru[K, V]) put(k K, v V) {
 		e := last.Value.(*lruEntry[K, V])
 		c.order.Remove(last)
 		delete(c.items, e.key)
+		c.evictions++
 		if c.evicted != nil {
 			c.evicted(e.key, e.val)
 		}

@@ -685,6 +685,12 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		{"RedeemCode", func(ctx context.Context) error {
 			return s.RedeemCode(ctx, a.coded.ID, newIssue(s, sharedClientID, b.user.ID))
 		}, tenants.ErrConflict},
+		{"RedeemCodeMatching", func(ctx context.Context) error {
+			issue := newIssue(s, sharedClientID, b.user.ID)
+			m := tenants.CodeMatch{ClientID: sharedClientID, RedirectURI: a.coded.RedirectURI, Challenge: a.coded.CodeChallenge}
+			_, _, err := s.RedeemCodeMatching(ctx, a.codeHash, issue.Grant.ID, m, func(*tenants.AuthRequest, *tenants.User) (tenants.Issue, error) { return issue, nil })
+			return err
+		}, tenants.ErrConflict},
 		{"BurnCode", func(ctx context.Context) error { return s.BurnCode(ctx, a.coded.ID) }, nil},
 		{"CompleteIntent", func(ctx context.Context) error { return s.CompleteIntent(ctx, a.intent.ID) }, tenants.ErrConflict},
 		// A revocation goes on b's own list (its client of the same
@@ -1081,7 +1087,7 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 // on every tenant's: infrastructure, tenant lookups, maintenance, and the
 // administration of Gatehouse itself (roles, console sessions, setup links).
 var unscopedMethods = []string{
-	"Close", "Dialect", "FlushAudit", "Now", "Ping", "SQLDB", "SetClock", "VerifySchema",
+	"Close", "Dialect", "FlushAudit", "Now", "Ping", "SQLDB", "SetClock", "Use", "VerifySchema",
 	"CreateTenant", "ListTenants", "TenantByHost", "TenantByID", "TenantBySlug", "TenantRevisions",
 	// The change feed, across tenants.
 	"TenantChangesHead", "TenantChangesSince", "PruneTenantChanges", "ListenTenantChanges",

@@ -58,6 +58,8 @@ func Run(t *testing.T, open func(t *testing.T) *tenants.Store) {
 		{name: "AuthRequestExpiry", own: true, run: testAuthRequestExpiry},
 		{name: "RedeemCode", run: testRedeemCode},
 		{name: "RedeemCodeConcurrently", run: testRedeemCodeConcurrently},
+		{name: "RedeemCodeMatching", run: testRedeemCodeMatching},
+		{name: "RedeemCodeMatchingConcurrently", run: testRedeemCodeMatchingConcurrently},
 		{name: "IssueCodeConcurrently", run: testIssueCodeConcurrently},
 		{name: "BurnCode", run: testBurnCode},
 		{name: "AccessTokens", run: testAccessTokens},

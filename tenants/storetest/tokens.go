@@ -290,6 +290,127 @@ func testRedeemCodeConcurrently(t *testing.T, s *tenants.Store) {
 	}
 }
 
+// testRedeemCodeMatching redeems codes as the token endpoint does: only a
+// redemption that presents the request's client, redirect_uri and PKCE
+// challenge, before the code expires, claims it; every other writes
+// nothing. The claim reads the request and its user back, and an error of
+// the caller's build undoes the claim.
+func testRedeemCodeMatching(t *testing.T, s *tenants.Store) {
+	ctx, tn := newTenant(t, s, "redeem-match")
+	mustClient(t, ctx, s, "web")
+	mustClient(t, ctx, s, "other")
+	u := mustUser(t, ctx, s, "ada@example.com")
+	ar, codeHash := mustCode(t, ctx, s, "web", u.ID)
+	good := tenants.CodeMatch{ClientID: "web", RedirectURI: ar.RedirectURI, Challenge: ar.CodeChallenge}
+	boom := errors.New("build failed")
+	redeem := func(hash string, m tenants.CodeMatch, buildErr error) (*tenants.AuthRequest, *tenants.User, tenants.Issue, error) {
+		issue := newIssue(s, "web", u.ID)
+		got, gu, err := s.RedeemCodeMatching(ctx, hash, issue.Grant.ID, m, func(a *tenants.AuthRequest, gu *tenants.User) (tenants.Issue, error) {
+			if a.ID != ar.ID || gu == nil || gu.ID != u.ID {
+				t.Errorf("build got request %v and user %v, want %s and %s", a, gu, ar.ID, u.ID)
+			}
+			return issue, buildErr
+		})
+		return got, gu, issue, err
+	}
+	tests := []struct {
+		name     string
+		hash     string
+		m        tenants.CodeMatch
+		buildErr error
+		wantErr  error
+	}{
+		{"unknown code", randomHash(), good, nil, tenants.ErrConflict},
+		{"another client", codeHash, tenants.CodeMatch{ClientID: "other", RedirectURI: good.RedirectURI, Challenge: good.Challenge}, nil, tenants.ErrConflict},
+		{"another redirect_uri", codeHash, tenants.CodeMatch{ClientID: "web", RedirectURI: good.RedirectURI + "/x", Challenge: good.Challenge}, nil, tenants.ErrConflict},
+		{"another challenge", codeHash, tenants.CodeMatch{ClientID: "web", RedirectURI: good.RedirectURI, Challenge: strings.Repeat("A", 43)}, nil, tenants.ErrConflict},
+		{"build fails", codeHash, good, boom, boom},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, issue, err := redeem(tt.hash, tt.m, tt.buildErr)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			if g, e, r := issueWritten(t, ctx, s, issue); g || e || r {
+				t.Errorf("grant, events, refresh written = %v, %v, %v; want none", g, e, r)
+			}
+			got, err := s.AuthRequestByID(ctx, ar.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.CodeRedeemedAt != nil || got.GrantID != nil {
+				t.Errorf("code claimed by a redemption that failed: redeemed %v, grant %v", got.CodeRedeemedAt, got.GrantID)
+			}
+		})
+	}
+	t.Run("redeem", func(t *testing.T) {
+		got, gu, issue, err := redeem(codeHash, good, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ID != ar.ID || got.TenantID != tn.ID || got.Nonce != ar.Nonce || !slices.Equal(got.Scopes, ar.Scopes) ||
+			got.CodeRedeemedAt == nil || got.GrantID == nil || *got.GrantID != issue.Grant.ID || gu.ID != u.ID || gu.Email != u.Email {
+			t.Errorf("claim read back request %+v and user %+v", got, gu)
+		}
+		if g, e, r := issueWritten(t, ctx, s, issue); !g || !e || !r {
+			t.Errorf("grant, events, refresh written = %v, %v, %v; want all", g, e, r)
+		}
+		if _, _, again, err := redeem(codeHash, good, nil); !errors.Is(err, tenants.ErrConflict) {
+			t.Errorf("second redemption: err = %v, want %v", err, tenants.ErrConflict)
+		} else if g, _, _ := issueWritten(t, ctx, s, again); g {
+			t.Error("second redemption wrote its grant")
+		}
+	})
+	t.Run("expired code", func(t *testing.T) {
+		old := mustAuthenticated(t, ctx, s, "web", u.ID)
+		oldHash := randomHash()
+		if err := s.IssueCode(ctx, old.ID, oldHash, s.Now().Add(-time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		m := tenants.CodeMatch{ClientID: "web", RedirectURI: old.RedirectURI, Challenge: old.CodeChallenge}
+		issue := newIssue(s, "web", u.ID)
+		if _, _, err := s.RedeemCodeMatching(ctx, oldHash, issue.Grant.ID, m, func(*tenants.AuthRequest, *tenants.User) (tenants.Issue, error) { return issue, nil }); !errors.Is(err, tenants.ErrConflict) {
+			t.Errorf("err = %v, want %v", err, tenants.ErrConflict)
+		}
+	})
+}
+
+// testRedeemCodeMatchingConcurrently presents one code from many requests
+// at once: exactly one claims it, with its own grant.
+func testRedeemCodeMatchingConcurrently(t *testing.T, s *tenants.Store) {
+	ctx, _ := newTenant(t, s, "redeem-match-race")
+	mustClient(t, ctx, s, "web")
+	u := mustUser(t, ctx, s, "ada@example.com")
+	ar, codeHash := mustCode(t, ctx, s, "web", u.ID)
+	m := tenants.CodeMatch{ClientID: "web", RedirectURI: ar.RedirectURI, Challenge: ar.CodeChallenge}
+	const n = 20
+	issues := make([]tenants.Issue, n)
+	for i := range issues {
+		issues[i] = newIssue(s, "web", u.ID)
+	}
+	errs := race(n, func(i int) error {
+		_, _, err := s.RedeemCodeMatching(ctx, codeHash, issues[i].Grant.ID, m, func(*tenants.AuthRequest, *tenants.User) (tenants.Issue, error) { return issues[i], nil })
+		return err
+	})
+	winners := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			winners++
+		case !errors.Is(err, tenants.ErrConflict):
+			t.Errorf("redemption %d: err = %v, want nil or %v", i, err, tenants.ErrConflict)
+		}
+		g, _, _ := issueWritten(t, ctx, s, issues[i])
+		if g != (err == nil) {
+			t.Errorf("redemption %d: err %v, grant written %v", i, err, g)
+		}
+	}
+	if winners != 1 {
+		t.Errorf("%d redemptions succeeded, want 1", winners)
+	}
+}
+
 // testIssueCodeConcurrently issues codes for one request from many
 // requests at once: exactly one code is recorded.
 func testIssueCodeConcurrently(t *testing.T, s *tenants.Store) {
