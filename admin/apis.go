@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -30,6 +31,28 @@ type CreateAPIInput struct {
 	// SigningAlg is the JWS algorithm of the API's access tokens, one of
 	// tenants.SigningAlgorithms (empty: RS256).
 	SigningAlg string
+	// RBAC grants users only the scopes their roles hold.
+	RBAC bool
+	// TokenClaims are the claims of tenants.TokenClaimNames the API's
+	// access tokens carry.
+	TokenClaims []string
+}
+
+// tokenClaims validates the claims an API asks its access tokens to carry:
+// each one of tenants.TokenClaimNames, once.
+func tokenClaims(in []string) (tenants.Strings, error) {
+	out := tenants.Strings{}
+	for _, c := range in {
+		c = strings.TrimSpace(c)
+		if !slices.Contains(tenants.TokenClaimNames(), c) {
+			return nil, tenants.Invalid("token_claims", "%q is not a claim an API may ask for (one of %s)", tenants.Truncate(c, 40), strings.Join(tenants.TokenClaimNames(), ", "))
+		}
+		if slices.Contains(out, c) {
+			return nil, tenants.Invalid("token_claims", "%q is listed twice", c)
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 func scopeRows(in []ScopeInput) ([]tenants.Scope, error) {
@@ -86,7 +109,11 @@ func (s *Service) CreateAPI(ctx context.Context, in CreateAPIInput) (*API, error
 	if err != nil {
 		return nil, err
 	}
-	api := &tenants.API{Name: strings.TrimSpace(in.Name), Audience: in.Audience, Scopes: scopes, SigningAlg: alg}
+	claims, err := tokenClaims(in.TokenClaims)
+	if err != nil {
+		return nil, err
+	}
+	api := &tenants.API{Name: strings.TrimSpace(in.Name), Audience: in.Audience, Scopes: scopes, SigningAlg: alg, RBAC: in.RBAC, TokenClaims: claims}
 	if err := s.store.CreateAPI(ctx, api); err != nil {
 		if errors.Is(err, tenants.ErrAlreadyExists) {
 			return nil, fmt.Errorf("API %q: %w", in.Audience, err)
@@ -133,6 +160,10 @@ type UpdateAPIInput struct {
 	Name       *string
 	Scopes     []ScopeInput
 	SigningAlg *string
+	RBAC       *bool
+	// TokenClaims, when not nil, replaces the claims the API's access
+	// tokens carry.
+	TokenClaims *[]string
 }
 
 // UpdateAPI changes an API of the tenant in ctx.
@@ -160,6 +191,14 @@ func (s *Service) UpdateAPI(ctx context.Context, id string, in UpdateAPIInput) (
 	}
 	if in.SigningAlg != nil {
 		if next.SigningAlg, err = s.signingAlg(ctx, t, "signing_alg", *in.SigningAlg); err != nil {
+			return nil, err
+		}
+	}
+	if in.RBAC != nil {
+		next.RBAC = *in.RBAC
+	}
+	if in.TokenClaims != nil {
+		if next.TokenClaims, err = tokenClaims(*in.TokenClaims); err != nil {
 			return nil, err
 		}
 	}

@@ -56,12 +56,17 @@ type API struct {
 	Audience string  `json:"audience"`
 	Scopes   []Scope `json:"scopes"`
 	// SigningAlg is the JWS algorithm of the API's access tokens.
-	SigningAlg string    `json:"signing_alg"`
-	CreatedAt  time.Time `json:"created_at"`
+	SigningAlg string `json:"signing_alg"`
+	// RBAC says whether users get only the scopes their roles hold.
+	RBAC bool `json:"rbac"`
+	// TokenClaims are the claims ("roles", "groups") its access tokens carry.
+	TokenClaims []string  `json:"token_claims"`
+	CreatedAt   time.Time `json:"created_at"`
 }
 
 func apiView(a *tenants.API) *API {
-	v := &API{ID: a.ID, Name: a.Name, Audience: a.Audience, Scopes: []Scope{}, SigningAlg: a.AccessTokenAlg(), CreatedAt: a.CreatedAt}
+	v := &API{ID: a.ID, Name: a.Name, Audience: a.Audience, Scopes: []Scope{}, SigningAlg: a.AccessTokenAlg(), RBAC: a.RBAC,
+		TokenClaims: append([]string{}, a.TokenClaims...), CreatedAt: a.CreatedAt}
 	for _, s := range a.Scopes {
 		v.Scopes = append(v.Scopes, Scope{Value: s.Name, Description: s.Description})
 	}

@@ -106,8 +106,9 @@ func (s *Store) loadScopes(ctx context.Context, apis []*API) error {
 	return nil
 }
 
-// UpdateAPI saves an API's name and replaces its scopes. A scope that is
-// removed is also removed from every client's grant of the API.
+// UpdateAPI saves an API's name, algorithm and RBAC settings and replaces
+// its scopes. A scope that is removed is also removed from every client's
+// grant of the API and from every role.
 func (s *Store) UpdateAPI(ctx context.Context, a *API) error {
 	tid, err := tenantID(ctx)
 	if err != nil {
@@ -115,7 +116,7 @@ func (s *Store) UpdateAPI(ctx context.Context, a *API) error {
 	}
 	now := s.now()
 	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
-		res := tx.Table("apis").Where("tenant_id = ? AND id = ?", tid, a.ID).Updates(map[string]any{"name": a.Name, "signing_alg": a.SigningAlg, "updated_at": now})
+		res := tx.Table("apis").Where("tenant_id = ? AND id = ?", tid, a.ID).Updates(map[string]any{"name": a.Name, "signing_alg": a.SigningAlg, "rbac": a.RBAC, "token_claims": a.TokenClaims, "updated_at": now})
 		if res.Error != nil {
 			return res.Error
 		}
@@ -133,6 +134,9 @@ func (s *Store) UpdateAPI(ctx context.Context, a *API) error {
 				return err
 			}
 			names = append(names, sc.Name)
+		}
+		if err := prunePermissions(tx, tid, a.ID, names); err != nil {
+			return err
 		}
 		var grants []ClientGrant
 		if err := tx.Where("tenant_id = ? AND api_id = ?", tid, a.ID).Find(&grants).Error; err != nil {
@@ -155,14 +159,15 @@ func (s *Store) UpdateAPI(ctx context.Context, a *API) error {
 	}))
 }
 
-// DeleteAPI deletes an API, its scopes and every client's grant of it.
+// DeleteAPI deletes an API, its scopes, every client's grant of it and
+// every role's permissions on it.
 func (s *Store) DeleteAPI(ctx context.Context, id string) error {
 	tid, err := tenantID(ctx)
 	if err != nil {
 		return err
 	}
 	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
-		for _, table := range []string{"client_grants", "api_scopes"} {
+		for _, table := range []string{"client_grants", "role_permissions", "api_scopes"} {
 			if err := tx.Exec("DELETE FROM "+table+" WHERE tenant_id = ? AND api_id = ?", tid, id).Error; err != nil {
 				return err
 			}

@@ -253,10 +253,21 @@ type API struct {
 	// SigningAlg is the JWS algorithm of the API's access tokens: one of
 	// [SigningAlgorithms]; empty means [DefaultSigningAlgorithm].
 	SigningAlg string
-	Scopes     []Scope `gorm:"foreignKey:APIID"`
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// RBAC, when on, grants a user's tokens for the API only the scopes
+	// the user holds through roles (see [GrantableScopes]); client
+	// credentials tokens keep the client's grant.
+	RBAC bool `gorm:"column:rbac"`
+	// TokenClaims names the claims of [TokenClaimNames] the API's access
+	// tokens carry for a user (RFC 9068 §2.2.3.1).
+	TokenClaims Strings
+	Scopes      []Scope `gorm:"foreignKey:APIID"`
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
+
+// WantsClaim reports whether the API's access tokens carry claim (one of
+// [TokenClaimNames]).
+func (a *API) WantsClaim(claim string) bool { return a != nil && a.TokenClaims.Contains(claim) }
 
 // TableName implements gorm's tabler.
 func (API) TableName() string { return "apis" }

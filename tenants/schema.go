@@ -19,6 +19,7 @@ func schemaModels() []any {
 		&Session{}, &AuthRequest{}, &DeviceAuthorization{}, &Grant{}, &RevokedToken{}, &RefreshToken{}, &SigningKey{}, &Deployment{},
 		&AdminRole{}, &AdminUserScope{}, &ConsoleSession{}, &SetupToken{}, &AuditEvent{}, &Connection{}, &ExternalIdentity{}, &FederationState{}, &SAMLAssertion{}, &UserToken{}, &MFAFactor{}, &RecoveryCode{}, &LoginStep{}, &Throttle{}, &OutboxMessage{},
 		&WebhookEndpoint{}, &WebhookDelivery{}, &WebhookAttempt{},
+		&Role{}, &RolePermission{}, &Group{}, &GroupMember{}, &GroupRole{}, &UserRole{},
 	}
 }
 

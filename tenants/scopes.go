@@ -2,12 +2,16 @@ package tenants
 
 import "slices"
 
-// The OpenID Connect scopes Gatehouse serves (OIDC Core §5.4, §11).
+// The OpenID Connect scopes Gatehouse serves (OIDC Core §5.4, §11), and
+// groups, Gatehouse's own user-claim scope.
 const (
 	ScopeOpenID        = "openid"
 	ScopeProfile       = "profile"
 	ScopeEmail         = "email"
 	ScopeOfflineAccess = "offline_access"
+	// ScopeGroups asks for the groups claim, the names of the user's
+	// groups, in the ID token and userinfo (issue 10).
+	ScopeGroups = "groups"
 )
 
 // standardScopes is the one home of the OpenID Connect scopes Gatehouse
@@ -18,6 +22,7 @@ var standardScopes = []struct{ name, words string }{
 	{ScopeProfile, "See your name"},
 	{ScopeEmail, "See your email address"},
 	{ScopeOfflineAccess, "Stay connected when you are not using it"},
+	{ScopeGroups, "See the groups you belong to"},
 }
 
 // ignoredScopes are OpenID Connect scopes Gatehouse has no claims for; a

@@ -123,5 +123,6 @@ var tenantTables = []string{
 	"saml_assertions", "federation_states", "external_identities",
 	"user_tokens", "mfa_factors", "recovery_codes", "login_steps",
 	"refresh_tokens", "revoked_tokens", "grants", "auth_requests", "device_authorizations", "sessions",
+	"role_permissions", "group_roles", "group_members", "user_roles", "roles", "user_groups",
 	"consents", "client_grants", "api_scopes", "apis", "clients", "users", "connections", "signing_keys",
 }

@@ -208,7 +208,8 @@ func (s *Store) changeAccess(ctx context.Context, userID string, fields map[stri
 }
 
 // DeleteUser deletes a user of the tenant in ctx and everything of theirs:
-// sessions, consents, token families (and so their tokens).
+// sessions, consents, token families (and so their tokens), roles and
+// group memberships.
 func (s *Store) DeleteUser(ctx context.Context, userID string) error {
 	tid, err := tenantID(ctx)
 	if err != nil {
@@ -227,7 +228,7 @@ func deleteUserRows(tx *gorm.DB, tid, userID string) error {
 			return err
 		}
 	}
-	for _, table := range []string{"grants", "sessions", "consents"} {
+	for _, table := range []string{"grants", "sessions", "consents", "user_roles", "group_members"} {
 		if err := tx.Exec("DELETE FROM "+table+" WHERE tenant_id = ? AND user_id = ?", tid, userID).Error; err != nil {
 			return err
 		}

@@ -20,6 +20,9 @@ type createAPIBody struct {
 	Scopes   []scopeBody `json:"scopes"`
 	// SigningAlg is the JWS algorithm of the API's access tokens.
 	SigningAlg string `json:"signing_alg" enumFrom:"signing_algorithms" doc:"the JWS algorithm of the API's access tokens; defaults to RS256"`
+	RBAC       bool   `json:"rbac" doc:"users get only the scopes their roles hold (intersected with what the application may request); client credentials tokens keep the application's grant"`
+	// TokenClaims are the claims the API's access tokens carry.
+	TokenClaims []string `json:"token_claims" enumFrom:"token_claims" doc:"claims the API's access tokens carry for a user (RFC 9068 §2.2.3.1): roles (role names), groups (group names); at most 100 names each"`
 }
 
 // updateAPIBody is a partial update; scopes, when given, replace the API's
@@ -28,6 +31,9 @@ type updateAPIBody struct {
 	Name       *string     `json:"name"`
 	Scopes     []scopeBody `json:"scopes" doc:"replaces every scope of the API; a scope left out is withdrawn from the applications granted it"`
 	SigningAlg *string     `json:"signing_alg" enumFrom:"signing_algorithms" doc:"the JWS algorithm of the API's access tokens from now on"`
+	RBAC       *bool       `json:"rbac" doc:"users get only the scopes their roles hold, from their next token on"`
+	// TokenClaims replaces the claims the API's access tokens carry.
+	TokenClaims *[]string `json:"token_claims" enumFrom:"token_claims" doc:"replaces the claims the API's access tokens carry: roles, groups"`
 }
 
 func scopeInputs(in []scopeBody) []admin.ScopeInput {
@@ -68,7 +74,7 @@ func (h *Handler) createAPI(c echo.Context) error {
 	if err := decode(c, &b); err != nil {
 		return err
 	}
-	a, err := h.svc.CreateAPI(ctx, admin.CreateAPIInput{Name: b.Name, Audience: b.Audience, Scopes: scopeInputs(b.Scopes), SigningAlg: b.SigningAlg})
+	a, err := h.svc.CreateAPI(ctx, admin.CreateAPIInput{Name: b.Name, Audience: b.Audience, Scopes: scopeInputs(b.Scopes), SigningAlg: b.SigningAlg, RBAC: b.RBAC, TokenClaims: b.TokenClaims})
 	if err != nil {
 		return renamed(err, apiFieldNames)
 	}
@@ -96,7 +102,7 @@ func (h *Handler) updateAPI(c echo.Context) error {
 	if err := decode(c, &b); err != nil {
 		return err
 	}
-	a, err := h.svc.UpdateAPI(ctx, id, admin.UpdateAPIInput{Name: b.Name, Scopes: scopeInputs(b.Scopes), SigningAlg: b.SigningAlg})
+	a, err := h.svc.UpdateAPI(ctx, id, admin.UpdateAPIInput{Name: b.Name, Scopes: scopeInputs(b.Scopes), SigningAlg: b.SigningAlg, RBAC: b.RBAC, TokenClaims: b.TokenClaims})
 	if err != nil {
 		return renamed(err, apiFieldNames)
 	}

@@ -27,6 +27,8 @@ var tags = []map[string]any{
 	{"name": tagApplications, "description": "OAuth 2.0 clients of a tenant."},
 	{"name": tagAPIs, "description": "Resource servers of a tenant and the scopes they define."},
 	{"name": tagUsers, "description": "End users of a tenant, their sessions and consents."},
+	{"name": tagRoles, "description": "Roles of a tenant: named bundles of API scopes (permissions), held by users directly and through groups. On an API with rbac on, a user's tokens carry only the scopes their roles hold."},
+	{"name": tagGroups, "description": "Groups of a tenant's users: their members hold the group's roles; the groups claim and scope carry their names."},
 	{"name": tagKeys, "description": "A tenant's token signing keys."},
 	{"name": tagConnections, "description": "Upstream identity providers of a tenant: Google, GitHub, Microsoft, OpenID Connect and SAML 2.0."},
 	{"name": tagWebhooks, "description": "A tenant's webhook endpoints (Standard Webhooks): audited actions delivered as signed JSON events, at least once, with retries and a delivery log."},
@@ -198,6 +200,9 @@ var paramDocs = map[string]string{
 	"connections/id":               "the connection's id",
 	"webhooks/id":                  "the webhook endpoint's id",
 	"deliveries/delivery":          "the delivery's id, as the endpoint's delivery list gives it",
+	"roles/role":                   "the role's id or name",
+	"groups/id":                    "the group's id or name",
+	"members/user":                 "the member's user id",
 	"administrators/id":            "the administrator's user id at the system tenant",
 	"management-clients/client_id": "the management client's client_id",
 }
@@ -353,6 +358,20 @@ var enumLists = map[string]func() (values, descriptions []string){
 	"grant_types":        grantTypeEnum,
 	"signing_algorithms": signingAlgEnum,
 	"webhook_events":     webhookEventEnum,
+	"token_claims":       tokenClaimEnum,
+}
+
+// tokenClaimEnum is the claims an API may ask its access tokens to carry
+// (tenants.TokenClaimNames).
+func tokenClaimEnum() (values, descriptions []string) {
+	words := map[string]string{
+		tenants.ClaimRoles:  "the names of the roles the user holds, directly or through groups",
+		tenants.ClaimGroups: "the names of the groups the user is a member of",
+	}
+	for _, c := range tenants.TokenClaimNames() {
+		values, descriptions = append(values, c), append(descriptions, words[c])
+	}
+	return values, descriptions
 }
 
 // signingAlgEnum is the supported signing algorithms

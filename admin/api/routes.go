@@ -12,6 +12,8 @@ const (
 	tagApplications = "Applications"
 	tagAPIs         = "APIs"
 	tagUsers        = "Users"
+	tagRoles        = "Roles"
+	tagGroups       = "Groups"
 	tagKeys         = "Keys"
 	tagConnections  = "Connections"
 	tagWebhooks     = "Webhooks"
@@ -30,6 +32,13 @@ const (
 const deleteNote = "Answers 204 when it deleted the resource. A resource that does not exist answers 404 — " +
 	"whether it never existed, belongs to another tenant or was deleted already: repeating a DELETE " +
 	"changes nothing more, so the method is idempotent in effect (RFC 9110 §9.2.2) though the repeated answer is 404."
+
+// roleRefNote and groupRefNote are said of every route that names a role
+// or a group in its path.
+const (
+	roleRefNote  = "The role is named by its id or its name."
+	groupRefNote = "The group is named by its id or its name."
+)
 
 // whoMayNote is said of every route of administrators and management
 // clients.
@@ -103,7 +112,7 @@ func (h *Handler) Routes() []Route {
 			Status: http.StatusCreated, Body: createAPIBody{}, Reply: admin.API{}, handler: h.createAPI},
 		{Method: http.MethodGet, Path: "/tenants/:slug/apis/:id", Tag: tagAPIs, Scope: read, Summary: "Get an API",
 			Reply: admin.API{}, handler: h.getAPI},
-		{Method: http.MethodPatch, Path: "/tenants/:slug/apis/:id", Tag: tagAPIs, Scope: write, Summary: "Rename an API or replace its scopes",
+		{Method: http.MethodPatch, Path: "/tenants/:slug/apis/:id", Tag: tagAPIs, Scope: write, Summary: "Change an API: its name, scopes, RBAC and token claims",
 			Body: updateAPIBody{}, Reply: admin.API{}, handler: h.updateAPI},
 		{Method: http.MethodDelete, Path: "/tenants/:slug/apis/:id", Tag: tagAPIs, Scope: write, Summary: "Delete an API",
 			Description: "Applications lose their grants of it. " + deleteNote,
@@ -141,6 +150,60 @@ func (h *Handler) Routes() []Route {
 		{Method: http.MethodDelete, Path: "/tenants/:slug/users/:id/consents/:client_id", Tag: tagUsers, Scope: write, Summary: "Revoke a user's consent to an application",
 			Description: "Revokes every token the application holds for the user; it must ask for consent again. " + deleteNote,
 			Status:      http.StatusNoContent, handler: h.revokeConsent},
+
+		// Roles and groups.
+		{Method: http.MethodGet, Path: "/tenants/:slug/roles", Tag: tagRoles, Scope: read, Summary: "List the tenant's roles and their permissions",
+			Description: "In order of name.", Query: paged, Reply: list[*admin.Role]{}, handler: h.listRoles},
+		{Method: http.MethodPost, Path: "/tenants/:slug/roles", Tag: tagRoles, Scope: write, Summary: "Create a role",
+			Description: "A role bundles permissions: scopes of the tenant's APIs. On an API with rbac on, a user's tokens carry only the scopes their roles hold " +
+				"(intersected with what the application may request). Each permission must name an API of the tenant (its audience) and one of its scopes.",
+			Status: http.StatusCreated, Body: createRoleBody{}, Reply: admin.Role{}, handler: h.createRole},
+		{Method: http.MethodGet, Path: "/tenants/:slug/roles/:role", Tag: tagRoles, Scope: read, Summary: "Get a role",
+			Description: roleRefNote, Reply: admin.Role{}, handler: h.getRole},
+		{Method: http.MethodPatch, Path: "/tenants/:slug/roles/:role", Tag: tagRoles, Scope: write, Summary: "Rename a role or replace its permissions",
+			Description: roleRefNote + " Its holders' next tokens (a refresh included) follow the change.",
+			Body:        updateRoleBody{}, Reply: admin.Role{}, handler: h.updateRole},
+		{Method: http.MethodDelete, Path: "/tenants/:slug/roles/:role", Tag: tagRoles, Scope: write, Summary: "Delete a role",
+			Description: roleRefNote + " Every user and group loses it. " + deleteNote,
+			Status:      http.StatusNoContent, handler: h.deleteRole},
+		{Method: http.MethodGet, Path: "/tenants/:slug/users/:id/roles", Tag: tagRoles, Scope: read, Summary: "List a user's effective roles and where each comes from",
+			Description: "The roles the user holds directly (direct) and through groups (groups), in order of name. Not paginated.",
+			Reply:       list[*admin.EffectiveRole]{}, handler: h.listUserRoles},
+		{Method: http.MethodPost, Path: "/tenants/:slug/users/:id/roles", Tag: tagRoles, Scope: write, Summary: "Give a user a role",
+			Description: "Names the role by id or name; giving one the user holds already changes nothing. Answers the user's effective roles. " +
+				"A role or user of another tenant answers 404.",
+			Body: roleRefBody{}, Reply: list[*admin.EffectiveRole]{}, handler: h.addUserRole},
+		{Method: http.MethodDelete, Path: "/tenants/:slug/users/:id/roles/:role", Tag: tagRoles, Scope: write, Summary: "Take a role from a user",
+			Description: roleRefNote + " Takes the role the user holds directly; one held through a group stays. It is gone from the user's next token (a refresh included). " + deleteNote,
+			Status:      http.StatusNoContent, handler: h.removeUserRole},
+		{Method: http.MethodGet, Path: "/tenants/:slug/users/:id/groups", Tag: tagGroups, Scope: read, Summary: "List the groups a user is a member of",
+			Description: "In order of name. Not paginated.", Reply: list[*admin.Group]{}, handler: h.listUserGroups},
+		{Method: http.MethodGet, Path: "/tenants/:slug/groups", Tag: tagGroups, Scope: read, Summary: "List the tenant's groups",
+			Description: "In order of name.", Query: paged, Reply: list[*admin.Group]{}, handler: h.listGroups},
+		{Method: http.MethodPost, Path: "/tenants/:slug/groups", Tag: tagGroups, Scope: write, Summary: "Create a group",
+			Description: "A group's members hold its roles.",
+			Status:      http.StatusCreated, Body: createGroupBody{}, Reply: admin.Group{}, handler: h.createGroup},
+		{Method: http.MethodGet, Path: "/tenants/:slug/groups/:id", Tag: tagGroups, Scope: read, Summary: "Get a group",
+			Description: groupRefNote, Reply: admin.Group{}, handler: h.getGroup},
+		{Method: http.MethodPatch, Path: "/tenants/:slug/groups/:id", Tag: tagGroups, Scope: write, Summary: "Rename a group",
+			Description: groupRefNote, Body: updateGroupBody{}, Reply: admin.Group{}, handler: h.updateGroup},
+		{Method: http.MethodDelete, Path: "/tenants/:slug/groups/:id", Tag: tagGroups, Scope: write, Summary: "Delete a group",
+			Description: groupRefNote + " Its members lose its roles. " + deleteNote,
+			Status:      http.StatusNoContent, handler: h.deleteGroup},
+		{Method: http.MethodGet, Path: "/tenants/:slug/groups/:id/members", Tag: tagGroups, Scope: read, Summary: "List a group's members",
+			Description: groupRefNote + " In order of email address. Not paginated.", Reply: list[*admin.User]{}, handler: h.listMembers},
+		{Method: http.MethodPost, Path: "/tenants/:slug/groups/:id/members", Tag: tagGroups, Scope: write, Summary: "Add a member to a group",
+			Description: groupRefNote + " Adding a member twice changes nothing. Answers the group's members. A user of another tenant answers 404.",
+			Body:        memberBody{}, Reply: list[*admin.User]{}, handler: h.addMember},
+		{Method: http.MethodDelete, Path: "/tenants/:slug/groups/:id/members/:user", Tag: tagGroups, Scope: write, Summary: "Remove a member from a group",
+			Description: groupRefNote + " " + deleteNote, Status: http.StatusNoContent, handler: h.removeMember},
+		{Method: http.MethodGet, Path: "/tenants/:slug/groups/:id/roles", Tag: tagGroups, Scope: read, Summary: "List a group's roles",
+			Description: groupRefNote + " In order of name. Not paginated.", Reply: list[*admin.Role]{}, handler: h.listGroupRoles},
+		{Method: http.MethodPost, Path: "/tenants/:slug/groups/:id/roles", Tag: tagGroups, Scope: write, Summary: "Give a group a role",
+			Description: groupRefNote + " Names the role by id or name. Answers the group's roles. A role of another tenant answers 404.",
+			Body:        roleRefBody{}, Reply: list[*admin.Role]{}, handler: h.addGroupRole},
+		{Method: http.MethodDelete, Path: "/tenants/:slug/groups/:id/roles/:role", Tag: tagGroups, Scope: write, Summary: "Take a role from a group",
+			Description: groupRefNote + " " + roleRefNote + " " + deleteNote, Status: http.StatusNoContent, handler: h.removeGroupRole},
 
 		// Keys.
 		{Method: http.MethodGet, Path: "/tenants/:slug/keys", Tag: tagKeys, Scope: read, Summary: "List the tenant's signing keys",

@@ -94,6 +94,8 @@ type apiEdit struct {
 	access              map[string][]string // client id -> scopes, as submitted
 	accessApps          []string
 	accessFromSubmitted bool
+	rbac                *bool
+	claims              []string
 }
 
 func (h *Handler) loadAPI(c echo.Context) (context.Context, *tenants.Tenant, *admin.API, error) {
@@ -125,6 +127,14 @@ func (h *Handler) renderAPI(c echo.Context, ctx context.Context, t *tenants.Tena
 	}
 	if e.signingAlg != nil {
 		v.SigningAlgs = algOptions(*e.signingAlg)
+	}
+	v.RBAC = a.RBAC
+	claims := a.TokenClaims
+	if e.rbac != nil {
+		v.RBAC, claims = *e.rbac, e.claims
+	}
+	for _, name := range tenants.TokenClaimNames() {
+		v.Claims = append(v.Claims, vc.Check{Name: "token_claims", Value: name, Label: name, Checked: slices.Contains(claims, name)})
 	}
 	for _, s := range a.Scopes {
 		v.Scopes = append(v.Scopes, vc.ScopeRow{Name: s.Value, Description: s.Description})
@@ -170,9 +180,20 @@ func (h *Handler) updateAPI(c echo.Context) error {
 	if _, sent := c.Request().PostForm["signing_alg"]; sent {
 		in.SigningAlg = &alg
 	}
+	if c.FormValue("rbac_form") != "" {
+		// The settings form carries the RBAC box and the claims: an
+		// unchecked box sends nothing.
+		rbac := c.FormValue("rbac") == "true"
+		claims := append([]string{}, formValues(c, "token_claims")...)
+		in.RBAC, in.TokenClaims = &rbac, &claims
+	}
 	_, err = h.svc.UpdateAPI(ctx, a.ID, in)
-	if errs := formErrors(err, "name", "signing_alg"); errs != nil {
-		return h.renderAPI(c, ctx, t, a, http.StatusUnprocessableEntity, apiEdit{name: &name, signingAlg: in.SigningAlg, errs: errs})
+	if errs := formErrors(err, "name", "signing_alg", "token_claims"); errs != nil {
+		e := apiEdit{name: &name, signingAlg: in.SigningAlg, errs: errs}
+		if in.RBAC != nil {
+			e.rbac, e.claims = in.RBAC, *in.TokenClaims
+		}
+		return h.renderAPI(c, ctx, t, a, http.StatusUnprocessableEntity, e)
 	}
 	if err != nil {
 		return err

@@ -99,6 +99,7 @@ type userEdit struct {
 	email, name, given, family *string
 	verified                   *bool
 	errs, passwordErrs         map[string]string
+	roleErrs                   map[string]string
 }
 
 func (h *Handler) renderUser(c echo.Context, ctx context.Context, t *tenants.Tenant, u *admin.User, status int, e userEdit) error {
@@ -148,6 +149,9 @@ func (h *Handler) renderUser(c echo.Context, ctx context.Context, t *tenants.Ten
 			}
 		}
 		v.Consents = append(v.Consents, row)
+	}
+	if v.Access, err = h.userAccess(ctx, t, u.ID, e.roleErrs); err != nil {
+		return err
 	}
 	return render(c, status, vc.UserPage(v))
 }

@@ -52,6 +52,7 @@ Usage:
   gatehouse tenant create SLUG [--name NAME]
   gatehouse tenant list
   gatehouse api create --tenant SLUG --audience URI [--name NAME] [--scope NAME[=DESCRIPTION]]... [--signing-alg ALG]
+        [--rbac] (users get only the scopes their roles hold) [--token-claims roles,groups]
   gatehouse client create --tenant SLUG --name NAME [--public] [--redirect-uri URI]...
         [--post-logout-redirect-uri URI]... [--grant-type TYPE]... [--audience URI]... [--scope SCOPE]...
         [--id-token-signed-response-alg ALG] [--token-endpoint-auth-method METHOD]
@@ -60,6 +61,18 @@ Usage:
   gatehouse user create --tenant SLUG --email EMAIL --password-stdin [--name NAME]
   gatehouse user set-password --tenant SLUG --email EMAIL --password-stdin
   gatehouse user disable|enable --tenant SLUG --email EMAIL
+  gatehouse user add-role|remove-role --tenant SLUG --email EMAIL --role ROLE
+  gatehouse user roles --tenant SLUG --email EMAIL (effective roles, and the groups they come through)
+  gatehouse role create --tenant SLUG --name NAME [--description TEXT] [--api AUDIENCE --scope SCOPE...]...
+        (each --scope is a scope of the API named by the --api before it)
+  gatehouse role list --tenant SLUG
+  gatehouse role delete --tenant SLUG --name ROLE
+  gatehouse group create --tenant SLUG --name NAME [--description TEXT]
+  gatehouse group list --tenant SLUG
+  gatehouse group delete --tenant SLUG --name GROUP
+  gatehouse group add-member|remove-member --tenant SLUG --group GROUP --email EMAIL
+  gatehouse group add-role|remove-role --tenant SLUG --group GROUP --role ROLE
+        (ROLE and GROUP: a name or an id)
   gatehouse key rotate --tenant SLUG [--alg ALG] [--now]
         (the new key is published first and signs once cached JWKS know it; --now: at once)
   gatehouse key schedule --tenant SLUG --every DURATION (e.g. 2160h; 0 stops scheduled rotation)
@@ -191,6 +204,19 @@ var commands = map[string]command{
 	"webhook list":        webhookList,
 	"webhook delete":      webhookDelete,
 	"webhook rotate":      webhookRotate,
+	"role create":         roleCreate,
+	"role list":           roleList,
+	"role delete":         roleDelete,
+	"user add-role":       userRoleCommand("user add-role", true),
+	"user remove-role":    userRoleCommand("user remove-role", false),
+	"user roles":          userRoles,
+	"group create":        groupCreate,
+	"group list":          groupList,
+	"group delete":        groupDelete,
+	"group add-member":    groupMemberCommand("group add-member", true),
+	"group remove-member": groupMemberCommand("group remove-member", false),
+	"group add-role":      groupRoleCommand("group add-role", true),
+	"group remove-role":   groupRoleCommand("group remove-role", false),
 }
 
 // Commands returns the name of every command, sorted: the tests walk them
@@ -551,8 +577,11 @@ func apiCreate(ctx context.Context, env Env, args []string) error {
 	f.StringVar(&audience, "audience", "", "API identifier (an absolute URI)")
 	f.StringVar(&name, "name", "", "display name (default: the audience)")
 	f.Var(&scopes, "scope", "scope the API defines, NAME or NAME=DESCRIPTION (repeatable)")
-	var alg string
+	var alg, claims string
+	var rbac bool
 	f.StringVar(&alg, "signing-alg", "", "JWS algorithm of the API's access tokens: "+algList()+" (default "+tenants.DefaultSigningAlgorithm+")")
+	f.BoolVar(&rbac, "rbac", false, "users get only the scopes their roles hold")
+	f.StringVar(&claims, "token-claims", "", "claims of the API's access tokens, comma-separated: "+strings.Join(tenants.TokenClaimNames(), ", "))
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -561,7 +590,10 @@ func apiCreate(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer rt.close()
-	in := admin.CreateAPIInput{Name: name, Audience: audience, SigningAlg: alg}
+	in := admin.CreateAPIInput{Name: name, Audience: audience, SigningAlg: alg, RBAC: rbac}
+	if claims != "" {
+		in.TokenClaims = strings.Split(claims, ",")
+	}
 	for _, s := range scopes {
 		in.Scopes = append(in.Scopes, admin.ParseScopeFlag(s))
 	}

@@ -100,6 +100,19 @@ var validArgs = map[string]struct {
 	"webhook list":        {"", []string{"--tenant", "acme"}},
 	"webhook delete":      {"", []string{"--tenant", "acme", "--id", "none"}},
 	"webhook rotate":      {"", []string{"--tenant", "acme", "--id", "none"}},
+	"role create":         {"", []string{"--tenant", "acme", "--name", "clerk"}},
+	"role list":           {"", []string{"--tenant", "acme"}},
+	"role delete":         {"", []string{"--tenant", "acme", "--name", "clerk"}},
+	"user add-role":       {"", []string{"--tenant", "acme", "--email", "ann@acme.test", "--role", "clerk"}},
+	"user remove-role":    {"", []string{"--tenant", "acme", "--email", "ann@acme.test", "--role", "clerk"}},
+	"user roles":          {"", []string{"--tenant", "acme", "--email", "ann@acme.test"}},
+	"group create":        {"", []string{"--tenant", "acme", "--name", "staff"}},
+	"group list":          {"", []string{"--tenant", "acme"}},
+	"group delete":        {"", []string{"--tenant", "acme", "--name", "staff"}},
+	"group add-member":    {"", []string{"--tenant", "acme", "--group", "staff", "--email", "ann@acme.test"}},
+	"group remove-member": {"", []string{"--tenant", "acme", "--group", "staff", "--email", "ann@acme.test"}},
+	"group add-role":      {"", []string{"--tenant", "acme", "--group", "staff", "--role", "clerk"}},
+	"group remove-role":   {"", []string{"--tenant", "acme", "--group", "staff", "--role", "clerk"}},
 }
 
 const testPasswordLine = "correct horse battery staple\n"

@@ -22,7 +22,10 @@ func TestAPINoInputIsAServerError(t *testing.T) {
 		f := e.fixture("acme")
 		c := e.managementClient(t, "", admin.ScopeTenantsWrite, admin.ScopeAuditRead)
 		ids := map[string]string{"slug": "acme", "client_id": f.web.ClientID, "users/id": f.userID, "session_id": "x",
-			"apis/id": c.items(t, "/tenants/acme/apis")[0]["id"].(string), "connections/id": e.addConnection(t, f, "GitHub").ID}
+			"apis/id": c.items(t, "/tenants/acme/apis")[0]["id"].(string), "connections/id": e.addConnection(t, f, "GitHub").ID,
+			"roles/role": "walker", "groups/id": "walkers", "members/user": f.userID}
+		c.must(t, http.StatusCreated, http.MethodPost, "/tenants/acme/roles", map[string]any{"name": "walker"})
+		c.must(t, http.StatusCreated, http.MethodPost, "/tenants/acme/groups", map[string]any{"name": "walkers"})
 		md := string(samltest.NewIdP(t).Metadata())
 		hostile := []string{"a\x00b", "\x00", "line\nbreak\r\ttab\x07", "\xff\xfe", strings.Repeat("long", 3000)}
 		for _, r := range writeRoutes() {
@@ -55,6 +58,16 @@ func TestAPINoInputIsAServerError(t *testing.T) {
 						map[string]any{"type": "saml", "name": "x", "metadata_url": h},
 						map[string]any{"type": "saml", "name": "x", "metadata_xml": md, "attributes": map[string]string{"email": h}},
 						map[string]any{"type": "saml", "name": "x", "metadata_xml": md, "attributes": map[string]string{h: "mail"}})
+				case "POST /tenants/:slug/roles":
+					variants = append(variants, map[string]any{"name": "x", "permissions": []any{map[string]any{"audience": h, "scope": h}}},
+						map[string]any{"name": "x", "permissions": []any{map[string]any{"audience": f.api, "scope": h}}},
+						map[string]any{"name": h, "description": h})
+				case "PATCH /tenants/:slug/roles/:role":
+					variants = append(variants, map[string]any{"permissions": []any{map[string]any{"audience": h, "scope": "read:orders"}}}, map[string]any{"name": h})
+				case "POST /tenants/:slug/users/:id/roles", "POST /tenants/:slug/groups/:id/roles":
+					variants = append(variants, map[string]any{"role": h})
+				case "POST /tenants/:slug/groups/:id/members":
+					variants = append(variants, map[string]any{"user": h})
 				case "PATCH /tenants/:slug/connections/:id":
 					variants = append(variants, map[string]any{"client_id": h}, map[string]any{"domains": []string{h}})
 				}

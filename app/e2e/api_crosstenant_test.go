@@ -31,6 +31,13 @@ var validBodies = map[string]any{
 	"POST /tenants/:slug/keys/rotate":                    map[string]any{"alg": "ES256", "now": true},
 	"PUT /tenants/:slug/keys/rotation":                   map[string]any{"rotation_period": 86400},
 	"PATCH /administrators/:id":                          map[string]any{"scopes": []any{"tenants:read"}},
+	"POST /tenants/:slug/roles":                          map[string]any{"name": "walker"},
+	"PATCH /tenants/:slug/roles/:role":                   map[string]any{"description": "changed"},
+	"POST /tenants/:slug/users/:id/roles":                map[string]any{"role": "walker"},
+	"POST /tenants/:slug/groups":                         map[string]any{"name": "walkers"},
+	"PATCH /tenants/:slug/groups/:id":                    map[string]any{"description": "changed"},
+	"POST /tenants/:slug/groups/:id/members":             map[string]any{"user": "0190aaaa-0000-7000-8000-000000000001"},
+	"POST /tenants/:slug/groups/:id/roles":               map[string]any{"role": "walker"},
 	"PATCH /management-clients/:client_id":               map[string]any{"scopes": []any{"tenants:read"}},
 }
 
@@ -60,13 +67,20 @@ func snapshot(t *testing.T, c *apiClient, f *fixture) string {
 		b.WriteByte('\n')
 	}
 	base := "/tenants/" + f.slug
-	for _, p := range []string{"", "/applications?limit=200", "/apis?limit=200", "/keys", "/connections?limit=200", "/users?limit=200"} {
+	for _, p := range []string{"", "/applications?limit=200", "/apis?limit=200", "/keys", "/connections?limit=200", "/users?limit=200", "/roles?limit=200", "/groups?limit=200"} {
 		get(base + p)
 	}
 	for _, u := range c.items(t, base+"/users?limit=200") {
 		id := u["id"].(string)
 		get(base + "/users/" + id + "/sessions")
 		get(base + "/users/" + id + "/consents")
+		get(base + "/users/" + id + "/roles")
+		get(base + "/users/" + id + "/groups")
+	}
+	for _, g := range c.items(t, base+"/groups?limit=200") {
+		id := g["id"].(string)
+		get(base + "/groups/" + id + "/members")
+		get(base + "/groups/" + id + "/roles")
 	}
 	return b.String()
 }
@@ -108,7 +122,15 @@ func TestAPICrossTenantWalk(t *testing.T) {
 			adm, mc := e.principalsOf(t, f.slug)
 			ids := map[string]string{"slug": f.slug, "applications/client_id": f.web.ClientID, "apis/id": op.items(t, base+"/apis")[0]["id"].(string),
 				"users/id": f.userID, "consents/client_id": f.web.ClientID, "sessions/session_id": "no-session",
-				"connections/id": e.addConnection(t, f, "GitHub").ID, "administrators/id": adm, "management-clients/client_id": mc}
+				"connections/id": e.addConnection(t, f, "GitHub").ID, "administrators/id": adm, "management-clients/client_id": mc,
+				"members/user": f.userID}
+			// A role the user holds directly and through a group.
+			role := op.must(t, http.StatusCreated, http.MethodPost, base+"/roles", map[string]any{"name": "clerk"})
+			group := op.must(t, http.StatusCreated, http.MethodPost, base+"/groups", map[string]any{"name": "staff"})
+			ids["roles/role"], ids["groups/id"] = role["id"].(string), group["id"].(string)
+			op.must(t, http.StatusOK, http.MethodPost, base+"/users/"+f.userID+"/roles", map[string]any{"role": ids["roles/role"]})
+			op.must(t, http.StatusOK, http.MethodPost, base+"/groups/"+ids["groups/id"]+"/members", map[string]any{"user": f.userID})
+			op.must(t, http.StatusOK, http.MethodPost, base+"/groups/"+ids["groups/id"]+"/roles", map[string]any{"role": ids["roles/role"]})
 			ids["webhooks/id"], ids["deliveries/delivery"] = e.addWebhook(t, f)
 			if ss := op.items(t, base+"/users/"+f.userID+"/sessions"); len(ss) > 0 {
 				ids["sessions/session_id"] = ss[0]["id"].(string)
@@ -122,8 +144,9 @@ func TestAPICrossTenantWalk(t *testing.T) {
 		made := map[string]string{"slug": "no-such-tenant", "applications/client_id": "no-such-client", "apis/id": "0190aaaa-0000-7000-8000-000000000000",
 			"users/id": "0190aaaa-0000-7000-8000-000000000001", "consents/client_id": "no-such-client", "sessions/session_id": "00000000000000000000",
 			"connections/id": "0190aaaa-0000-7000-8000-000000000002", "administrators/id": "0190aaaa-0000-7000-8000-000000000003",
-			"management-clients/client_id": "no-such-client", "webhooks/id": "0190aaaa-0000-7000-8000-000000000004",
-			"deliveries/delivery": "0190aaaa-0000-7000-8000-000000000005"}
+			"management-clients/client_id": "no-such-client", "roles/role": "0190aaaa-0000-7000-8000-000000000004",
+			"groups/id": "0190aaaa-0000-7000-8000-000000000005", "members/user": "0190aaaa-0000-7000-8000-000000000001",
+			"webhooks/id": "0190aaaa-0000-7000-8000-000000000006", "deliveries/delivery": "0190aaaa-0000-7000-8000-000000000007"}
 		// Operators: no tenant admin reaches them.
 		opAdmin, opClient := e.principalsOf(t, "")
 		opIDs := with(made, "administrators/id", opAdmin, "management-clients/client_id", opClient)

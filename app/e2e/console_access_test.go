@@ -33,9 +33,30 @@ func (e *env) consoleIDsOf(t *testing.T, f *fixture) consoleIDs {
 		t.Fatalf("APIs of %s: %v", f.slug, err)
 	}
 	adm, mc := e.principalsOf(t, f.slug)
+	// A role the user holds directly and through a group.
+	name := "clerk"
+	role, err := svc.CreateRole(ctx, admin.RoleInput{Name: &name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gname := "staff"
+	group, err := svc.CreateGroup(ctx, admin.GroupInput{Name: &gname})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range []error{
+		func() error { _, err := svc.AddUserRole(ctx, f.userID, role.ID); return err }(),
+		func() error { _, err := svc.AddGroupMember(ctx, group.ID, f.userID); return err }(),
+		func() error { _, err := svc.AddGroupRole(ctx, group.ID, role.ID); return err }(),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	hook, delivery := e.addWebhook(t, f)
 	return consoleIDs{"hook": hook, "delivery": delivery, "slug": f.slug, "app": f.web.ClientID, "api": apis[0].ID, "user": f.userID, "session": ss[0].ID,
-		"client": f.web.ClientID, "kind": admin.KindWeb, "conn": e.addConnection(t, f, "GitHub").ID, "admin": adm, "mclient": mc}
+		"client": f.web.ClientID, "kind": admin.KindWeb, "conn": e.addConnection(t, f, "GitHub").ID, "admin": adm, "mclient": mc,
+		"role": role.ID, "group": group.ID}
 }
 
 var routeParam = regexp.MustCompile(`:[a-z]+`)
@@ -235,7 +256,7 @@ func TestConsoleRequiresSignIn(t *testing.T) {
 	e := newEnv(t, storetest.SQLiteURL(t))
 	acme := e.fixture("acme")
 	ids := consoleIDs{"slug": acme.slug, "app": acme.web.ClientID, "api": "x", "user": acme.userID, "session": "x", "client": acme.web.ClientID, "kind": "web", "conn": "x", "hook": "x", "delivery": "x",
-		"admin": "x", "mclient": "x"}
+		"admin": "x", "mclient": "x", "role": "x", "group": "x"}
 	b := e.browser()
 	routes := append(console.Routes(), console.Route{Method: http.MethodGet, Path: ""}, console.Route{Method: http.MethodGet, Path: "/"})
 	for _, r := range routes {

@@ -51,6 +51,10 @@ func (h *Handler) scopesToConsent(ctx context.Context, ar *tenants.AuthRequest) 
 	if ar.Intent != "" {
 		return tenants.ScopeSet{}, nil
 	}
+	ar, err := h.grantable(ctx, ar)
+	if err != nil {
+		return nil, err
+	}
 	if c, err := h.provider.Client(ctx, ar.ClientID); err == nil && c.Internal {
 		if t, ok := tenants.FromContext(ctx); ok && t.System {
 			return tenants.ScopeSet{}, nil
@@ -76,6 +80,19 @@ func (h *Handler) scopesToConsent(ctx context.Context, ar *tenants.AuthRequest) 
 		}
 	}
 	return needed, nil
+}
+
+// grantable returns a copy of ar with only the scopes its user may be
+// granted now (an RBAC API drops the API scopes the user's roles do not
+// hold): what the consent page asks for, shows and records.
+func (h *Handler) grantable(ctx context.Context, ar *tenants.AuthRequest) (*tenants.AuthRequest, error) {
+	scopes, err := h.provider.GrantableScopes(ctx, ar)
+	if err != nil {
+		return nil, httperr.Internal(err)
+	}
+	g := *ar
+	g.Scopes = scopes
+	return &g, nil
 }
 
 // consentRequest loads the auth request of a consent step: the browser's,
@@ -120,6 +137,9 @@ func (h *Handler) showConsent(c echo.Context) error {
 	cl, err := h.provider.Client(ctx, ar.ClientID)
 	if err != nil {
 		return httperr.Internal(err)
+	}
+	if ar, err = h.grantable(ctx, ar); err != nil {
+		return err
 	}
 	user, err := h.store.UserByID(ctx, sess.UserID)
 	if err != nil {
@@ -191,10 +211,14 @@ func (h *Handler) submitConsent(c echo.Context) error {
 	default:
 		return web.BadForm()
 	}
-	if _, err := h.store.GrantConsent(ctx, ar.UserID, ar.ClientID, requested(ar)); err != nil {
+	granted, err := h.grantable(ctx, ar)
+	if err != nil {
+		return err
+	}
+	if _, err := h.store.GrantConsent(ctx, ar.UserID, ar.ClientID, requested(granted)); err != nil {
 		return httperr.Internal(err)
 	}
-	h.auditConsent(ctx, ar, "consent.granted", "success")
+	h.auditConsent(ctx, granted, "consent.granted", "success")
 	loc, err := h.provider.Complete(ctx, ar)
 	if err != nil {
 		return err

@@ -30,6 +30,9 @@ type accessToken struct {
 	ExpiresAt time.Time
 	// Alg signs it: its API's access-token algorithm.
 	Alg jose.SignatureAlgorithm
+	// Claims are the roles and groups claims its API asks for (see
+	// accessTokenClaims); nil for none.
+	Claims map[string]any
 }
 
 // newAccessToken returns an access token of the tenant t, expiring after
@@ -94,6 +97,9 @@ func (p *Provider) signAccessToken(ctx context.Context, t *tenants.Tenant, rec *
 	claims.IssuedAt = oidc.FromTime(p.now())
 	claims.NotBefore = claims.IssuedAt
 	claims.Scopes = oidc.SpaceDelimitedArray(slices.Clone(rec.Scopes))
+	if len(rec.Claims) > 0 {
+		claims.Claims = rec.Claims
+	}
 	if authTime != nil {
 		claims.AuthTime = oidc.FromTime(*authTime)
 	}
@@ -112,7 +118,7 @@ func (p *Provider) signAccessToken(ctx context.Context, t *tenants.Tenant, rec *
 // minted: typ JWT, iss, sub, aud and azp the client, exp after the tenant's
 // ID token lifetime, iat, auth_time, nonce (code exchange only, §12.2),
 // acr, amr, at_hash of the access token (§3.1.3.6), idp for an upstream
-// login, and the user's claims for the scopes.
+// login, and the user's claims for the scopes (groups for the groups scope).
 func (p *Provider) signIDToken(ctx context.Context, t *tenants.Tenant, c *client, grant *tenants.Grant, u *tenants.User, scopes []string, nonce, accessToken string) (string, error) {
 	var err error
 	now := p.now()
@@ -129,6 +135,9 @@ func (p *Provider) signIDToken(ctx context.Context, t *tenants.Tenant, c *client
 	}
 	info := new(oidc.UserInfo)
 	fillUserinfo(info, u, scopes)
+	if err := p.fillGroups(ctx, info, u.ID, scopes); err != nil {
+		return "", err
+	}
 	if grant.IDP != "" {
 		// How the user authenticated, next to amr: the upstream connection.
 		info.AppendClaims("idp", grant.IDP)

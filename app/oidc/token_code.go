@@ -26,7 +26,9 @@ import (
 //   - a code presented by another client or with another redirect_uri is
 //     spent;
 //   - a second redemption, sequential or concurrent, fails and revokes the
-//     family the first one issued (RFC 6749 §4.1.2).
+//     family the first one issued (RFC 6749 §4.1.2);
+//   - for an RBAC API the family gets only the scopes the user's roles hold
+//     at the exchange (see rbac.go).
 func (p *Provider) exchangeCode(ctx context.Context, t *tenants.Tenant, c *client, form url.Values) (*Response, error) {
 	code := form.Get("code")
 	if code == "" {
@@ -39,6 +41,24 @@ func (p *Provider) exchangeCode(ctx context.Context, t *tenants.Tenant, c *clien
 	if !wellFormedVerifier(verifier) {
 		return nil, p.refuseCode(ctx, c, form, code)
 	}
+	// The user's roles as they are now (an RBAC API, or one that asks for
+	// roles or groups claims), read before the claim: its transaction reads
+	// nothing else. A client without such an API reads nothing more.
+	var access *userAccess
+	if readsUserAccess(c.Client) {
+		pre, err := p.store.AuthRequestByCodeHash(ctx, secret.Hash(code))
+		switch {
+		case errors.Is(err, tenants.ErrNotFound):
+			return nil, errInvalidGrant("invalid code")
+		case err != nil:
+			return nil, serverError(err)
+		}
+		if pre.UserID != "" {
+			if access, err = p.readUserAccess(ctx, c.Client, pre.UserID, pre.Audience); err != nil {
+				return nil, serverError(err)
+			}
+		}
+	}
 	grantID := tenants.NewID()
 	var fam *family
 	build := func(ar *tenants.AuthRequest, user *tenants.User) (tenants.Issue, error) {
@@ -48,8 +68,17 @@ func (p *Provider) exchangeCode(ctx context.Context, t *tenants.Tenant, c *clien
 		if ar.AuthTime == nil {
 			return tenants.Issue{}, errors.New("code issued without authentication")
 		}
+		scopes := ar.Scopes
+		var claims map[string]any
+		if readsUserAccess(c.Client) {
+			if access == nil || access.userID != user.ID || access.audience != ar.Audience {
+				return tenants.Issue{}, errAccessUnread
+			}
+			scopes, claims = access.scopes(ar.Scopes), access.claims
+		}
 		fam = p.newFamily(t, c, grantID, tenants.Authentication{UserID: user.ID, Time: *ar.AuthTime, AMR: ar.AMR, IDP: ar.IDP, ACR: ar.ACR},
-			ar.Scopes, ar.Audience, tenants.GrantAuthorizationCode)
+			scopes, ar.Audience, tenants.GrantAuthorizationCode)
+		fam.access.Claims = claims
 		return fam.issue, nil
 	}
 	match := tenants.CodeMatch{ClientID: c.ClientID, RedirectURI: form.Get("redirect_uri"), Challenge: s256(verifier)}
@@ -65,7 +94,7 @@ func (p *Provider) exchangeCode(ctx context.Context, t *tenants.Tenant, c *clien
 	case err != nil:
 		return nil, serverError(err)
 	}
-	return p.respondWithTokens(ctx, t, c, fam.grant, user, fam.access, ar.Scopes, fam.refresh, ar.Nonce)
+	return p.respondWithTokens(ctx, t, c, fam.grant, user, fam.access, fam.grant.Scopes, fam.refresh, ar.Nonce)
 }
 
 // errUserGone stops a redemption whose user was disabled since the code

@@ -69,8 +69,20 @@ func (p *Provider) exchangeDeviceCode(ctx context.Context, t *tenants.Tenant, c 
 	if err != nil || user.DisabledAt != nil || d.AuthTime == nil {
 		return nil, errInvalidGrant("the user can no longer sign in")
 	}
+	// On an RBAC API the user gets only what their roles hold now, as at
+	// the code exchange; roles and groups claims as the API asks.
+	scopes := d.Scopes
+	var claims map[string]any
+	if readsUserAccess(c.Client) {
+		access, err := p.readUserAccess(ctx, c.Client, user.ID, d.Audience)
+		if err != nil {
+			return nil, serverError(err)
+		}
+		scopes, claims = access.scopes(d.Scopes), access.claims
+	}
 	fam := p.newFamily(t, c, tenants.NewID(), tenants.Authentication{UserID: user.ID, Time: *d.AuthTime, AMR: d.AMR, IDP: d.IDP, ACR: d.ACR},
-		d.Scopes, d.Audience, tenants.GrantDeviceCode)
+		scopes, d.Audience, tenants.GrantDeviceCode)
+	fam.access.Claims = claims
 	err = p.store.RedeemDeviceAuthorization(ctx, d.ID, fam.issue)
 	if errors.Is(err, tenants.ErrConflict) {
 		// Another poll won the race, or the code expired meanwhile.
@@ -79,5 +91,5 @@ func (p *Provider) exchangeDeviceCode(ctx context.Context, t *tenants.Tenant, c 
 	if err != nil {
 		return nil, serverError(err)
 	}
-	return p.respondWithTokens(ctx, t, c, fam.grant, user, fam.access, d.Scopes, fam.refresh, "")
+	return p.respondWithTokens(ctx, t, c, fam.grant, user, fam.access, fam.grant.Scopes, fam.refresh, "")
 }

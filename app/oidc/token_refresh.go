@@ -18,7 +18,10 @@ import (
 // use returns a new refresh token and spends the old one, with a
 // compare-and-swap so that of two concurrent uses only one wins. A spent
 // token presented again means it leaked: the whole family is revoked (RFC
-// 9700 §4.14.2). The checks run in order: lookup, client, scopes.
+// 9700 §4.14.2). The checks run in order: lookup, client, scopes. For an
+// RBAC API the user's roles are read again: the new access token carries
+// the grant's scopes the user still holds, and the roles and groups
+// claims as they are now.
 func (p *Provider) exchangeRefresh(ctx context.Context, t *tenants.Tenant, c *client, form url.Values) (*Response, error) {
 	token := form.Get("refresh_token")
 	if token == "" {
@@ -68,7 +71,18 @@ func (p *Provider) exchangeRefresh(ctx context.Context, t *tenants.Tenant, c *cl
 		return nil, errInvalidGrant("the user can no longer sign in")
 	}
 
+	// Roles are evaluated again at every refresh: a role taken away is
+	// gone from this token; one given since does not widen the grant.
+	scopes, err = p.userScopes(ctx, c.Client, user.ID, scopes, grant.Audience)
+	if err != nil {
+		return nil, serverError(err)
+	}
+	claims, err := p.accessTokenClaims(ctx, c.Client, user.ID, grant.Audience)
+	if err != nil {
+		return nil, serverError(err)
+	}
 	at := p.newAccessToken(t, c, user.ID, scopes, grant.Audience, grant.ID)
+	at.Claims = claims
 	refresh := secret.Token(32)
 	issue := tenants.Issue{
 		Refresh: &tenants.RefreshToken{TokenHash: secret.Hash(refresh), GrantID: grant.ID, ClientID: c.ClientID, UserID: user.ID, ExpiresAt: grant.ExpiresAt},

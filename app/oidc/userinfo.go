@@ -93,7 +93,24 @@ func (p *Provider) UserInfo(ctx context.Context, r *http.Request) (*Response, er
 	}
 	info := new(oidc.UserInfo)
 	fillUserinfo(info, u, rec.Scopes)
+	if err := p.fillGroups(ctx, info, u.ID, rec.Scopes); err != nil {
+		return nil, serverError(err)
+	}
 	return jsonAnswer(info), nil
+}
+
+// fillGroups sets the groups claim, the names of the user's groups, when
+// scopes hold the groups scope.
+func (p *Provider) fillGroups(ctx context.Context, info *oidc.UserInfo, userID string, scopes []string) error {
+	if !slices.Contains(scopes, ScopeGroups) {
+		return nil
+	}
+	names, err := p.groupNames(ctx, userID)
+	if err != nil {
+		return err
+	}
+	info.AppendClaims(tenants.ClaimGroups, names)
+	return nil
 }
 
 // fillUserinfo sets the standard claims (OIDC Core §5.4) that scopes ask for.

@@ -12,6 +12,7 @@ const (
 	ScopeProfile       = tenants.ScopeProfile
 	ScopeEmail         = tenants.ScopeEmail
 	ScopeOfflineAccess = tenants.ScopeOfflineAccess
+	ScopeGroups        = tenants.ScopeGroups
 )
 
 // ResponseModes are the response modes Gatehouse answers authorization
@@ -22,5 +23,5 @@ var ResponseModes = []string{"query"}
 // for discovery's claims_supported.
 var supportedClaims = []string{
 	"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "at_hash", "idp",
-	"name", "given_name", "family_name", "email", "email_verified", "updated_at",
+	"name", "given_name", "family_name", "email", "email_verified", "updated_at", "groups",
 }

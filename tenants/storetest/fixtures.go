@@ -486,6 +486,7 @@ var tenantTables = []string{
 	"sessions", "auth_requests", "device_authorizations", "grants", "revoked_tokens", "refresh_tokens",
 	"connections", "external_identities", "federation_states", "saml_assertions",
 	"user_tokens", "mfa_factors", "recovery_codes", "login_steps",
+	"roles", "role_permissions", "user_groups", "group_members", "group_roles", "user_roles",
 }
 
 // countRows returns the number of rows of table whose column equals value,
@@ -598,4 +599,29 @@ func revision(t testing.TB, s *tenants.Store, id string) int64 {
 		t.Fatalf("tenant %s: %v", id, err)
 	}
 	return tn.Revision
+}
+
+func mustRole(t testing.TB, ctx context.Context, s *tenants.Store, name string, perms ...tenants.Permission) *tenants.Role {
+	t.Helper()
+	r := &tenants.Role{Name: name, Description: "Role " + name, Permissions: perms}
+	if err := s.CreateRole(ctx, r); err != nil {
+		t.Fatalf("create role %s: %v", name, err)
+	}
+	return r
+}
+
+func mustGroup(t testing.TB, ctx context.Context, s *tenants.Store, name string) *tenants.Group {
+	t.Helper()
+	g := &tenants.Group{Name: name, Description: "Group " + name}
+	if err := s.CreateGroup(ctx, g); err != nil {
+		t.Fatalf("create group %s: %v", name, err)
+	}
+	return g
+}
+
+func must(t testing.TB, what string, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
 }

@@ -31,6 +31,10 @@ const (
 	// recovery code of this hash.
 	sharedCredentialID = "Y3JlZGVudGlhbC0x"
 	sharedRecoveryHash = "recovery-code-1"
+	// Every world has a role and a group of these names: its user holds
+	// the role directly and through the group.
+	sharedRoleName  = "admin"
+	sharedGroupName = "staff"
 )
 
 // world is one tenant with a row of every kind, as the suite wrote them.
@@ -80,6 +84,8 @@ type world struct {
 	approvedDevice *tenants.DeviceAuthorization // approved by user, not redeemed
 	webhook        *tenants.WebhookEndpoint     // subscribed to every event
 	delivery       *tenants.WebhookDelivery     // of audit, to webhook
+	role           *tenants.Role                // named sharedRoleName: write on api; user's, group's
+	group          *tenants.Group               // named sharedGroupName: user is a member
 }
 
 func (w *world) privateEmail() string    { return w.private + "@example.com" }
@@ -161,6 +167,13 @@ func seedWorld(t testing.TB, s *tenants.Store, prefix string) *world {
 		t.Fatalf("rotate signing key: %v", err)
 	}
 	w.webhook = mustWebhook(t, ctx, s, tenants.WebhookAllEvents)
+	w.role = mustRole(t, ctx, s, sharedRoleName, tenants.Permission{Audience: sharedAudience, Scope: "write"})
+	mustRole(t, ctx, s, "role-"+w.private, tenants.Permission{Audience: sharedAudience, Scope: "read"})
+	w.group = mustGroup(t, ctx, s, sharedGroupName)
+	mustGroup(t, ctx, s, "group-"+w.private)
+	must(t, "add user role", s.AddUserRole(ctx, w.user.ID, w.role.ID))
+	must(t, "add group member", s.AddGroupMember(ctx, w.group.ID, w.user.ID))
+	must(t, "add group role", s.AddGroupRole(ctx, w.group.ID, w.role.ID))
 	w.audit = mustAudit(t, ctx, s, &tenants.AuditEvent{Action: "client.created", ActorID: "operator", TargetType: "client", TargetID: sharedClientID})
 	w.delivery = mustDelivery(t, ctx, s, w.webhook.ID, w.audit.ID)
 	return w
@@ -262,6 +275,25 @@ func (w *world) snapshot(t testing.TB, s *tenants.Store) snapshot {
 	hook, err := s.WebhookByID(ctx, w.webhook.ID)
 	add("webhook", hook, err)
 	add("webhook delivery rows", sqlRows(t, s, "SELECT * FROM webhook_deliveries WHERE tenant_id = ? ORDER BY id", w.tenant.ID), nil)
+	roles, err := s.ListRoles(ctx)
+	add("roles", roles, err)
+	groups, err := s.ListGroups(ctx)
+	add("groups", groups, err)
+	for _, g := range groups {
+		ms, err := s.ListGroupMembers(ctx, g.ID)
+		add("members of "+g.Name, ms, err)
+		rs, err := s.GroupRoles(ctx, g.ID)
+		add("roles of "+g.Name, rs, err)
+	}
+	for _, u := range users {
+		eff, err := s.EffectiveRoles(ctx, u.ID)
+		add("effective roles of "+u.Email, eff, err)
+	}
+	for _, table := range []string{"role_permissions", "user_roles", "group_members", "group_roles"} {
+		add(table+" rows", sqlRows(t, s, "SELECT * FROM "+table+" WHERE tenant_id = ? ORDER BY created_at, "+map[string]string{
+			"role_permissions": "role_id, api_id, scope", "user_roles": "user_id, role_id",
+			"group_members": "group_id, user_id", "group_roles": "group_id, role_id"}[table], w.tenant.ID), nil)
+	}
 	return snap
 }
 
@@ -585,6 +617,63 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 			return errors.Join(err, none(int(n)))
 		}, nil},
 		{"LoginStepByID", func(ctx context.Context) error { _, err := s.LoginStepByID(ctx, a.step.ID); return err }, tenants.ErrNotFound},
+		{"RoleByID", func(ctx context.Context) error { _, err := s.RoleByID(ctx, a.role.ID); return err }, tenants.ErrNotFound},
+		{"RoleByName/shared name", func(ctx context.Context) error {
+			r, err := s.RoleByName(ctx, sharedRoleName)
+			if err != nil {
+				return err
+			}
+			return notMine(ctx, r.TenantID)
+		}, nil},
+		{"RoleByName/private name", func(ctx context.Context) error { _, err := s.RoleByName(ctx, "role-"+a.private); return err }, tenants.ErrNotFound},
+		{"ListRoles", func(ctx context.Context) error {
+			rs, err := s.ListRoles(ctx)
+			for _, r := range rs {
+				err = errors.Join(err, notMine(ctx, r.TenantID))
+				for _, p := range r.Permissions {
+					if p.Audience != sharedAudience {
+						err = errors.Join(err, errVisible)
+					}
+				}
+			}
+			return err
+		}, nil},
+		{"GroupByID", func(ctx context.Context) error { _, err := s.GroupByID(ctx, a.group.ID); return err }, tenants.ErrNotFound},
+		{"GroupByName/shared name", func(ctx context.Context) error {
+			g, err := s.GroupByName(ctx, sharedGroupName)
+			if err != nil {
+				return err
+			}
+			return notMine(ctx, g.TenantID)
+		}, nil},
+		{"GroupByName/private name", func(ctx context.Context) error { _, err := s.GroupByName(ctx, "group-"+a.private); return err }, tenants.ErrNotFound},
+		{"ListGroups", func(ctx context.Context) error {
+			gs, err := s.ListGroups(ctx)
+			for _, g := range gs {
+				err = errors.Join(err, notMine(ctx, g.TenantID))
+			}
+			return err
+		}, nil},
+		{"ListGroupMembers", func(ctx context.Context) error {
+			us, err := s.ListGroupMembers(ctx, a.group.ID)
+			return errors.Join(err, none(len(us)))
+		}, nil},
+		{"GroupRoles", func(ctx context.Context) error {
+			rs, err := s.GroupRoles(ctx, a.group.ID)
+			return errors.Join(err, none(len(rs)))
+		}, nil},
+		{"EffectiveRoles", func(ctx context.Context) error {
+			rs, err := s.EffectiveRoles(ctx, a.user.ID)
+			return errors.Join(err, none(len(rs)))
+		}, nil},
+		{"UserGroups", func(ctx context.Context) error {
+			gs, err := s.UserGroups(ctx, a.user.ID)
+			return errors.Join(err, none(len(gs)))
+		}, nil},
+		{"UserPermissions", func(ctx context.Context) error {
+			ps, err := s.UserPermissions(ctx, a.user.ID, sharedAudience)
+			return errors.Join(err, none(len(ps)))
+		}, nil},
 
 		// Updates, revocations, deletions and compare-and-swaps of a's rows.
 		{"RecordLogin", func(ctx context.Context) error {
@@ -766,6 +855,47 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		{"RedeemDeviceAuthorization", func(ctx context.Context) error {
 			return s.RedeemDeviceAuthorization(ctx, a.approvedDevice.ID, newIssue(s, sharedClientID, b.user.ID))
 		}, tenants.ErrConflict},
+		{"UpdateRole", func(ctx context.Context) error {
+			return s.UpdateRole(ctx, &tenants.Role{ID: a.role.ID, Name: "hijack"})
+		}, tenants.ErrNotFound},
+		{"UpdateRole/permission on the other tenant's API", func(ctx context.Context) error {
+			r := *b.role
+			r.Permissions = []tenants.Permission{{Audience: a.privateAudience(), Scope: "read"}}
+			var ve *tenants.ValidationError
+			if err := s.UpdateRole(ctx, &r); !errors.As(err, &ve) {
+				return fmt.Errorf("want a validation error, got %w", err)
+			}
+			return nil
+		}, nil},
+		{"DeleteRole", func(ctx context.Context) error { return s.DeleteRole(ctx, a.role.ID) }, tenants.ErrNotFound},
+		{"UpdateGroup", func(ctx context.Context) error {
+			return s.UpdateGroup(ctx, &tenants.Group{ID: a.group.ID, Name: "hijack"})
+		}, tenants.ErrNotFound},
+		{"DeleteGroup", func(ctx context.Context) error { return s.DeleteGroup(ctx, a.group.ID) }, tenants.ErrNotFound},
+		{"RemoveUserRole", func(ctx context.Context) error { return s.RemoveUserRole(ctx, a.user.ID, a.role.ID) }, tenants.ErrNotFound},
+		{"RemoveGroupMember", func(ctx context.Context) error { return s.RemoveGroupMember(ctx, a.group.ID, a.user.ID) }, tenants.ErrNotFound},
+		{"RemoveGroupRole", func(ctx context.Context) error { return s.RemoveGroupRole(ctx, a.group.ID, a.role.ID) }, tenants.ErrNotFound},
+		// Links between a row of b and a row of a are refused.
+		{"AddUserRole/role of the other tenant", func(ctx context.Context) error { return s.AddUserRole(ctx, b.user.ID, a.role.ID) }, tenants.ErrNotFound},
+		{"AddUserRole/user of the other tenant", func(ctx context.Context) error { return s.AddUserRole(ctx, a.user.ID, b.role.ID) }, tenants.ErrNotFound},
+		{"AddGroupMember/group of the other tenant", func(ctx context.Context) error { return s.AddGroupMember(ctx, a.group.ID, b.user.ID) }, tenants.ErrNotFound},
+		{"AddGroupMember/user of the other tenant", func(ctx context.Context) error { return s.AddGroupMember(ctx, b.group.ID, a.user.ID) }, tenants.ErrNotFound},
+		{"AddGroupRole/group of the other tenant", func(ctx context.Context) error { return s.AddGroupRole(ctx, a.group.ID, b.role.ID) }, tenants.ErrNotFound},
+		{"AddGroupRole/role of the other tenant", func(ctx context.Context) error { return s.AddGroupRole(ctx, b.group.ID, a.role.ID) }, tenants.ErrNotFound},
+		{"CreateRole/permission on the other tenant's API", func(ctx context.Context) error {
+			var ve *tenants.ValidationError
+			err := s.CreateRole(ctx, &tenants.Role{Name: "r-" + suffix(), Permissions: []tenants.Permission{{Audience: a.privateAudience(), Scope: "read"}}})
+			if !errors.As(err, &ve) {
+				return fmt.Errorf("want a validation error, got %w", err)
+			}
+			return nil
+		}, nil},
+		{"CreateRole/taken id", func(ctx context.Context) error {
+			return s.CreateRole(ctx, &tenants.Role{ID: a.role.ID, Name: "r-" + suffix()})
+		}, tenants.ErrAlreadyExists},
+		{"CreateGroup/taken id", func(ctx context.Context) error {
+			return s.CreateGroup(ctx, &tenants.Group{ID: a.group.ID, Name: "g-" + suffix()})
+		}, tenants.ErrAlreadyExists},
 
 		// Writes that name a's rows: a client of another tenant cannot be
 		// used, an id already taken cannot be overwritten.
@@ -971,6 +1101,26 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		{"UseRecoveryCode/shared code", func(ctx context.Context) error {
 			return s.UseRecoveryCode(ctx, b.user.ID, sharedRecoveryHash)
 		}, nil},
+		{"CreateRole/private name", func(ctx context.Context) error {
+			return s.CreateRole(ctx, &tenants.Role{Name: "role-" + a.private, Permissions: []tenants.Permission{{Audience: sharedAudience, Scope: "read"}}})
+		}, nil},
+		{"CreateGroup/private name", func(ctx context.Context) error {
+			return s.CreateGroup(ctx, &tenants.Group{Name: "group-" + a.private})
+		}, nil},
+		{"UpdateRole/own role", func(ctx context.Context) error {
+			return s.UpdateRole(ctx, &tenants.Role{ID: b.role.ID, Name: sharedRoleName, Permissions: []tenants.Permission{{Audience: sharedAudience, Scope: "read"}}})
+		}, nil},
+		{"UpdateGroup/own group", func(ctx context.Context) error {
+			return s.UpdateGroup(ctx, &tenants.Group{ID: b.group.ID, Name: sharedGroupName, Description: "renamed"})
+		}, nil},
+		{"AddUserRole/own", func(ctx context.Context) error { return s.AddUserRole(ctx, b.user.ID, b.role.ID) }, nil},
+		{"AddGroupMember/own", func(ctx context.Context) error { return s.AddGroupMember(ctx, b.group.ID, b.user.ID) }, nil},
+		{"AddGroupRole/own", func(ctx context.Context) error { return s.AddGroupRole(ctx, b.group.ID, b.role.ID) }, nil},
+		{"RemoveUserRole/own", func(ctx context.Context) error { return s.RemoveUserRole(ctx, b.user.ID, b.role.ID) }, nil},
+		{"RemoveGroupRole/own", func(ctx context.Context) error { return s.RemoveGroupRole(ctx, b.group.ID, b.role.ID) }, nil},
+		{"RemoveGroupMember/own", func(ctx context.Context) error { return s.RemoveGroupMember(ctx, b.group.ID, b.user.ID) }, nil},
+		{"DeleteRole/own role", func(ctx context.Context) error { return s.DeleteRole(ctx, b.role.ID) }, nil},
+		{"DeleteGroup/own group", func(ctx context.Context) error { return s.DeleteGroup(ctx, b.group.ID) }, nil},
 		{"CreateLoginStep/new id", func(ctx context.Context) error {
 			return s.CreateLoginStep(ctx, newLoginStep(s, b.user.ID, b.authed.ID, time.Hour))
 		}, nil},

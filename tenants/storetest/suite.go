@@ -122,6 +122,9 @@ func Run(t *testing.T, open func(t *testing.T) *tenants.Store) {
 		{name: "WebhookEnqueue", run: testWebhookEnqueue},
 		{name: "WebhookClaims", own: true, run: testWebhookClaims},
 		{name: "ACR", run: testACR},
+		{name: "Roles", run: testRoles},
+		{name: "EffectiveRoles", run: testEffectiveRoles},
+		{name: "Groups", run: testGroups},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
