@@ -99,7 +99,7 @@ func (s *Store) DeleteClient(ctx context.Context, clientID string) error {
 // deleteClientRows deletes, in tx, the client of tenant tid with clientID
 // and everything of it; ErrNotFound if there is no such client.
 func (s *Store) deleteClientRows(tx *gorm.DB, tid, clientID string) error {
-	for _, table := range []string{"refresh_tokens", "revoked_tokens", "grants", "auth_requests", "consents", "client_grants"} {
+	for _, table := range []string{"refresh_tokens", "revoked_tokens", "client_assertions", "grants", "auth_requests", "consents", "client_grants"} {
 		if err := tx.Exec("DELETE FROM "+table+" WHERE tenant_id = ? AND client_id = ?", tid, clientID).Error; err != nil {
 			return err
 		}
@@ -126,7 +126,8 @@ func (s *Store) ClientGrants(ctx context.Context, clientID string) ([]ClientGran
 }
 
 // UpdateClient saves a client's name, redirect URIs, post-logout redirect
-// URIs and grant types.
+// URIs, grant types, ID token algorithm, assertion keys and (between the
+// two secret methods) authentication method.
 func (s *Store) UpdateClient(ctx context.Context, c *Client) error {
 	tid, err := tenantID(ctx)
 	if err != nil {
@@ -136,7 +137,7 @@ func (s *Store) UpdateClient(ctx context.Context, c *Client) error {
 	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
 		res := tx.Table("clients").Where("tenant_id = ? AND client_id = ?", tid, c.ClientID).Updates(map[string]any{
 			"name": c.Name, "redirect_uris": c.RedirectURIs, "post_logout_redirect_uris": c.PostLogoutRedirectURIs,
-			"grant_types": c.GrantTypes, "id_token_signed_response_alg": c.IDTokenSignedResponseAlg,
+			"grant_types": c.GrantTypes, "id_token_signed_response_alg": c.IDTokenSignedResponseAlg, "jwks": c.JWKS, "jwks_uri": c.JWKSURI,
 			"token_endpoint_auth_method": switchSecretMethod(c.TokenEndpointAuthMethod), "updated_at": now,
 		})
 		if res.Error != nil {
@@ -201,4 +202,15 @@ func (s *Store) CountClients(ctx context.Context) (int64, error) {
 	}
 	var n int64
 	return n, mapErr(q.Where("internal = ?", false).Count(&n).Error)
+}
+
+// UseClientAssertion records the jti of an assertion that authenticated the
+// client with clientID, until expiresAt; ErrAlreadyExists if it was used
+// before (a replay), ErrNotFound if there is no such client.
+func (s *Store) UseClientAssertion(ctx context.Context, clientID, jti string, expiresAt time.Time) error {
+	tid, err := tenantID(ctx)
+	if err != nil {
+		return err
+	}
+	return mapErr(s.db.WithContext(ctx).Create(&ClientAssertion{TenantID: tid, ClientID: clientID, JTI: jti, ExpiresAt: expiresAt.UTC()}).Error)
 }

@@ -135,6 +135,6 @@ func (s *Store) DeleteTenant(ctx context.Context) error {
 var tenantTables = []string{
 	"saml_assertions", "federation_states", "external_identities",
 	"user_tokens", "mfa_factors", "recovery_codes", "login_steps",
-	"refresh_tokens", "revoked_tokens", "grants", "auth_requests", "sessions",
+	"refresh_tokens", "revoked_tokens", "client_assertions", "grants", "auth_requests", "sessions",
 	"consents", "client_grants", "api_scopes", "apis", "clients", "users", "connections", "signing_keys",
 }

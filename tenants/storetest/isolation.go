@@ -759,6 +759,9 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		{"RecordSAMLAssertion/connection of the other tenant", func(ctx context.Context) error {
 			return s.RecordSAMLAssertion(ctx, a.connection.ID, "_"+suffix(), exp)
 		}, tenants.ErrNotFound},
+		{"UseClientAssertion/client of the other tenant", func(ctx context.Context) error {
+			return s.UseClientAssertion(ctx, a.privateClientID(), "jti-"+suffix(), exp)
+		}, tenants.ErrNotFound},
 		{"CreateUserToken/user of the other tenant", func(ctx context.Context) error {
 			return s.CreateUserToken(ctx, newUserToken(s, a.user.ID, tenants.TokenResetPassword, time.Hour))
 		}, tenants.ErrNotFound},
@@ -866,6 +869,9 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		}, nil},
 		{"RecordSAMLAssertion/private assertion id", func(ctx context.Context) error {
 			return s.RecordSAMLAssertion(ctx, b.connection.ID, a.privateAssertionID(), exp)
+		}, nil},
+		{"UseClientAssertion/shared client", func(ctx context.Context) error {
+			return s.UseClientAssertion(ctx, sharedClientID, sharedAssertionID, exp)
 		}, nil},
 		{"DeleteExternalIdentity/own identity", func(ctx context.Context) error {
 			return s.DeleteExternalIdentity(ctx, b.user.ID, b.identity.ID)

@@ -98,6 +98,8 @@ func Run(t *testing.T, open func(t *testing.T) *tenants.Store) {
 		{name: "UseFederationStateConcurrently", run: testUseFederationStateConcurrently},
 		{name: "SAMLAssertions", run: testSAMLAssertions},
 		{name: "RecordSAMLAssertionConcurrently", run: testRecordSAMLAssertionConcurrently},
+		{name: "ClientAssertions", run: testClientAssertions},
+		{name: "UseClientAssertionConcurrently", run: testUseClientAssertionConcurrently},
 		{name: "FederatedLogin", run: testFederatedLogin},
 		{name: "UserTokens", own: true, run: testUserTokens},
 		{name: "UseUserTokenConcurrently", run: testUseUserTokenConcurrently},
