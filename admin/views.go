@@ -89,7 +89,10 @@ type Client struct {
 	PostLogoutRedirectURIs   []string      `json:"post_logout_redirect_uris"`
 	APIGrants                []ClientGrant `json:"api_grants"`
 	IDTokenSignedResponseAlg string        `json:"id_token_signed_response_alg"`
-	ClientIDIssuedAt         int64         `json:"client_id_issued_at"`
+	// JWKS or JWKSURI: a private_key_jwt application's public keys.
+	JWKS             json.RawMessage `json:"jwks,omitempty"`
+	JWKSURI          string          `json:"jwks_uri,omitempty"`
+	ClientIDIssuedAt int64           `json:"client_id_issued_at"`
 }
 
 func clientView(c *tenants.Client, grants []tenants.ClientGrant, audiences map[string]string) *Client {
@@ -109,7 +112,11 @@ func clientView(c *tenants.Client, grants []tenants.ClientGrant, audiences map[s
 	if c.AllowsGrant(tenants.GrantAuthorizationCode) {
 		v.ResponseTypes = []string{"code"}
 	}
-	if !c.Public() {
+	if c.JWKS != "" {
+		v.JWKS = json.RawMessage(c.JWKS)
+	}
+	v.JWKSURI = c.JWKSURI
+	if tenants.SecretMethod(c.TokenEndpointAuthMethod) {
 		zero := int64(0)
 		v.ClientSecretExpiresAt = &zero
 	}

@@ -136,10 +136,11 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	}
 	s.cache = cache.New(deps.Store, cache.Config{Poll: cfg.CachePoll, Tenants: cfg.CacheTenants, Clients: cfg.CacheClients})
 	s.keys = keyring.New(deps.Store, box, keyring.Config{CacheSize: cfg.KeyCacheSize})
-	s.fed = federation.New(federation.Config{Factories: Connectors(), Upstream: upstream.New(cfg.UpstreamAllowHosts, deps.Upstream)}, deps.Store, box)
+	up := upstream.New(cfg.UpstreamAllowHosts, deps.Upstream)
+	s.fed = federation.New(federation.Config{Factories: Connectors(), Upstream: up}, deps.Store, box)
 	s.consoleSecret = admin.ConsoleSecret(box)
 
-	s.provider, err = oidc.New(deps.Store, s.cache, s.keys)
+	s.provider, err = oidc.New(deps.Store, s.cache, s.keys, up)
 	if err != nil {
 		return nil, fmt.Errorf("build OpenID provider: %w", err)
 	}
