@@ -2,10 +2,10 @@ package cli_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
