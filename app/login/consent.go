@@ -110,7 +110,7 @@ func (h *Handler) showConsent(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		return web.Redirect(c, loc)
+		return web.Deliver(c, web.Meta(t, "Continue"), loc)
 	}
 	cl, err := h.provider.Client(ctx, ar.ClientID)
 	if err != nil {
@@ -185,7 +185,7 @@ func (h *Handler) submitConsent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return web.Redirect(c, loc)
+	return web.Deliver(c, web.Meta(t, "Continue"), loc)
 }
 
 // auditConsent records the user's answer to a consent page, with the

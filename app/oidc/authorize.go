@@ -76,13 +76,19 @@ func (p *Provider) Authorize(ctx context.Context, form url.Values, browserHash s
 		return nil, badRequestPage("The redirect_uri is not registered for this application.")
 	}
 
+	// Errors go back the way the client asked for answers, once that is
+	// a mode Gatehouse has (an unknown one is an error in the query).
+	responseMode := form.Get("response_mode")
+	formPost := responseMode == ResponseModeFormPost && len(form["response_mode"]) == 1
+	back := httperr.Redirect{URI: redirectURI, Issuer: t.Issuer, FormPost: formPost}
 	state := form.Get("state")
 	if len(state) > maxState {
 		// Not echoed: the client never sent a state this long.
-		return nil, httperr.OAuth(httperr.InvalidRequest, "state is too long").RedirectTo(httperr.Redirect{URI: redirectURI, Issuer: t.Issuer})
+		return nil, httperr.OAuth(httperr.InvalidRequest, "state is too long").RedirectTo(back)
 	}
+	back.State = state
 	fail := func(code, format string, args ...any) error {
-		return httperr.OAuth(code, format, args...).RedirectTo(httperr.Redirect{URI: redirectURI, State: state, Issuer: t.Issuer})
+		return httperr.OAuth(code, format, args...).RedirectTo(back)
 	}
 	for k, vs := range form {
 		if len(vs) > 1 && k != "resource" && k != "audience" {
@@ -105,10 +111,8 @@ func (p *Provider) Authorize(ctx context.Context, form url.Values, browserHash s
 	if !c.AllowsGrant(tenants.GrantAuthorizationCode) || !t.AllowsGrant(tenants.GrantAuthorizationCode) {
 		return nil, fail(httperr.UnauthorizedClient, "this application may not use the authorization code flow")
 	}
-	switch rm := form.Get("response_mode"); rm {
-	case "", "query":
-	default:
-		return nil, fail(httperr.InvalidRequest, "response_mode %q is not supported", rm)
+	if responseMode != "" && !slices.Contains(ResponseModes, responseMode) {
+		return nil, fail(httperr.InvalidRequest, "response_mode %q is not supported", responseMode)
 	}
 
 	// PKCE (RFC 7636) with S256, for every client.
@@ -126,7 +130,7 @@ func (p *Provider) Authorize(ctx context.Context, form url.Values, browserHash s
 	if err != nil {
 		var e *httperr.Error
 		if errors.As(err, &e) {
-			return nil, e.RedirectTo(httperr.Redirect{URI: redirectURI, State: state, Issuer: t.Issuer})
+			return nil, e.RedirectTo(back)
 		}
 		return nil, httperr.Internal(err)
 	}
@@ -186,7 +190,7 @@ func (p *Provider) Authorize(ctx context.Context, form url.Values, browserHash s
 		Nonce:               nonce,
 		Scopes:              scopes,
 		Audience:            audience,
-		ResponseMode:        form.Get("response_mode"),
+		ResponseMode:        responseMode,
 		CodeChallenge:       challenge,
 		CodeChallengeMethod: method,
 		Prompt:              prompt,
