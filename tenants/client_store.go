@@ -99,7 +99,7 @@ func (s *Store) DeleteClient(ctx context.Context, clientID string) error {
 // deleteClientRows deletes, in tx, the client of tenant tid with clientID
 // and everything of it; ErrNotFound if there is no such client.
 func (s *Store) deleteClientRows(tx *gorm.DB, tid, clientID string) error {
-	for _, table := range []string{"refresh_tokens", "revoked_tokens", "client_assertions", "grants", "auth_requests", "consents", "client_grants"} {
+	for _, table := range []string{"refresh_tokens", "revoked_tokens", "client_assertions", "pushed_requests", "grants", "auth_requests", "consents", "client_grants"} {
 		if err := tx.Exec("DELETE FROM "+table+" WHERE tenant_id = ? AND client_id = ?", tid, clientID).Error; err != nil {
 			return err
 		}
@@ -138,7 +138,8 @@ func (s *Store) UpdateClient(ctx context.Context, c *Client) error {
 		res := tx.Table("clients").Where("tenant_id = ? AND client_id = ?", tid, c.ClientID).Updates(map[string]any{
 			"name": c.Name, "redirect_uris": c.RedirectURIs, "post_logout_redirect_uris": c.PostLogoutRedirectURIs,
 			"grant_types": c.GrantTypes, "id_token_signed_response_alg": c.IDTokenSignedResponseAlg, "jwks": c.JWKS, "jwks_uri": c.JWKSURI,
-			"token_endpoint_auth_method": switchSecretMethod(c.TokenEndpointAuthMethod), "updated_at": now,
+			"require_pushed_authorization_requests": c.RequirePushedAuthorizationRequests,
+			"token_endpoint_auth_method":            switchSecretMethod(c.TokenEndpointAuthMethod), "updated_at": now,
 		})
 		if res.Error != nil {
 			return res.Error
@@ -213,4 +214,42 @@ func (s *Store) UseClientAssertion(ctx context.Context, clientID, jti string, ex
 		return err
 	}
 	return mapErr(s.db.WithContext(ctx).Create(&ClientAssertion{TenantID: tid, ClientID: clientID, JTI: jti, ExpiresAt: expiresAt.UTC()}).Error)
+}
+
+// CreatePushedRequest stores an authorization request pushed by its
+// client (RFC 9126); ErrNotFound if the client is not the tenant's.
+func (s *Store) CreatePushedRequest(ctx context.Context, r *PushedRequest) error {
+	tid, err := tenantID(ctx)
+	if err != nil {
+		return err
+	}
+	r.TenantID, r.CreatedAt, r.ExpiresAt = tid, s.now(), r.ExpiresAt.UTC()
+	return mapErr(s.db.WithContext(ctx).Create(r).Error)
+}
+
+// UsePushedRequest marks the pushed request id of the client with clientID
+// used and returns it: once, before it expires; ErrNotFound otherwise
+// (unknown, another client's or tenant's, expired, or used already).
+func (s *Store) UsePushedRequest(ctx context.Context, id, clientID string) (*PushedRequest, error) {
+	tid, err := tenantID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var r PushedRequest
+	err = s.tx(ctx, func(tx *gorm.DB) error {
+		res := tx.Exec("UPDATE pushed_requests SET used_at = ? WHERE tenant_id = ? AND id = ? AND client_id = ? AND used_at IS NULL AND expires_at > ?",
+			now, tid, id, clientID, now)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		return first(tx.Where("tenant_id = ? AND id = ?", tid, id), &r)
+	})
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return &r, nil
 }

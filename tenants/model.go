@@ -47,6 +47,9 @@ type Tenant struct {
 	// KeyRotationSeconds is how often the tenant's signing keys rotate on
 	// their own (0: only when an admin rotates them).
 	KeyRotationSeconds int64 `gorm:"column:key_rotation_period"`
+	// RequirePushedAuthorizationRequests makes /authorize refuse every
+	// client's requests unless pushed first (RFC 9126 §6).
+	RequirePushedAuthorizationRequests bool `gorm:"column:require_pushed_authorization_requests"`
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -190,6 +193,9 @@ type Client struct {
 	// §2); exactly one is set for such a client, neither for another.
 	JWKS    string `gorm:"column:jwks"`
 	JWKSURI string `gorm:"column:jwks_uri"`
+	// RequirePushedAuthorizationRequests makes /authorize refuse the
+	// client's requests unless pushed first (RFC 9126 §6).
+	RequirePushedAuthorizationRequests bool `gorm:"column:require_pushed_authorization_requests"`
 	// Internal marks a client Gatehouse made for itself (the console's
 	// "Try it" client): not listed, not editable.
 	Internal  bool
@@ -421,6 +427,25 @@ type Grant struct {
 	ExpiresAt     time.Time
 	RevokedAt     *time.Time
 	RevokedReason string
+}
+
+// PushedRequest is an authorization request a client pushed (RFC 9126):
+// ID is the SHA-256 of the random part of its request_uri, Params its
+// parameters as JSON. It is used once, before ExpiresAt.
+type PushedRequest struct {
+	ID        string `gorm:"primaryKey"`
+	TenantID  string
+	ClientID  string
+	Params    string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+}
+
+// RequiresPushedRequests reports whether the client's authorization
+// requests must be pushed first, by its own setting or its tenant's.
+func (c *Client) RequiresPushedRequests(t *Tenant) bool {
+	return c.RequirePushedAuthorizationRequests || t.RequirePushedAuthorizationRequests
 }
 
 // ClientAssertion is the jti of a client assertion (RFC 7523) that was

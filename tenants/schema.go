@@ -16,7 +16,7 @@ import (
 func schemaModels() []any {
 	return []any{
 		&Tenant{}, &User{}, &Client{}, &API{}, &Scope{}, &ClientGrant{}, &Consent{},
-		&Session{}, &AuthRequest{}, &Grant{}, &RevokedToken{}, &ClientAssertion{}, &RefreshToken{}, &SigningKey{}, &Deployment{},
+		&Session{}, &AuthRequest{}, &Grant{}, &RevokedToken{}, &ClientAssertion{}, &PushedRequest{}, &RefreshToken{}, &SigningKey{}, &Deployment{},
 		&AdminRole{}, &AdminUserScope{}, &ConsoleSession{}, &SetupToken{}, &AuditEvent{}, &Connection{}, &ExternalIdentity{}, &FederationState{}, &SAMLAssertion{}, &UserToken{}, &MFAFactor{}, &RecoveryCode{}, &LoginStep{}, &Throttle{}, &OutboxMessage{},
 	}
 }

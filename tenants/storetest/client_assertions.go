@@ -79,3 +79,64 @@ func testUseClientAssertionConcurrently(t *testing.T, s *tenants.Store) {
 		t.Errorf("%d of %d uses were accepted, want exactly 1", wins, n)
 	}
 }
+
+// testPushedRequests checks that a pushed authorization request is used
+// once, by its client, in its tenant, before it expires.
+func testPushedRequests(t *testing.T, s *tenants.Store) {
+	ctx, _ := newTenant(t, s, "par")
+	otherCtx, _ := newTenant(t, s, "par-other")
+	mustClient(t, ctx, s, "app")
+	mustClient(t, ctx, s, "app-2")
+	mustClient(t, otherCtx, s, "app")
+	push := func(ctx context.Context, id, clientID string, ttl time.Duration) {
+		t.Helper()
+		if err := s.CreatePushedRequest(ctx, &tenants.PushedRequest{ID: id, ClientID: clientID, Params: `{"state":["x"]}`, ExpiresAt: s.Now().Add(ttl)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	push(ctx, "r1", "app", time.Minute)
+	push(ctx, "r2", "app", -time.Second)
+	push(otherCtx, "r3", "app", time.Minute)
+	if err := s.CreatePushedRequest(ctx, &tenants.PushedRequest{ID: "r4", ClientID: "nobody", Params: "{}", ExpiresAt: s.Now().Add(time.Minute)}); !errors.Is(err, tenants.ErrNotFound) {
+		t.Errorf("push for an unknown client: %v", err)
+	}
+	for _, tc := range []struct {
+		name     string
+		ctx      context.Context
+		id, cid  string
+		wantErr  error
+		wantBody string
+	}{
+		{"another client's", ctx, "r1", "app-2", tenants.ErrNotFound, ""},
+		{"another tenant's", ctx, "r3", "app", tenants.ErrNotFound, ""},
+		{"first use", ctx, "r1", "app", nil, `{"state":["x"]}`},
+		{"second use", ctx, "r1", "app", tenants.ErrNotFound, ""},
+		{"expired", ctx, "r2", "app", tenants.ErrNotFound, ""},
+		{"unknown", ctx, "nope", "app", tenants.ErrNotFound, ""},
+		{"in its tenant", otherCtx, "r3", "app", nil, `{"state":["x"]}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := s.UsePushedRequest(tc.ctx, tc.id, tc.cid)
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tc.wantErr)
+			}
+			if err == nil && (r.Params != tc.wantBody || r.UsedAt == nil) {
+				t.Fatalf("got %+v", r)
+			}
+		})
+	}
+	// Many uses at once: exactly one wins.
+	push(ctx, "race", "app", time.Minute)
+	wins := 0
+	for i, err := range race(10, func(int) error { _, err := s.UsePushedRequest(ctx, "race", "app"); return err }) {
+		switch {
+		case err == nil:
+			wins++
+		case !errors.Is(err, tenants.ErrNotFound):
+			t.Errorf("use %d: %v", i, err)
+		}
+	}
+	if wins != 1 {
+		t.Errorf("%d uses won, want 1", wins)
+	}
+}

@@ -100,6 +100,7 @@ func Run(t *testing.T, open func(t *testing.T) *tenants.Store) {
 		{name: "RecordSAMLAssertionConcurrently", run: testRecordSAMLAssertionConcurrently},
 		{name: "ClientAssertions", run: testClientAssertions},
 		{name: "UseClientAssertionConcurrently", run: testUseClientAssertionConcurrently},
+		{name: "PushedRequests", run: testPushedRequests},
 		{name: "FederatedLogin", run: testFederatedLogin},
 		{name: "UserTokens", own: true, run: testUserTokens},
 		{name: "UseUserTokenConcurrently", run: testUseUserTokenConcurrently},
