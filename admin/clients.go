@@ -52,6 +52,9 @@ type CreateClientInput struct {
 	// application's assertions: exactly one of them, for that method only.
 	JWKS    string
 	JWKSURI string
+	// RequirePushedAuthorizationRequests makes /authorize refuse the
+	// application's requests unless pushed first (RFC 9126).
+	RequirePushedAuthorizationRequests bool
 }
 
 // CreateClient registers an application. The returned view carries the
@@ -74,7 +77,7 @@ func (s *Service) CreateClient(ctx context.Context, in CreateClientInput) (*Clie
 			return nil, tenants.Invalid("grant_types", "this tenant allows none of the grant types a %s application uses", kind)
 		}
 	}
-	c := &tenants.Client{ClientID: secret.Token(16)}
+	c := &tenants.Client{ClientID: secret.Token(16), RequirePushedAuthorizationRequests: in.RequirePushedAuthorizationRequests}
 	if err := s.applyClient(t, c, kind, clientFields{
 		Name: in.Name, RedirectURIs: in.RedirectURIs, PostLogoutRedirectURIs: in.PostLogoutRedirectURIs, GrantTypes: in.GrantTypes,
 		AuthMethod: in.TokenEndpointAuthMethod, JWKS: in.JWKS, JWKSURI: in.JWKSURI,
@@ -391,6 +394,9 @@ type UpdateClientInput struct {
 	// JWKS or JWKSURI, when set, replace a private_key_jwt application's
 	// keys (giving one clears the other).
 	JWKS, JWKSURI *string
+	// RequirePushedAuthorizationRequests, when set, says whether the
+	// application must push its authorization requests.
+	RequirePushedAuthorizationRequests *bool
 }
 
 // UpdateClient changes an application of the tenant in ctx.
@@ -439,6 +445,9 @@ func (s *Service) UpdateClient(ctx context.Context, clientID string, in UpdateCl
 		f.GrantTypes = in.GrantTypes
 	}
 	next := *c
+	if in.RequirePushedAuthorizationRequests != nil {
+		next.RequirePushedAuthorizationRequests = *in.RequirePushedAuthorizationRequests
+	}
 	if err := s.applyClient(t, &next, c.ApplicationType, f); err != nil {
 		return nil, err
 	}

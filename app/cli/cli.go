@@ -554,6 +554,8 @@ func clientCreate(ctx context.Context, env Env, args []string) error {
 	f.StringVar(&authMethod, "token-endpoint-auth-method", "", "how the client authenticates at the token endpoint, enforced: "+
 		tenants.AuthMethodBasic+" (the default), "+tenants.AuthMethodPost+" or "+tenants.AuthMethodPrivateKey+
 		" (with --jwks-file or --jwks-uri); "+tenants.AuthMethodNone+" with --public")
+	var requirePAR bool
+	f.BoolVar(&requirePAR, "require-pushed-authorization-requests", false, "the client must push its authorization requests to /oauth/par (RFC 9126)")
 	var jwksFile, jwksURI string
 	f.StringVar(&jwksFile, "jwks-file", "", "file holding the client's public keys as a JSON Web Key Set, for "+tenants.AuthMethodPrivateKey+" (- for standard input)")
 	f.StringVar(&jwksURI, "jwks-uri", "", "URL where the client publishes its JSON Web Key Set, for "+tenants.AuthMethodPrivateKey)
@@ -572,7 +574,7 @@ func clientCreate(ctx context.Context, env Env, args []string) error {
 	c, err := rt.admin.CreateClient(tctx, admin.CreateClientInput{
 		Name: name, Public: public, RedirectURIs: redirects, PostLogoutRedirectURIs: postLogout,
 		GrantTypes: grantTypes, Audiences: audiences, Scopes: scopes, IDTokenSignedResponseAlg: idAlg,
-		TokenEndpointAuthMethod: authMethod, JWKS: jwks, JWKSURI: jwksURI,
+		TokenEndpointAuthMethod: authMethod, JWKS: jwks, JWKSURI: jwksURI, RequirePushedAuthorizationRequests: requirePAR,
 	})
 	if err != nil {
 		return err

@@ -45,7 +45,24 @@ const (
 // Until the client and its redirect_uri are known good, errors are pages
 // (400, no redirect). After that they go back to the client with error,
 // state and iss (RFC 9207).
+//
+// A request with request_uri is the one its client pushed (RFC 9126 §4):
+// only client_id is read from form, and the pushed parameters are
+// validated again. A client (or tenant) that requires pushed requests
+// gets invalid_request for any other.
 func (p *Provider) Authorize(ctx context.Context, form url.Values, browserHash string) (*tenants.AuthRequest, error) {
+	if form.Has("request_uri") {
+		pushed, err := p.usePushed(ctx, form)
+		if err != nil {
+			return nil, err
+		}
+		return p.authorize(ctx, pushed, browserHash, true)
+	}
+	return p.authorize(ctx, form, browserHash, false)
+}
+
+// authorize validates form, pushed or not, as Authorize describes.
+func (p *Provider) authorize(ctx context.Context, form url.Values, browserHash string, pushed bool) (*tenants.AuthRequest, error) {
 	t, err := tenantFrom(ctx)
 	if err != nil {
 		return nil, httperr.Internal(err)
@@ -98,8 +115,8 @@ func (p *Provider) Authorize(ctx context.Context, form url.Values, browserHash s
 	if form.Get("request") != "" {
 		return nil, fail("request_not_supported", "request objects are not supported")
 	}
-	if form.Get("request_uri") != "" {
-		return nil, fail("request_uri_not_supported", "request_uri is not supported")
+	if !pushed && c.RequiresPushedRequests(t) {
+		return nil, fail(httperr.InvalidRequest, "this application must push its authorization requests to "+PathPAR+" (RFC 9126)")
 	}
 	switch rt := form.Get("response_type"); rt {
 	case "code":

@@ -19,6 +19,9 @@ type discovery struct {
 	GrantTypesSupported                        []oidc.GrantType `json:"grant_types_supported"`
 	AuthorizationResponseIssParameterSupported bool             `json:"authorization_response_iss_parameter_supported"`
 	PromptValuesSupported                      []string         `json:"prompt_values_supported"`
+	// RFC 9126 §5.
+	PushedAuthorizationRequestEndpoint string `json:"pushed_authorization_request_endpoint"`
+	RequirePushedAuthorizationRequests bool   `json:"require_pushed_authorization_requests"`
 }
 
 // Discovery describes exactly what this tenant supports, built from its
@@ -82,6 +85,8 @@ func (p *Provider) Discovery(ctx context.Context) (*Response, error) {
 		GrantTypesSupported:                        grants,
 		AuthorizationResponseIssParameterSupported: true,
 		PromptValuesSupported:                      authn.SupportedPrompts,
+		PushedAuthorizationRequestEndpoint:         iss + PathPAR,
+		RequirePushedAuthorizationRequests:         t.RequirePushedAuthorizationRequests,
 	}
 	return publicAnswer(d, publicMaxAge), nil
 }

@@ -17,6 +17,7 @@ const (
 	PathToken         = "/oauth/token"
 	PathIntrospect    = "/oauth/introspect"
 	PathRevoke        = "/oauth/revoke"
+	PathPAR           = "/oauth/par"
 	PathUserinfo      = "/userinfo"
 	PathJWKS          = "/.well-known/jwks.json"
 	PathDiscovery     = "/.well-known/openid-configuration"
