@@ -153,7 +153,17 @@ func (s *Store) DeleteExpired(ctx context.Context, grace time.Duration) (int64, 
 			return res.Error
 		}
 		n += res.RowsAffected
-		for _, table := range []string{"auth_requests", "sessions", "revoked_tokens", "client_assertions", "pushed_requests", "refresh_tokens", "console_sessions", "setup_tokens", "federation_states", "saml_assertions", "user_tokens", "login_steps", "client_grants"} {
+		// A used jti or request_uri is refused by its expiry alone once it
+		// expires: nothing to recognise later, and anyone may make a
+		// public client's pushed requests, so they go at once.
+		for _, table := range []string{"client_assertions", "pushed_requests"} {
+			res := tx.Exec("DELETE FROM "+table+" WHERE expires_at < ?", now)
+			if res.Error != nil {
+				return res.Error
+			}
+			n += res.RowsAffected
+		}
+		for _, table := range []string{"auth_requests", "sessions", "revoked_tokens", "refresh_tokens", "console_sessions", "setup_tokens", "federation_states", "saml_assertions", "user_tokens", "login_steps", "client_grants"} {
 			res := tx.Exec("DELETE FROM "+table+" WHERE expires_at < ?", cutoff)
 			if res.Error != nil {
 				return res.Error
