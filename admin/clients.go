@@ -553,6 +553,9 @@ func (s *Service) RotateClientSecret(ctx context.Context, clientID string, grace
 	if err != nil {
 		return nil, err
 	}
+	if c.Public() {
+		return nil, tenants.Invalid("client_id", "a public application has no secret")
+	}
 	if !tenants.SecretMethod(c.TokenEndpointAuthMethod) {
 		return nil, tenants.Invalid("client_id", "this application authenticates with %s: it has no secret", c.TokenEndpointAuthMethod)
 	}
