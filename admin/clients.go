@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/url"
 	"slices"
@@ -43,8 +44,17 @@ type CreateClientInput struct {
 	// TokenEndpointAuthMethod is how the application authenticates at the
 	// token, introspection and revocation endpoints (RFC 7591 §2): for a
 	// confidential one client_secret_basic (the default) or
-	// client_secret_post, for a public one none.
+	// client_secret_post, or private_key_jwt with JWKS or JWKSURI; for a
+	// public one none.
 	TokenEndpointAuthMethod string
+	// JWKS (a JSON Web Key Set) or JWKSURI (where the application
+	// publishes one) holds the public keys of a private_key_jwt
+	// application's assertions: exactly one of them, for that method only.
+	JWKS    string
+	JWKSURI string
+	// RequirePushedAuthorizationRequests makes /authorize refuse the
+	// application's requests unless pushed first (RFC 9126).
+	RequirePushedAuthorizationRequests bool
 }
 
 // CreateClient registers an application. The returned view carries the
@@ -67,10 +77,10 @@ func (s *Service) CreateClient(ctx context.Context, in CreateClientInput) (*Clie
 			return nil, tenants.Invalid("grant_types", "this tenant allows none of the grant types a %s application uses", kind)
 		}
 	}
-	c := &tenants.Client{ClientID: secret.Token(16)}
+	c := &tenants.Client{ClientID: secret.Token(16), RequirePushedAuthorizationRequests: in.RequirePushedAuthorizationRequests}
 	if err := s.applyClient(t, c, kind, clientFields{
 		Name: in.Name, RedirectURIs: in.RedirectURIs, PostLogoutRedirectURIs: in.PostLogoutRedirectURIs, GrantTypes: in.GrantTypes,
-		AuthMethod: in.TokenEndpointAuthMethod,
+		AuthMethod: in.TokenEndpointAuthMethod, JWKS: in.JWKS, JWKSURI: in.JWKSURI,
 	}); err != nil {
 		return nil, err
 	}
@@ -82,7 +92,7 @@ func (s *Service) CreateClient(ctx context.Context, in CreateClientInput) (*Clie
 		return nil, err
 	}
 	var plain string
-	if !c.Public() {
+	if tenants.SecretMethod(c.TokenEndpointAuthMethod) {
 		plain = secret.Token(32)
 		c.SecretHash = secret.Hash(plain)
 	}
@@ -134,6 +144,8 @@ type clientFields struct {
 	// AuthMethod is the token endpoint authentication method; empty: the
 	// default of the kind.
 	AuthMethod string
+	// JWKS and JWKSURI are a private_key_jwt client's keys.
+	JWKS, JWKSURI string
 }
 
 // applyClient validates f for a client of kind at tenant t and sets it on c.
@@ -169,7 +181,53 @@ func (s *Service) applyClient(t *tenants.Tenant, c *tenants.Client, kind string,
 		return err
 	}
 	c.TokenEndpointAuthMethod = method
-	return nil
+	c.JWKS, c.JWKSURI, err = s.assertionKeys(method, f.JWKS, f.JWKSURI)
+	return err
+}
+
+// assertionKeys validates the keys of a client authenticating with
+// method: a private_key_jwt client registers exactly one of jwks (a JSON
+// Web Key Set of public signing keys, stored compact) and jwks_uri (a URL
+// the upstream client would fetch: https, or http on a loopback host
+// allowed by GATEHOUSE_UPSTREAM_ALLOW_HOSTS); any other client neither.
+func (s *Service) assertionKeys(method, jwks, jwksURI string) (string, string, error) {
+	jwks, jwksURI = strings.TrimSpace(jwks), strings.TrimSpace(jwksURI)
+	if method != tenants.AuthMethodPrivateKey {
+		if jwks != "" || jwksURI != "" {
+			return "", "", tenants.Invalid("jwks", "keys are registered only with token_endpoint_auth_method private_key_jwt")
+		}
+		return "", "", nil
+	}
+	switch {
+	case jwks == "" && jwksURI == "":
+		return "", "", tenants.Invalid("jwks", "private_key_jwt needs the application's public keys: jwks or jwks_uri")
+	case jwks != "" && jwksURI != "":
+		return "", "", tenants.Invalid("jwks", "give jwks or jwks_uri, not both")
+	case jwks != "":
+		set, err := tenants.ParseClientKeys("jwks", []byte(jwks))
+		if err != nil {
+			return "", "", err
+		}
+		b, err := json.Marshal(set)
+		if err != nil {
+			return "", "", tenants.Invalid("jwks", "cannot be stored")
+		}
+		return string(b), "", nil
+	}
+	if len(jwksURI) > tenants.MaxJWKSURILength {
+		return "", "", tenants.Invalid("jwks_uri", "at most %d characters", tenants.MaxJWKSURILength)
+	}
+	u, err := url.Parse(jwksURI)
+	if err != nil || u.Host == "" || u.Fragment != "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) {
+		return "", "", tenants.Invalid("jwks_uri", "must be an https URL without a fragment (http only on loopback hosts)")
+	}
+	if s.fed == nil {
+		return "", "", tenants.Invalid("jwks_uri", "this server fetches no URLs")
+	}
+	if err := s.fed.CheckURL(jwksURI); err != nil {
+		return "", "", upstreamURLProblem("jwks_uri", err)
+	}
+	return "", jwksURI, nil
 }
 
 func validateURIs(field string, uris []string, native bool) ([]string, error) {
@@ -333,6 +391,12 @@ type UpdateClientInput struct {
 	// authenticates from now on (a confidential one may switch between
 	// client_secret_basic and client_secret_post).
 	TokenEndpointAuthMethod *string
+	// JWKS or JWKSURI, when set, replace a private_key_jwt application's
+	// keys (giving one clears the other).
+	JWKS, JWKSURI *string
+	// RequirePushedAuthorizationRequests, when set, says whether the
+	// application must push its authorization requests.
+	RequirePushedAuthorizationRequests *bool
 }
 
 // UpdateClient changes an application of the tenant in ctx.
@@ -350,9 +414,23 @@ func (s *Service) UpdateClient(ctx context.Context, clientID string, in UpdateCl
 		return nil, err
 	}
 	f := clientFields{Name: c.Name, RedirectURIs: c.RedirectURIs, PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, GrantTypes: c.GrantTypes,
-		AuthMethod: c.TokenEndpointAuthMethod}
+		AuthMethod: c.TokenEndpointAuthMethod, JWKS: c.JWKS, JWKSURI: c.JWKSURI}
 	if in.TokenEndpointAuthMethod != nil {
 		f.AuthMethod = *in.TokenEndpointAuthMethod
+		// The secret is made at registration: a client switches only
+		// between the two ways of sending it.
+		if tenants.SecretMethod(f.AuthMethod) != tenants.SecretMethod(c.TokenEndpointAuthMethod) && !c.Public() && f.AuthMethod != c.TokenEndpointAuthMethod {
+			return nil, tenants.Invalid("token_endpoint_auth_method", "an application switches only between client_secret_basic and client_secret_post; register a new one for another method")
+		}
+	}
+	if in.JWKS != nil {
+		f.JWKS, f.JWKSURI = *in.JWKS, ""
+	}
+	if in.JWKSURI != nil {
+		f.JWKSURI = *in.JWKSURI
+		if in.JWKS == nil {
+			f.JWKS = ""
+		}
 	}
 	if in.Name != nil {
 		f.Name = *in.Name
@@ -367,6 +445,9 @@ func (s *Service) UpdateClient(ctx context.Context, clientID string, in UpdateCl
 		f.GrantTypes = in.GrantTypes
 	}
 	next := *c
+	if in.RequirePushedAuthorizationRequests != nil {
+		next.RequirePushedAuthorizationRequests = *in.RequirePushedAuthorizationRequests
+	}
 	if err := s.applyClient(t, &next, c.ApplicationType, f); err != nil {
 		return nil, err
 	}
@@ -474,6 +555,9 @@ func (s *Service) RotateClientSecret(ctx context.Context, clientID string, grace
 	}
 	if c.Public() {
 		return nil, tenants.Invalid("client_id", "a public application has no secret")
+	}
+	if !tenants.SecretMethod(c.TokenEndpointAuthMethod) {
+		return nil, tenants.Invalid("client_id", "this application authenticates with %s: it has no secret", c.TokenEndpointAuthMethod)
 	}
 	plain := secret.Token(32)
 	var until *time.Time

@@ -136,6 +136,9 @@ type TenantSettings struct {
 	MFAPolicy *string
 	// EmailFromName is the sender name of the tenant's email.
 	EmailFromName *string
+	// RequirePushedAuthorizationRequests makes every client push its
+	// authorization requests (RFC 9126) before /authorize.
+	RequirePushedAuthorizationRequests *bool
 }
 
 var accentPattern = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
@@ -247,6 +250,9 @@ func (s *Service) UpdateTenant(ctx context.Context, in TenantSettings) (*Tenant,
 			}
 		}
 		next.EmailFromName = v
+	}
+	if in.RequirePushedAuthorizationRequests != nil {
+		next.RequirePushedAuthorizationRequests = *in.RequirePushedAuthorizationRequests
 	}
 	if err := s.store.UpdateTenantSettings(ctx, &next); err != nil {
 		return nil, err

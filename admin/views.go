@@ -10,24 +10,25 @@ import (
 
 // Tenant is the public view of a tenant and its settings.
 type Tenant struct {
-	ID                          string    `json:"id"`
-	Slug                        string    `json:"slug"`
-	Name                        string    `json:"name"`
-	Issuer                      string    `json:"issuer"`
-	DiscoveryURL                string    `json:"discovery_url"`
-	LogoURL                     string    `json:"logo_url"`
-	AccentColor                 string    `json:"accent_color"`
-	GrantTypes                  []string  `json:"grant_types"`
-	AccessTokenLifetimeSeconds  int64     `json:"access_token_lifetime"`
-	IDTokenLifetimeSeconds      int64     `json:"id_token_lifetime"`
-	RefreshTokenLifetimeSeconds int64     `json:"refresh_token_lifetime"`
-	SessionLifetimeSeconds      int64     `json:"session_lifetime"`
-	SignupMode                  string    `json:"signup_mode"`
-	SignupDomains               []string  `json:"signup_domains"`
-	PasswordMinLength           int       `json:"password_min_length"`
-	MFAPolicy                   string    `json:"mfa_policy"`
-	EmailFromName               string    `json:"email_from_name"`
-	CreatedAt                   time.Time `json:"created_at"`
+	ID                                 string    `json:"id"`
+	Slug                               string    `json:"slug"`
+	Name                               string    `json:"name"`
+	Issuer                             string    `json:"issuer"`
+	DiscoveryURL                       string    `json:"discovery_url"`
+	LogoURL                            string    `json:"logo_url"`
+	AccentColor                        string    `json:"accent_color"`
+	GrantTypes                         []string  `json:"grant_types"`
+	AccessTokenLifetimeSeconds         int64     `json:"access_token_lifetime"`
+	IDTokenLifetimeSeconds             int64     `json:"id_token_lifetime"`
+	RefreshTokenLifetimeSeconds        int64     `json:"refresh_token_lifetime"`
+	SessionLifetimeSeconds             int64     `json:"session_lifetime"`
+	SignupMode                         string    `json:"signup_mode"`
+	SignupDomains                      []string  `json:"signup_domains"`
+	PasswordMinLength                  int       `json:"password_min_length"`
+	MFAPolicy                          string    `json:"mfa_policy"`
+	EmailFromName                      string    `json:"email_from_name"`
+	RequirePushedAuthorizationRequests bool      `json:"require_pushed_authorization_requests"`
+	CreatedAt                          time.Time `json:"created_at"`
 }
 
 func tenantView(t *tenants.Tenant) *Tenant {
@@ -39,7 +40,8 @@ func tenantView(t *tenants.Tenant) *Tenant {
 		RefreshTokenLifetimeSeconds: t.RefreshTokenTTLSeconds, SessionLifetimeSeconds: t.SessionTTLSeconds,
 		SignupMode: t.Signup(), SignupDomains: nonNil(t.SignupDomains), PasswordMinLength: t.MinPasswordLength(),
 		MFAPolicy: t.MFA(), EmailFromName: t.EmailFromName,
-		CreatedAt: t.CreatedAt,
+		RequirePushedAuthorizationRequests: t.RequirePushedAuthorizationRequests,
+		CreatedAt:                          t.CreatedAt,
 	}
 }
 
@@ -94,7 +96,11 @@ type Client struct {
 	PostLogoutRedirectURIs   []string      `json:"post_logout_redirect_uris"`
 	APIGrants                []ClientGrant `json:"api_grants"`
 	IDTokenSignedResponseAlg string        `json:"id_token_signed_response_alg"`
-	ClientIDIssuedAt         int64         `json:"client_id_issued_at"`
+	// JWKS or JWKSURI: a private_key_jwt application's public keys.
+	JWKS                               json.RawMessage `json:"jwks,omitempty"`
+	JWKSURI                            string          `json:"jwks_uri,omitempty"`
+	RequirePushedAuthorizationRequests bool            `json:"require_pushed_authorization_requests"`
+	ClientIDIssuedAt                   int64           `json:"client_id_issued_at"`
 }
 
 func clientView(c *tenants.Client, grants []tenants.ClientGrant, audiences map[string]string) *Client {
@@ -114,7 +120,12 @@ func clientView(c *tenants.Client, grants []tenants.ClientGrant, audiences map[s
 	if c.AllowsGrant(tenants.GrantAuthorizationCode) {
 		v.ResponseTypes = []string{"code"}
 	}
-	if !c.Public() {
+	if c.JWKS != "" {
+		v.JWKS = json.RawMessage(c.JWKS)
+	}
+	v.JWKSURI = c.JWKSURI
+	v.RequirePushedAuthorizationRequests = c.RequirePushedAuthorizationRequests
+	if tenants.SecretMethod(c.TokenEndpointAuthMethod) {
 		zero := int64(0)
 		v.ClientSecretExpiresAt = &zero
 	}

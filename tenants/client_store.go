@@ -99,7 +99,7 @@ func (s *Store) DeleteClient(ctx context.Context, clientID string) error {
 // deleteClientRows deletes, in tx, the client of tenant tid with clientID
 // and everything of it; ErrNotFound if there is no such client.
 func (s *Store) deleteClientRows(tx *gorm.DB, tid, clientID string) error {
-	for _, table := range []string{"refresh_tokens", "revoked_tokens", "grants", "auth_requests", "consents", "client_grants"} {
+	for _, table := range []string{"refresh_tokens", "revoked_tokens", "client_assertions", "pushed_requests", "grants", "auth_requests", "consents", "client_grants"} {
 		if err := tx.Exec("DELETE FROM "+table+" WHERE tenant_id = ? AND client_id = ?", tid, clientID).Error; err != nil {
 			return err
 		}
@@ -126,7 +126,8 @@ func (s *Store) ClientGrants(ctx context.Context, clientID string) ([]ClientGran
 }
 
 // UpdateClient saves a client's name, redirect URIs, post-logout redirect
-// URIs and grant types.
+// URIs, grant types, ID token algorithm, assertion keys and (between the
+// two secret methods) authentication method.
 func (s *Store) UpdateClient(ctx context.Context, c *Client) error {
 	tid, err := tenantID(ctx)
 	if err != nil {
@@ -136,8 +137,9 @@ func (s *Store) UpdateClient(ctx context.Context, c *Client) error {
 	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
 		res := tx.Table("clients").Where("tenant_id = ? AND client_id = ?", tid, c.ClientID).Updates(map[string]any{
 			"name": c.Name, "redirect_uris": c.RedirectURIs, "post_logout_redirect_uris": c.PostLogoutRedirectURIs,
-			"grant_types": c.GrantTypes, "id_token_signed_response_alg": c.IDTokenSignedResponseAlg,
-			"token_endpoint_auth_method": switchSecretMethod(c.TokenEndpointAuthMethod), "updated_at": now,
+			"grant_types": c.GrantTypes, "id_token_signed_response_alg": c.IDTokenSignedResponseAlg, "jwks": c.JWKS, "jwks_uri": c.JWKSURI,
+			"require_pushed_authorization_requests": c.RequirePushedAuthorizationRequests,
+			"token_endpoint_auth_method":            switchSecretMethod(c.TokenEndpointAuthMethod), "updated_at": now,
 		})
 		if res.Error != nil {
 			return res.Error
@@ -201,4 +203,53 @@ func (s *Store) CountClients(ctx context.Context) (int64, error) {
 	}
 	var n int64
 	return n, mapErr(q.Where("internal = ?", false).Count(&n).Error)
+}
+
+// UseClientAssertion records the jti of an assertion that authenticated the
+// client with clientID, until expiresAt; ErrAlreadyExists if it was used
+// before (a replay), ErrNotFound if there is no such client.
+func (s *Store) UseClientAssertion(ctx context.Context, clientID, jti string, expiresAt time.Time) error {
+	tid, err := tenantID(ctx)
+	if err != nil {
+		return err
+	}
+	return mapErr(s.db.WithContext(ctx).Create(&ClientAssertion{TenantID: tid, ClientID: clientID, JTI: jti, ExpiresAt: expiresAt.UTC()}).Error)
+}
+
+// CreatePushedRequest stores an authorization request pushed by its
+// client (RFC 9126); ErrNotFound if the client is not the tenant's.
+func (s *Store) CreatePushedRequest(ctx context.Context, r *PushedRequest) error {
+	tid, err := tenantID(ctx)
+	if err != nil {
+		return err
+	}
+	r.TenantID, r.CreatedAt, r.ExpiresAt = tid, s.now(), r.ExpiresAt.UTC()
+	return mapErr(s.db.WithContext(ctx).Create(r).Error)
+}
+
+// UsePushedRequest marks the pushed request id of the client with clientID
+// used and returns it: once, before it expires; ErrNotFound otherwise
+// (unknown, another client's or tenant's, expired, or used already).
+func (s *Store) UsePushedRequest(ctx context.Context, id, clientID string) (*PushedRequest, error) {
+	tid, err := tenantID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var r PushedRequest
+	err = s.tx(ctx, func(tx *gorm.DB) error {
+		res := tx.Exec("UPDATE pushed_requests SET used_at = ? WHERE tenant_id = ? AND id = ? AND client_id = ? AND used_at IS NULL AND expires_at > ?",
+			now, tid, id, clientID, now)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		return first(tx.Where("tenant_id = ? AND id = ?", tid, id), &r)
+	})
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return &r, nil
 }

@@ -47,6 +47,9 @@ type Tenant struct {
 	// KeyRotationSeconds is how often the tenant's signing keys rotate on
 	// their own (0: only when an admin rotates them).
 	KeyRotationSeconds int64 `gorm:"column:key_rotation_period"`
+	// RequirePushedAuthorizationRequests makes /authorize refuse every
+	// client's requests unless pushed first (RFC 9126 §6).
+	RequirePushedAuthorizationRequests bool `gorm:"column:require_pushed_authorization_requests"`
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -120,35 +123,51 @@ const (
 
 // Token endpoint authentication methods (RFC 7591 §2).
 const (
-	AuthMethodBasic = "client_secret_basic"
-	AuthMethodPost  = "client_secret_post"
-	AuthMethodNone  = "none"
+	AuthMethodBasic      = "client_secret_basic"
+	AuthMethodPost       = "client_secret_post"
+	AuthMethodPrivateKey = "private_key_jwt"
+	AuthMethodNone       = "none"
+	// AuthMethodSecretJWT (an assertion signed with HMAC keyed by the
+	// client secret, OIDC Core §9) is not offered: Gatehouse stores client
+	// secrets only as SHA-256 hashes (SECURITY.md), and an HMAC cannot be
+	// verified with a hash of its key. Registration refuses it by name.
+	AuthMethodSecretJWT = "client_secret_jwt"
 )
 
 // AuthMethods are the token endpoint authentication methods Gatehouse
 // enforces, in the order discovery lists them: a confidential client
 // authenticates with exactly the one it is registered for, a public client
 // with none. The introspection endpoint takes only the confidential ones.
-func AuthMethods() []string { return []string{AuthMethodBasic, AuthMethodPost, AuthMethodNone} }
+func AuthMethods() []string {
+	return []string{AuthMethodBasic, AuthMethodPost, AuthMethodPrivateKey, AuthMethodNone}
+}
 
 // ValidateAuthMethod checks method for a public or confidential client:
-// public clients use none, confidential ones client_secret_basic or
-// client_secret_post. Empty is the default: none or client_secret_basic.
+// public clients use none, confidential ones client_secret_basic,
+// client_secret_post or private_key_jwt. Empty is the default: none or
+// client_secret_basic.
 func ValidateAuthMethod(method string, public bool) (string, error) {
 	switch {
 	case method == "" && public:
 		return AuthMethodNone, nil
 	case method == "":
 		return AuthMethodBasic, nil
-	case public && method == AuthMethodNone, !public && (method == AuthMethodBasic || method == AuthMethodPost):
+	case public && method == AuthMethodNone,
+		!public && (method == AuthMethodBasic || method == AuthMethodPost || method == AuthMethodPrivateKey):
 		return method, nil
+	case method == AuthMethodSecretJWT:
+		return "", Invalid("token_endpoint_auth_method", "client_secret_jwt is not offered: client secrets are stored only as hashes, which cannot verify an HMAC; use private_key_jwt")
 	case public:
 		return "", Invalid("token_endpoint_auth_method", "a public client authenticates with none, not %q", method)
 	case method == AuthMethodNone:
-		return "", Invalid("token_endpoint_auth_method", "a confidential client authenticates with client_secret_basic or client_secret_post, not none")
+		return "", Invalid("token_endpoint_auth_method", "a confidential client authenticates with client_secret_basic, client_secret_post or private_key_jwt, not none")
 	}
-	return "", Invalid("token_endpoint_auth_method", "unknown method %q (client_secret_basic, client_secret_post or none)", method)
+	return "", Invalid("token_endpoint_auth_method", "unknown method %q (client_secret_basic, client_secret_post, private_key_jwt or none)", method)
 }
+
+// SecretMethod reports whether method authenticates with the client
+// secret itself (the client then has one).
+func SecretMethod(method string) bool { return method == AuthMethodBasic || method == AuthMethodPost }
 
 // Client is an application registered with a tenant (an OAuth client).
 // ClientID is its public identifier; SecretHash the SHA-256 of its secret.
@@ -169,6 +188,14 @@ type Client struct {
 	// tokens (RFC 7591 §2, OpenID Connect Dynamic Registration §2): one of
 	// [SigningAlgorithms]; empty means [DefaultSigningAlgorithm].
 	IDTokenSignedResponseAlg string `gorm:"column:id_token_signed_response_alg"`
+	// JWKS (a JSON Web Key Set) or JWKSURI (where one is published) holds
+	// the public keys of a private_key_jwt client's assertions (RFC 7591
+	// §2); exactly one is set for such a client, neither for another.
+	JWKS    string `gorm:"column:jwks"`
+	JWKSURI string `gorm:"column:jwks_uri"`
+	// RequirePushedAuthorizationRequests makes /authorize refuse the
+	// client's requests unless pushed first (RFC 9126 §6).
+	RequirePushedAuthorizationRequests bool `gorm:"column:require_pushed_authorization_requests"`
 	// Internal marks a client Gatehouse made for itself (the console's
 	// "Try it" client): not listed, not editable.
 	Internal  bool
@@ -456,6 +483,35 @@ type Grant struct {
 	ExpiresAt     time.Time
 	RevokedAt     *time.Time
 	RevokedReason string
+}
+
+// PushedRequest is an authorization request a client pushed (RFC 9126):
+// ID is the SHA-256 of the random part of its request_uri, Params its
+// parameters as JSON. It is used once, before ExpiresAt.
+type PushedRequest struct {
+	ID        string `gorm:"primaryKey"`
+	TenantID  string
+	ClientID  string
+	Params    string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+}
+
+// RequiresPushedRequests reports whether the client's authorization
+// requests must be pushed first, by its own setting or its tenant's.
+func (c *Client) RequiresPushedRequests(t *Tenant) bool {
+	return c.RequirePushedAuthorizationRequests || t.RequirePushedAuthorizationRequests
+}
+
+// ClientAssertion is the jti of a client assertion (RFC 7523) that was
+// accepted, kept until the assertion expires so that none is accepted
+// twice, by any node.
+type ClientAssertion struct {
+	TenantID  string `gorm:"primaryKey"`
+	ClientID  string `gorm:"primaryKey"`
+	JTI       string `gorm:"primaryKey;column:jti"`
+	ExpiresAt time.Time
 }
 
 // RevokedToken is an access token revoked before its expiry, by its jti:

@@ -67,19 +67,20 @@ func (s *Store) UpdateTenantSettings(ctx context.Context, t *Tenant) error {
 	now := s.now()
 	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
 		ok, err := updateTenant(tx, tid, now, map[string]any{
-			"display_name":        t.DisplayName,
-			"logo_url":            t.LogoURL,
-			"accent_color":        t.AccentColor,
-			"grant_types":         t.GrantTypes,
-			"signup_mode":         t.SignupMode,
-			"signup_domains":      t.SignupDomains,
-			"password_min_length": t.PasswordMinLength,
-			"mfa_policy":          t.MFAPolicy,
-			"email_from_name":     t.EmailFromName,
-			"access_token_ttl":    t.AccessTokenTTLSeconds,
-			"id_token_ttl":        t.IDTokenTTLSeconds,
-			"refresh_token_ttl":   t.RefreshTokenTTLSeconds,
-			"session_ttl":         t.SessionTTLSeconds,
+			"display_name":                          t.DisplayName,
+			"logo_url":                              t.LogoURL,
+			"accent_color":                          t.AccentColor,
+			"grant_types":                           t.GrantTypes,
+			"signup_mode":                           t.SignupMode,
+			"signup_domains":                        t.SignupDomains,
+			"password_min_length":                   t.PasswordMinLength,
+			"mfa_policy":                            t.MFAPolicy,
+			"email_from_name":                       t.EmailFromName,
+			"access_token_ttl":                      t.AccessTokenTTLSeconds,
+			"id_token_ttl":                          t.IDTokenTTLSeconds,
+			"refresh_token_ttl":                     t.RefreshTokenTTLSeconds,
+			"session_ttl":                           t.SessionTTLSeconds,
+			"require_pushed_authorization_requests": t.RequirePushedAuthorizationRequests,
 		})
 		if err != nil {
 			return err
@@ -122,7 +123,7 @@ var tenantTables = []string{
 	"webhook_attempts", "webhook_deliveries", "webhook_endpoints",
 	"saml_assertions", "federation_states", "external_identities",
 	"user_tokens", "mfa_factors", "recovery_codes", "login_steps",
-	"refresh_tokens", "revoked_tokens", "grants", "auth_requests", "device_authorizations", "sessions",
+	"refresh_tokens", "revoked_tokens", "client_assertions", "pushed_requests", "grants", "auth_requests", "device_authorizations", "sessions",
 	"role_permissions", "group_roles", "group_members", "user_roles", "roles", "user_groups",
 	"consents", "client_grants", "api_scopes", "apis", "clients", "users", "connections", "signing_keys",
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"time"
 
@@ -16,15 +17,18 @@ var clientFieldNames = map[string]string{"name": "client_name", "audience": "aud
 // createClientBody registers an application (RFC 7591 field names where
 // there is one).
 type createClientBody struct {
-	Kind                     string   `json:"kind" required:"true" enum:"web,spa,native,machine" doc:"web: server-side app, confidential; spa: single-page app, public, PKCE; native: mobile or desktop app, public, PKCE, private-use redirect schemes allowed; machine: client credentials only"`
-	ClientName               string   `json:"client_name" required:"true"`
-	RedirectURIs             []string `json:"redirect_uris" doc:"exact redirect URIs: https, http on a loopback host, or (native) a reverse-domain private-use scheme"`
-	PostLogoutRedirectURIs   []string `json:"post_logout_redirect_uris"`
-	GrantTypes               []string `json:"grant_types" enumFrom:"grant_types" doc:"among those the tenant allows, each with the grant it needs if any; public clients only grants without a secret, machine clients only grants without an end user. Defaults by kind: the tenant's default grants that fit it"`
-	Audiences                []string `json:"audiences" doc:"audiences of the tenant's APIs the application may request tokens for; to set scopes per API later, use PUT .../grants"`
-	Scopes                   []string `json:"scopes" doc:"API scopes granted, each defined by one of the audiences; none: every scope of the audiences"`
-	IDTokenSignedResponseAlg string   `json:"id_token_signed_response_alg" enumFrom:"signing_algorithms" doc:"the JWS algorithm of the application's ID tokens (RFC 7591); defaults to RS256"`
-	TokenEndpointAuthMethod  string   `json:"token_endpoint_auth_method" enum:"client_secret_basic,client_secret_post,none" doc:"how the application authenticates at the token, introspection and revocation endpoints (RFC 7591), enforced: web and machine applications client_secret_basic (the default) or client_secret_post, spa and native applications none"`
+	Kind                               string          `json:"kind" required:"true" enum:"web,spa,native,machine" doc:"web: server-side app, confidential; spa: single-page app, public, PKCE; native: mobile or desktop app, public, PKCE, private-use redirect schemes allowed; machine: client credentials only"`
+	ClientName                         string          `json:"client_name" required:"true"`
+	RedirectURIs                       []string        `json:"redirect_uris" doc:"exact redirect URIs: https, http on a loopback host, or (native) a reverse-domain private-use scheme"`
+	PostLogoutRedirectURIs             []string        `json:"post_logout_redirect_uris"`
+	GrantTypes                         []string        `json:"grant_types" enumFrom:"grant_types" doc:"among those the tenant allows, each with the grant it needs if any; public clients only grants without a secret, machine clients only grants without an end user. Defaults by kind: the tenant's default grants that fit it"`
+	Audiences                          []string        `json:"audiences" doc:"audiences of the tenant's APIs the application may request tokens for; to set scopes per API later, use PUT .../grants"`
+	Scopes                             []string        `json:"scopes" doc:"API scopes granted, each defined by one of the audiences; none: every scope of the audiences"`
+	IDTokenSignedResponseAlg           string          `json:"id_token_signed_response_alg" enumFrom:"signing_algorithms" doc:"the JWS algorithm of the application's ID tokens (RFC 7591); defaults to RS256"`
+	TokenEndpointAuthMethod            string          `json:"token_endpoint_auth_method" enum:"client_secret_basic,client_secret_post,private_key_jwt,none" doc:"how the application authenticates at the token, introspection, revocation and pushed authorization request endpoints (RFC 7591), enforced: web and machine applications client_secret_basic (the default), client_secret_post or private_key_jwt (RFC 7523 assertions, with jwks or jwks_uri; client_secret_jwt is not offered, since secrets are stored only as hashes), spa and native applications none"`
+	JWKS                               json.RawMessage `json:"jwks" doc:"private_key_jwt: the application's public signing keys, a JSON Web Key Set (RSA of 2048 bits or more, EC P-256 or Ed25519; at most 20 keys, 64 KiB)"`
+	JWKSURI                            string          `json:"jwks_uri" doc:"private_key_jwt: where the application publishes its JSON Web Key Set (https; http only on loopback hosts); fetched from a public address, or a host in GATEHOUSE_UPSTREAM_ALLOW_HOSTS, and again on an unknown kid"`
+	RequirePushedAuthorizationRequests bool            `json:"require_pushed_authorization_requests" doc:"the application must push its authorization requests to /oauth/par (RFC 9126) before /authorize"`
 }
 
 func (h *Handler) listClients(c echo.Context) error {
@@ -60,7 +64,8 @@ func (h *Handler) createClient(c echo.Context) error {
 	v, err := h.svc.CreateClient(ctx, admin.CreateClientInput{
 		Name: b.ClientName, Kind: b.Kind, RedirectURIs: b.RedirectURIs, PostLogoutRedirectURIs: b.PostLogoutRedirectURIs,
 		GrantTypes: b.GrantTypes, Audiences: b.Audiences, Scopes: b.Scopes, IDTokenSignedResponseAlg: b.IDTokenSignedResponseAlg,
-		TokenEndpointAuthMethod: b.TokenEndpointAuthMethod,
+		TokenEndpointAuthMethod: b.TokenEndpointAuthMethod, JWKS: rawJWKS(b.JWKS), JWKSURI: b.JWKSURI,
+		RequirePushedAuthorizationRequests: b.RequirePushedAuthorizationRequests,
 	})
 	if err != nil {
 		return renamed(err, clientFieldNames)
@@ -83,12 +88,15 @@ func (h *Handler) getClient(c echo.Context) error {
 // updateClientBody is a partial update: absent (or null) fields are left as
 // they are; a list given replaces the list.
 type updateClientBody struct {
-	ClientName               *string  `json:"client_name"`
-	RedirectURIs             []string `json:"redirect_uris"`
-	PostLogoutRedirectURIs   []string `json:"post_logout_redirect_uris"`
-	GrantTypes               []string `json:"grant_types" enumFrom:"grant_types"`
-	IDTokenSignedResponseAlg *string  `json:"id_token_signed_response_alg" enumFrom:"signing_algorithms" doc:"the JWS algorithm of the application's ID tokens from now on"`
-	TokenEndpointAuthMethod  *string  `json:"token_endpoint_auth_method" enum:"client_secret_basic,client_secret_post,none" doc:"how the application authenticates from now on; a confidential application may switch between client_secret_basic and client_secret_post"`
+	ClientName                         *string         `json:"client_name"`
+	RedirectURIs                       []string        `json:"redirect_uris"`
+	PostLogoutRedirectURIs             []string        `json:"post_logout_redirect_uris"`
+	GrantTypes                         []string        `json:"grant_types" enumFrom:"grant_types"`
+	IDTokenSignedResponseAlg           *string         `json:"id_token_signed_response_alg" enumFrom:"signing_algorithms" doc:"the JWS algorithm of the application's ID tokens from now on"`
+	TokenEndpointAuthMethod            *string         `json:"token_endpoint_auth_method" enum:"client_secret_basic,client_secret_post,private_key_jwt,none" doc:"how the application authenticates from now on; a confidential application may switch between client_secret_basic and client_secret_post"`
+	JWKS                               json.RawMessage `json:"jwks" doc:"private_key_jwt: replaces the application's keys (and clears jwks_uri)"`
+	JWKSURI                            *string         `json:"jwks_uri" doc:"private_key_jwt: replaces where the application's keys are published (and clears jwks)"`
+	RequirePushedAuthorizationRequests *bool           `json:"require_pushed_authorization_requests" doc:"whether the application must push its authorization requests (RFC 9126)"`
 }
 
 func (h *Handler) updateClient(c echo.Context) error {
@@ -104,11 +112,29 @@ func (h *Handler) updateClient(c echo.Context) error {
 		Name: b.ClientName, RedirectURIs: b.RedirectURIs, PostLogoutRedirectURIs: b.PostLogoutRedirectURIs, GrantTypes: b.GrantTypes,
 		IDTokenSignedResponseAlg: b.IDTokenSignedResponseAlg,
 		TokenEndpointAuthMethod:  b.TokenEndpointAuthMethod,
+		JWKS:                     optionalJWKS(b.JWKS), JWKSURI: b.JWKSURI,
+		RequirePushedAuthorizationRequests: b.RequirePushedAuthorizationRequests,
 	})
 	if err != nil {
 		return renamed(err, clientFieldNames)
 	}
 	return c.JSON(http.StatusOK, v)
+}
+
+// rawJWKS is a key set as the service takes it: "" for absent or null.
+func rawJWKS(raw json.RawMessage) string {
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	return string(raw)
+}
+
+// optionalJWKS is a key set of a partial update: nil for absent or null.
+func optionalJWKS(raw json.RawMessage) *string {
+	if s := rawJWKS(raw); s != "" {
+		return &s
+	}
+	return nil
 }
 
 func (h *Handler) deleteClient(c echo.Context) error {

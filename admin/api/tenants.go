@@ -54,19 +54,20 @@ func (h *Handler) getTenant(c echo.Context) error {
 // updateTenantBody is a partial update: absent fields are left as they are.
 // Lifetimes are in seconds.
 type updateTenantBody struct {
-	Name                 *string  `json:"name"`
-	LogoURL              *string  `json:"logo_url" doc:"https URL of the logo on the login pages; empty removes it"`
-	AccentColor          *string  `json:"accent_color" doc:"colour like #3b5bdb; empty restores the default"`
-	GrantTypes           []string `json:"grant_types" enumFrom:"grant_types" doc:"grant types the tenant allows, each with the grant it needs if any; a grant left out is refused to every client"`
-	AccessTokenLifetime  *int64   `json:"access_token_lifetime" doc:"seconds, 60 to 86400"`
-	IDTokenLifetime      *int64   `json:"id_token_lifetime" doc:"seconds, 60 to 86400"`
-	RefreshTokenLifetime *int64   `json:"refresh_token_lifetime" doc:"seconds, 3600 to 31536000"`
-	SessionLifetime      *int64   `json:"session_lifetime" doc:"seconds, 300 to 7776000"`
-	SignupMode           *string  `json:"signup_mode" enum:"off,open,domains" doc:"who may create an account on the login page"`
-	SignupDomains        []string `json:"signup_domains" doc:"email domains allowed to sign up when signup_mode is domains"`
-	PasswordMinLength    *int     `json:"password_min_length" doc:"shortest password accepted, 8 to 64"`
-	MFAPolicy            *string  `json:"mfa_policy" enum:"off,optional,required" doc:"whether users may, or must, use a second factor"`
-	EmailFromName        *string  `json:"email_from_name" doc:"sender name of the tenant's email; empty uses the tenant name"`
+	Name                               *string  `json:"name"`
+	LogoURL                            *string  `json:"logo_url" doc:"https URL of the logo on the login pages; empty removes it"`
+	AccentColor                        *string  `json:"accent_color" doc:"colour like #3b5bdb; empty restores the default"`
+	GrantTypes                         []string `json:"grant_types" enumFrom:"grant_types" doc:"grant types the tenant allows, each with the grant it needs if any; a grant left out is refused to every client"`
+	AccessTokenLifetime                *int64   `json:"access_token_lifetime" doc:"seconds, 60 to 86400"`
+	IDTokenLifetime                    *int64   `json:"id_token_lifetime" doc:"seconds, 60 to 86400"`
+	RefreshTokenLifetime               *int64   `json:"refresh_token_lifetime" doc:"seconds, 3600 to 31536000"`
+	SessionLifetime                    *int64   `json:"session_lifetime" doc:"seconds, 300 to 7776000"`
+	SignupMode                         *string  `json:"signup_mode" enum:"off,open,domains" doc:"who may create an account on the login page"`
+	SignupDomains                      []string `json:"signup_domains" doc:"email domains allowed to sign up when signup_mode is domains"`
+	PasswordMinLength                  *int     `json:"password_min_length" doc:"shortest password accepted, 8 to 64"`
+	MFAPolicy                          *string  `json:"mfa_policy" enum:"off,optional,required" doc:"whether users may, or must, use a second factor"`
+	EmailFromName                      *string  `json:"email_from_name" doc:"sender name of the tenant's email; empty uses the tenant name"`
+	RequirePushedAuthorizationRequests *bool    `json:"require_pushed_authorization_requests" doc:"every application must push its authorization requests to /oauth/par (RFC 9126) before /authorize"`
 }
 
 // seconds turns a lifetime in seconds into a duration; a value too large
@@ -100,6 +101,7 @@ func (h *Handler) updateTenant(c echo.Context) error {
 		RefreshTokenLifetime: seconds(b.RefreshTokenLifetime), SessionLifetime: seconds(b.SessionLifetime),
 		SignupMode: b.SignupMode, SignupDomains: b.SignupDomains, PasswordMinLength: b.PasswordMinLength,
 		MFAPolicy: b.MFAPolicy, EmailFromName: b.EmailFromName,
+		RequirePushedAuthorizationRequests: b.RequirePushedAuthorizationRequests,
 	})
 	if err != nil {
 		return err

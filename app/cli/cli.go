@@ -621,8 +621,18 @@ func clientCreate(ctx context.Context, env Env, args []string) error {
 	f.StringVar(&idAlg, "id-token-signed-response-alg", "", "JWS algorithm of the client's ID tokens: "+algList()+" (default "+tenants.DefaultSigningAlgorithm+")")
 	var authMethod string
 	f.StringVar(&authMethod, "token-endpoint-auth-method", "", "how the client authenticates at the token endpoint, enforced: "+
-		tenants.AuthMethodBasic+" (the default) or "+tenants.AuthMethodPost+"; "+tenants.AuthMethodNone+" with --public")
+		tenants.AuthMethodBasic+" (the default), "+tenants.AuthMethodPost+" or "+tenants.AuthMethodPrivateKey+
+		" (with --jwks-file or --jwks-uri); "+tenants.AuthMethodNone+" with --public")
+	var requirePAR bool
+	f.BoolVar(&requirePAR, "require-pushed-authorization-requests", false, "the client must push its authorization requests to /oauth/par (RFC 9126)")
+	var jwksFile, jwksURI string
+	f.StringVar(&jwksFile, "jwks-file", "", "file holding the client's public keys as a JSON Web Key Set, for "+tenants.AuthMethodPrivateKey+" (- for standard input)")
+	f.StringVar(&jwksURI, "jwks-uri", "", "URL where the client publishes its JSON Web Key Set, for "+tenants.AuthMethodPrivateKey)
 	if err := f.parse(args); err != nil {
+		return err
+	}
+	jwks, err := readJWKSFile(env, jwksFile)
+	if err != nil {
 		return err
 	}
 	rt, tctx, err := inTenant(ctx, env, f, slug)
@@ -633,12 +643,35 @@ func clientCreate(ctx context.Context, env Env, args []string) error {
 	c, err := rt.admin.CreateClient(tctx, admin.CreateClientInput{
 		Name: name, Public: public, RedirectURIs: redirects, PostLogoutRedirectURIs: postLogout,
 		GrantTypes: grantTypes, Audiences: audiences, Scopes: scopes, IDTokenSignedResponseAlg: idAlg,
-		TokenEndpointAuthMethod: authMethod,
+		TokenEndpointAuthMethod: authMethod, JWKS: jwks, JWKSURI: jwksURI, RequirePushedAuthorizationRequests: requirePAR,
 	})
 	if err != nil {
 		return err
 	}
 	return printJSON(env.Stdout, c)
+}
+
+// readJWKSFile reads the key set of --jwks-file: "" none, - standard input.
+func readJWKSFile(env Env, name string) (string, error) {
+	var r io.Reader
+	switch name {
+	case "":
+		return "", nil
+	case "-":
+		r = env.Stdin
+	default:
+		f, err := os.Open(name)
+		if err != nil {
+			return "", fmt.Errorf("--jwks-file: %w", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	b, err := io.ReadAll(io.LimitReader(r, tenants.MaxClientJWKSBytes+1))
+	if err != nil {
+		return "", fmt.Errorf("--jwks-file: %w", err)
+	}
+	return string(b), nil
 }
 
 func clientList(ctx context.Context, env Env, args []string) error {

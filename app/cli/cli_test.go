@@ -3,9 +3,14 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/go-jose/go-jose/v4"
 
 	"github.com/gatehouse-id/gatehouse/app/cli"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
@@ -177,7 +182,12 @@ func TestQuickstart(t *testing.T) {
 			{"alg none ID tokens", "", []string{"client", "create", "--tenant", "acme", "--name", "x", "--grant-type", "client_credentials", "--id-token-signed-response-alg", "none"}, "id_token_signed_response_alg: unsupported signing algorithm"},
 			{"public client with a secret method", "", []string{"client", "create", "--tenant", "acme", "--name", "x", "--public", "--redirect-uri", "https://app.test/cb", "--token-endpoint-auth-method", "client_secret_basic"}, "token_endpoint_auth_method: a public client"},
 			{"confidential client with none", "", []string{"client", "create", "--tenant", "acme", "--name", "x", "--grant-type", "client_credentials", "--token-endpoint-auth-method", "none"}, "token_endpoint_auth_method: a confidential client"},
-			{"unsupported auth method", "", []string{"client", "create", "--tenant", "acme", "--name", "x", "--grant-type", "client_credentials", "--token-endpoint-auth-method", "private_key_jwt"}, "token_endpoint_auth_method: unknown method"},
+			{"unsupported auth method", "", []string{"client", "create", "--tenant", "acme", "--name", "x", "--grant-type", "client_credentials", "--token-endpoint-auth-method", "tls_client_auth"}, "token_endpoint_auth_method: unknown method"},
+			{"client_secret_jwt", "", []string{"client", "create", "--tenant", "acme", "--name", "x", "--grant-type", "client_credentials", "--token-endpoint-auth-method", "client_secret_jwt"}, "token_endpoint_auth_method: client_secret_jwt is not offered"},
+			{"private_key_jwt without keys", "", []string{"client", "create", "--tenant", "acme", "--name", "x", "--grant-type", "client_credentials", "--token-endpoint-auth-method", "private_key_jwt"}, "jwks: private_key_jwt needs"},
+			{"private_key_jwt with a bad key file", "{}", []string{"client", "create", "--tenant", "acme", "--name", "x", "--grant-type", "client_credentials", "--token-endpoint-auth-method", "private_key_jwt", "--jwks-file", "-"}, "jwks: holds no key"},
+			{"missing key file", "", []string{"client", "create", "--tenant", "acme", "--name", "x", "--grant-type", "client_credentials", "--token-endpoint-auth-method", "private_key_jwt", "--jwks-file", "/nonexistent/jwks.json"}, "--jwks-file"},
+			{"jwks_uri on loopback", "", []string{"client", "create", "--tenant", "acme", "--name", "x", "--grant-type", "client_credentials", "--token-endpoint-auth-method", "private_key_jwt", "--jwks-uri", "https://127.0.0.1/jwks"}, "jwks_uri: names an address"},
 			{"lower-case alg", "", []string{"key", "rotate", "--tenant", "acme", "--alg", "es256"}, "unsupported signing algorithm"},
 			{"rotation every hour", "", []string{"key", "schedule", "--tenant", "acme", "--every", "1h"}, "rotation_period"},
 			{"schedule without period", "", []string{"key", "schedule", "--tenant", "acme"}, "--every"},
@@ -200,6 +210,22 @@ func TestQuickstart(t *testing.T) {
 				}
 			})
 		}
+		t.Run("private_key_jwt client from a key file", func(t *testing.T) {
+			k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+			if err != nil {
+				t.Fatal(err)
+			}
+			set, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &k.PublicKey, KeyID: "k1"}}})
+			r := run(string(set), "client", "create", "--tenant", "acme", "--name", "signer", "--grant-type", "client_credentials",
+				"--token-endpoint-auth-method", "private_key_jwt", "--jwks-file", "-")
+			var c map[string]any
+			if r.code != 0 || json.Unmarshal([]byte(r.stdout), &c) != nil {
+				t.Fatalf("exit %d: %s %s", r.code, r.stdout, r.stderr)
+			}
+			if c["token_endpoint_auth_method"] != "private_key_jwt" || c["client_secret"] != nil || c["jwks"] == nil {
+				t.Fatalf("client %v", c)
+			}
+		})
 	})
 }
 

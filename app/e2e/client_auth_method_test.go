@@ -65,7 +65,7 @@ func TestTokenEndpointAuthMethodEnforced(t *testing.T) {
 		}{
 			{"public with a secret method", http.MethodPost, base, map[string]any{"kind": "spa", "client_name": "x", "redirect_uris": []string{redirectURI}, "token_endpoint_auth_method": "client_secret_basic"}},
 			{"confidential with none", http.MethodPost, base, map[string]any{"kind": "web", "client_name": "x", "redirect_uris": []string{redirectURI}, "token_endpoint_auth_method": "none"}},
-			{"unsupported method", http.MethodPost, base, map[string]any{"kind": "machine", "client_name": "x", "token_endpoint_auth_method": "private_key_jwt"}},
+			{"unsupported method", http.MethodPost, base, map[string]any{"kind": "machine", "client_name": "x", "token_endpoint_auth_method": "client_secret_jwt"}},
 			{"wrong type", http.MethodPost, base, map[string]any{"kind": "machine", "client_name": "x", "token_endpoint_auth_method": 1}},
 			{"patch public to basic", http.MethodPatch, base + "/" + spaID, map[string]any{"token_endpoint_auth_method": "client_secret_basic"}},
 			{"patch confidential to none", http.MethodPatch, base + "/" + basicID, map[string]any{"token_endpoint_auth_method": "none"}},
@@ -147,9 +147,9 @@ func TestTokenEndpointAuthMethodEnforced(t *testing.T) {
 			t.Fatal(err)
 		}
 		for key, want := range map[string][]string{
-			"token_endpoint_auth_methods_supported":         {"client_secret_basic", "client_secret_post", "none"},
-			"revocation_endpoint_auth_methods_supported":    {"client_secret_basic", "client_secret_post", "none"},
-			"introspection_endpoint_auth_methods_supported": {"client_secret_basic", "client_secret_post"},
+			"token_endpoint_auth_methods_supported":         {"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
+			"revocation_endpoint_auth_methods_supported":    {"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
+			"introspection_endpoint_auth_methods_supported": {"client_secret_basic", "client_secret_post", "private_key_jwt"},
 		} {
 			var got []string
 			for _, v := range d[key].([]any) {

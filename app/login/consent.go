@@ -132,7 +132,7 @@ func (h *Handler) showConsent(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		return web.Redirect(c, loc)
+		return web.Deliver(c, web.Meta(t, "Continue"), loc)
 	}
 	cl, err := h.provider.Client(ctx, ar.ClientID)
 	if err != nil {
@@ -223,7 +223,7 @@ func (h *Handler) submitConsent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return web.Redirect(c, loc)
+	return web.Deliver(c, web.Meta(t, "Continue"), loc)
 }
 
 // auditConsent records the user's answer to a consent page, with the

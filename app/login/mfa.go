@@ -232,9 +232,12 @@ func (h *Handler) enrolled(c echo.Context, sr *stepRequest, p authn.Proof) error
 	}
 	next := web.PathConsent + "?id=" + url.QueryEscape(sr.ar.ID)
 	if sr.ar.Intent != "" {
-		if next, err = h.provider.Complete(sr.ctx, sr.ar); err != nil {
+		d, err := h.provider.Complete(sr.ctx, sr.ar)
+		if err != nil {
 			return err
 		}
+		next = d.URI // an intent's: a path of this host
+
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return web.Render(c, http.StatusOK, views.RecoveryCodesPage(views.RecoveryCodesView{Meta: web.Meta(sr.t, "Recovery codes"), Codes: codes, Continue: next}))

@@ -111,11 +111,11 @@ func (h *Handler) finish(c echo.Context, t *tenants.Tenant, ar *tenants.AuthRequ
 // for an intent, to where it returns.
 func (h *Handler) afterSignIn(c echo.Context, ar *tenants.AuthRequest) error {
 	if ar.Intent != "" {
-		loc, err := h.provider.Complete(c.Request().Context(), ar)
+		d, err := h.provider.Complete(c.Request().Context(), ar)
 		if err != nil {
 			return err
 		}
-		return web.Redirect(c, loc)
+		return web.Redirect(c, d.URI) // an intent's: a path of this host
 	}
 	return web.Redirect(c, web.PathConsent+"?id="+url.QueryEscape(ar.ID))
 }

@@ -14,6 +14,8 @@ const (
 	auditTokenRevoked  = "token.revoked"
 	auditCodeReplayed  = "token.code_replayed"
 	auditRefreshReused = "token.refresh_reused"
+	// auditAssertionReplayed: a client assertion's jti came back.
+	auditAssertionReplayed = "token.assertion_replayed"
 )
 
 // audit writes a token event, about subject (a user id, or the client's

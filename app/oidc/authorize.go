@@ -45,7 +45,24 @@ const (
 // Until the client and its redirect_uri are known good, errors are pages
 // (400, no redirect). After that they go back to the client with error,
 // state and iss (RFC 9207).
+//
+// A request with request_uri is the one its client pushed (RFC 9126 §4):
+// only client_id is read from form, and the pushed parameters are
+// validated again. A client (or tenant) that requires pushed requests
+// gets invalid_request for any other.
 func (p *Provider) Authorize(ctx context.Context, form url.Values, browserHash string) (*tenants.AuthRequest, error) {
+	if form.Has("request_uri") {
+		pushed, err := p.usePushed(ctx, form)
+		if err != nil {
+			return nil, err
+		}
+		return p.authorize(ctx, pushed, browserHash, true)
+	}
+	return p.authorize(ctx, form, browserHash, false)
+}
+
+// authorize validates form, pushed or not, as Authorize describes.
+func (p *Provider) authorize(ctx context.Context, form url.Values, browserHash string, pushed bool) (*tenants.AuthRequest, error) {
 	t, err := tenantFrom(ctx)
 	if err != nil {
 		return nil, httperr.Internal(err)
@@ -76,13 +93,19 @@ func (p *Provider) Authorize(ctx context.Context, form url.Values, browserHash s
 		return nil, badRequestPage("The redirect_uri is not registered for this application.")
 	}
 
+	// Errors go back the way the client asked for answers, once that is
+	// a mode Gatehouse has (an unknown one is an error in the query).
+	responseMode := form.Get("response_mode")
+	formPost := responseMode == ResponseModeFormPost && len(form["response_mode"]) == 1
+	back := httperr.Redirect{URI: redirectURI, Issuer: t.Issuer, FormPost: formPost}
 	state := form.Get("state")
 	if len(state) > maxState {
 		// Not echoed: the client never sent a state this long.
-		return nil, httperr.OAuth(httperr.InvalidRequest, "state is too long").RedirectTo(httperr.Redirect{URI: redirectURI, Issuer: t.Issuer})
+		return nil, httperr.OAuth(httperr.InvalidRequest, "state is too long").RedirectTo(back)
 	}
+	back.State = state
 	fail := func(code, format string, args ...any) error {
-		return httperr.OAuth(code, format, args...).RedirectTo(httperr.Redirect{URI: redirectURI, State: state, Issuer: t.Issuer})
+		return httperr.OAuth(code, format, args...).RedirectTo(back)
 	}
 	for k, vs := range form {
 		if len(vs) > 1 && k != "resource" && k != "audience" {
@@ -92,8 +115,8 @@ func (p *Provider) Authorize(ctx context.Context, form url.Values, browserHash s
 	if form.Get("request") != "" {
 		return nil, fail("request_not_supported", "request objects are not supported")
 	}
-	if form.Get("request_uri") != "" {
-		return nil, fail("request_uri_not_supported", "request_uri is not supported")
+	if !pushed && c.RequiresPushedRequests(t) {
+		return nil, fail(httperr.InvalidRequest, "this application must push its authorization requests to "+PathPAR+" (RFC 9126)")
 	}
 	switch rt := form.Get("response_type"); rt {
 	case "code":
@@ -105,10 +128,8 @@ func (p *Provider) Authorize(ctx context.Context, form url.Values, browserHash s
 	if !c.AllowsGrant(tenants.GrantAuthorizationCode) || !t.AllowsGrant(tenants.GrantAuthorizationCode) {
 		return nil, fail(httperr.UnauthorizedClient, "this application may not use the authorization code flow")
 	}
-	switch rm := form.Get("response_mode"); rm {
-	case "", "query":
-	default:
-		return nil, fail(httperr.InvalidRequest, "response_mode %q is not supported", rm)
+	if responseMode != "" && !slices.Contains(ResponseModes, responseMode) {
+		return nil, fail(httperr.InvalidRequest, "response_mode %q is not supported", responseMode)
 	}
 
 	// PKCE (RFC 7636) with S256, for every client.
@@ -126,7 +147,7 @@ func (p *Provider) Authorize(ctx context.Context, form url.Values, browserHash s
 	if err != nil {
 		var e *httperr.Error
 		if errors.As(err, &e) {
-			return nil, e.RedirectTo(httperr.Redirect{URI: redirectURI, State: state, Issuer: t.Issuer})
+			return nil, e.RedirectTo(back)
 		}
 		return nil, httperr.Internal(err)
 	}
@@ -186,7 +207,7 @@ func (p *Provider) Authorize(ctx context.Context, form url.Values, browserHash s
 		Nonce:               nonce,
 		Scopes:              scopes,
 		Audience:            audience,
-		ResponseMode:        form.Get("response_mode"),
+		ResponseMode:        responseMode,
 		CodeChallenge:       challenge,
 		CodeChallengeMethod: method,
 		Prompt:              prompt,

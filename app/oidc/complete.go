@@ -13,49 +13,47 @@ import (
 )
 
 // Complete issues the one authorization code of a request whose user has
-// logged in and consented, and returns where to send the browser: the
-// client's redirect URI with code, state and iss (RFC 6749 §4.1.2, RFC 9207).
+// logged in and consented, and returns how the browser delivers it: to the
+// client's redirect URI with code, state and iss (RFC 6749 §4.1.2, RFC
+// 9207), in the query or posted (response_mode=form_post).
 //
 // A sign-in intent of Gatehouse's own pages completes once, with no code:
 // the browser goes to its ReturnTo.
-func (p *Provider) Complete(ctx context.Context, ar *tenants.AuthRequest) (string, error) {
+func (p *Provider) Complete(ctx context.Context, ar *tenants.AuthRequest) (httperr.Delivery, error) {
 	t, err := tenantFrom(ctx)
 	if err != nil {
-		return "", httperr.Internal(err)
+		return httperr.Delivery{}, httperr.Internal(err)
 	}
 	if ar.Intent != "" {
 		err := p.store.CompleteIntent(ctx, ar.ID)
 		if errors.Is(err, tenants.ErrConflict) {
-			return "", completed()
+			return httperr.Delivery{}, completed()
 		}
 		if err != nil {
-			return "", httperr.Internal(err)
+			return httperr.Delivery{}, httperr.Internal(err)
 		}
-		return ar.ReturnTo, nil
+		return httperr.Delivery{URI: ar.ReturnTo}, nil
 	}
 	code := secret.Token(32)
 	err = p.store.IssueCode(ctx, ar.ID, secret.Hash(code), p.now().Add(codeTTL))
 	if errors.Is(err, tenants.ErrConflict) {
-		return "", completed()
+		return httperr.Delivery{}, completed()
 	}
 	if err != nil {
-		return "", httperr.Internal(err)
+		return httperr.Delivery{}, httperr.Internal(err)
 	}
-	return codeRedirect(t, ar, code)
+	return codeDelivery(t, ar, code), nil
 }
 
-// codeRedirect is where the browser delivers code to the client: its
-// redirect URI with code, state and iss (RFC 6749 §4.1.2, RFC 9207).
-func codeRedirect(t *tenants.Tenant, ar *tenants.AuthRequest, code string) (string, error) {
+// codeDelivery is how the browser delivers code to the client: to its
+// redirect URI with code, state and iss (RFC 6749 §4.1.2, RFC 9207), in
+// the response mode it asked for.
+func codeDelivery(t *tenants.Tenant, ar *tenants.AuthRequest, code string) httperr.Delivery {
 	params := url.Values{"code": {code}, "iss": {t.Issuer}}
 	if ar.State != "" {
 		params.Set("state", ar.State)
 	}
-	loc, err := httperr.Location(ar.RedirectURI, params)
-	if err != nil {
-		return "", httperr.Internal(err)
-	}
-	return loc, nil
+	return httperr.Delivery{URI: ar.RedirectURI, Params: params, FormPost: ar.ResponseMode == ResponseModeFormPost}
 }
 
 // Fail returns an authorization error delivered to the request's client
@@ -69,7 +67,8 @@ func (p *Provider) Fail(ctx context.Context, ar *tenants.AuthRequest, code, desc
 	if ar.Intent != "" {
 		return httperr.Page(http.StatusBadRequest, "Sign-in did not complete", "%s.", upperFirst(description)).WithCode(code)
 	}
-	return httperr.OAuth(code, "%s", description).RedirectTo(httperr.Redirect{URI: ar.RedirectURI, State: ar.State, Issuer: t.Issuer})
+	return httperr.OAuth(code, "%s", description).RedirectTo(httperr.Redirect{URI: ar.RedirectURI, State: ar.State, Issuer: t.Issuer,
+		FormPost: ar.ResponseMode == ResponseModeFormPost})
 }
 
 func upperFirst(s string) string {

@@ -19,6 +19,9 @@ type discovery struct {
 	GrantTypesSupported                        []oidc.GrantType `json:"grant_types_supported"`
 	AuthorizationResponseIssParameterSupported bool             `json:"authorization_response_iss_parameter_supported"`
 	PromptValuesSupported                      []string         `json:"prompt_values_supported"`
+	// RFC 9126 §5.
+	PushedAuthorizationRequestEndpoint string `json:"pushed_authorization_request_endpoint"`
+	RequirePushedAuthorizationRequests bool   `json:"require_pushed_authorization_requests"`
 }
 
 // Discovery describes exactly what this tenant supports, built from its
@@ -69,15 +72,22 @@ func (p *Provider) Discovery(ctx context.Context) (*Response, error) {
 			TokenEndpointAuthMethodsSupported:         clientAuth,
 			RevocationEndpointAuthMethodsSupported:    clientAuth,
 			IntrospectionEndpointAuthMethodsSupported: confidentialAuth,
-			ClaimsSupported:                           supportedClaims,
-			CodeChallengeMethodsSupported:             []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256},
-			ACRValuesSupported:                        authn.SupportedACR,
-			RequestParameterSupported:                 false,
-			RequestURIParameterSupported:              false,
+			// The algorithms of private_key_jwt assertions, one list
+			// for every endpoint that authenticates clients.
+			TokenEndpointAuthSigningAlgValuesSupported:         tenants.AssertionAlgorithms(),
+			RevocationEndpointAuthSigningAlgValuesSupported:    tenants.AssertionAlgorithms(),
+			IntrospectionEndpointAuthSigningAlgValuesSupported: tenants.AssertionAlgorithms(),
+			ClaimsSupported:               supportedClaims,
+			CodeChallengeMethodsSupported: []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256},
+			ACRValuesSupported:            authn.SupportedACR,
+			RequestParameterSupported:     false,
+			RequestURIParameterSupported:  false,
 		},
 		GrantTypesSupported:                        grants,
 		AuthorizationResponseIssParameterSupported: true,
 		PromptValuesSupported:                      authn.SupportedPrompts,
+		PushedAuthorizationRequestEndpoint:         iss + PathPAR,
+		RequirePushedAuthorizationRequests:         t.RequirePushedAuthorizationRequests,
 	}
 	if t.AllowsGrant(tenants.GrantDeviceCode) {
 		d.DeviceAuthorizationEndpoint = iss + PathDeviceAuthorization

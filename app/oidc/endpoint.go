@@ -1,6 +1,8 @@
 package oidc
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"mime"
 	"net/http"
 	"net/url"
@@ -72,21 +74,33 @@ func ParseForm(r *http.Request) (url.Values, error) {
 }
 
 // ClientAuth is how a request identified its client: HTTP Basic (RFC 6749
-// §2.3.1, client_secret_basic), the body (client_secret_post), or the id
-// alone (a public client, "none").
+// §2.3.1, client_secret_basic), the body (client_secret_post), a signed
+// assertion (RFC 7523 §2.2, private_key_jwt), or the id alone (a public
+// client, "none").
 type ClientAuth struct {
 	ID     string
 	Secret string
 	// Basic is true when the credentials came in the Authorization header.
 	Basic bool
+	// Assertion is the client_assertion, not yet verified; ID is its
+	// subject (or the client_id sent with it, which must be the same).
+	Assertion string
 }
+
+// AssertionTypeJWTBearer is the client_assertion_type of a JWT assertion
+// (RFC 7523 §2.2).
+const AssertionTypeJWTBearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+// maxAssertionLength bounds a client assertion: a JWS of a few claims and
+// one signature is far shorter.
+const maxAssertionLength = 8192
 
 // clientAuth reads the client's credentials from r and form. A request uses
 // exactly one method (RFC 6749 §2.3): Basic and body credentials together
-// are refused, as are client assertions, which Gatehouse does not accept.
+// are refused, as is an assertion with either.
 func clientAuth(r *http.Request, form url.Values, challenge string) (ClientAuth, error) {
 	if form.Has("client_assertion") || form.Has("client_assertion_type") {
-		return ClientAuth{}, invalidClient("client assertions are not supported", challenge)
+		return assertionAuth(r, form, challenge)
 	}
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, _, _ := strings.Cut(h, " ")
@@ -116,6 +130,48 @@ func clientAuth(r *http.Request, form url.Values, challenge string) (ClientAuth,
 		return ClientAuth{}, invalidClient("client authentication is required", challenge)
 	}
 	return ClientAuth{ID: id, Secret: form.Get("client_secret")}, nil
+}
+
+// assertionAuth reads a client assertion (RFC 7523 §2.2): the type is the
+// JWT bearer one, the assertion one compact JWS, and the client it names
+// (sub, RFC 7523 §3 item 2) the client_id if one is sent too. Nothing is
+// verified here: authenticate does, against the client's registered keys.
+func assertionAuth(r *http.Request, form url.Values, challenge string) (ClientAuth, error) {
+	if r.Header.Get("Authorization") != "" || form.Has("client_secret") {
+		return ClientAuth{}, httperr.OAuth(httperr.InvalidRequest, "authenticate the client with one method only")
+	}
+	if form.Get("client_assertion_type") != AssertionTypeJWTBearer {
+		return ClientAuth{}, invalidClient("client_assertion_type must be "+AssertionTypeJWTBearer, challenge)
+	}
+	assertion := form.Get("client_assertion")
+	if assertion == "" || len(assertion) > maxAssertionLength || strings.Count(assertion, ".") != 2 {
+		return ClientAuth{}, invalidClient("client_assertion must be a signed JWT", challenge)
+	}
+	sub, err := unverifiedSubject(assertion)
+	if err != nil || sub == "" {
+		return ClientAuth{}, invalidClient("client_assertion must be a signed JWT naming the client in sub", challenge)
+	}
+	if id := form.Get("client_id"); id != "" && id != sub {
+		return ClientAuth{}, invalidClient("client_id does not match the assertion's subject", challenge)
+	}
+	return ClientAuth{ID: sub, Assertion: assertion}, nil
+}
+
+// unverifiedSubject reads the sub claim of a compact JWS without checking
+// it: only to find the client whose keys will check it.
+func unverifiedSubject(jws string) (string, error) {
+	parts := strings.Split(jws, ".")
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return "", err
+	}
+	var c struct {
+		Subject string `json:"sub"`
+	}
+	if err := json.Unmarshal(b, &c); err != nil {
+		return "", err
+	}
+	return c.Subject, nil
 }
 
 // basicChallenge is the WWW-Authenticate of a client endpoint's 401.

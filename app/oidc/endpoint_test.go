@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -78,7 +79,14 @@ func TestClientAuth(t *testing.T) {
 		{"basic and the same client_id", "client_id=app", basic("app", "s"), "app", "s", 0},
 		{"bearer scheme", "client_id=app", "Bearer xyz", "", "", 401},
 		{"garbage basic", "", "Basic !!!", "", "", 401},
-		{"assertion", "client_assertion_type=x&client_assertion=a.b.c", "", "", "", 401},
+		{"assertion of another type", "client_assertion_type=x&client_assertion=a.b.c", "", "", "", 401},
+		{"assertion", "client_assertion_type=" + url.QueryEscape(AssertionTypeJWTBearer) + "&client_assertion=e30." + jwtPart(`{"sub":"app"}`) + ".c", "", "app", "", 0},
+		{"assertion naming another client_id", "client_id=other&client_assertion_type=" + url.QueryEscape(AssertionTypeJWTBearer) + "&client_assertion=e30." + jwtPart(`{"sub":"app"}`) + ".c", "", "", "", 401},
+		{"assertion without sub", "client_assertion_type=" + url.QueryEscape(AssertionTypeJWTBearer) + "&client_assertion=e30." + jwtPart(`{"iss":"app"}`) + ".c", "", "", "", 401},
+		{"assertion with a sub of the wrong type", "client_assertion_type=" + url.QueryEscape(AssertionTypeJWTBearer) + "&client_assertion=e30." + jwtPart(`{"sub":1}`) + ".c", "", "", "", 401},
+		{"assertion not a JWS", "client_assertion_type=" + url.QueryEscape(AssertionTypeJWTBearer) + "&client_assertion=abc", "", "", "", 401},
+		{"assertion and Basic", "client_assertion_type=" + url.QueryEscape(AssertionTypeJWTBearer) + "&client_assertion=e30." + jwtPart(`{"sub":"app"}`) + ".c", basic("app", "s"), "", "", 400},
+		{"assertion and a secret", "client_secret=s&client_assertion_type=" + url.QueryEscape(AssertionTypeJWTBearer) + "&client_assertion=e30." + jwtPart(`{"sub":"app"}`) + ".c", "", "", "", 400},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := post("/oauth/token", tc.body, "Authorization", tc.auth)
@@ -103,6 +111,8 @@ func TestClientAuth(t *testing.T) {
 		})
 	}
 }
+
+func jwtPart(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 
 func TestBearerToken(t *testing.T) {
 	get := func(target, auth string) *http.Request {

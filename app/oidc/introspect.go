@@ -27,7 +27,7 @@ func (p *Provider) Introspect(ctx context.Context, r *http.Request) (*Response, 
 	if err != nil {
 		return nil, err
 	}
-	caller, err := p.authenticateCaller(ctx, r, form, true)
+	caller, err := p.authenticateCaller(ctx, r, form, true, PathIntrospect)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/gatehouse-id/gatehouse/federation/upstream"
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/cache"
 	"github.com/gatehouse-id/gatehouse/tenants/keyring"
@@ -16,6 +17,7 @@ const (
 	PathToken         = "/oauth/token"
 	PathIntrospect    = "/oauth/introspect"
 	PathRevoke        = "/oauth/revoke"
+	PathPAR           = "/oauth/par"
 	PathUserinfo      = "/userinfo"
 	PathJWKS          = "/.well-known/jwks.json"
 	PathDiscovery     = "/.well-known/openid-configuration"
@@ -42,6 +44,8 @@ type Provider struct {
 	grants map[string]grantHandler
 	// observer, if set, is told of issued tokens (metrics).
 	observer Observer
+	// clientKeys finds the keys of private_key_jwt clients.
+	clientKeys *keySource
 }
 
 // Observer is told what the provider did, for the node's metrics.
@@ -55,9 +59,11 @@ type Observer interface {
 func (p *Provider) Observe(o Observer) { p.observer = o }
 
 // New returns a Provider over store, with cached tenants and clients and the
-// tenants' keys.
-func New(store *tenants.Store, c *cache.Cache, keys *keyring.Keyring) (*Provider, error) {
+// tenants' keys; up fetches the key sets of clients that publish theirs at
+// a jwks_uri (nil: such clients cannot authenticate).
+func New(store *tenants.Store, c *cache.Cache, keys *keyring.Keyring, up *upstream.Client) (*Provider, error) {
 	p := &Provider{store: store, cache: c, keys: keys, now: store.Now}
+	p.clientKeys = newKeySource(up, store.Now)
 	p.grants = p.grantHandlers()
 	if err := checkGrantHandlers(p.grants); err != nil {
 		return nil, err

@@ -108,21 +108,21 @@ func (p *Provider) SignedIn(ar *tenants.AuthRequest, a tenants.Authentication) {
 // CompleteSignedIn stores ar, signed in (SignedIn) and needing no consent,
 // with its one authorization code, in one write, and returns where to send
 // the browser, as Complete does.
-func (p *Provider) CompleteSignedIn(ctx context.Context, ar *tenants.AuthRequest) (string, error) {
+func (p *Provider) CompleteSignedIn(ctx context.Context, ar *tenants.AuthRequest) (httperr.Delivery, error) {
 	t, err := tenantFrom(ctx)
 	if err != nil {
-		return "", err
+		return httperr.Delivery{}, err
 	}
 	if ar.UserID == "" || ar.AuthTime == nil || ar.Intent != "" {
-		return "", httperr.Internal(errors.New("oidc: CompleteSignedIn needs a client's request with a signed-in user"))
+		return httperr.Delivery{}, httperr.Internal(errors.New("oidc: CompleteSignedIn needs a client's request with a signed-in user"))
 	}
 	code := secret.Token(32)
 	hash, expires := secret.Hash(code), p.now().Add(codeTTL)
 	ar.CodeHash, ar.CodeExpiresAt = &hash, &expires
 	if err := p.store.CreateAuthRequest(ctx, ar); err != nil {
-		return "", httperr.Internal(err)
+		return httperr.Delivery{}, httperr.Internal(err)
 	}
-	return codeRedirect(t, ar, code)
+	return codeDelivery(t, ar, code), nil
 }
 
 // Authenticated records on ar who signed in for it, and how.

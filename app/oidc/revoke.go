@@ -18,7 +18,7 @@ func (p *Provider) Revoke(ctx context.Context, r *http.Request) (*Response, erro
 	if err != nil {
 		return nil, err
 	}
-	c, err := p.authenticateCaller(ctx, r, form, false)
+	c, err := p.authenticateCaller(ctx, r, form, false, PathRevoke)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -102,7 +103,7 @@ func (p *Provider) clientFor(ctx context.Context, t *tenants.Tenant, r *http.Req
 	if err != nil {
 		return nil, err
 	}
-	c, err := p.authenticate(ctx, creds, !grant.Public, challenge)
+	c, err := p.authenticate(ctx, creds, !grant.Public, challenge, t.Issuer+PathToken)
 	if err != nil {
 		return nil, err
 	}
@@ -126,10 +127,13 @@ func tokenAlg(jws string) string {
 }
 
 // authenticate checks the credentials of a client endpoint call: a public
-// client by its id alone (it must not send a secret), a confidential one by
-// its secret. requireSecret refuses public clients (grants only
-// confidential clients may use). Every failure is invalid_client, 401.
-func (p *Provider) authenticate(ctx context.Context, creds ClientAuth, requireSecret bool, challenge string) (*client, error) {
+// client by its id alone (it must not send a secret or an assertion), a
+// confidential one by exactly the method it is registered for: its secret,
+// or an assertion (RFC 7523 §2.2) signed with one of its keys and meant
+// for endpoint (the URL called) or the issuer. requireSecret refuses
+// public clients (grants only confidential clients may use). Every failure
+// is invalid_client, 401.
+func (p *Provider) authenticate(ctx context.Context, creds ClientAuth, requireSecret bool, challenge, endpoint string) (*client, error) {
 	c, err := p.lookupClient(ctx, creds.ID)
 	if errors.Is(err, tenants.ErrNotFound) {
 		return nil, invalidClient("client authentication failed", challenge)
@@ -140,7 +144,7 @@ func (p *Provider) authenticate(ctx context.Context, creds ClientAuth, requireSe
 	if c.Public() {
 		// A public client identifies itself (none): by client_id in the
 		// body, or, as many libraries send it, Basic with an empty secret.
-		if creds.Secret != "" || requireSecret {
+		if creds.Secret != "" || creds.Assertion != "" || requireSecret {
 			return nil, invalidClient("client authentication failed", challenge)
 		}
 		return c, nil
@@ -154,15 +158,45 @@ func (p *Provider) authenticate(ctx context.Context, creds ClientAuth, requireSe
 	if usedMethod(creds) != c.TokenEndpointAuthMethod {
 		return nil, invalidClient("client authentication failed", challenge)
 	}
+	if creds.Assertion != "" {
+		if err := p.assertionFailure(ctx, c, p.verifyAssertion(ctx, c, creds.Assertion, endpoint), challenge); err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
 	if !c.checkSecret(creds.Secret, p.now()) {
 		return nil, invalidClient("client authentication failed", challenge)
 	}
 	return c, nil
 }
 
+// assertionFailure is the answer to an assertion verifyAssertion refused
+// (nil for none): invalid_client, saying why only to a signer that holds
+// the client's key; a replay is audited as token reuse.
+func (p *Provider) assertionFailure(ctx context.Context, c *client, err error, challenge string) error {
+	var shown errAssertion
+	var hidden errNoKey
+	var fetch fetchError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &shown):
+		if shown == errReplayed {
+			p.audit(ctx, auditAssertionReplayed, c.ClientID, c.ClientID, "failure", string(shown))
+		}
+		return invalidClient(string(shown), challenge)
+	case errors.As(err, &hidden), errors.As(err, &fetch):
+		slog.InfoContext(ctx, "client assertion refused", "client_id", c.ClientID, "reason", err.Error())
+		return invalidClient("client authentication failed", challenge)
+	}
+	return serverError(err)
+}
+
 // usedMethod is the authentication method of creds, by RFC 7591's names.
 func usedMethod(creds ClientAuth) string {
 	switch {
+	case creds.Assertion != "":
+		return tenants.AuthMethodPrivateKey
 	case creds.Basic:
 		return tenants.AuthMethodBasic
 	case creds.Secret != "":
@@ -173,7 +207,7 @@ func usedMethod(creds ClientAuth) string {
 
 // authenticateCaller reads and checks the client credentials of an
 // introspection or revocation request.
-func (p *Provider) authenticateCaller(ctx context.Context, r *http.Request, form url.Values, requireSecret bool) (*client, error) {
+func (p *Provider) authenticateCaller(ctx context.Context, r *http.Request, form url.Values, requireSecret bool, path string) (*client, error) {
 	t, err := tenantFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -183,5 +217,5 @@ func (p *Provider) authenticateCaller(ctx context.Context, r *http.Request, form
 	if err != nil {
 		return nil, err
 	}
-	return p.authenticate(ctx, creds, requireSecret, challenge)
+	return p.authenticate(ctx, creds, requireSecret, challenge, t.Issuer+path)
 }

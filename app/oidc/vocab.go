@@ -15,9 +15,17 @@ const (
 	ScopeGroups        = tenants.ScopeGroups
 )
 
-// ResponseModes are the response modes Gatehouse answers authorization
-// requests with (OAuth 2.0 Multiple Response Type Encoding Practices §2).
-var ResponseModes = []string{"query"}
+// The response modes Gatehouse answers authorization requests with: the
+// query (OAuth 2.0 Multiple Response Type Encoding Practices §2.1, the
+// default of the code flow) and a form the browser posts (OAuth 2.0 Form
+// Post Response Mode §2).
+const (
+	ResponseModeQuery    = "query"
+	ResponseModeFormPost = "form_post"
+)
+
+// ResponseModes are the response modes of discovery and of Authorize.
+var ResponseModes = []string{ResponseModeQuery, ResponseModeFormPost}
 
 // supportedClaims are the claims Gatehouse puts in ID tokens and userinfo,
 // for discovery's claims_supported.

@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/gatehouse-id/gatehouse/admin"
+	"github.com/gatehouse-id/gatehouse/app/web"
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/password"
 	"github.com/gatehouse-id/gatehouse/views"
@@ -47,7 +48,16 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if e.Challenge != "" {
 		c.Response().Header().Set("WWW-Authenticate", e.Challenge)
 	}
-	if e.Redirect != nil {
+	if e.Redirect != nil && e.Redirect.FormPost {
+		name := "Gatehouse"
+		if t, ok := tenants.FromContext(req.Context()); ok {
+			name = t.DisplayName
+		}
+		if ferr := web.FormPost(c, views.Meta{Title: "Continue", TenantName: name}, e.Delivery()); ferr == nil {
+			return
+		}
+		e = httperr.Internal(errors.New("render the form_post answer"))
+	} else if e.Redirect != nil {
 		loc, lerr := e.RedirectLocation()
 		if lerr == nil {
 			status := http.StatusFound

@@ -63,9 +63,10 @@ func (s *Server) routes(signin *login.Handler, acct *account.Handler, con *conso
 	e.POST(oidc.PathDeviceAuthorization, oauthEndpoint(p.DeviceAuthorization), append([]echo.MiddlewareFunc{onTenant}, s.anonymous...)...)
 	e.POST(oidc.PathIntrospect, oauthEndpoint(p.Introspect), onTenant)
 	e.POST(oidc.PathRevoke, oauthEndpoint(p.Revoke), onTenant, corsOpen)
+	e.POST(oidc.PathPAR, oauthEndpoint(p.PushAuthorization), onTenant, corsOpen)
 	e.GET(oidc.PathUserinfo, oauthEndpoint(p.UserInfo), onTenant, corsOpen)
 	e.POST(oidc.PathUserinfo, oauthEndpoint(p.UserInfo), onTenant, corsOpen)
-	for _, p := range []string{oidc.PathDiscovery, oidc.PathJWKS, oidc.PathToken, oidc.PathRevoke, oidc.PathUserinfo} {
+	for _, p := range []string{oidc.PathDiscovery, oidc.PathJWKS, oidc.PathToken, oidc.PathRevoke, oidc.PathPAR, oidc.PathUserinfo} {
 		e.OPTIONS(p, func(echo.Context) error { return nil }, onTenant, corsOpen)
 	}
 	signin.Register(e, onTenant)

@@ -169,7 +169,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	s.webhooks = webhook.New(webhook.Config{Poll: cfg.WebhookPoll, Retry: cfg.WebhookRetry}, deps.Store, out, sealer, s.log, s.metrics)
 	s.consoleSecret = admin.ConsoleSecret(box)
 
-	s.provider, err = oidc.New(deps.Store, s.cache, s.keys)
+	s.provider, err = oidc.New(deps.Store, s.cache, s.keys, out)
 	if err != nil {
 		return nil, fmt.Errorf("build OpenID provider: %w", err)
 	}

@@ -88,6 +88,10 @@ type world struct {
 	group          *tenants.Group               // named sharedGroupName: user is a member
 }
 
+// pushedID is the id of the world's pushed authorization request, of its
+// client sharedClientID.
+func (w *world) pushedID() string { return "par-" + w.private }
+
 func (w *world) privateEmail() string    { return w.private + "@example.com" }
 func (w *world) privateClientID() string { return "app-" + w.private }
 func (w *world) privateAudience() string { return "https://" + w.private + ".example.com" }
@@ -121,6 +125,9 @@ func seedWorld(t testing.TB, s *tenants.Store, prefix string) *world {
 	mustAPI(t, ctx, s, w.privateAudience(), "read")
 	w.client = mustClient(t, ctx, s, sharedClientID, tenants.ClientGrant{APIID: w.api.ID, Scopes: tenants.Strings{"read"}})
 	mustClient(t, ctx, s, w.privateClientID(), tenants.ClientGrant{APIID: w.api.ID, Scopes: tenants.Strings{"write"}})
+	if err := s.CreatePushedRequest(ctx, &tenants.PushedRequest{ID: w.pushedID(), ClientID: sharedClientID, Params: "{}", ExpiresAt: s.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
 	w.internal = mustInternalClient(t, ctx, s, "try-"+w.private)
 	w.connection = mustConnection(t, ctx, s, sharedConnectionName)
 	mustConnection(t, ctx, s, w.privateConnectionName())
@@ -957,6 +964,16 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		{"RecordSAMLAssertion/connection of the other tenant", func(ctx context.Context) error {
 			return s.RecordSAMLAssertion(ctx, a.connection.ID, "_"+suffix(), exp)
 		}, tenants.ErrNotFound},
+		{"UseClientAssertion/client of the other tenant", func(ctx context.Context) error {
+			return s.UseClientAssertion(ctx, a.privateClientID(), "jti-"+suffix(), exp)
+		}, tenants.ErrNotFound},
+		{"CreatePushedRequest/client of the other tenant", func(ctx context.Context) error {
+			return s.CreatePushedRequest(ctx, &tenants.PushedRequest{ID: "par-" + suffix(), ClientID: a.privateClientID(), Params: "{}", ExpiresAt: exp})
+		}, tenants.ErrNotFound},
+		{"UsePushedRequest/request of the other tenant", func(ctx context.Context) error {
+			_, err := s.UsePushedRequest(ctx, a.pushedID(), sharedClientID)
+			return err
+		}, tenants.ErrNotFound},
 		{"CreateUserToken/user of the other tenant", func(ctx context.Context) error {
 			return s.CreateUserToken(ctx, newUserToken(s, a.user.ID, tenants.TokenResetPassword, time.Hour))
 		}, tenants.ErrNotFound},
@@ -1067,6 +1084,19 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		}, nil},
 		{"RecordSAMLAssertion/private assertion id", func(ctx context.Context) error {
 			return s.RecordSAMLAssertion(ctx, b.connection.ID, a.privateAssertionID(), exp)
+		}, nil},
+		{"UseClientAssertion/shared client", func(ctx context.Context) error {
+			return s.UseClientAssertion(ctx, sharedClientID, sharedAssertionID, exp)
+		}, nil},
+		{"CreatePushedRequest/shared client", func(ctx context.Context) error {
+			return s.CreatePushedRequest(ctx, &tenants.PushedRequest{ID: "par-" + suffix(), ClientID: sharedClientID, Params: "{}", ExpiresAt: exp})
+		}, nil},
+		{"UsePushedRequest/own request", func(ctx context.Context) error {
+			r, err := s.UsePushedRequest(ctx, b.pushedID(), sharedClientID)
+			if err != nil {
+				return err
+			}
+			return notMine(ctx, r.TenantID)
 		}, nil},
 		{"DeleteExternalIdentity/own identity", func(ctx context.Context) error {
 			return s.DeleteExternalIdentity(ctx, b.user.ID, b.identity.ID)

@@ -1098,6 +1098,28 @@ func testDeleteExpired(t *testing.T, s *tenants.Store) {
 		}
 		put(sd.keep, "recovery_codes", spent)
 		put(sd.keep, "recovery_codes", kept)
+
+		// Used assertion jtis and pushed requests go as soon as they
+		// expire: an expired one is refused by its expiry alone.
+		for _, r := range []struct {
+			ttl  time.Duration
+			into map[string][]string
+		}{
+			{time.Hour, sd.drop},
+			{2*time.Hour + 30*time.Minute, sd.drop}, // expired, within grace: no grace
+			{48 * time.Hour, sd.keep},
+		} {
+			jti := "jti-" + suffix()
+			if err := s.UseClientAssertion(ctx, "web", jti, at(r.ttl)); err != nil {
+				t.Fatal(err)
+			}
+			put(r.into, "client_assertions", jti)
+			id := "par-" + suffix()
+			if err := s.CreatePushedRequest(ctx, &tenants.PushedRequest{ID: id, ClientID: "web", Params: "{}", ExpiresAt: at(r.ttl)}); err != nil {
+				t.Fatal(err)
+			}
+			put(r.into, "pushed_requests", id)
+		}
 		return sd
 	}
 	all := []seeded{seed("expired-a"), seed("expired-b")}
@@ -1192,7 +1214,7 @@ func testDeleteExpired(t *testing.T, s *tenants.Store) {
 			return "code_hash"
 		case "throttles":
 			return "key"
-		case "revoked_tokens":
+		case "revoked_tokens", "client_assertions":
 			return "jti"
 		}
 		return "id"

@@ -45,6 +45,8 @@ type Redirect struct {
 	URI    string
 	State  string
 	Issuer string
+	// FormPost delivers the error as response_mode=form_post asked.
+	FormPost bool
 }
 
 func (e *Error) Error() string {
@@ -155,6 +157,12 @@ func Location(redirectURI string, params url.Values) (string, error) {
 
 // RedirectLocation returns the URL delivering e to its client.
 func (e *Error) RedirectLocation() (string, error) {
+	return e.Delivery().Location()
+}
+
+// Delivery is how e goes back to its client: its redirect URI, error,
+// error_description, state and iss (RFC 6749 §4.1.2.1, RFC 9207).
+func (e *Error) Delivery() Delivery {
 	p := url.Values{"error": {e.Code}}
 	if e.Description != "" {
 		p.Set("error_description", e.Description)
@@ -165,7 +173,26 @@ func (e *Error) RedirectLocation() (string, error) {
 	if e.Redirect.Issuer != "" {
 		p.Set("iss", e.Redirect.Issuer)
 	}
-	return Location(e.Redirect.URI, p)
+	return Delivery{URI: e.Redirect.URI, Params: p, FormPost: e.Redirect.FormPost}
+}
+
+// Delivery is an authorization response on its way to the client through
+// the browser: Params added to URI's query (RFC 6749 §4.1.2), or, with
+// FormPost, posted to URI by a page that submits itself (OAuth 2.0 Form
+// Post Response Mode §2). With no Params it is a plain redirect to URI (a
+// page of Gatehouse's own).
+type Delivery struct {
+	URI      string
+	Params   url.Values
+	FormPost bool
+}
+
+// Location returns the URL of a redirect that delivers d.
+func (d Delivery) Location() (string, error) {
+	if d.Params == nil {
+		return d.URI, nil
+	}
+	return Location(d.URI, d.Params)
 }
 
 // OAuth 2.0 and OpenID Connect error codes.
