@@ -127,9 +127,13 @@ func (g *schemas) operation(r Route) map[string]any {
 		op["parameters"] = params
 	}
 	if r.Body != nil {
+		bodyType := r.BodyType
+		if bodyType == "" {
+			bodyType = "application/json"
+		}
 		op["requestBody"] = map[string]any{
 			"required": !r.OptionalBody,
-			"content":  map[string]any{"application/json": map[string]any{"schema": g.of(reflect.TypeOf(r.Body), true)}},
+			"content":  map[string]any{bodyType: map[string]any{"schema": g.of(reflect.TypeOf(r.Body), true)}},
 		}
 	}
 	return op

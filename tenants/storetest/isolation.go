@@ -538,6 +538,55 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 			_, err := s.ExternalIdentity(ctx, a.connection.ID, sharedIssuer, a.privateSubject())
 			return err
 		}, tenants.ErrNotFound},
+		{"IdentitiesOfUsers", func(ctx context.Context) error {
+			xs, err := s.IdentitiesOfUsers(ctx, []string{a.user.ID})
+			return errors.Join(err, none(len(xs)))
+		}, nil},
+		{"UsersAfter", func(ctx context.Context) error {
+			us, err := s.UsersAfter(ctx, "", 1000)
+			for _, u := range us {
+				err = errors.Join(err, notMine(ctx, u.TenantID))
+			}
+			return err
+		}, nil},
+		// An import names a's user by id: refused, as an id that is not
+		// available, without a word of a; by a's private email: a new
+		// user of b's own; by the shared email: b's user.
+		{"ImportUsers/id of the other tenant", func(ctx context.Context) error {
+			out, err := s.ImportUsers(ctx, []tenants.ImportUser{{Line: 1, ID: a.user.ID, Email: "imported-" + suffix() + "@example.com", Name: "Hijack"}}, true)
+			if err != nil {
+				return err
+			}
+			if out[0].Status != tenants.ImportRefused || out[0].Reason != "id: not available" {
+				return fmt.Errorf("%w: %+v", errVisible, out[0])
+			}
+			return nil
+		}, nil},
+		{"ImportUsers/shared email", func(ctx context.Context) error {
+			out, err := s.ImportUsers(ctx, []tenants.ImportUser{{Line: 1, Email: sharedEmail, Name: "Imported", PasswordHash: "$2b$10$" + strings.Repeat("a", 53)}}, true)
+			if err != nil {
+				return err
+			}
+			if out[0].Status != tenants.ImportUpdated || out[0].UserID != b.user.ID {
+				return fmt.Errorf("%w: %+v", errVisible, out[0])
+			}
+			return nil
+		}, nil},
+		{"ImportUsers/private email", func(ctx context.Context) error {
+			out, err := s.ImportUsers(ctx, []tenants.ImportUser{{Line: 1, Email: "import-" + a.privateEmail()}}, false)
+			if err != nil {
+				return err
+			}
+			if out[0].Status != tenants.ImportCreated || out[0].UserID == a.user.ID {
+				return fmt.Errorf("%w: %+v", errVisible, out[0])
+			}
+			return nil
+		}, nil},
+		{"ImportUsers/connection of the other tenant", func(ctx context.Context) error {
+			_, err := s.ImportUsers(ctx, []tenants.ImportUser{{Line: 1, Email: "imported-" + suffix() + "@example.com",
+				Identities: []tenants.ImportIdentity{{ConnectionID: a.connection.ID, Issuer: sharedIssuer, Subject: "sub-" + suffix()}}}}, false)
+			return err
+		}, tenants.ErrNotFound},
 		{"ListExternalIdentities", func(ctx context.Context) error {
 			xs, err := s.ListExternalIdentities(ctx, a.user.ID)
 			return errors.Join(err, none(len(xs)))
