@@ -23,6 +23,7 @@ var validBodies = map[string]any{
 	"PATCH /tenants/:slug/apis/:id":                      map[string]any{"name": "changed", "scopes": []any{}},
 	"POST /tenants/:slug/users":                          map[string]any{"email": "walker@walked.test", "password": testPassword},
 	"PATCH /tenants/:slug/users/:id":                     map[string]any{"name": "changed"},
+	"POST /tenants/:slug/users/import":                   map[string]any{"email": "walker-import@walked.test"},
 	"PUT /tenants/:slug/users/:id/password":              map[string]any{"password": "another long password"},
 	"POST /tenants/:slug/connections":                    map[string]any{"type": "github", "name": "Walker", "client_id": "walker", "client_secret": "walker-secret"},
 	"PATCH /tenants/:slug/connections/:id":               map[string]any{"name": "Changed"},
