@@ -18,6 +18,7 @@ func schemaModels() []any {
 		&Tenant{}, &User{}, &Client{}, &API{}, &Scope{}, &ClientGrant{}, &Consent{},
 		&Session{}, &AuthRequest{}, &Grant{}, &RevokedToken{}, &RefreshToken{}, &SigningKey{}, &Deployment{},
 		&AdminRole{}, &AdminUserScope{}, &ConsoleSession{}, &SetupToken{}, &AuditEvent{}, &Connection{}, &ExternalIdentity{}, &FederationState{}, &SAMLAssertion{}, &UserToken{}, &MFAFactor{}, &RecoveryCode{}, &LoginStep{}, &Throttle{}, &OutboxMessage{},
+		&ImportJob{}, &ImportJobChunk{}, &ImportJobRefusal{},
 	}
 }
 

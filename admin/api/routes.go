@@ -126,6 +126,14 @@ func (h *Handler) Routes() []Route {
 			Query: []Param{{Name: "update", Description: "change existing users where the file differs (default false)", Schema: map[string]any{"type": "boolean"}}},
 			Body:  admin.UserRecord{}, BodyType: "application/x-ndjson",
 			Reply: admin.ImportResult{}, ReplyType: "application/x-ndjson", handler: h.importUsers},
+		{Method: http.MethodPost, Path: "/tenants/:slug/users/import-jobs", Tag: tagUsers, Scope: write, Summary: "Import users in the background (NDJSON)",
+			Description: "The import of POST /tenants/{slug}/users/import, as a job: the body is stored as it comes (a line too long is refused at once) and the answer, 202, is the job; " +
+				"the nodes import it a chunk of 500 lines at a time, and when a node stops, another resumes after the last chunk done. Poll the job for its progress and the lines it refused.",
+			Query:  []Param{{Name: "update", Description: "change existing users where the file differs (default false)", Schema: map[string]any{"type": "boolean"}}},
+			Status: http.StatusAccepted, Body: admin.UserRecord{}, BodyType: "application/x-ndjson", Reply: admin.ImportJob{}, handler: h.startImportJob},
+		{Method: http.MethodGet, Path: "/tenants/:slug/users/import-jobs/:id", Tag: tagUsers, Scope: read, Summary: "Get an import job",
+			Description: "Its status (uploading, pending, done), its counts so far, and the first thousand lines it refused.",
+			Reply:       admin.ImportJob{}, handler: h.getImportJob},
 		{Method: http.MethodGet, Path: "/tenants/:slug/users/export", Tag: tagUsers, Scope: read, Summary: "Export users (NDJSON)",
 			Description: "Every user of the tenant, in id order, one a line in the import's format (application/x-ndjson), streamed. A transfer that ends abruptly is incomplete. " +
 				"password_hashes=true adds their password hashes: it needs the users:export_hashes scope, and is audited.",

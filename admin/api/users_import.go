@@ -117,3 +117,36 @@ func (h *Handler) exportUsers(c echo.Context) error {
 	err = h.svc.ExportUsers(ctx, hashes, func(r *admin.UserRecord) error { return w.write(r) })
 	return w.end(err, "user export")
 }
+
+// startImportJob stores the NDJSON body as an import job and answers it.
+func (h *Handler) startImportJob(c echo.Context) error {
+	ctx, t, err := h.tenant(c)
+	if err != nil {
+		return err
+	}
+	update, err := boolParam(c, "update")
+	if err != nil {
+		return err
+	}
+	if mt, _, _ := mime.ParseMediaType(c.Request().Header.Get("Content-Type")); mt != "application/x-ndjson" && mt != "application/jsonl" && mt != "application/json" {
+		return badRequest("", "send the users as NDJSON with Content-Type: application/x-ndjson")
+	}
+	j, err := h.svc.StartImportJob(ctx, http.MaxBytesReader(c.Response(), c.Request().Body, maxImportBody), admin.ImportOptions{Update: update})
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Location", admin.APIPath+"/tenants/"+t.Slug+"/users/import-jobs/"+j.ID)
+	return c.JSON(http.StatusAccepted, j)
+}
+
+func (h *Handler) getImportJob(c echo.Context) error {
+	ctx, id, err := h.object(c, "id")
+	if err != nil {
+		return err
+	}
+	j, err := h.svc.GetImportJob(ctx, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, j)
+}

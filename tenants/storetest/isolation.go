@@ -36,6 +36,7 @@ const (
 // world is one tenant with a row of every kind, as the suite wrote them.
 type world struct {
 	ctx    context.Context
+	job    *tenants.ImportJob // made by importJob when an operation needs it
 	tenant *tenants.Tenant
 
 	user     *tenants.User   // email sharedEmail, logged in once
@@ -74,6 +75,24 @@ type world struct {
 	totp     *tenants.MFAFactor // user's
 	webauthn *tenants.MFAFactor // user's, credential id sharedCredentialID
 	step     *tenants.LoginStep // user's MFA step of the login authed
+}
+
+// importJob returns the world's import job, pending, of one chunk,
+// making it the first time.
+func (w *world) importJob(s *tenants.Store) *tenants.ImportJob {
+	if w.job != nil {
+		return w.job
+	}
+	j := &tenants.ImportJob{Kind: "users"}
+	err := errors.Join(s.CreateImportJob(w.ctx, j),
+		s.AddImportChunk(w.ctx, &tenants.ImportJobChunk{JobID: j.ID, Seq: 0, FirstLine: 1, Data: "1\t{\"email\":\"job@example.com\"}\n"},
+			[]tenants.ImportJobRefusal{{Line: 2, Reason: "line too long"}}),
+		s.SealImportJob(w.ctx, j.ID, 1, 2, 1))
+	if err != nil {
+		panic(err)
+	}
+	w.job = j
+	return j
 }
 
 func (w *world) privateEmail() string    { return w.private + "@example.com" }
@@ -538,6 +557,33 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 			_, err := s.ExternalIdentity(ctx, a.connection.ID, sharedIssuer, a.privateSubject())
 			return err
 		}, tenants.ErrNotFound},
+		// a's import job, made for the occasion: b sees, changes and
+		// runs none of it.
+		{"ImportJobByID", func(ctx context.Context) error {
+			_, err := s.ImportJobByID(ctx, a.importJob(s).ID)
+			return err
+		}, tenants.ErrNotFound},
+		{"ImportJobRefusals", func(ctx context.Context) error {
+			rs, err := s.ImportJobRefusals(ctx, a.importJob(s).ID, 100)
+			return errors.Join(err, none(len(rs)))
+		}, nil},
+		{"ImportJobChunkAt", func(ctx context.Context) error {
+			_, err := s.ImportJobChunkAt(ctx, a.importJob(s).ID, 0)
+			return err
+		}, tenants.ErrNotFound},
+		{"AddImportChunk", func(ctx context.Context) error {
+			return s.AddImportChunk(ctx, &tenants.ImportJobChunk{JobID: a.importJob(s).ID, Seq: 9, Data: "1\t{}\n"}, nil)
+		}, tenants.ErrNotFound},
+		{"SealImportJob", func(ctx context.Context) error {
+			return s.SealImportJob(ctx, a.importJob(s).ID, 1, 1, 0)
+		}, tenants.ErrNotFound},
+		{"ImportJobStep", func(ctx context.Context) error {
+			_, err := s.ImportJobStep(ctx, a.importJob(s).ID, 0, nil, nil, time.Minute)
+			return err
+		}, tenants.ErrNotFound},
+		{"CreateImportJob", func(ctx context.Context) error {
+			return s.CreateImportJob(ctx, &tenants.ImportJob{Kind: "users"})
+		}, nil},
 		{"IdentitiesOfUsers", func(ctx context.Context) error {
 			xs, err := s.IdentitiesOfUsers(ctx, []string{a.user.ID})
 			return errors.Join(err, none(len(xs)))
@@ -993,6 +1039,8 @@ var unscopedMethods = []string{
 	// Throttling counters, whose keys name their tenant themselves, and
 	// the development outbox, the operators'.
 	"Throttles", "RecordFailure", "TakeTurn", "RefundFailure", "ResetThrottle", "AppendOutbox", "ListOutbox",
+	// Import jobs are found across tenants, then run in their tenant.
+	"ClaimImportJob",
 }
 
 // testTenantOpsCoverAllMethods keeps the isolation table complete: a new
