@@ -180,3 +180,72 @@ func TestImportAtScale(t *testing.T) {
 			db.Name, n, took.Round(time.Millisecond), float64(n)/took.Seconds(), peak.Load()>>20)
 	})
 }
+
+// TestImportJobResumes: a job's first chunk is imported by one node,
+// which then stops holding its lease; a second node cannot take the job
+// until the lease expires, then finishes it, and the counts and
+// refusals are each line's once.
+func TestImportJobResumes(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db storetest.Database) {
+		s := storetest.Open(t, db.URL(t))
+		master, _ := secret.ParseMasterKey(secret.NewMasterKey())
+		box, _ := secret.NewBox(master)
+		keys := keyring.New(s, box, keyring.Config{PoolSize: -1, RotationCheck: time.Hour})
+		base, _ := url.Parse("http://localhost:8080")
+		h := password.New(password.Params{Memory: 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}, password.Bound{})
+		nodeA := New(Config{BaseURL: base}, s, keys, h)
+		nodeB := New(Config{BaseURL: base}, s, keys, h)
+		ctx := WithPrincipal(context.Background(), CLI())
+		if _, err := nodeA.CreateTenant(ctx, CreateTenantInput{Slug: "jobs"}); err != nil {
+			t.Fatal(err)
+		}
+		tctx, _, err := nodeA.WithTenant(ctx, "jobs")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var in strings.Builder
+		for i := range 1200 {
+			switch i {
+			case 10:
+				in.WriteString(`{"email":` + "\n")
+			case 700:
+				in.WriteString(`{"email":"long@jobs.test","name":"` + strings.Repeat("x", MaxImportLine) + `"}` + "\n")
+			default:
+				fmt.Fprintf(&in, `{"email":"user%d@jobs.test"}`+"\n", i)
+			}
+		}
+		j, err := nodeA.StartImportJob(tctx, strings.NewReader(in.String()), ImportOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j.Status != tenants.JobPending || j.Chunks != 3 || j.Summary.Lines != 1200 || j.Summary.Refused != 1 {
+			t.Fatalf("stored job %+v", j)
+		}
+		// Node A imports one chunk and "stops": its lease stays.
+		if found, err := nodeA.WorkImportJob(ctx, 1, time.Hour); !found || err != nil {
+			t.Fatalf("node A: %v %v", found, err)
+		}
+		if found, _ := nodeB.WorkImportJob(ctx, 10, time.Hour); found {
+			t.Fatal("node B took a job whose lease is node A's")
+		}
+		// The lease expires: node B resumes after the chunk done.
+		s.SetClock(func() time.Time { return time.Now().Add(2 * time.Hour) })
+		if found, err := nodeB.WorkImportJob(ctx, 10, time.Hour); !found || err != nil {
+			t.Fatalf("node B: %v %v", found, err)
+		}
+		j, err = nodeB.GetImportJob(tctx, j.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j.Status != tenants.JobDone || j.Done != 3 || j.Summary.Created != 1198 || j.Summary.Refused != 2 || len(j.Refusals) != 2 ||
+			j.Refusals[0].Line != 11 || j.Refusals[1].Line != 701 || !strings.Contains(j.Refusals[1].Reason, "too long") {
+			t.Fatalf("finished job %+v", j)
+		}
+		if n, _ := s.CountUsers(tctx); n != 1198 {
+			t.Fatalf("%d users", n)
+		}
+		if found, _ := nodeA.WorkImportJob(ctx, 10, time.Hour); found {
+			t.Fatal("a finished job was taken again")
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -24,6 +25,7 @@ var validBodies = map[string]any{
 	"POST /tenants/:slug/users":                          map[string]any{"email": "walker@walked.test", "password": testPassword},
 	"PATCH /tenants/:slug/users/:id":                     map[string]any{"name": "changed"},
 	"POST /tenants/:slug/users/import":                   map[string]any{"email": "walker-import@walked.test"},
+	"POST /tenants/:slug/users/import-jobs":              map[string]any{"email": "walker-job@walked.test"},
 	"PUT /tenants/:slug/users/:id/password":              map[string]any{"password": "another long password"},
 	"POST /tenants/:slug/connections":                    map[string]any{"type": "github", "name": "Walker", "client_id": "walker", "client_secret": "walker-secret"},
 	"PATCH /tenants/:slug/connections/:id":               map[string]any{"name": "Changed"},
@@ -108,6 +110,11 @@ func TestAPICrossTenantWalk(t *testing.T) {
 			ids := map[string]string{"slug": f.slug, "applications/client_id": f.web.ClientID, "apis/id": op.items(t, base+"/apis")[0]["id"].(string),
 				"users/id": f.userID, "consents/client_id": f.web.ClientID, "sessions/session_id": "no-session",
 				"connections/id": e.addConnection(t, f, "GitHub").ID, "administrators/id": adm, "management-clients/client_id": mc}
+			if status, _, raw := op.raw(t, http.MethodPost, base+"/users/import-jobs", "application/x-ndjson", nil); status == http.StatusAccepted {
+				var j map[string]any
+				_ = json.Unmarshal(raw, &j)
+				ids["import-jobs/id"], _ = j["id"].(string)
+			}
 			if ss := op.items(t, base+"/users/"+f.userID+"/sessions"); len(ss) > 0 {
 				ids["sessions/session_id"] = ss[0]["id"].(string)
 			}
@@ -120,7 +127,7 @@ func TestAPICrossTenantWalk(t *testing.T) {
 		made := map[string]string{"slug": "no-such-tenant", "applications/client_id": "no-such-client", "apis/id": "0190aaaa-0000-7000-8000-000000000000",
 			"users/id": "0190aaaa-0000-7000-8000-000000000001", "consents/client_id": "no-such-client", "sessions/session_id": "00000000000000000000",
 			"connections/id": "0190aaaa-0000-7000-8000-000000000002", "administrators/id": "0190aaaa-0000-7000-8000-000000000003",
-			"management-clients/client_id": "no-such-client"}
+			"management-clients/client_id": "no-such-client", "import-jobs/id": "0190aaaa-0000-7000-8000-000000000004"}
 		// Operators: no tenant admin reaches them.
 		opAdmin, opClient := e.principalsOf(t, "")
 		opIDs := with(made, "administrators/id", opAdmin, "management-clients/client_id", opClient)

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-id/gatehouse/admin"
 	"github.com/gatehouse-id/gatehouse/tenants"
@@ -351,6 +352,48 @@ func TestUserImportCLI(t *testing.T) {
 		res = e.cli(t, "", "user", "export", "--tenant", "acme", "--password-hashes")
 		if res.code != 0 || strings.Count(res.stdout, `"password_hash":"$argon2id$`) != 2 {
 			t.Fatalf("export: %d %s %s", res.code, res.stdout, res.stderr)
+		}
+	})
+}
+
+// TestUserImportJob runs an import as a job through the API: 202 at once,
+// then the node's background work imports it; the job reports its counts
+// and refused lines, and another tenant's admin cannot see it.
+func TestUserImportJob(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		f := e.fixture("acme")
+		e.fixture("beta")
+		c := e.managementClient(t, "acme", admin.ScopeTenantsWrite)
+		const pw = "a job well done"
+		body := ndjson(t, map[string]any{"email": "job@acme.test", "password_hash": hashtest.Bcrypt(pw, 10, "2b")}, `{"email": 1}`,
+			map[string]any{"email": "job2@acme.test"})
+		status, hdr, raw := c.raw(t, http.MethodPost, "/tenants/acme/users/import-jobs", "application/x-ndjson", body)
+		if status != http.StatusAccepted || !strings.HasPrefix(hdr.Get("Location"), admin.APIPath+"/tenants/acme/users/import-jobs/") {
+			t.Fatalf("start: %d %s", status, raw)
+		}
+		var j admin.ImportJob
+		if err := json.Unmarshal(raw, &j); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; j.Status != "done"; i++ {
+			if i > 100 {
+				t.Fatalf("the job did not finish: %+v", j)
+			}
+			time.Sleep(100 * time.Millisecond)
+			status, _, raw = c.raw(t, http.MethodGet, "/tenants/acme/users/import-jobs/"+j.ID, "", nil)
+			if status != http.StatusOK || json.Unmarshal(raw, &j) != nil {
+				t.Fatalf("poll: %d %s", status, raw)
+			}
+		}
+		if j.Summary.Created != 2 || j.Summary.Refused != 1 || len(j.Refusals) != 1 || j.Refusals[0].Line != 2 || !strings.Contains(j.Refusals[0].Reason, "email") {
+			t.Fatalf("job %+v", j)
+		}
+		f.signIn(t, "job@acme.test", pw)
+		beta := e.managementClient(t, "beta", admin.ScopeTenantsWrite)
+		for _, p := range []string{"/tenants/beta/users/import-jobs/" + j.ID, "/tenants/acme/users/import-jobs/" + j.ID} {
+			if status, _, raw := beta.raw(t, http.MethodGet, p, "", nil); status != http.StatusNotFound {
+				t.Fatalf("beta's admin GET %s: %d %s", p, status, raw)
+			}
 		}
 	})
 }
