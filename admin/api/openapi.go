@@ -198,6 +198,7 @@ var paramDocs = map[string]string{
 	"connections/id":               "the connection's id",
 	"administrators/id":            "the administrator's user id at the system tenant",
 	"management-clients/client_id": "the management client's client_id",
+	"import-jobs/id":               "the import job's id",
 }
 
 func pathParams(r Route) []map[string]any {
