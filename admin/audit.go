@@ -27,17 +27,22 @@ const (
 	ActionUserEnabled        = "user.enabled"
 	ActionUserPassword       = "user.password_set"
 	ActionUserDeleted        = "user.deleted"
-	ActionSessionRevoked     = "session.revoked"
-	ActionConsentRevoked     = "consent.revoked"
-	ActionKeyRotated         = "key.rotated"
-	ActionKeyRotationSet     = "key.rotation_set"
-	ActionAdminCreated       = "admin.created"
-	ActionAdminUpdated       = "admin.updated"
-	ActionAdminDeleted       = "admin.deleted"
-	ActionAdminClientMade    = "admin.client_created"
-	ActionAdminClientUpdated = "admin.client_updated"
-	ActionAdminClientDeleted = "admin.client_deleted"
-	ActionCrossTenantDenied  = "admin.access_denied"
+	ActionUsersImported      = "users.imported"
+	ActionUsersImportStarted = "users.import_started"
+	// ActionUsersExportedHashes is an export of users with their
+	// password hashes.
+	ActionUsersExportedHashes = "users.exported_hashes"
+	ActionSessionRevoked      = "session.revoked"
+	ActionConsentRevoked      = "consent.revoked"
+	ActionKeyRotated          = "key.rotated"
+	ActionKeyRotationSet      = "key.rotation_set"
+	ActionAdminCreated        = "admin.created"
+	ActionAdminUpdated        = "admin.updated"
+	ActionAdminDeleted        = "admin.deleted"
+	ActionAdminClientMade     = "admin.client_created"
+	ActionAdminClientUpdated  = "admin.client_updated"
+	ActionAdminClientDeleted  = "admin.client_deleted"
+	ActionCrossTenantDenied   = "admin.access_denied"
 )
 
 // audit appends an event to the log of tenant t for the principal in ctx.

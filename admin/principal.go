@@ -11,10 +11,27 @@ const (
 	ScopeTenantsRead  = "tenants:read"
 	ScopeTenantsWrite = "tenants:write"
 	ScopeAuditRead    = "audit:read"
+	// ScopeExportHashes lets a user export carry password hashes: a
+	// scope of its own, which no administrator holds unless given it.
+	ScopeExportHashes = "users:export_hashes"
 )
 
 // AllScopes are every management scope, in the order they are shown.
-func AllScopes() []string { return []string{ScopeTenantsRead, ScopeTenantsWrite, ScopeAuditRead} }
+func AllScopes() []string {
+	return []string{ScopeTenantsRead, ScopeTenantsWrite, ScopeAuditRead, ScopeExportHashes}
+}
+
+// DefaultScopes are the scopes of a new administrator when none are
+// named: all but ScopeExportHashes, which is given by name.
+func DefaultScopes() []string { return []string{ScopeTenantsRead, ScopeTenantsWrite, ScopeAuditRead} }
+
+// scopeDescriptions describe the management scopes in the management API.
+var scopeDescriptions = map[string]string{
+	ScopeTenantsRead:  "Read tenants, their applications, APIs, users and keys",
+	ScopeTenantsWrite: "Change tenants, their applications, APIs, users and keys",
+	ScopeAuditRead:    "Read audit logs",
+	ScopeExportHashes: "Export users with their password hashes",
+}
 
 // Kinds of principals.
 const (

@@ -63,15 +63,16 @@ func (s *Service) EnsureSystem(ctx context.Context, consoleSecret string) (*Syst
 	tctx := tenants.WithTenant(ctx, t)
 	api, err := s.store.APIByAudience(tctx, sys.Audience)
 	if errors.Is(err, tenants.ErrNotFound) {
-		api = &tenants.API{Name: "Gatehouse management API", Audience: sys.Audience, Scopes: []tenants.Scope{
-			{Name: ScopeTenantsRead, Description: "Read tenants, their applications, APIs, users and keys"},
-			{Name: ScopeTenantsWrite, Description: "Change tenants, their applications, APIs, users and keys"},
-			{Name: ScopeAuditRead, Description: "Read audit logs"},
-		}}
+		api = &tenants.API{Name: "Gatehouse management API", Audience: sys.Audience}
+		for _, sc := range AllScopes() {
+			api.Scopes = append(api.Scopes, tenants.Scope{Name: sc, Description: scopeDescriptions[sc]})
+		}
 		err = s.store.CreateAPI(tctx, api)
 		if errors.Is(err, tenants.ErrAlreadyExists) {
 			api, err = s.store.APIByAudience(tctx, sys.Audience)
 		}
+	} else if err == nil {
+		err = s.ensureManagementScopes(tctx, api)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("management API: %w", err)
@@ -90,9 +91,45 @@ func (s *Service) EnsureSystem(ctx context.Context, consoleSecret string) (*Syst
 		}
 	} else if err != nil {
 		return nil, err
+	} else if err := s.ensureConsoleGrant(tctx, api); err != nil {
+		return nil, fmt.Errorf("console client: %w", err)
 	}
 	s.changed(t)
 	return sys, nil
+}
+
+// ensureManagementScopes adds to the management API of a deployment made
+// before them the scopes it lacks.
+func (s *Service) ensureManagementScopes(ctx context.Context, api *tenants.API) error {
+	have := map[string]bool{}
+	for _, sc := range api.Scopes {
+		have[sc.Name] = true
+	}
+	missing := false
+	for _, sc := range AllScopes() {
+		if !have[sc] {
+			api.Scopes, missing = append(api.Scopes, tenants.Scope{Name: sc, Description: scopeDescriptions[sc]}), true
+		}
+	}
+	if !missing {
+		return nil
+	}
+	return s.store.UpdateAPI(ctx, api)
+}
+
+// ensureConsoleGrant gives the console's client every management scope
+// (what an administrator acts with is still what they hold).
+func (s *Service) ensureConsoleGrant(ctx context.Context, api *tenants.API) error {
+	gs, err := s.store.ClientGrants(ctx, ConsoleClientID)
+	if err != nil {
+		return err
+	}
+	for _, g := range gs {
+		if g.APIID == api.ID && len(g.Scopes) == len(AllScopes()) {
+			return nil
+		}
+	}
+	return s.store.SetClientGrants(ctx, ConsoleClientID, []tenants.ClientGrant{{APIID: api.ID, Scopes: AllScopes()}})
 }
 
 // CreateAdminInput is a new administrator: an operator, or with TenantSlug
@@ -134,7 +171,7 @@ func (s *Service) CreateAdmin(ctx context.Context, in CreateAdminInput) (*Admin,
 	if err != nil {
 		return nil, err
 	}
-	scopes := AllScopes()
+	scopes := DefaultScopes()
 	if in.Scopes != nil {
 		if scopes, err = normalizeScopes("scope", in.Scopes); err != nil {
 			return nil, err

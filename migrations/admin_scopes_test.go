@@ -57,10 +57,14 @@ func TestAdminScopesKeepEveryScopeOfExistingAdministrators(t *testing.T) {
 		if _, err := sqlDB.ExecContext(ctx, insTenant, sys.ID); err != nil {
 			t.Fatal(err)
 		}
-		sctx := tenants.WithTenant(ctx, sys)
-		admin, plain := &tenants.User{Email: "ops@example.test"}, &tenants.User{Email: "nobody@example.test"}
+		// The user rows as that schema had them, too.
+		admin, plain := &tenants.User{ID: tenants.NewID(), Email: "ops@example.test"}, &tenants.User{ID: tenants.NewID(), Email: "nobody@example.test"}
+		insUser := `INSERT INTO users (id, tenant_id, email, email_normalized, created_at, updated_at) VALUES (?, ?, ?, ?, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)`
+		if s.Dialect() == tenants.DialectPostgres {
+			insUser = `INSERT INTO users (id, tenant_id, email, email_normalized, created_at, updated_at) VALUES ($1, $2, $3, $4, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)`
+		}
 		for _, u := range []*tenants.User{admin, plain} {
-			if err := s.CreateUser(sctx, u); err != nil {
+			if _, err := sqlDB.ExecContext(ctx, insUser, u.ID, sys.ID, u.Email, u.Email); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -109,8 +109,17 @@ type User struct {
 	DisabledAt        *time.Time
 	LastLoginAt       *time.Time
 	PasswordChangedAt *time.Time
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	// UserMetadata and AppMetadata are JSON objects an import brought
+	// (what the user may change, and what only admins may), "{}" or
+	// empty for none.
+	UserMetadata string
+	AppMetadata  string
+	// ImportedHashDigest is the SHA-256 (hex) of the password hash an
+	// import last stored, so that the same import again is no change after
+	// the hash was upgraded at sign-in.
+	ImportedHashDigest string
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
 }
 
 // Application types of a client (what kind of app registered it).

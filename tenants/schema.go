@@ -20,6 +20,7 @@ func schemaModels() []any {
 		&AdminRole{}, &AdminUserScope{}, &ConsoleSession{}, &SetupToken{}, &AuditEvent{}, &Connection{}, &ExternalIdentity{}, &FederationState{}, &SAMLAssertion{}, &UserToken{}, &MFAFactor{}, &RecoveryCode{}, &LoginStep{}, &Throttle{}, &OutboxMessage{},
 		&WebhookEndpoint{}, &WebhookDelivery{}, &WebhookAttempt{},
 		&Role{}, &RolePermission{}, &Group{}, &GroupMember{}, &GroupRole{}, &UserRole{},
+		&ImportJob{}, &ImportJobChunk{}, &ImportJobRefusal{},
 	}
 }
 

@@ -191,20 +191,27 @@ func (s *Store) changeAccess(ctx context.Context, userID string, fields map[stri
 		if revokeReason == "" {
 			return nil
 		}
-		if err := tx.Exec("DELETE FROM sessions WHERE tenant_id = ? AND user_id = ?", tid, userID).Error; err != nil {
-			return err
-		}
-		if err := tx.Table("user_tokens").Where("tenant_id = ? AND user_id = ? AND purpose IN ? AND used_at IS NULL", tid, userID, linksSpentOnAccessChange).
-			Update("used_at", now).Error; err != nil {
-			return err
-		}
-		if err := tx.Table("grants").Where("tenant_id = ? AND user_id = ? AND revoked_at IS NULL", tid, userID).
-			Updates(map[string]any{"revoked_at": now, "revoked_reason": revokeReason}).Error; err != nil {
-			return err
-		}
-		return tx.Table("refresh_tokens").Where("tenant_id = ? AND user_id = ? AND revoked_at IS NULL", tid, userID).
-			Update("revoked_at", now).Error
+		return revokeAccess(tx, tid, userID, now, revokeReason)
 	}))
+}
+
+// revokeAccess deletes, in tx, the sessions of the user of tenant tid with
+// userID, revokes their token families and spends their unused password
+// reset and change-of-address links.
+func revokeAccess(tx *gorm.DB, tid, userID string, now time.Time, reason string) error {
+	if err := tx.Exec("DELETE FROM sessions WHERE tenant_id = ? AND user_id = ?", tid, userID).Error; err != nil {
+		return err
+	}
+	if err := tx.Table("user_tokens").Where("tenant_id = ? AND user_id = ? AND purpose IN ? AND used_at IS NULL", tid, userID, linksSpentOnAccessChange).
+		Update("used_at", now).Error; err != nil {
+		return err
+	}
+	if err := tx.Table("grants").Where("tenant_id = ? AND user_id = ? AND revoked_at IS NULL", tid, userID).
+		Updates(map[string]any{"revoked_at": now, "revoked_reason": reason}).Error; err != nil {
+		return err
+	}
+	return tx.Table("refresh_tokens").Where("tenant_id = ? AND user_id = ? AND revoked_at IS NULL", tid, userID).
+		Update("revoked_at", now).Error
 }
 
 // DeleteUser deletes a user of the tenant in ctx and everything of theirs:

@@ -39,11 +39,19 @@ type TokenVerifier func(ctx context.Context, token string) (*Token, error)
 type Handler struct {
 	svc    *admin.Service
 	verify TokenVerifier
+	// streams are the "METHOD path" of the routes that stream their body.
+	streams map[string]bool
 }
 
 // New returns the management API.
 func New(svc *admin.Service, verify TokenVerifier) *Handler {
-	return &Handler{svc: svc, verify: verify}
+	h := &Handler{svc: svc, verify: verify, streams: map[string]bool{}}
+	for _, r := range h.Routes() {
+		if r.BodyType != "" {
+			h.streams[r.Method+" "+admin.APIPath+r.Path] = true
+		}
+	}
+	return h
 }
 
 // Route is one endpoint of the API: what Register mounts and what the
@@ -66,6 +74,10 @@ type Route struct {
 	// OptionalBody says the body may be left out.
 	Body         any
 	OptionalBody bool
+	// BodyType is the body's media type when not application/json; a
+	// route with one reads its body as a stream, past the server's cap
+	// on request bodies (Streams).
+	BodyType string
 	// Reply is a value of the answer's type (nil: no content); ReplyType is
 	// its media type when not application/json.
 	Reply     any
@@ -96,6 +108,13 @@ func (h *Handler) Register(e *echo.Echo, mw ...echo.MiddlewareFunc) {
 	for _, r := range h.Routes() {
 		e.Add(r.Method, admin.APIPath+r.Path, r.handler, append(authed[:len(authed):len(authed)], requireScope(r.Scope))...)
 	}
+}
+
+// Streams reports whether the route of c (as the router matched it) reads
+// its body as a stream, of any length: the server's cap on bodies must
+// not apply to it.
+func (h *Handler) Streams(c echo.Context) bool {
+	return h.streams[c.Request().Method+" "+c.Path()]
 }
 
 // authenticate turns the bearer token into the principal of the call: a

@@ -133,9 +133,13 @@ func (g *schemas) operation(r Route) map[string]any {
 		op["parameters"] = params
 	}
 	if r.Body != nil {
+		bodyType := r.BodyType
+		if bodyType == "" {
+			bodyType = "application/json"
+		}
 		op["requestBody"] = map[string]any{
 			"required": !r.OptionalBody,
-			"content":  map[string]any{"application/json": map[string]any{"schema": g.of(reflect.TypeOf(r.Body), true)}},
+			"content":  map[string]any{bodyType: map[string]any{"schema": g.of(reflect.TypeOf(r.Body), true)}},
 		}
 	}
 	return op
@@ -205,6 +209,7 @@ var paramDocs = map[string]string{
 	"members/user":                 "the member's user id",
 	"administrators/id":            "the administrator's user id at the system tenant",
 	"management-clients/client_id": "the management client's client_id",
+	"import-jobs/id":               "the import job's id",
 }
 
 func pathParams(r Route) []map[string]any {

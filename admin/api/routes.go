@@ -125,6 +125,30 @@ func (h *Handler) Routes() []Route {
 			Reply:       list[*admin.User]{}, handler: h.listUsers},
 		{Method: http.MethodPost, Path: "/tenants/:slug/users", Tag: tagUsers, Scope: write, Summary: "Create a user",
 			Status: http.StatusCreated, Body: createUserBody{}, Reply: admin.User{}, handler: h.createUser},
+		{Method: http.MethodPost, Path: "/tenants/:slug/users/import", Tag: tagUsers, Scope: write, Summary: "Import users (NDJSON)",
+			Description: "The body is one user a line (application/x-ndjson), of any length, read as it comes; each line at most 64 KiB. " +
+				"password_hash is stored as given (bcrypt $2a$/$2b$/$2y$ of cost 10 to 14; argon2id or argon2i PHC; scrypt PHC; PBKDF2-SHA1/256/512 as PHC, passlib or Django's pbkdf2_sha256$ strings, " +
+				"or Keycloak's credential object; Auth0's custom_password_hash object), verified at sign-in and re-hashed to argon2id then; an unknown format or a cost out of bounds refuses the line. " +
+				"id keeps the user's id (and so their sub); identities link upstream identities at the tenant's connections (by name or id). roles and groups are not supported yet: a line with any is refused. " +
+				"A user who exists (by id, else by email) is unchanged when the line says nothing new, updated when it does and update=true, refused otherwise: importing the same file twice changes nothing. " +
+				"The answer is a report, a line per line of input ({line, status: created|updated|unchanged|refused, id, email, reason}), streamed, " +
+				"ending with a line {\"summary\": {...}}; a report without its summary line is incomplete (run the import again: what was done is unchanged).",
+			Query: []Param{{Name: "update", Description: "change existing users where the file differs (default false)", Schema: map[string]any{"type": "boolean"}}},
+			Body:  admin.UserRecord{}, BodyType: "application/x-ndjson",
+			Reply: admin.ImportResult{}, ReplyType: "application/x-ndjson", handler: h.importUsers},
+		{Method: http.MethodPost, Path: "/tenants/:slug/users/import-jobs", Tag: tagUsers, Scope: write, Summary: "Import users in the background (NDJSON)",
+			Description: "The import of POST /tenants/{slug}/users/import, as a job: the body is stored as it comes (a line too long is refused at once) and the answer, 202, is the job; " +
+				"the nodes import it a chunk of 500 lines at a time, and when a node stops, another resumes after the last chunk done. Poll the job for its progress and the lines it refused.",
+			Query:  []Param{{Name: "update", Description: "change existing users where the file differs (default false)", Schema: map[string]any{"type": "boolean"}}},
+			Status: http.StatusAccepted, Body: admin.UserRecord{}, BodyType: "application/x-ndjson", Reply: admin.ImportJob{}, handler: h.startImportJob},
+		{Method: http.MethodGet, Path: "/tenants/:slug/users/import-jobs/:id", Tag: tagUsers, Scope: read, Summary: "Get an import job",
+			Description: "Its status (uploading, pending, done), its counts so far, and the first thousand lines it refused.",
+			Reply:       admin.ImportJob{}, handler: h.getImportJob},
+		{Method: http.MethodGet, Path: "/tenants/:slug/users/export", Tag: tagUsers, Scope: read, Summary: "Export users (NDJSON)",
+			Description: "Every user of the tenant, in id order, one a line in the import's format (application/x-ndjson), streamed. A transfer that ends abruptly is incomplete. " +
+				"password_hashes=true adds their password hashes: it needs the users:export_hashes scope, and is audited.",
+			Query: []Param{{Name: "password_hashes", Description: "include password hashes (needs users:export_hashes)", Schema: map[string]any{"type": "boolean"}}},
+			Reply: admin.UserRecord{}, ReplyType: "application/x-ndjson", handler: h.exportUsers},
 		{Method: http.MethodGet, Path: "/tenants/:slug/users/:id", Tag: tagUsers, Scope: read, Summary: "Get a user",
 			Reply: admin.User{}, handler: h.getUser},
 		{Method: http.MethodPatch, Path: "/tenants/:slug/users/:id", Tag: tagUsers, Scope: write, Summary: "Change a user's profile",

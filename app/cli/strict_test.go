@@ -80,6 +80,8 @@ var validArgs = map[string]struct {
 	"client create":       {"", []string{"--tenant", "acme", "--name", "web", "--redirect-uri", "https://app.acme.test/cb"}},
 	"client list":         {"", []string{"--tenant", "acme"}},
 	"user create":         {testPasswordLine, []string{"--tenant", "acme", "--email", "bob@acme.test", "--password-stdin"}},
+	"user import":         {`{"email":"imported@acme.test"}` + "\n", []string{"--tenant", "acme", "--file", "-"}},
+	"user export":         {"", []string{"--tenant", "acme"}},
 	"user set-password":   {testPasswordLine, []string{"--tenant", "acme", "--email", "ann@acme.test", "--password-stdin"}},
 	"user disable":        {"", []string{"--tenant", "acme", "--email", "ann@acme.test"}},
 	"user enable":         {"", []string{"--tenant", "acme", "--email", "ann@acme.test"}},

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -65,6 +66,17 @@ func TestAPIAuditTrail(t *testing.T) {
 		uv := c.must(t, http.StatusCreated, http.MethodPost, base+"/users", map[string]any{"email": "gil@gamma.test", "password": passwords[0]})
 		uid := uv["id"].(string)
 		did("POST /tenants/:slug/users", admin.ActionUserCreated, uid, false, true)
+		if st, _, rep := c.raw(t, http.MethodPost, base+"/users/import", "application/x-ndjson", []byte(`{"email":"imported@gamma.test","name":"Imp"}`+"\n")); st != http.StatusOK {
+			t.Fatalf("import: %d %s", st, rep)
+		}
+		did("POST /tenants/:slug/users/import", admin.ActionUsersImported, gamma, false, true)
+		if st, _, rep := c.raw(t, http.MethodPost, base+"/users/import-jobs", "application/x-ndjson", []byte(`{"email":"job@gamma.test"}`+"\n")); st != http.StatusAccepted {
+			t.Fatalf("import job: %d %s", st, rep)
+		} else {
+			var j map[string]any
+			_ = json.Unmarshal(rep, &j)
+			did("POST /tenants/:slug/users/import-jobs", admin.ActionUsersImportStarted, fmt.Sprint(j["id"]), false, true)
+		}
 		c.must(t, http.StatusOK, http.MethodPatch, base+"/users/"+uid, map[string]any{"name": "Gil"})
 		did("PATCH /tenants/:slug/users/:id", admin.ActionUserUpdated, uid, true, true)
 		c.must(t, http.StatusOK, http.MethodPost, base+"/users/"+uid+"/disable", nil)

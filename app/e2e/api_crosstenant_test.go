@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -23,6 +24,8 @@ var validBodies = map[string]any{
 	"PATCH /tenants/:slug/apis/:id":                      map[string]any{"name": "changed", "scopes": []any{}},
 	"POST /tenants/:slug/users":                          map[string]any{"email": "walker@walked.test", "password": testPassword},
 	"PATCH /tenants/:slug/users/:id":                     map[string]any{"name": "changed"},
+	"POST /tenants/:slug/users/import":                   map[string]any{"email": "walker-import@walked.test"},
+	"POST /tenants/:slug/users/import-jobs":              map[string]any{"email": "walker-job@walked.test"},
 	"PUT /tenants/:slug/users/:id/password":              map[string]any{"password": "another long password"},
 	"POST /tenants/:slug/connections":                    map[string]any{"type": "github", "name": "Walker", "client_id": "walker", "client_secret": "walker-secret"},
 	"PATCH /tenants/:slug/connections/:id":               map[string]any{"name": "Changed"},
@@ -132,6 +135,11 @@ func TestAPICrossTenantWalk(t *testing.T) {
 			op.must(t, http.StatusOK, http.MethodPost, base+"/groups/"+ids["groups/id"]+"/members", map[string]any{"user": f.userID})
 			op.must(t, http.StatusOK, http.MethodPost, base+"/groups/"+ids["groups/id"]+"/roles", map[string]any{"role": ids["roles/role"]})
 			ids["webhooks/id"], ids["deliveries/delivery"] = e.addWebhook(t, f)
+			if status, _, raw := op.raw(t, http.MethodPost, base+"/users/import-jobs", "application/x-ndjson", nil); status == http.StatusAccepted {
+				var j map[string]any
+				_ = json.Unmarshal(raw, &j)
+				ids["import-jobs/id"], _ = j["id"].(string)
+			}
 			if ss := op.items(t, base+"/users/"+f.userID+"/sessions"); len(ss) > 0 {
 				ids["sessions/session_id"] = ss[0]["id"].(string)
 			}
@@ -146,7 +154,8 @@ func TestAPICrossTenantWalk(t *testing.T) {
 			"connections/id": "0190aaaa-0000-7000-8000-000000000002", "administrators/id": "0190aaaa-0000-7000-8000-000000000003",
 			"management-clients/client_id": "no-such-client", "roles/role": "0190aaaa-0000-7000-8000-000000000004",
 			"groups/id": "0190aaaa-0000-7000-8000-000000000005", "members/user": "0190aaaa-0000-7000-8000-000000000001",
-			"webhooks/id": "0190aaaa-0000-7000-8000-000000000006", "deliveries/delivery": "0190aaaa-0000-7000-8000-000000000007"}
+			"webhooks/id": "0190aaaa-0000-7000-8000-000000000006", "deliveries/delivery": "0190aaaa-0000-7000-8000-000000000007",
+			"import-jobs/id": "0190aaaa-0000-7000-8000-000000000008"}
 		// Operators: no tenant admin reaches them.
 		opAdmin, opClient := e.principalsOf(t, "")
 		opIDs := with(made, "administrators/id", opAdmin, "management-clients/client_id", opClient)

@@ -37,7 +37,9 @@ func (s *Server) routes(signin *login.Handler, acct *account.Handler, con *conso
 	e.Use(s.accessLog)
 	e.Use(middleware.Recover())
 	e.Use(s.securityHeaders)
-	e.Use(middleware.BodyLimit(maxBody))
+	// The management API's streamed uploads (a user import) are read as
+	// they come, with their own bounds per line.
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: maxBody, Skipper: mgmt.Streams}))
 	e.Use(s.resolveHost)
 	e.Use(refuseBadText)
 

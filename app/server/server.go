@@ -297,7 +297,7 @@ const changeFeedHorizon = time.Hour
 
 // Background runs the node's background work until ctx ends: polling for
 // changes other nodes made, keeping RSA keys generated ahead of need,
-// rotating keys on schedule, delivering webhooks, and deleting expired
+// rotating keys on schedule, delivering webhooks, running user import jobs, and deleting expired
 // rows.
 func (s *Server) Background(ctx context.Context) {
 	go s.cache.Run(ctx)
@@ -308,6 +308,8 @@ func (s *Server) Background(ctx context.Context) {
 		defer close(done)
 		s.webhooks.Run(ctx)
 	}()
+	// User import jobs: whichever node is free takes the next chunk.
+	go s.admin.RunImportJobs(ctx, time.Second)
 	go func() {
 		t := time.NewTicker(10 * time.Minute)
 		defer t.Stop()

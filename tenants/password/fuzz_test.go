@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/argon2"
+
+	"github.com/gatehouse-id/gatehouse/tenants/password/hashtest"
 )
 
 // FuzzDecode feeds arbitrary strings to the PHC parser that reads every
@@ -50,6 +52,44 @@ func FuzzDecode(f *testing.F) {
 			argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key))
 		if again != encoded {
 			t.Fatalf("decode accepted the non-canonical %q (canonical: %q)", encoded, again)
+		}
+	})
+}
+
+// FuzzImport feeds arbitrary password_hash values to the import's parsers.
+// They must never panic, and what they accept must be a stored form that
+// Verify reads within its bounds and that imports as itself (so that an
+// export imports unchanged).
+func FuzzImport(f *testing.F) {
+	for _, fx := range hashtest.All("pw") {
+		f.Add(string(fx.JSON))
+	}
+	for _, s := range []string{
+		`"$2b$31$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy"`,
+		`"$scrypt$ln=30,r=8,p=1$c2FsdA$ZGlnZXN0ZGlnZXN0ZGlnZXN0"`,
+		`"pbkdf2_sha256$99999999999999999999$salt$aGFzaA=="`,
+		`{"algorithm":"sha256","hash":{"value":"zz"},"salt":{"value":"","position":"prefix"}}`,
+		`{"secretData":"{\"value\":1}","credentialData":"[]"}`,
+		`"$pbkdf2-sha1$i=1,l=999$c2FsdA$ZGlnZXN0ZGlnZXN0ZGlnZXN0"`,
+		`null`, `{}`, `"`, `""`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		stored, err := Import([]byte(raw))
+		if err != nil {
+			return
+		}
+		fv, err := parseStored(stored)
+		if err != nil {
+			t.Fatalf("Import(%q) = %q, which Verify cannot read: %v", raw, stored, err)
+		}
+		if fv.memory > MaxArgon2Memory || fv.memory > MaxScryptMemory {
+			t.Fatalf("Import(%q) accepted %d KiB", raw, fv.memory)
+		}
+		again, err := Import(mustJSON(stored))
+		if err != nil || again != stored {
+			t.Fatalf("stored form %q imports as %q, %v", stored, again, err)
 		}
 	})
 }

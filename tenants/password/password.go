@@ -185,6 +185,9 @@ func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
 func (h *Hasher) Verify(ctx context.Context, encoded, pw string) (rehash bool, err error) {
 	p, salt, key, err := decode(encoded)
 	if err != nil {
+		if f, ferr := parseStored(encoded); ferr == nil {
+			return h.verifyImported(ctx, f, pw)
+		}
 		return false, err
 	}
 	if len(pw) > MaxLength {
@@ -200,6 +203,26 @@ func (h *Hasher) Verify(ctx context.Context, encoded, pw string) (rehash bool, e
 		return false, ErrMismatch
 	}
 	return p.Memory < h.p.Memory || p.Time < h.p.Time || p.Threads < h.p.Threads || p.KeyLen < h.p.KeyLen, nil
+}
+
+// verifyImported checks pw against a hash imported from another platform,
+// within the bound like any other: it holds its own memory or, when it
+// needs next to none (bcrypt, PBKDF2), one of the Hasher's hashes' worth,
+// since it keeps a core as busy. A match always asks for a rehash: the
+// user's next hash is the Hasher's argon2id.
+func (h *Hasher) verifyImported(ctx context.Context, f *foreign, pw string) (rehash bool, err error) {
+	if len(pw) > MaxLength {
+		return false, ErrMismatch
+	}
+	release, err := h.acquire(ctx, max(f.memory, h.p.Memory))
+	if err != nil {
+		return false, err
+	}
+	defer release()
+	if !f.verify([]byte(pw)) {
+		return false, ErrMismatch
+	}
+	return true, nil
 }
 
 // VerifyDummy spends the work of one Verify on nothing, so that an unknown

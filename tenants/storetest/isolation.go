@@ -40,6 +40,7 @@ const (
 // world is one tenant with a row of every kind, as the suite wrote them.
 type world struct {
 	ctx    context.Context
+	job    *tenants.ImportJob // made by importJob when an operation needs it
 	tenant *tenants.Tenant
 
 	user     *tenants.User   // email sharedEmail, logged in once
@@ -91,6 +92,24 @@ type world struct {
 // pushedID is the id of the world's pushed authorization request, of its
 // client sharedClientID.
 func (w *world) pushedID() string { return "par-" + w.private }
+
+// importJob returns the world's import job, pending, of one chunk,
+// making it the first time.
+func (w *world) importJob(s *tenants.Store) *tenants.ImportJob {
+	if w.job != nil {
+		return w.job
+	}
+	j := &tenants.ImportJob{Kind: "users"}
+	err := errors.Join(s.CreateImportJob(w.ctx, j),
+		s.AddImportChunk(w.ctx, &tenants.ImportJobChunk{JobID: j.ID, Seq: 0, FirstLine: 1, Data: "1\t{\"email\":\"job@example.com\"}\n"},
+			[]tenants.ImportJobRefusal{{Line: 2, Reason: "line too long"}}),
+		s.SealImportJob(w.ctx, j.ID, 1, 2, 1))
+	if err != nil {
+		panic(err)
+	}
+	w.job = j
+	return j
+}
 
 func (w *world) privateEmail() string    { return w.private + "@example.com" }
 func (w *world) privateClientID() string { return "app-" + w.private }
@@ -594,6 +613,82 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		}, tenants.ErrNotFound},
 		{"ExternalIdentity/private subject", func(ctx context.Context) error {
 			_, err := s.ExternalIdentity(ctx, a.connection.ID, sharedIssuer, a.privateSubject())
+			return err
+		}, tenants.ErrNotFound},
+		// a's import job, made for the occasion: b sees, changes and
+		// runs none of it.
+		{"ImportJobByID", func(ctx context.Context) error {
+			_, err := s.ImportJobByID(ctx, a.importJob(s).ID)
+			return err
+		}, tenants.ErrNotFound},
+		{"ImportJobRefusals", func(ctx context.Context) error {
+			rs, err := s.ImportJobRefusals(ctx, a.importJob(s).ID, 100)
+			return errors.Join(err, none(len(rs)))
+		}, nil},
+		{"ImportJobChunkAt", func(ctx context.Context) error {
+			_, err := s.ImportJobChunkAt(ctx, a.importJob(s).ID, 0)
+			return err
+		}, tenants.ErrNotFound},
+		{"AddImportChunk", func(ctx context.Context) error {
+			return s.AddImportChunk(ctx, &tenants.ImportJobChunk{JobID: a.importJob(s).ID, Seq: 9, Data: "1\t{}\n"}, nil)
+		}, tenants.ErrNotFound},
+		{"SealImportJob", func(ctx context.Context) error {
+			return s.SealImportJob(ctx, a.importJob(s).ID, 1, 1, 0)
+		}, tenants.ErrNotFound},
+		{"ImportJobStep", func(ctx context.Context) error {
+			_, err := s.ImportJobStep(ctx, a.importJob(s).ID, 0, nil, nil, time.Minute)
+			return err
+		}, tenants.ErrNotFound},
+		{"CreateImportJob", func(ctx context.Context) error {
+			return s.CreateImportJob(ctx, &tenants.ImportJob{Kind: "users"})
+		}, nil},
+		{"IdentitiesOfUsers", func(ctx context.Context) error {
+			xs, err := s.IdentitiesOfUsers(ctx, []string{a.user.ID})
+			return errors.Join(err, none(len(xs)))
+		}, nil},
+		{"UsersAfter", func(ctx context.Context) error {
+			us, err := s.UsersAfter(ctx, "", 1000)
+			for _, u := range us {
+				err = errors.Join(err, notMine(ctx, u.TenantID))
+			}
+			return err
+		}, nil},
+		// An import names a's user by id: refused, as an id that is not
+		// available, without a word of a; by a's private email: a new
+		// user of b's own; by the shared email: b's user.
+		{"ImportUsers/id of the other tenant", func(ctx context.Context) error {
+			out, err := s.ImportUsers(ctx, []tenants.ImportUser{{Line: 1, ID: a.user.ID, Email: "imported-" + suffix() + "@example.com", Name: "Hijack"}}, true)
+			if err != nil {
+				return err
+			}
+			if out[0].Status != tenants.ImportRefused || out[0].Reason != "id: not available" {
+				return fmt.Errorf("%w: %+v", errVisible, out[0])
+			}
+			return nil
+		}, nil},
+		{"ImportUsers/shared email", func(ctx context.Context) error {
+			out, err := s.ImportUsers(ctx, []tenants.ImportUser{{Line: 1, Email: sharedEmail, Name: "Imported", PasswordHash: "$2b$10$" + strings.Repeat("a", 53)}}, true)
+			if err != nil {
+				return err
+			}
+			if out[0].Status != tenants.ImportUpdated || out[0].UserID != b.user.ID {
+				return fmt.Errorf("%w: %+v", errVisible, out[0])
+			}
+			return nil
+		}, nil},
+		{"ImportUsers/private email", func(ctx context.Context) error {
+			out, err := s.ImportUsers(ctx, []tenants.ImportUser{{Line: 1, Email: "import-" + a.privateEmail()}}, false)
+			if err != nil {
+				return err
+			}
+			if out[0].Status != tenants.ImportCreated || out[0].UserID == a.user.ID {
+				return fmt.Errorf("%w: %+v", errVisible, out[0])
+			}
+			return nil
+		}, nil},
+		{"ImportUsers/connection of the other tenant", func(ctx context.Context) error {
+			_, err := s.ImportUsers(ctx, []tenants.ImportUser{{Line: 1, Email: "imported-" + suffix() + "@example.com",
+				Identities: []tenants.ImportIdentity{{ConnectionID: a.connection.ID, Issuer: sharedIssuer, Subject: "sub-" + suffix()}}}}, false)
 			return err
 		}, tenants.ErrNotFound},
 		{"ListExternalIdentities", func(ctx context.Context) error {
@@ -1240,6 +1335,8 @@ var unscopedMethods = []string{
 	// The webhook dispatcher drains every tenant's outbox; each delivery
 	// names its tenant, and its lease keeps it to one node.
 	"ClaimWebhookDeliveries", "ReleaseWebhookDeliveries", "CompleteWebhookDelivery", "PruneWebhookDeliveries",
+	// Import jobs are found across tenants, then run in their tenant.
+	"ClaimImportJob",
 }
 
 // testTenantOpsCoverAllMethods keeps the isolation table complete: a new
