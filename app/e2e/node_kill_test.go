@@ -44,6 +44,31 @@ func newKillFlow(f *fixture, target *atomic.Value) *killFlow {
 
 var consentOrLogin = regexp.MustCompile(`action="/(login|consent)"`)
 
+// do sends req, and sends it again after a 503 with Retry-After (a busy
+// node's password-hashing bound, or a node that is draining), as a person
+// pressing the button again would: a few times, after the wait asked for
+// (at most a second here).
+func (k *killFlow) do(req *http.Request) (*http.Response, error) {
+	for attempt := 0; ; attempt++ {
+		var body []byte
+		if req.GetBody != nil {
+			rc, _ := req.GetBody()
+			body, _ = io.ReadAll(rc)
+		}
+		resp, err := k.client.Do(req)
+		if err != nil || resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || attempt == 5 {
+			return resp, err
+		}
+		resp.Body.Close()
+		time.Sleep(time.Second)
+		next := req.Clone(req.Context())
+		if body != nil {
+			next.Body = io.NopCloser(strings.NewReader(string(body)))
+		}
+		req = next
+	}
+}
+
 // run signs in (or uses the browser's session) and exchanges the code; it
 // returns the code it redeemed.
 func (k *killFlow) run(base string) (string, error) {
@@ -53,7 +78,7 @@ func (k *killFlow) run(base string) (string, error) {
 	req, _ := http.NewRequest(http.MethodGet, authURL, nil)
 	var code string
 	for step := 0; step < 8 && code == ""; step++ {
-		resp, err := k.client.Do(req)
+		resp, err := k.do(req)
 		if err != nil {
 			return "", err
 		}
@@ -98,7 +123,7 @@ func (k *killFlow) run(base string) (string, error) {
 	treq, _ := http.NewRequest(http.MethodPost, base+"/oauth/token", strings.NewReader(form.Encode()))
 	treq.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	treq.SetBasicAuth(k.f.web.ClientID, k.f.web.ClientSecret)
-	resp, err := k.client.Do(treq)
+	resp, err := k.do(treq)
 	if err != nil {
 		return code, err
 	}
