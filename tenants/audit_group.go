@@ -119,7 +119,7 @@ func (g *auditGroup) writeBatch(ctx context.Context) {
 		if len(events) == 0 {
 			return nil
 		}
-		return insertAudits(tx, g.store.now(), events)
+		return g.store.insertAudits(tx, g.store.now(), events)
 	})
 	if err != nil && n > 1 {
 		// One bad event must not fail the others: write them one by one,
@@ -127,7 +127,7 @@ func (g *auditGroup) writeBatch(ctx context.Context) {
 		for _, it := range batch {
 			if it.err == nil {
 				it.err = mapErr(g.store.tx(ctx, func(tx *gorm.DB) error {
-					return insertAudits(tx, g.store.now(), []*AuditEvent{it.ev})
+					return g.store.insertAudits(tx, g.store.now(), []*AuditEvent{it.ev})
 				}))
 			}
 			it.done <- it.err

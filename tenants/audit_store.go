@@ -17,7 +17,7 @@ func (s *Store) AppendAudit(ctx context.Context, ev *AuditEvent) error {
 	if err := s.prepareAudit(ctx, ev); err != nil {
 		return err
 	}
-	return mapErr(s.tx(ctx, func(tx *gorm.DB) error { return insertAudits(tx, s.now(), []*AuditEvent{ev}) }))
+	return mapErr(s.tx(ctx, func(tx *gorm.DB) error { return s.insertAudits(tx, s.now(), []*AuditEvent{ev}) }))
 }
 
 // prepareAudits prepares events to be written in a transaction of the

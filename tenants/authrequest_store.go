@@ -238,5 +238,5 @@ func (s *Store) insertIssue(tx *gorm.DB, tid string, now time.Time, issue Issue)
 			return err
 		}
 	}
-	return insertAudits(tx, now, issue.Events)
+	return s.insertAudits(tx, now, issue.Events)
 }

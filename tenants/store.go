@@ -19,7 +19,15 @@ type Store struct {
 	now     func() time.Time
 	// audits groups concurrent AppendAuditGrouped calls into one insert.
 	audits *auditGroup
+	// observeAudit, if set, hears of every audit event written.
+	observeAudit func(action, outcome string)
 }
+
+// ObserveAudit makes fn hear of every audit event the store writes, by
+// action and outcome, once its insert succeeded (the metrics count sign-ins,
+// throttle locks, MFA and federation outcomes this way). Set it before the
+// store is used; fn must be cheap and safe for concurrent use.
+func (s *Store) ObserveAudit(fn func(action, outcome string)) { s.observeAudit = fn }
 
 // SetClock replaces the store's clock, for tests of expiry.
 func (s *Store) SetClock(now func() time.Time) { s.now = func() time.Time { return now().UTC() } }

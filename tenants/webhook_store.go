@@ -12,14 +12,25 @@ import (
 // enabled webhook endpoint of its tenant that subscribes to its type, so
 // that an audited action and the deliveries announcing it commit (or fail)
 // together.
-func insertAudits(tx *gorm.DB, now time.Time, events []*AuditEvent) error {
+//
+// The store's audit observer (the metrics) hears of each event once its
+// insert succeeded.
+func (s *Store) insertAudits(tx *gorm.DB, now time.Time, events []*AuditEvent) error {
 	if len(events) == 0 {
 		return nil
 	}
 	if err := tx.Create(events).Error; err != nil {
 		return err
 	}
-	return enqueueWebhooks(tx, now, events)
+	if err := enqueueWebhooks(tx, now, events); err != nil {
+		return err
+	}
+	if s.observeAudit != nil {
+		for _, ev := range events {
+			s.observeAudit(ev.Action, ev.Outcome)
+		}
+	}
+	return nil
 }
 
 // enqueueWebhooks writes the deliveries of events in tx: one query for the
@@ -349,7 +360,7 @@ func (s *Store) CompleteWebhookDelivery(ctx context.Context, r WebhookResult) (d
 		disabled = true
 		ev := &AuditEvent{ID: newID(), TenantID: d.TenantID, OccurredAt: now, ActorKind: "system", ActorID: "gatehouse", Action: ActionWebhookDisabled,
 			TargetType: "webhook", TargetID: d.EndpointID, Outcome: "success", Reason: "deliveries failed for " + r.DisableAfter.String()}
-		return insertAudits(tx, now, []*AuditEvent{ev})
+		return s.insertAudits(tx, now, []*AuditEvent{ev})
 	})
 	return disabled, mapErr(err)
 }

@@ -81,6 +81,12 @@ func TestMetrics(t *testing.T) {
 	if d := value(after, tokens) - value(before, tokens); d != 3 {
 		t.Errorf("%s moved by %v, want 3:\n%s", tokens, d, after)
 	}
+	// Every audit event is counted by action and outcome: the three
+	// tokens' among them.
+	const issued = `gatehouse_audit_events_total{action="token.issued",outcome="success"}`
+	if d := value(after, issued) - value(before, issued); d != 3 {
+		t.Errorf("%s moved by %v, want 3", issued, d)
+	}
 	if d := value(after, requests) - value(before, requests); d != 3 {
 		t.Errorf("%s moved by %v, want 3", requests, d)
 	}

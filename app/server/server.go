@@ -157,6 +157,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	}
 	s.cache = cache.New(deps.Store, cache.Config{Poll: cfg.CachePoll, Tenants: cfg.CacheTenants, Clients: cfg.CacheClients})
 	s.metrics.WatchCache(s.cache.Stats)
+	deps.Store.ObserveAudit(s.metrics.AuditEvent)
 	if db, err := deps.Store.SQLDB(); err == nil {
 		s.metrics.WatchDB(db)
 	}
