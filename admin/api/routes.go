@@ -129,7 +129,7 @@ func (h *Handler) Routes() []Route {
 			Description: "The body is one user a line (application/x-ndjson), of any length, read as it comes; each line at most 64 KiB. " +
 				"password_hash is stored as given (bcrypt $2a$/$2b$/$2y$ of cost 10 to 14; argon2id or argon2i PHC; scrypt PHC; PBKDF2-SHA1/256/512 as PHC, passlib or Django's pbkdf2_sha256$ strings, " +
 				"or Keycloak's credential object; Auth0's custom_password_hash object), verified at sign-in and re-hashed to argon2id then; an unknown format or a cost out of bounds refuses the line. " +
-				"id keeps the user's id (and so their sub); identities link upstream identities at the tenant's connections (by name or id). roles and groups are not supported yet: a line with any is refused. " +
+				"id keeps the user's id (and so their sub); identities link upstream identities at the tenant's connections (by name or id). roles and groups (names or ids of this tenant's, at most 100 each) are added to what the user holds; an import takes none away, and a name the tenant lacks refuses the line. " +
 				"A user who exists (by id, else by email) is unchanged when the line says nothing new, updated when it does and update=true, refused otherwise: importing the same file twice changes nothing. " +
 				"The answer is a report, a line per line of input ({line, status: created|updated|unchanged|refused, id, email, reason}), streamed, " +
 				"ending with a line {\"summary\": {...}}; a report without its summary line is incomplete (run the import again: what was done is unchanged).",
