@@ -126,7 +126,8 @@ func (s *Store) ClientGrants(ctx context.Context, clientID string) ([]ClientGran
 }
 
 // UpdateClient saves a client's name, redirect URIs, post-logout redirect
-// URIs, grant types, ID token algorithm, assertion keys and (between the
+// URIs, grant types, ID token algorithm, assertion keys, back-channel
+// logout URI and (between the
 // two secret methods) authentication method.
 func (s *Store) UpdateClient(ctx context.Context, c *Client) error {
 	tid, err := tenantID(ctx)
@@ -139,7 +140,8 @@ func (s *Store) UpdateClient(ctx context.Context, c *Client) error {
 			"name": c.Name, "redirect_uris": c.RedirectURIs, "post_logout_redirect_uris": c.PostLogoutRedirectURIs,
 			"grant_types": c.GrantTypes, "id_token_signed_response_alg": c.IDTokenSignedResponseAlg, "jwks": c.JWKS, "jwks_uri": c.JWKSURI,
 			"require_pushed_authorization_requests": c.RequirePushedAuthorizationRequests,
-			"token_endpoint_auth_method":            switchSecretMethod(c.TokenEndpointAuthMethod), "updated_at": now,
+			"backchannel_logout_uri":                c.BackchannelLogoutURI, "backchannel_logout_session_required": c.BackchannelLogoutSessionRequired,
+			"token_endpoint_auth_method": switchSecretMethod(c.TokenEndpointAuthMethod), "updated_at": now,
 		})
 		if res.Error != nil {
 			return res.Error

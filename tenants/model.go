@@ -205,6 +205,12 @@ type Client struct {
 	// RequirePushedAuthorizationRequests makes /authorize refuse the
 	// client's requests unless pushed first (RFC 9126 §6).
 	RequirePushedAuthorizationRequests bool `gorm:"column:require_pushed_authorization_requests"`
+	// BackchannelLogoutURI is where the client hears of its users' logouts
+	// (OpenID Connect Back-Channel Logout 1.0 §2.2); "" for nowhere.
+	// With BackchannelLogoutSessionRequired every logout token it gets
+	// names the session (sid).
+	BackchannelLogoutURI             string `gorm:"column:backchannel_logout_uri"`
+	BackchannelLogoutSessionRequired bool   `gorm:"column:backchannel_logout_session_required"`
 	// Internal marks a client Gatehouse made for itself (the console's
 	// "Try it" client): not listed, not editable.
 	Internal  bool
@@ -398,6 +404,8 @@ type AuthRequest struct {
 	AMR         Strings `gorm:"column:amr"`
 	IDP         string  `gorm:"column:idp"`
 	ACR         string  `gorm:"column:acr"`
+	// SID is the session (SessionSID) the user signed in with.
+	SID string `gorm:"column:sid"`
 	// ACRValues are the authentication context classes the client asked for.
 	ACRValues Strings `gorm:"column:acr_values"`
 	// CodeHash is the SHA-256 of the one authorization code issued for the
@@ -478,16 +486,19 @@ func (d *DeviceAuthorization) Interval() time.Duration { return seconds(d.Interv
 // Grant is a token family: every access and refresh token issued from one
 // authorization code and its refreshes. Revoking it revokes them all.
 type Grant struct {
-	ID            string `gorm:"primaryKey"`
-	TenantID      string
-	ClientID      string
-	UserID        string
-	Scopes        Strings
-	Audience      string
-	AuthTime      time.Time
-	AMR           Strings `gorm:"column:amr"`
-	IDP           string  `gorm:"column:idp"`
-	ACR           string  `gorm:"column:acr"`
+	ID       string `gorm:"primaryKey"`
+	TenantID string
+	ClientID string
+	UserID   string
+	Scopes   Strings
+	Audience string
+	AuthTime time.Time
+	AMR      Strings `gorm:"column:amr"`
+	IDP      string  `gorm:"column:idp"`
+	ACR      string  `gorm:"column:acr"`
+	// SID is the session the family's sign-in came from (the ID tokens'
+	// sid); "" for none (client credentials, the device grant).
+	SID           string `gorm:"column:sid"`
 	CreatedAt     time.Time
 	ExpiresAt     time.Time
 	RevokedAt     *time.Time
