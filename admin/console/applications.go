@@ -220,6 +220,8 @@ func (h *Handler) createApp(c echo.Context) error {
 type appEdit struct {
 	name, redirects, postLogout *string
 	idTokenAlg                  *string
+	logoutURI                   *string
+	logoutSession               *bool
 	grantTypes                  []string
 	errs                        map[string]string
 	accessErrs                  map[string]string
@@ -258,6 +260,16 @@ func (h *Handler) appView(c echo.Context, ctx context.Context, t *tenants.Tenant
 		v.FormPostLogout = *e.postLogout
 	}
 	if cl.ApplicationType != admin.KindMachine {
+		v.ShowLogout, v.FormLogoutURI = true, cl.BackchannelLogoutURI
+		if e.logoutURI != nil {
+			v.FormLogoutURI = *e.logoutURI
+		}
+		required := cl.BackchannelLogoutSessionRequired
+		if e.logoutSession != nil {
+			required = *e.logoutSession
+		}
+		v.LogoutSessionOnly = []vc.Check{{Name: "backchannel_logout_session_required", Value: "on", Label: "Logout tokens name the session",
+			Code: "backchannel_logout_session_required", Checked: required}}
 		alg := cl.IDTokenSignedResponseAlg
 		if e.idTokenAlg != nil {
 			alg = *e.idTokenAlg
@@ -361,11 +373,16 @@ func (h *Handler) updateApp(c echo.Context) error {
 			alg := c.FormValue("id_token_signed_response_alg")
 			in.IDTokenSignedResponseAlg = &alg
 		}
+		if _, sent := c.Request().PostForm["backchannel_logout_uri"]; sent {
+			uri, required := c.FormValue("backchannel_logout_uri"), c.FormValue("backchannel_logout_session_required") == "on"
+			in.BackchannelLogoutURI, in.BackchannelLogoutSessionRequired = &uri, &required
+		}
 	}
 	_, err = h.svc.UpdateClient(ctx, cl.ClientID, in)
-	if errs := formErrors(err, "name", "redirect_uris", "post_logout_redirect_uris", "grant_types", "id_token_signed_response_alg"); errs != nil {
+	if errs := formErrors(err, "name", "redirect_uris", "post_logout_redirect_uris", "grant_types", "id_token_signed_response_alg", "backchannel_logout_uri"); errs != nil {
 		return h.renderApp(c, ctx, t, cl, http.StatusUnprocessableEntity, appEdit{name: &name, redirects: &redirects, postLogout: &postLogout,
-			idTokenAlg: in.IDTokenSignedResponseAlg, grantTypes: in.GrantTypes, errs: errs})
+			idTokenAlg: in.IDTokenSignedResponseAlg, grantTypes: in.GrantTypes, logoutURI: in.BackchannelLogoutURI,
+			logoutSession: in.BackchannelLogoutSessionRequired, errs: errs})
 	}
 	if err != nil {
 		return err

@@ -630,6 +630,10 @@ func clientCreate(ctx context.Context, env Env, args []string) error {
 		" (with --jwks-file or --jwks-uri); "+tenants.AuthMethodNone+" with --public")
 	var requirePAR bool
 	f.BoolVar(&requirePAR, "require-pushed-authorization-requests", false, "the client must push its authorization requests to /oauth/par (RFC 9126)")
+	var logoutURI string
+	var logoutSession bool
+	f.StringVar(&logoutURI, "backchannel-logout-uri", "", "where the client is sent a logout token when a session of its user ends (OpenID Connect Back-Channel Logout)")
+	f.BoolVar(&logoutSession, "backchannel-logout-session-required", false, "every logout token names the session (sid)")
 	var jwksFile, jwksURI string
 	f.StringVar(&jwksFile, "jwks-file", "", "file holding the client's public keys as a JSON Web Key Set, for "+tenants.AuthMethodPrivateKey+" (- for standard input)")
 	f.StringVar(&jwksURI, "jwks-uri", "", "URL where the client publishes its JSON Web Key Set, for "+tenants.AuthMethodPrivateKey)
@@ -649,6 +653,7 @@ func clientCreate(ctx context.Context, env Env, args []string) error {
 		Name: name, Public: public, RedirectURIs: redirects, PostLogoutRedirectURIs: postLogout,
 		GrantTypes: grantTypes, Audiences: audiences, Scopes: scopes, IDTokenSignedResponseAlg: idAlg,
 		TokenEndpointAuthMethod: authMethod, JWKS: jwks, JWKSURI: jwksURI, RequirePushedAuthorizationRequests: requirePAR,
+		BackchannelLogoutURI: logoutURI, BackchannelLogoutSessionRequired: logoutSession,
 	})
 	if err != nil {
 		return err
