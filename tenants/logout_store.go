@@ -61,8 +61,9 @@ func SessionSID(sess *Session) string {
 
 // logoutTarget is a (client, user, session) a logout token goes to.
 type logoutTarget struct {
-	ClientID, UserID, SID string
-	SessionRequired       bool
+	ClientID, UserID string
+	SID              string `gorm:"column:sid"`
+	SessionRequired  bool
 }
 
 // enqueueLogouts writes, in tx, a logout delivery to every client of tenant

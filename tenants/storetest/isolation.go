@@ -202,6 +202,14 @@ func seedWorld(t testing.TB, s *tenants.Store, prefix string) *world {
 	must(t, "add group role", s.AddGroupRole(ctx, w.group.ID, w.role.ID))
 	w.audit = mustAudit(t, ctx, s, &tenants.AuditEvent{Action: "client.created", ActorID: "operator", TargetType: "client", TargetID: sharedClientID})
 	w.delivery = mustDelivery(t, ctx, s, w.webhook.ID, w.audit.ID)
+	// The shared client listens for back-channel logouts: the world's
+	// session has a family of it, and an ended session left a delivery.
+	w.client.BackchannelLogoutURI = "https://" + w.private + ".example.com/logout"
+	must(t, "listen for logouts", s.UpdateClient(ctx, w.client))
+	mustSIDFamily(t, ctx, s, sharedClientID, w.user.ID, tenants.SessionSID(w.session))
+	ended := mustSession(t, ctx, s, w.user.ID, time.Hour)
+	mustSIDFamily(t, ctx, s, sharedClientID, w.user.ID, tenants.SessionSID(ended))
+	must(t, "sign out", s.LogoutSession(ctx, ended.ID))
 	return w
 }
 
@@ -301,6 +309,7 @@ func (w *world) snapshot(t testing.TB, s *tenants.Store) snapshot {
 	hook, err := s.WebhookByID(ctx, w.webhook.ID)
 	add("webhook", hook, err)
 	add("webhook delivery rows", sqlRows(t, s, "SELECT * FROM webhook_deliveries WHERE tenant_id = ? ORDER BY id", w.tenant.ID), nil)
+	add("logout delivery rows", sqlRows(t, s, "SELECT * FROM logout_deliveries WHERE tenant_id = ? ORDER BY id", w.tenant.ID), nil)
 	roles, err := s.ListRoles(ctx)
 	add("roles", roles, err)
 	groups, err := s.ListGroups(ctx)
@@ -796,6 +805,16 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		}, tenants.ErrNotFound},
 		{"TouchSession", func(ctx context.Context) error { return s.TouchSession(ctx, a.session.ID, later) }, nil},
 		{"DeleteSession", func(ctx context.Context) error { return s.DeleteSession(ctx, a.session.ID) }, nil},
+		{"LogoutSession", func(ctx context.Context) error { return s.LogoutSession(ctx, a.session.ID) }, nil},
+		{"ListLogoutDeliveries", func(ctx context.Context) error {
+			ds, err := s.ListLogoutDeliveries(ctx, sharedClientID, 100)
+			for _, d := range ds {
+				if d.TenantID == a.tenant.ID {
+					return errors.New("listed another tenant's logout delivery")
+				}
+			}
+			return err
+		}, nil},
 		{"SetAuthenticated", func(ctx context.Context) error {
 			return s.SetAuthenticated(ctx, a.fresh.ID, tenants.Authentication{UserID: b.user.ID, Time: later, AMR: []string{"pwd"}})
 		}, tenants.ErrConflict},
@@ -1335,6 +1354,8 @@ var unscopedMethods = []string{
 	// The webhook dispatcher drains every tenant's outbox; each delivery
 	// names its tenant, and its lease keeps it to one node.
 	"ClaimWebhookDeliveries", "ReleaseWebhookDeliveries", "CompleteWebhookDelivery", "PruneWebhookDeliveries",
+	// So does it the logout outbox.
+	"ClaimLogoutDeliveries", "ReleaseLogoutDeliveries", "CompleteLogoutDelivery", "PruneLogoutDeliveries",
 	// Import jobs are found across tenants, then run in their tenant.
 	"ClaimImportJob",
 }

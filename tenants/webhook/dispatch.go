@@ -261,7 +261,9 @@ type webhookJob struct {
 
 func (j webhookJob) id() string { return j.c.ID }
 
-func (j webhookJob) deliver(ctx context.Context, token string) error { return j.d.deliver(ctx, token, j.c) }
+func (j webhookJob) deliver(ctx context.Context, token string) error {
+	return j.d.deliver(ctx, token, j.c)
+}
 
 // deliver sends one delivery and records its outcome.
 func (d *Dispatcher) deliver(ctx context.Context, token string, c *tenants.ClaimedDelivery) error {
