@@ -15,25 +15,28 @@ func (s *Store) CreateClient(ctx context.Context, c *Client, grants []ClientGran
 	if err != nil {
 		return err
 	}
+	return mapErr(s.tx(ctx, func(tx *gorm.DB) error { return s.createClient(tx, tid, c, grants) }))
+}
+
+// createClient writes, in tx, client c of tenant tid with its API grants.
+func (s *Store) createClient(tx *gorm.DB, tid string, c *Client, grants []ClientGrant) error {
 	now := s.now()
 	if c.ID == "" {
 		c.ID = newID()
 	}
 	c.TenantID = tid
 	c.CreatedAt, c.UpdatedAt = now, now
-	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Create(c).Error; err != nil {
+	if err := tx.Create(c).Error; err != nil {
+		return err
+	}
+	for i := range grants {
+		g := &grants[i]
+		g.ID, g.TenantID, g.ClientID, g.CreatedAt = newID(), tid, c.ClientID, now
+		if err := tx.Create(g).Error; err != nil {
 			return err
 		}
-		for i := range grants {
-			g := &grants[i]
-			g.ID, g.TenantID, g.ClientID, g.CreatedAt = newID(), tid, c.ClientID, now
-			if err := tx.Create(g).Error; err != nil {
-				return err
-			}
-		}
-		return bumpRevision(tx, tid, now)
-	}))
+	}
+	return bumpRevision(tx, tid, now)
 }
 
 // ClientByClientID returns the client with the public clientID in the tenant of ctx.

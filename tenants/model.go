@@ -50,6 +50,10 @@ type Tenant struct {
 	// RequirePushedAuthorizationRequests makes /authorize refuse every
 	// client's requests unless pushed first (RFC 9126 §6).
 	RequirePushedAuthorizationRequests bool `gorm:"column:require_pushed_authorization_requests"`
+	// ClientRegistration says who may register clients at the tenant's
+	// registration endpoint (RFC 7591): RegistrationOff (the default),
+	// RegistrationToken or RegistrationOpen.
+	ClientRegistration string `gorm:"column:client_registration"`
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -211,6 +215,11 @@ type Client struct {
 	// names the session (sid).
 	BackchannelLogoutURI             string `gorm:"column:backchannel_logout_uri"`
 	BackchannelLogoutSessionRequired bool   `gorm:"column:backchannel_logout_session_required"`
+	// Registered marks a client that registered itself (RFC 7591): it
+	// always asks for consent. RegistrationTokenHash is the SHA-256 of its
+	// registration access token (RFC 7592).
+	Registered            bool
+	RegistrationTokenHash string
 	// Internal marks a client Gatehouse made for itself (the console's
 	// "Try it" client): not listed, not editable.
 	Internal  bool

@@ -87,7 +87,15 @@ type world struct {
 	delivery       *tenants.WebhookDelivery     // of audit, to webhook
 	role           *tenants.Role                // named sharedRoleName: write on api; user's, group's
 	group          *tenants.Group               // named sharedGroupName: user is a member
+	initialToken   *tenants.InitialAccessToken  // hash privateInitialHash
+	registered     *tenants.Client              // registered itself, client id "reg-"+private
 }
+
+// privateInitialHash and privateRegistrationHash are the hashes of the
+// world's initial access token and of its registered client's
+// registration access token.
+func (w *world) privateInitialHash() string      { return "iat-" + w.private }
+func (w *world) privateRegistrationHash() string { return "rat-" + w.private }
 
 // pushedID is the id of the world's pushed authorization request, of its
 // client sharedClientID.
@@ -210,6 +218,11 @@ func seedWorld(t testing.TB, s *tenants.Store, prefix string) *world {
 	ended := mustSession(t, ctx, s, w.user.ID, time.Hour)
 	mustSIDFamily(t, ctx, s, sharedClientID, w.user.ID, tenants.SessionSID(ended))
 	must(t, "sign out", s.LogoutSession(ctx, ended.ID))
+	w.initialToken = &tenants.InitialAccessToken{TokenHash: w.privateInitialHash(), Name: "ci", UsesLeft: 5, ExpiresAt: s.Now().Add(time.Hour)}
+	must(t, "initial access token", s.CreateInitialAccessToken(ctx, w.initialToken))
+	w.registered = newClient("reg-" + w.private)
+	w.registered.RegistrationTokenHash = w.privateRegistrationHash()
+	must(t, "register client", s.RegisterClient(ctx, w.registered, "", nil))
 	return w
 }
 
@@ -309,6 +322,7 @@ func (w *world) snapshot(t testing.TB, s *tenants.Store) snapshot {
 	hook, err := s.WebhookByID(ctx, w.webhook.ID)
 	add("webhook", hook, err)
 	add("webhook delivery rows", sqlRows(t, s, "SELECT * FROM webhook_deliveries WHERE tenant_id = ? ORDER BY id", w.tenant.ID), nil)
+	add("initial access token rows", sqlRows(t, s, "SELECT * FROM initial_access_tokens WHERE tenant_id = ? ORDER BY id", w.tenant.ID), nil)
 	add("logout delivery rows", sqlRows(t, s, "SELECT * FROM logout_deliveries WHERE tenant_id = ? ORDER BY id", w.tenant.ID), nil)
 	roles, err := s.ListRoles(ctx)
 	add("roles", roles, err)
@@ -805,6 +819,37 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		}, tenants.ErrNotFound},
 		{"TouchSession", func(ctx context.Context) error { return s.TouchSession(ctx, a.session.ID, later) }, nil},
 		{"DeleteSession", func(ctx context.Context) error { return s.DeleteSession(ctx, a.session.ID) }, nil},
+		{"CreateInitialAccessToken/own", func(ctx context.Context) error {
+			rt := &tenants.InitialAccessToken{TokenHash: randomHash(), UsesLeft: 1, ExpiresAt: later}
+			if err := s.CreateInitialAccessToken(ctx, rt); err != nil {
+				return err
+			}
+			return notMine(ctx, rt.TenantID)
+		}, nil},
+		{"ListInitialAccessTokens", func(ctx context.Context) error {
+			ts, err := s.ListInitialAccessTokens(ctx)
+			for _, x := range ts {
+				if x.ID == a.initialToken.ID {
+					return errors.New("listed another tenant's initial access token")
+				}
+			}
+			return err
+		}, nil},
+		{"DeleteInitialAccessToken", func(ctx context.Context) error { return s.DeleteInitialAccessToken(ctx, a.initialToken.ID) }, tenants.ErrNotFound},
+		{"RegisterClient", func(ctx context.Context) error {
+			return s.RegisterClient(ctx, newClient("reg-"+tenants.NewRandomID()), a.privateInitialHash(), nil)
+		}, tenants.ErrNotFound},
+		{"RegisterClient/open", func(ctx context.Context) error {
+			c := newClient("reg-" + tenants.NewRandomID())
+			if err := s.RegisterClient(ctx, c, "", nil); err != nil {
+				return err
+			}
+			return notMine(ctx, c.TenantID)
+		}, nil},
+		{"RegisteredClient", func(ctx context.Context) error {
+			_, err := s.RegisteredClient(ctx, a.registered.ClientID, a.privateRegistrationHash())
+			return err
+		}, tenants.ErrNotFound},
 		{"LogoutSession", func(ctx context.Context) error { return s.LogoutSession(ctx, a.session.ID) }, nil},
 		{"ListLogoutDeliveries", func(ctx context.Context) error {
 			ds, err := s.ListLogoutDeliveries(ctx, sharedClientID, 100)

@@ -32,3 +32,22 @@ CREATE TABLE logout_deliveries (
 );
 CREATE INDEX logout_deliveries_due_idx ON logout_deliveries (next_attempt_at) WHERE status = 'pending';
 CREATE INDEX logout_deliveries_client_idx ON logout_deliveries (tenant_id, client_id, id);
+
+-- Dynamic client registration (RFC 7591) and management (RFC 7592): who
+-- may register (off, token: with an initial access token an admin made,
+-- open: anyone, throttled per address), the clients that registered
+-- themselves with the hash of their registration access token, and the
+-- initial access tokens (hashes only).
+ALTER TABLE tenants ADD COLUMN client_registration TEXT NOT NULL DEFAULT 'off';
+ALTER TABLE clients ADD COLUMN registered BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE clients ADD COLUMN registration_token_hash TEXT NOT NULL DEFAULT '';
+CREATE TABLE initial_access_tokens (
+    id          TEXT PRIMARY KEY,
+    tenant_id   TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    token_hash  TEXT NOT NULL,
+    name        TEXT NOT NULL DEFAULT '',
+    uses_left   INTEGER NOT NULL DEFAULT 1,
+    expires_at  TIMESTAMPTZ NOT NULL,
+    created_at  TIMESTAMPTZ NOT NULL
+);
+CREATE UNIQUE INDEX initial_access_tokens_hash_key ON initial_access_tokens (tenant_id, token_hash);
