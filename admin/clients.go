@@ -71,6 +71,14 @@ func (s *Service) CreateClient(ctx context.Context, in CreateClientInput) (*Clie
 	if err != nil {
 		return nil, err
 	}
+	return s.createClient(ctx, t, in, func(c *tenants.Client, grants []tenants.ClientGrant) error {
+		return s.store.CreateClient(ctx, c, grants)
+	})
+}
+
+// createClient validates in for tenant t, stores the client with save,
+// audits it and returns its view with the secret (if it has one).
+func (s *Service) createClient(ctx context.Context, t *tenants.Tenant, in CreateClientInput, save func(*tenants.Client, []tenants.ClientGrant) error) (*Client, error) {
 	kind, err := clientKind(in)
 	if err != nil {
 		return nil, err
@@ -107,7 +115,7 @@ func (s *Service) CreateClient(ctx context.Context, in CreateClientInput) (*Clie
 		plain = secret.Token(32)
 		c.SecretHash = secret.Hash(plain)
 	}
-	if err := s.store.CreateClient(ctx, c, grants); err != nil {
+	if err := save(c, grants); err != nil {
 		return nil, err
 	}
 	s.changed(t)
@@ -455,6 +463,11 @@ func (s *Service) UpdateClient(ctx context.Context, clientID string, in UpdateCl
 	if err != nil {
 		return nil, err
 	}
+	return s.updateClient(ctx, t, c, in)
+}
+
+// updateClient applies in to client c of tenant t, stores and audits it.
+func (s *Service) updateClient(ctx context.Context, t *tenants.Tenant, c *tenants.Client, in UpdateClientInput) (*Client, error) {
 	before, err := s.clientWithGrants(ctx, c)
 	if err != nil {
 		return nil, err

@@ -139,6 +139,9 @@ type TenantSettings struct {
 	// RequirePushedAuthorizationRequests makes every client push its
 	// authorization requests (RFC 9126) before /authorize.
 	RequirePushedAuthorizationRequests *bool
+	// ClientRegistration is who may register clients (RFC 7591): off,
+	// token (with an initial access token) or open.
+	ClientRegistration *string
 }
 
 var accentPattern = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
@@ -253,6 +256,15 @@ func (s *Service) UpdateTenant(ctx context.Context, in TenantSettings) (*Tenant,
 	}
 	if in.RequirePushedAuthorizationRequests != nil {
 		next.RequirePushedAuthorizationRequests = *in.RequirePushedAuthorizationRequests
+	}
+	if in.ClientRegistration != nil {
+		if !slices.Contains(tenants.RegistrationModes(), *in.ClientRegistration) {
+			return nil, tenants.Invalid("client_registration", "must be off, token or open")
+		}
+		if t.System && *in.ClientRegistration != tenants.RegistrationOff {
+			return nil, tenants.Invalid("client_registration", "the system tenant takes no registrations")
+		}
+		next.ClientRegistration = *in.ClientRegistration
 	}
 	if err := s.store.UpdateTenantSettings(ctx, &next); err != nil {
 		return nil, err

@@ -28,6 +28,7 @@ type Tenant struct {
 	MFAPolicy                          string    `json:"mfa_policy"`
 	EmailFromName                      string    `json:"email_from_name"`
 	RequirePushedAuthorizationRequests bool      `json:"require_pushed_authorization_requests"`
+	ClientRegistration                 string    `json:"client_registration"`
 	CreatedAt                          time.Time `json:"created_at"`
 }
 
@@ -41,6 +42,7 @@ func tenantView(t *tenants.Tenant) *Tenant {
 		SignupMode: t.Signup(), SignupDomains: nonNil(t.SignupDomains), PasswordMinLength: t.MinPasswordLength(),
 		MFAPolicy: t.MFA(), EmailFromName: t.EmailFromName,
 		RequirePushedAuthorizationRequests: t.RequirePushedAuthorizationRequests,
+		ClientRegistration:                 t.Registration(),
 		CreatedAt:                          t.CreatedAt,
 	}
 }
@@ -102,7 +104,9 @@ type Client struct {
 	RequirePushedAuthorizationRequests bool            `json:"require_pushed_authorization_requests"`
 	BackchannelLogoutURI               string          `json:"backchannel_logout_uri,omitempty"`
 	BackchannelLogoutSessionRequired   bool            `json:"backchannel_logout_session_required"`
-	ClientIDIssuedAt                   int64           `json:"client_id_issued_at"`
+	// Registered marks an application that registered itself (RFC 7591).
+	Registered       bool  `json:"registered"`
+	ClientIDIssuedAt int64 `json:"client_id_issued_at"`
 }
 
 func clientView(c *tenants.Client, grants []tenants.ClientGrant, audiences map[string]string) *Client {
@@ -128,6 +132,7 @@ func clientView(c *tenants.Client, grants []tenants.ClientGrant, audiences map[s
 	v.JWKSURI = c.JWKSURI
 	v.RequirePushedAuthorizationRequests = c.RequirePushedAuthorizationRequests
 	v.BackchannelLogoutURI, v.BackchannelLogoutSessionRequired = c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired
+	v.Registered = c.Registered
 	if tenants.SecretMethod(c.TokenEndpointAuthMethod) {
 		zero := int64(0)
 		v.ClientSecretExpiresAt = &zero

@@ -17,6 +17,7 @@ const (
 	tagKeys         = "Keys"
 	tagConnections  = "Connections"
 	tagWebhooks     = "Webhooks"
+	tagRegistration = "Client registration"
 	tagAudit        = "Audit"
 	tagAdmins       = "Administrators"
 	tagAdminClients = "Management clients"
@@ -285,6 +286,18 @@ func (h *Handler) Routes() []Route {
 		{Method: http.MethodPost, Path: "/tenants/:slug/webhooks/:id/deliveries/:delivery/redeliver", Tag: tagWebhooks, Scope: write, Summary: "Send a delivery again",
 			Description: "The delivery is due again at once, whatever became of it, with the same webhook-id (receivers that deduplicate may recognise it).",
 			Status:      http.StatusAccepted, Reply: admin.WebhookDelivery{}, handler: h.redeliverWebhook},
+
+		// Initial access tokens of dynamic client registration.
+		{Method: http.MethodGet, Path: "/tenants/:slug/initial-access-tokens", Tag: tagRegistration, Scope: read, Summary: "List the tenant's initial access tokens",
+			Description: "Those unexpired with a use left, newest first. Tokens themselves are never listed.", Query: paged,
+			Reply: list[*admin.InitialAccessToken]{}, handler: h.listInitialAccessTokens},
+		{Method: http.MethodPost, Path: "/tenants/:slug/initial-access-tokens", Tag: tagRegistration, Scope: write, Summary: "Create an initial access token",
+			Description: "With the tenant's client_registration set to token, a client registers itself at the tenant's /oauth/register (RFC 7591) with this token as Bearer. " +
+				"The token is in this answer only: it is stored as a hash.",
+			Status: http.StatusCreated, Body: createInitialAccessTokenBody{}, Reply: admin.InitialAccessToken{}, handler: h.createInitialAccessToken},
+		{Method: http.MethodDelete, Path: "/tenants/:slug/initial-access-tokens/:id", Tag: tagRegistration, Scope: write, Summary: "Delete an initial access token",
+			Description: "It registers nothing more; clients it registered stay. " + deleteNote,
+			Status:      http.StatusNoContent, handler: h.deleteInitialAccessToken},
 
 		// Administrators and management clients.
 		{Method: http.MethodGet, Path: "/administrators", Tag: tagAdmins, Scope: read, Summary: "List the administrators you may see",

@@ -17,6 +17,7 @@ import (
 	"os"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -51,11 +52,14 @@ Usage:
   gatehouse migrate
   gatehouse tenant create SLUG [--name NAME]
   gatehouse tenant list
+  gatehouse tenant update SLUG [--name NAME] [--client-registration off|token|open]
+        [--require-pushed-authorization-requests true|false]
   gatehouse api create --tenant SLUG --audience URI [--name NAME] [--scope NAME[=DESCRIPTION]]... [--signing-alg ALG]
         [--rbac] (users get only the scopes their roles hold) [--token-claims roles,groups]
   gatehouse client create --tenant SLUG --name NAME [--public] [--redirect-uri URI]...
         [--post-logout-redirect-uri URI]... [--grant-type TYPE]... [--audience URI]... [--scope SCOPE]...
         [--id-token-signed-response-alg ALG] [--token-endpoint-auth-method METHOD]
+        [--backchannel-logout-uri URI [--backchannel-logout-session-required]]
 {grant-types}
   gatehouse client list --tenant SLUG
   gatehouse user create --tenant SLUG --email EMAIL --password-stdin [--name NAME]
@@ -183,6 +187,7 @@ var commands = map[string]command{
 	"migrate":             migrate,
 	"tenant create":       tenantCreate,
 	"tenant list":         tenantList,
+	"tenant update":       tenantUpdate,
 	"api create":          apiCreate,
 	"client create":       clientCreate,
 	"client list":         clientList,
@@ -531,6 +536,46 @@ func tenantCreate(ctx context.Context, env Env, args []string) error {
 	}
 	defer rt.close()
 	t, err := rt.admin.CreateTenant(ctx, admin.CreateTenantInput{Slug: f.positional[0], Name: name})
+	if err != nil {
+		return err
+	}
+	return printJSON(env.Stdout, t)
+}
+
+// tenantUpdate changes a tenant's settings; a flag left out keeps its
+// value.
+func tenantUpdate(ctx context.Context, env Env, args []string) error {
+	f := newFlags("tenant update", env, "SLUG")
+	var name, registration, requirePAR string
+	f.StringVar(&name, "name", "", "display name")
+	f.StringVar(&registration, "client-registration", "", "who may register applications at /oauth/register (RFC 7591): "+
+		strings.Join(tenants.RegistrationModes(), ", "))
+	f.StringVar(&requirePAR, "require-pushed-authorization-requests", "", "true: every application must push its authorization requests (RFC 9126)")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	var in admin.TenantSettings
+	set := map[string]bool{}
+	f.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	if set["name"] {
+		in.Name = &name
+	}
+	if set["client-registration"] {
+		in.ClientRegistration = &registration
+	}
+	if set["require-pushed-authorization-requests"] {
+		b, err := strconv.ParseBool(requirePAR)
+		if err != nil {
+			return errors.New("--require-pushed-authorization-requests: true or false")
+		}
+		in.RequirePushedAuthorizationRequests = &b
+	}
+	rt, tctx, err := inTenant(ctx, env, f, f.positional[0])
+	if err != nil {
+		return err
+	}
+	defer rt.close()
+	t, err := rt.admin.UpdateTenant(tctx, in)
 	if err != nil {
 		return err
 	}

@@ -76,6 +76,7 @@ var validArgs = map[string]struct {
 	"migrate":             {"", nil},
 	"tenant create":       {"", []string{"beta", "--name", "Beta"}},
 	"tenant list":         {"", nil},
+	"tenant update":       {"", []string{"acme", "--client-registration", "open"}},
 	"api create":          {"", []string{"--tenant", "acme", "--audience", "https://b.acme.test"}},
 	"client create":       {"", []string{"--tenant", "acme", "--name", "web", "--redirect-uri", "https://app.acme.test/cb"}},
 	"client list":         {"", []string{"--tenant", "acme"}},
