@@ -90,10 +90,6 @@ type Registration struct {
 	RegistrationClientURI   string `json:"registration_client_uri"`
 }
 
-// PathRegister is the registration endpoint, relative to the issuer; a
-// client's configuration endpoint (RFC 7592) is PathRegister/<client_id>.
-const PathRegister = "/oauth/register"
-
 // registrationTenant returns the tenant in ctx if it takes registrations.
 func registrationTenant(ctx context.Context) (*tenants.Tenant, error) {
 	t, ok := tenants.FromContext(ctx)
@@ -163,7 +159,7 @@ func (s *Service) registration(t *tenants.Tenant, v *Client) *Registration {
 	if v.ApplicationType == KindNative {
 		typ = "native"
 	}
-	return &Registration{Client: v, ApplicationType: typ, RegistrationClientURI: t.Issuer + PathRegister + "/" + v.ClientID}
+	return &Registration{Client: v, ApplicationType: typ, RegistrationClientURI: t.Issuer + tenants.PathRegister + "/" + v.ClientID}
 }
 
 // RegisterClient registers a client at the tenant in ctx (RFC 7591 §3):

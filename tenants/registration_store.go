@@ -16,6 +16,11 @@ const (
 	RegistrationOpen  = "open"
 )
 
+// PathRegister is the registration endpoint (RFC 7591 §3), relative to a
+// tenant's issuer; a client's configuration endpoint (RFC 7592 §2) is
+// PathRegister + "/" + its client_id.
+const PathRegister = "/oauth/register"
+
 // RegistrationModes lists the values of Tenant.ClientRegistration.
 func RegistrationModes() []string {
 	return []string{RegistrationOff, RegistrationToken, RegistrationOpen}

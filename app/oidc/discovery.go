@@ -94,6 +94,11 @@ func (p *Provider) Discovery(ctx context.Context) (*Response, error) {
 		BackchannelLogoutSupported:                 true,
 		BackchannelLogoutSessionSupported:          true,
 	}
+	if t.Registration() != tenants.RegistrationOff {
+		// RFC 7591 §3, OIDC Discovery §3: only while the tenant takes
+		// registrations.
+		d.RegistrationEndpoint = iss + tenants.PathRegister
+	}
 	if t.AllowsGrant(tenants.GrantDeviceCode) {
 		d.DeviceAuthorizationEndpoint = iss + PathDeviceAuthorization
 	}
