@@ -190,14 +190,26 @@ func TestDynamicClientRegistration(t *testing.T) {
 			t.Fatalf("read: %d %v", status, got)
 		}
 		for name, try := range map[string]func() int{
-			"no token":           func() int { s, _, _ := regCall(t, e, http.MethodGet, cfgURL, "", nil); return s },
-			"the initial token":  func() int { s, _, _ := regCall(t, e, http.MethodGet, cfgURL, many, nil); return s },
-			"another client's":   func() int { s, _, _ := regCall(t, e, http.MethodGet, reg+"/"+pub["client_id"].(string), rat, nil); return s },
-			"an admin's client":  func() int { s, _, _ := regCall(t, e, http.MethodGet, reg+"/"+f.web.ClientID, rat, nil); return s },
-			"at another tenant":  func() int { s, _, _ := regCall(t, e, http.MethodGet, g.issuer+"/oauth/register/"+clientID, rat, nil); return s },
-			"delete, wrong one":  func() int { s, _, _ := regCall(t, e, http.MethodDelete, cfgURL, rat+"x", nil); return s },
-			"update, wrong one":  func() int { s, _, _ := regCall(t, e, http.MethodPut, cfgURL, "nope", map[string]any{"client_id": clientID}); return s },
-			"a huge client id":   func() int { s, _, _ := regCall(t, e, http.MethodGet, reg+"/"+strings.Repeat("a", 300), rat, nil); return s },
+			"no token":          func() int { s, _, _ := regCall(t, e, http.MethodGet, cfgURL, "", nil); return s },
+			"the initial token": func() int { s, _, _ := regCall(t, e, http.MethodGet, cfgURL, many, nil); return s },
+			"another client's": func() int {
+				s, _, _ := regCall(t, e, http.MethodGet, reg+"/"+pub["client_id"].(string), rat, nil)
+				return s
+			},
+			"an admin's client": func() int { s, _, _ := regCall(t, e, http.MethodGet, reg+"/"+f.web.ClientID, rat, nil); return s },
+			"at another tenant": func() int {
+				s, _, _ := regCall(t, e, http.MethodGet, g.issuer+"/oauth/register/"+clientID, rat, nil)
+				return s
+			},
+			"delete, wrong one": func() int { s, _, _ := regCall(t, e, http.MethodDelete, cfgURL, rat+"x", nil); return s },
+			"update, wrong one": func() int {
+				s, _, _ := regCall(t, e, http.MethodPut, cfgURL, "nope", map[string]any{"client_id": clientID})
+				return s
+			},
+			"a huge client id": func() int {
+				s, _, _ := regCall(t, e, http.MethodGet, reg+"/"+strings.Repeat("a", 300), rat, nil)
+				return s
+			},
 			"bearer as basic id": func() int { s, _, _ := regCall(t, e, http.MethodGet, cfgURL, clientID, nil); return s },
 		} {
 			if s := try(); s != http.StatusUnauthorized {
