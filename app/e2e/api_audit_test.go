@@ -109,6 +109,14 @@ func TestAPIAuditTrail(t *testing.T) {
 		c.must(t, http.StatusOK, http.MethodPatch, base+"/connections/"+connID, map[string]any{"name": "GitHub SSO", "client_secret": upstream[1]})
 		did("PATCH /tenants/:slug/connections/:id", admin.ActionConnectionUpdated, connID, true, true)
 
+		// An initial access token: shown at creation only.
+		iv := c.must(t, http.StatusCreated, http.MethodPost, base+"/initial-access-tokens", map[string]any{"name": "ci", "uses": 3})
+		iid := iv["id"].(string)
+		secrets = append(secrets, iv["token"].(string))
+		did("POST /tenants/:slug/initial-access-tokens", admin.ActionInitialTokenCreated, iid, false, true)
+		c.must(t, http.StatusNoContent, http.MethodDelete, base+"/initial-access-tokens/"+iid, nil)
+		did("DELETE /tenants/:slug/initial-access-tokens/:id", admin.ActionInitialTokenDeleted, iid, false, false)
+
 		// A webhook endpoint: its secret shown at creation and rotation only.
 		hv := c.must(t, http.StatusCreated, http.MethodPost, base+"/webhooks", map[string]any{"url": "https://hooks.gamma.test/in", "events": []string{"*"}})
 		hid := hv["id"].(string)
