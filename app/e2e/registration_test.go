@@ -2,12 +2,18 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-id/gatehouse/admin"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
@@ -255,6 +261,66 @@ func TestDynamicClientRegistration(t *testing.T) {
 		c.must(t, http.StatusOK, http.MethodPatch, "/tenants/acme", map[string]any{"client_registration": "off"})
 		if status, _, _ := regCall(t, e, http.MethodPost, reg, many, app); status != http.StatusNotFound {
 			t.Fatalf("registration after turning it off: %d, want 404", status)
+		}
+	})
+}
+
+// TestOpenIDClientDynamicRegistration registers a client with
+// openid-client 6's dynamicClientRegistration, which finds the
+// registration endpoint by RFC 8414 (and by OpenID) discovery and sends
+// the initial access token; the client it made reads its own registration
+// with the registration access token it got.
+func TestOpenIDClientDynamicRegistration(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("openid-client check skipped: node not found (install Node.js 20+)")
+	}
+	dir, _ := filepath.Abs(filepath.Join("testdata", "resource-server"))
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "openid-client")); err != nil {
+		t.Skip("openid-client check skipped: run `npm ci --prefix app/e2e/testdata/resource-server` (.ci/run does)")
+	}
+	forEachDB(t, func(t *testing.T, e *env) {
+		f := e.fixture("acme")
+		c := e.managementClient(t, "acme", admin.ScopeTenantsRead, admin.ScopeTenantsWrite)
+		c.must(t, http.StatusOK, http.MethodPatch, "/tenants/acme", map[string]any{"client_registration": "token"})
+		iat := c.must(t, http.StatusCreated, http.MethodPost, "/tenants/acme/initial-access-tokens", map[string]any{"uses": 2})["token"].(string)
+		run := func(args ...string) (map[string]any, string) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, node, append([]string{"register.mjs"}, args...)...)
+			cmd.Dir = dir
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			if err != nil {
+				return nil, stderr.String()
+			}
+			var v map[string]any
+			if err := json.Unmarshal(out, &v); err != nil {
+				t.Fatalf("register.mjs printed %q", out)
+			}
+			return v, ""
+		}
+		for _, alg := range []string{"oauth2", "oidc"} {
+			v, problem := run(f.issuer, alg, redirectURI, iat)
+			if problem != "" {
+				t.Fatalf("%s: openid-client registration: %s", alg, problem)
+			}
+			md, _ := v["metadata"].(map[string]any)
+			id, _ := md["client_id"].(string)
+			rat, _ := md["registration_access_token"].(string)
+			if id == "" || md["client_secret"] == nil || rat == "" || v["server"] != f.issuer+"/oauth/register" ||
+				!strings.Contains(fmt.Sprint(v["url"]), "client_id="+id) {
+				t.Fatalf("%s: registered %v", alg, v)
+			}
+			if status, _, got := regCall(t, e, http.MethodGet, f.issuer+"/oauth/register/"+id, rat, nil); status != http.StatusOK ||
+				got["token_endpoint_auth_method"] != "client_secret_post" {
+				t.Fatalf("%s: read: %d %v", alg, status, got)
+			}
+		}
+		// The token is used up: openid-client sees the refusal.
+		if _, problem := run(f.issuer, "oauth2", redirectURI, iat); !strings.Contains(problem, "invalid_token") && !strings.Contains(problem, "401") {
+			t.Fatalf("a used-up initial access token: %q, want a 401 invalid_token", problem)
 		}
 	})
 }
