@@ -311,9 +311,13 @@ type API struct {
 	// TokenClaims names the claims of [TokenClaimNames] the API's access
 	// tokens carry for a user (RFC 9068 §2.2.3.1).
 	TokenClaims Strings
-	Scopes      []Scope `gorm:"foreignKey:APIID"`
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// ResourceServerClientID names the confidential client that is the
+	// API itself at the introspection endpoint (RFC 7662 §2.1): it may
+	// introspect the access tokens whose aud is the API. "" for none.
+	ResourceServerClientID string  `gorm:"column:resource_server_client_id"`
+	Scopes                 []Scope `gorm:"foreignKey:APIID"`
+	CreatedAt              time.Time
+	UpdatedAt              time.Time
 }
 
 // WantsClaim reports whether the API's access tokens carry claim (one of

@@ -51,3 +51,7 @@ CREATE TABLE initial_access_tokens (
     created_at  TIMESTAMPTZ NOT NULL
 );
 CREATE UNIQUE INDEX initial_access_tokens_hash_key ON initial_access_tokens (tenant_id, token_hash);
+
+-- Introspection for resource servers: the confidential client an API
+-- designates as itself may introspect the access tokens issued for it.
+ALTER TABLE apis ADD COLUMN resource_server_client_id TEXT NOT NULL DEFAULT '';
