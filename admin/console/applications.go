@@ -49,6 +49,15 @@ func kindOf(key string) (appKind, bool) {
 	return appKind{}, false
 }
 
+// appKindLabel is kindLabel, marked for an application that registered
+// itself (RFC 7591).
+func appKindLabel(cl *admin.Client) string {
+	if cl.Registered {
+		return kindLabel(cl.ApplicationType) + " (registered itself)"
+	}
+	return kindLabel(cl.ApplicationType)
+}
+
 func kindLabel(key string) string {
 	if k, ok := kindOf(key); ok {
 		return k.label
@@ -110,7 +119,7 @@ func (h *Handler) apps(c echo.Context) error {
 	}
 	v := vc.AppsView{Page: pg}
 	for _, cl := range cs {
-		v.Rows = append(v.Rows, vc.AppRow{Name: cl.ClientName, ClientID: cl.ClientID, KindLabel: kindLabel(cl.ApplicationType),
+		v.Rows = append(v.Rows, vc.AppRow{Name: cl.ClientName, ClientID: cl.ClientID, KindLabel: appKindLabel(cl),
 			Link: vc.TenantURL(t.Slug, "/applications/"+cl.ClientID), GrantTypes: cl.GrantTypes})
 	}
 	return render(c, http.StatusOK, vc.Apps(v))
@@ -240,7 +249,7 @@ func (h *Handler) appView(c echo.Context, ctx context.Context, t *tenants.Tenant
 		return vc.AppView{}, err
 	}
 	k, _ := kindOf(cl.ApplicationType)
-	v := vc.AppView{Page: pg, ClientID: cl.ClientID, Name: cl.ClientName, Kind: cl.ApplicationType, KindLabel: kindLabel(cl.ApplicationType),
+	v := vc.AppView{Page: pg, ClientID: cl.ClientID, Name: cl.ClientName, Kind: cl.ApplicationType, KindLabel: appKindLabel(cl),
 		AuthMethod: cl.TokenEndpointAuthMethod, Public: cl.TokenEndpointAuthMethod == tenants.AuthMethodNone,
 		HasSecret: tenants.SecretMethod(cl.TokenEndpointAuthMethod),
 		Created:   when(time.Unix(cl.ClientIDIssuedAt, 0)), Issuer: t.Issuer, Discovery: t.Issuer + "/.well-known/openid-configuration",

@@ -320,3 +320,39 @@ func TestBackchannelLogout(t *testing.T) {
 		}
 	})
 }
+
+// TestConsoleLogoutAndRegistrationSettings: the console sets an
+// application's back-channel logout URI (refusing one the server would not
+// send to) and the tenant's client registration mode.
+func TestConsoleLogoutAndRegistrationSettings(t *testing.T) {
+	e := newEnv(t, storetest.SQLiteURL(t), withHooksHost())
+	f := e.fixture("acme")
+	b, csrf := e.consoleAs(t, "ops@example.test", "")
+	app := e.base + "/admin/t/acme/applications/" + f.web.ClientID
+	form := func(uri string, required bool) url.Values {
+		v := url.Values{"csrf_token": {csrf}, "name": {"web"}, "redirect_uris": {redirectURI}, "post_logout_redirect_uris": {postLogout},
+			"grant_types": {"authorization_code", "refresh_token"}, "id_token_signed_response_alg": {"RS256"}, "backchannel_logout_uri": {uri}}
+		if required {
+			v.Set("backchannel_logout_session_required", "on")
+		}
+		return v
+	}
+	if p := b.get(app); p.status != http.StatusOK || !strings.Contains(p.body, `name="backchannel_logout_uri"`) {
+		t.Fatalf("application page: %d", p.status)
+	}
+	if p := b.post(app, form("http://127.0.0.1:9/logout", false)); p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, "GATEHOUSE_UPSTREAM_ALLOW_HOSTS") {
+		t.Fatalf("a loopback logout URI: %d", p.status)
+	}
+	uri := "http://" + hooksHost + ":9/logout"
+	if p := b.post(app, form(uri, true)); p.status != http.StatusSeeOther && p.status != http.StatusFound {
+		t.Fatalf("save: %d %s", p.status, p.body)
+	}
+	got, err := e.srv.Admin().GetClient(f.adminCtx(), f.web.ClientID)
+	if err != nil || got.BackchannelLogoutURI != uri || !got.BackchannelLogoutSessionRequired {
+		t.Fatalf("after saving: %+v, %v", got, err)
+	}
+	p := b.get(e.base + "/admin/t/acme/settings")
+	if p.status != http.StatusOK || !strings.Contains(p.body, `name="client_registration" value="open"`) {
+		t.Fatalf("settings page: %d", p.status)
+	}
+}
