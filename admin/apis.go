@@ -40,6 +40,25 @@ type CreateAPIInput struct {
 	// tenant that is the API at the introspection endpoint: it may
 	// introspect the access tokens issued for the API ("" for none).
 	ResourceServerClientID string
+	// RegistrationScopes are the API's scopes a client that registers
+	// itself may be granted (RFC 7591 scope); none by default.
+	RegistrationScopes []string
+}
+
+// registrationScopes validates the scopes of an API that self-registered
+// clients may be granted: scopes of the API (among scopes, its new ones).
+func registrationScopes(in []string, scopes []tenants.Scope) (tenants.Strings, error) {
+	out := tenants.Strings{}
+	for _, sc := range in {
+		sc = strings.TrimSpace(sc)
+		if !slices.ContainsFunc(scopes, func(x tenants.Scope) bool { return x.Name == sc }) {
+			return nil, tenants.Invalid("registration_scopes", "%q is not a scope of this API", tenants.Truncate(sc, 60))
+		}
+		if !out.Contains(sc) {
+			out = append(out, sc)
+		}
+	}
+	return out, nil
 }
 
 // resourceServer validates the application an API designates as its
@@ -145,8 +164,12 @@ func (s *Service) CreateAPI(ctx context.Context, in CreateAPIInput) (*API, error
 	if err != nil {
 		return nil, err
 	}
+	regScopes, err := registrationScopes(in.RegistrationScopes, scopes)
+	if err != nil {
+		return nil, err
+	}
 	api := &tenants.API{Name: strings.TrimSpace(in.Name), Audience: in.Audience, Scopes: scopes, SigningAlg: alg, RBAC: in.RBAC, TokenClaims: claims,
-		ResourceServerClientID: rs}
+		ResourceServerClientID: rs, RegistrationScopes: regScopes}
 	if err := s.store.CreateAPI(ctx, api); err != nil {
 		if errors.Is(err, tenants.ErrAlreadyExists) {
 			return nil, fmt.Errorf("API %q: %w", in.Audience, err)
@@ -200,6 +223,9 @@ type UpdateAPIInput struct {
 	// ResourceServerClientID, when set, replaces the application that
 	// may introspect the API's tokens ("" for none).
 	ResourceServerClientID *string
+	// RegistrationScopes, when not nil, replaces the scopes self-registered
+	// clients may be granted.
+	RegistrationScopes *[]string
 }
 
 // UpdateAPI changes an API of the tenant in ctx.
@@ -235,6 +261,20 @@ func (s *Service) UpdateAPI(ctx context.Context, id string, in UpdateAPIInput) (
 	}
 	if in.TokenClaims != nil {
 		if next.TokenClaims, err = tokenClaims(*in.TokenClaims); err != nil {
+			return nil, err
+		}
+	}
+	if in.RegistrationScopes != nil || in.Scopes != nil {
+		keep := []string(next.RegistrationScopes)
+		if in.RegistrationScopes != nil {
+			keep = *in.RegistrationScopes
+		} else {
+			// Scopes withdrawn from the API leave the list too.
+			keep = slices.DeleteFunc(slices.Clone(keep), func(sc string) bool {
+				return !slices.ContainsFunc(next.Scopes, func(x tenants.Scope) bool { return x.Name == sc })
+			})
+		}
+		if next.RegistrationScopes, err = registrationScopes(keep, next.Scopes); err != nil {
 			return nil, err
 		}
 	}

@@ -77,6 +77,10 @@ type ClientMetadata struct {
 	BackchannelLogoutURI               string          `json:"backchannel_logout_uri"`
 	BackchannelLogoutSessionRequired   bool            `json:"backchannel_logout_session_required"`
 	RequirePushedAuthorizationRequests bool            `json:"require_pushed_authorization_requests"`
+	// Scope (RFC 7591 §2) names API scopes the client asks to be granted,
+	// space-separated: each must be one of an API's registration_scopes.
+	// OpenID Connect's own scopes need no grant and are ignored.
+	Scope string `json:"scope"`
 }
 
 // Registration is the registration endpoint's answer (RFC 7591 §3.2.1,
@@ -85,7 +89,9 @@ type ClientMetadata struct {
 type Registration struct {
 	*Client
 	// ApplicationType is OpenID's (web or native), not the console's kind.
-	ApplicationType         string `json:"application_type"`
+	ApplicationType string `json:"application_type"`
+	// Scope is the API scopes granted, space-separated (RFC 7591 §2).
+	Scope                   string `json:"scope,omitempty"`
 	RegistrationAccessToken string `json:"registration_access_token,omitempty"`
 	RegistrationClientURI   string `json:"registration_client_uri"`
 }
@@ -159,7 +165,12 @@ func (s *Service) registration(t *tenants.Tenant, v *Client) *Registration {
 	if v.ApplicationType == KindNative {
 		typ = "native"
 	}
-	return &Registration{Client: v, ApplicationType: typ, RegistrationClientURI: t.Issuer + tenants.PathRegister + "/" + v.ClientID}
+	var scopes []string
+	for _, g := range v.APIGrants {
+		scopes = append(scopes, g.Scopes...)
+	}
+	return &Registration{Client: v, ApplicationType: typ, Scope: strings.Join(scopes, " "),
+		RegistrationClientURI: t.Issuer + tenants.PathRegister + "/" + v.ClientID}
 }
 
 // RegisterClient registers a client at the tenant in ctx (RFC 7591 §3):
@@ -178,6 +189,9 @@ func (s *Service) RegisterClient(ctx context.Context, initialToken string, md Cl
 	}
 	in, err := metadataInput(md)
 	if err != nil {
+		return nil, err
+	}
+	if in.Audiences, in.Scopes, err = s.registrationAccess(ctx, md.Scope); err != nil {
 		return nil, err
 	}
 	tokenHash := ""
@@ -201,6 +215,48 @@ func (s *Service) RegisterClient(ctx context.Context, initialToken string, md Cl
 	r := s.registration(t, v)
 	r.RegistrationAccessToken = rat
 	return r, nil
+}
+
+// registrationAccess resolves the scope metadata of a registration into
+// the API access it asks for: each scope one of an API's
+// registration_scopes (the admin's word for what self-registered clients
+// may have), and the APIs they belong to.
+func (s *Service) registrationAccess(ctx context.Context, scope string) (audiences, scopes []string, err error) {
+	if len(scope) > 4096 {
+		return nil, nil, badMetadata("scope: too long")
+	}
+	words := strings.Fields(scope)
+	if len(words) == 0 {
+		return nil, nil, nil
+	}
+	apis, err := s.store.ListAPIs(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, w := range words {
+		if tenants.OIDCScope(w) {
+			continue
+		}
+		var owner *tenants.API
+		for i := range apis {
+			if apis[i].RegistrationScopes.Contains(w) {
+				if owner != nil {
+					return nil, nil, badMetadata("scope: " + tenants.Truncate(w, 60) + " is a scope of more than one API")
+				}
+				owner = &apis[i]
+			}
+		}
+		if owner == nil {
+			return nil, nil, badMetadata("scope: " + tenants.Truncate(w, 60) + " is not a scope applications may register for")
+		}
+		if !slices.Contains(audiences, owner.Audience) {
+			audiences = append(audiences, owner.Audience)
+		}
+		if !slices.Contains(scopes, w) {
+			scopes = append(scopes, w)
+		}
+	}
+	return audiences, scopes, nil
 }
 
 // registeredClient loads the client clientID of the tenant in ctx that

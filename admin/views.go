@@ -67,13 +67,16 @@ type API struct {
 	TokenClaims []string `json:"token_claims"`
 	// ResourceServerClientID is the application that may introspect the
 	// API's access tokens.
-	ResourceServerClientID string    `json:"resource_server_client_id,omitempty"`
-	CreatedAt              time.Time `json:"created_at"`
+	ResourceServerClientID string `json:"resource_server_client_id,omitempty"`
+	// RegistrationScopes are the scopes self-registered clients may get.
+	RegistrationScopes []string  `json:"registration_scopes"`
+	CreatedAt          time.Time `json:"created_at"`
 }
 
 func apiView(a *tenants.API) *API {
 	v := &API{ID: a.ID, Name: a.Name, Audience: a.Audience, Scopes: []Scope{}, SigningAlg: a.AccessTokenAlg(), RBAC: a.RBAC,
-		TokenClaims: append([]string{}, a.TokenClaims...), ResourceServerClientID: a.ResourceServerClientID, CreatedAt: a.CreatedAt}
+		TokenClaims: append([]string{}, a.TokenClaims...), ResourceServerClientID: a.ResourceServerClientID,
+		RegistrationScopes: append([]string{}, a.RegistrationScopes...), CreatedAt: a.CreatedAt}
 	for _, s := range a.Scopes {
 		v.Scopes = append(v.Scopes, Scope{Value: s.Name, Description: s.Description})
 	}

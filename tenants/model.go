@@ -314,10 +314,13 @@ type API struct {
 	// ResourceServerClientID names the confidential client that is the
 	// API itself at the introspection endpoint (RFC 7662 §2.1): it may
 	// introspect the access tokens whose aud is the API. "" for none.
-	ResourceServerClientID string  `gorm:"column:resource_server_client_id"`
-	Scopes                 []Scope `gorm:"foreignKey:APIID"`
-	CreatedAt              time.Time
-	UpdatedAt              time.Time
+	ResourceServerClientID string `gorm:"column:resource_server_client_id"`
+	// RegistrationScopes are the API's scopes a client that registers
+	// itself (RFC 7591) may ask to be granted; none unless listed.
+	RegistrationScopes Strings
+	Scopes             []Scope `gorm:"foreignKey:APIID"`
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
 }
 
 // WantsClaim reports whether the API's access tokens carry claim (one of

@@ -173,6 +173,33 @@ func TestDynamicClientRegistration(t *testing.T) {
 			t.Fatalf("native: %d %v", status, pub)
 		}
 
+		// API access: only the scopes the admin lets registered clients
+		// ask for.
+		withScope := func(scope string) (int, map[string]any) {
+			status, _, body := regCall(t, e, http.MethodPost, reg, many, map[string]any{"redirect_uris": []string{redirectURI}, "scope": scope})
+			return status, body
+		}
+		if status, body := withScope("openid read:orders"); status != http.StatusBadRequest || body["error"] != "invalid_client_metadata" {
+			t.Fatalf("an API scope no one allowed: %d %v", status, body)
+		}
+		var apiID string
+		for _, a := range c.items(t, "/tenants/acme/apis") {
+			if a["audience"] == f.api {
+				apiID = a["id"].(string)
+			}
+		}
+		c.must(t, http.StatusBadRequest, http.MethodPatch, "/tenants/acme/apis/"+apiID, map[string]any{"registration_scopes": []string{"no:such"}})
+		if v := c.must(t, http.StatusOK, http.MethodPatch, "/tenants/acme/apis/"+apiID, map[string]any{"registration_scopes": []string{"read:orders"}}); len(v["registration_scopes"].([]any)) != 1 {
+			t.Fatalf("registration scopes: %v", v)
+		}
+		status, scoped := withScope("openid read:orders offline_access")
+		if status != http.StatusCreated || scoped["scope"] != "read:orders" || !strings.Contains(fmtAny(scoped["api_grants"]), f.api) {
+			t.Fatalf("an allowed API scope: %d %v", status, scoped)
+		}
+		if status, body := withScope("read:orders write:orders"); status != http.StatusBadRequest || body["error"] != "invalid_client_metadata" {
+			t.Fatalf("a scope beyond the allowed ones: %d %v", status, body)
+		}
+
 		// The registered client signs a user in, and asks consent every
 		// time.
 		b := e.browser()

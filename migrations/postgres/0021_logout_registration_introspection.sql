@@ -55,3 +55,6 @@ CREATE UNIQUE INDEX initial_access_tokens_hash_key ON initial_access_tokens (ten
 -- Introspection for resource servers: the confidential client an API
 -- designates as itself may introspect the access tokens issued for it.
 ALTER TABLE apis ADD COLUMN resource_server_client_id TEXT NOT NULL DEFAULT '';
+-- The scopes of an API that clients registering themselves may be granted
+-- (RFC 7591 scope): none unless an admin lists them.
+ALTER TABLE apis ADD COLUMN registration_scopes TEXT NOT NULL DEFAULT '[]';
