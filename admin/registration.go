@@ -105,6 +105,14 @@ func registrationTenant(ctx context.Context) (*tenants.Tenant, error) {
 	return t, nil
 }
 
+// asRegistrant returns ctx naming who acts in the audit log: the
+// registration endpoint's caller (kind "registration", by how it was let
+// in), or a registered client managing itself. Such a principal holds no
+// scope and reaches no tenant: it authorizes nothing.
+func asRegistrant(ctx context.Context, kind, id, name string) context.Context {
+	return WithPrincipal(ctx, &Principal{Kind: kind, ID: id, Name: name})
+}
+
 // metadataInput turns metadata into what an application needs, with RFC
 // 7591's defaults: grant_types authorization_code, response_types code,
 // token_endpoint_auth_method client_secret_basic, application_type web.
@@ -195,8 +203,10 @@ func (s *Service) RegisterClient(ctx context.Context, initialToken string, md Cl
 		return nil, err
 	}
 	tokenHash := ""
+	ctx = asRegistrant(ctx, "registration", tenants.RegistrationOpen, "dynamic client registration")
 	if initialToken != "" {
 		tokenHash = secret.Hash(initialToken)
+		ctx = asRegistrant(ctx, "registration", "initial access token", "dynamic client registration")
 	}
 	rat := secret.Token(32)
 	var spent bool
@@ -276,6 +286,12 @@ func (s *Service) registeredClient(ctx context.Context, clientID, rat string) (*
 	return t, c, err
 }
 
+// managing returns ctx naming client c, managing its own registration
+// (RFC 7592), as the actor of the audit log.
+func managing(ctx context.Context, c *tenants.Client) context.Context {
+	return asRegistrant(ctx, tenants.PrincipalClient, c.ClientID, "registration access token")
+}
+
 // ReadRegistration answers a client's read of its registration (RFC 7592
 // §2.1).
 func (s *Service) ReadRegistration(ctx context.Context, clientID, rat string) (*Registration, error) {
@@ -315,7 +331,7 @@ func (s *Service) UpdateRegistration(ctx context.Context, clientID, rat string, 
 	if in.TokenEndpointAuthMethod == "" {
 		up.TokenEndpointAuthMethod = nil // the kind's default: as registered
 	}
-	v, err := s.updateClient(ctx, t, c, up)
+	v, err := s.updateClient(managing(ctx, c), t, c, up)
 	if err != nil {
 		return nil, registrationError(err)
 	}
@@ -337,7 +353,7 @@ func (s *Service) DeleteRegistration(ctx context.Context, clientID, rat string) 
 		return err
 	}
 	s.changed(t)
-	return s.audit(ctx, t, ActionClientDeleted, "client", clientID, before, nil)
+	return s.audit(managing(ctx, c), t, ActionClientDeleted, "client", clientID, before, nil)
 }
 
 // InitialAccessToken is an initial access token as admins see it; Token

@@ -73,7 +73,7 @@ func TestDynamicClientRegistration(t *testing.T) {
 		e := newEnv(t, db.URL(t))
 		f := e.fixture("acme")
 		g := e.fixture("globex")
-		c := e.managementClient(t, "acme", admin.ScopeTenantsRead, admin.ScopeTenantsWrite)
+		c := e.managementClient(t, "acme", admin.ScopeTenantsRead, admin.ScopeTenantsWrite, admin.ScopeAuditRead)
 		gc := e.managementClient(t, "globex", admin.ScopeTenantsRead, admin.ScopeTenantsWrite)
 		reg := f.issuer + "/oauth/register"
 		app := map[string]any{"client_name": "MCP tool", "redirect_uris": []string{redirectURI}, "grant_types": []string{"authorization_code", "refresh_token"},
@@ -263,6 +263,18 @@ func TestDynamicClientRegistration(t *testing.T) {
 		}
 		if status, _, _ := regCall(t, e, http.MethodDelete, cfgURL, rat, nil); status != http.StatusNoContent {
 			t.Fatalf("delete: %d", status)
+		}
+		// The audit log names who acted: the registration, then the
+		// client itself.
+		actors := map[string]string{}
+		for _, ev := range c.items(t, "/tenants/acme/audit?action=client.") {
+			if ev["target_id"] == clientID {
+				actors[ev["action"].(string)] = ev["actor_kind"].(string) + "/" + ev["actor_id"].(string)
+			}
+		}
+		if actors["client.created"] != "registration/initial access token" || actors["client.updated"] != "client/"+clientID ||
+			actors["client.deleted"] != "client/"+clientID {
+			t.Fatalf("audit actors %v", actors)
 		}
 		if status, _, _ := regCall(t, e, http.MethodGet, cfgURL, rat, nil); status != http.StatusUnauthorized {
 			t.Fatalf("read after delete: %d, want 401", status)
