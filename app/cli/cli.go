@@ -101,6 +101,8 @@ Usage:
         (scopes: tenants:read, tenants:write, audit:read; an administrator without
         --tenant is an operator of every tenant; update replaces what it names)
         (ALG, a JWS signing algorithm: {signing-algorithms}; the default is {default-alg})
+  gatehouse dev callback --state STATE [--redirect-uri http://127.0.0.1:9000/cb] [--timeout 5m]
+        (waits for one redirect on that loopback address and prints its code, for trying a login by hand)
 
 Square brackets mark what may be left out, "..." what may be repeated, and
 a|b a choice: type neither. Every command refuses any argument it does not
@@ -222,6 +224,7 @@ var commands = map[string]command{
 	"group remove-member": groupMemberCommand("group remove-member", false),
 	"group add-role":      groupRoleCommand("group add-role", true),
 	"group remove-role":   groupRoleCommand("group remove-role", false),
+	"dev callback":        devCallback,
 }
 
 // Commands returns the name of every command, sorted: the tests walk them

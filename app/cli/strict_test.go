@@ -115,6 +115,7 @@ var validArgs = map[string]struct {
 	"group remove-member": {"", []string{"--tenant", "acme", "--group", "staff", "--email", "ann@acme.test"}},
 	"group add-role":      {"", []string{"--tenant", "acme", "--group", "staff", "--role", "clerk"}},
 	"group remove-role":   {"", []string{"--tenant", "acme", "--group", "staff", "--role", "clerk"}},
+	"dev callback":        {"", []string{"--state", "s", "--redirect-uri", "http://127.0.0.1:1/cb", "--timeout", "1ms"}},
 }
 
 const testPasswordLine = "correct horse battery staple\n"
