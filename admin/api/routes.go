@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/gatehouse-id/gatehouse/admin"
+	"github.com/gatehouse-id/gatehouse/tenants"
 )
 
 // Tags group the routes by resource in the OpenAPI document.
@@ -57,6 +58,8 @@ var (
 		{Name: "actor", Description: "id of the actor (a user id or client_id)", Schema: str()},
 		{Name: "target", Description: "id of the target (user id, client_id, API id, kid...)", Schema: str()},
 		{Name: "client", Description: "client_id the event is about (tokens issued, revoked or replayed; consents)", Schema: str()},
+		{Name: "outcome", Description: "success, failure, denied or error", Schema: map[string]any{"type": "string", "enum": tenants.AuditOutcomes}},
+		{Name: "ip", Description: "the address the request came from, as recorded", Schema: str()},
 		{Name: "since", Description: "events at or after this time (RFC 3339)", Schema: map[string]any{"type": "string", "format": "date-time"}},
 		{Name: "until", Description: "events before this time (RFC 3339)", Schema: map[string]any{"type": "string", "format": "date-time"}},
 	}
