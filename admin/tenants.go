@@ -303,8 +303,25 @@ type Overview struct {
 	Users        int64   `json:"users"`
 	Applications int64   `json:"applications"`
 	APIs         int64   `json:"apis"`
+	Connections  int64   `json:"connections"`
 	RecentLogins []*User `json:"recent_sign_ins"`
+	// SignIns are the last 14 UTC days' sign-ins, oldest first.
+	SignIns []DaySignIns `json:"sign_ins"`
+	// ActiveUsers signed in within 30 days; MFAUsers have a second factor.
+	ActiveUsers  int64 `json:"active_users"`
+	MFAUsers     int64 `json:"mfa_users"`
+	EverSignedIn bool  `json:"ever_signed_in"`
 }
+
+// DaySignIns counts one UTC day's sign-ins by outcome.
+type DaySignIns struct {
+	Day       string `json:"day" doc:"the UTC day, YYYY-MM-DD"`
+	Succeeded int64  `json:"succeeded"`
+	Failed    int64  `json:"failed" doc:"refused: a wrong password or code, a lock, a rule"`
+}
+
+// overviewDays is how many days the overview's sign-ins cover.
+const overviewDays = 14
 
 // Overview returns counts and recent sign-ins of the tenant in ctx.
 func (s *Service) Overview(ctx context.Context) (*Overview, error) {
@@ -321,6 +338,19 @@ func (s *Service) Overview(ctx context.Context) (*Overview, error) {
 	}
 	if o.APIs, err = s.store.CountAPIs(ctx); err != nil {
 		return nil, err
+	}
+	conns, err := s.store.ListConnections(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o.Connections = int64(len(conns))
+	act, err := s.store.TenantActivity(ctx, overviewDays)
+	if err != nil {
+		return nil, err
+	}
+	o.ActiveUsers, o.MFAUsers, o.EverSignedIn = act.ActiveUsers, act.MFAUsers, act.EverSignedIn
+	for _, d := range act.Days {
+		o.SignIns = append(o.SignIns, DaySignIns{Day: d.Day.Format("2006-01-02"), Succeeded: d.Succeeded, Failed: d.Failed})
 	}
 	recent, err := s.store.RecentLogins(ctx, 10)
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
+
+	"github.com/gatehouse-id/gatehouse/admin"
 )
 
 // TestFieldChanges: an event's before and after are compared field by
@@ -38,5 +40,36 @@ func TestFieldChanges(t *testing.T) {
 	raw, _ := json.Marshal(big)
 	if got := fieldChanges(nil, raw); len(got) != maxFieldChanges+1 || got[maxFieldChanges].Field != "…" {
 		t.Fatalf("%d fields shown of %d, last %+v", len(got), len(big), got[len(got)-1])
+	}
+}
+
+// TestSignInChart: bars stack succeeded under failed, the busiest day is
+// full height, a quiet day has no bar and any day with one shows.
+func TestSignInChart(t *testing.T) {
+	days := []admin.DaySignIns{{Day: "2026-11-30", Succeeded: 90, Failed: 10}, {Day: "2026-12-01"}, {Day: "2026-12-02", Succeeded: 1}, {Day: "2026-12-03", Failed: 50}}
+	c := signInChart(days)
+	if c.Max != 100 || c.Succeeded != 91 || c.Failed != 60 || len(c.Bars) != 4 {
+		t.Fatalf("chart %+v", c)
+	}
+	full := c.Bars[0]
+	if full.OKH+full.FailH != chartHeight || full.OKY+full.OKH != chartHeight || full.FailY+full.FailH != full.OKY || full.FailH != chartHeight/10 {
+		t.Fatalf("the busiest day: %+v", full)
+	}
+	if quiet := c.Bars[1]; quiet.OKH != 0 || quiet.FailH != 0 {
+		t.Fatalf("a quiet day has a bar: %+v", quiet)
+	}
+	if one := c.Bars[2]; one.OKH != 1 {
+		t.Fatalf("a day with one sign-in: %+v", one)
+	}
+	if c.Bars[0].Label != "30 Nov" || c.Bars[1].Label != "1 Dec" || c.Bars[2].Label != "2" {
+		t.Fatalf("labels %q %q %q", c.Bars[0].Label, c.Bars[1].Label, c.Bars[2].Label)
+	}
+	for i := 1; i < len(c.Bars); i++ {
+		if c.Bars[i].X <= c.Bars[i-1].X+c.Bars[i-1].W-1 {
+			t.Fatalf("bars overlap: %+v %+v", c.Bars[i-1], c.Bars[i])
+		}
+	}
+	if empty := signInChart(nil); len(empty.Bars) != 0 {
+		t.Fatal("bars without days")
 	}
 }

@@ -111,3 +111,49 @@ func TestConsoleAuditLog(t *testing.T) {
 		t.Errorf("another tenant's export: %d, want 404", p.status)
 	}
 }
+
+// TestConsoleOverview: a tenant's first page charts the last days'
+// sign-ins from the audit log (a success and a refusal today), counts the
+// active users and those with a second factor, and lists the first steps
+// left to do.
+func TestConsoleOverview(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		f := e.fixture("acme")
+		b, _ := e.consoleAs(t, "ops@example.test", "")
+		overview := e.base + "/admin/t/acme"
+		p := b.get(overview)
+		if !strings.Contains(p.body, `id="getting-started"`) || !strings.Contains(p.body, `<span class="n">0</span> succeeded`) {
+			t.Fatalf("a new tenant's overview:\n%s", p.body)
+		}
+		// A refusal and a success, through the login page.
+		user := e.browser()
+		_, challenge := pkce()
+		login := user.get(f.authorizeURL(f.spa.ClientID, url.Values{"code_challenge": {challenge}, "code_challenge_method": {"S256"}}))
+		for range 4 {
+			if login.status != http.StatusFound && login.status != http.StatusSeeOther {
+				break
+			}
+			login = user.get(resolve(f.issuer, login.location))
+		}
+		user.post(f.issuer+"/login", url.Values{"id": {field(t, idField, login.body)}, "csrf_token": {field(t, csrfField, login.body)},
+			"email": {f.email}, "password": {"not the password at all"}})
+		f.codeFlow(e.browser(), f.web, []string{"openid"})
+
+		p = b.get(overview)
+		today := time.Now().UTC().Format("2006-01-02")
+		for _, want := range []string{
+			`id="sign-in-chart"`,
+			`<span class="n">1</span> succeeded`,
+			`<span class="n">1</span> refused`,
+			`<title>` + today + `: 1 succeeded, 1 refused</title>`,
+			`<span class="n">1</span> active user`,
+			`<span class="n">0%</span> with a second factor`,
+			`class="done"><span class="check" aria-label="done">✓</span> <a href="/admin/t/acme/applications/new">`,
+			`<span class="check" aria-label="to do">○</span> <a href="/admin/t/acme/connections">`,
+		} {
+			if !strings.Contains(p.body, want) {
+				t.Errorf("the overview lacks %s", want)
+			}
+		}
+	})
+}
