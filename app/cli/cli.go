@@ -51,6 +51,8 @@ Usage:
   gatehouse migrate
   gatehouse tenant create SLUG [--name NAME]
   gatehouse tenant list
+  gatehouse tenant export SLUG [--omit-secrets] [--users [--password-hashes]] > TENANT.json
+  gatehouse tenant import --file TENANT.json [--slug NEW] (all or nothing; prints the ids that changed)
   gatehouse api create --tenant SLUG --audience URI [--name NAME] [--scope NAME[=DESCRIPTION]]... [--signing-alg ALG]
         [--rbac] (users get only the scopes their roles hold) [--token-claims roles,groups]
   gatehouse client create --tenant SLUG --name NAME [--public] [--redirect-uri URI]...
@@ -183,6 +185,8 @@ var commands = map[string]command{
 	"migrate":             migrate,
 	"tenant create":       tenantCreate,
 	"tenant list":         tenantList,
+	"tenant export":       tenantExport,
+	"tenant import":       tenantImport,
 	"api create":          apiCreate,
 	"client create":       clientCreate,
 	"client list":         clientList,

@@ -76,6 +76,8 @@ var validArgs = map[string]struct {
 	"migrate":             {"", nil},
 	"tenant create":       {"", []string{"beta", "--name", "Beta"}},
 	"tenant list":         {"", nil},
+	"tenant export":       {"", []string{"acme", "--omit-secrets"}},
+	"tenant import":       {`{"format":"gatehouse.tenant","version":1,"source":{"slug":"copy"}}`, []string{"--file", "-", "--slug", "copy2"}},
 	"api create":          {"", []string{"--tenant", "acme", "--audience", "https://b.acme.test"}},
 	"client create":       {"", []string{"--tenant", "acme", "--name", "web", "--redirect-uri", "https://app.acme.test/cb"}},
 	"client list":         {"", []string{"--tenant", "acme"}},
