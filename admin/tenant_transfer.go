@@ -340,8 +340,18 @@ type TenantImportResult struct {
 	IDs map[string]map[string]string `json:"ids"`
 	// Secrets are new secrets, made for what the document carried none of.
 	Secrets []NewSecret `json:"secrets"`
+	// Disabled lists what was imported disabled, and why (a connection
+	// whose secret the document left out).
+	Disabled []Disabled `json:"disabled"`
 	// Users counts the users imported.
 	Users int `json:"users"`
+}
+
+// Disabled is an object an import left disabled.
+type Disabled struct {
+	Kind   string `json:"kind" enum:"connection"`
+	ID     string `json:"id"`
+	Reason string `json:"reason"`
 }
 
 // NewSecret is a secret an import made: an application's client_secret
@@ -403,7 +413,7 @@ func (s *Service) ImportTenant(ctx context.Context, doc *TenantDocument, opts Im
 	if err := ValidateSlug(slug); err != nil {
 		return nil, err
 	}
-	res := &TenantImportResult{IDs: map[string]map[string]string{}, Secrets: []NewSecret{}}
+	res := &TenantImportResult{IDs: map[string]map[string]string{}, Secrets: []NewSecret{}, Disabled: []Disabled{}}
 	mapID := func(kind, old, new string) {
 		if old == "" || old == new {
 			return
@@ -499,7 +509,7 @@ func (s *Service) ImportTenant(ctx context.Context, doc *TenantDocument, opts Im
 		switch {
 		case !tenants.SecretMethod(c.TokenEndpointAuthMethod):
 			if d.SecretHash != "" {
-				return nil, tenants.Invalid(field+".secret_hash", "a %s application has no secret", c.TokenEndpointAuthMethod)
+				return nil, tenants.Invalid(field+".secret_hash", "an application that authenticates with %s has no secret", c.TokenEndpointAuthMethod)
 			}
 		case d.SecretHash == "":
 			plain := secret.Token(32)
@@ -600,6 +610,10 @@ func (s *Service) ImportTenant(ctx context.Context, doc *TenantDocument, opts Im
 		}
 		if _, dup := names.connections[c.Name]; dup {
 			return nil, tenants.Invalid(field+".name", "another connection is named %q", c.Name)
+		}
+		if c.Type != tenants.ConnectionSAML && len(c.ClientSecretSealed) == 0 {
+			res.Disabled = append(res.Disabled, Disabled{Kind: "connection", ID: c.ID,
+				Reason: "the document has no client secret: set it (PATCH the connection's client_secret) and enable the connection"})
 		}
 		in.Connections = append(in.Connections, *c)
 		names.connections[c.Name] = c.ID
@@ -790,7 +804,10 @@ func (s *Service) importConnection(ctx context.Context, t *tenants.Tenant, sourc
 		return c, nil
 	}
 	if c.Type != tenants.ConnectionSAML && len(c.ClientSecretSealed) == 0 {
-		return nil, tenants.Invalid("client_secret_sealed", "is missing: export with secrets, or add the connection after the import")
+		// The document left the secret out: the connection comes
+		// disabled, until an admin gives it its secret.
+		c.Enabled = false
+		return c, nil
 	}
 	if _, err := fed.Build(t, c); err != nil {
 		return nil, tenants.Invalid("config", "%v", err)
