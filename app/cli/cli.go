@@ -53,6 +53,8 @@ Usage:
   gatehouse tenant list
   gatehouse tenant export SLUG [--omit-secrets] [--users [--password-hashes]] > TENANT.json
   gatehouse tenant import --file TENANT.json [--slug NEW] (all or nothing; prints the ids that changed)
+  gatehouse plan --file TENANT.yaml [--prune] (what apply would change; --schema prints the file's JSON Schema)
+  gatehouse apply --file TENANT.yaml [--prune] (makes the tenant what the file says; twice changes nothing)
   gatehouse api create --tenant SLUG --audience URI [--name NAME] [--scope NAME[=DESCRIPTION]]... [--signing-alg ALG]
         [--rbac] (users get only the scopes their roles hold) [--token-claims roles,groups]
   gatehouse client create --tenant SLUG --name NAME [--public] [--redirect-uri URI]...
@@ -187,6 +189,8 @@ var commands = map[string]command{
 	"tenant list":         tenantList,
 	"tenant export":       tenantExport,
 	"tenant import":       tenantImport,
+	"plan":                planCommand("plan", false),
+	"apply":               planCommand("apply", true),
 	"api create":          apiCreate,
 	"client create":       clientCreate,
 	"client list":         clientList,

@@ -77,6 +77,8 @@ var validArgs = map[string]struct {
 	"tenant create":       {"", []string{"beta", "--name", "Beta"}},
 	"tenant list":         {"", nil},
 	"tenant export":       {"", []string{"acme", "--omit-secrets"}},
+	"plan":                {"tenant: acme\n", []string{"--file", "-", "--prune"}},
+	"apply":               {"tenant: acme\n", []string{"--file", "-"}},
 	"tenant import":       {`{"format":"gatehouse.tenant","version":1,"source":{"slug":"copy"}}`, []string{"--file", "-", "--slug", "copy2"}},
 	"api create":          {"", []string{"--tenant", "acme", "--audience", "https://b.acme.test"}},
 	"client create":       {"", []string{"--tenant", "acme", "--name", "web", "--redirect-uri", "https://app.acme.test/cb"}},
