@@ -43,7 +43,7 @@ func (e *FileError) Error() string {
 	var b strings.Builder
 	for i, p := range e.Problems {
 		if i > 0 {
-			b.WriteString("\n")
+			b.WriteString("; ")
 		}
 		fmt.Fprintf(&b, "line %d: %s: %s", p.Line, p.Field, p.Message)
 	}
