@@ -646,6 +646,10 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 			xs, err := s.IdentitiesOfUsers(ctx, []string{a.user.ID})
 			return errors.Join(err, none(len(xs)))
 		}, nil},
+		{"RoleAndGroupIDsOfUsers", func(ctx context.Context) error {
+			roles, groups, err := s.RoleAndGroupIDsOfUsers(ctx, []string{a.user.ID})
+			return errors.Join(err, none(len(roles)+len(groups)))
+		}, nil},
 		{"UsersAfter", func(ctx context.Context) error {
 			us, err := s.UsersAfter(ctx, "", 1000)
 			for _, u := range us {
