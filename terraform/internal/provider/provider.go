@@ -1,6 +1,7 @@
 // Package provider is the Terraform provider of Gatehouse, over the
-// management API (/api/v1): tenants, applications, APIs, roles, groups and
-// webhooks as resources, and data sources to look tenants and APIs up.
+// management API (/api/v1): tenants, applications, APIs, roles, groups,
+// connections and webhooks as resources, and data sources to look tenants
+// and APIs up.
 package provider
 
 import (
@@ -85,7 +86,7 @@ func (p *gatehouseProvider) Configure(ctx context.Context, req provider.Configur
 
 func (p *gatehouseProvider) Resources(context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
-		newTenantResource, newApplicationResource, newAPIResource, newRoleResource, newGroupResource, newWebhookResource,
+		newTenantResource, newApplicationResource, newAPIResource, newRoleResource, newGroupResource, newWebhookResource, newConnectionResource,
 	}
 }
 

@@ -24,7 +24,7 @@ func TestSchemas(t *testing.T) {
 	for _, d := range resp.Diagnostics {
 		t.Errorf("%s: %s", d.Summary, d.Detail)
 	}
-	for _, name := range []string{"gatehouse_tenant", "gatehouse_application", "gatehouse_api", "gatehouse_role", "gatehouse_group", "gatehouse_webhook"} {
+	for _, name := range []string{"gatehouse_tenant", "gatehouse_application", "gatehouse_api", "gatehouse_role", "gatehouse_group", "gatehouse_webhook", "gatehouse_connection"} {
 		if resp.ResourceSchemas[name] == nil {
 			t.Errorf("no resource %s", name)
 		}
@@ -43,6 +43,7 @@ func TestSchemas(t *testing.T) {
 		return false
 	}
 	if !secret(resp.ResourceSchemas["gatehouse_application"], "client_secret") || !secret(resp.ResourceSchemas["gatehouse_webhook"], "secret") ||
+		!secret(resp.ResourceSchemas["gatehouse_connection"], "client_secret") ||
 		!secret(resp.Provider, "client_secret") {
 		t.Error("a secret is not marked sensitive")
 	}

@@ -66,6 +66,14 @@ resource "gatehouse_group" "staff" {
   name   = "staff"
 }
 
+resource "gatehouse_connection" "github" {
+  tenant        = gatehouse_tenant.acme.slug
+  type          = "github"
+  client_id     = "gh-client"
+  client_secret = "gh-secret"
+  domains       = ["acme.test"]
+}
+
 resource "gatehouse_webhook" "audit" {
   tenant = gatehouse_tenant.acme.slug
   url    = "https://hooks.acme.test/in"
@@ -115,6 +123,8 @@ func TestAccResources(t *testing.T) {
 					resource.TestCheckResourceAttr("data.gatehouse_api.orders", "scopes.1", "write:orders"),
 					resource.TestCheckResourceAttr("gatehouse_role.clerk", "permissions.#", "1"),
 					resource.TestCheckResourceAttrSet("gatehouse_webhook.audit", "secret"),
+					resource.TestCheckResourceAttr("gatehouse_connection.github", "name", "GitHub"),
+					resource.TestCheckResourceAttrSet("gatehouse_connection.github", "callback_url"),
 				),
 			},
 			{
@@ -131,6 +141,7 @@ func TestAccResources(t *testing.T) {
 			{ResourceName: "gatehouse_role.clerk", ImportState: true, ImportStateVerify: true},
 			{ResourceName: "gatehouse_group.staff", ImportState: true, ImportStateVerify: true},
 			{ResourceName: "gatehouse_webhook.audit", ImportState: true, ImportStateVerify: true, ImportStateVerifyIgnore: []string{"secret"}},
+			{ResourceName: "gatehouse_connection.github", ImportState: true, ImportStateVerify: true, ImportStateVerifyIgnore: []string{"client_secret"}},
 			{
 				// Drift: the tenant renamed through the API shows in the plan.
 				PreConfig:          func() { g.api(t, http.MethodPatch, "/tenants/acme", map[string]any{"name": "Renamed in the console"}) },
