@@ -51,6 +51,10 @@ Usage:
   gatehouse migrate
   gatehouse tenant create SLUG [--name NAME]
   gatehouse tenant list
+  gatehouse tenant export SLUG [--omit-secrets] [--users [--password-hashes]] > TENANT.json
+  gatehouse tenant import --file TENANT.json [--slug NEW] (all or nothing; prints the ids that changed)
+  gatehouse plan --file TENANT.yaml [--prune] (what apply would change; --schema prints the file's JSON Schema)
+  gatehouse apply --file TENANT.yaml [--prune] (makes the tenant what the file says; twice changes nothing)
   gatehouse api create --tenant SLUG --audience URI [--name NAME] [--scope NAME[=DESCRIPTION]]... [--signing-alg ALG]
         [--rbac] (users get only the scopes their roles hold) [--token-claims roles,groups]
   gatehouse client create --tenant SLUG --name NAME [--public] [--redirect-uri URI]...
@@ -185,6 +189,10 @@ var commands = map[string]command{
 	"migrate":             migrate,
 	"tenant create":       tenantCreate,
 	"tenant list":         tenantList,
+	"tenant export":       tenantExport,
+	"tenant import":       tenantImport,
+	"plan":                planCommand("plan", false),
+	"apply":               planCommand("apply", true),
 	"api create":          apiCreate,
 	"client create":       clientCreate,
 	"client list":         clientList,

@@ -1355,7 +1355,7 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 // administration of Gatehouse itself (roles, console sessions, setup links).
 var unscopedMethods = []string{
 	"Close", "Dialect", "FlushAudit", "Now", "Ping", "SQLDB", "SetClock", "Use", "ObserveAudit", "VerifySchema",
-	"CreateTenant", "ListTenants", "TenantByHost", "TenantByID", "TenantBySlug",
+	"CreateTenant", "ImportTenant", "ListTenants", "TenantByHost", "TenantByID", "TenantBySlug",
 	// The change feed, across tenants.
 	"TenantChangesHead", "TenantChangesSince", "PruneTenantChanges", "ListenTenantChanges",
 	"DeleteExpired", "BindDeployment",
