@@ -91,6 +91,9 @@ func Builtin() *Catalog { return builtin() }
 // discovery advertises as ui_locales_supported.
 func (c *Catalog) Supported() []string { return append([]string(nil), c.names...) }
 
+// Tags lists the languages, the source first.
+func (c *Catalog) Tags() []language.Tag { return append([]language.Tag(nil), c.tags...) }
+
 // Has reports whether key is a message of the source catalog.
 func (c *Catalog) Has(key string) bool { return c.keys[key] }
 
