@@ -10,7 +10,9 @@ import (
 )
 
 // T is message key in the language of the page in ctx, with args as name,
-// value pairs for the message's {{.Name}}s (see i18n.Localizer.T).
+// value pairs for the message's {{.Name}}s (see i18n.Localizer.T). Text
+// that is no message id comes back as it is: view-model fields that carry
+// a message id (a title, an error) may also carry words already chosen.
 func T(ctx context.Context, key string, args ...any) string {
 	return i18n.From(ctx).T(key, args...)
 }

@@ -132,7 +132,7 @@ func (h *Handler) showConsent(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		return web.Deliver(c, web.Meta(t, "Continue"), loc)
+		return web.Deliver(c, web.Meta(t, "autopost.title"), loc)
 	}
 	cl, err := h.provider.Client(ctx, ar.ClientID)
 	if err != nil {
@@ -146,7 +146,7 @@ func (h *Handler) showConsent(c echo.Context) error {
 		return httperr.Internal(err)
 	}
 	v := views.ConsentView{
-		Meta:      web.Meta(t, "Allow access"),
+		Meta:      web.Meta(t, "consent.title"),
 		RequestID: ar.ID,
 		CSRF:      h.site.CSRF(c, t),
 		AppName:   cl.Name,
@@ -223,7 +223,7 @@ func (h *Handler) submitConsent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return web.Deliver(c, web.Meta(t, "Continue"), loc)
+	return web.Deliver(c, web.Meta(t, "autopost.title"), loc)
 }
 
 // auditConsent records the user's answer to a consent page, with the

@@ -60,7 +60,7 @@ func (h *Handler) goUpstream(c echo.Context, t *tenants.Tenant, ar *tenants.Auth
 		return upstreamDown(err)
 	}
 	if step.PostURL != "" {
-		return web.Render(c, http.StatusOK, views.AutoPost(views.AutoPostView{Meta: web.Meta(t, "Continue"), Action: step.PostURL, Fields: step.PostFields}))
+		return web.Render(c, http.StatusOK, views.AutoPost(views.AutoPostView{Meta: web.Meta(t, "autopost.title"), Action: step.PostURL, Fields: step.PostFields}))
 	}
 	return web.Redirect(c, step.RedirectURL)
 }

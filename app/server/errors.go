@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/tenants/password"
 	"github.com/gatehouse-id/gatehouse/views"
 	"github.com/gatehouse-id/gatehouse/views/httperr"
+	"github.com/gatehouse-id/gatehouse/views/i18n"
 )
 
 // handleError is the one place errors become answers: a redirect that
@@ -85,7 +86,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 		c.Response().Header().Set("Cache-Control", "no-store")
 		body := map[string]string{"error": code}
 		if e.Description != "" {
-			body["error_description"] = e.Description
+			// A message id (a page's words) is English here.
+			body["error_description"] = i18n.Builtin().For("en").T(e.Description)
 		}
 		_ = c.JSON(e.Status, body)
 		return
@@ -96,7 +98,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	title := e.Title
 	if title == "" {
-		title = "This request could not be completed"
+		title = "error.title"
 	}
 	_ = views.Render(req.Context(), c.Response(), e.Status, views.ErrorPage(views.ErrorView{
 		Meta:      views.Meta{Title: title, TenantName: name},

@@ -59,7 +59,8 @@ func ClientIP(ctx context.Context) string {
 	return o.IP
 }
 
-// Meta is the layout data of a page of t.
+// Meta is the layout data of a page of t; title is in the request's
+// language (T).
 func Meta(t *tenants.Tenant, title string) views.Meta {
 	m := views.Meta{Title: title, TenantName: t.DisplayName, LogoURL: t.LogoURL}
 	if t.AccentColor != "" {

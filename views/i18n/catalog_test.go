@@ -17,7 +17,7 @@ import (
 )
 
 // The languages Gatehouse speaks: a catalog added or lost is a decision.
-var wantLanguages = []string{"en", "de", "es", "fr", "ja", "pt-BR"}
+var wantLanguages = []string{"de", "en", "es", "fr", "ja", "pt-BR"}
 
 // catalogMessages parses every catalog on its own: message id to message.
 func catalogMessages(t *testing.T) map[string]map[string]*goi18n.Message {
@@ -171,6 +171,9 @@ var (
 	quoted = regexp.MustCompile(`"([a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+)"`)
 	// lookups are the calls that take a message id as their first string.
 	lookups = regexp.MustCompile(`\b(?:T|N|Strong|HTMLWith|Text)\((?:ctx, |c, )?"([^"]+)"`)
+	// keyish are message ids handed to a view model (a title, a heading,
+	// an error) that its template passes through T.
+	keyish = regexp.MustCompile(`(?m)(?:Meta\([\w.]+, |(?:Heading|Message|Detail|LinkText|Error|Title|Notice|Flash): |const err\w* = |^\s*"[\w-]+":\s+)"([a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+)"`)
 )
 
 // TestCatalogKeysUsed fails when en.toml has a key that no template or
@@ -182,6 +185,11 @@ func TestCatalogKeysUsed(t *testing.T) {
 	for p, src := range sources(t) {
 		for _, m := range quoted.FindAllStringSubmatch(src, -1) {
 			used[m[1]] = true
+		}
+		for _, m := range keyish.FindAllStringSubmatch(src, -1) {
+			if _, ok := en[m[1]]; !ok {
+				t.Errorf("%s hands the page %q, which en.toml has not", p, m[1])
+			}
 		}
 		for _, m := range lookups.FindAllStringSubmatch(src, -1) {
 			if _, ok := en[m[1]]; !ok {
