@@ -4,8 +4,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/gatehouse-id/gatehouse/app/web"
-	"github.com/gatehouse-id/gatehouse/views/i18n"
 	"github.com/gatehouse-id/gatehouse/views/httperr"
+	"github.com/gatehouse-id/gatehouse/views/i18n"
 )
 
 // changeLanguage saves the language the signed-in user picked, for their

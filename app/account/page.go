@@ -16,8 +16,8 @@ import (
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
 	"github.com/gatehouse-id/gatehouse/views"
-	"github.com/gatehouse-id/gatehouse/views/i18n"
 	"github.com/gatehouse-id/gatehouse/views/httperr"
+	"github.com/gatehouse-id/gatehouse/views/i18n"
 )
 
 // accountRequest is a request of a signed-in user to the account pages.

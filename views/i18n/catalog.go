@@ -30,7 +30,7 @@ var Source = language.English
 type Catalog struct {
 	bundle *goi18n.Bundle
 	// tags are the languages, Source first; names are their BCP 47 forms.
-	tags  []language.Tag
+	tags    []language.Tag
 	names   []string
 	matcher language.Matcher
 	// keys is every message id of the source catalog.
