@@ -85,18 +85,24 @@ func TestBrowserLanguages(t *testing.T) {
 
 		// The application asks for Japanese: it wins over the browser's
 		// German, on the login page and the pages after it.
+		_, challenge := pkce()
 		run(t, ctx, "open the application in Japanese",
-			chromedp.Navigate(f.authorizeURL(f.web.ClientID, url.Values{"ui_locales": {"ja de"}})), chromedp.WaitVisible(user))
+			chromedp.Navigate(f.authorizeURL(f.web.ClientID, url.Values{"ui_locales": {"ja de"}, "code_challenge": {challenge},
+				"code_challenge_method": {"S256"}})), chromedp.WaitVisible(user))
 		if got := pageLang(t, ctx); got != "ja" {
 			t.Errorf("login page with ui_locales=ja: lang = %q", got)
 		}
 		waitTitle(t, ctx, "ログイン")
 		screenshot(t, ctx, filepath.Dir(shots), filepath.Base(shots)+"login-ja")
+		loginJA := value(t, ctx, "login page address", chromedp.Location())
 		run(t, ctx, "the reset page of the request", chromedp.Click(chromedp.CSS(`a[href^="/reset"]`)), chromedp.WaitVisible(user))
 		if got := pageLang(t, ctx); got != "ja" {
 			t.Errorf("reset page of a ui_locales=ja request: lang = %q", got)
 		}
-		run(t, ctx, "back", chromedp.NavigateBack(), chromedp.WaitVisible(user))
+		run(t, ctx, "back to the login page", chromedp.Navigate(loginJA), chromedp.WaitVisible(user))
+		if got := pageLang(t, ctx); got != "ja" {
+			t.Errorf("login page with ui_locales=ja, again: lang = %q", got)
+		}
 
 		// The switcher: the person picks French; it overrules the
 		// application's hint, and the browser keeps it.

@@ -16,7 +16,7 @@ import (
 )
 
 // LanguageCookie remembers the language picked with the switcher in this
-// browser, and when: "de.1764763200".
+// browser, and when (Unix milliseconds): "de.1764763200000".
 const LanguageCookie = "gh_lang"
 
 // languageCookieAge is how long the browser keeps the choice: a year.
@@ -30,9 +30,9 @@ const PathLanguage = views.PathLanguage
 func choice(c echo.Context, t *tenants.Tenant) (string, time.Time) {
 	for _, v := range CookieValues(c, t, LanguageCookie) {
 		lang, at, ok := strings.Cut(v, ".")
-		sec, err := strconv.ParseInt(at, 10, 64)
+		ms, err := strconv.ParseInt(at, 10, 64)
 		if lang = i18n.Builtin().Canonical(lang); ok && err == nil && lang != "" {
-			return lang, time.Unix(sec, 0)
+			return lang, time.UnixMilli(ms)
 		}
 	}
 	return "", time.Time{}
@@ -126,7 +126,7 @@ func (s *Site) chooseLanguage(c echo.Context) error {
 
 // RememberLanguage keeps lang, picked at now, in the browser's cookie.
 func RememberLanguage(c echo.Context, t *tenants.Tenant, lang string, now time.Time) {
-	SetCookie(c, t, LanguageCookie, lang+"."+strconv.FormatInt(now.Unix(), 10), languageCookieAge)
+	SetCookie(c, t, LanguageCookie, lang+"."+strconv.FormatInt(now.UnixMilli(), 10), languageCookieAge)
 }
 
 // LocalPath returns next when it is a path on this host ("/login?id=x"),
