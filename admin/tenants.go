@@ -13,6 +13,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/views/i18n"
 )
 
 // CreateTenantInput is what a new tenant needs.
@@ -136,6 +137,9 @@ type TenantSettings struct {
 	MFAPolicy *string
 	// EmailFromName is the sender name of the tenant's email.
 	EmailFromName *string
+	// DefaultLocale is the language of the tenant's pages and email when a
+	// request names none Gatehouse speaks ("" for English).
+	DefaultLocale *string
 	// RequirePushedAuthorizationRequests makes every client push its
 	// authorization requests (RFC 9126) before /authorize.
 	RequirePushedAuthorizationRequests *bool
@@ -253,6 +257,13 @@ func (s *Service) UpdateTenant(ctx context.Context, in TenantSettings) (*Tenant,
 	}
 	if in.RequirePushedAuthorizationRequests != nil {
 		next.RequirePushedAuthorizationRequests = *in.RequirePushedAuthorizationRequests
+	}
+	if in.DefaultLocale != nil {
+		v := strings.TrimSpace(*in.DefaultLocale)
+		if v != "" && i18n.Builtin().Canonical(v) != v {
+			return nil, tenants.Invalid("default_locale", "must be one of %s", strings.Join(i18n.Builtin().Supported(), ", "))
+		}
+		next.DefaultLocale = v
 	}
 	if err := s.store.UpdateTenantSettings(ctx, &next); err != nil {
 		return nil, err

@@ -27,6 +27,7 @@ type Tenant struct {
 	PasswordMinLength                  int       `json:"password_min_length"`
 	MFAPolicy                          string    `json:"mfa_policy"`
 	EmailFromName                      string    `json:"email_from_name"`
+	DefaultLocale                      string    `json:"default_locale" doc:"language of the pages and email when a request names none Gatehouse speaks; empty is English"`
 	RequirePushedAuthorizationRequests bool      `json:"require_pushed_authorization_requests"`
 	CreatedAt                          time.Time `json:"created_at"`
 }
@@ -39,7 +40,7 @@ func tenantView(t *tenants.Tenant) *Tenant {
 		AccessTokenLifetimeSeconds: t.AccessTokenTTLSeconds, IDTokenLifetimeSeconds: t.IDTokenTTLSeconds,
 		RefreshTokenLifetimeSeconds: t.RefreshTokenTTLSeconds, SessionLifetimeSeconds: t.SessionTTLSeconds,
 		SignupMode: t.Signup(), SignupDomains: nonNil(t.SignupDomains), PasswordMinLength: t.MinPasswordLength(),
-		MFAPolicy: t.MFA(), EmailFromName: t.EmailFromName,
+		MFAPolicy: t.MFA(), EmailFromName: t.EmailFromName, DefaultLocale: t.DefaultLocale,
 		RequirePushedAuthorizationRequests: t.RequirePushedAuthorizationRequests,
 		CreatedAt:                          t.CreatedAt,
 	}

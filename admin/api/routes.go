@@ -17,6 +17,7 @@ const (
 	tagKeys         = "Keys"
 	tagConnections  = "Connections"
 	tagWebhooks     = "Webhooks"
+	tagStrings      = "Strings"
 	tagAudit        = "Audit"
 	tagAdmins       = "Administrators"
 	tagAdminClients = "Management clients"
@@ -285,6 +286,18 @@ func (h *Handler) Routes() []Route {
 		{Method: http.MethodPost, Path: "/tenants/:slug/webhooks/:id/deliveries/:delivery/redeliver", Tag: tagWebhooks, Scope: write, Summary: "Send a delivery again",
 			Description: "The delivery is due again at once, whatever became of it, with the same webhook-id (receivers that deduplicate may recognise it).",
 			Status:      http.StatusAccepted, Reply: admin.WebhookDelivery{}, handler: h.redeliverWebhook},
+
+		// The tenant's own wording of the pages and email.
+		{Method: http.MethodGet, Path: "/tenants/:slug/strings", Tag: tagStrings, Scope: read, Summary: "List the tenant's own wording",
+			Description: "Every message of the catalogs (views/i18n/locales) the tenant rewords, per language, with the catalog's words it replaces.",
+			Reply: list[*admin.TenantString]{}, handler: h.listStrings},
+		{Method: http.MethodPut, Path: "/tenants/:slug/strings/:locale/:message", Tag: tagStrings, Scope: write, Summary: "Reword a message in a language",
+			Description: "The tenant's pages and email in that language say text instead of the catalog's words: its own consent wording, say " +
+				"(PUT /tenants/acme/strings/de/consent.heading). The language is one of ui_locales_supported, the message one of the English catalog's; " +
+				"text may name only the variables the message has ({{.App}}), and nothing else in it is read as a template. At most 1000 per tenant.",
+			Body: setStringBody{}, Reply: admin.TenantString{}, handler: h.setString},
+		{Method: http.MethodDelete, Path: "/tenants/:slug/strings/:locale/:message", Tag: tagStrings, Scope: write, Summary: "Show the catalog's words again",
+			Description: deleteNote, Status: http.StatusNoContent, handler: h.deleteString},
 
 		// Administrators and management clients.
 		{Method: http.MethodGet, Path: "/administrators", Tag: tagAdmins, Scope: read, Summary: "List the administrators you may see",

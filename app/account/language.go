@@ -23,6 +23,6 @@ func (h *Handler) changeLanguage(c echo.Context) error {
 		return httperr.Internal(err)
 	}
 	web.RememberLanguage(c, a.t, lang, h.store.Now())
-	h.site.Audit(a.ctx, a.u.ID, a.u.Email, "profile.language_changed", "success", lang)
+	h.site.Audit(a.ctx, a.u.ID, a.u.Email, "profile.updated", "success", "language "+lang)
 	return web.Redirect(c, web.PathAccount+"?done=language")
 }

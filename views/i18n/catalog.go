@@ -35,6 +35,8 @@ type Catalog struct {
 	matcher language.Matcher
 	// keys is every message id of the source catalog.
 	keys map[string]bool
+	// raw is each catalog's "other" text of each message, unfilled.
+	raw map[language.Tag]map[string]string
 }
 
 // Load parses the catalogs in fsys (laid out as Locales is).
@@ -46,7 +48,7 @@ func Load(fsys fs.FS) (*Catalog, error) {
 		return nil, err
 	}
 	sort.Strings(files)
-	c := &Catalog{bundle: b, keys: map[string]bool{}}
+	c := &Catalog{bundle: b, keys: map[string]bool{}, raw: map[language.Tag]map[string]string{}}
 	for _, f := range files {
 		buf, err := fs.ReadFile(fsys, f)
 		if err != nil {
@@ -56,6 +58,11 @@ func Load(fsys fs.FS) (*Catalog, error) {
 		if err != nil {
 			return nil, fmt.Errorf("catalog %s: %w", f, err)
 		}
+		raw := map[string]string{}
+		for _, m := range mf.Messages {
+			raw[m.ID] = m.Other
+		}
+		c.raw[mf.Tag] = raw
 		if mf.Tag == Source {
 			for _, m := range mf.Messages {
 				c.keys[m.ID] = true
@@ -113,4 +120,13 @@ func (c *Catalog) Canonical(s string) string {
 		return c.names[i]
 	}
 	return ""
+}
+
+// source is the "other" text of message id in the language of tag, or
+// English when that catalog lacks it.
+func (c *Catalog) source(tag language.Tag, id string) string {
+	if m, ok := c.raw[tag][id]; ok {
+		return m
+	}
+	return c.raw[Source][id]
 }

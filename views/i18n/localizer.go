@@ -197,3 +197,11 @@ func From(ctx context.Context) *Localizer {
 	l, _ := ctx.Value(ctxKey{}).(*Localizer)
 	return l
 }
+
+// Source returns message key as the catalog has it, its {{.Name}}s
+// unfilled (the "other" form of a plural): what a tenant's wording of it
+// is checked against.
+func (l *Localizer) Source(key string) string {
+	l = l.orDefault()
+	return l.cat.source(l.tag, key)
+}
