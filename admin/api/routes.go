@@ -290,7 +290,7 @@ func (h *Handler) Routes() []Route {
 		// The tenant's own wording of the pages and email.
 		{Method: http.MethodGet, Path: "/tenants/:slug/strings", Tag: tagStrings, Scope: read, Summary: "List the tenant's own wording",
 			Description: "Every message of the catalogs (views/i18n/locales) the tenant rewords, per language, with the catalog's words it replaces.",
-			Reply: list[*admin.TenantString]{}, handler: h.listStrings},
+			Reply:       list[*admin.TenantString]{}, handler: h.listStrings},
 		{Method: http.MethodPut, Path: "/tenants/:slug/strings/:locale/:message", Tag: tagStrings, Scope: write, Summary: "Reword a message in a language",
 			Description: "The tenant's pages and email in that language say text instead of the catalog's words: its own consent wording, say " +
 				"(PUT /tenants/acme/strings/de/consent.heading). The language is one of ui_locales_supported, the message one of the English catalog's; " +
