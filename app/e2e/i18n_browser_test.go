@@ -159,3 +159,43 @@ func TestDiscoveryLanguages(t *testing.T) {
 		}
 	})
 }
+
+// TestBrowserTenantConsentWording: a tenant's own consent wording in
+// German (set through the management service, as the API does) is what a
+// German browser's consent page says, with the application's name filled
+// in; the other words stay the catalog's.
+func TestBrowserTenantConsentWording(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		f := e.fixture("acme")
+		rp := startRelyingParty(t, e, f)
+		if _, err := e.srv.Admin().SetString(f.adminCtx(), "de", "consent.heading",
+			"{{.App}} möchte Ihr Acme-Konto nutzen – gemäß unserer Datenschutzerklärung"); err != nil {
+			t.Fatal(err)
+		}
+		ctx := newBrowser(t)
+		speaking(t, ctx, "de")
+		user := chromedp.CSS(`input[autocomplete="username"]`)
+		run(t, ctx, "sign in",
+			chromedp.Navigate(rp.url+"/login"),
+			chromedp.WaitVisible(user),
+			chromedp.SendKeys(user, f.email),
+			chromedp.SendKeys(chromedp.CSS(`input[autocomplete="current-password"]`), f.password),
+			chromedp.Click(chromedp.CSS(`button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.CSS(`button[value=allow]`)),
+		)
+		heading := value(t, ctx, "consent heading", chromedp.Text(chromedp.CSS("h1")))
+		if heading != "Acme Shop möchte Ihr Acme-Konto nutzen – gemäß unserer Datenschutzerklärung" {
+			t.Errorf("consent heading %q", heading)
+		}
+		consent := value(t, ctx, "consent text", chromedp.Text(chromedp.CSS("main")))
+		for _, want := range []string{"Ihre E-Mail-Adresse sehen", "Erlauben", "Abbrechen"} {
+			if !strings.Contains(consent, want) {
+				t.Errorf("consent page lacks %q:\n%s", want, consent)
+			}
+		}
+		if got := value(t, ctx, "strong", chromedp.Text(chromedp.CSS("h1 strong"))); got != "Acme Shop" {
+			t.Errorf("the application's name is not emphasised: %q", got)
+		}
+		run(t, ctx, "allow", chromedp.Click(chromedp.CSS(`button[value=allow]`)), chromedp.WaitVisible(chromedp.ID("hello")))
+	})
+}
