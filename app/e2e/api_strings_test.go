@@ -79,3 +79,29 @@ func (f *fixture) loginPageWith(b *browser, name, value string) *page {
 	}
 	return p
 }
+
+// TestErrorPageLanguage: an error page speaks the browser's language, and
+// an OAuth JSON answer stays English.
+func TestErrorPageLanguage(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		f := e.fixture("acme")
+		req, _ := http.NewRequest(http.MethodGet, f.issuer+"/login?id=no-such-request", nil)
+		req.Header.Set("Accept-Language", "ja, de;q=0.5")
+		p := e.browser().do(req)
+		if p.status != http.StatusBadRequest || !strings.Contains(p.body, `<html lang="ja">`) ||
+			!strings.Contains(p.body, "このログインは有効期限が切れました") {
+			t.Fatalf("error page: %d\n%s", p.status, p.body)
+		}
+		req, _ = http.NewRequest(http.MethodPost, f.issuer+"/oauth/token", strings.NewReader("grant_type=authorization_code&code=x"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Accept-Language", "de")
+		req.SetBasicAuth(f.web.ClientID, f.web.ClientSecret)
+		status, _, body := e.doJSON(req)
+		if status != http.StatusBadRequest || body["error"] != "invalid_grant" {
+			t.Fatalf("token endpoint: %d %v", status, body)
+		}
+		if d, _ := body["error_description"].(string); strings.ContainsAny(d, "äöüß") {
+			t.Fatalf("error_description in German: %q", d)
+		}
+	})
+}

@@ -211,5 +211,5 @@ func (h *Handler) request(c echo.Context, t *tenants.Tenant, id string) (*tenant
 }
 
 func expired() error {
-	return httperr.Page(400, "login.expired_title", "login.expired_detail")
+	return httperr.Page(400, "This sign-in has expired", "Sign-in requests are valid for a few minutes. Go back to the application and sign in again.")
 }

@@ -86,8 +86,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		c.Response().Header().Set("Cache-Control", "no-store")
 		body := map[string]string{"error": code}
 		if e.Description != "" {
-			// A message id (a page's words) is English here.
-			body["error_description"] = i18n.Builtin().For("en").T(e.Description)
+			body["error_description"] = e.Description
 		}
 		_ = c.JSON(e.Status, body)
 		return
@@ -100,10 +99,14 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if title == "" {
 		title = "error.title"
 	}
+	// Handlers write an error page's words in English (as logs and JSON
+	// answers carry them); the page says them in its language when the
+	// catalogs have them (errorpage.*).
+	l := i18n.From(req.Context())
 	_ = views.Render(req.Context(), c.Response(), e.Status, views.ErrorPage(views.ErrorView{
-		Meta:      views.Meta{Title: title, TenantName: name},
+		Meta:      views.Meta{Title: l.English(title), TenantName: name},
 		Status:    e.Status,
-		Message:   e.Description,
+		Message:   l.English(e.Description),
 		RequestID: reqID,
 		TraceID:   tracing.TraceID(req.Context()),
 	}))

@@ -37,7 +37,14 @@ type Catalog struct {
 	keys map[string]bool
 	// raw is each catalog's "other" text of each message, unfilled.
 	raw map[language.Tag]map[string]string
+	// english maps the English text of each message of ErrorPages to its
+	// id.
+	english map[string]string
 }
+
+// ErrorPages is the namespace of the messages that error pages look up by
+// their English text (Localizer.English).
+const ErrorPages = "errorpage."
 
 // Load parses the catalogs in fsys (laid out as Locales is).
 func Load(fsys fs.FS) (*Catalog, error) {
@@ -67,6 +74,12 @@ func Load(fsys fs.FS) (*Catalog, error) {
 			for _, m := range mf.Messages {
 				c.keys[m.ID] = true
 			}
+		}
+	}
+	c.english = map[string]string{}
+	for id, text := range c.raw[Source] {
+		if strings.HasPrefix(id, ErrorPages) {
+			c.english[text] = id
 		}
 	}
 	c.tags = b.LanguageTags()

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -197,7 +198,19 @@ func TestCatalogKeysUsed(t *testing.T) {
 			}
 		}
 	}
-	for id := range en {
+	var all strings.Builder
+	for _, src := range sources(t) {
+		all.WriteString(src)
+	}
+	for id, m := range en {
+		// An error page's message is looked up by its English text:
+		// the code must say it, exactly.
+		if strings.HasPrefix(id, ErrorPages) {
+			if !strings.Contains(all.String(), strconv.Quote(m.Other)) {
+				t.Errorf("en.toml has %q, whose English %q no code says", id, m.Other)
+			}
+			continue
+		}
 		if !used[id] {
 			t.Errorf("en.toml has %q, which no template or code uses", id)
 		}
@@ -229,6 +242,17 @@ func TestPluralsAndDates(t *testing.T) {
 		if tt.got != tt.want {
 			t.Errorf("%s: got %q, want %q", tt.lang, tt.got, tt.want)
 		}
+	}
+}
+
+func TestErrorPagesByEnglish(t *testing.T) {
+	c := Builtin()
+	de := c.For("de")
+	if got := de.English("This form has expired"); got != "Dieses Formular ist abgelaufen" {
+		t.Errorf("English(a catalog's error text) = %q", got)
+	}
+	if got := de.English("There is no account here for your Okta sign-in."); got != "There is no account here for your Okta sign-in." {
+		t.Errorf("English(text no catalog has) = %q", got)
 	}
 }
 

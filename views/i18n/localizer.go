@@ -205,3 +205,14 @@ func (l *Localizer) Source(key string) string {
 	l = l.orDefault()
 	return l.cat.source(l.tag, key)
 }
+
+// English returns s, English text of an error page, in the Localizer's
+// language when a message of ErrorPages has that text, else s as it is
+// (a text with a value in it, a tenant's own words).
+func (l *Localizer) English(s string) string {
+	l = l.orDefault()
+	if id, ok := l.cat.english[s]; ok {
+		return l.T(id)
+	}
+	return s
+}
