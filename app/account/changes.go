@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/app/web"
 	"github.com/gatehouse-id/gatehouse/federation"
 	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/views"
 	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
 
@@ -50,10 +51,14 @@ func checkName(name string) string {
 	return ""
 }
 
-// validationMessage is the words of a validation error, for the form.
-func validationMessage(err error) string {
+// validationMessage is the words of a validation error, for the form, in
+// the page's language when the error has them.
+func validationMessage(c echo.Context, err error) string {
 	var v *tenants.ValidationError
 	if errors.As(err, &v) {
+		if v.Words != "" {
+			return views.N(c.Request().Context(), v.Words, v.Count)
+		}
 		return v.Message
 	}
 	return "account.err_check"
@@ -77,7 +82,7 @@ func (h *Handler) changePassword(c echo.Context) error {
 	}
 	next := c.FormValue("new_password")
 	if err := a.t.CheckPassword(h.common, next, a.u.Email); err != nil {
-		return h.badForm(c, a, validationMessage(err))
+		return h.badForm(c, a, validationMessage(c, err))
 	}
 	hash, err := h.hasher.Hash(a.ctx, next)
 	if err != nil {

@@ -190,7 +190,7 @@ func (h *Handler) submitResetConfirm(c echo.Context) error {
 	}
 	pw := c.FormValue("password")
 	if err := t.CheckPassword(h.common, pw, u.Email); err != nil {
-		return h.renderNewPassword(c, t, u, token, id, welcome, validationMessage(err), http.StatusBadRequest)
+		return h.renderNewPassword(c, t, u, token, id, welcome, validationMessage(c, err), http.StatusBadRequest)
 	}
 	hash, err := h.hasher.Hash(ctx, pw)
 	if err != nil {

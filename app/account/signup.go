@@ -112,7 +112,7 @@ func (h *Handler) submitSignup(c echo.Context) error {
 		return h.renderSignup(c, t, ar, email, tenants.Truncate(name, 200), msg, http.StatusBadRequest)
 	}
 	if err := t.CheckPassword(h.common, pw, email); err != nil {
-		return h.renderSignup(c, t, ar, email, name, validationMessage(err), http.StatusBadRequest)
+		return h.renderSignup(c, t, ar, email, name, validationMessage(c, err), http.StatusBadRequest)
 	}
 	attempt := mailAttempt(ctx, t, "signup", email)
 	// The request takes its turn on the locking counters before
