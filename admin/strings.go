@@ -89,6 +89,7 @@ func (s *Service) SetString(ctx context.Context, locale, id, text string) (*Tena
 	if err := s.store.SetTenantString(ctx, ts); err != nil {
 		return nil, err
 	}
+	s.changed(t)
 	v := stringView(ts)
 	return v, s.audit(ctx, t, "tenant.updated", "tenant_string", locale+"/"+id, nil, v)
 }
@@ -102,5 +103,6 @@ func (s *Service) DeleteString(ctx context.Context, locale, id string) error {
 	if err := s.store.DeleteTenantString(ctx, locale, id); err != nil {
 		return err
 	}
+	s.changed(t)
 	return s.audit(ctx, t, "tenant.updated", "tenant_string", locale+"/"+id, map[string]string{"locale": locale, "message_id": id}, nil)
 }

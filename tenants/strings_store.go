@@ -66,7 +66,8 @@ func (s *Store) ListTenantStrings(ctx context.Context) ([]TenantString, error) {
 }
 
 // SetTenantString saves the tenant's wording of a message in a language,
-// replacing an earlier one. A tenant that already rewords
+// replacing an earlier one, and bumps the tenant's revision: nodes that
+// keep the wording by revision read it again. A tenant that already rewords
 // MaxTenantStrings messages can change those but add no more
 // (ErrTooManyStrings).
 func (s *Store) SetTenantString(ctx context.Context, ts *TenantString) error {
@@ -84,25 +85,34 @@ func (s *Store) SetTenantString(ctx context.Context, ts *TenantString) error {
 		if n >= MaxTenantStrings {
 			return ErrTooManyStrings
 		}
-		return tx.Clauses(clause.OnConflict{
+		if err := tx.Clauses(clause.OnConflict{
 			Columns:   []clause.Column{{Name: "tenant_id"}, {Name: "locale"}, {Name: "message_id"}},
 			DoUpdates: clause.AssignmentColumns([]string{"text", "updated_at"}),
-		}).Create(ts).Error
+		}).Create(ts).Error; err != nil {
+			return err
+		}
+		return bumpRevision(tx, tid, ts.UpdatedAt)
 	}))
 }
 
 // DeleteTenantString removes the tenant's wording of a message in a
-// language: the catalog's text shows again.
+// language (the catalog's text shows again) and bumps the tenant's
+// revision.
 func (s *Store) DeleteTenantString(ctx context.Context, locale, messageID string) error {
-	q, _, err := s.scoped(ctx, "tenant_strings")
+	tid, err := tenantID(ctx)
 	if err != nil {
 		return err
 	}
-	res := q.Where("locale = ? AND message_id = ?", locale, messageID).Delete(&TenantString{})
-	if res.Error == nil && res.RowsAffected == 0 {
-		return ErrNotFound
-	}
-	return mapErr(res.Error)
+	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
+		res := tx.Exec("DELETE FROM tenant_strings WHERE tenant_id = ? AND locale = ? AND message_id = ?", tid, locale, messageID)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		return bumpRevision(tx, tid, s.now())
+	}))
 }
 
 // SetUserLocale saves the language the user chose ("" for none).

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -63,14 +64,52 @@ func (s *Site) Localize(next echo.HandlerFunc) echo.HandlerFunc {
 
 func (s *Site) localized(ctx context.Context, p i18n.Prefs) context.Context {
 	cat := i18n.Builtin()
-	own := func(lang string) map[string]string {
-		m, err := s.store.TenantStrings(ctx, lang)
-		if err != nil {
-			slog.ErrorContext(ctx, "read tenant wording", "lang", lang, "err", err)
-		}
+	own := func(lang string) map[string]string { return s.wording.get(ctx, s.store, lang) }
+	return i18n.WithLocalizer(ctx, cat.Localizer(cat.Negotiate(p), own))
+}
+
+// wording keeps tenants' own wording by tenant, revision and language:
+// every change of it bumps the tenant's revision, which the tenant in a
+// request's context carries (the node's cache follows the change feed),
+// so a page reads it from the database once per change and node.
+type wording struct {
+	mu sync.Mutex
+	m  map[wordingKey]map[string]string
+}
+
+type wordingKey struct {
+	tenant   string
+	revision int64
+	lang     string
+}
+
+// maxWording bounds the entries kept; past it, the map starts again.
+const maxWording = 4096
+
+func (w *wording) get(ctx context.Context, store *tenants.Store, lang string) map[string]string {
+	t, ok := tenants.FromContext(ctx)
+	if !ok {
+		return nil
+	}
+	k := wordingKey{t.ID, t.Revision, lang}
+	w.mu.Lock()
+	m, ok := w.m[k]
+	w.mu.Unlock()
+	if ok {
 		return m
 	}
-	return i18n.WithLocalizer(ctx, cat.Localizer(cat.Negotiate(p), own))
+	m, err := store.TenantStrings(ctx, lang)
+	if err != nil {
+		slog.ErrorContext(ctx, "read tenant wording", "lang", lang, "err", err)
+		return nil // not kept: the next page tries again
+	}
+	w.mu.Lock()
+	if w.m == nil || len(w.m) >= maxWording {
+		w.m = map[wordingKey]map[string]string{}
+	}
+	w.m[k] = m
+	w.mu.Unlock()
+	return m
 }
 
 // Speak chooses the language of the rest of the request again, now that

@@ -23,6 +23,8 @@ type Site struct {
 	csrfKey []byte
 	// limit guards the routes marked Costly; nil means none.
 	limit echo.MiddlewareFunc
+	// wording keeps tenants' own wording of the catalogs' messages.
+	wording wording
 }
 
 // New returns a Site over store whose anti-CSRF tokens are keyed by
