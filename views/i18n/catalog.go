@@ -143,3 +143,13 @@ func (c *Catalog) source(tag language.Tag, id string) string {
 	}
 	return c.raw[Source][id]
 }
+
+// Keys lists the message ids of the source catalog, sorted.
+func (c *Catalog) Keys() []string {
+	out := make([]string, 0, len(c.keys))
+	for k := range c.keys {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
