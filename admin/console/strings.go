@@ -5,8 +5,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/gatehouse-id/gatehouse/views/i18n"
 	vc "github.com/gatehouse-id/gatehouse/views/console"
+	"github.com/gatehouse-id/gatehouse/views/i18n"
 )
 
 // wording shows the tenant's own wording of its pages and email.
