@@ -29,6 +29,10 @@ func (h *Handler) showMFA(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The step's page speaks its sign-in's ui_locales, as the login did.
+	if _, err := h.request(c, t, st.AuthRequestID); err != nil {
+		return err
+	}
 	return h.renderMFA(c, t, st, token, "", http.StatusOK)
 }
 
@@ -165,6 +169,10 @@ func (h *Handler) showEnrol(c echo.Context) error {
 	token := c.QueryParam("step")
 	st, err := h.loadStep(c, t, token, tenants.StepEnrol)
 	if err != nil {
+		return err
+	}
+	// The step's page speaks its sign-in's ui_locales, as the login did.
+	if _, err := h.request(c, t, st.AuthRequestID); err != nil {
 		return err
 	}
 	return h.renderEnrol(c, t, st, token, "", http.StatusOK)
