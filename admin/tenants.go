@@ -140,6 +140,8 @@ type TenantSettings struct {
 	// DefaultLocale is the language of the tenant's pages and email when a
 	// request names none Gatehouse speaks ("" for English).
 	DefaultLocale *string
+	// EmailReplyTo is where answers to the tenant's email go ("": none).
+	EmailReplyTo *string
 	// RequirePushedAuthorizationRequests makes every client push its
 	// authorization requests (RFC 9126) before /authorize.
 	RequirePushedAuthorizationRequests *bool
@@ -257,6 +259,17 @@ func (s *Service) UpdateTenant(ctx context.Context, in TenantSettings) (*Tenant,
 	}
 	if in.RequirePushedAuthorizationRequests != nil {
 		next.RequirePushedAuthorizationRequests = *in.RequirePushedAuthorizationRequests
+	}
+	if in.EmailReplyTo != nil {
+		v := strings.TrimSpace(*in.EmailReplyTo)
+		if v != "" {
+			addr, ok := tenants.PlainEmail(v)
+			if !ok {
+				return nil, tenants.Invalid("email_reply_to", "must be an email address")
+			}
+			v = addr
+		}
+		next.EmailReplyTo = v
 	}
 	if in.DefaultLocale != nil {
 		v := strings.TrimSpace(*in.DefaultLocale)

@@ -42,6 +42,8 @@ type Tenant struct {
 	// DefaultLocale is the language of the tenant's pages and email when
 	// nothing a request says names one Gatehouse speaks ("" is English).
 	DefaultLocale string
+	// EmailReplyTo is where answers to the tenant's email go ("": none).
+	EmailReplyTo string
 
 	AccessTokenTTLSeconds  int64 `gorm:"column:access_token_ttl"`
 	IDTokenTTLSeconds      int64 `gorm:"column:id_token_ttl"`

@@ -77,6 +77,7 @@ func (s *Store) UpdateTenantSettings(ctx context.Context, t *Tenant) error {
 			"mfa_policy":                            t.MFAPolicy,
 			"email_from_name":                       t.EmailFromName,
 			"default_locale":                        t.DefaultLocale,
+			"email_reply_to":                        t.EmailReplyTo,
 			"access_token_ttl":                      t.AccessTokenTTLSeconds,
 			"id_token_ttl":                          t.IDTokenTTLSeconds,
 			"refresh_token_ttl":                     t.RefreshTokenTTLSeconds,

@@ -68,7 +68,8 @@ func (h *Handler) sendMail(ctx context.Context, t *tenants.Tenant, to string, m 
 	if h.mail == nil || to == "" {
 		return
 	}
-	msg := mail.Message{TenantID: t.ID, FromName: fromName(t), To: to, Subject: m.subject, Text: m.text, HTML: m.html}
+	msg := mail.Message{TenantID: t.ID, FromName: fromName(t), To: to, Subject: m.subject, Text: m.text, HTML: m.html,
+		ReplyTo: t.EmailReplyTo, Language: m.lang}
 	ctx = context.WithoutCancel(ctx)
 	go func() {
 		ctx, cancel := context.WithTimeout(ctx, mailTimeout)
@@ -86,6 +87,8 @@ func parseEmail(s string) (string, bool) { return tenants.PlainEmail(s) }
 // mailContent is one email, before it is addressed.
 type mailContent struct {
 	subject, text, html string
+	// lang is the BCP 47 tag of the words.
+	lang string
 }
 
 // compose renders b as plain text and as HTML (a templ component), in
@@ -106,7 +109,7 @@ func compose(l *i18n.Localizer, subject string, b views.EmailBody) mailContent {
 	if err := views.EmailHTML(b).Render(i18n.WithLocalizer(context.Background(), l), &html); err != nil {
 		html.Reset()
 	}
-	return mailContent{subject: subject, text: txt.String(), html: html.String()}
+	return mailContent{subject: subject, text: txt.String(), html: html.String(), lang: l.Lang()}
 }
 
 // mailLanguage is the Localizer of an email to u: the language u chose,

@@ -12,6 +12,8 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+
+	"github.com/gatehouse-id/gatehouse/admin"
 )
 
 // speaking makes the browser of ctx send Accept-Language: langs.
@@ -40,6 +42,10 @@ func pageLang(t *testing.T, ctx context.Context) string {
 func TestBrowserLanguages(t *testing.T) {
 	forEachDBWithMail(t, func(t *testing.T, e *env, smtp *smtpServer) {
 		f := e.fixture("acme")
+		replyTo := "support@acme.test"
+		if _, err := e.srv.Admin().UpdateTenant(f.adminCtx(), admin.TenantSettings{EmailReplyTo: &replyTo}); err != nil {
+			t.Fatal(err)
+		}
 		rp := startRelyingParty(t, e, f)
 		ctx := newBrowser(t)
 		shots := screenshotDir(t) + "/" + t.Name()[strings.LastIndex(t.Name(), "/")+1:] + "-"
@@ -77,6 +83,12 @@ func TestBrowserLanguages(t *testing.T) {
 			if !strings.Contains(msg.Text, want) || !strings.Contains(msg.HTML, want) {
 				t.Errorf("German reset email lacks %q:\n%s\n%s", want, msg.Text, msg.HTML)
 			}
+		}
+		if got := msg.Header.Get("Content-Language"); got != "de" {
+			t.Errorf("reset email Content-Language %q", got)
+		}
+		if got := msg.Header.Get("Reply-To"); got != "<support@acme.test>" {
+			t.Errorf("reset email Reply-To %q", got)
 		}
 		if !strings.Contains(msg.HTML, `<html lang="de">`) {
 			t.Errorf("reset email's HTML is not marked German:\n%s", msg.HTML)

@@ -5,6 +5,8 @@
 ALTER TABLE auth_requests ADD COLUMN ui_locales TEXT NOT NULL DEFAULT '';
 ALTER TABLE users ADD COLUMN locale TEXT NOT NULL DEFAULT '';
 ALTER TABLE tenants ADD COLUMN default_locale TEXT NOT NULL DEFAULT '';
+-- Where answers to the tenant's email go.
+ALTER TABLE tenants ADD COLUMN email_reply_to TEXT NOT NULL DEFAULT '';
 
 CREATE TABLE tenant_strings (
     tenant_id  TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
