@@ -50,6 +50,17 @@ func TestAPITenantStrings(t *testing.T) {
 		if en := page("en"); !strings.Contains(en, "to continue to <strong>web</strong>") {
 			t.Fatalf("English login page:\n%s", en)
 		}
+		// The tenant's default language, and what the settings refuse.
+		for _, body := range []map[string]any{{"default_locale": "xx"}, {"default_locale": "pt-br"}, {"email_reply_to": "not an address"}} {
+			status, hdr, b := c.do(t, http.MethodPatch, "/tenants/acme", body)
+			wantProblem(t, "PATCH "+fmtAny(body), status, hdr, b, http.StatusBadRequest, "")
+		}
+		if got := c.must(t, http.StatusOK, http.MethodPatch, "/tenants/acme", map[string]any{"default_locale": "ja"}); got["default_locale"] != "ja" {
+			t.Fatalf("PATCH default_locale answered %v", got)
+		}
+		if p := page("zh"); !strings.Contains(p, `<html lang="ja">`) {
+			t.Fatalf("login page of a tenant whose default is Japanese, for a Chinese browser:\n%s", p)
+		}
 		c.must(t, http.StatusNoContent, http.MethodDelete, base+"/de/login.lead", nil)
 		status, hdr, b := c.do(t, http.MethodDelete, base+"/de/login.lead", nil)
 		wantProblem(t, "DELETE again", status, hdr, b, http.StatusNotFound, "")
