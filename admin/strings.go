@@ -91,7 +91,7 @@ func (s *Service) SetString(ctx context.Context, locale, id, text string) (*Tena
 	}
 	s.changed(t)
 	v := stringView(ts)
-	return v, s.audit(ctx, t, "tenant.updated", "tenant_string", locale+"/"+id, nil, v)
+	return v, s.audit(ctx, t, ActionTenantUpdated, "tenant_string", locale+"/"+id, nil, v)
 }
 
 // DeleteString removes the tenant's wording of a message in a language.
@@ -104,5 +104,5 @@ func (s *Service) DeleteString(ctx context.Context, locale, id string) error {
 		return err
 	}
 	s.changed(t)
-	return s.audit(ctx, t, "tenant.updated", "tenant_string", locale+"/"+id, map[string]string{"locale": locale, "message_id": id}, nil)
+	return s.audit(ctx, t, ActionTenantUpdated, "tenant_string", locale+"/"+id, map[string]string{"locale": locale, "message_id": id}, nil)
 }
