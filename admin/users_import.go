@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -38,8 +39,9 @@ type UserRecord struct {
 	CustomPasswordHash json.RawMessage `json:"custom_password_hash,omitempty"`
 	UserMetadata       json.RawMessage `json:"user_metadata,omitempty"`
 	AppMetadata        json.RawMessage `json:"app_metadata,omitempty"`
-	// Roles and Groups, by name, are not imported yet: a line with any is
-	// refused.
+	// Roles and Groups name roles the user holds directly and groups the
+	// user is a member of, by name (or id), in this tenant. An import adds
+	// the ones the user lacks; it takes none away.
 	Roles      []string         `json:"roles,omitempty"`
 	Groups     []string         `json:"groups,omitempty"`
 	Identities []IdentityRecord `json:"identities,omitempty"`
@@ -63,6 +65,8 @@ const (
 	// importBatch is how many users one transaction imports.
 	importBatch   = 500
 	maxIdentities = 20
+	// maxImportLinks bounds roles and groups each on one line.
+	maxImportLinks = 100
 )
 
 // userIDPattern is what an imported id may be: the ids of the platforms
@@ -100,9 +104,15 @@ func (s *ImportSummary) count(status string) {
 	}
 }
 
-// parseRecord checks one line of an import; connections maps the tenant's
-// connection names and ids to ids. The error is the line's reason.
-func parseRecord(raw []byte, line int, connections map[string]string) (*tenants.ImportUser, error) {
+// importNames maps the names and ids of the tenant's objects an import
+// line may name to their ids.
+type importNames struct {
+	connections, roles, groups map[string]string
+}
+
+// parseRecord checks one line of an import; names resolves what it names.
+// The error is the line's reason.
+func parseRecord(raw []byte, line int, names *importNames) (*tenants.ImportUser, error) {
 	if !utf8.Valid(raw) || bytes.IndexByte(raw, 0) >= 0 {
 		return nil, errors.New("not UTF-8 text without NUL characters")
 	}
@@ -137,8 +147,12 @@ func parseRecord(raw []byte, line int, connections map[string]string) (*tenants.
 			}
 		}
 	}
-	if len(r.Roles) > 0 || len(r.Groups) > 0 {
-		return nil, errors.New("roles, groups: not supported yet (import the line without them)")
+	var err error
+	if u.RoleIDs, err = resolveNames("roles", "role", r.Roles, names.roles); err != nil {
+		return nil, err
+	}
+	if u.GroupIDs, err = resolveNames("groups", "group", r.Groups, names.groups); err != nil {
+		return nil, err
 	}
 	hash := r.PasswordHash
 	if len(r.CustomPasswordHash) > 0 && string(r.CustomPasswordHash) != "null" {
@@ -157,7 +171,6 @@ func parseRecord(raw []byte, line int, connections map[string]string) (*tenants.
 		}
 		u.PasswordHash = stored
 	}
-	var err error
 	if u.UserMetadata, err = metadata("user_metadata", r.UserMetadata); err != nil {
 		return nil, err
 	}
@@ -168,7 +181,7 @@ func parseRecord(raw []byte, line int, connections map[string]string) (*tenants.
 		return nil, fmt.Errorf("identities: at most %d", maxIdentities)
 	}
 	for i, x := range r.Identities {
-		id, ok := connections[x.Connection]
+		id, ok := names.connections[x.Connection]
 		if !ok {
 			return nil, fmt.Errorf("identities[%d].connection: no connection %q in this tenant", i, tenants.Truncate(x.Connection, 100))
 		}
@@ -178,6 +191,27 @@ func parseRecord(raw []byte, line int, connections map[string]string) (*tenants.
 		u.Identities = append(u.Identities, tenants.ImportIdentity{ConnectionID: id, Issuer: x.Issuer, Subject: x.Subject})
 	}
 	return u, nil
+}
+
+// resolveNames maps the names (or ids) of a line's field to ids of the
+// tenant's objects, without repeats, in the order given.
+func resolveNames(field, kind string, given []string, ids map[string]string) ([]string, error) {
+	if len(given) > maxImportLinks {
+		return nil, fmt.Errorf("%s: at most %d", field, maxImportLinks)
+	}
+	var out []string
+	seen := map[string]bool{}
+	for i, name := range given {
+		id, ok := ids[name]
+		if !ok {
+			return nil, fmt.Errorf("%s[%d]: no %s %q in this tenant", field, i, kind, tenants.Truncate(name, 100))
+		}
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out, nil
 }
 
 // metadata checks a metadata field (a JSON object of at most MaxMetadata
@@ -274,7 +308,7 @@ func (s *Service) ImportUsers(ctx context.Context, r io.Reader, opts ImportOptio
 	if err != nil {
 		return nil, err
 	}
-	conns, err := s.connectionNames(ctx)
+	names, err := s.importNames(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -316,7 +350,7 @@ func (s *Service) ImportUsers(ctx context.Context, r io.Reader, opts ImportOptio
 		if err != nil {
 			res.Status, res.Reason = tenants.ImportRefused, err.Error()
 			results = append(results, res)
-		} else if u, perr := parseRecord(raw, line, conns); perr != nil {
+		} else if u, perr := parseRecord(raw, line, names); perr != nil {
 			res.Status, res.Reason = tenants.ImportRefused, perr.Error()
 			results = append(results, res)
 		} else {
@@ -336,21 +370,42 @@ func (s *Service) ImportUsers(ctx context.Context, r io.Reader, opts ImportOptio
 	return sum, s.audit(ctx, t, ActionUsersImported, "tenant", t.ID, nil, sum)
 }
 
-// connectionNames maps the names and ids of the tenant's connections to
-// their ids.
-func (s *Service) connectionNames(ctx context.Context) (map[string]string, error) {
+// importNames reads the names and ids of the tenant's connections, roles
+// and groups, for the lines of an import to name them by.
+func (s *Service) importNames(ctx context.Context) (*importNames, error) {
 	cs, err := s.store.ListConnections(ctx)
 	if err != nil {
 		return nil, err
 	}
-	m := make(map[string]string, 2*len(cs))
+	rs, err := s.store.ListRoles(ctx)
+	if err != nil {
+		return nil, err
+	}
+	gs, err := s.store.ListGroups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n := &importNames{connections: map[string]string{}, roles: map[string]string{}, groups: map[string]string{}}
 	for _, c := range cs {
-		m[c.Name] = c.ID
+		n.connections[c.Name] = c.ID
 	}
-	for _, c := range cs { // an id wins over another's name
-		m[c.ID] = c.ID
+	for _, r := range rs {
+		n.roles[r.Name] = r.ID
 	}
-	return m, nil
+	for _, g := range gs {
+		n.groups[g.Name] = g.ID
+	}
+	// An id wins over another's name.
+	for _, c := range cs {
+		n.connections[c.ID] = c.ID
+	}
+	for _, r := range rs {
+		n.roles[r.ID] = r.ID
+	}
+	for _, g := range gs {
+		n.groups[g.ID] = g.ID
+	}
+	return n, nil
 }
 
 // ExportUsers writes every user of the tenant in ctx to emit, in id order,
@@ -366,14 +421,11 @@ func (s *Service) ExportUsers(ctx context.Context, withHashes bool, emit func(*U
 			return err
 		}
 	}
-	conns, err := s.store.ListConnections(ctx)
+	names, err := s.importNames(ctx)
 	if err != nil {
 		return err
 	}
-	connName := map[string]string{}
-	for _, c := range conns {
-		connName[c.ID] = c.Name
-	}
+	nameOf := exportNames(names)
 	if withHashes {
 		// Before the first hash leaves: an export whose event cannot be
 		// written does not happen.
@@ -395,8 +447,14 @@ func (s *Service) ExportUsers(ctx context.Context, withHashes bool, emit func(*U
 		if err != nil {
 			return err
 		}
+		roles, groups, err := s.store.RoleAndGroupIDsOfUsers(ctx, ids)
+		if err != nil {
+			return err
+		}
 		for i := range us {
-			if err := emit(userRecord(&us[i], xs[us[i].ID], connName, withHashes)); err != nil {
+			r := userRecord(&us[i], xs[us[i].ID], nameOf.connections, withHashes)
+			r.Roles, r.Groups = namesOf(roles[us[i].ID], nameOf.roles), namesOf(groups[us[i].ID], nameOf.groups)
+			if err := emit(r); err != nil {
 				return err
 			}
 		}
@@ -405,6 +463,37 @@ func (s *Service) ExportUsers(ctx context.Context, withHashes bool, emit func(*U
 		}
 		after = us[len(us)-1].ID
 	}
+}
+
+// exportNames turns the maps of names and ids to ids around: id to name,
+// for an export to name what it can (an object whose name another's id
+// shadows keeps its id, which an import reads back alike).
+func exportNames(n *importNames) importNames {
+	flip := func(m map[string]string) map[string]string {
+		out := map[string]string{}
+		for name, id := range m {
+			if name != id && m[name] == id {
+				out[id] = name
+			}
+		}
+		return out
+	}
+	return importNames{connections: flip(n.connections), roles: flip(n.roles), groups: flip(n.groups)}
+}
+
+// namesOf names the ids by names (an id without a name stays an id),
+// sorted.
+func namesOf(ids []string, names map[string]string) []string {
+	var out []string
+	for _, id := range ids {
+		if n := names[id]; n != "" {
+			out = append(out, n)
+		} else {
+			out = append(out, id)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // userRecord is the export line of u.

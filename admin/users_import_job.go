@@ -165,7 +165,7 @@ func (s *Service) WorkImportJob(ctx context.Context, maxChunks int, lease time.D
 		return true, err
 	}
 	tctx := tenants.WithTenant(WithPrincipal(ctx, importWorker()), t)
-	conns, err := s.connectionNames(tctx)
+	names, err := s.importNames(tctx)
 	if err != nil {
 		return true, err
 	}
@@ -174,7 +174,7 @@ func (s *Service) WorkImportJob(ctx context.Context, maxChunks int, lease time.D
 		if err != nil {
 			return true, err
 		}
-		batch, refused := parseChunk(c.Data, conns)
+		batch, refused := parseChunk(c.Data, names)
 		next, err := s.store.ImportJobStep(tctx, j.ID, c.Seq, batch, refused, lease)
 		if errors.Is(err, tenants.ErrJobMoved) {
 			return true, nil // another node took it over
@@ -192,13 +192,13 @@ func (s *Service) WorkImportJob(ctx context.Context, maxChunks int, lease time.D
 }
 
 // parseChunk checks the lines of a stored chunk.
-func parseChunk(data string, conns map[string]string) ([]tenants.ImportUser, []tenants.ImportJobRefusal) {
+func parseChunk(data string, names *importNames) ([]tenants.ImportUser, []tenants.ImportJobRefusal) {
 	var batch []tenants.ImportUser
 	var refused []tenants.ImportJobRefusal
 	for _, l := range strings.Split(strings.TrimSuffix(data, "\n"), "\n") {
 		num, raw, _ := strings.Cut(l, "\t")
 		line, _ := strconv.Atoi(num)
-		u, err := parseRecord([]byte(raw), line, conns)
+		u, err := parseRecord([]byte(raw), line, names)
 		if err != nil {
 			refused = append(refused, tenants.ImportJobRefusal{Line: line, Reason: err.Error()})
 			continue

@@ -24,7 +24,11 @@ import (
 
 // TestParseRecord: what a line may say, and the reason it is refused.
 func TestParseRecord(t *testing.T) {
-	conns := map[string]string{"Okta": "conn-1", "conn-1": "conn-1"}
+	names := &importNames{
+		connections: map[string]string{"Okta": "conn-1", "conn-1": "conn-1"},
+		roles:       map[string]string{"admin": "role-1", "role-1": "role-1", "viewer": "role-2"},
+		groups:      map[string]string{"Sales": "group-1", "group-1": "group-1"},
+	}
 	bc := hashtest.Bcrypt("pw", 10, "2b")
 	for _, tc := range []struct {
 		name, line string
@@ -52,8 +56,14 @@ func TestParseRecord(t *testing.T) {
 		{name: "long id", line: `{"id":"` + strings.Repeat("a", 129) + `","email":"a@example.com"}`, wantErr: "id: must be"},
 		{name: "control in name", line: `{"email":"a@example.com","name":"a\u0007"}`, wantErr: "name"},
 		{name: "NUL", line: "{\"email\":\"a@example.com\",\"name\":\"a\x00\"}", wantErr: "NUL"},
-		{name: "roles", line: `{"email":"a@example.com","roles":["admin"]}`, wantErr: "not supported yet"},
-		{name: "groups", line: `{"email":"a@example.com","groups":["g"]}`, wantErr: "not supported yet"},
+		{name: "roles and groups by name or id, repeats once", line: `{"email":"a@example.com","roles":["admin","viewer","role-1"],"groups":["group-1","Sales"]}`,
+			check: func(u *tenants.ImportUser) bool {
+				return fmt.Sprint(u.RoleIDs) == "[role-1 role-2]" && fmt.Sprint(u.GroupIDs) == "[group-1]"
+			}},
+		{name: "unknown role", line: `{"email":"a@example.com","roles":["admin","owner"]}`, wantErr: `roles[1]: no role "owner" in this tenant`},
+		{name: "unknown group", line: `{"email":"a@example.com","groups":["g"]}`, wantErr: `groups[0]: no group "g"`},
+		{name: "role of the wrong kind", line: `{"email":"a@example.com","groups":["admin"]}`, wantErr: `no group "admin"`},
+		{name: "too many roles", line: `{"email":"a@example.com","roles":[` + strings.Repeat(`"admin",`, maxImportLinks) + `"admin"]}`, wantErr: "roles: at most"},
 		{name: "both hashes", line: `{"email":"a@example.com","password_hash":"` + bc + `","custom_password_hash":{"algorithm":"bcrypt","hash":{"value":"` + bc + `"}}}`, wantErr: "not both"},
 		{name: "unknown hash", line: `{"email":"a@example.com","password_hash":"plain"}`, wantErr: "password_hash: unknown format"},
 		{name: "absurd cost", line: `{"email":"a@example.com","password_hash":"` + bc[:4] + "31" + bc[6:] + `"}`, wantErr: "bcrypt cost 31"},
@@ -63,7 +73,7 @@ func TestParseRecord(t *testing.T) {
 		{name: "no subject", line: `{"email":"a@example.com","identities":[{"connection":"Okta"}]}`, wantErr: "subject"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			u, err := parseRecord([]byte(tc.line), 7, conns)
+			u, err := parseRecord([]byte(tc.line), 7, names)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("parseRecord(%s) = %v, want an error saying %q", tc.line, err, tc.wantErr)
@@ -246,6 +256,89 @@ func TestImportJobResumes(t *testing.T) {
 		}
 		if found, _ := nodeA.WorkImportJob(ctx, 10, time.Hour); found {
 			t.Fatal("a finished job was taken again")
+		}
+	})
+}
+
+// TestImportRolesAndGroups: an import line's roles and groups, by name or
+// id, are given to a new user; a second run changes nothing; an existing
+// user lacking one is refused without update and given it with update,
+// keeping what the file does not name; the export names them back; a role
+// of another tenant is no role here.
+func TestImportRolesAndGroups(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db storetest.Database) {
+		s := storetest.Open(t, db.URL(t))
+		master, _ := secret.ParseMasterKey(secret.NewMasterKey())
+		box, _ := secret.NewBox(master)
+		keys := keyring.New(s, box, keyring.Config{PoolSize: -1, RotationCheck: time.Hour})
+		base, _ := url.Parse("http://localhost:8080")
+		h := password.New(password.Params{Memory: 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}, password.Bound{})
+		svc := New(Config{BaseURL: base}, s, keys, h)
+		ctx := WithPrincipal(context.Background(), CLI())
+		str := func(v string) *string { return &v }
+		var tctx, octx context.Context
+		for _, slug := range []string{"links", "other"} {
+			if _, err := svc.CreateTenant(ctx, CreateTenantInput{Slug: slug}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tctx, _, _ = svc.WithTenant(ctx, "links")
+		octx, _, _ = svc.WithTenant(ctx, "other")
+		admin, err := svc.CreateRole(tctx, RoleInput{Name: str("admin")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.CreateRole(tctx, RoleInput{Name: str("viewer")}); err != nil {
+			t.Fatal(err)
+		}
+		sales, err := svc.CreateGroup(tctx, GroupInput{Name: str("Sales")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		foreign, err := svc.CreateRole(octx, RoleInput{Name: str("foreign")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		run := func(in string, opts ImportOptions) []ImportResult {
+			t.Helper()
+			var out []ImportResult
+			if _, err := svc.ImportUsers(tctx, strings.NewReader(in), opts, func(r ImportResult) error { out = append(out, r); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			return out
+		}
+		status := func(rs []ImportResult) string {
+			var b strings.Builder
+			for _, r := range rs {
+				fmt.Fprintf(&b, "%d:%s %s;", r.Line, r.Status, r.Reason)
+			}
+			return b.String()
+		}
+		file := `{"email":"a@links.test","roles":["admin","` + admin.ID + `"],"groups":["Sales"]}` + "\n" +
+			`{"email":"b@links.test","roles":["` + foreign.ID + `"]}` + "\n" +
+			`{"email":"c@links.test","groups":["` + sales.ID + `"]}` + "\n"
+		if got := status(run(file, ImportOptions{})); got != `1:created ;2:refused roles[0]: no role "`+foreign.ID+`" in this tenant;3:created ;` {
+			t.Fatalf("first run: %s", got)
+		}
+		if got := status(run(file, ImportOptions{})); !strings.HasPrefix(got, "1:unchanged ;2:refused") || !strings.HasSuffix(got, "3:unchanged ;") {
+			t.Fatalf("second run: %s", got)
+		}
+		more := `{"email":"c@links.test","roles":["viewer"]}` + "\n"
+		if got := status(run(more, ImportOptions{})); got != "1:refused exists with other values: import with update to change it;" {
+			t.Fatalf("without update: %s", got)
+		}
+		if got := status(run(more, ImportOptions{Update: true})); got != "1:updated ;" {
+			t.Fatalf("with update: %s", got)
+		}
+		got := map[string]string{}
+		if err := svc.ExportUsers(tctx, false, func(r *UserRecord) error {
+			got[r.Email] = fmt.Sprint(r.Roles, r.Groups)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if got["a@links.test"] != "[admin] [Sales]" || got["c@links.test"] != "[viewer] [Sales]" || len(got) != 2 {
+			t.Fatalf("export: %v", got)
 		}
 	})
 }

@@ -35,6 +35,11 @@ type ImportUser struct {
 	UserMetadata string // compact JSON object, or empty for none
 	AppMetadata  string
 	Identities   []ImportIdentity
+	// RoleIDs and GroupIDs are roles the user is to hold directly and
+	// groups the user is to be a member of, of the tenant; an import adds
+	// the missing ones and takes none away.
+	RoleIDs  []string
+	GroupIDs []string
 }
 
 // Outcomes of an imported user.
@@ -118,10 +123,28 @@ func (s *Store) importBatch(tx *gorm.DB, tid string, batch []ImportUser, update 
 	if err != nil {
 		return nil, err
 	}
+	existingIDs := make([]string, len(existing))
+	for i := range existing {
+		existingIDs[i] = existing[i].ID
+	}
+	held, err := linksOfUsers(tx, tid, existingIDs)
+	if err != nil {
+		return nil, err
+	}
 
 	out := make([]ImportOutcome, len(batch))
 	var creates []User
 	var links []ExternalIdentity
+	var roleLinks []UserRole
+	var groupLinks []GroupMember
+	addLinks := func(userID string, roleIDs, groupIDs []string) {
+		for _, r := range roleIDs {
+			roleLinks = append(roleLinks, UserRole{TenantID: tid, UserID: userID, RoleID: r, CreatedAt: now})
+		}
+		for _, g := range groupIDs {
+			groupLinks = append(groupLinks, GroupMember{TenantID: tid, GroupID: g, UserID: userID, CreatedAt: now})
+		}
+	}
 	seenID, seenEmail := map[string]int{}, map[string]int{}
 	for i, in := range batch {
 		o := &out[i]
@@ -188,12 +211,15 @@ func (s *Store) importBatch(tx *gorm.DB, tid string, batch []ImportUser, update 
 				links = append(links, x)
 				idents[identityKey(x.ConnectionID, x.Issuer, x.Subject)] = u.ID
 			}
+			addLinks(u.ID, in.RoleIDs, in.GroupIDs)
 			o.Status, o.UserID = ImportCreated, u.ID
 			continue
 		}
 		o.UserID = cur.ID
 		fields := importChanges(cur, in)
-		if len(fields) == 0 && len(newLinks) == 0 {
+		newRoles := missing(in.RoleIDs, held.roles[cur.ID])
+		newGroups := missing(in.GroupIDs, held.groups[cur.ID])
+		if len(fields) == 0 && len(newLinks) == 0 && len(newRoles) == 0 && len(newGroups) == 0 {
 			o.Status = ImportUnchanged
 			continue
 		}
@@ -218,6 +244,7 @@ func (s *Store) importBatch(tx *gorm.DB, tid string, batch []ImportUser, update 
 			links = append(links, x)
 			idents[identityKey(x.ConnectionID, x.Issuer, x.Subject)] = cur.ID
 		}
+		addLinks(cur.ID, newRoles, newGroups)
 		o.Status = ImportUpdated
 	}
 	if len(creates) > 0 {
@@ -230,7 +257,88 @@ func (s *Store) importBatch(tx *gorm.DB, tid string, batch []ImportUser, update 
 			return nil, err
 		}
 	}
+	if len(roleLinks) > 0 {
+		if err := tx.CreateInBatches(roleLinks, 500).Error; err != nil {
+			return nil, err
+		}
+	}
+	if len(groupLinks) > 0 {
+		if err := tx.CreateInBatches(groupLinks, 500).Error; err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
+}
+
+// missing returns the ids of want that have is lacks, in want's order.
+func missing(want []string, have map[string]bool) []string {
+	var out []string
+	for _, id := range want {
+		if !have[id] {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// userLinks are the roles users hold directly and the groups they are
+// members of, by user id, as sets of ids.
+type userLinks struct {
+	roles, groups map[string]map[string]bool
+}
+
+// linksOfUsers reads the direct roles and the groups of the users with ids,
+// of the tenant tid.
+func linksOfUsers(tx *gorm.DB, tid string, ids []string) (userLinks, error) {
+	l := userLinks{roles: map[string]map[string]bool{}, groups: map[string]map[string]bool{}}
+	if len(ids) == 0 {
+		return l, nil
+	}
+	add := func(m map[string]map[string]bool, user, id string) {
+		if m[user] == nil {
+			m[user] = map[string]bool{}
+		}
+		m[user][id] = true
+	}
+	var rs []UserRole
+	if err := tx.Table("user_roles").Where("tenant_id = ? AND user_id IN ?", tid, ids).Find(&rs).Error; err != nil {
+		return l, err
+	}
+	for _, r := range rs {
+		add(l.roles, r.UserID, r.RoleID)
+	}
+	var gs []GroupMember
+	if err := tx.Table("group_members").Where("tenant_id = ? AND user_id IN ?", tid, ids).Find(&gs).Error; err != nil {
+		return l, err
+	}
+	for _, g := range gs {
+		add(l.groups, g.UserID, g.GroupID)
+	}
+	return l, nil
+}
+
+// RoleAndGroupIDsOfUsers returns the ids of the roles the users with ids
+// (of the tenant of ctx) hold directly and of the groups they are members
+// of, by user id, for an export.
+func (s *Store) RoleAndGroupIDsOfUsers(ctx context.Context, ids []string) (roles, groups map[string][]string, err error) {
+	tid, err := tenantID(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	l, err := linksOfUsers(s.db.WithContext(ctx), tid, ids)
+	if err != nil {
+		return nil, nil, mapErr(err)
+	}
+	flat := func(m map[string]map[string]bool) map[string][]string {
+		out := make(map[string][]string, len(m))
+		for user, set := range m {
+			for id := range set {
+				out[user] = append(out[user], id)
+			}
+		}
+		return out
+	}
+	return flat(l.roles), flat(l.groups), nil
 }
 
 func orEmptyObject(s string) string {

@@ -46,6 +46,14 @@ type memberBody struct {
 	User string `json:"user" required:"true" doc:"the user's id"`
 }
 
+func (b *roleRefBody) ref() (string, string, string) {
+	return b.Role, "role", "name the role by its id or name"
+}
+
+func (b *memberBody) ref() (string, string, string) {
+	return b.User, "user", "name the user by their id"
+}
+
 func permissionInputs(in *[]permissionBody) *[]admin.Permission {
 	if in == nil {
 		return nil
@@ -93,18 +101,6 @@ func (h *Handler) createRole(c echo.Context) error {
 	return created(c, "/tenants/"+t.Slug+"/roles/"+r.ID, r)
 }
 
-func (h *Handler) getRole(c echo.Context) error {
-	ctx, ref, err := h.object(c, "role")
-	if err != nil {
-		return err
-	}
-	r, err := h.svc.GetRole(ctx, ref)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, r)
-}
-
 func (h *Handler) updateRole(c echo.Context) error {
 	ctx, ref, err := h.object(c, "role")
 	if err != nil {
@@ -119,75 +115,6 @@ func (h *Handler) updateRole(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, r)
-}
-
-func (h *Handler) deleteRole(c echo.Context) error {
-	ctx, ref, err := h.object(c, "role")
-	if err != nil {
-		return err
-	}
-	if err := h.svc.DeleteRole(ctx, ref); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
-}
-
-func (h *Handler) listUserRoles(c echo.Context) error {
-	ctx, id, err := h.object(c, "id")
-	if err != nil {
-		return err
-	}
-	rs, err := h.svc.UserRoles(ctx, id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, items(rs))
-}
-
-func (h *Handler) addUserRole(c echo.Context) error {
-	ctx, id, err := h.object(c, "id")
-	if err != nil {
-		return err
-	}
-	var b roleRefBody
-	if err := decode(c, &b); err != nil {
-		return err
-	}
-	if b.Role == "" {
-		return badRequest("role", "name the role by its id or name")
-	}
-	rs, err := h.svc.AddUserRole(ctx, id, b.Role)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, items(rs))
-}
-
-func (h *Handler) removeUserRole(c echo.Context) error {
-	ctx, id, err := h.object(c, "id")
-	if err != nil {
-		return err
-	}
-	ref, err := pathParam(c, "role")
-	if err != nil {
-		return err
-	}
-	if err := h.svc.RemoveUserRole(ctx, id, ref); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
-}
-
-func (h *Handler) listUserGroups(c echo.Context) error {
-	ctx, id, err := h.object(c, "id")
-	if err != nil {
-		return err
-	}
-	gs, err := h.svc.UserGroups(ctx, id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, items(gs))
 }
 
 func (h *Handler) listGroups(c echo.Context) error {
@@ -222,18 +149,6 @@ func (h *Handler) createGroup(c echo.Context) error {
 	return created(c, "/tenants/"+t.Slug+"/groups/"+g.ID, g)
 }
 
-func (h *Handler) getGroup(c echo.Context) error {
-	ctx, ref, err := h.object(c, "id")
-	if err != nil {
-		return err
-	}
-	g, err := h.svc.GetGroup(ctx, ref)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, g)
-}
-
 func (h *Handler) updateGroup(c echo.Context) error {
 	ctx, ref, err := h.object(c, "id")
 	if err != nil {
@@ -248,107 +163,4 @@ func (h *Handler) updateGroup(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, g)
-}
-
-func (h *Handler) deleteGroup(c echo.Context) error {
-	ctx, ref, err := h.object(c, "id")
-	if err != nil {
-		return err
-	}
-	if err := h.svc.DeleteGroup(ctx, ref); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
-}
-
-func (h *Handler) listMembers(c echo.Context) error {
-	ctx, ref, err := h.object(c, "id")
-	if err != nil {
-		return err
-	}
-	us, err := h.svc.GroupMembers(ctx, ref)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, items(us))
-}
-
-func (h *Handler) addMember(c echo.Context) error {
-	ctx, ref, err := h.object(c, "id")
-	if err != nil {
-		return err
-	}
-	var b memberBody
-	if err := decode(c, &b); err != nil {
-		return err
-	}
-	if b.User == "" {
-		return badRequest("user", "name the user by their id")
-	}
-	us, err := h.svc.AddGroupMember(ctx, ref, b.User)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, items(us))
-}
-
-func (h *Handler) removeMember(c echo.Context) error {
-	ctx, ref, err := h.object(c, "id")
-	if err != nil {
-		return err
-	}
-	user, err := pathParam(c, "user")
-	if err != nil {
-		return err
-	}
-	if err := h.svc.RemoveGroupMember(ctx, ref, user); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
-}
-
-func (h *Handler) listGroupRoles(c echo.Context) error {
-	ctx, ref, err := h.object(c, "id")
-	if err != nil {
-		return err
-	}
-	rs, err := h.svc.GroupRoles(ctx, ref)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, items(rs))
-}
-
-func (h *Handler) addGroupRole(c echo.Context) error {
-	ctx, ref, err := h.object(c, "id")
-	if err != nil {
-		return err
-	}
-	var b roleRefBody
-	if err := decode(c, &b); err != nil {
-		return err
-	}
-	if b.Role == "" {
-		return badRequest("role", "name the role by its id or name")
-	}
-	rs, err := h.svc.AddGroupRole(ctx, ref, b.Role)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, items(rs))
-}
-
-func (h *Handler) removeGroupRole(c echo.Context) error {
-	ctx, ref, err := h.object(c, "id")
-	if err != nil {
-		return err
-	}
-	role, err := pathParam(c, "role")
-	if err != nil {
-		return err
-	}
-	if err := h.svc.RemoveGroupRole(ctx, ref, role); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
 }

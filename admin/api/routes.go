@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/gatehouse-id/gatehouse/admin"
+	"github.com/gatehouse-id/gatehouse/tenants"
 )
 
 // Tags group the routes by resource in the OpenAPI document.
@@ -58,6 +59,8 @@ var (
 		{Name: "actor", Description: "id of the actor (a user id or client_id)", Schema: str()},
 		{Name: "target", Description: "id of the target (user id, client_id, API id, kid...)", Schema: str()},
 		{Name: "client", Description: "client_id the event is about (tokens issued, revoked or replayed; consents)", Schema: str()},
+		{Name: "outcome", Description: "success, failure, denied or error", Schema: map[string]any{"type": "string", "enum": tenants.AuditOutcomes}},
+		{Name: "ip", Description: "the address the request came from, as recorded", Schema: str()},
 		{Name: "since", Description: "events at or after this time (RFC 3339)", Schema: map[string]any{"type": "string", "format": "date-time"}},
 		{Name: "until", Description: "events before this time (RFC 3339)", Schema: map[string]any{"type": "string", "format": "date-time"}},
 	}
@@ -82,6 +85,24 @@ func (h *Handler) Routes() []Route {
 		{Method: http.MethodDelete, Path: "/tenants/:slug", Tag: tagTenants, Scope: write, Summary: "Delete a tenant and everything it owns (operators)",
 			Description: "Deletes the tenant with its users, applications, APIs, keys and tokens. Only operators delete tenants. " + deleteNote,
 			Status:      http.StatusNoContent, handler: h.deleteTenant},
+		{Method: http.MethodGet, Path: "/tenants/:slug/export", Tag: tagTenants, Scope: read, Summary: "Export a tenant as one document",
+			Description: "One JSON document (format gatehouse.tenant, version 1) with the tenant's settings and branding, applications (with the SHA-256 of their secrets), " +
+				"APIs and scopes, roles, groups, connections and webhooks (their secrets sealed under this server's master key, so that only a server with the same key can import them). " +
+				"Secrets need the tenants:write scope; omit_secrets=true leaves them out (and needs only tenants:read). users=true adds the users in the user export's format, " +
+				"password_hashes=true their password hashes too (the users:export_hashes scope). Import it with POST /tenants/import.",
+			Query: []Param{
+				{Name: "omit_secrets", Description: "leave out secret hashes and sealed secrets (default false)", Schema: map[string]any{"type": "boolean"}},
+				{Name: "users", Description: "add the tenant's users (default false)", Schema: map[string]any{"type": "boolean"}},
+				{Name: "password_hashes", Description: "with users, their password hashes (needs users:export_hashes)", Schema: map[string]any{"type": "boolean"}},
+			},
+			Reply: admin.TenantDocument{}, handler: h.exportTenant},
+		{Method: http.MethodPost, Path: "/tenants/import", Tag: tagTenants, Scope: write, Summary: "Import a tenant from its document (operators)",
+			Description: "Creates a new tenant from a document of GET /tenants/{slug}/export, at most 64 MiB: everything is checked first and written in one transaction, " +
+				"so a document refused for any reason (400) leaves nothing behind. Every object gets an id of its own; the answer maps the document's ids to the new ones " +
+				"where they changed. Applications keep their client_id and secret hash: a relying party needs only the new issuer. " +
+				"Secrets the document left out are made anew and are in this answer only; sealed secrets of another server's master key are refused. Only operators import tenants.",
+			Query:  []Param{{Name: "slug", Description: "slug of the new tenant (default: the document's)", Schema: str()}},
+			Status: http.StatusCreated, Body: admin.TenantDocument{}, Reply: admin.TenantImportResult{}, handler: h.importTenant},
 		{Method: http.MethodGet, Path: "/tenants/:slug/overview", Tag: tagTenants, Scope: read, Summary: "Counts and recent sign-ins of a tenant",
 			Reply: admin.Overview{}, handler: h.overview},
 
@@ -130,7 +151,7 @@ func (h *Handler) Routes() []Route {
 			Description: "The body is one user a line (application/x-ndjson), of any length, read as it comes; each line at most 64 KiB. " +
 				"password_hash is stored as given (bcrypt $2a$/$2b$/$2y$ of cost 10 to 14; argon2id or argon2i PHC; scrypt PHC; PBKDF2-SHA1/256/512 as PHC, passlib or Django's pbkdf2_sha256$ strings, " +
 				"or Keycloak's credential object; Auth0's custom_password_hash object), verified at sign-in and re-hashed to argon2id then; an unknown format or a cost out of bounds refuses the line. " +
-				"id keeps the user's id (and so their sub); identities link upstream identities at the tenant's connections (by name or id). roles and groups are not supported yet: a line with any is refused. " +
+				"id keeps the user's id (and so their sub); identities link upstream identities at the tenant's connections (by name or id). roles and groups (names or ids of this tenant's, at most 100 each) are added to what the user holds; an import takes none away, and a name the tenant lacks refuses the line. " +
 				"A user who exists (by id, else by email) is unchanged when the line says nothing new, updated when it does and update=true, refused otherwise: importing the same file twice changes nothing. " +
 				"The answer is a report, a line per line of input ({line, status: created|updated|unchanged|refused, id, email, reason}), streamed, " +
 				"ending with a line {\"summary\": {...}}; a report without its summary line is incomplete (run the import again: what was done is unchanged).",
@@ -184,51 +205,51 @@ func (h *Handler) Routes() []Route {
 				"(intersected with what the application may request). Each permission must name an API of the tenant (its audience) and one of its scopes.",
 			Status: http.StatusCreated, Body: createRoleBody{}, Reply: admin.Role{}, handler: h.createRole},
 		{Method: http.MethodGet, Path: "/tenants/:slug/roles/:role", Tag: tagRoles, Scope: read, Summary: "Get a role",
-			Description: roleRefNote, Reply: admin.Role{}, handler: h.getRole},
+			Description: roleRefNote, Reply: admin.Role{}, handler: fetched(h, "role", h.svc.GetRole)},
 		{Method: http.MethodPatch, Path: "/tenants/:slug/roles/:role", Tag: tagRoles, Scope: write, Summary: "Rename a role or replace its permissions",
 			Description: roleRefNote + " Its holders' next tokens (a refresh included) follow the change.",
 			Body:        updateRoleBody{}, Reply: admin.Role{}, handler: h.updateRole},
 		{Method: http.MethodDelete, Path: "/tenants/:slug/roles/:role", Tag: tagRoles, Scope: write, Summary: "Delete a role",
 			Description: roleRefNote + " Every user and group loses it. " + deleteNote,
-			Status:      http.StatusNoContent, handler: h.deleteRole},
+			Status:      http.StatusNoContent, handler: deleted(h, "role", h.svc.DeleteRole)},
 		{Method: http.MethodGet, Path: "/tenants/:slug/users/:id/roles", Tag: tagRoles, Scope: read, Summary: "List a user's effective roles and where each comes from",
 			Description: "The roles the user holds directly (direct) and through groups (groups), in order of name. Not paginated.",
-			Reply:       list[*admin.EffectiveRole]{}, handler: h.listUserRoles},
+			Reply:       list[*admin.EffectiveRole]{}, handler: listed(h, "id", h.svc.UserRoles)},
 		{Method: http.MethodPost, Path: "/tenants/:slug/users/:id/roles", Tag: tagRoles, Scope: write, Summary: "Give a user a role",
 			Description: "Names the role by id or name; giving one the user holds already changes nothing. Answers the user's effective roles. " +
 				"A role or user of another tenant answers 404.",
-			Body: roleRefBody{}, Reply: list[*admin.EffectiveRole]{}, handler: h.addUserRole},
+			Body: roleRefBody{}, Reply: list[*admin.EffectiveRole]{}, handler: linked[*admin.EffectiveRole, roleRefBody](h, "id", h.svc.AddUserRole)},
 		{Method: http.MethodDelete, Path: "/tenants/:slug/users/:id/roles/:role", Tag: tagRoles, Scope: write, Summary: "Take a role from a user",
 			Description: roleRefNote + " Takes the role the user holds directly; one held through a group stays. It is gone from the user's next token (a refresh included). " + deleteNote,
-			Status:      http.StatusNoContent, handler: h.removeUserRole},
+			Status:      http.StatusNoContent, handler: unlinked(h, "id", "role", h.svc.RemoveUserRole)},
 		{Method: http.MethodGet, Path: "/tenants/:slug/users/:id/groups", Tag: tagGroups, Scope: read, Summary: "List the groups a user is a member of",
-			Description: "In order of name. Not paginated.", Reply: list[*admin.Group]{}, handler: h.listUserGroups},
+			Description: "In order of name. Not paginated.", Reply: list[*admin.Group]{}, handler: listed(h, "id", h.svc.UserGroups)},
 		{Method: http.MethodGet, Path: "/tenants/:slug/groups", Tag: tagGroups, Scope: read, Summary: "List the tenant's groups",
 			Description: "In order of name.", Query: paged, Reply: list[*admin.Group]{}, handler: h.listGroups},
 		{Method: http.MethodPost, Path: "/tenants/:slug/groups", Tag: tagGroups, Scope: write, Summary: "Create a group",
 			Description: "A group's members hold its roles.",
 			Status:      http.StatusCreated, Body: createGroupBody{}, Reply: admin.Group{}, handler: h.createGroup},
 		{Method: http.MethodGet, Path: "/tenants/:slug/groups/:id", Tag: tagGroups, Scope: read, Summary: "Get a group",
-			Description: groupRefNote, Reply: admin.Group{}, handler: h.getGroup},
+			Description: groupRefNote, Reply: admin.Group{}, handler: fetched(h, "id", h.svc.GetGroup)},
 		{Method: http.MethodPatch, Path: "/tenants/:slug/groups/:id", Tag: tagGroups, Scope: write, Summary: "Rename a group",
 			Description: groupRefNote, Body: updateGroupBody{}, Reply: admin.Group{}, handler: h.updateGroup},
 		{Method: http.MethodDelete, Path: "/tenants/:slug/groups/:id", Tag: tagGroups, Scope: write, Summary: "Delete a group",
 			Description: groupRefNote + " Its members lose its roles. " + deleteNote,
-			Status:      http.StatusNoContent, handler: h.deleteGroup},
+			Status:      http.StatusNoContent, handler: deleted(h, "id", h.svc.DeleteGroup)},
 		{Method: http.MethodGet, Path: "/tenants/:slug/groups/:id/members", Tag: tagGroups, Scope: read, Summary: "List a group's members",
-			Description: groupRefNote + " In order of email address. Not paginated.", Reply: list[*admin.User]{}, handler: h.listMembers},
+			Description: groupRefNote + " In order of email address. Not paginated.", Reply: list[*admin.User]{}, handler: listed(h, "id", h.svc.GroupMembers)},
 		{Method: http.MethodPost, Path: "/tenants/:slug/groups/:id/members", Tag: tagGroups, Scope: write, Summary: "Add a member to a group",
 			Description: groupRefNote + " Adding a member twice changes nothing. Answers the group's members. A user of another tenant answers 404.",
-			Body:        memberBody{}, Reply: list[*admin.User]{}, handler: h.addMember},
+			Body:        memberBody{}, Reply: list[*admin.User]{}, handler: linked[*admin.User, memberBody](h, "id", h.svc.AddGroupMember)},
 		{Method: http.MethodDelete, Path: "/tenants/:slug/groups/:id/members/:user", Tag: tagGroups, Scope: write, Summary: "Remove a member from a group",
-			Description: groupRefNote + " " + deleteNote, Status: http.StatusNoContent, handler: h.removeMember},
+			Description: groupRefNote + " " + deleteNote, Status: http.StatusNoContent, handler: unlinked(h, "id", "user", h.svc.RemoveGroupMember)},
 		{Method: http.MethodGet, Path: "/tenants/:slug/groups/:id/roles", Tag: tagGroups, Scope: read, Summary: "List a group's roles",
-			Description: groupRefNote + " In order of name. Not paginated.", Reply: list[*admin.Role]{}, handler: h.listGroupRoles},
+			Description: groupRefNote + " In order of name. Not paginated.", Reply: list[*admin.Role]{}, handler: listed(h, "id", h.svc.GroupRoles)},
 		{Method: http.MethodPost, Path: "/tenants/:slug/groups/:id/roles", Tag: tagGroups, Scope: write, Summary: "Give a group a role",
 			Description: groupRefNote + " Names the role by id or name. Answers the group's roles. A role of another tenant answers 404.",
-			Body:        roleRefBody{}, Reply: list[*admin.Role]{}, handler: h.addGroupRole},
+			Body:        roleRefBody{}, Reply: list[*admin.Role]{}, handler: linked[*admin.Role, roleRefBody](h, "id", h.svc.AddGroupRole)},
 		{Method: http.MethodDelete, Path: "/tenants/:slug/groups/:id/roles/:role", Tag: tagGroups, Scope: write, Summary: "Take a role from a group",
-			Description: groupRefNote + " " + roleRefNote + " " + deleteNote, Status: http.StatusNoContent, handler: h.removeGroupRole},
+			Description: groupRefNote + " " + roleRefNote + " " + deleteNote, Status: http.StatusNoContent, handler: unlinked(h, "id", "role", h.svc.RemoveGroupRole)},
 
 		// Keys.
 		{Method: http.MethodGet, Path: "/tenants/:slug/keys", Tag: tagKeys, Scope: read, Summary: "List the tenant's signing keys",

@@ -51,6 +51,10 @@ Usage:
   gatehouse migrate
   gatehouse tenant create SLUG [--name NAME]
   gatehouse tenant list
+  gatehouse tenant export SLUG [--omit-secrets] [--users [--password-hashes]] > TENANT.json
+  gatehouse tenant import --file TENANT.json [--slug NEW] (all or nothing; prints the ids that changed)
+  gatehouse plan --file TENANT.yaml [--prune] (what apply would change; --schema prints the file's JSON Schema)
+  gatehouse apply --file TENANT.yaml [--prune] (makes the tenant what the file says; twice changes nothing)
   gatehouse api create --tenant SLUG --audience URI [--name NAME] [--scope NAME[=DESCRIPTION]]... [--signing-alg ALG]
         [--rbac] (users get only the scopes their roles hold) [--token-claims roles,groups]
   gatehouse client create --tenant SLUG --name NAME [--public] [--redirect-uri URI]...
@@ -101,6 +105,8 @@ Usage:
         (scopes: tenants:read, tenants:write, audit:read; an administrator without
         --tenant is an operator of every tenant; update replaces what it names)
         (ALG, a JWS signing algorithm: {signing-algorithms}; the default is {default-alg})
+  gatehouse dev callback --state STATE [--redirect-uri http://127.0.0.1:9000/cb] [--timeout 5m]
+        (waits for one redirect on that loopback address and prints its code, for trying a login by hand)
 
 Square brackets mark what may be left out, "..." what may be repeated, and
 a|b a choice: type neither. Every command refuses any argument it does not
@@ -183,6 +189,10 @@ var commands = map[string]command{
 	"migrate":             migrate,
 	"tenant create":       tenantCreate,
 	"tenant list":         tenantList,
+	"tenant export":       tenantExport,
+	"tenant import":       tenantImport,
+	"plan":                planCommand("plan", false),
+	"apply":               planCommand("apply", true),
 	"api create":          apiCreate,
 	"client create":       clientCreate,
 	"client list":         clientList,
@@ -222,6 +232,7 @@ var commands = map[string]command{
 	"group remove-member": groupMemberCommand("group remove-member", false),
 	"group add-role":      groupRoleCommand("group add-role", true),
 	"group remove-role":   groupRoleCommand("group remove-role", false),
+	"dev callback":        devCallback,
 }
 
 // Commands returns the name of every command, sorted: the tests walk them

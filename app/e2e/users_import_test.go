@@ -162,7 +162,7 @@ func TestUserImportEveryHashFormat(t *testing.T) {
 				t.Fatalf("line %d (%s): %+v", i+1, fixtures[i].Name, l)
 			}
 		}
-		for line, want := range map[int]string{n + 2: "not a JSON object", n + 3: "bcrypt cost 31", n + 4: "not supported yet", n + 5: "unknown format"} {
+		for line, want := range map[int]string{n + 2: "not a JSON object", n + 3: "bcrypt cost 31", n + 4: `roles[0]: no role "admin" in this tenant`, n + 5: "unknown format"} {
 			if l := r.byLine(t, line); l.Status != "refused" || !strings.Contains(l.Reason, want) {
 				t.Errorf("line %d: %+v, want refused for %q", line, l, want)
 			}
