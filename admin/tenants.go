@@ -13,6 +13,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/views/i18n"
 )
 
 // CreateTenantInput is what a new tenant needs.
@@ -136,6 +137,11 @@ type TenantSettings struct {
 	MFAPolicy *string
 	// EmailFromName is the sender name of the tenant's email.
 	EmailFromName *string
+	// DefaultLocale is the language of the tenant's pages and email when a
+	// request names none Gatehouse speaks ("" for English).
+	DefaultLocale *string
+	// EmailReplyTo is where answers to the tenant's email go ("": none).
+	EmailReplyTo *string
 	// RequirePushedAuthorizationRequests makes every client push its
 	// authorization requests (RFC 9126) before /authorize.
 	RequirePushedAuthorizationRequests *bool
@@ -282,6 +288,24 @@ func applySettings(next *tenants.Tenant, in TenantSettings) error {
 			return tenants.Invalid("client_registration", "the system tenant takes no registrations")
 		}
 		next.ClientRegistration = *in.ClientRegistration
+	}
+	if in.EmailReplyTo != nil {
+		v := strings.TrimSpace(*in.EmailReplyTo)
+		if v != "" {
+			addr, ok := tenants.PlainEmail(v)
+			if !ok {
+				return tenants.Invalid("email_reply_to", "must be an email address")
+			}
+			v = addr
+		}
+		next.EmailReplyTo = v
+	}
+	if in.DefaultLocale != nil {
+		v := strings.TrimSpace(*in.DefaultLocale)
+		if v != "" && i18n.Builtin().Canonical(v) != v {
+			return tenants.Invalid("default_locale", "must be one of %s", strings.Join(i18n.Builtin().Supported(), ", "))
+		}
+		next.DefaultLocale = v
 	}
 	return nil
 }

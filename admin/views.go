@@ -27,6 +27,8 @@ type Tenant struct {
 	PasswordMinLength                  int       `json:"password_min_length"`
 	MFAPolicy                          string    `json:"mfa_policy"`
 	EmailFromName                      string    `json:"email_from_name"`
+	EmailReplyTo                       string    `json:"email_reply_to" doc:"where answers to the tenant's email go; empty for none"`
+	DefaultLocale                      string    `json:"default_locale" doc:"language of the pages and email when a request names none Gatehouse speaks; empty is English"`
 	RequirePushedAuthorizationRequests bool      `json:"require_pushed_authorization_requests"`
 	ClientRegistration                 string    `json:"client_registration"`
 	CreatedAt                          time.Time `json:"created_at"`
@@ -40,7 +42,7 @@ func tenantView(t *tenants.Tenant) *Tenant {
 		AccessTokenLifetimeSeconds: t.AccessTokenTTLSeconds, IDTokenLifetimeSeconds: t.IDTokenTTLSeconds,
 		RefreshTokenLifetimeSeconds: t.RefreshTokenTTLSeconds, SessionLifetimeSeconds: t.SessionTTLSeconds,
 		SignupMode: t.Signup(), SignupDomains: nonNil(t.SignupDomains), PasswordMinLength: t.MinPasswordLength(),
-		MFAPolicy: t.MFA(), EmailFromName: t.EmailFromName,
+		MFAPolicy: t.MFA(), EmailFromName: t.EmailFromName, DefaultLocale: t.DefaultLocale, EmailReplyTo: t.EmailReplyTo,
 		RequirePushedAuthorizationRequests: t.RequirePushedAuthorizationRequests,
 		ClientRegistration:                 t.Registration(),
 		CreatedAt:                          t.CreatedAt,

@@ -31,6 +31,11 @@ var (
 type ValidationError struct {
 	Field   string
 	Message string
+	// Words, when set, is the message id (views/i18n) of what the pages
+	// say instead of Message, in the reader's language, with Count as its
+	// number.
+	Words string
+	Count int
 }
 
 func (e *ValidationError) Error() string {

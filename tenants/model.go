@@ -39,6 +39,11 @@ type Tenant struct {
 	MFAPolicy string `gorm:"column:mfa_policy"`
 	// EmailFromName is the sender name of the tenant's email.
 	EmailFromName string
+	// DefaultLocale is the language of the tenant's pages and email when
+	// nothing a request says names one Gatehouse speaks ("" is English).
+	DefaultLocale string
+	// EmailReplyTo is where answers to the tenant's email go ("": none).
+	EmailReplyTo string
 
 	AccessTokenTTLSeconds  int64 `gorm:"column:access_token_ttl"`
 	IDTokenTTLSeconds      int64 `gorm:"column:id_token_ttl"`
@@ -122,8 +127,11 @@ type User struct {
 	// import last stored, so that the same import again is no change after
 	// the hash was upgraded at sign-in.
 	ImportedHashDigest string
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
+	// Locale is the language the user chose for pages and email ("":
+	// none chosen).
+	Locale    string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Application types of a client (what kind of app registered it).
@@ -412,6 +420,9 @@ type AuthRequest struct {
 	MaxAge              *int64
 	LoginHint           string
 	HintSubject         string
+	// UILocales are the languages the client asked the pages to be in
+	// (ui_locales, OpenID Connect Core §3.1.2.1), space-separated.
+	UILocales string `gorm:"column:ui_locales"`
 	// BrowserHash is the SHA-256 of the browser cookie of the browser that
 	// started the request; only that browser may continue it.
 	BrowserHash string

@@ -76,6 +76,8 @@ func (s *Store) UpdateTenantSettings(ctx context.Context, t *Tenant) error {
 			"password_min_length":                   t.PasswordMinLength,
 			"mfa_policy":                            t.MFAPolicy,
 			"email_from_name":                       t.EmailFromName,
+			"default_locale":                        t.DefaultLocale,
+			"email_reply_to":                        t.EmailReplyTo,
 			"access_token_ttl":                      t.AccessTokenTTLSeconds,
 			"id_token_ttl":                          t.IDTokenTTLSeconds,
 			"refresh_token_ttl":                     t.RefreshTokenTTLSeconds,
@@ -127,4 +129,5 @@ var tenantTables = []string{
 	"refresh_tokens", "revoked_tokens", "client_assertions", "pushed_requests", "grants", "auth_requests", "device_authorizations", "sessions",
 	"role_permissions", "group_roles", "group_members", "user_roles", "roles", "user_groups",
 	"consents", "client_grants", "api_scopes", "apis", "clients", "users", "connections", "signing_keys",
+	"tenant_strings",
 }

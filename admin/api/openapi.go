@@ -33,6 +33,7 @@ var tags = []map[string]any{
 	{"name": tagConnections, "description": "Upstream identity providers of a tenant: Google, GitHub, Microsoft, OpenID Connect and SAML 2.0."},
 	{"name": tagRegistration, "description": "Dynamic client registration (RFC 7591/7592) at a tenant's /oauth/register: who may register is the tenant's client_registration; with token, registrations need an initial access token made here."},
 	{"name": tagWebhooks, "description": "A tenant's webhook endpoints (Standard Webhooks): audited actions delivered as signed JSON events, at least once, with retries and a delivery log."},
+	{"name": tagStrings, "description": "A tenant's own wording of the messages of its pages and email, per language, over the catalogs'."},
 	{"name": tagAudit, "description": "A tenant's append-only audit log (scope audit:read)."},
 	{"name": tagAdmins, "description": "Gatehouse's administrators (people who sign in to the console): operators, who administer every tenant, and tenant admins, who administer some."},
 	{"name": tagAdminClients, "description": "Machine-to-machine clients of this API: operators or tenant admins, as administrators are."},
@@ -52,6 +53,7 @@ var schemaDocs = map[string]string{
 	"Admin":           "An administrator: their user at the system tenant, role (operator or tenant_admin), tenants (slugs, a tenant admin's) and management scopes.",
 	"AdminClient":     "A management client: role (operator or tenant_admin), tenants (slugs, a tenant admin's) and scopes; client_secret is only in the answer that creates it.",
 	"Webhook":         "A webhook endpoint of a tenant; secret (whsec_...) is only in the answers that create it and rotate its secret.",
+	"TenantString":    "A tenant's own wording of one message in one language, with the catalog's words it replaces.",
 	"WebhookDelivery": "A delivery of an event to a webhook endpoint: its state and its log of attempts (never an answer's body).",
 	"WebhookAttempt":  "One attempt at a delivery: the answer's status code, or why there was none.",
 	"Connection":      "An upstream identity provider of a tenant; never its secrets (has_client_secret says a client secret is set). callback_url (google, github, microsoft, oidc) is the redirect URI to register at the provider; entity_id, acs_url and metadata_url (saml) are the tenant's service provider, for the IdP's admin; idp_metadata_url is where the IdP's metadata came from.",
@@ -212,6 +214,8 @@ var paramDocs = map[string]string{
 	"administrators/id":            "the administrator's user id at the system tenant",
 	"management-clients/client_id": "the management client's client_id",
 	"import-jobs/id":               "the import job's id",
+	"strings/locale":               "the language (BCP 47), one of discovery's ui_locales_supported: en, de, es, fr, ja, pt-BR",
+	":locale/message":              "the message's id in the catalogs (views/i18n/locales/en.toml), such as consent.heading",
 }
 
 func pathParams(r Route) []map[string]any {

@@ -19,6 +19,7 @@ const (
 	tagConnections  = "Connections"
 	tagWebhooks     = "Webhooks"
 	tagRegistration = "Client registration"
+	tagStrings      = "Strings"
 	tagAudit        = "Audit"
 	tagAdmins       = "Administrators"
 	tagAdminClients = "Management clients"
@@ -319,6 +320,17 @@ func (h *Handler) Routes() []Route {
 		{Method: http.MethodDelete, Path: "/tenants/:slug/initial-access-tokens/:id", Tag: tagRegistration, Scope: write, Summary: "Delete an initial access token",
 			Description: "It registers nothing more; clients it registered stay. " + deleteNote,
 			Status:      http.StatusNoContent, handler: h.deleteInitialAccessToken},
+		// The tenant's own wording of the pages and email.
+		{Method: http.MethodGet, Path: "/tenants/:slug/strings", Tag: tagStrings, Scope: read, Summary: "List the tenant's own wording",
+			Description: "Every message of the catalogs (views/i18n/locales) the tenant rewords, per language, with the catalog's words it replaces.",
+			Reply:       list[*admin.TenantString]{}, handler: h.listStrings},
+		{Method: http.MethodPut, Path: "/tenants/:slug/strings/:locale/:message", Tag: tagStrings, Scope: write, Summary: "Reword a message in a language",
+			Description: "The tenant's pages and email in that language say text instead of the catalog's words: its own consent wording, say " +
+				"(PUT /tenants/acme/strings/de/consent.heading). The language is one of ui_locales_supported, the message one of the English catalog's; " +
+				"text may name only the variables the message has ({{.App}}), and nothing else in it is read as a template. At most 1000 per tenant.",
+			Body: setStringBody{}, Reply: admin.TenantString{}, handler: h.setString},
+		{Method: http.MethodDelete, Path: "/tenants/:slug/strings/:locale/:message", Tag: tagStrings, Scope: write, Summary: "Show the catalog's words again",
+			Description: deleteNote, Status: http.StatusNoContent, handler: h.deleteString},
 
 		// Administrators and management clients.
 		{Method: http.MethodGet, Path: "/administrators", Tag: tagAdmins, Scope: read, Summary: "List the administrators you may see",

@@ -67,6 +67,8 @@ type updateTenantBody struct {
 	PasswordMinLength                  *int     `json:"password_min_length" doc:"shortest password accepted, 8 to 64"`
 	MFAPolicy                          *string  `json:"mfa_policy" enum:"off,optional,required" doc:"whether users may, or must, use a second factor"`
 	EmailFromName                      *string  `json:"email_from_name" doc:"sender name of the tenant's email; empty uses the tenant name"`
+	EmailReplyTo                       *string  `json:"email_reply_to" doc:"where answers to the tenant's email go (Reply-To); empty for none"`
+	DefaultLocale                      *string  `json:"default_locale" doc:"language (BCP 47: en, de, es, fr, ja, pt-BR) of the pages and email when a request names none Gatehouse speaks (ui_locales, the user's choice, Accept-Language); empty is English"`
 	RequirePushedAuthorizationRequests *bool    `json:"require_pushed_authorization_requests" doc:"every application must push its authorization requests to /oauth/par (RFC 9126) before /authorize"`
 	ClientRegistration                 *string  `json:"client_registration" enum:"off,token,open" doc:"who may register applications at the tenant's registration endpoint (RFC 7591/7592): off (the default), token (with an initial access token an admin creates) or open (anyone, throttled per address)"`
 }
@@ -101,7 +103,7 @@ func (h *Handler) updateTenant(c echo.Context) error {
 		AccessTokenLifetime: seconds(b.AccessTokenLifetime), IDTokenLifetime: seconds(b.IDTokenLifetime),
 		RefreshTokenLifetime: seconds(b.RefreshTokenLifetime), SessionLifetime: seconds(b.SessionLifetime),
 		SignupMode: b.SignupMode, SignupDomains: b.SignupDomains, PasswordMinLength: b.PasswordMinLength,
-		MFAPolicy: b.MFAPolicy, EmailFromName: b.EmailFromName,
+		MFAPolicy: b.MFAPolicy, EmailFromName: b.EmailFromName, DefaultLocale: b.DefaultLocale, EmailReplyTo: b.EmailReplyTo,
 		RequirePushedAuthorizationRequests: b.RequirePushedAuthorizationRequests,
 		ClientRegistration:                 b.ClientRegistration,
 	})

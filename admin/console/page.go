@@ -99,6 +99,9 @@ func (h *Handler) pages() []route {
 		{http.MethodGet, "/t/:slug/audit", h.audit},
 		{http.MethodGet, "/t/:slug/audit/export", h.auditExport},
 
+		{http.MethodGet, "/t/:slug/strings", h.wording},
+		{http.MethodPost, "/t/:slug/strings", h.setString},
+		{http.MethodPost, "/t/:slug/strings/delete", h.deleteString},
 		{http.MethodGet, "/t/:slug/settings", h.settings},
 		{http.MethodPost, "/t/:slug/settings", h.updateSettings},
 		{http.MethodPost, "/t/:slug/delete", h.deleteTenant},
@@ -203,6 +206,9 @@ var flashes = map[string]string{
 	"webhook-updated":     "Endpoint saved.",
 	"webhook-redelivered": "Delivery queued: it is sent again within seconds.",
 	"webhook-deleted":     "Endpoint deleted with its delivery log.",
+
+	"string-saved":   "Wording saved: the tenant's pages say it in that language now.",
+	"string-deleted": "The pages say the catalog's words again.",
 }
 
 func flashText(key string) string { return flashes[key] }

@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/app/web"
 	"github.com/gatehouse-id/gatehouse/federation"
 	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/views"
 	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
 
@@ -40,23 +41,27 @@ func (h *Handler) updateProfile(c echo.Context) error {
 // checkName returns what is wrong with a name typed in a form, or "".
 func checkName(name string) string {
 	if len(name) > 200 {
-		return "Use at most 200 characters for your name."
+		return "account.err_name_long"
 	}
 	for _, r := range name {
 		if unicode.IsControl(r) {
-			return "Your name cannot contain control characters."
+			return "account.err_name_control"
 		}
 	}
 	return ""
 }
 
-// validationMessage is the words of a validation error, for the form.
-func validationMessage(err error) string {
+// validationMessage is the words of a validation error, for the form, in
+// the page's language when the error has them.
+func validationMessage(c echo.Context, err error) string {
 	var v *tenants.ValidationError
 	if errors.As(err, &v) {
+		if v.Words != "" {
+			return views.N(c.Request().Context(), v.Words, v.Count)
+		}
 		return v.Message
 	}
-	return "Check what you typed and try again."
+	return "account.err_check"
 }
 
 // changePassword changes the signed-in user's password, given the current
@@ -73,11 +78,11 @@ func (h *Handler) changePassword(c echo.Context) error {
 		return h.badForm(c, a, `You sign in without a password. To set one, use "Forgot your password?" on the sign-in page.`)
 	}
 	if err := h.confirm(c, a, c.FormValue("current_password"), false); err != nil {
-		return h.unconfirmed(c, a, err, "Your current password is not right.")
+		return h.unconfirmed(c, a, err, "account.err_current_password")
 	}
 	next := c.FormValue("new_password")
 	if err := a.t.CheckPassword(h.common, next, a.u.Email); err != nil {
-		return h.badForm(c, a, validationMessage(err))
+		return h.badForm(c, a, validationMessage(c, err))
 	}
 	hash, err := h.hasher.Hash(a.ctx, next)
 	if err != nil {
@@ -90,7 +95,7 @@ func (h *Handler) changePassword(c echo.Context) error {
 		return httperr.Internal(err)
 	}
 	h.site.Audit(a.ctx, a.u.ID, a.u.Email, "password.changed", "success", "")
-	h.sendMail(a.ctx, a.t, a.u.Email, passwordChangedMail(a.t, tenantLink(a.t, web.PathReset, nil)))
+	h.sendMail(a.ctx, a.t, a.u.Email, passwordChangedMail(h.mailLanguage(c, a.u), a.t, tenantLink(a.t, web.PathReset, nil)))
 	return web.Redirect(c, web.PathAccount+"?done=password")
 }
 

@@ -36,10 +36,10 @@ func (h *Handler) changeEmail(c echo.Context) error {
 	}
 	email, ok := parseEmail(c.FormValue("email"))
 	if !ok {
-		return h.badForm(c, a, "Enter a valid email address.")
+		return h.badForm(c, a, "account.err_email")
 	}
 	if tenants.NormalizeEmail(email) == tenants.NormalizeEmail(a.u.Email) {
-		return h.badForm(c, a, "That is already your address.")
+		return h.badForm(c, a, "account.err_same_email")
 	}
 	if err := h.confirmed(c, a); err != nil {
 		return h.unconfirmed(c, a, err, errConfirm)
@@ -66,7 +66,7 @@ func (h *Handler) changeEmail(c echo.Context) error {
 	if err != nil {
 		return httperr.Internal(err)
 	}
-	h.sendMail(a.ctx, a.t, email, changeEmailMail(a.t, tenantLink(a.t, web.PathAccount+"/email/confirm", url.Values{"token": {token}})))
+	h.sendMail(a.ctx, a.t, email, changeEmailMail(h.mailLanguage(c, a.u), a.t, tenantLink(a.t, web.PathAccount+"/email/confirm", url.Values{"token": {token}})))
 	h.site.Audit(a.ctx, a.u.ID, a.u.Email, "email.change_requested", "success", "")
 	return web.Redirect(c, web.PathAccount+"?done=email-sent")
 }
@@ -104,10 +104,10 @@ func (h *Handler) confirmEmailChange(c echo.Context) error {
 		return httperr.Internal(err)
 	}
 	h.site.Audit(ctx, u.ID, tok.Email, "email.changed", "success", "")
-	h.sendMail(ctx, t, old, emailChangedMail(t, tok.Email))
-	return web.Render(c, http.StatusOK, views.NoticePage(views.NoticeView{Meta: web.Meta(t, "Address changed"),
-		Heading: "Your email address was changed", Message: "Your account's address is now " + tok.Email + ". Sign in with it from now on.",
-		LinkURL: web.PathAccount, LinkText: "Go to your account"}))
+	h.sendMail(ctx, t, old, emailChangedMail(h.mailLanguage(c, u), t, tok.Email))
+	return web.Render(c, http.StatusOK, views.NoticePage(views.NoticeView{Meta: web.Meta(t, "notice.address_changed"),
+		Heading: "notice.address_changed_heading", Message: web.T(c, "notice.address_changed_message", "Email", tok.Email),
+		LinkURL: web.PathAccount, LinkText: "notice.to_account"}))
 }
 
 // resendOwnVerification sends the signed-in user a new link to confirm
@@ -140,7 +140,7 @@ func (h *Handler) addressProven(ctx context.Context, t *tenants.Tenant, u *tenan
 		return err
 	}
 	if len(names) > 0 {
-		h.sendMail(ctx, t, u.Email, identitiesUnlinkedMail(t, names))
+		h.sendMail(ctx, t, u.Email, identitiesUnlinkedMail(userLanguage(ctx, u), t, names))
 	}
 	return nil
 }

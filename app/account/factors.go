@@ -15,7 +15,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
 
-const errWrongCode = "That code is not right. Try again."
+const errWrongCode = "mfa.wrong_code"
 
 // showTOTP shows the QR code of a new authenticator app for the signed-in
 // user. Its secret is useless until confirmed by submitTOTP, which needs
@@ -35,7 +35,7 @@ func (h *Handler) renderTOTP(c echo.Context, a *accountRequest, msg string, stat
 	if a.sess.SignInID == "" {
 		// A session from before sign-ins were recorded: a pending secret
 		// belongs to a sign-in, so this one signs in again first.
-		return h.badForm(c, a, "Sign in again to add an authenticator app.")
+		return h.badForm(c, a, "account.err_reauth_totp")
 	}
 	_, key, err := h.factors.Pending(a.ctx, a.t, a.u, a.sess.SignInID)
 	if err != nil {
@@ -46,7 +46,7 @@ func (h *Handler) renderTOTP(c echo.Context, a *accountRequest, msg string, stat
 		return httperr.Internal(err)
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return web.Render(c, status, views.EnrolPage(views.EnrolView{Meta: web.Meta(a.t, "Add an authenticator app"), Action: web.PathAccountTOTP,
+	return web.Render(c, status, views.EnrolPage(views.EnrolView{Meta: web.Meta(a.t, "enrol.title"), Action: web.PathAccountTOTP,
 		CSRF: h.site.CSRF(c, a.t), QR: qr, Secret: key.Secret(), Error: msg,
 		Confirm: !authn.Recent(a.sess, h.store.Now()), HasPassword: a.u.PasswordHash != "", ReauthURL: web.PathAccountReauth}))
 }
@@ -119,7 +119,7 @@ func (h *Handler) showRecoveryCodes(c echo.Context, a *accountRequest, next stri
 	}
 	h.site.Audit(a.ctx, a.u.ID, a.u.Email, "mfa.recovery_codes_created", "success", "")
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return web.Render(c, http.StatusOK, views.RecoveryCodesPage(views.RecoveryCodesView{Meta: web.Meta(a.t, "Recovery codes"), Codes: codes, Continue: next}))
+	return web.Render(c, http.StatusOK, views.RecoveryCodesPage(views.RecoveryCodesView{Meta: web.Meta(a.t, "recovery.title"), Codes: codes, Continue: next}))
 }
 
 // regenerateRecoveryCodes makes new recovery codes (the old ones stop
@@ -134,7 +134,7 @@ func (h *Handler) regenerateRecoveryCodes(c echo.Context) error {
 		return httperr.Internal(err)
 	}
 	if len(factors) == 0 {
-		return h.badForm(c, a, "Recovery codes come with two-step verification: add an authenticator app first.")
+		return h.badForm(c, a, "account.err_recovery_needs_mfa")
 	}
 	if err := h.confirmed(c, a); err != nil {
 		return h.unconfirmed(c, a, err, errConfirm)

@@ -8,10 +8,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/labstack/echo/v4"
+
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/mail"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
 	"github.com/gatehouse-id/gatehouse/views"
+	"github.com/gatehouse-id/gatehouse/views/i18n"
 )
 
 // Lifetimes of the single-use links Gatehouse sends by email.
@@ -65,7 +68,8 @@ func (h *Handler) sendMail(ctx context.Context, t *tenants.Tenant, to string, m 
 	if h.mail == nil || to == "" {
 		return
 	}
-	msg := mail.Message{TenantID: t.ID, FromName: fromName(t), To: to, Subject: m.subject, Text: m.text, HTML: m.html}
+	msg := mail.Message{TenantID: t.ID, FromName: fromName(t), To: to, Subject: m.subject, Text: m.text, HTML: m.html,
+		ReplyTo: t.EmailReplyTo, Language: m.lang}
 	ctx = context.WithoutCancel(ctx)
 	go func() {
 		ctx, cancel := context.WithTimeout(ctx, mailTimeout)
@@ -83,10 +87,13 @@ func parseEmail(s string) (string, bool) { return tenants.PlainEmail(s) }
 // mailContent is one email, before it is addressed.
 type mailContent struct {
 	subject, text, html string
+	// lang is the BCP 47 tag of the words.
+	lang string
 }
 
-// compose renders b as plain text and as HTML (a templ component).
-func compose(subject string, b views.EmailBody) mailContent {
+// compose renders b as plain text and as HTML (a templ component), in
+// the language of l.
+func compose(l *i18n.Localizer, subject string, b views.EmailBody) mailContent {
 	var txt strings.Builder
 	for _, p := range b.Before {
 		txt.WriteString(p + "\n\n")
@@ -99,61 +106,76 @@ func compose(subject string, b views.EmailBody) mailContent {
 	}
 	txt.WriteString("-- \n" + b.Tenant + "\n")
 	var html bytes.Buffer
-	if err := views.EmailHTML(b).Render(context.Background(), &html); err != nil {
+	if err := views.EmailHTML(b).Render(i18n.WithLocalizer(context.Background(), l), &html); err != nil {
 		html.Reset()
 	}
-	return mailContent{subject: subject, text: txt.String(), html: html.String()}
+	return mailContent{subject: subject, text: txt.String(), html: html.String(), lang: l.Lang()}
 }
 
-func verifyMail(t *tenants.Tenant, link string) mailContent {
-	return compose("Confirm your email address", views.EmailBody{Tenant: fromName(t),
-		Before:   []string{"Someone, probably you, created an account at " + t.DisplayName + " with this email address. Open the link below to confirm the address and finish."},
+// mailLanguage is the Localizer of an email to u: the language u chose,
+// else the language of the request that sends it (its pages' language).
+// The page answering the request keeps its own.
+func (h *Handler) mailLanguage(c echo.Context, u *tenants.User) *i18n.Localizer {
+	return h.site.Localizer(c, nil, u)
+}
+
+// userLanguage is mailLanguage where only ctx is at hand: u's language,
+// else the request's, without the tenant's wording when they differ.
+func userLanguage(ctx context.Context, u *tenants.User) *i18n.Localizer {
+	l := i18n.From(ctx)
+	if lang := i18n.Builtin().Canonical(u.Locale); lang != "" && lang != l.Lang() {
+		return i18n.Builtin().For(lang)
+	}
+	return l
+}
+
+func verifyMail(l *i18n.Localizer, t *tenants.Tenant, link string) mailContent {
+	return compose(l, l.T("email.verify.subject"), views.EmailBody{Tenant: fromName(t),
+		Before:   []string{l.T("email.verify.body", "Tenant", t.DisplayName)},
 		Link:     link,
-		LinkText: "Confirm your email address",
-		After:    []string{"The link works once, for 24 hours. If you did not create an account, ignore this email: nothing happens without the link."}})
+		LinkText: l.T("email.verify.link"),
+		After:    []string{l.T("email.verify.after")}})
 }
 
-func signupExistingMail(t *tenants.Tenant, resetLink string) mailContent {
-	return compose("Someone tried to create an account with your address", views.EmailBody{Tenant: fromName(t),
-		Before: []string{"Someone, perhaps you, tried to create an account at " + t.DisplayName + " with this email address. You already have an account, so no new one was created.",
-			"If you forgot your password, you can choose a new one:"},
+func signupExistingMail(l *i18n.Localizer, t *tenants.Tenant, resetLink string) mailContent {
+	return compose(l, l.T("email.signup_existing.subject"), views.EmailBody{Tenant: fromName(t),
+		Before:   []string{l.T("email.signup_existing.body", "Tenant", t.DisplayName), l.T("email.signup_existing.forgot")},
 		Link:     resetLink,
-		LinkText: "Reset your password",
-		After:    []string{"If it was not you, you need not do anything: your account has not changed."}})
+		LinkText: l.T("email.signup_existing.link"),
+		After:    []string{l.T("email.signup_existing.after")}})
 }
 
-func resetMail(t *tenants.Tenant, link string) mailContent {
-	return compose("Reset your password", views.EmailBody{Tenant: fromName(t),
-		Before:   []string{"Someone, probably you, asked to reset the password of your account at " + t.DisplayName + ". Open the link below to choose a new one."},
+func resetMail(l *i18n.Localizer, t *tenants.Tenant, link string) mailContent {
+	return compose(l, l.T("email.reset.subject"), views.EmailBody{Tenant: fromName(t),
+		Before:   []string{l.T("email.reset.body", "Tenant", t.DisplayName)},
 		Link:     link,
-		LinkText: "Choose a new password",
-		After:    []string{"The link works once, for 30 minutes. If you did not ask, ignore this email: your password stays as it is."}})
+		LinkText: l.T("email.reset.link"),
+		After:    []string{l.T("email.reset.after")}})
 }
 
-func changeEmailMail(t *tenants.Tenant, link string) mailContent {
-	return compose("Confirm your new email address", views.EmailBody{Tenant: fromName(t),
-		Before:   []string{"Someone, probably you, asked to use this address for an account at " + t.DisplayName + ". Open the link below to confirm the change."},
+func changeEmailMail(l *i18n.Localizer, t *tenants.Tenant, link string) mailContent {
+	return compose(l, l.T("email.change_email.subject"), views.EmailBody{Tenant: fromName(t),
+		Before:   []string{l.T("email.change_email.body", "Tenant", t.DisplayName)},
 		Link:     link,
-		LinkText: "Confirm the new address",
-		After:    []string{"The link works once, for an hour. If you did not ask, ignore this email: nothing changes without the link."}})
+		LinkText: l.T("email.change_email.link"),
+		After:    []string{l.T("email.change_email.after")}})
 }
 
-func emailChangedMail(t *tenants.Tenant, newEmail string) mailContent {
-	return compose("Your email address was changed", views.EmailBody{Tenant: fromName(t),
-		Before: []string{"The email address of your account at " + t.DisplayName + " was changed to " + newEmail + ". Email about your account now goes there.",
-			"If you did not make this change, contact " + t.DisplayName + " at once."}})
+func emailChangedMail(l *i18n.Localizer, t *tenants.Tenant, newEmail string) mailContent {
+	return compose(l, l.T("email.email_changed.subject"), views.EmailBody{Tenant: fromName(t),
+		Before: []string{l.T("email.email_changed.body", "Tenant", t.DisplayName, "Email", newEmail),
+			l.T("email.email_changed.contact", "Tenant", t.DisplayName)}})
 }
 
-func passwordChangedMail(t *tenants.Tenant, resetLink string) mailContent {
-	return compose("Your password was changed", views.EmailBody{Tenant: fromName(t),
-		Before:   []string{"The password of your account at " + t.DisplayName + " was changed, and every other session was signed out.", "If you did not make this change, reset your password at once:"},
+func passwordChangedMail(l *i18n.Localizer, t *tenants.Tenant, resetLink string) mailContent {
+	return compose(l, l.T("email.password_changed.subject"), views.EmailBody{Tenant: fromName(t),
+		Before:   []string{l.T("email.password_changed.body", "Tenant", t.DisplayName), l.T("email.password_changed.reset")},
 		Link:     resetLink,
-		LinkText: "Reset your password"})
+		LinkText: l.T("email.password_changed.link")})
 }
 
-func identitiesUnlinkedMail(t *tenants.Tenant, connections []string) mailContent {
-	return compose("Sign-in methods were removed from your account", views.EmailBody{Tenant: fromName(t),
-		Before: []string{"You just confirmed the email address of your account at " + t.DisplayName + ". Before that, these sign-in methods had been linked to the account while its address was not yet confirmed: " +
-			strings.Join(connections, ", ") + ".",
-			"Whoever linked them may not be you, so they were removed. If they were yours, sign in and link them again from your account page."}})
+func identitiesUnlinkedMail(l *i18n.Localizer, t *tenants.Tenant, connections []string) mailContent {
+	return compose(l, l.T("email.unlinked.subject"), views.EmailBody{Tenant: fromName(t),
+		Before: []string{l.T("email.unlinked.body", "Tenant", t.DisplayName, "Methods", strings.Join(connections, ", ")),
+			l.T("email.unlinked.after")}})
 }

@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
 	"github.com/gatehouse-id/gatehouse/views"
 	"github.com/gatehouse-id/gatehouse/views/httperr"
+	"github.com/gatehouse-id/gatehouse/views/i18n"
 )
 
 // accountRequest is a request of a signed-in user to the account pages.
@@ -94,40 +94,45 @@ func (h *Handler) account(c echo.Context) error {
 // flash holds the notices the account page shows after a change, by the
 // name its redirect carries.
 var flash = map[string]string{
-	"unlinked":        "The sign-in method was unlinked.",
-	"last-login":      "This is the only way you can sign in: it cannot be unlinked.",
-	"profile":         "Your profile was saved.",
-	"password":        "Your password was changed. Your other sessions were signed out.",
-	"email-sent":      "We sent a confirmation link to the new address. Your address changes when you open it.",
-	"verify-sent":     "If your address still needs confirming, we sent a new link to it.",
-	"mfa-added":       "The authenticator app was added.",
-	"passkey-added":   "The passkey was added.",
-	"passkey-failed":  "The passkey could not be added. Try again.",
+	"unlinked":        "flash.unlinked",
+	"last-login":      "flash.last_login",
+	"profile":         "flash.profile",
+	"password":        "flash.password",
+	"email-sent":      "flash.email_sent",
+	"verify-sent":     "flash.verify_sent",
+	"mfa-added":       "flash.mfa_added",
+	"passkey-added":   "flash.passkey_added",
+	"passkey-failed":  "flash.passkey_failed",
+	"language":        "flash.language",
 	"confirm-failed":  errConfirm,
-	"mfa-removed":     "The method was removed.",
-	"mfa-removed-req": "The method was removed. You will be asked to set up another one at your next sign-in.",
-	"session-revoked": "That session was signed out.",
-	"app-revoked":     "The application no longer has access to your account.",
-	"reauthenticated": "You signed in again: you can make changes for the next few minutes.",
+	"mfa-removed":     "flash.mfa_removed",
+	"mfa-removed-req": "flash.mfa_removed_required",
+	"session-revoked": "flash.session_revoked",
+	"app-revoked":     "flash.app_revoked",
+	"reauthenticated": "flash.reauthenticated",
 }
 
 // renderAccount shows the account page with a notice or an error.
 func (h *Handler) renderAccount(c echo.Context, a *accountRequest, notice, errMsg string, status int) error {
 	ctx, t, u := a.ctx, a.t, a.u
-	v := views.AccountView{Meta: web.Meta(t, "My account"), CSRF: h.site.CSRF(c, t),
+	// The account's pages speak the user's language.
+	h.site.Speak(c, nil, u)
+	l := i18n.From(c.Request().Context())
+	v := views.AccountView{Meta: web.Meta(t, "account.title"), CSRF: h.site.CSRF(c, t),
 		Email: u.Email, EmailVerified: u.EmailVerified, Name: u.Name, GivenName: u.GivenName, FamilyName: u.FamilyName,
 		EmailEnabled: h.mail != nil, HasPassword: u.PasswordHash != "", MinLength: t.MinPasswordLength(),
 		MFA: t.MFA() != tenants.MFAOff, Passkeys: h.passkeys != nil && passkey.Offered(t), Flash: notice, Error: errMsg,
-		Recent: authn.Recent(a.sess, h.store.Now()), ReauthURL: web.PathAccountReauth}
+		Recent: authn.Recent(a.sess, h.store.Now()), ReauthURL: web.PathAccountReauth,
+		Language: l.Lang(), LanguageURL: web.PathAccountLanguage}
 	factors, err := h.factors.Confirmed(ctx, u.ID)
 	if err != nil {
 		return httperr.Internal(err)
 	}
 	v.CanConfirm = v.HasPassword
 	for _, f := range factors {
-		af := views.AccountFactor{ID: f.ID, Kind: factorKind(f.Type), Name: f.Name, Added: day(f.CreatedAt)}
+		af := views.AccountFactor{ID: f.ID, Kind: factorKind(l, f.Type), Name: f.Name, Added: l.Date(f.CreatedAt)}
 		if f.LastUsedAt != nil {
-			af.LastUsed = day(*f.LastUsedAt)
+			af.LastUsed = l.Date(*f.LastUsedAt)
 		}
 		v.Factors = append(v.Factors, af)
 		v.CanConfirm = v.CanConfirm || f.Type == tenants.FactorTOTP && authn.Confirms(&f, a.sess)
@@ -143,7 +148,7 @@ func (h *Handler) renderAccount(c echo.Context, a *accountRequest, notice, errMs
 	}
 	for _, s := range sessions {
 		v.Sessions = append(v.Sessions, views.AccountSession{Handle: h.sessionHandle(t, s.ID), Current: s.ID == a.sess.ID,
-			Started: minute(s.CreatedAt), LastSeen: minute(s.LastSeenAt), IP: s.IPAddress, Device: device(s.UserAgent)})
+			Started: l.Minute(s.CreatedAt), LastSeen: l.Minute(s.LastSeenAt), IP: s.IPAddress, Device: device(l, s.UserAgent)})
 	}
 	consents, err := h.store.ListConsents(ctx, u.ID)
 	if err != nil {
@@ -154,7 +159,7 @@ func (h *Handler) renderAccount(c echo.Context, a *accountRequest, notice, errMs
 		if err != nil || cl.Internal {
 			continue
 		}
-		app := views.AccountApp{Name: cl.Name, Since: day(cs.CreatedAt),
+		app := views.AccountApp{Name: cl.Name, Since: l.Date(cs.CreatedAt),
 			RevokeURL: web.PathAccount + "/apps/" + url.PathEscape(cs.ClientID) + "/revoke"}
 		for aud, scopes := range cs.Scopes {
 			for _, s := range scopes {
@@ -191,21 +196,18 @@ func (h *Handler) sessionHandle(t *tenants.Tenant, id string) string {
 	return h.site.MAC("session handle", t.ID, id)[:22]
 }
 
-func factorKind(typ string) string {
+func factorKind(l *i18n.Localizer, typ string) string {
 	switch typ {
 	case tenants.FactorTOTP:
-		return "Authenticator app"
+		return l.T("account.kind_totp")
 	case tenants.FactorWebAuthn:
-		return "Passkey or security key"
+		return l.T("account.kind_webauthn")
 	}
 	return typ
 }
 
-func day(t time.Time) string    { return t.UTC().Format("2 Jan 2006") }
-func minute(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") }
-
 // device is a short description of a browser from its user agent.
-func device(ua string) string {
+func device(l *i18n.Localizer, ua string) string {
 	browser, system := "", ""
 	for _, b := range []struct{ token, name string }{{"Edg/", "Edge"}, {"OPR/", "Opera"}, {"Firefox/", "Firefox"}, {"Chrome/", "Chrome"}, {"Safari/", "Safari"}} {
 		if strings.Contains(ua, b.token) {
@@ -221,7 +223,7 @@ func device(ua string) string {
 	}
 	switch {
 	case browser != "" && system != "":
-		return browser + " on " + system
+		return l.T("account.browser_on", "Browser", browser, "System", system)
 	case browser != "":
 		return browser
 	case system != "":
@@ -229,5 +231,5 @@ func device(ua string) string {
 	case ua != "":
 		return tenants.Truncate(ua, 40)
 	}
-	return "Unknown browser"
+	return l.T("account.unknown_browser")
 }

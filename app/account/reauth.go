@@ -18,7 +18,7 @@ import (
 
 // errConfirm is what the account page says when a sensitive change was not
 // confirmed.
-const errConfirm = "Confirm it is you first: enter your password or a code from your authenticator app, or sign in again."
+const errConfirm = "account.err_confirm"
 
 // errUnconfirmed is confirmed's answer to a change that was not confirmed.
 var errUnconfirmed = errors.New("account: the change was not confirmed")

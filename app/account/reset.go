@@ -42,8 +42,17 @@ func (h *Handler) showReset(c echo.Context) error {
 }
 
 func (h *Handler) renderReset(c echo.Context, t *tenants.Tenant, id, msg string, status int) error {
-	return web.Render(c, status, views.ResetPage(views.ResetView{Meta: web.Meta(t, "Reset your password"), RequestID: id,
-		CSRF: h.site.CSRF(c, t), Error: msg, LoginURL: loginLink(id)}))
+	here := web.PathReset
+	if id != "" {
+		// The page of a sign-in speaks its ui_locales, as the login did.
+		if ar, err := h.request(c, t, id); err == nil {
+			h.site.Speak(c, ar, nil)
+		}
+		here += "?id=" + url.QueryEscape(id)
+	}
+	v := views.ResetView{Meta: web.Meta(t, "reset.title"), RequestID: id, CSRF: h.site.CSRF(c, t), Error: msg, LoginURL: loginLink(id)}
+	v.Here = here
+	return web.Render(c, status, views.ResetPage(v))
 }
 
 func resetUnavailable() error {
@@ -66,15 +75,15 @@ func (h *Handler) submitReset(c echo.Context) error {
 	id := requestParam(c.FormValue("id"))
 	email, ok := parseEmail(c.FormValue("email"))
 	if !ok {
-		return h.renderReset(c, t, id, "Enter a valid email address.", http.StatusBadRequest)
+		return h.renderReset(c, t, id, "account.err_email", http.StatusBadRequest)
 	}
 	if err := h.requestReset(c, t, email, id); err != nil {
 		return httperr.Internal(err)
 	}
-	return web.Render(c, http.StatusOK, views.NoticePage(views.NoticeView{Meta: web.Meta(t, "Check your inbox"), Heading: "Check your inbox",
-		Message: "If an account exists for that address, we sent it a link to choose a new password.",
-		Detail:  "The link works once, for 30 minutes. No email? Look in your spam folder, or check the address and try again.",
-		LinkURL: loginLink(id), LinkText: "Back to sign in"}))
+	return web.Render(c, http.StatusOK, views.NoticePage(views.NoticeView{Meta: web.Meta(t, "notice.inbox"), Heading: "notice.inbox",
+		Message: "reset.sent_message",
+		Detail:  "reset.sent_detail",
+		LinkURL: loginLink(id), LinkText: "common.back_to_sign_in"}))
 }
 
 // requestReset makes and sends a reset link for email's account, unless
@@ -114,7 +123,7 @@ func (h *Handler) requestReset(c echo.Context, t *tenants.Tenant, email, id stri
 	if id != "" {
 		q.Set("id", id)
 	}
-	h.sendMail(ctx, t, u.Email, resetMail(t, tenantLink(t, web.PathResetConfirm, q)))
+	h.sendMail(ctx, t, u.Email, resetMail(h.mailLanguage(c, u), t, tenantLink(t, web.PathResetConfirm, q)))
 	h.site.Audit(ctx, u.ID, u.Email, "password.reset_requested", "success", "")
 	return nil
 }
@@ -156,9 +165,9 @@ func (h *Handler) showResetConfirm(c echo.Context) error {
 }
 
 func (h *Handler) renderNewPassword(c echo.Context, t *tenants.Tenant, u *tenants.User, token, id string, welcome bool, msg string, status int) error {
-	heading := "Choose a new password"
+	heading := "reset.choose_title"
 	if welcome {
-		heading = "Choose your password"
+		heading = "reset.welcome_title"
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return web.Render(c, status, views.NewPasswordPage(views.NewPasswordView{Meta: web.Meta(t, heading), Heading: heading, Token: token, RequestID: id,
@@ -181,7 +190,7 @@ func (h *Handler) submitResetConfirm(c echo.Context) error {
 	}
 	pw := c.FormValue("password")
 	if err := t.CheckPassword(h.common, pw, u.Email); err != nil {
-		return h.renderNewPassword(c, t, u, token, id, welcome, validationMessage(err), http.StatusBadRequest)
+		return h.renderNewPassword(c, t, u, token, id, welcome, validationMessage(c, err), http.StatusBadRequest)
 	}
 	hash, err := h.hasher.Hash(ctx, pw)
 	if err != nil {
@@ -209,12 +218,12 @@ func (h *Handler) submitResetConfirm(c echo.Context) error {
 		return httperr.Internal(err)
 	}
 	h.site.Audit(ctx, u.ID, u.Email, "password.reset", "success", "")
-	h.sendMail(ctx, t, u.Email, passwordChangedMail(t, tenantLink(t, web.PathReset, nil)))
-	v := views.NoticeView{Meta: web.Meta(t, "Password changed"), Heading: "Your password was changed", Message: "Sign in with your new password.",
-		Detail:  "Every session of your account was signed out, and applications will ask you to sign in again.",
-		LinkURL: web.PathAccount, LinkText: "Sign in"}
+	h.sendMail(ctx, t, u.Email, passwordChangedMail(h.mailLanguage(c, u), t, tenantLink(t, web.PathReset, nil)))
+	v := views.NoticeView{Meta: web.Meta(t, "reset.done_title"), Heading: "reset.done_heading", Message: "reset.done_message",
+		Detail:  "reset.done_detail",
+		LinkURL: web.PathAccount, LinkText: "signup.sign_in"}
 	if welcome {
-		v.Meta.Title, v.Heading, v.Message, v.Detail = "Account ready", "Your account is ready", "Sign in with your email address and your new password.", ""
+		v.Meta.Title, v.Heading, v.Message, v.Detail = "notice.ready", "notice.ready_heading", "notice.ready_new_password", ""
 	}
 	if id != "" {
 		if _, err := h.request(c, t, id); err == nil {

@@ -47,7 +47,12 @@ func (h *Handler) signupClosed(t *tenants.Tenant) error {
 
 // request loads the auth request a sign-up or reset page belongs to.
 func (h *Handler) request(c echo.Context, t *tenants.Tenant, id string) (*tenants.AuthRequest, error) {
-	return h.provider.Request(c.Request().Context(), id, web.BrowserHash(c, t))
+	ar, err := h.provider.Request(c.Request().Context(), id, web.BrowserHash(c, t))
+	if err == nil {
+		// The pages of the request speak its ui_locales.
+		h.site.Speak(c, ar, nil)
+	}
+	return ar, err
 }
 
 // showSignup shows the sign-up form of an auth request.
@@ -67,11 +72,12 @@ func (h *Handler) showSignup(c echo.Context) error {
 }
 
 func (h *Handler) renderSignup(c echo.Context, t *tenants.Tenant, ar *tenants.AuthRequest, email, name, msg string, status int) error {
-	v := views.SignupView{Meta: web.Meta(t, "Create your account"), RequestID: ar.ID, CSRF: h.site.CSRF(c, t),
+	v := views.SignupView{Meta: web.Meta(t, "signup.title"), RequestID: ar.ID, CSRF: h.site.CSRF(c, t),
 		Email: email, Name: name, Error: msg, MinLength: t.MinPasswordLength(), LoginURL: web.PathLogin + "?id=" + url.QueryEscape(ar.ID)}
 	if t.Signup() == tenants.SignupDomains {
 		v.Domains = t.SignupDomains
 	}
+	v.Here = web.PathSignup + "?id=" + url.QueryEscape(ar.ID)
 	return web.Render(c, status, views.SignupPage(v))
 }
 
@@ -95,7 +101,7 @@ func (h *Handler) submitSignup(c echo.Context) error {
 	typed, name, pw := c.FormValue("email"), strings.TrimSpace(c.FormValue("name")), c.FormValue("password")
 	email, ok := parseEmail(typed)
 	if !ok {
-		return h.renderSignup(c, t, ar, tenants.Truncate(typed, 254), tenants.Truncate(name, 200), "Enter a valid email address.", http.StatusBadRequest)
+		return h.renderSignup(c, t, ar, tenants.Truncate(typed, 254), tenants.Truncate(name, 200), "account.err_email", http.StatusBadRequest)
 	}
 	// The address is proven before the account exists: the sign-up
 	// finishes only when its link is opened.
@@ -106,7 +112,7 @@ func (h *Handler) submitSignup(c echo.Context) error {
 		return h.renderSignup(c, t, ar, email, tenants.Truncate(name, 200), msg, http.StatusBadRequest)
 	}
 	if err := t.CheckPassword(h.common, pw, email); err != nil {
-		return h.renderSignup(c, t, ar, email, name, validationMessage(err), http.StatusBadRequest)
+		return h.renderSignup(c, t, ar, email, name, validationMessage(c, err), http.StatusBadRequest)
 	}
 	attempt := mailAttempt(ctx, t, "signup", email)
 	// The request takes its turn on the locking counters before
@@ -154,7 +160,7 @@ func (h *Handler) signup(c echo.Context, t *tenants.Tenant, ar *tenants.AuthRequ
 		return err
 	case !pendingSignup(u):
 		if u.DisabledAt == nil {
-			h.sendMail(ctx, t, u.Email, signupExistingMail(t, tenantLink(t, web.PathReset, nil)))
+			h.sendMail(ctx, t, u.Email, signupExistingMail(h.mailLanguage(c, u), t, tenantLink(t, web.PathReset, nil)))
 		}
 		h.site.Audit(ctx, u.ID, u.Email, "signup", "denied", "email already registered")
 		return nil
@@ -172,7 +178,7 @@ func (h *Handler) signup(c echo.Context, t *tenants.Tenant, ar *tenants.AuthRequ
 	if err := h.store.CreateLoginStep(ctx, st); err != nil {
 		return err
 	}
-	h.sendMail(ctx, t, u.Email, verifyMail(t, tenantLink(t, web.PathVerify, url.Values{"token": {token}})))
+	h.sendMail(ctx, t, u.Email, verifyMail(h.mailLanguage(c, u), t, tenantLink(t, web.PathVerify, url.Values{"token": {token}})))
 	h.site.Audit(ctx, u.ID, u.Email, "signup", "success", "")
 	return nil
 }
@@ -185,11 +191,11 @@ func pendingSignup(u *tenants.User) bool {
 
 // signupSent is the one answer to a sign-up.
 func (h *Handler) signupSent(c echo.Context, t *tenants.Tenant, ar *tenants.AuthRequest) error {
-	return web.Render(c, http.StatusOK, views.NoticePage(views.NoticeView{Meta: web.Meta(t, "Check your inbox"),
-		Heading: "Check your inbox",
-		Message: "We sent an email to the address you entered. Open the link in it, in this browser, to finish.",
-		Detail:  "No email after a few minutes? Look in your spam folder, or ask for a new link.",
-		LinkURL: web.PathResend + "?id=" + url.QueryEscape(ar.ID), LinkText: "Send a new link"}))
+	return web.Render(c, http.StatusOK, views.NoticePage(views.NoticeView{Meta: web.Meta(t, "notice.inbox"),
+		Heading: "notice.inbox",
+		Message: "signup.sent_message",
+		Detail:  "signup.sent_detail",
+		LinkURL: web.PathResend + "?id=" + url.QueryEscape(ar.ID), LinkText: "resend.title"}))
 }
 
 // requestIDPattern is what an auth request id passed along in a form or a

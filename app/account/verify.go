@@ -53,9 +53,9 @@ func (h *Handler) verifyEmail(c echo.Context) error {
 		return httperr.Internal(err)
 	}
 	if u.PasswordHash != "" {
-		return web.Render(c, http.StatusOK, views.NoticePage(views.NoticeView{Meta: web.Meta(t, "Address confirmed"),
-			Heading: "Your email address is confirmed", Message: "Thank you: " + u.Email + " is confirmed.",
-			LinkURL: web.PathAccount, LinkText: "Go to your account"}))
+		return web.Render(c, http.StatusOK, views.NoticePage(views.NoticeView{Meta: web.Meta(t, "notice.confirmed"),
+			Heading: "notice.confirmed_heading", Message: web.T(c, "notice.confirmed_message", "Email", u.Email),
+			LinkURL: web.PathAccount, LinkText: "notice.to_account"}))
 	}
 	st, err := h.store.UseLoginStep(ctx, signupStepID(token))
 	if err == nil && st.Purpose == stepSignup && st.UserID == u.ID && secret.Equal(st.BrowserHash, web.BrowserHash(c, t)) {
@@ -87,9 +87,9 @@ func (h *Handler) finishSignup(c echo.Context, t *tenants.Tenant, u *tenants.Use
 	if ar, err := h.request(c, t, arID); err == nil && h.login != nil {
 		return h.login.Continue(c, t, ar, u, authn.Proof{AMR: []string{authn.AMRPassword}})
 	}
-	return web.Render(c, http.StatusOK, views.NoticePage(views.NoticeView{Meta: web.Meta(t, "Account ready"),
-		Heading: "Your account is ready", Message: "Your address is confirmed. Sign in with your email address and password.",
-		LinkURL: web.PathAccount, LinkText: "Sign in"}))
+	return web.Render(c, http.StatusOK, views.NoticePage(views.NoticeView{Meta: web.Meta(t, "notice.ready"),
+		Heading: "notice.ready_heading", Message: "notice.ready_message",
+		LinkURL: web.PathAccount, LinkText: "signup.sign_in"}))
 }
 
 // showResend asks for an address to send a new verification link to.
@@ -101,7 +101,7 @@ func (h *Handler) showResend(c echo.Context) error {
 	if !h.emailEnabled() {
 		return emailUnavailable()
 	}
-	return web.Render(c, http.StatusOK, views.ResendPage(views.ResendView{Meta: web.Meta(t, "Send a new link"),
+	return web.Render(c, http.StatusOK, views.ResendPage(views.ResendView{Meta: web.Meta(t, "resend.title"),
 		RequestID: requestParam(c.QueryParam("id")), CSRF: h.site.CSRF(c, t)}))
 }
 
@@ -119,16 +119,16 @@ func (h *Handler) submitResend(c echo.Context) error {
 	id := requestParam(c.FormValue("id"))
 	email, ok := parseEmail(c.FormValue("email"))
 	if !ok {
-		return web.Render(c, http.StatusBadRequest, views.ResendPage(views.ResendView{Meta: web.Meta(t, "Send a new link"),
-			RequestID: id, CSRF: h.site.CSRF(c, t), Error: "Enter a valid email address."}))
+		return web.Render(c, http.StatusBadRequest, views.ResendPage(views.ResendView{Meta: web.Meta(t, "resend.title"),
+			RequestID: id, CSRF: h.site.CSRF(c, t), Error: "account.err_email"}))
 	}
 	if err := h.resendVerification(c, t, email); err != nil {
 		return httperr.Internal(err)
 	}
-	v := views.NoticeView{Meta: web.Meta(t, "Check your inbox"), Heading: "Check your inbox",
-		Message: "If an account with that address still needs confirming, we sent it a new link. Only the newest link works."}
+	v := views.NoticeView{Meta: web.Meta(t, "notice.inbox"), Heading: "notice.inbox",
+		Message: "resend.sent_message"}
 	if id != "" {
-		v.LinkURL, v.LinkText = web.PathLogin+"?id="+url.QueryEscape(id), "Back to sign in"
+		v.LinkURL, v.LinkText = web.PathLogin+"?id="+url.QueryEscape(id), "common.back_to_sign_in"
 	}
 	return web.Render(c, http.StatusOK, views.NoticePage(v))
 }
@@ -163,7 +163,7 @@ func (h *Handler) resendVerification(c echo.Context, t *tenants.Tenant, email st
 	if err != nil {
 		return err
 	}
-	h.sendMail(ctx, t, u.Email, verifyMail(t, tenantLink(t, web.PathVerify, url.Values{"token": {token}})))
+	h.sendMail(ctx, t, u.Email, verifyMail(h.mailLanguage(c, u), t, tenantLink(t, web.PathVerify, url.Values{"token": {token}})))
 	h.site.Audit(ctx, u.ID, u.Email, "email.verification_requested", "success", "")
 	return nil
 }

@@ -43,6 +43,10 @@ func TestAPIAuditTrail(t *testing.T) {
 		did("POST /tenants", admin.ActionTenantCreated, gamma, false, true)
 		c.must(t, http.StatusOK, http.MethodPatch, "/tenants/gamma", map[string]any{"name": "Gamma Inc", "accent_color": "#123456"})
 		did("PATCH /tenants/:slug", admin.ActionTenantUpdated, gamma, true, true)
+		c.must(t, http.StatusOK, http.MethodPut, "/tenants/gamma/strings/de/consent.heading", map[string]any{"text": "{{.App}} bittet"})
+		did("PUT /tenants/:slug/strings/:locale/:message", admin.ActionTenantUpdated, "de/consent.heading", false, true)
+		c.must(t, http.StatusNoContent, http.MethodDelete, "/tenants/gamma/strings/de/consent.heading", nil)
+		did("DELETE /tenants/:slug/strings/:locale/:message", admin.ActionTenantUpdated, "de/consent.heading", true, false)
 
 		base := "/tenants/gamma"
 		av := c.must(t, http.StatusCreated, http.MethodPost, base+"/apis", map[string]any{"audience": "https://api.gamma.test", "scopes": []any{map[string]any{"value": "read"}}})

@@ -23,7 +23,8 @@ func TestAPINoInputIsAServerError(t *testing.T) {
 		c := e.managementClient(t, "", admin.ScopeTenantsWrite, admin.ScopeAuditRead)
 		ids := map[string]string{"slug": "acme", "client_id": f.web.ClientID, "users/id": f.userID, "session_id": "x",
 			"apis/id": c.items(t, "/tenants/acme/apis")[0]["id"].(string), "connections/id": e.addConnection(t, f, "GitHub").ID,
-			"roles/role": "walker", "groups/id": "walkers", "members/user": f.userID}
+			"roles/role": "walker", "groups/id": "walkers", "members/user": f.userID,
+			"strings/locale": "de", ":locale/message": "consent.heading"}
 		c.must(t, http.StatusCreated, http.MethodPost, "/tenants/acme/roles", map[string]any{"name": "walker"})
 		c.must(t, http.StatusCreated, http.MethodPost, "/tenants/acme/groups", map[string]any{"name": "walkers"})
 		md := string(samltest.NewIdP(t).Metadata())

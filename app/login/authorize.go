@@ -81,5 +81,5 @@ func (h *Handler) authorize(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return web.Deliver(c, web.Meta(t, "Continue"), loc)
+	return web.Deliver(c, web.Meta(t, "autopost.title"), loc)
 }

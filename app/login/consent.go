@@ -139,7 +139,7 @@ func (h *Handler) showConsent(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		return web.Deliver(c, web.Meta(t, "Continue"), loc)
+		return web.Deliver(c, web.Meta(t, "autopost.title"), loc)
 	}
 	cl, err := h.provider.Client(ctx, ar.ClientID)
 	if err != nil {
@@ -153,7 +153,7 @@ func (h *Handler) showConsent(c echo.Context) error {
 		return httperr.Internal(err)
 	}
 	v := views.ConsentView{
-		Meta:      web.Meta(t, "Allow access"),
+		Meta:      web.Meta(t, "consent.title"),
 		RequestID: ar.ID,
 		CSRF:      h.site.CSRF(c, t),
 		AppName:   cl.Name,
@@ -163,13 +163,27 @@ func (h *Handler) showConsent(c echo.Context) error {
 	return web.Render(c, http.StatusOK, views.ConsentPage(v))
 }
 
+// scopeWords are the message ids of what the consent page says for each
+// OpenID Connect scope (tenants.ScopeWords has the English).
+var scopeWords = map[string]string{
+	tenants.ScopeOpenID:        "scope.openid",
+	tenants.ScopeProfile:       "scope.profile",
+	tenants.ScopeEmail:         "scope.email",
+	tenants.ScopeOfflineAccess: "scope.offline_access",
+	tenants.ScopeGroups:        "scope.groups",
+}
+
 // consentScopes lists scopes asked for audience in words: the OpenID
 // Connect ones by the vocabulary, an API's by its own descriptions.
 func consentScopes(cl *cache.Client, scopes []string, audience string) []views.ConsentScope {
 	set := scopeSet(scopes, audience)
 	var out []views.ConsentScope
 	for _, s := range set[""] {
-		out = append(out, views.ConsentScope{Description: tenants.ScopeWords(s)})
+		desc := tenants.ScopeWords(s)
+		if key, ok := scopeWords[s]; ok {
+			desc = key
+		}
+		out = append(out, views.ConsentScope{Description: desc})
 	}
 	if audience != "" {
 		if g, ok := cl.Grants[audience]; ok {
@@ -230,7 +244,7 @@ func (h *Handler) submitConsent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return web.Deliver(c, web.Meta(t, "Continue"), loc)
+	return web.Deliver(c, web.Meta(t, "autopost.title"), loc)
 }
 
 // auditConsent records the user's answer to a consent page, with the

@@ -27,7 +27,7 @@ import (
 
 // errWrongUserCode is the answer to a code that names no pending request,
 // and to a throttled attempt alike.
-const errWrongUserCode = "That code is not valid. Check the code on your device and try again; codes expire after a few minutes."
+const errWrongUserCode = "device.wrong_code"
 
 // deviceHandle names device authorization id for this browser only: the
 // id and a MAC over it, the tenant and the browser cookie.
@@ -66,7 +66,7 @@ func (h *Handler) showDevice(c echo.Context) error {
 
 func (h *Handler) renderDeviceCode(c echo.Context, t *tenants.Tenant, code, msg string, status int) error {
 	return web.Render(c, status, views.DeviceCodePage(views.DeviceCodeView{
-		Meta: web.Meta(t, "Connect a device"), CSRF: h.site.CSRF(c, t), UserCode: code, Error: msg,
+		Meta: web.Meta(t, "device.title"), CSRF: h.site.CSRF(c, t), UserCode: code, Error: msg,
 	}))
 }
 
@@ -157,7 +157,7 @@ func (h *Handler) showDeviceConsent(c echo.Context, t *tenants.Tenant, handle st
 		return expired()
 	}
 	return web.Render(c, http.StatusOK, views.ConsentPage(views.ConsentView{
-		Meta:       web.Meta(t, "Allow a device"),
+		Meta:       web.Meta(t, "device.allow_title"),
 		RequestID:  handle,
 		CSRF:       h.site.CSRF(c, t),
 		AppName:    cl.Name,
@@ -195,7 +195,7 @@ func (h *Handler) submitDeviceConsent(c echo.Context) error {
 			return err
 		}
 		h.auditAnswer(ctx, sess.UserID, d.ClientID, "consent.denied", "denied", reason)
-		return web.Render(c, http.StatusOK, views.DeviceDonePage(views.DeviceDoneView{Meta: web.Meta(t, "Access denied"), AppName: cl.Name}))
+		return web.Render(c, http.StatusOK, views.DeviceDonePage(views.DeviceDoneView{Meta: web.Meta(t, "device.denied"), AppName: cl.Name}))
 	default:
 		return web.BadForm()
 	}
@@ -206,5 +206,5 @@ func (h *Handler) submitDeviceConsent(c echo.Context) error {
 		return err
 	}
 	h.auditAnswer(ctx, sess.UserID, d.ClientID, "consent.granted", "success", reason)
-	return web.Render(c, http.StatusOK, views.DeviceDonePage(views.DeviceDoneView{Meta: web.Meta(t, "Device connected"), Approved: true, AppName: cl.Name}))
+	return web.Render(c, http.StatusOK, views.DeviceDonePage(views.DeviceDoneView{Meta: web.Meta(t, "device.connected"), Approved: true, AppName: cl.Name}))
 }

@@ -60,7 +60,7 @@ func (h *Handler) goUpstream(c echo.Context, t *tenants.Tenant, ar *tenants.Auth
 		return upstreamDown(err)
 	}
 	if step.PostURL != "" {
-		return web.Render(c, http.StatusOK, views.AutoPost(views.AutoPostView{Meta: web.Meta(t, "Continue"), Action: step.PostURL, Fields: step.PostFields}))
+		return web.Render(c, http.StatusOK, views.AutoPost(views.AutoPostView{Meta: web.Meta(t, "autopost.title"), Action: step.PostURL, Fields: step.PostFields}))
 	}
 	return web.Redirect(c, step.RedirectURL)
 }
@@ -183,7 +183,7 @@ func (h *Handler) finishFederated(c echo.Context, t *tenants.Tenant, connID, tok
 			return err
 		}
 		v.Email, v.LinkToken = out.LinkTo.Email, out.LinkToken
-		v.Notice = "Your " + conn.Name + " address belongs to an account here. Sign in to it to link your " + conn.Name + " login."
+		v.Notice = web.T(c, "login.link_notice", "Connection", conn.Name)
 		return web.Render(c, http.StatusOK, views.LoginPage(v))
 	}
 	return h.Continue(c, t, ar, out.User, authn.Proof{AMR: []string{authn.AMRFederated}, IDP: conn.Name})

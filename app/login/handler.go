@@ -109,5 +109,5 @@ func Routes() []web.Route {
 
 // Register adds the pages to e behind mw, which must resolve the tenant.
 func (h *Handler) Register(e *echo.Echo, mw ...echo.MiddlewareFunc) {
-	h.site.Mount(e, h.routes(), mw...)
+	h.site.Mount(e, append(h.routes(), h.site.LanguageRoutes()...), mw...)
 }

@@ -87,7 +87,7 @@ func (h *Handler) endSession(c echo.Context) error {
 			return httperr.Internal(err)
 		}
 		return web.Render(c, http.StatusOK, views.LogoutPage(views.LogoutView{
-			Meta:                  web.Meta(t, "Sign out"),
+			Meta:                  web.Meta(t, "logout.title"),
 			CSRF:                  h.site.CSRF(c, t),
 			UserEmail:             displayName(user),
 			ClientID:              lr.clientID,
@@ -119,7 +119,7 @@ func (h *Handler) signOut(c echo.Context, t *tenants.Tenant, lr *logoutRequest) 
 	if lr.target != "" {
 		return web.Redirect(c, lr.target)
 	}
-	return web.Render(c, http.StatusOK, views.SignedOutPage(views.SignedOutView{Meta: web.Meta(t, "Signed out")}))
+	return web.Render(c, http.StatusOK, views.SignedOutPage(views.SignedOutView{Meta: web.Meta(t, "logout.done_title")}))
 }
 
 func logoutError(format string, args ...any) error {

@@ -16,7 +16,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
 
-const errWrongCode = "That code is not right. Try again."
+const errWrongCode = "mfa.wrong_code"
 
 // showMFA shows the second step of a login.
 func (h *Handler) showMFA(c echo.Context) error {
@@ -29,6 +29,10 @@ func (h *Handler) showMFA(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The step's page speaks its sign-in's ui_locales, as the login did.
+	if _, err := h.request(c, t, st.AuthRequestID); err != nil {
+		return err
+	}
 	return h.renderMFA(c, t, st, token, "", http.StatusOK)
 }
 
@@ -38,7 +42,7 @@ func (h *Handler) renderMFA(c echo.Context, t *tenants.Tenant, st *tenants.Login
 	if err != nil {
 		return httperr.Internal(err)
 	}
-	v := views.MFAView{Meta: web.Meta(t, "Two-step verification"), Step: token, Error: msg, CSRF: h.site.CSRF(c, t)}
+	v := views.MFAView{Meta: web.Meta(t, "mfa.title"), Step: token, Error: msg, CSRF: h.site.CSRF(c, t)}
 	var data stepData
 	_ = json.Unmarshal([]byte(st.Data), &data)
 	for _, f := range usable(fs, data.proof()) {
@@ -167,6 +171,10 @@ func (h *Handler) showEnrol(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The step's page speaks its sign-in's ui_locales, as the login did.
+	if _, err := h.request(c, t, st.AuthRequestID); err != nil {
+		return err
+	}
 	return h.renderEnrol(c, t, st, token, "", http.StatusOK)
 }
 
@@ -184,7 +192,7 @@ func (h *Handler) renderEnrol(c echo.Context, t *tenants.Tenant, st *tenants.Log
 	if err != nil {
 		return httperr.Internal(err)
 	}
-	return web.Render(c, status, views.EnrolPage(views.EnrolView{Meta: web.Meta(t, "Two-step verification"), Step: token,
+	return web.Render(c, status, views.EnrolPage(views.EnrolView{Meta: web.Meta(t, "mfa.title"), Step: token,
 		CSRF: h.site.CSRF(c, t), Action: web.PathEnrol, QR: qr, Secret: key.Secret(), Error: msg,
 		WebAuthn: h.passkeys != nil}))
 }
@@ -240,5 +248,5 @@ func (h *Handler) enrolled(c echo.Context, sr *stepRequest, p authn.Proof) error
 
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return web.Render(c, http.StatusOK, views.RecoveryCodesPage(views.RecoveryCodesView{Meta: web.Meta(sr.t, "Recovery codes"), Codes: codes, Continue: next}))
+	return web.Render(c, http.StatusOK, views.RecoveryCodesPage(views.RecoveryCodesView{Meta: web.Meta(sr.t, "recovery.title"), Codes: codes, Continue: next}))
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 
@@ -64,13 +65,14 @@ func (h *Handler) renderLogin(c echo.Context, t *tenants.Tenant, ar *tenants.Aut
 // loginView is the login page of ar, without what was typed.
 func (h *Handler) loginView(c echo.Context, t *tenants.Tenant, ar *tenants.AuthRequest) (views.LoginView, error) {
 	v := views.LoginView{
-		Meta:        web.Meta(t, "Sign in"),
+		Meta:        web.Meta(t, "login.title"),
 		RequestID:   ar.ID,
 		CSRF:        h.site.CSRF(c, t),
-		AppName:     "your account",
+		AppName:     web.T(c, "login.your_account"),
 		Connections: h.connectionButtons(c),
 		Passkey:     h.passkeys != nil && passkey.Offered(t),
 	}
+	v.Here = web.PathLogin + "?id=" + url.QueryEscape(ar.ID)
 	if ar.Intent == "" {
 		cl, err := h.provider.Client(c.Request().Context(), ar.ClientID)
 		if err != nil {
@@ -90,7 +92,7 @@ func (h *Handler) loginView(c echo.Context, t *tenants.Tenant, ar *tenants.AuthR
 // errWrongCredentials is the one answer to an unknown email, a wrong
 // password, a disabled account and a throttled attempt: the same words,
 // status and time.
-const errWrongCredentials = "Incorrect email or password."
+const errWrongCredentials = "login.wrong_credentials"
 
 // submitLogin checks an email and password. Unknown users cost the same
 // argon2id work as known ones, so neither the answer nor its timing tells

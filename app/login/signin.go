@@ -202,7 +202,12 @@ func (h *Handler) loadStep(c echo.Context, t *tenants.Tenant, token, purpose str
 
 // request loads the auth request id for this browser (package oidc).
 func (h *Handler) request(c echo.Context, t *tenants.Tenant, id string) (*tenants.AuthRequest, error) {
-	return h.provider.Request(c.Request().Context(), id, web.BrowserHash(c, t))
+	ar, err := h.provider.Request(c.Request().Context(), id, web.BrowserHash(c, t))
+	if err == nil {
+		// The pages of the request speak its ui_locales.
+		h.site.Speak(c, ar, nil)
+	}
+	return ar, err
 }
 
 func expired() error {

@@ -22,9 +22,9 @@ import (
 
 // Messages of failed ceremonies: the same whatever went wrong.
 const (
-	errPasskey      = "That passkey or security key could not be used. Try again."
-	errPasskeyLogin = "That passkey could not be used. Try again, or sign in with your password."
-	errPasskeyEnrol = "The passkey or security key could not be set up. Try again."
+	errPasskey      = "mfa.passkey_failed"
+	errPasskeyLogin = "login.passkey_failed"
+	errPasskeyEnrol = "enrol.passkey_failed"
 )
 
 // jsonError answers an options request that cannot begin a ceremony, in

@@ -36,6 +36,8 @@ const (
 	// §3.1.2.1): a longer one is dropped. An email address has at most
 	// 254 characters.
 	maxLoginHint = 256
+	// maxUILocales bounds the ui_locales kept (a few language tags).
+	maxUILocales = 256
 )
 
 // Authorize validates an authorization request (RFC 6749 §4.1.1, OIDC Core
@@ -180,6 +182,12 @@ func (p *Provider) authorize(ctx context.Context, form url.Values, browserHash s
 	if len(loginHint) > maxLoginHint {
 		loginHint = ""
 	}
+	// ui_locales is a hint too (OIDC Core §3.1.2.1): one too long is
+	// dropped, never an error; the pages pick from it what they speak.
+	uiLocales := strings.Join(strings.Fields(form.Get("ui_locales")), " ")
+	if len(uiLocales) > maxUILocales {
+		uiLocales = ""
+	}
 	var hintSubject string
 	if hint := form.Get("id_token_hint"); hint != "" {
 		claims, err := p.VerifyIDTokenHint(ctx, hint)
@@ -214,6 +222,7 @@ func (p *Provider) authorize(ctx context.Context, form url.Values, browserHash s
 		MaxAge:              maxAge,
 		LoginHint:           loginHint,
 		HintSubject:         hintSubject,
+		UILocales:           uiLocales,
 		BrowserHash:         browserHash,
 		ExpiresAt:           p.now().Add(authRequestTTL),
 	}

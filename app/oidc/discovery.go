@@ -7,6 +7,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/app/authn"
 	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/views/i18n"
 )
 
 // discovery is the provider metadata (OIDC Discovery §3, RFC 8414) with
@@ -85,6 +86,8 @@ func (p *Provider) Discovery(ctx context.Context) (*Response, error) {
 			ACRValuesSupported:            authn.SupportedACR,
 			RequestParameterSupported:     false,
 			RequestURIParameterSupported:  false,
+			// The languages of the pages: what ui_locales can choose.
+			UILocalesSupported: i18n.Builtin().Tags(),
 		},
 		GrantTypesSupported:                        grants,
 		AuthorizationResponseIssParameterSupported: true,

@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/tenants/password"
 	"github.com/gatehouse-id/gatehouse/views"
 	"github.com/gatehouse-id/gatehouse/views/httperr"
+	"github.com/gatehouse-id/gatehouse/views/i18n"
 )
 
 // handleError is the one place errors become answers: a redirect that
@@ -96,12 +97,16 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	title := e.Title
 	if title == "" {
-		title = "This request could not be completed"
+		title = "error.title"
 	}
+	// Handlers write an error page's words in English (as logs and JSON
+	// answers carry them); the page says them in its language when the
+	// catalogs have them (errorpage.*).
+	l := i18n.From(req.Context())
 	_ = views.Render(req.Context(), c.Response(), e.Status, views.ErrorPage(views.ErrorView{
-		Meta:      views.Meta{Title: title, TenantName: name},
+		Meta:      views.Meta{Title: l.English(title), TenantName: name},
 		Status:    e.Status,
-		Message:   e.Description,
+		Message:   l.English(e.Description),
 		RequestID: reqID,
 		TraceID:   tracing.TraceID(req.Context()),
 	}))

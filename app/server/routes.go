@@ -43,6 +43,7 @@ func (s *Server) routes(signin *login.Handler, acct *account.Handler, con *conso
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: maxBody, Skipper: mgmt.Streams}))
 	e.Use(s.resolveHost)
 	e.Use(refuseBadText)
+	e.Use(s.site.Localize)
 
 	static, _ := fs.Sub(views.Static, "static")
 	e.GET("/static/*", echo.WrapHandler(cacheFor(time.Hour, http.StripPrefix("/static/", http.FileServerFS(static)))))
@@ -91,7 +92,7 @@ func (s *Server) routes(signin *login.Handler, acct *account.Handler, con *conso
 func (s *Server) home(c echo.Context) error {
 	ctx := c.Request().Context()
 	if t, ok := tenants.FromContext(ctx); ok {
-		return render(c, views.TenantHomePage(views.TenantHomeView{Meta: views.Meta{Title: "Sign-in service", TenantName: t.DisplayName}, Issuer: t.Issuer}))
+		return render(c, views.TenantHomePage(views.TenantHomeView{Meta: views.Meta{Title: "home.title", TenantName: t.DisplayName}, Issuer: t.Issuer}))
 	}
 	v := views.HomeView{Meta: views.Meta{Title: "Gatehouse", TenantName: "Gatehouse"}, Development: s.cfg.Mode == config.ModeDevelopment}
 	if v.Development {

@@ -64,6 +64,9 @@ type Server struct {
 	// anonymous guards the endpoints that store rows for anyone (the
 	// per-address rate limit of the pages' Costly routes); nil for none.
 	anonymous []echo.MiddlewareFunc
+	// site is the pages' plumbing; its Localize middleware gives every
+	// request to a tenant its language.
+	site *web.Site
 	// webhooks drains the webhook outbox; webhooksDone is closed when the
 	// dispatcher Background started has stopped.
 	webhooks     *webhook.Dispatcher
@@ -188,6 +191,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	sender := mailer(cfg, deps)
 	_, devOutbox := sender.(*mail.Outbox)
 	site := web.New(deps.Store, box.Derive("gatehouse csrf v1", 32))
+	s.site = site
 	if r := cfg.AnonymousRate; r.Requests > 0 {
 		limit := ratelimit.New(ratelimit.Config{Burst: r.Requests, Per: r.Per}).Middleware
 		site.Limit(limit)

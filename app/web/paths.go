@@ -23,6 +23,7 @@ const (
 	PathAccountWebAuthn = "/account/webauthn"
 	PathAccountTOTP     = "/account/mfa/totp"
 	PathAccountReauth   = "/account/reauthenticate"
+	PathAccountLanguage = "/account/language"
 	PathSignup          = "/signup"
 	PathVerify          = "/verify"
 	PathResend          = "/verify/resend"

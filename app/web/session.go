@@ -90,6 +90,7 @@ func (s *Site) StartSession(c echo.Context, t *tenants.Tenant, a tenants.Authent
 	}
 	SetCookie(c, t, SessionCookie, token, int(t.SessionTTL().Seconds()))
 	c.Set(sessionKey, sess)
+	s.saveChoice(c, t, a.UserID)
 	return sess, nil
 }
 

@@ -23,6 +23,8 @@ type Site struct {
 	csrfKey []byte
 	// limit guards the routes marked Costly; nil means none.
 	limit echo.MiddlewareFunc
+	// wording keeps tenants' own wording of the catalogs' messages.
+	wording wording
 }
 
 // New returns a Site over store whose anti-CSRF tokens are keyed by
@@ -59,7 +61,8 @@ func ClientIP(ctx context.Context) string {
 	return o.IP
 }
 
-// Meta is the layout data of a page of t.
+// Meta is the layout data of a page of t; title is in the request's
+// language (T).
 func Meta(t *tenants.Tenant, title string) views.Meta {
 	m := views.Meta{Title: title, TenantName: t.DisplayName, LogoURL: t.LogoURL}
 	if t.AccentColor != "" {

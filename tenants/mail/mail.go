@@ -35,6 +35,10 @@ type Message struct {
 	// Text is the plain-text body; HTML, if set, an alternative.
 	Text string
 	HTML string
+	// ReplyTo, when set, is where answers go (the tenant's address).
+	ReplyTo string
+	// Language is the BCP 47 tag of the words (Content-Language).
+	Language string
 }
 
 // Sender sends email.
@@ -142,7 +146,13 @@ func (s *SMTP) compose(m Message) ([]byte, error) {
 	header := func(k, v string) { fmt.Fprintf(&b, "%s: %s\r\n", k, v) }
 	header("From", from.String())
 	header("To", (&mail.Address{Address: m.To}).String())
+	if m.ReplyTo != "" {
+		header("Reply-To", (&mail.Address{Address: m.ReplyTo}).String())
+	}
 	header("Subject", mime.QEncoding.Encode("utf-8", m.Subject))
+	if m.Language != "" {
+		header("Content-Language", m.Language)
+	}
 	header("Date", time.Now().UTC().Format(time.RFC1123Z))
 	header("Message-ID", "<"+randomID()+"@"+domainOf(s.From)+">")
 	header("MIME-Version", "1.0")

@@ -35,6 +35,8 @@ const (
 	// the role directly and through the group.
 	sharedRoleName  = "admin"
 	sharedGroupName = "staff"
+	// Every world rewords this message of the catalogs.
+	sharedMessageID = "consent.heading"
 )
 
 // world is one tenant with a row of every kind, as the suite wrote them.
@@ -208,6 +210,11 @@ func seedWorld(t testing.TB, s *tenants.Store, prefix string) *world {
 	must(t, "add user role", s.AddUserRole(ctx, w.user.ID, w.role.ID))
 	must(t, "add group member", s.AddGroupMember(ctx, w.group.ID, w.user.ID))
 	must(t, "add group role", s.AddGroupRole(ctx, w.group.ID, w.role.ID))
+	// Every world rewords the consent heading in German (the same key),
+	// and a message of its own in French.
+	must(t, "tenant string", s.SetTenantString(ctx, &tenants.TenantString{Locale: "de", MessageID: sharedMessageID, Text: "Zustimmung " + w.private}))
+	must(t, "private tenant string", s.SetTenantString(ctx, &tenants.TenantString{Locale: "fr", MessageID: "msg." + w.private, Text: "Texte " + w.private}))
+	must(t, "user locale", s.SetUserLocale(ctx, w.user.ID, "de"))
 	w.audit = mustAudit(t, ctx, s, &tenants.AuditEvent{Action: "client.created", ActorID: "operator", TargetType: "client", TargetID: sharedClientID})
 	w.delivery = mustDelivery(t, ctx, s, w.webhook.ID, w.audit.ID)
 	// The shared client listens for back-channel logouts: the world's
@@ -250,6 +257,8 @@ func (w *world) snapshot(t testing.TB, s *tenants.Store) snapshot {
 	add("tenant", tn, err)
 	users, err := s.ListUsers(ctx, 1000)
 	add("users", users, err)
+	strs, err := s.ListTenantStrings(ctx)
+	add("tenant strings", strs, err)
 	clients, err := s.ListClients(ctx)
 	add("clients", clients, err)
 	internal, err := s.ClientByClientID(ctx, w.internal.ClientID)
@@ -1399,6 +1408,34 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 			return err
 		}, tenants.ErrNotFound},
 		{"DeleteWebhook", func(ctx context.Context) error { return s.DeleteWebhook(ctx, a.webhook.ID) }, tenants.ErrNotFound},
+		// a's wording: b reads only its own, and changes only its own.
+		{"TenantStrings", func(ctx context.Context) error {
+			for _, lang := range []string{"de", "fr"} {
+				m, err := s.TenantStrings(ctx, lang)
+				if err != nil {
+					return err
+				}
+				for id, text := range m {
+					if strings.Contains(text, a.private) || id == "msg."+a.private {
+						return fmt.Errorf("b reads a's wording %s=%q", id, text)
+					}
+				}
+			}
+			return nil
+		}, nil},
+		{"ListTenantStrings", func(ctx context.Context) error {
+			ss, err := s.ListTenantStrings(ctx)
+			for _, x := range ss {
+				err = errors.Join(err, notMine(ctx, x.TenantID))
+			}
+			return err
+		}, nil},
+		{"SetTenantString", func(ctx context.Context) error {
+			return s.SetTenantString(ctx, &tenants.TenantString{Locale: "de", MessageID: sharedMessageID, Text: "Überschrieben"})
+		}, nil},
+		{"DeleteTenantString", func(ctx context.Context) error { return s.DeleteTenantString(ctx, "fr", "msg."+a.private) }, tenants.ErrNotFound},
+		{"DeleteTenantString/shared message", func(ctx context.Context) error { return s.DeleteTenantString(ctx, "de", sharedMessageID) }, nil},
+		{"SetUserLocale", func(ctx context.Context) error { return s.SetUserLocale(ctx, a.user.ID, "ja") }, tenants.ErrNotFound},
 		{"AppendAudit", func(ctx context.Context) error {
 			return s.AppendAudit(ctx, &tenants.AuditEvent{Action: "client.updated", TargetType: "client", TargetID: sharedClientID})
 		}, nil},

@@ -248,6 +248,7 @@ func testUpdateTenantSettings(t *testing.T, s *tenants.Store) {
 		DisplayName: "Renamed", AccessTokenTTLSeconds: 1, IDTokenTTLSeconds: 2, RefreshTokenTTLSeconds: 3, SessionTTLSeconds: 4,
 		LogoURL: "https://cdn.example.com/logo.svg", AccentColor: "#0a7cff", GrantTypes: grantTypes,
 		SignupMode: tenants.SignupDomains, SignupDomains: domains, PasswordMinLength: 16, MFAPolicy: tenants.MFARequired, EmailFromName: "Renamed Accounts",
+		DefaultLocale: "pt-BR", EmailReplyTo: "help@example.com",
 		// Fields the settings do not include must be ignored.
 		Slug: "hijack", Host: "hijack.example.com", Issuer: "https://hijack.example.com", Revision: 100, System: true,
 	})
@@ -261,7 +262,8 @@ func testUpdateTenantSettings(t *testing.T, s *tenants.Store) {
 	if got.DisplayName != "Renamed" || got.AccessTokenTTLSeconds != 1 || got.IDTokenTTLSeconds != 2 || got.RefreshTokenTTLSeconds != 3 || got.SessionTTLSeconds != 4 ||
 		got.LogoURL != "https://cdn.example.com/logo.svg" || got.AccentColor != "#0a7cff" || !slices.Equal(got.GrantTypes, grantTypes) ||
 		got.SignupMode != tenants.SignupDomains || !slices.Equal(got.SignupDomains, domains) || got.PasswordMinLength != 16 ||
-		got.MFAPolicy != tenants.MFARequired || got.EmailFromName != "Renamed Accounts" {
+		got.MFAPolicy != tenants.MFARequired || got.EmailFromName != "Renamed Accounts" ||
+		got.DefaultLocale != "pt-BR" || got.EmailReplyTo != "help@example.com" {
 		t.Errorf("settings not saved: %+v", got)
 	}
 	if got.Slug != a.Slug || got.Host != a.Host || got.Issuer != a.Issuer || got.System {
