@@ -323,7 +323,9 @@ type Denied struct {
 	RuleID, RuleName, Message string
 }
 
-func (d *Denied) Error() string { return fmt.Sprintf("claim rule %q denied the sign-in: %s", d.RuleName, d.Message) }
+func (d *Denied) Error() string {
+	return fmt.Sprintf("claim rule %q denied the sign-in: %s", d.RuleName, d.Message)
+}
 
 // RunError is a rule that failed at run time: an error in an expression
 // (a missing key, a wrong type), the cost limit, the deadline, a value

@@ -35,6 +35,8 @@ const (
 	// the role directly and through the group.
 	sharedRoleName  = "admin"
 	sharedGroupName = "staff"
+	// Every world has a claim rule of this name.
+	sharedRuleName = "plan claim"
 )
 
 // world is one tenant with a row of every kind, as the suite wrote them.
@@ -87,6 +89,7 @@ type world struct {
 	delivery       *tenants.WebhookDelivery     // of audit, to webhook
 	role           *tenants.Role                // named sharedRoleName: write on api; user's, group's
 	group          *tenants.Group               // named sharedGroupName: user is a member
+	rule           *tenants.ClaimRule           // named sharedRuleName
 }
 
 // pushedID is the id of the world's pushed authorization request, of its
@@ -200,6 +203,8 @@ func seedWorld(t testing.TB, s *tenants.Store, prefix string) *world {
 	must(t, "add user role", s.AddUserRole(ctx, w.user.ID, w.role.ID))
 	must(t, "add group member", s.AddGroupMember(ctx, w.group.ID, w.user.ID))
 	must(t, "add group role", s.AddGroupRole(ctx, w.group.ID, w.role.ID))
+	w.rule = &tenants.ClaimRule{Name: sharedRuleName, Enabled: true, IDTokenClaims: tenants.StringMap{"plan": "'gold'"}}
+	must(t, "create claim rule", s.CreateClaimRule(ctx, w.rule))
 	w.audit = mustAudit(t, ctx, s, &tenants.AuditEvent{Action: "client.created", ActorID: "operator", TargetType: "client", TargetID: sharedClientID})
 	w.delivery = mustDelivery(t, ctx, s, w.webhook.ID, w.audit.ID)
 	return w
@@ -303,6 +308,8 @@ func (w *world) snapshot(t testing.TB, s *tenants.Store) snapshot {
 	add("webhook delivery rows", sqlRows(t, s, "SELECT * FROM webhook_deliveries WHERE tenant_id = ? ORDER BY id", w.tenant.ID), nil)
 	roles, err := s.ListRoles(ctx)
 	add("roles", roles, err)
+	rules, err := s.ListClaimRules(ctx)
+	add("claim rules", rules, err)
 	groups, err := s.ListGroups(ctx)
 	add("groups", groups, err)
 	for _, g := range groups {
@@ -741,6 +748,22 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 			return err
 		}, nil},
 		{"GroupByID", func(ctx context.Context) error { _, err := s.GroupByID(ctx, a.group.ID); return err }, tenants.ErrNotFound},
+		{"RoleAndGroupIDsOfUsers", func(ctx context.Context) error {
+			roles, groups, err := s.RoleAndGroupIDsOfUsers(ctx, []string{a.user.ID})
+			return errors.Join(err, none(len(roles)+len(groups)))
+		}, nil},
+		{"ClaimRuleByID", func(ctx context.Context) error { _, err := s.ClaimRuleByID(ctx, a.rule.ID); return err }, tenants.ErrNotFound},
+		{"ListClaimRules", func(ctx context.Context) error {
+			rs, err := s.ListClaimRules(ctx)
+			for _, r := range rs {
+				err = errors.Join(err, notMine(ctx, r.TenantID))
+			}
+			return err
+		}, nil},
+		{"UpdateClaimRule", func(ctx context.Context) error {
+			return s.UpdateClaimRule(ctx, &tenants.ClaimRule{ID: a.rule.ID, Name: "hijack", Deny: "no"})
+		}, tenants.ErrNotFound},
+		{"DeleteClaimRule", func(ctx context.Context) error { return s.DeleteClaimRule(ctx, a.rule.ID) }, tenants.ErrNotFound},
 		{"GroupByName/shared name", func(ctx context.Context) error {
 			g, err := s.GroupByName(ctx, sharedGroupName)
 			if err != nil {
@@ -1228,6 +1251,15 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		}, nil},
 		{"CreateRole/private name", func(ctx context.Context) error {
 			return s.CreateRole(ctx, &tenants.Role{Name: "role-" + a.private, Permissions: []tenants.Permission{{Audience: sharedAudience, Scope: "read"}}})
+		}, nil},
+		{"CreateClaimRule/taken id", func(ctx context.Context) error {
+			return s.CreateClaimRule(ctx, &tenants.ClaimRule{ID: a.rule.ID, Name: "r-" + suffix(), Deny: "no"})
+		}, tenants.ErrAlreadyExists},
+		{"CreateClaimRule/shared name", func(ctx context.Context) error {
+			return s.CreateClaimRule(ctx, &tenants.ClaimRule{Name: sharedRuleName + " 2", Deny: "no"})
+		}, nil},
+		{"UpdateClaimRule/own rule", func(ctx context.Context) error {
+			return s.UpdateClaimRule(ctx, &tenants.ClaimRule{ID: b.rule.ID, Name: sharedRuleName, Position: 5, Deny: "no"})
 		}, nil},
 		{"CreateGroup/private name", func(ctx context.Context) error {
 			return s.CreateGroup(ctx, &tenants.Group{Name: "group-" + a.private})
