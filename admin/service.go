@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"sync"
 
 	"github.com/gatehouse-id/gatehouse/federation"
 	"github.com/gatehouse-id/gatehouse/federation/upstream"
 	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/tenants/claimrules"
 	"github.com/gatehouse-id/gatehouse/tenants/keyring"
 	"github.com/gatehouse-id/gatehouse/tenants/password"
 	"github.com/gatehouse-id/gatehouse/tenants/webhook"
@@ -33,6 +35,8 @@ type Service struct {
 	// URLs; nil where webhooks cannot be managed.
 	webhookSealer *webhook.Sealer
 	upstream      *upstream.Client
+	// ruleEnv is the CEL environment claim rules are checked in, made once.
+	ruleEnv func() (*claimrules.Env, error)
 }
 
 // Config configures a Service.
@@ -66,7 +70,7 @@ func New(cfg Config, store *tenants.Store, keys *keyring.Keyring, hasher *passwo
 		on = func(string) {}
 	}
 	return &Service{fed: cfg.Federation, store: store, keys: keys, hasher: hasher, common: cfg.Common, baseURL: cfg.BaseURL, onChange: on,
-		trySecret: cfg.TrySecret, webhookSealer: cfg.Webhooks, upstream: cfg.Upstream}
+		trySecret: cfg.TrySecret, webhookSealer: cfg.Webhooks, upstream: cfg.Upstream, ruleEnv: sync.OnceValues(claimrules.NewEnv)}
 }
 
 // principal returns the principal in ctx.

@@ -28,6 +28,7 @@ var tags = []map[string]any{
 	{"name": tagAPIs, "description": "Resource servers of a tenant and the scopes they define."},
 	{"name": tagUsers, "description": "End users of a tenant, their sessions and consents."},
 	{"name": tagRoles, "description": "Roles of a tenant: named bundles of API scopes (permissions), held by users directly and through groups. On an API with rbac on, a user's tokens carry only the scopes their roles hold."},
+	{"name": tagClaimRules, "description": "Claim rules of a tenant: CEL expressions, run in order whenever a user's tokens are minted, that add claims to ID and access tokens or deny the sign-in with a message. Checked when saved; run with a cost limit and a deadline; a rule that fails refuses the sign-in."},
 	{"name": tagGroups, "description": "Groups of a tenant's users: their members hold the group's roles; the groups claim and scope carry their names."},
 	{"name": tagKeys, "description": "A tenant's token signing keys."},
 	{"name": tagConnections, "description": "Upstream identity providers of a tenant: Google, GitHub, Microsoft, OpenID Connect and SAML 2.0."},
@@ -210,6 +211,7 @@ var paramDocs = map[string]string{
 	"administrators/id":            "the administrator's user id at the system tenant",
 	"management-clients/client_id": "the management client's client_id",
 	"import-jobs/id":               "the import job's id",
+	"claim-rules/id":               "the claim rule's id",
 }
 
 func pathParams(r Route) []map[string]any {

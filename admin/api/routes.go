@@ -2,8 +2,10 @@ package api
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/gatehouse-id/gatehouse/admin"
+	"github.com/gatehouse-id/gatehouse/tenants/claimrules"
 )
 
 // Tags group the routes by resource in the OpenAPI document.
@@ -14,6 +16,7 @@ const (
 	tagUsers        = "Users"
 	tagRoles        = "Roles"
 	tagGroups       = "Groups"
+	tagClaimRules   = "Claim rules"
 	tagKeys         = "Keys"
 	tagConnections  = "Connections"
 	tagWebhooks     = "Webhooks"
@@ -61,6 +64,9 @@ var (
 		{Name: "until", Description: "events before this time (RFC 3339)", Schema: map[string]any{"type": "string", "format": "date-time"}},
 	}
 )
+
+// reservedClaimsNote lists the claims no rule may set.
+var reservedClaimsNote = strings.Join(claimrules.Reserved(), ", ")
 
 func str() map[string]any { return map[string]any{"type": "string"} }
 
@@ -228,6 +234,24 @@ func (h *Handler) Routes() []Route {
 			Body:        roleRefBody{}, Reply: list[*admin.Role]{}, handler: linked[*admin.Role, roleRefBody](h, "id", h.svc.AddGroupRole)},
 		{Method: http.MethodDelete, Path: "/tenants/:slug/groups/:id/roles/:role", Tag: tagGroups, Scope: write, Summary: "Take a role from a group",
 			Description: groupRefNote + " " + roleRefNote + " " + deleteNote, Status: http.StatusNoContent, handler: unlinked(h, "id", "role", h.svc.RemoveGroupRole)},
+
+		// Claim rules.
+		{Method: http.MethodGet, Path: "/tenants/:slug/claim-rules", Tag: tagClaimRules, Scope: read, Summary: "List the tenant's claim rules",
+			Description: "In the order they run (by position). Not paginated: a tenant has at most 50.", Reply: list[*admin.ClaimRule]{}, handler: h.listClaimRules},
+		{Method: http.MethodPost, Path: "/tenants/:slug/claim-rules", Tag: tagClaimRules, Scope: write, Summary: "Create a claim rule",
+			Description: "The condition and every claim's expression are type-checked (CEL) first: a rule that does not check, or sets a reserved claim (" + reservedClaimsNote + "), " +
+				"answers 400 naming the field (condition, deny, id_token.<claim>, access_token.<claim>). The next token follows it.",
+			Status: http.StatusCreated, Body: createClaimRuleBody{}, Reply: admin.ClaimRule{}, handler: h.createClaimRule},
+		{Method: http.MethodGet, Path: "/tenants/:slug/claim-rules/:id", Tag: tagClaimRules, Scope: read, Summary: "Get a claim rule",
+			Reply: admin.ClaimRule{}, handler: fetched(h, "id", h.svc.GetClaimRule)},
+		{Method: http.MethodPatch, Path: "/tenants/:slug/claim-rules/:id", Tag: tagClaimRules, Scope: write, Summary: "Change, reorder, enable or disable a claim rule",
+			Description: "The result is checked as a new rule is.", Body: updateClaimRuleBody{}, Reply: admin.ClaimRule{}, handler: h.updateClaimRule},
+		{Method: http.MethodDelete, Path: "/tenants/:slug/claim-rules/:id", Tag: tagClaimRules, Scope: write, Summary: "Delete a claim rule",
+			Description: deleteNote, Status: http.StatusNoContent, handler: deleted(h, "id", h.svc.DeleteClaimRule)},
+		{Method: http.MethodPost, Path: "/tenants/:slug/claim-rules/preview", Tag: tagClaimRules, Scope: write, Summary: "Preview what the claim rules do for a user and a client",
+			Description: "Runs the tenant's enabled rules (or the draft rules of the body) for the user and client as a code exchange would, issuing and recording nothing (it needs tenants:write, as it runs drafts): " +
+				"the claims added to each token, or the deny rule that stops the sign-in (denied), or the rule that fails at run time (failed). A user or client of another tenant answers 404.",
+			Body: previewClaimsBody{}, Reply: admin.Preview{}, handler: h.previewClaims},
 
 		// Keys.
 		{Method: http.MethodGet, Path: "/tenants/:slug/keys", Tag: tagKeys, Scope: read, Summary: "List the tenant's signing keys",
