@@ -42,6 +42,9 @@ var validBodies = map[string]any{
 	"POST /tenants/:slug/groups/:id/members":             map[string]any{"user": "0190aaaa-0000-7000-8000-000000000001"},
 	"POST /tenants/:slug/groups/:id/roles":               map[string]any{"role": "walker"},
 	"PATCH /management-clients/:client_id":               map[string]any{"scopes": []any{"tenants:read"}},
+	"POST /tenants/:slug/claim-rules":                    map[string]any{"name": "walker", "id_token": map[string]any{"walked": "true"}},
+	"PATCH /tenants/:slug/claim-rules/:id":               map[string]any{"enabled": false},
+	"POST /tenants/:slug/claim-rules/preview":            map[string]any{"user": "0190aaaa-0000-7000-8000-000000000001", "client": "no-such-client"},
 }
 
 func bodyFor(t *testing.T, r api.Route) any {
@@ -70,7 +73,7 @@ func snapshot(t *testing.T, c *apiClient, f *fixture) string {
 		b.WriteByte('\n')
 	}
 	base := "/tenants/" + f.slug
-	for _, p := range []string{"", "/applications?limit=200", "/apis?limit=200", "/keys", "/connections?limit=200", "/users?limit=200", "/roles?limit=200", "/groups?limit=200"} {
+	for _, p := range []string{"", "/applications?limit=200", "/apis?limit=200", "/keys", "/connections?limit=200", "/users?limit=200", "/roles?limit=200", "/groups?limit=200", "/claim-rules"} {
 		get(base + p)
 	}
 	for _, u := range c.items(t, base+"/users?limit=200") {
@@ -135,6 +138,8 @@ func TestAPICrossTenantWalk(t *testing.T) {
 			op.must(t, http.StatusOK, http.MethodPost, base+"/groups/"+ids["groups/id"]+"/members", map[string]any{"user": f.userID})
 			op.must(t, http.StatusOK, http.MethodPost, base+"/groups/"+ids["groups/id"]+"/roles", map[string]any{"role": ids["roles/role"]})
 			ids["webhooks/id"], ids["deliveries/delivery"] = e.addWebhook(t, f)
+			rule := op.must(t, http.StatusCreated, http.MethodPost, base+"/claim-rules", map[string]any{"name": "plan", "id_token": map[string]any{"plan": "'gold'"}})
+			ids["claim-rules/id"] = rule["id"].(string)
 			if status, _, raw := op.raw(t, http.MethodPost, base+"/users/import-jobs", "application/x-ndjson", nil); status == http.StatusAccepted {
 				var j map[string]any
 				_ = json.Unmarshal(raw, &j)
@@ -155,7 +160,7 @@ func TestAPICrossTenantWalk(t *testing.T) {
 			"management-clients/client_id": "no-such-client", "roles/role": "0190aaaa-0000-7000-8000-000000000004",
 			"groups/id": "0190aaaa-0000-7000-8000-000000000005", "members/user": "0190aaaa-0000-7000-8000-000000000001",
 			"webhooks/id": "0190aaaa-0000-7000-8000-000000000006", "deliveries/delivery": "0190aaaa-0000-7000-8000-000000000007",
-			"import-jobs/id": "0190aaaa-0000-7000-8000-000000000008"}
+			"import-jobs/id": "0190aaaa-0000-7000-8000-000000000008", "claim-rules/id": "0190aaaa-0000-7000-8000-000000000009"}
 		// Operators: no tenant admin reaches them.
 		opAdmin, opClient := e.principalsOf(t, "")
 		opIDs := with(made, "administrators/id", opAdmin, "management-clients/client_id", opClient)
