@@ -81,6 +81,9 @@ func ruleProblem(err error) error {
 	if !errors.As(err, &ce) {
 		return err
 	}
+	if len(ce.Problems) == 1 {
+		return tenants.Invalid(ce.Problems[0].Field, "%s", ce.Problems[0].Message)
+	}
 	return tenants.Invalid(ce.Problems[0].Field, "%s", ce.Error())
 }
 

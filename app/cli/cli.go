@@ -73,6 +73,12 @@ Usage:
   gatehouse group add-member|remove-member --tenant SLUG --group GROUP --email EMAIL
   gatehouse group add-role|remove-role --tenant SLUG --group GROUP --role ROLE
         (ROLE and GROUP: a name or an id)
+  gatehouse rule create --tenant SLUG --name NAME [--condition CEL] [--id-claim NAME=CEL]... [--access-claim NAME=CEL]...
+        [--deny MESSAGE] [--position N] [--disabled]
+        (a claim rule: checked when saved; reserved claims such as sub are refused)
+  gatehouse rule list --tenant SLUG
+  gatehouse rule enable|disable|delete --tenant SLUG --id ID
+  gatehouse rule preview --tenant SLUG --email EMAIL --client CLIENT_ID [--api AUDIENCE]
   gatehouse user import --tenant SLUG --file USERS.ndjson [--update]
         (one user a line; password hashes of other platforms kept; prints a report line per line)
   gatehouse user export --tenant SLUG [--password-hashes] > USERS.ndjson
@@ -222,6 +228,12 @@ var commands = map[string]command{
 	"group remove-member": groupMemberCommand("group remove-member", false),
 	"group add-role":      groupRoleCommand("group add-role", true),
 	"group remove-role":   groupRoleCommand("group remove-role", false),
+	"rule create":         ruleCreate,
+	"rule list":           ruleList,
+	"rule enable":         ruleSwitch("rule enable", true),
+	"rule disable":        ruleSwitch("rule disable", false),
+	"rule delete":         ruleDelete,
+	"rule preview":        rulePreview,
 }
 
 // Commands returns the name of every command, sorted: the tests walk them

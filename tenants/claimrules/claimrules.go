@@ -274,7 +274,7 @@ func (e *Env) compile(src string, condition bool) (cel.Program, string) {
 	}
 	ast, iss := e.env.Compile(src)
 	if iss.Err() != nil {
-		return nil, strings.TrimSpace(iss.Err().Error())
+		return nil, oneLine(iss.Err().Error())
 	}
 	out := ast.OutputType()
 	if condition {
@@ -474,4 +474,19 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string([]rune(s)[:n]) + "…"
+}
+
+// oneLine keeps of CEL's report its errors, one after the other, with the
+// line and column of each, without the source excerpt and caret lines.
+func oneLine(report string) string {
+	var out []string
+	for _, l := range strings.Split(report, "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(l), "ERROR: <input>:"); ok {
+			out = append(out, "at "+rest)
+		}
+	}
+	if len(out) == 0 {
+		return strings.Join(strings.Fields(report), " ")
+	}
+	return strings.Join(out, "; ")
 }
