@@ -16,3 +16,9 @@ CREATE TABLE claim_rules (
 );
 CREATE UNIQUE INDEX claim_rules_tenant_name_key ON claim_rules (tenant_id, name);
 CREATE INDEX claim_rules_tenant_position_idx ON claim_rules (tenant_id, position, id);
+
+-- First-party applications: a client whose consent is 'skip' is not asked
+-- for; the consent is recorded as implicit, and the user still sees and
+-- may revoke it.
+ALTER TABLE clients ADD COLUMN consent TEXT NOT NULL DEFAULT 'required';
+ALTER TABLE consents ADD COLUMN implicit BOOLEAN NOT NULL DEFAULT 0;

@@ -814,6 +814,10 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 			_, err := s.GrantConsent(ctx, a.user.ID, a.privateClientID(), tenants.ScopeSet{"": {"email"}})
 			return err
 		}, tenants.ErrNotFound},
+		{"GrantImplicitConsent/other tenant's user", func(ctx context.Context) error {
+			_, err := s.GrantImplicitConsent(ctx, a.user.ID, sharedClientID, tenants.ScopeSet{"": {"email"}})
+			return err
+		}, tenants.ErrNotFound},
 		{"RevokeConsent", func(ctx context.Context) error {
 			return s.RevokeConsent(ctx, a.user.ID, sharedClientID)
 		}, tenants.ErrNotFound},
@@ -1135,6 +1139,10 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		}, nil},
 		{"GrantConsent/shared client", func(ctx context.Context) error {
 			_, err := s.GrantConsent(ctx, b.user.ID, sharedClientID, tenants.ScopeSet{"": {"email"}})
+			return err
+		}, nil},
+		{"GrantImplicitConsent/shared client", func(ctx context.Context) error {
+			_, err := s.GrantImplicitConsent(ctx, b.user.ID, sharedClientID, tenants.ScopeSet{"": {"profile"}})
 			return err
 		}, nil},
 		{"RotateClientSecret/shared client", func(ctx context.Context) error {
