@@ -100,7 +100,10 @@ type Client struct {
 	JWKS                               json.RawMessage `json:"jwks,omitempty"`
 	JWKSURI                            string          `json:"jwks_uri,omitempty"`
 	RequirePushedAuthorizationRequests bool            `json:"require_pushed_authorization_requests"`
-	ClientIDIssuedAt                   int64           `json:"client_id_issued_at"`
+	// Consent is required (users are asked) or skip (a first-party
+	// application: the consent is recorded as implicit).
+	Consent          string `json:"consent"`
+	ClientIDIssuedAt int64  `json:"client_id_issued_at"`
 }
 
 func clientView(c *tenants.Client, grants []tenants.ClientGrant, audiences map[string]string) *Client {
@@ -115,6 +118,7 @@ func clientView(c *tenants.Client, grants []tenants.ClientGrant, audiences map[s
 		PostLogoutRedirectURIs:   nonNil(c.PostLogoutRedirectURIs),
 		APIGrants:                []ClientGrant{},
 		IDTokenSignedResponseAlg: c.IDTokenAlg(),
+		Consent:                  tenants.ConsentPolicyOf(c.Consent),
 		ClientIDIssuedAt:         c.CreatedAt.Unix(),
 	}
 	if c.AllowsGrant(tenants.GrantAuthorizationCode) {
@@ -187,8 +191,10 @@ type Consent struct {
 	ClientID   string              `json:"client_id"`
 	ClientName string              `json:"client_name"`
 	Scopes     map[string][]string `json:"scopes"`
-	CreatedAt  time.Time           `json:"created_at"`
-	UpdatedAt  time.Time           `json:"updated_at"`
+	// Implicit: recorded without asking, for a first-party application.
+	Implicit  bool      `json:"implicit"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 func consentView(c *tenants.Consent, clientName string) *Consent {
@@ -196,7 +202,7 @@ func consentView(c *tenants.Consent, clientName string) *Consent {
 	if scopes == nil {
 		scopes = map[string][]string{}
 	}
-	return &Consent{ClientID: c.ClientID, ClientName: clientName, Scopes: scopes, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+	return &Consent{ClientID: c.ClientID, ClientName: clientName, Scopes: scopes, Implicit: c.Implicit, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 }
 
 // AuditEvent is the public view of an audit log entry.

@@ -29,6 +29,7 @@ type createClientBody struct {
 	JWKS                               json.RawMessage `json:"jwks" doc:"private_key_jwt: the application's public signing keys, a JSON Web Key Set (RSA of 2048 bits or more, EC P-256 or Ed25519; at most 20 keys, 64 KiB)"`
 	JWKSURI                            string          `json:"jwks_uri" doc:"private_key_jwt: where the application publishes its JSON Web Key Set (https; http only on loopback hosts); fetched from a public address, or a host in GATEHOUSE_UPSTREAM_ALLOW_HOSTS, and again on an unknown kid"`
 	RequirePushedAuthorizationRequests bool            `json:"require_pushed_authorization_requests" doc:"the application must push its authorization requests to /oauth/par (RFC 9126) before /authorize"`
+	Consent                            string          `json:"consent" enum:"required,skip" doc:"required (the default): users are asked to consent; skip: a first-party application of the tenant, whose consent is recorded as implicit (the user still sees and may revoke it on the account page; prompt=consent still asks)"`
 }
 
 func (h *Handler) listClients(c echo.Context) error {
@@ -65,7 +66,7 @@ func (h *Handler) createClient(c echo.Context) error {
 		Name: b.ClientName, Kind: b.Kind, RedirectURIs: b.RedirectURIs, PostLogoutRedirectURIs: b.PostLogoutRedirectURIs,
 		GrantTypes: b.GrantTypes, Audiences: b.Audiences, Scopes: b.Scopes, IDTokenSignedResponseAlg: b.IDTokenSignedResponseAlg,
 		TokenEndpointAuthMethod: b.TokenEndpointAuthMethod, JWKS: rawJWKS(b.JWKS), JWKSURI: b.JWKSURI,
-		RequirePushedAuthorizationRequests: b.RequirePushedAuthorizationRequests,
+		RequirePushedAuthorizationRequests: b.RequirePushedAuthorizationRequests, Consent: b.Consent,
 	})
 	if err != nil {
 		return renamed(err, clientFieldNames)
@@ -97,6 +98,7 @@ type updateClientBody struct {
 	JWKS                               json.RawMessage `json:"jwks" doc:"private_key_jwt: replaces the application's keys (and clears jwks_uri)"`
 	JWKSURI                            *string         `json:"jwks_uri" doc:"private_key_jwt: replaces where the application's keys are published (and clears jwks)"`
 	RequirePushedAuthorizationRequests *bool           `json:"require_pushed_authorization_requests" doc:"whether the application must push its authorization requests (RFC 9126)"`
+	Consent                            *string         `json:"consent" enum:"required,skip" doc:"whether users are asked to consent from now on; consents already recorded stay"`
 }
 
 func (h *Handler) updateClient(c echo.Context) error {
@@ -113,7 +115,7 @@ func (h *Handler) updateClient(c echo.Context) error {
 		IDTokenSignedResponseAlg: b.IDTokenSignedResponseAlg,
 		TokenEndpointAuthMethod:  b.TokenEndpointAuthMethod,
 		JWKS:                     optionalJWKS(b.JWKS), JWKSURI: b.JWKSURI,
-		RequirePushedAuthorizationRequests: b.RequirePushedAuthorizationRequests,
+		RequirePushedAuthorizationRequests: b.RequirePushedAuthorizationRequests, Consent: b.Consent,
 	})
 	if err != nil {
 		return renamed(err, clientFieldNames)

@@ -154,7 +154,7 @@ func (h *Handler) renderAccount(c echo.Context, a *accountRequest, notice, errMs
 		if err != nil || cl.Internal {
 			continue
 		}
-		app := views.AccountApp{Name: cl.Name, Since: day(cs.CreatedAt),
+		app := views.AccountApp{Name: cl.Name, Since: day(cs.CreatedAt), Implicit: cs.Implicit,
 			RevokeURL: web.PathAccount + "/apps/" + url.PathEscape(cs.ClientID) + "/revoke"}
 		for aud, scopes := range cs.Scopes {
 			for _, s := range scopes {
