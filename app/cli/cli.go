@@ -55,7 +55,7 @@ Usage:
         [--rbac] (users get only the scopes their roles hold) [--token-claims roles,groups]
   gatehouse client create --tenant SLUG --name NAME [--public] [--redirect-uri URI]...
         [--post-logout-redirect-uri URI]... [--grant-type TYPE]... [--audience URI]... [--scope SCOPE]...
-        [--id-token-signed-response-alg ALG] [--token-endpoint-auth-method METHOD]
+        [--id-token-signed-response-alg ALG] [--token-endpoint-auth-method METHOD] [--consent required|skip]
 {grant-types}
   gatehouse client list --tenant SLUG
   gatehouse user create --tenant SLUG --email EMAIL --password-stdin [--name NAME]
@@ -642,6 +642,8 @@ func clientCreate(ctx context.Context, env Env, args []string) error {
 		" (with --jwks-file or --jwks-uri); "+tenants.AuthMethodNone+" with --public")
 	var requirePAR bool
 	f.BoolVar(&requirePAR, "require-pushed-authorization-requests", false, "the client must push its authorization requests to /oauth/par (RFC 9126)")
+	var consent string
+	f.StringVar(&consent, "consent", tenants.ConsentRequired, "required (users are asked) or skip (a first-party application: consent recorded as implicit)")
 	var jwksFile, jwksURI string
 	f.StringVar(&jwksFile, "jwks-file", "", "file holding the client's public keys as a JSON Web Key Set, for "+tenants.AuthMethodPrivateKey+" (- for standard input)")
 	f.StringVar(&jwksURI, "jwks-uri", "", "URL where the client publishes its JSON Web Key Set, for "+tenants.AuthMethodPrivateKey)
@@ -660,7 +662,7 @@ func clientCreate(ctx context.Context, env Env, args []string) error {
 	c, err := rt.admin.CreateClient(tctx, admin.CreateClientInput{
 		Name: name, Public: public, RedirectURIs: redirects, PostLogoutRedirectURIs: postLogout,
 		GrantTypes: grantTypes, Audiences: audiences, Scopes: scopes, IDTokenSignedResponseAlg: idAlg,
-		TokenEndpointAuthMethod: authMethod, JWKS: jwks, JWKSURI: jwksURI, RequirePushedAuthorizationRequests: requirePAR,
+		TokenEndpointAuthMethod: authMethod, JWKS: jwks, JWKSURI: jwksURI, RequirePushedAuthorizationRequests: requirePAR, Consent: consent,
 	})
 	if err != nil {
 		return err
