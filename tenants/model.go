@@ -342,11 +342,11 @@ type ClientGrant struct {
 
 // Consent records the scopes a user granted to a client.
 type Consent struct {
-	ID        string `gorm:"primaryKey"`
-	TenantID  string
-	UserID    string
-	ClientID  string
-	Scopes    ScopeSet
+	ID       string `gorm:"primaryKey"`
+	TenantID string
+	UserID   string
+	ClientID string
+	Scopes   ScopeSet
 	// Implicit marks a consent recorded without asking, for a client whose
 	// consent is ConsentSkip; the user sees and may revoke it as any other.
 	// A consent the user gave once on the page is never implicit again.
