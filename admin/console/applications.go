@@ -220,6 +220,7 @@ func (h *Handler) createApp(c echo.Context) error {
 type appEdit struct {
 	name, redirects, postLogout *string
 	idTokenAlg                  *string
+	consent                     *string
 	grantTypes                  []string
 	errs                        map[string]string
 	accessErrs                  map[string]string
@@ -263,6 +264,11 @@ func (h *Handler) appView(c echo.Context, ctx context.Context, t *tenants.Tenant
 			alg = *e.idTokenAlg
 		}
 		v.IDTokenAlg, v.IDTokenAlgs = cl.IDTokenSignedResponseAlg, algOptions(alg)
+		consent := cl.Consent
+		if e.consent != nil {
+			consent = *e.consent
+		}
+		v.ConsentOptions = consentOptions(consent)
 	}
 	grantTypes := cl.GrantTypes
 	if e.grantTypes != nil {
@@ -361,11 +367,15 @@ func (h *Handler) updateApp(c echo.Context) error {
 			alg := c.FormValue("id_token_signed_response_alg")
 			in.IDTokenSignedResponseAlg = &alg
 		}
+		if _, sent := c.Request().PostForm["consent"]; sent {
+			consent := c.FormValue("consent")
+			in.Consent = &consent
+		}
 	}
 	_, err = h.svc.UpdateClient(ctx, cl.ClientID, in)
-	if errs := formErrors(err, "name", "redirect_uris", "post_logout_redirect_uris", "grant_types", "id_token_signed_response_alg"); errs != nil {
+	if errs := formErrors(err, "name", "redirect_uris", "post_logout_redirect_uris", "grant_types", "id_token_signed_response_alg", "consent"); errs != nil {
 		return h.renderApp(c, ctx, t, cl, http.StatusUnprocessableEntity, appEdit{name: &name, redirects: &redirects, postLogout: &postLogout,
-			idTokenAlg: in.IDTokenSignedResponseAlg, grantTypes: in.GrantTypes, errs: errs})
+			idTokenAlg: in.IDTokenSignedResponseAlg, consent: in.Consent, grantTypes: in.GrantTypes, errs: errs})
 	}
 	if err != nil {
 		return err
@@ -445,4 +455,15 @@ func (h *Handler) deleteApp(c echo.Context) error {
 		return err
 	}
 	return done(c, vc.TenantURL(t.Slug, "/applications"), "app-deleted")
+}
+
+// consentOptions are the consent policies an application may have.
+func consentOptions(selected string) []vc.Option {
+	selected = tenants.ConsentPolicyOf(selected)
+	labels := map[string]string{tenants.ConsentRequired: "Ask users to consent", tenants.ConsentSkip: "Skip consent: an application of this tenant"}
+	var out []vc.Option
+	for _, p := range tenants.ConsentPolicies() {
+		out = append(out, vc.Option{Value: p, Label: labels[p], Selected: p == selected})
+	}
+	return out
 }
