@@ -139,6 +139,8 @@ func seedWorld(t testing.TB, s *tenants.Store, prefix string) *world {
 	ctx, tn := newTenant(t, s, prefix)
 	w := &world{ctx: ctx, tenant: tn, private: suffix()}
 	w.user = mustUser(t, ctx, s, sharedEmail)
+	w.user.AppMetadata = `{"plan":"gold","world":"` + w.private + `"}`
+	must(t, "set user metadata", s.UpdateUserProfile(ctx, w.user))
 	if err := s.RecordLogin(ctx, w.user.ID, s.Now(), ""); err != nil {
 		t.Fatalf("record login: %v", err)
 	}
@@ -748,6 +750,23 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 			return err
 		}, nil},
 		{"GroupByID", func(ctx context.Context) error { _, err := s.GroupByID(ctx, a.group.ID); return err }, tenants.ErrNotFound},
+		{"SearchUsersByMetadata/private value", func(ctx context.Context) error {
+			p, err := s.SearchUsersByMetadata(ctx, tenants.ColumnAppMetadata, "world", a.private, "", 50)
+			if err != nil {
+				return err
+			}
+			return none(len(p.Users))
+		}, nil},
+		{"SearchUsersByMetadata/shared key", func(ctx context.Context) error {
+			p, err := s.SearchUsersByMetadata(ctx, tenants.ColumnAppMetadata, "plan", "gold", "", 50)
+			if err != nil {
+				return err
+			}
+			for _, u := range p.Users {
+				err = errors.Join(err, notMine(ctx, u.TenantID))
+			}
+			return err
+		}, nil},
 		{"RoleAndGroupIDsOfUsers", func(ctx context.Context) error {
 			roles, groups, err := s.RoleAndGroupIDsOfUsers(ctx, []string{a.user.ID})
 			return errors.Join(err, none(len(roles)+len(groups)))
