@@ -156,13 +156,26 @@ type User struct {
 	FamilyName    string     `json:"family_name,omitempty"`
 	Disabled      bool       `json:"disabled"`
 	LastLoginAt   *time.Time `json:"last_login_at,omitempty"`
-	CreatedAt     time.Time  `json:"created_at"`
-	UpdatedAt     time.Time  `json:"updated_at"`
+	// UserMetadata (the user's own) and AppMetadata (admins' and the
+	// API's only) are JSON objects.
+	UserMetadata json.RawMessage `json:"user_metadata"`
+	AppMetadata  json.RawMessage `json:"app_metadata"`
+	CreatedAt    time.Time       `json:"created_at"`
+	UpdatedAt    time.Time       `json:"updated_at"`
 }
 
 func userView(u *tenants.User) *User {
 	return &User{ID: u.ID, Email: u.Email, EmailVerified: u.EmailVerified, Name: u.Name, GivenName: u.GivenName,
-		FamilyName: u.FamilyName, Disabled: u.DisabledAt != nil, LastLoginAt: u.LastLoginAt, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+		FamilyName: u.FamilyName, Disabled: u.DisabledAt != nil, LastLoginAt: u.LastLoginAt,
+		UserMetadata: metadataJSON(u.UserMetadata), AppMetadata: metadataJSON(u.AppMetadata), CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+}
+
+// metadataJSON is a stored metadata object as JSON: {} for none.
+func metadataJSON(s string) json.RawMessage {
+	if s == "" {
+		return json.RawMessage("{}")
+	}
+	return json.RawMessage(s)
 }
 
 // Session is the public view of a user's login session. ID is a reference

@@ -126,9 +126,11 @@ func (h *Handler) Routes() []Route {
 
 		// Users.
 		{Method: http.MethodGet, Path: "/tenants/:slug/users", Tag: tagUsers, Scope: read, Summary: "List or search the tenant's users",
-			Description: "In order of email address.",
-			Query:       append([]Param{{Name: "q", Description: "part of the email address or name", Schema: str()}}, paged...),
-			Reply:       list[*admin.User]{}, handler: h.listUsers},
+			Description: "In order of email address. With metadata, the users whose user_metadata or app_metadata has the key (with value, that value).",
+			Query: append([]Param{{Name: "q", Description: "part of the email address or name", Schema: str()},
+				{Name: "metadata", Description: "user_metadata.KEY or app_metadata.KEY (a top-level key of letters, digits, _ and -); not with q", Schema: str()},
+				{Name: "value", Description: "with metadata: the key's value (a string, or a number or boolean as JSON writes it)", Schema: str()}}, paged...),
+			Reply: list[*admin.User]{}, handler: h.listUsers},
 		{Method: http.MethodPost, Path: "/tenants/:slug/users", Tag: tagUsers, Scope: write, Summary: "Create a user",
 			Status: http.StatusCreated, Body: createUserBody{}, Reply: admin.User{}, handler: h.createUser},
 		{Method: http.MethodPost, Path: "/tenants/:slug/users/import", Tag: tagUsers, Scope: write, Summary: "Import users (NDJSON)",
