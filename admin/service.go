@@ -37,6 +37,9 @@ type Service struct {
 	upstream      *upstream.Client
 	// ruleEnv is the CEL environment claim rules are checked in, made once.
 	ruleEnv func() (*claimrules.Env, error)
+	// sendReset emails a user a password reset link; nil where no email
+	// is sent (the CLI).
+	sendReset func(ctx context.Context, t *tenants.Tenant, u *tenants.User) error
 }
 
 // Config configures a Service.
@@ -61,6 +64,9 @@ type Config struct {
 	// webhooks cannot be managed.
 	Webhooks *webhook.Sealer
 	Upstream *upstream.Client
+	// SendReset, if set, emails a user a password reset link (the account
+	// pages' own); without it an administrator cannot send one.
+	SendReset func(ctx context.Context, t *tenants.Tenant, u *tenants.User) error
 }
 
 // New returns a Service.
@@ -70,7 +76,8 @@ func New(cfg Config, store *tenants.Store, keys *keyring.Keyring, hasher *passwo
 		on = func(string) {}
 	}
 	return &Service{fed: cfg.Federation, store: store, keys: keys, hasher: hasher, common: cfg.Common, baseURL: cfg.BaseURL, onChange: on,
-		trySecret: cfg.TrySecret, webhookSealer: cfg.Webhooks, upstream: cfg.Upstream, ruleEnv: sync.OnceValues(claimrules.NewEnv)}
+		trySecret: cfg.TrySecret, webhookSealer: cfg.Webhooks, upstream: cfg.Upstream, ruleEnv: sync.OnceValues(claimrules.NewEnv),
+		sendReset: cfg.SendReset}
 }
 
 // principal returns the principal in ctx.

@@ -212,6 +212,7 @@ var paramDocs = map[string]string{
 	"management-clients/client_id": "the management client's client_id",
 	"import-jobs/id":               "the import job's id",
 	"claim-rules/id":               "the claim rule's id",
+	"factors/factor":               "the factor's id, as the user's factor list gives it",
 }
 
 func pathParams(r Route) []map[string]any {

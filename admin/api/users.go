@@ -224,3 +224,19 @@ func (h *Handler) revokeConsent(c echo.Context) error {
 	}
 	return c.NoContent(http.StatusNoContent)
 }
+
+// resetSent answers a reset email sent.
+type resetSent struct {
+	Sent bool `json:"sent"`
+}
+
+func (h *Handler) sendPasswordReset(c echo.Context) error {
+	ctx, id, err := h.object(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := h.svc.SendPasswordReset(ctx, id); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusAccepted, resetSent{Sent: true})
+}

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/admin"
 	"github.com/gatehouse-id/gatehouse/admin/api"
+	"github.com/gatehouse-id/gatehouse/tenants"
 )
 
 // validBodies are well-formed bodies for every route that takes one, so
@@ -82,6 +84,7 @@ func snapshot(t *testing.T, c *apiClient, f *fixture) string {
 		get(base + "/users/" + id + "/consents")
 		get(base + "/users/" + id + "/roles")
 		get(base + "/users/" + id + "/groups")
+		get(base + "/users/" + id + "/factors")
 	}
 	for _, g := range c.items(t, base+"/groups?limit=200") {
 		id := g["id"].(string)
@@ -140,6 +143,12 @@ func TestAPICrossTenantWalk(t *testing.T) {
 			ids["webhooks/id"], ids["deliveries/delivery"] = e.addWebhook(t, f)
 			rule := op.must(t, http.StatusCreated, http.MethodPost, base+"/claim-rules", map[string]any{"name": "plan", "id_token": map[string]any{"plan": "'gold'"}})
 			ids["claim-rules/id"] = rule["id"].(string)
+			// A passkey of the user, for the factor routes.
+			fac := &tenants.MFAFactor{UserID: f.userID, Type: tenants.FactorWebAuthn, Name: "Key", CredentialID: "cred-" + f.slug, Credential: "{}", Confirmed: true}
+			if err := e.store.CreateFactor(tenants.WithTenant(context.Background(), f.tenant), fac); err != nil {
+				t.Fatal(err)
+			}
+			ids["factors/factor"] = fac.ID
 			if status, _, raw := op.raw(t, http.MethodPost, base+"/users/import-jobs", "application/x-ndjson", nil); status == http.StatusAccepted {
 				var j map[string]any
 				_ = json.Unmarshal(raw, &j)
@@ -160,7 +169,8 @@ func TestAPICrossTenantWalk(t *testing.T) {
 			"management-clients/client_id": "no-such-client", "roles/role": "0190aaaa-0000-7000-8000-000000000004",
 			"groups/id": "0190aaaa-0000-7000-8000-000000000005", "members/user": "0190aaaa-0000-7000-8000-000000000001",
 			"webhooks/id": "0190aaaa-0000-7000-8000-000000000006", "deliveries/delivery": "0190aaaa-0000-7000-8000-000000000007",
-			"import-jobs/id": "0190aaaa-0000-7000-8000-000000000008", "claim-rules/id": "0190aaaa-0000-7000-8000-000000000009"}
+			"import-jobs/id": "0190aaaa-0000-7000-8000-000000000008", "claim-rules/id": "0190aaaa-0000-7000-8000-000000000009",
+			"factors/factor": "0190aaaa-0000-7000-8000-00000000000a"}
 		// Operators: no tenant admin reaches them.
 		opAdmin, opClient := e.principalsOf(t, "")
 		opIDs := with(made, "administrators/id", opAdmin, "management-clients/client_id", opClient)
