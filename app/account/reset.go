@@ -231,7 +231,7 @@ func (h *Handler) submitResetConfirm(c echo.Context) error {
 // background.
 func (h *Handler) SendReset(ctx context.Context, t *tenants.Tenant, u *tenants.User) error {
 	if h.mail == nil {
-		return errors.New("this deployment sends no email")
+		return tenants.Invalid("user", "this deployment sends no email")
 	}
 	token, err := h.issueToken(ctx, u, tenants.TokenResetPassword, u.Email, resetTTL)
 	if err != nil {
