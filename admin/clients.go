@@ -62,6 +62,9 @@ type CreateClientInput struct {
 	// session (sid).
 	BackchannelLogoutURI             string
 	BackchannelLogoutSessionRequired bool
+	// Consent is tenants.ConsentRequired (the default, for "") or
+	// tenants.ConsentSkip, for the tenant's own applications.
+	Consent string
 }
 
 // CreateClient registers an application. The returned view carries the
@@ -92,7 +95,15 @@ func (s *Service) createClient(ctx context.Context, t *tenants.Tenant, in Create
 			return nil, tenants.Invalid("grant_types", "this tenant allows none of the grant types a %s application uses", kind)
 		}
 	}
-	c := &tenants.Client{ClientID: secret.Token(16), RequirePushedAuthorizationRequests: in.RequirePushedAuthorizationRequests}
+	c := &tenants.Client{ClientID: secret.Token(16), RequirePushedAuthorizationRequests: in.RequirePushedAuthorizationRequests,
+		Consent: tenants.ConsentPolicyOf(in.Consent)}
+	// Registered by an administrator: it may skip consent.
+	if err := tenants.CheckConsentPolicy(c.Consent, false); err != nil {
+		return nil, err
+	}
+	if c.SkipsConsent() && kind == KindMachine {
+		return nil, tenants.Invalid("consent", "a machine-to-machine application signs no user in: there is no consent to skip")
+	}
 	if err := s.applyClient(t, c, kind, clientFields{
 		Name: in.Name, RedirectURIs: in.RedirectURIs, PostLogoutRedirectURIs: in.PostLogoutRedirectURIs, GrantTypes: in.GrantTypes,
 		AuthMethod: in.TokenEndpointAuthMethod, JWKS: in.JWKS, JWKSURI: in.JWKSURI,
@@ -451,6 +462,8 @@ type UpdateClientInput struct {
 	// set, whether its logout tokens must name the session.
 	BackchannelLogoutURI             *string
 	BackchannelLogoutSessionRequired *bool
+	// Consent, when set, is the application's consent policy from now on.
+	Consent *string
 }
 
 // UpdateClient changes an application of the tenant in ctx.
@@ -518,6 +531,13 @@ func (s *Service) updateClient(ctx context.Context, t *tenants.Tenant, c *tenant
 	if in.BackchannelLogoutSessionRequired != nil {
 		next.BackchannelLogoutSessionRequired = *in.BackchannelLogoutSessionRequired
 	}
+	if in.Consent != nil {
+		next.Consent = strings.TrimSpace(*in.Consent)
+		if err := tenants.CheckConsentPolicy(next.Consent, next.Registered); err != nil {
+			return nil, err
+		}
+	}
+	next.Consent = tenants.ConsentPolicyOf(next.Consent)
 	if in.IDTokenSignedResponseAlg != nil {
 		if next.IDTokenSignedResponseAlg, err = s.signingAlg(ctx, t, "id_token_signed_response_alg", *in.IDTokenSignedResponseAlg); err != nil {
 			return nil, err

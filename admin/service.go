@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"sync"
 
 	"github.com/gatehouse-id/gatehouse/federation"
 	"github.com/gatehouse-id/gatehouse/federation/upstream"
 	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/tenants/claimrules"
 	"github.com/gatehouse-id/gatehouse/tenants/keyring"
 	"github.com/gatehouse-id/gatehouse/tenants/password"
 	"github.com/gatehouse-id/gatehouse/tenants/webhook"
@@ -33,6 +35,11 @@ type Service struct {
 	// URLs; nil where webhooks cannot be managed.
 	webhookSealer *webhook.Sealer
 	upstream      *upstream.Client
+	// ruleEnv is the CEL environment claim rules are checked in, made once.
+	ruleEnv func() (*claimrules.Env, error)
+	// sendReset emails a user a password reset link; nil where no email
+	// is sent (the CLI).
+	sendReset func(ctx context.Context, t *tenants.Tenant, u *tenants.User) error
 }
 
 // Config configures a Service.
@@ -57,6 +64,9 @@ type Config struct {
 	// webhooks cannot be managed.
 	Webhooks *webhook.Sealer
 	Upstream *upstream.Client
+	// SendReset, if set, emails a user a password reset link (the account
+	// pages' own); without it an administrator cannot send one.
+	SendReset func(ctx context.Context, t *tenants.Tenant, u *tenants.User) error
 }
 
 // New returns a Service.
@@ -66,7 +76,8 @@ func New(cfg Config, store *tenants.Store, keys *keyring.Keyring, hasher *passwo
 		on = func(string) {}
 	}
 	return &Service{fed: cfg.Federation, store: store, keys: keys, hasher: hasher, common: cfg.Common, baseURL: cfg.BaseURL, onChange: on,
-		trySecret: cfg.TrySecret, webhookSealer: cfg.Webhooks, upstream: cfg.Upstream}
+		trySecret: cfg.TrySecret, webhookSealer: cfg.Webhooks, upstream: cfg.Upstream, ruleEnv: sync.OnceValues(claimrules.NewEnv),
+		sendReset: cfg.SendReset}
 }
 
 // principal returns the principal in ctx.

@@ -1,10 +1,14 @@
 package admin
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gatehouse-id/gatehouse/tenants"
 )
@@ -129,6 +133,9 @@ type UpdateUserInput struct {
 	Name          *string
 	GivenName     *string
 	FamilyName    *string
+	// UserMetadata and AppMetadata, when set, replace the user's: JSON
+	// objects of at most MaxMetadata bytes (null clears).
+	UserMetadata, AppMetadata *json.RawMessage
 }
 
 // UpdateUser changes a user's profile.
@@ -171,11 +178,33 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UpdateUserInput)
 		}
 		*f.dst = strings.TrimSpace(*f.v)
 	}
+	// Written only when given (UpdateUserProfile leaves "" as it is).
+	next.UserMetadata, next.AppMetadata = "", ""
+	for _, f := range []struct {
+		field string
+		raw   *json.RawMessage
+		dst   *string
+	}{{"user_metadata", in.UserMetadata, &next.UserMetadata}, {"app_metadata", in.AppMetadata, &next.AppMetadata}} {
+		if f.raw == nil {
+			continue
+		}
+		v, err := checkMetadata(f.field, *f.raw)
+		if err != nil {
+			return nil, err
+		}
+		*f.dst = v
+	}
 	if err := s.store.UpdateUserProfile(ctx, &next); err != nil {
 		if errors.Is(err, tenants.ErrAlreadyExists) {
 			return nil, tenants.Invalid("email", "another user has this email address")
 		}
 		return nil, err
+	}
+	if next.UserMetadata == "" {
+		next.UserMetadata = u.UserMetadata
+	}
+	if next.AppMetadata == "" {
+		next.AppMetadata = u.AppMetadata
 	}
 	after := userView(&next)
 	return after, s.audit(ctx, t, ActionUserUpdated, "user", u.ID, before, after)
@@ -323,4 +352,59 @@ func (s *Service) RevokeConsent(ctx context.Context, userID, clientID string) er
 		return err
 	}
 	return s.audit(ctx, t, ActionConsentRevoked, "user", userID, map[string]string{"client_id": clientID}, nil)
+}
+
+// checkMetadata checks a metadata field given to an update: a JSON object
+// (null: cleared) of at most MaxMetadata bytes, returned compact.
+func checkMetadata(field string, raw json.RawMessage) (string, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return "{}", nil
+	}
+	if len(raw) > 4*MaxMetadata {
+		return "", tenants.Invalid(field, "must be at most %d bytes", MaxMetadata)
+	}
+	var obj map[string]json.RawMessage
+	if raw[0] != '{' || json.Unmarshal(raw, &obj) != nil || obj == nil {
+		return "", tenants.Invalid(field, "must be a JSON object")
+	}
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		return "", tenants.Invalid(field, "must be a JSON object")
+	}
+	if b.Len() > MaxMetadata {
+		return "", tenants.Invalid(field, "must be at most %d bytes", MaxMetadata)
+	}
+	if !utf8.Valid(b.Bytes()) || bytes.Contains(b.Bytes(), []byte(`\u0000`)) {
+		return "", tenants.Invalid(field, "must be UTF-8 text without NUL characters")
+	}
+	return b.String(), nil
+}
+
+// metadataKey matches a metadata key a search may name.
+var metadataKey = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// ListUsersByMetadata returns a page of the users whose metadata has a
+// key, named "user_metadata.KEY" or "app_metadata.KEY", with value when
+// it is not empty (a string, or a number or boolean as JSON writes it).
+func (s *Service) ListUsersByMetadata(ctx context.Context, spec, value, after string, limit int) (*UserPage, error) {
+	if _, err := s.require(ctx, ScopeTenantsRead); err != nil {
+		return nil, err
+	}
+	column, key, ok := strings.Cut(spec, ".")
+	if !ok || (column != tenants.ColumnUserMetadata && column != tenants.ColumnAppMetadata) || !metadataKey.MatchString(key) {
+		return nil, tenants.Invalid("metadata", "must be user_metadata.KEY or app_metadata.KEY, the key of letters, digits, _ and - (at most 64)")
+	}
+	if len(value) > 200 || !utf8.ValidString(value) || strings.ContainsRune(value, 0) {
+		return nil, tenants.Invalid("value", "must be at most 200 characters of text")
+	}
+	p, err := s.store.SearchUsersByMetadata(ctx, column, key, value, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := &UserPage{Users: []*User{}, Next: p.Next}
+	for i := range p.Users {
+		out.Users = append(out.Users, userView(&p.Users[i]))
+	}
+	return out, nil
 }

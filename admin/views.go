@@ -113,8 +113,11 @@ type Client struct {
 	BackchannelLogoutURI               string          `json:"backchannel_logout_uri,omitempty"`
 	BackchannelLogoutSessionRequired   bool            `json:"backchannel_logout_session_required"`
 	// Registered marks an application that registered itself (RFC 7591).
-	Registered       bool  `json:"registered"`
-	ClientIDIssuedAt int64 `json:"client_id_issued_at"`
+	Registered bool `json:"registered"`
+	// Consent is required (users are asked) or skip (a first-party
+	// application: the consent is recorded as implicit).
+	Consent          string `json:"consent"`
+	ClientIDIssuedAt int64  `json:"client_id_issued_at"`
 }
 
 func clientView(c *tenants.Client, grants []tenants.ClientGrant, audiences map[string]string) *Client {
@@ -129,6 +132,7 @@ func clientView(c *tenants.Client, grants []tenants.ClientGrant, audiences map[s
 		PostLogoutRedirectURIs:   nonNil(c.PostLogoutRedirectURIs),
 		APIGrants:                []ClientGrant{},
 		IDTokenSignedResponseAlg: c.IDTokenAlg(),
+		Consent:                  tenants.ConsentPolicyOf(c.Consent),
 		ClientIDIssuedAt:         c.CreatedAt.Unix(),
 	}
 	if c.AllowsGrant(tenants.GrantAuthorizationCode) {
@@ -168,13 +172,26 @@ type User struct {
 	FamilyName    string     `json:"family_name,omitempty"`
 	Disabled      bool       `json:"disabled"`
 	LastLoginAt   *time.Time `json:"last_login_at,omitempty"`
-	CreatedAt     time.Time  `json:"created_at"`
-	UpdatedAt     time.Time  `json:"updated_at"`
+	// UserMetadata (the user's own) and AppMetadata (admins' and the
+	// API's only) are JSON objects.
+	UserMetadata json.RawMessage `json:"user_metadata"`
+	AppMetadata  json.RawMessage `json:"app_metadata"`
+	CreatedAt    time.Time       `json:"created_at"`
+	UpdatedAt    time.Time       `json:"updated_at"`
 }
 
 func userView(u *tenants.User) *User {
 	return &User{ID: u.ID, Email: u.Email, EmailVerified: u.EmailVerified, Name: u.Name, GivenName: u.GivenName,
-		FamilyName: u.FamilyName, Disabled: u.DisabledAt != nil, LastLoginAt: u.LastLoginAt, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+		FamilyName: u.FamilyName, Disabled: u.DisabledAt != nil, LastLoginAt: u.LastLoginAt,
+		UserMetadata: metadataJSON(u.UserMetadata), AppMetadata: metadataJSON(u.AppMetadata), CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+}
+
+// metadataJSON is a stored metadata object as JSON: {} for none.
+func metadataJSON(s string) json.RawMessage {
+	if s == "" {
+		return json.RawMessage("{}")
+	}
+	return json.RawMessage(s)
 }
 
 // Session is the public view of a user's login session. ID is a reference
@@ -203,8 +220,10 @@ type Consent struct {
 	ClientID   string              `json:"client_id"`
 	ClientName string              `json:"client_name"`
 	Scopes     map[string][]string `json:"scopes"`
-	CreatedAt  time.Time           `json:"created_at"`
-	UpdatedAt  time.Time           `json:"updated_at"`
+	// Implicit: recorded without asking, for a first-party application.
+	Implicit  bool      `json:"implicit"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 func consentView(c *tenants.Consent, clientName string) *Consent {
@@ -212,7 +231,7 @@ func consentView(c *tenants.Consent, clientName string) *Consent {
 	if scopes == nil {
 		scopes = map[string][]string{}
 	}
-	return &Consent{ClientID: c.ClientID, ClientName: clientName, Scopes: scopes, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+	return &Consent{ClientID: c.ClientID, ClientName: clientName, Scopes: scopes, Implicit: c.Implicit, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 }
 
 // AuditEvent is the public view of an audit log entry.

@@ -142,6 +142,7 @@ func (s *Store) UpdateClient(ctx context.Context, c *Client) error {
 		res := tx.Table("clients").Where("tenant_id = ? AND client_id = ?", tid, c.ClientID).Updates(map[string]any{
 			"name": c.Name, "redirect_uris": c.RedirectURIs, "post_logout_redirect_uris": c.PostLogoutRedirectURIs,
 			"grant_types": c.GrantTypes, "id_token_signed_response_alg": c.IDTokenSignedResponseAlg, "jwks": c.JWKS, "jwks_uri": c.JWKSURI,
+			"consent":                               ConsentPolicyOf(c.Consent),
 			"require_pushed_authorization_requests": c.RequirePushedAuthorizationRequests,
 			"backchannel_logout_uri":                c.BackchannelLogoutURI, "backchannel_logout_session_required": c.BackchannelLogoutSessionRequired,
 			"token_endpoint_auth_method": switchSecretMethod(c.TokenEndpointAuthMethod), "updated_at": now,

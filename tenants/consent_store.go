@@ -18,8 +18,20 @@ func (s *Store) ConsentFor(ctx context.Context, userID, clientID string) (*Conse
 	return &c, first(q.Where("user_id = ? AND client_id = ?", userID, clientID), &c)
 }
 
-// GrantConsent adds scopes (per audience) to what user granted client.
+// GrantConsent adds scopes (per audience) to what user granted client, on
+// the consent page: the consent is explicit from then on.
 func (s *Store) GrantConsent(ctx context.Context, userID, clientID string, add ScopeSet) (*Consent, error) {
+	return s.grantConsent(ctx, userID, clientID, add, false)
+}
+
+// GrantImplicitConsent adds scopes to what user granted client without
+// being asked (a client whose consent is ConsentSkip): a new consent is
+// implicit, an explicit one stays explicit.
+func (s *Store) GrantImplicitConsent(ctx context.Context, userID, clientID string, add ScopeSet) (*Consent, error) {
+	return s.grantConsent(ctx, userID, clientID, add, true)
+}
+
+func (s *Store) grantConsent(ctx context.Context, userID, clientID string, add ScopeSet, implicit bool) (*Consent, error) {
 	tid, err := tenantID(ctx)
 	if err != nil {
 		return nil, err
@@ -31,7 +43,7 @@ func (s *Store) GrantConsent(ctx context.Context, userID, clientID string, add S
 		err := first(s.forUpdate(tx.Where("tenant_id = ? AND user_id = ? AND client_id = ?", tid, userID, clientID)), &out)
 		switch {
 		case errors.Is(err, ErrNotFound):
-			out = Consent{ID: newID(), TenantID: tid, UserID: userID, ClientID: clientID, Scopes: ScopeSet{}, CreatedAt: now, UpdatedAt: now}
+			out = Consent{ID: newID(), TenantID: tid, UserID: userID, ClientID: clientID, Scopes: ScopeSet{}, Implicit: implicit, CreatedAt: now, UpdatedAt: now}
 			for aud, scopes := range add {
 				out.Scopes.Add(aud, scopes)
 			}
@@ -46,8 +58,9 @@ func (s *Store) GrantConsent(ctx context.Context, userID, clientID string, add S
 			out.Scopes.Add(aud, scopes)
 		}
 		out.UpdatedAt = now
+		out.Implicit = out.Implicit && implicit
 		return tx.Table("consents").Where("id = ?", out.ID).
-			Updates(map[string]any{"scopes": out.Scopes, "updated_at": now}).Error
+			Updates(map[string]any{"scopes": out.Scopes, "implicit": out.Implicit, "updated_at": now}).Error
 	}
 	err = s.tx(ctx, grant)
 	if errors.Is(mapErr(err), ErrAlreadyExists) {

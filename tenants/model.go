@@ -209,6 +209,10 @@ type Client struct {
 	// tokens (RFC 7591 §2, OpenID Connect Dynamic Registration §2): one of
 	// [SigningAlgorithms]; empty means [DefaultSigningAlgorithm].
 	IDTokenSignedResponseAlg string `gorm:"column:id_token_signed_response_alg"`
+	// Consent is whether the user is asked to consent (ConsentRequired,
+	// also for "") or, for the tenant's own applications, not
+	// (ConsentSkip): see ConsentPolicies.
+	Consent string
 	// JWKS (a JSON Web Key Set) or JWKSURI (where one is published) holds
 	// the public keys of a private_key_jwt client's assertions (RFC 7591
 	// §2); exactly one is set for such a client, neither for another.
@@ -368,11 +372,15 @@ type ClientGrant struct {
 
 // Consent records the scopes a user granted to a client.
 type Consent struct {
-	ID        string `gorm:"primaryKey"`
-	TenantID  string
-	UserID    string
-	ClientID  string
-	Scopes    ScopeSet
+	ID       string `gorm:"primaryKey"`
+	TenantID string
+	UserID   string
+	ClientID string
+	Scopes   ScopeSet
+	// Implicit marks a consent recorded without asking, for a client whose
+	// consent is ConsentSkip; the user sees and may revoke it as any other.
+	// A consent the user gave once on the page is never implicit again.
+	Implicit  bool
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }

@@ -22,6 +22,7 @@ func schemaModels() []any {
 		&Role{}, &RolePermission{}, &Group{}, &GroupMember{}, &GroupRole{}, &UserRole{},
 		&ImportJob{}, &ImportJobChunk{}, &ImportJobRefusal{},
 		&TenantString{},
+		&ClaimRule{},
 	}
 }
 

@@ -84,3 +84,20 @@ func scanJSON(src any, dst any) error {
 		return fmt.Errorf("tenants: cannot scan %T into JSON column", src)
 	}
 }
+
+// StringMap maps names to strings, stored as a JSON object in a text column.
+type StringMap map[string]string
+
+// Value implements driver.Valuer.
+func (m StringMap) Value() (driver.Value, error) {
+	if m == nil {
+		return "{}", nil
+	}
+	b, err := json.Marshal(map[string]string(m))
+	return string(b), err
+}
+
+// Scan implements sql.Scanner.
+func (m *StringMap) Scan(src any) error {
+	return scanJSON(src, (*map[string]string)(m))
+}

@@ -31,6 +31,7 @@ type createClientBody struct {
 	RequirePushedAuthorizationRequests bool            `json:"require_pushed_authorization_requests" doc:"the application must push its authorization requests to /oauth/par (RFC 9126) before /authorize"`
 	BackchannelLogoutURI               string          `json:"backchannel_logout_uri" doc:"where the application is sent a logout token when a session of its user ends (OpenID Connect Back-Channel Logout 1.0): https, no fragment; http, loopback and private addresses only for hosts in GATEHOUSE_UPSTREAM_ALLOW_HOSTS"`
 	BackchannelLogoutSessionRequired   bool            `json:"backchannel_logout_session_required" doc:"every logout token names the session (sid)"`
+	Consent                            string          `json:"consent" enum:"required,skip" doc:"required (the default): users are asked to consent; skip: a first-party application of the tenant, whose consent is recorded as implicit (the user still sees and may revoke it on the account page; prompt=consent still asks)"`
 }
 
 func (h *Handler) listClients(c echo.Context) error {
@@ -67,8 +68,8 @@ func (h *Handler) createClient(c echo.Context) error {
 		Name: b.ClientName, Kind: b.Kind, RedirectURIs: b.RedirectURIs, PostLogoutRedirectURIs: b.PostLogoutRedirectURIs,
 		GrantTypes: b.GrantTypes, Audiences: b.Audiences, Scopes: b.Scopes, IDTokenSignedResponseAlg: b.IDTokenSignedResponseAlg,
 		TokenEndpointAuthMethod: b.TokenEndpointAuthMethod, JWKS: rawJWKS(b.JWKS), JWKSURI: b.JWKSURI,
-		RequirePushedAuthorizationRequests: b.RequirePushedAuthorizationRequests,
-		BackchannelLogoutURI:               b.BackchannelLogoutURI, BackchannelLogoutSessionRequired: b.BackchannelLogoutSessionRequired,
+		RequirePushedAuthorizationRequests: b.RequirePushedAuthorizationRequests, Consent: b.Consent,
+		BackchannelLogoutURI: b.BackchannelLogoutURI, BackchannelLogoutSessionRequired: b.BackchannelLogoutSessionRequired,
 	})
 	if err != nil {
 		return renamed(err, clientFieldNames)
@@ -102,6 +103,7 @@ type updateClientBody struct {
 	RequirePushedAuthorizationRequests *bool           `json:"require_pushed_authorization_requests" doc:"whether the application must push its authorization requests (RFC 9126)"`
 	BackchannelLogoutURI               *string         `json:"backchannel_logout_uri" doc:"replaces where the application is sent logout tokens; \"\" for nowhere"`
 	BackchannelLogoutSessionRequired   *bool           `json:"backchannel_logout_session_required" doc:"whether every logout token names the session (sid)"`
+	Consent                            *string         `json:"consent" enum:"required,skip" doc:"whether users are asked to consent from now on; consents already recorded stay"`
 }
 
 func (h *Handler) updateClient(c echo.Context) error {
@@ -118,8 +120,8 @@ func (h *Handler) updateClient(c echo.Context) error {
 		IDTokenSignedResponseAlg: b.IDTokenSignedResponseAlg,
 		TokenEndpointAuthMethod:  b.TokenEndpointAuthMethod,
 		JWKS:                     optionalJWKS(b.JWKS), JWKSURI: b.JWKSURI,
-		RequirePushedAuthorizationRequests: b.RequirePushedAuthorizationRequests,
-		BackchannelLogoutURI:               b.BackchannelLogoutURI, BackchannelLogoutSessionRequired: b.BackchannelLogoutSessionRequired,
+		RequirePushedAuthorizationRequests: b.RequirePushedAuthorizationRequests, Consent: b.Consent,
+		BackchannelLogoutURI: b.BackchannelLogoutURI, BackchannelLogoutSessionRequired: b.BackchannelLogoutSessionRequired,
 	})
 	if err != nil {
 		return renamed(err, clientFieldNames)

@@ -28,6 +28,7 @@ var tags = []map[string]any{
 	{"name": tagAPIs, "description": "Resource servers of a tenant and the scopes they define."},
 	{"name": tagUsers, "description": "End users of a tenant, their sessions and consents."},
 	{"name": tagRoles, "description": "Roles of a tenant: named bundles of API scopes (permissions), held by users directly and through groups. On an API with rbac on, a user's tokens carry only the scopes their roles hold."},
+	{"name": tagClaimRules, "description": "Claim rules of a tenant: CEL expressions, run in order whenever a user's tokens are minted, that add claims to ID and access tokens or deny the sign-in with a message. Checked when saved; run with a cost limit and a deadline; a rule that fails refuses the sign-in."},
 	{"name": tagGroups, "description": "Groups of a tenant's users: their members hold the group's roles; the groups claim and scope carry their names."},
 	{"name": tagKeys, "description": "A tenant's token signing keys."},
 	{"name": tagConnections, "description": "Upstream identity providers of a tenant: Google, GitHub, Microsoft, OpenID Connect and SAML 2.0."},
@@ -216,6 +217,8 @@ var paramDocs = map[string]string{
 	"import-jobs/id":               "the import job's id",
 	"strings/locale":               "the language (BCP 47), one of discovery's ui_locales_supported: en, de, es, fr, ja, pt-BR",
 	":locale/message":              "the message's id in the catalogs (views/i18n/locales/en.toml), such as consent.heading",
+	"claim-rules/id":               "the claim rule's id",
+	"factors/factor":               "the factor's id, as the user's factor list gives it",
 }
 
 func pathParams(r Route) []map[string]any {

@@ -2,9 +2,11 @@ package api
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/gatehouse-id/gatehouse/admin"
 	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/tenants/claimrules"
 )
 
 // Tags group the routes by resource in the OpenAPI document.
@@ -15,6 +17,7 @@ const (
 	tagUsers        = "Users"
 	tagRoles        = "Roles"
 	tagGroups       = "Groups"
+	tagClaimRules   = "Claim rules"
 	tagKeys         = "Keys"
 	tagConnections  = "Connections"
 	tagWebhooks     = "Webhooks"
@@ -66,6 +69,9 @@ var (
 		{Name: "until", Description: "events before this time (RFC 3339)", Schema: map[string]any{"type": "string", "format": "date-time"}},
 	}
 )
+
+// reservedClaimsNote lists the claims no rule may set.
+var reservedClaimsNote = strings.Join(claimrules.Reserved(), ", ")
 
 func str() map[string]any { return map[string]any{"type": "string"} }
 
@@ -143,9 +149,11 @@ func (h *Handler) Routes() []Route {
 
 		// Users.
 		{Method: http.MethodGet, Path: "/tenants/:slug/users", Tag: tagUsers, Scope: read, Summary: "List or search the tenant's users",
-			Description: "In order of email address.",
-			Query:       append([]Param{{Name: "q", Description: "part of the email address or name", Schema: str()}}, paged...),
-			Reply:       list[*admin.User]{}, handler: h.listUsers},
+			Description: "In order of email address. With metadata, the users whose user_metadata or app_metadata has the key (with value, that value).",
+			Query: append([]Param{{Name: "q", Description: "part of the email address or name", Schema: str()},
+				{Name: "metadata", Description: "user_metadata.KEY or app_metadata.KEY (a top-level key of letters, digits, _ and -); not with q", Schema: str()},
+				{Name: "value", Description: "with metadata: the key's value (a string, or a number or boolean as JSON writes it)", Schema: str()}}, paged...),
+			Reply: list[*admin.User]{}, handler: h.listUsers},
 		{Method: http.MethodPost, Path: "/tenants/:slug/users", Tag: tagUsers, Scope: write, Summary: "Create a user",
 			Status: http.StatusCreated, Body: createUserBody{}, Reply: admin.User{}, handler: h.createUser},
 		{Method: http.MethodPost, Path: "/tenants/:slug/users/import", Tag: tagUsers, Scope: write, Summary: "Import users (NDJSON)",
@@ -192,6 +200,15 @@ func (h *Handler) Routes() []Route {
 			Reply:       list[*admin.Session]{}, handler: h.listSessions},
 		{Method: http.MethodDelete, Path: "/tenants/:slug/users/:id/sessions/:session_id", Tag: tagUsers, Scope: write, Summary: "End one of a user's sessions",
 			Description: deleteNote, Status: http.StatusNoContent, handler: h.revokeSession},
+		{Method: http.MethodGet, Path: "/tenants/:slug/users/:id/factors", Tag: tagUsers, Scope: read, Summary: "List a user's second factors and passkeys",
+			Description: "In the order they were added: type, name, created and last used; never a secret. Not paginated.",
+			Reply:       list[*admin.Factor]{}, handler: listed(h, "id", h.svc.ListUserFactors)},
+		{Method: http.MethodDelete, Path: "/tenants/:slug/users/:id/factors/:factor", Tag: tagUsers, Scope: write, Summary: "Remove a user's second factor or passkey",
+			Description: "For a lost authenticator: where the tenant requires a second factor, the user enrols one again at their next sign-in. Audited (user.factor_removed). " + deleteNote,
+			Status:      http.StatusNoContent, handler: unlinked(h, "id", "factor", h.svc.RemoveUserFactor)},
+		{Method: http.MethodPost, Path: "/tenants/:slug/users/:id/password-reset", Tag: tagUsers, Scope: write, Summary: "Email a user a password reset link",
+			Description: "The link the reset page sends, for a short while and once; the email goes in the background (202). A disabled user, or one without an address, answers 400. Audited (user.password_reset_sent).",
+			Status:      http.StatusAccepted, Reply: resetSent{}, handler: h.sendPasswordReset},
 		{Method: http.MethodGet, Path: "/tenants/:slug/users/:id/consents", Tag: tagUsers, Scope: read, Summary: "List the applications a user gave access to",
 			Description: "Not paginated.", Reply: list[*admin.Consent]{}, handler: h.listConsents},
 		{Method: http.MethodDelete, Path: "/tenants/:slug/users/:id/consents/:client_id", Tag: tagUsers, Scope: write, Summary: "Revoke a user's consent to an application",
@@ -251,6 +268,24 @@ func (h *Handler) Routes() []Route {
 			Body:        roleRefBody{}, Reply: list[*admin.Role]{}, handler: linked[*admin.Role, roleRefBody](h, "id", h.svc.AddGroupRole)},
 		{Method: http.MethodDelete, Path: "/tenants/:slug/groups/:id/roles/:role", Tag: tagGroups, Scope: write, Summary: "Take a role from a group",
 			Description: groupRefNote + " " + roleRefNote + " " + deleteNote, Status: http.StatusNoContent, handler: unlinked(h, "id", "role", h.svc.RemoveGroupRole)},
+
+		// Claim rules.
+		{Method: http.MethodGet, Path: "/tenants/:slug/claim-rules", Tag: tagClaimRules, Scope: read, Summary: "List the tenant's claim rules",
+			Description: "In the order they run (by position). Not paginated: a tenant has at most 50.", Reply: list[*admin.ClaimRule]{}, handler: h.listClaimRules},
+		{Method: http.MethodPost, Path: "/tenants/:slug/claim-rules", Tag: tagClaimRules, Scope: write, Summary: "Create a claim rule",
+			Description: "The condition and every claim's expression are type-checked (CEL) first: a rule that does not check, or sets a reserved claim (" + reservedClaimsNote + "), " +
+				"answers 400 naming the field (condition, deny, id_token.<claim>, access_token.<claim>). The next token follows it.",
+			Status: http.StatusCreated, Body: createClaimRuleBody{}, Reply: admin.ClaimRule{}, handler: h.createClaimRule},
+		{Method: http.MethodGet, Path: "/tenants/:slug/claim-rules/:id", Tag: tagClaimRules, Scope: read, Summary: "Get a claim rule",
+			Reply: admin.ClaimRule{}, handler: fetched(h, "id", h.svc.GetClaimRule)},
+		{Method: http.MethodPatch, Path: "/tenants/:slug/claim-rules/:id", Tag: tagClaimRules, Scope: write, Summary: "Change, reorder, enable or disable a claim rule",
+			Description: "The result is checked as a new rule is.", Body: updateClaimRuleBody{}, Reply: admin.ClaimRule{}, handler: h.updateClaimRule},
+		{Method: http.MethodDelete, Path: "/tenants/:slug/claim-rules/:id", Tag: tagClaimRules, Scope: write, Summary: "Delete a claim rule",
+			Description: deleteNote, Status: http.StatusNoContent, handler: deleted(h, "id", h.svc.DeleteClaimRule)},
+		{Method: http.MethodPost, Path: "/tenants/:slug/claim-rules/preview", Tag: tagClaimRules, Scope: write, Summary: "Preview what the claim rules do for a user and a client",
+			Description: "Runs the tenant's enabled rules (or the draft rules of the body) for the user and client as a code exchange would, issuing and recording nothing (it needs tenants:write, as it runs drafts): " +
+				"the claims added to each token, or the deny rule that stops the sign-in (denied), or the rule that fails at run time (failed). A user or client of another tenant answers 404.",
+			Body: previewClaimsBody{}, Reply: admin.Preview{}, handler: h.previewClaims},
 
 		// Keys.
 		{Method: http.MethodGet, Path: "/tenants/:slug/keys", Tag: tagKeys, Scope: read, Summary: "List the tenant's signing keys",

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -24,6 +25,9 @@ type updateUserBody struct {
 	Name          *string `json:"name"`
 	GivenName     *string `json:"given_name"`
 	FamilyName    *string `json:"family_name"`
+	// Metadata objects replace the user's; {} clears.
+	UserMetadata *json.RawMessage `json:"user_metadata" doc:"replaces the user's user_metadata: a JSON object of at most 16 KiB; {} clears"`
+	AppMetadata  *json.RawMessage `json:"app_metadata" doc:"replaces the user's app_metadata (admins and the API only): a JSON object of at most 16 KiB; {} clears"`
 }
 
 type passwordBody struct {
@@ -49,7 +53,23 @@ func (h *Handler) listUsers(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := h.svc.ListUsers(ctx, q, after, n)
+	spec, err := query(c, "metadata", 200)
+	if err != nil {
+		return err
+	}
+	value, err := query(c, "value", 200)
+	if err != nil {
+		return err
+	}
+	var p *admin.UserPage
+	switch {
+	case spec != "" && q != "":
+		return badRequest("metadata", "search by q or by metadata, not both")
+	case spec != "":
+		p, err = h.svc.ListUsersByMetadata(ctx, spec, value, after, n)
+	default:
+		p, err = h.svc.ListUsers(ctx, q, after, n)
+	}
 	if err != nil {
 		return err
 	}
@@ -93,7 +113,8 @@ func (h *Handler) updateUser(c echo.Context) error {
 	if err := decode(c, &b); err != nil {
 		return err
 	}
-	u, err := h.svc.UpdateUser(ctx, id, admin.UpdateUserInput{Email: b.Email, EmailVerified: b.EmailVerified, Name: b.Name, GivenName: b.GivenName, FamilyName: b.FamilyName})
+	u, err := h.svc.UpdateUser(ctx, id, admin.UpdateUserInput{Email: b.Email, EmailVerified: b.EmailVerified, Name: b.Name, GivenName: b.GivenName, FamilyName: b.FamilyName,
+		UserMetadata: b.UserMetadata, AppMetadata: b.AppMetadata})
 	if err != nil {
 		return err
 	}
@@ -202,4 +223,20 @@ func (h *Handler) revokeConsent(c echo.Context) error {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// resetSent answers a reset email sent.
+type resetSent struct {
+	Sent bool `json:"sent"`
+}
+
+func (h *Handler) sendPasswordReset(c echo.Context) error {
+	ctx, id, err := h.object(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := h.svc.SendPasswordReset(ctx, id); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusAccepted, resetSent{Sent: true})
 }

@@ -231,6 +231,7 @@ type appEdit struct {
 	idTokenAlg                  *string
 	logoutURI                   *string
 	logoutSession               *bool
+	consent                     *string
 	grantTypes                  []string
 	errs                        map[string]string
 	accessErrs                  map[string]string
@@ -284,6 +285,11 @@ func (h *Handler) appView(c echo.Context, ctx context.Context, t *tenants.Tenant
 			alg = *e.idTokenAlg
 		}
 		v.IDTokenAlg, v.IDTokenAlgs = cl.IDTokenSignedResponseAlg, algOptions(alg)
+		consent := cl.Consent
+		if e.consent != nil {
+			consent = *e.consent
+		}
+		v.ConsentOptions = consentOptions(consent)
 	}
 	grantTypes := cl.GrantTypes
 	if e.grantTypes != nil {
@@ -386,11 +392,15 @@ func (h *Handler) updateApp(c echo.Context) error {
 			uri, required := c.FormValue("backchannel_logout_uri"), c.FormValue("backchannel_logout_session_required") == "on"
 			in.BackchannelLogoutURI, in.BackchannelLogoutSessionRequired = &uri, &required
 		}
+		if _, sent := c.Request().PostForm["consent"]; sent {
+			consent := c.FormValue("consent")
+			in.Consent = &consent
+		}
 	}
 	_, err = h.svc.UpdateClient(ctx, cl.ClientID, in)
-	if errs := formErrors(err, "name", "redirect_uris", "post_logout_redirect_uris", "grant_types", "id_token_signed_response_alg", "backchannel_logout_uri"); errs != nil {
+	if errs := formErrors(err, "name", "redirect_uris", "post_logout_redirect_uris", "grant_types", "id_token_signed_response_alg", "backchannel_logout_uri", "consent"); errs != nil {
 		return h.renderApp(c, ctx, t, cl, http.StatusUnprocessableEntity, appEdit{name: &name, redirects: &redirects, postLogout: &postLogout,
-			idTokenAlg: in.IDTokenSignedResponseAlg, grantTypes: in.GrantTypes, logoutURI: in.BackchannelLogoutURI,
+			idTokenAlg: in.IDTokenSignedResponseAlg, consent: in.Consent, grantTypes: in.GrantTypes, logoutURI: in.BackchannelLogoutURI,
 			logoutSession: in.BackchannelLogoutSessionRequired, errs: errs})
 	}
 	if err != nil {
@@ -471,4 +481,15 @@ func (h *Handler) deleteApp(c echo.Context) error {
 		return err
 	}
 	return done(c, vc.TenantURL(t.Slug, "/applications"), "app-deleted")
+}
+
+// consentOptions are the consent policies an application may have.
+func consentOptions(selected string) []vc.Option {
+	selected = tenants.ConsentPolicyOf(selected)
+	labels := map[string]string{tenants.ConsentRequired: "Ask users to consent", tenants.ConsentSkip: "Skip consent: an application of this tenant"}
+	var out []vc.Option
+	for _, p := range tenants.ConsentPolicies() {
+		out = append(out, vc.Option{Value: p, Label: labels[p], Selected: p == selected})
+	}
+	return out
 }

@@ -96,6 +96,11 @@ func (h *Handler) pages() []route {
 		{http.MethodPost, "/t/:slug/webhooks/:hook/deliveries/:delivery/redeliver", h.redeliverWebhook},
 		{http.MethodPost, "/t/:slug/webhooks/:hook/delete", h.deleteWebhook},
 
+		{http.MethodGet, "/t/:slug/claim-rules", h.claimRules},
+		{http.MethodPost, "/t/:slug/claim-rules", h.createClaimRule},
+		{http.MethodPost, "/t/:slug/claim-rules/preview", h.previewClaimRules},
+		{http.MethodPost, "/t/:slug/claim-rules/:rule/delete", h.deleteClaimRule},
+
 		{http.MethodGet, "/t/:slug/audit", h.audit},
 		{http.MethodGet, "/t/:slug/audit/export", h.auditExport},
 
@@ -183,6 +188,8 @@ var flashes = map[string]string{
 	"role-created":       "Role created: choose its permissions.",
 	"role-updated":       "Role saved.",
 	"role-deleted":       "Role deleted: its holders lose it from their next token.",
+	"rule-created":       "Claim rule saved: the next token follows it.",
+	"rule-deleted":       "Claim rule deleted.",
 	"permissions-saved":  "Permissions saved: the role's holders get them from their next token.",
 	"group-created":      "Group created.",
 	"group-updated":      "Group saved.",

@@ -31,7 +31,11 @@ func (h *Handler) updateProfile(c echo.Context) error {
 		}
 	}
 	a.u.Name, a.u.GivenName, a.u.FamilyName = name, given, family
-	if err := h.store.UpdateUserProfile(a.ctx, a.u); err != nil {
+	// The profile only: metadata left as the store has it (an
+	// administrator may have changed it since this request read it).
+	profile := *a.u
+	profile.UserMetadata, profile.AppMetadata = "", ""
+	if err := h.store.UpdateUserProfile(a.ctx, &profile); err != nil {
 		return httperr.Internal(err)
 	}
 	h.site.Audit(a.ctx, a.u.ID, a.u.Email, "profile.updated", "success", "")

@@ -159,7 +159,7 @@ func (h *Handler) renderAccount(c echo.Context, a *accountRequest, notice, errMs
 		if err != nil || cl.Internal {
 			continue
 		}
-		app := views.AccountApp{Name: cl.Name, Since: l.Date(cs.CreatedAt),
+		app := views.AccountApp{Name: cl.Name, Since: l.Date(cs.CreatedAt), Implicit: cs.Implicit,
 			RevokeURL: web.PathAccount + "/apps/" + url.PathEscape(cs.ClientID) + "/revoke"}
 		for aud, scopes := range cs.Scopes {
 			for _, s := range scopes {

@@ -1,6 +1,7 @@
 package account
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -231,4 +232,20 @@ func (h *Handler) submitResetConfirm(c echo.Context) error {
 		}
 	}
 	return web.Render(c, http.StatusOK, views.NoticePage(v))
+}
+
+// SendReset emails u, a user of t, a password reset link, as the reset
+// page does for an address typed into it: an administrator's "send a
+// reset email" (admin.Service.SendPasswordReset). The mail goes in the
+// background.
+func (h *Handler) SendReset(ctx context.Context, t *tenants.Tenant, u *tenants.User) error {
+	if h.mail == nil {
+		return tenants.Invalid("user", "this deployment sends no email")
+	}
+	token, err := h.issueToken(ctx, u, tenants.TokenResetPassword, u.Email, resetTTL)
+	if err != nil {
+		return err
+	}
+	h.sendMail(ctx, t, u.Email, resetMail(userLanguage(ctx, u), t, tenantLink(t, web.PathResetConfirm, url.Values{"token": {token}})))
+	return nil
 }

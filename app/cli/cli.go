@@ -62,7 +62,7 @@ Usage:
         [--rbac] (users get only the scopes their roles hold) [--token-claims roles,groups]
   gatehouse client create --tenant SLUG --name NAME [--public] [--redirect-uri URI]...
         [--post-logout-redirect-uri URI]... [--grant-type TYPE]... [--audience URI]... [--scope SCOPE]...
-        [--id-token-signed-response-alg ALG] [--token-endpoint-auth-method METHOD]
+        [--id-token-signed-response-alg ALG] [--token-endpoint-auth-method METHOD] [--consent required|skip]
         [--backchannel-logout-uri URI [--backchannel-logout-session-required]]
 {grant-types}
   gatehouse client list --tenant SLUG
@@ -81,6 +81,12 @@ Usage:
   gatehouse group add-member|remove-member --tenant SLUG --group GROUP --email EMAIL
   gatehouse group add-role|remove-role --tenant SLUG --group GROUP --role ROLE
         (ROLE and GROUP: a name or an id)
+  gatehouse rule create --tenant SLUG --name NAME [--condition CEL] [--id-claim NAME=CEL]... [--access-claim NAME=CEL]...
+        [--deny MESSAGE] [--position N] [--disabled]
+        (a claim rule: checked when saved; reserved claims such as sub are refused)
+  gatehouse rule list --tenant SLUG
+  gatehouse rule enable|disable|delete --tenant SLUG --id ID
+  gatehouse rule preview --tenant SLUG --email EMAIL --client CLIENT_ID [--api AUDIENCE]
   gatehouse user import --tenant SLUG --file USERS.ndjson [--update]
         (one user a line; password hashes of other platforms kept; prints a report line per line)
   gatehouse user export --tenant SLUG [--password-hashes] > USERS.ndjson
@@ -238,6 +244,12 @@ var commands = map[string]command{
 	"group add-role":      groupRoleCommand("group add-role", true),
 	"group remove-role":   groupRoleCommand("group remove-role", false),
 	"dev callback":        devCallback,
+	"rule create":         ruleCreate,
+	"rule list":           ruleList,
+	"rule enable":         ruleSwitch("rule enable", true),
+	"rule disable":        ruleSwitch("rule disable", false),
+	"rule delete":         ruleDelete,
+	"rule preview":        rulePreview,
 }
 
 // Commands returns the name of every command, sorted: the tests walk them
@@ -690,6 +702,8 @@ func clientCreate(ctx context.Context, env Env, args []string) error {
 	var logoutSession bool
 	f.StringVar(&logoutURI, "backchannel-logout-uri", "", "where the client is sent a logout token when a session of its user ends (OpenID Connect Back-Channel Logout)")
 	f.BoolVar(&logoutSession, "backchannel-logout-session-required", false, "every logout token names the session (sid)")
+	var consent string
+	f.StringVar(&consent, "consent", tenants.ConsentRequired, "required (users are asked) or skip (a first-party application: consent recorded as implicit)")
 	var jwksFile, jwksURI string
 	f.StringVar(&jwksFile, "jwks-file", "", "file holding the client's public keys as a JSON Web Key Set, for "+tenants.AuthMethodPrivateKey+" (- for standard input)")
 	f.StringVar(&jwksURI, "jwks-uri", "", "URL where the client publishes its JSON Web Key Set, for "+tenants.AuthMethodPrivateKey)
@@ -708,7 +722,7 @@ func clientCreate(ctx context.Context, env Env, args []string) error {
 	c, err := rt.admin.CreateClient(tctx, admin.CreateClientInput{
 		Name: name, Public: public, RedirectURIs: redirects, PostLogoutRedirectURIs: postLogout,
 		GrantTypes: grantTypes, Audiences: audiences, Scopes: scopes, IDTokenSignedResponseAlg: idAlg,
-		TokenEndpointAuthMethod: authMethod, JWKS: jwks, JWKSURI: jwksURI, RequirePushedAuthorizationRequests: requirePAR,
+		TokenEndpointAuthMethod: authMethod, JWKS: jwks, JWKSURI: jwksURI, RequirePushedAuthorizationRequests: requirePAR, Consent: consent,
 		BackchannelLogoutURI: logoutURI, BackchannelLogoutSessionRequired: logoutSession,
 	})
 	if err != nil {

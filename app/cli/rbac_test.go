@@ -64,3 +64,33 @@ func TestRolesAndGroups(t *testing.T) {
 		c.refused("", "not found", "role", "delete", "--tenant", "acme", "--name", "clerk")
 	})
 }
+
+// TestClaimRuleCommands: a rule through the real CLI — refused when it sets
+// sub, created, previewed for a user and client, disabled and deleted.
+func TestClaimRuleCommands(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db storetest.Database) {
+		t.Parallel()
+		c := newCLI(t, db)
+		c.ok("", "tenant", "create", "acme")
+		c.ok(testPasswordLine, "user", "create", "--tenant", "acme", "--email", "ann@acme.test", "--password-stdin")
+		cl := c.ok("", "client", "create", "--tenant", "acme", "--name", "Web", "--redirect-uri", "https://app.acme.test/cb")
+		c.refused("", "id_token.sub", "rule", "create", "--tenant", "acme", "--name", "evil", "--id-claim", "sub='admin'")
+		c.refused("", "condition", "rule", "create", "--tenant", "acme", "--name", "typo", "--condition", "user.rolez == 1", "--id-claim", "x=1")
+		r := c.ok("", "rule", "create", "--tenant", "acme", "--name", "plan", "--condition", "user.email.endsWith('@acme.test')",
+			"--id-claim", "plan='gold'", "--access-claim", "tier=user.roles.size()")
+		if r["enabled"] != true || r["id_token"].(map[string]any)["plan"] != "'gold'" {
+			t.Fatalf("rule: %v", r)
+		}
+		p := c.ok("", "rule", "preview", "--tenant", "acme", "--email", "ann@acme.test", "--client", cl["client_id"].(string))
+		if p["id_token"].(map[string]any)["plan"] != "gold" || p["access_token"].(map[string]any)["tier"] != float64(0) {
+			t.Fatalf("preview: %v", p)
+		}
+		if d := c.ok("", "rule", "disable", "--tenant", "acme", "--id", r["id"].(string)); d["enabled"] != false {
+			t.Fatalf("disable: %v", d)
+		}
+		c.ok("", "rule", "delete", "--tenant", "acme", "--id", r["id"].(string))
+		if rs := c.ok("", "rule", "list", "--tenant", "acme")["rules"].([]any); len(rs) != 0 {
+			t.Fatalf("rules after delete: %v", rs)
+		}
+	})
+}

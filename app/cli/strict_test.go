@@ -121,6 +121,12 @@ var validArgs = map[string]struct {
 	"group add-role":      {"", []string{"--tenant", "acme", "--group", "staff", "--role", "clerk"}},
 	"group remove-role":   {"", []string{"--tenant", "acme", "--group", "staff", "--role", "clerk"}},
 	"dev callback":        {"", []string{"--state", "s", "--redirect-uri", "http://127.0.0.1:1/cb", "--timeout", "1ms"}},
+	"rule create":         {"", []string{"--tenant", "acme", "--name", "plan", "--id-claim", "plan='gold'"}},
+	"rule list":           {"", []string{"--tenant", "acme"}},
+	"rule enable":         {"", []string{"--tenant", "acme", "--id", "none"}},
+	"rule disable":        {"", []string{"--tenant", "acme", "--id", "none"}},
+	"rule delete":         {"", []string{"--tenant", "acme", "--id", "none"}},
+	"rule preview":        {"", []string{"--tenant", "acme", "--email", "ann@acme.test", "--client", "none"}},
 }
 
 const testPasswordLine = "correct horse battery staple\n"

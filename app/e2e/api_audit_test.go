@@ -98,6 +98,25 @@ func TestAPIAuditTrail(t *testing.T) {
 		did("DELETE /tenants/:slug/users/:id/sessions/:session_id", admin.ActionSessionRevoked, uid, true, false)
 		c.must(t, http.StatusNoContent, http.MethodDelete, base+"/users/"+uid+"/consents/"+cid, nil)
 		did("DELETE /tenants/:slug/users/:id/consents/:client_id", admin.ActionConsentRevoked, uid, true, false)
+		// A lost passkey removed; a reset email sent.
+		fac := &tenants.MFAFactor{UserID: uid, Type: tenants.FactorWebAuthn, Name: "Key", CredentialID: "cred-gamma", Credential: "{}", Confirmed: true}
+		if err := e.store.CreateFactor(tenants.WithTenant(context.Background(), &tenants.Tenant{ID: gamma}), fac); err != nil {
+			t.Fatal(err)
+		}
+		c.must(t, http.StatusNoContent, http.MethodDelete, base+"/users/"+uid+"/factors/"+fac.ID, nil)
+		did("DELETE /tenants/:slug/users/:id/factors/:factor", admin.ActionUserFactorRemoved, uid, true, false)
+		c.must(t, http.StatusAccepted, http.MethodPost, base+"/users/"+uid+"/password-reset", nil)
+		did("POST /tenants/:slug/users/:id/password-reset", admin.ActionUserPasswordResetSent, uid, false, true)
+		// A claim rule: made, previewed (which records nothing), changed, deleted.
+		rule := c.must(t, http.StatusCreated, http.MethodPost, base+"/claim-rules", map[string]any{"name": "plan", "id_token": map[string]any{"plan": "'gold'"}})
+		ruleID := rule["id"].(string)
+		did("POST /tenants/:slug/claim-rules", admin.ActionClaimRuleCreated, ruleID, false, true)
+		c.must(t, http.StatusOK, http.MethodPost, base+"/claim-rules/preview", map[string]any{"user": uid, "client": cid})
+		done["POST /tenants/:slug/claim-rules/preview"] = true
+		c.must(t, http.StatusOK, http.MethodPatch, base+"/claim-rules/"+ruleID, map[string]any{"enabled": false})
+		did("PATCH /tenants/:slug/claim-rules/:id", admin.ActionClaimRuleUpdated, ruleID, true, true)
+		c.must(t, http.StatusNoContent, http.MethodDelete, base+"/claim-rules/"+ruleID, nil)
+		did("DELETE /tenants/:slug/claim-rules/:id", admin.ActionClaimRuleDeleted, ruleID, true, false)
 
 		kv := c.must(t, http.StatusOK, http.MethodPost, base+"/keys/rotate", nil)
 		did("POST /tenants/:slug/keys/rotate", admin.ActionKeyRotated, kv["kid"].(string), false, true)

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/admin"
 	"github.com/gatehouse-id/gatehouse/admin/api"
+	"github.com/gatehouse-id/gatehouse/tenants"
 )
 
 // validBodies are well-formed bodies for every route that takes one, so
@@ -45,6 +47,9 @@ var validBodies = map[string]any{
 	"POST /tenants/:slug/groups/:id/roles":               map[string]any{"role": "walker"},
 	"PATCH /management-clients/:client_id":               map[string]any{"scopes": []any{"tenants:read"}},
 	"PUT /tenants/:slug/strings/:locale/:message":        map[string]any{"text": "Walked {{.App}}"},
+	"POST /tenants/:slug/claim-rules":                    map[string]any{"name": "walker", "id_token": map[string]any{"walked": "true"}},
+	"PATCH /tenants/:slug/claim-rules/:id":               map[string]any{"enabled": false},
+	"POST /tenants/:slug/claim-rules/preview":            map[string]any{"user": "0190aaaa-0000-7000-8000-000000000001", "client": "no-such-client"},
 }
 
 // naturalKeys name an object by what it is, not by an id of its own: a
@@ -78,7 +83,7 @@ func snapshot(t *testing.T, c *apiClient, f *fixture) string {
 		b.WriteByte('\n')
 	}
 	base := "/tenants/" + f.slug
-	for _, p := range []string{"", "/applications?limit=200", "/apis?limit=200", "/keys", "/connections?limit=200", "/users?limit=200", "/roles?limit=200", "/groups?limit=200", "/strings"} {
+	for _, p := range []string{"", "/applications?limit=200", "/apis?limit=200", "/keys", "/connections?limit=200", "/users?limit=200", "/roles?limit=200", "/groups?limit=200", "/strings", "/claim-rules"} {
 		get(base + p)
 	}
 	for _, u := range c.items(t, base+"/users?limit=200") {
@@ -87,6 +92,7 @@ func snapshot(t *testing.T, c *apiClient, f *fixture) string {
 		get(base + "/users/" + id + "/consents")
 		get(base + "/users/" + id + "/roles")
 		get(base + "/users/" + id + "/groups")
+		get(base + "/users/" + id + "/factors")
 	}
 	for _, g := range c.items(t, base+"/groups?limit=200") {
 		id := g["id"].(string)
@@ -148,6 +154,14 @@ func TestAPICrossTenantWalk(t *testing.T) {
 			if f == b {
 				op.must(t, http.StatusOK, http.MethodPut, base+"/strings/de/consent.heading", map[string]any{"text": "Beta bittet: {{.App}}"})
 			}
+			rule := op.must(t, http.StatusCreated, http.MethodPost, base+"/claim-rules", map[string]any{"name": "plan", "id_token": map[string]any{"plan": "'gold'"}})
+			ids["claim-rules/id"] = rule["id"].(string)
+			// A passkey of the user, for the factor routes.
+			fac := &tenants.MFAFactor{UserID: f.userID, Type: tenants.FactorWebAuthn, Name: "Key", CredentialID: "cred-" + f.slug, Credential: "{}", Confirmed: true}
+			if err := e.store.CreateFactor(tenants.WithTenant(context.Background(), f.tenant), fac); err != nil {
+				t.Fatal(err)
+			}
+			ids["factors/factor"] = fac.ID
 			if status, _, raw := op.raw(t, http.MethodPost, base+"/users/import-jobs", "application/x-ndjson", nil); status == http.StatusAccepted {
 				var j map[string]any
 				_ = json.Unmarshal(raw, &j)
@@ -168,7 +182,8 @@ func TestAPICrossTenantWalk(t *testing.T) {
 			"management-clients/client_id": "no-such-client", "roles/role": "0190aaaa-0000-7000-8000-000000000004",
 			"groups/id": "0190aaaa-0000-7000-8000-000000000005", "members/user": "0190aaaa-0000-7000-8000-000000000001",
 			"webhooks/id": "0190aaaa-0000-7000-8000-000000000006", "deliveries/delivery": "0190aaaa-0000-7000-8000-000000000007",
-			"import-jobs/id": "0190aaaa-0000-7000-8000-000000000008", "initial-access-tokens/id": "0190aaaa-0000-7000-8000-000000000009", "strings/locale": "de", ":locale/message": "login.title"}
+			"import-jobs/id": "0190aaaa-0000-7000-8000-000000000008", "initial-access-tokens/id": "0190aaaa-0000-7000-8000-000000000009", "strings/locale": "de", ":locale/message": "login.title", "claim-rules/id": "0190aaaa-0000-7000-8000-00000000000b",
+			"factors/factor": "0190aaaa-0000-7000-8000-00000000000a"}
 		// Operators: no tenant admin reaches them.
 		opAdmin, opClient := e.principalsOf(t, "")
 		opIDs := with(made, "administrators/id", opAdmin, "management-clients/client_id", opClient)

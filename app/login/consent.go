@@ -46,8 +46,10 @@ func scopeSet(scopes []string, audience string) tenants.ScopeSet {
 // (the console) and its sign-in intents; everything for the console's Try
 // it client (it shows what a first-time user of the application sees, and
 // no consent from an earlier try counts) and with prompt=consent; else
-// what earlier consents do not cover. A client that registered itself asks
-// every time.
+// what earlier consents do not cover — which, for a client whose consent
+// is skip (the tenant's own application), it records as an implicit
+// consent (audited consent.implicit), so that nothing is left to ask. A
+// client that registered itself asks every time.
 func (h *Handler) scopesToConsent(ctx context.Context, ar *tenants.AuthRequest) (tenants.ScopeSet, error) {
 	if ar.Intent != "" {
 		return tenants.ScopeSet{}, nil
@@ -56,14 +58,14 @@ func (h *Handler) scopesToConsent(ctx context.Context, ar *tenants.AuthRequest) 
 	if err != nil {
 		return nil, err
 	}
-	c, err := h.provider.Client(ctx, ar.ClientID)
-	if err == nil && c.Internal {
+	cl, err := h.provider.Client(ctx, ar.ClientID)
+	if err == nil && cl.Internal {
 		if t, ok := tenants.FromContext(ctx); ok && t.System {
 			return tenants.ScopeSet{}, nil
 		}
 		return requested(ar), nil
 	}
-	if err == nil && c.Registered {
+	if err == nil && cl.Registered {
 		// A client that registered itself (RFC 7591) is nobody's word:
 		// the user is asked every time (RFC 7591 §5, "impersonation").
 		return requested(ar), nil
@@ -72,19 +74,29 @@ func (h *Handler) scopesToConsent(ctx context.Context, ar *tenants.AuthRequest) 
 	if slices.Contains(ar.Prompt, authn.PromptConsent) {
 		return want, nil
 	}
+	needed := want
 	have, err := h.store.ConsentFor(ctx, ar.UserID, ar.ClientID)
-	if errors.Is(err, tenants.ErrNotFound) {
-		return want, nil
-	}
-	if err != nil {
+	switch {
+	case errors.Is(err, tenants.ErrNotFound):
+	case err != nil:
 		return nil, httperr.Internal(err)
-	}
-	needed := tenants.ScopeSet{}
-	for aud, scopes := range want {
-		_, known := have.Scopes[aud]
-		if !known || !have.Scopes.Covers(aud, scopes) {
-			needed[aud] = scopes
+	default:
+		needed = tenants.ScopeSet{}
+		for aud, scopes := range want {
+			_, known := have.Scopes[aud]
+			if !known || !have.Scopes.Covers(aud, scopes) {
+				needed[aud] = scopes
+			}
 		}
+	}
+	if len(needed) > 0 && cl != nil && cl.SkipsConsent() {
+		// A first-party application: the consent is recorded, implicit,
+		// without asking; the account page shows it and can revoke it.
+		if _, err := h.store.GrantImplicitConsent(ctx, ar.UserID, ar.ClientID, needed); err != nil {
+			return nil, httperr.Internal(err)
+		}
+		h.auditConsent(ctx, ar, "consent.implicit", "success")
+		return tenants.ScopeSet{}, nil
 	}
 	return needed, nil
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/tenants/claimrules"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
 	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
@@ -17,6 +18,8 @@ import (
 // client's redirect URI with code, state and iss (RFC 6749 §4.1.2, RFC
 // 9207), in the query or posted (response_mode=form_post).
 //
+// The tenant's claim rules run first: a deny rule's message goes to the
+// client as access_denied, a failed rule is an error page (both audited).
 // A sign-in intent of Gatehouse's own pages completes once, with no code:
 // the browser goes to its ReturnTo.
 func (p *Provider) Complete(ctx context.Context, ar *tenants.AuthRequest) (httperr.Delivery, error) {
@@ -33,6 +36,9 @@ func (p *Provider) Complete(ctx context.Context, ar *tenants.AuthRequest) (httpe
 			return httperr.Delivery{}, httperr.Internal(err)
 		}
 		return httperr.Delivery{URI: ar.ReturnTo}, nil
+	}
+	if err := p.checkClaimRules(ctx, ar); err != nil {
+		return httperr.Delivery{}, err
 	}
 	code := secret.Token(32)
 	err = p.store.IssueCode(ctx, ar.ID, secret.Hash(code), p.now().Add(codeTTL))
@@ -76,4 +82,35 @@ func upperFirst(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// checkClaimRules runs the tenant's claim rules for the authenticated
+// request ar before its code is issued, so that a deny reaches the
+// browser: the client gets access_denied with the rule's message (RFC
+// 6749 §4.1.2.1); a rule that fails is an error page. The token endpoint
+// runs them again (the claims are computed there).
+func (p *Provider) checkClaimRules(ctx context.Context, ar *tenants.AuthRequest) error {
+	req := ruleRequest{grantType: tenants.GrantAuthorizationCode, clientID: ar.ClientID, userID: ar.UserID,
+		scopes: ar.Scopes, audience: ar.Audience, acr: ar.ACR, idp: ar.IDP, amr: ar.AMR}
+	set, err := p.loadClaimRules(ctx, req)
+	if err == nil && set != nil {
+		var c *client
+		var u *tenants.User
+		if c, err = p.lookupClient(ctx, ar.ClientID); err == nil {
+			if u, err = p.store.UserByID(ctx, ar.UserID); err == nil {
+				_, err = p.evalClaimRules(ctx, set, c, u, req)
+			}
+		}
+	}
+	var denied *claimrules.Denied
+	var re *claimrules.RunError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &denied):
+		return p.Fail(ctx, ar, httperr.AccessDenied, denied.Message)
+	case errors.As(err, &re):
+		return errRuleFailedPage()
+	}
+	return httperr.Internal(err)
 }

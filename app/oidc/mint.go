@@ -31,8 +31,12 @@ type accessToken struct {
 	// Alg signs it: its API's access-token algorithm.
 	Alg jose.SignatureAlgorithm
 	// Claims are the roles and groups claims its API asks for (see
-	// accessTokenClaims); nil for none.
+	// accessTokenClaims) and what the tenant's claim rules add; nil for
+	// none.
 	Claims map[string]any
+	// IDClaims are what the claim rules add to the ID token minted with
+	// it; nil for none.
+	IDClaims map[string]any
 }
 
 // newAccessToken returns an access token of the tenant t, expiring after
@@ -118,8 +122,9 @@ func (p *Provider) signAccessToken(ctx context.Context, t *tenants.Tenant, rec *
 // minted: typ JWT, iss, sub, aud and azp the client, exp after the tenant's
 // ID token lifetime, iat, auth_time, nonce (code exchange only, §12.2),
 // acr, amr, sid (Back-Channel Logout §2.1), at_hash of the access token (§3.1.3.6), idp for an upstream
-// login, and the user's claims for the scopes (groups for the groups scope).
-func (p *Provider) signIDToken(ctx context.Context, t *tenants.Tenant, c *client, grant *tenants.Grant, u *tenants.User, scopes []string, nonce, accessToken string) (string, error) {
+// login, the user's claims for the scopes (groups for the groups scope),
+// and what the tenant's claim rules add (ruled).
+func (p *Provider) signIDToken(ctx context.Context, t *tenants.Tenant, c *client, grant *tenants.Grant, u *tenants.User, scopes []string, nonce, accessToken string, ruled map[string]any) (string, error) {
 	var err error
 	now := p.now()
 	claims := oidc.NewIDTokenClaims(t.Issuer, grant.UserID, []string{grant.ClientID}, now.Add(t.IDTokenTTL()), grant.AuthTime, nonce, grant.ACR, grant.AMR, grant.ClientID, 0)
@@ -145,6 +150,15 @@ func (p *Provider) signIDToken(ctx context.Context, t *tenants.Tenant, c *client
 		// How the user authenticated, next to amr: the upstream connection.
 		info.AppendClaims("idp", grant.IDP)
 	}
+	// What the claim rules add (never a reserved claim: package
+	// claimrules refuses those at save and at run). A claim the server
+	// sets keeps the server's value: the engine's registered claims win
+	// when the token is marshalled, and groups and idp win here.
+	for k, v := range ruled {
+		if _, set := info.Claims[k]; !set {
+			info.AppendClaims(k, v)
+		}
+	}
 	claims.SetUserInfo(info)
 	signer, err := p.keys.Signer(ctx, t, alg, idTokenJWTTyp)
 	if err != nil {
@@ -154,7 +168,8 @@ func (p *Provider) signIDToken(ctx context.Context, t *tenants.Tenant, c *client
 }
 
 // respondWithTokens signs the access token (and an ID token for openid,
-// with the claims of u, the grant's user as the grant read it) and answers
+// with the claims of u, the grant's user as the grant read it, and the
+// claim rules' at.IDClaims) and answers
 // the token request (RFC 6749 §5.1).
 func (p *Provider) respondWithTokens(ctx context.Context, t *tenants.Tenant, c *client, grant *tenants.Grant, u *tenants.User, at *accessToken, scopes []string, refresh, nonce string) (*Response, error) {
 	accessToken, err := p.signAccessToken(ctx, t, at, &grant.AuthTime)
@@ -169,7 +184,7 @@ func (p *Provider) respondWithTokens(ctx context.Context, t *tenants.Tenant, c *
 		Scope:        scopes,
 	}
 	if slices.Contains(scopes, ScopeOpenID) {
-		resp.IDToken, err = p.signIDToken(ctx, t, c, grant, u, scopes, nonce, accessToken)
+		resp.IDToken, err = p.signIDToken(ctx, t, c, grant, u, scopes, nonce, accessToken, at.IDClaims)
 		if err != nil {
 			return nil, serverError(err)
 		}

@@ -49,6 +49,8 @@ type Provider struct {
 	observer Observer
 	// clientKeys finds the keys of private_key_jwt clients.
 	clientKeys *keySource
+	// rules keeps the tenants' claim rules compiled.
+	rules *ruleCache
 }
 
 // Observer is told what the provider did, for the node's metrics.
@@ -67,6 +69,11 @@ func (p *Provider) Observe(o Observer) { p.observer = o }
 func New(store *tenants.Store, c *cache.Cache, keys *keyring.Keyring, up *upstream.Client) (*Provider, error) {
 	p := &Provider{store: store, cache: c, keys: keys, now: store.Now}
 	p.clientKeys = newKeySource(up, store.Now)
+	rules, err := newRuleCache()
+	if err != nil {
+		return nil, err
+	}
+	p.rules = rules
 	p.grants = p.grantHandlers()
 	if err := checkGrantHandlers(p.grants); err != nil {
 		return nil, err

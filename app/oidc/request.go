@@ -107,7 +107,7 @@ func (p *Provider) SignedIn(ar *tenants.AuthRequest, a tenants.Authentication) {
 
 // CompleteSignedIn stores ar, signed in (SignedIn) and needing no consent,
 // with its one authorization code, in one write, and returns where to send
-// the browser, as Complete does.
+// the browser, as Complete does (the claim rules run first, as there).
 func (p *Provider) CompleteSignedIn(ctx context.Context, ar *tenants.AuthRequest) (httperr.Delivery, error) {
 	t, err := tenantFrom(ctx)
 	if err != nil {
@@ -115,6 +115,9 @@ func (p *Provider) CompleteSignedIn(ctx context.Context, ar *tenants.AuthRequest
 	}
 	if ar.UserID == "" || ar.AuthTime == nil || ar.Intent != "" {
 		return httperr.Delivery{}, httperr.Internal(errors.New("oidc: CompleteSignedIn needs a client's request with a signed-in user"))
+	}
+	if err := p.checkClaimRules(ctx, ar); err != nil {
+		return httperr.Delivery{}, err
 	}
 	code := secret.Token(32)
 	hash, expires := secret.Hash(code), p.now().Add(codeTTL)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/tenants/claimrules"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
 	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
@@ -28,7 +29,10 @@ import (
 //   - a second redemption, sequential or concurrent, fails and revokes the
 //     family the first one issued (RFC 6749 §4.1.2);
 //   - for an RBAC API the family gets only the scopes the user's roles hold
-//     at the exchange (see rbac.go).
+//     at the exchange (see rbac.go);
+//   - the tenant's claim rules run for a redemption that could succeed,
+//     before the claim: a deny or a failed rule is invalid_grant and
+//     spends nothing (see claim_rules.go).
 func (p *Provider) exchangeCode(ctx context.Context, t *tenants.Tenant, c *client, form url.Values) (*Response, error) {
 	code := form.Get("code")
 	if code == "" {
@@ -41,11 +45,18 @@ func (p *Provider) exchangeCode(ctx context.Context, t *tenants.Tenant, c *clien
 	if !wellFormedVerifier(verifier) {
 		return nil, p.refuseCode(ctx, c, form, code)
 	}
-	// The user's roles as they are now (an RBAC API, or one that asks for
-	// roles or groups claims), read before the claim: its transaction reads
-	// nothing else. A client without such an API reads nothing more.
+	// The tenant's claim rules, and the user's roles as they are now (an
+	// RBAC API, or one that asks for roles or groups claims), read and run
+	// before the claim: its transaction reads nothing else. A client
+	// without such an API, of a tenant without rules, reads nothing more.
+	rules, err := p.loadClaimRules(ctx, ruleRequest{grantType: tenants.GrantAuthorizationCode, clientID: c.ClientID})
+	if err != nil {
+		return nil, ruleTokenError(err)
+	}
 	var access *userAccess
-	if readsUserAccess(c.Client) {
+	var ruled *claimrules.Result
+	var ruledFor string // the auth request the rules ran for
+	if readsUserAccess(c.Client) || rules != nil {
 		pre, err := p.store.AuthRequestByCodeHash(ctx, secret.Hash(code))
 		switch {
 		case errors.Is(err, tenants.ErrNotFound):
@@ -53,10 +64,26 @@ func (p *Provider) exchangeCode(ctx context.Context, t *tenants.Tenant, c *clien
 		case err != nil:
 			return nil, serverError(err)
 		}
-		if pre.UserID != "" {
+		if pre.UserID != "" && readsUserAccess(c.Client) {
 			if access, err = p.readUserAccess(ctx, c.Client, pre.UserID, pre.Audience); err != nil {
 				return nil, serverError(err)
 			}
+		}
+		// The rules run only for a redemption that could succeed: the
+		// code's client, redirect_uri and verifier; any other is refused
+		// by the claim below, with nothing run or audited.
+		if rules != nil && pre.UserID != "" && pre.ClientID == c.ClientID && pre.CodeRedeemedAt == nil &&
+			form.Get("redirect_uri") == pre.RedirectURI && checkVerifier(verifier, pre) == nil {
+			user, err := p.store.UserByID(ctx, pre.UserID)
+			if err != nil {
+				return nil, errInvalidGrant("the user can no longer sign in")
+			}
+			ruled, err = p.evalClaimRules(ctx, rules, c, user, ruleRequest{grantType: tenants.GrantAuthorizationCode, clientID: c.ClientID, userID: user.ID,
+				scopes: pre.Scopes, audience: pre.Audience, acr: pre.ACR, idp: pre.IDP, amr: pre.AMR})
+			if err != nil {
+				return nil, ruleTokenError(err)
+			}
+			ruledFor = pre.ID
 		}
 	}
 	grantID := tenants.NewID()
@@ -79,6 +106,13 @@ func (p *Provider) exchangeCode(ctx context.Context, t *tenants.Tenant, c *clien
 		fam = p.newFamily(t, c, grantID, tenants.Authentication{UserID: user.ID, Time: *ar.AuthTime, AMR: ar.AMR, IDP: ar.IDP, ACR: ar.ACR, SID: ar.SID},
 			scopes, ar.Audience, tenants.GrantAuthorizationCode)
 		fam.access.Claims = claims
+		if rules != nil {
+			if ruledFor != ar.ID {
+				return tenants.Issue{}, errRulesUnrun
+			}
+			fam.access.Claims = mergeClaims(fam.access.Claims, ruled.AccessToken)
+			fam.access.IDClaims = ruled.IDToken
+		}
 		return fam.issue, nil
 	}
 	match := tenants.CodeMatch{ClientID: c.ClientID, RedirectURI: form.Get("redirect_uri"), Challenge: s256(verifier)}
@@ -86,6 +120,8 @@ func (p *Provider) exchangeCode(ctx context.Context, t *tenants.Tenant, c *clien
 	switch {
 	case errors.Is(err, tenants.ErrConflict):
 		return nil, p.refuseCode(ctx, c, form, code)
+	case errors.Is(err, errRulesUnrun):
+		return nil, errInvalidGrant("the sign-in could not be completed: a claim rule of this tenant failed")
 	case errors.Is(err, errUserGone), errors.Is(err, tenants.ErrNotFound):
 		if ar, err := p.store.AuthRequestByCodeHash(ctx, secret.Hash(code)); err == nil {
 			_ = p.store.BurnCode(ctx, ar.ID)
@@ -96,6 +132,11 @@ func (p *Provider) exchangeCode(ctx context.Context, t *tenants.Tenant, c *clien
 	}
 	return p.respondWithTokens(ctx, t, c, fam.grant, user, fam.access, fam.grant.Scopes, fam.refresh, ar.Nonce)
 }
+
+// errRulesUnrun stops a code exchange whose tenant has claim rules that
+// did not run for the request the code belongs to (they run for it before
+// the claim, so this does not happen): it fails closed.
+var errRulesUnrun = errors.New("the claim rules did not run for this request")
 
 // errUserGone stops a redemption whose user was disabled since the code
 // was issued.

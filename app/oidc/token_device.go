@@ -21,6 +21,8 @@ import (
 //     sooner than the interval after the previous one is slow_down, and
 //     the interval grows by 5 s for every later poll;
 //   - pending is authorization_pending, denied access_denied;
+//   - the tenant's claim rules run: a deny or a failed rule is
+//     invalid_grant (see claim_rules.go);
 //   - approved is redeemed atomically, once: of concurrent polls one gets
 //     the tokens — issued as for an authorization code, an ID token for
 //     openid and a refresh token where allowed — and a later one
@@ -80,9 +82,18 @@ func (p *Provider) exchangeDeviceCode(ctx context.Context, t *tenants.Tenant, c 
 		}
 		scopes, claims = access.scopes(d.Scopes), access.claims
 	}
+	ruled, err := p.runClaimRules(ctx, c, user, ruleRequest{grantType: tenants.GrantDeviceCode, clientID: c.ClientID, userID: user.ID,
+		scopes: scopes, audience: d.Audience, acr: d.ACR, idp: d.IDP, amr: d.AMR})
+	if err != nil {
+		return nil, ruleTokenError(err)
+	}
 	fam := p.newFamily(t, c, tenants.NewID(), tenants.Authentication{UserID: user.ID, Time: *d.AuthTime, AMR: d.AMR, IDP: d.IDP, ACR: d.ACR},
 		scopes, d.Audience, tenants.GrantDeviceCode)
 	fam.access.Claims = claims
+	if ruled != nil {
+		fam.access.Claims = mergeClaims(fam.access.Claims, ruled.AccessToken)
+		fam.access.IDClaims = ruled.IDToken
+	}
 	err = p.store.RedeemDeviceAuthorization(ctx, d.ID, fam.issue)
 	if errors.Is(err, tenants.ErrConflict) {
 		// Another poll won the race, or the code expired meanwhile.

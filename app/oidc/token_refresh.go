@@ -81,8 +81,19 @@ func (p *Provider) exchangeRefresh(ctx context.Context, t *tenants.Tenant, c *cl
 	if err != nil {
 		return nil, serverError(err)
 	}
+	// The claim rules run again too: a deny now refuses the refresh (and
+	// spends nothing), a claim follows the user's data as it is now.
+	ruled, err := p.runClaimRules(ctx, c, user, ruleRequest{grantType: tenants.GrantRefreshToken, clientID: c.ClientID, userID: user.ID,
+		scopes: scopes, audience: grant.Audience, acr: grant.ACR, idp: grant.IDP, amr: grant.AMR})
+	if err != nil {
+		return nil, ruleTokenError(err)
+	}
 	at := p.newAccessToken(t, c, user.ID, scopes, grant.Audience, grant.ID)
 	at.Claims = claims
+	if ruled != nil {
+		at.Claims = mergeClaims(at.Claims, ruled.AccessToken)
+		at.IDClaims = ruled.IDToken
+	}
 	refresh := secret.Token(32)
 	issue := tenants.Issue{
 		Refresh: &tenants.RefreshToken{TokenHash: secret.Hash(refresh), GrantID: grant.ID, ClientID: c.ClientID, UserID: user.ID, ExpiresAt: grant.ExpiresAt},

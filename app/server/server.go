@@ -185,8 +185,12 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		return nil, fmt.Errorf("load common passwords: %w", err)
 	}
 	trySecret := func(tenantID string) string { return admin.TrySecret(box, tenantID) }
+	// The account pages send an administrator's reset emails; they are
+	// built below, after the mail sender.
+	var acct *account.Handler
+	sendReset := func(ctx context.Context, t *tenants.Tenant, u *tenants.User) error { return acct.SendReset(ctx, t, u) }
 	s.admin = admin.New(admin.Config{BaseURL: cfg.BaseURL, OnChange: s.invalidate, Federation: s.fed, Common: common, TrySecret: trySecret,
-		Webhooks: sealer, Upstream: out},
+		Webhooks: sealer, Upstream: out, SendReset: sendReset},
 		deps.Store, s.keys, hasher)
 	sender := mailer(cfg, deps)
 	_, devOutbox := sender.(*mail.Outbox)
@@ -202,7 +206,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	passkeys := passkey.New(deps.Store)
 	signin := login.New(login.Config{EmailEnabled: sender != nil}, login.Deps{Site: site, Provider: s.provider, Federation: s.fed,
 		Hasher: hasher, Throttle: throttle, Factors: factors, Passkeys: passkeys})
-	acct := account.New(account.Deps{Site: site, Provider: s.provider, Federation: s.fed, Hasher: hasher, Common: common,
+	acct = account.New(account.Deps{Site: site, Provider: s.provider, Federation: s.fed, Hasher: hasher, Common: common,
 		Mail: sender, Throttle: throttle, Factors: factors, Passkeys: passkeys, SignIn: signin})
 	con := console.New(console.Config{
 		BaseURL:       cfg.BaseURL,

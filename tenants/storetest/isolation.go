@@ -37,6 +37,8 @@ const (
 	sharedGroupName = "staff"
 	// Every world rewords this message of the catalogs.
 	sharedMessageID = "consent.heading"
+	// Every world has a claim rule of this name.
+	sharedRuleName = "plan claim"
 )
 
 // world is one tenant with a row of every kind, as the suite wrote them.
@@ -91,6 +93,7 @@ type world struct {
 	group          *tenants.Group               // named sharedGroupName: user is a member
 	initialToken   *tenants.InitialAccessToken  // hash privateInitialHash
 	registered     *tenants.Client              // registered itself, client id "reg-"+private
+	rule           *tenants.ClaimRule           // named sharedRuleName
 }
 
 // privateInitialHash and privateRegistrationHash are the hashes of the
@@ -146,6 +149,8 @@ func seedWorld(t testing.TB, s *tenants.Store, prefix string) *world {
 	ctx, tn := newTenant(t, s, prefix)
 	w := &world{ctx: ctx, tenant: tn, private: suffix()}
 	w.user = mustUser(t, ctx, s, sharedEmail)
+	w.user.AppMetadata = `{"plan":"gold","world":"` + w.private + `"}`
+	must(t, "set user metadata", s.UpdateUserProfile(ctx, w.user))
 	if err := s.RecordLogin(ctx, w.user.ID, s.Now(), ""); err != nil {
 		t.Fatalf("record login: %v", err)
 	}
@@ -215,6 +220,8 @@ func seedWorld(t testing.TB, s *tenants.Store, prefix string) *world {
 	must(t, "tenant string", s.SetTenantString(ctx, &tenants.TenantString{Locale: "de", MessageID: sharedMessageID, Text: "Zustimmung " + w.private}))
 	must(t, "private tenant string", s.SetTenantString(ctx, &tenants.TenantString{Locale: "fr", MessageID: "msg." + w.private, Text: "Texte " + w.private}))
 	must(t, "user locale", s.SetUserLocale(ctx, w.user.ID, "de"))
+	w.rule = &tenants.ClaimRule{Name: sharedRuleName, Enabled: true, IDTokenClaims: tenants.StringMap{"plan": "'gold'"}}
+	must(t, "create claim rule", s.CreateClaimRule(ctx, w.rule))
 	w.audit = mustAudit(t, ctx, s, &tenants.AuditEvent{Action: "client.created", ActorID: "operator", TargetType: "client", TargetID: sharedClientID})
 	w.delivery = mustDelivery(t, ctx, s, w.webhook.ID, w.audit.ID)
 	// The shared client listens for back-channel logouts: the world's
@@ -335,6 +342,8 @@ func (w *world) snapshot(t testing.TB, s *tenants.Store) snapshot {
 	add("logout delivery rows", sqlRows(t, s, "SELECT * FROM logout_deliveries WHERE tenant_id = ? ORDER BY id", w.tenant.ID), nil)
 	roles, err := s.ListRoles(ctx)
 	add("roles", roles, err)
+	rules, err := s.ListClaimRules(ctx)
+	add("claim rules", rules, err)
 	groups, err := s.ListGroups(ctx)
 	add("groups", groups, err)
 	for _, g := range groups {
@@ -809,6 +818,39 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 			return err
 		}, nil},
 		{"GroupByID", func(ctx context.Context) error { _, err := s.GroupByID(ctx, a.group.ID); return err }, tenants.ErrNotFound},
+		{"SearchUsersByMetadata/private value", func(ctx context.Context) error {
+			p, err := s.SearchUsersByMetadata(ctx, tenants.ColumnAppMetadata, "world", a.private, "", 50)
+			if err != nil {
+				return err
+			}
+			return none(len(p.Users))
+		}, nil},
+		{"SearchUsersByMetadata/shared key", func(ctx context.Context) error {
+			p, err := s.SearchUsersByMetadata(ctx, tenants.ColumnAppMetadata, "plan", "gold", "", 50)
+			if err != nil {
+				return err
+			}
+			for _, u := range p.Users {
+				err = errors.Join(err, notMine(ctx, u.TenantID))
+			}
+			return err
+		}, nil},
+		{"RoleAndGroupIDsOfUsers", func(ctx context.Context) error {
+			roles, groups, err := s.RoleAndGroupIDsOfUsers(ctx, []string{a.user.ID})
+			return errors.Join(err, none(len(roles)+len(groups)))
+		}, nil},
+		{"ClaimRuleByID", func(ctx context.Context) error { _, err := s.ClaimRuleByID(ctx, a.rule.ID); return err }, tenants.ErrNotFound},
+		{"ListClaimRules", func(ctx context.Context) error {
+			rs, err := s.ListClaimRules(ctx)
+			for _, r := range rs {
+				err = errors.Join(err, notMine(ctx, r.TenantID))
+			}
+			return err
+		}, nil},
+		{"UpdateClaimRule", func(ctx context.Context) error {
+			return s.UpdateClaimRule(ctx, &tenants.ClaimRule{ID: a.rule.ID, Name: "hijack", Deny: "no"})
+		}, tenants.ErrNotFound},
+		{"DeleteClaimRule", func(ctx context.Context) error { return s.DeleteClaimRule(ctx, a.rule.ID) }, tenants.ErrNotFound},
 		{"GroupByName/shared name", func(ctx context.Context) error {
 			g, err := s.GroupByName(ctx, sharedGroupName)
 			if err != nil {
@@ -857,6 +899,10 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		}, tenants.ErrNotFound},
 		{"GrantConsent/private client", func(ctx context.Context) error {
 			_, err := s.GrantConsent(ctx, a.user.ID, a.privateClientID(), tenants.ScopeSet{"": {"email"}})
+			return err
+		}, tenants.ErrNotFound},
+		{"GrantImplicitConsent/other tenant's user", func(ctx context.Context) error {
+			_, err := s.GrantImplicitConsent(ctx, a.user.ID, sharedClientID, tenants.ScopeSet{"": {"email"}})
 			return err
 		}, tenants.ErrNotFound},
 		{"RevokeConsent", func(ctx context.Context) error {
@@ -1223,6 +1269,10 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 			_, err := s.GrantConsent(ctx, b.user.ID, sharedClientID, tenants.ScopeSet{"": {"email"}})
 			return err
 		}, nil},
+		{"GrantImplicitConsent/shared client", func(ctx context.Context) error {
+			_, err := s.GrantImplicitConsent(ctx, b.user.ID, sharedClientID, tenants.ScopeSet{"": {"profile"}})
+			return err
+		}, nil},
 		{"RotateClientSecret/shared client", func(ctx context.Context) error {
 			return s.RotateClientSecret(ctx, sharedClientID, randomHash(), nil)
 		}, nil},
@@ -1337,6 +1387,15 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		}, nil},
 		{"CreateRole/private name", func(ctx context.Context) error {
 			return s.CreateRole(ctx, &tenants.Role{Name: "role-" + a.private, Permissions: []tenants.Permission{{Audience: sharedAudience, Scope: "read"}}})
+		}, nil},
+		{"CreateClaimRule/taken id", func(ctx context.Context) error {
+			return s.CreateClaimRule(ctx, &tenants.ClaimRule{ID: a.rule.ID, Name: "r-" + suffix(), Deny: "no"})
+		}, tenants.ErrAlreadyExists},
+		{"CreateClaimRule/shared name", func(ctx context.Context) error {
+			return s.CreateClaimRule(ctx, &tenants.ClaimRule{Name: sharedRuleName + " 2", Deny: "no"})
+		}, nil},
+		{"UpdateClaimRule/own rule", func(ctx context.Context) error {
+			return s.UpdateClaimRule(ctx, &tenants.ClaimRule{ID: b.rule.ID, Name: sharedRuleName, Position: 5, Deny: "no"})
 		}, nil},
 		{"CreateGroup/private name", func(ctx context.Context) error {
 			return s.CreateGroup(ctx, &tenants.Group{Name: "group-" + a.private})

@@ -1,0 +1,76 @@
+package e2e
+
+import (
+	"context"
+	"testing"
+
+	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/tenants/claimrules"
+	"github.com/gatehouse-id/gatehouse/tenants/storetest"
+)
+
+// typicalRules are ten claim rules of the kinds tenants write: claims from
+// metadata, roles and the email domain, a namespaced claim, a condition on
+// the client or the request, and deny rules that do not fire.
+func typicalRules(clientID string) []tenants.ClaimRule {
+	c := func(name, cond string, id, access map[string]string, deny string) tenants.ClaimRule {
+		return tenants.ClaimRule{Name: name, Enabled: true, Condition: cond, IDTokenClaims: id, AccessTokenClaims: access, Deny: deny}
+	}
+	return []tenants.ClaimRule{
+		c("plan", "", map[string]string{"plan": "has(user.app_metadata.plan) ? user.app_metadata.plan : 'free'"}, nil, ""),
+		c("roles", "", nil, map[string]string{"https://example.com/roles": "user.roles"}, ""),
+		c("domain", "", map[string]string{"email_domain": "user.email.split('@')[1]"}, nil, ""),
+		c("admin", "'admin' in user.roles", nil, map[string]string{"is_admin": "true"}, ""),
+		c("web only", "client.id == '"+clientID+"'", map[string]string{"app": "client.name"}, nil, ""),
+		c("mfa", "'otp' in request.amr", nil, map[string]string{"strong": "true"}, ""),
+		c("theme", "", map[string]string{"theme": "has(user.user_metadata.theme) ? user.user_metadata.theme : 'light'"}, nil, ""),
+		c("groups", "", nil, map[string]string{"team_count": "user.groups.size()"}, ""),
+		c("no contractors", "user.email.endsWith('@contractor.example')", nil, nil, "Contractors may not sign in here."),
+		c("no unverified admins", "'admin' in user.roles && !user.email_verified", nil, nil, "Verify your address first."),
+	}
+}
+
+// TestTypicalRulesCheck keeps the benchmark's rules valid.
+func TestTypicalRulesCheck(t *testing.T) {
+	env, err := claimrules.NewEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range typicalRules("web") {
+		if _, err := env.Check(tenants.RuleOf(&r)); err != nil {
+			t.Errorf("%s: %v", r.Name, err)
+		}
+	}
+}
+
+// BenchmarkClaimRules measures the code exchange (token issuance with an
+// ID token) of a tenant without claim rules and of one with ten typical
+// rules. Run it on a quiet machine:
+//
+//	go test -run '^$' -bench ClaimRules ./app/e2e/
+func BenchmarkClaimRules(b *testing.B) {
+	for _, db := range storetest.Databases() {
+		b.Run(db.Name, func(b *testing.B) {
+			if db.URL == nil {
+				b.Skip(db.Skip)
+			}
+			e := newEnv(b, db.URL(b))
+			f := e.fixture("acme")
+			h := e.srv.Handler()
+			host := "acme.localhost:" + e.port
+			exchange := func(b *testing.B) {
+				forms := f.preparedCodes(b, b.N)
+				i := 0
+				benchPost(b, h, host, "/oauth/token", f.web.ClientID, f.web.ClientSecret, func() string { i++; return forms[i-1] })
+			}
+			b.Run("no_rules", exchange)
+			ctx := tenants.WithTenant(context.Background(), f.tenant)
+			for _, r := range typicalRules(f.web.ClientID) {
+				if err := e.store.CreateClaimRule(ctx, &r); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.Run("ten_rules", exchange)
+		})
+	}
+}

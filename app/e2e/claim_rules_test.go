@@ -1,0 +1,134 @@
+package e2e
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"golang.org/x/oauth2"
+
+	"github.com/gatehouse-id/gatehouse/admin"
+	"github.com/gatehouse-id/gatehouse/tenants/secret"
+)
+
+// TestClaimRules: claim rules over the management API, seen by real
+// clients (x/oauth2, go-oidc): a rule that sets sub, or does not
+// type-check, is refused at save naming the field; a rule adds claims to
+// the ID token and the access token; a deny rule sends the client
+// access_denied with its message and refuses the next refresh; the preview
+// says what the rules do; a rule that fails at run time refuses the
+// sign-in with an error page, never a 500; each is audited.
+func TestClaimRules(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		f := e.fixture("acme")
+		op := e.managementClient(t, "", admin.ScopeTenantsRead, admin.ScopeTenantsWrite, admin.ScopeAuditRead)
+		base := "/tenants/" + f.slug
+
+		// Refused at save, with the field named.
+		for _, tc := range []struct {
+			body  map[string]any
+			field string
+		}{
+			{map[string]any{"name": "evil", "id_token": map[string]any{"sub": "'admin'"}}, "id_token.sub"},
+			{map[string]any{"name": "evil", "access_token": map[string]any{"client_id": "'other'"}}, "access_token.client_id"},
+			{map[string]any{"name": "typo", "condition": "user.rolez.size() > 0", "id_token": map[string]any{"x": "1"}}, "condition"},
+			{map[string]any{"name": "not a bool", "condition": "user.email", "id_token": map[string]any{"x": "1"}}, "condition"},
+			{map[string]any{"name": "both", "deny": "no", "id_token": map[string]any{"x": "1"}}, "deny"},
+		} {
+			raw, _ := json.Marshal(tc.body)
+			status, _, got := op.raw(t, http.MethodPost, base+"/claim-rules", "application/json", raw)
+			if status != http.StatusBadRequest || !strings.Contains(string(got), `"field":"`+tc.field+`"`) {
+				t.Fatalf("POST %s = %d %s, want 400 on %s", raw, status, got, tc.field)
+			}
+		}
+		if rs := op.items(t, base+"/claim-rules"); len(rs) != 0 {
+			t.Fatalf("refused rules were saved: %v", rs)
+		}
+
+		// A rule adds claims to both tokens.
+		op.must(t, http.StatusCreated, http.MethodPost, base+"/claim-rules", map[string]any{
+			"name":         "plan",
+			"condition":    "client.id == '" + f.web.ClientID + "'",
+			"id_token":     map[string]any{"plan": "has(user.app_metadata.plan) ? user.app_metadata.plan : 'free'", "email_domain": "user.email.split('@')[1]"},
+			"access_token": map[string]any{"https://gatehouse.test/tier": "'gold'", "api_name": "api.name"},
+		})
+		b := e.browser()
+		tok, _ := f.codeFlow(b, f.web, []string{"openid", "email", "offline_access", "read:orders"}, oauth2.SetAuthURLParam("resource", f.api))
+		rawID, _ := tok.Extra("id_token").(string)
+		idt, err := f.idTokenVerifier().Verify(e.ctx(), rawID)
+		if err != nil {
+			t.Fatalf("ID token: %v", err)
+		}
+		var idc map[string]any
+		if err := idt.Claims(&idc); err != nil {
+			t.Fatal(err)
+		}
+		if idc["plan"] != "free" || idc["email_domain"] != strings.Split(f.email, "@")[1] || idt.Subject != f.userID {
+			t.Fatalf("ID token claims: %v", idc)
+		}
+		at := jwtClaims(t, tok.AccessToken)
+		if at["https://gatehouse.test/tier"] != "gold" || at["api_name"] == nil || at["sub"] != f.userID {
+			t.Fatalf("access token claims: %v", at)
+		}
+		if _, ok := at["plan"]; ok {
+			t.Fatalf("an ID token claim is in the access token: %v", at)
+		}
+
+		// A deny rule: the client gets access_denied with its message, and
+		// a refresh of the earlier sign-in is refused with it too.
+		const msg = "Ada may not use this application."
+		deny := op.must(t, http.StatusCreated, http.MethodPost, base+"/claim-rules", map[string]any{
+			"name": "no ada", "condition": "user.email == '" + f.email + "'", "deny": msg,
+		})
+		cfg := f.oauth2Config(f.web, "openid")
+		cb := f.login(b, cfg.AuthCodeURL(secret.Token(8), oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+		if cb.Get("error") != "access_denied" || cb.Get("error_description") != msg || cb.Get("code") != "" {
+			t.Fatalf("deny rule: callback %v", cb)
+		}
+		_, err = cfg.TokenSource(e.ctx(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+		var re *oauth2.RetrieveError
+		if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" || re.ErrorDescription != msg {
+			t.Fatalf("refresh under a deny rule: %v", err)
+		}
+
+		// The preview says so, and with a draft runs that instead.
+		p := op.must(t, http.StatusOK, http.MethodPost, base+"/claim-rules/preview", map[string]any{"user": f.email, "client": f.web.ClientID})
+		if d, _ := p["denied"].(map[string]any); d["rule"] != "no ada" || d["message"] != msg {
+			t.Fatalf("preview: %v", p)
+		}
+		p = op.must(t, http.StatusOK, http.MethodPost, base+"/claim-rules/preview", map[string]any{"user": f.userID, "client": f.web.ClientID,
+			"rules": []any{map[string]any{"name": "draft", "id_token": map[string]any{"roles_n": "user.roles.size()"}}}})
+		if c, _ := p["id_token"].(map[string]any); c["roles_n"] != float64(0) {
+			t.Fatalf("preview of a draft: %v", p)
+		}
+
+		// A rule that fails at run time refuses the sign-in with a page.
+		op.must(t, http.StatusOK, http.MethodPatch, base+"/claim-rules/"+deny["id"].(string), map[string]any{"enabled": false})
+		op.must(t, http.StatusCreated, http.MethodPost, base+"/claim-rules", map[string]any{
+			"name": "broken", "id_token": map[string]any{"x": "user.app_metadata.missing"},
+		})
+		pg := b.get(cfg.AuthCodeURL(secret.Token(8), oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+		for i := 0; i < 6 && (pg.status == http.StatusFound || pg.status == http.StatusSeeOther); i++ {
+			loc := resolve(f.issuer, pg.location)
+			if strings.HasPrefix(loc, redirectURI) {
+				t.Fatalf("a failed rule redirected to the client: %s", loc)
+			}
+			pg = b.get(loc)
+		}
+		if pg.status != http.StatusForbidden || !strings.Contains(pg.body, "could not be evaluated") {
+			t.Fatalf("failed rule: %d %s", pg.status, pg.body)
+		}
+		_, err = cfg.TokenSource(e.ctx(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+		if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
+			t.Fatalf("refresh under a failed rule: %v", err)
+		}
+
+		for _, action := range []string{"token.claim_rule_denied", "token.claim_rule_failed", "claim_rule.created"} {
+			if evs := op.items(t, base+"/audit?action="+action); len(evs) == 0 {
+				t.Errorf("no %s audit event", action)
+			}
+		}
+	})
+}

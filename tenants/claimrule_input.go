@@ -1,0 +1,69 @@
+package tenants
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/gatehouse-id/gatehouse/tenants/claimrules"
+)
+
+// RuleOf converts a stored claim rule for package claimrules.
+func RuleOf(r *ClaimRule) claimrules.Rule {
+	return claimrules.Rule{ID: r.ID, Name: r.Name, Condition: r.Condition, IDToken: r.IDTokenClaims, AccessToken: r.AccessTokenClaims, Deny: r.Deny}
+}
+
+// ClaimRuleInput reads what claim rules see of a token of user u for
+// client c and api (nil: none) in the tenant of ctx: the user's profile,
+// metadata, role and group names (at most MaxClaimNames of each), and
+// req as given. The token path and the console's preview both use it.
+func ClaimRuleInput(ctx context.Context, s *Store, u *User, c *Client, api *API, req claimrules.Request) (claimrules.Input, error) {
+	in := claimrules.Input{
+		User: claimrules.User{
+			ID: u.ID, Email: u.Email, EmailVerified: u.EmailVerified, Name: u.Name, GivenName: u.GivenName, FamilyName: u.FamilyName,
+			UserMetadata: metadataObject(u.UserMetadata), AppMetadata: metadataObject(u.AppMetadata),
+		},
+		Client:     claimrules.Client{ID: c.ClientID, Name: c.Name, AppType: c.ApplicationType},
+		Connection: claimrules.Connection{Claims: map[string]any{}},
+		Request:    req,
+	}
+	if in.Request.Scopes == nil {
+		in.Request.Scopes = []string{}
+	}
+	if in.Request.AMR == nil {
+		in.Request.AMR = []string{}
+	}
+	if api != nil {
+		in.API = claimrules.API{Audience: api.Audience, Name: api.Name}
+	}
+	roles, err := s.EffectiveRoles(ctx, u.ID)
+	if err != nil {
+		return in, err
+	}
+	names := make([]string, len(roles))
+	for i, r := range roles {
+		names[i] = r.Role.Name
+	}
+	in.User.Roles = ClaimNames(names)
+	groups, err := s.UserGroups(ctx, u.ID)
+	if err != nil {
+		return in, err
+	}
+	names = make([]string, len(groups))
+	for i, g := range groups {
+		names[i] = g.Name
+	}
+	in.User.Groups = ClaimNames(names)
+	return in, nil
+}
+
+// metadataObject parses a user's metadata, a JSON object; anything else
+// (empty, invalid) is an empty object.
+func metadataObject(s string) map[string]any {
+	m := map[string]any{}
+	if s != "" {
+		if err := json.Unmarshal([]byte(s), &m); err != nil || m == nil {
+			return map[string]any{}
+		}
+	}
+	return m
+}
