@@ -55,6 +55,17 @@ type CreateClientInput struct {
 	// RequirePushedAuthorizationRequests makes /authorize refuse the
 	// application's requests unless pushed first (RFC 9126).
 	RequirePushedAuthorizationRequests bool
+	// RefreshTokenGracePeriod is the application's refresh token grace
+	// period in seconds, 0 to 60 (see tenants.Client.RefreshTokenGraceSeconds).
+	RefreshTokenGracePeriod int64
+}
+
+// refreshGrace checks a refresh token grace period in seconds.
+func refreshGrace(v int64) (int64, error) {
+	if v < 0 || v > int64(tenants.MaxRefreshTokenGrace/time.Second) {
+		return 0, tenants.Invalid("refresh_token_grace_period", "must be 0 to %d seconds", int64(tenants.MaxRefreshTokenGrace/time.Second))
+	}
+	return v, nil
 }
 
 // CreateClient registers an application. The returned view carries the
@@ -77,7 +88,11 @@ func (s *Service) CreateClient(ctx context.Context, in CreateClientInput) (*Clie
 			return nil, tenants.Invalid("grant_types", "this tenant allows none of the grant types a %s application uses", kind)
 		}
 	}
-	c := &tenants.Client{ClientID: secret.Token(16), RequirePushedAuthorizationRequests: in.RequirePushedAuthorizationRequests}
+	grace, err := refreshGrace(in.RefreshTokenGracePeriod)
+	if err != nil {
+		return nil, err
+	}
+	c := &tenants.Client{ClientID: secret.Token(16), RequirePushedAuthorizationRequests: in.RequirePushedAuthorizationRequests, RefreshTokenGraceSeconds: grace}
 	if err := s.applyClient(t, c, kind, clientFields{
 		Name: in.Name, RedirectURIs: in.RedirectURIs, PostLogoutRedirectURIs: in.PostLogoutRedirectURIs, GrantTypes: in.GrantTypes,
 		AuthMethod: in.TokenEndpointAuthMethod, JWKS: in.JWKS, JWKSURI: in.JWKSURI,
@@ -397,6 +412,9 @@ type UpdateClientInput struct {
 	// RequirePushedAuthorizationRequests, when set, says whether the
 	// application must push its authorization requests.
 	RequirePushedAuthorizationRequests *bool
+	// RefreshTokenGracePeriod, when set, is the application's refresh
+	// token grace period in seconds from now on (0 to 60).
+	RefreshTokenGracePeriod *int64
 }
 
 // UpdateClient changes an application of the tenant in ctx.
@@ -447,6 +465,11 @@ func (s *Service) UpdateClient(ctx context.Context, clientID string, in UpdateCl
 	next := *c
 	if in.RequirePushedAuthorizationRequests != nil {
 		next.RequirePushedAuthorizationRequests = *in.RequirePushedAuthorizationRequests
+	}
+	if in.RefreshTokenGracePeriod != nil {
+		if next.RefreshTokenGraceSeconds, err = refreshGrace(*in.RefreshTokenGracePeriod); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.applyClient(t, &next, c.ApplicationType, f); err != nil {
 		return nil, err

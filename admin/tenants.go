@@ -139,6 +139,9 @@ type TenantSettings struct {
 	// RequirePushedAuthorizationRequests makes every client push its
 	// authorization requests (RFC 9126) before /authorize.
 	RequirePushedAuthorizationRequests *bool
+	// TokenExchangeImpersonation lets token exchanges without an actor
+	// token impersonate the subject (no act claim, RFC 8693 §1.1).
+	TokenExchangeImpersonation *bool
 }
 
 var accentPattern = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
@@ -253,6 +256,9 @@ func (s *Service) UpdateTenant(ctx context.Context, in TenantSettings) (*Tenant,
 	}
 	if in.RequirePushedAuthorizationRequests != nil {
 		next.RequirePushedAuthorizationRequests = *in.RequirePushedAuthorizationRequests
+	}
+	if in.TokenExchangeImpersonation != nil {
+		next.TokenExchangeImpersonation = *in.TokenExchangeImpersonation
 	}
 	if err := s.store.UpdateTenantSettings(ctx, &next); err != nil {
 		return nil, err

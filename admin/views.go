@@ -28,6 +28,7 @@ type Tenant struct {
 	MFAPolicy                          string    `json:"mfa_policy"`
 	EmailFromName                      string    `json:"email_from_name"`
 	RequirePushedAuthorizationRequests bool      `json:"require_pushed_authorization_requests"`
+	TokenExchangeImpersonation         bool      `json:"token_exchange_impersonation"`
 	CreatedAt                          time.Time `json:"created_at"`
 }
 
@@ -41,6 +42,7 @@ func tenantView(t *tenants.Tenant) *Tenant {
 		SignupMode: t.Signup(), SignupDomains: nonNil(t.SignupDomains), PasswordMinLength: t.MinPasswordLength(),
 		MFAPolicy: t.MFA(), EmailFromName: t.EmailFromName,
 		RequirePushedAuthorizationRequests: t.RequirePushedAuthorizationRequests,
+		TokenExchangeImpersonation:         t.TokenExchangeImpersonation,
 		CreatedAt:                          t.CreatedAt,
 	}
 }
@@ -100,6 +102,7 @@ type Client struct {
 	JWKS                               json.RawMessage `json:"jwks,omitempty"`
 	JWKSURI                            string          `json:"jwks_uri,omitempty"`
 	RequirePushedAuthorizationRequests bool            `json:"require_pushed_authorization_requests"`
+	RefreshTokenGraceSeconds           int64           `json:"refresh_token_grace_period"`
 	ClientIDIssuedAt                   int64           `json:"client_id_issued_at"`
 }
 
@@ -125,6 +128,7 @@ func clientView(c *tenants.Client, grants []tenants.ClientGrant, audiences map[s
 	}
 	v.JWKSURI = c.JWKSURI
 	v.RequirePushedAuthorizationRequests = c.RequirePushedAuthorizationRequests
+	v.RefreshTokenGraceSeconds = c.RefreshTokenGraceSeconds
 	if tenants.SecretMethod(c.TokenEndpointAuthMethod) {
 		zero := int64(0)
 		v.ClientSecretExpiresAt = &zero

@@ -139,6 +139,7 @@ func (s *Store) UpdateClient(ctx context.Context, c *Client) error {
 			"name": c.Name, "redirect_uris": c.RedirectURIs, "post_logout_redirect_uris": c.PostLogoutRedirectURIs,
 			"grant_types": c.GrantTypes, "id_token_signed_response_alg": c.IDTokenSignedResponseAlg, "jwks": c.JWKS, "jwks_uri": c.JWKSURI,
 			"require_pushed_authorization_requests": c.RequirePushedAuthorizationRequests,
+			"refresh_token_grace_seconds":           c.RefreshTokenGraceSeconds,
 			"token_endpoint_auth_method":            switchSecretMethod(c.TokenEndpointAuthMethod), "updated_at": now,
 		})
 		if res.Error != nil {

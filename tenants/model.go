@@ -50,6 +50,10 @@ type Tenant struct {
 	// RequirePushedAuthorizationRequests makes /authorize refuse every
 	// client's requests unless pushed first (RFC 9126 §6).
 	RequirePushedAuthorizationRequests bool `gorm:"column:require_pushed_authorization_requests"`
+	// TokenExchangeImpersonation lets a token exchange (RFC 8693) without
+	// an actor_token issue a token with no act claim: the client then
+	// impersonates the subject. Off, every exchanged token names its actor.
+	TokenExchangeImpersonation bool `gorm:"column:token_exchange_impersonation"`
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -205,11 +209,26 @@ type Client struct {
 	// RequirePushedAuthorizationRequests makes /authorize refuse the
 	// client's requests unless pushed first (RFC 9126 §6).
 	RequirePushedAuthorizationRequests bool `gorm:"column:require_pushed_authorization_requests"`
+	// RefreshTokenGraceSeconds (0 to MaxRefreshTokenGrace) is how long after
+	// a refresh token was rotated the same client may present it again and
+	// get the same successor (tabs of one SPA refreshing at once); 0 means
+	// none: any reuse revokes the family.
+	RefreshTokenGraceSeconds int64 `gorm:"column:refresh_token_grace_seconds"`
 	// Internal marks a client Gatehouse made for itself (the console's
 	// "Try it" client): not listed, not editable.
 	Internal  bool
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// MaxRefreshTokenGrace is the longest refresh token grace period a client
+// may have.
+const MaxRefreshTokenGrace = 60 * time.Second
+
+// RefreshTokenGrace is the client's refresh token grace period (see
+// RefreshTokenGraceSeconds), never more than MaxRefreshTokenGrace.
+func (c *Client) RefreshTokenGrace() time.Duration {
+	return min(max(seconds(c.RefreshTokenGraceSeconds), 0), MaxRefreshTokenGrace)
 }
 
 // Public reports whether the client cannot keep a secret (SPA, native).

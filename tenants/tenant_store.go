@@ -81,6 +81,7 @@ func (s *Store) UpdateTenantSettings(ctx context.Context, t *Tenant) error {
 			"refresh_token_ttl":                     t.RefreshTokenTTLSeconds,
 			"session_ttl":                           t.SessionTTLSeconds,
 			"require_pushed_authorization_requests": t.RequirePushedAuthorizationRequests,
+			"token_exchange_impersonation":          t.TokenExchangeImpersonation,
 		})
 		if err != nil {
 			return err

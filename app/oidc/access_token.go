@@ -41,6 +41,7 @@ func (p *Provider) checkAccessToken(ctx context.Context, token string) (*oidc.Ac
 		GrantID:   grantID,
 		Scopes:    claims.Scopes,
 		ExpiresAt: claims.Expiration.AsTime(),
+		Actor:     claims.Actor,
 	}
 	if len(claims.Audience) == 1 {
 		rec.Audience = claims.Audience[0]

@@ -33,6 +33,9 @@ type accessToken struct {
 	// Claims are the roles and groups claims its API asks for (see
 	// accessTokenClaims); nil for none.
 	Claims map[string]any
+	// Actor is the act claim of a delegated token (RFC 8693 §4.1): who
+	// acts for Subject; nil for a token of the subject's own.
+	Actor *oidc.ActorClaims
 }
 
 // newAccessToken returns an access token of the tenant t, expiring after
@@ -103,6 +106,7 @@ func (p *Provider) signAccessToken(ctx context.Context, t *tenants.Tenant, rec *
 	if authTime != nil {
 		claims.AuthTime = oidc.FromTime(*authTime)
 	}
+	claims.Actor = rec.Actor
 	signer, err := p.keys.Signer(ctx, t, rec.Alg, accessTokenJWTTyp)
 	if err != nil {
 		return "", serverError(err)

@@ -29,6 +29,7 @@ func (p *Provider) grantHandlers() map[string]grantHandler {
 		tenants.GrantRefreshToken:      p.exchangeRefresh,
 		tenants.GrantClientCredentials: p.clientCredentials,
 		tenants.GrantDeviceCode:        p.exchangeDeviceCode,
+		tenants.GrantTokenExchange:     p.exchangeToken,
 	}
 }
 
