@@ -73,7 +73,6 @@ func (x *exchangeFixture) userTokens(t *testing.T, scope string) (string, string
 	return mustToken(t, body, "access_token"), rt
 }
 
-
 // exchangeAs posts a token exchange as client c with form's parameters
 // added to grant_type.
 func (x *exchangeFixture) exchangeAs(c *admin.Client, form url.Values) (int, http.Header, map[string]any) {
