@@ -124,6 +124,9 @@ type Issue struct {
 	Grant   *Grant
 	Refresh *RefreshToken
 	Events  []*AuditEvent
+	// SuccessorSeed is stored on the refresh token RotateRefreshToken
+	// rotates (see RefreshToken.SuccessorSeed); other calls ignore it.
+	SuccessorSeed string
 }
 
 // RedeemCode claims the code of the request authRequestID and stores the

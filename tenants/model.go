@@ -581,6 +581,12 @@ type RefreshToken struct {
 	ExpiresAt time.Time
 	UsedAt    *time.Time
 	RevokedAt *time.Time
+	// SuccessorSeed, set when the token was rotated for a client with a
+	// refresh token grace period, derives the successor's value from this
+	// token's (neither is stored): presented again within the grace
+	// period, the token is answered with the same successor by any node.
+	// "" for none.
+	SuccessorSeed string
 }
 
 // SigningKey is a tenant's key pair. The private key is sealed under the

@@ -95,7 +95,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, issue Issu
 	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
 		res := tx.Table("refresh_tokens").
 			Where("tenant_id = ? AND id = ? AND used_at IS NULL AND revoked_at IS NULL", tid, oldID).
-			Update("used_at", now)
+			Updates(map[string]any{"used_at": now, "successor_seed": issue.SuccessorSeed})
 		if res.Error != nil {
 			return res.Error
 		}

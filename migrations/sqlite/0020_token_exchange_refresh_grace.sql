@@ -8,3 +8,7 @@ ALTER TABLE tenants ADD COLUMN token_exchange_impersonation BOOLEAN NOT NULL DEF
 -- again and is answered with the same successor; 0 keeps strict reuse
 -- detection.
 ALTER TABLE clients ADD COLUMN refresh_token_grace_seconds INTEGER NOT NULL DEFAULT 0;
+-- The seed that, with a rotated refresh token's value, derives its
+-- successor's (neither value is stored): within the grace period any node
+-- answers the same successor again. '' for a token rotated without grace.
+ALTER TABLE refresh_tokens ADD COLUMN successor_seed TEXT NOT NULL DEFAULT '';
