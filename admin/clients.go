@@ -58,6 +58,9 @@ type CreateClientInput struct {
 	// RefreshTokenGracePeriod is the application's refresh token grace
 	// period in seconds, 0 to 60 (see tenants.Client.RefreshTokenGraceSeconds).
 	RefreshTokenGracePeriod int64
+	// DPoPBoundAccessTokens makes the application send a DPoP proof with
+	// every token request (RFC 9449 §5.2).
+	DPoPBoundAccessTokens bool
 }
 
 // refreshGrace checks a refresh token grace period in seconds.
@@ -92,7 +95,8 @@ func (s *Service) CreateClient(ctx context.Context, in CreateClientInput) (*Clie
 	if err != nil {
 		return nil, err
 	}
-	c := &tenants.Client{ClientID: secret.Token(16), RequirePushedAuthorizationRequests: in.RequirePushedAuthorizationRequests, RefreshTokenGraceSeconds: grace}
+	c := &tenants.Client{ClientID: secret.Token(16), RequirePushedAuthorizationRequests: in.RequirePushedAuthorizationRequests, RefreshTokenGraceSeconds: grace,
+		DPoPBoundAccessTokens: in.DPoPBoundAccessTokens}
 	if err := s.applyClient(t, c, kind, clientFields{
 		Name: in.Name, RedirectURIs: in.RedirectURIs, PostLogoutRedirectURIs: in.PostLogoutRedirectURIs, GrantTypes: in.GrantTypes,
 		AuthMethod: in.TokenEndpointAuthMethod, JWKS: in.JWKS, JWKSURI: in.JWKSURI,
@@ -415,6 +419,9 @@ type UpdateClientInput struct {
 	// RefreshTokenGracePeriod, when set, is the application's refresh
 	// token grace period in seconds from now on (0 to 60).
 	RefreshTokenGracePeriod *int64
+	// DPoPBoundAccessTokens, when set, says whether the application must
+	// send a DPoP proof with every token request.
+	DPoPBoundAccessTokens *bool
 }
 
 // UpdateClient changes an application of the tenant in ctx.
@@ -465,6 +472,9 @@ func (s *Service) UpdateClient(ctx context.Context, clientID string, in UpdateCl
 	next := *c
 	if in.RequirePushedAuthorizationRequests != nil {
 		next.RequirePushedAuthorizationRequests = *in.RequirePushedAuthorizationRequests
+	}
+	if in.DPoPBoundAccessTokens != nil {
+		next.DPoPBoundAccessTokens = *in.DPoPBoundAccessTokens
 	}
 	if in.RefreshTokenGracePeriod != nil {
 		if next.RefreshTokenGraceSeconds, err = refreshGrace(*in.RefreshTokenGracePeriod); err != nil {

@@ -103,6 +103,7 @@ type Client struct {
 	JWKSURI                            string          `json:"jwks_uri,omitempty"`
 	RequirePushedAuthorizationRequests bool            `json:"require_pushed_authorization_requests"`
 	RefreshTokenGraceSeconds           int64           `json:"refresh_token_grace_period"`
+	DPoPBoundAccessTokens              bool            `json:"dpop_bound_access_tokens"`
 	ClientIDIssuedAt                   int64           `json:"client_id_issued_at"`
 }
 
@@ -129,6 +130,7 @@ func clientView(c *tenants.Client, grants []tenants.ClientGrant, audiences map[s
 	v.JWKSURI = c.JWKSURI
 	v.RequirePushedAuthorizationRequests = c.RequirePushedAuthorizationRequests
 	v.RefreshTokenGraceSeconds = c.RefreshTokenGraceSeconds
+	v.DPoPBoundAccessTokens = c.DPoPBoundAccessTokens
 	if tenants.SecretMethod(c.TokenEndpointAuthMethod) {
 		zero := int64(0)
 		v.ClientSecretExpiresAt = &zero

@@ -214,6 +214,9 @@ type Client struct {
 	// get the same successor (tabs of one SPA refreshing at once); 0 means
 	// none: any reuse revokes the family.
 	RefreshTokenGraceSeconds int64 `gorm:"column:refresh_token_grace_seconds"`
+	// DPoPBoundAccessTokens makes the token endpoint refuse the client's
+	// requests without a DPoP proof (RFC 9449 §5.2).
+	DPoPBoundAccessTokens bool `gorm:"column:dpop_bound_access_tokens"`
 	// Internal marks a client Gatehouse made for itself (the console's
 	// "Try it" client): not listed, not editable.
 	Internal  bool
@@ -511,6 +514,10 @@ type Grant struct {
 	ExpiresAt     time.Time
 	RevokedAt     *time.Time
 	RevokedReason string
+	// DPoPJKT binds the family's refresh tokens to a DPoP key (RFC 9449
+	// §5, public clients): the JWK SHA-256 thumbprint every refresh must
+	// prove possession of. "" for none.
+	DPoPJKT string `gorm:"column:dpop_jkt"`
 }
 
 // PushedRequest is an authorization request a client pushed (RFC 9126):
@@ -541,6 +548,19 @@ type ClientAssertion struct {
 	JTI       string `gorm:"primaryKey;column:jti"`
 	ExpiresAt time.Time
 }
+
+// DPoPProof is the jti of a DPoP proof (RFC 9449 §11.1) that was accepted,
+// per key (JKT, the JWK thumbprint), kept until the proof is too old to be
+// accepted anyway, so that no node accepts it twice.
+type DPoPProof struct {
+	TenantID  string `gorm:"primaryKey"`
+	JKT       string `gorm:"primaryKey;column:jkt"`
+	JTI       string `gorm:"primaryKey;column:jti"`
+	ExpiresAt time.Time
+}
+
+// TableName is dpop_proofs.
+func (DPoPProof) TableName() string { return "dpop_proofs" }
 
 // RevokedToken is an access token revoked before its expiry, by its jti:
 // access tokens are not stored, so the revocation list is what makes a

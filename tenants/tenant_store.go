@@ -124,7 +124,7 @@ var tenantTables = []string{
 	"webhook_attempts", "webhook_deliveries", "webhook_endpoints",
 	"saml_assertions", "federation_states", "external_identities",
 	"user_tokens", "mfa_factors", "recovery_codes", "login_steps",
-	"refresh_tokens", "revoked_tokens", "client_assertions", "pushed_requests", "grants", "auth_requests", "device_authorizations", "sessions",
+	"refresh_tokens", "revoked_tokens", "client_assertions", "dpop_proofs", "pushed_requests", "grants", "auth_requests", "device_authorizations", "sessions",
 	"role_permissions", "group_roles", "group_members", "user_roles", "roles", "user_groups",
 	"consents", "client_grants", "api_scopes", "apis", "clients", "users", "connections", "signing_keys",
 }

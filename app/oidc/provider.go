@@ -46,6 +46,8 @@ type Provider struct {
 	observer Observer
 	// clientKeys finds the keys of private_key_jwt clients.
 	clientKeys *keySource
+	// nonceKey makes and checks DPoP nonces (nil: none required).
+	nonceKey []byte
 }
 
 // Observer is told what the provider did, for the node's metrics.

@@ -56,6 +56,10 @@ func (p *Provider) exchangeToken(ctx context.Context, t *tenants.Tenant, c *clie
 	if subject.ClientID != c.ClientID {
 		return nil, errInvalidGrant("subject_token was not issued to this client")
 	}
+	if subject.JKT != "" && subject.JKT != dpopKeyFrom(ctx) {
+		// A DPoP-bound token is exchanged only with a proof of its key.
+		return nil, errInvalidGrant("subject_token is bound to a DPoP key: send a DPoP proof made with it")
+	}
 	actor := &oidc.ActorClaims{Subject: c.ClientID, Claims: map[string]any{"client_id": c.ClientID}}
 	if in.actor != "" {
 		_, a, err := p.checkAccessToken(ctx, in.actor)
@@ -109,7 +113,7 @@ func (p *Provider) exchangeToken(ctx context.Context, t *tenants.Tenant, c *clie
 			return nil, serverError(err)
 		}
 	}
-	at := p.newAccessToken(t, c, subject.Subject, scopes, audience, subject.GrantID)
+	at := p.newAccessToken(ctx, t, c, subject.Subject, scopes, audience, subject.GrantID)
 	at.Claims, at.Actor = claims, actor
 	if subject.ExpiresAt.Before(at.ExpiresAt) {
 		at.ExpiresAt = subject.ExpiresAt
@@ -140,7 +144,7 @@ func (p *Provider) exchangeToken(ctx context.Context, t *tenants.Tenant, c *clie
 	return jsonAnswer(&exchangeResponse{
 		AccessToken:     token,
 		IssuedTokenType: TokenTypeAccessToken,
-		TokenType:       oidc.BearerToken,
+		TokenType:       tokenTypeFor(ctx),
 		ExpiresIn:       uint64(max(at.ExpiresAt.Sub(p.now()).Seconds(), 0)),
 		Scope:           strings.Join(scopes, " "),
 	}), nil

@@ -35,6 +35,11 @@ func (p *Provider) exchangeRefresh(ctx context.Context, t *tenants.Tenant, c *cl
 	if err != nil {
 		return nil, err
 	}
+	if grant.DPoPJKT != "" && dpopKeyFrom(ctx) != grant.DPoPJKT {
+		// Bound to a public client's DPoP key (RFC 9449 §5): without it
+		// the token is nothing, and not even a reuse.
+		return nil, oauthErr(errInvalidDPoPProof, "this refresh token is bound to a DPoP key: prove possession of it")
+	}
 	if rt.UsedAt != nil {
 		return p.refreshAgain(ctx, t, c, rt, grant, token, form)
 	}
@@ -136,7 +141,7 @@ func (p *Provider) refreshable(ctx context.Context, t *tenants.Tenant, c *client
 	if err != nil {
 		return nil, serverError(err)
 	}
-	at := p.newAccessToken(t, c, user.ID, scopes, grant.Audience, grant.ID)
+	at := p.newAccessToken(ctx, t, c, user.ID, scopes, grant.Audience, grant.ID)
 	at.Claims = claims
 	return &refreshed{user: user, scopes: scopes, access: at}, nil
 }

@@ -175,6 +175,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		return nil, fmt.Errorf("build OpenID provider: %w", err)
 	}
 	s.provider.Observe(s.metrics)
+	s.provider.SetDPoPNonceKey(box.Derive("gatehouse dpop nonce v1", 32))
 	common, err := password.LoadCommon()
 	if err != nil {
 		return nil, fmt.Errorf("load common passwords: %w", err)
