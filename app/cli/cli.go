@@ -630,6 +630,10 @@ func clientCreate(ctx context.Context, env Env, args []string) error {
 		" (with --jwks-file or --jwks-uri); "+tenants.AuthMethodNone+" with --public")
 	var requirePAR bool
 	f.BoolVar(&requirePAR, "require-pushed-authorization-requests", false, "the client must push its authorization requests to /oauth/par (RFC 9126)")
+	var dpopBound bool
+	f.BoolVar(&dpopBound, "dpop-bound-access-tokens", false, "the client must send a DPoP proof (RFC 9449) with every token request")
+	var grace int64
+	f.Int64Var(&grace, "refresh-token-grace-period", 0, "seconds (0 to 60) in which the just-rotated refresh token may be presented again by the client and gets the same successor")
 	var jwksFile, jwksURI string
 	f.StringVar(&jwksFile, "jwks-file", "", "file holding the client's public keys as a JSON Web Key Set, for "+tenants.AuthMethodPrivateKey+" (- for standard input)")
 	f.StringVar(&jwksURI, "jwks-uri", "", "URL where the client publishes its JSON Web Key Set, for "+tenants.AuthMethodPrivateKey)
@@ -649,6 +653,7 @@ func clientCreate(ctx context.Context, env Env, args []string) error {
 		Name: name, Public: public, RedirectURIs: redirects, PostLogoutRedirectURIs: postLogout,
 		GrantTypes: grantTypes, Audiences: audiences, Scopes: scopes, IDTokenSignedResponseAlg: idAlg,
 		TokenEndpointAuthMethod: authMethod, JWKS: jwks, JWKSURI: jwksURI, RequirePushedAuthorizationRequests: requirePAR,
+		DPoPBoundAccessTokens: dpopBound, RefreshTokenGracePeriod: grace,
 	})
 	if err != nil {
 		return err

@@ -133,6 +133,10 @@ func TestQuickstart(t *testing.T) {
 		if c := ok("", "client", "create", "--tenant", "acme", "--name", "basic", "--grant-type", "client_credentials"); c["token_endpoint_auth_method"] != "client_secret_basic" {
 			t.Fatalf("a confidential client's default method: %v", c)
 		}
+		if c := ok("", "client", "create", "--tenant", "acme", "--name", "spa-tabs", "--public", "--redirect-uri", "https://spa.acme.test/cb",
+			"--dpop-bound-access-tokens", "--refresh-token-grace-period", "15"); c["dpop_bound_access_tokens"] != true || c["refresh_token_grace_period"] != float64(15) {
+			t.Fatalf("client create --dpop-bound-access-tokens --refresh-token-grace-period: %v", c)
+		}
 
 		op := ok("correct horse battery staple\n", "admin", "create", "--email", "ops@example.test", "--password-stdin")
 		if op["role"] != "operator" || op["login_url"] != "http://localhost:8080/admin" {
