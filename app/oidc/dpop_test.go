@@ -16,6 +16,8 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/gatehouse-id/gatehouse/tenants"
 )
 
 const (
@@ -189,4 +191,32 @@ func FuzzDPoPProof(f *testing.F) {
 		signed, _ := obj.CompactSerialize()
 		check(signed)
 	})
+}
+
+// TestDPoPNonce: a nonce is the tenant's, good in its window and the next,
+// and made alike by every node that has the key.
+func TestDPoPNonce(t *testing.T) {
+	now := testNow
+	key := []byte("0123456789abcdef0123456789abcdef")
+	p := &Provider{now: func() time.Time { return now }, nonceKey: key}
+	other := &Provider{now: p.now, nonceKey: key}
+	acme, beta := &tenants.Tenant{ID: "t-acme"}, &tenants.Tenant{ID: "t-beta"}
+	n := p.dpopNonce(acme, now)
+	if n == "" || n != other.dpopNonce(acme, now) || !other.dpopNonceValid(acme, n) {
+		t.Fatal("two nodes disagree on the nonce")
+	}
+	if p.dpopNonceValid(beta, n) || p.dpopNonceValid(acme, "") || p.dpopNonceValid(acme, n+"x") {
+		t.Fatal("a nonce of another tenant, none, or a changed one was accepted")
+	}
+	now = now.Add(dpopNonceWindow)
+	if !p.dpopNonceValid(acme, n) {
+		t.Fatal("a nonce of the window before was refused")
+	}
+	now = now.Add(dpopNonceWindow)
+	if p.dpopNonceValid(acme, n) {
+		t.Fatal("a nonce two windows old was accepted")
+	}
+	if (&Provider{now: p.now, nonceKey: []byte("another key of 32 bytes, exactly")}).dpopNonceValid(acme, p.dpopNonce(acme, now)) {
+		t.Fatal("a nonce under another key was accepted")
+	}
 }
