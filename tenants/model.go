@@ -408,10 +408,13 @@ type AuthRequest struct {
 	ResponseMode        string
 	CodeChallenge       string
 	CodeChallengeMethod string
-	Prompt              Strings
-	MaxAge              *int64
-	LoginHint           string
-	HintSubject         string
+	// DPoPJKT binds the code to a DPoP key (RFC 9449 §10, the dpop_jkt
+	// parameter): it is redeemed only with a proof of that key. "" for none.
+	DPoPJKT     string `gorm:"column:dpop_jkt"`
+	Prompt      Strings
+	MaxAge      *int64
+	LoginHint   string
+	HintSubject string
 	// BrowserHash is the SHA-256 of the browser cookie of the browser that
 	// started the request; only that browser may continue it.
 	BrowserHash string

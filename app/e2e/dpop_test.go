@@ -380,3 +380,52 @@ func TestDPoPWithOAuth4WebAPI(t *testing.T) {
 		t.Fatalf("userinfo %v, as Bearer %d", res.Userinfo, res.BearerStatus)
 	}
 }
+
+// TestDPoPCodeBinding: an authorization request with dpop_jkt (RFC 9449
+// §10), sent directly or pushed, binds its code to that key: redeemed
+// without a proof, or with another key's, it is invalid_dpop_proof and not
+// spent; with the key it gives tokens bound to it. A malformed dpop_jkt is
+// refused at /authorize.
+func TestDPoPCodeBinding(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		f := e.fixture("acme")
+		k, other := newDPoPKey(t, jose.ES256), newDPoPKey(t, jose.EdDSA)
+		tokenURI := f.issuer + "/oauth/token"
+
+		verifier, challenge := pkce()
+		cb := f.login(e.browser(), f.authorizeURL(f.spa.ClientID, url.Values{"scope": {"openid"}, "dpop_jkt": {k.jkt},
+			"code_challenge": {challenge}, "code_challenge_method": {"S256"}}))
+		form := url.Values{"grant_type": {"authorization_code"}, "code": {cb.Get("code")}, "redirect_uri": {redirectURI}, "code_verifier": {verifier}, "client_id": {f.spa.ClientID}}
+		nonce := f.nonceOf(t, k)
+		for name, proof := range map[string]string{"no proof": "", "another key": other.proof("POST", tokenURI, nonce, "")} {
+			if s, _, b := f.postProof("/oauth/token", "", "", form, proof); s != http.StatusBadRequest || errorCode(b) != "invalid_dpop_proof" {
+				t.Fatalf("code bound to a key, redeemed with %s: %d %v", name, s, b)
+			}
+		}
+		status, _, body := f.postProof("/oauth/token", "", "", form, k.proof("POST", tokenURI, nonce, ""))
+		if status != http.StatusOK || cnfJKT(t, mustToken(t, body, "access_token")) != k.jkt {
+			t.Fatalf("code bound to a key, redeemed with it: %d %v", status, body)
+		}
+
+		// Pushed (RFC 9126), dpop_jkt is kept.
+		verifier, challenge = pkce()
+		_, _, par := f.postProof("/oauth/par", "", "", url.Values{"client_id": {f.spa.ClientID}, "redirect_uri": {redirectURI}, "response_type": {"code"},
+			"scope": {"openid"}, "code_challenge": {challenge}, "code_challenge_method": {"S256"}, "dpop_jkt": {k.jkt}}, "")
+		uri, _ := par["request_uri"].(string)
+		if uri == "" {
+			t.Fatalf("PAR: %v", par)
+		}
+		cb = f.login(e.browser(), f.issuer+"/authorize?"+url.Values{"client_id": {f.spa.ClientID}, "request_uri": {uri}}.Encode())
+		form.Set("code", cb.Get("code"))
+		form.Set("code_verifier", verifier)
+		if s, _, b := f.postProof("/oauth/token", "", "", form, other.proof("POST", tokenURI, nonce, "")); s != http.StatusBadRequest || errorCode(b) != "invalid_dpop_proof" {
+			t.Fatalf("pushed code bound to a key, redeemed with another: %d %v", s, b)
+		}
+
+		// A malformed thumbprint: an error back at the redirect URI.
+		cb = f.login(e.browser(), f.authorizeURL(f.spa.ClientID, url.Values{"dpop_jkt": {"not-a-thumbprint"}, "code_challenge": {challenge}, "code_challenge_method": {"S256"}}))
+		if cb.Get("error") != "invalid_request" || cb.Get("code") != "" {
+			t.Fatalf("malformed dpop_jkt: %v", cb)
+		}
+	})
+}

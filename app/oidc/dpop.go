@@ -286,3 +286,13 @@ func dpopChallenge(code string) string {
 	}
 	return c
 }
+
+// validJKT reports whether s has the form of a base64url SHA-256 JWK
+// thumbprint (RFC 7638): 43 characters decoding to 32 bytes.
+func validJKT(s string) bool {
+	if len(s) != 43 {
+		return false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	return err == nil && len(b) == sha256.Size
+}

@@ -32,3 +32,7 @@ CREATE INDEX dpop_proofs_expires_idx ON dpop_proofs (expires_at);
 -- A client that registered dpop_bound_access_tokens (RFC 9449 §5.2) must
 -- send a DPoP proof with every token request.
 ALTER TABLE clients ADD COLUMN dpop_bound_access_tokens BOOLEAN NOT NULL DEFAULT FALSE;
+
+-- An authorization code may be bound to a DPoP key (RFC 9449 §10,
+-- dpop_jkt): it is redeemed only with a proof of that key.
+ALTER TABLE auth_requests ADD COLUMN dpop_jkt TEXT NOT NULL DEFAULT '';
