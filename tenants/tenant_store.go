@@ -82,6 +82,7 @@ func (s *Store) UpdateTenantSettings(ctx context.Context, t *Tenant) error {
 			"session_ttl":                           t.SessionTTLSeconds,
 			"require_pushed_authorization_requests": t.RequirePushedAuthorizationRequests,
 			"token_exchange_impersonation":          t.TokenExchangeImpersonation,
+			"client_registration":                   t.Registration(),
 		})
 		if err != nil {
 			return err
@@ -121,7 +122,7 @@ func (s *Store) DeleteTenant(ctx context.Context) error {
 
 // tenantTables lists tenant-owned tables, children before parents.
 var tenantTables = []string{
-	"webhook_attempts", "webhook_deliveries", "webhook_endpoints",
+	"webhook_attempts", "webhook_deliveries", "webhook_endpoints", "logout_deliveries", "initial_access_tokens",
 	"saml_assertions", "federation_states", "external_identities",
 	"user_tokens", "mfa_factors", "recovery_codes", "login_steps",
 	"refresh_tokens", "revoked_tokens", "client_assertions", "dpop_proofs", "pushed_requests", "grants", "auth_requests", "device_authorizations", "sessions",

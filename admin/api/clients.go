@@ -31,6 +31,8 @@ type createClientBody struct {
 	RequirePushedAuthorizationRequests bool            `json:"require_pushed_authorization_requests" doc:"the application must push its authorization requests to /oauth/par (RFC 9126) before /authorize"`
 	DPoPBoundAccessTokens              bool            `json:"dpop_bound_access_tokens" doc:"the application sends a DPoP proof (RFC 9449) with every token request; without one the token endpoint refuses it. Any application may use DPoP without it"`
 	RefreshTokenGracePeriod            int64           `json:"refresh_token_grace_period" doc:"seconds, 0 to 60: how long after a refresh token was rotated the same application may present it again and get the same new refresh token (tabs of one SPA refreshing at once); 0, the default, means any reuse revokes the token family"`
+	BackchannelLogoutURI               string          `json:"backchannel_logout_uri" doc:"where the application is sent a logout token when a session of its user ends (OpenID Connect Back-Channel Logout 1.0): https, no fragment; http, loopback and private addresses only for hosts in GATEHOUSE_UPSTREAM_ALLOW_HOSTS"`
+	BackchannelLogoutSessionRequired   bool            `json:"backchannel_logout_session_required" doc:"every logout token names the session (sid)"`
 }
 
 func (h *Handler) listClients(c echo.Context) error {
@@ -70,6 +72,7 @@ func (h *Handler) createClient(c echo.Context) error {
 		RequirePushedAuthorizationRequests: b.RequirePushedAuthorizationRequests,
 		RefreshTokenGracePeriod:            b.RefreshTokenGracePeriod,
 		DPoPBoundAccessTokens:              b.DPoPBoundAccessTokens,
+		BackchannelLogoutURI:               b.BackchannelLogoutURI, BackchannelLogoutSessionRequired: b.BackchannelLogoutSessionRequired,
 	})
 	if err != nil {
 		return renamed(err, clientFieldNames)
@@ -103,6 +106,8 @@ type updateClientBody struct {
 	RequirePushedAuthorizationRequests *bool           `json:"require_pushed_authorization_requests" doc:"whether the application must push its authorization requests (RFC 9126)"`
 	DPoPBoundAccessTokens              *bool           `json:"dpop_bound_access_tokens" doc:"whether the application must send a DPoP proof (RFC 9449) with every token request"`
 	RefreshTokenGracePeriod            *int64          `json:"refresh_token_grace_period" doc:"seconds, 0 to 60: the refresh token grace period from now on"`
+	BackchannelLogoutURI               *string         `json:"backchannel_logout_uri" doc:"replaces where the application is sent logout tokens; \"\" for nowhere"`
+	BackchannelLogoutSessionRequired   *bool           `json:"backchannel_logout_session_required" doc:"whether every logout token names the session (sid)"`
 }
 
 func (h *Handler) updateClient(c echo.Context) error {
@@ -122,6 +127,7 @@ func (h *Handler) updateClient(c echo.Context) error {
 		RequirePushedAuthorizationRequests: b.RequirePushedAuthorizationRequests,
 		RefreshTokenGracePeriod:            b.RefreshTokenGracePeriod,
 		DPoPBoundAccessTokens:              b.DPoPBoundAccessTokens,
+		BackchannelLogoutURI:               b.BackchannelLogoutURI, BackchannelLogoutSessionRequired: b.BackchannelLogoutSessionRequired,
 	})
 	if err != nil {
 		return renamed(err, clientFieldNames)

@@ -69,6 +69,7 @@ type updateTenantBody struct {
 	EmailFromName                      *string  `json:"email_from_name" doc:"sender name of the tenant's email; empty uses the tenant name"`
 	RequirePushedAuthorizationRequests *bool    `json:"require_pushed_authorization_requests" doc:"every application must push its authorization requests to /oauth/par (RFC 9126) before /authorize"`
 	TokenExchangeImpersonation         *bool    `json:"token_exchange_impersonation" doc:"a token exchange (RFC 8693) without an actor_token issues a token without act: the application impersonates the subject; off, every exchanged token names its actor"`
+	ClientRegistration                 *string  `json:"client_registration" enum:"off,token,open" doc:"who may register applications at the tenant's registration endpoint (RFC 7591/7592): off (the default), token (with an initial access token an admin creates) or open (anyone, throttled per address)"`
 }
 
 // seconds turns a lifetime in seconds into a duration; a value too large
@@ -104,6 +105,7 @@ func (h *Handler) updateTenant(c echo.Context) error {
 		MFAPolicy: b.MFAPolicy, EmailFromName: b.EmailFromName,
 		RequirePushedAuthorizationRequests: b.RequirePushedAuthorizationRequests,
 		TokenExchangeImpersonation:         b.TokenExchangeImpersonation,
+		ClientRegistration:                 b.ClientRegistration,
 	})
 	if err != nil {
 		return err
