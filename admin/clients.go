@@ -55,6 +55,12 @@ type CreateClientInput struct {
 	// RequirePushedAuthorizationRequests makes /authorize refuse the
 	// application's requests unless pushed first (RFC 9126).
 	RequirePushedAuthorizationRequests bool
+	// RefreshTokenGracePeriod is the application's refresh token grace
+	// period in seconds, 0 to 60 (see tenants.Client.RefreshTokenGraceSeconds).
+	RefreshTokenGracePeriod int64
+	// DPoPBoundAccessTokens makes the application send a DPoP proof with
+	// every token request (RFC 9449 §5.2).
+	DPoPBoundAccessTokens bool
 	// BackchannelLogoutURI is where the application hears of its users'
 	// logouts (OpenID Connect Back-Channel Logout 1.0 §2.2): https, or a
 	// host of GATEHOUSE_UPSTREAM_ALLOW_HOSTS; "" for nowhere. With
@@ -65,6 +71,14 @@ type CreateClientInput struct {
 	// Consent is tenants.ConsentRequired (the default, for "") or
 	// tenants.ConsentSkip, for the tenant's own applications.
 	Consent string
+}
+
+// refreshGrace checks a refresh token grace period in seconds.
+func refreshGrace(v int64) (int64, error) {
+	if v < 0 || v > int64(tenants.MaxRefreshTokenGrace/time.Second) {
+		return 0, tenants.Invalid("refresh_token_grace_period", "must be 0 to %d seconds", int64(tenants.MaxRefreshTokenGrace/time.Second))
+	}
+	return v, nil
 }
 
 // CreateClient registers an application. The returned view carries the
@@ -95,8 +109,12 @@ func (s *Service) createClient(ctx context.Context, t *tenants.Tenant, in Create
 			return nil, tenants.Invalid("grant_types", "this tenant allows none of the grant types a %s application uses", kind)
 		}
 	}
-	c := &tenants.Client{ClientID: secret.Token(16), RequirePushedAuthorizationRequests: in.RequirePushedAuthorizationRequests,
-		Consent: tenants.ConsentPolicyOf(in.Consent)}
+	grace, err := refreshGrace(in.RefreshTokenGracePeriod)
+	if err != nil {
+		return nil, err
+	}
+	c := &tenants.Client{ClientID: secret.Token(16), RequirePushedAuthorizationRequests: in.RequirePushedAuthorizationRequests, RefreshTokenGraceSeconds: grace,
+		DPoPBoundAccessTokens: in.DPoPBoundAccessTokens, Consent: tenants.ConsentPolicyOf(in.Consent)}
 	// Registered by an administrator: it may skip consent.
 	if err := tenants.CheckConsentPolicy(c.Consent, false); err != nil {
 		return nil, err
@@ -457,6 +475,12 @@ type UpdateClientInput struct {
 	// RequirePushedAuthorizationRequests, when set, says whether the
 	// application must push its authorization requests.
 	RequirePushedAuthorizationRequests *bool
+	// RefreshTokenGracePeriod, when set, is the application's refresh
+	// token grace period in seconds from now on (0 to 60).
+	RefreshTokenGracePeriod *int64
+	// DPoPBoundAccessTokens, when set, says whether the application must
+	// send a DPoP proof with every token request.
+	DPoPBoundAccessTokens *bool
 	// BackchannelLogoutURI, when set, replaces where the application hears
 	// of logouts ("" for nowhere); BackchannelLogoutSessionRequired, when
 	// set, whether its logout tokens must name the session.
@@ -519,6 +543,14 @@ func (s *Service) updateClient(ctx context.Context, t *tenants.Tenant, c *tenant
 	next := *c
 	if in.RequirePushedAuthorizationRequests != nil {
 		next.RequirePushedAuthorizationRequests = *in.RequirePushedAuthorizationRequests
+	}
+	if in.DPoPBoundAccessTokens != nil {
+		next.DPoPBoundAccessTokens = *in.DPoPBoundAccessTokens
+	}
+	if in.RefreshTokenGracePeriod != nil {
+		if next.RefreshTokenGraceSeconds, err = refreshGrace(*in.RefreshTokenGracePeriod); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.applyClient(t, &next, c.ApplicationType, f); err != nil {
 		return nil, err

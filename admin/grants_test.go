@@ -105,7 +105,7 @@ func TestTenantGrantTypes(t *testing.T) {
 			t.Fatalf("refused updates changed the grant types: %v", after.GrantTypes)
 		}
 		// Any order in, registry order stored.
-		v, err := svc.UpdateTenant(ctx, admin.TenantSettings{GrantTypes: []string{tenants.GrantDeviceCode, "client_credentials", "refresh_token", "authorization_code"}})
+		v, err := svc.UpdateTenant(ctx, admin.TenantSettings{GrantTypes: []string{tenants.GrantTokenExchange, tenants.GrantDeviceCode, "client_credentials", "refresh_token", "authorization_code"}})
 		if err != nil || !slices.Equal(v.GrantTypes, tenants.GrantNames()) {
 			t.Fatalf("update: %v %v", v, err)
 		}

@@ -145,6 +145,9 @@ type TenantSettings struct {
 	// RequirePushedAuthorizationRequests makes every client push its
 	// authorization requests (RFC 9126) before /authorize.
 	RequirePushedAuthorizationRequests *bool
+	// TokenExchangeImpersonation lets token exchanges without an actor
+	// token impersonate the subject (no act claim, RFC 8693 §1.1).
+	TokenExchangeImpersonation *bool
 	// ClientRegistration is who may register clients (RFC 7591): off,
 	// token (with an initial access token) or open.
 	ClientRegistration *string
@@ -279,6 +282,9 @@ func applySettings(next *tenants.Tenant, in TenantSettings) error {
 	}
 	if in.RequirePushedAuthorizationRequests != nil {
 		next.RequirePushedAuthorizationRequests = *in.RequirePushedAuthorizationRequests
+	}
+	if in.TokenExchangeImpersonation != nil {
+		next.TokenExchangeImpersonation = *in.TokenExchangeImpersonation
 	}
 	if in.ClientRegistration != nil {
 		if !slices.Contains(tenants.RegistrationModes(), *in.ClientRegistration) {

@@ -30,6 +30,7 @@ type Tenant struct {
 	EmailReplyTo                       string    `json:"email_reply_to" doc:"where answers to the tenant's email go; empty for none"`
 	DefaultLocale                      string    `json:"default_locale" doc:"language of the pages and email when a request names none Gatehouse speaks; empty is English"`
 	RequirePushedAuthorizationRequests bool      `json:"require_pushed_authorization_requests"`
+	TokenExchangeImpersonation         bool      `json:"token_exchange_impersonation"`
 	ClientRegistration                 string    `json:"client_registration"`
 	CreatedAt                          time.Time `json:"created_at"`
 }
@@ -44,6 +45,7 @@ func tenantView(t *tenants.Tenant) *Tenant {
 		SignupMode: t.Signup(), SignupDomains: nonNil(t.SignupDomains), PasswordMinLength: t.MinPasswordLength(),
 		MFAPolicy: t.MFA(), EmailFromName: t.EmailFromName, DefaultLocale: t.DefaultLocale, EmailReplyTo: t.EmailReplyTo,
 		RequirePushedAuthorizationRequests: t.RequirePushedAuthorizationRequests,
+		TokenExchangeImpersonation:         t.TokenExchangeImpersonation,
 		ClientRegistration:                 t.Registration(),
 		CreatedAt:                          t.CreatedAt,
 	}
@@ -110,6 +112,8 @@ type Client struct {
 	JWKS                               json.RawMessage `json:"jwks,omitempty"`
 	JWKSURI                            string          `json:"jwks_uri,omitempty"`
 	RequirePushedAuthorizationRequests bool            `json:"require_pushed_authorization_requests"`
+	RefreshTokenGraceSeconds           int64           `json:"refresh_token_grace_period"`
+	DPoPBoundAccessTokens              bool            `json:"dpop_bound_access_tokens"`
 	BackchannelLogoutURI               string          `json:"backchannel_logout_uri,omitempty"`
 	BackchannelLogoutSessionRequired   bool            `json:"backchannel_logout_session_required"`
 	// Registered marks an application that registered itself (RFC 7591).
@@ -143,6 +147,8 @@ func clientView(c *tenants.Client, grants []tenants.ClientGrant, audiences map[s
 	}
 	v.JWKSURI = c.JWKSURI
 	v.RequirePushedAuthorizationRequests = c.RequirePushedAuthorizationRequests
+	v.RefreshTokenGraceSeconds = c.RefreshTokenGraceSeconds
+	v.DPoPBoundAccessTokens = c.DPoPBoundAccessTokens
 	v.BackchannelLogoutURI, v.BackchannelLogoutSessionRequired = c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired
 	v.Registered = c.Registered
 	if tenants.SecretMethod(c.TokenEndpointAuthMethod) {

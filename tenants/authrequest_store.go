@@ -126,6 +126,9 @@ type Issue struct {
 	Grant   *Grant
 	Refresh *RefreshToken
 	Events  []*AuditEvent
+	// SuccessorSeed is stored on the refresh token RotateRefreshToken
+	// rotates (see RefreshToken.SuccessorSeed); other calls ignore it.
+	SuccessorSeed string
 }
 
 // RedeemCode claims the code of the request authRequestID and stores the
@@ -150,6 +153,9 @@ type CodeMatch struct {
 	ClientID    string
 	RedirectURI string
 	Challenge   string
+	// DPoPJKT is the DPoP key of the redemption ("" for none): a code bound
+	// to a key matches only that key.
+	DPoPJKT string
 }
 
 // RedeemCodeMatching claims the unexpired, unredeemed code whose hash is
@@ -164,7 +170,8 @@ func (s *Store) RedeemCodeMatching(ctx context.Context, codeHash, grantID string
 	now := s.now()
 	claim := func(q *gorm.DB) *gorm.DB {
 		return q.Where("code_hash = ? AND code_redeemed_at IS NULL AND code_expires_at > ?", codeHash, now).
-			Where("client_id = ? AND redirect_uri = ? AND code_challenge_method = 'S256' AND code_challenge = ?", m.ClientID, m.RedirectURI, m.Challenge)
+			Where("client_id = ? AND redirect_uri = ? AND code_challenge_method = 'S256' AND code_challenge = ?", m.ClientID, m.RedirectURI, m.Challenge).
+			Where("(dpop_jkt = '' OR dpop_jkt = ?)", m.DPoPJKT)
 	}
 	return s.redeem(ctx, claim, grantID, true, build)
 }

@@ -144,6 +144,8 @@ func (s *Store) UpdateClient(ctx context.Context, c *Client) error {
 			"grant_types": c.GrantTypes, "id_token_signed_response_alg": c.IDTokenSignedResponseAlg, "jwks": c.JWKS, "jwks_uri": c.JWKSURI,
 			"consent":                               ConsentPolicyOf(c.Consent),
 			"require_pushed_authorization_requests": c.RequirePushedAuthorizationRequests,
+			"refresh_token_grace_seconds":           c.RefreshTokenGraceSeconds,
+			"dpop_bound_access_tokens":              c.DPoPBoundAccessTokens,
 			"backchannel_logout_uri":                c.BackchannelLogoutURI, "backchannel_logout_session_required": c.BackchannelLogoutSessionRequired,
 			"token_endpoint_auth_method": switchSecretMethod(c.TokenEndpointAuthMethod), "updated_at": now,
 		})
@@ -220,6 +222,17 @@ func (s *Store) UseClientAssertion(ctx context.Context, clientID, jti string, ex
 		return err
 	}
 	return mapErr(s.db.WithContext(ctx).Create(&ClientAssertion{TenantID: tid, ClientID: clientID, JTI: jti, ExpiresAt: expiresAt.UTC()}).Error)
+}
+
+// UseDPoPProof records the DPoP proof jti made with the key of thumbprint
+// jkt in the tenant of ctx, until expiresAt; ErrAlreadyExists if it was
+// recorded before (a replay, RFC 9449 §11.1).
+func (s *Store) UseDPoPProof(ctx context.Context, jkt, jti string, expiresAt time.Time) error {
+	tid, err := tenantID(ctx)
+	if err != nil {
+		return err
+	}
+	return mapErr(s.db.WithContext(ctx).Create(&DPoPProof{TenantID: tid, JKT: jkt, JTI: jti, ExpiresAt: expiresAt.UTC()}).Error)
 }
 
 // CreatePushedRequest stores an authorization request pushed by its

@@ -12,6 +12,8 @@ const (
 	GrantClientCredentials = "client_credentials"
 	// GrantDeviceCode is the device authorization grant (RFC 8628 §3.4).
 	GrantDeviceCode = "urn:ietf:params:oauth:grant-type:device_code"
+	// GrantTokenExchange is OAuth 2.0 Token Exchange (RFC 8693 §2.1).
+	GrantTokenExchange = "urn:ietf:params:oauth:grant-type:token-exchange"
 )
 
 // GrantType describes one OAuth grant Gatehouse serves. The registry of
@@ -53,6 +55,11 @@ var grantTypes = []GrantType{
 		Name: GrantDeviceCode, Label: "Device authorization",
 		Help:   "sign users in on devices without a browser (TVs, CLIs): they enter a code on another device",
 		Public: true,
+	},
+	{
+		Name: GrantTokenExchange, Label: "Token exchange",
+		Help:    "exchange an access token issued to this application for one for another API it is granted, acting for the token's subject (RFC 8693)",
+		Machine: true,
 	},
 }
 

@@ -9,7 +9,7 @@ import (
 
 func TestGrantRegistry(t *testing.T) {
 	names := GrantNames()
-	if want := []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials, GrantDeviceCode}; !slices.Equal(names, want) {
+	if want := []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials, GrantDeviceCode, GrantTokenExchange}; !slices.Equal(names, want) {
 		t.Fatalf("GrantNames = %v, want %v", names, want)
 	}
 	seen := map[string]bool{}

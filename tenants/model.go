@@ -55,6 +55,10 @@ type Tenant struct {
 	// RequirePushedAuthorizationRequests makes /authorize refuse every
 	// client's requests unless pushed first (RFC 9126 §6).
 	RequirePushedAuthorizationRequests bool `gorm:"column:require_pushed_authorization_requests"`
+	// TokenExchangeImpersonation lets a token exchange (RFC 8693) without
+	// an actor_token issue a token with no act claim: the client then
+	// impersonates the subject. Off, every exchanged token names its actor.
+	TokenExchangeImpersonation bool `gorm:"column:token_exchange_impersonation"`
 	// ClientRegistration says who may register clients at the tenant's
 	// registration endpoint (RFC 7591): RegistrationOff (the default),
 	// RegistrationToken or RegistrationOpen.
@@ -221,6 +225,14 @@ type Client struct {
 	// RequirePushedAuthorizationRequests makes /authorize refuse the
 	// client's requests unless pushed first (RFC 9126 §6).
 	RequirePushedAuthorizationRequests bool `gorm:"column:require_pushed_authorization_requests"`
+	// RefreshTokenGraceSeconds (0 to MaxRefreshTokenGrace) is how long after
+	// a refresh token was rotated the same client may present it again and
+	// get the same successor (tabs of one SPA refreshing at once); 0 means
+	// none: any reuse revokes the family.
+	RefreshTokenGraceSeconds int64 `gorm:"column:refresh_token_grace_seconds"`
+	// DPoPBoundAccessTokens makes the token endpoint refuse the client's
+	// requests without a DPoP proof (RFC 9449 §5.2).
+	DPoPBoundAccessTokens bool `gorm:"column:dpop_bound_access_tokens"`
 	// BackchannelLogoutURI is where the client hears of its users' logouts
 	// (OpenID Connect Back-Channel Logout 1.0 §2.2); "" for nowhere.
 	// With BackchannelLogoutSessionRequired every logout token it gets
@@ -237,6 +249,16 @@ type Client struct {
 	Internal  bool
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// MaxRefreshTokenGrace is the longest refresh token grace period a client
+// may have.
+const MaxRefreshTokenGrace = 60 * time.Second
+
+// RefreshTokenGrace is the client's refresh token grace period (see
+// RefreshTokenGraceSeconds), never more than MaxRefreshTokenGrace.
+func (c *Client) RefreshTokenGrace() time.Duration {
+	return min(max(seconds(c.RefreshTokenGraceSeconds), 0), MaxRefreshTokenGrace)
 }
 
 // Public reports whether the client cannot keep a secret (SPA, native).
@@ -424,10 +446,13 @@ type AuthRequest struct {
 	ResponseMode        string
 	CodeChallenge       string
 	CodeChallengeMethod string
-	Prompt              Strings
-	MaxAge              *int64
-	LoginHint           string
-	HintSubject         string
+	// DPoPJKT binds the code to a DPoP key (RFC 9449 §10, the dpop_jkt
+	// parameter): it is redeemed only with a proof of that key. "" for none.
+	DPoPJKT     string `gorm:"column:dpop_jkt"`
+	Prompt      Strings
+	MaxAge      *int64
+	LoginHint   string
+	HintSubject string
 	// UILocales are the languages the client asked the pages to be in
 	// (ui_locales, OpenID Connect Core §3.1.2.1), space-separated.
 	UILocales string `gorm:"column:ui_locales"`
@@ -538,6 +563,10 @@ type Grant struct {
 	ExpiresAt     time.Time
 	RevokedAt     *time.Time
 	RevokedReason string
+	// DPoPJKT binds the family's refresh tokens to a DPoP key (RFC 9449
+	// §5, public clients): the JWK SHA-256 thumbprint every refresh must
+	// prove possession of. "" for none.
+	DPoPJKT string `gorm:"column:dpop_jkt"`
 }
 
 // PushedRequest is an authorization request a client pushed (RFC 9126):
@@ -568,6 +597,19 @@ type ClientAssertion struct {
 	JTI       string `gorm:"primaryKey;column:jti"`
 	ExpiresAt time.Time
 }
+
+// DPoPProof is the jti of a DPoP proof (RFC 9449 §11.1) that was accepted,
+// per key (JKT, the JWK thumbprint), kept until the proof is too old to be
+// accepted anyway, so that no node accepts it twice.
+type DPoPProof struct {
+	TenantID  string `gorm:"primaryKey"`
+	JKT       string `gorm:"primaryKey;column:jkt"`
+	JTI       string `gorm:"primaryKey;column:jti"`
+	ExpiresAt time.Time
+}
+
+// TableName is dpop_proofs.
+func (DPoPProof) TableName() string { return "dpop_proofs" }
 
 // RevokedToken is an access token revoked before its expiry, by its jti:
 // access tokens are not stored, so the revocation list is what makes a
@@ -608,6 +650,12 @@ type RefreshToken struct {
 	ExpiresAt time.Time
 	UsedAt    *time.Time
 	RevokedAt *time.Time
+	// SuccessorSeed, set when the token was rotated for a client with a
+	// refresh token grace period, derives the successor's value from this
+	// token's (neither is stored): presented again within the grace
+	// period, the token is answered with the same successor by any node.
+	// "" for none.
+	SuccessorSeed string
 }
 
 // SigningKey is a tenant's key pair. The private key is sealed under the

@@ -16,7 +16,7 @@ import (
 func schemaModels() []any {
 	return []any{
 		&Tenant{}, &User{}, &Client{}, &API{}, &Scope{}, &ClientGrant{}, &Consent{},
-		&Session{}, &AuthRequest{}, &DeviceAuthorization{}, &Grant{}, &RevokedToken{}, &ClientAssertion{}, &PushedRequest{}, &RefreshToken{}, &SigningKey{}, &Deployment{},
+		&Session{}, &AuthRequest{}, &DeviceAuthorization{}, &Grant{}, &RevokedToken{}, &ClientAssertion{}, &DPoPProof{}, &PushedRequest{}, &RefreshToken{}, &SigningKey{}, &Deployment{},
 		&AdminRole{}, &AdminUserScope{}, &ConsoleSession{}, &SetupToken{}, &AuditEvent{}, &Connection{}, &ExternalIdentity{}, &FederationState{}, &SAMLAssertion{}, &UserToken{}, &MFAFactor{}, &RecoveryCode{}, &LoginStep{}, &Throttle{}, &OutboxMessage{},
 		&WebhookEndpoint{}, &WebhookDelivery{}, &WebhookAttempt{}, &LogoutDelivery{}, &InitialAccessToken{},
 		&Role{}, &RolePermission{}, &Group{}, &GroupMember{}, &GroupRole{}, &UserRole{},

@@ -83,6 +83,7 @@ func (s *Store) UpdateTenantSettings(ctx context.Context, t *Tenant) error {
 			"refresh_token_ttl":                     t.RefreshTokenTTLSeconds,
 			"session_ttl":                           t.SessionTTLSeconds,
 			"require_pushed_authorization_requests": t.RequirePushedAuthorizationRequests,
+			"token_exchange_impersonation":          t.TokenExchangeImpersonation,
 			"client_registration":                   t.Registration(),
 		})
 		if err != nil {
@@ -126,7 +127,7 @@ var tenantTables = []string{
 	"webhook_attempts", "webhook_deliveries", "webhook_endpoints", "logout_deliveries", "initial_access_tokens", "claim_rules",
 	"saml_assertions", "federation_states", "external_identities",
 	"user_tokens", "mfa_factors", "recovery_codes", "login_steps",
-	"refresh_tokens", "revoked_tokens", "client_assertions", "pushed_requests", "grants", "auth_requests", "device_authorizations", "sessions",
+	"refresh_tokens", "revoked_tokens", "client_assertions", "dpop_proofs", "pushed_requests", "grants", "auth_requests", "device_authorizations", "sessions",
 	"role_permissions", "group_roles", "group_members", "user_roles", "roles", "user_groups",
 	"consents", "client_grants", "api_scopes", "apis", "clients", "users", "connections", "signing_keys",
 	"tenant_strings",

@@ -95,7 +95,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, issue Issu
 	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
 		res := tx.Table("refresh_tokens").
 			Where("tenant_id = ? AND id = ? AND used_at IS NULL AND revoked_at IS NULL", tid, oldID).
-			Update("used_at", now)
+			Updates(map[string]any{"used_at": now, "successor_seed": issue.SuccessorSeed})
 		if res.Error != nil {
 			return res.Error
 		}
@@ -157,7 +157,7 @@ func (s *Store) DeleteExpired(ctx context.Context, grace time.Duration) (int64, 
 		// A used jti or request_uri is refused by its expiry alone once it
 		// expires: nothing to recognise later, and anyone may make a
 		// public client's pushed requests, so they go at once.
-		for _, table := range []string{"client_assertions", "pushed_requests"} {
+		for _, table := range []string{"client_assertions", "dpop_proofs", "pushed_requests"} {
 			res := tx.Exec("DELETE FROM "+table+" WHERE expires_at < ?", now)
 			if res.Error != nil {
 				return res.Error

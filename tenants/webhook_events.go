@@ -44,6 +44,7 @@ var webhookEvents = map[string]string{
 	"token.revoked":                "token.revoked",
 	"token.refresh_reused":         "token.refresh_reused",
 	"token.code_replayed":          "token.code_replayed",
+	"token.exchanged":              "token.exchanged",
 	"client.created":               "application.created",
 	"client.updated":               "application.updated",
 	"client.deleted":               "application.deleted",

@@ -29,6 +29,8 @@ type createClientBody struct {
 	JWKS                               json.RawMessage `json:"jwks" doc:"private_key_jwt: the application's public signing keys, a JSON Web Key Set (RSA of 2048 bits or more, EC P-256 or Ed25519; at most 20 keys, 64 KiB)"`
 	JWKSURI                            string          `json:"jwks_uri" doc:"private_key_jwt: where the application publishes its JSON Web Key Set (https; http only on loopback hosts); fetched from a public address, or a host in GATEHOUSE_UPSTREAM_ALLOW_HOSTS, and again on an unknown kid"`
 	RequirePushedAuthorizationRequests bool            `json:"require_pushed_authorization_requests" doc:"the application must push its authorization requests to /oauth/par (RFC 9126) before /authorize"`
+	DPoPBoundAccessTokens              bool            `json:"dpop_bound_access_tokens" doc:"the application sends a DPoP proof (RFC 9449) with every token request; without one the token endpoint refuses it. Any application may use DPoP without it"`
+	RefreshTokenGracePeriod            int64           `json:"refresh_token_grace_period" doc:"seconds, 0 to 60: how long after a refresh token was rotated the same application may present it again and get the same new refresh token (tabs of one SPA refreshing at once); 0, the default, means any reuse revokes the token family"`
 	BackchannelLogoutURI               string          `json:"backchannel_logout_uri" doc:"where the application is sent a logout token when a session of its user ends (OpenID Connect Back-Channel Logout 1.0): https, no fragment; http, loopback and private addresses only for hosts in GATEHOUSE_UPSTREAM_ALLOW_HOSTS"`
 	BackchannelLogoutSessionRequired   bool            `json:"backchannel_logout_session_required" doc:"every logout token names the session (sid)"`
 	Consent                            string          `json:"consent" enum:"required,skip" doc:"required (the default): users are asked to consent; skip: a first-party application of the tenant, whose consent is recorded as implicit (the user still sees and may revoke it on the account page; prompt=consent still asks)"`
@@ -69,7 +71,9 @@ func (h *Handler) createClient(c echo.Context) error {
 		GrantTypes: b.GrantTypes, Audiences: b.Audiences, Scopes: b.Scopes, IDTokenSignedResponseAlg: b.IDTokenSignedResponseAlg,
 		TokenEndpointAuthMethod: b.TokenEndpointAuthMethod, JWKS: rawJWKS(b.JWKS), JWKSURI: b.JWKSURI,
 		RequirePushedAuthorizationRequests: b.RequirePushedAuthorizationRequests, Consent: b.Consent,
-		BackchannelLogoutURI: b.BackchannelLogoutURI, BackchannelLogoutSessionRequired: b.BackchannelLogoutSessionRequired,
+		RefreshTokenGracePeriod: b.RefreshTokenGracePeriod,
+		DPoPBoundAccessTokens:   b.DPoPBoundAccessTokens,
+		BackchannelLogoutURI:    b.BackchannelLogoutURI, BackchannelLogoutSessionRequired: b.BackchannelLogoutSessionRequired,
 	})
 	if err != nil {
 		return renamed(err, clientFieldNames)
@@ -101,6 +105,8 @@ type updateClientBody struct {
 	JWKS                               json.RawMessage `json:"jwks" doc:"private_key_jwt: replaces the application's keys (and clears jwks_uri)"`
 	JWKSURI                            *string         `json:"jwks_uri" doc:"private_key_jwt: replaces where the application's keys are published (and clears jwks)"`
 	RequirePushedAuthorizationRequests *bool           `json:"require_pushed_authorization_requests" doc:"whether the application must push its authorization requests (RFC 9126)"`
+	DPoPBoundAccessTokens              *bool           `json:"dpop_bound_access_tokens" doc:"whether the application must send a DPoP proof (RFC 9449) with every token request"`
+	RefreshTokenGracePeriod            *int64          `json:"refresh_token_grace_period" doc:"seconds, 0 to 60: the refresh token grace period from now on"`
 	BackchannelLogoutURI               *string         `json:"backchannel_logout_uri" doc:"replaces where the application is sent logout tokens; \"\" for nowhere"`
 	BackchannelLogoutSessionRequired   *bool           `json:"backchannel_logout_session_required" doc:"whether every logout token names the session (sid)"`
 	Consent                            *string         `json:"consent" enum:"required,skip" doc:"whether users are asked to consent from now on; consents already recorded stay"`
@@ -121,7 +127,9 @@ func (h *Handler) updateClient(c echo.Context) error {
 		TokenEndpointAuthMethod:  b.TokenEndpointAuthMethod,
 		JWKS:                     optionalJWKS(b.JWKS), JWKSURI: b.JWKSURI,
 		RequirePushedAuthorizationRequests: b.RequirePushedAuthorizationRequests, Consent: b.Consent,
-		BackchannelLogoutURI: b.BackchannelLogoutURI, BackchannelLogoutSessionRequired: b.BackchannelLogoutSessionRequired,
+		RefreshTokenGracePeriod: b.RefreshTokenGracePeriod,
+		DPoPBoundAccessTokens:   b.DPoPBoundAccessTokens,
+		BackchannelLogoutURI:    b.BackchannelLogoutURI, BackchannelLogoutSessionRequired: b.BackchannelLogoutSessionRequired,
 	})
 	if err != nil {
 		return renamed(err, clientFieldNames)

@@ -70,6 +70,7 @@ type updateTenantBody struct {
 	EmailReplyTo                       *string  `json:"email_reply_to" doc:"where answers to the tenant's email go (Reply-To); empty for none"`
 	DefaultLocale                      *string  `json:"default_locale" doc:"language (BCP 47: en, de, es, fr, ja, pt-BR) of the pages and email when a request names none Gatehouse speaks (ui_locales, the user's choice, Accept-Language); empty is English"`
 	RequirePushedAuthorizationRequests *bool    `json:"require_pushed_authorization_requests" doc:"every application must push its authorization requests to /oauth/par (RFC 9126) before /authorize"`
+	TokenExchangeImpersonation         *bool    `json:"token_exchange_impersonation" doc:"a token exchange (RFC 8693) without an actor_token issues a token without act: the application impersonates the subject; off, every exchanged token names its actor"`
 	ClientRegistration                 *string  `json:"client_registration" enum:"off,token,open" doc:"who may register applications at the tenant's registration endpoint (RFC 7591/7592): off (the default), token (with an initial access token an admin creates) or open (anyone, throttled per address)"`
 }
 
@@ -105,6 +106,7 @@ func (h *Handler) updateTenant(c echo.Context) error {
 		SignupMode: b.SignupMode, SignupDomains: b.SignupDomains, PasswordMinLength: b.PasswordMinLength,
 		MFAPolicy: b.MFAPolicy, EmailFromName: b.EmailFromName, DefaultLocale: b.DefaultLocale, EmailReplyTo: b.EmailReplyTo,
 		RequirePushedAuthorizationRequests: b.RequirePushedAuthorizationRequests,
+		TokenExchangeImpersonation:         b.TokenExchangeImpersonation,
 		ClientRegistration:                 b.ClientRegistration,
 	})
 	if err != nil {

@@ -698,6 +698,10 @@ func clientCreate(ctx context.Context, env Env, args []string) error {
 		" (with --jwks-file or --jwks-uri); "+tenants.AuthMethodNone+" with --public")
 	var requirePAR bool
 	f.BoolVar(&requirePAR, "require-pushed-authorization-requests", false, "the client must push its authorization requests to /oauth/par (RFC 9126)")
+	var dpopBound bool
+	f.BoolVar(&dpopBound, "dpop-bound-access-tokens", false, "the client must send a DPoP proof (RFC 9449) with every token request")
+	var grace int64
+	f.Int64Var(&grace, "refresh-token-grace-period", 0, "seconds (0 to 60) in which the just-rotated refresh token may be presented again by the client and gets the same successor")
 	var logoutURI string
 	var logoutSession bool
 	f.StringVar(&logoutURI, "backchannel-logout-uri", "", "where the client is sent a logout token when a session of its user ends (OpenID Connect Back-Channel Logout)")
@@ -723,6 +727,7 @@ func clientCreate(ctx context.Context, env Env, args []string) error {
 		Name: name, Public: public, RedirectURIs: redirects, PostLogoutRedirectURIs: postLogout,
 		GrantTypes: grantTypes, Audiences: audiences, Scopes: scopes, IDTokenSignedResponseAlg: idAlg,
 		TokenEndpointAuthMethod: authMethod, JWKS: jwks, JWKSURI: jwksURI, RequirePushedAuthorizationRequests: requirePAR, Consent: consent,
+		DPoPBoundAccessTokens: dpopBound, RefreshTokenGracePeriod: grace,
 		BackchannelLogoutURI: logoutURI, BackchannelLogoutSessionRequired: logoutSession,
 	})
 	if err != nil {

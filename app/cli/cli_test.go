@@ -133,6 +133,10 @@ func TestQuickstart(t *testing.T) {
 		if c := ok("", "client", "create", "--tenant", "acme", "--name", "basic", "--grant-type", "client_credentials"); c["token_endpoint_auth_method"] != "client_secret_basic" {
 			t.Fatalf("a confidential client's default method: %v", c)
 		}
+		if c := ok("", "client", "create", "--tenant", "acme", "--name", "spa-tabs", "--public", "--redirect-uri", "https://spa.acme.test/cb",
+			"--dpop-bound-access-tokens", "--refresh-token-grace-period", "15"); c["dpop_bound_access_tokens"] != true || c["refresh_token_grace_period"] != float64(15) {
+			t.Fatalf("client create --dpop-bound-access-tokens --refresh-token-grace-period: %v", c)
+		}
 
 		if tv := ok("", "tenant", "update", "acme", "--client-registration", "open"); tv["client_registration"] != "open" || tv["require_pushed_authorization_requests"] != false {
 			t.Fatalf("tenant update --client-registration: %v", tv)

@@ -24,7 +24,7 @@ func TestHostileInput(t *testing.T) {
 			{"token: no grant_type", "POST", "/oauth/token", form, basic, "", 400, "invalid_request"},
 			{"token: password grant", "POST", "/oauth/token", form, basic, "grant_type=password&username=a&password=b", 400, "unsupported_grant_type"},
 			{"token: jwt-bearer grant", "POST", "/oauth/token", form, "", "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=x.y.z", 400, "unsupported_grant_type"},
-			{"token: token exchange", "POST", "/oauth/token", form, basic, "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange&subject_token=x&subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Aaccess_token", 400, "unsupported_grant_type"},
+			{"token: token exchange", "POST", "/oauth/token", form, basic, "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange&subject_token=x&subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Aaccess_token", 400, "unauthorized_client"}, // a registered grant the tenant does not offer
 			// Served, but not offered by this tenant (TestDeviceGrantRefusals).
 			{"token: device code", "POST", "/oauth/token", form, basic, "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&device_code=x", 400, "unauthorized_client"},
 			{"device authorization: not offered", "POST", "/oauth/device_authorization", form, basic, "scope=openid", 400, "unauthorized_client"},

@@ -41,9 +41,18 @@ func (p *Provider) checkAccessToken(ctx context.Context, token string) (*oidc.Ac
 		GrantID:   grantID,
 		Scopes:    claims.Scopes,
 		ExpiresAt: claims.Expiration.AsTime(),
+		Actor:     claims.Actor,
+		JKT:       boundKey(&claims),
 	}
 	if len(claims.Audience) == 1 {
 		rec.Audience = claims.Audience[0]
 	}
 	return &claims, rec, nil
+}
+
+// boundKey is the cnf.jkt of claims (RFC 9449 §6.1), "" for none.
+func boundKey(claims *oidc.AccessTokenClaims) string {
+	cnf, _ := claims.Claims["cnf"].(map[string]any)
+	jkt, _ := cnf["jkt"].(string)
+	return jkt
 }

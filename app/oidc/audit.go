@@ -14,6 +14,9 @@ const (
 	auditTokenRevoked  = "token.revoked"
 	auditCodeReplayed  = "token.code_replayed"
 	auditRefreshReused = "token.refresh_reused"
+	// auditTokenExchanged: a token exchange (RFC 8693) issued a token; the
+	// actor is the client, the target the subject.
+	auditTokenExchanged = "token.exchanged"
 	// auditAssertionReplayed: a client assertion's jti came back.
 	auditAssertionReplayed = "token.assertion_replayed"
 )

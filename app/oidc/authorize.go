@@ -207,7 +207,15 @@ func (p *Provider) authorize(ctx context.Context, form url.Values, browserHash s
 		}
 	}
 
+	// dpop_jkt binds the code to the client's DPoP key (RFC 9449 §10): the
+	// base64url SHA-256 thumbprint of a JWK, 43 characters.
+	jkt := form.Get("dpop_jkt")
+	if jkt != "" && !validJKT(jkt) {
+		return nil, fail(httperr.InvalidRequest, "dpop_jkt must be a JWK SHA-256 thumbprint (43 base64url characters)")
+	}
+
 	ar := &tenants.AuthRequest{
+		DPoPJKT:             jkt,
 		ACRValues:           acrValues,
 		ClientID:            c.ClientID,
 		RedirectURI:         redirectURI,

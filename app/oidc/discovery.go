@@ -26,6 +26,8 @@ type discovery struct {
 	// RFC 9126 §5.
 	PushedAuthorizationRequestEndpoint string `json:"pushed_authorization_request_endpoint"`
 	RequirePushedAuthorizationRequests bool   `json:"require_pushed_authorization_requests"`
+	// RFC 9449 §5.1: DPoP works for every client of every tenant.
+	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported"`
 }
 
 // Discovery describes exactly what this tenant supports, built from its
@@ -92,6 +94,7 @@ func (p *Provider) Discovery(ctx context.Context) (*Response, error) {
 		GrantTypesSupported:                        grants,
 		AuthorizationResponseIssParameterSupported: true,
 		PromptValuesSupported:                      authn.SupportedPrompts,
+		DPoPSigningAlgValuesSupported:              DPoPAlgorithms(),
 		PushedAuthorizationRequestEndpoint:         iss + PathPAR,
 		RequirePushedAuthorizationRequests:         t.RequirePushedAuthorizationRequests,
 		BackchannelLogoutSupported:                 true,

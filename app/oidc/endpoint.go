@@ -41,7 +41,7 @@ var repeatable = map[string]bool{"resource": true, "audience": true}
 
 // secretParams must never travel in the URL (RFC 6750 §2.3, RFC 9700
 // §4.3.2): a URL is logged, cached and sent in Referer.
-var secretParams = []string{"access_token", "refresh_token", "client_secret", "token", "code", "code_verifier", "client_assertion", "device_code"}
+var secretParams = []string{"access_token", "refresh_token", "client_secret", "token", "code", "code_verifier", "client_assertion", "device_code", "subject_token", "actor_token"}
 
 // ParseForm reads the body of a POST to a protocol endpoint: it must be
 // application/x-www-form-urlencoded (RFC 6749 §3.2), no parameter may be

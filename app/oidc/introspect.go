@@ -85,6 +85,12 @@ func (p *Provider) introspectAccess(ctx context.Context, _ *tenants.Tenant, call
 		Audience:   claims.Audience,
 		Issuer:     claims.Issuer,
 		JWTID:      claims.JWTID,
+		Actor:      rec.Actor,
+	}
+	if rec.JKT != "" {
+		// A resource server checks the proof against it (RFC 9449 §6.2).
+		resp.TokenType = TokenTypeDPoP
+		resp.Claims = map[string]any{"cnf": map[string]any{"jkt": rec.JKT}}
 	}
 	return nil
 }

@@ -37,13 +37,20 @@ type accessToken struct {
 	// IDClaims are what the claim rules add to the ID token minted with
 	// it; nil for none.
 	IDClaims map[string]any
+	// JKT is the thumbprint of the DPoP key the token is bound to (cnf.jkt,
+	// RFC 9449 §6.1); "" for a bearer token.
+	JKT string
+	// Actor is the act claim of a delegated token (RFC 8693 §4.1): who
+	// acts for Subject; nil for a token of the subject's own.
+	Actor *oidc.ActorClaims
 }
 
 // newAccessToken returns an access token of the tenant t, expiring after
 // the tenant's access token lifetime. A token issued in the family grantID
 // gets a jti that starts with the family's id, so that checking it needs
-// nothing but the token.
-func (p *Provider) newAccessToken(t *tenants.Tenant, c *client, subject string, scopes []string, audience, grantID string) *accessToken {
+// nothing but the token. A token request that proved possession of a DPoP
+// key (ctx) gets a token bound to it.
+func (p *Provider) newAccessToken(ctx context.Context, t *tenants.Tenant, c *client, subject string, scopes []string, audience, grantID string) *accessToken {
 	jti := secret.Token(16)
 	if grantID != "" {
 		jti = grantID + jtiFamilySep + jti
@@ -57,6 +64,7 @@ func (p *Provider) newAccessToken(t *tenants.Tenant, c *client, subject string, 
 		Audience:  audience,
 		ExpiresAt: p.now().Add(t.AccessTokenTTL()).Truncate(time.Second),
 		Alg:       accessTokenAlg(c, audience),
+		JKT:       dpopKeyFrom(ctx),
 	}
 }
 
@@ -101,12 +109,20 @@ func (p *Provider) signAccessToken(ctx context.Context, t *tenants.Tenant, rec *
 	claims.IssuedAt = oidc.FromTime(p.now())
 	claims.NotBefore = claims.IssuedAt
 	claims.Scopes = oidc.SpaceDelimitedArray(slices.Clone(rec.Scopes))
-	if len(rec.Claims) > 0 {
-		claims.Claims = rec.Claims
+	if len(rec.Claims) > 0 || rec.JKT != "" {
+		claims.Claims = make(map[string]any, len(rec.Claims)+1)
+		for k, v := range rec.Claims {
+			claims.Claims[k] = v
+		}
+		if rec.JKT != "" {
+			// Bound to the client's DPoP key (RFC 9449 §6.1).
+			claims.Claims["cnf"] = map[string]any{"jkt": rec.JKT}
+		}
 	}
 	if authTime != nil {
 		claims.AuthTime = oidc.FromTime(*authTime)
 	}
+	claims.Actor = rec.Actor
 	signer, err := p.keys.Signer(ctx, t, rec.Alg, accessTokenJWTTyp)
 	if err != nil {
 		return "", serverError(err)
@@ -178,7 +194,7 @@ func (p *Provider) respondWithTokens(ctx context.Context, t *tenants.Tenant, c *
 	}
 	resp := &oidc.AccessTokenResponse{
 		AccessToken:  accessToken,
-		TokenType:    oidc.BearerToken,
+		TokenType:    tokenTypeFor(ctx),
 		RefreshToken: refresh,
 		ExpiresIn:    uint64(at.ExpiresAt.Sub(p.now()).Seconds()),
 		Scope:        scopes,
@@ -206,7 +222,7 @@ type family struct {
 // client c: an access token for scopes and audience, and a refresh token when the
 // user asked for offline_access and the client and tenant allow refresh
 // tokens. The audit event of the issue names grantType.
-func (p *Provider) newFamily(t *tenants.Tenant, c *client, grantID string, a tenants.Authentication, scopes []string, audience, grantType string) *family {
+func (p *Provider) newFamily(ctx context.Context, t *tenants.Tenant, c *client, grantID string, a tenants.Authentication, scopes []string, audience, grantType string) *family {
 	withRefresh := slices.Contains(scopes, ScopeOfflineAccess) && c.AllowsGrant(tenants.GrantRefreshToken) && t.AllowsGrant(tenants.GrantRefreshToken)
 	familyTTL := t.AccessTokenTTL()
 	if withRefresh {
@@ -224,8 +240,9 @@ func (p *Provider) newFamily(t *tenants.Tenant, c *client, grantID string, a ten
 		ACR:       a.ACR,
 		SID:       a.SID,
 		ExpiresAt: p.now().Add(familyTTL),
+		DPoPJKT:   refreshKeyFor(ctx, c),
 	}
-	f := &family{grant: grant, access: p.newAccessToken(t, c, a.UserID, scopes, audience, grant.ID)}
+	f := &family{grant: grant, access: p.newAccessToken(ctx, t, c, a.UserID, scopes, audience, grant.ID)}
 	f.issue = tenants.Issue{Grant: grant, Events: []*tenants.AuditEvent{
 		tokenEvent(auditTokenIssued, c.ClientID, a.UserID, "success", grantType),
 	}}

@@ -32,7 +32,7 @@ const (
 var pushedParams = []string{
 	"client_id", "redirect_uri", "response_type", "response_mode", "scope", "state", "nonce",
 	"code_challenge", "code_challenge_method", "prompt", "max_age", "login_hint", "id_token_hint",
-	"acr_values", "resource", "audience",
+	"acr_values", "resource", "audience", "dpop_jkt",
 }
 
 // PushAuthorization is the pushed authorization request endpoint (RFC 9126

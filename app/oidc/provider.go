@@ -51,6 +51,8 @@ type Provider struct {
 	clientKeys *keySource
 	// rules keeps the tenants' claim rules compiled.
 	rules *ruleCache
+	// nonceKey makes and checks DPoP nonces (nil: none required).
+	nonceKey []byte
 }
 
 // Observer is told what the provider did, for the node's metrics.

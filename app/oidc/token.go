@@ -29,6 +29,7 @@ func (p *Provider) grantHandlers() map[string]grantHandler {
 		tenants.GrantRefreshToken:      p.exchangeRefresh,
 		tenants.GrantClientCredentials: p.clientCredentials,
 		tenants.GrantDeviceCode:        p.exchangeDeviceCode,
+		tenants.GrantTokenExchange:     p.exchangeToken,
 	}
 }
 
@@ -76,7 +77,18 @@ func (p *Provider) Token(ctx context.Context, r *http.Request) (*Response, error
 	if err != nil {
 		return nil, err
 	}
+	// A DPoP proof (RFC 9449 §5) binds what the grant issues to its key.
+	proof, err := p.tokenDPoP(ctx, t, c, r)
+	if err != nil {
+		return nil, err
+	}
+	if proof != nil {
+		ctx = withDPoPKey(ctx, proof.JKT)
+	}
 	resp, err := handler(ctx, t, c, form)
+	if err == nil && proof != nil && p.nonceKey != nil {
+		resp.Header.Set(HeaderDPoPNonce, p.dpopNonce(t, p.now()))
+	}
 	if err == nil && p.observer != nil {
 		if body, ok := resp.Body.(*oidc.AccessTokenResponse); ok {
 			p.observer.TokenIssued(name, tokenAlg(body.AccessToken))

@@ -46,7 +46,7 @@ func (p *Provider) clientCredentials(ctx context.Context, t *tenants.Tenant, c *
 	if len(scopes) == 0 {
 		scopes = slices.Clone(g.Scopes)
 	}
-	at := p.newAccessToken(t, c, c.ClientID, scopes, audience, "")
+	at := p.newAccessToken(ctx, t, c, c.ClientID, scopes, audience, "")
 	// Nothing is stored but the audit event, written with the events of
 	// concurrent requests in one commit, and durable before the answer.
 	issued := tokenEvent(auditTokenIssued, c.ClientID, c.ClientID, "success", tenants.GrantClientCredentials)
@@ -64,7 +64,7 @@ func (p *Provider) clientCredentials(ctx context.Context, t *tenants.Tenant, c *
 	}
 	return jsonAnswer(&oidc.AccessTokenResponse{
 		AccessToken: token,
-		TokenType:   oidc.BearerToken,
+		TokenType:   tokenTypeFor(ctx),
 		ExpiresIn:   uint64(at.ExpiresAt.Sub(p.now()).Seconds()),
 		Scope:       scopes,
 	}), nil

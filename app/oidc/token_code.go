@@ -103,7 +103,7 @@ func (p *Provider) exchangeCode(ctx context.Context, t *tenants.Tenant, c *clien
 			}
 			scopes, claims = access.scopes(ar.Scopes), access.claims
 		}
-		fam = p.newFamily(t, c, grantID, tenants.Authentication{UserID: user.ID, Time: *ar.AuthTime, AMR: ar.AMR, IDP: ar.IDP, ACR: ar.ACR, SID: ar.SID},
+		fam = p.newFamily(ctx, t, c, grantID, tenants.Authentication{UserID: user.ID, Time: *ar.AuthTime, AMR: ar.AMR, IDP: ar.IDP, ACR: ar.ACR, SID: ar.SID},
 			scopes, ar.Audience, tenants.GrantAuthorizationCode)
 		fam.access.Claims = claims
 		if rules != nil {
@@ -115,7 +115,7 @@ func (p *Provider) exchangeCode(ctx context.Context, t *tenants.Tenant, c *clien
 		}
 		return fam.issue, nil
 	}
-	match := tenants.CodeMatch{ClientID: c.ClientID, RedirectURI: form.Get("redirect_uri"), Challenge: s256(verifier)}
+	match := tenants.CodeMatch{ClientID: c.ClientID, RedirectURI: form.Get("redirect_uri"), Challenge: s256(verifier), DPoPJKT: dpopKeyFrom(ctx)}
 	ar, user, err := p.store.RedeemCodeMatching(ctx, secret.Hash(code), grantID, match, build)
 	switch {
 	case errors.Is(err, tenants.ErrConflict):
@@ -164,6 +164,11 @@ func (p *Provider) refuseCode(ctx context.Context, c *client, form url.Values, c
 	}
 	if err := checkVerifier(form.Get("code_verifier"), ar); err != nil {
 		return err
+	}
+	if ar.DPoPJKT != "" && !secret.Equal(ar.DPoPJKT, dpopKeyFrom(ctx)) {
+		// Bound with dpop_jkt (RFC 9449 §10): without a proof of that key
+		// the code is nothing, and it is not spent.
+		return oauthErr(errInvalidDPoPProof, "this code is bound to a DPoP key (dpop_jkt): prove possession of it")
 	}
 	if ar.ClientID != c.ClientID {
 		_ = p.store.BurnCode(ctx, ar.ID)

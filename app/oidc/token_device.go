@@ -87,7 +87,7 @@ func (p *Provider) exchangeDeviceCode(ctx context.Context, t *tenants.Tenant, c 
 	if err != nil {
 		return nil, ruleTokenError(err)
 	}
-	fam := p.newFamily(t, c, tenants.NewID(), tenants.Authentication{UserID: user.ID, Time: *d.AuthTime, AMR: d.AMR, IDP: d.IDP, ACR: d.ACR},
+	fam := p.newFamily(ctx, t, c, tenants.NewID(), tenants.Authentication{UserID: user.ID, Time: *d.AuthTime, AMR: d.AMR, IDP: d.IDP, ACR: d.ACR},
 		scopes, d.Audience, tenants.GrantDeviceCode)
 	fam.access.Claims = claims
 	if ruled != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
 	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/tenants/secret"
 	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
 
@@ -24,35 +25,53 @@ func bearerChallenge(issuer, code string) string {
 	return c
 }
 
-// bearerToken reads the access token of a userinfo request: the
-// Authorization header (RFC 6750 §2.1) or, for a form POST, the
-// access_token parameter (§2.2); never the URL (§2.3, refused), never both.
+// bearerToken reads the bearer access token of a userinfo request (see
+// accessTokenOf); a DPoP one is no bearer token.
 func bearerToken(r *http.Request) (string, bool, error) {
+	tok, dpop, sent, err := accessTokenOf(r)
+	if dpop {
+		tok = ""
+	}
+	return tok, sent, err
+}
+
+// accessTokenOf reads the access token of a userinfo request: the
+// Authorization header, scheme Bearer (RFC 6750 §2.1) or DPoP (RFC 9449
+// §7.1), or, for a form POST, the access_token parameter (§2.2, bearer
+// only); never the URL (§2.3, refused), never both. dpop is true for the
+// DPoP scheme.
+func accessTokenOf(r *http.Request) (token string, dpop, sent bool, err error) {
 	if r.URL.Query().Has("access_token") {
-		return "", false, oauthErr(httperr.InvalidRequest, "access_token must not be sent in the URL")
+		return "", false, false, oauthErr(httperr.InvalidRequest, "access_token must not be sent in the URL")
 	}
 	var fromBody string
 	if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 		if err := r.ParseForm(); err != nil {
-			return "", false, oauthErr(httperr.InvalidRequest, "the body is not a valid form")
+			return "", false, false, oauthErr(httperr.InvalidRequest, "the body is not a valid form")
 		}
 		if len(r.PostForm["access_token"]) > 1 {
-			return "", false, oauthErr(httperr.InvalidRequest, "access_token is repeated")
+			return "", false, false, oauthErr(httperr.InvalidRequest, "access_token is repeated")
 		}
 		fromBody = r.PostForm.Get("access_token")
 	}
 	h := r.Header.Get("Authorization")
 	if h == "" {
-		return fromBody, fromBody != "", nil
+		return fromBody, false, fromBody != "", nil
 	}
 	if fromBody != "" {
-		return "", true, oauthErr(httperr.InvalidRequest, "send the access token in one place only")
+		return "", false, true, oauthErr(httperr.InvalidRequest, "send the access token in one place only")
 	}
 	scheme, tok, _ := strings.Cut(h, " ")
-	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
-		return "", true, nil
+	tok = strings.TrimSpace(tok)
+	switch {
+	case tok == "":
+		return "", false, true, nil
+	case strings.EqualFold(scheme, "Bearer"):
+		return tok, false, true, nil
+	case strings.EqualFold(scheme, TokenTypeDPoP):
+		return tok, true, true, nil
 	}
-	return strings.TrimSpace(tok), true, nil
+	return "", false, true, nil
 }
 
 // UserInfo returns the claims of the token's user for its scopes (OIDC Core
@@ -63,7 +82,7 @@ func (p *Provider) UserInfo(ctx context.Context, r *http.Request) (*Response, er
 	if err != nil {
 		return nil, err
 	}
-	token, sent, err := bearerToken(r)
+	token, dpop, sent, err := accessTokenOf(r)
 	if err != nil {
 		return nil, httperr.As(err).WithChallenge(bearerChallenge(t.Issuer, httperr.InvalidRequest))
 	}
@@ -78,18 +97,21 @@ func (p *Provider) UserInfo(ctx context.Context, r *http.Request) (*Response, er
 		return nil, err
 	}
 	if err != nil {
-		return nil, invalid.WithChallenge(bearerChallenge(t.Issuer, httperr.InvalidToken))
+		return nil, invalid.WithChallenge(p.challenge(t, dpop, httperr.InvalidToken))
+	}
+	if err := p.checkBinding(ctx, t, r, rec, token, dpop); err != nil {
+		return nil, err
 	}
 	if rec.GrantID == "" || !slices.Contains(rec.Scopes, ScopeOpenID) {
 		e := &httperr.Error{Status: http.StatusForbidden, Code: httperr.InsufficientScope, Description: "the access token was not issued with the openid scope"}
-		return nil, e.WithChallenge(bearerChallenge(t.Issuer, httperr.InsufficientScope) + `, scope="openid"`)
+		return nil, e.WithChallenge(p.challenge(t, dpop, httperr.InsufficientScope) + `, scope="openid"`)
 	}
 	u, err := p.store.UserByID(ctx, rec.Subject)
 	if tenants.Unavailable(err) {
 		return nil, err
 	}
 	if err != nil || u.DisabledAt != nil {
-		return nil, invalid.WithChallenge(bearerChallenge(t.Issuer, httperr.InvalidToken))
+		return nil, invalid.WithChallenge(p.challenge(t, dpop, httperr.InvalidToken))
 	}
 	info := new(oidc.UserInfo)
 	fillUserinfo(info, u, rec.Scopes)
@@ -132,4 +154,49 @@ func fillUserinfo(info *oidc.UserInfo, u *tenants.User, scopes []string) {
 			}
 		}
 	}
+}
+
+// challenge is the WWW-Authenticate of a userinfo refusal with code: in the
+// scheme the request used.
+func (p *Provider) challenge(t *tenants.Tenant, dpop bool, code string) string {
+	if dpop {
+		return dpopChallenge(code)
+	}
+	return bearerChallenge(t.Issuer, code)
+}
+
+// checkBinding checks how an access token rec was presented at userinfo
+// (RFC 9449 §7): a DPoP-bound token only with the DPoP scheme and a proof,
+// made for this request with its key and the token's hash (ath); a bearer
+// token only as Bearer (a DPoP scheme with an unbound token is refused
+// too: the client believes it is bound). 401 otherwise, with the challenge
+// of the scheme used.
+func (p *Provider) checkBinding(ctx context.Context, t *tenants.Tenant, r *http.Request, rec *accessToken, token string, dpop bool) error {
+	invalid := &httperr.Error{Status: http.StatusUnauthorized, Code: httperr.InvalidToken}
+	switch {
+	case !dpop && rec.JKT != "":
+		invalid.Description = "this access token is bound to a DPoP key: send it with the DPoP scheme and a proof"
+		return invalid.WithChallenge(bearerChallenge(t.Issuer, httperr.InvalidToken) + ", " + dpopChallenge(""))
+	case !dpop:
+		return nil
+	case rec.JKT == "":
+		invalid.Description = "this access token is not bound to a DPoP key: send it as Bearer"
+		return invalid.WithChallenge(dpopChallenge(httperr.InvalidToken))
+	}
+	proof, err := p.checkDPoP(ctx, t, r, t.Issuer+PathUserinfo, token, false)
+	if err == nil && proof == nil {
+		err = oauthErr(errInvalidDPoPProof, "a DPoP proof is required with the DPoP scheme")
+	}
+	if err == nil && !secret.Equal(proof.JKT, rec.JKT) {
+		err = oauthErr(errInvalidDPoPProof, "the DPoP proof is not made with the key the access token is bound to")
+	}
+	if err != nil {
+		e := httperr.As(err)
+		if e.Status >= 500 {
+			return err
+		}
+		refusal := &httperr.Error{Status: http.StatusUnauthorized, Code: e.Code, Description: e.Description}
+		return refusal.WithChallenge(dpopChallenge(e.Code))
+	}
+	return nil
 }

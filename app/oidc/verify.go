@@ -20,11 +20,17 @@ type TokenInfo struct {
 
 // VerifyAccessToken checks an access token of the tenant in ctx as a
 // resource server would, and more: signature, issuer, expiry, and that its
-// record is active (not revoked, family not revoked).
+// record is active (not revoked, family not revoked), and that it is a
+// bearer token, not one bound to a DPoP key.
 func (p *Provider) VerifyAccessToken(ctx context.Context, token string) (*TokenInfo, error) {
 	claims, rec, err := p.checkAccessToken(ctx, token)
 	if err != nil {
 		return nil, err
+	}
+	if rec.JKT != "" {
+		// Our resource servers take bearer tokens only: a DPoP-bound token
+		// sent as one is refused (RFC 9449 §7.2).
+		return nil, errBadToken
 	}
 	t, _ := tenants.FromContext(ctx)
 	return &TokenInfo{

@@ -49,6 +49,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if e.Challenge != "" {
 		c.Response().Header().Set("WWW-Authenticate", e.Challenge)
 	}
+	if e.DPoPNonce != "" {
+		c.Response().Header().Set("DPoP-Nonce", e.DPoPNonce)
+	}
 	if e.Redirect != nil && e.Redirect.FormPost {
 		name := "Gatehouse"
 		if t, ok := tenants.FromContext(req.Context()); ok {

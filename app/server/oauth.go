@@ -66,6 +66,9 @@ func corsOpen(next echo.HandlerFunc) echo.HandlerFunc {
 			h.Set("Access-Control-Max-Age", "600")
 			return c.NoContent(http.StatusNoContent)
 		}
+		// A browser app reads the DPoP nonce and the challenge of a
+		// refusal (RFC 9449 §8, §9).
+		h.Set("Access-Control-Expose-Headers", "DPoP-Nonce, WWW-Authenticate")
 		return next(c)
 	}
 }

@@ -177,6 +177,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		return nil, fmt.Errorf("build OpenID provider: %w", err)
 	}
 	s.provider.Observe(s.metrics)
+	s.provider.SetDPoPNonceKey(box.Derive("gatehouse dpop nonce v1", 32))
 	// One dispatcher drains the webhook and back-channel logout outboxes,
 	// through the guarded client; the provider signs the logout tokens.
 	s.webhooks = webhook.New(webhook.Config{Poll: cfg.WebhookPoll, Retry: cfg.WebhookRetry}, deps.Store, out, sealer, s.provider, s.log, s.metrics)

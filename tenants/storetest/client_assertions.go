@@ -140,3 +140,49 @@ func testPushedRequests(t *testing.T, s *tenants.Store) {
 		t.Errorf("%d uses won, want 1", wins)
 	}
 }
+
+// testDPoPProofs checks the replay cache of DPoP proofs (RFC 9449 §11.1): a
+// jti is accepted once per key and tenant, whatever expiry a replay names;
+// the same jti of another key or tenant is another proof; the records go
+// with their tenant.
+func testDPoPProofs(t *testing.T, s *tenants.Store) {
+	ctx, tn := newTenant(t, s, "dpop")
+	otherCtx, other := newTenant(t, s, "dpop-other")
+	exp := s.Now().Add(time.Minute)
+	rev := revision(t, s, tn.ID)
+	for _, tt := range []struct {
+		name     string
+		ctx      context.Context
+		jkt, jti string
+		expires  time.Time
+		wantErr  error
+	}{
+		{"first time", ctx, "key-1", "jti-1", exp, nil},
+		{"replay", ctx, "key-1", "jti-1", exp, tenants.ErrAlreadyExists},
+		{"replay with a later expiry", ctx, "key-1", "jti-1", exp.Add(time.Hour), tenants.ErrAlreadyExists},
+		{"same jti of another key", ctx, "key-2", "jti-1", exp, nil},
+		{"same key and jti in another tenant", otherCtx, "key-1", "jti-1", exp, nil},
+		{"another jti", ctx, "key-1", "jti-2", exp, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := s.UseDPoPProof(tt.ctx, tt.jkt, tt.jti, tt.expires); !errors.Is(err, tt.wantErr) {
+				t.Errorf("err = %v, want %v", err, tt.wantErr)
+			}
+		})
+	}
+	if n := countRows(t, s, "dpop_proofs", "tenant_id", tn.ID); n != 3 {
+		t.Errorf("tenant has %d records, want 3", n)
+	}
+	if got := revision(t, s, tn.ID); got != rev {
+		t.Errorf("revision went from %d to %d: a proof is not configuration", rev, got)
+	}
+	if err := s.UseDPoPProof(context.Background(), "key-9", "jti-9", exp); !errors.Is(err, tenants.ErrNoTenant) {
+		t.Errorf("without a tenant: err = %v, want %v", err, tenants.ErrNoTenant)
+	}
+	if err := s.DeleteTenant(otherCtx); err != nil {
+		t.Fatal(err)
+	}
+	if n := countRows(t, s, "dpop_proofs", "tenant_id", other.ID); n != 0 {
+		t.Errorf("a deleted tenant keeps %d records", n)
+	}
+}

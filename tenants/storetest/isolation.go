@@ -1339,6 +1339,9 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		{"RecordSAMLAssertion/private assertion id", func(ctx context.Context) error {
 			return s.RecordSAMLAssertion(ctx, b.connection.ID, a.privateAssertionID(), exp)
 		}, nil},
+		{"UseDPoPProof/a key and jti of its own", func(ctx context.Context) error {
+			return s.UseDPoPProof(ctx, "jkt-"+suffix(), "jti-"+suffix(), exp)
+		}, nil},
 		{"UseClientAssertion/shared client", func(ctx context.Context) error {
 			return s.UseClientAssertion(ctx, sharedClientID, sharedAssertionID, exp)
 		}, nil},

@@ -106,6 +106,7 @@ func Run(t *testing.T, open func(t *testing.T) *tenants.Store) {
 		{name: "SAMLAssertions", run: testSAMLAssertions},
 		{name: "RecordSAMLAssertionConcurrently", run: testRecordSAMLAssertionConcurrently},
 		{name: "ClientAssertions", run: testClientAssertions},
+		{name: "DPoPProofs", run: testDPoPProofs},
 		{name: "UseClientAssertionConcurrently", run: testUseClientAssertionConcurrently},
 		{name: "PushedRequests", run: testPushedRequests},
 		{name: "FederatedLogin", run: testFederatedLogin},

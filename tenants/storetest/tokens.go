@@ -567,8 +567,13 @@ func testIssueEvents(t *testing.T, s *tenants.Store) {
 			t.Fatalf("old refresh token after a failed rotation: %+v, %v; want unused", rt, err)
 		}
 		next := refreshIssue(s, issue.Grant)
+		next.SuccessorSeed = "seed-of-the-grace-period"
 		if err := s.RotateRefreshToken(ctx, issue.Refresh.ID, next); err != nil {
 			t.Fatal(err)
+		}
+		// The rotated token keeps the seed of its successor (grace period).
+		if rt, _, err := s.RefreshTokenByHash(ctx, issue.Refresh.TokenHash); err != nil || rt.UsedAt == nil || rt.SuccessorSeed != next.SuccessorSeed {
+			t.Fatalf("rotated token: %+v, %v; want used, with the seed", rt, err)
 		}
 		if _, e, r := issueWritten(t, ctx, s, next); !e || !r {
 			t.Errorf("rotation: events, refresh written = %v, %v; want both", e, r)

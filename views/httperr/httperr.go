@@ -35,6 +35,9 @@ type Error struct {
 	// Challenge, when set, is sent as WWW-Authenticate (RFC 6749 §5.2,
 	// RFC 6750 §3): with a 401 it names the scheme the client must use.
 	Challenge string
+	// DPoPNonce, when set, is sent as DPoP-Nonce (RFC 9449 §8, §9): the
+	// nonce the client must put in its next DPoP proof.
+	DPoPNonce string
 	// Err is the internal cause, logged, never shown.
 	Err error
 }
