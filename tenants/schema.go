@@ -21,6 +21,7 @@ func schemaModels() []any {
 		&WebhookEndpoint{}, &WebhookDelivery{}, &WebhookAttempt{},
 		&Role{}, &RolePermission{}, &Group{}, &GroupMember{}, &GroupRole{}, &UserRole{},
 		&ImportJob{}, &ImportJobChunk{}, &ImportJobRefusal{},
+		&SAMLApp{}, &SAMLRequest{},
 	}
 }
 

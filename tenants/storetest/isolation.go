@@ -87,6 +87,8 @@ type world struct {
 	delivery       *tenants.WebhookDelivery     // of audit, to webhook
 	role           *tenants.Role                // named sharedRoleName: write on api; user's, group's
 	group          *tenants.Group               // named sharedGroupName: user is a member
+	samlApp        *tenants.SAMLApp             // entity ID sharedSAMLEntityID
+	samlRequest    *tenants.SAMLRequest         // for samlApp, waiting
 }
 
 // pushedID is the id of the world's pushed authorization request, of its
@@ -202,6 +204,9 @@ func seedWorld(t testing.TB, s *tenants.Store, prefix string) *world {
 	must(t, "add group role", s.AddGroupRole(ctx, w.group.ID, w.role.ID))
 	w.audit = mustAudit(t, ctx, s, &tenants.AuditEvent{Action: "client.created", ActorID: "operator", TargetType: "client", TargetID: sharedClientID})
 	w.delivery = mustDelivery(t, ctx, s, w.webhook.ID, w.audit.ID)
+	w.samlApp = mustSAMLApp(t, ctx, s, sharedSAMLEntityID)
+	mustSAMLApp(t, ctx, s, "https://sp.example.com/"+w.private)
+	w.samlRequest = mustSAMLRequest(t, ctx, s, w.samlApp.ID)
 	return w
 }
 
@@ -301,6 +306,9 @@ func (w *world) snapshot(t testing.TB, s *tenants.Store) snapshot {
 	hook, err := s.WebhookByID(ctx, w.webhook.ID)
 	add("webhook", hook, err)
 	add("webhook delivery rows", sqlRows(t, s, "SELECT * FROM webhook_deliveries WHERE tenant_id = ? ORDER BY id", w.tenant.ID), nil)
+	samlApps, err := s.ListSAMLApps(ctx)
+	add("SAML apps", samlApps, err)
+	add("SAML request rows", sqlRows(t, s, "SELECT * FROM saml_requests WHERE tenant_id = ? ORDER BY id", w.tenant.ID), nil)
 	roles, err := s.ListRoles(ctx)
 	add("roles", roles, err)
 	groups, err := s.ListGroups(ctx)
@@ -1299,6 +1307,39 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 			return err
 		}, tenants.ErrNotFound},
 		{"DeleteWebhook", func(ctx context.Context) error { return s.DeleteWebhook(ctx, a.webhook.ID) }, tenants.ErrNotFound},
+		{"SAMLAppByID", func(ctx context.Context) error { _, err := s.SAMLAppByID(ctx, a.samlApp.ID); return err }, tenants.ErrNotFound},
+		{"SAMLAppByEntityID", func(ctx context.Context) error {
+			got, err := s.SAMLAppByEntityID(ctx, sharedSAMLEntityID)
+			if err != nil {
+				return err
+			}
+			return notMine(ctx, got.TenantID)
+		}, nil},
+		{"ListSAMLApps", func(ctx context.Context) error {
+			as, err := s.ListSAMLApps(ctx)
+			for _, x := range as {
+				if err := notMine(ctx, x.TenantID); err != nil {
+					return err
+				}
+			}
+			return err
+		}, nil},
+		{"CreateSAMLApp/own", func(ctx context.Context) error {
+			x := newSAMLApp("https://sp.example.com/new-" + suffix())
+			if err := s.CreateSAMLApp(ctx, x); err != nil {
+				return err
+			}
+			return notMine(ctx, x.TenantID)
+		}, nil},
+		{"UpdateSAMLApp", func(ctx context.Context) error {
+			x := *a.samlApp
+			x.ACS = tenants.SAMLEndpoints{{URL: "https://evil.example.com/acs", Binding: tenants.BindingHTTPPost}}
+			return s.UpdateSAMLApp(ctx, &x)
+		}, tenants.ErrNotFound},
+		{"CreateSAMLRequest", func(ctx context.Context) error { return s.CreateSAMLRequest(ctx, newSAMLRequest(s, a.samlApp.ID)) }, tenants.ErrNotFound},
+		{"SAMLRequestByID", func(ctx context.Context) error { _, err := s.SAMLRequestByID(ctx, a.samlRequest.ID); return err }, tenants.ErrNotFound},
+		{"SpendSAMLRequest", func(ctx context.Context) error { return s.SpendSAMLRequest(ctx, a.samlRequest.ID) }, tenants.ErrConflict},
+		{"DeleteSAMLApp", func(ctx context.Context) error { return s.DeleteSAMLApp(ctx, a.samlApp.ID) }, tenants.ErrNotFound},
 		{"AppendAudit", func(ctx context.Context) error {
 			return s.AppendAudit(ctx, &tenants.AuditEvent{Action: "client.updated", TargetType: "client", TargetID: sharedClientID})
 		}, nil},

@@ -124,6 +124,8 @@ func Run(t *testing.T, open func(t *testing.T) *tenants.Store) {
 		{name: "Webhooks", run: testWebhooks},
 		{name: "WebhookEnqueue", run: testWebhookEnqueue},
 		{name: "WebhookClaims", own: true, run: testWebhookClaims},
+		{name: "SAMLApps", run: testSAMLApps},
+		{name: "SAMLRequests", run: testSAMLRequests},
 		{name: "ACR", run: testACR},
 		{name: "Roles", run: testRoles},
 		{name: "EffectiveRoles", run: testEffectiveRoles},
