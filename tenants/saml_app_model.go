@@ -107,11 +107,11 @@ type SAMLApp struct {
 	EntityID string
 	ACS      SAMLEndpoints `gorm:"column:acs"`
 	// SLOURL is the SP's single logout service, "" for none.
-	SLOURL       string `gorm:"column:slo_url"`
-	NameIDFormat string `gorm:"column:name_id_format"`
-	NameIDSource string `gorm:"column:name_id_source"`
-	NameIDSalt   string `gorm:"column:name_id_salt"`
-	Attributes   SAMLAttributes
+	SLOURL        string `gorm:"column:slo_url"`
+	NameIDFormat  string `gorm:"column:name_id_format"`
+	NameIDSource  string `gorm:"column:name_id_source"`
+	NameIDSalt    string `gorm:"column:name_id_salt"`
+	Attributes    SAMLAttributes
 	SignResponse  bool
 	SignAssertion bool
 	// RequireSignedRequests refuses AuthnRequests without a valid signature
