@@ -153,3 +153,20 @@ type SAMLRequest struct {
 
 // TableName implements gorm's tabler.
 func (SAMLRequest) TableName() string { return "saml_requests" }
+
+// Paths of the SAML identity provider on a tenant's host: the one home of
+// each, for the routes, the metadata and what the console shows.
+const (
+	PathSAMLIdP         = "/saml/idp"
+	PathSAMLIdPMetadata = PathSAMLIdP + "/metadata"
+	PathSAMLIdPSSO      = PathSAMLIdP + "/sso"
+	PathSAMLIdPContinue = PathSAMLIdP + "/continue"
+	PathSAMLIdPLaunch   = PathSAMLIdP + "/launch/"
+)
+
+// SAMLIdPEntityID is the tenant's entity ID as a SAML identity provider:
+// the URL of its IdP metadata.
+func (t *Tenant) SAMLIdPEntityID() string { return t.Issuer + PathSAMLIdPMetadata }
+
+// SAMLIdPSSOURL is the tenant's single sign-on service (both bindings).
+func (t *Tenant) SAMLIdPSSOURL() string { return t.Issuer + PathSAMLIdPSSO }

@@ -32,6 +32,7 @@ var tags = []map[string]any{
 	{"name": tagKeys, "description": "A tenant's token signing keys."},
 	{"name": tagConnections, "description": "Upstream identity providers of a tenant: Google, GitHub, Microsoft, OpenID Connect and SAML 2.0."},
 	{"name": tagWebhooks, "description": "A tenant's webhook endpoints (Standard Webhooks): audited actions delivered as signed JSON events, at least once, with retries and a delivery log."},
+	{"name": tagSAMLApps, "description": "SAML 2.0 service providers that sign a tenant's users in through Gatehouse as their identity provider."},
 	{"name": tagAudit, "description": "A tenant's append-only audit log (scope audit:read)."},
 	{"name": tagAdmins, "description": "Gatehouse's administrators (people who sign in to the console): operators, who administer every tenant, and tenant admins, who administer some."},
 	{"name": tagAdminClients, "description": "Machine-to-machine clients of this API: operators or tenant admins, as administrators are."},
@@ -53,6 +54,9 @@ var schemaDocs = map[string]string{
 	"Webhook":         "A webhook endpoint of a tenant; secret (whsec_...) is only in the answers that create it and rotate its secret.",
 	"WebhookDelivery": "A delivery of an event to a webhook endpoint: its state and its log of attempts (never an answer's body).",
 	"WebhookAttempt":  "One attempt at a delivery: the answer's status code, or why there was none.",
+	"SAMLApp":         "A SAML application (service provider) of a tenant, with the IdP values to give it (metadata_url, idp_entity_id, sso_url).",
+	"SAMLEndpoint":    "An assertion consumer service of a service provider.",
+	"SAMLAttribute":   "An attribute of the assertions and the user property it carries.",
 	"Connection":      "An upstream identity provider of a tenant; never its secrets (has_client_secret says a client secret is set). callback_url (google, github, microsoft, oidc) is the redirect URI to register at the provider; entity_id, acs_url and metadata_url (saml) are the tenant's service provider, for the IdP's admin; idp_metadata_url is where the IdP's metadata came from.",
 }
 
@@ -203,6 +207,7 @@ var paramDocs = map[string]string{
 	"sessions/session_id":          "the session's id, as the user's session list gives it",
 	"connections/id":               "the connection's id",
 	"webhooks/id":                  "the webhook endpoint's id",
+	"saml-apps/id":                 "the SAML application's id",
 	"deliveries/delivery":          "the delivery's id, as the endpoint's delivery list gives it",
 	"roles/role":                   "the role's id or name",
 	"groups/id":                    "the group's id or name",

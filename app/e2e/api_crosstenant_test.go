@@ -31,6 +31,8 @@ var validBodies = map[string]any{
 	"PATCH /tenants/:slug/connections/:id":               map[string]any{"name": "Changed"},
 	"POST /tenants/:slug/webhooks":                       map[string]any{"url": "https://hooks.walked.test/in", "events": []any{"*"}},
 	"PATCH /tenants/:slug/webhooks/:id":                  map[string]any{"events": []any{"user.created"}},
+	"POST /tenants/:slug/saml-apps":                      map[string]any{"name": "Walker", "entity_id": "https://walked.test/sp", "acs": []any{map[string]any{"url": "https://walked.test/acs"}}},
+	"PATCH /tenants/:slug/saml-apps/:id":                 map[string]any{"name": "Changed"},
 	"POST /tenants/:slug/keys/rotate":                    map[string]any{"alg": "ES256", "now": true},
 	"PUT /tenants/:slug/keys/rotation":                   map[string]any{"rotation_period": 86400},
 	"PATCH /administrators/:id":                          map[string]any{"scopes": []any{"tenants:read"}},
@@ -70,7 +72,7 @@ func snapshot(t *testing.T, c *apiClient, f *fixture) string {
 		b.WriteByte('\n')
 	}
 	base := "/tenants/" + f.slug
-	for _, p := range []string{"", "/applications?limit=200", "/apis?limit=200", "/keys", "/connections?limit=200", "/users?limit=200", "/roles?limit=200", "/groups?limit=200"} {
+	for _, p := range []string{"", "/applications?limit=200", "/apis?limit=200", "/keys", "/connections?limit=200", "/users?limit=200", "/roles?limit=200", "/groups?limit=200", "/saml-apps?limit=200"} {
 		get(base + p)
 	}
 	for _, u := range c.items(t, base+"/users?limit=200") {
@@ -135,6 +137,9 @@ func TestAPICrossTenantWalk(t *testing.T) {
 			op.must(t, http.StatusOK, http.MethodPost, base+"/groups/"+ids["groups/id"]+"/members", map[string]any{"user": f.userID})
 			op.must(t, http.StatusOK, http.MethodPost, base+"/groups/"+ids["groups/id"]+"/roles", map[string]any{"role": ids["roles/role"]})
 			ids["webhooks/id"], ids["deliveries/delivery"] = e.addWebhook(t, f)
+			// The same SP in both tenants: its entity ID names nothing across them.
+			ids["saml-apps/id"] = op.must(t, http.StatusCreated, http.MethodPost, base+"/saml-apps", map[string]any{"name": "Expenses",
+				"entity_id": "https://expenses.example.com/sp", "acs": []any{map[string]any{"url": "https://expenses.example.com/acs"}}})["id"].(string)
 			if status, _, raw := op.raw(t, http.MethodPost, base+"/users/import-jobs", "application/x-ndjson", nil); status == http.StatusAccepted {
 				var j map[string]any
 				_ = json.Unmarshal(raw, &j)
@@ -155,7 +160,7 @@ func TestAPICrossTenantWalk(t *testing.T) {
 			"management-clients/client_id": "no-such-client", "roles/role": "0190aaaa-0000-7000-8000-000000000004",
 			"groups/id": "0190aaaa-0000-7000-8000-000000000005", "members/user": "0190aaaa-0000-7000-8000-000000000001",
 			"webhooks/id": "0190aaaa-0000-7000-8000-000000000006", "deliveries/delivery": "0190aaaa-0000-7000-8000-000000000007",
-			"import-jobs/id": "0190aaaa-0000-7000-8000-000000000008"}
+			"import-jobs/id": "0190aaaa-0000-7000-8000-000000000008", "saml-apps/id": "0190aaaa-0000-7000-8000-000000000009"}
 		// Operators: no tenant admin reaches them.
 		opAdmin, opClient := e.principalsOf(t, "")
 		opIDs := with(made, "administrators/id", opAdmin, "management-clients/client_id", opClient)
