@@ -159,3 +159,22 @@ func (s *Store) SpendSAMLRequest(ctx context.Context, id string) error {
 	}
 	return nil
 }
+
+// ClaimSAMLRequest binds an unbound request of the tenant in ctx (one an
+// SP POSTed cross-site, where the browser's cookies were not sent) to the
+// browser whose cookie hashes to browserHash, once: a request bound
+// already, to this browser or another, is ErrConflict.
+func (s *Store) ClaimSAMLRequest(ctx context.Context, id, browserHash string) error {
+	tid, err := tenantID(ctx)
+	if err != nil {
+		return err
+	}
+	res := s.db.WithContext(ctx).Exec("UPDATE saml_requests SET browser_hash = ? WHERE tenant_id = ? AND id = ? AND browser_hash = ''", browserHash, tid, id)
+	if res.Error != nil {
+		return mapErr(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return ErrConflict
+	}
+	return nil
+}

@@ -1338,6 +1338,7 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		}, tenants.ErrNotFound},
 		{"CreateSAMLRequest", func(ctx context.Context) error { return s.CreateSAMLRequest(ctx, newSAMLRequest(s, a.samlApp.ID)) }, tenants.ErrNotFound},
 		{"SAMLRequestByID", func(ctx context.Context) error { _, err := s.SAMLRequestByID(ctx, a.samlRequest.ID); return err }, tenants.ErrNotFound},
+		{"ClaimSAMLRequest", func(ctx context.Context) error { return s.ClaimSAMLRequest(ctx, a.samlRequest.ID, randomHash()) }, tenants.ErrConflict},
 		{"SpendSAMLRequest", func(ctx context.Context) error { return s.SpendSAMLRequest(ctx, a.samlRequest.ID) }, tenants.ErrConflict},
 		{"DeleteSAMLApp", func(ctx context.Context) error { return s.DeleteSAMLApp(ctx, a.samlApp.ID) }, tenants.ErrNotFound},
 		{"AppendAudit", func(ctx context.Context) error {

@@ -107,6 +107,17 @@ func testSAMLRequests(t *testing.T, s *tenants.Store) {
 	if _, err := s.SAMLRequestByID(ctx, old.ID); !errors.Is(err, tenants.ErrNotFound) {
 		t.Fatalf("expired request: %v, want ErrNotFound", err)
 	}
+	unbound := newSAMLRequest(s, a.ID)
+	unbound.BrowserHash = ""
+	must(t, "create unbound", s.CreateSAMLRequest(ctx, unbound))
+	browser := randomHash()
+	must(t, "claim", s.ClaimSAMLRequest(ctx, unbound.ID, browser))
+	if err := s.ClaimSAMLRequest(ctx, unbound.ID, randomHash()); !errors.Is(err, tenants.ErrConflict) {
+		t.Fatalf("second claim: %v, want ErrConflict", err)
+	}
+	if got, _ := s.SAMLRequestByID(ctx, unbound.ID); got.BrowserHash != browser {
+		t.Fatalf("claimed by %q, want %q", got.BrowserHash, browser)
+	}
 	r := mustSAMLRequest(t, ctx, s, a.ID)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
