@@ -145,6 +145,7 @@ type SAMLRequest struct {
 	// RelayState goes back to the SP untouched.
 	RelayState   string
 	ForceAuthn   bool
+	IsPassive    bool
 	NameIDFormat string `gorm:"column:name_id_format"`
 	BrowserHash  string
 	CreatedAt    time.Time

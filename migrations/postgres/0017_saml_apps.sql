@@ -41,6 +41,7 @@ CREATE TABLE saml_requests (
     binding        TEXT NOT NULL,
     relay_state    TEXT NOT NULL DEFAULT '',
     force_authn    BOOLEAN NOT NULL DEFAULT FALSE,
+    is_passive     BOOLEAN NOT NULL DEFAULT FALSE,
     name_id_format TEXT NOT NULL DEFAULT '',
     browser_hash   TEXT NOT NULL,
     created_at     TIMESTAMPTZ NOT NULL,

@@ -41,6 +41,7 @@ CREATE TABLE saml_requests (
     binding        TEXT NOT NULL,
     relay_state    TEXT NOT NULL DEFAULT '',
     force_authn    BOOLEAN NOT NULL DEFAULT 0,
+    is_passive     BOOLEAN NOT NULL DEFAULT 0,
     name_id_format TEXT NOT NULL DEFAULT '',
     browser_hash   TEXT NOT NULL,
     created_at     DATETIME NOT NULL,

@@ -64,7 +64,9 @@ func (s *Set) Certificate(k *Key) (*x509.Certificate, error) {
 // needs no randomness, and the serial is given.
 type noRandom struct{}
 
-func (noRandom) Read(p []byte) (int, error) { return 0, errors.New("keyring: no randomness in a certificate") }
+func (noRandom) Read(p []byte) (int, error) {
+	return 0, errors.New("keyring: no randomness in a certificate")
+}
 
 // SAMLSigner returns the tenant's active RS256 key (the private half) and
 // its certificate: what signs SAML responses and assertions (RSA-SHA256).
