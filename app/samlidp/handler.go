@@ -271,7 +271,7 @@ func (h *Handler) continueSSO(c echo.Context) error {
 		return httperr.Internal(err)
 	}
 	now := h.store.Now()
-	req := requirement(sr, now)
+	req := requirement(sr, sess)
 	verdict, err := authn.JudgeSession(ctx, t, sess, req, now, h.factors)
 	if err != nil {
 		return httperr.Internal(err)
@@ -285,7 +285,7 @@ func (h *Handler) continueSSO(c echo.Context) error {
 		return h.fail(c, t, ans, saml.StatusResponder, saml.StatusNoPassive, "the user must sign in")
 	default:
 		ar, err := h.provider.Begin(ctx, oidc.Intent{Kind: tenants.IntentSAML, ReturnTo: tenants.PathSAMLIdPContinue + "?id=" + url.QueryEscape(sr.ID),
-			Force: sr.ForceAuthn && (sess == nil || sess.AuthTime.Before(sr.CreatedAt))}, browser)
+			Force: slices.Contains(req.Prompt, authn.PromptLogin)}, browser)
 		if err != nil {
 			return err
 		}
@@ -336,15 +336,15 @@ func (h *Handler) continueSSO(c echo.Context) error {
 
 // requirement is what a stored request asks of the browser's session:
 // IsPassive is prompt=none; ForceAuthn a sign-in since the request came
-// (max_age of its age).
-func requirement(sr *tenants.SAMLRequest, now time.Time) authn.Requirement {
+// (prompt=login until the session is newer than the request; sessions keep
+// their auth_time in whole seconds, as ID tokens carry it).
+func requirement(sr *tenants.SAMLRequest, sess *tenants.Session) authn.Requirement {
 	var req authn.Requirement
 	if sr.IsPassive {
-		req.Prompt = []string{authn.PromptNone}
+		req.Prompt = append(req.Prompt, authn.PromptNone)
 	}
-	if sr.ForceAuthn {
-		age := int64(now.Sub(sr.CreatedAt)/time.Second) + 1
-		req.MaxAge = &age
+	if sr.ForceAuthn && (sess == nil || sess.AuthTime.Before(sr.CreatedAt.Truncate(time.Second))) {
+		req.Prompt = append(req.Prompt, authn.PromptLogin)
 	}
 	return req
 }
