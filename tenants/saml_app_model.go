@@ -3,6 +3,7 @@ package tenants
 import (
 	"database/sql/driver"
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -171,3 +172,22 @@ func (t *Tenant) SAMLIdPEntityID() string { return t.Issuer + PathSAMLIdPMetadat
 
 // SAMLIdPSSOURL is the tenant's single sign-on service (both bindings).
 func (t *Tenant) SAMLIdPSSOURL() string { return t.Issuer + PathSAMLIdPSSO }
+
+// Admits reports whether a user holding the roles and groups with ids
+// roleIDs and groupIDs may use the application: everyone, a holder of one
+// of its roles, or a member of one of its groups. A disabled application
+// admits nobody.
+func (a *SAMLApp) Admits(roleIDs, groupIDs []string) bool {
+	if !a.Enabled {
+		return false
+	}
+	switch a.Access {
+	case SAMLAccessEveryone, "":
+		return true
+	case SAMLAccessRoles:
+		return slices.ContainsFunc(roleIDs, a.AccessRoles.Contains)
+	case SAMLAccessGroups:
+		return slices.ContainsFunc(groupIDs, a.AccessGroups.Contains)
+	}
+	return false
+}

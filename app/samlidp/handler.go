@@ -306,7 +306,7 @@ func (h *Handler) continueSSO(c echo.Context) error {
 	if s.Roles, s.Groups, roleIDs, groupIDs, err = h.rolesAndGroups(ctx, u.ID); err != nil {
 		return httperr.Internal(err)
 	}
-	if !mayUse(app, roleIDs, groupIDs) {
+	if !app.Admits(roleIDs, groupIDs) {
 		h.audit(ctx, u.ID, app, ActionAssertionDenied, "denied", "the user may not use this application")
 		return h.fail(c, t, ans, saml.StatusResponder, saml.StatusRequestDenied, "you may not use this application")
 	}
@@ -347,21 +347,6 @@ func requirement(sr *tenants.SAMLRequest, sess *tenants.Session) authn.Requireme
 		req.Prompt = append(req.Prompt, authn.PromptLogin)
 	}
 	return req
-}
-
-// mayUse reports whether a user holding roles and groups (ids) may use
-// app: everyone, or a holder of one of its roles, or a member of one of
-// its groups.
-func mayUse(app *tenants.SAMLApp, roles, groups []string) bool {
-	switch app.Access {
-	case tenants.SAMLAccessEveryone, "":
-		return true
-	case tenants.SAMLAccessRoles:
-		return slices.ContainsFunc(roles, app.AccessRoles.Contains)
-	case tenants.SAMLAccessGroups:
-		return slices.ContainsFunc(groups, app.AccessGroups.Contains)
-	}
-	return false
 }
 
 // post sends the browser to the ACS with the response (the HTTP-POST

@@ -114,7 +114,7 @@ func TestNameID(t *testing.T) {
 	}
 }
 
-func TestMayUse(t *testing.T) {
+func TestAdmits(t *testing.T) {
 	tests := []struct {
 		name          string
 		access        string
@@ -129,11 +129,12 @@ func TestMayUse(t *testing.T) {
 		{name: "group member", access: tenants.SAMLAccessGroups, groups: tenants.Strings{"g1"}, userGroups: []string{"g1"}, want: true},
 		{name: "not a member", access: tenants.SAMLAccessGroups, groups: tenants.Strings{"g1"}, userRoles: []string{"g1"}},
 		{name: "unknown mode", access: "admins"},
+		{name: "disabled", access: "disabled"},
 	}
 	for _, tt := range tests {
 		a := testApp()
-		a.Access, a.AccessRoles, a.AccessGroups = tt.access, tt.roles, tt.groups
-		if got := mayUse(a, tt.userRoles, tt.userGroups); got != tt.want {
+		a.Access, a.AccessRoles, a.AccessGroups, a.Enabled = tt.access, tt.roles, tt.groups, true
+		if got := a.Admits(tt.userRoles, tt.userGroups); got != tt.want {
 			t.Errorf("%s: mayUse = %v, want %v", tt.name, got, tt.want)
 		}
 	}
