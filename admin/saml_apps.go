@@ -609,3 +609,22 @@ func samlAppView(t *tenants.Tenant, a *tenants.SAMLApp) *SAMLApp {
 	}
 	return v
 }
+
+// SAMLIdPCertificate returns the PEM certificate that signs the SAML
+// responses of the tenant in ctx now (the IdP metadata lists it, with a
+// pre-published next one).
+func (s *Service) SAMLIdPCertificate(ctx context.Context) (string, error) {
+	t, err := s.require(ctx, ScopeTenantsRead)
+	if err != nil {
+		return "", err
+	}
+	set, err := s.keys.Keys(ctx, t)
+	if err != nil {
+		return "", err
+	}
+	_, cert, err := set.SAMLSigner()
+	if err != nil {
+		return "", err
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})), nil
+}

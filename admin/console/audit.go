@@ -35,7 +35,7 @@ var auditActions = []vc.Option{
 }
 
 // targetSections are the console pages of the things audit events name.
-var targetSections = map[string]string{"user": "/users", "client": "/applications", "api": "/apis", "connection": "/connections", "webhook": "/webhooks"}
+var targetSections = map[string]string{"user": "/users", "client": "/applications", "api": "/apis", "connection": "/connections", "webhook": "/webhooks", "saml_app": "/saml-apps"}
 
 func (h *Handler) audit(c echo.Context) error {
 	ctx, t, err := h.tenant(c)

@@ -95,6 +95,11 @@ func (h *Handler) pages() []route {
 		{http.MethodPost, "/t/:slug/webhooks/:hook/rotate", h.rotateWebhookSecret},
 		{http.MethodPost, "/t/:slug/webhooks/:hook/deliveries/:delivery/redeliver", h.redeliverWebhook},
 		{http.MethodPost, "/t/:slug/webhooks/:hook/delete", h.deleteWebhook},
+		{http.MethodGet, "/t/:slug/saml-apps", h.samlApps},
+		{http.MethodPost, "/t/:slug/saml-apps", h.createSAMLApp},
+		{http.MethodGet, "/t/:slug/saml-apps/:samlapp", h.samlApp},
+		{http.MethodPost, "/t/:slug/saml-apps/:samlapp/enabled", h.setSAMLAppEnabled},
+		{http.MethodPost, "/t/:slug/saml-apps/:samlapp/delete", h.deleteSAMLApp},
 
 		{http.MethodGet, "/t/:slug/audit", h.audit},
 
@@ -202,6 +207,10 @@ var flashes = map[string]string{
 	"webhook-updated":     "Endpoint saved.",
 	"webhook-redelivered": "Delivery queued: it is sent again within seconds.",
 	"webhook-deleted":     "Endpoint deleted with its delivery log.",
+
+	"saml-app-created": "SAML application added: give the service provider the values below.",
+	"saml-app-updated": "SAML application saved.",
+	"saml-app-deleted": "SAML application deleted.",
 }
 
 func flashText(key string) string { return flashes[key] }
