@@ -251,7 +251,7 @@ func (s *Service) applySAMLApp(ctx context.Context, a *tenants.SAMLApp, in SAMLA
 		return tenants.Invalid("entity_id", "is required: the SP's entity ID, at most %d characters", maxSAMLEntityID)
 	}
 	if in.ACS != nil {
-		acs, err := samlACS(in.ACS)
+		acs, err := samlACS(in.ACS, false)
 		if err != nil {
 			return err
 		}
@@ -408,8 +408,9 @@ func defaultNameIDFormat(source string) string {
 
 // samlACS validates assertion consumer services: HTTP-POST (SAML Profiles
 // §4.1.2: a response is never sent by HTTP-Redirect), URLs an SP may have,
-// indexes unique (given in order when absent).
-func samlACS(in []SAMLEndpoint) (tenants.SAMLEndpoints, error) {
+// indexes unique (given in order when absent). Metadata's indexes are
+// kept as they are, 0 included (asIndexed): SPs name their ACS by them.
+func samlACS(in []SAMLEndpoint, asIndexed bool) (tenants.SAMLEndpoints, error) {
 	if len(in) == 0 || len(in) > maxSAMLACS {
 		return nil, tenants.Invalid("acs", "name 1 to %d assertion consumer services", maxSAMLACS)
 	}
@@ -428,7 +429,7 @@ func samlACS(in []SAMLEndpoint) (tenants.SAMLEndpoints, error) {
 			return nil, tenants.Invalid("acs", "%s", err)
 		}
 		idx := e.Index
-		if idx == 0 {
+		if idx == 0 && !asIndexed {
 			idx = i + 1
 		}
 		if idx < 0 || seen[idx] {
@@ -549,7 +550,7 @@ func applySPMetadata(a *tenants.SAMLApp, doc string, entityID *string) error {
 	if len(acs) == 0 {
 		return tenants.Invalid("metadata", "has no assertion consumer service with the HTTP-POST binding")
 	}
-	out, err := samlACS(acs)
+	out, err := samlACS(acs, true)
 	if err != nil {
 		return tenants.Invalid("metadata", "%s", err)
 	}
