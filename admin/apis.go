@@ -36,6 +36,53 @@ type CreateAPIInput struct {
 	// TokenClaims are the claims of tenants.TokenClaimNames the API's
 	// access tokens carry.
 	TokenClaims []string
+	// ResourceServerClientID names a confidential application of the
+	// tenant that is the API at the introspection endpoint: it may
+	// introspect the access tokens issued for the API ("" for none).
+	ResourceServerClientID string
+	// RegistrationScopes are the API's scopes a client that registers
+	// itself may be granted (RFC 7591 scope); none by default.
+	RegistrationScopes []string
+}
+
+// registrationScopes validates the scopes of an API that self-registered
+// clients may be granted: scopes of the API (among scopes, its new ones).
+func registrationScopes(in []string, scopes []tenants.Scope) (tenants.Strings, error) {
+	out := tenants.Strings{}
+	for _, sc := range in {
+		sc = strings.TrimSpace(sc)
+		if !slices.ContainsFunc(scopes, func(x tenants.Scope) bool { return x.Name == sc }) {
+			return nil, tenants.Invalid("registration_scopes", "%q is not a scope of this API", tenants.Truncate(sc, 60))
+		}
+		if !out.Contains(sc) {
+			out = append(out, sc)
+		}
+	}
+	return out, nil
+}
+
+// resourceServer validates the application an API designates as its
+// resource server: "" for none, else a confidential application of the
+// tenant in ctx (one that authenticates at the introspection endpoint).
+func (s *Service) resourceServer(ctx context.Context, clientID string) (string, error) {
+	clientID = strings.TrimSpace(clientID)
+	if clientID == "" {
+		return "", nil
+	}
+	if len(clientID) > 200 {
+		return "", tenants.Invalid("resource_server_client_id", "no such application")
+	}
+	c, err := s.client(ctx, clientID)
+	if errors.Is(err, tenants.ErrNotFound) {
+		return "", tenants.Invalid("resource_server_client_id", "no application %q in this tenant", tenants.Truncate(clientID, 60))
+	}
+	if err != nil {
+		return "", err
+	}
+	if c.Public() {
+		return "", tenants.Invalid("resource_server_client_id", "a public application cannot authenticate at the introspection endpoint")
+	}
+	return c.ClientID, nil
 }
 
 // tokenClaims validates the claims an API asks its access tokens to carry:
@@ -113,7 +160,16 @@ func (s *Service) CreateAPI(ctx context.Context, in CreateAPIInput) (*API, error
 	if err != nil {
 		return nil, err
 	}
-	api := &tenants.API{Name: strings.TrimSpace(in.Name), Audience: in.Audience, Scopes: scopes, SigningAlg: alg, RBAC: in.RBAC, TokenClaims: claims}
+	rs, err := s.resourceServer(ctx, in.ResourceServerClientID)
+	if err != nil {
+		return nil, err
+	}
+	regScopes, err := registrationScopes(in.RegistrationScopes, scopes)
+	if err != nil {
+		return nil, err
+	}
+	api := &tenants.API{Name: strings.TrimSpace(in.Name), Audience: in.Audience, Scopes: scopes, SigningAlg: alg, RBAC: in.RBAC, TokenClaims: claims,
+		ResourceServerClientID: rs, RegistrationScopes: regScopes}
 	if err := s.store.CreateAPI(ctx, api); err != nil {
 		if errors.Is(err, tenants.ErrAlreadyExists) {
 			return nil, fmt.Errorf("API %q: %w", in.Audience, err)
@@ -164,6 +220,12 @@ type UpdateAPIInput struct {
 	// TokenClaims, when not nil, replaces the claims the API's access
 	// tokens carry.
 	TokenClaims *[]string
+	// ResourceServerClientID, when set, replaces the application that
+	// may introspect the API's tokens ("" for none).
+	ResourceServerClientID *string
+	// RegistrationScopes, when not nil, replaces the scopes self-registered
+	// clients may be granted.
+	RegistrationScopes *[]string
 }
 
 // UpdateAPI changes an API of the tenant in ctx.
@@ -199,6 +261,25 @@ func (s *Service) UpdateAPI(ctx context.Context, id string, in UpdateAPIInput) (
 	}
 	if in.TokenClaims != nil {
 		if next.TokenClaims, err = tokenClaims(*in.TokenClaims); err != nil {
+			return nil, err
+		}
+	}
+	if in.RegistrationScopes != nil || in.Scopes != nil {
+		keep := []string(next.RegistrationScopes)
+		if in.RegistrationScopes != nil {
+			keep = *in.RegistrationScopes
+		} else {
+			// Scopes withdrawn from the API leave the list too.
+			keep = slices.DeleteFunc(slices.Clone(keep), func(sc string) bool {
+				return !slices.ContainsFunc(next.Scopes, func(x tenants.Scope) bool { return x.Name == sc })
+			})
+		}
+		if next.RegistrationScopes, err = registrationScopes(keep, next.Scopes); err != nil {
+			return nil, err
+		}
+	}
+	if in.ResourceServerClientID != nil {
+		if next.ResourceServerClientID, err = s.resourceServer(ctx, *in.ResourceServerClientID); err != nil {
 			return nil, err
 		}
 	}

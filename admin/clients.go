@@ -55,6 +55,13 @@ type CreateClientInput struct {
 	// RequirePushedAuthorizationRequests makes /authorize refuse the
 	// application's requests unless pushed first (RFC 9126).
 	RequirePushedAuthorizationRequests bool
+	// BackchannelLogoutURI is where the application hears of its users'
+	// logouts (OpenID Connect Back-Channel Logout 1.0 §2.2): https, or a
+	// host of GATEHOUSE_UPSTREAM_ALLOW_HOSTS; "" for nowhere. With
+	// BackchannelLogoutSessionRequired every logout token names the
+	// session (sid).
+	BackchannelLogoutURI             string
+	BackchannelLogoutSessionRequired bool
 }
 
 // CreateClient registers an application. The returned view carries the
@@ -64,6 +71,14 @@ func (s *Service) CreateClient(ctx context.Context, in CreateClientInput) (*Clie
 	if err != nil {
 		return nil, err
 	}
+	return s.createClient(ctx, t, in, func(c *tenants.Client, grants []tenants.ClientGrant) error {
+		return s.store.CreateClient(ctx, c, grants)
+	})
+}
+
+// createClient validates in for tenant t, stores the client with save,
+// audits it and returns its view with the secret (if it has one).
+func (s *Service) createClient(ctx context.Context, t *tenants.Tenant, in CreateClientInput, save func(*tenants.Client, []tenants.ClientGrant) error) (*Client, error) {
 	kind, err := clientKind(in)
 	if err != nil {
 		return nil, err
@@ -88,6 +103,10 @@ func (s *Service) CreateClient(ctx context.Context, in CreateClientInput) (*Clie
 	if err != nil {
 		return nil, err
 	}
+	if c.BackchannelLogoutURI, err = s.backchannelLogoutURI(ctx, in.BackchannelLogoutURI); err != nil {
+		return nil, err
+	}
+	c.BackchannelLogoutSessionRequired = in.BackchannelLogoutSessionRequired
 	if c.IDTokenSignedResponseAlg, err = s.signingAlg(ctx, t, "id_token_signed_response_alg", in.IDTokenSignedResponseAlg); err != nil {
 		return nil, err
 	}
@@ -96,7 +115,7 @@ func (s *Service) CreateClient(ctx context.Context, in CreateClientInput) (*Clie
 		plain = secret.Token(32)
 		c.SecretHash = secret.Hash(plain)
 	}
-	if err := s.store.CreateClient(ctx, c, grants); err != nil {
+	if err := save(c, grants); err != nil {
 		return nil, err
 	}
 	s.changed(t)
@@ -228,6 +247,36 @@ func (s *Service) assertionKeys(method, jwks, jwksURI string) (string, string, e
 		return "", "", upstreamURLProblem("jwks_uri", err)
 	}
 	return "", jwksURI, nil
+}
+
+// maxBackchannelLogoutURI is the longest back-channel logout URI accepted.
+const maxBackchannelLogoutURI = 2000
+
+// backchannelLogoutURI validates a back-channel logout URI (Back-Channel
+// Logout 1.0 §2.2): "" for none; else an absolute URL without a fragment
+// (a query is allowed) that the server sends to, as a webhook's: https,
+// and a public address unless the host is in
+// GATEHOUSE_UPSTREAM_ALLOW_HOSTS (loopback and private addresses, http).
+func (s *Service) backchannelLogoutURI(ctx context.Context, raw string) (string, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return "", nil
+	}
+	if len(raw) > maxBackchannelLogoutURI {
+		return "", tenants.Invalid("backchannel_logout_uri", "at most %d characters", maxBackchannelLogoutURI)
+	}
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Host == "" || u.Fragment != "" || strings.Contains(raw, "#") {
+		return "", tenants.Invalid("backchannel_logout_uri", "must be an absolute https URL without a fragment")
+	}
+	if s.upstream == nil {
+		return "", tenants.Invalid("backchannel_logout_uri", "this server sends to no URLs")
+	}
+	if _, err := s.upstream.CheckPushURL(ctx, raw); err != nil {
+		return "", tenants.Invalid("backchannel_logout_uri", "must be an https URL (without a user name or password) of a host this server sends to; "+
+			"http, loopback and private addresses only for hosts in GATEHOUSE_UPSTREAM_ALLOW_HOSTS")
+	}
+	return raw, nil
 }
 
 func validateURIs(field string, uris []string, native bool) ([]string, error) {
@@ -397,6 +446,11 @@ type UpdateClientInput struct {
 	// RequirePushedAuthorizationRequests, when set, says whether the
 	// application must push its authorization requests.
 	RequirePushedAuthorizationRequests *bool
+	// BackchannelLogoutURI, when set, replaces where the application hears
+	// of logouts ("" for nowhere); BackchannelLogoutSessionRequired, when
+	// set, whether its logout tokens must name the session.
+	BackchannelLogoutURI             *string
+	BackchannelLogoutSessionRequired *bool
 }
 
 // UpdateClient changes an application of the tenant in ctx.
@@ -409,6 +463,11 @@ func (s *Service) UpdateClient(ctx context.Context, clientID string, in UpdateCl
 	if err != nil {
 		return nil, err
 	}
+	return s.updateClient(ctx, t, c, in)
+}
+
+// updateClient applies in to client c of tenant t, stores and audits it.
+func (s *Service) updateClient(ctx context.Context, t *tenants.Tenant, c *tenants.Client, in UpdateClientInput) (*Client, error) {
 	before, err := s.clientWithGrants(ctx, c)
 	if err != nil {
 		return nil, err
@@ -450,6 +509,14 @@ func (s *Service) UpdateClient(ctx context.Context, clientID string, in UpdateCl
 	}
 	if err := s.applyClient(t, &next, c.ApplicationType, f); err != nil {
 		return nil, err
+	}
+	if in.BackchannelLogoutURI != nil {
+		if next.BackchannelLogoutURI, err = s.backchannelLogoutURI(ctx, *in.BackchannelLogoutURI); err != nil {
+			return nil, err
+		}
+	}
+	if in.BackchannelLogoutSessionRequired != nil {
+		next.BackchannelLogoutSessionRequired = *in.BackchannelLogoutSessionRequired
 	}
 	if in.IDTokenSignedResponseAlg != nil {
 		if next.IDTokenSignedResponseAlg, err = s.signingAlg(ctx, t, "id_token_signed_response_alg", *in.IDTokenSignedResponseAlg); err != nil {

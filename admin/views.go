@@ -28,6 +28,7 @@ type Tenant struct {
 	MFAPolicy                          string    `json:"mfa_policy"`
 	EmailFromName                      string    `json:"email_from_name"`
 	RequirePushedAuthorizationRequests bool      `json:"require_pushed_authorization_requests"`
+	ClientRegistration                 string    `json:"client_registration"`
 	CreatedAt                          time.Time `json:"created_at"`
 }
 
@@ -41,6 +42,7 @@ func tenantView(t *tenants.Tenant) *Tenant {
 		SignupMode: t.Signup(), SignupDomains: nonNil(t.SignupDomains), PasswordMinLength: t.MinPasswordLength(),
 		MFAPolicy: t.MFA(), EmailFromName: t.EmailFromName,
 		RequirePushedAuthorizationRequests: t.RequirePushedAuthorizationRequests,
+		ClientRegistration:                 t.Registration(),
 		CreatedAt:                          t.CreatedAt,
 	}
 }
@@ -62,13 +64,19 @@ type API struct {
 	// RBAC says whether users get only the scopes their roles hold.
 	RBAC bool `json:"rbac"`
 	// TokenClaims are the claims ("roles", "groups") its access tokens carry.
-	TokenClaims []string  `json:"token_claims"`
-	CreatedAt   time.Time `json:"created_at"`
+	TokenClaims []string `json:"token_claims"`
+	// ResourceServerClientID is the application that may introspect the
+	// API's access tokens.
+	ResourceServerClientID string `json:"resource_server_client_id,omitempty"`
+	// RegistrationScopes are the scopes self-registered clients may get.
+	RegistrationScopes []string  `json:"registration_scopes"`
+	CreatedAt          time.Time `json:"created_at"`
 }
 
 func apiView(a *tenants.API) *API {
 	v := &API{ID: a.ID, Name: a.Name, Audience: a.Audience, Scopes: []Scope{}, SigningAlg: a.AccessTokenAlg(), RBAC: a.RBAC,
-		TokenClaims: append([]string{}, a.TokenClaims...), CreatedAt: a.CreatedAt}
+		TokenClaims: append([]string{}, a.TokenClaims...), ResourceServerClientID: a.ResourceServerClientID,
+		RegistrationScopes: append([]string{}, a.RegistrationScopes...), CreatedAt: a.CreatedAt}
 	for _, s := range a.Scopes {
 		v.Scopes = append(v.Scopes, Scope{Value: s.Name, Description: s.Description})
 	}
@@ -100,7 +108,11 @@ type Client struct {
 	JWKS                               json.RawMessage `json:"jwks,omitempty"`
 	JWKSURI                            string          `json:"jwks_uri,omitempty"`
 	RequirePushedAuthorizationRequests bool            `json:"require_pushed_authorization_requests"`
-	ClientIDIssuedAt                   int64           `json:"client_id_issued_at"`
+	BackchannelLogoutURI               string          `json:"backchannel_logout_uri,omitempty"`
+	BackchannelLogoutSessionRequired   bool            `json:"backchannel_logout_session_required"`
+	// Registered marks an application that registered itself (RFC 7591).
+	Registered       bool  `json:"registered"`
+	ClientIDIssuedAt int64 `json:"client_id_issued_at"`
 }
 
 func clientView(c *tenants.Client, grants []tenants.ClientGrant, audiences map[string]string) *Client {
@@ -125,6 +137,8 @@ func clientView(c *tenants.Client, grants []tenants.ClientGrant, audiences map[s
 	}
 	v.JWKSURI = c.JWKSURI
 	v.RequirePushedAuthorizationRequests = c.RequirePushedAuthorizationRequests
+	v.BackchannelLogoutURI, v.BackchannelLogoutSessionRequired = c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired
+	v.Registered = c.Registered
 	if tenants.SecretMethod(c.TokenEndpointAuthMethod) {
 		zero := int64(0)
 		v.ClientSecretExpiresAt = &zero

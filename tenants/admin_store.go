@@ -225,7 +225,7 @@ func (s *Store) ReplaceAdminClient(ctx context.Context, clientID string, roles [
 // with their sessions and tokens at the system tenant.
 func (s *Store) DeleteAdminUser(ctx context.Context, userID string) error {
 	return s.adminChange(ctx, func(tx *gorm.DB, tid string) error {
-		if err := deleteUserRows(tx, tid, userID); err != nil {
+		if err := deleteUserRows(tx, tid, userID, s.now()); err != nil {
 			return err
 		}
 		for _, stmt := range []string{

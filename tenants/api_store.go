@@ -116,7 +116,8 @@ func (s *Store) UpdateAPI(ctx context.Context, a *API) error {
 	}
 	now := s.now()
 	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
-		res := tx.Table("apis").Where("tenant_id = ? AND id = ?", tid, a.ID).Updates(map[string]any{"name": a.Name, "signing_alg": a.SigningAlg, "rbac": a.RBAC, "token_claims": a.TokenClaims, "updated_at": now})
+		res := tx.Table("apis").Where("tenant_id = ? AND id = ?", tid, a.ID).Updates(map[string]any{"name": a.Name, "signing_alg": a.SigningAlg, "rbac": a.RBAC, "token_claims": a.TokenClaims,
+			"resource_server_client_id": a.ResourceServerClientID, "registration_scopes": a.RegistrationScopes, "updated_at": now})
 		if res.Error != nil {
 			return res.Error
 		}

@@ -73,8 +73,11 @@ type AuditFilter struct {
 	ActorID  string
 	TargetID string
 	ClientID string
-	Since    time.Time
-	Until    time.Time
+	// Outcome is success or failure; IPAddress the request's origin.
+	Outcome   string
+	IPAddress string
+	Since     time.Time
+	Until     time.Time
 	// Before is the id of the last event of the previous page.
 	Before string
 	Limit  int
@@ -99,6 +102,12 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, err
 	}
 	if f.ClientID != "" {
 		q = q.Where("client_id = ?", f.ClientID)
+	}
+	if f.Outcome != "" {
+		q = q.Where("outcome = ?", f.Outcome)
+	}
+	if f.IPAddress != "" {
+		q = q.Where("ip_address = ?", f.IPAddress)
 	}
 	if !f.Since.IsZero() {
 		q = q.Where("occurred_at >= ?", f.Since.UTC())

@@ -48,6 +48,8 @@ type Authentication struct {
 	AMR    []string
 	IDP    string
 	ACR    string
+	// SID is the session the sign-in is (SessionSID); "" for none.
+	SID string
 }
 
 // SetAuthenticated records who logged in for the request, and how. It fails
@@ -58,7 +60,7 @@ func (s *Store) SetAuthenticated(ctx context.Context, id string, a Authenticatio
 		return err
 	}
 	res := q.Where("id = ? AND code_hash IS NULL", id).Updates(map[string]any{
-		"user_id": a.UserID, "auth_time": a.Time, "amr": Strings(a.AMR), "idp": a.IDP, "acr": a.ACR,
+		"user_id": a.UserID, "auth_time": a.Time, "amr": Strings(a.AMR), "idp": a.IDP, "acr": a.ACR, "sid": a.SID,
 	})
 	if res.Error != nil {
 		return mapErr(res.Error)

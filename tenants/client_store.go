@@ -15,25 +15,28 @@ func (s *Store) CreateClient(ctx context.Context, c *Client, grants []ClientGran
 	if err != nil {
 		return err
 	}
+	return mapErr(s.tx(ctx, func(tx *gorm.DB) error { return s.createClient(tx, tid, c, grants) }))
+}
+
+// createClient writes, in tx, client c of tenant tid with its API grants.
+func (s *Store) createClient(tx *gorm.DB, tid string, c *Client, grants []ClientGrant) error {
 	now := s.now()
 	if c.ID == "" {
 		c.ID = newID()
 	}
 	c.TenantID = tid
 	c.CreatedAt, c.UpdatedAt = now, now
-	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Create(c).Error; err != nil {
+	if err := tx.Create(c).Error; err != nil {
+		return err
+	}
+	for i := range grants {
+		g := &grants[i]
+		g.ID, g.TenantID, g.ClientID, g.CreatedAt = newID(), tid, c.ClientID, now
+		if err := tx.Create(g).Error; err != nil {
 			return err
 		}
-		for i := range grants {
-			g := &grants[i]
-			g.ID, g.TenantID, g.ClientID, g.CreatedAt = newID(), tid, c.ClientID, now
-			if err := tx.Create(g).Error; err != nil {
-				return err
-			}
-		}
-		return bumpRevision(tx, tid, now)
-	}))
+	}
+	return bumpRevision(tx, tid, now)
 }
 
 // ClientByClientID returns the client with the public clientID in the tenant of ctx.
@@ -126,7 +129,8 @@ func (s *Store) ClientGrants(ctx context.Context, clientID string) ([]ClientGran
 }
 
 // UpdateClient saves a client's name, redirect URIs, post-logout redirect
-// URIs, grant types, ID token algorithm, assertion keys and (between the
+// URIs, grant types, ID token algorithm, assertion keys, back-channel
+// logout URI and (between the
 // two secret methods) authentication method.
 func (s *Store) UpdateClient(ctx context.Context, c *Client) error {
 	tid, err := tenantID(ctx)
@@ -139,7 +143,8 @@ func (s *Store) UpdateClient(ctx context.Context, c *Client) error {
 			"name": c.Name, "redirect_uris": c.RedirectURIs, "post_logout_redirect_uris": c.PostLogoutRedirectURIs,
 			"grant_types": c.GrantTypes, "id_token_signed_response_alg": c.IDTokenSignedResponseAlg, "jwks": c.JWKS, "jwks_uri": c.JWKSURI,
 			"require_pushed_authorization_requests": c.RequirePushedAuthorizationRequests,
-			"token_endpoint_auth_method":            switchSecretMethod(c.TokenEndpointAuthMethod), "updated_at": now,
+			"backchannel_logout_uri":                c.BackchannelLogoutURI, "backchannel_logout_session_required": c.BackchannelLogoutSessionRequired,
+			"token_endpoint_auth_method": switchSecretMethod(c.TokenEndpointAuthMethod), "updated_at": now,
 		})
 		if res.Error != nil {
 			return res.Error

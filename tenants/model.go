@@ -50,6 +50,10 @@ type Tenant struct {
 	// RequirePushedAuthorizationRequests makes /authorize refuse every
 	// client's requests unless pushed first (RFC 9126 §6).
 	RequirePushedAuthorizationRequests bool `gorm:"column:require_pushed_authorization_requests"`
+	// ClientRegistration says who may register clients at the tenant's
+	// registration endpoint (RFC 7591): RegistrationOff (the default),
+	// RegistrationToken or RegistrationOpen.
+	ClientRegistration string `gorm:"column:client_registration"`
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -205,6 +209,17 @@ type Client struct {
 	// RequirePushedAuthorizationRequests makes /authorize refuse the
 	// client's requests unless pushed first (RFC 9126 §6).
 	RequirePushedAuthorizationRequests bool `gorm:"column:require_pushed_authorization_requests"`
+	// BackchannelLogoutURI is where the client hears of its users' logouts
+	// (OpenID Connect Back-Channel Logout 1.0 §2.2); "" for nowhere.
+	// With BackchannelLogoutSessionRequired every logout token it gets
+	// names the session (sid).
+	BackchannelLogoutURI             string `gorm:"column:backchannel_logout_uri"`
+	BackchannelLogoutSessionRequired bool   `gorm:"column:backchannel_logout_session_required"`
+	// Registered marks a client that registered itself (RFC 7591): it
+	// always asks for consent. RegistrationTokenHash is the SHA-256 of its
+	// registration access token (RFC 7592).
+	Registered            bool
+	RegistrationTokenHash string
 	// Internal marks a client Gatehouse made for itself (the console's
 	// "Try it" client): not listed, not editable.
 	Internal  bool
@@ -296,9 +311,16 @@ type API struct {
 	// TokenClaims names the claims of [TokenClaimNames] the API's access
 	// tokens carry for a user (RFC 9068 §2.2.3.1).
 	TokenClaims Strings
-	Scopes      []Scope `gorm:"foreignKey:APIID"`
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// ResourceServerClientID names the confidential client that is the
+	// API itself at the introspection endpoint (RFC 7662 §2.1): it may
+	// introspect the access tokens whose aud is the API. "" for none.
+	ResourceServerClientID string `gorm:"column:resource_server_client_id"`
+	// RegistrationScopes are the API's scopes a client that registers
+	// itself (RFC 7591) may ask to be granted; none unless listed.
+	RegistrationScopes Strings
+	Scopes             []Scope `gorm:"foreignKey:APIID"`
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
 }
 
 // WantsClaim reports whether the API's access tokens carry claim (one of
@@ -398,6 +420,8 @@ type AuthRequest struct {
 	AMR         Strings `gorm:"column:amr"`
 	IDP         string  `gorm:"column:idp"`
 	ACR         string  `gorm:"column:acr"`
+	// SID is the session (SessionSID) the user signed in with.
+	SID string `gorm:"column:sid"`
 	// ACRValues are the authentication context classes the client asked for.
 	ACRValues Strings `gorm:"column:acr_values"`
 	// CodeHash is the SHA-256 of the one authorization code issued for the
@@ -482,16 +506,19 @@ func (d *DeviceAuthorization) Interval() time.Duration { return seconds(d.Interv
 // Grant is a token family: every access and refresh token issued from one
 // authorization code and its refreshes. Revoking it revokes them all.
 type Grant struct {
-	ID            string `gorm:"primaryKey"`
-	TenantID      string
-	ClientID      string
-	UserID        string
-	Scopes        Strings
-	Audience      string
-	AuthTime      time.Time
-	AMR           Strings `gorm:"column:amr"`
-	IDP           string  `gorm:"column:idp"`
-	ACR           string  `gorm:"column:acr"`
+	ID       string `gorm:"primaryKey"`
+	TenantID string
+	ClientID string
+	UserID   string
+	Scopes   Strings
+	Audience string
+	AuthTime time.Time
+	AMR      Strings `gorm:"column:amr"`
+	IDP      string  `gorm:"column:idp"`
+	ACR      string  `gorm:"column:acr"`
+	// SID is the session the family's sign-in came from (the ID tokens'
+	// sid); "" for none (client credentials, the device grant).
+	SID           string `gorm:"column:sid"`
 	CreatedAt     time.Time
 	ExpiresAt     time.Time
 	RevokedAt     *time.Time

@@ -18,7 +18,7 @@ func schemaModels() []any {
 		&Tenant{}, &User{}, &Client{}, &API{}, &Scope{}, &ClientGrant{}, &Consent{},
 		&Session{}, &AuthRequest{}, &DeviceAuthorization{}, &Grant{}, &RevokedToken{}, &ClientAssertion{}, &PushedRequest{}, &RefreshToken{}, &SigningKey{}, &Deployment{},
 		&AdminRole{}, &AdminUserScope{}, &ConsoleSession{}, &SetupToken{}, &AuditEvent{}, &Connection{}, &ExternalIdentity{}, &FederationState{}, &SAMLAssertion{}, &UserToken{}, &MFAFactor{}, &RecoveryCode{}, &LoginStep{}, &Throttle{}, &OutboxMessage{},
-		&WebhookEndpoint{}, &WebhookDelivery{}, &WebhookAttempt{},
+		&WebhookEndpoint{}, &WebhookDelivery{}, &WebhookAttempt{}, &LogoutDelivery{}, &InitialAccessToken{},
 		&Role{}, &RolePermission{}, &Group{}, &GroupMember{}, &GroupRole{}, &UserRole{},
 		&ImportJob{}, &ImportJobChunk{}, &ImportJobRefusal{},
 		&SAMLApp{}, &SAMLRequest{},

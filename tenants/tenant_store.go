@@ -81,6 +81,7 @@ func (s *Store) UpdateTenantSettings(ctx context.Context, t *Tenant) error {
 			"refresh_token_ttl":                     t.RefreshTokenTTLSeconds,
 			"session_ttl":                           t.SessionTTLSeconds,
 			"require_pushed_authorization_requests": t.RequirePushedAuthorizationRequests,
+			"client_registration":                   t.Registration(),
 		})
 		if err != nil {
 			return err
@@ -122,6 +123,7 @@ func (s *Store) DeleteTenant(ctx context.Context) error {
 var tenantTables = []string{
 	"webhook_attempts", "webhook_deliveries", "webhook_endpoints",
 	"saml_requests", "saml_apps",
+	"webhook_attempts", "webhook_deliveries", "webhook_endpoints", "logout_deliveries", "initial_access_tokens",
 	"saml_assertions", "federation_states", "external_identities",
 	"user_tokens", "mfa_factors", "recovery_codes", "login_steps",
 	"refresh_tokens", "revoked_tokens", "client_assertions", "pushed_requests", "grants", "auth_requests", "device_authorizations", "sessions",

@@ -199,6 +199,9 @@ func (s *Store) changeAccess(ctx context.Context, userID string, fields map[stri
 // userID, revokes their token families and spends their unused password
 // reset and change-of-address links.
 func revokeAccess(tx *gorm.DB, tid, userID string, now time.Time, reason string) error {
+	if err := enqueueUserLogouts(tx, tid, userID, now, reason); err != nil {
+		return err
+	}
 	if err := tx.Exec("DELETE FROM sessions WHERE tenant_id = ? AND user_id = ?", tid, userID).Error; err != nil {
 		return err
 	}
@@ -222,12 +225,15 @@ func (s *Store) DeleteUser(ctx context.Context, userID string) error {
 	if err != nil {
 		return err
 	}
-	return mapErr(s.tx(ctx, func(tx *gorm.DB) error { return deleteUserRows(tx, tid, userID) }))
+	return mapErr(s.tx(ctx, func(tx *gorm.DB) error { return deleteUserRows(tx, tid, userID, s.now()) }))
 }
 
 // deleteUserRows deletes, in tx, the user of tenant tid with userID and
 // everything of theirs; ErrNotFound if there is no such user.
-func deleteUserRows(tx *gorm.DB, tid, userID string) error {
+func deleteUserRows(tx *gorm.DB, tid, userID string, now time.Time) error {
+	if err := enqueueUserLogouts(tx, tid, userID, now, "user deleted"); err != nil {
+		return err
+	}
 	for _, stmt := range []string{
 		"DELETE FROM refresh_tokens WHERE tenant_id = ? AND grant_id IN (SELECT id FROM grants WHERE tenant_id = ? AND user_id = ?)",
 	} {
@@ -256,9 +262,15 @@ func (s *Store) DeleteUserSession(ctx context.Context, userID, sessionID string)
 	if err != nil {
 		return err
 	}
-	res := s.db.WithContext(ctx).Exec("DELETE FROM sessions WHERE tenant_id = ? AND user_id = ? AND id = ?", tid, userID, sessionID)
-	if res.Error == nil && res.RowsAffected == 0 {
-		return ErrNotFound
-	}
-	return mapErr(res.Error)
+	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
+		var sess Session
+		err := tx.Table("sessions").Where("tenant_id = ? AND user_id = ? AND id = ?", tid, userID, sessionID).Take(&sess).Error
+		if err != nil {
+			return err
+		}
+		if err := enqueueSessionLogouts(tx, &sess, s.now(), "session revoked"); err != nil {
+			return err
+		}
+		return tx.Exec("DELETE FROM sessions WHERE tenant_id = ? AND user_id = ? AND id = ?", tid, userID, sessionID).Error
+	}))
 }

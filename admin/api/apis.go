@@ -22,7 +22,11 @@ type createAPIBody struct {
 	SigningAlg string `json:"signing_alg" enumFrom:"signing_algorithms" doc:"the JWS algorithm of the API's access tokens; defaults to RS256"`
 	RBAC       bool   `json:"rbac" doc:"users get only the scopes their roles hold (intersected with what the application may request); client credentials tokens keep the application's grant"`
 	// TokenClaims are the claims the API's access tokens carry.
-	TokenClaims []string `json:"token_claims" enumFrom:"token_claims" doc:"claims the API's access tokens carry for a user (RFC 9068 §2.2.3.1): roles (role names), groups (group names); at most 100 names each"`
+	TokenClaims        []string `json:"token_claims" enumFrom:"token_claims" doc:"claims the API's access tokens carry for a user (RFC 9068 §2.2.3.1): roles (role names), groups (group names); at most 100 names each"`
+	RegistrationScopes []string `json:"registration_scopes" doc:"scopes of this API that applications registering themselves (RFC 7591) may ask for with their scope metadata; none by default"`
+	// ResourceServerClientID is the application that is the API at the
+	// introspection endpoint.
+	ResourceServerClientID string `json:"resource_server_client_id" doc:"a confidential application of the tenant that is the API itself at /oauth/introspect (RFC 7662): it may introspect the access tokens issued for this API (aud), and no others"`
 }
 
 // updateAPIBody is a partial update; scopes, when given, replace the API's
@@ -33,7 +37,9 @@ type updateAPIBody struct {
 	SigningAlg *string     `json:"signing_alg" enumFrom:"signing_algorithms" doc:"the JWS algorithm of the API's access tokens from now on"`
 	RBAC       *bool       `json:"rbac" doc:"users get only the scopes their roles hold, from their next token on"`
 	// TokenClaims replaces the claims the API's access tokens carry.
-	TokenClaims *[]string `json:"token_claims" enumFrom:"token_claims" doc:"replaces the claims the API's access tokens carry: roles, groups"`
+	TokenClaims            *[]string `json:"token_claims" enumFrom:"token_claims" doc:"replaces the claims the API's access tokens carry: roles, groups"`
+	RegistrationScopes     *[]string `json:"registration_scopes" doc:"replaces the scopes self-registered applications may ask for"`
+	ResourceServerClientID *string   `json:"resource_server_client_id" doc:"replaces the application that may introspect this API's access tokens; \"\" for none"`
 }
 
 func scopeInputs(in []scopeBody) []admin.ScopeInput {
@@ -74,7 +80,8 @@ func (h *Handler) createAPI(c echo.Context) error {
 	if err := decode(c, &b); err != nil {
 		return err
 	}
-	a, err := h.svc.CreateAPI(ctx, admin.CreateAPIInput{Name: b.Name, Audience: b.Audience, Scopes: scopeInputs(b.Scopes), SigningAlg: b.SigningAlg, RBAC: b.RBAC, TokenClaims: b.TokenClaims})
+	a, err := h.svc.CreateAPI(ctx, admin.CreateAPIInput{Name: b.Name, Audience: b.Audience, Scopes: scopeInputs(b.Scopes), SigningAlg: b.SigningAlg, RBAC: b.RBAC, TokenClaims: b.TokenClaims,
+		ResourceServerClientID: b.ResourceServerClientID, RegistrationScopes: b.RegistrationScopes})
 	if err != nil {
 		return renamed(err, apiFieldNames)
 	}
@@ -102,7 +109,8 @@ func (h *Handler) updateAPI(c echo.Context) error {
 	if err := decode(c, &b); err != nil {
 		return err
 	}
-	a, err := h.svc.UpdateAPI(ctx, id, admin.UpdateAPIInput{Name: b.Name, Scopes: scopeInputs(b.Scopes), SigningAlg: b.SigningAlg, RBAC: b.RBAC, TokenClaims: b.TokenClaims})
+	a, err := h.svc.UpdateAPI(ctx, id, admin.UpdateAPIInput{Name: b.Name, Scopes: scopeInputs(b.Scopes), SigningAlg: b.SigningAlg, RBAC: b.RBAC, TokenClaims: b.TokenClaims,
+		ResourceServerClientID: b.ResourceServerClientID, RegistrationScopes: b.RegistrationScopes})
 	if err != nil {
 		return renamed(err, apiFieldNames)
 	}

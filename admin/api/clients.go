@@ -29,6 +29,8 @@ type createClientBody struct {
 	JWKS                               json.RawMessage `json:"jwks" doc:"private_key_jwt: the application's public signing keys, a JSON Web Key Set (RSA of 2048 bits or more, EC P-256 or Ed25519; at most 20 keys, 64 KiB)"`
 	JWKSURI                            string          `json:"jwks_uri" doc:"private_key_jwt: where the application publishes its JSON Web Key Set (https; http only on loopback hosts); fetched from a public address, or a host in GATEHOUSE_UPSTREAM_ALLOW_HOSTS, and again on an unknown kid"`
 	RequirePushedAuthorizationRequests bool            `json:"require_pushed_authorization_requests" doc:"the application must push its authorization requests to /oauth/par (RFC 9126) before /authorize"`
+	BackchannelLogoutURI               string          `json:"backchannel_logout_uri" doc:"where the application is sent a logout token when a session of its user ends (OpenID Connect Back-Channel Logout 1.0): https, no fragment; http, loopback and private addresses only for hosts in GATEHOUSE_UPSTREAM_ALLOW_HOSTS"`
+	BackchannelLogoutSessionRequired   bool            `json:"backchannel_logout_session_required" doc:"every logout token names the session (sid)"`
 }
 
 func (h *Handler) listClients(c echo.Context) error {
@@ -66,6 +68,7 @@ func (h *Handler) createClient(c echo.Context) error {
 		GrantTypes: b.GrantTypes, Audiences: b.Audiences, Scopes: b.Scopes, IDTokenSignedResponseAlg: b.IDTokenSignedResponseAlg,
 		TokenEndpointAuthMethod: b.TokenEndpointAuthMethod, JWKS: rawJWKS(b.JWKS), JWKSURI: b.JWKSURI,
 		RequirePushedAuthorizationRequests: b.RequirePushedAuthorizationRequests,
+		BackchannelLogoutURI:               b.BackchannelLogoutURI, BackchannelLogoutSessionRequired: b.BackchannelLogoutSessionRequired,
 	})
 	if err != nil {
 		return renamed(err, clientFieldNames)
@@ -97,6 +100,8 @@ type updateClientBody struct {
 	JWKS                               json.RawMessage `json:"jwks" doc:"private_key_jwt: replaces the application's keys (and clears jwks_uri)"`
 	JWKSURI                            *string         `json:"jwks_uri" doc:"private_key_jwt: replaces where the application's keys are published (and clears jwks)"`
 	RequirePushedAuthorizationRequests *bool           `json:"require_pushed_authorization_requests" doc:"whether the application must push its authorization requests (RFC 9126)"`
+	BackchannelLogoutURI               *string         `json:"backchannel_logout_uri" doc:"replaces where the application is sent logout tokens; \"\" for nowhere"`
+	BackchannelLogoutSessionRequired   *bool           `json:"backchannel_logout_session_required" doc:"whether every logout token names the session (sid)"`
 }
 
 func (h *Handler) updateClient(c echo.Context) error {
@@ -114,6 +119,7 @@ func (h *Handler) updateClient(c echo.Context) error {
 		TokenEndpointAuthMethod:  b.TokenEndpointAuthMethod,
 		JWKS:                     optionalJWKS(b.JWKS), JWKSURI: b.JWKSURI,
 		RequirePushedAuthorizationRequests: b.RequirePushedAuthorizationRequests,
+		BackchannelLogoutURI:               b.BackchannelLogoutURI, BackchannelLogoutSessionRequired: b.BackchannelLogoutSessionRequired,
 	})
 	if err != nil {
 		return renamed(err, clientFieldNames)

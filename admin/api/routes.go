@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/gatehouse-id/gatehouse/admin"
+	"github.com/gatehouse-id/gatehouse/tenants"
 )
 
 // Tags group the routes by resource in the OpenAPI document.
@@ -18,6 +19,7 @@ const (
 	tagConnections  = "Connections"
 	tagWebhooks     = "Webhooks"
 	tagSAMLApps     = "SAML applications"
+	tagRegistration = "Client registration"
 	tagAudit        = "Audit"
 	tagAdmins       = "Administrators"
 	tagAdminClients = "Management clients"
@@ -58,6 +60,8 @@ var (
 		{Name: "actor", Description: "id of the actor (a user id or client_id)", Schema: str()},
 		{Name: "target", Description: "id of the target (user id, client_id, API id, kid...)", Schema: str()},
 		{Name: "client", Description: "client_id the event is about (tokens issued, revoked or replayed; consents)", Schema: str()},
+		{Name: "outcome", Description: "success, failure, denied or error", Schema: map[string]any{"type": "string", "enum": tenants.AuditOutcomes}},
+		{Name: "ip", Description: "the address the request came from, as recorded", Schema: str()},
 		{Name: "since", Description: "events at or after this time (RFC 3339)", Schema: map[string]any{"type": "string", "format": "date-time"}},
 		{Name: "until", Description: "events before this time (RFC 3339)", Schema: map[string]any{"type": "string", "format": "date-time"}},
 	}
@@ -82,6 +86,24 @@ func (h *Handler) Routes() []Route {
 		{Method: http.MethodDelete, Path: "/tenants/:slug", Tag: tagTenants, Scope: write, Summary: "Delete a tenant and everything it owns (operators)",
 			Description: "Deletes the tenant with its users, applications, APIs, keys and tokens. Only operators delete tenants. " + deleteNote,
 			Status:      http.StatusNoContent, handler: h.deleteTenant},
+		{Method: http.MethodGet, Path: "/tenants/:slug/export", Tag: tagTenants, Scope: read, Summary: "Export a tenant as one document",
+			Description: "One JSON document (format gatehouse.tenant, version 1) with the tenant's settings and branding, applications (with the SHA-256 of their secrets), " +
+				"APIs and scopes, roles, groups, connections and webhooks (their secrets sealed under this server's master key, so that only a server with the same key can import them). " +
+				"Secrets need the tenants:write scope; omit_secrets=true leaves them out (and needs only tenants:read). users=true adds the users in the user export's format, " +
+				"password_hashes=true their password hashes too (the users:export_hashes scope). Import it with POST /tenants/import.",
+			Query: []Param{
+				{Name: "omit_secrets", Description: "leave out secret hashes and sealed secrets (default false)", Schema: map[string]any{"type": "boolean"}},
+				{Name: "users", Description: "add the tenant's users (default false)", Schema: map[string]any{"type": "boolean"}},
+				{Name: "password_hashes", Description: "with users, their password hashes (needs users:export_hashes)", Schema: map[string]any{"type": "boolean"}},
+			},
+			Reply: admin.TenantDocument{}, handler: h.exportTenant},
+		{Method: http.MethodPost, Path: "/tenants/import", Tag: tagTenants, Scope: write, Summary: "Import a tenant from its document (operators)",
+			Description: "Creates a new tenant from a document of GET /tenants/{slug}/export, at most 64 MiB: everything is checked first and written in one transaction, " +
+				"so a document refused for any reason (400) leaves nothing behind. Every object gets an id of its own; the answer maps the document's ids to the new ones " +
+				"where they changed. Applications keep their client_id and secret hash: a relying party needs only the new issuer. " +
+				"Secrets the document left out are made anew and are in this answer only; sealed secrets of another server's master key are refused. Only operators import tenants.",
+			Query:  []Param{{Name: "slug", Description: "slug of the new tenant (default: the document's)", Schema: str()}},
+			Status: http.StatusCreated, Body: admin.TenantDocument{}, Reply: admin.TenantImportResult{}, handler: h.importTenant},
 		{Method: http.MethodGet, Path: "/tenants/:slug/overview", Tag: tagTenants, Scope: read, Summary: "Counts and recent sign-ins of a tenant",
 			Reply: admin.Overview{}, handler: h.overview},
 
@@ -300,6 +322,18 @@ func (h *Handler) Routes() []Route {
 		{Method: http.MethodPost, Path: "/tenants/:slug/webhooks/:id/deliveries/:delivery/redeliver", Tag: tagWebhooks, Scope: write, Summary: "Send a delivery again",
 			Description: "The delivery is due again at once, whatever became of it, with the same webhook-id (receivers that deduplicate may recognise it).",
 			Status:      http.StatusAccepted, Reply: admin.WebhookDelivery{}, handler: h.redeliverWebhook},
+
+		// Initial access tokens of dynamic client registration.
+		{Method: http.MethodGet, Path: "/tenants/:slug/initial-access-tokens", Tag: tagRegistration, Scope: read, Summary: "List the tenant's initial access tokens",
+			Description: "Those unexpired with a use left, newest first. Tokens themselves are never listed.", Query: paged,
+			Reply: list[*admin.InitialAccessToken]{}, handler: h.listInitialAccessTokens},
+		{Method: http.MethodPost, Path: "/tenants/:slug/initial-access-tokens", Tag: tagRegistration, Scope: write, Summary: "Create an initial access token",
+			Description: "With the tenant's client_registration set to token, a client registers itself at the tenant's /oauth/register (RFC 7591) with this token as Bearer. " +
+				"The token is in this answer only: it is stored as a hash.",
+			Status: http.StatusCreated, Body: createInitialAccessTokenBody{}, Reply: admin.InitialAccessToken{}, handler: h.createInitialAccessToken},
+		{Method: http.MethodDelete, Path: "/tenants/:slug/initial-access-tokens/:id", Tag: tagRegistration, Scope: write, Summary: "Delete an initial access token",
+			Description: "It registers nothing more; clients it registered stay. " + deleteNote,
+			Status:      http.StatusNoContent, handler: h.deleteInitialAccessToken},
 
 		// Administrators and management clients.
 		{Method: http.MethodGet, Path: "/administrators", Tag: tagAdmins, Scope: read, Summary: "List the administrators you may see",

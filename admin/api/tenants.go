@@ -68,6 +68,7 @@ type updateTenantBody struct {
 	MFAPolicy                          *string  `json:"mfa_policy" enum:"off,optional,required" doc:"whether users may, or must, use a second factor"`
 	EmailFromName                      *string  `json:"email_from_name" doc:"sender name of the tenant's email; empty uses the tenant name"`
 	RequirePushedAuthorizationRequests *bool    `json:"require_pushed_authorization_requests" doc:"every application must push its authorization requests to /oauth/par (RFC 9126) before /authorize"`
+	ClientRegistration                 *string  `json:"client_registration" enum:"off,token,open" doc:"who may register applications at the tenant's registration endpoint (RFC 7591/7592): off (the default), token (with an initial access token an admin creates) or open (anyone, throttled per address)"`
 }
 
 // seconds turns a lifetime in seconds into a duration; a value too large
@@ -102,6 +103,7 @@ func (h *Handler) updateTenant(c echo.Context) error {
 		SignupMode: b.SignupMode, SignupDomains: b.SignupDomains, PasswordMinLength: b.PasswordMinLength,
 		MFAPolicy: b.MFAPolicy, EmailFromName: b.EmailFromName,
 		RequirePushedAuthorizationRequests: b.RequirePushedAuthorizationRequests,
+		ClientRegistration:                 b.ClientRegistration,
 	})
 	if err != nil {
 		return err

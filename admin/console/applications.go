@@ -49,6 +49,15 @@ func kindOf(key string) (appKind, bool) {
 	return appKind{}, false
 }
 
+// appKindLabel is kindLabel, marked for an application that registered
+// itself (RFC 7591).
+func appKindLabel(cl *admin.Client) string {
+	if cl.Registered {
+		return kindLabel(cl.ApplicationType) + " (registered itself)"
+	}
+	return kindLabel(cl.ApplicationType)
+}
+
 func kindLabel(key string) string {
 	if k, ok := kindOf(key); ok {
 		return k.label
@@ -110,7 +119,7 @@ func (h *Handler) apps(c echo.Context) error {
 	}
 	v := vc.AppsView{Page: pg}
 	for _, cl := range cs {
-		v.Rows = append(v.Rows, vc.AppRow{Name: cl.ClientName, ClientID: cl.ClientID, KindLabel: kindLabel(cl.ApplicationType),
+		v.Rows = append(v.Rows, vc.AppRow{Name: cl.ClientName, ClientID: cl.ClientID, KindLabel: appKindLabel(cl),
 			Link: vc.TenantURL(t.Slug, "/applications/"+cl.ClientID), GrantTypes: cl.GrantTypes})
 	}
 	return render(c, http.StatusOK, vc.Apps(v))
@@ -220,6 +229,8 @@ func (h *Handler) createApp(c echo.Context) error {
 type appEdit struct {
 	name, redirects, postLogout *string
 	idTokenAlg                  *string
+	logoutURI                   *string
+	logoutSession               *bool
 	grantTypes                  []string
 	errs                        map[string]string
 	accessErrs                  map[string]string
@@ -238,7 +249,7 @@ func (h *Handler) appView(c echo.Context, ctx context.Context, t *tenants.Tenant
 		return vc.AppView{}, err
 	}
 	k, _ := kindOf(cl.ApplicationType)
-	v := vc.AppView{Page: pg, ClientID: cl.ClientID, Name: cl.ClientName, Kind: cl.ApplicationType, KindLabel: kindLabel(cl.ApplicationType),
+	v := vc.AppView{Page: pg, ClientID: cl.ClientID, Name: cl.ClientName, Kind: cl.ApplicationType, KindLabel: appKindLabel(cl),
 		AuthMethod: cl.TokenEndpointAuthMethod, Public: cl.TokenEndpointAuthMethod == tenants.AuthMethodNone,
 		HasSecret: tenants.SecretMethod(cl.TokenEndpointAuthMethod),
 		Created:   when(time.Unix(cl.ClientIDIssuedAt, 0)), Issuer: t.Issuer, Discovery: t.Issuer + "/.well-known/openid-configuration",
@@ -258,6 +269,16 @@ func (h *Handler) appView(c echo.Context, ctx context.Context, t *tenants.Tenant
 		v.FormPostLogout = *e.postLogout
 	}
 	if cl.ApplicationType != admin.KindMachine {
+		v.ShowLogout, v.FormLogoutURI = true, cl.BackchannelLogoutURI
+		if e.logoutURI != nil {
+			v.FormLogoutURI = *e.logoutURI
+		}
+		required := cl.BackchannelLogoutSessionRequired
+		if e.logoutSession != nil {
+			required = *e.logoutSession
+		}
+		v.LogoutSessionOnly = []vc.Check{{Name: "backchannel_logout_session_required", Value: "on", Label: "Logout tokens name the session",
+			Code: "backchannel_logout_session_required", Checked: required}}
 		alg := cl.IDTokenSignedResponseAlg
 		if e.idTokenAlg != nil {
 			alg = *e.idTokenAlg
@@ -361,11 +382,16 @@ func (h *Handler) updateApp(c echo.Context) error {
 			alg := c.FormValue("id_token_signed_response_alg")
 			in.IDTokenSignedResponseAlg = &alg
 		}
+		if _, sent := c.Request().PostForm["backchannel_logout_uri"]; sent {
+			uri, required := c.FormValue("backchannel_logout_uri"), c.FormValue("backchannel_logout_session_required") == "on"
+			in.BackchannelLogoutURI, in.BackchannelLogoutSessionRequired = &uri, &required
+		}
 	}
 	_, err = h.svc.UpdateClient(ctx, cl.ClientID, in)
-	if errs := formErrors(err, "name", "redirect_uris", "post_logout_redirect_uris", "grant_types", "id_token_signed_response_alg"); errs != nil {
+	if errs := formErrors(err, "name", "redirect_uris", "post_logout_redirect_uris", "grant_types", "id_token_signed_response_alg", "backchannel_logout_uri"); errs != nil {
 		return h.renderApp(c, ctx, t, cl, http.StatusUnprocessableEntity, appEdit{name: &name, redirects: &redirects, postLogout: &postLogout,
-			idTokenAlg: in.IDTokenSignedResponseAlg, grantTypes: in.GrantTypes, errs: errs})
+			idTokenAlg: in.IDTokenSignedResponseAlg, grantTypes: in.GrantTypes, logoutURI: in.BackchannelLogoutURI,
+			logoutSession: in.BackchannelLogoutSessionRequired, errs: errs})
 	}
 	if err != nil {
 		return err

@@ -102,6 +102,7 @@ func (h *Handler) pages() []route {
 		{http.MethodPost, "/t/:slug/saml-apps/:samlapp/delete", h.deleteSAMLApp},
 
 		{http.MethodGet, "/t/:slug/audit", h.audit},
+		{http.MethodGet, "/t/:slug/audit/export", h.auditExport},
 
 		{http.MethodGet, "/t/:slug/settings", h.settings},
 		{http.MethodPost, "/t/:slug/settings", h.updateSettings},

@@ -47,6 +47,12 @@ var signupModes = []struct{ value, label, help string }{
 	{tenants.SignupDomains, "Only these email domains", "listed below"},
 }
 
+var registrationModes = []struct{ value, label, help string }{
+	{tenants.RegistrationOff, "Off", "applications are created by administrators only"},
+	{tenants.RegistrationToken, "With an initial access token", "an administrator creates one (management API) for each partner or tool"},
+	{tenants.RegistrationOpen, "Anyone", "at /oauth/register, at most 10 an hour per address; registered applications always ask for consent"},
+}
+
 var mfaPolicies = []struct{ value, label, help string }{
 	{tenants.MFAOff, "Off", "users sign in with one factor"},
 	{tenants.MFAOptional, "Optional", "users may add an authenticator app or passkey"},
@@ -59,6 +65,7 @@ type settingsForm struct {
 	signup, domains    string
 	minLength, mfa     string
 	fromName           string
+	registration       string
 	lifetimes          map[string]string
 	grants             []string
 	errs               map[string]string
@@ -90,11 +97,16 @@ func (h *Handler) renderSettings(c echo.Context, ctx context.Context, t *tenants
 			vals, grants = f.lifetimes, f.grants
 		}
 	}
-	signup, domains, mfa := tv.SignupMode, strings.Join(tv.SignupDomains, ", "), tv.MFAPolicy
+	signup, domains, mfa, registration := tv.SignupMode, strings.Join(tv.SignupDomains, ", "), tv.MFAPolicy, tv.ClientRegistration
 	v.PasswordMin, v.EmailFromName = strconv.Itoa(tv.PasswordMinLength), tv.EmailFromName
 	if f != nil && f.lifetimes != nil {
-		signup, domains, mfa = f.signup, f.domains, f.mfa
+		signup, domains, mfa, registration = f.signup, f.domains, f.mfa, f.registration
 		v.PasswordMin, v.EmailFromName = f.minLength, f.fromName
+	}
+	if !t.System {
+		for _, m := range registrationModes {
+			v.RegistrationModes = append(v.RegistrationModes, vc.Choice{Value: m.value, Label: m.label, Help: m.help, Checked: m.value == registration})
+		}
 	}
 	v.SignupDomains = domains
 	for _, m := range signupModes {
@@ -131,9 +143,15 @@ func (h *Handler) updateSettings(c echo.Context) error {
 	f := &settingsForm{name: c.FormValue("name"), logo: c.FormValue("logo_url"), accent: c.FormValue("accent_color"),
 		lifetimes: map[string]string{}, grants: append([]string{}, formValues(c, "grant_types")...),
 		signup: c.FormValue("signup_mode"), domains: c.FormValue("signup_domains"), mfa: c.FormValue("mfa_policy"),
-		minLength: strings.TrimSpace(c.FormValue("password_min_length")), fromName: c.FormValue("email_from_name")}
+		minLength: strings.TrimSpace(c.FormValue("password_min_length")), fromName: c.FormValue("email_from_name"),
+		registration: c.FormValue("client_registration")}
 	in := admin.TenantSettings{Name: &f.name, LogoURL: &f.logo, AccentColor: &f.accent, GrantTypes: f.grants,
 		SignupMode: &f.signup, SignupDomains: splitList(f.domains), MFAPolicy: &f.mfa, EmailFromName: &f.fromName}
+	if _, sent := c.Request().PostForm["client_registration"]; sent {
+		in.ClientRegistration = &f.registration
+	} else {
+		f.registration = tv.ClientRegistration
+	}
 	if n, perr := strconv.Atoi(f.minLength); perr == nil {
 		in.PasswordMinLength = &n
 	} else {
@@ -157,7 +175,7 @@ func (h *Handler) updateSettings(c echo.Context) error {
 	_, err = h.svc.UpdateTenant(ctx, in)
 	if f.errs = formErrors(err, "name", "logo_url", "accent_color", "grant_types",
 		"access_token_lifetime", "id_token_lifetime", "refresh_token_lifetime", "session_lifetime",
-		"signup_mode", "signup_domains", "password_min_length", "mfa_policy", "email_from_name"); f.errs != nil {
+		"signup_mode", "signup_domains", "password_min_length", "mfa_policy", "email_from_name", "client_registration"); f.errs != nil {
 		return h.renderSettings(c, ctx, t, http.StatusUnprocessableEntity, f)
 	}
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"os"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -51,11 +52,18 @@ Usage:
   gatehouse migrate
   gatehouse tenant create SLUG [--name NAME]
   gatehouse tenant list
+  gatehouse tenant update SLUG [--name NAME] [--client-registration off|token|open]
+        [--require-pushed-authorization-requests true|false]
+  gatehouse tenant export SLUG [--omit-secrets] [--users [--password-hashes]] > TENANT.json
+  gatehouse tenant import --file TENANT.json [--slug NEW] (all or nothing; prints the ids that changed)
+  gatehouse plan --file TENANT.yaml [--prune] (what apply would change; --schema prints the file's JSON Schema)
+  gatehouse apply --file TENANT.yaml [--prune] (makes the tenant what the file says; twice changes nothing)
   gatehouse api create --tenant SLUG --audience URI [--name NAME] [--scope NAME[=DESCRIPTION]]... [--signing-alg ALG]
         [--rbac] (users get only the scopes their roles hold) [--token-claims roles,groups]
   gatehouse client create --tenant SLUG --name NAME [--public] [--redirect-uri URI]...
         [--post-logout-redirect-uri URI]... [--grant-type TYPE]... [--audience URI]... [--scope SCOPE]...
         [--id-token-signed-response-alg ALG] [--token-endpoint-auth-method METHOD]
+        [--backchannel-logout-uri URI [--backchannel-logout-session-required]]
 {grant-types}
   gatehouse client list --tenant SLUG
   gatehouse user create --tenant SLUG --email EMAIL --password-stdin [--name NAME]
@@ -104,6 +112,8 @@ Usage:
         (scopes: tenants:read, tenants:write, audit:read; an administrator without
         --tenant is an operator of every tenant; update replaces what it names)
         (ALG, a JWS signing algorithm: {signing-algorithms}; the default is {default-alg})
+  gatehouse dev callback --state STATE [--redirect-uri http://127.0.0.1:9000/cb] [--timeout 5m]
+        (waits for one redirect on that loopback address and prints its code, for trying a login by hand)
 
 Square brackets mark what may be left out, "..." what may be repeated, and
 a|b a choice: type neither. Every command refuses any argument it does not
@@ -186,6 +196,11 @@ var commands = map[string]command{
 	"migrate":             migrate,
 	"tenant create":       tenantCreate,
 	"tenant list":         tenantList,
+	"tenant update":       tenantUpdate,
+	"tenant export":       tenantExport,
+	"tenant import":       tenantImport,
+	"plan":                planCommand("plan", false),
+	"apply":               planCommand("apply", true),
 	"api create":          apiCreate,
 	"client create":       clientCreate,
 	"client list":         clientList,
@@ -228,6 +243,7 @@ var commands = map[string]command{
 	"group remove-member": groupMemberCommand("group remove-member", false),
 	"group add-role":      groupRoleCommand("group add-role", true),
 	"group remove-role":   groupRoleCommand("group remove-role", false),
+	"dev callback":        devCallback,
 }
 
 // Commands returns the name of every command, sorted: the tests walk them
@@ -543,6 +559,46 @@ func tenantCreate(ctx context.Context, env Env, args []string) error {
 	return printJSON(env.Stdout, t)
 }
 
+// tenantUpdate changes a tenant's settings; a flag left out keeps its
+// value.
+func tenantUpdate(ctx context.Context, env Env, args []string) error {
+	f := newFlags("tenant update", env, "SLUG")
+	var name, registration, requirePAR string
+	f.StringVar(&name, "name", "", "display name")
+	f.StringVar(&registration, "client-registration", "", "who may register applications at /oauth/register (RFC 7591): "+
+		strings.Join(tenants.RegistrationModes(), ", "))
+	f.StringVar(&requirePAR, "require-pushed-authorization-requests", "", "true: every application must push its authorization requests (RFC 9126)")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	var in admin.TenantSettings
+	set := map[string]bool{}
+	f.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	if set["name"] {
+		in.Name = &name
+	}
+	if set["client-registration"] {
+		in.ClientRegistration = &registration
+	}
+	if set["require-pushed-authorization-requests"] {
+		b, err := strconv.ParseBool(requirePAR)
+		if err != nil {
+			return errors.New("--require-pushed-authorization-requests: true or false")
+		}
+		in.RequirePushedAuthorizationRequests = &b
+	}
+	rt, tctx, err := inTenant(ctx, env, f, f.positional[0])
+	if err != nil {
+		return err
+	}
+	defer rt.close()
+	t, err := rt.admin.UpdateTenant(tctx, in)
+	if err != nil {
+		return err
+	}
+	return printJSON(env.Stdout, t)
+}
+
 func tenantList(ctx context.Context, env Env, args []string) error {
 	f := newFlags("tenant list", env)
 	if err := f.parse(args); err != nil {
@@ -636,6 +692,10 @@ func clientCreate(ctx context.Context, env Env, args []string) error {
 		" (with --jwks-file or --jwks-uri); "+tenants.AuthMethodNone+" with --public")
 	var requirePAR bool
 	f.BoolVar(&requirePAR, "require-pushed-authorization-requests", false, "the client must push its authorization requests to /oauth/par (RFC 9126)")
+	var logoutURI string
+	var logoutSession bool
+	f.StringVar(&logoutURI, "backchannel-logout-uri", "", "where the client is sent a logout token when a session of its user ends (OpenID Connect Back-Channel Logout)")
+	f.BoolVar(&logoutSession, "backchannel-logout-session-required", false, "every logout token names the session (sid)")
 	var jwksFile, jwksURI string
 	f.StringVar(&jwksFile, "jwks-file", "", "file holding the client's public keys as a JSON Web Key Set, for "+tenants.AuthMethodPrivateKey+" (- for standard input)")
 	f.StringVar(&jwksURI, "jwks-uri", "", "URL where the client publishes its JSON Web Key Set, for "+tenants.AuthMethodPrivateKey)
@@ -655,6 +715,7 @@ func clientCreate(ctx context.Context, env Env, args []string) error {
 		Name: name, Public: public, RedirectURIs: redirects, PostLogoutRedirectURIs: postLogout,
 		GrantTypes: grantTypes, Audiences: audiences, Scopes: scopes, IDTokenSignedResponseAlg: idAlg,
 		TokenEndpointAuthMethod: authMethod, JWKS: jwks, JWKSURI: jwksURI, RequirePushedAuthorizationRequests: requirePAR,
+		BackchannelLogoutURI: logoutURI, BackchannelLogoutSessionRequired: logoutSession,
 	})
 	if err != nil {
 		return err

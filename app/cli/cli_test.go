@@ -134,6 +134,17 @@ func TestQuickstart(t *testing.T) {
 			t.Fatalf("a confidential client's default method: %v", c)
 		}
 
+		if tv := ok("", "tenant", "update", "acme", "--client-registration", "open"); tv["client_registration"] != "open" || tv["require_pushed_authorization_requests"] != false {
+			t.Fatalf("tenant update --client-registration: %v", tv)
+		}
+		if tv := ok("", "tenant", "update", "acme", "--require-pushed-authorization-requests", "true"); tv["client_registration"] != "open" || tv["require_pushed_authorization_requests"] != true {
+			t.Fatalf("tenant update keeps what it is not told: %v", tv)
+		}
+		if c := ok("", "client", "create", "--tenant", "acme", "--name", "rp", "--redirect-uri", "https://rp.acme.test/cb",
+			"--backchannel-logout-uri", "https://rp.acme.test/logout", "--backchannel-logout-session-required"); c["backchannel_logout_uri"] != "https://rp.acme.test/logout" || c["backchannel_logout_session_required"] != true {
+			t.Fatalf("client create --backchannel-logout-uri: %v", c)
+		}
+
 		op := ok("correct horse battery staple\n", "admin", "create", "--email", "ops@example.test", "--password-stdin")
 		if op["role"] != "operator" || op["login_url"] != "http://localhost:8080/admin" {
 			t.Fatalf("admin create: %v", op)
@@ -165,6 +176,9 @@ func TestQuickstart(t *testing.T) {
 			{"unknown tenant", "", []string{"client", "create", "--tenant", "nope", "--name", "x", "--redirect-uri", "https://x.test/cb"}, `tenant "nope": not found`},
 			{"duplicate slug", "", []string{"tenant", "create", "acme"}, "already exists"},
 			{"bad slug", "", []string{"tenant", "create", "Not_A_Slug"}, "not a valid slug"},
+			{"unknown registration mode", "", []string{"tenant", "update", "acme", "--client-registration", "sometimes"}, "off, token or open"},
+			{"update an unknown tenant", "", []string{"tenant", "update", "nope", "--client-registration", "open"}, "not found"},
+			{"loopback logout URI", "", []string{"client", "create", "--tenant", "acme", "--name", "x", "--redirect-uri", "https://x.test/cb", "--backchannel-logout-uri", "http://127.0.0.1:9/x"}, "backchannel_logout_uri"},
 			{"reserved slug", "", []string{"tenant", "create", "admin"}, "reserved"},
 			{"duplicate email", "correct horse battery staple\n", []string{"user", "create", "--tenant", "acme", "--email", "ANN@acme.test", "--password-stdin"}, "already exists"},
 			{"short password", "short\n", []string{"user", "create", "--tenant", "acme", "--email", "bob@acme.test", "--password-stdin"}, "at least 12"},

@@ -76,6 +76,11 @@ var validArgs = map[string]struct {
 	"migrate":             {"", nil},
 	"tenant create":       {"", []string{"beta", "--name", "Beta"}},
 	"tenant list":         {"", nil},
+	"tenant update":       {"", []string{"acme", "--client-registration", "open"}},
+	"tenant export":       {"", []string{"acme", "--omit-secrets"}},
+	"plan":                {"tenant: acme\n", []string{"--file", "-", "--prune"}},
+	"apply":               {"tenant: acme\n", []string{"--file", "-"}},
+	"tenant import":       {`{"format":"gatehouse.tenant","version":1,"source":{"slug":"copy"}}`, []string{"--file", "-", "--slug", "copy2"}},
 	"api create":          {"", []string{"--tenant", "acme", "--audience", "https://b.acme.test"}},
 	"client create":       {"", []string{"--tenant", "acme", "--name", "web", "--redirect-uri", "https://app.acme.test/cb"}},
 	"client list":         {"", []string{"--tenant", "acme"}},
@@ -118,6 +123,7 @@ var validArgs = map[string]struct {
 	"group remove-member": {"", []string{"--tenant", "acme", "--group", "staff", "--email", "ann@acme.test"}},
 	"group add-role":      {"", []string{"--tenant", "acme", "--group", "staff", "--role", "clerk"}},
 	"group remove-role":   {"", []string{"--tenant", "acme", "--group", "staff", "--role", "clerk"}},
+	"dev callback":        {"", []string{"--state", "s", "--redirect-uri", "http://127.0.0.1:1/cb", "--timeout", "1ms"}},
 }
 
 const testPasswordLine = "correct horse battery staple\n"

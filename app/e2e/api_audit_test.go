@@ -109,6 +109,14 @@ func TestAPIAuditTrail(t *testing.T) {
 		c.must(t, http.StatusOK, http.MethodPatch, base+"/connections/"+connID, map[string]any{"name": "GitHub SSO", "client_secret": upstream[1]})
 		did("PATCH /tenants/:slug/connections/:id", admin.ActionConnectionUpdated, connID, true, true)
 
+		// An initial access token: shown at creation only.
+		iv := c.must(t, http.StatusCreated, http.MethodPost, base+"/initial-access-tokens", map[string]any{"name": "ci", "uses": 3})
+		iid := iv["id"].(string)
+		secrets = append(secrets, iv["token"].(string))
+		did("POST /tenants/:slug/initial-access-tokens", admin.ActionInitialTokenCreated, iid, false, true)
+		c.must(t, http.StatusNoContent, http.MethodDelete, base+"/initial-access-tokens/"+iid, nil)
+		did("DELETE /tenants/:slug/initial-access-tokens/:id", admin.ActionInitialTokenDeleted, iid, false, false)
+
 		// A webhook endpoint: its secret shown at creation and rotation only.
 		hv := c.must(t, http.StatusCreated, http.MethodPost, base+"/webhooks", map[string]any{"url": "https://hooks.gamma.test/in", "events": []string{"*"}})
 		hid := hv["id"].(string)
@@ -200,6 +208,22 @@ func TestAPIAuditTrail(t *testing.T) {
 			}
 		}
 		checkEvents(events, wants)
+
+		// An export is audited at its tenant, an import at the tenant it
+		// makes. Another client does both: an export with secrets carries
+		// their hashes, which c's answers must not.
+		ops := e.managementClient(t, "", admin.ScopeTenantsRead, admin.ScopeTenantsWrite, admin.ScopeAuditRead)
+		doc := ops.exportTenant(t, "gamma", "")
+		if status, _, raw := ops.raw(t, http.MethodPost, "/tenants/import?slug=gamma-copy", "application/json", doc); status != http.StatusCreated {
+			t.Fatalf("import of gamma: %d %s", status, raw)
+		}
+		done["POST /tenants/import"] = true
+		if evs := ops.items(t, "/tenants/gamma-copy/audit?action=tenant.imported"); len(evs) != 1 || evs[0]["actor_id"] != ops.clientID || evs[0]["after"] == nil {
+			t.Fatalf("tenant.imported: %v", evs)
+		}
+		if evs := ops.items(t, "/tenants/gamma/audit?action=tenant.exported"); len(evs) != 1 || evs[0]["actor_id"] != ops.clientID {
+			t.Fatalf("tenant.exported: %v", evs)
+		}
 
 		// Deleting the tenant is the last event of its log, which the API
 		// no longer shows: read it from the store.

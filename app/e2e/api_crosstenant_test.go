@@ -15,6 +15,7 @@ import (
 // with a body and no entry here fails the walks: add one.
 var validBodies = map[string]any{
 	"POST /tenants":                                      map[string]any{"slug": "walked"},
+	"POST /tenants/import":                               map[string]any{"format": "gatehouse.tenant", "version": 1, "source": map[string]any{"slug": "walked-import"}},
 	"PATCH /tenants/:slug":                               map[string]any{"name": "Changed"},
 	"POST /tenants/:slug/applications":                   map[string]any{"kind": "machine", "client_name": "walker"},
 	"PATCH /tenants/:slug/applications/:client_id":       map[string]any{"client_name": "changed"},
@@ -30,6 +31,7 @@ var validBodies = map[string]any{
 	"POST /tenants/:slug/connections":                    map[string]any{"type": "github", "name": "Walker", "client_id": "walker", "client_secret": "walker-secret"},
 	"PATCH /tenants/:slug/connections/:id":               map[string]any{"name": "Changed"},
 	"POST /tenants/:slug/webhooks":                       map[string]any{"url": "https://hooks.walked.test/in", "events": []any{"*"}},
+	"POST /tenants/:slug/initial-access-tokens":          map[string]any{"name": "walker", "uses": 2},
 	"PATCH /tenants/:slug/webhooks/:id":                  map[string]any{"events": []any{"user.created"}},
 	"POST /tenants/:slug/saml-apps":                      map[string]any{"name": "Walker", "entity_id": "https://walked.test/sp", "acs": []any{map[string]any{"url": "https://walked.test/acs"}}},
 	"PATCH /tenants/:slug/saml-apps/:id":                 map[string]any{"name": "Changed"},
@@ -140,6 +142,7 @@ func TestAPICrossTenantWalk(t *testing.T) {
 			// The same SP in both tenants: its entity ID names nothing across them.
 			ids["saml-apps/id"] = op.must(t, http.StatusCreated, http.MethodPost, base+"/saml-apps", map[string]any{"name": "Expenses",
 				"entity_id": "https://expenses.example.com/sp", "acs": []any{map[string]any{"url": "https://expenses.example.com/acs"}}})["id"].(string)
+			ids["initial-access-tokens/id"] = op.must(t, http.StatusCreated, http.MethodPost, base+"/initial-access-tokens", map[string]any{"name": "walked"})["id"].(string)
 			if status, _, raw := op.raw(t, http.MethodPost, base+"/users/import-jobs", "application/x-ndjson", nil); status == http.StatusAccepted {
 				var j map[string]any
 				_ = json.Unmarshal(raw, &j)
@@ -160,7 +163,7 @@ func TestAPICrossTenantWalk(t *testing.T) {
 			"management-clients/client_id": "no-such-client", "roles/role": "0190aaaa-0000-7000-8000-000000000004",
 			"groups/id": "0190aaaa-0000-7000-8000-000000000005", "members/user": "0190aaaa-0000-7000-8000-000000000001",
 			"webhooks/id": "0190aaaa-0000-7000-8000-000000000006", "deliveries/delivery": "0190aaaa-0000-7000-8000-000000000007",
-			"import-jobs/id": "0190aaaa-0000-7000-8000-000000000008", "saml-apps/id": "0190aaaa-0000-7000-8000-000000000009"}
+			"import-jobs/id": "0190aaaa-0000-7000-8000-000000000008", "initial-access-tokens/id": "0190aaaa-0000-7000-8000-000000000009", "saml-apps/id": "0190aaaa-0000-7000-8000-000000000010"}
 		// Operators: no tenant admin reaches them.
 		opAdmin, opClient := e.principalsOf(t, "")
 		opIDs := with(made, "administrators/id", opAdmin, "management-clients/client_id", opClient)

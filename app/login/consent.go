@@ -46,7 +46,8 @@ func scopeSet(scopes []string, audience string) tenants.ScopeSet {
 // (the console) and its sign-in intents; everything for the console's Try
 // it client (it shows what a first-time user of the application sees, and
 // no consent from an earlier try counts) and with prompt=consent; else
-// what earlier consents do not cover.
+// what earlier consents do not cover. A client that registered itself asks
+// every time.
 func (h *Handler) scopesToConsent(ctx context.Context, ar *tenants.AuthRequest) (tenants.ScopeSet, error) {
 	if ar.Intent != "" {
 		return tenants.ScopeSet{}, nil
@@ -55,10 +56,16 @@ func (h *Handler) scopesToConsent(ctx context.Context, ar *tenants.AuthRequest) 
 	if err != nil {
 		return nil, err
 	}
-	if c, err := h.provider.Client(ctx, ar.ClientID); err == nil && c.Internal {
+	c, err := h.provider.Client(ctx, ar.ClientID)
+	if err == nil && c.Internal {
 		if t, ok := tenants.FromContext(ctx); ok && t.System {
 			return tenants.ScopeSet{}, nil
 		}
+		return requested(ar), nil
+	}
+	if err == nil && c.Registered {
+		// A client that registered itself (RFC 7591) is nobody's word:
+		// the user is asked every time (RFC 7591 §5, "impersonation").
 		return requested(ar), nil
 	}
 	want := requested(ar)

@@ -113,7 +113,7 @@ func (h *Handler) confirmLogout(c echo.Context) error {
 }
 
 func (h *Handler) signOut(c echo.Context, t *tenants.Tenant, lr *logoutRequest) error {
-	if err := h.site.EndSessions(c, t); err != nil {
+	if err := h.site.SignOut(c, t); err != nil {
 		return httperr.Internal(err)
 	}
 	if lr.target != "" {

@@ -21,7 +21,7 @@ const stepTTL = 10 * time.Minute
 
 // fromSession is the authentication a session records.
 func fromSession(s *tenants.Session) tenants.Authentication {
-	return tenants.Authentication{UserID: s.UserID, Time: s.AuthTime, AMR: s.AMR, IDP: s.IDP, ACR: s.ACR}
+	return tenants.Authentication{UserID: s.UserID, Time: s.AuthTime, AMR: s.AMR, IDP: s.IDP, ACR: s.ACR, SID: tenants.SessionSID(s)}
 }
 
 // judge decides what the browser's session needs to answer ar (package

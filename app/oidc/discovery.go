@@ -19,6 +19,9 @@ type discovery struct {
 	GrantTypesSupported                        []oidc.GrantType `json:"grant_types_supported"`
 	AuthorizationResponseIssParameterSupported bool             `json:"authorization_response_iss_parameter_supported"`
 	PromptValuesSupported                      []string         `json:"prompt_values_supported"`
+	// Back-Channel Logout 1.0 §2.1. The library's fields omit false.
+	BackchannelLogoutSupported        bool `json:"backchannel_logout_supported"`
+	BackchannelLogoutSessionSupported bool `json:"backchannel_logout_session_supported"`
 	// RFC 9126 §5.
 	PushedAuthorizationRequestEndpoint string `json:"pushed_authorization_request_endpoint"`
 	RequirePushedAuthorizationRequests bool   `json:"require_pushed_authorization_requests"`
@@ -88,6 +91,13 @@ func (p *Provider) Discovery(ctx context.Context) (*Response, error) {
 		PromptValuesSupported:                      authn.SupportedPrompts,
 		PushedAuthorizationRequestEndpoint:         iss + PathPAR,
 		RequirePushedAuthorizationRequests:         t.RequirePushedAuthorizationRequests,
+		BackchannelLogoutSupported:                 true,
+		BackchannelLogoutSessionSupported:          true,
+	}
+	if t.Registration() != tenants.RegistrationOff {
+		// RFC 7591 §3, OIDC Discovery §3: only while the tenant takes
+		// registrations.
+		d.RegistrationEndpoint = iss + tenants.PathRegister
 	}
 	if t.AllowsGrant(tenants.GrantDeviceCode) {
 		d.DeviceAuthorizationEndpoint = iss + PathDeviceAuthorization

@@ -15,9 +15,11 @@ import (
 // Introspect answers RFC 7662 for every token Gatehouse issues: refresh
 // tokens by their hash, JWT access tokens by signature and record. A token
 // is active only if it is unexpired, not revoked, its family not revoked,
-// and it was issued to the calling client (the policy: a client may learn
-// about its own tokens only). Everything else, including a token of another
-// tenant, is {"active": false}.
+// and the caller may learn about it (the policy, RFC 7662 §2.1 and §4): the
+// client it was issued to, or, for an access token, the API it was issued
+// for (its aud), through the confidential client the API designates as its
+// resource server. Everything else, including a token of another API or of
+// another tenant, is {"active": false}.
 func (p *Provider) Introspect(ctx context.Context, r *http.Request) (*Response, error) {
 	t, err := tenantFrom(ctx)
 	if err != nil {
@@ -62,8 +64,14 @@ func (p *Provider) introspectAccess(ctx context.Context, _ *tenants.Tenant, call
 	if tenants.Unavailable(err) {
 		return err
 	}
-	if err != nil || rec.ClientID != caller.ClientID {
+	if err != nil {
 		return nil
+	}
+	if rec.ClientID != caller.ClientID {
+		ok, err := p.resourceServerOf(ctx, rec.Audience, caller.ClientID)
+		if err != nil || !ok {
+			return err
+		}
 	}
 	*resp = oidc.IntrospectionResponse{
 		Active:     true,
@@ -79,6 +87,24 @@ func (p *Provider) introspectAccess(ctx context.Context, _ *tenants.Tenant, call
 		JWTID:      claims.JWTID,
 	}
 	return nil
+}
+
+// resourceServerOf reports whether clientID is the resource server of the
+// tenant's API with audience: the confidential client the API designates
+// (tenants.API.ResourceServerClientID). A token without an API audience
+// has none.
+func (p *Provider) resourceServerOf(ctx context.Context, audience, clientID string) (bool, error) {
+	if audience == "" || clientID == "" {
+		return false, nil
+	}
+	api, err := p.store.APIByAudience(ctx, audience)
+	if tenants.Unavailable(err) {
+		return false, err
+	}
+	if err != nil {
+		return false, nil
+	}
+	return api.ResourceServerClientID != "" && api.ResourceServerClientID == clientID, nil
 }
 
 func (p *Provider) introspectRefresh(ctx context.Context, t *tenants.Tenant, caller *client, token string, resp *oidc.IntrospectionResponse) error {

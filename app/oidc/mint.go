@@ -117,13 +117,16 @@ func (p *Provider) signAccessToken(ctx context.Context, t *tenants.Tenant, rec *
 // signIDToken mints an ID token (OIDC Core §2) the way access tokens are
 // minted: typ JWT, iss, sub, aud and azp the client, exp after the tenant's
 // ID token lifetime, iat, auth_time, nonce (code exchange only, §12.2),
-// acr, amr, at_hash of the access token (§3.1.3.6), idp for an upstream
+// acr, amr, sid (Back-Channel Logout §2.1), at_hash of the access token (§3.1.3.6), idp for an upstream
 // login, and the user's claims for the scopes (groups for the groups scope).
 func (p *Provider) signIDToken(ctx context.Context, t *tenants.Tenant, c *client, grant *tenants.Grant, u *tenants.User, scopes []string, nonce, accessToken string) (string, error) {
 	var err error
 	now := p.now()
 	claims := oidc.NewIDTokenClaims(t.Issuer, grant.UserID, []string{grant.ClientID}, now.Add(t.IDTokenTTL()), grant.AuthTime, nonce, grant.ACR, grant.AMR, grant.ClientID, 0)
 	claims.IssuedAt = oidc.FromTime(now)
+	// The session of the sign-in (Back-Channel Logout 1.0 §2.1): the
+	// sid a logout token names.
+	claims.SessionID = grant.SID
 	// The client's id_token_signed_response_alg (RFC 7591); at_hash
 	// follows it (OIDC Core §3.1.3.6).
 	alg := jose.SignatureAlgorithm(c.IDTokenAlg())
@@ -204,6 +207,7 @@ func (p *Provider) newFamily(t *tenants.Tenant, c *client, grantID string, a ten
 		AMR:       a.AMR,
 		IDP:       a.IDP,
 		ACR:       a.ACR,
+		SID:       a.SID,
 		ExpiresAt: p.now().Add(familyTTL),
 	}
 	f := &family{grant: grant, access: p.newAccessToken(t, c, a.UserID, scopes, audience, grant.ID)}

@@ -13,21 +13,24 @@ import (
 
 // Endpoint paths, relative to a tenant's issuer.
 const (
-	PathAuthorize     = "/authorize"
-	PathToken         = "/oauth/token"
-	PathIntrospect    = "/oauth/introspect"
-	PathRevoke        = "/oauth/revoke"
-	PathPAR           = "/oauth/par"
-	PathUserinfo      = "/userinfo"
-	PathJWKS          = "/.well-known/jwks.json"
-	PathDiscovery     = "/.well-known/openid-configuration"
-	PathEndSession    = "/logout"
-	PathLogin         = "/login"
-	authRequestTTL    = 10 * time.Minute
-	codeTTL           = 60 * time.Second
-	maxTokenLength    = 8192
-	accessTokenJWTTyp = "at+jwt"
-	idTokenJWTTyp     = "JWT"
+	PathAuthorize  = "/authorize"
+	PathToken      = "/oauth/token"
+	PathIntrospect = "/oauth/introspect"
+	PathRevoke     = "/oauth/revoke"
+	PathPAR        = "/oauth/par"
+	PathUserinfo   = "/userinfo"
+	PathJWKS       = "/.well-known/jwks.json"
+	PathDiscovery  = "/.well-known/openid-configuration"
+	// PathAuthorizationServer serves the same metadata under RFC 8414's
+	// name (OAuth 2.0 Authorization Server Metadata §3).
+	PathAuthorizationServer = "/.well-known/oauth-authorization-server"
+	PathEndSession          = "/logout"
+	PathLogin               = "/login"
+	authRequestTTL          = 10 * time.Minute
+	codeTTL                 = 60 * time.Second
+	maxTokenLength          = 8192
+	accessTokenJWTTyp       = "at+jwt"
+	idTokenJWTTyp           = "JWT"
 	// publicMaxAge is how long caches may keep discovery and the JWKS, in
 	// seconds: a key is published at least this long before it signs.
 	publicMaxAge = "300" // keyring.JWKSMaxAge: keys are pre-published this long

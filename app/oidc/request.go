@@ -105,7 +105,7 @@ func (p *Provider) Save(ctx context.Context, ar *tenants.AuthRequest) error {
 // CompleteSignedIn then store it with that.
 func (p *Provider) SignedIn(ar *tenants.AuthRequest, a tenants.Authentication) {
 	at := a.Time
-	ar.UserID, ar.AuthTime, ar.AMR, ar.IDP, ar.ACR = a.UserID, &at, a.AMR, a.IDP, a.ACR
+	ar.UserID, ar.AuthTime, ar.AMR, ar.IDP, ar.ACR, ar.SID = a.UserID, &at, a.AMR, a.IDP, a.ACR, a.SID
 }
 
 // CompleteSignedIn stores ar, signed in (SignedIn) and needing no consent,
@@ -138,7 +138,7 @@ func (p *Provider) Authenticated(ctx context.Context, ar *tenants.AuthRequest, a
 		return httperr.Internal(err)
 	}
 	at := a.Time
-	ar.UserID, ar.AuthTime, ar.AMR, ar.IDP, ar.ACR = a.UserID, &at, a.AMR, a.IDP, a.ACR
+	ar.UserID, ar.AuthTime, ar.AMR, ar.IDP, ar.ACR, ar.SID = a.UserID, &at, a.AMR, a.IDP, a.ACR, a.SID
 	return nil
 }
 

@@ -76,7 +76,7 @@ func (p *Provider) exchangeCode(ctx context.Context, t *tenants.Tenant, c *clien
 			}
 			scopes, claims = access.scopes(ar.Scopes), access.claims
 		}
-		fam = p.newFamily(t, c, grantID, tenants.Authentication{UserID: user.ID, Time: *ar.AuthTime, AMR: ar.AMR, IDP: ar.IDP, ACR: ar.ACR},
+		fam = p.newFamily(t, c, grantID, tenants.Authentication{UserID: user.ID, Time: *ar.AuthTime, AMR: ar.AMR, IDP: ar.IDP, ACR: ar.ACR, SID: ar.SID},
 			scopes, ar.Audience, tenants.GrantAuthorizationCode)
 		fam.access.Claims = claims
 		return fam.issue, nil

@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/app/config"
 	"github.com/gatehouse-id/gatehouse/app/login"
 	"github.com/gatehouse-id/gatehouse/app/oidc"
+	"github.com/gatehouse-id/gatehouse/app/register"
 	"github.com/gatehouse-id/gatehouse/app/samlidp"
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
@@ -72,6 +73,12 @@ func (s *Server) routes(signin *login.Handler, acct *account.Handler, idp *samli
 	for _, p := range []string{oidc.PathDiscovery, oidc.PathJWKS, oidc.PathToken, oidc.PathRevoke, oidc.PathPAR, oidc.PathUserinfo} {
 		e.OPTIONS(p, func(echo.Context) error { return nil }, onTenant, corsOpen)
 	}
+	// RFC 8414's name for the same document.
+	e.GET(oidc.PathAuthorizationServer, publicEndpoint(p.Discovery), onTenant, corsOpen)
+	e.OPTIONS(oidc.PathAuthorizationServer, func(echo.Context) error { return nil }, onTenant, corsOpen)
+	// Dynamic client registration (RFC 7591/7592), when the tenant takes
+	// it; open registrations are throttled per address by the handler.
+	register.New(s.admin, register.OpenRate).Register(e, onTenant)
 	signin.Register(e, onTenant)
 	acct.Register(e, onTenant)
 	idp.Register(e, onTenant)

@@ -168,7 +168,6 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	out := upstream.New(cfg.UpstreamAllowHosts, deps.Upstream)
 	s.fed = federation.New(federation.Config{Factories: Connectors(), Upstream: out}, deps.Store, box)
 	sealer := webhook.NewSealer(box)
-	s.webhooks = webhook.New(webhook.Config{Poll: cfg.WebhookPoll, Retry: cfg.WebhookRetry}, deps.Store, out, sealer, s.log, s.metrics)
 	s.consoleSecret = admin.ConsoleSecret(box)
 
 	s.provider, err = oidc.New(deps.Store, s.cache, s.keys, out)
@@ -176,6 +175,9 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		return nil, fmt.Errorf("build OpenID provider: %w", err)
 	}
 	s.provider.Observe(s.metrics)
+	// One dispatcher drains the webhook and back-channel logout outboxes,
+	// through the guarded client; the provider signs the logout tokens.
+	s.webhooks = webhook.New(webhook.Config{Poll: cfg.WebhookPoll, Retry: cfg.WebhookRetry}, deps.Store, out, sealer, s.provider, s.log, s.metrics)
 	common, err := password.LoadCommon()
 	if err != nil {
 		return nil, fmt.Errorf("load common passwords: %w", err)
@@ -286,7 +288,12 @@ func (s *Server) Sweep(ctx context.Context) (int64, error) {
 		return n + pruned, err
 	}
 	hooks, err := s.store.PruneWebhookDeliveries(ctx, s.store.Now().Add(-webhookLogHorizon))
-	return n + pruned + hooks, err
+	if err != nil {
+		return n + pruned + hooks, err
+	}
+	// Finished logout deliveries: their audit events outlive them.
+	logouts, err := s.store.PruneLogoutDeliveries(ctx, s.store.Now().Add(-webhookLogHorizon))
+	return n + pruned + hooks + logouts, err
 }
 
 // webhookLogHorizon is how long a finished webhook delivery and its log

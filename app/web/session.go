@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"time"
 
@@ -93,12 +94,24 @@ func (s *Site) StartSession(c echo.Context, t *tenants.Tenant, a tenants.Authent
 }
 
 // EndSessions deletes every session the browser's cookies name at t and
-// clears the cookie.
+// clears the cookie: a session that rotates, or one a password reset ended
+// (with its logouts).
 func (s *Site) EndSessions(c echo.Context, t *tenants.Tenant) error {
+	return s.endSessions(c, t, s.store.DeleteSession)
+}
+
+// SignOut ends every session the browser's cookies name at t, as the user
+// signing out does: every application of each session that registered a
+// back-channel logout URI is told (tenants.Store.LogoutSession).
+func (s *Site) SignOut(c echo.Context, t *tenants.Tenant) error {
+	return s.endSessions(c, t, s.store.LogoutSession)
+}
+
+func (s *Site) endSessions(c echo.Context, t *tenants.Tenant, end func(context.Context, string) error) error {
 	ctx := c.Request().Context()
 	vs := CookieValues(c, t, SessionCookie)
 	for _, v := range vs {
-		if err := s.store.DeleteSession(ctx, secret.Hash(v)); err != nil {
+		if err := end(ctx, secret.Hash(v)); err != nil {
 			return err
 		}
 	}

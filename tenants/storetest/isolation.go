@@ -89,7 +89,15 @@ type world struct {
 	group          *tenants.Group               // named sharedGroupName: user is a member
 	samlApp        *tenants.SAMLApp             // entity ID sharedSAMLEntityID
 	samlRequest    *tenants.SAMLRequest         // for samlApp, waiting
+	initialToken   *tenants.InitialAccessToken  // hash privateInitialHash
+	registered     *tenants.Client              // registered itself, client id "reg-"+private
 }
+
+// privateInitialHash and privateRegistrationHash are the hashes of the
+// world's initial access token and of its registered client's
+// registration access token.
+func (w *world) privateInitialHash() string      { return "iat-" + w.private }
+func (w *world) privateRegistrationHash() string { return "rat-" + w.private }
 
 // pushedID is the id of the world's pushed authorization request, of its
 // client sharedClientID.
@@ -207,6 +215,19 @@ func seedWorld(t testing.TB, s *tenants.Store, prefix string) *world {
 	w.samlApp = mustSAMLApp(t, ctx, s, sharedSAMLEntityID)
 	mustSAMLApp(t, ctx, s, "https://sp.example.com/"+w.private)
 	w.samlRequest = mustSAMLRequest(t, ctx, s, w.samlApp.ID)
+	// The shared client listens for back-channel logouts: the world's
+	// session has a family of it, and an ended session left a delivery.
+	w.client.BackchannelLogoutURI = "https://" + w.private + ".example.com/logout"
+	must(t, "listen for logouts", s.UpdateClient(ctx, w.client))
+	mustSIDFamily(t, ctx, s, sharedClientID, w.user.ID, tenants.SessionSID(w.session))
+	ended := mustSession(t, ctx, s, w.user.ID, time.Hour)
+	mustSIDFamily(t, ctx, s, sharedClientID, w.user.ID, tenants.SessionSID(ended))
+	must(t, "sign out", s.LogoutSession(ctx, ended.ID))
+	w.initialToken = &tenants.InitialAccessToken{TokenHash: w.privateInitialHash(), Name: "ci", UsesLeft: 5, ExpiresAt: s.Now().Add(time.Hour)}
+	must(t, "initial access token", s.CreateInitialAccessToken(ctx, w.initialToken))
+	w.registered = newClient("reg-" + w.private)
+	w.registered.RegistrationTokenHash = w.privateRegistrationHash()
+	must(t, "register client", s.RegisterClient(ctx, w.registered, "", nil))
 	return w
 }
 
@@ -309,6 +330,8 @@ func (w *world) snapshot(t testing.TB, s *tenants.Store) snapshot {
 	samlApps, err := s.ListSAMLApps(ctx)
 	add("SAML apps", samlApps, err)
 	add("SAML request rows", sqlRows(t, s, "SELECT * FROM saml_requests WHERE tenant_id = ? ORDER BY id", w.tenant.ID), nil)
+	add("initial access token rows", sqlRows(t, s, "SELECT * FROM initial_access_tokens WHERE tenant_id = ? ORDER BY id", w.tenant.ID), nil)
+	add("logout delivery rows", sqlRows(t, s, "SELECT * FROM logout_deliveries WHERE tenant_id = ? ORDER BY id", w.tenant.ID), nil)
 	roles, err := s.ListRoles(ctx)
 	add("roles", roles, err)
 	groups, err := s.ListGroups(ctx)
@@ -654,6 +677,42 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 			xs, err := s.IdentitiesOfUsers(ctx, []string{a.user.ID})
 			return errors.Join(err, none(len(xs)))
 		}, nil},
+		{"RoleAndGroupIDsOfUsers", func(ctx context.Context) error {
+			roles, groups, err := s.RoleAndGroupIDsOfUsers(ctx, []string{a.user.ID})
+			return errors.Join(err, none(len(roles)+len(groups)))
+		}, nil},
+		// (client_ids are unique per tenant only: b may have a "web-app" of
+		// its own, which is its to name.)
+		{"AuditNames", func(ctx context.Context) error {
+			names, err := s.AuditNames(ctx, map[string][]string{"user": {a.user.ID}, "api": {a.api.ID}})
+			return errors.Join(err, none(len(names["user"])+len(names["api"])))
+		}, nil},
+		// The activity counts only the tenant's own: the same as its own
+		// rows, read through the scoped listings.
+		{"TenantActivity", func(ctx context.Context) error {
+			act, err := s.TenantActivity(ctx, 30)
+			if err != nil {
+				return err
+			}
+			us, err := s.RecentLogins(ctx, 1000)
+			if err != nil {
+				return err
+			}
+			evs, err := s.ListAudit(ctx, tenants.AuditFilter{Action: "login.", Since: act.Days[0].Day, Limit: 1000})
+			if err != nil {
+				return err
+			}
+			var want, got int64
+			for _, e := range evs {
+				if e.Action == "login.succeeded" || e.Action == "login.failed" || e.Action == "login.throttled" {
+					want++
+				}
+			}
+			for _, d := range act.Days {
+				got += d.Succeeded + d.Failed
+			}
+			return errors.Join(sameCount(act.ActiveUsers, len(us)), sameCount(got, int(want)))
+		}, nil},
 		{"UsersAfter", func(ctx context.Context) error {
 			us, err := s.UsersAfter(ctx, "", 1000)
 			for _, u := range us {
@@ -804,6 +863,47 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		}, tenants.ErrNotFound},
 		{"TouchSession", func(ctx context.Context) error { return s.TouchSession(ctx, a.session.ID, later) }, nil},
 		{"DeleteSession", func(ctx context.Context) error { return s.DeleteSession(ctx, a.session.ID) }, nil},
+		{"CreateInitialAccessToken/own", func(ctx context.Context) error {
+			rt := &tenants.InitialAccessToken{TokenHash: randomHash(), UsesLeft: 1, ExpiresAt: later}
+			if err := s.CreateInitialAccessToken(ctx, rt); err != nil {
+				return err
+			}
+			return notMine(ctx, rt.TenantID)
+		}, nil},
+		{"ListInitialAccessTokens", func(ctx context.Context) error {
+			ts, err := s.ListInitialAccessTokens(ctx)
+			for _, x := range ts {
+				if x.ID == a.initialToken.ID {
+					return errors.New("listed another tenant's initial access token")
+				}
+			}
+			return err
+		}, nil},
+		{"DeleteInitialAccessToken", func(ctx context.Context) error { return s.DeleteInitialAccessToken(ctx, a.initialToken.ID) }, tenants.ErrNotFound},
+		{"RegisterClient", func(ctx context.Context) error {
+			return s.RegisterClient(ctx, newClient("reg-"+tenants.NewRandomID()), a.privateInitialHash(), nil)
+		}, tenants.ErrNotFound},
+		{"RegisterClient/open", func(ctx context.Context) error {
+			c := newClient("reg-" + tenants.NewRandomID())
+			if err := s.RegisterClient(ctx, c, "", nil); err != nil {
+				return err
+			}
+			return notMine(ctx, c.TenantID)
+		}, nil},
+		{"RegisteredClient", func(ctx context.Context) error {
+			_, err := s.RegisteredClient(ctx, a.registered.ClientID, a.privateRegistrationHash())
+			return err
+		}, tenants.ErrNotFound},
+		{"LogoutSession", func(ctx context.Context) error { return s.LogoutSession(ctx, a.session.ID) }, nil},
+		{"ListLogoutDeliveries", func(ctx context.Context) error {
+			ds, err := s.ListLogoutDeliveries(ctx, sharedClientID, 100)
+			for _, d := range ds {
+				if d.TenantID == a.tenant.ID {
+					return errors.New("listed another tenant's logout delivery")
+				}
+			}
+			return err
+		}, nil},
 		{"SetAuthenticated", func(ctx context.Context) error {
 			return s.SetAuthenticated(ctx, a.fresh.ID, tenants.Authentication{UserID: b.user.ID, Time: later, AMR: []string{"pwd"}})
 		}, tenants.ErrConflict},
@@ -1361,7 +1461,7 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 // administration of Gatehouse itself (roles, console sessions, setup links).
 var unscopedMethods = []string{
 	"Close", "Dialect", "FlushAudit", "Now", "Ping", "SQLDB", "SetClock", "Use", "ObserveAudit", "VerifySchema",
-	"CreateTenant", "ListTenants", "TenantByHost", "TenantByID", "TenantBySlug",
+	"CreateTenant", "ImportTenant", "ListTenants", "TenantByHost", "TenantByID", "TenantBySlug",
 	// The change feed, across tenants.
 	"TenantChangesHead", "TenantChangesSince", "PruneTenantChanges", "ListenTenantChanges",
 	"DeleteExpired", "BindDeployment",
@@ -1377,6 +1477,8 @@ var unscopedMethods = []string{
 	// The webhook dispatcher drains every tenant's outbox; each delivery
 	// names its tenant, and its lease keeps it to one node.
 	"ClaimWebhookDeliveries", "ReleaseWebhookDeliveries", "CompleteWebhookDelivery", "PruneWebhookDeliveries",
+	// So does it the logout outbox.
+	"ClaimLogoutDeliveries", "ReleaseLogoutDeliveries", "CompleteLogoutDelivery", "PruneLogoutDeliveries",
 	// Import jobs are found across tenants, then run in their tenant.
 	"ClaimImportJob",
 }

@@ -74,31 +74,43 @@ const (
 // dies holding a claim delays its deliveries by at most this.
 const lease = time.Minute
 
-// Dispatcher drains the webhook outbox: every node runs one, and the
-// store's claims keep two from sending one delivery at once. Delivery is
-// at least once: a node that dies after sending and before recording it
-// leaves the delivery to be sent again when its lease ends.
+// Dispatcher drains the outboxes of deliveries to other servers: the
+// webhook outbox and the back-channel logout outbox (OpenID Connect
+// Back-Channel Logout 1.0). Every node runs one, and the store's claims
+// keep two from sending one delivery at once. Delivery is at least once:
+// a node that dies after sending and before recording it leaves the
+// delivery to be sent again when its lease ends. Both outboxes share the
+// workers, the backoff and the SSRF-guarded client.
 type Dispatcher struct {
 	cfg     Config
 	store   *tenants.Store
 	client  *upstream.Client
 	sealer  *Sealer
+	logouts LogoutTokens
 	log     *slog.Logger
 	observe Observer
 	wake    chan struct{}
 }
 
+// LogoutTokens signs the logout tokens (OpenID Connect Back-Channel Logout
+// 1.0 §2.4) of claimed logout deliveries: the OpenID provider does, with
+// the tenant's keys.
+type LogoutTokens interface {
+	LogoutToken(ctx context.Context, d *tenants.ClaimedLogout) (string, error)
+}
+
 // New returns a Dispatcher sending through client (the SSRF-guarded one),
-// opening secrets with sealer. observe may be nil.
-func New(cfg Config, store *tenants.Store, client *upstream.Client, sealer *Sealer, log *slog.Logger, observe Observer) *Dispatcher {
+// opening webhook secrets with sealer and signing logout tokens with
+// logouts (nil: the logout outbox is left alone). observe may be nil.
+func New(cfg Config, store *tenants.Store, client *upstream.Client, sealer *Sealer, logouts LogoutTokens, log *slog.Logger, observe Observer) *Dispatcher {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Dispatcher{cfg: cfg.withDefaults(), store: store, client: client, sealer: sealer, log: log, observe: observe,
+	return &Dispatcher{cfg: cfg.withDefaults(), store: store, client: client, sealer: sealer, logouts: logouts, log: log, observe: observe,
 		wake: make(chan struct{}, 1)}
 }
 
-// Wake makes Run look at the outbox now (after a redelivery).
+// Wake makes Run look at the outboxes now (after a redelivery, a logout).
 func (d *Dispatcher) Wake() {
 	select {
 	case d.wake <- struct{}{}:
@@ -106,8 +118,8 @@ func (d *Dispatcher) Wake() {
 	}
 }
 
-// Run drains the outbox until ctx ends. It returns once the deliveries in
-// flight are sent and recorded (each within the client's time limits);
+// Run drains the outboxes until ctx ends. It returns once the deliveries
+// in flight are sent and recorded (each within the client's time limits);
 // those claimed and not started are given back.
 func (d *Dispatcher) Run(ctx context.Context) {
 	t := time.NewTimer(0)
@@ -121,7 +133,7 @@ func (d *Dispatcher) Run(ctx context.Context) {
 		}
 		n, err := d.RunOnce(ctx)
 		if err != nil && ctx.Err() == nil {
-			d.log.WarnContext(ctx, "webhook outbox", "err", err)
+			d.log.WarnContext(ctx, "delivery outbox", "err", err)
 		}
 		wait := d.cfg.Poll
 		if n == d.cfg.Batch {
@@ -137,16 +149,70 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	}
 }
 
-// RunOnce claims one batch of due deliveries, sends them and records what
-// became of them; it returns how many it claimed. When ctx ends it starts
-// no more sends, lets those begun finish and gives back the rest.
+// job is one claimed delivery of an outbox: its id, and the sending of it
+// with the recording of its outcome under the claim token.
+type job interface {
+	id() string
+	deliver(ctx context.Context, token string) error
+}
+
+// outbox is one queue a Dispatcher drains.
+type outbox struct {
+	claim   func(ctx context.Context, token string, limit int) ([]job, error)
+	release func(ctx context.Context, token string, ids []string) error
+}
+
+func (d *Dispatcher) outboxes() []outbox {
+	out := []outbox{{
+		claim: func(ctx context.Context, token string, limit int) ([]job, error) {
+			claimed, err := d.store.ClaimWebhookDeliveries(ctx, token, lease, limit)
+			jobs := make([]job, len(claimed))
+			for i := range claimed {
+				jobs[i] = webhookJob{d, &claimed[i]}
+			}
+			return jobs, err
+		},
+		release: d.store.ReleaseWebhookDeliveries,
+	}}
+	if d.logouts != nil {
+		out = append(out, outbox{
+			claim: func(ctx context.Context, token string, limit int) ([]job, error) {
+				claimed, err := d.store.ClaimLogoutDeliveries(ctx, token, lease, limit)
+				jobs := make([]job, len(claimed))
+				for i := range claimed {
+					jobs[i] = logoutJob{d, &claimed[i]}
+				}
+				return jobs, err
+			},
+			release: d.store.ReleaseLogoutDeliveries,
+		})
+	}
+	return out
+}
+
+// RunOnce claims one batch of due deliveries of each outbox, sends them and
+// records what became of them; it returns the most it claimed of one
+// outbox. When ctx ends it starts no more sends, lets those begun finish
+// and gives back the rest.
 func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
+	most := 0
+	var errs []error
+	for _, o := range d.outboxes() {
+		n, err := d.drain(ctx, o)
+		most = max(most, n)
+		errs = append(errs, err)
+	}
+	return most, errors.Join(errs...)
+}
+
+// drain claims one batch of o and sends it.
+func (d *Dispatcher) drain(ctx context.Context, o outbox) (int, error) {
 	token := tenants.NewRandomID()
-	claimed, err := d.store.ClaimWebhookDeliveries(ctx, token, lease, d.cfg.Batch)
+	claimed, err := o.claim(ctx, token, d.cfg.Batch)
 	if err != nil || len(claimed) == 0 {
 		return 0, err
 	}
-	work := make(chan *tenants.ClaimedDelivery)
+	work := make(chan job)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var errs []error
@@ -154,10 +220,10 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for c := range work {
+			for j := range work {
 				// A send begun is finished and recorded even when ctx
 				// ends: its outcome must not be lost.
-				if err := d.deliver(context.WithoutCancel(ctx), token, c); err != nil {
+				if err := j.deliver(context.WithoutCancel(ctx), token); err != nil {
 					mu.Lock()
 					errs = append(errs, err)
 					mu.Unlock()
@@ -168,12 +234,12 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 	var unsent []string
 	for i := range claimed {
 		select {
-		case work <- &claimed[i]:
+		case work <- claimed[i]:
 			continue
 		case <-ctx.Done():
 		}
-		for _, c := range claimed[i:] {
-			unsent = append(unsent, c.ID)
+		for _, j := range claimed[i:] {
+			unsent = append(unsent, j.id())
 		}
 		break
 	}
@@ -182,9 +248,21 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 	if len(unsent) > 0 {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		errs = append(errs, d.store.ReleaseWebhookDeliveries(rctx, token, unsent))
+		errs = append(errs, o.release(rctx, token, unsent))
 	}
 	return len(claimed), errors.Join(errs...)
+}
+
+// webhookJob is a claimed webhook delivery.
+type webhookJob struct {
+	d *Dispatcher
+	c *tenants.ClaimedDelivery
+}
+
+func (j webhookJob) id() string { return j.c.ID }
+
+func (j webhookJob) deliver(ctx context.Context, token string) error {
+	return j.d.deliver(ctx, token, j.c)
 }
 
 // deliver sends one delivery and records its outcome.
@@ -196,9 +274,8 @@ func (d *Dispatcher) deliver(ctx context.Context, token string, c *tenants.Claim
 	outcome := OutcomeDelivered
 	if sendErr != nil {
 		r.Error = describe(sendErr)
-		now := d.store.Now()
-		if now.Sub(c.CreatedAt) < d.cfg.GiveUpAfter {
-			r.NextAttempt = now.Add(Backoff(d.cfg.Retry, d.cfg.MaxRetry, c.Attempts, rand.Float64()))
+		var ok bool
+		if r.NextAttempt, ok = d.retryAt(c.CreatedAt, c.Attempts); ok {
 			outcome = OutcomeRetry
 		} else {
 			outcome = OutcomeFailed
@@ -218,25 +295,34 @@ func (d *Dispatcher) deliver(ctx context.Context, token string, c *tenants.Claim
 	return err
 }
 
-// send posts the delivery, signed; it returns the answer's status.
-func (d *Dispatcher) send(ctx context.Context, c *tenants.ClaimedDelivery) (int, error) {
-	// The allow list may have changed since the endpoint was saved.
-	if _, err := d.client.CheckPushURL(ctx, c.URL); err != nil {
+// retryAt is when a delivery made at created that failed attempts times
+// before this failure is tried again; false once it is too old to (its
+// failure is its last).
+func (d *Dispatcher) retryAt(created time.Time, attempts int) (time.Time, bool) {
+	now := d.store.Now()
+	if now.Sub(created) >= d.cfg.GiveUpAfter {
+		return time.Time{}, false
+	}
+	return now.Add(Backoff(d.cfg.Retry, d.cfg.MaxRetry, attempts, rand.Float64())), true
+}
+
+// post sends body to url through the guarded client, checking the URL
+// against the allow list first (it may have changed since the URL was
+// saved); it returns the answer's status. A non-2xx answer is an error.
+func (d *Dispatcher) post(ctx context.Context, url, contentType, userAgent string, body []byte, sign func(http.Header) error) (int, error) {
+	if _, err := d.client.CheckPushURL(ctx, url); err != nil {
 		return 0, err
 	}
-	secrets, err := d.secrets(c)
-	if err != nil {
-		return 0, err
-	}
-	body := []byte(c.Payload)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return 0, &upstream.Error{Kind: upstream.KindURL}
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "Gatehouse-Webhooks/1")
-	if err := Sign(req.Header, secrets, c.EventID, time.Now(), body); err != nil {
-		return 0, err
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("User-Agent", userAgent)
+	if sign != nil {
+		if err := sign(req.Header); err != nil {
+			return 0, err
+		}
 	}
 	resp, err := d.client.HTTP(upstream.API).Do(req)
 	if err != nil {
@@ -248,6 +334,18 @@ func (d *Dispatcher) send(ctx context.Context, c *tenants.ClaimedDelivery) (int,
 	}
 	resp.Body.Close()
 	return resp.StatusCode, nil
+}
+
+// send posts the delivery, signed; it returns the answer's status.
+func (d *Dispatcher) send(ctx context.Context, c *tenants.ClaimedDelivery) (int, error) {
+	secrets, err := d.secrets(c)
+	if err != nil {
+		return 0, err
+	}
+	body := []byte(c.Payload)
+	return d.post(ctx, c.URL, "application/json", "Gatehouse-Webhooks/1", body, func(h http.Header) error {
+		return Sign(h, secrets, c.EventID, time.Now(), body)
+	})
 }
 
 // secrets returns the secrets a delivery is signed with now.
