@@ -499,6 +499,10 @@ const (
 	// IntentDevice signs in to answer a device's request (RFC 8628): it
 	// returns to the device page.
 	IntentDevice = "device"
+	// IntentSAML signs in to answer a SAML application's AuthnRequest (or
+	// an IdP-initiated launch): it returns to the SAML IdP's continue
+	// endpoint, which issues the assertion.
+	IntentSAML = "saml"
 )
 
 // DeviceAuthorization is a device authorization request (RFC 8628 §3.1)

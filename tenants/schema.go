@@ -23,6 +23,7 @@ func schemaModels() []any {
 		&ImportJob{}, &ImportJobChunk{}, &ImportJobRefusal{},
 		&TenantString{},
 		&ClaimRule{},
+		&SAMLApp{}, &SAMLRequest{},
 	}
 }
 

@@ -35,6 +35,7 @@ var tags = []map[string]any{
 	{"name": tagRegistration, "description": "Dynamic client registration (RFC 7591/7592) at a tenant's /oauth/register: who may register is the tenant's client_registration; with token, registrations need an initial access token made here."},
 	{"name": tagWebhooks, "description": "A tenant's webhook endpoints (Standard Webhooks): audited actions delivered as signed JSON events, at least once, with retries and a delivery log."},
 	{"name": tagStrings, "description": "A tenant's own wording of the messages of its pages and email, per language, over the catalogs'."},
+	{"name": tagSAMLApps, "description": "SAML 2.0 service providers that sign a tenant's users in through Gatehouse as their identity provider."},
 	{"name": tagAudit, "description": "A tenant's append-only audit log (scope audit:read)."},
 	{"name": tagAdmins, "description": "Gatehouse's administrators (people who sign in to the console): operators, who administer every tenant, and tenant admins, who administer some."},
 	{"name": tagAdminClients, "description": "Machine-to-machine clients of this API: operators or tenant admins, as administrators are."},
@@ -57,6 +58,9 @@ var schemaDocs = map[string]string{
 	"TenantString":    "A tenant's own wording of one message in one language, with the catalog's words it replaces.",
 	"WebhookDelivery": "A delivery of an event to a webhook endpoint: its state and its log of attempts (never an answer's body).",
 	"WebhookAttempt":  "One attempt at a delivery: the answer's status code, or why there was none.",
+	"SAMLApp":         "A SAML application (service provider) of a tenant, with the IdP values to give it (metadata_url, idp_entity_id, sso_url).",
+	"SAMLEndpoint":    "An assertion consumer service of a service provider.",
+	"SAMLAttribute":   "An attribute of the assertions and the user property it carries.",
 	"Connection":      "An upstream identity provider of a tenant; never its secrets (has_client_secret says a client secret is set). callback_url (google, github, microsoft, oidc) is the redirect URI to register at the provider; entity_id, acs_url and metadata_url (saml) are the tenant's service provider, for the IdP's admin; idp_metadata_url is where the IdP's metadata came from.",
 }
 
@@ -207,6 +211,7 @@ var paramDocs = map[string]string{
 	"sessions/session_id":          "the session's id, as the user's session list gives it",
 	"connections/id":               "the connection's id",
 	"webhooks/id":                  "the webhook endpoint's id",
+	"saml-apps/id":                 "the SAML application's id",
 	"initial-access-tokens/id":     "the initial access token's id",
 	"deliveries/delivery":          "the delivery's id, as the endpoint's delivery list gives it",
 	"roles/role":                   "the role's id or name",

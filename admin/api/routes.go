@@ -21,6 +21,7 @@ const (
 	tagKeys         = "Keys"
 	tagConnections  = "Connections"
 	tagWebhooks     = "Webhooks"
+	tagSAMLApps     = "SAML applications"
 	tagRegistration = "Client registration"
 	tagStrings      = "Strings"
 	tagAudit        = "Audit"
@@ -318,6 +319,20 @@ func (h *Handler) Routes() []Route {
 			Description: "Unlinks the identities it brought: their users stay, and sign in another way. " + deleteNote,
 			Status:      http.StatusNoContent, handler: h.deleteConnection},
 
+		// SAML applications (Gatehouse as the identity provider).
+		{Method: http.MethodGet, Path: "/tenants/:slug/saml-apps", Tag: tagSAMLApps, Scope: read, Summary: "List the tenant's SAML applications",
+			Description: "In order of name. Each carries the values to give its service provider: metadata_url (the IdP's metadata and entity ID) and sso_url.",
+			Query:       paged, Reply: list[*admin.SAMLApp]{}, handler: h.listSAMLApps},
+		{Method: http.MethodPost, Path: "/tenants/:slug/saml-apps", Tag: tagSAMLApps, Scope: write, Summary: "Add a SAML application (a service provider)",
+			Description: "From the SP's metadata (metadata_xml or metadata_url) or from fields (entity_id and acs at least). The answer's metadata_url is the IdP metadata to give the SP.",
+			Status:      http.StatusCreated, Body: samlAppBody{}, Reply: admin.SAMLApp{}, handler: h.createSAMLApp},
+		{Method: http.MethodGet, Path: "/tenants/:slug/saml-apps/:id", Tag: tagSAMLApps, Scope: read, Summary: "Get a SAML application",
+			Reply: admin.SAMLApp{}, handler: h.getSAMLApp},
+		{Method: http.MethodPatch, Path: "/tenants/:slug/saml-apps/:id", Tag: tagSAMLApps, Scope: write, Summary: "Change a SAML application",
+			Description: "A field left out keeps its value; metadata given again replaces what metadata gave.",
+			Body:        samlAppBody{}, Reply: admin.SAMLApp{}, handler: h.updateSAMLApp},
+		{Method: http.MethodDelete, Path: "/tenants/:slug/saml-apps/:id", Tag: tagSAMLApps, Scope: write, Summary: "Delete a SAML application",
+			Description: deleteNote, Status: http.StatusNoContent, handler: h.deleteSAMLApp},
 		// Webhooks.
 		{Method: http.MethodGet, Path: "/tenants/:slug/webhooks", Tag: tagWebhooks, Scope: read, Summary: "List the tenant's webhook endpoints",
 			Description: "Secrets are never listed.", Query: paged, Reply: list[*admin.Webhook]{}, handler: h.listWebhooks},

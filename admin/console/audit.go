@@ -40,7 +40,7 @@ var auditActions = []vc.Option{
 }
 
 // targetSections are the console pages of the things audit events name.
-var targetSections = map[string]string{"user": "/users", "client": "/applications", "api": "/apis", "connection": "/connections", "webhook": "/webhooks"}
+var targetSections = map[string]string{"user": "/users", "client": "/applications", "api": "/apis", "connection": "/connections", "webhook": "/webhooks", "saml_app": "/saml-apps"}
 
 // auditQuery is the audit page's filters as read from its query string.
 type auditQuery struct {

@@ -95,6 +95,11 @@ func (h *Handler) pages() []route {
 		{http.MethodPost, "/t/:slug/webhooks/:hook/rotate", h.rotateWebhookSecret},
 		{http.MethodPost, "/t/:slug/webhooks/:hook/deliveries/:delivery/redeliver", h.redeliverWebhook},
 		{http.MethodPost, "/t/:slug/webhooks/:hook/delete", h.deleteWebhook},
+		{http.MethodGet, "/t/:slug/saml-apps", h.samlApps},
+		{http.MethodPost, "/t/:slug/saml-apps", h.createSAMLApp},
+		{http.MethodGet, "/t/:slug/saml-apps/:samlapp", h.samlApp},
+		{http.MethodPost, "/t/:slug/saml-apps/:samlapp/enabled", h.setSAMLAppEnabled},
+		{http.MethodPost, "/t/:slug/saml-apps/:samlapp/delete", h.deleteSAMLApp},
 
 		{http.MethodGet, "/t/:slug/claim-rules", h.claimRules},
 		{http.MethodPost, "/t/:slug/claim-rules", h.createClaimRule},
@@ -214,8 +219,11 @@ var flashes = map[string]string{
 	"webhook-redelivered": "Delivery queued: it is sent again within seconds.",
 	"webhook-deleted":     "Endpoint deleted with its delivery log.",
 
-	"string-saved":   "Wording saved: the tenant's pages say it in that language now.",
-	"string-deleted": "The pages say the catalog's words again.",
+	"string-saved":     "Wording saved: the tenant's pages say it in that language now.",
+	"string-deleted":   "The pages say the catalog's words again.",
+	"saml-app-created": "SAML application added: give the service provider the values below.",
+	"saml-app-updated": "SAML application saved.",
+	"saml-app-deleted": "SAML application deleted.",
 }
 
 func flashText(key string) string { return flashes[key] }

@@ -181,6 +181,9 @@ func (h *Handler) renderAccount(c echo.Context, a *accountRequest, notice, errMs
 			v.Identities = append(v.Identities, views.AccountIdentity{ID: x.ID, Connection: x.Connection, Email: x.Email, LinkedAt: x.LinkedAt})
 		}
 	}
+	if v.Launch, err = h.launchable(ctx, u.ID); err != nil {
+		return httperr.Internal(err)
+	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return web.Render(c, status, views.AccountPage(v))
 }

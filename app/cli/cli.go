@@ -103,6 +103,9 @@ Usage:
   gatehouse webhook create --tenant SLUG --url URL --event TYPE... (TYPE: an event type such as user.signed_in, or * for all)
   gatehouse webhook list --tenant SLUG
   gatehouse webhook delete|rotate --tenant SLUG --id ID
+  gatehouse saml-app create --tenant SLUG --name NAME (--metadata-file sp.xml | --metadata-url URL | --entity-id ID --acs URL...) [--name-id email|persistent|user_id] [--access everyone|roles|groups --role R... --group G...]
+  gatehouse saml-app list --tenant SLUG
+  gatehouse saml-app delete --tenant SLUG --id ID
         (create and rotate print the signing secret, once)
   gatehouse admin create --email EMAIL --password-stdin [--name NAME] [--tenant SLUG] [--scope SCOPE]...
   gatehouse admin list
@@ -230,6 +233,9 @@ var commands = map[string]command{
 	"webhook list":        webhookList,
 	"webhook delete":      webhookDelete,
 	"webhook rotate":      webhookRotate,
+	"saml-app create":     samlAppCreate,
+	"saml-app list":       samlAppList,
+	"saml-app delete":     samlAppDelete,
 	"role create":         roleCreate,
 	"role list":           roleList,
 	"role delete":         roleDelete,

@@ -155,6 +155,14 @@ func TestAPIAuditTrail(t *testing.T) {
 		did("POST /tenants/:slug/webhooks/:id/deliveries/:delivery/redeliver", tenants.ActionWebhookRedelivered, hid, false, true)
 		c.must(t, http.StatusNoContent, http.MethodDelete, base+"/webhooks/"+hid, nil)
 		did("DELETE /tenants/:slug/webhooks/:id", tenants.ActionWebhookDeleted, hid, true, false)
+		sa := c.must(t, http.StatusCreated, http.MethodPost, base+"/saml-apps", map[string]any{"name": "Expenses", "entity_id": "urn:expenses",
+			"acs": []any{map[string]any{"url": "https://expenses.gamma.test/acs"}}})
+		said := sa["id"].(string)
+		did("POST /tenants/:slug/saml-apps", admin.ActionSAMLAppCreated, said, false, true)
+		c.must(t, http.StatusOK, http.MethodPatch, base+"/saml-apps/"+said, map[string]any{"name": "Expenses EU"})
+		did("PATCH /tenants/:slug/saml-apps/:id", admin.ActionSAMLAppUpdated, said, true, true)
+		c.must(t, http.StatusNoContent, http.MethodDelete, base+"/saml-apps/"+said, nil)
+		did("DELETE /tenants/:slug/saml-apps/:id", admin.ActionSAMLAppDeleted, said, true, false)
 
 		// An administrator and a management client of gamma: narrowed,
 		// then deleted, each change in gamma's log too.

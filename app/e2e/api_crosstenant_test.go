@@ -35,6 +35,8 @@ var validBodies = map[string]any{
 	"POST /tenants/:slug/webhooks":                       map[string]any{"url": "https://hooks.walked.test/in", "events": []any{"*"}},
 	"POST /tenants/:slug/initial-access-tokens":          map[string]any{"name": "walker", "uses": 2},
 	"PATCH /tenants/:slug/webhooks/:id":                  map[string]any{"events": []any{"user.created"}},
+	"POST /tenants/:slug/saml-apps":                      map[string]any{"name": "Walker", "entity_id": "https://walked.test/sp", "acs": []any{map[string]any{"url": "https://walked.test/acs"}}},
+	"PATCH /tenants/:slug/saml-apps/:id":                 map[string]any{"name": "Changed"},
 	"POST /tenants/:slug/keys/rotate":                    map[string]any{"alg": "ES256", "now": true},
 	"PUT /tenants/:slug/keys/rotation":                   map[string]any{"rotation_period": 86400},
 	"PATCH /administrators/:id":                          map[string]any{"scopes": []any{"tenants:read"}},
@@ -83,7 +85,7 @@ func snapshot(t *testing.T, c *apiClient, f *fixture) string {
 		b.WriteByte('\n')
 	}
 	base := "/tenants/" + f.slug
-	for _, p := range []string{"", "/applications?limit=200", "/apis?limit=200", "/keys", "/connections?limit=200", "/users?limit=200", "/roles?limit=200", "/groups?limit=200", "/strings", "/claim-rules"} {
+	for _, p := range []string{"", "/applications?limit=200", "/apis?limit=200", "/keys", "/connections?limit=200", "/users?limit=200", "/roles?limit=200", "/groups?limit=200", "/strings", "/claim-rules", "/saml-apps?limit=200"} {
 		get(base + p)
 	}
 	for _, u := range c.items(t, base+"/users?limit=200") {
@@ -149,6 +151,9 @@ func TestAPICrossTenantWalk(t *testing.T) {
 			op.must(t, http.StatusOK, http.MethodPost, base+"/groups/"+ids["groups/id"]+"/members", map[string]any{"user": f.userID})
 			op.must(t, http.StatusOK, http.MethodPost, base+"/groups/"+ids["groups/id"]+"/roles", map[string]any{"role": ids["roles/role"]})
 			ids["webhooks/id"], ids["deliveries/delivery"] = e.addWebhook(t, f)
+			// The same SP in both tenants: its entity ID names nothing across them.
+			ids["saml-apps/id"] = op.must(t, http.StatusCreated, http.MethodPost, base+"/saml-apps", map[string]any{"name": "Expenses",
+				"entity_id": "https://expenses.example.com/sp", "acs": []any{map[string]any{"url": "https://expenses.example.com/acs"}}})["id"].(string)
 			ids["initial-access-tokens/id"] = op.must(t, http.StatusCreated, http.MethodPost, base+"/initial-access-tokens", map[string]any{"name": "walked"})["id"].(string)
 			ids["strings/locale"], ids[":locale/message"] = "de", "consent.heading"
 			if f == b {
@@ -183,7 +188,7 @@ func TestAPICrossTenantWalk(t *testing.T) {
 			"groups/id": "0190aaaa-0000-7000-8000-000000000005", "members/user": "0190aaaa-0000-7000-8000-000000000001",
 			"webhooks/id": "0190aaaa-0000-7000-8000-000000000006", "deliveries/delivery": "0190aaaa-0000-7000-8000-000000000007",
 			"import-jobs/id": "0190aaaa-0000-7000-8000-000000000008", "initial-access-tokens/id": "0190aaaa-0000-7000-8000-000000000009", "strings/locale": "de", ":locale/message": "login.title", "claim-rules/id": "0190aaaa-0000-7000-8000-00000000000b",
-			"factors/factor": "0190aaaa-0000-7000-8000-00000000000a"}
+			"factors/factor": "0190aaaa-0000-7000-8000-00000000000a", "saml-apps/id": "0190aaaa-0000-7000-8000-000000000010"}
 		// Operators: no tenant admin reaches them.
 		opAdmin, opClient := e.principalsOf(t, "")
 		opIDs := with(made, "administrators/id", opAdmin, "management-clients/client_id", opClient)

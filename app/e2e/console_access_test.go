@@ -54,12 +54,18 @@ func (e *env) consoleIDsOf(t *testing.T, f *fixture) consoleIDs {
 		}
 	}
 	hook, delivery := e.addWebhook(t, f)
+	samlName, samlEntity := "Expenses", "https://expenses.example.com/sp"
+	sa, err := svc.CreateSAMLApp(ctx, admin.SAMLAppInput{Name: &samlName, EntityID: &samlEntity,
+		ACS: []admin.SAMLEndpoint{{URL: "https://expenses.example.com/acs"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	rname := "plan"
 	rule, err := svc.CreateClaimRule(ctx, admin.ClaimRuleInput{Name: &rname, IDToken: &map[string]string{"plan": "'gold'"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return consoleIDs{"rule": rule.ID, "hook": hook, "delivery": delivery, "slug": f.slug, "app": f.web.ClientID, "api": apis[0].ID, "user": f.userID, "session": ss[0].ID,
+	return consoleIDs{"samlapp": sa.ID, "rule": rule.ID, "hook": hook, "delivery": delivery, "slug": f.slug, "app": f.web.ClientID, "api": apis[0].ID, "user": f.userID, "session": ss[0].ID,
 		"client": f.web.ClientID, "kind": admin.KindWeb, "conn": e.addConnection(t, f, "GitHub").ID, "admin": adm, "mclient": mc,
 		"role": role.ID, "group": group.ID}
 }
@@ -261,7 +267,7 @@ func TestConsoleRequiresSignIn(t *testing.T) {
 	e := newEnv(t, storetest.SQLiteURL(t))
 	acme := e.fixture("acme")
 	ids := consoleIDs{"slug": acme.slug, "app": acme.web.ClientID, "api": "x", "user": acme.userID, "session": "x", "client": acme.web.ClientID, "kind": "web", "conn": "x", "hook": "x", "delivery": "x",
-		"admin": "x", "mclient": "x", "role": "x", "group": "x", "rule": "x"}
+		"admin": "x", "mclient": "x", "role": "x", "group": "x", "rule": "x", "samlapp": "x"}
 	b := e.browser()
 	routes := append(console.Routes(), console.Route{Method: http.MethodGet, Path: ""}, console.Route{Method: http.MethodGet, Path: "/"})
 	for _, r := range routes {

@@ -10,12 +10,15 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/app/account"
 	"github.com/gatehouse-id/gatehouse/app/login"
+	"github.com/gatehouse-id/gatehouse/app/samlidp"
 	"github.com/gatehouse-id/gatehouse/app/web"
 	"github.com/gatehouse-id/gatehouse/tenants"
 )
 
 // pageRoutes are the routes of every page package on a tenant's host.
-func pageRoutes() []web.Route { return append(login.Routes(), account.Routes()...) }
+func pageRoutes() []web.Route {
+	return append(append(login.Routes(), account.Routes()...), samlidp.Routes()...)
+}
 
 // auditCount is the number of audit events of the fixture's tenant.
 func (f *fixture) auditCount(t *testing.T) int {
@@ -35,7 +38,7 @@ func (f *fixture) auditCount(t *testing.T) int {
 // to another site. The POSTs other sites send by design are listed, so
 // that a new one is a decision.
 func TestPageRoutesRefuseForeignPosts(t *testing.T) {
-	crossSite := map[string]bool{"/authorize": true, "/logout": true, "/federation/:connection/saml/acs": true}
+	crossSite := map[string]bool{"/authorize": true, "/logout": true, "/federation/:connection/saml/acs": true, "/saml/idp/sso": true}
 	forEachDB(t, func(t *testing.T, e *env) {
 		f := e.fixture("acme")
 		b := e.browser()
@@ -123,6 +126,12 @@ func TestPageRoutesAnswerOtherTenantsIDsAsNotFound(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		samlApp := &tenants.SAMLApp{Name: "Beta SP", EntityID: "urn:beta-sp", ACS: tenants.SAMLEndpoints{{URL: "https://sp.beta.test/acs",
+			Binding: tenants.BindingHTTPPost, Index: 1}}, NameIDFormat: tenants.NameIDEmail, NameIDSource: tenants.NameIDSourceEmail,
+			NameIDSalt: "s", SignAssertion: true, Access: tenants.SAMLAccessEveryone, Enabled: true}
+		if err := e.store.CreateSAMLApp(ctxB, samlApp); err != nil {
+			t.Fatal(err)
+		}
 		ident := &tenants.ExternalIdentity{UserID: bt.userID, ConnectionID: conn.ID, Issuer: conn.Issuer, Subject: "beta-sub"}
 		if err := e.store.CreateExternalIdentity(ctxB, ident); err != nil {
 			t.Fatal(err)
@@ -136,7 +145,7 @@ func TestPageRoutesAnswerOtherTenantsIDsAsNotFound(t *testing.T) {
 		if m == nil {
 			t.Fatal("beta's account page shows no other session")
 		}
-		ids := map[string]string{":connection": conn.ID, ":factor": factor.ID, ":session": m[1], ":client": bt.web.ClientID, ":identity": ident.ID}
+		ids := map[string]string{":connection": conn.ID, ":factor": factor.ID, ":session": m[1], ":client": bt.web.ClientID, ":identity": ident.ID, ":app": samlApp.ID}
 
 		b := e.browser()
 		csrf := field(t, csrfField, a.accountPage(b).body)

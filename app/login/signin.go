@@ -165,6 +165,8 @@ func loginReason(ar *tenants.AuthRequest, p authn.Proof) string {
 		return "re-authentication for the account page"
 	case tenants.IntentDevice:
 		return "sign-in to answer a device's request"
+	case tenants.IntentSAML:
+		return "sign-in to a SAML application"
 	}
 	return ""
 }

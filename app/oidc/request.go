@@ -33,6 +33,9 @@ type Intent struct {
 	// sign-in is forced (prompt=login) even if a session exists.
 	Subject   string
 	LoginHint string
+	// Force asks for a sign-in even if a session exists (prompt=login): a
+	// SAML AuthnRequest's ForceAuthn.
+	Force bool
 }
 
 // Begin stores a sign-in intent bound to the browser whose cookie hashes to
@@ -40,7 +43,7 @@ type Intent struct {
 // consent, by sending the browser to in.ReturnTo.
 func (p *Provider) Begin(ctx context.Context, in Intent, browserHash string) (*tenants.AuthRequest, error) {
 	switch in.Kind {
-	case tenants.IntentAccount, tenants.IntentReauth, tenants.IntentIdPInitiated, tenants.IntentDevice:
+	case tenants.IntentAccount, tenants.IntentReauth, tenants.IntentIdPInitiated, tenants.IntentDevice, tenants.IntentSAML:
 	default:
 		return nil, httperr.Internal(errors.New("oidc: unknown sign-in intent " + in.Kind))
 	}
@@ -55,7 +58,7 @@ func (p *Provider) Begin(ctx context.Context, in Intent, browserHash string) (*t
 		BrowserHash: browserHash,
 		ExpiresAt:   p.store.Now().Add(authRequestTTL),
 	}
-	if in.Subject != "" {
+	if in.Subject != "" || in.Force {
 		ar.Prompt = tenants.Strings{authn.PromptLogin}
 	}
 	if err := p.store.CreateAuthRequest(ctx, ar); err != nil {

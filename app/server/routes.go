@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/app/login"
 	"github.com/gatehouse-id/gatehouse/app/oidc"
 	"github.com/gatehouse-id/gatehouse/app/register"
+	"github.com/gatehouse-id/gatehouse/app/samlidp"
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
 	"github.com/gatehouse-id/gatehouse/views"
@@ -26,7 +27,7 @@ import (
 // maxBody caps request bodies: OAuth forms and login posts are small.
 const maxBody = "64K"
 
-func (s *Server) routes(signin *login.Handler, acct *account.Handler, con *console.Handler, mgmt *api.Handler) *echo.Echo {
+func (s *Server) routes(signin *login.Handler, acct *account.Handler, idp *samlidp.Handler, con *console.Handler, mgmt *api.Handler) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
@@ -81,6 +82,7 @@ func (s *Server) routes(signin *login.Handler, acct *account.Handler, con *conso
 	register.New(s.admin, register.OpenRate).Register(e, onTenant)
 	signin.Register(e, onTenant)
 	acct.Register(e, onTenant)
+	idp.Register(e, onTenant)
 
 	// Apex: the console and the management API.
 	con.Register(e, onApex)

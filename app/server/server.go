@@ -27,6 +27,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/app/oidc"
 	"github.com/gatehouse-id/gatehouse/app/passkey"
 	"github.com/gatehouse-id/gatehouse/app/ratelimit"
+	"github.com/gatehouse-id/gatehouse/app/samlidp"
 	"github.com/gatehouse-id/gatehouse/app/tracing"
 	"github.com/gatehouse-id/gatehouse/app/web"
 	"github.com/gatehouse-id/gatehouse/federation"
@@ -219,7 +220,8 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		Outbox:        devOutbox,
 	}, s.admin, deps.Store)
 	mgmt := api.New(s.admin, s.verifyManagementToken)
-	s.echo = s.routes(signin, acct, con, mgmt)
+	idp := samlidp.New(samlidp.Deps{Site: site, Provider: s.provider, Keys: s.keys, Factors: factors.Confirmed})
+	s.echo = s.routes(signin, acct, idp, con, mgmt)
 	return s, nil
 }
 

@@ -112,7 +112,7 @@ type Set struct {
 	keys     []*Key // published when loaded, newest first
 	now      func() time.Time
 	revision int64
-	signers  sync.Map // signerID -> jose.Signer
+	signers  sync.Map // signerID -> jose.Signer; certID -> *x509.Certificate (saml.go)
 }
 
 type signerID struct{ kid, typ string }

@@ -91,6 +91,8 @@ type world struct {
 	delivery       *tenants.WebhookDelivery     // of audit, to webhook
 	role           *tenants.Role                // named sharedRoleName: write on api; user's, group's
 	group          *tenants.Group               // named sharedGroupName: user is a member
+	samlApp        *tenants.SAMLApp             // entity ID sharedSAMLEntityID
+	samlRequest    *tenants.SAMLRequest         // for samlApp, waiting
 	initialToken   *tenants.InitialAccessToken  // hash privateInitialHash
 	registered     *tenants.Client              // registered itself, client id "reg-"+private
 	rule           *tenants.ClaimRule           // named sharedRuleName
@@ -224,6 +226,9 @@ func seedWorld(t testing.TB, s *tenants.Store, prefix string) *world {
 	must(t, "create claim rule", s.CreateClaimRule(ctx, w.rule))
 	w.audit = mustAudit(t, ctx, s, &tenants.AuditEvent{Action: "client.created", ActorID: "operator", TargetType: "client", TargetID: sharedClientID})
 	w.delivery = mustDelivery(t, ctx, s, w.webhook.ID, w.audit.ID)
+	w.samlApp = mustSAMLApp(t, ctx, s, sharedSAMLEntityID)
+	mustSAMLApp(t, ctx, s, "https://sp.example.com/"+w.private)
+	w.samlRequest = mustSAMLRequest(t, ctx, s, w.samlApp.ID)
 	// The shared client listens for back-channel logouts: the world's
 	// session has a family of it, and an ended session left a delivery.
 	w.client.BackchannelLogoutURI = "https://" + w.private + ".example.com/logout"
@@ -338,6 +343,9 @@ func (w *world) snapshot(t testing.TB, s *tenants.Store) snapshot {
 	hook, err := s.WebhookByID(ctx, w.webhook.ID)
 	add("webhook", hook, err)
 	add("webhook delivery rows", sqlRows(t, s, "SELECT * FROM webhook_deliveries WHERE tenant_id = ? ORDER BY id", w.tenant.ID), nil)
+	samlApps, err := s.ListSAMLApps(ctx)
+	add("SAML apps", samlApps, err)
+	add("SAML request rows", sqlRows(t, s, "SELECT * FROM saml_requests WHERE tenant_id = ? ORDER BY id", w.tenant.ID), nil)
 	add("initial access token rows", sqlRows(t, s, "SELECT * FROM initial_access_tokens WHERE tenant_id = ? ORDER BY id", w.tenant.ID), nil)
 	add("logout delivery rows", sqlRows(t, s, "SELECT * FROM logout_deliveries WHERE tenant_id = ? ORDER BY id", w.tenant.ID), nil)
 	roles, err := s.ListRoles(ctx)
@@ -1498,6 +1506,40 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		{"DeleteTenantString", func(ctx context.Context) error { return s.DeleteTenantString(ctx, "fr", "msg."+a.private) }, tenants.ErrNotFound},
 		{"DeleteTenantString/shared message", func(ctx context.Context) error { return s.DeleteTenantString(ctx, "de", sharedMessageID) }, nil},
 		{"SetUserLocale", func(ctx context.Context) error { return s.SetUserLocale(ctx, a.user.ID, "ja") }, tenants.ErrNotFound},
+		{"SAMLAppByID", func(ctx context.Context) error { _, err := s.SAMLAppByID(ctx, a.samlApp.ID); return err }, tenants.ErrNotFound},
+		{"SAMLAppByEntityID", func(ctx context.Context) error {
+			got, err := s.SAMLAppByEntityID(ctx, sharedSAMLEntityID)
+			if err != nil {
+				return err
+			}
+			return notMine(ctx, got.TenantID)
+		}, nil},
+		{"ListSAMLApps", func(ctx context.Context) error {
+			as, err := s.ListSAMLApps(ctx)
+			for _, x := range as {
+				if err := notMine(ctx, x.TenantID); err != nil {
+					return err
+				}
+			}
+			return err
+		}, nil},
+		{"CreateSAMLApp/own", func(ctx context.Context) error {
+			x := newSAMLApp("https://sp.example.com/new-" + suffix())
+			if err := s.CreateSAMLApp(ctx, x); err != nil {
+				return err
+			}
+			return notMine(ctx, x.TenantID)
+		}, nil},
+		{"UpdateSAMLApp", func(ctx context.Context) error {
+			x := *a.samlApp
+			x.ACS = tenants.SAMLEndpoints{{URL: "https://evil.example.com/acs", Binding: tenants.BindingHTTPPost}}
+			return s.UpdateSAMLApp(ctx, &x)
+		}, tenants.ErrNotFound},
+		{"CreateSAMLRequest", func(ctx context.Context) error { return s.CreateSAMLRequest(ctx, newSAMLRequest(s, a.samlApp.ID)) }, tenants.ErrNotFound},
+		{"SAMLRequestByID", func(ctx context.Context) error { _, err := s.SAMLRequestByID(ctx, a.samlRequest.ID); return err }, tenants.ErrNotFound},
+		{"ClaimSAMLRequest", func(ctx context.Context) error { return s.ClaimSAMLRequest(ctx, a.samlRequest.ID, randomHash()) }, tenants.ErrConflict},
+		{"SpendSAMLRequest", func(ctx context.Context) error { return s.SpendSAMLRequest(ctx, a.samlRequest.ID) }, tenants.ErrConflict},
+		{"DeleteSAMLApp", func(ctx context.Context) error { return s.DeleteSAMLApp(ctx, a.samlApp.ID) }, tenants.ErrNotFound},
 		{"AppendAudit", func(ctx context.Context) error {
 			return s.AppendAudit(ctx, &tenants.AuditEvent{Action: "client.updated", TargetType: "client", TargetID: sharedClientID})
 		}, nil},

@@ -125,6 +125,8 @@ func Run(t *testing.T, open func(t *testing.T) *tenants.Store) {
 		{name: "Webhooks", run: testWebhooks},
 		{name: "WebhookEnqueue", run: testWebhookEnqueue},
 		{name: "WebhookClaims", own: true, run: testWebhookClaims},
+		{name: "SAMLApps", run: testSAMLApps},
+		{name: "SAMLRequests", run: testSAMLRequests},
 		{name: "BackchannelLogouts", own: true, run: testBackchannelLogouts},
 		{name: "ACR", run: testACR},
 		{name: "Roles", run: testRoles},
