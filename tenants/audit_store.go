@@ -73,8 +73,11 @@ type AuditFilter struct {
 	ActorID  string
 	TargetID string
 	ClientID string
-	Since    time.Time
-	Until    time.Time
+	// RequestID is the id of the request the event was written in: the
+	// reference an error page shows, an answer's X-Request-ID.
+	RequestID string
+	Since     time.Time
+	Until     time.Time
 	// Before is the id of the last event of the previous page.
 	Before string
 	Limit  int
@@ -99,6 +102,9 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, err
 	}
 	if f.ClientID != "" {
 		q = q.Where("client_id = ?", f.ClientID)
+	}
+	if f.RequestID != "" {
+		q = q.Where("request_id = ?", f.RequestID)
 	}
 	if !f.Since.IsZero() {
 		q = q.Where("occurred_at >= ?", f.Since.UTC())

@@ -57,6 +57,7 @@ var (
 		{Name: "actor", Description: "id of the actor (a user id or client_id)", Schema: str()},
 		{Name: "target", Description: "id of the target (user id, client_id, API id, kid...)", Schema: str()},
 		{Name: "client", Description: "client_id the event is about (tokens issued, revoked or replayed; consents)", Schema: str()},
+		{Name: "request_id", Description: "id of the request the event was written in: the reference an error page shows, the X-Request-ID of an answer (a refused authorization or token request: authorize.rejected, token.rejected)", Schema: str()},
 		{Name: "since", Description: "events at or after this time (RFC 3339)", Schema: map[string]any{"type": "string", "format": "date-time"}},
 		{Name: "until", Description: "events before this time (RFC 3339)", Schema: map[string]any{"type": "string", "format": "date-time"}},
 	}
