@@ -61,7 +61,11 @@ func (p *Provider) rejected(ctx context.Context, action, clientID string, err er
 	if werr := p.store.AppendAudit(ctx, ev); werr != nil {
 		slog.ErrorContext(ctx, "write audit event", "action", action, "err", werr)
 	}
-	slog.InfoContext(ctx, "request refused", "action", action, "client_id", clientID, "error", code, "status", e.Status)
+	ref := ""
+	if o, ok := tenants.OriginFrom(ctx); ok {
+		ref = o.RequestID
+	}
+	slog.InfoContext(ctx, "request refused", "action", action, "client_id", clientID, "error", code, "status", e.Status, "reference", ref)
 }
 
 // requestClientID is the client a token request names: the user of its
