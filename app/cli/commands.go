@@ -138,6 +138,9 @@ func commandTable() []spec {
 		{name: "webhook rotate", summary: "give an endpoint a new signing secret (prints it, once)", run: webhookRotate,
 			example: "gatehouse webhook rotate --tenant acme --id WEBHOOK_ID"},
 
+		{name: "audit list", summary: "the tenant's audit log, newest first (--request-id: the reference of an error page)", run: auditList,
+			example: "gatehouse audit list --tenant acme --request-id REFERENCE --output table"},
+
 		{name: "admin create", summary: "create a console administrator (an operator without --tenant)", run: adminCreate,
 			example: "printf '%s\\n' 'correct horse battery staple' | gatehouse admin create --email ops@example.com --password-stdin"},
 		{name: "admin list", summary: "list the administrators", run: adminList,

@@ -216,6 +216,20 @@ func TestResourcesListShowUpdateDelete(t *testing.T) {
 			t.Fatalf("beta's application: %v", cl)
 		}
 
+		// The audit log: what the commands above did, by action and by
+		// the request id an event was written in.
+		evs := listed("events", "audit", "list", "--tenant", "acme", "--action", "client.deleted")
+		if len(evs) != 1 || evs[0]["target_id"] != id || evs[0]["actor_kind"] != "cli" {
+			t.Fatalf("audit list --action client.deleted: %v", evs)
+		}
+		if evs := listed("events", "audit", "list", "--tenant", "acme", "--request-id", "no-such-reference"); len(evs) != 0 {
+			t.Fatalf("audit list --request-id: %v", evs)
+		}
+		if tb := table("audit", "list", "--tenant", "acme", "--limit", "5"); !strings.HasPrefix(tb, "TIME") || strings.Count(tb, "\n") != 6 {
+			t.Fatalf("audit list table:\n%s", tb)
+		}
+		c.refused("", "--limit must be 1 to 1000", "audit", "list", "--tenant", "acme", "--limit", "0")
+
 		// Tenants: delete asks for the slug again.
 		c.refused("", "give --confirm beta", "tenant", "delete", "beta")
 		c.refused("", "confirm: type the tenant's slug, beta", "tenant", "delete", "beta", "--confirm", "acme")

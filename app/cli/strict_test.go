@@ -139,6 +139,7 @@ var validArgs = map[string]struct {
 	"connection delete":   {"", []string{"--tenant", "acme", "--name", "GitHub"}},
 	"webhook show":        {"", []string{"--tenant", "acme", "--id", "none"}},
 	"webhook update":      {"", []string{"--tenant", "acme", "--id", "none", "--enabled=false"}},
+	"audit list":          {"", []string{"--tenant", "acme", "--action", "tenant."}},
 }
 
 const testPasswordLine = "correct horse battery staple\n"
