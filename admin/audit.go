@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"slices"
 
 	"github.com/gatehouse-id/gatehouse/tenants"
 )
@@ -100,6 +101,49 @@ func marshal(v any) string {
 
 // AuditFilter narrows a listing of a tenant's audit log.
 type AuditFilter = tenants.AuditFilter
+
+// AuditPages reads every event of the tenant in ctx that f matches, newest
+// first, a page of f.Limit at a time, and gives each page to page: the
+// first before anything else is read, so that a refusal comes before an
+// answer has begun.
+func (s *Service) AuditPages(ctx context.Context, f AuditFilter, page func([]*AuditEvent) error) error {
+	if f.Limit <= 0 {
+		f.Limit = 500
+	}
+	for {
+		evs, err := s.AuditLog(ctx, f)
+		if err != nil {
+			return err
+		}
+		if err := page(evs); err != nil {
+			return err
+		}
+		if len(evs) < f.Limit {
+			return nil
+		}
+		f.Before = evs[len(evs)-1].ID
+	}
+}
+
+// AuditNames returns what people call the objects the events name — a
+// user's email, an application's, API's, role's or group's name — by
+// kind ("user", "client", ...) and id, for showing beside the ids.
+func (s *Service) AuditNames(ctx context.Context, evs []*AuditEvent) (map[string]map[string]string, error) {
+	if _, err := s.require(ctx, ScopeAuditRead); err != nil {
+		return nil, err
+	}
+	ids := map[string][]string{}
+	add := func(kind, id string) {
+		if id != "" && !slices.Contains(ids[kind], id) {
+			ids[kind] = append(ids[kind], id)
+		}
+	}
+	for _, e := range evs {
+		add(e.TargetType, e.TargetID)
+		add("client", e.ClientID)
+	}
+	return s.store.AuditNames(ctx, ids)
+}
 
 // AuditLog returns events of the tenant in ctx, newest first.
 func (s *Service) AuditLog(ctx context.Context, f AuditFilter) ([]*AuditEvent, error) {

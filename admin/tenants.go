@@ -151,9 +151,26 @@ func (s *Service) UpdateTenant(ctx context.Context, in TenantSettings) (*Tenant,
 	}
 	before := tenantView(t)
 	next := *t
+	if err := applySettings(&next, in); err != nil {
+		return nil, err
+	}
+	if err := s.store.UpdateTenantSettings(ctx, &next); err != nil {
+		return nil, err
+	}
+	s.changed(t)
+	after := tenantView(&next)
+	if err := s.audit(ctx, t, ActionTenantUpdated, "tenant", t.ID, before, after); err != nil {
+		return nil, err
+	}
+	return after, nil
+}
+
+// applySettings validates in and sets it on next; a nil field is left as
+// it is.
+func applySettings(next *tenants.Tenant, in TenantSettings) error {
 	if in.Name != nil {
 		if err := validateName("name", *in.Name, 100); err != nil {
-			return nil, err
+			return err
 		}
 		next.DisplayName = strings.TrimSpace(*in.Name)
 	}
@@ -162,7 +179,7 @@ func (s *Service) UpdateTenant(ctx context.Context, in TenantSettings) (*Tenant,
 		if v != "" {
 			u, err := url.Parse(v)
 			if err != nil || u.Scheme != "https" || u.Host == "" || len(v) > 2000 {
-				return nil, tenants.Invalid("logo_url", "must be an https URL")
+				return tenants.Invalid("logo_url", "must be an https URL")
 			}
 		}
 		next.LogoURL = v
@@ -170,14 +187,14 @@ func (s *Service) UpdateTenant(ctx context.Context, in TenantSettings) (*Tenant,
 	if in.AccentColor != nil {
 		v := strings.TrimSpace(*in.AccentColor)
 		if v != "" && !accentPattern.MatchString(v) {
-			return nil, tenants.Invalid("accent_color", "must be a colour like #3b5bdb")
+			return tenants.Invalid("accent_color", "must be a colour like #3b5bdb")
 		}
 		next.AccentColor = strings.ToLower(v)
 	}
 	if in.GrantTypes != nil {
 		gts, err := tenantGrants(in.GrantTypes)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		next.GrantTypes = gts
 	}
@@ -197,7 +214,7 @@ func (s *Service) UpdateTenant(ctx context.Context, in TenantSettings) (*Tenant,
 			continue
 		}
 		if *l.v < l.min || *l.v > l.max {
-			return nil, tenants.Invalid(l.field, "must be between %s and %s", human(l.min), human(l.max))
+			return tenants.Invalid(l.field, "must be between %s and %s", human(l.min), human(l.max))
 		}
 		*l.dst = int64(l.v.Seconds())
 	}
@@ -206,7 +223,7 @@ func (s *Service) UpdateTenant(ctx context.Context, in TenantSettings) (*Tenant,
 		case tenants.SignupOff, tenants.SignupOpen, tenants.SignupDomains:
 			next.SignupMode = *in.SignupMode
 		default:
-			return nil, tenants.Invalid("signup_mode", "must be off, open or domains")
+			return tenants.Invalid("signup_mode", "must be off, open or domains")
 		}
 	}
 	if in.SignupDomains != nil {
@@ -217,7 +234,7 @@ func (s *Service) UpdateTenant(ctx context.Context, in TenantSettings) (*Tenant,
 				continue
 			}
 			if !domainPattern.MatchString(d) {
-				return nil, tenants.Invalid("signup_domains", "%q is not a domain name", d)
+				return tenants.Invalid("signup_domains", "%q is not a domain name", d)
 			}
 			if !slices.Contains(domains, d) {
 				domains = append(domains, d)
@@ -226,11 +243,11 @@ func (s *Service) UpdateTenant(ctx context.Context, in TenantSettings) (*Tenant,
 		next.SignupDomains = domains
 	}
 	if next.SignupMode == tenants.SignupDomains && len(next.SignupDomains) == 0 {
-		return nil, tenants.Invalid("signup_domains", "name at least one domain, or choose another sign-up mode")
+		return tenants.Invalid("signup_domains", "name at least one domain, or choose another sign-up mode")
 	}
 	if in.PasswordMinLength != nil {
 		if *in.PasswordMinLength < 8 || *in.PasswordMinLength > 64 {
-			return nil, tenants.Invalid("password_min_length", "must be between 8 and 64")
+			return tenants.Invalid("password_min_length", "must be between 8 and 64")
 		}
 		next.PasswordMinLength = int64(*in.PasswordMinLength)
 	}
@@ -239,14 +256,14 @@ func (s *Service) UpdateTenant(ctx context.Context, in TenantSettings) (*Tenant,
 		case tenants.MFAOff, tenants.MFAOptional, tenants.MFARequired:
 			next.MFAPolicy = *in.MFAPolicy
 		default:
-			return nil, tenants.Invalid("mfa_policy", "must be off, optional or required")
+			return tenants.Invalid("mfa_policy", "must be off, optional or required")
 		}
 	}
 	if in.EmailFromName != nil {
 		v := strings.TrimSpace(*in.EmailFromName)
 		if v != "" {
 			if err := validateName("email_from_name", v, 100); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		next.EmailFromName = v
@@ -254,15 +271,7 @@ func (s *Service) UpdateTenant(ctx context.Context, in TenantSettings) (*Tenant,
 	if in.RequirePushedAuthorizationRequests != nil {
 		next.RequirePushedAuthorizationRequests = *in.RequirePushedAuthorizationRequests
 	}
-	if err := s.store.UpdateTenantSettings(ctx, &next); err != nil {
-		return nil, err
-	}
-	s.changed(t)
-	after := tenantView(&next)
-	if err := s.audit(ctx, t, ActionTenantUpdated, "tenant", t.ID, before, after); err != nil {
-		return nil, err
-	}
-	return after, nil
+	return nil
 }
 
 func human(d time.Duration) string {
@@ -303,8 +312,25 @@ type Overview struct {
 	Users        int64   `json:"users"`
 	Applications int64   `json:"applications"`
 	APIs         int64   `json:"apis"`
+	Connections  int64   `json:"connections"`
 	RecentLogins []*User `json:"recent_sign_ins"`
+	// SignIns are the last 14 UTC days' sign-ins, oldest first.
+	SignIns []DaySignIns `json:"sign_ins"`
+	// ActiveUsers signed in within 30 days; MFAUsers have a second factor.
+	ActiveUsers  int64 `json:"active_users"`
+	MFAUsers     int64 `json:"mfa_users"`
+	EverSignedIn bool  `json:"ever_signed_in"`
 }
+
+// DaySignIns counts one UTC day's sign-ins by outcome.
+type DaySignIns struct {
+	Day       string `json:"day" doc:"the UTC day, YYYY-MM-DD"`
+	Succeeded int64  `json:"succeeded"`
+	Failed    int64  `json:"failed" doc:"refused: a wrong password or code, a lock, a rule"`
+}
+
+// overviewDays is how many days the overview's sign-ins cover.
+const overviewDays = 14
 
 // Overview returns counts and recent sign-ins of the tenant in ctx.
 func (s *Service) Overview(ctx context.Context) (*Overview, error) {
@@ -321,6 +347,19 @@ func (s *Service) Overview(ctx context.Context) (*Overview, error) {
 	}
 	if o.APIs, err = s.store.CountAPIs(ctx); err != nil {
 		return nil, err
+	}
+	conns, err := s.store.ListConnections(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o.Connections = int64(len(conns))
+	act, err := s.store.TenantActivity(ctx, overviewDays)
+	if err != nil {
+		return nil, err
+	}
+	o.ActiveUsers, o.MFAUsers, o.EverSignedIn = act.ActiveUsers, act.MFAUsers, act.EverSignedIn
+	for _, d := range act.Days {
+		o.SignIns = append(o.SignIns, DaySignIns{Day: d.Day.Format("2006-01-02"), Succeeded: d.Succeeded, Failed: d.Failed})
 	}
 	recent, err := s.store.RecentLogins(ctx, 10)
 	if err != nil {

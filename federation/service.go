@@ -140,6 +140,29 @@ func (s *Service) SealClientSecret(c *tenants.Connection, plain string) {
 	c.ClientSecretSealed = s.box.Seal([]byte(plain), secretAAD(c, "secret"))
 }
 
+// Reseal makes the secrets of a copied connection its own: it opens the
+// sealed client secret and SP key of from (sealed for from's tenant and id,
+// under this server's master key) and seals them for to. A secret sealed
+// under another master key, or for other ids, fails to open: an error.
+func (s *Service) Reseal(from, to *tenants.Connection) error {
+	to.ClientSecretSealed, to.SPKeySealed = nil, nil
+	if len(from.ClientSecretSealed) > 0 {
+		b, err := s.box.Open(from.ClientSecretSealed, secretAAD(from, "secret"))
+		if err != nil {
+			return err
+		}
+		to.ClientSecretSealed = s.box.Seal(b, secretAAD(to, "secret"))
+	}
+	if len(from.SPKeySealed) > 0 {
+		b, err := s.box.Open(from.SPKeySealed, secretAAD(from, "sp-key"))
+		if err != nil {
+			return err
+		}
+		to.SPKeySealed = s.box.Seal(b, secretAAD(to, "sp-key"))
+	}
+	return nil
+}
+
 // SealSPKey seals a SAML service provider key (PKCS#8 DER) for c.
 func (s *Service) SealSPKey(c *tenants.Connection, der []byte) {
 	c.SPKeySealed = s.box.Seal(der, secretAAD(c, "sp-key"))

@@ -73,6 +73,9 @@ type AuditFilter struct {
 	ActorID  string
 	TargetID string
 	ClientID string
+	// Outcome is success or failure; IPAddress the request's origin.
+	Outcome   string
+	IPAddress string
 	// RequestID is the id of the request the event was written in: the
 	// reference an error page shows, an answer's X-Request-ID.
 	RequestID string
@@ -105,6 +108,12 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, err
 	}
 	if f.RequestID != "" {
 		q = q.Where("request_id = ?", f.RequestID)
+	}
+	if f.Outcome != "" {
+		q = q.Where("outcome = ?", f.Outcome)
+	}
+	if f.IPAddress != "" {
+		q = q.Where("ip_address = ?", f.IPAddress)
 	}
 	if !f.Since.IsZero() {
 		q = q.Where("occurred_at >= ?", f.Since.UTC())

@@ -2,18 +2,23 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/gatehouse-id/gatehouse/admin"
+	"github.com/gatehouse-id/gatehouse/tenants"
 )
 
 // auditFilter reads the filters of an audit listing: ?action= (a prefix,
-// such as client.), ?actor=, ?target=, ?client=, ?request_id= (the
-// reference of an error page or answer), ?since= and ?until= (RFC 3339).
+// such as client.), ?actor=, ?target=, ?client=, ?outcome=, ?ip=,
+// ?request_id= (the reference of an error page or answer), ?since= and
+// ?until= (RFC 3339).
 func auditFilter(c echo.Context) (admin.AuditFilter, error) {
 	var f admin.AuditFilter
 	var err error
@@ -30,6 +35,15 @@ func auditFilter(c echo.Context) (admin.AuditFilter, error) {
 		return f, err
 	}
 	if f.RequestID, err = query(c, "request_id", 256); err != nil {
+		return f, err
+	}
+	if f.Outcome, err = query(c, "outcome", 20); err != nil {
+		return f, err
+	}
+	if f.Outcome != "" && !slices.Contains(tenants.AuditOutcomes, f.Outcome) {
+		return f, badRequest("outcome", "must be one of "+strings.Join(tenants.AuditOutcomes, ", "))
+	}
+	if f.IPAddress, err = query(c, "ip", 64); err != nil {
 		return f, err
 	}
 	for _, p := range []struct {
@@ -49,6 +63,9 @@ func auditFilter(c echo.Context) (admin.AuditFilter, error) {
 	}
 	return f, nil
 }
+
+// errClientGone stops an export whose caller went away.
+var errClientGone = errors.New("the client went away")
 
 // listAudit answers a page of the tenant's audit log, newest first; next
 // is the ?before= of the following page.
@@ -97,33 +114,32 @@ func (h *Handler) exportAudit(c echo.Context) error {
 		return err
 	}
 	f.Limit = exportPage
-	// The first page is read before anything is written, so that a refusal
-	// is still a problem document.
-	evs, err := h.svc.AuditLog(ctx, f)
-	if err != nil {
-		return err
-	}
 	res := c.Response()
-	res.Header().Set(echo.HeaderContentType, "application/x-ndjson")
-	res.Header().Set("Content-Disposition", `attachment; filename="audit-`+t.Slug+`.ndjson"`)
-	res.WriteHeader(http.StatusOK)
-	enc := json.NewEncoder(res)
-	for {
+	var enc *json.Encoder
+	err = h.svc.AuditPages(ctx, f, func(evs []*admin.AuditEvent) error {
+		if enc == nil {
+			res.Header().Set(echo.HeaderContentType, "application/x-ndjson")
+			res.Header().Set("Content-Disposition", `attachment; filename="audit-`+t.Slug+`.ndjson"`)
+			res.WriteHeader(http.StatusOK)
+			enc = json.NewEncoder(res)
+		}
 		for _, ev := range evs {
 			if err := enc.Encode(ev); err != nil {
-				return nil // the client went away
+				return errClientGone
 			}
 		}
 		res.Flush()
-		if len(evs) < exportPage {
-			return nil
-		}
-		f.Before = evs[len(evs)-1].ID
-		if evs, err = h.svc.AuditLog(ctx, f); err != nil {
-			// The answer has begun: abort it, so that the caller sees a
-			// broken transfer rather than a complete-looking short export.
-			slog.ErrorContext(ctx, "audit export", "tenant", t.Slug, "err", err)
-			panic(http.ErrAbortHandler)
-		}
+		return nil
+	})
+	switch {
+	case err == nil || errors.Is(err, errClientGone):
+		return nil
+	case enc == nil:
+		return err // nothing written yet: a problem document
+	default:
+		// The answer has begun: abort it, so that the caller sees a
+		// broken transfer rather than a complete-looking short export.
+		slog.ErrorContext(ctx, "audit export", "tenant", t.Slug, "err", err)
+		panic(http.ErrAbortHandler)
 	}
 }

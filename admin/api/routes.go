@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/gatehouse-id/gatehouse/admin"
+	"github.com/gatehouse-id/gatehouse/tenants"
 )
 
 // Tags group the routes by resource in the OpenAPI document.
@@ -57,6 +58,8 @@ var (
 		{Name: "actor", Description: "id of the actor (a user id or client_id)", Schema: str()},
 		{Name: "target", Description: "id of the target (user id, client_id, API id, kid...)", Schema: str()},
 		{Name: "client", Description: "client_id the event is about (tokens issued, revoked or replayed; consents)", Schema: str()},
+		{Name: "outcome", Description: "success, failure, denied or error", Schema: map[string]any{"type": "string", "enum": tenants.AuditOutcomes}},
+		{Name: "ip", Description: "the address the request came from, as recorded", Schema: str()},
 		{Name: "request_id", Description: "id of the request the event was written in: the reference an error page shows, the X-Request-ID of an answer (a refused authorization or token request: authorize.rejected, token.rejected)", Schema: str()},
 		{Name: "since", Description: "events at or after this time (RFC 3339)", Schema: map[string]any{"type": "string", "format": "date-time"}},
 		{Name: "until", Description: "events before this time (RFC 3339)", Schema: map[string]any{"type": "string", "format": "date-time"}},
@@ -82,6 +85,24 @@ func (h *Handler) Routes() []Route {
 		{Method: http.MethodDelete, Path: "/tenants/:slug", Tag: tagTenants, Scope: write, Summary: "Delete a tenant and everything it owns (operators)",
 			Description: "Deletes the tenant with its users, applications, APIs, keys and tokens. Only operators delete tenants. " + deleteNote,
 			Status:      http.StatusNoContent, handler: h.deleteTenant},
+		{Method: http.MethodGet, Path: "/tenants/:slug/export", Tag: tagTenants, Scope: read, Summary: "Export a tenant as one document",
+			Description: "One JSON document (format gatehouse.tenant, version 1) with the tenant's settings and branding, applications (with the SHA-256 of their secrets), " +
+				"APIs and scopes, roles, groups, connections and webhooks (their secrets sealed under this server's master key, so that only a server with the same key can import them). " +
+				"Secrets need the tenants:write scope; omit_secrets=true leaves them out (and needs only tenants:read). users=true adds the users in the user export's format, " +
+				"password_hashes=true their password hashes too (the users:export_hashes scope). Import it with POST /tenants/import.",
+			Query: []Param{
+				{Name: "omit_secrets", Description: "leave out secret hashes and sealed secrets (default false)", Schema: map[string]any{"type": "boolean"}},
+				{Name: "users", Description: "add the tenant's users (default false)", Schema: map[string]any{"type": "boolean"}},
+				{Name: "password_hashes", Description: "with users, their password hashes (needs users:export_hashes)", Schema: map[string]any{"type": "boolean"}},
+			},
+			Reply: admin.TenantDocument{}, handler: h.exportTenant},
+		{Method: http.MethodPost, Path: "/tenants/import", Tag: tagTenants, Scope: write, Summary: "Import a tenant from its document (operators)",
+			Description: "Creates a new tenant from a document of GET /tenants/{slug}/export, at most 64 MiB: everything is checked first and written in one transaction, " +
+				"so a document refused for any reason (400) leaves nothing behind. Every object gets an id of its own; the answer maps the document's ids to the new ones " +
+				"where they changed. Applications keep their client_id and secret hash: a relying party needs only the new issuer. " +
+				"Secrets the document left out are made anew and are in this answer only; sealed secrets of another server's master key are refused. Only operators import tenants.",
+			Query:  []Param{{Name: "slug", Description: "slug of the new tenant (default: the document's)", Schema: str()}},
+			Status: http.StatusCreated, Body: admin.TenantDocument{}, Reply: admin.TenantImportResult{}, handler: h.importTenant},
 		{Method: http.MethodGet, Path: "/tenants/:slug/overview", Tag: tagTenants, Scope: read, Summary: "Counts and recent sign-ins of a tenant",
 			Reply: admin.Overview{}, handler: h.overview},
 

@@ -87,6 +87,11 @@ func when(t time.Time) string {
 	return t.UTC().Format("2 Jan 2006, 15:04 UTC")
 }
 
+// whenExact is a time to the second, with its zone, for the audit log.
+func whenExact(t time.Time) string {
+	return t.UTC().Format("2 Jan 2006, 15:04:05 MST")
+}
+
 func whenPtr(t *time.Time) string {
 	if t == nil {
 		return ""

@@ -2,8 +2,10 @@ package console
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -81,8 +83,76 @@ func (h *Handler) overview(c echo.Context) error {
 	}
 	v := vc.OverviewView{Page: pg, Issuer: t.Issuer, Discovery: t.Issuer + "/.well-known/openid-configuration",
 		Users: o.Users, Applications: o.Applications, APIs: o.APIs}
+	v.Chart = signInChart(o.SignIns)
+	v.ActiveUsers, v.MFAUsers = o.ActiveUsers, o.MFAUsers
+	if o.Users > 0 {
+		v.MFAPercent = o.MFAUsers * 100 / o.Users
+	}
+	v.Checklist = checklist(t.Slug, o)
 	for _, u := range o.RecentLogins {
 		v.Recent = append(v.Recent, vc.RecentLogin{Email: u.Email, When: whenPtr(u.LastLoginAt), Link: vc.TenantURL(t.Slug, "/users/"+u.ID)})
 	}
 	return render(c, http.StatusOK, vc.Overview(v))
+}
+
+// Chart geometry, in SVG units.
+const (
+	chartWidth  = 560
+	chartHeight = 120
+	chartGap    = 4
+)
+
+// signInChart lays out days as stacked bars (succeeded under failed), the
+// tallest day at full height; a day without sign-ins has no bar.
+func signInChart(days []admin.DaySignIns) vc.SignInChart {
+	c := vc.SignInChart{Width: chartWidth, Height: chartHeight}
+	for _, d := range days {
+		c.Max = max(c.Max, d.Succeeded+d.Failed)
+		c.Succeeded += d.Succeeded
+		c.Failed += d.Failed
+	}
+	if len(days) == 0 {
+		return c
+	}
+	step := chartWidth / len(days)
+	scale := func(n int64) int {
+		if c.Max == 0 || n == 0 {
+			return 0
+		}
+		return max(1, int(n*chartHeight/c.Max)) // a day with any shows
+	}
+	for i, d := range days {
+		okH, failH := scale(d.Succeeded), scale(d.Failed)
+		if okH+failH > chartHeight { // rounding up both of a full day
+			okH = chartHeight - failH
+		}
+		label := ""
+		if day, err := time.Parse("2006-01-02", d.Day); err == nil {
+			label = day.Format("2")
+			if i == 0 || day.Day() == 1 {
+				label = day.Format("2 Jan")
+			}
+		}
+		c.Bars = append(c.Bars, vc.ChartBar{X: i*step + chartGap/2, W: step - chartGap,
+			OKY: chartHeight - okH, OKH: okH, FailY: chartHeight - okH - failH, FailH: failH, Label: label,
+			Title: fmt.Sprintf("%s: %d succeeded, %d refused", d.Day, d.Succeeded, d.Failed)})
+	}
+	return c
+}
+
+// checklist is a new tenant's first steps, done or not; none once every
+// one is done.
+func checklist(slug string, o *admin.Overview) []vc.CheckItem {
+	items := []vc.CheckItem{
+		{Label: "Create an application", Help: "the app your users sign in to", Link: vc.TenantURL(slug, "/applications/new"), Done: o.Applications > 0},
+		{Label: "Add a user", Help: "or let people sign up, in Settings", Link: vc.TenantURL(slug, "/users/new"), Done: o.Users > 0},
+		{Label: "Try a sign-in", Help: `"Try it" on an application's page`, Link: vc.TenantURL(slug, "/applications"), Done: o.EverSignedIn},
+		{Label: "Add a connection", Help: "Google, GitHub, Microsoft, an OpenID provider or a SAML IdP", Link: vc.TenantURL(slug, "/connections"), Done: o.Connections > 0},
+	}
+	for _, it := range items {
+		if !it.Done {
+			return items
+		}
+	}
+	return nil
 }

@@ -97,6 +97,7 @@ func (h *Handler) pages() []route {
 		{http.MethodPost, "/t/:slug/webhooks/:hook/delete", h.deleteWebhook},
 
 		{http.MethodGet, "/t/:slug/audit", h.audit},
+		{http.MethodGet, "/t/:slug/audit/export", h.auditExport},
 
 		{http.MethodGet, "/t/:slug/settings", h.settings},
 		{http.MethodPost, "/t/:slug/settings", h.updateSettings},

@@ -23,6 +23,15 @@ func commandTable() []spec {
 		{name: "tenant delete", summary: "delete a tenant and everything it owns", run: tenantDelete,
 			example: "gatehouse tenant delete acme --confirm acme"},
 
+		{name: "tenant export", summary: "write a tenant and what it owns as one JSON document", run: tenantExport,
+			example: "gatehouse tenant export acme --users > acme.json"},
+		{name: "tenant import", summary: "create a tenant from an export, all or nothing (prints the ids that changed)", run: tenantImport,
+			example: "gatehouse tenant import --file acme.json --slug acme-copy"},
+		{name: "plan", summary: "what apply would change to make a tenant what a file says (--schema: the file's JSON Schema)", run: planCommand("plan", false),
+			example: "gatehouse plan --file acme.yaml --prune"},
+		{name: "apply", summary: "make a tenant what a file says (twice changes nothing)", run: planCommand("apply", true),
+			example: "gatehouse apply --file acme.yaml"},
+
 		{name: "api create", summary: "register an API (a resource server) and its scopes", run: apiCreate,
 			example: `gatehouse api create --tenant acme --audience https://api.acme.test --scope read:orders --scope "write:orders=Change your orders"`},
 		{name: "api list", summary: "list the tenant's APIs", run: apiList,
@@ -140,6 +149,9 @@ func commandTable() []spec {
 
 		{name: "audit list", summary: "the tenant's audit log, newest first (--request-id: the reference of an error page)", run: auditList,
 			example: "gatehouse audit list --tenant acme --request-id REFERENCE --output table"},
+
+		{name: "dev callback", summary: "wait for one redirect on a loopback redirect URI and print its code, to try a login by hand", run: devCallback,
+			example: "gatehouse dev callback --state \"$STATE\" --redirect-uri http://127.0.0.1:9000/cb"},
 
 		{name: "admin create", summary: "create a console administrator (an operator without --tenant)", run: adminCreate,
 			example: "printf '%s\\n' 'correct horse battery staple' | gatehouse admin create --email ops@example.com --password-stdin"},

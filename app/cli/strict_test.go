@@ -76,6 +76,10 @@ var validArgs = map[string]struct {
 	"migrate":             {"", nil},
 	"tenant create":       {"", []string{"beta", "--name", "Beta"}},
 	"tenant list":         {"", nil},
+	"tenant export":       {"", []string{"acme", "--omit-secrets"}},
+	"plan":                {"tenant: acme\n", []string{"--file", "-", "--prune"}},
+	"apply":               {"tenant: acme\n", []string{"--file", "-"}},
+	"tenant import":       {`{"format":"gatehouse.tenant","version":1,"source":{"slug":"copy"}}`, []string{"--file", "-", "--slug", "copy2"}},
 	"api create":          {"", []string{"--tenant", "acme", "--audience", "https://b.acme.test"}},
 	"client create":       {"", []string{"--tenant", "acme", "--name", "web", "--redirect-uri", "https://app.acme.test/cb"}},
 	"client list":         {"", []string{"--tenant", "acme"}},
@@ -140,6 +144,7 @@ var validArgs = map[string]struct {
 	"webhook show":        {"", []string{"--tenant", "acme", "--id", "none"}},
 	"webhook update":      {"", []string{"--tenant", "acme", "--id", "none", "--enabled=false"}},
 	"audit list":          {"", []string{"--tenant", "acme", "--action", "tenant."}},
+	"dev callback":        {"", []string{"--state", "s", "--redirect-uri", "http://127.0.0.1:1/cb", "--timeout", "1ms"}},
 }
 
 const testPasswordLine = "correct horse battery staple\n"

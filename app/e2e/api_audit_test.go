@@ -201,6 +201,22 @@ func TestAPIAuditTrail(t *testing.T) {
 		}
 		checkEvents(events, wants)
 
+		// An export is audited at its tenant, an import at the tenant it
+		// makes. Another client does both: an export with secrets carries
+		// their hashes, which c's answers must not.
+		ops := e.managementClient(t, "", admin.ScopeTenantsRead, admin.ScopeTenantsWrite, admin.ScopeAuditRead)
+		doc := ops.exportTenant(t, "gamma", "")
+		if status, _, raw := ops.raw(t, http.MethodPost, "/tenants/import?slug=gamma-copy", "application/json", doc); status != http.StatusCreated {
+			t.Fatalf("import of gamma: %d %s", status, raw)
+		}
+		done["POST /tenants/import"] = true
+		if evs := ops.items(t, "/tenants/gamma-copy/audit?action=tenant.imported"); len(evs) != 1 || evs[0]["actor_id"] != ops.clientID || evs[0]["after"] == nil {
+			t.Fatalf("tenant.imported: %v", evs)
+		}
+		if evs := ops.items(t, "/tenants/gamma/audit?action=tenant.exported"); len(evs) != 1 || evs[0]["actor_id"] != ops.clientID {
+			t.Fatalf("tenant.exported: %v", evs)
+		}
+
 		// Deleting the tenant is the last event of its log, which the API
 		// no longer shows: read it from the store.
 		c.must(t, http.StatusNoContent, http.MethodDelete, base, nil)

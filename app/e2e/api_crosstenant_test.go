@@ -15,6 +15,7 @@ import (
 // with a body and no entry here fails the walks: add one.
 var validBodies = map[string]any{
 	"POST /tenants":                                      map[string]any{"slug": "walked"},
+	"POST /tenants/import":                               map[string]any{"format": "gatehouse.tenant", "version": 1, "source": map[string]any{"slug": "walked-import"}},
 	"PATCH /tenants/:slug":                               map[string]any{"name": "Changed"},
 	"POST /tenants/:slug/applications":                   map[string]any{"kind": "machine", "client_name": "walker"},
 	"PATCH /tenants/:slug/applications/:client_id":       map[string]any{"client_name": "changed"},

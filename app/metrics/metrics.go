@@ -6,12 +6,15 @@ package metrics
 import (
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/gatehouse-id/gatehouse/tenants"
 )
 
 // Metrics holds one node's collectors. Label values are never taken from
@@ -71,9 +74,7 @@ func (m *Metrics) AuditEvent(action, outcome string) {
 	if !auditAction.MatchString(action) {
 		action = "other"
 	}
-	switch outcome {
-	case "success", "failure", "denied", "error":
-	default:
+	if !slices.Contains(tenants.AuditOutcomes, outcome) {
 		outcome = "other"
 	}
 	m.audits.WithLabelValues(action, outcome).Inc()

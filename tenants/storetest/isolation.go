@@ -646,6 +646,42 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 			xs, err := s.IdentitiesOfUsers(ctx, []string{a.user.ID})
 			return errors.Join(err, none(len(xs)))
 		}, nil},
+		{"RoleAndGroupIDsOfUsers", func(ctx context.Context) error {
+			roles, groups, err := s.RoleAndGroupIDsOfUsers(ctx, []string{a.user.ID})
+			return errors.Join(err, none(len(roles)+len(groups)))
+		}, nil},
+		// (client_ids are unique per tenant only: b may have a "web-app" of
+		// its own, which is its to name.)
+		{"AuditNames", func(ctx context.Context) error {
+			names, err := s.AuditNames(ctx, map[string][]string{"user": {a.user.ID}, "api": {a.api.ID}})
+			return errors.Join(err, none(len(names["user"])+len(names["api"])))
+		}, nil},
+		// The activity counts only the tenant's own: the same as its own
+		// rows, read through the scoped listings.
+		{"TenantActivity", func(ctx context.Context) error {
+			act, err := s.TenantActivity(ctx, 30)
+			if err != nil {
+				return err
+			}
+			us, err := s.RecentLogins(ctx, 1000)
+			if err != nil {
+				return err
+			}
+			evs, err := s.ListAudit(ctx, tenants.AuditFilter{Action: "login.", Since: act.Days[0].Day, Limit: 1000})
+			if err != nil {
+				return err
+			}
+			var want, got int64
+			for _, e := range evs {
+				if e.Action == "login.succeeded" || e.Action == "login.failed" || e.Action == "login.throttled" {
+					want++
+				}
+			}
+			for _, d := range act.Days {
+				got += d.Succeeded + d.Failed
+			}
+			return errors.Join(sameCount(act.ActiveUsers, len(us)), sameCount(got, int(want)))
+		}, nil},
 		{"UsersAfter", func(ctx context.Context) error {
 			us, err := s.UsersAfter(ctx, "", 1000)
 			for _, u := range us {
@@ -1319,7 +1355,7 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 // administration of Gatehouse itself (roles, console sessions, setup links).
 var unscopedMethods = []string{
 	"Close", "Dialect", "FlushAudit", "Now", "Ping", "SQLDB", "SetClock", "Use", "ObserveAudit", "VerifySchema",
-	"CreateTenant", "ListTenants", "TenantByHost", "TenantByID", "TenantBySlug",
+	"CreateTenant", "ImportTenant", "ListTenants", "TenantByHost", "TenantByID", "TenantBySlug",
 	// The change feed, across tenants.
 	"TenantChangesHead", "TenantChangesSince", "PruneTenantChanges", "ListenTenantChanges",
 	"DeleteExpired", "BindDeployment",

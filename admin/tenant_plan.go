@@ -1,0 +1,675 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-id/gatehouse/tenants"
+)
+
+// Tenants as code: a file (tenant.yaml, see tenant_file.go) says what a
+// tenant should be; PlanTenant says what would change, ApplyTenant makes it
+// so. A field the file leaves out is not managed; an object the file does
+// not name is left alone unless prune is asked for.
+
+// TenantFile is the desired state of a tenant. Objects are named by what
+// is unique about them: APIs by audience, applications, roles and groups
+// by name.
+type TenantFile struct {
+	Tenant       string            `json:"tenant"`
+	Settings     *FileSettings     `json:"settings,omitempty"`
+	APIs         []FileAPI         `json:"apis,omitempty"`
+	Applications []FileApplication `json:"applications,omitempty"`
+	Roles        []FileRole        `json:"roles,omitempty"`
+	Groups       []FileGroup       `json:"groups,omitempty"`
+}
+
+// FileSettings are a tenant's settings; lifetimes in seconds.
+type FileSettings struct {
+	Name                               *string  `json:"name,omitempty"`
+	LogoURL                            *string  `json:"logo_url,omitempty"`
+	AccentColor                        *string  `json:"accent_color,omitempty"`
+	GrantTypes                         []string `json:"grant_types,omitempty"`
+	AccessTokenLifetime                *int64   `json:"access_token_lifetime,omitempty"`
+	IDTokenLifetime                    *int64   `json:"id_token_lifetime,omitempty"`
+	RefreshTokenLifetime               *int64   `json:"refresh_token_lifetime,omitempty"`
+	SessionLifetime                    *int64   `json:"session_lifetime,omitempty"`
+	SignupMode                         *string  `json:"signup_mode,omitempty"`
+	SignupDomains                      []string `json:"signup_domains,omitempty"`
+	PasswordMinLength                  *int     `json:"password_min_length,omitempty"`
+	MFAPolicy                          *string  `json:"mfa_policy,omitempty"`
+	EmailFromName                      *string  `json:"email_from_name,omitempty"`
+	RequirePushedAuthorizationRequests *bool    `json:"require_pushed_authorization_requests,omitempty"`
+}
+
+// FileAPI is an API; Scopes, when given, are all of its scopes.
+type FileAPI struct {
+	Audience    string   `json:"audience"`
+	Name        *string  `json:"name,omitempty"`
+	Scopes      []Scope  `json:"scopes,omitempty"`
+	SigningAlg  *string  `json:"signing_alg,omitempty"`
+	RBAC        *bool    `json:"rbac,omitempty"`
+	TokenClaims []string `json:"token_claims,omitempty"`
+}
+
+// FileApplication is an application; its kind cannot change.
+type FileApplication struct {
+	Name                   string        `json:"name"`
+	Kind                   string        `json:"kind"`
+	RedirectURIs           []string      `json:"redirect_uris,omitempty"`
+	PostLogoutRedirectURIs []string      `json:"post_logout_redirect_uris,omitempty"`
+	GrantTypes             []string      `json:"grant_types,omitempty"`
+	APIGrants              []ClientGrant `json:"api_grants,omitempty"`
+}
+
+// FileRole is a role; Permissions, when given, are all of them.
+type FileRole struct {
+	Name        string       `json:"name"`
+	Description *string      `json:"description,omitempty"`
+	Permissions []Permission `json:"permissions,omitempty"`
+}
+
+// FileGroup is a group; Roles, when given, are all the roles its members
+// hold through it.
+type FileGroup struct {
+	Name        string   `json:"name"`
+	Description *string  `json:"description,omitempty"`
+	Roles       []string `json:"roles,omitempty"`
+}
+
+// Change is one object a plan would create, update or delete, with the
+// fields that differ (from what the server has, to what the file says).
+type Change struct {
+	Action string                 `json:"action" enum:"create,update,delete"`
+	Kind   string                 `json:"kind" enum:"tenant,api,application,role,group"`
+	Key    string                 `json:"key"`
+	Fields map[string]FieldChange `json:"fields,omitempty"`
+}
+
+// FieldChange is a field's value on the server and in the file.
+type FieldChange struct {
+	From any `json:"from"`
+	To   any `json:"to"`
+}
+
+// Plan is what applying a file would change, in the order it would.
+type Plan struct {
+	Tenant  string   `json:"tenant"`
+	Changes []Change `json:"changes"`
+	// Secrets are the client secrets of applications an apply created
+	// (shown this once); empty in a plan.
+	Secrets []NewSecret `json:"secrets,omitempty"`
+}
+
+// Actions of a change.
+const (
+	ChangeCreate = "create"
+	ChangeUpdate = "update"
+	ChangeDelete = "delete"
+)
+
+// fields collects the differences of one object.
+type fields map[string]FieldChange
+
+func (f fields) str(name string, want *string, have string) {
+	if want != nil && strings.TrimSpace(*want) != have {
+		f[name] = FieldChange{From: have, To: strings.TrimSpace(*want)}
+	}
+}
+
+func (f fields) num(name string, want *int64, have int64) {
+	if want != nil && *want != have {
+		f[name] = FieldChange{From: have, To: *want}
+	}
+}
+
+func (f fields) flag(name string, want *bool, have bool) {
+	if want != nil && *want != have {
+		f[name] = FieldChange{From: have, To: *want}
+	}
+}
+
+// set compares as sets (order and repeats do not count).
+func (f fields) set(name string, want, have []string) {
+	if want != nil && !sameSet(want, have) {
+		f[name] = FieldChange{From: nonNil(have), To: want}
+	}
+}
+
+// list compares in order.
+func (f fields) list(name string, want, have []string) {
+	if want == nil {
+		return
+	}
+	w := []string{}
+	for _, s := range want {
+		if s = strings.TrimSpace(s); s != "" && !slices.Contains(w, s) {
+			w = append(w, s)
+		}
+	}
+	if !slices.Equal(w, nonNil(have)) {
+		f[name] = FieldChange{From: nonNil(have), To: w}
+	}
+}
+
+func sameSet(a, b []string) bool {
+	norm := func(xs []string) []string {
+		out := []string{}
+		for _, x := range xs {
+			out = append(out, strings.TrimSpace(x))
+		}
+		slices.Sort(out)
+		return slices.Compact(out)
+	}
+	return slices.Equal(norm(a), norm(b))
+}
+
+// grantKeys are grants as comparable strings: audience, then its scopes.
+func grantKeys(gs []ClientGrant) []string {
+	out := []string{}
+	for _, g := range gs {
+		sc := slices.Clone(g.Scopes)
+		slices.Sort(sc)
+		out = append(out, strings.TrimSpace(g.Audience)+" "+strings.Join(slices.Compact(sc), " "))
+	}
+	return out
+}
+
+func permissionKeys(ps []Permission) []string {
+	out := []string{}
+	for _, p := range ps {
+		out = append(out, p.Audience+" "+p.Scope)
+	}
+	return out
+}
+
+func scopeKeys(ss []Scope, withDescriptions bool) []string {
+	out := []string{}
+	for _, s := range ss {
+		k := strings.TrimSpace(s.Value)
+		if withDescriptions && s.Description != "" {
+			k += "=" + s.Description
+		}
+		out = append(out, k)
+	}
+	return out
+}
+
+// settingsFields are the differences of a tenant's settings.
+func settingsFields(want *FileSettings, have *Tenant) fields {
+	f := fields{}
+	if want == nil {
+		return f
+	}
+	f.str("name", want.Name, have.Name)
+	f.str("logo_url", want.LogoURL, have.LogoURL)
+	if want.AccentColor != nil {
+		lc := strings.ToLower(*want.AccentColor)
+		f.str("accent_color", &lc, have.AccentColor)
+	}
+	f.set("grant_types", want.GrantTypes, have.GrantTypes)
+	f.num("access_token_lifetime", want.AccessTokenLifetime, have.AccessTokenLifetimeSeconds)
+	f.num("id_token_lifetime", want.IDTokenLifetime, have.IDTokenLifetimeSeconds)
+	f.num("refresh_token_lifetime", want.RefreshTokenLifetime, have.RefreshTokenLifetimeSeconds)
+	f.num("session_lifetime", want.SessionLifetime, have.SessionLifetimeSeconds)
+	f.str("signup_mode", want.SignupMode, have.SignupMode)
+	f.set("signup_domains", want.SignupDomains, have.SignupDomains)
+	if want.PasswordMinLength != nil {
+		n := int64(*want.PasswordMinLength)
+		f.num("password_min_length", &n, int64(have.PasswordMinLength))
+	}
+	f.str("mfa_policy", want.MFAPolicy, have.MFAPolicy)
+	f.str("email_from_name", want.EmailFromName, have.EmailFromName)
+	f.flag("require_pushed_authorization_requests", want.RequirePushedAuthorizationRequests, have.RequirePushedAuthorizationRequests)
+	return f
+}
+
+func apiFields(want *FileAPI, have *API) fields {
+	f := fields{}
+	f.str("name", want.Name, have.Name)
+	if want.Scopes != nil {
+		// A scope without a description in the file takes the server's.
+		withDesc := slices.ContainsFunc(want.Scopes, func(s Scope) bool { return s.Description != "" })
+		haveScopes := slices.Clone(have.Scopes)
+		if withDesc {
+			for i := range haveScopes {
+				if !slices.ContainsFunc(want.Scopes, func(s Scope) bool { return s.Value == haveScopes[i].Value && s.Description != "" }) {
+					haveScopes[i].Description = ""
+				}
+			}
+		}
+		f.set("scopes", scopeKeys(want.Scopes, withDesc), scopeKeys(haveScopes, withDesc))
+	}
+	f.str("signing_alg", want.SigningAlg, have.SigningAlg)
+	f.flag("rbac", want.RBAC, have.RBAC)
+	f.set("token_claims", want.TokenClaims, have.TokenClaims)
+	return f
+}
+
+func applicationFields(want *FileApplication, have *Client) fields {
+	f := fields{}
+	f.list("redirect_uris", want.RedirectURIs, have.RedirectURIs)
+	f.list("post_logout_redirect_uris", want.PostLogoutRedirectURIs, have.PostLogoutRedirectURIs)
+	f.set("grant_types", want.GrantTypes, have.GrantTypes)
+	if want.APIGrants != nil {
+		f.set("api_grants", grantKeys(want.APIGrants), grantKeys(have.APIGrants))
+	}
+	return f
+}
+
+func roleFields(want *FileRole, have *Role) fields {
+	f := fields{}
+	f.str("description", want.Description, have.Description)
+	if want.Permissions != nil {
+		f.set("permissions", permissionKeys(want.Permissions), permissionKeys(have.Permissions))
+	}
+	return f
+}
+
+// current is what the server has of a tenant, by the file's keys.
+type current struct {
+	tenant     *Tenant
+	apis       map[string]*API
+	apps       map[string][]*Client
+	roles      map[string]*Role
+	groups     map[string]*Group
+	groupRoles map[string][]string
+}
+
+func (s *Service) current(ctx context.Context) (*current, error) {
+	c := &current{apis: map[string]*API{}, apps: map[string][]*Client{}, roles: map[string]*Role{}, groups: map[string]*Group{}, groupRoles: map[string][]string{}}
+	var err error
+	if c.tenant, err = s.GetTenant(ctx); err != nil {
+		return nil, err
+	}
+	apis, err := s.ListAPIs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range apis {
+		c.apis[a.Audience] = a
+	}
+	apps, err := s.ListClients(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range apps {
+		c.apps[a.ClientName] = append(c.apps[a.ClientName], a)
+	}
+	roles, err := s.ListRoles(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range roles {
+		c.roles[r.Name] = r
+	}
+	groups, err := s.ListGroups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range groups {
+		c.groups[g.Name] = g
+		rs, err := s.GroupRoles(ctx, g.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rs {
+			c.groupRoles[g.Name] = append(c.groupRoles[g.Name], r.Name)
+		}
+	}
+	return c, nil
+}
+
+// checkFile refuses a file that names an object twice.
+func checkFile(f *TenantFile) error {
+	if err := ValidateSlug(f.Tenant); err != nil {
+		return err
+	}
+	dup := func(kind string, keys []string) error {
+		seen := map[string]bool{}
+		for i, k := range keys {
+			if seen[k] {
+				return tenants.Invalid(fmt.Sprintf("%s[%d]", kind, i), "names %q a second time", tenants.Truncate(k, 100))
+			}
+			seen[k] = true
+		}
+		return nil
+	}
+	keys := func(n int, key func(int) string) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = key(i)
+		}
+		return out
+	}
+	for _, err := range []error{
+		dup("apis", keys(len(f.APIs), func(i int) string { return f.APIs[i].Audience })),
+		dup("applications", keys(len(f.Applications), func(i int) string { return f.Applications[i].Name })),
+		dup("roles", keys(len(f.Roles), func(i int) string { return f.Roles[i].Name })),
+		dup("groups", keys(len(f.Groups), func(i int) string { return f.Groups[i].Name })),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PlanTenant says what applying f would change, changing nothing. With
+// prune, objects of the tenant the file does not name would be deleted.
+func (s *Service) PlanTenant(ctx context.Context, f *TenantFile, prune bool) (*Plan, error) {
+	return s.planOrApply(ctx, f, prune, false)
+}
+
+// ApplyTenant makes the tenant what f says, and returns what it changed:
+// applying the same file again changes nothing. A change the server
+// refuses stops the apply there (what was applied before it stays).
+func (s *Service) ApplyTenant(ctx context.Context, f *TenantFile, prune bool) (*Plan, error) {
+	return s.planOrApply(ctx, f, prune, true)
+}
+
+func (s *Service) planOrApply(ctx context.Context, f *TenantFile, prune, apply bool) (*Plan, error) {
+	if _, ok := PrincipalFrom(ctx); !ok {
+		ctx = WithPrincipal(ctx, CLI())
+	}
+	if err := checkFile(f); err != nil {
+		return nil, err
+	}
+	p := &Plan{Tenant: f.Tenant, Changes: []Change{}}
+	add := func(action, kind, key string, fs fields) {
+		if action == ChangeUpdate && len(fs) == 0 {
+			return
+		}
+		if len(fs) == 0 {
+			fs = nil
+		}
+		p.Changes = append(p.Changes, Change{Action: action, Kind: kind, Key: key, Fields: fs})
+	}
+	tctx, _, err := s.Tenant(ctx, f.Tenant)
+	cur := &current{tenant: &Tenant{}, apis: map[string]*API{}, apps: map[string][]*Client{}, roles: map[string]*Role{},
+		groups: map[string]*Group{}, groupRoles: map[string][]string{}}
+	switch {
+	case errors.Is(err, tenants.ErrNotFound):
+		add(ChangeCreate, "tenant", f.Tenant, settingsFields(f.Settings, &Tenant{}))
+		if apply {
+			name := f.Tenant
+			if f.Settings != nil && f.Settings.Name != nil {
+				name = *f.Settings.Name
+			}
+			if _, err := s.CreateTenant(ctx, CreateTenantInput{Slug: f.Tenant, Name: name}); err != nil {
+				return nil, err
+			}
+			if tctx, _, err = s.Tenant(ctx, f.Tenant); err != nil {
+				return nil, err
+			}
+			if cur, err = s.current(tctx); err != nil {
+				return nil, err
+			}
+			if err := s.applySettingsFile(tctx, f.Settings, settingsFields(f.Settings, cur.tenant)); err != nil {
+				return nil, err
+			}
+		}
+	case err != nil:
+		return nil, err
+	default:
+		if cur, err = s.current(tctx); err != nil {
+			return nil, err
+		}
+		fs := settingsFields(f.Settings, cur.tenant)
+		add(ChangeUpdate, "tenant", f.Tenant, fs)
+		if apply && len(fs) > 0 {
+			if err := s.applySettingsFile(tctx, f.Settings, fs); err != nil {
+				return nil, err
+			}
+		}
+	}
+
+	// APIs first: applications and roles name them.
+	for i := range f.APIs {
+		want := &f.APIs[i]
+		have := cur.apis[want.Audience]
+		if have == nil {
+			add(ChangeCreate, "api", want.Audience, apiFields(want, &API{}))
+			if apply {
+				in := CreateAPIInput{Audience: want.Audience, Scopes: scopeInputs(want.Scopes), RBAC: want.RBAC != nil && *want.RBAC, TokenClaims: want.TokenClaims}
+				if want.Name != nil {
+					in.Name = *want.Name
+				}
+				if want.SigningAlg != nil {
+					in.SigningAlg = *want.SigningAlg
+				}
+				if _, err := s.CreateAPI(tctx, in); err != nil {
+					return nil, prefix(fmt.Sprintf("apis[%d]", i), err)
+				}
+			}
+			continue
+		}
+		fs := apiFields(want, have)
+		add(ChangeUpdate, "api", want.Audience, fs)
+		if apply && len(fs) > 0 {
+			in := UpdateAPIInput{Name: want.Name, Scopes: scopeInputs(want.Scopes), SigningAlg: want.SigningAlg, RBAC: want.RBAC}
+			if want.TokenClaims != nil {
+				in.TokenClaims = &want.TokenClaims
+			}
+			if _, err := s.UpdateAPI(tctx, have.ID, in); err != nil {
+				return nil, prefix(fmt.Sprintf("apis[%d]", i), err)
+			}
+		}
+	}
+
+	// Roles, then groups that hold them.
+	for i := range f.Roles {
+		want := &f.Roles[i]
+		have := cur.roles[want.Name]
+		in := RoleInput{Name: &want.Name, Description: want.Description}
+		if want.Permissions != nil {
+			in.Permissions = &want.Permissions
+		}
+		if have == nil {
+			add(ChangeCreate, "role", want.Name, roleFields(want, &Role{}))
+			if apply {
+				if _, err := s.CreateRole(tctx, in); err != nil {
+					return nil, prefix(fmt.Sprintf("roles[%d]", i), err)
+				}
+			}
+			continue
+		}
+		fs := roleFields(want, have)
+		add(ChangeUpdate, "role", want.Name, fs)
+		if apply && len(fs) > 0 {
+			if _, err := s.UpdateRole(tctx, have.ID, in); err != nil {
+				return nil, prefix(fmt.Sprintf("roles[%d]", i), err)
+			}
+		}
+	}
+	for i := range f.Groups {
+		want := &f.Groups[i]
+		have := cur.groups[want.Name]
+		fs := fields{}
+		haveDesc, haveRoles := "", []string(nil)
+		if have != nil {
+			haveDesc, haveRoles = have.Description, cur.groupRoles[want.Name]
+		}
+		fs.str("description", want.Description, haveDesc)
+		fs.set("roles", want.Roles, haveRoles)
+		action := ChangeUpdate
+		if have == nil {
+			action = ChangeCreate
+		}
+		add(action, "group", want.Name, fs)
+		if !apply || (have != nil && len(fs) == 0) {
+			continue
+		}
+		if have == nil {
+			if _, err := s.CreateGroup(tctx, GroupInput{Name: &want.Name, Description: want.Description}); err != nil {
+				return nil, prefix(fmt.Sprintf("groups[%d]", i), err)
+			}
+		} else if _, ok := fs["description"]; ok {
+			if _, err := s.UpdateGroup(tctx, have.ID, GroupInput{Description: want.Description}); err != nil {
+				return nil, prefix(fmt.Sprintf("groups[%d]", i), err)
+			}
+		}
+		if want.Roles != nil {
+			for _, r := range want.Roles {
+				if !slices.Contains(haveRoles, r) {
+					if _, err := s.AddGroupRole(tctx, want.Name, r); err != nil {
+						return nil, prefix(fmt.Sprintf("groups[%d].roles", i), err)
+					}
+				}
+			}
+			for _, r := range haveRoles {
+				if !slices.Contains(want.Roles, r) {
+					if err := s.RemoveGroupRole(tctx, want.Name, r); err != nil {
+						return nil, err
+					}
+				}
+			}
+		}
+	}
+
+	// Applications.
+	for i := range f.Applications {
+		want := &f.Applications[i]
+		field := fmt.Sprintf("applications[%d]", i)
+		haves := cur.apps[want.Name]
+		if len(haves) > 1 {
+			return nil, tenants.Invalid(field+".name", "%d applications of the tenant are named %q: rename all but one", len(haves), want.Name)
+		}
+		if len(haves) == 0 {
+			add(ChangeCreate, "application", want.Name, applicationFields(want, &Client{ApplicationType: want.Kind}))
+			if apply {
+				c, err := s.CreateClient(tctx, CreateClientInput{Name: want.Name, Kind: want.Kind, RedirectURIs: want.RedirectURIs,
+					PostLogoutRedirectURIs: want.PostLogoutRedirectURIs, GrantTypes: want.GrantTypes})
+				if err != nil {
+					return nil, prefix(field, err)
+				}
+				if c.ClientSecret != "" {
+					p.Secrets = append(p.Secrets, NewSecret{Kind: "application", ID: c.ClientID, Secret: c.ClientSecret})
+				}
+				if want.APIGrants != nil {
+					if _, err := s.SetClientGrants(tctx, c.ClientID, want.APIGrants); err != nil {
+						return nil, prefix(field, err)
+					}
+				}
+			}
+			continue
+		}
+		have := haves[0]
+		if have.ApplicationType != want.Kind {
+			return nil, tenants.Invalid(field+".kind", "the application %q is a %s application: its kind cannot change (give the new one another name)", want.Name, have.ApplicationType)
+		}
+		fs := applicationFields(want, have)
+		add(ChangeUpdate, "application", want.Name, fs)
+		if apply && len(fs) > 0 {
+			if _, err := s.UpdateClient(tctx, have.ClientID, UpdateClientInput{RedirectURIs: want.RedirectURIs,
+				PostLogoutRedirectURIs: want.PostLogoutRedirectURIs, GrantTypes: want.GrantTypes}); err != nil {
+				return nil, prefix(field, err)
+			}
+			if _, ok := fs["api_grants"]; ok {
+				if _, err := s.SetClientGrants(tctx, have.ClientID, want.APIGrants); err != nil {
+					return nil, prefix(field, err)
+				}
+			}
+		}
+	}
+
+	if prune {
+		if err := s.prune(tctx, f, cur, add, apply); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// prune deletes (or plans to delete) what the tenant has and the file does
+// not name: applications, groups, roles, then APIs.
+func (s *Service) prune(ctx context.Context, f *TenantFile, cur *current, add func(action, kind, key string, fs fields), apply bool) error {
+	for _, name := range sortedKeys(cur.apps) {
+		if slices.ContainsFunc(f.Applications, func(a FileApplication) bool { return a.Name == name }) {
+			continue
+		}
+		for _, c := range cur.apps[name] {
+			add(ChangeDelete, "application", name, fields{"client_id": {From: c.ClientID, To: nil}})
+			if apply {
+				if err := s.DeleteClient(ctx, c.ClientID); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for _, name := range sortedKeys(cur.groups) {
+		if !slices.ContainsFunc(f.Groups, func(g FileGroup) bool { return g.Name == name }) {
+			add(ChangeDelete, "group", name, nil)
+			if apply {
+				if err := s.DeleteGroup(ctx, cur.groups[name].ID); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for _, name := range sortedKeys(cur.roles) {
+		if !slices.ContainsFunc(f.Roles, func(r FileRole) bool { return r.Name == name }) {
+			add(ChangeDelete, "role", name, nil)
+			if apply {
+				if err := s.DeleteRole(ctx, cur.roles[name].ID); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for _, aud := range sortedKeys(cur.apis) {
+		if !slices.ContainsFunc(f.APIs, func(a FileAPI) bool { return a.Audience == aud }) {
+			add(ChangeDelete, "api", aud, nil)
+			if apply {
+				if err := s.DeleteAPI(ctx, cur.apis[aud].ID); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func scopeInputs(ss []Scope) []ScopeInput {
+	if ss == nil {
+		return nil
+	}
+	out := make([]ScopeInput, len(ss))
+	for i, sc := range ss {
+		out[i] = ScopeInput{Name: sc.Value, Description: sc.Description}
+	}
+	return out
+}
+
+// applySettingsFile changes the settings fs names to what want says.
+func (s *Service) applySettingsFile(ctx context.Context, want *FileSettings, fs fields) error {
+	if want == nil || len(fs) == 0 {
+		return nil
+	}
+	dur := func(n *int64) *time.Duration {
+		if n == nil {
+			return nil
+		}
+		d := time.Duration(min(max(*n, -1<<32), 1<<32)) * time.Second
+		return &d
+	}
+	_, err := s.UpdateTenant(ctx, TenantSettings{Name: want.Name, LogoURL: want.LogoURL, AccentColor: want.AccentColor, GrantTypes: want.GrantTypes,
+		AccessTokenLifetime: dur(want.AccessTokenLifetime), IDTokenLifetime: dur(want.IDTokenLifetime),
+		RefreshTokenLifetime: dur(want.RefreshTokenLifetime), SessionLifetime: dur(want.SessionLifetime),
+		SignupMode: want.SignupMode, SignupDomains: want.SignupDomains, PasswordMinLength: want.PasswordMinLength,
+		MFAPolicy: want.MFAPolicy, EmailFromName: want.EmailFromName, RequirePushedAuthorizationRequests: want.RequirePushedAuthorizationRequests})
+	return prefix("settings", err)
+}

@@ -1,0 +1,251 @@
+package provider
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+var _ resource.ResourceWithImportState = (*tenantResource)(nil)
+
+type tenantResource struct{ c *client }
+
+func newTenantResource() resource.Resource { return &tenantResource{} }
+
+// apiTenant is the API's tenant.
+type apiTenant struct {
+	ID                                 string   `json:"id"`
+	Slug                               string   `json:"slug"`
+	Name                               string   `json:"name"`
+	Issuer                             string   `json:"issuer"`
+	DiscoveryURL                       string   `json:"discovery_url"`
+	LogoURL                            string   `json:"logo_url"`
+	AccentColor                        string   `json:"accent_color"`
+	GrantTypes                         []string `json:"grant_types"`
+	AccessTokenLifetime                int64    `json:"access_token_lifetime"`
+	IDTokenLifetime                    int64    `json:"id_token_lifetime"`
+	RefreshTokenLifetime               int64    `json:"refresh_token_lifetime"`
+	SessionLifetime                    int64    `json:"session_lifetime"`
+	SignupMode                         string   `json:"signup_mode"`
+	SignupDomains                      []string `json:"signup_domains"`
+	PasswordMinLength                  int64    `json:"password_min_length"`
+	MFAPolicy                          string   `json:"mfa_policy"`
+	EmailFromName                      string   `json:"email_from_name"`
+	RequirePushedAuthorizationRequests bool     `json:"require_pushed_authorization_requests"`
+}
+
+type tenantModel struct {
+	ID                                 types.String `tfsdk:"id"`
+	Slug                               types.String `tfsdk:"slug"`
+	Name                               types.String `tfsdk:"name"`
+	TenantID                           types.String `tfsdk:"tenant_id"`
+	Issuer                             types.String `tfsdk:"issuer"`
+	DiscoveryURL                       types.String `tfsdk:"discovery_url"`
+	LogoURL                            types.String `tfsdk:"logo_url"`
+	AccentColor                        types.String `tfsdk:"accent_color"`
+	GrantTypes                         types.Set    `tfsdk:"grant_types"`
+	AccessTokenLifetime                types.Int64  `tfsdk:"access_token_lifetime"`
+	IDTokenLifetime                    types.Int64  `tfsdk:"id_token_lifetime"`
+	RefreshTokenLifetime               types.Int64  `tfsdk:"refresh_token_lifetime"`
+	SessionLifetime                    types.Int64  `tfsdk:"session_lifetime"`
+	SignupMode                         types.String `tfsdk:"signup_mode"`
+	SignupDomains                      types.Set    `tfsdk:"signup_domains"`
+	PasswordMinLength                  types.Int64  `tfsdk:"password_min_length"`
+	MFAPolicy                          types.String `tfsdk:"mfa_policy"`
+	EmailFromName                      types.String `tfsdk:"email_from_name"`
+	RequirePushedAuthorizationRequests types.Bool   `tfsdk:"require_pushed_authorization_requests"`
+}
+
+func (r *tenantResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_tenant"
+}
+
+// Plan modifiers of an attribute that is optional and computed: what the
+// configuration leaves out keeps what the server has.
+var (
+	keepString = []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
+	keepInt    = []planmodifier.Int64{int64planmodifier.UseStateForUnknown()}
+	keepBool   = []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()}
+	keepSet    = []planmodifier.Set{setplanmodifier.UseStateForUnknown()}
+	replaceStr = []planmodifier.String{stringplanmodifier.RequiresReplace()}
+)
+
+func optString(desc string) schema.StringAttribute {
+	return schema.StringAttribute{Optional: true, Computed: true, PlanModifiers: keepString, Description: desc}
+}
+
+func optInt(desc string) schema.Int64Attribute {
+	return schema.Int64Attribute{Optional: true, Computed: true, PlanModifiers: keepInt, Description: desc}
+}
+
+func optBool(desc string) schema.BoolAttribute {
+	return schema.BoolAttribute{Optional: true, Computed: true, PlanModifiers: keepBool, Description: desc}
+}
+
+func optStringSet(desc string) schema.SetAttribute {
+	return schema.SetAttribute{Optional: true, Computed: true, ElementType: types.StringType, PlanModifiers: keepSet, Description: desc}
+}
+
+func computedString(desc string) schema.StringAttribute {
+	return schema.StringAttribute{Computed: true, PlanModifiers: keepString, Description: desc}
+}
+
+func (r *tenantResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		Description: "A tenant: one issuer, with its own users, applications, APIs and keys. Only operators create and delete tenants. Import by slug.",
+		Attributes: map[string]schema.Attribute{
+			"id":                                    computedString("The tenant's slug."),
+			"slug":                                  schema.StringAttribute{Required: true, PlanModifiers: replaceStr, Description: "DNS label; the tenant is served at <slug>.<apex host>. Changing it replaces the tenant."},
+			"name":                                  optString("Display name; defaults to the slug."),
+			"tenant_id":                             computedString("The tenant's id."),
+			"issuer":                                computedString("The tenant's issuer URL."),
+			"discovery_url":                         computedString("The tenant's OpenID Connect discovery document."),
+			"logo_url":                              optString("https URL of the logo on the login pages."),
+			"accent_color":                          optString("Colour of the login pages, like #3b5bdb."),
+			"grant_types":                           optStringSet("Grant types the tenant's applications may use."),
+			"access_token_lifetime":                 optInt("Seconds, 60 to 86400."),
+			"id_token_lifetime":                     optInt("Seconds, 60 to 86400."),
+			"refresh_token_lifetime":                optInt("Seconds, 3600 to 31536000."),
+			"session_lifetime":                      optInt("Seconds, 300 to 7776000."),
+			"signup_mode":                           optString("off, open or domains."),
+			"signup_domains":                        optStringSet("Email domains that may sign up when signup_mode is domains."),
+			"password_min_length":                   optInt("Shortest password accepted, 8 to 64."),
+			"mfa_policy":                            optString("off, optional or required."),
+			"email_from_name":                       optString("Sender name of the tenant's email."),
+			"require_pushed_authorization_requests": optBool("Every application must push its authorization requests (RFC 9126)."),
+		},
+	}
+}
+
+func (r *tenantResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.c = configured(req.ProviderData, &resp.Diagnostics)
+}
+
+// settings is the PATCH body of what m gives.
+func (m *tenantModel) settings(ctx context.Context, diags *diag.Diagnostics) map[string]any {
+	b := map[string]any{}
+	put := func(k string, v any, ok bool) {
+		if ok {
+			b[k] = v
+		}
+	}
+	put("name", m.Name.ValueString(), known(m.Name))
+	put("logo_url", m.LogoURL.ValueString(), known(m.LogoURL))
+	put("accent_color", m.AccentColor.ValueString(), known(m.AccentColor))
+	put("grant_types", stringsOf(ctx, m.GrantTypes, diags), known(m.GrantTypes))
+	put("access_token_lifetime", m.AccessTokenLifetime.ValueInt64(), known(m.AccessTokenLifetime))
+	put("id_token_lifetime", m.IDTokenLifetime.ValueInt64(), known(m.IDTokenLifetime))
+	put("refresh_token_lifetime", m.RefreshTokenLifetime.ValueInt64(), known(m.RefreshTokenLifetime))
+	put("session_lifetime", m.SessionLifetime.ValueInt64(), known(m.SessionLifetime))
+	put("signup_mode", m.SignupMode.ValueString(), known(m.SignupMode))
+	put("signup_domains", stringsOf(ctx, m.SignupDomains, diags), known(m.SignupDomains))
+	put("password_min_length", m.PasswordMinLength.ValueInt64(), known(m.PasswordMinLength))
+	put("mfa_policy", m.MFAPolicy.ValueString(), known(m.MFAPolicy))
+	put("email_from_name", m.EmailFromName.ValueString(), known(m.EmailFromName))
+	put("require_pushed_authorization_requests", m.RequirePushedAuthorizationRequests.ValueBool(), known(m.RequirePushedAuthorizationRequests))
+	return b
+}
+
+func (m *tenantModel) from(t *apiTenant) {
+	m.ID, m.Slug, m.Name, m.TenantID = types.StringValue(t.Slug), types.StringValue(t.Slug), types.StringValue(t.Name), types.StringValue(t.ID)
+	m.Issuer, m.DiscoveryURL = types.StringValue(t.Issuer), types.StringValue(t.DiscoveryURL)
+	m.LogoURL, m.AccentColor = types.StringValue(t.LogoURL), types.StringValue(t.AccentColor)
+	m.GrantTypes, m.SignupDomains = stringSet(t.GrantTypes), stringSet(t.SignupDomains)
+	m.AccessTokenLifetime, m.IDTokenLifetime = types.Int64Value(t.AccessTokenLifetime), types.Int64Value(t.IDTokenLifetime)
+	m.RefreshTokenLifetime, m.SessionLifetime = types.Int64Value(t.RefreshTokenLifetime), types.Int64Value(t.SessionLifetime)
+	m.SignupMode, m.PasswordMinLength, m.MFAPolicy = types.StringValue(t.SignupMode), types.Int64Value(t.PasswordMinLength), types.StringValue(t.MFAPolicy)
+	m.EmailFromName, m.RequirePushedAuthorizationRequests = types.StringValue(t.EmailFromName), types.BoolValue(t.RequirePushedAuthorizationRequests)
+}
+
+func (r *tenantResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var m tenantModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	var t apiTenant
+	body := map[string]any{"slug": m.Slug.ValueString()}
+	if known(m.Name) {
+		body["name"] = m.Name.ValueString()
+	}
+	if err := r.c.do(ctx, http.MethodPost, "/tenants", body, &t); err != nil {
+		fail(&resp.Diagnostics, "create tenant", err)
+		return
+	}
+	if s := m.settings(ctx, &resp.Diagnostics); len(s) > 0 {
+		if err := r.c.do(ctx, http.MethodPatch, apiPath("tenants", t.Slug), s, &t); err != nil {
+			// The tenant exists: keep it in the state, tainted, so that
+			// the next apply replaces it.
+			m.from(&t)
+			resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+			fail(&resp.Diagnostics, "set the new tenant's settings", err)
+			return
+		}
+	}
+	m.from(&t)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+func (r *tenantResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var m tenantModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	slug := m.Slug.ValueString()
+	if slug == "" {
+		slug = m.ID.ValueString()
+	}
+	var t apiTenant
+	if err := r.c.do(ctx, http.MethodGet, apiPath("tenants", slug), nil, &t); err != nil {
+		if notFound(err) {
+			resp.State.RemoveResource(ctx)
+			return
+		}
+		fail(&resp.Diagnostics, "read tenant", err)
+		return
+	}
+	m.from(&t)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+func (r *tenantResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var m tenantModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	var t apiTenant
+	if err := r.c.do(ctx, http.MethodPatch, apiPath("tenants", m.Slug.ValueString()), m.settings(ctx, &resp.Diagnostics), &t); err != nil {
+		fail(&resp.Diagnostics, "update tenant", err)
+		return
+	}
+	m.from(&t)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+func (r *tenantResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var m tenantModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if err := r.c.do(ctx, http.MethodDelete, apiPath("tenants", m.Slug.ValueString()), nil, nil); err != nil && !notFound(err) {
+		fail(&resp.Diagnostics, "delete tenant", err)
+	}
+}
+
+func (r *tenantResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, pathRoot("id"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, pathRoot("slug"), req.ID)...)
+}
