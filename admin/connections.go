@@ -86,6 +86,7 @@ func (s *Service) CreateConnection(ctx context.Context, in ConnectionInput) (*Co
 // applyConnection validates in and applies it to c, then lets federation
 // check and seal it.
 func (s *Service) applyConnection(ctx context.Context, t *tenants.Tenant, c *tenants.Connection, in ConnectionInput, create bool) error {
+	wasEnabled, oldIssuer := c.Enabled && !create, c.Issuer
 	cfg, err := federation.ParseConfig(c)
 	if err != nil {
 		return err
@@ -209,7 +210,12 @@ func (s *Service) applyConnection(ctx context.Context, t *tenants.Tenant, c *ten
 		}
 	}
 	federation.SetConfig(c, cfg)
-	if err := s.fed.Prepare(ctx, t, c, in.ClientSecret); err != nil {
+	// An OpenID issuer's discovery is fetched when the connection is
+	// enabled with it for the first time, so that a broken one is refused
+	// here rather than shown on every login page; one created disabled is
+	// checked when it is switched on.
+	check := c.Enabled && (!wasEnabled || c.Issuer != oldIssuer)
+	if err := s.fed.Prepare(ctx, t, c, in.ClientSecret, check); err != nil {
 		var ve *tenants.ValidationError
 		if errors.As(err, &ve) {
 			return err

@@ -798,7 +798,7 @@ func (s *Service) importConnection(ctx context.Context, t *tenants.Tenant, sourc
 	}
 	if c.Type == tenants.ConnectionSAML && len(c.SPKeySealed) == 0 {
 		// Prepare makes a new SP key pair (SAML checks nothing upstream).
-		if err := fed.Prepare(ctx, t, c, nil); err != nil {
+		if err := fed.Prepare(ctx, t, c, nil, false); err != nil {
 			return nil, tenants.Invalid("config", "%v", err)
 		}
 		return c, nil

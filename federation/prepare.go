@@ -82,9 +82,11 @@ func (s *Service) FetchMetadata(ctx context.Context, url string) (string, error)
 
 // Prepare makes a connection ready to save in tenant t: an id, its secret
 // sealed, a SAML service provider key pair made on first use; and it builds
-// the connector (and runs its Check) so that a broken configuration is
-// refused before it is stored.
-func (s *Service) Prepare(ctx context.Context, t *tenants.Tenant, c *tenants.Connection, clientSecret *string) error {
+// the connector so that a broken configuration is refused before it is
+// stored, and with check runs its Check against the upstream (the caller
+// asks for it when an enabled connection is new, switched on or given a
+// new issuer: disabling one whose upstream is down must not need it up).
+func (s *Service) Prepare(ctx context.Context, t *tenants.Tenant, c *tenants.Connection, clientSecret *string, check bool) error {
 	if c.ID == "" {
 		c.ID = tenants.NewID()
 	}
@@ -109,7 +111,7 @@ func (s *Service) Prepare(ctx context.Context, t *tenants.Tenant, c *tenants.Con
 	if err != nil {
 		return err
 	}
-	if ch, ok := conn.(Checker); ok {
+	if ch, ok := conn.(Checker); ok && check {
 		cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		defer cancel()
 		if err := ch.Check(cctx); err != nil {

@@ -76,6 +76,9 @@ type AuditFilter struct {
 	// Outcome is success or failure; IPAddress the request's origin.
 	Outcome   string
 	IPAddress string
+	// RequestID is the id of the request the event was written in: the
+	// reference an error page shows, an answer's X-Request-ID.
+	RequestID string
 	Since     time.Time
 	Until     time.Time
 	// Before is the id of the last event of the previous page.
@@ -102,6 +105,9 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, err
 	}
 	if f.ClientID != "" {
 		q = q.Where("client_id = ?", f.ClientID)
+	}
+	if f.RequestID != "" {
+		q = q.Where("request_id = ?", f.RequestID)
 	}
 	if f.Outcome != "" {
 		q = q.Where("outcome = ?", f.Outcome)

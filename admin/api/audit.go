@@ -16,7 +16,9 @@ import (
 )
 
 // auditFilter reads the filters of an audit listing: ?action= (a prefix,
-// such as client.), ?actor=, ?target=, ?client=, ?outcome=, ?ip=, ?since= and ?until= (RFC 3339).
+// such as client.), ?actor=, ?target=, ?client=, ?outcome=, ?ip=,
+// ?request_id= (the reference of an error page or answer), ?since= and
+// ?until= (RFC 3339).
 func auditFilter(c echo.Context) (admin.AuditFilter, error) {
 	var f admin.AuditFilter
 	var err error
@@ -30,6 +32,9 @@ func auditFilter(c echo.Context) (admin.AuditFilter, error) {
 		return f, err
 	}
 	if f.ClientID, err = query(c, "client", 256); err != nil {
+		return f, err
+	}
+	if f.RequestID, err = query(c, "request_id", 256); err != nil {
 		return f, err
 	}
 	if f.Outcome, err = query(c, "outcome", 20); err != nil {

@@ -66,6 +66,7 @@ var (
 		{Name: "client", Description: "client_id the event is about (tokens issued, revoked or replayed; consents)", Schema: str()},
 		{Name: "outcome", Description: "success, failure, denied or error", Schema: map[string]any{"type": "string", "enum": tenants.AuditOutcomes}},
 		{Name: "ip", Description: "the address the request came from, as recorded", Schema: str()},
+		{Name: "request_id", Description: "id of the request the event was written in: the reference an error page shows, the X-Request-ID of an answer (a refused authorization or token request: authorize.rejected, token.rejected)", Schema: str()},
 		{Name: "since", Description: "events at or after this time (RFC 3339)", Schema: map[string]any{"type": "string", "format": "date-time"}},
 		{Name: "until", Description: "events before this time (RFC 3339)", Schema: map[string]any{"type": "string", "format": "date-time"}},
 	}

@@ -16,8 +16,6 @@ import (
 	"net"
 	"os"
 	"runtime/debug"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -45,94 +43,6 @@ type Env struct {
 	Getenv func(string) string
 }
 
-const usageTemplate = `gatehouse: a multi-tenant OpenID Connect provider
-
-Usage:
-  gatehouse serve [--addr :8080] [--base-url URL] [--database-url URL]
-  gatehouse migrate
-  gatehouse tenant create SLUG [--name NAME]
-  gatehouse tenant list
-  gatehouse tenant update SLUG [--name NAME] [--client-registration off|token|open]
-        [--require-pushed-authorization-requests true|false]
-  gatehouse tenant export SLUG [--omit-secrets] [--users [--password-hashes]] > TENANT.json
-  gatehouse tenant import --file TENANT.json [--slug NEW] (all or nothing; prints the ids that changed)
-  gatehouse plan --file TENANT.yaml [--prune] (what apply would change; --schema prints the file's JSON Schema)
-  gatehouse apply --file TENANT.yaml [--prune] (makes the tenant what the file says; twice changes nothing)
-  gatehouse api create --tenant SLUG --audience URI [--name NAME] [--scope NAME[=DESCRIPTION]]... [--signing-alg ALG]
-        [--rbac] (users get only the scopes their roles hold) [--token-claims roles,groups]
-  gatehouse client create --tenant SLUG --name NAME [--public] [--redirect-uri URI]...
-        [--post-logout-redirect-uri URI]... [--grant-type TYPE]... [--audience URI]... [--scope SCOPE]...
-        [--id-token-signed-response-alg ALG] [--token-endpoint-auth-method METHOD] [--consent required|skip]
-        [--backchannel-logout-uri URI [--backchannel-logout-session-required]]
-{grant-types}
-  gatehouse client list --tenant SLUG
-  gatehouse user create --tenant SLUG --email EMAIL --password-stdin [--name NAME]
-  gatehouse user set-password --tenant SLUG --email EMAIL --password-stdin
-  gatehouse user disable|enable --tenant SLUG --email EMAIL
-  gatehouse user add-role|remove-role --tenant SLUG --email EMAIL --role ROLE
-  gatehouse user roles --tenant SLUG --email EMAIL (effective roles, and the groups they come through)
-  gatehouse role create --tenant SLUG --name NAME [--description TEXT] [--api AUDIENCE --scope SCOPE...]...
-        (each --scope is a scope of the API named by the --api before it)
-  gatehouse role list --tenant SLUG
-  gatehouse role delete --tenant SLUG --name ROLE
-  gatehouse group create --tenant SLUG --name NAME [--description TEXT]
-  gatehouse group list --tenant SLUG
-  gatehouse group delete --tenant SLUG --name GROUP
-  gatehouse group add-member|remove-member --tenant SLUG --group GROUP --email EMAIL
-  gatehouse group add-role|remove-role --tenant SLUG --group GROUP --role ROLE
-        (ROLE and GROUP: a name or an id)
-  gatehouse rule create --tenant SLUG --name NAME [--condition CEL] [--id-claim NAME=CEL]... [--access-claim NAME=CEL]...
-        [--deny MESSAGE] [--position N] [--disabled]
-        (a claim rule: checked when saved; reserved claims such as sub are refused)
-  gatehouse rule list --tenant SLUG
-  gatehouse rule enable|disable|delete --tenant SLUG --id ID
-  gatehouse rule preview --tenant SLUG --email EMAIL --client CLIENT_ID [--api AUDIENCE]
-  gatehouse user import --tenant SLUG --file USERS.ndjson [--update]
-        (one user a line; password hashes of other platforms kept; prints a report line per line)
-  gatehouse user export --tenant SLUG [--password-hashes] > USERS.ndjson
-  gatehouse key rotate --tenant SLUG [--alg ALG] [--now]
-        (the new key is published first and signs once cached JWKS know it; --now: at once)
-  gatehouse key schedule --tenant SLUG --every DURATION (e.g. 2160h; 0 stops scheduled rotation)
-  gatehouse key list --tenant SLUG
-  gatehouse connection create --tenant SLUG --type saml --name NAME (--metadata-file FILE | --metadata-url URL) [--domain DOMAIN]...
-  gatehouse connection create --tenant SLUG --type oidc --name NAME --issuer URL --client-id ID --client-secret-stdin [--domain DOMAIN]...
-  gatehouse connection create --tenant SLUG --type google|github|microsoft --client-id ID --client-secret-stdin [--name NAME]
-        [--trust-email] (link to existing accounts by verified email)
-        [--provisioning tenant|create|existing] (who a first login creates: as sign-up allows, always, never)
-  gatehouse connection list --tenant SLUG
-  gatehouse webhook create --tenant SLUG --url URL --event TYPE... (TYPE: an event type such as user.signed_in, or * for all)
-  gatehouse webhook list --tenant SLUG
-  gatehouse webhook delete|rotate --tenant SLUG --id ID
-  gatehouse saml-app create --tenant SLUG --name NAME (--metadata-file sp.xml | --metadata-url URL | --entity-id ID --acs URL...) [--name-id email|persistent|user_id] [--access everyone|roles|groups --role R... --group G...]
-  gatehouse saml-app list --tenant SLUG
-  gatehouse saml-app delete --tenant SLUG --id ID
-        (create and rotate print the signing secret, once)
-  gatehouse admin create --email EMAIL --password-stdin [--name NAME] [--tenant SLUG] [--scope SCOPE]...
-  gatehouse admin list
-  gatehouse admin update --email EMAIL [--operator | --tenant SLUG...] [--scope SCOPE]...
-  gatehouse admin delete --email EMAIL
-  gatehouse admin client create --name NAME --scope SCOPE... [--tenant SLUG]
-  gatehouse admin client list
-  gatehouse admin client update --client-id ID [--operator | --tenant SLUG...] [--scope SCOPE]...
-  gatehouse admin client delete --client-id ID
-        (scopes: tenants:read, tenants:write, audit:read; an administrator without
-        --tenant is an operator of every tenant; update replaces what it names)
-        (ALG, a JWS signing algorithm: {signing-algorithms}; the default is {default-alg})
-  gatehouse dev callback --state STATE [--redirect-uri http://127.0.0.1:9000/cb] [--timeout 5m]
-        (waits for one redirect on that loopback address and prints its code, for trying a login by hand)
-
-Square brackets mark what may be left out, "..." what may be repeated, and
-a|b a choice: type neither. Every command refuses any argument it does not
-take. Every command reads GATEHOUSE_DATABASE_URL (or --database-url) and the
-other GATEHOUSE_* settings; see README.md.
-`
-
-// usage is the help text, with the grant types from the registry
-// (tenants.GrantTypes) and the signing algorithms
-// (tenants.SigningAlgorithms).
-var usage = strings.NewReplacer("{grant-types}", grantTypeHelp(),
-	"{signing-algorithms}", algList(), "{default-alg}", tenants.DefaultSigningAlgorithm).Replace(usageTemplate)
-
 // grantTypeHelp lists the registered grant types, one a line (without a
 // final newline), for the usage under client create.
 func grantTypeHelp() string {
@@ -140,7 +50,7 @@ func grantTypeHelp() string {
 	for _, g := range tenants.GrantTypes() {
 		width = max(width, len(g.Name))
 	}
-	lines := []string{"        --grant-type TYPE is one of (none given: the defaults for the kind of client):"}
+	lines := []string{"--grant-type TYPE is one of (none given: the defaults for the kind of client):"}
 	for _, g := range tenants.GrantTypes() {
 		help := g.Help
 		if len(g.Needs) > 0 {
@@ -149,42 +59,9 @@ func grantTypeHelp() string {
 		if !g.Public {
 			help += "; not for --public"
 		}
-		lines = append(lines, fmt.Sprintf("          %-*s  %s", width, g.Name, help))
+		lines = append(lines, fmt.Sprintf("  %-*s  %s", width, g.Name, help))
 	}
 	return strings.Join(lines, "\n")
-}
-
-// Main runs the command and returns its exit code.
-func Main(ctx context.Context, env Env) int {
-	if len(env.Args) == 0 || env.Args[0] == "-h" || env.Args[0] == "--help" || env.Args[0] == "help" {
-		fmt.Fprint(env.Stdout, usage)
-		return 0
-	}
-	run, args, ok := lookup(env.Args)
-	if !ok {
-		fmt.Fprintf(env.Stderr, "gatehouse: unknown command %q (see gatehouse --help)\n", strings.Join(env.Args, " "))
-		return 2
-	}
-	if err := run(ctx, env, args); err != nil {
-		fmt.Fprintln(env.Stderr, "gatehouse: "+oneLine(err))
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 1
-	}
-	return 0
-}
-
-// lookup finds the command that args name, by its longest name (three
-// words, then two, then one), and returns it with the arguments after the
-// name.
-func lookup(args []string) (command, []string, bool) {
-	for n := min(3, len(args)); n > 0; n-- {
-		if run, ok := commands[strings.Join(args[:n], " ")]; ok {
-			return run, args[n:], true
-		}
-	}
-	return nil, nil, false
 }
 
 func oneLine(err error) string {
@@ -196,78 +73,6 @@ func oneLine(err error) string {
 }
 
 type command func(ctx context.Context, env Env, args []string) error
-
-var commands = map[string]command{
-	"serve":               serve,
-	"migrate":             migrate,
-	"tenant create":       tenantCreate,
-	"tenant list":         tenantList,
-	"tenant update":       tenantUpdate,
-	"tenant export":       tenantExport,
-	"tenant import":       tenantImport,
-	"plan":                planCommand("plan", false),
-	"apply":               planCommand("apply", true),
-	"api create":          apiCreate,
-	"client create":       clientCreate,
-	"client list":         clientList,
-	"user create":         userCreate,
-	"user set-password":   userSetPassword,
-	"user disable":        userDisable,
-	"user enable":         userEnable,
-	"user import":         userImport,
-	"user export":         userExport,
-	"key rotate":          keyRotate,
-	"key schedule":        keySchedule,
-	"key list":            keyList,
-	"admin create":        adminCreate,
-	"admin list":          adminList,
-	"admin update":        adminUpdate,
-	"admin delete":        adminDelete,
-	"admin client create": adminClientCreate,
-	"admin client list":   adminClientList,
-	"admin client update": adminClientUpdate,
-	"admin client delete": adminClientDelete,
-	"connection create":   connectionCreate,
-	"connection list":     connectionList,
-	"webhook create":      webhookCreate,
-	"webhook list":        webhookList,
-	"webhook delete":      webhookDelete,
-	"webhook rotate":      webhookRotate,
-	"saml-app create":     samlAppCreate,
-	"saml-app list":       samlAppList,
-	"saml-app delete":     samlAppDelete,
-	"role create":         roleCreate,
-	"role list":           roleList,
-	"role delete":         roleDelete,
-	"user add-role":       userRoleCommand("user add-role", true),
-	"user remove-role":    userRoleCommand("user remove-role", false),
-	"user roles":          userRoles,
-	"group create":        groupCreate,
-	"group list":          groupList,
-	"group delete":        groupDelete,
-	"group add-member":    groupMemberCommand("group add-member", true),
-	"group remove-member": groupMemberCommand("group remove-member", false),
-	"group add-role":      groupRoleCommand("group add-role", true),
-	"group remove-role":   groupRoleCommand("group remove-role", false),
-	"dev callback":        devCallback,
-	"rule create":         ruleCreate,
-	"rule list":           ruleList,
-	"rule enable":         ruleSwitch("rule enable", true),
-	"rule disable":        ruleSwitch("rule disable", false),
-	"rule delete":         ruleDelete,
-	"rule preview":        rulePreview,
-}
-
-// Commands returns the name of every command, sorted: the tests walk them
-// so that none can be left out.
-func Commands() []string {
-	out := make([]string, 0, len(commands))
-	for name := range commands {
-		out = append(out, name)
-	}
-	slices.Sort(out)
-	return out
-}
 
 // flags is the one argument parser of every command: a FlagSet that also
 // accepts flags after positional arguments, and refuses whatever the
@@ -283,6 +88,9 @@ type flags struct {
 	// names are the positional arguments the command takes, in order.
 	names      []string
 	positional []string
+	// output is --output, on the commands that print a resource or a
+	// list (withOutput): json (the default) or table.
+	output *string
 }
 
 // newFlags returns the parser of command name, which takes the positional
@@ -290,7 +98,20 @@ type flags struct {
 func newFlags(name string, env Env, names ...string) *flags {
 	f := &flags{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError), names: names}
 	f.SetOutput(io.Discard)
-	f.StringVar(&f.databaseURL, "database-url", "", "database URL (default: GATEHOUSE_DATABASE_URL)")
+	f.StringVar(&f.databaseURL, "database-url", "", "database `URL` (default: GATEHOUSE_DATABASE_URL, else the embedded database in GATEHOUSE_DATA_DIR)")
+	return f
+}
+
+// Output formats of --output.
+const (
+	outputJSON  = "json"
+	outputTable = "table"
+)
+
+// withOutput adds --output to f and returns f.
+func (f *flags) withOutput() *flags {
+	f.output = new(string)
+	f.StringVar(f.output, "output", outputJSON, "`FORMAT` of what is printed: json or table")
 	return f
 }
 
@@ -316,16 +137,26 @@ func (f *flags) parse(args []string) error {
 		rest = next
 	}
 	if len(f.positional) < len(f.names) {
-		return fmt.Errorf("%s: missing %s (see gatehouse --help)", f.Name(), f.names[len(f.positional)])
+		return fmt.Errorf("%s: missing %s (see gatehouse %s --help)", f.Name(), f.names[len(f.positional)], f.Name())
+	}
+	if f.output != nil && *f.output != outputJSON && *f.output != outputTable {
+		return fmt.Errorf("%s: --output %q: json or table", f.Name(), *f.output)
 	}
 	return nil
 }
 
 // flagError names the flag an error of the flag package is about as it
-// was typed.
+// was typed, with the closest flag the command takes when it looks like a
+// typo; -h and --help are a helpRequest.
 func (f *flags) flagError(err error, args []string) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return &helpRequest{f: f}
+	}
 	name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -")
 	if !ok {
+		if name, ok := strings.CutPrefix(err.Error(), "flag needs an argument: -"); ok {
+			return fmt.Errorf("%s: --%s needs a value (see gatehouse %s --help)", f.Name(), name, f.Name())
+		}
 		return fmt.Errorf("%s: %w", f.Name(), err)
 	}
 	typed := "--" + name
@@ -335,7 +166,12 @@ func (f *flags) flagError(err error, args []string) error {
 			break
 		}
 	}
-	return fmt.Errorf("%s: unknown flag %q (see gatehouse --help)", f.Name(), typed)
+	var names []string
+	f.VisitAll(func(fl *flag.Flag) { names = append(names, fl.Name) })
+	if near := closest(name, names); near != "" {
+		return fmt.Errorf("%s: unknown flag %q (did you mean --%s? see gatehouse %s --help)", f.Name(), typed, near, f.Name())
+	}
+	return fmt.Errorf("%s: unknown flag %q (see gatehouse %s --help)", f.Name(), typed, f.Name())
 }
 
 // unexpected is the error for args[i], a positional argument the command
@@ -379,8 +215,11 @@ type runtime struct {
 	admin *admin.Service
 }
 
+// open opens the runtime of a management command, on a database that
+// exists: without GATEHOUSE_DATABASE_URL and with no embedded database it
+// stops, saying so (only serve and migrate create one).
 func open(ctx context.Context, env Env, f *flags) (*runtime, error) {
-	cfg, err := config.Load(env.Getenv, config.Overrides{DatabaseURL: f.databaseURL})
+	cfg, err := config.Load(env.Getenv, config.Overrides{DatabaseURL: f.databaseURL, ExistingDatabase: true})
 	if err != nil {
 		return nil, err
 	}
@@ -571,48 +410,8 @@ func tenantCreate(ctx context.Context, env Env, args []string) error {
 	return printJSON(env.Stdout, t)
 }
 
-// tenantUpdate changes a tenant's settings; a flag left out keeps its
-// value.
-func tenantUpdate(ctx context.Context, env Env, args []string) error {
-	f := newFlags("tenant update", env, "SLUG")
-	var name, registration, requirePAR string
-	f.StringVar(&name, "name", "", "display name")
-	f.StringVar(&registration, "client-registration", "", "who may register applications at /oauth/register (RFC 7591): "+
-		strings.Join(tenants.RegistrationModes(), ", "))
-	f.StringVar(&requirePAR, "require-pushed-authorization-requests", "", "true: every application must push its authorization requests (RFC 9126)")
-	if err := f.parse(args); err != nil {
-		return err
-	}
-	var in admin.TenantSettings
-	set := map[string]bool{}
-	f.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
-	if set["name"] {
-		in.Name = &name
-	}
-	if set["client-registration"] {
-		in.ClientRegistration = &registration
-	}
-	if set["require-pushed-authorization-requests"] {
-		b, err := strconv.ParseBool(requirePAR)
-		if err != nil {
-			return errors.New("--require-pushed-authorization-requests: true or false")
-		}
-		in.RequirePushedAuthorizationRequests = &b
-	}
-	rt, tctx, err := inTenant(ctx, env, f, f.positional[0])
-	if err != nil {
-		return err
-	}
-	defer rt.close()
-	t, err := rt.admin.UpdateTenant(tctx, in)
-	if err != nil {
-		return err
-	}
-	return printJSON(env.Stdout, t)
-}
-
 func tenantList(ctx context.Context, env Env, args []string) error {
-	f := newFlags("tenant list", env)
+	f := newFlags("tenant list", env).withOutput()
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -625,10 +424,7 @@ func tenantList(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if ts == nil {
-		ts = []*admin.Tenant{}
-	}
-	return printJSON(env.Stdout, map[string]any{"tenants": ts})
+	return f.printList(env.Stdout, "tenants", ts, "slug", "name", "issuer", "created_at")
 }
 
 // inTenant opens the runtime and puts the --tenant in the context.
@@ -652,7 +448,7 @@ func apiCreate(ctx context.Context, env Env, args []string) error {
 	f := newFlags("api create", env)
 	var slug, audience, name string
 	var scopes list
-	f.StringVar(&slug, "tenant", "", "tenant slug")
+	f.StringVar(&slug, "tenant", "", "`SLUG` of the tenant")
 	f.StringVar(&audience, "audience", "", "API identifier (an absolute URI)")
 	f.StringVar(&name, "name", "", "display name (default: the audience)")
 	f.Var(&scopes, "scope", "scope the API defines, NAME or NAME=DESCRIPTION (repeatable)")
@@ -688,7 +484,7 @@ func clientCreate(ctx context.Context, env Env, args []string) error {
 	var slug, name string
 	var public bool
 	var redirects, postLogout, grantTypes, audiences, scopes list
-	f.StringVar(&slug, "tenant", "", "tenant slug")
+	f.StringVar(&slug, "tenant", "", "`SLUG` of the tenant")
 	f.StringVar(&name, "name", "", "application name")
 	f.BoolVar(&public, "public", false, "a public client (single-page or native app): no secret, PKCE")
 	f.Var(&redirects, "redirect-uri", "redirect URI (repeatable)")
@@ -766,9 +562,9 @@ func readJWKSFile(env Env, name string) (string, error) {
 }
 
 func clientList(ctx context.Context, env Env, args []string) error {
-	f := newFlags("client list", env)
+	f := newFlags("client list", env).withOutput()
 	var slug string
-	f.StringVar(&slug, "tenant", "", "tenant slug")
+	f.StringVar(&slug, "tenant", "", "`SLUG` of the tenant")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -781,17 +577,14 @@ func clientList(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if cs == nil {
-		cs = []*admin.Client{}
-	}
-	return printJSON(env.Stdout, map[string]any{"clients": cs})
+	return f.printList(env.Stdout, "clients", cs, "client_id", "client_name", "application_type", "grant_types", "redirect_uris")
 }
 
 func userCreate(ctx context.Context, env Env, args []string) error {
 	f := newFlags("user create", env)
 	var slug, email, name string
 	var passwordStdin bool
-	f.StringVar(&slug, "tenant", "", "tenant slug")
+	f.StringVar(&slug, "tenant", "", "`SLUG` of the tenant")
 	f.StringVar(&email, "email", "", "email address")
 	f.StringVar(&name, "name", "", "full name")
 	f.BoolVar(&passwordStdin, "password-stdin", false, "read the password from standard input")
@@ -824,7 +617,7 @@ func userImport(ctx context.Context, env Env, args []string) error {
 	f := newFlags("user import", env)
 	var slug, file string
 	var update bool
-	f.StringVar(&slug, "tenant", "", "tenant slug")
+	f.StringVar(&slug, "tenant", "", "`SLUG` of the tenant")
 	f.StringVar(&file, "file", "", "NDJSON file of users, - for standard input")
 	f.BoolVar(&update, "update", false, "change existing users (by id, else email) where the file differs")
 	if err := f.parse(args); err != nil {
@@ -866,7 +659,7 @@ func userExport(ctx context.Context, env Env, args []string) error {
 	f := newFlags("user export", env)
 	var slug string
 	var hashes bool
-	f.StringVar(&slug, "tenant", "", "tenant slug")
+	f.StringVar(&slug, "tenant", "", "`SLUG` of the tenant")
 	f.BoolVar(&hashes, "password-hashes", false, "include password hashes (audited)")
 	if err := f.parse(args); err != nil {
 		return err
@@ -888,7 +681,7 @@ func userExport(ctx context.Context, env Env, args []string) error {
 func userFlags(name string, env Env) (*flags, *string, *string) {
 	f := newFlags(name, env)
 	var slug, email string
-	f.StringVar(&slug, "tenant", "", "tenant slug")
+	f.StringVar(&slug, "tenant", "", "`SLUG` of the tenant")
 	f.StringVar(&email, "email", "", "email address of the user")
 	return f, &slug, &email
 }
@@ -973,7 +766,7 @@ func keyRotate(ctx context.Context, env Env, args []string) error {
 	f := newFlags("key rotate", env)
 	var slug, alg string
 	var now bool
-	f.StringVar(&slug, "tenant", "", "tenant slug")
+	f.StringVar(&slug, "tenant", "", "`SLUG` of the tenant")
 	f.StringVar(&alg, "alg", "", "algorithm of the key to rotate: "+algList()+" (default "+tenants.DefaultSigningAlgorithm+")")
 	f.BoolVar(&now, "now", false, "sign with the new key at once (after a leak) instead of after its pre-publication")
 	if err := f.parse(args); err != nil {
@@ -995,7 +788,7 @@ func keySchedule(ctx context.Context, env Env, args []string) error {
 	f := newFlags("key schedule", env)
 	var slug string
 	var every time.Duration
-	f.StringVar(&slug, "tenant", "", "tenant slug")
+	f.StringVar(&slug, "tenant", "", "`SLUG` of the tenant")
 	f.DurationVar(&every, "every", -1, "how often the tenant's keys rotate on their own, e.g. 2160h (0: never)")
 	if err := f.parse(args); err != nil {
 		return err
@@ -1019,9 +812,9 @@ func keySchedule(ctx context.Context, env Env, args []string) error {
 func algList() string { return strings.Join(tenants.SigningAlgorithms(), ", ") }
 
 func keyList(ctx context.Context, env Env, args []string) error {
-	f := newFlags("key list", env)
+	f := newFlags("key list", env).withOutput()
 	var slug string
-	f.StringVar(&slug, "tenant", "", "tenant slug")
+	f.StringVar(&slug, "tenant", "", "`SLUG` of the tenant")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -1034,7 +827,7 @@ func keyList(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return printJSON(env.Stdout, map[string]any{"keys": ks})
+	return f.printList(env.Stdout, "keys", ks, "kid", "alg", "status", "created_at", "activates_at", "expires_at")
 }
 
 func adminCreate(ctx context.Context, env Env, args []string) error {
@@ -1138,7 +931,7 @@ func accessFlags(f *flags) func() (admin.UpdateAccessInput, error) {
 }
 
 func adminList(ctx context.Context, env Env, args []string) error {
-	f := newFlags("admin list", env)
+	f := newFlags("admin list", env).withOutput()
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -1151,7 +944,7 @@ func adminList(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return printJSON(env.Stdout, map[string]any{"administrators": as})
+	return f.printList(env.Stdout, "administrators", as, "user", "role", "tenants", "scopes")
 }
 
 // adminFlags parses the flags of a command about one administrator.
@@ -1220,7 +1013,7 @@ func adminDelete(ctx context.Context, env Env, args []string) error {
 }
 
 func adminClientList(ctx context.Context, env Env, args []string) error {
-	f := newFlags("admin client list", env)
+	f := newFlags("admin client list", env).withOutput()
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -1233,7 +1026,7 @@ func adminClientList(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return printJSON(env.Stdout, map[string]any{"clients": cs})
+	return f.printList(env.Stdout, "clients", cs, "client_id", "client_name", "role", "tenants", "scopes")
 }
 
 // adminClientFlags parses the flags of a command about one management
@@ -1308,10 +1101,10 @@ func connectionCreate(ctx context.Context, env Env, args []string) error {
 	var slug, typ, name, issuer, clientID, metadataFile, metadataURL, provisioning string
 	var secretStdin, trustEmail, idpInitiated bool
 	var domains list
-	f.StringVar(&slug, "tenant", "", "tenant slug")
+	f.StringVar(&slug, "tenant", "", "`SLUG` of the tenant")
 	f.StringVar(&typ, "type", "", "google, github, microsoft, oidc or saml")
 	f.StringVar(&name, "name", "", "name shown on the login button (Continue with NAME)")
-	f.StringVar(&issuer, "issuer", "", "issuer URL of an OpenID provider (oidc)")
+	f.StringVar(&issuer, "issuer", "", "issuer `URL` of an OpenID provider (oidc): its discovery document is fetched to check it")
 	f.StringVar(&clientID, "client-id", "", "client id registered at the provider")
 	f.BoolVar(&secretStdin, "client-secret-stdin", false, "read the client secret from standard input")
 	f.StringVar(&metadataFile, "metadata-file", "", "the SAML IdP's metadata XML file")
@@ -1320,10 +1113,13 @@ func connectionCreate(ctx context.Context, env Env, args []string) error {
 	f.BoolVar(&trustEmail, "trust-email", false, "the provider is authoritative for the verified email addresses it asserts")
 	f.BoolVar(&idpInitiated, "allow-idp-initiated", false, "accept SAML responses the IdP sends unasked (off by default)")
 	f.StringVar(&provisioning, "provisioning", tenants.ProvisionTenant, "whether a first login creates a user: tenant (when the tenant's sign-up allows it), create (always) or existing (never)")
+	var disabled bool
+	f.BoolVar(&disabled, "disabled", false, "create it disabled: not offered on the login pages until connection update --enabled")
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	in := admin.ConnectionInput{Type: typ, Domains: domains, TrustEmail: &trustEmail, Provisioning: &provisioning}
+	enabled := !disabled
+	in := admin.ConnectionInput{Type: typ, Domains: domains, TrustEmail: &trustEmail, Provisioning: &provisioning, Enabled: &enabled}
 	if name != "" {
 		in.Name = &name
 	}
@@ -1367,9 +1163,9 @@ func connectionCreate(ctx context.Context, env Env, args []string) error {
 }
 
 func connectionList(ctx context.Context, env Env, args []string) error {
-	f := newFlags("connection list", env)
+	f := newFlags("connection list", env).withOutput()
 	var slug string
-	f.StringVar(&slug, "tenant", "", "tenant slug")
+	f.StringVar(&slug, "tenant", "", "`SLUG` of the tenant")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -1382,8 +1178,5 @@ func connectionList(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if cs == nil {
-		cs = []*admin.Connection{}
-	}
-	return printJSON(env.Stdout, map[string]any{"connections": cs})
+	return f.printList(env.Stdout, "connections", cs, "id", "type", "name", "enabled", "domains", "issuer")
 }

@@ -141,7 +141,7 @@ func TestQuickstart(t *testing.T) {
 		if tv := ok("", "tenant", "update", "acme", "--client-registration", "open"); tv["client_registration"] != "open" || tv["require_pushed_authorization_requests"] != false {
 			t.Fatalf("tenant update --client-registration: %v", tv)
 		}
-		if tv := ok("", "tenant", "update", "acme", "--require-pushed-authorization-requests", "true"); tv["client_registration"] != "open" || tv["require_pushed_authorization_requests"] != true {
+		if tv := ok("", "tenant", "update", "acme", "--require-pushed-authorization-requests=true"); tv["client_registration"] != "open" || tv["require_pushed_authorization_requests"] != true {
 			t.Fatalf("tenant update keeps what it is not told: %v", tv)
 		}
 		if c := ok("", "client", "create", "--tenant", "acme", "--name", "rp", "--redirect-uri", "https://rp.acme.test/cb",

@@ -3,6 +3,9 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,14 +31,16 @@ func TestConnections(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("<html>not metadata</html>"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	op := discoveryServer(t)
 	storetest.ForEach(t, func(t *testing.T, db storetest.Database) {
 		t.Parallel()
 		env := map[string]string{
 			"GATEHOUSE_DATABASE_URL": db.URL(t),
 			"GATEHOUSE_DATA_DIR":     t.TempDir(),
 			"GATEHOUSE_MASTER_KEY":   secret.NewMasterKey(),
-			// The IdP runs on loopback: the operator allows it.
-			"GATEHOUSE_UPSTREAM_ALLOW_HOSTS": strings.TrimPrefix(idp.URL, "http://"),
+			// The IdP and the OpenID provider run on loopback: the operator
+			// allows them.
+			"GATEHOUSE_UPSTREAM_ALLOW_HOSTS": strings.TrimPrefix(idp.URL, "http://") + "," + strings.TrimPrefix(op.URL, "http://"),
 		}
 		run := func(stdin string, args ...string) result {
 			var out, errOut bytes.Buffer
@@ -73,10 +78,11 @@ func TestConnections(t *testing.T) {
 			t.Fatalf("the secret is printed: %s", out)
 		}
 
-		// OpenID Connect.
+		// OpenID Connect: the issuer's discovery document is fetched
+		// (through the upstream client) before the connection is saved.
 		o, out := ok("partner-secret\n", "connection", "create", "--tenant", "acme", "--type", "oidc", "--name", "Partner",
-			"--issuer", "https://idp.partner.test", "--client-id", "acme", "--client-secret-stdin", "--domain", "partner.test")
-		if o["callback_url"] != issuer+"/federation/"+o["id"].(string)+"/callback" || o["issuer"] != "https://idp.partner.test" || strings.Contains(out, "partner-secret") {
+			"--issuer", op.URL, "--client-id", "acme", "--client-secret-stdin", "--domain", "partner.test")
+		if o["callback_url"] != issuer+"/federation/"+o["id"].(string)+"/callback" || o["issuer"] != op.URL || strings.Contains(out, "partner-secret") {
 			t.Fatalf("oidc connection: %s", out)
 		}
 
@@ -126,6 +132,10 @@ func TestConnections(t *testing.T) {
 			{"a loopback metadata URL not allowed", "", []string{"connection", "create", "--tenant", "acme", "--type", "saml", "--name", "bad", "--metadata-url", "http://127.0.0.1:1/md"}, "names an address the server does not connect to"},
 			{"unreachable metadata URL", "", []string{"connection", "create", "--tenant", "acme", "--type", "saml", "--name", "bad", "--metadata-url", idp.URL + "/no-such-metadata"}, "could not fetch metadata"},
 			{"name taken", "", []string{"connection", "create", "--tenant", "acme", "--type", "saml", "--name", "corp", "--metadata-file", metadata}, "another connection is named"},
+			{"oidc issuer that does not answer", "x\n", []string{"connection", "create", "--tenant", "acme", "--type", "oidc", "--name", "p3", "--issuer", op.URL + "/nowhere", "--client-id", "x", "--client-secret-stdin"},
+				"issuer: could not fetch the issuer's discovery document"},
+			{"oidc issuer answering for another issuer", "x\n", []string{"connection", "create", "--tenant", "acme", "--type", "oidc", "--name", "p4", "--issuer", op.URL + "/other", "--client-id", "x", "--client-secret-stdin"},
+				"issuer: could not fetch the issuer's discovery document"},
 			{"oidc issuer not https", "x\n", []string{"connection", "create", "--tenant", "acme", "--type", "oidc", "--name", "p2", "--issuer", "http://idp.test", "--client-id", "x", "--client-secret-stdin"}, "issuer"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
@@ -146,6 +156,30 @@ func TestConnections(t *testing.T) {
 			t.Fatalf("failed commands added connections: %v", list)
 		}
 	})
+}
+
+// discoveryServer is an OpenID provider's discovery document, on
+// loopback: at / for its own URL; at /other for an issuer that is not
+// the URL it was fetched from.
+func discoveryServer(t *testing.T) *httptest.Server {
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		iss := srv.URL
+		switch r.URL.Path {
+		case "/.well-known/openid-configuration":
+		case "/other/.well-known/openid-configuration":
+			iss = "https://elsewhere.example"
+		default:
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"issuer": iss, "authorization_endpoint": iss + "/authorize",
+			"token_endpoint": iss + "/token", "jwks_uri": iss + "/jwks", "response_types_supported": []string{"code"},
+			"subject_types_supported": []string{"public"}, "id_token_signing_alg_values_supported": []string{"RS256"}})
+	}))
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 func strs(v any) []string {

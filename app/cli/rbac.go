@@ -41,7 +41,7 @@ func roleCreate(ctx context.Context, env Env, args []string) error {
 	f := newFlags("role create", env)
 	var slug, name, desc string
 	var perms permissionFlags
-	f.StringVar(&slug, "tenant", "", "tenant slug")
+	f.StringVar(&slug, "tenant", "", "`SLUG` of the tenant")
 	f.StringVar(&name, "name", "", "role name, unique in the tenant")
 	f.StringVar(&desc, "description", "", "what the role is for")
 	f.Var(apiFlag{&perms}, "api", "audience of the API the --scope flags after it name")
@@ -69,9 +69,9 @@ func roleCreate(ctx context.Context, env Env, args []string) error {
 }
 
 func roleList(ctx context.Context, env Env, args []string) error {
-	f := newFlags("role list", env)
+	f := newFlags("role list", env).withOutput()
 	var slug string
-	f.StringVar(&slug, "tenant", "", "tenant slug")
+	f.StringVar(&slug, "tenant", "", "`SLUG` of the tenant")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -84,13 +84,13 @@ func roleList(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return printJSON(env.Stdout, map[string]any{"roles": rs})
+	return f.printList(env.Stdout, "roles", rs, "id", "name", "description")
 }
 
 func roleDelete(ctx context.Context, env Env, args []string) error {
 	f := newFlags("role delete", env)
 	var slug, name string
-	f.StringVar(&slug, "tenant", "", "tenant slug")
+	f.StringVar(&slug, "tenant", "", "`SLUG` of the tenant")
 	f.StringVar(&name, "name", "", "the role's name or id")
 	if err := f.parse(args); err != nil {
 		return err
@@ -162,7 +162,7 @@ func userRoles(ctx context.Context, env Env, args []string) error {
 func groupCreate(ctx context.Context, env Env, args []string) error {
 	f := newFlags("group create", env)
 	var slug, name, desc string
-	f.StringVar(&slug, "tenant", "", "tenant slug")
+	f.StringVar(&slug, "tenant", "", "`SLUG` of the tenant")
 	f.StringVar(&name, "name", "", "group name, unique in the tenant")
 	f.StringVar(&desc, "description", "", "what the group is")
 	if err := f.parse(args); err != nil {
@@ -181,9 +181,9 @@ func groupCreate(ctx context.Context, env Env, args []string) error {
 }
 
 func groupList(ctx context.Context, env Env, args []string) error {
-	f := newFlags("group list", env)
+	f := newFlags("group list", env).withOutput()
 	var slug string
-	f.StringVar(&slug, "tenant", "", "tenant slug")
+	f.StringVar(&slug, "tenant", "", "`SLUG` of the tenant")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -196,13 +196,13 @@ func groupList(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return printJSON(env.Stdout, map[string]any{"groups": gs})
+	return f.printList(env.Stdout, "groups", gs, "id", "name", "description")
 }
 
 func groupDelete(ctx context.Context, env Env, args []string) error {
 	f := newFlags("group delete", env)
 	var slug, name string
-	f.StringVar(&slug, "tenant", "", "tenant slug")
+	f.StringVar(&slug, "tenant", "", "`SLUG` of the tenant")
 	f.StringVar(&name, "name", "", "the group's name or id")
 	if err := f.parse(args); err != nil {
 		return err
@@ -261,7 +261,7 @@ func groupRoleCommand(name string, add bool) command {
 	return func(ctx context.Context, env Env, args []string) error {
 		f := newFlags(name, env)
 		var slug, group, role string
-		f.StringVar(&slug, "tenant", "", "tenant slug")
+		f.StringVar(&slug, "tenant", "", "`SLUG` of the tenant")
 		f.StringVar(&group, "group", "", "the group's name or id")
 		f.StringVar(&role, "role", "", "the role's name or id")
 		if err := f.parse(args); err != nil {

@@ -13,7 +13,7 @@ func webhookCreate(ctx context.Context, env Env, args []string) error {
 	f := newFlags("webhook create", env)
 	var slug, url string
 	var events list
-	f.StringVar(&slug, "tenant", "", "tenant slug")
+	f.StringVar(&slug, "tenant", "", "`SLUG` of the tenant")
 	f.StringVar(&url, "url", "", "where deliveries are POSTed (https)")
 	f.Var(&events, "event", "event type to deliver, or * for all (repeatable)")
 	if err := f.parse(args); err != nil {
@@ -38,9 +38,9 @@ func webhookCreate(ctx context.Context, env Env, args []string) error {
 }
 
 func webhookList(ctx context.Context, env Env, args []string) error {
-	f := newFlags("webhook list", env)
+	f := newFlags("webhook list", env).withOutput()
 	var slug string
-	f.StringVar(&slug, "tenant", "", "tenant slug")
+	f.StringVar(&slug, "tenant", "", "`SLUG` of the tenant")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -53,17 +53,14 @@ func webhookList(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if ws == nil {
-		ws = []*admin.Webhook{}
-	}
-	return printJSON(env.Stdout, map[string]any{"webhooks": ws})
+	return f.printList(env.Stdout, "webhooks", ws, "id", "url", "events", "enabled")
 }
 
 // webhookFlags are the flags of a command on one endpoint.
 func webhookFlags(name string, env Env) (f *flags, slug, id *string) {
 	f = newFlags(name, env)
 	slug, id = new(string), new(string)
-	f.StringVar(slug, "tenant", "", "tenant slug")
+	f.StringVar(slug, "tenant", "", "`SLUG` of the tenant")
 	f.StringVar(id, "id", "", "the webhook endpoint's id (see webhook list)")
 	return f, slug, id
 }
@@ -111,4 +108,61 @@ func webhookRotate(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	return printJSON(env.Stdout, w)
+}
+
+func webhookShow(ctx context.Context, env Env, args []string) error {
+	f, slug, id := webhookFlags("webhook show", env)
+	f.withOutput()
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if *id == "" {
+		return errors.New("--id is required")
+	}
+	rt, tctx, err := inTenant(ctx, env, f, *slug)
+	if err != nil {
+		return err
+	}
+	defer rt.close()
+	w, err := rt.admin.GetWebhook(tctx, *id)
+	if err != nil {
+		return err
+	}
+	return f.printOne(env.Stdout, w)
+}
+
+// webhookUpdate changes an endpoint: its URL, the events it gets (--event
+// replaces them), whether deliveries are made.
+func webhookUpdate(ctx context.Context, env Env, args []string) error {
+	f, slug, id := webhookFlags("webhook update", env)
+	f.withOutput()
+	var url string
+	var events list
+	var enabled bool
+	f.StringVar(&url, "url", "", "where deliveries are POSTed (https)")
+	f.Var(&events, "event", "event `TYPE` to deliver, or * for all (repeatable: replaces them)")
+	f.BoolVar(&enabled, "enabled", false, "deliver events to the endpoint; =false to pause")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if *id == "" {
+		return errors.New("--id is required")
+	}
+	in := admin.WebhookInput{URL: changed(f, "url", url), Enabled: changed(f, "enabled", enabled)}
+	if f.set("event") {
+		in.Events = events
+	}
+	if in.URL == nil && in.Enabled == nil && in.Events == nil {
+		return errors.New("webhook update: nothing to change: give --url, --event or --enabled")
+	}
+	rt, tctx, err := inTenant(ctx, env, f, *slug)
+	if err != nil {
+		return err
+	}
+	defer rt.close()
+	w, err := rt.admin.UpdateWebhook(tctx, *id, in)
+	if err != nil {
+		return err
+	}
+	return f.printOne(env.Stdout, w)
 }

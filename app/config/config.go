@@ -147,7 +147,16 @@ type Overrides struct {
 	DatabaseURL string
 	Addr        string
 	BaseURL     string
+	// ExistingDatabase refuses, before anything is written, to go on
+	// without GATEHOUSE_DATABASE_URL (or DatabaseURL) when the embedded
+	// database does not exist yet: a management command never creates an
+	// installation (only serve and migrate do).
+	ExistingDatabase bool
 }
+
+// ErrNoDatabase is Load's error with Overrides.ExistingDatabase when there
+// is no database to work on.
+var ErrNoDatabase = errors.New("no database")
 
 // DefaultShutdownTimeout is GATEHOUSE_SHUTDOWN_TIMEOUT's default: within
 // Kubernetes' default grace period of 30 s.
@@ -173,7 +182,14 @@ func Load(getenv func(string) string, o Overrides) (*Config, error) {
 		return nil, err
 	}
 	c.BaseURL = base
-	c.DatabaseURL = first(o.DatabaseURL, get("GATEHOUSE_DATABASE_URL", "sqlite:"+filepath.Join(c.DataDir, "gatehouse.db")))
+	embedded := filepath.Join(c.DataDir, "gatehouse.db")
+	c.DatabaseURL = first(o.DatabaseURL, get("GATEHOUSE_DATABASE_URL", "sqlite:"+embedded))
+	if o.ExistingDatabase && c.DatabaseURL == "sqlite:"+embedded {
+		if _, err := os.Stat(embedded); errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%w: GATEHOUSE_DATABASE_URL is not set and %s does not exist "+
+				"(start the server with gatehouse serve, or create it with gatehouse migrate, in this folder; or set GATEHOUSE_DATABASE_URL or GATEHOUSE_DATA_DIR)", ErrNoDatabase, embedded)
+		}
+	}
 
 	c.Mode = get("GATEHOUSE_MODE", "")
 	switch c.Mode {

@@ -92,9 +92,11 @@ func TestFederationOIDCZitadelExampleOP(t *testing.T) {
 		e.names.route(zitadelHost, ln.Addr().String())
 		_, port, _ := net.SplitHostPort(ln.Addr().String())
 		issuer := "http://" + zitadelHost + ":" + port
-		name, clientID, clientSecret, trust := "Zitadel", "acme-web", "zitadel-secret", false
+		name, clientID, clientSecret, trust, off, on := "Zitadel", "acme-web", "zitadel-secret", false, false, true
+		// Created disabled: the OP needs the callback URL before it serves,
+		// and an enabled connection's discovery is fetched when it is saved.
 		conn, err := e.srv.Admin().CreateConnection(f.adminCtx(), admin.ConnectionInput{Type: tenants.ConnectionOIDC, Provisioning: provisionCreate(), Name: &name,
-			Issuer: &issuer, ClientID: &clientID, ClientSecret: &clientSecret, TrustEmail: &trust})
+			Issuer: &issuer, ClientID: &clientID, ClientSecret: &clientSecret, TrustEmail: &trust, Enabled: &off})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -109,6 +111,9 @@ func TestFederationOIDCZitadelExampleOP(t *testing.T) {
 			defer cancel()
 			_ = op.Shutdown(ctx)
 		})
+		if conn, err = e.srv.Admin().UpdateConnection(f.adminCtx(), conn.ID, admin.ConnectionInput{Enabled: &on}); err != nil {
+			t.Fatalf("enable once the OP serves: %v", err)
+		}
 
 		b := e.browser()
 		fl, up := f.beginFederated(b, conn)

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -437,7 +438,25 @@ func TestUpstreamSSRFIssuer(t *testing.T) {
 			{"a huge discovery document", op + "huge"},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
-				conn := connect(tt.name, tt.issuer)
+				// Saved through the service, the issuer is refused: its
+				// discovery is fetched, and the admin is told no more than
+				// that it failed.
+				id, secret, name := "acme", "s3cret", tt.name
+				_, err := e.srv.Admin().CreateConnection(f.adminCtx(), admin.ConnectionInput{Type: tenants.ConnectionOIDC, Name: &name,
+					Issuer: &tt.issuer, ClientID: &id, ClientSecret: &secret})
+				if err == nil || strings.Contains(err.Error(), l.marker) || !strings.Contains(err.Error(), "issuer") {
+					t.Fatalf("connection to %s saved, or refused with the upstream's answer: %v", tt.issuer, err)
+				}
+				// An upstream that broke after the connection was saved:
+				// the row as the check once let it in.
+				row := &tenants.Connection{Type: tenants.ConnectionOIDC, Name: tt.name, Enabled: true, Issuer: strings.TrimSuffix(tt.issuer, "/"), ClientID: id}
+				if err := e.store.CreateConnection(tenants.WithTenant(context.Background(), f.tenant), row); err != nil {
+					t.Fatal(err)
+				}
+				conn, err := e.srv.Admin().GetConnection(f.adminCtx(), row.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
 				_, p := f.pressContinue(e.browser(), conn)
 				if p.status != http.StatusBadGateway || !strings.Contains(p.body, "The sign-in provider cannot be reached") {
 					t.Fatalf("Continue with %s: %d %s\n%s", tt.name, p.status, p.location, p.body)

@@ -52,7 +52,18 @@ const (
 // only client_id is read from form, and the pushed parameters are
 // validated again. A client (or tenant) that requires pushed requests
 // gets invalid_request for any other.
+//
+// A refusal is audited (authorize.rejected) with the request's id, the
+// reference its error page shows.
 func (p *Provider) Authorize(ctx context.Context, form url.Values, browserHash string) (*tenants.AuthRequest, error) {
+	ar, err := p.authorizeOnce(ctx, form, browserHash)
+	if err != nil {
+		p.rejected(ctx, auditAuthorizeRejected, form.Get("client_id"), err)
+	}
+	return ar, err
+}
+
+func (p *Provider) authorizeOnce(ctx context.Context, form url.Values, browserHash string) (*tenants.AuthRequest, error) {
 	if form.Has("request_uri") {
 		pushed, err := p.usePushed(ctx, form)
 		if err != nil {

@@ -54,8 +54,20 @@ func checkGrantHandlers(h map[string]grantHandler) error {
 // the same steps, once: the form is read strictly, the grant looked up in
 // the registry and checked against the tenant's grants, the client
 // authenticated and checked against its own grants, and only then the
-// grant's handler runs.
+// grant's handler runs. A refusal is audited (token.rejected) with the
+// request's id, the answer's X-Request-ID.
 func (p *Provider) Token(ctx context.Context, r *http.Request) (*Response, error) {
+	var clientID string
+	resp, err := p.token(ctx, r, &clientID)
+	if err != nil {
+		p.rejected(ctx, auditTokenRejected, clientID, err)
+	}
+	return resp, err
+}
+
+// token is Token, which sets *clientID to the client the request names
+// once its form is read.
+func (p *Provider) token(ctx context.Context, r *http.Request, clientID *string) (*Response, error) {
 	t, err := tenantFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -64,6 +76,7 @@ func (p *Provider) Token(ctx context.Context, r *http.Request) (*Response, error
 	if err != nil {
 		return nil, err
 	}
+	*clientID = requestClientID(r, form)
 	name := form.Get("grant_type")
 	if name == "" {
 		return nil, oauthErr(httperr.InvalidRequest, "grant_type is required")

@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/gatehouse-id/gatehouse/federation"
+	"github.com/gatehouse-id/gatehouse/federation/upstream"
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
 )
@@ -65,6 +67,23 @@ func (c *Connector) discover(ctx context.Context) (*gooidc.Provider, error) {
 	c.provider = p
 	return p, nil
 }
+
+// Check fetches the issuer's discovery document through the upstream
+// client, so that an issuer that does not answer, or answers for another
+// issuer (OpenID Connect Discovery 1.0 §4.3), is refused when the
+// connection is saved. What the admin is told never tells a closed port
+// from an open one (upstream.Message); the operator's log has the kind.
+func (c *Connector) Check(ctx context.Context) error {
+	if _, err := c.discover(ctx); err != nil {
+		iss := c.st.Connection.Issuer
+		slog.WarnContext(ctx, "federation: OpenID discovery at save", "issuer", iss, "err", upstream.Safe(err))
+		return tenants.Invalid("issuer", "%s: %s/.well-known/openid-configuration must answer from the server, with issuer %s",
+			upstream.Message("fetch the issuer's discovery document", err), iss, iss)
+	}
+	return nil
+}
+
+var _ federation.Checker = (*Connector)(nil)
 
 func (c *Connector) config(p *gooidc.Provider) *oauth2.Config {
 	return &oauth2.Config{ClientID: c.st.Connection.ClientID, ClientSecret: c.st.ClientSecret,

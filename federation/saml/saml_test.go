@@ -68,7 +68,7 @@ func newHarness(t *testing.T, cfg func(*samltest.IdP, *federation.ConnConfig)) *
 	}
 	h.conn = &tenants.Connection{Type: tenants.ConnectionSAML, Name: "Corp SSO", Enabled: true}
 	federation.SetConfig(h.conn, cc)
-	if err := svc.Prepare(h.ctx, tn, h.conn, nil); err != nil {
+	if err := svc.Prepare(h.ctx, tn, h.conn, nil, true); err != nil {
 		t.Fatalf("prepare: %v", err)
 	}
 	if err := store.CreateConnection(h.ctx, h.conn); err != nil {

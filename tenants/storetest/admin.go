@@ -346,7 +346,7 @@ func testAudit(t *testing.T, s *tenants.Store) {
 	}
 	// An event of another tenant that every filter below would match.
 	octx, _ := newTenant(t, s, "audit-other")
-	mustAudit(t, octx, s, &tenants.AuditEvent{Action: "client.created", ActorID: "op-2", TargetID: "cli", OccurredAt: at(5)})
+	mustAudit(t, octx, s, &tenants.AuditEvent{Action: "client.created", ActorID: "op-2", TargetID: "cli", RequestID: "req-1", OccurredAt: at(5)})
 
 	// list returns the indexes in evs of the events ListAudit returns.
 	list := func(t *testing.T, f tenants.AuditFilter) []int {
@@ -382,6 +382,8 @@ func testAudit(t *testing.T, s *tenants.Store) {
 		{"target", tenants.AuditFilter{TargetID: "cli"}, []int{6, 5, 4}},
 		{"actor and target", tenants.AuditFilter{ActorID: "op-3", TargetID: "cli"}, []int{6, 5}},
 		{"unknown actor", tenants.AuditFilter{ActorID: "nobody"}, nil},
+		{"request id (a reference)", tenants.AuditFilter{RequestID: "req-1"}, []int{8}},
+		{"unknown request id", tenants.AuditFilter{RequestID: "req-2"}, nil},
 		{"since, inclusive", tenants.AuditFilter{Since: at(7)}, []int{8, 7}},
 		{"until, exclusive", tenants.AuditFilter{Until: at(2)}, []int{1, 0}},
 		{"since and until in other zones", tenants.AuditFilter{
