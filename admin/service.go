@@ -40,6 +40,8 @@ type Service struct {
 	// sendReset emails a user a password reset link; nil where no email
 	// is sent (the CLI).
 	sendReset func(ctx context.Context, t *tenants.Tenant, u *tenants.User) error
+	// resolver looks up the TXT records that prove custom domains.
+	resolver Resolver
 }
 
 // Config configures a Service.
@@ -67,6 +69,9 @@ type Config struct {
 	// SendReset, if set, emails a user a password reset link (the account
 	// pages' own); without it an administrator cannot send one.
 	SendReset func(ctx context.Context, t *tenants.Tenant, u *tenants.User) error
+	// Resolver looks up the TXT records that prove custom domains; nil is
+	// the system's resolver (NewResolver).
+	Resolver Resolver
 }
 
 // New returns a Service.
@@ -75,9 +80,13 @@ func New(cfg Config, store *tenants.Store, keys *keyring.Keyring, hasher *passwo
 	if on == nil {
 		on = func(string) {}
 	}
-	return &Service{fed: cfg.Federation, store: store, keys: keys, hasher: hasher, common: cfg.Common, baseURL: cfg.BaseURL, onChange: on,
+	svc := &Service{fed: cfg.Federation, store: store, keys: keys, hasher: hasher, common: cfg.Common, baseURL: cfg.BaseURL, onChange: on,
 		trySecret: cfg.TrySecret, webhookSealer: cfg.Webhooks, upstream: cfg.Upstream, ruleEnv: sync.OnceValues(claimrules.NewEnv),
-		sendReset: cfg.SendReset}
+		sendReset: cfg.SendReset, resolver: cfg.Resolver}
+	if svc.resolver == nil {
+		svc.resolver = NewResolver("")
+	}
+	return svc
 }
 
 // principal returns the principal in ctx.

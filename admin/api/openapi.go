@@ -35,6 +35,7 @@ var tags = []map[string]any{
 	{"name": tagRegistration, "description": "Dynamic client registration (RFC 7591/7592) at a tenant's /oauth/register: who may register is the tenant's client_registration; with token, registrations need an initial access token made here."},
 	{"name": tagWebhooks, "description": "A tenant's webhook endpoints (Standard Webhooks): audited actions delivered as signed JSON events, at least once, with retries and a delivery log."},
 	{"name": tagStrings, "description": "A tenant's own wording of the messages of its pages and email, per language, over the catalogs'."},
+	{"name": tagDomains, "description": "Hosts of the tenant's own (login.acme.com) it is served on besides <slug>.<apex>, each with its own issuer, once a DNS TXT record proves it."},
 	{"name": tagSAMLApps, "description": "SAML 2.0 service providers that sign a tenant's users in through Gatehouse as their identity provider."},
 	{"name": tagAudit, "description": "A tenant's append-only audit log (scope audit:read)."},
 	{"name": tagAdmins, "description": "Gatehouse's administrators (people who sign in to the console): operators, who administer every tenant, and tenant admins, who administer some."},
@@ -224,6 +225,7 @@ var paramDocs = map[string]string{
 	":locale/message":              "the message's id in the catalogs (views/i18n/locales/en.toml), such as consent.heading",
 	"claim-rules/id":               "the claim rule's id",
 	"factors/factor":               "the factor's id, as the user's factor list gives it",
+	"domains/domain":               "the custom domain's host, such as login.acme.com",
 }
 
 func pathParams(r Route) []map[string]any {
