@@ -1,11 +1,13 @@
 package e2e
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -204,5 +206,50 @@ func forEachDBWith(t *testing.T, fn func(t *testing.T, e *env, dns *dnstest.Serv
 		t.Parallel()
 		dns := dnstest.New(t)
 		fn(t, newEnv(t, db.URL(t), withDNS(dns.Addr)), dns)
+	})
+}
+
+// TestCustomDomainFederationCallbacks: an upstream connection's callback
+// is the host's the sign-in started at — the tenant's own or its custom
+// domain — whichever host built the connector first; the two never swap.
+func TestCustomDomainFederationCallbacks(t *testing.T) {
+	forEachDBFederated(t, func(t *testing.T, e *fedEnv) {
+		f := e.fixture("acme")
+		conn := e.connect(f, tenants.ConnectionGitHub, "GitHub", true)
+		const host = "login.acme.test"
+		// Verified without DNS: this test is about the callbacks.
+		ctx := tenants.WithTenant(context.Background(), f.tenant)
+		if err := e.store.CreateDomain(ctx, &tenants.Domain{Host: host, Challenge: "c"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.store.MarkDomainVerified(ctx, host); err != nil {
+			t.Fatal(err)
+		}
+		custom := *f
+		custom.issuer = "http://" + host + ":" + e.port
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			resp, err := e.httpClient(false).Get(custom.issuer + "/.well-known/openid-configuration")
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					break
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the node never routes the verified domain")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		for _, at := range []*fixture{&custom, f, &custom, f} {
+			_, up := at.beginFederated(e.browser(), conn)
+			u, err := url.Parse(up)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := at.issuer + "/federation/" + conn.ID + "/callback"; u.Query().Get("redirect_uri") != want {
+				t.Fatalf("sign-in at %s sends the upstream redirect_uri %q, want %q", at.issuer, u.Query().Get("redirect_uri"), want)
+			}
+		}
 	})
 }
