@@ -12,6 +12,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/gatehouse-id/gatehouse/admin"
 	"github.com/gatehouse-id/gatehouse/admin/dnstest"
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/storetest"
@@ -65,6 +66,19 @@ func TestCustomDomainIssuesTokensWithItsIssuer(t *testing.T) {
 		// Another tenant can neither claim nor verify it.
 		if _, err := svc.AddDomain(beta.adminCtx(), "LOGIN.acme.test."); !errors.Is(err, tenants.ErrAlreadyExists) {
 			t.Fatalf("beta claims acme's domain: %v", err)
+		}
+		// Through the management API: taken is 409, a bad host 400, never 500.
+		op := e.managementClient(t, "", admin.ScopeTenantsRead, admin.ScopeTenantsWrite)
+		if status, _, body := op.do(t, http.MethodPost, "/tenants/beta/domains", map[string]any{"domain": host}); status != http.StatusConflict {
+			t.Fatalf("beta claims acme's domain through the API: %d %v", status, body)
+		}
+		for _, bad := range []string{host + ":443", "*.acme.test", "acme.localhost", strings.Repeat("a.", 200) + "test", "lоgin.acme.test", "xn--zz.test", "login.acme.test\x00", ""} {
+			if status, _, body := op.do(t, http.MethodPost, "/tenants/beta/domains", map[string]any{"domain": bad}); status != http.StatusBadRequest {
+				t.Errorf("POST domain %q: %d %v, want 400", bad, status, body)
+			}
+		}
+		if status, _, _ := op.do(t, http.MethodPost, "/tenants/beta/domains/"+host+"/verify", nil); status != http.StatusNotFound {
+			t.Errorf("verify acme's domain under beta: %d, want 404", status)
 		}
 		dns.Set("_gatehouse-challenge."+host, d.DNSRecords[1].Value)
 		if _, err := svc.VerifyDomain(beta.adminCtx(), host); !errors.Is(err, tenants.ErrNotFound) {
@@ -163,6 +177,17 @@ func TestCustomDomainIssuesTokensWithItsIssuer(t *testing.T) {
 		}
 		if got := userinfo(f.issuer, ownTok.AccessToken); got != http.StatusOK {
 			t.Fatalf("acme.localhost still serves its own: %d", got)
+		}
+		// Introspection likewise: active only at the host that issued it.
+		for _, tc := range []struct {
+			at     *fixture
+			token  string
+			active bool
+		}{{&at, userTok.AccessToken, true}, {f, userTok.AccessToken, false}, {&at, ownTok.AccessToken, false}, {f, ownTok.AccessToken, true}} {
+			code, _, body := tc.at.post("/oauth/introspect", f.web.ClientID, f.web.ClientSecret, url.Values{"token": {tc.token}})
+			if code != http.StatusOK || body["active"] != tc.active || tc.active && body["iss"] != tc.at.issuer {
+				t.Errorf("introspection at %s: %d %v, want active %v", tc.at.issuer, code, body, tc.active)
+			}
 		}
 
 		// Beta's own claim, unverified, routes nowhere; look-alikes of the
