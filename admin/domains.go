@@ -112,8 +112,11 @@ func (s *Service) AddDomain(ctx context.Context, host string) (*Domain, error) {
 	}
 	d := &tenants.Domain{Host: h, Challenge: "gatehouse-domain-verification=" + secret.Token(24)}
 	if err := s.store.CreateDomain(ctx, d); err != nil {
-		if errors.Is(err, tenants.ErrAlreadyExists) {
+		switch {
+		case errors.Is(err, tenants.ErrAlreadyExists):
 			return nil, fmt.Errorf("domain %s is taken: %w", h, err)
+		case errors.Is(err, tenants.ErrTooManyDomains):
+			return nil, tenants.Invalid("domain", "a tenant may have at most %d custom domains: remove one first", tenants.MaxDomains)
 		}
 		return nil, err
 	}

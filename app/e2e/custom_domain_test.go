@@ -208,6 +208,21 @@ func TestCustomDomainIssuesTokensWithItsIssuer(t *testing.T) {
 			}
 		}
 
+		// Every change was audited.
+		evs, err := svc.AuditLog(f.adminCtx(), admin.AuditFilter{Action: "domain.", Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var actions []string
+		for _, ev := range evs {
+			if ev.TargetID == host {
+				actions = append(actions, ev.Action)
+			}
+		}
+		if strings.Join(actions, ",") != "domain.verified,domain.added" {
+			t.Errorf("audit of the domain: %v", actions)
+		}
+
 		// Removed: no longer served, and free for beta.
 		if err := svc.RemoveDomain(f.adminCtx(), host); err != nil {
 			t.Fatal(err)
