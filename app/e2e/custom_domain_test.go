@@ -2,7 +2,11 @@ package e2e
 
 import (
 	"context"
+	"crypto/tls"
+	"encoding/json"
 	"errors"
+	"html"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,6 +19,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/admin"
 	"github.com/gatehouse-id/gatehouse/admin/dnstest"
 	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/tenants/secret"
 	"github.com/gatehouse-id/gatehouse/tenants/storetest"
 )
 
@@ -292,4 +297,64 @@ func TestCustomDomainFederationCallbacks(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestCustomDomainOverHTTPS signs in at a custom domain under an HTTPS
+// base URL: the issuer is https://login.acme.test:PORT, the cookies are
+// __Host-, Secure and host-only there, and the passkey ceremony's RP ID is
+// the custom domain.
+func TestCustomDomainOverHTTPS(t *testing.T) {
+	const host = "login.acme.test"
+	ln, pool := tlsListener(t, host)
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	key, _ := secret.ParseMasterKey(secret.NewMasterKey())
+	e := startNode(t, "sqlite:"+t.TempDir()+"/g.db", key, ln, "https://localhost:"+port)
+	f := e.fixture("acme")
+	ctx := tenants.WithTenant(context.Background(), f.tenant)
+	if err := e.store.CreateDomain(ctx, &tenants.Domain{Host: host, Challenge: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.MarkDomainVerified(ctx, host); err != nil {
+		t.Fatal(err)
+	}
+	custom := *f
+	custom.issuer = "https://" + host + ":" + port
+	b := e.browser()
+	b.client.Transport.(*http.Transport).TLSClientConfig = &tls.Config{RootCAs: pool}
+	var p *page
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, challenge := pkce()
+		p = b.get(custom.authorizeURL(f.web.ClientID, url.Values{"code_challenge": {challenge}, "code_challenge_method": {"S256"}}))
+		if p.status != http.StatusNotFound || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond) // until the node's cache hears of the domain
+	}
+	p = b.get(resolve(custom.issuer, p.location))
+	form := passkeyForm.FindString(p.body)
+	if form == "" {
+		t.Fatalf("the login page at the custom domain offers no passkey (%d):\n%s", p.status, p.body)
+	}
+	req, _ := http.NewRequest(http.MethodGet, custom.issuer+html.UnescapeString(field(t, dataOptions, form)), nil)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	var opts requestOptions
+	if op := b.do(req); op.status != http.StatusOK || json.Unmarshal([]byte(op.body), &opts) != nil || opts.PublicKey.RPID != host {
+		t.Fatalf("passkey options at the custom domain: %d %s", op.status, op.body)
+	}
+	p = b.post(custom.issuer+"/login", url.Values{"id": {field(t, idField, p.body)}, "csrf_token": {field(t, csrfField, p.body)}, "email": {f.email}, "password": {f.password}})
+	cookies := p.header.Values("Set-Cookie")
+	if len(cookies) == 0 {
+		t.Fatalf("no session cookie (status %d)", p.status)
+	}
+	for _, c := range cookies {
+		lc := strings.ToLower(c)
+		if !strings.HasPrefix(c, "__Host-") || !strings.Contains(lc, "; secure") || strings.Contains(lc, "domain=") {
+			t.Fatalf("cookie %q must be __Host-, Secure, without Domain", c)
+		}
+	}
+	if cb := custom.login(b, resolve(custom.issuer, p.location)); cb.Get("code") == "" || cb.Get("iss") != custom.issuer {
+		t.Fatalf("flow at the custom domain over HTTPS did not complete: %v", cb)
+	}
 }
