@@ -183,6 +183,22 @@ func TestCustomDomainIssuesTokensWithItsIssuer(t *testing.T) {
 		if got := userinfo(f.issuer, ownTok.AccessToken); got != http.StatusOK {
 			t.Fatalf("acme.localhost still serves its own: %d", got)
 		}
+		// A code is redeemed at the issuer it was asked at only: at the
+		// other host it is invalid_grant, and spent.
+		cfgAt, cfgOwn := at.oauth2Config(f.web, "openid"), f.oauth2Config(f.web, "openid")
+		verifier := oauth2.GenerateVerifier()
+		cb := at.login(e.browser(), cfgAt.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier)))
+		if cb.Get("code") == "" || cb.Get("iss") != custom {
+			t.Fatalf("callback at the custom domain: %v", cb)
+		}
+		for _, cfg := range []*oauth2.Config{cfgOwn, cfgAt} {
+			_, err := cfg.Exchange(e.ctx(), cb.Get("code"), oauth2.VerifierOption(verifier))
+			var re *oauth2.RetrieveError
+			if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
+				t.Fatalf("a custom domain's code at %s: %v, want invalid_grant", cfg.Endpoint.TokenURL, err)
+			}
+		}
+
 		// Introspection likewise: active only at the host that issued it.
 		for _, tc := range []struct {
 			at     *fixture

@@ -12,3 +12,8 @@ CREATE TABLE tenant_domains (
     created_at  TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX tenant_domains_tenant ON tenant_domains (tenant_id);
+
+-- The issuer (the host) an authorization request was made at: its code is
+-- redeemed at that issuer's token endpoint only ('' for requests made
+-- before this migration: any).
+ALTER TABLE auth_requests ADD COLUMN issuer TEXT NOT NULL DEFAULT '';
