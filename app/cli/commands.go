@@ -157,7 +157,7 @@ func commandTable() []spec {
 		{name: "email-template set", summary: "give the tenant its own email of a kind in a language (checked when saved)", run: emailTemplateSet,
 			example: `gatehouse email-template set --tenant acme --kind reset --locale de --subject "Neues Passwort für {{user.name}}" --html-file reset.de.html --text-file reset.de.txt`},
 		{name: "email-template list", summary: "list the tenant's own email templates", run: emailTemplateList,
-			example: "gatehouse email-template list --tenant acme"},
+			example: "gatehouse email-template list --tenant acme --output table"},
 		{name: "email-template show", summary: "show a template, or the built-in email written as one", run: emailTemplateShow,
 			example: "gatehouse email-template show --tenant acme --kind reset --locale de"},
 		{name: "email-template delete", summary: "send the built-in email again", run: emailTemplateDelete,

@@ -95,7 +95,7 @@ func readTemplateFile(env Env, flag, file string, max int) (string, error) {
 }
 
 func emailTemplateList(ctx context.Context, env Env, args []string) error {
-	f := newFlags("email-template list", env)
+	f := newFlags("email-template list", env).withOutput()
 	var slug string
 	f.StringVar(&slug, "tenant", "", "tenant slug")
 	if err := f.parse(args); err != nil {
@@ -110,13 +110,13 @@ func emailTemplateList(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return printJSON(env.Stdout, map[string]any{"email_templates": ts})
+	return f.printList(env.Stdout, "email_templates", ts, "kind", "locale", "subject", "updated_at")
 }
 
 // emailTemplateShow prints the tenant's template of a kind in a language,
 // or the built-in email written as one ("custom": false).
 func emailTemplateShow(ctx context.Context, env Env, args []string) error {
-	f := newFlags("email-template show", env)
+	f := newFlags("email-template show", env).withOutput()
 	var slug, kind, locale string
 	emailTemplateRef(f, &slug, &kind, &locale)
 	if err := f.parse(args); err != nil {
@@ -134,7 +134,7 @@ func emailTemplateShow(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return printJSON(env.Stdout, et)
+	return f.printOne(env.Stdout, et)
 }
 
 func emailTemplateDelete(ctx context.Context, env Env, args []string) error {
