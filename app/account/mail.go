@@ -158,6 +158,16 @@ func passwordChangedMail(l *i18n.Localizer, resetLink string) mailContent {
 	return mailContent{email.KindPasswordChanged, email.Vars{email.VarLink: resetLink}, l}
 }
 
+// methodAddedMail tells the user a sign-in method (a factor type) was
+// added to their account.
+func methodAddedMail(l *i18n.Localizer, factorType, resetLink string) mailContent {
+	method := l.T("email.method_added.passkey")
+	if factorType == tenants.FactorTOTP {
+		method = l.T("email.method_added.totp")
+	}
+	return mailContent{email.KindMethodAdded, email.Vars{email.VarLink: resetLink, email.VarMethod: method}, l}
+}
+
 func identitiesUnlinkedMail(l *i18n.Localizer, connections []string) mailContent {
 	return mailContent{email.KindUnlinked, email.Vars{email.VarMethods: strings.Join(connections, ", ")}, l}
 }

@@ -14,7 +14,7 @@ import (
 // emailTemplateRef defines --tenant, --kind and --locale on f.
 func emailTemplateRef(f *flags, slug, kind, locale *string) {
 	f.StringVar(slug, "tenant", "", "tenant slug")
-	f.StringVar(kind, "kind", "", "the kind of email: verify, signup_existing, reset, change_email, email_changed, password_changed or identities_unlinked")
+	f.StringVar(kind, "kind", "", "the kind of email: verify, signup_existing, reset, change_email, email_changed, password_changed, signin_method_added or identities_unlinked")
 	f.StringVar(locale, "locale", "", "the language (BCP 47): en, de, es, fr, ja or pt-BR")
 }
 

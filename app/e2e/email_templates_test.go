@@ -191,3 +191,32 @@ func TestEmailTemplateAPIRefusals(t *testing.T) {
 		}
 	})
 }
+
+// TestSignInMethodAddedNotice: adding an authenticator app on the account
+// page sends the security notice, built-in, then the tenant's template of
+// it with the method named in the reader's language.
+func TestSignInMethodAddedNotice(t *testing.T) {
+	forEachDBWithMail(t, func(t *testing.T, e *env, smtp *smtpServer) {
+		f := e.fixture("acme")
+		b := e.browser()
+		f.accountPage(b)
+		f.addTOTP(t, b)
+		msg := smtp.next(f.email)
+		if msg.Subject != "A sign-in method was added to your account" || !strings.Contains(msg.Text, ": an authenticator app.") {
+			t.Fatalf("notice: %q\n%s", msg.Subject, msg.Text)
+		}
+		msg.link(t, "/reset")
+
+		// Beta has its own template of the notice.
+		g := e.fixture("beta")
+		c := e.managementClient(t, "", admin.ScopeTenantsRead, admin.ScopeTenantsWrite)
+		c.must(t, http.StatusOK, http.MethodPut, "/tenants/beta/email-templates/signin_method_added/en", map[string]any{
+			"subject": "New on your Beta account: {{method}}", "text": "Not you? {{link}}"})
+		bb := e.browser()
+		g.accountPage(bb)
+		g.addTOTP(t, bb)
+		if msg := smtp.next(g.email); msg.Subject != "New on your Beta account: an authenticator app" {
+			t.Fatalf("templated notice: %q\n%s", msg.Subject, msg.Text)
+		}
+	})
+}

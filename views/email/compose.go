@@ -185,6 +185,8 @@ func subjectKey(k Kind) string {
 		return "email.email_changed.subject"
 	case KindPasswordChanged:
 		return "email.password_changed.subject"
+	case KindMethodAdded:
+		return "email.method_added.subject"
 	}
 	return "email.unlinked.subject"
 }
@@ -212,6 +214,9 @@ func defaultContent(l *i18n.Localizer, k Kind, v Vars) body {
 	case KindPasswordChanged:
 		b = body{Before: []string{l.T("email.password_changed.body", "Tenant", tenant), l.T("email.password_changed.reset")},
 			LinkText: l.T("email.password_changed.link")}
+	case KindMethodAdded:
+		b = body{Before: []string{l.T("email.method_added.body", "Tenant", tenant, "Method", v[VarMethod]), l.T("email.method_added.reset")},
+			LinkText: l.T("email.method_added.link")}
 	case KindUnlinked:
 		b = body{Before: []string{l.T("email.unlinked.body", "Tenant", tenant, "Methods", v[VarMethods]), l.T("email.unlinked.after")}}
 	}

@@ -11,6 +11,7 @@ const (
 	VarLink       = "link"
 	VarNewEmail   = "new_email"
 	VarMethods    = "methods"
+	VarMethod     = "method"
 )
 
 // Variable is one value a template may place, with what it is and the
@@ -30,6 +31,7 @@ var variables = []Variable{
 	{VarLink, "the link the email is about (single use, built from the tenant's issuer)", "https://acme.example.com/reset/confirm?token=SAMPLE"},
 	{VarNewEmail, "the account's new email address", "ann.new@example.com"},
 	{VarMethods, "the sign-in methods removed, comma-separated", "GitHub, Partner SSO"},
+	{VarMethod, "the sign-in method added (an authenticator app, a passkey), in the email's language", "a passkey"},
 }
 
 // Kinds of email Gatehouse sends.
@@ -41,6 +43,7 @@ const (
 	KindEmailChanged    = "email_changed"
 	KindPasswordChanged = "password_changed"
 	KindUnlinked        = "identities_unlinked"
+	KindMethodAdded     = "signin_method_added"
 )
 
 // Kind is one email Gatehouse sends: its name (in URLs, the API and the
@@ -66,6 +69,7 @@ var kinds = []Kind{
 	{KindChangeEmail, "New address confirmation", "Sent to the new address when the user changes theirs: the link that confirms it.", with(VarLink, VarNewEmail)},
 	{KindEmailChanged, "Security notice: email changed", "Sent to the old address once the change is confirmed.", with(VarNewEmail)},
 	{KindPasswordChanged, "Security notice: password changed", "Sent after a password change or reset, with a reset link in case it was not the user.", with(VarLink)},
+	{KindMethodAdded, "Security notice: sign-in method added", "Sent when the user adds an authenticator app or a passkey on their account page, with a reset link in case it was not them.", with(VarLink, VarMethod)},
 	{KindUnlinked, "Security notice: sign-in methods removed", "Sent when confirming the address removed sign-in methods linked before it was confirmed.", with(VarMethods)},
 }
 
