@@ -36,7 +36,7 @@ type EmailVariable struct {
 // EmailTemplate is the public view of a tenant's template of one kind of
 // email in one language, or of the built-in email it would replace.
 type EmailTemplate struct {
-	Kind   string `json:"kind" doc:"the kind of email: verify, signup_existing, reset, change_email, email_changed, password_changed, signin_method_added or identities_unlinked"`
+	Kind   string `json:"kind" doc:"the kind of email, one of views/email's vocabulary (the kinds GET /tenants/{slug}/email-templates/{kind}/{locale} lists)"`
 	Locale string `json:"locale" doc:"the language (BCP 47), one of the catalogs'"`
 	Custom bool   `json:"custom" doc:"true when the tenant has its own template; false shows the built-in email, written as a template to start from"`
 	// Subject, HTML and Text are in the template language.

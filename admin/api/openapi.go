@@ -226,7 +226,7 @@ var paramDocs = map[string]string{
 	"import-jobs/id":               "the import job's id",
 	"strings/locale":               "the language (BCP 47), one of discovery's ui_locales_supported: en, de, es, fr, ja, pt-BR",
 	":locale/message":              "the message's id in the catalogs (views/i18n/locales/en.toml), such as consent.heading",
-	"email-templates/kind":         "the kind of email: verify, signup_existing, reset, change_email, email_changed, password_changed, signin_method_added or identities_unlinked",
+	"email-templates/kind":         "the kind of email: " + emailKindsNote,
 	":kind/locale":                 "the language (BCP 47), one of discovery's ui_locales_supported: en, de, es, fr, ja, pt-BR",
 	"claim-rules/id":               "the claim rule's id",
 	"factors/factor":               "the factor's id, as the user's factor list gives it",

@@ -6,16 +6,19 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/gatehouse-id/gatehouse/admin"
 	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/views/email"
+	"github.com/gatehouse-id/gatehouse/views/i18n"
 )
 
 // emailTemplateRef defines --tenant, --kind and --locale on f.
 func emailTemplateRef(f *flags, slug, kind, locale *string) {
 	f.StringVar(slug, "tenant", "", "tenant slug")
-	f.StringVar(kind, "kind", "", "the kind of email: verify, signup_existing, reset, change_email, email_changed, password_changed, signin_method_added or identities_unlinked")
-	f.StringVar(locale, "locale", "", "the language (BCP 47): en, de, es, fr, ja or pt-BR")
+	f.StringVar(kind, "kind", "", "the kind of email: "+strings.Join(email.KindNames(), ", "))
+	f.StringVar(locale, "locale", "", "the language (BCP 47): "+strings.Join(i18n.Builtin().Supported(), ", "))
 }
 
 func needKindLocale(kind, locale string) error {
