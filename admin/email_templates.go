@@ -158,7 +158,7 @@ func (s *Service) EmailTemplate(ctx context.Context, kind, locale string) (*Emai
 	if !errors.Is(err, tenants.ErrNotFound) {
 		return nil, err
 	}
-	d, err := email.Default(l, mail.Brand(t), k)
+	d, err := email.Default(l, brandOf(t), k)
 	if err != nil {
 		return nil, err
 	}
@@ -245,7 +245,7 @@ func (s *Service) composeSample(ctx context.Context, t *tenants.Tenant, kind, lo
 	} else if !errors.Is(err, tenants.ErrNotFound) {
 		return email.Message{}, err
 	}
-	return email.Compose(l, mail.Brand(t), k, vars, o)
+	return email.Compose(l, brandOf(t), k, vars, o)
 }
 
 // SendTestEmail sends the email of kind in locale, with sample values, to
@@ -275,4 +275,10 @@ func (s *Service) SendTestEmail(ctx context.Context, kind, locale string, in *Em
 		return "", fmt.Errorf("send test email: %w", err)
 	}
 	return to, s.audit(ctx, t, ActionEmailTemplateTest, "email_template", kind+"/"+locale, nil, map[string]string{"to": to, "subject": m.Subject})
+}
+
+// brandOf is how the email of tenant t looks: its sender name, logo and
+// accent colour (views/email checks the last two again before use).
+func brandOf(t *tenants.Tenant) email.Branding {
+	return email.Branding{Name: t.SenderName(), LogoURL: t.LogoURL, Accent: t.AccentColor}
 }

@@ -81,7 +81,7 @@ func (h *Handler) compose(ctx context.Context, t *tenants.Tenant, u *tenants.Use
 	for name, v := range m.vars {
 		vars[name] = v
 	}
-	b := mail.Brand(t)
+	b := brandOf(t)
 	var o *email.Override
 	et, err := h.store.EmailTemplate(ctx, m.kind, m.l.Lang())
 	switch {
@@ -170,4 +170,10 @@ func methodAddedMail(l *i18n.Localizer, factorType, resetLink string) mailConten
 
 func identitiesUnlinkedMail(l *i18n.Localizer, connections []string) mailContent {
 	return mailContent{email.KindUnlinked, email.Vars{email.VarMethods: strings.Join(connections, ", ")}, l}
+}
+
+// brandOf is how the email of tenant t looks: its sender name, logo and
+// accent colour (views/email checks the last two again before use).
+func brandOf(t *tenants.Tenant) email.Branding {
+	return email.Branding{Name: t.SenderName(), LogoURL: t.LogoURL, Accent: t.AccentColor}
 }
