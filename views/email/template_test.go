@@ -69,6 +69,14 @@ func TestComposeOverride(t *testing.T) {
 			t.Errorf("HTML lacks %s:\n%s", want, m.HTML)
 		}
 	}
+	// Without HTML, the text's own markup is text too.
+	m, err = Compose(l, b, k, vars, &Override{Subject: "s", Text: "<b>Hallo</b> {{user.name}}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(m.HTML, "<p>&lt;b&gt;Hallo&lt;/b&gt; &lt;img src=x onerror=alert(1)&gt;</p>") {
+		t.Fatalf("text as HTML not escaped:\n%s", m.HTML)
+	}
 	m, err = Compose(l, b, k, vars, &Override{Subject: "s", Text: "t", HTML: "<h1>Hallo {{user.name}}</h1>"})
 	if err != nil {
 		t.Fatal(err)
