@@ -366,10 +366,26 @@ func (s *Service) PlanTenant(ctx context.Context, f *TenantFile, prune bool) (*P
 }
 
 // ApplyTenant makes the tenant what f says, and returns what it changed:
-// applying the same file again changes nothing. A change the server
-// refuses stops the apply there (what was applied before it stays).
+// applying the same file again changes nothing. The apply is all or
+// nothing: it runs in one transaction, so that a change the server refuses
+// (the last object of the file, say) leaves the tenant as it was, audit
+// events included.
 func (s *Service) ApplyTenant(ctx context.Context, f *TenantFile, prune bool) (*Plan, error) {
-	return s.planOrApply(ctx, f, prune, true)
+	var p *Plan
+	err := s.store.Atomically(ctx, func(ctx context.Context) error {
+		var err error
+		p, err = s.planOrApply(ctx, f, prune, true)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	// The caches heard of the changes before they committed: tell them
+	// again now.
+	if t, err := s.store.TenantBySlug(ctx, f.Tenant); err == nil {
+		s.changed(t)
+	}
+	return p, nil
 }
 
 func (s *Service) planOrApply(ctx context.Context, f *TenantFile, prune, apply bool) (*Plan, error) {
