@@ -104,23 +104,23 @@ type DocSettings struct {
 // DocApplication is an application with its secret's hash (SHA-256, hex),
 // unless the export left secrets out.
 type DocApplication struct {
-	ClientID                           string        `json:"client_id"`
-	Name                               string        `json:"name"`
-	Kind                               string        `json:"kind" enum:"web,spa,native,machine"`
-	TokenEndpointAuthMethod            string        `json:"token_endpoint_auth_method"`
-	SecretHash                         string        `json:"secret_hash,omitempty"`
-	RedirectURIs                       []string      `json:"redirect_uris"`
-	PostLogoutRedirectURIs             []string      `json:"post_logout_redirect_uris,omitempty"`
-	GrantTypes                         []string      `json:"grant_types"`
-	IDTokenSignedResponseAlg           string        `json:"id_token_signed_response_alg,omitempty"`
-	JWKS                               string        `json:"jwks,omitempty"`
-	JWKSURI                            string        `json:"jwks_uri,omitempty"`
-	RequirePushedAuthorizationRequests bool          `json:"require_pushed_authorization_requests,omitempty"`
-	Consent                            string        `json:"consent,omitempty" enum:"required,skip"`
-	RefreshTokenGracePeriod            int64         `json:"refresh_token_grace_period,omitempty" doc:"seconds, 0 to 60"`
-	DPoPBoundAccessTokens              bool          `json:"dpop_bound_access_tokens,omitempty"`
-	BackchannelLogoutURI               string        `json:"backchannel_logout_uri,omitempty"`
-	BackchannelLogoutSessionRequired   bool          `json:"backchannel_logout_session_required,omitempty"`
+	ClientID                           string   `json:"client_id"`
+	Name                               string   `json:"name"`
+	Kind                               string   `json:"kind" enum:"web,spa,native,machine"`
+	TokenEndpointAuthMethod            string   `json:"token_endpoint_auth_method"`
+	SecretHash                         string   `json:"secret_hash,omitempty"`
+	RedirectURIs                       []string `json:"redirect_uris"`
+	PostLogoutRedirectURIs             []string `json:"post_logout_redirect_uris,omitempty"`
+	GrantTypes                         []string `json:"grant_types"`
+	IDTokenSignedResponseAlg           string   `json:"id_token_signed_response_alg,omitempty"`
+	JWKS                               string   `json:"jwks,omitempty"`
+	JWKSURI                            string   `json:"jwks_uri,omitempty"`
+	RequirePushedAuthorizationRequests bool     `json:"require_pushed_authorization_requests,omitempty"`
+	Consent                            string   `json:"consent,omitempty" enum:"required,skip"`
+	RefreshTokenGracePeriod            int64    `json:"refresh_token_grace_period,omitempty" doc:"seconds, 0 to 60"`
+	DPoPBoundAccessTokens              bool     `json:"dpop_bound_access_tokens,omitempty"`
+	BackchannelLogoutURI               string   `json:"backchannel_logout_uri,omitempty"`
+	BackchannelLogoutSessionRequired   bool     `json:"backchannel_logout_session_required,omitempty"`
 	// PreviousSecretHash is the secret a rotation replaced, valid until
 	// PreviousSecretExpiresAt.
 	PreviousSecretHash      string     `json:"previous_secret_hash,omitempty"`
