@@ -23,6 +23,11 @@ resource "gatehouse_tenant" "acme" {
   name         = %q
   accent_color = "#3b5bdb"
   mfa_policy   = "optional"
+
+  default_locale               = "de"
+  email_reply_to               = "help@acme.test"
+  client_registration          = "token"
+  token_exchange_impersonation = true
 }
 
 resource "gatehouse_api" "orders" {
@@ -34,6 +39,16 @@ resource "gatehouse_api" "orders" {
     { value = %q, description = "Second scope" },
   ]
   token_claims = ["roles"]
+
+  registration_scopes       = ["read:orders"]
+  resource_server_client_id = gatehouse_application.introspector.client_id
+}
+
+resource "gatehouse_application" "introspector" {
+  tenant      = gatehouse_tenant.acme.slug
+  kind        = "machine"
+  name        = "Orders API itself"
+  grant_types = ["client_credentials"]
 }
 
 resource "gatehouse_application" "web" {
@@ -45,6 +60,12 @@ resource "gatehouse_application" "web" {
   api_grants = [
     { audience = gatehouse_api.orders.audience, scopes = ["read:orders"] },
   ]
+
+  token_endpoint_auth_method          = "client_secret_post"
+  consent                             = "skip"
+  refresh_token_grace_period          = 30
+  dpop_bound_access_tokens            = true
+  backchannel_logout_session_required = true
 }
 
 resource "gatehouse_application" "spa" {
@@ -115,7 +136,15 @@ func TestAccResources(t *testing.T) {
 					resource.TestCheckResourceAttr("data.gatehouse_tenant.acme", "discovery_url", issuer+"/.well-known/openid-configuration"),
 					resource.TestCheckResourceAttrSet("gatehouse_application.web", "client_id"),
 					resource.TestCheckResourceAttrSet("gatehouse_application.web", "client_secret"),
-					resource.TestCheckResourceAttr("gatehouse_application.web", "token_endpoint_auth_method", "client_secret_basic"),
+					resource.TestCheckResourceAttr("gatehouse_application.web", "token_endpoint_auth_method", "client_secret_post"),
+					resource.TestCheckResourceAttr("gatehouse_application.web", "consent", "skip"),
+					resource.TestCheckResourceAttr("gatehouse_application.web", "refresh_token_grace_period", "30"),
+					resource.TestCheckResourceAttr("gatehouse_application.web", "dpop_bound_access_tokens", "true"),
+					resource.TestCheckResourceAttr("gatehouse_application.spa", "consent", "required"),
+					resource.TestCheckResourceAttr("gatehouse_tenant.acme", "default_locale", "de"),
+					resource.TestCheckResourceAttr("gatehouse_tenant.acme", "client_registration", "token"),
+					resource.TestCheckResourceAttrPair("gatehouse_api.orders", "resource_server_client_id", "gatehouse_application.introspector", "client_id"),
+					resource.TestCheckResourceAttr("gatehouse_api.orders", "registration_scopes.#", "1"),
 					resource.TestCheckResourceAttr("gatehouse_application.web", "api_grants.#", "1"),
 					resource.TestCheckNoResourceAttr("gatehouse_application.spa", "client_secret"),
 					resource.TestCheckResourceAttr("gatehouse_application.spa", "token_endpoint_auth_method", "none"),
@@ -153,6 +182,23 @@ func TestAccResources(t *testing.T) {
 				// Applying puts it back.
 				Config: config("Acme Corporation", "ship:orders"),
 				Check:  resource.TestCheckResourceAttr("gatehouse_tenant.acme", "name", "Acme Corporation"),
+			},
+			{
+				// Drift of the new fields: an application asking for
+				// consent again, changed through the API, shows in the plan.
+				PreConfig: func() {
+					g.api(t, http.MethodPatch, "/tenants/acme/applications/"+clientIDOf(t, g, "Storefront"), map[string]any{"consent": "required", "refresh_token_grace_period": 0})
+				},
+				Config:             config("Acme Corporation", "ship:orders"),
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+			},
+			{
+				Config: config("Acme Corporation", "ship:orders"),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("gatehouse_application.web", "consent", "skip"),
+					resource.TestCheckResourceAttr("gatehouse_application.web", "refresh_token_grace_period", "30"),
+				),
 			},
 			{
 				// A role deleted through the API is created again.
