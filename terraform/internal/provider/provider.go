@@ -91,5 +91,5 @@ func (p *gatehouseProvider) Resources(context.Context) []func() resource.Resourc
 }
 
 func (p *gatehouseProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{newTenantDataSource, newAPIDataSource}
+	return []func() datasource.DataSource{newTenantDataSource, newAPIDataSource, newApplicationDataSource}
 }

@@ -105,6 +105,11 @@ data "gatehouse_tenant" "acme" {
   slug = gatehouse_tenant.acme.slug
 }
 
+data "gatehouse_application" "web" {
+  tenant = gatehouse_tenant.acme.slug
+  name   = gatehouse_application.web.name
+}
+
 data "gatehouse_api" "orders" {
   tenant   = gatehouse_tenant.acme.slug
   audience = gatehouse_api.orders.audience
@@ -145,6 +150,8 @@ func TestAccResources(t *testing.T) {
 					resource.TestCheckResourceAttr("gatehouse_tenant.acme", "client_registration", "token"),
 					resource.TestCheckResourceAttrPair("gatehouse_api.orders", "resource_server_client_id", "gatehouse_application.introspector", "client_id"),
 					resource.TestCheckResourceAttr("gatehouse_api.orders", "registration_scopes.#", "1"),
+					resource.TestCheckResourceAttrPair("data.gatehouse_application.web", "client_id", "gatehouse_application.web", "client_id"),
+					resource.TestCheckResourceAttr("data.gatehouse_application.web", "kind", "web"),
 					resource.TestCheckResourceAttr("gatehouse_application.web", "api_grants.#", "1"),
 					resource.TestCheckNoResourceAttr("gatehouse_application.spa", "client_secret"),
 					resource.TestCheckResourceAttr("gatehouse_application.spa", "token_endpoint_auth_method", "none"),
