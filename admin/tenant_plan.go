@@ -31,6 +31,7 @@ type TenantFile struct {
 	Groups       []FileGroup       `json:"groups,omitempty"`
 	ClaimRules   []FileClaimRule   `json:"claim_rules,omitempty"`
 	Strings      []FileString      `json:"strings,omitempty"`
+	SAMLApps     []FileSAMLApp     `json:"saml_apps,omitempty"`
 }
 
 // FileSettings are a tenant's settings; lifetimes in seconds.
@@ -105,6 +106,28 @@ type FileClaimRule struct {
 	Deny        *string           `json:"deny,omitempty"`
 }
 
+// FileSAMLApp is a SAML application, named by its entity ID; its access
+// names roles and groups by name. A list given is all of its kind.
+type FileSAMLApp struct {
+	EntityID              string                  `json:"entity_id"`
+	Name                  *string                 `json:"name,omitempty"`
+	ACS                   []SAMLEndpoint          `json:"acs,omitempty"`
+	SLOURL                *string                 `json:"slo_url,omitempty"`
+	NameIDSource          *string                 `json:"name_id_source,omitempty"`
+	NameIDFormat          *string                 `json:"name_id_format,omitempty"`
+	Attributes            []tenants.SAMLAttribute `json:"attributes,omitempty"`
+	SignResponse          *bool                   `json:"sign_response,omitempty"`
+	SignAssertion         *bool                   `json:"sign_assertion,omitempty"`
+	RequireSignedRequests *bool                   `json:"require_signed_requests,omitempty"`
+	SigningCerts          []string                `json:"signing_certificates,omitempty"`
+	EncryptionCert        *string                 `json:"encryption_certificate,omitempty"`
+	EncryptAssertions     *bool                   `json:"encrypt_assertions,omitempty"`
+	Access                *string                 `json:"access,omitempty"`
+	AccessRoles           []string                `json:"access_roles,omitempty"`
+	AccessGroups          []string                `json:"access_groups,omitempty"`
+	Enabled               *bool                   `json:"enabled,omitempty"`
+}
+
 // FileString is the tenant's wording of one message in one language.
 type FileString struct {
 	Locale    string `json:"locale"`
@@ -131,7 +154,7 @@ type FileGroup struct {
 // fields that differ (from what the server has, to what the file says).
 type Change struct {
 	Action string                 `json:"action" enum:"create,update,delete"`
-	Kind   string                 `json:"kind" enum:"tenant,api,application,role,group,claim_rule,string"`
+	Kind   string                 `json:"kind" enum:"tenant,api,application,role,group,claim_rule,string,saml_app"`
 	Key    string                 `json:"key"`
 	Fields map[string]FieldChange `json:"fields,omitempty"`
 }
@@ -406,11 +429,15 @@ type current struct {
 	groupRoles map[string][]string
 	rules      map[string]*ClaimRule
 	words      map[string]*TenantString
+	samlApps   map[string]*SAMLApp
+	// roleNames and groupNames name roles and groups by id.
+	roleNames, groupNames map[string]string
 }
 
 func newCurrent() *current {
 	return &current{tenant: &Tenant{}, apis: map[string]*API{}, apps: map[string][]*Client{}, roles: map[string]*Role{}, groups: map[string]*Group{},
-		groupRoles: map[string][]string{}, rules: map[string]*ClaimRule{}, words: map[string]*TenantString{}}
+		groupRoles: map[string][]string{}, rules: map[string]*ClaimRule{}, words: map[string]*TenantString{}, samlApps: map[string]*SAMLApp{},
+		roleNames: map[string]string{}, groupNames: map[string]string{}}
 }
 
 // stringKey names a message in a language.
@@ -442,6 +469,7 @@ func (s *Service) current(ctx context.Context) (*current, error) {
 	}
 	for _, r := range roles {
 		c.roles[r.Name] = r
+		c.roleNames[r.ID] = r.Name
 	}
 	groups, err := s.ListGroups(ctx)
 	if err != nil {
@@ -449,6 +477,7 @@ func (s *Service) current(ctx context.Context) (*current, error) {
 	}
 	for _, g := range groups {
 		c.groups[g.Name] = g
+		c.groupNames[g.ID] = g.Name
 		rs, err := s.GroupRoles(ctx, g.ID)
 		if err != nil {
 			return nil, err
@@ -470,6 +499,13 @@ func (s *Service) current(ctx context.Context) (*current, error) {
 	}
 	for _, w := range words {
 		c.words[stringKey(w.Locale, w.MessageID)] = w
+	}
+	samlApps, err := s.ListSAMLApps(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range samlApps {
+		c.samlApps[a.EntityID] = a
 	}
 	return c, nil
 }
@@ -503,6 +539,7 @@ func checkFile(f *TenantFile) error {
 		dup("groups", keys(len(f.Groups), func(i int) string { return f.Groups[i].Name })),
 		dup("claim_rules", keys(len(f.ClaimRules), func(i int) string { return f.ClaimRules[i].Name })),
 		dup("strings", keys(len(f.Strings), func(i int) string { return stringKey(f.Strings[i].Locale, f.Strings[i].MessageID) })),
+		dup("saml_apps", keys(len(f.SAMLApps), func(i int) string { return strings.TrimSpace(f.SAMLApps[i].EntityID) })),
 	} {
 		if err != nil {
 			return err
@@ -835,12 +872,126 @@ func (s *Service) planOrApply(ctx context.Context, f *TenantFile, prune, apply b
 		}
 	}
 
+	// SAML applications, by entity ID, after the roles and groups their
+	// access names.
+	for i := range f.SAMLApps {
+		want := &f.SAMLApps[i]
+		field := fmt.Sprintf("saml_apps[%d]", i)
+		key := strings.TrimSpace(want.EntityID)
+		have := cur.samlApps[key]
+		in := samlAppInput(want)
+		if have == nil {
+			add(ChangeCreate, "saml_app", key, cur.samlAppFields(want, &SAMLApp{}))
+			if apply {
+				if want.Name == nil {
+					return nil, tenants.Invalid(field+".name", "is required for a new SAML application")
+				}
+				if _, err := s.CreateSAMLApp(tctx, in); err != nil {
+					return nil, prefix(field, err)
+				}
+			}
+			continue
+		}
+		fs := cur.samlAppFields(want, have)
+		add(ChangeUpdate, "saml_app", key, fs)
+		if apply && len(fs) > 0 {
+			if _, err := s.UpdateSAMLApp(tctx, have.ID, in); err != nil {
+				return nil, prefix(field, err)
+			}
+		}
+	}
+
 	if prune {
 		if err := s.prune(tctx, f, cur, add, apply); err != nil {
 			return nil, err
 		}
 	}
 	return p, nil
+}
+
+// samlAppInput is what a file says of a SAML application.
+func samlAppInput(want *FileSAMLApp) SAMLAppInput {
+	entityID := strings.TrimSpace(want.EntityID)
+	return SAMLAppInput{Name: want.Name, EntityID: &entityID, ACS: want.ACS, SLOURL: want.SLOURL, NameIDSource: want.NameIDSource,
+		NameIDFormat: want.NameIDFormat, Attributes: want.Attributes, SignResponse: want.SignResponse, SignAssertion: want.SignAssertion,
+		RequireSignedRequests: want.RequireSignedRequests, SigningCerts: want.SigningCerts, EncryptionCert: want.EncryptionCert,
+		EncryptAssertions: want.EncryptAssertions, Access: want.Access, AccessRoles: want.AccessRoles, AccessGroups: want.AccessGroups,
+		Enabled: want.Enabled}
+}
+
+// samlAppFields are the differences of a SAML application: endpoints by
+// index and URL, attributes by name and source, certificates as base64 DER,
+// access by role and group names.
+func (c *current) samlAppFields(want *FileSAMLApp, have *SAMLApp) fields {
+	f := fields{}
+	f.str("name", want.Name, have.Name)
+	if want.ACS != nil {
+		var w, h []string
+		for i, e := range want.ACS {
+			idx := e.Index
+			if idx == 0 {
+				idx = i + 1
+			}
+			w = append(w, fmt.Sprintf("%d %s", idx, strings.TrimSpace(e.URL)))
+		}
+		for _, e := range have.ACS {
+			h = append(h, fmt.Sprintf("%d %s", e.Index, e.URL))
+		}
+		f.set("acs", w, h)
+	}
+	f.str("slo_url", want.SLOURL, have.SLOURL)
+	f.str("name_id_source", want.NameIDSource, have.NameIDSource)
+	if want.NameIDFormat != nil && *want.NameIDFormat != "" {
+		f.str("name_id_format", want.NameIDFormat, have.NameIDFormat)
+	}
+	if want.Attributes != nil {
+		attrKeys := func(as []tenants.SAMLAttribute) []string {
+			out := []string{}
+			for _, a := range as {
+				out = append(out, strings.TrimSpace(a.Name)+"="+a.Source)
+			}
+			return out
+		}
+		f.set("attributes", attrKeys(want.Attributes), attrKeys(have.Attributes))
+	}
+	f.flag("sign_response", want.SignResponse, have.SignResponse)
+	f.flag("sign_assertion", want.SignAssertion, have.SignAssertion)
+	f.flag("require_signed_requests", want.RequireSignedRequests, have.RequireSignedRequests)
+	der := func(c string) string {
+		if d, err := parseCert(c); err == nil {
+			return d
+		}
+		return strings.TrimSpace(c)
+	}
+	if want.SigningCerts != nil {
+		w := []string{}
+		for _, c := range want.SigningCerts {
+			w = append(w, der(c))
+		}
+		f.set("signing_certificates", w, have.SigningCerts)
+	}
+	if want.EncryptionCert != nil {
+		d := ""
+		if strings.TrimSpace(*want.EncryptionCert) != "" {
+			d = der(*want.EncryptionCert)
+		}
+		f.str("encryption_certificate", &d, have.EncryptionCert)
+	}
+	f.flag("encrypt_assertions", want.EncryptAssertions, have.EncryptAssertions)
+	f.str("access", want.Access, have.Access)
+	names := func(ids []string, of map[string]string) []string {
+		out := []string{}
+		for _, id := range ids {
+			if n, ok := of[id]; ok {
+				out = append(out, n)
+			}
+		}
+		return out
+	}
+	f.set("access_roles", want.AccessRoles, names(have.AccessRoles, c.roleNames))
+	f.set("access_groups", want.AccessGroups, names(have.AccessGroups, c.groupNames))
+	f.flag("enabled", want.Enabled, have.Enabled)
+	return f
 }
 
 // createClientInput is a file's new application.
@@ -886,8 +1037,19 @@ func updateClientInput(want *FileApplication, fs fields) UpdateClientInput {
 }
 
 // prune deletes (or plans to delete) what the tenant has and the file does
-// not name: applications, groups, roles, then APIs.
+// not name: SAML applications, applications, groups, roles, claim rules,
+// wording, then APIs.
 func (s *Service) prune(ctx context.Context, f *TenantFile, cur *current, add func(action, kind, key string, fs fields), apply bool) error {
+	for _, key := range sortedKeys(cur.samlApps) {
+		if !slices.ContainsFunc(f.SAMLApps, func(a FileSAMLApp) bool { return strings.TrimSpace(a.EntityID) == key }) {
+			add(ChangeDelete, "saml_app", key, nil)
+			if apply {
+				if err := s.DeleteSAMLApp(ctx, cur.samlApps[key].ID); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	for _, name := range sortedKeys(cur.apps) {
 		if slices.ContainsFunc(f.Applications, func(a FileApplication) bool { return a.Name == name }) {
 			continue

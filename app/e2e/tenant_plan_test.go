@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/gatehouse-id/gatehouse/admin"
+	"github.com/gatehouse-id/gatehouse/federation/saml/samltest"
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/storetest"
 )
@@ -22,7 +24,7 @@ import (
 // the tenant's language, reply-to and registration; an API's registration
 // scopes and resource server; applications with every setting; claim
 // rules and the tenant's wording.
-func planFile(jwks string) string {
+func planFile(jwks, cert string) string {
 	return `tenant: moving
 settings:
   name: Moving Inc
@@ -66,6 +68,31 @@ claim_rules:
     enabled: false
     condition: user.email.endsWith('@guest.test')
     deny: Guests may not sign in
+roles:
+  - name: mover
+groups:
+  - name: crew
+    roles: [mover]
+saml_apps:
+  - entity_id: https://expenses.moving.test/sp
+    name: Expenses
+    acs:
+      - {url: https://expenses.moving.test/acs}
+      - {url: https://expenses.moving.test/acs2, index: 5}
+    slo_url: https://expenses.moving.test/slo
+    name_id_source: persistent
+    attributes: [{name: mail, source: email}, {name: roles, source: roles}]
+    sign_response: false
+    require_signed_requests: true
+    signing_certificates: ["` + cert + `"]
+    access: roles
+    access_roles: [mover]
+  - entity_id: https://wiki.moving.test/sp
+    name: Wiki
+    acs: [{url: https://wiki.moving.test/acs}]
+    access: groups
+    access_groups: [crew]
+    enabled: false
 strings:
   - {locale: de, message_id: consent.heading, text: "Zugriff für {{.App}}?"}
 `
@@ -99,18 +126,20 @@ func TestPlanApplyNewFields(t *testing.T) {
 			}
 			return strings.Join(b, "; ")
 		}
-		file := planFile(jwks)
+		cert := base64.StdEncoding.EncodeToString(samltest.NewSigner(t, "sp").Cert.Raw)
+		file := planFile(jwks, cert)
 
 		p, err := svc.ApplyTenant(ctx, parse(file), false)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := "create tenant moving; create api https://api.moving.test; create application Portal; create application Inspector; " +
-			"create application Signer; create claim_rule plan; create claim_rule no-guests; create string de/consent.heading"
+		want := "create tenant moving; create api https://api.moving.test; create role mover; create group crew; create application Portal; " +
+			"create application Inspector; create application Signer; create claim_rule plan; create claim_rule no-guests; " +
+			"create string de/consent.heading; create saml_app https://expenses.moving.test/sp; create saml_app https://wiki.moving.test/sp"
 		if summary(p) != want {
 			t.Fatalf("apply: %s, want %s", summary(p), want)
 		}
-		if p.Changes[1].Fields["resource_server"].To != "Inspector" || p.Changes[2].Fields["consent"].To != "skip" {
+		if p.Changes[1].Fields["resource_server"].To != "Inspector" || p.Changes[4].Fields["consent"].To != "skip" {
 			t.Fatalf("apply's fields: %+v", p.Changes)
 		}
 		for _, apply := range []bool{true, false, true} {
@@ -171,6 +200,15 @@ func TestPlanApplyNewFields(t *testing.T) {
 		if _, err := svc.SetString(tctx, "de", "consent.heading", "Darf {{.App}}?"); err != nil {
 			t.Fatal(err)
 		}
+		samlApps, _ := svc.ListSAMLApps(tctx)
+		for _, a := range samlApps {
+			if a.Name == "Expenses" {
+				if _, err := svc.UpdateSAMLApp(tctx, a.ID, admin.SAMLAppInput{Access: ptr(tenants.SAMLAccessEveryone),
+					ACS: []admin.SAMLEndpoint{{URL: "https://expenses.moving.test/acs"}}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
 		p, err = svc.PlanTenant(ctx, parse(file), false)
 		if err != nil {
 			t.Fatal(err)
@@ -189,6 +227,8 @@ func TestPlanApplyNewFields(t *testing.T) {
 			"application Portal":          `{"consent":{"from":"required","to":"skip"},"dpop_bound_access_tokens":{"from":false,"to":true},"refresh_token_grace_period":{"from":5,"to":30}}`,
 			"claim_rule plan":             `{"id_token":{"from":["plan='silver'"],"to":["plan='gold'"]}}`,
 			"string de/consent.heading":   `{"text":{"from":"Darf {{.App}}?","to":"Zugriff für {{.App}}?"}}`,
+			"saml_app https://expenses.moving.test/sp": `{"access":{"from":"everyone","to":"roles"},"acs":{"from":["1 https://expenses.moving.test/acs"],` +
+				`"to":["1 https://expenses.moving.test/acs","5 https://expenses.moving.test/acs2"]}}`,
 		}
 		if fmt.Sprint(got) != fmt.Sprint(wantDrift) {
 			t.Fatalf("plan of the drift:\n%v\nwant\n%v", got, wantDrift)
