@@ -472,8 +472,9 @@ type ImportTenantOptions struct {
 type TenantImportResult struct {
 	Tenant *Tenant `json:"tenant"`
 	// IDs maps, per kind (tenant, apis, roles, groups, connections,
-	// webhooks, users), the document's ids to the new ones; applications
-	// keep their client_id and are not listed.
+	// webhooks, claim_rules, saml_apps, users), the document's ids to the
+	// new ones; applications keep their client_id and are not listed, nor
+	// is the wording (named by language and message).
 	IDs map[string]map[string]string `json:"ids"`
 	// Secrets are new secrets, made for what the document carried none of.
 	Secrets []NewSecret `json:"secrets"`
