@@ -101,6 +101,15 @@ resource "gatehouse_webhook" "audit" {
   events = ["user.created"]
 }
 
+resource "gatehouse_claim_rule" "plan" {
+  tenant       = gatehouse_tenant.acme.slug
+  name         = "plan"
+  enabled      = true
+  condition    = "user.email.endsWith('@acme.test')"
+  id_token     = { plan = "'gold'" }
+  access_token = { tier = "'one'" }
+}
+
 data "gatehouse_tenant" "acme" {
   slug = gatehouse_tenant.acme.slug
 }
@@ -152,6 +161,9 @@ func TestAccResources(t *testing.T) {
 					resource.TestCheckResourceAttr("gatehouse_api.orders", "registration_scopes.#", "1"),
 					resource.TestCheckResourceAttrPair("data.gatehouse_application.web", "client_id", "gatehouse_application.web", "client_id"),
 					resource.TestCheckResourceAttr("data.gatehouse_application.web", "kind", "web"),
+					resource.TestCheckResourceAttr("gatehouse_claim_rule.plan", "enabled", "true"),
+					resource.TestCheckResourceAttr("gatehouse_claim_rule.plan", "position", "1"),
+					resource.TestCheckResourceAttr("gatehouse_claim_rule.plan", "id_token.plan", "'gold'"),
 					resource.TestCheckResourceAttr("gatehouse_application.web", "api_grants.#", "1"),
 					resource.TestCheckNoResourceAttr("gatehouse_application.spa", "client_secret"),
 					resource.TestCheckResourceAttr("gatehouse_application.spa", "token_endpoint_auth_method", "none"),
@@ -178,6 +190,7 @@ func TestAccResources(t *testing.T) {
 			{ResourceName: "gatehouse_group.staff", ImportState: true, ImportStateVerify: true},
 			{ResourceName: "gatehouse_webhook.audit", ImportState: true, ImportStateVerify: true, ImportStateVerifyIgnore: []string{"secret"}},
 			{ResourceName: "gatehouse_connection.github", ImportState: true, ImportStateVerify: true, ImportStateVerifyIgnore: []string{"client_secret"}},
+			{ResourceName: "gatehouse_claim_rule.plan", ImportState: true, ImportStateVerify: true},
 			{
 				// Drift: the tenant renamed through the API shows in the plan.
 				PreConfig:          func() { g.api(t, http.MethodPatch, "/tenants/acme", map[string]any{"name": "Renamed in the console"}) },
@@ -201,8 +214,26 @@ func TestAccResources(t *testing.T) {
 				ExpectNonEmptyPlan: true,
 			},
 			{
+				// A claim rule disabled in the console shows too.
+				PreConfig: func() {
+					var page struct {
+						Items []struct {
+							ID string `json:"id"`
+						} `json:"items"`
+					}
+					if code := g.call(t, http.MethodGet, "/tenants/acme/claim-rules", nil, &page); code != http.StatusOK || len(page.Items) != 1 {
+						t.Fatalf("claim rules: %d %v", code, page)
+					}
+					g.api(t, http.MethodPatch, "/tenants/acme/claim-rules/"+page.Items[0].ID, map[string]any{"enabled": false})
+				},
+				Config:             config("Acme Corporation", "ship:orders"),
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+			},
+			{
 				Config: config("Acme Corporation", "ship:orders"),
 				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("gatehouse_claim_rule.plan", "enabled", "true"),
 					resource.TestCheckResourceAttr("gatehouse_application.web", "consent", "skip"),
 					resource.TestCheckResourceAttr("gatehouse_application.web", "refresh_token_grace_period", "30"),
 				),
