@@ -87,7 +87,7 @@ func (p *gatehouseProvider) Configure(ctx context.Context, req provider.Configur
 func (p *gatehouseProvider) Resources(context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		newTenantResource, newApplicationResource, newAPIResource, newRoleResource, newGroupResource, newWebhookResource, newConnectionResource,
-		newClaimRuleResource,
+		newClaimRuleResource, newSAMLAppResource,
 	}
 }
 

@@ -110,6 +110,18 @@ resource "gatehouse_claim_rule" "plan" {
   access_token = { tier = "'one'" }
 }
 
+resource "gatehouse_saml_app" "expenses" {
+  tenant         = gatehouse_tenant.acme.slug
+  name           = "Expenses"
+  entity_id      = "https://expenses.acme.test/sp"
+  acs            = [{ url = "https://expenses.acme.test/acs" }, { url = "https://expenses.acme.test/acs2", index = 5 }]
+  name_id_source = "persistent"
+  attributes     = [{ name = "mail", source = "email" }]
+  access         = "roles"
+  access_roles   = [gatehouse_role.clerk.role_id]
+  enabled        = true
+}
+
 data "gatehouse_tenant" "acme" {
   slug = gatehouse_tenant.acme.slug
 }
@@ -164,6 +176,11 @@ func TestAccResources(t *testing.T) {
 					resource.TestCheckResourceAttr("gatehouse_claim_rule.plan", "enabled", "true"),
 					resource.TestCheckResourceAttr("gatehouse_claim_rule.plan", "position", "1"),
 					resource.TestCheckResourceAttr("gatehouse_claim_rule.plan", "id_token.plan", "'gold'"),
+					resource.TestCheckResourceAttr("gatehouse_saml_app.expenses", "acs.0.index", "1"),
+					resource.TestCheckResourceAttr("gatehouse_saml_app.expenses", "acs.1.index", "5"),
+					resource.TestCheckResourceAttr("gatehouse_saml_app.expenses", "sign_assertion", "true"),
+					resource.TestCheckResourceAttrPair("gatehouse_saml_app.expenses", "access_roles.0", "gatehouse_role.clerk", "role_id"),
+					resource.TestCheckResourceAttrSet("gatehouse_saml_app.expenses", "launch_url"),
 					resource.TestCheckResourceAttr("gatehouse_application.web", "api_grants.#", "1"),
 					resource.TestCheckNoResourceAttr("gatehouse_application.spa", "client_secret"),
 					resource.TestCheckResourceAttr("gatehouse_application.spa", "token_endpoint_auth_method", "none"),
@@ -191,6 +208,7 @@ func TestAccResources(t *testing.T) {
 			{ResourceName: "gatehouse_webhook.audit", ImportState: true, ImportStateVerify: true, ImportStateVerifyIgnore: []string{"secret"}},
 			{ResourceName: "gatehouse_connection.github", ImportState: true, ImportStateVerify: true, ImportStateVerifyIgnore: []string{"client_secret"}},
 			{ResourceName: "gatehouse_claim_rule.plan", ImportState: true, ImportStateVerify: true},
+			{ResourceName: "gatehouse_saml_app.expenses", ImportState: true, ImportStateVerify: true},
 			{
 				// Drift: the tenant renamed through the API shows in the plan.
 				PreConfig:          func() { g.api(t, http.MethodPatch, "/tenants/acme", map[string]any{"name": "Renamed in the console"}) },
@@ -225,6 +243,10 @@ func TestAccResources(t *testing.T) {
 						t.Fatalf("claim rules: %d %v", code, page)
 					}
 					g.api(t, http.MethodPatch, "/tenants/acme/claim-rules/"+page.Items[0].ID, map[string]any{"enabled": false})
+					if code := g.call(t, http.MethodGet, "/tenants/acme/saml-apps", nil, &page); code != http.StatusOK || len(page.Items) != 1 {
+						t.Fatalf("SAML applications: %d %v", code, page)
+					}
+					g.api(t, http.MethodPatch, "/tenants/acme/saml-apps/"+page.Items[0].ID, map[string]any{"enabled": false})
 				},
 				Config:             config("Acme Corporation", "ship:orders"),
 				PlanOnly:           true,
@@ -234,6 +256,7 @@ func TestAccResources(t *testing.T) {
 				Config: config("Acme Corporation", "ship:orders"),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr("gatehouse_claim_rule.plan", "enabled", "true"),
+					resource.TestCheckResourceAttr("gatehouse_saml_app.expenses", "enabled", "true"),
 					resource.TestCheckResourceAttr("gatehouse_application.web", "consent", "skip"),
 					resource.TestCheckResourceAttr("gatehouse_application.web", "refresh_token_grace_period", "30"),
 				),
