@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/claimrules"
 	"github.com/gatehouse-id/gatehouse/tenants/keyring"
+	"github.com/gatehouse-id/gatehouse/tenants/mail"
 	"github.com/gatehouse-id/gatehouse/tenants/password"
 	"github.com/gatehouse-id/gatehouse/tenants/webhook"
 )
@@ -42,6 +43,9 @@ type Service struct {
 	sendReset func(ctx context.Context, t *tenants.Tenant, u *tenants.User) error
 	// resolver looks up the TXT records that prove custom domains.
 	resolver Resolver
+	// mail sends administrators their test emails; nil where no email is
+	// sent.
+	mail mail.Sender
 }
 
 // Config configures a Service.
@@ -72,6 +76,9 @@ type Config struct {
 	// Resolver looks up the TXT records that prove custom domains; nil is
 	// the system's resolver (NewResolver).
 	Resolver Resolver
+	// Mail, if set, sends an administrator the test email of a template
+	// (to their own address).
+	Mail mail.Sender
 }
 
 // New returns a Service.
@@ -82,7 +89,7 @@ func New(cfg Config, store *tenants.Store, keys *keyring.Keyring, hasher *passwo
 	}
 	svc := &Service{fed: cfg.Federation, store: store, keys: keys, hasher: hasher, common: cfg.Common, baseURL: cfg.BaseURL, onChange: on,
 		trySecret: cfg.TrySecret, webhookSealer: cfg.Webhooks, upstream: cfg.Upstream, ruleEnv: sync.OnceValues(claimrules.NewEnv),
-		sendReset: cfg.SendReset, resolver: cfg.Resolver}
+		sendReset: cfg.SendReset, resolver: cfg.Resolver, mail: cfg.Mail}
 	if svc.resolver == nil {
 		svc.resolver = NewResolver("")
 	}
