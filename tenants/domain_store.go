@@ -236,6 +236,6 @@ func (s *Store) DeleteDomain(ctx context.Context, host string) error {
 // unverified domain is ErrNotFound, as an unknown one.
 func (s *Store) TenantByDomain(ctx context.Context, host string) (*Tenant, error) {
 	var t Tenant
-	return &t, first(s.db.WithContext(ctx).
+	return &t, first(s.conn(ctx).
 		Where("id = (SELECT tenant_id FROM tenant_domains WHERE host = ? AND verified_at IS NOT NULL)", strings.ToLower(host)), &t)
 }
