@@ -60,7 +60,7 @@ func (s *Store) UpdateConnection(ctx context.Context, c *Connection) error {
 		res := tx.Table("connections").Where("tenant_id = ? AND id = ?", tid, c.ID).Updates(map[string]any{
 			"name": c.Name, "enabled": c.Enabled, "domains": c.Domains, "client_id": c.ClientID,
 			"client_secret_sealed": nonNilBytes(c.ClientSecretSealed), "issuer": c.Issuer, "trust_email": c.TrustEmail, "provisioning": c.Provisioning,
-			"config": c.Config, "sp_key_sealed": nonNilBytes(c.SPKeySealed), "updated_at": now,
+			"config": c.Config, "sp_key_sealed": nonNilBytes(c.SPKeySealed), "pass_groups": c.PassGroups, "updated_at": now,
 		})
 		if res.Error != nil {
 			return res.Error
@@ -79,7 +79,7 @@ func (s *Store) DeleteConnection(ctx context.Context, id string) error {
 		return err
 	}
 	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
-		for _, table := range []string{"external_identities", "federation_states", "saml_assertions"} {
+		for _, table := range []string{"external_identities", "federation_states", "saml_assertions", "group_members"} {
 			if err := tx.Exec("DELETE FROM "+table+" WHERE tenant_id = ? AND connection_id = ?", tid, id).Error; err != nil {
 				return err
 			}
@@ -144,11 +144,20 @@ func (s *Store) DeleteExternalIdentity(ctx context.Context, userID, id string) e
 	if err != nil {
 		return err
 	}
-	res := s.db.WithContext(ctx).Exec("DELETE FROM external_identities WHERE tenant_id = ? AND user_id = ? AND id = ?", tid, userID, id)
-	if res.Error == nil && res.RowsAffected == 0 {
-		return ErrNotFound
-	}
-	return mapErr(res.Error)
+	// The memberships the identity's connection made go with it, unless
+	// another identity of the user at that connection remains.
+	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
+		var x ExternalIdentity
+		if err := first(tx.Where("tenant_id = ? AND user_id = ? AND id = ?", tid, userID, id), &x); err != nil {
+			return err
+		}
+		if err := tx.Exec("DELETE FROM external_identities WHERE tenant_id = ? AND user_id = ? AND id = ?", tid, userID, id).Error; err != nil {
+			return err
+		}
+		return tx.Exec(`DELETE FROM group_members WHERE tenant_id = ? AND user_id = ? AND connection_id = ?
+  AND NOT EXISTS (SELECT 1 FROM external_identities WHERE tenant_id = ? AND user_id = ? AND connection_id = ?)`,
+			tid, userID, x.ConnectionID, tid, userID, x.ConnectionID).Error
+	}))
 }
 
 // DeleteUnprovenIdentities unlinks, and returns, the identities of a user
