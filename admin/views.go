@@ -120,7 +120,10 @@ type Client struct {
 	Registered bool `json:"registered"`
 	// Consent is required (users are asked) or skip (a first-party
 	// application: the consent is recorded as implicit).
-	Consent          string `json:"consent"`
+	Consent string `json:"consent"`
+	// ClaimFormat is names or ids: what the roles and groups claims of
+	// the application's tokens carry.
+	ClaimFormat      string `json:"claim_format"`
 	ClientIDIssuedAt int64  `json:"client_id_issued_at"`
 }
 
@@ -137,6 +140,7 @@ func clientView(c *tenants.Client, grants []tenants.ClientGrant, audiences map[s
 		APIGrants:                []ClientGrant{},
 		IDTokenSignedResponseAlg: c.IDTokenAlg(),
 		Consent:                  tenants.ConsentPolicyOf(c.Consent),
+		ClaimFormat:              tenants.ClaimFormatOf(c.ClaimFormat),
 		ClientIDIssuedAt:         c.CreatedAt.Unix(),
 	}
 	if c.AllowsGrant(tenants.GrantAuthorizationCode) {

@@ -323,10 +323,12 @@ func clientUpdate(ctx context.Context, env Env, args []string) error {
 	f.StringVar(&idAlg, "id-token-signed-response-alg", "", "JWS algorithm of the application's ID tokens: "+algList())
 	f.StringVar(&authMethod, "token-endpoint-auth-method", "", "how a confidential application authenticates: "+tenants.AuthMethodBasic+" or "+tenants.AuthMethodPost)
 	f.BoolVar(&par, "require-pushed-authorization-requests", false, "the application must push its authorization requests (RFC 9126); =false to stop")
+	var claimFormat string
+	f.StringVar(&claimFormat, "claim-format", "", "what the roles and groups claims carry from now on: names or ids")
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	in := admin.UpdateClientInput{Name: changed(f, "name", name), IDTokenSignedResponseAlg: changed(f, "id-token-signed-response-alg", idAlg),
+	in := admin.UpdateClientInput{Name: changed(f, "name", name), IDTokenSignedResponseAlg: changed(f, "id-token-signed-response-alg", idAlg), ClaimFormat: changed(f, "claim-format", claimFormat),
 		TokenEndpointAuthMethod: changed(f, "token-endpoint-auth-method", authMethod), RequirePushedAuthorizationRequests: changed(f, "require-pushed-authorization-requests", par)}
 	if f.set("redirect-uri") {
 		in.RedirectURIs = redirects
@@ -337,7 +339,7 @@ func clientUpdate(ctx context.Context, env Env, args []string) error {
 	if f.set("grant-type") {
 		in.GrantTypes = grantTypes
 	}
-	if in.Name == nil && in.IDTokenSignedResponseAlg == nil && in.TokenEndpointAuthMethod == nil && in.RequirePushedAuthorizationRequests == nil &&
+	if in.Name == nil && in.IDTokenSignedResponseAlg == nil && in.ClaimFormat == nil && in.TokenEndpointAuthMethod == nil && in.RequirePushedAuthorizationRequests == nil &&
 		in.RedirectURIs == nil && in.PostLogoutRedirectURIs == nil && in.GrantTypes == nil {
 		return errors.New("client update: nothing to change: give a flag (see gatehouse client update --help)")
 	}
