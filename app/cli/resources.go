@@ -672,10 +672,12 @@ func connectionUpdate(ctx context.Context, env Env, args []string) error {
 	f.BoolVar(&trustEmail, "trust-email", false, "the provider is authoritative for the verified email addresses it asserts; =false to stop")
 	f.BoolVar(&idpInitiated, "allow-idp-initiated", false, "accept SAML responses the IdP sends unasked; =false to stop")
 	f.StringVar(&provisioning, "provisioning", "", "whether a first login creates a user: tenant, create or existing")
+	var passGroups bool
+	f.BoolVar(&passGroups, "pass-groups", false, "oidc, saml: pass upstream groups the group mapping maps to no group through in the groups claim; =false to stop")
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	in := admin.ConnectionInput{Name: changed(f, "new-name", newName), Enabled: changed(f, "enabled", enabled), ClientID: changed(f, "client-id", clientID),
+	in := admin.ConnectionInput{PassGroups: changed(f, "pass-groups", passGroups), Name: changed(f, "new-name", newName), Enabled: changed(f, "enabled", enabled), ClientID: changed(f, "client-id", clientID),
 		Issuer: changed(f, "issuer", issuer), TrustEmail: changed(f, "trust-email", trustEmail), Provisioning: changed(f, "provisioning", provisioning),
 		MetadataURL: changed(f, "metadata-url", metadataURL), AllowIDPInitiated: changed(f, "allow-idp-initiated", idpInitiated)}
 	if f.set("domain") {
@@ -697,7 +699,7 @@ func connectionUpdate(ctx context.Context, env Env, args []string) error {
 		in.ClientSecret = &s
 	}
 	if in.Name == nil && in.Enabled == nil && in.ClientID == nil && in.Issuer == nil && in.TrustEmail == nil && in.Provisioning == nil &&
-		in.MetadataURL == nil && in.MetadataXML == nil && in.AllowIDPInitiated == nil && in.Domains == nil && in.ClientSecret == nil {
+		in.MetadataURL == nil && in.MetadataXML == nil && in.AllowIDPInitiated == nil && in.Domains == nil && in.ClientSecret == nil && in.PassGroups == nil {
 		return errors.New("connection update: nothing to change: give a flag (see gatehouse connection update --help)")
 	}
 	rt, tctx, c, err := findConnection(ctx, env, f, *slug, *ref)
@@ -726,4 +728,37 @@ func connectionDelete(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	return f.printOne(env.Stdout, map[string]any{"deleted": c})
+}
+
+// connectionGroups shows a connection's group mapping, or with --map
+// replaces it.
+func connectionGroups(ctx context.Context, env Env, args []string) error {
+	f, slug, ref := connectionFlags("connection groups", env)
+	var maps list
+	var clear bool
+	f.Var(&maps, "map", "`UPSTREAM=GROUP`: the upstream group makes a user a member of the tenant's group (by name or id); repeatable: replaces the mapping")
+	f.BoolVar(&clear, "clear", false, "remove every mapping")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	rt, tctx, c, err := findConnection(ctx, env, f, *slug, *ref)
+	if err != nil {
+		return err
+	}
+	defer rt.close()
+	var ms []*admin.GroupMapping
+	switch {
+	case f.set("map") || clear:
+		in, perr := admin.ParseGroupMappings(maps)
+		if perr != nil {
+			return perr
+		}
+		ms, err = rt.admin.SetConnectionGroupMappings(tctx, c.ID, in)
+	default:
+		ms, err = rt.admin.ConnectionGroupMappings(tctx, c.ID)
+	}
+	if err != nil {
+		return err
+	}
+	return f.printList(env.Stdout, "items", ms, "upstream", "group_name", "group_id")
 }

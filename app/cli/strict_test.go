@@ -143,6 +143,7 @@ var validArgs = map[string]struct {
 	"key show":            {"", []string{"--tenant", "acme", "--kid", "none"}},
 	"connection show":     {"", []string{"--tenant", "acme", "--name", "GitHub"}},
 	"connection update":   {"", []string{"--tenant", "acme", "--name", "GitHub", "--enabled=false"}},
+	"connection groups":   {"", []string{"--tenant", "acme", "--name", "GitHub"}},
 	"connection delete":   {"", []string{"--tenant", "acme", "--name", "GitHub"}},
 	"webhook show":        {"", []string{"--tenant", "acme", "--id", "none"}},
 	"webhook update":      {"", []string{"--tenant", "acme", "--id", "none", "--enabled=false"}},
