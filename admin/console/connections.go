@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/admin"
 	"github.com/gatehouse-id/gatehouse/tenants"
 	vc "github.com/gatehouse-id/gatehouse/views/console"
+	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
 
 // connKind is a type of connection: what the chooser says about it, and
@@ -287,7 +289,62 @@ func (h *Handler) renderConnection(c echo.Context, t *tenants.Tenant, cn *admin.
 	if f != nil {
 		v.Form = *f
 	}
+	if cn.Type == tenants.ConnectionSAML || cn.Type == tenants.ConnectionOIDC {
+		ctx := c.Request().Context()
+		ms, err := h.svc.ConnectionGroupMappings(ctx, cn.ID)
+		if err != nil {
+			return err
+		}
+		var b strings.Builder
+		for _, m := range ms {
+			b.WriteString(m.Upstream + " = " + m.GroupName + "\n")
+		}
+		v.ShowGroups, v.GroupMappings, v.PassGroups = true, b.String(), cn.PassGroups
+	}
 	return render(c, status, vc.Connection(v))
+}
+
+// updateConnectionGroups replaces a connection's group mapping and whether
+// it passes unmapped groups through.
+func (h *Handler) updateConnectionGroups(c echo.Context) error {
+	ctx, t, cn, err := h.loadConnection(c)
+	if err != nil {
+		return err
+	}
+	if cn.Type != tenants.ConnectionSAML && cn.Type != tenants.ConnectionOIDC {
+		return httperr.NotFound()
+	}
+	raw := c.FormValue("mappings")
+	in, err := admin.ParseGroupMappings(strings.Split(raw, "\n"))
+	if err == nil {
+		_, err = h.svc.SetConnectionGroupMappings(ctx, cn.ID, in)
+	}
+	if err == nil {
+		pass := c.FormValue("pass_groups") == "true"
+		_, err = h.svc.UpdateConnection(ctx, cn.ID, admin.ConnectionInput{PassGroups: &pass})
+	}
+	if err == nil {
+		return done(c, vc.TenantURL(t.Slug, "/connections/"+cn.ID), "connection-updated")
+	}
+	msg := ""
+	if errors.Is(err, tenants.ErrNotFound) {
+		msg = "A group named there does not exist: " + sentence(err.Error())
+	} else if errs := fieldErrors(err); errs != nil {
+		for _, m := range errs {
+			msg = sentence(m)
+		}
+	} else {
+		return err
+	}
+	pg, perr := h.page(c, cn.Name, "connections", t)
+	if perr != nil {
+		return perr
+	}
+	v := vc.ConnectionView{Page: pg, ID: cn.ID, Name: cn.Name, Kind: kindFor(cn), Enabled: cn.Enabled, Created: when(cn.CreatedAt),
+		CallbackURL: cn.CallbackURL, EntityID: cn.EntityID, ACSURL: cn.ACSURL, MetadataURL: cn.MetadataURL, IdPMetadataURL: cn.IdPMetadataURL,
+		HasSecret: cn.HasClientSecret, Form: storedForm(cn), ShowGroups: true, GroupMappings: raw, PassGroups: c.FormValue("pass_groups") == "true",
+		GroupErrors: map[string]string{"mappings": msg}}
+	return render(c, http.StatusUnprocessableEntity, vc.Connection(v))
 }
 
 func (h *Handler) connection(c echo.Context) error {

@@ -82,6 +82,7 @@ func (h *Handler) pages() []route {
 		{http.MethodPost, "/t/:slug/connections/new/:kind", h.createConnection},
 		{http.MethodGet, "/t/:slug/connections/:conn", h.connection},
 		{http.MethodPost, "/t/:slug/connections/:conn", h.updateConnection},
+		{http.MethodPost, "/t/:slug/connections/:conn/groups", h.updateConnectionGroups},
 		{http.MethodPost, "/t/:slug/connections/:conn/delete", h.deleteConnection},
 
 		{http.MethodGet, "/t/:slug/keys", h.keys},
