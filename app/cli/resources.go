@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -81,6 +82,9 @@ func tenantUpdate(ctx context.Context, env Env, args []string) error {
 		strings.Join(tenants.RegistrationModes(), ", "))
 	f.StringVar(&locale, "default-locale", "", "the pages' language when nothing else chooses one: "+strings.Join(i18n.Builtin().Supported(), ", ")+" (empty: en)")
 	f.StringVar(&replyTo, "email-reply-to", "", "Reply-To `ADDRESS` of the tenant's email (empty: none)")
+	var mdFields string
+	f.StringVar(&mdFields, "user-metadata-fields", "", "the user_metadata fields users may edit on the account page, as `JSON`: "+
+		`[{"name":"nickname","label":"Nickname","type":"string","max_length":40}] (types string, number, boolean; [] for none)`)
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -99,6 +103,14 @@ func tenantUpdate(ctx context.Context, env Env, args []string) error {
 	}
 	if f.set("grant-type") {
 		in.GrantTypes = grantTypes
+	}
+	if f.set("user-metadata-fields") {
+		in.UserMetadataFields = []tenants.MetadataField{}
+		dec := json.NewDecoder(strings.NewReader(mdFields))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&in.UserMetadataFields); err != nil {
+			return fmt.Errorf("--user-metadata-fields: %w", err)
+		}
 	}
 	given := 0
 	f.Visit(func(fl *flag.Flag) {
