@@ -50,6 +50,7 @@ func (h *Handler) pages() []route {
 		{http.MethodPost, "/t/:slug/users/new", h.createUser},
 		{http.MethodGet, "/t/:slug/users/:user", h.user},
 		{http.MethodPost, "/t/:slug/users/:user", h.updateUser},
+		{http.MethodPost, "/t/:slug/users/:user/metadata", h.updateUserMetadata},
 		{http.MethodPost, "/t/:slug/users/:user/disable", h.disableUser},
 		{http.MethodPost, "/t/:slug/users/:user/enable", h.enableUser},
 		{http.MethodPost, "/t/:slug/users/:user/password", h.setPassword},
