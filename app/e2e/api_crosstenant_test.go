@@ -32,6 +32,7 @@ var validBodies = map[string]any{
 	"PUT /tenants/:slug/users/:id/password":              map[string]any{"password": "another long password"},
 	"POST /tenants/:slug/connections":                    map[string]any{"type": "github", "name": "Walker", "client_id": "walker", "client_secret": "walker-secret"},
 	"PATCH /tenants/:slug/connections/:id":               map[string]any{"name": "Changed"},
+	"PUT /tenants/:slug/connections/:id/group-mappings":  map[string]any{"mappings": []any{}},
 	"POST /tenants/:slug/webhooks":                       map[string]any{"url": "https://hooks.walked.test/in", "events": []any{"*"}},
 	"POST /tenants/:slug/initial-access-tokens":          map[string]any{"name": "walker", "uses": 2},
 	"PATCH /tenants/:slug/webhooks/:id":                  map[string]any{"events": []any{"user.created"}},
