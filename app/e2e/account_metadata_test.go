@@ -129,7 +129,7 @@ func TestAccountMetadataBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("md-shoe_size"), "41"),
 		chromedp.SetValue(chromedp.ID("md-newsletter"), "false"),
 		chromedp.Click(chromedp.CSS(`#account-metadata button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(`#account-metadata`)),
+		chromedp.WaitVisible(chromedp.CSS(`p.notice[role=status]`)),
 	)
 	screenshot(t, ctx, shots, "TestAccountMetadataBrowser-saved")
 	if got := value(t, ctx, "nickname", chromedp.Value(chromedp.ID("md-nickname"))); got != "Nanni" {
@@ -143,8 +143,8 @@ func TestAccountMetadataBrowser(t *testing.T) {
 	run(t, ctx, "too long", chromedp.SetAttributeValue(chromedp.ID("md-nickname"), "maxlength", "100"),
 		chromedp.SetValue(chromedp.ID("md-nickname"), strings.Repeat("x", 30)),
 		chromedp.Click(chromedp.CSS(`#account-metadata button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(`#account-metadata`)))
-	if body := value(t, ctx, "page", chromedp.Text(chromedp.CSS("main"))); !strings.Contains(body, "at most 20 characters") {
+		chromedp.WaitVisible(chromedp.CSS(`p.alert[role=alert]`)))
+	if body := value(t, ctx, "page", chromedp.Text(chromedp.CSS(`p.alert[role=alert]`))); !strings.Contains(body, "at most 20 characters") {
 		t.Fatalf("the refused value's message is missing:\n%s", body)
 	}
 	if um := f.user(t, f.email).UserMetadata; !strings.Contains(um, `"nickname":"Nanni"`) {
