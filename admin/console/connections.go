@@ -278,7 +278,7 @@ func storedForm(cn *admin.Connection) vc.ConnectionForm {
 
 // renderConnection shows a connection's page; f is what the admin typed
 // when the form comes back with errors (nil: what is stored).
-func (h *Handler) renderConnection(c echo.Context, t *tenants.Tenant, cn *admin.Connection, status int, f *vc.ConnectionForm, errs map[string]string) error {
+func (h *Handler) renderConnection(c echo.Context, ctx context.Context, t *tenants.Tenant, cn *admin.Connection, status int, f *vc.ConnectionForm, errs map[string]string) error {
 	pg, err := h.page(c, cn.Name, "connections", t)
 	if err != nil {
 		return err
@@ -290,7 +290,6 @@ func (h *Handler) renderConnection(c echo.Context, t *tenants.Tenant, cn *admin.
 		v.Form = *f
 	}
 	if cn.Type == tenants.ConnectionSAML || cn.Type == tenants.ConnectionOIDC {
-		ctx := c.Request().Context()
 		ms, err := h.svc.ConnectionGroupMappings(ctx, cn.ID)
 		if err != nil {
 			return err
@@ -348,11 +347,11 @@ func (h *Handler) updateConnectionGroups(c echo.Context) error {
 }
 
 func (h *Handler) connection(c echo.Context) error {
-	_, t, cn, err := h.loadConnection(c)
+	ctx, t, cn, err := h.loadConnection(c)
 	if err != nil {
 		return err
 	}
-	return h.renderConnection(c, t, cn, http.StatusOK, nil, nil)
+	return h.renderConnection(c, ctx, t, cn, http.StatusOK, nil, nil)
 }
 
 func (h *Handler) updateConnection(c echo.Context) error {
@@ -373,7 +372,7 @@ func (h *Handler) updateConnection(c echo.Context) error {
 	if errs == nil {
 		return err
 	}
-	return h.renderConnection(c, t, cn, http.StatusUnprocessableEntity, &f, errs)
+	return h.renderConnection(c, ctx, t, cn, http.StatusUnprocessableEntity, &f, errs)
 }
 
 func (h *Handler) deleteConnection(c echo.Context) error {
