@@ -90,6 +90,8 @@ type DocSettings struct {
 	MFAPolicy                          string   `json:"mfa_policy"`
 	EmailFromName                      string   `json:"email_from_name,omitempty"`
 	RequirePushedAuthorizationRequests bool     `json:"require_pushed_authorization_requests,omitempty"`
+	// UserMetadataFields are the user_metadata fields users may edit.
+	UserMetadataFields []tenants.MetadataField `json:"user_metadata_fields,omitempty"`
 }
 
 // DocApplication is an application with its secret's hash (SHA-256, hex),
@@ -108,6 +110,7 @@ type DocApplication struct {
 	JWKSURI                            string        `json:"jwks_uri,omitempty"`
 	RequirePushedAuthorizationRequests bool          `json:"require_pushed_authorization_requests,omitempty"`
 	Grants                             []ClientGrant `json:"grants,omitempty"`
+	ClaimFormat                        string        `json:"claim_format,omitempty" enum:"names,ids"`
 }
 
 // DocAPI is an API with its scopes.
@@ -153,6 +156,10 @@ type DocConnection struct {
 	Config             string   `json:"config,omitempty" doc:"the connection's configuration, JSON"`
 	ClientSecretSealed []byte   `json:"client_secret_sealed,omitempty"`
 	SPKeySealed        []byte   `json:"sp_key_sealed,omitempty"`
+	PassGroups         bool     `json:"pass_groups,omitempty"`
+	// GroupMappings map upstream groups to the document's groups (by id
+	// or name).
+	GroupMappings []GroupMappingInput `json:"group_mappings,omitempty"`
 }
 
 // DocWebhook is a webhook endpoint; its signing secret is sealed like a
@@ -224,7 +231,7 @@ func (s *Service) ExportTenant(ctx context.Context, opts ExportOptions) (*Tenant
 		d := DocApplication{ClientID: c.ClientID, Name: c.Name, Kind: c.ApplicationType, TokenEndpointAuthMethod: c.TokenEndpointAuthMethod,
 			RedirectURIs: nonNil(c.RedirectURIs), PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs), GrantTypes: nonNil(c.GrantTypes),
 			IDTokenSignedResponseAlg: c.IDTokenSignedResponseAlg, JWKS: c.JWKS, JWKSURI: c.JWKSURI,
-			RequirePushedAuthorizationRequests: c.RequirePushedAuthorizationRequests}
+			RequirePushedAuthorizationRequests: c.RequirePushedAuthorizationRequests, ClaimFormat: tenants.ClaimFormatOf(c.ClaimFormat)}
 		if !opts.OmitSecrets {
 			d.SecretHash = c.SecretHash
 		}
@@ -274,6 +281,14 @@ func (s *Service) ExportTenant(ctx context.Context, opts ExportOptions) (*Tenant
 		if !opts.OmitSecrets {
 			d.ClientSecretSealed, d.SPKeySealed = nilIfEmpty(c.ClientSecretSealed), nilIfEmpty(c.SPKeySealed)
 		}
+		d.PassGroups = c.PassGroups
+		ms, err := s.store.ConnectionGroupMaps(ctx, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range ms {
+			d.GroupMappings = append(d.GroupMappings, GroupMappingInput{Upstream: m.UpstreamGroup, Group: m.GroupID})
+		}
 		doc.Connections = append(doc.Connections, d)
 	}
 	hooks, err := s.store.ListWebhooks(ctx)
@@ -320,6 +335,7 @@ func settingsDoc(t *tenants.Tenant) DocSettings {
 		RefreshTokenLifetime: t.RefreshTokenTTLSeconds, SessionLifetime: t.SessionTTLSeconds, KeyRotationPeriod: t.KeyRotationSeconds,
 		SignupMode: t.Signup(), SignupDomains: nonNil(t.SignupDomains), PasswordMinLength: t.MinPasswordLength(), MFAPolicy: t.MFA(),
 		EmailFromName: t.EmailFromName, RequirePushedAuthorizationRequests: t.RequirePushedAuthorizationRequests,
+		UserMetadataFields: t.UserMetadataFields,
 	}
 }
 
@@ -498,7 +514,11 @@ func (s *Service) ImportTenant(ctx context.Context, doc *TenantDocument, opts Im
 		if public != (d.TokenEndpointAuthMethod == tenants.AuthMethodNone) {
 			return nil, tenants.Invalid(field+".token_endpoint_auth_method", "a %s application is %s", d.Kind, map[bool]string{true: "public (none)", false: "confidential"}[public])
 		}
-		c := tenants.Client{ID: tenants.NewID(), ClientID: d.ClientID, RequirePushedAuthorizationRequests: d.RequirePushedAuthorizationRequests}
+		c := tenants.Client{ID: tenants.NewID(), ClientID: d.ClientID, RequirePushedAuthorizationRequests: d.RequirePushedAuthorizationRequests,
+			ClaimFormat: tenants.ClaimFormatOf(d.ClaimFormat)}
+		if err := tenants.CheckClaimFormat(c.ClaimFormat); err != nil {
+			return nil, prefix(field, err)
+		}
 		if err := s.applyClient(t, &c, d.Kind, clientFields{Name: d.Name, RedirectURIs: d.RedirectURIs, PostLogoutRedirectURIs: d.PostLogoutRedirectURIs,
 			GrantTypes: d.GrantTypes, AuthMethod: d.TokenEndpointAuthMethod, JWKS: d.JWKS, JWKSURI: d.JWKSURI}); err != nil {
 			return nil, prefix(field, err)
@@ -615,6 +635,24 @@ func (s *Service) ImportTenant(ctx context.Context, doc *TenantDocument, opts Im
 			res.Disabled = append(res.Disabled, Disabled{Kind: "connection", ID: c.ID,
 				Reason: "the document has no client secret: set it (PATCH the connection's client_secret) and enable the connection"})
 		}
+		if len(d.GroupMappings) > tenants.MaxGroupMaps {
+			return nil, tenants.Invalid(field+".group_mappings", "at most %d mappings", tenants.MaxGroupMaps)
+		}
+		mapped := map[[2]string]bool{}
+		for j, m := range d.GroupMappings {
+			up := strings.TrimSpace(m.Upstream)
+			if err := validateToken(fmt.Sprintf("%s.group_mappings[%d].upstream", field, j), up, federation.MaxGroup); err != nil {
+				return nil, err
+			}
+			gid, ok := names.groups[m.Group]
+			if !ok {
+				return nil, tenants.Invalid(fmt.Sprintf("%s.group_mappings[%d].group", field, j), "the document has no group %q", tenants.Truncate(m.Group, 100))
+			}
+			if !mapped[[2]string{up, gid}] {
+				mapped[[2]string{up, gid}] = true
+				in.GroupMaps = append(in.GroupMaps, tenants.GroupMap{ConnectionID: c.ID, UpstreamGroup: up, GroupID: gid})
+			}
+		}
 		in.Connections = append(in.Connections, *c)
 		names.connections[c.Name] = c.ID
 		if d.ID != "" {
@@ -713,7 +751,8 @@ func (s *Service) importSettings(slug string, d DocSettings) (*tenants.Tenant, e
 	in := TenantSettings{Name: &name, LogoURL: &d.LogoURL, AccentColor: &d.AccentColor, GrantTypes: d.GrantTypes,
 		AccessTokenLifetime: dur(d.AccessTokenLifetime), IDTokenLifetime: dur(d.IDTokenLifetime),
 		RefreshTokenLifetime: dur(d.RefreshTokenLifetime), SessionLifetime: dur(d.SessionLifetime),
-		SignupDomains: d.SignupDomains, EmailFromName: &d.EmailFromName, RequirePushedAuthorizationRequests: &d.RequirePushedAuthorizationRequests}
+		SignupDomains: d.SignupDomains, EmailFromName: &d.EmailFromName, RequirePushedAuthorizationRequests: &d.RequirePushedAuthorizationRequests,
+		UserMetadataFields: d.UserMetadataFields}
 	if d.SignupMode != "" {
 		in.SignupMode = &d.SignupMode
 	}
@@ -750,7 +789,7 @@ func (s *Service) importConnection(ctx context.Context, t *tenants.Tenant, sourc
 		return nil, tenants.Invalid("config", "is too large")
 	}
 	c := &tenants.Connection{ID: tenants.NewID(), TenantID: t.ID, Type: d.Type, Name: strings.TrimSpace(d.Name), Enabled: d.Enabled,
-		ClientID: strings.TrimSpace(d.ClientID), Issuer: d.Issuer, TrustEmail: d.TrustEmail, Config: d.Config}
+		ClientID: strings.TrimSpace(d.ClientID), Issuer: d.Issuer, TrustEmail: d.TrustEmail, Config: d.Config, PassGroups: d.PassGroups}
 	if c.Config != "" {
 		var obj map[string]any
 		if json.Unmarshal([]byte(c.Config), &obj) != nil {

@@ -25,7 +25,9 @@ type TenantImport struct {
 	GroupRoles []GroupRole
 	// Connections and Webhooks carry secrets sealed for their new ids.
 	Connections []Connection
-	Webhooks    []WebhookEndpoint
+	// GroupMaps are the connections' group mappings (new ids).
+	GroupMaps []GroupMap
+	Webhooks  []WebhookEndpoint
 	// Users are imported as ImportUsers does; an id taken in another
 	// tenant is replaced by a new one (see TenantImported.UserIDs).
 	Users []ImportUser
@@ -131,6 +133,13 @@ func (s *Store) ImportTenant(ctx context.Context, in *TenantImport) (*TenantImpo
 			c.TenantID, c.CreatedAt, c.UpdatedAt = tid, now, now
 			c.ClientSecretSealed, c.SPKeySealed = nonNilBytes(c.ClientSecretSealed), nonNilBytes(c.SPKeySealed)
 			if err := tx.Create(c).Error; err != nil {
+				return err
+			}
+		}
+		for i := range in.GroupMaps {
+			m := &in.GroupMaps[i]
+			m.TenantID, m.CreatedAt = tid, now
+			if err := tx.Create(m).Error; err != nil {
 				return err
 			}
 		}
