@@ -168,8 +168,22 @@ func (s *Store) DeleteUnprovenIdentities(ctx context.Context, userID string) ([]
 		return nil, err
 	}
 	var xs []ExternalIdentity
-	err = s.db.WithContext(ctx).Clauses(clause.Returning{}).
-		Where("tenant_id = ? AND user_id = ? AND linked_unproven", tid, userID).Delete(&xs).Error
+	// The memberships their connections' group mappings made go with
+	// them (unless a proven identity at the connection remains).
+	err = s.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Clauses(clause.Returning{}).
+			Where("tenant_id = ? AND user_id = ? AND linked_unproven", tid, userID).Delete(&xs).Error; err != nil {
+			return err
+		}
+		for _, x := range xs {
+			if err := tx.Exec(`DELETE FROM group_members WHERE tenant_id = ? AND user_id = ? AND connection_id = ?
+  AND NOT EXISTS (SELECT 1 FROM external_identities WHERE tenant_id = ? AND user_id = ? AND connection_id = ?)`,
+				tid, userID, x.ConnectionID, tid, userID, x.ConnectionID).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	return xs, mapErr(err)
 }
 

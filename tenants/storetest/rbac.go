@@ -335,4 +335,20 @@ func testUpstreamGroups(t *testing.T, s *tenants.Store) {
 	if got := names(); !slices.Equal(got, []string{"admins", "ops"}) {
 		t.Errorf("after unlinking: groups %v", got)
 	}
+	// An identity linked while the address was unproven loses its link,
+	// and its memberships, when someone proves the address.
+	un := newExternalIdentity(u.ID, conn.ID, "unproven-sync")
+	un.LinkedUnproven = true
+	must(t, "unproven identity", s.CreateExternalIdentity(ctx, un))
+	_, err = s.SyncUpstreamGroups(ctx, un, []string{"Engineering"})
+	must(t, "sync unproven", err)
+	if got := names(); !slices.Equal(got, []string{"admins", "eng", "ops"}) {
+		t.Errorf("after the unproven identity's sync: groups %v", got)
+	}
+	if _, err := s.DeleteUnprovenIdentities(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(); !slices.Equal(got, []string{"admins", "ops"}) {
+		t.Errorf("after the address was proven: groups %v, want the unproven identity's memberships gone", got)
+	}
 }
