@@ -71,6 +71,9 @@ type CreateClientInput struct {
 	// Consent is tenants.ConsentRequired (the default, for "") or
 	// tenants.ConsentSkip, for the tenant's own applications.
 	Consent string
+	// ClaimFormat is tenants.ClaimFormatNames (the default, for "") or
+	// tenants.ClaimFormatIDs: what the roles and groups claims carry.
+	ClaimFormat string
 }
 
 // refreshGrace checks a refresh token grace period in seconds.
@@ -114,7 +117,10 @@ func (s *Service) createClient(ctx context.Context, t *tenants.Tenant, in Create
 		return nil, err
 	}
 	c := &tenants.Client{ClientID: secret.Token(16), RequirePushedAuthorizationRequests: in.RequirePushedAuthorizationRequests, RefreshTokenGraceSeconds: grace,
-		DPoPBoundAccessTokens: in.DPoPBoundAccessTokens, Consent: tenants.ConsentPolicyOf(in.Consent)}
+		DPoPBoundAccessTokens: in.DPoPBoundAccessTokens, Consent: tenants.ConsentPolicyOf(in.Consent), ClaimFormat: tenants.ClaimFormatOf(strings.TrimSpace(in.ClaimFormat))}
+	if err := tenants.CheckClaimFormat(c.ClaimFormat); err != nil {
+		return nil, err
+	}
 	// Registered by an administrator: it may skip consent.
 	if err := tenants.CheckConsentPolicy(c.Consent, false); err != nil {
 		return nil, err
@@ -488,6 +494,9 @@ type UpdateClientInput struct {
 	BackchannelLogoutSessionRequired *bool
 	// Consent, when set, is the application's consent policy from now on.
 	Consent *string
+	// ClaimFormat, when set, is what the application's roles and groups
+	// claims carry from now on (names or ids).
+	ClaimFormat *string
 }
 
 // UpdateClient changes an application of the tenant in ctx.
@@ -570,6 +579,13 @@ func (s *Service) updateClient(ctx context.Context, t *tenants.Tenant, c *tenant
 		}
 	}
 	next.Consent = tenants.ConsentPolicyOf(next.Consent)
+	if in.ClaimFormat != nil {
+		next.ClaimFormat = tenants.ClaimFormatOf(strings.TrimSpace(*in.ClaimFormat))
+		if err := tenants.CheckClaimFormat(next.ClaimFormat); err != nil {
+			return nil, err
+		}
+	}
+	next.ClaimFormat = tenants.ClaimFormatOf(next.ClaimFormat)
 	if in.IDTokenSignedResponseAlg != nil {
 		if next.IDTokenSignedResponseAlg, err = s.signingAlg(ctx, t, "id_token_signed_response_alg", *in.IDTokenSignedResponseAlg); err != nil {
 			return nil, err

@@ -42,6 +42,9 @@ type ConnectionInput struct {
 	Attributes        map[string]string
 	AllowIDPInitiated *bool
 	MicrosoftTenant   *string
+	// PassGroups, when set, says whether upstream groups the connection
+	// maps to no tenant group are passed through in the groups claim.
+	PassGroups *bool
 }
 
 var connectionDefaultNames = map[string]string{
@@ -102,6 +105,9 @@ func (s *Service) applyConnection(ctx context.Context, t *tenants.Tenant, c *ten
 	}
 	if in.TrustEmail != nil {
 		c.TrustEmail = *in.TrustEmail
+	}
+	if in.PassGroups != nil {
+		c.PassGroups = *in.PassGroups
 	}
 	if in.Provisioning != nil {
 		switch p := strings.TrimSpace(*in.Provisioning); p {
@@ -327,6 +333,7 @@ type Connection struct {
 	Domains           []string          `json:"domains"`
 	TrustEmail        bool              `json:"trust_email"`
 	Provisioning      string            `json:"provisioning"`
+	PassGroups        bool              `json:"pass_groups"`
 	ClientID          string            `json:"client_id,omitempty"`
 	HasClientSecret   bool              `json:"has_client_secret,omitempty"`
 	Issuer            string            `json:"issuer,omitempty"`
@@ -357,7 +364,7 @@ func validateToken(field, v string, max int) error {
 }
 
 func (s *Service) connectionView(t *tenants.Tenant, c *tenants.Connection) *Connection {
-	v := &Connection{ID: c.ID, Type: c.Type, Name: c.Name, Enabled: c.Enabled, Domains: nonNil(c.Domains), TrustEmail: c.TrustEmail, Provisioning: c.Provision(), CreatedAt: c.CreatedAt}
+	v := &Connection{ID: c.ID, Type: c.Type, Name: c.Name, Enabled: c.Enabled, Domains: nonNil(c.Domains), TrustEmail: c.TrustEmail, Provisioning: c.Provision(), PassGroups: c.PassGroups, CreatedAt: c.CreatedAt}
 	cfg, _ := federation.ParseConfig(c)
 	if c.Type == tenants.ConnectionSAML {
 		v.EntityID, v.ACSURL, v.MetadataURL = federation.EntityID(t, c.ID), federation.ACSURL(t, c.ID), federation.MetadataURL(t, c.ID)

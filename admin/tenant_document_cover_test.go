@@ -38,7 +38,7 @@ var documentCoverage = []struct {
 		"IDTokenTTLSeconds": "id_token_lifetime", "RefreshTokenTTLSeconds": "refresh_token_lifetime", "SessionTTLSeconds": "session_lifetime",
 		"KeyRotationSeconds": "key_rotation_period", "RequirePushedAuthorizationRequests": "require_pushed_authorization_requests",
 		"TokenExchangeImpersonation": "token_exchange_impersonation", "ClientRegistration": "client_registration",
-		"CreatedAt": skipTimes, "UpdatedAt": skipTimes,
+		"UserMetadataFields": "user_metadata_fields", "CreatedAt": skipTimes, "UpdatedAt": skipTimes,
 	}},
 	{tenants.Client{}, DocApplication{}, map[string]any{
 		"ID": skipIdentity, "TenantID": skipIdentity, "ClientID": "client_id", "Name": "name", "ApplicationType": "kind",
@@ -48,7 +48,7 @@ var documentCoverage = []struct {
 		"RequirePushedAuthorizationRequests": "require_pushed_authorization_requests", "RefreshTokenGraceSeconds": "refresh_token_grace_period",
 		"DPoPBoundAccessTokens": "dpop_bound_access_tokens", "BackchannelLogoutURI": "backchannel_logout_uri",
 		"BackchannelLogoutSessionRequired": "backchannel_logout_session_required", "Registered": "registered",
-		"RegistrationTokenHash": "registration_token_hash", "Internal": skip("Gatehouse's own clients (the console's Try it) are made again where needed"),
+		"RegistrationTokenHash": "registration_token_hash", "ClaimFormat": "claim_format", "Internal": skip("Gatehouse's own clients (the console's Try it) are made again where needed"),
 		"CreatedAt": skipTimes, "UpdatedAt": skipTimes,
 	}},
 	{tenants.ClientGrant{}, ClientGrant{}, map[string]any{
@@ -77,7 +77,7 @@ var documentCoverage = []struct {
 	{tenants.Connection{}, DocConnection{}, map[string]any{
 		"ID": "id", "TenantID": skipIdentity, "Type": "type", "Name": "name", "Enabled": "enabled", "Domains": "domains", "ClientID": "client_id",
 		"ClientSecretSealed": "client_secret_sealed", "Issuer": "issuer", "TrustEmail": "trust_email", "Provisioning": "provisioning",
-		"Config": "config", "SPKeySealed": "sp_key_sealed", "CreatedAt": skipTimes, "UpdatedAt": skipTimes,
+		"Config": "config", "SPKeySealed": "sp_key_sealed", "PassGroups": "pass_groups", "CreatedAt": skipTimes, "UpdatedAt": skipTimes,
 	}},
 	{tenants.WebhookEndpoint{}, DocWebhook{}, map[string]any{
 		"ID": "id", "TenantID": skipIdentity, "URL": "url", "Events": "events", "Enabled": "enabled", "SecretSealed": "secret_sealed",

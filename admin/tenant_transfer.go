@@ -99,6 +99,8 @@ type DocSettings struct {
 	RequirePushedAuthorizationRequests bool     `json:"require_pushed_authorization_requests,omitempty"`
 	TokenExchangeImpersonation         bool     `json:"token_exchange_impersonation,omitempty"`
 	ClientRegistration                 string   `json:"client_registration,omitempty" enum:"off,token,open"`
+	// UserMetadataFields are the user_metadata fields users may edit.
+	UserMetadataFields []tenants.MetadataField `json:"user_metadata_fields,omitempty"`
 }
 
 // DocApplication is an application with its secret's hash (SHA-256, hex),
@@ -131,6 +133,7 @@ type DocApplication struct {
 	Registered            bool          `json:"registered,omitempty"`
 	RegistrationTokenHash string        `json:"registration_token_hash,omitempty"`
 	Grants                []ClientGrant `json:"grants,omitempty"`
+	ClaimFormat           string        `json:"claim_format,omitempty" enum:"names,ids"`
 }
 
 // DocAPI is an API with its scopes.
@@ -180,6 +183,10 @@ type DocConnection struct {
 	Config             string   `json:"config,omitempty" doc:"the connection's configuration, JSON"`
 	ClientSecretSealed []byte   `json:"client_secret_sealed,omitempty"`
 	SPKeySealed        []byte   `json:"sp_key_sealed,omitempty"`
+	PassGroups         bool     `json:"pass_groups,omitempty"`
+	// GroupMappings map upstream groups to the document's groups (by id
+	// or name).
+	GroupMappings []GroupMappingInput `json:"group_mappings,omitempty"`
 }
 
 // DocWebhook is a webhook endpoint; its signing secret is sealed like a
@@ -299,7 +306,8 @@ func (s *Service) ExportTenant(ctx context.Context, opts ExportOptions) (*Tenant
 			IDTokenSignedResponseAlg: c.IDTokenSignedResponseAlg, JWKS: c.JWKS, JWKSURI: c.JWKSURI,
 			RequirePushedAuthorizationRequests: c.RequirePushedAuthorizationRequests, Consent: tenants.ConsentPolicyOf(c.Consent),
 			RefreshTokenGracePeriod: c.RefreshTokenGraceSeconds, DPoPBoundAccessTokens: c.DPoPBoundAccessTokens,
-			BackchannelLogoutURI: c.BackchannelLogoutURI, BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired, Registered: c.Registered}
+			BackchannelLogoutURI: c.BackchannelLogoutURI, BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired, Registered: c.Registered,
+			ClaimFormat: tenants.ClaimFormatOf(c.ClaimFormat)}
 		if !opts.OmitSecrets {
 			d.SecretHash, d.RegistrationTokenHash = c.SecretHash, c.RegistrationTokenHash
 			if c.PreviousSecretHash != "" && c.PreviousSecretExpiresAt != nil && c.PreviousSecretExpiresAt.After(doc.ExportedAt) {
@@ -352,6 +360,14 @@ func (s *Service) ExportTenant(ctx context.Context, opts ExportOptions) (*Tenant
 			Issuer: c.Issuer, TrustEmail: c.TrustEmail, Provisioning: c.Provision(), Config: c.Config}
 		if !opts.OmitSecrets {
 			d.ClientSecretSealed, d.SPKeySealed = nilIfEmpty(c.ClientSecretSealed), nilIfEmpty(c.SPKeySealed)
+		}
+		d.PassGroups = c.PassGroups
+		ms, err := s.store.ConnectionGroupMaps(ctx, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range ms {
+			d.GroupMappings = append(d.GroupMappings, GroupMappingInput{Upstream: m.UpstreamGroup, Group: m.GroupID})
 		}
 		doc.Connections = append(doc.Connections, d)
 	}
@@ -456,7 +472,7 @@ func settingsDoc(t *tenants.Tenant) DocSettings {
 		SignupMode: t.Signup(), SignupDomains: nonNil(t.SignupDomains), PasswordMinLength: t.MinPasswordLength(), MFAPolicy: t.MFA(),
 		EmailFromName: t.EmailFromName, EmailReplyTo: t.EmailReplyTo, DefaultLocale: t.DefaultLocale,
 		RequirePushedAuthorizationRequests: t.RequirePushedAuthorizationRequests, TokenExchangeImpersonation: t.TokenExchangeImpersonation,
-		ClientRegistration: t.ClientRegistration,
+		ClientRegistration: t.ClientRegistration, UserMetadataFields: t.UserMetadataFields,
 	}
 }
 
@@ -645,7 +661,8 @@ func (s *Service) ImportTenant(ctx context.Context, doc *TenantDocument, opts Im
 			return nil, tenants.Invalid(field+".token_endpoint_auth_method", "a %s application is %s", d.Kind, map[bool]string{true: "public (none)", false: "confidential"}[public])
 		}
 		c := tenants.Client{ID: tenants.NewID(), ClientID: d.ClientID, RequirePushedAuthorizationRequests: d.RequirePushedAuthorizationRequests,
-			DPoPBoundAccessTokens: d.DPoPBoundAccessTokens, BackchannelLogoutSessionRequired: d.BackchannelLogoutSessionRequired, Registered: d.Registered}
+			DPoPBoundAccessTokens: d.DPoPBoundAccessTokens, BackchannelLogoutSessionRequired: d.BackchannelLogoutSessionRequired, Registered: d.Registered,
+			ClaimFormat: tenants.ClaimFormatOf(d.ClaimFormat)}
 		if c.RefreshTokenGraceSeconds, err = refreshGrace(d.RefreshTokenGracePeriod); err != nil {
 			return nil, prefix(field, err)
 		}
@@ -663,6 +680,9 @@ func (s *Service) ImportTenant(ctx context.Context, doc *TenantDocument, opts Im
 			return nil, tenants.Invalid(field+".registration_token_hash", "is the SHA-256 (64 lower-case hex digits) of a registered application's token")
 		default:
 			c.RegistrationTokenHash = d.RegistrationTokenHash
+		}
+		if err := tenants.CheckClaimFormat(c.ClaimFormat); err != nil {
+			return nil, prefix(field, err)
 		}
 		if err := s.applyClient(t, &c, d.Kind, clientFields{Name: d.Name, RedirectURIs: d.RedirectURIs, PostLogoutRedirectURIs: d.PostLogoutRedirectURIs,
 			GrantTypes: d.GrantTypes, AuthMethod: d.TokenEndpointAuthMethod, JWKS: d.JWKS, JWKSURI: d.JWKSURI}); err != nil {
@@ -810,6 +830,24 @@ func (s *Service) ImportTenant(ctx context.Context, doc *TenantDocument, opts Im
 		if c.Type != tenants.ConnectionSAML && len(c.ClientSecretSealed) == 0 {
 			res.Disabled = append(res.Disabled, Disabled{Kind: "connection", ID: c.ID,
 				Reason: "the document has no client secret: set it (PATCH the connection's client_secret) and enable the connection"})
+		}
+		if len(d.GroupMappings) > tenants.MaxGroupMaps {
+			return nil, tenants.Invalid(field+".group_mappings", "at most %d mappings", tenants.MaxGroupMaps)
+		}
+		mapped := map[[2]string]bool{}
+		for j, m := range d.GroupMappings {
+			up := strings.TrimSpace(m.Upstream)
+			if err := validateToken(fmt.Sprintf("%s.group_mappings[%d].upstream", field, j), up, federation.MaxGroup); err != nil {
+				return nil, err
+			}
+			gid, ok := names.groups[m.Group]
+			if !ok {
+				return nil, tenants.Invalid(fmt.Sprintf("%s.group_mappings[%d].group", field, j), "the document has no group %q", tenants.Truncate(m.Group, 100))
+			}
+			if !mapped[[2]string{up, gid}] {
+				mapped[[2]string{up, gid}] = true
+				in.GroupMaps = append(in.GroupMaps, tenants.GroupMap{ConnectionID: c.ID, UpstreamGroup: up, GroupID: gid})
+			}
 		}
 		in.Connections = append(in.Connections, *c)
 		names.connections[c.Name] = c.ID
@@ -980,7 +1018,8 @@ func (s *Service) importSettings(slug string, d DocSettings) (*tenants.Tenant, e
 		AccessTokenLifetime: dur(d.AccessTokenLifetime), IDTokenLifetime: dur(d.IDTokenLifetime),
 		RefreshTokenLifetime: dur(d.RefreshTokenLifetime), SessionLifetime: dur(d.SessionLifetime),
 		SignupDomains: d.SignupDomains, EmailFromName: &d.EmailFromName, EmailReplyTo: &d.EmailReplyTo, DefaultLocale: &d.DefaultLocale,
-		RequirePushedAuthorizationRequests: &d.RequirePushedAuthorizationRequests, TokenExchangeImpersonation: &d.TokenExchangeImpersonation}
+		RequirePushedAuthorizationRequests: &d.RequirePushedAuthorizationRequests, TokenExchangeImpersonation: &d.TokenExchangeImpersonation,
+		UserMetadataFields: d.UserMetadataFields}
 	if d.ClientRegistration != "" {
 		in.ClientRegistration = &d.ClientRegistration
 	}
@@ -1020,7 +1059,7 @@ func (s *Service) importConnection(ctx context.Context, t *tenants.Tenant, sourc
 		return nil, tenants.Invalid("config", "is too large")
 	}
 	c := &tenants.Connection{ID: tenants.NewID(), TenantID: t.ID, Type: d.Type, Name: strings.TrimSpace(d.Name), Enabled: d.Enabled,
-		ClientID: strings.TrimSpace(d.ClientID), Issuer: d.Issuer, TrustEmail: d.TrustEmail, Config: d.Config}
+		ClientID: strings.TrimSpace(d.ClientID), Issuer: d.Issuer, TrustEmail: d.TrustEmail, Config: d.Config, PassGroups: d.PassGroups}
 	if c.Config != "" {
 		var obj map[string]any
 		if json.Unmarshal([]byte(c.Config), &obj) != nil {

@@ -151,6 +151,10 @@ type TenantSettings struct {
 	// ClientRegistration is who may register clients (RFC 7591): off,
 	// token (with an initial access token) or open.
 	ClientRegistration *string
+	// UserMetadataFields, when set, replaces the user_metadata fields the
+	// tenant's users may edit on the account page
+	// (tenants.CheckMetadataFields).
+	UserMetadataFields []tenants.MetadataField
 }
 
 var accentPattern = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
@@ -285,6 +289,13 @@ func applySettings(next *tenants.Tenant, in TenantSettings) error {
 	}
 	if in.TokenExchangeImpersonation != nil {
 		next.TokenExchangeImpersonation = *in.TokenExchangeImpersonation
+	}
+	if in.UserMetadataFields != nil {
+		fs, err := tenants.CheckMetadataFields(in.UserMetadataFields)
+		if err != nil {
+			return err
+		}
+		next.UserMetadataFields = fs
 	}
 	if in.ClientRegistration != nil {
 		if !slices.Contains(tenants.RegistrationModes(), *in.ClientRegistration) {

@@ -10,29 +10,32 @@ import (
 
 // Tenant is the public view of a tenant and its settings.
 type Tenant struct {
-	ID                                 string    `json:"id"`
-	Slug                               string    `json:"slug"`
-	Name                               string    `json:"name"`
-	Issuer                             string    `json:"issuer"`
-	DiscoveryURL                       string    `json:"discovery_url"`
-	LogoURL                            string    `json:"logo_url"`
-	AccentColor                        string    `json:"accent_color"`
-	GrantTypes                         []string  `json:"grant_types"`
-	AccessTokenLifetimeSeconds         int64     `json:"access_token_lifetime"`
-	IDTokenLifetimeSeconds             int64     `json:"id_token_lifetime"`
-	RefreshTokenLifetimeSeconds        int64     `json:"refresh_token_lifetime"`
-	SessionLifetimeSeconds             int64     `json:"session_lifetime"`
-	SignupMode                         string    `json:"signup_mode"`
-	SignupDomains                      []string  `json:"signup_domains"`
-	PasswordMinLength                  int       `json:"password_min_length"`
-	MFAPolicy                          string    `json:"mfa_policy"`
-	EmailFromName                      string    `json:"email_from_name"`
-	EmailReplyTo                       string    `json:"email_reply_to" doc:"where answers to the tenant's email go; empty for none"`
-	DefaultLocale                      string    `json:"default_locale" doc:"language of the pages and email when a request names none Gatehouse speaks; empty is English"`
-	RequirePushedAuthorizationRequests bool      `json:"require_pushed_authorization_requests"`
-	TokenExchangeImpersonation         bool      `json:"token_exchange_impersonation"`
-	ClientRegistration                 string    `json:"client_registration"`
-	CreatedAt                          time.Time `json:"created_at"`
+	ID                                 string   `json:"id"`
+	Slug                               string   `json:"slug"`
+	Name                               string   `json:"name"`
+	Issuer                             string   `json:"issuer"`
+	DiscoveryURL                       string   `json:"discovery_url"`
+	LogoURL                            string   `json:"logo_url"`
+	AccentColor                        string   `json:"accent_color"`
+	GrantTypes                         []string `json:"grant_types"`
+	AccessTokenLifetimeSeconds         int64    `json:"access_token_lifetime"`
+	IDTokenLifetimeSeconds             int64    `json:"id_token_lifetime"`
+	RefreshTokenLifetimeSeconds        int64    `json:"refresh_token_lifetime"`
+	SessionLifetimeSeconds             int64    `json:"session_lifetime"`
+	SignupMode                         string   `json:"signup_mode"`
+	SignupDomains                      []string `json:"signup_domains"`
+	PasswordMinLength                  int      `json:"password_min_length"`
+	MFAPolicy                          string   `json:"mfa_policy"`
+	EmailFromName                      string   `json:"email_from_name"`
+	EmailReplyTo                       string   `json:"email_reply_to" doc:"where answers to the tenant's email go; empty for none"`
+	DefaultLocale                      string   `json:"default_locale" doc:"language of the pages and email when a request names none Gatehouse speaks; empty is English"`
+	RequirePushedAuthorizationRequests bool     `json:"require_pushed_authorization_requests"`
+	TokenExchangeImpersonation         bool     `json:"token_exchange_impersonation"`
+	ClientRegistration                 string   `json:"client_registration"`
+	// UserMetadataFields are the user_metadata fields users may edit on
+	// the account page.
+	UserMetadataFields []tenants.MetadataField `json:"user_metadata_fields"`
+	CreatedAt          time.Time               `json:"created_at"`
 }
 
 func tenantView(t *tenants.Tenant) *Tenant {
@@ -47,6 +50,7 @@ func tenantView(t *tenants.Tenant) *Tenant {
 		RequirePushedAuthorizationRequests: t.RequirePushedAuthorizationRequests,
 		TokenExchangeImpersonation:         t.TokenExchangeImpersonation,
 		ClientRegistration:                 t.Registration(),
+		UserMetadataFields:                 append([]tenants.MetadataField{}, t.UserMetadataFields...),
 		CreatedAt:                          t.CreatedAt,
 	}
 }
@@ -120,7 +124,10 @@ type Client struct {
 	Registered bool `json:"registered"`
 	// Consent is required (users are asked) or skip (a first-party
 	// application: the consent is recorded as implicit).
-	Consent          string `json:"consent"`
+	Consent string `json:"consent"`
+	// ClaimFormat is names or ids: what the roles and groups claims of
+	// the application's tokens carry.
+	ClaimFormat      string `json:"claim_format"`
 	ClientIDIssuedAt int64  `json:"client_id_issued_at"`
 }
 
@@ -137,6 +144,7 @@ func clientView(c *tenants.Client, grants []tenants.ClientGrant, audiences map[s
 		APIGrants:                []ClientGrant{},
 		IDTokenSignedResponseAlg: c.IDTokenAlg(),
 		Consent:                  tenants.ConsentPolicyOf(c.Consent),
+		ClaimFormat:              tenants.ClaimFormatOf(c.ClaimFormat),
 		ClientIDIssuedAt:         c.CreatedAt.Unix(),
 	}
 	if c.AllowsGrant(tenants.GrantAuthorizationCode) {

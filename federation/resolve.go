@@ -83,6 +83,9 @@ func (s *Service) Resolve(ctx context.Context, c *tenants.Connection, id *Identi
 			return nil, ErrDisabled
 		}
 		_ = s.store.TouchExternalIdentity(ctx, x.ID, s.store.Now())
+		if err := s.refresh(ctx, c, x, u, id); err != nil {
+			return nil, err
+		}
 		return &Outcome{User: u}, nil
 	case !errors.Is(err, tenants.ErrNotFound):
 		return nil, err
@@ -96,7 +99,11 @@ func (s *Service) Resolve(ctx context.Context, c *tenants.Connection, id *Identi
 				return nil, ErrDisabled
 			}
 			if existing.EmailVerified {
-				if err := s.link(ctx, c, id, existing); err != nil {
+				x, err := s.link(ctx, c, id, existing)
+				if err != nil {
+					return nil, err
+				}
+				if err := s.refresh(ctx, c, x, existing, id); err != nil {
 					return nil, err
 				}
 				return &Outcome{User: existing}, nil
@@ -127,18 +134,64 @@ func (s *Service) Resolve(ctx context.Context, c *tenants.Connection, id *Identi
 		return nil, err
 	}
 	s.audit(ctx, "user.provisioned", "user", u.ID, "success", "", map[string]any{"connection": c.Name, "email": u.Email, "address_vouched": vouched})
+	if err := s.refresh(ctx, c, nx, u, id); err != nil {
+		return nil, err
+	}
 	return &Outcome{User: u, Created: true}, nil
 }
 
+// refresh brings what Gatehouse keeps of an upstream sign-in in step with
+// what the upstream asserted this time (id, already federation.Clean'd),
+// at every sign-in through identity x of user u, not only the first:
+//
+//   - the user's names (name, given_name, family_name) take the upstream's
+//     values; a name the upstream leaves out keeps the user's. The email
+//     address is never touched: it changes only by the linking rules
+//     (an address is not proven until its owner proves it);
+//   - the identity keeps the groups asserted, and the user's memberships
+//     made by the connection's group mapping follow them
+//     (tenants.Store.SyncUpstreamGroups): an admin's memberships stay.
+func (s *Service) refresh(ctx context.Context, c *tenants.Connection, x *tenants.ExternalIdentity, u *tenants.User, id *Identity) error {
+	var changed []string
+	for _, f := range []struct {
+		name     string
+		dst      *string
+		upstream string
+	}{{"name", &u.Name, id.Name}, {"given_name", &u.GivenName, id.GivenName}, {"family_name", &u.FamilyName, id.FamilyName}} {
+		if f.upstream != "" && *f.dst != f.upstream {
+			*f.dst = f.upstream
+			changed = append(changed, f.name)
+		}
+	}
+	if len(changed) > 0 {
+		// Only the names: metadata stays as it is ("" leaves it).
+		p := *u
+		p.UserMetadata, p.AppMetadata = "", ""
+		if err := s.store.UpdateUserProfile(ctx, &p); err != nil {
+			return err
+		}
+		u.UpdatedAt = p.UpdatedAt
+		s.audit(ctx, "user.profile_refreshed", "user", u.ID, "success", "", map[string]any{"connection": c.Name, "fields": changed})
+	}
+	sync, err := s.store.SyncUpstreamGroups(ctx, x, id.Groups)
+	if err != nil {
+		return err
+	}
+	if len(sync.Added) > 0 || len(sync.Removed) > 0 {
+		s.audit(ctx, "user.groups_synced", "user", u.ID, "success", "", map[string]any{"connection": c.Name, "added": sync.Added, "removed": sync.Removed})
+	}
+	return nil
+}
+
 // link links id to user u; the link is unproven while u's address is.
-func (s *Service) link(ctx context.Context, c *tenants.Connection, id *Identity, u *tenants.User) error {
+func (s *Service) link(ctx context.Context, c *tenants.Connection, id *Identity, u *tenants.User) (*tenants.ExternalIdentity, error) {
 	x := &tenants.ExternalIdentity{UserID: u.ID, ConnectionID: c.ID, Issuer: id.Issuer, Subject: id.Subject, Email: id.Email,
 		LinkedUnproven: u.Email != "" && !u.EmailVerified}
 	if err := s.store.CreateExternalIdentity(ctx, x); err != nil {
-		return err
+		return nil, err
 	}
 	s.audit(ctx, "identity.linked", "user", u.ID, "success", "", map[string]any{"connection": c.Name, "subject": id.Subject, "address_unproven": x.LinkedUnproven})
-	return nil
+	return x, nil
 }
 
 type pending struct {
@@ -182,7 +235,14 @@ func (s *Service) CompleteLink(ctx context.Context, token, userID, browserHash s
 	if err != nil {
 		return nil, err
 	}
-	if err := s.link(ctx, c, &p.Identity, u); err != nil && !errors.Is(err, tenants.ErrAlreadyExists) {
+	x, err := s.link(ctx, c, &p.Identity, u)
+	if errors.Is(err, tenants.ErrAlreadyExists) {
+		return c, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.refresh(ctx, c, x, u, &p.Identity); err != nil {
 		return nil, err
 	}
 	return c, nil

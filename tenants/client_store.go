@@ -143,6 +143,7 @@ func (s *Store) UpdateClient(ctx context.Context, c *Client) error {
 			"name": c.Name, "redirect_uris": c.RedirectURIs, "post_logout_redirect_uris": c.PostLogoutRedirectURIs,
 			"grant_types": c.GrantTypes, "id_token_signed_response_alg": c.IDTokenSignedResponseAlg, "jwks": c.JWKS, "jwks_uri": c.JWKSURI,
 			"consent":                               ConsentPolicyOf(c.Consent),
+			"claim_format":                          ClaimFormatOf(c.ClaimFormat),
 			"require_pushed_authorization_requests": c.RequirePushedAuthorizationRequests,
 			"refresh_token_grace_seconds":           c.RefreshTokenGraceSeconds,
 			"dpop_bound_access_tokens":              c.DPoPBoundAccessTokens,

@@ -33,8 +33,11 @@ type Connection struct {
 	Provisioning string
 	Config       string
 	SPKeySealed  []byte `gorm:"column:sp_key_sealed"`
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// PassGroups passes the upstream groups that map to no tenant group
+	// through in the groups claim of the connection's users.
+	PassGroups bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // Provisioning of a connection: whether a first login creates a user.
@@ -72,6 +75,9 @@ type ExternalIdentity struct {
 	// address was unproven: when someone proves the address, it loses
 	// its link.
 	LinkedUnproven bool
+	// UpstreamGroups are the groups the upstream asserted at the last
+	// sign-in through the identity (federation.Clean bounds them).
+	UpstreamGroups Strings
 	CreatedAt      time.Time
 	LastLoginAt    *time.Time
 }

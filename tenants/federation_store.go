@@ -60,7 +60,7 @@ func (s *Store) UpdateConnection(ctx context.Context, c *Connection) error {
 		res := tx.Table("connections").Where("tenant_id = ? AND id = ?", tid, c.ID).Updates(map[string]any{
 			"name": c.Name, "enabled": c.Enabled, "domains": c.Domains, "client_id": c.ClientID,
 			"client_secret_sealed": nonNilBytes(c.ClientSecretSealed), "issuer": c.Issuer, "trust_email": c.TrustEmail, "provisioning": c.Provisioning,
-			"config": c.Config, "sp_key_sealed": nonNilBytes(c.SPKeySealed), "updated_at": now,
+			"config": c.Config, "sp_key_sealed": nonNilBytes(c.SPKeySealed), "pass_groups": c.PassGroups, "updated_at": now,
 		})
 		if res.Error != nil {
 			return res.Error
@@ -79,7 +79,7 @@ func (s *Store) DeleteConnection(ctx context.Context, id string) error {
 		return err
 	}
 	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
-		for _, table := range []string{"external_identities", "federation_states", "saml_assertions"} {
+		for _, table := range []string{"external_identities", "federation_states", "saml_assertions", "group_members"} {
 			if err := tx.Exec("DELETE FROM "+table+" WHERE tenant_id = ? AND connection_id = ?", tid, id).Error; err != nil {
 				return err
 			}
@@ -144,11 +144,20 @@ func (s *Store) DeleteExternalIdentity(ctx context.Context, userID, id string) e
 	if err != nil {
 		return err
 	}
-	res := s.conn(ctx).Exec("DELETE FROM external_identities WHERE tenant_id = ? AND user_id = ? AND id = ?", tid, userID, id)
-	if res.Error == nil && res.RowsAffected == 0 {
-		return ErrNotFound
-	}
-	return mapErr(res.Error)
+	// The memberships the identity's connection made go with it, unless
+	// another identity of the user at that connection remains.
+	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
+		var x ExternalIdentity
+		if err := first(tx.Where("tenant_id = ? AND user_id = ? AND id = ?", tid, userID, id), &x); err != nil {
+			return err
+		}
+		if err := tx.Exec("DELETE FROM external_identities WHERE tenant_id = ? AND user_id = ? AND id = ?", tid, userID, id).Error; err != nil {
+			return err
+		}
+		return tx.Exec(`DELETE FROM group_members WHERE tenant_id = ? AND user_id = ? AND connection_id = ?
+  AND NOT EXISTS (SELECT 1 FROM external_identities WHERE tenant_id = ? AND user_id = ? AND connection_id = ?)`,
+			tid, userID, x.ConnectionID, tid, userID, x.ConnectionID).Error
+	}))
 }
 
 // DeleteUnprovenIdentities unlinks, and returns, the identities of a user
@@ -159,8 +168,22 @@ func (s *Store) DeleteUnprovenIdentities(ctx context.Context, userID string) ([]
 		return nil, err
 	}
 	var xs []ExternalIdentity
-	err = s.conn(ctx).Clauses(clause.Returning{}).
-		Where("tenant_id = ? AND user_id = ? AND linked_unproven", tid, userID).Delete(&xs).Error
+	// The memberships their connections' group mappings made go with
+	// them (unless a proven identity at the connection remains).
+	err = s.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Clauses(clause.Returning{}).
+			Where("tenant_id = ? AND user_id = ? AND linked_unproven", tid, userID).Delete(&xs).Error; err != nil {
+			return err
+		}
+		for _, x := range xs {
+			if err := tx.Exec(`DELETE FROM group_members WHERE tenant_id = ? AND user_id = ? AND connection_id = ?
+  AND NOT EXISTS (SELECT 1 FROM external_identities WHERE tenant_id = ? AND user_id = ? AND connection_id = ?)`,
+				tid, userID, x.ConnectionID, tid, userID, x.ConnectionID).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	return xs, mapErr(err)
 }
 

@@ -63,6 +63,9 @@ type Tenant struct {
 	// registration endpoint (RFC 7591): RegistrationOff (the default),
 	// RegistrationToken or RegistrationOpen.
 	ClientRegistration string `gorm:"column:client_registration"`
+	// UserMetadataFields are the user_metadata fields the tenant's users
+	// may edit on the account page (CheckMetadataFields).
+	UserMetadataFields MetadataFields
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -246,9 +249,13 @@ type Client struct {
 	RegistrationTokenHash string
 	// Internal marks a client Gatehouse made for itself (the console's
 	// "Try it" client): not listed, not editable.
-	Internal  bool
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	Internal bool
+	// ClaimFormat says whether the roles and groups claims of the client's
+	// tokens carry names (ClaimFormatNames, also for "") or the roles' and
+	// groups' stable ids (ClaimFormatIDs).
+	ClaimFormat string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // MaxRefreshTokenGrace is the longest refresh token grace period a client

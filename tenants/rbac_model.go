@@ -50,11 +50,32 @@ func (Group) TableName() string { return "user_groups" }
 
 // GroupMember makes a user a member of a group.
 type GroupMember struct {
-	TenantID  string
-	GroupID   string
-	UserID    string
-	CreatedAt time.Time
+	TenantID string
+	GroupID  string
+	UserID   string
+	// ConnectionID is "" for a membership an admin made, else the
+	// connection whose group mapping made it (see SyncUpstreamGroups).
+	ConnectionID string
+	CreatedAt    time.Time
 }
+
+// GroupMap maps an upstream group of a connection to a tenant group: a
+// user whose sign-in through the connection asserts Upstream becomes a
+// member of the group, and stops being one at the first sign-in that
+// does not.
+type GroupMap struct {
+	TenantID      string
+	ConnectionID  string
+	UpstreamGroup string
+	GroupID       string
+	CreatedAt     time.Time
+}
+
+// TableName implements gorm's tabler.
+func (GroupMap) TableName() string { return "connection_group_maps" }
+
+// MaxGroupMaps caps the group mappings of one connection.
+const MaxGroupMaps = 500
 
 // GroupRole gives a group's members a role.
 type GroupRole struct {

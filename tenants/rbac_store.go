@@ -298,13 +298,19 @@ func (s *Store) unlink(ctx context.Context, table string, cols []string, args ..
 	return nil
 }
 
-// AddGroupMember makes a user a member of a group, both of the tenant of ctx.
+// AddGroupMember makes a user a member of a group, both of the tenant of
+// ctx. A membership a connection's group mapping made becomes the admin's:
+// sign-ins through the connection no longer end it.
 func (s *Store) AddGroupMember(ctx context.Context, groupID, userID string) error {
 	tid, err := tenantID(ctx)
 	if err != nil {
 		return err
 	}
-	return s.link(ctx, &GroupMember{TenantID: tid, GroupID: groupID, UserID: userID, CreatedAt: s.now()})
+	if err := s.link(ctx, &GroupMember{TenantID: tid, GroupID: groupID, UserID: userID, CreatedAt: s.now()}); err != nil {
+		return err
+	}
+	return mapErr(s.db.WithContext(ctx).Exec("UPDATE group_members SET connection_id = '' WHERE tenant_id = ? AND group_id = ? AND user_id = ? AND connection_id <> ''",
+		tid, groupID, userID).Error)
 }
 
 // RemoveGroupMember ends a user's membership of a group.

@@ -25,7 +25,9 @@ type TenantImport struct {
 	GroupRoles []GroupRole
 	// Connections and Webhooks carry secrets sealed for their new ids.
 	Connections []Connection
-	Webhooks    []WebhookEndpoint
+	// GroupMaps are the connections' group mappings (new ids).
+	GroupMaps []GroupMap
+	Webhooks  []WebhookEndpoint
 	// ClaimRules, Strings (the tenant's wording) and SAMLApps (whose
 	// access names the new ids of Roles and Groups).
 	ClaimRules []ClaimRule
@@ -136,6 +138,13 @@ func (s *Store) ImportTenant(ctx context.Context, in *TenantImport) (*TenantImpo
 			c.TenantID, c.CreatedAt, c.UpdatedAt = tid, now, now
 			c.ClientSecretSealed, c.SPKeySealed = nonNilBytes(c.ClientSecretSealed), nonNilBytes(c.SPKeySealed)
 			if err := tx.Create(c).Error; err != nil {
+				return err
+			}
+		}
+		for i := range in.GroupMaps {
+			m := &in.GroupMaps[i]
+			m.TenantID, m.CreatedAt = tid, now
+			if err := tx.Create(m).Error; err != nil {
 				return err
 			}
 		}

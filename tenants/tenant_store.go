@@ -85,6 +85,7 @@ func (s *Store) UpdateTenantSettings(ctx context.Context, t *Tenant) error {
 			"require_pushed_authorization_requests": t.RequirePushedAuthorizationRequests,
 			"token_exchange_impersonation":          t.TokenExchangeImpersonation,
 			"client_registration":                   t.Registration(),
+			"user_metadata_fields":                  t.UserMetadataFields,
 		})
 		if err != nil {
 			return err

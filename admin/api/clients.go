@@ -34,6 +34,7 @@ type createClientBody struct {
 	BackchannelLogoutURI               string          `json:"backchannel_logout_uri" doc:"where the application is sent a logout token when a session of its user ends (OpenID Connect Back-Channel Logout 1.0): https, no fragment; http, loopback and private addresses only for hosts in GATEHOUSE_UPSTREAM_ALLOW_HOSTS"`
 	BackchannelLogoutSessionRequired   bool            `json:"backchannel_logout_session_required" doc:"every logout token names the session (sid)"`
 	Consent                            string          `json:"consent" enum:"required,skip" doc:"required (the default): users are asked to consent; skip: a first-party application of the tenant, whose consent is recorded as implicit (the user still sees and may revoke it on the account page; prompt=consent still asks)"`
+	ClaimFormat                        string          `json:"claim_format" enum:"names,ids" doc:"names (the default): the roles and groups claims of the application's tokens carry role and group names; ids: their stable ids, unchanged by a rename (upstream groups passed through keep their names)"`
 }
 
 func (h *Handler) listClients(c echo.Context) error {
@@ -70,7 +71,7 @@ func (h *Handler) createClient(c echo.Context) error {
 		Name: b.ClientName, Kind: b.Kind, RedirectURIs: b.RedirectURIs, PostLogoutRedirectURIs: b.PostLogoutRedirectURIs,
 		GrantTypes: b.GrantTypes, Audiences: b.Audiences, Scopes: b.Scopes, IDTokenSignedResponseAlg: b.IDTokenSignedResponseAlg,
 		TokenEndpointAuthMethod: b.TokenEndpointAuthMethod, JWKS: rawJWKS(b.JWKS), JWKSURI: b.JWKSURI,
-		RequirePushedAuthorizationRequests: b.RequirePushedAuthorizationRequests, Consent: b.Consent,
+		RequirePushedAuthorizationRequests: b.RequirePushedAuthorizationRequests, Consent: b.Consent, ClaimFormat: b.ClaimFormat,
 		RefreshTokenGracePeriod: b.RefreshTokenGracePeriod,
 		DPoPBoundAccessTokens:   b.DPoPBoundAccessTokens,
 		BackchannelLogoutURI:    b.BackchannelLogoutURI, BackchannelLogoutSessionRequired: b.BackchannelLogoutSessionRequired,
@@ -110,6 +111,7 @@ type updateClientBody struct {
 	BackchannelLogoutURI               *string         `json:"backchannel_logout_uri" doc:"replaces where the application is sent logout tokens; \"\" for nowhere"`
 	BackchannelLogoutSessionRequired   *bool           `json:"backchannel_logout_session_required" doc:"whether every logout token names the session (sid)"`
 	Consent                            *string         `json:"consent" enum:"required,skip" doc:"whether users are asked to consent from now on; consents already recorded stay"`
+	ClaimFormat                        *string         `json:"claim_format" enum:"names,ids" doc:"what the roles and groups claims carry from now on: names or ids"`
 }
 
 func (h *Handler) updateClient(c echo.Context) error {
@@ -126,7 +128,7 @@ func (h *Handler) updateClient(c echo.Context) error {
 		IDTokenSignedResponseAlg: b.IDTokenSignedResponseAlg,
 		TokenEndpointAuthMethod:  b.TokenEndpointAuthMethod,
 		JWKS:                     optionalJWKS(b.JWKS), JWKSURI: b.JWKSURI,
-		RequirePushedAuthorizationRequests: b.RequirePushedAuthorizationRequests, Consent: b.Consent,
+		RequirePushedAuthorizationRequests: b.RequirePushedAuthorizationRequests, Consent: b.Consent, ClaimFormat: b.ClaimFormat,
 		RefreshTokenGracePeriod: b.RefreshTokenGracePeriod,
 		DPoPBoundAccessTokens:   b.DPoPBoundAccessTokens,
 		BackchannelLogoutURI:    b.BackchannelLogoutURI, BackchannelLogoutSessionRequired: b.BackchannelLogoutSessionRequired,

@@ -28,6 +28,7 @@ type createConnectionBody struct {
 	Attributes        map[string]string `json:"attributes" doc:"saml: the SAML attribute (Name or FriendlyName) of each of the fields email, name, given_name, family_name and groups; a field left out is looked for under the usual names (mail, displayName, the LDAP OIDs, the Entra claim URIs). Replaces the mapping"`
 	AllowIDPInitiated *bool             `json:"allow_idp_initiated" doc:"saml: accept logins the IdP starts on its own (unsolicited responses). Off by default: such a response answers no request of ours, so it cannot be bound to a browser"`
 	MicrosoftTenant   *string           `json:"microsoft_tenant" doc:"microsoft: the Entra tenant users sign in from: common (the default: work, school and personal accounts), organizations, consumers, a tenant id or a verified domain"`
+	PassGroups        *bool             `json:"pass_groups" doc:"oidc, saml: pass the upstream groups that the connection's group mapping (PUT .../group-mappings) maps to no tenant group through in the groups claim, by name (at most 100 names a claim); off by default"`
 }
 
 // updateConnectionBody is a partial update of a connection: a field left out
@@ -46,13 +47,14 @@ type updateConnectionBody struct {
 	Attributes        map[string]string `json:"attributes" doc:"saml: the SAML attribute (Name or FriendlyName) of each of the fields email, name, given_name, family_name and groups; a field left out is looked for under the usual names (mail, displayName, the LDAP OIDs, the Entra claim URIs). Replaces the mapping"`
 	AllowIDPInitiated *bool             `json:"allow_idp_initiated" doc:"saml: accept logins the IdP starts on its own (unsolicited responses). Off by default: such a response answers no request of ours, so it cannot be bound to a browser"`
 	MicrosoftTenant   *string           `json:"microsoft_tenant" doc:"microsoft: the Entra tenant users sign in from: common (the default: work, school and personal accounts), organizations, consumers, a tenant id or a verified domain"`
+	PassGroups        *bool             `json:"pass_groups" doc:"oidc, saml: pass the upstream groups that the connection's group mapping (PUT .../group-mappings) maps to no tenant group through in the groups claim, by name (at most 100 names a claim); off by default"`
 }
 
 // update returns the fields of b after its type.
 func (b createConnectionBody) update() updateConnectionBody {
 	return updateConnectionBody{Name: b.Name, Enabled: b.Enabled, ClientID: b.ClientID, ClientSecret: b.ClientSecret, Issuer: b.Issuer,
 		Domains: b.Domains, TrustEmail: b.TrustEmail, Provisioning: b.Provisioning, MetadataXML: b.MetadataXML, MetadataURL: b.MetadataURL, Attributes: b.Attributes,
-		AllowIDPInitiated: b.AllowIDPInitiated, MicrosoftTenant: b.MicrosoftTenant}
+		AllowIDPInitiated: b.AllowIDPInitiated, MicrosoftTenant: b.MicrosoftTenant, PassGroups: b.PassGroups}
 }
 
 // connectionFieldsOf are the fields of the body that only connections of
@@ -66,6 +68,7 @@ var connectionFieldsOf = map[string][]string{
 	"attributes":          {tenants.ConnectionSAML},
 	"allow_idp_initiated": {tenants.ConnectionSAML},
 	"microsoft_tenant":    {tenants.ConnectionMicrosoft},
+	"pass_groups":         {tenants.ConnectionOIDC, tenants.ConnectionSAML},
 }
 
 // input checks that b only sets fields a connection of type typ has, and
@@ -74,10 +77,10 @@ func (b updateConnectionBody) input(typ string) (admin.ConnectionInput, error) {
 	set := map[string]bool{
 		"client_id": b.ClientID != nil, "client_secret": b.ClientSecret != nil, "issuer": b.Issuer != nil,
 		"metadata_xml": b.MetadataXML != nil, "metadata_url": b.MetadataURL != nil, "attributes": b.Attributes != nil,
-		"allow_idp_initiated": b.AllowIDPInitiated != nil, "microsoft_tenant": b.MicrosoftTenant != nil,
+		"allow_idp_initiated": b.AllowIDPInitiated != nil, "microsoft_tenant": b.MicrosoftTenant != nil, "pass_groups": b.PassGroups != nil,
 	}
 	// In a fixed order, so that the same body always names the same field.
-	for _, f := range []string{"client_id", "client_secret", "issuer", "metadata_xml", "metadata_url", "attributes", "allow_idp_initiated", "microsoft_tenant"} {
+	for _, f := range []string{"client_id", "client_secret", "issuer", "metadata_xml", "metadata_url", "attributes", "allow_idp_initiated", "microsoft_tenant", "pass_groups"} {
 		if set[f] && !slices.Contains(connectionFieldsOf[f], typ) {
 			return admin.ConnectionInput{}, badRequest(f, "is not a setting of a "+typ+" connection")
 		}
@@ -87,7 +90,7 @@ func (b updateConnectionBody) input(typ string) (admin.ConnectionInput, error) {
 	}
 	return admin.ConnectionInput{Type: typ, Name: b.Name, Enabled: b.Enabled, ClientID: b.ClientID, ClientSecret: b.ClientSecret,
 		Issuer: b.Issuer, Domains: b.Domains, TrustEmail: b.TrustEmail, Provisioning: b.Provisioning, MetadataXML: b.MetadataXML, MetadataURL: b.MetadataURL,
-		Attributes: b.Attributes, AllowIDPInitiated: b.AllowIDPInitiated, MicrosoftTenant: b.MicrosoftTenant}, nil
+		Attributes: b.Attributes, AllowIDPInitiated: b.AllowIDPInitiated, MicrosoftTenant: b.MicrosoftTenant, PassGroups: b.PassGroups}, nil
 }
 
 // connectionError names the field of a connection's validation error as
@@ -198,4 +201,37 @@ func (h *Handler) deleteConnection(c echo.Context) error {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// groupMappingsBody replaces a connection's group mapping.
+type groupMappingsBody struct {
+	Mappings []admin.GroupMappingInput `json:"mappings" required:"true" doc:"each maps an upstream group name (as the provider asserts it) to a group of this tenant, by id or name; at most 500. Replaces the mapping"`
+}
+
+func (h *Handler) getGroupMappings(c echo.Context) error {
+	ctx, id, err := h.object(c, "id")
+	if err != nil {
+		return err
+	}
+	ms, err := h.svc.ConnectionGroupMappings(ctx, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, items(ms))
+}
+
+func (h *Handler) setGroupMappings(c echo.Context) error {
+	ctx, id, err := h.object(c, "id")
+	if err != nil {
+		return err
+	}
+	var b groupMappingsBody
+	if err := decode(c, &b); err != nil {
+		return err
+	}
+	ms, err := h.svc.SetConnectionGroupMappings(ctx, id, b.Mappings)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, items(ms))
 }

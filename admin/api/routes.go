@@ -322,6 +322,13 @@ func (h *Handler) Routes() []Route {
 		{Method: http.MethodPatch, Path: "/tenants/:slug/connections/:id", Tag: tagConnections, Scope: write, Summary: "Change a connection",
 			Description: "Fields left out keep their values; client_secret left out keeps the current secret. A connection's type cannot change.",
 			Body:        updateConnectionBody{}, Reply: admin.Connection{}, handler: h.updateConnection},
+		{Method: http.MethodGet, Path: "/tenants/:slug/connections/:id/group-mappings", Tag: tagConnections, Scope: read, Summary: "Get a connection's group mapping",
+			Description: "Which upstream groups make a user a member of which of the tenant's groups, in order of upstream group.",
+			Reply:       list[*admin.GroupMapping]{}, handler: h.getGroupMappings},
+		{Method: http.MethodPut, Path: "/tenants/:slug/connections/:id/group-mappings", Tag: tagConnections, Scope: write, Summary: "Replace a connection's group mapping",
+			Description: "At every sign-in through the connection, a user becomes a member of each group mapped from an upstream group the provider asserts, and stops being a member of a group the connection made them one of when it no longer does. " +
+				"Memberships an admin made are never touched. A group of another tenant answers 404.",
+			Body: groupMappingsBody{}, Reply: list[*admin.GroupMapping]{}, handler: h.setGroupMappings},
 		{Method: http.MethodDelete, Path: "/tenants/:slug/connections/:id", Tag: tagConnections, Scope: write, Summary: "Delete a connection",
 			Description: "Unlinks the identities it brought: their users stay, and sign in another way. " + deleteNote,
 			Status:      http.StatusNoContent, handler: h.deleteConnection},

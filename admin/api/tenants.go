@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/gatehouse-id/gatehouse/admin"
+	"github.com/gatehouse-id/gatehouse/tenants"
 )
 
 type createTenantBody struct {
@@ -54,24 +55,25 @@ func (h *Handler) getTenant(c echo.Context) error {
 // updateTenantBody is a partial update: absent fields are left as they are.
 // Lifetimes are in seconds.
 type updateTenantBody struct {
-	Name                               *string  `json:"name"`
-	LogoURL                            *string  `json:"logo_url" doc:"https URL of the logo on the login pages; empty removes it"`
-	AccentColor                        *string  `json:"accent_color" doc:"colour like #3b5bdb; empty restores the default"`
-	GrantTypes                         []string `json:"grant_types" enumFrom:"grant_types" doc:"grant types the tenant allows, each with the grant it needs if any; a grant left out is refused to every client"`
-	AccessTokenLifetime                *int64   `json:"access_token_lifetime" doc:"seconds, 60 to 86400"`
-	IDTokenLifetime                    *int64   `json:"id_token_lifetime" doc:"seconds, 60 to 86400"`
-	RefreshTokenLifetime               *int64   `json:"refresh_token_lifetime" doc:"seconds, 3600 to 31536000"`
-	SessionLifetime                    *int64   `json:"session_lifetime" doc:"seconds, 300 to 7776000"`
-	SignupMode                         *string  `json:"signup_mode" enum:"off,open,domains" doc:"who may create an account on the login page"`
-	SignupDomains                      []string `json:"signup_domains" doc:"email domains allowed to sign up when signup_mode is domains"`
-	PasswordMinLength                  *int     `json:"password_min_length" doc:"shortest password accepted, 8 to 64"`
-	MFAPolicy                          *string  `json:"mfa_policy" enum:"off,optional,required" doc:"whether users may, or must, use a second factor"`
-	EmailFromName                      *string  `json:"email_from_name" doc:"sender name of the tenant's email; empty uses the tenant name"`
-	EmailReplyTo                       *string  `json:"email_reply_to" doc:"where answers to the tenant's email go (Reply-To); empty for none"`
-	DefaultLocale                      *string  `json:"default_locale" doc:"language (BCP 47: en, de, es, fr, ja, pt-BR) of the pages and email when a request names none Gatehouse speaks (ui_locales, the user's choice, Accept-Language); empty is English"`
-	RequirePushedAuthorizationRequests *bool    `json:"require_pushed_authorization_requests" doc:"every application must push its authorization requests to /oauth/par (RFC 9126) before /authorize"`
-	TokenExchangeImpersonation         *bool    `json:"token_exchange_impersonation" doc:"a token exchange (RFC 8693) without an actor_token issues a token without act: the application impersonates the subject; off, every exchanged token names its actor"`
-	ClientRegistration                 *string  `json:"client_registration" enum:"off,token,open" doc:"who may register applications at the tenant's registration endpoint (RFC 7591/7592): off (the default), token (with an initial access token an admin creates) or open (anyone, throttled per address)"`
+	Name                               *string                 `json:"name"`
+	LogoURL                            *string                 `json:"logo_url" doc:"https URL of the logo on the login pages; empty removes it"`
+	AccentColor                        *string                 `json:"accent_color" doc:"colour like #3b5bdb; empty restores the default"`
+	GrantTypes                         []string                `json:"grant_types" enumFrom:"grant_types" doc:"grant types the tenant allows, each with the grant it needs if any; a grant left out is refused to every client"`
+	AccessTokenLifetime                *int64                  `json:"access_token_lifetime" doc:"seconds, 60 to 86400"`
+	IDTokenLifetime                    *int64                  `json:"id_token_lifetime" doc:"seconds, 60 to 86400"`
+	RefreshTokenLifetime               *int64                  `json:"refresh_token_lifetime" doc:"seconds, 3600 to 31536000"`
+	SessionLifetime                    *int64                  `json:"session_lifetime" doc:"seconds, 300 to 7776000"`
+	SignupMode                         *string                 `json:"signup_mode" enum:"off,open,domains" doc:"who may create an account on the login page"`
+	SignupDomains                      []string                `json:"signup_domains" doc:"email domains allowed to sign up when signup_mode is domains"`
+	PasswordMinLength                  *int                    `json:"password_min_length" doc:"shortest password accepted, 8 to 64"`
+	MFAPolicy                          *string                 `json:"mfa_policy" enum:"off,optional,required" doc:"whether users may, or must, use a second factor"`
+	EmailFromName                      *string                 `json:"email_from_name" doc:"sender name of the tenant's email; empty uses the tenant name"`
+	EmailReplyTo                       *string                 `json:"email_reply_to" doc:"where answers to the tenant's email go (Reply-To); empty for none"`
+	DefaultLocale                      *string                 `json:"default_locale" doc:"language (BCP 47: en, de, es, fr, ja, pt-BR) of the pages and email when a request names none Gatehouse speaks (ui_locales, the user's choice, Accept-Language); empty is English"`
+	RequirePushedAuthorizationRequests *bool                   `json:"require_pushed_authorization_requests" doc:"every application must push its authorization requests to /oauth/par (RFC 9126) before /authorize"`
+	TokenExchangeImpersonation         *bool                   `json:"token_exchange_impersonation" doc:"a token exchange (RFC 8693) without an actor_token issues a token without act: the application impersonates the subject; off, every exchanged token names its actor"`
+	UserMetadataFields                 []tenants.MetadataField `json:"user_metadata_fields" doc:"the user_metadata fields users may edit on their account page, each {name, label, type: string|number|boolean, max_length (strings, 1 to 1000)}; at most 20. Replaces the list ([] for none). Other keys of user_metadata, and app_metadata, only admins change"`
+	ClientRegistration                 *string                 `json:"client_registration" enum:"off,token,open" doc:"who may register applications at the tenant's registration endpoint (RFC 7591/7592): off (the default), token (with an initial access token an admin creates) or open (anyone, throttled per address)"`
 }
 
 // seconds turns a lifetime in seconds into a duration; a value too large
@@ -108,6 +110,7 @@ func (h *Handler) updateTenant(c echo.Context) error {
 		RequirePushedAuthorizationRequests: b.RequirePushedAuthorizationRequests,
 		TokenExchangeImpersonation:         b.TokenExchangeImpersonation,
 		ClientRegistration:                 b.ClientRegistration,
+		UserMetadataFields:                 b.UserMetadataFields,
 	})
 	if err != nil {
 		return err

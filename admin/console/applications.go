@@ -232,6 +232,7 @@ type appEdit struct {
 	logoutURI                   *string
 	logoutSession               *bool
 	consent                     *string
+	claimFormat                 *string
 	grantTypes                  []string
 	errs                        map[string]string
 	accessErrs                  map[string]string
@@ -299,6 +300,11 @@ func (h *Handler) appView(c echo.Context, ctx context.Context, t *tenants.Tenant
 			consent = *e.consent
 		}
 		v.ConsentOptions = consentOptions(consent)
+		format := cl.ClaimFormat
+		if e.claimFormat != nil {
+			format = *e.claimFormat
+		}
+		v.ClaimFormats = claimFormatOptions(format)
 	}
 	grantTypes := cl.GrantTypes
 	if e.grantTypes != nil {
@@ -405,11 +411,15 @@ func (h *Handler) updateApp(c echo.Context) error {
 			consent := c.FormValue("consent")
 			in.Consent = &consent
 		}
+		if _, sent := c.Request().PostForm["claim_format"]; sent {
+			format := c.FormValue("claim_format")
+			in.ClaimFormat = &format
+		}
 	}
 	_, err = h.svc.UpdateClient(ctx, cl.ClientID, in)
-	if errs := formErrors(err, "name", "redirect_uris", "post_logout_redirect_uris", "grant_types", "id_token_signed_response_alg", "backchannel_logout_uri", "consent"); errs != nil {
+	if errs := formErrors(err, "name", "redirect_uris", "post_logout_redirect_uris", "grant_types", "id_token_signed_response_alg", "backchannel_logout_uri", "consent", "claim_format"); errs != nil {
 		return h.renderApp(c, ctx, t, cl, http.StatusUnprocessableEntity, appEdit{name: &name, redirects: &redirects, postLogout: &postLogout,
-			idTokenAlg: in.IDTokenSignedResponseAlg, consent: in.Consent, grantTypes: in.GrantTypes, logoutURI: in.BackchannelLogoutURI,
+			idTokenAlg: in.IDTokenSignedResponseAlg, consent: in.Consent, claimFormat: in.ClaimFormat, grantTypes: in.GrantTypes, logoutURI: in.BackchannelLogoutURI,
 			logoutSession: in.BackchannelLogoutSessionRequired, errs: errs})
 	}
 	if err != nil {
@@ -490,6 +500,18 @@ func (h *Handler) deleteApp(c echo.Context) error {
 		return err
 	}
 	return done(c, vc.TenantURL(t.Slug, "/applications"), "app-deleted")
+}
+
+// claimFormatOptions are what an application's roles and groups claims
+// may carry.
+func claimFormatOptions(selected string) []vc.Option {
+	selected = tenants.ClaimFormatOf(selected)
+	labels := map[string]string{tenants.ClaimFormatNames: "Names", tenants.ClaimFormatIDs: "Stable ids"}
+	var out []vc.Option
+	for _, f := range tenants.ClaimFormats() {
+		out = append(out, vc.Option{Value: f, Label: labels[f], Selected: f == selected})
+	}
+	return out
 }
 
 // consentOptions are the consent policies an application may have.

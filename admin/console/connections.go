@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/admin"
 	"github.com/gatehouse-id/gatehouse/tenants"
 	vc "github.com/gatehouse-id/gatehouse/views/console"
+	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
 
 // connKind is a type of connection: what the chooser says about it, and
@@ -276,7 +278,7 @@ func storedForm(cn *admin.Connection) vc.ConnectionForm {
 
 // renderConnection shows a connection's page; f is what the admin typed
 // when the form comes back with errors (nil: what is stored).
-func (h *Handler) renderConnection(c echo.Context, t *tenants.Tenant, cn *admin.Connection, status int, f *vc.ConnectionForm, errs map[string]string) error {
+func (h *Handler) renderConnection(c echo.Context, ctx context.Context, t *tenants.Tenant, cn *admin.Connection, status int, f *vc.ConnectionForm, errs map[string]string) error {
 	pg, err := h.page(c, cn.Name, "connections", t)
 	if err != nil {
 		return err
@@ -287,15 +289,69 @@ func (h *Handler) renderConnection(c echo.Context, t *tenants.Tenant, cn *admin.
 	if f != nil {
 		v.Form = *f
 	}
+	if cn.Type == tenants.ConnectionSAML || cn.Type == tenants.ConnectionOIDC {
+		ms, err := h.svc.ConnectionGroupMappings(ctx, cn.ID)
+		if err != nil {
+			return err
+		}
+		var b strings.Builder
+		for _, m := range ms {
+			b.WriteString(m.Upstream + " = " + m.GroupName + "\n")
+		}
+		v.ShowGroups, v.GroupMappings, v.PassGroups = true, b.String(), cn.PassGroups
+	}
 	return render(c, status, vc.Connection(v))
 }
 
-func (h *Handler) connection(c echo.Context) error {
-	_, t, cn, err := h.loadConnection(c)
+// updateConnectionGroups replaces a connection's group mapping and whether
+// it passes unmapped groups through.
+func (h *Handler) updateConnectionGroups(c echo.Context) error {
+	ctx, t, cn, err := h.loadConnection(c)
 	if err != nil {
 		return err
 	}
-	return h.renderConnection(c, t, cn, http.StatusOK, nil, nil)
+	if cn.Type != tenants.ConnectionSAML && cn.Type != tenants.ConnectionOIDC {
+		return httperr.NotFound()
+	}
+	raw := c.FormValue("mappings")
+	in, err := admin.ParseGroupMappings(strings.Split(raw, "\n"))
+	if err == nil {
+		_, err = h.svc.SetConnectionGroupMappings(ctx, cn.ID, in)
+	}
+	if err == nil {
+		pass := c.FormValue("pass_groups") == "true"
+		_, err = h.svc.UpdateConnection(ctx, cn.ID, admin.ConnectionInput{PassGroups: &pass})
+	}
+	if err == nil {
+		return done(c, vc.TenantURL(t.Slug, "/connections/"+cn.ID), "connection-updated")
+	}
+	msg := ""
+	if errors.Is(err, tenants.ErrNotFound) {
+		msg = "A group named there does not exist: " + sentence(err.Error())
+	} else if errs := fieldErrors(err); errs != nil {
+		for _, m := range errs {
+			msg = sentence(m)
+		}
+	} else {
+		return err
+	}
+	pg, perr := h.page(c, cn.Name, "connections", t)
+	if perr != nil {
+		return perr
+	}
+	v := vc.ConnectionView{Page: pg, ID: cn.ID, Name: cn.Name, Kind: kindFor(cn), Enabled: cn.Enabled, Created: when(cn.CreatedAt),
+		CallbackURL: cn.CallbackURL, EntityID: cn.EntityID, ACSURL: cn.ACSURL, MetadataURL: cn.MetadataURL, IdPMetadataURL: cn.IdPMetadataURL,
+		HasSecret: cn.HasClientSecret, Form: storedForm(cn), ShowGroups: true, GroupMappings: raw, PassGroups: c.FormValue("pass_groups") == "true",
+		GroupErrors: map[string]string{"mappings": msg}}
+	return render(c, http.StatusUnprocessableEntity, vc.Connection(v))
+}
+
+func (h *Handler) connection(c echo.Context) error {
+	ctx, t, cn, err := h.loadConnection(c)
+	if err != nil {
+		return err
+	}
+	return h.renderConnection(c, ctx, t, cn, http.StatusOK, nil, nil)
 }
 
 func (h *Handler) updateConnection(c echo.Context) error {
@@ -316,7 +372,7 @@ func (h *Handler) updateConnection(c echo.Context) error {
 	if errs == nil {
 		return err
 	}
-	return h.renderConnection(c, t, cn, http.StatusUnprocessableEntity, &f, errs)
+	return h.renderConnection(c, ctx, t, cn, http.StatusUnprocessableEntity, &f, errs)
 }
 
 func (h *Handler) deleteConnection(c echo.Context) error {

@@ -50,6 +50,7 @@ func (h *Handler) pages() []route {
 		{http.MethodPost, "/t/:slug/users/new", h.createUser},
 		{http.MethodGet, "/t/:slug/users/:user", h.user},
 		{http.MethodPost, "/t/:slug/users/:user", h.updateUser},
+		{http.MethodPost, "/t/:slug/users/:user/metadata", h.updateUserMetadata},
 		{http.MethodPost, "/t/:slug/users/:user/disable", h.disableUser},
 		{http.MethodPost, "/t/:slug/users/:user/enable", h.enableUser},
 		{http.MethodPost, "/t/:slug/users/:user/password", h.setPassword},
@@ -82,6 +83,7 @@ func (h *Handler) pages() []route {
 		{http.MethodPost, "/t/:slug/connections/new/:kind", h.createConnection},
 		{http.MethodGet, "/t/:slug/connections/:conn", h.connection},
 		{http.MethodPost, "/t/:slug/connections/:conn", h.updateConnection},
+		{http.MethodPost, "/t/:slug/connections/:conn/groups", h.updateConnectionGroups},
 		{http.MethodPost, "/t/:slug/connections/:conn/delete", h.deleteConnection},
 
 		{http.MethodGet, "/t/:slug/keys", h.keys},

@@ -1,7 +1,9 @@
 package console
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -100,6 +102,8 @@ type userEdit struct {
 	verified                   *bool
 	errs, passwordErrs         map[string]string
 	roleErrs                   map[string]string
+	userMetadata, appMetadata  *string
+	metadataErrs               map[string]string
 }
 
 func (h *Handler) renderUser(c echo.Context, ctx context.Context, t *tenants.Tenant, u *admin.User, status int, e userEdit) error {
@@ -128,6 +132,10 @@ func (h *Handler) renderUser(c echo.Context, ctx context.Context, t *tenants.Ten
 	}
 	if e.verified != nil {
 		v.FormVerified = *e.verified
+	}
+	v.FormUserMetadata, v.FormAppMetadata, v.MetadataErrors = indentJSON(u.UserMetadata), indentJSON(u.AppMetadata), e.metadataErrs
+	if e.userMetadata != nil {
+		v.FormUserMetadata, v.FormAppMetadata = *e.userMetadata, *e.appMetadata
 	}
 	for _, s := range ss {
 		v.Sessions = append(v.Sessions, vc.SessionRow{Ref: s.ID, Started: when(s.AuthTime), LastSeen: when(s.LastSeenAt), Expires: when(s.ExpiresAt),
@@ -184,6 +192,41 @@ func (h *Handler) updateUser(c echo.Context) error {
 		return err
 	}
 	return done(c, vc.TenantURL(t.Slug, "/users/"+u.ID), "user-updated")
+}
+
+// updateUserMetadata replaces a user's user_metadata and app_metadata
+// with the JSON objects of the form (checked by the service: objects of at
+// most admin.MaxMetadata bytes; empty clears).
+func (h *Handler) updateUserMetadata(c echo.Context) error {
+	ctx, t, u, err := h.loadUser(c)
+	if err != nil {
+		return err
+	}
+	um, am := c.FormValue("user_metadata"), c.FormValue("app_metadata")
+	raw := func(s string) *json.RawMessage {
+		r := json.RawMessage("null")
+		if strings.TrimSpace(s) != "" {
+			r = json.RawMessage(s)
+		}
+		return &r
+	}
+	_, err = h.svc.UpdateUser(ctx, u.ID, admin.UpdateUserInput{UserMetadata: raw(um), AppMetadata: raw(am)})
+	if errs := formErrors(err, "user_metadata", "app_metadata"); errs != nil {
+		return h.renderUser(c, ctx, t, u, http.StatusUnprocessableEntity, userEdit{userMetadata: &um, appMetadata: &am, metadataErrs: errs})
+	}
+	if err != nil {
+		return err
+	}
+	return done(c, vc.TenantURL(t.Slug, "/users/"+u.ID), "user-updated")
+}
+
+// indentJSON shows a metadata object for editing ("" for none).
+func indentJSON(raw json.RawMessage) string {
+	var b bytes.Buffer
+	if len(raw) == 0 || string(raw) == "{}" || json.Indent(&b, raw, "", "  ") != nil {
+		return ""
+	}
+	return b.String()
 }
 
 func (h *Handler) setDisabled(c echo.Context, disabled bool) error {

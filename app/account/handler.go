@@ -68,6 +68,7 @@ func (h *Handler) routes() []web.Route {
 		{Method: http.MethodGet, Path: a, Handler: h.account},
 		{Method: http.MethodPost, Path: web.PathAccountReauth, Handler: h.reauthenticate},
 		{Method: http.MethodPost, Path: a + "/profile", Handler: h.updateProfile},
+		{Method: http.MethodPost, Path: a + "/metadata", Handler: h.updateMetadata},
 		{Method: http.MethodPost, Path: web.PathAccountLanguage, Handler: h.changeLanguage},
 		{Method: http.MethodPost, Path: a + "/password", Handler: h.changePassword},
 		{Method: http.MethodPost, Path: a + "/email", Handler: h.changeEmail},

@@ -123,7 +123,7 @@ func (h *Handler) renderAccount(c echo.Context, a *accountRequest, notice, errMs
 		EmailEnabled: h.mail != nil, HasPassword: u.PasswordHash != "", MinLength: t.MinPasswordLength(),
 		MFA: t.MFA() != tenants.MFAOff, Passkeys: h.passkeys != nil && passkey.Offered(t), Flash: notice, Error: errMsg,
 		Recent: authn.Recent(a.sess, h.store.Now()), ReauthURL: web.PathAccountReauth,
-		Language: l.Lang(), LanguageURL: web.PathAccountLanguage}
+		Language: l.Lang(), LanguageURL: web.PathAccountLanguage, Metadata: metadataView(t, u)}
 	factors, err := h.factors.Confirmed(ctx, u.ID)
 	if err != nil {
 		return httperr.Internal(err)

@@ -131,6 +131,8 @@ func commandTable() []spec {
 			example: "gatehouse connection show --tenant acme --name Partner"},
 		{name: "connection update", summary: "change a connection (what a flag names)", run: connectionUpdate,
 			example: "gatehouse connection update --tenant acme --name Partner --enabled"},
+		{name: "connection groups", summary: "show or replace a connection's group mapping (upstream group = tenant group)", run: connectionGroups,
+			example: "gatehouse connection groups --tenant acme --name Corp --map Engineering=eng --map Admins=admins"},
 		{name: "connection delete", summary: "delete a connection and unlink the identities it brought", run: connectionDelete,
 			example: "gatehouse connection delete --tenant acme --name Partner"},
 

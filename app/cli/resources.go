@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -81,6 +82,9 @@ func tenantUpdate(ctx context.Context, env Env, args []string) error {
 		strings.Join(tenants.RegistrationModes(), ", "))
 	f.StringVar(&locale, "default-locale", "", "the pages' language when nothing else chooses one: "+strings.Join(i18n.Builtin().Supported(), ", ")+" (empty: en)")
 	f.StringVar(&replyTo, "email-reply-to", "", "Reply-To `ADDRESS` of the tenant's email (empty: none)")
+	var mdFields string
+	f.StringVar(&mdFields, "user-metadata-fields", "", "the user_metadata fields users may edit on the account page, as `JSON`: "+
+		`[{"name":"nickname","label":"Nickname","type":"string","max_length":40}] (types string, number, boolean; [] for none)`)
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -99,6 +103,14 @@ func tenantUpdate(ctx context.Context, env Env, args []string) error {
 	}
 	if f.set("grant-type") {
 		in.GrantTypes = grantTypes
+	}
+	if f.set("user-metadata-fields") {
+		in.UserMetadataFields = []tenants.MetadataField{}
+		dec := json.NewDecoder(strings.NewReader(mdFields))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&in.UserMetadataFields); err != nil {
+			return fmt.Errorf("--user-metadata-fields: %w", err)
+		}
 	}
 	given := 0
 	f.Visit(func(fl *flag.Flag) {
@@ -323,10 +335,12 @@ func clientUpdate(ctx context.Context, env Env, args []string) error {
 	f.StringVar(&idAlg, "id-token-signed-response-alg", "", "JWS algorithm of the application's ID tokens: "+algList())
 	f.StringVar(&authMethod, "token-endpoint-auth-method", "", "how a confidential application authenticates: "+tenants.AuthMethodBasic+" or "+tenants.AuthMethodPost)
 	f.BoolVar(&par, "require-pushed-authorization-requests", false, "the application must push its authorization requests (RFC 9126); =false to stop")
+	var claimFormat string
+	f.StringVar(&claimFormat, "claim-format", "", "what the roles and groups claims carry from now on: names or ids")
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	in := admin.UpdateClientInput{Name: changed(f, "name", name), IDTokenSignedResponseAlg: changed(f, "id-token-signed-response-alg", idAlg),
+	in := admin.UpdateClientInput{Name: changed(f, "name", name), IDTokenSignedResponseAlg: changed(f, "id-token-signed-response-alg", idAlg), ClaimFormat: changed(f, "claim-format", claimFormat),
 		TokenEndpointAuthMethod: changed(f, "token-endpoint-auth-method", authMethod), RequirePushedAuthorizationRequests: changed(f, "require-pushed-authorization-requests", par)}
 	if f.set("redirect-uri") {
 		in.RedirectURIs = redirects
@@ -337,7 +351,7 @@ func clientUpdate(ctx context.Context, env Env, args []string) error {
 	if f.set("grant-type") {
 		in.GrantTypes = grantTypes
 	}
-	if in.Name == nil && in.IDTokenSignedResponseAlg == nil && in.TokenEndpointAuthMethod == nil && in.RequirePushedAuthorizationRequests == nil &&
+	if in.Name == nil && in.IDTokenSignedResponseAlg == nil && in.ClaimFormat == nil && in.TokenEndpointAuthMethod == nil && in.RequirePushedAuthorizationRequests == nil &&
 		in.RedirectURIs == nil && in.PostLogoutRedirectURIs == nil && in.GrantTypes == nil {
 		return errors.New("client update: nothing to change: give a flag (see gatehouse client update --help)")
 	}
@@ -670,10 +684,12 @@ func connectionUpdate(ctx context.Context, env Env, args []string) error {
 	f.BoolVar(&trustEmail, "trust-email", false, "the provider is authoritative for the verified email addresses it asserts; =false to stop")
 	f.BoolVar(&idpInitiated, "allow-idp-initiated", false, "accept SAML responses the IdP sends unasked; =false to stop")
 	f.StringVar(&provisioning, "provisioning", "", "whether a first login creates a user: tenant, create or existing")
+	var passGroups bool
+	f.BoolVar(&passGroups, "pass-groups", false, "oidc, saml: pass upstream groups the group mapping maps to no group through in the groups claim; =false to stop")
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	in := admin.ConnectionInput{Name: changed(f, "new-name", newName), Enabled: changed(f, "enabled", enabled), ClientID: changed(f, "client-id", clientID),
+	in := admin.ConnectionInput{PassGroups: changed(f, "pass-groups", passGroups), Name: changed(f, "new-name", newName), Enabled: changed(f, "enabled", enabled), ClientID: changed(f, "client-id", clientID),
 		Issuer: changed(f, "issuer", issuer), TrustEmail: changed(f, "trust-email", trustEmail), Provisioning: changed(f, "provisioning", provisioning),
 		MetadataURL: changed(f, "metadata-url", metadataURL), AllowIDPInitiated: changed(f, "allow-idp-initiated", idpInitiated)}
 	if f.set("domain") {
@@ -695,7 +711,7 @@ func connectionUpdate(ctx context.Context, env Env, args []string) error {
 		in.ClientSecret = &s
 	}
 	if in.Name == nil && in.Enabled == nil && in.ClientID == nil && in.Issuer == nil && in.TrustEmail == nil && in.Provisioning == nil &&
-		in.MetadataURL == nil && in.MetadataXML == nil && in.AllowIDPInitiated == nil && in.Domains == nil && in.ClientSecret == nil {
+		in.MetadataURL == nil && in.MetadataXML == nil && in.AllowIDPInitiated == nil && in.Domains == nil && in.ClientSecret == nil && in.PassGroups == nil {
 		return errors.New("connection update: nothing to change: give a flag (see gatehouse connection update --help)")
 	}
 	rt, tctx, c, err := findConnection(ctx, env, f, *slug, *ref)
@@ -724,4 +740,37 @@ func connectionDelete(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	return f.printOne(env.Stdout, map[string]any{"deleted": c})
+}
+
+// connectionGroups shows a connection's group mapping, or with --map
+// replaces it.
+func connectionGroups(ctx context.Context, env Env, args []string) error {
+	f, slug, ref := connectionFlags("connection groups", env)
+	var maps list
+	var clear bool
+	f.Var(&maps, "map", "`UPSTREAM=GROUP`: the upstream group makes a user a member of the tenant's group (by name or id); repeatable: replaces the mapping")
+	f.BoolVar(&clear, "clear", false, "remove every mapping")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	rt, tctx, c, err := findConnection(ctx, env, f, *slug, *ref)
+	if err != nil {
+		return err
+	}
+	defer rt.close()
+	var ms []*admin.GroupMapping
+	switch {
+	case f.set("map") || clear:
+		in, perr := admin.ParseGroupMappings(maps)
+		if perr != nil {
+			return perr
+		}
+		ms, err = rt.admin.SetConnectionGroupMappings(tctx, c.ID, in)
+	default:
+		ms, err = rt.admin.ConnectionGroupMappings(tctx, c.ID)
+	}
+	if err != nil {
+		return err
+	}
+	return f.printList(env.Stdout, "items", ms, "upstream", "group_name", "group_id")
 }

@@ -163,6 +163,7 @@ var validArgs = map[string]struct {
 	"rule disable":          {"", []string{"--tenant", "acme", "--id", "none"}},
 	"rule delete":           {"", []string{"--tenant", "acme", "--id", "none"}},
 	"rule preview":          {"", []string{"--tenant", "acme", "--email", "ann@acme.test", "--client", "none"}},
+	"connection groups":     {"", []string{"--tenant", "acme", "--name", "GitHub"}},
 }
 
 const testPasswordLine = "correct horse battery staple\n"

@@ -55,6 +55,7 @@ var validBodies = map[string]any{
 	"PATCH /tenants/:slug/claim-rules/:id":                      map[string]any{"enabled": false},
 	"POST /tenants/:slug/claim-rules/preview":                   map[string]any{"user": "0190aaaa-0000-7000-8000-000000000001", "client": "no-such-client"},
 	"POST /tenants/:slug/domains":                               map[string]any{"domain": "walked.example.org"},
+	"PUT /tenants/:slug/connections/:id/group-mappings":         map[string]any{"mappings": []any{}},
 }
 
 // naturalKeys name an object by what it is, not by an id of its own: a

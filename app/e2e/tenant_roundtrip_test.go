@@ -44,7 +44,8 @@ func fullTenant(t *testing.T, e *env, f *fixture) {
 		SessionLifetime: dur(2 * 24 * time.Hour), SignupMode: str(tenants.SignupDomains), SignupDomains: []string{"acme.test"},
 		PasswordMinLength: &minLen, MFAPolicy: str(tenants.MFARequired), EmailFromName: str("Acme Accounts"), DefaultLocale: str("de"),
 		EmailReplyTo: str("help@acme.test"), RequirePushedAuthorizationRequests: yes(), TokenExchangeImpersonation: yes(),
-		ClientRegistration: str(tenants.RegistrationToken)}))
+		ClientRegistration: str(tenants.RegistrationToken),
+		UserMetadataFields: []tenants.MetadataField{{Name: "nickname", Label: "Nickname", Type: tenants.MetadataString, MaxLength: 40}}}))
 	must(svc.SetKeyRotation(ctx, 30*24*time.Hour))
 
 	// An API with every setting; the worker is its resource server.
@@ -85,7 +86,9 @@ func fullTenant(t *testing.T, e *env, f *fixture) {
 	must(svc.CreateConnection(ctx, admin.ConnectionInput{Type: tenants.ConnectionGitHub, Name: str("GitHub"), ClientID: str("gh-client"),
 		ClientSecret: str("gh-secret"), Domains: []string{"acme.test"}, TrustEmail: yes(), Provisioning: str(tenants.ProvisionCreate)}))
 	md := string(samltest.NewIdP(t).Metadata())
-	must(svc.CreateConnection(ctx, admin.ConnectionInput{Type: tenants.ConnectionSAML, Name: str("Corp"), MetadataXML: &md}))
+	corp, err := svc.CreateConnection(ctx, admin.ConnectionInput{Type: tenants.ConnectionSAML, Name: str("Corp"), MetadataXML: &md, PassGroups: yes()})
+	must(corp, err)
+	must(svc.SetConnectionGroupMappings(ctx, corp.ID, []admin.GroupMappingInput{{Upstream: "Acme Staff", Group: "staff"}}))
 	must(svc.CreateWebhook(ctx, admin.WebhookInput{URL: str("https://hooks.acme.test/in"), Events: []string{"user.created"}}))
 
 	// A claim rule, the tenant's wording, a SAML application for clerks.
@@ -163,6 +166,24 @@ func comparable(t *testing.T, raw []byte) map[string]any {
 	}
 	delete(d, "exported_at")
 	delete(d, "source")
+	// A connection's group mapping names its groups by id: compare names.
+	names := map[any]any{}
+	groups, _ := d["groups"].([]any)
+	for _, g := range groups {
+		if g, ok := g.(map[string]any); ok {
+			names[g["id"]] = g["name"]
+		}
+	}
+	conns, _ := d["connections"].([]any)
+	for _, c := range conns {
+		c, _ := c.(map[string]any)
+		ms, _ := c["group_mappings"].([]any)
+		for _, m := range ms {
+			if m, ok := m.(map[string]any); ok {
+				m["group"] = names[m["group"]]
+			}
+		}
+	}
 	var walk func(v any)
 	walk = func(v any) {
 		switch x := v.(type) {

@@ -53,14 +53,24 @@ func TestTenantExportImportElsewhere(t *testing.T) {
 			t.Fatal(err)
 		}
 		cname := "GitHub"
-		if _, err := svc.CreateConnection(ctx, admin.ConnectionInput{Type: tenants.ConnectionGitHub, Name: &cname, ClientID: ptr("gh-client"), ClientSecret: ptr("gh-secret")}); err != nil {
+		gh, err := svc.CreateConnection(ctx, admin.ConnectionInput{Type: tenants.ConnectionGitHub, Name: &cname, ClientID: ptr("gh-client"), ClientSecret: ptr("gh-secret")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Issue 10's settings travel too: a group mapping, a claim
+		// format (and below, user-editable metadata fields).
+		if _, err := svc.SetConnectionGroupMappings(ctx, gh.ID, []admin.GroupMappingInput{{Upstream: "Engineering", Group: "staff"}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.UpdateClient(ctx, acme.web.ClientID, admin.UpdateClientInput{ClaimFormat: ptr("ids")}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := svc.CreateWebhook(ctx, admin.WebhookInput{URL: ptr("https://hooks.acme.test/in"), Events: []string{"user.created"}}); err != nil {
 			t.Fatal(err)
 		}
 		logo := "https://cdn.acme.test/logo.png"
-		if _, err := svc.UpdateTenant(ctx, admin.TenantSettings{LogoURL: &logo, AccentColor: ptr("#3b5bdb")}); err != nil {
+		if _, err := svc.UpdateTenant(ctx, admin.TenantSettings{LogoURL: &logo, AccentColor: ptr("#3b5bdb"),
+			UserMetadataFields: []tenants.MetadataField{{Name: "nickname", Type: tenants.MetadataString}}}); err != nil {
 			t.Fatal(err)
 		}
 
@@ -144,6 +154,15 @@ func TestTenantExportImportElsewhere(t *testing.T) {
 		}
 		if perms, err := dst.store.UserPermissions(tenants.WithTenant(t.Context(), tn), acme.userID, acme.api); err != nil || len(perms) != 1 {
 			t.Fatalf("permissions through the group at the new tenant: %v %v", perms, err)
+		}
+		if ms, err := dst.srv.Admin().ConnectionGroupMappings(tenants.WithTenant(admin.WithPrincipal(t.Context(), admin.CLI()), tn), ct[0].ID); err != nil || len(ms) != 1 || ms[0].Upstream != "Engineering" || ms[0].GroupName != "staff" {
+			t.Fatalf("the imported connection's group mapping: %+v %v", ms, err)
+		}
+		if cl, err := dst.store.ClientByClientID(tenants.WithTenant(t.Context(), tn), acme.web.ClientID); err != nil || cl.ClaimFormat != tenants.ClaimFormatIDs {
+			t.Fatalf("the imported application's claim format: %v", err)
+		}
+		if len(tn.UserMetadataFields) != 1 || tn.UserMetadataFields[0].Name != "nickname" {
+			t.Fatalf("the imported metadata fields: %+v", tn.UserMetadataFields)
 		}
 
 		// Importing again is refused: the slug is taken. With --slug it
@@ -254,6 +273,13 @@ func TestTenantImportRefusesHostileDocuments(t *testing.T) {
 				obj(d, "connections", 0)["client_secret_sealed"] = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 			}), 400, "", ""},
 			{"a loopback webhook", edit(func(d map[string]any) { obj(d, "webhooks", 0)["url"] = "http://127.0.0.1:1/in" }), 400, "", ""},
+			{"a group mapping to a group the document lacks", edit(func(d map[string]any) {
+				obj(d, "connections", 0)["group_mappings"] = []any{map[string]any{"upstream": "Engineering", "group": "another tenant's group"}}
+			}), 400, "connections[0].group_mappings[0].group", ""},
+			{"a bad claim format", edit(func(d map[string]any) { obj(d, "applications", 0)["claim_format"] = "uuid" }), 400, "applications[0].claim_format", ""},
+			{"a bad metadata field", edit(func(d map[string]any) {
+				d["settings"].(map[string]any)["user_metadata_fields"] = []any{map[string]any{"name": "a.b", "type": "string"}}
+			}), 400, "", ""},
 			{"a huge name", edit(func(d map[string]any) { d["settings"].(map[string]any)["name"] = strings.Repeat("x", 10000) }), 400, "", ""},
 			{"a bad password hash", edit(func(d map[string]any) {
 				d["users"] = append(list(d, "users"), user(map[string]any{"email": "x@acme.test", "password_hash": "$2b$31$abc"}))

@@ -109,9 +109,10 @@ func (p *Provider) GrantableScopes(ctx context.Context, ar *tenants.AuthRequest)
 }
 
 // accessTokenClaims returns the claims of a user's access token for
-// audience that its API asks for (RFC 9068 §2.2.3.1): roles, the names of
-// the roles the user holds directly or through groups, and groups, the
-// names of the user's groups; each at most tenants.MaxClaimNames names.
+// audience that its API asks for (RFC 9068 §2.2.3.1): roles, the roles the
+// user holds directly or through groups, and groups, the user's groups (and
+// the upstream groups passed through, see groupClaim); names, or ids for a
+// client whose claim format says so; each at most tenants.MaxClaimNames.
 func (p *Provider) accessTokenClaims(ctx context.Context, c *cache.Client, userID, audience string) (map[string]any, error) {
 	api, err := p.tokenAPI(ctx, c, audience)
 	if err != nil || api == nil {
@@ -126,11 +127,14 @@ func (p *Provider) accessTokenClaims(ctx context.Context, c *cache.Client, userI
 		names := make([]string, len(roles))
 		for i, r := range roles {
 			names[i] = r.Role.Name
+			if c.ClaimsByID() {
+				names[i] = r.Role.ID
+			}
 		}
 		claims[tenants.ClaimRoles] = tenants.ClaimNames(names)
 	}
 	if api.WantsClaim(tenants.ClaimGroups) {
-		names, err := p.groupNames(ctx, userID)
+		names, err := p.groupClaim(ctx, c.Client, userID)
 		if err != nil {
 			return nil, err
 		}
@@ -142,9 +146,12 @@ func (p *Provider) accessTokenClaims(ctx context.Context, c *cache.Client, userI
 	return claims, nil
 }
 
-// groupNames returns the names of the user's groups, for the groups claim:
-// at most tenants.MaxClaimNames.
-func (p *Provider) groupNames(ctx context.Context, userID string) ([]string, error) {
+// groupClaim returns the groups claim of a user's token for client c: the
+// names (or, for a client whose claim format is ids, the ids) of the
+// user's groups, and the upstream groups that connections passing groups
+// through asserted and map to no group (by name: they have no id); at most
+// tenants.MaxClaimNames.
+func (p *Provider) groupClaim(ctx context.Context, c *tenants.Client, userID string) ([]string, error) {
 	gs, err := p.store.UserGroups(ctx, userID)
 	if err != nil {
 		return nil, err
@@ -152,6 +159,13 @@ func (p *Provider) groupNames(ctx context.Context, userID string) ([]string, err
 	names := make([]string, len(gs))
 	for i, g := range gs {
 		names[i] = g.Name
+		if c.ClaimsByID() {
+			names[i] = g.ID
+		}
 	}
-	return tenants.ClaimNames(names), nil
+	passed, err := p.store.PassedGroups(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	return tenants.ClaimNames(append(names, passed...)), nil
 }

@@ -115,19 +115,27 @@ func (p *Provider) UserInfo(ctx context.Context, r *http.Request) (*Response, er
 	}
 	info := new(oidc.UserInfo)
 	fillUserinfo(info, u, rec.Scopes)
-	if err := p.fillGroups(ctx, info, u.ID, rec.Scopes); err != nil {
+	var cl *tenants.Client
+	if slices.Contains(rec.Scopes, ScopeGroups) {
+		c, err := p.lookupClient(ctx, rec.ClientID)
+		if err != nil {
+			return nil, invalid.WithChallenge(p.challenge(t, dpop, httperr.InvalidToken))
+		}
+		cl = c.Client.Client
+	}
+	if err := p.fillGroups(ctx, info, cl, u.ID, rec.Scopes); err != nil {
 		return nil, serverError(err)
 	}
 	return jsonAnswer(info), nil
 }
 
-// fillGroups sets the groups claim, the names of the user's groups, when
-// scopes hold the groups scope.
-func (p *Provider) fillGroups(ctx context.Context, info *oidc.UserInfo, userID string, scopes []string) error {
+// fillGroups sets the groups claim (groupClaim) of a token of client c
+// when scopes hold the groups scope.
+func (p *Provider) fillGroups(ctx context.Context, info *oidc.UserInfo, c *tenants.Client, userID string, scopes []string) error {
 	if !slices.Contains(scopes, ScopeGroups) {
 		return nil
 	}
-	names, err := p.groupNames(ctx, userID)
+	names, err := p.groupClaim(ctx, c, userID)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 
@@ -87,7 +88,21 @@ var _ federation.Checker = (*Connector)(nil)
 
 func (c *Connector) config(p *gooidc.Provider) *oauth2.Config {
 	return &oauth2.Config{ClientID: c.st.Connection.ClientID, ClientSecret: c.st.ClientSecret,
-		Endpoint: p.Endpoint(), RedirectURL: c.st.CallbackURL, Scopes: c.scopes}
+		Endpoint: p.Endpoint(), RedirectURL: c.st.CallbackURL, Scopes: c.scopesFor(p)}
+}
+
+// scopesFor is what the connector asks p for: openid, email and profile,
+// and groups when p's discovery lists that scope (an upstream that does
+// not know it may refuse it), so that the user's upstream groups come
+// back for the connection's group mapping.
+func (c *Connector) scopesFor(p *gooidc.Provider) []string {
+	var d struct {
+		Scopes []string `json:"scopes_supported"`
+	}
+	if err := p.Claims(&d); err == nil && slices.Contains(d.Scopes, "groups") {
+		return append(slices.Clone(c.scopes), "groups")
+	}
+	return c.scopes
 }
 
 // Start sends the browser to the upstream's authorization endpoint.

@@ -912,6 +912,25 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 			ps, err := s.UserPermissions(ctx, a.user.ID, sharedAudience)
 			return errors.Join(err, none(len(ps)))
 		}, nil},
+		{"ConnectionGroupMaps", func(ctx context.Context) error {
+			ms, err := s.ConnectionGroupMaps(ctx, a.connection.ID)
+			return errors.Join(err, none(len(ms)))
+		}, nil},
+		{"PassedGroups", func(ctx context.Context) error {
+			gs, err := s.PassedGroups(ctx, a.user.ID)
+			return errors.Join(err, none(len(gs)))
+		}, nil},
+		{"SetConnectionGroupMaps/a's connection", func(ctx context.Context) error {
+			return s.SetConnectionGroupMaps(ctx, a.connection.ID, nil)
+		}, tenants.ErrNotFound},
+		{"SetConnectionGroupMaps/a's group", func(ctx context.Context) error {
+			return s.SetConnectionGroupMaps(ctx, b.connection.ID, []tenants.GroupMap{{UpstreamGroup: "eng", GroupID: a.group.ID}})
+		}, tenants.ErrNotFound},
+		{"SyncUpstreamGroups", func(ctx context.Context) error {
+			x := *a.identity
+			_, err := s.SyncUpstreamGroups(ctx, &x, []string{"eng"})
+			return err
+		}, tenants.ErrNotFound},
 
 		// Updates, revocations, deletions and compare-and-swaps of a's rows.
 		{"RecordLogin", func(ctx context.Context) error {

@@ -263,3 +263,92 @@ func testGroups(t *testing.T, s *tenants.Store) {
 		t.Errorf("update of a missing group: err = %v", err)
 	}
 }
+
+// testUpstreamGroups covers the sync of a connection's group mapping at a
+// sign-in: mapped groups asserted add memberships, groups no longer
+// asserted end only the memberships the connection made, an admin's
+// membership is never touched, and unmapped groups pass through only for a
+// connection that allows it.
+func testUpstreamGroups(t *testing.T, s *tenants.Store) {
+	ctx, _ := newTenant(t, s, "upstream-groups")
+	u := mustUser(t, ctx, s, "sync@example.com")
+	conn := mustConnection(t, ctx, s, "corp")
+	x := mustExternalIdentity(t, ctx, s, u.ID, conn.ID, "sync-subject")
+	eng, ops, admins := mustGroup(t, ctx, s, "eng"), mustGroup(t, ctx, s, "ops"), mustGroup(t, ctx, s, "admins")
+	must(t, "set maps", s.SetConnectionGroupMaps(ctx, conn.ID, []tenants.GroupMap{
+		{UpstreamGroup: "Engineering", GroupID: eng.ID}, {UpstreamGroup: "Ops", GroupID: ops.ID}, {UpstreamGroup: "Admins", GroupID: admins.ID},
+	}))
+	if ms, err := s.ConnectionGroupMaps(ctx, conn.ID); err != nil || len(ms) != 3 {
+		t.Fatalf("maps = %v, %v", ms, err)
+	}
+	if err := s.SetConnectionGroupMaps(ctx, conn.ID, []tenants.GroupMap{{UpstreamGroup: "x", GroupID: "missing"}}); !errors.Is(err, tenants.ErrNotFound) {
+		t.Errorf("map to a missing group: err = %v", err)
+	}
+	if ms, _ := s.ConnectionGroupMaps(ctx, conn.ID); len(ms) != 3 {
+		t.Errorf("a refused replacement changed the maps: %v", ms)
+	}
+	// An admin made the user a member of ops by hand.
+	must(t, "manual member", s.AddGroupMember(ctx, ops.ID, u.ID))
+	names := func() []string {
+		gs, err := s.UserGroups(ctx, u.ID)
+		must(t, "user groups", err)
+		var out []string
+		for _, g := range gs {
+			out = append(out, g.Name)
+		}
+		return out
+	}
+	sync, err := s.SyncUpstreamGroups(ctx, x, []string{"Engineering", "Ops", "Unmapped"})
+	must(t, "first sync", err)
+	if got := names(); !slices.Equal(got, []string{"eng", "ops"}) || !slices.Equal(sync.Added, []string{eng.ID}) {
+		t.Errorf("after the first sync: groups %v, added %v", got, sync.Added)
+	}
+	sync, err = s.SyncUpstreamGroups(ctx, x, []string{"Admins"})
+	must(t, "second sync", err)
+	if got := names(); !slices.Equal(got, []string{"admins", "ops"}) || !slices.Equal(sync.Removed, []string{eng.ID}) {
+		t.Errorf("after the second sync: groups %v (the manual ops stays), removed %v", got, sync.Removed)
+	}
+	if xs, _ := s.ListExternalIdentities(ctx, u.ID); len(xs) != 1 || !slices.Equal(xs[0].UpstreamGroups, []string{"Admins"}) {
+		t.Errorf("stored upstream groups = %v", xs)
+	}
+	if gs, err := s.PassedGroups(ctx, u.ID); err != nil || len(gs) != 0 {
+		t.Errorf("passed groups of a connection that passes none = %v, %v", gs, err)
+	}
+	conn.PassGroups = true
+	must(t, "update connection", s.UpdateConnection(ctx, conn))
+	_, err = s.SyncUpstreamGroups(ctx, x, []string{"Admins", "Unmapped", "Other"})
+	must(t, "third sync", err)
+	if gs, err := s.PassedGroups(ctx, u.ID); err != nil || !slices.Equal(gs, []string{"Other", "Unmapped"}) {
+		t.Errorf("passed groups = %v, %v, want the unmapped ones", gs, err)
+	}
+	// An admin adding a membership the connection made makes it theirs.
+	must(t, "manual admins", s.AddGroupMember(ctx, admins.ID, u.ID))
+	_, err = s.SyncUpstreamGroups(ctx, x, nil)
+	must(t, "empty sync", err)
+	if got := names(); !slices.Equal(got, []string{"admins", "ops"}) {
+		t.Errorf("after an empty sync: groups %v, want the admin's memberships only", got)
+	}
+	// Unlinking the identity ends the memberships its connection made.
+	_, err = s.SyncUpstreamGroups(ctx, x, []string{"Engineering"})
+	must(t, "sync eng", err)
+	must(t, "unlink", s.DeleteExternalIdentity(ctx, u.ID, x.ID))
+	if got := names(); !slices.Equal(got, []string{"admins", "ops"}) {
+		t.Errorf("after unlinking: groups %v", got)
+	}
+	// An identity linked while the address was unproven loses its link,
+	// and its memberships, when someone proves the address.
+	un := newExternalIdentity(u.ID, conn.ID, "unproven-sync")
+	un.LinkedUnproven = true
+	must(t, "unproven identity", s.CreateExternalIdentity(ctx, un))
+	_, err = s.SyncUpstreamGroups(ctx, un, []string{"Engineering"})
+	must(t, "sync unproven", err)
+	if got := names(); !slices.Equal(got, []string{"admins", "eng", "ops"}) {
+		t.Errorf("after the unproven identity's sync: groups %v", got)
+	}
+	if _, err := s.DeleteUnprovenIdentities(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(); !slices.Equal(got, []string{"admins", "ops"}) {
+		t.Errorf("after the address was proven: groups %v, want the unproven identity's memberships gone", got)
+	}
+}

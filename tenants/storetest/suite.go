@@ -136,6 +136,7 @@ func Run(t *testing.T, open func(t *testing.T) *tenants.Store) {
 		{name: "Roles", run: testRoles},
 		{name: "EffectiveRoles", run: testEffectiveRoles},
 		{name: "Groups", run: testGroups},
+		{name: "UpstreamGroups", run: testUpstreamGroups},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
