@@ -25,6 +25,7 @@ type Metrics struct {
 	tokensIssued *prometheus.CounterVec
 	requests     *prometheus.HistogramVec
 	webhooks     *prometheus.CounterVec
+	logouts      *prometheus.CounterVec
 	audits       *prometheus.CounterVec
 }
 
@@ -46,12 +47,16 @@ func New() *Metrics {
 			Name: "gatehouse_webhook_deliveries_total",
 			Help: "Attempts at webhook deliveries, by outcome: delivered, retry (failed, to be tried again) or failed (given up).",
 		}, []string{"outcome"}),
+		logouts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gatehouse_backchannel_logout_deliveries_total",
+			Help: "Attempts at back-channel logout deliveries (logout tokens posted to applications), by outcome: delivered, retry (failed, to be tried again) or failed (given up).",
+		}, []string{"outcome"}),
 	}
 	m.audits = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "gatehouse_audit_events_total",
 		Help: "Audit events written, by action and outcome: sign-ins (login.succeeded, login.failed), throttle locks, MFA challenges, federation rejections, token issues and every administrative change.",
 	}, []string{"action", "outcome"})
-	m.reg.MustRegister(m.tokensIssued, m.requests, m.audits, m.webhooks,
+	m.reg.MustRegister(m.tokensIssued, m.requests, m.audits, m.webhooks, m.logouts,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -65,6 +70,12 @@ func (m *Metrics) TokenIssued(grantType, alg string) {
 // (webhook.OutcomeDelivered, OutcomeRetry or OutcomeFailed).
 func (m *Metrics) WebhookDelivery(outcome string) {
 	m.webhooks.WithLabelValues(outcome).Inc()
+}
+
+// LogoutDelivery counts an attempt at a back-channel logout delivery by
+// its outcome (webhook.OutcomeDelivered, OutcomeRetry or OutcomeFailed).
+func (m *Metrics) LogoutDelivery(outcome string) {
+	m.logouts.WithLabelValues(outcome).Inc()
 }
 
 // AuditEvent counts an audit event written (tenants.Store.ObserveAudit).

@@ -55,10 +55,11 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Observer counts deliveries by outcome (OutcomeDelivered, OutcomeRetry,
-// OutcomeFailed).
+// Observer counts deliveries of each outbox by outcome (OutcomeDelivered,
+// OutcomeRetry, OutcomeFailed).
 type Observer interface {
 	WebhookDelivery(outcome string)
+	LogoutDelivery(outcome string)
 }
 
 // Outcomes of an attempt.
