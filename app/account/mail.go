@@ -3,7 +3,6 @@ package account
 import (
 	"bytes"
 	"context"
-	"log/slog"
 	"net/url"
 	"strings"
 	"time"
@@ -75,7 +74,7 @@ func (h *Handler) sendMail(ctx context.Context, t *tenants.Tenant, to string, m 
 		ctx, cancel := context.WithTimeout(ctx, mailTimeout)
 		defer cancel()
 		if err := h.mail.Send(ctx, msg); err != nil {
-			slog.ErrorContext(ctx, "send email", "tenant", t.ID, "subject", msg.Subject, "err", err)
+			tenants.Logger(ctx).ErrorContext(ctx, "send email", "tenant", t.ID, "subject", msg.Subject, "err", err)
 		}
 	}()
 }
