@@ -26,6 +26,8 @@ import (
 // covers the one sent and then cut before its answer.
 type retryReads struct {
 	db *sql.DB
+	// retried, if set, hears of every read sent again (Store.ObserveReadRetries).
+	retried func()
 }
 
 var (
@@ -73,7 +75,23 @@ func (p *retryReads) GetDBConn() (*sql.DB, error) { return p.db, nil }
 
 // retry reports whether query, which failed with err, is to be sent again.
 func (p *retryReads) retry(ctx context.Context, query string, err error) bool {
-	return ctx.Err() == nil && droppedConnection(err) && readOnly(query)
+	if ctx.Err() != nil || !droppedConnection(err) || !readOnly(query) {
+		return false
+	}
+	if p.retried != nil {
+		p.retried()
+	}
+	return true
+}
+
+// ObserveReadRetries makes fn hear of every read the store sends again
+// after its connection dropped (PostgreSQL; SQLite connections do not
+// drop). Set it before the store is used; fn must be cheap and safe for
+// concurrent use.
+func (s *Store) ObserveReadRetries(fn func()) {
+	if p, ok := s.db.ConnPool.(*retryReads); ok {
+		p.retried = fn
+	}
 }
 
 // droppedConnection reports whether err says that a connection which was

@@ -3,6 +3,7 @@ package tenants_test
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,6 +24,8 @@ func TestReadRetriedOnceOnDroppedConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	sqlDB.SetMaxOpenConns(1) // the connection cut is the one the pool holds
+	var retries atomic.Int64
+	s.ObserveReadRetries(func() { retries.Add(1) })
 	tn := storetest.MustTenant(t, s, "acme")
 	ctx := tenants.WithTenant(context.Background(), tn)
 	if _, err := s.TenantByID(ctx, tn.ID); err != nil {
@@ -34,8 +37,8 @@ func TestReadRetriedOnceOnDroppedConnection(t *testing.T) {
 	if err != nil || got.ID != tn.ID {
 		t.Fatalf("a read across a dropped connection: %v", err)
 	}
-	if proxy.Dropped() != 1 {
-		t.Fatalf("the proxy dropped %d answers, want 1: the read was not cut", proxy.Dropped())
+	if proxy.Dropped() != 1 || retries.Load() != 1 {
+		t.Fatalf("the proxy dropped %d answers, %d retries: want 1 each", proxy.Dropped(), retries.Load())
 	}
 
 	// Twice in a row: the retry is once, and its failure is the caller's.
@@ -43,8 +46,8 @@ func TestReadRetriedOnceOnDroppedConnection(t *testing.T) {
 	if _, err := s.TenantByID(ctx, tn.ID); !tenants.Unavailable(err) {
 		t.Fatalf("a read whose retry is cut too: %v, want the outage", err)
 	}
-	if proxy.Dropped() != 3 {
-		t.Fatalf("the proxy dropped %d answers, want 3: a read is sent at most twice", proxy.Dropped())
+	if proxy.Dropped() != 3 || retries.Load() != 2 {
+		t.Fatalf("the proxy dropped %d answers, %d retries: want 3 and 2, a read is sent at most twice", proxy.Dropped(), retries.Load())
 	}
 
 	proxy.DropNextAnswer(1)
@@ -68,7 +71,7 @@ func TestReadRetriedOnceOnDroppedConnection(t *testing.T) {
 	if errors.Is(err, tenants.ErrAlreadyExists) || !tenants.Unavailable(err) {
 		t.Fatalf("an INSERT ... RETURNING across a dropped connection: %v, want the outage", err)
 	}
-	if err := s.UseDPoPProof(ctx, "jkt", "jti-2", until); !errors.Is(err, tenants.ErrAlreadyExists) || proxy.Dropped() != 5 {
-		t.Fatalf("the cut INSERT ... RETURNING: %v, %d answers dropped", err, proxy.Dropped())
+	if err := s.UseDPoPProof(ctx, "jkt", "jti-2", until); !errors.Is(err, tenants.ErrAlreadyExists) || proxy.Dropped() != 5 || retries.Load() != 2 {
+		t.Fatalf("the cut INSERT ... RETURNING: %v, %d answers dropped, %d retries", err, proxy.Dropped(), retries.Load())
 	}
 }

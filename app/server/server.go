@@ -164,6 +164,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	s.cache = cache.New(deps.Store, cache.Config{Poll: cfg.CachePoll, Tenants: cfg.CacheTenants, Clients: cfg.CacheClients})
 	s.metrics.WatchCache(s.cache.Stats)
 	deps.Store.ObserveAudit(s.metrics.AuditEvent)
+	deps.Store.ObserveReadRetries(s.metrics.ReadRetried)
 	if db, err := deps.Store.SQLDB(); err == nil {
 		s.metrics.WatchDB(db)
 	}

@@ -1559,7 +1559,7 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 // on every tenant's: infrastructure, tenant lookups, maintenance, and the
 // administration of Gatehouse itself (roles, console sessions, setup links).
 var unscopedMethods = []string{
-	"Close", "Dialect", "FlushAudit", "Now", "Ping", "SQLDB", "SetClock", "Use", "ObserveAudit", "VerifySchema",
+	"Close", "Dialect", "FlushAudit", "Now", "Ping", "SQLDB", "SetClock", "Use", "ObserveAudit", "ObserveReadRetries", "VerifySchema",
 	"CreateTenant", "ImportTenant", "ListTenants", "TenantByHost", "TenantByID", "TenantBySlug",
 	// The change feed, across tenants.
 	"TenantChangesHead", "TenantChangesSince", "PruneTenantChanges", "ListenTenantChanges",
