@@ -3,7 +3,6 @@ package admin
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"slices"
 
 	"github.com/gatehouse-id/gatehouse/tenants"
@@ -63,7 +62,7 @@ func (s *Service) audit(ctx context.Context, t *tenants.Tenant, action, targetTy
 		ev.ActorKind, ev.ActorID, ev.ActorName = p.Kind, p.ID, p.Name
 	}
 	if err := s.store.AppendAudit(ctx, ev); err != nil {
-		slog.ErrorContext(ctx, "write audit event", "action", action, "err", err)
+		tenants.Logger(ctx).ErrorContext(ctx, "write audit event", "action", action, "err", err)
 		return err
 	}
 	return nil
@@ -84,7 +83,7 @@ func (s *Service) appendDenied(ctx context.Context, p *Principal, ev *tenants.Au
 		ev.ActorKind, ev.ActorID, ev.ActorName = p.Kind, p.ID, p.Name
 	}
 	if err := s.store.AppendAudit(ctx, ev); err != nil {
-		slog.ErrorContext(ctx, "write audit event", "action", ev.Action, "err", err)
+		tenants.Logger(ctx).ErrorContext(ctx, "write audit event", "action", ev.Action, "err", err)
 	}
 }
 

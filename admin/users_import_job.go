@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -214,7 +213,7 @@ func (s *Service) RunImportJobs(ctx context.Context, interval time.Duration) {
 	for {
 		found, err := s.WorkImportJob(ctx, 1<<30, importLease)
 		if err != nil && ctx.Err() == nil {
-			slog.WarnContext(ctx, "import job", "err", err)
+			tenants.Logger(ctx).WarnContext(ctx, "import job", "err", err)
 		}
 		if found && err == nil {
 			continue

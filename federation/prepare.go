@@ -8,7 +8,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
-	"log/slog"
 	"math/big"
 	"time"
 
@@ -74,7 +73,7 @@ func (s *Service) CheckURL(raw string) error {
 func (s *Service) FetchMetadata(ctx context.Context, url string) (string, error) {
 	b, err := s.upstream.Get(ctx, upstream.Metadata, url)
 	if err != nil {
-		slog.WarnContext(ctx, "federation: fetch SAML metadata", "err", err)
+		tenants.Logger(ctx).WarnContext(ctx, "federation: fetch SAML metadata", "err", err)
 		return "", err
 	}
 	return string(b), nil

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -406,7 +405,7 @@ func (s *Service) unsolicited(ctx context.Context, c *tenants.Connection, browse
 	if err != nil {
 		// A connection that cannot be built takes no answer; the answer's
 		// own fault is its missing state.
-		slog.ErrorContext(ctx, "federation: build connector", "connection", c.ID, "err", err)
+		tenants.Logger(ctx).ErrorContext(ctx, "federation: build connector", "connection", c.ID, "err", err)
 		return nil, s.reject(ctx, c, stateErr)
 	}
 	u, ok := conn.(UnsolicitedConnector)
@@ -513,7 +512,7 @@ func (s *Service) reject(ctx context.Context, c *tenants.Connection, err error) 
 	if errors.As(err, &found) {
 		rej = &Rejection{Reason: found.Reason, Err: upstream.Safe(found.Err)}
 	}
-	slog.WarnContext(ctx, "federation: upstream answer refused", "connection", c.ID, "reason", rej.Reason, "err", rej.Err)
+	tenants.Logger(ctx).WarnContext(ctx, "federation: upstream answer refused", "connection", c.ID, "reason", rej.Reason, "err", rej.Err)
 	s.audit(ctx, "federation.rejected", "connection", c.ID, "failure", rej.Reason, nil)
 	return rej
 }
@@ -528,7 +527,7 @@ func (s *Service) audit(ctx context.Context, action, targetType, targetID, outco
 		}
 	}
 	if err := s.store.AppendAudit(ctx, ev); err != nil {
-		slog.ErrorContext(ctx, "write audit event", "action", action, "err", err)
+		tenants.Logger(ctx).ErrorContext(ctx, "write audit event", "action", action, "err", err)
 	}
 }
 

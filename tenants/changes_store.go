@@ -3,7 +3,6 @@ package tenants
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -80,7 +79,7 @@ func (s *Store) ListenTenantChanges(ctx context.Context, wake func(), connected 
 		if ctx.Err() != nil {
 			break
 		}
-		slog.WarnContext(ctx, "tenant change notifications lost; polling until reconnected", "err", err, "retry_in", backoff)
+		Logger(ctx).WarnContext(ctx, "tenant change notifications lost; polling until reconnected", "err", err, "retry_in", backoff)
 		select {
 		case <-ctx.Done():
 		case <-time.After(backoff):

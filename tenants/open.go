@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/glebarez/sqlite"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -41,7 +43,13 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 	var db *gorm.DB
 	switch dialect {
 	case DialectPostgres:
-		db, err = gorm.Open(postgres.Open(dsn), cfg)
+		// The store's statements go through retryReads, which sends a
+		// read again once when its connection drops.
+		var pgCfg *pgx.ConnConfig
+		if pgCfg, err = pgx.ParseConfig(dsn); err != nil {
+			return nil, fmt.Errorf("database URL: %w", err)
+		}
+		db, err = gorm.Open(postgres.New(postgres.Config{Conn: &retryReads{db: stdlib.OpenDB(*pgCfg)}}), cfg)
 	case DialectSQLite:
 		db, err = gorm.Open(sqlite.Open(dsn), cfg)
 	}

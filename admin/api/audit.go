@@ -3,7 +3,6 @@ package api
 import (
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -139,7 +138,7 @@ func (h *Handler) exportAudit(c echo.Context) error {
 	default:
 		// The answer has begun: abort it, so that the caller sees a
 		// broken transfer rather than a complete-looking short export.
-		slog.ErrorContext(ctx, "audit export", "tenant", t.Slug, "err", err)
+		tenants.Logger(ctx).ErrorContext(ctx, "audit export", "tenant", t.Slug, "err", err)
 		panic(http.ErrAbortHandler)
 	}
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"encoding/json"
-	"log/slog"
 	"mime"
 	"net/http"
 	"strconv"
@@ -10,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/gatehouse-id/gatehouse/admin"
+	"github.com/gatehouse-id/gatehouse/tenants"
 )
 
 // maxImportBody bounds an import's body; it is read as it comes, so this
@@ -77,7 +77,7 @@ func (w *ndjsonWriter) end(err error, what string) error {
 	if !w.started {
 		return err
 	}
-	slog.ErrorContext(w.c.Request().Context(), what, "err", err)
+	tenants.Logger(w.c.Request().Context()).ErrorContext(w.c.Request().Context(), what, "err", err)
 	panic(http.ErrAbortHandler)
 }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -202,7 +201,7 @@ func (h *Handler) auditExport(c echo.Context) error {
 	case enc == nil:
 		return err
 	default:
-		slog.ErrorContext(ctx, "console audit export", "tenant", t.Slug, "err", err)
+		tenants.Logger(ctx).ErrorContext(ctx, "console audit export", "tenant", t.Slug, "err", err)
 		panic(http.ErrAbortHandler) // a broken transfer, not a short file
 	}
 }

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"time"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/admin"
 	"github.com/gatehouse-id/gatehouse/tenants"
+	vc "github.com/gatehouse-id/gatehouse/views/console"
+	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
 
 // Config configures the console.
@@ -64,11 +67,46 @@ func (h *Handler) Register(e *echo.Echo, mw ...echo.MiddlewareFunc) {
 	g.GET("/setup", h.showSetup, mw...)
 	g.POST("/setup", h.submitSetup, mw...)
 
-	auth := append(append([]echo.MiddlewareFunc{}, mw...), h.requireAdmin)
+	auth := append(append([]echo.MiddlewareFunc{}, mw...), h.requireAdmin, h.keepNavigation)
 	e.GET(admin.ConsolePath, h.home, auth...)
 	g.GET("/", h.home, auth...)
 	for _, r := range h.pages() {
 		g.Add(r.method, r.path, r.handler, auth...)
+	}
+	// A path the console has nothing at is its "not found" page, for a
+	// signed-in administrator with the console's navigation.
+	nothing := func(echo.Context) error { return notFound() }
+	g.Any("/t/:slug/*", nothing, auth...)
+	g.Any("/*", nothing, auth...)
+}
+
+// keepNavigation answers a signed-in page's "not found" (an unknown path,
+// an id of nothing or of another tenant's) inside the console's frame,
+// its navigation kept, rather than as the bare error page: same status,
+// same words. The tenant's menu is shown only for a tenant the
+// administrator may open.
+func (h *Handler) keepNavigation(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		err := next(c)
+		e := httperr.As(err)
+		if e == nil && errors.Is(err, tenants.ErrNotFound) {
+			e = httperr.NotFound()
+		}
+		if e == nil || e.Status != http.StatusNotFound || e.Redirect != nil || c.Response().Committed {
+			return err
+		}
+		var tenant *tenants.Tenant
+		if c.Param("slug") != "" {
+			if _, t, terr := h.tenant(c); terr == nil {
+				tenant = t
+			}
+		}
+		pg, perr := h.page(c, e.Title, "", tenant)
+		if perr != nil {
+			return err
+		}
+		return render(c, http.StatusNotFound, vc.NotFound(vc.NotFoundView{Page: pg, Text: e.Description,
+			RequestID: c.Response().Header().Get(echo.HeaderXRequestID)}))
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -109,7 +108,7 @@ func (h *Handler) tryCallback(c echo.Context) error {
 	subject := ""
 	defer func() {
 		if err := h.svc.EndTry(ctx, subject); err != nil {
-			slog.ErrorContext(ctx, "end a try", "tenant", t.Slug, "err", err)
+			tenants.Logger(ctx).ErrorContext(ctx, "end a try", "tenant", t.Slug, "err", err)
 		}
 	}()
 	cl, err := h.svc.GetClient(ctx, st.App)

@@ -3,7 +3,6 @@ package account
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/url"
 	"strings"
 	"time"
@@ -66,7 +65,7 @@ func (h *Handler) sendMail(ctx context.Context, t *tenants.Tenant, u *tenants.Us
 		c := h.compose(ctx, t, u, m)
 		msg := mail.ForTenant(t, to, c.Subject, c.Text, c.HTML, c.Lang)
 		if err := h.mail.Send(ctx, msg); err != nil {
-			slog.ErrorContext(ctx, "send email", "tenant", t.ID, "kind", m.kind, "err", err)
+			tenants.Logger(ctx).ErrorContext(ctx, "send email", "tenant", t.ID, "kind", m.kind, "err", err)
 		}
 	}()
 }
@@ -88,18 +87,18 @@ func (h *Handler) compose(ctx context.Context, t *tenants.Tenant, u *tenants.Use
 	case err == nil:
 		o = &email.Override{Subject: et.Subject, HTML: et.HTML, Text: et.Text}
 	case !errors.Is(err, tenants.ErrNotFound):
-		slog.ErrorContext(ctx, "read email template", "tenant", t.ID, "kind", m.kind, "err", err)
+		tenants.Logger(ctx).ErrorContext(ctx, "read email template", "tenant", t.ID, "kind", m.kind, "err", err)
 	}
 	if o != nil {
 		c, err := email.Compose(m.l, b, k, vars, o)
 		if err == nil {
 			return c
 		}
-		slog.ErrorContext(ctx, "tenant email template", "tenant", t.ID, "kind", m.kind, "locale", m.l.Lang(), "err", err)
+		tenants.Logger(ctx).ErrorContext(ctx, "tenant email template", "tenant", t.ID, "kind", m.kind, "locale", m.l.Lang(), "err", err)
 	}
 	c, err := email.Compose(m.l, b, k, vars, nil)
 	if err != nil {
-		slog.ErrorContext(ctx, "built-in email", "kind", m.kind, "err", err)
+		tenants.Logger(ctx).ErrorContext(ctx, "built-in email", "kind", m.kind, "err", err)
 	}
 	return c
 }

@@ -3,7 +3,6 @@ package authn
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net"
 	"time"
 
@@ -221,7 +220,7 @@ func (t *Throttle) Check(ctx context.Context, a Attempt) Brake {
 	}
 	rows, err := t.store.Throttles(ctx, names)
 	if err != nil {
-		slog.ErrorContext(ctx, "read throttle", "err", err)
+		tenants.Logger(ctx).ErrorContext(ctx, "read throttle", "err", err)
 		return Brake{}
 	}
 	state := make(map[string]tenants.Throttle, len(rows))
@@ -248,7 +247,7 @@ func (v Brake) Wait(ctx context.Context) {
 func (t *Throttle) Failed(ctx context.Context, a Attempt) {
 	for _, k := range a.Keys() {
 		if _, err := t.store.RecordFailure(ctx, k.Name, k.Limit.Window, k.Limit.Penalty); err != nil {
-			slog.ErrorContext(ctx, "record throttle failure", "err", err)
+			tenants.Logger(ctx).ErrorContext(ctx, "record throttle failure", "err", err)
 		}
 	}
 }
@@ -260,7 +259,7 @@ func (t *Throttle) Succeeded(ctx context.Context, a Attempt) {
 	for _, k := range a.Keys() {
 		if a.resetBySuccess(k) {
 			if err := t.store.ResetThrottle(ctx, k.Name); err != nil {
-				slog.ErrorContext(ctx, "reset throttle", "err", err)
+				tenants.Logger(ctx).ErrorContext(ctx, "reset throttle", "err", err)
 			}
 		}
 	}
@@ -314,7 +313,7 @@ func (t *Throttle) Begin(ctx context.Context, a Attempt) *Turn {
 			u.Refuse = true
 			return u
 		case err != nil:
-			slog.ErrorContext(ctx, "take throttle turn", "err", err)
+			tenants.Logger(ctx).ErrorContext(ctx, "take throttle turn", "err", err)
 			continue
 		}
 		u.taken = append(u.taken, k)
@@ -325,7 +324,7 @@ func (t *Throttle) Begin(ctx context.Context, a Attempt) *Turn {
 func (u *Turn) refund(ctx context.Context) {
 	for _, k := range u.taken {
 		if err := u.t.store.RefundFailure(ctx, k.Name, k.Limit.Penalty); err != nil {
-			slog.ErrorContext(ctx, "refund throttle turn", "err", err)
+			tenants.Logger(ctx).ErrorContext(ctx, "refund throttle turn", "err", err)
 		}
 	}
 	u.taken = nil
@@ -339,7 +338,7 @@ func (u *Turn) Failed(ctx context.Context) {
 			continue
 		}
 		if _, err := u.t.store.RecordFailure(ctx, k.Name, k.Limit.Window, k.Limit.Penalty); err != nil {
-			slog.ErrorContext(ctx, "record throttle failure", "err", err)
+			tenants.Logger(ctx).ErrorContext(ctx, "record throttle failure", "err", err)
 		}
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"runtime/debug"
@@ -305,13 +304,12 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Every line of the node goes to logger, which the context carries
+	// to whatever serve runs (tenants.Logger); slog's default is not ours.
 	logger := server.NewLogger(cfg, env.Stderr)
-	// The engine logs each route it registers while the server is built;
-	// that is noise, so the configured level applies from the start of
-	// serving.
-	slog.SetDefault(slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	ctx = tenants.WithLogger(ctx, logger)
 	if strings.HasPrefix(cfg.MasterKeyNotice, "development mode: generated") {
-		slog.Warn(cfg.MasterKeyNotice)
+		logger.WarnContext(ctx, cfg.MasterKeyNotice)
 	}
 	store, _, applied, err := openStore(ctx, cfg)
 	if err != nil {
@@ -319,7 +317,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 	}
 	defer store.Close()
 	if len(applied) > 0 {
-		slog.Info("applied migrations", "migrations", strings.Join(applied, ", "))
+		logger.InfoContext(ctx, "applied migrations", "migrations", strings.Join(applied, ", "))
 	}
 	tr, err := tracing.New(ctx, env.Getenv, buildVersion())
 	if err != nil {
@@ -331,16 +329,15 @@ func serve(ctx context.Context, env Env, args []string) error {
 		flush, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		if err := tr.Shutdown(flush); err != nil {
-			slog.Warn("tracing: spans not exported at shutdown", "err", err)
+			logger.WarnContext(ctx, "tracing: spans not exported at shutdown", "err", err)
 		}
 	}()
 	srv, err := server.New(cfg, server.Deps{Store: store, Logger: logger, Tracing: tr})
 	if err != nil {
 		return err
 	}
-	slog.SetDefault(logger)
 	if !cfg.UpstreamAllowHosts.Empty() {
-		slog.Info("upstream hosts allowed to resolve to loopback and private addresses", "hosts", cfg.UpstreamAllowHosts.String())
+		logger.InfoContext(ctx, "upstream hosts allowed to resolve to loopback and private addresses", "hosts", cfg.UpstreamAllowHosts.String())
 	}
 	setupLink, err := srv.Bootstrap(ctx)
 	if err != nil {

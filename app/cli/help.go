@@ -6,10 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"runtime/debug"
 	"slices"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/gatehouse-id/gatehouse/tenants"
 )
 
 // spec is one command of the table (commandTable): its name, what it
@@ -71,6 +74,12 @@ func dispatch(ctx context.Context, env Env, table []spec, args []string) int {
 	if !ok {
 		return unknown(env, table, args)
 	}
+	// What a command's work logs as an error (a failed audit write, say)
+	// goes to standard error; warnings are the command's own message to
+	// say (a refused upstream is the command's error already). serve
+	// replaces this logger with the node's (GATEHOUSE_LOG_FORMAT,
+	// GATEHOUSE_LOG_LEVEL).
+	ctx = tenants.WithLogger(ctx, slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
 	err := sp.run(ctx, env, rest)
 	var help *helpRequest
 	switch {

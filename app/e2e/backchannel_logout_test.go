@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -314,6 +316,21 @@ func TestBackchannelLogout(t *testing.T) {
 			}
 			return len(evs) >= 4 && retried
 		})
+		// The deliveries are counted by outcome, apart from webhooks'.
+		rec := httptest.NewRecorder()
+		e.srv.MetricsHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		for outcome, least := range map[string]float64{"delivered": 4, "retry": 1} {
+			m := regexp.MustCompile(`(?m)^gatehouse_backchannel_logout_deliveries_total\{outcome="` + outcome + `"\} ([0-9.e+]+)$`).FindStringSubmatch(rec.Body.String())
+			if m == nil {
+				t.Fatalf("no %s logout deliveries counted", outcome)
+			}
+			if v, _ := strconv.ParseFloat(m[1], 64); v < least {
+				t.Errorf("%s logout deliveries: %v, want at least %v", outcome, v, least)
+			}
+		}
+		if strings.Contains(rec.Body.String(), "gatehouse_webhook_deliveries_total{") {
+			t.Errorf("logout deliveries counted as webhook deliveries")
+		}
 		// The other tenant heard of none of it.
 		if evs := oc.items(t, "/tenants/globex/audit?action=logout."); len(evs) != 0 {
 			t.Fatalf("the other tenant's log: %v", evs)

@@ -77,7 +77,7 @@ func TestDatabaseOutage(t *testing.T) {
 	if os.Getenv(storetest.EnvPostgres) == "" {
 		t.Skip("PostgreSQL tests skipped: set " + storetest.EnvPostgres)
 	}
-	proxy, dbURL := newDBProxy(t, storetest.PostgresURL(t))
+	proxy, dbURL := storetest.NewDBProxy(t, storetest.PostgresURL(t))
 	e := newEnv(t, dbURL)
 	f := e.fixture("acme")
 	op := e.managementClient(t, "", admin.ScopeTenantsRead)

@@ -49,8 +49,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -93,7 +91,6 @@ func cli() error {
 	requests := flag.Int("requests", 1000, "authorize_flood: how many authorization requests to send")
 	serve := flag.Bool("serve", false, "internal: run as the node process of a flood")
 	flag.Parse()
-	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx := context.Background()
 	if only != "" {
 		cfg.scenarios = strings.Split(only, ",")

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -80,7 +81,7 @@ func startNode(ctx context.Context, dbURL string, trustLoopback bool, alg string
 		_, loopback, _ := net.ParseCIDR("127.0.0.0/8")
 		cfg.TrustedProxies = []*net.IPNet{loopback}
 	}
-	srv, err := server.New(cfg, server.Deps{Store: store})
+	srv, err := server.New(cfg, server.Deps{Store: store, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		ln.Close()
 		store.Close()

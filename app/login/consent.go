@@ -3,7 +3,6 @@ package login
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -270,6 +269,6 @@ func (h *Handler) auditAnswer(ctx context.Context, userID, clientID, action, out
 	ev := &tenants.AuditEvent{Action: action, ActorKind: "user", ActorID: userID, TargetType: "client", TargetID: clientID,
 		ClientID: clientID, Outcome: outcome, Reason: tenants.Truncate(reason, 512)}
 	if err := h.store.AppendAudit(ctx, ev); err != nil {
-		slog.ErrorContext(ctx, "write audit event", "action", action, "err", err)
+		tenants.Logger(ctx).ErrorContext(ctx, "write audit event", "action", action, "err", err)
 	}
 }

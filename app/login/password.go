@@ -2,7 +2,6 @@ package login
 
 import (
 	"errors"
-	"log/slog"
 	"net/http"
 	"net/url"
 
@@ -177,7 +176,7 @@ func (h *Handler) submitLogin(c echo.Context) error {
 		// The account proved itself: link the upstream identity that
 		// waited for it (same browser, same user, or nothing happens).
 		if _, err := h.fed.CompleteLink(ctx, link, user.ID, web.BrowserHash(c, t)); err != nil {
-			slog.WarnContext(ctx, "pending federated link not completed", "err", err)
+			tenants.Logger(ctx).WarnContext(ctx, "pending federated link not completed", "err", err)
 		}
 	}
 	return h.Continue(c, t, ar, user, authn.Proof{AMR: []string{authn.AMRPassword}})

@@ -25,6 +25,8 @@ type Metrics struct {
 	tokensIssued *prometheus.CounterVec
 	requests     *prometheus.HistogramVec
 	webhooks     *prometheus.CounterVec
+	logouts      *prometheus.CounterVec
+	readRetries  prometheus.Counter
 	audits       *prometheus.CounterVec
 }
 
@@ -46,12 +48,20 @@ func New() *Metrics {
 			Name: "gatehouse_webhook_deliveries_total",
 			Help: "Attempts at webhook deliveries, by outcome: delivered, retry (failed, to be tried again) or failed (given up).",
 		}, []string{"outcome"}),
+		logouts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gatehouse_backchannel_logout_deliveries_total",
+			Help: "Attempts at back-channel logout deliveries (logout tokens posted to applications), by outcome: delivered, retry (failed, to be tried again) or failed (given up).",
+		}, []string{"outcome"}),
+		readRetries: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gatehouse_db_read_retries_total",
+			Help: "Database reads sent again on a new connection because theirs dropped mid-statement (PostgreSQL restarting, a proxy or the network resetting connections).",
+		}),
 	}
 	m.audits = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "gatehouse_audit_events_total",
 		Help: "Audit events written, by action and outcome: sign-ins (login.succeeded, login.failed), throttle locks, MFA challenges, federation rejections, token issues and every administrative change.",
 	}, []string{"action", "outcome"})
-	m.reg.MustRegister(m.tokensIssued, m.requests, m.audits, m.webhooks,
+	m.reg.MustRegister(m.tokensIssued, m.requests, m.audits, m.webhooks, m.logouts, m.readRetries,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -66,6 +76,16 @@ func (m *Metrics) TokenIssued(grantType, alg string) {
 func (m *Metrics) WebhookDelivery(outcome string) {
 	m.webhooks.WithLabelValues(outcome).Inc()
 }
+
+// LogoutDelivery counts an attempt at a back-channel logout delivery by
+// its outcome (webhook.OutcomeDelivered, OutcomeRetry or OutcomeFailed).
+func (m *Metrics) LogoutDelivery(outcome string) {
+	m.logouts.WithLabelValues(outcome).Inc()
+}
+
+// ReadRetried counts a read the store sent again after its connection
+// dropped (tenants.Store.ObserveReadRetries).
+func (m *Metrics) ReadRetried() { m.readRetries.Inc() }
 
 // AuditEvent counts an audit event written (tenants.Store.ObserveAudit).
 // Actions are the server's own names; anything else (there should be

@@ -33,3 +33,28 @@ func TestAuditEventLabelsAreBounded(t *testing.T) {
 		t.Error("a label value came from the caller")
 	}
 }
+
+// TestDeliveriesCountedByOutbox: webhook and back-channel logout
+// deliveries are two counters, each by outcome.
+func TestDeliveriesCountedByOutbox(t *testing.T) {
+	m := New()
+	m.LogoutDelivery("delivered")
+	m.LogoutDelivery("retry")
+	m.LogoutDelivery("delivered")
+	m.WebhookDelivery("failed")
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	text := rec.Body.String()
+	for _, want := range []string{
+		`gatehouse_backchannel_logout_deliveries_total{outcome="delivered"} 2`,
+		`gatehouse_backchannel_logout_deliveries_total{outcome="retry"} 1`,
+		`gatehouse_webhook_deliveries_total{outcome="failed"} 1`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("no %s in\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, `gatehouse_webhook_deliveries_total{outcome="delivered"}`) {
+		t.Error("a logout delivery was counted as a webhook delivery")
+	}
+}

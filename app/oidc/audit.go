@@ -2,7 +2,6 @@ package oidc
 
 import (
 	"context"
-	"log/slog"
 
 	"github.com/gatehouse-id/gatehouse/tenants"
 )
@@ -27,7 +26,7 @@ const (
 func (p *Provider) audit(ctx context.Context, action, clientID, subject, outcome, reason string) {
 	ev := tokenEvent(action, clientID, subject, outcome, reason)
 	if err := p.store.AppendAudit(ctx, ev); err != nil {
-		slog.ErrorContext(ctx, "write audit event", "action", action, "err", err)
+		tenants.Logger(ctx).ErrorContext(ctx, "write audit event", "action", action, "err", err)
 	}
 }
 

@@ -96,14 +96,23 @@ func (p *Provider) authorize(ctx context.Context, form url.Values, browserHash s
 	if err != nil {
 		return nil, httperr.Internal(err)
 	}
+	// The way back from a page about this client's request is the client
+	// as it registered, never an address the request brought.
+	home := appHome(c)
 	redirectURI := form.Get("redirect_uri")
 	if redirectURI == "" {
-		return nil, badRequestPage("The request has no redirect_uri.")
+		e := httperr.Page(http.StatusBadRequest, badRequestTitle, "The request has no redirect_uri.")
+		e.Back = home
+		return nil, e
 	}
 	// Exact string comparison with a registered URI (RFC 9700 §4.1.3): no
 	// prefix, case, port or path flexibility.
 	if !slices.Contains(c.Client.RedirectURIs, redirectURI) {
-		return nil, badRequestPage("The redirect_uri is not registered for this application.")
+		e := httperr.Page(http.StatusBadRequest, badRequestTitle, "The redirect_uri is not registered for this application.")
+		e.Back = home
+		e.Mismatch = &httperr.RedirectMismatch{Rejected: tenants.Truncate(redirectURI, 2048), Registered: slices.Clone(c.Client.RedirectURIs),
+			Tenant: t.Slug, ClientID: c.ClientID}
+		return nil, e
 	}
 
 	// Errors go back the way the client asked for answers, once that is
@@ -250,7 +259,30 @@ func (p *Provider) authorize(ctx context.Context, form url.Values, browserHash s
 }
 
 func badRequestPage(format string, args ...any) error {
-	return httperr.Page(http.StatusBadRequest, "This sign-in request is not valid", format, args...)
+	return httperr.Page(http.StatusBadRequest, badRequestTitle, format, args...)
+}
+
+// badRequestTitle is the title of the page of an authorization request
+// that cannot go back to its client.
+const badRequestTitle = "This sign-in request is not valid"
+
+// appHome is the way back to client c from an error page: the origin of
+// its first registered web redirect URI (https, or http in development),
+// named after the client; nil for a client with none (a native app's
+// custom scheme leads nowhere a browser can go back to).
+func appHome(c *client) *httperr.Back {
+	for _, raw := range c.Client.RedirectURIs {
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+			continue
+		}
+		name := c.Client.Name
+		if name == "" {
+			name = c.ClientID
+		}
+		return &httperr.Back{URL: u.Scheme + "://" + u.Host + "/", Name: name}
+	}
+	return nil
 }
 
 // resources returns the distinct resource (RFC 8707) and audience values of

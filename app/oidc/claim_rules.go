@@ -3,7 +3,6 @@ package oidc
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 	"sync"
 	"time"
@@ -212,7 +211,7 @@ func (p *Provider) ruleFailed(ctx context.Context, req ruleRequest, err error) e
 		return err
 	}
 	p.audit(ctx, auditClaimRuleFailed, req.clientID, req.userID, "failure", tenants.Truncate(re.Error(), 500))
-	slog.WarnContext(ctx, "claim rule failed: sign-in refused", "rule", re.RuleID, "err", re.Err)
+	tenants.Logger(ctx).WarnContext(ctx, "claim rule failed: sign-in refused", "rule", re.RuleID, "err", re.Err)
 	return re
 }
 

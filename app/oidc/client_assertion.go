@@ -125,6 +125,33 @@ func numericDate(n json.Number) (time.Time, error) {
 	return time.Unix(0, 0).Add(time.Duration(f * float64(time.Second))), nil
 }
 
+// checkAssertion is verifyAssertion but for the replay check: the
+// assertion raw of c, called at endpoint, is one JWS signed with one of
+// c's keys, with claims checkAssertionClaims accepts. It returns the
+// claims and when the assertion expires.
+func (p *Provider) checkAssertion(ctx context.Context, c *client, raw, endpoint string) (*assertionClaims, time.Time, error) {
+	jws, err := jose.ParseSigned(raw, assertionAlgs())
+	if err != nil {
+		return nil, time.Time{}, errNoKey("the assertion is not a JWS signed with RS256, PS256, ES256 or EdDSA")
+	}
+	if len(jws.Signatures) != 1 {
+		return nil, time.Time{}, errNoKey("the assertion must have one signature")
+	}
+	h := jws.Signatures[0].Header
+	payload, err := p.clientKeys.verify(ctx, c, jws, h.KeyID, h.Algorithm)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	var claims assertionClaims
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		return nil, time.Time{}, errAssertion("the assertion's claims are malformed: " + err.Error())
+	}
+	t := c.tenant
+	audiences := []string{t.Issuer, t.Issuer + PathToken, endpoint}
+	until, err := checkAssertionClaims(&claims, c.ClientID, audiences, p.now())
+	return &claims, until, err
+}
+
 // assertionAlgs are the algorithms go-jose may accept for an assertion:
 // never none, never an HMAC (a public key is no secret).
 func assertionAlgs() []jose.SignatureAlgorithm {
@@ -142,25 +169,7 @@ func assertionAlgs() []jose.SignatureAlgorithm {
 // before (the replay cache is the database, shared by every node).
 // endpoint is the URL of the endpoint called.
 func (p *Provider) verifyAssertion(ctx context.Context, c *client, raw, endpoint string) error {
-	jws, err := jose.ParseSigned(raw, assertionAlgs())
-	if err != nil {
-		return errNoKey("the assertion is not a JWS signed with RS256, PS256, ES256 or EdDSA")
-	}
-	if len(jws.Signatures) != 1 {
-		return errNoKey("the assertion must have one signature")
-	}
-	h := jws.Signatures[0].Header
-	payload, err := p.clientKeys.verify(ctx, c, jws, h.KeyID, h.Algorithm)
-	if err != nil {
-		return err
-	}
-	var claims assertionClaims
-	if err := json.Unmarshal(payload, &claims); err != nil {
-		return errAssertion("the assertion's claims are malformed: " + err.Error())
-	}
-	t := c.tenant
-	audiences := []string{t.Issuer, t.Issuer + PathToken, endpoint}
-	until, err := checkAssertionClaims(&claims, c.ClientID, audiences, p.now())
+	claims, until, err := p.checkAssertion(ctx, c, raw, endpoint)
 	if err != nil {
 		return err
 	}

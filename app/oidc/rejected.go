@@ -2,7 +2,6 @@ package oidc
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"net/url"
 
@@ -59,13 +58,13 @@ func (p *Provider) rejected(ctx context.Context, action, clientID string, err er
 	ev := &tenants.AuditEvent{Action: action, ActorKind: "client", ActorID: clientID, ActorName: clientID,
 		TargetType: "client", TargetID: clientID, ClientID: clientID, Outcome: "failure", Reason: reason}
 	if werr := p.store.AppendAudit(ctx, ev); werr != nil {
-		slog.ErrorContext(ctx, "write audit event", "action", action, "err", werr)
+		tenants.Logger(ctx).ErrorContext(ctx, "write audit event", "action", action, "err", werr)
 	}
 	ref := ""
 	if o, ok := tenants.OriginFrom(ctx); ok {
 		ref = o.RequestID
 	}
-	slog.InfoContext(ctx, "request refused", "action", action, "client_id", clientID, "error", code, "status", e.Status, "reference", ref)
+	tenants.Logger(ctx).InfoContext(ctx, "request refused", "action", action, "client_id", clientID, "error", code, "status", e.Status, "reference", ref)
 }
 
 // requestClientID is the client a token request names: the user of its

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -211,7 +210,7 @@ func (p *Provider) assertionFailure(ctx context.Context, c *client, err error, c
 		}
 		return invalidClient(string(shown), challenge)
 	case errors.As(err, &hidden), errors.As(err, &fetch):
-		slog.InfoContext(ctx, "client assertion refused", "client_id", c.ClientID, "reason", err.Error())
+		tenants.Logger(ctx).InfoContext(ctx, "client assertion refused", "client_id", c.ClientID, "reason", err.Error())
 		return invalidClient("client authentication failed", challenge)
 	}
 	return serverError(err)

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
-	"log/slog"
 	"net/url"
 	"strings"
 
@@ -225,11 +224,11 @@ func (p *Provider) revokeReplayed(ctx context.Context, ar *tenants.AuthRequest) 
 		return
 	}
 	if err := p.store.RevokeGrant(ctx, *ar.GrantID, "authorization code replayed"); err != nil {
-		slog.ErrorContext(ctx, "revoke family of replayed code", "err", err)
+		tenants.Logger(ctx).ErrorContext(ctx, "revoke family of replayed code", "err", err)
 		return
 	}
 	p.audit(ctx, auditCodeReplayed, ar.ClientID, ar.UserID, "denied", "authorization code presented again: its tokens are revoked")
-	slog.WarnContext(ctx, "authorization code replayed: token family revoked", "client_id", ar.ClientID, "grant_id", *ar.GrantID)
+	tenants.Logger(ctx).WarnContext(ctx, "authorization code replayed: token family revoked", "client_id", ar.ClientID, "grant_id", *ar.GrantID)
 }
 
 // s256 is the PKCE S256 transformation (RFC 7636 §4.2):

@@ -3,7 +3,6 @@ package oidc
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/url"
 	"slices"
 	"strings"
@@ -210,9 +209,9 @@ func (p *Provider) reused(ctx context.Context, grant *tenants.Grant) error {
 
 func (p *Provider) revokeReused(ctx context.Context, g *tenants.Grant) {
 	if err := p.store.RevokeGrant(ctx, g.ID, "refresh token reused"); err != nil {
-		slog.ErrorContext(ctx, "revoke family of reused refresh token", "err", err)
+		tenants.Logger(ctx).ErrorContext(ctx, "revoke family of reused refresh token", "err", err)
 		return
 	}
 	p.audit(ctx, auditRefreshReused, g.ClientID, g.UserID, "denied", "spent refresh token presented again: its family is revoked")
-	slog.WarnContext(ctx, "refresh token reused: token family revoked", "client_id", g.ClientID, "grant_id", g.ID)
+	tenants.Logger(ctx).WarnContext(ctx, "refresh token reused: token family revoked", "client_id", g.ClientID, "grant_id", g.ID)
 }

@@ -57,6 +57,7 @@ func (p *Passkeys) FinishAssertion(ctx context.Context, t *tenants.Tenant, want 
 	}
 	parsed, err := protocol.ParseCredentialRequestResponseBytes(raw)
 	if err != nil {
+		debugCeremony(ctx, err)
 		return nil, failed("malformed assertion: " + protocolReason(err))
 	}
 	cer, err := p.take(ctx, tenants.StepWebAuthnLogin, browserHash, parsed.Response.CollectedClientData.Challenge, want)
@@ -103,6 +104,7 @@ func (p *Passkeys) FinishAssertion(ctx context.Context, t *tenants.Tenant, want 
 		_, cred, err = wa.ValidatePasskeyLogin(func(_, _ []byte) (webauthn.User, error) { return pu, nil }, cer.Session, parsed)
 	}
 	if err != nil {
+		debugCeremony(ctx, err)
 		return u, failed(protocolReason(err))
 	}
 	return u, p.recordUse(ctx, pu, cred)

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"net/url"
 	"strings"
 	"sync"
@@ -255,14 +254,20 @@ func (p *Passkeys) take(ctx context.Context, purpose, browserHash, challenge str
 	return &cer, nil
 }
 
+// debugCeremony logs what go-webauthn says of a failed ceremony for
+// developers (DevInfo), at debug level: it is not for the audit log.
+func debugCeremony(ctx context.Context, err error) {
+	var pe *protocol.Error
+	if errors.As(err, &pe) && pe.DevInfo != "" {
+		tenants.Logger(ctx).DebugContext(ctx, "webauthn ceremony failed", "type", pe.Type, "details", pe.Details, "info", pe.DevInfo)
+	}
+}
+
 // protocolReason is a short description of a go-webauthn error for the
 // audit log (never secret: it names what failed, not the data).
 func protocolReason(err error) string {
 	var pe *protocol.Error
 	if errors.As(err, &pe) {
-		if pe.DevInfo != "" {
-			slog.Debug("webauthn ceremony failed", "type", pe.Type, "details", pe.Details, "info", pe.DevInfo)
-		}
 		r := pe.Type
 		if pe.Details != "" {
 			r += ": " + pe.Details

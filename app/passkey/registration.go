@@ -54,6 +54,7 @@ func (p *Passkeys) FinishRegistration(ctx context.Context, t *tenants.Tenant, wa
 	}
 	parsed, err := protocol.ParseCredentialCreationResponseBytes(raw)
 	if err != nil {
+		debugCeremony(ctx, err)
 		return failed("malformed attestation: " + protocolReason(err))
 	}
 	if want.UserID != u.ID {
@@ -73,6 +74,7 @@ func (p *Passkeys) FinishRegistration(ctx context.Context, t *tenants.Tenant, wa
 	}
 	cred, err := wa.CreateCredential(pu, cer.Session, parsed)
 	if err != nil {
+		debugCeremony(ctx, err)
 		return failed(protocolReason(err))
 	}
 	cid := credentialID(cred.ID)

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/xml"
 	"errors"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -375,7 +374,7 @@ func (h *Handler) audit(ctx context.Context, userID string, app *tenants.SAMLApp
 		ev.ActorKind = "anonymous"
 	}
 	if err := h.store.AppendAudit(ctx, ev); err != nil {
-		slog.ErrorContext(ctx, "write audit event", "action", action, "err", err)
+		tenants.Logger(ctx).ErrorContext(ctx, "write audit event", "action", action, "err", err)
 	}
 }
 

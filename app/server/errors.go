@@ -6,6 +6,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/app/tracing"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -13,10 +14,12 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/gatehouse-id/gatehouse/admin"
+	"github.com/gatehouse-id/gatehouse/app/config"
 	"github.com/gatehouse-id/gatehouse/app/web"
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/password"
 	"github.com/gatehouse-id/gatehouse/views"
+	vc "github.com/gatehouse-id/gatehouse/views/console"
 	"github.com/gatehouse-id/gatehouse/views/httperr"
 	"github.com/gatehouse-id/gatehouse/views/i18n"
 )
@@ -106,13 +109,33 @@ func (s *Server) handleError(err error, c echo.Context) {
 	// answers carry them); the page says them in its language when the
 	// catalogs have them (errorpage.*).
 	l := i18n.From(req.Context())
-	_ = views.Render(req.Context(), c.Response(), e.Status, views.ErrorPage(views.ErrorView{
+	view := views.ErrorView{
 		Meta:      views.Meta{Title: l.English(title), TenantName: name},
 		Status:    e.Status,
 		Message:   l.English(e.Description),
 		RequestID: reqID,
 		TraceID:   tracing.TraceID(req.Context()),
-	}))
+	}
+	s.wayBack(req, e, &view)
+	_ = views.Render(req.Context(), c.Response(), e.Status, views.ErrorPage(view))
+}
+
+// wayBack fills what an error page offers beyond its message: the way back
+// (to the application, at an address it registered, else to the tenant's
+// account page, never to an address the request brought), and in
+// development mode what a developer needs to fix a refused redirect_uri.
+func (s *Server) wayBack(req *http.Request, e *httperr.Error, view *views.ErrorView) {
+	_, onTenant := tenants.FromContext(req.Context())
+	switch {
+	case e.Back != nil:
+		view.Back = &views.BackLink{URL: e.Back.URL, Name: e.Back.Name}
+	case onTenant && req.URL.Path != web.PathAccount:
+		view.AccountURL = web.PathAccount
+	}
+	if m := e.Mismatch; m != nil && s.cfg.Mode == config.ModeDevelopment {
+		view.Mismatch = &views.MismatchView{Rejected: m.Rejected, Registered: m.Registered,
+			EditURL: s.cfg.BaseURL.String() + vc.TenantURL(m.Tenant, "/applications/"+url.PathEscape(m.ClientID))}
+	}
 }
 
 // databaseRetryAfter is what a client refused during a database outage is

@@ -34,7 +34,7 @@ func (s *Server) routes(signin *login.Handler, acct *account.Handler, idp *samli
 	e.IPExtractor = s.ipExtractor()
 
 	e.Use(s.tracing.Middleware)
-	e.Use(requestID)
+	e.Use(s.requestID)
 	e.Use(s.observe)
 	e.Use(s.accessLog)
 	e.Use(middleware.Recover())
@@ -133,14 +133,16 @@ func itoa(n int) string { return strconv.Itoa(n) }
 
 // requestID gives every request a fresh id, in the X-Request-ID answer
 // header, the logs and error pages, and puts it in the request's context
-// with the client's address and user agent, for the audit log. An id sent
-// by the client is not taken: it could be anything.
-func requestID(next echo.HandlerFunc) echo.HandlerFunc {
+// with the client's address and user agent, for the audit log, and the
+// node's logger, for every line logged while serving it. An id sent by the
+// client is not taken: it could be anything.
+func (s *Server) requestID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id := secret.Token(9)
 		c.Response().Header().Set(echo.HeaderXRequestID, id)
 		r := c.Request()
-		c.SetRequest(r.WithContext(tenants.WithOrigin(r.Context(), tenants.Origin{IP: c.RealIP(), UserAgent: r.UserAgent(), RequestID: id})))
+		ctx := tenants.WithLogger(r.Context(), s.log)
+		c.SetRequest(r.WithContext(tenants.WithOrigin(ctx, tenants.Origin{IP: c.RealIP(), UserAgent: r.UserAgent(), RequestID: id})))
 		return next(c)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
 	"runtime/debug"
 	"strings"
 	"sync/atomic"
@@ -127,8 +128,9 @@ type Deps struct {
 	// its cache and database pool to them); nil makes a registry of the
 	// node's own.
 	Metrics *metrics.Metrics
-	// Logger is the node's logger (NewLogger); nil logs to slog's default
-	// handler, still with each request's id and tenant.
+	// Logger is the node's logger (NewLogger); nil is NewLogger to
+	// standard error. Every request's context and the background work's
+	// carry it (tenants.WithLogger), so no package logs to slog's default.
 	Logger *slog.Logger
 	// Tracing, if set, makes spans of requests, statements and upstream
 	// fetches (tracing.New); the caller shuts it down after the server.
@@ -154,7 +156,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		deps.Upstream.Wrap = s.tracing.Transport
 	}
 	if s.log == nil {
-		s.log = slog.New(requestHandler{slog.Default().Handler()})
+		s.log = NewLogger(cfg, os.Stderr)
 	}
 	if s.metrics == nil {
 		s.metrics = metrics.New()
@@ -162,6 +164,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	s.cache = cache.New(deps.Store, cache.Config{Poll: cfg.CachePoll, Tenants: cfg.CacheTenants, Clients: cfg.CacheClients})
 	s.metrics.WatchCache(s.cache.Stats)
 	deps.Store.ObserveAudit(s.metrics.AuditEvent)
+	deps.Store.ObserveReadRetries(s.metrics.ReadRetried)
 	if db, err := deps.Store.SQLDB(); err == nil {
 		s.metrics.WatchDB(db)
 	}
@@ -319,6 +322,7 @@ const changeFeedHorizon = time.Hour
 // rotating keys on schedule, delivering webhooks, running user import jobs, and deleting expired
 // rows.
 func (s *Server) Background(ctx context.Context) {
+	ctx = tenants.WithLogger(ctx, s.log)
 	go s.cache.Run(ctx)
 	go s.keys.Run(ctx)
 	done := make(chan struct{})

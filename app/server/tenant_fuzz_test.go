@@ -91,7 +91,7 @@ func FuzzRequestHost(f *testing.F) {
 		}
 
 		var origin tenants.Origin
-		if err := requestID(func(c echo.Context) error {
+		if err := (&Server{}).requestID(func(c echo.Context) error {
 			origin, _ = tenants.OriginFrom(c.Request().Context())
 			return nil
 		})(c); err != nil {

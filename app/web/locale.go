@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -100,7 +99,7 @@ func (w *wording) get(ctx context.Context, store *tenants.Store, lang string) ma
 	}
 	m, err := store.TenantStrings(ctx, lang)
 	if err != nil {
-		slog.ErrorContext(ctx, "read tenant wording", "lang", lang, "err", err)
+		tenants.Logger(ctx).ErrorContext(ctx, "read tenant wording", "lang", lang, "err", err)
 		return nil // not kept: the next page tries again
 	}
 	w.mu.Lock()
@@ -192,6 +191,6 @@ func (s *Site) saveChoice(c echo.Context, t *tenants.Tenant, userID string) {
 	}
 	ctx := c.Request().Context()
 	if err := s.store.SetUserLocale(ctx, userID, lang); err != nil {
-		slog.ErrorContext(ctx, "save the user's language", "err", err)
+		tenants.Logger(ctx).ErrorContext(ctx, "save the user's language", "err", err)
 	}
 }

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 	"strconv"
 
@@ -104,7 +103,7 @@ func (s *Site) Audit(ctx context.Context, userID, email, action, outcome, reason
 		ev.ActorName = tenants.Truncate(email, 254)
 	}
 	if err := s.store.AppendAudit(ctx, ev); err != nil {
-		slog.ErrorContext(ctx, "write audit event", "action", action, "err", err)
+		tenants.Logger(ctx).ErrorContext(ctx, "write audit event", "action", action, "err", err)
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"regexp"
 	"slices"
@@ -77,7 +76,7 @@ func (c *Connector) discover(ctx context.Context) (*gooidc.Provider, error) {
 func (c *Connector) Check(ctx context.Context) error {
 	if _, err := c.discover(ctx); err != nil {
 		iss := c.st.Connection.Issuer
-		slog.WarnContext(ctx, "federation: OpenID discovery at save", "issuer", iss, "err", upstream.Safe(err))
+		tenants.Logger(ctx).WarnContext(ctx, "federation: OpenID discovery at save", "issuer", iss, "err", upstream.Safe(err))
 		return tenants.Invalid("issuer", "%s: %s/.well-known/openid-configuration must answer from the server, with issuer %s",
 			upstream.Message("fetch the issuer's discovery document", err), iss, iss)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 
 	"github.com/markbates/goth/providers/github"
@@ -102,7 +101,7 @@ func (g *GitHub) Finish(ctx context.Context, st *tenants.FederationState, r *htt
 	case err != nil:
 		// Without the list, the profile's public address counts as
 		// unverified.
-		slog.WarnContext(ctx, "federation: GitHub emails", "connection", g.st.Connection.ID, "err", upstream.Safe(err))
+		tenants.Logger(ctx).WarnContext(ctx, "federation: GitHub emails", "connection", g.st.Connection.ID, "err", upstream.Safe(err))
 		id.Email = u.Email
 	case primary != nil:
 		id.Email, id.EmailVerified = primary.Email, primary.Verified

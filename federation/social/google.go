@@ -3,7 +3,6 @@ package social
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"sync"
 
@@ -119,7 +118,7 @@ func (g *Google) Finish(ctx context.Context, st *tenants.FederationState, r *htt
 		case err != nil:
 			// goth's error names the userinfo URL, with the access
 			// token in its query: only what upstream.Safe keeps is logged.
-			slog.WarnContext(ctx, "federation: Google userinfo", "connection", g.st.Connection.ID, "err", upstream.Safe(err))
+			tenants.Logger(ctx).WarnContext(ctx, "federation: Google userinfo", "connection", g.st.Connection.ID, "err", upstream.Safe(err))
 		case u.UserID != idt.Subject:
 			return nil, federation.Reject("Google's profile is not the ID token's user", nil)
 		default:

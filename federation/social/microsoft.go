@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -181,7 +180,7 @@ func (m *Microsoft) Finish(ctx context.Context, st *tenants.FederationState, r *
 	u, err := m.goth.FetchUser(&azureadv2.Session{AccessToken: tok.AccessToken})
 	switch {
 	case err != nil:
-		slog.WarnContext(ctx, "federation: Microsoft Graph profile", "connection", m.st.Connection.ID, "err", upstream.Safe(err))
+		tenants.Logger(ctx).WarnContext(ctx, "federation: Microsoft Graph profile", "connection", m.st.Connection.ID, "err", upstream.Safe(err))
 	case u.UserID != c.ObjectID:
 		return nil, federation.Reject("Microsoft's profile is not the ID token's user", nil)
 	default:

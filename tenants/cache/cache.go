@@ -9,7 +9,6 @@ package cache
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -473,7 +472,7 @@ func (c *Cache) Refresh(ctx context.Context) error {
 			return nil
 		}
 		if behind {
-			slog.WarnContext(ctx, "this node fell behind the tenant change feed; dropping its whole cache", "last_seen", seq)
+			tenants.Logger(ctx).WarnContext(ctx, "this node fell behind the tenant change feed; dropping its whole cache", "last_seen", seq)
 			c.dropAll()
 		}
 		for _, ch := range changes {
@@ -515,7 +514,7 @@ func (c *Cache) Run(ctx context.Context) {
 	go func() {
 		err := c.store.ListenTenantChanges(ctx, poke, func(up bool) { c.listening.Store(up); poke() })
 		if err != nil && !errors.Is(err, tenants.ErrNoNotify) && ctx.Err() == nil {
-			slog.WarnContext(ctx, "tenant change listener stopped", "err", err)
+			tenants.Logger(ctx).WarnContext(ctx, "tenant change listener stopped", "err", err)
 		}
 	}()
 	timer := time.NewTimer(0)
@@ -528,7 +527,7 @@ func (c *Cache) Run(ctx context.Context) {
 		case <-timer.C:
 		}
 		if err := c.Refresh(ctx); err != nil && ctx.Err() == nil {
-			slog.WarnContext(ctx, "reading the tenant change feed failed", "err", err)
+			tenants.Logger(ctx).WarnContext(ctx, "reading the tenant change feed failed", "err", err)
 		}
 		d := c.cfg.Poll
 		if c.listening.Load() {

@@ -17,7 +17,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"sync"
 	"time"
@@ -284,9 +283,9 @@ func (r *Keyring) Run(ctx context.Context) {
 	defer t.Stop()
 	for {
 		if n, err := r.RotateDue(ctx); err != nil && ctx.Err() == nil {
-			slog.WarnContext(ctx, "scheduled key rotation", "err", err)
+			tenants.Logger(ctx).WarnContext(ctx, "scheduled key rotation", "err", err)
 		} else if n > 0 {
-			slog.InfoContext(ctx, "rotated signing keys on schedule", "keys", n)
+			tenants.Logger(ctx).InfoContext(ctx, "rotated signing keys on schedule", "keys", n)
 		}
 		select {
 		case <-ctx.Done():
@@ -307,7 +306,7 @@ func (r *Keyring) fill(ctx context.Context) {
 		}
 		k, err := rsa.GenerateKey(rand.Reader, 2048)
 		if err != nil {
-			slog.WarnContext(ctx, "generate RSA key", "err", err)
+			tenants.Logger(ctx).WarnContext(ctx, "generate RSA key", "err", err)
 			return
 		}
 		select {

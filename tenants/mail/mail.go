@@ -11,7 +11,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"log/slog"
 	"mime"
 	"mime/quotedprintable"
 	"net"
@@ -206,6 +205,6 @@ type Outbox struct {
 
 // Send stores m in the outbox and logs it.
 func (o *Outbox) Send(ctx context.Context, m Message) error {
-	slog.InfoContext(ctx, "development mode: email not sent, kept in the outbox", "to", m.To, "subject", m.Subject, "body", m.Text)
+	tenants.Logger(ctx).InfoContext(ctx, "development mode: email not sent, kept in the outbox", "to", m.To, "subject", m.Subject, "body", m.Text)
 	return o.Store.AppendOutbox(ctx, &tenants.OutboxMessage{TenantID: m.TenantID, Recipient: m.To, Subject: m.Subject, Body: m.Text})
 }

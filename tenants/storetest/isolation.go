@@ -1641,7 +1641,7 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 var unscopedMethods = []string{
 	// Atomically runs other methods in one transaction; they scope themselves.
 	"Atomically",
-	"Close", "Dialect", "FlushAudit", "Now", "Ping", "SQLDB", "SetClock", "Use", "ObserveAudit", "VerifySchema",
+	"Close", "Dialect", "FlushAudit", "Now", "Ping", "SQLDB", "SetClock", "Use", "ObserveAudit", "ObserveReadRetries", "VerifySchema",
 	"CreateTenant", "ImportTenant", "ListTenants", "TenantByHost", "TenantByDomain", "TenantByID", "TenantBySlug",
 	// The change feed, across tenants.
 	"TenantChangesHead", "TenantChangesSince", "PruneTenantChanges", "ListenTenantChanges",

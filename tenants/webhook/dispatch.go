@@ -55,10 +55,11 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Observer counts deliveries by outcome (OutcomeDelivered, OutcomeRetry,
-// OutcomeFailed).
+// Observer counts deliveries of each outbox by outcome (OutcomeDelivered,
+// OutcomeRetry, OutcomeFailed).
 type Observer interface {
 	WebhookDelivery(outcome string)
+	LogoutDelivery(outcome string)
 }
 
 // Outcomes of an attempt.
@@ -101,10 +102,11 @@ type LogoutTokens interface {
 
 // New returns a Dispatcher sending through client (the SSRF-guarded one),
 // opening webhook secrets with sealer and signing logout tokens with
-// logouts (nil: the logout outbox is left alone). observe may be nil.
+// logouts (nil: the logout outbox is left alone), logging to log (the
+// node's logger; nil drops the lines). observe may be nil.
 func New(cfg Config, store *tenants.Store, client *upstream.Client, sealer *Sealer, logouts LogoutTokens, log *slog.Logger, observe Observer) *Dispatcher {
 	if log == nil {
-		log = slog.Default()
+		log = slog.New(slog.DiscardHandler)
 	}
 	return &Dispatcher{cfg: cfg.withDefaults(), store: store, client: client, sealer: sealer, logouts: logouts, log: log, observe: observe,
 		wake: make(chan struct{}, 1)}

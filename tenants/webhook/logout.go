@@ -24,11 +24,20 @@ func (j logoutJob) deliver(ctx context.Context, token string) error {
 	d, c := j.d, j.c
 	status, sendErr := d.sendLogout(ctx, c)
 	r := tenants.LogoutResult{Delivery: c, Token: token, OK: sendErr == nil, StatusCode: status}
+	outcome := OutcomeDelivered
 	if sendErr != nil {
 		r.Error = describe(sendErr)
-		r.NextAttempt, _ = d.retryAt(c.CreatedAt, c.Attempts)
+		var ok bool
+		if r.NextAttempt, ok = d.retryAt(c.CreatedAt, c.Attempts); ok {
+			outcome = OutcomeRetry
+		} else {
+			outcome = OutcomeFailed
+		}
 		d.log.InfoContext(ctx, "back-channel logout delivery failed", "tenant", c.TenantID, "client", c.ClientID, "delivery", c.ID,
 			"attempt", c.Attempts+1, "err", sendErr)
+	}
+	if d.observe != nil {
+		d.observe.LogoutDelivery(outcome)
 	}
 	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

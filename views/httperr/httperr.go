@@ -38,8 +38,35 @@ type Error struct {
 	// DPoPNonce, when set, is sent as DPoP-Nonce (RFC 9449 §8, §9): the
 	// nonce the client must put in its next DPoP proof.
 	DPoPNonce string
+	// Back, when set, is the way back an error page offers: an address of
+	// the application the request came from, taken from what it
+	// registered, never from the request. Without it the page leads to
+	// the tenant's account page.
+	Back *Back
+	// Mismatch, on the page of an authorization request whose redirect_uri
+	// is not registered, is what its developer needs to fix it. The error
+	// handler shows it in development mode only.
+	Mismatch *RedirectMismatch
 	// Err is the internal cause, logged, never shown.
 	Err error
+}
+
+// Back is an error page's way back to an application.
+type Back struct {
+	// URL comes from the application's registration (the origin of a
+	// registered redirect URI), never from the request.
+	URL  string
+	Name string
+}
+
+// RedirectMismatch is a redirect_uri refused for not being registered:
+// the URI the request sent, the client's registered ones, and where the
+// client is edited in the console (tenant slug and client id).
+type RedirectMismatch struct {
+	Rejected   string
+	Registered []string
+	Tenant     string
+	ClientID   string
 }
 
 // Redirect names where, and with what, an authorization error goes back to
