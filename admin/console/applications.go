@@ -252,7 +252,7 @@ func (h *Handler) appView(c echo.Context, ctx context.Context, t *tenants.Tenant
 	k, _ := kindOf(cl.ApplicationType)
 	v := vc.AppView{Page: pg, ClientID: cl.ClientID, Name: cl.ClientName, Kind: cl.ApplicationType, KindLabel: appKindLabel(cl),
 		AuthMethod: cl.TokenEndpointAuthMethod, Public: cl.TokenEndpointAuthMethod == tenants.AuthMethodNone,
-		HasSecret: tenants.SecretMethod(cl.TokenEndpointAuthMethod),
+		HasSecret: tenants.HasSecret(cl.TokenEndpointAuthMethod),
 		Created:   when(time.Unix(cl.ClientIDIssuedAt, 0)), Issuer: t.Issuer, Discovery: t.Issuer + "/.well-known/openid-configuration",
 		ShowRedirects: k.redirects || len(cl.RedirectURIs) > 0, RedirectHelp: redirectHelp(cl.ApplicationType),
 		FormName: cl.ClientName, FormRedirects: strings.Join(cl.RedirectURIs, "\n"), FormPostLogout: strings.Join(cl.PostLogoutRedirectURIs, "\n"),

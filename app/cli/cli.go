@@ -238,7 +238,7 @@ func open(ctx context.Context, env Env, f *flags) (*runtime, error) {
 	// The same guarded client as a node's: the operator's allow list holds.
 	out := upstream.New(cfg.UpstreamAllowHosts, upstream.Options{})
 	fed := federation.New(federation.Config{Factories: server.Connectors(), Upstream: out}, store, box)
-	svc := admin.New(admin.Config{BaseURL: cfg.BaseURL, Federation: fed, Common: common, Webhooks: webhook.NewSealer(box), Upstream: out}, store, keyring.New(store, box, keyring.Config{PoolSize: -1}), password.New(password.DefaultParams(), password.Bound{}))
+	svc := admin.New(admin.Config{BaseURL: cfg.BaseURL, Federation: fed, Common: common, Webhooks: webhook.NewSealer(box), Upstream: out, Secrets: box}, store, keyring.New(store, box, keyring.Config{PoolSize: -1}), password.New(password.DefaultParams(), password.Bound{}))
 	if _, err := svc.EnsureSystem(ctx, admin.ConsoleSecret(box)); err != nil {
 		store.Close()
 		return nil, err
@@ -496,7 +496,7 @@ func clientCreate(ctx context.Context, env Env, args []string) error {
 	f.StringVar(&idAlg, "id-token-signed-response-alg", "", "JWS algorithm of the client's ID tokens: "+algList()+" (default "+tenants.DefaultSigningAlgorithm+")")
 	var authMethod string
 	f.StringVar(&authMethod, "token-endpoint-auth-method", "", "how the client authenticates at the token endpoint, enforced: "+
-		tenants.AuthMethodBasic+" (the default), "+tenants.AuthMethodPost+" or "+tenants.AuthMethodPrivateKey+
+		tenants.AuthMethodBasic+" (the default), "+tenants.AuthMethodPost+", "+tenants.AuthMethodSecretJWT+" (HS256 assertions keyed by the secret) or "+tenants.AuthMethodPrivateKey+
 		" (with --jwks-file or --jwks-uri); "+tenants.AuthMethodNone+" with --public")
 	var requirePAR bool
 	f.BoolVar(&requirePAR, "require-pushed-authorization-requests", false, "the client must push its authorization requests to /oauth/par (RFC 9126)")

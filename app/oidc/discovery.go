@@ -78,11 +78,12 @@ func (p *Provider) Discovery(ctx context.Context) (*Response, error) {
 			TokenEndpointAuthMethodsSupported:         clientAuth,
 			RevocationEndpointAuthMethodsSupported:    clientAuth,
 			IntrospectionEndpointAuthMethodsSupported: confidentialAuth,
-			// The algorithms of private_key_jwt assertions, one list
-			// for every endpoint that authenticates clients.
-			TokenEndpointAuthSigningAlgValuesSupported:         tenants.AssertionAlgorithms(),
-			RevocationEndpointAuthSigningAlgValuesSupported:    tenants.AssertionAlgorithms(),
-			IntrospectionEndpointAuthSigningAlgValuesSupported: tenants.AssertionAlgorithms(),
+			// The algorithms of private_key_jwt and client_secret_jwt
+			// assertions, one list for every endpoint that
+			// authenticates clients.
+			TokenEndpointAuthSigningAlgValuesSupported:         tenants.AllAssertionAlgorithms(),
+			RevocationEndpointAuthSigningAlgValuesSupported:    tenants.AllAssertionAlgorithms(),
+			IntrospectionEndpointAuthSigningAlgValuesSupported: tenants.AllAssertionAlgorithms(),
 			ClaimsSupported:               supportedClaims,
 			CodeChallengeMethodsSupported: []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256},
 			ACRValuesSupported:            authn.SupportedACR,

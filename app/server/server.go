@@ -173,7 +173,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	sealer := webhook.NewSealer(box)
 	s.consoleSecret = admin.ConsoleSecret(box)
 
-	s.provider, err = oidc.New(deps.Store, s.cache, s.keys, out)
+	s.provider, err = oidc.New(deps.Store, s.cache, s.keys, box, out)
 	if err != nil {
 		return nil, fmt.Errorf("build OpenID provider: %w", err)
 	}
@@ -192,7 +192,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	var acct *account.Handler
 	sendReset := func(ctx context.Context, t *tenants.Tenant, u *tenants.User) error { return acct.SendReset(ctx, t, u) }
 	s.admin = admin.New(admin.Config{BaseURL: cfg.BaseURL, OnChange: s.invalidate, Federation: s.fed, Common: common, TrySecret: trySecret,
-		Webhooks: sealer, Upstream: out, SendReset: sendReset},
+		Webhooks: sealer, Upstream: out, Secrets: box, SendReset: sendReset},
 		deps.Store, s.keys, hasher)
 	sender := mailer(cfg, deps)
 	_, devOutbox := sender.(*mail.Outbox)
