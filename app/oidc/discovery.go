@@ -28,6 +28,9 @@ type discovery struct {
 	RequirePushedAuthorizationRequests bool   `json:"require_pushed_authorization_requests"`
 	// RFC 9449 §5.1: DPoP works for every client of every tenant.
 	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported"`
+	// RFC 9701 §7: JWT introspection answers are signed as the caller's
+	// ID tokens are, so with one of the tenant's algorithms.
+	IntrospectionSigningAlgValuesSupported []string `json:"introspection_signing_alg_values_supported"`
 }
 
 // Discovery describes exactly what this tenant supports, built from its
@@ -96,6 +99,7 @@ func (p *Provider) Discovery(ctx context.Context) (*Response, error) {
 		AuthorizationResponseIssParameterSupported: true,
 		PromptValuesSupported:                      authn.SupportedPrompts,
 		DPoPSigningAlgValuesSupported:              DPoPAlgorithms(),
+		IntrospectionSigningAlgValuesSupported:     algs,
 		PushedAuthorizationRequestEndpoint:         iss + PathPAR,
 		RequirePushedAuthorizationRequests:         t.RequirePushedAuthorizationRequests,
 		BackchannelLogoutSupported:                 true,
