@@ -452,8 +452,9 @@ func apiCreate(ctx context.Context, env Env, args []string) error {
 	f.StringVar(&audience, "audience", "", "API identifier (an absolute URI)")
 	f.StringVar(&name, "name", "", "display name (default: the audience)")
 	f.Var(&scopes, "scope", "scope the API defines, NAME or NAME=DESCRIPTION (repeatable)")
-	var alg, claims string
+	var alg, claims, rs string
 	var rbac bool
+	f.StringVar(&rs, "resource-server-client-id", "", "client_id of a confidential application that may introspect the API's access tokens as the API")
 	f.StringVar(&alg, "signing-alg", "", "JWS algorithm of the API's access tokens: "+algList()+" (default "+tenants.DefaultSigningAlgorithm+")")
 	f.BoolVar(&rbac, "rbac", false, "users get only the scopes their roles hold")
 	f.StringVar(&claims, "token-claims", "", "claims of the API's access tokens, comma-separated: "+strings.Join(tenants.TokenClaimNames(), ", "))
@@ -465,7 +466,7 @@ func apiCreate(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer rt.close()
-	in := admin.CreateAPIInput{Name: name, Audience: audience, SigningAlg: alg, RBAC: rbac}
+	in := admin.CreateAPIInput{Name: name, Audience: audience, SigningAlg: alg, RBAC: rbac, ResourceServerClientID: rs}
 	if claims != "" {
 		in.TokenClaims = strings.Split(claims, ",")
 	}
