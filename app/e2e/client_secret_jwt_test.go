@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -143,6 +144,20 @@ func TestClientSecretJWT(t *testing.T) {
 				t.Fatalf("%s: %d %v", name, s, b)
 			}
 		}
+		// After the grace period the previous secret no longer verifies
+		// (the clock moved two hours on; the assertions' times with it).
+		later := time.Now().Add(2 * time.Hour)
+		e.store.SetClock(func() time.Time { return later })
+		at2h := func(key string) string {
+			m := assertionClaims(id, tokenURL)
+			m["iat"], m["exp"] = later.Unix(), later.Add(time.Minute).Unix()
+			return hs(key).sign(t, m)
+		}
+		refused("the previous secret after its grace period", assertionForm(grant, at2h(plain)))
+		if s, _, b := f.post("/oauth/token", "", "", assertionForm(grant, at2h(second))); s != http.StatusOK {
+			t.Fatalf("the new secret, two hours on: %d %v", s, b)
+		}
+		e.store.SetClock(time.Now)
 		third := c.must(t, http.StatusOK, http.MethodPost, base+"/"+id+"/secret", map[string]any{"grace_period_seconds": 0})["client_secret"].(string)
 		refused("a secret rotated away", assertionForm(grant, hs(second).sign(t, assertionClaims(id, tokenURL))))
 		refused("the first secret", assertionForm(grant, hs(plain).sign(t, assertionClaims(id, tokenURL))))
@@ -171,10 +186,63 @@ func TestClientSecretJWT(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, a := range doc.Applications {
-			if a.ClientID == id && a.SecretHash != "" {
-				t.Fatal("the export carries a client_secret_jwt application's secret hash")
+		idx := -1
+		for i, a := range doc.Applications {
+			if a.ClientID == id {
+				idx = i
+				if a.SecretHash != "" {
+					t.Fatal("the export carries a client_secret_jwt application's secret hash")
+				}
 			}
+		}
+		if idx < 0 {
+			t.Fatal("the export has no client_secret_jwt application")
+		}
+		ops := admin.WithPrincipal(e.ctx(), admin.CLI())
+		doc.Applications[idx].SecretHash = secret.Hash(third)
+		if _, err := e.srv.Admin().ImportTenant(ops, doc, admin.ImportTenantOptions{Slug: "acme-copy"}); err == nil || !strings.Contains(err.Error(), "secret_hash") {
+			t.Fatalf("import with a client_secret_jwt secret hash: %v", err)
+		}
+		doc.Applications[idx].SecretHash = ""
+		res, err := e.srv.Admin().ImportTenant(ops, doc, admin.ImportTenantOptions{Slug: "acme-copy"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var copied string
+		for _, ns := range res.Secrets {
+			if ns.ID == id {
+				copied = ns.Secret
+			}
+		}
+		if copied == "" {
+			t.Fatalf("the import made no secret for the client_secret_jwt application: %+v", res.Secrets)
+		}
+		cp := *f
+		cp.issuer = res.Tenant.Issuer
+		if s, _, b := cp.post("/oauth/token", "", "", assertionForm(grant, hs(copied).sign(t, assertionClaims(id, cp.issuer)))); s != http.StatusOK {
+			t.Fatalf("the imported application's new secret: %d %v", s, b)
+		}
+		if s, _, _ := cp.post("/oauth/token", "", "", assertionForm(grant, hs(third).sign(t, assertionClaims(id, cp.issuer)))); s != http.StatusUnauthorized {
+			t.Fatalf("the source tenant's secret at the copy: %d", s)
+		}
+
+		// Dynamic client registration (RFC 7591) registers one too.
+		if _, err := e.srv.Admin().UpdateTenant(f.adminCtx(), admin.TenantSettings{ClientRegistration: ptr(tenants.RegistrationOpen)}); err != nil {
+			t.Fatal(err)
+		}
+		s, _, md := regCall(t, e, http.MethodPost, f.issuer+"/oauth/register", "", map[string]any{"client_name": "tool",
+			"grant_types": []string{"client_credentials"}, "token_endpoint_auth_method": "client_secret_jwt"})
+		regID, _ := md["client_id"].(string)
+		regSecret, _ := md["client_secret"].(string)
+		if s != http.StatusCreated || regSecret == "" || md["token_endpoint_auth_method"] != "client_secret_jwt" {
+			t.Fatalf("registration: %d %v", s, md)
+		}
+		// It holds no API access: it authenticates at introspection.
+		if s, _, b := f.post("/oauth/introspect", "", "", assertionForm(url.Values{"token": {"made-up"}}, hs(regSecret).sign(t, assertionClaims(regID, f.issuer+"/oauth/introspect")))); s != http.StatusOK || b["active"] != false {
+			t.Fatalf("a registered client_secret_jwt client: %d %v", s, b)
+		}
+		if s, _, _ := f.post("/oauth/introspect", "", "", assertionForm(url.Values{"token": {"made-up"}}, hs(plain).sign(t, assertionClaims(regID, f.issuer+"/oauth/introspect")))); s != http.StatusUnauthorized {
+			t.Fatalf("a registered client with another client's secret: %d", s)
 		}
 	})
 }
