@@ -612,7 +612,7 @@ func (h *Handler) rotateSecret(c echo.Context) error {
 		note = "The previous secret keeps working until " + when(h.now().Add(grace)) + ": update the application before then."
 	}
 	return render(c, http.StatusOK, vc.Secret(vc.SecretView{Page: pg, AppName: cl.ClientName, ClientID: cl.ClientID, Secret: rot.ClientSecret,
-		AppLink: vc.TenantURL(t.Slug, "/applications/"+cl.ClientID), Rotated: true, Grace: note}))
+		AppLink: vc.TenantURL(t.Slug, "/applications/"+cl.ClientID), Rotated: true, Grace: note, Sealed: cl.TokenEndpointAuthMethod == tenants.AuthMethodSecretJWT}))
 }
 
 func (h *Handler) deleteApp(c echo.Context) error {
