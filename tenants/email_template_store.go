@@ -66,7 +66,7 @@ func (s *Store) SetEmailTemplate(ctx context.Context, et *EmailTemplate) error {
 		return err
 	}
 	et.TenantID, et.UpdatedAt = tid, s.now()
-	return mapErr(s.db.WithContext(ctx).Clauses(clause.OnConflict{
+	return mapErr(s.conn(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "tenant_id"}, {Name: "kind"}, {Name: "locale"}},
 		DoUpdates: clause.AssignmentColumns([]string{"subject", "html", "text", "updated_at"}),
 	}).Create(et).Error)
@@ -79,7 +79,7 @@ func (s *Store) DeleteEmailTemplate(ctx context.Context, kind, locale string) er
 	if err != nil {
 		return err
 	}
-	res := s.db.WithContext(ctx).Exec("DELETE FROM email_templates WHERE tenant_id = ? AND kind = ? AND locale = ?", tid, kind, locale)
+	res := s.conn(ctx).Exec("DELETE FROM email_templates WHERE tenant_id = ? AND kind = ? AND locale = ?", tid, kind, locale)
 	if res.Error != nil {
 		return mapErr(res.Error)
 	}

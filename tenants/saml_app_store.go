@@ -19,7 +19,7 @@ func (s *Store) CreateSAMLApp(ctx context.Context, a *SAMLApp) error {
 	now := s.now()
 	a.TenantID, a.CreatedAt, a.UpdatedAt = tid, now, now
 	nonNilSAML(a)
-	return mapErr(s.db.WithContext(ctx).Create(a).Error)
+	return mapErr(s.conn(ctx).Create(a).Error)
 }
 
 func nonNilSAML(a *SAMLApp) {
@@ -128,7 +128,7 @@ func (s *Store) CreateSAMLRequest(ctx context.Context, r *SAMLRequest) error {
 		r.ID = NewRandomID()
 	}
 	r.TenantID, r.CreatedAt = tid, s.now()
-	return mapErr(s.db.WithContext(ctx).Create(r).Error)
+	return mapErr(s.conn(ctx).Create(r).Error)
 }
 
 // SAMLRequestByID returns the unexpired request id of the tenant in ctx,
@@ -150,7 +150,7 @@ func (s *Store) SpendSAMLRequest(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	res := s.db.WithContext(ctx).Exec("DELETE FROM saml_requests WHERE tenant_id = ? AND id = ?", tid, id)
+	res := s.conn(ctx).Exec("DELETE FROM saml_requests WHERE tenant_id = ? AND id = ?", tid, id)
 	if res.Error != nil {
 		return mapErr(res.Error)
 	}
@@ -169,7 +169,7 @@ func (s *Store) ClaimSAMLRequest(ctx context.Context, id, browserHash string) er
 	if err != nil {
 		return err
 	}
-	res := s.db.WithContext(ctx).Exec("UPDATE saml_requests SET browser_hash = ? WHERE tenant_id = ? AND id = ? AND browser_hash = ''", browserHash, tid, id)
+	res := s.conn(ctx).Exec("UPDATE saml_requests SET browser_hash = ? WHERE tenant_id = ? AND id = ? AND browser_hash = ''", browserHash, tid, id)
 	if res.Error != nil {
 		return mapErr(res.Error)
 	}

@@ -68,7 +68,7 @@ func (e *SchemaError) Error() string {
 // SQLite reports as nullable); and a column type that holds the field's
 // type. It returns a *SchemaError listing every difference.
 func (s *Store) VerifySchema(ctx context.Context) error {
-	db := s.db.WithContext(ctx)
+	db := s.conn(ctx)
 	m := db.Migrator()
 	var problems []string
 	for _, model := range schemaModels() {

@@ -1590,6 +1590,8 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 // on every tenant's: infrastructure, tenant lookups, maintenance, and the
 // administration of Gatehouse itself (roles, console sessions, setup links).
 var unscopedMethods = []string{
+	// Atomically runs other methods in one transaction; they scope themselves.
+	"Atomically",
 	"Close", "Dialect", "FlushAudit", "Now", "Ping", "SQLDB", "SetClock", "Use", "ObserveAudit", "VerifySchema",
 	"CreateTenant", "ImportTenant", "ListTenants", "TenantByHost", "TenantByID", "TenantBySlug",
 	// The change feed, across tenants.
