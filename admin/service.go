@@ -45,6 +45,8 @@ type Service struct {
 	// sendReset emails a user a password reset link; nil where no email
 	// is sent (the CLI).
 	sendReset func(ctx context.Context, t *tenants.Tenant, u *tenants.User) error
+	// resolver looks up the TXT records that prove custom domains.
+	resolver Resolver
 	// mail sends administrators their test emails; nil where no email is
 	// sent.
 	mail mail.Sender
@@ -79,6 +81,9 @@ type Config struct {
 	// SendReset, if set, emails a user a password reset link (the account
 	// pages' own); without it an administrator cannot send one.
 	SendReset func(ctx context.Context, t *tenants.Tenant, u *tenants.User) error
+	// Resolver looks up the TXT records that prove custom domains; nil is
+	// the system's resolver (NewResolver).
+	Resolver Resolver
 	// Mail, if set, sends an administrator the test email of a template
 	// (to their own address).
 	Mail mail.Sender
@@ -90,9 +95,13 @@ func New(cfg Config, store *tenants.Store, keys *keyring.Keyring, hasher *passwo
 	if on == nil {
 		on = func(string) {}
 	}
-	return &Service{fed: cfg.Federation, store: store, keys: keys, hasher: hasher, common: cfg.Common, baseURL: cfg.BaseURL, onChange: on,
+	svc := &Service{fed: cfg.Federation, store: store, keys: keys, hasher: hasher, common: cfg.Common, baseURL: cfg.BaseURL, onChange: on,
 		trySecret: cfg.TrySecret, webhookSealer: cfg.Webhooks, upstream: cfg.Upstream, secrets: cfg.Secrets, ruleEnv: sync.OnceValues(claimrules.NewEnv),
-		sendReset: cfg.SendReset, mail: cfg.Mail}
+		sendReset: cfg.SendReset, resolver: cfg.Resolver, mail: cfg.Mail}
+	if svc.resolver == nil {
+		svc.resolver = NewResolver("")
+	}
+	return svc
 }
 
 // principal returns the principal in ctx.

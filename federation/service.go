@@ -90,7 +90,7 @@ type Service struct {
 	upstream  *upstream.Client
 
 	mu    sync.Mutex
-	cache map[string]cached // connection id -> connector
+	cache map[string]cached // connection id and host -> connector
 }
 
 type cached struct {
@@ -205,14 +205,17 @@ func (s *Service) Build(t *tenants.Tenant, c *tenants.Connection) (Connector, er
 	return f(st)
 }
 
-// connector returns the (cached) connector of c in the tenant of ctx.
+// connector returns the (cached) connector of c in the tenant of ctx. A
+// connector knows its callback URLs, which are the host's the tenant is
+// served at (its own or a custom domain): one is kept per host.
 func (s *Service) connector(ctx context.Context, c *tenants.Connection) (Connector, error) {
 	t, ok := tenants.FromContext(ctx)
 	if !ok {
 		return nil, tenants.ErrNoTenant
 	}
+	key := c.ID + "\x00" + t.Host
 	s.mu.Lock()
-	e, ok := s.cache[c.ID]
+	e, ok := s.cache[key]
 	s.mu.Unlock()
 	if ok && e.revision == t.Revision {
 		return e.connector, nil
@@ -222,7 +225,7 @@ func (s *Service) connector(ctx context.Context, c *tenants.Connection) (Connect
 		return nil, err
 	}
 	s.mu.Lock()
-	s.cache[c.ID] = cached{revision: t.Revision, connector: conn}
+	s.cache[key] = cached{revision: t.Revision, connector: conn}
 	s.mu.Unlock()
 	return conn, nil
 }

@@ -156,6 +156,9 @@ type CodeMatch struct {
 	// DPoPJKT is the DPoP key of the redemption ("" for none): a code bound
 	// to a key matches only that key.
 	DPoPJKT string
+	// Issuer is the issuer of the token endpoint redeeming it: a code
+	// matches only at the issuer its request was made at.
+	Issuer string
 }
 
 // RedeemCodeMatching claims the unexpired, unredeemed code whose hash is
@@ -171,7 +174,8 @@ func (s *Store) RedeemCodeMatching(ctx context.Context, codeHash, grantID string
 	claim := func(q *gorm.DB) *gorm.DB {
 		return q.Where("code_hash = ? AND code_redeemed_at IS NULL AND code_expires_at > ?", codeHash, now).
 			Where("client_id = ? AND redirect_uri = ? AND code_challenge_method = 'S256' AND code_challenge = ?", m.ClientID, m.RedirectURI, m.Challenge).
-			Where("(dpop_jkt = '' OR dpop_jkt = ?)", m.DPoPJKT)
+			Where("(dpop_jkt = '' OR dpop_jkt = ?)", m.DPoPJKT).
+			Where("(issuer = '' OR issuer = ?)", m.Issuer)
 	}
 	return s.redeem(ctx, claim, grantID, true, build)
 }

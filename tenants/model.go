@@ -452,7 +452,10 @@ type AuthRequest struct {
 	TenantID string
 	// ClientID is the client that asked; "" (NULL) for a sign-in intent of
 	// Gatehouse's own pages.
-	ClientID            string `gorm:"default:null"`
+	ClientID string `gorm:"default:null"`
+	// Issuer is the tenant's issuer at the host the request was made at
+	// (its own, or a custom domain's): the code is redeemed there only.
+	Issuer              string
 	RedirectURI         string
 	State               string
 	Nonce               string

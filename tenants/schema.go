@@ -21,7 +21,7 @@ func schemaModels() []any {
 		&WebhookEndpoint{}, &WebhookDelivery{}, &WebhookAttempt{}, &LogoutDelivery{}, &InitialAccessToken{},
 		&Role{}, &RolePermission{}, &Group{}, &GroupMember{}, &GroupRole{}, &UserRole{},
 		&ImportJob{}, &ImportJobChunk{}, &ImportJobRefusal{},
-		&TenantString{}, &EmailTemplate{},
+		&TenantString{}, &EmailTemplate{}, &Domain{},
 		&ClaimRule{},
 		&SAMLApp{}, &SAMLRequest{},
 	}

@@ -131,5 +131,5 @@ var tenantTables = []string{
 	"refresh_tokens", "revoked_tokens", "client_assertions", "dpop_proofs", "pushed_requests", "grants", "auth_requests", "device_authorizations", "sessions",
 	"role_permissions", "group_roles", "group_members", "user_roles", "roles", "user_groups",
 	"consents", "client_grants", "api_scopes", "apis", "clients", "users", "connections", "signing_keys",
-	"tenant_strings", "email_templates",
+	"tenant_strings", "email_templates", "tenant_domains",
 }

@@ -36,6 +36,7 @@ var tags = []map[string]any{
 	{"name": tagWebhooks, "description": "A tenant's webhook endpoints (Standard Webhooks): audited actions delivered as signed JSON events, at least once, with retries and a delivery log."},
 	{"name": tagEmail, "description": "A tenant's own email per kind and language, in a small template language of named variables, in the tenant's branded layout."},
 	{"name": tagStrings, "description": "A tenant's own wording of the messages of its pages and email, per language, over the catalogs'."},
+	{"name": tagDomains, "description": "Hosts of the tenant's own (login.acme.com) it is served on besides <slug>.<apex>, each with its own issuer, once a DNS TXT record proves it."},
 	{"name": tagSAMLApps, "description": "SAML 2.0 service providers that sign a tenant's users in through Gatehouse as their identity provider."},
 	{"name": tagAudit, "description": "A tenant's append-only audit log (scope audit:read)."},
 	{"name": tagAdmins, "description": "Gatehouse's administrators (people who sign in to the console): operators, who administer every tenant, and tenant admins, who administer some."},
@@ -230,6 +231,7 @@ var paramDocs = map[string]string{
 	":kind/locale":                 "the language (BCP 47), one of discovery's ui_locales_supported: en, de, es, fr, ja, pt-BR",
 	"claim-rules/id":               "the claim rule's id",
 	"factors/factor":               "the factor's id, as the user's factor list gives it",
+	"domains/domain":               "the custom domain's host, such as login.acme.com",
 }
 
 func pathParams(r Route) []map[string]any {

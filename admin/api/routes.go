@@ -25,6 +25,7 @@ const (
 	tagSAMLApps     = "SAML applications"
 	tagRegistration = "Client registration"
 	tagStrings      = "Strings"
+	tagDomains      = "Custom domains"
 	tagEmail        = "Email templates"
 	tagAudit        = "Audit"
 	tagAdmins       = "Administrators"
@@ -387,6 +388,27 @@ func (h *Handler) Routes() []Route {
 			Body: setStringBody{}, Reply: admin.TenantString{}, handler: h.setString},
 		{Method: http.MethodDelete, Path: "/tenants/:slug/strings/:locale/:message", Tag: tagStrings, Scope: write, Summary: "Show the catalog's words again",
 			Description: deleteNote, Status: http.StatusNoContent, handler: h.deleteString},
+		// Custom domains.
+		{Method: http.MethodGet, Path: "/tenants/:slug/domains", Tag: tagDomains, Scope: read, Summary: "List the tenant's custom domains",
+			Description: "Each with its state, the issuer relying parties configure for it, and the DNS records that serve and prove it.",
+			Reply:       list[*admin.Domain]{}, handler: h.listDomains},
+		{Method: http.MethodPost, Path: "/tenants/:slug/domains", Tag: tagDomains, Scope: write, Summary: "Add a custom domain",
+			Description: "Claims the host (login.acme.com) for the tenant, unverified: create the DNS records the answer lists (a CNAME to the apex host, " +
+				"a TXT record _gatehouse-challenge.<domain> with the value given), then verify it. It serves nothing before. A host is one tenant's at most: " +
+				"one held by any tenant is refused (409), except an unverified claim older than a week, which lapses. The apex and hosts under it are tenant hosts (400); " +
+				"an internationalized name is given as its A-label (xn--...). At most 20 per tenant.",
+			Status: http.StatusCreated, Body: addDomainBody{}, Reply: admin.Domain{}, handler: h.addDomain},
+		{Method: http.MethodGet, Path: "/tenants/:slug/domains/:domain", Tag: tagDomains, Scope: read, Summary: "Get a custom domain",
+			Reply: admin.Domain{}, handler: h.getDomain},
+		{Method: http.MethodPost, Path: "/tenants/:slug/domains/:domain/verify", Tag: tagDomains, Scope: write, Summary: "Verify a custom domain",
+			Description: "Gatehouse looks up the TXT record _gatehouse-challenge.<domain> (through GATEHOUSE_DNS_RESOLVER when set): when it holds the domain's value, " +
+				"the domain is verified and every node serves the tenant at it from then on, with the issuer https://<domain>. Otherwise 400, saying what DNS answered. " +
+				"A verified domain stays verified.",
+			Reply: admin.Domain{}, handler: h.verifyDomain},
+		{Method: http.MethodDelete, Path: "/tenants/:slug/domains/:domain", Tag: tagDomains, Scope: write, Summary: "Remove a custom domain",
+			Description: "The tenant is no longer served at the host, on every node, and the host is free for any tenant. Tokens issued there stop being accepted, " +
+				"as the issuer they name is no longer this tenant's. " + deleteNote,
+			Status: http.StatusNoContent, handler: h.removeDomain},
 
 		// The tenant's own email templates.
 		{Method: http.MethodGet, Path: "/tenants/:slug/email-templates", Tag: tagEmail, Scope: read, Summary: "List the tenant's own email templates",

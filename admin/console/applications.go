@@ -310,6 +310,15 @@ func (h *Handler) appView(c echo.Context, ctx context.Context, t *tenants.Tenant
 	if msg, ok := e.graceErrs["form"]; ok {
 		v.Alert = msg
 	}
+	ds, err := h.svc.ListDomains(ctx)
+	if err != nil {
+		return vc.AppView{}, err
+	}
+	for _, d := range ds {
+		if d.Verified {
+			v.DomainIssuers = append(v.DomainIssuers, d.Issuer)
+		}
+	}
 	if e.name != nil {
 		v.FormName = *e.name
 	}

@@ -118,6 +118,10 @@ func (h *Handler) pages() []route {
 		{http.MethodGet, "/t/:slug/strings", h.wording},
 		{http.MethodPost, "/t/:slug/strings", h.setString},
 		{http.MethodPost, "/t/:slug/strings/delete", h.deleteString},
+		{http.MethodGet, "/t/:slug/domains", h.domains},
+		{http.MethodPost, "/t/:slug/domains", h.addDomain},
+		{http.MethodPost, "/t/:slug/domains/:domain/verify", h.verifyDomain},
+		{http.MethodPost, "/t/:slug/domains/:domain/remove", h.removeDomain},
 		// Email templates: :email is a kind of email (views/email), the
 		// language is ?locale= or the form's.
 		{http.MethodGet, "/t/:slug/emails", h.emailTemplates},
@@ -179,6 +183,9 @@ func (h *Handler) tenant(c echo.Context) (context.Context, *tenants.Tenant, erro
 var flashes = map[string]string{
 	"tenant-created":  "Tenant created.",
 	"tenant-updated":  "Settings saved.",
+	"domain-added":    "Domain added: create its DNS records, then verify it.",
+	"domain-verified": "Domain verified: the tenant is served there now.",
+	"domain-removed":  "Domain removed: the tenant is no longer served there.",
 	"tenant-deleted":  "Tenant deleted.",
 	"app-updated":     "Application saved.",
 	"app-deleted":     "Application deleted.",

@@ -238,7 +238,8 @@ func open(ctx context.Context, env Env, f *flags) (*runtime, error) {
 	// The same guarded client as a node's: the operator's allow list holds.
 	out := upstream.New(cfg.UpstreamAllowHosts, upstream.Options{})
 	fed := federation.New(federation.Config{Factories: server.Connectors(), Upstream: out}, store, box)
-	svc := admin.New(admin.Config{BaseURL: cfg.BaseURL, Federation: fed, Common: common, Webhooks: webhook.NewSealer(box), Upstream: out, Secrets: box}, store, keyring.New(store, box, keyring.Config{PoolSize: -1}), password.New(password.DefaultParams(), password.Bound{}))
+	svc := admin.New(admin.Config{BaseURL: cfg.BaseURL, Federation: fed, Common: common, Webhooks: webhook.NewSealer(box), Upstream: out, Secrets: box,
+		Resolver: admin.NewResolver(cfg.DNSResolver)}, store, keyring.New(store, box, keyring.Config{PoolSize: -1}), password.New(password.DefaultParams(), password.Bound{}))
 	if _, err := svc.EnsureSystem(ctx, admin.ConsoleSecret(box)); err != nil {
 		store.Close()
 		return nil, err

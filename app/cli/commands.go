@@ -185,6 +185,17 @@ func commandTable() []spec {
 		{name: "rule preview", summary: "the claims the enabled rules give a user at an application", run: rulePreview,
 			example: "gatehouse rule preview --tenant acme --email ann@acme.test --client CLIENT_ID"},
 
+		{name: "domain add", summary: "serve the tenant at a host of its own too, once verified (prints the DNS records to create)", run: domainAdd,
+			example: "gatehouse domain add --tenant acme --domain login.acme.com"},
+		{name: "domain list", summary: "list the tenant's custom domains", run: domainList,
+			example: "gatehouse domain list --tenant acme --output table"},
+		{name: "domain show", summary: "show a custom domain, its issuer and its DNS records", run: domainShow,
+			example: "gatehouse domain show --tenant acme --domain login.acme.com"},
+		{name: "domain verify", summary: "look up the domain's TXT record and, when it holds the value, serve the tenant there", run: domainVerify,
+			example: "gatehouse domain verify --tenant acme --domain login.acme.com"},
+		{name: "domain remove", summary: "stop serving the tenant at a custom domain and free it", run: domainRemove,
+			example: "gatehouse domain remove --tenant acme --domain login.acme.com"},
+
 		{name: "audit list", summary: "the tenant's audit log, newest first (--request-id: the reference of an error page)", run: auditList,
 			example: "gatehouse audit list --tenant acme --request-id REFERENCE --output table"},
 

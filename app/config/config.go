@@ -100,6 +100,9 @@ type Config struct {
 	// providers) that may resolve to loopback and private addresses, from
 	// GATEHOUSE_UPSTREAM_ALLOW_HOSTS; empty in every mode by default.
 	UpstreamAllowHosts upstream.AllowList
+	// DNSResolver is the DNS server (host:port) custom domain checks ask,
+	// from GATEHOUSE_DNS_RESOLVER; empty asks the system's resolver.
+	DNSResolver string
 }
 
 // Rate is Requests at once, refilled evenly over Per (a token bucket).
@@ -266,6 +269,11 @@ func Load(getenv func(string) string, o Overrides) (*Config, error) {
 	}
 	if c.UpstreamAllowHosts, err = upstream.ParseAllowList(get("GATEHOUSE_UPSTREAM_ALLOW_HOSTS", "")); err != nil {
 		return nil, fmt.Errorf("GATEHOUSE_UPSTREAM_ALLOW_HOSTS: %w", err)
+	}
+	if c.DNSResolver = get("GATEHOUSE_DNS_RESOLVER", ""); c.DNSResolver != "" {
+		if _, port, err := net.SplitHostPort(c.DNSResolver); err != nil || port == "" {
+			return nil, fmt.Errorf("GATEHOUSE_DNS_RESOLVER: want host:port, such as 127.0.0.1:53")
+		}
 	}
 	if host := get("GATEHOUSE_SMTP_HOST", ""); host != "" {
 		smtp := &SMTP{Host: host, Username: get("GATEHOUSE_SMTP_USERNAME", ""), Password: get("GATEHOUSE_SMTP_PASSWORD", ""),

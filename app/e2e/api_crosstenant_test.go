@@ -54,6 +54,7 @@ var validBodies = map[string]any{
 	"POST /tenants/:slug/claim-rules":                           map[string]any{"name": "walker", "id_token": map[string]any{"walked": "true"}},
 	"PATCH /tenants/:slug/claim-rules/:id":                      map[string]any{"enabled": false},
 	"POST /tenants/:slug/claim-rules/preview":                   map[string]any{"user": "0190aaaa-0000-7000-8000-000000000001", "client": "no-such-client"},
+	"POST /tenants/:slug/domains":                               map[string]any{"domain": "walked.example.org"},
 }
 
 // naturalKeys name an object by what it is, not by an id of its own: a
@@ -87,7 +88,7 @@ func snapshot(t *testing.T, c *apiClient, f *fixture) string {
 		b.WriteByte('\n')
 	}
 	base := "/tenants/" + f.slug
-	for _, p := range []string{"", "/applications?limit=200", "/apis?limit=200", "/keys", "/connections?limit=200", "/users?limit=200", "/roles?limit=200", "/groups?limit=200", "/strings", "/claim-rules", "/saml-apps?limit=200"} {
+	for _, p := range []string{"", "/applications?limit=200", "/apis?limit=200", "/keys", "/connections?limit=200", "/users?limit=200", "/roles?limit=200", "/groups?limit=200", "/strings", "/claim-rules", "/saml-apps?limit=200", "/domains"} {
 		get(base + p)
 	}
 	for _, u := range c.items(t, base+"/users?limit=200") {
@@ -167,6 +168,7 @@ func TestAPICrossTenantWalk(t *testing.T) {
 			}
 			rule := op.must(t, http.StatusCreated, http.MethodPost, base+"/claim-rules", map[string]any{"name": "plan", "id_token": map[string]any{"plan": "'gold'"}})
 			ids["claim-rules/id"] = rule["id"].(string)
+			ids["domains/domain"] = op.must(t, http.StatusCreated, http.MethodPost, base+"/domains", map[string]any{"domain": "login." + f.slug + ".example.org"})["domain"].(string)
 			// A passkey of the user, for the factor routes.
 			fac := &tenants.MFAFactor{UserID: f.userID, Type: tenants.FactorWebAuthn, Name: "Key", CredentialID: "cred-" + f.slug, Credential: "{}", Confirmed: true}
 			if err := e.store.CreateFactor(tenants.WithTenant(context.Background(), f.tenant), fac); err != nil {
@@ -194,7 +196,8 @@ func TestAPICrossTenantWalk(t *testing.T) {
 			"groups/id": "0190aaaa-0000-7000-8000-000000000005", "members/user": "0190aaaa-0000-7000-8000-000000000001",
 			"webhooks/id": "0190aaaa-0000-7000-8000-000000000006", "deliveries/delivery": "0190aaaa-0000-7000-8000-000000000007",
 			"import-jobs/id": "0190aaaa-0000-7000-8000-000000000008", "initial-access-tokens/id": "0190aaaa-0000-7000-8000-000000000009", "strings/locale": "de", ":locale/message": "login.title", "email-templates/kind": "verify", ":kind/locale": "fr", "claim-rules/id": "0190aaaa-0000-7000-8000-00000000000b",
-			"factors/factor": "0190aaaa-0000-7000-8000-00000000000a", "saml-apps/id": "0190aaaa-0000-7000-8000-000000000010"}
+			"factors/factor": "0190aaaa-0000-7000-8000-00000000000a", "saml-apps/id": "0190aaaa-0000-7000-8000-000000000010",
+			"domains/domain": "login.nobody.example.org"}
 		// Operators: no tenant admin reaches them.
 		opAdmin, opClient := e.principalsOf(t, "")
 		opIDs := with(made, "administrators/id", opAdmin, "management-clients/client_id", opClient)

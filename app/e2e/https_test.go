@@ -18,14 +18,14 @@ import (
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
 )
 
-// tlsListener listens on loopback with a fresh certificate for localhost
-// and *.localhost, and returns the pool that trusts it.
-func tlsListener(t *testing.T) (net.Listener, *x509.CertPool) {
+// tlsListener listens on loopback with a fresh certificate for localhost,
+// *.localhost and names, and returns the pool that trusts it.
+func tlsListener(t *testing.T, names ...string) (net.Listener, *x509.CertPool) {
 	t.Helper()
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"},
-		DNSNames:  []string{"localhost", "*.localhost"},
+		DNSNames:  append([]string{"localhost", "*.localhost"}, names...),
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}

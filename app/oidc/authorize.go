@@ -226,6 +226,7 @@ func (p *Provider) authorize(ctx context.Context, form url.Values, browserHash s
 	}
 
 	ar := &tenants.AuthRequest{
+		Issuer:              t.Issuer,
 		DPoPJKT:             jkt,
 		ACRValues:           acrValues,
 		ClientID:            c.ClientID,

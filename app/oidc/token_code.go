@@ -24,8 +24,9 @@ import (
 //
 //   - the PKCE verifier is always checked, for confidential clients too,
 //     and a wrong one does not spend the code;
-//   - a code presented by another client or with another redirect_uri is
-//     spent;
+//   - a code presented by another client, with another redirect_uri, or at
+//     the token endpoint of another host of the tenant (its own or a custom
+//     domain: another issuer) is spent;
 //   - a second redemption, sequential or concurrent, fails and revokes the
 //     family the first one issued (RFC 6749 §4.1.2);
 //   - for an RBAC API the family gets only the scopes the user's roles hold
@@ -115,7 +116,7 @@ func (p *Provider) exchangeCode(ctx context.Context, t *tenants.Tenant, c *clien
 		}
 		return fam.issue, nil
 	}
-	match := tenants.CodeMatch{ClientID: c.ClientID, RedirectURI: form.Get("redirect_uri"), Challenge: s256(verifier), DPoPJKT: dpopKeyFrom(ctx)}
+	match := tenants.CodeMatch{ClientID: c.ClientID, RedirectURI: form.Get("redirect_uri"), Challenge: s256(verifier), DPoPJKT: dpopKeyFrom(ctx), Issuer: t.Issuer}
 	ar, user, err := p.store.RedeemCodeMatching(ctx, secret.Hash(code), grantID, match, build)
 	switch {
 	case errors.Is(err, tenants.ErrConflict):
@@ -177,6 +178,12 @@ func (p *Provider) refuseCode(ctx context.Context, c *client, form url.Values, c
 	if form.Get("redirect_uri") != ar.RedirectURI {
 		_ = p.store.BurnCode(ctx, ar.ID)
 		return errInvalidGrant("redirect_uri does not correspond")
+	}
+	// A code of the tenant's other host (its own, or a custom domain's):
+	// its tokens would name an issuer the client did not ask at.
+	if t, ok := tenants.FromContext(ctx); ok && ar.Issuer != "" && ar.Issuer != t.Issuer {
+		_ = p.store.BurnCode(ctx, ar.ID)
+		return errInvalidGrant("invalid code")
 	}
 	// Everything matches, yet the claim failed: a concurrent redemption
 	// won between the two reads. Look again for the family it issued.

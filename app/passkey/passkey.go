@@ -58,7 +58,7 @@ type Binding struct {
 type Passkeys struct {
 	store *tenants.Store
 	mu    sync.Mutex
-	rp    map[string]relyingParty // by tenant id
+	rp    map[string]relyingParty // by tenant id and host (a custom domain is a relying party of its own)
 }
 
 type relyingParty struct {
@@ -87,12 +87,15 @@ func Offered(t *tenants.Tenant) bool {
 // its one origin the tenant's issuer, so that a credential made at one
 // tenant is useless at another (the browser scopes it to the RP id, and
 // the server checks the RP id hash and the origin). It is built on first
-// use and again when t's issuer, host or name changed.
+// use and again when t's issuer, host or name changed. A tenant served at
+// a custom domain (tenants.Tenant.ServedAt) is a relying party of that
+// host: a passkey made at one host is not offered at the other.
 func (p *Passkeys) relyingParty(t *tenants.Tenant) (*webauthn.WebAuthn, error) {
 	stamp := t.Issuer + "\x00" + t.Host + "\x00" + t.DisplayName
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if rp, ok := p.rp[t.ID]; ok && rp.stamp == stamp {
+	key := t.ID + "\x00" + t.Host
+	if rp, ok := p.rp[key]; ok && rp.stamp == stamp {
 		return rp.wa, nil
 	}
 	u, err := url.Parse(t.Issuer)
@@ -122,7 +125,7 @@ func (p *Passkeys) relyingParty(t *tenants.Tenant) (*webauthn.WebAuthn, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.rp[t.ID] = relyingParty{stamp: stamp, wa: wa}
+	p.rp[key] = relyingParty{stamp: stamp, wa: wa}
 	return wa, nil
 }
 

@@ -53,6 +53,7 @@ func (s *Server) routes(signin *login.Handler, acct *account.Handler, idp *samli
 	e.GET("/healthz", s.healthz, onApex)
 	e.GET("/livez", s.livez, onApex)
 	e.GET("/readyz", s.readyz, onApex)
+	e.GET(PathDomainAsk, s.domainAsk, onApex)
 	e.GET("/", s.home)
 
 	// Tenant hosts: the protocol endpoints and the pages people see. The

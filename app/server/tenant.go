@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net"
 	"strings"
@@ -22,11 +23,13 @@ const (
 const hostKindKey = "gatehouse.host"
 
 // resolveHost is the first middleware: it matches the request's host (port
-// stripped, lower-cased) exactly against the apex and the tenant table. A
-// tenant's request gets the tenant and its issuer in its context; an
-// unknown host is answered 404 before anything else runs. The Host header
-// is the only source, except behind a configured trusted proxy, whose
-// X-Forwarded-Host is believed.
+// stripped, lower-cased) exactly against the apex, the tenant table and
+// the tenants' verified custom domains. A tenant's request gets the tenant
+// and its issuer in its context — at a custom domain, the tenant as served
+// there (tenants.Tenant.ServedAt: that host, that host's issuer); an
+// unknown host, or a domain not verified, is answered 404 before anything
+// else runs. The Host header is the only source, except behind a
+// configured trusted proxy, whose X-Forwarded-Host is believed.
 func (s *Server) resolveHost(next echo.HandlerFunc) echo.HandlerFunc {
 	apex := strings.ToLower(s.cfg.BaseURL.Hostname())
 	return func(c echo.Context) error {
@@ -35,27 +38,39 @@ func (s *Server) resolveHost(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Set(hostKindKey, hostApex)
 			return next(c)
 		}
-		if host == "" || !strings.HasSuffix(host, "."+apex) && !s.customHosts() {
-			return httperr.NotFound()
-		}
-		ctx := c.Request().Context()
-		t, err := s.cache.TenantByHost(ctx, host)
+		t, err := s.tenantAt(c.Request().Context(), host, apex)
 		if errors.Is(err, tenants.ErrNotFound) {
 			return httperr.NotFound()
 		}
 		if err != nil {
 			return httperr.Internal(err)
 		}
-		ctx = tenants.WithTenant(ctx, t)
-		c.SetRequest(c.Request().WithContext(ctx))
+		c.SetRequest(c.Request().WithContext(tenants.WithTenant(c.Request().Context(), t)))
 		c.Set(hostKindKey, hostTenant)
 		return next(c)
 	}
 }
 
-// customHosts reports whether tenants may live outside the apex domain.
-// Not yet: every tenant is <slug>.<apex>.
-func (s *Server) customHosts() bool { return false }
+// tenantAt returns the tenant served at host (requestHost's form, not the
+// apex): a host under the apex is a tenant's own, any other DNS name may be
+// a verified custom domain; an IP literal or "" is nobody's.
+func (s *Server) tenantAt(ctx context.Context, host, apex string) (*tenants.Tenant, error) {
+	switch {
+	case host == "" || strings.Contains(host, ":"):
+		return nil, tenants.ErrNotFound
+	case strings.HasSuffix(host, "."+apex):
+		return s.cache.TenantByHost(ctx, host)
+	}
+	// A host that could never be stored as a domain is not looked up.
+	if h, err := tenants.CheckDomain(host, apex); err != nil || h != host {
+		return nil, tenants.ErrNotFound
+	}
+	t, err := s.cache.TenantByDomain(ctx, host)
+	if err != nil {
+		return nil, err
+	}
+	return t.ServedAt(host, tenants.DomainIssuer(s.cfg.BaseURL, host)), nil
+}
 
 func (s *Server) requestHost(c echo.Context) string {
 	r := c.Request()

@@ -42,6 +42,12 @@ func FuzzRequestHost(f *testing.F) {
 		{"::1", "[::1]:8080", "", ""},
 		{"203.0.113.9", "id.example.com.", "", ""},
 		{"203.0.113.9", strings.Repeat("a.", 130) + "id.example.com", "", ""},
+		// Custom domains: the same form, whatever the spelling.
+		{"203.0.113.9", "LOGIN.Acme.com.:443", "", ""},
+		{"10.1.2.3", "internal", "login.acme.com.", ""},
+		{"10.1.2.3", "internal", "xn--lgin-acme-com.com", ""},
+		{"10.1.2.3", "internal", "login.аcme.com", ""},
+		{"10.1.2.3", "internal", "login.acme.com..", ""},
 	} {
 		f.Add(tc[0], tc[1], tc[2], tc[3])
 	}

@@ -86,8 +86,12 @@ type Cache struct {
 	tenants *lru[string, *tenants.Tenant] // by id
 	byHost  map[string]string             // host -> tenant id, of cached tenants
 	bySlug  map[string]string             // slug -> tenant id, of cached tenants
-	clients *lru[clientKey, *clientEntry]
-	misses  map[string]miss // unknown hosts, remembered briefly
+	// byDomain maps a verified custom domain to its tenant's id, and
+	// domainsOf a cached tenant's id to the domains indexed for it.
+	byDomain  map[string]string
+	domainsOf map[string][]string
+	clients   *lru[clientKey, *clientEntry]
+	misses    map[string]miss // unknown hosts, remembered briefly
 
 	// seq is the last change of the feed applied; started says whether
 	// it was read at all.
@@ -162,15 +166,17 @@ func New(store *tenants.Store, cfg Config) *Cache {
 		cfg.Clients = DefaultClients
 	}
 	c := &Cache{
-		store:   store,
-		cfg:     cfg,
-		now:     time.Now,
-		tenants: newLRU[string, *tenants.Tenant](cfg.Tenants),
-		byHost:  map[string]string{},
-		bySlug:  map[string]string{},
-		clients: newLRU[clientKey, *clientEntry](cfg.Clients),
-		misses:  map[string]miss{},
-		dropped: map[string]uint64{},
+		store:     store,
+		cfg:       cfg,
+		now:       time.Now,
+		tenants:   newLRU[string, *tenants.Tenant](cfg.Tenants),
+		byHost:    map[string]string{},
+		bySlug:    map[string]string{},
+		byDomain:  map[string]string{},
+		domainsOf: map[string][]string{},
+		clients:   newLRU[clientKey, *clientEntry](cfg.Clients),
+		misses:    map[string]miss{},
+		dropped:   map[string]uint64{},
 	}
 	c.tenants.evicted = func(_ string, t *tenants.Tenant) { c.unindex(t) }
 	return c
@@ -218,12 +224,7 @@ func (c *Cache) TenantByHost(ctx context.Context, host string) (*tenants.Tenant,
 	c.tenantMisses.Add(1)
 	t, err := c.store.TenantByHost(ctx, host)
 	if errors.Is(err, tenants.ErrNotFound) {
-		c.mu.Lock()
-		if len(c.misses) >= maxMisses {
-			clear(c.misses)
-		}
-		c.misses[host] = miss{until: c.now().Add(c.cfg.Poll)}
-		c.mu.Unlock()
+		c.miss(host)
 		return nil, err
 	}
 	if err != nil {
@@ -231,6 +232,59 @@ func (c *Cache) TenantByHost(ctx context.Context, host string) (*tenants.Tenant,
 	}
 	c.put(t, epoch)
 	return t, nil
+}
+
+// TenantByDomain returns the tenant whose verified custom domain host is
+// (port stripped, case-insensitive), as stored (the caller serves it
+// at the domain: tenants.Tenant.ServedAt), or tenants.ErrNotFound. A
+// domain verified or removed on any node is seen here once the change
+// feed names its tenant.
+func (c *Cache) TenantByDomain(ctx context.Context, host string) (*tenants.Tenant, error) {
+	host = strings.ToLower(host)
+	c.mu.Lock()
+	id, ok := c.byDomain[host]
+	if t := c.cachedBy(id, ok); t != nil {
+		c.mu.Unlock()
+		c.tenantHits.Add(1)
+		return t, nil
+	}
+	m, missed := c.misses[host]
+	epoch := c.epoch
+	c.mu.Unlock()
+	if missed && c.now().Before(m.until) {
+		c.tenantHits.Add(1)
+		return nil, tenants.ErrNotFound
+	}
+	c.tenantMisses.Add(1)
+	t, err := c.store.TenantByDomain(ctx, host)
+	if errors.Is(err, tenants.ErrNotFound) {
+		c.miss(host)
+		return nil, err
+	}
+	if err != nil {
+		return nil, err
+	}
+	if c.put(t, epoch) {
+		c.mu.Lock()
+		// Only while the tenant is still cached as read: a drop since
+		// put forgot its domains with it.
+		if cur, ok := c.tenants.get(t.ID); ok && cur.Revision == t.Revision && c.byDomain[host] == "" {
+			c.byDomain[host] = t.ID
+			c.domainsOf[t.ID] = append(c.domainsOf[t.ID], host)
+		}
+		c.mu.Unlock()
+	}
+	return t, nil
+}
+
+// miss remembers host as unknown for a poll interval.
+func (c *Cache) miss(host string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.misses) >= maxMisses {
+		clear(c.misses)
+	}
+	c.misses[host] = miss{until: c.now().Add(c.cfg.Poll)}
 }
 
 // TenantBySlug returns the tenant with slug.
@@ -255,15 +309,16 @@ func (c *Cache) TenantBySlug(ctx context.Context, slug string) (*tenants.Tenant,
 
 // put caches t, read from the database when the drops counted epoch,
 // unless a change of it was applied since: what was read may predate it.
-func (c *Cache) put(t *tenants.Tenant, epoch uint64) {
+// It reports whether t is what is cached now.
+func (c *Cache) put(t *tenants.Tenant, epoch uint64) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if epoch < c.clearedAt || c.dropped[t.ID] > epoch {
-		return
+		return false
 	}
 	if old, ok := c.tenants.get(t.ID); ok {
 		if old.Revision >= t.Revision {
-			return
+			return old.Revision == t.Revision
 		}
 		c.unindex(old)
 	}
@@ -271,10 +326,17 @@ func (c *Cache) put(t *tenants.Tenant, epoch uint64) {
 	c.byHost[t.Host] = t.ID
 	c.bySlug[strings.ToLower(t.Slug)] = t.ID
 	delete(c.misses, t.Host)
+	return true
 }
 
-// unindex forgets the host and slug of t. c.mu is held.
+// unindex forgets the host, slug and custom domains of t. c.mu is held.
 func (c *Cache) unindex(t *tenants.Tenant) {
+	for _, d := range c.domainsOf[t.ID] {
+		if c.byDomain[d] == t.ID {
+			delete(c.byDomain, d)
+		}
+	}
+	delete(c.domainsOf, t.ID)
 	if c.byHost[t.Host] == t.ID {
 		delete(c.byHost, t.Host)
 	}
@@ -375,6 +437,8 @@ func (c *Cache) dropAll() {
 	c.clients.clear()
 	clear(c.byHost)
 	clear(c.bySlug)
+	clear(c.byDomain)
+	clear(c.domainsOf)
 	clear(c.misses)
 }
 

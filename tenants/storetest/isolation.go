@@ -96,7 +96,13 @@ type world struct {
 	initialToken   *tenants.InitialAccessToken  // hash privateInitialHash
 	registered     *tenants.Client              // registered itself, client id "reg-"+private
 	rule           *tenants.ClaimRule           // named sharedRuleName
+	domain         *tenants.Domain              // host privateDomain, verified
 }
+
+// privateDomain is the custom domain only this world has (a host is one
+// tenant's at most), verified; privatePending is one it claimed only.
+func (w *world) privateDomain() string  { return "login." + w.private + ".example.org" }
+func (w *world) privatePending() string { return "sso." + w.private + ".example.org" }
 
 // privateInitialHash and privateRegistrationHash are the hashes of the
 // world's initial access token and of its registered client's
@@ -246,6 +252,10 @@ func seedWorld(t testing.TB, s *tenants.Store, prefix string) *world {
 	w.registered = newClient("reg-" + w.private)
 	w.registered.RegistrationTokenHash = w.privateRegistrationHash()
 	must(t, "register client", s.RegisterClient(ctx, w.registered, "", nil))
+	w.domain = &tenants.Domain{Host: w.privateDomain(), Challenge: "challenge-" + w.private}
+	must(t, "claim domain", s.CreateDomain(ctx, w.domain))
+	must(t, "verify domain", s.MarkDomainVerified(ctx, w.domain.Host))
+	must(t, "claim pending domain", s.CreateDomain(ctx, &tenants.Domain{Host: w.privatePending(), Challenge: "pending-" + w.private}))
 	return w
 }
 
@@ -351,6 +361,8 @@ func (w *world) snapshot(t testing.TB, s *tenants.Store) snapshot {
 	add("webhook delivery rows", sqlRows(t, s, "SELECT * FROM webhook_deliveries WHERE tenant_id = ? ORDER BY id", w.tenant.ID), nil)
 	samlApps, err := s.ListSAMLApps(ctx)
 	add("SAML apps", samlApps, err)
+	domains, err := s.ListDomains(ctx)
+	add("custom domains", domains, err)
 	add("SAML request rows", sqlRows(t, s, "SELECT * FROM saml_requests WHERE tenant_id = ? ORDER BY id", w.tenant.ID), nil)
 	add("initial access token rows", sqlRows(t, s, "SELECT * FROM initial_access_tokens WHERE tenant_id = ? ORDER BY id", w.tenant.ID), nil)
 	add("logout delivery rows", sqlRows(t, s, "SELECT * FROM logout_deliveries WHERE tenant_id = ? ORDER BY id", w.tenant.ID), nil)
@@ -1511,6 +1523,24 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		}, nil},
 		{"DeleteTenantString", func(ctx context.Context) error { return s.DeleteTenantString(ctx, "fr", "msg."+a.private) }, tenants.ErrNotFound},
 		{"DeleteTenantString/shared message", func(ctx context.Context) error { return s.DeleteTenantString(ctx, "de", sharedMessageID) }, nil},
+		// a's custom domains: a host is one tenant's, so b can neither
+		// claim, see, verify nor remove a's.
+		{"CreateDomain", func(ctx context.Context) error {
+			return s.CreateDomain(ctx, &tenants.Domain{Host: a.privateDomain(), Challenge: "hijack"})
+		}, tenants.ErrAlreadyExists},
+		{"CreateDomain/a's pending claim", func(ctx context.Context) error {
+			return s.CreateDomain(ctx, &tenants.Domain{Host: a.privatePending(), Challenge: "hijack"})
+		}, tenants.ErrAlreadyExists},
+		{"ListDomains", func(ctx context.Context) error {
+			ds, err := s.ListDomains(ctx)
+			for _, x := range ds {
+				err = errors.Join(err, notMine(ctx, x.TenantID))
+			}
+			return err
+		}, nil},
+		{"DomainByHost", func(ctx context.Context) error { _, err := s.DomainByHost(ctx, a.privateDomain()); return err }, tenants.ErrNotFound},
+		{"MarkDomainVerified", func(ctx context.Context) error { return s.MarkDomainVerified(ctx, a.privatePending()) }, tenants.ErrNotFound},
+		{"DeleteDomain", func(ctx context.Context) error { return s.DeleteDomain(ctx, a.privateDomain()) }, tenants.ErrNotFound},
 		{"SetUserLocale", func(ctx context.Context) error { return s.SetUserLocale(ctx, a.user.ID, "ja") }, tenants.ErrNotFound},
 		// a's email templates: b reads and changes only its own, even of
 		// the same kind and language.
@@ -1593,7 +1623,7 @@ var unscopedMethods = []string{
 	// Atomically runs other methods in one transaction; they scope themselves.
 	"Atomically",
 	"Close", "Dialect", "FlushAudit", "Now", "Ping", "SQLDB", "SetClock", "Use", "ObserveAudit", "VerifySchema",
-	"CreateTenant", "ImportTenant", "ListTenants", "TenantByHost", "TenantByID", "TenantBySlug",
+	"CreateTenant", "ImportTenant", "ListTenants", "TenantByHost", "TenantByDomain", "TenantByID", "TenantBySlug",
 	// The change feed, across tenants.
 	"TenantChangesHead", "TenantChangesSince", "PruneTenantChanges", "ListenTenantChanges",
 	"DeleteExpired", "BindDeployment",

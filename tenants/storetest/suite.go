@@ -128,6 +128,8 @@ func Run(t *testing.T, open func(t *testing.T) *tenants.Store) {
 		{name: "WebhookEnqueue", run: testWebhookEnqueue},
 		{name: "WebhookClaims", own: true, run: testWebhookClaims},
 		{name: "SAMLApps", run: testSAMLApps},
+		{name: "Domains", own: true, run: testDomains},
+		{name: "ClaimDomainConcurrently", run: testClaimDomainConcurrently},
 		{name: "SAMLRequests", run: testSAMLRequests},
 		{name: "BackchannelLogouts", own: true, run: testBackchannelLogouts},
 		{name: "ACR", run: testACR},
