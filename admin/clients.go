@@ -43,9 +43,10 @@ type CreateClientInput struct {
 	IDTokenSignedResponseAlg string
 	// TokenEndpointAuthMethod is how the application authenticates at the
 	// token, introspection and revocation endpoints (RFC 7591 §2): for a
-	// confidential one client_secret_basic (the default) or
-	// client_secret_post, or private_key_jwt with JWKS or JWKSURI; for a
-	// public one none.
+	// confidential one client_secret_basic (the default),
+	// client_secret_post, client_secret_jwt (HS256 assertions keyed by
+	// its secret), or private_key_jwt with JWKS or JWKSURI; for a public
+	// one none.
 	TokenEndpointAuthMethod string
 	// JWKS (a JSON Web Key Set) or JWKSURI (where the application
 	// publishes one) holds the public keys of a private_key_jwt
@@ -146,9 +147,12 @@ func (s *Service) createClient(ctx context.Context, t *tenants.Tenant, in Create
 		return nil, err
 	}
 	var plain string
-	if tenants.SecretMethod(c.TokenEndpointAuthMethod) {
+	if tenants.HasSecret(c.TokenEndpointAuthMethod) {
 		plain = secret.Token(32)
 		c.SecretHash = secret.Hash(plain)
+		if c.SecretSealed, err = s.sealSecret(t, c, plain); err != nil {
+			return nil, err
+		}
 	}
 	if err := save(c, grants); err != nil {
 		return nil, err
@@ -160,6 +164,19 @@ func (s *Service) createClient(ctx context.Context, t *tenants.Tenant, in Create
 	}
 	v.ClientSecret = plain
 	return v, nil
+}
+
+// sealSecret is the sealed copy of client c's secret plain that a
+// client_secret_jwt client keeps next to the hash (it verifies HMAC
+// assertions with the secret itself); nil for every other client.
+func (s *Service) sealSecret(t *tenants.Tenant, c *tenants.Client, plain string) ([]byte, error) {
+	if c.TokenEndpointAuthMethod != tenants.AuthMethodSecretJWT {
+		return nil, nil
+	}
+	if s.secrets == nil {
+		return nil, tenants.Invalid("token_endpoint_auth_method", "this server cannot keep client secrets sealed: client_secret_jwt is not offered here")
+	}
+	return tenants.SealClientSecret(s.secrets, t.ID, c.ClientID, plain), nil
 }
 
 func clientKind(in CreateClientInput) (string, error) {
@@ -522,9 +539,11 @@ func (s *Service) updateClient(ctx context.Context, t *tenants.Tenant, c *tenant
 		AuthMethod: c.TokenEndpointAuthMethod, JWKS: c.JWKS, JWKSURI: c.JWKSURI}
 	if in.TokenEndpointAuthMethod != nil {
 		f.AuthMethod = *in.TokenEndpointAuthMethod
-		// The secret is made at registration: a client switches only
-		// between the two ways of sending it.
-		if tenants.SecretMethod(f.AuthMethod) != tenants.SecretMethod(c.TokenEndpointAuthMethod) && !c.Public() && f.AuthMethod != c.TokenEndpointAuthMethod {
+		// The secret (sealed or not) and the keys are made at
+		// registration: a client switches only between the two ways of
+		// sending its secret.
+		switching := f.AuthMethod != c.TokenEndpointAuthMethod
+		if switching && !c.Public() && !(tenants.SecretMethod(f.AuthMethod) && tenants.SecretMethod(c.TokenEndpointAuthMethod)) {
 			return nil, tenants.Invalid("token_endpoint_auth_method", "an application switches only between client_secret_basic and client_secret_post; register a new one for another method")
 		}
 	}
@@ -695,7 +714,7 @@ func (s *Service) RotateClientSecret(ctx context.Context, clientID string, grace
 	if c.Public() {
 		return nil, tenants.Invalid("client_id", "a public application has no secret")
 	}
-	if !tenants.SecretMethod(c.TokenEndpointAuthMethod) {
+	if !tenants.HasSecret(c.TokenEndpointAuthMethod) {
 		return nil, tenants.Invalid("client_id", "this application authenticates with %s: it has no secret", c.TokenEndpointAuthMethod)
 	}
 	plain := secret.Token(32)
@@ -704,7 +723,12 @@ func (s *Service) RotateClientSecret(ctx context.Context, clientID string, grace
 		u := s.store.Now().Add(grace)
 		until = &u
 	}
-	if err := s.store.RotateClientSecret(ctx, clientID, secret.Hash(plain), until); err != nil {
+	// A client_secret_jwt client's sealed copy rotates with the hash.
+	sealed, err := s.sealSecret(t, c, plain)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.RotateClientSecret(ctx, clientID, secret.Hash(plain), sealed, until); err != nil {
 		return nil, err
 	}
 	s.changed(t)

@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/tenants/keyring"
 	"github.com/gatehouse-id/gatehouse/tenants/mail"
 	"github.com/gatehouse-id/gatehouse/tenants/password"
+	"github.com/gatehouse-id/gatehouse/tenants/secret"
 	"github.com/gatehouse-id/gatehouse/tenants/webhook"
 )
 
@@ -36,6 +37,9 @@ type Service struct {
 	// URLs; nil where webhooks cannot be managed.
 	webhookSealer *webhook.Sealer
 	upstream      *upstream.Client
+	// secrets seals the secrets of client_secret_jwt applications; nil
+	// where none can be made.
+	secrets *secret.Box
 	// ruleEnv is the CEL environment claim rules are checked in, made once.
 	ruleEnv func() (*claimrules.Env, error)
 	// sendReset emails a user a password reset link; nil where no email
@@ -70,6 +74,10 @@ type Config struct {
 	// webhooks cannot be managed.
 	Webhooks *webhook.Sealer
 	Upstream *upstream.Client
+	// Secrets is the master key's box, which seals the secrets of
+	// client_secret_jwt applications (tenants.SealClientSecret); nil means
+	// such applications cannot be made.
+	Secrets *secret.Box
 	// SendReset, if set, emails a user a password reset link (the account
 	// pages' own); without it an administrator cannot send one.
 	SendReset func(ctx context.Context, t *tenants.Tenant, u *tenants.User) error
@@ -88,7 +96,7 @@ func New(cfg Config, store *tenants.Store, keys *keyring.Keyring, hasher *passwo
 		on = func(string) {}
 	}
 	svc := &Service{fed: cfg.Federation, store: store, keys: keys, hasher: hasher, common: cfg.Common, baseURL: cfg.BaseURL, onChange: on,
-		trySecret: cfg.TrySecret, webhookSealer: cfg.Webhooks, upstream: cfg.Upstream, ruleEnv: sync.OnceValues(claimrules.NewEnv),
+		trySecret: cfg.TrySecret, webhookSealer: cfg.Webhooks, upstream: cfg.Upstream, secrets: cfg.Secrets, ruleEnv: sync.OnceValues(claimrules.NewEnv),
 		sendReset: cfg.SendReset, resolver: cfg.Resolver, mail: cfg.Mail}
 	if svc.resolver == nil {
 		svc.resolver = NewResolver("")

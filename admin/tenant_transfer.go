@@ -309,7 +309,12 @@ func (s *Service) ExportTenant(ctx context.Context, opts ExportOptions) (*Tenant
 			BackchannelLogoutURI: c.BackchannelLogoutURI, BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired, Registered: c.Registered,
 			ClaimFormat: tenants.ClaimFormatOf(c.ClaimFormat)}
 		if !opts.OmitSecrets {
-			d.SecretHash, d.RegistrationTokenHash = c.SecretHash, c.RegistrationTokenHash
+			d.RegistrationTokenHash = c.RegistrationTokenHash
+		}
+		// A client_secret_jwt application's secret cannot travel as a
+		// hash (its HMAC needs the secret): the import makes a new one.
+		if !opts.OmitSecrets && c.TokenEndpointAuthMethod != tenants.AuthMethodSecretJWT {
+			d.SecretHash = c.SecretHash
 			if c.PreviousSecretHash != "" && c.PreviousSecretExpiresAt != nil && c.PreviousSecretExpiresAt.After(doc.ExportedAt) {
 				d.PreviousSecretHash, d.PreviousSecretExpiresAt = c.PreviousSecretHash, c.PreviousSecretExpiresAt
 			}
@@ -692,13 +697,18 @@ func (s *Service) ImportTenant(ctx context.Context, doc *TenantDocument, opts Im
 			return nil, err
 		}
 		switch {
-		case !tenants.SecretMethod(c.TokenEndpointAuthMethod):
+		case !tenants.HasSecret(c.TokenEndpointAuthMethod):
 			if d.SecretHash != "" {
 				return nil, tenants.Invalid(field+".secret_hash", "an application that authenticates with %s has no secret", c.TokenEndpointAuthMethod)
 			}
+		case c.TokenEndpointAuthMethod == tenants.AuthMethodSecretJWT && d.SecretHash != "":
+			return nil, tenants.Invalid(field+".secret_hash", "a client_secret_jwt application's secret cannot be restored from a hash: leave secret_hash out and a new secret is made")
 		case d.SecretHash == "":
 			plain := secret.Token(32)
 			c.SecretHash = secret.Hash(plain)
+			if c.SecretSealed, err = s.sealSecret(t, &c, plain); err != nil {
+				return nil, prefix(field, err)
+			}
 			res.Secrets = append(res.Secrets, NewSecret{Kind: "application", ID: c.ClientID, Secret: plain})
 		case !secretHashRE.MatchString(d.SecretHash):
 			return nil, tenants.Invalid(field+".secret_hash", "must be the SHA-256 of the secret, 64 lower-case hex digits")

@@ -159,7 +159,7 @@ func clientView(c *tenants.Client, grants []tenants.ClientGrant, audiences map[s
 	v.DPoPBoundAccessTokens = c.DPoPBoundAccessTokens
 	v.BackchannelLogoutURI, v.BackchannelLogoutSessionRequired = c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired
 	v.Registered = c.Registered
-	if tenants.SecretMethod(c.TokenEndpointAuthMethod) {
+	if tenants.HasSecret(c.TokenEndpointAuthMethod) {
 		zero := int64(0)
 		v.ClientSecretExpiresAt = &zero
 	}

@@ -16,9 +16,41 @@ import (
 // that no HMAC can ever be keyed with a public key, and never none.
 var assertionAlgorithms = []string{AlgRS256, AlgPS256, AlgES256, AlgEdDSA}
 
-// AssertionAlgorithms returns the JWS algorithms of client assertions, for
-// verification and discovery's token_endpoint_auth_signing_alg_values_supported.
+// AssertionAlgorithms returns the JWS algorithms of private_key_jwt
+// assertions.
 func AssertionAlgorithms() []string { return slices.Clone(assertionAlgorithms) }
+
+// AlgHS256 is HMAC with SHA-256, keyed by the client secret: the one
+// algorithm of client_secret_jwt assertions (OIDC Core §9). A client secret
+// is 32 random bytes, base64url (43 octets): enough key for HS256 (RFC
+// 7518 §3.2), not for HS384 or HS512.
+const AlgHS256 = "HS256"
+
+// SecretAssertionAlgorithms returns the JWS algorithms of
+// client_secret_jwt assertions.
+func SecretAssertionAlgorithms() []string { return []string{AlgHS256} }
+
+// AssertionAlgorithmsFor returns the JWS algorithms an assertion of a
+// client authenticating with method may be signed with: asymmetric ones
+// for private_key_jwt (so that no HMAC is ever keyed with a public key),
+// HS256 for client_secret_jwt, none for any other method.
+func AssertionAlgorithmsFor(method string) []string {
+	switch method {
+	case AuthMethodPrivateKey:
+		return AssertionAlgorithms()
+	case AuthMethodSecretJWT:
+		return SecretAssertionAlgorithms()
+	}
+	return nil
+}
+
+// AllAssertionAlgorithms returns every algorithm of a client assertion
+// Gatehouse verifies, for discovery's
+// token_endpoint_auth_signing_alg_values_supported (and the introspection
+// and revocation endpoints' lists).
+func AllAssertionAlgorithms() []string {
+	return append(AssertionAlgorithms(), SecretAssertionAlgorithms()...)
+}
 
 // Bounds of a client's key set: a few keys (a rollover's worth), each
 // small; the same bound holds for a set fetched from a jwks_uri.

@@ -26,6 +26,7 @@ func (s *Store) createClient(tx *gorm.DB, tid string, c *Client, grants []Client
 	}
 	c.TenantID = tid
 	c.CreatedAt, c.UpdatedAt = now, now
+	c.SecretSealed, c.PreviousSecretSealed = nonNilBytes(c.SecretSealed), nonNilBytes(c.PreviousSecretSealed)
 	if err := tx.Create(c).Error; err != nil {
 		return err
 	}
@@ -60,9 +61,11 @@ func (s *Store) ListClients(ctx context.Context) ([]Client, error) {
 	return cs, mapErr(q.Where("internal = ?", false).Order("name, client_id").Find(&cs).Error)
 }
 
-// RotateClientSecret replaces the client's secret hash; the previous secret
-// stays valid until previousExpiresAt (nil: not at all).
-func (s *Store) RotateClientSecret(ctx context.Context, clientID, newHash string, previousExpiresAt *time.Time) error {
+// RotateClientSecret replaces the client's secret hash and sealed secret
+// (newSealed: empty for a client that keeps none, see
+// Client.SecretSealed); the previous secret, its hash and sealed copy
+// together, stays valid until previousExpiresAt (nil: not at all).
+func (s *Store) RotateClientSecret(ctx context.Context, clientID, newHash string, newSealed []byte, previousExpiresAt *time.Time) error {
 	tid, err := tenantID(ctx)
 	if err != nil {
 		return err
@@ -73,13 +76,16 @@ func (s *Store) RotateClientSecret(ctx context.Context, clientID, newHash string
 		if err := first(s.forUpdate(tx.Where("tenant_id = ? AND client_id = ?", tid, clientID)), &c); err != nil {
 			return err
 		}
-		prev := ""
+		prev, prevSealed := "", []byte{}
 		if previousExpiresAt != nil {
-			prev = c.SecretHash
+			prev, prevSealed = c.SecretHash, nonNilBytes(c.SecretSealed)
 		}
+		newSealed = nonNilBytes(newSealed)
 		err := tx.Table("clients").Where("id = ?", c.ID).Updates(map[string]any{
 			"secret_hash":                newHash,
+			"secret_sealed":              newSealed,
 			"previous_secret_hash":       prev,
+			"previous_secret_sealed":     prevSealed,
 			"previous_secret_expires_at": previousExpiresAt,
 			"updated_at":                 now,
 		}).Error

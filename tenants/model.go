@@ -155,10 +155,10 @@ const (
 	AuthMethodPost       = "client_secret_post"
 	AuthMethodPrivateKey = "private_key_jwt"
 	AuthMethodNone       = "none"
-	// AuthMethodSecretJWT (an assertion signed with HMAC keyed by the
-	// client secret, OIDC Core §9) is not offered: Gatehouse stores client
-	// secrets only as SHA-256 hashes (SECURITY.md), and an HMAC cannot be
-	// verified with a hash of its key. Registration refuses it by name.
+	// AuthMethodSecretJWT is an assertion signed with HMAC keyed by the
+	// client secret (RFC 7523 §2.2, OIDC Core §9). An HMAC cannot be
+	// verified with a hash of its key, so such a client's secret is also
+	// kept sealed under the master key (Client.SecretSealed).
 	AuthMethodSecretJWT = "client_secret_jwt"
 )
 
@@ -167,13 +167,13 @@ const (
 // authenticates with exactly the one it is registered for, a public client
 // with none. The introspection endpoint takes only the confidential ones.
 func AuthMethods() []string {
-	return []string{AuthMethodBasic, AuthMethodPost, AuthMethodPrivateKey, AuthMethodNone}
+	return []string{AuthMethodBasic, AuthMethodPost, AuthMethodSecretJWT, AuthMethodPrivateKey, AuthMethodNone}
 }
 
 // ValidateAuthMethod checks method for a public or confidential client:
 // public clients use none, confidential ones client_secret_basic,
-// client_secret_post or private_key_jwt. Empty is the default: none or
-// client_secret_basic.
+// client_secret_post, client_secret_jwt or private_key_jwt. Empty is the
+// default: none or client_secret_basic.
 func ValidateAuthMethod(method string, public bool) (string, error) {
 	switch {
 	case method == "" && public:
@@ -181,21 +181,30 @@ func ValidateAuthMethod(method string, public bool) (string, error) {
 	case method == "":
 		return AuthMethodBasic, nil
 	case public && method == AuthMethodNone,
-		!public && (method == AuthMethodBasic || method == AuthMethodPost || method == AuthMethodPrivateKey):
+		!public && (HasSecret(method) || method == AuthMethodPrivateKey):
 		return method, nil
-	case method == AuthMethodSecretJWT:
-		return "", Invalid("token_endpoint_auth_method", "client_secret_jwt is not offered: client secrets are stored only as hashes, which cannot verify an HMAC; use private_key_jwt")
 	case public:
 		return "", Invalid("token_endpoint_auth_method", "a public client authenticates with none, not %q", method)
 	case method == AuthMethodNone:
-		return "", Invalid("token_endpoint_auth_method", "a confidential client authenticates with client_secret_basic, client_secret_post or private_key_jwt, not none")
+		return "", Invalid("token_endpoint_auth_method", "a confidential client authenticates with client_secret_basic, client_secret_post, client_secret_jwt or private_key_jwt, not none")
 	}
-	return "", Invalid("token_endpoint_auth_method", "unknown method %q (client_secret_basic, client_secret_post, private_key_jwt or none)", method)
+	return "", Invalid("token_endpoint_auth_method", "unknown method %q (client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt or none)", method)
 }
 
-// SecretMethod reports whether method authenticates with the client
-// secret itself (the client then has one).
+// SecretMethod reports whether method authenticates by sending the client
+// secret itself (in the Authorization header or the body).
 func SecretMethod(method string) bool { return method == AuthMethodBasic || method == AuthMethodPost }
+
+// HasSecret reports whether a client authenticating with method has a
+// client secret: it sends it (SecretMethod) or keys its assertions' HMAC
+// with it (client_secret_jwt).
+func HasSecret(method string) bool { return SecretMethod(method) || method == AuthMethodSecretJWT }
+
+// AssertionMethod reports whether method authenticates with a client
+// assertion (RFC 7523 §2.2): private_key_jwt or client_secret_jwt.
+func AssertionMethod(method string) bool {
+	return method == AuthMethodPrivateKey || method == AuthMethodSecretJWT
+}
 
 // Client is an application registered with a tenant (an OAuth client).
 // ClientID is its public identifier; SecretHash the SHA-256 of its secret.
@@ -209,9 +218,15 @@ type Client struct {
 	SecretHash              string
 	PreviousSecretHash      string
 	PreviousSecretExpiresAt *time.Time
-	RedirectURIs            Strings
-	PostLogoutRedirectURIs  Strings
-	GrantTypes              Strings
+	// SecretSealed and PreviousSecretSealed are, for a client_secret_jwt
+	// client only, its current and previous secret sealed under the master
+	// key ([SealClientSecret]), in step with SecretHash and
+	// PreviousSecretHash; empty for every other client.
+	SecretSealed           []byte
+	PreviousSecretSealed   []byte
+	RedirectURIs           Strings
+	PostLogoutRedirectURIs Strings
+	GrantTypes             Strings
 	// IDTokenSignedResponseAlg is the JWS algorithm of the client's ID
 	// tokens (RFC 7591 §2, OpenID Connect Dynamic Registration §2): one of
 	// [SigningAlgorithms]; empty means [DefaultSigningAlgorithm].

@@ -98,6 +98,7 @@ func (s *Store) ImportTenant(ctx context.Context, in *TenantImport) (*TenantImpo
 		for i := range in.Clients {
 			c := &in.Clients[i]
 			c.TenantID, c.CreatedAt, c.UpdatedAt = tid, now, now
+			c.SecretSealed, c.PreviousSecretSealed = nonNilBytes(c.SecretSealed), nonNilBytes(c.PreviousSecretSealed)
 			if err := tx.Create(c).Error; err != nil {
 				return err
 			}

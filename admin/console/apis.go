@@ -96,6 +96,7 @@ type apiEdit struct {
 	accessFromSubmitted bool
 	rbac                *bool
 	claims              []string
+	resourceServer      *string
 }
 
 func (h *Handler) loadAPI(c echo.Context) (context.Context, *tenants.Tenant, *admin.API, error) {
@@ -139,6 +140,7 @@ func (h *Handler) renderAPI(c echo.Context, ctx context.Context, t *tenants.Tena
 	for _, s := range a.Scopes {
 		v.Scopes = append(v.Scopes, vc.ScopeRow{Name: s.Value, Description: s.Description})
 	}
+	v.ResourceServers = resourceServerOptions(cs, a.ResourceServerClientID, e.resourceServer)
 	for _, cl := range cs {
 		var scopes []string
 		granted := false
@@ -180,6 +182,10 @@ func (h *Handler) updateAPI(c echo.Context) error {
 	if _, sent := c.Request().PostForm["signing_alg"]; sent {
 		in.SigningAlg = &alg
 	}
+	if _, sent := c.Request().PostForm["resource_server_client_id"]; sent {
+		rs := strings.TrimSpace(c.FormValue("resource_server_client_id"))
+		in.ResourceServerClientID = &rs
+	}
 	if c.FormValue("rbac_form") != "" {
 		// The settings form carries the RBAC box and the claims: an
 		// unchecked box sends nothing.
@@ -188,8 +194,8 @@ func (h *Handler) updateAPI(c echo.Context) error {
 		in.RBAC, in.TokenClaims = &rbac, &claims
 	}
 	_, err = h.svc.UpdateAPI(ctx, a.ID, in)
-	if errs := formErrors(err, "name", "signing_alg", "token_claims"); errs != nil {
-		e := apiEdit{name: &name, signingAlg: in.SigningAlg, errs: errs}
+	if errs := formErrors(err, "name", "signing_alg", "token_claims", "resource_server_client_id"); errs != nil {
+		e := apiEdit{name: &name, signingAlg: in.SigningAlg, resourceServer: in.ResourceServerClientID, errs: errs}
 		if in.RBAC != nil {
 			e.rbac, e.claims = in.RBAC, *in.TokenClaims
 		}
@@ -199,6 +205,25 @@ func (h *Handler) updateAPI(c echo.Context) error {
 		return err
 	}
 	return done(c, vc.TenantURL(t.Slug, "/apis/"+a.ID), "api-updated")
+}
+
+// resourceServerOptions are the choices of the application an API
+// designates as its resource server (it may introspect the API's tokens):
+// none, or one of the tenant's confidential applications; the stored one
+// selected, or the one submitted.
+func resourceServerOptions(cs []*admin.Client, stored string, submitted *string) []vc.Option {
+	sel := stored
+	if submitted != nil {
+		sel = *submitted
+	}
+	out := []vc.Option{{Value: "", Label: "None: only the application a token was issued to may introspect it", Selected: sel == ""}}
+	for _, cl := range cs {
+		if cl.TokenEndpointAuthMethod == tenants.AuthMethodNone {
+			continue
+		}
+		out = append(out, vc.Option{Value: cl.ClientID, Label: cl.ClientName + " (" + cl.ClientID + ")", Selected: sel == cl.ClientID})
+	}
+	return out
 }
 
 func scopeInputs(a *admin.API) []admin.ScopeInput {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -144,6 +145,43 @@ func (h *Handler) newAppKinds(c echo.Context) error {
 // appForm is what the new-application form sent.
 type appForm struct {
 	Name, Redirects, PostLogout, Audience, IDTokenAlg string
+	// AuthMethod, JWKS and JWKSURI: how a confidential application
+	// authenticates, chosen once, at creation.
+	AuthMethod, JWKS, JWKSURI string
+}
+
+// authMethodLabels are the words for each confidential client
+// authentication method (tenants.AuthMethods, less none).
+var authMethodLabels = map[string]string{
+	tenants.AuthMethodBasic:      "Client secret in the Authorization header (client_secret_basic)",
+	tenants.AuthMethodPost:       "Client secret in the request body (client_secret_post)",
+	tenants.AuthMethodSecretJWT:  "JWT signed with the client secret, HS256 (client_secret_jwt)",
+	tenants.AuthMethodPrivateKey: "JWT signed with the application's private key (private_key_jwt)",
+}
+
+// authMethodOptions are the choices of methods among methods, selected
+// the one chosen ("": client_secret_basic).
+func authMethodOptions(selected string, methods []string) []vc.Option {
+	if selected == "" {
+		selected = tenants.AuthMethodBasic
+	}
+	var out []vc.Option
+	for _, m := range methods {
+		out = append(out, vc.Option{Value: m, Label: authMethodLabels[m], Selected: m == selected})
+	}
+	return out
+}
+
+// confidentialMethods are the methods a new confidential application may
+// choose, in discovery's order.
+func confidentialMethods() []string {
+	var out []string
+	for _, m := range tenants.AuthMethods() {
+		if m != tenants.AuthMethodNone {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 func (h *Handler) newAppView(c echo.Context, ctx context.Context, t *tenants.Tenant, k appKind, f appForm, errs map[string]string) (vc.NewAppView, error) {
@@ -158,6 +196,9 @@ func (h *Handler) newAppView(c echo.Context, ctx context.Context, t *tenants.Ten
 	v := vc.NewAppView{Page: pg, Kind: k.key, KindLabel: strings.ToLower(k.label), KindHelp: k.help, Name: f.Name,
 		RedirectURIs: f.Redirects, PostLogout: f.PostLogout, ShowRedirects: k.redirects, RedirectHelp: redirectHelp(k.key),
 		Defaults: admin.DefaultClientGrants(k.key, t), IDTokenAlgs: algOptions(f.IDTokenAlg), Errors: errs}
+	if k.key == admin.KindWeb || k.key == admin.KindMachine {
+		v.AuthMethods, v.JWKS, v.JWKSURI = authMethodOptions(f.AuthMethod, confidentialMethods()), f.JWKS, f.JWKSURI
+	}
 	if k.key == admin.KindMachine {
 		v.KindLabel = "machine-to-machine application"
 	}
@@ -193,8 +234,12 @@ func (h *Handler) createApp(c echo.Context) error {
 		return notFound()
 	}
 	f := appForm{Name: c.FormValue("name"), Redirects: c.FormValue("redirect_uris"), PostLogout: c.FormValue("post_logout_redirect_uris"),
-		Audience: strings.TrimSpace(c.FormValue("audience")), IDTokenAlg: c.FormValue("id_token_signed_response_alg")}
+		Audience: strings.TrimSpace(c.FormValue("audience")), IDTokenAlg: c.FormValue("id_token_signed_response_alg"),
+		AuthMethod: c.FormValue("token_endpoint_auth_method"), JWKS: c.FormValue("jwks"), JWKSURI: c.FormValue("jwks_uri")}
 	in := admin.CreateClientInput{Name: f.Name, Kind: k.key, GrantTypes: admin.DefaultClientGrants(k.key, t)}
+	if k.key == admin.KindWeb || k.key == admin.KindMachine {
+		in.TokenEndpointAuthMethod, in.JWKS, in.JWKSURI = f.AuthMethod, f.JWKS, f.JWKSURI
+	}
 	if k.redirects {
 		in.RedirectURIs, in.PostLogoutRedirectURIs = lines(f.Redirects), lines(f.PostLogout)
 		in.IDTokenSignedResponseAlg = f.IDTokenAlg
@@ -203,7 +248,8 @@ func (h *Handler) createApp(c echo.Context) error {
 		in.Audiences = []string{f.Audience}
 	}
 	cl, err := h.svc.CreateClient(ctx, in)
-	if errs := formErrors(err, "name", "redirect_uris", "post_logout_redirect_uris", "audience", "scope", "grant_types", "id_token_signed_response_alg"); errs != nil {
+	if errs := formErrors(err, "name", "redirect_uris", "post_logout_redirect_uris", "audience", "scope", "grant_types", "id_token_signed_response_alg",
+		"token_endpoint_auth_method", "jwks", "jwks_uri"); errs != nil {
 		v, verr := h.newAppView(c, ctx, t, k, f, errs)
 		if verr != nil {
 			return verr
@@ -221,7 +267,8 @@ func (h *Handler) createApp(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, vc.Secret(vc.SecretView{Page: pg, AppName: cl.ClientName, ClientID: cl.ClientID, Secret: cl.ClientSecret, AppLink: link}))
+	return render(c, http.StatusOK, vc.Secret(vc.SecretView{Page: pg, AppName: cl.ClientName, ClientID: cl.ClientID, Secret: cl.ClientSecret, AppLink: link,
+		Sealed: cl.TokenEndpointAuthMethod == tenants.AuthMethodSecretJWT}))
 }
 
 // appEdit is what the admin typed in an application's forms, when a form
@@ -233,6 +280,9 @@ type appEdit struct {
 	logoutSession               *bool
 	consent                     *string
 	claimFormat                 *string
+	authMethod, jwks, jwksURI   *string
+	par, dpop                   *bool
+	grace                       *string
 	grantTypes                  []string
 	errs                        map[string]string
 	accessErrs                  map[string]string
@@ -253,7 +303,7 @@ func (h *Handler) appView(c echo.Context, ctx context.Context, t *tenants.Tenant
 	k, _ := kindOf(cl.ApplicationType)
 	v := vc.AppView{Page: pg, ClientID: cl.ClientID, Name: cl.ClientName, Kind: cl.ApplicationType, KindLabel: appKindLabel(cl),
 		AuthMethod: cl.TokenEndpointAuthMethod, Public: cl.TokenEndpointAuthMethod == tenants.AuthMethodNone,
-		HasSecret: tenants.SecretMethod(cl.TokenEndpointAuthMethod),
+		HasSecret: tenants.HasSecret(cl.TokenEndpointAuthMethod),
 		Created:   when(time.Unix(cl.ClientIDIssuedAt, 0)), Issuer: t.Issuer, Discovery: t.Issuer + "/.well-known/openid-configuration",
 		ShowRedirects: k.redirects || len(cl.RedirectURIs) > 0, RedirectHelp: redirectHelp(cl.ApplicationType),
 		FormName: cl.ClientName, FormRedirects: strings.Join(cl.RedirectURIs, "\n"), FormPostLogout: strings.Join(cl.PostLogoutRedirectURIs, "\n"),
@@ -306,6 +356,45 @@ func (h *Handler) appView(c echo.Context, ctx context.Context, t *tenants.Tenant
 		}
 		v.ClaimFormats = claimFormatOptions(format)
 	}
+	// Protocol settings: how it authenticates (a confidential one
+	// switches only between the two ways of sending its secret), its
+	// private_key_jwt keys, PAR, DPoP and the refresh token grace period.
+	if tenants.SecretMethod(cl.TokenEndpointAuthMethod) {
+		m := cl.TokenEndpointAuthMethod
+		if e.authMethod != nil {
+			m = *e.authMethod
+		}
+		v.AuthMethods = authMethodOptions(m, []string{tenants.AuthMethodBasic, tenants.AuthMethodPost})
+	}
+	if cl.TokenEndpointAuthMethod == tenants.AuthMethodPrivateKey {
+		v.ShowKeys, v.FormJWKSURI = true, cl.JWKSURI
+		if len(cl.JWKS) > 0 {
+			v.FormJWKS = string(cl.JWKS)
+		}
+		if e.jwks != nil {
+			v.FormJWKS = *e.jwks
+		}
+		if e.jwksURI != nil {
+			v.FormJWKSURI = *e.jwksURI
+		}
+	}
+	par, dpop := cl.RequirePushedAuthorizationRequests, cl.DPoPBoundAccessTokens
+	if e.par != nil {
+		par = *e.par
+	}
+	if e.dpop != nil {
+		dpop = *e.dpop
+	}
+	if cl.ApplicationType != admin.KindMachine {
+		v.Protocol = append(v.Protocol, vc.Check{Name: "require_pushed_authorization_requests", Value: "on", Label: "Authorization requests must be pushed first",
+			Code: "require_pushed_authorization_requests", Help: "/authorize takes only a request_uri from /oauth/par (RFC 9126).", Checked: par})
+		v.ShowGrace, v.FormGrace = true, strconv.FormatInt(cl.RefreshTokenGraceSeconds, 10)
+		if e.grace != nil {
+			v.FormGrace = *e.grace
+		}
+	}
+	v.Protocol = append(v.Protocol, vc.Check{Name: "dpop_bound_access_tokens", Value: "on", Label: "Every token request must carry a DPoP proof",
+		Code: "dpop_bound_access_tokens", Help: "Its tokens are bound to the application's key (RFC 9449).", Checked: dpop})
 	grantTypes := cl.GrantTypes
 	if e.grantTypes != nil {
 		grantTypes = e.grantTypes
@@ -416,16 +505,70 @@ func (h *Handler) updateApp(c echo.Context) error {
 			in.ClaimFormat = &format
 		}
 	}
-	_, err = h.svc.UpdateClient(ctx, cl.ClientID, in)
-	if errs := formErrors(err, "name", "redirect_uris", "post_logout_redirect_uris", "grant_types", "id_token_signed_response_alg", "backchannel_logout_uri", "consent", "claim_format"); errs != nil {
-		return h.renderApp(c, ctx, t, cl, http.StatusUnprocessableEntity, appEdit{name: &name, redirects: &redirects, postLogout: &postLogout,
-			idTokenAlg: in.IDTokenSignedResponseAlg, consent: in.Consent, claimFormat: in.ClaimFormat, grantTypes: in.GrantTypes, logoutURI: in.BackchannelLogoutURI,
-			logoutSession: in.BackchannelLogoutSessionRequired, errs: errs})
+	edit := appEdit{name: &name, redirects: &redirects, postLogout: &postLogout}
+	if h.protocolSettings(c, cl, &in, &edit) {
+		_, err = h.svc.UpdateClient(ctx, cl.ClientID, in)
+	}
+	errs := formErrors(err, "name", "redirect_uris", "post_logout_redirect_uris", "grant_types", "id_token_signed_response_alg", "backchannel_logout_uri", "consent",
+		"claim_format", "token_endpoint_auth_method", "jwks", "jwks_uri", "refresh_token_grace_period")
+	if edit.errs != nil {
+		errs = edit.errs
+	}
+	if errs != nil {
+		edit.idTokenAlg, edit.consent, edit.claimFormat, edit.grantTypes, edit.logoutURI = in.IDTokenSignedResponseAlg, in.Consent, in.ClaimFormat, in.GrantTypes, in.BackchannelLogoutURI
+		edit.logoutSession, edit.errs = in.BackchannelLogoutSessionRequired, errs
+		return h.renderApp(c, ctx, t, cl, http.StatusUnprocessableEntity, edit)
 	}
 	if err != nil {
 		return err
 	}
 	return done(c, vc.TenantURL(t.Slug, "/applications/"+cl.ClientID), "app-updated")
+}
+
+// protocolSettings reads the settings form's protocol fields into in (and
+// what was typed into e): sent only by the settings form of this
+// version (protocol_form), so that an older form changes none of them. It
+// reports false, with e.errs set, for a grace period that is no number.
+func (h *Handler) protocolSettings(c echo.Context, cl *admin.Client, in *admin.UpdateClientInput, e *appEdit) bool {
+	form := c.Request().PostForm
+	if form.Get("protocol_form") == "" {
+		return true
+	}
+	if tenants.SecretMethod(cl.TokenEndpointAuthMethod) {
+		if _, sent := form["token_endpoint_auth_method"]; sent {
+			m := form.Get("token_endpoint_auth_method")
+			in.TokenEndpointAuthMethod, e.authMethod = &m, &m
+		}
+	}
+	if cl.TokenEndpointAuthMethod == tenants.AuthMethodPrivateKey {
+		jwks, uri := strings.TrimSpace(form.Get("jwks")), strings.TrimSpace(form.Get("jwks_uri"))
+		e.jwks, e.jwksURI = &jwks, &uri
+		// One of them replaces the keys; both is refused by the service.
+		if uri != "" {
+			in.JWKSURI = &uri
+		}
+		if jwks != "" || uri == "" {
+			in.JWKS = &jwks
+		}
+	}
+	dpop := form.Get("dpop_bound_access_tokens") == "on"
+	in.DPoPBoundAccessTokens, e.dpop = &dpop, &dpop
+	if cl.ApplicationType != admin.KindMachine {
+		par := form.Get("require_pushed_authorization_requests") == "on"
+		in.RequirePushedAuthorizationRequests, e.par = &par, &par
+		raw := strings.TrimSpace(form.Get("refresh_token_grace_period"))
+		e.grace = &raw
+		if raw == "" {
+			raw = "0"
+		}
+		n, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil {
+			e.errs = map[string]string{"refresh_token_grace_period": "A whole number of seconds, 0 to 60."}
+			return false
+		}
+		in.RefreshTokenGracePeriod = &n
+	}
+	return true
 }
 
 func (h *Handler) updateAppGrants(c echo.Context) error {
@@ -488,7 +631,7 @@ func (h *Handler) rotateSecret(c echo.Context) error {
 		note = "The previous secret keeps working until " + when(h.now().Add(grace)) + ": update the application before then."
 	}
 	return render(c, http.StatusOK, vc.Secret(vc.SecretView{Page: pg, AppName: cl.ClientName, ClientID: cl.ClientID, Secret: rot.ClientSecret,
-		AppLink: vc.TenantURL(t.Slug, "/applications/"+cl.ClientID), Rotated: true, Grace: note}))
+		AppLink: vc.TenantURL(t.Slug, "/applications/"+cl.ClientID), Rotated: true, Grace: note, Sealed: cl.TokenEndpointAuthMethod == tenants.AuthMethodSecretJWT}))
 }
 
 func (h *Handler) deleteApp(c echo.Context) error {

@@ -35,6 +35,12 @@ func (h *Handler) pages() []route {
 		{http.MethodPost, "/t/:slug/applications/:app/try", h.startTry},
 		{http.MethodPost, "/t/:slug/applications/:app/delete", h.deleteApp},
 
+		// Dynamic client registration: :iat is an initial access
+		// token's id.
+		{http.MethodGet, "/t/:slug/registration", h.registration},
+		{http.MethodPost, "/t/:slug/registration/tokens", h.createInitialToken},
+		{http.MethodPost, "/t/:slug/registration/tokens/:iat/delete", h.deleteInitialToken},
+
 		{http.MethodGet, "/t/:slug/apis", h.apis},
 		{http.MethodGet, "/t/:slug/apis/new", h.newAPI},
 		{http.MethodPost, "/t/:slug/apis/new", h.createAPI},
@@ -236,6 +242,8 @@ var flashes = map[string]string{
 	"webhook-updated":     "Endpoint saved.",
 	"webhook-redelivered": "Delivery queued: it is sent again within seconds.",
 	"webhook-deleted":     "Endpoint deleted with its delivery log.",
+
+	"initial-token-deleted": "Initial access token deleted: it registers no more clients.",
 
 	"email-saved":      "Email template saved: the tenant's users who read that language get it now.",
 	"email-deleted":    "The built-in email is sent again in that language.",

@@ -49,7 +49,7 @@ var signupModes = []struct{ value, label, help string }{
 
 var registrationModes = []struct{ value, label, help string }{
 	{tenants.RegistrationOff, "Off", "applications are created by administrators only"},
-	{tenants.RegistrationToken, "With an initial access token", "an administrator creates one (management API) for each partner or tool"},
+	{tenants.RegistrationToken, "With an initial access token", "an administrator creates one (Client registration page, CLI or management API) for each partner or tool"},
 	{tenants.RegistrationOpen, "Anyone", "at /oauth/register, at most 10 an hour per address; registered applications always ask for consent"},
 }
 

@@ -74,7 +74,7 @@ type Verdict int
 
 const (
 	// SignIn: the user signs in from the start, with a first factor (no
-	// session, another user, prompt=login, max_age exceeded, or a session
+	// session, another user, prompt=login or select_account, max_age exceeded, or a session
 	// that lacks a second factor the user had before it signed in: a
 	// session alone never sets one up or proves itself with one it added).
 	SignIn Verdict = iota
@@ -106,7 +106,7 @@ func Judge(s *tenants.Session, req Requirement, mfaPolicy string, fs []tenants.M
 	switch {
 	case s == nil,
 		req.Subject != "" && req.Subject != s.UserID,
-		slices.Contains(req.Prompt, PromptLogin),
+		ForcesSignIn(req.Prompt),
 		req.MaxAge != nil && (*req.MaxAge == 0 || now.Sub(s.AuthTime) > time.Duration(*req.MaxAge)*time.Second ||
 			s.AuthTime.After(now.Add(time.Minute))):
 		if none {

@@ -60,6 +60,9 @@ func TestJudge(t *testing.T) {
 		{"another user's hint", single, Requirement{Subject: "u2"}, tenants.MFAOptional, nil, SignIn},
 		{"the session user's hint", single, Requirement{Subject: "u1"}, tenants.MFAOptional, nil, Satisfied},
 		{"prompt=login", mfa, Requirement{Prompt: []string{PromptLogin}}, tenants.MFAOptional, app, SignIn},
+		// One session per browser: the account is chosen by signing in.
+		{"prompt=select_account", mfa, Requirement{Prompt: []string{PromptSelectAccount}}, tenants.MFAOptional, app, SignIn},
+		{"prompt=consent keeps the session", single, Requirement{Prompt: []string{PromptConsent}}, tenants.MFAOff, nil, Satisfied},
 		{"max_age=0", mfa, Requirement{MaxAge: age(0)}, tenants.MFAOptional, app, SignIn},
 		{"max_age exceeded", mfa, Requirement{MaxAge: age(3599)}, tenants.MFAOptional, app, SignIn},
 		{"max_age exceeded, MFA asked: the password, not the code alone", single, Requirement{MaxAge: age(60), ACR: ACRMFA}, tenants.MFAOptional, app, SignIn},

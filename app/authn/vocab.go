@@ -72,6 +72,21 @@ const (
 	PromptSelectAccount = "select_account"
 )
 
-// SupportedPrompts lists the prompt values Gatehouse accepts, for
-// discovery's prompt_values_supported and the authorization endpoint.
-var SupportedPrompts = []string{PromptNone, PromptLogin, PromptConsent, PromptSelectAccount}
+// SupportedPrompts lists the prompt values Gatehouse implements as OIDC
+// Core §3.1.2.1 describes them, for discovery's prompt_values_supported.
+var SupportedPrompts = []string{PromptNone, PromptLogin, PromptConsent}
+
+// AcceptedPrompts lists the prompt values the authorization endpoint
+// takes: SupportedPrompts and select_account, which is not advertised. A
+// browser holds one session, so there is no chooser of several signed-in
+// accounts to show; the account is chosen by signing in, as for login
+// (ForcesSignIn). With none it is refused like any other value; no request
+// reaches a point where account_selection_required would be the answer.
+var AcceptedPrompts = []string{PromptNone, PromptLogin, PromptConsent, PromptSelectAccount}
+
+// ForcesSignIn reports whether prompt values make the user sign in again,
+// even with a session: login, and select_account (the sign-in page is
+// where another account is chosen).
+func ForcesSignIn(prompt []string) bool {
+	return slices.Contains(prompt, PromptLogin) || slices.Contains(prompt, PromptSelectAccount)
+}

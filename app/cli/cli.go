@@ -237,7 +237,7 @@ func open(ctx context.Context, env Env, f *flags) (*runtime, error) {
 	// The same guarded client as a node's: the operator's allow list holds.
 	out := upstream.New(cfg.UpstreamAllowHosts, upstream.Options{})
 	fed := federation.New(federation.Config{Factories: server.Connectors(), Upstream: out}, store, box)
-	svc := admin.New(admin.Config{BaseURL: cfg.BaseURL, Federation: fed, Common: common, Webhooks: webhook.NewSealer(box), Upstream: out,
+	svc := admin.New(admin.Config{BaseURL: cfg.BaseURL, Federation: fed, Common: common, Webhooks: webhook.NewSealer(box), Upstream: out, Secrets: box,
 		Resolver: admin.NewResolver(cfg.DNSResolver)}, store, keyring.New(store, box, keyring.Config{PoolSize: -1}), password.New(password.DefaultParams(), password.Bound{}))
 	if _, err := svc.EnsureSystem(ctx, admin.ConsoleSecret(box)); err != nil {
 		store.Close()
@@ -450,8 +450,9 @@ func apiCreate(ctx context.Context, env Env, args []string) error {
 	f.StringVar(&audience, "audience", "", "API identifier (an absolute URI)")
 	f.StringVar(&name, "name", "", "display name (default: the audience)")
 	f.Var(&scopes, "scope", "scope the API defines, NAME or NAME=DESCRIPTION (repeatable)")
-	var alg, claims string
+	var alg, claims, rs string
 	var rbac bool
+	f.StringVar(&rs, "resource-server-client-id", "", "client_id of a confidential application that may introspect the API's access tokens as the API")
 	f.StringVar(&alg, "signing-alg", "", "JWS algorithm of the API's access tokens: "+algList()+" (default "+tenants.DefaultSigningAlgorithm+")")
 	f.BoolVar(&rbac, "rbac", false, "users get only the scopes their roles hold")
 	f.StringVar(&claims, "token-claims", "", "claims of the API's access tokens, comma-separated: "+strings.Join(tenants.TokenClaimNames(), ", "))
@@ -463,7 +464,7 @@ func apiCreate(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer rt.close()
-	in := admin.CreateAPIInput{Name: name, Audience: audience, SigningAlg: alg, RBAC: rbac}
+	in := admin.CreateAPIInput{Name: name, Audience: audience, SigningAlg: alg, RBAC: rbac, ResourceServerClientID: rs}
 	if claims != "" {
 		in.TokenClaims = strings.Split(claims, ",")
 	}
@@ -494,7 +495,7 @@ func clientCreate(ctx context.Context, env Env, args []string) error {
 	f.StringVar(&idAlg, "id-token-signed-response-alg", "", "JWS algorithm of the client's ID tokens: "+algList()+" (default "+tenants.DefaultSigningAlgorithm+")")
 	var authMethod string
 	f.StringVar(&authMethod, "token-endpoint-auth-method", "", "how the client authenticates at the token endpoint, enforced: "+
-		tenants.AuthMethodBasic+" (the default), "+tenants.AuthMethodPost+" or "+tenants.AuthMethodPrivateKey+
+		tenants.AuthMethodBasic+" (the default), "+tenants.AuthMethodPost+", "+tenants.AuthMethodSecretJWT+" (HS256 assertions keyed by the secret) or "+tenants.AuthMethodPrivateKey+
 		" (with --jwks-file or --jwks-uri); "+tenants.AuthMethodNone+" with --public")
 	var requirePAR bool
 	f.BoolVar(&requirePAR, "require-pushed-authorization-requests", false, "the client must push its authorization requests to /oauth/par (RFC 9126)")

@@ -51,6 +51,8 @@ func commandTable() []spec {
 			example: "gatehouse client show --tenant acme --client-id CLIENT_ID"},
 		{name: "client update", summary: "change an application (what a flag names; lists replace)", run: clientUpdate, notes: grantTypeHelp,
 			example: "gatehouse client update --tenant acme --client-id CLIENT_ID --redirect-uri https://app.acme.test/callback --redirect-uri https://app.acme.test/cb2"},
+		{name: "client rotate-secret", summary: "give an application a new client secret (prints it, once); the old one works for --grace", run: clientRotateSecret,
+			example: "gatehouse client rotate-secret --tenant acme --client-id CLIENT_ID --grace 1h"},
 		{name: "client delete", summary: "delete an application; its tokens stop working", run: clientDelete,
 			example: "gatehouse client delete --tenant acme --client-id CLIENT_ID"},
 
@@ -135,6 +137,13 @@ func commandTable() []spec {
 			example: "gatehouse connection groups --tenant acme --name Corp --map Engineering=eng --map Admins=admins"},
 		{name: "connection delete", summary: "delete a connection and unlink the identities it brought", run: connectionDelete,
 			example: "gatehouse connection delete --tenant acme --name Partner"},
+
+		{name: "initial-access-token create", summary: "make an initial access token for dynamic client registration (prints it, once)", run: initialTokenCreate,
+			example: "gatehouse initial-access-token create --tenant acme --name partner --uses 5 --lifetime 168h"},
+		{name: "initial-access-token list", summary: "list the tenant's usable initial access tokens", run: initialTokenList,
+			example: "gatehouse initial-access-token list --tenant acme --output table"},
+		{name: "initial-access-token delete", summary: "delete an initial access token: it registers no more clients", run: initialTokenDelete,
+			example: "gatehouse initial-access-token delete --tenant acme --id TOKEN_ID"},
 
 		{name: "webhook create", summary: "add a webhook endpoint (prints its signing secret, once)", run: webhookCreate,
 			example: "gatehouse webhook create --tenant acme --url https://hooks.acme.test/in --event user.signed_in --event user.created"},

@@ -228,10 +228,11 @@ func apiShow(ctx context.Context, env Env, args []string) error {
 
 func apiUpdate(ctx context.Context, env Env, args []string) error {
 	f, slug, ref := apiFlags("api update", env)
-	var name, alg, claims string
+	var name, alg, claims, rs string
 	var scopes list
 	var rbac bool
 	f.StringVar(&name, "name", "", "display name")
+	f.StringVar(&rs, "resource-server-client-id", "", "client_id of a confidential application that may introspect the API's access tokens as the API (empty: none)")
 	f.Var(&scopes, "scope", "scope the API defines, NAME or NAME=DESCRIPTION (repeatable: replaces them)")
 	f.StringVar(&alg, "signing-alg", "", "JWS algorithm of the API's access tokens: "+algList())
 	f.BoolVar(&rbac, "rbac", false, "users get only the scopes their roles hold; =false to stop")
@@ -239,7 +240,8 @@ func apiUpdate(ctx context.Context, env Env, args []string) error {
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	in := admin.UpdateAPIInput{Name: changed(f, "name", name), SigningAlg: changed(f, "signing-alg", alg), RBAC: changed(f, "rbac", rbac)}
+	in := admin.UpdateAPIInput{Name: changed(f, "name", name), SigningAlg: changed(f, "signing-alg", alg), RBAC: changed(f, "rbac", rbac),
+		ResourceServerClientID: changed(f, "resource-server-client-id", rs)}
 	if f.set("scope") {
 		in.Scopes = []admin.ScopeInput{}
 		for _, s := range scopes {
@@ -253,7 +255,7 @@ func apiUpdate(ctx context.Context, env Env, args []string) error {
 		}
 		in.TokenClaims = &cs
 	}
-	if in.Name == nil && in.SigningAlg == nil && in.RBAC == nil && in.Scopes == nil && in.TokenClaims == nil {
+	if in.Name == nil && in.SigningAlg == nil && in.RBAC == nil && in.Scopes == nil && in.TokenClaims == nil && in.ResourceServerClientID == nil {
 		return errors.New("api update: nothing to change: give a flag (see gatehouse api update --help)")
 	}
 	rt, tctx, a, err := findAPI(ctx, env, f, *slug, *ref)
@@ -327,7 +329,9 @@ func clientUpdate(ctx context.Context, env Env, args []string) error {
 	f, slug, id := appFlags("client update", env)
 	var name, idAlg, authMethod string
 	var redirects, postLogout, grantTypes list
-	var par bool
+	var par, dpop, logoutSession bool
+	var grace int64
+	var logoutURI, jwksFile, jwksURI string
 	f.StringVar(&name, "name", "", "application name")
 	f.Var(&redirects, "redirect-uri", "redirect URI (repeatable: replaces them)")
 	f.Var(&postLogout, "post-logout-redirect-uri", "post-logout redirect URI (repeatable: replaces them)")
@@ -335,13 +339,29 @@ func clientUpdate(ctx context.Context, env Env, args []string) error {
 	f.StringVar(&idAlg, "id-token-signed-response-alg", "", "JWS algorithm of the application's ID tokens: "+algList())
 	f.StringVar(&authMethod, "token-endpoint-auth-method", "", "how a confidential application authenticates: "+tenants.AuthMethodBasic+" or "+tenants.AuthMethodPost)
 	f.BoolVar(&par, "require-pushed-authorization-requests", false, "the application must push its authorization requests (RFC 9126); =false to stop")
+	f.BoolVar(&dpop, "dpop-bound-access-tokens", false, "the application must send a DPoP proof (RFC 9449) with every token request; =false to stop")
+	f.Int64Var(&grace, "refresh-token-grace-period", 0, "seconds (0 to 60) in which a just-rotated refresh token may be presented again and gets the same successor")
+	f.StringVar(&logoutURI, "backchannel-logout-uri", "", "where the application is sent logout tokens (empty: nowhere)")
+	f.BoolVar(&logoutSession, "backchannel-logout-session-required", false, "every logout token names the session (sid); =false to stop")
+	f.StringVar(&jwksFile, "jwks-file", "", "file holding a "+tenants.AuthMethodPrivateKey+" application's new public keys, a JSON Web Key Set (- for standard input)")
+	f.StringVar(&jwksURI, "jwks-uri", "", "where a "+tenants.AuthMethodPrivateKey+" application publishes its keys from now on")
 	var claimFormat string
 	f.StringVar(&claimFormat, "claim-format", "", "what the roles and groups claims carry from now on: names or ids")
 	if err := f.parse(args); err != nil {
 		return err
 	}
 	in := admin.UpdateClientInput{Name: changed(f, "name", name), IDTokenSignedResponseAlg: changed(f, "id-token-signed-response-alg", idAlg), ClaimFormat: changed(f, "claim-format", claimFormat),
-		TokenEndpointAuthMethod: changed(f, "token-endpoint-auth-method", authMethod), RequirePushedAuthorizationRequests: changed(f, "require-pushed-authorization-requests", par)}
+		TokenEndpointAuthMethod: changed(f, "token-endpoint-auth-method", authMethod), RequirePushedAuthorizationRequests: changed(f, "require-pushed-authorization-requests", par),
+		DPoPBoundAccessTokens: changed(f, "dpop-bound-access-tokens", dpop), RefreshTokenGracePeriod: changed(f, "refresh-token-grace-period", grace),
+		BackchannelLogoutURI: changed(f, "backchannel-logout-uri", logoutURI), BackchannelLogoutSessionRequired: changed(f, "backchannel-logout-session-required", logoutSession),
+		JWKSURI: changed(f, "jwks-uri", jwksURI)}
+	if f.set("jwks-file") {
+		jwks, err := readJWKSFile(env, jwksFile)
+		if err != nil {
+			return err
+		}
+		in.JWKS = &jwks
+	}
 	if f.set("redirect-uri") {
 		in.RedirectURIs = redirects
 	}
@@ -352,7 +372,8 @@ func clientUpdate(ctx context.Context, env Env, args []string) error {
 		in.GrantTypes = grantTypes
 	}
 	if in.Name == nil && in.IDTokenSignedResponseAlg == nil && in.ClaimFormat == nil && in.TokenEndpointAuthMethod == nil && in.RequirePushedAuthorizationRequests == nil &&
-		in.RedirectURIs == nil && in.PostLogoutRedirectURIs == nil && in.GrantTypes == nil {
+		in.RedirectURIs == nil && in.PostLogoutRedirectURIs == nil && in.GrantTypes == nil && in.DPoPBoundAccessTokens == nil &&
+		in.RefreshTokenGracePeriod == nil && in.BackchannelLogoutURI == nil && in.BackchannelLogoutSessionRequired == nil && in.JWKS == nil && in.JWKSURI == nil {
 		return errors.New("client update: nothing to change: give a flag (see gatehouse client update --help)")
 	}
 	rt, tctx, c, err := findClient(ctx, env, f, *slug, *id)

@@ -65,7 +65,9 @@ func TestTokenEndpointAuthMethodEnforced(t *testing.T) {
 		}{
 			{"public with a secret method", http.MethodPost, base, map[string]any{"kind": "spa", "client_name": "x", "redirect_uris": []string{redirectURI}, "token_endpoint_auth_method": "client_secret_basic"}},
 			{"confidential with none", http.MethodPost, base, map[string]any{"kind": "web", "client_name": "x", "redirect_uris": []string{redirectURI}, "token_endpoint_auth_method": "none"}},
-			{"unsupported method", http.MethodPost, base, map[string]any{"kind": "machine", "client_name": "x", "token_endpoint_auth_method": "client_secret_jwt"}},
+			{"unsupported method", http.MethodPost, base, map[string]any{"kind": "machine", "client_name": "x", "token_endpoint_auth_method": "tls_client_auth"}},
+			{"public client_secret_jwt", http.MethodPost, base, map[string]any{"kind": "spa", "client_name": "x", "redirect_uris": []string{redirectURI}, "token_endpoint_auth_method": "client_secret_jwt"}},
+			{"patch basic to client_secret_jwt", http.MethodPatch, base + "/" + basicID, map[string]any{"token_endpoint_auth_method": "client_secret_jwt"}},
 			{"wrong type", http.MethodPost, base, map[string]any{"kind": "machine", "client_name": "x", "token_endpoint_auth_method": 1}},
 			{"patch public to basic", http.MethodPatch, base + "/" + spaID, map[string]any{"token_endpoint_auth_method": "client_secret_basic"}},
 			{"patch confidential to none", http.MethodPatch, base + "/" + basicID, map[string]any{"token_endpoint_auth_method": "none"}},
@@ -147,9 +149,9 @@ func TestTokenEndpointAuthMethodEnforced(t *testing.T) {
 			t.Fatal(err)
 		}
 		for key, want := range map[string][]string{
-			"token_endpoint_auth_methods_supported":         {"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
-			"revocation_endpoint_auth_methods_supported":    {"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
-			"introspection_endpoint_auth_methods_supported": {"client_secret_basic", "client_secret_post", "private_key_jwt"},
+			"token_endpoint_auth_methods_supported":         {"client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"},
+			"revocation_endpoint_auth_methods_supported":    {"client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"},
+			"introspection_endpoint_auth_methods_supported": {"client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt"},
 		} {
 			var got []string
 			for _, v := range d[key].([]any) {

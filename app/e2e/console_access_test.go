@@ -65,6 +65,10 @@ func (e *env) consoleIDsOf(t *testing.T, f *fixture) consoleIDs {
 	if err != nil {
 		t.Fatal(err)
 	}
+	iat, err := svc.CreateInitialAccessToken(ctx, admin.InitialAccessTokenInput{Name: "partner"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	// A template of the tenant's own: :email names a kind of email, the
 	// same at every tenant.
 	if _, err := svc.SetEmailTemplate(ctx, "reset", "en", admin.EmailTemplateInput{Subject: "Own " + f.slug, Text: "{{link}}"}); err != nil {
@@ -74,7 +78,7 @@ func (e *env) consoleIDsOf(t *testing.T, f *fixture) consoleIDs {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return consoleIDs{"domain": dom.Domain, "email": "reset", "samlapp": sa.ID, "rule": rule.ID, "hook": hook, "delivery": delivery, "slug": f.slug, "app": f.web.ClientID, "api": apis[0].ID, "user": f.userID, "session": ss[0].ID,
+	return consoleIDs{"iat": iat.ID, "domain": dom.Domain, "email": "reset", "samlapp": sa.ID, "rule": rule.ID, "hook": hook, "delivery": delivery, "slug": f.slug, "app": f.web.ClientID, "api": apis[0].ID, "user": f.userID, "session": ss[0].ID,
 		"client": f.web.ClientID, "kind": admin.KindWeb, "conn": e.addConnection(t, f, "GitHub").ID, "admin": adm, "mclient": mc,
 		"role": role.ID, "group": group.ID}
 }
@@ -278,7 +282,7 @@ func TestConsoleRequiresSignIn(t *testing.T) {
 	e := newEnv(t, storetest.SQLiteURL(t))
 	acme := e.fixture("acme")
 	ids := consoleIDs{"slug": acme.slug, "app": acme.web.ClientID, "api": "x", "user": acme.userID, "session": "x", "client": acme.web.ClientID, "kind": "web", "email": "reset", "conn": "x", "hook": "x", "delivery": "x",
-		"admin": "x", "mclient": "x", "role": "x", "group": "x", "rule": "x", "samlapp": "x", "domain": "x"}
+		"admin": "x", "mclient": "x", "role": "x", "group": "x", "rule": "x", "samlapp": "x", "domain": "x", "iat": "x"}
 	b := e.browser()
 	routes := append(console.Routes(), console.Route{Method: http.MethodGet, Path: ""}, console.Route{Method: http.MethodGet, Path: "/"})
 	for _, r := range routes {

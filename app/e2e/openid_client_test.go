@@ -20,6 +20,14 @@ import (
 // Node and decodes what it prints.
 func openIDClient(t *testing.T, args ...string) map[string]any {
 	t.Helper()
+	return openIDClientScript(t, "client.mjs", args...)
+}
+
+// openIDClientScript runs script, an openid-client 6 program of
+// testdata/resource-server taking ISSUER CLIENT_ID CREDENTIAL MODE ..., in
+// Node and decodes what it prints.
+func openIDClientScript(t *testing.T, script string, args ...string) map[string]any {
+	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
 		t.Skip("openid-client check skipped: node not found (install Node.js 20+)")
@@ -30,7 +38,7 @@ func openIDClient(t *testing.T, args ...string) map[string]any {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, append([]string{"client.mjs"}, args...)...)
+	cmd := exec.CommandContext(ctx, node, append([]string{script}, args...)...)
 	cmd.Dir = dir
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
@@ -40,7 +48,7 @@ func openIDClient(t *testing.T, args ...string) map[string]any {
 	}
 	var v map[string]any
 	if err := json.Unmarshal(out, &v); err != nil {
-		t.Fatalf("client.mjs printed %q", out)
+		t.Fatalf("%s printed %q", script, out)
 	}
 	return v
 }

@@ -109,7 +109,7 @@ func assertionForm(form url.Values, assertion string) url.Values {
 // too long-lived assertion, alg none, HS256 keyed with the public key, the
 // key (and kid) of another client, another tenant's client, and the wrong
 // method are each invalid_client, 401; registration refuses what could
-// not be verified, client_secret_jwt included.
+// not be verified.
 func TestPrivateKeyJWT(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db storetest.Database) {
 		t.Parallel()
@@ -166,7 +166,7 @@ func TestPrivateKeyJWT(t *testing.T) {
 			name, field string
 			body        map[string]any
 		}{
-			{"client_secret_jwt", "token_endpoint_auth_method", map[string]any{"kind": "machine", "client_name": "x", "token_endpoint_auth_method": "client_secret_jwt"}},
+			{"client_secret_jwt with keys", "jwks", map[string]any{"kind": "machine", "client_name": "x", "token_endpoint_auth_method": "client_secret_jwt", "jwks": jwksOf(ecKey.public())}},
 			{"no keys", "jwks", machine("x", nil)},
 			{"both", "jwks", machine("x", map[string]any{"jwks": jwksOf(ecKey.public()), "jwks_uri": "https://keys.example.com/jwks"})},
 			{"keys for a secret method", "jwks", map[string]any{"kind": "machine", "client_name": "x", "jwks": jwksOf(ecKey.public())}},
@@ -338,11 +338,14 @@ func TestPrivateKeyJWT(t *testing.T) {
 			}
 			return out
 		}
-		if got := strs(d["token_endpoint_auth_methods_supported"]); !slices.Contains(got, "private_key_jwt") || slices.Contains(got, "client_secret_jwt") {
+		if got := strs(d["token_endpoint_auth_methods_supported"]); !slices.Equal(got, []string{"client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"}) {
 			t.Errorf("token_endpoint_auth_methods_supported = %v", got)
 		}
+		if got := strs(d["introspection_endpoint_auth_methods_supported"]); !slices.Equal(got, []string{"client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt"}) {
+			t.Errorf("introspection_endpoint_auth_methods_supported = %v", got)
+		}
 		for _, k := range []string{"token_endpoint_auth_signing_alg_values_supported", "introspection_endpoint_auth_signing_alg_values_supported", "revocation_endpoint_auth_signing_alg_values_supported"} {
-			if got := strs(d[k]); !slices.Equal(got, []string{"RS256", "PS256", "ES256", "EdDSA"}) {
+			if got := strs(d[k]); !slices.Equal(got, []string{"RS256", "PS256", "ES256", "EdDSA", "HS256"}) {
 				t.Errorf("%s = %v", k, got)
 			}
 		}

@@ -176,7 +176,7 @@ func (p *Provider) authorize(ctx context.Context, form url.Values, browserHash s
 
 	var prompt []string
 	for _, v := range strings.Fields(form.Get("prompt")) {
-		if !slices.Contains(authn.SupportedPrompts, v) {
+		if !slices.Contains(authn.AcceptedPrompts, v) {
 			return nil, fail(httperr.InvalidRequest, "prompt %q is not supported", v)
 		}
 		if !slices.Contains(prompt, v) {

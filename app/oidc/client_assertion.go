@@ -126,19 +126,29 @@ func numericDate(n json.Number) (time.Time, error) {
 }
 
 // checkAssertion is verifyAssertion but for the replay check: the
-// assertion raw of c, called at endpoint, is one JWS signed with one of
-// c's keys, with claims checkAssertionClaims accepts. It returns the
-// claims and when the assertion expires.
+// assertion raw of c, called at endpoint, is one JWS in an algorithm c's
+// method allows, signed with one of c's keys (private_key_jwt) or its
+// secret (client_secret_jwt), with claims checkAssertionClaims accepts. It
+// returns the claims and when the assertion expires.
 func (p *Provider) checkAssertion(ctx context.Context, c *client, raw, endpoint string) (*assertionClaims, time.Time, error) {
-	jws, err := jose.ParseSigned(raw, assertionAlgs())
+	algs := assertionAlgs(c.TokenEndpointAuthMethod)
+	if len(algs) == 0 {
+		return nil, time.Time{}, errNoKey("the client is not registered for an assertion method")
+	}
+	jws, err := jose.ParseSigned(raw, algs)
 	if err != nil {
-		return nil, time.Time{}, errNoKey("the assertion is not a JWS signed with RS256, PS256, ES256 or EdDSA")
+		return nil, time.Time{}, errNoKey(fmt.Sprintf("the assertion is not a JWS signed with one of %v", algs))
 	}
 	if len(jws.Signatures) != 1 {
 		return nil, time.Time{}, errNoKey("the assertion must have one signature")
 	}
 	h := jws.Signatures[0].Header
-	payload, err := p.clientKeys.verify(ctx, c, jws, h.KeyID, h.Algorithm)
+	var payload []byte
+	if c.TokenEndpointAuthMethod == tenants.AuthMethodSecretJWT {
+		payload, err = p.verifySecretAssertion(c, jws)
+	} else {
+		payload, err = p.clientKeys.verify(ctx, c, jws, h.KeyID, h.Algorithm)
+	}
 	if err != nil {
 		return nil, time.Time{}, err
 	}
@@ -152,22 +162,25 @@ func (p *Provider) checkAssertion(ctx context.Context, c *client, raw, endpoint 
 	return &claims, until, err
 }
 
-// assertionAlgs are the algorithms go-jose may accept for an assertion:
-// never none, never an HMAC (a public key is no secret).
-func assertionAlgs() []jose.SignatureAlgorithm {
+// assertionAlgs are the algorithms go-jose may accept for an assertion of
+// a client authenticating with method: never none; an HMAC only for
+// client_secret_jwt (a public key is no secret), an asymmetric one only for
+// private_key_jwt (a secret is no key pair).
+func assertionAlgs(method string) []jose.SignatureAlgorithm {
 	var out []jose.SignatureAlgorithm
-	for _, a := range tenants.AssertionAlgorithms() {
+	for _, a := range tenants.AssertionAlgorithmsFor(method) {
 		out = append(out, jose.SignatureAlgorithm(a))
 	}
 	return out
 }
 
-// verifyAssertion checks a private_key_jwt assertion of c (RFC 7523 §3,
-// OIDC Core §9): signed with one of the client's registered keys in an
-// allowed algorithm that fits the key, with claims that
-// checkAssertionClaims accepts, and a jti never seen for the client
-// before (the replay cache is the database, shared by every node).
-// endpoint is the URL of the endpoint called.
+// verifyAssertion checks a client assertion of c (RFC 7523 §3, OIDC Core
+// §9), private_key_jwt and client_secret_jwt alike: signed in an algorithm
+// its method allows, with one of its registered keys (private_key_jwt) or
+// its secret (client_secret_jwt, HS256), with claims that
+// checkAssertionClaims accepts, and a jti never seen for the client before
+// (the replay cache is the database, shared by every node). endpoint is
+// the URL of the endpoint called.
 func (p *Provider) verifyAssertion(ctx context.Context, c *client, raw, endpoint string) error {
 	claims, until, err := p.checkAssertion(ctx, c, raw, endpoint)
 	if err != nil {
@@ -178,4 +191,21 @@ func (p *Provider) verifyAssertion(ctx context.Context, c *client, raw, endpoint
 		return errReplayed
 	}
 	return err
+}
+
+// verifySecretAssertion returns the payload of a client_secret_jwt
+// assertion of c, an HMAC keyed by the octets of its client secret (OIDC
+// Core §9): its current one or, during a rotation's grace period, its
+// previous one, opened from their sealed copies.
+func (p *Provider) verifySecretAssertion(c *client, jws *jose.JSONWebSignature) ([]byte, error) {
+	keys, err := tenants.ClientSecrets(p.secrets, c.Client.Client, p.now())
+	if err != nil {
+		return nil, errNoKey("the client's secret cannot be opened: " + err.Error())
+	}
+	for _, k := range keys {
+		if payload, err := jws.Verify(k); err == nil {
+			return payload, nil
+		}
+	}
+	return nil, errNoKey("the client's secret does not verify the assertion")
 }

@@ -2,9 +2,14 @@ package oidc
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/gatehouse-id/gatehouse/tenants"
 )
 
 func TestCheckAssertionClaims(t *testing.T) {
@@ -71,6 +76,51 @@ func TestAudienceJSON(t *testing.T) {
 		err := json.Unmarshal([]byte(tc.in), &a)
 		if (err != nil) != tc.wantErr || len(a) != tc.want {
 			t.Errorf("%s: %v %v", tc.in, a, err)
+		}
+	}
+}
+
+func TestPresents(t *testing.T) {
+	assertion := ClientAuth{ID: "c", Assertion: "x.y.z"}
+	basic := ClientAuth{ID: "c", Secret: "s", Basic: true}
+	post := ClientAuth{ID: "c", Secret: "s"}
+	none := ClientAuth{ID: "c"}
+	for _, tc := range []struct {
+		name   string
+		creds  ClientAuth
+		method string
+		want   bool
+	}{
+		{"assertion, private_key_jwt", assertion, tenants.AuthMethodPrivateKey, true},
+		{"assertion, client_secret_jwt", assertion, tenants.AuthMethodSecretJWT, true},
+		{"assertion, client_secret_basic", assertion, tenants.AuthMethodBasic, false},
+		{"assertion, none", assertion, tenants.AuthMethodNone, false},
+		{"Basic, client_secret_basic", basic, tenants.AuthMethodBasic, true},
+		{"Basic, client_secret_jwt", basic, tenants.AuthMethodSecretJWT, false},
+		{"Basic, client_secret_post", basic, tenants.AuthMethodPost, false},
+		{"body, client_secret_post", post, tenants.AuthMethodPost, true},
+		{"body, client_secret_jwt", post, tenants.AuthMethodSecretJWT, false},
+		{"nothing, none", none, tenants.AuthMethodNone, true},
+		{"nothing, client_secret_jwt", none, tenants.AuthMethodSecretJWT, false},
+	} {
+		if got := presents(tc.creds, tc.method); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestAssertionAlgs(t *testing.T) {
+	for _, tc := range []struct {
+		method string
+		want   []jose.SignatureAlgorithm
+	}{
+		{tenants.AuthMethodPrivateKey, []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose.ES256, jose.EdDSA}},
+		{tenants.AuthMethodSecretJWT, []jose.SignatureAlgorithm{jose.HS256}},
+		{tenants.AuthMethodBasic, nil},
+		{tenants.AuthMethodNone, nil},
+	} {
+		if got := assertionAlgs(tc.method); !slices.Equal(got, tc.want) {
+			t.Errorf("assertionAlgs(%s) = %v, want %v", tc.method, got, tc.want)
 		}
 	}
 }

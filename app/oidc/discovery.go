@@ -28,6 +28,9 @@ type discovery struct {
 	RequirePushedAuthorizationRequests bool   `json:"require_pushed_authorization_requests"`
 	// RFC 9449 §5.1: DPoP works for every client of every tenant.
 	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported"`
+	// RFC 9701 §7: JWT introspection answers are signed as the caller's
+	// ID tokens are, so with one of the tenant's algorithms.
+	IntrospectionSigningAlgValuesSupported []string `json:"introspection_signing_alg_values_supported"`
 }
 
 // Discovery describes exactly what this tenant supports, built from its
@@ -78,11 +81,12 @@ func (p *Provider) Discovery(ctx context.Context) (*Response, error) {
 			TokenEndpointAuthMethodsSupported:         clientAuth,
 			RevocationEndpointAuthMethodsSupported:    clientAuth,
 			IntrospectionEndpointAuthMethodsSupported: confidentialAuth,
-			// The algorithms of private_key_jwt assertions, one list
-			// for every endpoint that authenticates clients.
-			TokenEndpointAuthSigningAlgValuesSupported:         tenants.AssertionAlgorithms(),
-			RevocationEndpointAuthSigningAlgValuesSupported:    tenants.AssertionAlgorithms(),
-			IntrospectionEndpointAuthSigningAlgValuesSupported: tenants.AssertionAlgorithms(),
+			// The algorithms of private_key_jwt and client_secret_jwt
+			// assertions, one list for every endpoint that
+			// authenticates clients.
+			TokenEndpointAuthSigningAlgValuesSupported:         tenants.AllAssertionAlgorithms(),
+			RevocationEndpointAuthSigningAlgValuesSupported:    tenants.AllAssertionAlgorithms(),
+			IntrospectionEndpointAuthSigningAlgValuesSupported: tenants.AllAssertionAlgorithms(),
 			ClaimsSupported:               supportedClaims,
 			CodeChallengeMethodsSupported: []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256},
 			ACRValuesSupported:            authn.SupportedACR,
@@ -95,6 +99,7 @@ func (p *Provider) Discovery(ctx context.Context) (*Response, error) {
 		AuthorizationResponseIssParameterSupported: true,
 		PromptValuesSupported:                      authn.SupportedPrompts,
 		DPoPSigningAlgValuesSupported:              DPoPAlgorithms(),
+		IntrospectionSigningAlgValuesSupported:     algs,
 		PushedAuthorizationRequestEndpoint:         iss + PathPAR,
 		RequirePushedAuthorizationRequests:         t.RequirePushedAuthorizationRequests,
 		BackchannelLogoutSupported:                 true,

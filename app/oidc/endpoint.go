@@ -17,8 +17,16 @@ import (
 type Response struct {
 	Status int
 	Header http.Header
-	// Body is marshalled as JSON; nil answers with no body.
+	// Body is marshalled as JSON, unless it is a RawBody, written as it
+	// is; nil answers with no body.
 	Body any
+}
+
+// RawBody is a Response body that is not JSON: Data, of media type
+// ContentType (a signed JWT answer, RFC 9701).
+type RawBody struct {
+	ContentType string
+	Data        []byte
 }
 
 // jsonAnswer is a 200 JSON answer that no one may cache (RFC 6749 §5.1).

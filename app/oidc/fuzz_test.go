@@ -68,7 +68,7 @@ func newFuzzFixture(f *testing.F) *fuzzFixture {
 		f.Fatal(err)
 	}
 	tctx = tenants.WithTenant(ctx, tn)
-	p, err := New(s, cache.New(s, cache.Config{Poll: time.Minute}), ring, nil)
+	p, err := New(s, cache.New(s, cache.Config{Poll: time.Minute}), ring, nil, nil)
 	if err != nil {
 		f.Fatal(err)
 	}

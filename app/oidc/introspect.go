@@ -19,7 +19,9 @@ import (
 // client it was issued to, or, for an access token, the API it was issued
 // for (its aud), through the confidential client the API designates as its
 // resource server. Everything else, including a token of another API or of
-// another tenant, is {"active": false}.
+// another tenant, is {"active": false}. A caller that accepts
+// application/token-introspection+jwt gets the answer as a signed JWT
+// (RFC 9701).
 func (p *Provider) Introspect(ctx context.Context, r *http.Request) (*Response, error) {
 	t, err := tenantFrom(ctx)
 	if err != nil {
@@ -52,6 +54,9 @@ func (p *Provider) Introspect(ctx context.Context, r *http.Request) (*Response, 
 				return nil, err
 			}
 		}
+	}
+	if wantsIntrospectionJWT(r) {
+		return p.introspectionJWT(ctx, t, caller, resp)
 	}
 	return jsonAnswer(resp), nil
 }

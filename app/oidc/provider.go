@@ -8,6 +8,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/cache"
 	"github.com/gatehouse-id/gatehouse/tenants/keyring"
+	"github.com/gatehouse-id/gatehouse/tenants/secret"
 	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
 
@@ -53,6 +54,8 @@ type Provider struct {
 	rules *ruleCache
 	// nonceKey makes and checks DPoP nonces (nil: none required).
 	nonceKey []byte
+	// secrets opens the sealed secrets of client_secret_jwt clients.
+	secrets *secret.Box
 }
 
 // Observer is told what the provider did, for the node's metrics.
@@ -66,10 +69,12 @@ type Observer interface {
 func (p *Provider) Observe(o Observer) { p.observer = o }
 
 // New returns a Provider over store, with cached tenants and clients and the
-// tenants' keys; up fetches the key sets of clients that publish theirs at
-// a jwks_uri (nil: such clients cannot authenticate).
-func New(store *tenants.Store, c *cache.Cache, keys *keyring.Keyring, up *upstream.Client) (*Provider, error) {
-	p := &Provider{store: store, cache: c, keys: keys, now: store.Now}
+// tenants' keys; box (the master key's) opens the sealed secrets of
+// client_secret_jwt clients (nil: such clients cannot authenticate); up
+// fetches the key sets of clients that publish theirs at a jwks_uri (nil:
+// such clients cannot authenticate).
+func New(store *tenants.Store, c *cache.Cache, keys *keyring.Keyring, box *secret.Box, up *upstream.Client) (*Provider, error) {
+	p := &Provider{store: store, cache: c, keys: keys, now: store.Now, secrets: box}
 	p.clientKeys = newKeySource(up, store.Now)
 	rules, err := newRuleCache()
 	if err != nil {

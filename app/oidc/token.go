@@ -179,7 +179,7 @@ func (p *Provider) authenticate(ctx context.Context, creds ClientAuth, requireSe
 	// accepted from a body that proxies and logs may keep. The answer
 	// is the same as for an unknown client: it does not tell which
 	// client ids exist.
-	if usedMethod(creds) != c.TokenEndpointAuthMethod {
+	if !presents(creds, c.TokenEndpointAuthMethod) {
 		return nil, invalidClient("client authentication failed", challenge)
 	}
 	if creds.Assertion != "" {
@@ -216,17 +216,20 @@ func (p *Provider) assertionFailure(ctx context.Context, c *client, err error, c
 	return serverError(err)
 }
 
-// usedMethod is the authentication method of creds, by RFC 7591's names.
-func usedMethod(creds ClientAuth) string {
+// presents reports whether creds authenticate the way method (RFC 7591's
+// names) says: an assertion for private_key_jwt and client_secret_jwt
+// (verifyAssertion then takes only the algorithms of the client's
+// method), Basic, a secret in the body, or nothing (none).
+func presents(creds ClientAuth, method string) bool {
 	switch {
 	case creds.Assertion != "":
-		return tenants.AuthMethodPrivateKey
+		return tenants.AssertionMethod(method)
 	case creds.Basic:
-		return tenants.AuthMethodBasic
+		return method == tenants.AuthMethodBasic
 	case creds.Secret != "":
-		return tenants.AuthMethodPost
+		return method == tenants.AuthMethodPost
 	}
-	return tenants.AuthMethodNone
+	return method == tenants.AuthMethodNone
 }
 
 // authenticateCaller reads and checks the client credentials of an

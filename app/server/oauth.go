@@ -45,6 +45,9 @@ func writeResponse(c echo.Context, resp *oidc.Response) error {
 	if resp.Body == nil {
 		return c.NoContent(resp.Status)
 	}
+	if raw, ok := resp.Body.(oidc.RawBody); ok {
+		return c.Blob(resp.Status, raw.ContentType, raw.Data)
+	}
 	b, err := json.Marshal(resp.Body)
 	if err != nil {
 		return httperr.Internal(err)

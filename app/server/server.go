@@ -176,7 +176,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	sealer := webhook.NewSealer(box)
 	s.consoleSecret = admin.ConsoleSecret(box)
 
-	s.provider, err = oidc.New(deps.Store, s.cache, s.keys, out)
+	s.provider, err = oidc.New(deps.Store, s.cache, s.keys, box, out)
 	if err != nil {
 		return nil, fmt.Errorf("build OpenID provider: %w", err)
 	}
@@ -196,7 +196,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	sendReset := func(ctx context.Context, t *tenants.Tenant, u *tenants.User) error { return acct.SendReset(ctx, t, u) }
 	sender := mailer(cfg, deps)
 	s.admin = admin.New(admin.Config{BaseURL: cfg.BaseURL, OnChange: s.invalidate, Federation: s.fed, Common: common, TrySecret: trySecret,
-		Webhooks: sealer, Upstream: out, SendReset: sendReset, Mail: sender, Resolver: admin.NewResolver(cfg.DNSResolver)},
+		Webhooks: sealer, Upstream: out, Secrets: box, SendReset: sendReset, Mail: sender, Resolver: admin.NewResolver(cfg.DNSResolver)},
 		deps.Store, s.keys, hasher)
 	_, devOutbox := sender.(*mail.Outbox)
 	site := web.New(deps.Store, box.Derive("gatehouse csrf v1", 32))

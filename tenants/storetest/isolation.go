@@ -937,7 +937,7 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 			return s.RecordLogin(ctx, a.user.ID, later, "$argon2id$new")
 		}, tenants.ErrNotFound},
 		{"RotateClientSecret/private client", func(ctx context.Context) error {
-			return s.RotateClientSecret(ctx, a.privateClientID(), randomHash(), &exp)
+			return s.RotateClientSecret(ctx, a.privateClientID(), randomHash(), nil, &exp)
 		}, tenants.ErrNotFound},
 		{"DeleteClient/private client", func(ctx context.Context) error {
 			return s.DeleteClient(ctx, a.privateClientID())
@@ -1319,7 +1319,7 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 			return err
 		}, nil},
 		{"RotateClientSecret/shared client", func(ctx context.Context) error {
-			return s.RotateClientSecret(ctx, sharedClientID, randomHash(), nil)
+			return s.RotateClientSecret(ctx, sharedClientID, randomHash(), nil, nil)
 		}, nil},
 		{"RotateSigningKey", func(ctx context.Context) error { return s.RotateSigningKey(ctx, newKey(), exp) }, nil},
 		{"RolloverSigningKey", func(ctx context.Context) error {

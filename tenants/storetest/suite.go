@@ -681,22 +681,28 @@ func testRotateClientSecret(t *testing.T, s *tenants.Store) {
 	ctx, _ := newTenant(t, s, "rotate-secret")
 	c := mustClient(t, ctx, s, "web")
 	grace := s.Now().Add(time.Hour).Truncate(time.Second)
+	// The sealed copy (a client_secret_jwt client's) moves in step with
+	// the hash: rotated into the previous slot with it, dropped with it.
 	tests := []struct {
-		name         string
-		clientID     string
-		newHash      string
-		previousTill *time.Time
-		wantErr      error
-		wantHash     string
-		wantPrevious string
+		name           string
+		clientID       string
+		newHash        string
+		newSealed      []byte
+		previousTill   *time.Time
+		wantErr        error
+		wantHash       string
+		wantPrevious   string
+		wantSealed     string
+		wantPrevSealed string
 	}{
-		{"keeps the previous secret until a time", "web", "hash-2", &grace, nil, "hash-2", c.SecretHash},
-		{"drops the previous secret", "web", "hash-3", nil, nil, "hash-3", ""},
-		{"unknown client", "nope", "hash-4", &grace, tenants.ErrNotFound, "hash-3", ""},
+		{"keeps the previous secret until a time", "web", "hash-2", []byte("sealed-2"), &grace, nil, "hash-2", c.SecretHash, "sealed-2", ""},
+		{"keeps the previous sealed secret too", "web", "hash-3", []byte("sealed-3"), &grace, nil, "hash-3", "hash-2", "sealed-3", "sealed-2"},
+		{"drops the previous secret", "web", "hash-4", nil, nil, nil, "hash-4", "", "", ""},
+		{"unknown client", "nope", "hash-5", []byte("x"), &grace, tenants.ErrNotFound, "hash-4", "", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := s.RotateClientSecret(ctx, tt.clientID, tt.newHash, tt.previousTill); !errors.Is(err, tt.wantErr) {
+			if err := s.RotateClientSecret(ctx, tt.clientID, tt.newHash, tt.newSealed, tt.previousTill); !errors.Is(err, tt.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
 			got, err := s.ClientByClientID(ctx, "web")
@@ -705,6 +711,9 @@ func testRotateClientSecret(t *testing.T, s *tenants.Store) {
 			}
 			if got.SecretHash != tt.wantHash || got.PreviousSecretHash != tt.wantPrevious {
 				t.Errorf("secret %q, previous %q; want %q, %q", got.SecretHash, got.PreviousSecretHash, tt.wantHash, tt.wantPrevious)
+			}
+			if string(got.SecretSealed) != tt.wantSealed || string(got.PreviousSecretSealed) != tt.wantPrevSealed {
+				t.Errorf("sealed %q, previous sealed %q; want %q, %q", got.SecretSealed, got.PreviousSecretSealed, tt.wantSealed, tt.wantPrevSealed)
 			}
 			if tt.wantPrevious != "" && !samePtrTime(got.PreviousSecretExpiresAt, grace) {
 				t.Errorf("PreviousSecretExpiresAt = %v, want %v", got.PreviousSecretExpiresAt, grace)
@@ -889,7 +898,7 @@ func testRevisions(t *testing.T, s *tenants.Store) {
 			}
 			return nil
 		}, 0},
-		{"RotateClientSecret", func() error { return s.RotateClientSecret(ctx, "web", randomHash(), nil) }, 1},
+		{"RotateClientSecret", func() error { return s.RotateClientSecret(ctx, "web", randomHash(), nil, nil) }, 1},
 		{"CreateAPI", func() error {
 			return s.CreateAPI(ctx, &tenants.API{Name: "Other", Audience: "https://other.example.com"})
 		}, 1},

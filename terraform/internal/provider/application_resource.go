@@ -89,7 +89,7 @@ func (r *applicationResource) Schema(_ context.Context, _ resource.SchemaRequest
 			"client_id": computedString("The application's client_id."),
 			"client_secret": schema.StringAttribute{Computed: true, Sensitive: true, PlanModifiers: keepString,
 				Description: "The secret of a web or machine application, known from its creation only."},
-			"token_endpoint_auth_method":            optString("client_secret_basic, client_secret_post or private_key_jwt (confidential), none (public)."),
+			"token_endpoint_auth_method":            optString("client_secret_basic, client_secret_post, client_secret_jwt or private_key_jwt (confidential), none (public)."),
 			"grant_types":                           optStringSet("Grant types the application uses; defaults by kind."),
 			"redirect_uris":                         optStringList("Exact redirect URIs."),
 			"post_logout_redirect_uris":             optStringList("Where the application may send users after logout."),
