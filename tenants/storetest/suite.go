@@ -126,6 +126,7 @@ func Run(t *testing.T, open func(t *testing.T) *tenants.Store) {
 		{name: "WebhookEnqueue", run: testWebhookEnqueue},
 		{name: "WebhookClaims", own: true, run: testWebhookClaims},
 		{name: "SAMLApps", run: testSAMLApps},
+		{name: "SAMLParticipants", run: testSAMLParticipants},
 		{name: "SAMLRequests", run: testSAMLRequests},
 		{name: "BackchannelLogouts", own: true, run: testBackchannelLogouts},
 		{name: "ACR", run: testACR},
