@@ -63,6 +63,9 @@ func startSP(t *testing.T, b *browser, f *fixture) *spServer {
 			}
 		}
 		out["attributes"] = attrs
+		if len(a.AuthnStatements) == 1 && a.AuthnStatements[0].AuthnContext.AuthnContextClassRef != nil {
+			out["authn_class"] = a.AuthnStatements[0].AuthnContext.AuthnContextClassRef.Value
+		}
 		_ = json.NewEncoder(w).Encode(out)
 	}))
 	t.Cleanup(s.srv.Close)

@@ -173,7 +173,7 @@ func (h *Handler) sso(c echo.Context) error {
 	if err != nil {
 		return httperr.Internal(err)
 	}
-	req, signed, err := verify(app, in, raw, root)
+	req, signed, trustedXML, err := verify(app, in, raw, root)
 	if err != nil {
 		h.audit(ctx, "", app, ActionAssertionDenied, "denied", err.Error())
 		return badPage(err)
@@ -182,16 +182,25 @@ func (h *Handler) sso(c echo.Context) error {
 	if err != nil {
 		return badPage(err)
 	}
+	if ar.AuthnClasses, ar.AuthnComparison, err = authnContextOf(trustedXML); err != nil {
+		return badPage(err)
+	}
 	if !app.Enabled {
 		return h.fail(c, t, answer{InResponseTo: ar.ID, ACS: ar.ACS.URL, RelayState: ar.RelayState}, saml.StatusResponder, saml.StatusRequestDenied,
 			"the application is disabled")
+	}
+	if _, ok := contextNeed(ar.AuthnClasses, ar.AuthnComparison); !ok {
+		h.audit(ctx, "", app, ActionAssertionDenied, "denied", "no authentication context Gatehouse can reach was requested")
+		return h.fail(c, t, answer{InResponseTo: ar.ID, ACS: ar.ACS.URL, RelayState: ar.RelayState}, saml.StatusRequester, saml.StatusNoAuthnContext,
+			"the requested authentication context cannot be satisfied")
 	}
 	browser := ""
 	if in.Binding == tenants.BindingHTTPRedirect {
 		browser = secret.Hash(web.EnsureBrowser(c, t))
 	}
 	sr := &tenants.SAMLRequest{AppID: app.ID, RequestID: ar.ID, ACSURL: ar.ACS.URL, Binding: ar.ACS.Binding, RelayState: ar.RelayState,
-		ForceAuthn: ar.ForceAuthn, IsPassive: ar.IsPassive, NameIDFormat: ar.NameIDFormat, BrowserHash: browser, ExpiresAt: h.store.Now().Add(requestTTL)}
+		ForceAuthn: ar.ForceAuthn, IsPassive: ar.IsPassive, NameIDFormat: ar.NameIDFormat, AuthnClasses: ar.AuthnClasses, AuthnComparison: ar.AuthnComparison,
+		BrowserHash: browser, ExpiresAt: h.store.Now().Add(requestTTL)}
 	if err := h.store.CreateSAMLRequest(ctx, sr); err != nil {
 		return httperr.Internal(err)
 	}
@@ -285,7 +294,7 @@ func (h *Handler) continueSSO(c echo.Context) error {
 		return h.fail(c, t, ans, saml.StatusResponder, saml.StatusNoPassive, "the user must sign in")
 	default:
 		ar, err := h.provider.Begin(ctx, oidc.Intent{Kind: tenants.IntentSAML, ReturnTo: tenants.PathSAMLIdPContinue + "?id=" + url.QueryEscape(sr.ID),
-			Force: slices.Contains(req.Prompt, authn.PromptLogin)}, browser)
+			Force: slices.Contains(req.Prompt, authn.PromptLogin), ACR: req.ACR}, browser)
 		if err != nil {
 			return err
 		}
@@ -301,7 +310,11 @@ func (h *Handler) continueSSO(c echo.Context) error {
 	if u.DisabledAt != nil {
 		return h.fail(c, t, ans, saml.StatusResponder, saml.StatusRequestDenied, "the account is disabled")
 	}
-	s := subject{User: u, AuthTime: sess.AuthTime, ACR: sess.ACR, SessionIndex: secret.Hash(sess.ID)[:32]}
+	class, ok := contextClass(sr.AuthnClasses, sr.AuthnComparison, sess.ACR)
+	if !ok {
+		return h.fail(c, t, ans, saml.StatusRequester, saml.StatusNoAuthnContext, "the requested authentication context cannot be satisfied")
+	}
+	s := subject{User: u, AuthTime: sess.AuthTime, ACR: sess.ACR, Class: class, SessionIndex: sessionIndex(sess)}
 	roleIDs, groupIDs := []string(nil), []string(nil)
 	if s.Roles, s.Groups, roleIDs, groupIDs, err = h.rolesAndGroups(ctx, u.ID); err != nil {
 		return httperr.Internal(err)
@@ -335,11 +348,13 @@ func (h *Handler) continueSSO(c echo.Context) error {
 }
 
 // requirement is what a stored request asks of the browser's session:
-// IsPassive is prompt=none; ForceAuthn a sign-in since the request came
+// its RequestedAuthnContext a class (acr_values: a step-up when the
+// session is weaker); IsPassive is prompt=none; ForceAuthn a sign-in since the request came
 // (prompt=login until the session is newer than the request; sessions keep
 // their auth_time in whole seconds, as ID tokens carry it).
 func requirement(sr *tenants.SAMLRequest, sess *tenants.Session) authn.Requirement {
 	var req authn.Requirement
+	req.ACR, _ = contextNeed(sr.AuthnClasses, sr.AuthnComparison)
 	if sr.IsPassive {
 		req.Prompt = append(req.Prompt, authn.PromptNone)
 	}
