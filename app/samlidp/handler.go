@@ -67,6 +67,11 @@ func (h *Handler) routes() []web.Route {
 		{Method: http.MethodGet, Path: tenants.PathSAMLIdPContinue, Handler: h.continueSSO},
 		// IdP-initiated: a form of the account page's My applications.
 		{Method: http.MethodPost, Path: tenants.PathSAMLIdPLaunch + ":app", Handler: h.launch},
+		// Single Logout: an SP's LogoutRequest by redirect or cross-site
+		// POST, found by its NameID (no cookie needed), and the answers to
+		// Gatehouse's own.
+		{Method: http.MethodGet, Path: tenants.PathSAMLIdPSLO, Handler: h.slo, Costly: true},
+		{Method: http.MethodPost, Path: tenants.PathSAMLIdPSLO, Handler: h.slo, CrossSite: true, Costly: true},
 	}
 }
 
@@ -117,11 +122,15 @@ func (h *Handler) metadata(c echo.Context) error {
 		ValidUntil:    h.store.Now().Add(48 * time.Hour).UTC(),
 		CacheDuration: keyring.JWKSMaxAge,
 		IDPSSODescriptors: []saml.IDPSSODescriptor{{
+			WantAuthnRequestsSigned: &no,
 			SSODescriptor: saml.SSODescriptor{
 				RoleDescriptor: saml.RoleDescriptor{ProtocolSupportEnumeration: "urn:oasis:names:tc:SAML:2.0:protocol", KeyDescriptors: kds},
 				NameIDFormats:  formats,
+				SingleLogoutServices: []saml.Endpoint{
+					{Binding: tenants.BindingHTTPRedirect, Location: t.SAMLIdPSLOURL()},
+					{Binding: tenants.BindingHTTPPost, Location: t.SAMLIdPSLOURL()},
+				},
 			},
-			WantAuthnRequestsSigned: &no,
 			SingleSignOnServices: []saml.Endpoint{
 				{Binding: tenants.BindingHTTPRedirect, Location: t.SAMLIdPSSOURL()},
 				{Binding: tenants.BindingHTTPPost, Location: t.SAMLIdPSSOURL()},
@@ -327,6 +336,7 @@ func (h *Handler) continueSSO(c echo.Context) error {
 		return h.fail(c, t, ans, saml.StatusRequester, saml.StatusInvalidNameIDPolicy, "the NameID format asked for is not available")
 	}
 	ans.NameIDFormat = format
+	ans.NameID = nameID(app, u, format)
 	set, err := h.keys.Keys(ctx, t)
 	if err != nil {
 		return httperr.Internal(err)
@@ -344,6 +354,13 @@ func (h *Handler) continueSSO(c echo.Context) error {
 		reason += " (IdP-initiated)"
 	}
 	h.audit(ctx, u.ID, app, ActionAssertionIssued, "success", reason)
+	if app.SLOURL != "" {
+		// Single Logout finds the session by what the SP was told.
+		if err := h.store.RecordSAMLParticipant(ctx, &tenants.SAMLParticipant{AppID: app.ID, UserID: u.ID, SID: tenants.SessionSID(sess),
+			NameID: ans.NameID, NameIDFormat: format, SessionIndex: s.SessionIndex, ExpiresAt: sess.ExpiresAt}); err != nil {
+			return httperr.Internal(err)
+		}
+	}
 	return h.post(c, t, ans, resp)
 }
 

@@ -60,10 +60,16 @@ func bad(format string, args ...any) error { return errBadRequest{fmt.Sprintf(fo
 // fromRedirect reads the HTTP-Redirect binding (Bindings §3.4): the
 // deflated, base64 SAMLRequest of the raw query.
 func fromRedirect(rawQuery string) (*inbound, error) {
+	return fromRedirectParam(rawQuery, "SAMLRequest")
+}
+
+// fromRedirectParam is fromRedirect for the message in param
+// (SAMLRequest or SAMLResponse).
+func fromRedirectParam(rawQuery, param string) (*inbound, error) {
 	raw := map[string]string{}
 	for _, part := range strings.Split(rawQuery, "&") {
 		k, v, _ := strings.Cut(part, "=")
-		if k == "SAMLRequest" || k == "RelayState" || k == "SigAlg" || k == "Signature" {
+		if k == param || k == "RelayState" || k == "SigAlg" || k == "Signature" {
 			if _, dup := raw[k]; dup {
 				return nil, bad("the request repeats %s", k)
 			}
@@ -71,9 +77,9 @@ func fromRedirect(rawQuery string) (*inbound, error) {
 		}
 	}
 	in := &inbound{Binding: tenants.BindingHTTPRedirect}
-	enc, err := url.QueryUnescape(raw["SAMLRequest"])
+	enc, err := url.QueryUnescape(raw[param])
 	if err != nil || enc == "" {
-		return nil, bad("the request has no SAMLRequest")
+		return nil, bad("the request has no %s", param)
 	}
 	if len(enc) > maxEncoded {
 		return nil, bad("the SAMLRequest is too large")
@@ -103,7 +109,7 @@ func fromRedirect(rawQuery string) (*inbound, error) {
 		if err != nil || len(in.Signature) == 0 {
 			return nil, bad("the Signature is not base64")
 		}
-		in.Signed = "SAMLRequest=" + raw["SAMLRequest"]
+		in.Signed = param + "=" + raw[param]
 		if rs, ok := raw["RelayState"]; ok {
 			in.Signed += "&RelayState=" + rs
 		}
@@ -176,8 +182,8 @@ func verify(app *tenants.SAMLApp, in *inbound, req *saml.AuthnRequest, root *etr
 	if err != nil {
 		return nil, false, nil, err
 	}
-	if !signed || in.Binding != tenants.BindingHTTPPost {
-		return req, signed, x, nil
+	if !signed {
+		return req, false, x, nil
 	}
 	var out saml.AuthnRequest
 	if err := xml.Unmarshal(x, &out); err != nil {
@@ -196,7 +202,13 @@ func trusted(app *tenants.SAMLApp, in *inbound, root *etree.Element) ([]byte, bo
 	if err != nil {
 		return nil, false, err
 	}
-	switch in.Binding {
+	binding := in.Binding
+	if binding == tenants.BindingHTTPRedirect && in.Signature == nil && root.SelectElement("Signature") != nil {
+		// Signed inside the XML, as some SPs (crewjam/saml) sign their
+		// HTTP-Redirect messages: verified as a POST's is.
+		binding = tenants.BindingHTTPPost
+	}
+	switch binding {
 	case tenants.BindingHTTPRedirect:
 		if in.Signature == nil {
 			break

@@ -75,7 +75,16 @@ type answer struct {
 	InResponseTo string
 	ACS          string
 	NameIDFormat string
-	RelayState   string
+	// NameID is the subject's NameID in NameIDFormat ("" to make one).
+	NameID     string
+	RelayState string
+}
+
+func (a answer) nameID(app *tenants.SAMLApp, u *tenants.User, format string) string {
+	if a.NameID != "" {
+		return a.NameID
+	}
+	return nameID(app, u, format)
 }
 
 // nameID is the user's NameID in format for app: the email, an opaque
@@ -158,7 +167,7 @@ func issue(t *tenants.Tenant, app *tenants.SAMLApp, sg signer, s subject, a answ
 		ID: "_" + randomID(), IssueInstant: now, Version: "2.0",
 		Issuer: saml.Issuer{Format: "urn:oasis:names:tc:SAML:2.0:nameid-format:entity", Value: idp},
 		Subject: &saml.Subject{
-			NameID:               &saml.NameID{Format: format, NameQualifier: idp, SPNameQualifier: app.EntityID, Value: nameID(app, s.User, format)},
+			NameID:               &saml.NameID{Format: format, NameQualifier: idp, SPNameQualifier: app.EntityID, Value: a.nameID(app, s.User, format)},
 			SubjectConfirmations: []saml.SubjectConfirmation{{Method: "urn:oasis:names:tc:SAML:2.0:cm:bearer", SubjectConfirmationData: conf}},
 		},
 		Conditions: &saml.Conditions{NotBefore: now.Add(-clockSkew), NotOnOrAfter: now.Add(assertionLifetime),
