@@ -102,6 +102,9 @@ func (h *Handler) routes() []web.Route {
 		// cross-site POST (SAML), and the same-site request that finishes
 		// a SAML login in the browser.
 		{Method: http.MethodGet, Path: fed + federation.PathCallback, Handler: h.federationCallback},
+		// Sign in with Apple answers by response_mode=form_post: a
+		// cross-site POST, checked as the SAML ACS's is.
+		{Method: http.MethodPost, Path: fed + federation.PathCallback, Handler: h.federationFormPost, CrossSite: true, Costly: true},
 		{Method: http.MethodPost, Path: fed + federation.PathACS, Handler: h.samlACS, CrossSite: true, Costly: true},
 		{Method: http.MethodGet, Path: fed + federation.PathContinue, Handler: h.federationContinue},
 		{Method: http.MethodGet, Path: fed + federation.PathMetadata, Handler: h.samlMetadata},

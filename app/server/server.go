@@ -86,6 +86,7 @@ func Connectors() map[string]federation.Factory {
 		tenants.ConnectionGoogle:    social.NewGoogle,
 		tenants.ConnectionGitHub:    social.NewGitHub,
 		tenants.ConnectionMicrosoft: social.NewMicrosoft,
+		tenants.ConnectionApple:     social.NewApple,
 		tenants.ConnectionSAML:      saml.New,
 	}
 }
