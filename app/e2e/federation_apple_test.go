@@ -201,3 +201,37 @@ func TestAppleSignIn(t *testing.T) {
 		}
 	})
 }
+
+// TestConsoleAppleConnection adds a Sign in with Apple connection in the
+// console: the form asks for the Services ID, team id, key id and the .p8
+// text; a key that is not one is the form's error; the key is never shown
+// back, and the connection's page says where to register the callback.
+func TestConsoleAppleConnection(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		f := e.fixture("acme")
+		b, csrf := e.consoleAs(t, "ops@example.test", "")
+		form := e.base + "/admin/t/acme/connections/new/apple"
+		p := b.get(form)
+		for _, want := range []string{"Services ID", `name="apple_team_id"`, `name="apple_key_id"`, "Private key (.p8)"} {
+			if p.status != http.StatusOK || !strings.Contains(p.body, want) {
+				t.Fatalf("the Apple form lacks %q: %d\n%s", want, p.status, p.body)
+			}
+		}
+		p8, _ := appleKey(t)
+		fields := url.Values{"csrf_token": {csrf}, "client_id": {"com.acme.signin"}, "apple_team_id": {"TEAM123456"}, "apple_key_id": {"KEY1234567"},
+			"client_secret": {"not a key"}, "enabled": {"true"}, "provisioning": {"tenant"}}
+		if p := b.post(form, fields); p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, "PEM") {
+			t.Fatalf("a bad key: %d\n%s", p.status, p.body)
+		}
+		fields.Set("client_secret", p8)
+		p = b.post(form, fields)
+		if p.status != http.StatusSeeOther {
+			t.Fatalf("add: %d\n%s", p.status, p.body)
+		}
+		p = b.get(resolve(e.base, p.location))
+		if p.status != http.StatusOK || !strings.Contains(p.body, f.issuer+"/federation/") || strings.Contains(p.body, strings.Split(p8, "\n")[1]) ||
+			!strings.Contains(p.body, "TEAM123456") {
+			t.Fatalf("the connection's page: %d\n%s", p.status, p.body)
+		}
+	})
+}
