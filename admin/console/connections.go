@@ -282,7 +282,7 @@ func storedForm(cn *admin.Connection) vc.ConnectionForm {
 	return vc.ConnectionForm{Name: cn.Name, Enabled: cn.Enabled, Domains: strings.Join(cn.Domains, "\n"), TrustEmail: cn.TrustEmail, Provisioning: cn.Provisioning,
 		ClientID: cn.ClientID, Issuer: cn.Issuer, MicrosoftTenant: cn.MicrosoftTenant, AppleTeamID: cn.AppleTeamID, AppleKeyID: cn.AppleKeyID,
 		MetadataURL: cn.IdPMetadataURL,
-		AttrEmail: a["email"], AttrName: a["name"], AttrGivenName: a["given_name"], AttrFamilyName: a["family_name"], AttrGroups: a["groups"],
+		AttrEmail:   a["email"], AttrName: a["name"], AttrGivenName: a["given_name"], AttrFamilyName: a["family_name"], AttrGroups: a["groups"],
 		AllowIDPInitiated: cn.AllowIDPInitiated}
 }
 
