@@ -304,3 +304,47 @@ func TestSAMLIdPSingleLogout(t *testing.T) {
 		}
 	})
 }
+
+// TestSAMLIdPUnsignedLogout: for an application that does not require
+// signed requests, an unsigned LogoutRequest ends only the session of the
+// browser that brings it: by redirect from the user's own browser it
+// signs them out; posted from anywhere else (an attacker who knows the
+// user's NameID, an email) it ends nothing, though it is answered.
+func TestSAMLIdPUnsignedLogout(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		f := e.fixture("acme")
+		op := e.managementClient(t, "", admin.ScopeTenantsRead, admin.ScopeTenantsWrite)
+		b := e.browser()
+		sp := startSP(t, b, f)
+		sp.withSLO(t, saml.HTTPRedirectBinding)
+		sp.slo = func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") }
+		app := op.must(t, http.StatusCreated, http.MethodPost, "/tenants/acme/saml-apps", map[string]any{"name": "Expenses", "metadata_xml": sp.metadata})
+		op.must(t, http.StatusOK, http.MethodPatch, "/tenants/acme/saml-apps/"+app["id"].(string), map[string]any{"require_signed_requests": false})
+		p := b.get(f.issuer + "/saml/idp/metadata")
+		var md saml.EntityDescriptor
+		if err := xml.Unmarshal([]byte(p.body), &md); err != nil {
+			t.Fatal(err)
+		}
+		sp.sp.IDPMetadata = &md
+		unsigned := *sp.sp
+		unsigned.SignatureMethod = ""
+		nameID := sp.signIn(t, b, f)
+		req, _ := unsigned.MakeLogoutRequest(f.issuer+"/saml/idp/slo", nameID)
+		doc := etree.NewDocument()
+		doc.SetRoot(req.Element())
+		raw, _ := doc.WriteToBytes()
+		if p := e.browser().post(f.issuer+"/saml/idp/slo", url.Values{"SAMLRequest": {base64.StdEncoding.EncodeToString(raw)}}); p.status != http.StatusSeeOther {
+			t.Fatalf("unsigned POST: %d\n%s", p.status, p.body)
+		}
+		if p := b.get(f.issuer + "/account"); p.status != http.StatusOK {
+			t.Fatalf("an unsigned LogoutRequest from another browser ended the session: %d", p.status)
+		}
+		lu, _ := unsigned.MakeRedirectLogoutRequest(nameID, "")
+		if p := b.get(lu.String()); p.status != http.StatusSeeOther || !strings.HasPrefix(p.location, sp.srv.URL+"/slo?") {
+			t.Fatalf("unsigned redirect: %d %s", p.status, p.location)
+		}
+		if p := b.get(f.issuer + "/account"); p.status == http.StatusOK {
+			t.Fatal("the user's own unsigned LogoutRequest did not sign them out")
+		}
+	})
+}

@@ -33,7 +33,8 @@ import (
 // application sends a LogoutRequest (HTTP-Redirect or HTTP-POST) naming
 // its principal; Gatehouse ends every session that gave that application
 // that NameID (only those with the SessionIndex, when the request names
-// one) and answers a signed LogoutResponse at the application's SLO URL.
+// one; only the bringing browser's own, when the request is unsigned) and
+// answers a signed LogoutResponse at the application's SLO URL.
 // IdP-initiated: when a user signs out at Gatehouse, each application with
 // an SLO URL that the session signed in to gets a signed LogoutRequest in
 // a frame of the signed-out page (front-channel; the answers come back to
@@ -124,11 +125,27 @@ func (h *Handler) slo(c echo.Context) error {
 	} else if err != nil {
 		return httperr.Internal(err)
 	}
-	ended, userID, err := h.endParticipants(ctx, app, req.NameID.Value, sessionIndexes(&req))
+	sess, err := h.site.Session(c)
 	if err != nil {
 		return httperr.Internal(err)
 	}
-	if sess, err := h.site.Session(c); err == nil && sess != nil && ended[tenants.SessionSID(sess)] {
+	// An unsigned request proves nothing of its sender, and a NameID (an
+	// email) may be guessed: it ends only the session of the browser that
+	// brings it (a top-level redirect carries our SameSite=Lax cookie; a
+	// cross-site POST carries none, and ends nothing). A signed one ends
+	// the sessions it names wherever they are.
+	only := ""
+	if !signed {
+		only = "-"
+		if sess != nil {
+			only = tenants.SessionSID(sess)
+		}
+	}
+	ended, userID, err := h.endParticipants(ctx, app, req.NameID.Value, sessionIndexes(&req), only)
+	if err != nil {
+		return httperr.Internal(err)
+	}
+	if sess != nil && ended[tenants.SessionSID(sess)] {
 		if err := h.site.SignOut(c, t); err != nil {
 			return httperr.Internal(err)
 		}
@@ -192,16 +209,17 @@ func sessionIndexes(req *saml.LogoutRequest) []string {
 
 // endParticipants ends every session that gave app the NameID nameID
 // (only those of the SessionIndex values, when there are any: Core
-// §3.7.3.2) and forgets what those sessions signed in to; it returns the
-// sids ended and their user.
-func (h *Handler) endParticipants(ctx context.Context, app *tenants.SAMLApp, nameID string, indexes []string) (map[string]bool, string, error) {
+// §3.7.3.2; only the one with sid only, when only is set) and forgets
+// what those sessions signed in to; it returns the sids ended and their
+// user.
+func (h *Handler) endParticipants(ctx context.Context, app *tenants.SAMLApp, nameID string, indexes []string, only string) (map[string]bool, string, error) {
 	ps, err := h.store.SAMLParticipantsByNameID(ctx, app.ID, nameID)
 	if err != nil {
 		return nil, "", err
 	}
 	ended, userID := map[string]bool{}, ""
 	for _, p := range ps {
-		if len(indexes) > 0 && !slices.Contains(indexes, p.SessionIndex) {
+		if len(indexes) > 0 && !slices.Contains(indexes, p.SessionIndex) || only != "" && p.SID != only {
 			continue
 		}
 		ss, err := h.store.ListSessions(ctx, p.UserID)
