@@ -138,6 +138,7 @@ func (s *Service) CreateClaimRule(ctx context.Context, in ClaimRuleInput) (*Clai
 		}
 		return nil, err
 	}
+	s.changed(t)
 	v := claimRuleView(r)
 	return v, s.audit(ctx, t, ActionClaimRuleCreated, "claim_rule", r.ID, nil, v)
 }
@@ -207,6 +208,7 @@ func (s *Service) UpdateClaimRule(ctx context.Context, id string, in ClaimRuleIn
 		}
 		return nil, err
 	}
+	s.changed(t)
 	v := claimRuleView(r)
 	return v, s.audit(ctx, t, ActionClaimRuleUpdated, "claim_rule", r.ID, before, v)
 }
@@ -224,6 +226,7 @@ func (s *Service) DeleteClaimRule(ctx context.Context, id string) error {
 	if err := s.store.DeleteClaimRule(ctx, r.ID); err != nil {
 		return err
 	}
+	s.changed(t)
 	return s.audit(ctx, t, ActionClaimRuleDeleted, "claim_rule", r.ID, claimRuleView(r), nil)
 }
 

@@ -657,6 +657,10 @@ func (s *Service) DeleteClient(ctx context.Context, clientID string) error {
 	return s.audit(ctx, t, ActionClientDeleted, "client", clientID, before, nil)
 }
 
+// maxSecretOverlap is the longest an old secret keeps working after a
+// rotation.
+const maxSecretOverlap = 30 * 24 * time.Hour
+
 // RotateClientSecret gives a confidential application a new secret; the old
 // one keeps working for grace (zero: not at all). The new secret is in the
 // returned view, once.
@@ -665,7 +669,7 @@ func (s *Service) RotateClientSecret(ctx context.Context, clientID string, grace
 	if err != nil {
 		return nil, err
 	}
-	if grace < 0 || grace > 30*24*time.Hour {
+	if grace < 0 || grace > maxSecretOverlap {
 		return nil, tenants.Invalid("grace_period", "must be between 0 and 30 days")
 	}
 	c, err := s.client(ctx, clientID)

@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/claimrules"
 	"github.com/gatehouse-id/gatehouse/tenants/keyring"
+	"github.com/gatehouse-id/gatehouse/tenants/mail"
 	"github.com/gatehouse-id/gatehouse/tenants/password"
 	"github.com/gatehouse-id/gatehouse/tenants/webhook"
 )
@@ -40,6 +41,9 @@ type Service struct {
 	// sendReset emails a user a password reset link; nil where no email
 	// is sent (the CLI).
 	sendReset func(ctx context.Context, t *tenants.Tenant, u *tenants.User) error
+	// mail sends administrators their test emails; nil where no email is
+	// sent.
+	mail mail.Sender
 }
 
 // Config configures a Service.
@@ -67,6 +71,9 @@ type Config struct {
 	// SendReset, if set, emails a user a password reset link (the account
 	// pages' own); without it an administrator cannot send one.
 	SendReset func(ctx context.Context, t *tenants.Tenant, u *tenants.User) error
+	// Mail, if set, sends an administrator the test email of a template
+	// (to their own address).
+	Mail mail.Sender
 }
 
 // New returns a Service.
@@ -77,7 +84,7 @@ func New(cfg Config, store *tenants.Store, keys *keyring.Keyring, hasher *passwo
 	}
 	return &Service{fed: cfg.Federation, store: store, keys: keys, hasher: hasher, common: cfg.Common, baseURL: cfg.BaseURL, onChange: on,
 		trySecret: cfg.TrySecret, webhookSealer: cfg.Webhooks, upstream: cfg.Upstream, ruleEnv: sync.OnceValues(claimrules.NewEnv),
-		sendReset: cfg.SendReset}
+		sendReset: cfg.SendReset, mail: cfg.Mail}
 }
 
 // principal returns the principal in ctx.

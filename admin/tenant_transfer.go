@@ -15,6 +15,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/federation"
 	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/tenants/claimrules"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
 	"github.com/gatehouse-id/gatehouse/tenants/webhook"
 )
@@ -61,6 +62,10 @@ type TenantDocument struct {
 	Groups       []DocGroup       `json:"groups"`
 	Connections  []DocConnection  `json:"connections"`
 	Webhooks     []DocWebhook     `json:"webhooks"`
+	ClaimRules   []DocClaimRule   `json:"claim_rules"`
+	// Strings are the tenant's own wording of the catalogs' messages.
+	Strings  []DocString  `json:"strings"`
+	SAMLApps []DocSAMLApp `json:"saml_apps"`
 	// Users are in the user export's format (UserRecord), present only
 	// when asked for.
 	Users []json.RawMessage `json:"users,omitempty" doc:"users in the format of GET /tenants/{slug}/users/export"`
@@ -89,25 +94,43 @@ type DocSettings struct {
 	PasswordMinLength                  int      `json:"password_min_length"`
 	MFAPolicy                          string   `json:"mfa_policy"`
 	EmailFromName                      string   `json:"email_from_name,omitempty"`
+	EmailReplyTo                       string   `json:"email_reply_to,omitempty"`
+	DefaultLocale                      string   `json:"default_locale,omitempty"`
 	RequirePushedAuthorizationRequests bool     `json:"require_pushed_authorization_requests,omitempty"`
+	TokenExchangeImpersonation         bool     `json:"token_exchange_impersonation,omitempty"`
+	ClientRegistration                 string   `json:"client_registration,omitempty" enum:"off,token,open"`
 }
 
 // DocApplication is an application with its secret's hash (SHA-256, hex),
 // unless the export left secrets out.
 type DocApplication struct {
-	ClientID                           string        `json:"client_id"`
-	Name                               string        `json:"name"`
-	Kind                               string        `json:"kind" enum:"web,spa,native,machine"`
-	TokenEndpointAuthMethod            string        `json:"token_endpoint_auth_method"`
-	SecretHash                         string        `json:"secret_hash,omitempty"`
-	RedirectURIs                       []string      `json:"redirect_uris"`
-	PostLogoutRedirectURIs             []string      `json:"post_logout_redirect_uris,omitempty"`
-	GrantTypes                         []string      `json:"grant_types"`
-	IDTokenSignedResponseAlg           string        `json:"id_token_signed_response_alg,omitempty"`
-	JWKS                               string        `json:"jwks,omitempty"`
-	JWKSURI                            string        `json:"jwks_uri,omitempty"`
-	RequirePushedAuthorizationRequests bool          `json:"require_pushed_authorization_requests,omitempty"`
-	Grants                             []ClientGrant `json:"grants,omitempty"`
+	ClientID                           string   `json:"client_id"`
+	Name                               string   `json:"name"`
+	Kind                               string   `json:"kind" enum:"web,spa,native,machine"`
+	TokenEndpointAuthMethod            string   `json:"token_endpoint_auth_method"`
+	SecretHash                         string   `json:"secret_hash,omitempty"`
+	RedirectURIs                       []string `json:"redirect_uris"`
+	PostLogoutRedirectURIs             []string `json:"post_logout_redirect_uris,omitempty"`
+	GrantTypes                         []string `json:"grant_types"`
+	IDTokenSignedResponseAlg           string   `json:"id_token_signed_response_alg,omitempty"`
+	JWKS                               string   `json:"jwks,omitempty"`
+	JWKSURI                            string   `json:"jwks_uri,omitempty"`
+	RequirePushedAuthorizationRequests bool     `json:"require_pushed_authorization_requests,omitempty"`
+	Consent                            string   `json:"consent,omitempty" enum:"required,skip"`
+	RefreshTokenGracePeriod            int64    `json:"refresh_token_grace_period,omitempty" doc:"seconds, 0 to 60"`
+	DPoPBoundAccessTokens              bool     `json:"dpop_bound_access_tokens,omitempty"`
+	BackchannelLogoutURI               string   `json:"backchannel_logout_uri,omitempty"`
+	BackchannelLogoutSessionRequired   bool     `json:"backchannel_logout_session_required,omitempty"`
+	// PreviousSecretHash is the secret a rotation replaced, valid until
+	// PreviousSecretExpiresAt.
+	PreviousSecretHash      string     `json:"previous_secret_hash,omitempty"`
+	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at,omitempty"`
+	// Registered marks an application that registered itself (RFC 7591);
+	// RegistrationTokenHash is the SHA-256 of its registration access
+	// token (RFC 7592).
+	Registered            bool          `json:"registered,omitempty"`
+	RegistrationTokenHash string        `json:"registration_token_hash,omitempty"`
+	Grants                []ClientGrant `json:"grants,omitempty"`
 }
 
 // DocAPI is an API with its scopes.
@@ -118,7 +141,11 @@ type DocAPI struct {
 	SigningAlg  string   `json:"signing_alg,omitempty"`
 	RBAC        bool     `json:"rbac,omitempty"`
 	TokenClaims []string `json:"token_claims,omitempty"`
-	Scopes      []Scope  `json:"scopes"`
+	// ResourceServerClientID is the application (of the document) that
+	// may introspect the API's tokens.
+	ResourceServerClientID string   `json:"resource_server_client_id,omitempty"`
+	RegistrationScopes     []string `json:"registration_scopes,omitempty"`
+	Scopes                 []Scope  `json:"scopes"`
 }
 
 // DocRole is a role with its permissions.
@@ -165,6 +192,53 @@ type DocWebhook struct {
 	SecretSealed []byte   `json:"secret_sealed,omitempty"`
 }
 
+// DocClaimRule is a claim rule; claims map a claim's name to the CEL
+// expression of its value.
+type DocClaimRule struct {
+	ID          string            `json:"id"`
+	Name        string            `json:"name"`
+	Position    int               `json:"position"`
+	Enabled     bool              `json:"enabled"`
+	Condition   string            `json:"condition,omitempty"`
+	IDToken     map[string]string `json:"id_token,omitempty"`
+	AccessToken map[string]string `json:"access_token,omitempty"`
+	Deny        string            `json:"deny,omitempty"`
+}
+
+// DocString is the tenant's wording of one message in one language.
+type DocString struct {
+	Locale    string `json:"locale"`
+	MessageID string `json:"message_id"`
+	Text      string `json:"text"`
+}
+
+// DocSAMLApp is a SAML application; who may use it is said by role and
+// group names. NameIDSalt keys its persistent NameIDs: with it (and the
+// users' ids) the service provider sees the same NameIDs after a move; an
+// export without secrets leaves it out, and the import makes a new one.
+type DocSAMLApp struct {
+	ID                    string                  `json:"id"`
+	Name                  string                  `json:"name"`
+	EntityID              string                  `json:"entity_id"`
+	ACS                   []SAMLEndpoint          `json:"acs"`
+	SLOURL                string                  `json:"slo_url,omitempty"`
+	SLOBinding            string                  `json:"slo_binding,omitempty"`
+	NameIDFormat          string                  `json:"name_id_format"`
+	NameIDSource          string                  `json:"name_id_source"`
+	NameIDSalt            string                  `json:"name_id_salt,omitempty"`
+	Attributes            []tenants.SAMLAttribute `json:"attributes"`
+	SignResponse          bool                    `json:"sign_response"`
+	SignAssertion         bool                    `json:"sign_assertion"`
+	RequireSignedRequests bool                    `json:"require_signed_requests,omitempty"`
+	SigningCerts          []string                `json:"signing_certificates,omitempty"`
+	EncryptionCert        string                  `json:"encryption_certificate,omitempty"`
+	EncryptAssertions     bool                    `json:"encrypt_assertions,omitempty"`
+	Access                string                  `json:"access" enum:"everyone,roles,groups"`
+	AccessRoles           []string                `json:"access_roles,omitempty" doc:"role names"`
+	AccessGroups          []string                `json:"access_groups,omitempty" doc:"group names"`
+	Enabled               bool                    `json:"enabled"`
+}
+
 // ExportOptions say what an export leaves out or adds.
 type ExportOptions struct {
 	// OmitSecrets leaves out secret hashes and sealed secrets: an import
@@ -193,7 +267,7 @@ func (s *Service) ExportTenant(ctx context.Context, opts ExportOptions) (*Tenant
 		Source:       DocSource{ID: t.ID, Slug: t.Slug, Issuer: t.Issuer},
 		Settings:     settingsDoc(t),
 		Applications: []DocApplication{}, APIs: []DocAPI{}, Roles: []DocRole{}, Groups: []DocGroup{},
-		Connections: []DocConnection{}, Webhooks: []DocWebhook{},
+		Connections: []DocConnection{}, Webhooks: []DocWebhook{}, ClaimRules: []DocClaimRule{}, Strings: []DocString{}, SAMLApps: []DocSAMLApp{},
 	}
 	apis, err := s.store.ListAPIs(ctx)
 	if err != nil {
@@ -203,7 +277,7 @@ func (s *Service) ExportTenant(ctx context.Context, opts ExportOptions) (*Tenant
 	for _, a := range apis {
 		audOf[a.ID] = a.Audience
 		d := DocAPI{ID: a.ID, Name: a.Name, Audience: a.Audience, SigningAlg: a.SigningAlg, RBAC: a.RBAC,
-			TokenClaims: nonNil(a.TokenClaims), Scopes: []Scope{}}
+			TokenClaims: nonNil(a.TokenClaims), ResourceServerClientID: a.ResourceServerClientID, RegistrationScopes: nilIfNone(a.RegistrationScopes), Scopes: []Scope{}}
 		for _, sc := range a.Scopes {
 			d.Scopes = append(d.Scopes, Scope{Value: sc.Name, Description: sc.Description})
 		}
@@ -224,9 +298,14 @@ func (s *Service) ExportTenant(ctx context.Context, opts ExportOptions) (*Tenant
 		d := DocApplication{ClientID: c.ClientID, Name: c.Name, Kind: c.ApplicationType, TokenEndpointAuthMethod: c.TokenEndpointAuthMethod,
 			RedirectURIs: nonNil(c.RedirectURIs), PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs), GrantTypes: nonNil(c.GrantTypes),
 			IDTokenSignedResponseAlg: c.IDTokenSignedResponseAlg, JWKS: c.JWKS, JWKSURI: c.JWKSURI,
-			RequirePushedAuthorizationRequests: c.RequirePushedAuthorizationRequests}
+			RequirePushedAuthorizationRequests: c.RequirePushedAuthorizationRequests, Consent: tenants.ConsentPolicyOf(c.Consent),
+			RefreshTokenGracePeriod: c.RefreshTokenGraceSeconds, DPoPBoundAccessTokens: c.DPoPBoundAccessTokens,
+			BackchannelLogoutURI: c.BackchannelLogoutURI, BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired, Registered: c.Registered}
 		if !opts.OmitSecrets {
-			d.SecretHash = c.SecretHash
+			d.SecretHash, d.RegistrationTokenHash = c.SecretHash, c.RegistrationTokenHash
+			if c.PreviousSecretHash != "" && c.PreviousSecretExpiresAt != nil && c.PreviousSecretExpiresAt.After(doc.ExportedAt) {
+				d.PreviousSecretHash, d.PreviousSecretExpiresAt = c.PreviousSecretHash, c.PreviousSecretExpiresAt
+			}
 		}
 		for _, g := range grants {
 			if g.ExpiresAt != nil {
@@ -240,7 +319,7 @@ func (s *Service) ExportTenant(ctx context.Context, opts ExportOptions) (*Tenant
 	if err != nil {
 		return nil, err
 	}
-	roleName := map[string]string{}
+	roleName, groupName := map[string]string{}, map[string]string{}
 	for _, r := range roles {
 		roleName[r.ID] = r.Name
 		d := DocRole{ID: r.ID, Name: r.Name, Description: r.Description}
@@ -254,6 +333,7 @@ func (s *Service) ExportTenant(ctx context.Context, opts ExportOptions) (*Tenant
 		return nil, err
 	}
 	for _, g := range groups {
+		groupName[g.ID] = g.Name
 		d := DocGroup{ID: g.ID, Name: g.Name, Description: g.Description}
 		rs, err := s.store.GroupRoles(ctx, g.ID)
 		if err != nil {
@@ -287,6 +367,48 @@ func (s *Service) ExportTenant(ctx context.Context, opts ExportOptions) (*Tenant
 		}
 		doc.Webhooks = append(doc.Webhooks, d)
 	}
+	rules, err := s.store.ListClaimRules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rules {
+		doc.ClaimRules = append(doc.ClaimRules, DocClaimRule{ID: r.ID, Name: r.Name, Position: r.Position, Enabled: r.Enabled, Condition: r.Condition,
+			IDToken: nilIfNoClaims(r.IDTokenClaims), AccessToken: nilIfNoClaims(r.AccessTokenClaims), Deny: r.Deny})
+	}
+	words, err := s.store.ListTenantStrings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range words {
+		doc.Strings = append(doc.Strings, DocString{Locale: w.Locale, MessageID: w.MessageID, Text: w.Text})
+	}
+	samlApps, err := s.store.ListSAMLApps(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range samlApps {
+		d := DocSAMLApp{ID: a.ID, Name: a.Name, EntityID: a.EntityID, ACS: []SAMLEndpoint{}, SLOURL: a.SLOURL, SLOBinding: a.SLOBinding, NameIDFormat: a.NameIDFormat,
+			NameIDSource: a.NameIDSource, Attributes: append([]tenants.SAMLAttribute{}, a.Attributes...), SignResponse: a.SignResponse,
+			SignAssertion: a.SignAssertion, RequireSignedRequests: a.RequireSignedRequests, SigningCerts: nilIfNone(a.SigningCerts),
+			EncryptionCert: a.EncryptionCert, EncryptAssertions: a.EncryptAssertions, Access: a.Access, Enabled: a.Enabled}
+		if !opts.OmitSecrets {
+			d.NameIDSalt = a.NameIDSalt
+		}
+		for _, e := range a.ACS {
+			d.ACS = append(d.ACS, SAMLEndpoint{URL: e.URL, Binding: e.Binding, Index: e.Index})
+		}
+		for _, id := range a.AccessRoles {
+			if n, ok := roleName[id]; ok {
+				d.AccessRoles = append(d.AccessRoles, n)
+			}
+		}
+		for _, id := range a.AccessGroups {
+			if n, ok := groupName[id]; ok {
+				d.AccessGroups = append(d.AccessGroups, n)
+			}
+		}
+		doc.SAMLApps = append(doc.SAMLApps, d)
+	}
 	after := map[string]any{"secrets": !opts.OmitSecrets, "users": opts.Users, "password_hashes": opts.Users && opts.PasswordHashes}
 	if err := s.audit(ctx, t, ActionTenantExported, "tenant", t.ID, nil, after); err != nil {
 		return nil, err
@@ -306,6 +428,20 @@ func (s *Service) ExportTenant(ctx context.Context, opts ExportOptions) (*Tenant
 	return doc, nil
 }
 
+func nilIfNone(ss tenants.Strings) []string {
+	if len(ss) == 0 {
+		return nil
+	}
+	return []string(ss)
+}
+
+func nilIfNoClaims(m tenants.StringMap) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	return map[string]string(m)
+}
+
 func nilIfEmpty(b []byte) []byte {
 	if len(b) == 0 {
 		return nil
@@ -319,7 +455,9 @@ func settingsDoc(t *tenants.Tenant) DocSettings {
 		AccessTokenLifetime: t.AccessTokenTTLSeconds, IDTokenLifetime: t.IDTokenTTLSeconds,
 		RefreshTokenLifetime: t.RefreshTokenTTLSeconds, SessionLifetime: t.SessionTTLSeconds, KeyRotationPeriod: t.KeyRotationSeconds,
 		SignupMode: t.Signup(), SignupDomains: nonNil(t.SignupDomains), PasswordMinLength: t.MinPasswordLength(), MFAPolicy: t.MFA(),
-		EmailFromName: t.EmailFromName, RequirePushedAuthorizationRequests: t.RequirePushedAuthorizationRequests,
+		EmailFromName: t.EmailFromName, EmailReplyTo: t.EmailReplyTo, DefaultLocale: t.DefaultLocale,
+		RequirePushedAuthorizationRequests: t.RequirePushedAuthorizationRequests, TokenExchangeImpersonation: t.TokenExchangeImpersonation,
+		ClientRegistration: t.ClientRegistration,
 	}
 }
 
@@ -335,8 +473,9 @@ type ImportTenantOptions struct {
 type TenantImportResult struct {
 	Tenant *Tenant `json:"tenant"`
 	// IDs maps, per kind (tenant, apis, roles, groups, connections,
-	// webhooks, users), the document's ids to the new ones; applications
-	// keep their client_id and are not listed.
+	// webhooks, claim_rules, saml_apps, users), the document's ids to the
+	// new ones; applications keep their client_id and are not listed, nor
+	// is the wording (named by language and message).
 	IDs map[string]map[string]string `json:"ids"`
 	// Secrets are new secrets, made for what the document carried none of.
 	Secrets []NewSecret `json:"secrets"`
@@ -400,7 +539,8 @@ func (s *Service) ImportTenant(ctx context.Context, doc *TenantDocument, opts Im
 	if doc.Format != TenantDocumentFormat || doc.Version != TenantDocumentVersion {
 		return nil, tenants.Invalid("format", "is not a %s document of version %d", TenantDocumentFormat, TenantDocumentVersion)
 	}
-	if len(doc.Applications)+len(doc.APIs)+len(doc.Roles)+len(doc.Groups)+len(doc.Connections)+len(doc.Webhooks) > maxDocObjects {
+	if len(doc.Applications)+len(doc.APIs)+len(doc.Roles)+len(doc.Groups)+len(doc.Connections)+len(doc.Webhooks)+
+		len(doc.ClaimRules)+len(doc.SAMLApps) > maxDocObjects {
 		return nil, tenants.Invalid("document", "holds more than %d objects", maxDocObjects)
 	}
 	if len(doc.Users) > maxDocUsers {
@@ -473,13 +613,19 @@ func (s *Service) ImportTenant(ctx context.Context, doc *TenantDocument, opts Im
 		if err != nil {
 			return nil, prefix(field, err)
 		}
-		in.APIs = append(in.APIs, tenants.API{ID: tenants.NewID(), Name: name, Audience: aud, SigningAlg: alg, RBAC: d.RBAC, TokenClaims: claims, Scopes: scopes})
+		regScopes, err := registrationScopes(d.RegistrationScopes, scopes)
+		if err != nil {
+			return nil, prefix(field, err)
+		}
+		in.APIs = append(in.APIs, tenants.API{ID: tenants.NewID(), Name: name, Audience: aud, SigningAlg: alg, RBAC: d.RBAC, TokenClaims: claims,
+			RegistrationScopes: regScopes, Scopes: scopes})
 		apiByAud[aud] = &in.APIs[len(in.APIs)-1]
 		mapID("apis", d.ID, in.APIs[len(in.APIs)-1].ID)
 	}
 
 	// Applications.
 	seenClient := map[string]bool{}
+	confidential := map[string]bool{}
 	for i, d := range doc.Applications {
 		field := fmt.Sprintf("applications[%d]", i)
 		if !clientIDPattern.MatchString(d.ClientID) {
@@ -489,6 +635,7 @@ func (s *Service) ImportTenant(ctx context.Context, doc *TenantDocument, opts Im
 			return nil, tenants.Invalid(field+".client_id", "another application has the client_id %q", d.ClientID)
 		}
 		seenClient[d.ClientID] = true
+		confidential[d.ClientID] = d.TokenEndpointAuthMethod != tenants.AuthMethodNone
 		switch d.Kind {
 		case KindWeb, KindSPA, KindNative, KindMachine:
 		default:
@@ -498,7 +645,26 @@ func (s *Service) ImportTenant(ctx context.Context, doc *TenantDocument, opts Im
 		if public != (d.TokenEndpointAuthMethod == tenants.AuthMethodNone) {
 			return nil, tenants.Invalid(field+".token_endpoint_auth_method", "a %s application is %s", d.Kind, map[bool]string{true: "public (none)", false: "confidential"}[public])
 		}
-		c := tenants.Client{ID: tenants.NewID(), ClientID: d.ClientID, RequirePushedAuthorizationRequests: d.RequirePushedAuthorizationRequests}
+		c := tenants.Client{ID: tenants.NewID(), ClientID: d.ClientID, RequirePushedAuthorizationRequests: d.RequirePushedAuthorizationRequests,
+			DPoPBoundAccessTokens: d.DPoPBoundAccessTokens, BackchannelLogoutSessionRequired: d.BackchannelLogoutSessionRequired, Registered: d.Registered}
+		if c.RefreshTokenGraceSeconds, err = refreshGrace(d.RefreshTokenGracePeriod); err != nil {
+			return nil, prefix(field, err)
+		}
+		if c.BackchannelLogoutURI, err = s.backchannelLogoutURI(ctx, d.BackchannelLogoutURI); err != nil {
+			return nil, prefix(field, err)
+		}
+		c.Consent = strings.TrimSpace(d.Consent)
+		if err := tenants.CheckConsentPolicy(c.Consent, c.Registered); err != nil {
+			return nil, prefix(field, err)
+		}
+		c.Consent = tenants.ConsentPolicyOf(c.Consent)
+		switch {
+		case d.RegistrationTokenHash == "":
+		case !d.Registered || !secretHashRE.MatchString(d.RegistrationTokenHash):
+			return nil, tenants.Invalid(field+".registration_token_hash", "is the SHA-256 (64 lower-case hex digits) of a registered application's token")
+		default:
+			c.RegistrationTokenHash = d.RegistrationTokenHash
+		}
 		if err := s.applyClient(t, &c, d.Kind, clientFields{Name: d.Name, RedirectURIs: d.RedirectURIs, PostLogoutRedirectURIs: d.PostLogoutRedirectURIs,
 			GrantTypes: d.GrantTypes, AuthMethod: d.TokenEndpointAuthMethod, JWKS: d.JWKS, JWKSURI: d.JWKSURI}); err != nil {
 			return nil, prefix(field, err)
@@ -519,6 +685,24 @@ func (s *Service) ImportTenant(ctx context.Context, doc *TenantDocument, opts Im
 			return nil, tenants.Invalid(field+".secret_hash", "must be the SHA-256 of the secret, 64 lower-case hex digits")
 		default:
 			c.SecretHash = d.SecretHash
+		}
+		if d.PreviousSecretHash != "" || d.PreviousSecretExpiresAt != nil {
+			switch {
+			case c.SecretHash == "" || d.SecretHash == "":
+				return nil, tenants.Invalid(field+".previous_secret_hash", "only an application with its secret_hash has a previous one")
+			case !secretHashRE.MatchString(d.PreviousSecretHash):
+				return nil, tenants.Invalid(field+".previous_secret_hash", "must be the SHA-256 of the secret, 64 lower-case hex digits")
+			case d.PreviousSecretExpiresAt == nil:
+				return nil, tenants.Invalid(field+".previous_secret_expires_at", "is required with previous_secret_hash")
+			}
+			// A previous secret that expired is dropped; one that lasts
+			// longer than a rotation's window is cut to it.
+			if until := d.PreviousSecretExpiresAt.UTC(); until.After(s.store.Now()) {
+				if limit := s.store.Now().Add(maxSecretOverlap); until.After(limit) {
+					until = limit
+				}
+				c.PreviousSecretHash, c.PreviousSecretExpiresAt = d.PreviousSecretHash, &until
+			}
 		}
 		seenAPI := map[string]bool{}
 		for j, g := range d.Grants {
@@ -543,6 +727,19 @@ func (s *Service) ImportTenant(ctx context.Context, doc *TenantDocument, opts Im
 			in.Grants = append(in.Grants, tenants.ClientGrant{ClientID: c.ClientID, APIID: api.ID, Scopes: scopes})
 		}
 		in.Clients = append(in.Clients, c)
+	}
+
+	// An API's resource server is one of the document's confidential
+	// applications.
+	for i, d := range doc.APIs {
+		id := strings.TrimSpace(d.ResourceServerClientID)
+		if id == "" {
+			continue
+		}
+		if !confidential[id] {
+			return nil, tenants.Invalid(fmt.Sprintf("apis[%d].resource_server_client_id", i), "names no confidential application of the document")
+		}
+		in.APIs[i].ResourceServerClientID = id
 	}
 
 	// Roles and groups.
@@ -640,6 +837,75 @@ func (s *Service) ImportTenant(ctx context.Context, doc *TenantDocument, opts Im
 		mapID("webhooks", d.ID, w.ID)
 	}
 
+	// Claim rules, checked as the console checks them.
+	if len(doc.ClaimRules) > claimrules.MaxRules {
+		return nil, tenants.Invalid("claim_rules", "a tenant has at most %d claim rules", claimrules.MaxRules)
+	}
+	ruleNames := map[string]bool{}
+	for i, d := range doc.ClaimRules {
+		field := fmt.Sprintf("claim_rules[%d]", i)
+		r := tenants.ClaimRule{ID: tenants.NewID()}
+		idt, at := d.IDToken, d.AccessToken
+		if idt == nil {
+			idt = map[string]string{}
+		}
+		if at == nil {
+			at = map[string]string{}
+		}
+		pos := d.Position
+		if pos == 0 {
+			pos = i + 1
+		}
+		applyClaimRule(&r, ClaimRuleInput{Name: &d.Name, Position: &pos, Enabled: &d.Enabled, Condition: &d.Condition, IDToken: &idt, AccessToken: &at, Deny: &d.Deny})
+		if err := s.checkRule(&r); err != nil {
+			return nil, prefix(field, err)
+		}
+		if ruleNames[r.Name] {
+			return nil, tenants.Invalid(field+".name", "another claim rule is named %q", tenants.Truncate(r.Name, 100))
+		}
+		ruleNames[r.Name] = true
+		in.ClaimRules = append(in.ClaimRules, r)
+		mapID("claim_rules", d.ID, r.ID)
+	}
+
+	// The tenant's wording.
+	if len(doc.Strings) > tenants.MaxTenantStrings {
+		return nil, tenants.Invalid("strings", "a tenant may reword at most %d messages", tenants.MaxTenantStrings)
+	}
+	seenString := map[string]bool{}
+	for i, d := range doc.Strings {
+		field := fmt.Sprintf("strings[%d]", i)
+		if err := checkString(d.Locale, d.MessageID, d.Text); err != nil {
+			return nil, prefix(field, err)
+		}
+		if k := d.Locale + "/" + d.MessageID; seenString[k] {
+			return nil, tenants.Invalid(field+".message_id", "the document rewords %s twice", tenants.Truncate(k, 100))
+		} else {
+			seenString[k] = true
+		}
+		in.Strings = append(in.Strings, tenants.TenantString{Locale: d.Locale, MessageID: d.MessageID, Text: strings.TrimSpace(d.Text)})
+	}
+
+	// SAML applications, whose access names the document's roles and
+	// groups.
+	if len(doc.SAMLApps) > maxSAMLApps {
+		return nil, tenants.Invalid("saml_apps", "a tenant has at most %d SAML applications", maxSAMLApps)
+	}
+	entityIDs := map[string]bool{}
+	for i, d := range doc.SAMLApps {
+		field := fmt.Sprintf("saml_apps[%d]", i)
+		a, err := s.importSAMLApp(ctx, d, names)
+		if err != nil {
+			return nil, prefix(field, err)
+		}
+		if entityIDs[a.EntityID] {
+			return nil, tenants.Invalid(field+".entity_id", "another SAML application of the document has this entity ID")
+		}
+		entityIDs[a.EntityID] = true
+		in.SAMLApps = append(in.SAMLApps, *a)
+		mapID("saml_apps", d.ID, a.ID)
+	}
+
 	// Users, in the user import's format.
 	for i, raw := range doc.Users {
 		if len(raw) > MaxImportLine {
@@ -673,7 +939,8 @@ func (s *Service) ImportTenant(ctx context.Context, doc *TenantDocument, opts Im
 	s.changed(t)
 	res.Tenant = tenantView(t)
 	after := map[string]any{"source": doc.Source, "applications": len(in.Clients), "apis": len(in.APIs), "roles": len(in.Roles),
-		"groups": len(in.Groups), "connections": len(in.Connections), "webhooks": len(in.Webhooks), "users": res.Users}
+		"groups": len(in.Groups), "connections": len(in.Connections), "webhooks": len(in.Webhooks), "claim_rules": len(in.ClaimRules),
+		"strings": len(in.Strings), "saml_apps": len(in.SAMLApps), "users": res.Users}
 	if err := s.audit(ctx, t, ActionTenantImported, "tenant", t.ID, nil, after); err != nil {
 		return nil, err
 	}
@@ -713,7 +980,11 @@ func (s *Service) importSettings(slug string, d DocSettings) (*tenants.Tenant, e
 	in := TenantSettings{Name: &name, LogoURL: &d.LogoURL, AccentColor: &d.AccentColor, GrantTypes: d.GrantTypes,
 		AccessTokenLifetime: dur(d.AccessTokenLifetime), IDTokenLifetime: dur(d.IDTokenLifetime),
 		RefreshTokenLifetime: dur(d.RefreshTokenLifetime), SessionLifetime: dur(d.SessionLifetime),
-		SignupDomains: d.SignupDomains, EmailFromName: &d.EmailFromName, RequirePushedAuthorizationRequests: &d.RequirePushedAuthorizationRequests}
+		SignupDomains: d.SignupDomains, EmailFromName: &d.EmailFromName, EmailReplyTo: &d.EmailReplyTo, DefaultLocale: &d.DefaultLocale,
+		RequirePushedAuthorizationRequests: &d.RequirePushedAuthorizationRequests, TokenExchangeImpersonation: &d.TokenExchangeImpersonation}
+	if d.ClientRegistration != "" {
+		in.ClientRegistration = &d.ClientRegistration
+	}
 	if d.SignupMode != "" {
 		in.SignupMode = &d.SignupMode
 	}
@@ -843,4 +1114,56 @@ func (s *Service) importWebhook(ctx context.Context, t *tenants.Tenant, sourceTe
 	whsec = webhook.NewSecret()
 	w.SecretSealed = sealer.Seal(t.ID, w.ID, whsec)
 	return w, whsec, nil
+}
+
+// importSAMLApp checks a document's SAML application as the console checks
+// one, with its access by the document's role and group names, and gives
+// it a new id (and a new NameID salt when the document has none).
+func (s *Service) importSAMLApp(ctx context.Context, d DocSAMLApp, names *importNames) (*tenants.SAMLApp, error) {
+	a := &tenants.SAMLApp{ID: tenants.NewRandomID(), NameIDSalt: d.NameIDSalt, NameIDSource: tenants.NameIDSourceEmail,
+		Access: tenants.SAMLAccessEveryone, AccessRoles: tenants.Strings{}, AccessGroups: tenants.Strings{}}
+	switch {
+	case a.NameIDSalt == "":
+		a.NameIDSalt = secret.Token(16)
+	case len(a.NameIDSalt) < 16 || len(a.NameIDSalt) > 128 || !clientIDPattern.MatchString(a.NameIDSalt):
+		return nil, tenants.Invalid("name_id_salt", "must be 16 to 128 letters, digits or ._~-")
+	}
+	for _, ref := range [...]struct {
+		field string
+		in    []string
+		ids   map[string]string
+		out   *tenants.Strings
+	}{{"access_roles", d.AccessRoles, names.roles, &a.AccessRoles}, {"access_groups", d.AccessGroups, names.groups, &a.AccessGroups}} {
+		if len(ref.in) > maxSAMLAccessRefs {
+			return nil, tenants.Invalid(ref.field, "at most %d", maxSAMLAccessRefs)
+		}
+		for _, n := range ref.in {
+			id, ok := ref.ids[n]
+			if !ok {
+				return nil, tenants.Invalid(ref.field, "the document has no %s %q", strings.TrimPrefix(ref.field, "access_"), tenants.Truncate(n, 100))
+			}
+			if !ref.out.Contains(id) {
+				*ref.out = append(*ref.out, id)
+			}
+		}
+	}
+	certs := d.SigningCerts
+	if certs == nil {
+		certs = []string{}
+	}
+	attrs := d.Attributes
+	if attrs == nil {
+		attrs = []tenants.SAMLAttribute{}
+	}
+	in := SAMLAppInput{Name: &d.Name, EntityID: &d.EntityID, ACS: d.ACS, SLOURL: &d.SLOURL, SLOBinding: &d.SLOBinding, NameIDFormat: &d.NameIDFormat,
+		NameIDSource: &d.NameIDSource, Attributes: attrs, SignResponse: &d.SignResponse, SignAssertion: &d.SignAssertion,
+		RequireSignedRequests: &d.RequireSignedRequests, SigningCerts: certs, EncryptionCert: &d.EncryptionCert,
+		EncryptAssertions: &d.EncryptAssertions, Access: &d.Access, Enabled: &d.Enabled}
+	if d.ACS == nil {
+		in.ACS = []SAMLEndpoint{}
+	}
+	if err := s.applySAMLApp(ctx, a, in); err != nil {
+		return nil, err
+	}
+	return a, nil
 }

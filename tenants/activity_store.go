@@ -46,7 +46,7 @@ func (s *Store) TenantActivity(ctx context.Context, days int) (*Activity, error)
 		Outcome string
 		N       int64
 	}
-	err = s.db.WithContext(ctx).Raw(`SELECT `+day+` AS day, outcome, COUNT(*) AS n FROM audit_events
+	err = s.conn(ctx).Raw(`SELECT `+day+` AS day, outcome, COUNT(*) AS n FROM audit_events
 WHERE tenant_id = ? AND occurred_at >= ? AND action IN ('login.succeeded', 'login.failed', 'login.throttled')
 GROUP BY 1, 2`, tid, first).Scan(&rows).Error
 	if err != nil {
@@ -79,10 +79,10 @@ GROUP BY 1, 2`, tid, first).Scan(&rows).Error
 		return nil, mapErr(err)
 	}
 	var ever int64
-	if err := s.db.WithContext(ctx).Table("users").Where("tenant_id = ? AND last_login_at IS NOT NULL", tid).Limit(1).Count(&ever).Error; err != nil {
+	if err := s.conn(ctx).Table("users").Where("tenant_id = ? AND last_login_at IS NOT NULL", tid).Limit(1).Count(&ever).Error; err != nil {
 		return nil, mapErr(err)
 	}
 	a.EverSignedIn = ever > 0
-	err = s.db.WithContext(ctx).Table("mfa_factors").Where("tenant_id = ? AND confirmed", tid).Distinct("user_id").Count(&a.MFAUsers).Error
+	err = s.conn(ctx).Table("mfa_factors").Where("tenant_id = ? AND confirmed", tid).Distinct("user_id").Count(&a.MFAUsers).Error
 	return a, mapErr(err)
 }

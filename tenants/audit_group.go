@@ -42,6 +42,11 @@ type groupedAudit struct {
 // clients with one query. A caller whose ctx ends first gets ctx.Err(), and
 // its event may still be written.
 func (s *Store) AppendAuditGrouped(ctx context.Context, ev *AuditEvent) error {
+	if InTransaction(ctx) {
+		// The group's insert must not join (or wait for) the caller's
+		// transaction: the event is written in it, alone.
+		return s.AppendAudit(ctx, ev)
+	}
 	if err := s.prepareAudit(ctx, ev); err != nil {
 		return err
 	}

@@ -20,7 +20,7 @@ func (s *Store) CreateAuthRequest(ctx context.Context, ar *AuthRequest) error {
 	}
 	ar.TenantID = tid
 	ar.CreatedAt = s.now()
-	return mapErr(s.db.WithContext(ctx).Create(ar).Error)
+	return mapErr(s.conn(ctx).Create(ar).Error)
 }
 
 // AuthRequestByID returns the unexpired authorization request with id in the
@@ -98,7 +98,7 @@ func (s *Store) CompleteIntent(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	res := s.db.WithContext(ctx).Exec("DELETE FROM auth_requests WHERE tenant_id = ? AND id = ? AND intent <> '' AND user_id <> ''", tid, id)
+	res := s.conn(ctx).Exec("DELETE FROM auth_requests WHERE tenant_id = ? AND id = ? AND intent <> '' AND user_id <> ''", tid, id)
 	if res.Error != nil {
 		return mapErr(res.Error)
 	}

@@ -21,7 +21,7 @@ type TenantChange struct {
 // node starting with an empty cache reads the changes after it.
 func (s *Store) TenantChangesHead(ctx context.Context) (int64, error) {
 	var head int64
-	err := s.db.WithContext(ctx).Raw("SELECT COALESCE(MAX(seq), 0) FROM tenant_changes").Scan(&head).Error
+	err := s.conn(ctx).Raw("SELECT COALESCE(MAX(seq), 0) FROM tenant_changes").Scan(&head).Error
 	return head, mapErr(err)
 }
 
@@ -30,7 +30,7 @@ func (s *Store) TenantChangesHead(ctx context.Context) (int64, error) {
 // changes after after were pruned before this node read them: what it
 // cached may be stale in ways the feed no longer says.
 func (s *Store) TenantChangesSince(ctx context.Context, after int64, limit int) (changes []TenantChange, behind bool, err error) {
-	err = s.db.WithContext(ctx).Raw("SELECT seq, tenant_id, changed_at FROM tenant_changes WHERE seq > ? ORDER BY seq LIMIT ?", after, limit).
+	err = s.conn(ctx).Raw("SELECT seq, tenant_id, changed_at FROM tenant_changes WHERE seq > ? ORDER BY seq LIMIT ?", after, limit).
 		Scan(&changes).Error
 	if err != nil {
 		return nil, false, mapErr(err)
@@ -43,7 +43,7 @@ func (s *Store) TenantChangesSince(ctx context.Context, after int64, limit int) 
 	// row, so if a row at or before after is still there, nothing after
 	// it was pruned.
 	var kept []int64
-	if err := s.db.WithContext(ctx).Raw("SELECT seq FROM tenant_changes WHERE seq <= ? ORDER BY seq DESC LIMIT 1", after).Scan(&kept).Error; err != nil {
+	if err := s.conn(ctx).Raw("SELECT seq FROM tenant_changes WHERE seq <= ? ORDER BY seq DESC LIMIT 1", after).Scan(&kept).Error; err != nil {
 		return nil, false, mapErr(err)
 	}
 	return changes, len(kept) == 0, nil
@@ -54,7 +54,7 @@ func (s *Store) TenantChangesSince(ctx context.Context, after int64, limit int) 
 // that a node can tell it fell behind). Any node may run it, any number of
 // times.
 func (s *Store) PruneTenantChanges(ctx context.Context, before time.Time) (int64, error) {
-	res := s.db.WithContext(ctx).Exec(`DELETE FROM tenant_changes WHERE seq < COALESCE(
+	res := s.conn(ctx).Exec(`DELETE FROM tenant_changes WHERE seq < COALESCE(
 		(SELECT MIN(seq) FROM tenant_changes WHERE changed_at >= ?),
 		(SELECT MAX(seq) FROM tenant_changes))`, before.UTC())
 	return res.RowsAffected, mapErr(res.Error)

@@ -221,7 +221,7 @@ func (s *Store) UseClientAssertion(ctx context.Context, clientID, jti string, ex
 	if err != nil {
 		return err
 	}
-	return mapErr(s.db.WithContext(ctx).Create(&ClientAssertion{TenantID: tid, ClientID: clientID, JTI: jti, ExpiresAt: expiresAt.UTC()}).Error)
+	return mapErr(s.conn(ctx).Create(&ClientAssertion{TenantID: tid, ClientID: clientID, JTI: jti, ExpiresAt: expiresAt.UTC()}).Error)
 }
 
 // UseDPoPProof records the DPoP proof jti made with the key of thumbprint
@@ -232,7 +232,7 @@ func (s *Store) UseDPoPProof(ctx context.Context, jkt, jti string, expiresAt tim
 	if err != nil {
 		return err
 	}
-	return mapErr(s.db.WithContext(ctx).Create(&DPoPProof{TenantID: tid, JKT: jkt, JTI: jti, ExpiresAt: expiresAt.UTC()}).Error)
+	return mapErr(s.conn(ctx).Create(&DPoPProof{TenantID: tid, JKT: jkt, JTI: jti, ExpiresAt: expiresAt.UTC()}).Error)
 }
 
 // CreatePushedRequest stores an authorization request pushed by its
@@ -243,7 +243,7 @@ func (s *Store) CreatePushedRequest(ctx context.Context, r *PushedRequest) error
 		return err
 	}
 	r.TenantID, r.CreatedAt, r.ExpiresAt = tid, s.now(), r.ExpiresAt.UTC()
-	return mapErr(s.db.WithContext(ctx).Create(r).Error)
+	return mapErr(s.conn(ctx).Create(r).Error)
 }
 
 // UsePushedRequest marks the pushed request id of the client with clientID

@@ -39,7 +39,7 @@ func (e *DeploymentMismatchError) Error() string {
 // database, and on every later start checks that they are the same, with a
 // *DeploymentMismatchError if not. It is not tenant-scoped.
 func (s *Store) BindDeployment(ctx context.Context, baseURL, keyCheck string) error {
-	db := s.db.WithContext(ctx)
+	db := s.conn(ctx)
 	row := Deployment{ID: 1, BaseURL: baseURL, MasterKeyCheck: keyCheck, CreatedAt: s.now()}
 	if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
 		return mapErr(err)

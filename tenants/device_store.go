@@ -24,7 +24,7 @@ func (s *Store) CreateDeviceAuthorization(ctx context.Context, d *DeviceAuthoriz
 	}
 	d.TenantID = tid
 	d.CreatedAt = s.now()
-	return mapErr(s.db.WithContext(ctx).Create(d).Error)
+	return mapErr(s.conn(ctx).Create(d).Error)
 }
 
 // DeviceAuthorizationByUserCode returns the pending, unexpired device

@@ -105,7 +105,7 @@ func (s *Store) CreateExternalIdentity(ctx context.Context, x *ExternalIdentity)
 		x.ID = newID()
 	}
 	x.TenantID, x.CreatedAt = tid, s.now()
-	return mapErr(s.db.WithContext(ctx).Create(x).Error)
+	return mapErr(s.conn(ctx).Create(x).Error)
 }
 
 // ExternalIdentity returns the identity with (connection, issuer, subject)
@@ -144,7 +144,7 @@ func (s *Store) DeleteExternalIdentity(ctx context.Context, userID, id string) e
 	if err != nil {
 		return err
 	}
-	res := s.db.WithContext(ctx).Exec("DELETE FROM external_identities WHERE tenant_id = ? AND user_id = ? AND id = ?", tid, userID, id)
+	res := s.conn(ctx).Exec("DELETE FROM external_identities WHERE tenant_id = ? AND user_id = ? AND id = ?", tid, userID, id)
 	if res.Error == nil && res.RowsAffected == 0 {
 		return ErrNotFound
 	}
@@ -159,7 +159,7 @@ func (s *Store) DeleteUnprovenIdentities(ctx context.Context, userID string) ([]
 		return nil, err
 	}
 	var xs []ExternalIdentity
-	err = s.db.WithContext(ctx).Clauses(clause.Returning{}).
+	err = s.conn(ctx).Clauses(clause.Returning{}).
 		Where("tenant_id = ? AND user_id = ? AND linked_unproven", tid, userID).Delete(&xs).Error
 	return xs, mapErr(err)
 }
@@ -171,7 +171,7 @@ func (s *Store) CreateFederationState(ctx context.Context, st *FederationState) 
 		return err
 	}
 	st.TenantID, st.CreatedAt = tid, s.now()
-	return mapErr(s.db.WithContext(ctx).Create(st).Error)
+	return mapErr(s.conn(ctx).Create(st).Error)
 }
 
 // UseFederationState spends the unexpired, unused state with id (the hash of
@@ -205,7 +205,7 @@ func (s *Store) RecordSAMLAssertion(ctx context.Context, connectionID, assertion
 	if err != nil {
 		return err
 	}
-	return mapErr(s.db.WithContext(ctx).Create(&SAMLAssertion{TenantID: tid, ConnectionID: connectionID, AssertionID: assertionID, ExpiresAt: expiresAt}).Error)
+	return mapErr(s.conn(ctx).Create(&SAMLAssertion{TenantID: tid, ConnectionID: connectionID, AssertionID: assertionID, ExpiresAt: expiresAt}).Error)
 }
 
 // nonNilBytes stores an absent secret as empty bytes (the columns are NOT

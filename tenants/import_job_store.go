@@ -73,7 +73,7 @@ func (s *Store) CreateImportJob(ctx context.Context, j *ImportJob) error {
 		j.ID = newID()
 	}
 	j.TenantID, j.Status, j.CreatedAt, j.UpdatedAt = tid, JobUploading, now, now
-	return mapErr(s.db.WithContext(ctx).Create(j).Error)
+	return mapErr(s.conn(ctx).Create(j).Error)
 }
 
 // AddImportChunk stores a chunk of an uploading job of the tenant in ctx,

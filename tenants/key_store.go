@@ -190,7 +190,7 @@ func (s *Store) DueKeyRotations(ctx context.Context) ([]DueRotation, error) {
 		CreatedAt time.Time
 		Period    int64
 	}
-	err := s.db.WithContext(ctx).Table("signing_keys AS k").
+	err := s.conn(ctx).Table("signing_keys AS k").
 		Select("k.tenant_id, k.algorithm, k.created_at, t.key_rotation_period AS period").
 		Joins("JOIN tenants t ON t.id = k.tenant_id").
 		Where("t.key_rotation_period > 0 AND (k.expires_at IS NULL OR k.expires_at > ?)", now).

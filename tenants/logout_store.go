@@ -178,7 +178,7 @@ func (s *Store) ClaimLogoutDeliveries(ctx context.Context, token string, lease t
 		"WHERE d.status = ? AND d.next_attempt_at <= ? AND (d.claimed_until IS NULL OR d.claimed_until < ?) " +
 		"ORDER BY d.next_attempt_at LIMIT ?"
 	var found []string
-	if err := s.db.WithContext(ctx).Raw(due, DeliveryPending, now, now, 1).Scan(&found).Error; err != nil || len(found) == 0 {
+	if err := s.conn(ctx).Raw(due, DeliveryPending, now, now, 1).Scan(&found).Error; err != nil || len(found) == 0 {
 		return nil, mapErr(err)
 	}
 	var out []ClaimedLogout
@@ -220,7 +220,7 @@ func (s *Store) ReleaseLogoutDeliveries(ctx context.Context, token string, ids [
 	if len(ids) == 0 {
 		return nil
 	}
-	return mapErr(s.db.WithContext(ctx).Table("logout_deliveries").Where("claim_token = ? AND id IN ?", token, ids).
+	return mapErr(s.conn(ctx).Table("logout_deliveries").Where("claim_token = ? AND id IN ?", token, ids).
 		Updates(map[string]any{"claim_token": "", "claimed_until": nil}).Error)
 }
 
@@ -274,6 +274,6 @@ func (s *Store) CompleteLogoutDelivery(ctx context.Context, r LogoutResult) erro
 // PruneLogoutDeliveries deletes, across tenants, logout deliveries
 // finished (delivered or failed) before cutoff.
 func (s *Store) PruneLogoutDeliveries(ctx context.Context, cutoff time.Time) (int64, error) {
-	res := s.db.WithContext(ctx).Exec("DELETE FROM logout_deliveries WHERE status <> ? AND updated_at < ?", DeliveryPending, cutoff)
+	res := s.conn(ctx).Exec("DELETE FROM logout_deliveries WHERE status <> ? AND updated_at < ?", DeliveryPending, cutoff)
 	return res.RowsAffected, mapErr(res.Error)
 }

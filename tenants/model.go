@@ -705,3 +705,12 @@ func (k *SigningKey) SignsAt(now time.Time) bool {
 func (k *SigningKey) PublishedAt(now time.Time) bool {
 	return k.ExpiresAt == nil || now.Before(*k.ExpiresAt)
 }
+
+// SenderName is the display name of the tenant's email: the configured
+// one, else the tenant's display name.
+func (t *Tenant) SenderName() string {
+	if n := strings.TrimSpace(t.EmailFromName); n != "" {
+		return n
+	}
+	return t.DisplayName
+}

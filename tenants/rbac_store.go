@@ -193,7 +193,7 @@ func (s *Store) CreateGroup(ctx context.Context, g *Group) error {
 		g.ID = newID()
 	}
 	g.TenantID, g.CreatedAt, g.UpdatedAt = tid, now, now
-	return mapErr(s.db.WithContext(ctx).Create(g).Error)
+	return mapErr(s.conn(ctx).Create(g).Error)
 }
 
 // GroupByID returns the group with id in the tenant of ctx.
@@ -233,7 +233,7 @@ func (s *Store) UpdateGroup(ctx context.Context, g *Group) error {
 		return err
 	}
 	now := s.now()
-	res := s.db.WithContext(ctx).Table("user_groups").Where("tenant_id = ? AND id = ?", tid, g.ID).
+	res := s.conn(ctx).Table("user_groups").Where("tenant_id = ? AND id = ?", tid, g.ID).
 		Updates(map[string]any{"name": g.Name, "description": g.Description, "updated_at": now})
 	if res.Error != nil {
 		return mapErr(res.Error)
@@ -270,7 +270,7 @@ func (s *Store) DeleteGroup(ctx context.Context, id string) error {
 // by (tenant_id, id): a row of another tenant is not found. A link that
 // exists already is left as it is.
 func (s *Store) link(ctx context.Context, row any) error {
-	err := mapErr(s.db.WithContext(ctx).Create(row).Error)
+	err := mapErr(s.conn(ctx).Create(row).Error)
 	if errors.Is(err, ErrAlreadyExists) {
 		return nil
 	}
@@ -288,7 +288,7 @@ func (s *Store) unlink(ctx context.Context, table string, cols []string, args ..
 	for _, c := range cols {
 		conds = append(conds, c+" = ?")
 	}
-	res := s.db.WithContext(ctx).Exec("DELETE FROM "+table+" WHERE "+strings.Join(conds, " AND "), append([]any{tid}, args...)...)
+	res := s.conn(ctx).Exec("DELETE FROM "+table+" WHERE "+strings.Join(conds, " AND "), append([]any{tid}, args...)...)
 	if res.Error != nil {
 		return mapErr(res.Error)
 	}
@@ -395,7 +395,7 @@ func (s *Store) EffectiveRoles(ctx context.Context, userID string) ([]EffectiveR
 	var rows []struct {
 		RoleID, RoleName, RoleDescription, GroupID, GroupName string
 	}
-	err = s.db.WithContext(ctx).Raw(`SELECT roles.id AS role_id, roles.name AS role_name, roles.description AS role_description,
+	err = s.conn(ctx).Raw(`SELECT roles.id AS role_id, roles.name AS role_name, roles.description AS role_description,
   held.group_id AS group_id, COALESCE(user_groups.name, '') AS group_name
 FROM (`+heldRoles+`) held
 JOIN roles ON roles.tenant_id = ? AND roles.id = held.role_id
@@ -441,7 +441,7 @@ func (s *Store) UserPermissions(ctx context.Context, userID, audience string) ([
 		return nil, err
 	}
 	var scopes []string
-	err = s.db.WithContext(ctx).Raw(`SELECT DISTINCT role_permissions.scope FROM (`+heldRoles+`) held
+	err = s.conn(ctx).Raw(`SELECT DISTINCT role_permissions.scope FROM (`+heldRoles+`) held
 JOIN role_permissions ON role_permissions.tenant_id = ? AND role_permissions.role_id = held.role_id
 JOIN apis ON apis.tenant_id = role_permissions.tenant_id AND apis.id = role_permissions.api_id
 WHERE apis.audience = ?

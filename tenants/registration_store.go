@@ -61,7 +61,7 @@ func (s *Store) CreateInitialAccessToken(ctx context.Context, rt *InitialAccessT
 		rt.ID = NewRandomID()
 	}
 	rt.TenantID, rt.CreatedAt = tid, s.now()
-	return mapErr(s.db.WithContext(ctx).Create(rt).Error)
+	return mapErr(s.conn(ctx).Create(rt).Error)
 }
 
 // ListInitialAccessTokens returns the unexpired initial access tokens of
@@ -82,7 +82,7 @@ func (s *Store) DeleteInitialAccessToken(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	res := s.db.WithContext(ctx).Exec("DELETE FROM initial_access_tokens WHERE tenant_id = ? AND id = ?", tid, id)
+	res := s.conn(ctx).Exec("DELETE FROM initial_access_tokens WHERE tenant_id = ? AND id = ?", tid, id)
 	if res.Error == nil && res.RowsAffected == 0 {
 		return ErrNotFound
 	}

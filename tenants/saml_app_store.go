@@ -19,7 +19,7 @@ func (s *Store) CreateSAMLApp(ctx context.Context, a *SAMLApp) error {
 	now := s.now()
 	a.TenantID, a.CreatedAt, a.UpdatedAt = tid, now, now
 	nonNilSAML(a)
-	return mapErr(s.db.WithContext(ctx).Create(a).Error)
+	return mapErr(s.conn(ctx).Create(a).Error)
 }
 
 func nonNilSAML(a *SAMLApp) {
@@ -133,7 +133,7 @@ func (s *Store) CreateSAMLRequest(ctx context.Context, r *SAMLRequest) error {
 	if r.AuthnClasses == nil {
 		r.AuthnClasses = Strings{}
 	}
-	return mapErr(s.db.WithContext(ctx).Create(r).Error)
+	return mapErr(s.conn(ctx).Create(r).Error)
 }
 
 // SAMLRequestByID returns the unexpired request id of the tenant in ctx,
@@ -155,7 +155,7 @@ func (s *Store) SpendSAMLRequest(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	res := s.db.WithContext(ctx).Exec("DELETE FROM saml_requests WHERE tenant_id = ? AND id = ?", tid, id)
+	res := s.conn(ctx).Exec("DELETE FROM saml_requests WHERE tenant_id = ? AND id = ?", tid, id)
 	if res.Error != nil {
 		return mapErr(res.Error)
 	}
@@ -174,7 +174,7 @@ func (s *Store) ClaimSAMLRequest(ctx context.Context, id, browserHash string) er
 	if err != nil {
 		return err
 	}
-	res := s.db.WithContext(ctx).Exec("UPDATE saml_requests SET browser_hash = ? WHERE tenant_id = ? AND id = ? AND browser_hash = ''", browserHash, tid, id)
+	res := s.conn(ctx).Exec("UPDATE saml_requests SET browser_hash = ? WHERE tenant_id = ? AND id = ? AND browser_hash = ''", browserHash, tid, id)
 	if res.Error != nil {
 		return mapErr(res.Error)
 	}

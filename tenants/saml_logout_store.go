@@ -23,7 +23,7 @@ func (s *Store) RecordSAMLParticipant(ctx context.Context, p *SAMLParticipant) e
 		p.ID = NewRandomID()
 	}
 	p.TenantID, p.CreatedAt = tid, s.now()
-	return mapErr(s.db.WithContext(ctx).Clauses(clause.OnConflict{
+	return mapErr(s.conn(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "tenant_id"}, {Name: "app_id"}, {Name: "sid"}, {Name: "name_id"}},
 		DoUpdates: clause.AssignmentColumns([]string{"expires_at", "session_index", "name_id_format"}),
 	}).Create(p).Error)
@@ -59,7 +59,7 @@ func (s *Store) DeleteSAMLParticipants(ctx context.Context, sid string) error {
 	if err != nil {
 		return err
 	}
-	return mapErr(s.db.WithContext(ctx).Exec("DELETE FROM saml_participants WHERE tenant_id = ? AND sid = ?", tid, sid).Error)
+	return mapErr(s.conn(ctx).Exec("DELETE FROM saml_participants WHERE tenant_id = ? AND sid = ?", tid, sid).Error)
 }
 
 // UseSAMLMessage records that a message id of application appID of the
@@ -74,5 +74,5 @@ func (s *Store) UseSAMLMessage(ctx context.Context, appID, messageID string, exp
 	if _, err := s.SAMLAppByID(ctx, appID); err != nil {
 		return err
 	}
-	return mapErr(s.db.WithContext(ctx).Create(&SAMLMessage{TenantID: tid, AppID: appID, MessageID: messageID, ExpiresAt: expiresAt}).Error)
+	return mapErr(s.conn(ctx).Create(&SAMLMessage{TenantID: tid, AppID: appID, MessageID: messageID, ExpiresAt: expiresAt}).Error)
 }

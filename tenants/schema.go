@@ -21,7 +21,7 @@ func schemaModels() []any {
 		&WebhookEndpoint{}, &WebhookDelivery{}, &WebhookAttempt{}, &LogoutDelivery{}, &InitialAccessToken{},
 		&Role{}, &RolePermission{}, &Group{}, &GroupMember{}, &GroupRole{}, &UserRole{},
 		&ImportJob{}, &ImportJobChunk{}, &ImportJobRefusal{},
-		&TenantString{},
+		&TenantString{}, &EmailTemplate{},
 		&ClaimRule{},
 		&SAMLApp{}, &SAMLRequest{}, &SAMLParticipant{}, &SAMLMessage{},
 	}
@@ -68,7 +68,7 @@ func (e *SchemaError) Error() string {
 // SQLite reports as nullable); and a column type that holds the field's
 // type. It returns a *SchemaError listing every difference.
 func (s *Store) VerifySchema(ctx context.Context) error {
-	db := s.db.WithContext(ctx)
+	db := s.conn(ctx)
 	m := db.Migrator()
 	var problems []string
 	for _, model := range schemaModels() {

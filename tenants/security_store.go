@@ -105,7 +105,7 @@ func (s *Store) CreateFactor(ctx context.Context, f *MFAFactor) error {
 	}
 	f.TenantID, f.CreatedAt = tid, s.now()
 	f.SecretSealed = nonNilBytes(f.SecretSealed)
-	return mapErr(s.db.WithContext(ctx).Create(f).Error)
+	return mapErr(s.conn(ctx).Create(f).Error)
 }
 
 // ListFactors returns a user's factors, oldest first.
@@ -174,7 +174,7 @@ func (s *Store) DeleteFactor(ctx context.Context, userID, id string) error {
 	if err != nil {
 		return err
 	}
-	res := s.db.WithContext(ctx).Exec("DELETE FROM mfa_factors WHERE tenant_id = ? AND user_id = ? AND id = ?", tid, userID, id)
+	res := s.conn(ctx).Exec("DELETE FROM mfa_factors WHERE tenant_id = ? AND user_id = ? AND id = ?", tid, userID, id)
 	if res.Error == nil && res.RowsAffected == 0 {
 		return ErrNotFound
 	}
@@ -253,7 +253,7 @@ func (s *Store) CreateLoginStep(ctx context.Context, st *LoginStep) error {
 		return err
 	}
 	st.TenantID, st.CreatedAt = tid, s.now()
-	return mapErr(s.db.WithContext(ctx).Create(st).Error)
+	return mapErr(s.conn(ctx).Create(st).Error)
 }
 
 // LoginStepByID returns the unused, unexpired step with id, without using it.
@@ -297,7 +297,7 @@ func (s *Store) Throttles(ctx context.Context, keys []string) ([]Throttle, error
 		return nil, nil
 	}
 	var ts []Throttle
-	return ts, mapErr(s.db.WithContext(ctx).Where("key IN ?", keys).Find(&ts).Error)
+	return ts, mapErr(s.conn(ctx).Where("key IN ?", keys).Find(&ts).Error)
 }
 
 // RecordFailure counts a failure for key in a window starting at the first
@@ -395,7 +395,7 @@ func isConflictRace(err error) bool { return mapErr(err) == ErrAlreadyExists }
 
 // ResetThrottle forgets the failures of key (after a success).
 func (s *Store) ResetThrottle(ctx context.Context, key string) error {
-	return mapErr(s.db.WithContext(ctx).Exec("DELETE FROM throttles WHERE key = ?", key).Error)
+	return mapErr(s.conn(ctx).Exec("DELETE FROM throttles WHERE key = ?", key).Error)
 }
 
 // AppendOutbox keeps a message in the development outbox.
@@ -404,11 +404,11 @@ func (s *Store) AppendOutbox(ctx context.Context, m *OutboxMessage) error {
 		m.ID = newID()
 	}
 	m.CreatedAt = s.now()
-	return mapErr(s.db.WithContext(ctx).Create(m).Error)
+	return mapErr(s.conn(ctx).Create(m).Error)
 }
 
 // ListOutbox returns the newest messages of the development outbox.
 func (s *Store) ListOutbox(ctx context.Context, limit int) ([]OutboxMessage, error) {
 	var ms []OutboxMessage
-	return ms, mapErr(s.db.WithContext(ctx).Order("created_at DESC, id DESC").Limit(limit).Find(&ms).Error)
+	return ms, mapErr(s.conn(ctx).Order("created_at DESC, id DESC").Limit(limit).Find(&ms).Error)
 }

@@ -14,7 +14,7 @@ func (s *Store) CreateSession(ctx context.Context, sess *Session) error {
 	now := s.now()
 	sess.TenantID = tid
 	sess.CreatedAt, sess.LastSeenAt = now, now
-	return mapErr(s.db.WithContext(ctx).Create(sess).Error)
+	return mapErr(s.conn(ctx).Create(sess).Error)
 }
 
 // SessionByID returns the unexpired session with id (the hash of its cookie)
@@ -50,7 +50,7 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	return mapErr(s.db.WithContext(ctx).Exec("DELETE FROM sessions WHERE tenant_id = ? AND id = ?", tid, id).Error)
+	return mapErr(s.conn(ctx).Exec("DELETE FROM sessions WHERE tenant_id = ? AND id = ?", tid, id).Error)
 }
 
 // ListSessions returns the unexpired sessions of a user in the tenant of ctx.

@@ -52,12 +52,46 @@ func (s *Store) scoped(ctx context.Context, table string) (*gorm.DB, string, err
 	if err != nil {
 		return nil, "", err
 	}
-	return s.db.WithContext(ctx).Table(table).Where(table+".tenant_id = ?", tid), tid, nil
+	return s.conn(ctx).Table(table).Where(table+".tenant_id = ?", tid), tid, nil
 }
 
-// tx runs fn in a transaction on ctx.
+// tx runs fn in a transaction on ctx: inside Atomically, a nested one (a
+// savepoint) of its transaction.
 func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return s.db.WithContext(ctx).Transaction(fn)
+	return s.conn(ctx).Transaction(fn)
+}
+
+// txKey carries the transaction of Atomically in a context.
+type txKey struct{}
+
+// conn is the database a method on ctx talks to: the transaction of
+// Atomically when ctx carries one, else the store's pool.
+func (s *Store) conn(ctx context.Context) *gorm.DB {
+	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
+		return tx.WithContext(ctx)
+	}
+	return s.db.WithContext(ctx)
+}
+
+// InTransaction reports whether ctx carries the transaction of Atomically.
+func InTransaction(ctx context.Context) bool {
+	_, ok := ctx.Value(txKey{}).(*gorm.DB)
+	return ok
+}
+
+// Atomically runs fn in one database transaction: every method of the
+// store called with the context fn gets writes in it, so that either all
+// of what fn did exists afterwards or, when fn returns an error (or
+// panics), none of it does. Calls inside fn must use its context, and
+// nothing inside fn may wait for another connection's write (SQLite has
+// one writer). A nested Atomically joins the outer transaction.
+func (s *Store) Atomically(ctx context.Context, fn func(ctx context.Context) error) error {
+	if InTransaction(ctx) {
+		return fn(ctx)
+	}
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return fn(context.WithValue(ctx, txKey{}, tx))
+	})
 }
 
 // bumpRevision marks the tenant's cached configuration stale on every node.

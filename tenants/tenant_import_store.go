@@ -26,6 +26,11 @@ type TenantImport struct {
 	// Connections and Webhooks carry secrets sealed for their new ids.
 	Connections []Connection
 	Webhooks    []WebhookEndpoint
+	// ClaimRules, Strings (the tenant's wording) and SAMLApps (whose
+	// access names the new ids of Roles and Groups).
+	ClaimRules []ClaimRule
+	Strings    []TenantString
+	SAMLApps   []SAMLApp
 	// Users are imported as ImportUsers does; an id taken in another
 	// tenant is replaced by a new one (see TenantImported.UserIDs).
 	Users []ImportUser
@@ -142,6 +147,34 @@ func (s *Store) ImportTenant(ctx context.Context, in *TenantImport) (*TenantImpo
 				w.Events = Strings{}
 			}
 			if err := tx.Create(w).Error; err != nil {
+				return err
+			}
+		}
+		for i := range in.ClaimRules {
+			r := &in.ClaimRules[i]
+			r.TenantID, r.CreatedAt, r.UpdatedAt = tid, now, now
+			if r.IDTokenClaims == nil {
+				r.IDTokenClaims = StringMap{}
+			}
+			if r.AccessTokenClaims == nil {
+				r.AccessTokenClaims = StringMap{}
+			}
+			if err := tx.Create(r).Error; err != nil {
+				return err
+			}
+		}
+		for i := range in.Strings {
+			ts := &in.Strings[i]
+			ts.TenantID, ts.UpdatedAt = tid, now
+			if err := tx.Create(ts).Error; err != nil {
+				return err
+			}
+		}
+		for i := range in.SAMLApps {
+			a := &in.SAMLApps[i]
+			a.TenantID, a.CreatedAt, a.UpdatedAt = tid, now, now
+			nonNilSAML(a)
+			if err := tx.Create(a).Error; err != nil {
 				return err
 			}
 		}

@@ -36,25 +36,25 @@ func (s *Store) CreateTenant(ctx context.Context, t *Tenant, key *SigningKey) er
 // TenantBySlug returns the tenant with slug.
 func (s *Store) TenantBySlug(ctx context.Context, slug string) (*Tenant, error) {
 	var t Tenant
-	return &t, first(s.db.WithContext(ctx).Where("slug = ?", strings.ToLower(slug)), &t)
+	return &t, first(s.conn(ctx).Where("slug = ?", strings.ToLower(slug)), &t)
 }
 
 // TenantByHost returns the tenant served at host (lower-case, no port).
 func (s *Store) TenantByHost(ctx context.Context, host string) (*Tenant, error) {
 	var t Tenant
-	return &t, first(s.db.WithContext(ctx).Where("host = ?", strings.ToLower(host)), &t)
+	return &t, first(s.conn(ctx).Where("host = ?", strings.ToLower(host)), &t)
 }
 
 // TenantByID returns the tenant with id.
 func (s *Store) TenantByID(ctx context.Context, id string) (*Tenant, error) {
 	var t Tenant
-	return &t, first(s.db.WithContext(ctx).Where("id = ?", id), &t)
+	return &t, first(s.conn(ctx).Where("id = ?", id), &t)
 }
 
 // ListTenants returns every tenant but the system tenant, ordered by slug.
 func (s *Store) ListTenants(ctx context.Context) ([]Tenant, error) {
 	var ts []Tenant
-	return ts, mapErr(s.db.WithContext(ctx).Where("system = ?", false).Order("slug").Find(&ts).Error)
+	return ts, mapErr(s.conn(ctx).Where("system = ?", false).Order("slug").Find(&ts).Error)
 }
 
 // UpdateTenantSettings saves the display name, branding, allowed grant types
@@ -131,5 +131,5 @@ var tenantTables = []string{
 	"refresh_tokens", "revoked_tokens", "client_assertions", "dpop_proofs", "pushed_requests", "grants", "auth_requests", "device_authorizations", "sessions",
 	"role_permissions", "group_roles", "group_members", "user_roles", "roles", "user_groups",
 	"consents", "client_grants", "api_scopes", "apis", "clients", "users", "connections", "signing_keys",
-	"tenant_strings",
+	"tenant_strings", "email_templates",
 }

@@ -20,7 +20,7 @@ func (s *Store) RevokeAccessToken(ctx context.Context, jti, clientID string, exp
 		return ErrNotFound
 	}
 	row := &RevokedToken{TenantID: tid, JTI: jti, ClientID: clientID, ExpiresAt: expiresAt, CreatedAt: s.now()}
-	err = s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(row).Error
+	err = s.conn(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(row).Error
 	return mapErr(err)
 }
 
@@ -41,7 +41,7 @@ func (s *Store) AccessTokenStatus(ctx context.Context, jti, clientID, grantID st
 		GrantClientID *string
 		GrantUserID   *string
 	}
-	err = s.db.WithContext(ctx).Raw(`SELECT
+	err = s.conn(ctx).Raw(`SELECT
 		EXISTS (SELECT 1 FROM revoked_tokens WHERE tenant_id = ? AND jti = ?) AS revoked,
 		EXISTS (SELECT 1 FROM clients WHERE tenant_id = ? AND client_id = ?) AS client_exists,
 		EXISTS (SELECT 1 FROM grants WHERE tenant_id = ? AND id = ?) AS grant_found,
@@ -74,7 +74,7 @@ func (s *Store) RefreshTokenByHash(ctx context.Context, tokenHash string) (*Refr
 		return nil, nil, err
 	}
 	var g Grant
-	if err := first(s.db.WithContext(ctx).Where("tenant_id = ? AND id = ?", tid, rt.GrantID), &g); err != nil {
+	if err := first(s.conn(ctx).Where("tenant_id = ? AND id = ?", tid, rt.GrantID), &g); err != nil {
 		return nil, nil, err
 	}
 	return &rt, &g, nil

@@ -325,7 +325,7 @@ func (s *Store) RoleAndGroupIDsOfUsers(ctx context.Context, ids []string) (roles
 	if err != nil {
 		return nil, nil, err
 	}
-	l, err := linksOfUsers(s.db.WithContext(ctx), tid, ids)
+	l, err := linksOfUsers(s.conn(ctx), tid, ids)
 	if err != nil {
 		return nil, nil, mapErr(err)
 	}

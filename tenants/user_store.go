@@ -25,7 +25,7 @@ func (s *Store) CreateUser(ctx context.Context, u *User) error {
 	u.TenantID = tid
 	u.EmailNormalized = NormalizeEmail(u.Email)
 	u.CreatedAt, u.UpdatedAt = now, now
-	return mapErr(s.db.WithContext(ctx).Create(u).Error)
+	return mapErr(s.conn(ctx).Create(u).Error)
 }
 
 // UserByID returns the user with id in the tenant of ctx.

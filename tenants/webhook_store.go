@@ -100,7 +100,7 @@ func (s *Store) CreateWebhook(ctx context.Context, w *WebhookEndpoint) error {
 	if w.Events == nil {
 		w.Events = Strings{}
 	}
-	return mapErr(s.db.WithContext(ctx).Create(w).Error)
+	return mapErr(s.conn(ctx).Create(w).Error)
 }
 
 // WebhookByID returns the endpoint with id of the tenant in ctx.
@@ -257,7 +257,7 @@ func (s *Store) ClaimWebhookDeliveries(ctx context.Context, token string, lease 
 		"WHERE d.status = ? AND d.next_attempt_at <= ? AND (d.claimed_until IS NULL OR d.claimed_until < ?) AND e.enabled " +
 		"ORDER BY d.next_attempt_at LIMIT ?"
 	var found []string
-	if err := s.db.WithContext(ctx).Raw(due, DeliveryPending, now, now, 1).Scan(&found).Error; err != nil || len(found) == 0 {
+	if err := s.conn(ctx).Raw(due, DeliveryPending, now, now, 1).Scan(&found).Error; err != nil || len(found) == 0 {
 		return nil, mapErr(err)
 	}
 	var out []ClaimedDelivery
@@ -292,7 +292,7 @@ func (s *Store) ReleaseWebhookDeliveries(ctx context.Context, token string, ids 
 	if len(ids) == 0 {
 		return nil
 	}
-	return mapErr(s.db.WithContext(ctx).Table("webhook_deliveries").Where("claim_token = ? AND id IN ?", token, ids).
+	return mapErr(s.conn(ctx).Table("webhook_deliveries").Where("claim_token = ? AND id IN ?", token, ids).
 		Updates(map[string]any{"claim_token": "", "claimed_until": nil}).Error)
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/admin"
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/claimrules"
+	"github.com/gatehouse-id/gatehouse/views/email"
 )
 
 // Tags group the routes by resource in the OpenAPI document.
@@ -24,6 +25,7 @@ const (
 	tagSAMLApps     = "SAML applications"
 	tagRegistration = "Client registration"
 	tagStrings      = "Strings"
+	tagEmail        = "Email templates"
 	tagAudit        = "Audit"
 	tagAdmins       = "Administrators"
 	tagAdminClients = "Management clients"
@@ -74,6 +76,9 @@ var (
 
 // reservedClaimsNote lists the claims no rule may set.
 var reservedClaimsNote = strings.Join(claimrules.Reserved(), ", ")
+
+// emailKindsNote lists the kinds of email.
+var emailKindsNote = strings.Join(email.KindNames(), ", ")
 
 func str() map[string]any { return map[string]any{"type": "string"} }
 
@@ -382,6 +387,26 @@ func (h *Handler) Routes() []Route {
 			Body: setStringBody{}, Reply: admin.TenantString{}, handler: h.setString},
 		{Method: http.MethodDelete, Path: "/tenants/:slug/strings/:locale/:message", Tag: tagStrings, Scope: write, Summary: "Show the catalog's words again",
 			Description: deleteNote, Status: http.StatusNoContent, handler: h.deleteString},
+
+		// The tenant's own email templates.
+		{Method: http.MethodGet, Path: "/tenants/:slug/email-templates", Tag: tagEmail, Scope: read, Summary: "List the tenant's own email templates",
+			Description: "Every kind and language the tenant has its own template of; the others send the built-in email.",
+			Reply:       list[*admin.EmailTemplate]{}, handler: h.listEmailTemplates},
+		{Method: http.MethodGet, Path: "/tenants/:slug/email-templates/:kind/:locale", Tag: tagEmail, Scope: read, Summary: "Get the template of a kind of email in a language",
+			Description: "The tenant's own (custom true), or the built-in email written as a template to start from (custom false), with the variables the kind offers. " +
+				"Kinds: " + emailKindsNote + ". A kind or language that does not exist answers 404.",
+			Reply: admin.EmailTemplate{}, handler: h.getEmailTemplate},
+		{Method: http.MethodPut, Path: "/tenants/:slug/email-templates/:kind/:locale", Tag: tagEmail, Scope: write, Summary: "Set the tenant's template of a kind of email in a language",
+			Description: "The tenant's users who read that language get this email instead of the built-in one. The template language has named variables only " +
+				"({{user.name}}, {{link}}: the kind's variables, see GET), no logic and no calls; a variable the kind does not offer is refused (400, naming the part). " +
+				"Values are HTML-escaped in html, which is the content below the tenant's logo in its branded layout.",
+			Body: emailTemplateBody{}, Reply: admin.EmailTemplate{}, handler: h.setEmailTemplate},
+		{Method: http.MethodDelete, Path: "/tenants/:slug/email-templates/:kind/:locale", Tag: tagEmail, Scope: write, Summary: "Send the built-in email again",
+			Description: deleteNote, Status: http.StatusNoContent, handler: h.deleteEmailTemplate},
+		{Method: http.MethodPost, Path: "/tenants/:slug/email-templates/:kind/:locale/preview", Tag: tagEmail, Scope: write, Summary: "Preview a template with sample values",
+			Description: "The email as a user would receive it, composed from the body (checked as PUT checks it, and not saved) with each variable's sample value. " +
+				"The html is a whole document: show it only sandboxed.",
+			Body: emailTemplateBody{}, Reply: admin.EmailPreview{}, handler: h.previewEmailTemplate},
 
 		// Administrators and management clients.
 		{Method: http.MethodGet, Path: "/administrators", Tag: tagAdmins, Scope: read, Summary: "List the administrators you may see",

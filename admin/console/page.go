@@ -112,6 +112,15 @@ func (h *Handler) pages() []route {
 		{http.MethodGet, "/t/:slug/strings", h.wording},
 		{http.MethodPost, "/t/:slug/strings", h.setString},
 		{http.MethodPost, "/t/:slug/strings/delete", h.deleteString},
+		// Email templates: :email is a kind of email (views/email), the
+		// language is ?locale= or the form's.
+		{http.MethodGet, "/t/:slug/emails", h.emailTemplates},
+		{http.MethodGet, "/t/:slug/emails/:email", h.emailTemplate},
+		{http.MethodPost, "/t/:slug/emails/:email", h.setEmailTemplate},
+		{http.MethodPost, "/t/:slug/emails/:email/delete", h.deleteEmailTemplate},
+		{http.MethodPost, "/t/:slug/emails/:email/test", h.sendTestEmail},
+		{http.MethodGet, "/t/:slug/emails/:email/preview", h.previewEmail},
+		{http.MethodPost, "/t/:slug/emails/:email/preview", h.previewEmail},
 		{http.MethodGet, "/t/:slug/settings", h.settings},
 		{http.MethodPost, "/t/:slug/settings", h.updateSettings},
 		{http.MethodPost, "/t/:slug/delete", h.deleteTenant},
@@ -219,6 +228,9 @@ var flashes = map[string]string{
 	"webhook-redelivered": "Delivery queued: it is sent again within seconds.",
 	"webhook-deleted":     "Endpoint deleted with its delivery log.",
 
+	"email-saved":      "Email template saved: the tenant's users who read that language get it now.",
+	"email-deleted":    "The built-in email is sent again in that language.",
+	"email-test-sent":  "Test email sent to your address.",
 	"string-saved":     "Wording saved: the tenant's pages say it in that language now.",
 	"string-deleted":   "The pages say the catalog's words again.",
 	"saml-app-created": "SAML application added: give the service provider the values below.",

@@ -99,7 +99,7 @@ func (h *Handler) changePassword(c echo.Context) error {
 		return httperr.Internal(err)
 	}
 	h.site.Audit(a.ctx, a.u.ID, a.u.Email, "password.changed", "success", "")
-	h.sendMail(a.ctx, a.t, a.u.Email, passwordChangedMail(h.mailLanguage(c, a.u), a.t, tenantLink(a.t, web.PathReset, nil)))
+	h.sendMail(a.ctx, a.t, a.u, a.u.Email, passwordChangedMail(h.mailLanguage(c, a.u), tenantLink(a.t, web.PathReset, nil)))
 	return web.Redirect(c, web.PathAccount+"?done=password")
 }
 

@@ -66,7 +66,7 @@ func (h *Handler) changeEmail(c echo.Context) error {
 	if err != nil {
 		return httperr.Internal(err)
 	}
-	h.sendMail(a.ctx, a.t, email, changeEmailMail(h.mailLanguage(c, a.u), a.t, tenantLink(a.t, web.PathAccount+"/email/confirm", url.Values{"token": {token}})))
+	h.sendMail(a.ctx, a.t, a.u, email, changeEmailMail(h.mailLanguage(c, a.u), email, tenantLink(a.t, web.PathAccount+"/email/confirm", url.Values{"token": {token}})))
 	h.site.Audit(a.ctx, a.u.ID, a.u.Email, "email.change_requested", "success", "")
 	return web.Redirect(c, web.PathAccount+"?done=email-sent")
 }
@@ -104,7 +104,7 @@ func (h *Handler) confirmEmailChange(c echo.Context) error {
 		return httperr.Internal(err)
 	}
 	h.site.Audit(ctx, u.ID, tok.Email, "email.changed", "success", "")
-	h.sendMail(ctx, t, old, emailChangedMail(h.mailLanguage(c, u), t, tok.Email))
+	h.sendMail(ctx, t, u, old, emailChangedMail(h.mailLanguage(c, u), tok.Email))
 	return web.Render(c, http.StatusOK, views.NoticePage(views.NoticeView{Meta: web.Meta(t, "notice.address_changed"),
 		Heading: "notice.address_changed_heading", Message: web.T(c, "notice.address_changed_message", "Email", tok.Email),
 		LinkURL: web.PathAccount, LinkText: "notice.to_account"}))
@@ -140,7 +140,7 @@ func (h *Handler) addressProven(ctx context.Context, t *tenants.Tenant, u *tenan
 		return err
 	}
 	if len(names) > 0 {
-		h.sendMail(ctx, t, u.Email, identitiesUnlinkedMail(userLanguage(ctx, u), t, names))
+		h.sendMail(ctx, t, u, u.Email, identitiesUnlinkedMail(userLanguage(ctx, u), names))
 	}
 	return nil
 }

@@ -94,6 +94,7 @@ func (h *Handler) submitTOTP(c echo.Context) error {
 	}
 	turn.Succeeded(a.ctx)
 	h.site.Audit(a.ctx, a.u.ID, a.u.Email, "mfa.enrolled", "success", tenants.FactorTOTP)
+	h.sendMail(a.ctx, a.t, a.u, a.u.Email, methodAddedMail(h.mailLanguage(c, a.u), tenants.FactorTOTP, tenantLink(a.t, web.PathReset, nil)))
 	return h.afterFirstFactor(c, a, "mfa-added")
 }
 
@@ -236,5 +237,6 @@ func (h *Handler) submitWebAuthn(c echo.Context) error {
 		return httperr.Internal(err)
 	}
 	h.site.Audit(a.ctx, a.u.ID, a.u.Email, "mfa.enrolled", "success", "webauthn")
+	h.sendMail(a.ctx, a.t, a.u, a.u.Email, methodAddedMail(h.mailLanguage(c, a.u), tenants.FactorWebAuthn, tenantLink(a.t, web.PathReset, nil)))
 	return h.afterFirstFactor(c, a, "passkey-added")
 }

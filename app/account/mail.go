@@ -1,8 +1,8 @@
 package account
 
 import (
-	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -13,7 +13,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/mail"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
-	"github.com/gatehouse-id/gatehouse/views"
+	"github.com/gatehouse-id/gatehouse/views/email"
 	"github.com/gatehouse-id/gatehouse/views/i18n"
 )
 
@@ -29,15 +29,6 @@ const (
 // emailEnabled reports whether the flows that need email (sign-up,
 // verification, password reset, change of address) are offered.
 func (h *Handler) emailEnabled() bool { return h.mail != nil }
-
-// fromName is the sender name of the tenant's email: the configured one,
-// else the tenant's display name.
-func fromName(t *tenants.Tenant) string {
-	if n := strings.TrimSpace(t.EmailFromName); n != "" {
-		return n
-	}
-	return t.DisplayName
-}
 
 // tenantLink is an absolute link to path at the tenant, built from its
 // stored issuer and never from the request (Host, X-Forwarded-Host): a
@@ -60,56 +51,70 @@ func (h *Handler) issueToken(ctx context.Context, u *tenants.User, purpose, emai
 	return token, err
 }
 
-// sendMail delivers m to to in the background: the answer to the request
-// must not wait for (or its timing reveal) a delivery, which happens only
-// for accounts that exist. Failures are logged without the message body,
-// which may hold a link.
-func (h *Handler) sendMail(ctx context.Context, t *tenants.Tenant, to string, m mailContent) {
+// sendMail delivers m to to, an address of u, in the background: the
+// answer to the request must not wait for (or its timing reveal) a
+// delivery, which happens only for accounts that exist. Failures are
+// logged without the message body, which may hold a link.
+func (h *Handler) sendMail(ctx context.Context, t *tenants.Tenant, u *tenants.User, to string, m mailContent) {
 	if h.mail == nil || to == "" {
 		return
 	}
-	msg := mail.Message{TenantID: t.ID, FromName: fromName(t), To: to, Subject: m.subject, Text: m.text, HTML: m.html,
-		ReplyTo: t.EmailReplyTo, Language: m.lang}
 	ctx = context.WithoutCancel(ctx)
 	go func() {
 		ctx, cancel := context.WithTimeout(ctx, mailTimeout)
 		defer cancel()
+		c := h.compose(ctx, t, u, m)
+		msg := mail.ForTenant(t, to, c.Subject, c.Text, c.HTML, c.Lang)
 		if err := h.mail.Send(ctx, msg); err != nil {
-			slog.ErrorContext(ctx, "send email", "tenant", t.ID, "subject", msg.Subject, "err", err)
+			slog.ErrorContext(ctx, "send email", "tenant", t.ID, "kind", m.kind, "err", err)
 		}
 	}()
+}
+
+// compose writes m for u: from the tenant's own template of its kind in
+// its language when there is one, else the built-in email. A template
+// that no longer parses (a kind lost a variable) is logged and the
+// built-in email sent: the user gets their link either way.
+func (h *Handler) compose(ctx context.Context, t *tenants.Tenant, u *tenants.User, m mailContent) email.Message {
+	k, _ := email.KindNamed(m.kind)
+	vars := email.Vars{email.VarTenantName: t.DisplayName, email.VarUserName: u.Name, email.VarUserEmail: u.Email}
+	for name, v := range m.vars {
+		vars[name] = v
+	}
+	b := brandOf(t)
+	var o *email.Override
+	et, err := h.store.EmailTemplate(ctx, m.kind, m.l.Lang())
+	switch {
+	case err == nil:
+		o = &email.Override{Subject: et.Subject, HTML: et.HTML, Text: et.Text}
+	case !errors.Is(err, tenants.ErrNotFound):
+		slog.ErrorContext(ctx, "read email template", "tenant", t.ID, "kind", m.kind, "err", err)
+	}
+	if o != nil {
+		c, err := email.Compose(m.l, b, k, vars, o)
+		if err == nil {
+			return c
+		}
+		slog.ErrorContext(ctx, "tenant email template", "tenant", t.ID, "kind", m.kind, "locale", m.l.Lang(), "err", err)
+	}
+	c, err := email.Compose(m.l, b, k, vars, nil)
+	if err != nil {
+		slog.ErrorContext(ctx, "built-in email", "kind", m.kind, "err", err)
+	}
+	return c
 }
 
 // parseEmail is tenants.PlainEmail: the one rule for an address typed
 // into a form.
 func parseEmail(s string) (string, bool) { return tenants.PlainEmail(s) }
 
-// mailContent is one email, before it is addressed.
+// mailContent is one email before it is composed: its kind (of
+// views/email's vocabulary), the values of the variables only its kind
+// has, and its language.
 type mailContent struct {
-	subject, text, html string
-	// lang is the BCP 47 tag of the words.
-	lang string
-}
-
-// compose renders b as plain text and as HTML (a templ component), in
-// the language of l.
-func compose(l *i18n.Localizer, subject string, b views.EmailBody) mailContent {
-	var txt strings.Builder
-	for _, p := range b.Before {
-		txt.WriteString(p + "\n\n")
-	}
-	if b.Link != "" {
-		txt.WriteString(b.LinkText + ":\n" + b.Link + "\n\n")
-	}
-	for _, p := range b.After {
-		txt.WriteString(p + "\n\n")
-	}
-	txt.WriteString("-- \n" + b.Tenant + "\n")
-	var html bytes.Buffer
-	if err := views.EmailHTML(b).Render(i18n.WithLocalizer(context.Background(), l), &html); err != nil {
-		html.Reset()
-	}
-	return mailContent{subject: subject, text: txt.String(), html: html.String(), lang: l.Lang()}
+	kind string
+	vars email.Vars
+	l    *i18n.Localizer
 }
 
 // mailLanguage is the Localizer of an email to u: the language u chose,
@@ -129,53 +134,46 @@ func userLanguage(ctx context.Context, u *tenants.User) *i18n.Localizer {
 	return l
 }
 
-func verifyMail(l *i18n.Localizer, t *tenants.Tenant, link string) mailContent {
-	return compose(l, l.T("email.verify.subject"), views.EmailBody{Tenant: fromName(t),
-		Before:   []string{l.T("email.verify.body", "Tenant", t.DisplayName)},
-		Link:     link,
-		LinkText: l.T("email.verify.link"),
-		After:    []string{l.T("email.verify.after")}})
+func verifyMail(l *i18n.Localizer, link string) mailContent {
+	return mailContent{email.KindVerify, email.Vars{email.VarLink: link}, l}
 }
 
-func signupExistingMail(l *i18n.Localizer, t *tenants.Tenant, resetLink string) mailContent {
-	return compose(l, l.T("email.signup_existing.subject"), views.EmailBody{Tenant: fromName(t),
-		Before:   []string{l.T("email.signup_existing.body", "Tenant", t.DisplayName), l.T("email.signup_existing.forgot")},
-		Link:     resetLink,
-		LinkText: l.T("email.signup_existing.link"),
-		After:    []string{l.T("email.signup_existing.after")}})
+func signupExistingMail(l *i18n.Localizer, resetLink string) mailContent {
+	return mailContent{email.KindSignupExisting, email.Vars{email.VarLink: resetLink}, l}
 }
 
-func resetMail(l *i18n.Localizer, t *tenants.Tenant, link string) mailContent {
-	return compose(l, l.T("email.reset.subject"), views.EmailBody{Tenant: fromName(t),
-		Before:   []string{l.T("email.reset.body", "Tenant", t.DisplayName)},
-		Link:     link,
-		LinkText: l.T("email.reset.link"),
-		After:    []string{l.T("email.reset.after")}})
+func resetMail(l *i18n.Localizer, link string) mailContent {
+	return mailContent{email.KindReset, email.Vars{email.VarLink: link}, l}
 }
 
-func changeEmailMail(l *i18n.Localizer, t *tenants.Tenant, link string) mailContent {
-	return compose(l, l.T("email.change_email.subject"), views.EmailBody{Tenant: fromName(t),
-		Before:   []string{l.T("email.change_email.body", "Tenant", t.DisplayName)},
-		Link:     link,
-		LinkText: l.T("email.change_email.link"),
-		After:    []string{l.T("email.change_email.after")}})
+func changeEmailMail(l *i18n.Localizer, newEmail, link string) mailContent {
+	return mailContent{email.KindChangeEmail, email.Vars{email.VarLink: link, email.VarNewEmail: newEmail}, l}
 }
 
-func emailChangedMail(l *i18n.Localizer, t *tenants.Tenant, newEmail string) mailContent {
-	return compose(l, l.T("email.email_changed.subject"), views.EmailBody{Tenant: fromName(t),
-		Before: []string{l.T("email.email_changed.body", "Tenant", t.DisplayName, "Email", newEmail),
-			l.T("email.email_changed.contact", "Tenant", t.DisplayName)}})
+func emailChangedMail(l *i18n.Localizer, newEmail string) mailContent {
+	return mailContent{email.KindEmailChanged, email.Vars{email.VarNewEmail: newEmail}, l}
 }
 
-func passwordChangedMail(l *i18n.Localizer, t *tenants.Tenant, resetLink string) mailContent {
-	return compose(l, l.T("email.password_changed.subject"), views.EmailBody{Tenant: fromName(t),
-		Before:   []string{l.T("email.password_changed.body", "Tenant", t.DisplayName), l.T("email.password_changed.reset")},
-		Link:     resetLink,
-		LinkText: l.T("email.password_changed.link")})
+func passwordChangedMail(l *i18n.Localizer, resetLink string) mailContent {
+	return mailContent{email.KindPasswordChanged, email.Vars{email.VarLink: resetLink}, l}
 }
 
-func identitiesUnlinkedMail(l *i18n.Localizer, t *tenants.Tenant, connections []string) mailContent {
-	return compose(l, l.T("email.unlinked.subject"), views.EmailBody{Tenant: fromName(t),
-		Before: []string{l.T("email.unlinked.body", "Tenant", t.DisplayName, "Methods", strings.Join(connections, ", ")),
-			l.T("email.unlinked.after")}})
+// methodAddedMail tells the user a sign-in method (a factor type) was
+// added to their account.
+func methodAddedMail(l *i18n.Localizer, factorType, resetLink string) mailContent {
+	method := l.T("email.method_added.passkey")
+	if factorType == tenants.FactorTOTP {
+		method = l.T("email.method_added.totp")
+	}
+	return mailContent{email.KindMethodAdded, email.Vars{email.VarLink: resetLink, email.VarMethod: method}, l}
+}
+
+func identitiesUnlinkedMail(l *i18n.Localizer, connections []string) mailContent {
+	return mailContent{email.KindUnlinked, email.Vars{email.VarMethods: strings.Join(connections, ", ")}, l}
+}
+
+// brandOf is how the email of tenant t looks: its sender name, logo and
+// accent colour (views/email checks the last two again before use).
+func brandOf(t *tenants.Tenant) email.Branding {
+	return email.Branding{Name: t.SenderName(), LogoURL: t.LogoURL, Accent: t.AccentColor}
 }

@@ -124,7 +124,7 @@ func (h *Handler) requestReset(c echo.Context, t *tenants.Tenant, email, id stri
 	if id != "" {
 		q.Set("id", id)
 	}
-	h.sendMail(ctx, t, u.Email, resetMail(h.mailLanguage(c, u), t, tenantLink(t, web.PathResetConfirm, q)))
+	h.sendMail(ctx, t, u, u.Email, resetMail(h.mailLanguage(c, u), tenantLink(t, web.PathResetConfirm, q)))
 	h.site.Audit(ctx, u.ID, u.Email, "password.reset_requested", "success", "")
 	return nil
 }
@@ -219,7 +219,7 @@ func (h *Handler) submitResetConfirm(c echo.Context) error {
 		return httperr.Internal(err)
 	}
 	h.site.Audit(ctx, u.ID, u.Email, "password.reset", "success", "")
-	h.sendMail(ctx, t, u.Email, passwordChangedMail(h.mailLanguage(c, u), t, tenantLink(t, web.PathReset, nil)))
+	h.sendMail(ctx, t, u, u.Email, passwordChangedMail(h.mailLanguage(c, u), tenantLink(t, web.PathReset, nil)))
 	v := views.NoticeView{Meta: web.Meta(t, "reset.done_title"), Heading: "reset.done_heading", Message: "reset.done_message",
 		Detail:  "reset.done_detail",
 		LinkURL: web.PathAccount, LinkText: "signup.sign_in"}
@@ -246,6 +246,6 @@ func (h *Handler) SendReset(ctx context.Context, t *tenants.Tenant, u *tenants.U
 	if err != nil {
 		return err
 	}
-	h.sendMail(ctx, t, u.Email, resetMail(userLanguage(ctx, u), t, tenantLink(t, web.PathResetConfirm, url.Values{"token": {token}})))
+	h.sendMail(ctx, t, u, u.Email, resetMail(userLanguage(ctx, u), tenantLink(t, web.PathResetConfirm, url.Values{"token": {token}})))
 	return nil
 }

@@ -160,7 +160,7 @@ func (h *Handler) signup(c echo.Context, t *tenants.Tenant, ar *tenants.AuthRequ
 		return err
 	case !pendingSignup(u):
 		if u.DisabledAt == nil {
-			h.sendMail(ctx, t, u.Email, signupExistingMail(h.mailLanguage(c, u), t, tenantLink(t, web.PathReset, nil)))
+			h.sendMail(ctx, t, u, u.Email, signupExistingMail(h.mailLanguage(c, u), tenantLink(t, web.PathReset, nil)))
 		}
 		h.site.Audit(ctx, u.ID, u.Email, "signup", "denied", "email already registered")
 		return nil
@@ -178,7 +178,7 @@ func (h *Handler) signup(c echo.Context, t *tenants.Tenant, ar *tenants.AuthRequ
 	if err := h.store.CreateLoginStep(ctx, st); err != nil {
 		return err
 	}
-	h.sendMail(ctx, t, u.Email, verifyMail(h.mailLanguage(c, u), t, tenantLink(t, web.PathVerify, url.Values{"token": {token}})))
+	h.sendMail(ctx, t, u, u.Email, verifyMail(h.mailLanguage(c, u), tenantLink(t, web.PathVerify, url.Values{"token": {token}})))
 	h.site.Audit(ctx, u.ID, u.Email, "signup", "success", "")
 	return nil
 }

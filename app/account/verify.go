@@ -163,7 +163,7 @@ func (h *Handler) resendVerification(c echo.Context, t *tenants.Tenant, email st
 	if err != nil {
 		return err
 	}
-	h.sendMail(ctx, t, u.Email, verifyMail(h.mailLanguage(c, u), t, tenantLink(t, web.PathVerify, url.Values{"token": {token}})))
+	h.sendMail(ctx, t, u, u.Email, verifyMail(h.mailLanguage(c, u), tenantLink(t, web.PathVerify, url.Values{"token": {token}})))
 	h.site.Audit(ctx, u.ID, u.Email, "email.verification_requested", "success", "")
 	return nil
 }

@@ -155,6 +155,15 @@ func commandTable() []spec {
 		{name: "saml-app delete", summary: "delete a SAML application", run: samlAppDelete,
 			example: "gatehouse saml-app delete --tenant acme --id SAML_APP_ID"},
 
+		{name: "email-template set", summary: "give the tenant its own email of a kind in a language (checked when saved)", run: emailTemplateSet,
+			example: `gatehouse email-template set --tenant acme --kind reset --locale de --subject "Neues Passwort für {{user.name}}" --html-file reset.de.html --text-file reset.de.txt`},
+		{name: "email-template list", summary: "list the tenant's own email templates", run: emailTemplateList,
+			example: "gatehouse email-template list --tenant acme --output table"},
+		{name: "email-template show", summary: "show a template, or the built-in email written as one", run: emailTemplateShow,
+			example: "gatehouse email-template show --tenant acme --kind reset --locale de"},
+		{name: "email-template delete", summary: "send the built-in email again", run: emailTemplateDelete,
+			example: "gatehouse email-template delete --tenant acme --kind reset --locale de"},
+
 		{name: "rule create", summary: "add a claim rule (CEL; checked when saved, reserved claims refused)", run: ruleCreate,
 			example: "gatehouse rule create --tenant acme --name plan --id-claim \"plan='gold'\""},
 		{name: "rule list", summary: "list the tenant's claim rules, in order", run: ruleList,

@@ -47,6 +47,13 @@ func TestAPIAuditTrail(t *testing.T) {
 		did("PUT /tenants/:slug/strings/:locale/:message", admin.ActionTenantUpdated, "de/consent.heading", false, true)
 		c.must(t, http.StatusNoContent, http.MethodDelete, "/tenants/gamma/strings/de/consent.heading", nil)
 		did("DELETE /tenants/:slug/strings/:locale/:message", admin.ActionTenantUpdated, "de/consent.heading", true, false)
+		c.must(t, http.StatusOK, http.MethodPut, "/tenants/gamma/email-templates/reset/de", map[string]any{"subject": "Neues Passwort", "text": "{{link}}"})
+		did("PUT /tenants/:slug/email-templates/:kind/:locale", admin.ActionEmailTemplateSet, "reset/de", false, true)
+		c.must(t, http.StatusNoContent, http.MethodDelete, "/tenants/gamma/email-templates/reset/de", nil)
+		did("DELETE /tenants/:slug/email-templates/:kind/:locale", admin.ActionEmailTemplateDeleted, "reset/de", true, false)
+		// A preview records nothing.
+		c.must(t, http.StatusOK, http.MethodPost, "/tenants/gamma/email-templates/reset/de/preview", map[string]any{"subject": "Vorschau", "text": "{{link}}"})
+		done["POST /tenants/:slug/email-templates/:kind/:locale/preview"] = true
 
 		base := "/tenants/gamma"
 		av := c.must(t, http.StatusCreated, http.MethodPost, base+"/apis", map[string]any{"audience": "https://api.gamma.test", "scopes": []any{map[string]any{"value": "read"}}})

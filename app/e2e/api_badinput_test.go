@@ -24,7 +24,7 @@ func TestAPINoInputIsAServerError(t *testing.T) {
 		ids := map[string]string{"slug": "acme", "client_id": f.web.ClientID, "users/id": f.userID, "session_id": "x",
 			"apis/id": c.items(t, "/tenants/acme/apis")[0]["id"].(string), "connections/id": e.addConnection(t, f, "GitHub").ID,
 			"roles/role": "walker", "groups/id": "walkers", "members/user": f.userID,
-			"strings/locale": "de", ":locale/message": "consent.heading"}
+			"strings/locale": "de", ":locale/message": "consent.heading", "email-templates/kind": "reset", ":kind/locale": "de"}
 		c.must(t, http.StatusCreated, http.MethodPost, "/tenants/acme/roles", map[string]any{"name": "walker"})
 		c.must(t, http.StatusCreated, http.MethodPost, "/tenants/acme/groups", map[string]any{"name": "walkers"})
 		md := string(samltest.NewIdP(t).Metadata())

@@ -16,48 +16,50 @@ import (
 // that walking the routes fails for the reason under test only. A route
 // with a body and no entry here fails the walks: add one.
 var validBodies = map[string]any{
-	"POST /tenants":                                      map[string]any{"slug": "walked"},
-	"POST /tenants/import":                               map[string]any{"format": "gatehouse.tenant", "version": 1, "source": map[string]any{"slug": "walked-import"}},
-	"PATCH /tenants/:slug":                               map[string]any{"name": "Changed"},
-	"POST /tenants/:slug/applications":                   map[string]any{"kind": "machine", "client_name": "walker"},
-	"PATCH /tenants/:slug/applications/:client_id":       map[string]any{"client_name": "changed"},
-	"POST /tenants/:slug/applications/:client_id/secret": map[string]any{"grace_period_seconds": 0},
-	"PUT /tenants/:slug/applications/:client_id/grants":  []any{},
-	"POST /tenants/:slug/apis":                           map[string]any{"audience": "https://walked.test"},
-	"PATCH /tenants/:slug/apis/:id":                      map[string]any{"name": "changed", "scopes": []any{}},
-	"POST /tenants/:slug/users":                          map[string]any{"email": "walker@walked.test", "password": testPassword},
-	"PATCH /tenants/:slug/users/:id":                     map[string]any{"name": "changed"},
-	"POST /tenants/:slug/users/import":                   map[string]any{"email": "walker-import@walked.test"},
-	"POST /tenants/:slug/users/import-jobs":              map[string]any{"email": "walker-job@walked.test"},
-	"PUT /tenants/:slug/users/:id/password":              map[string]any{"password": "another long password"},
-	"POST /tenants/:slug/connections":                    map[string]any{"type": "github", "name": "Walker", "client_id": "walker", "client_secret": "walker-secret"},
-	"PATCH /tenants/:slug/connections/:id":               map[string]any{"name": "Changed"},
-	"POST /tenants/:slug/webhooks":                       map[string]any{"url": "https://hooks.walked.test/in", "events": []any{"*"}},
-	"POST /tenants/:slug/initial-access-tokens":          map[string]any{"name": "walker", "uses": 2},
-	"PATCH /tenants/:slug/webhooks/:id":                  map[string]any{"events": []any{"user.created"}},
-	"POST /tenants/:slug/saml-apps":                      map[string]any{"name": "Walker", "entity_id": "https://walked.test/sp", "acs": []any{map[string]any{"url": "https://walked.test/acs"}}},
-	"PATCH /tenants/:slug/saml-apps/:id":                 map[string]any{"name": "Changed"},
-	"POST /tenants/:slug/keys/rotate":                    map[string]any{"alg": "ES256", "now": true},
-	"PUT /tenants/:slug/keys/rotation":                   map[string]any{"rotation_period": 86400},
-	"PATCH /administrators/:id":                          map[string]any{"scopes": []any{"tenants:read"}},
-	"POST /tenants/:slug/roles":                          map[string]any{"name": "walker"},
-	"PATCH /tenants/:slug/roles/:role":                   map[string]any{"description": "changed"},
-	"POST /tenants/:slug/users/:id/roles":                map[string]any{"role": "walker"},
-	"POST /tenants/:slug/groups":                         map[string]any{"name": "walkers"},
-	"PATCH /tenants/:slug/groups/:id":                    map[string]any{"description": "changed"},
-	"POST /tenants/:slug/groups/:id/members":             map[string]any{"user": "0190aaaa-0000-7000-8000-000000000001"},
-	"POST /tenants/:slug/groups/:id/roles":               map[string]any{"role": "walker"},
-	"PATCH /management-clients/:client_id":               map[string]any{"scopes": []any{"tenants:read"}},
-	"PUT /tenants/:slug/strings/:locale/:message":        map[string]any{"text": "Walked {{.App}}"},
-	"POST /tenants/:slug/claim-rules":                    map[string]any{"name": "walker", "id_token": map[string]any{"walked": "true"}},
-	"PATCH /tenants/:slug/claim-rules/:id":               map[string]any{"enabled": false},
-	"POST /tenants/:slug/claim-rules/preview":            map[string]any{"user": "0190aaaa-0000-7000-8000-000000000001", "client": "no-such-client"},
+	"POST /tenants":                                             map[string]any{"slug": "walked"},
+	"POST /tenants/import":                                      map[string]any{"format": "gatehouse.tenant", "version": 1, "source": map[string]any{"slug": "walked-import"}},
+	"PATCH /tenants/:slug":                                      map[string]any{"name": "Changed"},
+	"POST /tenants/:slug/applications":                          map[string]any{"kind": "machine", "client_name": "walker"},
+	"PATCH /tenants/:slug/applications/:client_id":              map[string]any{"client_name": "changed"},
+	"POST /tenants/:slug/applications/:client_id/secret":        map[string]any{"grace_period_seconds": 0},
+	"PUT /tenants/:slug/applications/:client_id/grants":         []any{},
+	"POST /tenants/:slug/apis":                                  map[string]any{"audience": "https://walked.test"},
+	"PATCH /tenants/:slug/apis/:id":                             map[string]any{"name": "changed", "scopes": []any{}},
+	"POST /tenants/:slug/users":                                 map[string]any{"email": "walker@walked.test", "password": testPassword},
+	"PATCH /tenants/:slug/users/:id":                            map[string]any{"name": "changed"},
+	"POST /tenants/:slug/users/import":                          map[string]any{"email": "walker-import@walked.test"},
+	"POST /tenants/:slug/users/import-jobs":                     map[string]any{"email": "walker-job@walked.test"},
+	"PUT /tenants/:slug/users/:id/password":                     map[string]any{"password": "another long password"},
+	"POST /tenants/:slug/connections":                           map[string]any{"type": "github", "name": "Walker", "client_id": "walker", "client_secret": "walker-secret"},
+	"PATCH /tenants/:slug/connections/:id":                      map[string]any{"name": "Changed"},
+	"POST /tenants/:slug/webhooks":                              map[string]any{"url": "https://hooks.walked.test/in", "events": []any{"*"}},
+	"POST /tenants/:slug/initial-access-tokens":                 map[string]any{"name": "walker", "uses": 2},
+	"PATCH /tenants/:slug/webhooks/:id":                         map[string]any{"events": []any{"user.created"}},
+	"POST /tenants/:slug/saml-apps":                             map[string]any{"name": "Walker", "entity_id": "https://walked.test/sp", "acs": []any{map[string]any{"url": "https://walked.test/acs"}}},
+	"PATCH /tenants/:slug/saml-apps/:id":                        map[string]any{"name": "Changed"},
+	"POST /tenants/:slug/keys/rotate":                           map[string]any{"alg": "ES256", "now": true},
+	"PUT /tenants/:slug/keys/rotation":                          map[string]any{"rotation_period": 86400},
+	"PATCH /administrators/:id":                                 map[string]any{"scopes": []any{"tenants:read"}},
+	"POST /tenants/:slug/roles":                                 map[string]any{"name": "walker"},
+	"PATCH /tenants/:slug/roles/:role":                          map[string]any{"description": "changed"},
+	"POST /tenants/:slug/users/:id/roles":                       map[string]any{"role": "walker"},
+	"POST /tenants/:slug/groups":                                map[string]any{"name": "walkers"},
+	"PATCH /tenants/:slug/groups/:id":                           map[string]any{"description": "changed"},
+	"POST /tenants/:slug/groups/:id/members":                    map[string]any{"user": "0190aaaa-0000-7000-8000-000000000001"},
+	"POST /tenants/:slug/groups/:id/roles":                      map[string]any{"role": "walker"},
+	"PATCH /management-clients/:client_id":                      map[string]any{"scopes": []any{"tenants:read"}},
+	"PUT /tenants/:slug/strings/:locale/:message":               map[string]any{"text": "Walked {{.App}}"},
+	"PUT /tenants/:slug/email-templates/:kind/:locale":          map[string]any{"subject": "Walked", "text": "Open {{link}}"},
+	"POST /tenants/:slug/email-templates/:kind/:locale/preview": map[string]any{"subject": "Walked", "text": "Open {{link}}"},
+	"POST /tenants/:slug/claim-rules":                           map[string]any{"name": "walker", "id_token": map[string]any{"walked": "true"}},
+	"PATCH /tenants/:slug/claim-rules/:id":                      map[string]any{"enabled": false},
+	"POST /tenants/:slug/claim-rules/preview":                   map[string]any{"user": "0190aaaa-0000-7000-8000-000000000001", "client": "no-such-client"},
 }
 
 // naturalKeys name an object by what it is, not by an id of its own: a
 // tenant's wording of a message in a language. Under acme's slug they name
 // acme's object, so only beta's slug is walked with them.
-var naturalKeys = map[string]bool{"strings/locale": true}
+var naturalKeys = map[string]bool{"strings/locale": true, "email-templates/kind": true}
 
 func bodyFor(t *testing.T, r api.Route) any {
 	t.Helper()
@@ -156,6 +158,10 @@ func TestAPICrossTenantWalk(t *testing.T) {
 				"entity_id": "https://expenses.example.com/sp", "acs": []any{map[string]any{"url": "https://expenses.example.com/acs"}}})["id"].(string)
 			ids["initial-access-tokens/id"] = op.must(t, http.StatusCreated, http.MethodPost, base+"/initial-access-tokens", map[string]any{"name": "walked"})["id"].(string)
 			ids["strings/locale"], ids[":locale/message"] = "de", "consent.heading"
+			ids["email-templates/kind"], ids[":kind/locale"] = "reset", "de"
+			if f == b {
+				op.must(t, http.StatusOK, http.MethodPut, base+"/email-templates/reset/de", map[string]any{"subject": "Beta", "text": "Beta {{link}}"})
+			}
 			if f == b {
 				op.must(t, http.StatusOK, http.MethodPut, base+"/strings/de/consent.heading", map[string]any{"text": "Beta bittet: {{.App}}"})
 			}
@@ -187,7 +193,7 @@ func TestAPICrossTenantWalk(t *testing.T) {
 			"management-clients/client_id": "no-such-client", "roles/role": "0190aaaa-0000-7000-8000-000000000004",
 			"groups/id": "0190aaaa-0000-7000-8000-000000000005", "members/user": "0190aaaa-0000-7000-8000-000000000001",
 			"webhooks/id": "0190aaaa-0000-7000-8000-000000000006", "deliveries/delivery": "0190aaaa-0000-7000-8000-000000000007",
-			"import-jobs/id": "0190aaaa-0000-7000-8000-000000000008", "initial-access-tokens/id": "0190aaaa-0000-7000-8000-000000000009", "strings/locale": "de", ":locale/message": "login.title", "claim-rules/id": "0190aaaa-0000-7000-8000-00000000000b",
+			"import-jobs/id": "0190aaaa-0000-7000-8000-000000000008", "initial-access-tokens/id": "0190aaaa-0000-7000-8000-000000000009", "strings/locale": "de", ":locale/message": "login.title", "email-templates/kind": "verify", ":kind/locale": "fr", "claim-rules/id": "0190aaaa-0000-7000-8000-00000000000b",
 			"factors/factor": "0190aaaa-0000-7000-8000-00000000000a", "saml-apps/id": "0190aaaa-0000-7000-8000-000000000010"}
 		// Operators: no tenant admin reaches them.
 		opAdmin, opClient := e.principalsOf(t, "")

@@ -174,13 +174,16 @@ func routeKey(r api.Route) string { return r.Method + " " + r.Path }
 // fill replaces the path parameters of route path p by ids, keyed by the
 // segment before the parameter and its name ("users/id"), or by name.
 func fill(p string, ids map[string]string) string {
-	parts := strings.Split(p, "/")
-	for i, part := range parts {
+	// The keys name the segment as the route has it (":locale/message"),
+	// not as filled: keep the route's segments apart from the path's.
+	route := strings.Split(p, "/")
+	parts := slices.Clone(route)
+	for i, part := range route {
 		name, ok := strings.CutPrefix(part, ":")
 		if !ok {
 			continue
 		}
-		v, ok := ids[parts[i-1]+"/"+name]
+		v, ok := ids[route[i-1]+"/"+name]
 		if !ok {
 			v = ids[name]
 		}

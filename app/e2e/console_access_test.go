@@ -65,7 +65,12 @@ func (e *env) consoleIDsOf(t *testing.T, f *fixture) consoleIDs {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return consoleIDs{"samlapp": sa.ID, "rule": rule.ID, "hook": hook, "delivery": delivery, "slug": f.slug, "app": f.web.ClientID, "api": apis[0].ID, "user": f.userID, "session": ss[0].ID,
+	// A template of the tenant's own: :email names a kind of email, the
+	// same at every tenant.
+	if _, err := svc.SetEmailTemplate(ctx, "reset", "en", admin.EmailTemplateInput{Subject: "Own " + f.slug, Text: "{{link}}"}); err != nil {
+		t.Fatal(err)
+	}
+	return consoleIDs{"email": "reset", "samlapp": sa.ID, "rule": rule.ID, "hook": hook, "delivery": delivery, "slug": f.slug, "app": f.web.ClientID, "api": apis[0].ID, "user": f.userID, "session": ss[0].ID,
 		"client": f.web.ClientID, "kind": admin.KindWeb, "conn": e.addConnection(t, f, "GitHub").ID, "admin": adm, "mclient": mc,
 		"role": role.ID, "group": group.ID}
 }
@@ -83,7 +88,9 @@ func consolePath(t *testing.T, r console.Route, ids consoleIDs) (string, bool) {
 		if !ok {
 			t.Fatalf("route %s %s has a parameter %s this test does not know: add it to consoleIDsOf", r.Method, r.Path, m)
 		}
-		if name != "slug" && name != "kind" {
+		// A tenant, the kind of a new app and a kind of email name no
+		// row of their own.
+		if name != "slug" && name != "kind" && name != "email" {
 			owned = true
 		}
 		return v
@@ -266,7 +273,7 @@ func TestConsoleRefusesForgedForms(t *testing.T) {
 func TestConsoleRequiresSignIn(t *testing.T) {
 	e := newEnv(t, storetest.SQLiteURL(t))
 	acme := e.fixture("acme")
-	ids := consoleIDs{"slug": acme.slug, "app": acme.web.ClientID, "api": "x", "user": acme.userID, "session": "x", "client": acme.web.ClientID, "kind": "web", "conn": "x", "hook": "x", "delivery": "x",
+	ids := consoleIDs{"slug": acme.slug, "app": acme.web.ClientID, "api": "x", "user": acme.userID, "session": "x", "client": acme.web.ClientID, "kind": "web", "email": "reset", "conn": "x", "hook": "x", "delivery": "x",
 		"admin": "x", "mclient": "x", "role": "x", "group": "x", "rule": "x", "samlapp": "x"}
 	b := e.browser()
 	routes := append(console.Routes(), console.Route{Method: http.MethodGet, Path: ""}, console.Route{Method: http.MethodGet, Path: "/"})

@@ -26,9 +26,9 @@ type consoleBrowser struct {
 	dialogs []string
 }
 
-func newConsoleBrowser(t *testing.T, shots bool) *consoleBrowser {
+func newConsoleBrowser(t *testing.T, shots bool, extra ...chromedp.ExecAllocatorOption) *consoleBrowser {
 	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+	opts := append(append(chromedp.DefaultExecAllocatorOptions[:], extra...),
 		chromedp.ExecPath(chromium(t)),
 		chromedp.NoSandbox,
 		chromedp.Flag("disable-gpu", true),

@@ -212,7 +212,7 @@ func TestTenantImportRefusesHostileDocuments(t *testing.T) {
 		}
 		rowsBefore := map[string]int64{}
 		for _, table := range []string{"tenants", "signing_keys", "clients", "client_grants", "apis", "api_scopes", "roles", "role_permissions",
-			"user_groups", "group_roles", "connections", "webhook_endpoints", "users", "group_members"} {
+			"user_groups", "group_roles", "connections", "webhook_endpoints", "users", "group_members", "claim_rules", "tenant_strings", "saml_apps"} {
 			rowsBefore[table] = count(table)
 		}
 
@@ -257,6 +257,55 @@ func TestTenantImportRefusesHostileDocuments(t *testing.T) {
 			{"a huge name", edit(func(d map[string]any) { d["settings"].(map[string]any)["name"] = strings.Repeat("x", 10000) }), 400, "", ""},
 			{"a bad password hash", edit(func(d map[string]any) {
 				d["users"] = append(list(d, "users"), user(map[string]any{"email": "x@acme.test", "password_hash": "$2b$31$abc"}))
+			}), 400, "", ""},
+			// The document's last objects, of this round's kinds, each
+			// refused after everything before them was checked.
+			{"a claim rule that does not compile", edit(func(d map[string]any) {
+				d["claim_rules"] = []any{map[string]any{"name": "ok", "position": 1, "enabled": true, "id_token": map[string]any{"a": "'b'"}},
+					map[string]any{"name": "broken", "position": 2, "enabled": true, "id_token": map[string]any{"a": "1 +"}}}
+			}), 400, "claim_rules[1]", ""},
+			{"two claim rules of one name", edit(func(d map[string]any) {
+				r := map[string]any{"name": "twin", "position": 1, "enabled": true, "id_token": map[string]any{"a": "'b'"}}
+				d["claim_rules"] = []any{r, r}
+			}), 400, "claim_rules[1]", ""},
+			{"wording of no message", edit(func(d map[string]any) {
+				d["strings"] = []any{map[string]any{"locale": "de", "message_id": "consent.heading", "text": "Ja?"},
+					map[string]any{"locale": "de", "message_id": "no.such.message", "text": "x"}}
+			}), 400, "strings[1]", ""},
+			{"wording naming a variable the message lacks", edit(func(d map[string]any) {
+				d["strings"] = []any{map[string]any{"locale": "de", "message_id": "consent.heading", "text": "{{.Password}}"}}
+			}), 400, "strings[0]", ""},
+			{"a SAML application for a role the document lacks", edit(func(d map[string]any) {
+				d["saml_apps"] = []any{map[string]any{"name": "Wiki", "entity_id": "https://wiki.test/sp", "acs": []any{map[string]any{"url": "https://wiki.test/acs"}},
+					"name_id_format": "", "name_id_source": "email", "attributes": []any{}, "sign_response": true, "sign_assertion": true,
+					"access": "roles", "access_roles": []any{"ghost"}, "enabled": true}}
+			}), 400, "saml_apps[0].access_roles", ""},
+			{"a SAML application sending assertions over http", edit(func(d map[string]any) {
+				d["saml_apps"] = []any{map[string]any{"name": "Wiki", "entity_id": "https://wiki.test/sp", "acs": []any{map[string]any{"url": "http://wiki.test/acs"}},
+					"name_id_format": "", "name_id_source": "email", "attributes": []any{}, "sign_response": true, "sign_assertion": true,
+					"access": "everyone", "enabled": true}}
+			}), 400, "saml_apps[0].acs", ""},
+			{"a public resource server", edit(func(d map[string]any) {
+				for _, a := range list(d, "applications") {
+					if a.(map[string]any)["token_endpoint_auth_method"] == "none" {
+						obj(d, "apis", 0)["resource_server_client_id"] = a.(map[string]any)["client_id"]
+					}
+				}
+			}), 400, "apis[0].resource_server_client_id", ""},
+			{"consent skipped by a self-registered application", edit(func(d map[string]any) {
+				obj(d, "applications", 0)["registered"] = true
+				obj(d, "applications", 0)["consent"] = "skip"
+			}), 400, "applications[0].consent", ""},
+			{"a loopback back-channel logout URI", edit(func(d map[string]any) {
+				obj(d, "applications", 0)["backchannel_logout_uri"] = "http://127.0.0.1:1/logout"
+			}), 400, "applications[0].backchannel_logout_uri", ""},
+			{"a refresh grace period of an hour", edit(func(d map[string]any) { obj(d, "applications", 0)["refresh_token_grace_period"] = 3600 }), 400, "", ""},
+			{"a previous secret without its expiry", edit(func(d map[string]any) {
+				for _, a := range list(d, "applications") {
+					if a.(map[string]any)["secret_hash"] != nil {
+						a.(map[string]any)["previous_secret_hash"] = strings.Repeat("b", 64)
+					}
+				}
 			}), 400, "", ""},
 			// Fails in the transaction, after the tenant and its objects
 			// were written: the same email twice.

@@ -87,6 +87,25 @@ func TestEveryScenario(t *testing.T) {
 	}
 }
 
+// TestKeepTenants runs twice over the same database with -keep-tenants: the
+// first run creates the tenants, the second reuses them (no creation) and
+// still reaches each one's discovery and JWKS.
+func TestKeepTenants(t *testing.T) {
+	u, remove, err := tempDatabase()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(remove)
+	cfg := runConfig{dbURL: u, duration: 100 * time.Millisecond, concurrency: 2, browsers: 1, tenants: 3, keepTenants: true, scenarios: []string{"discovery", "jwks"}}
+	want := []string{"discovery", "discovery", "jwks", "jwks"}
+	if out := smoke(t, cfg, want); !strings.Contains(out, "3 tenants: creation") {
+		t.Errorf("the first run created no tenants:\n%s", out)
+	}
+	if out := smoke(t, cfg, want); strings.Contains(out, "tenants: creation") {
+		t.Errorf("the second run created tenants again:\n%s", out)
+	}
+}
+
 // TestTarget drives a node as a foreign server: through its discovery
 // document, its own login and consent pages and the client given on the
 // command line, as the peers are driven.
@@ -133,6 +152,8 @@ func TestValidate(t *testing.T) {
 		base runConfig
 	}{
 		{"no tenants", func(c *runConfig) { c.tenants = 0 }, ok},
+		{"kept tenants without tenants", func(c *runConfig) { c.keepTenants = true }, ok},
+		{"kept tenants with client credentials", func(c *runConfig) { c.keepTenants, c.tenants = true, 3 }, ok},
 		{"negative tenants", func(c *runConfig) { c.tenants = -5 }, ok},
 		{"too many tenants", func(c *runConfig) { c.tenants = maxTenants + 1 }, ok},
 		{"no clients", func(c *runConfig) { c.concurrency = 0 }, ok},

@@ -74,6 +74,7 @@ func cli() error {
 	flag.IntVar(&cfg.browsers, "browsers", 8, "concurrent browsers of the flows (login, sso)")
 	flag.StringVar(&only, "endpoints", "", "comma-separated subset: "+strings.Join(allScenarios, ",")+"; or one of the floods, which run the node as a separate process: "+strings.Join(floodNames(), ","))
 	flag.IntVar(&cfg.tenants, "tenants", 1, "spread discovery, jwks and client_credentials over this many tenants, a random one per request")
+	flag.BoolVar(&cfg.keepTenants, "keep-tenants", false, "-tenants: name the extra tenants lt-1, lt-2, ... and reuse those the database already holds (created by an earlier run with this flag), so that a run over 10,000 tenants need not create them again; discovery and jwks only")
 	flag.StringVar(&cfg.alg, "alg", "", "in-process node: sign access tokens and ID tokens with this algorithm ("+strings.Join(tenants.SigningAlgorithms(), ", ")+"; default RS256)")
 	flag.DurationVar(&cfg.idle, "idle", 0, "watch the node idle this long after the set-up (CPU share of a core, RSS), before the scenarios")
 	flag.BoolVar(&cfg.limits, "limits", false, "measure this machine's RSA, ECDSA and argon2id limits first and give each rate as a share of its limit")

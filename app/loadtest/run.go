@@ -25,6 +25,8 @@ import (
 
 // runConfig is what a load run is asked to do.
 type runConfig struct {
+	// keepTenants reuses the extra tenants an earlier run left (-keep-tenants).
+	keepTenants           bool
 	dbURL                 string
 	duration              time.Duration
 	concurrency, browsers int
@@ -96,6 +98,9 @@ func (c *runConfig) validate() error {
 			}
 			return fmt.Errorf("unknown scenario %q (want %s)", s, strings.Join(known, ","))
 		}
+	}
+	if c.keepTenants && (c.tenants < 2 || c.runs("client_credentials")) {
+		return errors.New("-keep-tenants goes with -tenants N (N > 1) and spreads discovery and jwks only (-endpoints discovery,jwks)")
 	}
 	if c.target == "" {
 		if c.targetPID != 0 || c.clientID != "" || c.clientSecret != "" || c.scope != "" || c.resource != "" || c.redirectURI != "" || c.username != "" || c.password != "" {
@@ -704,12 +709,16 @@ func nodeSite(ctx context.Context, cfg runConfig) (*site, error) {
 		description: fmt.Sprintf("an in-process Gatehouse node on %s", n.store.Dialect())}
 	s.tenants = append(s.tenants, nodeEndpoints(n.issuer, n.worker))
 	if cfg.tenants > 1 {
-		more, took, err := createTenants(ctx, n, cfg.tenants-1, cfg.alg)
+		more, took, err := createTenants(ctx, n, cfg.tenants-1, cfg.alg, cfg.keepTenants)
 		if err != nil {
 			return nil, err
 		}
 		s.tenants = append(s.tenants, more...)
-		s.creation = took
+		for _, d := range took {
+			if d > 0 { // a kept tenant took nothing to create
+				s.creation = append(s.creation, d)
+			}
+		}
 		// Warm every tenant once, as a node that has served them would be.
 		t0 := time.Now()
 		hc := client(n.addr, cfg.concurrency)
@@ -781,8 +790,11 @@ func nodeEndpoints(issuer string, worker *admin.Client) endpoints {
 
 // createTenants makes count tenants through the admin service, each with
 // an API and a machine client, on GOMAXPROCS workers, and returns their
-// endpoints and how long each CreateTenant took.
-func createTenants(ctx context.Context, n *node, count int, alg string) ([]endpoints, []time.Duration, error) {
+// endpoints and how long each CreateTenant took. With keep, the tenants
+// are lt-1 ... lt-count, and those the database already holds are reused
+// as they are (their discovery and JWKS; no client): their creation times
+// are not counted.
+func createTenants(ctx context.Context, n *node, count int, alg string, keep bool) ([]endpoints, []time.Duration, error) {
 	svc := n.srv.Admin()
 	out := make([]endpoints, count)
 	took := make([]time.Duration, count)
@@ -790,6 +802,9 @@ func createTenants(ctx context.Context, n *node, count int, alg string) ([]endpo
 	var mu sync.Mutex
 	var firstErr error
 	prefix := fmt.Sprintf("lt%d", time.Now().UnixNano()%1e9)
+	if keep {
+		prefix = "lt"
+	}
 	var wg sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
@@ -798,7 +813,15 @@ func createTenants(ctx context.Context, n *node, count int, alg string) ([]endpo
 				if i >= count {
 					return
 				}
-				e, d, err := createTenant(ctx, svc, fmt.Sprintf("%s-%d", prefix, i), alg)
+				slug := fmt.Sprintf("%s-%d", prefix, i+1)
+				var e endpoints
+				var d time.Duration
+				var err error
+				if keep {
+					e, d, err = keptTenant(ctx, n, slug, alg)
+				} else {
+					e, d, err = createTenant(ctx, svc, slug, alg)
+				}
 				if err != nil {
 					mu.Lock()
 					if firstErr == nil {
@@ -814,6 +837,28 @@ func createTenants(ctx context.Context, n *node, count int, alg string) ([]endpo
 	}
 	wg.Wait()
 	return out, took, firstErr
+}
+
+// keptTenant is tenant slug as an earlier -keep-tenants run left it, or a
+// new one (d is then how long its creation took).
+func keptTenant(ctx context.Context, n *node, slug, alg string) (e endpoints, d time.Duration, err error) {
+	svc := n.srv.Admin()
+	if _, _, err := svc.WithTenant(ctx, slug); err != nil {
+		if !errors.Is(err, tenants.ErrNotFound) {
+			return endpoints{}, 0, err
+		}
+		t0 := time.Now()
+		if _, err := svc.CreateTenant(ctx, admin.CreateTenantInput{Slug: slug, Name: slug}); err != nil {
+			return endpoints{}, 0, fmt.Errorf("tenant %s: %w", slug, err)
+		}
+		d = time.Since(t0)
+	}
+	// The issuer of this run's node: the tenant's stored one names the
+	// port of the run that created it.
+	u, _ := url.Parse(n.issuer)
+	_, port, _ := net.SplitHostPort(u.Host)
+	issuer := u.Scheme + "://" + slug + ".localhost:" + port
+	return endpoints{discovery: issuer + "/.well-known/openid-configuration", jwks: issuer + "/.well-known/jwks.json"}, d, nil
 }
 
 func createTenant(ctx context.Context, svc *admin.Service, slug, alg string) (endpoints, time.Duration, error) {

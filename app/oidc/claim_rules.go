@@ -27,14 +27,24 @@ const (
 	auditClaimRuleFailed = "token.claim_rule_failed"
 )
 
-// ruleCache keeps compiled rules by id and version: a rule's programs are
-// built once per change, the rules themselves read at every issue (one
-// indexed query), so that a change applies to the next token on every
-// node.
+// ruleCache keeps compiled rules by id and version (a rule's program is
+// built once per change) and each tenant's enabled set by the tenant's
+// revision. Every change of a tenant's rules bumps its revision in the
+// change's transaction, so a set read at a revision is current for as
+// long as the cached tenant is: a change reaches every node's next token
+// through the change feed, as every other cached setting does, and a
+// token costs no query for rules.
 type ruleCache struct {
-	env *claimrules.Env
-	mu  sync.Mutex
-	m   map[ruleKey]*claimrules.Program
+	env  *claimrules.Env
+	mu   sync.Mutex
+	m    map[ruleKey]*claimrules.Program
+	sets map[string]ruleSet
+}
+
+// ruleSet is a tenant's enabled rules (nil: none) at a revision.
+type ruleSet struct {
+	revision int64
+	set      *claimrules.Set
 }
 
 type ruleKey struct {
@@ -42,20 +52,61 @@ type ruleKey struct {
 	updated      time.Time
 }
 
-// maxCachedRules bounds the cache; past it the cache starts again.
-const maxCachedRules = 20000
+// maxCachedRules and maxCachedRuleSets bound the caches; past them a
+// cache starts again.
+const (
+	maxCachedRules    = 20000
+	maxCachedRuleSets = 20000
+)
 
 func newRuleCache() (*ruleCache, error) {
 	env, err := claimrules.NewEnv()
 	if err != nil {
 		return nil, err
 	}
-	return &ruleCache{env: env, m: map[ruleKey]*claimrules.Program{}}, nil
+	return &ruleCache{env: env, m: map[ruleKey]*claimrules.Program{}, sets: map[string]ruleSet{}}, nil
 }
 
 // claimRules returns the enabled claim rules of the tenant in ctx, in the
 // order they run (nil for none).
 func (p *Provider) claimRules(ctx context.Context) (*claimrules.Set, error) {
+	t, ok := tenants.FromContext(ctx)
+	if !ok {
+		return p.readClaimRules(ctx)
+	}
+	if set, ok := p.rules.cachedSet(t); ok {
+		return set, nil
+	}
+	set, err := p.readClaimRules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p.rules.keepSet(t, set)
+	return set, nil
+}
+
+// cachedSet is t's rule set when it was read at t's revision.
+func (c *ruleCache) cachedSet(t *tenants.Tenant) (*claimrules.Set, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.sets[t.ID]
+	if !ok || e.revision != t.Revision {
+		return nil, false
+	}
+	return e.set, true
+}
+
+func (c *ruleCache) keepSet(t *tenants.Tenant, set *claimrules.Set) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.sets) >= maxCachedRuleSets {
+		c.sets = map[string]ruleSet{}
+	}
+	c.sets[t.ID] = ruleSet{revision: t.Revision, set: set}
+}
+
+// readClaimRules reads and compiles the enabled rules of the tenant in ctx.
+func (p *Provider) readClaimRules(ctx context.Context) (*claimrules.Set, error) {
 	rows, err := p.store.ListClaimRules(ctx)
 	if err != nil {
 		return nil, err

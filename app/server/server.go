@@ -192,10 +192,10 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	// built below, after the mail sender.
 	var acct *account.Handler
 	sendReset := func(ctx context.Context, t *tenants.Tenant, u *tenants.User) error { return acct.SendReset(ctx, t, u) }
-	s.admin = admin.New(admin.Config{BaseURL: cfg.BaseURL, OnChange: s.invalidate, Federation: s.fed, Common: common, TrySecret: trySecret,
-		Webhooks: sealer, Upstream: out, SendReset: sendReset},
-		deps.Store, s.keys, hasher)
 	sender := mailer(cfg, deps)
+	s.admin = admin.New(admin.Config{BaseURL: cfg.BaseURL, OnChange: s.invalidate, Federation: s.fed, Common: common, TrySecret: trySecret,
+		Webhooks: sealer, Upstream: out, SendReset: sendReset, Mail: sender},
+		deps.Store, s.keys, hasher)
 	_, devOutbox := sender.(*mail.Outbox)
 	site := web.New(deps.Store, box.Derive("gatehouse csrf v1", 32))
 	s.site = site

@@ -487,7 +487,7 @@ var tenantTables = []string{
 	"connections", "external_identities", "federation_states", "saml_assertions",
 	"user_tokens", "mfa_factors", "recovery_codes", "login_steps",
 	"roles", "role_permissions", "user_groups", "group_members", "group_roles", "user_roles",
-	"tenant_strings",
+	"tenant_strings", "email_templates",
 }
 
 // countRows returns the number of rows of table whose column equals value,

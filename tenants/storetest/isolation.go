@@ -222,6 +222,10 @@ func seedWorld(t testing.TB, s *tenants.Store, prefix string) *world {
 	must(t, "tenant string", s.SetTenantString(ctx, &tenants.TenantString{Locale: "de", MessageID: sharedMessageID, Text: "Zustimmung " + w.private}))
 	must(t, "private tenant string", s.SetTenantString(ctx, &tenants.TenantString{Locale: "fr", MessageID: "msg." + w.private, Text: "Texte " + w.private}))
 	must(t, "user locale", s.SetUserLocale(ctx, w.user.ID, "de"))
+	// Every world has its own German reset email, and a French one of
+	// its own kind.
+	must(t, "email template", s.SetEmailTemplate(ctx, &tenants.EmailTemplate{Kind: "reset", Locale: "de", Subject: "Neu " + w.private, Text: "Text " + w.private}))
+	must(t, "private email template", s.SetEmailTemplate(ctx, &tenants.EmailTemplate{Kind: "kind-" + w.private, Locale: "fr", Subject: "S " + w.private, Text: "T"}))
 	w.rule = &tenants.ClaimRule{Name: sharedRuleName, Enabled: true, IDTokenClaims: tenants.StringMap{"plan": "'gold'"}}
 	must(t, "create claim rule", s.CreateClaimRule(ctx, w.rule))
 	w.audit = mustAudit(t, ctx, s, &tenants.AuditEvent{Action: "client.created", ActorID: "operator", TargetType: "client", TargetID: sharedClientID})
@@ -274,6 +278,8 @@ func (w *world) snapshot(t testing.TB, s *tenants.Store) snapshot {
 	add("users", users, err)
 	strs, err := s.ListTenantStrings(ctx)
 	add("tenant strings", strs, err)
+	ets, err := s.ListEmailTemplates(ctx)
+	add("email templates", ets, err)
 	clients, err := s.ListClients(ctx)
 	add("clients", clients, err)
 	internal, err := s.ClientByClientID(ctx, w.internal.ClientID)
@@ -1509,6 +1515,31 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		{"DeleteTenantString", func(ctx context.Context) error { return s.DeleteTenantString(ctx, "fr", "msg."+a.private) }, tenants.ErrNotFound},
 		{"DeleteTenantString/shared message", func(ctx context.Context) error { return s.DeleteTenantString(ctx, "de", sharedMessageID) }, nil},
 		{"SetUserLocale", func(ctx context.Context) error { return s.SetUserLocale(ctx, a.user.ID, "ja") }, tenants.ErrNotFound},
+		// a's email templates: b reads and changes only its own, even of
+		// the same kind and language.
+		{"EmailTemplate", func(ctx context.Context) error { _, err := s.EmailTemplate(ctx, "kind-"+a.private, "fr"); return err }, tenants.ErrNotFound},
+		{"EmailTemplate/shared kind", func(ctx context.Context) error {
+			et, err := s.EmailTemplate(ctx, "reset", "de")
+			if err != nil {
+				return err
+			}
+			if strings.Contains(et.Subject, a.private) {
+				return fmt.Errorf("b reads a's template %q", et.Subject)
+			}
+			return notMine(ctx, et.TenantID)
+		}, nil},
+		{"ListEmailTemplates", func(ctx context.Context) error {
+			ets, err := s.ListEmailTemplates(ctx)
+			for _, x := range ets {
+				err = errors.Join(err, notMine(ctx, x.TenantID))
+			}
+			return err
+		}, nil},
+		{"SetEmailTemplate", func(ctx context.Context) error {
+			return s.SetEmailTemplate(ctx, &tenants.EmailTemplate{Kind: "reset", Locale: "de", Subject: "Überschrieben", Text: "x"})
+		}, nil},
+		{"DeleteEmailTemplate", func(ctx context.Context) error { return s.DeleteEmailTemplate(ctx, "kind-"+a.private, "fr") }, tenants.ErrNotFound},
+		{"DeleteEmailTemplate/shared kind", func(ctx context.Context) error { return s.DeleteEmailTemplate(ctx, "reset", "de") }, nil},
 		{"SAMLAppByID", func(ctx context.Context) error { _, err := s.SAMLAppByID(ctx, a.samlApp.ID); return err }, tenants.ErrNotFound},
 		{"SAMLAppByEntityID", func(ctx context.Context) error {
 			got, err := s.SAMLAppByEntityID(ctx, sharedSAMLEntityID)
@@ -1586,6 +1617,8 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 // on every tenant's: infrastructure, tenant lookups, maintenance, and the
 // administration of Gatehouse itself (roles, console sessions, setup links).
 var unscopedMethods = []string{
+	// Atomically runs other methods in one transaction; they scope themselves.
+	"Atomically",
 	"Close", "Dialect", "FlushAudit", "Now", "Ping", "SQLDB", "SetClock", "Use", "ObserveAudit", "VerifySchema",
 	"CreateTenant", "ImportTenant", "ListTenants", "TenantByHost", "TenantByID", "TenantBySlug",
 	// The change feed, across tenants.

@@ -30,6 +30,8 @@ func Run(t *testing.T, open func(t *testing.T) *tenants.Store) {
 		{name: "NoTenant", run: testNoTenant},
 		{name: "TenantIsolation", run: testTenantIsolation},
 		{name: "Tenants", run: testTenants},
+		{name: "EmailTemplates", run: testEmailTemplates},
+		{name: "Atomically", run: testAtomically},
 		{name: "UpdateTenantSettings", run: testUpdateTenantSettings},
 		{name: "Uniqueness", run: testUniqueness},
 		{name: "Users", run: testUsers},

@@ -42,7 +42,7 @@ func (c *Catalog) Localizer(index int, overrides Overrides) *Localizer {
 }
 
 // Negotiate is Negotiate over the catalog's languages.
-func (c *Catalog) Negotiate(p Prefs) int { return Negotiate(c.tags, p) }
+func (c *Catalog) Negotiate(p Prefs) int { return negotiate(c.matcher, p) }
 
 // For returns the Localizer of the supported language lang names (the
 // source language when none), without tenant wording: for an email to a

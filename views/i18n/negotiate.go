@@ -54,7 +54,13 @@ type Prefs struct {
 // A value that names no supported language (or cannot be parsed) is
 // passed over, never an error: these are hints.
 func Negotiate(supported []language.Tag, p Prefs) int {
-	m := language.NewMatcher(supported)
+	return negotiate(language.NewMatcher(supported), p)
+}
+
+// negotiate is Negotiate with the supported languages' matcher, which a
+// catalog builds once: building one costs more than the rest of a
+// request to the token endpoint.
+func negotiate(m language.Matcher, p Prefs) int {
 	choice := parseOne(p.Choice)
 	freshChoice := choice != nil && p.UILocales != "" && !p.RequestAt.IsZero() && p.ChoiceAt.After(p.RequestAt)
 	for _, cand := range [][]language.Tag{

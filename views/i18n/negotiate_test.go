@@ -57,3 +57,22 @@ func TestCanonical(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkNegotiate is the negotiation every request to a tenant makes:
+// with the catalog's matcher, and with one built for the call (what every
+// request paid until the catalog's was used).
+func BenchmarkNegotiate(b *testing.B) {
+	c := Builtin()
+	p := Prefs{AcceptLanguage: "de-DE,de;q=0.9,en;q=0.8", Default: "en"}
+	b.Run("catalog", func(b *testing.B) {
+		for b.Loop() {
+			c.Negotiate(p)
+		}
+	})
+	b.Run("new-matcher", func(b *testing.B) {
+		tags := c.Tags()
+		for b.Loop() {
+			Negotiate(tags, p)
+		}
+	})
+}

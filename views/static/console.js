@@ -43,3 +43,15 @@ document.addEventListener('DOMContentLoaded', () => {
   const bad = document.querySelector('[aria-invalid="true"]')
   if (bad) bad.focus()
 })
+// A template editor previews as the admin types: its Preview button's
+// form is posted to the sandboxed preview frame, a moment after the last
+// keystroke. Without this file the button does the same on a click.
+let previewTimer
+document.addEventListener('input', (ev) => {
+  const form = ev.target.closest('form[data-live-preview]')
+  if (!form) return
+  const button = form.querySelector('button[data-preview]')
+  if (!button) return
+  clearTimeout(previewTimer)
+  previewTimer = setTimeout(() => form.requestSubmit(button), 600)
+})

@@ -150,6 +150,17 @@ func (g *gatehouse) api(t *testing.T, method, path string, body any) {
 // status calls the management API and returns the answer's status.
 func (g *gatehouse) status(t *testing.T, method, path string, body ...any) int {
 	t.Helper()
+	var in any
+	if len(body) > 0 {
+		in = body[0]
+	}
+	return g.call(t, method, path, in, nil)
+}
+
+// call calls the management API with body (nil for none), decodes the
+// answer into out (nil: not at all) and returns its status.
+func (g *gatehouse) call(t *testing.T, method, path string, body, out any) int {
+	t.Helper()
 	ctx := context.Background()
 	form := strings.NewReader("grant_type=client_credentials&resource=" + g.url + "/api/v1")
 	u := strings.Replace(g.url, "://", "://admin.", 1)
@@ -166,8 +177,8 @@ func (g *gatehouse) status(t *testing.T, method, path string, body ...any) int {
 	_ = json.NewDecoder(resp.Body).Decode(&tok)
 	resp.Body.Close()
 	var rd *bytes.Reader
-	if len(body) > 0 && body[0] != nil {
-		b, _ := json.Marshal(body[0])
+	if body != nil {
+		b, _ := json.Marshal(body)
 		rd = bytes.NewReader(b)
 	} else {
 		rd = bytes.NewReader(nil)
@@ -179,8 +190,34 @@ func (g *gatehouse) status(t *testing.T, method, path string, body ...any) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	defer resp.Body.Close()
+	if out != nil {
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
+	}
 	return resp.StatusCode
+}
+
+// clientIDOf is the client_id of acme's application named name.
+func clientIDOf(t *testing.T, g *gatehouse, name string) string {
+	t.Helper()
+	var page struct {
+		Items []struct {
+			ClientID   string `json:"client_id"`
+			ClientName string `json:"client_name"`
+		} `json:"items"`
+	}
+	if code := g.call(t, http.MethodGet, "/tenants/acme/applications", nil, &page); code != http.StatusOK {
+		t.Fatalf("list applications: %d", code)
+	}
+	for _, a := range page.Items {
+		if a.ClientName == name {
+			return a.ClientID
+		}
+	}
+	t.Fatalf("no application %q", name)
+	return ""
 }
 
 // loopback dials every *.localhost name on 127.0.0.1 (RFC 6761).

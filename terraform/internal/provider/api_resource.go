@@ -31,6 +31,9 @@ type apiAPI struct {
 	SigningAlg  string     `json:"signing_alg"`
 	RBAC        bool       `json:"rbac"`
 	TokenClaims []string   `json:"token_claims"`
+	// ResourceServerClientID and RegistrationScopes: see the schema.
+	ResourceServerClientID string   `json:"resource_server_client_id"`
+	RegistrationScopes     []string `json:"registration_scopes"`
 }
 
 type apiModel struct {
@@ -43,6 +46,9 @@ type apiModel struct {
 	SigningAlg  types.String `tfsdk:"signing_alg"`
 	RBAC        types.Bool   `tfsdk:"rbac"`
 	TokenClaims types.Set    `tfsdk:"token_claims"`
+	// ResourceServerClientID and RegistrationScopes: see the schema.
+	ResourceServerClientID types.String `tfsdk:"resource_server_client_id"`
+	RegistrationScopes     types.Set    `tfsdk:"registration_scopes"`
 }
 
 var scopeType = types.ObjectType{AttrTypes: map[string]attr.Type{"value": types.StringType, "description": types.StringType}}
@@ -65,9 +71,11 @@ func (r *apiResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *
 					"value":       schema.StringAttribute{Required: true, Description: "The scope, such as read:orders."},
 					"description": schema.StringAttribute{Optional: true, Computed: true, Description: "Shown on the consent page; defaults to the value in words."},
 				}}},
-			"signing_alg":  optString("JWS algorithm of the API's access tokens."),
-			"rbac":         optBool("Users get only the scopes their roles hold."),
-			"token_claims": optStringSet("Claims the API's access tokens carry for a user: roles, groups."),
+			"signing_alg":               optString("JWS algorithm of the API's access tokens."),
+			"rbac":                      optBool("Users get only the scopes their roles hold."),
+			"token_claims":              optStringSet("Claims the API's access tokens carry for a user: roles, groups."),
+			"resource_server_client_id": optString("The client_id of the confidential application that may introspect the API's tokens (RFC 7662); empty for none."),
+			"registration_scopes":       optStringSet("The API's scopes a client that registers itself (RFC 7591) may be granted."),
 		},
 	}
 }
@@ -107,6 +115,12 @@ func (m *apiModel) body(ctx context.Context, diags *diag.Diagnostics, create boo
 	if known(m.TokenClaims) {
 		b["token_claims"] = stringsOf(ctx, m.TokenClaims, diags)
 	}
+	if known(m.ResourceServerClientID) {
+		b["resource_server_client_id"] = m.ResourceServerClientID.ValueString()
+	}
+	if known(m.RegistrationScopes) {
+		b["registration_scopes"] = stringsOf(ctx, m.RegistrationScopes, diags)
+	}
 	return b
 }
 
@@ -114,6 +128,7 @@ func (m *apiModel) from(tenant string, a *apiAPI) {
 	m.ID, m.Tenant, m.APIID = types.StringValue(tenant+"/"+a.ID), types.StringValue(tenant), types.StringValue(a.ID)
 	m.Name, m.Audience, m.SigningAlg = types.StringValue(a.Name), types.StringValue(a.Audience), types.StringValue(a.SigningAlg)
 	m.RBAC, m.TokenClaims = types.BoolValue(a.RBAC), stringSet(a.TokenClaims)
+	m.ResourceServerClientID, m.RegistrationScopes = types.StringValue(a.ResourceServerClientID), stringSet(a.RegistrationScopes)
 	if len(a.Scopes) == 0 && m.Scopes.IsNull() {
 		return // none configured, none there
 	}

@@ -37,6 +37,12 @@ type apiApplication struct {
 	APIGrants                          []apiGrant `json:"api_grants"`
 	IDTokenSignedResponseAlg           string     `json:"id_token_signed_response_alg"`
 	RequirePushedAuthorizationRequests bool       `json:"require_pushed_authorization_requests"`
+	Consent                            string     `json:"consent"`
+	RefreshTokenGracePeriod            int64      `json:"refresh_token_grace_period"`
+	DPoPBoundAccessTokens              bool       `json:"dpop_bound_access_tokens"`
+	BackchannelLogoutURI               string     `json:"backchannel_logout_uri"`
+	BackchannelLogoutSessionRequired   bool       `json:"backchannel_logout_session_required"`
+	JWKSURI                            string     `json:"jwks_uri"`
 }
 
 type applicationModel struct {
@@ -53,6 +59,12 @@ type applicationModel struct {
 	Grants                             types.Set    `tfsdk:"api_grants"`
 	IDTokenSignedResponseAlg           types.String `tfsdk:"id_token_signed_response_alg"`
 	RequirePushedAuthorizationRequests types.Bool   `tfsdk:"require_pushed_authorization_requests"`
+	Consent                            types.String `tfsdk:"consent"`
+	RefreshTokenGracePeriod            types.Int64  `tfsdk:"refresh_token_grace_period"`
+	DPoPBoundAccessTokens              types.Bool   `tfsdk:"dpop_bound_access_tokens"`
+	BackchannelLogoutURI               types.String `tfsdk:"backchannel_logout_uri"`
+	BackchannelLogoutSessionRequired   types.Bool   `tfsdk:"backchannel_logout_session_required"`
+	JWKSURI                            types.String `tfsdk:"jwks_uri"`
 }
 
 var grantType = types.ObjectType{AttrTypes: map[string]attr.Type{"audience": types.StringType, "scopes": types.SetType{ElemType: types.StringType}}}
@@ -83,6 +95,12 @@ func (r *applicationResource) Schema(_ context.Context, _ resource.SchemaRequest
 			"post_logout_redirect_uris":             optStringList("Where the application may send users after logout."),
 			"id_token_signed_response_alg":          optString("JWS algorithm of the application's ID tokens."),
 			"require_pushed_authorization_requests": optBool("The application must push its authorization requests (RFC 9126)."),
+			"consent":                               optString("required (the default): users are asked to consent; skip: a first-party application of the tenant."),
+			"refresh_token_grace_period":            optInt("Seconds (0 to 60) after a refresh token was rotated that the application may present it again."),
+			"dpop_bound_access_tokens":              optBool("The application must send a DPoP proof with every token request (RFC 9449)."),
+			"backchannel_logout_uri":                optString("Where the application hears of its users' logouts (OpenID Connect Back-Channel Logout); empty for nowhere."),
+			"backchannel_logout_session_required":   optBool("Every logout token the application gets names the session (sid)."),
+			"jwks_uri":                              optString("private_key_jwt: where the application publishes its JSON Web Key Set."),
 			"api_grants": schema.SetNestedAttribute{Optional: true, Computed: true, Description: "The API scopes the application may request, per API audience.",
 				PlanModifiers: keepSet,
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
@@ -120,6 +138,24 @@ func (m *applicationModel) body(ctx context.Context, diags *diag.Diagnostics, cr
 	if known(m.RequirePushedAuthorizationRequests) {
 		b["require_pushed_authorization_requests"] = m.RequirePushedAuthorizationRequests.ValueBool()
 	}
+	if known(m.Consent) {
+		b["consent"] = m.Consent.ValueString()
+	}
+	if known(m.RefreshTokenGracePeriod) {
+		b["refresh_token_grace_period"] = m.RefreshTokenGracePeriod.ValueInt64()
+	}
+	if known(m.DPoPBoundAccessTokens) {
+		b["dpop_bound_access_tokens"] = m.DPoPBoundAccessTokens.ValueBool()
+	}
+	if known(m.BackchannelLogoutURI) {
+		b["backchannel_logout_uri"] = m.BackchannelLogoutURI.ValueString()
+	}
+	if known(m.BackchannelLogoutSessionRequired) {
+		b["backchannel_logout_session_required"] = m.BackchannelLogoutSessionRequired.ValueBool()
+	}
+	if known(m.JWKSURI) && m.JWKSURI.ValueString() != "" {
+		b["jwks_uri"] = m.JWKSURI.ValueString()
+	}
 	return b
 }
 
@@ -149,6 +185,9 @@ func (m *applicationModel) from(tenant string, a *apiApplication) {
 	m.RedirectURIs, m.PostLogoutRedirectURIs = stringList(a.RedirectURIs), stringList(a.PostLogoutRedirectURIs)
 	m.IDTokenSignedResponseAlg = types.StringValue(a.IDTokenSignedResponseAlg)
 	m.RequirePushedAuthorizationRequests = types.BoolValue(a.RequirePushedAuthorizationRequests)
+	m.Consent, m.RefreshTokenGracePeriod = types.StringValue(a.Consent), types.Int64Value(a.RefreshTokenGracePeriod)
+	m.DPoPBoundAccessTokens, m.BackchannelLogoutURI = types.BoolValue(a.DPoPBoundAccessTokens), types.StringValue(a.BackchannelLogoutURI)
+	m.BackchannelLogoutSessionRequired, m.JWKSURI = types.BoolValue(a.BackchannelLogoutSessionRequired), types.StringValue(a.JWKSURI)
 	elems := make([]attr.Value, len(a.APIGrants))
 	for i, g := range a.APIGrants {
 		elems[i] = types.ObjectValueMust(grantType.AttrTypes, map[string]attr.Value{"audience": types.StringValue(g.Audience), "scopes": stringSet(g.Scopes)})

@@ -115,3 +115,69 @@ func (d *apiDataSource) Read(ctx context.Context, req datasource.ReadRequest, re
 	}
 	resp.Diagnostics.AddError("Gatehouse: no such API", "tenant "+m.Tenant.ValueString()+" has no API with audience "+m.Audience.ValueString())
 }
+
+type applicationDataSource struct{ c *client }
+
+func newApplicationDataSource() datasource.DataSource { return &applicationDataSource{} }
+
+type applicationDataModel struct {
+	Tenant                  types.String `tfsdk:"tenant"`
+	Name                    types.String `tfsdk:"name"`
+	ClientID                types.String `tfsdk:"client_id"`
+	Kind                    types.String `tfsdk:"kind"`
+	TokenEndpointAuthMethod types.String `tfsdk:"token_endpoint_auth_method"`
+	RedirectURIs            types.List   `tfsdk:"redirect_uris"`
+}
+
+func (d *applicationDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_application"
+}
+
+func (d *applicationDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		Description: "Looks an application of a tenant up by its name (one application of that name): its client_id, for a relying party configured next to it. Its secret is never read.",
+		Attributes: map[string]schema.Attribute{
+			"tenant":                     schema.StringAttribute{Required: true, Description: "The tenant's slug."},
+			"name":                       schema.StringAttribute{Required: true},
+			"client_id":                  schema.StringAttribute{Computed: true},
+			"kind":                       schema.StringAttribute{Computed: true, Description: "web, spa, native or machine."},
+			"token_endpoint_auth_method": schema.StringAttribute{Computed: true},
+			"redirect_uris":              schema.ListAttribute{Computed: true, ElementType: types.StringType},
+		},
+	}
+}
+
+func (d *applicationDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.c = configured(req.ProviderData, &resp.Diagnostics)
+}
+
+func (d *applicationDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var m applicationDataModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	apps, err := list[apiApplication](ctx, d.c, apiPath("tenants", m.Tenant.ValueString(), "applications"))
+	if err != nil {
+		fail(&resp.Diagnostics, "list the tenant's applications", err)
+		return
+	}
+	var found *apiApplication
+	for i := range apps {
+		if apps[i].ClientName != m.Name.ValueString() {
+			continue
+		}
+		if found != nil {
+			resp.Diagnostics.AddError("Gatehouse: more than one application", "tenant "+m.Tenant.ValueString()+" has several applications named "+m.Name.ValueString())
+			return
+		}
+		found = &apps[i]
+	}
+	if found == nil {
+		resp.Diagnostics.AddError("Gatehouse: no such application", "tenant "+m.Tenant.ValueString()+" has no application named "+m.Name.ValueString())
+		return
+	}
+	m.ClientID, m.Kind = types.StringValue(found.ClientID), types.StringValue(found.ApplicationType)
+	m.TokenEndpointAuthMethod, m.RedirectURIs = types.StringValue(found.TokenEndpointAuthMethod), stringList(found.RedirectURIs)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}

@@ -87,9 +87,10 @@ func (p *gatehouseProvider) Configure(ctx context.Context, req provider.Configur
 func (p *gatehouseProvider) Resources(context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		newTenantResource, newApplicationResource, newAPIResource, newRoleResource, newGroupResource, newWebhookResource, newConnectionResource,
+		newClaimRuleResource, newSAMLAppResource,
 	}
 }
 
 func (p *gatehouseProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{newTenantDataSource, newAPIDataSource}
+	return []func() datasource.DataSource{newTenantDataSource, newAPIDataSource, newApplicationDataSource}
 }

@@ -23,6 +23,11 @@ resource "gatehouse_tenant" "acme" {
   name         = %q
   accent_color = "#3b5bdb"
   mfa_policy   = "optional"
+
+  default_locale               = "de"
+  email_reply_to               = "help@acme.test"
+  client_registration          = "token"
+  token_exchange_impersonation = true
 }
 
 resource "gatehouse_api" "orders" {
@@ -34,6 +39,16 @@ resource "gatehouse_api" "orders" {
     { value = %q, description = "Second scope" },
   ]
   token_claims = ["roles"]
+
+  registration_scopes       = ["read:orders"]
+  resource_server_client_id = gatehouse_application.introspector.client_id
+}
+
+resource "gatehouse_application" "introspector" {
+  tenant      = gatehouse_tenant.acme.slug
+  kind        = "machine"
+  name        = "Orders API itself"
+  grant_types = ["client_credentials"]
 }
 
 resource "gatehouse_application" "web" {
@@ -45,6 +60,12 @@ resource "gatehouse_application" "web" {
   api_grants = [
     { audience = gatehouse_api.orders.audience, scopes = ["read:orders"] },
   ]
+
+  token_endpoint_auth_method          = "client_secret_post"
+  consent                             = "skip"
+  refresh_token_grace_period          = 30
+  dpop_bound_access_tokens            = true
+  backchannel_logout_session_required = true
 }
 
 resource "gatehouse_application" "spa" {
@@ -80,8 +101,34 @@ resource "gatehouse_webhook" "audit" {
   events = ["user.created"]
 }
 
+resource "gatehouse_claim_rule" "plan" {
+  tenant       = gatehouse_tenant.acme.slug
+  name         = "plan"
+  enabled      = true
+  condition    = "user.email.endsWith('@acme.test')"
+  id_token     = { plan = "'gold'" }
+  access_token = { tier = "'one'" }
+}
+
+resource "gatehouse_saml_app" "expenses" {
+  tenant         = gatehouse_tenant.acme.slug
+  name           = "Expenses"
+  entity_id      = "https://expenses.acme.test/sp"
+  acs            = [{ url = "https://expenses.acme.test/acs" }, { url = "https://expenses.acme.test/acs2", index = 5 }]
+  name_id_source = "persistent"
+  attributes     = [{ name = "mail", source = "email" }]
+  access         = "roles"
+  access_roles   = [gatehouse_role.clerk.role_id]
+  enabled        = true
+}
+
 data "gatehouse_tenant" "acme" {
   slug = gatehouse_tenant.acme.slug
+}
+
+data "gatehouse_application" "web" {
+  tenant = gatehouse_tenant.acme.slug
+  name   = gatehouse_application.web.name
 }
 
 data "gatehouse_api" "orders" {
@@ -115,7 +162,25 @@ func TestAccResources(t *testing.T) {
 					resource.TestCheckResourceAttr("data.gatehouse_tenant.acme", "discovery_url", issuer+"/.well-known/openid-configuration"),
 					resource.TestCheckResourceAttrSet("gatehouse_application.web", "client_id"),
 					resource.TestCheckResourceAttrSet("gatehouse_application.web", "client_secret"),
-					resource.TestCheckResourceAttr("gatehouse_application.web", "token_endpoint_auth_method", "client_secret_basic"),
+					resource.TestCheckResourceAttr("gatehouse_application.web", "token_endpoint_auth_method", "client_secret_post"),
+					resource.TestCheckResourceAttr("gatehouse_application.web", "consent", "skip"),
+					resource.TestCheckResourceAttr("gatehouse_application.web", "refresh_token_grace_period", "30"),
+					resource.TestCheckResourceAttr("gatehouse_application.web", "dpop_bound_access_tokens", "true"),
+					resource.TestCheckResourceAttr("gatehouse_application.spa", "consent", "required"),
+					resource.TestCheckResourceAttr("gatehouse_tenant.acme", "default_locale", "de"),
+					resource.TestCheckResourceAttr("gatehouse_tenant.acme", "client_registration", "token"),
+					resource.TestCheckResourceAttrPair("gatehouse_api.orders", "resource_server_client_id", "gatehouse_application.introspector", "client_id"),
+					resource.TestCheckResourceAttr("gatehouse_api.orders", "registration_scopes.#", "1"),
+					resource.TestCheckResourceAttrPair("data.gatehouse_application.web", "client_id", "gatehouse_application.web", "client_id"),
+					resource.TestCheckResourceAttr("data.gatehouse_application.web", "kind", "web"),
+					resource.TestCheckResourceAttr("gatehouse_claim_rule.plan", "enabled", "true"),
+					resource.TestCheckResourceAttr("gatehouse_claim_rule.plan", "position", "1"),
+					resource.TestCheckResourceAttr("gatehouse_claim_rule.plan", "id_token.plan", "'gold'"),
+					resource.TestCheckResourceAttr("gatehouse_saml_app.expenses", "acs.0.index", "1"),
+					resource.TestCheckResourceAttr("gatehouse_saml_app.expenses", "acs.1.index", "5"),
+					resource.TestCheckResourceAttr("gatehouse_saml_app.expenses", "sign_assertion", "true"),
+					resource.TestCheckResourceAttrPair("gatehouse_saml_app.expenses", "access_roles.0", "gatehouse_role.clerk", "role_id"),
+					resource.TestCheckResourceAttrSet("gatehouse_saml_app.expenses", "launch_url"),
 					resource.TestCheckResourceAttr("gatehouse_application.web", "api_grants.#", "1"),
 					resource.TestCheckNoResourceAttr("gatehouse_application.spa", "client_secret"),
 					resource.TestCheckResourceAttr("gatehouse_application.spa", "token_endpoint_auth_method", "none"),
@@ -142,6 +207,8 @@ func TestAccResources(t *testing.T) {
 			{ResourceName: "gatehouse_group.staff", ImportState: true, ImportStateVerify: true},
 			{ResourceName: "gatehouse_webhook.audit", ImportState: true, ImportStateVerify: true, ImportStateVerifyIgnore: []string{"secret"}},
 			{ResourceName: "gatehouse_connection.github", ImportState: true, ImportStateVerify: true, ImportStateVerifyIgnore: []string{"client_secret"}},
+			{ResourceName: "gatehouse_claim_rule.plan", ImportState: true, ImportStateVerify: true},
+			{ResourceName: "gatehouse_saml_app.expenses", ImportState: true, ImportStateVerify: true},
 			{
 				// Drift: the tenant renamed through the API shows in the plan.
 				PreConfig:          func() { g.api(t, http.MethodPatch, "/tenants/acme", map[string]any{"name": "Renamed in the console"}) },
@@ -153,6 +220,46 @@ func TestAccResources(t *testing.T) {
 				// Applying puts it back.
 				Config: config("Acme Corporation", "ship:orders"),
 				Check:  resource.TestCheckResourceAttr("gatehouse_tenant.acme", "name", "Acme Corporation"),
+			},
+			{
+				// Drift of the new fields: an application asking for
+				// consent again, changed through the API, shows in the plan.
+				PreConfig: func() {
+					g.api(t, http.MethodPatch, "/tenants/acme/applications/"+clientIDOf(t, g, "Storefront"), map[string]any{"consent": "required", "refresh_token_grace_period": 0})
+				},
+				Config:             config("Acme Corporation", "ship:orders"),
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+			},
+			{
+				// A claim rule disabled in the console shows too.
+				PreConfig: func() {
+					var page struct {
+						Items []struct {
+							ID string `json:"id"`
+						} `json:"items"`
+					}
+					if code := g.call(t, http.MethodGet, "/tenants/acme/claim-rules", nil, &page); code != http.StatusOK || len(page.Items) != 1 {
+						t.Fatalf("claim rules: %d %v", code, page)
+					}
+					g.api(t, http.MethodPatch, "/tenants/acme/claim-rules/"+page.Items[0].ID, map[string]any{"enabled": false})
+					if code := g.call(t, http.MethodGet, "/tenants/acme/saml-apps", nil, &page); code != http.StatusOK || len(page.Items) != 1 {
+						t.Fatalf("SAML applications: %d %v", code, page)
+					}
+					g.api(t, http.MethodPatch, "/tenants/acme/saml-apps/"+page.Items[0].ID, map[string]any{"enabled": false})
+				},
+				Config:             config("Acme Corporation", "ship:orders"),
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+			},
+			{
+				Config: config("Acme Corporation", "ship:orders"),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("gatehouse_claim_rule.plan", "enabled", "true"),
+					resource.TestCheckResourceAttr("gatehouse_saml_app.expenses", "enabled", "true"),
+					resource.TestCheckResourceAttr("gatehouse_application.web", "consent", "skip"),
+					resource.TestCheckResourceAttr("gatehouse_application.web", "refresh_token_grace_period", "30"),
+				),
 			},
 			{
 				// A role deleted through the API is created again.

@@ -42,6 +42,10 @@ type apiTenant struct {
 	MFAPolicy                          string   `json:"mfa_policy"`
 	EmailFromName                      string   `json:"email_from_name"`
 	RequirePushedAuthorizationRequests bool     `json:"require_pushed_authorization_requests"`
+	EmailReplyTo                       string   `json:"email_reply_to"`
+	DefaultLocale                      string   `json:"default_locale"`
+	TokenExchangeImpersonation         bool     `json:"token_exchange_impersonation"`
+	ClientRegistration                 string   `json:"client_registration"`
 }
 
 type tenantModel struct {
@@ -64,6 +68,10 @@ type tenantModel struct {
 	MFAPolicy                          types.String `tfsdk:"mfa_policy"`
 	EmailFromName                      types.String `tfsdk:"email_from_name"`
 	RequirePushedAuthorizationRequests types.Bool   `tfsdk:"require_pushed_authorization_requests"`
+	EmailReplyTo                       types.String `tfsdk:"email_reply_to"`
+	DefaultLocale                      types.String `tfsdk:"default_locale"`
+	TokenExchangeImpersonation         types.Bool   `tfsdk:"token_exchange_impersonation"`
+	ClientRegistration                 types.String `tfsdk:"client_registration"`
 }
 
 func (r *tenantResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -123,6 +131,10 @@ func (r *tenantResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 			"mfa_policy":                            optString("off, optional or required."),
 			"email_from_name":                       optString("Sender name of the tenant's email."),
 			"require_pushed_authorization_requests": optBool("Every application must push its authorization requests (RFC 9126)."),
+			"email_reply_to":                        optString("Where answers to the tenant's email go; empty for none."),
+			"default_locale":                        optString("Language of the pages and email when a request names none Gatehouse speaks; empty is English."),
+			"token_exchange_impersonation":          optBool("Token exchanges without an actor token may impersonate the subject (RFC 8693)."),
+			"client_registration":                   optString("Who may register clients (RFC 7591): off, token or open."),
 		},
 	}
 }
@@ -153,6 +165,10 @@ func (m *tenantModel) settings(ctx context.Context, diags *diag.Diagnostics) map
 	put("mfa_policy", m.MFAPolicy.ValueString(), known(m.MFAPolicy))
 	put("email_from_name", m.EmailFromName.ValueString(), known(m.EmailFromName))
 	put("require_pushed_authorization_requests", m.RequirePushedAuthorizationRequests.ValueBool(), known(m.RequirePushedAuthorizationRequests))
+	put("email_reply_to", m.EmailReplyTo.ValueString(), known(m.EmailReplyTo))
+	put("default_locale", m.DefaultLocale.ValueString(), known(m.DefaultLocale))
+	put("token_exchange_impersonation", m.TokenExchangeImpersonation.ValueBool(), known(m.TokenExchangeImpersonation))
+	put("client_registration", m.ClientRegistration.ValueString(), known(m.ClientRegistration))
 	return b
 }
 
@@ -165,6 +181,8 @@ func (m *tenantModel) from(t *apiTenant) {
 	m.RefreshTokenLifetime, m.SessionLifetime = types.Int64Value(t.RefreshTokenLifetime), types.Int64Value(t.SessionLifetime)
 	m.SignupMode, m.PasswordMinLength, m.MFAPolicy = types.StringValue(t.SignupMode), types.Int64Value(t.PasswordMinLength), types.StringValue(t.MFAPolicy)
 	m.EmailFromName, m.RequirePushedAuthorizationRequests = types.StringValue(t.EmailFromName), types.BoolValue(t.RequirePushedAuthorizationRequests)
+	m.EmailReplyTo, m.DefaultLocale = types.StringValue(t.EmailReplyTo), types.StringValue(t.DefaultLocale)
+	m.TokenExchangeImpersonation, m.ClientRegistration = types.BoolValue(t.TokenExchangeImpersonation), types.StringValue(t.ClientRegistration)
 }
 
 func (r *tenantResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {

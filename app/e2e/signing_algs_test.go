@@ -14,13 +14,13 @@ import (
 	"github.com/gatehouse-id/gatehouse/admin"
 )
 
-// es256Signed checks that raw is a compact JWS with alg ES256 whose kid is
-// an ES256 P-256 key of the tenant's JWKS, and returns its header.
-func es256Signed(t *testing.T, e *env, issuer, what, raw string) jose.Header {
+// signedWith checks that raw is a compact JWS with alg whose kid is a key
+// of that alg in the tenant's JWKS, and returns its header.
+func signedWith(t *testing.T, e *env, alg jose.SignatureAlgorithm, issuer, what, raw string) jose.Header {
 	t.Helper()
-	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.ES256})
+	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{alg})
 	if err != nil {
-		t.Fatalf("%s is not an ES256 JWS: %v", what, err)
+		t.Fatalf("%s is not an %s JWS: %v", what, alg, err)
 	}
 	h := jws.Signatures[0].Protected
 	var set jose.JSONWebKeySet
@@ -32,8 +32,8 @@ func es256Signed(t *testing.T, e *env, issuer, what, raw string) jose.Header {
 		t.Fatalf("%s: kid %q is %d keys of the JWKS, want 1", what, h.KeyID, len(keys))
 	}
 	k := keys[0]
-	if k.Algorithm != "ES256" || k.Use != "sig" {
-		t.Fatalf("%s: JWKS key %q has alg %q use %q, want ES256 sig", what, h.KeyID, k.Algorithm, k.Use)
+	if k.Algorithm != string(alg) || k.Use != "sig" {
+		t.Fatalf("%s: JWKS key %q has alg %q use %q, want %s sig", what, h.KeyID, k.Algorithm, k.Use, alg)
 	}
 	if _, err := jws.Verify(k.Key); err != nil {
 		t.Fatalf("%s does not verify with its JWKS key: %v", what, err)
@@ -41,37 +41,46 @@ func es256Signed(t *testing.T, e *env, issuer, what, raw string) jose.Header {
 	return h
 }
 
-// TestES256CodeFlow runs a code flow for an application whose ID tokens
-// and an API whose access tokens are ES256, both chosen through the
-// management API, and checks each token the way its consumer does: the ID
-// token with go-oidc's verifier allowing ES256 only, the access token with
-// go-oidc against the JWKS (typ at+jwt) and with oauth4webapi's strict
-// RFC 9068 resource server; the alg of each is ES256 and its kid an ES256
-// key of the JWKS. The tenant's RS256 key keeps signing for the others.
-func TestES256CodeFlow(t *testing.T) {
+// TestCodeFlowPerAlgorithm runs, for each algorithm a tenant can sign with
+// besides RS256, a code flow for an application whose ID tokens and an API
+// whose access tokens use it, both chosen through the management API, and
+// checks each token the way its consumer does: the ID token with go-oidc's
+// verifier allowing that algorithm only, the access token with go-oidc
+// against the JWKS (typ at+jwt) and with oauth4webapi's strict RFC 9068
+// resource server; the alg of each is the one chosen and its kid a key of
+// that alg in the JWKS. The tenant's RS256 key keeps signing for the
+// others.
+func TestCodeFlowPerAlgorithm(t *testing.T) {
+	for _, alg := range []jose.SignatureAlgorithm{jose.ES256, jose.PS256, jose.EdDSA} {
+		t.Run(string(alg), func(t *testing.T) { codeFlowWith(t, alg) })
+	}
+}
+
+func codeFlowWith(t *testing.T, alg jose.SignatureAlgorithm) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		f := e.fixture("acme")
 		c := e.managementClient(t, "acme", admin.ScopeTenantsWrite)
-		const esAPI = "https://es.acme.test"
+		esAPI := "https://" + strings.ToLower(string(alg)) + ".acme.test"
+		scope := "read:" + strings.ToLower(string(alg))
 		if v := c.must(t, http.StatusCreated, http.MethodPost, "/tenants/acme/apis", map[string]any{
-			"audience": esAPI, "signing_alg": "ES256", "scopes": []map[string]any{{"value": "read:es"}}}); v["signing_alg"] != "ES256" {
+			"audience": esAPI, "signing_alg": string(alg), "scopes": []map[string]any{{"value": scope}}}); v["signing_alg"] != string(alg) {
 			t.Fatalf("create API: %v", v)
 		}
 		app := c.must(t, http.StatusCreated, http.MethodPost, "/tenants/acme/applications", map[string]any{
-			"kind": "web", "client_name": "es", "redirect_uris": []string{redirectURI}, "audiences": []string{esAPI},
-			"id_token_signed_response_alg": "ES256"})
-		if app["id_token_signed_response_alg"] != "ES256" {
+			"kind": "web", "client_name": string(alg), "redirect_uris": []string{redirectURI}, "audiences": []string{esAPI},
+			"id_token_signed_response_alg": string(alg)})
+		if app["id_token_signed_response_alg"] != string(alg) {
 			t.Fatalf("create application: %v", app)
 		}
 		client := &admin.Client{ClientID: app["client_id"].(string), ClientSecret: app["client_secret"].(string)}
 		f.waitForClient(t, client.ClientID)
 
-		tok, nonce := f.codeFlow(e.browser(), client, []string{"openid", "read:es"}, oauth2.SetAuthURLParam("resource", esAPI))
+		tok, nonce := f.codeFlow(e.browser(), client, []string{"openid", scope}, oauth2.SetAuthURLParam("resource", esAPI))
 		rawID, _ := tok.Extra("id_token").(string)
-		if h := es256Signed(t, e, f.issuer, "ID token", rawID); h.Algorithm != "ES256" {
+		if h := signedWith(t, e, alg, f.issuer, "ID token", rawID); h.Algorithm != string(alg) {
 			t.Fatalf("ID token alg %q", h.Algorithm)
 		}
-		at := es256Signed(t, e, f.issuer, "access token", tok.AccessToken)
+		at := signedWith(t, e, alg, f.issuer, "access token", tok.AccessToken)
 		if typ := at.ExtraHeaders[jose.HeaderType]; typ != "at+jwt" {
 			t.Fatalf("access token typ = %v, want at+jwt", typ)
 		}
@@ -84,27 +93,27 @@ func TestES256CodeFlow(t *testing.T) {
 		var d struct {
 			Algs []string `json:"id_token_signing_alg_values_supported"`
 		}
-		if err := provider.Claims(&d); err != nil || !slices.Contains(d.Algs, "ES256") {
+		if err := provider.Claims(&d); err != nil || !slices.Contains(d.Algs, string(alg)) {
 			t.Fatalf("discovery id_token_signing_alg_values_supported = %v (%v)", d.Algs, err)
 		}
-		idt, err := provider.Verifier(&oidc.Config{ClientID: client.ClientID, SupportedSigningAlgs: []string{oidc.ES256}}).Verify(ctx, rawID)
+		idt, err := provider.Verifier(&oidc.Config{ClientID: client.ClientID, SupportedSigningAlgs: []string{string(alg)}}).Verify(ctx, rawID)
 		if err != nil {
-			t.Fatalf("ID token refused by go-oidc (ES256 only): %v", err)
+			t.Fatalf("ID token refused by go-oidc (%s only): %v", alg, err)
 		}
 		if idt.Nonce != nonce || idt.Subject != f.userID {
 			t.Fatalf("ID token nonce/sub = %q/%q", idt.Nonce, idt.Subject)
 		}
 		if err := idt.VerifyAccessToken(tok.AccessToken); err != nil {
-			t.Fatalf("at_hash over an ES256 token: %v", err)
+			t.Fatalf("at_hash over an %s token: %v", alg, err)
 		}
-		// An RS256-only verifier refuses it: the alg is really ES256.
+		// An RS256-only verifier refuses it: the alg really is alg.
 		if _, err := provider.Verifier(&oidc.Config{ClientID: client.ClientID, SupportedSigningAlgs: []string{oidc.RS256}}).Verify(ctx, rawID); err == nil {
-			t.Fatal("an RS256-only verifier accepted the ES256 ID token")
+			t.Fatalf("an RS256-only verifier accepted the %s ID token", alg)
 		}
 		keys := oidc.NewRemoteKeySet(ctx, f.issuer+"/.well-known/jwks.json")
-		atv := oidc.NewVerifier(f.issuer, keys, &oidc.Config{ClientID: esAPI, SupportedSigningAlgs: []string{oidc.ES256}})
+		atv := oidc.NewVerifier(f.issuer, keys, &oidc.Config{ClientID: esAPI, SupportedSigningAlgs: []string{string(alg)}})
 		if _, err := atv.Verify(ctx, tok.AccessToken); err != nil {
-			t.Fatalf("access token refused by go-oidc (ES256 only): %v", err)
+			t.Fatalf("access token refused by go-oidc (%s only): %v", alg, err)
 		}
 
 		// The fixture's RS256 application and API are untouched.
@@ -118,9 +127,9 @@ func TestES256CodeFlow(t *testing.T) {
 		// A strict resource server in another language takes it too.
 		claims, err := validateWithOAuth4WebAPI(t, f.issuer, esAPI, tok.AccessToken)
 		if err != nil {
-			t.Fatalf("oauth4webapi refused the ES256 access token: %v", err)
+			t.Fatalf("oauth4webapi refused the %s access token: %v", alg, err)
 		}
-		if claims["sub"] != f.userID || !strings.Contains(claims["scope"].(string), "read:es") {
+		if claims["sub"] != f.userID || !strings.Contains(claims["scope"].(string), scope) {
 			t.Fatalf("oauth4webapi claims: %v", claims)
 		}
 	})
