@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gatehouse-id/gatehouse/federation"
+	"github.com/gatehouse-id/gatehouse/federation/social"
 	"github.com/gatehouse-id/gatehouse/federation/upstream"
 	"github.com/gatehouse-id/gatehouse/tenants"
 )
@@ -45,10 +46,15 @@ type ConnectionInput struct {
 	// PassGroups, when set, says whether upstream groups the connection
 	// maps to no tenant group are passed through in the groups claim.
 	PassGroups *bool
+	// AppleTeamID and AppleKeyID name an Apple connection's team and
+	// key; its private key (the .p8 PEM) is ClientSecret.
+	AppleTeamID *string
+	AppleKeyID  *string
 }
 
 var connectionDefaultNames = map[string]string{
 	tenants.ConnectionGoogle: "Google", tenants.ConnectionGitHub: "GitHub", tenants.ConnectionMicrosoft: "Microsoft",
+	tenants.ConnectionApple: "Apple",
 }
 
 func (s *Service) federation() (*federation.Service, error) {
@@ -69,7 +75,7 @@ func (s *Service) CreateConnection(ctx context.Context, in ConnectionInput) (*Co
 		return nil, err
 	}
 	if !slices.Contains(fed.Types(), in.Type) {
-		return nil, tenants.Invalid("type", "unknown connection type %q (google, github, microsoft, oidc or saml)", in.Type)
+		return nil, tenants.Invalid("type", "unknown connection type %q (google, github, microsoft, apple, oidc or saml)", in.Type)
 	}
 	c := &tenants.Connection{Type: in.Type, Enabled: true, Name: connectionDefaultNames[in.Type]}
 	if err := s.applyConnection(ctx, t, c, in, true); err != nil {
@@ -194,9 +200,30 @@ func (s *Service) applyConnection(ctx context.Context, t *tenants.Tenant, c *ten
 			// An empty secret would erase the stored one.
 			return tenants.Invalid("client_secret", "must not be empty: leave it out to keep the current secret")
 		}
-		if in.ClientSecret != nil && *in.ClientSecret != "" {
+		if in.ClientSecret != nil && *in.ClientSecret != "" && c.Type == tenants.ConnectionApple {
+			if len(*in.ClientSecret) > 4096 {
+				return tenants.Invalid("client_secret", "is larger than a .p8 key file")
+			}
+			if _, err := social.ParseAppleKey(*in.ClientSecret); err != nil {
+				return tenants.Invalid("client_secret", "%s", err)
+			}
+		} else if in.ClientSecret != nil && *in.ClientSecret != "" {
 			if err := validateToken("client_secret", *in.ClientSecret, 1024); err != nil {
 				return err
+			}
+		}
+		if c.Type == tenants.ConnectionApple {
+			if in.AppleTeamID != nil {
+				cfg.AppleTeamID = strings.TrimSpace(*in.AppleTeamID)
+			}
+			if in.AppleKeyID != nil {
+				cfg.AppleKeyID = strings.TrimSpace(*in.AppleKeyID)
+			}
+			if !social.ValidAppleID(cfg.AppleTeamID) {
+				return tenants.Invalid("apple_team_id", "is required: the ten letters and digits of the Apple developer team")
+			}
+			if !social.ValidAppleID(cfg.AppleKeyID) {
+				return tenants.Invalid("apple_key_id", "is required: the ten letters and digits of the Sign in with Apple key")
 			}
 		}
 		if c.Type == tenants.ConnectionOIDC {
@@ -345,6 +372,8 @@ type Connection struct {
 	Attributes        map[string]string `json:"attributes,omitempty"`
 	AllowIDPInitiated bool              `json:"allow_idp_initiated,omitempty"`
 	MicrosoftTenant   string            `json:"microsoft_tenant,omitempty"`
+	AppleTeamID       string            `json:"apple_team_id,omitempty"`
+	AppleKeyID        string            `json:"apple_key_id,omitempty"`
 	CreatedAt         time.Time         `json:"created_at"`
 }
 
@@ -373,6 +402,9 @@ func (s *Service) connectionView(t *tenants.Tenant, c *tenants.Connection) *Conn
 		v.ClientID, v.HasClientSecret, v.Issuer, v.CallbackURL = c.ClientID, len(c.ClientSecretSealed) > 0, c.Issuer, federation.CallbackURL(t, c.ID)
 		if c.Type == tenants.ConnectionMicrosoft {
 			v.MicrosoftTenant = cfg.MicrosoftTenant
+		}
+		if c.Type == tenants.ConnectionApple {
+			v.AppleTeamID, v.AppleKeyID = cfg.AppleTeamID, cfg.AppleKeyID
 		}
 	}
 	return v

@@ -51,7 +51,8 @@ type SAMLApp struct {
 	Name                  string                  `json:"name"`
 	EntityID              string                  `json:"entity_id" doc:"the service provider's entity ID: the Audience of the assertions"`
 	ACS                   []SAMLEndpoint          `json:"acs" doc:"the SP's assertion consumer services (HTTP-POST); the one of the lowest index is the default"`
-	SLOURL                string                  `json:"slo_url,omitempty"`
+	SLOURL                string                  `json:"slo_url,omitempty" doc:"the SP's single logout service; empty: no Single Logout with this application"`
+	SLOBinding            string                  `json:"slo_binding,omitempty" doc:"the binding of slo_url: HTTP-Redirect or HTTP-POST"`
 	NameIDFormat          string                  `json:"name_id_format"`
 	NameIDSource          string                  `json:"name_id_source" doc:"email, persistent (an opaque id per user and application) or user_id"`
 	Attributes            []tenants.SAMLAttribute `json:"attributes"`
@@ -68,6 +69,7 @@ type SAMLApp struct {
 	MetadataURL           string                  `json:"metadata_url" doc:"the tenant's IdP metadata (its entity ID): give it to the SP"`
 	IdPEntityID           string                  `json:"idp_entity_id"`
 	SSOURL                string                  `json:"sso_url" doc:"the IdP's single sign-on service, HTTP-Redirect and HTTP-POST"`
+	SLOServiceURL         string                  `json:"slo_service_url" doc:"the IdP's single logout service, HTTP-Redirect and HTTP-POST"`
 	LaunchURL             string                  `json:"launch_url" doc:"starts an IdP-initiated sign-in to the application"`
 	CreatedAt             time.Time               `json:"created_at"`
 	UpdatedAt             time.Time               `json:"updated_at"`
@@ -90,6 +92,7 @@ type SAMLAppInput struct {
 	EntityID              *string
 	ACS                   []SAMLEndpoint
 	SLOURL                *string
+	SLOBinding            *string
 	NameIDFormat          *string
 	NameIDSource          *string
 	Attributes            []tenants.SAMLAttribute
@@ -268,6 +271,19 @@ func (s *Service) applySAMLApp(ctx context.Context, a *tenants.SAMLApp, in SAMLA
 			}
 		}
 		a.SLOURL = u
+	}
+	if in.SLOBinding != nil {
+		b := expandBinding(strings.TrimSpace(*in.SLOBinding))
+		if b != "" && !slices.Contains(tenants.SAMLBindings(), b) {
+			return tenants.Invalid("slo_binding", "must be HTTP-Redirect or HTTP-POST")
+		}
+		a.SLOBinding = b
+	}
+	switch {
+	case a.SLOURL == "":
+		a.SLOBinding = ""
+	case a.SLOBinding == "":
+		a.SLOBinding = tenants.BindingHTTPRedirect
 	}
 	if in.NameIDSource != nil {
 		if !slices.Contains(tenants.SAMLNameIDSources(), *in.NameIDSource) {
@@ -555,9 +571,10 @@ func applySPMetadata(a *tenants.SAMLApp, doc string, entityID *string) error {
 		return tenants.Invalid("metadata", "%s", err)
 	}
 	a.ACS = out
+	a.SLOURL, a.SLOBinding = "", ""
 	for _, e := range sp.SingleLogoutServices {
-		if checkSPURL(e.Location) == nil {
-			a.SLOURL = e.Location
+		if slices.Contains(tenants.SAMLBindings(), e.Binding) && checkSPURL(e.Location) == nil {
+			a.SLOURL, a.SLOBinding = e.Location, e.Binding
 			break
 		}
 	}
@@ -598,13 +615,13 @@ func applySPMetadata(a *tenants.SAMLApp, doc string, entityID *string) error {
 }
 
 func samlAppView(t *tenants.Tenant, a *tenants.SAMLApp) *SAMLApp {
-	v := &SAMLApp{ID: a.ID, Name: a.Name, EntityID: a.EntityID, SLOURL: a.SLOURL, NameIDFormat: a.NameIDFormat, NameIDSource: a.NameIDSource,
+	v := &SAMLApp{ID: a.ID, Name: a.Name, EntityID: a.EntityID, SLOURL: a.SLOURL, SLOBinding: a.SLOBinding, NameIDFormat: a.NameIDFormat, NameIDSource: a.NameIDSource,
 		Attributes: append([]tenants.SAMLAttribute{}, a.Attributes...), SignResponse: a.SignResponse, SignAssertion: a.SignAssertion,
 		RequireSignedRequests: a.RequireSignedRequests, SigningCerts: append([]string{}, a.SigningCerts...), EncryptionCert: a.EncryptionCert,
 		EncryptAssertions: a.EncryptAssertions, Access: a.Access, AccessRoles: append([]string{}, a.AccessRoles...),
 		AccessGroups: append([]string{}, a.AccessGroups...), Enabled: a.Enabled,
 		MetadataURL: t.SAMLIdPEntityID(), IdPEntityID: t.SAMLIdPEntityID(), SSOURL: t.SAMLIdPSSOURL(),
-		LaunchURL: t.Issuer + tenants.PathSAMLIdPLaunch + a.ID, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
+		SLOServiceURL: t.SAMLIdPSLOURL(), LaunchURL: t.Issuer + tenants.PathSAMLIdPLaunch + a.ID, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
 	for _, e := range a.ACS {
 		v.ACS = append(v.ACS, SAMLEndpoint{URL: e.URL, Binding: e.Binding, Index: e.Index})
 	}
@@ -628,4 +645,15 @@ func (s *Service) SAMLIdPCertificate(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})), nil
+}
+
+// expandBinding accepts a binding by its short name (HTTP-Redirect,
+// HTTP-POST) as well as its URN.
+func expandBinding(b string) string {
+	for _, full := range tenants.SAMLBindings() {
+		if strings.EqualFold(b, strings.TrimPrefix(full, "urn:oasis:names:tc:SAML:2.0:bindings:")) {
+			return full
+		}
+	}
+	return b
 }

@@ -95,7 +95,7 @@ var documentCoverage = []struct {
 		"TenantID": skipIdentity, "Locale": "locale", "MessageID": "message_id", "Text": "text", "UpdatedAt": skipTimes,
 	}},
 	{tenants.SAMLApp{}, DocSAMLApp{}, map[string]any{
-		"ID": "id", "TenantID": skipIdentity, "Name": "name", "EntityID": "entity_id", "ACS": "acs", "SLOURL": "slo_url",
+		"ID": "id", "TenantID": skipIdentity, "Name": "name", "EntityID": "entity_id", "ACS": "acs", "SLOURL": "slo_url", "SLOBinding": "slo_binding",
 		"NameIDFormat": "name_id_format", "NameIDSource": "name_id_source", "NameIDSalt": "name_id_salt", "Attributes": "attributes",
 		"SignResponse": "sign_response", "SignAssertion": "sign_assertion", "RequireSignedRequests": "require_signed_requests",
 		"SigningCerts": "signing_certificates", "EncryptionCert": "encryption_certificate", "EncryptAssertions": "encrypt_assertions",

@@ -113,6 +113,7 @@ type FileSAMLApp struct {
 	Name                  *string                 `json:"name,omitempty"`
 	ACS                   []SAMLEndpoint          `json:"acs,omitempty"`
 	SLOURL                *string                 `json:"slo_url,omitempty"`
+	SLOBinding            *string                 `json:"slo_binding,omitempty"`
 	NameIDSource          *string                 `json:"name_id_source,omitempty"`
 	NameIDFormat          *string                 `json:"name_id_format,omitempty"`
 	Attributes            []tenants.SAMLAttribute `json:"attributes,omitempty"`
@@ -912,7 +913,7 @@ func (s *Service) planOrApply(ctx context.Context, f *TenantFile, prune, apply b
 // samlAppInput is what a file says of a SAML application.
 func samlAppInput(want *FileSAMLApp) SAMLAppInput {
 	entityID := strings.TrimSpace(want.EntityID)
-	return SAMLAppInput{Name: want.Name, EntityID: &entityID, ACS: want.ACS, SLOURL: want.SLOURL, NameIDSource: want.NameIDSource,
+	return SAMLAppInput{Name: want.Name, EntityID: &entityID, ACS: want.ACS, SLOURL: want.SLOURL, SLOBinding: want.SLOBinding, NameIDSource: want.NameIDSource,
 		NameIDFormat: want.NameIDFormat, Attributes: want.Attributes, SignResponse: want.SignResponse, SignAssertion: want.SignAssertion,
 		RequireSignedRequests: want.RequireSignedRequests, SigningCerts: want.SigningCerts, EncryptionCert: want.EncryptionCert,
 		EncryptAssertions: want.EncryptAssertions, Access: want.Access, AccessRoles: want.AccessRoles, AccessGroups: want.AccessGroups,
@@ -940,6 +941,10 @@ func (c *current) samlAppFields(want *FileSAMLApp, have *SAMLApp) fields {
 		f.set("acs", w, h)
 	}
 	f.str("slo_url", want.SLOURL, have.SLOURL)
+	if want.SLOBinding != nil && strings.TrimSpace(*want.SLOBinding) != "" {
+		b := expandBinding(strings.TrimSpace(*want.SLOBinding))
+		f.str("slo_binding", &b, have.SLOBinding)
+	}
 	f.str("name_id_source", want.NameIDSource, have.NameIDSource)
 	if want.NameIDFormat != nil && *want.NameIDFormat != "" {
 		f.str("name_id_format", want.NameIDFormat, have.NameIDFormat)

@@ -229,6 +229,7 @@ type DocSAMLApp struct {
 	EntityID              string                  `json:"entity_id"`
 	ACS                   []SAMLEndpoint          `json:"acs"`
 	SLOURL                string                  `json:"slo_url,omitempty"`
+	SLOBinding            string                  `json:"slo_binding,omitempty"`
 	NameIDFormat          string                  `json:"name_id_format"`
 	NameIDSource          string                  `json:"name_id_source"`
 	NameIDSalt            string                  `json:"name_id_salt,omitempty"`
@@ -407,7 +408,7 @@ func (s *Service) ExportTenant(ctx context.Context, opts ExportOptions) (*Tenant
 		return nil, err
 	}
 	for _, a := range samlApps {
-		d := DocSAMLApp{ID: a.ID, Name: a.Name, EntityID: a.EntityID, ACS: []SAMLEndpoint{}, SLOURL: a.SLOURL, NameIDFormat: a.NameIDFormat,
+		d := DocSAMLApp{ID: a.ID, Name: a.Name, EntityID: a.EntityID, ACS: []SAMLEndpoint{}, SLOURL: a.SLOURL, SLOBinding: a.SLOBinding, NameIDFormat: a.NameIDFormat,
 			NameIDSource: a.NameIDSource, Attributes: append([]tenants.SAMLAttribute{}, a.Attributes...), SignResponse: a.SignResponse,
 			SignAssertion: a.SignAssertion, RequireSignedRequests: a.RequireSignedRequests, SigningCerts: nilIfNone(a.SigningCerts),
 			EncryptionCert: a.EncryptionCert, EncryptAssertions: a.EncryptAssertions, Access: a.Access, Enabled: a.Enabled}
@@ -1203,7 +1204,7 @@ func (s *Service) importSAMLApp(ctx context.Context, d DocSAMLApp, names *import
 	if attrs == nil {
 		attrs = []tenants.SAMLAttribute{}
 	}
-	in := SAMLAppInput{Name: &d.Name, EntityID: &d.EntityID, ACS: d.ACS, SLOURL: &d.SLOURL, NameIDFormat: &d.NameIDFormat,
+	in := SAMLAppInput{Name: &d.Name, EntityID: &d.EntityID, ACS: d.ACS, SLOURL: &d.SLOURL, SLOBinding: &d.SLOBinding, NameIDFormat: &d.NameIDFormat,
 		NameIDSource: &d.NameIDSource, Attributes: attrs, SignResponse: &d.SignResponse, SignAssertion: &d.SignAssertion,
 		RequireSignedRequests: &d.RequireSignedRequests, SigningCerts: certs, EncryptionCert: &d.EncryptionCert,
 		EncryptAssertions: &d.EncryptAssertions, Access: &d.Access, Enabled: &d.Enabled}

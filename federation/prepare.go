@@ -33,6 +33,10 @@ type ConnConfig struct {
 	// MicrosoftTenant is the Entra tenant ("organizations", "common", or a
 	// tenant id) of a Microsoft connection.
 	MicrosoftTenant string `json:"microsoft_tenant,omitempty"`
+	// AppleTeamID and AppleKeyID are an Apple connection's team and
+	// private key ids (the key itself is sealed as the client secret).
+	AppleTeamID string `json:"apple_team_id,omitempty"`
+	AppleKeyID  string `json:"apple_key_id,omitempty"`
 }
 
 // ParseConfig reads a connection's configuration.

@@ -7,6 +7,7 @@ const (
 	ConnectionGoogle    = "google"
 	ConnectionGitHub    = "github"
 	ConnectionMicrosoft = "microsoft"
+	ConnectionApple     = "apple"
 	ConnectionOIDC      = "oidc"
 	ConnectionSAML      = "saml"
 )

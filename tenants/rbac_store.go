@@ -309,7 +309,7 @@ func (s *Store) AddGroupMember(ctx context.Context, groupID, userID string) erro
 	if err := s.link(ctx, &GroupMember{TenantID: tid, GroupID: groupID, UserID: userID, CreatedAt: s.now()}); err != nil {
 		return err
 	}
-	return mapErr(s.db.WithContext(ctx).Exec("UPDATE group_members SET connection_id = '' WHERE tenant_id = ? AND group_id = ? AND user_id = ? AND connection_id <> ''",
+	return mapErr(s.conn(ctx).Exec("UPDATE group_members SET connection_id = '' WHERE tenant_id = ? AND group_id = ? AND user_id = ? AND connection_id <> ''",
 		tid, groupID, userID).Error)
 }
 

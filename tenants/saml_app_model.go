@@ -107,8 +107,10 @@ type SAMLApp struct {
 	// Audience of our assertions); unique in the tenant.
 	EntityID string
 	ACS      SAMLEndpoints `gorm:"column:acs"`
-	// SLOURL is the SP's single logout service, "" for none.
+	// SLOURL is the SP's single logout service, "" for none; SLOBinding
+	// the binding it takes there (HTTP-Redirect or HTTP-POST).
 	SLOURL        string `gorm:"column:slo_url"`
+	SLOBinding    string `gorm:"column:slo_binding"`
 	NameIDFormat  string `gorm:"column:name_id_format"`
 	NameIDSource  string `gorm:"column:name_id_source"`
 	NameIDSalt    string `gorm:"column:name_id_salt"`
@@ -148,13 +150,53 @@ type SAMLRequest struct {
 	ForceAuthn   bool
 	IsPassive    bool
 	NameIDFormat string `gorm:"column:name_id_format"`
-	BrowserHash  string
+	// AuthnClasses and AuthnComparison are the request's
+	// RequestedAuthnContext (SAML Core §3.3.2.2.1): the classes asked for
+	// (capped) and how to compare, none for no requirement.
+	AuthnClasses    Strings
+	AuthnComparison string
+	BrowserHash     string
+	CreatedAt       time.Time
+	ExpiresAt       time.Time
+}
+
+// TableName implements gorm's tabler.
+func (SAMLRequest) TableName() string { return "saml_requests" }
+
+// SAMLParticipant is an application a session signed in to (SAML Core
+// §3.7.3.2, the session participants): the NameID and SessionIndex the
+// assertion gave, so that a LogoutRequest from the application finds the
+// session, and the session's sign-out sends one to the application. SID is
+// the session's SessionSID (stable when the session rotates). It lives as
+// long as the session could.
+type SAMLParticipant struct {
+	ID           string `gorm:"primaryKey"`
+	TenantID     string
+	AppID        string
+	UserID       string
+	SID          string `gorm:"column:sid"`
+	NameID       string `gorm:"column:name_id"`
+	NameIDFormat string `gorm:"column:name_id_format"`
+	SessionIndex string
 	CreatedAt    time.Time
 	ExpiresAt    time.Time
 }
 
 // TableName implements gorm's tabler.
-func (SAMLRequest) TableName() string { return "saml_requests" }
+func (SAMLParticipant) TableName() string { return "saml_participants" }
+
+// SAMLMessage is the id of a message of an application that Gatehouse
+// acted on (a LogoutRequest), kept until the message would be too old
+// anyway, so that a replay is refused.
+type SAMLMessage struct {
+	TenantID  string `gorm:"primaryKey"`
+	AppID     string `gorm:"primaryKey"`
+	MessageID string `gorm:"primaryKey"`
+	ExpiresAt time.Time
+}
+
+// TableName implements gorm's tabler.
+func (SAMLMessage) TableName() string { return "saml_messages" }
 
 // Paths of the SAML identity provider on a tenant's host: the one home of
 // each, for the routes, the metadata and what the console shows.
@@ -164,6 +206,7 @@ const (
 	PathSAMLIdPSSO      = PathSAMLIdP + "/sso"
 	PathSAMLIdPContinue = PathSAMLIdP + "/continue"
 	PathSAMLIdPLaunch   = PathSAMLIdP + "/launch/"
+	PathSAMLIdPSLO      = PathSAMLIdP + "/slo"
 )
 
 // SAMLIdPEntityID is the tenant's entity ID as a SAML identity provider:
@@ -172,6 +215,12 @@ func (t *Tenant) SAMLIdPEntityID() string { return t.Issuer + PathSAMLIdPMetadat
 
 // SAMLIdPSSOURL is the tenant's single sign-on service (both bindings).
 func (t *Tenant) SAMLIdPSSOURL() string { return t.Issuer + PathSAMLIdPSSO }
+
+// SAMLIdPSLOURL is the tenant's single logout service (both bindings).
+func (t *Tenant) SAMLIdPSLOURL() string { return t.Issuer + PathSAMLIdPSLO }
+
+// SAMLBindings returns the bindings of an SP's single logout service.
+func SAMLBindings() []string { return []string{BindingHTTPRedirect, BindingHTTPPost} }
 
 // Admits reports whether a user holding the roles and groups with ids
 // roleIDs and groupIDs may use the application: everyone, a holder of one

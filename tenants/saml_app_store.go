@@ -77,7 +77,7 @@ func (s *Store) UpdateSAMLApp(ctx context.Context, a *SAMLApp) error {
 	nonNilSAML(a)
 	a.UpdatedAt = s.now()
 	res := q.Where("id = ?", a.ID).Updates(map[string]any{
-		"name": a.Name, "entity_id": a.EntityID, "acs": a.ACS, "slo_url": a.SLOURL, "name_id_format": a.NameIDFormat,
+		"name": a.Name, "entity_id": a.EntityID, "acs": a.ACS, "slo_url": a.SLOURL, "slo_binding": a.SLOBinding, "name_id_format": a.NameIDFormat,
 		"name_id_source": a.NameIDSource, "attributes": a.Attributes, "sign_response": a.SignResponse, "sign_assertion": a.SignAssertion,
 		"require_signed_requests": a.RequireSignedRequests, "signing_certs": a.SigningCerts, "encryption_cert": a.EncryptionCert,
 		"encrypt_assertions": a.EncryptAssertions, "access": a.Access, "access_roles": a.AccessRoles, "access_groups": a.AccessGroups,
@@ -100,8 +100,10 @@ func (s *Store) DeleteSAMLApp(ctx context.Context, id string) error {
 		return err
 	}
 	return mapErr(s.tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Exec("DELETE FROM saml_requests WHERE tenant_id = ? AND app_id = ?", tid, id).Error; err != nil {
-			return err
+		for _, table := range []string{"saml_requests", "saml_participants", "saml_messages"} {
+			if err := tx.Exec("DELETE FROM "+table+" WHERE tenant_id = ? AND app_id = ?", tid, id).Error; err != nil {
+				return err
+			}
 		}
 		res := tx.Exec("DELETE FROM saml_apps WHERE tenant_id = ? AND id = ?", tid, id)
 		if res.Error != nil {
@@ -128,6 +130,9 @@ func (s *Store) CreateSAMLRequest(ctx context.Context, r *SAMLRequest) error {
 		r.ID = NewRandomID()
 	}
 	r.TenantID, r.CreatedAt = tid, s.now()
+	if r.AuthnClasses == nil {
+		r.AuthnClasses = Strings{}
+	}
 	return mapErr(s.conn(ctx).Create(r).Error)
 }
 

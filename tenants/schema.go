@@ -23,7 +23,7 @@ func schemaModels() []any {
 		&ImportJob{}, &ImportJobChunk{}, &ImportJobRefusal{},
 		&TenantString{}, &EmailTemplate{}, &Domain{},
 		&ClaimRule{},
-		&SAMLApp{}, &SAMLRequest{},
+		&SAMLApp{}, &SAMLRequest{}, &SAMLParticipant{}, &SAMLMessage{},
 	}
 }
 

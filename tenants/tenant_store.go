@@ -126,7 +126,7 @@ func (s *Store) DeleteTenant(ctx context.Context) error {
 // tenantTables lists tenant-owned tables, children before parents.
 var tenantTables = []string{
 	"webhook_attempts", "webhook_deliveries", "webhook_endpoints", "logout_deliveries", "initial_access_tokens", "claim_rules",
-	"saml_requests", "saml_apps",
+	"saml_messages", "saml_participants", "saml_requests", "saml_apps",
 	"saml_assertions", "federation_states", "external_identities",
 	"user_tokens", "mfa_factors", "recovery_codes", "login_steps",
 	"refresh_tokens", "revoked_tokens", "client_assertions", "dpop_proofs", "pushed_requests", "grants", "auth_requests", "device_authorizations", "sessions",

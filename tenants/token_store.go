@@ -157,7 +157,7 @@ func (s *Store) DeleteExpired(ctx context.Context, grace time.Duration) (int64, 
 		// A used jti or request_uri is refused by its expiry alone once it
 		// expires: nothing to recognise later, and anyone may make a
 		// public client's pushed requests, so they go at once.
-		for _, table := range []string{"client_assertions", "dpop_proofs", "pushed_requests", "saml_requests"} {
+		for _, table := range []string{"client_assertions", "dpop_proofs", "pushed_requests", "saml_requests", "saml_messages", "saml_participants"} {
 			res := tx.Exec("DELETE FROM "+table+" WHERE expires_at < ?", now)
 			if res.Error != nil {
 				return res.Error

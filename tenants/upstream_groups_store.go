@@ -156,7 +156,7 @@ func (s *Store) PassedGroups(ctx context.Context, userID string) ([]string, erro
 		return nil, err
 	}
 	var xs []ExternalIdentity
-	err = s.db.WithContext(ctx).Table("external_identities").
+	err = s.conn(ctx).Table("external_identities").
 		Joins("JOIN connections ON connections.tenant_id = external_identities.tenant_id AND connections.id = external_identities.connection_id").
 		Where("external_identities.tenant_id = ? AND external_identities.user_id = ? AND connections.pass_groups = ?", tid, userID, true).
 		Select("external_identities.*").Find(&xs).Error
@@ -166,7 +166,7 @@ func (s *Store) PassedGroups(ctx context.Context, userID string) ([]string, erro
 	var names []string
 	for _, x := range xs {
 		var mapped []string
-		if err := s.db.WithContext(ctx).Table("connection_group_maps").Where("tenant_id = ? AND connection_id = ?", tid, x.ConnectionID).
+		if err := s.conn(ctx).Table("connection_group_maps").Where("tenant_id = ? AND connection_id = ?", tid, x.ConnectionID).
 			Distinct().Pluck("upstream_group", &mapped).Error; err != nil {
 			return nil, mapErr(err)
 		}

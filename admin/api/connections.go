@@ -14,10 +14,10 @@ import (
 // some types only, as their descriptions say; a field of another type is
 // refused.
 type createConnectionBody struct {
-	Type              string            `json:"type" required:"true" enum:"google,github,microsoft,oidc,saml" doc:"the kind of upstream provider; it cannot be changed"`
+	Type              string            `json:"type" required:"true" enum:"google,github,microsoft,apple,oidc,saml" doc:"the kind of upstream provider; it cannot be changed"`
 	Name              *string           `json:"name" doc:"shown on the login page's button: Continue with <name>; unique in the tenant. google, github and microsoft default to the provider's name"`
 	Enabled           *bool             `json:"enabled" doc:"an enabled connection is offered on the login page; new connections are enabled"`
-	ClientID          *string           `json:"client_id" doc:"google, github, microsoft, oidc: the client id of the application registered at the provider"`
+	ClientID          *string           `json:"client_id" doc:"google, github, microsoft, oidc: the client id of the application registered at the provider; apple: the Services ID"`
 	ClientSecret      *string           `json:"client_secret" writeOnly:"true" doc:"google, github, microsoft, oidc: the application's client secret at the provider. Write-only: stored encrypted and never shown (has_client_secret says one is set). Required at creation; on update, leave it out to keep the current one"`
 	Issuer            *string           `json:"issuer" doc:"oidc: the provider's issuer URL, where /.well-known/openid-configuration is found (https; http only on loopback hosts); at a public address, or a host in GATEHOUSE_UPSTREAM_ALLOW_HOSTS"`
 	Domains           []string          `json:"domains" doc:"email domains this connection claims: on the login page, an address at one of them goes straight to this connection (home-realm discovery). Replaces the list"`
@@ -29,6 +29,9 @@ type createConnectionBody struct {
 	AllowIDPInitiated *bool             `json:"allow_idp_initiated" doc:"saml: accept logins the IdP starts on its own (unsolicited responses). Off by default: such a response answers no request of ours, so it cannot be bound to a browser"`
 	MicrosoftTenant   *string           `json:"microsoft_tenant" doc:"microsoft: the Entra tenant users sign in from: common (the default: work, school and personal accounts), organizations, consumers, a tenant id or a verified domain"`
 	PassGroups        *bool             `json:"pass_groups" doc:"oidc, saml: pass the upstream groups that the connection's group mapping (PUT .../group-mappings) maps to no tenant group through in the groups claim, by name (at most 100 names a claim); off by default"`
+	AppleTeamID       *string           `json:"apple_team_id" doc:"apple: the Apple developer team id (ten letters and digits); the client secret's issuer"`
+	AppleKeyID        *string           `json:"apple_key_id" doc:"apple: the id of the Sign in with Apple private key (ten letters and digits)"`
+	ApplePrivateKey   *string           `json:"apple_private_key" writeOnly:"true" doc:"apple: the Sign in with Apple private key, the .p8 file's PEM text (PKCS#8, P-256). Write-only: stored encrypted and never shown; Gatehouse signs short-lived ES256 client secrets with it. Required at creation; on update, leave it out to keep the current one"`
 }
 
 // updateConnectionBody is a partial update of a connection: a field left out
@@ -36,7 +39,7 @@ type createConnectionBody struct {
 type updateConnectionBody struct {
 	Name              *string           `json:"name" doc:"shown on the login page's button: Continue with <name>; unique in the tenant. google, github and microsoft default to the provider's name"`
 	Enabled           *bool             `json:"enabled" doc:"an enabled connection is offered on the login page; new connections are enabled"`
-	ClientID          *string           `json:"client_id" doc:"google, github, microsoft, oidc: the client id of the application registered at the provider"`
+	ClientID          *string           `json:"client_id" doc:"google, github, microsoft, oidc: the client id of the application registered at the provider; apple: the Services ID"`
 	ClientSecret      *string           `json:"client_secret" writeOnly:"true" doc:"google, github, microsoft, oidc: the application's client secret at the provider. Write-only: stored encrypted and never shown (has_client_secret says one is set). Required at creation; on update, leave it out to keep the current one"`
 	Issuer            *string           `json:"issuer" doc:"oidc: the provider's issuer URL, where /.well-known/openid-configuration is found (https; http only on loopback hosts); at a public address, or a host in GATEHOUSE_UPSTREAM_ALLOW_HOSTS"`
 	Domains           []string          `json:"domains" doc:"email domains this connection claims: on the login page, an address at one of them goes straight to this connection (home-realm discovery). Replaces the list"`
@@ -48,19 +51,23 @@ type updateConnectionBody struct {
 	AllowIDPInitiated *bool             `json:"allow_idp_initiated" doc:"saml: accept logins the IdP starts on its own (unsolicited responses). Off by default: such a response answers no request of ours, so it cannot be bound to a browser"`
 	MicrosoftTenant   *string           `json:"microsoft_tenant" doc:"microsoft: the Entra tenant users sign in from: common (the default: work, school and personal accounts), organizations, consumers, a tenant id or a verified domain"`
 	PassGroups        *bool             `json:"pass_groups" doc:"oidc, saml: pass the upstream groups that the connection's group mapping (PUT .../group-mappings) maps to no tenant group through in the groups claim, by name (at most 100 names a claim); off by default"`
+	AppleTeamID       *string           `json:"apple_team_id" doc:"apple: the Apple developer team id (ten letters and digits); the client secret's issuer"`
+	AppleKeyID        *string           `json:"apple_key_id" doc:"apple: the id of the Sign in with Apple private key (ten letters and digits)"`
+	ApplePrivateKey   *string           `json:"apple_private_key" writeOnly:"true" doc:"apple: the Sign in with Apple private key, the .p8 file's PEM text (PKCS#8, P-256). Write-only: stored encrypted and never shown; Gatehouse signs short-lived ES256 client secrets with it. Required at creation; on update, leave it out to keep the current one"`
 }
 
 // update returns the fields of b after its type.
 func (b createConnectionBody) update() updateConnectionBody {
 	return updateConnectionBody{Name: b.Name, Enabled: b.Enabled, ClientID: b.ClientID, ClientSecret: b.ClientSecret, Issuer: b.Issuer,
 		Domains: b.Domains, TrustEmail: b.TrustEmail, Provisioning: b.Provisioning, MetadataXML: b.MetadataXML, MetadataURL: b.MetadataURL, Attributes: b.Attributes,
-		AllowIDPInitiated: b.AllowIDPInitiated, MicrosoftTenant: b.MicrosoftTenant, PassGroups: b.PassGroups}
+		AllowIDPInitiated: b.AllowIDPInitiated, MicrosoftTenant: b.MicrosoftTenant, PassGroups: b.PassGroups, AppleTeamID: b.AppleTeamID, AppleKeyID: b.AppleKeyID,
+		ApplePrivateKey: b.ApplePrivateKey}
 }
 
 // connectionFieldsOf are the fields of the body that only connections of
 // some types have, by JSON name.
 var connectionFieldsOf = map[string][]string{
-	"client_id":           {tenants.ConnectionGoogle, tenants.ConnectionGitHub, tenants.ConnectionMicrosoft, tenants.ConnectionOIDC},
+	"client_id":           {tenants.ConnectionGoogle, tenants.ConnectionGitHub, tenants.ConnectionMicrosoft, tenants.ConnectionOIDC, tenants.ConnectionApple},
 	"client_secret":       {tenants.ConnectionGoogle, tenants.ConnectionGitHub, tenants.ConnectionMicrosoft, tenants.ConnectionOIDC},
 	"issuer":              {tenants.ConnectionOIDC},
 	"metadata_xml":        {tenants.ConnectionSAML},
@@ -69,6 +76,9 @@ var connectionFieldsOf = map[string][]string{
 	"allow_idp_initiated": {tenants.ConnectionSAML},
 	"microsoft_tenant":    {tenants.ConnectionMicrosoft},
 	"pass_groups":         {tenants.ConnectionOIDC, tenants.ConnectionSAML},
+	"apple_team_id":       {tenants.ConnectionApple},
+	"apple_key_id":        {tenants.ConnectionApple},
+	"apple_private_key":   {tenants.ConnectionApple},
 }
 
 // input checks that b only sets fields a connection of type typ has, and
@@ -78,9 +88,10 @@ func (b updateConnectionBody) input(typ string) (admin.ConnectionInput, error) {
 		"client_id": b.ClientID != nil, "client_secret": b.ClientSecret != nil, "issuer": b.Issuer != nil,
 		"metadata_xml": b.MetadataXML != nil, "metadata_url": b.MetadataURL != nil, "attributes": b.Attributes != nil,
 		"allow_idp_initiated": b.AllowIDPInitiated != nil, "microsoft_tenant": b.MicrosoftTenant != nil, "pass_groups": b.PassGroups != nil,
+		"apple_team_id": b.AppleTeamID != nil, "apple_key_id": b.AppleKeyID != nil, "apple_private_key": b.ApplePrivateKey != nil,
 	}
 	// In a fixed order, so that the same body always names the same field.
-	for _, f := range []string{"client_id", "client_secret", "issuer", "metadata_xml", "metadata_url", "attributes", "allow_idp_initiated", "microsoft_tenant", "pass_groups"} {
+	for _, f := range []string{"client_id", "client_secret", "issuer", "metadata_xml", "metadata_url", "attributes", "allow_idp_initiated", "microsoft_tenant", "pass_groups", "apple_team_id", "apple_key_id", "apple_private_key"} {
 		if set[f] && !slices.Contains(connectionFieldsOf[f], typ) {
 			return admin.ConnectionInput{}, badRequest(f, "is not a setting of a "+typ+" connection")
 		}
@@ -88,9 +99,15 @@ func (b updateConnectionBody) input(typ string) (admin.ConnectionInput, error) {
 	if b.MetadataXML != nil && *b.MetadataXML != "" && b.MetadataURL != nil && *b.MetadataURL != "" {
 		return admin.ConnectionInput{}, badRequest("metadata_url", "give the metadata as metadata_xml or metadata_url, not both")
 	}
-	return admin.ConnectionInput{Type: typ, Name: b.Name, Enabled: b.Enabled, ClientID: b.ClientID, ClientSecret: b.ClientSecret,
+	secret := b.ClientSecret
+	if typ == tenants.ConnectionApple {
+		// An Apple connection's client secret is made from its key.
+		secret = b.ApplePrivateKey
+	}
+	return admin.ConnectionInput{Type: typ, Name: b.Name, Enabled: b.Enabled, ClientID: b.ClientID, ClientSecret: secret,
 		Issuer: b.Issuer, Domains: b.Domains, TrustEmail: b.TrustEmail, Provisioning: b.Provisioning, MetadataXML: b.MetadataXML, MetadataURL: b.MetadataURL,
-		Attributes: b.Attributes, AllowIDPInitiated: b.AllowIDPInitiated, MicrosoftTenant: b.MicrosoftTenant, PassGroups: b.PassGroups}, nil
+		Attributes: b.Attributes, AllowIDPInitiated: b.AllowIDPInitiated, MicrosoftTenant: b.MicrosoftTenant, PassGroups: b.PassGroups, AppleTeamID: b.AppleTeamID,
+		AppleKeyID: b.AppleKeyID}, nil
 }
 
 // connectionError names the field of a connection's validation error as
@@ -104,9 +121,12 @@ func connectionError(err error, typ string, b updateConnectionBody) error {
 	}
 	refused := map[string]string{
 		tenants.ConnectionSAML: metadata, tenants.ConnectionOIDC: "issuer", tenants.ConnectionMicrosoft: "microsoft_tenant",
-		tenants.ConnectionGoogle: "client_id", tenants.ConnectionGitHub: "client_id",
+		tenants.ConnectionGoogle: "client_id", tenants.ConnectionGitHub: "client_id", tenants.ConnectionApple: "apple_private_key",
 	}[typ]
 	names := map[string]string{"metadata": metadata}
+	if typ == tenants.ConnectionApple {
+		names["client_secret"] = "apple_private_key"
+	}
 	if refused != "" {
 		names["connection"] = refused
 	}
@@ -139,8 +159,9 @@ func (h *Handler) createConnection(c echo.Context) error {
 	if err := decode(c, &b); err != nil {
 		return err
 	}
-	if !slices.Contains([]string{tenants.ConnectionGoogle, tenants.ConnectionGitHub, tenants.ConnectionMicrosoft, tenants.ConnectionOIDC, tenants.ConnectionSAML}, b.Type) {
-		return badRequest("type", "must be google, github, microsoft, oidc or saml")
+	if !slices.Contains([]string{tenants.ConnectionGoogle, tenants.ConnectionGitHub, tenants.ConnectionMicrosoft, tenants.ConnectionApple,
+		tenants.ConnectionOIDC, tenants.ConnectionSAML}, b.Type) {
+		return badRequest("type", "must be google, github, microsoft, apple, oidc or saml")
 	}
 	body := b.update()
 	in, err := body.input(b.Type)

@@ -18,7 +18,8 @@ type samlAppBody struct {
 	MetadataURL           *string                 `json:"metadata_url" doc:"where the SP publishes its metadata; fetched once, when the application is saved, from a public address or a host in GATEHOUSE_UPSTREAM_ALLOW_HOSTS"`
 	EntityID              *string                 `json:"entity_id" doc:"the SP's entity ID (the Issuer of its AuthnRequests, the Audience of the assertions); unique in the tenant. Required unless the metadata gives it"`
 	ACS                   []admin.SAMLEndpoint    `json:"acs" doc:"the SP's assertion consumer services: https URLs (http only on loopback hosts) with the HTTP-POST binding. Required unless the metadata gives them"`
-	SLOURL                *string                 `json:"slo_url" doc:"the SP's single logout service, empty for none"`
+	SLOURL                *string                 `json:"slo_url" doc:"the SP's single logout service, empty for none (no Single Logout with this application)"`
+	SLOBinding            *string                 `json:"slo_binding" doc:"the binding of slo_url: HTTP-Redirect (the default) or HTTP-POST, by short name or URN"`
 	NameIDFormat          *string                 `json:"name_id_format" doc:"the NameID format of the assertions (urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress, ...); defaults from name_id_source"`
 	NameIDSource          *string                 `json:"name_id_source" enum:"email,persistent,user_id" doc:"what the NameID is: the user's email (the default), an opaque id per user and application, or the user's id"`
 	Attributes            []tenants.SAMLAttribute `json:"attributes" doc:"the attribute statement: each attribute name with its source (email, email_verified, name, given_name, family_name, user_id, groups, roles). Defaults to email and name"`
@@ -36,7 +37,7 @@ type samlAppBody struct {
 
 func (b samlAppBody) input() admin.SAMLAppInput {
 	return admin.SAMLAppInput{Name: b.Name, MetadataXML: b.MetadataXML, MetadataURL: b.MetadataURL, EntityID: b.EntityID, ACS: b.ACS,
-		SLOURL: b.SLOURL, NameIDFormat: b.NameIDFormat, NameIDSource: b.NameIDSource, Attributes: b.Attributes, SignResponse: b.SignResponse,
+		SLOURL: b.SLOURL, SLOBinding: b.SLOBinding, NameIDFormat: b.NameIDFormat, NameIDSource: b.NameIDSource, Attributes: b.Attributes, SignResponse: b.SignResponse,
 		SignAssertion: b.SignAssertion, RequireSignedRequests: b.RequireSignedRequests, SigningCerts: b.SigningCerts,
 		EncryptionCert: b.EncryptionCert, EncryptAssertions: b.EncryptAssertions, Access: b.Access, AccessRoles: b.AccessRoles,
 		AccessGroups: b.AccessGroups, Enabled: b.Enabled}

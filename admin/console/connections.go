@@ -35,6 +35,10 @@ var connKinds = []connKind{
 		Setup: "In the Microsoft Entra admin center (App registrations), register an application with a Web platform and create a client secret (Certificates & secrets), then give its application (client) ID and the secret's value here.",
 		Where: "In the Microsoft Entra admin center: App registrations → your application → Authentication → Web → Redirect URIs"},
 		"Work, school and personal Microsoft accounts (Entra ID)."},
+	{vc.ConnectionKind{Key: tenants.ConnectionApple, Label: "Apple", Provider: "Apple", Apple: true,
+		Setup: "In the Apple developer account (Certificates, Identifiers & Profiles), create a Services ID with Sign in with Apple enabled, and a key for Sign in with Apple; download the key (.p8) and give its text here with the key id, your team id and the Services ID.",
+		Where: "In the Apple developer account: Identifiers → your Services ID → Sign in with Apple → Configure → Return URLs"},
+		"Apple IDs, including users who hide their address behind Apple's private relay."},
 	{vc.ConnectionKind{Key: tenants.ConnectionOIDC, Label: "OpenID Connect", Provider: "the provider", OIDC: true,
 		Setup: "Any OpenID provider, found by its issuer URL (discovery). Register a web application there (a confidential client, authorization code flow), then give its issuer, client ID and secret here.",
 		Where: "At the provider: your application's redirect (callback) URIs"},
@@ -155,6 +159,7 @@ func connectionForm(c echo.Context) vc.ConnectionForm {
 		Name: c.FormValue("name"), Enabled: on("enabled"), Domains: c.FormValue("domains"), TrustEmail: on("trust_email"),
 		Provisioning: c.FormValue("provisioning"),
 		ClientID:     c.FormValue("client_id"), Issuer: c.FormValue("issuer"), MicrosoftTenant: c.FormValue("microsoft_tenant"),
+		AppleTeamID: c.FormValue("apple_team_id"), AppleKeyID: c.FormValue("apple_key_id"),
 		MetadataXML: c.FormValue("metadata_xml"), MetadataURL: c.FormValue("metadata_url"), RefreshMetadata: on("refresh_metadata"),
 		AttrEmail: c.FormValue("attr_email"), AttrName: c.FormValue("attr_name"), AttrGivenName: c.FormValue("attr_given_name"),
 		AttrFamilyName: c.FormValue("attr_family_name"), AttrGroups: c.FormValue("attr_groups"),
@@ -205,6 +210,10 @@ func connectionInput(k vc.ConnectionKind, f vc.ConnectionForm, clientSecret stri
 		mt := f.MicrosoftTenant
 		in.MicrosoftTenant = &mt
 	}
+	if k.Apple {
+		team, key := f.AppleTeamID, f.AppleKeyID
+		in.AppleTeamID, in.AppleKeyID = &team, &key
+	}
 	return in, nil
 }
 
@@ -229,6 +238,8 @@ func connectionFormErrors(err error, k vc.ConnectionKind, f vc.ConnectionForm) m
 		rename["connection"] = "issuer"
 	case k.Microsoft:
 		rename["connection"] = "microsoft_tenant"
+	case k.Apple:
+		rename["connection"] = "client_secret"
 	}
 	for from, to := range rename {
 		if msg, ok := errs[from]; ok {
@@ -240,7 +251,7 @@ func connectionFormErrors(err error, k vc.ConnectionKind, f vc.ConnectionForm) m
 	if k.SAML {
 		fields = append(fields, "metadata_xml", "metadata_url", "attributes", "allow_idp_initiated")
 	} else {
-		fields = append(fields, "client_id", "client_secret", "issuer", "microsoft_tenant")
+		fields = append(fields, "client_id", "client_secret", "issuer", "microsoft_tenant", "apple_team_id", "apple_key_id")
 	}
 	for f, msg := range errs {
 		if f == "form" || !slices.Contains(fields, f) {
@@ -271,8 +282,9 @@ func (h *Handler) loadConnection(c echo.Context) (context.Context, *tenants.Tena
 func storedForm(cn *admin.Connection) vc.ConnectionForm {
 	a := cn.Attributes
 	return vc.ConnectionForm{Name: cn.Name, Enabled: cn.Enabled, Domains: strings.Join(cn.Domains, "\n"), TrustEmail: cn.TrustEmail, Provisioning: cn.Provisioning,
-		ClientID: cn.ClientID, Issuer: cn.Issuer, MicrosoftTenant: cn.MicrosoftTenant, MetadataURL: cn.IdPMetadataURL,
-		AttrEmail: a["email"], AttrName: a["name"], AttrGivenName: a["given_name"], AttrFamilyName: a["family_name"], AttrGroups: a["groups"],
+		ClientID: cn.ClientID, Issuer: cn.Issuer, MicrosoftTenant: cn.MicrosoftTenant, AppleTeamID: cn.AppleTeamID, AppleKeyID: cn.AppleKeyID,
+		MetadataURL: cn.IdPMetadataURL,
+		AttrEmail:   a["email"], AttrName: a["name"], AttrGivenName: a["given_name"], AttrFamilyName: a["family_name"], AttrGroups: a["groups"],
 		AllowIDPInitiated: cn.AllowIDPInitiated}
 }
 

@@ -21,6 +21,9 @@ func (h *Handler) renderSAMLApps(c echo.Context, status int, v vc.SAMLAppsView) 
 	if err != nil {
 		return err
 	}
+	if v.SLOBindings == nil {
+		v.SLOBindings = sloBindings("")
+	}
 	as, err := h.svc.ListSAMLApps(ctx)
 	if err != nil {
 		return err
@@ -44,7 +47,10 @@ func (h *Handler) createSAMLApp(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := vc.SAMLAppsView{Name: c.FormValue("name"), Metadata: c.FormValue("metadata"), EntityID: c.FormValue("entity_id"), ACS: c.FormValue("acs")}
+	v := vc.SAMLAppsView{Name: c.FormValue("name"), Metadata: c.FormValue("metadata"), EntityID: c.FormValue("entity_id"), ACS: c.FormValue("acs"),
+		SLOURL: c.FormValue("slo_url")}
+	binding := c.FormValue("slo_binding")
+	v.SLOBindings = sloBindings(binding)
 	in := admin.SAMLAppInput{Name: &v.Name}
 	if strings.TrimSpace(v.Metadata) != "" {
 		in.MetadataXML = &v.Metadata
@@ -55,8 +61,11 @@ func (h *Handler) createSAMLApp(c echo.Context) error {
 	if v.ACS != "" {
 		in.ACS = []admin.SAMLEndpoint{{URL: v.ACS}}
 	}
+	if v.SLOURL != "" {
+		in.SLOURL, in.SLOBinding = &v.SLOURL, &binding
+	}
 	a, err := h.svc.CreateSAMLApp(ctx, in)
-	if v.Errors = formErrors(err, "name", "metadata", "entity_id", "acs"); v.Errors != nil {
+	if v.Errors = formErrors(err, "name", "metadata", "entity_id", "acs", "slo_url", "slo_binding"); v.Errors != nil {
 		return h.renderSAMLApps(c, http.StatusUnprocessableEntity, v)
 	}
 	if err != nil {
@@ -91,9 +100,12 @@ func (h *Handler) samlApp(c echo.Context) error {
 		return err
 	}
 	v := vc.SAMLAppView{Page: pg, ID: a.ID, Name: a.Name, Enabled: a.Enabled, EntityID: a.EntityID, NameID: a.NameIDFormat + " (" + a.NameIDSource + ")",
-		IdPEntityID: a.IdPEntityID, SSOURL: a.SSOURL, MetadataURL: a.MetadataURL, Certificate: cert, Created: when(a.CreatedAt)}
+		IdPEntityID: a.IdPEntityID, SSOURL: a.SSOURL, SLOService: a.SLOServiceURL, MetadataURL: a.MetadataURL, Certificate: cert, Created: when(a.CreatedAt)}
 	for _, e := range a.ACS {
 		v.ACS = append(v.ACS, e.URL)
+	}
+	if a.SLOURL != "" {
+		v.SLO = a.SLOURL + " (" + strings.TrimPrefix(a.SLOBinding, "urn:oasis:names:tc:SAML:2.0:bindings:") + ")"
 	}
 	for _, at := range a.Attributes {
 		v.Attributes = append(v.Attributes, at.Name+" ← "+at.Source)
@@ -144,4 +156,15 @@ func (h *Handler) deleteSAMLApp(c echo.Context) error {
 		return err
 	}
 	return done(c, vc.TenantURL(t.Slug, "/saml-apps"), "saml-app-deleted")
+}
+
+// sloBindings are the single logout bindings the form offers, selected
+// first HTTP-Redirect.
+func sloBindings(selected string) []vc.Option {
+	var out []vc.Option
+	for _, b := range tenants.SAMLBindings() {
+		short := strings.TrimPrefix(b, "urn:oasis:names:tc:SAML:2.0:bindings:")
+		out = append(out, vc.Option{Value: short, Label: short, Selected: selected == short || selected == b})
+	}
+	return out
 }

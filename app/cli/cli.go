@@ -1099,11 +1099,14 @@ func readPassword(env Env) (string, error) {
 
 func connectionCreate(ctx context.Context, env Env, args []string) error {
 	f := newFlags("connection create", env)
-	var slug, typ, name, issuer, clientID, metadataFile, metadataURL, provisioning string
+	var slug, typ, name, issuer, clientID, metadataFile, metadataURL, provisioning, teamID, keyID, keyFile string
 	var secretStdin, trustEmail, idpInitiated bool
 	var domains list
 	f.StringVar(&slug, "tenant", "", "`SLUG` of the tenant")
-	f.StringVar(&typ, "type", "", "google, github, microsoft, oidc or saml")
+	f.StringVar(&typ, "type", "", "google, github, microsoft, apple, oidc or saml")
+	f.StringVar(&teamID, "apple-team-id", "", "apple: the Apple developer team id")
+	f.StringVar(&keyID, "apple-key-id", "", "apple: the id of the Sign in with Apple key")
+	f.StringVar(&keyFile, "apple-key-file", "", "apple: the Sign in with Apple private key (.p8 `FILE`); --client-id is the Services ID")
 	f.StringVar(&name, "name", "", "name shown on the login button (Continue with NAME)")
 	f.StringVar(&issuer, "issuer", "", "issuer `URL` of an OpenID provider (oidc): its discovery document is fetched to check it")
 	f.StringVar(&clientID, "client-id", "", "client id registered at the provider")
@@ -1137,6 +1140,17 @@ func connectionCreate(ctx context.Context, env Env, args []string) error {
 			in.MetadataURL = &metadataURL
 		}
 		in.AllowIDPInitiated = &idpInitiated
+	} else if typ == tenants.ConnectionApple {
+		in.ClientID, in.AppleTeamID, in.AppleKeyID = &clientID, &teamID, &keyID
+		if keyFile == "" {
+			return errors.New("--apple-key-file is required: the .p8 file Apple gave for the key")
+		}
+		b, err := os.ReadFile(keyFile)
+		if err != nil {
+			return fmt.Errorf("--apple-key-file: %w", err)
+		}
+		key := string(b)
+		in.ClientSecret = &key
 	} else {
 		in.ClientID = &clientID
 		if issuer != "" {

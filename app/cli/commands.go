@@ -126,6 +126,7 @@ func commandTable() []spec {
 			example: strings.Join([]string{
 				"printf '%s\\n' \"$SECRET\" | gatehouse connection create --tenant acme --type oidc --name Partner --issuer https://idp.partner.example --client-id acme --client-secret-stdin --disabled",
 				"gatehouse connection create --tenant acme --type saml --name Corp --metadata-url https://idp.corp.example/metadata --domain corp.example",
+				"gatehouse connection create --tenant acme --type apple --client-id com.acme.signin --apple-team-id TEAM123456 --apple-key-id KEY1234567 --apple-key-file AuthKey_KEY1234567.p8",
 			}, "\n")},
 		{name: "connection list", summary: "list the tenant's connections", run: connectionList,
 			example: "gatehouse connection list --tenant acme --output table"},

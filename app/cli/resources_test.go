@@ -1,7 +1,13 @@
 package cli_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -170,6 +176,20 @@ func TestResourcesListShowUpdateDelete(t *testing.T) {
 			t.Fatalf("connection list table:\n%s", tb)
 		}
 		c.refused("", `connection "GitHub": not found`, "connection", "show", "--tenant", "beta", "--name", "GitHub")
+		// Sign in with Apple: the .p8 key from a file, never shown.
+		ak, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		der, _ := x509.MarshalPKCS8PrivateKey(ak)
+		p8 := filepath.Join(t.TempDir(), "AuthKey_KEY1234567.p8")
+		if err := os.WriteFile(p8, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if ap := c.ok("", "connection", "create", "--tenant", "acme", "--type", "apple", "--client-id", "com.acme.signin", "--apple-team-id", "TEAM123456",
+			"--apple-key-id", "KEY1234567", "--apple-key-file", p8, "--disabled"); ap["apple_team_id"] != "TEAM123456" || ap["has_client_secret"] != true {
+			t.Fatalf("connection create --type apple: %v", ap)
+		}
+		c.refused("", "apple_team_id", "connection", "create", "--tenant", "acme", "--type", "apple", "--name", "Apple 2", "--client-id", "x",
+			"--apple-team-id", "nope", "--apple-key-id", "KEY1234567", "--apple-key-file", p8)
+		c.ok("", "connection", "delete", "--tenant", "acme", "--name", "Apple")
 
 		// Webhooks.
 		wh := c.ok("", "webhook", "create", "--tenant", "acme", "--url", "https://hooks.acme.test/in", "--event", "user.signed_in")

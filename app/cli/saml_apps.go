@@ -16,7 +16,7 @@ import (
 // give the SP (metadata_url, sso_url).
 func samlAppCreate(ctx context.Context, env Env, args []string) error {
 	f := newFlags("saml-app create", env)
-	var slug, name, file, metaURL, entityID, nameIDSource, access string
+	var slug, name, file, metaURL, entityID, nameIDSource, access, sloURL, sloBinding string
 	var acs, roles, groups list
 	f.StringVar(&slug, "tenant", "", "tenant slug")
 	f.StringVar(&name, "name", "", "the application's name")
@@ -24,6 +24,8 @@ func samlAppCreate(ctx context.Context, env Env, args []string) error {
 	f.StringVar(&metaURL, "metadata-url", "", "where the SP publishes its metadata")
 	f.StringVar(&entityID, "entity-id", "", "the SP's entity ID (without metadata)")
 	f.Var(&acs, "acs", "an assertion consumer service URL, HTTP-POST (repeatable; without metadata)")
+	f.StringVar(&sloURL, "slo-url", "", "the SP's single logout service (without metadata)")
+	f.StringVar(&sloBinding, "slo-binding", "", "the binding of --slo-url: HTTP-Redirect (default) or HTTP-POST")
 	f.StringVar(&nameIDSource, "name-id", "", "the NameID: email (default), persistent or user_id")
 	f.StringVar(&access, "access", "", "who may use it: everyone (default), roles or groups")
 	f.Var(&roles, "role", "a role whose holders may use it (repeatable; with --access roles)")
@@ -50,6 +52,12 @@ func samlAppCreate(ctx context.Context, env Env, args []string) error {
 	}
 	for _, u := range acs {
 		in.ACS = append(in.ACS, admin.SAMLEndpoint{URL: u})
+	}
+	if sloURL != "" {
+		in.SLOURL = &sloURL
+	}
+	if sloBinding != "" {
+		in.SLOBinding = &sloBinding
 	}
 	if nameIDSource != "" {
 		in.NameIDSource = &nameIDSource

@@ -42,5 +42,23 @@ func TestConsoleSAMLApps(t *testing.T) {
 		if p := b.get(list); !strings.Contains(p.body, "https://expenses.example.com/saml/metadata") {
 			t.Fatalf("list: %s", p.body)
 		}
+		// By hand, with single logout by HTTP-POST; a bad SLO URL is the
+		// form's error.
+		p = b.post(list, url.Values{"csrf_token": {csrf}, "name": {"Ledger"}, "entity_id": {"urn:ledger"}, "acs": {"https://ledger.example.com/acs"},
+			"slo_url": {"javascript:alert(1)"}, "slo_binding": {"HTTP-POST"}})
+		if p.status != http.StatusUnprocessableEntity {
+			t.Fatalf("bad SLO URL: %d", p.status)
+		}
+		p = b.post(list, url.Values{"csrf_token": {csrf}, "name": {"Ledger"}, "entity_id": {"urn:ledger"}, "acs": {"https://ledger.example.com/acs"},
+			"slo_url": {"https://ledger.example.com/slo"}, "slo_binding": {"HTTP-POST"}})
+		if p.status != http.StatusSeeOther {
+			t.Fatalf("add by hand with SLO: %d\n%s", p.status, p.body)
+		}
+		p = b.get(resolve(e.base, p.location))
+		for _, want := range []string{"https://ledger.example.com/slo (HTTP-POST)", f.issuer + "/saml/idp/slo"} {
+			if !strings.Contains(p.body, want) {
+				t.Fatalf("the application's page lacks %q:\n%s", want, p.body)
+			}
+		}
 	})
 }

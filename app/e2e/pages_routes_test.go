@@ -38,7 +38,9 @@ func (f *fixture) auditCount(t *testing.T) int {
 // to another site. The POSTs other sites send by design are listed, so
 // that a new one is a decision.
 func TestPageRoutesRefuseForeignPosts(t *testing.T) {
-	crossSite := map[string]bool{"/authorize": true, "/logout": true, "/federation/:connection/saml/acs": true, "/saml/idp/sso": true}
+	crossSite := map[string]bool{"/authorize": true, "/logout": true, "/federation/:connection/saml/acs": true, "/saml/idp/sso": true,
+		"/saml/idp/slo":                    true, // an SP's LogoutRequest (HTTP-POST binding)
+		"/federation/:connection/callback": true} // Sign in with Apple's form_post
 	forEachDB(t, func(t *testing.T, e *env) {
 		f := e.fixture("acme")
 		b := e.browser()

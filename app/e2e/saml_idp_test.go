@@ -27,6 +27,8 @@ type spServer struct {
 	srv *httptest.Server
 	mu  sync.Mutex
 	ids []string // the request ids it waits for answers to
+	// slo, when set, serves the SP's single logout service (/slo).
+	slo http.HandlerFunc
 }
 
 // startSP starts an SP at 127.0.0.1 whose metadata names its ACS there;
@@ -35,6 +37,10 @@ func startSP(t *testing.T, b *browser, f *fixture) *spServer {
 	t.Helper()
 	s := &spServer{}
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slo" && s.slo != nil {
+			s.slo(w, r)
+			return
+		}
 		s.mu.Lock()
 		ids := append([]string(nil), s.ids...)
 		s.mu.Unlock()
@@ -63,6 +69,9 @@ func startSP(t *testing.T, b *browser, f *fixture) *spServer {
 			}
 		}
 		out["attributes"] = attrs
+		if len(a.AuthnStatements) == 1 && a.AuthnStatements[0].AuthnContext.AuthnContextClassRef != nil {
+			out["authn_class"] = a.AuthnStatements[0].AuthnContext.AuthnContextClassRef.Value
+		}
 		_ = json.NewEncoder(w).Encode(out)
 	}))
 	t.Cleanup(s.srv.Close)

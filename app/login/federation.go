@@ -92,6 +92,32 @@ func (h *Handler) federationCallback(c echo.Context) error {
 	return h.finishFederated(c, t, c.Param("connection"), res.Token)
 }
 
+// federationFormPost is where an upstream that answers with
+// response_mode=form_post (Sign in with Apple) posts back. Like the SAML
+// ACS's, the cross-site POST carries none of our SameSite=Lax cookies: the
+// state is checked here (single use, this connection's, unexpired) and
+// the browser on the same-site redirect that follows, which must be the
+// one the state was bound to.
+func (h *Handler) federationFormPost(c echo.Context) error {
+	_, ctx, err := web.Tenant(c)
+	if err != nil {
+		return err
+	}
+	if h.fed == nil {
+		return httperr.NotFound()
+	}
+	connID := c.Param("connection")
+	res, err := h.fed.Callback(ctx, connID, c.FormValue("state"), "", c.Request())
+	if err != nil {
+		return rejected(err)
+	}
+	if res.Binding != "" {
+		// Only SAML takes unsolicited answers; none comes here.
+		return httperr.Internal(errors.New("login: an unsolicited answer at a form_post callback"))
+	}
+	return c.Redirect(http.StatusSeeOther, federation.PathPrefix+url.PathEscape(connID)+federation.PathContinue+"?token="+url.QueryEscape(res.Token))
+}
+
 // samlACS is the SAML assertion consumer service (HTTP-POST binding). The
 // IdP's cross-site POST carries none of our SameSite cookies: the answer is
 // checked here, and the browser is checked on the same-site redirect that

@@ -1,6 +1,7 @@
 package login
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -13,6 +14,7 @@ import (
 	"github.com/gatehouse-id/gatehouse/federation"
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/password"
+	"github.com/gatehouse-id/gatehouse/views"
 )
 
 // Handler serves the sign-in pages of every tenant.
@@ -26,7 +28,13 @@ type Handler struct {
 	throttle *authn.Throttle
 	factors  *mfa.Factors
 	passkeys *passkey.Passkeys
+	logouts  LogoutFrames
 }
+
+// LogoutFrames returns the front-channel logout messages of a session that
+// signs out, to be framed on the signed-out page (samlidp.Handler's SAML
+// Single Logout); nil for none.
+type LogoutFrames func(ctx context.Context, t *tenants.Tenant, sess *tenants.Session) ([]views.LogoutFrame, error)
 
 // Config configures a Handler.
 type Config struct {
@@ -44,12 +52,15 @@ type Deps struct {
 	Throttle   *authn.Throttle
 	Factors    *mfa.Factors
 	Passkeys   *passkey.Passkeys
+	// Logouts, when set, gives the applications of a session that signs
+	// out their logout messages.
+	Logouts LogoutFrames
 }
 
 // New returns a Handler.
 func New(cfg Config, d Deps) *Handler {
 	return &Handler{cfg: cfg, site: d.Site, store: d.Site.Store(), provider: d.Provider, fed: d.Federation, hasher: d.Hasher,
-		throttle: d.Throttle, factors: d.Factors, passkeys: d.Passkeys}
+		throttle: d.Throttle, factors: d.Factors, passkeys: d.Passkeys, logouts: d.Logouts}
 }
 
 // routes lists the sign-in pages and endpoints: Register mounts them, and
@@ -91,6 +102,9 @@ func (h *Handler) routes() []web.Route {
 		// cross-site POST (SAML), and the same-site request that finishes
 		// a SAML login in the browser.
 		{Method: http.MethodGet, Path: fed + federation.PathCallback, Handler: h.federationCallback},
+		// Sign in with Apple answers by response_mode=form_post: a
+		// cross-site POST, checked as the SAML ACS's is.
+		{Method: http.MethodPost, Path: fed + federation.PathCallback, Handler: h.federationFormPost, CrossSite: true, Costly: true},
 		{Method: http.MethodPost, Path: fed + federation.PathACS, Handler: h.samlACS, CrossSite: true, Costly: true},
 		{Method: http.MethodGet, Path: fed + federation.PathContinue, Handler: h.federationContinue},
 		{Method: http.MethodGet, Path: fed + federation.PathMetadata, Handler: h.samlMetadata},

@@ -112,14 +112,37 @@ func (h *Handler) confirmLogout(c echo.Context) error {
 	return h.signOut(c, t, lr)
 }
 
+// signOut ends the browser's session. The applications it signed in to
+// that take part in front-channel logout (SAML Single Logout) get their
+// logout messages in frames of the signed-out page, which then offers the
+// way on to post_logout_redirect_uri instead of redirecting at once.
 func (h *Handler) signOut(c echo.Context, t *tenants.Tenant, lr *logoutRequest) error {
+	var frames []views.LogoutFrame
+	if h.logouts != nil {
+		sess, err := h.site.Session(c)
+		if err != nil {
+			return httperr.Internal(err)
+		}
+		if sess != nil {
+			if frames, err = h.logouts(c.Request().Context(), t, sess); err != nil {
+				return httperr.Internal(err)
+			}
+		}
+	}
 	if err := h.site.SignOut(c, t); err != nil {
 		return httperr.Internal(err)
 	}
-	if lr.target != "" {
+	if lr.target != "" && len(frames) == 0 {
 		return web.Redirect(c, lr.target)
 	}
-	return web.Render(c, http.StatusOK, views.SignedOutPage(views.SignedOutView{Meta: web.Meta(t, "logout.done_title")}))
+	if len(frames) > 0 {
+		var uris []string
+		for _, f := range frames {
+			uris = append(uris, f.URL+f.Action)
+		}
+		web.AllowFrames(c, uris)
+	}
+	return web.Render(c, http.StatusOK, views.SignedOutPage(views.SignedOutView{Meta: web.Meta(t, "logout.done_title"), Frames: frames, Continue: lr.target}))
 }
 
 func logoutError(format string, args ...any) error {

@@ -36,6 +36,9 @@ type Intent struct {
 	// Force asks for a sign-in even if a session exists (prompt=login): a
 	// SAML AuthnRequest's ForceAuthn.
 	Force bool
+	// ACR is the class the sign-in must reach (acr_values), "" for what
+	// the tenant's policy asks: a SAML RequestedAuthnContext.
+	ACR string
 }
 
 // Begin stores a sign-in intent bound to the browser whose cookie hashes to
@@ -60,6 +63,12 @@ func (p *Provider) Begin(ctx context.Context, in Intent, browserHash string) (*t
 	}
 	if in.Subject != "" || in.Force {
 		ar.Prompt = tenants.Strings{authn.PromptLogin}
+	}
+	if in.ACR != "" {
+		if !authn.KnownACR(in.ACR) {
+			return nil, httperr.Internal(errors.New("oidc: unknown class " + in.ACR))
+		}
+		ar.ACRValues = tenants.Strings{in.ACR}
 	}
 	if err := p.store.CreateAuthRequest(ctx, ar); err != nil {
 		return nil, httperr.Internal(err)

@@ -66,6 +66,11 @@ func (h *Handler) routes() []web.Route {
 		{Method: http.MethodGet, Path: tenants.PathSAMLIdPContinue, Handler: h.continueSSO},
 		// IdP-initiated: a form of the account page's My applications.
 		{Method: http.MethodPost, Path: tenants.PathSAMLIdPLaunch + ":app", Handler: h.launch},
+		// Single Logout: an SP's LogoutRequest by redirect or cross-site
+		// POST, found by its NameID (no cookie needed), and the answers to
+		// Gatehouse's own.
+		{Method: http.MethodGet, Path: tenants.PathSAMLIdPSLO, Handler: h.slo, Costly: true},
+		{Method: http.MethodPost, Path: tenants.PathSAMLIdPSLO, Handler: h.slo, CrossSite: true, Costly: true},
 	}
 }
 
@@ -116,11 +121,15 @@ func (h *Handler) metadata(c echo.Context) error {
 		ValidUntil:    h.store.Now().Add(48 * time.Hour).UTC(),
 		CacheDuration: keyring.JWKSMaxAge,
 		IDPSSODescriptors: []saml.IDPSSODescriptor{{
+			WantAuthnRequestsSigned: &no,
 			SSODescriptor: saml.SSODescriptor{
 				RoleDescriptor: saml.RoleDescriptor{ProtocolSupportEnumeration: "urn:oasis:names:tc:SAML:2.0:protocol", KeyDescriptors: kds},
 				NameIDFormats:  formats,
+				SingleLogoutServices: []saml.Endpoint{
+					{Binding: tenants.BindingHTTPRedirect, Location: t.SAMLIdPSLOURL()},
+					{Binding: tenants.BindingHTTPPost, Location: t.SAMLIdPSLOURL()},
+				},
 			},
-			WantAuthnRequestsSigned: &no,
 			SingleSignOnServices: []saml.Endpoint{
 				{Binding: tenants.BindingHTTPRedirect, Location: t.SAMLIdPSSOURL()},
 				{Binding: tenants.BindingHTTPPost, Location: t.SAMLIdPSSOURL()},
@@ -172,7 +181,7 @@ func (h *Handler) sso(c echo.Context) error {
 	if err != nil {
 		return httperr.Internal(err)
 	}
-	req, signed, err := verify(app, in, raw, root)
+	req, signed, trustedXML, err := verify(app, in, raw, root)
 	if err != nil {
 		h.audit(ctx, "", app, ActionAssertionDenied, "denied", err.Error())
 		return badPage(err)
@@ -181,16 +190,25 @@ func (h *Handler) sso(c echo.Context) error {
 	if err != nil {
 		return badPage(err)
 	}
+	if ar.AuthnClasses, ar.AuthnComparison, err = authnContextOf(trustedXML); err != nil {
+		return badPage(err)
+	}
 	if !app.Enabled {
 		return h.fail(c, t, answer{InResponseTo: ar.ID, ACS: ar.ACS.URL, RelayState: ar.RelayState}, saml.StatusResponder, saml.StatusRequestDenied,
 			"the application is disabled")
+	}
+	if _, ok := contextNeed(ar.AuthnClasses, ar.AuthnComparison); !ok {
+		h.audit(ctx, "", app, ActionAssertionDenied, "denied", "no authentication context Gatehouse can reach was requested")
+		return h.fail(c, t, answer{InResponseTo: ar.ID, ACS: ar.ACS.URL, RelayState: ar.RelayState}, saml.StatusRequester, saml.StatusNoAuthnContext,
+			"the requested authentication context cannot be satisfied")
 	}
 	browser := ""
 	if in.Binding == tenants.BindingHTTPRedirect {
 		browser = secret.Hash(web.EnsureBrowser(c, t))
 	}
 	sr := &tenants.SAMLRequest{AppID: app.ID, RequestID: ar.ID, ACSURL: ar.ACS.URL, Binding: ar.ACS.Binding, RelayState: ar.RelayState,
-		ForceAuthn: ar.ForceAuthn, IsPassive: ar.IsPassive, NameIDFormat: ar.NameIDFormat, BrowserHash: browser, ExpiresAt: h.store.Now().Add(requestTTL)}
+		ForceAuthn: ar.ForceAuthn, IsPassive: ar.IsPassive, NameIDFormat: ar.NameIDFormat, AuthnClasses: ar.AuthnClasses, AuthnComparison: ar.AuthnComparison,
+		BrowserHash: browser, ExpiresAt: h.store.Now().Add(requestTTL)}
 	if err := h.store.CreateSAMLRequest(ctx, sr); err != nil {
 		return httperr.Internal(err)
 	}
@@ -284,7 +302,7 @@ func (h *Handler) continueSSO(c echo.Context) error {
 		return h.fail(c, t, ans, saml.StatusResponder, saml.StatusNoPassive, "the user must sign in")
 	default:
 		ar, err := h.provider.Begin(ctx, oidc.Intent{Kind: tenants.IntentSAML, ReturnTo: tenants.PathSAMLIdPContinue + "?id=" + url.QueryEscape(sr.ID),
-			Force: slices.Contains(req.Prompt, authn.PromptLogin)}, browser)
+			Force: slices.Contains(req.Prompt, authn.PromptLogin), ACR: req.ACR}, browser)
 		if err != nil {
 			return err
 		}
@@ -300,7 +318,11 @@ func (h *Handler) continueSSO(c echo.Context) error {
 	if u.DisabledAt != nil {
 		return h.fail(c, t, ans, saml.StatusResponder, saml.StatusRequestDenied, "the account is disabled")
 	}
-	s := subject{User: u, AuthTime: sess.AuthTime, ACR: sess.ACR, SessionIndex: secret.Hash(sess.ID)[:32]}
+	class, ok := contextClass(sr.AuthnClasses, sr.AuthnComparison, sess.ACR)
+	if !ok {
+		return h.fail(c, t, ans, saml.StatusRequester, saml.StatusNoAuthnContext, "the requested authentication context cannot be satisfied")
+	}
+	s := subject{User: u, AuthTime: sess.AuthTime, ACR: sess.ACR, Class: class, SessionIndex: sessionIndex(sess)}
 	roleIDs, groupIDs := []string(nil), []string(nil)
 	if s.Roles, s.Groups, roleIDs, groupIDs, err = h.rolesAndGroups(ctx, u.ID); err != nil {
 		return httperr.Internal(err)
@@ -313,6 +335,7 @@ func (h *Handler) continueSSO(c echo.Context) error {
 		return h.fail(c, t, ans, saml.StatusRequester, saml.StatusInvalidNameIDPolicy, "the NameID format asked for is not available")
 	}
 	ans.NameIDFormat = format
+	ans.NameID = nameID(app, u, format)
 	set, err := h.keys.Keys(ctx, t)
 	if err != nil {
 		return httperr.Internal(err)
@@ -330,15 +353,24 @@ func (h *Handler) continueSSO(c echo.Context) error {
 		reason += " (IdP-initiated)"
 	}
 	h.audit(ctx, u.ID, app, ActionAssertionIssued, "success", reason)
+	if app.SLOURL != "" {
+		// Single Logout finds the session by what the SP was told.
+		if err := h.store.RecordSAMLParticipant(ctx, &tenants.SAMLParticipant{AppID: app.ID, UserID: u.ID, SID: tenants.SessionSID(sess),
+			NameID: ans.NameID, NameIDFormat: format, SessionIndex: s.SessionIndex, ExpiresAt: sess.ExpiresAt}); err != nil {
+			return httperr.Internal(err)
+		}
+	}
 	return h.post(c, t, ans, resp)
 }
 
 // requirement is what a stored request asks of the browser's session:
-// IsPassive is prompt=none; ForceAuthn a sign-in since the request came
+// its RequestedAuthnContext a class (acr_values: a step-up when the
+// session is weaker); IsPassive is prompt=none; ForceAuthn a sign-in since the request came
 // (prompt=login until the session is newer than the request; sessions keep
 // their auth_time in whole seconds, as ID tokens carry it).
 func requirement(sr *tenants.SAMLRequest, sess *tenants.Session) authn.Requirement {
 	var req authn.Requirement
+	req.ACR, _ = contextNeed(sr.AuthnClasses, sr.AuthnComparison)
 	if sr.IsPassive {
 		req.Prompt = append(req.Prompt, authn.PromptNone)
 	}

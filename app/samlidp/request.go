@@ -60,10 +60,16 @@ func bad(format string, args ...any) error { return errBadRequest{fmt.Sprintf(fo
 // fromRedirect reads the HTTP-Redirect binding (Bindings §3.4): the
 // deflated, base64 SAMLRequest of the raw query.
 func fromRedirect(rawQuery string) (*inbound, error) {
+	return fromRedirectParam(rawQuery, "SAMLRequest")
+}
+
+// fromRedirectParam is fromRedirect for the message in param
+// (SAMLRequest or SAMLResponse).
+func fromRedirectParam(rawQuery, param string) (*inbound, error) {
 	raw := map[string]string{}
 	for _, part := range strings.Split(rawQuery, "&") {
 		k, v, _ := strings.Cut(part, "=")
-		if k == "SAMLRequest" || k == "RelayState" || k == "SigAlg" || k == "Signature" {
+		if k == param || k == "RelayState" || k == "SigAlg" || k == "Signature" {
 			if _, dup := raw[k]; dup {
 				return nil, bad("the request repeats %s", k)
 			}
@@ -71,9 +77,9 @@ func fromRedirect(rawQuery string) (*inbound, error) {
 		}
 	}
 	in := &inbound{Binding: tenants.BindingHTTPRedirect}
-	enc, err := url.QueryUnescape(raw["SAMLRequest"])
+	enc, err := url.QueryUnescape(raw[param])
 	if err != nil || enc == "" {
-		return nil, bad("the request has no SAMLRequest")
+		return nil, bad("the request has no %s", param)
 	}
 	if len(enc) > maxEncoded {
 		return nil, bad("the SAMLRequest is too large")
@@ -103,7 +109,7 @@ func fromRedirect(rawQuery string) (*inbound, error) {
 		if err != nil || len(in.Signature) == 0 {
 			return nil, bad("the Signature is not base64")
 		}
-		in.Signed = "SAMLRequest=" + raw["SAMLRequest"]
+		in.Signed = param + "=" + raw[param]
 		if rs, ok := raw["RelayState"]; ok {
 			in.Signed += "&RelayState=" + rs
 		}
@@ -138,6 +144,9 @@ type authnRequest struct {
 	NameIDFormat string
 	RelayState   string
 	Signed       bool
+	// AuthnClasses and AuthnComparison are the RequestedAuthnContext.
+	AuthnClasses    []string
+	AuthnComparison string
 }
 
 // parse reads the AuthnRequest's XML (SAML Core §3.4.1) and its issuer,
@@ -166,13 +175,40 @@ func parse(in *inbound) (*saml.AuthnRequest, *etree.Element, error) {
 // verify checks the request's signature, if it has one, with the
 // application's certificates only (never one the request carries), and
 // requires one when the application does. For HTTP-POST it returns the
-// AuthnRequest as signed: what the signature covers, never a sibling.
-func verify(app *tenants.SAMLApp, in *inbound, req *saml.AuthnRequest, root *etree.Element) (*saml.AuthnRequest, bool, error) {
+// AuthnRequest as signed: what the signature covers, never a sibling. It
+// also returns the XML it trusts.
+func verify(app *tenants.SAMLApp, in *inbound, req *saml.AuthnRequest, root *etree.Element) (*saml.AuthnRequest, bool, []byte, error) {
+	x, signed, err := trusted(app, in, root)
+	if err != nil {
+		return nil, false, nil, err
+	}
+	if !signed {
+		return req, false, x, nil
+	}
+	var out saml.AuthnRequest
+	if err := xml.Unmarshal(x, &out); err != nil {
+		return nil, false, nil, bad("the signed AuthnRequest cannot be read")
+	}
+	return &out, true, x, nil
+}
+
+// trusted checks the signature of a message of app (an AuthnRequest or a
+// LogoutRequest) as its binding carries it, with the application's
+// certificates only, and requires one when the application does. It
+// returns the XML to read: what an HTTP-POST signature covers (never a
+// sibling of it), or the message as it came.
+func trusted(app *tenants.SAMLApp, in *inbound, root *etree.Element) ([]byte, bool, error) {
 	certs, err := appCerts(app)
 	if err != nil {
 		return nil, false, err
 	}
-	switch in.Binding {
+	binding := in.Binding
+	if binding == tenants.BindingHTTPRedirect && in.Signature == nil && root.SelectElement("Signature") != nil {
+		// Signed inside the XML, as some SPs (crewjam/saml) sign their
+		// HTTP-Redirect messages: verified as a POST's is.
+		binding = tenants.BindingHTTPPost
+	}
+	switch binding {
 	case tenants.BindingHTTPRedirect:
 		if in.Signature == nil {
 			break
@@ -183,7 +219,7 @@ func verify(app *tenants.SAMLApp, in *inbound, req *saml.AuthnRequest, root *etr
 		sum := sha256.Sum256([]byte(in.Signed))
 		for _, c := range certs {
 			if pub, ok := c.PublicKey.(*rsa.PublicKey); ok && rsa.VerifyPKCS1v15(pub, crypto.SHA256, sum[:], in.Signature) == nil {
-				return req, true, nil
+				return in.XML, true, nil
 			}
 		}
 		return nil, false, bad("the request's signature is not the application's")
@@ -210,18 +246,58 @@ func verify(app *tenants.SAMLApp, in *inbound, req *saml.AuthnRequest, root *etr
 			if err != nil {
 				return nil, false, err
 			}
-			var out saml.AuthnRequest
-			if err := xml.Unmarshal(b, &out); err != nil {
-				return nil, false, bad("the signed AuthnRequest cannot be read")
-			}
-			return &out, true, nil
+			return b, true, nil
 		}
 		return nil, false, bad("the request's signature is not the application's")
 	}
 	if app.RequireSignedRequests {
 		return nil, false, bad("this application must sign its requests")
 	}
-	return req, false, nil
+	return in.XML, false, nil
+}
+
+// requestedContext is the RequestedAuthnContext of an AuthnRequest with
+// every class it names (crewjam/saml's keeps one).
+type requestedContext struct {
+	RequestedAuthnContext *struct {
+		Comparison string   `xml:",attr"`
+		ClassRefs  []string `xml:"urn:oasis:names:tc:SAML:2.0:assertion AuthnContextClassRef"`
+	} `xml:"urn:oasis:names:tc:SAML:2.0:protocol RequestedAuthnContext"`
+}
+
+// maxAuthnClasses caps the classes a request may name (each one capped
+// at maxRequestID), for the stored request.
+const maxAuthnClasses = 8
+
+// authnContextOf reads the RequestedAuthnContext of the trusted XML x.
+func authnContextOf(x []byte) (classes []string, comparison string, err error) {
+	var rc requestedContext
+	if err := xml.Unmarshal(x, &rc); err != nil {
+		return nil, "", bad("the SAMLRequest is not an AuthnRequest")
+	}
+	if rc.RequestedAuthnContext == nil {
+		return nil, "", nil
+	}
+	r := rc.RequestedAuthnContext
+	switch r.Comparison {
+	case "", compareExact, compareMinimum, compareMaximum, compareBetter:
+	default:
+		return nil, "", bad("the RequestedAuthnContext's Comparison is not one SAML defines")
+	}
+	if len(r.ClassRefs) > maxAuthnClasses {
+		return nil, "", bad("the RequestedAuthnContext names more than %d classes", maxAuthnClasses)
+	}
+	for _, c := range r.ClassRefs {
+		c = strings.TrimSpace(c)
+		if c == "" || len(c) > maxRequestID {
+			return nil, "", bad("the RequestedAuthnContext names an empty or overlong class")
+		}
+		classes = append(classes, c)
+	}
+	if len(classes) == 0 {
+		return nil, "", bad("the RequestedAuthnContext names no AuthnContextClassRef")
+	}
+	return classes, r.Comparison, nil
 }
 
 func appCerts(app *tenants.SAMLApp) ([]*x509.Certificate, error) {

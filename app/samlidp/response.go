@@ -17,7 +17,6 @@ import (
 	"github.com/crewjam/saml/xmlenc"
 	dsig "github.com/russellhaering/goxmldsig"
 
-	"github.com/gatehouse-id/gatehouse/app/authn"
 	"github.com/gatehouse-id/gatehouse/tenants"
 )
 
@@ -29,14 +28,6 @@ const assertionLifetime = 5 * time.Minute
 // clockSkew is how far before now an assertion is valid (NotBefore), for
 // SPs whose clocks are behind.
 const clockSkew = 90 * time.Second
-
-// Authentication context classes (SAML Authn Context §3.4): what the
-// sign-in proved, as SPs read it.
-const (
-	acPassword = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
-	acMFA      = "urn:oasis:names:tc:SAML:2.0:ac:classes:MultifactorUnregistered"
-	acUnspec   = "urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified"
-)
 
 // signer signs responses and assertions: the tenant's RS256 key and its
 // certificate.
@@ -64,8 +55,18 @@ type subject struct {
 	Groups   []string
 	AuthTime time.Time
 	ACR      string
+	// Class is the AuthnContextClassRef to state (contextClass); "" for
+	// the class of ACR.
+	Class string
 	// SessionIndex names the session at the IdP (for logout).
 	SessionIndex string
+}
+
+func (s subject) class() string {
+	if s.Class != "" {
+		return s.Class
+	}
+	return reachedClass(s.ACR)
 }
 
 // answer is what the response answers: the request (ID "" for an
@@ -74,7 +75,16 @@ type answer struct {
 	InResponseTo string
 	ACS          string
 	NameIDFormat string
-	RelayState   string
+	// NameID is the subject's NameID in NameIDFormat ("" to make one).
+	NameID     string
+	RelayState string
+}
+
+func (a answer) nameID(app *tenants.SAMLApp, u *tenants.User, format string) string {
+	if a.NameID != "" {
+		return a.NameID
+	}
+	return nameID(app, u, format)
 }
 
 // nameID is the user's NameID in format for app: the email, an opaque
@@ -138,16 +148,6 @@ func attributes(app *tenants.SAMLApp, s subject) []saml.Attribute {
 	return out
 }
 
-func authnContext(acr string) string {
-	switch {
-	case authn.Meets(acr, authn.ACRMFA):
-		return acMFA
-	case acr == "":
-		return acPassword
-	}
-	return acUnspec
-}
-
 // issue builds the Response to a (the SAML Web Browser SSO Profile,
 // Profiles §4.1.4.2): issued by the tenant's IdP, for app's audience, to
 // the ACS as Destination and Recipient, InResponseTo the request, valid
@@ -167,13 +167,13 @@ func issue(t *tenants.Tenant, app *tenants.SAMLApp, sg signer, s subject, a answ
 		ID: "_" + randomID(), IssueInstant: now, Version: "2.0",
 		Issuer: saml.Issuer{Format: "urn:oasis:names:tc:SAML:2.0:nameid-format:entity", Value: idp},
 		Subject: &saml.Subject{
-			NameID:               &saml.NameID{Format: format, NameQualifier: idp, SPNameQualifier: app.EntityID, Value: nameID(app, s.User, format)},
+			NameID:               &saml.NameID{Format: format, NameQualifier: idp, SPNameQualifier: app.EntityID, Value: a.nameID(app, s.User, format)},
 			SubjectConfirmations: []saml.SubjectConfirmation{{Method: "urn:oasis:names:tc:SAML:2.0:cm:bearer", SubjectConfirmationData: conf}},
 		},
 		Conditions: &saml.Conditions{NotBefore: now.Add(-clockSkew), NotOnOrAfter: now.Add(assertionLifetime),
 			AudienceRestrictions: []saml.AudienceRestriction{{Audience: saml.Audience{Value: app.EntityID}}}},
 		AuthnStatements: []saml.AuthnStatement{{AuthnInstant: s.AuthTime, SessionIndex: s.SessionIndex,
-			AuthnContext: saml.AuthnContext{AuthnContextClassRef: &saml.AuthnContextClassRef{Value: authnContext(s.ACR)}}}},
+			AuthnContext: saml.AuthnContext{AuthnContextClassRef: &saml.AuthnContextClassRef{Value: s.class()}}}},
 	}
 	if attrs := attributes(app, s); len(attrs) > 0 {
 		assertion.AttributeStatements = []saml.AttributeStatement{{Attributes: attrs}}
@@ -276,3 +276,8 @@ func randomID() string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// sessionIndex is the SessionIndex of a session's assertions (SAML Core
+// §2.7.2): the session's sid, stable when the session rotates, telling the
+// SP nothing of its cookie.
+func sessionIndex(sess *tenants.Session) string { return tenants.SessionSID(sess) }

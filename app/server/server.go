@@ -87,6 +87,7 @@ func Connectors() map[string]federation.Factory {
 		tenants.ConnectionGoogle:    social.NewGoogle,
 		tenants.ConnectionGitHub:    social.NewGitHub,
 		tenants.ConnectionMicrosoft: social.NewMicrosoft,
+		tenants.ConnectionApple:     social.NewApple,
 		tenants.ConnectionSAML:      saml.New,
 	}
 }
@@ -209,8 +210,9 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	throttle := authn.NewThrottle(deps.Store)
 	factors := mfa.New(deps.Store, box)
 	passkeys := passkey.New(deps.Store)
+	idp := samlidp.New(samlidp.Deps{Site: site, Provider: s.provider, Keys: s.keys, Factors: factors.Confirmed})
 	signin := login.New(login.Config{EmailEnabled: sender != nil}, login.Deps{Site: site, Provider: s.provider, Federation: s.fed,
-		Hasher: hasher, Throttle: throttle, Factors: factors, Passkeys: passkeys})
+		Hasher: hasher, Throttle: throttle, Factors: factors, Passkeys: passkeys, Logouts: idp.LogoutFrames})
 	acct = account.New(account.Deps{Site: site, Provider: s.provider, Federation: s.fed, Hasher: hasher, Common: common,
 		Mail: sender, Throttle: throttle, Factors: factors, Passkeys: passkeys, SignIn: signin})
 	con := console.New(console.Config{
@@ -223,7 +225,6 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		Outbox:        devOutbox,
 	}, s.admin, deps.Store)
 	mgmt := api.New(s.admin, s.verifyManagementToken)
-	idp := samlidp.New(samlidp.Deps{Site: site, Provider: s.provider, Keys: s.keys, Factors: factors.Confirmed})
 	s.echo = s.routes(signin, acct, idp, con, mgmt)
 	return s, nil
 }

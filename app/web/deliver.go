@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -62,4 +64,19 @@ func formActionSource(uri string) string {
 		return ""
 	}
 	return src
+}
+
+// AllowFrames lets the page about to be rendered frame the origins of
+// uris (frame-src), and no other: the signed-out page's logout frames. A
+// URI whose origin cannot be written as a source is left out (its frame
+// stays blank).
+func AllowFrames(c echo.Context, uris []string) {
+	srcs := []string{"'self'"}
+	for _, u := range uris {
+		if src := formActionSource(u); src != "" && !slices.Contains(srcs, src) {
+			srcs = append(srcs, src)
+		}
+	}
+	h := c.Response().Header()
+	h.Set("Content-Security-Policy", h.Get("Content-Security-Policy")+"; frame-src "+strings.Join(srcs, " "))
 }

@@ -239,6 +239,9 @@ func seedWorld(t testing.TB, s *tenants.Store, prefix string) *world {
 	w.samlApp = mustSAMLApp(t, ctx, s, sharedSAMLEntityID)
 	mustSAMLApp(t, ctx, s, "https://sp.example.com/"+w.private)
 	w.samlRequest = mustSAMLRequest(t, ctx, s, w.samlApp.ID)
+	must(t, "record SAML participant", s.RecordSAMLParticipant(ctx, &tenants.SAMLParticipant{AppID: w.samlApp.ID, UserID: w.user.ID,
+		SID: sharedSAMLSID, NameID: sharedSAMLNameID, NameIDFormat: tenants.NameIDEmail, SessionIndex: "si", ExpiresAt: s.Now().Add(time.Hour)}))
+	must(t, "use SAML message", s.UseSAMLMessage(ctx, w.samlApp.ID, sharedSAMLMessageID, s.Now().Add(time.Hour)))
 	// The shared client listens for back-channel logouts: the world's
 	// session has a family of it, and an ended session left a delivery.
 	w.client.BackchannelLogoutURI = "https://" + w.private + ".example.com/logout"
@@ -1620,6 +1623,30 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		{"ClaimSAMLRequest", func(ctx context.Context) error { return s.ClaimSAMLRequest(ctx, a.samlRequest.ID, randomHash()) }, tenants.ErrConflict},
 		{"SpendSAMLRequest", func(ctx context.Context) error { return s.SpendSAMLRequest(ctx, a.samlRequest.ID) }, tenants.ErrConflict},
 		{"DeleteSAMLApp", func(ctx context.Context) error { return s.DeleteSAMLApp(ctx, a.samlApp.ID) }, tenants.ErrNotFound},
+		{"RecordSAMLParticipant", func(ctx context.Context) error {
+			return s.RecordSAMLParticipant(ctx, &tenants.SAMLParticipant{AppID: a.samlApp.ID, UserID: a.user.ID, SID: sharedSAMLSID,
+				NameID: "x@example.com", ExpiresAt: s.Now().Add(time.Hour)})
+		}, tenants.ErrNotFound},
+		{"SAMLParticipants", func(ctx context.Context) error {
+			ps, err := s.SAMLParticipants(ctx, sharedSAMLSID)
+			for _, x := range ps {
+				if err := notMine(ctx, x.TenantID); err != nil {
+					return err
+				}
+			}
+			return err
+		}, nil},
+		{"SAMLParticipantsByNameID", func(ctx context.Context) error {
+			ps, err := s.SAMLParticipantsByNameID(ctx, a.samlApp.ID, sharedSAMLNameID)
+			if err == nil && len(ps) > 0 {
+				return errors.New("another tenant's participants are visible")
+			}
+			return err
+		}, nil},
+		{"DeleteSAMLParticipants", func(ctx context.Context) error { return s.DeleteSAMLParticipants(ctx, sharedSAMLSID) }, nil},
+		{"UseSAMLMessage", func(ctx context.Context) error {
+			return s.UseSAMLMessage(ctx, a.samlApp.ID, sharedSAMLMessageID, s.Now().Add(time.Hour))
+		}, tenants.ErrNotFound},
 		{"AppendAudit", func(ctx context.Context) error {
 			return s.AppendAudit(ctx, &tenants.AuditEvent{Action: "client.updated", TargetType: "client", TargetID: sharedClientID})
 		}, nil},

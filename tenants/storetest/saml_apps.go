@@ -12,7 +12,12 @@ import (
 
 // sharedSAMLEntityID is the entity ID of the SAML application every
 // isolation world has: two tenants may each have one with the same ID.
-const sharedSAMLEntityID = "https://sp.example.com/saml/metadata"
+const (
+	sharedSAMLEntityID  = "https://sp.example.com/saml/metadata"
+	sharedSAMLSID       = "shared-sid"
+	sharedSAMLNameID    = "shared@example.com"
+	sharedSAMLMessageID = "id-shared-logout"
+)
 
 func newSAMLApp(entityID string) *tenants.SAMLApp {
 	return &tenants.SAMLApp{Name: "SP " + suffix(), EntityID: entityID,
@@ -139,5 +144,49 @@ func testSAMLRequests(t *testing.T, s *tenants.Store) {
 	}
 	if _, err := s.SAMLRequestByID(ctx, r.ID); !errors.Is(err, tenants.ErrNotFound) {
 		t.Fatalf("spent request: %v, want ErrNotFound", err)
+	}
+}
+
+// testSAMLParticipants checks the sessions' record of the applications
+// they signed in to: a second assertion extends the row, lookups by
+// session and by NameID, expiry, deletion by session; and that a logout
+// message id is accepted once.
+func testSAMLParticipants(t *testing.T, s *tenants.Store) {
+	ctx, _ := newTenant(t, s, "samlpart")
+	a := mustSAMLApp(t, ctx, s, "https://p.example.com/sp")
+	b := mustSAMLApp(t, ctx, s, "https://q.example.com/sp")
+	p := &tenants.SAMLParticipant{AppID: a.ID, UserID: "u1", SID: "sid-1", NameID: "ann@example.com", NameIDFormat: tenants.NameIDEmail,
+		SessionIndex: "si-1", ExpiresAt: s.Now().Add(time.Hour)}
+	must(t, "record", s.RecordSAMLParticipant(ctx, p))
+	again := *p
+	again.ID, again.SessionIndex, again.ExpiresAt = "", "si-2", s.Now().Add(2*time.Hour)
+	must(t, "record again", s.RecordSAMLParticipant(ctx, &again))
+	must(t, "record b", s.RecordSAMLParticipant(ctx, &tenants.SAMLParticipant{AppID: b.ID, UserID: "u1", SID: "sid-1", NameID: "p-1",
+		ExpiresAt: s.Now().Add(time.Hour)}))
+	must(t, "record expired", s.RecordSAMLParticipant(ctx, &tenants.SAMLParticipant{AppID: a.ID, UserID: "u1", SID: "sid-old", NameID: "ann@example.com",
+		ExpiresAt: s.Now().Add(-time.Second)}))
+	ps, err := s.SAMLParticipants(ctx, "sid-1")
+	if err != nil || len(ps) != 2 {
+		t.Fatalf("participants = %+v, %v; want 2", ps, err)
+	}
+	byName, err := s.SAMLParticipantsByNameID(ctx, a.ID, "ann@example.com")
+	if err != nil || len(byName) != 1 || byName[0].SessionIndex != "si-2" || byName[0].SID != "sid-1" {
+		t.Fatalf("by NameID = %+v, %v; want the one unexpired row, extended", byName, err)
+	}
+	if err := s.RecordSAMLParticipant(ctx, &tenants.SAMLParticipant{AppID: "no-such-app", SID: "sid-1", NameID: "x"}); !errors.Is(err, tenants.ErrNotFound) {
+		t.Fatalf("unknown app: %v, want ErrNotFound", err)
+	}
+	must(t, "delete", s.DeleteSAMLParticipants(ctx, "sid-1"))
+	if ps, _ := s.SAMLParticipants(ctx, "sid-1"); len(ps) != 0 {
+		t.Fatalf("after delete %+v", ps)
+	}
+	must(t, "use message", s.UseSAMLMessage(ctx, a.ID, "id-1", s.Now().Add(time.Minute)))
+	if err := s.UseSAMLMessage(ctx, a.ID, "id-1", s.Now().Add(time.Minute)); !errors.Is(err, tenants.ErrAlreadyExists) {
+		t.Fatalf("replayed message: %v, want ErrAlreadyExists", err)
+	}
+	must(t, "same id from another app", s.UseSAMLMessage(ctx, b.ID, "id-1", s.Now().Add(time.Minute)))
+	must(t, "delete app", s.DeleteSAMLApp(ctx, a.ID))
+	if n := countRows(t, s, "saml_messages", "app_id", a.ID) + countRows(t, s, "saml_participants", "app_id", a.ID); n != 0 {
+		t.Fatalf("%d rows left after the app was deleted", n)
 	}
 }

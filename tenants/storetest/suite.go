@@ -130,6 +130,7 @@ func Run(t *testing.T, open func(t *testing.T) *tenants.Store) {
 		{name: "SAMLApps", run: testSAMLApps},
 		{name: "Domains", own: true, run: testDomains},
 		{name: "ClaimDomainConcurrently", run: testClaimDomainConcurrently},
+		{name: "SAMLParticipants", run: testSAMLParticipants},
 		{name: "SAMLRequests", run: testSAMLRequests},
 		{name: "BackchannelLogouts", own: true, run: testBackchannelLogouts},
 		{name: "ACR", run: testACR},

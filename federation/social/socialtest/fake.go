@@ -50,6 +50,7 @@ const (
 	Google    Provider = "google"
 	GitHub    Provider = "github"
 	Microsoft Provider = "microsoft"
+	Apple     Provider = "apple"
 )
 
 // ConsumersTenant is the Entra tenant id of personal Microsoft accounts.
@@ -60,6 +61,7 @@ var Hosts = []string{
 	"accounts.google.com", "oauth2.googleapis.com", "www.googleapis.com", "openidconnect.googleapis.com",
 	"github.com", "api.github.com",
 	"login.microsoftonline.com", "graph.microsoft.com",
+	"appleid.apple.com",
 }
 
 // User is who a provider logs in.
@@ -81,6 +83,9 @@ type User struct {
 	// NoEmailClaim leaves email out of a Microsoft ID token (it is
 	// optional there); Graph's mail still has it.
 	NoEmailClaim bool
+	// PrivateEmail says an Apple user hides their address: Email is a
+	// private relay address and the ID token says is_private_email.
+	PrivateEmail bool
 }
 
 // Tamper spoils the next login at a provider.
@@ -116,6 +121,11 @@ type Fake struct {
 	codes   map[string]*grant
 	tokens  map[string]*grant
 	asked   map[Provider][]url.Values
+	// apple holds the Services IDs registered at Apple, with their keys;
+	// appleSeen the (client, user) pairs that signed in before.
+	apple     map[string]AppleClient
+	appleSeen map[string]bool
+	secrets   []string // client secrets Apple's token endpoint accepted
 }
 
 type grant struct {
@@ -136,6 +146,7 @@ func New(t testing.TB) *Fake {
 	f := &Fake{
 		clients: map[string]string{}, users: map[Provider]User{}, tamper: map[Provider]Tamper{},
 		codes: map[string]*grant{}, tokens: map[string]*grant{}, asked: map[Provider][]url.Values{},
+		apple: map[string]AppleClient{}, appleSeen: map[string]bool{},
 		kid: token(8),
 	}
 	var err error
@@ -308,6 +319,10 @@ func (f *Fake) routes() http.Handler {
 	mux.HandleFunc("GET login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize", f.authorize(Microsoft))
 	mux.HandleFunc("POST login.microsoftonline.com/{tenant}/oauth2/v2.0/token", f.token(Microsoft))
 	mux.HandleFunc("GET graph.microsoft.com/v1.0/me", f.graphMe)
+	// Apple.
+	mux.HandleFunc("GET appleid.apple.com/auth/authorize", f.appleAuthorize)
+	mux.HandleFunc("POST appleid.apple.com/auth/token", f.appleTokenEndpoint)
+	mux.HandleFunc("GET appleid.apple.com/auth/keys", f.jwks)
 	return mux
 }
 
@@ -598,6 +613,18 @@ func (f *Fake) idToken(g *grant) string {
 		claims["uti"] = token(16)
 		if !u.NoEmailClaim && u.Email != "" {
 			claims["email"] = u.Email
+		}
+	case Apple:
+		// Apple sends its booleans as strings, and no name.
+		claims["iss"] = "https://appleid.apple.com"
+		claims["sub"] = u.Subject
+		claims["auth_time"] = now.Unix()
+		claims["nonce_supported"] = true
+		claims["at_hash"] = token(16)
+		if u.Email != "" {
+			claims["email"] = u.Email
+			claims["email_verified"] = strconv.FormatBool(u.EmailVerified)
+			claims["is_private_email"] = strconv.FormatBool(u.PrivateEmail)
 		}
 	}
 	for k, v := range g.tamper.Claims {
