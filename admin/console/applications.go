@@ -217,11 +217,31 @@ func (h *Handler) createApp(c echo.Context) error {
 	if cl.ClientSecret == "" {
 		return done(c, link, "app-created")
 	}
-	pg, err := h.page(c, cl.ClientName+": client secret", "applications", t)
+	return h.showOnce(c, link+"/secret", shownOnce{Secret: cl.ClientSecret})
+}
+
+// appSecret shows the client secret that creating or rotating just made,
+// once; a second look sends the admin to the application's page.
+func (h *Handler) appSecret(c echo.Context) error {
+	_, t, cl, err := h.loadApp(c)
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, vc.Secret(vc.SecretView{Page: pg, AppName: cl.ClientName, ClientID: cl.ClientID, Secret: cl.ClientSecret, AppLink: link}))
+	link := vc.TenantURL(t.Slug, "/applications/"+cl.ClientID)
+	once, ok := h.takeOnce(c, link+"/secret")
+	if !ok {
+		return done(c, link, "secret-gone")
+	}
+	title := cl.ClientName + ": client secret"
+	if once.Rotated {
+		title = cl.ClientName + ": new client secret"
+	}
+	pg, err := h.page(c, title, "applications", t)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, vc.Secret(vc.SecretView{Page: pg, AppName: cl.ClientName, ClientID: cl.ClientID, Secret: once.Secret,
+		AppLink: link, Rotated: once.Rotated, Grace: once.Note}))
 }
 
 // appEdit is what the admin typed in an application's forms, when a form
@@ -323,6 +343,14 @@ func (h *Handler) appView(c echo.Context, ctx context.Context, t *tenants.Tenant
 		}
 		v.Access = append(v.Access, row)
 	}
+	qi := quickstartInput{Kind: cl.ApplicationType, Issuer: t.Issuer, ClientID: cl.ClientID, AuthMethod: cl.TokenEndpointAuthMethod}
+	if len(cl.RedirectURIs) > 0 {
+		qi.Redirect = cl.RedirectURIs[0]
+	}
+	if len(cl.APIGrants) > 0 {
+		qi.Audience, qi.Scopes = cl.APIGrants[0].Audience, cl.APIGrants[0].Scopes
+	}
+	v.Quickstart = quickstart(qi)
 	for _, g := range graces {
 		v.GraceOptions = append(v.GraceOptions, vc.Option{Value: g.value, Label: g.label, Selected: g.d == admin.SecretGracePeriod})
 	}
@@ -460,16 +488,11 @@ func (h *Handler) rotateSecret(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	pg, err := h.page(c, cl.ClientName+": new client secret", "applications", t)
-	if err != nil {
-		return err
-	}
 	note := "The previous secret no longer works."
 	if grace > 0 {
 		note = "The previous secret keeps working until " + when(h.now().Add(grace)) + ": update the application before then."
 	}
-	return render(c, http.StatusOK, vc.Secret(vc.SecretView{Page: pg, AppName: cl.ClientName, ClientID: cl.ClientID, Secret: rot.ClientSecret,
-		AppLink: vc.TenantURL(t.Slug, "/applications/"+cl.ClientID), Rotated: true, Grace: note}))
+	return h.showOnce(c, vc.TenantURL(t.Slug, "/applications/"+cl.ClientID+"/secret"), shownOnce{Secret: rot.ClientSecret, Rotated: true, Note: note})
 }
 
 func (h *Handler) deleteApp(c echo.Context) error {

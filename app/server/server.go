@@ -215,6 +215,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		ConsoleSecret: s.consoleSecret,
 		TrySecret:     trySecret,
 		CSRFKey:       box.Derive("gatehouse console csrf v1", 32),
+		Sealer:        box,
 		SystemTenant:  s.systemTenant,
 		Transport:     inProcess{h: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) })},
 		Outbox:        devOutbox,
