@@ -37,9 +37,9 @@ type Service struct {
 	upstream      *upstream.Client
 	// ruleEnv is the CEL environment claim rules are checked in, made once.
 	ruleEnv func() (*claimrules.Env, error)
-	// sendReset emails a user a password reset link; nil where no email
+	// mail sends a user the account pages' emails; nil where no email
 	// is sent (the CLI).
-	sendReset func(ctx context.Context, t *tenants.Tenant, u *tenants.User) error
+	mail UserMail
 }
 
 // Config configures a Service.
@@ -64,9 +64,10 @@ type Config struct {
 	// webhooks cannot be managed.
 	Webhooks *webhook.Sealer
 	Upstream *upstream.Client
-	// SendReset, if set, emails a user a password reset link (the account
-	// pages' own); without it an administrator cannot send one.
-	SendReset func(ctx context.Context, t *tenants.Tenant, u *tenants.User) error
+	// Mail, if set, sends a user the account pages' emails (a reset link,
+	// a verification link, an invitation); without it an administrator
+	// cannot send one.
+	Mail UserMail
 }
 
 // New returns a Service.
@@ -77,7 +78,7 @@ func New(cfg Config, store *tenants.Store, keys *keyring.Keyring, hasher *passwo
 	}
 	return &Service{fed: cfg.Federation, store: store, keys: keys, hasher: hasher, common: cfg.Common, baseURL: cfg.BaseURL, onChange: on,
 		trySecret: cfg.TrySecret, webhookSealer: cfg.Webhooks, upstream: cfg.Upstream, ruleEnv: sync.OnceValues(claimrules.NewEnv),
-		sendReset: cfg.SendReset}
+		mail: cfg.Mail}
 }
 
 // principal returns the principal in ctx.

@@ -21,6 +21,8 @@ import (
 const (
 	resetTTL       = 30 * time.Minute
 	verifyTTL      = 24 * time.Hour
+	// inviteTTL is how long an invitation's set-password link works.
+	inviteTTL = 7 * 24 * time.Hour
 	changeEmailTTL = time.Hour
 	// mailTimeout bounds one delivery, which happens after the answer.
 	mailTimeout = 30 * time.Second
@@ -151,6 +153,14 @@ func resetMail(l *i18n.Localizer, t *tenants.Tenant, link string) mailContent {
 		Link:     link,
 		LinkText: l.T("email.reset.link"),
 		After:    []string{l.T("email.reset.after")}})
+}
+
+func inviteMail(l *i18n.Localizer, t *tenants.Tenant, link string) mailContent {
+	return compose(l, l.T("email.invite.subject", "Tenant", t.DisplayName), views.EmailBody{Tenant: fromName(t),
+		Before:   []string{l.T("email.invite.body", "Tenant", t.DisplayName)},
+		Link:     link,
+		LinkText: l.T("email.invite.link"),
+		After:    []string{l.T("email.invite.after")}})
 }
 
 func changeEmailMail(l *i18n.Localizer, t *tenants.Tenant, link string) mailContent {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/admin"
 	"github.com/gatehouse-id/gatehouse/admin/console"
+	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/storetest"
 )
 
@@ -65,8 +66,13 @@ func (e *env) consoleIDsOf(t *testing.T, f *fixture) consoleIDs {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return consoleIDs{"samlapp": sa.ID, "rule": rule.ID, "hook": hook, "delivery": delivery, "slug": f.slug, "app": f.web.ClientID, "api": apis[0].ID, "user": f.userID, "session": ss[0].ID,
-		"client": f.web.ClientID, "kind": admin.KindWeb, "conn": e.addConnection(t, f, "GitHub").ID, "admin": adm, "mclient": mc,
+	conn := e.addConnection(t, f, "GitHub")
+	identity := &tenants.ExternalIdentity{UserID: f.userID, ConnectionID: conn.ID, Issuer: "https://github.com", Subject: "gh-" + f.slug}
+	if err := e.store.CreateExternalIdentity(tenants.WithTenant(context.Background(), f.tenant), identity); err != nil {
+		t.Fatal(err)
+	}
+	return consoleIDs{"identity": identity.ID, "samlapp": sa.ID, "rule": rule.ID, "hook": hook, "delivery": delivery, "slug": f.slug, "app": f.web.ClientID, "api": apis[0].ID, "user": f.userID, "session": ss[0].ID,
+		"client": f.web.ClientID, "kind": admin.KindWeb, "conn": conn.ID, "admin": adm, "mclient": mc,
 		"role": role.ID, "group": group.ID}
 }
 

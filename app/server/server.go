@@ -187,14 +187,17 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		return nil, fmt.Errorf("load common passwords: %w", err)
 	}
 	trySecret := func(tenantID string) string { return admin.TrySecret(box, tenantID) }
-	// The account pages send an administrator's reset emails; they are
-	// built below, after the mail sender.
+	// The account pages send an administrator's emails to users (reset,
+	// verification, invitation); they are built below.
 	var acct *account.Handler
-	sendReset := func(ctx context.Context, t *tenants.Tenant, u *tenants.User) error { return acct.SendReset(ctx, t, u) }
-	s.admin = admin.New(admin.Config{BaseURL: cfg.BaseURL, OnChange: s.invalidate, Federation: s.fed, Common: common, TrySecret: trySecret,
-		Webhooks: sealer, Upstream: out, SendReset: sendReset},
-		deps.Store, s.keys, hasher)
 	sender := mailer(cfg, deps)
+	var userMail admin.UserMail
+	if sender != nil {
+		userMail = accountMail{&acct}
+	}
+	s.admin = admin.New(admin.Config{BaseURL: cfg.BaseURL, OnChange: s.invalidate, Federation: s.fed, Common: common, TrySecret: trySecret,
+		Webhooks: sealer, Upstream: out, Mail: userMail},
+		deps.Store, s.keys, hasher)
 	_, devOutbox := sender.(*mail.Outbox)
 	site := web.New(deps.Store, box.Derive("gatehouse csrf v1", 32))
 	s.site = site
@@ -469,4 +472,21 @@ func (s *Server) ipExtractor() echo.IPExtractor {
 		opts = append(opts, echo.TrustIPRange(n))
 	}
 	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+// accountMail is the account pages' emails an administrator sends a user
+// (admin.UserMail), bound late: the account pages are built after the
+// management service.
+type accountMail struct{ h **account.Handler }
+
+func (m accountMail) SendReset(ctx context.Context, t *tenants.Tenant, u *tenants.User) error {
+	return (*m.h).SendReset(ctx, t, u)
+}
+
+func (m accountMail) SendVerification(ctx context.Context, t *tenants.Tenant, u *tenants.User) error {
+	return (*m.h).SendVerification(ctx, t, u)
+}
+
+func (m accountMail) SendInvitation(ctx context.Context, t *tenants.Tenant, u *tenants.User) error {
+	return (*m.h).SendInvitation(ctx, t, u)
 }
