@@ -19,10 +19,10 @@ import (
 
 // Lifetimes of the single-use links Gatehouse sends by email.
 const (
-	resetTTL       = 30 * time.Minute
-	verifyTTL      = 24 * time.Hour
+	resetTTL  = 30 * time.Minute
+	verifyTTL = 24 * time.Hour
 	// inviteTTL is how long an invitation's set-password link works.
-	inviteTTL = 7 * 24 * time.Hour
+	inviteTTL      = 7 * 24 * time.Hour
 	changeEmailTTL = time.Hour
 	// mailTimeout bounds one delivery, which happens after the answer.
 	mailTimeout = 30 * time.Second
