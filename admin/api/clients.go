@@ -110,6 +110,7 @@ type updateClientBody struct {
 	BackchannelLogoutURI               *string         `json:"backchannel_logout_uri" doc:"replaces where the application is sent logout tokens; \"\" for nowhere"`
 	BackchannelLogoutSessionRequired   *bool           `json:"backchannel_logout_session_required" doc:"whether every logout token names the session (sid)"`
 	Consent                            *string         `json:"consent" enum:"required,skip" doc:"whether users are asked to consent from now on; consents already recorded stay"`
+	LogoURI                            *string         `json:"logo_uri" doc:"the logo the consent page shows: an https URL; \"\" for none"`
 }
 
 func (h *Handler) updateClient(c echo.Context) error {
@@ -130,6 +131,7 @@ func (h *Handler) updateClient(c echo.Context) error {
 		RefreshTokenGracePeriod: b.RefreshTokenGracePeriod,
 		DPoPBoundAccessTokens:   b.DPoPBoundAccessTokens,
 		BackchannelLogoutURI:    b.BackchannelLogoutURI, BackchannelLogoutSessionRequired: b.BackchannelLogoutSessionRequired,
+		LogoURI:                 b.LogoURI,
 	})
 	if err != nil {
 		return renamed(err, clientFieldNames)

@@ -252,6 +252,7 @@ type appEdit struct {
 	logoutURI                   *string
 	logoutSession               *bool
 	consent                     *string
+	logoURI                     *string
 	grantTypes                  []string
 	errs                        map[string]string
 	accessErrs                  map[string]string
@@ -290,9 +291,12 @@ func (h *Handler) appView(c echo.Context, ctx context.Context, t *tenants.Tenant
 		v.FormPostLogout = *e.postLogout
 	}
 	if cl.ApplicationType != admin.KindMachine {
-		v.ShowLogout, v.FormLogoutURI = true, cl.BackchannelLogoutURI
+		v.ShowLogout, v.FormLogoutURI, v.FormLogoURI = true, cl.BackchannelLogoutURI, cl.LogoURI
 		if e.logoutURI != nil {
 			v.FormLogoutURI = *e.logoutURI
+		}
+		if e.logoURI != nil {
+			v.FormLogoURI = *e.logoURI
 		}
 		required := cl.BackchannelLogoutSessionRequired
 		if e.logoutSession != nil {
@@ -424,12 +428,16 @@ func (h *Handler) updateApp(c echo.Context) error {
 			consent := c.FormValue("consent")
 			in.Consent = &consent
 		}
+		if _, sent := c.Request().PostForm["logo_uri"]; sent {
+			logo := c.FormValue("logo_uri")
+			in.LogoURI = &logo
+		}
 	}
 	_, err = h.svc.UpdateClient(ctx, cl.ClientID, in)
-	if errs := formErrors(err, "name", "redirect_uris", "post_logout_redirect_uris", "grant_types", "id_token_signed_response_alg", "backchannel_logout_uri", "consent"); errs != nil {
+	if errs := formErrors(err, "name", "redirect_uris", "post_logout_redirect_uris", "grant_types", "id_token_signed_response_alg", "backchannel_logout_uri", "consent", "logo_uri"); errs != nil {
 		return h.renderApp(c, ctx, t, cl, http.StatusUnprocessableEntity, appEdit{name: &name, redirects: &redirects, postLogout: &postLogout,
 			idTokenAlg: in.IDTokenSignedResponseAlg, consent: in.Consent, grantTypes: in.GrantTypes, logoutURI: in.BackchannelLogoutURI,
-			logoutSession: in.BackchannelLogoutSessionRequired, errs: errs})
+			logoutSession: in.BackchannelLogoutSessionRequired, logoURI: in.LogoURI, errs: errs})
 	}
 	if err != nil {
 		return err

@@ -11,6 +11,9 @@ const (
 	PathPasskey        = "/login/passkey"
 	PathEnrolWebAuthn  = "/login/enrol/webauthn"
 	PathConsent        = "/consent"
+	// PathConsentSwitch signs out of the consent page's account and back
+	// in to the same authorization request ("Not you?").
+	PathConsentSwitch = "/consent/switch"
 	PathLogout         = "/logout"
 	PathLogoutConfirm  = "/logout/confirm"
 	PathBranding       = "/branding.css"
