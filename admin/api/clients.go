@@ -131,7 +131,7 @@ func (h *Handler) updateClient(c echo.Context) error {
 		RefreshTokenGracePeriod: b.RefreshTokenGracePeriod,
 		DPoPBoundAccessTokens:   b.DPoPBoundAccessTokens,
 		BackchannelLogoutURI:    b.BackchannelLogoutURI, BackchannelLogoutSessionRequired: b.BackchannelLogoutSessionRequired,
-		LogoURI:                 b.LogoURI,
+		LogoURI: b.LogoURI,
 	})
 	if err != nil {
 		return renamed(err, clientFieldNames)
