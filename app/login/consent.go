@@ -178,27 +178,13 @@ func (h *Handler) showConsent(c echo.Context) error {
 	return web.Render(c, http.StatusOK, views.ConsentPage(v))
 }
 
-// scopeWords are the message ids of what the consent page says for each
-// OpenID Connect scope (tenants.ScopeWords has the English).
-var scopeWords = map[string]string{
-	tenants.ScopeOpenID:        "scope.openid",
-	tenants.ScopeProfile:       "scope.profile",
-	tenants.ScopeEmail:         "scope.email",
-	tenants.ScopeOfflineAccess: "scope.offline_access",
-	tenants.ScopeGroups:        "scope.groups",
-}
-
 // consentScopes lists scopes asked for audience in words: the OpenID
 // Connect ones by the vocabulary, an API's by its own descriptions.
 func consentScopes(cl *cache.Client, scopes []string, audience string) []views.ConsentScope {
 	set := scopeSet(scopes, audience)
 	var out []views.ConsentScope
 	for _, s := range set[""] {
-		desc := tenants.ScopeWords(s)
-		if key, ok := scopeWords[s]; ok {
-			desc = key
-		}
-		out = append(out, views.ConsentScope{Description: desc})
+		out = append(out, views.ConsentScope{Description: web.ScopeKey(s)})
 	}
 	if audience != "" {
 		if g, ok := cl.Grants[audience]; ok {
