@@ -224,6 +224,7 @@ var paramDocs = map[string]string{
 	":locale/message":              "the message's id in the catalogs (views/i18n/locales/en.toml), such as consent.heading",
 	"claim-rules/id":               "the claim rule's id",
 	"factors/factor":               "the factor's id, as the user's factor list gives it",
+	"identities/identity":          "the identity's id, as the user's identity list gives it",
 }
 
 func pathParams(r Route) []map[string]any {
