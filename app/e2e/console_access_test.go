@@ -272,7 +272,7 @@ func TestConsoleRefusesForgedForms(t *testing.T) {
 func TestConsoleRequiresSignIn(t *testing.T) {
 	e := newEnv(t, storetest.SQLiteURL(t))
 	acme := e.fixture("acme")
-	ids := consoleIDs{"slug": acme.slug, "app": acme.web.ClientID, "api": "x", "user": acme.userID, "session": "x", "client": acme.web.ClientID, "kind": "web", "conn": "x", "hook": "x", "delivery": "x",
+	ids := consoleIDs{"identity": "x", "slug": acme.slug, "app": acme.web.ClientID, "api": "x", "user": acme.userID, "session": "x", "client": acme.web.ClientID, "kind": "web", "conn": "x", "hook": "x", "delivery": "x",
 		"admin": "x", "mclient": "x", "role": "x", "group": "x", "rule": "x", "samlapp": "x"}
 	b := e.browser()
 	routes := append(console.Routes(), console.Route{Method: http.MethodGet, Path: ""}, console.Route{Method: http.MethodGet, Path: "/"})

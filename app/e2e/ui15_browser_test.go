@@ -89,7 +89,7 @@ func TestUI15PagesInBrowser(t *testing.T) {
 		b.open(acme+"/users/"+f.userID, f.email, "Sign-in history", "Signed in", "Failed", "Linked identities", "ann@github.test", "Email the user")
 		b.fits("the user page", s)
 		b.screenshot("user-" + s.name)
-		b.open(acme+"/users/new", "New user", "Invite by email")
+		b.open(acme+"/users/new", "New user", "invite them by email")
 		b.screenshot("user-invite-" + s.name)
 		b.open(acme+"/connections/"+samlConn.ID, "Corp SSO", "Identity provider, from its metadata", idp.EntityID(), "expires soon")
 		if b.text("#cert-warning") == "" {
