@@ -374,7 +374,63 @@ type Connection struct {
 	MicrosoftTenant   string            `json:"microsoft_tenant,omitempty"`
 	AppleTeamID       string            `json:"apple_team_id,omitempty"`
 	AppleKeyID        string            `json:"apple_key_id,omitempty"`
-	CreatedAt         time.Time         `json:"created_at"`
+	// IdP is what a SAML connection's IdP metadata says of the IdP.
+	IdP       *ConnectionIdP `json:"idp,omitempty"`
+	CreatedAt time.Time      `json:"created_at"`
+}
+
+// ConnectionIdP is a SAML IdP as its metadata describes it.
+type ConnectionIdP struct {
+	EntityID     string           `json:"entity_id"`
+	SSOURL       string           `json:"sso_url"`
+	Certificates []ConnectionCert `json:"certificates"`
+}
+
+// ConnectionCert is one of an IdP's signing certificates.
+type ConnectionCert struct {
+	Subject  string    `json:"subject"`
+	NotAfter time.Time `json:"not_after"`
+	// Expiry is CertExpiry's word for it: "ok", "expiring" or "expired".
+	Expiry string `json:"expiry" doc:"ok, expiring (within 30 days) or expired"`
+}
+
+// CertWarning is how long before its certificate expires a SAML
+// connection is flagged: time enough to get the IdP's new metadata.
+const CertWarning = 30 * 24 * time.Hour
+
+// Words of CertExpiry.
+const (
+	CertOK       = "ok"
+	CertExpiring = "expiring"
+	CertExpired  = "expired"
+)
+
+// CertExpiry says whether a certificate that is valid until notAfter is
+// expired at now, expires within CertWarning, or is fine.
+func CertExpiry(notAfter, now time.Time) string {
+	switch {
+	case !now.Before(notAfter):
+		return CertExpired
+	case notAfter.Sub(now) <= CertWarning:
+		return CertExpiring
+	}
+	return CertOK
+}
+
+// Expiry is the worst of the IdP's certificates' expiries, and the
+// certificate that has it ("ok" and nil when there is none to flag).
+func (i *ConnectionIdP) Expiry() (string, *ConnectionCert) {
+	if i == nil {
+		return CertOK, nil
+	}
+	rank := map[string]int{CertOK: 0, CertExpiring: 1, CertExpired: 2}
+	worst, which := CertOK, (*ConnectionCert)(nil)
+	for k := range i.Certificates {
+		if c := &i.Certificates[k]; rank[c.Expiry] > rank[worst] {
+			worst, which = c.Expiry, c
+		}
+	}
+	return worst, which
 }
 
 // validateToken checks a value that is sent upstream or matched as it is
@@ -398,6 +454,7 @@ func (s *Service) connectionView(t *tenants.Tenant, c *tenants.Connection) *Conn
 	if c.Type == tenants.ConnectionSAML {
 		v.EntityID, v.ACSURL, v.MetadataURL = federation.EntityID(t, c.ID), federation.ACSURL(t, c.ID), federation.MetadataURL(t, c.ID)
 		v.IdPMetadataURL, v.Attributes, v.AllowIDPInitiated = cfg.MetadataURL, cfg.Attributes, cfg.AllowIDPInitiated
+		v.IdP = s.idpOf(t, c)
 	} else {
 		v.ClientID, v.HasClientSecret, v.Issuer, v.CallbackURL = c.ClientID, len(c.ClientSecretSealed) > 0, c.Issuer, federation.CallbackURL(t, c.ID)
 		if c.Type == tenants.ConnectionMicrosoft {
@@ -408,4 +465,27 @@ func (s *Service) connectionView(t *tenants.Tenant, c *tenants.Connection) *Conn
 		}
 	}
 	return v
+}
+
+// idpOf reads what a SAML connection's IdP metadata says of the IdP (nil
+// when the connection cannot be built).
+func (s *Service) idpOf(t *tenants.Tenant, c *tenants.Connection) *ConnectionIdP {
+	if s.fed == nil {
+		return nil
+	}
+	conn, err := s.fed.Build(t, c)
+	if err != nil {
+		return nil
+	}
+	d, ok := conn.(federation.UpstreamDescriber)
+	if !ok {
+		return nil
+	}
+	up := d.Upstream()
+	out := &ConnectionIdP{EntityID: up.EntityID, SSOURL: up.SSOURL, Certificates: []ConnectionCert{}}
+	now := s.store.Now()
+	for _, cert := range up.Certificates {
+		out.Certificates = append(out.Certificates, ConnectionCert{Subject: cert.Subject, NotAfter: cert.NotAfter, Expiry: CertExpiry(cert.NotAfter, now)})
+	}
+	return out
 }

@@ -42,14 +42,16 @@ type Service struct {
 	secrets *secret.Box
 	// ruleEnv is the CEL environment claim rules are checked in, made once.
 	ruleEnv func() (*claimrules.Env, error)
-	// sendReset emails a user a password reset link; nil where no email
+	// mail sends a user the account pages' emails; nil where no email
 	// is sent (the CLI).
-	sendReset func(ctx context.Context, t *tenants.Tenant, u *tenants.User) error
 	// resolver looks up the TXT records that prove custom domains.
 	resolver Resolver
 	// mail sends administrators their test emails; nil where no email is
 	// sent.
 	mail mail.Sender
+	// userMail sends users the account pages' emails an administrator asks
+	// for (reset, verification, invitation); nil where none is sent.
+	userMail UserMail
 }
 
 // Config configures a Service.
@@ -78,15 +80,16 @@ type Config struct {
 	// client_secret_jwt applications (tenants.SealClientSecret); nil means
 	// such applications cannot be made.
 	Secrets *secret.Box
-	// SendReset, if set, emails a user a password reset link (the account
-	// pages' own); without it an administrator cannot send one.
-	SendReset func(ctx context.Context, t *tenants.Tenant, u *tenants.User) error
 	// Resolver looks up the TXT records that prove custom domains; nil is
 	// the system's resolver (NewResolver).
 	Resolver Resolver
 	// Mail, if set, sends an administrator the test email of a template
 	// (to their own address).
 	Mail mail.Sender
+	// UserMail, if set, sends a user the account pages' emails (a reset
+	// link, a verification link, an invitation); without it an
+	// administrator cannot send one.
+	UserMail UserMail
 }
 
 // New returns a Service.
@@ -97,7 +100,7 @@ func New(cfg Config, store *tenants.Store, keys *keyring.Keyring, hasher *passwo
 	}
 	svc := &Service{fed: cfg.Federation, store: store, keys: keys, hasher: hasher, common: cfg.Common, baseURL: cfg.BaseURL, onChange: on,
 		trySecret: cfg.TrySecret, webhookSealer: cfg.Webhooks, upstream: cfg.Upstream, secrets: cfg.Secrets, ruleEnv: sync.OnceValues(claimrules.NewEnv),
-		sendReset: cfg.SendReset, resolver: cfg.Resolver, mail: cfg.Mail}
+		resolver: cfg.Resolver, mail: cfg.Mail, userMail: cfg.UserMail}
 	if svc.resolver == nil {
 		svc.resolver = NewResolver("")
 	}

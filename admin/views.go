@@ -120,6 +120,8 @@ type Client struct {
 	DPoPBoundAccessTokens              bool            `json:"dpop_bound_access_tokens"`
 	BackchannelLogoutURI               string          `json:"backchannel_logout_uri,omitempty"`
 	BackchannelLogoutSessionRequired   bool            `json:"backchannel_logout_session_required"`
+	// LogoURI is the logo the consent page shows (https).
+	LogoURI string `json:"logo_uri,omitempty"`
 	// Registered marks an application that registered itself (RFC 7591).
 	Registered bool `json:"registered"`
 	// Consent is required (users are asked) or skip (a first-party
@@ -135,6 +137,7 @@ func clientView(c *tenants.Client, grants []tenants.ClientGrant, audiences map[s
 	v := &Client{
 		ClientID:                 c.ClientID,
 		ClientName:               c.Name,
+		LogoURI:                  c.LogoURI,
 		ApplicationType:          c.ApplicationType,
 		TokenEndpointAuthMethod:  c.TokenEndpointAuthMethod,
 		GrantTypes:               nonNil(c.GrantTypes),

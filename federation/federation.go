@@ -3,6 +3,7 @@ package federation
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/gatehouse-id/gatehouse/tenants"
 )
@@ -79,4 +80,26 @@ func Reject(reason string, err error) error { return &Rejection{Reason: reason, 
 // admin (a SAML service provider's EntityDescriptor).
 type MetadataProvider interface {
 	Metadata(ctx context.Context) ([]byte, error)
+}
+
+// UpstreamDescriber is a connector that can say what its configuration
+// knows of the upstream: for a SAML IdP, the metadata's entity ID, single
+// sign-on URL and signing certificates. The console shows it, and warns
+// before a certificate expires.
+type UpstreamDescriber interface {
+	Upstream() Upstream
+}
+
+// Upstream is what a connection's configuration says of its upstream.
+type Upstream struct {
+	EntityID     string
+	SSOURL       string
+	Certificates []Certificate
+}
+
+// Certificate is one of the upstream's signing certificates.
+type Certificate struct {
+	Subject   string
+	NotBefore time.Time
+	NotAfter  time.Time
 }

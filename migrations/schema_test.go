@@ -129,11 +129,11 @@ func TestVerifySchemaReportsDrift(t *testing.T) {
 		{
 			name: "every difference is listed",
 			sql: map[string][]string{
-				tenants.DialectPostgres: {"ALTER TABLE clients ADD COLUMN logo_uri TEXT", "ALTER TABLE api_scopes DROP COLUMN description"},
-				tenants.DialectSQLite:   {"ALTER TABLE clients ADD COLUMN logo_uri TEXT", "ALTER TABLE api_scopes DROP COLUMN description"},
+				tenants.DialectPostgres: {"ALTER TABLE clients ADD COLUMN tos_uri TEXT", "ALTER TABLE api_scopes DROP COLUMN description"},
+				tenants.DialectSQLite:   {"ALTER TABLE clients ADD COLUMN tos_uri TEXT", "ALTER TABLE api_scopes DROP COLUMN description"},
 			},
 			want: []string{
-				"clients.logo_uri: column has no field in model Client",
+				"clients.tos_uri: column has no field in model Client",
 				"api_scopes.description: column missing (field Scope.Description)",
 			},
 		},

@@ -153,7 +153,7 @@ func (s *Store) UpdateClient(ctx context.Context, c *Client) error {
 			"require_pushed_authorization_requests": c.RequirePushedAuthorizationRequests,
 			"refresh_token_grace_seconds":           c.RefreshTokenGraceSeconds,
 			"dpop_bound_access_tokens":              c.DPoPBoundAccessTokens,
-			"backchannel_logout_uri":                c.BackchannelLogoutURI, "backchannel_logout_session_required": c.BackchannelLogoutSessionRequired,
+			"backchannel_logout_uri":                c.BackchannelLogoutURI, "logo_uri": c.LogoURI, "backchannel_logout_session_required": c.BackchannelLogoutSessionRequired,
 			"token_endpoint_auth_method": switchSecretMethod(c.TokenEndpointAuthMethod), "updated_at": now,
 		})
 		if res.Error != nil {

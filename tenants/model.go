@@ -255,6 +255,9 @@ type Client struct {
 	// (OpenID Connect Back-Channel Logout 1.0 §2.2); "" for nowhere.
 	// With BackchannelLogoutSessionRequired every logout token it gets
 	// names the session (sid).
+	// LogoURI is the application's logo (https), shown on the consent
+	// page; "" for none.
+	LogoURI                          string `gorm:"column:logo_uri"`
 	BackchannelLogoutURI             string `gorm:"column:backchannel_logout_uri"`
 	BackchannelLogoutSessionRequired bool   `gorm:"column:backchannel_logout_session_required"`
 	// Registered marks a client that registered itself (RFC 7591): it

@@ -112,6 +112,7 @@ type updateClientBody struct {
 	BackchannelLogoutSessionRequired   *bool           `json:"backchannel_logout_session_required" doc:"whether every logout token names the session (sid)"`
 	Consent                            *string         `json:"consent" enum:"required,skip" doc:"whether users are asked to consent from now on; consents already recorded stay"`
 	ClaimFormat                        *string         `json:"claim_format" enum:"names,ids" doc:"what the roles and groups claims carry from now on: names or ids"`
+	LogoURI                            *string         `json:"logo_uri" doc:"the logo the consent page shows: an https URL; \"\" for none"`
 }
 
 func (h *Handler) updateClient(c echo.Context) error {
@@ -132,6 +133,7 @@ func (h *Handler) updateClient(c echo.Context) error {
 		RefreshTokenGracePeriod: b.RefreshTokenGracePeriod,
 		DPoPBoundAccessTokens:   b.DPoPBoundAccessTokens,
 		BackchannelLogoutURI:    b.BackchannelLogoutURI, BackchannelLogoutSessionRequired: b.BackchannelLogoutSessionRequired,
+		LogoURI: b.LogoURI,
 	})
 	if err != nil {
 		return renamed(err, clientFieldNames)

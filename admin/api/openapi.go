@@ -232,6 +232,7 @@ var paramDocs = map[string]string{
 	"claim-rules/id":               "the claim rule's id",
 	"factors/factor":               "the factor's id, as the user's factor list gives it",
 	"domains/domain":               "the custom domain's host, such as login.acme.com",
+	"identities/identity":          "the identity's id, as the user's identity list gives it",
 }
 
 func pathParams(r Route) []map[string]any {

@@ -230,6 +230,39 @@ type resetSent struct {
 	Sent bool `json:"sent"`
 }
 
+func (h *Handler) sendVerification(c echo.Context) error {
+	ctx, id, err := h.object(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := h.svc.SendVerification(ctx, id); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusAccepted, resetSent{Sent: true})
+}
+
+// inviteBody is who to invite.
+type inviteBody struct {
+	Email string `json:"email" doc:"the new user's address: the invitation goes there"`
+	Name  string `json:"name,omitempty"`
+}
+
+func (h *Handler) inviteUser(c echo.Context) error {
+	ctx, t, err := h.tenant(c)
+	if err != nil {
+		return err
+	}
+	var b inviteBody
+	if err := decode(c, &b); err != nil {
+		return err
+	}
+	u, err := h.svc.InviteUser(ctx, admin.InviteUserInput{Email: b.Email, Name: b.Name})
+	if err != nil {
+		return err
+	}
+	return created(c, "/tenants/"+t.Slug+"/users/"+u.ID, u)
+}
+
 func (h *Handler) sendPasswordReset(c echo.Context) error {
 	ctx, id, err := h.object(c, "id")
 	if err != nil {

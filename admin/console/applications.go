@@ -263,12 +263,31 @@ func (h *Handler) createApp(c echo.Context) error {
 	if cl.ClientSecret == "" {
 		return done(c, link, "app-created")
 	}
-	pg, err := h.page(c, cl.ClientName+": client secret", "applications", t)
+	return h.showOnce(c, link+"/secret", shownOnce{Secret: cl.ClientSecret})
+}
+
+// appSecret shows the client secret that creating or rotating just made,
+// once; a second look sends the admin to the application's page.
+func (h *Handler) appSecret(c echo.Context) error {
+	_, t, cl, err := h.loadApp(c)
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, vc.Secret(vc.SecretView{Page: pg, AppName: cl.ClientName, ClientID: cl.ClientID, Secret: cl.ClientSecret, AppLink: link,
-		Sealed: cl.TokenEndpointAuthMethod == tenants.AuthMethodSecretJWT}))
+	link := vc.TenantURL(t.Slug, "/applications/"+cl.ClientID)
+	once, ok := h.takeOnce(c, link+"/secret")
+	if !ok {
+		return done(c, link, "secret-gone")
+	}
+	title := cl.ClientName + ": client secret"
+	if once.Rotated {
+		title = cl.ClientName + ": new client secret"
+	}
+	pg, err := h.page(c, title, "applications", t)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, vc.Secret(vc.SecretView{Page: pg, AppName: cl.ClientName, ClientID: cl.ClientID, Secret: once.Secret,
+		AppLink: link, Rotated: once.Rotated, Grace: once.Note, Sealed: cl.TokenEndpointAuthMethod == tenants.AuthMethodSecretJWT}))
 }
 
 // appEdit is what the admin typed in an application's forms, when a form
@@ -283,6 +302,7 @@ type appEdit struct {
 	authMethod, jwks, jwksURI   *string
 	par, dpop                   *bool
 	grace                       *string
+	logoURI                     *string
 	grantTypes                  []string
 	errs                        map[string]string
 	accessErrs                  map[string]string
@@ -330,9 +350,12 @@ func (h *Handler) appView(c echo.Context, ctx context.Context, t *tenants.Tenant
 		v.FormPostLogout = *e.postLogout
 	}
 	if cl.ApplicationType != admin.KindMachine {
-		v.ShowLogout, v.FormLogoutURI = true, cl.BackchannelLogoutURI
+		v.ShowLogout, v.FormLogoutURI, v.FormLogoURI = true, cl.BackchannelLogoutURI, cl.LogoURI
 		if e.logoutURI != nil {
 			v.FormLogoutURI = *e.logoutURI
+		}
+		if e.logoURI != nil {
+			v.FormLogoURI = *e.logoURI
 		}
 		required := cl.BackchannelLogoutSessionRequired
 		if e.logoutSession != nil {
@@ -427,6 +450,14 @@ func (h *Handler) appView(c echo.Context, ctx context.Context, t *tenants.Tenant
 		}
 		v.Access = append(v.Access, row)
 	}
+	qi := quickstartInput{Kind: cl.ApplicationType, Issuer: t.Issuer, ClientID: cl.ClientID, AuthMethod: cl.TokenEndpointAuthMethod}
+	if len(cl.RedirectURIs) > 0 {
+		qi.Redirect = cl.RedirectURIs[0]
+	}
+	if len(cl.APIGrants) > 0 {
+		qi.Audience, qi.Scopes = cl.APIGrants[0].Audience, cl.APIGrants[0].Scopes
+	}
+	v.Quickstart = quickstart(qi)
 	for _, g := range graces {
 		v.GraceOptions = append(v.GraceOptions, vc.Option{Value: g.value, Label: g.label, Selected: g.d == admin.SecretGracePeriod})
 	}
@@ -504,19 +535,23 @@ func (h *Handler) updateApp(c echo.Context) error {
 			format := c.FormValue("claim_format")
 			in.ClaimFormat = &format
 		}
+		if _, sent := c.Request().PostForm["logo_uri"]; sent {
+			logo := c.FormValue("logo_uri")
+			in.LogoURI = &logo
+		}
 	}
 	edit := appEdit{name: &name, redirects: &redirects, postLogout: &postLogout}
 	if h.protocolSettings(c, cl, &in, &edit) {
 		_, err = h.svc.UpdateClient(ctx, cl.ClientID, in)
 	}
 	errs := formErrors(err, "name", "redirect_uris", "post_logout_redirect_uris", "grant_types", "id_token_signed_response_alg", "backchannel_logout_uri", "consent",
-		"claim_format", "token_endpoint_auth_method", "jwks", "jwks_uri", "refresh_token_grace_period")
+		"claim_format", "logo_uri", "token_endpoint_auth_method", "jwks", "jwks_uri", "refresh_token_grace_period")
 	if edit.errs != nil {
 		errs = edit.errs
 	}
 	if errs != nil {
 		edit.idTokenAlg, edit.consent, edit.claimFormat, edit.grantTypes, edit.logoutURI = in.IDTokenSignedResponseAlg, in.Consent, in.ClaimFormat, in.GrantTypes, in.BackchannelLogoutURI
-		edit.logoutSession, edit.errs = in.BackchannelLogoutSessionRequired, errs
+		edit.logoutSession, edit.logoURI, edit.errs = in.BackchannelLogoutSessionRequired, in.LogoURI, errs
 		return h.renderApp(c, ctx, t, cl, http.StatusUnprocessableEntity, edit)
 	}
 	if err != nil {
@@ -622,16 +657,11 @@ func (h *Handler) rotateSecret(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	pg, err := h.page(c, cl.ClientName+": new client secret", "applications", t)
-	if err != nil {
-		return err
-	}
 	note := "The previous secret no longer works."
 	if grace > 0 {
 		note = "The previous secret keeps working until " + when(h.now().Add(grace)) + ": update the application before then."
 	}
-	return render(c, http.StatusOK, vc.Secret(vc.SecretView{Page: pg, AppName: cl.ClientName, ClientID: cl.ClientID, Secret: rot.ClientSecret,
-		AppLink: vc.TenantURL(t.Slug, "/applications/"+cl.ClientID), Rotated: true, Grace: note, Sealed: cl.TokenEndpointAuthMethod == tenants.AuthMethodSecretJWT}))
+	return h.showOnce(c, vc.TenantURL(t.Slug, "/applications/"+cl.ClientID+"/secret"), shownOnce{Secret: rot.ClientSecret, Rotated: true, Note: note})
 }
 
 func (h *Handler) deleteApp(c echo.Context) error {

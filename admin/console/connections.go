@@ -5,7 +5,9 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -86,7 +88,7 @@ func (h *Handler) connections(c echo.Context) error {
 	v := vc.ConnectionsView{Page: pg}
 	for _, cn := range cs {
 		v.Rows = append(v.Rows, vc.ConnectionRow{Name: cn.Name, TypeLabel: kindFor(cn).Label, Enabled: cn.Enabled, Domains: cn.Domains,
-			Link: vc.TenantURL(t.Slug, "/connections/"+cn.ID)})
+			Link: vc.TenantURL(t.Slug, "/connections/"+cn.ID), CertWarning: certWarning(cn, h.now())})
 	}
 	return render(c, http.StatusOK, vc.Connections(v))
 }
@@ -312,6 +314,14 @@ func (h *Handler) renderConnection(c echo.Context, ctx context.Context, t *tenan
 		}
 		v.ShowGroups, v.GroupMappings, v.PassGroups = true, b.String(), cn.PassGroups
 	}
+	if cn.IdP != nil {
+		v.IdP = &vc.IdPView{EntityID: cn.IdP.EntityID, SSOURL: cn.IdP.SSOURL, Warning: certWarning(cn, h.now())}
+		worst, _ := cn.IdP.Expiry()
+		v.IdP.Expired = worst == admin.CertExpired
+		for _, cert := range cn.IdP.Certificates {
+			v.IdP.Certificates = append(v.IdP.Certificates, vc.CertView{Subject: cert.Subject, NotAfter: when(cert.NotAfter), State: cert.Expiry})
+		}
+	}
 	return render(c, status, vc.Connection(v))
 }
 
@@ -396,4 +406,18 @@ func (h *Handler) deleteConnection(c echo.Context) error {
 		return err
 	}
 	return done(c, vc.TenantURL(t.Slug, "/connections"), "connection-deleted")
+}
+
+// certWarning says, in words, that a SAML connection's IdP certificate
+// expires soon or has expired ("" when neither).
+func certWarning(cn *admin.Connection, now time.Time) string {
+	worst, cert := cn.IdP.Expiry()
+	switch worst {
+	case admin.CertExpired:
+		return "The IdP's signing certificate expired on " + when(cert.NotAfter) + ": sign-ins with " + cn.Name + " fail until the connection has the IdP's new metadata."
+	case admin.CertExpiring:
+		days := int(cert.NotAfter.Sub(now).Hours() / 24)
+		return "The IdP's signing certificate expires on " + when(cert.NotAfter) + " (in " + strconv.Itoa(days) + " days): get " + cn.Name + "'s new metadata before then, or fetch it again from its URL."
+	}
+	return ""
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/admin"
 	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/tenants/secret"
 	vc "github.com/gatehouse-id/gatehouse/views/console"
 	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
@@ -32,6 +33,9 @@ type Config struct {
 	// console's code exchange and discovery go through the same handler
 	// as any relying party's, without a network round trip.
 	Transport http.RoundTripper
+	// Sealer seals a secret shown once (a new client secret) in a cookie
+	// across the redirect after the POST that made it.
+	Sealer *secret.Box
 	// SessionTTL is how long a console session lasts (default 8 hours).
 	SessionTTL time.Duration
 	// Outbox shows operators the development outbox (development mode

@@ -89,6 +89,16 @@ func (h *Handler) overview(c echo.Context) error {
 		v.MFAPercent = o.MFAUsers * 100 / o.Users
 	}
 	v.Checklist = checklist(t.Slug, o)
+	cs, err := h.svc.ListConnections(ctx)
+	if err != nil {
+		return err
+	}
+	for _, cn := range cs {
+		if w := certWarning(cn, h.now()); w != "" {
+			worst, _ := cn.IdP.Expiry()
+			v.Notices = append(v.Notices, vc.Notice{Text: cn.Name + ": " + w, Link: vc.TenantURL(t.Slug, "/connections/"+cn.ID), Urgent: worst == admin.CertExpired})
+		}
+	}
 	for _, u := range o.RecentLogins {
 		v.Recent = append(v.Recent, vc.RecentLogin{Email: u.Email, When: whenPtr(u.LastLoginAt), Link: vc.TenantURL(t.Slug, "/users/"+u.ID)})
 	}

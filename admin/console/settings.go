@@ -84,7 +84,7 @@ func (h *Handler) renderSettings(c echo.Context, ctx context.Context, t *tenants
 	}
 	p, _ := admin.PrincipalFrom(ctx)
 	v := vc.SettingsView{Page: pg, Slug: t.Slug, Issuer: t.Issuer, Name: tv.Name, LogoURL: tv.LogoURL, AccentColor: tv.AccentColor,
-		CanDelete: p.Operator}
+		CanDelete: p.Operator, Preview: brandingPreview(tv.Name, tv.AccentColor)}
 	grants := tv.GrantTypes
 	vals := map[string]string{}
 	for _, l := range lifetimes {
@@ -201,4 +201,22 @@ func (h *Handler) deleteTenant(c echo.Context) error {
 		return err
 	}
 	return done(c, admin.ConsolePath, "tenant-deleted")
+}
+
+// defaultAccent is the pages' accent when a tenant sets none
+// (views/static/gatehouse.css).
+const defaultAccent = "#3b5bdb"
+
+// brandingPreview is the login page's look with accent (the stored one):
+// the colour the pages use for it (tenants.ReadableAccent).
+func brandingPreview(name, accent string) vc.BrandingPreview {
+	if accent == "" {
+		accent = defaultAccent
+	}
+	a := tenants.ReadableAccent(accent)
+	if _, err := tenants.ParseHex(a.Color); err != nil {
+		a = tenants.ReadableAccent(defaultAccent)
+	}
+	return vc.BrandingPreview{Name: name, Given: accent, Accent: a.Color, Ink: a.Ink, Corrected: a.Corrected,
+		Contrast: strconv.FormatFloat(a.Contrast, 'f', 1, 64) + ":1"}
 }

@@ -49,7 +49,7 @@ func (h *Handler) renderNewUser(c echo.Context, t *tenants.Tenant, status int, v
 	if err != nil {
 		return err
 	}
-	v.Page, v.MinLen = pg, strconv.Itoa(t.MinPasswordLength())
+	v.Page, v.MinLen, v.CanMail = pg, strconv.Itoa(t.MinPasswordLength()), h.svc.CanMail()
 	return render(c, status, vc.NewUser(v))
 }
 
@@ -104,6 +104,7 @@ type userEdit struct {
 	roleErrs                   map[string]string
 	userMetadata, appMetadata  *string
 	metadataErrs               map[string]string
+	alert                      string
 }
 
 func (h *Handler) renderUser(c echo.Context, ctx context.Context, t *tenants.Tenant, u *admin.User, status int, e userEdit) error {
@@ -160,6 +161,28 @@ func (h *Handler) renderUser(c echo.Context, ctx context.Context, t *tenants.Ten
 	}
 	if v.Access, err = h.userAccess(ctx, t, u.ID, e.roleErrs); err != nil {
 		return err
+	}
+	v.CanMail, v.Alert = h.svc.CanMail(), e.alert
+	signIns, err := h.svc.UserSignIns(ctx, u.ID, 20)
+	switch {
+	case errors.Is(err, admin.ErrForbidden):
+		// An administrator who may not read the audit log sees no history.
+	case err != nil:
+		return err
+	default:
+		v.ShowSignIns = true
+	}
+	for _, s := range signIns {
+		row := vc.SignInRow{Time: when(s.Time), OK: s.Outcome == "success", What: signInWords(s.Action, s.Outcome), Reason: s.Reason,
+			IP: s.IPAddress, UserAgent: s.UserAgent, App: s.ClientID}
+		v.SignIns = append(v.SignIns, row)
+	}
+	xs, err := h.svc.UserIdentities(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	for _, x := range xs {
+		v.Identities = append(v.Identities, vc.IdentityRow{ID: x.ID, Connection: x.Connection, Email: x.Email, Subject: x.Subject, Linked: x.LinkedAt})
 	}
 	return render(c, status, vc.UserPage(v))
 }
@@ -294,4 +317,91 @@ func (h *Handler) revokeConsent(c echo.Context) error {
 		return err
 	}
 	return done(c, vc.TenantURL(t.Slug, "/users/"+u.ID), "consent-revoked")
+}
+
+// signInWords says what a sign-in event of the audit log was.
+func signInWords(action, outcome string) string {
+	switch action {
+	case "login.succeeded":
+		return "Signed in"
+	case "login.throttled":
+		return "Throttled"
+	case "login.failed":
+		if outcome == "denied" {
+			return "Refused"
+		}
+		return "Failed"
+	}
+	if outcome == "success" {
+		return strings.TrimPrefix(action, "login.")
+	}
+	return strings.TrimPrefix(action, "login.") + " (" + outcome + ")"
+}
+
+func (h *Handler) inviteUser(c echo.Context) error {
+	ctx, t, err := h.tenant(c)
+	if err != nil {
+		return err
+	}
+	v := vc.NewUserView{InviteEmail: c.FormValue("email"), InviteName: c.FormValue("name")}
+	u, err := h.svc.InviteUser(ctx, admin.InviteUserInput{Email: v.InviteEmail, Name: v.InviteName})
+	if errors.Is(err, tenants.ErrAlreadyExists) {
+		err = tenants.Invalid("email", "a user with this email address exists already: send them a reset link from their page")
+	}
+	if v.InviteErrors = formErrors(err, "email", "name"); v.InviteErrors != nil {
+		return h.renderNewUser(c, t, http.StatusUnprocessableEntity, v)
+	}
+	if err != nil {
+		return err
+	}
+	return done(c, vc.TenantURL(t.Slug, "/users/"+u.ID), "user-invited")
+}
+
+// userMail sends the user an email by send, and comes back to their page.
+func (h *Handler) userMail(c echo.Context, send func(ctx context.Context, userID string) error, flash string) error {
+	ctx, t, u, err := h.loadUser(c)
+	if err != nil {
+		return err
+	}
+	err = send(ctx, u.ID)
+	if errs := fieldErrors(err); errs != nil {
+		return h.renderUser(c, ctx, t, u, http.StatusUnprocessableEntity, userEdit{alert: firstError(errs)})
+	}
+	if err != nil {
+		return err
+	}
+	return done(c, vc.TenantURL(t.Slug, "/users/"+u.ID), flash)
+}
+
+func (h *Handler) sendUserReset(c echo.Context) error {
+	return h.userMail(c, h.svc.SendPasswordReset, "reset-sent")
+}
+
+func (h *Handler) sendUserVerification(c echo.Context) error {
+	return h.userMail(c, h.svc.SendVerification, "verification-sent")
+}
+
+func (h *Handler) unlinkUserIdentity(c echo.Context) error {
+	ctx, t, u, err := h.loadUser(c)
+	if err != nil {
+		return err
+	}
+	err = h.svc.UnlinkUserIdentity(ctx, u.ID, c.Param("identity"))
+	if errs := fieldErrors(err); errs != nil {
+		return h.renderUser(c, ctx, t, u, http.StatusUnprocessableEntity, userEdit{alert: firstError(errs)})
+	}
+	if err != nil {
+		return err
+	}
+	return done(c, vc.TenantURL(t.Slug, "/users/"+u.ID), "identity-unlinked")
+}
+
+// firstError is the message of a form's errors, for an alert.
+func firstError(errs map[string]string) string {
+	keys := make([]string, 0, len(errs))
+	for k := range errs {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return errs[keys[0]]
 }

@@ -70,12 +70,31 @@ func (h *Handler) createWebhook(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	pg, err := h.page(c, "Endpoint added", "webhooks", t)
+	return h.showOnce(c, vc.TenantURL(t.Slug, "/webhooks/"+w.ID+"/secret"), shownOnce{Secret: w.Secret})
+}
+
+// webhookSecret shows the signing secret that adding or rotating an
+// endpoint just made, once.
+func (h *Handler) webhookSecret(c echo.Context) error {
+	_, t, w, err := h.loadWebhook(c)
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, vc.WebhookSecret(vc.WebhookSecretView{Page: pg, URL: w.URL, Secret: w.Secret,
-		Link: vc.TenantURL(t.Slug, "/webhooks/"+w.ID)}))
+	link := vc.TenantURL(t.Slug, "/webhooks/"+w.ID)
+	once, ok := h.takeOnce(c, link+"/secret")
+	if !ok {
+		return done(c, link, "secret-gone")
+	}
+	title := "Endpoint added"
+	if once.Rotated {
+		title = "New signing secret"
+	}
+	pg, err := h.page(c, title, "webhooks", t)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, vc.WebhookSecret(vc.WebhookSecretView{Page: pg, URL: w.URL, Secret: once.Secret, Rotated: once.Rotated,
+		Link: link, Note: once.Note}))
 }
 
 func (h *Handler) loadWebhook(c echo.Context) (context.Context, *tenants.Tenant, *admin.Webhook, error) {
@@ -139,13 +158,8 @@ func (h *Handler) rotateWebhookSecret(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	pg, err := h.page(c, "New signing secret", "webhooks", t)
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, vc.WebhookSecret(vc.WebhookSecretView{Page: pg, URL: w.URL, Secret: rot.Secret, Rotated: true,
-		Link: vc.TenantURL(t.Slug, "/webhooks/"+w.ID),
-		Note: "The previous secret signs deliveries too until " + whenPtr(rot.PreviousSecretExpires) + ": update the receiver before then."}))
+	return h.showOnce(c, vc.TenantURL(t.Slug, "/webhooks/"+w.ID+"/secret"), shownOnce{Secret: rot.Secret, Rotated: true,
+		Note: "The previous secret signs deliveries too until " + whenPtr(rot.PreviousSecretExpires) + ": update the receiver before then."})
 }
 
 func (h *Handler) redeliverWebhook(c echo.Context) error {

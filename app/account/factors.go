@@ -221,10 +221,9 @@ func (h *Handler) submitWebAuthn(c echo.Context) error {
 		return httperr.NotFound()
 	}
 	if err := h.confirmed(c, a); err != nil {
-		if !errors.Is(err, errUnconfirmed) {
-			return err
-		}
-		return web.Redirect(c, web.PathAccount+"?error=confirm-failed")
+		// The confirmation step carries the credential through; its
+		// challenge stays unused until the change is confirmed.
+		return h.unconfirmed(c, a, err, errConfirm)
 	}
 	want := passkey.Binding{Kind: passkey.KindAccount, UserID: a.u.ID, SessionID: a.sess.ID}
 	err = h.passkeys.FinishRegistration(a.ctx, a.t, want, web.BrowserHash(c, a.t), a.u, []byte(c.FormValue("credential")), c.FormValue("name"), a.sess.SignInID)

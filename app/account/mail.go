@@ -18,8 +18,10 @@ import (
 
 // Lifetimes of the single-use links Gatehouse sends by email.
 const (
-	resetTTL       = 30 * time.Minute
-	verifyTTL      = 24 * time.Hour
+	resetTTL  = 30 * time.Minute
+	verifyTTL = 24 * time.Hour
+	// inviteTTL is how long an invitation's set-password link works.
+	inviteTTL      = 7 * 24 * time.Hour
 	changeEmailTTL = time.Hour
 	// mailTimeout bounds one delivery, which happens after the answer.
 	mailTimeout = 30 * time.Second
@@ -147,6 +149,10 @@ func resetMail(l *i18n.Localizer, link string) mailContent {
 
 func changeEmailMail(l *i18n.Localizer, newEmail, link string) mailContent {
 	return mailContent{email.KindChangeEmail, email.Vars{email.VarLink: link, email.VarNewEmail: newEmail}, l}
+}
+
+func inviteMail(l *i18n.Localizer, link string) mailContent {
+	return mailContent{email.KindInvite, email.Vars{email.VarLink: link}, l}
 }
 
 func emailChangedMail(l *i18n.Localizer, newEmail string) mailContent {

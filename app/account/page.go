@@ -118,7 +118,9 @@ func (h *Handler) renderAccount(c echo.Context, a *accountRequest, notice, errMs
 	// The account's pages speak the user's language.
 	h.site.Speak(c, nil, u)
 	l := i18n.From(c.Request().Context())
-	v := views.AccountView{Meta: web.Meta(t, "account.title"), CSRF: h.site.CSRF(c, t),
+	meta := web.Meta(t, "account.title")
+	meta.Wide = true
+	v := views.AccountView{Meta: meta, CSRF: h.site.CSRF(c, t),
 		Email: u.Email, EmailVerified: u.EmailVerified, Name: u.Name, GivenName: u.GivenName, FamilyName: u.FamilyName,
 		EmailEnabled: h.mail != nil, HasPassword: u.PasswordHash != "", MinLength: t.MinPasswordLength(),
 		MFA: t.MFA() != tenants.MFAOff, Passkeys: h.passkeys != nil && passkey.Offered(t), Flash: notice, Error: errMsg,
@@ -161,15 +163,7 @@ func (h *Handler) renderAccount(c echo.Context, a *accountRequest, notice, errMs
 		}
 		app := views.AccountApp{Name: cl.Name, Since: l.Date(cs.CreatedAt), Implicit: cs.Implicit,
 			RevokeURL: web.PathAccount + "/apps/" + url.PathEscape(cs.ClientID) + "/revoke"}
-		for aud, scopes := range cs.Scopes {
-			for _, s := range scopes {
-				if aud != "" {
-					s = s + " (" + aud + ")"
-				}
-				app.Scopes = append(app.Scopes, s)
-			}
-		}
-		sort.Strings(app.Scopes)
+		app.Scopes = h.scopesInWords(ctx, l, cs.Scopes)
 		v.Apps = append(v.Apps, app)
 	}
 	if h.fed != nil {
@@ -235,4 +229,46 @@ func device(l *i18n.Localizer, ua string) string {
 		return tenants.Truncate(ua, 40)
 	}
 	return l.T("account.unknown_browser")
+}
+
+// scopesInWords says what a consent allows: the OpenID Connect scopes in
+// the catalog's words, an API's by the descriptions its admin gave them
+// (with the API's name), the raw name only for a scope no longer known.
+func (h *Handler) scopesInWords(ctx context.Context, l *i18n.Localizer, byAudience map[string][]string) []string {
+	auds := make([]string, 0, len(byAudience))
+	for aud := range byAudience {
+		auds = append(auds, aud)
+	}
+	sort.Strings(auds) // account data ("") first
+	var out []string
+	for _, aud := range auds {
+		scopes := append([]string{}, byAudience[aud]...)
+		sort.Strings(scopes)
+		if aud == "" {
+			for _, s := range scopes {
+				out = append(out, l.T(web.ScopeKey(s)))
+			}
+			continue
+		}
+		api, err := h.store.APIByAudience(ctx, aud)
+		if err != nil {
+			for _, s := range scopes {
+				out = append(out, s+" ("+aud+")")
+			}
+			continue
+		}
+		if len(scopes) == 0 {
+			out = append(out, api.Name)
+		}
+		for _, s := range scopes {
+			desc := s
+			for _, sc := range api.Scopes {
+				if sc.Name == s && sc.Description != "" {
+					desc = sc.Description
+				}
+			}
+			out = append(out, desc+" ("+api.Name+")")
+		}
+	}
+	return out
 }

@@ -3,7 +3,9 @@ package account
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -14,6 +16,8 @@ import (
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/password"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
+	"github.com/gatehouse-id/gatehouse/views"
+	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
 
 // errConfirm is what the account page says when a sensitive change was not
@@ -43,10 +47,58 @@ func (h *Handler) confirmed(c echo.Context, a *accountRequest) error {
 // unconfirmed answers a change that confirmed refused: the account page
 // with msg, or a busy node's error as it is.
 func (h *Handler) unconfirmed(c echo.Context, a *accountRequest, err error, msg string) error {
-	if errors.Is(err, errUnconfirmed) {
+	switch {
+	case errors.Is(err, errUnconfirmed) && msg == errConfirm:
+		return h.askConfirmation(c, a)
+	case errors.Is(err, errUnconfirmed):
 		return h.badForm(c, a, msg)
 	}
 	return err
+}
+
+// askConfirmation answers a sensitive change that was not confirmed with
+// the page that asks for it once: the change's form, as it was sent, with
+// the password or code (or a way to sign in again). A 400: nothing
+// changed yet.
+func (h *Handler) askConfirmation(c echo.Context, a *accountRequest) error {
+	can, err := h.canConfirm(a)
+	if err != nil {
+		return httperr.Internal(err)
+	}
+	v := views.ConfirmChangeView{Meta: web.Meta(a.t, "mfa.heading"), CSRF: h.site.CSRF(c, a.t), Action: c.Request().URL.Path,
+		CanConfirm: can, ReauthURL: web.PathAccountReauth, Wrong: c.FormValue("confirm") != ""}
+	names := make([]string, 0, len(c.Request().PostForm))
+	for name := range c.Request().PostForm {
+		if name != "csrf_token" && name != "confirm" {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		for _, value := range c.Request().PostForm[name] {
+			v.Fields = append(v.Fields, views.HiddenField{Name: name, Value: value})
+		}
+	}
+	return web.Render(c, http.StatusBadRequest, views.ConfirmChangePage(v))
+}
+
+// canConfirm says whether the account can confirm a change by typing
+// something: it has a password, or an authenticator app that counts for
+// this session (authn.Confirms).
+func (h *Handler) canConfirm(a *accountRequest) (bool, error) {
+	if a.u.PasswordHash != "" {
+		return true, nil
+	}
+	fs, err := h.factors.Confirmed(a.ctx, a.u.ID)
+	if err != nil {
+		return false, err
+	}
+	for i := range fs {
+		if fs[i].Type == tenants.FactorTOTP && authn.Confirms(&fs[i], a.sess) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // confirm checks what a signed-in user typed to prove it is them: their

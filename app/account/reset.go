@@ -249,3 +249,34 @@ func (h *Handler) SendReset(ctx context.Context, t *tenants.Tenant, u *tenants.U
 	h.sendMail(ctx, t, u, u.Email, resetMail(userLanguage(ctx, u), tenantLink(t, web.PathResetConfirm, url.Values{"token": {token}})))
 	return nil
 }
+
+// SendInvitation emails u, a new user of t an administrator invited, a
+// link to choose their password: a reset link that lasts inviteTTL, so
+// the reset page sets the password and, the link having reached the
+// address, marks it verified (admin.Service.InviteUser).
+func (h *Handler) SendInvitation(ctx context.Context, t *tenants.Tenant, u *tenants.User) error {
+	if h.mail == nil {
+		return tenants.Invalid("user", "this deployment sends no email")
+	}
+	token, err := h.issueToken(ctx, u, tenants.TokenResetPassword, u.Email, inviteTTL)
+	if err != nil {
+		return err
+	}
+	h.sendMail(ctx, t, u, u.Email, inviteMail(userLanguage(ctx, u), tenantLink(t, web.PathResetConfirm, url.Values{"token": {token}})))
+	return nil
+}
+
+// SendVerification emails u, a user of t, a link that confirms their
+// address, as the resend page does: an administrator's "send a
+// verification email" (admin.Service.SendVerification).
+func (h *Handler) SendVerification(ctx context.Context, t *tenants.Tenant, u *tenants.User) error {
+	if h.mail == nil {
+		return tenants.Invalid("user", "this deployment sends no email")
+	}
+	token, err := h.issueToken(ctx, u, tenants.TokenVerifyEmail, u.Email, verifyTTL)
+	if err != nil {
+		return err
+	}
+	h.sendMail(ctx, t, u, u.Email, verifyMail(userLanguage(ctx, u), tenantLink(t, web.PathVerify, url.Values{"token": {token}})))
+	return nil
+}

@@ -138,6 +138,18 @@ func TestAPIAuditTrail(t *testing.T) {
 		did("POST /tenants/:slug/connections", admin.ActionConnectionCreated, connID, false, true)
 		c.must(t, http.StatusOK, http.MethodPatch, base+"/connections/"+connID, map[string]any{"name": "GitHub SSO", "client_secret": upstream[1]})
 		did("PATCH /tenants/:slug/connections/:id", admin.ActionConnectionUpdated, connID, true, true)
+		// An identity it brought, unlinked; an invitation, and a
+		// verification email to the invited address.
+		x := &tenants.ExternalIdentity{UserID: uid, ConnectionID: connID, Issuer: "https://github.com", Subject: "gamma-77"}
+		if err := e.store.CreateExternalIdentity(tenants.WithTenant(context.Background(), &tenants.Tenant{ID: gamma}), x); err != nil {
+			t.Fatal(err)
+		}
+		c.must(t, http.StatusNoContent, http.MethodDelete, base+"/users/"+uid+"/identities/"+x.ID, nil)
+		did("DELETE /tenants/:slug/users/:id/identities/:identity", admin.ActionUserIdentityUnlinked, uid, true, false)
+		invited := c.must(t, http.StatusCreated, http.MethodPost, base+"/users/invite", map[string]any{"email": "invited@gamma.test"})["id"].(string)
+		did("POST /tenants/:slug/users/invite", admin.ActionUserInvited, invited, false, true)
+		c.must(t, http.StatusAccepted, http.MethodPost, base+"/users/"+invited+"/verification-email", nil)
+		did("POST /tenants/:slug/users/:id/verification-email", admin.ActionUserVerificationSent, invited, false, true)
 
 		// An initial access token: shown at creation only.
 		iv := c.must(t, http.StatusCreated, http.MethodPost, base+"/initial-access-tokens", map[string]any{"name": "ci", "uses": 3})

@@ -56,6 +56,7 @@ var validBodies = map[string]any{
 	"POST /tenants/:slug/claim-rules/preview":                   map[string]any{"user": "0190aaaa-0000-7000-8000-000000000001", "client": "no-such-client"},
 	"POST /tenants/:slug/domains":                               map[string]any{"domain": "walked.example.org"},
 	"PUT /tenants/:slug/connections/:id/group-mappings":         map[string]any{"mappings": []any{}},
+	"POST /tenants/:slug/users/invite":                          map[string]any{"email": "invited@example.test"},
 }
 
 // naturalKeys name an object by what it is, not by an id of its own: a
@@ -176,6 +177,13 @@ func TestAPICrossTenantWalk(t *testing.T) {
 				t.Fatal(err)
 			}
 			ids["factors/factor"] = fac.ID
+			// A linked identity of the user, for the identity routes.
+			conn := e.addConnection(t, f, "GitHub Walk")
+			x := &tenants.ExternalIdentity{UserID: f.userID, ConnectionID: conn.ID, Issuer: "https://github.com", Subject: "walk-" + f.slug}
+			if err := e.store.CreateExternalIdentity(tenants.WithTenant(context.Background(), f.tenant), x); err != nil {
+				t.Fatal(err)
+			}
+			ids["identities/identity"] = x.ID
 			if status, _, raw := op.raw(t, http.MethodPost, base+"/users/import-jobs", "application/x-ndjson", nil); status == http.StatusAccepted {
 				var j map[string]any
 				_ = json.Unmarshal(raw, &j)
@@ -197,7 +205,7 @@ func TestAPICrossTenantWalk(t *testing.T) {
 			"groups/id": "0190aaaa-0000-7000-8000-000000000005", "members/user": "0190aaaa-0000-7000-8000-000000000001",
 			"webhooks/id": "0190aaaa-0000-7000-8000-000000000006", "deliveries/delivery": "0190aaaa-0000-7000-8000-000000000007",
 			"import-jobs/id": "0190aaaa-0000-7000-8000-000000000008", "initial-access-tokens/id": "0190aaaa-0000-7000-8000-000000000009", "strings/locale": "de", ":locale/message": "login.title", "email-templates/kind": "verify", ":kind/locale": "fr", "claim-rules/id": "0190aaaa-0000-7000-8000-00000000000b",
-			"factors/factor": "0190aaaa-0000-7000-8000-00000000000a", "saml-apps/id": "0190aaaa-0000-7000-8000-000000000010",
+			"factors/factor": "0190aaaa-0000-7000-8000-00000000000a", "identities/identity": "0190aaaa-0000-7000-8000-00000000000c", "saml-apps/id": "0190aaaa-0000-7000-8000-000000000010",
 			"domains/domain": "login.nobody.example.org"}
 		// Operators: no tenant admin reaches them.
 		opAdmin, opClient := e.principalsOf(t, "")

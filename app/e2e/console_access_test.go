@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/admin"
 	"github.com/gatehouse-id/gatehouse/admin/console"
+	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/storetest"
 )
 
@@ -78,8 +79,13 @@ func (e *env) consoleIDsOf(t *testing.T, f *fixture) consoleIDs {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return consoleIDs{"iat": iat.ID, "domain": dom.Domain, "email": "reset", "samlapp": sa.ID, "rule": rule.ID, "hook": hook, "delivery": delivery, "slug": f.slug, "app": f.web.ClientID, "api": apis[0].ID, "user": f.userID, "session": ss[0].ID,
-		"client": f.web.ClientID, "kind": admin.KindWeb, "conn": e.addConnection(t, f, "GitHub").ID, "admin": adm, "mclient": mc,
+	conn := e.addConnection(t, f, "GitHub")
+	identity := &tenants.ExternalIdentity{UserID: f.userID, ConnectionID: conn.ID, Issuer: "https://github.com", Subject: "gh-" + f.slug}
+	if err := e.store.CreateExternalIdentity(tenants.WithTenant(context.Background(), f.tenant), identity); err != nil {
+		t.Fatal(err)
+	}
+	return consoleIDs{"identity": identity.ID, "iat": iat.ID, "domain": dom.Domain, "email": "reset", "samlapp": sa.ID, "rule": rule.ID, "hook": hook, "delivery": delivery, "slug": f.slug, "app": f.web.ClientID, "api": apis[0].ID, "user": f.userID, "session": ss[0].ID,
+		"client": f.web.ClientID, "kind": admin.KindWeb, "conn": conn.ID, "admin": adm, "mclient": mc,
 		"role": role.ID, "group": group.ID}
 }
 
@@ -281,7 +287,7 @@ func TestConsoleRefusesForgedForms(t *testing.T) {
 func TestConsoleRequiresSignIn(t *testing.T) {
 	e := newEnv(t, storetest.SQLiteURL(t))
 	acme := e.fixture("acme")
-	ids := consoleIDs{"slug": acme.slug, "app": acme.web.ClientID, "api": "x", "user": acme.userID, "session": "x", "client": acme.web.ClientID, "kind": "web", "email": "reset", "conn": "x", "hook": "x", "delivery": "x",
+	ids := consoleIDs{"identity": "x", "slug": acme.slug, "app": acme.web.ClientID, "api": "x", "user": acme.userID, "session": "x", "client": acme.web.ClientID, "kind": "web", "email": "reset", "conn": "x", "hook": "x", "delivery": "x",
 		"admin": "x", "mclient": "x", "role": "x", "group": "x", "rule": "x", "samlapp": "x", "domain": "x", "iat": "x"}
 	b := e.browser()
 	routes := append(console.Routes(), console.Route{Method: http.MethodGet, Path: ""}, console.Route{Method: http.MethodGet, Path: "/"})

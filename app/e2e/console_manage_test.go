@@ -47,7 +47,7 @@ func TestConsoleSecretRotationKeepsBothSecretsForTheGracePeriod(t *testing.T) {
 		t.Fatalf("original secret: %d", s)
 	}
 
-	p := b.post(app+"/secret", url.Values{"csrf_token": {csrf}, "grace": {"24h"}})
+	p := b.postRedirected(e.base, app+"/secret", url.Values{"csrf_token": {csrf}, "grace": {"24h"}})
 	if p.status != http.StatusOK || !strings.Contains(p.body, "you will not see it again") || !strings.Contains(p.body, "keeps working until") {
 		t.Fatalf("rotate: %d\n%s", p.status, p.body)
 	}
@@ -59,7 +59,7 @@ func TestConsoleSecretRotationKeepsBothSecretsForTheGracePeriod(t *testing.T) {
 		t.Fatal("the application's page shows the secret again")
 	}
 
-	p = b.post(app+"/secret", url.Values{"csrf_token": {csrf}, "grace": {"0"}})
+	p = b.postRedirected(e.base, app+"/secret", url.Values{"csrf_token": {csrf}, "grace": {"0"}})
 	third := html.UnescapeString(field(t, secretField, p.body))
 	if !strings.Contains(p.body, "The previous secret no longer works.") {
 		t.Fatalf("rotate without grace:\n%s", p.body)

@@ -28,7 +28,7 @@ func TestConsoleWebhooks(t *testing.T) {
 		if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, "https URL") {
 			t.Fatalf("a loopback URL: %d\n%s", p.status, p.body)
 		}
-		p = b.post(list, url.Values{"csrf_token": {csrf}, "url": {"https://hooks.acme.test/in"}, "events": {"user.signed_in, user.created"}})
+		p = b.postRedirected(e.base, list, url.Values{"csrf_token": {csrf}, "url": {"https://hooks.acme.test/in"}, "events": {"user.signed_in, user.created"}})
 		if p.status != http.StatusOK || !strings.Contains(p.body, "you will not see it again") {
 			t.Fatalf("add: %d\n%s", p.status, p.body)
 		}
@@ -50,7 +50,7 @@ func TestConsoleWebhookLog(t *testing.T) {
 	f := e.fixture("acme")
 	rcv := newHookReceiver(t, e)
 	b, csrf := e.consoleAs(t, "ops@example.test", "")
-	p := b.post(e.base+"/admin/t/acme/webhooks", url.Values{"csrf_token": {csrf}, "url": {rcv.url}, "events": {"user.signed_in"}})
+	p := b.postRedirected(e.base, e.base+"/admin/t/acme/webhooks", url.Values{"csrf_token": {csrf}, "url": {rcv.url}, "events": {"user.signed_in"}})
 	if p.status != http.StatusOK {
 		t.Fatalf("add: %d\n%s", p.status, p.body)
 	}
@@ -85,7 +85,7 @@ func TestConsoleWebhookLog(t *testing.T) {
 	eventually(t, 10*time.Second, "the redelivery", func() bool { return len(rcv.of(h.id)) == 2 })
 
 	// Rotation shows the new secret once.
-	p = b.post(hook+"/rotate", url.Values{"csrf_token": {csrf}})
+	p = b.postRedirected(e.base, hook+"/rotate", url.Values{"csrf_token": {csrf}})
 	if p.status != http.StatusOK || !strings.Contains(p.body, "signs deliveries too until") {
 		t.Fatalf("rotate: %d\n%s", p.status, p.body)
 	}

@@ -467,3 +467,19 @@ func tokenOf(body map[string]any, key string) (string, error) {
 	}
 	return s, nil
 }
+
+// postRedirected posts form and follows the 303 the console answers a
+// change with (redirect after POST), failing the test on any other answer:
+// the page shown after a change is a GET that a reload repeats harmlessly.
+func (b *browser) postRedirected(base, rawURL string, form url.Values) *page {
+	b.t.Helper()
+	p := b.post(rawURL, form)
+	if p.status != http.StatusSeeOther || p.location == "" {
+		b.t.Fatalf("POST %s: %d (want 303 and a Location)\n%s", rawURL, p.status, p.body)
+	}
+	loc := p.location
+	if strings.HasPrefix(loc, "/") {
+		loc = base + loc
+	}
+	return b.get(loc)
+}

@@ -103,8 +103,14 @@ func TestPasskeyBrowser(t *testing.T) {
 	run(t, ctx, "account page", chromedp.Navigate(f.issuer+"/account"), chromedp.WaitVisible(chromedp.CSS(`#webauthn-register button`)))
 	run(t, ctx, "add a passkey",
 		chromedp.SendKeys(chromedp.ID("passkey_name"), "Backup key"),
-		chromedp.SendKeys(chromedp.ID("passkey_confirm"), f.password),
 		chromedp.Click(chromedp.CSS(`#webauthn-register button`)),
+		// The session signed in minutes ago: one confirmation step, which
+		// carries the new credential.
+		chromedp.WaitVisible(chromedp.CSS(`#confirm-change #confirm`)))
+	shot("account-passkey-confirm")
+	run(t, ctx, "confirm it is you",
+		chromedp.SendKeys(chromedp.CSS(`#confirm-change #confirm`), f.password),
+		chromedp.Click(chromedp.CSS(`#confirm-change button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`p.notice`)))
 	shot("account-passkey-added")
 	if notice := value(t, ctx, "notice", chromedp.Text(chromedp.CSS(`p.notice`))); !strings.Contains(notice, "The passkey was added") {

@@ -158,7 +158,7 @@ func TestPasskeyCeremonies(t *testing.T) {
 		f.staleSession(t, b)
 		opts = fla.options("/account/webauthn/options")
 		p = b.post(f.issuer+"/account/webauthn", url.Values{"csrf_token": {csrf}, "credential": {(&softKey{t: t}).create(f.issuer, opts)}, "confirm": {"not the password"}})
-		if p.status != http.StatusSeeOther || p.location != "/account?error=confirm-failed" {
+		if p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="confirm-change"`) || !strings.Contains(p.body, `role="alert"`) {
 			t.Fatalf("account registration with a wrong password: %d %s", p.status, p.location)
 		}
 		opts = fla.options("/account/webauthn/options")

@@ -32,7 +32,9 @@ func TestSelfServiceAccountSessionsAndApps(t *testing.T) {
 		if len(handles) != 1 {
 			t.Fatalf("want one other session to sign out, got %d:\n%s", len(handles), p.body)
 		}
-		if !strings.Contains(p.body, "<strong>web</strong>") || !strings.Contains(p.body, "offline_access") {
+		// Its access in words, not scope names.
+		if !strings.Contains(p.body, "<strong>web</strong>") || !strings.Contains(p.body, "Stay connected when you are not using it") ||
+			strings.Contains(p.body, "offline_access") {
 			t.Fatalf("the web application is not listed with its access:\n%s", p.body)
 		}
 		csrf := field(t, csrfField, p.body)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -164,24 +165,16 @@ func (h *Handler) showConsent(c echo.Context) error {
 		return httperr.Internal(err)
 	}
 	v := views.ConsentView{
-		Meta:      web.Meta(t, "consent.title"),
-		RequestID: ar.ID,
-		CSRF:      h.site.CSRF(c, t),
-		AppName:   cl.Name,
-		UserEmail: displayName(user),
+		Meta:         web.Meta(t, "consent.title"),
+		RequestID:    ar.ID,
+		CSRF:         h.site.CSRF(c, t),
+		AppName:      cl.Name,
+		UserEmail:    displayName(user),
+		SwitchAction: web.PathConsentSwitch,
+		AppLogo:      cl.LogoURI,
 	}
 	v.Scopes = consentScopes(cl, ar.Scopes, ar.Audience)
 	return web.Render(c, http.StatusOK, views.ConsentPage(v))
-}
-
-// scopeWords are the message ids of what the consent page says for each
-// OpenID Connect scope (tenants.ScopeWords has the English).
-var scopeWords = map[string]string{
-	tenants.ScopeOpenID:        "scope.openid",
-	tenants.ScopeProfile:       "scope.profile",
-	tenants.ScopeEmail:         "scope.email",
-	tenants.ScopeOfflineAccess: "scope.offline_access",
-	tenants.ScopeGroups:        "scope.groups",
 }
 
 // consentScopes lists scopes asked for audience in words: the OpenID
@@ -190,11 +183,7 @@ func consentScopes(cl *cache.Client, scopes []string, audience string) []views.C
 	set := scopeSet(scopes, audience)
 	var out []views.ConsentScope
 	for _, s := range set[""] {
-		desc := tenants.ScopeWords(s)
-		if key, ok := scopeWords[s]; ok {
-			desc = key
-		}
-		out = append(out, views.ConsentScope{Description: desc})
+		out = append(out, views.ConsentScope{Description: web.ScopeKey(s)})
 	}
 	if audience != "" {
 		if g, ok := cl.Grants[audience]; ok {
@@ -271,4 +260,29 @@ func (h *Handler) auditAnswer(ctx context.Context, userID, clientID, action, out
 	if err := h.store.AppendAudit(ctx, ev); err != nil {
 		tenants.Logger(ctx).ErrorContext(ctx, "write audit event", "action", action, "err", err)
 	}
+}
+
+// switchAccount is the consent page's "Not you? Use another account": it
+// signs the browser out (every session its cookies name, as signing out
+// does), forgets who signed in for the request, and returns to the login
+// page of the same authorization request, which stays bound to this
+// browser. Only a request at its consent step, of this browser and of the
+// session's user, can be switched.
+func (h *Handler) switchAccount(c echo.Context) error {
+	t, ctx, err := web.Tenant(c)
+	if err != nil {
+		return err
+	}
+	ar, sess, err := h.consentRequest(c, t, c.FormValue("id"))
+	if err != nil {
+		return err
+	}
+	if err := h.store.SetAuthenticated(ctx, ar.ID, tenants.Authentication{}); err != nil {
+		return expired() // a code was issued meanwhile: the request is over
+	}
+	if err := h.site.SignOut(c, t); err != nil {
+		return httperr.Internal(err)
+	}
+	h.site.Audit(ctx, sess.UserID, "", "login.account_switched", "success", "signed out at the consent page to use another account")
+	return web.Redirect(c, web.PathLogin+"?id="+url.QueryEscape(ar.ID))
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -28,9 +29,39 @@ func (h *Handler) connectionButtons(c echo.Context) []views.ConnectionButton {
 	}
 	out := make([]views.ConnectionButton, len(cs))
 	for i, conn := range cs {
-		out[i] = views.ConnectionButton{ID: conn.ID, Name: conn.Name}
+		out[i] = views.ConnectionButton{ID: conn.ID, Name: conn.Name, Logo: providerLogo(conn.Type, conn.Issuer)}
 	}
 	return out
+}
+
+// logoIssuers are the OpenID providers whose logo a generic OpenID
+// Connect connection gets, by its issuer's host.
+var logoIssuers = map[string]string{
+	"appleid.apple.com":         views.LogoApple,
+	"accounts.google.com":       views.LogoGoogle,
+	"login.microsoftonline.com": views.LogoMicrosoft,
+	"github.com":                views.LogoGitHub,
+}
+
+// providerLogo is the logo of a connection's button: its type's, or for
+// an OpenID Connect connection its issuer's when that is a provider with
+// a logo ("" for none).
+func providerLogo(typ, issuer string) string {
+	switch typ {
+	case tenants.ConnectionGoogle:
+		return views.LogoGoogle
+	case tenants.ConnectionGitHub:
+		return views.LogoGitHub
+	case tenants.ConnectionMicrosoft:
+		return views.LogoMicrosoft
+	case tenants.ConnectionApple:
+		return views.LogoApple
+	case tenants.ConnectionOIDC:
+		if u, err := url.Parse(issuer); err == nil && u.Scheme == "https" {
+			return logoIssuers[strings.ToLower(u.Hostname())]
+		}
+	}
+	return ""
 }
 
 // startFederated sends the browser to an upstream provider ("Continue with

@@ -87,6 +87,7 @@ func (h *Handler) routes() []web.Route {
 		{Method: http.MethodPost, Path: web.PathEnrolWebAuthn, Handler: h.submitEnrolWebAuthn},
 		{Method: http.MethodGet, Path: web.PathConsent, Handler: h.showConsent},
 		{Method: http.MethodPost, Path: web.PathConsent, Handler: h.submitConsent},
+		{Method: http.MethodPost, Path: web.PathConsentSwitch, Handler: h.switchAccount},
 		// The device authorization grant's verification URI (RFC 8628
 		// §3.3): the code is entered, and the request answered, here.
 		{Method: http.MethodGet, Path: oidc.PathDevice, Handler: h.showDevice},

@@ -3,10 +3,12 @@ package mfa
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"image/png"
+	"io"
 	"net/url"
 	"strings"
 	"time"
@@ -177,12 +179,43 @@ func (m *Factors) NewRecoveryCodes(ctx context.Context, userID string) ([]string
 	codes := make([]string, 10)
 	hashes := make([]string, 10)
 	for i := range codes {
-		raw := strings.ToLower(secret.Token(8))
-		raw = strings.NewReplacer("-", "a", "_", "b").Replace(raw)[:10]
-		codes[i] = raw[:5] + "-" + raw[5:]
+		code, err := recoveryCode(rand.Reader)
+		if err != nil {
+			return nil, err
+		}
+		codes[i] = code
 		hashes[i] = secret.Hash(normalizeRecovery(codes[i]))
 	}
 	return codes, m.store.ReplaceRecoveryCodes(ctx, userID, hashes)
+}
+
+// recoveryAlphabet is what recovery codes are written in: lower-case
+// letters and digits without the ones people mistake for others (0 and
+// o, 1, i and l), 31 symbols.
+const recoveryAlphabet = "23456789abcdefghjkmnpqrstuvwxyz"
+
+// recoveryCode draws a code of ten symbols of recoveryAlphabet, uniformly
+// from r (rejection sampling: no symbol is likelier than another), about
+// 49.5 bits, written xxxxx-xxxxx.
+func recoveryCode(r io.Reader) (string, error) {
+	const n = len(recoveryAlphabet)
+	limit := 256 - 256%n // bytes at or above it would favour the first symbols
+	out := make([]byte, 0, 11)
+	buf := make([]byte, 1)
+	for len(out) < 11 {
+		if len(out) == 5 {
+			out = append(out, '-')
+			continue
+		}
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return "", err
+		}
+		if int(buf[0]) >= limit {
+			continue
+		}
+		out = append(out, recoveryAlphabet[int(buf[0])%n])
+	}
+	return string(out), nil
 }
 
 // UseRecoveryCode spends the user's recovery code typed, if it is one

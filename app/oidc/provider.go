@@ -14,18 +14,18 @@ import (
 
 // Endpoint paths, relative to a tenant's issuer.
 const (
-	PathAuthorize  = "/authorize"
-	PathToken      = "/oauth/token"
-	PathIntrospect = "/oauth/introspect"
-	PathRevoke     = "/oauth/revoke"
-	PathPAR        = "/oauth/par"
-	PathUserinfo   = "/userinfo"
-	PathJWKS       = "/.well-known/jwks.json"
-	PathDiscovery  = "/.well-known/openid-configuration"
+	PathAuthorize  = tenants.PathAuthorize
+	PathToken      = tenants.PathToken
+	PathIntrospect = tenants.PathIntrospect
+	PathRevoke     = tenants.PathRevoke
+	PathPAR        = tenants.PathPAR
+	PathUserinfo   = tenants.PathUserinfo
+	PathJWKS       = tenants.PathJWKS
+	PathDiscovery  = tenants.PathDiscovery
 	// PathAuthorizationServer serves the same metadata under RFC 8414's
 	// name (OAuth 2.0 Authorization Server Metadata §3).
 	PathAuthorizationServer = "/.well-known/oauth-authorization-server"
-	PathEndSession          = "/logout"
+	PathEndSession          = tenants.PathEndSession
 	PathLogin               = "/login"
 	authRequestTTL          = 10 * time.Minute
 	codeTTL                 = 60 * time.Second

@@ -191,13 +191,16 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		return nil, fmt.Errorf("load common passwords: %w", err)
 	}
 	trySecret := func(tenantID string) string { return admin.TrySecret(box, tenantID) }
-	// The account pages send an administrator's reset emails; they are
-	// built below, after the mail sender.
+	// The account pages send an administrator's emails to users (reset,
+	// verification, invitation); they are built below.
 	var acct *account.Handler
-	sendReset := func(ctx context.Context, t *tenants.Tenant, u *tenants.User) error { return acct.SendReset(ctx, t, u) }
 	sender := mailer(cfg, deps)
+	var userMail admin.UserMail
+	if sender != nil {
+		userMail = accountMail{&acct}
+	}
 	s.admin = admin.New(admin.Config{BaseURL: cfg.BaseURL, OnChange: s.invalidate, Federation: s.fed, Common: common, TrySecret: trySecret,
-		Webhooks: sealer, Upstream: out, Secrets: box, SendReset: sendReset, Mail: sender, Resolver: admin.NewResolver(cfg.DNSResolver)},
+		Webhooks: sealer, Upstream: out, Secrets: box, Mail: sender, UserMail: userMail, Resolver: admin.NewResolver(cfg.DNSResolver)},
 		deps.Store, s.keys, hasher)
 	_, devOutbox := sender.(*mail.Outbox)
 	site := web.New(deps.Store, box.Derive("gatehouse csrf v1", 32))
@@ -220,6 +223,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		ConsoleSecret: s.consoleSecret,
 		TrySecret:     trySecret,
 		CSRFKey:       box.Derive("gatehouse console csrf v1", 32),
+		Sealer:        box,
 		SystemTenant:  s.systemTenant,
 		Transport:     inProcess{h: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) })},
 		Outbox:        devOutbox,
@@ -473,4 +477,21 @@ func (s *Server) ipExtractor() echo.IPExtractor {
 		opts = append(opts, echo.TrustIPRange(n))
 	}
 	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+// accountMail is the account pages' emails an administrator sends a user
+// (admin.UserMail), bound late: the account pages are built after the
+// management service.
+type accountMail struct{ h **account.Handler }
+
+func (m accountMail) SendReset(ctx context.Context, t *tenants.Tenant, u *tenants.User) error {
+	return (*m.h).SendReset(ctx, t, u)
+}
+
+func (m accountMail) SendVerification(ctx context.Context, t *tenants.Tenant, u *tenants.User) error {
+	return (*m.h).SendVerification(ctx, t, u)
+}
+
+func (m accountMail) SendInvitation(ctx context.Context, t *tenants.Tenant, u *tenants.User) error {
+	return (*m.h).SendInvitation(ctx, t, u)
 }

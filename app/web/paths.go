@@ -11,9 +11,12 @@ const (
 	PathPasskey        = "/login/passkey"
 	PathEnrolWebAuthn  = "/login/enrol/webauthn"
 	PathConsent        = "/consent"
-	PathLogout         = "/logout"
-	PathLogoutConfirm  = "/logout/confirm"
-	PathBranding       = "/branding.css"
+	// PathConsentSwitch signs out of the consent page's account and back
+	// in to the same authorization request ("Not you?").
+	PathConsentSwitch = "/consent/switch"
+	PathLogout        = "/logout"
+	PathLogoutConfirm = "/logout/confirm"
+	PathBranding      = "/branding.css"
 	// PathDeviceConsent is where the user's answer to a device's request
 	// posts; the device page itself is oidc.PathDevice, the verification
 	// URI the protocol hands out.

@@ -33,11 +33,24 @@ type Connector struct {
 	// ssoBinding and ssoURL are where AuthnRequests go: HTTP-Redirect when
 	// the IdP offers it, else HTTP-POST.
 	ssoBinding, ssoURL string
+	// idpEntityID is the IdP's entity ID, from its metadata.
+	idpEntityID string
+}
+
+// Upstream returns the IdP's entity ID, single sign-on URL and signing
+// certificates, as its metadata gives them.
+func (c *Connector) Upstream() federation.Upstream {
+	u := federation.Upstream{EntityID: c.idpEntityID, SSOURL: c.ssoURL}
+	for _, cert := range c.idpCerts {
+		u.Certificates = append(u.Certificates, federation.Certificate{Subject: cert.Subject.String(), NotBefore: cert.NotBefore, NotAfter: cert.NotAfter})
+	}
+	return u
 }
 
 var (
-	_ federation.Connector        = (*Connector)(nil)
-	_ federation.MetadataProvider = (*Connector)(nil)
+	_ federation.Connector         = (*Connector)(nil)
+	_ federation.MetadataProvider  = (*Connector)(nil)
+	_ federation.UpstreamDescriber = (*Connector)(nil)
 )
 
 // New builds the connector of a SAML connection: its service provider key
@@ -64,7 +77,7 @@ func New(st federation.Settings) (federation.Connector, error) {
 	if err != nil {
 		return nil, err
 	}
-	conn := &Connector{st: st, cfg: cfg, idpCerts: certs}
+	conn := &Connector{st: st, cfg: cfg, idpCerts: certs, idpEntityID: ed.EntityID}
 	conn.ssoBinding, conn.ssoURL = ssoEndpoint(&ed.IDPSSODescriptors[0])
 	if conn.ssoURL == "" {
 		return nil, fmt.Errorf("saml connection %s: the IdP metadata has no SingleSignOnService with the HTTP-Redirect or HTTP-POST binding", c.Name)

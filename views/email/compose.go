@@ -179,6 +179,8 @@ func subjectKey(k Kind) string {
 		return "email.signup_existing.subject"
 	case KindReset:
 		return "email.reset.subject"
+	case KindInvite:
+		return "email.invite.subject"
 	case KindChangeEmail:
 		return "email.change_email.subject"
 	case KindEmailChanged:
@@ -205,6 +207,9 @@ func defaultContent(l *i18n.Localizer, k Kind, v Vars) body {
 	case KindReset:
 		b = body{Before: []string{l.T("email.reset.body", "Tenant", tenant)}, LinkText: l.T("email.reset.link"),
 			After: []string{l.T("email.reset.after")}}
+	case KindInvite:
+		b = body{Before: []string{l.T("email.invite.body", "Tenant", tenant)}, LinkText: l.T("email.invite.link"),
+			After: []string{l.T("email.invite.after")}}
 	case KindChangeEmail:
 		b = body{Before: []string{l.T("email.change_email.body", "Tenant", tenant)}, LinkText: l.T("email.change_email.link"),
 			After: []string{l.T("email.change_email.after")}}

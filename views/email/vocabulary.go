@@ -39,6 +39,7 @@ const (
 	KindVerify          = "verify"
 	KindSignupExisting  = "signup_existing"
 	KindReset           = "reset"
+	KindInvite          = "invite"
 	KindChangeEmail     = "change_email"
 	KindEmailChanged    = "email_changed"
 	KindPasswordChanged = "password_changed"
@@ -66,6 +67,7 @@ var kinds = []Kind{
 	{KindVerify, "Address verification", "After sign-up, or on request: the link that confirms the address.", with(VarLink)},
 	{KindSignupExisting, "Sign-up with a taken address", "Someone signed up with the address of an existing account: a notice with a reset link, instead of a new account.", with(VarLink)},
 	{KindReset, "Password reset", "The link that chooses a new password (asked for by the user or sent by an administrator).", with(VarLink)},
+	{KindInvite, "Invitation", "An administrator invited the user: the link that chooses their password (and proves the address).", with(VarLink)},
 	{KindChangeEmail, "New address confirmation", "Sent to the new address when the user changes theirs: the link that confirms it.", with(VarLink, VarNewEmail)},
 	{KindEmailChanged, "Security notice: email changed", "Sent to the old address once the change is confirmed.", with(VarNewEmail)},
 	{KindPasswordChanged, "Security notice: password changed", "Sent after a password change or reset, with a reset link in case it was not the user.", with(VarLink)},
