@@ -76,6 +76,7 @@ func TestProviderLogo(t *testing.T) {
 		{tenants.ConnectionGoogle, "", views.LogoGoogle},
 		{tenants.ConnectionGitHub, "", views.LogoGitHub},
 		{tenants.ConnectionMicrosoft, "", views.LogoMicrosoft},
+		{tenants.ConnectionApple, "", views.LogoApple},
 		{tenants.ConnectionOIDC, "https://appleid.apple.com", views.LogoApple},
 		{tenants.ConnectionOIDC, "https://AppleID.apple.com/", views.LogoApple},
 		{tenants.ConnectionOIDC, "https://login.microsoftonline.com/common/v2.0", views.LogoMicrosoft},
