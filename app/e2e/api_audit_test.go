@@ -151,6 +151,19 @@ func TestAPIAuditTrail(t *testing.T) {
 		c.must(t, http.StatusAccepted, http.MethodPost, base+"/users/"+invited+"/verification-email", nil)
 		did("POST /tenants/:slug/users/:id/verification-email", admin.ActionUserVerificationSent, invited, false, true)
 
+		// A connection's group mapping (an empty one: the connection
+		// here is a social one).
+		c.must(t, http.StatusOK, http.MethodPut, base+"/connections/"+connID+"/group-mappings", map[string]any{"mappings": []any{}})
+		did("PUT /tenants/:slug/connections/:id/group-mappings", admin.ActionConnectionGroupsMapped, connID, true, true)
+		// A custom domain, added and removed; verifying one needs its TXT
+		// record, which TestCustomDomainIssuesTokensWithItsIssuer serves
+		// and checks the audit of.
+		c.must(t, http.StatusCreated, http.MethodPost, base+"/domains", map[string]any{"domain": "login.gamma.example.org"})
+		did("POST /tenants/:slug/domains", admin.ActionDomainAdded, "login.gamma.example.org", false, true)
+		done["POST /tenants/:slug/domains/:domain/verify"] = true
+		c.must(t, http.StatusNoContent, http.MethodDelete, base+"/domains/login.gamma.example.org", nil)
+		did("DELETE /tenants/:slug/domains/:domain", admin.ActionDomainRemoved, "login.gamma.example.org", true, false)
+
 		// An initial access token: shown at creation only.
 		iv := c.must(t, http.StatusCreated, http.MethodPost, base+"/initial-access-tokens", map[string]any{"name": "ci", "uses": 3})
 		iid := iv["id"].(string)

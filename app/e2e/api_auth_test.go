@@ -23,7 +23,7 @@ func TestAPIAuthentication(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		f := e.fixture("acme")
 		ids := map[string]string{"slug": "acme", "client_id": f.web.ClientID, "id": f.userID, "session_id": "x", "role": "x", "user": f.userID,
-			"locale": "de", "message": "consent.heading", "factor": "x", "kind": "reset", "identity": "x"}
+			"locale": "de", "message": "consent.heading", "factor": "x", "kind": "reset", "identity": "x", "domain": "login.x.example.org"}
 
 		// A token of an ordinary tenant (client credentials at acme), one
 		// of the system tenant for another API, garbage and none.

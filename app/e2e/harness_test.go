@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -134,7 +135,9 @@ func startNode(t testing.TB, databaseURL string, key []byte, ln net.Listener, ba
 			"GATEHOUSE_MASTER_KEY": hex.EncodeToString(key), "GATEHOUSE_DATA_DIR": t.TempDir(),
 			"GATEHOUSE_UPSTREAM_ALLOW_HOSTS": defaultAllowHosts(port), "GATEHOUSE_ANONYMOUS_RATE_LIMIT": "off",
 		},
-		deps:  &server.Deps{Store: store, Hasher: testHasher()},
+		// The node logs where TestMain sends the test process's lines: the
+		// test output (errors) and the watch tests read (every level).
+		deps:  &server.Deps{Store: store, Hasher: testHasher(), Logger: slog.Default()},
 		names: newUpstreamNames(ln.Addr().String()),
 	}
 	for _, o := range opts {
