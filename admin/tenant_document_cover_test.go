@@ -50,7 +50,7 @@ var documentCoverage = []struct {
 		"BackchannelLogoutSessionRequired": "backchannel_logout_session_required", "Registered": "registered",
 		"SecretSealed":          skip("a client_secret_jwt application's secret is sealed under this server's master key, bound to the tenant: an import makes it a new one"),
 		"PreviousSecretSealed":  skip("the previous secret of a client_secret_jwt application is not carried either"),
-		"RegistrationTokenHash": "registration_token_hash", "ClaimFormat": "claim_format", "Internal": skip("Gatehouse's own clients (the console's Try it) are made again where needed"),
+		"RegistrationTokenHash": "registration_token_hash", "ClaimFormat": "claim_format", "LogoURI": "logo_uri", "Internal": skip("Gatehouse's own clients (the console's Try it) are made again where needed"),
 		"CreatedAt": skipTimes, "UpdatedAt": skipTimes,
 	}},
 	{tenants.ClientGrant{}, ClientGrant{}, map[string]any{

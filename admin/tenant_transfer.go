@@ -134,6 +134,7 @@ type DocApplication struct {
 	RegistrationTokenHash string        `json:"registration_token_hash,omitempty"`
 	Grants                []ClientGrant `json:"grants,omitempty"`
 	ClaimFormat           string        `json:"claim_format,omitempty" enum:"names,ids"`
+	LogoURI               string        `json:"logo_uri,omitempty" doc:"the logo the consent page shows (https)"`
 }
 
 // DocAPI is an API with its scopes.
@@ -308,7 +309,7 @@ func (s *Service) ExportTenant(ctx context.Context, opts ExportOptions) (*Tenant
 			RequirePushedAuthorizationRequests: c.RequirePushedAuthorizationRequests, Consent: tenants.ConsentPolicyOf(c.Consent),
 			RefreshTokenGracePeriod: c.RefreshTokenGraceSeconds, DPoPBoundAccessTokens: c.DPoPBoundAccessTokens,
 			BackchannelLogoutURI: c.BackchannelLogoutURI, BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired, Registered: c.Registered,
-			ClaimFormat: tenants.ClaimFormatOf(c.ClaimFormat)}
+			ClaimFormat: tenants.ClaimFormatOf(c.ClaimFormat), LogoURI: c.LogoURI}
 		if !opts.OmitSecrets {
 			d.RegistrationTokenHash = c.RegistrationTokenHash
 		}
@@ -688,6 +689,9 @@ func (s *Service) ImportTenant(ctx context.Context, doc *TenantDocument, opts Im
 			c.RegistrationTokenHash = d.RegistrationTokenHash
 		}
 		if err := tenants.CheckClaimFormat(c.ClaimFormat); err != nil {
+			return nil, prefix(field, err)
+		}
+		if c.LogoURI, err = logoURI(d.LogoURI); err != nil {
 			return nil, prefix(field, err)
 		}
 		if err := s.applyClient(t, &c, d.Kind, clientFields{Name: d.Name, RedirectURIs: d.RedirectURIs, PostLogoutRedirectURIs: d.PostLogoutRedirectURIs,

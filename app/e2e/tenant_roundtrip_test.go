@@ -61,7 +61,8 @@ func fullTenant(t *testing.T, e *env, f *fixture) {
 	// logout, ES256 ID tokens, a secret being rotated.
 	must(svc.UpdateClient(ctx, f.web.ClientID, admin.UpdateClientInput{Consent: str(tenants.ConsentSkip), RefreshTokenGracePeriod: ptr(int64(30)),
 		DPoPBoundAccessTokens: yes(), RequirePushedAuthorizationRequests: yes(), BackchannelLogoutURI: str("http://" + hooksHost + ":9/logout"),
-		BackchannelLogoutSessionRequired: yes(), IDTokenSignedResponseAlg: str("ES256"), TokenEndpointAuthMethod: str(tenants.AuthMethodPost)}))
+		BackchannelLogoutSessionRequired: yes(), IDTokenSignedResponseAlg: str("ES256"), TokenEndpointAuthMethod: str(tenants.AuthMethodPost),
+		LogoURI: str("https://cdn.acme.test/web.png")}))
 	must(svc.RotateClientSecret(ctx, f.web.ClientID, 24*time.Hour))
 	// A private_key_jwt application with its keys, and one with a JWKS URL.
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
