@@ -49,7 +49,7 @@ func TestConsoleProtocolSettings(t *testing.T) {
 
 	// Creation: a machine application with client_secret_jwt gets a
 	// secret, and the page says it is kept sealed.
-	p := b.post(base+"/applications/new/machine", form("name", "hmac", "token_endpoint_auth_method", "client_secret_jwt"))
+	p := b.postRedirected(e.base, base+"/applications/new/machine", form("name", "hmac", "token_endpoint_auth_method", "client_secret_jwt"))
 	if p.status != http.StatusOK || !strings.Contains(p.body, "client_secret_jwt") || !strings.Contains(p.body, `id="client-secret"`) || strings.Contains(p.body, "keeps only a hash") {
 		t.Fatalf("create client_secret_jwt: %d\n%s", p.status, p.body)
 	}
@@ -64,7 +64,7 @@ func TestConsoleProtocolSettings(t *testing.T) {
 	if hm == nil || hm.TokenEndpointAuthMethod != tenants.AuthMethodSecretJWT {
 		t.Fatalf("client_secret_jwt application: %+v", hm)
 	}
-	if p := b.post(base+"/applications/"+hm.ClientID+"/secret", form("grace", "1h")); p.status != http.StatusOK || !strings.Contains(p.body, "encrypted under the master key") {
+	if p := b.postRedirected(e.base, base+"/applications/"+hm.ClientID+"/secret", form("grace", "1h")); p.status != http.StatusOK || !strings.Contains(p.body, "encrypted under the master key") {
 		t.Fatalf("rotate a client_secret_jwt secret: %d\n%s", p.status, p.body)
 	}
 	// private_key_jwt without keys, with bad keys, with a public one.
