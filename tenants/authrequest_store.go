@@ -142,7 +142,7 @@ func (s *Store) RedeemCode(ctx context.Context, authRequestID string, issue Issu
 	claim := func(q *gorm.DB) *gorm.DB {
 		return q.Where("id = ? AND code_hash IS NOT NULL AND code_redeemed_at IS NULL", authRequestID)
 	}
-	_, _, err := s.redeem(ctx, claim, issue.Grant.ID, false, func(*AuthRequest, *User) (Issue, error) { return issue, nil })
+	_, _, err := s.redeem(ctx, claim, issue.Grant.ID, false, func(context.Context, *AuthRequest, *User) (Issue, error) { return issue, nil })
 	return err
 }
 
@@ -168,8 +168,10 @@ type CodeMatch struct {
 // lookup before the claim. The claim records grantID, which build's grant
 // must have. When no code matched it fails with ErrConflict and writes
 // nothing, and the caller finds out why with AuthRequestByCodeHash; an
-// error of build rolls everything back.
-func (s *Store) RedeemCodeMatching(ctx context.Context, codeHash, grantID string, m CodeMatch, build func(*AuthRequest, *User) (Issue, error)) (*AuthRequest, *User, error) {
+// error of build rolls everything back. Build's context carries the
+// transaction (as Atomically's does): what it reads with it, it reads in
+// the claim's transaction.
+func (s *Store) RedeemCodeMatching(ctx context.Context, codeHash, grantID string, m CodeMatch, build func(context.Context, *AuthRequest, *User) (Issue, error)) (*AuthRequest, *User, error) {
 	now := s.now()
 	claim := func(q *gorm.DB) *gorm.DB {
 		return q.Where("code_hash = ? AND code_redeemed_at IS NULL AND code_expires_at > ?", codeHash, now).
@@ -183,7 +185,7 @@ func (s *Store) RedeemCodeMatching(ctx context.Context, codeHash, grantID string
 // redeem is the one redemption: it claims the code of the tenant's request
 // that claim selects, recording grantID, reads the request (and its user,
 // withUser) back from the claim, and writes what build makes of them.
-func (s *Store) redeem(ctx context.Context, claim func(*gorm.DB) *gorm.DB, grantID string, withUser bool, build func(*AuthRequest, *User) (Issue, error)) (*AuthRequest, *User, error) {
+func (s *Store) redeem(ctx context.Context, claim func(*gorm.DB) *gorm.DB, grantID string, withUser bool, build func(context.Context, *AuthRequest, *User) (Issue, error)) (*AuthRequest, *User, error) {
 	tid, err := tenantID(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -206,7 +208,7 @@ func (s *Store) redeem(ctx context.Context, claim func(*gorm.DB) *gorm.DB, grant
 				return err
 			}
 		}
-		issue, err := build(&ar, u)
+		issue, err := build(context.WithValue(ctx, txKey{}, tx), &ar, u)
 		if err != nil {
 			return err
 		}

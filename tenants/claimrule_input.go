@@ -13,14 +13,28 @@ func RuleOf(r *ClaimRule) claimrules.Rule {
 }
 
 // ClaimRuleInput reads what claim rules see of a token of user u for
-// client c and api (nil: none) in the tenant of ctx: the user's profile,
-// metadata, role and group names (at most MaxClaimNames of each), and
-// req as given. The token path and the console's preview both use it.
+// client c and api (nil: none) in the tenant of ctx (RuleInput, with the
+// user's access read now): what the console's preview runs.
 func ClaimRuleInput(ctx context.Context, s *Store, u *User, c *Client, api *API, req claimrules.Request) (claimrules.Input, error) {
+	access, err := s.UserAccess(ctx, u.ID, AllAccess)
+	if err != nil {
+		return claimrules.Input{}, err
+	}
+	return RuleInput(u, c, api, access, req), nil
+}
+
+// RuleInput is what claim rules see of a token of user u, whose access
+// (roles, groups) is as read for the token, for client c and api (nil:
+// none): the user's profile, metadata, the names of their roles and of
+// their groups with the upstream groups passed through (the groups claim,
+// by name), at most MaxClaimNames of each, and req as given. The token
+// path and the console's preview both use it.
+func RuleInput(u *User, c *Client, api *API, access *UserAccess, req claimrules.Request) claimrules.Input {
 	in := claimrules.Input{
 		User: claimrules.User{
 			ID: u.ID, Email: u.Email, EmailVerified: u.EmailVerified, Name: u.Name, GivenName: u.GivenName, FamilyName: u.FamilyName,
 			UserMetadata: metadataObject(u.UserMetadata), AppMetadata: metadataObject(u.AppMetadata),
+			Roles: access.RoleClaim(false), Groups: access.GroupClaim(false),
 		},
 		Client:     claimrules.Client{ID: c.ClientID, Name: c.Name, AppType: c.ApplicationType},
 		Connection: claimrules.Connection{Claims: map[string]any{}},
@@ -35,25 +49,7 @@ func ClaimRuleInput(ctx context.Context, s *Store, u *User, c *Client, api *API,
 	if api != nil {
 		in.API = claimrules.API{Audience: api.Audience, Name: api.Name}
 	}
-	roles, err := s.EffectiveRoles(ctx, u.ID)
-	if err != nil {
-		return in, err
-	}
-	names := make([]string, len(roles))
-	for i, r := range roles {
-		names[i] = r.Role.Name
-	}
-	in.User.Roles = ClaimNames(names)
-	groups, err := s.UserGroups(ctx, u.ID)
-	if err != nil {
-		return in, err
-	}
-	names = make([]string, len(groups))
-	for i, g := range groups {
-		names[i] = g.Name
-	}
-	in.User.Groups = ClaimNames(names)
-	return in, nil
+	return in
 }
 
 // metadataObject parses a user's metadata, a JSON object; anything else

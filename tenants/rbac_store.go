@@ -440,19 +440,13 @@ func (s *Store) UserGroups(ctx context.Context, userID string) ([]Group, error) 
 
 // UserPermissions returns the scopes of the API with audience that a user
 // of the tenant of ctx holds through roles (direct or through groups),
-// sorted: one query.
+// sorted: one query (UserAccess).
 func (s *Store) UserPermissions(ctx context.Context, userID, audience string) ([]string, error) {
-	tid, err := tenantID(ctx)
+	a, err := s.UserAccess(ctx, userID, AccessQuery{PermissionsOf: audience})
 	if err != nil {
 		return nil, err
 	}
-	var scopes []string
-	err = s.conn(ctx).Raw(`SELECT DISTINCT role_permissions.scope FROM (`+heldRoles+`) held
-JOIN role_permissions ON role_permissions.tenant_id = ? AND role_permissions.role_id = held.role_id
-JOIN apis ON apis.tenant_id = role_permissions.tenant_id AND apis.id = role_permissions.api_id
-WHERE apis.audience = ?
-ORDER BY role_permissions.scope`, tid, userID, tid, userID, tid, audience).Scan(&scopes).Error
-	return scopes, mapErr(err)
+	return a.Permissions, nil
 }
 
 // prunePermissions removes, in tx, the permissions of roles on API apiID

@@ -151,30 +151,22 @@ func (s *Store) SyncUpstreamGroups(ctx context.Context, x *ExternalIdentity, gro
 // groups through (PassGroups) and that the connection maps to no tenant
 // group; sorted, at most MaxClaimNames.
 func (s *Store) PassedGroups(ctx context.Context, userID string) ([]string, error) {
-	tid, err := tenantID(ctx)
+	a, err := s.UserAccess(ctx, userID, AccessQuery{Passed: true})
 	if err != nil {
 		return nil, err
 	}
-	var xs []ExternalIdentity
-	err = s.conn(ctx).Table("external_identities").
-		Joins("JOIN connections ON connections.tenant_id = external_identities.tenant_id AND connections.id = external_identities.connection_id").
-		Where("external_identities.tenant_id = ? AND external_identities.user_id = ? AND connections.pass_groups = ?", tid, userID, true).
-		Select("external_identities.*").Find(&xs).Error
-	if err != nil || len(xs) == 0 {
-		return nil, mapErr(err)
+	return ClaimNames(a.Passed), nil
+}
+
+// PassesGroups reports whether a connection of the tenant of ctx passes its
+// unmapped upstream groups through (Connection.PassGroups): only then
+// can a user's groups claim hold any.
+func (s *Store) PassesGroups(ctx context.Context) (bool, error) {
+	q, _, err := s.scoped(ctx, "connections")
+	if err != nil {
+		return false, err
 	}
-	var names []string
-	for _, x := range xs {
-		var mapped []string
-		if err := s.conn(ctx).Table("connection_group_maps").Where("tenant_id = ? AND connection_id = ?", tid, x.ConnectionID).
-			Distinct().Pluck("upstream_group", &mapped).Error; err != nil {
-			return nil, mapErr(err)
-		}
-		for _, g := range x.UpstreamGroups {
-			if !slices.Contains(mapped, g) {
-				names = append(names, g)
-			}
-		}
-	}
-	return ClaimNames(names), nil
+	var ids []string
+	err = q.Where("pass_groups = ?", true).Limit(1).Pluck("id", &ids).Error
+	return len(ids) > 0, mapErr(err)
 }

@@ -17,7 +17,8 @@ import (
 // clients (x/oauth2, go-oidc): a rule that sets sub, or does not
 // type-check, is refused at save naming the field; a rule adds claims to
 // the ID token and the access token; a deny rule sends the client
-// access_denied with its message and refuses the next refresh; the preview
+// access_denied with its message, refuses the next refresh and a code
+// issued before it without spending it; the preview
 // says what the rules do; a rule that fails at run time refuses the
 // sign-in with an error page, never a 500; each is audited.
 func TestClaimRules(t *testing.T) {
@@ -76,19 +77,36 @@ func TestClaimRules(t *testing.T) {
 			t.Fatalf("an ID token claim is in the access token: %v", at)
 		}
 
+		// A code issued before the deny rule, redeemed after it.
+		cfg := f.oauth2Config(f.web, "openid")
+		heldVerifier := oauth2.GenerateVerifier()
+		held := f.login(b, cfg.AuthCodeURL(secret.Token(8), oauth2.S256ChallengeOption(heldVerifier))).Get("code")
+		if held == "" {
+			t.Fatal("no code before the deny rule")
+		}
+
 		// A deny rule: the client gets access_denied with its message, and
 		// a refresh of the earlier sign-in is refused with it too.
 		const msg = "Ada may not use this application."
 		deny := op.must(t, http.StatusCreated, http.MethodPost, base+"/claim-rules", map[string]any{
 			"name": "no ada", "condition": "user.email == '" + f.email + "'", "deny": msg,
 		})
-		cfg := f.oauth2Config(f.web, "openid")
+		// At the exchange, the deny is invalid_grant with its message and
+		// spends nothing: once the rule is off, the same code works.
+		denials := len(op.items(t, base+"/audit?action=token.claim_rule_denied"))
+		_, err = cfg.Exchange(e.ctx(), held, oauth2.VerifierOption(heldVerifier))
+		var re *oauth2.RetrieveError
+		if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" || re.ErrorDescription != msg {
+			t.Fatalf("exchange under a deny rule: %v", err)
+		}
+		if n := len(op.items(t, base+"/audit?action=token.claim_rule_denied")); n != denials+1 {
+			t.Errorf("the refused exchange was audited %d times, want once", n-denials)
+		}
 		cb := f.login(b, cfg.AuthCodeURL(secret.Token(8), oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
 		if cb.Get("error") != "access_denied" || cb.Get("error_description") != msg || cb.Get("code") != "" {
 			t.Fatalf("deny rule: callback %v", cb)
 		}
 		_, err = cfg.TokenSource(e.ctx(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
-		var re *oauth2.RetrieveError
 		if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" || re.ErrorDescription != msg {
 			t.Fatalf("refresh under a deny rule: %v", err)
 		}
@@ -106,6 +124,9 @@ func TestClaimRules(t *testing.T) {
 
 		// A rule that fails at run time refuses the sign-in with a page.
 		op.must(t, http.StatusOK, http.MethodPatch, base+"/claim-rules/"+deny["id"].(string), map[string]any{"enabled": false})
+		if tok, err := cfg.Exchange(e.ctx(), held, oauth2.VerifierOption(heldVerifier)); err != nil || tok.AccessToken == "" {
+			t.Fatalf("the code a deny refused, once the rule is off: %v", err)
+		}
 		op.must(t, http.StatusCreated, http.MethodPost, base+"/claim-rules", map[string]any{
 			"name": "broken", "id_token": map[string]any{"x": "user.app_metadata.missing"},
 		})

@@ -27,12 +27,13 @@ const (
 )
 
 // ruleCache keeps compiled rules by id and version (a rule's program is
-// built once per change) and each tenant's enabled set by the tenant's
-// revision. Every change of a tenant's rules bumps its revision in the
-// change's transaction, so a set read at a revision is current for as
-// long as the cached tenant is: a change reaches every node's next token
-// through the change feed, as every other cached setting does, and a
-// token costs no query for rules.
+// built once per change) and each tenant's token configuration (its
+// enabled rules, whether a connection passes groups through) by the
+// tenant's revision. Every change of a tenant's rules or connections bumps
+// its revision in the change's transaction, so what was read at a
+// revision is current for as long as the cached tenant is: a change
+// reaches every node's next token through the change feed, as every other
+// cached setting does, and a token costs no query for either.
 type ruleCache struct {
 	env  *claimrules.Env
 	mu   sync.Mutex
@@ -40,10 +41,19 @@ type ruleCache struct {
 	sets map[string]ruleSet
 }
 
-// ruleSet is a tenant's enabled rules (nil: none) at a revision.
+// ruleSet is a tenant's token configuration at a revision.
 type ruleSet struct {
 	revision int64
-	set      *claimrules.Set
+	tokenConfig
+}
+
+// tokenConfig is what a tenant's user tokens need of its configuration
+// beyond the cached tenant: its enabled claim rules (nil: none), and
+// whether a connection passes upstream groups through (only then does a
+// groups claim read them, see tenants.AccessQuery).
+type tokenConfig struct {
+	rules        *claimrules.Set
+	passesGroups bool
 }
 
 type ruleKey struct {
@@ -69,39 +79,64 @@ func newRuleCache() (*ruleCache, error) {
 // claimRules returns the enabled claim rules of the tenant in ctx, in the
 // order they run (nil for none).
 func (p *Provider) claimRules(ctx context.Context) (*claimrules.Set, error) {
-	t, ok := tenants.FromContext(ctx)
-	if !ok {
-		return p.readClaimRules(ctx)
-	}
-	if set, ok := p.rules.cachedSet(t); ok {
-		return set, nil
-	}
-	set, err := p.readClaimRules(ctx)
-	if err != nil {
-		return nil, err
-	}
-	p.rules.keepSet(t, set)
-	return set, nil
+	cfg, err := p.tokenConfig(ctx)
+	return cfg.rules, err
 }
 
-// cachedSet is t's rule set when it was read at t's revision.
-func (c *ruleCache) cachedSet(t *tenants.Tenant) (*claimrules.Set, bool) {
+// passesGroups reports whether a connection of the tenant in ctx passes
+// upstream groups through; when that cannot be told (a rule no longer
+// checks, the store failed), yes: the groups claim is then read whole.
+func (p *Provider) passesGroups(ctx context.Context) bool {
+	cfg, err := p.tokenConfig(ctx)
+	return err != nil || cfg.passesGroups
+}
+
+// tokenConfig returns the token configuration of the tenant in ctx.
+func (p *Provider) tokenConfig(ctx context.Context) (tokenConfig, error) {
+	t, ok := tenants.FromContext(ctx)
+	if !ok {
+		return p.readTokenConfig(ctx)
+	}
+	if cfg, ok := p.rules.cachedConfig(t); ok {
+		return cfg, nil
+	}
+	cfg, err := p.readTokenConfig(ctx)
+	if err != nil {
+		return tokenConfig{}, err
+	}
+	p.rules.keepConfig(t, cfg)
+	return cfg, nil
+}
+
+// cachedConfig is t's token configuration when it was read at t's revision.
+func (c *ruleCache) cachedConfig(t *tenants.Tenant) (tokenConfig, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.sets[t.ID]
 	if !ok || e.revision != t.Revision {
-		return nil, false
+		return tokenConfig{}, false
 	}
-	return e.set, true
+	return e.tokenConfig, true
 }
 
-func (c *ruleCache) keepSet(t *tenants.Tenant, set *claimrules.Set) {
+func (c *ruleCache) keepConfig(t *tenants.Tenant, cfg tokenConfig) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.sets) >= maxCachedRuleSets {
 		c.sets = map[string]ruleSet{}
 	}
-	c.sets[t.ID] = ruleSet{revision: t.Revision, set: set}
+	c.sets[t.ID] = ruleSet{revision: t.Revision, tokenConfig: cfg}
+}
+
+// readTokenConfig reads the token configuration of the tenant in ctx,
+// compiling its enabled rules.
+func (p *Provider) readTokenConfig(ctx context.Context) (tokenConfig, error) {
+	passes, err := p.store.PassesGroups(ctx)
+	if err != nil {
+		return tokenConfig{}, err
+	}
+	set, err := p.readClaimRules(ctx)
+	return tokenConfig{rules: set, passesGroups: passes}, err
 }
 
 // readClaimRules reads and compiles the enabled rules of the tenant in ctx.
@@ -174,34 +209,49 @@ func (p *Provider) loadClaimRules(ctx context.Context, req ruleRequest) (*claimr
 	return set, nil
 }
 
-// runClaimRules runs the tenant's rules for req: nil when the tenant has
+// runClaimRules runs the tenant's rules for req, whose user's access was
+// read for them (readTokenAccess with rules): nil when the tenant has
 // none. A deny or a failure is an error for the token endpoint
 // (ruleTokenError) or the authorization endpoint (ruleAuthorizeError),
 // audited here.
-func (p *Provider) runClaimRules(ctx context.Context, c *client, u *tenants.User, req ruleRequest) (*claimrules.Result, error) {
+func (p *Provider) runClaimRules(ctx context.Context, c *client, u *tenants.User, access *tokenAccess, req ruleRequest) (*claimrules.Result, error) {
 	set, err := p.loadClaimRules(ctx, req)
 	if err != nil || set == nil {
 		return nil, err
 	}
-	return p.evalClaimRules(ctx, set, c, u, req)
-}
-
-// evalClaimRules runs set for req.
-func (p *Provider) evalClaimRules(ctx context.Context, set *claimrules.Set, c *client, u *tenants.User, req ruleRequest) (*claimrules.Result, error) {
-	in, err := p.ruleInput(ctx, c, u, req)
+	res, err := evalClaimRules(ctx, set, c, u, access, req)
 	if err != nil {
-		return nil, err
-	}
-	res, err := set.Evaluate(ctx, in)
-	var denied *claimrules.Denied
-	switch {
-	case errors.As(err, &denied):
-		p.audit(ctx, auditClaimRuleDenied, req.clientID, req.userID, "denied", "claim rule "+denied.RuleName+": "+denied.Message)
-		return nil, err
-	case err != nil:
-		return nil, p.ruleFailed(ctx, req, err)
+		return nil, p.ruleRefused(ctx, req, err)
 	}
 	return res, nil
+}
+
+// evalClaimRules runs set for req, whose user's access was read for it: it
+// reads and writes nothing, so that the code exchange can run it inside
+// its claim. Its error (a deny, a failed rule) is for ruleRefused.
+func evalClaimRules(ctx context.Context, set *claimrules.Set, c *client, u *tenants.User, access *tokenAccess, req ruleRequest) (*claimrules.Result, error) {
+	if access == nil || access.user == nil {
+		return nil, &claimrules.RunError{Field: "rules", Err: errAccessUnread}
+	}
+	r := claimrules.Request{GrantType: req.grantType, Scopes: req.scopes, ACR: req.acr, AMR: req.amr}
+	if o, ok := tenants.OriginFrom(ctx); ok {
+		r.IP = o.IP
+	}
+	in := tenants.RuleInput(u, c.Client.Client, access.api, access.user, r)
+	in.Connection.Name = req.idp
+	return set.Evaluate(ctx, in)
+}
+
+// ruleRefused audits what refused the sign-in of req: a deny rule, or a
+// rule that failed (then the error is the rule's, for ruleTokenError or
+// the pages); any other error is returned as it is.
+func (p *Provider) ruleRefused(ctx context.Context, req ruleRequest, err error) error {
+	var denied *claimrules.Denied
+	if errors.As(err, &denied) {
+		p.audit(ctx, auditClaimRuleDenied, req.clientID, req.userID, "denied", "claim rule "+denied.RuleName+": "+denied.Message)
+		return err
+	}
+	return p.ruleFailed(ctx, req, err)
 }
 
 func (p *Provider) ruleFailed(ctx context.Context, req ruleRequest, err error) error {
@@ -215,20 +265,9 @@ func (p *Provider) ruleFailed(ctx context.Context, req ruleRequest, err error) e
 	return re
 }
 
-// ruleInput reads what the rules may see of u, c and req.
-func (p *Provider) ruleInput(ctx context.Context, c *client, u *tenants.User, req ruleRequest) (claimrules.Input, error) {
-	api, err := p.tokenAPI(ctx, c.Client, req.audience)
-	if err != nil {
-		return claimrules.Input{}, err
-	}
-	r := claimrules.Request{GrantType: req.grantType, Scopes: req.scopes, ACR: req.acr, AMR: req.amr}
-	if o, ok := tenants.OriginFrom(ctx); ok {
-		r.IP = o.IP
-	}
-	in, err := tenants.ClaimRuleInput(ctx, p.store, u, c.Client.Client, api, r)
-	in.Connection.Name = req.idp
-	return in, err
-}
+// errAccessUnread stops rules run without their user's access (every
+// caller reads it for them, so this does not happen): they fail closed.
+var errAccessUnread = errors.New("the user's roles were not read for the claim rules")
 
 // ruleTokenError is the token endpoint's answer to a deny or a failed rule:
 // invalid_grant, with a deny rule's message (RFC 6749 §5.2).

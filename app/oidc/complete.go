@@ -96,9 +96,14 @@ func (p *Provider) checkClaimRules(ctx context.Context, ar *tenants.AuthRequest)
 	if err == nil && set != nil {
 		var c *client
 		var u *tenants.User
+		var access *tokenAccess
 		if c, err = p.lookupClient(ctx, ar.ClientID); err == nil {
 			if u, err = p.store.UserByID(ctx, ar.UserID); err == nil {
-				_, err = p.evalClaimRules(ctx, set, c, u, req)
+				if access, err = p.readTokenAccess(ctx, c.Client, u.ID, ar.Audience, accessWanted{rules: true}); err == nil {
+					if _, err = evalClaimRules(ctx, set, c, u, access, req); err != nil {
+						err = p.ruleRefused(ctx, req, err)
+					}
+				}
 			}
 		}
 	}

@@ -37,6 +37,9 @@ type accessToken struct {
 	// IDClaims are what the claim rules add to the ID token minted with
 	// it; nil for none.
 	IDClaims map[string]any
+	// UserAccess is the user's access as read for the token (nil: not
+	// read); the groups claim of the ID token minted with it uses it.
+	UserAccess *tenants.UserAccess
 	// JKT is the thumbprint of the DPoP key the token is bound to (cnf.jkt,
 	// RFC 9449 §6.1); "" for a bearer token.
 	JKT string
@@ -139,8 +142,9 @@ func (p *Provider) signAccessToken(ctx context.Context, t *tenants.Tenant, rec *
 // ID token lifetime, iat, auth_time, nonce (code exchange only, §12.2),
 // acr, amr, sid (Back-Channel Logout §2.1), at_hash of the access token (§3.1.3.6), idp for an upstream
 // login, the user's claims for the scopes (groups for the groups scope),
-// and what the tenant's claim rules add (ruled).
-func (p *Provider) signIDToken(ctx context.Context, t *tenants.Tenant, c *client, grant *tenants.Grant, u *tenants.User, scopes []string, nonce, accessToken string, ruled map[string]any) (string, error) {
+// and what the tenant's claim rules add (ruled); access is the user's
+// access as the token read it (nil: read here if the groups scope needs it).
+func (p *Provider) signIDToken(ctx context.Context, t *tenants.Tenant, c *client, grant *tenants.Grant, u *tenants.User, scopes []string, nonce, accessToken string, ruled map[string]any, access *tenants.UserAccess) (string, error) {
 	var err error
 	now := p.now()
 	claims := oidc.NewIDTokenClaims(t.Issuer, grant.UserID, []string{grant.ClientID}, now.Add(t.IDTokenTTL()), grant.AuthTime, nonce, grant.ACR, grant.AMR, grant.ClientID, 0)
@@ -159,7 +163,7 @@ func (p *Provider) signIDToken(ctx context.Context, t *tenants.Tenant, c *client
 	}
 	info := new(oidc.UserInfo)
 	fillUserinfo(info, u, scopes)
-	if err := p.fillGroups(ctx, info, c.Client.Client, u.ID, scopes); err != nil {
+	if err := p.fillGroups(ctx, info, c.Client.Client, u.ID, scopes, access); err != nil {
 		return "", err
 	}
 	if grant.IDP != "" {
@@ -200,7 +204,7 @@ func (p *Provider) respondWithTokens(ctx context.Context, t *tenants.Tenant, c *
 		Scope:        scopes,
 	}
 	if slices.Contains(scopes, ScopeOpenID) {
-		resp.IDToken, err = p.signIDToken(ctx, t, c, grant, u, scopes, nonce, accessToken, at.IDClaims)
+		resp.IDToken, err = p.signIDToken(ctx, t, c, grant, u, scopes, nonce, accessToken, at.IDClaims, at.UserAccess)
 		if err != nil {
 			return nil, serverError(err)
 		}

@@ -34,68 +34,79 @@ func (p *Provider) tokenAPI(ctx context.Context, c *cache.Client, audience strin
 	return api, err
 }
 
-// userScopes returns, of scopes (already within c's grant on audience),
-// those the user may be granted (tenants.GrantableScopes).
-func (p *Provider) userScopes(ctx context.Context, c *cache.Client, userID string, scopes []string, audience string) ([]string, error) {
-	api, err := p.tokenAPI(ctx, c, audience)
-	if err != nil || api == nil || !api.RBAC {
-		return slices.Clone(scopes), err
-	}
-	held, err := p.store.UserPermissions(ctx, userID, api.Audience)
-	if err != nil {
-		return nil, err
-	}
-	return tenants.GrantableScopes(api, scopes, held), nil
+// tokenAccess is what a user's roles and groups say for one token of one
+// audience: its API (nil: none) and the user's access (tenants.UserAccess),
+// read once for everything the token needs of it — an RBAC API's scopes,
+// the roles and groups claims of the access token, the groups claim of the
+// ID token and the claim rules' input — or nil when nothing needs it.
+type tokenAccess struct {
+	api  *tenants.API
+	user *tenants.UserAccess
 }
 
-// readsUserAccess reports whether some API c was granted has RBAC on or
-// asks for claims: only then does a token of c read the user's roles.
-func readsUserAccess(c *cache.Client) bool {
-	for _, g := range c.Grants {
-		if g.API != nil && (g.API.RBAC || len(g.API.TokenClaims) > 0) {
-			return true
-		}
-	}
-	return false
+// accessWanted says what a token needs of its user's access beyond its
+// API's needs: the claim rules' input, the groups scope's claim.
+type accessWanted struct {
+	rules  bool
+	scopes []string
 }
 
-// userAccess is what a user's roles and groups say for a token of one
-// audience: read before the code exchange claims its code, whose
-// transaction reads nothing else.
-type userAccess struct {
-	userID, audience string
-	api              *tenants.API
-	held             []string
-	claims           map[string]any
-}
-
-// readUserAccess reads the user's permissions on audience and the claims
-// its API asks for.
-func (p *Provider) readUserAccess(ctx context.Context, c *cache.Client, userID, audience string) (*userAccess, error) {
+// readTokenAccess reads the access of a token of client c for user userID
+// and audience, of what it needs: one statement when its API has RBAC on
+// or asks for claims, when w.rules or when w.scopes hold the groups scope;
+// none otherwise.
+func (p *Provider) readTokenAccess(ctx context.Context, c *cache.Client, userID, audience string, w accessWanted) (*tokenAccess, error) {
 	api, err := p.tokenAPI(ctx, c, audience)
 	if err != nil {
 		return nil, err
 	}
-	a := &userAccess{userID: userID, audience: audience, api: api}
+	a := &tokenAccess{api: api}
+	q := tenants.AccessQuery{
+		Roles:  w.rules || (api != nil && api.WantsClaim(tenants.ClaimRoles)),
+		Groups: w.rules || slices.Contains(w.scopes, ScopeGroups) || (api != nil && api.WantsClaim(tenants.ClaimGroups)),
+	}
 	if api != nil && api.RBAC {
-		if a.held, err = p.store.UserPermissions(ctx, userID, api.Audience); err != nil {
-			return nil, err
-		}
+		q.PermissionsOf = api.Audience
 	}
-	if a.claims, err = p.accessTokenClaims(ctx, c, userID, audience); err != nil {
+	if !q.Roles && !q.Groups && q.PermissionsOf == "" {
+		return a, nil
+	}
+	q.Passed = q.Groups && p.passesGroups(ctx)
+	if a.user, err = p.store.UserAccess(ctx, userID, q); err != nil {
 		return nil, err
 	}
 	return a, nil
 }
 
-// errAccessUnread stops a code exchange whose user's roles were not read
-// for the request the code belongs to (they are read for the code's
-// request before the claim, so this does not happen): it fails closed.
-var errAccessUnread = errors.New("the user's roles were not read for this request")
+// scopes returns, of requested, what the user may be granted
+// (tenants.GrantableScopes).
+func (a *tokenAccess) scopes(requested []string) []string {
+	if a.api == nil || !a.api.RBAC {
+		return slices.Clone(requested)
+	}
+	return tenants.GrantableScopes(a.api, requested, a.user.Permissions)
+}
 
-// scopes returns, of requested, what the user may be granted.
-func (a *userAccess) scopes(requested []string) []string {
-	return tenants.GrantableScopes(a.api, requested, a.held)
+// claims returns the claims of the access token for client c that its API
+// asks for (RFC 9068 §2.2.3.1): roles, the roles the user holds directly
+// or through groups, and groups, the user's groups and the upstream groups
+// passed through; names, or ids for a client whose claim format says so;
+// each at most tenants.MaxClaimNames. Nil for none.
+func (a *tokenAccess) claims(c *tenants.Client) map[string]any {
+	if a.api == nil || a.user == nil {
+		return nil
+	}
+	claims := map[string]any{}
+	if a.api.WantsClaim(tenants.ClaimRoles) {
+		claims[tenants.ClaimRoles] = a.user.RoleClaim(c.ClaimsByID())
+	}
+	if a.api.WantsClaim(tenants.ClaimGroups) {
+		claims[tenants.ClaimGroups] = a.user.GroupClaim(c.ClaimsByID())
+	}
+	if len(claims) == 0 {
+		return nil
+	}
+	return claims
 }
 
 // GrantableScopes returns the scopes of an authenticated request that its
@@ -105,67 +116,9 @@ func (p *Provider) GrantableScopes(ctx context.Context, ar *tenants.AuthRequest)
 	if err != nil {
 		return nil, err
 	}
-	return p.userScopes(ctx, c.Client, ar.UserID, ar.Scopes, ar.Audience)
-}
-
-// accessTokenClaims returns the claims of a user's access token for
-// audience that its API asks for (RFC 9068 §2.2.3.1): roles, the roles the
-// user holds directly or through groups, and groups, the user's groups (and
-// the upstream groups passed through, see groupClaim); names, or ids for a
-// client whose claim format says so; each at most tenants.MaxClaimNames.
-func (p *Provider) accessTokenClaims(ctx context.Context, c *cache.Client, userID, audience string) (map[string]any, error) {
-	api, err := p.tokenAPI(ctx, c, audience)
-	if err != nil || api == nil {
-		return nil, err
-	}
-	claims := map[string]any{}
-	if api.WantsClaim(tenants.ClaimRoles) {
-		roles, err := p.store.EffectiveRoles(ctx, userID)
-		if err != nil {
-			return nil, err
-		}
-		names := make([]string, len(roles))
-		for i, r := range roles {
-			names[i] = r.Role.Name
-			if c.ClaimsByID() {
-				names[i] = r.Role.ID
-			}
-		}
-		claims[tenants.ClaimRoles] = tenants.ClaimNames(names)
-	}
-	if api.WantsClaim(tenants.ClaimGroups) {
-		names, err := p.groupClaim(ctx, c.Client, userID)
-		if err != nil {
-			return nil, err
-		}
-		claims[tenants.ClaimGroups] = names
-	}
-	if len(claims) == 0 {
-		return nil, nil
-	}
-	return claims, nil
-}
-
-// groupClaim returns the groups claim of a user's token for client c: the
-// names (or, for a client whose claim format is ids, the ids) of the
-// user's groups, and the upstream groups that connections passing groups
-// through asserted and map to no group (by name: they have no id); at most
-// tenants.MaxClaimNames.
-func (p *Provider) groupClaim(ctx context.Context, c *tenants.Client, userID string) ([]string, error) {
-	gs, err := p.store.UserGroups(ctx, userID)
+	access, err := p.readTokenAccess(ctx, c.Client, ar.UserID, ar.Audience, accessWanted{})
 	if err != nil {
 		return nil, err
 	}
-	names := make([]string, len(gs))
-	for i, g := range gs {
-		names[i] = g.Name
-		if c.ClaimsByID() {
-			names[i] = g.ID
-		}
-	}
-	passed, err := p.store.PassedGroups(ctx, userID)
-	if err != nil {
-		return nil, err
-	}
-	return tenants.ClaimNames(append(names, passed...)), nil
+	return access.scopes(ar.Scopes), nil
 }

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/gatehouse-id/gatehouse/tenants"
-	"github.com/gatehouse-id/gatehouse/tenants/claimrules"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
 	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
@@ -30,8 +29,8 @@ import (
 //     family the first one issued (RFC 6749 §4.1.2);
 //   - for an RBAC API the family gets only the scopes the user's roles hold
 //     at the exchange (see rbac.go);
-//   - the tenant's claim rules run for a redemption that could succeed,
-//     before the claim: a deny or a failed rule is invalid_grant and
+//   - the tenant's claim rules run for a redemption that matched, in the
+//     claim's transaction: a deny or a failed rule is invalid_grant and
 //     spends nothing (see claim_rules.go).
 func (p *Provider) exchangeCode(ctx context.Context, t *tenants.Tenant, c *client, form url.Values) (*Response, error) {
 	code := form.Get("code")
@@ -45,70 +44,42 @@ func (p *Provider) exchangeCode(ctx context.Context, t *tenants.Tenant, c *clien
 	if !wellFormedVerifier(verifier) {
 		return nil, p.refuseCode(ctx, c, form, code)
 	}
-	// The tenant's claim rules, and the user's roles as they are now (an
-	// RBAC API, or one that asks for roles or groups claims), read and run
-	// before the claim: its transaction reads nothing else. A client
-	// without such an API, of a tenant without rules, reads nothing more.
+	// The tenant's claim rules (cached) are known before the claim; the
+	// user's access (an RBAC API, one that asks for roles or groups
+	// claims, the rules, the groups scope) is read and the rules run in
+	// the claim's transaction, once the code matched: a redemption that
+	// could not succeed runs nothing, and a deny or a failed rule rolls
+	// the claim back, spending nothing. A client without such an API, of
+	// a tenant without rules, reads nothing more.
 	rules, err := p.loadClaimRules(ctx, ruleRequest{grantType: tenants.GrantAuthorizationCode, clientID: c.ClientID})
 	if err != nil {
 		return nil, ruleTokenError(err)
 	}
-	var access *userAccess
-	var ruled *claimrules.Result
-	var ruledFor string // the auth request the rules ran for
-	if readsUserAccess(c.Client) || rules != nil {
-		pre, err := p.store.AuthRequestByCodeHash(ctx, secret.Hash(code))
-		switch {
-		case errors.Is(err, tenants.ErrNotFound):
-			return nil, errInvalidGrant("invalid code")
-		case err != nil:
-			return nil, serverError(err)
-		}
-		if pre.UserID != "" && readsUserAccess(c.Client) {
-			if access, err = p.readUserAccess(ctx, c.Client, pre.UserID, pre.Audience); err != nil {
-				return nil, serverError(err)
-			}
-		}
-		// The rules run only for a redemption that could succeed: the
-		// code's client, redirect_uri and verifier; any other is refused
-		// by the claim below, with nothing run or audited.
-		if rules != nil && pre.UserID != "" && pre.ClientID == c.ClientID && pre.CodeRedeemedAt == nil &&
-			form.Get("redirect_uri") == pre.RedirectURI && checkVerifier(verifier, pre) == nil {
-			user, err := p.store.UserByID(ctx, pre.UserID)
-			if err != nil {
-				return nil, errInvalidGrant("the user can no longer sign in")
-			}
-			ruled, err = p.evalClaimRules(ctx, rules, c, user, ruleRequest{grantType: tenants.GrantAuthorizationCode, clientID: c.ClientID, userID: user.ID,
-				scopes: pre.Scopes, audience: pre.Audience, acr: pre.ACR, idp: pre.IDP, amr: pre.AMR})
-			if err != nil {
-				return nil, ruleTokenError(err)
-			}
-			ruledFor = pre.ID
-		}
-	}
+	var refused *ruleRequest // the request a rule refused, audited after the rollback
 	grantID := tenants.NewID()
 	var fam *family
-	build := func(ar *tenants.AuthRequest, user *tenants.User) (tenants.Issue, error) {
+	build := func(txctx context.Context, ar *tenants.AuthRequest, user *tenants.User) (tenants.Issue, error) {
 		if user.DisabledAt != nil {
 			return tenants.Issue{}, errUserGone
 		}
 		if ar.AuthTime == nil {
 			return tenants.Issue{}, errors.New("code issued without authentication")
 		}
-		scopes := ar.Scopes
-		var claims map[string]any
-		if readsUserAccess(c.Client) {
-			if access == nil || access.userID != user.ID || access.audience != ar.Audience {
-				return tenants.Issue{}, errAccessUnread
-			}
-			scopes, claims = access.scopes(ar.Scopes), access.claims
+		access, err := p.readTokenAccess(txctx, c.Client, user.ID, ar.Audience, accessWanted{rules: rules != nil, scopes: ar.Scopes})
+		if err != nil {
+			return tenants.Issue{}, err
 		}
+		scopes := access.scopes(ar.Scopes)
 		fam = p.newFamily(ctx, t, c, grantID, tenants.Authentication{UserID: user.ID, Time: *ar.AuthTime, AMR: ar.AMR, IDP: ar.IDP, ACR: ar.ACR, SID: ar.SID},
 			scopes, ar.Audience, tenants.GrantAuthorizationCode)
-		fam.access.Claims = claims
+		fam.access.Claims, fam.access.UserAccess = access.claims(c.Client.Client), access.user
 		if rules != nil {
-			if ruledFor != ar.ID {
-				return tenants.Issue{}, errRulesUnrun
+			req := ruleRequest{grantType: tenants.GrantAuthorizationCode, clientID: c.ClientID, userID: user.ID,
+				scopes: ar.Scopes, audience: ar.Audience, acr: ar.ACR, idp: ar.IDP, amr: ar.AMR}
+			ruled, err := evalClaimRules(ctx, rules, c, user, access, req)
+			if err != nil {
+				refused = &req
+				return tenants.Issue{}, err
 			}
 			fam.access.Claims = mergeClaims(fam.access.Claims, ruled.AccessToken)
 			fam.access.IDClaims = ruled.IDToken
@@ -120,8 +91,8 @@ func (p *Provider) exchangeCode(ctx context.Context, t *tenants.Tenant, c *clien
 	switch {
 	case errors.Is(err, tenants.ErrConflict):
 		return nil, p.refuseCode(ctx, c, form, code)
-	case errors.Is(err, errRulesUnrun):
-		return nil, errInvalidGrant("the sign-in could not be completed: a claim rule of this tenant failed")
+	case refused != nil:
+		return nil, ruleTokenError(p.ruleRefused(ctx, *refused, err))
 	case errors.Is(err, errUserGone), errors.Is(err, tenants.ErrNotFound):
 		if ar, err := p.store.AuthRequestByCodeHash(ctx, secret.Hash(code)); err == nil {
 			_ = p.store.BurnCode(ctx, ar.ID)
@@ -132,11 +103,6 @@ func (p *Provider) exchangeCode(ctx context.Context, t *tenants.Tenant, c *clien
 	}
 	return p.respondWithTokens(ctx, t, c, fam.grant, user, fam.access, fam.grant.Scopes, fam.refresh, ar.Nonce)
 }
-
-// errRulesUnrun stops a code exchange whose tenant has claim rules that
-// did not run for the request the code belongs to (they run for it before
-// the claim, so this does not happen): it fails closed.
-var errRulesUnrun = errors.New("the claim rules did not run for this request")
 
 // errUserGone stops a redemption whose user was disabled since the code
 // was issued.

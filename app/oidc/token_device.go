@@ -6,6 +6,7 @@ import (
 	"net/url"
 
 	"github.com/gatehouse-id/gatehouse/tenants"
+	"github.com/gatehouse-id/gatehouse/tenants/claimrules"
 	"github.com/gatehouse-id/gatehouse/tenants/secret"
 	"github.com/gatehouse-id/gatehouse/views/httperr"
 )
@@ -72,24 +73,28 @@ func (p *Provider) exchangeDeviceCode(ctx context.Context, t *tenants.Tenant, c 
 		return nil, errInvalidGrant("the user can no longer sign in")
 	}
 	// On an RBAC API the user gets only what their roles hold now, as at
-	// the code exchange; roles and groups claims as the API asks.
-	scopes := d.Scopes
-	var claims map[string]any
-	if readsUserAccess(c.Client) {
-		access, err := p.readUserAccess(ctx, c.Client, user.ID, d.Audience)
-		if err != nil {
-			return nil, serverError(err)
-		}
-		scopes, claims = access.scopes(d.Scopes), access.claims
-	}
-	ruled, err := p.runClaimRules(ctx, c, user, ruleRequest{grantType: tenants.GrantDeviceCode, clientID: c.ClientID, userID: user.ID,
-		scopes: scopes, audience: d.Audience, acr: d.ACR, idp: d.IDP, amr: d.AMR})
+	// the code exchange; roles and groups claims as the API asks; the
+	// claim rules run, on the access read once for all of it.
+	rules, err := p.loadClaimRules(ctx, ruleRequest{grantType: tenants.GrantDeviceCode, clientID: c.ClientID, userID: user.ID})
 	if err != nil {
 		return nil, ruleTokenError(err)
 	}
+	access, err := p.readTokenAccess(ctx, c.Client, user.ID, d.Audience, accessWanted{rules: rules != nil, scopes: d.Scopes})
+	if err != nil {
+		return nil, serverError(err)
+	}
+	scopes := access.scopes(d.Scopes)
+	var ruled *claimrules.Result
+	if rules != nil {
+		req := ruleRequest{grantType: tenants.GrantDeviceCode, clientID: c.ClientID, userID: user.ID,
+			scopes: scopes, audience: d.Audience, acr: d.ACR, idp: d.IDP, amr: d.AMR}
+		if ruled, err = evalClaimRules(ctx, rules, c, user, access, req); err != nil {
+			return nil, ruleTokenError(p.ruleRefused(ctx, req, err))
+		}
+	}
 	fam := p.newFamily(ctx, t, c, tenants.NewID(), tenants.Authentication{UserID: user.ID, Time: *d.AuthTime, AMR: d.AMR, IDP: d.IDP, ACR: d.ACR},
 		scopes, d.Audience, tenants.GrantDeviceCode)
-	fam.access.Claims = claims
+	fam.access.Claims, fam.access.UserAccess = access.claims(c.Client.Client), access.user
 	if ruled != nil {
 		fam.access.Claims = mergeClaims(fam.access.Claims, ruled.AccessToken)
 		fam.access.IDClaims = ruled.IDToken

@@ -106,12 +106,11 @@ func (p *Provider) exchangeToken(ctx context.Context, t *tenants.Tenant, c *clie
 		if err != nil || user.DisabledAt != nil {
 			return nil, errInvalidGrant("the subject can no longer sign in")
 		}
-		if scopes, err = p.userScopes(ctx, c.Client, user.ID, scopes, audience); err != nil {
+		access, err := p.readTokenAccess(ctx, c.Client, user.ID, audience, accessWanted{})
+		if err != nil {
 			return nil, serverError(err)
 		}
-		if claims, err = p.accessTokenClaims(ctx, c.Client, user.ID, audience); err != nil {
-			return nil, serverError(err)
-		}
+		scopes, claims = access.scopes(scopes), access.claims(c.Client.Client)
 	}
 	at := p.newAccessToken(ctx, t, c, subject.Subject, scopes, audience, subject.GrantID)
 	at.Claims, at.Actor = claims, actor

@@ -131,25 +131,28 @@ func (p *Provider) refreshable(ctx context.Context, t *tenants.Tenant, c *client
 	}
 
 	// Roles are evaluated again at every refresh: a role taken away is
-	// gone from this token; one given since does not widen the grant.
-	scopes, err = p.userScopes(ctx, c.Client, user.ID, scopes, grant.Audience)
-	if err != nil {
-		return nil, serverError(err)
-	}
-	claims, err := p.accessTokenClaims(ctx, c.Client, user.ID, grant.Audience)
-	if err != nil {
-		return nil, serverError(err)
-	}
-	// The claim rules run again too: a deny now refuses the refresh (and
-	// spends nothing), a claim follows the user's data as it is now.
-	ruled, err := p.runClaimRules(ctx, c, user, ruleRequest{grantType: tenants.GrantRefreshToken, clientID: c.ClientID, userID: user.ID,
-		scopes: scopes, audience: grant.Audience, acr: grant.ACR, idp: grant.IDP, amr: grant.AMR})
+	// gone from this token; one given since does not widen the grant. The
+	// claim rules run again too: a deny now refuses the refresh (and
+	// spends nothing), a claim follows the user's data as it is now. The
+	// user's access is read once for both.
+	rules, err := p.loadClaimRules(ctx, ruleRequest{grantType: tenants.GrantRefreshToken, clientID: c.ClientID, userID: user.ID})
 	if err != nil {
 		return nil, ruleTokenError(err)
 	}
+	access, err := p.readTokenAccess(ctx, c.Client, user.ID, grant.Audience, accessWanted{rules: rules != nil, scopes: scopes})
+	if err != nil {
+		return nil, serverError(err)
+	}
+	scopes = access.scopes(scopes)
 	at := p.newAccessToken(ctx, t, c, user.ID, scopes, grant.Audience, grant.ID)
-	at.Claims = claims
-	if ruled != nil {
+	at.Claims, at.UserAccess = access.claims(c.Client.Client), access.user
+	if rules != nil {
+		req := ruleRequest{grantType: tenants.GrantRefreshToken, clientID: c.ClientID, userID: user.ID,
+			scopes: scopes, audience: grant.Audience, acr: grant.ACR, idp: grant.IDP, amr: grant.AMR}
+		ruled, err := evalClaimRules(ctx, rules, c, user, access, req)
+		if err != nil {
+			return nil, ruleTokenError(p.ruleRefused(ctx, req, err))
+		}
 		at.Claims = mergeClaims(at.Claims, ruled.AccessToken)
 		at.IDClaims = ruled.IDToken
 	}

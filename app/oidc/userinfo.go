@@ -123,23 +123,28 @@ func (p *Provider) UserInfo(ctx context.Context, r *http.Request) (*Response, er
 		}
 		cl = c.Client.Client
 	}
-	if err := p.fillGroups(ctx, info, cl, u.ID, rec.Scopes); err != nil {
+	if err := p.fillGroups(ctx, info, cl, u.ID, rec.Scopes, nil); err != nil {
 		return nil, serverError(err)
 	}
 	return jsonAnswer(info), nil
 }
 
-// fillGroups sets the groups claim (groupClaim) of a token of client c
-// when scopes hold the groups scope.
-func (p *Provider) fillGroups(ctx context.Context, info *oidc.UserInfo, c *tenants.Client, userID string, scopes []string) error {
+// fillGroups sets the groups claim of a token of client c when scopes
+// hold the groups scope: the names (or, for a client whose claim format
+// is ids, the ids) of the user's groups and the upstream groups passed
+// through (tenants.UserAccess.GroupClaim), from access as the token read
+// it, or read now when nil.
+func (p *Provider) fillGroups(ctx context.Context, info *oidc.UserInfo, c *tenants.Client, userID string, scopes []string, access *tenants.UserAccess) error {
 	if !slices.Contains(scopes, ScopeGroups) {
 		return nil
 	}
-	names, err := p.groupClaim(ctx, c, userID)
-	if err != nil {
-		return err
+	if access == nil || !access.Read.Groups {
+		var err error
+		if access, err = p.store.UserAccess(ctx, userID, tenants.AccessQuery{Groups: true, Passed: p.passesGroups(ctx)}); err != nil {
+			return err
+		}
 	}
-	info.AppendClaims(tenants.ClaimGroups, names)
+	info.AppendClaims(tenants.ClaimGroups, access.GroupClaim(c.ClaimsByID()))
 	return nil
 }
 

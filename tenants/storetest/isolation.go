@@ -919,6 +919,28 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 			ms, err := s.ConnectionGroupMaps(ctx, a.connection.ID)
 			return errors.Join(err, none(len(ms)))
 		}, nil},
+		{"UserAccess", func(ctx context.Context) error {
+			ua, err := s.UserAccess(ctx, a.user.ID, tenants.AccessQuery{Roles: true, Groups: true, Passed: true, PermissionsOf: sharedAudience})
+			if err != nil {
+				return err
+			}
+			return none(len(ua.Roles) + len(ua.Groups) + len(ua.Passed) + len(ua.Permissions))
+		}, nil},
+		{"PassesGroups", func(ctx context.Context) error {
+			passes, err := s.PassesGroups(ctx)
+			if err != nil {
+				return err
+			}
+			cs, err := s.ListConnections(ctx)
+			own := false
+			for _, c := range cs {
+				own = own || c.PassGroups
+			}
+			if passes != own {
+				return errors.Join(err, fmt.Errorf("passes groups = %v, but the tenant's own connections say %v", passes, own))
+			}
+			return err
+		}, nil},
 		{"PassedGroups", func(ctx context.Context) error {
 			gs, err := s.PassedGroups(ctx, a.user.ID)
 			return errors.Join(err, none(len(gs)))
@@ -1011,7 +1033,7 @@ func tenantOps(s *tenants.Store, a, b *world) []tenantOp {
 		{"RedeemCodeMatching", func(ctx context.Context) error {
 			issue := newIssue(s, sharedClientID, b.user.ID)
 			m := tenants.CodeMatch{ClientID: sharedClientID, RedirectURI: a.coded.RedirectURI, Challenge: a.coded.CodeChallenge}
-			_, _, err := s.RedeemCodeMatching(ctx, a.codeHash, issue.Grant.ID, m, func(*tenants.AuthRequest, *tenants.User) (tenants.Issue, error) { return issue, nil })
+			_, _, err := s.RedeemCodeMatching(ctx, a.codeHash, issue.Grant.ID, m, func(context.Context, *tenants.AuthRequest, *tenants.User) (tenants.Issue, error) { return issue, nil })
 			return err
 		}, tenants.ErrConflict},
 		{"BurnCode", func(ctx context.Context) error { return s.BurnCode(ctx, a.coded.ID) }, nil},

@@ -123,6 +123,25 @@ func testEffectiveRoles(t *testing.T, s *tenants.Store) {
 	if got, want := perms(other.ID), []string{"write:orders"}; !slices.Equal(got, want) {
 		t.Errorf("permissions of the other member = %v, want %v", got, want)
 	}
+	// The token path's one read: each role once however many ways it is
+	// held, the groups, the permissions on the audience asked for only.
+	ua, err := s.UserAccess(ctx, u.ID, tenants.AccessQuery{Roles: true, Groups: true, Passed: true, PermissionsOf: ordersAudience})
+	must(t, "user access", err)
+	if got, want := ua.RoleClaim(false), []string{"reader", "writer"}; !slices.Equal(got, want) {
+		t.Errorf("access roles = %v, want %v", got, want)
+	}
+	if got, want := ua.RoleClaim(true), []string{reader.ID, writer.ID}; !slices.Equal(got, tenants.ClaimNames(want)) {
+		t.Errorf("access role ids = %v, want %v", got, want)
+	}
+	if got, want := ua.GroupClaim(false), []string{"ops", "staff"}; !slices.Equal(got, want) || len(ua.Passed) != 0 {
+		t.Errorf("access groups = %v (passed %v), want %v", got, ua.Passed, want)
+	}
+	if got, want := ua.Permissions, []string{"read:orders", "write:orders"}; !slices.Equal(got, want) {
+		t.Errorf("access permissions = %v, want %v", got, want)
+	}
+	if ua, err := s.UserAccess(ctx, u.ID, tenants.AllAccess); err != nil || len(ua.Permissions) != 0 || len(ua.Roles) != 2 {
+		t.Errorf("access without an audience = %+v, %v: want the roles, no permissions", ua, err)
+	}
 	eff, err := s.EffectiveRoles(ctx, u.ID)
 	must(t, "effective roles", err)
 	type row struct {
@@ -314,12 +333,21 @@ func testUpstreamGroups(t *testing.T, s *tenants.Store) {
 	if gs, err := s.PassedGroups(ctx, u.ID); err != nil || len(gs) != 0 {
 		t.Errorf("passed groups of a connection that passes none = %v, %v", gs, err)
 	}
+	if passes, err := s.PassesGroups(ctx); err != nil || passes {
+		t.Errorf("passes groups before any connection does = %v, %v", passes, err)
+	}
 	conn.PassGroups = true
 	must(t, "update connection", s.UpdateConnection(ctx, conn))
+	if passes, err := s.PassesGroups(ctx); err != nil || !passes {
+		t.Errorf("passes groups once a connection does = %v, %v", passes, err)
+	}
 	_, err = s.SyncUpstreamGroups(ctx, x, []string{"Admins", "Unmapped", "Other"})
 	must(t, "third sync", err)
 	if gs, err := s.PassedGroups(ctx, u.ID); err != nil || !slices.Equal(gs, []string{"Other", "Unmapped"}) {
 		t.Errorf("passed groups = %v, %v, want the unmapped ones", gs, err)
+	}
+	if ua, err := s.UserAccess(ctx, u.ID, tenants.AllAccess); err != nil || !slices.Equal(ua.GroupClaim(false), []string{"Other", "Unmapped", "admins", "ops"}) {
+		t.Errorf("groups claim = %+v, %v, want the groups and the unmapped upstream ones", ua, err)
 	}
 	// An admin adding a membership the connection made makes it theirs.
 	must(t, "manual admins", s.AddGroupMember(ctx, admins.ID, u.ID))

@@ -305,7 +305,7 @@ func testRedeemCodeMatching(t *testing.T, s *tenants.Store) {
 	boom := errors.New("build failed")
 	redeem := func(hash string, m tenants.CodeMatch, buildErr error) (*tenants.AuthRequest, *tenants.User, tenants.Issue, error) {
 		issue := newIssue(s, "web", u.ID)
-		got, gu, err := s.RedeemCodeMatching(ctx, hash, issue.Grant.ID, m, func(a *tenants.AuthRequest, gu *tenants.User) (tenants.Issue, error) {
+		got, gu, err := s.RedeemCodeMatching(ctx, hash, issue.Grant.ID, m, func(_ context.Context, a *tenants.AuthRequest, gu *tenants.User) (tenants.Issue, error) {
 			if a.ID != ar.ID || gu == nil || gu.ID != u.ID {
 				t.Errorf("build got request %v and user %v, want %s and %s", a, gu, ar.ID, u.ID)
 			}
@@ -370,7 +370,7 @@ func testRedeemCodeMatching(t *testing.T, s *tenants.Store) {
 		}
 		m := tenants.CodeMatch{ClientID: "web", RedirectURI: old.RedirectURI, Challenge: old.CodeChallenge}
 		issue := newIssue(s, "web", u.ID)
-		if _, _, err := s.RedeemCodeMatching(ctx, oldHash, issue.Grant.ID, m, func(*tenants.AuthRequest, *tenants.User) (tenants.Issue, error) { return issue, nil }); !errors.Is(err, tenants.ErrConflict) {
+		if _, _, err := s.RedeemCodeMatching(ctx, oldHash, issue.Grant.ID, m, func(context.Context, *tenants.AuthRequest, *tenants.User) (tenants.Issue, error) { return issue, nil }); !errors.Is(err, tenants.ErrConflict) {
 			t.Errorf("err = %v, want %v", err, tenants.ErrConflict)
 		}
 	})
@@ -390,7 +390,9 @@ func testRedeemCodeMatchingConcurrently(t *testing.T, s *tenants.Store) {
 		issues[i] = newIssue(s, "web", u.ID)
 	}
 	errs := race(n, func(i int) error {
-		_, _, err := s.RedeemCodeMatching(ctx, codeHash, issues[i].Grant.ID, m, func(*tenants.AuthRequest, *tenants.User) (tenants.Issue, error) { return issues[i], nil })
+		_, _, err := s.RedeemCodeMatching(ctx, codeHash, issues[i].Grant.ID, m, func(context.Context, *tenants.AuthRequest, *tenants.User) (tenants.Issue, error) {
+			return issues[i], nil
+		})
 		return err
 	})
 	winners := 0
