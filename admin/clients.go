@@ -75,6 +75,8 @@ type CreateClientInput struct {
 	// ClaimFormat is tenants.ClaimFormatNames (the default, for "") or
 	// tenants.ClaimFormatIDs: what the roles and groups claims carry.
 	ClaimFormat string
+	// LogoURI is the logo the consent page shows (https; "" for none).
+	LogoURI string
 }
 
 // refreshGrace checks a refresh token grace period in seconds.
@@ -143,6 +145,9 @@ func (s *Service) createClient(ctx context.Context, t *tenants.Tenant, in Create
 		return nil, err
 	}
 	c.BackchannelLogoutSessionRequired = in.BackchannelLogoutSessionRequired
+	if c.LogoURI, err = logoURI(in.LogoURI); err != nil {
+		return nil, err
+	}
 	if c.IDTokenSignedResponseAlg, err = s.signingAlg(ctx, t, "id_token_signed_response_alg", in.IDTokenSignedResponseAlg); err != nil {
 		return nil, err
 	}

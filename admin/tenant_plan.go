@@ -54,6 +54,9 @@ type FileSettings struct {
 	DefaultLocale                      *string  `json:"default_locale,omitempty"`
 	TokenExchangeImpersonation         *bool    `json:"token_exchange_impersonation,omitempty"`
 	ClientRegistration                 *string  `json:"client_registration,omitempty"`
+	// UserMetadataFields, when given, are all the user_metadata fields
+	// users may edit on the account page.
+	UserMetadataFields []tenants.MetadataField `json:"user_metadata_fields,omitempty"`
 }
 
 // FileAPI is an API; Scopes, when given, are all of its scopes.
@@ -92,6 +95,8 @@ type FileApplication struct {
 	DPoPBoundAccessTokens              *bool           `json:"dpop_bound_access_tokens,omitempty"`
 	BackchannelLogoutURI               *string         `json:"backchannel_logout_uri,omitempty"`
 	BackchannelLogoutSessionRequired   *bool           `json:"backchannel_logout_session_required,omitempty"`
+	ClaimFormat                        *string         `json:"claim_format,omitempty"`
+	LogoURI                            *string         `json:"logo_uri,omitempty"`
 }
 
 // FileClaimRule is a claim rule, named by its name; IDToken and
@@ -299,7 +304,22 @@ func settingsFields(want *FileSettings, have *Tenant) fields {
 	f.str("default_locale", want.DefaultLocale, have.DefaultLocale)
 	f.flag("token_exchange_impersonation", want.TokenExchangeImpersonation, have.TokenExchangeImpersonation)
 	f.str("client_registration", want.ClientRegistration, have.ClientRegistration)
+	if want.UserMetadataFields != nil {
+		// Compared as the server keeps them (defaults filled in); fields
+		// the server would refuse differ, and the apply says why.
+		norm, err := tenants.CheckMetadataFields(want.UserMetadataFields)
+		if err != nil || !reflect.DeepEqual(nonNilFields(norm), nonNilFields(have.UserMetadataFields)) {
+			f["user_metadata_fields"] = FieldChange{From: nonNilFields(have.UserMetadataFields), To: want.UserMetadataFields}
+		}
+	}
 	return f
+}
+
+func nonNilFields(fs []tenants.MetadataField) []tenants.MetadataField {
+	if fs == nil {
+		return []tenants.MetadataField{}
+	}
+	return fs
 }
 
 func apiFields(want *FileAPI, have *API) fields {
@@ -365,6 +385,11 @@ func applicationFields(want *FileApplication, have *Client) fields {
 	f.flag("dpop_bound_access_tokens", want.DPoPBoundAccessTokens, have.DPoPBoundAccessTokens)
 	f.str("backchannel_logout_uri", want.BackchannelLogoutURI, have.BackchannelLogoutURI)
 	f.flag("backchannel_logout_session_required", want.BackchannelLogoutSessionRequired, have.BackchannelLogoutSessionRequired)
+	if want.ClaimFormat != nil {
+		cf := tenants.ClaimFormatOf(strings.TrimSpace(*want.ClaimFormat))
+		f.str("claim_format", &cf, tenants.ClaimFormatOf(have.ClaimFormat))
+	}
+	f.str("logo_uri", want.LogoURI, have.LogoURI)
 	return f
 }
 
@@ -1011,6 +1036,7 @@ func createClientInput(want *FileApplication) CreateClientInput {
 	}
 	in.TokenEndpointAuthMethod, in.JWKSURI, in.IDTokenSignedResponseAlg = str(want.TokenEndpointAuthMethod), str(want.JWKSURI), str(want.IDTokenSignedResponseAlg)
 	in.Consent, in.BackchannelLogoutURI = str(want.Consent), str(want.BackchannelLogoutURI)
+	in.ClaimFormat, in.LogoURI = str(want.ClaimFormat), str(want.LogoURI)
 	in.RequirePushedAuthorizationRequests = want.RequirePushedAuthorizationRequests != nil && *want.RequirePushedAuthorizationRequests
 	in.DPoPBoundAccessTokens = want.DPoPBoundAccessTokens != nil && *want.DPoPBoundAccessTokens
 	in.BackchannelLogoutSessionRequired = want.BackchannelLogoutSessionRequired != nil && *want.BackchannelLogoutSessionRequired
@@ -1026,7 +1052,7 @@ func updateClientInput(want *FileApplication, fs fields) UpdateClientInput {
 		IDTokenSignedResponseAlg: want.IDTokenSignedResponseAlg, Consent: want.Consent,
 		RequirePushedAuthorizationRequests: want.RequirePushedAuthorizationRequests, RefreshTokenGracePeriod: want.RefreshTokenGracePeriod,
 		DPoPBoundAccessTokens: want.DPoPBoundAccessTokens, BackchannelLogoutURI: want.BackchannelLogoutURI,
-		BackchannelLogoutSessionRequired: want.BackchannelLogoutSessionRequired}
+		BackchannelLogoutSessionRequired: want.BackchannelLogoutSessionRequired, ClaimFormat: want.ClaimFormat, LogoURI: want.LogoURI}
 	if _, ok := fs["token_endpoint_auth_method"]; ok {
 		in.TokenEndpointAuthMethod = want.TokenEndpointAuthMethod
 	}
@@ -1155,7 +1181,7 @@ func (s *Service) applySettingsFile(ctx context.Context, want *FileSettings, fs 
 	}
 	_, err := s.UpdateTenant(ctx, TenantSettings{Name: want.Name, LogoURL: want.LogoURL, AccentColor: want.AccentColor, GrantTypes: want.GrantTypes,
 		EmailReplyTo: want.EmailReplyTo, DefaultLocale: want.DefaultLocale, TokenExchangeImpersonation: want.TokenExchangeImpersonation,
-		ClientRegistration:  want.ClientRegistration,
+		ClientRegistration: want.ClientRegistration, UserMetadataFields: want.UserMetadataFields,
 		AccessTokenLifetime: dur(want.AccessTokenLifetime), IDTokenLifetime: dur(want.IDTokenLifetime),
 		RefreshTokenLifetime: dur(want.RefreshTokenLifetime), SessionLifetime: dur(want.SessionLifetime),
 		SignupMode: want.SignupMode, SignupDomains: want.SignupDomains, PasswordMinLength: want.PasswordMinLength,

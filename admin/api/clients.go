@@ -35,6 +35,7 @@ type createClientBody struct {
 	BackchannelLogoutSessionRequired   bool            `json:"backchannel_logout_session_required" doc:"every logout token names the session (sid)"`
 	Consent                            string          `json:"consent" enum:"required,skip" doc:"required (the default): users are asked to consent; skip: a first-party application of the tenant, whose consent is recorded as implicit (the user still sees and may revoke it on the account page; prompt=consent still asks)"`
 	ClaimFormat                        string          `json:"claim_format" enum:"names,ids" doc:"names (the default): the roles and groups claims of the application's tokens carry role and group names; ids: their stable ids, unchanged by a rename (upstream groups passed through keep their names)"`
+	LogoURI                            string          `json:"logo_uri" doc:"the logo the consent page shows: an https URL"`
 }
 
 func (h *Handler) listClients(c echo.Context) error {
@@ -71,7 +72,7 @@ func (h *Handler) createClient(c echo.Context) error {
 		Name: b.ClientName, Kind: b.Kind, RedirectURIs: b.RedirectURIs, PostLogoutRedirectURIs: b.PostLogoutRedirectURIs,
 		GrantTypes: b.GrantTypes, Audiences: b.Audiences, Scopes: b.Scopes, IDTokenSignedResponseAlg: b.IDTokenSignedResponseAlg,
 		TokenEndpointAuthMethod: b.TokenEndpointAuthMethod, JWKS: rawJWKS(b.JWKS), JWKSURI: b.JWKSURI,
-		RequirePushedAuthorizationRequests: b.RequirePushedAuthorizationRequests, Consent: b.Consent, ClaimFormat: b.ClaimFormat,
+		RequirePushedAuthorizationRequests: b.RequirePushedAuthorizationRequests, Consent: b.Consent, ClaimFormat: b.ClaimFormat, LogoURI: b.LogoURI,
 		RefreshTokenGracePeriod: b.RefreshTokenGracePeriod,
 		DPoPBoundAccessTokens:   b.DPoPBoundAccessTokens,
 		BackchannelLogoutURI:    b.BackchannelLogoutURI, BackchannelLogoutSessionRequired: b.BackchannelLogoutSessionRequired,

@@ -511,6 +511,8 @@ func clientCreate(ctx context.Context, env Env, args []string) error {
 	f.StringVar(&consent, "consent", tenants.ConsentRequired, "required (users are asked) or skip (a first-party application: consent recorded as implicit)")
 	var claimFormat string
 	f.StringVar(&claimFormat, "claim-format", tenants.ClaimFormatNames, "what the roles and groups claims carry: names or ids (stable across renames)")
+	var logo string
+	f.StringVar(&logo, "logo-uri", "", "the logo the consent page shows (https)")
 	var jwksFile, jwksURI string
 	f.StringVar(&jwksFile, "jwks-file", "", "file holding the client's public keys as a JSON Web Key Set, for "+tenants.AuthMethodPrivateKey+" (- for standard input)")
 	f.StringVar(&jwksURI, "jwks-uri", "", "URL where the client publishes its JSON Web Key Set, for "+tenants.AuthMethodPrivateKey)
@@ -530,7 +532,7 @@ func clientCreate(ctx context.Context, env Env, args []string) error {
 		Name: name, Public: public, RedirectURIs: redirects, PostLogoutRedirectURIs: postLogout,
 		GrantTypes: grantTypes, Audiences: audiences, Scopes: scopes, IDTokenSignedResponseAlg: idAlg,
 		TokenEndpointAuthMethod: authMethod, JWKS: jwks, JWKSURI: jwksURI, RequirePushedAuthorizationRequests: requirePAR, Consent: consent, ClaimFormat: claimFormat,
-		DPoPBoundAccessTokens: dpopBound, RefreshTokenGracePeriod: grace,
+		DPoPBoundAccessTokens: dpopBound, RefreshTokenGracePeriod: grace, LogoURI: logo,
 		BackchannelLogoutURI: logoutURI, BackchannelLogoutSessionRequired: logoutSession,
 	})
 	if err != nil {

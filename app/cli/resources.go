@@ -345,8 +345,9 @@ func clientUpdate(ctx context.Context, env Env, args []string) error {
 	f.BoolVar(&logoutSession, "backchannel-logout-session-required", false, "every logout token names the session (sid); =false to stop")
 	f.StringVar(&jwksFile, "jwks-file", "", "file holding a "+tenants.AuthMethodPrivateKey+" application's new public keys, a JSON Web Key Set (- for standard input)")
 	f.StringVar(&jwksURI, "jwks-uri", "", "where a "+tenants.AuthMethodPrivateKey+" application publishes its keys from now on")
-	var claimFormat string
+	var claimFormat, logo string
 	f.StringVar(&claimFormat, "claim-format", "", "what the roles and groups claims carry from now on: names or ids")
+	f.StringVar(&logo, "logo-uri", "", "the logo the consent page shows (https; empty: none)")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -354,7 +355,7 @@ func clientUpdate(ctx context.Context, env Env, args []string) error {
 		TokenEndpointAuthMethod: changed(f, "token-endpoint-auth-method", authMethod), RequirePushedAuthorizationRequests: changed(f, "require-pushed-authorization-requests", par),
 		DPoPBoundAccessTokens: changed(f, "dpop-bound-access-tokens", dpop), RefreshTokenGracePeriod: changed(f, "refresh-token-grace-period", grace),
 		BackchannelLogoutURI: changed(f, "backchannel-logout-uri", logoutURI), BackchannelLogoutSessionRequired: changed(f, "backchannel-logout-session-required", logoutSession),
-		JWKSURI: changed(f, "jwks-uri", jwksURI)}
+		JWKSURI: changed(f, "jwks-uri", jwksURI), LogoURI: changed(f, "logo-uri", logo)}
 	if f.set("jwks-file") {
 		jwks, err := readJWKSFile(env, jwksFile)
 		if err != nil {
@@ -373,7 +374,8 @@ func clientUpdate(ctx context.Context, env Env, args []string) error {
 	}
 	if in.Name == nil && in.IDTokenSignedResponseAlg == nil && in.ClaimFormat == nil && in.TokenEndpointAuthMethod == nil && in.RequirePushedAuthorizationRequests == nil &&
 		in.RedirectURIs == nil && in.PostLogoutRedirectURIs == nil && in.GrantTypes == nil && in.DPoPBoundAccessTokens == nil &&
-		in.RefreshTokenGracePeriod == nil && in.BackchannelLogoutURI == nil && in.BackchannelLogoutSessionRequired == nil && in.JWKS == nil && in.JWKSURI == nil {
+		in.RefreshTokenGracePeriod == nil && in.BackchannelLogoutURI == nil && in.BackchannelLogoutSessionRequired == nil && in.JWKS == nil && in.JWKSURI == nil &&
+		in.LogoURI == nil {
 		return errors.New("client update: nothing to change: give a flag (see gatehouse client update --help)")
 	}
 	rt, tctx, c, err := findClient(ctx, env, f, *slug, *id)

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -133,6 +134,37 @@ func TestConsentNotYouUsesAnotherAccount(t *testing.T) {
 		ctx := tenants.WithTenant(context.Background(), f.tenant)
 		if _, err := e.store.ConsentFor(ctx, f.userID, f.web.ClientID); err == nil {
 			t.Fatal("the first account was granted consent")
+		}
+	})
+}
+
+// TestApplicationLogoAtCreation: an application created over the
+// management API may carry its logo from the start; a logo that is not
+// https is refused naming logo_uri, and no application is left behind.
+func TestApplicationLogoAtCreation(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		f := e.fixture("acme")
+		op := e.managementClient(t, "", admin.ScopeTenantsRead, admin.ScopeTenantsWrite)
+		base := "/tenants/" + f.slug + "/applications"
+		before := len(op.items(t, base))
+		for _, bad := range []string{"http://cdn.acme.test/x.png", "javascript:alert(1)"} {
+			raw, _ := json.Marshal(map[string]any{"client_name": "Shop", "kind": "web", "redirect_uris": []string{"https://shop.acme.test/cb"}, "logo_uri": bad})
+			status, _, body := op.raw(t, http.MethodPost, base, "application/json", raw)
+			if status != http.StatusBadRequest || !strings.Contains(string(body), `"field":"logo_uri"`) {
+				t.Fatalf("create with logo %q = %d %s, want 400 on logo_uri", bad, status, body)
+			}
+		}
+		if n := len(op.items(t, base)); n != before {
+			t.Fatalf("refused creations left %d applications", n-before)
+		}
+		logo := "https://cdn.acme.test/shop.png"
+		app := op.must(t, http.StatusCreated, http.MethodPost, base, map[string]any{"client_name": "Shop", "kind": "web",
+			"redirect_uris": []string{"https://shop.acme.test/cb"}, "logo_uri": logo})
+		if app["logo_uri"] != logo {
+			t.Fatalf("created application: %v", app)
+		}
+		if got := op.must(t, http.StatusOK, http.MethodGet, base+"/"+app["client_id"].(string), nil); got["logo_uri"] != logo {
+			t.Fatalf("read back: %v", got)
 		}
 	})
 }

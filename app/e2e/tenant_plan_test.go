@@ -32,6 +32,9 @@ settings:
   email_reply_to: help@moving.test
   client_registration: token
   token_exchange_impersonation: true
+  user_metadata_fields:
+    - {name: team, label: Team, type: string, max_length: 40}
+    - {name: newsletter, type: boolean}
 apis:
   - audience: https://api.moving.test
     scopes:
@@ -52,6 +55,8 @@ applications:
     backchannel_logout_uri: http://` + hooksHost + `:9/logout
     backchannel_logout_session_required: true
     id_token_signed_response_alg: ES256
+    claim_format: ids
+    logo_uri: https://portal.moving.test/logo.png
   - name: Inspector
     kind: machine
     grant_types: [client_credentials]
@@ -171,18 +176,21 @@ func TestPlanApplyNewFields(t *testing.T) {
 			len(apis) != 1 || apis[0].ResourceServerClientID != inspector.ClientID || len(apis[0].RegistrationScopes) != 1 ||
 			portal.Consent != tenants.ConsentSkip || portal.RefreshTokenGraceSeconds != 30 || !portal.DPoPBoundAccessTokens ||
 			!portal.RequirePushedAuthorizationRequests || !portal.BackchannelLogoutSessionRequired || portal.IDTokenSignedResponseAlg != "ES256" ||
-			portal.TokenEndpointAuthMethod != tenants.AuthMethodPost || byName["Signer"].TokenEndpointAuthMethod != tenants.AuthMethodPrivateKey {
+			portal.TokenEndpointAuthMethod != tenants.AuthMethodPost || byName["Signer"].TokenEndpointAuthMethod != tenants.AuthMethodPrivateKey ||
+			portal.ClaimFormat != tenants.ClaimFormatIDs || portal.LogoURI != "https://portal.moving.test/logo.png" || byName["Inspector"].ClaimFormat != tenants.ClaimFormatNames ||
+			len(tn.UserMetadataFields) != 2 || tn.UserMetadataFields[0].Name != "team" || tn.UserMetadataFields[0].MaxLength != 40 || tn.UserMetadataFields[1].Type != tenants.MetadataBoolean {
 			t.Fatalf("applied: %+v %+v %+v", tn, apis[0], portal)
 		}
 
 		// Drift, made as the console makes it. The file does not say
 		// whether the rule "plan" is enabled: disabling it is no drift.
-		grace, consent, locale, off := int64(5), tenants.ConsentRequired, "fr", false
+		grace, consent, locale, off, names, noLogo := int64(5), tenants.ConsentRequired, "fr", false, tenants.ClaimFormatNames, ""
 		if _, err := svc.UpdateClient(tctx, portal.ClientID, admin.UpdateClientInput{Consent: &consent, RefreshTokenGracePeriod: &grace,
-			DPoPBoundAccessTokens: &off}); err != nil {
+			DPoPBoundAccessTokens: &off, ClaimFormat: &names, LogoURI: &noLogo}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := svc.UpdateTenant(tctx, admin.TenantSettings{DefaultLocale: &locale}); err != nil {
+		if _, err := svc.UpdateTenant(tctx, admin.TenantSettings{DefaultLocale: &locale,
+			UserMetadataFields: []tenants.MetadataField{{Name: "team", Label: "Team", Type: tenants.MetadataString, MaxLength: 40}}}); err != nil {
 			t.Fatal(err)
 		}
 		empty := ""
@@ -222,11 +230,13 @@ func TestPlanApplyNewFields(t *testing.T) {
 			got[c.Kind+" "+c.Key] = string(b)
 		}
 		wantDrift := map[string]string{
-			"tenant moving":               `{"default_locale":{"from":"fr","to":"de"}}`,
+			"tenant moving": `{"default_locale":{"from":"fr","to":"de"},"user_metadata_fields":{"from":[{"name":"team","label":"Team","type":"string","max_length":40}],` +
+				`"to":[{"name":"team","label":"Team","type":"string","max_length":40},{"name":"newsletter","type":"boolean"}]}}`,
 			"api https://api.moving.test": `{"resource_server":{"from":"","to":"Inspector"}}`,
-			"application Portal":          `{"consent":{"from":"required","to":"skip"},"dpop_bound_access_tokens":{"from":false,"to":true},"refresh_token_grace_period":{"from":5,"to":30}}`,
-			"claim_rule plan":             `{"id_token":{"from":["plan='silver'"],"to":["plan='gold'"]}}`,
-			"string de/consent.heading":   `{"text":{"from":"Darf {{.App}}?","to":"Zugriff für {{.App}}?"}}`,
+			"application Portal": `{"claim_format":{"from":"names","to":"ids"},"consent":{"from":"required","to":"skip"},"dpop_bound_access_tokens":{"from":false,"to":true},` +
+				`"logo_uri":{"from":"","to":"https://portal.moving.test/logo.png"},"refresh_token_grace_period":{"from":5,"to":30}}`,
+			"claim_rule plan":           `{"id_token":{"from":["plan='silver'"],"to":["plan='gold'"]}}`,
+			"string de/consent.heading": `{"text":{"from":"Darf {{.App}}?","to":"Zugriff für {{.App}}?"}}`,
 			"saml_app https://expenses.moving.test/sp": `{"access":{"from":"everyone","to":"roles"},"acs":{"from":["1 https://expenses.moving.test/acs"],` +
 				`"to":["1 https://expenses.moving.test/acs","5 https://expenses.moving.test/acs2"]}}`,
 		}
@@ -276,6 +286,11 @@ func TestPlanApplyNewFields(t *testing.T) {
 		}
 		if _, _, err := svc.WithTenant(ctx, "fresh"); !errors.Is(err, tenants.ErrNotFound) {
 			t.Fatalf("a refused apply left its new tenant: %v", err)
+		}
+		// A field the server refuses is named as the API names it.
+		badLogo := strings.Replace(file, "logo_uri: https://portal.moving.test/logo.png", "logo_uri: http://portal.moving.test/logo.png", 1)
+		if _, err := svc.ApplyTenant(ctx, parse(badLogo), false); !errors.As(err, &ve) || ve.Field != "applications[0].logo_uri" {
+			t.Fatalf("apply of an http logo: %v, want a problem of applications[0].logo_uri", err)
 		}
 		// The file without the refused object goes in.
 		if p, err := svc.ApplyTenant(ctx, parse(changed), false); err != nil || len(p.Changes) != 3 {
