@@ -25,16 +25,16 @@ func ClaimRuleInput(ctx context.Context, s *Store, u *User, c *Client, api *API,
 
 // RuleInput is what claim rules see of a token of user u, whose access
 // (roles, groups) is as read for the token, for client c and api (nil:
-// none): the user's profile, metadata, the names of their roles and of
-// their groups with the upstream groups passed through (the groups claim,
-// by name), at most MaxClaimNames of each, and req as given. The token
-// path and the console's preview both use it.
+// none): the user's profile, metadata, the names of their roles, of their
+// groups and of the upstream groups passed through (apart: an upstream's
+// name is no membership), at most MaxClaimNames of each, and req as given.
+// The token path and the console's preview both use it.
 func RuleInput(u *User, c *Client, api *API, access *UserAccess, req claimrules.Request) claimrules.Input {
 	in := claimrules.Input{
 		User: claimrules.User{
 			ID: u.ID, Email: u.Email, EmailVerified: u.EmailVerified, Name: u.Name, GivenName: u.GivenName, FamilyName: u.FamilyName,
 			UserMetadata: metadataObject(u.UserMetadata), AppMetadata: metadataObject(u.AppMetadata),
-			Roles: access.RoleClaim(false), Groups: access.GroupClaim(false),
+			Roles: access.RoleClaim(false), Groups: claimOf(access.Groups, nil, false), UpstreamGroups: claimOf(nil, access.Passed, false),
 		},
 		Client:     claimrules.Client{ID: c.ClientID, Name: c.Name, AppType: c.ApplicationType},
 		Connection: claimrules.Connection{Claims: map[string]any{}},

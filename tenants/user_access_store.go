@@ -3,6 +3,7 @@ package tenants
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -68,48 +69,66 @@ type AccessQuery struct {
 // AllAccess reads everything but permissions.
 var AllAccess = AccessQuery{Roles: true, Groups: true, Passed: true}
 
-// The branches of the statement of UserAccess, a row per fact with its
-// kind: r a held role (once per way it is held), g a group, x the
-// upstream groups of an identity at a connection that passes groups
-// through (a JSON array), m a group name such a connection maps, p a
-// permission on the API of an audience.
+// The branches of the statement of UserAccess, a row per fact: its kind,
+// a reference and a name, and for a membership the role it gives. r is a
+// role held directly, g a group membership (once per role the group
+// gives, with the role; once without when it gives none), x the upstream
+// groups of an identity at a connection that passes groups through (a
+// JSON array), m a group name such a connection maps, p a permission on
+// the API of an audience. SQLite parses every statement it runs, and its
+// cost grows with the tables named: roles through groups come with the
+// memberships rather than from a second look at group_members.
 const (
-	accessRoles = `SELECT 'r' AS kind, roles.id AS ref, roles.name AS name FROM (` + heldRoles + `) held
-  JOIN roles ON roles.tenant_id = ? AND roles.id = held.role_id`
-	accessGroups = `SELECT 'g' AS kind, user_groups.id AS ref, user_groups.name AS name FROM group_members
+	accessDirectRoles = `SELECT 'r' AS kind, roles.id AS ref, roles.name AS name, '' AS role_ref, '' AS role_name FROM user_roles
+  JOIN roles ON roles.tenant_id = user_roles.tenant_id AND roles.id = user_roles.role_id
+  WHERE user_roles.tenant_id = ? AND user_roles.user_id = ?`
+	accessMemberships = `SELECT 'g', user_groups.id, user_groups.name, COALESCE(roles.id, ''), COALESCE(roles.name, '') FROM group_members
+  JOIN user_groups ON user_groups.tenant_id = group_members.tenant_id AND user_groups.id = group_members.group_id
+  LEFT JOIN group_roles ON group_roles.tenant_id = group_members.tenant_id AND group_roles.group_id = group_members.group_id
+  LEFT JOIN roles ON roles.tenant_id = group_roles.tenant_id AND roles.id = group_roles.role_id
+  WHERE group_members.tenant_id = ? AND group_members.user_id = ?`
+	accessGroups = `SELECT 'g', user_groups.id, user_groups.name, '', '' FROM group_members
   JOIN user_groups ON user_groups.tenant_id = group_members.tenant_id AND user_groups.id = group_members.group_id
   WHERE group_members.tenant_id = ? AND group_members.user_id = ?`
-	accessPassed = `SELECT 'x' AS kind, external_identities.connection_id AS ref, external_identities.upstream_groups AS name FROM external_identities
+	accessPassed = `SELECT 'x', external_identities.connection_id, external_identities.upstream_groups, '', '' FROM external_identities
   JOIN connections ON connections.tenant_id = external_identities.tenant_id AND connections.id = external_identities.connection_id
   WHERE external_identities.tenant_id = ? AND external_identities.user_id = ? AND connections.pass_groups = ?
 UNION ALL
-SELECT 'm' AS kind, connection_group_maps.connection_id AS ref, connection_group_maps.upstream_group AS name FROM connection_group_maps
+SELECT 'm', connection_group_maps.connection_id, connection_group_maps.upstream_group, '', '' FROM connection_group_maps
   WHERE connection_group_maps.tenant_id = ? AND connection_group_maps.connection_id IN (
     SELECT external_identities.connection_id FROM external_identities
     JOIN connections ON connections.tenant_id = external_identities.tenant_id AND connections.id = external_identities.connection_id
     WHERE external_identities.tenant_id = ? AND external_identities.user_id = ? AND connections.pass_groups = ?)`
-	accessPermissions = `SELECT 'p' AS kind, '' AS ref, role_permissions.scope AS name FROM (` + heldRoles + `) held
+	accessPermissions = `SELECT 'p', '', role_permissions.scope, '', '' FROM (` + heldRoles + `) held
   JOIN role_permissions ON role_permissions.tenant_id = ? AND role_permissions.role_id = held.role_id
   JOIN apis ON apis.tenant_id = role_permissions.tenant_id AND apis.id = role_permissions.api_id
   WHERE apis.audience = ?`
 )
 
 // accessStatement is the statement of q for the tenant tid and the user
-// ("" when q asks for nothing) and its arguments.
+// ("" when q asks for nothing) and its arguments. The first branch names
+// the columns.
 func accessStatement(q AccessQuery, tid, userID string) (string, []any) {
-	var parts []string
-	var args []any
-	if q.Roles {
-		parts, args = append(parts, accessRoles), append(args, tid, userID, tid, userID, tid)
-	}
-	if q.Groups {
+	parts := []string{accessDirectRoles}
+	args := []any{tid, userID}
+	switch {
+	case q.Roles:
+		parts, args = append(parts, accessMemberships), append(args, tid, userID)
+	case q.Groups:
 		parts, args = append(parts, accessGroups), append(args, tid, userID)
+	}
+	if !q.Roles {
+		// Only the names of the first branch are wanted.
+		parts[0] = strings.Replace(accessDirectRoles, "WHERE user_roles.tenant_id = ?", "WHERE 0 = 1 AND user_roles.tenant_id = ?", 1)
 	}
 	if q.Passed {
 		parts, args = append(parts, accessPassed), append(args, tid, userID, true, tid, tid, userID, true)
 	}
 	if q.PermissionsOf != "" {
 		parts, args = append(parts, accessPermissions), append(args, tid, userID, tid, userID, tid, q.PermissionsOf)
+	}
+	if len(parts) == 1 && !q.Roles {
+		return "", nil
 	}
 	return strings.Join(parts, "\nUNION ALL\n"), args
 }
@@ -127,28 +146,42 @@ func (s *Store) UserAccess(ctx context.Context, userID string, q AccessQuery) (*
 	if query == "" {
 		return a, nil
 	}
-	var rows []struct{ Kind, Ref, Name string }
-	if err := s.conn(ctx).Raw(query, args...).Scan(&rows).Error; err != nil {
+	rows, err := s.conn(ctx).Raw(query, args...).Rows()
+	if err != nil {
 		return nil, mapErr(err)
 	}
+	defer rows.Close()
 	upstream := map[string][]string{} // connection: its identities' groups
 	mapped := map[string][]string{}   // connection: the names it maps
-	for _, r := range rows {
-		switch r.Kind {
+	for rows.Next() {
+		var kind, ref, name, roleRef, roleName string
+		if err := rows.Scan(&kind, &ref, &name, &roleRef, &roleName); err != nil {
+			return nil, mapErr(err)
+		}
+		switch kind {
 		case "r":
-			a.Roles = append(a.Roles, Named{r.Ref, r.Name})
+			a.Roles = append(a.Roles, Named{ref, name})
 		case "g":
-			a.Groups = append(a.Groups, Named{r.Ref, r.Name})
+			if q.Groups {
+				a.Groups = append(a.Groups, Named{ref, name})
+			}
+			if roleRef != "" {
+				a.Roles = append(a.Roles, Named{roleRef, roleName})
+			}
 		case "x":
 			var gs []string
-			if json.Unmarshal([]byte(r.Name), &gs) == nil {
-				upstream[r.Ref] = append(upstream[r.Ref], gs...)
+			if err := json.Unmarshal([]byte(name), &gs); err != nil {
+				return nil, fmt.Errorf("tenants: upstream groups of an identity at connection %s: %w", ref, err)
 			}
+			upstream[ref] = append(upstream[ref], gs...)
 		case "m":
-			mapped[r.Ref] = append(mapped[r.Ref], r.Name)
+			mapped[ref] = append(mapped[ref], name)
 		case "p":
-			a.Permissions = append(a.Permissions, r.Name)
+			a.Permissions = append(a.Permissions, name)
 		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapErr(err)
 	}
 	a.Roles, a.Groups = sortedNamed(a.Roles), sortedNamed(a.Groups)
 	for conn, gs := range upstream {

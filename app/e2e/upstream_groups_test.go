@@ -92,16 +92,16 @@ func TestUpstreamGroupsSAML(t *testing.T) {
 		if passed, err := e.store.PassedGroups(f.tctx(), first.Subject); err != nil || !slices.Equal(passed, []string{"contractors"}) {
 			t.Fatalf("passed groups %v, %v; want [contractors]", passed, err)
 		}
-		// Claim rules see the groups as the groups claim has them, the
-		// passed-through ones too.
-		name, expr := "groups", "user.groups"
+		// Claim rules see the tenant's groups in user.groups and the
+		// passed-through ones apart, in user.upstream_groups.
+		name := "groups"
 		pv, err := e.srv.Admin().PreviewClaims(f.adminCtx(), admin.PreviewInput{User: first.Subject, Client: f.web.ClientID,
-			Rules: []admin.ClaimRuleInput{{Name: &name, IDToken: &map[string]string{"g": expr}}}})
+			Rules: []admin.ClaimRuleInput{{Name: &name, IDToken: &map[string]string{"g": "user.groups", "u": "user.upstream_groups"}}}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := fmt.Sprint(pv.IDToken["g"]); got != "[contractors manual ops]" {
-			t.Fatalf("user.groups in a claim rule = %s, want [contractors manual ops]", got)
+		if g, u := fmt.Sprint(pv.IDToken["g"]), fmt.Sprint(pv.IDToken["u"]); g != "[manual ops]" || u != "[contractors]" {
+			t.Fatalf("in a claim rule: user.groups = %s, user.upstream_groups = %s; want [manual ops] and [contractors]", g, u)
 		}
 		if len(f.audit("user.groups_synced")) < 2 || len(f.audit("user.profile_refreshed")) != 1 {
 			t.Fatalf("audit: %d groups_synced, %d profile_refreshed", len(f.audit("user.groups_synced")), len(f.audit("user.profile_refreshed")))

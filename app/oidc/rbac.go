@@ -45,10 +45,12 @@ type tokenAccess struct {
 }
 
 // accessWanted says what a token needs of its user's access beyond its
-// API's needs: the claim rules' input, the groups scope's claim.
+// API's needs: the claim rules' input, the groups scope's claim; or, for
+// the consent page, only the scopes.
 type accessWanted struct {
-	rules  bool
-	scopes []string
+	rules      bool
+	scopes     []string
+	onlyScopes bool
 }
 
 // readTokenAccess reads the access of a token of client c for user userID
@@ -61,9 +63,10 @@ func (p *Provider) readTokenAccess(ctx context.Context, c *cache.Client, userID,
 		return nil, err
 	}
 	a := &tokenAccess{api: api}
-	q := tenants.AccessQuery{
-		Roles:  w.rules || (api != nil && api.WantsClaim(tenants.ClaimRoles)),
-		Groups: w.rules || slices.Contains(w.scopes, ScopeGroups) || (api != nil && api.WantsClaim(tenants.ClaimGroups)),
+	var q tenants.AccessQuery
+	if !w.onlyScopes {
+		q.Roles = w.rules || (api != nil && api.WantsClaim(tenants.ClaimRoles))
+		q.Groups = w.rules || slices.Contains(w.scopes, ScopeGroups) || (api != nil && api.WantsClaim(tenants.ClaimGroups))
 	}
 	if api != nil && api.RBAC {
 		q.PermissionsOf = api.Audience
@@ -116,7 +119,7 @@ func (p *Provider) GrantableScopes(ctx context.Context, ar *tenants.AuthRequest)
 	if err != nil {
 		return nil, err
 	}
-	access, err := p.readTokenAccess(ctx, c.Client, ar.UserID, ar.Audience, accessWanted{})
+	access, err := p.readTokenAccess(ctx, c.Client, ar.UserID, ar.Audience, accessWanted{onlyScopes: true})
 	if err != nil {
 		return nil, err
 	}

@@ -67,7 +67,7 @@ func (p *Provider) exchangeCode(ctx context.Context, t *tenants.Tenant, c *clien
 		}
 		access, err := p.readTokenAccess(txctx, c.Client, user.ID, ar.Audience, accessWanted{rules: rules != nil, scopes: ar.Scopes})
 		if err != nil {
-			return tenants.Issue{}, err
+			return tenants.Issue{}, &accessReadError{err}
 		}
 		scopes := access.scopes(ar.Scopes)
 		fam = p.newFamily(ctx, t, c, grantID, tenants.Authentication{UserID: user.ID, Time: *ar.AuthTime, AMR: ar.AMR, IDP: ar.IDP, ACR: ar.ACR, SID: ar.SID},
@@ -75,7 +75,7 @@ func (p *Provider) exchangeCode(ctx context.Context, t *tenants.Tenant, c *clien
 		fam.access.Claims, fam.access.UserAccess = access.claims(c.Client.Client), access.user
 		if rules != nil {
 			req := ruleRequest{grantType: tenants.GrantAuthorizationCode, clientID: c.ClientID, userID: user.ID,
-				scopes: ar.Scopes, audience: ar.Audience, acr: ar.ACR, idp: ar.IDP, amr: ar.AMR}
+				scopes: scopes, audience: ar.Audience, acr: ar.ACR, idp: ar.IDP, amr: ar.AMR}
 			ruled, err := evalClaimRules(ctx, rules, c, user, access, req)
 			if err != nil {
 				refused = &req
@@ -93,6 +93,8 @@ func (p *Provider) exchangeCode(ctx context.Context, t *tenants.Tenant, c *clien
 		return nil, p.refuseCode(ctx, c, form, code)
 	case refused != nil:
 		return nil, ruleTokenError(p.ruleRefused(ctx, *refused, err))
+	case errors.As(err, new(*accessReadError)):
+		return nil, serverError(err)
 	case errors.Is(err, errUserGone), errors.Is(err, tenants.ErrNotFound):
 		if ar, err := p.store.AuthRequestByCodeHash(ctx, secret.Hash(code)); err == nil {
 			_ = p.store.BurnCode(ctx, ar.ID)
@@ -103,6 +105,14 @@ func (p *Provider) exchangeCode(ctx context.Context, t *tenants.Tenant, c *clien
 	}
 	return p.respondWithTokens(ctx, t, c, fam.grant, user, fam.access, fam.grant.Scopes, fam.refresh, ar.Nonce)
 }
+
+// accessReadError is the store's failure to read a user's access inside a
+// redemption: a server error, whatever it wraps (never the "not found"
+// that burns the code).
+type accessReadError struct{ err error }
+
+func (e *accessReadError) Error() string { return "read the user's access: " + e.err.Error() }
+func (e *accessReadError) Unwrap() error { return e.err }
 
 // errUserGone stops a redemption whose user was disabled since the code
 // was issued.

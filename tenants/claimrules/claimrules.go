@@ -37,8 +37,11 @@ const (
 	// CostLimit caps the CEL runtime cost of each expression (roughly the
 	// number of operations it performs).
 	CostLimit = 10_000
-	// Timeout bounds one evaluation of a tenant's rules.
-	Timeout = 100 * time.Millisecond
+	// Timeout bounds one evaluation of a tenant's rules. At the code
+	// exchange they run inside the claim's transaction (SQLite has one
+	// writer, PostgreSQL a shared pool), so the deadline is also how long
+	// one tenant's rules may hold it: typical rules take microseconds.
+	Timeout = 10 * time.Millisecond
 )
 
 // Reserved are the claims no rule may set or remove: the ones the server
@@ -108,6 +111,11 @@ type User struct {
 	AppMetadata   map[string]any `cel:"app_metadata"`
 	Roles         []string       `cel:"roles"`
 	Groups        []string       `cel:"groups"`
+	// UpstreamGroups are the upstream groups passed through into the
+	// groups claim (by a connection that passes its unmapped groups):
+	// apart from Groups, so that an upstream cannot assert a name that a
+	// rule reads as a membership of the tenant's group.
+	UpstreamGroups []string `cel:"upstream_groups"`
 }
 
 // Client is the application the token is issued to.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -194,6 +195,44 @@ func TestEvaluateCancelled(t *testing.T) {
 	var runErr *RunError
 	if !errors.As(err, &runErr) {
 		t.Fatalf("Evaluate with a done context = %v, want a *RunError", err)
+	}
+}
+
+// TestEvaluateDeadline: rules each within the cost limit but too many and
+// too heavy to finish by the deadline fail as a *RunError, so the sign-in
+// fails closed.
+func TestEvaluateDeadline(t *testing.T) {
+	env := newEnv(t)
+	nums := make([]string, 30)
+	for i := range nums {
+		nums[i] = strconv.Itoa(i)
+	}
+	list := "[" + strings.Join(nums, ",") + "]"
+	heavy := list + ".map(x, " + list + ".filter(y, y > x).size()).size()"
+	var rules []Rule
+	for r := range MaxRules {
+		claims := map[string]string{}
+		for c := range MaxClaimsPerRule {
+			claims["c"+strconv.Itoa(c)] = heavy
+		}
+		rules = append(rules, Rule{Name: "heavy " + strconv.Itoa(r), Condition: heavy + " > 0", IDToken: claims})
+	}
+	set, err := env.Compile(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One such expression alone finishes: it is within the cost limit.
+	one, err := env.Compile([]Rule{{Name: "one", Condition: heavy + " > 0", IDToken: map[string]string{"x": "1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := one.Evaluate(context.Background(), input()); err != nil {
+		t.Fatalf("one heavy expression: %v", err)
+	}
+	_, err = set.Evaluate(context.Background(), input())
+	var runErr *RunError
+	if !errors.As(err, &runErr) || !strings.Contains(runErr.Error(), "deadline") {
+		t.Fatalf("Evaluate of rules past the deadline = %v, want a *RunError naming the deadline", err)
 	}
 }
 
