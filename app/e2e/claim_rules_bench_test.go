@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/gatehouse-id/gatehouse/tenants"
@@ -30,6 +31,25 @@ func typicalRules(clientID string) []tenants.ClaimRule {
 	}
 }
 
+// rulesWithoutAccess are the typical rules that name neither the user's
+// roles nor groups: a token of theirs reads neither.
+func rulesWithoutAccess(clientID string) []tenants.ClaimRule {
+	var out []tenants.ClaimRule
+	for _, r := range typicalRules(clientID) {
+		text := r.Condition
+		for _, v := range r.IDTokenClaims {
+			text += v
+		}
+		for _, v := range r.AccessTokenClaims {
+			text += v
+		}
+		if !strings.Contains(text, "user.roles") && !strings.Contains(text, "user.groups") {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // TestTypicalRulesCheck keeps the benchmark's rules valid.
 func TestTypicalRulesCheck(t *testing.T) {
 	env, err := claimrules.NewEnv()
@@ -44,8 +64,9 @@ func TestTypicalRulesCheck(t *testing.T) {
 }
 
 // BenchmarkClaimRules measures the code exchange (token issuance with an
-// ID token) of a tenant without claim rules and of one with ten typical
-// rules, each in a database of its own: run one after the other in one
+// ID token) of a tenant without claim rules, of one with ten typical rules
+// and of one with those of them that name neither roles nor groups, each
+// in a database of its own: run one after the other in one
 // database, the second would also pay for the rows the first left. Run it
 // on a quiet machine, with the SQLite files in memory:
 //
@@ -56,12 +77,12 @@ func BenchmarkClaimRules(b *testing.B) {
 			if db.URL == nil {
 				b.Skip(db.Skip)
 			}
-			exchange := func(withRules bool) func(*testing.B) {
+			exchange := func(rules func(string) []tenants.ClaimRule) func(*testing.B) {
 				e := newEnv(b, db.URL(b))
 				f := e.fixture("acme")
-				if withRules {
+				if rules != nil {
 					ctx := tenants.WithTenant(context.Background(), f.tenant)
-					for _, r := range typicalRules(f.web.ClientID) {
+					for _, r := range rules(f.web.ClientID) {
 						if err := e.store.CreateClaimRule(ctx, &r); err != nil {
 							b.Fatal(err)
 						}
@@ -75,9 +96,10 @@ func BenchmarkClaimRules(b *testing.B) {
 					benchPost(b, h, host, "/oauth/token", f.web.ClientID, f.web.ClientSecret, func() string { i++; return forms[i-1] })
 				}
 			}
-			none, ten := exchange(false), exchange(true)
+			none, ten, six := exchange(nil), exchange(typicalRules), exchange(rulesWithoutAccess)
 			b.Run("no_rules", none)
 			b.Run("ten_rules", ten)
+			b.Run("six_rules_no_roles_or_groups", six)
 		})
 	}
 }

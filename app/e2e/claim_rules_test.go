@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -152,4 +153,96 @@ func TestClaimRules(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestClaimRulesSeeRolesAndGroups: at the code exchange and at a refresh,
+// rules see the roles the user holds directly and through groups and the
+// groups, as they are at that token (read with the claim); a rule that
+// names neither still runs; a role taken away is gone from the next
+// token's claim, and a group joined since makes a deny rule refuse the
+// refresh.
+func TestClaimRulesSeeRolesAndGroups(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		f := e.fixture("acme")
+		svc, ctx := e.srv.Admin(), f.adminCtx()
+		name := func(s string) *string { return &s }
+		direct, err := svc.CreateRole(ctx, admin.RoleInput{Name: name("auditor")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.CreateRole(ctx, admin.RoleInput{Name: name("operator")}); err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range []string{"oncall", "banned"} {
+			if _, err := svc.CreateGroup(ctx, admin.GroupInput{Name: name(g)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		must := func(_ any, err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		must(svc.AddUserRole(ctx, f.userID, "auditor"))
+		must(svc.AddGroupRole(ctx, "oncall", "operator"))
+		must(svc.AddGroupMember(ctx, "oncall", f.userID))
+		for _, r := range []map[string]any{
+			{"name": "access", "access_token": map[string]any{"r": "user.roles", "g": "user.groups"}},
+			{"name": "mail", "id_token": map[string]any{"domain": "user.email.split('@')[1]"}},
+			{"name": "no banned", "condition": "'banned' in user.groups", "deny": "Banned."},
+		} {
+			raw, _ := json.Marshal(r)
+			if _, err := svc.CreateClaimRule(ctx, claimRuleInputOf(t, raw)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b := e.browser()
+		tok, _ := f.codeFlow(b, f.web, []string{"openid", "email", "offline_access", "read:orders"}, oauth2.SetAuthURLParam("resource", f.api))
+		at := jwtClaims(t, tok.AccessToken)
+		if fmt.Sprint(at["r"]) != "[auditor operator]" || fmt.Sprint(at["g"]) != "[oncall]" {
+			t.Fatalf("at the exchange: roles %v, groups %v; want [auditor operator] and [oncall]", at["r"], at["g"])
+		}
+		idt, err := f.idTokenVerifier().Verify(e.ctx(), tok.Extra("id_token").(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var idc map[string]any
+		if err := idt.Claims(&idc); err != nil || idc["domain"] != strings.Split(f.email, "@")[1] {
+			t.Fatalf("ID token: %v %v", idc, err)
+		}
+
+		must(nil, svc.RemoveUserRole(ctx, f.userID, direct.ID))
+		cfg := f.oauth2Config(f.web, "openid")
+		next, err := cfg.TokenSource(e.ctx(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if at := jwtClaims(t, next.AccessToken); fmt.Sprint(at["r"]) != "[operator]" {
+			t.Fatalf("after the role was taken away: roles %v", at["r"])
+		}
+		must(svc.AddGroupMember(ctx, "banned", f.userID))
+		_, err = cfg.TokenSource(e.ctx(), &oauth2.Token{RefreshToken: next.RefreshToken}).Token()
+		var re *oauth2.RetrieveError
+		if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" || re.ErrorDescription != "Banned." {
+			t.Fatalf("refresh once banned: %v", err)
+		}
+	})
+}
+
+// claimRuleInputOf reads a rule as the API takes it.
+func claimRuleInputOf(t *testing.T, raw []byte) admin.ClaimRuleInput {
+	t.Helper()
+	var b struct {
+		Name        string            `json:"name"`
+		Condition   string            `json:"condition"`
+		IDToken     map[string]string `json:"id_token"`
+		AccessToken map[string]string `json:"access_token"`
+		Deny        string            `json:"deny"`
+	}
+	if err := json.Unmarshal(raw, &b); err != nil {
+		t.Fatal(err)
+	}
+	enabled := true
+	return admin.ClaimRuleInput{Name: &b.Name, Enabled: &enabled, Condition: &b.Condition, IDToken: &b.IDToken, AccessToken: &b.AccessToken, Deny: &b.Deny}
 }

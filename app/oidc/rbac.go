@@ -7,6 +7,7 @@ import (
 
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/cache"
+	"github.com/gatehouse-id/gatehouse/tenants/claimrules"
 )
 
 // Role-based access control in the token path (issue 10). An API with RBAC
@@ -45,18 +46,18 @@ type tokenAccess struct {
 }
 
 // accessWanted says what a token needs of its user's access beyond its
-// API's needs: the claim rules' input, the groups scope's claim; or, for
-// the consent page, only the scopes.
+// API's needs: what the tenant's claim rules read (nil: no rules), the
+// groups scope's claim; or, for the consent page, only the scopes.
 type accessWanted struct {
-	rules      bool
+	rules      *claimrules.Set
 	scopes     []string
 	onlyScopes bool
 }
 
 // readTokenAccess reads the access of a token of client c for user userID
 // and audience, of what it needs: one statement when its API has RBAC on
-// or asks for claims, when w.rules or when w.scopes hold the groups scope;
-// none otherwise.
+// or asks for claims, when the rules read roles or groups, or when
+// w.scopes hold the groups scope; none otherwise.
 func (p *Provider) readTokenAccess(ctx context.Context, c *cache.Client, userID, audience string, w accessWanted) (*tokenAccess, error) {
 	api, err := p.tokenAPI(ctx, c, audience)
 	if err != nil {
@@ -65,16 +66,22 @@ func (p *Provider) readTokenAccess(ctx context.Context, c *cache.Client, userID,
 	a := &tokenAccess{api: api}
 	var q tenants.AccessQuery
 	if !w.onlyScopes {
-		q.Roles = w.rules || (api != nil && api.WantsClaim(tenants.ClaimRoles))
-		q.Groups = w.rules || slices.Contains(w.scopes, ScopeGroups) || (api != nil && api.WantsClaim(tenants.ClaimGroups))
+		reads := w.rules.Reads()
+		claimGroups := slices.Contains(w.scopes, ScopeGroups) || (api != nil && api.WantsClaim(tenants.ClaimGroups))
+		q.Roles = reads.Roles || (api != nil && api.WantsClaim(tenants.ClaimRoles))
+		q.Groups = reads.Groups || claimGroups
+		q.Passed = (claimGroups || reads.UpstreamGroups) && p.passesGroups(ctx)
 	}
 	if api != nil && api.RBAC {
 		q.PermissionsOf = api.Audience
 	}
-	if !q.Roles && !q.Groups && q.PermissionsOf == "" {
+	if !q.Roles && !q.Groups && !q.Passed && q.PermissionsOf == "" {
+		if w.rules != nil {
+			// Rules that read none of it: their input is empty.
+			a.user = &tenants.UserAccess{}
+		}
 		return a, nil
 	}
-	q.Passed = q.Groups && p.passesGroups(ctx)
 	if a.user, err = p.store.UserAccess(ctx, userID, q); err != nil {
 		return nil, err
 	}

@@ -187,6 +187,8 @@ type Program struct {
 	condition   cel.Program // nil: always
 	idToken     []claimProgram
 	accessToken []claimProgram
+	// reads is what its expressions read of the user's access.
+	reads Reads
 }
 
 type claimProgram struct {
@@ -212,11 +214,11 @@ func (e *Env) Check(r Rule) (*Program, error) {
 	}
 	p := &Program{Rule: r}
 	if strings.TrimSpace(r.Condition) != "" {
-		prg, msg := e.compile(r.Condition, true)
+		prg, reads, msg := e.compile(r.Condition, true)
 		if msg != "" {
 			add("condition", "%s", msg)
 		}
-		p.condition = prg
+		p.condition, p.reads = prg, p.reads.or(reads)
 	}
 	claims := len(r.IDToken) + len(r.AccessToken)
 	switch {
@@ -254,11 +256,12 @@ func (e *Env) Check(r Rule) (*Program, error) {
 				add(field, "%s is a reserved claim: the server sets it, and no rule may", name)
 				continue
 			}
-			prg, msg := e.compile(tok.claims[name], false)
+			prg, reads, msg := e.compile(tok.claims[name], false)
 			if msg != "" {
 				add(field, "%s", msg)
 				continue
 			}
+			p.reads = p.reads.or(reads)
 			*tok.into = append(*tok.into, claimProgram{name: name, prg: prg})
 		}
 	}
@@ -269,34 +272,35 @@ func (e *Env) Check(r Rule) (*Program, error) {
 }
 
 // compile parses and checks one expression: a condition must be a bool
-// (or dyn, checked when it runs), a claim's value JSON.
-func (e *Env) compile(src string, condition bool) (cel.Program, string) {
+// (or dyn, checked when it runs), a claim's value JSON. It says what the
+// expression reads of the user's access (readsOf).
+func (e *Env) compile(src string, condition bool) (cel.Program, Reads, string) {
 	if strings.TrimSpace(src) == "" {
-		return nil, "is required"
+		return nil, Reads{}, "is required"
 	}
 	if len(src) > MaxExpressionLength {
-		return nil, fmt.Sprintf("must be at most %d bytes", MaxExpressionLength)
+		return nil, Reads{}, fmt.Sprintf("must be at most %d bytes", MaxExpressionLength)
 	}
 	if !utf8.ValidString(src) || strings.ContainsRune(src, 0) {
-		return nil, "must be UTF-8 text"
+		return nil, Reads{}, "must be UTF-8 text"
 	}
 	ast, iss := e.env.Compile(src)
 	if iss.Err() != nil {
-		return nil, oneLine(iss.Err().Error())
+		return nil, Reads{}, oneLine(iss.Err().Error())
 	}
 	out := ast.OutputType()
 	if condition {
 		if !out.IsExactType(cel.BoolType) && !out.IsExactType(cel.DynType) {
-			return nil, fmt.Sprintf("must be a bool, not %s", out)
+			return nil, Reads{}, fmt.Sprintf("must be a bool, not %s", out)
 		}
 	} else if !jsonType(out) {
-		return nil, fmt.Sprintf("must be JSON (null, bool, number, string, list or map), not %s", out)
+		return nil, Reads{}, fmt.Sprintf("must be JSON (null, bool, number, string, list or map), not %s", out)
 	}
 	prg, err := e.env.Program(ast, cel.CostLimit(CostLimit), cel.InterruptCheckFrequency(100))
 	if err != nil {
-		return nil, err.Error()
+		return nil, Reads{}, err.Error()
 	}
-	return prg, ""
+	return prg, readsOf(ast), ""
 }
 
 // jsonType reports whether values of t turn into JSON.
