@@ -43,6 +43,8 @@ type apiApplication struct {
 	BackchannelLogoutURI               string     `json:"backchannel_logout_uri"`
 	BackchannelLogoutSessionRequired   bool       `json:"backchannel_logout_session_required"`
 	JWKSURI                            string     `json:"jwks_uri"`
+	ClaimFormat                        string     `json:"claim_format"`
+	LogoURI                            string     `json:"logo_uri"`
 }
 
 type applicationModel struct {
@@ -65,6 +67,8 @@ type applicationModel struct {
 	BackchannelLogoutURI               types.String `tfsdk:"backchannel_logout_uri"`
 	BackchannelLogoutSessionRequired   types.Bool   `tfsdk:"backchannel_logout_session_required"`
 	JWKSURI                            types.String `tfsdk:"jwks_uri"`
+	ClaimFormat                        types.String `tfsdk:"claim_format"`
+	LogoURI                            types.String `tfsdk:"logo_uri"`
 }
 
 var grantType = types.ObjectType{AttrTypes: map[string]attr.Type{"audience": types.StringType, "scopes": types.SetType{ElemType: types.StringType}}}
@@ -101,6 +105,8 @@ func (r *applicationResource) Schema(_ context.Context, _ resource.SchemaRequest
 			"backchannel_logout_uri":                optString("Where the application hears of its users' logouts (OpenID Connect Back-Channel Logout); empty for nowhere."),
 			"backchannel_logout_session_required":   optBool("Every logout token the application gets names the session (sid)."),
 			"jwks_uri":                              optString("private_key_jwt: where the application publishes its JSON Web Key Set."),
+			"claim_format":                          optString("names (the default): the roles and groups claims of the application's tokens carry names; ids: their stable ids."),
+			"logo_uri":                              optString("https URL of the logo the consent page shows; empty for none."),
 			"api_grants": schema.SetNestedAttribute{Optional: true, Computed: true, Description: "The API scopes the application may request, per API audience.",
 				PlanModifiers: keepSet,
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
@@ -153,6 +159,12 @@ func (m *applicationModel) body(ctx context.Context, diags *diag.Diagnostics, cr
 	if known(m.BackchannelLogoutSessionRequired) {
 		b["backchannel_logout_session_required"] = m.BackchannelLogoutSessionRequired.ValueBool()
 	}
+	if known(m.ClaimFormat) {
+		b["claim_format"] = m.ClaimFormat.ValueString()
+	}
+	if known(m.LogoURI) {
+		b["logo_uri"] = m.LogoURI.ValueString()
+	}
 	if known(m.JWKSURI) && m.JWKSURI.ValueString() != "" {
 		b["jwks_uri"] = m.JWKSURI.ValueString()
 	}
@@ -188,6 +200,7 @@ func (m *applicationModel) from(tenant string, a *apiApplication) {
 	m.Consent, m.RefreshTokenGracePeriod = types.StringValue(a.Consent), types.Int64Value(a.RefreshTokenGracePeriod)
 	m.DPoPBoundAccessTokens, m.BackchannelLogoutURI = types.BoolValue(a.DPoPBoundAccessTokens), types.StringValue(a.BackchannelLogoutURI)
 	m.BackchannelLogoutSessionRequired, m.JWKSURI = types.BoolValue(a.BackchannelLogoutSessionRequired), types.StringValue(a.JWKSURI)
+	m.ClaimFormat, m.LogoURI = types.StringValue(a.ClaimFormat), types.StringValue(a.LogoURI)
 	elems := make([]attr.Value, len(a.APIGrants))
 	for i, g := range a.APIGrants {
 		elems[i] = types.ObjectValueMust(grantType.AttrTypes, map[string]attr.Value{"audience": types.StringValue(g.Audience), "scopes": stringSet(g.Scopes)})

@@ -3,9 +3,11 @@ package provider
 import (
 	"context"
 	"net/http"
+	"strconv"
+	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
@@ -13,7 +15,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 )
 
 var _ resource.ResourceWithImportState = (*tenantResource)(nil)
@@ -46,6 +50,17 @@ type apiTenant struct {
 	DefaultLocale                      string   `json:"default_locale"`
 	TokenExchangeImpersonation         bool     `json:"token_exchange_impersonation"`
 	ClientRegistration                 string   `json:"client_registration"`
+
+	// UserMetadataFields are the user_metadata fields users may edit.
+	UserMetadataFields []apiMetadataField `json:"user_metadata_fields"`
+}
+
+// apiMetadataField is a user_metadata field the tenant's users may edit.
+type apiMetadataField struct {
+	Name      string `json:"name"`
+	Label     string `json:"label,omitempty"`
+	Type      string `json:"type"`
+	MaxLength int64  `json:"max_length,omitempty"`
 }
 
 type tenantModel struct {
@@ -72,7 +87,11 @@ type tenantModel struct {
 	DefaultLocale                      types.String `tfsdk:"default_locale"`
 	TokenExchangeImpersonation         types.Bool   `tfsdk:"token_exchange_impersonation"`
 	ClientRegistration                 types.String `tfsdk:"client_registration"`
+	UserMetadataFields                 types.List   `tfsdk:"user_metadata_fields"`
 }
+
+var metadataFieldType = types.ObjectType{AttrTypes: map[string]attr.Type{
+	"name": types.StringType, "label": types.StringType, "type": types.StringType, "max_length": types.Int64Type}}
 
 func (r *tenantResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_tenant"
@@ -135,6 +154,16 @@ func (r *tenantResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 			"default_locale":                        optString("Language of the pages and email when a request names none Gatehouse speaks; empty is English."),
 			"token_exchange_impersonation":          optBool("Token exchanges without an actor token may impersonate the subject (RFC 8693)."),
 			"client_registration":                   optString("Who may register clients (RFC 7591): off, token or open."),
+			"user_metadata_fields": schema.ListNestedAttribute{Optional: true, Computed: true, PlanModifiers: keepList,
+				Description: "The user_metadata fields users may edit on their account page (at most 20); [] for none.",
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"name": schema.StringAttribute{Required: true, Description: "The key in user_metadata: letters, digits and _, starting with a letter."},
+					"label": schema.StringAttribute{Optional: true, Validators: []validator.String{trimmedNonEmpty{}},
+						Description: "What the account page shows; the name when left out."},
+					"type": schema.StringAttribute{Required: true, Description: "string, number or boolean."},
+					"max_length": schema.Int64Attribute{Optional: true, Validators: []validator.Int64{atLeastOne{}},
+						Description: "A string field's longest value, 1 to 1000; 1000 when left out."},
+				}}},
 		},
 	}
 }
@@ -169,7 +198,28 @@ func (m *tenantModel) settings(ctx context.Context, diags *diag.Diagnostics) map
 	put("default_locale", m.DefaultLocale.ValueString(), known(m.DefaultLocale))
 	put("token_exchange_impersonation", m.TokenExchangeImpersonation.ValueBool(), known(m.TokenExchangeImpersonation))
 	put("client_registration", m.ClientRegistration.ValueString(), known(m.ClientRegistration))
+	if known(m.UserMetadataFields) {
+		b["user_metadata_fields"] = m.metadataFields(ctx, diags)
+	}
 	return b
+}
+
+// metadataFields are the user_metadata_fields of m, [] for none.
+func (m *tenantModel) metadataFields(ctx context.Context, diags *diag.Diagnostics) []apiMetadataField {
+	var objs []types.Object
+	diags.Append(m.UserMetadataFields.ElementsAs(ctx, &objs, false)...)
+	out := []apiMetadataField{}
+	for _, o := range objs {
+		var f struct {
+			Name      types.String `tfsdk:"name"`
+			Label     types.String `tfsdk:"label"`
+			Type      types.String `tfsdk:"type"`
+			MaxLength types.Int64  `tfsdk:"max_length"`
+		}
+		diags.Append(o.As(ctx, &f, basetypes.ObjectAsOptions{})...)
+		out = append(out, apiMetadataField{Name: f.Name.ValueString(), Label: f.Label.ValueString(), Type: f.Type.ValueString(), MaxLength: f.MaxLength.ValueInt64()})
+	}
+	return out
 }
 
 func (m *tenantModel) from(t *apiTenant) {
@@ -183,6 +233,57 @@ func (m *tenantModel) from(t *apiTenant) {
 	m.EmailFromName, m.RequirePushedAuthorizationRequests = types.StringValue(t.EmailFromName), types.BoolValue(t.RequirePushedAuthorizationRequests)
 	m.EmailReplyTo, m.DefaultLocale = types.StringValue(t.EmailReplyTo), types.StringValue(t.DefaultLocale)
 	m.TokenExchangeImpersonation, m.ClientRegistration = types.BoolValue(t.TokenExchangeImpersonation), types.StringValue(t.ClientRegistration)
+	fields := make([]attr.Value, len(t.UserMetadataFields))
+	for i, f := range t.UserMetadataFields {
+		// What the server leaves out (no label, the default max_length)
+		// is null, as in a configuration that leaves it out.
+		label, maxLength := types.StringNull(), types.Int64Null()
+		if f.Label != "" {
+			label = types.StringValue(f.Label)
+		}
+		if f.MaxLength != 0 {
+			maxLength = types.Int64Value(f.MaxLength)
+		}
+		fields[i] = types.ObjectValueMust(metadataFieldType.AttrTypes, map[string]attr.Value{
+			"name": types.StringValue(f.Name), "label": label, "type": types.StringValue(f.Type), "max_length": maxLength})
+	}
+	m.UserMetadataFields = types.ListValueMust(metadataFieldType, fields)
+}
+
+// trimmedNonEmpty refuses a label the server would store otherwise than
+// given (it trims labels, and an empty one is no label): such a label
+// would differ from the configuration after every apply.
+type trimmedNonEmpty struct{}
+
+func (trimmedNonEmpty) Description(context.Context) string {
+	return "not empty, without leading or trailing spaces (leave it out for none)"
+}
+
+func (v trimmedNonEmpty) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (v trimmedNonEmpty) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if !known(req.ConfigValue) {
+		return
+	}
+	if s := req.ConfigValue.ValueString(); s == "" || strings.TrimSpace(s) != s {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid label", "The label must be "+v.Description(ctx)+"; got "+strconv.Quote(s)+".")
+	}
+}
+
+// atLeastOne refuses a max_length under 1: 0 is the server's default,
+// which it does not show, so leaving it out says the same.
+type atLeastOne struct{}
+
+func (atLeastOne) Description(context.Context) string {
+	return "at least 1 (leave it out for the default)"
+}
+
+func (v atLeastOne) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (v atLeastOne) ValidateInt64(ctx context.Context, req validator.Int64Request, resp *validator.Int64Response) {
+	if known(req.ConfigValue) && req.ConfigValue.ValueInt64() < 1 {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid max_length", "max_length must be "+v.Description(ctx)+"; got "+strconv.FormatInt(req.ConfigValue.ValueInt64(), 10)+".")
+	}
 }
 
 func (r *tenantResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
