@@ -138,7 +138,7 @@ func (p *Provider) fillGroups(ctx context.Context, info *oidc.UserInfo, c *tenan
 	if !slices.Contains(scopes, ScopeGroups) {
 		return nil
 	}
-	if access == nil || !access.Read.Groups {
+	if access == nil || !access.Read.Groups || (!access.Read.Passed && p.passesGroups(ctx)) {
 		var err error
 		if access, err = p.store.UserAccess(ctx, userID, tenants.AccessQuery{Groups: true, Passed: p.passesGroups(ctx)}); err != nil {
 			return err
