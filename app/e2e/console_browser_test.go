@@ -178,14 +178,29 @@ func (b *consoleBrowser) screenshot(name string) {
 }
 
 // signInAtLoginPage signs in at a tenant's login page.
+//
+// A page that navigates once more right after it loaded (a redirect's
+// last hop) can take the nodes found away ("Could not find node with
+// given id"): then the fields are emptied and it is done again.
 func (b *consoleBrowser) signInAtLoginPage(email, password string) {
 	b.t.Helper()
-	b.waitFor("the login page", `!!document.querySelector('input[autocomplete="current-password"]')`)
-	b.do("sign in",
-		chromedp.SendKeys(chromedp.CSS(`input[autocomplete="username"]`), email),
-		chromedp.SendKeys(chromedp.CSS(`input[autocomplete="current-password"]`), password),
-		chromedp.Click(chromedp.CSS(`button[type=submit]`)),
-	)
+	for attempt := 1; ; attempt++ {
+		b.waitFor("the login page", `document.readyState === "complete" && !!document.querySelector('input[autocomplete="current-password"]')`)
+		eval[bool](b, `(() => { for (const e of document.querySelectorAll('input[autocomplete="username"], input[autocomplete="current-password"]')) e.value = ""; return true })()`)
+		ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+		err := chromedp.Do(ctx,
+			chromedp.SendKeys(chromedp.CSS(`input[autocomplete="username"]`), email),
+			chromedp.SendKeys(chromedp.CSS(`input[autocomplete="current-password"]`), password),
+			chromedp.Click(chromedp.CSS(`button[type=submit]`)),
+		)
+		cancel()
+		if err == nil {
+			return
+		}
+		if attempt == 3 || !strings.Contains(err.Error(), "Could not find node") {
+			b.t.Fatalf("sign in: %v", err)
+		}
+	}
 }
 
 // TestConsoleBrowserJourneys runs an operator's first day in the console in
