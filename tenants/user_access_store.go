@@ -79,7 +79,9 @@ var AllAccess = AccessQuery{Roles: true, Groups: true, Passed: true}
 // cost grows with the tables named: roles through groups come with the
 // memberships rather than from a second look at group_members.
 const (
-	accessDirectRoles = `SELECT 'r' AS kind, roles.id AS ref, roles.name AS name, '' AS role_ref, '' AS role_name FROM user_roles
+	// accessColumns names the columns and gives no row.
+	accessColumns     = `SELECT '' AS kind, '' AS ref, '' AS name, '' AS role_ref, '' AS role_name WHERE 1 = 0`
+	accessDirectRoles = `SELECT 'r', roles.id, roles.name, '', '' FROM user_roles
   JOIN roles ON roles.tenant_id = user_roles.tenant_id AND roles.id = user_roles.role_id
   WHERE user_roles.tenant_id = ? AND user_roles.user_id = ?`
 	accessMemberships = `SELECT 'g', user_groups.id, user_groups.name, COALESCE(roles.id, ''), COALESCE(roles.name, '') FROM group_members
@@ -106,20 +108,14 @@ SELECT 'm', connection_group_maps.connection_id, connection_group_maps.upstream_
 )
 
 // accessStatement is the statement of q for the tenant tid and the user
-// ("" when q asks for nothing) and its arguments. The first branch names
-// the columns.
+// ("" when q asks for nothing) and its arguments.
 func accessStatement(q AccessQuery, tid, userID string) (string, []any) {
-	parts := []string{accessDirectRoles}
-	args := []any{tid, userID}
-	switch {
-	case q.Roles:
-		parts, args = append(parts, accessMemberships), append(args, tid, userID)
-	case q.Groups:
+	parts := []string{accessColumns}
+	var args []any
+	if q.Roles {
+		parts, args = append(parts, accessDirectRoles, accessMemberships), append(args, tid, userID, tid, userID)
+	} else if q.Groups {
 		parts, args = append(parts, accessGroups), append(args, tid, userID)
-	}
-	if !q.Roles {
-		// Only the names of the first branch are wanted.
-		parts[0] = strings.Replace(accessDirectRoles, "WHERE user_roles.tenant_id = ?", "WHERE 0 = 1 AND user_roles.tenant_id = ?", 1)
 	}
 	if q.Passed {
 		parts, args = append(parts, accessPassed), append(args, tid, userID, true, tid, tid, userID, true)
@@ -127,7 +123,7 @@ func accessStatement(q AccessQuery, tid, userID string) (string, []any) {
 	if q.PermissionsOf != "" {
 		parts, args = append(parts, accessPermissions), append(args, tid, userID, tid, userID, tid, q.PermissionsOf)
 	}
-	if len(parts) == 1 && !q.Roles {
+	if len(parts) == 1 {
 		return "", nil
 	}
 	return strings.Join(parts, "\nUNION ALL\n"), args
