@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) *tenants.Store) {
 		{name: "Counts", run: testCounts},
 		{name: "UpdateUserProfile", run: testUpdateUserProfile},
 		{name: "UserAccess", run: testUserAccess},
+		{name: "AccessRevision", run: testAccessRevision},
 		{name: "DeleteUser", run: testDeleteUser},
 		{name: "DeleteUserSession", run: testDeleteUserSession},
 		{name: "Clients", run: testClients},

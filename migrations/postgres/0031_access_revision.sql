@@ -1,0 +1,318 @@
+-- Each user's access revision (issue 10): a value that changes, in the
+-- same transaction, with anything a user's access is read from
+-- (tenants.Store.UserAccess): the roles held directly, the group
+-- memberships, the groups' roles, the roles' permissions, the names of
+-- roles and groups, the audience of an API, the upstream groups of the
+-- user's identities and the group mappings and pass-through of their
+-- connections. Tokens read the user row anyway; a cache of access keyed by
+-- (user, revision) then needs no read of its own and is never stale, on
+-- any node. The database keeps it, through the triggers below, so that no
+-- write path (a service, an import, a cascade) can forget it. A new
+-- revision is random rather than the next number, so that a user deleted
+-- and created again under the same id can never meet an old revision.
+-- Deletes of roles, groups, APIs and connections reach the links through
+-- their cascades (or the store's own deletes), whose triggers bump.
+-- A change that concerns many users (a group's roles, a role's
+-- permissions) locks their rows in the order of their ids first, so that
+-- two such changes at once wait for each other instead of deadlocking.
+ALTER TABLE users ADD COLUMN access_revision BIGINT NOT NULL DEFAULT 0;
+-- Users that hold anything already start at a revision of their own: 0
+-- is only ever the revision of a user whose access no trigger has seen
+-- change, which is none.
+UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1;
+
+CREATE FUNCTION user_roles_access_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = NEW.tenant_id AND id = NEW.user_id;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER user_roles_access_insert AFTER INSERT ON user_roles FOR EACH ROW
+  EXECUTE FUNCTION user_roles_access_insert();
+
+CREATE FUNCTION user_roles_access_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = OLD.tenant_id AND id = OLD.user_id;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER user_roles_access_delete AFTER DELETE ON user_roles FOR EACH ROW
+  EXECUTE FUNCTION user_roles_access_delete();
+
+CREATE FUNCTION group_members_access_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = NEW.tenant_id AND id = NEW.user_id;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER group_members_access_insert AFTER INSERT ON group_members FOR EACH ROW
+  EXECUTE FUNCTION group_members_access_insert();
+
+CREATE FUNCTION group_members_access_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = OLD.tenant_id AND id = OLD.user_id;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER group_members_access_delete AFTER DELETE ON group_members FOR EACH ROW
+  EXECUTE FUNCTION group_members_access_delete();
+
+CREATE FUNCTION user_roles_access_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = OLD.tenant_id AND id = OLD.user_id;
+  UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = NEW.tenant_id AND id = NEW.user_id;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER user_roles_access_update AFTER UPDATE ON user_roles FOR EACH ROW
+  WHEN (OLD.tenant_id IS DISTINCT FROM NEW.tenant_id OR OLD.user_id IS DISTINCT FROM NEW.user_id OR OLD.role_id IS DISTINCT FROM NEW.role_id)
+  EXECUTE FUNCTION user_roles_access_update();
+
+CREATE FUNCTION group_members_access_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = OLD.tenant_id AND id = OLD.user_id;
+  UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = NEW.tenant_id AND id = NEW.user_id;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER group_members_access_update AFTER UPDATE ON group_members FOR EACH ROW
+  WHEN (OLD.tenant_id IS DISTINCT FROM NEW.tenant_id OR OLD.user_id IS DISTINCT FROM NEW.user_id OR OLD.group_id IS DISTINCT FROM NEW.group_id)
+  EXECUTE FUNCTION group_members_access_update();
+
+CREATE FUNCTION external_identities_access_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = NEW.tenant_id AND id = NEW.user_id;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER external_identities_access_insert AFTER INSERT ON external_identities FOR EACH ROW
+  EXECUTE FUNCTION external_identities_access_insert();
+
+CREATE FUNCTION external_identities_access_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = OLD.tenant_id AND id = OLD.user_id;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER external_identities_access_delete AFTER DELETE ON external_identities FOR EACH ROW
+  EXECUTE FUNCTION external_identities_access_delete();
+
+CREATE FUNCTION external_identities_access_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = OLD.tenant_id AND id = OLD.user_id;
+  UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = NEW.tenant_id AND id = NEW.user_id;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER external_identities_access_update AFTER UPDATE ON external_identities FOR EACH ROW
+  WHEN (OLD.tenant_id IS DISTINCT FROM NEW.tenant_id OR OLD.user_id IS DISTINCT FROM NEW.user_id OR OLD.connection_id IS DISTINCT FROM NEW.connection_id OR OLD.upstream_groups IS DISTINCT FROM NEW.upstream_groups)
+  EXECUTE FUNCTION external_identities_access_update();
+
+CREATE FUNCTION group_roles_access_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM 1 FROM users WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM group_members WHERE tenant_id = NEW.tenant_id AND group_id = NEW.group_id)
+    ORDER BY id FOR NO KEY UPDATE;
+  UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM group_members WHERE tenant_id = NEW.tenant_id AND group_id = NEW.group_id);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER group_roles_access_insert AFTER INSERT ON group_roles FOR EACH ROW
+  EXECUTE FUNCTION group_roles_access_insert();
+
+CREATE FUNCTION group_roles_access_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM 1 FROM users WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM group_members WHERE tenant_id = OLD.tenant_id AND group_id = OLD.group_id)
+    ORDER BY id FOR NO KEY UPDATE;
+  UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM group_members WHERE tenant_id = OLD.tenant_id AND group_id = OLD.group_id);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER group_roles_access_delete AFTER DELETE ON group_roles FOR EACH ROW
+  EXECUTE FUNCTION group_roles_access_delete();
+
+CREATE FUNCTION group_roles_access_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM 1 FROM users WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM group_members WHERE tenant_id = OLD.tenant_id AND group_id = OLD.group_id)
+    ORDER BY id FOR NO KEY UPDATE;
+  UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM group_members WHERE tenant_id = OLD.tenant_id AND group_id = OLD.group_id);
+  PERFORM 1 FROM users WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM group_members WHERE tenant_id = NEW.tenant_id AND group_id = NEW.group_id)
+    ORDER BY id FOR NO KEY UPDATE;
+  UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM group_members WHERE tenant_id = NEW.tenant_id AND group_id = NEW.group_id);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER group_roles_access_update AFTER UPDATE ON group_roles FOR EACH ROW
+  WHEN (OLD.tenant_id IS DISTINCT FROM NEW.tenant_id OR OLD.group_id IS DISTINCT FROM NEW.group_id OR OLD.role_id IS DISTINCT FROM NEW.role_id)
+  EXECUTE FUNCTION group_roles_access_update();
+
+CREATE FUNCTION user_groups_access_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM 1 FROM users WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM group_members WHERE tenant_id = OLD.tenant_id AND group_id = OLD.id)
+    ORDER BY id FOR NO KEY UPDATE;
+  UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM group_members WHERE tenant_id = OLD.tenant_id AND group_id = OLD.id);
+  PERFORM 1 FROM users WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM group_members WHERE tenant_id = NEW.tenant_id AND group_id = NEW.id)
+    ORDER BY id FOR NO KEY UPDATE;
+  UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM group_members WHERE tenant_id = NEW.tenant_id AND group_id = NEW.id);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER user_groups_access_update AFTER UPDATE ON user_groups FOR EACH ROW
+  WHEN (OLD.name IS DISTINCT FROM NEW.name)
+  EXECUTE FUNCTION user_groups_access_update();
+
+CREATE FUNCTION role_permissions_access_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM 1 FROM users WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = NEW.tenant_id AND role_id = NEW.role_id
+      UNION SELECT group_members.user_id FROM group_roles
+      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
+      WHERE group_roles.tenant_id = NEW.tenant_id AND group_roles.role_id = NEW.role_id)
+    ORDER BY id FOR NO KEY UPDATE;
+  UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = NEW.tenant_id AND role_id = NEW.role_id
+      UNION SELECT group_members.user_id FROM group_roles
+      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
+      WHERE group_roles.tenant_id = NEW.tenant_id AND group_roles.role_id = NEW.role_id);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER role_permissions_access_insert AFTER INSERT ON role_permissions FOR EACH ROW
+  EXECUTE FUNCTION role_permissions_access_insert();
+
+CREATE FUNCTION role_permissions_access_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM 1 FROM users WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = OLD.tenant_id AND role_id = OLD.role_id
+      UNION SELECT group_members.user_id FROM group_roles
+      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
+      WHERE group_roles.tenant_id = OLD.tenant_id AND group_roles.role_id = OLD.role_id)
+    ORDER BY id FOR NO KEY UPDATE;
+  UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = OLD.tenant_id AND role_id = OLD.role_id
+      UNION SELECT group_members.user_id FROM group_roles
+      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
+      WHERE group_roles.tenant_id = OLD.tenant_id AND group_roles.role_id = OLD.role_id);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER role_permissions_access_delete AFTER DELETE ON role_permissions FOR EACH ROW
+  EXECUTE FUNCTION role_permissions_access_delete();
+
+CREATE FUNCTION role_permissions_access_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM 1 FROM users WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = OLD.tenant_id AND role_id = OLD.role_id
+      UNION SELECT group_members.user_id FROM group_roles
+      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
+      WHERE group_roles.tenant_id = OLD.tenant_id AND group_roles.role_id = OLD.role_id)
+    ORDER BY id FOR NO KEY UPDATE;
+  UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = OLD.tenant_id AND role_id = OLD.role_id
+      UNION SELECT group_members.user_id FROM group_roles
+      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
+      WHERE group_roles.tenant_id = OLD.tenant_id AND group_roles.role_id = OLD.role_id);
+  PERFORM 1 FROM users WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = NEW.tenant_id AND role_id = NEW.role_id
+      UNION SELECT group_members.user_id FROM group_roles
+      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
+      WHERE group_roles.tenant_id = NEW.tenant_id AND group_roles.role_id = NEW.role_id)
+    ORDER BY id FOR NO KEY UPDATE;
+  UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = NEW.tenant_id AND role_id = NEW.role_id
+      UNION SELECT group_members.user_id FROM group_roles
+      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
+      WHERE group_roles.tenant_id = NEW.tenant_id AND group_roles.role_id = NEW.role_id);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER role_permissions_access_update AFTER UPDATE ON role_permissions FOR EACH ROW
+  WHEN (OLD.tenant_id IS DISTINCT FROM NEW.tenant_id OR OLD.role_id IS DISTINCT FROM NEW.role_id OR OLD.api_id IS DISTINCT FROM NEW.api_id OR OLD.scope IS DISTINCT FROM NEW.scope)
+  EXECUTE FUNCTION role_permissions_access_update();
+
+CREATE FUNCTION roles_access_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM 1 FROM users WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = OLD.tenant_id AND role_id = OLD.id
+      UNION SELECT group_members.user_id FROM group_roles
+      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
+      WHERE group_roles.tenant_id = OLD.tenant_id AND group_roles.role_id = OLD.id)
+    ORDER BY id FOR NO KEY UPDATE;
+  UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = OLD.tenant_id AND role_id = OLD.id
+      UNION SELECT group_members.user_id FROM group_roles
+      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
+      WHERE group_roles.tenant_id = OLD.tenant_id AND group_roles.role_id = OLD.id);
+  PERFORM 1 FROM users WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = NEW.tenant_id AND role_id = NEW.id
+      UNION SELECT group_members.user_id FROM group_roles
+      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
+      WHERE group_roles.tenant_id = NEW.tenant_id AND group_roles.role_id = NEW.id)
+    ORDER BY id FOR NO KEY UPDATE;
+  UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = NEW.tenant_id AND role_id = NEW.id
+      UNION SELECT group_members.user_id FROM group_roles
+      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
+      WHERE group_roles.tenant_id = NEW.tenant_id AND group_roles.role_id = NEW.id);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER roles_access_update AFTER UPDATE ON roles FOR EACH ROW
+  WHEN (OLD.name IS DISTINCT FROM NEW.name)
+  EXECUTE FUNCTION roles_access_update();
+
+CREATE FUNCTION apis_access_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM 1 FROM users WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_roles.user_id FROM role_permissions
+      JOIN user_roles ON user_roles.tenant_id = role_permissions.tenant_id AND user_roles.role_id = role_permissions.role_id
+      WHERE role_permissions.tenant_id = OLD.tenant_id AND role_permissions.api_id = OLD.id
+      UNION SELECT group_members.user_id FROM role_permissions
+      JOIN group_roles ON group_roles.tenant_id = role_permissions.tenant_id AND group_roles.role_id = role_permissions.role_id
+      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
+      WHERE role_permissions.tenant_id = OLD.tenant_id AND role_permissions.api_id = OLD.id)
+    ORDER BY id FOR NO KEY UPDATE;
+  UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_roles.user_id FROM role_permissions
+      JOIN user_roles ON user_roles.tenant_id = role_permissions.tenant_id AND user_roles.role_id = role_permissions.role_id
+      WHERE role_permissions.tenant_id = OLD.tenant_id AND role_permissions.api_id = OLD.id
+      UNION SELECT group_members.user_id FROM role_permissions
+      JOIN group_roles ON group_roles.tenant_id = role_permissions.tenant_id AND group_roles.role_id = role_permissions.role_id
+      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
+      WHERE role_permissions.tenant_id = OLD.tenant_id AND role_permissions.api_id = OLD.id);
+  PERFORM 1 FROM users WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_roles.user_id FROM role_permissions
+      JOIN user_roles ON user_roles.tenant_id = role_permissions.tenant_id AND user_roles.role_id = role_permissions.role_id
+      WHERE role_permissions.tenant_id = NEW.tenant_id AND role_permissions.api_id = NEW.id
+      UNION SELECT group_members.user_id FROM role_permissions
+      JOIN group_roles ON group_roles.tenant_id = role_permissions.tenant_id AND group_roles.role_id = role_permissions.role_id
+      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
+      WHERE role_permissions.tenant_id = NEW.tenant_id AND role_permissions.api_id = NEW.id)
+    ORDER BY id FOR NO KEY UPDATE;
+  UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_roles.user_id FROM role_permissions
+      JOIN user_roles ON user_roles.tenant_id = role_permissions.tenant_id AND user_roles.role_id = role_permissions.role_id
+      WHERE role_permissions.tenant_id = NEW.tenant_id AND role_permissions.api_id = NEW.id
+      UNION SELECT group_members.user_id FROM role_permissions
+      JOIN group_roles ON group_roles.tenant_id = role_permissions.tenant_id AND group_roles.role_id = role_permissions.role_id
+      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
+      WHERE role_permissions.tenant_id = NEW.tenant_id AND role_permissions.api_id = NEW.id);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER apis_access_update AFTER UPDATE ON apis FOR EACH ROW
+  WHEN (OLD.audience IS DISTINCT FROM NEW.audience)
+  EXECUTE FUNCTION apis_access_update();
+
+CREATE FUNCTION connection_group_maps_access_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM 1 FROM users WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM external_identities WHERE tenant_id = NEW.tenant_id AND connection_id = NEW.connection_id)
+    ORDER BY id FOR NO KEY UPDATE;
+  UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM external_identities WHERE tenant_id = NEW.tenant_id AND connection_id = NEW.connection_id);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER connection_group_maps_access_insert AFTER INSERT ON connection_group_maps FOR EACH ROW
+  EXECUTE FUNCTION connection_group_maps_access_insert();
+
+CREATE FUNCTION connection_group_maps_access_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM 1 FROM users WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM external_identities WHERE tenant_id = OLD.tenant_id AND connection_id = OLD.connection_id)
+    ORDER BY id FOR NO KEY UPDATE;
+  UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM external_identities WHERE tenant_id = OLD.tenant_id AND connection_id = OLD.connection_id);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER connection_group_maps_access_delete AFTER DELETE ON connection_group_maps FOR EACH ROW
+  EXECUTE FUNCTION connection_group_maps_access_delete();
+
+CREATE FUNCTION connection_group_maps_access_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM 1 FROM users WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM external_identities WHERE tenant_id = OLD.tenant_id AND connection_id = OLD.connection_id)
+    ORDER BY id FOR NO KEY UPDATE;
+  UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM external_identities WHERE tenant_id = OLD.tenant_id AND connection_id = OLD.connection_id);
+  PERFORM 1 FROM users WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM external_identities WHERE tenant_id = NEW.tenant_id AND connection_id = NEW.connection_id)
+    ORDER BY id FOR NO KEY UPDATE;
+  UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM external_identities WHERE tenant_id = NEW.tenant_id AND connection_id = NEW.connection_id);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER connection_group_maps_access_update AFTER UPDATE ON connection_group_maps FOR EACH ROW
+  WHEN (OLD.tenant_id IS DISTINCT FROM NEW.tenant_id OR OLD.connection_id IS DISTINCT FROM NEW.connection_id OR OLD.upstream_group IS DISTINCT FROM NEW.upstream_group OR OLD.group_id IS DISTINCT FROM NEW.group_id)
+  EXECUTE FUNCTION connection_group_maps_access_update();
+
+CREATE FUNCTION connections_access_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM 1 FROM users WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM external_identities WHERE tenant_id = OLD.tenant_id AND connection_id = OLD.id)
+    ORDER BY id FOR NO KEY UPDATE;
+  UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM external_identities WHERE tenant_id = OLD.tenant_id AND connection_id = OLD.id);
+  PERFORM 1 FROM users WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM external_identities WHERE tenant_id = NEW.tenant_id AND connection_id = NEW.id)
+    ORDER BY id FOR NO KEY UPDATE;
+  UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM external_identities WHERE tenant_id = NEW.tenant_id AND connection_id = NEW.id);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER connections_access_update AFTER UPDATE ON connections FOR EACH ROW
+  WHEN (OLD.pass_groups IS DISTINCT FROM NEW.pass_groups)
+  EXECUTE FUNCTION connections_access_update();
