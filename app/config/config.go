@@ -78,10 +78,11 @@ type Config struct {
 	// KeyCacheSize is how many tenants' signing keys a node keeps
 	// in memory (GATEHOUSE_KEY_CACHE_SIZE; 0: keyring.DefaultCacheSize).
 	KeyCacheSize int
-	// CacheTenants and CacheClients are how many tenants and clients a
-	// node keeps in memory (GATEHOUSE_CACHE_TENANTS,
-	// GATEHOUSE_CACHE_CLIENTS; 0: the cache's defaults).
-	CacheTenants, CacheClients int
+	// CacheTenants, CacheClients and CacheAccess are how many tenants,
+	// clients and users' access a node keeps in memory
+	// (GATEHOUSE_CACHE_TENANTS, GATEHOUSE_CACHE_CLIENTS,
+	// GATEHOUSE_CACHE_ACCESS; 0: the cache's defaults).
+	CacheTenants, CacheClients, CacheAccess int
 	// AnonymousRate is how often one client address may make, on one
 	// node, the requests an anonymous client can make costly (a password
 	// hash, a stored row, an email): the authorization endpoint, sign-in,
@@ -239,7 +240,8 @@ func Load(getenv func(string) string, o Overrides) (*Config, error) {
 		name string
 		n    *int
 		what string
-	}{{"GATEHOUSE_CACHE_TENANTS", &c.CacheTenants, "tenants"}, {"GATEHOUSE_CACHE_CLIENTS", &c.CacheClients, "clients"}} {
+	}{{"GATEHOUSE_CACHE_TENANTS", &c.CacheTenants, "tenants"}, {"GATEHOUSE_CACHE_CLIENTS", &c.CacheClients, "clients"},
+		{"GATEHOUSE_CACHE_ACCESS", &c.CacheAccess, "users' access"}} {
 		if s := get(v.name, ""); s != "" {
 			if *v.n, err = strconv.Atoi(s); err != nil || *v.n < 1 || *v.n > 10_000_000 {
 				return nil, fmt.Errorf("%s: want a number of %s from 1 to 10000000", v.name, v.what)

@@ -24,11 +24,11 @@ func (m *Metrics) WatchCache(stats func() cache.Stats) {
 	m.reg.MustRegister(&cacheCollector{
 		stats: stats,
 		size: prometheus.NewDesc("gatehouse_cache_entries",
-			"Tenants and clients in the node's cache.", []string{"kind"}, nil),
+			"Tenants, clients and users' access in the node's cache.", []string{"kind"}, nil),
 		lookups: prometheus.NewDesc("gatehouse_cache_lookups_total",
-			"Cache lookups of tenants and clients, answered from memory (hit) or from the database (miss).", []string{"kind", "result"}, nil),
+			"Cache lookups of tenants, clients and users' access, answered from memory (hit) or from the database (miss).", []string{"kind", "result"}, nil),
 		evictions: prometheus.NewDesc("gatehouse_cache_evictions_total",
-			"Cache entries dropped to stay within GATEHOUSE_CACHE_TENANTS and GATEHOUSE_CACHE_CLIENTS.", []string{"kind"}, nil),
+			"Cache entries dropped to stay within GATEHOUSE_CACHE_TENANTS, GATEHOUSE_CACHE_CLIENTS and GATEHOUSE_CACHE_ACCESS.", []string{"kind"}, nil),
 		feedRead: prometheus.NewDesc("gatehouse_change_feed_last_read_timestamp_seconds",
 			"When the node last read the tenant change feed without error (0: never).", nil, nil),
 		feedLag: prometheus.NewDesc("gatehouse_change_feed_lag_seconds",
@@ -54,12 +54,16 @@ func (c *cacheCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge, counter := prometheus.GaugeValue, prometheus.CounterValue
 	ch <- prometheus.MustNewConstMetric(c.size, gauge, float64(st.Tenants), "tenant")
 	ch <- prometheus.MustNewConstMetric(c.size, gauge, float64(st.Clients), "client")
+	ch <- prometheus.MustNewConstMetric(c.size, gauge, float64(st.Access), "access")
 	ch <- prometheus.MustNewConstMetric(c.lookups, counter, float64(st.TenantHits), "tenant", "hit")
 	ch <- prometheus.MustNewConstMetric(c.lookups, counter, float64(st.TenantMisses), "tenant", "miss")
 	ch <- prometheus.MustNewConstMetric(c.lookups, counter, float64(st.ClientHits), "client", "hit")
 	ch <- prometheus.MustNewConstMetric(c.lookups, counter, float64(st.ClientMisses), "client", "miss")
+	ch <- prometheus.MustNewConstMetric(c.lookups, counter, float64(st.AccessHits), "access", "hit")
+	ch <- prometheus.MustNewConstMetric(c.lookups, counter, float64(st.AccessMisses), "access", "miss")
 	ch <- prometheus.MustNewConstMetric(c.evictions, counter, float64(st.TenantEvictions), "tenant")
 	ch <- prometheus.MustNewConstMetric(c.evictions, counter, float64(st.ClientEvictions), "client")
+	ch <- prometheus.MustNewConstMetric(c.evictions, counter, float64(st.AccessEvictions), "access")
 	read := 0.0
 	if !st.FeedReadAt.IsZero() {
 		read = float64(st.FeedReadAt.UnixNano()) / 1e9

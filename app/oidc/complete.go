@@ -99,7 +99,7 @@ func (p *Provider) checkClaimRules(ctx context.Context, ar *tenants.AuthRequest)
 		var access *tokenAccess
 		if c, err = p.lookupClient(ctx, ar.ClientID); err == nil {
 			if u, err = p.store.UserByID(ctx, ar.UserID); err == nil {
-				if access, err = p.readTokenAccess(ctx, c.Client, u.ID, ar.Audience, accessWanted{rules: set}); err == nil {
+				if access, err = p.readTokenAccess(ctx, c.Client, u, ar.Audience, accessWanted{rules: set}); err == nil {
 					if _, err = evalClaimRules(ctx, set, c, u, access, req); err != nil {
 						err = p.ruleRefused(ctx, req, err)
 					}

@@ -163,7 +163,7 @@ func (p *Provider) signIDToken(ctx context.Context, t *tenants.Tenant, c *client
 	}
 	info := new(oidc.UserInfo)
 	fillUserinfo(info, u, scopes)
-	if err := p.fillGroups(ctx, info, c.Client.Client, u.ID, scopes, access); err != nil {
+	if err := p.fillGroups(ctx, info, c.Client.Client, u, scopes, access); err != nil {
 		return "", err
 	}
 	if grant.IDP != "" {

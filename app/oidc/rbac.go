@@ -47,31 +47,30 @@ type tokenAccess struct {
 
 // accessWanted says what a token needs of its user's access beyond its
 // API's needs: what the tenant's claim rules read (nil: no rules), the
-// groups scope's claim; or, for the consent page, only the scopes.
+// groups scope's claim.
 type accessWanted struct {
-	rules      *claimrules.Set
-	scopes     []string
-	onlyScopes bool
+	rules  *claimrules.Set
+	scopes []string
 }
 
-// readTokenAccess reads the access of a token of client c for user userID
-// and audience, of what it needs: one statement when its API has RBAC on
-// or asks for claims, when the rules read roles or groups, or when
-// w.scopes hold the groups scope; none otherwise.
-func (p *Provider) readTokenAccess(ctx context.Context, c *cache.Client, userID, audience string, w accessWanted) (*tokenAccess, error) {
+// readTokenAccess reads the access of a token of client c for user u and
+// audience, of what it needs: when its API has RBAC on or asks for claims,
+// when the rules read roles or groups, or when w.scopes hold the groups
+// scope; nothing otherwise. u must have been read for this token: the
+// access is the cache's for u's access revision (one statement when it
+// has none).
+func (p *Provider) readTokenAccess(ctx context.Context, c *cache.Client, u *tenants.User, audience string, w accessWanted) (*tokenAccess, error) {
 	api, err := p.tokenAPI(ctx, c, audience)
 	if err != nil {
 		return nil, err
 	}
 	a := &tokenAccess{api: api}
+	reads := w.rules.Reads()
+	claimGroups := slices.Contains(w.scopes, ScopeGroups) || (api != nil && api.WantsClaim(tenants.ClaimGroups))
 	var q tenants.AccessQuery
-	if !w.onlyScopes {
-		reads := w.rules.Reads()
-		claimGroups := slices.Contains(w.scopes, ScopeGroups) || (api != nil && api.WantsClaim(tenants.ClaimGroups))
-		q.Roles = reads.Roles || (api != nil && api.WantsClaim(tenants.ClaimRoles))
-		q.Groups = reads.Groups || claimGroups
-		q.Passed = (claimGroups || reads.UpstreamGroups) && p.passesGroups(ctx)
-	}
+	q.Roles = reads.Roles || (api != nil && api.WantsClaim(tenants.ClaimRoles))
+	q.Groups = reads.Groups || claimGroups
+	q.Passed = (claimGroups || reads.UpstreamGroups) && p.passesGroups(ctx)
 	if api != nil && api.RBAC {
 		q.PermissionsOf = api.Audience
 	}
@@ -82,7 +81,7 @@ func (p *Provider) readTokenAccess(ctx context.Context, c *cache.Client, userID,
 		}
 		return a, nil
 	}
-	if a.user, err = p.store.UserAccess(ctx, userID, q); err != nil {
+	if a.user, err = p.cache.UserAccess(ctx, u, q); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -126,9 +125,13 @@ func (p *Provider) GrantableScopes(ctx context.Context, ar *tenants.AuthRequest)
 	if err != nil {
 		return nil, err
 	}
-	access, err := p.readTokenAccess(ctx, c.Client, ar.UserID, ar.Audience, accessWanted{onlyScopes: true})
+	api, err := p.tokenAPI(ctx, c.Client, ar.Audience)
+	if err != nil || api == nil || !api.RBAC {
+		return slices.Clone(ar.Scopes), err
+	}
+	held, err := p.store.UserPermissions(ctx, ar.UserID, api.Audience)
 	if err != nil {
 		return nil, err
 	}
-	return access.scopes(ar.Scopes), nil
+	return tenants.GrantableScopes(api, ar.Scopes, held), nil
 }

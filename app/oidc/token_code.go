@@ -65,7 +65,7 @@ func (p *Provider) exchangeCode(ctx context.Context, t *tenants.Tenant, c *clien
 		if ar.AuthTime == nil {
 			return tenants.Issue{}, errors.New("code issued without authentication")
 		}
-		access, err := p.readTokenAccess(txctx, c.Client, user.ID, ar.Audience, accessWanted{rules: rules, scopes: ar.Scopes})
+		access, err := p.readTokenAccess(txctx, c.Client, user, ar.Audience, accessWanted{rules: rules, scopes: ar.Scopes})
 		if err != nil {
 			return tenants.Issue{}, &accessReadError{err}
 		}

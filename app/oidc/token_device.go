@@ -79,7 +79,7 @@ func (p *Provider) exchangeDeviceCode(ctx context.Context, t *tenants.Tenant, c 
 	if err != nil {
 		return nil, ruleTokenError(err)
 	}
-	access, err := p.readTokenAccess(ctx, c.Client, user.ID, d.Audience, accessWanted{rules: rules, scopes: d.Scopes})
+	access, err := p.readTokenAccess(ctx, c.Client, user, d.Audience, accessWanted{rules: rules, scopes: d.Scopes})
 	if err != nil {
 		return nil, serverError(err)
 	}

@@ -106,7 +106,7 @@ func (p *Provider) exchangeToken(ctx context.Context, t *tenants.Tenant, c *clie
 		if err != nil || user.DisabledAt != nil {
 			return nil, errInvalidGrant("the subject can no longer sign in")
 		}
-		access, err := p.readTokenAccess(ctx, c.Client, user.ID, audience, accessWanted{})
+		access, err := p.readTokenAccess(ctx, c.Client, user, audience, accessWanted{})
 		if err != nil {
 			return nil, serverError(err)
 		}

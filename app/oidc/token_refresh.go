@@ -139,7 +139,7 @@ func (p *Provider) refreshable(ctx context.Context, t *tenants.Tenant, c *client
 	if err != nil {
 		return nil, ruleTokenError(err)
 	}
-	access, err := p.readTokenAccess(ctx, c.Client, user.ID, grant.Audience, accessWanted{rules: rules, scopes: scopes})
+	access, err := p.readTokenAccess(ctx, c.Client, user, grant.Audience, accessWanted{rules: rules, scopes: scopes})
 	if err != nil {
 		return nil, serverError(err)
 	}

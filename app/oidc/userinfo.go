@@ -123,7 +123,7 @@ func (p *Provider) UserInfo(ctx context.Context, r *http.Request) (*Response, er
 		}
 		cl = c.Client.Client
 	}
-	if err := p.fillGroups(ctx, info, cl, u.ID, rec.Scopes, nil); err != nil {
+	if err := p.fillGroups(ctx, info, cl, u, rec.Scopes, nil); err != nil {
 		return nil, serverError(err)
 	}
 	return jsonAnswer(info), nil
@@ -133,14 +133,14 @@ func (p *Provider) UserInfo(ctx context.Context, r *http.Request) (*Response, er
 // hold the groups scope: the names (or, for a client whose claim format
 // is ids, the ids) of the user's groups and the upstream groups passed
 // through (tenants.UserAccess.GroupClaim), from access as the token read
-// it, or read now when nil.
-func (p *Provider) fillGroups(ctx context.Context, info *oidc.UserInfo, c *tenants.Client, userID string, scopes []string, access *tenants.UserAccess) error {
+// it, or read now (from the cache, for u as read for this answer) when nil.
+func (p *Provider) fillGroups(ctx context.Context, info *oidc.UserInfo, c *tenants.Client, u *tenants.User, scopes []string, access *tenants.UserAccess) error {
 	if !slices.Contains(scopes, ScopeGroups) {
 		return nil
 	}
 	if access == nil || !access.Read.Groups || (!access.Read.Passed && p.passesGroups(ctx)) {
 		var err error
-		if access, err = p.store.UserAccess(ctx, userID, tenants.AccessQuery{Groups: true, Passed: p.passesGroups(ctx)}); err != nil {
+		if access, err = p.cache.UserAccess(ctx, u, tenants.AccessQuery{Groups: true, Passed: p.passesGroups(ctx)}); err != nil {
 			return err
 		}
 	}

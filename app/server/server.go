@@ -162,7 +162,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 	if s.metrics == nil {
 		s.metrics = metrics.New()
 	}
-	s.cache = cache.New(deps.Store, cache.Config{Poll: cfg.CachePoll, Tenants: cfg.CacheTenants, Clients: cfg.CacheClients})
+	s.cache = cache.New(deps.Store, cache.Config{Poll: cfg.CachePoll, Tenants: cfg.CacheTenants, Clients: cfg.CacheClients, Access: cfg.CacheAccess})
 	s.metrics.WatchCache(s.cache.Stats)
 	deps.Store.ObserveAudit(s.metrics.AuditEvent)
 	deps.Store.ObserveReadRetries(s.metrics.ReadRetried)

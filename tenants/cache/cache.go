@@ -48,14 +48,15 @@ type Config struct {
 	// Fallback is how often the feed is read while notifications arrive,
 	// so that a lost one only delays a change (0: DefaultFallback).
 	Fallback time.Duration
-	// Tenants and Clients bound how many of each are kept (0: the
-	// defaults).
-	Tenants, Clients int
+	// Tenants, Clients and Access bound how many tenants, clients and
+	// users' access are kept (0: the defaults).
+	Tenants, Clients, Access int
 }
 
 const (
 	// DefaultTenants and DefaultClients are the caches' sizes unless
-	// configured (GATEHOUSE_CACHE_TENANTS, GATEHOUSE_CACHE_CLIENTS).
+	// configured (GATEHOUSE_CACHE_TENANTS, GATEHOUSE_CACHE_CLIENTS; the access of
+	// users: DefaultAccess).
 	DefaultTenants = 10000
 	DefaultClients = 20000
 	// DefaultFallback is how often a node that hears notifications reads
@@ -91,6 +92,7 @@ type Cache struct {
 	domainsOf map[string][]string
 	clients   *lru[clientKey, *clientEntry]
 	misses    map[string]miss // unknown hosts, remembered briefly
+	access    *lru[accessKey, *tenants.UserAccess]
 
 	// seq is the last change of the feed applied; started says whether
 	// it was read at all.
@@ -110,21 +112,26 @@ type Cache struct {
 	// change feed's last read and lag. Counters are atomic so that the
 	// hot paths take no lock for them.
 	tenantHits, tenantMisses, clientHits, clientMisses atomic.Uint64
+	accessHits, accessMisses                           atomic.Uint64
 	feedReadAt                                         atomic.Int64 // unix nanoseconds
 	feedLag                                            atomic.Int64 // nanoseconds
 }
 
 // Stats is what a cache has done since it started, for the metrics.
 type Stats struct {
-	// Tenants and Clients are how many are cached now.
-	Tenants, Clients int
+	// Tenants, Clients and Access are how many tenants, clients and
+	// users' access are cached now.
+	Tenants, Clients, Access int
 	// TenantHits and TenantMisses count tenant lookups by host or slug
 	// answered from memory or not (a remembered unknown host is a hit);
 	// ClientHits and ClientMisses likewise for clients.
 	TenantHits, TenantMisses, ClientHits, ClientMisses uint64
-	// TenantEvictions and ClientEvictions count entries dropped to stay
-	// within the configured sizes.
-	TenantEvictions, ClientEvictions uint64
+	// AccessHits and AccessMisses count reads of a user's access answered
+	// from memory or not.
+	AccessHits, AccessMisses uint64
+	// TenantEvictions, ClientEvictions and AccessEvictions count entries
+	// dropped to stay within the configured sizes.
+	TenantEvictions, ClientEvictions, AccessEvictions uint64
 	// FeedReadAt is when the change feed was last read without error
 	// (zero: never); FeedLag how long the newest change it applied had
 	// been committed before this node dropped what it named.
@@ -137,11 +144,12 @@ type Stats struct {
 // Stats returns what the cache has done.
 func (c *Cache) Stats() Stats {
 	c.mu.Lock()
-	st := Stats{Tenants: c.tenants.len(), Clients: c.clients.len(),
-		TenantEvictions: c.tenants.evictions, ClientEvictions: c.clients.evictions}
+	st := Stats{Tenants: c.tenants.len(), Clients: c.clients.len(), Access: c.access.len(),
+		TenantEvictions: c.tenants.evictions, ClientEvictions: c.clients.evictions, AccessEvictions: c.access.evictions}
 	c.mu.Unlock()
 	st.TenantHits, st.TenantMisses = c.tenantHits.Load(), c.tenantMisses.Load()
 	st.ClientHits, st.ClientMisses = c.clientHits.Load(), c.clientMisses.Load()
+	st.AccessHits, st.AccessMisses = c.accessHits.Load(), c.accessMisses.Load()
 	if at := c.feedReadAt.Load(); at != 0 {
 		st.FeedReadAt = time.Unix(0, at)
 	}
@@ -164,6 +172,9 @@ func New(store *tenants.Store, cfg Config) *Cache {
 	if cfg.Clients <= 0 {
 		cfg.Clients = DefaultClients
 	}
+	if cfg.Access <= 0 {
+		cfg.Access = DefaultAccess
+	}
 	c := &Cache{
 		store:     store,
 		cfg:       cfg,
@@ -175,6 +186,7 @@ func New(store *tenants.Store, cfg Config) *Cache {
 		domainsOf: map[string][]string{},
 		clients:   newLRU[clientKey, *clientEntry](cfg.Clients),
 		misses:    map[string]miss{},
+		access:    newLRU[accessKey, *tenants.UserAccess](cfg.Access),
 		dropped:   map[string]uint64{},
 	}
 	c.tenants.evicted = func(_ string, t *tenants.Tenant) { c.unindex(t) }

@@ -1,0 +1,57 @@
+package cache
+
+import (
+	"context"
+
+	"github.com/gatehouse-id/gatehouse/tenants"
+)
+
+// A user's access (tenants.UserAccess) is kept by the user's access
+// revision, not by the change feed: the database gives a user a new
+// revision in the same transaction as any change of what the access is
+// read from (migration 0031), and the token paths read the user anyway.
+// An entry found under the revision just read is what the store would
+// answer, on every node and at once; an entry of an older revision is
+// never found again and ages out.
+
+// DefaultAccess is how many users' access are kept unless configured
+// (GATEHOUSE_CACHE_ACCESS).
+const DefaultAccess = 50000
+
+type accessKey struct {
+	tenantID, userID string
+	revision         int64
+	query            tenants.AccessQuery
+}
+
+// UserAccess returns what q asks of the access of u, a user of the tenant
+// of ctx (tenants.Store.UserAccess), from memory when it was read at u's
+// access revision. u must have been read from the store for the request
+// at hand, so that its revision is current: a user made up of an id would
+// find what any user of that id held once. The answer is shared: callers
+// must not change it.
+func (c *Cache) UserAccess(ctx context.Context, u *tenants.User, q tenants.AccessQuery) (*tenants.UserAccess, error) {
+	t, ok := tenants.FromContext(ctx)
+	if !ok || u.TenantID != t.ID {
+		// The store refuses a context without a tenant; a user of another
+		// tenant holds nothing in this one.
+		return c.store.UserAccess(ctx, u.ID, q)
+	}
+	k := accessKey{tenantID: t.ID, userID: u.ID, revision: u.AccessRevision, query: q}
+	c.mu.Lock()
+	a, ok := c.access.get(k)
+	c.mu.Unlock()
+	if ok {
+		c.accessHits.Add(1)
+		return a, nil
+	}
+	c.accessMisses.Add(1)
+	a, err := c.store.UserAccess(ctx, u.ID, q)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.access.put(k, a)
+	c.mu.Unlock()
+	return a, nil
+}
