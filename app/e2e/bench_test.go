@@ -89,6 +89,12 @@ func benchPost(b *testing.B, h http.Handler, host, path, user, pass string, body
 // login pages are not what this measures), and returns their token forms.
 func (f *fixture) preparedCodes(b *testing.B, n int) []string {
 	b.Helper()
+	return f.preparedCodesFor(b, n, func(int) string { return f.userID })
+}
+
+// preparedCodesFor is preparedCodes with the i-th code for the user userOf(i).
+func (f *fixture) preparedCodesFor(b *testing.B, n int, userOf func(i int) string) []string {
+	b.Helper()
 	ctx := tenants.WithTenant(context.Background(), f.tenant)
 	verifier, challenge := pkce()
 	forms := make([]string, n)
@@ -98,7 +104,7 @@ func (f *fixture) preparedCodes(b *testing.B, n int) []string {
 		if err := f.e.store.CreateAuthRequest(ctx, ar); err != nil {
 			b.Fatal(err)
 		}
-		if err := f.e.store.SetAuthenticated(ctx, ar.ID, tenants.Authentication{UserID: f.userID, Time: time.Now().Truncate(time.Second), AMR: []string{"pwd"}}); err != nil {
+		if err := f.e.store.SetAuthenticated(ctx, ar.ID, tenants.Authentication{UserID: userOf(i), Time: time.Now().Truncate(time.Second), AMR: []string{"pwd"}}); err != nil {
 			b.Fatal(err)
 		}
 		code := secret.Token(32)

@@ -2,11 +2,14 @@ package e2e
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/gatehouse-id/gatehouse/tenants"
 	"github.com/gatehouse-id/gatehouse/tenants/claimrules"
+	"github.com/gatehouse-id/gatehouse/tenants/secret"
 	"github.com/gatehouse-id/gatehouse/tenants/storetest"
 )
 
@@ -63,11 +66,48 @@ func TestTypicalRulesCheck(t *testing.T) {
 	}
 }
 
+// holdTypicalAccess gives the user userID what a typical user holds: a role
+// of its own and a membership of a group that gives another (the roles
+// and groups are made once, by the first call).
+func holdTypicalAccess(b *testing.B, e *env, ctx context.Context, userID string) {
+	b.Helper()
+	role, err := e.store.RoleByName(ctx, "editor")
+	if errors.Is(err, tenants.ErrNotFound) {
+		role = &tenants.Role{Name: "editor"}
+		clerk := &tenants.Role{Name: "clerk"}
+		staff := &tenants.Group{Name: "staff"}
+		for _, err := range []error{e.store.CreateRole(ctx, role), e.store.CreateRole(ctx, clerk), e.store.CreateGroup(ctx, staff)} {
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := e.store.AddGroupRole(ctx, staff.ID, clerk.ID); err != nil {
+			b.Fatal(err)
+		}
+	} else if err != nil {
+		b.Fatal(err)
+	}
+	staff, err := e.store.GroupByName(ctx, "staff")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := e.store.AddUserRole(ctx, userID, role.ID); err != nil {
+		b.Fatal(err)
+	}
+	if err := e.store.AddGroupMember(ctx, staff.ID, userID); err != nil {
+		b.Fatal(err)
+	}
+}
+
 // BenchmarkClaimRules measures the code exchange (token issuance with an
 // ID token) of a tenant without claim rules, of one with ten typical rules
 // and of one with those of them that name neither roles nor groups, each
 // in a database of its own: run one after the other in one
-// database, the second would also pay for the rows the first left. Run it
+// database, the second would also pay for the rows the first left. The
+// user holds a role and a group that gives another. ten_rules is a user
+// who signs in again (the node has their access in memory: the cache of
+// users' access); ten_rules_new_user_each has every code for another user,
+// so that every exchange reads the access from the database. Run it
 // on a quiet machine, with the SQLite files in memory:
 //
 //	TMPDIR=/dev/shm go test -run '^$' -bench ClaimRules ./app/e2e/
@@ -77,29 +117,44 @@ func BenchmarkClaimRules(b *testing.B) {
 			if db.URL == nil {
 				b.Skip(db.Skip)
 			}
-			exchange := func(rules func(string) []tenants.ClaimRule) func(*testing.B) {
+			exchange := func(rules func(string) []tenants.ClaimRule, userEach bool) func(*testing.B) {
 				e := newEnv(b, db.URL(b))
 				f := e.fixture("acme")
-				if rules != nil {
-					ctx := tenants.WithTenant(context.Background(), f.tenant)
-					for _, r := range rules(f.web.ClientID) {
-						if err := e.store.CreateClaimRule(ctx, &r); err != nil {
-							b.Fatal(err)
-						}
+				ctx := tenants.WithTenant(context.Background(), f.tenant)
+				for _, r := range rules(f.web.ClientID) {
+					if err := e.store.CreateClaimRule(ctx, &r); err != nil {
+						b.Fatal(err)
 					}
 				}
+				holdTypicalAccess(b, e, ctx, f.userID)
 				h := e.srv.Handler()
 				host := "acme.localhost:" + e.port
 				return func(b *testing.B) {
-					forms := f.preparedCodes(b, b.N)
+					userOf := func(int) string { return f.userID }
+					if userEach {
+						users := make([]string, b.N)
+						for i := range users {
+							u := &tenants.User{Email: fmt.Sprintf("user%d-%s@example.com", i, secret.Token(6)), EmailVerified: true}
+							if err := e.store.CreateUser(ctx, u); err != nil {
+								b.Fatal(err)
+							}
+							holdTypicalAccess(b, e, ctx, u.ID)
+							users[i] = u.ID
+						}
+						userOf = func(i int) string { return users[i] }
+					}
+					forms := f.preparedCodesFor(b, b.N, userOf)
 					i := 0
 					benchPost(b, h, host, "/oauth/token", f.web.ClientID, f.web.ClientSecret, func() string { i++; return forms[i-1] })
 				}
 			}
-			none, ten, six := exchange(nil), exchange(typicalRules), exchange(rulesWithoutAccess)
+			noRules := func(string) []tenants.ClaimRule { return nil }
+			none, ten, six := exchange(noRules, false), exchange(typicalRules, false), exchange(rulesWithoutAccess, false)
+			cold := exchange(typicalRules, true)
 			b.Run("no_rules", none)
 			b.Run("ten_rules", ten)
 			b.Run("six_rules_no_roles_or_groups", six)
+			b.Run("ten_rules_new_user_each", cold)
 		})
 	}
 }
