@@ -10,3 +10,8 @@ func InsertReturningForTest(ctx context.Context, s *Store, tenantID, jkt, jti st
 	return s.db.WithContext(ctx).Raw("INSERT INTO dpop_proofs (tenant_id, jkt, jti, expires_at) VALUES (?, ?, ?, ?) RETURNING jti",
 		tenantID, jkt, jti, s.now().Add(60e9)).Scan(&got).Error
 }
+
+// AccessStatementForTest is the statement of UserAccess for q.
+func AccessStatementForTest(q AccessQuery, tenantID, userID string) (string, []any) {
+	return accessStatement(q, tenantID, userID)
+}

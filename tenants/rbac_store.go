@@ -382,13 +382,15 @@ func (s *Store) RemoveUserRole(ctx context.Context, userID, roleID string) error
 
 // heldRoles is the SQL of the roles a user holds, one row per way the user
 // holds each (group_id ” for a direct hold), for a query with the tenant
-// and the user bound twice.
+// and the user bound twice. The memberships are read first (CROSS JOIN
+// keeps SQLite to that order; it would otherwise start from every group
+// role of the tenant).
 const heldRoles = `SELECT user_roles.role_id AS role_id, '' AS group_id FROM user_roles
   WHERE user_roles.tenant_id = ? AND user_roles.user_id = ?
 UNION ALL
-SELECT group_roles.role_id AS role_id, group_roles.group_id AS group_id FROM group_members
-  JOIN group_roles ON group_roles.tenant_id = group_members.tenant_id AND group_roles.group_id = group_members.group_id
-  WHERE group_members.tenant_id = ? AND group_members.user_id = ?`
+SELECT group_roles.role_id AS role_id, group_roles.group_id AS group_id FROM group_members CROSS JOIN group_roles
+  WHERE group_members.tenant_id = ? AND group_members.user_id = ?
+    AND group_roles.tenant_id = group_members.tenant_id AND group_roles.group_id = group_members.group_id`
 
 // EffectiveRoles returns the roles a user of the tenant of ctx holds,
 // directly or through groups, with where each comes from, ordered by role

@@ -150,14 +150,14 @@ CREATE TRIGGER user_groups_access_update AFTER UPDATE ON user_groups FOR EACH RO
 CREATE FUNCTION role_permissions_access_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM 1 FROM users WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = NEW.tenant_id AND role_id = NEW.role_id
-      UNION SELECT group_members.user_id FROM group_roles
-      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
-      WHERE group_roles.tenant_id = NEW.tenant_id AND group_roles.role_id = NEW.role_id)
+      UNION SELECT group_members.user_id FROM group_roles CROSS JOIN group_members
+      WHERE group_roles.tenant_id = NEW.tenant_id AND group_roles.role_id = NEW.role_id
+        AND group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id)
     ORDER BY id FOR NO KEY UPDATE;
   UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = NEW.tenant_id AND role_id = NEW.role_id
-      UNION SELECT group_members.user_id FROM group_roles
-      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
-      WHERE group_roles.tenant_id = NEW.tenant_id AND group_roles.role_id = NEW.role_id);
+      UNION SELECT group_members.user_id FROM group_roles CROSS JOIN group_members
+      WHERE group_roles.tenant_id = NEW.tenant_id AND group_roles.role_id = NEW.role_id
+        AND group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id);
   RETURN NULL;
 END $$;
 CREATE TRIGGER role_permissions_access_insert AFTER INSERT ON role_permissions FOR EACH ROW
@@ -166,14 +166,14 @@ CREATE TRIGGER role_permissions_access_insert AFTER INSERT ON role_permissions F
 CREATE FUNCTION role_permissions_access_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM 1 FROM users WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = OLD.tenant_id AND role_id = OLD.role_id
-      UNION SELECT group_members.user_id FROM group_roles
-      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
-      WHERE group_roles.tenant_id = OLD.tenant_id AND group_roles.role_id = OLD.role_id)
+      UNION SELECT group_members.user_id FROM group_roles CROSS JOIN group_members
+      WHERE group_roles.tenant_id = OLD.tenant_id AND group_roles.role_id = OLD.role_id
+        AND group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id)
     ORDER BY id FOR NO KEY UPDATE;
   UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = OLD.tenant_id AND role_id = OLD.role_id
-      UNION SELECT group_members.user_id FROM group_roles
-      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
-      WHERE group_roles.tenant_id = OLD.tenant_id AND group_roles.role_id = OLD.role_id);
+      UNION SELECT group_members.user_id FROM group_roles CROSS JOIN group_members
+      WHERE group_roles.tenant_id = OLD.tenant_id AND group_roles.role_id = OLD.role_id
+        AND group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id);
   RETURN NULL;
 END $$;
 CREATE TRIGGER role_permissions_access_delete AFTER DELETE ON role_permissions FOR EACH ROW
@@ -182,23 +182,23 @@ CREATE TRIGGER role_permissions_access_delete AFTER DELETE ON role_permissions F
 CREATE FUNCTION role_permissions_access_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM 1 FROM users WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = OLD.tenant_id AND role_id = OLD.role_id
-      UNION SELECT group_members.user_id FROM group_roles
-      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
-      WHERE group_roles.tenant_id = OLD.tenant_id AND group_roles.role_id = OLD.role_id)
+      UNION SELECT group_members.user_id FROM group_roles CROSS JOIN group_members
+      WHERE group_roles.tenant_id = OLD.tenant_id AND group_roles.role_id = OLD.role_id
+        AND group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id)
     ORDER BY id FOR NO KEY UPDATE;
   UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = OLD.tenant_id AND role_id = OLD.role_id
-      UNION SELECT group_members.user_id FROM group_roles
-      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
-      WHERE group_roles.tenant_id = OLD.tenant_id AND group_roles.role_id = OLD.role_id);
+      UNION SELECT group_members.user_id FROM group_roles CROSS JOIN group_members
+      WHERE group_roles.tenant_id = OLD.tenant_id AND group_roles.role_id = OLD.role_id
+        AND group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id);
   PERFORM 1 FROM users WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = NEW.tenant_id AND role_id = NEW.role_id
-      UNION SELECT group_members.user_id FROM group_roles
-      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
-      WHERE group_roles.tenant_id = NEW.tenant_id AND group_roles.role_id = NEW.role_id)
+      UNION SELECT group_members.user_id FROM group_roles CROSS JOIN group_members
+      WHERE group_roles.tenant_id = NEW.tenant_id AND group_roles.role_id = NEW.role_id
+        AND group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id)
     ORDER BY id FOR NO KEY UPDATE;
   UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = NEW.tenant_id AND role_id = NEW.role_id
-      UNION SELECT group_members.user_id FROM group_roles
-      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
-      WHERE group_roles.tenant_id = NEW.tenant_id AND group_roles.role_id = NEW.role_id);
+      UNION SELECT group_members.user_id FROM group_roles CROSS JOIN group_members
+      WHERE group_roles.tenant_id = NEW.tenant_id AND group_roles.role_id = NEW.role_id
+        AND group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id);
   RETURN NULL;
 END $$;
 CREATE TRIGGER role_permissions_access_update AFTER UPDATE ON role_permissions FOR EACH ROW
@@ -208,23 +208,23 @@ CREATE TRIGGER role_permissions_access_update AFTER UPDATE ON role_permissions F
 CREATE FUNCTION roles_access_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM 1 FROM users WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = OLD.tenant_id AND role_id = OLD.id
-      UNION SELECT group_members.user_id FROM group_roles
-      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
-      WHERE group_roles.tenant_id = OLD.tenant_id AND group_roles.role_id = OLD.id)
+      UNION SELECT group_members.user_id FROM group_roles CROSS JOIN group_members
+      WHERE group_roles.tenant_id = OLD.tenant_id AND group_roles.role_id = OLD.id
+        AND group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id)
     ORDER BY id FOR NO KEY UPDATE;
   UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = OLD.tenant_id AND role_id = OLD.id
-      UNION SELECT group_members.user_id FROM group_roles
-      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
-      WHERE group_roles.tenant_id = OLD.tenant_id AND group_roles.role_id = OLD.id);
+      UNION SELECT group_members.user_id FROM group_roles CROSS JOIN group_members
+      WHERE group_roles.tenant_id = OLD.tenant_id AND group_roles.role_id = OLD.id
+        AND group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id);
   PERFORM 1 FROM users WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = NEW.tenant_id AND role_id = NEW.id
-      UNION SELECT group_members.user_id FROM group_roles
-      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
-      WHERE group_roles.tenant_id = NEW.tenant_id AND group_roles.role_id = NEW.id)
+      UNION SELECT group_members.user_id FROM group_roles CROSS JOIN group_members
+      WHERE group_roles.tenant_id = NEW.tenant_id AND group_roles.role_id = NEW.id
+        AND group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id)
     ORDER BY id FOR NO KEY UPDATE;
   UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = NEW.tenant_id AND role_id = NEW.id
-      UNION SELECT group_members.user_id FROM group_roles
-      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
-      WHERE group_roles.tenant_id = NEW.tenant_id AND group_roles.role_id = NEW.id);
+      UNION SELECT group_members.user_id FROM group_roles CROSS JOIN group_members
+      WHERE group_roles.tenant_id = NEW.tenant_id AND group_roles.role_id = NEW.id
+        AND group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id);
   RETURN NULL;
 END $$;
 CREATE TRIGGER roles_access_update AFTER UPDATE ON roles FOR EACH ROW
@@ -233,36 +233,36 @@ CREATE TRIGGER roles_access_update AFTER UPDATE ON roles FOR EACH ROW
 
 CREATE FUNCTION apis_access_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM 1 FROM users WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_roles.user_id FROM role_permissions
-      JOIN user_roles ON user_roles.tenant_id = role_permissions.tenant_id AND user_roles.role_id = role_permissions.role_id
+  PERFORM 1 FROM users WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_roles.user_id FROM role_permissions CROSS JOIN user_roles
       WHERE role_permissions.tenant_id = OLD.tenant_id AND role_permissions.api_id = OLD.id
-      UNION SELECT group_members.user_id FROM role_permissions
-      JOIN group_roles ON group_roles.tenant_id = role_permissions.tenant_id AND group_roles.role_id = role_permissions.role_id
-      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
-      WHERE role_permissions.tenant_id = OLD.tenant_id AND role_permissions.api_id = OLD.id)
-    ORDER BY id FOR NO KEY UPDATE;
-  UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_roles.user_id FROM role_permissions
-      JOIN user_roles ON user_roles.tenant_id = role_permissions.tenant_id AND user_roles.role_id = role_permissions.role_id
+        AND user_roles.tenant_id = role_permissions.tenant_id AND user_roles.role_id = role_permissions.role_id
+      UNION SELECT group_members.user_id FROM role_permissions CROSS JOIN group_roles CROSS JOIN group_members
       WHERE role_permissions.tenant_id = OLD.tenant_id AND role_permissions.api_id = OLD.id
-      UNION SELECT group_members.user_id FROM role_permissions
-      JOIN group_roles ON group_roles.tenant_id = role_permissions.tenant_id AND group_roles.role_id = role_permissions.role_id
-      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
-      WHERE role_permissions.tenant_id = OLD.tenant_id AND role_permissions.api_id = OLD.id);
-  PERFORM 1 FROM users WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_roles.user_id FROM role_permissions
-      JOIN user_roles ON user_roles.tenant_id = role_permissions.tenant_id AND user_roles.role_id = role_permissions.role_id
-      WHERE role_permissions.tenant_id = NEW.tenant_id AND role_permissions.api_id = NEW.id
-      UNION SELECT group_members.user_id FROM role_permissions
-      JOIN group_roles ON group_roles.tenant_id = role_permissions.tenant_id AND group_roles.role_id = role_permissions.role_id
-      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
-      WHERE role_permissions.tenant_id = NEW.tenant_id AND role_permissions.api_id = NEW.id)
+        AND group_roles.tenant_id = role_permissions.tenant_id AND group_roles.role_id = role_permissions.role_id
+        AND group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id)
     ORDER BY id FOR NO KEY UPDATE;
-  UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_roles.user_id FROM role_permissions
-      JOIN user_roles ON user_roles.tenant_id = role_permissions.tenant_id AND user_roles.role_id = role_permissions.role_id
+  UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_roles.user_id FROM role_permissions CROSS JOIN user_roles
+      WHERE role_permissions.tenant_id = OLD.tenant_id AND role_permissions.api_id = OLD.id
+        AND user_roles.tenant_id = role_permissions.tenant_id AND user_roles.role_id = role_permissions.role_id
+      UNION SELECT group_members.user_id FROM role_permissions CROSS JOIN group_roles CROSS JOIN group_members
+      WHERE role_permissions.tenant_id = OLD.tenant_id AND role_permissions.api_id = OLD.id
+        AND group_roles.tenant_id = role_permissions.tenant_id AND group_roles.role_id = role_permissions.role_id
+        AND group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id);
+  PERFORM 1 FROM users WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_roles.user_id FROM role_permissions CROSS JOIN user_roles
       WHERE role_permissions.tenant_id = NEW.tenant_id AND role_permissions.api_id = NEW.id
-      UNION SELECT group_members.user_id FROM role_permissions
-      JOIN group_roles ON group_roles.tenant_id = role_permissions.tenant_id AND group_roles.role_id = role_permissions.role_id
-      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
-      WHERE role_permissions.tenant_id = NEW.tenant_id AND role_permissions.api_id = NEW.id);
+        AND user_roles.tenant_id = role_permissions.tenant_id AND user_roles.role_id = role_permissions.role_id
+      UNION SELECT group_members.user_id FROM role_permissions CROSS JOIN group_roles CROSS JOIN group_members
+      WHERE role_permissions.tenant_id = NEW.tenant_id AND role_permissions.api_id = NEW.id
+        AND group_roles.tenant_id = role_permissions.tenant_id AND group_roles.role_id = role_permissions.role_id
+        AND group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id)
+    ORDER BY id FOR NO KEY UPDATE;
+  UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_roles.user_id FROM role_permissions CROSS JOIN user_roles
+      WHERE role_permissions.tenant_id = NEW.tenant_id AND role_permissions.api_id = NEW.id
+        AND user_roles.tenant_id = role_permissions.tenant_id AND user_roles.role_id = role_permissions.role_id
+      UNION SELECT group_members.user_id FROM role_permissions CROSS JOIN group_roles CROSS JOIN group_members
+      WHERE role_permissions.tenant_id = NEW.tenant_id AND role_permissions.api_id = NEW.id
+        AND group_roles.tenant_id = role_permissions.tenant_id AND group_roles.role_id = role_permissions.role_id
+        AND group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id);
   RETURN NULL;
 END $$;
 CREATE TRIGGER apis_access_update AFTER UPDATE ON apis FOR EACH ROW

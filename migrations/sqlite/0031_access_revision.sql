@@ -96,62 +96,62 @@ END;
 CREATE TRIGGER role_permissions_access_insert AFTER INSERT ON role_permissions
 BEGIN
   UPDATE users SET access_revision = random() WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = NEW.tenant_id AND role_id = NEW.role_id
-      UNION SELECT group_members.user_id FROM group_roles
-      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
-      WHERE group_roles.tenant_id = NEW.tenant_id AND group_roles.role_id = NEW.role_id);
+      UNION SELECT group_members.user_id FROM group_roles CROSS JOIN group_members
+      WHERE group_roles.tenant_id = NEW.tenant_id AND group_roles.role_id = NEW.role_id
+        AND group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id);
 END;
 
 CREATE TRIGGER role_permissions_access_delete AFTER DELETE ON role_permissions
 BEGIN
   UPDATE users SET access_revision = random() WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = OLD.tenant_id AND role_id = OLD.role_id
-      UNION SELECT group_members.user_id FROM group_roles
-      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
-      WHERE group_roles.tenant_id = OLD.tenant_id AND group_roles.role_id = OLD.role_id);
+      UNION SELECT group_members.user_id FROM group_roles CROSS JOIN group_members
+      WHERE group_roles.tenant_id = OLD.tenant_id AND group_roles.role_id = OLD.role_id
+        AND group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id);
 END;
 
 CREATE TRIGGER role_permissions_access_update AFTER UPDATE ON role_permissions
   WHEN OLD.tenant_id IS NOT NEW.tenant_id OR OLD.role_id IS NOT NEW.role_id OR OLD.api_id IS NOT NEW.api_id OR OLD.scope IS NOT NEW.scope
 BEGIN
   UPDATE users SET access_revision = random() WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = OLD.tenant_id AND role_id = OLD.role_id
-      UNION SELECT group_members.user_id FROM group_roles
-      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
-      WHERE group_roles.tenant_id = OLD.tenant_id AND group_roles.role_id = OLD.role_id);
+      UNION SELECT group_members.user_id FROM group_roles CROSS JOIN group_members
+      WHERE group_roles.tenant_id = OLD.tenant_id AND group_roles.role_id = OLD.role_id
+        AND group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id);
   UPDATE users SET access_revision = random() WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = NEW.tenant_id AND role_id = NEW.role_id
-      UNION SELECT group_members.user_id FROM group_roles
-      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
-      WHERE group_roles.tenant_id = NEW.tenant_id AND group_roles.role_id = NEW.role_id);
+      UNION SELECT group_members.user_id FROM group_roles CROSS JOIN group_members
+      WHERE group_roles.tenant_id = NEW.tenant_id AND group_roles.role_id = NEW.role_id
+        AND group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id);
 END;
 
 CREATE TRIGGER roles_access_update AFTER UPDATE ON roles
   WHEN OLD.name IS NOT NEW.name
 BEGIN
   UPDATE users SET access_revision = random() WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = OLD.tenant_id AND role_id = OLD.id
-      UNION SELECT group_members.user_id FROM group_roles
-      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
-      WHERE group_roles.tenant_id = OLD.tenant_id AND group_roles.role_id = OLD.id);
+      UNION SELECT group_members.user_id FROM group_roles CROSS JOIN group_members
+      WHERE group_roles.tenant_id = OLD.tenant_id AND group_roles.role_id = OLD.id
+        AND group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id);
   UPDATE users SET access_revision = random() WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = NEW.tenant_id AND role_id = NEW.id
-      UNION SELECT group_members.user_id FROM group_roles
-      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
-      WHERE group_roles.tenant_id = NEW.tenant_id AND group_roles.role_id = NEW.id);
+      UNION SELECT group_members.user_id FROM group_roles CROSS JOIN group_members
+      WHERE group_roles.tenant_id = NEW.tenant_id AND group_roles.role_id = NEW.id
+        AND group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id);
 END;
 
 CREATE TRIGGER apis_access_update AFTER UPDATE ON apis
   WHEN OLD.audience IS NOT NEW.audience
 BEGIN
-  UPDATE users SET access_revision = random() WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_roles.user_id FROM role_permissions
-      JOIN user_roles ON user_roles.tenant_id = role_permissions.tenant_id AND user_roles.role_id = role_permissions.role_id
+  UPDATE users SET access_revision = random() WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_roles.user_id FROM role_permissions CROSS JOIN user_roles
       WHERE role_permissions.tenant_id = OLD.tenant_id AND role_permissions.api_id = OLD.id
-      UNION SELECT group_members.user_id FROM role_permissions
-      JOIN group_roles ON group_roles.tenant_id = role_permissions.tenant_id AND group_roles.role_id = role_permissions.role_id
-      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
-      WHERE role_permissions.tenant_id = OLD.tenant_id AND role_permissions.api_id = OLD.id);
-  UPDATE users SET access_revision = random() WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_roles.user_id FROM role_permissions
-      JOIN user_roles ON user_roles.tenant_id = role_permissions.tenant_id AND user_roles.role_id = role_permissions.role_id
+        AND user_roles.tenant_id = role_permissions.tenant_id AND user_roles.role_id = role_permissions.role_id
+      UNION SELECT group_members.user_id FROM role_permissions CROSS JOIN group_roles CROSS JOIN group_members
+      WHERE role_permissions.tenant_id = OLD.tenant_id AND role_permissions.api_id = OLD.id
+        AND group_roles.tenant_id = role_permissions.tenant_id AND group_roles.role_id = role_permissions.role_id
+        AND group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id);
+  UPDATE users SET access_revision = random() WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_roles.user_id FROM role_permissions CROSS JOIN user_roles
       WHERE role_permissions.tenant_id = NEW.tenant_id AND role_permissions.api_id = NEW.id
-      UNION SELECT group_members.user_id FROM role_permissions
-      JOIN group_roles ON group_roles.tenant_id = role_permissions.tenant_id AND group_roles.role_id = role_permissions.role_id
-      JOIN group_members ON group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id
-      WHERE role_permissions.tenant_id = NEW.tenant_id AND role_permissions.api_id = NEW.id);
+        AND user_roles.tenant_id = role_permissions.tenant_id AND user_roles.role_id = role_permissions.role_id
+      UNION SELECT group_members.user_id FROM role_permissions CROSS JOIN group_roles CROSS JOIN group_members
+      WHERE role_permissions.tenant_id = NEW.tenant_id AND role_permissions.api_id = NEW.id
+        AND group_roles.tenant_id = role_permissions.tenant_id AND group_roles.role_id = role_permissions.role_id
+        AND group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id);
 END;
 
 CREATE TRIGGER connection_group_maps_access_insert AFTER INSERT ON connection_group_maps
