@@ -106,8 +106,9 @@ func holdTypicalAccess(b *testing.B, e *env, ctx context.Context, userID string)
 // database, the second would also pay for the rows the first left. The
 // user holds a role and a group that gives another. ten_rules is a user
 // who signs in again (the node has their access in memory: the cache of
-// users' access); ten_rules_new_user_each has every code for another user,
-// so that every exchange reads the access from the database. Run it
+// users' access); the _new_user_each cases have every code for another
+// user (as many users in the database as codes), so that with rules every
+// exchange reads the access from the database. Run it
 // on a quiet machine, with the SQLite files in memory:
 //
 //	TMPDIR=/dev/shm go test -run '^$' -bench ClaimRules ./app/e2e/
@@ -150,11 +151,12 @@ func BenchmarkClaimRules(b *testing.B) {
 			}
 			noRules := func(string) []tenants.ClaimRule { return nil }
 			none, ten, six := exchange(noRules, false), exchange(typicalRules, false), exchange(rulesWithoutAccess, false)
-			cold := exchange(typicalRules, true)
+			noneCold, tenCold := exchange(noRules, true), exchange(typicalRules, true)
 			b.Run("no_rules", none)
 			b.Run("ten_rules", ten)
 			b.Run("six_rules_no_roles_or_groups", six)
-			b.Run("ten_rules_new_user_each", cold)
+			b.Run("no_rules_new_user_each", noneCold)
+			b.Run("ten_rules_new_user_each", tenCold)
 		})
 	}
 }
