@@ -140,8 +140,9 @@ type User struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	// AccessRevision changes, in the same transaction, with anything the
-	// user's access (UserAccess) is read from; 0 for a user who never
-	// held anything. The database's triggers keep it (migration 0031) and
+	// user's access (UserAccess) is read from: a random number, never 0
+	// once stored (0 is a user read without it). The database's triggers
+	// keep it (migration 0031) and
 	// the store never writes it, so that a user read and saved again can
 	// never put back a revision a cached access was kept under.
 	AccessRevision int64 `gorm:"->" json:"-"`

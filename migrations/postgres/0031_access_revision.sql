@@ -12,17 +12,22 @@
 -- and created again under the same id can never meet an old revision.
 -- Deletes of roles, groups, APIs and connections reach the links through
 -- their cascades (or the store's own deletes), whose triggers bump.
--- A change that concerns many users (a group's roles, a role's
--- permissions) locks their rows in the order of their ids first, so that
--- two such changes at once wait for each other instead of deadlocking.
-ALTER TABLE users ADD COLUMN access_revision BIGINT NOT NULL DEFAULT 0;
--- Users that hold anything already start at a revision of their own: 0
--- is only ever the revision of a user whose access no trigger has seen
--- change, which is none.
-UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1;
+-- Every trigger first takes the tenant's access lock (an advisory lock
+-- held to the end of the transaction), so that transactions changing a
+-- tenant's access take turns: without it, a trigger that finds the users
+-- concerned (the members of a group whose role was taken away) would
+-- otherwise miss a member added by a transaction that commits while it
+-- runs, whose new revision could then be cached with the role. Under the
+-- lock, each bump sees every other change of the tenant's access
+-- committed, and none is pending.
+-- Every user starts at a random revision (existing users too): 0 is no
+-- revision, what a user read without the column carries, and the cache
+-- never keeps access under it.
+ALTER TABLE users ADD COLUMN access_revision BIGINT NOT NULL DEFAULT floor(random() * 9007199254740991)::BIGINT + 1;
 
 CREATE FUNCTION user_roles_access_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  PERFORM pg_advisory_xact_lock(7311, hashtext(NEW.tenant_id));
   UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = NEW.tenant_id AND id = NEW.user_id;
   RETURN NULL;
 END $$;
@@ -31,6 +36,7 @@ CREATE TRIGGER user_roles_access_insert AFTER INSERT ON user_roles FOR EACH ROW
 
 CREATE FUNCTION user_roles_access_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  PERFORM pg_advisory_xact_lock(7311, hashtext(OLD.tenant_id));
   UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = OLD.tenant_id AND id = OLD.user_id;
   RETURN NULL;
 END $$;
@@ -39,6 +45,7 @@ CREATE TRIGGER user_roles_access_delete AFTER DELETE ON user_roles FOR EACH ROW
 
 CREATE FUNCTION group_members_access_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  PERFORM pg_advisory_xact_lock(7311, hashtext(NEW.tenant_id));
   UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = NEW.tenant_id AND id = NEW.user_id;
   RETURN NULL;
 END $$;
@@ -47,6 +54,7 @@ CREATE TRIGGER group_members_access_insert AFTER INSERT ON group_members FOR EAC
 
 CREATE FUNCTION group_members_access_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  PERFORM pg_advisory_xact_lock(7311, hashtext(OLD.tenant_id));
   UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = OLD.tenant_id AND id = OLD.user_id;
   RETURN NULL;
 END $$;
@@ -55,6 +63,7 @@ CREATE TRIGGER group_members_access_delete AFTER DELETE ON group_members FOR EAC
 
 CREATE FUNCTION user_roles_access_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  PERFORM pg_advisory_xact_lock(7311, hashtext(NEW.tenant_id));
   UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = OLD.tenant_id AND id = OLD.user_id;
   UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = NEW.tenant_id AND id = NEW.user_id;
   RETURN NULL;
@@ -65,6 +74,7 @@ CREATE TRIGGER user_roles_access_update AFTER UPDATE ON user_roles FOR EACH ROW
 
 CREATE FUNCTION group_members_access_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  PERFORM pg_advisory_xact_lock(7311, hashtext(NEW.tenant_id));
   UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = OLD.tenant_id AND id = OLD.user_id;
   UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = NEW.tenant_id AND id = NEW.user_id;
   RETURN NULL;
@@ -75,6 +85,7 @@ CREATE TRIGGER group_members_access_update AFTER UPDATE ON group_members FOR EAC
 
 CREATE FUNCTION external_identities_access_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  PERFORM pg_advisory_xact_lock(7311, hashtext(NEW.tenant_id));
   UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = NEW.tenant_id AND id = NEW.user_id;
   RETURN NULL;
 END $$;
@@ -83,6 +94,7 @@ CREATE TRIGGER external_identities_access_insert AFTER INSERT ON external_identi
 
 CREATE FUNCTION external_identities_access_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  PERFORM pg_advisory_xact_lock(7311, hashtext(OLD.tenant_id));
   UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = OLD.tenant_id AND id = OLD.user_id;
   RETURN NULL;
 END $$;
@@ -91,6 +103,7 @@ CREATE TRIGGER external_identities_access_delete AFTER DELETE ON external_identi
 
 CREATE FUNCTION external_identities_access_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  PERFORM pg_advisory_xact_lock(7311, hashtext(NEW.tenant_id));
   UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = OLD.tenant_id AND id = OLD.user_id;
   UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = NEW.tenant_id AND id = NEW.user_id;
   RETURN NULL;
@@ -101,8 +114,7 @@ CREATE TRIGGER external_identities_access_update AFTER UPDATE ON external_identi
 
 CREATE FUNCTION group_roles_access_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM 1 FROM users WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM group_members WHERE tenant_id = NEW.tenant_id AND group_id = NEW.group_id)
-    ORDER BY id FOR NO KEY UPDATE;
+  PERFORM pg_advisory_xact_lock(7311, hashtext(NEW.tenant_id));
   UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM group_members WHERE tenant_id = NEW.tenant_id AND group_id = NEW.group_id);
   RETURN NULL;
 END $$;
@@ -111,8 +123,7 @@ CREATE TRIGGER group_roles_access_insert AFTER INSERT ON group_roles FOR EACH RO
 
 CREATE FUNCTION group_roles_access_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM 1 FROM users WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM group_members WHERE tenant_id = OLD.tenant_id AND group_id = OLD.group_id)
-    ORDER BY id FOR NO KEY UPDATE;
+  PERFORM pg_advisory_xact_lock(7311, hashtext(OLD.tenant_id));
   UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM group_members WHERE tenant_id = OLD.tenant_id AND group_id = OLD.group_id);
   RETURN NULL;
 END $$;
@@ -121,11 +132,8 @@ CREATE TRIGGER group_roles_access_delete AFTER DELETE ON group_roles FOR EACH RO
 
 CREATE FUNCTION group_roles_access_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM 1 FROM users WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM group_members WHERE tenant_id = OLD.tenant_id AND group_id = OLD.group_id)
-    ORDER BY id FOR NO KEY UPDATE;
+  PERFORM pg_advisory_xact_lock(7311, hashtext(NEW.tenant_id));
   UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM group_members WHERE tenant_id = OLD.tenant_id AND group_id = OLD.group_id);
-  PERFORM 1 FROM users WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM group_members WHERE tenant_id = NEW.tenant_id AND group_id = NEW.group_id)
-    ORDER BY id FOR NO KEY UPDATE;
   UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM group_members WHERE tenant_id = NEW.tenant_id AND group_id = NEW.group_id);
   RETURN NULL;
 END $$;
@@ -135,11 +143,8 @@ CREATE TRIGGER group_roles_access_update AFTER UPDATE ON group_roles FOR EACH RO
 
 CREATE FUNCTION user_groups_access_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM 1 FROM users WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM group_members WHERE tenant_id = OLD.tenant_id AND group_id = OLD.id)
-    ORDER BY id FOR NO KEY UPDATE;
+  PERFORM pg_advisory_xact_lock(7311, hashtext(NEW.tenant_id));
   UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM group_members WHERE tenant_id = OLD.tenant_id AND group_id = OLD.id);
-  PERFORM 1 FROM users WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM group_members WHERE tenant_id = NEW.tenant_id AND group_id = NEW.id)
-    ORDER BY id FOR NO KEY UPDATE;
   UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM group_members WHERE tenant_id = NEW.tenant_id AND group_id = NEW.id);
   RETURN NULL;
 END $$;
@@ -149,11 +154,7 @@ CREATE TRIGGER user_groups_access_update AFTER UPDATE ON user_groups FOR EACH RO
 
 CREATE FUNCTION role_permissions_access_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM 1 FROM users WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = NEW.tenant_id AND role_id = NEW.role_id
-      UNION SELECT group_members.user_id FROM group_roles CROSS JOIN group_members
-      WHERE group_roles.tenant_id = NEW.tenant_id AND group_roles.role_id = NEW.role_id
-        AND group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id)
-    ORDER BY id FOR NO KEY UPDATE;
+  PERFORM pg_advisory_xact_lock(7311, hashtext(NEW.tenant_id));
   UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = NEW.tenant_id AND role_id = NEW.role_id
       UNION SELECT group_members.user_id FROM group_roles CROSS JOIN group_members
       WHERE group_roles.tenant_id = NEW.tenant_id AND group_roles.role_id = NEW.role_id
@@ -165,11 +166,7 @@ CREATE TRIGGER role_permissions_access_insert AFTER INSERT ON role_permissions F
 
 CREATE FUNCTION role_permissions_access_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM 1 FROM users WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = OLD.tenant_id AND role_id = OLD.role_id
-      UNION SELECT group_members.user_id FROM group_roles CROSS JOIN group_members
-      WHERE group_roles.tenant_id = OLD.tenant_id AND group_roles.role_id = OLD.role_id
-        AND group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id)
-    ORDER BY id FOR NO KEY UPDATE;
+  PERFORM pg_advisory_xact_lock(7311, hashtext(OLD.tenant_id));
   UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = OLD.tenant_id AND role_id = OLD.role_id
       UNION SELECT group_members.user_id FROM group_roles CROSS JOIN group_members
       WHERE group_roles.tenant_id = OLD.tenant_id AND group_roles.role_id = OLD.role_id
@@ -181,20 +178,11 @@ CREATE TRIGGER role_permissions_access_delete AFTER DELETE ON role_permissions F
 
 CREATE FUNCTION role_permissions_access_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM 1 FROM users WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = OLD.tenant_id AND role_id = OLD.role_id
-      UNION SELECT group_members.user_id FROM group_roles CROSS JOIN group_members
-      WHERE group_roles.tenant_id = OLD.tenant_id AND group_roles.role_id = OLD.role_id
-        AND group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id)
-    ORDER BY id FOR NO KEY UPDATE;
+  PERFORM pg_advisory_xact_lock(7311, hashtext(NEW.tenant_id));
   UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = OLD.tenant_id AND role_id = OLD.role_id
       UNION SELECT group_members.user_id FROM group_roles CROSS JOIN group_members
       WHERE group_roles.tenant_id = OLD.tenant_id AND group_roles.role_id = OLD.role_id
         AND group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id);
-  PERFORM 1 FROM users WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = NEW.tenant_id AND role_id = NEW.role_id
-      UNION SELECT group_members.user_id FROM group_roles CROSS JOIN group_members
-      WHERE group_roles.tenant_id = NEW.tenant_id AND group_roles.role_id = NEW.role_id
-        AND group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id)
-    ORDER BY id FOR NO KEY UPDATE;
   UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = NEW.tenant_id AND role_id = NEW.role_id
       UNION SELECT group_members.user_id FROM group_roles CROSS JOIN group_members
       WHERE group_roles.tenant_id = NEW.tenant_id AND group_roles.role_id = NEW.role_id
@@ -207,20 +195,11 @@ CREATE TRIGGER role_permissions_access_update AFTER UPDATE ON role_permissions F
 
 CREATE FUNCTION roles_access_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM 1 FROM users WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = OLD.tenant_id AND role_id = OLD.id
-      UNION SELECT group_members.user_id FROM group_roles CROSS JOIN group_members
-      WHERE group_roles.tenant_id = OLD.tenant_id AND group_roles.role_id = OLD.id
-        AND group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id)
-    ORDER BY id FOR NO KEY UPDATE;
+  PERFORM pg_advisory_xact_lock(7311, hashtext(NEW.tenant_id));
   UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = OLD.tenant_id AND role_id = OLD.id
       UNION SELECT group_members.user_id FROM group_roles CROSS JOIN group_members
       WHERE group_roles.tenant_id = OLD.tenant_id AND group_roles.role_id = OLD.id
         AND group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id);
-  PERFORM 1 FROM users WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = NEW.tenant_id AND role_id = NEW.id
-      UNION SELECT group_members.user_id FROM group_roles CROSS JOIN group_members
-      WHERE group_roles.tenant_id = NEW.tenant_id AND group_roles.role_id = NEW.id
-        AND group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id)
-    ORDER BY id FOR NO KEY UPDATE;
   UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM user_roles WHERE tenant_id = NEW.tenant_id AND role_id = NEW.id
       UNION SELECT group_members.user_id FROM group_roles CROSS JOIN group_members
       WHERE group_roles.tenant_id = NEW.tenant_id AND group_roles.role_id = NEW.id
@@ -233,14 +212,7 @@ CREATE TRIGGER roles_access_update AFTER UPDATE ON roles FOR EACH ROW
 
 CREATE FUNCTION apis_access_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM 1 FROM users WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_roles.user_id FROM role_permissions CROSS JOIN user_roles
-      WHERE role_permissions.tenant_id = OLD.tenant_id AND role_permissions.api_id = OLD.id
-        AND user_roles.tenant_id = role_permissions.tenant_id AND user_roles.role_id = role_permissions.role_id
-      UNION SELECT group_members.user_id FROM role_permissions CROSS JOIN group_roles CROSS JOIN group_members
-      WHERE role_permissions.tenant_id = OLD.tenant_id AND role_permissions.api_id = OLD.id
-        AND group_roles.tenant_id = role_permissions.tenant_id AND group_roles.role_id = role_permissions.role_id
-        AND group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id)
-    ORDER BY id FOR NO KEY UPDATE;
+  PERFORM pg_advisory_xact_lock(7311, hashtext(NEW.tenant_id));
   UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_roles.user_id FROM role_permissions CROSS JOIN user_roles
       WHERE role_permissions.tenant_id = OLD.tenant_id AND role_permissions.api_id = OLD.id
         AND user_roles.tenant_id = role_permissions.tenant_id AND user_roles.role_id = role_permissions.role_id
@@ -248,14 +220,6 @@ BEGIN
       WHERE role_permissions.tenant_id = OLD.tenant_id AND role_permissions.api_id = OLD.id
         AND group_roles.tenant_id = role_permissions.tenant_id AND group_roles.role_id = role_permissions.role_id
         AND group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id);
-  PERFORM 1 FROM users WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_roles.user_id FROM role_permissions CROSS JOIN user_roles
-      WHERE role_permissions.tenant_id = NEW.tenant_id AND role_permissions.api_id = NEW.id
-        AND user_roles.tenant_id = role_permissions.tenant_id AND user_roles.role_id = role_permissions.role_id
-      UNION SELECT group_members.user_id FROM role_permissions CROSS JOIN group_roles CROSS JOIN group_members
-      WHERE role_permissions.tenant_id = NEW.tenant_id AND role_permissions.api_id = NEW.id
-        AND group_roles.tenant_id = role_permissions.tenant_id AND group_roles.role_id = role_permissions.role_id
-        AND group_members.tenant_id = group_roles.tenant_id AND group_members.group_id = group_roles.group_id)
-    ORDER BY id FOR NO KEY UPDATE;
   UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_roles.user_id FROM role_permissions CROSS JOIN user_roles
       WHERE role_permissions.tenant_id = NEW.tenant_id AND role_permissions.api_id = NEW.id
         AND user_roles.tenant_id = role_permissions.tenant_id AND user_roles.role_id = role_permissions.role_id
@@ -271,8 +235,7 @@ CREATE TRIGGER apis_access_update AFTER UPDATE ON apis FOR EACH ROW
 
 CREATE FUNCTION connection_group_maps_access_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM 1 FROM users WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM external_identities WHERE tenant_id = NEW.tenant_id AND connection_id = NEW.connection_id)
-    ORDER BY id FOR NO KEY UPDATE;
+  PERFORM pg_advisory_xact_lock(7311, hashtext(NEW.tenant_id));
   UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM external_identities WHERE tenant_id = NEW.tenant_id AND connection_id = NEW.connection_id);
   RETURN NULL;
 END $$;
@@ -281,8 +244,7 @@ CREATE TRIGGER connection_group_maps_access_insert AFTER INSERT ON connection_gr
 
 CREATE FUNCTION connection_group_maps_access_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM 1 FROM users WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM external_identities WHERE tenant_id = OLD.tenant_id AND connection_id = OLD.connection_id)
-    ORDER BY id FOR NO KEY UPDATE;
+  PERFORM pg_advisory_xact_lock(7311, hashtext(OLD.tenant_id));
   UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM external_identities WHERE tenant_id = OLD.tenant_id AND connection_id = OLD.connection_id);
   RETURN NULL;
 END $$;
@@ -291,11 +253,8 @@ CREATE TRIGGER connection_group_maps_access_delete AFTER DELETE ON connection_gr
 
 CREATE FUNCTION connection_group_maps_access_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM 1 FROM users WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM external_identities WHERE tenant_id = OLD.tenant_id AND connection_id = OLD.connection_id)
-    ORDER BY id FOR NO KEY UPDATE;
+  PERFORM pg_advisory_xact_lock(7311, hashtext(NEW.tenant_id));
   UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM external_identities WHERE tenant_id = OLD.tenant_id AND connection_id = OLD.connection_id);
-  PERFORM 1 FROM users WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM external_identities WHERE tenant_id = NEW.tenant_id AND connection_id = NEW.connection_id)
-    ORDER BY id FOR NO KEY UPDATE;
   UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM external_identities WHERE tenant_id = NEW.tenant_id AND connection_id = NEW.connection_id);
   RETURN NULL;
 END $$;
@@ -305,11 +264,8 @@ CREATE TRIGGER connection_group_maps_access_update AFTER UPDATE ON connection_gr
 
 CREATE FUNCTION connections_access_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM 1 FROM users WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM external_identities WHERE tenant_id = OLD.tenant_id AND connection_id = OLD.id)
-    ORDER BY id FOR NO KEY UPDATE;
+  PERFORM pg_advisory_xact_lock(7311, hashtext(NEW.tenant_id));
   UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = OLD.tenant_id AND id IN (SELECT user_id FROM external_identities WHERE tenant_id = OLD.tenant_id AND connection_id = OLD.id);
-  PERFORM 1 FROM users WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM external_identities WHERE tenant_id = NEW.tenant_id AND connection_id = NEW.id)
-    ORDER BY id FOR NO KEY UPDATE;
   UPDATE users SET access_revision = floor(random() * 9007199254740991)::BIGINT + 1 WHERE tenant_id = NEW.tenant_id AND id IN (SELECT user_id FROM external_identities WHERE tenant_id = NEW.tenant_id AND connection_id = NEW.id);
   RETURN NULL;
 END $$;

@@ -12,11 +12,18 @@
 -- and created again under the same id can never meet an old revision.
 -- Deletes of roles, groups, APIs and connections reach the links through
 -- their cascades (or the store's own deletes), whose triggers bump.
+-- Every user starts at a random revision (existing users too, and new
+-- ones through users_access_insert: SQLite adds no column with a default
+-- that is not constant): 0 is no revision, what a user read without the
+-- column carries, and the cache never keeps access under it.
 ALTER TABLE users ADD COLUMN access_revision INTEGER NOT NULL DEFAULT 0;
--- Users that hold anything already start at a revision of their own: 0
--- is only ever the revision of a user whose access no trigger has seen
--- change, which is none.
 UPDATE users SET access_revision = random();
+
+CREATE TRIGGER users_access_insert AFTER INSERT ON users
+  WHEN NEW.access_revision = 0
+BEGIN
+  UPDATE users SET access_revision = random() WHERE rowid = NEW.rowid;
+END;
 
 CREATE TRIGGER user_roles_access_insert AFTER INSERT ON user_roles
 BEGIN

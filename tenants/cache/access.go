@@ -32,10 +32,13 @@ type accessKey struct {
 // must not change it.
 func (c *Cache) UserAccess(ctx context.Context, u *tenants.User, q tenants.AccessQuery) (*tenants.UserAccess, error) {
 	t, ok := tenants.FromContext(ctx)
-	if !ok || u.TenantID != t.ID {
-		// The store refuses a context without a tenant; a user of another
-		// tenant holds nothing in this one.
+	if !ok || u.AccessRevision == 0 {
+		// The store refuses a context without a tenant; 0 is a user read
+		// without its revision, whose access is read afresh.
 		return c.store.UserAccess(ctx, u.ID, q)
+	}
+	if u.TenantID != t.ID {
+		return &tenants.UserAccess{Read: q}, nil // nothing in this tenant
 	}
 	k := accessKey{tenantID: t.ID, userID: u.ID, revision: u.AccessRevision, query: q}
 	c.mu.Lock()

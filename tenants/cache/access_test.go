@@ -70,6 +70,19 @@ func TestUserAccessFollowsTheRevision(t *testing.T) {
 			t.Errorf("after two changes: %d hits, %d misses, want 1 and 3", h, m)
 		}
 
+		// A user read without the revision (0) is read afresh, never kept.
+		if err := a.AddUserRole(ctx, u.ID, admin.ID); err != nil {
+			t.Fatal(err)
+		}
+		cz := cache.New(b, cache.Config{Poll: time.Hour})
+		zero := &tenants.User{ID: u.ID, TenantID: tn.ID}
+		if ua, err := cz.UserAccess(ctx, zero, q); err != nil || !slices.Equal(ua.RoleClaim(false), []string{"admin"}) {
+			t.Errorf("a user without a revision: %+v, %v", ua, err)
+		}
+		if st := cz.Stats(); st.Access != 0 {
+			t.Errorf("access of a user without a revision was kept (%d entries)", st.Access)
+		}
+
 		// A user of another tenant, read there, holds nothing here, even
 		// with the same query and revision as a cached user of this one.
 		other := storetest.MustTenant(t, a, "access-cache-other")

@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) *tenants.Store) {
 		{name: "UpdateUserProfile", run: testUpdateUserProfile},
 		{name: "UserAccess", run: testUserAccess},
 		{name: "AccessRevision", run: testAccessRevision},
+		{name: "AccessRevisionRace", run: testAccessRevisionRace},
 		{name: "DeleteUser", run: testDeleteUser},
 		{name: "DeleteUserSession", run: testDeleteUserSession},
 		{name: "Clients", run: testClients},
