@@ -27,18 +27,16 @@ type accessKey struct {
 // UserAccess returns what q asks of the access of u, a user of the tenant
 // of ctx (tenants.Store.UserAccess), from memory when it was read at u's
 // access revision. u must have been read from the store for the request
-// at hand, so that its revision is current: a user made up of an id would
-// find what any user of that id held once. The answer is shared: callers
-// must not change it.
+// at hand, so that its revision is current; a user without one (0: read
+// without the column, or made up of an id) is read afresh and not kept.
+// The answer is shared: callers must not change it.
 func (c *Cache) UserAccess(ctx context.Context, u *tenants.User, q tenants.AccessQuery) (*tenants.UserAccess, error) {
 	t, ok := tenants.FromContext(ctx)
-	if !ok || u.AccessRevision == 0 {
-		// The store refuses a context without a tenant; 0 is a user read
-		// without its revision, whose access is read afresh.
-		return c.store.UserAccess(ctx, u.ID, q)
-	}
-	if u.TenantID != t.ID {
+	if ok && u.TenantID != t.ID {
 		return &tenants.UserAccess{Read: q}, nil // nothing in this tenant
+	}
+	if !ok || u.AccessRevision == 0 {
+		return c.store.UserAccess(ctx, u.ID, q) // the store refuses a context without a tenant
 	}
 	k := accessKey{tenantID: t.ID, userID: u.ID, revision: u.AccessRevision, query: q}
 	c.mu.Lock()
